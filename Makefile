@@ -1,0 +1,115 @@
+# tiersync — build, test, bench, demo, install.
+#
+#   make            the library (libtiersync.a) and the `tiersync` binary
+#   make test       unit tests + end-to-end tests; last line "N passed, N failed"
+#   make check      the same tests built with ASan + UBSan
+#   make bench      ratios against plain SQLite / stock git, measured in one run
+#   make demo       a street node end to end
+#   make install PREFIX=/usr/local
+#
+# Missing Debian packages are installed by tools/deps.sh (as root) before
+# anything is built; set TS_NO_DEPS=1 to skip that step.
+
+PREFIX    ?= /usr/local
+CC        ?= cc
+OPT       ?= -O2 -g
+WARN      := -std=c11 -Wall -Wextra -Werror -Wno-unused-parameter
+CPPFLAGS  += -DSQLITE_ENABLE_SESSION -DSQLITE_ENABLE_PREUPDATE_HOOK -D_GNU_SOURCE -Iinclude -Isync -Inode -Ischema -I$(B)
+PKGS      := libgit2 sqlite3 zlib
+SANITIZE  ?=
+
+ifneq ($(SANITIZE),)
+B         := build/san
+SANFLAGS  := -fsanitize=$(SANITIZE) -fno-sanitize-recover=all -fno-omit-frame-pointer
+else
+B         := build/rel
+SANFLAGS  :=
+endif
+
+CFLAGS    += $(OPT) $(WARN) $(SANFLAGS)
+LDLIBS    += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lgit2 -lsqlite3 -lz) -lm
+LDFLAGS   += $(SANFLAGS)
+
+LIB_SRC   := $(wildcard sync/*.c) $(wildcard node/*.c) $(B)/schema_sql.c
+CLI_SRC   := $(wildcard tools/cmd_*.c) tools/tiersync.c tools/cli.c
+TEST_SRC  := $(wildcard tests/test_*.c)
+SCHEMA    := $(sort $(wildcard schema/*.sql))
+
+LIB_OBJ   := $(patsubst %.c,$(B)/%.o,$(notdir $(LIB_SRC)))
+CLI_OBJ   := $(patsubst %.c,$(B)/%.o,$(notdir $(CLI_SRC)))
+TEST_OBJ  := $(patsubst %.c,$(B)/%.o,$(notdir $(TEST_SRC))) $(B)/harness.o
+
+vpath %.c sync node tools tests $(B)
+
+.PHONY: all deps test check unit e2e bench demo install clean headercheck
+
+all: deps $(B)/tiersync bin/tiersync
+
+deps:
+	@[ -n "$(TS_NO_DEPS)" ] || sh tools/deps.sh
+
+bin/tiersync: $(B)/tiersync
+	@mkdir -p bin
+	cp $< $@
+
+$(B)/%.o: %.c $(wildcard include/*.h sync/*.h node/*.h tools/*.h tests/*.h) | $(B)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(B):
+	@mkdir -p $@
+
+# The migrations are compiled into the binary, in file-name order.
+$(B)/schema_sql.c: $(SCHEMA) tools/embed-schema.sh | $(B)
+	sh tools/embed-schema.sh $(SCHEMA) > $@
+
+$(B)/libtiersync.a: $(LIB_OBJ)
+	rm -f $@ && ar rcs $@ $^
+
+$(B)/tiersync: $(CLI_OBJ) $(B)/libtiersync.a
+	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(B)/libtiersync.a $(LDLIBS)
+
+# Test cases are found by name: every `void test_<module>__<case>(void)`.
+$(B)/test_list.h: $(TEST_SRC) | $(B)
+	sed -n 's/^void \(test_[a-z0-9_]*__[a-z0-9_]*\)(void).*/\1/p' $(TEST_SRC) > $@.names
+	{ sed 's/.*/void &(void);/' $@.names; echo 'static const struct ts_test ts_tests[] = {'; \
+	  sed 's/^test_\(.*\)__\(.*\)$$/{ "\1::\2", test_\1__\2 },/' $@.names; echo '{ 0, 0 } };'; } > $@
+
+$(B)/harness.o: tests/harness.c $(B)/test_list.h tests/harness.h | $(B)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(B)/unit: $(TEST_OBJ) $(B)/libtiersync.a
+	$(CC) $(LDFLAGS) -o $@ $(TEST_OBJ) $(B)/libtiersync.a $(LDLIBS)
+
+headercheck: | $(B)
+	echo '#include "tiersync.h"' | $(CC) $(CPPFLAGS) $(CFLAGS) -x c -c -o $(B)/headercheck.o -
+
+unit: deps headercheck $(B)/unit $(B)/tiersync
+	$(B)/unit
+
+e2e: deps $(B)/tiersync
+	sh tests/run-e2e.sh $(B)/tiersync
+
+test: deps headercheck $(B)/unit $(B)/tiersync
+	sh tests/run-all.sh $(B)/unit $(B)/tiersync
+
+check:
+	$(MAKE) SANITIZE=address,undefined OPT="-O1 -g" test
+
+bench: deps $(B)/tiersync $(B)/bench
+	$(B)/bench
+
+$(B)/bench: $(B)/bench.o $(B)/libtiersync.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+demo: all
+	sh tools/demo.sh $(B)/tiersync
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include
+	install -m 755 $(B)/tiersync $(DESTDIR)$(PREFIX)/bin/tiersync
+	install -m 644 $(B)/libtiersync.a $(DESTDIR)$(PREFIX)/lib/libtiersync.a
+	install -m 644 include/tiersync.h $(DESTDIR)$(PREFIX)/include/tiersync.h
+	sed -e 's|@PREFIX@|$(PREFIX)|g' tools/tiersync.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/tiersync.pc
+
+clean:
+	rm -rf build bin

@@ -1,0 +1,346 @@
+/*
+ * Cases: intake and updates through the node, so that each is captured,
+ * staged and later committed with the officer's real name, and each step is
+ * also an append-only case event.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "node.h"
+
+void ts_time_format(char out[32], int64_t when)
+{
+	time_t t = (time_t)(when + TS_UTC_OFFSET_SECONDS);
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(out, 32, "%Y-%m-%dT%H:%M:%S+08:00", &tm);
+}
+
+/* Columns no command may set: the key, and where the case came from. */
+static int column_protected(const char *col)
+{
+	return !strcmp(col, "id") || !strcmp(col, "created_by_node");
+}
+
+/* The declared type of a column of `cases`, or NULL if there is no such column. */
+static char *column_type(sqlite3 *db, const char *table, const char *col)
+{
+	sqlite3_stmt *st = NULL;
+	char *type = NULL;
+
+	if (sqlite3_prepare_v2(db, "SELECT upper(type) FROM pragma_table_info(?1) WHERE name = ?2", -1, &st, NULL) == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, col, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) == SQLITE_ROW)
+			type = strdup((const char *)sqlite3_column_text(st, 0));
+	}
+	sqlite3_finalize(st);
+	return type;
+}
+
+/* Binds a textual value converted to the column's declared type. */
+static int bind_typed(sqlite3_stmt *st, int idx, const char *type, const char *col, const char *value)
+{
+	char *end;
+
+	if (!value)
+		return sqlite3_bind_null(st, idx) == SQLITE_OK ? 0 : TS_ERROR;
+	if (!strcmp(type, "INTEGER")) {
+		long long v = strtoll(value, &end, 10);
+		if (!*value || *end)
+			return ts_error_set(TS_EINVALID, "%s takes an integer, not '%s'", col, value);
+		sqlite3_bind_int64(st, idx, v);
+	} else if (!strcmp(type, "REAL")) {
+		double v = strtod(value, &end);
+		if (!*value || *end)
+			return ts_error_set(TS_EINVALID, "%s takes a number, not '%s'", col, value);
+		sqlite3_bind_double(st, idx, v);
+	} else
+		sqlite3_bind_text(st, idx, value, -1, SQLITE_TRANSIENT);
+	return 0;
+}
+
+/* Turns a constraint failure into a message about the value given. */
+static int write_error(sqlite3 *db, const char *what)
+{
+	const char *msg = sqlite3_errmsg(db);
+	if ((sqlite3_extended_errcode(db) & 0xff) == SQLITE_CONSTRAINT)
+		return ts_error_set(TS_EINVALID, "%s refused: %s", what, msg);
+	return ts_error_set(TS_ERROR, "%s: %s", what, msg);
+}
+
+static int lookup_code(sqlite3 *db, const char *table, const char *code)
+{
+	sqlite3_stmt *st = NULL;
+	char sql[96];
+	int found = 0;
+
+	snprintf(sql, sizeof(sql), "SELECT 1 FROM %s WHERE code = ?1", table);
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
+		found = sqlite3_step(st) == SQLITE_ROW;
+	}
+	sqlite3_finalize(st);
+	return found;
+}
+
+static int unknown_code(sqlite3 *db, const char *table, const char *what, const char *code)
+{
+	sqlite3_stmt *st = NULL;
+	char sql[96];
+	ts_buf list = TS_BUF_INIT;
+
+	snprintf(sql, sizeof(sql), "SELECT code FROM %s ORDER BY code", table);
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK)
+		while (sqlite3_step(st) == SQLITE_ROW)
+			ts_buf_printf(&list, "%s%s", list.size ? ", " : "", sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	ts_error_set(TS_EINVALID, "unknown %s '%s' (one of: %s)", what, code, ts_buf_cstr(&list));
+	ts_buf_dispose(&list);
+	return TS_EINVALID;
+}
+
+static int add_event(ts_node *node, const char *case_id, const char *kind, const char *officer,
+	const char *detail, const char *at)
+{
+	sqlite3_stmt *st = NULL;
+	char *id = NULL;
+	int error;
+
+	if ((error = ts_node_mint_id(&id, node, "e")) < 0)
+		return error;
+	if (sqlite3_prepare_v2(node->db, "INSERT INTO case_events (id, case_id, at, kind, officer, node, detail) "
+			"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)", -1, &st, NULL) != SQLITE_OK) {
+		error = write_error(node->db, "recording the case event");
+		goto done;
+	}
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, case_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, at, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, officer, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, node->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 7, detail, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		error = write_error(node->db, "recording the case event");
+done:
+	sqlite3_finalize(st);
+	free(id);
+	return error;
+}
+
+/* Checks every assignment before anything is written. */
+static int check_fields(sqlite3 *db, const ts_field *f, size_t n)
+{
+	size_t i, j;
+	for (i = 0; i < n; i++) {
+		char *type;
+		if (!f[i].column || !*f[i].column)
+			return ts_error_set(TS_EINVALID, "an assignment names no column");
+		if (column_protected(f[i].column))
+			return ts_error_set(TS_EDENIED, "cases.%s cannot be changed", f[i].column);
+		if (!(type = column_type(db, "cases", f[i].column)))
+			return ts_error_set(TS_EINVALID, "unknown column '%s' of cases "
+				"(see: tiersync sql \"SELECT name FROM pragma_table_info('cases')\")", f[i].column);
+		free(type);
+		for (j = 0; j < i; j++)
+			if (!strcmp(f[i].column, f[j].column))
+				return ts_error_set(TS_EINVALID, "column '%s' is set twice", f[i].column);
+	}
+	return 0;
+}
+
+typedef struct {
+	ts_node *node;
+	const char *author;
+	const char *category, *source, *address;
+	const ts_field *fields;
+	size_t n;
+	const char *case_id;   /* update: the case */
+	char *new_id;          /* new: the minted id */
+} case_op;
+
+static int set_columns(case_op *op, const char *id)
+{
+	sqlite3 *db = op->node->db;
+	sqlite3_stmt *st = NULL;
+	ts_buf sql = TS_BUF_INIT;
+	size_t i;
+	int error = 0;
+
+	if (op->n == 0)
+		return 0;
+	ts_buf_puts(&sql, "UPDATE cases SET ");
+	for (i = 0; i < op->n; i++)
+		ts_buf_printf(&sql, "%s\"%s\" = ?%zu", i ? ", " : "", op->fields[i].column, i + 1);
+	ts_buf_printf(&sql, " WHERE id = ?%zu", op->n + 1);
+	if (ts_buf_oom(&sql) || sqlite3_prepare_v2(db, sql.ptr, -1, &st, NULL) != SQLITE_OK) {
+		error = write_error(db, "updating the case");
+		goto done;
+	}
+	for (i = 0; i < op->n; i++) {
+		char *type = column_type(db, "cases", op->fields[i].column);
+		error = bind_typed(st, (int)i + 1, type ? type : "", op->fields[i].column, op->fields[i].value);
+		free(type);
+		if (error < 0)
+			goto done;
+	}
+	sqlite3_bind_text(st, (int)op->n + 1, id, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		error = write_error(db, "updating the case");
+done:
+	sqlite3_finalize(st);
+	ts_buf_dispose(&sql);
+	return error;
+}
+
+static int do_new(sqlite3 *db, void *payload)
+{
+	case_op *op = payload;
+	sqlite3_stmt *st = NULL;
+	char now[32];
+	int error;
+
+	ts_time_format(now, ts_node__now());
+	if ((error = ts_node_mint_id(&op->new_id, op->node, "c")) < 0)
+		return error;
+	if (sqlite3_prepare_v2(db,
+			"INSERT INTO cases (id, source, category, address, jurisdiction, status, reported_at, "
+			"  deadline, created_by_node) "
+			"SELECT ?1, ?2, ?3, ?4, ?5, 'discovered', ?6, "
+			"  strftime('%Y-%m-%dT%H:%M:%S+08:00', substr(?6, 1, 19), '+' || deadline_days || ' days'), ?5 "
+			"FROM categories WHERE code = ?3", -1, &st, NULL) != SQLITE_OK) {
+		error = write_error(db, "recording the case");
+		goto done;
+	}
+	sqlite3_bind_text(st, 1, op->new_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, op->source, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, op->category, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, op->address, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, op->node->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, now, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE || sqlite3_changes(db) != 1) {
+		error = write_error(db, "recording the case");
+		goto done;
+	}
+	if ((error = set_columns(op, op->new_id)) < 0)
+		goto done;
+	error = add_event(op->node, op->new_id, "intake", op->author, op->source, now);
+done:
+	sqlite3_finalize(st);
+	return error;
+}
+
+int ts_case_new(char **id_out, ts_node *node, const char *author, const char *category,
+	const char *source, const char *address, const ts_field *extra, size_t nextra)
+{
+	case_op op;
+	ts_buf summary = TS_BUF_INIT;
+	int error;
+
+	*id_out = NULL;
+	memset(&op, 0, sizeof(op));
+	if (!category || !source || !address || !*address)
+		return ts_error_set(TS_EINVALID, "a new case needs --category, --source and --address");
+	if (!lookup_code(node->db, "categories", category))
+		return unknown_code(node->db, "categories", "category", category);
+	if (!lookup_code(node->db, "sources", source))
+		return unknown_code(node->db, "sources", "source", source);
+	if ((error = check_fields(node->db, extra, nextra)) < 0)
+		return error;
+	op.node = node;
+	op.author = author ? author : node->identity;
+	op.category = category;
+	op.source = source;
+	op.address = address;
+	op.fields = extra;
+	op.n = nextra;
+	ts_buf_printf(&summary, "new %s case (%s) at %s", category, source, address);
+	error = ts_node_write(node, op.author, summary.ptr, do_new, &op);
+	ts_buf_dispose(&summary);
+	if (error < 0) {
+		free(op.new_id);
+		return error;
+	}
+	*id_out = op.new_id;
+	return 0;
+}
+
+/* The event an update amounts to: a status step, a three-step stage, or a note. */
+static const char *event_kind(const ts_field *f, size_t n)
+{
+	static const struct { const char *status, *kind; } steps[] = {
+		{ "dispatched", "dispatch" }, { "handling", "note" }, { "feedback", "feedback" },
+		{ "closed", "close" }, { "transferred", "transfer" }, { "discovered", "reopen" },
+	};
+	size_t i, k;
+	for (i = 0; i < n; i++) {
+		if (!strcmp(f[i].column, "status") && f[i].value)
+			for (k = 0; k < sizeof(steps) / sizeof(steps[0]); k++)
+				if (!strcmp(f[i].value, steps[k].status))
+					return steps[k].kind;
+		if (!strcmp(f[i].column, "stage") && f[i].value &&
+		    (!strcmp(f[i].value, "educate") || !strcmp(f[i].value, "warn") || !strcmp(f[i].value, "penalize")))
+			return f[i].value;
+	}
+	return "note";
+}
+
+static int do_update(sqlite3 *db, void *payload)
+{
+	case_op *op = payload;
+	sqlite3_stmt *st = NULL;
+	ts_buf detail = TS_BUF_INIT;
+	char now[32];
+	size_t i;
+	int error;
+
+	if (sqlite3_prepare_v2(db, "SELECT status FROM cases WHERE id = ?1", -1, &st, NULL) != SQLITE_OK)
+		return write_error(db, "reading the case");
+	sqlite3_bind_text(st, 1, op->case_id, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_finalize(st);
+		return ts_error_set(TS_ENOTFOUND, "no case %s", op->case_id);
+	}
+	if (!strcmp((const char *)sqlite3_column_text(st, 0), "closed")) {
+		sqlite3_finalize(st);
+		return ts_error_set(TS_EDENIED, "case %s is closed; a closed case cannot be edited", op->case_id);
+	}
+	sqlite3_finalize(st);
+	if ((error = set_columns(op, op->case_id)) < 0)
+		return error;
+	for (i = 0; i < op->n; i++)
+		ts_buf_printf(&detail, "%s%s=%s", i ? ", " : "", op->fields[i].column,
+			op->fields[i].value ? op->fields[i].value : "NULL");
+	ts_time_format(now, ts_node__now());
+	error = add_event(op->node, op->case_id, event_kind(op->fields, op->n), op->author, detail.ptr, now);
+	ts_buf_dispose(&detail);
+	return error;
+}
+
+int ts_case_update(ts_node *node, const char *author, const char *case_id,
+	const ts_field *sets, size_t nsets)
+{
+	case_op op;
+	ts_buf summary = TS_BUF_INIT;
+	size_t i;
+	int error;
+
+	if (nsets == 0)
+		return ts_error_set(TS_EINVALID, "nothing to change: give --set COLUMN=VALUE");
+	if ((error = check_fields(node->db, sets, nsets)) < 0)
+		return error;
+	memset(&op, 0, sizeof(op));
+	op.node = node;
+	op.author = author ? author : node->identity;
+	op.case_id = case_id;
+	op.fields = sets;
+	op.n = nsets;
+	ts_buf_printf(&summary, "update %s:", case_id);
+	for (i = 0; i < nsets; i++)
+		ts_buf_printf(&summary, " %s=%s", sets[i].column, sets[i].value ? sets[i].value : "NULL");
+	error = ts_node_write(node, op.author, summary.ptr, do_update, &op);
+	ts_buf_dispose(&summary);
+	return error;
+}

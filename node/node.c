@@ -1,0 +1,483 @@
+/*
+ * The node: a directory with the working database, its history and its
+ * configuration.
+ *
+ *   NODE/tiersync.db   working SQLite database (WAL, synchronous=FULL)
+ *   NODE/history.git   bare git repository of the database's history
+ *   NODE/config        git-config file: node.id, node.tier, user.name,
+ *                      remote.upstream.url
+ *
+ * A node is created in a temporary sibling directory and renamed into
+ * place once complete, so a crash during init leaves no half node.
+ */
+#include "node.h"
+
+#include <errno.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "capture.h"
+#include "history.h"
+#include "schema.h"
+#include "verify.h"
+
+static const char *const tier_names[] = { "city", "district", "street", "device" };
+
+const char *ts_tier_name(ts_tier tier)
+{
+	return (unsigned)tier < 4 ? tier_names[tier] : NULL;
+}
+
+int ts_tier_parse(ts_tier *out, const char *name)
+{
+	int i;
+	for (i = 0; i < 4; i++)
+		if (name && !strcmp(name, tier_names[i])) {
+			*out = (ts_tier)i;
+			return 0;
+		}
+	return ts_error_set(TS_EINVALID, "unknown tier '%s' (city, district, street or device)", name ? name : "");
+}
+
+int ts_node_id_valid(const char *id)
+{
+	const char *p;
+	size_t label = 0;
+
+	if (!id || !*id || strlen(id) > 64)
+		return 0;
+	for (p = id; *p; p++) {
+		if (*p == '.') {
+			if (label == 0)
+				return 0;
+			label = 0;
+		} else if ((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || (*p == '_' && label > 0)) {
+			label++;
+		} else
+			return 0;
+	}
+	return label > 0;
+}
+
+static void global_init(void)
+{
+	static int done;
+	if (!done) {
+		git_libgit2_init();
+		done = 1;
+	}
+}
+
+static int open_db(sqlite3 **out, const char *path, int create)
+{
+	int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0);
+	sqlite3 *db = NULL;
+
+	*out = NULL;
+	if (sqlite3_open_v2(path, &db, flags, NULL) != SQLITE_OK) {
+		int code = create ? TS_ERROR : TS_ENOTFOUND;
+		ts_error_set(code, "opening %s: %s", path, db ? sqlite3_errmsg(db) : "out of memory");
+		sqlite3_close(db);
+		return code;
+	}
+	sqlite3_busy_timeout(db, 5000);
+	if (sqlite3_exec(db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
+			NULL, NULL, NULL) != SQLITE_OK) {
+		ts_error_set(TS_ERROR, "setting up %s: %s", path, sqlite3_errmsg(db));
+		sqlite3_close(db);
+		return TS_ERROR;
+	}
+	*out = db;
+	return 0;
+}
+
+static char *join(const char *dir, const char *name)
+{
+	size_t n = strlen(dir) + strlen(name) + 2;
+	char *p = malloc(n);
+	if (p)
+		snprintf(p, n, "%s/%s", dir, name);
+	return p;
+}
+
+static int config_get(char **out, git_config *cfg, const char *name)
+{
+	git_buf buf = GIT_BUF_INIT;
+	*out = NULL;
+	if (git_config_get_string_buf(&buf, cfg, name) < 0)
+		return TS_ENOTFOUND;
+	*out = strdup(buf.ptr);
+	git_buf_dispose(&buf);
+	return *out ? 0 : ts_error_set(TS_ERROR, "out of memory");
+}
+
+void ts_node__who(ts_store_who *who, const char *node_id, const char *name, int64_t when)
+{
+	who->name = name;
+	who->node = node_id;
+	who->time = when;
+	who->offset = TS_UTC_OFFSET_SECONDS / 60;
+}
+
+int64_t ts_node__now(void)
+{
+	const char *fixed = getenv("TIERSYNC_NOW");   /* for reproducible demos and tests */
+	return fixed && *fixed ? strtoll(fixed, NULL, 10) : (int64_t)time(NULL);
+}
+
+static int load(ts_node *node)
+{
+	char *cfgpath = join(node->path, "config"), *dbpath = join(node->path, "tiersync.db");
+	char *gitpath = join(node->path, "history.git"), *tier = NULL;
+	struct stat st;
+	int error = 0;
+
+	if (!cfgpath || !dbpath || !gitpath) {
+		error = ts_error_set(TS_ERROR, "out of memory");
+		goto done;
+	}
+	if (stat(cfgpath, &st) < 0 || stat(dbpath, &st) < 0 || stat(gitpath, &st) < 0) {
+		error = ts_error_set(TS_ENOTFOUND, "%s is not a tiersync node (no config, tiersync.db "
+			"and history.git there); create one with 'tiersync init'", node->path);
+		goto done;
+	}
+	if (git_config_open_ondisk(&node->config, cfgpath) < 0) {
+		error = ts_store__git_error(TS_ECORRUPT, cfgpath);
+		goto done;
+	}
+	if (config_get(&node->id, node->config, "node.id") < 0 || !ts_node_id_valid(node->id) ||
+	    config_get(&tier, node->config, "node.tier") < 0 || ts_tier_parse(&node->tier, tier) < 0) {
+		error = ts_error_set(TS_ECORRUPT, "%s: node.id or node.tier missing or invalid", cfgpath);
+		goto done;
+	}
+	config_get(&node->identity, node->config, "user.name");
+	if ((error = open_db(&node->db, dbpath, 0)) < 0 ||
+	    (error = ts_store_open(&node->store, gitpath, 0)) < 0)
+		goto done;
+done:
+	free(cfgpath);
+	free(dbpath);
+	free(gitpath);
+	free(tier);
+	return error;
+}
+
+static int migrate(ts_node *node)
+{
+	int before = 0, after = 0, error;
+	sqlite3_stmt *st = NULL;
+
+	if (sqlite3_prepare_v2(node->db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		before = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	if (before > ts_schema_latest())
+		return ts_error_set(TS_EINVALID, "this node's schema (version %d) is newer than this "
+			"tiersync knows (version %d); upgrade tiersync", before, ts_schema_latest());
+	if (before == ts_schema_latest())
+		return 0;
+	if ((error = ts_history_setup(node->db)) < 0 || (error = ts_schema_migrate(node->db, &after)) < 0)
+		return error;
+	return 0;
+}
+
+static int write_config(const char *dir, const ts_init_options *opts)
+{
+	char *path = join(dir, "config");
+	git_config *cfg = NULL;
+	int error = 0;
+
+	if (!path)
+		return ts_error_set(TS_ERROR, "out of memory");
+	if (git_config_open_ondisk(&cfg, path) < 0 ||
+	    git_config_set_string(cfg, "node.id", opts->id) < 0 ||
+	    git_config_set_string(cfg, "node.tier", ts_tier_name(opts->tier)) < 0 ||
+	    (opts->identity && git_config_set_string(cfg, "user.name", opts->identity) < 0) ||
+	    (opts->upstream && git_config_set_string(cfg, "remote.upstream.url", opts->upstream) < 0))
+		error = ts_store__git_error(TS_ERROR, path);
+	git_config_free(cfg);
+	free(path);
+	return error;
+}
+
+/* Makes room for the new node: an empty directory there is removed. */
+static int make_room(const char *path)
+{
+	return rmdir(path) == 0 || errno == ENOENT;
+}
+
+static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st; (void)flag; (void)ftw;
+	return remove(path);
+}
+
+int ts_node_init(ts_node **out, const char *path, const ts_init_options *opts)
+{
+	char *tmp = NULL, *dbpath = NULL, *gitpath = NULL;
+	ts_store_who who;
+	git_oid commit;
+	sqlite3 *db = NULL;
+	ts_store *store = NULL;
+	ts_buf msg = TS_BUF_INIT;
+	int error;
+
+	*out = NULL;
+	global_init();
+	if (!opts || !ts_node_id_valid(opts->id))
+		return ts_error_set(TS_EINVALID, "invalid node id '%s': use dot-separated lowercase labels "
+			"of letters, digits and '_', e.g. bj.dc.jingshan", opts && opts->id ? opts->id : "");
+	if (!ts_tier_name(opts->tier))
+		return ts_error_set(TS_EINVALID, "invalid tier");
+	if (!make_room(path))
+		return ts_error_set(TS_EEXISTS, "%s already exists and is not an empty directory", path);
+
+	if (!(tmp = malloc(strlen(path) + 16))) {
+		error = ts_error_set(TS_ERROR, "out of memory");
+		goto done;
+	}
+	sprintf(tmp, "%s.init-XXXXXX", path);
+	if (!mkdtemp(tmp)) {
+		error = ts_error_set(TS_ERROR, "creating %s: %s", path, strerror(errno));
+		free(tmp);
+		tmp = NULL;
+		goto done;
+	}
+	dbpath = join(tmp, "tiersync.db");
+	gitpath = join(tmp, "history.git");
+	if (!dbpath || !gitpath) {
+		error = ts_error_set(TS_ERROR, "out of memory");
+		goto done;
+	}
+	if ((error = write_config(tmp, opts)) < 0 ||
+	    (error = open_db(&db, dbpath, 1)) < 0 ||
+	    (error = ts_history_setup(db)) < 0 ||
+	    (error = ts_schema_migrate(db, NULL)) < 0 ||
+	    (error = ts_store_open(&store, gitpath, 1)) < 0)
+		goto done;
+
+	ts_node__who(&who, opts->id, opts->identity ? opts->identity : opts->id, ts_node__now());
+	ts_buf_printf(&msg, "init %s node %s\n", ts_tier_name(opts->tier), opts->id);
+	if ((error = ts_history_commit_all(&commit, db, store, &who, &who, msg.ptr)) < 0)
+		goto done;
+	sqlite3_close(db);
+	db = NULL;
+	ts_store_free(store);
+	store = NULL;
+	if (rename(tmp, path) < 0) {
+		error = ts_error_set(TS_ERROR, "moving the new node to %s: %s", path, strerror(errno));
+		goto done;
+	}
+	free(tmp);
+	tmp = NULL;
+	error = ts_node_open(out, path);
+done:
+	sqlite3_close(db);
+	ts_store_free(store);
+	if (tmp) {
+		/* leave nothing of a failed init behind */
+		nftw(tmp, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+		free(tmp);
+	}
+	free(dbpath);
+	free(gitpath);
+	ts_buf_dispose(&msg);
+	return error;
+}
+
+int ts_node_open(ts_node **out, const char *path)
+{
+	ts_node *node;
+	int repaired = 0, error;
+
+	*out = NULL;
+	global_init();
+	if (!(node = calloc(1, sizeof(*node))) || !(node->path = strdup(path))) {
+		free(node);
+		return ts_error_set(TS_ERROR, "out of memory");
+	}
+	if ((error = load(node)) < 0 ||
+	    (error = migrate(node)) < 0 ||
+	    (error = ts_history_repair(node->db, node->store, &repaired)) < 0) {
+		ts_node_free(node);
+		return error;
+	}
+	*out = node;
+	return 0;
+}
+
+void ts_node_free(ts_node *node)
+{
+	if (!node)
+		return;
+	ts_store_free(node->store);
+	if (node->db)
+		sqlite3_close(node->db);
+	git_config_free(node->config);
+	free(node->path);
+	free(node->id);
+	free(node->identity);
+	free(node);
+}
+
+const char *ts_node_path(const ts_node *node) { return node->path; }
+const char *ts_node_id(const ts_node *node) { return node->id; }
+ts_tier ts_node_tier(const ts_node *node) { return node->tier; }
+const char *ts_node_identity(const ts_node *node) { return node->identity; }
+sqlite3 *ts_node_db(ts_node *node) { return node->db; }
+
+static int check_author(const char *author)
+{
+	if (!author || !*author)
+		return ts_error_set(TS_EINVALID, "no author: name the officer with --author NAME, or set "
+			"the node's identity (user.name in its config)");
+	if (strchr(author, '<') || strchr(author, '>') || strchr(author, '\n'))
+		return ts_error_set(TS_EINVALID, "an author's name may not contain '<', '>' or a newline");
+	return 0;
+}
+
+int ts_node_write(ts_node *node, const char *author, const char *summary,
+	int (*fn)(sqlite3 *db, void *payload), void *payload)
+{
+	ts_capture *cap = NULL;
+	int error;
+
+	if (!author)
+		author = node->identity;
+	if ((error = check_author(author)) < 0)
+		return error;
+	if ((error = ts_capture_begin(&cap, node->db)) < 0)
+		return error;
+	if ((error = fn(node->db, payload)) != 0) {
+		ts_capture_rollback(cap);
+		return error;
+	}
+	return ts_capture_commit(cap, author, ts_node__now(), summary ? summary : "");
+}
+
+int ts_node_mint_id(char **out, ts_node *node, const char *prefix)
+{
+	char date[16], key[64], value[32];
+	time_t now = (time_t)ts_node__now();
+	char *last;
+	struct tm tm;
+	long long n = 0;
+	size_t len;
+	int error;
+
+	*out = NULL;
+	localtime_r(&now, &tm);
+	strftime(date, sizeof(date), "%Y%m%d", &tm);
+	snprintf(key, sizeof(key), "seq.%s%s", prefix, date);
+	if ((last = ts_meta_get(node->db, key)))
+		n = strtoll(last, NULL, 10);
+	free(last);
+	snprintf(value, sizeof(value), "%lld", n + 1);
+	if ((error = ts_meta_set(node->db, key, value)) < 0)
+		return error;
+	len = strlen(node->id) + strlen(prefix) + 40;
+	if (!(*out = malloc(len)))
+		return ts_error_set(TS_ERROR, "out of memory");
+	snprintf(*out, len, "%s-%s%s-%04lld", node->id, prefix, date, n + 1);
+	return 0;
+}
+
+typedef struct {
+	int (*cb)(const ts_staged_info *info, void *payload);
+	void *payload;
+} staged_walk;
+
+static int staged_one(const ts_staged_write *w, void *payload)
+{
+	staged_walk *walk = payload;
+	ts_staged_info info;
+	int error;
+
+	info.seq = w->seq;
+	info.author = w->author;
+	info.time = w->time;
+	info.summary = w->summary;
+	if ((error = ts_changeset_count(w->changeset, w->size, &info.inserts, &info.updates, &info.deletes)) < 0)
+		return error;
+	return walk->cb(&info, walk->payload);
+}
+
+int ts_node_staged(ts_node *node, int (*cb)(const ts_staged_info *info, void *payload), void *payload)
+{
+	staged_walk walk = { cb, payload };
+	return ts_capture_foreach(node->db, staged_one, &walk);
+}
+
+/* The staged authors, each once, joined with ", ". */
+typedef struct {
+	ts_buf names;
+} authors;
+
+static int add_author(const ts_staged_write *w, void *payload)
+{
+	authors *a = payload;
+	const char *p = ts_buf_cstr(&a->names);
+	size_t n = strlen(w->author);
+
+	while ((p = strstr(p, w->author))) {
+		if ((p == a->names.ptr || p[-1] == ' ') && (p[n] == ',' || p[n] == '\0'))
+			return 0;
+		p += n;
+	}
+	if (a->names.size)
+		ts_buf_puts(&a->names, ", ");
+	ts_buf_puts(&a->names, w->author);
+	return 0;
+}
+
+int ts_node_commit(char id_out[41], ts_node *node, const char *message, const char *author)
+{
+	ts_store_who a, c;
+	authors staged = { TS_BUF_INIT };
+	ts_buf msg = TS_BUF_INIT;
+	git_oid id;
+	int64_t now = ts_node__now();
+	int error;
+
+	id_out[0] = '\0';
+	if (!message || !*message)
+		return ts_error_set(TS_EINVALID, "a commit needs a message (-m MESSAGE)");
+	if (!author) {
+		if ((error = ts_capture_foreach(node->db, add_author, &staged)) < 0)
+			goto done;
+		author = staged.names.size ? staged.names.ptr : node->identity;
+	}
+	if ((error = check_author(author)) < 0)
+		goto done;
+	ts_buf_puts(&msg, message);
+	if (msg.size && msg.ptr[msg.size - 1] != '\n')
+		ts_buf_putc(&msg, '\n');
+	ts_node__who(&a, node->id, author, now);
+	ts_node__who(&c, node->id, node->id, now);
+	if ((error = ts_history_commit(&id, node->db, node->store, &a, &c, msg.ptr)) < 0)
+		goto done;
+	git_oid_tostr(id_out, 41, &id);
+done:
+	ts_buf_dispose(&staged.names);
+	ts_buf_dispose(&msg);
+	return error;
+}
+
+int ts_node_head(char id_out[41], ts_node *node)
+{
+	git_oid id;
+	int error = ts_history_head(&id, node->db);
+	if (error == 0)
+		git_oid_tostr(id_out, 41, &id);
+	return error;
+}
+
+int ts_node_verify(ts_node *node, int (*cb)(const ts_verify_problem *p, void *payload), void *payload)
+{
+	return ts_history_verify(node->db, node->store, cb, payload);
+}

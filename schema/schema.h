@@ -1,0 +1,29 @@
+/*
+ * The case schema, compiled into the binary from schema/NNNN_name.sql by
+ * tools/embed-schema.sh, and the runner that brings a database up to date.
+ */
+#ifndef TS_SCHEMA_H
+#define TS_SCHEMA_H
+
+#include <sqlite3.h>
+
+struct ts_migration {
+	int version;        /* NNNN of the file name */
+	const char *name;   /* file name without .sql */
+	const char *sql;
+};
+
+/* In version order, ended by an entry whose name is NULL. */
+extern const struct ts_migration ts_schema_migrations[];
+
+/* The version the last migration brings a database to. */
+int ts_schema_latest(void);
+
+/*
+ * Applies, in one transaction per migration, every migration newer than
+ * the database's PRAGMA user_version, and records each version there.
+ * Writes the resulting version to *version_out (may be NULL).
+ */
+int ts_schema_migrate(sqlite3 *db, int *version_out);
+
+#endif

@@ -1,0 +1,163 @@
+/*
+ * Capture: session extension -> durable staged changesets.
+ *
+ * A ts_capture is one write transaction. A session attached to every synced
+ * table records what the caller changes; at the end the session's changeset
+ * is inserted into ts_staged before COMMIT, so the write and the record of
+ * it are one atomic, durable unit.
+ */
+#include "capture.h"
+
+#include <stdlib.h>
+
+#include "tables.h"
+#include "tiersync.h"
+
+struct ts_capture {
+	sqlite3 *db;
+	sqlite3_session *session;
+};
+
+int ts_capture_setup(sqlite3 *db)
+{
+	static const char sql[] =
+		"CREATE TABLE IF NOT EXISTS ts_staged ("
+		"  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+		"  author TEXT NOT NULL,"
+		"  time INTEGER NOT NULL,"
+		"  summary TEXT NOT NULL,"
+		"  changeset BLOB NOT NULL)";
+	if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return ts_error_set(TS_ERROR, "creating ts_staged: %s", sqlite3_errmsg(db));
+	return 0;
+}
+
+static int synced_filter(void *payload, const char *table)
+{
+	(void)payload;
+	return ts_table_name_synced(table);
+}
+
+int ts_capture_begin(ts_capture **out, sqlite3 *db)
+{
+	ts_capture *cap;
+	int rc;
+
+	*out = NULL;
+	if (!(cap = calloc(1, sizeof(*cap))))
+		return ts_error_set(TS_ERROR, "out of memory");
+	cap->db = db;
+	rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+	if (rc != SQLITE_OK) {
+		free(cap);
+		if (rc == SQLITE_BUSY)
+			return ts_error_set(TS_EBUSY, "the database is busy with another writer");
+		return ts_error_set(TS_ERROR, "starting a write: %s", sqlite3_errmsg(db));
+	}
+	if (sqlite3session_create(db, "main", &cap->session) != SQLITE_OK ||
+	    sqlite3session_attach(cap->session, NULL) != SQLITE_OK) {
+		ts_error_set(TS_ERROR, "starting a session: %s", sqlite3_errmsg(db));
+		ts_capture_rollback(cap);
+		return TS_ERROR;
+	}
+	sqlite3session_table_filter(cap->session, synced_filter, NULL);
+	*out = cap;
+	return 0;
+}
+
+int ts_capture_commit(ts_capture *cap, const char *author, int64_t time, const char *summary)
+{
+	sqlite3_stmt *ins = NULL;
+	void *changeset = NULL;
+	int size = 0, error = 0;
+
+	if (sqlite3session_changeset(cap->session, &size, &changeset) != SQLITE_OK) {
+		error = ts_error_set(TS_ERROR, "reading the session: %s", sqlite3_errmsg(cap->db));
+		goto done;
+	}
+	if (size > 0) {
+		if (sqlite3_prepare_v2(cap->db, "INSERT INTO ts_staged (author, time, summary, changeset) "
+				"VALUES (?1, ?2, ?3, ?4)", -1, &ins, NULL) != SQLITE_OK) {
+			error = ts_error_set(TS_ERROR, "staging: %s", sqlite3_errmsg(cap->db));
+			goto done;
+		}
+		sqlite3_bind_text(ins, 1, author, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(ins, 2, time);
+		sqlite3_bind_text(ins, 3, summary, -1, SQLITE_STATIC);
+		sqlite3_bind_blob(ins, 4, changeset, size, SQLITE_STATIC);
+		if (sqlite3_step(ins) != SQLITE_DONE) {
+			error = ts_error_set(TS_ERROR, "staging: %s", sqlite3_errmsg(cap->db));
+			goto done;
+		}
+	}
+	sqlite3session_delete(cap->session);
+	cap->session = NULL;
+	if (sqlite3_exec(cap->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+		error = ts_error_set(TS_ERROR, "committing a write: %s", sqlite3_errmsg(cap->db));
+done:
+	sqlite3_finalize(ins);
+	sqlite3_free(changeset);
+	if (error < 0)
+		ts_capture_rollback(cap);
+	else
+		free(cap);
+	return error;
+}
+
+void ts_capture_rollback(ts_capture *cap)
+{
+	if (!cap)
+		return;
+	if (cap->session)
+		sqlite3session_delete(cap->session);
+	if (!sqlite3_get_autocommit(cap->db))
+		sqlite3_exec(cap->db, "ROLLBACK", NULL, NULL, NULL);
+	free(cap);
+}
+
+int ts_capture_foreach(sqlite3 *db, int (*cb)(const ts_staged_write *w, void *payload), void *payload)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, error = 0;
+
+	if (sqlite3_prepare_v2(db, "SELECT seq, author, time, summary, changeset FROM ts_staged ORDER BY seq",
+			-1, &st, NULL) != SQLITE_OK)
+		return ts_error_set(TS_ERROR, "reading staged writes: %s", sqlite3_errmsg(db));
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		ts_staged_write w;
+		w.seq = sqlite3_column_int64(st, 0);
+		w.author = (const char *)sqlite3_column_text(st, 1);
+		w.time = sqlite3_column_int64(st, 2);
+		w.summary = (const char *)sqlite3_column_text(st, 3);
+		w.changeset = sqlite3_column_blob(st, 4);
+		w.size = sqlite3_column_bytes(st, 4);
+		if ((error = cb(&w, payload)) != 0)
+			break;
+	}
+	if (!error && rc != SQLITE_DONE)
+		error = ts_error_set(TS_ERROR, "reading staged writes: %s", sqlite3_errmsg(db));
+	sqlite3_finalize(st);
+	return error;
+}
+
+int ts_changeset_count(const void *changeset, int size, int *inserts, int *updates, int *deletes)
+{
+	sqlite3_changeset_iter *it = NULL;
+	int rc;
+
+	*inserts = *updates = *deletes = 0;
+	if (sqlite3changeset_start(&it, size, (void *)changeset) != SQLITE_OK)
+		return ts_error_set(TS_ECORRUPT, "a staged changeset is damaged");
+	while ((rc = sqlite3changeset_next(it)) == SQLITE_ROW) {
+		const char *table;
+		int ncol, op, indirect;
+		sqlite3changeset_op(it, &table, &ncol, &op, &indirect);
+		if (op == SQLITE_INSERT) (*inserts)++;
+		else if (op == SQLITE_UPDATE) (*updates)++;
+		else (*deletes)++;
+	}
+	sqlite3changeset_finalize(it);
+	if (rc != SQLITE_DONE)
+		return ts_error_set(TS_ECORRUPT, "a staged changeset is damaged");
+	return 0;
+}

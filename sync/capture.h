@@ -1,0 +1,45 @@
+/*
+ * Capture: writes made through the engine are recorded by a SQLite session
+ * and the changeset is stored, in the same transaction as the write, in the
+ * table ts_staged. Staged work therefore survives exit, kill -9 and power
+ * loss exactly as the write itself does.
+ */
+#ifndef TS_SYNC_CAPTURE_H
+#define TS_SYNC_CAPTURE_H
+
+#include <stdint.h>
+#include <sqlite3.h>
+
+typedef struct ts_capture ts_capture;
+
+/* Creates the engine's staging table if missing. */
+int ts_capture_setup(sqlite3 *db);
+
+/* Starts a write transaction (BEGIN IMMEDIATE) with a session on every
+ * synced table. */
+int ts_capture_begin(ts_capture **out, sqlite3 *db);
+
+/* Stores the changeset (if any) as one staged write and commits. Frees `cap`
+ * whatever happens; on failure the transaction is rolled back. */
+int ts_capture_commit(ts_capture *cap, const char *author, int64_t time, const char *summary);
+
+/* Rolls back and frees. NULL-safe. */
+void ts_capture_rollback(ts_capture *cap);
+
+typedef struct {
+	int64_t seq;
+	const char *author;
+	int64_t time;
+	const char *summary;
+	const void *changeset;
+	int size;
+} ts_staged_write;
+
+/* Calls `cb` for each staged write, oldest first; a non-zero return stops
+ * the walk and is returned. */
+int ts_capture_foreach(sqlite3 *db, int (*cb)(const ts_staged_write *w, void *payload), void *payload);
+
+/* Counts the inserts, updates and deletes of a changeset. */
+int ts_changeset_count(const void *changeset, int size, int *inserts, int *updates, int *deletes);
+
+#endif

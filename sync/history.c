@@ -1,0 +1,586 @@
+/*
+ * History: staged writes -> one commit, with crash and power-loss safety.
+ *
+ * Engine tables (never synced):
+ *
+ *   ts_meta(key, value)             "head" = the commit the data equals
+ *   ts_journal(seq, commit_id, raw) commits whose objects may not be
+ *                                   durable yet, with their exact bytes
+ *   ts_journal_rows(seq, path, data) the row blobs each of them wrote
+ *                                   (data NULL for a removed row)
+ *
+ * A journal entry plus its parent's tree is enough to write the commit's
+ * objects again, byte for byte: trees are a function of their entries and
+ * the commit's bytes are kept whole.
+ */
+#include "history.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "capture.h"
+#include "rowcodec.h"
+#include "tiersync.h"
+
+int ts_history_setup(sqlite3 *db)
+{
+	static const char sql[] =
+		"CREATE TABLE IF NOT EXISTS ts_meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID;"
+		"CREATE TABLE IF NOT EXISTS ts_journal ("
+		"  seq INTEGER PRIMARY KEY, commit_id TEXT NOT NULL UNIQUE, raw BLOB NOT NULL);"
+		"CREATE TABLE IF NOT EXISTS ts_journal_rows ("
+		"  seq INTEGER NOT NULL, path TEXT NOT NULL, data BLOB,"
+		"  PRIMARY KEY (seq, path)) WITHOUT ROWID;";
+	if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return ts_error_set(TS_ERROR, "creating engine tables: %s", sqlite3_errmsg(db));
+	return ts_capture_setup(db);
+}
+
+char *ts_meta_get(sqlite3 *db, const char *key)
+{
+	sqlite3_stmt *st = NULL;
+	char *value = NULL;
+
+	if (sqlite3_prepare_v2(db, "SELECT value FROM ts_meta WHERE key = ?1", -1, &st, NULL) != SQLITE_OK)
+		return NULL;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+		value = strdup((const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	return value;
+}
+
+int ts_meta_set(sqlite3 *db, const char *key, const char *value)
+{
+	sqlite3_stmt *st = NULL;
+	int error = 0;
+
+	if (sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO ts_meta (key, value) VALUES (?1, ?2)",
+			-1, &st, NULL) != SQLITE_OK)
+		return ts_error_set(TS_ERROR, "writing ts_meta: %s", sqlite3_errmsg(db));
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		error = ts_error_set(TS_ERROR, "writing ts_meta: %s", sqlite3_errmsg(db));
+	sqlite3_finalize(st);
+	return error;
+}
+
+int ts_history_head(git_oid *out, sqlite3 *db)
+{
+	char *head = ts_meta_get(db, "head");
+	int error = 0;
+
+	if (!head)
+		return ts_error_set(TS_ENOTFOUND, "the database records no head commit");
+	if (git_oid_fromstr(out, head) < 0)
+		error = ts_error_set(TS_ECORRUPT, "the database records a malformed head: %s", head);
+	free(head);
+	return error;
+}
+
+void ts_history_schema_blob(ts_buf *out, sqlite3 *db)
+{
+	sqlite3_stmt *st = NULL;
+	int version = 0;
+
+	if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		version = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	ts_buf_clear(out);
+	ts_buf_printf(out, "%d\n", version);
+}
+
+/* The row changes of a commit, collected from the staged changesets. */
+typedef struct {
+	char *path;
+	ts_table *table;
+	ts_value *key;
+	char *data;       /* the row blob, or NULL when removed */
+	size_t len;
+} change;
+
+typedef struct {
+	change *v;
+	size_t n, alloc;
+	ts_tables *tables;
+	ts_buf path;
+} changes;
+
+static void changes_dispose(changes *c)
+{
+	size_t i;
+	int k;
+	for (i = 0; i < c->n; i++) {
+		for (k = 0; k < c->v[i].table->npk; k++)
+			ts_value_clear(&c->v[i].key[k]);
+		free(c->v[i].key);
+		free(c->v[i].path);
+		free(c->v[i].data);
+	}
+	free(c->v);
+	ts_buf_dispose(&c->path);
+}
+
+/* Adds the key of the changeset's current operation. */
+static int collect_op(changes *c, sqlite3_changeset_iter *it)
+{
+	sqlite3_value *vals[64];
+	const char *tname;
+	int ncol, op, indirect, k, error;
+	ts_table *t;
+	change *ch;
+
+	sqlite3changeset_op(it, &tname, &ncol, &op, &indirect);
+	if (!(t = ts_tables_find(c->tables, tname)))
+		return ts_error_set(TS_ECORRUPT, "a staged write names table %s, which is not synced", tname);
+	if (t->npk > 64 || ncol != t->ncol)
+		return ts_error_set(TS_ECORRUPT, "a staged write of %s does not match its columns", tname);
+	for (k = 0; k < t->npk; k++) {
+		int rc = op == SQLITE_INSERT ? sqlite3changeset_new(it, t->pk[k], &vals[k])
+		                             : sqlite3changeset_old(it, t->pk[k], &vals[k]);
+		if (rc != SQLITE_OK || !vals[k])
+			return ts_error_set(TS_ECORRUPT, "a staged write of %s has no key", tname);
+	}
+	ts_buf_clear(&c->path);
+	if ((error = ts_rowcodec_key_path(&c->path, t->name, t->npk, vals)) < 0)
+		return error;
+	if (c->n == c->alloc) {
+		size_t na = c->alloc ? c->alloc * 2 : 64;
+		change *nv = realloc(c->v, na * sizeof(*nv));
+		if (!nv)
+			return ts_error_set(TS_ERROR, "out of memory");
+		c->v = nv;
+		c->alloc = na;
+	}
+	ch = &c->v[c->n];
+	memset(ch, 0, sizeof(*ch));
+	ch->table = t;
+	if (!(ch->path = strdup(ts_buf_cstr(&c->path))) || !(ch->key = calloc(t->npk, sizeof(ts_value)))) {
+		free(ch->path);
+		return ts_error_set(TS_ERROR, "out of memory");
+	}
+	c->n++;
+	for (k = 0; k < t->npk; k++)
+		if ((error = ts_value_from_sqlite(&ch->key[k], vals[k])) < 0)
+			return error;
+	return 0;
+}
+
+static int collect_staged(const ts_staged_write *w, void *payload)
+{
+	changes *c = payload;
+	sqlite3_changeset_iter *it = NULL;
+	int rc, error = 0;
+
+	if (sqlite3changeset_start(&it, w->size, (void *)w->changeset) != SQLITE_OK)
+		return ts_error_set(TS_ECORRUPT, "staged write %lld is damaged", (long long)w->seq);
+	while ((rc = sqlite3changeset_next(it)) == SQLITE_ROW)
+		if ((error = collect_op(c, it)) < 0)
+			break;
+	sqlite3changeset_finalize(it);
+	if (!error && rc != SQLITE_DONE)
+		error = ts_error_set(TS_ECORRUPT, "staged write %lld is damaged", (long long)w->seq);
+	return error;
+}
+
+static int change_cmp(const void *a, const void *b)
+{
+	return strcmp(((const change *)a)->path, ((const change *)b)->path);
+}
+
+/* Sorts by path, drops repeated keys, and reads each row's current blob. */
+static int read_changes(changes *c, sqlite3 *db)
+{
+	ts_buf blob = TS_BUF_INIT;
+	size_t i, j = 0;
+	int k, found, error = 0;
+
+	qsort(c->v, c->n, sizeof(*c->v), change_cmp);
+	for (i = 0; i < c->n; i++) {
+		if (j > 0 && !strcmp(c->v[j - 1].path, c->v[i].path)) {
+			for (k = 0; k < c->v[i].table->npk; k++)
+				ts_value_clear(&c->v[i].key[k]);
+			free(c->v[i].key);
+			free(c->v[i].path);
+			continue;
+		}
+		c->v[j++] = c->v[i];
+	}
+	c->n = j;
+	for (i = 0; i < c->n; i++) {
+		ts_buf_clear(&blob);
+		if ((found = ts_table_read_values(&blob, db, c->v[i].table, c->v[i].key)) < 0) {
+			error = found;
+			break;
+		}
+		if (found) {
+			c->v[i].len = blob.size;
+			c->v[i].data = ts_buf_detach(&blob);
+		}
+	}
+	ts_buf_dispose(&blob);
+	return error;
+}
+
+static int exec(sqlite3 *db, const char *sql)
+{
+	if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return ts_error_set(sqlite3_errcode(db) == SQLITE_BUSY ? TS_EBUSY : TS_ERROR,
+			"%s: %s", sql, sqlite3_errmsg(db));
+	return 0;
+}
+
+/* Records a journal entry for a commit whose objects are not yet durable. */
+static int journal_add(sqlite3 *db, const git_oid *commit, const ts_buf *raw,
+	const ts_store_update *updates, size_t n)
+{
+	sqlite3_stmt *ins = NULL, *row = NULL;
+	char hex[GIT_OID_HEXSZ + 1];
+	sqlite3_int64 seq;
+	size_t i;
+	int error = 0;
+
+	git_oid_tostr(hex, sizeof(hex), commit);
+	if (sqlite3_prepare_v2(db, "INSERT INTO ts_journal (commit_id, raw) VALUES (?1, ?2)", -1, &ins, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, "INSERT INTO ts_journal_rows (seq, path, data) VALUES (?1, ?2, ?3)", -1, &row, NULL) != SQLITE_OK) {
+		error = ts_error_set(TS_ERROR, "writing the journal: %s", sqlite3_errmsg(db));
+		goto done;
+	}
+	sqlite3_bind_text(ins, 1, hex, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(ins, 2, raw->ptr, (int)raw->size, SQLITE_STATIC);
+	if (sqlite3_step(ins) != SQLITE_DONE) {
+		error = ts_error_set(TS_ERROR, "writing the journal: %s", sqlite3_errmsg(db));
+		goto done;
+	}
+	seq = sqlite3_last_insert_rowid(db);
+	for (i = 0; i < n; i++) {
+		sqlite3_bind_int64(row, 1, seq);
+		sqlite3_bind_text(row, 2, updates[i].path, -1, SQLITE_STATIC);
+		if (updates[i].data)
+			sqlite3_bind_blob(row, 3, updates[i].data, (int)updates[i].len, SQLITE_STATIC);
+		else
+			sqlite3_bind_null(row, 3);
+		if (sqlite3_step(row) != SQLITE_DONE) {
+			error = ts_error_set(TS_ERROR, "writing the journal: %s", sqlite3_errmsg(db));
+			goto done;
+		}
+		sqlite3_reset(row);
+	}
+done:
+	sqlite3_finalize(ins);
+	sqlite3_finalize(row);
+	return error;
+}
+
+static int journal_size(sqlite3 *db)
+{
+	sqlite3_stmt *st = NULL;
+	int n = 0;
+	if (sqlite3_prepare_v2(db, "SELECT count(*) FROM ts_journal", -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
+/* Bulk commits write a pack and sync it; a journal is not worth its bytes. */
+#define BULK_THRESHOLD 2000
+
+/*
+ * The common tail of a commit: write trees and the commit object from
+ * `updates` on top of the recorded head, then record everything in the open
+ * transaction, commit it, and move the ref.
+ */
+static int commit_updates(git_oid *out, sqlite3 *db, ts_store *store,
+	const ts_store_update *updates, size_t n, const ts_store_who *author,
+	const ts_store_who *committer, const char *message)
+{
+	ts_buf raw = TS_BUF_INIT, schema = TS_BUF_INIT;
+	ts_store_update *all = NULL;
+	git_oid head, base_tree, tree;
+	char hex[GIT_OID_HEXSZ + 1];
+	int has_head, bulk = n >= BULK_THRESHOLD, error;
+
+	has_head = ts_history_head(&head, db) == 0;
+	if (has_head && (error = ts_store_commit_tree(&base_tree, store, &head)) < 0)
+		return error;
+	/* every tree also records the schema version */
+	if (!(all = malloc((n + 1) * sizeof(*all))))
+		return ts_error_set(TS_ERROR, "out of memory");
+	memcpy(all, updates, n * sizeof(*all));
+	ts_history_schema_blob(&schema, db);
+	all[n].path = TS_STORE_SCHEMA_PATH;
+	all[n].data = schema.ptr;
+	all[n].len = schema.size;
+	updates = all;
+	n++;
+
+	if (bulk && (error = ts_store_bulk_begin(store)) < 0)
+		goto done;
+	error = ts_store_tree_update(&tree, store, has_head ? &base_tree : NULL, all, n);
+	if (!error)
+		error = ts_store_commit(out, &raw, store, &tree, has_head ? &head : NULL,
+			has_head ? 1 : 0, author, committer, message);
+	if (bulk) {
+		int end = ts_store_bulk_end(store);
+		if (!error)
+			error = end;
+	}
+	if (error < 0)
+		goto done;
+
+	if (bulk || journal_size(db) >= TS_HISTORY_CHECKPOINT) {
+		/* everything written so far becomes durable: the journal can go */
+		if ((error = ts_store_sync(store)) < 0 ||
+		    (error = exec(db, "DELETE FROM ts_journal; DELETE FROM ts_journal_rows")) < 0)
+			goto done;
+	}
+	if (!bulk && (error = journal_add(db, out, &raw, updates, n)) < 0)
+		goto done;
+	git_oid_tostr(hex, sizeof(hex), out);
+	if ((error = ts_meta_set(db, "head", hex)) < 0 ||
+	    (error = exec(db, "DELETE FROM ts_staged")) < 0 ||
+	    (error = exec(db, "COMMIT")) < 0)
+		goto done;
+	/* From here the commit is durable; a failure below is repaired on open. */
+	error = ts_store_ref_set(store, TS_STORE_MAIN, out, message);
+done:
+	free(all);
+	ts_buf_dispose(&raw);
+	ts_buf_dispose(&schema);
+	return error;
+}
+
+int ts_history_commit(git_oid *out, sqlite3 *db, ts_store *store,
+	const ts_store_who *author, const ts_store_who *committer, const char *message)
+{
+	changes c = { 0 };
+	ts_store_update *updates = NULL;
+	size_t i;
+	int error;
+
+	if ((error = exec(db, "BEGIN IMMEDIATE")) < 0)
+		return error;
+	if ((error = ts_tables_load(&c.tables, db)) < 0 ||
+	    (error = ts_capture_foreach(db, collect_staged, &c)) < 0 ||
+	    (error = read_changes(&c, db)) < 0)
+		goto done;
+	if (c.n == 0) {
+		error = ts_error_set(TS_ENOTFOUND, "nothing staged to commit");
+		goto done;
+	}
+	if (!(updates = calloc(c.n, sizeof(*updates)))) {
+		error = ts_error_set(TS_ERROR, "out of memory");
+		goto done;
+	}
+	for (i = 0; i < c.n; i++) {
+		updates[i].path = c.v[i].path;
+		updates[i].data = c.v[i].data;
+		updates[i].len = c.v[i].len;
+	}
+	error = commit_updates(out, db, store, updates, c.n, author, committer, message);
+done:
+	if (!sqlite3_get_autocommit(db))
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	free(updates);
+	changes_dispose(&c);
+	ts_tables_free(c.tables);
+	return error;
+}
+
+int ts_history_commit_all(git_oid *out, sqlite3 *db, ts_store *store,
+	const ts_store_who *author, const ts_store_who *committer, const char *message)
+{
+	ts_tables *tables = NULL;
+	ts_store_update *updates = NULL;
+	size_t n = 0, alloc = 0, i;
+	ts_buf path = TS_BUF_INIT, blob = TS_BUF_INIT, sql = TS_BUF_INIT;
+	sqlite3_stmt *all = NULL;
+	int t, k, error;
+
+	if ((error = exec(db, "BEGIN IMMEDIATE")) < 0)
+		return error;
+	if ((error = ts_tables_load(&tables, db)) < 0)
+		goto done;
+	for (t = 0; t < tables->n; t++) {
+		ts_table *tb = &tables->t[t];
+		ts_buf_clear(&sql);
+		ts_buf_puts(&sql, "SELECT ");
+		for (k = 0; k < tb->ncol; k++)
+			ts_buf_printf(&sql, "%s\"%s\"", k ? ", " : "", tb->cols[k]);
+		ts_buf_printf(&sql, " FROM \"%s\"", tb->name);
+		if (ts_buf_oom(&sql) || sqlite3_prepare_v2(db, sql.ptr, -1, &all, NULL) != SQLITE_OK) {
+			error = ts_error_set(TS_ERROR, "reading %s: %s", tb->name, sqlite3_errmsg(db));
+			goto done;
+		}
+		while (sqlite3_step(all) == SQLITE_ROW) {
+			sqlite3_value *key[64];
+			if (tb->npk > 64) {
+				error = ts_error_set(TS_EINVALID, "table %s has too many key columns", tb->name);
+				goto done;
+			}
+			for (k = 0; k < tb->npk; k++)
+				key[k] = sqlite3_column_value(all, tb->pk[k]);
+			ts_buf_clear(&path);
+			if ((error = ts_rowcodec_key_path(&path, tb->name, tb->npk, key)) < 0 ||
+			    (error = ts_rowcodec_encode_stmt(&blob, all)) < 0)
+				goto done;
+			if (n == alloc) {
+				size_t na = alloc ? alloc * 2 : 1024;
+				ts_store_update *nu = realloc(updates, na * sizeof(*nu));
+				if (!nu) {
+					error = ts_error_set(TS_ERROR, "out of memory");
+					goto done;
+				}
+				updates = nu;
+				alloc = na;
+			}
+			updates[n].len = blob.size;
+			updates[n].data = ts_buf_detach(&blob);
+			updates[n].path = ts_buf_detach(&path);
+			n++;
+		}
+		sqlite3_finalize(all);
+		all = NULL;
+	}
+	if (!updates && !(updates = calloc(1, sizeof(*updates)))) {
+		error = ts_error_set(TS_ERROR, "out of memory");
+		goto done;
+	}
+	error = commit_updates(out, db, store, updates, n, author, committer, message);
+done:
+	if (!sqlite3_get_autocommit(db))
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	sqlite3_finalize(all);
+	for (i = 0; i < n; i++) {
+		free((char *)updates[i].path);
+		free((char *)updates[i].data);
+	}
+	free(updates);
+	ts_buf_dispose(&path);
+	ts_buf_dispose(&blob);
+	ts_buf_dispose(&sql);
+	ts_tables_free(tables);
+	return error;
+}
+
+/* Writes the objects of one journal entry again on top of its parent. */
+static int replay_entry(ts_store *store, sqlite3 *db, sqlite3_int64 seq, const git_oid *want,
+	const void *raw, int rawlen)
+{
+	sqlite3_stmt *rows = NULL;
+	ts_store_update *updates = NULL;
+	size_t n = 0, alloc = 0, i;
+	git_commit *probe = NULL;
+	git_oid tree, got, parent, parent_tree;
+	const char *p;
+	int error = 0;
+
+	/* the raw commit names its tree and first parent in its header */
+	if (rawlen < 46 + 48 || memcmp(raw, "tree ", 5) || git_oid_fromstrn(&tree, (const char *)raw + 5, 40) < 0)
+		return ts_error_set(TS_ECORRUPT, "journal entry %lld is damaged", (long long)seq);
+	p = (const char *)raw + 46;
+	if (!memcmp(p, "parent ", 7)) {
+		if (git_oid_fromstrn(&parent, p + 7, 40) < 0)
+			return ts_error_set(TS_ECORRUPT, "journal entry %lld is damaged", (long long)seq);
+		if ((error = ts_store_commit_tree(&parent_tree, store, &parent)) < 0)
+			return ts_error_set(TS_ECORRUPT, "history lost beyond repair: the parent of %s is missing",
+				git_oid_tostr_s(want));
+	}
+	if (sqlite3_prepare_v2(db, "SELECT path, data FROM ts_journal_rows WHERE seq = ?1", -1, &rows, NULL) != SQLITE_OK) {
+		error = ts_error_set(TS_ERROR, "reading the journal: %s", sqlite3_errmsg(db));
+		goto done;
+	}
+	sqlite3_bind_int64(rows, 1, seq);
+	while (sqlite3_step(rows) == SQLITE_ROW) {
+		if (n == alloc) {
+			size_t na = alloc ? alloc * 2 : 16;
+			ts_store_update *nu = realloc(updates, na * sizeof(*nu));
+			if (!nu) {
+				error = ts_error_set(TS_ERROR, "out of memory");
+				goto done;
+			}
+			updates = nu;
+			alloc = na;
+		}
+		updates[n].path = strdup((const char *)sqlite3_column_text(rows, 0));
+		updates[n].len = (size_t)sqlite3_column_bytes(rows, 1);
+		updates[n].data = NULL;
+		if (sqlite3_column_type(rows, 1) != SQLITE_NULL) {
+			char *d = malloc(updates[n].len + 1);
+			if (d)
+				memcpy(d, sqlite3_column_blob(rows, 1), updates[n].len);
+			updates[n].data = d;
+			if (!d) {
+				free((char *)updates[n].path);
+				error = ts_error_set(TS_ERROR, "out of memory");
+				goto done;
+			}
+		}
+		n++;
+	}
+	if ((error = ts_store_tree_update(&got, store, memcmp(p, "parent ", 7) ? NULL : &parent_tree,
+			updates, n)) < 0)
+		goto done;
+	if (!git_oid_equal(&got, &tree)) {
+		error = ts_error_set(TS_ECORRUPT, "journal entry %lld rebuilds tree %s, not %s",
+			(long long)seq, git_oid_tostr_s(&got), git_oid_tostr_s(&tree));
+		goto done;
+	}
+	if ((error = ts_store_write_raw_commit(&got, store, raw, (size_t)rawlen)) < 0)
+		goto done;
+	if (!git_oid_equal(&got, want))
+		error = ts_error_set(TS_ECORRUPT, "journal entry %lld rebuilds the wrong commit", (long long)seq);
+done:
+	git_commit_free(probe);
+	sqlite3_finalize(rows);
+	for (i = 0; i < n; i++) {
+		free((char *)updates[i].path);
+		free((char *)updates[i].data);
+	}
+	free(updates);
+	return error;
+}
+
+int ts_history_repair(sqlite3 *db, ts_store *store, int *repaired)
+{
+	sqlite3_stmt *st = NULL;
+	git_oid head, ref;
+	int rc, error;
+
+	*repaired = 0;
+	if ((error = ts_history_head(&head, db)) < 0)
+		return error;
+	if (!ts_store_has(store, &head)) {
+		if (sqlite3_prepare_v2(db, "SELECT seq, commit_id, raw FROM ts_journal ORDER BY seq",
+				-1, &st, NULL) != SQLITE_OK)
+			return ts_error_set(TS_ERROR, "reading the journal: %s", sqlite3_errmsg(db));
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			git_oid id;
+			if (git_oid_fromstr(&id, (const char *)sqlite3_column_text(st, 1)) < 0) {
+				error = ts_error_set(TS_ECORRUPT, "the journal holds a malformed commit id");
+				break;
+			}
+			if (ts_store_has(store, &id))
+				continue;
+			if ((error = replay_entry(store, db, sqlite3_column_int64(st, 0), &id,
+					sqlite3_column_blob(st, 2), sqlite3_column_bytes(st, 2))) < 0)
+				break;
+			*repaired = 1;
+		}
+		sqlite3_finalize(st);
+		if (error < 0)
+			return error;
+		if (!ts_store_has(store, &head))
+			return ts_error_set(TS_ECORRUPT, "history lost beyond repair: commit %s is missing "
+				"and not in the journal", git_oid_tostr_s(&head));
+	}
+	if (ts_store_ref_get(&ref, store, TS_STORE_MAIN) < 0 || !git_oid_equal(&ref, &head)) {
+		if ((error = ts_store_ref_set(store, TS_STORE_MAIN, &head, "repair: the database records this head")) < 0)
+			return error;
+		*repaired = 1;
+	}
+	return 0;
+}

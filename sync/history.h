@@ -1,0 +1,56 @@
+/*
+ * History: turning staged writes into commits, keeping the database and the
+ * git history one truth across crashes and power loss.
+ *
+ * Order of a commit: (1) git objects are written, without fsync; (2) one
+ * SQLite transaction records the new head, a journal entry from which those
+ * objects can be written again identically, and clears the staged writes;
+ * (3) the ref moves. On open, ts_history_repair() rewrites any lost objects
+ * from the journal and points the ref at the head the database records.
+ * The journal is emptied whenever the objects are known durable (after a
+ * syncfs, done every TS_HISTORY_CHECKPOINT commits and for bulk commits).
+ */
+#ifndef TS_SYNC_HISTORY_H
+#define TS_SYNC_HISTORY_H
+
+#include <sqlite3.h>
+
+#include "store.h"
+#include "tables.h"
+
+#define TS_HISTORY_CHECKPOINT 256
+
+/* Creates the engine's tables (ts_meta, ts_journal, ts_journal_rows, and
+ * ts_staged through capture) if missing. */
+int ts_history_setup(sqlite3 *db);
+
+/* Engine metadata in ts_meta. Get returns NULL when unset; free() it. */
+char *ts_meta_get(sqlite3 *db, const char *key);
+int ts_meta_set(sqlite3 *db, const char *key, const char *value);
+
+/* The head commit the database corresponds to. TS_ENOTFOUND when none. */
+int ts_history_head(git_oid *out, sqlite3 *db);
+
+/*
+ * Commits the staged writes of `db` (TS_ENOTFOUND if there are none) on
+ * top of the recorded head, as described above.
+ */
+int ts_history_commit(git_oid *out, sqlite3 *db, ts_store *store,
+	const ts_store_who *author, const ts_store_who *committer, const char *message);
+
+/*
+ * Writes a commit of the database's whole state (every row of every synced
+ * table), as the first commit of a history or after a schema change, with
+ * the current head (if any) as parent. Nothing may be staged.
+ */
+int ts_history_commit_all(git_oid *out, sqlite3 *db, ts_store *store,
+	const ts_store_who *author, const ts_store_who *committer, const char *message);
+
+/* Makes history and database agree after a crash (see above). Sets
+ * *repaired to 1 when something had to be done. */
+int ts_history_repair(sqlite3 *db, ts_store *store, int *repaired);
+
+/* The blob that the tree carries at TS_STORE_SCHEMA_PATH. */
+void ts_history_schema_blob(ts_buf *out, sqlite3 *db);
+
+#endif

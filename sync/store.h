@@ -1,0 +1,90 @@
+/*
+ * The history store: a bare git repository holding one blob per row at
+ * the paths of rowcodec.h, one tree per state, one commit per change.
+ */
+#ifndef TS_SYNC_STORE_H
+#define TS_SYNC_STORE_H
+
+#include <stdint.h>
+#include <git2.h>
+
+#include "buf.h"
+
+typedef struct ts_store ts_store;
+
+/* The branch that holds a node's state. */
+#define TS_STORE_MAIN "refs/heads/main"
+
+/* Where engine metadata lives in every tree. */
+#define TS_STORE_META_DIR "_tiersync"
+#define TS_STORE_SCHEMA_PATH "_tiersync/schema-version"
+
+/* Opens (or with `create`, creates) the bare repository at `gitdir`. */
+int ts_store_open(ts_store **out, const char *gitdir, int create);
+void ts_store_free(ts_store *store);
+
+git_repository *ts_store_repo(ts_store *store);
+
+/* One change to a tree: put `data` at `path`, or remove `path` when data is NULL. */
+typedef struct {
+	const char *path;
+	const char *data;
+	size_t len;
+} ts_store_update;
+
+/*
+ * Writes the blobs of `updates` and the trees above them, starting from
+ * `base` (NULL for the empty tree). Cost follows the number of updates.
+ * The updates array is sorted in place.
+ */
+int ts_store_tree_update(git_oid *out, ts_store *store, const git_oid *base,
+	ts_store_update *updates, size_t n);
+
+/*
+ * Bulk mode: until ts_store_bulk_end(), new objects are kept in memory and
+ * then written as one pack, instead of one file per object.
+ */
+int ts_store_bulk_begin(ts_store *store);
+int ts_store_bulk_end(ts_store *store);
+
+/* Who made a change: a real name and the node where it was recorded. */
+typedef struct {
+	const char *name;
+	const char *node;    /* written as the e-mail part: "name <node>" */
+	int64_t time;        /* seconds since the epoch */
+	int offset;          /* minutes east of UTC */
+} ts_store_who;
+
+/*
+ * Creates a commit object. Its exact bytes are appended to `raw` (when not
+ * NULL) so that it can be written again identically after a power loss.
+ */
+int ts_store_commit(git_oid *out, ts_buf *raw, ts_store *store, const git_oid *tree,
+	const git_oid *parents, size_t nparents, const ts_store_who *author,
+	const ts_store_who *committer, const char *message);
+
+/* Writes raw commit bytes (from ts_store_commit) as a commit object. */
+int ts_store_write_raw_commit(git_oid *out, ts_store *store, const char *raw, size_t len);
+
+/* The commit `ref` points at; TS_ENOTFOUND when it does not exist. */
+int ts_store_ref_get(git_oid *out, ts_store *store, const char *ref);
+
+/* Points `ref` at `commit` (forced), with a reflog message. */
+int ts_store_ref_set(ts_store *store, const char *ref, const git_oid *commit, const char *why);
+
+/* 1 if the object exists, 0 if not. */
+int ts_store_has(ts_store *store, const git_oid *id);
+
+/* The tree of a commit. */
+int ts_store_commit_tree(git_oid *out, ts_store *store, const git_oid *commit);
+
+/*
+ * Makes written objects durable (syncfs of the repository's file system),
+ * so that records kept to rewrite them can be dropped.
+ */
+int ts_store_sync(ts_store *store);
+
+/* Converts the last libgit2 error into ts_error_set(code, "<what>: <git message>"). */
+int ts_store__git_error(int code, const char *what);
+
+#endif

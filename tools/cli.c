@@ -1,0 +1,97 @@
+/*
+ * Shared helpers of the CLI's subcommands.
+ */
+#include "cli.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+int ts_cli_fail(void)
+{
+	const char *msg = ts_error_last();
+	fprintf(stderr, "tiersync: %s\n", msg ? msg : "failed");
+	return 1;
+}
+
+int ts_cli_usage(ts_cli *cli, const char *fmt, ...)
+{
+	va_list ap;
+	fprintf(stderr, "tiersync %s: ", cli->cmd->name);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nusage: %s\n", cli->cmd->usage);
+	return 2;
+}
+
+void ts_cli_help(const ts_cli_command *cmd, FILE *out)
+{
+	fprintf(out, "usage: %s\n\n%s\n", cmd->usage, cmd->summary);
+	if (cmd->help)
+		fprintf(out, "\n%s", cmd->help);
+}
+
+int ts_cli_getopt(ts_cli *cli, int argc, char **argv, const struct option *opts, int *help)
+{
+	static struct option all[32];
+	int n = 0, c;
+
+	for (n = 0; opts && opts[n].name && n < 30; n++)
+		all[n] = opts[n];
+	all[n].name = "help";
+	all[n].has_arg = no_argument;
+	all[n].flag = NULL;
+	all[n].val = 0x100;
+	memset(&all[n + 1], 0, sizeof(all[0]));
+
+	opterr = 0;
+	c = getopt_long(argc, argv, "m:n:", all, NULL);
+	if (c == 0x100) {
+		*help = 1;
+		return -1;
+	}
+	if (c == '?') {
+		if (optopt)
+			ts_cli_usage(cli, "option -%c needs a value or is unknown", optopt);
+		else
+			ts_cli_usage(cli, "unknown option or missing value: %s", argv[optind - 1]);
+	}
+	return c;
+}
+
+const char *ts_cli_author(ts_cli *cli, const char *given)
+{
+	if (given && *given)
+		return given;
+	return cli->node ? ts_node_identity(cli->node) : NULL;
+}
+
+void ts_json_str(FILE *out, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	fputc('"', out);
+	for (; *p; p++) {
+		switch (*p) {
+		case '"': fputs("\\\"", out); break;
+		case '\\': fputs("\\\\", out); break;
+		case '\n': fputs("\\n", out); break;
+		case '\r': fputs("\\r", out); break;
+		case '\t': fputs("\\t", out); break;
+		default:
+			if (*p < 0x20 || *p == 0x7f)
+				fprintf(out, "\\u%04x", *p);
+			else
+				fputc(*p, out);
+		}
+	}
+	fputc('"', out);
+}
+
+void ts_json_strn(FILE *out, const char *s)
+{
+	if (s)
+		ts_json_str(out, s);
+	else
+		fputs("null", out);
+}

@@ -1,0 +1,55 @@
+/*
+ * What the subcommands of the `tiersync` CLI share: the command table,
+ * option parsing, opening the node, reporting errors, JSON output.
+ *
+ * Exit codes: 0 success, 1 a refused or failed operation (one line on
+ * stderr), 2 bad usage.
+ */
+#ifndef TS_TOOLS_CLI_H
+#define TS_TOOLS_CLI_H
+
+#include <getopt.h>
+#include <stdio.h>
+
+#include "tiersync.h"
+
+typedef struct {
+	const char *dir;     /* -C DIR, or "." */
+	ts_node *node;       /* opened for commands that need one */
+	const struct ts_cli_command *cmd;
+} ts_cli;
+
+typedef struct ts_cli_command {
+	const char *name;
+	int (*fn)(ts_cli *cli, int argc, char **argv);
+	int needs_node;
+	const char *usage;    /* "tiersync NAME ..." lines */
+	const char *summary;  /* one line */
+	const char *help;     /* the options, or NULL */
+} ts_cli_command;
+
+extern const ts_cli_command ts_cli_commands[];
+
+/* Prints ts_error_last() as "tiersync: ..." and returns 1. */
+int ts_cli_fail(void);
+/* Prints "tiersync CMD: <message>" and the usage line; returns 2. */
+int ts_cli_usage(ts_cli *cli, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Prints the full help of a command to `out`. */
+void ts_cli_help(const ts_cli_command *cmd, FILE *out);
+
+/*
+ * getopt_long over argv (argv[0] is the subcommand). Handles --help itself
+ * (*help set, returns -1). Returns the option, -1 at the end, '?' on a bad
+ * option (after printing usage; the caller returns 2).
+ */
+int ts_cli_getopt(ts_cli *cli, int argc, char **argv, const struct option *opts, int *help);
+
+/* The author for a command: --author, else the node's identity. */
+const char *ts_cli_author(ts_cli *cli, const char *given);
+
+/* Writes `s` as a JSON string (with quotes). */
+void ts_json_str(FILE *out, const char *s);
+/* Writes `s` as a JSON string, or null when NULL. */
+void ts_json_strn(FILE *out, const char *s);
+
+#endif

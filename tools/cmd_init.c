@@ -1,0 +1,51 @@
+/*
+ * tiersync init: create a node.
+ */
+#include <stdlib.h>
+
+#include "commands.h"
+
+int cmd_init(ts_cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "tier", required_argument, NULL, 't' },
+		{ "id", required_argument, NULL, 'i' },
+		{ "upstream", required_argument, NULL, 'u' },
+		{ "identity", required_argument, NULL, 'a' },
+		{ 0, 0, 0, 0 }
+	};
+	ts_init_options o = { TS_TIER_STREET, NULL, NULL, NULL };
+	const char *tier = NULL, *dir;
+	ts_node *node = NULL;
+	char head[41];
+	int c, help = 0;
+
+	while ((c = ts_cli_getopt(cli, argc, argv, opts, &help)) != -1) {
+		switch (c) {
+		case 't': tier = optarg; break;
+		case 'i': o.id = optarg; break;
+		case 'u': o.upstream = optarg; break;
+		case 'a': o.identity = optarg; break;
+		default: return 2;
+		}
+	}
+	if (help) {
+		ts_cli_help(cli->cmd, stdout);
+		return 0;
+	}
+	if (optind != argc - 1)
+		return ts_cli_usage(cli, "name one directory for the new node");
+	dir = argv[optind];
+	if (!tier || !o.id)
+		return ts_cli_usage(cli, "--tier and --id are required");
+	if (ts_tier_parse(&o.tier, tier) < 0)
+		return ts_cli_usage(cli, "%s", ts_error_last());
+	if (!ts_node_id_valid(o.id))
+		return ts_cli_usage(cli, "invalid node id '%s': use dot-separated lowercase labels, e.g. bj.dc.jingshan", o.id);
+	if (ts_node_init(&node, dir, &o) < 0)
+		return ts_cli_fail();
+	ts_node_head(head, node);
+	printf("initialised %s node %s in %s (history %.12s)\n", tier, o.id, dir, head);
+	ts_node_free(node);
+	return 0;
+}

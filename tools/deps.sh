@@ -1,0 +1,17 @@
+#!/bin/sh
+# Installs the Debian packages that building and testing tiersync need, when
+# any is missing. Quiet when everything is already there.
+set -e
+need=""
+for pkg in libsqlite3-dev libgit2-dev libssh2-1-dev zlib1g-dev pkg-config git sqlite3 openssh-server openssh-client; do
+	dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || need="$need $pkg"
+done
+[ -z "$need" ] && exit 0
+if [ "$(id -u)" != 0 ]; then
+	echo "tiersync: missing Debian packages:$need (run: sudo apt-get install$need)" >&2
+	exit 1
+fi
+echo "tiersync: installing$need" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq >&2
+apt-get install -y -qq --no-install-recommends $need >&2

@@ -1,0 +1,123 @@
+/*
+ * tiersync: the command-line interface. A git-style table of subcommands;
+ * each lives in tools/cmd_<name>.c. Only this file calls exit().
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "commands.h"
+
+#define TS_VERSION "0.1.0"
+
+const ts_cli_command ts_cli_commands[] = {
+	{ "init", cmd_init, 0,
+	  "tiersync init DIR --tier device|street|district|city --id NODE_ID [--upstream URL] [--identity NAME]",
+	  "Create a node: a case database, its history and its config.",
+	  "  --tier T        the node's tier: city, district, street or device\n"
+	  "  --id ID         the node id, dot-separated from the city down, e.g. bj.dc.jingshan\n"
+	  "  --upstream URL  the upper node's history (a path, file:// or ssh:// URL)\n"
+	  "  --identity NAME the default author of this node's changes (a real name)\n" },
+	{ "case", cmd_case, 1,
+	  "tiersync case new --category C --source S --address A [--set COL=VALUE]... [--author NAME] [--json]\n"
+	  "       tiersync case update ID --set COL=VALUE [--set COL=VALUE]... [--author NAME]\n"
+	  "       tiersync case show ID [--json]\n"
+	  "       tiersync case list [--status S] [--json]",
+	  "Record and update cases. Each change is staged durably until `commit`.",
+	  "  --category C    one of the codes in the categories table (tiersync sql \"SELECT code FROM categories\")\n"
+	  "  --source S      patrol, complaint, video, referral, media or supervision\n"
+	  "  --address A     where the case is\n"
+	  "  --set COL=VALUE set a column of the case (repeatable); VALUE 'NULL' clears it\n"
+	  "  --author NAME   the officer making the change (else the node's identity)\n"
+	  "  --json          machine-readable output\n" },
+	{ "status", cmd_status, 1, "tiersync status [--json]",
+	  "List the staged writes that are not yet committed.", NULL },
+	{ "commit", cmd_commit, 1, "tiersync commit -m MESSAGE [--author NAME] [--json]",
+	  "Turn every staged write into one history commit.",
+	  "  -m MESSAGE      the commit message\n"
+	  "  --author NAME   the author (default: the authors of the staged writes)\n" },
+	{ "log", cmd_log, 1, "tiersync log [--case ID] [-n N] [--json]",
+	  "Show the history, newest first: who changed what, when, on which node.",
+	  "  --case ID       only commits that touched this case or its records\n"
+	  "  -n N            at most N commits\n" },
+	{ "diff", cmd_diff, 1, "tiersync diff [REV [REV]] [--json]",
+	  "Show row and column changes between two commits (default: HEAD~1 HEAD), old -> new.", NULL },
+	{ "blame", cmd_blame, 1, "tiersync blame TABLE KEY [--json]",
+	  "For each column of one row: the commit, author and time that set its value.", NULL },
+	{ "verify", cmd_verify, 1, "tiersync verify [--json]",
+	  "Check that the database equals its history (plus staged writes); exit 1 naming each difference.", NULL },
+	{ "sql", cmd_sql, 1, "tiersync sql QUERY [--json]",
+	  "Run one read-only SQL query on the node's database.", NULL },
+	{ NULL, NULL, 0, NULL, NULL, NULL }
+};
+
+static void usage(FILE *out)
+{
+	const ts_cli_command *c;
+	fprintf(out, "usage: tiersync [-C DIR] COMMAND [ARGS]\n\n"
+		"tiersync keeps a case database and its git history on every node of a tiered\n"
+		"service, and syncs them between tiers.\n\ncommands:\n");
+	for (c = ts_cli_commands; c->name; c++)
+		fprintf(out, "  %-8s %s\n", c->name, c->summary);
+	fprintf(out, "\n  -C DIR    run as if started in DIR (the node's directory)\n"
+		"  --help    this help; 'tiersync COMMAND --help' for one command\n"
+		"  --version the version\n");
+}
+
+static const ts_cli_command *find(const char *name)
+{
+	const ts_cli_command *c;
+	for (c = ts_cli_commands; c->name; c++)
+		if (!strcmp(c->name, name))
+			return c;
+	return NULL;
+}
+
+int main(int argc, char **argv)
+{
+	ts_cli cli = { ".", NULL, NULL };
+	int i = 1, rc;
+
+	while (i < argc && argv[i][0] == '-') {
+		if (!strcmp(argv[i], "-C") && i + 1 < argc) {
+			cli.dir = argv[i + 1];
+			i += 2;
+		} else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			usage(stdout);
+			return 0;
+		} else if (!strcmp(argv[i], "--version")) {
+			printf("tiersync %s\n", TS_VERSION);
+			return 0;
+		} else {
+			fprintf(stderr, "tiersync: unknown option %s\n", argv[i]);
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (i >= argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (!strcmp(argv[i], "help")) {
+		if (i + 1 < argc && (cli.cmd = find(argv[i + 1]))) {
+			ts_cli_help(cli.cmd, stdout);
+			return 0;
+		}
+		usage(stdout);
+		return i + 1 < argc ? 2 : 0;
+	}
+	if (!(cli.cmd = find(argv[i]))) {
+		fprintf(stderr, "tiersync: '%s' is not a command; see 'tiersync --help'\n", argv[i]);
+		return 2;
+	}
+	for (int j = i + 1; j < argc; j++)
+		if (!strcmp(argv[j], "--help")) {
+			ts_cli_help(cli.cmd, stdout);
+			return 0;
+		}
+	if (cli.cmd->needs_node && ts_node_open(&cli.node, cli.dir) < 0)
+		return ts_cli_fail();
+	rc = cli.cmd->fn(&cli, argc - i, argv + i);
+	ts_node_free(cli.node);
+	exit(rc);
+}
