@@ -285,7 +285,7 @@ static int journal_size(sqlite3 *db)
 	return n;
 }
 
-/* Bulk commits write a pack and sync it; a journal is not worth its bytes. */
+/* Large commits sync their pack at once: a journal is not worth its bytes. */
 #define BULK_THRESHOLD 2000
 
 /*
@@ -317,23 +317,16 @@ static int commit_updates(git_oid *out, sqlite3 *db, ts_store *store,
 	updates = all;
 	n++;
 
-	if (bulk && (error = ts_store_bulk_begin(store)) < 0)
-		goto done;
-	error = ts_store_tree_update(&tree, store, has_head ? &base_tree : NULL, all, n);
-	if (!error)
-		error = ts_store_commit(out, &raw, store, &tree, has_head ? &head : NULL,
-			has_head ? 1 : 0, author, committer, message);
-	if (bulk) {
-		int end = ts_store_bulk_end(store);
-		if (!error)
-			error = end;
-	}
-	if (error < 0)
+	if ((error = ts_store_tree_update(&tree, store, has_head ? &base_tree : NULL, all, n)) < 0 ||
+	    (error = ts_store_commit(out, &raw, store, &tree, has_head ? &head : NULL,
+			has_head ? 1 : 0, author, committer, message)) < 0 ||
+	    (error = ts_store_flush(store)) < 0)
 		goto done;
 
 	if (bulk || journal_size(db) >= TS_HISTORY_CHECKPOINT) {
 		/* everything written so far becomes durable: the journal can go */
-		if ((error = ts_store_sync(store)) < 0 ||
+		if ((error = ts_store_maintain(store)) < 0 ||
+		    (error = ts_store_sync(store)) < 0 ||
 		    (error = exec(db, "DELETE FROM ts_journal; DELETE FROM ts_journal_rows")) < 0)
 			goto done;
 	}
@@ -347,6 +340,8 @@ static int commit_updates(git_oid *out, sqlite3 *db, ts_store *store,
 	/* From here the commit is durable; a failure below is repaired on open. */
 	error = ts_store_ref_set(store, TS_STORE_MAIN, out, message);
 done:
+	if (error < 0)
+		ts_store_discard(store);
 	free(all);
 	ts_buf_dispose(&raw);
 	ts_buf_dispose(&schema);
@@ -571,8 +566,12 @@ int ts_history_repair(sqlite3 *db, ts_store *store, int *repaired)
 			*repaired = 1;
 		}
 		sqlite3_finalize(st);
-		if (error < 0)
+		if (!error)
+			error = ts_store_flush(store);
+		if (error < 0) {
+			ts_store_discard(store);
 			return error;
+		}
 		if (!ts_store_has(store, &head))
 			return ts_error_set(TS_ECORRUPT, "history lost beyond repair: commit %s is missing "
 				"and not in the journal", git_oid_tostr_s(&head));

@@ -7,8 +7,10 @@
  * objects can be written again identically, and clears the staged writes;
  * (3) the ref moves. On open, ts_history_repair() rewrites any lost objects
  * from the journal and points the ref at the head the database records.
- * The journal is emptied whenever the objects are known durable (after a
- * syncfs, done every TS_HISTORY_CHECKPOINT commits and for bulk commits).
+ * The journal is emptied whenever the objects are known durable: at a
+ * checkpoint every TS_HISTORY_CHECKPOINT commits (which also combines the
+ * commits' small packs into one) and after each large commit, whose pack is
+ * synced at once.
  */
 #ifndef TS_SYNC_HISTORY_H
 #define TS_SYNC_HISTORY_H
@@ -18,7 +20,7 @@
 #include "store.h"
 #include "tables.h"
 
-#define TS_HISTORY_CHECKPOINT 256
+#define TS_HISTORY_CHECKPOINT 32
 
 /* Creates the engine's tables (ts_meta, ts_journal, ts_journal_rows, and
  * ts_staged through capture) if missing. */

@@ -23,19 +23,20 @@
  * The same row gives the same bytes on every node and platform, and NULL,
  * "" and x'' are all distinct.
  *
- * Key path: <table>/<f1>/<f2>/<f3>/<f4>/<name>, where <name> is the encoded
- * key and f1..f4 are the four hex nibbles, high first, of the top 16 bits of
- * the 64-bit FNV-1a hash of <name>: a fixed 16-way fan-out four levels deep,
+ * Key path: <table>/<f1>/<f2>/<f3>/<f4>/<name>, where <table> is a plain
+ * identifier, <name> is the encoded key and f1..f4 are the four lowercase
+ * hex nibbles, high first, of the top 16 bits of H = FNV-1a-64(<name>) *
+ * 0x9e3779b97f4a7c15 (mod 2^64): a fixed 16-way fan-out four levels deep,
  * so a 10-million-row table has ~150 entries per leaf tree and a one-row
  * change rewrites six small trees.
  *
  * <name> for a key of one or more columns: the components joined by ','.
  * A text component keeps the bytes [A-Za-z0-9_.-] and writes every other
- * byte as %HH (uppercase hex), with a leading '.' written %2E, so the name
+ * byte as %HH (uppercase hex), with a component's leading '.' written %2E, so the name
  * never contains '/', NUL, ',' or '~' of its own and is never "." or "..";
  * an empty text is "%". An integer component is "#" and its decimal; NULL
  * is "#null"; a real "#r" and its value as above; a blob "#x" and hex.
- * A name longer than 200 bytes is cut at 150 bytes (never inside a %HH)
+ * A name longer than 191 bytes is cut at 150 bytes (never inside a %HH)
  * and followed by '~' and the 40 hex digits of the git blob id of the full
  * name (what `git hash-object` prints for it), so long keys stay unique and
  * every name is at most 191 bytes.

@@ -3,9 +3,8 @@
  *
  * Trees are changed with git_tree_create_updated(), which rewrites only the
  * trees on the paths of the changed rows, so a commit costs what it
- * changes, not what the table holds. Small commits write loose objects;
- * bulk writes (an import, a full rebuild) go through an in-memory pack that
- * is written as one packfile.
+ * changes, not what the table holds. New objects wait in an object batch
+ * (batch.c) and reach the disk as one pack per commit.
  *
  * Durability is not this file's job: objects are written without fsync
  * (cheap), and the node keeps, in its database transaction, what it needs
@@ -13,22 +12,21 @@
  */
 #include "store.h"
 
+#include <dirent.h>
 #include <fcntl.h>
+#include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <git2/sys/mempack.h>
-#include <git2/sys/odb_backend.h>
 
+#include "batch.h"
 #include "tiersync.h"
 
 struct ts_store {
 	git_repository *repo;
 	git_odb *odb;
-	/* Bulk mode: a second handle on the same repository whose object
-	 * database writes into memory. */
-	git_repository *bulk_repo;
-	git_odb_backend *mempack;
+	ts_batch *batch;    /* owned by odb: where new objects wait */
 };
 
 int ts_store__git_error(int code, const char *what)
@@ -61,6 +59,8 @@ int ts_store_open(ts_store **out, const char *gitdir, int create)
 		error = ts_store__git_error(TS_ERROR, "opening the object database");
 		goto fail;
 	}
+	if ((error = ts_batch_attach(&store->batch, store->odb)) < 0)
+		goto fail;
 	*out = store;
 	return 0;
 fail:
@@ -72,7 +72,6 @@ void ts_store_free(ts_store *store)
 {
 	if (!store)
 		return;
-	git_repository_free(store->bulk_repo);
 	git_odb_free(store->odb);
 	git_repository_free(store->repo);
 	free(store);
@@ -80,7 +79,7 @@ void ts_store_free(ts_store *store)
 
 git_repository *ts_store_repo(ts_store *store)
 {
-	return store->bulk_repo ? store->bulk_repo : store->repo;
+	return store->repo;
 }
 
 static int update_cmp(const void *a, const void *b)
@@ -88,109 +87,159 @@ static int update_cmp(const void *a, const void *b)
 	return strcmp(((const ts_store_update *)a)->path, ((const ts_store_update *)b)->path);
 }
 
-int ts_store_tree_update(git_oid *out, ts_store *store, const git_oid *base,
-	ts_store_update *updates, size_t n)
-{
-	git_repository *repo = ts_store_repo(store);
-	git_tree_update *ops = NULL;
-	git_tree *base_tree = NULL;
-	git_odb *odb = NULL;
-	size_t i;
-	int error;
+/* One entry of a tree being rebuilt. */
+typedef struct {
+	const char *name;
+	size_t len;
+	int is_tree;
+	int removed;
+	git_oid id;
+} tree_entry;
 
-	if ((error = git_repository_odb(&odb, repo)) < 0)
-		return ts_store__git_error(TS_ERROR, "opening the object database");
-	if (base && (error = git_tree_lookup(&base_tree, repo, base)) < 0) {
-		error = ts_store__git_error(TS_ECORRUPT, "reading the base tree");
-		goto done;
-	}
-	if (n == 0 && base) {
-		git_oid_cpy(out, base);
-		goto done;
-	}
-	if (!(ops = calloc(n, sizeof(*ops)))) {
+/* git's tree order: names compare as bytes, a tree's as if it ended in '/'. */
+static int tree_entry_cmp(const void *pa, const void *pb)
+{
+	const tree_entry *a = pa, *b = pb;
+	size_t len = a->len < b->len ? a->len : b->len;
+	int cmp = memcmp(a->name, b->name, len);
+	unsigned char ca, cb;
+
+	if (cmp)
+		return cmp;
+	ca = a->len > len ? (unsigned char)a->name[len] : (a->is_tree ? '/' : 0);
+	cb = b->len > len ? (unsigned char)b->name[len] : (b->is_tree ? '/' : 0);
+	return ca < cb ? -1 : ca > cb;
+}
+
+static tree_entry *entry_find(tree_entry *e, size_t n, const char *name, size_t len)
+{
+	size_t i;
+	for (i = 0; i < n; i++)
+		if (e[i].len == len && !memcmp(e[i].name, name, len))
+			return &e[i];
+	return NULL;
+}
+
+/*
+ * Rebuilds the tree `base` (NULL: empty) with `updates`, whose paths all
+ * continue, from byte `off`, inside this tree. Writes the new tree's id, or
+ * sets *empty when nothing is left in it. Objects go to the batch directly:
+ * a tree is a function of its entries, so its bytes, and id, are the ones
+ * git would write.
+ */
+static int rebuild_tree(git_oid *out, int *empty, ts_store *store, const git_oid *base,
+	const ts_store_update *updates, size_t n, size_t off)
+{
+	git_tree *tree = NULL;
+	tree_entry *e = NULL;
+	size_t ne = 0, cap, i, j;
+	ts_buf raw = TS_BUF_INIT;
+	int error = 0;
+
+	*empty = 0;
+	if (base && git_tree_lookup(&tree, store->repo, base) < 0)
+		return ts_store__git_error(TS_ECORRUPT, "reading a tree");
+	cap = (tree ? git_tree_entrycount(tree) : 0) + n;
+	if (!(e = calloc(cap ? cap : 1, sizeof(*e)))) {
 		error = ts_error_set(TS_ERROR, "out of memory");
 		goto done;
 	}
-	qsort(updates, n, sizeof(*updates), update_cmp);
-	for (i = 0; i < n; i++) {
-		ops[i].path = updates[i].path;
-		if (!updates[i].data) {
-			ops[i].action = GIT_TREE_UPDATE_REMOVE;
-			continue;
-		}
-		ops[i].action = GIT_TREE_UPDATE_UPSERT;
-		ops[i].filemode = GIT_FILEMODE_BLOB;
-		if ((error = git_odb_write(&ops[i].id, odb, updates[i].data, updates[i].len, GIT_OBJECT_BLOB)) < 0) {
-			error = ts_store__git_error(TS_ERROR, "writing a row blob");
+	for (i = 0; tree && i < git_tree_entrycount(tree); i++) {
+		const git_tree_entry *te = git_tree_entry_byindex(tree, i);
+		e[ne].name = git_tree_entry_name(te);
+		e[ne].len = strlen(e[ne].name);
+		e[ne].is_tree = git_tree_entry_type(te) == GIT_OBJECT_TREE;
+		git_oid_cpy(&e[ne].id, git_tree_entry_id(te));
+		ne++;
+	}
+	for (i = 0; i < n; i = j) {
+		const char *name = updates[i].path + off, *slash = strchr(name, '/');
+		size_t len = slash ? (size_t)(slash - name) : strlen(name);
+		tree_entry *x = entry_find(e, ne, name, len);
+		git_oid id;
+		int gone = 0;
+
+		/* the updates under this name are the next run of sorted paths */
+		for (j = i + 1; j < n && !strncmp(updates[j].path + off, name, len) &&
+		     (updates[j].path[off + len] == '/' || updates[j].path[off + len] == '\0'); j++)
+			;
+		if (len == 0) {
+			error = ts_error_set(TS_EINVALID, "bad tree path %s", updates[i].path);
 			goto done;
 		}
+		if (slash) {
+			const git_oid *sub = x && x->is_tree && !x->removed ? &x->id : NULL;
+			if ((error = rebuild_tree(&id, &gone, store, sub, updates + i, j - i, off + len + 1)) < 0)
+				goto done;
+		} else if (updates[j - 1].data) {
+			/* the last update of a path wins */
+			if ((error = ts_batch_put(store->batch, &id, GIT_OBJECT_BLOB, updates[j - 1].data, updates[j - 1].len)) < 0)
+				goto done;
+		} else
+			gone = 1;
+		if (gone) {
+			if (x)
+				x->removed = 1;
+			continue;
+		}
+		if (!x) {
+			x = &e[ne++];
+			x->name = name;
+			x->len = len;
+		}
+		x->removed = 0;
+		x->is_tree = slash != NULL;
+		git_oid_cpy(&x->id, &id);
 	}
-	if ((error = git_tree_create_updated(out, repo, base_tree, n, ops)) < 0)
-		error = ts_store__git_error(TS_ERROR, "writing trees");
+	qsort(e, ne, sizeof(*e), tree_entry_cmp);
+	for (i = 0; i < ne; i++) {
+		if (e[i].removed)
+			continue;
+		ts_buf_puts(&raw, e[i].is_tree ? "40000 " : "100644 ");
+		ts_buf_put(&raw, e[i].name, e[i].len);
+		ts_buf_putc(&raw, '\0');
+		ts_buf_put(&raw, e[i].id.id, GIT_OID_RAWSZ);
+	}
+	if (ts_buf_oom(&raw)) {
+		error = TS_ERROR;
+		goto done;
+	}
+	if (raw.size == 0)
+		*empty = 1;
+	else
+		error = ts_batch_put(store->batch, out, GIT_OBJECT_TREE, raw.ptr, raw.size);
 done:
-	free(ops);
-	git_tree_free(base_tree);
-	git_odb_free(odb);
-	return error < 0 ? error : 0;
+	ts_buf_dispose(&raw);
+	free(e);
+	git_tree_free(tree);
+	return error;
 }
 
-int ts_store_bulk_begin(ts_store *store)
+int ts_store_tree_update(git_oid *out, ts_store *store, const git_oid *base,
+	ts_store_update *updates, size_t n)
 {
-	git_odb_backend *mempack = NULL;
-	git_odb *odb = NULL;
-	int error;
+	int empty = 0, error;
 
-	if (store->bulk_repo)
-		return ts_error_set(TS_ERROR, "bulk mode already on");
-	if ((error = git_repository_open_bare(&store->bulk_repo, git_repository_path(store->repo))) < 0 ||
-	    (error = git_repository_odb(&odb, store->bulk_repo)) < 0 ||
-	    (error = git_mempack_new(&mempack)) < 0)
-		goto done;
-	if ((error = git_odb_add_backend(odb, mempack, 999)) < 0) {
-		mempack->free(mempack);   /* not taken by the odb */
-		goto done;
+	if (n == 0 && base) {
+		git_oid_cpy(out, base);
+		return 0;
 	}
-	store->mempack = mempack;
-done:
-	git_odb_free(odb);
-	if (error < 0) {
-		error = ts_store__git_error(TS_ERROR, "starting a bulk write");
-		git_repository_free(store->bulk_repo);
-		store->bulk_repo = NULL;
-	}
-	return error < 0 ? error : 0;
+	qsort(updates, n, sizeof(*updates), update_cmp);
+	if ((error = rebuild_tree(out, &empty, store, base, updates, n, 0)) < 0)
+		return error;
+	if (empty)   /* the empty tree, as git writes it */
+		return ts_batch_put(store->batch, out, GIT_OBJECT_TREE, "", 0);
+	return 0;
 }
 
-int ts_store_bulk_end(ts_store *store)
+int ts_store_flush(ts_store *store)
 {
-	git_buf pack = GIT_BUF_INIT;
-	git_odb_writepack *writer = NULL;
-	git_indexer_progress stats = {0};
-	int error;
+	return ts_batch_flush(store->batch, store->odb);
+}
 
-	if (!store->bulk_repo)
-		return ts_error_set(TS_ERROR, "bulk mode is off");
-	if ((error = git_mempack_dump(&pack, store->bulk_repo, store->mempack)) < 0) {
-		error = ts_store__git_error(TS_ERROR, "packing objects");
-		goto done;
-	}
-	if ((error = git_odb_write_pack(&writer, store->odb, NULL, NULL)) < 0 ||
-	    (error = writer->append(writer, pack.ptr, pack.size, &stats)) < 0 ||
-	    (error = writer->commit(writer, &stats)) < 0) {
-		error = ts_store__git_error(TS_ERROR, "writing a pack");
-		goto done;
-	}
-	/* the main handle must see the new pack */
-	git_odb_refresh(store->odb);
-done:
-	if (writer)
-		writer->free(writer);
-	git_buf_dispose(&pack);
-	git_repository_free(store->bulk_repo);
-	store->bulk_repo = NULL;
-	store->mempack = NULL;
-	return error < 0 ? error : 0;
+void ts_store_discard(ts_store *store)
+{
+	ts_batch_discard(store->batch);
 }
 
 static int make_signature(git_signature **out, const ts_store_who *who)
@@ -249,15 +298,7 @@ done:
 
 int ts_store_write_raw_commit(git_oid *out, ts_store *store, const char *raw, size_t len)
 {
-	git_odb *odb = NULL;
-	int error;
-
-	if ((error = git_repository_odb(&odb, ts_store_repo(store))) < 0)
-		return ts_store__git_error(TS_ERROR, "opening the object database");
-	if ((error = git_odb_write(out, odb, raw, len, GIT_OBJECT_COMMIT)) < 0)
-		error = ts_store__git_error(TS_ERROR, "writing a commit");
-	git_odb_free(odb);
-	return error < 0 ? error : 0;
+	return ts_batch_put(store->batch, out, GIT_OBJECT_COMMIT, raw, len);
 }
 
 int ts_store_ref_get(git_oid *out, ts_store *store, const char *ref)
@@ -300,6 +341,105 @@ int ts_store_commit_tree(git_oid *out, ts_store *store, const git_oid *commit)
 	git_oid_cpy(out, git_commit_tree_id(c));
 	git_commit_free(c);
 	return 0;
+}
+
+/* Adds every object listed in a pack index (version 2) to `pb`. */
+static int add_pack_objects(git_packbuilder *pb, const char *idx_path)
+{
+	unsigned char head[8 + 256 * 4], oid[GIT_OID_RAWSZ];
+	uint32_t count, i;
+	FILE *f = fopen(idx_path, "rb");
+	int error = 0;
+
+	if (!f)
+		return ts_error_set(TS_ERROR, "opening %s", idx_path);
+	if (fread(head, 1, sizeof(head), f) != sizeof(head) || memcmp(head, "\377tOc\0\0\0\2", 8)) {
+		error = ts_error_set(TS_ECORRUPT, "%s is not a version 2 pack index", idx_path);
+		goto done;
+	}
+	count = (uint32_t)head[8 + 255 * 4] << 24 | (uint32_t)head[8 + 255 * 4 + 1] << 16 |
+		(uint32_t)head[8 + 255 * 4 + 2] << 8 | head[8 + 255 * 4 + 3];
+	for (i = 0; i < count; i++) {
+		git_oid id;
+		if (fread(oid, 1, sizeof(oid), f) != sizeof(oid)) {
+			error = ts_error_set(TS_ECORRUPT, "%s is truncated", idx_path);
+			goto done;
+		}
+		git_oid_fromraw(&id, oid);
+		if (git_packbuilder_insert(pb, &id, NULL) < 0) {
+			error = ts_store__git_error(TS_ERROR, "repacking");
+			goto done;
+		}
+	}
+done:
+	fclose(f);
+	return error;
+}
+
+int ts_store_maintain(ts_store *store)
+{
+	char dir[4096], path[4200];
+	char **small = NULL;
+	size_t nsmall = 0, i;
+	git_packbuilder *pb = NULL;
+	struct dirent *de;
+	DIR *d;
+	int error = 0;
+
+	snprintf(dir, sizeof(dir), "%sobjects/pack", git_repository_path(store->repo));
+	if (!(d = opendir(dir)))
+		return 0;
+	while ((de = readdir(d))) {
+		size_t len = strlen(de->d_name);
+		struct stat st;
+		char **grown;
+		if (len < 6 || strcmp(de->d_name + len - 5, ".pack"))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		if (stat(path, &st) < 0 || st.st_size >= TS_STORE_SMALL_PACK)
+			continue;
+		if (!(grown = realloc(small, (nsmall + 1) * sizeof(*small))) ||
+		    !(grown[nsmall] = strndup(de->d_name, len - 5))) {
+			small = grown ? grown : small;
+			error = ts_error_set(TS_ERROR, "out of memory");
+			goto done;
+		}
+		small = grown;
+		nsmall++;
+	}
+	if (nsmall < TS_STORE_PACK_LIMIT)
+		goto done;
+	if (git_packbuilder_new(&pb, store->repo) < 0) {
+		error = ts_store__git_error(TS_ERROR, "repacking");
+		goto done;
+	}
+	git_packbuilder_set_threads(pb, 1);
+	for (i = 0; i < nsmall; i++) {
+		snprintf(path, sizeof(path), "%s/%s.idx", dir, small[i]);
+		if ((error = add_pack_objects(pb, path)) < 0)
+			goto done;
+	}
+	if (git_packbuilder_write(pb, dir, 0, NULL, NULL) < 0) {
+		error = ts_store__git_error(TS_ERROR, "writing the combined pack");
+		goto done;
+	}
+	/* the combined pack must be durable before its parts go */
+	if ((error = ts_store_sync(store)) < 0)
+		goto done;
+	for (i = 0; i < nsmall; i++) {
+		snprintf(path, sizeof(path), "%s/%s.pack", dir, small[i]);
+		unlink(path);
+		snprintf(path, sizeof(path), "%s/%s.idx", dir, small[i]);
+		unlink(path);
+	}
+	git_odb_refresh(store->odb);
+done:
+	closedir(d);
+	git_packbuilder_free(pb);
+	for (i = 0; i < nsmall; i++)
+		free(small[i]);
+	free(small);
+	return error;
 }
 
 int ts_store_sync(ts_store *store)

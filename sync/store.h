@@ -41,11 +41,12 @@ int ts_store_tree_update(git_oid *out, ts_store *store, const git_oid *base,
 	ts_store_update *updates, size_t n);
 
 /*
- * Bulk mode: until ts_store_bulk_end(), new objects are kept in memory and
- * then written as one pack, instead of one file per object.
+ * New objects wait in memory until ts_store_flush() writes them all as one
+ * pack; ts_store_discard() drops them instead (after a failed commit). Reads
+ * see waiting objects as if they were written.
  */
-int ts_store_bulk_begin(ts_store *store);
-int ts_store_bulk_end(ts_store *store);
+int ts_store_flush(ts_store *store);
+void ts_store_discard(ts_store *store);
 
 /* Who made a change: a real name and the node where it was recorded. */
 typedef struct {
@@ -83,6 +84,15 @@ int ts_store_commit_tree(git_oid *out, ts_store *store, const git_oid *commit);
  * so that records kept to rewrite them can be dropped.
  */
 int ts_store_sync(ts_store *store);
+
+/*
+ * Keeps the number of packs small: once TS_STORE_PACK_LIMIT packs under
+ * TS_STORE_SMALL_PACK bytes have gathered (one per commit), writes them as
+ * one pack, makes it durable (syncfs) and deletes them.
+ */
+#define TS_STORE_PACK_LIMIT 32
+#define TS_STORE_SMALL_PACK (8 * 1024 * 1024)
+int ts_store_maintain(ts_store *store);
 
 /* Converts the last libgit2 error into ts_error_set(code, "<what>: <git message>"). */
 int ts_store__git_error(int code, const char *what);

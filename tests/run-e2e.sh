@@ -8,7 +8,9 @@ bin=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 filter=${2:-}
 passed=0 failed=0
 for t in "$top"/tests/e2e/*.sh; do
+	[ -e "$t" ] || continue
 	name=$(basename "$t" .sh)
+	[ "$name" = lib ] && continue   # shared helpers, not a test
 	case "$name" in *"$filter"*) ;; *) continue ;; esac
 	log=$(mktemp)
 	if TIERSYNC="$bin" TS_TOP="$top" sh "$t" >"$log" 2>&1; then

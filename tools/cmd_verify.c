@@ -3,6 +3,9 @@
  */
 #include "commands.h"
 
+/* A tampered node can differ in every row: show this many, then count. */
+#define SHOWN 50
+
 typedef struct {
 	int json, n;
 } verify_out;
@@ -24,7 +27,7 @@ static int print_problem(const ts_verify_problem *p, void *payload)
 		printf(",\"actual\":");
 		ts_json_strn(stdout, p->actual);
 		printf("}");
-	} else {
+	} else if (o->n < SHOWN) {
 		printf("%s%s%s%s%s%s: %s", p->table ? p->table : "", p->table ? " " : "", p->key ? p->key : "",
 			p->column ? " column " : "", p->column ? p->column : "", "", p->problem);
 		if (p->expected || p->actual)
@@ -60,6 +63,8 @@ int cmd_verify(ts_cli *cli, int argc, char **argv)
 		printf("],\"head\":\"%s\",\"ok\":%s}\n", head, rc == 0 ? "true" : "false");
 	else if (rc == 0)
 		printf("ok: the database equals history %.12s plus its staged writes\n", head);
+	if (rc < 0 && !o.json && o.n > SHOWN)
+		printf("... and %d more\n", o.n - SHOWN);
 	if (rc < 0) {
 		fprintf(stderr, "tiersync: verify failed: %d difference%s between the database and its history\n",
 			o.n, o.n == 1 ? "" : "s");

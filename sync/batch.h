@@ -1,0 +1,34 @@
+/*
+ * An object batch: a libgit2 object-database backend that keeps newly
+ * written objects in memory until they are flushed, all at once, as one
+ * pack file. A commit then costs a handful of file operations instead of
+ * one file per blob and tree.
+ */
+#ifndef TS_SYNC_BATCH_H
+#define TS_SYNC_BATCH_H
+
+#include <git2.h>
+
+typedef struct ts_batch ts_batch;
+
+/* Adds a batch to `odb`, ahead of its other backends; the odb owns it. */
+int ts_batch_attach(ts_batch **out, git_odb *odb);
+
+/*
+ * Adds an object to the batch and writes its id to `out`, without asking the
+ * other backends whether they have it (a duplicate in a pack is harmless;
+ * the question costs a directory scan per new object).
+ */
+int ts_batch_put(ts_batch *batch, git_oid *out, git_object_t type, const void *data, size_t len);
+
+/* Objects waiting to be flushed. */
+size_t ts_batch_count(const ts_batch *batch);
+
+/* Writes the waiting objects as one pack into `odb` (through its pack
+ * backend) and empties the batch. No-op when empty. */
+int ts_batch_flush(ts_batch *batch, git_odb *odb);
+
+/* Forgets the waiting objects (nothing is written). */
+void ts_batch_discard(ts_batch *batch);
+
+#endif
