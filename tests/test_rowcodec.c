@@ -1114,7 +1114,7 @@ static uint64_t reference_fnv1a64(const char *s, size_t n)
 /* "<table>/<f1>/<f2>/<f3>/<f4>/<name>" with the fan-out computed here. */
 static void make_path(ts_buf *out, const char *table, const char *name)
 {
-	uint64_t hash = reference_fnv1a64(name, strlen(name));
+	uint64_t hash = reference_fnv1a64(name, strlen(name)) * 0x9e3779b97f4a7c15ULL;
 	ts_buf_clear(out);
 	ts_buf_printf(out, "%s/%x/%x/%x/%x/%s", table, (unsigned)(hash >> 60) & 15, (unsigned)(hash >> 56) & 15,
 		(unsigned)(hash >> 52) & 15, (unsigned)(hash >> 48) & 15, name);
@@ -1361,4 +1361,19 @@ void test_rowcodec__reals_ignore_locale(void)
 	}
 	setlocale(LC_NUMERIC, saved);
 	free(saved);
+}
+
+/* The paths docs/FORMAT.md gives as examples: the format is fixed. */
+void test_rowcodec__documented_paths(void)
+{
+	ts_value one = { SQLITE_TEXT, 0, 0, "bj.dc.jingshan.d07-c20150522-3", 30 };
+	ts_value two[2] = { { SQLITE_TEXT, 0, 0, "bj.dc.jingshan", 14 }, { SQLITE_INTEGER, 42, 0, NULL, 0 } };
+	ts_buf path = TS_BUF_INIT;
+
+	test_ok(ts_rowcodec_key_path_values(&path, "cases", 1, &one));
+	test_equal_s(path.ptr, "cases/8/9/0/b/bj.dc.jingshan.d07-c20150522-3");
+	ts_buf_clear(&path);
+	test_ok(ts_rowcodec_key_path_values(&path, "patrols", 2, two));
+	test_equal_s(path.ptr, "patrols/7/b/0/2/bj.dc.jingshan,#42");
+	ts_buf_dispose(&path);
 }
