@@ -89,6 +89,10 @@ int ts_node_open(ts_node **out, const char *path);
 
 void ts_node_free(ts_node *node);
 
+/* 1 when opening the node had to repair it (objects rewritten from the
+ * journal, a torn pack dropped, the branch moved back to the recorded head). */
+int ts_node_repaired(const ts_node *node);
+
 const char *ts_node_path(const ts_node *node);
 const char *ts_node_id(const ts_node *node);
 ts_tier ts_node_tier(const ts_node *node);

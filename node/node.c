@@ -12,6 +12,7 @@
  */
 #include "node.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <ftw.h>
 #include <stdio.h>
@@ -205,10 +206,22 @@ static int write_config(const char *dir, const ts_init_options *opts)
 	return error;
 }
 
-/* Makes room for the new node: an empty directory there is removed. */
-static int make_room(const char *path)
+static int check_author(const char *author);
+
+/* 1 when a node may be created at `path`: nothing there, or an empty
+ * directory (which rename(2) then replaces in one step). */
+static int room_for_node(const char *path)
 {
-	return rmdir(path) == 0 || errno == ENOENT;
+	struct dirent *de;
+	DIR *d = opendir(path);
+	int empty = 1;
+
+	if (!d)
+		return errno == ENOENT;
+	while (empty && (de = readdir(d)))
+		empty = !strcmp(de->d_name, ".") || !strcmp(de->d_name, "..");
+	closedir(d);
+	return empty;
 }
 
 static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
@@ -217,10 +230,12 @@ static int remove_one(const char *path, const struct stat *st, int flag, struct 
 	return remove(path);
 }
 
-int ts_node_init(ts_node **out, const char *path, const ts_init_options *opts)
+int ts_node_init(ts_node **out, const char *given_path, const ts_init_options *opts)
 {
-	char *tmp = NULL, *dbpath = NULL, *gitpath = NULL;
-	ts_store_who who;
+	char *path = NULL, *tmp = NULL, *dbpath = NULL, *gitpath = NULL;
+	int64_t now = ts_node__now();
+	size_t len;
+	ts_store_who who, node_who;
 	git_oid commit;
 	sqlite3 *db = NULL;
 	ts_store *store = NULL;
@@ -234,8 +249,16 @@ int ts_node_init(ts_node **out, const char *path, const ts_init_options *opts)
 			"of letters, digits and '_', e.g. bj.dc.jingshan", opts && opts->id ? opts->id : "");
 	if (!ts_tier_name(opts->tier))
 		return ts_error_set(TS_EINVALID, "invalid tier");
-	if (!make_room(path))
-		return ts_error_set(TS_EEXISTS, "%s already exists and is not an empty directory", path);
+	if (opts->identity && (error = check_author(opts->identity)) < 0)
+		return error;
+	if (!(path = strdup(given_path)))
+		return ts_error_set(TS_ERROR, "out of memory");
+	for (len = strlen(path); len > 1 && path[len - 1] == '/'; len--)
+		path[len - 1] = '\0';
+	if (!*path || !room_for_node(path)) {
+		error = ts_error_set(TS_EEXISTS, "%s already exists and is not an empty directory", given_path);
+		goto done;
+	}
 
 	if (!(tmp = malloc(strlen(path) + 16))) {
 		error = ts_error_set(TS_ERROR, "out of memory");
@@ -261,9 +284,10 @@ int ts_node_init(ts_node **out, const char *path, const ts_init_options *opts)
 	    (error = ts_store_open(&store, gitpath, 1)) < 0)
 		goto done;
 
-	ts_node__who(&who, opts->id, opts->identity ? opts->identity : opts->id, ts_node__now());
+	ts_node__who(&who, opts->id, opts->identity ? opts->identity : opts->id, now);
+	ts_node__who(&node_who, opts->id, opts->id, now);
 	ts_buf_printf(&msg, "init %s node %s\n", ts_tier_name(opts->tier), opts->id);
-	if ((error = ts_history_commit_all(&commit, db, store, &who, &who, msg.ptr)) < 0)
+	if ((error = ts_history_commit_all(&commit, db, store, &who, &node_who, msg.ptr)) < 0)
 		goto done;
 	sqlite3_close(db);
 	db = NULL;
@@ -286,6 +310,7 @@ done:
 	}
 	free(dbpath);
 	free(gitpath);
+	free(path);
 	ts_buf_dispose(&msg);
 	return error;
 }
@@ -307,6 +332,7 @@ int ts_node_open(ts_node **out, const char *path)
 		ts_node_free(node);
 		return error;
 	}
+	node->repaired = repaired;
 	*out = node;
 	return 0;
 }
@@ -325,6 +351,7 @@ void ts_node_free(ts_node *node)
 	free(node);
 }
 
+int ts_node_repaired(const ts_node *node) { return node->repaired; }
 const char *ts_node_path(const ts_node *node) { return node->path; }
 const char *ts_node_id(const ts_node *node) { return node->id; }
 ts_tier ts_node_tier(const ts_node *node) { return node->tier; }
@@ -362,17 +389,16 @@ int ts_node_write(ts_node *node, const char *author, const char *summary,
 
 int ts_node_mint_id(char **out, ts_node *node, const char *prefix)
 {
-	char date[16], key[64], value[32];
-	time_t now = (time_t)ts_node__now();
+	char date[16], key[64], value[32], now[32];
 	char *last;
-	struct tm tm;
 	long long n = 0;
 	size_t len;
 	int error;
 
 	*out = NULL;
-	localtime_r(&now, &tm);
-	strftime(date, sizeof(date), "%Y%m%d", &tm);
+	/* the date of the id is the service's date: "YYYY-MM-DD" of Beijing time */
+	ts_time_format(now, ts_node__now());
+	snprintf(date, sizeof(date), "%.4s%.2s%.2s", now, now + 5, now + 8);
 	snprintf(key, sizeof(key), "seq.%s%s", prefix, date);
 	if ((last = ts_meta_get(node->db, key)))
 		n = strtoll(last, NULL, 10);
@@ -413,32 +439,48 @@ int ts_node_staged(ts_node *node, int (*cb)(const ts_staged_info *info, void *pa
 	return ts_capture_foreach(node->db, staged_one, &walk);
 }
 
-/* The staged authors, each once, joined with ", ". */
+/* The staged authors, each once, in order, joined with ", ". */
 typedef struct {
 	ts_buf names;
+	char **seen;
+	size_t n;
 } authors;
 
 static int add_author(const ts_staged_write *w, void *payload)
 {
 	authors *a = payload;
-	const char *p = ts_buf_cstr(&a->names);
-	size_t n = strlen(w->author);
+	char **grown;
+	size_t i;
 
-	while ((p = strstr(p, w->author))) {
-		if ((p == a->names.ptr || p[-1] == ' ') && (p[n] == ',' || p[n] == '\0'))
+	for (i = 0; i < a->n; i++)
+		if (!strcmp(a->seen[i], w->author))
 			return 0;
-		p += n;
+	if (!(grown = realloc(a->seen, (a->n + 1) * sizeof(*grown))) || !(grown[a->n] = strdup(w->author))) {
+		if (grown)
+			a->seen = grown;
+		return ts_error_set(TS_ERROR, "out of memory");
 	}
+	a->seen = grown;
+	a->n++;
 	if (a->names.size)
 		ts_buf_puts(&a->names, ", ");
 	ts_buf_puts(&a->names, w->author);
 	return 0;
 }
 
+static void authors_dispose(authors *a)
+{
+	size_t i;
+	for (i = 0; i < a->n; i++)
+		free(a->seen[i]);
+	free(a->seen);
+	ts_buf_dispose(&a->names);
+}
+
 int ts_node_commit(char id_out[41], ts_node *node, const char *message, const char *author)
 {
 	ts_store_who a, c;
-	authors staged = { TS_BUF_INIT };
+	authors staged = { TS_BUF_INIT, NULL, 0 };
 	ts_buf msg = TS_BUF_INIT;
 	git_oid id;
 	int64_t now = ts_node__now();
@@ -447,11 +489,14 @@ int ts_node_commit(char id_out[41], ts_node *node, const char *message, const ch
 	id_out[0] = '\0';
 	if (!message || !*message)
 		return ts_error_set(TS_EINVALID, "a commit needs a message (-m MESSAGE)");
-	if (!author) {
-		if ((error = ts_capture_foreach(node->db, add_author, &staged)) < 0)
-			goto done;
-		author = staged.names.size ? staged.names.ptr : node->identity;
+	if ((error = ts_capture_foreach(node->db, add_author, &staged)) < 0)
+		goto done;
+	if (staged.n == 0) {
+		error = ts_error_set(TS_ENOTFOUND, "nothing staged to commit");
+		goto done;
 	}
+	if (!author)
+		author = staged.names.ptr;
 	if ((error = check_author(author)) < 0)
 		goto done;
 	ts_buf_puts(&msg, message);
@@ -463,7 +508,7 @@ int ts_node_commit(char id_out[41], ts_node *node, const char *message, const ch
 		goto done;
 	git_oid_tostr(id_out, 41, &id);
 done:
-	ts_buf_dispose(&staged.names);
+	authors_dispose(&staged);
 	ts_buf_dispose(&msg);
 	return error;
 }

@@ -18,6 +18,7 @@ struct ts_node {
 	git_config *config;
 	sqlite3 *db;
 	ts_store *store;
+	int repaired;         /* open had to repair history */
 };
 
 /* The service keeps Beijing time: case times and commit times carry +08:00. */

@@ -5,14 +5,16 @@
  * commit writes about fourteen of them (two blobs, the trees on two
  * fan-out paths, the root, the commit), and creating files is what costs.
  * The batch is an object-database backend placed before the others: every
- * write lands here, every read looks here first, and ts_batch_flush() hands
- * the objects to the repository's pack backend as one pack (git pack
- * format v2, whole objects, no deltas), which libgit2's indexer checks and
- * indexes.
+ * write lands here, every read looks here first, and ts_batch_flush()
+ * writes the objects as one pack (git pack format v2, whole objects, no
+ * deltas) with its version 2 index, exactly as git would lay them out.
  */
 #include "batch.h"
 
 #include <arpa/inet.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
@@ -107,6 +109,14 @@ static void sha1_final(sha1_ctx *c, unsigned char out[20])
 		out[i] = (unsigned char)(c->h[i / 4] >> (24 - 8 * (i % 4)));
 }
 
+void ts_sha1(unsigned char out[20], const void *data, size_t len)
+{
+	sha1_ctx sha;
+	sha1_init(&sha);
+	sha1_update(&sha, data, len);
+	sha1_final(&sha, out);
+}
+
 /* ---- the table of waiting objects ---- */
 
 static size_t slot_of(const ts_batch *b, const git_oid *id)
@@ -129,21 +139,20 @@ static object *find(const ts_batch *b, const git_oid *id)
 
 static int grow(ts_batch *b)
 {
-	size_t ncap = b->cap ? b->cap * 2 : 1024, i, j;
+	size_t oldcap = b->cap, ncap = b->cap ? b->cap * 2 : 1024, i, j;
 	object *old = b->objs, *nobjs = calloc(ncap, sizeof(object));
 
 	if (!nobjs)
 		return -1;
 	b->objs = nobjs;
-	for (i = 0; i < b->cap; i++) {
+	b->cap = ncap;
+	for (i = 0; i < oldcap; i++) {
 		if (!old[i].data)
 			continue;
-		b->cap = ncap;   /* slot_of() must use the new size */
 		for (j = slot_of(b, &old[i].id); nobjs[j].data; j = (j + 1) & (ncap - 1))
 			;
 		nobjs[j] = old[i];
 	}
-	b->cap = ncap;
 	free(old);
 	return 0;
 }
@@ -271,48 +280,127 @@ static int pack_object(ts_buf *pack, const object *o)
 	return 0;
 }
 
-int ts_batch_flush(ts_batch *b, git_odb *odb)
+static int object_cmp(const void *a, const void *b)
 {
-	ts_buf pack = TS_BUF_INIT;
-	git_odb_writepack *writer = NULL;
-	git_indexer_progress stats = { 0 };
+	return git_oid_cmp(&(*(const object *const *)a)->id, &(*(const object *const *)b)->id);
+}
+
+static void put_be32(ts_buf *buf, uint32_t v)
+{
+	uint32_t be = htonl(v);
+	ts_buf_put(buf, &be, 4);
+}
+
+static void put_sha1(ts_buf *buf)
+{
 	unsigned char sum[20];
-	uint32_t header[3];
-	sha1_ctx sha;
-	size_t i;
+	ts_sha1(sum, buf->ptr, buf->size);
+	ts_buf_put(buf, sum, sizeof(sum));
+}
+
+/* Writes `data` to a new file `path` through a temporary name. */
+static int write_file(const char *dir, const char *name, const ts_buf *data)
+{
+	char tmp[4200], path[4200];
+	FILE *f;
+
+	snprintf(tmp, sizeof(tmp), "%s/tmp_%s", dir, name);
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if (!(f = fopen(tmp, "wb")))
+		return ts_error_set(TS_ERROR, "creating %s", tmp);
+	if (fwrite(data->ptr, 1, data->size, f) != data->size || fclose(f) != 0) {
+		unlink(tmp);
+		return ts_error_set(TS_ERROR, "writing %s", tmp);
+	}
+	chmod(tmp, 0444);
+	if (rename(tmp, path) < 0) {
+		unlink(tmp);
+		return ts_error_set(TS_ERROR, "renaming %s", tmp);
+	}
+	return 0;
+}
+
+/*
+ * Writes the pack and its version 2 index, named after the pack's checksum
+ * as git names them. The pack goes first: a reader finds packs by their
+ * index, so it never sees an index without its pack.
+ */
+int ts_batch_flush(ts_batch *b, git_odb *odb, const char *pack_dir)
+{
+	ts_buf pack = TS_BUF_INIT, idx = TS_BUF_INIT;
+	object **sorted = NULL;
+	uint32_t *crc = NULL;
+	uint64_t *offset = NULL;
+	char hex[GIT_OID_HEXSZ + 1], name[64];
+	uint32_t fan[256] = { 0 }, nlarge = 0;
+	size_t i, k;
 	int error = 0;
 
 	if (b->n == 0)
 		return 0;
-	header[0] = htonl(0x5041434b);   /* "PACK" */
-	header[1] = htonl(2);
-	header[2] = htonl((uint32_t)b->n);
-	ts_buf_put(&pack, header, sizeof(header));
-	for (i = 0; i < b->cap; i++)
-		if (b->objs[i].data && (error = pack_object(&pack, &b->objs[i])) < 0)
+	sorted = malloc(b->n * sizeof(*sorted));
+	crc = malloc(b->n * sizeof(*crc));
+	offset = malloc(b->n * sizeof(*offset));
+	if (!sorted || !crc || !offset) {
+		error = ts_error_set(TS_ERROR, "out of memory");
+		goto done;
+	}
+	for (i = k = 0; i < b->cap; i++)
+		if (b->objs[i].data)
+			sorted[k++] = &b->objs[i];
+	qsort(sorted, b->n, sizeof(*sorted), object_cmp);
+
+	ts_buf_puts(&pack, "PACK");
+	put_be32(&pack, 2);
+	put_be32(&pack, (uint32_t)b->n);
+	for (i = 0; i < b->n; i++) {
+		offset[i] = pack.size;
+		if ((error = pack_object(&pack, sorted[i])) < 0)
 			goto done;
-	if (ts_buf_oom(&pack)) {
+		crc[i] = (uint32_t)crc32(0, (const Bytef *)pack.ptr + offset[i], (uInt)(pack.size - offset[i]));
+		fan[sorted[i]->id.id[0]]++;
+	}
+	put_sha1(&pack);
+
+	ts_buf_put(&idx, "\377tOc", 4);
+	put_be32(&idx, 2);
+	for (i = 1; i < 256; i++)
+		fan[i] += fan[i - 1];
+	for (i = 0; i < 256; i++)
+		put_be32(&idx, fan[i]);
+	for (i = 0; i < b->n; i++)
+		ts_buf_put(&idx, sorted[i]->id.id, GIT_OID_RAWSZ);
+	for (i = 0; i < b->n; i++)
+		put_be32(&idx, crc[i]);
+	for (i = 0; i < b->n; i++)
+		put_be32(&idx, offset[i] < 0x80000000u ? (uint32_t)offset[i] : 0x80000000u | nlarge++);
+	for (i = 0; i < b->n; i++)
+		if (offset[i] >= 0x80000000u) {
+			put_be32(&idx, (uint32_t)(offset[i] >> 32));
+			put_be32(&idx, (uint32_t)offset[i]);
+		}
+	ts_buf_put(&idx, pack.ptr + pack.size - 20, 20);
+	put_sha1(&idx);
+	if (ts_buf_oom(&pack) || ts_buf_oom(&idx)) {
 		error = TS_ERROR;
 		goto done;
 	}
-	sha1_init(&sha);
-	sha1_update(&sha, pack.ptr, pack.size);
-	sha1_final(&sha, sum);
-	ts_buf_put(&pack, sum, sizeof(sum));
 
-	/* Skip the batch while writing: the pack backend must take it. */
-	if (git_odb_write_pack(&writer, odb, NULL, NULL) < 0 ||
-	    writer->append(writer, pack.ptr, pack.size, &stats) < 0 ||
-	    writer->commit(writer, &stats) < 0) {
-		const git_error *e = git_error_last();
-		error = ts_error_set(TS_ERROR, "writing a pack: %s", e ? e->message : "unknown error");
+	for (i = 0; i < 20; i++)
+		snprintf(hex + 2 * i, 3, "%02x", (unsigned char)pack.ptr[pack.size - 20 + i]);
+	snprintf(name, sizeof(name), "pack-%s.pack", hex);
+	if ((error = write_file(pack_dir, name, &pack)) < 0)
 		goto done;
-	}
+	snprintf(name, sizeof(name), "pack-%s.idx", hex);
+	if ((error = write_file(pack_dir, name, &idx)) < 0)
+		goto done;
 	ts_batch_discard(b);
 	git_odb_refresh(odb);
 done:
-	if (writer)
-		writer->free(writer);
+	free(sorted);
+	free(crc);
+	free(offset);
 	ts_buf_dispose(&pack);
+	ts_buf_dispose(&idx);
 	return error;
 }

@@ -24,11 +24,15 @@ int ts_batch_put(ts_batch *batch, git_oid *out, git_object_t type, const void *d
 /* Objects waiting to be flushed. */
 size_t ts_batch_count(const ts_batch *batch);
 
-/* Writes the waiting objects as one pack into `odb` (through its pack
- * backend) and empties the batch. No-op when empty. */
-int ts_batch_flush(ts_batch *batch, git_odb *odb);
+/* Writes the waiting objects as one pack with its index into `pack_dir`
+ * (the repository's objects/pack), empties the batch and refreshes `odb`.
+ * No-op when empty. */
+int ts_batch_flush(ts_batch *batch, git_odb *odb, const char *pack_dir);
 
 /* Forgets the waiting objects (nothing is written). */
 void ts_batch_discard(ts_batch *batch);
+
+/* SHA-1 of `len` bytes (git's pack and index checksums). */
+void ts_sha1(unsigned char out[20], const void *data, size_t len);
 
 #endif

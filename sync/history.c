@@ -15,6 +15,7 @@
  */
 #include "history.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -197,6 +198,8 @@ static int read_changes(changes *c, sqlite3 *db)
 	size_t i, j = 0;
 	int k, found, error = 0;
 
+	if (c->n == 0)
+		return 0;
 	qsort(c->v, c->n, sizeof(*c->v), change_cmp);
 	for (i = 0; i < c->n; i++) {
 		if (j > 0 && !strcmp(c->v[j - 1].path, c->v[i].path)) {
@@ -285,6 +288,23 @@ static int journal_size(sqlite3 *db)
 	return n;
 }
 
+/* 1 when the schema version differs from the one in `tree`. */
+static int schema_changed(ts_store *store, const git_oid *tree_id, const ts_buf *schema)
+{
+	git_tree *tree = NULL;
+	git_tree_entry *e = NULL;
+	git_oid want;
+	int changed = 1;
+
+	git_odb_hash(&want, schema->ptr, schema->size, GIT_OBJECT_BLOB);
+	if (git_tree_lookup(&tree, ts_store_repo(store), tree_id) == 0 &&
+	    git_tree_entry_bypath(&e, tree, TS_STORE_SCHEMA_PATH) == 0)
+		changed = !git_oid_equal(git_tree_entry_id(e), &want);
+	git_tree_entry_free(e);
+	git_tree_free(tree);
+	return changed;
+}
+
 /* Large commits sync their pack at once: a journal is not worth its bytes. */
 #define BULK_THRESHOLD 2000
 
@@ -301,7 +321,7 @@ static int commit_updates(git_oid *out, sqlite3 *db, ts_store *store,
 	ts_store_update *all = NULL;
 	git_oid head, base_tree, tree;
 	char hex[GIT_OID_HEXSZ + 1];
-	int has_head, bulk = n >= BULK_THRESHOLD, error;
+	int has_head, bulk = n >= BULK_THRESHOLD, synced = 0, error;
 
 	has_head = ts_history_head(&head, db) == 0;
 	if (has_head && (error = ts_store_commit_tree(&base_tree, store, &head)) < 0)
@@ -311,11 +331,13 @@ static int commit_updates(git_oid *out, sqlite3 *db, ts_store *store,
 		return ts_error_set(TS_ERROR, "out of memory");
 	memcpy(all, updates, n * sizeof(*all));
 	ts_history_schema_blob(&schema, db);
-	all[n].path = TS_STORE_SCHEMA_PATH;
-	all[n].data = schema.ptr;
-	all[n].len = schema.size;
+	if (!has_head || schema_changed(store, &base_tree, &schema)) {
+		all[n].path = TS_STORE_SCHEMA_PATH;
+		all[n].data = schema.ptr;
+		all[n].len = schema.size;
+		n++;
+	}
 	updates = all;
-	n++;
 
 	if ((error = ts_store_tree_update(&tree, store, has_head ? &base_tree : NULL, all, n)) < 0 ||
 	    (error = ts_store_commit(out, &raw, store, &tree, has_head ? &head : NULL,
@@ -325,12 +347,17 @@ static int commit_updates(git_oid *out, sqlite3 *db, ts_store *store,
 
 	if (bulk || journal_size(db) >= TS_HISTORY_CHECKPOINT) {
 		/* everything written so far becomes durable: the journal can go */
+		char now[24];
 		if ((error = ts_store_maintain(store)) < 0 ||
-		    (error = ts_store_sync(store)) < 0 ||
+		    (error = ts_store_sync(store)) < 0)
+			goto done;
+		snprintf(now, sizeof(now), "%lld", (long long)ts_store_now_ns());
+		if ((error = ts_meta_set(db, "checkpoint_ns", now)) < 0 ||
 		    (error = exec(db, "DELETE FROM ts_journal; DELETE FROM ts_journal_rows")) < 0)
 			goto done;
+		synced = 1;   /* this commit's pack too: it was written before the sync */
 	}
-	if (!bulk && (error = journal_add(db, out, &raw, updates, n)) < 0)
+	if (!synced && (error = journal_add(db, out, &raw, updates, n)) < 0)
 		goto done;
 	git_oid_tostr(hex, sizeof(hex), out);
 	if ((error = ts_meta_set(db, "head", hex)) < 0 ||
@@ -348,6 +375,29 @@ done:
 	return error;
 }
 
+/*
+ * A commit holds the store's lock from its first object to the ref, and the
+ * database's write lock until its transaction ends. Whatever a killed
+ * writer left is cleared first.
+ */
+static int begin_writing(sqlite3 *db, ts_store *store)
+{
+	int error;
+	if ((error = ts_store_lock(store)) < 0)
+		return error;
+	ts_store_clean_debris(store);
+	if ((error = exec(db, "BEGIN IMMEDIATE")) < 0)
+		ts_store_unlock(store);
+	return error;
+}
+
+static void end_writing(sqlite3 *db, ts_store *store)
+{
+	if (!sqlite3_get_autocommit(db))
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	ts_store_unlock(store);
+}
+
 int ts_history_commit(git_oid *out, sqlite3 *db, ts_store *store,
 	const ts_store_who *author, const ts_store_who *committer, const char *message)
 {
@@ -356,7 +406,7 @@ int ts_history_commit(git_oid *out, sqlite3 *db, ts_store *store,
 	size_t i;
 	int error;
 
-	if ((error = exec(db, "BEGIN IMMEDIATE")) < 0)
+	if ((error = begin_writing(db, store)) < 0)
 		return error;
 	if ((error = ts_tables_load(&c.tables, db)) < 0 ||
 	    (error = ts_capture_foreach(db, collect_staged, &c)) < 0 ||
@@ -377,8 +427,7 @@ int ts_history_commit(git_oid *out, sqlite3 *db, ts_store *store,
 	}
 	error = commit_updates(out, db, store, updates, c.n, author, committer, message);
 done:
-	if (!sqlite3_get_autocommit(db))
-		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	end_writing(db, store);
 	free(updates);
 	changes_dispose(&c);
 	ts_tables_free(c.tables);
@@ -395,7 +444,7 @@ int ts_history_commit_all(git_oid *out, sqlite3 *db, ts_store *store,
 	sqlite3_stmt *all = NULL;
 	int t, k, error;
 
-	if ((error = exec(db, "BEGIN IMMEDIATE")) < 0)
+	if ((error = begin_writing(db, store)) < 0)
 		return error;
 	if ((error = ts_tables_load(&tables, db)) < 0)
 		goto done;
@@ -446,8 +495,7 @@ int ts_history_commit_all(git_oid *out, sqlite3 *db, ts_store *store,
 	}
 	error = commit_updates(out, db, store, updates, n, author, committer, message);
 done:
-	if (!sqlite3_get_autocommit(db))
-		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	end_writing(db, store);
 	sqlite3_finalize(all);
 	for (i = 0; i < n; i++) {
 		free((char *)updates[i].path);
@@ -539,47 +587,72 @@ done:
 	return error;
 }
 
-int ts_history_repair(sqlite3 *db, ts_store *store, int *repaired)
+/* The time of the last checkpoint: packs written before it are durable. */
+static int64_t checkpoint_ns(sqlite3 *db)
+{
+	char *v = ts_meta_get(db, "checkpoint_ns");
+	int64_t t = v ? strtoll(v, NULL, 10) : 0;
+	free(v);
+	return t;
+}
+
+/* Every journal entry whose commit cannot be read back is written again, in order. */
+static int replay_journal(sqlite3 *db, ts_store *store, int *repaired)
 {
 	sqlite3_stmt *st = NULL;
+	int rc, error = 0;
+
+	if (sqlite3_prepare_v2(db, "SELECT seq, commit_id, raw FROM ts_journal ORDER BY seq", -1, &st, NULL) != SQLITE_OK)
+		return ts_error_set(TS_ERROR, "reading the journal: %s", sqlite3_errmsg(db));
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		git_oid id, tree;
+		if (git_oid_fromstr(&id, (const char *)sqlite3_column_text(st, 1)) < 0) {
+			error = ts_error_set(TS_ECORRUPT, "the journal holds a malformed commit id");
+			break;
+		}
+		if (ts_store_readable(store, &id) && ts_store_commit_tree(&tree, store, &id) == 0 &&
+		    ts_store_readable(store, &tree))
+			continue;
+		if ((error = replay_entry(store, db, sqlite3_column_int64(st, 0), &id,
+				sqlite3_column_blob(st, 2), sqlite3_column_bytes(st, 2))) < 0 ||
+		    (error = ts_store_flush(store)) < 0)
+			break;
+		*repaired = 1;
+	}
+	sqlite3_finalize(st);
+	if (error < 0)
+		ts_store_discard(store);
+	return error;
+}
+
+int ts_history_repair(sqlite3 *db, ts_store *store, int *repaired)
+{
 	git_oid head, ref;
-	int rc, error;
+	int dropped = 0, error;
 
 	*repaired = 0;
 	if ((error = ts_history_head(&head, db)) < 0)
 		return error;
-	if (!ts_store_has(store, &head)) {
-		if (sqlite3_prepare_v2(db, "SELECT seq, commit_id, raw FROM ts_journal ORDER BY seq",
-				-1, &st, NULL) != SQLITE_OK)
-			return ts_error_set(TS_ERROR, "reading the journal: %s", sqlite3_errmsg(db));
-		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-			git_oid id;
-			if (git_oid_fromstr(&id, (const char *)sqlite3_column_text(st, 1)) < 0) {
-				error = ts_error_set(TS_ECORRUPT, "the journal holds a malformed commit id");
-				break;
-			}
-			if (ts_store_has(store, &id))
-				continue;
-			if ((error = replay_entry(store, db, sqlite3_column_int64(st, 0), &id,
-					sqlite3_column_blob(st, 2), sqlite3_column_bytes(st, 2))) < 0)
-				break;
-			*repaired = 1;
-		}
-		sqlite3_finalize(st);
-		if (!error)
-			error = ts_store_flush(store);
-		if (error < 0) {
-			ts_store_discard(store);
-			return error;
-		}
-		if (!ts_store_has(store, &head))
-			return ts_error_set(TS_ECORRUPT, "history lost beyond repair: commit %s is missing "
-				"and not in the journal", git_oid_tostr_s(&head));
+	if ((error = ts_store_lock(store)) < 0)
+		return error;
+	/* a killed writer's leftovers, and packs a power loss tore */
+	ts_store_clean_debris(store);
+	if ((error = ts_store_drop_torn_packs(store, checkpoint_ns(db), &dropped)) < 0 ||
+	    (error = replay_journal(db, store, repaired)) < 0)
+		goto done;
+	if (dropped)
+		*repaired = 1;
+	if (!ts_store_readable(store, &head)) {
+		error = ts_error_set(TS_ECORRUPT, "history damaged beyond repair: the head commit %s "
+			"cannot be read back, and the journal cannot restore it", git_oid_tostr_s(&head));
+		goto done;
 	}
 	if (ts_store_ref_get(&ref, store, TS_STORE_MAIN) < 0 || !git_oid_equal(&ref, &head)) {
-		if ((error = ts_store_ref_set(store, TS_STORE_MAIN, &head, "repair: the database records this head")) < 0)
-			return error;
+		if ((error = ts_store_ref_reset(store, TS_STORE_MAIN, &head)) < 0)
+			goto done;
 		*repaired = 1;
 	}
-	return 0;
+done:
+	ts_store_unlock(store);
+	return error;
 }

@@ -13,6 +13,9 @@
 #include "store.h"
 
 #include <dirent.h>
+#include <errno.h>
+#include <sys/file.h>
+#include <time.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <sys/stat.h>
@@ -27,6 +30,7 @@ struct ts_store {
 	git_repository *repo;
 	git_odb *odb;
 	ts_batch *batch;    /* owned by odb: where new objects wait */
+	int lock_fd;        /* held while writing, else -1 */
 };
 
 int ts_store__git_error(int code, const char *what)
@@ -43,6 +47,7 @@ int ts_store_open(ts_store **out, const char *gitdir, int create)
 	*out = NULL;
 	if (!(store = calloc(1, sizeof(*store))))
 		return ts_error_set(TS_ERROR, "out of memory");
+	store->lock_fd = -1;
 	if (create)
 		error = git_repository_init(&store->repo, gitdir, 1);
 	else
@@ -72,6 +77,7 @@ void ts_store_free(ts_store *store)
 {
 	if (!store)
 		return;
+	ts_store_unlock(store);
 	git_odb_free(store->odb);
 	git_repository_free(store->repo);
 	free(store);
@@ -224,7 +230,8 @@ int ts_store_tree_update(git_oid *out, ts_store *store, const git_oid *base,
 		git_oid_cpy(out, base);
 		return 0;
 	}
-	qsort(updates, n, sizeof(*updates), update_cmp);
+	if (n)
+		qsort(updates, n, sizeof(*updates), update_cmp);
 	if ((error = rebuild_tree(out, &empty, store, base, updates, n, 0)) < 0)
 		return error;
 	if (empty)   /* the empty tree, as git writes it */
@@ -232,9 +239,22 @@ int ts_store_tree_update(git_oid *out, ts_store *store, const git_oid *base,
 	return 0;
 }
 
+static void pack_dir(char *out, size_t size, ts_store *store)
+{
+	snprintf(out, size, "%sobjects/pack", git_repository_path(store->repo));
+}
+
+static int has_suffix(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), k = strlen(suffix);
+	return n >= k && !strcmp(s + n - k, suffix);
+}
+
 int ts_store_flush(ts_store *store)
 {
-	return ts_batch_flush(store->batch, store->odb);
+	char dir[4096];
+	pack_dir(dir, sizeof(dir), store);
+	return ts_batch_flush(store->batch, store->odb, dir);
 }
 
 void ts_store_discard(ts_store *store)
@@ -333,6 +353,20 @@ int ts_store_has(ts_store *store, const git_oid *id)
 	return has;
 }
 
+int ts_store_readable(ts_store *store, const git_oid *id)
+{
+	git_odb_object *obj = NULL;
+	git_oid check;
+	int ok;
+
+	if (git_odb_read(&obj, store->odb, id) < 0)
+		return 0;
+	git_odb_hash(&check, git_odb_object_data(obj), git_odb_object_size(obj), git_odb_object_type(obj));
+	ok = git_oid_equal(&check, id);
+	git_odb_object_free(obj);
+	return ok;
+}
+
 int ts_store_commit_tree(git_oid *out, ts_store *store, const git_oid *commit)
 {
 	git_commit *c = NULL;
@@ -378,7 +412,7 @@ done:
 
 int ts_store_maintain(ts_store *store)
 {
-	char dir[4096], path[4200];
+	char dir[4096], path[4096 + 512];
 	char **small = NULL;
 	size_t nsmall = 0, i;
 	git_packbuilder *pb = NULL;
@@ -386,14 +420,14 @@ int ts_store_maintain(ts_store *store)
 	DIR *d;
 	int error = 0;
 
-	snprintf(dir, sizeof(dir), "%sobjects/pack", git_repository_path(store->repo));
+	pack_dir(dir, sizeof(dir), store);
 	if (!(d = opendir(dir)))
 		return 0;
 	while ((de = readdir(d))) {
 		size_t len = strlen(de->d_name);
 		struct stat st;
 		char **grown;
-		if (len < 6 || strcmp(de->d_name + len - 5, ".pack"))
+		if (strncmp(de->d_name, "pack-", 5) || !has_suffix(de->d_name, ".pack"))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
 		if (stat(path, &st) < 0 || st.st_size >= TS_STORE_SMALL_PACK)
@@ -440,6 +474,185 @@ done:
 		free(small[i]);
 	free(small);
 	return error;
+}
+
+int ts_store_lock(ts_store *store)
+{
+	char path[4096];
+
+	if (store->lock_fd >= 0)
+		return 0;
+	snprintf(path, sizeof(path), "%stiersync.lock", git_repository_path(store->repo));
+	if ((store->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) < 0)
+		return ts_error_set(TS_ERROR, "opening %s: %s", path, strerror(errno));
+	if (flock(store->lock_fd, LOCK_EX) < 0) {
+		close(store->lock_fd);
+		store->lock_fd = -1;
+		return ts_error_set(TS_ERROR, "locking %s: %s", path, strerror(errno));
+	}
+	return 0;
+}
+
+void ts_store_unlock(ts_store *store)
+{
+	if (store->lock_fd < 0)
+		return;
+	close(store->lock_fd);   /* releases the flock */
+	store->lock_fd = -1;
+}
+
+void ts_store_clean_debris(ts_store *store)
+{
+	char dir[4096], path[4096 + 512];
+	struct dirent *de;
+	struct stat st;
+	int removed = 0;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "%s" TS_STORE_MAIN ".lock", git_repository_path(store->repo));
+	unlink(path);
+	pack_dir(dir, sizeof(dir), store);
+	if (!(d = opendir(dir)))
+		return;
+	while ((de = readdir(d))) {
+		int debris = !strncmp(de->d_name, "tmp_", 4) || !strncmp(de->d_name, "pack_git2_", 10);
+		if (!debris && !strncmp(de->d_name, "pack-", 5) && has_suffix(de->d_name, ".pack")) {
+			snprintf(path, sizeof(path), "%s/%.*s.idx", dir, (int)strlen(de->d_name) - 5, de->d_name);
+			debris = stat(path, &st) < 0;
+		}
+		if (debris) {
+			snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+			removed += unlink(path) == 0;
+		}
+	}
+	closedir(d);
+	if (removed)
+		git_odb_refresh(store->odb);
+}
+
+/* Reads a whole file; NULL if it cannot be read. */
+static unsigned char *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	unsigned char *data = NULL;
+	long size;
+
+	if (!f)
+		return NULL;
+	if (fseek(f, 0, SEEK_END) == 0 && (size = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0 &&
+	    (data = malloc((size_t)size + 1)) && fread(data, 1, (size_t)size, f) != (size_t)size) {
+		free(data);
+		data = NULL;
+	}
+	if (data)
+		*len = (size_t)size;
+	fclose(f);
+	return data;
+}
+
+/* A pack and its index are whole: both checksums hold and agree. */
+static int pack_whole(const char *pack_path, const char *idx_path)
+{
+	unsigned char *pack = NULL, *idx = NULL, sum[20];
+	size_t plen = 0, ilen = 0;
+	int whole = 0;
+
+	if (!(pack = slurp(pack_path, &plen)) || !(idx = slurp(idx_path, &ilen)) || plen < 32 || ilen < 8 + 1024 + 40)
+		goto done;
+	ts_sha1(sum, pack, plen - 20);
+	if (memcmp(sum, pack + plen - 20, 20) || memcmp(idx + ilen - 40, pack + plen - 20, 20))
+		goto done;
+	ts_sha1(sum, idx, ilen - 20);
+	whole = !memcmp(sum, idx + ilen - 20, 20);
+done:
+	free(pack);
+	free(idx);
+	return whole;
+}
+
+/* Opens the repository again, dropping every cached pack. */
+static int reopen(ts_store *store)
+{
+	git_repository *repo = NULL;
+	git_odb *odb = NULL;
+	ts_batch *batch = NULL;
+	int error;
+
+	if (ts_batch_count(store->batch))
+		return ts_error_set(TS_ERROR, "reopening the history with objects waiting");
+	if (git_repository_open_bare(&repo, git_repository_path(store->repo)) < 0 ||
+	    git_repository_odb(&odb, repo) < 0) {
+		error = ts_store__git_error(TS_ECORRUPT, "reopening the history");
+		git_repository_free(repo);
+		return error;
+	}
+	if ((error = ts_batch_attach(&batch, odb)) < 0) {
+		git_odb_free(odb);
+		git_repository_free(repo);
+		return error;
+	}
+	git_odb_free(store->odb);
+	git_repository_free(store->repo);
+	store->repo = repo;
+	store->odb = odb;
+	store->batch = batch;
+	return 0;
+}
+
+int ts_store_drop_torn_packs(ts_store *store, int64_t since_ns, int *dropped)
+{
+	char dir[4096], pack[4096 + 512], idx[4096 + 512];
+	struct dirent *de;
+	struct stat st;
+	DIR *d;
+
+	*dropped = 0;
+	pack_dir(dir, sizeof(dir), store);
+	if (!(d = opendir(dir)))
+		return 0;
+	while ((de = readdir(d))) {
+		if (strncmp(de->d_name, "pack-", 5) || !has_suffix(de->d_name, ".idx"))
+			continue;
+		snprintf(idx, sizeof(idx), "%s/%s", dir, de->d_name);
+		snprintf(pack, sizeof(pack), "%s/%.*s.pack", dir, (int)strlen(de->d_name) - 4, de->d_name);
+		if (stat(idx, &st) < 0 || (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec <= since_ns)
+			continue;
+		if (!pack_whole(pack, idx)) {
+			unlink(idx);
+			unlink(pack);
+			(*dropped)++;
+		}
+	}
+	closedir(d);
+	/* libgit2 keeps the packs it has seen open, even once deleted, and a
+	 * rewritten pack has the same name: only a fresh handle sees it */
+	return *dropped ? reopen(store) : 0;
+}
+
+int ts_store_ref_reset(ts_store *store, const char *ref, const git_oid *commit)
+{
+	char path[4200], lock[4220], hex[GIT_OID_HEXSZ + 2];
+	FILE *f;
+
+	/* written as git writes a loose ref: "<id>\n" through a lock file; a
+	 * damaged old file is never read */
+	snprintf(path, sizeof(path), "%s%s", git_repository_path(store->repo), ref);
+	snprintf(lock, sizeof(lock), "%s.lock", path);
+	git_oid_tostr(hex, sizeof(hex), commit);
+	strcat(hex, "\n");
+	if (!(f = fopen(lock, "w")) || fputs(hex, f) < 0 || fclose(f) != 0 || rename(lock, path) < 0) {
+		if (f)
+			unlink(lock);
+		return ts_error_set(TS_ERROR, "writing %s: %s", path, strerror(errno));
+	}
+	return 0;
+}
+
+int64_t ts_store_now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 int ts_store_sync(ts_store *store)

@@ -76,6 +76,9 @@ int ts_store_ref_set(ts_store *store, const char *ref, const git_oid *commit, co
 /* 1 if the object exists, 0 if not. */
 int ts_store_has(ts_store *store, const git_oid *id);
 
+/* 1 if the object can be read back whole and hashes to its id. */
+int ts_store_readable(ts_store *store, const git_oid *id);
+
 /* The tree of a commit. */
 int ts_store_commit_tree(git_oid *out, ts_store *store, const git_oid *commit);
 
@@ -84,6 +87,34 @@ int ts_store_commit_tree(git_oid *out, ts_store *store, const git_oid *commit);
  * so that records kept to rewrite them can be dropped.
  */
 int ts_store_sync(ts_store *store);
+
+/*
+ * One writer at a time: commits and repairs hold an exclusive lock on
+ * history.git/tiersync.lock from their first object to the ref. Readers
+ * need no lock.
+ */
+int ts_store_lock(ts_store *store);
+void ts_store_unlock(ts_store *store);
+
+/*
+ * What a killed writer leaves behind, removed (call with the lock held):
+ * a stale refs/heads/main.lock, temporary pack files, and packs whose index
+ * was never written.
+ */
+void ts_store_clean_debris(ts_store *store);
+
+/*
+ * Removes the packs written after `since_ns` (nanoseconds since the epoch,
+ * as a file's mtime) whose checksums do not hold: what a power loss leaves
+ * of a pack that was never synced. Sets *dropped to how many went.
+ */
+int ts_store_drop_torn_packs(ts_store *store, int64_t since_ns, int *dropped);
+
+/* Points `ref` at `commit` even if the ref file is damaged (lock held). */
+int ts_store_ref_reset(ts_store *store, const char *ref, const git_oid *commit);
+
+/* The current time in nanoseconds since the epoch, comparable with mtimes. */
+int64_t ts_store_now_ns(void);
 
 /*
  * Keeps the number of packs small: once TS_STORE_PACK_LIMIT packs under

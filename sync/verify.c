@@ -27,6 +27,7 @@ typedef struct {
 
 typedef struct {
 	char *path;
+	char *key;           /* the key, readable */
 	ts_table *table;
 	char *blob;          /* expected row blob, or NULL when staged as deleted */
 	size_t len;
@@ -135,7 +136,7 @@ static int stage_op(verifier *v, sqlite3_changeset_iter *it)
 	sqlite3_value *key[64];
 	const char *tname;
 	int ncol, op, indirect, k, c, error = 0;
-	ts_buf path = TS_BUF_INIT, blob = TS_BUF_INIT;
+	ts_buf path = TS_BUF_INIT, blob = TS_BUF_INIT, keytext = TS_BUF_INIT;
 	ts_row *row = NULL;
 	ts_value *vals = NULL;
 	const char **names = NULL;
@@ -151,6 +152,15 @@ static int stage_op(verifier *v, sqlite3_changeset_iter *it)
 			return ts_error_set(TS_ECORRUPT, "a staged write of %s has no key", tname);
 	if ((error = ts_rowcodec_key_path(&path, tname, t->npk, key)) < 0)
 		goto done;
+	for (k = 0; k < t->npk; k++) {
+		ts_value kv;
+		if ((error = ts_value_from_sqlite(&kv, key[k])) < 0)
+			goto done;
+		if (t->npk > 1)
+			ts_buf_printf(&keytext, "%s%s=", k ? ", " : "", t->cols[t->pk[k]]);
+		ts_value_put_display(&keytext, &kv);
+		ts_value_clear(&kv);
+	}
 	if (op != SQLITE_DELETE) {
 		vals = calloc(ncol, sizeof(*vals));
 		names = calloc(ncol, sizeof(*names));
@@ -205,6 +215,7 @@ static int stage_op(verifier *v, sqlite3_changeset_iter *it)
 	s->seen = 0;
 	s->len = blob.size;
 	s->path = ts_buf_detach(&path);
+	s->key = ts_buf_detach(&keytext);
 	s->blob = op == SQLITE_DELETE ? NULL : ts_buf_detach(&blob);
 done:
 	if (vals)
@@ -215,6 +226,7 @@ done:
 	ts_row_free(row);
 	ts_buf_dispose(&path);
 	ts_buf_dispose(&blob);
+	ts_buf_dispose(&keytext);
 	return error;
 }
 
@@ -410,7 +422,7 @@ static int check_missing(verifier *v)
 	/* staged inserts the database does not hold */
 	for (i = 0; i < v->ns && !v->stop; i++)
 		if (!v->s[i].seen && v->s[i].blob)
-			report(v, v->s[i].table->name, v->s[i].path, NULL,
+			report(v, v->s[i].table->name, v->s[i].key, NULL,
 				"staged row deleted outside tiersync", "present", NULL);
 	ts_buf_dispose(&table);
 	ts_buf_dispose(&key);
@@ -456,11 +468,15 @@ int ts_history_verify(sqlite3 *db, ts_store *store,
 		error = ts_store__git_error(TS_ERROR, "opening the object database");
 		goto done;
 	}
-	if ((error = ts_store_commit_tree(&tree, store, &head)) < 0)
+	if (!ts_store_readable(store, &head) || ts_store_commit_tree(&tree, store, &head) < 0) {
+		report(&v, NULL, git_oid_tostr_s(&head), NULL, "the head commit is missing or damaged", NULL, NULL);
+		error = ts_error_set(TS_ECORRUPT, "the head commit %s is missing or damaged", git_oid_tostr_s(&head));
 		goto done;
-	if ((error = git_tree_lookup(&root, ts_store_repo(store), &tree)) < 0 ||
-	    (error = git_tree_walk(root, GIT_TREEWALK_PRE, collect_entry, &v)) < 0) {
-		error = ts_store__git_error(TS_ECORRUPT, "reading the head tree");
+	}
+	if (git_tree_lookup(&root, ts_store_repo(store), &tree) < 0 ||
+	    git_tree_walk(root, GIT_TREEWALK_PRE, collect_entry, &v) < 0) {
+		report(&v, NULL, git_oid_tostr_s(&tree), NULL, "the head tree is missing or damaged", NULL, NULL);
+		error = ts_error_set(TS_ECORRUPT, "the head tree is missing or damaged");
 		goto done;
 	}
 	if (v.ne)
@@ -497,6 +513,7 @@ done:
 	free(v.e);
 	for (i = 0; i < v.ns; i++) {
 		free(v.s[i].path);
+		free(v.s[i].key);
 		free(v.s[i].blob);
 	}
 	free(v.s);

@@ -21,7 +21,7 @@ int ts_cli_usage(ts_cli *cli, const char *fmt, ...)
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\nusage: %s\n", cli->cmd->usage);
+	fprintf(stderr, " (see 'tiersync %s --help')\n", cli->cmd->name);
 	return 2;
 }
 

@@ -32,7 +32,7 @@ extern const ts_cli_command ts_cli_commands[];
 
 /* Prints ts_error_last() as "tiersync: ..." and returns 1. */
 int ts_cli_fail(void);
-/* Prints "tiersync CMD: <message>" and the usage line; returns 2. */
+/* Prints "tiersync CMD: <message> (see 'tiersync CMD --help')"; returns 2. */
 int ts_cli_usage(ts_cli *cli, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Prints the full help of a command to `out`. */
 void ts_cli_help(const ts_cli_command *cmd, FILE *out);

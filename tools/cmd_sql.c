@@ -37,6 +37,13 @@ static void print_value(sqlite3_stmt *st, int c, int json)
 	}
 }
 
+/* Read-only is not enough: ATTACH counts as read-only yet creates files. */
+static int deny_attach(void *payload, int action, const char *a, const char *b, const char *c, const char *d)
+{
+	(void)payload; (void)a; (void)b; (void)c; (void)d;
+	return action == SQLITE_ATTACH || action == SQLITE_DETACH ? SQLITE_DENY : SQLITE_OK;
+}
+
 int cmd_sql(ts_cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = { { "json", no_argument, NULL, 'j' }, { 0, 0, 0, 0 } };
@@ -59,6 +66,7 @@ int cmd_sql(ts_cli *cli, int argc, char **argv)
 		goto done;
 	}
 	sqlite3_busy_timeout(db, 5000);
+	sqlite3_set_authorizer(db, deny_attach, NULL);
 	if (sqlite3_prepare_v2(db, argv[optind], -1, &st, &tail) != SQLITE_OK) {
 		fprintf(stderr, "tiersync: sql: %s\n", sqlite3_errmsg(db));
 		goto done;

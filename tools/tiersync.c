@@ -31,7 +31,8 @@ const ts_cli_command ts_cli_commands[] = {
 	  "  --author NAME   the officer making the change (else the node's identity)\n"
 	  "  --json          machine-readable output\n" },
 	{ "status", cmd_status, 1, "tiersync status [--json]",
-	  "List the staged writes that are not yet committed.", NULL },
+	  "List the staged writes that are not yet committed.",
+	  "  --json          machine-readable output\n" },
 	{ "commit", cmd_commit, 1, "tiersync commit -m MESSAGE [--author NAME] [--json]",
 	  "Turn every staged write into one history commit.",
 	  "  -m MESSAGE      the commit message\n"
@@ -39,15 +40,25 @@ const ts_cli_command ts_cli_commands[] = {
 	{ "log", cmd_log, 1, "tiersync log [--case ID] [-n N] [--json]",
 	  "Show the history, newest first: who changed what, when, on which node.",
 	  "  --case ID       only commits that touched this case or its records\n"
-	  "  -n N            at most N commits\n" },
+	  "  -n N            at most N commits\n"
+	  "  --json          machine-readable output\n" },
 	{ "diff", cmd_diff, 1, "tiersync diff [REV [REV]] [--json]",
-	  "Show row and column changes between two commits (default: HEAD~1 HEAD), old -> new.", NULL },
+	  "Show row and column changes between two commits (default: HEAD~1 HEAD), old -> new.",
+	  "  REV             a commit: HEAD, HEAD~2, an id or its first digits\n"
+	  "  (no REV)        HEAD~1 against HEAD; one REV: REV against HEAD\n"
+	  "  --json          machine-readable; values keep their types, NULL is null\n" },
 	{ "blame", cmd_blame, 1, "tiersync blame TABLE KEY [--json]",
-	  "For each column of one row: the commit, author and time that set its value.", NULL },
+	  "For each column of one row: the commit, author and time that set its value.",
+	  "  TABLE KEY       a synced table and the row's primary key as written (single-column keys)\n"
+	  "  --json          machine-readable output\n"
+	  "Blame reads committed history; staged writes appear once committed.\n" },
 	{ "verify", cmd_verify, 1, "tiersync verify [--json]",
-	  "Check that the database equals its history (plus staged writes); exit 1 naming each difference.", NULL },
+	  "Check that the database equals its history (plus staged writes); exit 1 naming each difference.",
+	  "  --json          machine-readable output: {\"ok\": ..., \"head\": ..., \"problems\": [...]}\n" },
 	{ "sql", cmd_sql, 1, "tiersync sql QUERY [--json]",
-	  "Run one read-only SQL query on the node's database.", NULL },
+	  "Run one read-only SQL query on the node's database.",
+	  "  QUERY           one SELECT (or another statement that writes nothing), quoted\n"
+	  "  --json          an array of objects, one per row\n" },
 	{ NULL, NULL, 0, NULL, NULL, NULL }
 };
 
@@ -89,13 +100,12 @@ int main(int argc, char **argv)
 			printf("tiersync %s\n", TS_VERSION);
 			return 0;
 		} else {
-			fprintf(stderr, "tiersync: unknown option %s\n", argv[i]);
-			usage(stderr);
+			fprintf(stderr, "tiersync: unknown option %s; see 'tiersync --help'\n", argv[i]);
 			return 2;
 		}
 	}
 	if (i >= argc) {
-		usage(stderr);
+		fprintf(stderr, "tiersync: name a command; see 'tiersync --help'\n");
 		return 2;
 	}
 	if (!strcmp(argv[i], "help")) {
@@ -117,6 +127,9 @@ int main(int argc, char **argv)
 		}
 	if (cli.cmd->needs_node && ts_node_open(&cli.node, cli.dir) < 0)
 		return ts_cli_fail();
+	if (cli.node && ts_node_repaired(cli.node))
+		fprintf(stderr, "tiersync: note: history was repaired after an interrupted write "
+			"(restored from the database's record)\n");
 	rc = cli.cmd->fn(&cli, argc - i, argv + i);
 	ts_node_free(cli.node);
 	exit(rc);
