@@ -227,6 +227,22 @@ static int read_changes(changes *c, sqlite3 *db)
 	return error;
 }
 
+/* Makes room for one more update after the first `n`. */
+static int updates_reserve(ts_store_update **v, size_t n, size_t *alloc)
+{
+	ts_store_update *grown;
+	size_t na;
+
+	if (n < *alloc)
+		return 0;
+	na = *alloc ? *alloc * 2 : 64;
+	if (!(grown = realloc(*v, na * sizeof(*grown))))
+		return ts_error_set(TS_ERROR, "out of memory");
+	*v = grown;
+	*alloc = na;
+	return 0;
+}
+
 static int exec(sqlite3 *db, const char *sql)
 {
 	if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
@@ -440,7 +456,7 @@ int ts_history_commit_all(git_oid *out, sqlite3 *db, ts_store *store,
 	ts_tables *tables = NULL;
 	ts_store_update *updates = NULL;
 	size_t n = 0, alloc = 0, i;
-	ts_buf path = TS_BUF_INIT, blob = TS_BUF_INIT, sql = TS_BUF_INIT;
+	ts_buf path = TS_BUF_INIT, blob = TS_BUF_INIT;
 	sqlite3_stmt *all = NULL;
 	int t, k, error;
 
@@ -450,15 +466,8 @@ int ts_history_commit_all(git_oid *out, sqlite3 *db, ts_store *store,
 		goto done;
 	for (t = 0; t < tables->n; t++) {
 		ts_table *tb = &tables->t[t];
-		ts_buf_clear(&sql);
-		ts_buf_puts(&sql, "SELECT ");
-		for (k = 0; k < tb->ncol; k++)
-			ts_buf_printf(&sql, "%s\"%s\"", k ? ", " : "", tb->cols[k]);
-		ts_buf_printf(&sql, " FROM \"%s\"", tb->name);
-		if (ts_buf_oom(&sql) || sqlite3_prepare_v2(db, sql.ptr, -1, &all, NULL) != SQLITE_OK) {
-			error = ts_error_set(TS_ERROR, "reading %s: %s", tb->name, sqlite3_errmsg(db));
+		if ((error = ts_table_scan(&all, db, tb)) < 0)
 			goto done;
-		}
 		while (sqlite3_step(all) == SQLITE_ROW) {
 			sqlite3_value *key[64];
 			if (tb->npk > 64) {
@@ -471,16 +480,8 @@ int ts_history_commit_all(git_oid *out, sqlite3 *db, ts_store *store,
 			if ((error = ts_rowcodec_key_path(&path, tb->name, tb->npk, key)) < 0 ||
 			    (error = ts_rowcodec_encode_stmt(&blob, all)) < 0)
 				goto done;
-			if (n == alloc) {
-				size_t na = alloc ? alloc * 2 : 1024;
-				ts_store_update *nu = realloc(updates, na * sizeof(*nu));
-				if (!nu) {
-					error = ts_error_set(TS_ERROR, "out of memory");
-					goto done;
-				}
-				updates = nu;
-				alloc = na;
-			}
+			if ((error = updates_reserve(&updates, n, &alloc)) < 0)
+				goto done;
 			updates[n].len = blob.size;
 			updates[n].data = ts_buf_detach(&blob);
 			updates[n].path = ts_buf_detach(&path);
@@ -504,7 +505,6 @@ done:
 	free(updates);
 	ts_buf_dispose(&path);
 	ts_buf_dispose(&blob);
-	ts_buf_dispose(&sql);
 	ts_tables_free(tables);
 	return error;
 }
@@ -538,16 +538,8 @@ static int replay_entry(ts_store *store, sqlite3 *db, sqlite3_int64 seq, const g
 	}
 	sqlite3_bind_int64(rows, 1, seq);
 	while (sqlite3_step(rows) == SQLITE_ROW) {
-		if (n == alloc) {
-			size_t na = alloc ? alloc * 2 : 16;
-			ts_store_update *nu = realloc(updates, na * sizeof(*nu));
-			if (!nu) {
-				error = ts_error_set(TS_ERROR, "out of memory");
-				goto done;
-			}
-			updates = nu;
-			alloc = na;
-		}
+		if ((error = updates_reserve(&updates, n, &alloc)) < 0)
+			goto done;
 		updates[n].path = strdup((const char *)sqlite3_column_text(rows, 0));
 		updates[n].len = (size_t)sqlite3_column_bytes(rows, 1);
 		updates[n].data = NULL;

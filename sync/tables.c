@@ -156,6 +156,22 @@ void ts_tables_free(ts_tables *tables)
 	free(tables);
 }
 
+int ts_table_scan(sqlite3_stmt **out, sqlite3 *db, const ts_table *t)
+{
+	ts_buf sql = TS_BUF_INIT;
+	int k, error = 0;
+
+	*out = NULL;
+	ts_buf_puts(&sql, "SELECT ");
+	for (k = 0; k < t->ncol; k++)
+		ts_buf_printf(&sql, "%s\"%s\"", k ? ", " : "", t->cols[k]);
+	ts_buf_printf(&sql, " FROM \"%s\"", t->name);
+	if (ts_buf_oom(&sql) || sqlite3_prepare_v2(db, sql.ptr, -1, out, NULL) != SQLITE_OK)
+		error = ts_error_set(TS_ERROR, "reading %s: %s", t->name, sqlite3_errmsg(db));
+	ts_buf_dispose(&sql);
+	return error;
+}
+
 ts_table *ts_tables_find(ts_tables *tables, const char *name)
 {
 	int lo = 0, hi = tables->n - 1;

@@ -38,6 +38,10 @@ ts_table *ts_tables_find(ts_tables *tables, const char *name);
 /* The index of column `name` in `t`, or -1. */
 int ts_table_col(const ts_table *t, const char *name);
 
+/* Prepares "SELECT <every column> FROM <t>": a scan of the whole table,
+ * columns in row-blob order. The caller finalizes it. */
+int ts_table_scan(sqlite3_stmt **out, sqlite3 *db, const ts_table *t);
+
 /*
  * Reads the row with the given key values into `blob` (its row encoding).
  * Returns 1 when found, 0 when there is no such row, < 0 on error.

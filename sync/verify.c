@@ -354,19 +354,13 @@ extra:
 
 static int check_table(verifier *v, ts_table *t)
 {
-	ts_buf sql = TS_BUF_INIT, path = TS_BUF_INIT, blob = TS_BUF_INIT;
+	ts_buf path = TS_BUF_INIT, blob = TS_BUF_INIT;
 	sqlite3_stmt *all = NULL;
 	sqlite3_value *key[64];
 	int k, rc, error = 0;
 
-	ts_buf_puts(&sql, "SELECT ");
-	for (k = 0; k < t->ncol; k++)
-		ts_buf_printf(&sql, "%s\"%s\"", k ? ", " : "", t->cols[k]);
-	ts_buf_printf(&sql, " FROM \"%s\"", t->name);
-	if (ts_buf_oom(&sql) || sqlite3_prepare_v2(v->db, sql.ptr, -1, &all, NULL) != SQLITE_OK) {
-		error = ts_error_set(TS_ERROR, "reading %s: %s", t->name, sqlite3_errmsg(v->db));
+	if ((error = ts_table_scan(&all, v->db, t)) < 0)
 		goto done;
-	}
 	while (!v->stop && (rc = sqlite3_step(all)) == SQLITE_ROW) {
 		for (k = 0; k < t->npk; k++)
 			key[k] = sqlite3_column_value(all, t->pk[k]);
@@ -378,7 +372,6 @@ static int check_table(verifier *v, ts_table *t)
 	}
 done:
 	sqlite3_finalize(all);
-	ts_buf_dispose(&sql);
 	ts_buf_dispose(&path);
 	ts_buf_dispose(&blob);
 	return error;

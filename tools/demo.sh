@@ -64,4 +64,4 @@ fi
 run sqlite3 "$node/tiersync.db" "UPDATE cases SET status='dispatched' WHERE id='$c2'"
 ts verify
 
-say "Done. The node is in build/demo/jingshan; try: $bin -C build/demo/jingshan log"
+say "Done. The node is in build/demo/jingshan; try: build/rel/tiersync -C build/demo/jingshan log"
