@@ -1,0 +1,183 @@
+/*
+ * Apply: tree diff -> working database.
+ *
+ * Each changed row becomes one statement: an upsert that names every
+ * column of the table (INSERT ... ON CONFLICT (key) DO UPDATE), or a
+ * delete by key. Statements are prepared once per table. Foreign keys of
+ * the case schema are deferred, so the order of tables does not matter;
+ * they are checked when the caller commits.
+ */
+#include "apply.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "audit.h"
+#include "history.h"
+#include "rowcodec.h"
+#include "tiersync.h"
+
+typedef struct {
+	sqlite3 *db;
+	ts_tables *tables;
+	sqlite3_stmt **upsert;   /* per table, prepared on first use */
+	sqlite3_stmt **remove;
+	ts_apply_stats *stats;
+	int schema_version;
+} applier;
+
+static int prepare_upsert(sqlite3_stmt **out, sqlite3 *db, const ts_table *t)
+{
+	ts_buf sql = TS_BUF_INIT;
+	int c, k, error = 0;
+
+	ts_buf_printf(&sql, "INSERT INTO \"%s\" (", t->name);
+	for (c = 0; c < t->ncol; c++)
+		ts_buf_printf(&sql, "%s\"%s\"", c ? ", " : "", t->cols[c]);
+	ts_buf_puts(&sql, ") VALUES (");
+	for (c = 0; c < t->ncol; c++)
+		ts_buf_printf(&sql, "%s?%d", c ? ", " : "", c + 1);
+	ts_buf_puts(&sql, ") ON CONFLICT (");
+	for (k = 0; k < t->npk; k++)
+		ts_buf_printf(&sql, "%s\"%s\"", k ? ", " : "", t->cols[t->pk[k]]);
+	ts_buf_puts(&sql, ") DO ");
+	if (t->npk == t->ncol) {
+		ts_buf_puts(&sql, "NOTHING");
+	} else {
+		int first = 1;
+		ts_buf_puts(&sql, "UPDATE SET ");
+		for (c = 0; c < t->ncol; c++) {
+			int is_key = 0;
+			for (k = 0; k < t->npk; k++)
+				is_key |= t->pk[k] == c;
+			if (is_key)
+				continue;
+			ts_buf_printf(&sql, "%s\"%s\" = excluded.\"%s\"", first ? "" : ", ", t->cols[c], t->cols[c]);
+			first = 0;
+		}
+	}
+	if (ts_buf_oom(&sql) || sqlite3_prepare_v2(db, sql.ptr, -1, out, NULL) != SQLITE_OK)
+		error = ts_error_set(TS_ERROR, "preparing writes to %s: %s", t->name, sqlite3_errmsg(db));
+	ts_buf_dispose(&sql);
+	return error;
+}
+
+static int prepare_remove(sqlite3_stmt **out, sqlite3 *db, const ts_table *t)
+{
+	ts_buf sql = TS_BUF_INIT;
+	int k, error = 0;
+
+	ts_buf_printf(&sql, "DELETE FROM \"%s\" WHERE ", t->name);
+	for (k = 0; k < t->npk; k++)
+		ts_buf_printf(&sql, "%s\"%s\" = ?%d", k ? " AND " : "", t->cols[t->pk[k]], k + 1);
+	if (ts_buf_oom(&sql) || sqlite3_prepare_v2(db, sql.ptr, -1, out, NULL) != SQLITE_OK)
+		error = ts_error_set(TS_ERROR, "preparing deletes from %s: %s", t->name, sqlite3_errmsg(db));
+	ts_buf_dispose(&sql);
+	return error;
+}
+
+static int step(sqlite3_stmt *st, sqlite3 *db, const char *table, const char *key)
+{
+	int rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc != SQLITE_DONE)
+		return ts_error_set((rc & 0xff) == SQLITE_CONSTRAINT ? TS_EINVALID : TS_ERROR,
+			"applying %s %s: %s", table, key, sqlite3_errmsg(db));
+	return 0;
+}
+
+static int apply_row(applier *a, const ts_audit_change *ch)
+{
+	ts_table *t = ts_tables_find(a->tables, ch->table);
+	size_t ti;
+	int c, k;
+
+	if (!t)
+		return ts_error_set(TS_EINVALID, "incoming rows of table %s, which this database lacks", ch->table);
+	ti = (size_t)(t - a->tables->t);
+	if (ch->new_row) {
+		if (ch->new_row->ncol != t->ncol)
+			return ts_error_set(TS_ECORRUPT, "incoming row %s %s has %d columns; the table has %d",
+				ch->table, ch->key, ch->new_row->ncol, t->ncol);
+		if (!a->upsert[ti] && prepare_upsert(&a->upsert[ti], a->db, t) < 0)
+			return TS_ERROR;
+		for (c = 0; c < t->ncol; c++) {
+			const ts_value *v = ts_row_get(ch->new_row, t->cols[c]);
+			if (!v)
+				return ts_error_set(TS_ECORRUPT, "incoming row %s %s lacks column %s",
+					ch->table, ch->key, t->cols[c]);
+			ts_value_bind(a->upsert[ti], c + 1, v);
+		}
+		a->stats->upserts++;
+		return step(a->upsert[ti], a->db, ch->table, ch->key);
+	}
+	if (!a->remove[ti] && prepare_remove(&a->remove[ti], a->db, t) < 0)
+		return TS_ERROR;
+	for (k = 0; k < t->npk; k++) {
+		const ts_value *v = ts_row_get(ch->old_row, t->cols[t->pk[k]]);
+		if (!v)
+			return ts_error_set(TS_ECORRUPT, "a removed row of %s has no key", ch->table);
+		ts_value_bind(a->remove[ti], k + 1, v);
+	}
+	a->stats->deletes++;
+	return step(a->remove[ti], a->db, ch->table, ch->key);
+}
+
+static int apply_change(const ts_audit_change *ch, void *payload)
+{
+	applier *a = payload;
+
+	if (ch->table)
+		return apply_row(a, ch);
+	if (!strcmp(ch->path, TS_STORE_SCHEMA_PATH)) {
+		int theirs = ch->new_data ? atoi(ch->new_data) : 0;
+		if (theirs != a->schema_version)
+			return ts_error_set(TS_EINVALID, "the incoming history has schema version %d and this "
+				"database %d; upgrade the older node first", theirs, a->schema_version);
+		return 0;
+	}
+	return ts_error_set(TS_ECORRUPT, "incoming history holds %s, which is no row", ch->path);
+}
+
+int ts_apply(ts_apply_stats *stats, sqlite3 *db, git_repository *repo, ts_tables *tables,
+	const git_oid *from_tree, const git_oid *to_tree)
+{
+	ts_apply_stats none;
+	git_tree *from = NULL, *to = NULL;
+	ts_buf version = TS_BUF_INIT;
+	applier a;
+	int i, error;
+
+	memset(&a, 0, sizeof(a));
+	if (!stats)
+		stats = &none;
+	memset(stats, 0, sizeof(*stats));
+	a.db = db;
+	a.tables = tables;
+	a.stats = stats;
+	ts_history_schema_blob(&version, db);
+	a.schema_version = atoi(ts_buf_cstr(&version));
+	a.upsert = calloc(tables->n ? tables->n : 1, sizeof(*a.upsert));
+	a.remove = calloc(tables->n ? tables->n : 1, sizeof(*a.remove));
+	if (!a.upsert || !a.remove) {
+		error = ts_error_set(TS_ERROR, "out of memory");
+		goto done;
+	}
+	if ((from_tree && git_tree_lookup(&from, repo, from_tree) < 0) || git_tree_lookup(&to, repo, to_tree) < 0) {
+		error = ts_error_set(TS_ECORRUPT, "reading the trees to apply: %s", git_error_last()->message);
+		goto done;
+	}
+	error = ts_audit_diff(repo, from, to, tables, TS_AUDIT_ROWS, apply_change, &a);
+done:
+	for (i = 0; a.upsert && a.remove && i < tables->n; i++) {
+		sqlite3_finalize(a.upsert[i]);
+		sqlite3_finalize(a.remove[i]);
+	}
+	free(a.upsert);
+	free(a.remove);
+	git_tree_free(from);
+	git_tree_free(to);
+	ts_buf_dispose(&version);
+	return error;
+}

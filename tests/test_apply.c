@@ -1,0 +1,173 @@
+/*
+ * Apply: a tree's rows written into another node's database.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+#include "apply.h"
+#include "history.h"
+#include "node.h"
+
+static int make_node(ts_node **out, const char *path, const char *id)
+{
+	ts_init_options o = { TS_TIER_STREET, id, NULL, "王伟" };
+	return ts_node_init(out, path, &o);
+}
+
+static int add_party(sqlite3 *db, void *payload)
+{
+	const char *id = payload;
+	char sql[256];
+	snprintf(sql, sizeof(sql), "INSERT INTO parties (id, case_id, kind, name) "
+		"SELECT '%s', id, 'person', '赵六' FROM cases LIMIT 1", id);
+	return sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : TS_ERROR;
+}
+
+static int drop_party(sqlite3 *db, void *payload)
+{
+	(void)payload;
+	return sqlite3_exec(db, "DELETE FROM parties", NULL, NULL, NULL) == SQLITE_OK ? 0 : TS_ERROR;
+}
+
+/* Rows of every synced table of `a` that `b` lacks, and the reverse. */
+static int differing_rows(ts_node *a, ts_node *b)
+{
+	ts_tables *tables = NULL;
+	char sql[512];
+	int i, n = 0;
+	sqlite3_stmt *st;
+
+	if (ts_tables_load(&tables, a->db) < 0)
+		return -1;
+	snprintf(sql, sizeof(sql), "ATTACH '%s/tiersync.db' AS other", b->path);
+	if (sqlite3_exec(a->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return -1;
+	for (i = 0; i < tables->n; i++) {
+		snprintf(sql, sizeof(sql), "SELECT (SELECT count(*) FROM (SELECT * FROM main.\"%s\" EXCEPT "
+			"SELECT * FROM other.\"%s\")) + (SELECT count(*) FROM (SELECT * FROM other.\"%s\" EXCEPT "
+			"SELECT * FROM main.\"%s\"))", tables->t[i].name, tables->t[i].name, tables->t[i].name,
+			tables->t[i].name);
+		if (sqlite3_prepare_v2(a->db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+			n += sqlite3_column_int(st, 0);
+		sqlite3_finalize(st);
+	}
+	sqlite3_exec(a->db, "DETACH other", NULL, NULL, NULL);
+	ts_tables_free(tables);
+	return n;
+}
+
+static int head_tree(git_oid *out, ts_node *node)
+{
+	git_oid head;
+	int error = ts_history_head(&head, node->db);
+	return error < 0 ? error : ts_store_commit_tree(out, node->store, &head);
+}
+
+/* Applies `from`'s head tree to `to`'s database, from `to`'s head tree. */
+static int apply_across(ts_apply_stats *stats, ts_node *from, ts_node *to)
+{
+	git_oid base, target;
+	ts_tables *tables = NULL;
+	int error;
+
+	if ((error = head_tree(&base, to)) < 0 || (error = head_tree(&target, from)) < 0 ||
+	    (error = ts_tables_load(&tables, to->db)) < 0)
+		return error;
+	/* both nodes start from the same init tree (the same reference rows), so
+	 * `from`'s repository holds every object the walk reads */
+	sqlite3_exec(to->db, "BEGIN", NULL, NULL, NULL);
+	error = ts_apply(stats, to->db, ts_store_repo(from->store), tables, &base, &target);
+	sqlite3_exec(to->db, error < 0 ? "ROLLBACK" : "COMMIT", NULL, NULL, NULL);
+	ts_tables_free(tables);
+	return error;
+}
+
+void test_apply__rows_reach_another_database(void)
+{
+	ts_node *a = NULL, *b = NULL;
+	ts_apply_stats stats;
+	ts_field set = { "status", "dispatched" };
+	char *id = NULL, commit[41];
+
+	test_ok(make_node(&a, "a", "bj.dc.a"));
+	test_ok(make_node(&b, "b", "bj.dc.b"));
+	test_equal_i(differing_rows(a, b), 0);
+	test_ok(ts_case_new(&id, a, NULL, "small_ads", "patrol", "景山前街 4号", NULL, 0));
+	test_ok(ts_case_update(a, "李娜", id, &set, 1));
+	test_ok(ts_node_write(a, "王伟", "party", add_party, "bj.dc.a-p1"));
+	test_ok(ts_node_commit(commit, a, "work", NULL));
+	test_assert(differing_rows(a, b) > 0);
+
+	test_ok(apply_across(&stats, a, b));
+	/* the case, its two events and the party */
+	test_equal_i(stats.upserts, 4);
+	test_equal_i(stats.deletes, 0);
+	test_equal_i(differing_rows(a, b), 0);
+
+	/* an update and a delete travel too */
+	set.value = "handling";
+	test_ok(ts_case_update(a, "李娜", id, &set, 1));
+	test_ok(ts_node_write(a, "王伟", "drop", drop_party, NULL));
+	test_ok(ts_node_commit(commit, a, "more", NULL));
+	{
+		/* b's database now holds a's first commit: apply from its tree */
+		git_oid first, target;
+		git_commit *c = NULL;
+		ts_tables *tables = NULL;
+		test_ok(git_oid_fromstr(&target, commit));
+		test_ok(git_commit_lookup(&c, ts_store_repo(a->store), &target));
+		test_ok(git_commit_parent_id(c, 0) ? 0 : -1);
+		test_ok(ts_store_commit_tree(&first, a->store, git_commit_parent_id(c, 0)));
+		test_ok(ts_store_commit_tree(&target, a->store, &target));
+		git_commit_free(c);
+		test_ok(ts_tables_load(&tables, b->db));
+		sqlite3_exec(b->db, "BEGIN", NULL, NULL, NULL);
+		test_ok(ts_apply(&stats, b->db, ts_store_repo(a->store), tables, &first, &target));
+		sqlite3_exec(b->db, "COMMIT", NULL, NULL, NULL);
+		ts_tables_free(tables);
+	}
+	test_equal_i(stats.deletes, 1);
+	test_equal_i(differing_rows(a, b), 0);
+	/* nothing applied was captured as local work */
+	{
+		sqlite3_stmt *st;
+		test_ok(sqlite3_prepare_v2(b->db, "SELECT count(*) FROM ts_staged", -1, &st, NULL) == SQLITE_OK ? 0 : -1);
+		test_assert(sqlite3_step(st) == SQLITE_ROW);
+		test_equal_i(sqlite3_column_int(st, 0), 0);
+		sqlite3_finalize(st);
+	}
+	free(id);
+	ts_node_free(a);
+	ts_node_free(b);
+}
+
+void test_apply__other_schema_version_refused(void)
+{
+	ts_node *a = NULL, *b = NULL;
+	ts_apply_stats stats;
+	char *id = NULL, commit[41];
+	int rc;
+
+	test_ok(make_node(&a, "a", "bj.dc.a"));
+	test_ok(make_node(&b, "b", "bj.dc.b"));
+	test_ok(ts_case_new(&id, a, NULL, "small_ads", "patrol", "x", NULL, 0));
+	/* a newer schema on a's side, recorded by its next commit */
+	test_assert(sqlite3_exec(a->db, "PRAGMA user_version = 99", NULL, NULL, NULL) == SQLITE_OK);
+	test_ok(ts_node_commit(commit, a, "newer", NULL));
+	rc = apply_across(&stats, a, b);
+	test_equal_i(rc, TS_EINVALID);
+	test_assert(strstr(ts_error_last(), "schema version 99") != NULL);
+	/* and nothing of it stayed */
+	test_equal_i(differing_rows(a, b) > 0, 1);
+	{
+		sqlite3_stmt *st;
+		test_ok(sqlite3_prepare_v2(b->db, "SELECT count(*) FROM cases", -1, &st, NULL) == SQLITE_OK ? 0 : -1);
+		test_assert(sqlite3_step(st) == SQLITE_ROW);
+		test_equal_i(sqlite3_column_int(st, 0), 0);
+		sqlite3_finalize(st);
+	}
+	free(id);
+	ts_node_free(a);
+	ts_node_free(b);
+}
