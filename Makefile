@@ -15,7 +15,7 @@ CC        ?= cc
 OPT       ?= -O2 -g
 WARN      := -std=c11 -Wall -Wextra -Werror -Wno-unused-parameter
 CPPFLAGS  += -DSQLITE_ENABLE_SESSION -DSQLITE_ENABLE_PREUPDATE_HOOK -D_GNU_SOURCE -Iinclude -Isync -Inode -Ischema -I$(B)
-PKGS      := libgit2 sqlite3 zlib
+PKGS      := libgit2 sqlite3 zlib libssh2
 SANITIZE  ?=
 
 ifneq ($(SANITIZE),)
@@ -93,7 +93,8 @@ test: deps headercheck $(B)/unit $(B)/tiersync
 	sh tests/run-all.sh $(B)/unit $(B)/tiersync
 
 check:
-	$(MAKE) SANITIZE=address,undefined OPT="-O1 -g" test
+	LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
+		$(MAKE) SANITIZE=address,undefined OPT="-O1 -g" test
 
 bench: deps $(B)/tiersync $(B)/bench
 	$(B)/bench

@@ -180,9 +180,10 @@ static int migrate(ts_node *node)
 	if (before > ts_schema_latest())
 		return ts_error_set(TS_EINVALID, "this node's schema (version %d) is newer than this "
 			"tiersync knows (version %d); upgrade tiersync", before, ts_schema_latest());
-	if (before == ts_schema_latest())
-		return 0;
-	if ((error = ts_history_setup(node->db)) < 0 || (error = ts_schema_migrate(node->db, &after)) < 0)
+	/* engine tables first: a node made by an older tiersync may lack one */
+	if ((error = ts_history_setup(node->db)) < 0)
+		return error;
+	if (before < ts_schema_latest() && (error = ts_schema_migrate(node->db, &after)) < 0)
 		return error;
 	return 0;
 }

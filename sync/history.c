@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "capture.h"
+#include "conflicts.h"
 #include "rowcodec.h"
 #include "tiersync.h"
 
@@ -32,9 +33,12 @@ int ts_history_setup(sqlite3 *db)
 		"CREATE TABLE IF NOT EXISTS ts_journal_rows ("
 		"  seq INTEGER NOT NULL, path TEXT NOT NULL, data BLOB,"
 		"  PRIMARY KEY (seq, path)) WITHOUT ROWID;";
+	int error;
 	if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
 		return ts_error_set(TS_ERROR, "creating engine tables: %s", sqlite3_errmsg(db));
-	return ts_capture_setup(db);
+	if ((error = ts_capture_setup(db)) < 0)
+		return error;
+	return ts_conflicts_setup(db);
 }
 
 char *ts_meta_get(sqlite3 *db, const char *key)
@@ -396,7 +400,7 @@ done:
  * database's write lock until its transaction ends. Whatever a killed
  * writer left is cleared first.
  */
-static int begin_writing(sqlite3 *db, ts_store *store)
+int ts_history_begin(sqlite3 *db, ts_store *store)
 {
 	int error;
 	if ((error = ts_store_lock(store)) < 0)
@@ -407,11 +411,29 @@ static int begin_writing(sqlite3 *db, ts_store *store)
 	return error;
 }
 
-static void end_writing(sqlite3 *db, ts_store *store)
+void ts_history_end(sqlite3 *db, ts_store *store)
 {
 	if (!sqlite3_get_autocommit(db))
 		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 	ts_store_unlock(store);
+}
+
+int ts_history_finish(sqlite3 *db, ts_store *store, const git_oid *head, const char *why)
+{
+	char hex[GIT_OID_HEXSZ + 1], now[24];
+	int error;
+
+	/* objects first, made durable at once: no journal for these commits */
+	if ((error = ts_store_flush(store)) < 0 || (error = ts_store_sync(store)) < 0)
+		return error;
+	snprintf(now, sizeof(now), "%lld", (long long)ts_store_now_ns());
+	git_oid_tostr(hex, sizeof(hex), head);
+	if ((error = ts_meta_set(db, "checkpoint_ns", now)) < 0 ||
+	    (error = exec(db, "DELETE FROM ts_journal; DELETE FROM ts_journal_rows")) < 0 ||
+	    (error = ts_meta_set(db, "head", hex)) < 0 ||
+	    (error = exec(db, "COMMIT")) < 0)
+		return error;
+	return ts_store_ref_set(store, TS_STORE_MAIN, head, why);
 }
 
 int ts_history_commit(git_oid *out, sqlite3 *db, ts_store *store,
@@ -422,7 +444,7 @@ int ts_history_commit(git_oid *out, sqlite3 *db, ts_store *store,
 	size_t i;
 	int error;
 
-	if ((error = begin_writing(db, store)) < 0)
+	if ((error = ts_history_begin(db, store)) < 0)
 		return error;
 	if ((error = ts_tables_load(&c.tables, db)) < 0 ||
 	    (error = ts_capture_foreach(db, collect_staged, &c)) < 0 ||
@@ -443,7 +465,7 @@ int ts_history_commit(git_oid *out, sqlite3 *db, ts_store *store,
 	}
 	error = commit_updates(out, db, store, updates, c.n, author, committer, message);
 done:
-	end_writing(db, store);
+	ts_history_end(db, store);
 	free(updates);
 	changes_dispose(&c);
 	ts_tables_free(c.tables);
@@ -460,7 +482,7 @@ int ts_history_commit_all(git_oid *out, sqlite3 *db, ts_store *store,
 	sqlite3_stmt *all = NULL;
 	int t, k, error;
 
-	if ((error = begin_writing(db, store)) < 0)
+	if ((error = ts_history_begin(db, store)) < 0)
 		return error;
 	if ((error = ts_tables_load(&tables, db)) < 0)
 		goto done;
@@ -496,7 +518,7 @@ int ts_history_commit_all(git_oid *out, sqlite3 *db, ts_store *store,
 	}
 	error = commit_updates(out, db, store, updates, n, author, committer, message);
 done:
-	end_writing(db, store);
+	ts_history_end(db, store);
 	sqlite3_finalize(all);
 	for (i = 0; i < n; i++) {
 		free((char *)updates[i].path);

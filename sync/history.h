@@ -22,8 +22,9 @@
 
 #define TS_HISTORY_CHECKPOINT 32
 
-/* Creates the engine's tables (ts_meta, ts_journal, ts_journal_rows, and
- * ts_staged through capture) if missing. */
+/* Creates the engine's tables (ts_meta, ts_journal, ts_journal_rows,
+ * ts_staged through capture, and the synced review queue sync_conflicts)
+ * if missing. */
 int ts_history_setup(sqlite3 *db);
 
 /* Engine metadata in ts_meta. Get returns NULL when unset; free() it. */
@@ -47,6 +48,17 @@ int ts_history_commit(git_oid *out, sqlite3 *db, ts_store *store,
  */
 int ts_history_commit_all(git_oid *out, sqlite3 *db, ts_store *store,
 	const ts_store_who *author, const ts_store_who *committer, const char *message);
+
+/*
+ * For writers beyond plain commits (merges): ts_history_begin() takes the
+ * store's lock and opens the database's write transaction;
+ * ts_history_finish() makes the new objects durable, records `head`,
+ * commits the transaction and moves the branch; ts_history_end() rolls
+ * back whatever is still open and releases the lock (always call it).
+ */
+int ts_history_begin(sqlite3 *db, ts_store *store);
+int ts_history_finish(sqlite3 *db, ts_store *store, const git_oid *head, const char *why);
+void ts_history_end(sqlite3 *db, ts_store *store);
 
 /* Makes history and database agree after a crash (see above). Sets
  * *repaired to 1 when something had to be done. */

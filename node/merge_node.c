@@ -1,0 +1,340 @@
+/*
+ * Merging at a node: another node's commit into this node's main, the
+ * pending submissions of the tiers below, and the review of conflicts.
+ *
+ * Staged local work is committed first, under its own authors, so that a
+ * merge always starts from a commit and no local write is lost or mixed
+ * into the merge.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "conflicts.h"
+#include "history.h"
+#include "integrate.h"
+#include "node.h"
+#include "rowcodec.h"
+#include "tables.h"
+
+#define SUBMISSIONS "refs/submissions/"
+
+static int has_staged(ts_node *node)
+{
+	sqlite3_stmt *st = NULL;
+	int n = 0;
+	if (sqlite3_prepare_v2(node->db, "SELECT count(*) FROM ts_staged", -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return n > 0;
+}
+
+static int commit_local_work(ts_node *node)
+{
+	char id[41];
+	if (!has_staged(node))
+		return 0;
+	return ts_node_commit(id, node, "local work, committed before a merge", NULL);
+}
+
+int ts_node_merge(char id_out[41], ts_integrate_stats *stats, ts_node *node, const char *rev,
+	const char *author, const char *message)
+{
+	git_object *obj = NULL;
+	ts_store_who a, c;
+	git_oid theirs, head;
+	int64_t now = ts_node__now();
+	int error;
+
+	id_out[0] = '\0';
+	if (!author)
+		author = node->identity;
+	if (!author || !*author)
+		return ts_error_set(TS_EINVALID, "no author: name who merges with --author NAME, or set "
+			"the node's identity (user.name in its config)");
+	if (git_revparse_single(&obj, ts_store_repo(node->store), rev) < 0 ||
+	    git_object_type(obj) != GIT_OBJECT_COMMIT) {
+		git_object_free(obj);
+		return ts_error_set(TS_ENOTFOUND, "unknown revision '%s'", rev);
+	}
+	git_oid_cpy(&theirs, git_object_id(obj));
+	git_object_free(obj);
+	if ((error = commit_local_work(node)) < 0 && error != TS_ENOTFOUND)
+		return error;
+	ts_node__who(&a, node->id, author, now);
+	ts_node__who(&c, node->id, node->id, now);
+	if ((error = ts_integrate(&head, stats, node->db, node->store, &theirs, &a, &c, message, NULL, NULL)) < 0)
+		return error;
+	git_oid_tostr(id_out, 41, &head);
+	return 0;
+}
+
+typedef struct {
+	char **names;
+	size_t n;
+} ref_list;
+
+static int collect_ref(const char *name, void *payload)
+{
+	ref_list *l = payload;
+	char **grown = realloc(l->names, (l->n + 1) * sizeof(*grown));
+	if (!grown || !(grown[l->n] = strdup(name))) {
+		if (grown)
+			l->names = grown;
+		return -1;
+	}
+	l->names = grown;
+	l->n++;
+	return 0;
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int ts_node_merge_submissions(ts_node *node, const char *author,
+	int (*cb)(const ts_submission_result *r, void *payload), void *payload)
+{
+	ref_list refs = { NULL, 0 };
+	git_strarray all = { 0 };
+	size_t i;
+	int error = 0;
+
+	if (git_reference_list(&all, ts_store_repo(node->store)) < 0)
+		return ts_store__git_error(TS_ERROR, "listing submissions");
+	for (i = 0; i < all.count; i++)
+		if (!strncmp(all.strings[i], SUBMISSIONS, strlen(SUBMISSIONS)) && collect_ref(all.strings[i], &refs) < 0) {
+			error = ts_error_set(TS_ERROR, "out of memory");
+			goto done;
+		}
+	/* a fixed order: the same submissions merge the same way everywhere */
+	if (refs.n)
+		qsort(refs.names, refs.n, sizeof(*refs.names), name_cmp);
+	for (i = 0; i < refs.n; i++) {
+		ts_submission_result r;
+		ts_buf msg = TS_BUF_INIT;
+		int rc;
+
+		memset(&r, 0, sizeof(r));
+		r.node = refs.names[i] + strlen(SUBMISSIONS);
+		ts_buf_printf(&msg, "merge submission of %s\n", r.node);
+		rc = ts_node_merge(r.commit, &r.stats, node, refs.names[i], author, msg.ptr);
+		ts_buf_dispose(&msg);
+		r.error = rc;
+		r.message = rc < 0 ? ts_error_last() : NULL;
+		if (rc < 0 && !error)
+			error = rc;   /* the others still merge */
+		if (cb && cb(&r, payload))
+			break;
+	}
+done:
+	for (i = 0; i < refs.n; i++)
+		free(refs.names[i]);
+	free(refs.names);
+	git_strarray_dispose(&all);
+	return error;
+}
+
+/* A value kept in a conflict record (row-blob encoding) read back. */
+static int decode_value(ts_row **out, const char *column, const char *encoded)
+{
+	ts_buf blob = TS_BUF_INIT;
+	int error;
+
+	ts_buf_printf(&blob, "%s %s\n", column, encoded);
+	error = ts_rowcodec_decode(out, blob.ptr, blob.size);
+	ts_buf_dispose(&blob);
+	return error;
+}
+
+typedef struct {
+	ts_node *node;
+	const char *id, *author, *take, *value;
+	char *table, *path, *column, *ours, *theirs, *kind, *status;
+} resolution;
+
+static char *column_text(sqlite3_stmt *st, int i)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+	return t ? strdup((const char *)t) : NULL;
+}
+
+static int load_conflict(resolution *r)
+{
+	sqlite3_stmt *st = NULL;
+	int error = 0;
+
+	if (sqlite3_prepare_v2(r->node->db, "SELECT table_name, row_path, column_name, ours, theirs, kind, status "
+			"FROM " TS_CONFLICTS_TABLE " WHERE id = ?1", -1, &st, NULL) != SQLITE_OK)
+		return ts_error_set(TS_ERROR, "reading conflicts: %s", sqlite3_errmsg(r->node->db));
+	sqlite3_bind_text(st, 1, r->id, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_ROW)
+		error = ts_error_set(TS_ENOTFOUND, "no conflict %s (see 'tiersync conflicts')", r->id);
+	else {
+		r->table = column_text(st, 0);
+		r->path = column_text(st, 1);
+		r->column = column_text(st, 2);
+		r->ours = column_text(st, 3);
+		r->theirs = column_text(st, 4);
+		r->kind = column_text(st, 5);
+		r->status = column_text(st, 6);
+	}
+	sqlite3_finalize(st);
+	return error;
+}
+
+/* The key of the row a conflict is about, read from the head tree. */
+static int row_key(ts_row **out, ts_node *node, const char *path)
+{
+	git_oid head, tree;
+	git_tree *t = NULL;
+	git_tree_entry *e = NULL;
+	git_blob *blob = NULL;
+	int error;
+
+	*out = NULL;
+	if ((error = ts_history_head(&head, node->db)) < 0 ||
+	    (error = ts_store_commit_tree(&tree, node->store, &head)) < 0)
+		return error;
+	if (git_tree_lookup(&t, ts_store_repo(node->store), &tree) < 0 ||
+	    git_tree_entry_bypath(&e, t, path) < 0 ||
+	    git_blob_lookup(&blob, ts_store_repo(node->store), git_tree_entry_id(e)) < 0)
+		error = ts_error_set(TS_ENOTFOUND, "the row %s is no longer in history", path);
+	else
+		error = ts_rowcodec_decode(out, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob));
+	git_blob_free(blob);
+	git_tree_entry_free(e);
+	git_tree_free(t);
+	return error;
+}
+
+static int do_resolve(sqlite3 *db, void *payload)
+{
+	resolution *r = payload;
+	ts_tables *tables = NULL;
+	ts_row *key = NULL, *chosen = NULL;
+	sqlite3_stmt *st = NULL;
+	ts_buf sql = TS_BUF_INIT;
+	const ts_value *v = NULL;
+	char now[32];
+	ts_table *t;
+	int k, error;
+
+	if ((error = ts_tables_load(&tables, db)) < 0)
+		goto done;
+	if (!(t = ts_tables_find(tables, r->table))) {
+		error = ts_error_set(TS_EINVALID, "conflict %s names table %s, which this node lacks", r->id, r->table);
+		goto done;
+	}
+	if ((error = row_key(&key, r->node, r->path)) < 0)
+		goto done;
+	if (!r->value) {
+		const char *enc = !strcmp(r->take, "ours") ? r->ours : r->theirs;
+		if (!enc) {
+			error = ts_error_set(TS_EINVALID, "conflict %s has no %s value", r->id, r->take);
+			goto done;
+		}
+		if ((error = decode_value(&chosen, r->column, enc)) < 0)
+			goto done;
+		v = &chosen->values[0];
+	}
+	ts_buf_printf(&sql, "UPDATE \"%s\" SET \"%s\" = ", t->name, r->column);
+	if (r->value) {
+		/* the column's declared type decides: INTEGER and REAL take numbers */
+		ts_buf_printf(&sql, "CASE (SELECT upper(type) FROM pragma_table_info('%s') WHERE name = '%s') "
+			"WHEN 'INTEGER' THEN CAST(?1 AS INTEGER) WHEN 'REAL' THEN CAST(?1 AS REAL) ELSE ?1 END",
+			t->name, r->column);
+	} else
+		ts_buf_puts(&sql, "?1");
+	ts_buf_puts(&sql, " WHERE ");
+	for (k = 0; k < t->npk; k++)
+		ts_buf_printf(&sql, "%s\"%s\" = ?%d", k ? " AND " : "", t->cols[t->pk[k]], k + 2);
+	if (sqlite3_prepare_v2(db, sql.ptr, -1, &st, NULL) != SQLITE_OK) {
+		error = ts_error_set(TS_ERROR, "resolving %s: %s", r->id, sqlite3_errmsg(db));
+		goto done;
+	}
+	if (r->value)
+		sqlite3_bind_text(st, 1, r->value, -1, SQLITE_STATIC);
+	else
+		ts_value_bind(st, 1, v);
+	for (k = 0; k < t->npk; k++) {
+		const ts_value *kv = ts_row_get(key, t->cols[t->pk[k]]);
+		if (!kv) {
+			error = ts_error_set(TS_ECORRUPT, "the row of conflict %s has no key", r->id);
+			goto done;
+		}
+		ts_value_bind(st, k + 2, kv);
+	}
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		error = ts_error_set(TS_EINVALID, "resolving %s: %s", r->id, sqlite3_errmsg(db));
+		goto done;
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	ts_time_format(now, ts_node__now());
+	if (sqlite3_prepare_v2(db, "UPDATE " TS_CONFLICTS_TABLE " SET status = 'resolved', resolution = ?2, "
+			"resolved_value = ?3, resolved_by = ?4, resolved_at = ?5 WHERE id = ?1", -1, &st, NULL) != SQLITE_OK) {
+		error = ts_error_set(TS_ERROR, "resolving %s: %s", r->id, sqlite3_errmsg(db));
+		goto done;
+	}
+	sqlite3_bind_text(st, 1, r->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, r->value ? "value" : r->take, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, r->value ? r->value : (!strcmp(r->take, "ours") ? r->ours : r->theirs), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, r->author, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, now, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		error = ts_error_set(TS_ERROR, "resolving %s: %s", r->id, sqlite3_errmsg(db));
+done:
+	sqlite3_finalize(st);
+	ts_buf_dispose(&sql);
+	ts_row_free(key);
+	ts_row_free(chosen);
+	ts_tables_free(tables);
+	return error;
+}
+
+int ts_node_resolve(char id_out[41], ts_node *node, const char *conflict, const char *take,
+	const char *value, const char *author)
+{
+	resolution r;
+	ts_buf msg = TS_BUF_INIT;
+	int error;
+
+	id_out[0] = '\0';
+	memset(&r, 0, sizeof(r));
+	r.node = node;
+	r.id = conflict;
+	r.take = take;
+	r.value = value;
+	r.author = author ? author : node->identity;
+	if ((!take) == (!value) || (take && strcmp(take, "ours") && strcmp(take, "theirs")))
+		return ts_error_set(TS_EINVALID, "resolve takes --take ours, --take theirs or --value V");
+	if ((error = load_conflict(&r)) < 0)
+		goto done;
+	if (!r.column) {
+		error = ts_error_set(TS_EINVALID, "conflict %s is about a whole row (%s): resolving "
+			"whole-row conflicts is not supported yet; both rows are kept in the record", conflict, r.kind);
+		goto done;
+	}
+	if (!strcmp(r.status, "resolved")) {
+		error = ts_error_set(TS_EDENIED, "conflict %s is already resolved", conflict);
+		goto done;
+	}
+	if ((error = commit_local_work(node)) < 0)
+		goto done;
+	ts_buf_printf(&msg, "resolve conflict %s: %s.%s", conflict, r.table, r.column);
+	if ((error = ts_node_write(node, r.author, msg.ptr, do_resolve, &r)) < 0 ||
+	    (error = ts_node_commit(id_out, node, msg.ptr, r.author)) < 0)
+		goto done;
+done:
+	free(r.table);
+	free(r.path);
+	free(r.column);
+	free(r.ours);
+	free(r.theirs);
+	free(r.kind);
+	free(r.status);
+	ts_buf_dispose(&msg);
+	return error;
+}

@@ -1,0 +1,40 @@
+/*
+ * Integrate: bring another node's commit into this node's history and
+ * database. A fast-forward when history allows; otherwise a three-way merge
+ * (merge.h) committed with both parents, its conflicts recorded in the
+ * review queue (conflicts.h), the result applied to the database (apply.h),
+ * all as one durable step. A merge never stops on a conflict.
+ */
+#ifndef TS_SYNC_INTEGRATE_H
+#define TS_SYNC_INTEGRATE_H
+
+#include <git2.h>
+#include <sqlite3.h>
+
+#include "merge.h"
+#include "store.h"
+
+typedef enum {
+	TS_INTEGRATE_UP_TO_DATE = 0,   /* theirs was already in our history */
+	TS_INTEGRATE_FAST_FORWARD,     /* our head moved to theirs */
+	TS_INTEGRATE_MERGED            /* a merge commit */
+} ts_integrate_result;
+
+typedef struct {
+	ts_integrate_result result;
+	size_t upserts, deletes;       /* rows written into the database */
+	size_t conflicts, settled;     /* conflicts recorded, and of those settled by policy */
+	size_t constraint_conflicts;   /* rows left breaking a foreign key */
+} ts_integrate_stats;
+
+/*
+ * Integrates commit `theirs` (its objects already in the store) into the
+ * head the database records. Nothing may be staged (TS_ECONFLICT: commit
+ * it first). `author` names who merges; the committer is the node.
+ * `policy` may be NULL (the default policy). Writes the new head to *out.
+ */
+int ts_integrate(git_oid *out, ts_integrate_stats *stats, sqlite3 *db, ts_store *store,
+	const git_oid *theirs, const ts_store_who *author, const ts_store_who *committer,
+	const char *message, ts_merge_policy policy, void *policy_payload);
+
+#endif

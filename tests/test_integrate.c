@@ -1,0 +1,200 @@
+/*
+ * Integrate: submissions merged at an upper node, conflicts recorded and
+ * resolved, every node converging on one tree.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+#include "conflicts.h"
+#include "history.h"
+#include "node.h"
+
+static int make_node(ts_node **out, const char *path, ts_tier tier, const char *id, const char *who)
+{
+	ts_init_options o = { tier, id, NULL, who };
+	return ts_node_init(out, path, &o);
+}
+
+/* Copies `from`'s main into `to` as `ref`, as a push or a fetch would. */
+static int transfer(ts_node *from, ts_node *to, const char *ref)
+{
+	git_remote *remote = NULL;
+	char spec[256], url[4096];
+	char *specs[1] = { spec };
+	git_strarray refspecs = { specs, 1 };
+	int error;
+
+	snprintf(url, sizeof(url), "%s/history.git", from->path);
+	snprintf(spec, sizeof(spec), "+refs/heads/main:%s", ref);
+	if ((error = git_remote_create_anonymous(&remote, ts_store_repo(to->store), url)) < 0)
+		return error;
+	error = git_remote_fetch(remote, &refspecs, NULL, NULL);
+	git_remote_free(remote);
+	return error;
+}
+
+/* A street submits to the district. */
+static int submit(ts_node *street, ts_node *district)
+{
+	char ref[128];
+	snprintf(ref, sizeof(ref), "refs/submissions/%s", street->id);
+	return transfer(street, district, ref);
+}
+
+/* A node pulls the district's main. */
+static int pull(ts_node *node, ts_node *district)
+{
+	ts_integrate_stats stats;
+	char id[41];
+	int error;
+	if ((error = transfer(district, node, "refs/remotes/upstream/main")) < 0)
+		return error;
+	return ts_node_merge(id, &stats, node, "refs/remotes/upstream/main", "同步", "pull from the district\n");
+}
+
+static int tree_of(git_oid *out, ts_node *node)
+{
+	git_oid head;
+	int error = ts_history_head(&head, node->db);
+	return error < 0 ? error : ts_store_commit_tree(out, node->store, &head);
+}
+
+static int count(ts_node *node, const char *sql)
+{
+	sqlite3_stmt *st = NULL;
+	int n = -1;
+	if (sqlite3_prepare_v2(node->db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
+static char *text(ts_node *node, const char *sql)
+{
+	sqlite3_stmt *st = NULL;
+	char *s = NULL;
+	if (sqlite3_prepare_v2(node->db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW &&
+	    sqlite3_column_text(st, 0))
+		s = strdup((const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	return s;
+}
+
+static int merged_count;
+static int on_submission(const ts_submission_result *r, void *payload)
+{
+	(void)payload;
+	if (r->error == 0)
+		merged_count++;
+	return 0;
+}
+
+void test_integrate__conflict_recorded_resolved_and_converged(void)
+{
+	ts_node *dc = NULL, *a = NULL, *b = NULL;
+	ts_field officer = { "officer", NULL };
+	char *id = NULL, *value = NULL, *conflict = NULL, commit[41], sql[256];
+	git_oid ta, tb, td;
+	int nothing;
+
+	test_ok(make_node(&dc, "dc", TS_TIER_DISTRICT, "bj.dc", "张敏"));
+	test_ok(make_node(&a, "a", TS_TIER_STREET, "bj.dc.a", "王伟"));
+	test_ok(make_node(&b, "b", TS_TIER_STREET, "bj.dc.b", "赵强"));
+
+	/* street a records a case; the district merges it; street b pulls it */
+	test_ok(ts_case_new(&id, a, NULL, "small_ads", "patrol", "景山前街 4号", NULL, 0));
+	test_ok(ts_node_commit(commit, a, "case", NULL));
+	test_ok(submit(a, dc));
+	merged_count = 0;
+	test_ok(ts_node_merge_submissions(dc, NULL, on_submission, NULL));
+	test_equal_i(merged_count, 1);
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM cases WHERE id = '%s'", id);
+	test_equal_i(count(dc, sql), 1);
+	test_ok(pull(b, dc));
+	test_ok(pull(a, dc));
+	test_equal_i(count(b, sql), 1);
+
+	/* offline, both streets set the same column to different values */
+	officer.value = "李娜";
+	test_ok(ts_case_update(a, "王伟", id, &officer, 1));
+	test_ok(ts_node_commit(commit, a, "dispatch", NULL));
+	officer.value = "张伟";
+	test_ok(ts_case_update(b, "赵强", id, &officer, 1));
+	test_ok(ts_node_commit(commit, b, "dispatch", NULL));
+	test_ok(submit(a, dc));
+	test_ok(submit(b, dc));
+	merged_count = 0;
+	test_ok(ts_node_merge_submissions(dc, NULL, on_submission, NULL));
+	test_equal_i(merged_count, 2);
+
+	/* one conflict, both values kept */
+	test_equal_i(count(dc, "SELECT count(*) FROM sync_conflicts WHERE status = 'open' AND column_name = 'officer'"), 1);
+	test_equal_i(count(dc, "SELECT count(*) FROM sync_conflicts WHERE ours = '\"李娜\"' AND theirs = '\"张伟\"'"), 1);
+	test_ok(ts_node_verify(dc, NULL, NULL));
+
+	/* the admin takes theirs (street b's value) */
+	conflict = text(dc, "SELECT id FROM sync_conflicts WHERE column_name = 'officer'");
+	test_assert(conflict != NULL);
+	test_ok(ts_node_resolve(commit, dc, conflict, "theirs", NULL, "张敏"));
+	snprintf(sql, sizeof(sql), "SELECT officer FROM cases WHERE id = '%s'", id);
+	value = text(dc, sql);
+	test_equal_s(value, "张伟");
+	free(value);
+	test_equal_i(count(dc, "SELECT count(*) FROM sync_conflicts WHERE status = 'resolved' AND resolved_by = '张敏'"), 1);
+	nothing = ts_node_resolve(commit, dc, conflict, "ours", NULL, "张敏");
+	test_equal_i(nothing, TS_EDENIED);
+
+	/* every node pulls: one tree everywhere, each database equal to it */
+	test_ok(pull(a, dc));
+	test_ok(pull(b, dc));
+	test_ok(tree_of(&ta, a));
+	test_ok(tree_of(&tb, b));
+	test_ok(tree_of(&td, dc));
+	test_assert(git_oid_equal(&ta, &td));
+	test_assert(git_oid_equal(&tb, &td));
+	value = text(a, sql);
+	test_equal_s(value, "张伟");
+	free(value);
+	test_ok(ts_node_verify(a, NULL, NULL));
+	test_ok(ts_node_verify(b, NULL, NULL));
+	/* the losing value is still in the record on every node */
+	test_equal_i(count(b, "SELECT count(*) FROM sync_conflicts WHERE ours = '\"李娜\"'"), 1);
+
+	free(conflict);
+	free(id);
+	ts_node_free(dc);
+	ts_node_free(a);
+	ts_node_free(b);
+}
+
+void test_integrate__staged_work_is_committed_first(void)
+{
+	ts_node *dc = NULL, *a = NULL;
+	char *id = NULL, *id2 = NULL, commit[41], sql[256];
+
+	test_ok(make_node(&dc, "dc", TS_TIER_DISTRICT, "bj.dc", "张敏"));
+	test_ok(make_node(&a, "a", TS_TIER_STREET, "bj.dc.a", "王伟"));
+	test_ok(ts_case_new(&id, a, NULL, "small_ads", "patrol", "x", NULL, 0));
+	free(id);
+	test_ok(ts_node_commit(commit, a, "case", NULL));
+	test_ok(submit(a, dc));
+	test_ok(ts_node_merge_submissions(dc, NULL, NULL, NULL));
+	/* work staged at the district when the next submission comes in */
+	test_ok(ts_case_new(&id2, dc, NULL, "outdoor_bbq", "video", "y", NULL, 0));
+	test_ok(ts_case_new(&id, a, NULL, "small_ads", "patrol", "z", NULL, 0));
+	test_ok(ts_node_commit(commit, a, "another case", NULL));
+	test_ok(submit(a, dc));
+	test_ok(ts_node_merge_submissions(dc, NULL, NULL, NULL));
+	test_ok(pull(a, dc));
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM cases WHERE id = '%s'", id2);
+	test_equal_i(count(dc, sql), 1);
+	test_equal_i(count(a, sql), 1);
+	test_equal_i(count(dc, "SELECT count(*) FROM ts_staged"), 0);
+	test_ok(ts_node_verify(dc, NULL, NULL));
+	test_ok(ts_node_verify(a, NULL, NULL));
+	free(id);
+	free(id2);
+	ts_node_free(dc);
+	ts_node_free(a);
+}
