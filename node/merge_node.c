@@ -13,6 +13,7 @@
 #include "history.h"
 #include "integrate.h"
 #include "node.h"
+#include "policy.h"
 #include "rowcodec.h"
 #include "tables.h"
 
@@ -41,6 +42,7 @@ int ts_node_merge(char id_out[41], ts_integrate_stats *stats, ts_node *node, con
 	const char *author, const char *message)
 {
 	git_object *obj = NULL;
+	ts_policy_context ctx = { NULL, -1 };
 	ts_store_who a, c;
 	git_oid theirs, head;
 	int64_t now = ts_node__now();
@@ -63,7 +65,15 @@ int ts_node_merge(char id_out[41], ts_integrate_stats *stats, ts_node *node, con
 		return error;
 	ts_node__who(&a, node->id, author, now);
 	ts_node__who(&c, node->id, node->id, now);
-	if ((error = ts_integrate(&head, stats, node->db, node->store, &theirs, &a, &c, message, NULL, NULL)) < 0)
+	/* the ref says which side is the upper tier: a submission comes from
+	 * below, a remote's main from above */
+	ctx.ours_is_upper = !strncmp(rev, SUBMISSIONS, strlen(SUBMISSIONS)) ? 1 :
+		!strncmp(rev, "refs/remotes/", 13) ? 0 : -1;
+	if ((error = ts_policies_load(&ctx.policies, node->db)) < 0)
+		return error;
+	error = ts_integrate(&head, stats, node->db, node->store, &theirs, &a, &c, message, ts_policy_decide, &ctx);
+	ts_policies_free(ctx.policies);
+	if (error < 0)
 		return error;
 	git_oid_tostr(id_out, 41, &head);
 	return 0;

@@ -183,9 +183,22 @@ static int migrate(ts_node *node)
 	/* engine tables first: a node made by an older tiersync may lack one */
 	if ((error = ts_history_setup(node->db)) < 0)
 		return error;
-	if (before < ts_schema_latest() && (error = ts_schema_migrate(node->db, &after)) < 0)
+	if (before == ts_schema_latest())
+		return 0;
+	if ((error = ts_schema_migrate(node->db, &after)) < 0)
 		return error;
-	return 0;
+	/* what the migration wrote is history too: one commit of the whole state,
+	 * made by the node */
+	{
+		ts_store_who who;
+		ts_buf msg = TS_BUF_INIT;
+		git_oid id;
+		ts_node__who(&who, node->id, node->id, ts_node__now());
+		ts_buf_printf(&msg, "schema migration %d -> %d\n", before, after);
+		error = ts_history_commit_all(&id, node->db, node->store, &who, &who, msg.ptr);
+		ts_buf_dispose(&msg);
+	}
+	return error;
 }
 
 static int write_config(const char *dir, const ts_init_options *opts)
@@ -328,8 +341,8 @@ int ts_node_open(ts_node **out, const char *path)
 		return ts_error_set(TS_ERROR, "out of memory");
 	}
 	if ((error = load(node)) < 0 ||
-	    (error = migrate(node)) < 0 ||
-	    (error = ts_history_repair(node->db, node->store, &repaired)) < 0) {
+	    (error = ts_history_repair(node->db, node->store, &repaired)) < 0 ||
+	    (error = migrate(node)) < 0) {
 		ts_node_free(node);
 		return error;
 	}

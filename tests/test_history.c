@@ -597,26 +597,36 @@ static int table_equals_tree(sqlite3 *db, git_repository *repo, git_tree *tree, 
 	sqlite3_stmt *st = NULL;
 	ts_buf sql = TS_BUF_INIT, path = TS_BUF_INIT;
 	git_tree_entry *dir = NULL;
-	int pk = -1, c, rows = 0, blobs = 0, result = -1;
+	int pk = -1, pks[8], npk = 0, c, rows = 0, blobs = 0, result = -1;
 	char pragma[256];
 
 	snprintf(pragma, sizeof(pragma), "SELECT cid FROM pragma_table_info('%s') WHERE pk = 1", table);
 	pk = (int)query_int(db, pragma);
+	/* the key's columns in key order: a key may have several (sync_policies) */
+	for (npk = 0; npk < 8; npk++) {
+		long long cid;
+		snprintf(pragma, sizeof(pragma), "SELECT cid FROM pragma_table_info('%s') WHERE pk = %d", table, npk + 1);
+		if ((cid = query_int(db, pragma)) < 0)
+			break;
+		pks[npk] = (int)cid;
+	}
 	ts_buf_printf(&sql, "SELECT * FROM \"%s\"", table);
 	if (pk < 0 || sqlite3_prepare_v2(db, sql.ptr, -1, &st, NULL) != SQLITE_OK) {
 		fprintf(stderr, "    reading %s failed\n", table);
 		goto done;
 	}
 	while (sqlite3_step(st) == SQLITE_ROW) {
-		sqlite3_value *key = sqlite3_column_value(st, pk);
+		sqlite3_value *key[8];
 		git_tree_entry *e = NULL;
 		git_blob *blob = NULL;
 		ts_row *row = NULL;
 		int ok = 1;
 
 		rows++;
+		for (c = 0; c < npk; c++)
+			key[c] = sqlite3_column_value(st, pks[c]);
 		ts_buf_clear(&path);
-		if (ts_rowcodec_key_path(&path, table, 1, &key) < 0 ||
+		if (ts_rowcodec_key_path(&path, table, npk, key) < 0 ||
 		    git_tree_entry_bypath(&e, tree, path.ptr) < 0 ||
 		    git_blob_lookup(&blob, repo, git_tree_entry_id(e)) < 0 ||
 		    ts_rowcodec_decode(&row, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob)) < 0) {

@@ -1,0 +1,114 @@
+/*
+ * tiersync merge: bring other nodes' work into this node's main.
+ */
+#include <string.h>
+
+#include "commands.h"
+#include "node.h"
+
+static const char *result_name(ts_integrate_result r)
+{
+	return r == TS_INTEGRATE_MERGED ? "merged" : r == TS_INTEGRATE_FAST_FORWARD ? "fast-forward" : "up to date";
+}
+
+static void print_result(const char *who, const char *commit, const ts_integrate_stats *s, int json, int first)
+{
+	if (json) {
+		printf("%s{\"node\":", first ? "" : ",");
+		ts_json_str(stdout, who);
+		printf(",\"result\":\"%s\",\"commit\":\"%s\",\"rows_written\":%zu,\"rows_deleted\":%zu,"
+			"\"conflicts\":%zu,\"settled\":%zu,\"constraint_conflicts\":%zu}",
+			result_name(s->result), commit, s->upserts, s->deletes, s->conflicts, s->settled,
+			s->constraint_conflicts);
+		return;
+	}
+	printf("%-24s %-12s %.12s  %zu rows written, %zu deleted", who, result_name(s->result), commit,
+		s->upserts, s->deletes);
+	if (s->conflicts || s->constraint_conflicts)
+		printf(", %zu conflict%s (%zu settled by policy)", s->conflicts + s->constraint_conflicts,
+			s->conflicts + s->constraint_conflicts == 1 ? "" : "s", s->settled);
+	putchar('\n');
+}
+
+typedef struct {
+	int json, n, failed;
+} merge_out;
+
+static int print_submission(const ts_submission_result *r, void *payload)
+{
+	merge_out *o = payload;
+	if (r->error < 0) {
+		o->failed++;
+		if (o->json) {
+			printf("%s{\"node\":", o->n ? "," : "");
+			ts_json_str(stdout, r->node);
+			printf(",\"error\":");
+			ts_json_strn(stdout, r->message);
+			putchar('}');
+		} else
+			fprintf(stderr, "tiersync: submission of %s not merged: %s\n", r->node, r->message);
+	} else
+		print_result(r->node, r->commit, &r->stats, o->json, o->n == 0);
+	o->n++;
+	return 0;
+}
+
+int cmd_merge(ts_cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "submissions", no_argument, NULL, 's' },
+		{ "author", required_argument, NULL, 'a' },
+		{ "message", required_argument, NULL, 'm' },
+		{ "json", no_argument, NULL, 'j' },
+		{ 0, 0, 0, 0 }
+	};
+	const char *author = NULL, *message = NULL;
+	merge_out o = { 0, 0, 0 };
+	int c, help = 0, submissions = 0;
+
+	while ((c = ts_cli_getopt(cli, argc, argv, opts, &help)) != -1) {
+		switch (c) {
+		case 's': submissions = 1; break;
+		case 'a': author = optarg; break;
+		case 'm': message = optarg; break;
+		case 'j': o.json = 1; break;
+		default: return 2;
+		}
+	}
+	author = ts_cli_author(cli, author);
+	if (submissions) {
+		if (optind != argc)
+			return ts_cli_usage(cli, "--submissions takes no revision");
+		if (o.json)
+			putchar('[');
+		ts_node_merge_submissions(cli->node, author, print_submission, &o);
+		if (o.json)
+			puts("]");
+		else if (o.n == 0)
+			printf("no submissions to merge\n");
+		return o.failed ? 1 : 0;
+	}
+	if (optind != argc - 1)
+		return ts_cli_usage(cli, "name one revision to merge, or --submissions");
+	{
+		ts_integrate_stats stats;
+		char id[41];
+		ts_buf msg = TS_BUF_INIT;
+		int rc;
+		ts_buf_printf(&msg, "%s\n", message ? message : "merge");
+		if (!message) {
+			ts_buf_clear(&msg);
+			ts_buf_printf(&msg, "merge %s\n", argv[optind]);
+		}
+		rc = ts_node_merge(id, &stats, cli->node, argv[optind], author, msg.ptr);
+		ts_buf_dispose(&msg);
+		if (rc < 0)
+			return ts_cli_fail();
+		if (o.json)
+			putchar('[');
+		print_result(argv[optind], id, &stats, o.json, 1);
+		if (o.json)
+			puts("]");
+	}
+	return 0;
+}
