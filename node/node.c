@@ -355,6 +355,7 @@ void ts_node_free(ts_node *node)
 {
 	if (!node)
 		return;
+	ts_tables_free(node->tables);   /* its statements first: they belong to db */
 	ts_store_free(node->store);
 	if (node->db)
 		sqlite3_close(node->db);
@@ -518,7 +519,9 @@ int ts_node_commit(char id_out[41], ts_node *node, const char *message, const ch
 		ts_buf_putc(&msg, '\n');
 	ts_node__who(&a, node->id, author, now);
 	ts_node__who(&c, node->id, node->id, now);
-	if ((error = ts_history_commit(&id, node->db, node->store, &a, &c, msg.ptr)) < 0)
+	if (!node->tables && (error = ts_tables_load(&node->tables, node->db)) < 0)
+		goto done;
+	if ((error = ts_history_commit(&id, node->db, node->store, node->tables, &a, &c, msg.ptr)) < 0)
 		goto done;
 	git_oid_tostr(id_out, 41, &id);
 done:

@@ -8,6 +8,7 @@
 #include <sqlite3.h>
 
 #include "store.h"
+#include "tables.h"
 #include "tiersync.h"
 
 struct ts_node {
@@ -19,6 +20,7 @@ struct ts_node {
 	sqlite3 *db;
 	ts_store *store;
 	int repaired;         /* open had to repair history */
+	ts_tables *tables;    /* the synced tables, loaded at the first commit */
 };
 
 /* The service keeps Beijing time: case times and commit times carry +08:00. */

@@ -436,18 +436,21 @@ int ts_history_finish(sqlite3 *db, ts_store *store, const git_oid *head, const c
 	return ts_store_ref_set(store, TS_STORE_MAIN, head, why);
 }
 
-int ts_history_commit(git_oid *out, sqlite3 *db, ts_store *store,
+int ts_history_commit(git_oid *out, sqlite3 *db, ts_store *store, ts_tables *tables,
 	const ts_store_who *author, const ts_store_who *committer, const char *message)
 {
 	changes c = { 0 };
+	ts_tables *loaded = NULL;
 	ts_store_update *updates = NULL;
 	size_t i;
 	int error;
 
 	if ((error = ts_history_begin(db, store)) < 0)
 		return error;
-	if ((error = ts_tables_load(&c.tables, db)) < 0 ||
-	    (error = ts_capture_foreach(db, collect_staged, &c)) < 0 ||
+	if (!tables && (error = ts_tables_load(&loaded, db)) < 0)
+		goto done;
+	c.tables = tables ? tables : loaded;
+	if ((error = ts_capture_foreach(db, collect_staged, &c)) < 0 ||
 	    (error = read_changes(&c, db)) < 0)
 		goto done;
 	if (c.n == 0) {
@@ -468,7 +471,7 @@ done:
 	ts_history_end(db, store);
 	free(updates);
 	changes_dispose(&c);
-	ts_tables_free(c.tables);
+	ts_tables_free(loaded);
 	return error;
 }
 

@@ -36,9 +36,10 @@ int ts_history_head(git_oid *out, sqlite3 *db);
 
 /*
  * Commits the staged writes of `db` (TS_ENOTFOUND if there are none) on
- * top of the recorded head, as described above.
+ * top of the recorded head, as described above. `tables` are the synced
+ * tables of `db` when the caller keeps them loaded, else NULL.
  */
-int ts_history_commit(git_oid *out, sqlite3 *db, ts_store *store,
+int ts_history_commit(git_oid *out, sqlite3 *db, ts_store *store, ts_tables *tables,
 	const ts_store_who *author, const ts_store_who *committer, const char *message);
 
 /*

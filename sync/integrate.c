@@ -158,6 +158,44 @@ done:
 	return error;
 }
 
+/*
+ * The tree to merge against. With one best common ancestor, its tree. With
+ * several (criss-cross merges), a virtual one: their trees merged into each
+ * other in order, each pair against its own merge base, as git's recursive
+ * strategy does; otherwise a change both sides already share could come
+ * back as a conflict, or a row one side deleted could return. Conflicts
+ * inside the virtual base take the default policy and are not recorded.
+ */
+static int merge_base_tree(git_oid *out, int *found, ts_store *store, const git_oid *ours, const git_oid *theirs)
+{
+	git_repository *repo = ts_store_repo(store);
+	git_oidarray bases = { NULL, 0 };
+	git_oid tree, next, merged, pair_base, pair_tree;
+	size_t i;
+	int error = 0;
+
+	*found = 0;
+	if (git_merge_bases(&bases, repo, ours, theirs) < 0 || bases.count == 0) {
+		git_oidarray_dispose(&bases);
+		return 0;   /* no common ancestor: the empty tree */
+	}
+	*found = 1;
+	if ((error = ts_store_commit_tree(&tree, store, &bases.ids[0])) < 0)
+		goto done;
+	for (i = 1; i < bases.count; i++) {
+		int has_pair = git_merge_base(&pair_base, repo, &bases.ids[0], &bases.ids[i]) == 0;
+		if ((error = ts_store_commit_tree(&next, store, &bases.ids[i])) < 0 ||
+		    (has_pair && (error = ts_store_commit_tree(&pair_tree, store, &pair_base)) < 0) ||
+		    (error = ts_merge_trees(&merged, NULL, store, has_pair ? &pair_tree : NULL, &tree, &next, NULL)) < 0)
+			goto done;
+		git_oid_cpy(&tree, &merged);
+	}
+	git_oid_cpy(out, &tree);
+done:
+	git_oidarray_dispose(&bases);
+	return error;
+}
+
 static int staged_count(sqlite3 *db)
 {
 	sqlite3_stmt *st = NULL;
@@ -189,7 +227,7 @@ int ts_integrate(git_oid *out, ts_integrate_stats *stats, sqlite3 *db, ts_store 
 	ts_tables *tables = NULL;
 	ts_apply_stats applied;
 	ts_merge_options opts;
-	git_oid ours, base, base_tree, ours_tree, theirs_tree, merged, final;
+	git_oid ours, base_tree, ours_tree, theirs_tree, merged, final;
 	git_oid parents[2];
 	char ours_hex[GIT_OID_HEXSZ + 1], theirs_hex[GIT_OID_HEXSZ + 1], ours_node[128], theirs_node[128];
 	recorder rec;
@@ -231,8 +269,7 @@ int ts_integrate(git_oid *out, ts_integrate_stats *stats, sqlite3 *db, ts_store 
 		goto done;
 	}
 
-	has_base = git_merge_base(&base, repo, &ours, theirs) == 0;
-	if (has_base && (error = ts_store_commit_tree(&base_tree, store, &base)) < 0)
+	if ((error = merge_base_tree(&base_tree, &has_base, store, &ours, theirs)) < 0)
 		goto done;
 	git_oid_tostr(ours_hex, sizeof(ours_hex), &ours);
 	git_oid_tostr(theirs_hex, sizeof(theirs_hex), theirs);

@@ -410,11 +410,23 @@ done:
 	return error;
 }
 
+typedef struct {
+	char *name;       /* "pack-<id>", without the suffix */
+	off_t size;
+} pack_file;
+
+static int pack_size_cmp(const void *a, const void *b)
+{
+	off_t x = ((const pack_file *)a)->size, y = ((const pack_file *)b)->size;
+	return x < y ? -1 : x > y;
+}
+
 int ts_store_maintain(ts_store *store)
 {
 	char dir[4096], path[4096 + 512];
-	char **small = NULL;
-	size_t nsmall = 0, i;
+	pack_file *packs = NULL;
+	size_t npacks = 0, merge, i;
+	off_t sum;
 	git_packbuilder *pb = NULL;
 	struct dirent *de;
 	DIR *d;
@@ -426,30 +438,41 @@ int ts_store_maintain(ts_store *store)
 	while ((de = readdir(d))) {
 		size_t len = strlen(de->d_name);
 		struct stat st;
-		char **grown;
+		pack_file *grown;
 		if (strncmp(de->d_name, "pack-", 5) || !has_suffix(de->d_name, ".pack"))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		if (stat(path, &st) < 0 || st.st_size >= TS_STORE_SMALL_PACK)
+		if (stat(path, &st) < 0)
 			continue;
-		if (!(grown = realloc(small, (nsmall + 1) * sizeof(*small))) ||
-		    !(grown[nsmall] = strndup(de->d_name, len - 5))) {
-			small = grown ? grown : small;
+		if (!(grown = realloc(packs, (npacks + 1) * sizeof(*packs))) ||
+		    !(grown[npacks].name = strndup(de->d_name, len - 5))) {
+			packs = grown ? grown : packs;
 			error = ts_error_set(TS_ERROR, "out of memory");
 			goto done;
 		}
-		small = grown;
-		nsmall++;
+		packs = grown;
+		packs[npacks++].size = st.st_size;
 	}
-	if (nsmall < TS_STORE_PACK_LIMIT)
+	if (npacks < TS_STORE_PACK_LIMIT)
+		goto done;
+	/*
+	 * Geometric: take the smallest packs, and each next one while it is no
+	 * bigger than twice what is taken so far. Big packs are left alone
+	 * until enough small ones have gathered, so every byte is rewritten
+	 * a logarithmic number of times, not at every checkpoint.
+	 */
+	qsort(packs, npacks, sizeof(*packs), pack_size_cmp);
+	for (merge = 1, sum = packs[0].size; merge < npacks && packs[merge].size <= 2 * sum; merge++)
+		sum += packs[merge].size;
+	if (merge < 2)
 		goto done;
 	if (git_packbuilder_new(&pb, store->repo) < 0) {
 		error = ts_store__git_error(TS_ERROR, "repacking");
 		goto done;
 	}
 	git_packbuilder_set_threads(pb, 1);
-	for (i = 0; i < nsmall; i++) {
-		snprintf(path, sizeof(path), "%s/%s.idx", dir, small[i]);
+	for (i = 0; i < merge; i++) {
+		snprintf(path, sizeof(path), "%s/%s.idx", dir, packs[i].name);
 		if ((error = add_pack_objects(pb, path)) < 0)
 			goto done;
 	}
@@ -460,19 +483,19 @@ int ts_store_maintain(ts_store *store)
 	/* the combined pack must be durable before its parts go */
 	if ((error = ts_store_sync(store)) < 0)
 		goto done;
-	for (i = 0; i < nsmall; i++) {
-		snprintf(path, sizeof(path), "%s/%s.pack", dir, small[i]);
+	for (i = 0; i < merge; i++) {
+		snprintf(path, sizeof(path), "%s/%s.pack", dir, packs[i].name);
 		unlink(path);
-		snprintf(path, sizeof(path), "%s/%s.idx", dir, small[i]);
+		snprintf(path, sizeof(path), "%s/%s.idx", dir, packs[i].name);
 		unlink(path);
 	}
 	git_odb_refresh(store->odb);
 done:
 	closedir(d);
 	git_packbuilder_free(pb);
-	for (i = 0; i < nsmall; i++)
-		free(small[i]);
-	free(small);
+	for (i = 0; i < npacks; i++)
+		free(packs[i].name);
+	free(packs);
 	return error;
 }
 

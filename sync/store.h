@@ -117,12 +117,12 @@ int ts_store_ref_reset(ts_store *store, const char *ref, const git_oid *commit);
 int64_t ts_store_now_ns(void);
 
 /*
- * Keeps the number of packs small: once TS_STORE_PACK_LIMIT packs under
- * TS_STORE_SMALL_PACK bytes have gathered (one per commit), writes them as
- * one pack, makes it durable (syncfs) and deletes them.
+ * Keeps the number of packs small: once TS_STORE_PACK_LIMIT packs have
+ * gathered (one per commit), combines the smallest of them geometrically
+ * (each next pack while it is at most twice the size taken so far), makes
+ * the result durable (syncfs) and deletes the parts.
  */
-#define TS_STORE_PACK_LIMIT 32
-#define TS_STORE_SMALL_PACK (8 * 1024 * 1024)
+#define TS_STORE_PACK_LIMIT 16
 int ts_store_maintain(ts_store *store);
 
 /* Converts the last libgit2 error into ts_error_set(code, "<what>: <git message>"). */
