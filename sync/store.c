@@ -441,6 +441,9 @@ int ts_store_maintain(ts_store *store)
 		pack_file *grown;
 		if (strncmp(de->d_name, "pack-", 5) || !has_suffix(de->d_name, ".pack"))
 			continue;
+		snprintf(path, sizeof(path), "%s/%.*s.idx", dir, (int)len - 5, de->d_name);
+		if (stat(path, &st) < 0)
+			continue;   /* no index yet: not a pack anyone reads */
 		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
 		if (stat(path, &st) < 0)
 			continue;
@@ -543,10 +546,11 @@ void ts_store_clean_debris(ts_store *store)
 			snprintf(path, sizeof(path), "%s/%.*s.idx", dir, (int)strlen(de->d_name) - 5, de->d_name);
 			debris = stat(path, &st) < 0;
 		}
-		if (debris) {
-			snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		/* stock git receiving a push writes here too, without our lock: its
+		 * files in progress are young, a dead writer's are old */
+		if (debris && stat(path, &st) == 0 && time(NULL) - st.st_mtime > TS_STORE_DEBRIS_AGE)
 			removed += unlink(path) == 0;
-		}
 	}
 	closedir(d);
 	if (removed)

@@ -98,9 +98,12 @@ void ts_store_unlock(ts_store *store);
 
 /*
  * What a killed writer leaves behind, removed (call with the lock held):
- * a stale refs/heads/main.lock, temporary pack files, and packs whose index
- * was never written.
+ * a stale refs/heads/main.lock, and temporary pack files and packs whose
+ * index was never written once they are older than TS_STORE_DEBRIS_AGE
+ * seconds (younger ones may belong to a push stock git is receiving).
+ * Such files are never read, so leaving them a while is harmless.
  */
+#define TS_STORE_DEBRIS_AGE 3600
 void ts_store_clean_debris(ts_store *store);
 
 /*

@@ -59,6 +59,62 @@ const ts_cli_command ts_cli_commands[] = {
 	  "Run one read-only SQL query on the node's database.",
 	  "  QUERY           one SELECT (or another statement that writes nothing), quoted\n"
 	  "  --json          an array of objects, one per row\n" },
+	{ "remote", cmd_remote, 1,
+	  "tiersync remote add NAME URL [--identity KEYFILE]\n"
+	  "       tiersync remote list [--json]\n"
+	  "       tiersync remote remove NAME\n"
+	  "       tiersync remote trust [NAME] [--expect SHA256:...] [--replace] [--timeout SECONDS] [--json]",
+	  "Name the upper nodes this node syncs with, and trust their SSH host keys.",
+	  "  URL             the upper node's directory or its history.git: a path, file:///path,\n"
+	  "                  or ssh://[user@]host[:port]/path (user: the URL's, else yours)\n"
+	  "  --identity KEY  the private key this node logs in with over SSH (KEY.pub beside it\n"
+	  "                  is used when present); without one, ssh-agent's keys\n"
+	  "  --json          machine-readable output\n\n"
+	  "trust connects to an ssh:// remote, shows its host key's fingerprint and adds the key\n"
+	  "to NODE/known_hosts. Compare the fingerprint with the one the upper node's\n"
+	  "administrator reads out (ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub), or give it:\n"
+	  "  --expect FP     trust the key only if its fingerprint is FP\n"
+	  "  --replace       replace a different key already known for the host (after a\n"
+	  "                  confirmed key change; otherwise a changed key is always refused)\n"
+	  "  --timeout S     give up connecting after S seconds (default 10)\n" },
+	{ "push", cmd_push, 1, "tiersync push [REMOTE] [--timeout SECONDS] [--json]",
+	  "Send this node's main to the upper node, as its submission.",
+	  "  REMOTE          a name from 'tiersync remote list' (default upstream)\n"
+	  "  --timeout S     give up connecting after S seconds (default 10)\n"
+	  "  --json          machine-readable output\n\n"
+	  "The history goes to the remote's refs/submissions/<this node's id>, a ref this node\n"
+	  "owns and each push overwrites. Only committed history is sent. Progress is shown\n"
+	  "on a terminal.\n" },
+	{ "fetch", cmd_fetch, 1, "tiersync fetch [REMOTE] [--timeout SECONDS] [--json]",
+	  "Bring the upper node's main here (refs/remotes/REMOTE/main); print its id.",
+	  "  REMOTE          a name from 'tiersync remote list' (default upstream)\n"
+	  "  --timeout S     give up connecting after S seconds (default 10)\n"
+	  "  --json          machine-readable output\n" },
+	{ "pull", cmd_pull, 1, "tiersync pull [REMOTE] [--author NAME] [--timeout SECONDS] [--json]",
+	  "Fetch the upper node's main and merge it into this node's; the database follows.",
+	  "  REMOTE          a name from 'tiersync remote list' (default upstream)\n"
+	  "  --author NAME   who merges (default: the node's identity, else the node)\n\n"
+	  "Staged writes are committed first, under their own authors. A conflict never stops\n"
+	  "the merge: the policy's value goes in and the conflict waits in 'tiersync conflicts'.\n" },
+	{ "sync", cmd_sync, 1, "tiersync sync [REMOTE] [--author NAME] [--retries N] [--timeout SECONDS] [--json]",
+	  "Pull, then push; while the link fails, retry with backoff (1 s, 2 s, 4 s, ...).",
+	  "  --retries N     how many times to retry after a network failure (default 3)\n" },
+	{ "merge", cmd_merge, 1,
+	  "tiersync merge --submissions [--author NAME] [--json]\n"
+	  "       tiersync merge REV [-m MESSAGE] [--author NAME] [--json]",
+	  "Merge the lower nodes' submissions (one merge commit each), or one revision.",
+	  "  --submissions   every refs/submissions/<node id>, in name order; one failing does\n"
+	  "                  not stop the others, and a conflict never stops a merge\n"
+	  "  --author NAME   the administrator who merges (default: the node's identity)\n" },
+	{ "conflicts", cmd_conflicts, 1, "tiersync conflicts [--all] [--json]",
+	  "The review queue: per conflict its base, ours and theirs, their origins and the value in use.",
+	  "  --all           settled and resolved conflicts too\n"
+	  "  --json          machine-readable output\n" },
+	{ "resolve", cmd_resolve, 1, "tiersync resolve CONFLICT (--take ours|theirs | --value V) --author NAME [--json]",
+	  "Settle one conflict: the column takes a side or a value, in a commit by the administrator.",
+	  "  --take SIDE     ours or theirs, as 'tiersync conflicts' shows them\n"
+	  "  --value V       another value, typed as the column is\n"
+	  "  --author NAME   the administrator's real name\n" },
 	{ NULL, NULL, 0, NULL, NULL, NULL }
 };
 

@@ -1,0 +1,722 @@
+/*
+ * A node's remotes: where they are written down and how the node's refs map
+ * onto theirs. The transport itself is sync/remote.c.
+ *
+ *   NODE/config        [remote "NAME"] url = ..., identity = KEYFILE
+ *   NODE/known_hosts   the SSH host keys this node trusts (OpenSSH format)
+ *
+ *   push   local refs/heads/main   ->  remote refs/submissions/<node id>  (forced)
+ *   fetch  remote refs/heads/main  ->  local refs/remotes/<NAME>/main     (forced)
+ *
+ * A URL may name the upper node's directory rather than its history.git:
+ * locally when that directory holds a history.git, over SSH when the path
+ * does not end in ".git". A relative local path is taken from the node's
+ * directory; `remote add` stores paths absolute.
+ *
+ * Locks: a fetch downloads into a quarantine and holds this node's store
+ * lock only to move the result in (see below). A push to a node on this
+ * machine holds that node's lock while it writes there: a commit or an open
+ * cleaning debris would otherwise take the incoming pack for a killed
+ * writer's.
+ */
+#include "node.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "remote.h"
+
+#define HISTORY_DIR "history.git"
+
+int ts_node_remote_name_valid(const char *name)
+{
+	size_t len, i;
+
+	if (!name || !(len = strlen(name)) || len > 64)
+		return 0;
+	if (!((name[0] >= 'a' && name[0] <= 'z') || (name[0] >= 'A' && name[0] <= 'Z') ||
+	      (name[0] >= '0' && name[0] <= '9')))
+		return 0;
+	for (i = 0; i < len; i++) {
+		char c = name[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '-' || c == '_' || c == '.'))
+			return 0;
+		if (c == '.' && (i + 1 == len || name[i + 1] == '.'))
+			return 0;
+	}
+	/* refs/remotes/NAME/main must be a valid ref name */
+	return !(len >= 5 && !strcmp(name + len - 5, ".lock"));
+}
+
+static int check_name(const char *name)
+{
+	if (ts_node_remote_name_valid(name))
+		return 0;
+	return ts_error_set(TS_EINVALID, "invalid remote name '%s': use letters, digits, '-', '_' and "
+		"inner dots, e.g. upstream", name ? name : "");
+}
+
+/* remote.NAME.KEY as a new string in *out; TS_ENOTFOUND when unset. */
+static int config_get(char **out, git_config *cfg, const char *name, const char *key)
+{
+	git_buf buf = GIT_BUF_INIT;
+	ts_buf var = TS_BUF_INIT;
+	int error = 0;
+
+	*out = NULL;
+	ts_buf_printf(&var, "remote.%s.%s", name, key);
+	if (ts_buf_oom(&var))
+		return TS_ERROR;
+	if (git_config_get_string_buf(&buf, cfg, var.ptr) < 0)
+		error = TS_ENOTFOUND;
+	else if (!(*out = strdup(buf.ptr)))
+		error = ts_error_set(TS_ERROR, "out of memory");
+	git_buf_dispose(&buf);
+	ts_buf_dispose(&var);
+	return error;
+}
+
+static int config_set(git_config *cfg, const char *name, const char *key, const char *value)
+{
+	ts_buf var = TS_BUF_INIT;
+	int error = 0;
+
+	ts_buf_printf(&var, "remote.%s.%s", name, key);
+	if (ts_buf_oom(&var))
+		return TS_ERROR;
+	if (git_config_set_string(cfg, var.ptr, value) < 0)
+		error = ts_store__git_error(TS_ERROR, "writing the node's config");
+	ts_buf_dispose(&var);
+	return error;
+}
+
+/* One remote as the config has it. */
+typedef struct {
+	char *url;
+	char *identity;   /* or NULL */
+} remote_config;
+
+static void remote_config_dispose(remote_config *rc)
+{
+	free(rc->url);
+	free(rc->identity);
+	rc->url = rc->identity = NULL;
+}
+
+static int remote_get(remote_config *out, ts_node *node, const char *name)
+{
+	int error;
+
+	memset(out, 0, sizeof(*out));
+	if ((error = check_name(name)) < 0)
+		return error;
+	if ((error = config_get(&out->url, node->config, name, "url")) == TS_ENOTFOUND)
+		return ts_error_set(TS_ENOTFOUND, "no remote named '%s' in this node's config; add one with "
+			"'tiersync remote add %s URL'", name, name);
+	if (error < 0)
+		return error;
+	if ((error = config_get(&out->identity, node->config, name, "identity")) < 0 && error != TS_ENOTFOUND) {
+		remote_config_dispose(out);
+		return error;
+	}
+	return 0;
+}
+
+static int is_dir(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static int ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+	return n >= m && !memcmp(s + n - m, suffix, m);
+}
+
+/* The URL handed to the transport, in *out (free() it). */
+static int resolve_url(char **out, ts_node *node, const char *url)
+{
+	ts_remote_url u;
+	ts_buf b = TS_BUF_INIT, probe = TS_BUF_INIT;
+	int error;
+
+	*out = NULL;
+	if ((error = ts_remote_url_parse(&u, url)) < 0)
+		return error;
+	if (u.ssh) {
+		ts_buf_puts(&b, url);
+		while (b.size > 1 && b.ptr[b.size - 1] == '/')
+			b.ptr[--b.size] = '\0';
+		if (!ends_with(b.ptr, ".git"))
+			ts_buf_puts(&b, "/" HISTORY_DIR);
+	} else {
+		if (u.path[0] == '/')
+			ts_buf_puts(&b, u.path);
+		else
+			ts_buf_printf(&b, "%s/%s", node->path, u.path);
+		ts_buf_printf(&probe, "%s/" HISTORY_DIR, ts_buf_cstr(&b));
+		if (!ts_buf_oom(&probe) && is_dir(probe.ptr)) {
+			ts_buf_clear(&b);
+			ts_buf_puts(&b, probe.ptr);
+		}
+	}
+	ts_remote_url_dispose(&u);
+	ts_buf_dispose(&probe);
+	if (ts_buf_oom(&b))
+		return TS_ERROR;
+	*out = ts_buf_detach(&b);
+	return 0;
+}
+
+static char *node_file(ts_node *node, const char *name)
+{
+	ts_buf b = TS_BUF_INIT;
+	ts_buf_printf(&b, "%s/%s", node->path, name);
+	return ts_buf_oom(&b) ? NULL : ts_buf_detach(&b);
+}
+
+int ts_node_remote_add(ts_node *node, const char *name, const char *url, const char *identity)
+{
+	remote_config old;
+	ts_remote_url u = { 0, NULL, NULL, 0, NULL };
+	char *stored_url = NULL, *stored_identity = NULL;
+	ts_buf probe = TS_BUF_INIT;
+	int error;
+
+	if ((error = check_name(name)) < 0)
+		return error;
+	if (remote_get(&old, node, name) == 0) {
+		error = ts_error_set(TS_EEXISTS, "remote '%s' already exists (%s); remove it first with "
+			"'tiersync remote remove %s'", name, old.url, name);
+		remote_config_dispose(&old);
+		return error;
+	}
+	if ((error = ts_remote_url_parse(&u, url)) < 0)
+		goto done;
+	if (!u.ssh) {
+		if (!(stored_url = realpath(u.path, NULL))) {
+			error = ts_error_set(TS_ENOTFOUND, "remote %s: no node or repository at %s (%s)", name,
+				u.path, strerror(errno));
+			goto done;
+		}
+		ts_buf_printf(&probe, "%s/" HISTORY_DIR, stored_url);
+		if (!is_dir(ts_buf_cstr(&probe))) {
+			ts_buf_clear(&probe);
+			ts_buf_printf(&probe, "%s/HEAD", stored_url);
+			if (access(ts_buf_cstr(&probe), F_OK) < 0) {
+				error = ts_error_set(TS_ENOTFOUND, "remote %s: %s is neither a tiersync node nor "
+					"a git repository", name, stored_url);
+				goto done;
+			}
+		}
+		if (identity) {
+			error = ts_error_set(TS_EINVALID, "remote %s: an identity is for ssh:// remotes; %s is "
+				"a path on this machine", name, url);
+			goto done;
+		}
+	} else if (!(stored_url = strdup(url))) {
+		error = ts_error_set(TS_ERROR, "out of memory");
+		goto done;
+	}
+	if (identity) {
+		if (!(stored_identity = realpath(identity, NULL)) || access(stored_identity, R_OK) < 0) {
+			error = ts_error_set(TS_ENOTFOUND, "cannot read the identity file %s: %s", identity,
+				strerror(errno));
+			goto done;
+		}
+	}
+	if ((error = config_set(node->config, name, "url", stored_url)) < 0 ||
+	    (stored_identity && (error = config_set(node->config, name, "identity", stored_identity)) < 0))
+		goto done;
+done:
+	ts_remote_url_dispose(&u);
+	ts_buf_dispose(&probe);
+	free(stored_url);
+	free(stored_identity);
+	return error;
+}
+
+int ts_node_remote_remove(ts_node *node, const char *name)
+{
+	git_config_iterator *it = NULL;
+	git_config_entry *entry;
+	git_reference_iterator *refs = NULL;
+	git_reference *ref;
+	remote_config rc;
+	ts_buf prefix = TS_BUF_INIT, glob = TS_BUF_INIT;
+	char **names = NULL;
+	size_t n = 0, i;
+	int error;
+
+	if ((error = remote_get(&rc, node, name)) < 0)
+		return error;
+	remote_config_dispose(&rc);
+	ts_buf_printf(&prefix, "remote.%s.", name);
+	ts_buf_printf(&glob, "refs/remotes/%s/*", name);
+	if (ts_buf_oom(&prefix) || ts_buf_oom(&glob)) {
+		error = TS_ERROR;
+		goto done;
+	}
+	/* collect first: deleting while iterating would change what is iterated */
+	if (git_config_iterator_new(&it, node->config) < 0) {
+		error = ts_store__git_error(TS_ERROR, "reading the node's config");
+		goto done;
+	}
+	while (git_config_next(&entry, it) == 0) {
+		char **grown;
+		if (strncmp(entry->name, prefix.ptr, prefix.size))
+			continue;
+		if (!(grown = realloc(names, (n + 1) * sizeof(*names))) || !(grown[n] = strdup(entry->name))) {
+			names = grown ? grown : names;
+			error = ts_error_set(TS_ERROR, "out of memory");
+			goto done;
+		}
+		names = grown;
+		n++;
+	}
+	for (i = 0; i < n; i++)
+		if (git_config_delete_multivar(node->config, names[i], ".*") < 0) {
+			error = ts_store__git_error(TS_ERROR, "writing the node's config");
+			goto done;
+		}
+	if (git_reference_iterator_glob_new(&refs, ts_store_repo(node->store), glob.ptr) < 0) {
+		error = ts_store__git_error(TS_ERROR, "listing the remote's refs");
+		goto done;
+	}
+	while (git_reference_next(&ref, refs) == 0) {
+		int rc2 = git_reference_delete(ref);
+		git_reference_free(ref);
+		if (rc2 < 0) {
+			error = ts_store__git_error(TS_ERROR, "deleting the remote's refs");
+			goto done;
+		}
+	}
+done:
+	git_reference_iterator_free(refs);
+	git_config_iterator_free(it);
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	ts_buf_dispose(&prefix);
+	ts_buf_dispose(&glob);
+	return error;
+}
+
+int ts_node_remote_list(ts_node *node,
+	int (*cb)(const ts_remote_info *remote, void *payload), void *payload)
+{
+	git_config_iterator *it = NULL;
+	git_config_entry *entry;
+	char *name = NULL, *identity = NULL;
+	ts_remote_info info;
+	int error = 0, stop = 0;
+
+	if (git_config_iterator_glob_new(&it, node->config, "^remote\\..+\\.url$") < 0)
+		return ts_store__git_error(TS_ERROR, "reading the node's config");
+	while (!stop && git_config_next(&entry, it) == 0) {
+		size_t len = strlen(entry->name);
+		if (!(name = strndup(entry->name + 7, len - 7 - 4))) {
+			error = ts_error_set(TS_ERROR, "out of memory");
+			break;
+		}
+		if ((error = config_get(&identity, node->config, name, "identity")) < 0 && error != TS_ENOTFOUND)
+			break;
+		info.name = name;
+		info.url = entry->value;
+		info.identity = identity;
+		error = 0;
+		stop = cb(&info, payload);
+		free(name);
+		free(identity);
+		name = identity = NULL;
+	}
+	free(name);
+	free(identity);
+	git_config_iterator_free(it);
+	return error;
+}
+
+/* What the transport is told about a remote of this node. */
+typedef struct {
+	remote_config config;
+	char *url;            /* resolved */
+	char *known_hosts;
+	ts_remote_options opts;
+} remote_target;
+
+static void target_dispose(remote_target *t)
+{
+	remote_config_dispose(&t->config);
+	free(t->url);
+	free(t->known_hosts);
+}
+
+static int target_open(remote_target *t, ts_node *node, const char *name, const ts_transfer_options *given)
+{
+	int error;
+
+	memset(t, 0, sizeof(*t));
+	if ((error = remote_get(&t->config, node, name)) < 0)
+		return error;
+	if ((error = resolve_url(&t->url, node, t->config.url)) < 0) {
+		error = ts_error_set(error, "remote %s: %s", name, ts_error_last());
+		target_dispose(t);
+		return error;
+	}
+	if (!(t->known_hosts = node_file(node, "known_hosts"))) {
+		target_dispose(t);
+		return ts_error_set(TS_ERROR, "out of memory");
+	}
+	t->opts.name = name;
+	t->opts.url = t->url;
+	t->opts.identity = t->config.identity;
+	t->opts.known_hosts = t->known_hosts;
+	if (given) {
+		t->opts.timeout_ms = given->timeout_ms;
+		t->opts.progress = given->progress;
+		t->opts.payload = given->payload;
+	}
+	return 0;
+}
+
+/* Holds the store lock of a tiersync node's history on this machine, when
+ * `url` is one (NULL otherwise, or when it cannot be opened: the transport
+ * then says what is wrong with it). */
+static ts_store *lock_local_history(const char *url)
+{
+	ts_remote_url u;
+	ts_store *store = NULL;
+
+	if (ts_remote_url_parse(&u, url) < 0)
+		return NULL;
+	if (!u.ssh && is_dir(u.path) && ts_store_open(&store, u.path, 0) == 0 && ts_store_lock(store) < 0) {
+		ts_store_free(store);
+		store = NULL;
+	}
+	ts_remote_url_dispose(&u);
+	return store;
+}
+
+int ts_node_push(char id_out[41], ts_transfer_stats *stats, ts_node *node, const char *remote,
+	const ts_transfer_options *opts)
+{
+	remote_target t;
+	ts_store *upper = NULL;
+	ts_buf spec = TS_BUF_INIT;
+	git_oid head;
+	int error;
+
+	id_out[0] = '\0';
+	if (stats)
+		memset(stats, 0, sizeof(*stats));
+	if (!remote)
+		remote = TS_REMOTE_DEFAULT;
+	if ((error = target_open(&t, node, remote, opts)) < 0)
+		return error;
+	if ((error = ts_store_ref_get(&head, node->store, TS_STORE_MAIN)) < 0)
+		goto done;
+	ts_buf_printf(&spec, "+" TS_STORE_MAIN ":refs/submissions/%s", node->id);
+	if (ts_buf_oom(&spec)) {
+		error = TS_ERROR;
+		goto done;
+	}
+	upper = lock_local_history(t.url);
+	if ((error = ts_remote_push(stats, ts_store_repo(node->store), spec.ptr, &t.opts)) < 0)
+		goto done;
+	git_oid_tostr(id_out, 41, &head);
+done:
+	ts_store_free(upper);    /* and its lock */
+	ts_buf_dispose(&spec);
+	target_dispose(&t);
+	return error;
+}
+
+/*
+ * Fetching goes through a quarantine: a bare repository inside history.git
+ * (tiersync-incoming-XXXXXX) that borrows the node's objects through
+ * objects/info/alternates and holds its refs, so that only what is missing
+ * travels. The download lands there, without the node's lock: local work
+ * never waits for the network, and a cut link leaves nothing in the node's
+ * objects. Then, holding the lock for a moment, its packs move in (each
+ * .pack before its .idx), are made durable, and the ref moves. A quarantine
+ * whose owner died (its owner.lock is free) is removed by the next fetch.
+ */
+#define QUARANTINE_PREFIX "tiersync-incoming-"
+#define QUARANTINE_LOCK "owner.lock"
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st; (void)flag; (void)ftw;
+	return remove(path);
+}
+
+static void remove_tree(const char *path)
+{
+	nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* Removes the quarantines of fetches that are no longer running. */
+static void sweep_quarantines(const char *gitdir)
+{
+	ts_buf path = TS_BUF_INIT;
+	struct dirent *de;
+	struct stat st;
+	DIR *d = opendir(gitdir);
+	int fd;
+
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		if (strncmp(de->d_name, QUARANTINE_PREFIX, strlen(QUARANTINE_PREFIX)))
+			continue;
+		ts_buf_clear(&path);
+		ts_buf_printf(&path, "%s%s/" QUARANTINE_LOCK, gitdir, de->d_name);
+		if (ts_buf_oom(&path))
+			break;
+		fd = open(path.ptr, O_RDWR | O_CLOEXEC);
+		if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) < 0) {
+			close(fd);        /* a fetch is running in it */
+			continue;
+		}
+		/* no lock file: killed while being set up, unless just made */
+		ts_buf_clear(&path);
+		ts_buf_printf(&path, "%s%s", gitdir, de->d_name);
+		if (fd >= 0 || (stat(path.ptr, &st) == 0 && st.st_mtime < time(NULL) - 3600))
+			remove_tree(path.ptr);
+		if (fd >= 0)
+			close(fd);
+	}
+	closedir(d);
+	ts_buf_dispose(&path);
+}
+
+typedef struct {
+	char *dir;             /* with a trailing '/' */
+	int lock_fd;
+	git_repository *repo;
+} quarantine;
+
+static void quarantine_close(quarantine *q)
+{
+	git_repository_free(q->repo);
+	if (q->dir)
+		remove_tree(q->dir);
+	if (q->lock_fd >= 0)
+		close(q->lock_fd);
+	free(q->dir);
+	q->repo = NULL;
+	q->dir = NULL;
+	q->lock_fd = -1;
+}
+
+/* Seeds a ref of the quarantine from the node, when the node has it. */
+static int quarantine_seed(quarantine *q, git_repository *from, const char *ref)
+{
+	git_reference *made = NULL;
+	git_oid id;
+
+	if (git_reference_name_to_id(&id, from, ref) < 0)
+		return 0;
+	if (git_reference_create(&made, q->repo, ref, &id, 1, NULL) < 0)
+		return ts_store__git_error(TS_ERROR, "preparing the fetch");
+	git_reference_free(made);
+	return 0;
+}
+
+static int quarantine_open(quarantine *q, git_repository *repo, const char *dst_ref)
+{
+	const char *gitdir = git_repository_path(repo);
+	ts_buf b = TS_BUF_INIT;
+	FILE *f = NULL;
+	int error = 0;
+
+	memset(q, 0, sizeof(*q));
+	q->lock_fd = -1;
+	sweep_quarantines(gitdir);
+	ts_buf_printf(&b, "%s" QUARANTINE_PREFIX "XXXXXX", gitdir);
+	if (ts_buf_oom(&b))
+		return TS_ERROR;
+	if (!mkdtemp(b.ptr)) {
+		error = ts_error_set(TS_ERROR, "creating a place for the fetch in %s: %s", gitdir, strerror(errno));
+		ts_buf_dispose(&b);
+		return error;
+	}
+	ts_buf_putc(&b, '/');
+	q->dir = ts_buf_detach(&b);
+	ts_buf_printf(&b, "%s" QUARANTINE_LOCK, q->dir);
+	if (ts_buf_oom(&b) || (q->lock_fd = open(b.ptr, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) < 0 ||
+	    flock(q->lock_fd, LOCK_EX) < 0) {
+		error = ts_error_set(TS_ERROR, "creating a place for the fetch in %s: %s", gitdir, strerror(errno));
+		goto done;
+	}
+	if (git_repository_init(&q->repo, q->dir, 1) < 0) {
+		error = ts_store__git_error(TS_ERROR, "creating a place for the fetch");
+		goto done;
+	}
+	ts_buf_clear(&b);
+	ts_buf_printf(&b, "%sobjects/info/alternates", q->dir);
+	if (ts_buf_oom(&b) || !(f = fopen(b.ptr, "w")) || fprintf(f, "%sobjects\n", gitdir) < 0 || fclose(f) != 0) {
+		f = NULL;
+		error = ts_error_set(TS_ERROR, "writing %s: %s", ts_buf_cstr(&b), strerror(errno));
+		goto done;
+	}
+	f = NULL;
+	/* what the node has, so that only the rest is sent */
+	if ((error = quarantine_seed(q, repo, TS_STORE_MAIN)) < 0 ||
+	    (error = quarantine_seed(q, repo, dst_ref)) < 0)
+		goto done;
+done:
+	if (f)
+		fclose(f);
+	ts_buf_dispose(&b);
+	if (error < 0)
+		quarantine_close(q);
+	return error;
+}
+
+/* Moves the objects fetched into the quarantine to the node's objects:
+ * packs (each .pack before its .idx, so that no reader sees an index
+ * without its pack) and any loose objects. Call with the store lock held. */
+static int quarantine_move(quarantine *q, const char *gitdir)
+{
+	static const char *const pass_suffix[] = { ".pack", ".idx" };
+	ts_buf from = TS_BUF_INIT, to = TS_BUF_INIT, dir = TS_BUF_INIT;
+	struct dirent *de, *le;
+	int pass, error = 0;
+	DIR *d;
+
+	for (pass = 0; pass < 2 && !error; pass++) {
+		ts_buf_clear(&dir);
+		ts_buf_printf(&dir, "%sobjects/pack", q->dir);
+		if (ts_buf_oom(&dir) || !(d = opendir(dir.ptr)))
+			break;
+		while (!error && (de = readdir(d))) {
+			size_t n = strlen(de->d_name), m = strlen(pass_suffix[pass]);
+			if (strncmp(de->d_name, "pack-", 5) || n <= m || strcmp(de->d_name + n - m, pass_suffix[pass]))
+				continue;
+			ts_buf_clear(&from);
+			ts_buf_clear(&to);
+			ts_buf_printf(&from, "%s/%s", dir.ptr, de->d_name);
+			ts_buf_printf(&to, "%sobjects/pack/%s", gitdir, de->d_name);
+			if (ts_buf_oom(&from) || ts_buf_oom(&to) ||
+			    (access(to.ptr, F_OK) < 0 && rename(from.ptr, to.ptr) < 0))
+				error = ts_error_set(TS_ERROR, "moving fetched objects into %s: %s", gitdir, strerror(errno));
+		}
+		closedir(d);
+	}
+	/* loose objects: objects/xx/yyyy */
+	ts_buf_clear(&dir);
+	ts_buf_printf(&dir, "%sobjects", q->dir);
+	if (!error && !ts_buf_oom(&dir) && (d = opendir(dir.ptr))) {
+		while (!error && (de = readdir(d))) {
+			DIR *ld;
+			if (strlen(de->d_name) != 2 || !isxdigit((unsigned char)de->d_name[0]))
+				continue;
+			ts_buf_clear(&from);
+			ts_buf_printf(&from, "%s/%s", dir.ptr, de->d_name);
+			ts_buf_clear(&to);
+			ts_buf_printf(&to, "%sobjects/%s", gitdir, de->d_name);
+			if (ts_buf_oom(&from) || ts_buf_oom(&to) || !(ld = opendir(from.ptr)))
+				continue;
+			mkdir(to.ptr, 0755);
+			while (!error && (le = readdir(ld))) {
+				ts_buf a = TS_BUF_INIT, z = TS_BUF_INIT;
+				if (le->d_name[0] == '.')
+					continue;
+				ts_buf_printf(&a, "%s/%s", from.ptr, le->d_name);
+				ts_buf_printf(&z, "%s/%s", to.ptr, le->d_name);
+				if (ts_buf_oom(&a) || ts_buf_oom(&z) || (access(z.ptr, F_OK) < 0 && rename(a.ptr, z.ptr) < 0))
+					error = ts_error_set(TS_ERROR, "moving fetched objects into %s: %s", gitdir, strerror(errno));
+				ts_buf_dispose(&a);
+				ts_buf_dispose(&z);
+			}
+			closedir(ld);
+		}
+		closedir(d);
+	}
+	ts_buf_dispose(&from);
+	ts_buf_dispose(&to);
+	ts_buf_dispose(&dir);
+	return error;
+}
+
+int ts_node_fetch(char id_out[41], ts_transfer_stats *stats, ts_node *node, const char *remote,
+	const ts_transfer_options *opts)
+{
+	git_repository *repo = ts_store_repo(node->store);
+	git_reference *ref = NULL;
+	git_odb *odb = NULL;
+	remote_target t;
+	quarantine q = { NULL, -1, NULL };
+	ts_buf dst = TS_BUF_INIT;
+	int error, locked = 0;
+	git_oid id;
+
+	id_out[0] = '\0';
+	if (stats)
+		memset(stats, 0, sizeof(*stats));
+	if (!remote)
+		remote = TS_REMOTE_DEFAULT;
+	if ((error = target_open(&t, node, remote, opts)) < 0)
+		return error;
+	ts_buf_printf(&dst, "refs/remotes/%s/main", remote);
+	if (ts_buf_oom(&dst)) {
+		error = TS_ERROR;
+		goto done;
+	}
+	if ((error = quarantine_open(&q, repo, dst.ptr)) < 0 ||
+	    (error = ts_remote_fetch(&id, stats, q.repo, TS_STORE_MAIN, dst.ptr, &t.opts)) < 0)
+		goto done;
+	if ((error = ts_store_lock(node->store)) < 0)
+		goto done;
+	locked = 1;
+	/* the objects durable before the ref that names them */
+	if ((error = quarantine_move(&q, git_repository_path(repo))) < 0 ||
+	    (error = ts_store_sync(node->store)) < 0)
+		goto done;
+	if (git_repository_odb(&odb, repo) < 0 || git_odb_refresh(odb) < 0 ||
+	    git_reference_create(&ref, repo, dst.ptr, &id, 1, "fetch") < 0) {
+		error = ts_store__git_error(TS_ERROR, "recording the fetched commit");
+		goto done;
+	}
+	git_oid_tostr(id_out, 41, &id);
+done:
+	if (locked)
+		ts_store_unlock(node->store);
+	git_reference_free(ref);
+	git_odb_free(odb);
+	quarantine_close(&q);
+	ts_buf_dispose(&dst);
+	target_dispose(&t);
+	return error;
+}
+
+int ts_node_remote_trust(ts_host_key *out, ts_node *node, const char *remote,
+	const ts_trust_options *opts)
+{
+	remote_target t;
+	int error;
+
+	memset(out, 0, sizeof(*out));
+	if (!remote)
+		remote = TS_REMOTE_DEFAULT;
+	if ((error = target_open(&t, node, remote, NULL)) < 0)
+		return error;
+	t.opts.timeout_ms = opts ? opts->timeout_ms : 0;
+	error = ts_remote_trust(out, &t.opts, opts ? opts->expect : NULL, opts ? opts->replace : 0);
+	target_dispose(&t);
+	return error;
+}

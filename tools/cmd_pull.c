@@ -1,0 +1,153 @@
+/*
+ * tiersync pull: fetch the upper node's main and merge it into this node's.
+ * tiersync sync: pull, then push, retrying with backoff while the link fails.
+ */
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "node.h"
+
+typedef struct {
+	const char *remote;
+	const char *author;
+	ts_transfer_options transfer;
+	int json;
+} pull_options;
+
+static int parse(ts_cli *cli, int argc, char **argv, pull_options *p, int *retries)
+{
+	static const struct option opts[] = {
+		{ "author", required_argument, NULL, 'a' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "retries", required_argument, NULL, 'r' },
+		{ "json", no_argument, NULL, 'j' },
+		{ 0, 0, 0, 0 }
+	};
+	static char label[128];
+	int c, help = 0;
+
+	memset(p, 0, sizeof(*p));
+	p->remote = TS_REMOTE_DEFAULT;
+	while ((c = ts_cli_getopt(cli, argc, argv, opts, &help)) != -1) {
+		switch (c) {
+		case 'a': p->author = optarg; break;
+		case 'j': p->json = 1; break;
+		case 't': if (ts_cli_timeout(cli, optarg, &p->transfer.timeout_ms)) return 2; break;
+		case 'r':
+			if (!retries || (*retries = atoi(optarg)) < 0 || *retries > 20)
+				return ts_cli_usage(cli, "--retries takes a number from 0 to 20");
+			break;
+		default: return 2;
+		}
+	}
+	if (optind < argc)
+		p->remote = argv[optind++];
+	if (optind != argc)
+		return ts_cli_usage(cli, "unexpected argument %s", argv[optind]);
+	/* merges made by a pull are the node's unless someone is named */
+	p->author = ts_cli_author(cli, p->author);
+	if (!p->author)
+		p->author = ts_node_id(cli->node);
+	signal(SIGPIPE, SIG_IGN);
+	if (isatty(STDERR_FILENO)) {
+		snprintf(label, sizeof(label), "%s", p->remote);
+		p->transfer.progress = ts_cli_transfer_progress;
+		p->transfer.payload = label;
+	}
+	return 0;
+}
+
+/* Fetches and merges; fills *stats and the new head. */
+static int pull(char head[41], ts_integrate_stats *stats, ts_cli *cli, const pull_options *p)
+{
+	ts_transfer_stats fetched;
+	ts_buf ref = TS_BUF_INIT, msg = TS_BUF_INIT;
+	char id[41];
+	int error;
+
+	if ((error = ts_node_fetch(id, &fetched, cli->node, p->remote, &p->transfer)) < 0)
+		return error;
+	ts_buf_printf(&ref, "refs/remotes/%s/main", p->remote);
+	ts_buf_printf(&msg, "merge %s's main (pull)\n", p->remote);
+	error = ts_node_merge(head, stats, cli->node, ref.ptr, p->author, msg.ptr);
+	ts_buf_dispose(&ref);
+	ts_buf_dispose(&msg);
+	return error;
+}
+
+static const char *result_name(ts_integrate_result r)
+{
+	return r == TS_INTEGRATE_MERGED ? "merged" : r == TS_INTEGRATE_FAST_FORWARD ? "fast-forward" : "up to date";
+}
+
+static void report_pull(const pull_options *p, const char *head, const ts_integrate_stats *s)
+{
+	if (p->json)
+		printf("\"pull\":{\"result\":\"%s\",\"head\":\"%s\",\"rows_written\":%zu,\"rows_deleted\":%zu,"
+			"\"conflicts\":%zu,\"settled\":%zu}", result_name(s->result), head, s->upserts,
+			s->deletes, s->conflicts + s->constraint_conflicts, s->settled);
+	else {
+		printf("pull %s: %s, head %.12s, %zu rows written, %zu deleted", p->remote, result_name(s->result),
+			head, s->upserts, s->deletes);
+		if (s->conflicts + s->constraint_conflicts)
+			printf(", %zu conflicts (%zu settled by policy; see 'tiersync conflicts')",
+				s->conflicts + s->constraint_conflicts, s->settled);
+		putchar('\n');
+	}
+}
+
+int cmd_pull(ts_cli *cli, int argc, char **argv)
+{
+	pull_options p;
+	ts_integrate_stats stats;
+	char head[41];
+	int rc;
+
+	if ((rc = parse(cli, argc, argv, &p, NULL)) != 0)
+		return rc;
+	if (pull(head, &stats, cli, &p) < 0)
+		return ts_cli_fail();
+	if (p.json)
+		putchar('{');
+	report_pull(&p, head, &stats);
+	if (p.json)
+		puts("}");
+	return 0;
+}
+
+int cmd_sync(ts_cli *cli, int argc, char **argv)
+{
+	pull_options p;
+	ts_integrate_stats stats;
+	ts_transfer_stats pushed;
+	char head[41], sent[41];
+	int retries = 3, attempt, rc, delay = 1;
+
+	if ((rc = parse(cli, argc, argv, &p, &retries)) != 0)
+		return rc;
+	for (attempt = 0;; attempt++) {
+		rc = pull(head, &stats, cli, &p);
+		if (rc == 0)
+			rc = ts_node_push(sent, &pushed, cli->node, p.remote, &p.transfer);
+		if (rc != TS_ENET || attempt >= retries)
+			break;
+		/* the link failed: wait and try again, longer each time */
+		fprintf(stderr, "tiersync: %s; retrying in %d s (%d of %d)\n", ts_error_last(), delay,
+			attempt + 1, retries);
+		sleep((unsigned)delay);
+		delay *= 2;
+	}
+	if (rc < 0)
+		return ts_cli_fail();
+	if (p.json) {
+		putchar('{');
+		report_pull(&p, head, &stats);
+		printf(",\"push\":{\"commit\":\"%s\",\"updated\":%s}}\n", sent, pushed.updated ? "true" : "false");
+	} else {
+		report_pull(&p, head, &stats);
+		printf("push %s: %s %.12s\n", p.remote, pushed.updated ? "sent" : "already there", sent);
+	}
+	return 0;
+}

@@ -1,0 +1,104 @@
+/*
+ * tiersync push: send this node's main to the upper node, where it waits
+ * as refs/submissions/<this node's id> to be merged. Also the progress line
+ * that push and fetch share.
+ */
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "commands.h"
+
+/* "1.2 MiB" and the like. */
+static void human(char out[32], double bytes)
+{
+	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	int u = 0;
+
+	while (bytes >= 1024 && u < 4) {
+		bytes /= 1024;
+		u++;
+	}
+	if (u == 0)
+		snprintf(out, 32, "%.0f %s", bytes, units[u]);
+	else
+		snprintf(out, 32, "%.1f %s", bytes, units[u]);
+}
+
+void ts_cli_transfer_progress(const ts_transfer_stats *s, void *label)
+{
+	char bytes[32], rate[32];
+
+	if (s->total_objects)
+		fprintf(stderr, "\r%s: %zu/%zu objects", (const char *)label, s->objects, s->total_objects);
+	else
+		fprintf(stderr, "\r%s: %zu objects", (const char *)label, s->objects);
+	if (s->bytes) {
+		human(bytes, (double)s->bytes);
+		human(rate, s->seconds > 0 ? (double)s->bytes / s->seconds : 0);
+		fprintf(stderr, ", %s, %s/s", bytes, rate);
+	}
+	/* clear what a longer earlier line left, then end the line when done */
+	fputs(s->done ? "\033[K\n" : "\033[K", stderr);
+	fflush(stderr);
+}
+
+int ts_cli_timeout(ts_cli *cli, const char *seconds, int *ms_out)
+{
+	char *end;
+	long n = strtol(seconds, &end, 10);
+
+	if (!*seconds || *end || n < 1 || n > 3600)
+		return ts_cli_usage(cli, "--timeout takes whole seconds, 1 to 3600");
+	*ms_out = (int)n * 1000;
+	return 0;
+}
+
+int cmd_push(ts_cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ 0, 0, 0, 0 }
+	};
+	ts_transfer_options o = { NULL, NULL, 0 };
+	ts_transfer_stats stats;
+	const char *remote = TS_REMOTE_DEFAULT;
+	char id[41], label[128], size[32];
+	int c, help = 0, json = 0;
+
+	while ((c = ts_cli_getopt(cli, argc, argv, opts, &help)) != -1) {
+		switch (c) {
+		case 'j': json = 1; break;
+		case 't': if (ts_cli_timeout(cli, optarg, &o.timeout_ms)) return 2; break;
+		default: return 2;
+		}
+	}
+	if (optind < argc)
+		remote = argv[optind++];
+	if (optind != argc)
+		return ts_cli_usage(cli, "unexpected argument %s", argv[optind]);
+	/* a connection that drops is an error to report, not a signal to die of */
+	signal(SIGPIPE, SIG_IGN);
+	if (isatty(STDERR_FILENO)) {
+		snprintf(label, sizeof(label), "push %s", remote);
+		o.progress = ts_cli_transfer_progress;
+		o.payload = label;
+	}
+	if (ts_node_push(id, &stats, cli->node, remote, &o) < 0)
+		return ts_cli_fail();
+	human(size, (double)stats.bytes);
+	if (json) {
+		printf("{\"remote\":");
+		ts_json_str(stdout, remote);
+		printf(",\"ref\":\"refs/submissions/%s\",\"commit\":\"%s\",\"updated\":%s,"
+			"\"objects\":%zu,\"bytes\":%llu}\n", ts_node_id(cli->node), id,
+			stats.updated ? "true" : "false", stats.objects, (unsigned long long)stats.bytes);
+	} else if (stats.updated)
+		printf("pushed main %.12s to %s as refs/submissions/%s (%zu objects%s%s)\n", id, remote,
+			ts_node_id(cli->node), stats.objects, stats.bytes ? ", " : "", stats.bytes ? size : "");
+	else
+		printf("%s already has main %.12s as refs/submissions/%s\n", remote, id, ts_node_id(cli->node));
+	return 0;
+}
