@@ -15,6 +15,12 @@
  *
  * TS_BENCH_SCALE=0.1 (say) shrinks every row count, for a quick run or a
  * profile under callgrind; the figure names keep their nominal sizes then.
+ * TS_BENCH_KEEP=1 keeps the scratch directory (its nodes) for profiling.
+ *
+ * Two sub-modes run one operation alone, to put under perf, strace or
+ * valgrind (all follow the forked child):
+ *   bench import DIR N [BATCH]   a new node at DIR with N cases, in commits of BATCH (default N)
+ *   bench update DIR N ITERS     ITERS update+commits on the node at DIR, which holds N cases
  */
 #include <sqlite3.h>
 
@@ -39,9 +45,9 @@
 
 #define NODE_ID      "bj.dc"          /* a district node: it holds its streets' cases */
 #define AUTHOR       "王建国"
-#define BLOCKS       4                /* alternating measurement blocks */
-#define A_ITERS      128              /* (a): per block, 512 in all */
-#define B_ITERS      64               /* (b): per block and node size, 256 in all */
+#define BLOCKS       8                /* alternating measurement blocks */
+#define A_ITERS      128              /* (a): per block, 1024 in all */
+#define B_ITERS      64               /* (b): per block and node size, 512 in all */
 #define WARMUP       8                /* untimed iterations at the start of each block */
 
 static uint64_t n_10k = 10000, n_100k = 100000, n_1m = 1000000, batch_1m = 100000;
@@ -394,6 +400,27 @@ static void run_child(child_result *out, const char *what, child_fn fn, const vo
 	out->wall_ms = now_ms() - t0;
 }
 
+/* "rss 512 MB (anon 300, file 212), peak 600 MB" from /proc/self/status, for progress lines. */
+static void describe_rss(char *out, size_t size)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[256];
+	long anon = -1, file = -1, hwm = -1, rss = -1;
+
+	snprintf(out, size, "rss unknown");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		sscanf(line, "VmHWM: %ld", &hwm);
+		sscanf(line, "VmRSS: %ld", &rss);
+		sscanf(line, "RssAnon: %ld", &anon);
+		sscanf(line, "RssFile: %ld", &file);
+	}
+	fclose(f);
+	snprintf(out, size, "rss %ld MB (anon %ld, file %ld), peak %ld MB",
+		rss / 1024, anon / 1024, file / 1024, hwm / 1024);
+}
+
 static ts_node *open_node(const char *dir)
 {
 	ts_node *node = NULL;
@@ -435,10 +462,13 @@ static void child_build(int fd, const void *arg)
 		v[0] = t1 - t0;
 		v[1] = t2 - t1;
 		put(fd, v, 2);
-		if (a->n > a->batch)
-			fprintf(stderr, "bench: %s: %llu/%llu cases (write %.0f ms, commit %.0f ms, %.0f s so far)\n",
+		if (a->n > a->batch) {
+			char rss[128];
+			describe_rss(rss, sizeof(rss));
+			fprintf(stderr, "bench: %s: %llu/%llu cases (write %.0f ms, commit %.0f ms, %.0f s so far; %s)\n",
 				a->label, (unsigned long long)r.to, (unsigned long long)a->n, v[0], v[1],
-				(now_ms() - start) / 1e3);
+				(now_ms() - start) / 1e3, rss);
+		}
 	}
 	ts_node_free(node);
 }
@@ -725,6 +755,21 @@ static void figure_series(const char *name, samples *s, int mean_is_main)
 	figure(buf, p99);
 }
 
+/* Progress: one block's update+commit mean, median and max, so that drift
+ * between blocks (e.g. growing maintenance) shows on stderr. */
+static void report_block(const char *label, const double *v, size_t n)
+{
+	samples s = { 0 };
+	double max;
+	size_t i;
+	for (i = 0; i < n; i++)
+		add(&s, v[2 * i] + v[2 * i + 1]);
+	max = quantile(&s, 1.0);
+	fprintf(stderr, "bench:   %s block: mean %.2f ms, median %.2f ms, max %.1f ms\n",
+		label, mean(&s), quantile(&s, 0.5), max);
+	free(s.v);
+}
+
 static char *scratch;
 
 static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
@@ -735,6 +780,12 @@ static int remove_one(const char *path, const struct stat *st, int flag, struct 
 
 static void cleanup(void)
 {
+	const char *keep = getenv("TS_BENCH_KEEP");
+	if (scratch && keep && *keep && strcmp(keep, "0")) {
+		fprintf(stderr, "bench: kept %s\n", scratch);
+		free(scratch);
+		scratch = NULL;
+	}
 	if (scratch) {
 		nftw(scratch, remove_one, 16, FTW_DEPTH | FTW_PHYS);
 		free(scratch);
@@ -748,7 +799,46 @@ static uint64_t scaled(uint64_t n)
 	return s < 100 ? 100 : s;
 }
 
-int main(void)
+static uint64_t arg_count(const char *s)
+{
+	char *end;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (!*s || *end || v == 0)
+		die("'%s' is not a positive count", s);
+	return v;
+}
+
+/* The sub-modes: one operation alone, for a profiler. */
+static int single(int argc, char **argv)
+{
+	child_result res;
+	size_t i;
+
+	if (argc >= 4 && argc <= 5 && !strcmp(argv[1], "import")) {
+		build_args b = { argv[2], "import", arg_count(argv[3]), argc == 5 ? arg_count(argv[4]) : arg_count(argv[3]) };
+		run_child(&res, "the import", child_build, &b);
+		for (i = 0; i + 1 < res.n; i += 2) {
+			figure("import_write_ms", res.v[i]);
+			figure("import_commit_ms", res.v[i + 1]);
+		}
+	} else if (argc == 5 && !strcmp(argv[1], "update")) {
+		update_args u = { argv[2], arg_count(argv[3]), 1000, (int)arg_count(argv[4]) };
+		samples s = { 0 };
+		run_child(&res, "the update loop", child_node_updates, &u);
+		for (i = 0; i + 1 < res.n; i += 2)
+			add(&s, res.v[i] + res.v[i + 1]);
+		figure_series("commit_ms", &s, 1);
+		free(s.v);
+	} else {
+		fprintf(stderr, "usage: bench\n       bench import DIR N [BATCH]\n       bench update DIR N ITERS\n");
+		return 2;
+	}
+	figure_kb("peak_rss_kb", res.ru.ru_maxrss);
+	free(res.v);
+	return 0;
+}
+
+int main(int argc, char **argv)
 {
 	double start = now_ms();
 	const char *tmpdir = getenv("TMPDIR"), *env_scale = getenv("TS_BENCH_SCALE");
@@ -762,6 +852,8 @@ int main(void)
 	int major, minor, rev, r;
 	size_t i;
 
+	if (argc > 1)
+		return single(argc, argv);
 	if (env_scale && *env_scale) {
 		scale = strtod(env_scale, NULL);
 		if (!(scale > 0 && scale <= 10))
@@ -840,6 +932,7 @@ int main(void)
 			add(&a_commit, res.v[2 * i + 1]);
 			add(&a_node, res.v[2 * i] + res.v[2 * i + 1]);
 		}
+		report_block("100k", res.v, A_ITERS);
 		if (res.ru.ru_maxrss > rss_a)
 			rss_a = res.ru.ru_maxrss;
 		free(res.v);
@@ -860,6 +953,7 @@ int main(void)
 	figure_series("commit_100k_ms", &a_node, 1);
 	figure_series("sqlite_update_ms", &a_del, 1);
 	figure("commit_vs_sqlite_ratio", commit_a / plain_a);
+	figure("commit_vs_sqlite_median_ratio", quantile(&a_node, 0.5) / quantile(&a_del, 0.5));
 	figure_series("sqlite_update_wal_ms", &a_wal, 1);
 	figure("commit_vs_sqlite_wal_ratio", commit_a / plain_wal_a);
 	figure("case_update_100k_ms", mean(&a_update));
@@ -895,6 +989,7 @@ int main(void)
 			add(&b_1m, res.v[2 * i] + res.v[2 * i + 1]);
 			add(&b_1m_commit, res.v[2 * i + 1]);
 		}
+		report_block("1m", res.v, B_ITERS);
 		if (res.ru.ru_maxrss > rss_b)
 			rss_b = res.ru.ru_maxrss;
 		free(res.v);
@@ -905,6 +1000,7 @@ int main(void)
 			add(&b_10k, res.v[2 * i] + res.v[2 * i + 1]);
 			add(&b_10k_commit, res.v[2 * i + 1]);
 		}
+		report_block("10k", res.v, B_ITERS);
 		free(res.v);
 	}
 	printf("# (b) the same update + commit, %d iterations each on %llu and %llu cases (medians)\n",

@@ -51,7 +51,7 @@ int cmd_conflicts(ts_cli *cli, int argc, char **argv)
 			printf("%s  %-8s %s %s%s%s\n", T(0), T(1), T(3), T(4),
 				sqlite3_column_text(st, 5) ? " column " : "", sqlite3_column_text(st, 5) ? T(5) : "");
 			printf("    kind %s\n    base   %s\n    ours   %s  (%s %.12s)\n    theirs %s  (%s %.12s)\n"
-				"    now    %s\n", T(2), T(6), T(7), T(10), T(11), T(8), T(12), T(13), T(9));
+				"    merged %s (the value the merge put in)\n", T(2), T(6), T(7), T(10), T(11), T(8), T(12), T(13), T(9));
 			if (sqlite3_column_text(st, 14))
 				printf("    resolved: %s %s by %s at %s\n", T(14), T(15), T(16), T(17));
 #undef T

@@ -75,7 +75,10 @@ int cmd_merge(ts_cli *cli, int argc, char **argv)
 		default: return 2;
 		}
 	}
+	/* merges are the node's own unless someone is named */
 	author = ts_cli_author(cli, author);
+	if (!author)
+		author = ts_node_id(cli->node);
 	if (submissions) {
 		if (optind != argc)
 			return ts_cli_usage(cli, "--submissions takes no revision");

@@ -64,4 +64,128 @@ fi
 run sqlite3 "$node/tiersync.db" "UPDATE cases SET status='dispatched' WHERE id='$c2'"
 ts verify
 
-say "Done. The node is in build/demo/jingshan; try: build/rel/tiersync -C build/demo/jingshan log"
+# ---------------------------------------------------------------------------
+# The tiers: a city, the district, two street offices and an officer's device.
+# The district reaches the city over SSH (a real sshd on 127.0.0.1, when it
+# can run here); the others are on this machine and use plain paths.
+city=$demo/city
+district=$demo/dongcheng
+street2=$demo/donghuamen
+device=$demo/jingshan-d07
+sshd_pid=""
+stop_sshd() { [ -z "$sshd_pid" ] || kill "$sshd_pid" 2>/dev/null || true; }
+trap stop_sshd EXIT
+
+say "The tiers: city 北京, district 东城, street offices 景山 and 东华门, and officer 李娜's handheld"
+run "$bin" init "$city" --tier city --id bj --author "刘洋"
+upstream_city=$city
+if [ -x /usr/sbin/sshd ] && command -v ssh-keygen >/dev/null; then
+	keys=$demo/ssh
+	mkdir -p "$keys" /run/sshd
+	ssh-keygen -q -t ed25519 -N '' -f "$keys/host_key"
+	ssh-keygen -q -t ed25519 -N '' -f "$keys/dongcheng_key"
+	cp "$keys/dongcheng_key.pub" "$keys/authorized_keys"
+	port=$((22000 + $$ % 5000))
+	cat >"$keys/sshd_config" <<CFG
+Port $port
+ListenAddress 127.0.0.1
+HostKey $keys/host_key
+PidFile $keys/sshd.pid
+AuthorizedKeysFile $keys/authorized_keys
+StrictModes no
+UsePAM no
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+PermitRootLogin prohibit-password
+CFG
+	/usr/sbin/sshd -D -e -f "$keys/sshd_config" 2>"$keys/log" &
+	sshd_pid=$!
+	sleep 1
+	if kill -0 "$sshd_pid" 2>/dev/null; then
+		upstream_city="ssh://$(id -un)@127.0.0.1:$port$city/history.git"
+		echo "(the city's history is served by sshd on 127.0.0.1:$port)"
+	else
+		sshd_pid=""
+		echo "(sshd could not start here; the district reaches the city by path)"
+	fi
+fi
+if [ -n "$sshd_pid" ]; then
+	run "$bin" init "$district" --tier district --id bj.dc --author "张敏" \
+		--upstream "$upstream_city" --identity "$keys/dongcheng_key"
+	say "An unknown host key is refused; the district trusts the city's key after checking its fingerprint"
+	if run "$bin" -C "$district" push; then
+		echo "demo: an unknown host key was accepted" >&2
+		exit 1
+	fi
+	run "$bin" -C "$district" remote trust upstream \
+		--expect "$(ssh-keygen -lf "$keys/host_key.pub" | awk '{ print $2 }')"
+else
+	run "$bin" init "$district" --tier district --id bj.dc --author "张敏" --upstream "$upstream_city"
+fi
+ts remote add upstream "$district"
+run "$bin" init "$street2" --tier street --id bj.dc.donghuamen --author "赵强" --upstream "$district"
+run "$bin" init "$device" --tier device --id bj.dc.jingshan.d07 --author "李娜" --upstream "$node"
+
+say "Offline on the handheld, 李娜 records an outdoor barbecue (露天烧烤)"
+c3=$("$bin" -C "$device" case new --category outdoor_bbq --source patrol --address "景山东街 17号")
+echo "$c3"
+run "$bin" -C "$device" commit -m "evening patrol"
+
+say "Back in signal: the device syncs to 景山, which merges and syncs to 东城, which syncs to the city"
+run "$bin" -C "$device" sync
+ts merge --submissions
+ts sync
+run "$bin" -C "$street2" sync
+run "$bin" -C "$district" merge --submissions
+run "$bin" -C "$district" sync
+run "$bin" -C "$city" merge --submissions
+run "$bin" -C "$city" sql "SELECT id, category, created_by_node FROM cases ORDER BY id"
+
+say "Both street offices dispatch 李娜's case offline, to different officers"
+"$bin" -C "$street2" pull >/dev/null
+ts case update "$c3" --set status=dispatched --set officer="李娜" --author "张敏"
+ts commit -m "dispatch to 李娜"
+run "$bin" -C "$street2" case update "$c3" --set status=dispatched --set officer="陈刚" --author "赵强"
+run "$bin" -C "$street2" commit -m "dispatch to 陈刚"
+ts push
+run "$bin" -C "$street2" push
+
+say "The district merges both; the conflict waits for review, the merge does not"
+run "$bin" -C "$district" merge --submissions
+run "$bin" -C "$district" conflicts
+conflict=$("$bin" -C "$district" sql "SELECT id FROM sync_conflicts WHERE status = 'open' LIMIT 1" | tail -n 1)
+
+say "张敏 decides: 景山's dispatch stands"
+run "$bin" -C "$district" resolve "$conflict" --take theirs --author "张敏"
+run "$bin" -C "$district" conflicts --all
+
+say "Everyone syncs until quiet"
+for round in 1 2; do
+	run "$bin" -C "$device" sync
+	ts merge --submissions
+	ts sync
+	run "$bin" -C "$street2" sync
+	run "$bin" -C "$district" merge --submissions
+	run "$bin" -C "$district" sync
+	run "$bin" -C "$city" merge --submissions
+done
+run "$bin" -C "$district" pull
+ts pull
+run "$bin" -C "$street2" pull
+run "$bin" -C "$device" pull
+
+say "Every node holds the same state, and each database equals its history"
+want=$(git --git-dir "$city/history.git" rev-parse 'HEAD^{tree}')
+for n in "$city" "$district" "$node" "$street2" "$device"; do
+	got=$(git --git-dir "$n/history.git" rev-parse 'HEAD^{tree}')
+	printf '%-14s tree %s  officer %s\n' "$(basename "$n")" "$got" \
+		"$("$bin" -C "$n" sql "SELECT officer FROM cases WHERE id = '$c3'" | tail -n 1)"
+	"$bin" -C "$n" verify >/dev/null
+	if [ "$got" != "$want" ]; then
+		echo "demo: $(basename "$n") did not converge" >&2
+		exit 1
+	fi
+done
+run "$bin" -C "$city" log --case "$c3"
+
+say "Done. The nodes are in build/demo; try: build/rel/tiersync -C build/demo/city log"

@@ -12,12 +12,15 @@
 
 const ts_cli_command ts_cli_commands[] = {
 	{ "init", cmd_init, 0,
-	  "tiersync init DIR --tier device|street|district|city --id NODE_ID [--upstream URL] [--identity NAME]",
+	  "tiersync init DIR --tier device|street|district|city --id NODE_ID [--upstream URL [--identity KEYFILE]]\n"
+	  "       [--author NAME]",
 	  "Create a node: a case database, its history and its config.",
-	  "  --tier T        the node's tier: city, district, street or device\n"
-	  "  --id ID         the node id, dot-separated from the city down, e.g. bj.dc.jingshan\n"
-	  "  --upstream URL  the upper node's history (a path, file:// or ssh:// URL)\n"
-	  "  --identity NAME the default author of this node's changes (a real name)\n" },
+	  "  --tier T           the node's tier: city, district, street or device\n"
+	  "  --id ID            the node id, dot-separated from the city down, e.g. bj.dc.jingshan\n"
+	  "  --upstream URL     the upper node (its directory or history.git: a path, file:// or\n"
+	  "                     ssh://[user@]host[:port]/path), as remote 'upstream'\n"
+	  "  --identity KEYFILE the SSH key this node logs in to the upstream with\n"
+	  "  --author NAME      the node's identity: the default author of its changes (a real name)\n" },
 	{ "case", cmd_case, 1,
 	  "tiersync case new --category C --source S --address A [--set COL=VALUE]... [--author NAME] [--json]\n"
 	  "       tiersync case update ID --set COL=VALUE [--set COL=VALUE]... [--author NAME]\n"
@@ -105,7 +108,7 @@ const ts_cli_command ts_cli_commands[] = {
 	  "Merge the lower nodes' submissions (one merge commit each), or one revision.",
 	  "  --submissions   every refs/submissions/<node id>, in name order; one failing does\n"
 	  "                  not stop the others, and a conflict never stops a merge\n"
-	  "  --author NAME   the administrator who merges (default: the node's identity)\n" },
+	  "  --author NAME   the administrator who merges (default: the node's identity, else the node)\n" },
 	{ "conflicts", cmd_conflicts, 1, "tiersync conflicts [--all] [--json]",
 	  "The review queue: per conflict its base, ours and theirs, their origins and the value in use.",
 	  "  --all           settled and resolved conflicts too\n"

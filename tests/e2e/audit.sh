@@ -8,7 +8,7 @@
 
 node=$work/jingshan
 
-ts init "$node" --tier street --id bj.dc.jingshan --identity "王伟" >/dev/null
+ts init "$node" --tier street --id bj.dc.jingshan --author "王伟" >/dev/null
 
 # --- a day's work: two cases, five commits, five officers -------------------
 a=$(ts -C "$node" case new --category small_ads --source patrol --address "景山前街 4号" --author "王伟")

@@ -6,7 +6,7 @@
 named=$work/jingshan      # has an identity: commands may omit --author
 anonymous=$work/donghua   # has none: every write must name its officer
 
-ts init "$named" --tier street --id bj.dc.jingshan --identity "张三" >/dev/null
+ts init "$named" --tier street --id bj.dc.jingshan --author "张三" >/dev/null
 ts init "$anonymous" --tier street --id bj.dc.donghua >/dev/null
 case_id=$(ts -C "$named" case new --category small_ads --source patrol --address "景山前街 4号")
 ts -C "$named" commit -m "立案" >/dev/null

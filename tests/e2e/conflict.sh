@@ -8,7 +8,7 @@
 dc=$work/dc
 a=$work/jingshan
 b=$work/donghuamen
-ts init "$dc" --tier district --id bj.dc --identity "张敏" >/dev/null
+ts init "$dc" --tier district --id bj.dc --author "张敏" >/dev/null
 ts init "$a" --tier street --id bj.dc.jingshan --upstream "$dc" >/dev/null
 ts init "$b" --tier street --id bj.dc.donghuamen --upstream "$dc/history.git" >/dev/null
 

@@ -10,7 +10,7 @@
 
 # new_node DIR: a street node with one committed case; prints the case id.
 new_node() {
-	ts init "$1" --tier street --id bj.dc.jingshan --identity "李娜" >/dev/null
+	ts init "$1" --tier street --id bj.dc.jingshan --author "李娜" >/dev/null
 	ts -C "$1" case new --category small_ads --source patrol --address "景山前街 4号"
 	ts -C "$1" commit -m "立案" >/dev/null
 }

@@ -7,9 +7,9 @@
 district=$work/dongcheng
 street=$work/jingshan
 
-run ts init "$district" --tier district --id bj.dc --identity "张三"
+run ts init "$district" --tier district --id bj.dc --author "张三"
 check "the district node is created" exit_is 0
-run ts init "$street" --tier street --id bj.dc.jingshan --identity "王伟" --upstream "$district/history.git"
+run ts init "$street" --tier street --id bj.dc.jingshan --author "王伟" --upstream "$district/history.git"
 check "the street node is created with an upstream" exit_is 0
 
 run ts -C "$street" remote list

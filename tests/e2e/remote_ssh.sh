@@ -17,8 +17,8 @@ me=$(id -un)
 
 district=$work/dongcheng
 street=$work/jingshan
-ts init "$district" --tier district --id bj.dc --identity "张三" >/dev/null
-ts init "$street" --tier street --id bj.dc.jingshan --identity "王伟" >/dev/null
+ts init "$district" --tier district --id bj.dc --author "张三" >/dev/null
+ts init "$street" --tier street --id bj.dc.jingshan --author "王伟" >/dev/null
 ts -C "$street" case new --category small_ads --source patrol --address "景山前街 4号" >/dev/null
 ts -C "$street" commit -m "巡查发现小广告" >/dev/null
 street_head=$(on_git "$street" rev-parse HEAD)

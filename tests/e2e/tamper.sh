@@ -6,7 +6,7 @@
 . "$TS_TOP/tests/e2e/lib.sh"
 
 pristine=$work/pristine
-ts init "$pristine" --tier street --id bj.dc.jingshan --identity "王伟" >/dev/null
+ts init "$pristine" --tier street --id bj.dc.jingshan --author "王伟" >/dev/null
 case_id=$(ts -C "$pristine" case new --category small_ads --source patrol --address "景山前街 4号")
 other_case=$(ts -C "$pristine" case new --category outdoor_bbq --source complaint --address "景山后街 12号")
 ts -C "$pristine" case update "$case_id" --set status=dispatched --set officer="李娜" >/dev/null
