@@ -146,68 +146,6 @@ done:
  * Readable keys.
  */
 
-static int hex_value(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
-/*
- * Appends the readable form of an encoded key name (rowcodec.h): each
- * component as a report shows a value, joined by ", ". Returns 0, with
- * nothing appended, when the name cannot be read back (a cut name ends in
- * a hash, not the key).
- */
-static int put_key_name_readable(ts_buf *out, const char *name)
-{
-	const char *p = name;
-	size_t start = out->size;
-
-	if (strchr(name, '~'))
-		return 0;
-	for (;;) {
-		const char *end = strchr(p, ',');
-		size_t n = end ? (size_t)(end - p) : strlen(p), k;
-
-		if (p != name)
-			ts_buf_puts(out, ", ");
-		if (n == 5 && !memcmp(p, "#null", 5))
-			ts_buf_puts(out, "NULL");
-		else if (n >= 2 && p[0] == '#' && p[1] == 'x') {
-			ts_buf_puts(out, "x'");
-			ts_buf_put(out, p + 2, n - 2);
-			ts_buf_putc(out, '\'');
-		} else if (n >= 2 && p[0] == '#' && p[1] == 'r')
-			ts_buf_put(out, p + 2, n - 2);
-		else if (n >= 1 && p[0] == '#')
-			ts_buf_put(out, p + 1, n - 1);
-		else if (!(n == 1 && p[0] == '%'))
-			for (k = 0; k < n; k++) {
-				int hi, lo;
-				if (p[k] == '%' && k + 2 < n && (hi = hex_value((unsigned char)p[k + 1])) >= 0 &&
-				    (lo = hex_value((unsigned char)p[k + 2])) >= 0) {
-					ts_buf_putc(out, (char)(hi * 16 + lo));
-					k += 2;
-				} else if (p[k] == '%') {
-					out->size = start;   /* not a name rowcodec wrote */
-					if (out->ptr)
-						out->ptr[start] = '\0';
-					return 0;
-				} else
-					ts_buf_putc(out, p[k]);
-			}
-		if (!end)
-			break;
-		p = end + 1;
-	}
-	return 1;
-}
-
 /* Fills m->key with the readable key of the row `r`. */
 static int put_row_key(merger *m, const row_merge *r)
 {
@@ -221,7 +159,7 @@ static int put_row_key(merger *m, const row_merge *r)
 			complete = 0;
 	if (complete)
 		ts_table_put_key(&m->key, t, row);
-	else if (!put_key_name_readable(&m->key, r->name))
+	else if (!ts_rowcodec_key_name_readable(&m->key, r->name))
 		ts_buf_puts(&m->key, r->name);
 	ts_buf_puts(&m->key, "");   /* an empty key still reads as "" */
 	return ts_buf_oom(&m->key) ? TS_ERROR : 0;

@@ -1165,3 +1165,55 @@ int ts_rowcodec_path_split(ts_buf *table, const char **name, const char *path)
 	*name = leaf;
 	return 0;
 }
+
+/*
+ * Appends the readable form of an encoded key name (rowcodec.h): each
+ * component as a report shows a value, joined by ", ". Returns 0 when the
+ * name cannot be read back (a cut name ends in a hash, not the key).
+ */
+int ts_rowcodec_key_name_readable(ts_buf *out, const char *name)
+{
+	const char *p = name;
+	size_t start = out->size;
+
+	if (strchr(name, '~'))
+		return 0;
+	for (;;) {
+		const char *end = strchr(p, ',');
+		size_t n = end ? (size_t)(end - p) : strlen(p);
+
+		if (p != name)
+			ts_buf_puts(out, ", ");
+		if (n == 5 && !memcmp(p, "#null", 5))
+			ts_buf_puts(out, "NULL");
+		else if (n >= 2 && p[0] == '#' && p[1] == 'x') {
+			ts_buf_puts(out, "x'");
+			ts_buf_put(out, p + 2, n - 2);
+			ts_buf_putc(out, '\'');
+		} else if (n >= 2 && p[0] == '#' && p[1] == 'r')
+			ts_buf_put(out, p + 2, n - 2);
+		else if (n >= 1 && p[0] == '#')
+			ts_buf_put(out, p + 1, n - 1);
+		else if (!(n == 1 && p[0] == '%')) {
+			size_t k;
+			for (k = 0; k < n; k++) {
+				int hi, lo;
+				if (p[k] == '%' && k + 2 < n && (hi = upper_hex_value((unsigned char)p[k + 1])) >= 0 &&
+				    (lo = upper_hex_value((unsigned char)p[k + 2])) >= 0) {
+					ts_buf_putc(out, (char)(hi * 16 + lo));
+					k += 2;
+				} else if (p[k] == '%') {
+					out->size = start;   /* not a name rowcodec wrote */
+					if (out->ptr)
+						out->ptr[start] = '\0';
+					return 0;
+				} else
+					ts_buf_putc(out, p[k]);
+			}
+		}
+		if (!end)
+			break;
+		p = end + 1;
+	}
+	return 1;
+}

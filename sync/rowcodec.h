@@ -116,6 +116,13 @@ int ts_rowcodec_key_path(ts_buf *out, const char *table, int nkey, sqlite3_value
 int ts_rowcodec_key_path_values(ts_buf *out, const char *table, int nkey, const ts_value *keys);
 
 /*
+ * Appends the readable form of an encoded key name: each component as a
+ * report shows a value, joined by ", ". Returns 0 (appending nothing) when
+ * the name cannot be read back: a cut name ends in a hash, not the key.
+ */
+int ts_rowcodec_key_name_readable(ts_buf *out, const char *name);
+
+/*
  * Splits a path made by ts_rowcodec_key_path into its table (written into
  * `table`, cleared first) and the offset of its name. TS_ECORRUPT if the path
  * does not have that shape or its fan-out does not match its name.
