@@ -4,6 +4,7 @@
 #   make test       unit tests + end-to-end tests; last line "N passed, N failed"
 #   make check      the same tests built with ASan + UBSan
 #   make bench      ratios against plain SQLite / stock git, measured in one run
+#   make converge   the randomised convergence test over 200 seeds (SEEDS=N)
 #   make demo       a street node end to end
 #   make install PREFIX=/usr/local
 #
@@ -41,7 +42,7 @@ TEST_OBJ  := $(patsubst %.c,$(B)/%.o,$(notdir $(TEST_SRC))) $(B)/harness.o
 
 vpath %.c sync node tools tests $(B)
 
-.PHONY: all deps test check unit e2e bench demo install clean headercheck
+.PHONY: all deps test check unit e2e bench demo install clean headercheck converge
 
 all: deps $(B)/tiersync bin/tiersync
 
@@ -95,6 +96,13 @@ test: deps headercheck $(B)/unit $(B)/tiersync
 check:
 	LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
 		$(MAKE) SANITIZE=address,undefined OPT="-O1 -g" test
+
+# make converge [SEEDS=200] [FIRST=1] [ROUNDS=5] [JOBS=2]: the randomised
+# convergence test (tests/test_converge.c) over many seeds, one process each
+converge: deps $(B)/unit
+	UNIT=$(B)/unit ROUNDS=$(ROUNDS) JOBS=$(JOBS) \
+	LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
+		sh tools/converge.sh $(or $(SEEDS),200) $(or $(FIRST),1)
 
 bench: deps $(B)/tiersync $(B)/bench
 	$(B)/bench

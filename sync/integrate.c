@@ -31,7 +31,13 @@ static int record_conflict(const ts_merge_conflict *c, void *payload)
 {
 	recorder *r = payload;
 	char id[20];
-	int error = ts_conflicts_record(id, r->db, c, &r->origin);
+	int error;
+
+	/* two records of one dispute differ only in how they were met or how far
+	 * review went: no new dispute, and no record about a record */
+	if (!strcmp(c->table, TS_CONFLICTS_TABLE))
+		return 0;
+	error = ts_conflicts_record(id, r->db, c, &r->origin);
 	if (error < 0)
 		return error;
 	r->stats->conflicts++;
