@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "conflicts.h"
+#include "apply.h"
 #include "history.h"
 #include "integrate.h"
 #include "node.h"
@@ -237,6 +238,19 @@ static int do_resolve(sqlite3 *db, void *payload)
 		error = ts_error_set(TS_EINVALID, "conflict %s names table %s, which this node lacks", r->id, r->table);
 		goto done;
 	}
+	if (!r->column) {
+		/* a whole-row conflict: the chosen side's row, or its delete */
+		const char *enc = !strcmp(r->take, "ours") ? r->ours : r->theirs;
+		if (enc && (error = ts_rowcodec_decode(&chosen, enc, strlen(enc))) < 0)
+			goto done;
+		if (!enc && (error = row_key(&key, r->node, r->path)) == TS_ENOTFOUND) {
+			error = 0;   /* deleted already: the chosen side stands */
+			goto record;
+		}
+		if (error < 0 || (error = ts_apply_one(db, t, chosen, key)) < 0)
+			goto done;
+		goto record;
+	}
 	if ((error = row_key(&key, r->node, r->path)) < 0)
 		goto done;
 	if (!r->value) {
@@ -282,6 +296,7 @@ static int do_resolve(sqlite3 *db, void *payload)
 	}
 	sqlite3_finalize(st);
 	st = NULL;
+record:
 	ts_time_format(now, ts_node__now());
 	if (sqlite3_prepare_v2(db, "UPDATE " TS_CONFLICTS_TABLE " SET status = 'resolved', resolution = ?2, "
 			"resolved_value = ?3, resolved_by = ?4, resolved_at = ?5 WHERE id = ?1", -1, &st, NULL) != SQLITE_OK) {
@@ -322,9 +337,14 @@ int ts_node_resolve(char id_out[41], ts_node *node, const char *conflict, const 
 		return ts_error_set(TS_EINVALID, "resolve takes --take ours, --take theirs or --value V");
 	if ((error = load_conflict(&r)) < 0)
 		goto done;
-	if (!r.column) {
-		error = ts_error_set(TS_EINVALID, "conflict %s is about a whole row (%s): resolving "
-			"whole-row conflicts is not supported yet; both rows are kept in the record", conflict, r.kind);
+	if (!r.column && value) {
+		error = ts_error_set(TS_EINVALID, "conflict %s is about a whole row (%s): take ours or theirs",
+			conflict, r.kind);
+		goto done;
+	}
+	if (!strcmp(r.kind, "constraint") && take) {
+		error = ts_error_set(TS_EINVALID, "conflict %s is a row that %s: set the column with --value "
+			"(an existing record, or NULL where allowed)", conflict, r.theirs ? r.theirs : "names a missing record");
 		goto done;
 	}
 	if (!strcmp(r.status, "resolved")) {

@@ -87,41 +87,73 @@ static int step(sqlite3_stmt *st, sqlite3 *db, const char *table, const char *ke
 	return 0;
 }
 
+/* Binds every column of `row` to the upsert of `t`. */
+static int bind_row(sqlite3_stmt *st, const ts_table *t, const ts_row *row, const char *key)
+{
+	int c;
+	if (row->ncol != t->ncol)
+		return ts_error_set(TS_ECORRUPT, "row %s %s has %d columns; the table has %d",
+			t->name, key, row->ncol, t->ncol);
+	for (c = 0; c < t->ncol; c++) {
+		const ts_value *v = ts_row_get(row, t->cols[c]);
+		if (!v)
+			return ts_error_set(TS_ECORRUPT, "row %s %s lacks column %s", t->name, key, t->cols[c]);
+		ts_value_bind(st, c + 1, v);
+	}
+	return 0;
+}
+
+/* Binds the key columns of `row` to the delete of `t`. */
+static int bind_key(sqlite3_stmt *st, const ts_table *t, const ts_row *row)
+{
+	int k;
+	for (k = 0; k < t->npk; k++) {
+		const ts_value *v = ts_row_get(row, t->cols[t->pk[k]]);
+		if (!v)
+			return ts_error_set(TS_ECORRUPT, "a row of %s has no key", t->name);
+		ts_value_bind(st, k + 1, v);
+	}
+	return 0;
+}
+
 static int apply_row(applier *a, const ts_audit_change *ch)
 {
 	ts_table *t = ts_tables_find(a->tables, ch->table);
 	size_t ti;
-	int c, k;
+	int error;
 
 	if (!t)
 		return ts_error_set(TS_EINVALID, "incoming rows of table %s, which this database lacks", ch->table);
 	ti = (size_t)(t - a->tables->t);
 	if (ch->new_row) {
-		if (ch->new_row->ncol != t->ncol)
-			return ts_error_set(TS_ECORRUPT, "incoming row %s %s has %d columns; the table has %d",
-				ch->table, ch->key, ch->new_row->ncol, t->ncol);
 		if (!a->upsert[ti] && prepare_upsert(&a->upsert[ti], a->db, t) < 0)
 			return TS_ERROR;
-		for (c = 0; c < t->ncol; c++) {
-			const ts_value *v = ts_row_get(ch->new_row, t->cols[c]);
-			if (!v)
-				return ts_error_set(TS_ECORRUPT, "incoming row %s %s lacks column %s",
-					ch->table, ch->key, t->cols[c]);
-			ts_value_bind(a->upsert[ti], c + 1, v);
+		if ((error = bind_row(a->upsert[ti], t, ch->new_row, ch->key)) < 0) {
+			sqlite3_clear_bindings(a->upsert[ti]);
+			return error;
 		}
 		a->stats->upserts++;
 		return step(a->upsert[ti], a->db, ch->table, ch->key);
 	}
 	if (!a->remove[ti] && prepare_remove(&a->remove[ti], a->db, t) < 0)
 		return TS_ERROR;
-	for (k = 0; k < t->npk; k++) {
-		const ts_value *v = ts_row_get(ch->old_row, t->cols[t->pk[k]]);
-		if (!v)
-			return ts_error_set(TS_ECORRUPT, "a removed row of %s has no key", ch->table);
-		ts_value_bind(a->remove[ti], k + 1, v);
-	}
+	if ((error = bind_key(a->remove[ti], t, ch->old_row)) < 0)
+		return error;
 	a->stats->deletes++;
 	return step(a->remove[ti], a->db, ch->table, ch->key);
+}
+
+int ts_apply_one(sqlite3 *db, const ts_table *t, const ts_row *row, const ts_row *key_row)
+{
+	sqlite3_stmt *st = NULL;
+	int error;
+
+	if ((error = row ? prepare_upsert(&st, db, t) : prepare_remove(&st, db, t)) < 0)
+		return error;
+	if ((error = row ? bind_row(st, t, row, "") : bind_key(st, t, key_row)) == 0)
+		error = step(st, db, t->name, "");
+	sqlite3_finalize(st);
+	return error;
 }
 
 static int apply_change(const ts_audit_change *ch, void *payload)

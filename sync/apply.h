@@ -28,4 +28,9 @@ typedef struct {
 int ts_apply(ts_apply_stats *stats, sqlite3 *db, git_repository *repo, ts_tables *tables,
 	const git_oid *from_tree, const git_oid *to_tree);
 
+/* Writes one whole row of `t` (inserted or replaced), or, with `row` NULL,
+ * deletes the row whose key `key_row` holds. Inside the caller's
+ * transaction; captured if the caller captures. */
+int ts_apply_one(sqlite3 *db, const ts_table *t, const ts_row *row, const ts_row *key_row);
+
 #endif

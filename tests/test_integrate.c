@@ -198,3 +198,57 @@ void test_integrate__staged_work_is_committed_first(void)
 	ts_node_free(dc);
 	ts_node_free(a);
 }
+
+static int party_sql(sqlite3 *db, void *payload)
+{
+	return sqlite3_exec(db, payload, NULL, NULL, NULL) == SQLITE_OK ? 0 : TS_ERROR;
+}
+
+/* One street deletes a party, the other corrects its name: the row is kept
+ * meanwhile, and the administrator's choice of the delete removes it. */
+void test_integrate__update_delete_conflict_resolved_by_taking_a_side(void)
+{
+	ts_node *dc = NULL, *a = NULL, *b = NULL;
+	char *id = NULL, *conflict = NULL, commit[41], sql[512];
+
+	test_ok(make_node(&dc, "dc", TS_TIER_DISTRICT, "bj.dc", "张敏"));
+	test_ok(make_node(&a, "a", TS_TIER_STREET, "bj.dc.a", "王伟"));
+	test_ok(make_node(&b, "b", TS_TIER_STREET, "bj.dc.b", "赵强"));
+	test_ok(ts_case_new(&id, a, NULL, "unlicensed_vending", "patrol", "x", NULL, 0));
+	snprintf(sql, sizeof(sql), "INSERT INTO parties (id, case_id, kind, name) VALUES ('bj.dc.a-p1', '%s', 'person', '赵六')", id);
+	test_ok(ts_node_write(a, "王伟", "party", party_sql, sql));
+	test_ok(ts_node_commit(commit, a, "case and party", NULL));
+	test_ok(submit(a, dc));
+	test_ok(ts_node_merge_submissions(dc, NULL, NULL, NULL));
+	test_ok(pull(a, dc));
+	test_ok(pull(b, dc));
+
+	test_ok(ts_node_write(a, "王伟", "drop", party_sql, "DELETE FROM parties WHERE id = 'bj.dc.a-p1'"));
+	test_ok(ts_node_commit(commit, a, "party was a mistake", NULL));
+	test_ok(ts_node_write(b, "赵强", "fix", party_sql, "UPDATE parties SET name = '赵小六' WHERE id = 'bj.dc.a-p1'"));
+	test_ok(ts_node_commit(commit, b, "party's name", NULL));
+	test_ok(submit(a, dc));
+	test_ok(submit(b, dc));
+	test_ok(ts_node_merge_submissions(dc, NULL, NULL, NULL));
+
+	/* nothing lost meanwhile: the updated row stays, the conflict waits */
+	test_equal_i(count(dc, "SELECT count(*) FROM parties WHERE name = '赵小六'"), 1);
+	conflict = text(dc, "SELECT id FROM sync_conflicts WHERE column_name IS NULL AND status = 'open'");
+	test_assert(conflict != NULL);
+	test_equal_i(ts_node_resolve(commit, dc, conflict, NULL, "x", "张敏"), TS_EINVALID);
+	/* the deleting side is street a: ours or theirs, whichever holds no row */
+	{
+		char *ours = text(dc, "SELECT ours IS NULL FROM sync_conflicts WHERE column_name IS NULL");
+		test_assert(ours != NULL);
+		test_ok(ts_node_resolve(commit, dc, conflict, !strcmp(ours, "1") ? "ours" : "theirs", NULL, "张敏"));
+		free(ours);
+	}
+	test_equal_i(count(dc, "SELECT count(*) FROM parties WHERE id = 'bj.dc.a-p1'"), 0);
+	test_equal_i(count(dc, "SELECT count(*) FROM sync_conflicts WHERE status = 'resolved'"), 1);
+	test_ok(ts_node_verify(dc, NULL, NULL));
+	free(conflict);
+	free(id);
+	ts_node_free(dc);
+	ts_node_free(a);
+	ts_node_free(b);
+}
