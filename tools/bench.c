@@ -17,29 +17,45 @@
  * profile under callgrind; the figure names keep their nominal sizes then.
  * TS_BENCH_KEEP=1 keeps the scratch directory (its nodes) for profiling.
  *
- * Two sub-modes run one operation alone, to put under perf, strace or
+ * (e) and (f) run a real sshd on 127.0.0.1 (as tests/e2e/lib_sshd.inc
+ * does), started by the parent, stopped by its PID on every way out, and
+ * compare with stock `git push` through it; without /usr/sbin/sshd they
+ * print `sync_bench: skipped (no sshd)`. The parent also runs cp, git and
+ * ssh-keygen/ssh-keyscan; the product itself never shells out.
+ *
+ * Sub-modes run one operation alone, to put under perf, strace or
  * valgrind (all follow the forked child):
  *   bench import DIR N [BATCH]   a new node at DIR with N cases, in commits of BATCH (default N)
  *   bench update DIR N ITERS     ITERS update+commits on the node at DIR, which holds N cases
+ *   bench bulk DIR N ROWS SEED   one commit changing ROWS of the node's N cases, as (e) and (g) do
+ *   bench merge DIR REV          ts_node_merge of REV into the node at DIR
  */
 #include <sqlite3.h>
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <ftw.h>
 #include <git2.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "tiersync.h"
+#include "node.h"      /* ts_node_merge, ts_node_merge_submissions (not yet public) */
 
 /* ---- sizes ----------------------------------------------------------- */
 
@@ -736,6 +752,12 @@ static void figure(const char *name, double value)
 	fflush(stdout);
 }
 
+static void figure_int(const char *name, double value)
+{
+	printf("%s: %.0f\n", name, value);
+	fflush(stdout);
+}
+
 static void figure_kb(const char *name, long kb)
 {
 	printf("%s: %ld\n", name, kb);
@@ -770,6 +792,856 @@ static void report_block(const char *label, const double *v, size_t n)
 	free(s.v);
 }
 
+/* ---- (e)-(h): sync between nodes ------------------------------------- */
+
+#define STREET_ID      "bj.dc.jingshan"
+#define STREET_AUTHOR  "李秀英"
+#ifndef SSHD_BIN
+#define SSHD_BIN       "/usr/sbin/sshd"   /* -DSSHD_BIN=... to try the skip path */
+#endif
+#define E_REPS         3    /* (e): push + merge against git push, alternating */
+#define G_REPS         3    /* (g): merges on each base, alternating */
+#define FEW_ROWS       3    /* how far the receiving node diverged: case updates */
+#define OWN_CASES      8    /* cases the street records before its first pull */
+#define WRITE_EVERY_MS 10   /* (h): a local write every 10 ms */
+
+static uint64_t n_change = 10000, n_rows_f = 1000;
+
+/* Cases are split in two halves by a hash that no seed changes: bulk
+ * changes take theirs from one half, the receiving node's own few updates
+ * from the other, so the two sides of a merge never touch the same row. */
+static int bulk_half(uint64_t i)
+{
+	return (mix(~i) & 1) == 0;
+}
+
+/* The modulus that picks about 1.2 × count of the n / 2 bulk-half cases. */
+static uint64_t pick_modulus(uint64_t n, size_t count)
+{
+	uint64_t m = (uint64_t)((double)n / (2.4 * (double)count));
+	return m < 1 ? 1 : m;
+}
+
+/* Up to `count` cases of [0, n) for a bulk change, in key order: those of
+ * the bulk half whose hash with `seed` is 0 mod m, whatever their status
+ * (a bulk UPDATE does not go through the case workflow). */
+static size_t pick_bulk(uint64_t *out, size_t count, uint64_t n, uint64_t seed)
+{
+	uint64_t m = pick_modulus(n, count), i;
+	size_t k = 0;
+	for (i = 0; i < n && k < count; i++)
+		if (bulk_half(i) && mix(i ^ mix(seed)) % m == 0)
+			out[k++] = i;
+	return k;
+}
+
+/* `count` open cases of the other half, from a place that depends on the seed. */
+static size_t pick_few(uint64_t *out, size_t count, uint64_t n, uint64_t seed)
+{
+	uint64_t start = mix(seed + 77) % n, j;
+	size_t k = 0;
+	for (j = 0; j < n && k < count; j++) {
+		uint64_t i = (start + j) % n;
+		if (!bulk_half(i) && strcmp(status_of(i), "closed"))
+			out[k++] = i;
+	}
+	return k;
+}
+
+typedef struct {
+	const uint64_t *idx;
+	size_t n;
+	uint64_t seed;
+	const char *what;
+} bulk_args;
+
+/* ts_node_write() callback: one UPDATE of description per case. */
+static int bulk_update(sqlite3 *db, void *payload)
+{
+	const bulk_args *b = payload;
+	sqlite3_stmt *st = NULL;
+	case_row r;
+	size_t k;
+	int error = 0;
+
+	if (sqlite3_prepare_v2(db, "UPDATE cases SET description = ?1 WHERE id = ?2", -1, &st, NULL) != SQLITE_OK) {
+		fprintf(stderr, "bench: preparing the bulk update: %s\n", sqlite3_errmsg(db));
+		return -1;
+	}
+	for (k = 0; k < b->n; k++) {
+		char desc[256];
+		gen_row(&r, b->idx[k]);
+		/* a text of the officers' kind, different on every row */
+		snprintf(desc, sizeof(desc), "第%llu轮%s：现场已整改，责任人签署承诺书，整改单号%08llx。",
+			(unsigned long long)b->seed, b->what, (unsigned long long)(mix(b->idx[k] ^ b->seed) & 0xffffffffu));
+		sqlite3_bind_text(st, 1, desc, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(st, 2, r.id, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) != SQLITE_DONE || sqlite3_changes(db) != 1) {
+			fprintf(stderr, "bench: bulk update of %s: %s\n", r.id, sqlite3_errmsg(db));
+			error = -1;
+			break;
+		}
+		sqlite3_reset(st);
+	}
+	sqlite3_finalize(st);
+	return error;
+}
+
+/* Changes `count` cases' description in one write, not yet committed. */
+static size_t write_bulk(ts_node *node, size_t count, uint64_t n, uint64_t seed, const char *what)
+{
+	uint64_t *idx = malloc(count * sizeof(*idx));
+	char msg[128];
+	bulk_args b;
+
+	if (!idx)
+		die("out of memory");
+	b.idx = idx;
+	b.n = pick_bulk(idx, count, n, seed);
+	b.seed = seed;
+	b.what = what;
+	snprintf(msg, sizeof(msg), "%s: %zu cases", what, b.n);
+	if (ts_node_write(node, NULL, msg, bulk_update, &b) != 0)
+		ts_die("ts_node_write (bulk update)");
+	free(idx);
+	return b.n;
+}
+
+static size_t commit_bulk(ts_node *node, size_t count, uint64_t n, uint64_t seed, const char *what)
+{
+	char head[41];
+	size_t changed = write_bulk(node, count, n, seed, what);
+	if (ts_node_commit(head, node, what, NULL) < 0)
+		ts_die("ts_node_commit (bulk update)");
+	return changed;
+}
+
+/* The receiving side's own work: `count` case updates, one commit. */
+static void commit_few(ts_node *node, size_t count, uint64_t n, uint64_t seed)
+{
+	uint64_t idx[16];
+	char desc[256], head[41];
+	size_t k, got = pick_few(idx, count < 16 ? count : 16, n, seed);
+
+	for (k = 0; k < got; k++) {
+		case_row r;
+		ts_field f = { "description", desc };
+		gen_row(&r, idx[k]);
+		snprintf(desc, sizeof(desc), "区级督办第%llu轮：责令限期整改。", (unsigned long long)seed);
+		if (ts_case_update(node, r.officer ? r.officer : AUTHOR, r.id, &f, 1) < 0)
+			ts_die("ts_case_update (divergence)");
+	}
+	if (ts_node_commit(head, node, "督办：更新案件描述", NULL) < 0)
+		ts_die("ts_node_commit (divergence)");
+}
+
+/* Sizes of the pack files in DIR/objects/pack, by name (for what arrived). */
+typedef struct {
+	char **names;
+	off_t *sizes;
+	size_t n;
+} pack_list;
+
+static void list_packs(pack_list *l, const char *gitdir)
+{
+	char *dir = path_in(gitdir, "objects/pack");
+	DIR *d = opendir(dir);
+	struct dirent *de;
+
+	memset(l, 0, sizeof(*l));
+	if (!d)
+		die("opening %s: %s", dir, strerror(errno));
+	while ((de = readdir(d))) {
+		size_t len = strlen(de->d_name);
+		struct stat st;
+		char *p;
+		if (len < 5 || strcmp(de->d_name + len - 5, ".pack"))
+			continue;
+		p = path_in(dir, de->d_name);
+		if (stat(p, &st) == 0) {
+			if (!(l->names = realloc(l->names, (l->n + 1) * sizeof(*l->names))) ||
+			    !(l->sizes = realloc(l->sizes, (l->n + 1) * sizeof(*l->sizes))) ||
+			    !(l->names[l->n] = strdup(de->d_name)))
+				die("out of memory");
+			l->sizes[l->n++] = st.st_size;
+		}
+		free(p);
+	}
+	closedir(d);
+	free(dir);
+}
+
+static void free_packs(pack_list *l)
+{
+	size_t i;
+	for (i = 0; i < l->n; i++)
+		free(l->names[i]);
+	free(l->names);
+	free(l->sizes);
+}
+
+/* Bytes of the packs in `after` that `before` did not have. */
+static double new_pack_bytes(const pack_list *before, const pack_list *after)
+{
+	double sum = 0;
+	size_t i, j;
+	for (i = 0; i < after->n; i++) {
+		for (j = 0; j < before->n && strcmp(before->names[j], after->names[i]); j++)
+			;
+		if (j == before->n)
+			sum += (double)after->sizes[i];
+	}
+	return sum;
+}
+
+/* ---- (h) a new street's first pull, with local writes meanwhile ------- */
+
+typedef struct {
+	const char *street, *district;
+} pull_args;
+
+/* The writer: its own ts_node_open of the street; one ts_case_update every
+ * WRITE_EVERY_MS until ctl_fd is closed. A write refused as busy (after the
+ * node's 5 s busy timeout) is retried at once: its wait runs from the first
+ * attempt to the success. Sends (start ms, wait ms, busy refusals) triples. */
+static void writer_loop(const char *dir, char (*ids)[96], int nids, int ready_fd, int ctl_fd, int out_fd)
+{
+	ts_node *node = open_node(dir);
+	samples s = { 0 };
+	double next = now_ms();
+	char c = 1, desc[160];
+	int k = 0;
+
+	if (write(ready_fd, &c, 1) != 1)
+		die("telling the merge the writer is ready: %s", strerror(errno));
+	close(ready_fd);
+	for (;;) {
+		struct pollfd p = { ctl_fd, POLLIN, 0 };
+		double left = next - now_ms(), t0;
+		ts_field f = { "description", desc };
+		int rc, busy = 0;
+
+		rc = poll(&p, 1, left > 0 ? (int)(left + 0.999) : 0);
+		if (rc < 0 && errno == EINTR)
+			continue;
+		if (rc != 0)
+			break;   /* closed: the merge is over */
+		snprintf(desc, sizeof(desc), "拉取期间现场复查第%d次：已整改。", k + 1);
+		t0 = now_ms();
+		while ((rc = ts_case_update(node, STREET_AUTHOR, ids[k % nids], &f, 1)) == TS_EBUSY)
+			busy++;
+		if (rc < 0)
+			ts_die("ts_case_update (during the pull)");
+		add(&s, t0);
+		add(&s, now_ms() - t0);
+		add(&s, busy);
+		k++;
+		next = t0 + WRITE_EVERY_MS;
+	}
+	put(out_fd, s.v, s.n);
+	ts_node_free(node);
+}
+
+/* A new street node records OWN_CASES cases, fetches the district (a local
+ * path), then merges it: every district row is applied. A second process
+ * writes meanwhile. Writes: merge ms, rows applied, merge attempts refused
+ * for the writer's staged work, fetch ms, writes during the merge, their
+ * longest wait, busy refusals among them, the median write before the
+ * merge, all writes. */
+static void child_first_pull(int fd, const void *arg)
+{
+	const pull_args *a = arg;
+	ts_init_options opts = { TS_TIER_STREET, STREET_ID, NULL, STREET_AUTHOR };
+	ts_transfer_stats ts;
+	ts_integrate_stats is;
+	ts_node *node = NULL;
+	char ids[OWN_CASES][96], head[41];
+	int ready[2], ctl[2], out[2], k, status, retries = 0, rc;
+	samples w = { 0 }, idle = { 0 };
+	double t0, t_start, t_end, v[9], max_wait = 0, busy = 0;
+	size_t got = 0, alloc = 0, i;
+	char *buf = NULL;
+	pid_t pid;
+
+	if (ts_node_init(&node, a->street, &opts) < 0)
+		ts_die("ts_node_init (street)");
+	for (k = 0; k < OWN_CASES; k++) {
+		char *id = NULL, addr[128];
+		snprintf(addr, sizeof(addr), "北京市东城区景山街道%s%d号门前", roads[k % 16], k + 1);
+		if (ts_case_new(&id, node, STREET_AUTHOR, categories[k % NCAT].code, "patrol", addr, NULL, 0) < 0)
+			ts_die("ts_case_new (street)");
+		snprintf(ids[k], sizeof(ids[k]), "%s", id);
+		free(id);
+	}
+	if (ts_node_commit(head, node, "巡查登记", NULL) < 0 ||
+	    ts_node_remote_add(node, "district", a->district, NULL) < 0)
+		ts_die("preparing the street");
+	t0 = now_ms();
+	if (ts_node_fetch(head, &ts, node, "district", NULL) < 0)
+		ts_die("ts_node_fetch (district)");
+	v[3] = now_ms() - t0;
+	ts_node_free(node);
+
+	if (pipe(ready) < 0 || pipe(ctl) < 0 || pipe(out) < 0)
+		die("pipe: %s", strerror(errno));
+	fflush(NULL);
+	if ((pid = fork()) < 0)
+		die("fork: %s", strerror(errno));
+	if (pid == 0) {
+		close(fd);
+		close(ready[0]);
+		close(ctl[1]);
+		close(out[0]);
+		writer_loop(a->street, ids, OWN_CASES, ready[1], ctl[0], out[1]);
+		_exit(0);
+	}
+	close(ready[1]);
+	close(ctl[0]);
+	close(out[1]);
+	node = open_node(a->street);
+	if (read(ready[0], head, 1) != 1)
+		die("the writer did not start");
+	close(ready[0]);
+	usleep(100 * 1000);   /* a few writes before: the idle wait */
+	t_start = now_ms();
+	while ((rc = ts_node_merge(head, &is, node, "refs/remotes/district/main", NULL, "拉取区级数据")) == TS_ECONFLICT &&
+	       retries < 100)
+		retries++;   /* the writer staged between the merge's commit of local work and its lock */
+	if (rc < 0)
+		ts_die("ts_node_merge (first pull)");
+	t_end = now_ms();
+	usleep(100 * 1000);
+	close(ctl[1]);
+	for (;;) {
+		ssize_t r;
+		if (alloc - got < 4096 && !(buf = realloc(buf, alloc = alloc ? alloc * 2 : 65536)))
+			die("out of memory");
+		r = read(out[0], buf + got, alloc - got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	close(out[0]);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		die("the writer failed");
+	for (i = 0; i + 2 < got / sizeof(double); i += 3) {
+		double *x = (double *)buf + i;
+		if (x[0] < t_end && x[0] + x[1] > t_start) {
+			add(&w, x[1]);
+			if (x[1] > max_wait)
+				max_wait = x[1];
+			busy += x[2];
+		} else if (x[0] + x[1] <= t_start)
+			add(&idle, x[1]);
+	}
+	v[0] = t_end - t_start;
+	v[1] = (double)(is.upserts + is.deletes);
+	v[2] = retries;
+	v[4] = (double)w.n;
+	v[5] = max_wait;
+	v[6] = busy;
+	v[7] = quantile(&idle, 0.5);
+	v[8] = (double)(got / sizeof(double) / 3);
+	fprintf(stderr, "bench: (h) merge %.0f ms (%zu rows, %s); %zu writes during it, longest %.1f ms\n",
+		v[0], is.upserts + is.deletes, is.result == TS_INTEGRATE_MERGED ? "a merge" :
+		is.result == TS_INTEGRATE_FAST_FORWARD ? "a fast-forward" : "up to date", w.n, max_wait);
+	put(fd, v, 9);
+	free(buf);
+	free(w.v);
+	free(idle.v);
+	ts_node_free(node);
+}
+
+/* ---- sshd on 127.0.0.1, as tests/e2e/lib_sshd.inc runs it -------------- */
+
+static pid_t sshd_pid, main_pid;
+static int sshd_port;
+
+static void sshd_stop(void)
+{
+	if (sshd_pid > 0 && getpid() == main_pid) {
+		kill(sshd_pid, SIGTERM);
+		while (waitpid(sshd_pid, NULL, 0) < 0 && errno == EINTR)
+			;
+	}
+	sshd_pid = 0;
+}
+
+static void on_fatal_signal(int sig)
+{
+	if (sshd_pid > 0 && getpid() == main_pid) {
+		kill(sshd_pid, SIGTERM);
+		waitpid(sshd_pid, NULL, 0);
+	}
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+/* Runs argv, stdout and stderr to the files given (NULL: /dev/null), with
+ * `env` ("NAME=value") added; returns the exit status, -1 if killed. */
+static int run_cmd(char *const argv[], const char *out, const char *err, const char *env)
+{
+	int status;
+	pid_t pid;
+
+	fflush(NULL);
+	if ((pid = fork()) < 0)
+		die("fork: %s", strerror(errno));
+	if (pid == 0) {
+		int o = open(out ? out : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		int e = open(err ? err : "/dev/null", O_WRONLY | O_CREAT | O_APPEND, 0644);
+		int n = open("/dev/null", O_RDONLY);
+		if (o < 0 || e < 0 || n < 0 || dup2(n, 0) < 0 || dup2(o, 1) < 0 || dup2(e, 2) < 0)
+			_exit(126);
+		if (env && putenv((char *)env) != 0)
+			_exit(126);
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			die("waitpid: %s", strerror(errno));
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	size_t n = 0, alloc = 0, r;
+
+	if (!f)
+		return NULL;
+	do {
+		if (alloc - n < 4096 && !(buf = realloc(buf, alloc = alloc ? alloc * 2 : 8192)))
+			die("out of memory");
+		r = fread(buf + n, 1, alloc - n - 1, f);
+		n += r;
+	} while (r > 0);
+	fclose(f);
+	buf[n] = '\0';
+	return buf;
+}
+
+static void spit(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	if (!f || fputs(text, f) < 0 || fclose(f) != 0)
+		die("writing %s: %s", path, strerror(errno));
+}
+
+/* The second field of an OpenSSH public key line (the base64 key), in out. */
+static int key_field(char *out, size_t size, const char *line, int field)
+{
+	int i;
+	const char *p = line, *end;
+	for (i = 0; i < field; i++) {
+		p = strchr(p, ' ');
+		if (!p)
+			return -1;
+		p++;
+	}
+	end = p + strcspn(p, " \n");
+	if ((size_t)(end - p) >= size || end == p)
+		return -1;
+	memcpy(out, p, (size_t)(end - p));
+	out[end - p] = '\0';
+	return 0;
+}
+
+/* Starts sshd -D -e -f CONFIG on 127.0.0.1 in `dir` (host key, user key
+ * `dir`/street_key allowed in, config and log there), on the first port
+ * from 20000 + pid % 10000 that works, and writes `known_hosts` with its
+ * host key once ssh-keyscan finds that key on the port. */
+static void sshd_start(const char *dir, const char *known_hosts)
+{
+	char *host_key = path_in(dir, "host_key"), *user_key = path_in(dir, "street_key");
+	char *config = path_in(dir, "sshd_config"), *log = path_in(dir, "log"), *scan = path_in(dir, "scan");
+	char *auth = path_in(dir, "authorized_keys"), *pub, *host_pub, hostb64[512], port_s[16];
+	char *keygen_host[] = { "ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "tiersync-bench-host", "-f", host_key, NULL };
+	char *keygen_user[] = { "ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", STREET_ID, "-f", user_key, NULL };
+	char *keyscan[] = { "ssh-keyscan", "-T", "2", "-t", "ed25519", "-p", port_s, "127.0.0.1", NULL };
+	int tries, port = 20000 + (int)(getpid() % 10000);
+
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		die("mkdir %s: %s", dir, strerror(errno));
+	if (run_cmd(keygen_host, NULL, log, NULL) != 0 || run_cmd(keygen_user, NULL, log, NULL) != 0)
+		die("ssh-keygen failed (see %s)", log);
+	{
+		char *p = path_in(dir, "street_key.pub"), *h = path_in(dir, "host_key.pub");
+		if (!(pub = slurp(p)) || !(host_pub = slurp(h)) || key_field(hostb64, sizeof(hostb64), host_pub, 1) < 0)
+			die("reading the generated keys");
+		free(p);
+		free(h);
+	}
+	spit(auth, pub);
+	if (mkdir("/run/sshd", 0755) < 0 && errno != EEXIST)   /* sshd's privilege separation directory */
+		die("mkdir /run/sshd: %s", strerror(errno));
+	for (tries = 0; tries < 10; tries++, port++) {
+		char text[2048];
+		int waited;
+		pid_t pid;
+
+		snprintf(text, sizeof(text),
+			"Port %d\nListenAddress 127.0.0.1\nHostKey %s\nPidFile %s/sshd.pid\nAuthorizedKeysFile %s\n"
+			"StrictModes no\nUsePAM no\nPasswordAuthentication no\nKbdInteractiveAuthentication no\n"
+			"PubkeyAuthentication yes\nPermitRootLogin prohibit-password\nUseDNS no\nLogLevel VERBOSE\n",
+			port, host_key, dir, auth);
+		spit(config, text);
+		fflush(NULL);
+		if ((pid = fork()) < 0)
+			die("fork: %s", strerror(errno));
+		if (pid == 0) {
+			int l = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644), n = open("/dev/null", O_RDONLY);
+			prctl(PR_SET_PDEATHSIG, SIGTERM);   /* never outlives the bench */
+			if (getppid() != main_pid || l < 0 || n < 0 || dup2(n, 0) < 0 || dup2(l, 1) < 0 || dup2(l, 2) < 0)
+				_exit(126);
+			execl(SSHD_BIN, SSHD_BIN, "-D", "-e", "-f", config, (char *)NULL);
+			_exit(127);
+		}
+		sshd_pid = pid;
+		snprintf(port_s, sizeof(port_s), "%d", port);
+		for (waited = 0; waited < 50; waited++) {
+			char *found, *line, b64[512];
+			if (waitpid(pid, NULL, WNOHANG) == pid) {
+				sshd_pid = 0;   /* it exited: most likely the port is taken */
+				break;
+			}
+			if (run_cmd(keyscan, scan, NULL, NULL) == 0 && (found = slurp(scan))) {
+				for (line = found; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+					if (*line != '#' && key_field(b64, sizeof(b64), line, 2) == 0 && !strcmp(b64, hostb64)) {
+						size_t len = strcspn(line, "\n");
+						char *kh = malloc(len + 2);
+						if (!kh)
+							die("out of memory");
+						memcpy(kh, line, len);
+						strcpy(kh + len, "\n");
+						spit(known_hosts, kh);
+						free(kh);
+						free(found);
+						sshd_port = port;
+						goto started;
+					}
+				}
+				free(found);
+			}
+			usleep(100 * 1000);
+		}
+		sshd_stop();
+	}
+	die("sshd did not start on any of ten ports from %d (see %s)", port - 10, log);
+started:
+	free(host_key);
+	free(user_key);
+	free(config);
+	free(log);
+	free(scan);
+	free(auth);
+	free(pub);
+	free(host_pub);
+}
+
+/* ---- (e) push + district merge over ssh, against stock git push -------- */
+
+typedef struct {
+	const char *street, *district, *url, *key;
+	uint64_t n;
+	int rep;
+} sync_args;
+
+/* The street's upstream over ssh, and a first push (its own cases and the
+ * merge of the district): from then on the district holds a submission
+ * the street knows, as after any earlier sync. Writes ms, bytes, objects. */
+static void child_e_setup(int fd, const void *arg)
+{
+	const sync_args *a = arg;
+	ts_node *street = open_node(a->street);
+	ts_transfer_stats st;
+	char head[41];
+	double t0 = now_ms(), v[3];
+
+	if (ts_node_remote_add(street, TS_REMOTE_DEFAULT, a->url, a->key) < 0)
+		ts_die("ts_node_remote_add (ssh upstream)");
+	if (ts_node_push(head, &st, street, NULL, NULL) < 0)
+		ts_die("ts_node_push (first)");
+	v[0] = now_ms() - t0;
+	v[1] = (double)st.bytes;
+	v[2] = (double)st.objects;
+	put(fd, v, 3);
+	ts_node_free(street);
+}
+
+/* Not timed: the district's own work (FEW_ROWS case updates, a commit its
+ * street has not seen), then the street's commit of n_change changed rows. */
+static void child_e_prepare(int fd, const void *arg)
+{
+	const sync_args *a = arg;
+	uint64_t seed = 5000 + (uint64_t)a->rep;
+	ts_node *node = open_node(a->district);
+	double v[1];
+
+	commit_few(node, FEW_ROWS, a->n, seed);
+	ts_node_free(node);
+	node = open_node(a->street);
+	v[0] = (double)commit_bulk(node, n_change, a->n, seed, "街道集中复查");
+	ts_node_free(node);
+	put(fd, v, 1);
+}
+
+typedef struct {
+	ts_submission_result r;
+	int seen;
+} submission_seen;
+
+static int on_submission(const ts_submission_result *r, void *payload)
+{
+	submission_seen *s = payload;
+	if (r->error < 0)
+		die("merging the submission of %s: %s", r->node, r->message ? r->message : "failed");
+	s->r = *r;
+	s->seen++;
+	return 0;
+}
+
+/* Timed: ts_node_push from the street over ssh, then
+ * ts_node_merge_submissions on the district. Writes push ms, merge ms,
+ * bytes, objects, rows written, the merge's result, conflicts. */
+static void child_e_sync(int fd, const void *arg)
+{
+	const sync_args *a = arg;
+	ts_node *street = open_node(a->street), *district = open_node(a->district);
+	ts_transfer_stats st;
+	submission_seen seen;
+	char head[41];
+	double t0, t1, t2, v[7];
+
+	memset(&seen, 0, sizeof(seen));
+	t0 = now_ms();
+	if (ts_node_push(head, &st, street, NULL, NULL) < 0)
+		ts_die("ts_node_push");
+	t1 = now_ms();
+	if (ts_node_merge_submissions(district, NULL, on_submission, &seen) < 0)
+		ts_die("ts_node_merge_submissions");
+	t2 = now_ms();
+	if (seen.seen != 1)
+		die("the district merged %d submissions, not 1", seen.seen);
+	v[0] = t1 - t0;
+	v[1] = t2 - t1;
+	v[2] = (double)st.bytes;
+	v[3] = (double)st.objects;
+	v[4] = (double)(seen.r.stats.upserts + seen.r.stats.deletes);
+	v[5] = seen.r.stats.result;
+	v[6] = (double)seen.r.stats.conflicts;
+	put(fd, v, 7);
+	ts_node_free(street);
+	ts_node_free(district);
+}
+
+/* The bytes of the last "Writing objects: 100% (n/n), 1.23 MiB" in git's
+ * progress, or 0; n in *objects. */
+static double git_written_bytes(double *objects, const char *text)
+{
+	const char *p = text, *last = NULL;
+	double x;
+	unsigned long n;
+	char unit[16];
+
+	*objects = 0;
+	while (p && (p = strstr(p, "Writing objects: 100%"))) {
+		last = p;
+		p++;
+	}
+	if (!last || sscanf(last, "Writing objects: 100%% (%lu/", &n) != 1 || !(p = strstr(last, "), ")) ||
+	    sscanf(p + 3, "%lf %15[A-Za-z]", &x, unit) != 2)
+		return 0;
+	*objects = (double)n;
+	return !strcmp(unit, "KiB") ? x * 1024 : !strcmp(unit, "MiB") ? x * 1048576 :
+	       !strcmp(unit, "GiB") ? x * 1073741824.0 : x;
+}
+
+/* Stock git push of the street's main to refs/submissions/<street> of the
+ * bare repository `base` through the same sshd, timed from fork to exit.
+ * *bytes: what git's progress says it wrote. */
+static double stock_git_push(double *bytes, double *objects, const char *street_git, const char *base, const char *user,
+	const char *key, const char *known_hosts, const char *errlog)
+{
+	char url[4096], env[8192];
+	char *argv[] = { "git", "--git-dir", (char *)street_git, "push", "--progress", url,
+		"+refs/heads/main:refs/submissions/" STREET_ID, NULL };
+	char *err;
+	double t0;
+	int rc;
+
+	snprintf(url, sizeof(url), "%s@127.0.0.1:%s", user, base);
+	snprintf(env, sizeof(env), "GIT_SSH_COMMAND=ssh -F /dev/null -o BatchMode=yes -o IdentitiesOnly=yes "
+		"-o StrictHostKeyChecking=yes -o GlobalKnownHostsFile=/dev/null -o 'UserKnownHostsFile=%s' "
+		"-i '%s' -p %d", known_hosts, key, sshd_port);
+	unlink(errlog);
+	t0 = now_ms();
+	rc = run_cmd(argv, NULL, errlog, env);
+	t0 = now_ms() - t0;
+	err = slurp(errlog);
+	if (rc != 0)
+		die("git push to %s failed (%d): %s", base, rc, err ? err : "");
+	*bytes = err ? git_written_bytes(objects, err) : 0;
+	free(err);
+	return t0;
+}
+
+/* ---- (f) bytes on the wire against the changeset --------------------- */
+
+/* On the street: n_rows_f changed rows (the staged changeset read and
+ * deflated before the commit), pushed over ssh; then a one-row write and a
+ * case update, each committed and pushed. Writes changeset bytes, deflated,
+ * then bytes / new pack bytes / objects for each of the three pushes. */
+static void child_f_bytes(int fd, const void *arg)
+{
+	const sync_args *a = arg;
+	ts_node *street = open_node(a->street);
+	char *district_git = path_in(a->district, "history.git"), head[41];
+	sqlite3_stmt *st = NULL;
+	ts_transfer_stats ts;
+	pack_list before, after;
+	uLongf zlen;
+	Bytef *z;
+	double v[11];
+	int i;
+
+	write_bulk(street, n_rows_f, a->n, 7000, "街道抽查");
+	if (sqlite3_prepare_v2(ts_node_db(street), "SELECT changeset FROM ts_staged ORDER BY seq DESC LIMIT 1",
+			-1, &st, NULL) != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW)
+		sql_die(ts_node_db(street), "reading the staged changeset");
+	v[0] = sqlite3_column_bytes(st, 0);
+	zlen = compressBound((uLong)v[0]);
+	if (!(z = malloc(zlen)))
+		die("out of memory");
+	if (compress2(z, &zlen, sqlite3_column_blob(st, 0), (uLong)v[0], Z_DEFAULT_COMPRESSION) != Z_OK)
+		die("compress2 failed");
+	v[1] = (double)zlen;
+	free(z);
+	sqlite3_finalize(st);
+	if (ts_node_commit(head, street, "街道抽查", NULL) < 0)
+		ts_die("ts_node_commit (f)");
+	for (i = 0; i < 3; i++) {
+		if (i == 1)
+			commit_bulk(street, 1, a->n, 7001, "更正一条");
+		else if (i == 2)
+			commit_few(street, 1, a->n, 7002);
+		list_packs(&before, district_git);
+		if (ts_node_push(head, &ts, street, NULL, NULL) < 0)
+			ts_die("ts_node_push (f)");
+		list_packs(&after, district_git);
+		v[2 + 3 * i] = (double)ts.bytes;
+		v[3 + 3 * i] = new_pack_bytes(&before, &after);
+		v[4 + 3 * i] = (double)ts.objects;
+		free_packs(&before);
+		free_packs(&after);
+	}
+	put(fd, v, 11);
+	free(district_git);
+	ts_node_free(street);
+}
+
+/* ---- (g) merge cost against the size of the base ---------------------- */
+
+typedef struct {
+	const char *ours, *theirs;
+	uint64_t n;
+	int rep;
+} scale_args;
+
+/* Not timed: `theirs` (a copy of `ours`) commits n_change changed rows;
+ * `ours` commits FEW_ROWS case updates and fetches theirs (a local path). */
+static void child_g_prepare(int fd, const void *arg)
+{
+	const scale_args *a = arg;
+	uint64_t seed = 9000 + (uint64_t)a->rep;
+	ts_node *node = open_node(a->theirs);
+	ts_transfer_stats ts;
+	char head[41];
+	double v[2], t0;
+
+	v[0] = (double)commit_bulk(node, n_change, a->n, seed, "分中心集中复查");
+	ts_node_free(node);
+	node = open_node(a->ours);
+	if (a->rep == 0 && ts_node_remote_add(node, "peer", a->theirs, NULL) < 0)
+		ts_die("ts_node_remote_add (peer)");
+	commit_few(node, FEW_ROWS, a->n, seed);
+	t0 = now_ms();
+	if (ts_node_fetch(head, &ts, node, "peer", NULL) < 0)
+		ts_die("ts_node_fetch (peer)");
+	v[1] = now_ms() - t0;
+	ts_node_free(node);
+	put(fd, v, 2);
+}
+
+/* Timed: ts_node_merge of the fetched commit. Writes ms, rows written,
+ * the result, conflicts. */
+static void child_g_merge(int fd, const void *arg)
+{
+	const scale_args *a = arg;
+	ts_node *node = open_node(a->ours);
+	ts_integrate_stats is;
+	char head[41];
+	double t0 = now_ms(), v[4];
+
+	if (ts_node_merge(head, &is, node, "refs/remotes/peer/main", NULL, "合并分中心复查") < 0)
+		ts_die("ts_node_merge (g)");
+	v[0] = now_ms() - t0;
+	v[1] = (double)(is.upserts + is.deletes);
+	v[2] = is.result;
+	v[3] = (double)is.conflicts;
+	put(fd, v, 4);
+	ts_node_free(node);
+}
+
+/* A copy of the node at `src`: history.git/objects hard-linked (objects
+ * and packs are never written in place), every other file copied. */
+static const char *copy_src, *copy_dst;
+
+static int copy_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	const char *rel = path + strlen(copy_dst);
+	char *from, *tmp;
+	int in, out;
+	ssize_t r;
+	char buf[1 << 16];
+
+	(void)ftw;
+	if (flag != FTW_F || !S_ISREG(st->st_mode) || !strncmp(rel, "/history.git/objects/", 21))
+		return 0;
+	if (!(from = malloc(strlen(copy_src) + strlen(rel) + 1)) || !(tmp = malloc(strlen(path) + 5)))
+		die("out of memory");
+	sprintf(from, "%s%s", copy_src, rel);
+	sprintf(tmp, "%s.tmp", path);
+	if ((in = open(from, O_RDONLY)) < 0 || (out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, st->st_mode & 07777)) < 0)
+		die("copying %s: %s", from, strerror(errno));
+	while ((r = read(in, buf, sizeof(buf))) > 0)
+		if (write(out, buf, (size_t)r) != r)
+			die("copying %s: %s", from, strerror(errno));
+	if (r < 0 || close(out) < 0 || rename(tmp, path) < 0)
+		die("copying %s: %s", from, strerror(errno));
+	close(in);
+	free(from);
+	free(tmp);
+	return 0;
+}
+
+static void copy_node(const char *src, const char *dst)
+{
+	char *cp[] = { "cp", "-al", (char *)src, (char *)dst, NULL };
+	if (run_cmd(cp, NULL, NULL, NULL) != 0)
+		die("cp -al %s %s failed", src, dst);
+	copy_src = src;
+	copy_dst = dst;
+	if (nftw(dst, copy_one, 16, FTW_PHYS) != 0)
+		die("copying %s", src);
+}
+
 static char *scratch;
 
 static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
@@ -778,9 +1650,15 @@ static int remove_one(const char *path, const struct stat *st, int flag, struct 
 	return remove(path);
 }
 
+static void remove_dir(const char *path)
+{
+	nftw(path, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
 static void cleanup(void)
 {
 	const char *keep = getenv("TS_BENCH_KEEP");
+	sshd_stop();   /* by its PID, before its directory goes */
 	if (scratch && keep && *keep && strcmp(keep, "0")) {
 		fprintf(stderr, "bench: kept %s\n", scratch);
 		free(scratch);
@@ -808,6 +1686,45 @@ static uint64_t arg_count(const char *s)
 	return v;
 }
 
+/* `bench merge DIR REV`: ts_node_merge of REV into the node at DIR. */
+typedef struct {
+	const char *dir, *rev;
+} merge_args;
+
+static void child_merge_one(int fd, const void *arg)
+{
+	const merge_args *a = arg;
+	ts_node *node = open_node(a->dir);
+	ts_integrate_stats is;
+	char head[41];
+	double t0 = now_ms(), v[2];
+
+	if (ts_node_merge(head, &is, node, a->rev, NULL, "bench merge") < 0)
+		ts_die("ts_node_merge");
+	v[0] = now_ms() - t0;
+	v[1] = (double)(is.upserts + is.deletes);
+	put(fd, v, 2);
+	ts_node_free(node);
+}
+
+/* `bench bulk DIR N ROWS SEED`: ROWS changed rows, as (e) and (g) make them. */
+typedef struct {
+	const char *dir;
+	uint64_t n, rows, seed;
+} bulk_one_args;
+
+static void child_bulk_one(int fd, const void *arg)
+{
+	const bulk_one_args *a = arg;
+	ts_node *node = open_node(a->dir);
+	double t0 = now_ms(), v[2];
+
+	v[1] = (double)commit_bulk(node, a->rows, a->n, a->seed, "bench bulk");
+	v[0] = now_ms() - t0;
+	put(fd, v, 2);
+	ts_node_free(node);
+}
+
 /* The sub-modes: one operation alone, for a profiler. */
 static int single(int argc, char **argv)
 {
@@ -829,8 +1746,19 @@ static int single(int argc, char **argv)
 			add(&s, res.v[i] + res.v[i + 1]);
 		figure_series("commit_ms", &s, 1);
 		free(s.v);
+	} else if (argc == 6 && !strcmp(argv[1], "bulk")) {
+		bulk_one_args m = { argv[2], arg_count(argv[3]), arg_count(argv[4]), arg_count(argv[5]) };
+		run_child(&res, "the bulk change", child_bulk_one, &m);
+		figure("bulk_commit_ms", res.v[0]);
+		figure_int("changed_rows", res.v[1]);
+	} else if (argc == 4 && !strcmp(argv[1], "merge")) {
+		merge_args m = { argv[2], argv[3] };
+		run_child(&res, "the merge", child_merge_one, &m);
+		figure("merge_ms", res.v[0]);
+		figure_int("rows_written", res.v[1]);
 	} else {
-		fprintf(stderr, "usage: bench\n       bench import DIR N [BATCH]\n       bench update DIR N ITERS\n");
+		fprintf(stderr, "usage: bench\n       bench import DIR N [BATCH]\n       bench update DIR N ITERS\n"
+			"       bench bulk DIR N ROWS SEED\n       bench merge DIR REV\n");
 		return 2;
 	}
 	figure_kb("peak_rss_kb", res.ru.ru_maxrss);
@@ -842,16 +1770,20 @@ int main(int argc, char **argv)
 {
 	double start = now_ms();
 	const char *tmpdir = getenv("TMPDIR"), *env_scale = getenv("TS_BENCH_SCALE");
-	char *dir_100k, *dir_10k, *dir_1m, *tmpl;
+	char *dir_100k, *dir_10k, *dir_1m, *dir_street, *tmpl;
 	child_result res;
 	samples a_node = { 0 }, a_update = { 0 }, a_commit = { 0 }, a_del = { 0 }, a_wal = { 0 };
 	samples b_1m = { 0 }, b_10k = { 0 }, b_1m_commit = { 0 }, b_10k_commit = { 0 };
 	long rss_a = 0, rss_b = 0, rss_c, rss_build_1m;
 	double import_write, import_commit, import_ms, plain_ms, plain_wal_ms, build_1m_ms;
 	double commit_a, plain_a, plain_wal_a;
-	int major, minor, rev, r;
+	double h[9], f[11], e_first[3] = { 0 }, e_bytes = 0, e_git_bytes = 0, e_git_objects = 0, e_rows = 0, e_written = 0;
+	samples e_sync = { 0 }, e_push = { 0 }, e_merge = { 0 }, e_git = { 0 }, g_1m = { 0 }, g_100k = { 0 };
+	long rss_g = 0;
+	int major, minor, rev, r, have_ssh;
 	size_t i;
 
+	main_pid = getpid();
 	if (argc > 1)
 		return single(argc, argv);
 	if (env_scale && *env_scale) {
@@ -863,6 +1795,8 @@ int main(int argc, char **argv)
 	n_100k = scaled(n_100k);
 	n_1m = scaled(n_1m);
 	batch_1m = scaled(batch_1m);
+	n_change = scaled(n_change);
+	n_rows_f = scaled(n_rows_f);
 
 	tmpl = path_in(tmpdir && *tmpdir ? tmpdir : "/tmp", "tiersync-bench-XXXXXX");
 	if (!(scratch = mkdtemp(tmpl)))
@@ -873,11 +1807,17 @@ int main(int argc, char **argv)
 	dir_1m = path_in(scratch, "node-1m");
 
 	git_libgit2_version(&major, &minor, &rev);
-	printf("# tiersync bench: figures are `name: value` lines; ratios are node / plain SQLite,\n");
-	printf("# measured in this run. Goals (DESIGN.md, quality bars):\n");
+	printf("# tiersync bench: figures are `name: value` lines; ratios are node / plain SQLite or\n");
+	printf("# stock git, measured in this run. Goals (DESIGN.md, quality bars):\n");
 	printf("#   commit_vs_sqlite_ratio  <= 2     (mean durable update+commit, 100k cases, vs rollback-journal UPDATE)\n");
 	printf("#   commit_scaling_ratio    <= 1.3   (median update+commit, 1M cases / 10k cases)\n");
 	printf("#   import_vs_sqlite_ratio  >= 0.5   (rows/s importing 100k cases in one commit, vs one-transaction INSERT)\n");
+	printf("#   sync_vs_git_push_ratio  <= 1.5   (push over ssh + district merge of 10k changed rows, vs stock git push\n");
+	printf("#                                     of the same commit through the same sshd; medians)\n");
+	printf("#   bytes_vs_changeset_ratio <= 3    (bytes pushed for 1,000 changed rows / zlib'd SQLite changeset of them)\n");
+	printf("#   bytes_one_row_commit    <= 4096  (bytes pushed for a commit changing one row)\n");
+	printf("#   merge_scaling_ratio     <= 1.3   (median merge of 10k changed rows, 1M-row base / 100k-row base)\n");
+	printf("#   apply_longest_write_wait_ms ~100 (longest local write while 100k incoming rows apply in a pull)\n");
 	printf("#   peak_rss_*_kb           reported (no goal yet)\n");
 	printf("# machine: %ld cores online, SQLite %s, libgit2 %d.%d.%d, scratch %s\n",
 		sysconf(_SC_NPROCESSORS_ONLN), sqlite3_libversion(), major, minor, rev, scratch);
@@ -1018,6 +1958,183 @@ int main(int argc, char **argv)
 	figure_kb("peak_rss_c_kb", rss_c);
 	figure_kb("peak_rss_build_1m_kb", rss_build_1m);
 
+	/* (h) a new street node's first pull of the district, writing meanwhile */
+	dir_street = path_in(scratch, "node-street");
+	fprintf(stderr, "bench: (h) a new street node pulls the %llu-case district while it writes every %d ms\n",
+		(unsigned long long)n_100k, WRITE_EVERY_MS);
+	{
+		pull_args p = { dir_street, dir_100k };
+		run_child(&res, "the first pull", child_first_pull, &p);
+		if (res.n != 9)
+			die("the first pull reported %zu values", res.n);
+		memcpy(h, res.v, sizeof(h));
+		free(res.v);
+	}
+
+	/* (e) and (f): over a real sshd on 127.0.0.1 */
+	have_ssh = access(SSHD_BIN, X_OK) == 0;
+	if (!have_ssh) {
+		printf("sync_bench: skipped (no sshd)\n");
+		fflush(stdout);
+	} else {
+		char *ssh_dir = path_in(scratch, "sshd"), *known = path_in(dir_street, "known_hosts");
+		char *key = path_in(ssh_dir, "street_key"), *street_git = path_in(dir_street, "history.git");
+		char *base = path_in(scratch, "base.git"), *errlog = path_in(ssh_dir, "git-push.log");
+		char *district_git = path_in(dir_100k, "history.git"), url[4096];
+		char *cp[] = { "cp", "-a", district_git, base, NULL };
+		struct passwd *pw = getpwuid(getuid());
+		struct sigaction sa_new, sa_old[3];
+		static const int sigs[3] = { SIGINT, SIGTERM, SIGHUP };
+		sync_args sa;
+		int k;
+
+		if (!pw)
+			die("who am I? getpwuid: %s", strerror(errno));
+		memset(&sa_new, 0, sizeof(sa_new));
+		sa_new.sa_handler = on_fatal_signal;
+		for (k = 0; k < 3; k++)
+			sigaction(sigs[k], &sa_new, &sa_old[k]);
+		fprintf(stderr, "bench: (e) starting sshd on 127.0.0.1\n");
+		sshd_start(ssh_dir, known);
+		snprintf(url, sizeof(url), "ssh://%s@127.0.0.1:%d%s", pw->pw_name, sshd_port, district_git);
+		sa.street = dir_street;
+		sa.district = dir_100k;
+		sa.url = url;
+		sa.key = key;
+		sa.n = n_100k;
+		sa.rep = 0;
+		fprintf(stderr, "bench: (e) sshd on port %d; the street's first push to %s\n", sshd_port, url);
+		run_child(&res, "the first push", child_e_setup, &sa);
+		memcpy(e_first, res.v, sizeof(e_first));
+		free(res.v);
+		for (r = 0; r < E_REPS; r++) {
+			int side;
+			sa.rep = r;
+			fprintf(stderr, "bench: (e) run %d/%d: the district diverges by %d case updates, the street "
+				"commits %llu changed rows\n", r + 1, E_REPS, FEW_ROWS, (unsigned long long)n_change);
+			run_child(&res, "preparing (e)", child_e_prepare, &sa);
+			e_rows = res.v[0];
+			free(res.v);
+			remove_dir(base);
+			if (run_cmd(cp, NULL, NULL, NULL) != 0)
+				die("copying %s to %s failed", district_git, base);
+			for (side = 0; side < 2; side++) {
+				if ((side == 0) == (r % 2 == 0)) {
+					run_child(&res, "push + merge", child_e_sync, &sa);
+					if (res.n != 7)
+						die("push + merge reported %zu values", res.n);
+					add(&e_push, res.v[0]);
+					add(&e_merge, res.v[1]);
+					add(&e_sync, res.v[0] + res.v[1]);
+					e_bytes = res.v[2];
+					e_written = res.v[4];
+					fprintf(stderr, "bench:   push %.0f ms (%.0f objects, %.0f bytes), merge %.0f ms "
+						"(%s, %.0f rows written, %.0f conflicts)\n", res.v[0], res.v[3], res.v[2], res.v[1],
+						res.v[5] == TS_INTEGRATE_MERGED ? "a merge" : res.v[5] == TS_INTEGRATE_FAST_FORWARD ?
+						"a fast-forward" : "up to date", res.v[4], res.v[6]);
+					free(res.v);
+				} else {
+					double ms = stock_git_push(&e_git_bytes, &e_git_objects, street_git, base, pw->pw_name,
+						key, known, errlog);
+					add(&e_git, ms);
+					fprintf(stderr, "bench:   git push %.0f ms (%.0f objects, %.0f bytes written)\n", ms,
+						e_git_objects, e_git_bytes);
+				}
+			}
+		}
+		remove_dir(base);
+		fprintf(stderr, "bench: (f) bytes pushed for %llu changed rows, one row, one case update\n",
+			(unsigned long long)n_rows_f);
+		run_child(&res, "(f)", child_f_bytes, &sa);
+		if (res.n != 11)
+			die("(f) reported %zu values", res.n);
+		memcpy(f, res.v, sizeof(f));
+		free(res.v);
+		sshd_stop();
+		for (k = 0; k < 3; k++)
+			sigaction(sigs[k], &sa_old[k], NULL);
+		free(ssh_dir); free(known); free(key); free(street_git); free(base); free(errlog); free(district_git);
+	}
+
+	/* (g) merge of n_change changed rows into a 1M-row and a 100k-row base */
+	{
+		char *peer_1m = path_in(scratch, "node-1m-peer"), *peer_100k = path_in(scratch, "node-100k-peer");
+		double t0 = now_ms();
+		fprintf(stderr, "bench: (g) copying the 1M and 100k nodes (objects hard-linked)\n");
+		copy_node(dir_1m, peer_1m);
+		copy_node(dir_100k, peer_100k);
+		fprintf(stderr, "bench: (g) copied in %.1f s\n", (now_ms() - t0) / 1e3);
+		for (r = 0; r < G_REPS; r++) {
+			int side;
+			for (side = 0; side < 2; side++) {
+				int big = (side == 0) == (r % 2 == 0);
+				scale_args g = { big ? dir_1m : dir_100k, big ? peer_1m : peer_100k, big ? n_1m : n_100k, r };
+				fprintf(stderr, "bench: (g) run %d/%d on %llu cases: prepare\n", r + 1, G_REPS, (unsigned long long)g.n);
+				run_child(&res, "preparing (g)", child_g_prepare, &g);
+				free(res.v);
+				run_child(&res, "the merge (g)", child_g_merge, &g);
+				if (res.n != 4)
+					die("the merge (g) reported %zu values", res.n);
+				add(big ? &g_1m : &g_100k, res.v[0]);
+				if (big && res.ru.ru_maxrss > rss_g)
+					rss_g = res.ru.ru_maxrss;
+				fprintf(stderr, "bench:   merge %.0f ms (%s, %.0f rows written, %.0f conflicts)\n",
+					res.v[0], res.v[2] == TS_INTEGRATE_MERGED ? "a merge" : "not a merge", res.v[1], res.v[3]);
+				free(res.v);
+			}
+		}
+		free(peer_1m);
+		free(peer_100k);
+	}
+
+	if (have_ssh) {
+		printf("# (e) push over ssh + district merge of %llu changed rows (the district diverged by %d case\n"
+			"#     updates), vs stock git push of the same commit through the same sshd; %d runs, medians\n",
+			(unsigned long long)n_change, FEW_ROWS, E_REPS);
+		figure("sync_10k_ms", quantile(&e_sync, 0.5));
+		figure("git_push_10k_ms", quantile(&e_git, 0.5));
+		figure("sync_vs_git_push_ratio", quantile(&e_sync, 0.5) / quantile(&e_git, 0.5));
+		figure("push_10k_ms", quantile(&e_push, 0.5));
+		figure("push_vs_git_push_ratio", quantile(&e_push, 0.5) / quantile(&e_git, 0.5));
+		figure("merge_submission_10k_ms", quantile(&e_merge, 0.5));
+		figure_int("push_10k_bytes", e_bytes);
+		figure_int("git_push_10k_bytes", e_git_bytes);
+		figure_int("merge_submission_10k_rows_written", e_written);
+		figure_int("changed_rows_10k", e_rows);
+		figure("first_push_ms", e_first[0]);
+		printf("# (f) bytes a push over ssh sends (libgit2's count of the pack), vs the SQLite session\n"
+			"#     changeset of the same %llu-row change, deflated with zlib level 6\n", (unsigned long long)n_rows_f);
+		figure_int("bytes_1000_rows", f[2] ? f[2] : f[3]);
+		figure_int("changeset_1000_rows_zlib", f[1]);
+		figure("bytes_vs_changeset_ratio", (f[2] ? f[2] : f[3]) / f[1]);
+		figure_int("changeset_1000_rows_bytes", f[0]);
+		figure_int("pack_1000_rows_bytes", f[3]);
+		figure_int("objects_1000_rows", f[4]);
+		figure_int("bytes_one_row_commit", f[5]);
+		figure_int("objects_one_row_commit", f[7]);
+		figure_int("bytes_case_update_commit", f[8]);
+		figure_int("objects_case_update_commit", f[10]);
+	}
+	printf("# (g) ts_node_merge of %llu changed rows into a node diverged by %d case updates, on bases of\n"
+		"#     %llu and %llu rows; %d runs each, alternating, medians\n", (unsigned long long)n_change, FEW_ROWS,
+		(unsigned long long)n_1m, (unsigned long long)n_100k, G_REPS);
+	figure("merge_1m_ms", quantile(&g_1m, 0.5));
+	figure("merge_100k_ms", quantile(&g_100k, 0.5));
+	figure("merge_scaling_ratio", quantile(&g_1m, 0.5) / quantile(&g_100k, 0.5));
+	figure_kb("peak_rss_merge_1m_kb", rss_g);
+	printf("# (h) a new street node merges the district (%llu cases) while another process of it runs\n"
+		"#     ts_case_update every %d ms\n", (unsigned long long)n_100k, WRITE_EVERY_MS);
+	figure("apply_longest_write_wait_ms", h[5]);
+	figure("apply_100k_ms", h[0]);
+	figure_int("apply_rows", h[1]);
+	figure_int("apply_writes", h[4]);
+	figure_int("apply_write_busy_refusals", h[6]);
+	figure_int("apply_merge_refusals", h[2]);
+	figure("write_idle_median_ms", h[7]);
+	figure("pull_fetch_100k_ms", h[3]);
+
+	free(dir_street);
+	free(e_sync.v); free(e_push.v); free(e_merge.v); free(e_git.v); free(g_1m.v); free(g_100k.v);
 	free(dir_100k);
 	free(dir_10k);
 	free(dir_1m);
