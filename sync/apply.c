@@ -175,6 +175,8 @@ static int apply_row(applier *a, const ts_audit_change *ch)
 	if (!t)
 		return ts_error_set(TS_EINVALID, "incoming rows of table %s, which this database lacks", ch->table);
 	ti = (size_t)(t - a->tables->t);
+	if (ti < TS_APPLY_MAX_TABLES)
+		a->stats->touched[ti] = 1;
 	if (ch->new_row && ch->old_row)
 		return update_changed(a, t, ch);
 	if (ch->new_row) {
@@ -242,6 +244,10 @@ int ts_apply(ts_apply_stats *stats, sqlite3 *db, git_repository *repo, ts_tables
 	a.stats = stats;
 	ts_history_schema_blob(&version, db);
 	a.schema_version = atoi(ts_buf_cstr(&version));
+	if (tables->n > TS_APPLY_MAX_TABLES) {
+		error = ts_error_set(TS_EINVALID, "more than %d synced tables", TS_APPLY_MAX_TABLES);
+		goto done;
+	}
 	a.upsert = calloc(tables->n ? tables->n : 1, sizeof(*a.upsert));
 	a.remove = calloc(tables->n ? tables->n : 1, sizeof(*a.remove));
 	if (!a.upsert || !a.remove) {

@@ -11,9 +11,13 @@
 
 #include "tables.h"
 
+#define TS_APPLY_MAX_TABLES 256
+
 typedef struct {
 	size_t upserts;
 	size_t deletes;
+	/* which of the tables (by index in ts_tables) had rows written */
+	unsigned char touched[TS_APPLY_MAX_TABLES];
 } ts_apply_stats;
 
 /*

@@ -46,20 +46,54 @@ static int record_conflict(const ts_merge_conflict *c, void *payload)
 	return 0;
 }
 
-/* Rows breaking a foreign key after the merge: kept, and recorded. */
-static int record_constraints(recorder *r, ts_tables *tables)
+static int record_table_constraints(recorder *r, ts_tables *tables, const char *table);
+
+/* 1 when table `t` must be checked: rows of it were written, or it refers
+ * to a table whose rows were (a deleted parent breaks its children). */
+static int needs_check(sqlite3 *db, ts_tables *tables, const ts_apply_stats *applied, int t)
+{
+	sqlite3_stmt *st = NULL;
+	int check = applied->touched[t];
+
+	if (!check && sqlite3_prepare_v2(db, "SELECT DISTINCT \"table\" FROM pragma_foreign_key_list(?1)",
+			-1, &st, NULL) == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, tables->t[t].name, -1, SQLITE_STATIC);
+		while (!check && sqlite3_step(st) == SQLITE_ROW) {
+			ts_table *parent = ts_tables_find(tables, (const char *)sqlite3_column_text(st, 0));
+			check = parent && applied->touched[parent - tables->t];
+		}
+	}
+	sqlite3_finalize(st);
+	return check;
+}
+
+/* Rows breaking a foreign key after the merge: kept, and recorded. Only the
+ * tables the merge could have broken are checked, so the cost follows the
+ * merge, not the size of the database. */
+static int record_constraints(recorder *r, ts_tables *tables, const ts_apply_stats *applied)
+{
+	int t, error;
+	for (t = 0; t < tables->n; t++)
+		if (needs_check(r->db, tables, applied, t) &&
+		    (error = record_table_constraints(r, tables, tables->t[t].name)) < 0)
+			return error;
+	return 0;
+}
+
+static int record_table_constraints(recorder *r, ts_tables *tables, const char *table)
 {
 	sqlite3_stmt *check = NULL, *fk = NULL;
 	ts_buf path = TS_BUF_INIT, key = TS_BUF_INIT, blob = TS_BUF_INIT, sql = TS_BUF_INIT;
 	int error = 0, rc;
 
-	if (sqlite3_prepare_v2(r->db, "SELECT \"table\", rowid, parent, fkid FROM pragma_foreign_key_check",
+	if (sqlite3_prepare_v2(r->db, "SELECT \"table\", rowid, parent, fkid FROM pragma_foreign_key_check(?1)",
 			-1, &check, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(r->db, "SELECT \"from\" FROM pragma_foreign_key_list(?1) WHERE id = ?2",
 			-1, &fk, NULL) != SQLITE_OK) {
 		error = ts_error_set(TS_ERROR, "checking foreign keys: %s", sqlite3_errmsg(r->db));
 		goto done;
 	}
+	sqlite3_bind_text(check, 1, table, -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(check)) == SQLITE_ROW) {
 		const char *tname = (const char *)sqlite3_column_text(check, 0);
 		ts_table *t = ts_tables_find(tables, tname);
@@ -294,7 +328,7 @@ int ts_integrate(git_oid *out, ts_integrate_stats *stats, sqlite3 *db, ts_store 
 	if ((error = ts_merge_trees(&merged, NULL, store, has_base ? &base_tree : NULL, &ours_tree,
 			&theirs_tree, &opts)) < 0 ||
 	    (error = ts_apply(&applied, db, repo, tables, &ours_tree, &merged)) < 0 ||
-	    (error = record_constraints(&rec, tables)) < 0)
+	    (error = record_constraints(&rec, tables, &applied)) < 0)
 		goto done;
 	stats->upserts = applied.upserts;
 	stats->deletes = applied.deletes;

@@ -252,3 +252,41 @@ void test_integrate__update_delete_conflict_resolved_by_taking_a_side(void)
 	ts_node_free(a);
 	ts_node_free(b);
 }
+
+/* One street records a check of a responsibility zone that the other
+ * street meanwhile deleted: the merge keeps the check and records it. */
+void test_integrate__broken_reference_recorded(void)
+{
+	ts_node *dc = NULL, *a = NULL, *b = NULL;
+	char commit[41];
+
+	test_ok(make_node(&dc, "dc", TS_TIER_DISTRICT, "bj.dc", "张敏"));
+	test_ok(make_node(&a, "a", TS_TIER_STREET, "bj.dc.a", "王伟"));
+	test_ok(make_node(&b, "b", TS_TIER_STREET, "bj.dc.b", "赵强"));
+	test_ok(ts_node_write(a, "王伟", "zone", party_sql,
+		"INSERT INTO responsibility_zones (id, unit, address, jurisdiction) "
+		"VALUES ('bj.dc.a-z1', '老王面馆', '景山前街 9号', 'bj.dc.a')"));
+	test_ok(ts_node_commit(commit, a, "zone", NULL));
+	test_ok(submit(a, dc));
+	test_ok(ts_node_merge_submissions(dc, NULL, NULL, NULL));
+	test_ok(pull(b, dc));
+
+	test_ok(ts_node_write(a, "王伟", "check", party_sql,
+		"INSERT INTO responsibility_checks (id, zone_id, checked_at, met, checker) "
+		"VALUES ('bj.dc.a-k1', 'bj.dc.a-z1', '2015-05-22T10:00:00+08:00', 1, '王伟')"));
+	test_ok(ts_node_commit(commit, a, "check", NULL));
+	test_ok(ts_node_write(b, "赵强", "drop zone", party_sql, "DELETE FROM responsibility_zones"));
+	test_ok(ts_node_commit(commit, b, "zone closed", NULL));
+	test_ok(submit(b, dc));
+	test_ok(submit(a, dc));
+	test_ok(ts_node_merge_submissions(dc, NULL, NULL, NULL));
+
+	test_equal_i(count(dc, "SELECT count(*) FROM responsibility_checks"), 1);
+	test_equal_i(count(dc, "SELECT count(*) FROM responsibility_zones"), 0);
+	test_equal_i(count(dc, "SELECT count(*) FROM sync_conflicts WHERE kind = 'constraint' "
+		"AND table_name = 'responsibility_checks' AND column_name = 'zone_id'"), 1);
+	test_ok(ts_node_verify(dc, NULL, NULL));
+	ts_node_free(dc);
+	ts_node_free(a);
+	ts_node_free(b);
+}
