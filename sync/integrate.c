@@ -152,7 +152,7 @@ done:
 
 /* The review queue's rows as tree updates, so that history carries them. */
 static int conflict_updates(git_oid *out, ts_store *store, sqlite3 *db, ts_tables *tables,
-	const git_oid *tree, const git_oid *ours_tree)
+	const git_oid *tree)
 {
 	ts_table *t = ts_tables_find(tables, TS_CONFLICTS_TABLE);
 	ts_store_update *u = NULL;
@@ -161,7 +161,6 @@ static int conflict_updates(git_oid *out, ts_store *store, sqlite3 *db, ts_table
 	size_t n = 0, alloc = 0, i;
 	int error = 0;
 
-	(void)ours_tree;
 	if (!t)
 		return ts_error_set(TS_ERROR, "the database has no %s table", TS_CONFLICTS_TABLE);
 	if ((error = ts_table_scan(&all, db, t)) < 0)
@@ -333,7 +332,7 @@ int ts_integrate(git_oid *out, ts_integrate_stats *stats, sqlite3 *db, ts_store 
 	stats->upserts = applied.upserts;
 	stats->deletes = applied.deletes;
 	if (stats->conflicts || stats->constraint_conflicts) {
-		if ((error = conflict_updates(&final, store, db, tables, &merged, &ours_tree)) < 0)
+		if ((error = conflict_updates(&final, store, db, tables, &merged)) < 0)
 			goto done;
 	} else
 		git_oid_cpy(&final, &merged);

@@ -2,7 +2,7 @@
  * tiersync pull: fetch the upper node's main and merge it into this node's.
  * tiersync sync: pull, then push, retrying with backoff while the link fails.
  */
-#include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -25,7 +25,6 @@ static int parse(ts_cli *cli, int argc, char **argv, pull_options *p, int *retri
 		{ "json", no_argument, NULL, 'j' },
 		{ 0, 0, 0, 0 }
 	};
-	static char label[128];
 	int c, help = 0;
 
 	memset(p, 0, sizeof(*p));
@@ -50,12 +49,7 @@ static int parse(ts_cli *cli, int argc, char **argv, pull_options *p, int *retri
 	p->author = ts_cli_author(cli, p->author);
 	if (!p->author)
 		p->author = ts_node_id(cli->node);
-	signal(SIGPIPE, SIG_IGN);
-	if (isatty(STDERR_FILENO)) {
-		snprintf(label, sizeof(label), "%s", p->remote);
-		p->transfer.progress = ts_cli_transfer_progress;
-		p->transfer.payload = label;
-	}
+	ts_cli_transfer_setup(&p->transfer, cli->cmd->name, p->remote);
 	return 0;
 }
 

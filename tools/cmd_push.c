@@ -55,37 +55,57 @@ int ts_cli_timeout(ts_cli *cli, const char *seconds, int *ms_out)
 	return 0;
 }
 
-int cmd_push(ts_cli *cli, int argc, char **argv)
+void ts_cli_transfer_setup(ts_transfer_options *o, const char *verb, const char *remote)
+{
+	static char label[128];
+
+	/* a connection that drops is an error to report, not a signal to die of */
+	signal(SIGPIPE, SIG_IGN);
+	if (isatty(STDERR_FILENO)) {
+		snprintf(label, sizeof(label), "%s %s", verb, remote);
+		o->progress = ts_cli_transfer_progress;
+		o->payload = label;
+	}
+}
+
+int ts_cli_transfer_args(ts_cli *cli, int argc, char **argv, const char *verb, const char **remote,
+	int *json, ts_transfer_options *o)
 {
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ 0, 0, 0, 0 }
 	};
-	ts_transfer_options o = { NULL, NULL, 0 };
-	ts_transfer_stats stats;
-	const char *remote = TS_REMOTE_DEFAULT;
-	char id[41], label[128], size[32];
-	int c, help = 0, json = 0;
+	int c, help = 0;
 
+	memset(o, 0, sizeof(*o));
+	*remote = TS_REMOTE_DEFAULT;
+	*json = 0;
 	while ((c = ts_cli_getopt(cli, argc, argv, opts, &help)) != -1) {
 		switch (c) {
-		case 'j': json = 1; break;
-		case 't': if (ts_cli_timeout(cli, optarg, &o.timeout_ms)) return 2; break;
+		case 'j': *json = 1; break;
+		case 't': if (ts_cli_timeout(cli, optarg, &o->timeout_ms)) return 2; break;
 		default: return 2;
 		}
 	}
 	if (optind < argc)
-		remote = argv[optind++];
+		*remote = argv[optind++];
 	if (optind != argc)
 		return ts_cli_usage(cli, "unexpected argument %s", argv[optind]);
-	/* a connection that drops is an error to report, not a signal to die of */
-	signal(SIGPIPE, SIG_IGN);
-	if (isatty(STDERR_FILENO)) {
-		snprintf(label, sizeof(label), "push %s", remote);
-		o.progress = ts_cli_transfer_progress;
-		o.payload = label;
-	}
+	ts_cli_transfer_setup(o, verb, *remote);
+	return 0;
+}
+
+int cmd_push(ts_cli *cli, int argc, char **argv)
+{
+	ts_transfer_options o;
+	ts_transfer_stats stats;
+	const char *remote;
+	char id[41], size[32];
+	int json, rc;
+
+	if ((rc = ts_cli_transfer_args(cli, argc, argv, "push", &remote, &json, &o)) != 0)
+		return rc;
 	if (ts_node_push(id, &stats, cli->node, remote, &o) < 0)
 		return ts_cli_fail();
 	human(size, (double)stats.bytes);

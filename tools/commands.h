@@ -28,6 +28,12 @@ int cmd_resolve(ts_cli *cli, int argc, char **argv);
 /* The progress line of a transfer on a terminal, updated in place on
  * stderr (tools/cmd_push.c); `label` is a string such as "push upstream". */
 void ts_cli_transfer_progress(const ts_transfer_stats *stats, void *label);
+/* Ignores SIGPIPE and, on a terminal, shows progress labelled "VERB REMOTE". */
+void ts_cli_transfer_setup(ts_transfer_options *o, const char *verb, const char *remote);
+/* The arguments push and fetch share: [REMOTE] [--timeout S] [--json].
+ * Returns 0, or the exit status of a usage error. */
+int ts_cli_transfer_args(ts_cli *cli, int argc, char **argv, const char *verb, const char **remote,
+	int *json, ts_transfer_options *o);
 /* Parses --timeout SECONDS into milliseconds; ts_cli_usage() when bad. */
 int ts_cli_timeout(ts_cli *cli, const char *seconds, int *ms_out);
 
