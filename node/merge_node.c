@@ -11,6 +11,7 @@
 
 #include "conflicts.h"
 #include "apply.h"
+#include "capture.h"
 #include "history.h"
 #include "integrate.h"
 #include "node.h"
@@ -20,21 +21,10 @@
 
 #define SUBMISSIONS "refs/submissions/"
 
-static int has_staged(ts_node *node)
-{
-	sqlite3_stmt *st = NULL;
-	int n = 0;
-	if (sqlite3_prepare_v2(node->db, "SELECT count(*) FROM ts_staged", -1, &st, NULL) == SQLITE_OK &&
-	    sqlite3_step(st) == SQLITE_ROW)
-		n = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
-	return n > 0;
-}
-
 static int commit_local_work(ts_node *node)
 {
 	char id[41];
-	if (!has_staged(node))
+	if (ts_capture_count(node->db) == 0)
 		return 0;
 	return ts_node_commit(id, node, "local work, committed before a merge", NULL);
 }

@@ -140,6 +140,17 @@ int ts_capture_foreach(sqlite3 *db, int (*cb)(const ts_staged_write *w, void *pa
 	return error;
 }
 
+int ts_capture_count(sqlite3 *db)
+{
+	sqlite3_stmt *st = NULL;
+	int n = 0;
+	if (sqlite3_prepare_v2(db, "SELECT count(*) FROM ts_staged", -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
 int ts_changeset_count(const void *changeset, int size, int *inserts, int *updates, int *deletes)
 {
 	sqlite3_changeset_iter *it = NULL;

@@ -39,6 +39,9 @@ typedef struct {
  * the walk and is returned. */
 int ts_capture_foreach(sqlite3 *db, int (*cb)(const ts_staged_write *w, void *payload), void *payload);
 
+/* The number of staged writes (0 on any error). */
+int ts_capture_count(sqlite3 *db);
+
 /* Counts the inserts, updates and deletes of a changeset. */
 int ts_changeset_count(const void *changeset, int size, int *inserts, int *updates, int *deletes);
 

@@ -231,22 +231,6 @@ static int read_changes(changes *c, sqlite3 *db)
 	return error;
 }
 
-/* Makes room for one more update after the first `n`. */
-static int updates_reserve(ts_store_update **v, size_t n, size_t *alloc)
-{
-	ts_store_update *grown;
-	size_t na;
-
-	if (n < *alloc)
-		return 0;
-	na = *alloc ? *alloc * 2 : 64;
-	if (!(grown = realloc(*v, na * sizeof(*grown))))
-		return ts_error_set(TS_ERROR, "out of memory");
-	*v = grown;
-	*alloc = na;
-	return 0;
-}
-
 static int exec(sqlite3 *db, const char *sql)
 {
 	if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
@@ -505,7 +489,7 @@ int ts_history_commit_all(git_oid *out, sqlite3 *db, ts_store *store,
 			if ((error = ts_rowcodec_key_path(&path, tb->name, tb->npk, key)) < 0 ||
 			    (error = ts_rowcodec_encode_stmt(&blob, all)) < 0)
 				goto done;
-			if ((error = updates_reserve(&updates, n, &alloc)) < 0)
+			if ((error = ts_store_update_reserve(&updates, n, &alloc)) < 0)
 				goto done;
 			updates[n].len = blob.size;
 			updates[n].data = ts_buf_detach(&blob);
@@ -563,7 +547,7 @@ static int replay_entry(ts_store *store, sqlite3 *db, sqlite3_int64 seq, const g
 	}
 	sqlite3_bind_int64(rows, 1, seq);
 	while (sqlite3_step(rows) == SQLITE_ROW) {
-		if ((error = updates_reserve(&updates, n, &alloc)) < 0)
+		if ((error = ts_store_update_reserve(&updates, n, &alloc)) < 0)
 			goto done;
 		updates[n].path = strdup((const char *)sqlite3_column_text(rows, 0));
 		updates[n].len = (size_t)sqlite3_column_bytes(rows, 1);

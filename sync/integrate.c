@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "apply.h"
+#include "capture.h"
 #include "conflicts.h"
 #include "history.h"
 #include "tables.h"
@@ -167,14 +168,8 @@ static int conflict_updates(git_oid *out, ts_store *store, sqlite3 *db, ts_table
 		return error;
 	while (sqlite3_step(all) == SQLITE_ROW) {
 		sqlite3_value *key = sqlite3_column_value(all, t->pk[0]);
-		if (n == alloc) {
-			ts_store_update *grown = realloc(u, (alloc = alloc ? alloc * 2 : 16) * sizeof(*u));
-			if (!grown) {
-				error = ts_error_set(TS_ERROR, "out of memory");
-				goto done;
-			}
-			u = grown;
-		}
+		if ((error = ts_store_update_reserve(&u, n, &alloc)) < 0)
+			goto done;
 		ts_buf_clear(&path);
 		if ((error = ts_rowcodec_key_path(&path, t->name, 1, &key)) < 0 ||
 		    (error = ts_rowcodec_encode_stmt(&blob, all)) < 0)
@@ -235,17 +230,6 @@ done:
 	return error;
 }
 
-static int staged_count(sqlite3 *db)
-{
-	sqlite3_stmt *st = NULL;
-	int n = 0;
-	if (sqlite3_prepare_v2(db, "SELECT count(*) FROM ts_staged", -1, &st, NULL) == SQLITE_OK &&
-	    sqlite3_step(st) == SQLITE_ROW)
-		n = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
-	return n;
-}
-
 static const char *committer_node(git_repository *repo, const git_oid *id, char *buf, size_t size)
 {
 	git_commit *c = NULL;
@@ -283,7 +267,7 @@ int ts_integrate(git_oid *out, ts_integrate_stats *stats, sqlite3 *db, ts_store 
 	if ((error = ts_history_head(&ours, db)) < 0)
 		goto done;
 	git_oid_cpy(out, &ours);
-	if (staged_count(db) > 0) {
+	if (ts_capture_count(db) > 0) {
 		error = ts_error_set(TS_ECONFLICT, "there are staged writes; commit them before merging");
 		goto done;
 	}

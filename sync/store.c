@@ -88,6 +88,21 @@ git_repository *ts_store_repo(ts_store *store)
 	return store->repo;
 }
 
+int ts_store_update_reserve(ts_store_update **v, size_t n, size_t *alloc)
+{
+	ts_store_update *grown;
+	size_t na;
+
+	if (n < *alloc)
+		return 0;
+	na = *alloc ? *alloc * 2 : 64;
+	if (!(grown = realloc(*v, na * sizeof(*grown))))
+		return ts_error_set(TS_ERROR, "out of memory");
+	*v = grown;
+	*alloc = na;
+	return 0;
+}
+
 static int update_cmp(const void *a, const void *b)
 {
 	return strcmp(((const ts_store_update *)a)->path, ((const ts_store_update *)b)->path);

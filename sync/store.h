@@ -32,6 +32,9 @@ typedef struct {
 	size_t len;
 } ts_store_update;
 
+/* Makes room in a growing array of updates for one more after the first `n`. */
+int ts_store_update_reserve(ts_store_update **v, size_t n, size_t *alloc);
+
 /*
  * Writes the blobs of `updates` and the trees above them, starting from
  * `base` (NULL for the empty tree). Cost follows the number of updates.
