@@ -15,6 +15,7 @@ int cmd_diff(ts_cli *cli, int argc, char **argv);
 int cmd_blame(ts_cli *cli, int argc, char **argv);
 int cmd_verify(ts_cli *cli, int argc, char **argv);
 int cmd_sql(ts_cli *cli, int argc, char **argv);
+int cmd_report(ts_cli *cli, int argc, char **argv);
 
 int cmd_remote(ts_cli *cli, int argc, char **argv);
 int cmd_push(ts_cli *cli, int argc, char **argv);

@@ -58,6 +58,13 @@ const ts_cli_command ts_cli_commands[] = {
 	{ "verify", cmd_verify, 1, "tiersync verify [--json]",
 	  "Check that the database equals its history (plus staged writes); exit 1 naming each difference.",
 	  "  --json          machine-readable output: {\"ok\": ..., \"head\": ..., \"problems\": [...]}\n" },
+	{ "report", cmd_report, 1, "tiersync report [--period FROM..TO] [--unit ID] [--json]",
+	  "The plan's figures for this node's jurisdiction, in total and per child unit.",
+	  "  --period P      the cases reported in P: FROM..TO or one of them, each YYYY, YYYY-MM\n"
+	  "                  or YYYY-MM-DD, e.g. 2015-01..2015-12 (default: this year)\n"
+	  "  --unit ID       a unit below this node instead of the whole jurisdiction\n"
+	  "  --json          machine-readable output\n\n"
+	  "Every figure is one SQL query anyone can re-run; see docs/REPORT.md.\n" },
 	{ "sql", cmd_sql, 1, "tiersync sql QUERY [--json]",
 	  "Run one read-only SQL query on the node's database.",
 	  "  QUERY           one SELECT (or another statement that writes nothing), quoted\n"
