@@ -44,7 +44,7 @@ vpath %.c sync node tools tests $(B)
 
 .PHONY: all deps test check unit e2e bench demo install clean headercheck converge
 
-all: deps $(B)/tiersync bin/tiersync
+all: deps $(B)/tiersync $(B)/tiersync-gen bin/tiersync
 
 deps:
 	@[ -n "$(TS_NO_DEPS)" ] || sh tools/deps.sh
@@ -87,10 +87,10 @@ headercheck: | $(B)
 unit: deps headercheck $(B)/unit $(B)/tiersync
 	$(B)/unit
 
-e2e: deps $(B)/tiersync
+e2e: deps $(B)/tiersync $(B)/tiersync-gen
 	sh tests/run-e2e.sh $(B)/tiersync
 
-test: deps headercheck $(B)/unit $(B)/tiersync
+test: deps headercheck $(B)/unit $(B)/tiersync $(B)/tiersync-gen
 	sh tests/run-all.sh $(B)/unit $(B)/tiersync
 
 check:
@@ -103,6 +103,10 @@ converge: deps $(B)/unit
 	UNIT=$(B)/unit ROUNDS=$(ROUNDS) JOBS=$(JOBS) \
 	LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
 		sh tools/converge.sh $(or $(SEEDS),200) $(or $(FIRST),1)
+
+# tiersync-gen: a district's year of realistic cases (tools/generate.c)
+$(B)/tiersync-gen: $(B)/generate.o $(B)/libtiersync.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 bench: deps $(B)/tiersync $(B)/bench
 	$(B)/bench

@@ -1,0 +1,1060 @@
+/*
+ * tiersync-gen: a district's year of realistic case work, written into
+ * existing nodes through the node API, so that the history is real: every
+ * week of work is a commit by a named officer, every step of a case is an
+ * append-only case event.
+ *
+ *   tiersync-gen --district DIR --street DIR [--street DIR]... [--device DIR]...
+ *                [--year 2015] [--cases 2000] [--seed 1] [--commit-every DAYS]
+ *
+ * The nodes are made first with `tiersync init`: each street with the
+ * district as its upstream, each device with its street as upstream. The
+ * generator then
+ *  1. lists the district's key areas (重点地区) and major events (重大活动) on
+ *     the district node, and pulls them down into every street and device;
+ *  2. on each street, sets up responsibility zones (责任区): notices issued
+ *     in January, a check a month;
+ *  3. simulates, day by day, the previous year's complaints (so that the
+ *     year-on-year figure means something) and the year's cases on every
+ *     street and device: categories by season (outdoor barbecue in summer,
+ *     coal in winter, dust in the building season), sources in plausible
+ *     shares (more complaints in summer), key areas, and each case's
+ *     lifecycle: dispatch to a named officer, the three steps, filing,
+ *     legal review and filing-up of major penalties, decision, execution,
+ *     transfer, feedback, the return visit of complaints, closing (mostly
+ *     before the deadline); small-ad phone numbers and their warnings.
+ * Cases found on a device stay there until the device pushes: syncing is
+ * the caller's (push, merge --submissions, pull).
+ *
+ * Reproducible: the same seed on freshly initialised nodes gives the same
+ * rows, ids and commits (the clock is the simulated one, TIERSYNC_NOW).
+ */
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sqlite3.h>
+
+#include "tiersync.h"
+#include "node.h"      /* ts_node_merge (not yet public) */
+
+#define DAY 86400
+#define MAX_UNITS 64
+#define MAX_STEPS 24
+#define ROSTER 6
+
+/* ---- the domain's shapes ------------------------------------------------ */
+
+typedef struct {
+	const char *code;
+	int weight;              /* share of cases, in an average month */
+	double month[12];        /* seasonal factor per month */
+	int transfer_pct;        /* handed to another department */
+	int penalize_pct;        /* of the rest: penalised */
+	int fine_min, fine_max;  /* yuan */
+	const char *basis;       /* the legal basis of a penalty */
+	const char *department;  /* where a transfer goes */
+	const char *what;        /* a description */
+} category;
+
+#define FLAT { 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1 }
+#define SUMMER { 0.7, 0.7, 0.9, 1, 1.2, 1.4, 1.5, 1.5, 1.2, 1, 0.8, 0.7 }
+
+static const category categories[] = {
+	{ "construction_dust", 8, { 0.3, 0.3, 1.2, 1.5, 1.5, 1.3, 1, 1, 1.3, 1.4, 1.2, 0.4 }, 3, 30, 10000, 100000,
+	  "《北京市大气污染防治条例》第一百零二条", "区环境保护局", "施工工地未采取覆盖、洒水等防尘措施" },
+	{ "muck_spill", 5, { 0.4, 0.4, 1.1, 1.3, 1.3, 1.2, 1, 1, 1.2, 1.3, 1.1, 0.5 }, 3, 35, 5000, 30000,
+	  "《北京市市容环境卫生条例》第五十条", "公安交通管理局", "渣土运输车辆沿途遗撒" },
+	{ "muck_vehicle", 3, { 0.4, 0.4, 1.1, 1.3, 1.3, 1.2, 1, 1, 1.2, 1.3, 1.1, 0.5 }, 10, 40, 5000, 20000,
+	  "《北京市大气污染防治条例》第八十三条", "公安交通管理局", "未密闭的渣土车辆上路运输" },
+	{ "outdoor_bbq", 6, { 0.1, 0.1, 0.3, 0.8, 1.5, 2.5, 3, 3, 2, 1, 0.3, 0.1 }, 1, 20, 500, 5000,
+	  "《北京市大气污染防治条例》第一百一十八条", "公安分局", "店外露天烧烤，油烟扰民" },
+	{ "open_burning", 2, { 1.5, 1.2, 1.5, 2, 0.5, 0.5, 0.3, 0.3, 0.8, 1.5, 1.5, 1.5 }, 2, 15, 500, 2000,
+	  "《北京市大气污染防治条例》第一百二十条", "公安分局", "露天焚烧树叶、垃圾" },
+	{ "coal_unlicensed", 2, { 3, 3, 2, 0.5, 0, 0, 0, 0, 0, 0.5, 2.5, 3 }, 5, 35, 2000, 20000,
+	  "《无照经营查处取缔办法》第十四条", "工商分局", "无照销售散煤" },
+	{ "small_ads", 18, FLAT, 0, 10, 200, 2000,
+	  "《北京市市容环境卫生条例》第六十二条", "公安分局", "墙面、电线杆张贴非法小广告" },
+	{ "unlicensed_vending", 14, SUMMER, 2, 15, 200, 5000,
+	  "《无照经营查处取缔办法》第十四条", "工商分局", "无照游商占道经营" },
+	{ "parking_lot", 3, FLAT, 5, 20, 1000, 10000,
+	  "《北京市机动车停车管理办法》第二十八条", "公安交通管理局", "停车场未备案擅自收费" },
+	{ "outside_store", 12, SUMMER, 1, 12, 200, 3000,
+	  "《北京市市容环境卫生条例》第五十六条", "工商分局", "商户超出门窗店外经营" },
+	{ "signboard", 4, FLAT, 2, 25, 1000, 20000,
+	  "《北京市户外广告设置管理办法》第二十九条", "区市政市容委", "违规设置广告牌匾" },
+	{ "illegal_vehicle", 6, FLAT, 25, 20, 1000, 10000,
+	  "《北京市道路交通安全条例》第八十二条", "公安交通管理局", "黑车、三轮车非法运营" },
+	{ "gas_safety", 4, { 1.5, 1.3, 1, 0.8, 0.8, 0.8, 0.8, 0.8, 0.9, 1, 1.3, 1.5 }, 10, 25, 2000, 50000,
+	  "《北京市燃气管理条例》第五十九条", "燃气集团", "餐饮摊点违规使用液化石油气" },
+	{ "facility_damage", 4, FLAT, 5, 20, 1000, 20000,
+	  "《北京市市政设施管理条例》第三十一条", "区市政市容委", "占压、损毁井盖等市政设施" },
+	{ "kitchen_waste", 4, SUMMER, 3, 25, 1000, 30000,
+	  "《北京市生活垃圾管理条例》第五十五条", "区环境卫生服务中心", "餐厨垃圾未交有资质单位收运" },
+	{ "illegal_building", 5, { 0.6, 0.6, 1, 1.2, 1.2, 1.1, 1, 1, 1.1, 1.2, 1, 0.7 }, 15, 40, 10000, 300000,
+	  "《北京市城乡规划条例》第六十六条", "区规划分局", "新增违法建设" },
+};
+#define NCAT (sizeof(categories) / sizeof(categories[0]))
+
+enum { SRC_PATROL, SRC_COMPLAINT, SRC_VIDEO, SRC_REFERRAL, SRC_MEDIA, SRC_SUPERVISION, NSRC };
+static const char *const sources[NSRC] = { "patrol", "complaint", "video", "referral", "media", "supervision" };
+static const int street_sources[NSRC] = { 45, 22, 13, 7, 3, 10 };
+static const int device_sources[NSRC] = { 85, 15, 0, 0, 0, 0 };
+/* complaints follow the windows-open, people-outside season */
+static const double complaint_month[12] = { 0.8, 0.8, 0.9, 1, 1.2, 1.5, 1.6, 1.5, 1.2, 1, 0.9, 0.8 };
+
+static const char *const surnames[] = { "王", "李", "张", "刘", "陈", "杨", "赵", "黄", "周", "吴",
+	"徐", "孙", "马", "朱", "胡", "郭", "何", "高", "林", "罗" };
+static const char *const given[] = { "伟", "芳", "娜", "敏", "静", "磊", "强", "军", "洋", "勇", "艳",
+	"杰", "涛", "明", "超", "秀英", "丽", "刚", "平", "辉", "建华", "志强", "海燕", "文", "斌", "晓东" };
+static const char *const roads[] = { "景山前街", "地安门内大街", "五四大街", "沙滩北街", "东四北大街",
+	"交道口南大街", "鼓楼东大街", "王府井大街", "东华门大街", "北河沿大街", "美术馆后街", "朝阳门内大街",
+	"东单北大街", "灯市口大街", "金鱼胡同", "东直门内大街", "北新桥三条", "安定门内大街", "张自忠路",
+	"黄化门街" };
+static const char *const key_area_names[] = { "王府井地区", "南锣鼓巷地区", "东单地区", "簋街地区",
+	"雍和宫地区", "北京站地区", "前门东区", "地坛周边" };
+static const char *const shops[] = { "便利店", "面馆", "水果店", "五金店", "理发店", "药店", "烟酒店",
+	"干洗店", "包子铺", "书店", "茶叶店", "超市" };
+static const char *const brands[] = { "老北京", "福满", "兴隆", "鑫源", "好邻居", "华联", "永和", "金鼎",
+	"百顺", "东来", "宏达", "和平" };
+static const char *const complainants[] = { "刘女士", "王先生", "张女士", "李先生", "陈先生", "赵女士",
+	"孙先生", "周女士" };
+
+/* ---- randomness: splitmix64, seeded, the same on every platform -------- */
+
+static uint64_t rng_state;
+
+static uint64_t rnd(void)
+{
+	uint64_t z = (rng_state += 0x9e3779b97f4a7c15ULL);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+static double u01(void) { return (double)(rnd() >> 11) / 9007199254740992.0; }
+static int below(int n) { return n > 0 ? (int)(rnd() % (uint64_t)n) : 0; }
+static int64_t between(int64_t a, int64_t b) { return a + (int64_t)(rnd() % (uint64_t)(b - a + 1)); }
+static int pct(int p) { return below(100) < p; }
+
+#define PICK(arr) (arr[below((int)(sizeof(arr) / sizeof(arr[0])))])
+
+static int pick_weighted(const double *w, int n)
+{
+	double total = 0, x;
+	int i;
+	for (i = 0; i < n; i++)
+		total += w[i];
+	x = u01() * total;
+	for (i = 0; i < n - 1; i++)
+		if ((x -= w[i]) < 0)
+			return i;
+	return n - 1;
+}
+
+/* ---- the simulation's state ---------------------------------------------- */
+
+enum { ST_DISPATCH, ST_EDUCATE, ST_WARN, ST_PENALIZE, ST_FILE, ST_REVIEW, ST_DECIDE, ST_FILE_UP,
+	ST_EXECUTE, ST_TRANSFER, ST_FEEDBACK, ST_VISIT, ST_CLOSE, ST_PHONE };
+
+typedef struct {
+	int64_t at;
+	int kind;
+	int arg;          /* ST_PHONE: which phone */
+} step;
+
+typedef struct {
+	char *id;
+	int cat, src, officer;
+	int major;
+	int64_t fine_fen;
+	int satisfaction;          /* 0 satisfied, 1 basically, 2 dissatisfied */
+	char *phone_ids[3];
+	char phones[3][12];
+	int nphones;
+	step steps[MAX_STEPS];
+	int nsteps, next;
+} gen_case;
+
+typedef struct {
+	char *id;
+	int key;                   /* 1 in a key area */
+	int64_t notice_at;         /* 0: never */
+	int check_day;             /* day of the month it is checked */
+} zone;
+
+typedef struct {
+	const char *dir;
+	ts_node *node;
+	const char *id;
+	int device;                /* 1 device, 0 street */
+	int street;                /* a device's street (index into units) */
+	char roster[ROSTER][16];   /* [0] dispatches; a device's holder is [0] too */
+	int nroster;
+	int key_areas[8], nkey;    /* indexes into the district's key areas */
+	int year_cases;            /* cases this year */
+	int prev_complaints;       /* complaint cases the year before */
+	double prev_key_factor;    /* how much more of last year's complaints were in key areas */
+	int *per_day;              /* new cases per simulated day */
+	gen_case **open;
+	size_t nopen, aopen;
+	zone *zones;
+	int nzones;
+	int made_cases, made_steps, commits;
+} unit;
+
+typedef struct {
+	int year;
+	int days_prev, days;       /* days of the previous year; days simulated in all */
+	int64_t start;             /* epoch of the first simulated day's 00:00, Beijing */
+	char key_area_ids[8][64];
+	int nkey;
+	char event_ids[2][64];
+	int64_t event_from[2], event_to[2];
+	char reviewers[2][16];
+	int deadline_days[NCAT];
+	unit units[MAX_UNITS];
+	int nunits;
+	int batch_from, batch_to;  /* days of the write under way */
+	unit *u;
+	int error;
+} gen;
+
+static void make_name(char out[16])
+{
+	snprintf(out, 16, "%s%s", PICK(surnames), PICK(given));
+}
+
+static void fmt_time(char out[32], int64_t t)
+{
+	ts_time_format(out, t);
+}
+
+/* Sets the node's clock (ids carry its date; commits its time). */
+static void set_clock(int64_t t)
+{
+	char v[32];
+	snprintf(v, sizeof(v), "%lld", (long long)t);
+	setenv("TIERSYNC_NOW", v, 1);
+}
+
+static int month_of(int64_t t)
+{
+	char s[32];
+	fmt_time(s, t);
+	return atoi(s + 5) - 1;
+}
+
+/* ---- SQL helpers ------------------------------------------------------------ */
+
+/* Runs one statement; `types` has one letter per argument: t text (NULL
+ * is SQL NULL), i int64, d double. */
+static int run(sqlite3 *db, const char *sql, const char *types, ...)
+{
+	sqlite3_stmt *st = NULL;
+	va_list ap;
+	int i, error = 0;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return ts_error_set(TS_ERROR, "generator: %s: %s", sqlite3_errmsg(db), sql);
+	va_start(ap, types);
+	for (i = 0; types[i]; i++) {
+		if (types[i] == 't') {
+			const char *s = va_arg(ap, const char *);
+			sqlite3_bind_text(st, i + 1, s, -1, SQLITE_TRANSIENT);
+		} else if (types[i] == 'i')
+			sqlite3_bind_int64(st, i + 1, va_arg(ap, int64_t));
+		else
+			sqlite3_bind_double(st, i + 1, va_arg(ap, double));
+	}
+	va_end(ap);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		error = ts_error_set(TS_ERROR, "generator: %s", sqlite3_errmsg(db));
+	sqlite3_finalize(st);
+	return error;
+}
+
+static int mint(char **out, unit *u, const char *prefix)
+{
+	return ts_node_mint_id(out, u->node, prefix);
+}
+
+static int add_event(unit *u, const char *case_id, int64_t at, const char *kind, const char *officer,
+	const char *detail)
+{
+	char *id = NULL, when[32];
+	int error;
+
+	if ((error = mint(&id, u, "v")) < 0)
+		return error;
+	fmt_time(when, at);
+	error = run(ts_node_db(u->node), "INSERT INTO case_events (id, case_id, at, kind, officer, node, detail) "
+		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)", "ttttttt", id, case_id, when, kind, officer, u->id, detail);
+	free(id);
+	u->made_steps++;
+	return error;
+}
+
+/* ---- one case --------------------------------------------------------------- */
+
+static void add_step(gen_case *c, int64_t at, int kind, int arg)
+{
+	int i;
+	if (c->nsteps == MAX_STEPS)
+		return;
+	/* keep the steps in time order (phone warnings interleave) */
+	for (i = c->nsteps; i > 0 && c->steps[i - 1].at > at; i--)
+		c->steps[i] = c->steps[i - 1];
+	c->steps[i].at = at;
+	c->steps[i].kind = kind;
+	c->steps[i].arg = arg;
+	c->nsteps++;
+}
+
+/* Plans the whole lifecycle of a case reported at `t`. */
+static void plan(gen *g, gen_case *c, int64_t t)
+{
+	const category *cat = &categories[c->cat];
+	int64_t deadline = t + (int64_t)g->deadline_days[c->cat] * DAY, close_at;
+	int i;
+
+	for (i = 0; i < c->nphones; i++)
+		add_step(c, t + between(2 * 3600, 48 * 3600), ST_PHONE, i);
+	add_step(c, t += between(600, 7200), ST_DISPATCH, 0);
+	add_step(c, t += between(1200, 3 * 3600), ST_EDUCATE, 0);
+	if (pct(cat->transfer_pct)) {
+		add_step(c, t + between(3600, 2 * DAY), ST_TRANSFER, 0);
+		return;
+	}
+	if (pct(cat->penalize_pct)) {
+		c->fine_fen = between(cat->fine_min / 100, cat->fine_max / 100) * 10000;
+		/* a major penalty (重大行政处罚): 50,000 yuan and more */
+		c->major = c->fine_fen >= 5000000;
+		add_step(c, t += between(600, 6 * 3600), ST_WARN, 0);
+		add_step(c, t += between(600, 6 * 3600), ST_PENALIZE, 0);
+		add_step(c, t += between(3600, 12 * 3600), ST_FILE, 0);
+		if (c->major)
+			add_step(c, t += between(12 * 3600, 2 * DAY), ST_REVIEW, 0);
+		add_step(c, t += between(3600, DAY), ST_DECIDE, 0);
+		if (c->major)
+			add_step(c, t += between(3600, DAY), ST_FILE_UP, 0);
+		add_step(c, t += between(3600, 3 * DAY), ST_EXECUTE, 0);
+	} else if (pct(35))
+		add_step(c, t += between(600, DAY), ST_WARN, 0);
+	if (pct(2))
+		return;   /* the problem persists: the case stays in hand */
+	add_step(c, t += between(600, 7200), ST_FEEDBACK, 0);
+	if (c->src == SRC_COMPLAINT && pct(97)) {
+		int r = below(100);
+		c->satisfaction = r < 82 ? 0 : r < 94 ? 1 : 2;
+		add_step(c, t += between(3600, 36 * 3600), ST_VISIT, 0);
+	}
+	/* most close well inside the deadline, some run over */
+	if (pct(91))
+		close_at = c->steps[0].at + (int64_t)((double)(deadline - c->steps[0].at) * (0.3 + 0.65 * u01()));
+	else
+		close_at = deadline + between(3600, 3 * DAY);
+	add_step(c, close_at > t + 600 ? close_at : t + 600, ST_CLOSE, 0);
+}
+
+static const char *officer_of(unit *u, gen_case *c)
+{
+	return u->roster[c->officer];
+}
+
+static int apply_step(gen *g, unit *u, gen_case *c, const step *s)
+{
+	sqlite3 *db = ts_node_db(u->node);
+	const category *cat = &categories[c->cat];
+	const char *officer = officer_of(u, c);
+	char when[32], detail[256];
+	int error = 0;
+
+	fmt_time(when, s->at);
+	switch (s->kind) {
+	case ST_DISPATCH:
+		snprintf(detail, sizeof(detail), "派单至 %s", officer);
+		if ((error = run(db, "UPDATE cases SET status = 'dispatched', officer = ?2 WHERE id = ?1", "tt",
+				c->id, officer)) == 0)
+			error = add_event(u, c->id, s->at, "dispatch", u->roster[0], detail);
+		break;
+	case ST_EDUCATE:
+		if ((error = run(db, "UPDATE cases SET status = 'handling', stage = 'educate' WHERE id = ?1", "t",
+				c->id)) == 0)
+			error = add_event(u, c->id, s->at, "educate", officer, "现场教育，核录当事人信息");
+		break;
+	case ST_WARN:
+		if ((error = run(db, "UPDATE cases SET stage = 'warn' WHERE id = ?1", "t", c->id)) == 0)
+			error = add_event(u, c->id, s->at, "warn", officer, "警示训诫，责令改正");
+		break;
+	case ST_PENALIZE:
+		if ((error = run(db, "UPDATE cases SET stage = 'penalize' WHERE id = ?1", "t", c->id)) == 0)
+			error = add_event(u, c->id, s->at, "penalize", officer, "拒不改正，依法处罚");
+		break;
+	case ST_FILE:
+		if ((error = run(db, "UPDATE cases SET filed_at = ?2, major = ?3, review_status = ?4 WHERE id = ?1",
+				"ttit", c->id, when, (int64_t)c->major, c->major ? "pending" : NULL)) == 0)
+			error = add_event(u, c->id, s->at, "file", officer, c->major ? "立案（重大案件，待法制审核）" : "立案");
+		break;
+	case ST_REVIEW: {
+		const char *reviewer = g->reviewers[below(2)];
+		if ((error = run(db, "UPDATE cases SET review_status = 'approved', reviewer = ?2, reviewed_at = ?3 "
+				"WHERE id = ?1", "ttt", c->id, reviewer, when)) == 0)
+			error = add_event(u, c->id, s->at, "review", reviewer, "法制审核通过");
+		break;
+	}
+	case ST_DECIDE:
+		snprintf(detail, sizeof(detail), "依据%s，罚款%lld元", cat->basis, (long long)(c->fine_fen / 100));
+		if ((error = run(db, "UPDATE cases SET legal_basis = ?2, penalty_amount = ?3, decided_at = ?4 "
+				"WHERE id = ?1", "ttit", c->id, cat->basis, c->fine_fen, when)) == 0)
+			error = add_event(u, c->id, s->at, "decide", officer, detail);
+		break;
+	case ST_FILE_UP:
+		if ((error = run(db, "UPDATE cases SET filed_up_at = ?2 WHERE id = ?1", "tt", c->id, when)) == 0)
+			error = add_event(u, c->id, s->at, "file_up", officer, "重大行政处罚报区城管执法监察局备案");
+		break;
+	case ST_EXECUTE:
+		if ((error = run(db, "UPDATE cases SET executed_at = ?2 WHERE id = ?1", "tt", c->id, when)) == 0)
+			error = add_event(u, c->id, s->at, "execute", officer, "罚款已缴纳");
+		break;
+	case ST_TRANSFER:
+		snprintf(detail, sizeof(detail), "移送%s", cat->department);
+		if ((error = run(db, "UPDATE cases SET status = 'transferred', transfer_to = ?2, transferred_at = ?3 "
+				"WHERE id = ?1", "ttt", c->id, cat->department, when)) == 0)
+			error = add_event(u, c->id, s->at, "transfer", officer, detail);
+		break;
+	case ST_FEEDBACK:
+		if ((error = run(db, "UPDATE cases SET status = 'feedback' WHERE id = ?1", "t", c->id)) == 0)
+			error = add_event(u, c->id, s->at, "feedback", officer, "处理结果已反馈");
+		break;
+	case ST_VISIT: {
+		static const char *const marks[] = { "satisfied", "basically_satisfied", "dissatisfied" };
+		snprintf(detail, sizeof(detail), "回访举报人：%s", marks[c->satisfaction]);
+		if ((error = run(db, "UPDATE cases SET visited_at = ?2, satisfaction = ?3 WHERE id = ?1", "ttt",
+				c->id, when, marks[c->satisfaction])) == 0)
+			error = add_event(u, c->id, s->at, "return_visit", officer, detail);
+		break;
+	}
+	case ST_CLOSE:
+		if ((error = run(db, "UPDATE cases SET status = 'closed', closed_at = ?2 WHERE id = ?1", "tt",
+				c->id, when)) == 0)
+			error = add_event(u, c->id, s->at, "close", officer, "办结");
+		break;
+	case ST_PHONE: {
+		int r = below(100);
+		const char *outcome = r < 86 ? "warned" : r < 91 ? "suspended" : r < 97 ? "unreachable" : NULL;
+		if (!outcome)
+			break;   /* not tried yet */
+		snprintf(detail, sizeof(detail), "警示电话 %s：%s", c->phones[s->arg], outcome);
+		if ((error = run(db, "UPDATE small_ad_phones SET warned_at = ?2, warned_by = ?3, outcome = ?4 "
+				"WHERE id = ?1", "tttt", c->phone_ids[s->arg], strcmp(outcome, "unreachable") ? when : NULL,
+				u->roster[0], outcome)) == 0)
+			error = add_event(u, c->id, s->at, "note", u->roster[0], detail);
+		break;
+	}
+	}
+	return error;
+}
+
+static void free_case(gen_case *c)
+{
+	int i;
+	free(c->id);
+	for (i = 0; i < c->nphones; i++)
+		free(c->phone_ids[i]);
+	free(c);
+}
+
+/* A new case on unit `u` at `t`; `complaint_only` for last year's. */
+static int new_case(gen *g, unit *u, int64_t t, int complaint_only)
+{
+	sqlite3 *db = ts_node_db(u->node);
+	double w[NCAT > NSRC ? NCAT : NSRC];
+	const int *src_w = u->device ? device_sources : street_sources;
+	int m = month_of(t), i, key = -1, error;
+	char when[32], due[32], address[160], desc[256], *ka = NULL, *ev = NULL;
+	const char *cname = NULL;
+	char cphone[16];
+	gen_case *c, **grown;
+
+	if (!(c = calloc(1, sizeof(*c))))
+		return ts_error_set(TS_ERROR, "out of memory");
+	for (i = 0; i < (int)NCAT; i++)
+		w[i] = categories[i].weight * categories[i].month[m];
+	c->cat = pick_weighted(w, NCAT);
+	for (i = 0; i < NSRC; i++)
+		w[i] = src_w[i] * (i == SRC_COMPLAINT ? complaint_month[m] : 1);
+	c->src = complaint_only ? SRC_COMPLAINT : pick_weighted(w, NSRC);
+	c->officer = u->device ? 0 : 1 + below(u->nroster - 1);
+	if (u->nkey > 0 && u01() < 0.3 * (complaint_only ? u->prev_key_factor : 1)) {
+		key = u->key_areas[below(u->nkey)];
+		ka = g->key_area_ids[key];
+	}
+	for (i = 0; i < 2; i++)
+		if (t >= g->event_from[i] && t < g->event_to[i])
+			ev = g->event_ids[i];
+	if (key >= 0)
+		snprintf(address, sizeof(address), "%s %s%d号", key_area_names[key], PICK(roads), (int)between(1, 180));
+	else
+		snprintf(address, sizeof(address), "%s%d号", PICK(roads), (int)between(1, 180));
+	snprintf(desc, sizeof(desc), "%s", categories[c->cat].what);
+	if (c->src == SRC_COMPLAINT) {
+		cname = PICK(complainants);
+		snprintf(cphone, sizeof(cphone), "13%09d", (int)between(0, 999999999));
+	}
+	fmt_time(when, t);
+	fmt_time(due, t + (int64_t)g->deadline_days[c->cat] * DAY);
+	if ((error = mint(&c->id, u, "c")) < 0)
+		goto fail;
+	if ((error = run(db, "INSERT INTO cases (id, source, category, address, lng, lat, jurisdiction, description, "
+			"status, reported_at, deadline, complainant_name, complainant_phone, key_area_id, event_id, "
+			"created_by_node) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'discovered', ?9, ?10, ?11, ?12, ?13, "
+			"?14, ?7)", "ttttddtttttttt", c->id, sources[c->src], categories[c->cat].code, address,
+			116.40 + (u01() - 0.5) * 0.04, 39.92 + (u01() - 0.5) * 0.04, u->id, desc, when, due, cname,
+			cname ? cphone : NULL, ka, ev)) < 0)
+		goto fail;
+	if ((error = add_event(u, c->id, t, "intake", c->src == SRC_PATROL ? officer_of(u, c) : u->roster[0],
+			sources[c->src])) < 0)
+		goto fail;
+	if (!strcmp(categories[c->cat].code, "small_ads")) {
+		c->nphones = 1 + below(3);
+		for (i = 0; i < c->nphones; i++) {
+			/* a few hundred numbers come back again and again */
+			snprintf(c->phones[i], sizeof(c->phones[i]), "1%d%09d", 3 + below(6), (int)between(0, 400) * 2437);
+			if ((error = mint(&c->phone_ids[i], u, "a")) < 0 ||
+			    (error = run(db, "INSERT INTO small_ad_phones (id, case_id, phone) VALUES (?1, ?2, ?3)", "ttt",
+					c->phone_ids[i], c->id, c->phones[i])) < 0)
+				goto fail;
+		}
+	}
+	plan(g, c, t);
+	if (u->nopen == u->aopen) {
+		size_t n = u->aopen ? u->aopen * 2 : 64;
+		if (!(grown = realloc(u->open, n * sizeof(*grown)))) {
+			error = ts_error_set(TS_ERROR, "out of memory");
+			goto fail;
+		}
+		u->open = grown;
+		u->aopen = n;
+	}
+	u->open[u->nopen++] = c;
+	u->made_cases++;
+	return 0;
+fail:
+	free_case(c);
+	return error;
+}
+
+/* ---- responsibility zones ----------------------------------------------------- */
+
+static int zones_day(gen *g, unit *u, int day, int64_t t0)
+{
+	sqlite3 *db = ts_node_db(u->node);
+	char when[32], unitname[64], address[96];
+	int i, error = 0, yday = day - g->days_prev;
+
+	if (u->device || yday < 0)
+		return 0;
+	if (yday == 1) {   /* 2 January: the year's zones are set up */
+		for (i = 0; i < u->nzones && !error; i++) {
+			zone *z = &u->zones[i];
+			snprintf(unitname, sizeof(unitname), "%s%s", PICK(brands), PICK(shops));
+			snprintf(address, sizeof(address), "%s%d号", PICK(roads), (int)between(1, 180));
+			if ((error = mint(&z->id, u, "z")) == 0)
+				error = run(db, "INSERT INTO responsibility_zones (id, unit, address, jurisdiction, key_area_id) "
+					"VALUES (?1, ?2, ?3, ?4, ?5)", "ttttt", z->id, unitname, address, u->id,
+					z->key ? g->key_area_ids[u->key_areas[i % u->nkey]] : NULL);
+		}
+	}
+	for (i = 0; i < u->nzones && !error; i++) {
+		zone *z = &u->zones[i];
+		if (z->notice_at >= t0 && z->notice_at < t0 + DAY) {
+			fmt_time(when, z->notice_at);
+			error = run(db, "UPDATE responsibility_zones SET notice_issued_at = ?2, notice_issued_by = ?3 "
+				"WHERE id = ?1", "ttt", z->id, when, u->roster[1 + i % (u->nroster - 1)]);
+		}
+		if (yday > 1 && !error) {
+			char day_s[32];
+			fmt_time(day_s, t0);
+			if (atoi(day_s + 8) == z->check_day) {
+				char *id = NULL;
+				int met = u01() < (z->key ? 0.93 : 0.84);
+				fmt_time(when, t0 + 10 * 3600 + i * 300);
+				if ((error = mint(&id, u, "h")) == 0)
+					error = run(db, "INSERT INTO responsibility_checks (id, zone_id, checked_at, met, checker, note) "
+						"VALUES (?1, ?2, ?3, ?4, ?5, ?6)", "tttitt", id, z->id, when, (int64_t)met,
+						u->roster[1 + i % (u->nroster - 1)], met ? NULL : "门前堆物，未落实门前三包");
+				free(id);
+			}
+		}
+	}
+	return error;
+}
+
+/* ---- the days --------------------------------------------------------------- */
+
+static int64_t day_start(gen *g, int day)
+{
+	return g->start + (int64_t)day * DAY;
+}
+
+static int cmp_time(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+static int one_day(gen *g, unit *u, int day)
+{
+	int64_t t0 = day_start(g, day), times[512];
+	int n = u->per_day[day], i, error;
+	size_t k, keep;
+
+	set_clock(t0 + 12 * 3600);
+	if ((error = zones_day(g, u, day, t0)) < 0)
+		return error;
+	if (n > 512)
+		n = 512;
+	for (i = 0; i < n; i++)
+		times[i] = t0 + between(7 * 3600, 22 * 3600);
+	qsort(times, (size_t)n, sizeof(times[0]), cmp_time);
+	for (i = 0; i < n; i++)
+		if ((error = new_case(g, u, times[i], day < g->days_prev)) < 0)
+			return error;
+	for (k = 0, keep = 0; k < u->nopen; k++) {
+		gen_case *c = u->open[k];
+		while (c->next < c->nsteps && c->steps[c->next].at < t0 + DAY)
+			if ((error = apply_step(g, u, c, &c->steps[c->next++])) < 0)
+				return error;
+		if (c->next == c->nsteps)
+			free_case(c);
+		else
+			u->open[keep++] = c;
+	}
+	u->nopen = keep;
+	return 0;
+}
+
+static int write_days(sqlite3 *db, void *payload)
+{
+	gen *g = payload;
+	int day, error;
+	(void)db;
+	for (day = g->batch_from; day < g->batch_to; day++)
+		if ((error = one_day(g, g->u, day)) < 0)
+			return error;
+	return 0;
+}
+
+/* ---- setting up ----------------------------------------------------------------- */
+
+static int year_days(int y)
+{
+	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 ? 366 : 365;
+}
+
+static int64_t beijing_midnight(int y, int m, int d)
+{
+	struct tm tm;
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = y - 1900;
+	tm.tm_mon = m - 1;
+	tm.tm_mday = d;
+	return (int64_t)timegm(&tm) - 8 * 3600;
+}
+
+/* Spreads `n` cases over days [from, to) by season; complaints by their own. */
+static void spread(gen *g, int *per_day, int from, int to, int n, int complaints)
+{
+	double *cdf = calloc((size_t)(to - from), sizeof(double)), total = 0;
+	int d, i;
+	if (!cdf)
+		return;
+	for (d = from; d < to; d++) {
+		int m = month_of(day_start(g, d) + 12 * 3600), wd = (int)((day_start(g, d) / DAY + 4) % 7);
+		double w = 0;
+		for (i = 0; i < (int)NCAT; i++)
+			w += categories[i].weight * categories[i].month[m];
+		if (complaints)
+			w *= complaint_month[m];
+		total += w * (wd == 0 || wd == 6 ? 0.85 : 1);
+		cdf[d - from] = total;
+	}
+	for (i = 0; i < n; i++) {
+		double x = u01() * total;
+		int lo = 0, hi = to - from - 1;
+		while (lo < hi) {
+			int mid = (lo + hi) / 2;
+			if (cdf[mid] < x)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		per_day[from + lo]++;
+	}
+	free(cdf);
+}
+
+static int load_deadlines(gen *g, ts_node *node)
+{
+	sqlite3_stmt *st = NULL;
+	size_t i;
+	for (i = 0; i < NCAT; i++) {
+		g->deadline_days[i] = 0;
+		if (sqlite3_prepare_v2(ts_node_db(node), "SELECT deadline_days FROM categories WHERE code = ?1", -1,
+				&st, NULL) != SQLITE_OK)
+			return ts_error_set(TS_ERROR, "reading categories: %s", sqlite3_errmsg(ts_node_db(node)));
+		sqlite3_bind_text(st, 1, categories[i].code, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) == SQLITE_ROW)
+			g->deadline_days[i] = sqlite3_column_int(st, 0);
+		sqlite3_finalize(st);
+		if (g->deadline_days[i] <= 0)
+			return ts_error_set(TS_EINVALID, "the node has no category %s", categories[i].code);
+	}
+	return 0;
+}
+
+typedef struct {
+	gen *g;
+	ts_node *district;
+	int nstreets;
+} district_setup;
+
+static int write_district(sqlite3 *db, void *payload)
+{
+	district_setup *s = payload;
+	gen *g = s->g;
+	char *id = NULL, when[32], to[32];
+	int i, error = 0;
+	static const char *const events[2] = { "全国两会", "国庆假日" };
+	const int when_md[2][4] = { { 3, 3, 3, 17 }, { 10, 1, 10, 8 } };
+
+	fmt_time(when, g->start + 9 * 3600);
+	for (i = 0; i < g->nkey && !error; i++) {
+		if ((error = ts_node_mint_id(&id, s->district, "k")) < 0)
+			break;
+		snprintf(g->key_area_ids[i], sizeof(g->key_area_ids[i]), "%s", id);
+		error = run(db, "INSERT INTO key_areas (id, level, owner_node, name, zone, listed_at, reason) "
+			"VALUES (?1, 'district', ?2, ?3, ?4, ?5, ?6)", "tttttt", id, ts_node_id(s->district),
+			key_area_names[i], "以主要街道两侧各50米为界", when, "群众投诉集中，街面秩序问题反复");
+		free(id);
+		id = NULL;
+	}
+	for (i = 0; i < 2 && !error; i++) {
+		g->event_from[i] = beijing_midnight(g->year, when_md[i][0], when_md[i][1]);
+		g->event_to[i] = beijing_midnight(g->year, when_md[i][2], when_md[i][3]);
+		if ((error = ts_node_mint_id(&id, s->district, "m")) < 0)
+			break;
+		snprintf(g->event_ids[i], sizeof(g->event_ids[i]), "%s", id);
+		fmt_time(when, g->event_from[i]);
+		fmt_time(to, g->event_to[i] - 1);
+		error = run(db, "INSERT INTO major_events (id, name, starts_at, ends_at, zone, level, owner_node) "
+			"VALUES (?1, ?2, ?3, ?4, ?5, 'district', ?6)", "tttttt", id, events[i], when, to,
+			"辖区全域", ts_node_id(s->district));
+		free(id);
+		id = NULL;
+	}
+	return error;
+}
+
+/* Fetches the upstream's main and merges it, as `tiersync pull` does. */
+static int pull(unit *u, const char *author)
+{
+	ts_transfer_options o;
+	ts_integrate_stats stats;
+	char id[41];
+	int error;
+
+	memset(&o, 0, sizeof(o));
+	if ((error = ts_node_fetch(id, NULL, u->node, NULL, &o)) < 0) {
+		char why[512];
+		snprintf(why, sizeof(why), "%s", ts_error_last() ? ts_error_last() : "failed");
+		return ts_error_set(error, "%s: pulling from its upstream: %s (give every street the district, "
+			"and every device its street, as upstream: tiersync init ... --upstream DIR)", u->id, why);
+	}
+	return ts_node_merge(id, &stats, u->node, "refs/remotes/" TS_REMOTE_DEFAULT "/main", author,
+		"merge upstream's main (pull): key areas and major events\n");
+}
+
+static int parent_of(const char *child, const char *parent)
+{
+	size_t n = strlen(parent);
+	return !strncmp(child, parent, n) && child[n] == '.' && !strchr(child + n + 1, '.');
+}
+
+static int commit_unit(gen *g, unit *u, int day_to)
+{
+	char id[41], msg[160], from[32], to[32];
+	const char *author = u->roster[(day_to / 7) % u->nroster];
+	int error;
+
+	fmt_time(from, day_start(g, g->batch_from));
+	fmt_time(to, day_start(g, day_to - 1));
+	set_clock(day_start(g, day_to - 1) + 20 * 3600);
+	snprintf(msg, sizeof(msg), "%.10s..%.10s: the work of %s", from, to, u->id);
+	error = ts_node_commit(id, u->node, msg, author);
+	if (error == TS_ENOTFOUND)
+		return 0;
+	if (error == 0)
+		u->commits++;
+	return error;
+}
+
+static int usage(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "tiersync-gen: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, " (see 'tiersync-gen --help')\n");
+	return 2;
+}
+
+static const char help[] =
+	"usage: tiersync-gen --district DIR --street DIR [--street DIR]... [--device DIR]...\n"
+	"                    [--year YEAR] [--cases N] [--seed S] [--commit-every DAYS]\n\n"
+	"Writes a district's year of realistic case work into existing nodes (made with\n"
+	"tiersync init: streets with the district as upstream, devices with their street).\n\n"
+	"  --district DIR      the district node: its key areas and major events are listed there\n"
+	"                      and pulled into every street and device\n"
+	"  --street DIR        a street node of the district (repeatable)\n"
+	"  --device DIR        a device node under one of the streets (repeatable); its work\n"
+	"                      stays on it until it pushes\n"
+	"  --year YEAR         the year of the cases (default 2015); the year before gets its\n"
+	"                      complaints, for the year-on-year figure\n"
+	"  --cases N           the cases of the year, over all streets and devices (default 2000)\n"
+	"  --seed S            the same seed on fresh nodes gives the same rows (default 1)\n"
+	"  --commit-every D    one write and one commit per node every D simulated days (default 7)\n";
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "district", required_argument, NULL, 'D' }, { "street", required_argument, NULL, 's' },
+		{ "device", required_argument, NULL, 'v' }, { "year", required_argument, NULL, 'y' },
+		{ "cases", required_argument, NULL, 'n' }, { "seed", required_argument, NULL, 'S' },
+		{ "commit-every", required_argument, NULL, 'c' }, { "help", no_argument, NULL, 'h' },
+		{ 0, 0, 0, 0 }
+	};
+	static gen g;
+	const char *district_dir = NULL, *dirs[MAX_UNITS];
+	int is_device[MAX_UNITS], ndirs = 0, cases = 2000, every = 7, nstreets = 0, opt, i, j, day, error = 0;
+	unsigned long long seed = 1;
+	ts_node *district = NULL;
+	district_setup setup;
+	char *end;
+	struct timespec t_start, t_end;
+
+	g.year = 2015;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'D': district_dir = optarg; break;
+		case 's': case 'v':
+			if (ndirs == MAX_UNITS)
+				return usage("at most %s streets and devices", "64");
+			is_device[ndirs] = opt == 'v';
+			nstreets += opt == 's';
+			dirs[ndirs++] = optarg;
+			break;
+		case 'y':
+			g.year = (int)strtol(optarg, &end, 10);
+			if (*end || g.year < 1971 || g.year > 9998)
+				return usage("--year takes a year, not '%s'", optarg);
+			break;
+		case 'n':
+			cases = (int)strtol(optarg, &end, 10);
+			if (*end || cases < 0 || cases > 10000000)
+				return usage("--cases takes a count from 0 to 10000000, not '%s'", optarg);
+			break;
+		case 'S':
+			seed = strtoull(optarg, &end, 10);
+			if (*end || !*optarg)
+				return usage("--seed takes a number, not '%s'", optarg);
+			break;
+		case 'c':
+			every = (int)strtol(optarg, &end, 10);
+			if (*end || every < 1 || every > 366)
+				return usage("--commit-every takes days from 1 to 366, not '%s'", optarg);
+			break;
+		case 'h':
+			fputs(help, stdout);
+			return 0;
+		default:
+			return usage("unknown option or missing value: %s", argv[optind - 1]);
+		}
+	}
+	if (optind != argc)
+		return usage("unexpected argument %s", argv[optind]);
+	if (!district_dir || nstreets == 0)
+		return usage("%sgive --district DIR and at least one --street DIR", "");
+
+	clock_gettime(CLOCK_MONOTONIC, &t_start);
+	rng_state = seed;
+	g.days_prev = year_days(g.year - 1);
+	g.days = g.days_prev + year_days(g.year);
+	g.start = beijing_midnight(g.year - 1, 1, 1);
+	make_name(g.reviewers[0]);
+	make_name(g.reviewers[1]);
+
+	if ((error = ts_node_open(&district, district_dir)) < 0)
+		goto done;
+	if (ts_node_tier(district) != TS_TIER_DISTRICT) {
+		error = ts_error_set(TS_EINVALID, "%s is a %s node, not a district", district_dir,
+			ts_tier_name(ts_node_tier(district)));
+		goto done;
+	}
+	if ((error = load_deadlines(&g, district)) < 0)
+		goto done;
+	for (i = 0; i < ndirs; i++) {
+		unit *u = &g.units[g.nunits++];
+		u->dir = dirs[i];
+		u->device = is_device[i];
+		if ((error = ts_node_open(&u->node, dirs[i])) < 0)
+			goto done;
+		u->id = ts_node_id(u->node);
+		if (ts_node_tier(u->node) != (u->device ? TS_TIER_DEVICE : TS_TIER_STREET)) {
+			error = ts_error_set(TS_EINVALID, "%s (%s) is a %s node, not a %s", dirs[i], u->id,
+				ts_tier_name(ts_node_tier(u->node)), u->device ? "device" : "street");
+			goto done;
+		}
+		for (j = 0; j < i; j++)
+			if (!strcmp(g.units[j].id, u->id)) {
+				error = ts_error_set(TS_EINVALID, "%s is given twice", u->id);
+				goto done;
+			}
+	}
+	for (i = 0; i < g.nunits; i++) {
+		unit *u = &g.units[i];
+		if (!u->device && !parent_of(u->id, ts_node_id(district))) {
+			error = ts_error_set(TS_EINVALID, "street %s is not under district %s", u->id, ts_node_id(district));
+			goto done;
+		}
+		if (u->device) {
+			u->street = -1;
+			for (j = 0; j < g.nunits; j++)
+				if (!g.units[j].device && parent_of(u->id, g.units[j].id))
+					u->street = j;
+			if (u->street < 0) {
+				error = ts_error_set(TS_EINVALID, "device %s: give its street with --street", u->id);
+				goto done;
+			}
+		}
+	}
+
+	/* who works where, and how much */
+	g.nkey = nstreets + 1 > 8 ? 8 : nstreets + 1;
+	for (i = 0; i < g.nunits; i++) {
+		unit *u = &g.units[i];
+		u->nroster = u->device ? 1 : ROSTER;
+		for (j = 0; j < u->nroster; j++)
+			make_name(u->roster[j]);
+		u->prev_key_factor = 0.85 + 0.45 * u01();
+		if (!(u->per_day = calloc((size_t)g.days, sizeof(int)))) {
+			error = ts_error_set(TS_ERROR, "out of memory");
+			goto done;
+		}
+	}
+	for (i = 0, j = 0; i < g.nkey; i++) {   /* key areas round the streets */
+		while (g.units[j % g.nunits].device)
+			j++;
+		g.units[j % g.nunits].key_areas[g.units[j % g.nunits].nkey++] = i;
+		j++;
+	}
+	{
+		double weights[MAX_UNITS], total = 0;
+		int given_out = 0;
+		for (i = 0; i < g.nunits; i++) {
+			/* a device does about a quarter of its street's finding */
+			weights[i] = (g.units[i].device ? 0.3 : 1.0) * (0.7 + 0.6 * u01());
+			total += weights[i];
+		}
+		for (i = 0; i < g.nunits; i++) {
+			unit *u = &g.units[i];
+			u->year_cases = i == g.nunits - 1 ? cases - given_out : (int)(cases * weights[i] / total);
+			given_out += u->year_cases;
+			/* last year's complaints: about this year's, give or take */
+			u->prev_complaints = (int)(u->year_cases * (u->device ? 0.15 : 0.22) * (0.95 + 0.3 * u01()));
+			spread(&g, u->per_day, 0, g.days_prev, u->prev_complaints, 1);
+			spread(&g, u->per_day, g.days_prev, g.days, u->year_cases, 0);
+			/* the streets' own inspected shops and units */
+			if (!u->device) {
+				u->nzones = u->year_cases / 40 < 12 ? 12 : u->year_cases / 40;
+				if (!(u->zones = calloc((size_t)u->nzones, sizeof(zone)))) {
+					error = ts_error_set(TS_ERROR, "out of memory");
+					goto done;
+				}
+				for (j = 0; j < u->nzones; j++) {
+					zone *z = &u->zones[j];
+					z->key = u->nkey > 0 && pct(30);
+					z->notice_at = pct(96) ? day_start(&g, g.days_prev + (int)between(4, 30)) +
+						between(9 * 3600, 17 * 3600) : 0;
+					z->check_day = 1 + (int)between(0, 27);
+				}
+			}
+		}
+	}
+
+	/* 1. the district's key areas and major events, pulled down the tiers */
+	setup.g = &g;
+	setup.district = district;
+	setup.nstreets = nstreets;
+	set_clock(g.start + 9 * 3600);
+	{
+		char id[41], admin[16];
+		make_name(admin);
+		if ((error = ts_node_write(district, admin, "key areas and major events", write_district, &setup)) < 0 ||
+		    (error = ts_node_commit(id, district, "list the district's key areas and major events", admin)) < 0)
+			goto done;
+		for (i = 0; i < g.nunits && !error; i++)
+			if (!g.units[i].device)
+				error = pull(&g.units[i], g.units[i].roster[0]);
+		for (i = 0; i < g.nunits && !error; i++)
+			if (g.units[i].device)
+				error = pull(&g.units[i], g.units[i].roster[0]);
+		if (error < 0)
+			goto done;
+	}
+
+	/* 2-3. the days, a write and a commit per node every `every` days */
+	for (day = 0; day < g.days; day += every) {
+		g.batch_from = day;
+		g.batch_to = day + every < g.days ? day + every : g.days;
+		for (i = 0; i < g.nunits; i++) {
+			unit *u = &g.units[i];
+			char summary[96], from[32];
+			fmt_time(from, day_start(&g, day));
+			snprintf(summary, sizeof(summary), "the work from %.10s", from);
+			g.u = u;
+			set_clock(day_start(&g, day) + 12 * 3600);
+			if ((error = ts_node_write(u->node, u->roster[0], summary, write_days, &g)) < 0 ||
+			    (error = commit_unit(&g, u, g.batch_to)) < 0)
+				goto done;
+		}
+	}
+
+	clock_gettime(CLOCK_MONOTONIC, &t_end);
+	for (i = 0; i < g.nunits; i++)
+		printf("%-28s %6d cases (%d complaints of %d), %6d steps, %4d commits\n", g.units[i].id,
+			g.units[i].made_cases, g.units[i].prev_complaints, g.year - 1, g.units[i].made_steps,
+			g.units[i].commits);
+	printf("%d cases in %.1f s\n", cases, (double)(t_end.tv_sec - t_start.tv_sec) +
+		(double)(t_end.tv_nsec - t_start.tv_nsec) / 1e9);
+done:
+	if (error < 0)
+		fprintf(stderr, "tiersync-gen: %s\n", ts_error_last() ? ts_error_last() : "failed");
+	for (i = 0; i < g.nunits; i++) {
+		size_t k;
+		for (k = 0; k < g.units[i].nopen; k++)
+			free_case(g.units[i].open[k]);
+		free(g.units[i].open);
+		for (j = 0; j < g.units[i].nzones; j++)
+			free(g.units[i].zones[j].id);
+		free(g.units[i].zones);
+		free(g.units[i].per_day);
+		ts_node_free(g.units[i].node);
+	}
+	ts_node_free(district);
+	return error < 0 ? 1 : 0;
+}
