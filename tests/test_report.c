@@ -1,0 +1,403 @@
+/*
+ * Unit tests of the figures (node/report.c) on generated data: the
+ * generator (build/.../tiersync-gen, beside this test binary) writes a
+ * district's year into a street with a device and a second street; the
+ * device's work reaches its street, the streets' the district, the
+ * district's the city, each by push and merge. At the street, the district
+ * and the city every figure, in total and per child unit, is compared with
+ * a query written here, not the report's own.
+ */
+#include "harness.h"
+
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "tiersync.h"
+#include "node.h"      /* ts_node_merge_submissions (not yet public) */
+#include "report.h"
+
+#define FROM "2015-01-01T00:00:00+08:00"
+#define TO "2016-01-01T00:00:00+08:00"
+
+/* This test's own reading of each figure: one row (value, base). ?1 the
+ * unit, ?2..?3 the period, ?4..?5 the year before. A unit's cases are
+ * those whose jurisdiction is the unit or starts with "unit.". */
+#define MINE "(jurisdiction = ?1 OR substr(jurisdiction, 1, length(?1) + 1) = ?1 || '.')"
+#define IN_YEAR "reported_at >= ?2 AND reported_at < ?3"
+static const struct { const char *name, *sql; } independent[] = {
+	{ "cases_found", "SELECT count(*), 0 FROM cases WHERE " MINE " AND " IN_YEAR },
+	{ "cases_filed", "SELECT total(filed_at IS NOT NULL), 0 FROM cases WHERE " MINE " AND " IN_YEAR },
+	{ "cases_penalised", "SELECT total(decided_at IS NOT NULL), 0 FROM cases WHERE " MINE " AND " IN_YEAR },
+	{ "penalties_fen", "SELECT total(CASE WHEN decided_at IS NULL THEN 0 ELSE penalty_amount END), 0 "
+	  "FROM cases WHERE " MINE " AND " IN_YEAR },
+	{ "cases_transferred", "SELECT total(transferred_at IS NOT NULL), 0 FROM cases WHERE " MINE " AND " IN_YEAR },
+	{ "major_cases_filed_up", "SELECT total(major AND filed_up_at IS NOT NULL), total(major) "
+	  "FROM cases WHERE " MINE " AND " IN_YEAR },
+	{ "complaints", "SELECT total(reported_at >= ?2 AND reported_at < ?3), total(reported_at >= ?4 AND reported_at < ?5) "
+	  "FROM cases WHERE " MINE " AND source = 'complaint'" },
+	{ "complaints_key_areas", "SELECT total(reported_at >= ?2 AND reported_at < ?3), "
+	  "total(reported_at >= ?4 AND reported_at < ?5) FROM cases WHERE " MINE " AND source = 'complaint' "
+	  "AND key_area_id IS NOT NULL" },
+	{ "rectification_rate", "SELECT total(closed_at IS NOT NULL AND transferred_at IS NULL), "
+	  "total(transferred_at IS NULL) FROM cases WHERE " MINE " AND " IN_YEAR },
+	{ "return_visits", "SELECT total(visited_at IS NOT NULL), count(*) FROM cases WHERE " MINE " AND " IN_YEAR
+	  " AND source = 'complaint' AND status = 'closed'" },
+	{ "satisfaction", "SELECT total(satisfaction <> 'dissatisfied'), total(satisfaction IS NOT NULL) "
+	  "FROM cases WHERE " MINE " AND " IN_YEAR " AND source = 'complaint' AND visited_at IS NOT NULL" },
+	{ "small_ad_phones_warned", "SELECT total(warned), count(*) FROM (SELECT p.phone, max(p.warned_at IS NOT NULL) "
+	  "AS warned FROM small_ad_phones p, cases WHERE cases.id = p.case_id AND " MINE " AND " IN_YEAR
+	  " GROUP BY p.phone)" },
+	{ "notices_issued", "SELECT total(notice_issued_at IS NOT NULL AND notice_issued_at < ?3), count(*) "
+	  "FROM responsibility_zones WHERE " MINE },
+	{ "responsibility_met_key_areas", "SELECT total(met), count(*) FROM responsibility_checks "
+	  "WHERE checked_at >= ?2 AND checked_at < ?3 AND zone_id IN (SELECT id FROM responsibility_zones "
+	  "WHERE " MINE " AND key_area_id IS NOT NULL)" },
+	{ "responsibility_met_elsewhere", "SELECT total(met), count(*) FROM responsibility_checks "
+	  "WHERE checked_at >= ?2 AND checked_at < ?3 AND zone_id IN (SELECT id FROM responsibility_zones "
+	  "WHERE " MINE " AND key_area_id IS NULL)" },
+	{ "deadline_adherence", "SELECT total(closed_at <= deadline), total(closed_at IS NOT NULL) "
+	  "FROM cases WHERE " MINE " AND " IN_YEAR },
+	{ "media_exposures", "SELECT total(source = 'media'), 0 FROM cases WHERE " MINE " AND " IN_YEAR },
+};
+#define NINDEPENDENT (sizeof(independent) / sizeof(independent[0]))
+
+/* Per category (or source): found, filed, penalised, transferred, closed. */
+static const char group_sql[] =
+	"SELECT count(*), total(filed_at IS NOT NULL), total(decided_at IS NOT NULL), "
+	"total(transferred_at IS NOT NULL), total(closed_at IS NOT NULL) FROM cases "
+	"WHERE " MINE " AND " IN_YEAR " AND (category = ?4 OR source = ?4)";
+
+static int query2(int64_t *a, int64_t *b, sqlite3 *db, const char *sql, const char *unit, const char *code)
+{
+	sqlite3_stmt *st = NULL;
+	int ok = 0;
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+		fprintf(stderr, "    %s\n", sqlite3_errmsg(db));
+		return 0;
+	}
+	sqlite3_bind_text(st, 1, unit, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, FROM, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, TO, -1, SQLITE_STATIC);
+	if (code)
+		sqlite3_bind_text(st, 4, code, -1, SQLITE_STATIC);
+	else {
+		sqlite3_bind_text(st, 4, "2014-01-01T00:00:00+08:00", -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 5, FROM, -1, SQLITE_STATIC);
+	}
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		*a = sqlite3_column_int64(st, 0);
+		*b = sqlite3_column_int64(st, 1);
+		ok = 1;
+	}
+	sqlite3_finalize(st);
+	return ok;
+}
+
+/* Checks every figure of one unit of a report against this test's queries;
+ * returns the number of mismatches (each printed). */
+static int check_unit(sqlite3 *db, const ts_report_unit *u)
+{
+	size_t i, j;
+	int bad = 0;
+
+	for (i = 0; i < ts_report_nfigures; i++) {
+		const ts_report_figure *f = &ts_report_figures[i];
+		int64_t a = -1, b = -1;
+		for (j = 0; j < NINDEPENDENT && strcmp(independent[j].name, f->name); j++)
+			;
+		if (j == NINDEPENDENT) {
+			fprintf(stderr, "    figure %s has no independent query in this test\n", f->name);
+			bad++;
+			continue;
+		}
+		if (!query2(&a, &b, db, independent[j].sql, u->unit, NULL) ||
+		    a != u->values[i].value || (f->kind != TS_FIGURE_COUNT && b != u->values[i].base)) {
+			fprintf(stderr, "    %s %s: report %lld/%lld, independent %lld/%lld\n", u->unit, f->name,
+				(long long)u->values[i].value, (long long)u->values[i].base, (long long)a, (long long)b);
+			bad++;
+		}
+	}
+	for (i = 0; i < u->ncategories + u->nsources; i++) {
+		const ts_report_group *g = i < u->ncategories ? &u->categories[i] : &u->sources[i - u->ncategories];
+		sqlite3_stmt *st = NULL;
+		int ok = sqlite3_prepare_v2(db, group_sql, -1, &st, NULL) == SQLITE_OK;
+		if (ok) {
+			sqlite3_bind_text(st, 1, u->unit, -1, SQLITE_STATIC);
+			sqlite3_bind_text(st, 2, FROM, -1, SQLITE_STATIC);
+			sqlite3_bind_text(st, 3, TO, -1, SQLITE_STATIC);
+			sqlite3_bind_text(st, 4, g->code, -1, SQLITE_STATIC);
+			ok = sqlite3_step(st) == SQLITE_ROW &&
+				sqlite3_column_int64(st, 0) == g->found && sqlite3_column_int64(st, 1) == g->filed &&
+				sqlite3_column_int64(st, 2) == g->penalised && sqlite3_column_int64(st, 3) == g->transferred &&
+				sqlite3_column_int64(st, 4) == g->closed;
+		}
+		sqlite3_finalize(st);
+		if (!ok) {
+			fprintf(stderr, "    %s: the counts of %s differ\n", u->unit, g->code);
+			bad++;
+		}
+	}
+	/* every category and source is listed, each once */
+	{
+		int64_t ncat = 0, nsrc = 0;
+		query2(&ncat, &nsrc, db, "SELECT (SELECT count(*) FROM categories), (SELECT count(*) FROM sources)",
+			u->unit, NULL);
+		if ((int64_t)u->ncategories != ncat || (int64_t)u->nsources != nsrc) {
+			fprintf(stderr, "    %s: %zu categories, %zu sources listed\n", u->unit, u->ncategories, u->nsources);
+			bad++;
+		}
+	}
+	return bad;
+}
+
+/* The child units as this test sees them: for each jurisdiction below
+ * `unit`, the unit's id plus the next label; sorted, each once. */
+static int children_of(char out[16][64], sqlite3 *db, const char *unit)
+{
+	sqlite3_stmt *st = NULL;
+	size_t len = strlen(unit);
+	int n = 0, i, j;
+
+	if (sqlite3_prepare_v2(db, "SELECT jurisdiction FROM cases UNION ALL SELECT jurisdiction FROM "
+			"responsibility_zones", -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const char *j_id = (const char *)sqlite3_column_text(st, 0);
+		char child[64];
+		const char *dot;
+		if (strncmp(j_id, unit, len) || j_id[len] != '.')
+			continue;
+		dot = strchr(j_id + len + 1, '.');
+		snprintf(child, sizeof(child), "%.*s", (int)(dot ? (size_t)(dot - j_id) : strlen(j_id)), j_id);
+		for (i = 0; i < n && strcmp(out[i], child); i++)
+			;
+		if (i == n && n < 16)
+			snprintf(out[n++], 64, "%s", child);
+	}
+	sqlite3_finalize(st);
+	for (i = 1; i < n; i++)   /* insertion sort */
+		for (j = i; j > 0 && strcmp(out[j - 1], out[j]) > 0; j--) {
+			char t[64];
+			memcpy(t, out[j], 64);
+			memcpy(out[j], out[j - 1], 64);
+			memcpy(out[j - 1], t, 64);
+		}
+	return n;
+}
+
+/* Checks a node's whole report: total, the children list, each child. */
+static int check_report(ts_node *node, const ts_report *r)
+{
+	char kids[16][64];
+	sqlite3 *db = ts_node_db(node);
+	int n = children_of(kids, db, ts_node_id(node)), bad = 0;
+	size_t i;
+
+	bad += check_unit(db, &r->total);
+	if (n != (int)r->nchildren) {
+		fprintf(stderr, "    %s: %zu child units, the test sees %d\n", ts_node_id(node), r->nchildren, n);
+		return bad + 1;
+	}
+	for (i = 0; i < r->nchildren; i++) {
+		if (strcmp(kids[i], r->children[i].unit)) {
+			fprintf(stderr, "    child %zu: %s, the test sees %s\n", i, r->children[i].unit, kids[i]);
+			bad++;
+		}
+		bad += check_unit(db, &r->children[i]);
+	}
+	return bad;
+}
+
+static int same_unit(const ts_report_unit *a, const ts_report_unit *b)
+{
+	size_t i;
+	if (strcmp(a->unit, b->unit) || a->ncategories != b->ncategories || a->nsources != b->nsources)
+		return 0;
+	for (i = 0; i < ts_report_nfigures; i++)
+		if (a->values[i].value != b->values[i].value || a->values[i].base != b->values[i].base)
+			return 0;
+	for (i = 0; i < a->ncategories; i++)
+		if (memcmp(&a->categories[i].found, &b->categories[i].found, 5 * sizeof(int64_t)))
+			return 0;
+	for (i = 0; i < a->nsources; i++)
+		if (memcmp(&a->sources[i].found, &b->sources[i].found, 5 * sizeof(int64_t)))
+			return 0;
+	return 1;
+}
+
+static int init_node(ts_node **out, const char *dir, ts_tier tier, const char *id, const char *upstream)
+{
+	char path[PATH_MAX], up[PATH_MAX];
+	ts_init_options o = { tier, id, NULL, "测试员" };
+	snprintf(path, sizeof(path), "%s/%s", ts_test_dir(), dir);
+	if (upstream) {
+		snprintf(up, sizeof(up), "%s/%s", ts_test_dir(), upstream);
+		o.upstream = up;
+	}
+	return ts_node_init(out, path, &o);
+}
+
+/* Runs the generator beside this test binary. */
+static int generate(const char *args)
+{
+	char self[PATH_MAX], cmd[PATH_MAX * 2];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	char *slash;
+	if (n <= 0)
+		return -1;
+	self[n] = '\0';
+	if (!(slash = strrchr(self, '/')))
+		return -1;
+	*slash = '\0';
+	snprintf(cmd, sizeof(cmd), "'%s/tiersync-gen' %s >/dev/null", self, args);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+/* Pushes `lower` to its upstream and merges the submission there. */
+static int submit(ts_node *lower, ts_node *upper)
+{
+	char id[41];
+	int error;
+	if ((error = ts_node_push(id, NULL, lower, NULL, NULL)) < 0)
+		return error;
+	return ts_node_merge_submissions(upper, "张敏", NULL, NULL);
+}
+
+void test_report__figures_match_independent_queries_at_every_tier(void)
+{
+	ts_node *city = NULL, *dc = NULL, *js = NULL, *dhm = NULL, *dev = NULL;
+	ts_report *r_city = NULL, *r_dc = NULL, *r_js = NULL, *r_dhm = NULL, *r_dev = NULL;
+	size_t i;
+	int bad;
+
+	test_ok(init_node(&city, "city", TS_TIER_CITY, "bj", NULL));
+	test_ok(init_node(&dc, "dc", TS_TIER_DISTRICT, "bj.dc", "city"));
+	test_ok(init_node(&js, "js", TS_TIER_STREET, "bj.dc.jingshan", "dc"));
+	test_ok(init_node(&dhm, "dhm", TS_TIER_STREET, "bj.dc.donghuamen", "dc"));
+	test_ok(init_node(&dev, "d07", TS_TIER_DEVICE, "bj.dc.jingshan.d07", "js"));
+	ts_node_free(dc); ts_node_free(js); ts_node_free(dhm); ts_node_free(dev);
+	dc = js = dhm = dev = NULL;
+	test_assert(generate("--district dc --street js --street dhm --device d07 --year 2015 "
+		"--cases 600 --seed 11") == 0);
+	test_ok(ts_node_open(&dc, "dc"));
+	test_ok(ts_node_open(&js, "js"));
+	test_ok(ts_node_open(&dhm, "dhm"));
+	test_ok(ts_node_open(&dev, "d07"));
+
+	/* the device's work reaches its street, the streets' the district, the district's the city */
+	test_ok(submit(dev, js));
+	test_ok(submit(js, dc));
+	test_ok(submit(dhm, dc));
+	test_ok(submit(dc, city));
+
+	test_ok(ts_report_compute(&r_dev, dev, NULL, FROM, TO));
+	test_ok(ts_report_compute(&r_js, js, NULL, FROM, TO));
+	test_ok(ts_report_compute(&r_dhm, dhm, NULL, FROM, TO));
+	test_ok(ts_report_compute(&r_dc, dc, NULL, FROM, TO));
+	test_ok(ts_report_compute(&r_city, city, NULL, FROM, TO));
+
+	/* the data is worth testing on: every kind of figure has something to count */
+	test_equal_i(r_dc->total.values[0].value, 600);
+	for (i = 0; i < ts_report_nfigures; i++)
+		if (ts_report_figures[i].kind != TS_FIGURE_COUNT)
+			test_assert(r_city->total.values[i].base > 0);
+	test_assert(r_dev->total.values[0].value > 0);
+
+	bad = check_report(dev, r_dev) + check_report(js, r_js) + check_report(dhm, r_dhm) +
+		check_report(dc, r_dc) + check_report(city, r_city);
+	test_equal_i(bad, 0);
+
+	/* the street sees its device as a child; the district its two streets; the city its district */
+	test_equal_i(r_js->nchildren, 1);
+	test_equal_s(r_js->children[0].unit, "bj.dc.jingshan.d07");
+	test_equal_i(r_dc->nchildren, 2);
+	test_equal_s(r_dc->children[0].unit, "bj.dc.donghuamen");
+	test_equal_s(r_dc->children[1].unit, "bj.dc.jingshan");
+	test_equal_i(r_city->nchildren, 1);
+
+	/* each tier's row for a child is that child's own report */
+	test_assert(same_unit(&r_dc->children[0], &r_dhm->total));
+	test_assert(same_unit(&r_dc->children[1], &r_js->total));
+	test_assert(same_unit(&r_js->children[0], &r_dev->total));
+	test_assert(same_unit(&r_city->children[0], &r_dc->total));
+
+	ts_report_free(r_city); ts_report_free(r_dc); ts_report_free(r_js);
+	ts_report_free(r_dhm); ts_report_free(r_dev);
+	ts_node_free(city); ts_node_free(dc); ts_node_free(js); ts_node_free(dhm); ts_node_free(dev);
+}
+
+void test_report__periods(void)
+{
+	static const struct { const char *spec, *from, *to; } good[] = {
+		{ "2015", "2015-01-01T00:00:00+08:00", "2016-01-01T00:00:00+08:00" },
+		{ "2015-01..2015-12", "2015-01-01T00:00:00+08:00", "2016-01-01T00:00:00+08:00" },
+		{ "2015-02", "2015-02-01T00:00:00+08:00", "2015-03-01T00:00:00+08:00" },
+		{ "2016-02-29", "2016-02-29T00:00:00+08:00", "2016-03-01T00:00:00+08:00" },
+		{ "2015-12-31..2016", "2015-12-31T00:00:00+08:00", "2017-01-01T00:00:00+08:00" },
+		{ "2014-06..2015-05-20", "2014-06-01T00:00:00+08:00", "2015-05-21T00:00:00+08:00" },
+	};
+	static const char *const bad[] = { "", "15", "2015-13", "2015-02-29", "2015-1", "2015..",
+		"..2015", "2015-12..2015-01", "2015-01-01..2014", "2015/01", "2015-01-01T00", "abcd", "2015...2016" };
+	char from[32], to[32];
+	size_t i;
+
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		test_ok(ts_report_period(from, to, good[i].spec));
+		test_equal_s(from, good[i].from);
+		test_equal_s(to, good[i].to);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (ts_report_period(from, to, bad[i]) != TS_EINVALID) {
+			ts_test__fail(__FILE__, __LINE__, "period '%s' was accepted", bad[i]);
+			return;
+		}
+}
+
+void test_report__unit_outside_the_jurisdiction_is_refused(void)
+{
+	ts_node *js = NULL;
+	ts_report *r = NULL;
+	static const char *const outside[] = { "bj.dc", "bj", "bj.dc.jingshanx", "bj.dc.donghuamen", "bj.dc.jingshan.",
+		"BJ.DC.JINGSHAN", "bj.dc.jingsha_", "" };
+	size_t i;
+
+	test_ok(init_node(&js, "js", TS_TIER_STREET, "bj.dc.jingshan", NULL));
+	for (i = 0; i < sizeof(outside) / sizeof(outside[0]); i++) {
+		test_equal_i(ts_report_compute(&r, js, outside[i], FROM, TO), TS_EINVALID);
+		test_assert(r == NULL);
+	}
+	test_ok(ts_report_compute(&r, js, "bj.dc.jingshan.d07", FROM, TO));
+	test_equal_s(r->total.unit, "bj.dc.jingshan.d07");
+	test_equal_i(r->total.values[0].value, 0);
+	ts_report_free(r);
+	ts_node_free(js);
+}
+
+/* A jurisdiction GLOB reads literally: a '_' in an id matches only '_'. */
+void test_report__underscore_in_an_id_is_no_wildcard(void)
+{
+	ts_node *dc = NULL;
+	ts_report *r = NULL;
+	char *id = NULL;
+	ts_field j1 = { "jurisdiction", "bj.dc.a_b" }, j2 = { "jurisdiction", "bj.dc.axb" };
+
+	test_ok(init_node(&dc, "dc", TS_TIER_DISTRICT, "bj.dc", NULL));
+	setenv("TIERSYNC_NOW", "1432227600", 1);   /* 2015-05-22 */
+	test_ok(ts_case_new(&id, dc, "王伟", "small_ads", "patrol", "景山前街 4号", &j1, 1));
+	free(id);
+	test_ok(ts_case_new(&id, dc, "王伟", "small_ads", "patrol", "景山前街 5号", &j2, 1));
+	free(id);
+	unsetenv("TIERSYNC_NOW");
+	test_ok(ts_report_compute(&r, dc, "bj.dc.a_b", FROM, TO));
+	test_equal_i(r->total.values[0].value, 1);
+	ts_report_free(r);
+	test_ok(ts_report_compute(&r, dc, NULL, FROM, TO));
+	test_equal_i(r->total.values[0].value, 2);
+	test_equal_i(r->nchildren, 2);
+	ts_report_free(r);
+	ts_node_free(dc);
+}
