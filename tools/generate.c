@@ -610,21 +610,23 @@ static int cmp_time(const void *a, const void *b)
 
 static int one_day(gen *g, unit *u, int day)
 {
-	int64_t t0 = day_start(g, day), times[512];
-	int n = u->per_day[day], i, error;
+	int64_t t0 = day_start(g, day), *times;
+	int n = u->per_day[day], i, error = 0;
 	size_t k, keep;
 
 	set_clock(t0 + 12 * 3600);
 	if ((error = zones_day(g, u, day, t0)) < 0)
 		return error;
-	if (n > 512)
-		n = 512;
+	if (!(times = malloc(((size_t)n + 1) * sizeof(*times))))
+		return ts_error_set(TS_ERROR, "out of memory");
 	for (i = 0; i < n; i++)
 		times[i] = t0 + between(7 * 3600, 22 * 3600);
 	qsort(times, (size_t)n, sizeof(times[0]), cmp_time);
-	for (i = 0; i < n; i++)
-		if ((error = new_case(g, u, times[i], day < g->days_prev)) < 0)
-			return error;
+	for (i = 0; i < n && !error; i++)
+		error = new_case(g, u, times[i], day < g->days_prev);
+	free(times);
+	if (error < 0)
+		return error;
 	for (k = 0, keep = 0; k < u->nopen; k++) {
 		gen_case *c = u->open[k];
 		while (c->next < c->nsteps && c->steps[c->next].at < t0 + DAY)
@@ -962,6 +964,11 @@ int main(int argc, char **argv)
 		g.units[j % g.nunits].key_areas[g.units[j % g.nunits].nkey++] = i;
 		j++;
 	}
+	for (i = 0; i < g.nunits; i++)   /* a device works in its street's key areas */
+		if (g.units[i].device) {
+			memcpy(g.units[i].key_areas, g.units[g.units[i].street].key_areas, sizeof(g.units[i].key_areas));
+			g.units[i].nkey = g.units[g.units[i].street].nkey;
+		}
 	{
 		double weights[MAX_UNITS], total = 0;
 		int given_out = 0;
