@@ -282,7 +282,7 @@ void test_report__figures_match_independent_queries_at_every_tier(void)
 	ts_node_free(dc); ts_node_free(js); ts_node_free(dhm); ts_node_free(dev);
 	dc = js = dhm = dev = NULL;
 	test_assert(generate("--district dc --street js --street dhm --device d07 --year 2015 "
-		"--cases 600 --seed 11") == 0);
+		"--cases 600 --seed 11 --commit-every 28") == 0);
 	test_ok(ts_node_open(&dc, "dc"));
 	test_ok(ts_node_open(&js, "js"));
 	test_ok(ts_node_open(&dhm, "dhm"));

@@ -782,6 +782,19 @@ static int pull(unit *u, const char *author)
 		"merge upstream's main (pull): key areas and major events\n");
 }
 
+static int has_upstream_cb(const ts_remote_info *remote, void *payload)
+{
+	if (!strcmp(remote->name, TS_REMOTE_DEFAULT))
+		*(int *)payload = 1;
+	return 0;
+}
+
+static int has_upstream(ts_node *node)
+{
+	int found = 0;
+	return ts_node_remote_list(node, has_upstream_cb, &found) == 0 && found;
+}
+
 static int parent_of(const char *child, const char *parent)
 {
 	size_t n = strlen(parent);
@@ -931,6 +944,11 @@ int main(int argc, char **argv)
 		unit *u = &g.units[i];
 		if (!u->device && !parent_of(u->id, ts_node_id(district))) {
 			error = ts_error_set(TS_EINVALID, "street %s is not under district %s", u->id, ts_node_id(district));
+			goto done;
+		}
+		if (!has_upstream(u->node)) {
+			error = ts_error_set(TS_EINVALID, "%s has no upstream: give every street the district, and every "
+				"device its street, as upstream (tiersync init ... --upstream DIR)", u->id);
 			goto done;
 		}
 		if (u->device) {
