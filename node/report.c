@@ -369,21 +369,42 @@ static void json_ratio(FILE *out, int64_t num, int64_t den)
 		fputs("null", out);
 }
 
+/* A JSON string: codes come from reference tables a tier may extend. */
+static void json_string(FILE *out, const char *s)
+{
+	fputc('"', out);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\')
+			fprintf(out, "\\%c", c);
+		else if (c < 0x20)
+			fprintf(out, "\\u%04x", c);
+		else
+			fputc(c, out);
+	}
+	fputc('"', out);
+}
+
 static void json_groups(FILE *out, const char *name, const ts_report_group *g, size_t n)
 {
 	size_t i;
 	fprintf(out, ",\"%s\":{", name);
-	for (i = 0; i < n; i++)
-		fprintf(out, "%s\"%s\":{\"found\":%lld,\"filed\":%lld,\"penalised\":%lld,\"transferred\":%lld,"
-			"\"closed\":%lld}", i ? "," : "", g[i].code, (long long)g[i].found, (long long)g[i].filed,
+	for (i = 0; i < n; i++) {
+		fputs(i ? "," : "", out);
+		json_string(out, g[i].code);
+		fprintf(out, ":{\"found\":%lld,\"filed\":%lld,\"penalised\":%lld,\"transferred\":%lld,"
+			"\"closed\":%lld}", (long long)g[i].found, (long long)g[i].filed,
 			(long long)g[i].penalised, (long long)g[i].transferred, (long long)g[i].closed);
+	}
 	fputc('}', out);
 }
 
 static void json_unit(FILE *out, const ts_report_unit *u)
 {
 	size_t i;
-	fprintf(out, "{\"unit\":\"%s\",\"figures\":{", u->unit);
+	fputs("{\"unit\":", out);
+	json_string(out, u->unit);
+	fputs(",\"figures\":{", out);
 	for (i = 0; i < ts_report_nfigures; i++) {
 		const ts_report_figure *f = &ts_report_figures[i];
 		const ts_report_value *v = &u->values[i];
@@ -415,8 +436,10 @@ static void json_unit(FILE *out, const ts_report_unit *u)
 void ts_report_write_json(FILE *out, const ts_report *r)
 {
 	size_t i;
-	fprintf(out, "{\"unit\":\"%s\",\"period\":{\"from\":\"%s\",\"to\":\"%s\"},"
-		"\"last_year\":{\"from\":\"%s\",\"to\":\"%s\"},\"total\":", r->total.unit, r->from, r->to,
+	fputs("{\"unit\":", out);
+	json_string(out, r->total.unit);
+	fprintf(out, ",\"period\":{\"from\":\"%s\",\"to\":\"%s\"},"
+		"\"last_year\":{\"from\":\"%s\",\"to\":\"%s\"},\"total\":", r->from, r->to,
 		r->last_from, r->last_to);
 	json_unit(out, &r->total);
 	fputs(",\"children\":[", out);

@@ -401,3 +401,39 @@ void test_report__underscore_in_an_id_is_no_wildcard(void)
 	ts_report_free(r);
 	ts_node_free(dc);
 }
+
+/* Whatever a jurisdiction holds, --json stays valid JSON and keeps it. */
+void test_report__json_is_valid_with_odd_jurisdictions(void)
+{
+	ts_node *dc = NULL;
+	ts_report *r = NULL;
+	sqlite3 *mem = NULL;
+	sqlite3_stmt *st = NULL;
+	char *id = NULL, *json = NULL;
+	size_t len = 0;
+	FILE *f;
+	ts_field j = { "jurisdiction", "bj.dc.a\"b\\c\n" };
+
+	test_ok(init_node(&dc, "dc", TS_TIER_DISTRICT, "bj.dc", NULL));
+	setenv("TIERSYNC_NOW", "1432227600", 1);
+	test_ok(ts_case_new(&id, dc, "王伟", "small_ads", "patrol", "景山前街 4号", &j, 1));
+	free(id);
+	unsetenv("TIERSYNC_NOW");
+	test_ok(ts_report_compute(&r, dc, NULL, FROM, TO));
+	test_assert((f = open_memstream(&json, &len)) != NULL);
+	ts_report_write_json(f, r);
+	fclose(f);
+	ts_report_free(r);
+	ts_node_free(dc);
+	test_assert(sqlite3_open(":memory:", &mem) == SQLITE_OK);
+	test_assert(sqlite3_prepare_v2(mem, "SELECT json_valid(?1), json_extract(?1, '$.children[0].unit'), "
+		"json_extract(?1, '$.total.figures.cases_found')", -1, &st, NULL) == SQLITE_OK);
+	sqlite3_bind_text(st, 1, json, -1, SQLITE_STATIC);
+	test_assert(sqlite3_step(st) == SQLITE_ROW);
+	test_equal_i(sqlite3_column_int(st, 0), 1);
+	test_equal_s((const char *)sqlite3_column_text(st, 1), "bj.dc.a\"b\\c\n");
+	test_equal_i(sqlite3_column_int(st, 2), 1);
+	sqlite3_finalize(st);
+	sqlite3_close(mem);
+	free(json);
+}
