@@ -6,6 +6,7 @@
 #   make bench      ratios against plain SQLite / stock git, measured in one run
 #   make converge   the randomised convergence test over 200 seeds (SEEDS=N)
 #   make demo       a street node end to end
+#   make demo-year  a generated year of a district, synced up the tiers, and its report
 #   make install PREFIX=/usr/local
 #
 # Missing Debian packages are installed by tools/deps.sh (as root) before
@@ -42,7 +43,7 @@ TEST_OBJ  := $(patsubst %.c,$(B)/%.o,$(notdir $(TEST_SRC))) $(B)/harness.o
 
 vpath %.c sync node tools tests $(B)
 
-.PHONY: all deps test check unit e2e bench demo install clean headercheck converge
+.PHONY: all deps test check unit e2e bench demo demo-year install clean headercheck converge
 
 all: deps $(B)/tiersync $(B)/tiersync-gen bin/tiersync
 
@@ -107,6 +108,20 @@ converge: deps $(B)/unit
 # tiersync-gen: a district's year of realistic cases (tools/generate.c)
 $(B)/tiersync-gen: $(B)/generate.o $(B)/libtiersync.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# make demo-year: a district, two streets and a device get a generated year,
+# the work goes up the tiers, and the district reports (nodes left in build/demo-year)
+demo-year: all
+	@d=$(CURDIR)/build/demo-year; t=$(CURDIR)/$(B)/tiersync; rm -rf $$d && mkdir -p $$d && \
+	$$t init $$d/dc --tier district --id bj.dc --author 张敏 >/dev/null && \
+	$$t init $$d/jingshan --tier street --id bj.dc.jingshan --upstream $$d/dc --author 王伟 >/dev/null && \
+	$$t init $$d/donghuamen --tier street --id bj.dc.donghuamen --upstream $$d/dc --author 赵强 >/dev/null && \
+	$$t init $$d/d07 --tier device --id bj.dc.jingshan.d07 --upstream $$d/jingshan --author 李娜 >/dev/null && \
+	$(B)/tiersync-gen --district $$d/dc --street $$d/jingshan --street $$d/donghuamen --device $$d/d07 \
+		--year 2015 --cases 3000 --seed 2015 && \
+	$$t -C $$d/d07 push >/dev/null && $$t -C $$d/jingshan merge --submissions && \
+	$$t -C $$d/jingshan push >/dev/null && $$t -C $$d/donghuamen push >/dev/null && \
+	$$t -C $$d/dc merge --submissions && $$t -C $$d/dc report --period 2015
 
 bench: deps $(B)/tiersync $(B)/bench
 	$(B)/bench
