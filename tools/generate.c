@@ -723,7 +723,6 @@ static int load_deadlines(gen *g, ts_node *node)
 typedef struct {
 	gen *g;
 	ts_node *district;
-	int nstreets;
 } district_setup;
 
 static int write_district(sqlite3 *db, void *payload)
@@ -1024,7 +1023,6 @@ int main(int argc, char **argv)
 	/* 1. the district's key areas and major events, pulled down the tiers */
 	setup.g = &g;
 	setup.district = district;
-	setup.nstreets = nstreets;
 	set_clock(g.start + 9 * 3600);
 	{
 		char id[41], admin[16];
