@@ -475,6 +475,22 @@ static const char *short_name(const char *unit)
 	return dot ? dot + 1 : unit;
 }
 
+/* Writes `s` left-aligned in `width` terminal columns: a CJK character
+ * (a UTF-8 sequence of three or four bytes) takes two. */
+static void put_padded(FILE *out, const char *s, int width)
+{
+	const unsigned char *p;
+	int used = 0;
+	for (p = (const unsigned char *)s; *p; p++)
+		if (*p < 0x80 || (*p >= 0xc0 && *p < 0xe0))
+			used++;
+		else if (*p >= 0xe0)
+			used += 2;
+	fputs(s, out);
+	for (; used < width; used++)
+		fputc(' ', out);
+}
+
 void ts_report_write_text(FILE *out, const ts_report *r)
 {
 	char cell[64];
@@ -482,39 +498,43 @@ void ts_report_write_text(FILE *out, const ts_report *r)
 
 	fprintf(out, "report for %s: cases reported %.10s .. before %.10s (last year: %.10s .. before %.10s)\n\n",
 		r->total.unit, r->from, r->to, r->last_from, r->last_to);
-	fprintf(out, "%-36s %18s", "", r->total.unit);
+	put_padded(out, "", 62);
+	fprintf(out, " %16s", short_name(r->total.unit));
 	for (c = 0; c < r->nchildren; c++)
-		fprintf(out, " %18s", short_name(r->children[c].unit));
+		fprintf(out, " %16s", short_name(r->children[c].unit));
 	fputc('\n', out);
 	for (i = 0; i < ts_report_nfigures; i++) {
 		const ts_report_figure *f = &ts_report_figures[i];
-		char name[48];
-		snprintf(name, sizeof(name), "%s", f->name);
+		char name[128];
+		snprintf(name, sizeof(name), "%s", f->label);
 		if (f->goal_percent)
-			snprintf(name, sizeof(name), "%s (%s%d%%)", f->name, f->kind == TS_FIGURE_DROP ? "-" : ">=",
+			snprintf(name, sizeof(name), "%s (%s%d%%)", f->label, f->kind == TS_FIGURE_DROP ? "-" : ">=",
 				f->goal_percent);
+		put_padded(out, name, 62);
 		text_cell(cell, sizeof(cell), f, &r->total.values[i]);
-		fprintf(out, "%-36s %18s", name, cell);
+		fprintf(out, " %16s", cell);
 		for (c = 0; c < r->nchildren; c++) {
 			text_cell(cell, sizeof(cell), f, &r->children[c].values[i]);
-			fprintf(out, " %18s", cell);
+			fprintf(out, " %16s", cell);
 		}
 		fputc('\n', out);
 	}
-	fprintf(out, "\n%-36s %8s %8s %8s %8s %8s\n", "per category", "found", "filed", "penalised",
-		"transfer", "closed");
+	fputc('\n', out);
+	put_padded(out, "per category 违法形态", 36);
+	fprintf(out, " %9s %9s %9s %9s %9s\n", "found", "filed", "penalised", "transfer", "closed");
 	for (i = 0; i < r->total.ncategories; i++) {
 		const ts_report_group *g = &r->total.categories[i];
 		if (g->found)
-			fprintf(out, "%-36s %8lld %8lld %8lld %8lld %8lld\n", g->code, (long long)g->found,
+			fprintf(out, "%-36s %9lld %9lld %9lld %9lld %9lld\n", g->code, (long long)g->found,
 				(long long)g->filed, (long long)g->penalised, (long long)g->transferred,
 				(long long)g->closed);
 	}
-	fprintf(out, "\n%-36s %8s %8s %8s %8s %8s\n", "per source", "found", "filed", "penalised",
-		"transfer", "closed");
+	fputc('\n', out);
+	put_padded(out, "per source 发现渠道", 36);
+	fprintf(out, " %9s %9s %9s %9s %9s\n", "found", "filed", "penalised", "transfer", "closed");
 	for (i = 0; i < r->total.nsources; i++) {
 		const ts_report_group *g = &r->total.sources[i];
-		fprintf(out, "%-36s %8lld %8lld %8lld %8lld %8lld\n", g->code, (long long)g->found,
+		fprintf(out, "%-36s %9lld %9lld %9lld %9lld %9lld\n", g->code, (long long)g->found,
 			(long long)g->filed, (long long)g->penalised, (long long)g->transferred,
 			(long long)g->closed);
 	}
