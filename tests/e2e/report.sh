@@ -9,7 +9,9 @@
 # for a child is that child's own report.
 . "$TS_TOP/tests/e2e/lib.sh"
 
+# the generator is built beside the binary under test (make builds both)
 gen=$(dirname "$TIERSYNC")/tiersync-gen
+[ -x "$gen" ] || gen=$TS_TOP/build/rel/tiersync-gen
 [ -x "$gen" ] || { echo "no tiersync-gen beside $TIERSYNC (make builds it)"; exit 1; }
 
 city=$work/city
