@@ -22,7 +22,8 @@
  *     lifecycle: dispatch to a named officer, the three steps, filing,
  *     legal review and filing-up of major penalties, decision, execution,
  *     transfer, feedback, the return visit of complaints, closing (mostly
- *     before the deadline); small-ad phone numbers and their warnings.
+ *     before the deadline); small-ad phone numbers and their warnings;
+ *     the day's patrols (人盯车巡), mostly in key areas.
  * Cases found on a device stay there until the device pushes: syncing is
  * the caller's (push, merge --submissions, pull).
  *
@@ -205,6 +206,7 @@ typedef struct {
 	zone *zones;
 	int nzones;
 	int made_cases, made_steps, commits;
+	int found_today;           /* cases found on patrol today */
 } unit;
 
 typedef struct {
@@ -543,6 +545,7 @@ static int new_case(gen *g, unit *u, int64_t t, int complaint_only)
 	}
 	u->open[u->nopen++] = c;
 	u->made_cases++;
+	u->found_today += c->src == SRC_PATROL;
 	return 0;
 fail:
 	free_case(c);
@@ -595,6 +598,41 @@ static int zones_day(gen *g, unit *u, int day, int64_t t0)
 	return error;
 }
 
+/* ---- patrols (人盯车巡): the day's rounds, mostly in key areas ----------- */
+
+static int patrols_day(gen *g, unit *u, int day, int64_t t0)
+{
+	sqlite3 *db = ts_node_db(u->node);
+	int i, n = u->device ? 1 : 2 + below(2), error = 0, found = u->found_today;
+
+	if (day < g->days_prev)
+		return 0;   /* the year before is there for its complaints only */
+	for (i = 0; i < n && !error; i++) {
+		char *id = NULL, officers[40], start[32], end[32], area[96];
+		int64_t at = t0 + between(8 * 3600, 16 * 3600);
+		int key = u->nkey > 0 && pct(60) ? u->key_areas[below(u->nkey)] : -1;
+		int here = i == n - 1 ? found : below(found + 1);
+		found -= here;
+		if (u->device)
+			snprintf(officers, sizeof(officers), "%s", u->roster[0]);
+		else {
+			int a = 1 + below(u->nroster - 1), b = 1 + (a % (u->nroster - 1));
+			snprintf(officers, sizeof(officers), "%s、%s", u->roster[a], u->roster[b]);
+		}
+		snprintf(area, sizeof(area), "%s", key >= 0 ? key_area_names[key] : PICK(roads));
+		fmt_time(start, at);
+		fmt_time(end, at + between(2 * 3600, 4 * 3600));
+		if ((error = mint(&id, u, "r")) == 0)
+			error = run(db, "INSERT INTO patrols (id, officers, jurisdiction, area, key_area_id, started_at, "
+				"ended_at, route, found) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)", "tttttttti",
+				id, officers, u->id, area, key >= 0 ? g->key_area_ids[key] : NULL, start, end,
+				key >= 0 ? "重点地区步巡" : "车巡", (int64_t)here);
+		free(id);
+	}
+	u->found_today = 0;
+	return error;
+}
+
 /* ---- the days --------------------------------------------------------------- */
 
 static int64_t day_start(gen *g, int day)
@@ -625,7 +663,7 @@ static int one_day(gen *g, unit *u, int day)
 	for (i = 0; i < n && !error; i++)
 		error = new_case(g, u, times[i], day < g->days_prev);
 	free(times);
-	if (error < 0)
+	if (error < 0 || (error = patrols_day(g, u, day, t0)) < 0)
 		return error;
 	for (k = 0, keep = 0; k < u->nopen; k++) {
 		gen_case *c = u->open[k];

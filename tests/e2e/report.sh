@@ -82,6 +82,11 @@ check "dispatched cases name their officer" is "$(db "$js" "SELECT count(*) FROM
 	'discovered' AND officer IS NULL")" 0
 check "the device's cases are its own" is "$(db "$dev" "SELECT count(*) FROM cases WHERE jurisdiction <>
 	'bj.dc.jingshan.d07'")" 0
+check "the patrols found what the cases say was found on patrol" is "$(db "$js" "SELECT sum(found) FROM patrols
+	WHERE jurisdiction = 'bj.dc.jingshan'")" "$(db "$js" "SELECT count(*) FROM cases WHERE source = 'patrol'
+	AND jurisdiction = 'bj.dc.jingshan'")"
+check "  ...and went mostly to key areas" sh -c "[ $(db "$js" "SELECT 2 * count(key_area_id) > count(*)
+	FROM patrols")  = 1 ]"
 check "the streets hold the district's key areas" is "$(db "$js" "SELECT count(*) FROM key_areas")" 3
 check "history names several officers" sh -c "[ $(on_git "$js" log --format=%an | sort -u | wc -l) -ge 4 ]"
 check "  ...a commit every two simulated weeks" sh -c "[ $(on_git "$js" rev-list --count HEAD) -ge 52 ]"
