@@ -223,7 +223,7 @@ done:
 
 #define MAX_RULES 64
 
-/* "CATEGORY=VALUE" into a rule; VALUE by `parse`. */
+/* "CATEGORY=VALUE" into a rule: VALUE is days, or yes|no for immediate_penalty. */
 static int parse_rule(ts_case_rule *r, char *arg, const char *rule)
 {
 	char *eq = strchr(arg, '='), *end;
@@ -276,16 +276,15 @@ static int step_done(ts_cli *cli, const char *verb, const char *id, int json)
 }
 
 /* Each verb and the options it takes (their getopt letters). */
-static const struct { const char *verb, *options; int step; } verbs[] = {
-	{ "new", "csdSaj", 0 }, { "update", "Saj", 0 }, { "show", "j", 0 }, { "list", "tOj", 0 },
-	{ "rules", "HDIaj", 0 },
-	{ "dispatch", "onaj", 1 }, { "educate", "naj", 1 }, { "warn", "naj", 1 }, { "penalize", "naj", 1 },
-	{ "file", "naj", 1 }, { "decide", "bmMnaj", 1 }, { "review", "ARrnaj", 1 }, { "file-up", "naj", 1 },
-	{ "execute", "naj", 1 }, { "transfer", "Tnaj", 1 }, { "feedback", "naj", 1 }, { "visit", "fnaj", 1 },
-	{ "close", "naj", 1 },
+static const struct { const char *verb, *options; } verbs[] = {
+	{ "new", "csdSaj" }, { "update", "Saj" }, { "show", "j" }, { "list", "tOj" }, { "rules", "HDIaj" },
+	{ "dispatch", "onaj" }, { "educate", "naj" }, { "warn", "naj" }, { "penalize", "naj" },
+	{ "file", "naj" }, { "decide", "bmMnaj" }, { "review", "ARrnaj" }, { "file-up", "naj" },
+	{ "execute", "naj" }, { "transfer", "Tnaj" }, { "feedback", "naj" }, { "visit", "fnaj" },
+	{ "close", "naj" },
 };
 
-/* The verb's entry, or NULL. */
+/* The index of the verb's entry, or -1. */
 static int find_verb(const char *verb)
 {
 	size_t i;
