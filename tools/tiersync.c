@@ -23,16 +23,46 @@ const ts_cli_command ts_cli_commands[] = {
 	  "  --author NAME      the node's identity: the default author of its changes (a real name)\n" },
 	{ "case", cmd_case, 1,
 	  "tiersync case new --category C --source S --address A [--set COL=VALUE]... [--author NAME] [--json]\n"
-	  "       tiersync case update ID --set COL=VALUE [--set COL=VALUE]... [--author NAME]\n"
+	  "       tiersync case update ID --set COL=VALUE [--set COL=VALUE]... [--author NAME] [--json]\n"
 	  "       tiersync case show ID [--json]\n"
-	  "       tiersync case list [--status S] [--json]",
-	  "Record and update cases. Each change is staged durably until `commit`.",
+	  "       tiersync case list [--status S] [--overdue] [--json]\n"
+	  "       tiersync case dispatch ID --officer NAME [--note TEXT] [--author NAME] [--json]\n"
+	  "       tiersync case educate|warn|penalize|file|file-up|execute|feedback|close ID [--note TEXT]\n"
+	  "                                                                 [--author NAME] [--json]\n"
+	  "       tiersync case decide ID --basis TEXT --amount YUAN [--major] [--note TEXT] [--author NAME] [--json]\n"
+	  "       tiersync case review ID --approve|--reject [--reviewer NAME] [--note TEXT] [--author NAME] [--json]\n"
+	  "       tiersync case transfer ID --to DEPARTMENT [--note TEXT] [--author NAME] [--json]\n"
+	  "       tiersync case visit ID --satisfaction S [--note TEXT] [--author NAME] [--json]\n"
+	  "       tiersync case rules [--json]\n"
+	  "       tiersync case rules [--major-threshold YUAN] [--deadline CATEGORY=DAYS]...\n"
+	  "                           [--immediate-penalty CATEGORY=yes|no]... [--author NAME]",
+	  "Record cases and take them through their lifecycle. Each change is staged durably until `commit`.",
 	  "  --category C    one of the codes in the categories table (tiersync sql \"SELECT code FROM categories\")\n"
 	  "  --source S      patrol, complaint, video, referral, media or supervision\n"
 	  "  --address A     where the case is\n"
-	  "  --set COL=VALUE set a column of the case (repeatable); VALUE 'NULL' clears it\n"
-	  "  --author NAME   the officer making the change (else the node's identity)\n"
-	  "  --json          machine-readable output\n" },
+	  "  --set COL=VALUE set a column that is not part of the lifecycle (description, address, lng,\n"
+	  "                  lat, complainant_name, complainant_phone, key_area_id, event_id); VALUE\n"
+	  "                  'NULL' clears it. Closed and transferred cases are not edited.\n"
+	  "  --author NAME   the officer making the change, by real name (else the node's identity)\n"
+	  "  --overdue       only open cases past their deadline\n"
+	  "  --officer NAME  dispatch: the officer who takes the case and stays responsible\n"
+	  "  --note TEXT     a remark recorded with the step's event\n"
+	  "  --basis TEXT    decide: the legal basis of the penalty\n"
+	  "  --amount YUAN   decide: the fine in yuan (e.g. 200 or 1234.50), stored in fen\n"
+	  "  --major         decide: a major penalty case whatever the amount\n"
+	  "  --approve, --reject  review: the legal review's decision\n"
+	  "  --reviewer NAME review: the reviewer's real name (default: --author)\n"
+	  "  --to DEPARTMENT transfer: the department or police the case goes to\n"
+	  "  --satisfaction S visit: satisfied, basically_satisfied or dissatisfied\n"
+	  "  --json          machine-readable output\n\n"
+	  "The steps: dispatch -> educate -> warn -> penalize (the three-step method; categories the\n"
+	  "rules allow may be penalized at once) -> file -> decide -> review and file-up (major cases)\n"
+	  "-> execute; feedback after the on-site handling; visit (complaint cases); close. transfer\n"
+	  "hands an open case to another department. A step the case's state or the rules do not\n"
+	  "allow is refused with the reason (exit 1). Each step is a case event with the author's name.\n\n"
+	  "rules shows the rules in force here; with options, a city or district node sets them for\n"
+	  "its own jurisdiction: the major-case threshold, deadline days and immediate penalty per\n"
+	  "category. See docs/LIFECYCLE.md.\n" },
 	{ "status", cmd_status, 1, "tiersync status [--json]",
 	  "List the staged writes that are not yet committed.",
 	  "  --json          machine-readable output\n" },
