@@ -128,7 +128,9 @@ const ts_cli_command ts_cli_commands[] = {
 	  "  REMOTE          a name from 'tiersync remote list' (default upstream)\n"
 	  "  --author NAME   who merges (default: the node's identity, else the node)\n\n"
 	  "Staged writes are committed first, under their own authors. A conflict never stops\n"
-	  "the merge: the policy's value goes in and the conflict waits in 'tiersync conflicts'.\n" },
+	  "the merge: the policy's value goes in and the conflict waits in 'tiersync conflicts'.\n"
+	  "The rows are written in short transactions: officers can keep recording meanwhile, and\n"
+	  "what they record stays staged, on top of the merged data, for the next commit.\n" },
 	{ "sync", cmd_sync, 1, "tiersync sync [REMOTE] [--author NAME] [--retries N] [--timeout SECONDS] [--json]",
 	  "Pull, then push; while the link fails, retry with backoff (1 s, 2 s, 4 s, ...).",
 	  "  --retries N     how many times to retry after a network failure (default 3)\n" },
