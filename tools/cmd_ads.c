@@ -105,9 +105,11 @@ int cmd_ads(ts_cli *cli, int argc, char **argv)
 		if (ts_ads_add(cli->node, ts_cli_author(cli, author), argv[optind],
 				(const char *const *)argv + optind + 1, (size_t)(argc - optind - 1)) < 0)
 			return ts_cli_fail();
-		if (json)
-			printf("{\"case\":\"%s\",\"numbers\":%d,\"staged\":true}\n", argv[optind], argc - optind - 1);
-		else
+		if (json) {
+			fputs("{\"case\":", stdout);
+			ts_json_str(stdout, argv[optind]);
+			printf(",\"numbers\":%d,\"staged\":true}\n", argc - optind - 1);
+		} else
 			printf("recorded %d number%s on %s (staged)\n", argc - optind - 1,
 				argc - optind - 1 == 1 ? "" : "s", argv[optind]);
 		return 0;

@@ -119,9 +119,11 @@ int cmd_area(ts_cli *cli, int argc, char **argv)
 			return ts_cli_usage(cli, "delisting needs --reason");
 		if (ts_area_delist(cli->node, ts_cli_author(cli, author), argv[optind], reason) < 0)
 			return ts_cli_fail();
-		if (json)
-			printf("{\"id\":\"%s\",\"staged\":true}\n", argv[optind]);
-		else
+		if (json) {
+			fputs("{\"id\":", stdout);
+			ts_json_str(stdout, argv[optind]);
+			puts(",\"staged\":true}");
+		} else
 			printf("delisted %s (staged)\n", argv[optind]);
 		return 0;
 	}

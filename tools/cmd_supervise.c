@@ -138,9 +138,11 @@ int cmd_supervise(ts_cli *cli, int argc, char **argv)
 			return ts_cli_usage(cli, "an answer needs --text");
 		if (ts_supervise_answer(&id, cli->node, ts_cli_author(cli, author), argv[optind], text) < 0)
 			return ts_cli_fail();
-		if (json)
-			printf("{\"id\":\"%s\",\"item\":\"%s\",\"staged\":true}\n", id, argv[optind]);
-		else
+		if (json) {
+			printf("{\"id\":\"%s\",\"item\":", id);
+			ts_json_str(stdout, argv[optind]);
+			puts(",\"staged\":true}");
+		} else
 			printf("%s\n", id);
 		free(id);
 		return 0;
@@ -150,9 +152,11 @@ int cmd_supervise(ts_cli *cli, int argc, char **argv)
 			return ts_cli_usage(cli, "name one supervision item");
 		if (ts_supervise_close(cli->node, ts_cli_author(cli, author), argv[optind]) < 0)
 			return ts_cli_fail();
-		if (json)
-			printf("{\"id\":\"%s\",\"status\":\"closed\",\"staged\":true}\n", argv[optind]);
-		else
+		if (json) {
+			fputs("{\"id\":", stdout);
+			ts_json_str(stdout, argv[optind]);
+			puts(",\"status\":\"closed\",\"staged\":true}");
+		} else
 			printf("closed %s (staged)\n", argv[optind]);
 		return 0;
 	}

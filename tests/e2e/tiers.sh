@@ -183,6 +183,40 @@ run ts -C "$st" ads list --json
 check "ads list --json is valid JSON" json_valid "$work/out"
 check "  ...with the rate: 1 of 2" is "$(json_get "$work/out" '$.warned'),$(json_get "$work/out" '$.found'),$(json_get "$work/out" '$.rate')" "1,2,0.5"
 
+# --- bad usage and bad input: one clear line, nothing changed ------------------------
+for c in area supervise event ads; do
+	run ts -C "$dc" "$c" --help
+	check "$c --help" exit_is 0
+	check "  ...shows its usage" stdout_has "usage: tiersync $c"
+	run ts -C "$dc" "$c"
+	check "$c without a verb is bad usage" exit_is 2
+	run ts -C "$dc" "$c" frob
+	check "$c frob is bad usage" exit_is 2
+done
+snapshot "$dc" "$work/dc.before"
+run ts -C "$dc" area add "景山"
+check "area add without --zone is bad usage" exit_is 2
+run ts -C "$dc" supervise issue --to bj.dc.jingshan
+check "supervise issue without --subject is bad usage" exit_is 2
+run ts -C "$dc" supervise issue --to bj.hd.zgc --subject "越界"
+check "an item to another district's street is refused" exit_is 1
+check "  ...in one line" stderr_is_one_line
+run ts -C "$dc" supervise issue --to bj.dc.jingshan --subject "清理" --due 2015-02-30
+check "a due date that does not exist is refused" exit_is 1
+check "  ...in one line" stderr_is_one_line
+run ts -C "$dc" event add "国庆" --from 2015-10-07 --to 2015-10-01
+check "a period that ends before it starts is refused" exit_is 1
+check "  ...in one line" stderr_is_one_line
+run ts -C "$dc" supervise answer nosuch --text "x"
+check "an unknown item is refused" exit_is 1
+run ts -C "$dc" area delist nosuch --reason "x"
+check "an unknown area is refused" exit_is 1
+run ts -C "$dc" ads warn "13800138000; DROP TABLE cases" --outcome warned
+check "a number that is not one is refused" exit_is 1
+check "  ...in one line" stderr_is_one_line
+snapshot "$dc" "$work/dc.after"
+check "  ...and the district is unchanged" same_files "$work/dc.before" "$work/dc.after"
+
 # --- everything up, then down: every tier holds the same ---------------------------
 up
 down
