@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "node.h"
 #include "tiers.h"
 
 int ts_jurisdiction_covers(const char *scope, const char *id)
@@ -83,6 +84,11 @@ int ts_time_parse(char out[32], const char *text, int end_of_day, const char *wh
 bad:
 	return ts_error_set(TS_EINVALID, "%s: '%s' is not a date (YYYY-MM-DD) or time (YYYY-MM-DD HH:MM)",
 		what, text ? text : "");
+}
+
+void ts_time_now(char out[32])
+{
+	ts_time_format(out, ts_node__now());
 }
 
 int ts_tiers__upper_only(ts_node *node, const char *what)

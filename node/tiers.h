@@ -36,6 +36,9 @@ int ts_jurisdiction_covers(const char *scope, const char *id);
  */
 int ts_time_parse(char out[32], const char *text, int end_of_day, const char *what);
 
+/* The current time in the schema's form (TIERSYNC_NOW overrides the clock). */
+void ts_time_now(char out[32]);
+
 /* Refuses (TS_EDENIED) unless this node is the city or a district; `what`
  * says what it tried, e.g. "list key areas". */
 int ts_tiers__upper_only(ts_node *node, const char *what);

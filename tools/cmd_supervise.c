@@ -11,10 +11,12 @@
 
 /* The items that concern this node (?1): issued by it or below it, aimed at
  * it or below it, or aimed at a node above it (its street's, for a device).
- * ?2 1 for open (not closed) items only. */
+ * ?2 1 for open (not closed) items only; ?3 now, for an item whose answer
+ * is overdue. */
 #define ITEMS_SQL \
 	"SELECT i.id, i.status, i.level, i.issued_by_node, i.issuer, i.target_node, i.case_id, i.subject, " \
-	"  i.detail, i.issued_at, i.due_at, i.closed_at " \
+	"  i.detail, i.issued_at, i.due_at, i.closed_at, " \
+	"  (i.status = 'open' AND i.due_at IS NOT NULL AND i.due_at < ?3) AS overdue " \
 	"FROM supervision_items i " \
 	"WHERE (i.target_node = ?1 OR substr(i.target_node, 1, length(?1) + 1) = ?1 || '.' " \
 	"    OR substr(?1, 1, length(i.target_node) + 1) = i.target_node || '.' " \
@@ -33,10 +35,11 @@ static int supervise_list(ts_cli *cli, int open_only, int json)
 		"SELECT json_group_array(json_object('id', id, 'status', status, 'level', level, "
 		"  'issued_by_node', issued_by_node, 'issuer', issuer, 'target_node', target_node, 'case_id', case_id, "
 		"  'subject', subject, 'detail', detail, 'issued_at', issued_at, 'due_at', due_at, "
-		"  'closed_at', closed_at, 'feedback', (SELECT json_group_array(json_object('level', level, "
+		"  'closed_at', closed_at, 'overdue', json(CASE overdue WHEN 1 THEN 'true' ELSE 'false' END), 'feedback', (SELECT json_group_array(json_object('level', level, "
 		"    'node', node, 'at', at, 'author', author, 'text', text)) "
 		"    FROM (SELECT * FROM supervision_feedback f WHERE f.item_id = items.id ORDER BY at, id)))) "
 		"FROM (" ITEMS_SQL ") AS items" : ITEMS_SQL;
+	char now[32];
 	int n = 0, status = 1;
 
 	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK ||
@@ -46,6 +49,8 @@ static int supervise_list(ts_cli *cli, int open_only, int json)
 	}
 	sqlite3_bind_text(st, 1, ts_node_id(cli->node), -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 2, open_only);
+	ts_time_now(now);
+	sqlite3_bind_text(st, 3, now, -1, SQLITE_STATIC);
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		if (json) {
 			puts((const char *)sqlite3_column_text(st, 0));
@@ -61,6 +66,8 @@ static int supervise_list(ts_cli *cli, int open_only, int json)
 			printf(", case %s", sqlite3_column_text(st, 6));
 		if (sqlite3_column_type(st, 11) != SQLITE_NULL)
 			printf(", closed %.16s", sqlite3_column_text(st, 11));
+		if (sqlite3_column_int(st, 12))
+			fputs(", OVERDUE", stdout);
 		putchar('\n');
 		sqlite3_reset(fb);
 		sqlite3_bind_text(fb, 1, (const char *)sqlite3_column_text(st, 0), -1, SQLITE_TRANSIENT);

@@ -89,6 +89,11 @@ check "  ...and the district holds it too" is "$(db "$dc" "SELECT status FROM su
 check "the case records that it is supervised" \
 	is "$(db "$st" "SELECT officer || ':' || node FROM case_events WHERE case_id = '$case_id' AND kind = 'supervise'")" "刘局:bj"
 
+run ts -C "$st" supervise list --json
+check "the item is not overdue" is "$(json_get "$work/out" '$[0].overdue')" 0
+run env TIERSYNC_NOW=32600000000 "$TIERSYNC" -C "$st" supervise list
+check "  ...until its due date passes unanswered" stdout_has "OVERDUE"
+
 snapshot "$st" "$work/st.before"
 run ts -C "$st" supervise close "$item"
 check "the street cannot close the item" exit_is 1
