@@ -36,8 +36,9 @@ typedef struct {
 	size_t marked;
 } event_op;
 
-/* Marks the unmarked cases of this node's jurisdiction that lie in an event. */
-static int mark_cases(event_op *op, const char *event)
+/* Marks the unmarked cases of this node's jurisdiction that lie in an event
+ * (`event`, or any when NULL); `case_id`, when not NULL, marks that case only. */
+static int mark_cases(event_op *op, const char *event, const char *case_id)
 {
 	sqlite3 *db = op->node->db;
 	sqlite3_stmt *st = NULL;
@@ -45,13 +46,14 @@ static int mark_cases(event_op *op, const char *event)
 
 	if (sqlite3_prepare_v2(db,
 			"UPDATE cases SET event_id = (" EVENTS_OF_CASE("cases.jurisdiction", "cases.reported_at", "?2") ") "
-			"WHERE event_id IS NULL "
+			"WHERE event_id IS NULL AND (?3 IS NULL OR id = ?3) "
 			"  AND (jurisdiction = ?1 OR substr(jurisdiction, 1, length(?1) + 1) = ?1 || '.') "
 			"  AND EXISTS (" EVENTS_OF_CASE("cases.jurisdiction", "cases.reported_at", "?2") ")",
 			-1, &st, NULL) != SQLITE_OK)
 		return ts_tiers__db_error(db, "marking the cases of the event");
 	sqlite3_bind_text(st, 1, op->node->id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, event, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, case_id, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		error = ts_tiers__db_error(db, "marking the cases of the event");
 	else
@@ -82,7 +84,7 @@ static int do_add(sqlite3 *db, void *payload)
 		error = ts_tiers__db_error(db, "declaring the major event");
 	sqlite3_finalize(st);
 	if (error == 0)
-		error = mark_cases(op, op->new_id);
+		error = mark_cases(op, op->new_id, NULL);
 	return error;
 }
 
@@ -126,7 +128,7 @@ static int do_mark(sqlite3 *db, void *payload)
 {
 	event_op *op = payload;
 	(void)db;
-	return mark_cases(op, op->event);
+	return mark_cases(op, op->event, NULL);
 }
 
 int ts_event_mark(size_t *marked, ts_node *node, const char *author, const char *event)
@@ -162,4 +164,20 @@ int ts_event_for_case(char **event_out, ts_node *node, const char *jurisdiction,
 	int error = ts_tiers__query_text(event_out, node->db,
 		EVENTS_OF_CASE("?1", "?2", "NULL"), jurisdiction, reported_at);
 	return error < 0 ? error : 0;
+}
+
+int ts_event_mark_case(int *marked, ts_node *node, const char *case_id)
+{
+	event_op op;
+	int error;
+
+	if (marked)
+		*marked = 0;
+	if (!case_id)
+		return ts_error_set(TS_EINVALID, "name the case to mark");
+	memset(&op, 0, sizeof(op));
+	op.node = node;
+	if ((error = mark_cases(&op, NULL, case_id)) == 0 && marked)
+		*marked = op.marked > 0;
+	return error;
 }

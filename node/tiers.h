@@ -146,6 +146,14 @@ int ts_event_mark(size_t *marked, ts_node *node, const char *author, const char 
 int ts_event_for_case(char **event_out, ts_node *node, const char *jurisdiction, const char *reported_at);
 
 /*
+ * For case intake: marks the case `case_id` with the major event it falls
+ * in (ts_event_for_case on its own jurisdiction and reported_at), unless it
+ * carries one already. Call it inside the intake's ts_node_write(), after
+ * the case row is written. *marked (may be NULL) is 1 when it was marked.
+ */
+int ts_event_mark_case(int *marked, ts_node *node, const char *case_id);
+
+/*
  * Small ads, 违法电话号码警示 (node/small_ads.c).
  */
 

@@ -766,6 +766,70 @@ void test_tiers__event_for_case_prefers_the_most_local(void)
 	ts_node_free(st);
 }
 
+/* What case intake does: the case row, then its mark, in one write. */
+typedef struct {
+	ts_node *node;
+	const char *id, *reported_at;
+	int marked;
+} intake;
+
+static int do_intake(sqlite3 *db, void *payload)
+{
+	intake *in = payload;
+	char sql[1024];
+	int error;
+
+	snprintf(sql, sizeof(sql), "INSERT INTO cases (id, source, category, address, jurisdiction, reported_at,"
+		" deadline, created_by_node) VALUES ('%s', 'patrol', 'small_ads', '景山前街', 'bj.dc.jingshan.d07',"
+		" '%s', '2015-12-31T00:00:00+08:00', 'bj.dc.jingshan.d07')", in->id, in->reported_at);
+	if ((error = exec_sql(db, sql)) < 0)
+		return error;
+	return ts_event_mark_case(&in->marked, in->node, in->id);
+}
+
+static int do_mark_case(sqlite3 *db, void *payload)
+{
+	intake *in = payload;
+	(void)db;
+	return ts_event_mark_case(&in->marked, in->node, in->id);
+}
+
+void test_tiers__event_mark_case_at_intake(void)
+{
+	ts_node *dev = open_node("dev", TS_TIER_DEVICE, "bj.dc.jingshan.d07", "王伟");
+	intake in = { NULL, "bj.dc.jingshan.d07-c20150305-0001", "2015-03-05T10:00:00+08:00", -1 };
+	intake out = { NULL, "bj.dc.jingshan.d07-c20150405-0001", "2015-04-05T10:00:00+08:00", -1 };
+
+	test_assert(dev);
+	test_ok(arrive(dev, CITY_EVENT));
+	in.node = out.node = dev;
+	test_ok(ts_node_write(dev, "王伟", "intake", do_intake, &in));
+	test_equal_i(in.marked, 1);
+	test_equal_s(query_text(dev, "SELECT event_id FROM cases WHERE id = 'bj.dc.jingshan.d07-c20150305-0001'"),
+		"bj-m20150101-0001");
+	test_ok(ts_node_write(dev, "王伟", "intake", do_intake, &out));
+	test_equal_i(out.marked, 0);
+	test_equal_s(query_text(dev, "SELECT ifnull(event_id, '-') FROM cases WHERE id = 'bj.dc.jingshan.d07-c20150405-0001'"),
+		"-");
+	/* a case already marked keeps its mark: a second call marks nothing */
+	test_ok(arrive(dev, "UPDATE cases SET event_id = NULL WHERE id = 'bj.dc.jingshan.d07-c20150305-0001';"
+		" INSERT INTO major_events (id, name, starts_at, ends_at, level, owner_node) VALUES"
+		" ('bj.dc-m20150101-0001', '区级保障', '2015-03-04T00:00:00+08:00', '2015-03-06T23:59:59+08:00',"
+		" 'district', 'bj.dc');"
+		" UPDATE cases SET event_id = 'bj-m20150101-0001' WHERE id = 'bj.dc.jingshan.d07-c20150305-0001'"));
+	test_ok(ts_node_write(dev, "王伟", "mark", do_mark_case, &in));
+	test_equal_i(in.marked, 0);
+	test_equal_s(query_text(dev, "SELECT event_id FROM cases WHERE id = 'bj.dc.jingshan.d07-c20150305-0001'"),
+		"bj-m20150101-0001");
+	/* unmarked, it takes the most local event */
+	test_ok(arrive(dev, "UPDATE cases SET event_id = NULL"));
+	test_ok(ts_node_write(dev, "王伟", "mark", do_mark_case, &in));
+	test_equal_i(in.marked, 1);
+	test_equal_s(query_text(dev, "SELECT event_id FROM cases WHERE id = 'bj.dc.jingshan.d07-c20150305-0001'"),
+		"bj.dc-m20150101-0001");
+	ts_node_free(dev);
+}
+
 /*
  * Small ads.
  */
