@@ -188,6 +188,27 @@ run ts -C "$st" ads list --json
 check "ads list --json is valid JSON" json_valid "$work/out"
 check "  ...with the rate: 1 of 2" is "$(json_get "$work/out" '$.warned'),$(json_get "$work/out" '$.found'),$(json_get "$work/out" '$.rate')" "1,2,0.5"
 
+# the same number called at the street and at the district, offline: the
+# street owns the case, so its call wins whole, and the merge settles it
+up
+down
+ts -C "$st" ads warn 13912345678 --outcome unreachable --author "王伟" >/dev/null
+ts -C "$st" commit -m "警示电话" >/dev/null
+ts -C "$dc" ads warn 13912345678 --outcome warned --author "张区" >/dev/null
+ts -C "$dc" commit -m "警示电话" >/dev/null
+ts -C "$st" push >/dev/null
+run ts -C "$dc" merge --submissions
+check "the district merges the street's call" exit_is 0
+check "  ...taking the street's call whole" \
+	is "$(db "$dc" "SELECT outcome || ':' || warned_by FROM small_ad_phones WHERE phone = '13912345678'")" "unreachable:王伟"
+check "  ...settled, with the district's call kept in the record" \
+	is "$(db "$dc" "SELECT group_concat(column_name || ':' || status || ':' || ours || ':' || theirs, ' ')
+		FROM (SELECT * FROM sync_conflicts WHERE table_name = 'small_ad_phones' AND column_name IN ('outcome', 'warned_by')
+		ORDER BY column_name)")" \
+	'outcome:settled:"warned":"unreachable" warned_by:settled:"张区":"王伟"'
+check "  ...and nothing for review" \
+	is "$(db "$dc" "SELECT count(*) FROM sync_conflicts WHERE table_name = 'small_ad_phones' AND status = 'open'")" 0
+
 # --- bad usage and bad input: one clear line, nothing changed ------------------------
 for c in area supervise event ads; do
 	run ts -C "$dc" "$c" --help
