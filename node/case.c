@@ -14,6 +14,7 @@
 
 #include "lifecycle.h"
 #include "node.h"
+#include "tiers.h"
 
 void ts_time_format(char out[32], int64_t when)
 {
@@ -271,7 +272,9 @@ static int do_new(sqlite3 *db, void *payload)
 		error = write_error(db, "recording the case");
 		goto done;
 	}
-	if ((error = set_columns(op, op->new_id)) < 0)
+	/* a case reported inside a major event's period and place belongs to it */
+	if ((error = set_columns(op, op->new_id)) < 0 ||
+	    (error = ts_event_mark_case(NULL, op->node, op->new_id)) < 0)
 		goto done;
 	error = ts_case__event(op->node, op->new_id, "intake", op->author, op->source, now);
 done:

@@ -150,6 +150,59 @@ const ts_cli_command ts_cli_commands[] = {
 	  "  --take SIDE     ours or theirs, as 'tiersync conflicts' shows them\n"
 	  "  --value V       another value, typed as the column is\n"
 	  "  --author NAME   the administrator's real name\n" },
+	{ "area", cmd_area, 1,
+	  "tiersync area add NAME --zone Z [--reason R] [--in DISTRICT]... [--author NAME] [--json]\n"
+	  "       tiersync area delist ID --reason R [--author NAME] [--json]\n"
+	  "       tiersync area list [--all] [--json]",
+	  "The key-area ledger (重点地区): the city and the districts list and delist areas.",
+	  "  --zone Z        where the area's bounds run\n"
+	  "  --reason R      why it is listed, or (delist) why it is delisted\n"
+	  "  --in DISTRICT   city only, at least one: a district the area lies in; the area becomes\n"
+	  "                  a key area of that district too (repeatable)\n"
+	  "  --all           delisted areas too\n"
+	  "  --author NAME   who lists or delists (else the node's identity)\n"
+	  "  --json          machine-readable output\n\n"
+	  "A district lists and delists its own areas; the city any. Streets and devices are refused.\n"
+	  "The city sees every area; any other node its district's, which carry the city's areas there.\n" },
+	{ "supervise", cmd_supervise, 1,
+	  "tiersync supervise issue --to NODE --subject S [--detail D] [--case ID] [--due DATE] [--author NAME] [--json]\n"
+	  "       tiersync supervise answer ITEM --text T [--author NAME] [--json]\n"
+	  "       tiersync supervise close ITEM [--author NAME] [--json]\n"
+	  "       tiersync supervise list [--open] [--json]",
+	  "Supervision items (督办): issued down, answered up, closed by the issuer.",
+	  "  --to NODE       the node that must answer, below the issuing city or district\n"
+	  "  --case ID       the case the item is about (it must lie in NODE's jurisdiction)\n"
+	  "  --due DATE      YYYY-MM-DD (the end of that day) or YYYY-MM-DD HH:MM\n"
+	  "  --text T        the answer: what was done\n"
+	  "  --open          only items not closed\n"
+	  "  --author NAME   who issues, answers or closes (else the node's identity)\n"
+	  "  --json          machine-readable output, with each item's feedback\n\n"
+	  "The target answers (the item becomes answered); the nodes above it up to the city may add\n"
+	  "their own feedback (three-level feedback). Only the issuer closes an answered item.\n" },
+	{ "event", cmd_event, 1,
+	  "tiersync event add NAME --from DATE --to DATE [--zone Z] [--author NAME] [--json]\n"
+	  "       tiersync event mark [EVENT] [--author NAME] [--json]\n"
+	  "       tiersync event list [--json]",
+	  "Major-event periods (重大活动保障) and the cases reported inside them.",
+	  "  --from DATE     the first day (YYYY-MM-DD) or time (YYYY-MM-DD HH:MM)\n"
+	  "  --to DATE       the last day (the whole day) or time\n"
+	  "  --zone Z        the controlled zone\n"
+	  "  --author NAME   who declares or marks (else the node's identity)\n"
+	  "  --json          machine-readable output\n\n"
+	  "The city or a district declares; the cases of its jurisdiction reported in the period are\n"
+	  "marked (cases.event_id). 'mark' marks this node's cases for events that came by pull.\n" },
+	{ "ads", cmd_ads, 1,
+	  "tiersync ads add CASE PHONE... [--author NAME] [--json]\n"
+	  "       tiersync ads warn PHONE --outcome warned|unreachable|suspended [--author NAME] [--json]\n"
+	  "       tiersync ads list [--unwarned] [--json]",
+	  "Phone numbers found on small ads, the warning call to each, and the warning rate.",
+	  "  CASE            a small_ads case in this node's jurisdiction\n"
+	  "  PHONE           digits; spaces and '-' may separate them\n"
+	  "  --outcome O     warned (已警示), unreachable (无法接通) or suspended (已停机)\n"
+	  "  --unwarned      only the numbers not yet warned on every case they were found on\n"
+	  "  --author NAME   who records or calls (else the node's identity)\n"
+	  "  --json          machine-readable output\n\n"
+	  "Warning rate = numbers warned / numbers found, each number counted once.\n" },
 	{ NULL, NULL, 0, NULL, NULL, NULL }
 };
 
