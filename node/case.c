@@ -1,13 +1,20 @@
 /*
- * Cases: intake and updates through the node, so that each is captured,
- * staged and later committed with the officer's real name, and each step is
- * also an append-only case event.
+ * Cases: intake and edits through the node, so that each is captured,
+ * staged and later committed with the officer's real name, and each is
+ * also an append-only case event. The steps after intake are in
+ * node/lifecycle.c.
+ *
+ * At intake a case gets its jurisdiction (the street of a device, else the
+ * recording node) and its deadline (reported_at plus the deadline_days rule
+ * of its category in that jurisdiction, else categories.deadline_days).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "lifecycle.h"
 #include "node.h"
+#include "tiers.h"
 
 void ts_time_format(char out[32], int64_t when)
 {
@@ -101,7 +108,7 @@ static int unknown_code(sqlite3 *db, const char *table, const char *what, const 
 	return TS_EINVALID;
 }
 
-static int add_event(ts_node *node, const char *case_id, const char *kind, const char *officer,
+int ts_case__event(ts_node *node, const char *case_id, const char *kind, const char *officer,
 	const char *detail, const char *at)
 {
 	sqlite3_stmt *st = NULL;
@@ -151,6 +158,20 @@ static int check_fields(sqlite3 *db, const ts_field *f, size_t n)
 	return 0;
 }
 
+/* A new case starts its lifecycle at the beginning: a column the steps
+ * set may not be given a value at intake. */
+static int check_intake_fields(const ts_field *f, size_t n)
+{
+	size_t i;
+	for (i = 0; i < n; i++)
+		if (f[i].value && ts_case_column_step(f[i].column))
+			return ts_error_set(TS_EDENIED, "cases.%s is not given at intake: %s", f[i].column,
+				!strcmp(ts_case_column_step(f[i].column), "new") ?
+				"the node sets it (category and source by --category and --source)" :
+				"a later step of the case sets it");
+	return 0;
+}
+
 typedef struct {
 	ts_node *node;
 	const char *author;
@@ -195,22 +216,47 @@ done:
 	return error;
 }
 
+/* The days from report to deadline of a new case: its category's rule in
+ * the jurisdiction, else the category's own deadline_days. */
+static int deadline_days(int64_t *out, sqlite3 *db, const char *jurisdiction, const char *category)
+{
+	sqlite3_stmt *st = NULL;
+	int error = ts_case__rule(out, db, jurisdiction, "deadline_days", category);
+
+	if (error != TS_ENOTFOUND)
+		return error;
+	if (sqlite3_prepare_v2(db, "SELECT deadline_days FROM categories WHERE code = ?1", -1, &st, NULL) != SQLITE_OK)
+		return write_error(db, "reading the category");
+	sqlite3_bind_text(st, 1, category, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		*out = sqlite3_column_int64(st, 0);
+		error = 0;
+	} else
+		error = ts_error_set(TS_EINVALID, "unknown category '%s'", category);
+	sqlite3_finalize(st);
+	return error;
+}
+
 static int do_new(sqlite3 *db, void *payload)
 {
 	case_op *op = payload;
 	sqlite3_stmt *st = NULL;
-	char now[32];
+	char now[32], *jurisdiction = NULL;
+	int64_t days = 0;
 	int error;
 
 	ts_time_format(now, ts_node__now());
-	if ((error = ts_node_mint_id(&op->new_id, op->node, "c")) < 0)
-		return error;
+	if (!(jurisdiction = ts_case_jurisdiction(op->node)))
+		return ts_error_set(TS_ERROR, "out of memory");
+	if ((error = deadline_days(&days, db, jurisdiction, op->category)) < 0 ||
+	    (error = ts_node_mint_id(&op->new_id, op->node, "c")) < 0)
+		goto done;
 	if (sqlite3_prepare_v2(db,
 			"INSERT INTO cases (id, source, category, address, jurisdiction, status, reported_at, "
 			"  deadline, created_by_node) "
-			"SELECT ?1, ?2, ?3, ?4, ?5, 'discovered', ?6, "
-			"  strftime('%Y-%m-%dT%H:%M:%S+08:00', substr(?6, 1, 19), '+' || deadline_days || ' days'), ?5 "
-			"FROM categories WHERE code = ?3", -1, &st, NULL) != SQLITE_OK) {
+			"VALUES (?1, ?2, ?3, ?4, ?5, 'discovered', ?6, "
+			"  strftime('%Y-%m-%dT%H:%M:%S+08:00', substr(?6, 1, 19), '+' || ?7 || ' days'), ?8)",
+			-1, &st, NULL) != SQLITE_OK) {
 		error = write_error(db, "recording the case");
 		goto done;
 	}
@@ -218,17 +264,22 @@ static int do_new(sqlite3 *db, void *payload)
 	sqlite3_bind_text(st, 2, op->source, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, op->category, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 4, op->address, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, op->node->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, jurisdiction, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 6, now, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 7, days);
+	sqlite3_bind_text(st, 8, op->node->id, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_DONE || sqlite3_changes(db) != 1) {
 		error = write_error(db, "recording the case");
 		goto done;
 	}
-	if ((error = set_columns(op, op->new_id)) < 0)
+	/* a case reported inside a major event's period and place belongs to it */
+	if ((error = set_columns(op, op->new_id)) < 0 ||
+	    (error = ts_event_mark_case(NULL, op->node, op->new_id)) < 0)
 		goto done;
-	error = add_event(op->node, op->new_id, "intake", op->author, op->source, now);
+	error = ts_case__event(op->node, op->new_id, "intake", op->author, op->source, now);
 done:
 	sqlite3_finalize(st);
+	free(jurisdiction);
 	return error;
 }
 
@@ -247,7 +298,8 @@ int ts_case_new(char **id_out, ts_node *node, const char *author, const char *ca
 		return unknown_code(node->db, "categories", "category", category);
 	if (!lookup_code(node->db, "sources", source))
 		return unknown_code(node->db, "sources", "source", source);
-	if ((error = check_fields(node->db, extra, nextra)) < 0)
+	if ((error = check_fields(node->db, extra, nextra)) < 0 ||
+	    (error = check_intake_fields(extra, nextra)) < 0)
 		return error;
 	op.node = node;
 	op.author = author ? author : node->identity;
@@ -307,6 +359,11 @@ static int do_update(sqlite3 *db, void *payload)
 		sqlite3_finalize(st);
 		return ts_error_set(TS_EDENIED, "case %s is closed; a closed case cannot be edited", op->case_id);
 	}
+	if (!strcmp((const char *)sqlite3_column_text(st, 0), "transferred")) {
+		sqlite3_finalize(st);
+		return ts_error_set(TS_EDENIED, "case %s was transferred to another department; it cannot "
+			"be edited here", op->case_id);
+	}
 	sqlite3_finalize(st);
 	if ((error = set_columns(op, op->case_id)) < 0)
 		return error;
@@ -314,13 +371,13 @@ static int do_update(sqlite3 *db, void *payload)
 		ts_buf_printf(&detail, "%s%s=%s", i ? ", " : "", op->fields[i].column,
 			op->fields[i].value ? op->fields[i].value : "NULL");
 	ts_time_format(now, ts_node__now());
-	error = add_event(op->node, op->case_id, event_kind(op->fields, op->n), op->author, detail.ptr, now);
+	error = ts_case__event(op->node, op->case_id, event_kind(op->fields, op->n), op->author, detail.ptr, now);
 	ts_buf_dispose(&detail);
 	return error;
 }
 
-int ts_case_update(ts_node *node, const char *author, const char *case_id,
-	const ts_field *sets, size_t nsets)
+static int update(ts_node *node, const char *author, const char *case_id,
+	const ts_field *sets, size_t nsets, int lifecycle_allowed)
 {
 	case_op op;
 	ts_buf summary = TS_BUF_INIT;
@@ -331,6 +388,14 @@ int ts_case_update(ts_node *node, const char *author, const char *case_id,
 		return ts_error_set(TS_EINVALID, "nothing to change: give --set COLUMN=VALUE");
 	if ((error = check_fields(node->db, sets, nsets)) < 0)
 		return error;
+	for (i = 0; !lifecycle_allowed && i < nsets; i++) {
+		const char *step = ts_case_column_step(sets[i].column);
+		if (step && !strcmp(step, "new"))
+			return ts_error_set(TS_EDENIED, "cases.%s is set at intake and does not change", sets[i].column);
+		if (step)
+			return ts_error_set(TS_EDENIED, "cases.%s belongs to the case's lifecycle: use "
+				"'tiersync case %s'", sets[i].column, step);
+	}
 	memset(&op, 0, sizeof(op));
 	op.node = node;
 	op.author = author ? author : node->identity;
@@ -343,4 +408,16 @@ int ts_case_update(ts_node *node, const char *author, const char *case_id,
 	error = ts_node_write(node, op.author, summary.ptr, do_update, &op);
 	ts_buf_dispose(&summary);
 	return error;
+}
+
+int ts_case_update(ts_node *node, const char *author, const char *case_id,
+	const ts_field *sets, size_t nsets)
+{
+	return update(node, author, case_id, sets, nsets, 1);
+}
+
+int ts_case_edit(ts_node *node, const char *author, const char *case_id, const ts_field *sets,
+	size_t nsets)
+{
+	return update(node, author, case_id, sets, nsets, 0);
 }

@@ -332,7 +332,7 @@ done:
 int ts_node_open(ts_node **out, const char *path)
 {
 	ts_node *node;
-	int repaired = 0, error;
+	int repaired = 0, undone = 0, error;
 
 	*out = NULL;
 	global_init();
@@ -342,11 +342,12 @@ int ts_node_open(ts_node **out, const char *path)
 	}
 	if ((error = load(node)) < 0 ||
 	    (error = ts_history_repair(node->db, node->store, &repaired)) < 0 ||
+	    (error = ts_integrate_recover(node->db, node->store, &undone)) < 0 ||
 	    (error = migrate(node)) < 0) {
 		ts_node_free(node);
 		return error;
 	}
-	node->repaired = repaired;
+	node->repaired = repaired || undone;
 	*out = node;
 	return 0;
 }

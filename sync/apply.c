@@ -6,16 +6,34 @@
  * delete by key. Statements are prepared once per table. Foreign keys of
  * the case schema are deferred, so the order of tables does not matter;
  * they are checked when the caller commits.
+ *
+ * A long apply runs in short transactions (ts_apply_batched): every
+ * batch_ms it commits, lets waiting local writers in (capture.h) and goes
+ * on. Rows that local writes staged meanwhile are left alone; at the end,
+ * ts_apply_staged() lays the staged writes over the target tree's rows, so
+ * the staged work stays staged, rebased onto the result.
  */
 #include "apply.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "audit.h"
+#include "capture.h"
 #include "history.h"
 #include "rowcodec.h"
 #include "tiersync.h"
+
+/* The paths of the rows staged writes touched, sorted; staged writes with
+ * sequence numbers up to `after` are in. */
+typedef struct {
+	char **v;
+	size_t n, alloc;
+	int64_t after;
+	ts_tables *tables;
+	ts_buf path;
+} staged_keys;
 
 typedef struct {
 	sqlite3 *db;
@@ -24,6 +42,9 @@ typedef struct {
 	sqlite3_stmt **remove;
 	ts_apply_stats *stats;
 	int schema_version;
+	int batch_ms;            /* > 0: commit and yield this often */
+	double batch_start;
+	staged_keys *staged;     /* rows to leave to ts_apply_staged(), or NULL */
 } applier;
 
 static int prepare_upsert(sqlite3_stmt **out, sqlite3 *db, const ts_table *t)
@@ -44,7 +65,9 @@ static int prepare_upsert(sqlite3_stmt **out, sqlite3 *db, const ts_table *t)
 	if (t->npk == t->ncol) {
 		ts_buf_puts(&sql, "NOTHING");
 	} else {
-		int first = 1;
+		/* a row already equal is not written: no work, and no trigger of an
+		 * append-only table fires for it */
+		ts_buf where = TS_BUF_INIT;
 		ts_buf_puts(&sql, "UPDATE SET ");
 		for (c = 0; c < t->ncol; c++) {
 			int is_key = 0;
@@ -52,9 +75,12 @@ static int prepare_upsert(sqlite3_stmt **out, sqlite3 *db, const ts_table *t)
 				is_key |= t->pk[k] == c;
 			if (is_key)
 				continue;
-			ts_buf_printf(&sql, "%s\"%s\" = excluded.\"%s\"", first ? "" : ", ", t->cols[c], t->cols[c]);
-			first = 0;
+			ts_buf_printf(&sql, "%s\"%s\" = excluded.\"%s\"", where.size ? ", " : "", t->cols[c], t->cols[c]);
+			ts_buf_printf(&where, "%s\"%s\" IS NOT excluded.\"%s\"", where.size ? " OR " : " WHERE ",
+				t->cols[c], t->cols[c]);
 		}
+		ts_buf_put(&sql, where.ptr, where.size);
+		ts_buf_dispose(&where);
 	}
 	if (ts_buf_oom(&sql) || sqlite3_prepare_v2(db, sql.ptr, -1, out, NULL) != SQLITE_OK)
 		error = ts_error_set(TS_ERROR, "preparing writes to %s: %s", t->name, sqlite3_errmsg(db));
@@ -210,12 +236,179 @@ int ts_apply_one(sqlite3 *db, const ts_table *t, const ts_row *row, const ts_row
 	return error;
 }
 
+static double now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static int exec(sqlite3 *db, const char *sql)
+{
+	if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return ts_error_set(sqlite3_errcode(db) == SQLITE_BUSY ? TS_EBUSY : TS_ERROR,
+			"applying: %s: %s", sql, sqlite3_errmsg(db));
+	return 0;
+}
+
+/* Adds the key of the changeset's current operation to the set. */
+static int staged_key_add(staged_keys *k, sqlite3_changeset_iter *it)
+{
+	sqlite3_value *vals[64];
+	const char *tname;
+	int ncol, op, indirect, i, error;
+	size_t lo = 0, hi = k->n;
+	ts_table *t;
+
+	sqlite3changeset_op(it, &tname, &ncol, &op, &indirect);
+	if (!(t = ts_tables_find(k->tables, tname)) || t->npk > 64 || ncol != t->ncol)
+		return ts_error_set(TS_ECORRUPT, "a staged write does not match table %s", tname);
+	for (i = 0; i < t->npk; i++)
+		if ((op == SQLITE_INSERT ? sqlite3changeset_new(it, t->pk[i], &vals[i])
+		                         : sqlite3changeset_old(it, t->pk[i], &vals[i])) != SQLITE_OK || !vals[i])
+			return ts_error_set(TS_ECORRUPT, "a staged write of %s has no key", tname);
+	ts_buf_clear(&k->path);
+	if ((error = ts_rowcodec_key_path(&k->path, t->name, t->npk, vals)) < 0)
+		return error;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int c = strcmp(k->v[mid], k->path.ptr);
+		if (c == 0)
+			return 0;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (k->n == k->alloc) {
+		size_t na = k->alloc ? k->alloc * 2 : 16;
+		char **nv = realloc(k->v, na * sizeof(*nv));
+		if (!nv)
+			return ts_error_set(TS_ERROR, "out of memory");
+		k->v = nv;
+		k->alloc = na;
+	}
+	memmove(k->v + lo + 1, k->v + lo, (k->n - lo) * sizeof(*k->v));
+	if (!(k->v[lo] = strdup(k->path.ptr)))
+		return ts_error_set(TS_ERROR, "out of memory");
+	k->n++;
+	return 0;
+}
+
+static int staged_keys_add(const ts_staged_write *w, void *payload)
+{
+	staged_keys *k = payload;
+	sqlite3_changeset_iter *it = NULL;
+	int rc, error = 0;
+
+	if (sqlite3changeset_start(&it, w->size, (void *)w->changeset) != SQLITE_OK)
+		return ts_error_set(TS_ECORRUPT, "staged write %lld is damaged", (long long)w->seq);
+	while ((rc = sqlite3changeset_next(it)) == SQLITE_ROW)
+		if ((error = staged_key_add(k, it)) < 0)
+			break;
+	sqlite3changeset_finalize(it);
+	if (!error && rc != SQLITE_DONE)
+		error = ts_error_set(TS_ECORRUPT, "staged write %lld is damaged", (long long)w->seq);
+	k->after = w->seq;
+	return error;
+}
+
+/* Takes in the writes staged since the last look. */
+static int staged_keys_refresh(staged_keys *k, sqlite3 *db)
+{
+	return ts_capture_foreach_after(db, k->after, staged_keys_add, k);
+}
+
+static int staged_keys_has(const staged_keys *k, const char *path)
+{
+	size_t lo = 0, hi = k->n;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int c = strcmp(k->v[mid], path);
+		if (c == 0)
+			return 1;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return 0;
+}
+
+static void staged_keys_dispose(staged_keys *k)
+{
+	size_t i;
+	for (i = 0; i < k->n; i++)
+		free(k->v[i]);
+	free(k->v);
+	ts_buf_dispose(&k->path);
+}
+
+/* A row of a local write: left for ts_apply_staged(), which needs its path. */
+static int skip_row(applier *a, const ts_audit_change *ch)
+{
+	ts_apply_stats *s = a->stats;
+	ts_table *t = ts_tables_find(a->tables, ch->table);
+
+	if (t && t - a->tables->t < TS_APPLY_MAX_TABLES)
+		s->touched[t - a->tables->t] = 1;
+	if (s->nskipped == s->askipped) {
+		size_t na = s->askipped ? s->askipped * 2 : 16;
+		char **nv = realloc(s->skipped, na * sizeof(*nv));
+		if (!nv)
+			return ts_error_set(TS_ERROR, "out of memory");
+		s->skipped = nv;
+		s->askipped = na;
+	}
+	if (!(s->skipped[s->nskipped] = strdup(ch->path)))
+		return ts_error_set(TS_ERROR, "out of memory");
+	s->nskipped++;
+	return 0;
+}
+
+static int path_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void ts_apply_stats_dispose(ts_apply_stats *stats)
+{
+	size_t i;
+	for (i = 0; i < stats->nskipped; i++)
+		free(stats->skipped[i]);
+	free(stats->skipped);
+	stats->skipped = NULL;
+	stats->nskipped = stats->askipped = 0;
+}
+
+/* Ends the batch: commit, let the waiting local writes in, begin again. */
+static int next_batch(applier *a)
+{
+	int error;
+	if ((error = exec(a->db, "COMMIT")) < 0)
+		return error;
+	ts_capture_yield(a->db);
+	if ((error = exec(a->db, "BEGIN IMMEDIATE")) < 0 ||
+	    (error = staged_keys_refresh(a->staged, a->db)) < 0)
+		return error;
+	a->batch_start = now_ms();
+	return 0;
+}
+
 static int apply_change(const ts_audit_change *ch, void *payload)
 {
 	applier *a = payload;
+	int error;
 
-	if (ch->table)
-		return apply_row(a, ch);
+	if (ch->table) {
+		if (a->staged && staged_keys_has(a->staged, ch->path))
+			return skip_row(a, ch);
+		if ((error = apply_row(a, ch)) < 0)
+			return error;
+		if (a->batch_ms > 0 && now_ms() - a->batch_start >= a->batch_ms)
+			return next_batch(a);
+		return 0;
+	}
 	if (!strcmp(ch->path, TS_STORE_SCHEMA_PATH)) {
 		int theirs = ch->new_data ? atoi(ch->new_data) : 0;
 		if (theirs != a->schema_version)
@@ -226,22 +419,32 @@ static int apply_change(const ts_audit_change *ch, void *payload)
 	return ts_error_set(TS_ECORRUPT, "incoming history holds %s, which is no row", ch->path);
 }
 
-int ts_apply(ts_apply_stats *stats, sqlite3 *db, git_repository *repo, ts_tables *tables,
-	const git_oid *from_tree, const git_oid *to_tree)
+static int apply_trees(ts_apply_stats *stats, sqlite3 *db, git_repository *repo, ts_tables *tables,
+	const git_oid *from_tree, const git_oid *to_tree, int batch_ms)
 {
 	ts_apply_stats none;
 	git_tree *from = NULL, *to = NULL;
 	ts_buf version = TS_BUF_INIT;
+	staged_keys staged;
 	applier a;
 	int i, error;
 
 	memset(&a, 0, sizeof(a));
+	memset(&staged, 0, sizeof(staged));
 	if (!stats)
 		stats = &none;
 	memset(stats, 0, sizeof(*stats));
 	a.db = db;
 	a.tables = tables;
 	a.stats = stats;
+	if (batch_ms >= 0) {
+		staged.tables = tables;
+		a.staged = &staged;
+		a.batch_ms = batch_ms;
+		a.batch_start = now_ms();
+		if ((error = staged_keys_refresh(&staged, db)) < 0)
+			goto done;
+	}
 	ts_history_schema_blob(&version, db);
 	a.schema_version = atoi(ts_buf_cstr(&version));
 	if (tables->n > TS_APPLY_MAX_TABLES) {
@@ -259,6 +462,8 @@ int ts_apply(ts_apply_stats *stats, sqlite3 *db, git_repository *repo, ts_tables
 		goto done;
 	}
 	error = ts_audit_diff(repo, from, to, tables, TS_AUDIT_ROWS, apply_change, &a);
+	if (stats->nskipped > 1)
+		qsort(stats->skipped, stats->nskipped, sizeof(*stats->skipped), path_cmp);
 done:
 	for (i = 0; a.upsert && a.remove && i < tables->n; i++) {
 		sqlite3_finalize(a.upsert[i]);
@@ -269,5 +474,147 @@ done:
 	git_tree_free(from);
 	git_tree_free(to);
 	ts_buf_dispose(&version);
+	staged_keys_dispose(&staged);
+	if (stats == &none)
+		ts_apply_stats_dispose(&none);
+	return error;
+}
+
+int ts_apply(ts_apply_stats *stats, sqlite3 *db, git_repository *repo, ts_tables *tables,
+	const git_oid *from_tree, const git_oid *to_tree)
+{
+	return apply_trees(stats, db, repo, tables, from_tree, to_tree, -1);
+}
+
+int ts_apply_batched(ts_apply_stats *stats, sqlite3 *db, git_repository *repo, ts_tables *tables,
+	const git_oid *from_tree, const git_oid *to_tree, int batch_ms)
+{
+	return apply_trees(stats, db, repo, tables, from_tree, to_tree, batch_ms);
+}
+
+/* The row at `path` in `tree`, or *out NULL when the tree has none. */
+static int tree_row(ts_row **out, git_repository *repo, git_tree *tree, const char *path)
+{
+	git_tree_entry *e = NULL;
+	git_blob *blob = NULL;
+	int error = 0;
+
+	*out = NULL;
+	if (git_tree_entry_bypath(&e, tree, path) < 0)
+		return 0;
+	if (git_blob_lookup(&blob, repo, git_tree_entry_id(e)) < 0)
+		error = ts_error_set(TS_ECORRUPT, "reading %s: %s", path, git_error_last()->message);
+	else
+		error = ts_rowcodec_decode(out, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob));
+	git_blob_free(blob);
+	git_tree_entry_free(e);
+	return error;
+}
+
+/* Writes one combined staged operation over the tree's row. */
+static int stage_over(sqlite3 *db, git_repository *repo, git_tree *tree, ts_tables *tables,
+	sqlite3_changeset_iter *it, ts_buf *path, const ts_apply_stats *left)
+{
+	sqlite3_value *key[64];
+	sqlite3_stmt *st = NULL;
+	ts_row *row = NULL;
+	const char *tname;
+	int ncol, op, indirect, c, error;
+	ts_table *t;
+
+	sqlite3changeset_op(it, &tname, &ncol, &op, &indirect);
+	if (!(t = ts_tables_find(tables, tname)) || t->npk > 64 || ncol != t->ncol)
+		return ts_error_set(TS_ECORRUPT, "a staged write does not match table %s", tname);
+	for (c = 0; c < t->npk; c++)
+		if ((op == SQLITE_INSERT ? sqlite3changeset_new(it, t->pk[c], &key[c])
+		                         : sqlite3changeset_old(it, t->pk[c], &key[c])) != SQLITE_OK || !key[c])
+			return ts_error_set(TS_ECORRUPT, "a staged write of %s has no key", tname);
+	ts_buf_clear(path);
+	if ((error = ts_rowcodec_key_path(path, t->name, t->npk, key)) < 0)
+		return error;
+	/* a row the apply wrote holds the tree's row with the write on top */
+	if (left && !bsearch(&path->ptr, left->skipped, left->nskipped, sizeof(char *), path_cmp))
+		return 0;
+	if (op == SQLITE_DELETE) {
+		if ((error = prepare_remove(&st, db, t)) < 0)
+			return error;
+		for (c = 0; c < t->npk; c++)
+			sqlite3_bind_value(st, c + 1, key[c]);
+		goto write;
+	}
+	if (op == SQLITE_UPDATE) {
+		if ((error = tree_row(&row, repo, tree, path->ptr)) < 0)
+			return error;
+		/* the result deleted the row the write updated: the database keeps
+		 * the updated row, and the write, when committed, brings it back */
+		if (!row)
+			return 0;
+		if ((error = bind_row_check(t, row, path->ptr)) < 0)
+			goto done;
+	}
+	if ((error = prepare_upsert(&st, db, t)) < 0)
+		goto done;
+	for (c = 0; c < t->ncol; c++) {
+		sqlite3_value *nv = NULL;
+		sqlite3changeset_new(it, c, &nv);
+		if (nv)
+			sqlite3_bind_value(st, c + 1, nv);
+		else if (row)
+			ts_value_bind(st, c + 1, ts_row_get(row, t->cols[c]));
+	}
+write:
+	error = step(st, db, t->name, "");
+done:
+	sqlite3_finalize(st);
+	ts_row_free(row);
+	return error;
+}
+
+static int add_to_group(const ts_staged_write *w, void *payload)
+{
+	if (sqlite3changegroup_add(payload, w->size, (void *)w->changeset) != SQLITE_OK)
+		return ts_error_set(TS_ECORRUPT, "staged write %lld is damaged", (long long)w->seq);
+	return 0;
+}
+
+int ts_apply_staged(sqlite3 *db, git_repository *repo, ts_tables *tables, const git_oid *tree_id,
+	const ts_apply_stats *left)
+{
+	sqlite3_changegroup *group = NULL;
+	sqlite3_changeset_iter *it = NULL;
+	git_tree *tree = NULL;
+	ts_buf path = TS_BUF_INIT;
+	void *all = NULL;
+	int size = 0, rc, error;
+
+	if (sqlite3changegroup_new(&group) != SQLITE_OK)
+		return ts_error_set(TS_ERROR, "out of memory");
+	if ((error = ts_capture_foreach(db, add_to_group, group)) < 0)
+		goto done;
+	if (sqlite3changegroup_output(group, &size, &all) != SQLITE_OK) {
+		error = ts_error_set(TS_ECORRUPT, "staged writes do not combine");
+		goto done;
+	}
+	if (size == 0)
+		goto done;
+	if (git_tree_lookup(&tree, repo, tree_id) < 0) {
+		error = ts_error_set(TS_ECORRUPT, "reading the tree: %s", git_error_last()->message);
+		goto done;
+	}
+	if (sqlite3changeset_start(&it, size, all) != SQLITE_OK) {
+		error = ts_error_set(TS_ECORRUPT, "staged writes are damaged");
+		goto done;
+	}
+	while ((rc = sqlite3changeset_next(it)) == SQLITE_ROW)
+		if ((error = stage_over(db, repo, tree, tables, it, &path, left)) < 0)
+			break;
+	if (!error && rc != SQLITE_DONE)
+		error = ts_error_set(TS_ECORRUPT, "staged writes are damaged");
+done:
+	sqlite3changeset_finalize(it);
+	sqlite3changegroup_delete(group);
+	sqlite3_free(all);
+	git_tree_free(tree);
+	ts_buf_dispose(&path);
 	return error;
 }

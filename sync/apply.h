@@ -18,7 +18,13 @@ typedef struct {
 	size_t deletes;
 	/* which of the tables (by index in ts_tables) had rows written */
 	unsigned char touched[TS_APPLY_MAX_TABLES];
+	/* ts_apply_batched: the paths of the rows left to staged writes, sorted */
+	char **skipped;
+	size_t nskipped, askipped;
 } ts_apply_stats;
+
+/* Frees what ts_apply_batched() put in `stats` (zeroed or filled). */
+void ts_apply_stats_dispose(ts_apply_stats *stats);
 
 /*
  * Writes into `db` every row that differs between `from_tree` (NULL: the
@@ -31,6 +37,31 @@ typedef struct {
  */
 int ts_apply(ts_apply_stats *stats, sqlite3 *db, git_repository *repo, ts_tables *tables,
 	const git_oid *from_tree, const git_oid *to_tree);
+
+/*
+ * The same for a long apply, in short transactions: the caller has begun a
+ * write transaction; every `batch_ms` the apply commits it, waits for the
+ * local writes announced meanwhile (ts_capture_yield) and begins another.
+ * Rows of staged writes, those staged before and during the apply, are left
+ * as they are for ts_apply_staged(). Returns inside a write transaction;
+ * what the batches committed is the caller's to finish or undo (the trees
+ * tell how: applying to_tree -> from_tree undoes it).
+ */
+int ts_apply_batched(ts_apply_stats *stats, sqlite3 *db, git_repository *repo, ts_tables *tables,
+	const git_oid *from_tree, const git_oid *to_tree, int batch_ms);
+
+/*
+ * Lays the staged writes over the rows of `tree`: a staged row takes the
+ * tree's row with the columns the writes changed, or is deleted if they
+ * deleted it; a row a write updated that the tree lacks is left as the
+ * database holds it. With `left` (the stats of ts_apply_batched() to
+ * `tree`), only the rows that apply left; the others hold the tree's row
+ * with the writes on top already. Inside the caller's transaction;
+ * captures nothing. After it, the database equals `tree` plus the staged
+ * writes.
+ */
+int ts_apply_staged(sqlite3 *db, git_repository *repo, ts_tables *tables, const git_oid *tree_id,
+	const ts_apply_stats *left);
 
 /* Writes one whole row of `t` (inserted or replaced), or, with `row` NULL,
  * deletes the row whose key `key_row` holds. Inside the caller's

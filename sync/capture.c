@@ -8,7 +8,12 @@
  */
 #include "capture.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include "tables.h"
 #include "tiersync.h"
@@ -16,7 +21,47 @@
 struct ts_capture {
 	sqlite3 *db;
 	sqlite3_session *session;
+	int writers_fd;      /* a shared lock on the writers' file, or -1 */
 };
+
+/*
+ * Writers announce themselves: each write holds a shared flock on
+ * "<database>-writers" from before it asks for the database's write lock
+ * until it ends. A long job that works in short transactions (an apply of
+ * many rows) takes the lock exclusively between two of them, which waits
+ * for every announced writer: a local write then waits for one short
+ * transaction at most instead of racing the job for SQLite's lock. The
+ * file is a separate one because closing any descriptor of the database
+ * file itself would drop SQLite's own POSIX locks.
+ */
+static int writers_open(sqlite3 *db)
+{
+	const char *path = sqlite3_db_filename(db, "main");
+	char name[4096];
+	int fd;
+
+	if (!path || !*path || snprintf(name, sizeof(name), "%s-writers", path) >= (int)sizeof(name))
+		return -1;
+	fd = open(name, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	return fd;
+}
+
+void ts_capture_yield(sqlite3 *db)
+{
+	int fd = writers_open(db);
+	if (fd < 0)
+		return;
+	while (flock(fd, LOCK_EX) < 0 && errno == EINTR)
+		;
+	close(fd);   /* releases it */
+}
+
+static void writers_release(ts_capture *cap)
+{
+	if (cap->writers_fd >= 0)
+		close(cap->writers_fd);
+	cap->writers_fd = -1;
+}
 
 int ts_capture_setup(sqlite3 *db)
 {
@@ -47,8 +92,12 @@ int ts_capture_begin(ts_capture **out, sqlite3 *db)
 	if (!(cap = calloc(1, sizeof(*cap))))
 		return ts_error_set(TS_ERROR, "out of memory");
 	cap->db = db;
+	if ((cap->writers_fd = writers_open(db)) >= 0)
+		while (flock(cap->writers_fd, LOCK_SH) < 0 && errno == EINTR)
+			;
 	rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
 	if (rc != SQLITE_OK) {
+		writers_release(cap);
 		free(cap);
 		if (rc == SQLITE_BUSY)
 			return ts_error_set(TS_EBUSY, "the database is busy with another writer");
@@ -99,8 +148,10 @@ done:
 	sqlite3_free(changeset);
 	if (error < 0)
 		ts_capture_rollback(cap);
-	else
+	else {
+		writers_release(cap);
 		free(cap);
+	}
 	return error;
 }
 
@@ -112,17 +163,25 @@ void ts_capture_rollback(ts_capture *cap)
 		sqlite3session_delete(cap->session);
 	if (!sqlite3_get_autocommit(cap->db))
 		sqlite3_exec(cap->db, "ROLLBACK", NULL, NULL, NULL);
+	writers_release(cap);
 	free(cap);
 }
 
 int ts_capture_foreach(sqlite3 *db, int (*cb)(const ts_staged_write *w, void *payload), void *payload)
 {
+	return ts_capture_foreach_after(db, 0, cb, payload);
+}
+
+int ts_capture_foreach_after(sqlite3 *db, int64_t after,
+	int (*cb)(const ts_staged_write *w, void *payload), void *payload)
+{
 	sqlite3_stmt *st = NULL;
 	int rc, error = 0;
 
-	if (sqlite3_prepare_v2(db, "SELECT seq, author, time, summary, changeset FROM ts_staged ORDER BY seq",
-			-1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(db, "SELECT seq, author, time, summary, changeset FROM ts_staged "
+			"WHERE seq > ?1 ORDER BY seq", -1, &st, NULL) != SQLITE_OK)
 		return ts_error_set(TS_ERROR, "reading staged writes: %s", sqlite3_errmsg(db));
+	sqlite3_bind_int64(st, 1, after);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		ts_staged_write w;
 		w.seq = sqlite3_column_int64(st, 0);

@@ -39,6 +39,15 @@ typedef struct {
  * the walk and is returned. */
 int ts_capture_foreach(sqlite3 *db, int (*cb)(const ts_staged_write *w, void *payload), void *payload);
 
+/* The same, for the staged writes after sequence number `after` only. */
+int ts_capture_foreach_after(sqlite3 *db, int64_t after,
+	int (*cb)(const ts_staged_write *w, void *payload), void *payload);
+
+/* Waits until no write that ts_capture_begin() started on this database,
+ * in any process, is waiting or running. A long job calls it between two
+ * of its short transactions, so that local writes get in at once. */
+void ts_capture_yield(sqlite3 *db);
+
 /* The number of staged writes (0 on any error). */
 int ts_capture_count(sqlite3 *db);
 

@@ -37,6 +37,35 @@ int ts_conflicts_setup(sqlite3 *db)
 	return 0;
 }
 
+/*
+ * A merge meets its conflicts before it takes the database's write lock, so
+ * it records them first in a temporary table of its own connection (which
+ * locks nothing) and keeps them in the synced table in its last, short
+ * transaction.
+ */
+#define PENDING "temp.ts_conflicts_pending"
+
+int ts_conflicts_pending_begin(sqlite3 *db)
+{
+	static const char sql[] =
+		"CREATE TEMP TABLE IF NOT EXISTS ts_conflicts_pending AS SELECT * FROM main." TS_CONFLICTS_TABLE " WHERE 0;"
+		"CREATE UNIQUE INDEX IF NOT EXISTS temp.ts_conflicts_pending_id ON ts_conflicts_pending (id);"
+		"DELETE FROM " PENDING ";";
+	if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return ts_error_set(TS_ERROR, "preparing the conflict records: %s", sqlite3_errmsg(db));
+	return 0;
+}
+
+int ts_conflicts_pending_keep(sqlite3 *db)
+{
+	static const char sql[] =
+		"INSERT OR IGNORE INTO main." TS_CONFLICTS_TABLE " SELECT * FROM " PENDING ";"
+		"DELETE FROM " PENDING ";";
+	if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return ts_error_set(TS_ERROR, "keeping the conflict records: %s", sqlite3_errmsg(db));
+	return 0;
+}
+
 static void put_value(ts_buf *out, const ts_value *v)
 {
 	ts_rowcodec_put_value(out, v->type, v->i, v->r, v->p, v->n);
@@ -74,7 +103,7 @@ static int insert(char id_out[20], sqlite3 *db, const char *kind, const char *ta
 	int error = 0;
 
 	make_id(id_out, path, column, ours, theirs);
-	if (sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO " TS_CONFLICTS_TABLE " (id, kind, table_name, row_key, "
+	if (sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO " PENDING " (id, kind, table_name, row_key, "
 			"row_path, column_name, base, ours, theirs, provisional, ours_commit, ours_node, "
 			"theirs_commit, theirs_node, status) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
 			"?11, ?12, ?13, ?14, ?15)", -1, &st, NULL) != SQLITE_OK)

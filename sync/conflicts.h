@@ -30,15 +30,24 @@ typedef struct {
 } ts_conflict_origin;
 
 /*
- * Inserts (or leaves as it is, when already recorded) the record of one
- * conflict. Its id, "k" and 16 hex digits of a hash of what conflicts, is
+ * A merge's records wait in a temporary table of the connection, written
+ * without the database's write lock: _begin empties it, _keep (inside the
+ * caller's write transaction) moves them into sync_conflicts, leaving a
+ * record already there as it is.
+ */
+int ts_conflicts_pending_begin(sqlite3 *db);
+int ts_conflicts_pending_keep(sqlite3 *db);
+
+/*
+ * Adds to the pending records (ts_conflicts_pending_begin first) the
+ * record of one conflict. Its id, "k" and 16 hex digits of a hash of what conflicts, is
  * written to id_out.
  */
 int ts_conflicts_record(char id_out[20], sqlite3 *db, const ts_merge_conflict *c,
 	const ts_conflict_origin *origin);
 
 /*
- * Records a row that breaks a foreign key after a merge: `table`'s row
+ * Adds to the pending records a row that breaks a foreign key after a merge: `table`'s row
  * `key` (at `path`) names a missing `parent` in `column`. The row is kept.
  */
 int ts_conflicts_record_constraint(char id_out[20], sqlite3 *db, const char *table,

@@ -404,12 +404,19 @@ void ts_history_end(sqlite3 *db, ts_store *store)
 
 int ts_history_finish(sqlite3 *db, ts_store *store, const git_oid *head, const char *why)
 {
-	char hex[GIT_OID_HEXSZ + 1], now[24];
 	int error;
 
 	/* objects first, made durable at once: no journal for these commits */
 	if ((error = ts_store_flush(store)) < 0 || (error = ts_store_sync(store)) < 0)
 		return error;
+	return ts_history_finish_durable(db, store, head, why);
+}
+
+int ts_history_finish_durable(sqlite3 *db, ts_store *store, const git_oid *head, const char *why)
+{
+	char hex[GIT_OID_HEXSZ + 1], now[24];
+	int error;
+
 	snprintf(now, sizeof(now), "%lld", (long long)ts_store_now_ns());
 	git_oid_tostr(hex, sizeof(hex), head);
 	if ((error = ts_meta_set(db, "checkpoint_ns", now)) < 0 ||

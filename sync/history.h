@@ -59,6 +59,9 @@ int ts_history_commit_all(git_oid *out, sqlite3 *db, ts_store *store,
  */
 int ts_history_begin(sqlite3 *db, ts_store *store);
 int ts_history_finish(sqlite3 *db, ts_store *store, const git_oid *head, const char *why);
+/* The same when the caller has already flushed and synced the store (a
+ * sync is slow, and should not happen inside the write transaction). */
+int ts_history_finish_durable(sqlite3 *db, ts_store *store, const git_oid *head, const char *why);
 void ts_history_end(sqlite3 *db, ts_store *store);
 
 /* Makes history and database agree after a crash (see above). Sets

@@ -151,27 +151,47 @@ done:
 	return error;
 }
 
-/* The review queue's rows as tree updates, so that history carries them. */
-static int conflict_updates(git_oid *out, ts_store *store, sqlite3 *db, ts_tables *tables,
+/*
+ * The pending conflict records as rows of `tree`, so that history carries
+ * them; a record the tree holds already (the same dispute met before) is
+ * left as it is there, as ts_conflicts_pending_keep() leaves it in the
+ * database. *out is `tree` when there is nothing to add.
+ */
+static int pending_updates(git_oid *out, ts_store *store, sqlite3 *db, ts_tables *tables,
 	const git_oid *tree)
 {
 	ts_table *t = ts_tables_find(tables, TS_CONFLICTS_TABLE);
+	git_tree *have = NULL;
 	ts_store_update *u = NULL;
 	sqlite3_stmt *all = NULL;
-	ts_buf path = TS_BUF_INIT, blob = TS_BUF_INIT;
+	ts_buf path = TS_BUF_INIT, blob = TS_BUF_INIT, sql = TS_BUF_INIT;
 	size_t n = 0, alloc = 0, i;
-	int error = 0;
+	int k, error = 0;
 
+	git_oid_cpy(out, tree);
 	if (!t)
 		return ts_error_set(TS_ERROR, "the database has no %s table", TS_CONFLICTS_TABLE);
-	if ((error = ts_table_scan(&all, db, t)) < 0)
-		return error;
+	if (git_tree_lookup(&have, ts_store_repo(store), tree) < 0)
+		return ts_error_set(TS_ECORRUPT, "reading the merged tree: %s", git_error_last()->message);
+	ts_buf_puts(&sql, "SELECT ");
+	for (k = 0; k < t->ncol; k++)
+		ts_buf_printf(&sql, "%s\"%s\"", k ? ", " : "", t->cols[k]);
+	ts_buf_puts(&sql, " FROM temp.ts_conflicts_pending");
+	if (ts_buf_oom(&sql) || sqlite3_prepare_v2(db, sql.ptr, -1, &all, NULL) != SQLITE_OK) {
+		error = ts_error_set(TS_ERROR, "reading the conflict records: %s", sqlite3_errmsg(db));
+		goto done;
+	}
 	while (sqlite3_step(all) == SQLITE_ROW) {
 		sqlite3_value *key = sqlite3_column_value(all, t->pk[0]);
-		if ((error = ts_store_update_reserve(&u, n, &alloc)) < 0)
-			goto done;
+		git_tree_entry *e = NULL;
 		ts_buf_clear(&path);
-		if ((error = ts_rowcodec_key_path(&path, t->name, 1, &key)) < 0 ||
+		if ((error = ts_rowcodec_key_path(&path, t->name, 1, &key)) < 0)
+			goto done;
+		if (git_tree_entry_bypath(&e, have, path.ptr) == 0) {
+			git_tree_entry_free(e);
+			continue;
+		}
+		if ((error = ts_store_update_reserve(&u, n, &alloc)) < 0 ||
 		    (error = ts_rowcodec_encode_stmt(&blob, all)) < 0)
 			goto done;
 		u[n].path = ts_buf_detach(&path);
@@ -179,9 +199,11 @@ static int conflict_updates(git_oid *out, ts_store *store, sqlite3 *db, ts_table
 		u[n].data = ts_buf_detach(&blob);
 		n++;
 	}
-	error = ts_store_tree_update(out, store, tree, u, n);
+	if (n > 0)
+		error = ts_store_tree_update(out, store, tree, u, n);
 done:
 	sqlite3_finalize(all);
+	git_tree_free(have);
 	for (i = 0; i < n; i++) {
 		free((char *)u[i].path);
 		free((char *)u[i].data);
@@ -189,6 +211,7 @@ done:
 	free(u);
 	ts_buf_dispose(&path);
 	ts_buf_dispose(&blob);
+	ts_buf_dispose(&sql);
 	return error;
 }
 
@@ -241,6 +264,110 @@ static const char *committer_node(git_repository *repo, const git_oid *id, char 
 	return buf;
 }
 
+/* How long one transaction of a long apply may hold the write lock. */
+#define BATCH_MS 20
+/* ts_meta: the tree the database is on its way to, while an apply runs. */
+#define APPLYING "applying"
+
+static int exec(sqlite3 *db, const char *sql)
+{
+	if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return ts_error_set(sqlite3_errcode(db) == SQLITE_BUSY ? TS_EBUSY : TS_ERROR,
+			"%s: %s", sql, sqlite3_errmsg(db));
+	return 0;
+}
+
+/*
+ * Undoes an apply toward `target` that did not finish: the database goes
+ * back to its head's tree, with the staged writes laid over it again. Takes
+ * its own write transaction.
+ */
+static int roll_back(sqlite3 *db, ts_store *store, ts_tables *tables, const git_oid *target)
+{
+	git_repository *repo = ts_store_repo(store);
+	ts_apply_stats undone;
+	git_oid head, head_tree;
+	int error;
+
+	memset(&undone, 0, sizeof(undone));
+	if ((error = ts_history_head(&head, db)) < 0 ||
+	    (error = ts_store_commit_tree(&head_tree, store, &head)) < 0 ||
+	    (error = exec(db, "BEGIN IMMEDIATE")) < 0)
+		return error;
+	/* taking back rows of append-only tables is what their triggers refuse;
+	 * here it restores the node's own committed state */
+	sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_TRIGGER, 0, NULL);
+	if ((error = ts_apply_batched(&undone, db, repo, tables, target, &head_tree, 0)) < 0 ||
+	    (error = ts_apply_staged(db, repo, tables, &head_tree, &undone)) < 0 ||
+	    (error = ts_meta_set(db, APPLYING, NULL)) < 0 ||
+	    (error = exec(db, "COMMIT")) < 0)
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_TRIGGER, 1, NULL);
+	ts_apply_stats_dispose(&undone);
+	return error;
+}
+
+static int pragma_int(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *st = NULL;
+	int value = -1;
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+		value = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return value;
+}
+
+static int still_marked(sqlite3 *db)
+{
+	char *hex = ts_meta_get(db, APPLYING);
+	free(hex);
+	return hex != NULL;
+}
+
+int ts_integrate_recover(sqlite3 *db, ts_store *store, int *recovered)
+{
+	ts_tables *tables = NULL;
+	char *hex = ts_meta_get(db, APPLYING);
+	git_oid target;
+	int error = 0;
+
+	*recovered = 0;
+	if (!hex)
+		return 0;
+	if (git_oid_fromstr(&target, hex) < 0)
+		error = ts_error_set(TS_ECORRUPT, "ts_meta names an apply toward '%s', which is no tree id", hex);
+	free(hex);
+	if (error < 0)
+		return error;
+	if ((error = ts_store_lock(store)) < 0)
+		return error;
+	sqlite3_exec(db, "PRAGMA foreign_keys = OFF", NULL, NULL, NULL);
+	if ((error = ts_tables_load(&tables, db)) == 0 &&
+	    (error = roll_back(db, store, tables, &target)) == 0)
+		*recovered = 1;
+	sqlite3_exec(db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL);
+	ts_store_unlock(store);
+	ts_tables_free(tables);
+	return error;
+}
+
+/*
+ * The order of an integration. The store's lock is held throughout (no
+ * commit can move the head meanwhile), the database's write lock only in
+ * short stretches, so local writes go on:
+ *   1. the target tree is computed without the database's lock: their tree
+ *      for a fast-forward; else the merge, with the records of its
+ *      conflicts added as rows of sync_conflicts; its objects are made
+ *      durable;
+ *   2. ts_meta records the target, and the rows are applied in
+ *      transactions of BATCH_MS; rows of staged local writes are left;
+ *   3. rows left breaking a foreign key are looked for (a read), recorded
+ *      in the tree too, and the merge commit is written and made durable;
+ *   4. one short transaction lays the staged writes over the rows left in
+ *      2, keeps the records of 3, clears the mark and moves the head.
+ * If the process dies between 2 and 4, open undoes the partial apply
+ * (ts_integrate_recover); an error does the same at once.
+ */
 int ts_integrate(git_oid *out, ts_integrate_stats *stats, sqlite3 *db, ts_store *store,
 	const git_oid *theirs, const ts_store_who *author, const ts_store_who *committer,
 	const char *message, ts_merge_policy policy, void *policy_payload)
@@ -250,27 +377,28 @@ int ts_integrate(git_oid *out, ts_integrate_stats *stats, sqlite3 *db, ts_store 
 	ts_tables *tables = NULL;
 	ts_apply_stats applied;
 	ts_merge_options opts;
-	git_oid ours, base_tree, ours_tree, theirs_tree, merged, final;
+	const git_oid *target = NULL;
+	git_oid ours, base_tree, ours_tree, theirs_tree, merged, recorded, final, head;
 	git_oid parents[2];
-	char ours_hex[GIT_OID_HEXSZ + 1], theirs_hex[GIT_OID_HEXSZ + 1], ours_node[128], theirs_node[128];
+	char ours_hex[GIT_OID_HEXSZ + 1], theirs_hex[GIT_OID_HEXSZ + 1], target_hex[GIT_OID_HEXSZ + 1];
+	char ours_node[128], theirs_node[128];
+	char sql[64];
 	recorder rec;
-	int has_base, error;
+	int has_base, fast, marked = 0, synchronous, error;
 
+	memset(&applied, 0, sizeof(applied));
 	if (!stats)
 		stats = &none;
 	memset(stats, 0, sizeof(*stats));
+	if ((error = ts_store_lock(store)) < 0)
+		return error;
+	ts_store_clean_debris(store);
 	/* foreign keys are checked by hand below; the pragma is a no-op inside
 	 * a transaction, so it goes first */
 	sqlite3_exec(db, "PRAGMA foreign_keys = OFF", NULL, NULL, NULL);
-	if ((error = ts_history_begin(db, store)) < 0)
-		goto done;
 	if ((error = ts_history_head(&ours, db)) < 0)
 		goto done;
 	git_oid_cpy(out, &ours);
-	if (ts_capture_count(db) > 0) {
-		error = ts_error_set(TS_ECONFLICT, "there are staged writes; commit them before merging");
-		goto done;
-	}
 	if (git_oid_equal(&ours, theirs) || git_graph_descendant_of(repo, &ours, theirs) == 1) {
 		stats->result = TS_INTEGRATE_UP_TO_DATE;
 		goto done;
@@ -280,20 +408,8 @@ int ts_integrate(git_oid *out, ts_integrate_stats *stats, sqlite3 *db, ts_store 
 	    (error = ts_store_commit_tree(&theirs_tree, store, theirs)) < 0)
 		goto done;
 
-	if (git_graph_descendant_of(repo, theirs, &ours) == 1) {
-		/* fast-forward: their history already holds ours */
-		if ((error = ts_apply(&applied, db, repo, tables, &ours_tree, &theirs_tree)) < 0)
-			goto done;
-		stats->result = TS_INTEGRATE_FAST_FORWARD;
-		stats->upserts = applied.upserts;
-		stats->deletes = applied.deletes;
-		git_oid_cpy(out, theirs);
-		error = ts_history_finish(db, store, theirs, "fast-forward");
-		goto done;
-	}
-
-	if ((error = merge_base_tree(&base_tree, &has_base, store, &ours, theirs)) < 0)
-		goto done;
+	/* 1. what the database becomes */
+	fast = git_graph_descendant_of(repo, theirs, &ours) == 1;
 	git_oid_tostr(ours_hex, sizeof(ours_hex), &ours);
 	git_oid_tostr(theirs_hex, sizeof(theirs_hex), theirs);
 	rec.db = db;
@@ -302,35 +418,93 @@ int ts_integrate(git_oid *out, ts_integrate_stats *stats, sqlite3 *db, ts_store 
 	rec.origin.theirs_commit = theirs_hex;
 	rec.origin.ours_node = committer_node(repo, &ours, ours_node, sizeof(ours_node));
 	rec.origin.theirs_node = committer_node(repo, theirs, theirs_node, sizeof(theirs_node));
-	memset(&opts, 0, sizeof(opts));
-	opts.policy = policy;
-	opts.policy_payload = policy_payload;
-	opts.on_conflict = record_conflict;
-	opts.conflict_payload = &rec;
-	opts.tables = tables;
-	if ((error = ts_merge_trees(&merged, NULL, store, has_base ? &base_tree : NULL, &ours_tree,
-			&theirs_tree, &opts)) < 0 ||
-	    (error = ts_apply(&applied, db, repo, tables, &ours_tree, &merged)) < 0 ||
-	    (error = record_constraints(&rec, tables, &applied)) < 0)
+	if ((error = ts_conflicts_pending_begin(db)) < 0)
+		goto done;
+	if (fast) {
+		target = &theirs_tree;
+	} else {
+		memset(&opts, 0, sizeof(opts));
+		opts.policy = policy;
+		opts.policy_payload = policy_payload;
+		opts.on_conflict = record_conflict;
+		opts.conflict_payload = &rec;
+		opts.tables = tables;
+		if ((error = merge_base_tree(&base_tree, &has_base, store, &ours, theirs)) < 0 ||
+		    (error = ts_merge_trees(&merged, NULL, store, has_base ? &base_tree : NULL, &ours_tree,
+				&theirs_tree, &opts)) < 0 ||
+		    (error = pending_updates(&recorded, store, db, tables, &merged)) < 0 ||
+		    (error = ts_conflicts_pending_begin(db)) < 0 ||
+		    (error = ts_store_flush(store)) < 0 ||
+		    (error = ts_store_sync(store)) < 0)
+			goto done;
+		target = &recorded;
+	}
+
+	/* 2. the rows, in short transactions. They need not be durable one by
+	 * one: a crash undoes them all, and the last transaction's sync makes
+	 * them durable with it (a write-ahead log is replayed in order, so the
+	 * mark always survives with any batch after it). */
+	git_oid_tostr(target_hex, sizeof(target_hex), target);
+	if ((error = exec(db, "BEGIN IMMEDIATE")) < 0 ||
+	    (error = ts_meta_set(db, APPLYING, target_hex)) < 0)
+		goto done;
+	marked = 1;
+	synchronous = pragma_int(db, "PRAGMA synchronous");
+	if (synchronous > 1)
+		sqlite3_exec(db, "PRAGMA synchronous = NORMAL", NULL, NULL, NULL);
+	error = ts_apply_batched(&applied, db, repo, tables, &ours_tree, target, BATCH_MS);
+	if (error == 0)
+		error = exec(db, "COMMIT");
+	if (synchronous > 1) {
+		snprintf(sql, sizeof(sql), "PRAGMA synchronous = %d", synchronous);
+		sqlite3_exec(db, sql, NULL, NULL, NULL);
+	}
+	if (error < 0)
 		goto done;
 	stats->upserts = applied.upserts;
 	stats->deletes = applied.deletes;
-	if (stats->conflicts || stats->constraint_conflicts) {
-		if ((error = conflict_updates(&final, store, db, tables, &merged)) < 0)
+
+	/* 3. what the merge left breaking a foreign key, and the commit */
+	if (fast) {
+		git_oid_cpy(&head, theirs);
+		stats->result = TS_INTEGRATE_FAST_FORWARD;
+	} else {
+		if ((error = record_constraints(&rec, tables, &applied)) < 0 ||
+		    (error = pending_updates(&final, store, db, tables, target)) < 0)
 			goto done;
-	} else
-		git_oid_cpy(&final, &merged);
-	git_oid_cpy(&parents[0], &ours);
-	git_oid_cpy(&parents[1], theirs);
-	if ((error = ts_store_commit(out, NULL, store, &final, parents, 2, author, committer, message)) < 0)
+		git_oid_cpy(&parents[0], &ours);
+		git_oid_cpy(&parents[1], theirs);
+		if ((error = ts_store_commit(&head, NULL, store, &final, parents, 2, author, committer, message)) < 0 ||
+		    (error = ts_store_flush(store)) < 0 ||
+		    (error = ts_store_sync(store)) < 0)
+			goto done;
+		stats->result = TS_INTEGRATE_MERGED;
+	}
+
+	/* 4. one short transaction to the new head */
+	if ((error = exec(db, "BEGIN IMMEDIATE")) < 0 ||
+	    (error = ts_apply_staged(db, repo, tables, target, &applied)) < 0 ||
+	    (error = ts_conflicts_pending_keep(db)) < 0 ||
+	    (error = ts_meta_set(db, APPLYING, NULL)) < 0 ||
+	    (error = ts_history_finish_durable(db, store, &head, fast ? "fast-forward" : message)) < 0)
 		goto done;
-	stats->result = TS_INTEGRATE_MERGED;
-	error = ts_history_finish(db, store, out, message);
+	git_oid_cpy(out, &head);
 done:
-	if (error < 0)
+	if (error < 0) {
 		ts_store_discard(store);
-	ts_history_end(db, store);
+		if (!sqlite3_get_autocommit(db))
+			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+		/* a partial apply is undone now; if that fails too, at the next open */
+		if (marked && (marked = still_marked(db))) {
+			char why[1024];
+			snprintf(why, sizeof(why), "%s", ts_error_last() ? ts_error_last() : "the apply failed");
+			roll_back(db, store, tables, target);
+			ts_error_set(error, "%s", why);
+		}
+	}
 	sqlite3_exec(db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL);
+	ts_store_unlock(store);
 	ts_tables_free(tables);
+	ts_apply_stats_dispose(&applied);
 	return error;
 }

@@ -29,12 +29,22 @@ typedef struct {
 
 /*
  * Integrates commit `theirs` (its objects already in the store) into the
- * head the database records. Nothing may be staged (TS_ECONFLICT: commit
- * it first). `author` names who merges; the committer is the node.
- * `policy` may be NULL (the default policy). Writes the new head to *out.
+ * head the database records. The database's write lock is taken only in
+ * short transactions, so local writes go on meanwhile; what is staged,
+ * before or during it, stays staged, laid over the result (a rebase).
+ * `author` names who merges; the committer is the node. `policy` may be
+ * NULL (the default policy). Writes the new head to *out.
  */
 int ts_integrate(git_oid *out, ts_integrate_stats *stats, sqlite3 *db, ts_store *store,
 	const git_oid *theirs, const ts_store_who *author, const ts_store_who *committer,
 	const char *message, ts_merge_policy policy, void *policy_payload);
+
+/*
+ * Undoes an integration the process did not live to finish (ts_meta holds
+ * the tree its apply was moving to): the database goes back to its head,
+ * staged writes laid over it. *recovered is 1 if there was one. Called by
+ * open.
+ */
+int ts_integrate_recover(sqlite3 *db, ts_store *store, int *recovered);
 
 #endif

@@ -32,6 +32,9 @@ typedef struct {
 	char *blob;          /* expected row blob, or NULL when staged as deleted */
 	size_t len;
 	int seen;
+	int updated_only;    /* an update of a row the head lacks (a merge deleted
+	                      * it while the write waited): the row the database
+	                      * holds, which the write's commit brings back */
 } staged_row;
 
 typedef struct {
@@ -172,7 +175,9 @@ static int stage_op(verifier *v, sqlite3_changeset_iter *it)
 			/* columns the update leaves alone keep their committed values */
 			entry *e = find_entry(v, path.ptr);
 			git_odb_object *obj = NULL;
-			if (!e || read_blob(&obj, v, &e->id, path.ptr)) {
+			if (!e)
+				goto add;
+			if (read_blob(&obj, v, &e->id, path.ptr)) {
 				error = ts_error_set(TS_ECORRUPT, "a staged update of %s has no committed row", tname);
 				goto done;
 			}
@@ -200,6 +205,7 @@ static int stage_op(verifier *v, sqlite3_changeset_iter *it)
 		if ((error = ts_rowcodec_encode_values(&blob, ncol, names, vals)) < 0)
 			goto done;
 	}
+add:
 	if (v->ns == v->as) {
 		size_t na = v->as ? v->as * 2 : 64;
 		staged_row *ns = realloc(v->s, na * sizeof(*ns));
@@ -216,6 +222,7 @@ static int stage_op(verifier *v, sqlite3_changeset_iter *it)
 	s->len = blob.size;
 	s->path = ts_buf_detach(&path);
 	s->key = ts_buf_detach(&keytext);
+	s->updated_only = op == SQLITE_UPDATE && !row;
 	s->blob = op == SQLITE_DELETE ? NULL : ts_buf_detach(&blob);
 done:
 	if (vals)
@@ -324,6 +331,8 @@ static int check_row(verifier *v, ts_table *t, const char *path, const ts_buf *b
 		e->seen = 1;
 	if (s) {
 		s->seen = 1;
+		if (s->updated_only)
+			return 0;
 		if (!s->blob)
 			goto extra;
 		if (s->len != blob->size || memcmp(s->blob, blob->ptr, blob->size))

@@ -2,10 +2,14 @@
  * Integrate: submissions merged at an upper node, conflicts recorded and
  * resolved, every node converging on one tree.
  */
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "harness.h"
+#include "apply.h"
 #include "conflicts.h"
 #include "history.h"
 #include "node.h"
@@ -289,4 +293,233 @@ void test_integrate__broken_reference_recorded(void)
 	ts_node_free(dc);
 	ts_node_free(a);
 	ts_node_free(b);
+}
+
+/* The integration as a second process of the node sees it: local writes
+ * staged while it runs are not merged but laid over the result. */
+static int integrate_upstream(ts_node *node)
+{
+	ts_store_who author, committer;
+	ts_integrate_stats stats;
+	git_oid theirs, head;
+	int error;
+
+	if ((error = git_reference_name_to_id(&theirs, ts_store_repo(node->store), "refs/remotes/upstream/main")) < 0)
+		return error;
+	ts_node__who(&author, node->id, "王伟", ts_node__now());
+	ts_node__who(&committer, node->id, node->id, ts_node__now());
+	return ts_integrate(&head, &stats, node->db, node->store, &theirs, &author, &committer, "pull\n", NULL, NULL);
+}
+
+void test_integrate__staged_writes_are_rebased_onto_the_result(void)
+{
+	ts_node *dc = NULL, *a = NULL, *b = NULL;
+	ts_field by_b[2] = { { "officer", "李娜" }, { "description", "b 的描述" } };
+	ts_field by_a[2] = { { "description", "a 的描述" }, { "address", "景山前街 6号" } };
+	char *id = NULL, *gone = NULL, *local = NULL, commit[41], sql[512];
+	char *v = NULL;
+
+	test_ok(make_node(&dc, "dc", TS_TIER_DISTRICT, "bj.dc", "张敏"));
+	test_ok(make_node(&a, "a", TS_TIER_STREET, "bj.dc.a", "王伟"));
+	test_ok(make_node(&b, "b", TS_TIER_STREET, "bj.dc.b", "赵强"));
+	test_ok(ts_case_new(&id, a, NULL, "small_ads", "patrol", "景山前街 4号", NULL, 0));
+	test_ok(ts_case_new(&gone, a, NULL, "small_ads", "patrol", "景山前街 5号", NULL, 0));
+	snprintf(sql, sizeof(sql), "INSERT INTO parties (id, case_id, kind, name) VALUES ('p1', '%s', 'person', '甲')", gone);
+	test_ok(ts_node_write(a, NULL, "party", party_sql, sql));
+	test_ok(ts_node_commit(commit, a, "cases", NULL));
+	test_ok(submit(a, dc));
+	test_ok(ts_node_merge_submissions(dc, NULL, NULL, NULL));
+	test_ok(pull(b, dc));
+
+	/* street b changes the case and deletes the party; the district takes it */
+	test_ok(ts_case_update(b, NULL, id, by_b, 2));
+	test_ok(ts_node_write(b, NULL, "drop party", party_sql, "DELETE FROM parties WHERE id = 'p1'"));
+	test_ok(ts_node_commit(commit, b, "b", NULL));
+	test_ok(submit(b, dc));
+	test_ok(ts_node_merge_submissions(dc, NULL, NULL, NULL));
+
+	/* street a has work staged when the district's main comes in: a column
+	 * b changed too, one b left alone, a new case, and the party b deleted */
+	test_ok(ts_case_update(a, NULL, id, by_a, 2));
+	test_ok(ts_case_new(&local, a, NULL, "outdoor_bbq", "video", "景山后街", NULL, 0));
+	test_ok(ts_node_write(a, NULL, "rename party", party_sql, "UPDATE parties SET name = '乙' WHERE id = 'p1'"));
+	test_ok(transfer(dc, a, "refs/remotes/upstream/main"));
+	test_ok(integrate_upstream(a));
+
+	/* the merge is in; the staged writes are still staged, and win */
+	snprintf(sql, sizeof(sql), "SELECT officer || '|' || description || '|' || address FROM cases WHERE id = '%s'", id);
+	test_equal_s(v = text(a, sql), "李娜|a 的描述|景山前街 6号");
+	free(v);
+	test_equal_i(count(a, "SELECT count(*) FROM ts_staged"), 3);
+	test_equal_i(count(a, "SELECT count(*) FROM parties WHERE id = 'p1' AND name = '乙'"), 1);
+	test_ok(ts_node_verify(a, NULL, NULL));
+
+	/* committed, they are history on top of the merge */
+	test_ok(ts_node_commit(commit, a, "local work", NULL));
+	test_equal_i(count(a, "SELECT count(*) FROM ts_staged"), 0);
+	test_ok(ts_node_verify(a, NULL, NULL));
+	test_equal_s(v = text(a, sql), "李娜|a 的描述|景山前街 6号");
+	free(v);
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM cases WHERE id = '%s'", local);
+	test_equal_i(count(a, sql), 1);
+	free(id);
+	free(gone);
+	free(local);
+	ts_node_free(dc);
+	ts_node_free(a);
+	ts_node_free(b);
+}
+
+/* A process that dies in the middle of an apply leaves the database partly
+ * moved; the next open puts it back on its head, staged work kept. */
+void test_integrate__interrupted_apply_is_undone_on_open(void)
+{
+	ts_node *dc = NULL, *a = NULL;
+	ts_field note = { "description", "本地备注" };
+	ts_tables *tables = NULL;
+	char *id = NULL, *other = NULL, commit[41], hex[GIT_OID_HEXSZ + 1], sql[256], *v = NULL;
+	git_oid theirs, ours_tree, theirs_tree;
+	int before;
+
+	test_ok(make_node(&dc, "dc", TS_TIER_DISTRICT, "bj.dc", "张敏"));
+	test_ok(make_node(&a, "a", TS_TIER_STREET, "bj.dc.a", "王伟"));
+	test_ok(ts_case_new(&id, a, NULL, "small_ads", "patrol", "景山前街 4号", NULL, 0));
+	test_ok(ts_node_commit(commit, a, "case", NULL));
+	test_ok(submit(a, dc));
+	test_ok(ts_node_merge_submissions(dc, NULL, NULL, NULL));
+	test_ok(ts_case_new(&other, dc, NULL, "outdoor_bbq", "video", "景山后街", NULL, 0));
+	test_ok(ts_node_commit(commit, dc, "district case", NULL));
+	test_ok(transfer(dc, a, "refs/remotes/upstream/main"));
+	test_ok(ts_case_update(a, NULL, id, &note, 1));
+	before = count(a, "SELECT count(*) FROM cases");
+
+	/* what a killed integration leaves: the mark and rows of the target */
+	test_ok(git_reference_name_to_id(&theirs, ts_store_repo(a->store), "refs/remotes/upstream/main"));
+	test_ok(tree_of(&ours_tree, a));
+	test_ok(ts_store_commit_tree(&theirs_tree, a->store, &theirs));
+	test_ok(ts_tables_load(&tables, a->db));
+	git_oid_tostr(hex, sizeof(hex), &theirs_tree);
+	test_ok(sqlite3_exec(a->db, "PRAGMA foreign_keys = OFF; BEGIN IMMEDIATE", NULL, NULL, NULL));
+	test_ok(ts_meta_set(a->db, "applying", hex));
+	test_ok(ts_apply(NULL, a->db, ts_store_repo(a->store), tables, &ours_tree, &theirs_tree));
+	test_ok(sqlite3_exec(a->db, "COMMIT", NULL, NULL, NULL));
+	ts_tables_free(tables);
+	test_equal_i(count(a, "SELECT count(*) FROM cases"), before + 1);
+	test_assert(ts_node_verify(a, NULL, NULL) != 0);
+	ts_node_free(a);
+
+	test_ok(ts_node_open(&a, "a"));
+	test_assert(ts_node_repaired(a));
+	test_equal_i(count(a, "SELECT count(*) FROM cases"), before);
+	test_equal_i(count(a, "SELECT count(*) FROM ts_meta WHERE key = 'applying' AND value IS NOT NULL"), 0);
+	snprintf(sql, sizeof(sql), "SELECT description FROM cases WHERE id = '%s'", id);
+	test_equal_s(v = text(a, sql), "本地备注");
+	free(v);
+	test_ok(ts_node_verify(a, NULL, NULL));
+	/* and the pull, run again, goes through */
+	test_ok(pull(a, dc));
+	test_equal_i(count(a, "SELECT count(*) FROM cases"), before + 1);
+	test_ok(ts_node_verify(a, NULL, NULL));
+	free(id);
+	free(other);
+	ts_node_free(dc);
+	ts_node_free(a);
+}
+
+static int many_cases(sqlite3 *db, void *payload)
+{
+	char sql[1024];
+	snprintf(sql, sizeof(sql),
+		"WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < %d) "
+		"INSERT INTO cases (id, source, category, address, jurisdiction, reported_at, deadline, created_by_node) "
+		"SELECT printf('bj.dc-c20150601-%%d', i), 'patrol', 'outdoor_bbq', printf('地安门外大街 %%d号', i), "
+		"'bj.dc', '2015-06-01T09:00:00+08:00', '2015-06-02T09:00:00+08:00', 'bj.dc' FROM n",
+		*(int *)payload);
+	return sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : TS_ERROR;
+}
+
+/* Waits (up to 30 s) until the node's database says an apply is under way. */
+static int wait_for_apply(const char *db_path)
+{
+	sqlite3 *db = NULL;
+	int i, seen = 0;
+
+	if (sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+		sqlite3_close(db);
+		return 0;
+	}
+	for (i = 0; i < 30000 && !seen; i++) {
+		sqlite3_stmt *st = NULL;
+		if (sqlite3_prepare_v2(db, "SELECT 1 FROM ts_meta WHERE key = 'applying' AND value IS NOT NULL",
+				-1, &st, NULL) == SQLITE_OK)
+			seen = sqlite3_step(st) == SQLITE_ROW;
+		sqlite3_finalize(st);
+		if (!seen)
+			usleep(1000);
+	}
+	sqlite3_close(db);
+	return seen;
+}
+
+/* A pull killed (kill -9) at several points of its apply: each time the
+ * next open finds the database as it was, local work staged meanwhile
+ * kept; the pull then goes through. */
+void test_integrate__killed_pull_is_undone(void)
+{
+	static const int kill_after_ms[] = { 0, 30, 200 };   /* after the apply began */
+	ts_node *dc = NULL, *a = NULL;
+	ts_field note = { "description", "拉取中登记" };
+	char *id = NULL, commit[41], sql[256];
+	int n = 6000, before, round;
+
+	test_ok(make_node(&dc, "dc", TS_TIER_DISTRICT, "bj.dc", "张敏"));
+	test_ok(make_node(&a, "a", TS_TIER_STREET, "bj.dc.a", "王伟"));
+	test_ok(ts_node_write(dc, NULL, "many cases", many_cases, &n));
+	test_ok(ts_node_commit(commit, dc, "district cases", NULL));
+	test_ok(ts_case_new(&id, a, NULL, "small_ads", "patrol", "景山前街 4号", NULL, 0));
+	test_ok(ts_node_commit(commit, a, "case", NULL));
+	test_ok(transfer(dc, a, "refs/remotes/upstream/main"));
+	test_ok(ts_case_update(a, NULL, id, &note, 1));
+	before = count(a, "SELECT count(*) FROM cases");
+	ts_node_free(a);
+	a = NULL;
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM cases WHERE id = '%s' AND description = '拉取中登记'", id);
+
+	for (round = 0; round < (int)(sizeof(kill_after_ms) / sizeof(kill_after_ms[0])); round++) {
+		ts_integrate_stats stats;
+		int status;
+		pid_t pid;
+
+		fflush(NULL);
+		if ((pid = fork()) == 0) {
+			ts_node *child = NULL;
+			char head[41];
+			if (ts_node_open(&child, "a") < 0 ||
+			    ts_node_merge(head, &stats, child, "refs/remotes/upstream/main", "王伟", "pull\n") < 0)
+				_exit(1);
+			_exit(0);
+		}
+		test_assert(pid > 0);
+		test_assert(wait_for_apply("a/tiersync.db"));
+		usleep(kill_after_ms[round] * 1000);
+		kill(pid, SIGKILL);
+		test_assert(waitpid(pid, &status, 0) == pid);
+		test_assert(WIFSIGNALED(status));   /* 6,000 rows take longer than that */
+		test_ok(ts_node_open(&a, "a"));
+		test_assert(ts_node_repaired(a));
+		test_ok(ts_node_verify(a, NULL, NULL));
+		test_equal_i(count(a, "SELECT count(*) FROM cases"), before);
+		/* the merge commits staged work first: the note is staged or committed */
+		test_equal_i(count(a, sql), 1);
+		ts_node_free(a);
+		a = NULL;
+	}
+	test_ok(ts_node_open(&a, "a"));
+	test_ok(pull(a, dc));
+	test_ok(ts_node_verify(a, NULL, NULL));
+	test_equal_i(count(a, "SELECT count(*) FROM cases"), before + n);
+	test_equal_i(count(a, sql), 1);
+	free(id);
+	ts_node_free(dc);
+	ts_node_free(a);
 }

@@ -1756,9 +1756,20 @@ static int single(int argc, char **argv)
 		run_child(&res, "the merge", child_merge_one, &m);
 		figure("merge_ms", res.v[0]);
 		figure_int("rows_written", res.v[1]);
+	} else if (argc == 4 && !strcmp(argv[1], "pull")) {
+		pull_args p = { argv[3], argv[2] };
+		run_child(&res, "the first pull", child_first_pull, &p);
+		if (res.n != 9)
+			die("the first pull reported %zu values", res.n);
+		figure("pull_merge_ms", res.v[0]);
+		figure_int("rows_applied", res.v[1]);
+		figure_int("writes_during", res.v[4]);
+		figure("apply_longest_write_wait_ms", res.v[5]);
+		figure("idle_write_median_ms", res.v[7]);
 	} else {
 		fprintf(stderr, "usage: bench\n       bench import DIR N [BATCH]\n       bench update DIR N ITERS\n"
-			"       bench bulk DIR N ROWS SEED\n       bench merge DIR REV\n");
+			"       bench bulk DIR N ROWS SEED\n       bench merge DIR REV\n"
+			"       bench pull DISTRICT_DIR NEW_STREET_DIR\n");
 		return 2;
 	}
 	figure_kb("peak_rss_kb", res.ru.ru_maxrss);

@@ -25,16 +25,16 @@ c2=$("$bin" -C "$node" case new --category unlicensed_vending --source complaint
 echo "$c2"
 
 say "The office dispatches both to officer 李娜; nothing is committed yet, but all is on disk"
-ts case update "$c1" --set status=dispatched --set officer="李娜" --author "张敏"
-ts case update "$c2" --set status=dispatched --set officer="李娜" --author "张敏"
+ts case dispatch "$c1" --officer "李娜" --author "张敏"
+ts case dispatch "$c2" --officer "李娜" --author "张敏"
 ts status
 
 say "李娜 handles the first on site (教育核录) and commits the morning's work"
-ts case update "$c1" --set status=handling --set stage=educate --author "李娜"
+ts case educate "$c1" --author "李娜"
 ts commit -m "morning patrol"
 
 say "Afternoon: the ads come back; 李娜 warns the advertiser (警示训诫)"
-ts case update "$c1" --set stage=warn --set description="ads re-posted; phone warned" --author "李娜"
+ts case warn "$c1" --note "ads re-posted; phone warned" --author "李娜"
 ts commit -m "afternoon follow-up" --author "李娜"
 
 say "The history, the case's own history, and what the last commit changed"
@@ -143,9 +143,9 @@ run "$bin" -C "$city" sql "SELECT id, category, created_by_node FROM cases ORDER
 
 say "Both street offices dispatch 李娜's case offline, to different officers"
 "$bin" -C "$street2" pull >/dev/null
-ts case update "$c3" --set status=dispatched --set officer="李娜" --author "张敏"
+ts case dispatch "$c3" --officer "李娜" --author "张敏"
 ts commit -m "dispatch to 李娜"
-run "$bin" -C "$street2" case update "$c3" --set status=dispatched --set officer="陈刚" --author "赵强"
+run "$bin" -C "$street2" case dispatch "$c3" --officer "陈刚" --author "赵强"
 run "$bin" -C "$street2" commit -m "dispatch to 陈刚"
 ts push
 run "$bin" -C "$street2" push

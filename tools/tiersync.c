@@ -23,16 +23,46 @@ const ts_cli_command ts_cli_commands[] = {
 	  "  --author NAME      the node's identity: the default author of its changes (a real name)\n" },
 	{ "case", cmd_case, 1,
 	  "tiersync case new --category C --source S --address A [--set COL=VALUE]... [--author NAME] [--json]\n"
-	  "       tiersync case update ID --set COL=VALUE [--set COL=VALUE]... [--author NAME]\n"
+	  "       tiersync case update ID --set COL=VALUE [--set COL=VALUE]... [--author NAME] [--json]\n"
 	  "       tiersync case show ID [--json]\n"
-	  "       tiersync case list [--status S] [--json]",
-	  "Record and update cases. Each change is staged durably until `commit`.",
+	  "       tiersync case list [--status S] [--overdue] [--json]\n"
+	  "       tiersync case dispatch ID --officer NAME [--note TEXT] [--author NAME] [--json]\n"
+	  "       tiersync case educate|warn|penalize|file|file-up|execute|feedback|close ID [--note TEXT]\n"
+	  "                                                                 [--author NAME] [--json]\n"
+	  "       tiersync case decide ID --basis TEXT --amount YUAN [--major] [--note TEXT] [--author NAME] [--json]\n"
+	  "       tiersync case review ID --approve|--reject [--reviewer NAME] [--note TEXT] [--author NAME] [--json]\n"
+	  "       tiersync case transfer ID --to DEPARTMENT [--note TEXT] [--author NAME] [--json]\n"
+	  "       tiersync case visit ID --satisfaction S [--note TEXT] [--author NAME] [--json]\n"
+	  "       tiersync case rules [--json]\n"
+	  "       tiersync case rules [--major-threshold YUAN] [--deadline CATEGORY=DAYS]...\n"
+	  "                           [--immediate-penalty CATEGORY=yes|no]... [--author NAME]",
+	  "Record cases and take them through their lifecycle. Each change is staged durably until `commit`.",
 	  "  --category C    one of the codes in the categories table (tiersync sql \"SELECT code FROM categories\")\n"
 	  "  --source S      patrol, complaint, video, referral, media or supervision\n"
 	  "  --address A     where the case is\n"
-	  "  --set COL=VALUE set a column of the case (repeatable); VALUE 'NULL' clears it\n"
-	  "  --author NAME   the officer making the change (else the node's identity)\n"
-	  "  --json          machine-readable output\n" },
+	  "  --set COL=VALUE set a column that is not part of the lifecycle (description, address, lng,\n"
+	  "                  lat, complainant_name, complainant_phone, key_area_id, event_id); VALUE\n"
+	  "                  'NULL' clears it. Closed and transferred cases are not edited.\n"
+	  "  --author NAME   the officer making the change, by real name (else the node's identity)\n"
+	  "  --overdue       only open cases past their deadline\n"
+	  "  --officer NAME  dispatch: the officer who takes the case and stays responsible\n"
+	  "  --note TEXT     a remark recorded with the step's event\n"
+	  "  --basis TEXT    decide: the legal basis of the penalty\n"
+	  "  --amount YUAN   decide: the fine in yuan (e.g. 200 or 1234.50), stored in fen\n"
+	  "  --major         decide: a major penalty case whatever the amount\n"
+	  "  --approve, --reject  review: the legal review's decision\n"
+	  "  --reviewer NAME review: the reviewer's real name (default: --author)\n"
+	  "  --to DEPARTMENT transfer: the department or police the case goes to\n"
+	  "  --satisfaction S visit: satisfied, basically_satisfied or dissatisfied\n"
+	  "  --json          machine-readable output\n\n"
+	  "The steps: dispatch -> educate -> warn -> penalize (the three-step method; categories the\n"
+	  "rules allow may be penalized at once) -> file -> decide -> review and file-up (major cases)\n"
+	  "-> execute; feedback after the on-site handling; visit (complaint cases); close. transfer\n"
+	  "hands an open case to another department. A step the case's state or the rules do not\n"
+	  "allow is refused with the reason (exit 1). Each step is a case event with the author's name.\n\n"
+	  "rules shows the rules in force here; with options, a city or district node sets them for\n"
+	  "its own jurisdiction: the major-case threshold, deadline days and immediate penalty per\n"
+	  "category. See docs/LIFECYCLE.md.\n" },
 	{ "status", cmd_status, 1, "tiersync status [--json]",
 	  "List the staged writes that are not yet committed.",
 	  "  --json          machine-readable output\n" },
@@ -105,7 +135,9 @@ const ts_cli_command ts_cli_commands[] = {
 	  "  REMOTE          a name from 'tiersync remote list' (default upstream)\n"
 	  "  --author NAME   who merges (default: the node's identity, else the node)\n\n"
 	  "Staged writes are committed first, under their own authors. A conflict never stops\n"
-	  "the merge: the policy's value goes in and the conflict waits in 'tiersync conflicts'.\n" },
+	  "the merge: the policy's value goes in and the conflict waits in 'tiersync conflicts'.\n"
+	  "The rows are written in short transactions: officers can keep recording meanwhile, and\n"
+	  "what they record stays staged, on top of the merged data, for the next commit.\n" },
 	{ "sync", cmd_sync, 1, "tiersync sync [REMOTE] [--author NAME] [--retries N] [--timeout SECONDS] [--json]",
 	  "Pull, then push; while the link fails, retry with backoff (1 s, 2 s, 4 s, ...).",
 	  "  --retries N     how many times to retry after a network failure (default 3)\n" },
@@ -125,6 +157,59 @@ const ts_cli_command ts_cli_commands[] = {
 	  "  --take SIDE     ours or theirs, as 'tiersync conflicts' shows them\n"
 	  "  --value V       another value, typed as the column is\n"
 	  "  --author NAME   the administrator's real name\n" },
+	{ "area", cmd_area, 1,
+	  "tiersync area add NAME --zone Z [--reason R] [--in DISTRICT]... [--author NAME] [--json]\n"
+	  "       tiersync area delist ID --reason R [--author NAME] [--json]\n"
+	  "       tiersync area list [--all] [--json]",
+	  "The key-area ledger (重点地区): the city and the districts list and delist areas.",
+	  "  --zone Z        where the area's bounds run\n"
+	  "  --reason R      why it is listed, or (delist) why it is delisted\n"
+	  "  --in DISTRICT   city only, at least one: a district the area lies in; the area becomes\n"
+	  "                  a key area of that district too (repeatable)\n"
+	  "  --all           delisted areas too\n"
+	  "  --author NAME   who lists or delists (else the node's identity)\n"
+	  "  --json          machine-readable output\n\n"
+	  "A district lists and delists its own areas; the city any. Streets and devices are refused.\n"
+	  "The city sees every area; any other node its district's, which carry the city's areas there.\n" },
+	{ "supervise", cmd_supervise, 1,
+	  "tiersync supervise issue --to NODE --subject S [--detail D] [--case ID] [--due DATE] [--author NAME] [--json]\n"
+	  "       tiersync supervise answer ITEM --text T [--author NAME] [--json]\n"
+	  "       tiersync supervise close ITEM [--author NAME] [--json]\n"
+	  "       tiersync supervise list [--open] [--json]",
+	  "Supervision items (督办): issued down, answered up, closed by the issuer.",
+	  "  --to NODE       the node that must answer, below the issuing city or district\n"
+	  "  --case ID       the case the item is about (it must lie in NODE's jurisdiction)\n"
+	  "  --due DATE      YYYY-MM-DD (the end of that day) or YYYY-MM-DD HH:MM\n"
+	  "  --text T        the answer: what was done\n"
+	  "  --open          only items not closed\n"
+	  "  --author NAME   who issues, answers or closes (else the node's identity)\n"
+	  "  --json          machine-readable output, with each item's feedback\n\n"
+	  "The target answers (the item becomes answered); the nodes above it up to the city may add\n"
+	  "their own feedback (three-level feedback). Only the issuer closes an answered item.\n" },
+	{ "event", cmd_event, 1,
+	  "tiersync event add NAME --from DATE --to DATE [--zone Z] [--author NAME] [--json]\n"
+	  "       tiersync event mark [EVENT] [--author NAME] [--json]\n"
+	  "       tiersync event list [--json]",
+	  "Major-event periods (重大活动保障) and the cases reported inside them.",
+	  "  --from DATE     the first day (YYYY-MM-DD) or time (YYYY-MM-DD HH:MM)\n"
+	  "  --to DATE       the last day (the whole day) or time\n"
+	  "  --zone Z        the controlled zone\n"
+	  "  --author NAME   who declares or marks (else the node's identity)\n"
+	  "  --json          machine-readable output\n\n"
+	  "The city or a district declares; the cases of its jurisdiction reported in the period are\n"
+	  "marked (cases.event_id). 'mark' marks this node's cases for events that came by pull.\n" },
+	{ "ads", cmd_ads, 1,
+	  "tiersync ads add CASE PHONE... [--author NAME] [--json]\n"
+	  "       tiersync ads warn PHONE --outcome warned|unreachable|suspended [--author NAME] [--json]\n"
+	  "       tiersync ads list [--unwarned] [--json]",
+	  "Phone numbers found on small ads, the warning call to each, and the warning rate.",
+	  "  CASE            a small_ads case in this node's jurisdiction\n"
+	  "  PHONE           digits; spaces and '-' may separate them\n"
+	  "  --outcome O     warned (已警示), unreachable (无法接通) or suspended (已停机)\n"
+	  "  --unwarned      only the numbers not yet warned on every case they were found on\n"
+	  "  --author NAME   who records or calls (else the node's identity)\n"
+	  "  --json          machine-readable output\n\n"
+	  "Warning rate = numbers warned / numbers found, each number counted once.\n" },
 	{ NULL, NULL, 0, NULL, NULL, NULL }
 };
 

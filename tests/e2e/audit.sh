@@ -15,11 +15,11 @@ a=$(ts -C "$node" case new --category small_ads --source patrol --address "景�
 ts -C "$node" commit -m "立案 小广告" --author "王伟" >/dev/null
 b=$(ts -C "$node" case new --category outdoor_bbq --source complaint --address "景山后街 9号" --author "李娜")
 ts -C "$node" commit -m "立案 露天烧烤" --author "李娜" >/dev/null
-ts -C "$node" case update "$a" --set status=dispatched --author "张强" >/dev/null
+ts -C "$node" case dispatch "$a" --officer "张强" --author "张强" >/dev/null
 ts -C "$node" commit -m "派遣 小广告" --author "张强" >/dev/null
-ts -C "$node" case update "$b" --set officer="赵六" --author "赵六" >/dev/null
+ts -C "$node" case dispatch "$b" --officer "赵六" --author "赵六" >/dev/null
 ts -C "$node" commit -m "认领 露天烧烤" --author "赵六" >/dev/null
-ts -C "$node" case update "$a" --set officer="钱七" --author "钱七" >/dev/null
+ts -C "$node" case dispatch "$a" --officer "钱七" --author "钱七" >/dev/null
 ts -C "$node" commit -m "认领 小广告" --author "钱七" >/dev/null
 
 path_a=$(row_path "$node" cases "$a")
@@ -85,7 +85,7 @@ check "log --json is valid JSON" json_valid "$work/out"
 run ts -C "$node" diff HEAD~1 HEAD
 check "diff HEAD~1 HEAD succeeds" exit_is 0
 check "diff names the changed row" stdout_has "cases $a (update)"
-check "diff shows the officer set" stdout_has "officer: NULL -> \"钱七\""
+check "diff shows the officer set" stdout_has "officer: \"张强\" -> \"钱七\""
 check "diff leaves out the other case" sh -c "! grep -q '$b' '$work/out'"
 cp "$work/out" "$work/last"
 run ts -C "$node" diff
@@ -100,7 +100,7 @@ check "stock git diff shows the same new status" \
 
 run ts -C "$node" diff HEAD~2
 check "diff REV compares REV with HEAD" stdout_has "officer: NULL -> \"赵六\""
-check "  ...and takes in every commit since" stdout_has "officer: NULL -> \"钱七\""
+check "  ...and takes in every commit since" stdout_has "officer: \"张强\" -> \"钱七\""
 
 run ts -C "$node" diff HEAD~3 HEAD~2 --json
 check "diff --json succeeds" exit_is 0
@@ -113,7 +113,7 @@ json_column() {
 }
 check "diff --json: the status's old value" test "$(json_column status old)" = "discovered"
 check "diff --json: the status's new value" test "$(json_column status new)" = "dispatched"
-run ts -C "$node" diff HEAD~1 --json
+run ts -C "$node" diff HEAD~3 HEAD~2 --json
 check "diff --json: a NULL is JSON null" test "$(json_column officer old)" = "null:null"
 
 # --- blame: who set each column's current value --------------------------------

@@ -70,7 +70,7 @@ refused "$named" "--set without '='" \
 	ts -C "$named" case update "$case_id" --set status
 
 refused "$named" "an author with an e-mail address" \
-	ts -C "$named" case update "$case_id" --set status=dispatched --author "李娜 <lina@example.cn>"
+	ts -C "$named" case update "$case_id" --set description="门前" --author "李娜 <lina@example.cn>"
 
 # --- who, which node, which case ---------------------------------------------
 refused "$anonymous" "case new without --author on a node with no identity" \
@@ -78,7 +78,7 @@ refused "$anonymous" "case new without --author on a node with no identity" \
 check "  ...the message asks for --author" stderr_has "--author"
 
 refused "$anonymous" "case update without --author on a node with no identity" \
-	ts -C "$anonymous" case update "$other_case" --set status=dispatched
+	ts -C "$anonymous" case update "$other_case" --set description="门前"
 check "  ...the message asks for --author" stderr_has "--author"
 
 run ts -C "$work/not-a-node" status
@@ -92,7 +92,7 @@ check "-C an empty directory: one line on stderr" stderr_is_one_line
 check "-C an empty directory: left empty" test -z "$(ls -A "$work/empty")"
 
 refused "$named" "updating a case that does not exist" \
-	ts -C "$named" case update bj.dc.jingshan-c19990101-0001 --set status=dispatched
+	ts -C "$named" case update bj.dc.jingshan-c19990101-0001 --set description="门前"
 check "  ...the message names the case" stderr_has "bj.dc.jingshan-c19990101-0001"
 
 refused "$named" "showing a case that does not exist" \
@@ -107,7 +107,7 @@ refused "$anonymous" "commit with nothing staged, on a node with no identity" \
 check "  ...the message says nothing is staged (not that an author is missing)" stderr_has "nothing staged"
 
 # with work staged, a refused commit must leave it staged and uncommitted
-ts -C "$named" case update "$case_id" --set status=dispatched --set officer="李娜" >/dev/null
+ts -C "$named" case dispatch "$case_id" --officer "李娜" >/dev/null
 refused "$named" "commit without -m" ts -C "$named" commit
 refused "$named" "commit with an empty message" ts -C "$named" commit -m ""
 refused "$named" "commit with a stray argument" ts -C "$named" commit -m "派遣" extra
@@ -161,14 +161,16 @@ refused "$named" "an unknown option" ts -C "$named" status --frobnicate
 refused "$named" "an unknown global option" ts --frobnicate -C "$named" status
 
 # --- a closed case stays closed -------------------------------------------------
-run ts -C "$named" case update "$case_id" --set status=closed --set closed_at=2025-03-01T10:00:00+08:00
+ts -C "$named" case educate "$case_id" --author "李娜" >/dev/null
+ts -C "$named" case feedback "$case_id" --author "李娜" >/dev/null
+run ts -C "$named" case close "$case_id" --author "李娜"
 check "closing a case works" exit_is 0
 refused "$named" "editing a closed case (staged)" \
 	ts -C "$named" case update "$case_id" --set description="补记"
 check "  ...the message says the case is closed" stderr_has "closed"
 ts -C "$named" commit -m "结案" >/dev/null
 refused "$named" "editing a closed case (committed)" \
-	ts -C "$named" case update "$case_id" --set status=handling
+	ts -C "$named" case update "$case_id" --set description="再补记"
 refused "$named" "reopening a closed case by setting its status" \
 	ts -C "$named" case update "$case_id" --set status=discovered
 

@@ -20,9 +20,9 @@ case_id=$(cat "$work/out")
 check "case new prints the new id, prefixed with the node id" \
 	expr "$case_id" : 'bj\.dc\.jingshan-c[0-9]*-[0-9]*$'
 
-run ts -C "$node" case update "$case_id" --set status=dispatched --set officer="李娜" --author "李娜"
-check "case update succeeds" exit_is 0
-check "case update: nothing on stderr" stderr_is_empty
+run ts -C "$node" case dispatch "$case_id" --officer "李娜" --author "李娜"
+check "case dispatch succeeds" exit_is 0
+check "case dispatch: nothing on stderr" stderr_is_empty
 
 run ts -C "$node" status
 check "status succeeds" exit_is 0

@@ -26,9 +26,9 @@ check "street b has the case" is "$(db "$b" "SELECT count(*) FROM cases WHERE id
 ts -C "$a" pull >/dev/null
 
 # offline, both streets dispatch it to different officers
-ts -C "$a" case update "$case_id" --set officer="李娜" --author "王伟" >/dev/null
+ts -C "$a" case dispatch "$case_id" --officer "李娜" --author "王伟" >/dev/null
 ts -C "$a" commit -m "dispatch to 李娜" >/dev/null
-ts -C "$b" case update "$case_id" --set officer="陈刚" --author "赵强" >/dev/null
+ts -C "$b" case dispatch "$case_id" --officer "陈刚" --author "赵强" >/dev/null
 ts -C "$b" commit -m "dispatch to 陈刚" >/dev/null
 ts -C "$a" push >/dev/null
 ts -C "$b" push >/dev/null

@@ -163,7 +163,7 @@ case_id=$(new_node "$power")
 case_path=$(row_path "$power" cases "$case_id")
 : >"$work/power-acknowledged"
 for round in 1 2 3; do
-	ts -C "$power" case update "$case_id" --set description="v$round" --set status=dispatched >/dev/null
+	ts -C "$power" case update "$case_id" --set description="v$round" >/dev/null
 	ts -C "$power" commit -m "派遣 $round" | sed -n "s/^committed \\(.*\\)/\\1 $round/p" >>"$work/power-acknowledged"
 done
 acked_head=$(tail -n 1 "$work/power-acknowledged" | cut -d' ' -f1)

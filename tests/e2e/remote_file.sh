@@ -106,7 +106,7 @@ run ts -C "$street" fetch byurl
 check "fetch by file:// URL" is "$(cat "$work/out")" "$district_head"
 check "git: refs/remotes/byurl/main is the district's HEAD" \
 	is "$(on_git "$street" rev-parse refs/remotes/byurl/main)" "$district_head"
-run ts -C "$street" case update "$case_id" --set status=dispatched --author "李娜"
+run ts -C "$street" case dispatch "$case_id" --officer "李娜" --author "李娜"
 run ts -C "$street" commit -m "派遣"
 street_head=$(on_git "$street" rev-parse HEAD)
 run ts -C "$street" push byurl
@@ -185,7 +185,7 @@ check "a failed fetch leaves no quarantine behind" \
 
 # --- progress on a terminal ---------------------------------------------------
 if command -v script >/dev/null 2>&1; then
-	run ts -C "$street" case update "$case_id" --set officer="李娜" --author "李娜"
+	run ts -C "$street" case dispatch "$case_id" --officer "李娜" --author "李娜"
 	run ts -C "$street" commit -m "指派"
 	script -qec "\"$TIERSYNC\" -C \"$street\" push" /dev/null >"$work/tty" 2>&1 || true
 	check "on a terminal, push shows a progress line updated in place" \

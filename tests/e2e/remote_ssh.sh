@@ -178,8 +178,8 @@ check "the server down: one line naming the remote and the cause" stderr_has "re
 sshd_new_host_key
 check "sshd restarts with a new host key on the same port" sshd_start
 new_print=$(ssh-keygen -lf "$sshd_dir/host_key.pub" | awk '{ print $2 }')
-ts -C "$street" case update "$(ts -C "$street" sql "SELECT id FROM cases" | tail -n 1)" \
-	--set status=dispatched --author "李娜" >/dev/null
+ts -C "$street" case dispatch "$(ts -C "$street" sql "SELECT id FROM cases" | tail -n 1)" \
+	--officer "李娜" --author "李娜" >/dev/null
 ts -C "$street" commit -m "派遣" >/dev/null
 run ts -C "$street" push
 check "a changed host key is refused" exit_is 1

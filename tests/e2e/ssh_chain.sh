@@ -135,7 +135,7 @@ check "git log on the city names the device's officer" \
 	sh -c 'git --git-dir "$1/history.git" log --format=%an | grep -qx "王伟"' - "$city"
 
 # --- down: city -> district -> street -> device --------------------------------------
-run ts -C "$city" case update "$case_id" --set officer="李娜" --author "刘洋"
+run ts -C "$city" case dispatch "$case_id" --officer "李娜" --author "刘洋"
 check "city: dispatches the case" exit_is 0
 city_case=$(ts -C "$city" case new --category outside_store --source supervision \
 	--address "东四北大街 1号" --author "刘洋")

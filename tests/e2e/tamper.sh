@@ -9,7 +9,7 @@ pristine=$work/pristine
 ts init "$pristine" --tier street --id bj.dc.jingshan --author "王伟" >/dev/null
 case_id=$(ts -C "$pristine" case new --category small_ads --source patrol --address "景山前街 4号")
 other_case=$(ts -C "$pristine" case new --category outdoor_bbq --source complaint --address "景山后街 12号")
-ts -C "$pristine" case update "$case_id" --set status=dispatched --set officer="李娜" >/dev/null
+ts -C "$pristine" case dispatch "$case_id" --officer "李娜" >/dev/null
 ts -C "$pristine" commit -m "立案并派遣" >/dev/null
 run ts -C "$pristine" verify
 check "the untouched node verifies" exit_is 0

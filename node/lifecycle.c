@@ -1,0 +1,836 @@
+/*
+ * The case lifecycle: the steps of a case after its intake, and the rules
+ * the upper tiers set for them (docs/LIFECYCLE.md).
+ *
+ *   discovered --dispatch--> dispatched --educate--> handling --feedback--> feedback --close--> closed
+ *                                          (warn, penalize: stage)     (visit: complaints)
+ *   any open state --transfer--> transferred
+ *
+ * A penalized case also goes through file (立案), decide (处罚决定),
+ * review and file-up when major (法制审核, 备案), and execute (执行).
+ *
+ * Each step is a row of `steps` below: the check that says whether the
+ * case's state allows it (and why not), and the SET clause that moves the
+ * case. The check runs inside the write transaction, on the state it is
+ * about to change; a refusal rolls everything back.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lifecycle.h"
+#include "node.h"
+
+/* What a step needs to know of the case. */
+typedef struct {
+	char *status, *stage, *source, *category, *jurisdiction, *filed_at, *decided_at,
+	     *review_status, *filed_up_at, *executed_at, *visited_at, *transfer_to;
+	int major;
+} case_state;
+
+/* What a step was given, and what its check derives. */
+typedef struct {
+	const char *officer, *legal_basis, *reviewer, *to, *satisfaction, *note;
+	int64_t amount;
+	int major, approve;
+	const char *review;        /* derived: approved or rejected */
+	int64_t threshold;         /* derived: the major_threshold in force */
+} step_args;
+
+typedef struct {
+	const char *kind;          /* case_events.kind */
+	const char *verb;          /* the `tiersync case` subcommand */
+	int (*check)(sqlite3 *db, const char *id, const case_state *c, step_args *a);
+	const char *set;           /* SET clause; named parameters bound from step_args */
+} step_def;
+
+static void state_dispose(case_state *c)
+{
+	free(c->status); free(c->stage); free(c->source); free(c->category); free(c->jurisdiction);
+	free(c->filed_at); free(c->decided_at); free(c->review_status); free(c->filed_up_at);
+	free(c->executed_at); free(c->visited_at); free(c->transfer_to);
+	memset(c, 0, sizeof(*c));
+}
+
+static char *column_dup(sqlite3_stmt *st, int col)
+{
+	const unsigned char *s = sqlite3_column_text(st, col);
+	return s ? strdup((const char *)s) : NULL;
+}
+
+static int state_load(case_state *c, sqlite3 *db, const char *id)
+{
+	sqlite3_stmt *st = NULL;
+	int error = 0;
+
+	memset(c, 0, sizeof(*c));
+	if (sqlite3_prepare_v2(db, "SELECT status, stage, source, category, jurisdiction, filed_at, decided_at, "
+			"review_status, filed_up_at, executed_at, visited_at, transfer_to, major "
+			"FROM cases WHERE id = ?1", -1, &st, NULL) != SQLITE_OK) {
+		error = ts_error_set(TS_ERROR, "reading case %s: %s", id, sqlite3_errmsg(db));
+		goto done;
+	}
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		error = ts_error_set(TS_ENOTFOUND, "no case %s", id);
+		goto done;
+	}
+	c->status = column_dup(st, 0);
+	c->stage = column_dup(st, 1);
+	c->source = column_dup(st, 2);
+	c->category = column_dup(st, 3);
+	c->jurisdiction = column_dup(st, 4);
+	c->filed_at = column_dup(st, 5);
+	c->decided_at = column_dup(st, 6);
+	c->review_status = column_dup(st, 7);
+	c->filed_up_at = column_dup(st, 8);
+	c->executed_at = column_dup(st, 9);
+	c->visited_at = column_dup(st, 10);
+	c->transfer_to = column_dup(st, 11);
+	c->major = sqlite3_column_int(st, 12);
+	if (!c->status || !c->source || !c->category || !c->jurisdiction)
+		error = ts_error_set(TS_ERROR, "reading case %s: out of memory", id);
+done:
+	sqlite3_finalize(st);
+	return error;
+}
+
+static int is(const char *value, const char *expected)
+{
+	return value && !strcmp(value, expected);
+}
+
+static void money(char out[32], int64_t fen)
+{
+	snprintf(out, 32, "%lld.%02lld", (long long)(fen / 100), (long long)(fen % 100));
+}
+
+/* --- the rules -------------------------------------------------------- */
+
+char *ts_case_jurisdiction(const ts_node *node)
+{
+	char *j = strdup(node->id), *dot;
+	if (j && node->tier == TS_TIER_DEVICE && (dot = strrchr(j, '.')))
+		*dot = '\0';
+	return j;
+}
+
+int ts_case__rule(int64_t *out, sqlite3 *db, const char *jurisdiction, const char *rule, const char *category)
+{
+	sqlite3_stmt *st = NULL;
+	int error = TS_ENOTFOUND;
+
+	/* scopes are node ids: a scope covers its own id and the ids below it */
+	if (sqlite3_prepare_v2(db, "SELECT value FROM case_rules WHERE rule = ?2 AND category = ?3 "
+			"AND (scope = '' OR scope = ?1 OR substr(?1, 1, length(scope) + 1) = scope || '.') "
+			"ORDER BY length(scope) DESC LIMIT 1", -1, &st, NULL) != SQLITE_OK)
+		return ts_error_set(TS_ERROR, "reading the case rules: %s", sqlite3_errmsg(db));
+	sqlite3_bind_text(st, 1, jurisdiction, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, rule, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, category ? category : "", -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		*out = sqlite3_column_int64(st, 0);
+		error = 0;
+	}
+	sqlite3_finalize(st);
+	return error;
+}
+
+/* --- the checks: each says why a step is refused ----------------------- */
+
+static int check_open(const char *id, const case_state *c)
+{
+	if (is(c->status, "closed"))
+		return ts_error_set(TS_EDENIED, "case %s is closed; a closed case takes no more steps", id);
+	if (is(c->status, "transferred"))
+		return ts_error_set(TS_EDENIED, "case %s was transferred to %s; it takes no more steps here",
+			id, c->transfer_to ? c->transfer_to : "another department");
+	return 0;
+}
+
+/* On-site handling: the case is with its officer and has had no feedback. */
+static int check_on_site(const char *id, const case_state *c, const char *verb)
+{
+	int error;
+	if ((error = check_open(id, c)) < 0)
+		return error;
+	if (is(c->status, "discovered"))
+		return ts_error_set(TS_EDENIED, "case %s is not dispatched to an officer yet; dispatch it "
+			"before you %s (tiersync case dispatch)", id, verb);
+	if (is(c->status, "feedback"))
+		return ts_error_set(TS_EDENIED, "case %s has had its feedback; the on-site handling is over", id);
+	return 0;
+}
+
+static int check_dispatch(sqlite3 *db, const char *id, const case_state *c, step_args *a)
+{
+	int error;
+	(void)db; (void)a;
+	if ((error = check_open(id, c)) < 0)
+		return error;
+	if (!is(c->status, "discovered") && !is(c->status, "dispatched"))
+		return ts_error_set(TS_EDENIED, "case %s is already %s; only a discovered or dispatched case "
+			"is dispatched", id, c->status);
+	return 0;
+}
+
+static int check_educate(sqlite3 *db, const char *id, const case_state *c, step_args *a)
+{
+	int error;
+	(void)db; (void)a;
+	if ((error = check_on_site(id, c, "educate")) < 0)
+		return error;
+	if (c->stage)
+		return ts_error_set(TS_EDENIED, "case %s is already at the %s step; the three steps "
+			"(educate, warn, penalize) only go forward", id, c->stage);
+	return 0;
+}
+
+static int check_warn(sqlite3 *db, const char *id, const case_state *c, step_args *a)
+{
+	int error;
+	(void)db; (void)a;
+	if ((error = check_on_site(id, c, "warn")) < 0)
+		return error;
+	if (!c->stage)
+		return ts_error_set(TS_EDENIED, "case %s has not been educated; the three-step method warns "
+			"only after educating (tiersync case educate)", id);
+	if (!is(c->stage, "educate"))
+		return ts_error_set(TS_EDENIED, "case %s is already at the %s step; the three steps "
+			"(educate, warn, penalize) only go forward", id, c->stage);
+	return 0;
+}
+
+static int check_penalize(sqlite3 *db, const char *id, const case_state *c, step_args *a)
+{
+	int64_t immediate = 0;
+	int error;
+	(void)a;
+	if ((error = check_on_site(id, c, "penalize")) < 0)
+		return error;
+	if (is(c->stage, "penalize"))
+		return ts_error_set(TS_EDENIED, "case %s is already being penalized", id);
+	if (is(c->stage, "warn"))
+		return 0;
+	if ((error = ts_case__rule(&immediate, db, c->jurisdiction, "immediate_penalty", c->category)) < 0 &&
+	    error != TS_ENOTFOUND)
+		return error;
+	if (immediate == 1)
+		return 0;
+	return ts_error_set(TS_EDENIED, "case %s (%s) %s; the three-step method penalizes only after "
+		"educating and warning, except in the categories the rules allow an immediate penalty "
+		"(tiersync case rules)", id, c->category,
+		c->stage ? "has been educated but not warned" : "has been neither educated nor warned");
+}
+
+/* The penalty procedure: an open case at the penalize step. */
+static int check_penalty(const char *id, const case_state *c, const char *what)
+{
+	int error;
+	if ((error = check_open(id, c)) < 0)
+		return error;
+	if (!is(c->stage, "penalize"))
+		return ts_error_set(TS_EDENIED, "case %s is not being penalized; %s follows the penalize "
+			"step (tiersync case penalize)", id, what);
+	return 0;
+}
+
+static int check_file(sqlite3 *db, const char *id, const case_state *c, step_args *a)
+{
+	int error;
+	(void)db; (void)a;
+	if ((error = check_penalty(id, c, "filing (立案)")) < 0)
+		return error;
+	if (c->filed_at)
+		return ts_error_set(TS_EDENIED, "case %s was already filed at %s", id, c->filed_at);
+	return 0;
+}
+
+static int check_decide(sqlite3 *db, const char *id, const case_state *c, step_args *a)
+{
+	int error;
+	if ((error = check_penalty(id, c, "a penalty decision")) < 0)
+		return error;
+	if (!c->filed_at)
+		return ts_error_set(TS_EDENIED, "case %s is not filed; a penalty is decided only on a filed "
+			"case (tiersync case file)", id);
+	if (c->executed_at)
+		return ts_error_set(TS_EDENIED, "case %s's penalty was already executed at %s", id, c->executed_at);
+	if (c->decided_at && !is(c->review_status, "rejected"))
+		return ts_error_set(TS_EDENIED, "case %s already has a penalty decision (%s); a decision is "
+			"made again only after its legal review rejected it", id, c->decided_at);
+	a->threshold = INT64_MAX;
+	if ((error = ts_case__rule(&a->threshold, db, c->jurisdiction, "major_threshold", NULL)) < 0 &&
+	    error != TS_ENOTFOUND)
+		return error;
+	if (a->amount >= a->threshold)
+		a->major = 1;
+	return 0;
+}
+
+static int check_review(sqlite3 *db, const char *id, const case_state *c, step_args *a)
+{
+	int error;
+	(void)db;
+	if ((error = check_open(id, c)) < 0)
+		return error;
+	if (!c->major)
+		return ts_error_set(TS_EDENIED, "case %s is not a major penalty case; only those take a "
+			"legal review", id);
+	if (!c->decided_at)
+		return ts_error_set(TS_EDENIED, "case %s has no penalty decision to review (tiersync case decide)", id);
+	if (!is(c->review_status, "pending"))
+		return ts_error_set(TS_EDENIED, "the legal review of case %s's decision is already %s",
+			id, c->review_status ? c->review_status : "done");
+	a->review = a->approve ? "approved" : "rejected";
+	return 0;
+}
+
+static int check_file_up(sqlite3 *db, const char *id, const case_state *c, step_args *a)
+{
+	int error;
+	(void)db; (void)a;
+	if ((error = check_open(id, c)) < 0)
+		return error;
+	if (!c->major)
+		return ts_error_set(TS_EDENIED, "case %s is not a major penalty case; only those are filed "
+			"up with the higher tier (备案)", id);
+	if (!is(c->review_status, "approved"))
+		return ts_error_set(TS_EDENIED, "case %s's decision is not approved by legal review (review: %s); "
+			"it is filed up only once approved", id, c->review_status ? c->review_status : "none");
+	if (c->filed_up_at)
+		return ts_error_set(TS_EDENIED, "case %s was already filed up at %s", id, c->filed_up_at);
+	return 0;
+}
+
+static int check_execute(sqlite3 *db, const char *id, const case_state *c, step_args *a)
+{
+	int error;
+	(void)db; (void)a;
+	if ((error = check_open(id, c)) < 0)
+		return error;
+	if (!c->decided_at)
+		return ts_error_set(TS_EDENIED, "case %s has no penalty decision; only a decided penalty is "
+			"executed (tiersync case decide)", id);
+	if (c->executed_at)
+		return ts_error_set(TS_EDENIED, "case %s's penalty was already executed at %s", id, c->executed_at);
+	if (c->major && !is(c->review_status, "approved"))
+		return ts_error_set(TS_EDENIED, "case %s is a major penalty case whose legal review is %s; "
+			"it is executed only once approved (tiersync case review)", id,
+			c->review_status ? c->review_status : "missing");
+	return 0;
+}
+
+static int check_transfer(sqlite3 *db, const char *id, const case_state *c, step_args *a)
+{
+	(void)db; (void)a;
+	return check_open(id, c);
+}
+
+static int check_feedback(sqlite3 *db, const char *id, const case_state *c, step_args *a)
+{
+	int error;
+	(void)db; (void)a;
+	if ((error = check_open(id, c)) < 0)
+		return error;
+	if (is(c->status, "feedback"))
+		return ts_error_set(TS_EDENIED, "case %s has already had its feedback", id);
+	if (!is(c->status, "handling"))
+		return ts_error_set(TS_EDENIED, "case %s has not been handled on site yet (status %s); "
+			"feedback follows the handling (educate, warn or penalize)", id, c->status);
+	return 0;
+}
+
+static int check_visit(sqlite3 *db, const char *id, const case_state *c, step_args *a)
+{
+	int error;
+	(void)db; (void)a;
+	if ((error = check_open(id, c)) < 0)
+		return error;
+	if (!is(c->source, "complaint"))
+		return ts_error_set(TS_EDENIED, "case %s came from %s, not a complaint; only complaint "
+			"cases get a return visit", id, c->source);
+	if (!is(c->status, "feedback"))
+		return ts_error_set(TS_EDENIED, "case %s has had no feedback yet (status %s); the return "
+			"visit follows the feedback (tiersync case feedback)", id, c->status);
+	if (c->visited_at)
+		return ts_error_set(TS_EDENIED, "case %s already had its return visit at %s", id, c->visited_at);
+	return 0;
+}
+
+static int check_close(sqlite3 *db, const char *id, const case_state *c, step_args *a)
+{
+	int error;
+	(void)db; (void)a;
+	if ((error = check_open(id, c)) < 0)
+		return error;
+	if (!is(c->status, "feedback"))
+		return ts_error_set(TS_EDENIED, "case %s has had no feedback yet (status %s); a case is "
+			"closed after its feedback (tiersync case feedback)", id, c->status);
+	if (is(c->stage, "penalize")) {
+		if (!c->filed_at)
+			return ts_error_set(TS_EDENIED, "case %s was penalized but is not filed (立案); "
+				"a penalty case closes after filing, decision and execution", id);
+		if (!c->decided_at)
+			return ts_error_set(TS_EDENIED, "case %s was penalized but has no penalty decision; "
+				"a penalty case closes after its decision is executed", id);
+		if (c->major && !is(c->review_status, "approved"))
+			return ts_error_set(TS_EDENIED, "case %s is a major penalty case whose legal review is "
+				"not approved (review: %s); it cannot be closed", id,
+				c->review_status ? c->review_status : "none");
+		if (c->major && !c->filed_up_at)
+			return ts_error_set(TS_EDENIED, "case %s is a major penalty case not filed up with the "
+				"higher tier (备案); it cannot be closed (tiersync case file-up)", id);
+		if (!c->executed_at)
+			return ts_error_set(TS_EDENIED, "case %s's penalty is not executed; it cannot be closed "
+				"(tiersync case execute)", id);
+	}
+	if (is(c->source, "complaint") && !c->visited_at)
+		return ts_error_set(TS_EDENIED, "case %s is a complaint case without its return visit; it "
+			"closes only after the complainant is called back (tiersync case visit)", id);
+	return 0;
+}
+
+enum { STEP_DISPATCH, STEP_EDUCATE, STEP_WARN, STEP_PENALIZE, STEP_FILE, STEP_DECIDE, STEP_REVIEW,
+	STEP_FILE_UP, STEP_EXECUTE, STEP_TRANSFER, STEP_FEEDBACK, STEP_VISIT, STEP_CLOSE };
+
+static const step_def steps[] = {
+	[STEP_DISPATCH] = { "dispatch", "dispatch", check_dispatch, "status = 'dispatched', officer = :officer" },
+	[STEP_EDUCATE] = { "educate", "educate", check_educate, "status = 'handling', stage = 'educate'" },
+	[STEP_WARN] = { "warn", "warn", check_warn, "status = 'handling', stage = 'warn'" },
+	[STEP_PENALIZE] = { "penalize", "penalize", check_penalize, "status = 'handling', stage = 'penalize'" },
+	[STEP_FILE] = { "file", "file", check_file, "filed_at = :now" },
+	[STEP_DECIDE] = { "decide", "decide", check_decide,
+		"legal_basis = :basis, penalty_amount = :amount, decided_at = :now, major = :major, "
+		"review_status = CASE WHEN :major THEN 'pending' END, reviewer = NULL, reviewed_at = NULL" },
+	[STEP_REVIEW] = { "review", "review", check_review,
+		"review_status = :review, reviewer = :reviewer, reviewed_at = :now" },
+	[STEP_FILE_UP] = { "file_up", "file-up", check_file_up, "filed_up_at = :now" },
+	[STEP_EXECUTE] = { "execute", "execute", check_execute, "executed_at = :now" },
+	[STEP_TRANSFER] = { "transfer", "transfer", check_transfer,
+		"status = 'transferred', transfer_to = :to, transferred_at = :now" },
+	[STEP_FEEDBACK] = { "feedback", "feedback", check_feedback, "status = 'feedback'" },
+	[STEP_VISIT] = { "return_visit", "visit", check_visit, "visited_at = :now, satisfaction = :satisfaction" },
+	[STEP_CLOSE] = { "close", "close", check_close, "status = 'closed', closed_at = :now" },
+};
+
+/* --- running a step ---------------------------------------------------- */
+
+typedef struct {
+	ts_node *node;
+	const step_def *step;
+	const char *case_id;
+	const char *author;
+	step_args *args;
+} step_op;
+
+static void bind_named(sqlite3_stmt *st, const char *name, const char *text)
+{
+	int idx = sqlite3_bind_parameter_index(st, name);
+	if (idx > 0)
+		sqlite3_bind_text(st, idx, text, -1, SQLITE_STATIC);
+}
+
+static void bind_named_int(sqlite3_stmt *st, const char *name, int64_t value)
+{
+	int idx = sqlite3_bind_parameter_index(st, name);
+	if (idx > 0)
+		sqlite3_bind_int64(st, idx, value);
+}
+
+/* The event's detail: what the step decided, then the note. */
+static void event_detail(ts_buf *d, const step_def *step, const step_args *a)
+{
+	char yuan[32];
+
+	if (step == &steps[STEP_DISPATCH])
+		ts_buf_printf(d, "to %s", a->officer);
+	else if (step == &steps[STEP_DECIDE]) {
+		money(yuan, a->amount);
+		ts_buf_printf(d, "%s; fine %s yuan", a->legal_basis, yuan);
+		if (a->major) {
+			if (a->amount >= a->threshold) {
+				money(yuan, a->threshold);
+				ts_buf_printf(d, "; major (the threshold is %s yuan)", yuan);
+			} else
+				ts_buf_puts(d, "; marked major");
+		}
+	} else if (step == &steps[STEP_REVIEW])
+		ts_buf_printf(d, "%s by %s", a->review, a->reviewer);
+	else if (step == &steps[STEP_TRANSFER])
+		ts_buf_printf(d, "to %s", a->to);
+	else if (step == &steps[STEP_VISIT])
+		ts_buf_puts(d, a->satisfaction);
+	if (a->note && *a->note)
+		ts_buf_printf(d, "%s%s", d->size ? "; " : "", a->note);
+}
+
+static int do_step(sqlite3 *db, void *payload)
+{
+	step_op *op = payload;
+	step_args *a = op->args;
+	case_state c;
+	sqlite3_stmt *st = NULL;
+	ts_buf sql = TS_BUF_INIT, detail = TS_BUF_INIT;
+	char now[32];
+	int error;
+
+	ts_time_format(now, ts_node__now());
+	if ((error = state_load(&c, db, op->case_id)) < 0 ||
+	    (error = op->step->check(db, op->case_id, &c, a)) < 0)
+		goto done;
+	ts_buf_printf(&sql, "UPDATE cases SET %s WHERE id = :id", op->step->set);
+	if (ts_buf_oom(&sql) || sqlite3_prepare_v2(db, sql.ptr, -1, &st, NULL) != SQLITE_OK) {
+		error = ts_error_set(TS_ERROR, "%s of case %s: %s", op->step->verb, op->case_id, sqlite3_errmsg(db));
+		goto done;
+	}
+	bind_named(st, ":id", op->case_id);
+	bind_named(st, ":now", now);
+	bind_named(st, ":officer", a->officer);
+	bind_named(st, ":basis", a->legal_basis);
+	bind_named_int(st, ":amount", a->amount);
+	bind_named_int(st, ":major", a->major);
+	bind_named(st, ":review", a->review);
+	bind_named(st, ":reviewer", a->reviewer);
+	bind_named(st, ":to", a->to);
+	bind_named(st, ":satisfaction", a->satisfaction);
+	if (sqlite3_step(st) != SQLITE_DONE || sqlite3_changes(db) != 1) {
+		error = ts_error_set((sqlite3_extended_errcode(db) & 0xff) == SQLITE_CONSTRAINT ? TS_EINVALID : TS_ERROR,
+			"%s of case %s refused: %s", op->step->verb, op->case_id, sqlite3_errmsg(db));
+		goto done;
+	}
+	event_detail(&detail, op->step, a);
+	error = ts_case__event(op->node, op->case_id, op->step->kind,
+		op->step == &steps[STEP_REVIEW] ? a->reviewer : op->author,
+		detail.size ? ts_buf_cstr(&detail) : NULL, now);
+done:
+	sqlite3_finalize(st);
+	ts_buf_dispose(&sql);
+	ts_buf_dispose(&detail);
+	state_dispose(&c);
+	return error;
+}
+
+/* A real name as a column holds it: not empty, no line break, no '<' '>'. */
+static int check_name(const char *name, const char *what, const char *option)
+{
+	if (!name || !*name)
+		return ts_error_set(TS_EINVALID, "%s needs %s", what, option);
+	if (strchr(name, '\n') || strchr(name, '<') || strchr(name, '>'))
+		return ts_error_set(TS_EINVALID, "%s: a name may not contain '<', '>' or a newline", what);
+	return 0;
+}
+
+static int run_step(ts_node *node, const char *author, const char *case_id, int which, step_args *a)
+{
+	const step_def *step = &steps[which];
+	step_op op;
+	ts_buf summary = TS_BUF_INIT;
+	int error;
+
+	if (!case_id || !*case_id)
+		return ts_error_set(TS_EINVALID, "%s: name a case", step->verb);
+	op.node = node;
+	op.step = step;
+	op.case_id = case_id;
+	op.author = author ? author : node->identity;
+	op.args = a;
+	if (which == STEP_REVIEW && !a->reviewer)
+		a->reviewer = op.author;
+	ts_buf_printf(&summary, "%s %s", step->verb, case_id);
+	if (which == STEP_DISPATCH)
+		ts_buf_printf(&summary, " to %s", a->officer);
+	else if (which == STEP_TRANSFER)
+		ts_buf_printf(&summary, " to %s", a->to);
+	else if (which == STEP_REVIEW)
+		ts_buf_printf(&summary, ": %s", a->approve ? "approved" : "rejected");
+	error = ts_buf_oom(&summary) ? ts_error_set(TS_ERROR, "out of memory") :
+		ts_node_write(node, op.author, summary.ptr, do_step, &op);
+	ts_buf_dispose(&summary);
+	return error;
+}
+
+int ts_case_dispatch(ts_node *node, const char *author, const char *case_id, const char *officer,
+	const char *note)
+{
+	step_args a = { 0 };
+	int error;
+
+	if ((error = check_name(officer, "dispatching a case", "the officer's real name (--officer NAME)")) < 0)
+		return error;
+	a.officer = officer;
+	a.note = note;
+	return run_step(node, author, case_id, STEP_DISPATCH, &a);
+}
+
+static int simple_step(ts_node *node, const char *author, const char *case_id, int which, const char *note)
+{
+	step_args a = { 0 };
+	a.note = note;
+	return run_step(node, author, case_id, which, &a);
+}
+
+int ts_case_educate(ts_node *node, const char *author, const char *case_id, const char *note)
+{
+	return simple_step(node, author, case_id, STEP_EDUCATE, note);
+}
+
+int ts_case_warn(ts_node *node, const char *author, const char *case_id, const char *note)
+{
+	return simple_step(node, author, case_id, STEP_WARN, note);
+}
+
+int ts_case_penalize(ts_node *node, const char *author, const char *case_id, const char *note)
+{
+	return simple_step(node, author, case_id, STEP_PENALIZE, note);
+}
+
+int ts_case_file(ts_node *node, const char *author, const char *case_id, const char *note)
+{
+	return simple_step(node, author, case_id, STEP_FILE, note);
+}
+
+int ts_case_decide(ts_node *node, const char *author, const char *case_id, const char *legal_basis,
+	int64_t amount_fen, int major, const char *note)
+{
+	step_args a = { 0 };
+
+	if (!legal_basis || !*legal_basis)
+		return ts_error_set(TS_EINVALID, "a penalty decision needs its legal basis (--basis TEXT)");
+	if (amount_fen < 0)
+		return ts_error_set(TS_EINVALID, "a fine cannot be negative");
+	a.legal_basis = legal_basis;
+	a.amount = amount_fen;
+	a.major = major ? 1 : 0;
+	a.note = note;
+	return run_step(node, author, case_id, STEP_DECIDE, &a);
+}
+
+int ts_case_review(ts_node *node, const char *author, const char *case_id, int approve,
+	const char *reviewer, const char *note)
+{
+	step_args a = { 0 };
+	int error;
+
+	if (reviewer && (error = check_name(reviewer, "a legal review", "the reviewer's real name")) < 0)
+		return error;
+	a.approve = approve ? 1 : 0;
+	a.reviewer = reviewer;
+	a.note = note;
+	return run_step(node, author, case_id, STEP_REVIEW, &a);
+}
+
+int ts_case_file_up(ts_node *node, const char *author, const char *case_id, const char *note)
+{
+	return simple_step(node, author, case_id, STEP_FILE_UP, note);
+}
+
+int ts_case_execute(ts_node *node, const char *author, const char *case_id, const char *note)
+{
+	return simple_step(node, author, case_id, STEP_EXECUTE, note);
+}
+
+int ts_case_transfer(ts_node *node, const char *author, const char *case_id, const char *to,
+	const char *note)
+{
+	step_args a = { 0 };
+
+	if (!to || !*to || strchr(to, '\n'))
+		return ts_error_set(TS_EINVALID, "a transfer needs the department it goes to (--to DEPARTMENT), on one line");
+	a.to = to;
+	a.note = note;
+	return run_step(node, author, case_id, STEP_TRANSFER, &a);
+}
+
+int ts_case_feedback(ts_node *node, const char *author, const char *case_id, const char *note)
+{
+	return simple_step(node, author, case_id, STEP_FEEDBACK, note);
+}
+
+int ts_case_visit(ts_node *node, const char *author, const char *case_id, const char *satisfaction,
+	const char *note)
+{
+	step_args a = { 0 };
+
+	if (!satisfaction || (strcmp(satisfaction, "satisfied") && strcmp(satisfaction, "basically_satisfied") &&
+	    strcmp(satisfaction, "dissatisfied")))
+		return ts_error_set(TS_EINVALID, "a return visit records the complainant's satisfaction "
+			"(--satisfaction satisfied|basically_satisfied|dissatisfied)");
+	a.satisfaction = satisfaction;
+	a.note = note;
+	return run_step(node, author, case_id, STEP_VISIT, &a);
+}
+
+int ts_case_close(ts_node *node, const char *author, const char *case_id, const char *note)
+{
+	return simple_step(node, author, case_id, STEP_CLOSE, note);
+}
+
+/* --- columns, amounts, rules ------------------------------------------ */
+
+const char *ts_case_column_step(const char *column)
+{
+	static const struct { const char *column, *step; } owned[] = {
+		{ "status", "dispatch, educate, warn, penalize, feedback, close or transfer" },
+		{ "stage", "educate, warn or penalize" },
+		{ "officer", "dispatch" },
+		{ "filed_at", "file" },
+		{ "legal_basis", "decide" }, { "penalty_amount", "decide" }, { "decided_at", "decide" },
+		{ "major", "decide" },
+		{ "review_status", "review" }, { "reviewer", "review" }, { "reviewed_at", "review" },
+		{ "filed_up_at", "file-up" },
+		{ "executed_at", "execute" },
+		{ "transfer_to", "transfer" }, { "transferred_at", "transfer" },
+		{ "visited_at", "visit" }, { "satisfaction", "visit" },
+		{ "closed_at", "close" },
+		/* set once, at intake */
+		{ "source", "new" }, { "category", "new" }, { "jurisdiction", "new" },
+		{ "reported_at", "new" }, { "deadline", "new" },
+	};
+	size_t i;
+
+	for (i = 0; column && i < sizeof(owned) / sizeof(owned[0]); i++)
+		if (!strcmp(column, owned[i].column))
+			return owned[i].step;
+	return NULL;
+}
+
+int ts_case_yuan_parse(int64_t *fen_out, const char *text)
+{
+	const char *p = text;
+	int64_t yuan = 0, fen = 0;
+	int digits = 0, decimals = 0;
+
+	*fen_out = 0;
+	for (; p && *p >= '0' && *p <= '9'; p++, digits++) {
+		if (digits >= 12)
+			goto bad;
+		yuan = yuan * 10 + (*p - '0');
+	}
+	if (!digits)
+		goto bad;
+	if (*p == '.') {
+		for (p++; *p >= '0' && *p <= '9'; p++, decimals++) {
+			if (decimals == 2)
+				goto bad;
+			fen = fen * 10 + (*p - '0');
+		}
+		if (!decimals)
+			goto bad;
+		if (decimals == 1)
+			fen *= 10;
+	}
+	if (*p)
+		goto bad;
+	*fen_out = yuan * 100 + fen;
+	return 0;
+bad:
+	return ts_error_set(TS_EINVALID, "'%s' is not an amount of yuan (digits, at most two decimals, "
+		"e.g. 200 or 1234.50)", text ? text : "");
+}
+
+typedef struct {
+	ts_node *node;
+	const char *author;
+	const ts_case_rule *rules;
+	size_t n;
+} rules_op;
+
+static int do_rules(sqlite3 *db, void *payload)
+{
+	rules_op *op = payload;
+	sqlite3_stmt *st = NULL;
+	char now[32];
+	size_t i;
+	int error = 0;
+
+	ts_time_format(now, ts_node__now());
+	if (sqlite3_prepare_v2(db, "INSERT INTO case_rules (scope, rule, category, value, set_by, set_at) "
+			"VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (scope, rule, category) "
+			"DO UPDATE SET value = excluded.value, set_by = excluded.set_by, set_at = excluded.set_at",
+			-1, &st, NULL) != SQLITE_OK)
+		return ts_error_set(TS_ERROR, "setting the case rules: %s", sqlite3_errmsg(db));
+	for (i = 0; i < op->n && !error; i++) {
+		sqlite3_reset(st);
+		sqlite3_bind_text(st, 1, op->node->id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, op->rules[i].rule, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, op->rules[i].category ? op->rules[i].category : "", -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 4, op->rules[i].value);
+		sqlite3_bind_text(st, 5, op->author, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 6, now, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			error = ts_error_set(TS_EINVALID, "setting rule %s refused: %s", op->rules[i].rule,
+				sqlite3_errmsg(db));
+	}
+	sqlite3_finalize(st);
+	return error;
+}
+
+static int category_exists(sqlite3 *db, const char *code)
+{
+	sqlite3_stmt *st = NULL;
+	int found = 0;
+	if (sqlite3_prepare_v2(db, "SELECT 1 FROM categories WHERE code = ?1", -1, &st, NULL) == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
+		found = sqlite3_step(st) == SQLITE_ROW;
+	}
+	sqlite3_finalize(st);
+	return found;
+}
+
+static int check_rule(sqlite3 *db, const ts_case_rule *r)
+{
+	int per_category;
+
+	if (!r->rule || (strcmp(r->rule, "major_threshold") && strcmp(r->rule, "deadline_days") &&
+	    strcmp(r->rule, "immediate_penalty")))
+		return ts_error_set(TS_EINVALID, "unknown rule '%s' (major_threshold, deadline_days or "
+			"immediate_penalty)", r->rule ? r->rule : "");
+	per_category = strcmp(r->rule, "major_threshold") != 0;
+	if (per_category && (!r->category || !category_exists(db, r->category)))
+		return ts_error_set(TS_EINVALID, "rule %s needs a known category, not '%s' "
+			"(tiersync sql \"SELECT code FROM categories\")", r->rule, r->category ? r->category : "");
+	if (!per_category && r->category && *r->category)
+		return ts_error_set(TS_EINVALID, "rule major_threshold is not per category");
+	if (!strcmp(r->rule, "major_threshold") && r->value < 0)
+		return ts_error_set(TS_EINVALID, "the major-case threshold cannot be negative");
+	if (!strcmp(r->rule, "deadline_days") && (r->value < 1 || r->value > 3650))
+		return ts_error_set(TS_EINVALID, "a deadline is 1 to 3650 days, not %lld", (long long)r->value);
+	if (!strcmp(r->rule, "immediate_penalty") && r->value != 0 && r->value != 1)
+		return ts_error_set(TS_EINVALID, "immediate_penalty is yes or no");
+	return 0;
+}
+
+int ts_case_rules_set(ts_node *node, const char *author, const ts_case_rule *rules, size_t nrules)
+{
+	rules_op op;
+	ts_buf summary = TS_BUF_INIT;
+	size_t i, j;
+	int error;
+
+	if (node->tier != TS_TIER_CITY && node->tier != TS_TIER_DISTRICT)
+		return ts_error_set(TS_EDENIED, "the case rules are set by the city or a district; %s is a %s node",
+			node->id, ts_tier_name(node->tier));
+	if (nrules == 0)
+		return ts_error_set(TS_EINVALID, "no rule to set");
+	for (i = 0; i < nrules; i++) {
+		if ((error = check_rule(node->db, &rules[i])) < 0)
+			return error;
+		for (j = 0; j < i; j++)
+			if (!strcmp(rules[i].rule, rules[j].rule) &&
+			    !strcmp(rules[i].category ? rules[i].category : "", rules[j].category ? rules[j].category : ""))
+				return ts_error_set(TS_EINVALID, "rule %s%s%s is set twice", rules[i].rule,
+					rules[i].category ? " " : "", rules[i].category ? rules[i].category : "");
+	}
+	op.node = node;
+	op.author = author ? author : node->identity;
+	op.rules = rules;
+	op.n = nrules;
+	ts_buf_printf(&summary, "case rules of %s:", node->id);
+	for (i = 0; i < nrules; i++)
+		ts_buf_printf(&summary, " %s%s%s=%lld", rules[i].rule, rules[i].category ? "." : "",
+			rules[i].category ? rules[i].category : "", (long long)rules[i].value);
+	error = ts_node_write(node, op.author, summary.ptr, do_rules, &op);
+	ts_buf_dispose(&summary);
+	return error;
+}

@@ -1,0 +1,309 @@
+/*
+ * Small ads (非法小广告): the phone numbers found on the ads of a small_ads
+ * case, one small_ad_phones row per number and case (a sighting), and the
+ * warning call made to each number (违法电话号码警示): warned, unreachable
+ * or suspended, by whom, when.
+ *
+ * A number is counted once however many cases it was found on. Its state
+ * comes from its sightings: warned when every sighting is warned; else
+ * untried when one was never called; else suspended when one reached a
+ * suspended line; else unreachable. The warning rate is warned numbers ÷
+ * numbers found (docs/TIERS.md defines it as a query).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "node.h"
+#include "tiers.h"
+
+#define MAX_PHONE_DIGITS 20
+
+/* Cases of this node's jurisdiction (?1 = the node id), as an SQL condition on c. */
+#define IN_JURISDICTION "(c.jurisdiction = ?1 OR substr(c.jurisdiction, 1, length(?1) + 1) = ?1 || '.')"
+
+/* Digits only: spaces and '-' dropped; NULL when anything else is there or
+ * the length is not that of a phone number. */
+static char *normalise_phone(const char *given)
+{
+	char *out;
+	size_t n = 0;
+
+	if (!given || !(out = malloc(strlen(given) + 1)))
+		return NULL;
+	for (; *given; given++) {
+		if (*given >= '0' && *given <= '9')
+			out[n++] = *given;
+		else if (*given != ' ' && *given != '-') {
+			free(out);
+			return NULL;
+		}
+	}
+	out[n] = '\0';
+	if (n < 5 || n > MAX_PHONE_DIGITS) {
+		free(out);
+		return NULL;
+	}
+	return out;
+}
+
+typedef struct {
+	ts_node *node;
+	const char *author;
+	const char *case_id;
+	char **phones;
+	size_t n;
+	const char *phone, *outcome;
+	size_t rows;
+} ads_op;
+
+static int do_add(sqlite3 *db, void *payload)
+{
+	ads_op *op = payload;
+	sqlite3_stmt *st = NULL, *ev = NULL;
+	ts_buf detail = TS_BUF_INIT;
+	char now[32], *id = NULL;
+	size_t i;
+	int error = 0;
+
+	ts_time_format(now, ts_node__now());
+	if (sqlite3_prepare_v2(db, "INSERT INTO small_ad_phones (id, case_id, phone) VALUES (?1, ?2, ?3)",
+			-1, &st, NULL) != SQLITE_OK) {
+		error = ts_tiers__db_error(db, "recording the numbers");
+		goto done;
+	}
+	for (i = 0; i < op->n; i++) {
+		if ((error = ts_node_mint_id(&id, op->node, "a")) < 0)
+			goto done;
+		sqlite3_reset(st);
+		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, op->case_id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, op->phones[i], -1, SQLITE_STATIC);
+		if (sqlite3_step(st) != SQLITE_DONE) {
+			error = ts_tiers__db_error(db, "recording the numbers");
+			goto done;
+		}
+		free(id);
+		id = NULL;
+		ts_buf_printf(&detail, "%s%s", i ? ", " : "small-ad numbers found: ", op->phones[i]);
+	}
+	/* the whole-process record of the case names them too */
+	if ((error = ts_node_mint_id(&id, op->node, "v")) < 0)
+		goto done;
+	if (sqlite3_prepare_v2(db, "INSERT INTO case_events (id, case_id, at, kind, officer, node, detail) "
+			"VALUES (?1, ?2, ?3, 'note', ?4, ?5, ?6)", -1, &ev, NULL) != SQLITE_OK) {
+		error = ts_tiers__db_error(db, "recording the case event");
+		goto done;
+	}
+	sqlite3_bind_text(ev, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(ev, 2, op->case_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(ev, 3, now, -1, SQLITE_STATIC);
+	sqlite3_bind_text(ev, 4, op->author, -1, SQLITE_STATIC);
+	sqlite3_bind_text(ev, 5, op->node->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(ev, 6, ts_buf_cstr(&detail), -1, SQLITE_STATIC);
+	if (sqlite3_step(ev) != SQLITE_DONE)
+		error = ts_tiers__db_error(db, "recording the case event");
+done:
+	sqlite3_finalize(st);
+	sqlite3_finalize(ev);
+	ts_buf_dispose(&detail);
+	free(id);
+	return error;
+}
+
+/* Refuses a case that is not a small_ads case of this node's jurisdiction, or is closed. */
+static int check_case(ts_node *node, const char *case_id)
+{
+	sqlite3_stmt *st = NULL;
+	const char *category, *jurisdiction, *status;
+	int error = 0;
+
+	if (!case_id || !*case_id)
+		return ts_error_set(TS_EINVALID, "name the small_ads case");
+	if (sqlite3_prepare_v2(node->db, "SELECT category, jurisdiction, status FROM cases WHERE id = ?1",
+			-1, &st, NULL) != SQLITE_OK)
+		return ts_tiers__db_error(node->db, "reading the case");
+	sqlite3_bind_text(st, 1, case_id, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		error = ts_error_set(TS_ENOTFOUND, "no case %s", case_id);
+		goto done;
+	}
+	category = (const char *)sqlite3_column_text(st, 0);
+	jurisdiction = (const char *)sqlite3_column_text(st, 1);
+	status = (const char *)sqlite3_column_text(st, 2);
+	if (strcmp(category, "small_ads"))
+		error = ts_error_set(TS_EINVALID, "case %s is a %s case; phone numbers are recorded on "
+			"small_ads cases", case_id, category);
+	else if (!ts_jurisdiction_covers(node->id, jurisdiction))
+		error = ts_error_set(TS_EDENIED, "case %s is of %s, outside this node's jurisdiction (%s)",
+			case_id, jurisdiction, node->id);
+	else if (!strcmp(status, "closed"))
+		error = ts_error_set(TS_EDENIED, "case %s is closed; a closed case cannot be edited", case_id);
+done:
+	sqlite3_finalize(st);
+	return error;
+}
+
+int ts_ads_add(ts_node *node, const char *author, const char *case_id, const char *const *phones,
+	size_t nphones)
+{
+	ads_op op;
+	ts_buf summary = TS_BUF_INIT;
+	char *known = NULL;
+	size_t i, j;
+	int error;
+
+	memset(&op, 0, sizeof(op));
+	if ((error = check_case(node, case_id)) < 0)
+		return error;
+	if (nphones == 0)
+		return ts_error_set(TS_EINVALID, "name the phone numbers found on the ads");
+	if (!(op.phones = calloc(nphones, sizeof(*op.phones))))
+		return ts_error_set(TS_ERROR, "out of memory");
+	for (i = 0; i < nphones; i++) {
+		if (!(op.phones[i] = normalise_phone(phones[i]))) {
+			error = ts_error_set(TS_EINVALID, "'%s' is not a phone number (5 to %d digits; spaces "
+				"and '-' may separate them)", phones[i] ? phones[i] : "", MAX_PHONE_DIGITS);
+			goto done;
+		}
+		for (j = 0; j < i; j++)
+			if (!strcmp(op.phones[i], op.phones[j])) {
+				error = ts_error_set(TS_EINVALID, "%s is named twice", op.phones[i]);
+				goto done;
+			}
+		if ((error = ts_tiers__query_text(&known, node->db, "SELECT id FROM small_ad_phones "
+				"WHERE case_id = ?1 AND phone = ?2", case_id, op.phones[i])) < 0)
+			goto done;
+		free(known);
+		known = NULL;
+		if (error == 1) {
+			error = ts_error_set(TS_EINVALID, "%s is already recorded on case %s", op.phones[i], case_id);
+			goto done;
+		}
+	}
+	op.node = node;
+	op.author = author ? author : node->identity;
+	op.case_id = case_id;
+	op.n = nphones;
+	ts_buf_printf(&summary, "small-ad numbers on %s:", case_id);
+	for (i = 0; i < nphones; i++)
+		ts_buf_printf(&summary, " %s", op.phones[i]);
+	error = ts_node_write(node, op.author, summary.ptr, do_add, &op);
+done:
+	for (i = 0; i < nphones; i++)
+		free(op.phones[i]);
+	free(op.phones);
+	ts_buf_dispose(&summary);
+	return error;
+}
+
+static int do_warn(sqlite3 *db, void *payload)
+{
+	ads_op *op = payload;
+	sqlite3_stmt *st = NULL;
+	char now[32];
+	int error = 0;
+
+	ts_time_format(now, ts_node__now());
+	if (sqlite3_prepare_v2(db, "UPDATE small_ad_phones SET warned_at = ?3, warned_by = ?4, outcome = ?5 "
+			"WHERE phone = ?2 AND outcome IS NOT 'warned' "
+			"  AND case_id IN (SELECT c.id FROM cases c WHERE " IN_JURISDICTION ")", -1, &st, NULL) != SQLITE_OK)
+		return ts_tiers__db_error(db, "recording the warning");
+	sqlite3_bind_text(st, 1, op->node->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, op->phone, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, now, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, op->author, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, op->outcome, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		error = ts_tiers__db_error(db, "recording the warning");
+	else
+		op->rows = (size_t)sqlite3_changes(db);
+	sqlite3_finalize(st);
+	return error;
+}
+
+int ts_ads_warn(size_t *rows, ts_node *node, const char *author, const char *phone, const char *outcome)
+{
+	ads_op op;
+	ts_buf summary = TS_BUF_INIT;
+	sqlite3_stmt *st = NULL;
+	long long sightings = 0, pending = 0;
+	char *digits = NULL;
+	int error;
+
+	if (rows)
+		*rows = 0;
+	if (!outcome || (strcmp(outcome, "warned") && strcmp(outcome, "unreachable") && strcmp(outcome, "suspended")))
+		return ts_error_set(TS_EINVALID, "unknown outcome '%s' (warned, unreachable or suspended)",
+			outcome ? outcome : "");
+	if (!(digits = normalise_phone(phone)))
+		return ts_error_set(TS_EINVALID, "'%s' is not a phone number", phone ? phone : "");
+	if (sqlite3_prepare_v2(node->db, "SELECT count(*), count(*) FILTER (WHERE p.outcome IS NOT 'warned') "
+			"FROM small_ad_phones p JOIN cases c ON c.id = p.case_id "
+			"WHERE p.phone = ?2 AND " IN_JURISDICTION, -1, &st, NULL) != SQLITE_OK) {
+		error = ts_tiers__db_error(node->db, "reading the numbers");
+		goto done;
+	}
+	sqlite3_bind_text(st, 1, node->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, digits, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		sightings = sqlite3_column_int64(st, 0);
+		pending = sqlite3_column_int64(st, 1);
+	}
+	sqlite3_finalize(st);
+	if (sightings == 0) {
+		error = ts_error_set(TS_ENOTFOUND, "%s is not on record in %s's small-ad cases", digits, node->id);
+		goto done;
+	}
+	if (pending == 0) {
+		error = ts_error_set(TS_EINVALID, "%s is already warned on every case it was found on", digits);
+		goto done;
+	}
+	memset(&op, 0, sizeof(op));
+	op.node = node;
+	op.author = author ? author : node->identity;
+	op.phone = digits;
+	op.outcome = outcome;
+	ts_buf_printf(&summary, "warning call to %s: %s", digits, outcome);
+	error = ts_node_write(node, op.author, summary.ptr, do_warn, &op);
+	if (error == 0 && rows)
+		*rows = op.rows;
+done:
+	free(digits);
+	ts_buf_dispose(&summary);
+	return error;
+}
+
+int ts_ads_figures_get(ts_ads_figures *out, ts_node *node)
+{
+	sqlite3_stmt *st = NULL;
+	int error = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (sqlite3_prepare_v2(node->db,
+			"WITH numbers AS ("
+			"  SELECT p.phone,"
+			"    CASE WHEN count(*) FILTER (WHERE p.outcome IS NOT 'warned') = 0 THEN 'warned'"
+			"         WHEN count(*) FILTER (WHERE p.outcome IS NULL) > 0 THEN 'untried'"
+			"         WHEN count(*) FILTER (WHERE p.outcome = 'suspended') > 0 THEN 'suspended'"
+			"         ELSE 'unreachable' END AS state"
+			"  FROM small_ad_phones p JOIN cases c ON c.id = p.case_id"
+			"  WHERE " IN_JURISDICTION " GROUP BY p.phone) "
+			"SELECT count(*), count(*) FILTER (WHERE state = 'warned'),"
+			"  count(*) FILTER (WHERE state = 'unreachable'), count(*) FILTER (WHERE state = 'suspended'),"
+			"  count(*) FILTER (WHERE state = 'untried') FROM numbers", -1, &st, NULL) != SQLITE_OK)
+		return ts_tiers__db_error(node->db, "counting the numbers");
+	sqlite3_bind_text(st, 1, node->id, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_ROW)
+		error = ts_tiers__db_error(node->db, "counting the numbers");
+	else {
+		out->found = sqlite3_column_int64(st, 0);
+		out->warned = sqlite3_column_int64(st, 1);
+		out->unreachable = sqlite3_column_int64(st, 2);
+		out->suspended = sqlite3_column_int64(st, 3);
+		out->untried = sqlite3_column_int64(st, 4);
+		out->rate = out->found ? (double)out->warned / (double)out->found : 0.0;
+	}
+	sqlite3_finalize(st);
+	return error;
+}
