@@ -5,7 +5,7 @@
  * A unit's jurisdiction is its id and every id below it: jurisdiction =
  * :scope OR jurisdiction GLOB :scope || '.*' (GLOB, not LIKE: LIKE reads
  * '_' in an id as a wildcard and ignores case). A case recorded on a device
- * carries the device's id and so counts under the device's street.
+ * belongs to the device's street (its jurisdiction, set at intake).
  *
  * The cases of a period are those reported in it (:from <= reported_at <
  * :to); every case figure counts what has happened to them since, whenever
@@ -51,8 +51,8 @@ const ts_report_figure ts_report_figures[] = {
 	  "SELECT count(*) FILTER (WHERE satisfaction IN ('satisfied', 'basically_satisfied')), "
 	  "count(satisfaction) " CASES " AND source = 'complaint' AND visited_at IS NOT NULL" },
 	{ "small_ad_phones_warned", "small-ad phone numbers warned 违法电话号码警示率", TS_FIGURE_RATE, 90,
-	  "SELECT count(DISTINCT phone) FILTER (WHERE warned_at IS NOT NULL), count(DISTINCT phone) "
-	  "FROM small_ad_phones WHERE case_id IN (SELECT id " CASES ")" },
+	  "SELECT count(*) FILTER (WHERE warned), count(*) FROM (SELECT phone, min(outcome IS 'warned') AS warned "
+	  "FROM small_ad_phones WHERE case_id IN (SELECT id " CASES ") GROUP BY phone)" },
 	{ "notices_issued", "notices issued 告知书发放率", TS_FIGURE_RATE, 100,
 	  "SELECT count(*) FILTER (WHERE notice_issued_at < :to), count(*) "
 	  "FROM responsibility_zones WHERE " SCOPE("jurisdiction") },

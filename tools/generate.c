@@ -41,7 +41,9 @@
 #include <sqlite3.h>
 
 #include "tiersync.h"
+#include "lifecycle.h" /* ts_case_jurisdiction, ts_case__rule: what intake uses */
 #include "node.h"      /* ts_node_merge (not yet public) */
+#include "tiers.h"     /* ts_event_for_case */
 
 #define DAY 86400
 #define MAX_UNITS 64
@@ -192,6 +194,9 @@ typedef struct {
 	const char *dir;
 	ts_node *node;
 	const char *id;
+	char *jurisdiction;        /* of its cases: a device's street, else its own id */
+	int deadline_days[16];     /* per category, the rules in force there */
+	int64_t major_threshold;   /* fen */
 	int device;                /* 1 device, 0 street */
 	int street;                /* a device's street (index into units) */
 	char roster[ROSTER][16];   /* [0] dispatches; a device's holder is [0] too */
@@ -215,10 +220,8 @@ typedef struct {
 	int64_t start;             /* epoch of the first simulated day's 00:00, Beijing */
 	char key_area_ids[8][64];
 	int nkey;
-	char event_ids[2][64];
 	int64_t event_from[2], event_to[2];
 	char reviewers[2][16];
-	int deadline_days[NCAT];
 	unit units[MAX_UNITS];
 	int nunits;
 	int batch_from, batch_to;  /* days of the write under way */
@@ -369,10 +372,10 @@ static void add_step(gen_case *c, int64_t at, int kind, int arg)
 }
 
 /* Plans the whole lifecycle of a case reported at `t`. */
-static void plan(gen *g, gen_case *c, int64_t t)
+static void plan(unit *u, gen_case *c, int64_t t)
 {
 	const category *cat = &categories[c->cat];
-	int64_t deadline = t + (int64_t)g->deadline_days[c->cat] * DAY, close_at;
+	int64_t deadline = t + (int64_t)u->deadline_days[c->cat] * DAY, close_at;
 	int i;
 
 	for (i = 0; i < c->nphones; i++)
@@ -385,24 +388,26 @@ static void plan(gen *g, gen_case *c, int64_t t)
 	}
 	if (pct(cat->penalize_pct)) {
 		c->fine_fen = between(cat->fine_min / 100, cat->fine_max / 100) * 10000;
-		/* a major penalty (重大行政处罚): 50,000 yuan and more */
-		c->major = c->fine_fen >= 5000000;
+		/* a major penalty (重大行政处罚): the threshold the rules set */
+		c->major = c->fine_fen >= u->major_threshold;
 		add_step(c, t += between(600, 6 * 3600), ST_WARN, 0);
 		add_step(c, t += between(600, 6 * 3600), ST_PENALIZE, 0);
 		add_step(c, t += between(3600, 12 * 3600), ST_FILE, 0);
-		if (c->major)
-			add_step(c, t += between(12 * 3600, 2 * DAY), ST_REVIEW, 0);
 		add_step(c, t += between(3600, DAY), ST_DECIDE, 0);
-		if (c->major)
+		if (c->major) {   /* legal review of the decision, then filing with the higher tier */
+			add_step(c, t += between(12 * 3600, 2 * DAY), ST_REVIEW, 0);
 			add_step(c, t += between(3600, DAY), ST_FILE_UP, 0);
+		}
 		add_step(c, t += between(3600, 3 * DAY), ST_EXECUTE, 0);
 	} else if (pct(35))
 		add_step(c, t += between(600, DAY), ST_WARN, 0);
 	if (pct(2))
 		return;   /* the problem persists: the case stays in hand */
 	add_step(c, t += between(600, 7200), ST_FEEDBACK, 0);
-	if (c->src == SRC_COMPLAINT && pct(97)) {
+	if (c->src == SRC_COMPLAINT) {
 		int r = below(100);
+		if (pct(3))
+			return;   /* the complainant cannot be reached: no visit, so no closing yet */
 		c->satisfaction = r < 82 ? 0 : r < 94 ? 1 : 2;
 		add_step(c, t += between(3600, 36 * 3600), ST_VISIT, 0);
 	}
@@ -441,17 +446,18 @@ static int apply_step(gen *g, unit *u, gen_case *c, const step *s)
 			error = add_event(u, c->id, s->at, "educate", officer, "现场教育，核录当事人信息");
 		break;
 	case ST_WARN:
-		if ((error = run(db, "UPDATE cases SET stage = 'warn' WHERE id = ?1", "t", c->id)) == 0)
+		if ((error = run(db, "UPDATE cases SET status = 'handling', stage = 'warn' WHERE id = ?1", "t",
+				c->id)) == 0)
 			error = add_event(u, c->id, s->at, "warn", officer, "警示训诫，责令改正");
 		break;
 	case ST_PENALIZE:
-		if ((error = run(db, "UPDATE cases SET stage = 'penalize' WHERE id = ?1", "t", c->id)) == 0)
+		if ((error = run(db, "UPDATE cases SET status = 'handling', stage = 'penalize' WHERE id = ?1", "t",
+				c->id)) == 0)
 			error = add_event(u, c->id, s->at, "penalize", officer, "拒不改正，依法处罚");
 		break;
 	case ST_FILE:
-		if ((error = run(db, "UPDATE cases SET filed_at = ?2, major = ?3, review_status = ?4 WHERE id = ?1",
-				"ttit", c->id, when, (int64_t)c->major, c->major ? "pending" : NULL)) == 0)
-			error = add_event(u, c->id, s->at, "file", officer, c->major ? "立案（重大案件，待法制审核）" : "立案");
+		if ((error = run(db, "UPDATE cases SET filed_at = ?2 WHERE id = ?1", "tt", c->id, when)) == 0)
+			error = add_event(u, c->id, s->at, "file", officer, "立案");
 		break;
 	case ST_REVIEW: {
 		const char *reviewer = g->reviewers[below(2)];
@@ -462,8 +468,10 @@ static int apply_step(gen *g, unit *u, gen_case *c, const step *s)
 	}
 	case ST_DECIDE:
 		snprintf(detail, sizeof(detail), "依据%s，罚款%lld元", cat->basis, (long long)(c->fine_fen / 100));
-		if ((error = run(db, "UPDATE cases SET legal_basis = ?2, penalty_amount = ?3, decided_at = ?4 "
-				"WHERE id = ?1", "ttit", c->id, cat->basis, c->fine_fen, when)) == 0)
+		if ((error = run(db, "UPDATE cases SET legal_basis = ?2, penalty_amount = ?3, decided_at = ?4, "
+				"major = ?5, review_status = CASE WHEN ?5 THEN 'pending' END, reviewer = NULL, "
+				"reviewed_at = NULL WHERE id = ?1", "ttiti", c->id, cat->basis, c->fine_fen, when,
+				(int64_t)c->major)) == 0)
 			error = add_event(u, c->id, s->at, "decide", officer, detail);
 		break;
 	case ST_FILE_UP:
@@ -502,11 +510,12 @@ static int apply_step(gen *g, unit *u, gen_case *c, const step *s)
 		const char *outcome = r < 86 ? "warned" : r < 91 ? "suspended" : r < 97 ? "unreachable" : NULL;
 		if (!outcome)
 			break;   /* not tried yet */
-		snprintf(detail, sizeof(detail), "警示电话 %s：%s", c->phones[s->arg], outcome);
-		if ((error = run(db, "UPDATE small_ad_phones SET warned_at = ?2, warned_by = ?3, outcome = ?4 "
-				"WHERE id = ?1", "tttt", c->phone_ids[s->arg], strcmp(outcome, "unreachable") ? when : NULL,
-				u->roster[0], outcome)) == 0)
-			error = add_event(u, c->id, s->at, "note", u->roster[0], detail);
+		/* as `tiersync ads warn` does: the call covers every sighting of the
+		 * number in the jurisdiction not yet warned */
+		error = run(db, "UPDATE small_ad_phones SET warned_at = ?2, warned_by = ?3, outcome = ?4 "
+			"WHERE phone = ?1 AND outcome IS NOT 'warned' AND case_id IN (SELECT id FROM cases "
+			"WHERE jurisdiction = ?5 OR substr(jurisdiction, 1, length(?5) + 1) = ?5 || '.')", "ttttt",
+			c->phones[s->arg], when, u->roster[0], outcome, u->jurisdiction);
 		break;
 	}
 	}
@@ -528,8 +537,9 @@ static int new_case(gen *g, unit *u, int64_t t, int complaint_only)
 	sqlite3 *db = ts_node_db(u->node);
 	double w[NCAT > NSRC ? NCAT : NSRC];
 	const int *src_w = u->device ? device_sources : street_sources;
-	int m = month_of(t), i, key = -1, error;
+	int m = month_of(t), i, j, key = -1, error;
 	char when[32], due[32], address[160], desc[256], *ka = NULL, *ev = NULL;
+	ts_buf found_phones = TS_BUF_INIT;
 	const char *cname = NULL;
 	char cphone[16];
 	gen_case *c, **grown;
@@ -547,9 +557,6 @@ static int new_case(gen *g, unit *u, int64_t t, int complaint_only)
 		key = u->key_areas[below(u->nkey)];
 		ka = g->key_area_ids[key];
 	}
-	for (i = 0; i < 2; i++)
-		if (t >= g->event_from[i] && t < g->event_to[i])
-			ev = g->event_ids[i];
 	if (key >= 0)
 		snprintf(address, sizeof(address), "%s %s%d号", key_area_names[key], PICK(roads), (int)between(1, 180));
 	else
@@ -560,15 +567,17 @@ static int new_case(gen *g, unit *u, int64_t t, int complaint_only)
 		snprintf(cphone, sizeof(cphone), "13%09d", (int)between(0, 999999999));
 	}
 	fmt_time(when, t);
-	fmt_time(due, t + (int64_t)g->deadline_days[c->cat] * DAY);
-	if ((error = mint(&c->id, u, "c")) < 0)
+	fmt_time(due, t + (int64_t)u->deadline_days[c->cat] * DAY);
+	/* the major event it falls in, as intake marks it */
+	if ((error = ts_event_for_case(&ev, u->node, u->jurisdiction, when)) < 0 ||
+	    (error = mint(&c->id, u, "c")) < 0)
 		goto fail;
 	if ((error = run(db, "INSERT INTO cases (id, source, category, address, lng, lat, jurisdiction, description, "
 			"status, reported_at, deadline, complainant_name, complainant_phone, key_area_id, event_id, "
 			"created_by_node) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'discovered', ?9, ?10, ?11, ?12, ?13, "
-			"?14, ?7)", "ttttddtttttttt", c->id, sources[c->src], categories[c->cat].code, address,
-			116.40 + (u01() - 0.5) * 0.04, 39.92 + (u01() - 0.5) * 0.04, u->id, desc, when, due, cname,
-			cname ? cphone : NULL, ka, ev)) < 0)
+			"?14, ?15)", "ttttddttttttttt", c->id, sources[c->src], categories[c->cat].code, address,
+			116.40 + (u01() - 0.5) * 0.04, 39.92 + (u01() - 0.5) * 0.04, u->jurisdiction, desc, when, due,
+			cname, cname ? cphone : NULL, ka, ev, u->id)) < 0)
 		goto fail;
 	if ((error = add_event(u, c->id, t, "intake", c->src == SRC_PATROL ? officer_of(u, c) : u->roster[0],
 			sources[c->src])) < 0)
@@ -578,13 +587,24 @@ static int new_case(gen *g, unit *u, int64_t t, int complaint_only)
 		for (i = 0; i < c->nphones; i++) {
 			/* a few hundred numbers come back again and again */
 			snprintf(c->phones[i], sizeof(c->phones[i]), "1%d%09d", 3 + below(6), (int)between(0, 400) * 2437);
+			for (j = 0; j < i; j++)   /* one number once per case */
+				if (!strcmp(c->phones[j], c->phones[i]))
+					break;
+			if (j < i) {
+				c->nphones = i;
+				break;
+			}
 			if ((error = mint(&c->phone_ids[i], u, "a")) < 0 ||
 			    (error = run(db, "INSERT INTO small_ad_phones (id, case_id, phone) VALUES (?1, ?2, ?3)", "ttt",
 					c->phone_ids[i], c->id, c->phones[i])) < 0)
 				goto fail;
+			ts_buf_printf(&found_phones, "%s%s", i ? ", " : "small-ad numbers found: ", c->phones[i]);
 		}
+		/* as `tiersync ads add` records them: a note in the case's record */
+		if ((error = add_event(u, c->id, t, "note", officer_of(u, c), ts_buf_cstr(&found_phones))) < 0)
+			goto fail;
 	}
-	plan(g, c, t);
+	plan(u, c, t);
 	if (u->nopen == u->aopen) {
 		size_t n = u->aopen ? u->aopen * 2 : 64;
 		if (!(grown = realloc(u->open, n * sizeof(*grown)))) {
@@ -597,8 +617,12 @@ static int new_case(gen *g, unit *u, int64_t t, int complaint_only)
 	u->open[u->nopen++] = c;
 	u->made_cases++;
 	u->found_today += c->src == SRC_PATROL;
+	free(ev);
+	ts_buf_dispose(&found_phones);
 	return 0;
 fail:
+	free(ev);
+	ts_buf_dispose(&found_phones);
 	free_case(c);
 	return error;
 }
@@ -676,7 +700,7 @@ static int patrols_day(gen *g, unit *u, int day, int64_t t0)
 		if ((error = mint(&id, u, "r")) == 0)
 			error = run(db, "INSERT INTO patrols (id, officers, jurisdiction, area, key_area_id, started_at, "
 				"ended_at, route, found) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)", "tttttttti",
-				id, officers, u->id, area, key >= 0 ? g->key_area_ids[key] : NULL, start, end,
+				id, officers, u->jurisdiction, area, key >= 0 ? g->key_area_ids[key] : NULL, start, end,
 				key >= 0 ? "重点地区步巡" : "车巡", (int64_t)here);
 		free(id);
 	}
@@ -790,22 +814,38 @@ static void spread(gen *g, int *per_day, int from, int to, int n, int complaints
 	free(cdf);
 }
 
-static int load_deadlines(gen *g, ts_node *node)
+/* The rules a case intake at `u` follows (docs/LIFECYCLE.md): deadline days
+ * per category and the major-penalty threshold in force in its jurisdiction. */
+static int load_rules(unit *u)
 {
+	sqlite3 *db = ts_node_db(u->node);
 	sqlite3_stmt *st = NULL;
+	int64_t v;
 	size_t i;
+	int error;
+
+	if (!(u->jurisdiction = ts_case_jurisdiction(u->node)))
+		return ts_error_set(TS_ERROR, "out of memory");
 	for (i = 0; i < NCAT; i++) {
-		g->deadline_days[i] = 0;
-		if (sqlite3_prepare_v2(ts_node_db(node), "SELECT deadline_days FROM categories WHERE code = ?1", -1,
-				&st, NULL) != SQLITE_OK)
-			return ts_error_set(TS_ERROR, "reading categories: %s", sqlite3_errmsg(ts_node_db(node)));
-		sqlite3_bind_text(st, 1, categories[i].code, -1, SQLITE_STATIC);
-		if (sqlite3_step(st) == SQLITE_ROW)
-			g->deadline_days[i] = sqlite3_column_int(st, 0);
-		sqlite3_finalize(st);
-		if (g->deadline_days[i] <= 0)
-			return ts_error_set(TS_EINVALID, "the node has no category %s", categories[i].code);
+		if ((error = ts_case__rule(&v, db, u->jurisdiction, "deadline_days", categories[i].code)) == TS_ENOTFOUND) {
+			v = 0;
+			if (sqlite3_prepare_v2(db, "SELECT deadline_days FROM categories WHERE code = ?1", -1, &st,
+					NULL) != SQLITE_OK)
+				return ts_error_set(TS_ERROR, "reading categories: %s", sqlite3_errmsg(db));
+			sqlite3_bind_text(st, 1, categories[i].code, -1, SQLITE_STATIC);
+			if (sqlite3_step(st) == SQLITE_ROW)
+				v = sqlite3_column_int64(st, 0);
+			sqlite3_finalize(st);
+		} else if (error < 0)
+			return error;
+		if (v <= 0)
+			return ts_error_set(TS_EINVALID, "%s has no category %s", u->id, categories[i].code);
+		u->deadline_days[i] = (int)v;
 	}
+	if ((error = ts_case__rule(&u->major_threshold, db, u->jurisdiction, "major_threshold", "")) == TS_ENOTFOUND)
+		u->major_threshold = 1000000;
+	else if (error < 0)
+		return error;
 	return 0;
 }
 
@@ -839,7 +879,6 @@ static int write_district(sqlite3 *db, void *payload)
 		g->event_to[i] = beijing_midnight(g->year, when_md[i][2], when_md[i][3]);
 		if ((error = ts_node_mint_id(&id, s->district, "m")) < 0)
 			break;
-		snprintf(g->event_ids[i], sizeof(g->event_ids[i]), "%s", id);
 		fmt_time(when, g->event_from[i]);
 		fmt_time(to, g->event_to[i] - 1);
 		error = run(db, "INSERT INTO major_events (id, name, starts_at, ends_at, zone, level, owner_node) "
@@ -1008,8 +1047,6 @@ int main(int argc, char **argv)
 			ts_tier_name(ts_node_tier(district)));
 		goto done;
 	}
-	if ((error = load_deadlines(&g, district)) < 0)
-		goto done;
 	for (i = 0; i < ndirs; i++) {
 		unit *u = &g.units[g.nunits++];
 		u->dir = dirs[i];
@@ -1125,6 +1162,8 @@ int main(int argc, char **argv)
 		for (i = 0; i < g.nunits && !error; i++)
 			if (g.units[i].device)
 				error = pull(&g.units[i], g.units[i].roster[0]);
+		for (i = 0; i < g.nunits && !error; i++)
+			error = load_rules(&g.units[i]);
 		if (error < 0)
 			goto done;
 	}
@@ -1165,6 +1204,7 @@ done:
 			free(g.units[i].zones[j].id);
 		free(g.units[i].zones);
 		free(g.units[i].per_day);
+		free(g.units[i].jurisdiction);
 		if (g.units[i].node)
 			forget_statements(ts_node_db(g.units[i].node));
 		ts_node_free(g.units[i].node);

@@ -73,15 +73,20 @@ check "every closed case has its close event, at closed_at" is "$(db "$js" "SELE
 	e.kind = 'close' AND e.at = c.closed_at)")" 0
 check "every penalty decided was filed first" is "$(db "$dhm" "SELECT count(*) FROM cases WHERE decided_at
 	IS NOT NULL AND (filed_at IS NULL OR filed_at > decided_at OR stage <> 'penalize')")" 0
-check "every major penalty was reviewed before its decision and filed up" is "$(db "$dhm" "SELECT count(*)
-	FROM cases WHERE major = 1 AND decided_at IS NOT NULL AND (review_status <> 'approved' OR
-	reviewed_at > decided_at OR (status = 'closed' AND filed_up_at IS NULL))")" 0
+check "every closed major penalty was reviewed after its decision and filed up" is "$(db "$dhm" "SELECT
+	count(*) FROM cases WHERE major = 1 AND status = 'closed' AND (review_status IS NOT 'approved' OR
+	reviewed_at < decided_at OR filed_up_at IS NULL OR filed_up_at < reviewed_at)")" 0
+check "  ...and there are some" sh -c "[ $(db "$dhm" "SELECT count(*) FROM cases WHERE major = 1") -gt 0 ]"
+check "every closed penalty was executed first" is "$(db "$dhm" "SELECT count(*) FROM cases WHERE status =
+	'closed' AND stage = 'penalize' AND (executed_at IS NULL OR executed_at > closed_at)")" 0
+check "every closed complaint had its return visit first" is "$(db "$js" "SELECT count(*) FROM cases WHERE
+	status = 'closed' AND source = 'complaint' AND (visited_at IS NULL OR visited_at > closed_at)")" 0
 check "a complaint's return visit has a mark" is "$(db "$js" "SELECT count(*) FROM cases WHERE visited_at
 	IS NOT NULL AND (satisfaction IS NULL OR source <> 'complaint')")" 0
 check "dispatched cases name their officer" is "$(db "$js" "SELECT count(*) FROM cases WHERE status <>
 	'discovered' AND officer IS NULL")" 0
-check "the device's cases are its own" is "$(db "$dev" "SELECT count(*) FROM cases WHERE jurisdiction <>
-	'bj.dc.jingshan.d07'")" 0
+check "the device's cases are its street's, recorded by the device" is "$(db "$dev" "SELECT count(*) FROM cases
+	WHERE jurisdiction <> 'bj.dc.jingshan' OR created_by_node <> 'bj.dc.jingshan.d07'")" 0
 check "the patrols found what the cases say was found on patrol" is "$(db "$js" "SELECT sum(found) FROM patrols
 	WHERE jurisdiction = 'bj.dc.jingshan'")" "$(db "$js" "SELECT count(*) FROM cases WHERE source = 'patrol'
 	AND jurisdiction = 'bj.dc.jingshan'")"
@@ -116,9 +121,9 @@ check "the city merges the district" exit_is 0
 ts -C "$dc" pull >/dev/null
 check "no conflicts at the district" is "$(db "$dc" "SELECT count(*) FROM sync_conflicts")" 0
 check "the city holds every case of the streets and the device" is "$(db "$city" "SELECT count(*) FROM cases")" \
-	"$(($(db "$js" "SELECT count(*) FROM cases WHERE jurisdiction = 'bj.dc.jingshan'") + \
-		$(db "$dhm" "SELECT count(*) FROM cases WHERE jurisdiction = 'bj.dc.donghuamen'") + \
-		$(db "$dev" "SELECT count(*) FROM cases WHERE jurisdiction = 'bj.dc.jingshan.d07'")))"
+	"$(($(db "$js" "SELECT count(*) FROM cases WHERE created_by_node = 'bj.dc.jingshan'") + \
+		$(db "$dhm" "SELECT count(*) FROM cases WHERE created_by_node = 'bj.dc.donghuamen'") + \
+		$(db "$dev" "SELECT count(*) FROM cases WHERE created_by_node = 'bj.dc.jingshan.d07'")))"
 
 # ---- the figures
 for n in city dc jingshan donghuamen d07; do
@@ -157,8 +162,9 @@ independent() {
 		AND source = 'complaint' AND closed_at NOT NULL" ;;
 	satisfaction) _q="SELECT total(satisfaction IN ('satisfied', 'basically_satisfied')), count(*) FROM cases
 		WHERE $_m AND $P AND source = 'complaint' AND visited_at NOT NULL AND satisfaction NOT NULL" ;;
-	small_ad_phones_warned) _q="SELECT total(w), count(*) FROM (SELECT max(warned_at NOT NULL) AS w
-		FROM small_ad_phones WHERE case_id IN (SELECT id FROM cases WHERE $_m AND $P) GROUP BY phone)" ;;
+	small_ad_phones_warned) _q="SELECT total(n = 0), count(*) FROM (SELECT total(coalesce(outcome, '') <>
+		'warned') AS n FROM small_ad_phones WHERE case_id IN (SELECT id FROM cases WHERE $_m AND $P)
+		GROUP BY phone)" ;;
 	notices_issued) _q="SELECT total(notice_issued_at < '2016-01-01T00:00:00+08:00'), count(*)
 		FROM responsibility_zones WHERE $_m" ;;
 	responsibility_met_key_areas) _q="SELECT total(met), count(*) FROM responsibility_checks WHERE $CHECKS
@@ -243,13 +249,16 @@ check "the city's children: the district" is "$(json_get "$work/city.json" '$.ch
 check "the district's children: its two streets" is "$(sqlite3 :memory: "SELECT group_concat(json_extract(value,
 	'\$.unit'), ' ') FROM json_each(CAST(readfile('$work/dc.json') AS TEXT), '\$.children')")" \
 	"bj.dc.donghuamen bj.dc.jingshan"
-check "jingshan's children: its device" is "$(json_get "$work/jingshan.json" '$.children[0].unit')" bj.dc.jingshan.d07
+check "jingshan has no units below it: its device's cases are its own" \
+	is "$(json_length "$work/jingshan.json" '$.children')" 0
+check "  ...counted in its figures" is "$(json_get "$work/jingshan.json" '$.total.figures.cases_found')" \
+	"$(db "$js" "SELECT count(*) FROM cases WHERE created_by_node IN ('bj.dc.jingshan', 'bj.dc.jingshan.d07')
+		AND reported_at >= '2015'")"
+check "  ...and the device counts none of its own" is "$(json_get "$work/d07.json" '$.total.figures.cases_found')" 0
 check "the district's row for donghuamen is donghuamen's report" \
 	is "$(json_get "$work/dc.json" '$.children[0]')" "$(json_get "$work/donghuamen.json" '$.total')"
 check "the district's row for jingshan is jingshan's report" \
 	is "$(json_get "$work/dc.json" '$.children[1]')" "$(json_get "$work/jingshan.json" '$.total')"
-check "jingshan's row for its device is the device's report" \
-	is "$(json_get "$work/jingshan.json" '$.children[0]')" "$(json_get "$work/d07.json" '$.total')"
 check "the city's row for the district is the district's report" \
 	is "$(json_get "$work/city.json" '$.children[0]')" "$(json_get "$work/dc.json" '$.total')"
 run ts -C "$dc" report --period 2015 --unit bj.dc.jingshan --json
