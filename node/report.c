@@ -45,8 +45,8 @@ const ts_report_figure ts_report_figures[] = {
 	  "(SELECT count(*) " CASES_LAST " AND source = 'complaint' AND key_area_id IS NOT NULL)" },
 	{ "rectification_rate", "rectification rate 问题整改率", TS_FIGURE_RATE, 0,
 	  "SELECT count(closed_at), count(*) " CASES " AND transferred_at IS NULL" },
-	{ "return_visits", "complaints closed with a return visit 回访率", TS_FIGURE_RATE, 0,
-	  "SELECT count(visited_at), count(*) " CASES " AND source = 'complaint' AND closed_at IS NOT NULL" },
+	{ "return_visits", "complaints handled and visited 回访率", TS_FIGURE_RATE, 0,
+	  "SELECT count(visited_at), count(*) " CASES " AND source = 'complaint' AND status IN ('feedback', 'closed')" },
 	{ "satisfaction", "return-visit satisfaction 回访满意度", TS_FIGURE_RATE, 90,
 	  "SELECT count(*) FILTER (WHERE satisfaction IN ('satisfied', 'basically_satisfied')), "
 	  "count(satisfaction) " CASES " AND source = 'complaint' AND visited_at IS NOT NULL" },

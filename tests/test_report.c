@@ -44,8 +44,8 @@ static const struct { const char *name, *sql; } independent[] = {
 	  "AND key_area_id IS NOT NULL" },
 	{ "rectification_rate", "SELECT total(closed_at IS NOT NULL AND transferred_at IS NULL), "
 	  "total(transferred_at IS NULL) FROM cases WHERE " MINE " AND " IN_YEAR },
-	{ "return_visits", "SELECT total(visited_at IS NOT NULL), count(*) FROM cases WHERE " MINE " AND " IN_YEAR
-	  " AND source = 'complaint' AND status = 'closed'" },
+	{ "return_visits", "SELECT total(visited_at IS NOT NULL), total(status = 'closed' OR status = 'feedback') "
+	  "FROM cases WHERE " MINE " AND " IN_YEAR " AND source = 'complaint'" },
 	{ "satisfaction", "SELECT total(satisfaction <> 'dissatisfied'), total(satisfaction IS NOT NULL) "
 	  "FROM cases WHERE " MINE " AND " IN_YEAR " AND source = 'complaint' AND visited_at IS NOT NULL" },
 	{ "small_ad_phones_warned", "SELECT total(not_warned = 0), count(*) FROM (SELECT p.phone, "

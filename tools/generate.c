@@ -31,6 +31,7 @@
  * rows, ids and commits (the clock is the simulated one, TIERSYNC_NOW).
  */
 #include <getopt.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -68,11 +69,11 @@ typedef struct {
 #define SUMMER { 0.7, 0.7, 0.9, 1, 1.2, 1.4, 1.5, 1.5, 1.2, 1, 0.8, 0.7 }
 
 static const category categories[] = {
-	{ "construction_dust", 8, { 0.3, 0.3, 1.2, 1.5, 1.5, 1.3, 1, 1, 1.3, 1.4, 1.2, 0.4 }, 3, 30, 10000, 100000,
+	{ "construction_dust", 8, { 0.3, 0.3, 1.2, 1.5, 1.5, 1.3, 1, 1, 1.3, 1.4, 1.2, 0.4 }, 3, 30, 5000, 100000,
 	  "《北京市大气污染防治条例》第一百零二条", "区环境保护局", "施工工地未采取覆盖、洒水等防尘措施" },
-	{ "muck_spill", 5, { 0.4, 0.4, 1.1, 1.3, 1.3, 1.2, 1, 1, 1.2, 1.3, 1.1, 0.5 }, 3, 35, 5000, 30000,
+	{ "muck_spill", 5, { 0.4, 0.4, 1.1, 1.3, 1.3, 1.2, 1, 1, 1.2, 1.3, 1.1, 0.5 }, 3, 35, 2000, 30000,
 	  "《北京市市容环境卫生条例》第五十条", "公安交通管理局", "渣土运输车辆沿途遗撒" },
-	{ "muck_vehicle", 3, { 0.4, 0.4, 1.1, 1.3, 1.3, 1.2, 1, 1, 1.2, 1.3, 1.1, 0.5 }, 10, 40, 5000, 20000,
+	{ "muck_vehicle", 3, { 0.4, 0.4, 1.1, 1.3, 1.3, 1.2, 1, 1, 1.2, 1.3, 1.1, 0.5 }, 10, 40, 2000, 20000,
 	  "《北京市大气污染防治条例》第八十三条", "公安交通管理局", "未密闭的渣土车辆上路运输" },
 	{ "outdoor_bbq", 6, { 0.1, 0.1, 0.3, 0.8, 1.5, 2.5, 3, 3, 2, 1, 0.3, 0.1 }, 1, 20, 500, 5000,
 	  "《北京市大气污染防治条例》第一百一十八条", "公安分局", "店外露天烧烤，油烟扰民" },
@@ -98,7 +99,7 @@ static const category categories[] = {
 	  "《北京市市政设施管理条例》第三十一条", "区市政市容委", "占压、损毁井盖等市政设施" },
 	{ "kitchen_waste", 4, SUMMER, 3, 25, 1000, 30000,
 	  "《北京市生活垃圾管理条例》第五十五条", "区环境卫生服务中心", "餐厨垃圾未交有资质单位收运" },
-	{ "illegal_building", 5, { 0.6, 0.6, 1, 1.2, 1.2, 1.1, 1, 1, 1.1, 1.2, 1, 0.7 }, 15, 40, 10000, 300000,
+	{ "illegal_building", 5, { 0.6, 0.6, 1, 1.2, 1.2, 1.1, 1, 1, 1.1, 1.2, 1, 0.7 }, 15, 40, 5000, 300000,
 	  "《北京市城乡规划条例》第六十六条", "区规划分局", "新增违法建设" },
 };
 #define NCAT (sizeof(categories) / sizeof(categories[0]))
@@ -387,7 +388,9 @@ static void plan(unit *u, gen_case *c, int64_t t)
 		return;
 	}
 	if (pct(cat->penalize_pct)) {
-		c->fine_fen = between(cat->fine_min / 100, cat->fine_max / 100) * 10000;
+		/* most fines sit near the bottom of the range, a few near the top */
+		double x = u01();
+		c->fine_fen = (int64_t)(cat->fine_min * pow((double)cat->fine_max / cat->fine_min, x * x * x) / 50) * 5000;
 		/* a major penalty (重大行政处罚): the threshold the rules set */
 		c->major = c->fine_fen >= u->major_threshold;
 		add_step(c, t += between(600, 6 * 3600), ST_WARN, 0);
@@ -507,7 +510,7 @@ static int apply_step(gen *g, unit *u, gen_case *c, const step *s)
 		break;
 	case ST_PHONE: {
 		int r = below(100);
-		const char *outcome = r < 86 ? "warned" : r < 91 ? "suspended" : r < 97 ? "unreachable" : NULL;
+		const char *outcome = r < 91 ? "warned" : r < 94 ? "suspended" : r < 98 ? "unreachable" : NULL;
 		if (!outcome)
 			break;   /* not tried yet */
 		/* as `tiersync ads warn` does: the call covers every sighting of the

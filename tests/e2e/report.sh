@@ -159,7 +159,7 @@ independent() {
 	rectification_rate) _q="SELECT total(closed_at NOT NULL), count(*) FROM cases WHERE $_m AND $P
 		AND transferred_at IS NULL" ;;
 	return_visits) _q="SELECT total(visited_at NOT NULL), count(*) FROM cases WHERE $_m AND $P
-		AND source = 'complaint' AND closed_at NOT NULL" ;;
+		AND source = 'complaint' AND (status = 'feedback' OR status = 'closed')" ;;
 	satisfaction) _q="SELECT total(satisfaction IN ('satisfied', 'basically_satisfied')), count(*) FROM cases
 		WHERE $_m AND $P AND source = 'complaint' AND visited_at NOT NULL AND satisfaction NOT NULL" ;;
 	small_ad_phones_warned) _q="SELECT total(n = 0), count(*) FROM (SELECT total(coalesce(outcome, '') <>
