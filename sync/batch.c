@@ -34,6 +34,8 @@ struct ts_batch {
 	git_odb_backend parent;
 	object *objs;        /* open-addressing table, `cap` slots (a power of two) */
 	size_t n, cap;
+	git_odb *odb;        /* the database it is attached to */
+	int reuse;           /* ts_batch_reuse(): skip objects the database has */
 };
 
 /* ---- SHA-1, for the pack's trailing checksum (FIPS 180-1) ---- */
@@ -233,6 +235,7 @@ int ts_batch_attach(ts_batch **out, git_odb *odb)
 	if (!(b = calloc(1, sizeof(*b))))
 		return ts_error_set(TS_ERROR, "out of memory");
 	git_odb_init_backend(&b->parent, GIT_ODB_BACKEND_VERSION);
+	b->odb = odb;
 	b->parent.read = batch_read;
 	b->parent.read_header = batch_read_header;
 	b->parent.write = batch_write;
@@ -248,9 +251,18 @@ int ts_batch_attach(ts_batch **out, git_odb *odb)
 
 int ts_batch_put(ts_batch *b, git_oid *out, git_object_t type, const void *data, size_t len)
 {
-	if (git_odb_hash(out, data, len, type) < 0 || batch_write(&b->parent, out, data, len, type) < 0)
+	if (git_odb_hash(out, data, len, type) < 0)
+		return ts_error_set(TS_ERROR, "hashing an object");
+	if (b->reuse && git_odb_exists_ext(b->odb, out, GIT_ODB_LOOKUP_NO_REFRESH))
+		return 0;
+	if (batch_write(&b->parent, out, data, len, type) < 0)
 		return ts_error_set(TS_ERROR, "out of memory");
 	return 0;
+}
+
+void ts_batch_reuse(ts_batch *b, int on)
+{
+	b->reuse = on;
 }
 
 size_t ts_batch_count(const ts_batch *b)

@@ -24,6 +24,11 @@ int ts_batch_put(ts_batch *batch, git_oid *out, git_object_t type, const void *d
 /* Objects waiting to be flushed. */
 size_t ts_batch_count(const ts_batch *batch);
 
+/* With `on`, ts_batch_put() skips an object the database already holds
+ * (one look-up per object, worth it when most are known: a merge taking
+ * the other side's rows). */
+void ts_batch_reuse(ts_batch *batch, int on);
+
 /* Writes the waiting objects as one pack with its index into `pack_dir`
  * (the repository's objects/pack), empties the batch and refreshes `odb`.
  * No-op when empty. */

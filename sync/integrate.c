@@ -429,9 +429,14 @@ int ts_integrate(git_oid *out, ts_integrate_stats *stats, sqlite3 *db, ts_store 
 		opts.on_conflict = record_conflict;
 		opts.conflict_payload = &rec;
 		opts.tables = tables;
-		if ((error = merge_base_tree(&base_tree, &has_base, store, &ours, theirs)) < 0 ||
-		    (error = ts_merge_trees(&merged, NULL, store, has_base ? &base_tree : NULL, &ours_tree,
-				&theirs_tree, &opts)) < 0 ||
+		/* most of the result is rows and trees the fetch brought: not again */
+		ts_store_reuse_objects(store, 1);
+		error = merge_base_tree(&base_tree, &has_base, store, &ours, theirs);
+		if (error == 0)
+			error = ts_merge_trees(&merged, NULL, store, has_base ? &base_tree : NULL, &ours_tree,
+				&theirs_tree, &opts);
+		ts_store_reuse_objects(store, 0);
+		if (error < 0 ||
 		    (error = pending_updates(&recorded, store, db, tables, &merged)) < 0 ||
 		    (error = ts_conflicts_pending_begin(db)) < 0 ||
 		    (error = ts_store_flush(store)) < 0 ||

@@ -277,6 +277,11 @@ void ts_store_discard(ts_store *store)
 	ts_batch_discard(store->batch);
 }
 
+void ts_store_reuse_objects(ts_store *store, int on)
+{
+	ts_batch_reuse(store->batch, on);
+}
+
 static int make_signature(git_signature **out, const ts_store_who *who)
 {
 	if (git_signature_new(out, who->name, who->node, (git_time_t)who->time, who->offset) < 0)

@@ -51,6 +51,10 @@ int ts_store_tree_update(git_oid *out, ts_store *store, const git_oid *base,
 int ts_store_flush(ts_store *store);
 void ts_store_discard(ts_store *store);
 
+/* With `on`, objects the repository already holds are not written again
+ * (a merge, whose result is mostly rows the other side brought). */
+void ts_store_reuse_objects(ts_store *store, int on);
+
 /* Who made a change: a real name and the node where it was recorded. */
 typedef struct {
 	const char *name;

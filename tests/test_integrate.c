@@ -466,11 +466,11 @@ static int wait_for_apply(const char *db_path)
  * kept; the pull then goes through. */
 void test_integrate__killed_pull_is_undone(void)
 {
-	static const int kill_after_ms[] = { 0, 30, 200 };   /* after the apply began */
+	static const int kill_after_ms[] = { 0, 10, 60 };   /* after the apply began */
 	ts_node *dc = NULL, *a = NULL;
 	ts_field note = { "description", "拉取中登记" };
 	char *id = NULL, commit[41], sql[256];
-	int n = 6000, before, round;
+	int n = 12000, before, round, undone = 0;
 
 	test_ok(make_node(&dc, "dc", TS_TIER_DISTRICT, "bj.dc", "张敏"));
 	test_ok(make_node(&a, "a", TS_TIER_STREET, "bj.dc.a", "王伟"));
@@ -504,17 +504,24 @@ void test_integrate__killed_pull_is_undone(void)
 		usleep(kill_after_ms[round] * 1000);
 		kill(pid, SIGKILL);
 		test_assert(waitpid(pid, &status, 0) == pid);
-		test_assert(WIFSIGNALED(status));   /* 6,000 rows take longer than that */
 		test_ok(ts_node_open(&a, "a"));
-		test_assert(ts_node_repaired(a));
 		test_ok(ts_node_verify(a, NULL, NULL));
+		if (!WIFSIGNALED(status)) {
+			/* a fast machine finished first: every row is in */
+			test_equal_i(count(a, "SELECT count(*) FROM cases"), before + n);
+			break;
+		}
+		test_assert(ts_node_repaired(a));
+		undone++;
 		test_equal_i(count(a, "SELECT count(*) FROM cases"), before);
 		/* the merge commits staged work first: the note is staged or committed */
 		test_equal_i(count(a, sql), 1);
 		ts_node_free(a);
 		a = NULL;
 	}
-	test_ok(ts_node_open(&a, "a"));
+	test_assert(undone >= 1);   /* killed right as it began, at least */
+	if (!a)
+		test_ok(ts_node_open(&a, "a"));
 	test_ok(pull(a, dc));
 	test_ok(ts_node_verify(a, NULL, NULL));
 	test_equal_i(count(a, "SELECT count(*) FROM cases"), before + n);
