@@ -192,6 +192,8 @@ static int rebuild_tree(git_oid *out, int *empty, ts_store *store, const git_oid
 			const git_oid *sub = x && x->is_tree && !x->removed ? &x->id : NULL;
 			if ((error = rebuild_tree(&id, &gone, store, sub, updates + i, j - i, off + len + 1)) < 0)
 				goto done;
+		} else if (updates[j - 1].data && updates[j - 1].len == TS_STORE_LINK) {
+			git_oid_cpy(&id, (const git_oid *)updates[j - 1].data);
 		} else if (updates[j - 1].data) {
 			/* the last update of a path wins */
 			if ((error = ts_batch_put(store->batch, &id, GIT_OBJECT_BLOB, updates[j - 1].data, updates[j - 1].len)) < 0)
