@@ -41,8 +41,7 @@ static int list_one(const ts_evidence_info *e, void *payload)
 {
 	lister *l = payload;
 	if (l->json) {
-		if (l->n)
-			putchar(',');
+		putchar(l->n ? ',' : '[');
 		print_item_json(e);
 	} else {
 		printf("%s  %s  %-8s %12lld  %-16s %s  %s", e->sha256, e->id, e->kind, (long long)e->size,
@@ -140,15 +139,13 @@ int cmd_evidence(ts_cli *cli, int argc, char **argv)
 		lister l = { json, 0 };
 		if (optind != argc - 1)
 			return ts_cli_usage(cli, "name one case id");
-		if (json)
-			putchar('[');
 		if (ts_evidence_list(cli->node, argv[optind], list_one, &l) < 0) {
-			if (json)
+			if (l.n)
 				putchar('\n');
 			return ts_cli_fail();
 		}
 		if (json)
-			puts("]");
+			puts(l.n ? "]" : "[]");
 		return 0;
 	}
 	if (!strcmp(verb, "get")) {
