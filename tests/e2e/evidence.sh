@@ -1,7 +1,8 @@
 #!/bin/sh
 # Evidence on a street office: a photo and a 200 MB body-camera video are
 # added to a case, committed, fetched back and pushed to the district,
-# where they are fetched back again. sha256sum and cmp judge the content,
+# where they are fetched back again; a second street's photo joins them
+# there (the union of both streets' files), and that street pulls a's. sha256sum and cmp judge the content,
 # stock git the history, GNU time the peak memory of add and get (far
 # below the file's size: the content streams through). An altered stored
 # object is caught by verify and by get, naming the file.
@@ -61,6 +62,32 @@ check "evidence list shows the SHA-256 for people" stdout_has "$photo_sha"
 run ts -C "$st" evidence get "$case_id" "$(printf %.10s "$photo_sha")" -o "$work/photo.staged"
 check "a staged photo is gettable by a prefix of its SHA-256" exit_is 0
 check "  ...byte for byte (cmp)" cmp "$work/photo.jpg" "$work/photo.staged"
+
+# --- a second street's photo: the district holds the union ---------------------
+b=$work/donghuamen
+ts init "$b" --tier street --id bj.dc.donghuamen --upstream "$dc" --author "赵强" >/dev/null
+b_case=$(ts -C "$b" case new --category outdoor_bbq --source complaint --address "东华门大街 1号")
+head -c 30000 /dev/urandom >"$work/b.jpg"
+b_sha=$(sha256sum "$work/b.jpg" | cut -c1-64)
+ts -C "$b" evidence add "$b_case" "$work/b.jpg" >/dev/null
+ts -C "$b" commit -m "露天烧烤照片" >/dev/null
+ts -C "$st" commit -m "小广告照片" --author "李娜" >/dev/null
+run ts -C "$st" push
+check "street a pushes its photo" exit_is 0
+run ts -C "$b" push
+check "street b pushes its photo" exit_is 0
+run ts -C "$dc" merge --submissions
+check "the district merges both" exit_is 0
+check "git: the district's tree holds both photos" \
+	is "$(on_git "$dc" ls-tree -r --name-only HEAD _tiersync/files | sed 's|.*/||' | sort | tr '\n' ' ')" \
+	"$(printf '%s\n%s\n' "$photo_sha" "$b_sha" | sort | tr '\n' ' ')"
+run ts -C "$b" pull
+check "street b pulls" exit_is 0
+run ts -C "$b" evidence get "$case_id" "$photo_sha" -o "$work/photo.b"
+check "street b gets street a's photo" exit_is 0
+check "  ...byte for byte (cmp)" cmp "$work/photo.jpg" "$work/photo.b"
+run ts -C "$b" verify
+check "street b verifies" exit_is 0
 
 # --- a 200 MB video: streamed in and out -------------------------------------
 head -c 200000000 /dev/urandom >"$work/bodycam.mp4"
