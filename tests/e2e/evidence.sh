@@ -2,10 +2,11 @@
 # Evidence on a street office: a photo and a 200 MB body-camera video are
 # added to a case, committed, fetched back and pushed to the district,
 # where they are fetched back again; a second street's photo joins them
-# there (the union of both streets' files), and that street pulls a's. sha256sum and cmp judge the content,
-# stock git the history, GNU time the peak memory of add and get (far
-# below the file's size: the content streams through). An altered stored
-# object is caught by verify and by get, naming the file.
+# there (the union of both streets' files), and that street pulls the
+# first one's. sha256sum and cmp judge the content, stock git the history,
+# GNU time the peak memory of add and get (far below the file's size: the
+# content streams through). An altered stored object is caught by verify
+# and by get, naming the file.
 . "$TS_TOP/tests/e2e/lib.sh"
 
 dc=$work/dc
