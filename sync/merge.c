@@ -699,7 +699,7 @@ int ts_merge_trees(git_oid *out, ts_merge_stats *stats, ts_store *store, const g
 	}
 	if (!base_tree)
 		base_tree = &empty;
-	if (git_oid_equal(ours_tree, theirs_tree))  {
+	if (git_oid_equal(ours_tree, theirs_tree)) {
 		git_oid_cpy(out, ours_tree);
 		goto done;
 	}
