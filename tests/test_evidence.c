@@ -4,7 +4,8 @@
  * vectors; add, list and get round trip; the duplicate, a bad case id, a
  * missing file; a stored object altered on disk, caught by get and by
  * verify; staged files surviving a reopen and a lost pack; a row naming a
- * file history lacks.
+ * file history lacks; merges taking the union of files and refusing one
+ * name with two blobs.
  */
 #include "harness.h"
 
@@ -19,6 +20,7 @@
 
 #include "evidence.h"
 #include "files.h"
+#include "merge.h"
 #include "sha256.h"
 #include "tiersync.h"
 
@@ -532,4 +534,100 @@ void test_evidence__row_naming_a_missing_file_caught(void)
 	free(case_id);
 	free(ev);
 	ts_node_free(node);
+}
+
+/*
+ * Merges of files, in the generic engine: a store, trees with a row and
+ * files, and ts_merge_trees().
+ */
+
+/* A tree: `base` plus one row blob at `row` (may be NULL) and files. */
+static int tree_with(git_oid *out, ts_store *store, const git_oid *base, const char *row,
+	const ts_file *files, size_t n)
+{
+	ts_store_update u[8];
+	char paths[8][TS_FILES_PATH_SIZE];
+	size_t k = 0, i;
+
+	if (row) {
+		u[k].path = "notes/0/0/0/0/a";
+		u[k].data = row;
+		u[k].len = strlen(row);
+		k++;
+	}
+	for (i = 0; i < n && k < 8; i++)
+		ts_files_link(&u[k++], paths[i], &files[i]);
+	return ts_store_tree_update(out, store, base, u, k);
+}
+
+static int file_in_tree(ts_store *store, const git_oid *tree_id, const ts_file *f)
+{
+	char path[TS_FILES_PATH_SIZE];
+	git_tree *tree = NULL;
+	git_tree_entry *e = NULL;
+	int found;
+
+	ts_files_path(path, f->sha256);
+	if (git_tree_lookup(&tree, ts_store_repo(store), tree_id) < 0)
+		return 0;
+	found = git_tree_entry_bypath(&e, tree, path) == 0 && git_oid_equal(git_tree_entry_id(e), &f->blob);
+	git_tree_entry_free(e);
+	git_tree_free(tree);
+	return found;
+}
+
+void test_evidence__merge_takes_the_union_of_files(void)
+{
+	ts_store *store = NULL;
+	ts_file a, b, c;
+	git_oid base, ours, theirs, merged, again;
+
+	test_ok(ts_store_open(&store, "h.git", 1));
+	test_ok(write_content("a", 1000, 1));
+	test_ok(write_content("b", 2000, 2));
+	test_ok(write_content("c", 3000, 3));
+	test_ok(ts_files_put(&a, store, "a"));
+	test_ok(ts_files_put(&b, store, "b"));
+	test_ok(ts_files_put(&c, store, "c"));
+	/* base holds a; ours adds b and changes the row; theirs adds c */
+	test_ok(tree_with(&base, store, NULL, "x 1\n", &a, 1));
+	test_ok(tree_with(&ours, store, &base, "x 2\n", &b, 1));
+	test_ok(tree_with(&theirs, store, &base, NULL, &c, 1));
+	test_ok(ts_merge_trees(&merged, NULL, store, &base, &ours, &theirs, NULL));
+	test_assert(file_in_tree(store, &merged, &a));
+	test_assert(file_in_tree(store, &merged, &b));
+	test_assert(file_in_tree(store, &merged, &c));
+	/* the same tree whichever side merges */
+	test_ok(ts_merge_trees(&again, NULL, store, &base, &theirs, &ours, NULL));
+	test_assert(git_oid_equal(&merged, &again));
+	/* one side unchanged: the other's tree, plus files it lacks */
+	test_ok(ts_merge_trees(&again, NULL, store, &base, &base, &theirs, NULL));
+	test_assert(git_oid_equal(&again, &theirs));
+	/* a file removed on one side comes back: files are never lost */
+	test_ok(tree_with(&theirs, store, NULL, "x 1\n", NULL, 0));
+	test_ok(ts_merge_trees(&again, NULL, store, &base, &ours, &theirs, NULL));
+	test_assert(file_in_tree(store, &again, &a) && file_in_tree(store, &again, &b));
+	test_ok(ts_store_flush(store));
+	ts_store_free(store);
+}
+
+void test_evidence__merge_refuses_one_name_two_blobs(void)
+{
+	ts_store *store = NULL;
+	ts_file a, forged;
+	git_oid base, ours, theirs, merged;
+
+	test_ok(ts_store_open(&store, "h.git", 1));
+	test_ok(write_content("a", 1000, 1));
+	test_ok(write_content("z", 1000, 99));
+	test_ok(ts_files_put(&a, store, "a"));
+	test_ok(ts_files_put(&forged, store, "z"));
+	memcpy(forged.sha256, a.sha256, 65);     /* other bytes under a's name */
+	test_ok(tree_with(&base, store, NULL, "x 1\n", NULL, 0));
+	test_ok(tree_with(&ours, store, &base, NULL, &a, 1));
+	test_ok(tree_with(&theirs, store, &base, "x 2\n", &forged, 1));
+	test_equal_i(ts_merge_trees(&merged, NULL, store, &base, &ours, &theirs, NULL), TS_ECORRUPT);
+	test_assert(strstr(ts_error_last(), a.sha256));
+	ts_store_discard(store);
+	ts_store_free(store);
 }
