@@ -94,10 +94,21 @@ int cmd_evidence(ts_cli *cli, int argc, char **argv)
 	verb = argv[1];
 	argc--;
 	argv++;
-	/* -o FILE, as the usage shows it, is --output FILE */
-	for (i = 1; i < argc; i++)
-		if (!strcmp(argv[i], "-o"))
+	/* -o FILE, as the usage shows it, is --output FILE (but not the value
+	 * of another option, e.g. --note -o) */
+	for (i = 1; i < argc; i++) {
+		const struct option *o;
+		if (!strcmp(argv[i], "-o")) {
 			argv[i] = "--output";
+			i++;
+			continue;
+		}
+		for (o = opts; o->name && strncmp(argv[i], "--", 2) == 0; o++)
+			if (o->has_arg == required_argument && !strcmp(argv[i] + 2, o->name)) {
+				i++;
+				break;
+			}
+	}
 	while ((c = ts_cli_getopt(cli, argc, argv, opts, &help)) != -1) {
 		switch (c) {
 		case 'k': eo.kind = optarg; break;
