@@ -40,12 +40,7 @@ struct ts_batch {
 
 /* ---- SHA-1, for the pack's trailing checksum (FIPS 180-1) ---- */
 
-typedef struct {
-	uint32_t h[5];
-	uint64_t len;
-	unsigned char block[64];
-	size_t used;
-} sha1_ctx;
+typedef ts_sha1_ctx sha1_ctx;
 
 #define ROL(x, n) (((x) << (n)) | ((x) >> (32 - (n))))
 
@@ -110,6 +105,10 @@ static void sha1_final(sha1_ctx *c, unsigned char out[20])
 	for (i = 0; i < 20; i++)
 		out[i] = (unsigned char)(c->h[i / 4] >> (24 - 8 * (i % 4)));
 }
+
+void ts_sha1_init(ts_sha1_ctx *c) { sha1_init(c); }
+void ts_sha1_update(ts_sha1_ctx *c, const void *data, size_t len) { sha1_update(c, data, len); }
+void ts_sha1_final(ts_sha1_ctx *c, unsigned char out[20]) { sha1_final(c, out); }
 
 void ts_sha1(unsigned char out[20], const void *data, size_t len)
 {
