@@ -9,7 +9,7 @@
  * the rows. A blob stored by an add that then fails is unreferenced and
  * harmless, like any orphaned object.
  */
-#include "evidence.h"
+#include "tiersync.h"
 
 #include <errno.h>
 #include <stdio.h>

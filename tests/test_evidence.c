@@ -18,7 +18,7 @@
 #include <git2.h>
 #include <sqlite3.h>
 
-#include "evidence.h"
+#include "tiersync.h"
 #include "files.h"
 #include "merge.h"
 #include "sha256.h"

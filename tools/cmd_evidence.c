@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "commands.h"
-#include "evidence.h"
+#include "tiersync.h"
 
 static void print_item_json(const ts_evidence_info *e)
 {
