@@ -192,6 +192,36 @@ done:
 	return error;
 }
 
+/* Remembers the key of `row` in `keys` (a table's written or removed rows). */
+static int keep_key(ts_apply_keys *keys, const ts_table *t, const ts_row *row)
+{
+	int k;
+
+	if (keys->n == keys->alloc) {
+		size_t na = keys->alloc ? keys->alloc * 2 : 64;
+		ts_value *nv = realloc(keys->v, na * t->npk * sizeof(*nv));
+		if (!nv)
+			return ts_error_set(TS_ERROR, "out of memory");
+		keys->v = nv;
+		keys->alloc = na;
+	}
+	for (k = 0; k < t->npk; k++) {
+		const ts_value *from = ts_row_get(row, t->cols[t->pk[k]]);
+		ts_value *to = &keys->v[keys->n * t->npk + k];
+		memset(to, 0, sizeof(*to));
+		if (!from)
+			return ts_error_set(TS_ECORRUPT, "a row of %s has no key", t->name);
+		*to = *from;
+		to->p = NULL;
+		if (from->p && !(to->p = malloc(from->n + 1)))
+			return ts_error_set(TS_ERROR, "out of memory");
+		if (from->p)
+			memcpy(to->p, from->p, from->n + 1);
+	}
+	keys->n++;
+	return 0;
+}
+
 static int apply_row(applier *a, const ts_audit_change *ch)
 {
 	ts_table *t = ts_tables_find(a->tables, ch->table);
@@ -203,6 +233,9 @@ static int apply_row(applier *a, const ts_audit_change *ch)
 	ti = (size_t)(t - a->tables->t);
 	if (ti < TS_APPLY_MAX_TABLES)
 		a->stats->touched[ti] = 1;
+	if (a->stats->written && (error = keep_key(ch->new_row ? &a->stats->written[ti] : &a->stats->removed[ti],
+			t, ch->new_row ? ch->new_row : ch->old_row)) < 0)
+		return error;
 	if (ch->new_row && ch->old_row)
 		return update_changed(a, t, ch);
 	if (ch->new_row) {
@@ -371,6 +404,18 @@ static int path_cmp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+static void keys_dispose(ts_apply_keys *keys, int ntables, ts_tables *tables)
+{
+	int t;
+	size_t i;
+	for (t = 0; keys && t < ntables; t++) {
+		for (i = 0; i < keys[t].n * (size_t)tables->t[t].npk; i++)
+			ts_value_clear(&keys[t].v[i]);
+		free(keys[t].v);
+	}
+	free(keys);
+}
+
 void ts_apply_stats_dispose(ts_apply_stats *stats)
 {
 	size_t i;
@@ -379,6 +424,10 @@ void ts_apply_stats_dispose(ts_apply_stats *stats)
 	free(stats->skipped);
 	stats->skipped = NULL;
 	stats->nskipped = stats->askipped = 0;
+	keys_dispose(stats->written, stats->ntables, stats->tables);
+	keys_dispose(stats->removed, stats->ntables, stats->tables);
+	stats->written = stats->removed = NULL;
+	stats->ntables = 0;
 }
 
 /* Ends the batch: commit, let the waiting local writes in, begin again. */
@@ -438,6 +487,13 @@ static int apply_trees(ts_apply_stats *stats, sqlite3 *db, git_repository *repo,
 	a.tables = tables;
 	a.stats = stats;
 	if (batch_ms >= 0) {
+		stats->tables = tables;
+		stats->ntables = tables->n;
+		if (!(stats->written = calloc(tables->n ? tables->n : 1, sizeof(ts_apply_keys))) ||
+		    !(stats->removed = calloc(tables->n ? tables->n : 1, sizeof(ts_apply_keys)))) {
+			error = ts_error_set(TS_ERROR, "out of memory");
+			goto done;
+		}
 		staged.tables = tables;
 		a.staged = &staged;
 		a.batch_ms = batch_ms;

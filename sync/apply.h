@@ -13,6 +13,12 @@
 
 #define TS_APPLY_MAX_TABLES 256
 
+/* The keys of some rows of one table: `npk` values a row, row after row. */
+typedef struct {
+	ts_value *v;
+	size_t n, alloc;     /* rows */
+} ts_apply_keys;
+
 typedef struct {
 	size_t upserts;
 	size_t deletes;
@@ -21,6 +27,11 @@ typedef struct {
 	/* ts_apply_batched: the paths of the rows left to staged writes, sorted */
 	char **skipped;
 	size_t nskipped, askipped;
+	/* ts_apply_batched: per table (by index in ts_tables), the keys of the
+	 * rows written and of the rows deleted, for checks by key afterwards */
+	ts_apply_keys *written, *removed;
+	int ntables;
+	ts_tables *tables;
 } ts_apply_stats;
 
 /* Frees what ts_apply_batched() put in `stats` (zeroed or filled). */

@@ -27,6 +27,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "files.h"
 #include "store.h"
 #include "tiersync.h"
 
@@ -244,7 +245,9 @@ static int walk_entry(tree_walk *w, const git_tree_entry *a, const git_tree_entr
 		ts_buf_putc(&w->path, '/');
 		if (ts_buf_oom(&w->path))
 			return TS_ERROR;
-		error = walk_subtrees(w, a, b);
+		/* files kept in history are no rows (files.h), and may be large */
+		if (!ts_files_is_dir(w->path.ptr))
+			error = walk_subtrees(w, a, b);
 	} else if (git_tree_entry_type(e) == GIT_OBJECT_BLOB) {
 		if (ts_buf_oom(&w->path))
 			return TS_ERROR;

@@ -64,7 +64,8 @@ int ts_audit_resolve(git_commit **out, git_repository *repo, const char *rev);
 
 /*
  * Calls `cb` for each path that differs between `old_tree` (NULL: the
- * empty tree) and `new_tree`, in git's path order. Subtrees with the same
+ * empty tree) and `new_tree`, in git's path order; the directory of files
+ * kept in history (files.h) is passed by, unread. Subtrees with the same
  * id on both sides are skipped unread, so the cost follows the changes and
  * not the size of the tables. `tables` (may be NULL) lets keys of several
  * columns be shown with their column names. A non-zero return from `cb`

@@ -34,16 +34,13 @@ struct ts_batch {
 	git_odb_backend parent;
 	object *objs;        /* open-addressing table, `cap` slots (a power of two) */
 	size_t n, cap;
+	git_odb *odb;        /* the database it is attached to */
+	int reuse;           /* ts_batch_reuse(): skip objects the database has */
 };
 
 /* ---- SHA-1, for the pack's trailing checksum (FIPS 180-1) ---- */
 
-typedef struct {
-	uint32_t h[5];
-	uint64_t len;
-	unsigned char block[64];
-	size_t used;
-} sha1_ctx;
+typedef ts_sha1_ctx sha1_ctx;
 
 #define ROL(x, n) (((x) << (n)) | ((x) >> (32 - (n))))
 
@@ -108,6 +105,10 @@ static void sha1_final(sha1_ctx *c, unsigned char out[20])
 	for (i = 0; i < 20; i++)
 		out[i] = (unsigned char)(c->h[i / 4] >> (24 - 8 * (i % 4)));
 }
+
+void ts_sha1_init(ts_sha1_ctx *c) { sha1_init(c); }
+void ts_sha1_update(ts_sha1_ctx *c, const void *data, size_t len) { sha1_update(c, data, len); }
+void ts_sha1_final(ts_sha1_ctx *c, unsigned char out[20]) { sha1_final(c, out); }
 
 void ts_sha1(unsigned char out[20], const void *data, size_t len)
 {
@@ -233,6 +234,7 @@ int ts_batch_attach(ts_batch **out, git_odb *odb)
 	if (!(b = calloc(1, sizeof(*b))))
 		return ts_error_set(TS_ERROR, "out of memory");
 	git_odb_init_backend(&b->parent, GIT_ODB_BACKEND_VERSION);
+	b->odb = odb;
 	b->parent.read = batch_read;
 	b->parent.read_header = batch_read_header;
 	b->parent.write = batch_write;
@@ -248,9 +250,18 @@ int ts_batch_attach(ts_batch **out, git_odb *odb)
 
 int ts_batch_put(ts_batch *b, git_oid *out, git_object_t type, const void *data, size_t len)
 {
-	if (git_odb_hash(out, data, len, type) < 0 || batch_write(&b->parent, out, data, len, type) < 0)
+	if (git_odb_hash(out, data, len, type) < 0)
+		return ts_error_set(TS_ERROR, "hashing an object");
+	if (b->reuse && git_odb_exists_ext(b->odb, out, GIT_ODB_LOOKUP_NO_REFRESH))
+		return 0;
+	if (batch_write(&b->parent, out, data, len, type) < 0)
 		return ts_error_set(TS_ERROR, "out of memory");
 	return 0;
+}
+
+void ts_batch_reuse(ts_batch *b, int on)
+{
+	b->reuse = on;
 }
 
 size_t ts_batch_count(const ts_batch *b)

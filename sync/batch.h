@@ -7,6 +7,7 @@
 #ifndef TS_SYNC_BATCH_H
 #define TS_SYNC_BATCH_H
 
+#include <stdint.h>
 #include <git2.h>
 
 typedef struct ts_batch ts_batch;
@@ -24,6 +25,11 @@ int ts_batch_put(ts_batch *batch, git_oid *out, git_object_t type, const void *d
 /* Objects waiting to be flushed. */
 size_t ts_batch_count(const ts_batch *batch);
 
+/* With `on`, ts_batch_put() skips an object the database already holds
+ * (one look-up per object, worth it when most are known: a merge taking
+ * the other side's rows). */
+void ts_batch_reuse(ts_batch *batch, int on);
+
 /* Writes the waiting objects as one pack with its index into `pack_dir`
  * (the repository's objects/pack), empties the batch and refreshes `odb`.
  * No-op when empty. */
@@ -34,5 +40,17 @@ void ts_batch_discard(ts_batch *batch);
 
 /* SHA-1 of `len` bytes (git's pack and index checksums). */
 void ts_sha1(unsigned char out[20], const void *data, size_t len);
+
+/* The same, incremental, for files too large to hold (store.c). */
+typedef struct {
+	uint32_t h[5];
+	uint64_t len;
+	unsigned char block[64];
+	size_t used;
+} ts_sha1_ctx;
+
+void ts_sha1_init(ts_sha1_ctx *ctx);
+void ts_sha1_update(ts_sha1_ctx *ctx, const void *data, size_t len);
+void ts_sha1_final(ts_sha1_ctx *ctx, unsigned char out[20]);
 
 #endif

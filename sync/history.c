@@ -21,6 +21,7 @@
 
 #include "capture.h"
 #include "conflicts.h"
+#include "files.h"
 #include "rowcodec.h"
 #include "tiersync.h"
 
@@ -36,7 +37,7 @@ int ts_history_setup(sqlite3 *db)
 	int error;
 	if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
 		return ts_error_set(TS_ERROR, "creating engine tables: %s", sqlite3_errmsg(db));
-	if ((error = ts_capture_setup(db)) < 0)
+	if ((error = ts_capture_setup(db)) < 0 || (error = ts_files_setup(db)) < 0)
 		return error;
 	return ts_conflicts_setup(db);
 }
@@ -241,7 +242,7 @@ static int exec(sqlite3 *db, const char *sql)
 
 /* Records a journal entry for a commit whose objects are not yet durable. */
 static int journal_add(sqlite3 *db, const git_oid *commit, const ts_buf *raw,
-	const ts_store_update *updates, size_t n)
+	const ts_store_update *updates, size_t n, const ts_file *files, size_t nfiles)
 {
 	sqlite3_stmt *ins = NULL, *row = NULL;
 	char hex[GIT_OID_HEXSZ + 1];
@@ -263,6 +264,8 @@ static int journal_add(sqlite3 *db, const git_oid *commit, const ts_buf *raw,
 	}
 	seq = sqlite3_last_insert_rowid(db);
 	for (i = 0; i < n; i++) {
+		if (updates[i].len == TS_STORE_LINK)
+			continue;   /* a file: journalled by its blob id below */
 		sqlite3_bind_int64(row, 1, seq);
 		sqlite3_bind_text(row, 2, updates[i].path, -1, SQLITE_STATIC);
 		if (updates[i].data)
@@ -275,6 +278,7 @@ static int journal_add(sqlite3 *db, const git_oid *commit, const ts_buf *raw,
 		}
 		sqlite3_reset(row);
 	}
+	error = ts_files_journal_add(db, seq, files, nfiles);
 done:
 	sqlite3_finalize(ins);
 	sqlite3_finalize(row);
@@ -318,21 +322,27 @@ static int schema_changed(ts_store *store, const git_oid *tree_id, const ts_buf 
  * transaction, commit it, and move the ref.
  */
 static int commit_updates(git_oid *out, sqlite3 *db, ts_store *store,
-	const ts_store_update *updates, size_t n, const ts_store_who *author,
-	const ts_store_who *committer, const char *message)
+	const ts_store_update *updates, size_t n, const ts_file *files, size_t nfiles,
+	const ts_store_who *author, const ts_store_who *committer, const char *message)
 {
 	ts_buf raw = TS_BUF_INIT, schema = TS_BUF_INIT;
 	ts_store_update *all = NULL;
+	char (*paths)[TS_FILES_PATH_SIZE] = NULL;
 	git_oid head, base_tree, tree;
+	size_t i;
 	char hex[GIT_OID_HEXSZ + 1];
 	int has_head, bulk = n >= BULK_THRESHOLD, synced = 0, error;
 
 	has_head = ts_history_head(&head, db) == 0;
 	if (has_head && (error = ts_store_commit_tree(&base_tree, store, &head)) < 0)
 		return error;
-	/* every tree also records the schema version */
-	if (!(all = malloc((n + 1) * sizeof(*all))))
+	/* every tree also records the schema version; staged files join the
+	 * tree by their blob ids (their blobs are on disk already) */
+	if (!(all = malloc((n + 1 + nfiles) * sizeof(*all))) ||
+	    (nfiles && !(paths = malloc(nfiles * sizeof(*paths))))) {
+		free(all);
 		return ts_error_set(TS_ERROR, "out of memory");
+	}
 	memcpy(all, updates, n * sizeof(*all));
 	ts_history_schema_blob(&schema, db);
 	if (!has_head || schema_changed(store, &base_tree, &schema)) {
@@ -341,6 +351,8 @@ static int commit_updates(git_oid *out, sqlite3 *db, ts_store *store,
 		all[n].len = schema.size;
 		n++;
 	}
+	for (i = 0; i < nfiles; i++)
+		ts_files_link(&all[n++], paths[i], &files[i]);
 	updates = all;
 
 	if ((error = ts_store_tree_update(&tree, store, has_head ? &base_tree : NULL, all, n)) < 0 ||
@@ -357,15 +369,17 @@ static int commit_updates(git_oid *out, sqlite3 *db, ts_store *store,
 			goto done;
 		snprintf(now, sizeof(now), "%lld", (long long)ts_store_now_ns());
 		if ((error = ts_meta_set(db, "checkpoint_ns", now)) < 0 ||
-		    (error = exec(db, "DELETE FROM ts_journal; DELETE FROM ts_journal_rows")) < 0)
+		    (error = exec(db, "DELETE FROM ts_journal; DELETE FROM ts_journal_rows")) < 0 ||
+		    (error = ts_files_journal_clear(db)) < 0)
 			goto done;
 		synced = 1;   /* this commit's pack too: it was written before the sync */
 	}
-	if (!synced && (error = journal_add(db, out, &raw, updates, n)) < 0)
+	if (!synced && (error = journal_add(db, out, &raw, updates, n, files, nfiles)) < 0)
 		goto done;
 	git_oid_tostr(hex, sizeof(hex), out);
 	if ((error = ts_meta_set(db, "head", hex)) < 0 ||
 	    (error = exec(db, "DELETE FROM ts_staged")) < 0 ||
+	    (error = ts_files_unstage(db)) < 0 ||
 	    (error = exec(db, "COMMIT")) < 0)
 		goto done;
 	/* From here the commit is durable; a failure below is repaired on open. */
@@ -374,6 +388,7 @@ done:
 	if (error < 0)
 		ts_store_discard(store);
 	free(all);
+	free(paths);
 	ts_buf_dispose(&raw);
 	ts_buf_dispose(&schema);
 	return error;
@@ -421,6 +436,7 @@ int ts_history_finish_durable(sqlite3 *db, ts_store *store, const git_oid *head,
 	git_oid_tostr(hex, sizeof(hex), head);
 	if ((error = ts_meta_set(db, "checkpoint_ns", now)) < 0 ||
 	    (error = exec(db, "DELETE FROM ts_journal; DELETE FROM ts_journal_rows")) < 0 ||
+	    (error = ts_files_journal_clear(db)) < 0 ||
 	    (error = ts_meta_set(db, "head", hex)) < 0 ||
 	    (error = exec(db, "COMMIT")) < 0)
 		return error;
@@ -433,7 +449,8 @@ int ts_history_commit(git_oid *out, sqlite3 *db, ts_store *store, ts_tables *tab
 	changes c = { 0 };
 	ts_tables *loaded = NULL;
 	ts_store_update *updates = NULL;
-	size_t i;
+	ts_file *files = NULL;
+	size_t nfiles = 0, i;
 	int error;
 
 	if ((error = ts_history_begin(db, store)) < 0)
@@ -442,13 +459,14 @@ int ts_history_commit(git_oid *out, sqlite3 *db, ts_store *store, ts_tables *tab
 		goto done;
 	c.tables = tables ? tables : loaded;
 	if ((error = ts_capture_foreach(db, collect_staged, &c)) < 0 ||
-	    (error = read_changes(&c, db)) < 0)
+	    (error = read_changes(&c, db)) < 0 ||
+	    (error = ts_files_staged_list(&files, &nfiles, db)) < 0)
 		goto done;
-	if (c.n == 0) {
+	if (c.n == 0 && nfiles == 0) {
 		error = ts_error_set(TS_ENOTFOUND, "nothing staged to commit");
 		goto done;
 	}
-	if (!(updates = calloc(c.n, sizeof(*updates)))) {
+	if (!(updates = calloc(c.n ? c.n : 1, sizeof(*updates)))) {
 		error = ts_error_set(TS_ERROR, "out of memory");
 		goto done;
 	}
@@ -457,10 +475,11 @@ int ts_history_commit(git_oid *out, sqlite3 *db, ts_store *store, ts_tables *tab
 		updates[i].data = c.v[i].data;
 		updates[i].len = c.v[i].len;
 	}
-	error = commit_updates(out, db, store, updates, c.n, author, committer, message);
+	error = commit_updates(out, db, store, updates, c.n, files, nfiles, author, committer, message);
 done:
 	ts_history_end(db, store);
 	free(updates);
+	free(files);
 	changes_dispose(&c);
 	ts_tables_free(loaded);
 	return error;
@@ -510,7 +529,7 @@ int ts_history_commit_all(git_oid *out, sqlite3 *db, ts_store *store,
 		error = ts_error_set(TS_ERROR, "out of memory");
 		goto done;
 	}
-	error = commit_updates(out, db, store, updates, n, author, committer, message);
+	error = commit_updates(out, db, store, updates, n, NULL, 0, author, committer, message);
 done:
 	ts_history_end(db, store);
 	sqlite3_finalize(all);
@@ -531,7 +550,8 @@ static int replay_entry(ts_store *store, sqlite3 *db, sqlite3_int64 seq, const g
 {
 	sqlite3_stmt *rows = NULL;
 	ts_store_update *updates = NULL;
-	size_t n = 0, alloc = 0, i;
+	ts_file *files = NULL;
+	size_t n = 0, alloc = 0, nfiles = 0, i;
 	git_commit *probe = NULL;
 	git_oid tree, got, parent, parent_tree;
 	const char *p;
@@ -572,6 +592,19 @@ static int replay_entry(ts_store *store, sqlite3 *db, sqlite3_int64 seq, const g
 		}
 		n++;
 	}
+	if ((error = ts_files_journal_load(&files, &nfiles, db, seq)) < 0)
+		goto done;
+	for (i = 0; i < nfiles; i++) {
+		char path[TS_FILES_PATH_SIZE];
+		if ((error = ts_store_update_reserve(&updates, n, &alloc)) < 0)
+			goto done;
+		ts_files_link(&updates[n], path, &files[i]);
+		if (!(updates[n].path = strdup(path))) {
+			error = ts_error_set(TS_ERROR, "out of memory");
+			goto done;
+		}
+		n++;
+	}
 	if ((error = ts_store_tree_update(&got, store, memcmp(p, "parent ", 7) ? NULL : &parent_tree,
 			updates, n)) < 0)
 		goto done;
@@ -586,10 +619,12 @@ static int replay_entry(ts_store *store, sqlite3 *db, sqlite3_int64 seq, const g
 		error = ts_error_set(TS_ECORRUPT, "journal entry %lld rebuilds the wrong commit", (long long)seq);
 done:
 	git_commit_free(probe);
+	free(files);
 	sqlite3_finalize(rows);
 	for (i = 0; i < n; i++) {
 		free((char *)updates[i].path);
-		free((char *)updates[i].data);
+		if (updates[i].len != TS_STORE_LINK)
+			free((char *)updates[i].data);
 	}
 	free(updates);
 	return error;

@@ -47,107 +47,222 @@ static int record_conflict(const ts_merge_conflict *c, void *payload)
 	return 0;
 }
 
-static int record_table_constraints(recorder *r, ts_tables *tables, const char *table);
+/*
+ * Rows left breaking a foreign key after the merge are kept, and recorded.
+ * Only what the apply did is checked, by key, so the cost follows the merge,
+ * not the size of the database: each row written against its parents, and
+ * the children of each row deleted. (The merge runs with foreign keys off:
+ * SQLite would refuse the rows, and a merge is never refused.)
+ */
 
-/* 1 when table `t` must be checked: rows of it were written, or it refers
- * to a table whose rows were (a deleted parent breaks its children). */
-static int needs_check(sqlite3 *db, ts_tables *tables, const ts_apply_stats *applied, int t)
+/* One row breaking foreign key `fkid` of `table`: read back, recorded. */
+static int record_violation(recorder *r, ts_tables *tables, const char *table, sqlite3_int64 rowid,
+	const char *parent, int fkid)
 {
-	sqlite3_stmt *st = NULL;
-	int check = applied->touched[t];
-
-	if (!check && sqlite3_prepare_v2(db, "SELECT DISTINCT \"table\" FROM pragma_foreign_key_list(?1)",
-			-1, &st, NULL) == SQLITE_OK) {
-		sqlite3_bind_text(st, 1, tables->t[t].name, -1, SQLITE_STATIC);
-		while (!check && sqlite3_step(st) == SQLITE_ROW) {
-			ts_table *parent = ts_tables_find(tables, (const char *)sqlite3_column_text(st, 0));
-			check = parent && applied->touched[parent - tables->t];
-		}
-	}
-	sqlite3_finalize(st);
-	return check;
-}
-
-/* Rows breaking a foreign key after the merge: kept, and recorded. Only the
- * tables the merge could have broken are checked, so the cost follows the
- * merge, not the size of the database. */
-static int record_constraints(recorder *r, ts_tables *tables, const ts_apply_stats *applied)
-{
-	int t, error;
-	for (t = 0; t < tables->n; t++)
-		if (needs_check(r->db, tables, applied, t) &&
-		    (error = record_table_constraints(r, tables, tables->t[t].name)) < 0)
-			return error;
-	return 0;
-}
-
-static int record_table_constraints(recorder *r, ts_tables *tables, const char *table)
-{
-	sqlite3_stmt *check = NULL, *fk = NULL;
+	ts_table *t = ts_tables_find(tables, table);
+	sqlite3_stmt *fk = NULL, *row = NULL;
 	ts_buf path = TS_BUF_INIT, key = TS_BUF_INIT, blob = TS_BUF_INIT, sql = TS_BUF_INIT;
-	int error = 0, rc;
+	ts_row *decoded = NULL;
+	char id[20];
+	int k, error = 0;
 
-	if (sqlite3_prepare_v2(r->db, "SELECT \"table\", rowid, parent, fkid FROM pragma_foreign_key_check(?1)",
-			-1, &check, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(r->db, "SELECT \"from\" FROM pragma_foreign_key_list(?1) WHERE id = ?2",
+	if (!t)
+		return 0;
+	if (sqlite3_prepare_v2(r->db, "SELECT \"from\" FROM pragma_foreign_key_list(?1) WHERE id = ?2",
 			-1, &fk, NULL) != SQLITE_OK) {
 		error = ts_error_set(TS_ERROR, "checking foreign keys: %s", sqlite3_errmsg(r->db));
 		goto done;
 	}
-	sqlite3_bind_text(check, 1, table, -1, SQLITE_STATIC);
-	while ((rc = sqlite3_step(check)) == SQLITE_ROW) {
-		const char *tname = (const char *)sqlite3_column_text(check, 0);
-		ts_table *t = ts_tables_find(tables, tname);
-		sqlite3_stmt *row = NULL;
-		ts_row *decoded = NULL;
-		char id[20];
-		int k;
-
-		if (!t)
-			continue;
-		sqlite3_bind_text(fk, 1, tname, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_int(fk, 2, sqlite3_column_int(check, 3));
-		rc = sqlite3_step(fk);
-		/* the row, read as the history encodes it */
-		ts_buf_clear(&sql);
-		ts_buf_puts(&sql, "SELECT ");
-		for (k = 0; k < t->ncol; k++)
-			ts_buf_printf(&sql, "%s\"%s\"", k ? ", " : "", t->cols[k]);
-		ts_buf_printf(&sql, " FROM \"%s\" WHERE rowid = ?1", tname);
-		if (sqlite3_prepare_v2(r->db, sql.ptr, -1, &row, NULL) != SQLITE_OK) {
-			error = ts_error_set(TS_ERROR, "reading %s: %s", tname, sqlite3_errmsg(r->db));
-			goto done;
+	sqlite3_bind_text(fk, 1, table, -1, SQLITE_STATIC);
+	sqlite3_bind_int(fk, 2, fkid);
+	/* the row, read as the history encodes it */
+	ts_buf_puts(&sql, "SELECT ");
+	for (k = 0; k < t->ncol; k++)
+		ts_buf_printf(&sql, "%s\"%s\"", k ? ", " : "", t->cols[k]);
+	ts_buf_printf(&sql, " FROM \"%s\" WHERE rowid = ?1", table);
+	if (ts_buf_oom(&sql) || sqlite3_prepare_v2(r->db, sql.ptr, -1, &row, NULL) != SQLITE_OK) {
+		error = ts_error_set(TS_ERROR, "reading %s: %s", table, sqlite3_errmsg(r->db));
+		goto done;
+	}
+	sqlite3_bind_int64(row, 1, rowid);
+	if (sqlite3_step(row) == SQLITE_ROW) {
+		sqlite3_value *kv[64];
+		int has_column = sqlite3_step(fk) == SQLITE_ROW;
+		for (k = 0; k < t->npk && k < 64; k++)
+			kv[k] = sqlite3_column_value(row, t->pk[k]);
+		if ((error = ts_rowcodec_key_path(&path, table, t->npk, kv)) == 0 &&
+		    (error = ts_rowcodec_encode_stmt(&blob, row)) == 0 &&
+		    (error = ts_rowcodec_decode(&decoded, blob.ptr, blob.size)) == 0) {
+			ts_table_put_key(&key, t, decoded);
+			error = ts_conflicts_record_constraint(id, r->db, table, path.ptr, key.ptr,
+				has_column ? (const char *)sqlite3_column_text(fk, 0) : NULL, parent, &r->origin);
+			r->stats->constraint_conflicts++;
 		}
-		sqlite3_bind_int64(row, 1, sqlite3_column_int64(check, 1));
-		if (sqlite3_step(row) == SQLITE_ROW) {
-			sqlite3_value *kv[64];
-			for (k = 0; k < t->npk && k < 64; k++)
-				kv[k] = sqlite3_column_value(row, t->pk[k]);
-			ts_buf_clear(&path);
-			ts_buf_clear(&key);
-			if ((error = ts_rowcodec_key_path(&path, tname, t->npk, kv)) == 0 &&
-			    (error = ts_rowcodec_encode_stmt(&blob, row)) == 0 &&
-			    (error = ts_rowcodec_decode(&decoded, blob.ptr, blob.size)) == 0) {
-				ts_table_put_key(&key, t, decoded);
-				error = ts_conflicts_record_constraint(id, r->db, tname, path.ptr, key.ptr,
-					rc == SQLITE_ROW ? (const char *)sqlite3_column_text(fk, 0) : NULL,
-					(const char *)sqlite3_column_text(check, 2), &r->origin);
-				r->stats->constraint_conflicts++;
-			}
-			ts_row_free(decoded);
-		}
-		sqlite3_finalize(row);
-		sqlite3_reset(fk);
-		if (error < 0)
-			goto done;
 	}
 done:
-	sqlite3_finalize(check);
+	ts_row_free(decoded);
 	sqlite3_finalize(fk);
+	sqlite3_finalize(row);
 	ts_buf_dispose(&path);
 	ts_buf_dispose(&key);
 	ts_buf_dispose(&blob);
 	ts_buf_dispose(&sql);
+	return error;
+}
+
+/* One foreign key of a table: its id, parent and column pairs. */
+typedef struct {
+	int id;
+	char parent[256];
+	int n;
+	char from[16][128], to[16][128];   /* to[i] "" = the parent's key column */
+} foreign_key;
+
+/* Reads the foreign keys of `table` (at most `max`); returns how many. */
+static int foreign_keys(foreign_key *fks, int max, sqlite3 *db, const char *table)
+{
+	sqlite3_stmt *st = NULL;
+	int n = 0;
+
+	if (sqlite3_prepare_v2(db, "SELECT id, \"table\", \"from\", \"to\" FROM pragma_foreign_key_list(?1) "
+			"ORDER BY id, seq", -1, &st, NULL) != SQLITE_OK)
+		return ts_error_set(TS_ERROR, "reading the foreign keys of %s: %s", table, sqlite3_errmsg(db));
+	sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		int id = sqlite3_column_int(st, 0);
+		foreign_key *f;
+		if (n == 0 || fks[n - 1].id != id) {
+			if (n == max)
+				break;
+			f = &fks[n++];
+			memset(f, 0, sizeof(*f));
+			f->id = id;
+			snprintf(f->parent, sizeof(f->parent), "%s", (const char *)sqlite3_column_text(st, 1));
+		}
+		f = &fks[n - 1];
+		if (f->n < 16) {
+			snprintf(f->from[f->n], sizeof(f->from[0]), "%s", (const char *)sqlite3_column_text(st, 2));
+			snprintf(f->to[f->n], sizeof(f->to[0]), "%s",
+				sqlite3_column_text(st, 3) ? (const char *)sqlite3_column_text(st, 3) : "");
+			f->n++;
+		}
+	}
+	sqlite3_finalize(st);
+	return n;
+}
+
+/* The column `to[i]` names in the parent, its key's i-th column if unnamed. */
+static const char *to_column(const foreign_key *f, int i, const ts_table *parent)
+{
+	if (f->to[i][0] || !parent || i >= parent->npk)
+		return f->to[i];
+	return parent->cols[parent->pk[i]];
+}
+
+/* "and no row of the parent has the values of the child (aliased c)"; the
+ * parent is aliased p, as it may be the child's own table. */
+static void put_parent_missing(ts_buf *sql, const foreign_key *f, const ts_table *parent)
+{
+	int i;
+	for (i = 0; i < f->n; i++)
+		ts_buf_printf(sql, " AND c.\"%s\" IS NOT NULL", f->from[i]);
+	ts_buf_printf(sql, " AND NOT EXISTS (SELECT 1 FROM \"%s\" AS p WHERE ", f->parent);
+	for (i = 0; i < f->n; i++)
+		ts_buf_printf(sql, "%sp.\"%s\" = c.\"%s\"", i ? " AND " : "", to_column(f, i, parent), f->from[i]);
+	ts_buf_puts(sql, ")");
+}
+
+/* Records each row the statement finds breaking `f` of `table`. */
+static int record_found(recorder *r, ts_tables *tables, sqlite3_stmt *st, const char *table,
+	const foreign_key *f)
+{
+	int rc, error = 0;
+	while (error == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW)
+		error = record_violation(r, tables, table, sqlite3_column_int64(st, 0), f->parent, f->id);
+	sqlite3_reset(st);
+	return error;
+}
+
+/* The rows written to `t`: does each still find its parents? */
+static int check_written(recorder *r, ts_tables *tables, ts_table *t, const ts_apply_keys *keys)
+{
+	foreign_key fks[32];
+	int nfk = foreign_keys(fks, 32, r->db, t->name), i, k, error = 0;
+	size_t row;
+
+	for (i = 0; i < nfk && error == 0; i++) {
+		sqlite3_stmt *st = NULL;
+		ts_buf sql = TS_BUF_INIT;
+		ts_buf_printf(&sql, "SELECT c.rowid FROM \"%s\" AS c WHERE ", t->name);
+		for (k = 0; k < t->npk; k++)
+			ts_buf_printf(&sql, "%sc.\"%s\" = ?%d", k ? " AND " : "", t->cols[t->pk[k]], k + 1);
+		put_parent_missing(&sql, &fks[i], ts_tables_find(tables, fks[i].parent));
+		if (ts_buf_oom(&sql) || sqlite3_prepare_v2(r->db, sql.ptr, -1, &st, NULL) != SQLITE_OK)
+			error = ts_error_set(TS_ERROR, "checking foreign keys of %s: %s", t->name, sqlite3_errmsg(r->db));
+		for (row = 0; error == 0 && row < keys->n; row++) {
+			for (k = 0; k < t->npk; k++)
+				ts_value_bind(st, k + 1, &keys->v[row * t->npk + k]);
+			error = record_found(r, tables, st, t->name, &fks[i]);
+		}
+		sqlite3_finalize(st);
+		ts_buf_dispose(&sql);
+	}
+	return nfk < 0 ? nfk : error;
+}
+
+/* The rows deleted from `parent`: does a row of `child` still name one? */
+static int check_removed(recorder *r, ts_tables *tables, ts_table *child, ts_table *parent,
+	const ts_apply_keys *keys)
+{
+	foreign_key fks[32];
+	int nfk = foreign_keys(fks, 32, r->db, child->name), i, j, k, error = 0;
+	size_t row;
+
+	for (i = 0; i < nfk && error == 0; i++) {
+		foreign_key *f = &fks[i];
+		sqlite3_stmt *st = NULL;
+		ts_buf sql = TS_BUF_INIT;
+		int key_of[16];
+
+		if (strcmp(f->parent, parent->name))
+			continue;
+		/* which of the deleted row's key values each column pair compares */
+		for (j = 0; j < f->n; j++) {
+			key_of[j] = -1;
+			for (k = 0; k < parent->npk; k++)
+				if (!strcmp(to_column(f, j, parent), parent->cols[parent->pk[k]]))
+					key_of[j] = k;
+			if (key_of[j] < 0)
+				break;
+		}
+		if (j < f->n || f->n != parent->npk)
+			continue;   /* names a column other than the key: not changed by a delete alone */
+		ts_buf_printf(&sql, "SELECT c.rowid FROM \"%s\" AS c WHERE ", child->name);
+		for (j = 0; j < f->n; j++)
+			ts_buf_printf(&sql, "%sc.\"%s\" = ?%d", j ? " AND " : "", f->from[j], j + 1);
+		put_parent_missing(&sql, f, parent);
+		if (ts_buf_oom(&sql) || sqlite3_prepare_v2(r->db, sql.ptr, -1, &st, NULL) != SQLITE_OK)
+			error = ts_error_set(TS_ERROR, "checking foreign keys of %s: %s", child->name, sqlite3_errmsg(r->db));
+		for (row = 0; error == 0 && row < keys->n; row++) {
+			for (j = 0; j < f->n; j++)
+				ts_value_bind(st, j + 1, &keys->v[row * parent->npk + key_of[j]]);
+			error = record_found(r, tables, st, child->name, f);
+		}
+		sqlite3_finalize(st);
+		ts_buf_dispose(&sql);
+	}
+	return nfk < 0 ? nfk : error;
+}
+
+static int record_constraints(recorder *r, ts_tables *tables, const ts_apply_stats *applied)
+{
+	int t, c, error = 0;
+	for (t = 0; t < tables->n && t < applied->ntables && error == 0; t++) {
+		if (applied->written[t].n)
+			error = check_written(r, tables, &tables->t[t], &applied->written[t]);
+		for (c = 0; c < tables->n && applied->removed[t].n && error == 0; c++)
+			error = check_removed(r, tables, &tables->t[c], &tables->t[t], &applied->removed[t]);
+	}
 	return error;
 }
 
@@ -429,9 +544,14 @@ int ts_integrate(git_oid *out, ts_integrate_stats *stats, sqlite3 *db, ts_store 
 		opts.on_conflict = record_conflict;
 		opts.conflict_payload = &rec;
 		opts.tables = tables;
-		if ((error = merge_base_tree(&base_tree, &has_base, store, &ours, theirs)) < 0 ||
-		    (error = ts_merge_trees(&merged, NULL, store, has_base ? &base_tree : NULL, &ours_tree,
-				&theirs_tree, &opts)) < 0 ||
+		/* most of the result is rows and trees the fetch brought: not again */
+		ts_store_reuse_objects(store, 1);
+		error = merge_base_tree(&base_tree, &has_base, store, &ours, theirs);
+		if (error == 0)
+			error = ts_merge_trees(&merged, NULL, store, has_base ? &base_tree : NULL, &ours_tree,
+				&theirs_tree, &opts);
+		ts_store_reuse_objects(store, 0);
+		if (error < 0 ||
 		    (error = pending_updates(&recorded, store, db, tables, &merged)) < 0 ||
 		    (error = ts_conflicts_pending_begin(db)) < 0 ||
 		    (error = ts_store_flush(store)) < 0 ||
@@ -504,7 +624,7 @@ done:
 	}
 	sqlite3_exec(db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL);
 	ts_store_unlock(store);
-	ts_tables_free(tables);
 	ts_apply_stats_dispose(&applied);
+	ts_tables_free(tables);
 	return error;
 }

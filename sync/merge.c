@@ -27,6 +27,11 @@
  * column order is that of the side with more columns (ties: the bytewise
  * greater list of names), followed by the other side's extra columns, so
  * it does not depend on which side is ours.
+ *
+ * Files. The files kept in history (files.h) are not walked: the result
+ * keeps ours' files directory, plus every file of theirs that ours lacks
+ * (ts_files_missing()), put by blob id without reading a file. A file is
+ * thus never lost, and the same name must mean the same blob.
  */
 #include "merge.h"
 
@@ -34,6 +39,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "files.h"
 #include "tiersync.h"
 
 #define META_PREFIX TS_STORE_META_DIR "/"
@@ -272,6 +278,13 @@ static void pop_name(merger *m, size_t size)
 	m->path.ptr[size] = '\0';
 }
 
+/* 1 when `e`, below the current path, is the directory of files. */
+static int is_files_dir(merger *m, const git_tree_entry *e)
+{
+	return git_tree_entry_type(e) == GIT_OBJECT_TREE && !strcmp(m->path.ptr, META_PREFIX) &&
+		!strcmp(git_tree_entry_name(e), TS_FILES_DIR + strlen(META_PREFIX));
+}
+
 static int unknown_entry(merger *m)
 {
 	return ts_error_set(TS_ECORRUPT, "%s is neither a row nor a directory", m->path.ptr);
@@ -322,6 +335,8 @@ static int take_theirs(merger *m, const git_tree_entry *eo, const git_tree_entry
 	size_t size = m->path.size;
 	int error;
 
+	if (is_files_dir(m, e))
+		return 0;   /* the union of files is taken apart */
 	if ((error = push_name(m, e)) < 0)
 		goto done;
 	if (git_tree_entry_type(e) == GIT_OBJECT_TREE) {
@@ -586,7 +601,7 @@ static int merge_entry(merger *m, git_tree *const *trees, const git_tree_entry *
 	size_t size = m->path.size;
 	int error = 0;
 
-	if (same_entry(eo, et) || same_entry(eb, et))
+	if (same_entry(eo, et) || same_entry(eb, et) || is_files_dir(m, e))
 		goto done;                          /* ours already is the result */
 	if ((error = check_kind(m, e, trees, entries, 3)) < 0)
 		goto done;
@@ -661,7 +676,10 @@ int ts_merge_trees(git_oid *out, ts_merge_stats *stats, ts_store *store, const g
 	git_oid empty;
 	git_tree *tb = NULL, *to = NULL, *tt = NULL;
 	ts_store_update *updates = NULL;
-	size_t i;
+	ts_file *files = NULL;
+	char (*paths)[TS_FILES_PATH_SIZE] = NULL;
+	const git_oid *kept = NULL;
+	size_t nfiles = 0, i;
 	int error = 0;
 
 	memset(out, 0, sizeof(*out));
@@ -681,12 +699,28 @@ int ts_merge_trees(git_oid *out, ts_merge_stats *stats, ts_store *store, const g
 	}
 	if (!base_tree)
 		base_tree = &empty;
-	if (git_oid_equal(ours_tree, theirs_tree) || git_oid_equal(base_tree, theirs_tree)) {
+	if (git_oid_equal(ours_tree, theirs_tree)) {
 		git_oid_cpy(out, ours_tree);
 		goto done;
 	}
-	if (git_oid_equal(base_tree, ours_tree)) {
-		git_oid_cpy(out, theirs_tree);
+	/* one side is the result: it takes what files the other adds */
+	if (git_oid_equal(base_tree, theirs_tree) || git_oid_equal(base_tree, ours_tree)) {
+		const git_oid *result = git_oid_equal(base_tree, theirs_tree) ? ours_tree : theirs_tree;
+		const git_oid *other = result == ours_tree ? theirs_tree : ours_tree;
+		git_oid_cpy(out, result);
+		if (git_oid_equal(other, &empty) || git_oid_equal(result, &empty))
+			goto done;
+		kept = result;
+		if ((error = ts_files_missing(&files, &nfiles, store, result, other)) < 0 ||
+		    !(paths = calloc(nfiles ? nfiles : 1, sizeof(*paths))) ||
+		    !(updates = calloc(nfiles ? nfiles : 1, sizeof(*updates)))) {
+			error = error < 0 ? error : out_of_memory();
+			goto done;
+		}
+		for (i = 0; i < nfiles; i++)
+			ts_files_link(&updates[i], paths[i], &files[i]);
+		if (nfiles && (error = ts_store_tree_update(out, store, kept, updates, nfiles)) < 0)
+			memset(out, 0, sizeof(*out));
 		goto done;
 	}
 	ts_buf_puts(&m.path, "");
@@ -700,7 +734,11 @@ int ts_merge_trees(git_oid *out, ts_merge_stats *stats, ts_store *store, const g
 		goto done;
 	if ((error = merge_trees(&m, tb, to, tt)) < 0)
 		goto done;
-	if (m.nupdates && !(updates = calloc(m.nupdates, sizeof(*updates)))) {
+	/* the result keeps ours' files and takes those only theirs holds */
+	if (tt && (error = ts_files_missing(&files, &nfiles, store, ours_tree, theirs_tree)) < 0)
+		goto done;
+	if (!(updates = calloc(m.nupdates + nfiles + 1, sizeof(*updates))) ||
+	    !(paths = calloc(nfiles + 1, sizeof(*paths)))) {
 		error = out_of_memory();
 		goto done;
 	}
@@ -709,8 +747,9 @@ int ts_merge_trees(git_oid *out, ts_merge_stats *stats, ts_store *store, const g
 		updates[i].data = m.updates[i].data;
 		updates[i].len = m.updates[i].len;
 	}
-	error = ts_store_tree_update(out, store, to ? ours_tree : NULL, updates, m.nupdates);
-	if (error < 0)
+	for (i = 0; i < nfiles; i++)
+		ts_files_link(&updates[m.nupdates + i], paths[i], &files[i]);
+	if ((error = ts_store_tree_update(out, store, to ? ours_tree : NULL, updates, m.nupdates + nfiles)) < 0)
 		memset(out, 0, sizeof(*out));
 done:
 	if (stats)
@@ -721,6 +760,8 @@ done:
 	}
 	free(m.updates);
 	free(updates);
+	free(files);
+	free(paths);
 	git_tree_free(tb);
 	git_tree_free(to);
 	git_tree_free(tt);

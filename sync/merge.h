@@ -24,6 +24,9 @@
  *   - deleted on one side, changed on the other: a TS_MERGE_UPDATE_DELETE or
  *     TS_MERGE_DELETE_UPDATE conflict; the policy keeps or deletes the row.
  *   A row deleted on one side and unchanged on the other is deleted.
+ *   Files kept in history (files.h, under _tiersync/files/) are no rows:
+ *   the result holds the union of both sides' files, taken by blob id
+ *   without reading them; one name with two different blobs is TS_ECORRUPT.
  *
  * Determinism: the result depends only on (base, ours, theirs) and the
  * policy's answers, so every node gets the same tree id. Under the default

@@ -192,6 +192,8 @@ static int rebuild_tree(git_oid *out, int *empty, ts_store *store, const git_oid
 			const git_oid *sub = x && x->is_tree && !x->removed ? &x->id : NULL;
 			if ((error = rebuild_tree(&id, &gone, store, sub, updates + i, j - i, off + len + 1)) < 0)
 				goto done;
+		} else if (updates[j - 1].data && updates[j - 1].len == TS_STORE_LINK) {
+			git_oid_cpy(&id, (const git_oid *)updates[j - 1].data);
 		} else if (updates[j - 1].data) {
 			/* the last update of a path wins */
 			if ((error = ts_batch_put(store->batch, &id, GIT_OBJECT_BLOB, updates[j - 1].data, updates[j - 1].len)) < 0)
@@ -275,6 +277,11 @@ int ts_store_flush(ts_store *store)
 void ts_store_discard(ts_store *store)
 {
 	ts_batch_discard(store->batch);
+}
+
+void ts_store_reuse_objects(ts_store *store, int on)
+{
+	ts_batch_reuse(store->batch, on);
 }
 
 static int make_signature(git_signature **out, const ts_store_who *who)
@@ -572,44 +579,53 @@ void ts_store_clean_debris(ts_store *store)
 		git_odb_refresh(store->odb);
 }
 
-/* Reads a whole file; NULL if it cannot be read. */
-static unsigned char *slurp(const char *path, size_t *len)
+/*
+ * Hashes a file but for its last 20 bytes, in chunks (a pack may be far
+ * larger than memory should hold), and reads those 20 bytes and the 20
+ * before them. -1 if it cannot be read or is shorter than `min`.
+ */
+static int file_checksums(unsigned char sum[20], unsigned char last[20], unsigned char before[20],
+	const char *path, off_t min)
 {
-	FILE *f = fopen(path, "rb");
-	unsigned char *data = NULL;
-	long size;
+	unsigned char *buf = NULL;
+	ts_sha1_ctx sha;
+	struct stat st;
+	off_t at = 0, body;
+	int fd, rc = -1;
 
-	if (!f)
-		return NULL;
-	if (fseek(f, 0, SEEK_END) == 0 && (size = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0 &&
-	    (data = malloc((size_t)size + 1)) && fread(data, 1, (size_t)size, f) != (size_t)size) {
-		free(data);
-		data = NULL;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return -1;
+	if (fstat(fd, &st) < 0 || st.st_size < min || st.st_size < 40 || !(buf = malloc(1 << 20)))
+		goto done;
+	body = st.st_size - 20;
+	ts_sha1_init(&sha);
+	while (at < body) {
+		size_t want = body - at < (1 << 20) ? (size_t)(body - at) : (1 << 20);
+		ssize_t got = pread(fd, buf, want, at);
+		if (got <= 0)
+			goto done;
+		ts_sha1_update(&sha, buf, (size_t)got);
+		at += got;
 	}
-	if (data)
-		*len = (size_t)size;
-	fclose(f);
-	return data;
+	ts_sha1_final(&sha, sum);
+	if (pread(fd, last, 20, body) != 20 || pread(fd, before, 20, body - 20) != 20)
+		goto done;
+	rc = 0;
+done:
+	free(buf);
+	close(fd);
+	return rc;
 }
 
 /* A pack and its index are whole: both checksums hold and agree. */
 static int pack_whole(const char *pack_path, const char *idx_path)
 {
-	unsigned char *pack = NULL, *idx = NULL, sum[20];
-	size_t plen = 0, ilen = 0;
-	int whole = 0;
+	unsigned char psum[20], plast[20], pbefore[20], isum[20], ilast[20], ipack[20];
 
-	if (!(pack = slurp(pack_path, &plen)) || !(idx = slurp(idx_path, &ilen)) || plen < 32 || ilen < 8 + 1024 + 40)
-		goto done;
-	ts_sha1(sum, pack, plen - 20);
-	if (memcmp(sum, pack + plen - 20, 20) || memcmp(idx + ilen - 40, pack + plen - 20, 20))
-		goto done;
-	ts_sha1(sum, idx, ilen - 20);
-	whole = !memcmp(sum, idx + ilen - 20, 20);
-done:
-	free(pack);
-	free(idx);
-	return whole;
+	if (file_checksums(psum, plast, pbefore, pack_path, 32) < 0 ||
+	    file_checksums(isum, ilast, ipack, idx_path, 8 + 1024 + 40) < 0)
+		return 0;
+	return !memcmp(psum, plast, 20) && !memcmp(ipack, plast, 20) && !memcmp(isum, ilast, 20);
 }
 
 /* Opens the repository again, dropping every cached pack. */

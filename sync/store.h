@@ -25,12 +25,16 @@ void ts_store_free(ts_store *store);
 
 git_repository *ts_store_repo(ts_store *store);
 
-/* One change to a tree: put `data` at `path`, or remove `path` when data is NULL. */
+/* One change to a tree: put `data` at `path`, or remove `path` when data is NULL.
+ * With `len` TS_STORE_LINK, `data` points to the git_oid of a blob already in
+ * the store, which goes at `path` unread (files.h: large files). */
 typedef struct {
 	const char *path;
 	const char *data;
 	size_t len;
 } ts_store_update;
+
+#define TS_STORE_LINK ((size_t)-1)
 
 /* Makes room in a growing array of updates for one more after the first `n`. */
 int ts_store_update_reserve(ts_store_update **v, size_t n, size_t *alloc);
@@ -50,6 +54,10 @@ int ts_store_tree_update(git_oid *out, ts_store *store, const git_oid *base,
  */
 int ts_store_flush(ts_store *store);
 void ts_store_discard(ts_store *store);
+
+/* With `on`, objects the repository already holds are not written again
+ * (a merge, whose result is mostly rows the other side brought). */
+void ts_store_reuse_objects(ts_store *store, int on);
 
 /* Who made a change: a real name and the node where it was recorded. */
 typedef struct {

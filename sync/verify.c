@@ -6,7 +6,8 @@
  * have done; a row whose blob id differs from the tree's, a row the tree
  * lacks and a tree entry with no row are all reported, down to the column.
  * Every blob of the head tree is also read back and re-hashed, so a damaged
- * object is caught too.
+ * object is caught too. Files kept in history (files.h) are checked apart,
+ * streaming: each against its name, and each column value naming one.
  */
 #include "verify.h"
 
@@ -14,6 +15,7 @@
 #include <string.h>
 
 #include "capture.h"
+#include "files.h"
 #include "history.h"
 #include "rowcodec.h"
 #include "tables.h"
@@ -67,6 +69,10 @@ static int collect_entry(const char *root, const git_tree_entry *te, void *paylo
 	verifier *v = payload;
 	entry *x;
 
+	/* files are no rows, and may be large: ts_files_verify() reads them */
+	if (git_tree_entry_type(te) == GIT_OBJECT_TREE && !strcmp(root, TS_STORE_META_DIR "/") &&
+	    !strcmp(git_tree_entry_name(te), TS_FILES_DIR + sizeof(TS_STORE_META_DIR)))
+		return 1;
 	if (git_tree_entry_type(te) != GIT_OBJECT_BLOB)
 		return 0;
 	if (v->ne == v->ae) {
@@ -442,6 +448,14 @@ static void check_objects(verifier *v)
 	}
 }
 
+/* A problem ts_files_verify() found, reported as verify reports its own. */
+static int file_problem(const ts_verify_problem *p, void *payload)
+{
+	verifier *v = payload;
+	report(v, p->table, p->key, p->column, p->problem, p->expected, p->actual);
+	return v->stop;
+}
+
 int ts_history_verify(sqlite3 *db, ts_store *store,
 	int (*cb)(const ts_verify_problem *p, void *payload), void *payload)
 {
@@ -451,7 +465,7 @@ int ts_history_verify(sqlite3 *db, ts_store *store,
 	entry *schema;
 	ts_buf want = TS_BUF_INIT;
 	size_t i;
-	int t, error;
+	int t, file_problems = 0, error;
 
 	memset(&v, 0, sizeof(v));
 	v.db = db;
@@ -502,6 +516,8 @@ int ts_history_verify(sqlite3 *db, ts_store *store,
 	if ((error = check_missing(&v)) < 0)
 		goto done;
 	check_objects(&v);
+	if (!v.stop && (error = ts_files_verify(&file_problems, db, store, &tree, file_problem, &v)) < 0)
+		goto done;
 	error = v.problems ? TS_ECORRUPT : 0;
 	if (error)
 		ts_error_set(TS_ECORRUPT, "the database differs from its history (%d problem%s)",

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "commands.h"
-#include "tiers.h"
+#include "tiersync.h"
 
 /* One line per number found in this node's jurisdiction (?1): its state
  * (see node/small_ads.c), on how many cases, the last call and who made

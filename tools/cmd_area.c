@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "commands.h"
-#include "tiers.h"
+#include "tiersync.h"
 
 #define MAX_DISTRICTS 64
 

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "commands.h"
-#include "lifecycle.h"
+#include "tiersync.h"
 #include "node.h"
 
 #define MAX_SETS 64

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "commands.h"
-#include "tiers.h"
+#include "tiersync.h"
 
 /* The events that concern this node (?1): declared by it, above it or below
  * it; with the number of cases this node holds that are marked with each. */

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "commands.h"
-#include "tiers.h"
+#include "tiersync.h"
 
 /* The items that concern this node (?1): issued by it or below it, aimed at
  * it or below it, or aimed at a node above it (its street's, for a device).

@@ -63,6 +63,23 @@ const ts_cli_command ts_cli_commands[] = {
 	  "rules shows the rules in force here; with options, a city or district node sets them for\n"
 	  "its own jurisdiction: the major-case threshold, deadline days and immediate penalty per\n"
 	  "category. See docs/LIFECYCLE.md.\n" },
+	{ "evidence", cmd_evidence, 1,
+	  "tiersync evidence add CASE FILE [--kind photo|video|bodycam|document] [--media-type T]\n"
+	  "       [--lng X --lat Y] [--note TEXT] [--author NAME] [--json]\n"
+	  "       tiersync evidence list CASE [--json]\n"
+	  "       tiersync evidence get CASE SHA256 -o FILE [--json]",
+	  "Keep photos, video and documents of a case in history by content (SHA-256).",
+	  "  --kind K         photo, video, bodycam or document (default: from the media type)\n"
+	  "  --media-type T   e.g. image/jpeg (default: from the file name's extension)\n"
+	  "  --lng X --lat Y  where it was captured, in degrees\n"
+	  "  --note TEXT      what it shows\n"
+	  "  --author NAME    who captured it (else the node's identity)\n"
+	  "  -o FILE          get: where to write the content; it is checked against its SHA-256\n"
+	  "                   on the way and appears at FILE only once whole and correct\n"
+	  "  --json           machine-readable output\n\n"
+	  "add stores the file in the node's history (streamed: files of any size), and stages\n"
+	  "the evidence row and an 'evidence' case event; the next commit carries all three.\n"
+	  "The same content twice in one case is refused. SHA256 may be its first 8 or more digits.\n" },
 	{ "status", cmd_status, 1, "tiersync status [--json]",
 	  "List the staged writes that are not yet committed.",
 	  "  --json          machine-readable output\n" },
