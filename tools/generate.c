@@ -42,9 +42,8 @@
 #include <sqlite3.h>
 
 #include "tiersync.h"
-#include "lifecycle.h" /* ts_case_jurisdiction, ts_case__rule: what intake uses */
+#include "lifecycle.h" /* ts_case__rule: the rules intake reads (not public) */
 #include "node.h"      /* ts_node_merge (not yet public) */
-#include "tiers.h"     /* ts_event_for_case */
 
 #define DAY 86400
 #define MAX_UNITS 64
