@@ -589,7 +589,8 @@ static int stage_over(sqlite3 *db, git_repository *repo, git_tree *tree, ts_tabl
 	if ((error = ts_rowcodec_key_path(path, t->name, t->npk, key)) < 0)
 		return error;
 	/* a row the apply wrote holds the tree's row with the write on top */
-	if (left && !bsearch(&path->ptr, left->skipped, left->nskipped, sizeof(char *), path_cmp))
+	if (left && (!left->nskipped ||
+	    !bsearch(&path->ptr, left->skipped, left->nskipped, sizeof(char *), path_cmp)))
 		return 0;
 	if (op == SQLITE_DELETE) {
 		if ((error = prepare_remove(&st, db, t)) < 0)

@@ -4,13 +4,20 @@
 # Usage: run-all.sh UNIT_BINARY TIERSYNC_BINARY
 top=$(cd "$(dirname "$0")/.." && pwd)
 out=$(mktemp)
-"$1" | tee "$out"
+unit_status=$(mktemp)
+{ "$1"; echo $? > "$unit_status"; } | tee "$out"
 sh "$top/tests/run-e2e.sh" "$2" | tee -a "$out"
 passed=0 failed=0
 for line in $(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1:\2/p' "$out"); do
 	passed=$((passed + ${line%%:*}))
 	failed=$((failed + ${line##*:}))
 done
-rm -f "$out"
+# a unit binary that died (a sanitizer's abort, a crash) is a failure too,
+# whatever it printed before
+if [ "$(cat "$unit_status")" != 0 ] && ! grep -q '^[0-9]* passed, [1-9][0-9]* failed$' "$out"; then
+	echo "FAIL unit tests: the binary exited with status $(cat "$unit_status") before its summary"
+	failed=$((failed + 1))
+fi
+rm -f "$out" "$unit_status"
 echo "total: $passed passed, $failed failed"
 [ "$failed" = 0 ] && [ "$passed" -gt 0 ]
