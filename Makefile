@@ -5,7 +5,7 @@
 #   make check      the same tests built with ASan + UBSan
 #   make bench      ratios against plain SQLite / stock git, measured in one run
 #   make converge   the randomised convergence test over 200 seeds (SEEDS=N)
-#   make demo       a street node end to end
+#   make demo       the main job: every tier recording, syncing, merging, auditing, reporting
 #   make demo-year  a generated year of a district, synced up the tiers, and its report
 #   make install PREFIX=/usr/local
 #

@@ -17,7 +17,7 @@
 #include <time.h>
 
 #include "node.h"
-#include "report.h"
+#include "tiersync.h"
 
 #define SCOPE(col) "(" col " = :scope OR " col " GLOB :scope || '.*')"
 #define CASES "FROM cases WHERE " SCOPE("jurisdiction") " AND reported_at >= :from AND reported_at < :to"

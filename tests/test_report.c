@@ -18,7 +18,7 @@
 
 #include "tiersync.h"
 #include "node.h"      /* ts_node_merge_submissions (not yet public) */
-#include "report.h"
+#include "tiersync.h"
 
 #define FROM "2015-01-01T00:00:00+08:00"
 #define TO "2016-01-01T00:00:00+08:00"

@@ -3,7 +3,7 @@
  * and per child unit (node/report.c; definitions in docs/REPORT.md).
  */
 #include "commands.h"
-#include "report.h"
+#include "tiersync.h"
 
 int cmd_report(ts_cli *cli, int argc, char **argv)
 {

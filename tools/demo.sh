@@ -159,6 +159,69 @@ say "张敏 decides: 景山's dispatch stands"
 run "$bin" -C "$district" resolve "$conflict" --take theirs --author "张敏"
 run "$bin" -C "$district" conflicts --all
 
+# ---------------------------------------------------------------------------
+# The enforcement work itself: a case through its lifecycle with evidence, a
+# key area and a supervision item between the tiers, a generated year of a
+# district's work, and the figures each tier reports from its own data.
+
+say "A complaint case goes through every step: three steps, a major penalty, legal review, filing up"
+ts case educate "$c2" --note "无照经营，当事人已登记" --author "李娜"
+ts case warn "$c2" --author "李娜"
+ts case penalize "$c2" --author "李娜"
+ts case file "$c2" --author "李娜"
+ts case decide "$c2" --basis "《无照经营查处取缔办法》第十四条" --amount 12000 --author "李娜"
+if ts case execute "$c2" --author "李娜"; then
+	echo "demo: a major penalty was executed before its legal review" >&2
+	exit 1
+fi
+ts case review "$c2" --approve --reviewer "周律" --author "周律"
+ts case file-up "$c2" --author "李娜"
+ts case execute "$c2" --author "李娜"
+
+say "A photo of the stall is kept in history by its SHA-256"
+printf 'JPEG stand-in: the stall at 地安门内大街 23号, %s\n' "$(date)" > "$demo/stall.jpg"
+ts evidence add "$c2" "$demo/stall.jpg" --kind photo --lng 116.3975 --lat 39.9330 --author "李娜"
+ts evidence list "$c2"
+
+say "Feedback, the complainant's return visit, closing; the ads' phone number gets its warning call"
+ts case feedback "$c2" --author "李娜"
+ts case visit "$c2" --satisfaction satisfied --author "王伟"
+ts case close "$c2" --author "李娜"
+ts ads add "$c1" 13912345678 --author "李娜"
+ts ads warn 13912345678 --outcome warned --author "王伟"
+ts case feedback "$c1" --author "李娜"
+ts case close "$c1" --author "李娜"
+ts commit -m "案件办结"
+ts case show "$c2"
+
+say "The city lists a key area in 东城; the district sends 景山 a supervision item (督办)"
+ts sync
+run "$bin" -C "$district" merge --submissions
+run "$bin" -C "$district" sync
+run "$bin" -C "$city" merge --submissions
+run "$bin" -C "$city" area add "景山公园周边" --zone "景山前街至景山后街" --reason "游客集中，游商反复" \
+	--in bj.dc --author "刘洋"
+run "$bin" -C "$city" commit -m "重点地区挂账"
+run "$bin" -C "$district" pull
+run "$bin" -C "$district" area list
+item=$("$bin" -C "$district" supervise issue --to bj.dc.jingshan --subject "景山前街游商回潮" \
+	--case "$c1" --due 2099-12-31 --author "张敏")
+echo "$item"
+run "$bin" -C "$district" commit -m "督办"
+ts pull
+ts supervise answer "$item" --text "已组织联合整治，游商清理完毕" --author "李娜"
+ts commit -m "督办反馈"
+ts push
+run "$bin" -C "$district" merge --submissions
+run "$bin" -C "$district" supervise close "$item" --author "张敏"
+run "$bin" -C "$district" commit -m "督办办结"
+run "$bin" -C "$district" supervise list
+
+say "A year of the district's work (2015), generated: categories, seasons, key areas, an offline device"
+gen=$(dirname "$bin")/tiersync-gen
+run "$gen" --district "$district" --street "$node" --street "$street2" --device "$device" \
+	--year 2015 --cases 1500 --seed 2015
+
 say "Everyone syncs until quiet"
 for round in 1 2; do
 	run "$bin" -C "$device" sync
@@ -187,5 +250,16 @@ for n in "$city" "$district" "$node" "$street2" "$device"; do
 	fi
 done
 run "$bin" -C "$city" log --case "$c3"
+
+say "Each tier reports the plan's figures from its own data; the city's row for 东城 is the district's own"
+run "$bin" -C "$node" report --period 2015
+run "$bin" -C "$city" report --period 2015
+city_dc=$("$bin" -C "$city" report --period 2015 --json | grep -o '"cases_found":[0-9]*' | sed -n 2p)
+dc_own=$("$bin" -C "$district" report --period 2015 --json | grep -o '"cases_found":[0-9]*' | sed -n 1p)
+echo "city's row for bj.dc: $city_dc; 东城's own: $dc_own"
+if [ "$city_dc" != "$dc_own" ]; then
+	echo "demo: the city's figure for the district differs from the district's own" >&2
+	exit 1
+fi
 
 say "Done. The nodes are in build/demo; try: build/rel/tiersync -C build/demo/city log"
