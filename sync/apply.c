@@ -284,35 +284,39 @@ static int exec(sqlite3 *db, const char *sql)
 	return 0;
 }
 
-/* Adds the key of the changeset's current operation to the set. */
-static int staged_key_add(staged_keys *k, sqlite3_changeset_iter *it)
+/* 1 when `path` is in the set; *at is where it is or would go. */
+static int staged_keys_find(size_t *at, const staged_keys *k, const char *path)
 {
-	sqlite3_value *vals[64];
-	const char *tname;
-	int ncol, op, indirect, i, error;
 	size_t lo = 0, hi = k->n;
-	ts_table *t;
-
-	sqlite3changeset_op(it, &tname, &ncol, &op, &indirect);
-	if (!(t = ts_tables_find(k->tables, tname)) || t->npk > 64 || ncol != t->ncol)
-		return ts_error_set(TS_ECORRUPT, "a staged write does not match table %s", tname);
-	for (i = 0; i < t->npk; i++)
-		if ((op == SQLITE_INSERT ? sqlite3changeset_new(it, t->pk[i], &vals[i])
-		                         : sqlite3changeset_old(it, t->pk[i], &vals[i])) != SQLITE_OK || !vals[i])
-			return ts_error_set(TS_ECORRUPT, "a staged write of %s has no key", tname);
-	ts_buf_clear(&k->path);
-	if ((error = ts_rowcodec_key_path(&k->path, t->name, t->npk, vals)) < 0)
-		return error;
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
-		int c = strcmp(k->v[mid], k->path.ptr);
-		if (c == 0)
-			return 0;
+		int c = strcmp(k->v[mid], path);
+		if (c == 0) {
+			*at = mid;
+			return 1;
+		}
 		if (c < 0)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
+	*at = lo;
+	return 0;
+}
+
+/* Adds the key of the changeset's current operation to the set. */
+static int staged_key_add(sqlite3_changeset_iter *it, void *payload)
+{
+	staged_keys *k = payload;
+	sqlite3_value *vals[64];
+	size_t at;
+	ts_table *t;
+	int op, error;
+
+	if ((error = ts_staged_op_key(&t, &op, vals, &k->path, k->tables, it)) < 0)
+		return error;
+	if (staged_keys_find(&at, k, k->path.ptr))
+		return 0;
 	if (k->n == k->alloc) {
 		size_t na = k->alloc ? k->alloc * 2 : 16;
 		char **nv = realloc(k->v, na * sizeof(*nv));
@@ -321,8 +325,8 @@ static int staged_key_add(staged_keys *k, sqlite3_changeset_iter *it)
 		k->v = nv;
 		k->alloc = na;
 	}
-	memmove(k->v + lo + 1, k->v + lo, (k->n - lo) * sizeof(*k->v));
-	if (!(k->v[lo] = strdup(k->path.ptr)))
+	memmove(k->v + at + 1, k->v + at, (k->n - at) * sizeof(*k->v));
+	if (!(k->v[at] = strdup(k->path.ptr)))
 		return ts_error_set(TS_ERROR, "out of memory");
 	k->n++;
 	return 0;
@@ -331,19 +335,8 @@ static int staged_key_add(staged_keys *k, sqlite3_changeset_iter *it)
 static int staged_keys_add(const ts_staged_write *w, void *payload)
 {
 	staged_keys *k = payload;
-	sqlite3_changeset_iter *it = NULL;
-	int rc, error = 0;
-
-	if (sqlite3changeset_start(&it, w->size, (void *)w->changeset) != SQLITE_OK)
-		return ts_error_set(TS_ECORRUPT, "staged write %lld is damaged", (long long)w->seq);
-	while ((rc = sqlite3changeset_next(it)) == SQLITE_ROW)
-		if ((error = staged_key_add(k, it)) < 0)
-			break;
-	sqlite3changeset_finalize(it);
-	if (!error && rc != SQLITE_DONE)
-		error = ts_error_set(TS_ECORRUPT, "staged write %lld is damaged", (long long)w->seq);
 	k->after = w->seq;
-	return error;
+	return ts_staged_write_foreach_op(w, staged_key_add, k);
 }
 
 /* Takes in the writes staged since the last look. */
@@ -352,21 +345,6 @@ static int staged_keys_refresh(staged_keys *k, sqlite3 *db)
 	return ts_capture_foreach_after(db, k->after, staged_keys_add, k);
 }
 
-static int staged_keys_has(const staged_keys *k, const char *path)
-{
-	size_t lo = 0, hi = k->n;
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		int c = strcmp(k->v[mid], path);
-		if (c == 0)
-			return 1;
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return 0;
-}
 
 static void staged_keys_dispose(staged_keys *k)
 {
@@ -450,7 +428,8 @@ static int apply_change(const ts_audit_change *ch, void *payload)
 	int error;
 
 	if (ch->table) {
-		if (a->staged && staged_keys_has(a->staged, ch->path))
+		size_t at;
+		if (a->staged && staged_keys_find(&at, a->staged, ch->path))
 			return skip_row(a, ch);
 		if ((error = apply_row(a, ch)) < 0)
 			return error;
@@ -574,19 +553,10 @@ static int stage_over(sqlite3 *db, git_repository *repo, git_tree *tree, ts_tabl
 	sqlite3_value *key[64];
 	sqlite3_stmt *st = NULL;
 	ts_row *row = NULL;
-	const char *tname;
-	int ncol, op, indirect, c, error;
+	int op, c, error;
 	ts_table *t;
 
-	sqlite3changeset_op(it, &tname, &ncol, &op, &indirect);
-	if (!(t = ts_tables_find(tables, tname)) || t->npk > 64 || ncol != t->ncol)
-		return ts_error_set(TS_ECORRUPT, "a staged write does not match table %s", tname);
-	for (c = 0; c < t->npk; c++)
-		if ((op == SQLITE_INSERT ? sqlite3changeset_new(it, t->pk[c], &key[c])
-		                         : sqlite3changeset_old(it, t->pk[c], &key[c])) != SQLITE_OK || !key[c])
-			return ts_error_set(TS_ECORRUPT, "a staged write of %s has no key", tname);
-	ts_buf_clear(path);
-	if ((error = ts_rowcodec_key_path(path, t->name, t->npk, key)) < 0)
+	if ((error = ts_staged_op_key(&t, &op, key, path, tables, it)) < 0)
 		return error;
 	/* a row the apply wrote holds the tree's row with the write on top */
 	if (left && (!left->nskipped ||

@@ -15,7 +15,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
-#include "tables.h"
+#include "rowcodec.h"
 #include "tiersync.h"
 
 struct ts_capture {
@@ -208,6 +208,46 @@ int ts_capture_count(sqlite3 *db)
 		n = sqlite3_column_int(st, 0);
 	sqlite3_finalize(st);
 	return n;
+}
+
+int ts_staged_write_foreach_op(const ts_staged_write *w,
+	int (*cb)(sqlite3_changeset_iter *it, void *payload), void *payload)
+{
+	sqlite3_changeset_iter *it = NULL;
+	int rc, error = 0;
+
+	if (sqlite3changeset_start(&it, w->size, (void *)w->changeset) != SQLITE_OK)
+		return ts_error_set(TS_ECORRUPT, "staged write %lld is damaged", (long long)w->seq);
+	while ((rc = sqlite3changeset_next(it)) == SQLITE_ROW)
+		if ((error = cb(it, payload)) != 0)
+			break;
+	sqlite3changeset_finalize(it);
+	if (!error && rc != SQLITE_DONE)
+		error = ts_error_set(TS_ECORRUPT, "staged write %lld is damaged", (long long)w->seq);
+	return error;
+}
+
+int ts_staged_op_key(ts_table **table, int *op, sqlite3_value **keys, ts_buf *path,
+	ts_tables *tables, sqlite3_changeset_iter *it)
+{
+	const char *tname;
+	int ncol, indirect, k;
+	ts_table *t;
+
+	sqlite3changeset_op(it, &tname, &ncol, op, &indirect);
+	if (!(t = ts_tables_find(tables, tname)))
+		return ts_error_set(TS_ECORRUPT, "a staged write names table %s, which is not synced", tname);
+	if (t->npk > 64 || ncol != t->ncol)
+		return ts_error_set(TS_ECORRUPT, "a staged write of %s does not match its columns", tname);
+	for (k = 0; k < t->npk; k++)
+		if ((*op == SQLITE_INSERT ? sqlite3changeset_new(it, t->pk[k], &keys[k])
+		                          : sqlite3changeset_old(it, t->pk[k], &keys[k])) != SQLITE_OK || !keys[k])
+			return ts_error_set(TS_ECORRUPT, "a staged write of %s has no key", tname);
+	*table = t;
+	if (!path)
+		return 0;
+	ts_buf_clear(path);
+	return ts_rowcodec_key_path(path, t->name, t->npk, keys);
 }
 
 int ts_changeset_count(const void *changeset, int size, int *inserts, int *updates, int *deletes)

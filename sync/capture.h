@@ -10,6 +10,9 @@
 #include <stdint.h>
 #include <sqlite3.h>
 
+#include "buf.h"
+#include "tables.h"
+
 typedef struct ts_capture ts_capture;
 
 /* Creates the engine's staging table if missing. */
@@ -50,6 +53,19 @@ void ts_capture_yield(sqlite3 *db);
 
 /* The number of staged writes (0 on any error). */
 int ts_capture_count(sqlite3 *db);
+
+/* Calls `cb` for each operation of one staged write's changeset; a damaged
+ * changeset is TS_ECORRUPT. A non-zero return of `cb` stops and is returned. */
+int ts_staged_write_foreach_op(const ts_staged_write *w,
+	int (*cb)(sqlite3_changeset_iter *it, void *payload), void *payload);
+
+/* The row the changeset's current operation is about: its table in
+ * `tables`, *op (SQLITE_INSERT, _UPDATE or _DELETE), its key values
+ * (`keys`, room for 64, owned by the iterator) and, if `path` is given,
+ * its path in history. TS_ECORRUPT when the operation does not match a
+ * synced table. */
+int ts_staged_op_key(ts_table **table, int *op, sqlite3_value **keys, ts_buf *path,
+	ts_tables *tables, sqlite3_changeset_iter *it);
 
 /* Counts the inserts, updates and deletes of a changeset. */
 int ts_changeset_count(const void *changeset, int size, int *inserts, int *updates, int *deletes);

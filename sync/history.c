@@ -130,27 +130,15 @@ static void changes_dispose(changes *c)
 }
 
 /* Adds the key of the changeset's current operation. */
-static int collect_op(changes *c, sqlite3_changeset_iter *it)
+static int collect_op(sqlite3_changeset_iter *it, void *payload)
 {
+	changes *c = payload;
 	sqlite3_value *vals[64];
-	const char *tname;
-	int ncol, op, indirect, k, error;
+	int op, k, error;
 	ts_table *t;
 	change *ch;
 
-	sqlite3changeset_op(it, &tname, &ncol, &op, &indirect);
-	if (!(t = ts_tables_find(c->tables, tname)))
-		return ts_error_set(TS_ECORRUPT, "a staged write names table %s, which is not synced", tname);
-	if (t->npk > 64 || ncol != t->ncol)
-		return ts_error_set(TS_ECORRUPT, "a staged write of %s does not match its columns", tname);
-	for (k = 0; k < t->npk; k++) {
-		int rc = op == SQLITE_INSERT ? sqlite3changeset_new(it, t->pk[k], &vals[k])
-		                             : sqlite3changeset_old(it, t->pk[k], &vals[k]);
-		if (rc != SQLITE_OK || !vals[k])
-			return ts_error_set(TS_ECORRUPT, "a staged write of %s has no key", tname);
-	}
-	ts_buf_clear(&c->path);
-	if ((error = ts_rowcodec_key_path(&c->path, t->name, t->npk, vals)) < 0)
+	if ((error = ts_staged_op_key(&t, &op, vals, &c->path, c->tables, it)) < 0)
 		return error;
 	if (c->n == c->alloc) {
 		size_t na = c->alloc ? c->alloc * 2 : 64;
@@ -176,19 +164,7 @@ static int collect_op(changes *c, sqlite3_changeset_iter *it)
 
 static int collect_staged(const ts_staged_write *w, void *payload)
 {
-	changes *c = payload;
-	sqlite3_changeset_iter *it = NULL;
-	int rc, error = 0;
-
-	if (sqlite3changeset_start(&it, w->size, (void *)w->changeset) != SQLITE_OK)
-		return ts_error_set(TS_ECORRUPT, "staged write %lld is damaged", (long long)w->seq);
-	while ((rc = sqlite3changeset_next(it)) == SQLITE_ROW)
-		if ((error = collect_op(c, it)) < 0)
-			break;
-	sqlite3changeset_finalize(it);
-	if (!error && rc != SQLITE_DONE)
-		error = ts_error_set(TS_ECORRUPT, "staged write %lld is damaged", (long long)w->seq);
-	return error;
+	return ts_staged_write_foreach_op(w, collect_op, payload);
 }
 
 static int change_cmp(const void *a, const void *b)

@@ -95,3 +95,15 @@ void ts_json_strn(FILE *out, const char *s)
 	else
 		fputs("null", out);
 }
+
+void ts_cli_staged(int json, const char *id, const char *human)
+{
+	if (json) {
+		fputs("{\"id\":", stdout);
+		ts_json_str(stdout, id);
+		puts(",\"staged\":true}");
+	} else if (human)
+		printf("%s %s (staged)\n", human, id);
+	else
+		printf("%s\n", id);
+}

@@ -47,6 +47,11 @@ int ts_cli_getopt(ts_cli *cli, int argc, char **argv, const struct option *opts,
 /* The author for a command: --author, else the node's identity. */
 const char *ts_cli_author(ts_cli *cli, const char *given);
 
+/* Reports a staged write of the record `id`: {"id": ID, "staged": true}
+ * with --json; else "HUMAN ID (staged)", or the id alone when `human` is
+ * NULL (for a new record, so that scripts can take it). */
+void ts_cli_staged(int json, const char *id, const char *human);
+
 /* Writes `s` as a JSON string (with quotes). */
 void ts_json_str(FILE *out, const char *s);
 /* Writes `s` as a JSON string, or null when NULL. */

@@ -105,10 +105,7 @@ int cmd_area(ts_cli *cli, int argc, char **argv)
 		if (ts_area_add(&id, cli->node, ts_cli_author(cli, author), argv[optind], zone, reason,
 				districts, ndistricts) < 0)
 			return ts_cli_fail();
-		if (json)
-			printf("{\"id\":\"%s\",\"staged\":true}\n", id);
-		else
-			printf("%s\n", id);
+		ts_cli_staged(json, id, NULL);
 		free(id);
 		return 0;
 	}
@@ -119,12 +116,7 @@ int cmd_area(ts_cli *cli, int argc, char **argv)
 			return ts_cli_usage(cli, "delisting needs --reason");
 		if (ts_area_delist(cli->node, ts_cli_author(cli, author), argv[optind], reason) < 0)
 			return ts_cli_fail();
-		if (json) {
-			fputs("{\"id\":", stdout);
-			ts_json_str(stdout, argv[optind]);
-			puts(",\"staged\":true}");
-		} else
-			printf("delisted %s (staged)\n", argv[optind]);
+		ts_cli_staged(json, argv[optind], "delisted");
 		return 0;
 	}
 	if (!strcmp(verb, "list")) {

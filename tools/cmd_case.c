@@ -415,10 +415,7 @@ int cmd_case(ts_cli *cli, int argc, char **argv)
 			return ts_cli_usage(cli, "nothing to change: give --set COLUMN=VALUE");
 		if (ts_case_edit(cli->node, ts_cli_author(cli, author), argv[optind], sets, nsets) < 0)
 			return ts_cli_fail();
-		if (json)
-			printf("{\"id\":\"%s\",\"staged\":true}\n", argv[optind]);
-		else
-			printf("updated %s (staged)\n", argv[optind]);
+		ts_cli_staged(json, argv[optind], "updated");
 		return 0;
 	}
 	if (!strcmp(verb, "show")) {

@@ -131,10 +131,7 @@ int cmd_supervise(ts_cli *cli, int argc, char **argv)
 			return ts_cli_usage(cli, "an item needs --to NODE and --subject S");
 		if (ts_supervise_issue(&id, cli->node, ts_cli_author(cli, author), &o) < 0)
 			return ts_cli_fail();
-		if (json)
-			printf("{\"id\":\"%s\",\"staged\":true}\n", id);
-		else
-			printf("%s\n", id);
+		ts_cli_staged(json, id, NULL);
 		free(id);
 		return 0;
 	}
