@@ -237,6 +237,19 @@ static int deadline_days(int64_t *out, sqlite3 *db, const char *jurisdiction, co
 	return error;
 }
 
+/* A key area given to a case must be listed, and cover the case's place. */
+static int check_key_area(case_op *op, const char *jurisdiction)
+{
+	size_t i;
+	int fits;
+
+	for (i = 0; i < op->n; i++)
+		if (!strcmp(op->fields[i].column, "key_area_id") && op->fields[i].value &&
+		    (fits = ts_area_fits_case(op->node, op->fields[i].value, jurisdiction)) <= 0)
+			return fits < 0 ? fits : TS_EINVALID;
+	return 0;
+}
+
 static int do_new(sqlite3 *db, void *payload)
 {
 	case_op *op = payload;
@@ -273,7 +286,8 @@ static int do_new(sqlite3 *db, void *payload)
 		goto done;
 	}
 	/* a case reported inside a major event's period and place belongs to it */
-	if ((error = set_columns(op, op->new_id)) < 0 ||
+	if ((error = check_key_area(op, jurisdiction)) < 0 ||
+	    (error = set_columns(op, op->new_id)) < 0 ||
 	    (error = ts_event_mark_case(NULL, op->node, op->new_id)) < 0)
 		goto done;
 	error = ts_case__event(op->node, op->new_id, "intake", op->author, op->source, now);
@@ -348,12 +362,16 @@ static int do_update(sqlite3 *db, void *payload)
 	size_t i;
 	int error;
 
-	if (sqlite3_prepare_v2(db, "SELECT status FROM cases WHERE id = ?1", -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(db, "SELECT status, jurisdiction FROM cases WHERE id = ?1", -1, &st, NULL) != SQLITE_OK)
 		return write_error(db, "reading the case");
 	sqlite3_bind_text(st, 1, op->case_id, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_ROW) {
 		sqlite3_finalize(st);
 		return ts_error_set(TS_ENOTFOUND, "no case %s", op->case_id);
+	}
+	if ((error = check_key_area(op, (const char *)sqlite3_column_text(st, 1))) < 0) {
+		sqlite3_finalize(st);
+		return error;
 	}
 	if (!strcmp((const char *)sqlite3_column_text(st, 0), "closed")) {
 		sqlite3_finalize(st);

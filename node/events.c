@@ -51,7 +51,7 @@ static int mark_cases(event_op *op, const char *event, const char *case_id)
 			"  AND EXISTS (" EVENTS_OF_CASE("cases.jurisdiction", "cases.reported_at", "?2") ")",
 			-1, &st, NULL) != SQLITE_OK)
 		return ts_tiers__db_error(db, "marking the cases of the event");
-	sqlite3_bind_text(st, 1, op->node->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 1, op->node->scope, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, event, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, case_id, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_DONE)

@@ -79,19 +79,36 @@ bad:
 	return ts_error_set(TS_EINVALID, "'%s' is not a media type such as image/jpeg", t);
 }
 
-/* 0 when the case exists and is open; TS_ENOTFOUND or TS_EDENIED otherwise. */
-static int check_case(sqlite3 *db, const char *case_id)
+static int case_exists(sqlite3 *db, const char *case_id)
 {
 	sqlite3_stmt *st = NULL;
+	int found = 0;
+	if (sqlite3_prepare_v2(db, "SELECT 1 FROM cases WHERE id = ?1", -1, &st, NULL) == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, case_id, -1, SQLITE_STATIC);
+		found = sqlite3_step(st) == SQLITE_ROW;
+	}
+	sqlite3_finalize(st);
+	return found;
+}
+
+/* 0 when the case exists and is open (neither closed nor transferred);
+ * TS_ENOTFOUND or TS_EDENIED otherwise. Any node holding the case may add
+ * to it: offices work on one another's cases, and history names who did. */
+static int check_case(ts_node *node, const char *case_id)
+{
+	sqlite3_stmt *st = NULL;
+	const char *status;
 	int error = 0;
 
-	if (sqlite3_prepare_v2(db, "SELECT status FROM cases WHERE id = ?1", -1, &st, NULL) != SQLITE_OK)
-		return ts_error_set(TS_ERROR, "reading the case: %s", sqlite3_errmsg(db));
+	if (sqlite3_prepare_v2(node->db, "SELECT status FROM cases WHERE id = ?1",
+			-1, &st, NULL) != SQLITE_OK)
+		return ts_error_set(TS_ERROR, "reading the case: %s", sqlite3_errmsg(node->db));
 	sqlite3_bind_text(st, 1, case_id, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_ROW)
 		error = ts_error_set(TS_ENOTFOUND, "no case %s", case_id);
-	else if (!strcmp((const char *)sqlite3_column_text(st, 0), "closed"))
-		error = ts_error_set(TS_EDENIED, "case %s is closed; a closed case takes no new evidence", case_id);
+	else if (!strcmp(status = (const char *)sqlite3_column_text(st, 0), "closed") ||
+	         !strcmp(status, "transferred"))
+		error = ts_error_set(TS_EDENIED, "case %s is %s; it takes no new evidence", case_id, status);
 	sqlite3_finalize(st);
 	return error;
 }
@@ -139,7 +156,7 @@ static int do_add(sqlite3 *db, void *payload)
 	char now[32], *event_id = NULL, detail[512];
 	int error;
 
-	if ((error = check_case(db, op->case_id)) < 0 ||
+	if ((error = check_case(op->node, op->case_id)) < 0 ||
 	    (error = check_duplicate(db, op->case_id, op->file.sha256)) < 0)
 		return error;
 	ts_time_format(now, ts_node__now());
@@ -229,7 +246,7 @@ int ts_evidence_add(char **id_out, char sha256_out[65], ts_node *node, const cha
 		return ts_error_set(TS_EINVALID, "no author: name who captured it with --author NAME, or set "
 			"the node's identity (user.name in its config)");
 	/* refuse early what the write would refuse, before storing a large file */
-	if ((error = check_case(node->db, case_id)) < 0)
+	if ((error = check_case(node, case_id)) < 0)
 		return error;
 	if ((error = ts_files_put(&op.file, node->store, path)) < 0)
 		return error;
@@ -302,9 +319,8 @@ static int resolve_sha(char out[65], sqlite3 *db, const char *case_id, const cha
 	if (len < 8 || len > 64 || i < len)
 		return ts_error_set(TS_EINVALID, "'%s' is not a SHA-256 (64 lowercase hex digits, or at least "
 			"the first 8)", given ? given : "");
-	if ((error = check_case(db, case_id)) == TS_ENOTFOUND)
-		return error;
-	error = 0;
+	if (!case_exists(db, case_id))
+		return ts_error_set(TS_ENOTFOUND, "no case %s", case_id);
 	if (sqlite3_prepare_v2(db, "SELECT DISTINCT sha256 FROM evidence WHERE case_id = ?1 "
 			"AND substr(sha256, 1, ?3) = ?2", -1, &st, NULL) != SQLITE_OK)
 		return ts_error_set(TS_ERROR, "reading the evidence: %s", sqlite3_errmsg(db));

@@ -109,10 +109,15 @@ static void money(char out[32], int64_t fen)
 
 char *ts_case_jurisdiction(const ts_node *node)
 {
-	char *j = strdup(node->id), *dot;
-	if (j && node->tier == TS_TIER_DEVICE && (dot = strrchr(j, '.')))
-		*dot = '\0';
-	return j;
+	return strdup(node->scope);
+}
+
+int ts_case__in_reach(const ts_node *node, const char *case_id, const char *jurisdiction)
+{
+	if (!jurisdiction || !ts_jurisdiction_covers(node->scope, jurisdiction))
+		return ts_error_set(TS_EDENIED, "case %s is of %s, outside this node's jurisdiction (%s)",
+			case_id, jurisdiction ? jurisdiction : "no jurisdiction", node->scope);
+	return 0;
 }
 
 int ts_case__rule(int64_t *out, sqlite3 *db, const char *jurisdiction, const char *rule, const char *category)
@@ -263,7 +268,9 @@ static int check_decide(sqlite3 *db, const char *id, const case_state *c, step_a
 	if ((error = ts_case__rule(&a->threshold, db, c->jurisdiction, "major_threshold", NULL)) < 0 &&
 	    error != TS_ENOTFOUND)
 		return error;
-	if (a->amount >= a->threshold)
+	/* a case once major stays major: a new decision after a rejected review
+	 * goes back to review, whatever its amount */
+	if (a->amount >= a->threshold || c->major)
 		a->major = 1;
 	return 0;
 }

@@ -14,6 +14,10 @@
 int ts_case__rule(int64_t *out, sqlite3 *db, const char *jurisdiction, const char *rule,
 	const char *category);
 
+/* 0 when a case of `jurisdiction` is this node's to work on (its own or
+ * below it; a device works on its street's); TS_EDENIED, saying so, if not. */
+int ts_case__in_reach(const ts_node *node, const char *case_id, const char *jurisdiction);
+
 /* Appends one case event, inside a ts_node_write(). */
 int ts_case__event(ts_node *node, const char *case_id, const char *kind, const char *officer,
 	const char *detail, const char *at);

@@ -157,6 +157,12 @@ static int load(ts_node *node)
 		goto done;
 	}
 	config_get(&node->identity, node->config, "user.name");
+	if (!(node->scope = strdup(node->id))) {
+		error = ts_error_set(TS_ERROR, "out of memory");
+		goto done;
+	}
+	if (node->tier == TS_TIER_DEVICE && strrchr(node->scope, '.'))
+		*strrchr(node->scope, '.') = '\0';
 	if ((error = open_db(&node->db, dbpath, 0)) < 0 ||
 	    (error = ts_store_open(&node->store, gitpath, 0)) < 0)
 		goto done;
@@ -363,6 +369,7 @@ void ts_node_free(ts_node *node)
 	git_config_free(node->config);
 	free(node->path);
 	free(node->id);
+	free(node->scope);
 	free(node->identity);
 	free(node);
 }

@@ -15,6 +15,8 @@ struct ts_node {
 	char *path;
 	char *id;
 	ts_tier tier;
+	char *scope;          /* the jurisdiction of the cases it records and works on:
+	                       * a device's street (its parent id), else its own id */
 	char *identity;       /* user.name, or NULL */
 	git_config *config;
 	sqlite3 *db;

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lifecycle.h"
 #include "node.h"
 #include "tiers.h"
 
@@ -134,11 +135,10 @@ static int check_case(ts_node *node, const char *case_id)
 	if (strcmp(category, "small_ads"))
 		error = ts_error_set(TS_EINVALID, "case %s is a %s case; phone numbers are recorded on "
 			"small_ads cases", case_id, category);
-	else if (!ts_jurisdiction_covers(node->id, jurisdiction))
-		error = ts_error_set(TS_EDENIED, "case %s is of %s, outside this node's jurisdiction (%s)",
-			case_id, jurisdiction, node->id);
-	else if (!strcmp(status, "closed"))
-		error = ts_error_set(TS_EDENIED, "case %s is closed; a closed case cannot be edited", case_id);
+	else if (!strcmp(status, "closed") || !strcmp(status, "transferred"))
+		error = ts_error_set(TS_EDENIED, "case %s is %s; it cannot be edited", case_id, status);
+	else
+		error = ts_case__in_reach(node, case_id, jurisdiction);
 done:
 	sqlite3_finalize(st);
 	return error;
@@ -209,7 +209,7 @@ static int do_warn(sqlite3 *db, void *payload)
 			"WHERE phone = ?2 AND outcome IS NOT 'warned' "
 			"  AND case_id IN (SELECT c.id FROM cases c WHERE " IN_JURISDICTION ")", -1, &st, NULL) != SQLITE_OK)
 		return ts_tiers__db_error(db, "recording the warning");
-	sqlite3_bind_text(st, 1, op->node->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 1, op->node->scope, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, op->phone, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, now, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 4, op->author, -1, SQLITE_STATIC);
@@ -244,7 +244,7 @@ int ts_ads_warn(size_t *rows, ts_node *node, const char *author, const char *pho
 		error = ts_tiers__db_error(node->db, "reading the numbers");
 		goto done;
 	}
-	sqlite3_bind_text(st, 1, node->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 1, node->scope, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, digits, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_ROW) {
 		sightings = sqlite3_column_int64(st, 0);
@@ -252,7 +252,7 @@ int ts_ads_warn(size_t *rows, ts_node *node, const char *author, const char *pho
 	}
 	sqlite3_finalize(st);
 	if (sightings == 0) {
-		error = ts_error_set(TS_ENOTFOUND, "%s is not on record in %s's small-ad cases", digits, node->id);
+		error = ts_error_set(TS_ENOTFOUND, "%s is not on record in %s's small-ad cases", digits, node->scope);
 		goto done;
 	}
 	if (pending == 0) {
@@ -293,7 +293,7 @@ int ts_ads_figures_get(ts_ads_figures *out, ts_node *node)
 			"  count(*) FILTER (WHERE state = 'unreachable'), count(*) FILTER (WHERE state = 'suspended'),"
 			"  count(*) FILTER (WHERE state = 'untried') FROM numbers", -1, &st, NULL) != SQLITE_OK)
 		return ts_tiers__db_error(node->db, "counting the numbers");
-	sqlite3_bind_text(st, 1, node->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 1, node->scope, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_ROW)
 		error = ts_tiers__db_error(node->db, "counting the numbers");
 	else {

@@ -285,31 +285,37 @@ void test_lifecycle__major_with_review_and_filing_up(void)
 	REFUSED(ts_case_execute(node, "李娜", id, NULL), TS_EDENIED, "rejected");
 	REFUSED(ts_case_review(node, "赵法", id, 1, NULL, NULL), TS_EDENIED, "already rejected");
 	REFUSED(ts_case_close(node, "李娜", id, NULL), TS_EDENIED, "not approved");
+	/* a lower fine, without --major, does not make it a minor case: back to review */
+	tick(); test_ok(ts_case_decide(node, "李娜", id, "《城乡规划法》第六十四条", 100, 0, NULL));
+	test_assert(column_is(node, id, "major", "1"));
+	test_assert(column_is(node, id, "review_status", "pending"));
+	REFUSED(ts_case_execute(node, "李娜", id, NULL), TS_EDENIED, "legal review is pending");
+	tick(); test_ok(ts_case_review(node, "李娜", id, 0, "赵法", "罚款过轻"));
 	tick(); test_ok(ts_case_decide(node, "李娜", id, "《城乡规划法》第六十四条", 3000000, 0, NULL));
 	test_assert(column_is(node, id, "review_status", "pending"));
 	test_assert(column_is(node, id, "reviewer", "NULL"));
 	tick(); test_ok(ts_case_review(node, "值班员", id, 1, "赵法", NULL));
 	test_assert(column_is(node, id, "review_status", "approved"));
 	test_assert(column_is(node, id, "reviewer", "赵法"));
-	test_assert(column_is(node, id, "reviewed_at", "2015-05-22T09:08:00+08:00"));
+	test_assert(column_is(node, id, "reviewed_at", "2015-05-22T09:10:00+08:00"));
 	REFUSED(ts_case_decide(node, "李娜", id, "x", 100, 0, NULL), TS_EDENIED, "already has a penalty decision");
 
 	tick(); test_ok(ts_case_execute(node, "李娜", id, "已拆除"));
 	/* approved and executed, but not filed up with the higher tier */
 	REFUSED(ts_case_close(node, "李娜", id, NULL), TS_EDENIED, "not filed up");
 	tick(); test_ok(ts_case_file_up(node, "张敏", id, "报区局备案"));
-	test_assert(column_is(node, id, "filed_up_at", "2015-05-22T09:10:00+08:00"));
+	test_assert(column_is(node, id, "filed_up_at", "2015-05-22T09:12:00+08:00"));
 	REFUSED(ts_case_file_up(node, "张敏", id, NULL), TS_EDENIED, "already filed up");
 	tick(); test_ok(ts_case_close(node, "张敏", id, NULL));
 	test_assert(column_is(node, id, "status", "closed"));
 
 	ev = events(node, id);
 	test_equal_s(ev, "intake 王伟; dispatch 张敏; penalize 李娜; file 李娜; decide 李娜; feedback 李娜; "
-		"review 赵法; decide 李娜; review 赵法; execute 李娜; file_up 张敏; close 张敏");
+		"review 赵法; decide 李娜; review 赵法; decide 李娜; review 赵法; execute 李娜; file_up 张敏; close 张敏");
 	free(ev);
 	ev = query_text(node, "SELECT group_concat(detail, ' / ') FROM (SELECT detail FROM case_events "
 		"WHERE case_id = ?1 AND kind = 'review' ORDER BY at)", id);
-	test_equal_s(ev, "rejected by 赵法; 罚款过重 / approved by 赵法");
+	test_equal_s(ev, "rejected by 赵法; 罚款过重 / rejected by 赵法; 罚款过轻 / approved by 赵法");
 	free(ev);
 	test_assert(verified(node));
 	test_ok(ts_node_commit(head, node, "major case", NULL));

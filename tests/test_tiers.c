@@ -1028,3 +1028,95 @@ void test_tiers__intake_marks_the_event(void)
 	free(after);
 	ts_node_free(dc);
 }
+
+/*
+ * What a node may work on: the cases of its jurisdiction; a device, those
+ * of its street.
+ */
+
+/* Small-ad numbers are recorded by the office whose place the case is in. */
+void test_tiers__ads_of_another_streets_case_are_refused(void)
+{
+	ts_node *st = open_node("st", TS_TIER_STREET, "bj.dc.x", "王伟");
+	const char *phones[] = { "13800000000" };
+	char *theirs, *before, *after;
+
+	test_assert(st);
+	test_assert((theirs = new_case(st, "small_ads", "bj.dc.y", NULL)));
+	before = snapshot(st);
+	test_equal_i(ts_ads_add(st, NULL, theirs, phones, 1), TS_EDENIED);
+	test_assert(strstr(ts_error_last(), "outside this node's jurisdiction"));
+	after = snapshot(st);
+	test_equal_s(after, before);
+	free(before);
+	free(after);
+	free(theirs);
+	ts_node_free(st);
+}
+
+void test_tiers__a_device_works_on_its_streets_cases(void)
+{
+	ts_node *dev = open_node("dev", TS_TIER_DEVICE, "bj.dc.x.d07", "李娜");
+	const char *phones[] = { "13800000000" };
+	char *id = NULL, *event = NULL, q[256];
+	size_t rows = 0, marked = 0;
+
+	test_assert(dev);
+	test_ok(ts_case_new(&id, dev, NULL, "small_ads", "patrol", "景山前街", NULL, 0));
+	test_ok(ts_case_dispatch(dev, NULL, id, "李娜", NULL));
+	test_ok(ts_ads_add(dev, NULL, id, phones, 1));
+	test_ok(ts_ads_warn(&rows, dev, NULL, "13800000000", "warned"));
+	test_equal_i((int)rows, 1);
+	/* an event that arrived from the district marks the device's cases */
+	test_ok(arrive(dev, "INSERT INTO major_events (id, name, starts_at, ends_at, level, owner_node) VALUES"
+		" ('bj.dc-m1', '全国两会', '2000-01-01T00:00:00+08:00', '2099-12-31T23:59:59+08:00', 'district', 'bj.dc')"));
+	test_ok(ts_event_mark(&marked, dev, NULL, NULL));
+	test_equal_i((int)marked, 1);
+	snprintf(q, sizeof(q), "SELECT event_id FROM cases WHERE id = '%s'", id);
+	test_equal_s(query_text(dev, q), "bj.dc-m1");
+	free(id);
+	free(event);
+	ts_node_free(dev);
+}
+
+void test_tiers__a_case_takes_only_a_listed_key_area_of_its_place(void)
+{
+	ts_node *st = open_node("st", TS_TIER_STREET, "bj.dc.x", "王伟");
+	ts_field delisted = { "key_area_id", "bj.dc-k1" }, elsewhere = { "key_area_id", "bj.hd-k1" };
+	ts_field listed = { "key_area_id", "bj.dc-k2" };
+	char *id = NULL;
+
+	test_assert(st);
+	test_ok(arrive(st, "INSERT INTO key_areas (id, level, owner_node, name, listed_at, delisted_at) VALUES"
+		" ('bj.dc-k1', 'district', 'bj.dc', '旧区', '2015-01-01T00:00:00+08:00', '2015-06-01T00:00:00+08:00'),"
+		" ('bj.hd-k1', 'district', 'bj.hd', '海淀', '2015-01-01T00:00:00+08:00', NULL),"
+		" ('bj.dc-k2', 'district', 'bj.dc', '景山', '2015-01-01T00:00:00+08:00', NULL)"));
+	test_equal_i(ts_case_new(&id, st, NULL, "small_ads", "patrol", "景山前街", &delisted, 1), TS_EINVALID);
+	test_assert(strstr(ts_error_last(), "delisted"));
+	test_equal_i(ts_case_new(&id, st, NULL, "small_ads", "patrol", "景山前街", &elsewhere, 1), TS_EINVALID);
+	test_equal_i(query_int(st, "SELECT count(*) FROM cases"), 0);
+	test_ok(ts_case_new(&id, st, NULL, "small_ads", "patrol", "景山前街", &listed, 1));
+	test_equal_i(ts_case_edit(st, NULL, id, &delisted, 1), TS_EINVALID);
+	test_equal_i(query_int(st, "SELECT count(*) FROM cases WHERE key_area_id = 'bj.dc-k2'"), 1);
+	free(id);
+	ts_node_free(st);
+}
+
+void test_tiers__a_transferred_case_takes_no_evidence_or_numbers(void)
+{
+	ts_node *st = open_node("st", TS_TIER_STREET, "bj.dc.x", "王伟");
+	const char *phones[] = { "13800000000" };
+	char *id = NULL, *ev = NULL, sha[65];
+	FILE *f;
+
+	test_assert(st);
+	test_ok(ts_case_new(&id, st, NULL, "small_ads", "patrol", "景山前街", NULL, 0));
+	test_ok(ts_case_dispatch(st, NULL, id, "李娜", NULL));
+	test_ok(ts_case_transfer(st, NULL, id, "公安", NULL));
+	test_assert((f = fopen("photo.jpg", "w")) && fputs("jpeg", f) >= 0 && fclose(f) == 0);
+	test_equal_i(ts_evidence_add(&ev, sha, st, NULL, id, "photo.jpg", NULL), TS_EDENIED);
+	test_equal_i(ts_ads_add(st, NULL, id, phones, 1), TS_EDENIED);
+	test_equal_i(query_int(st, "SELECT count(*) FROM evidence") + query_int(st, "SELECT count(*) FROM small_ad_phones"), 0);
+	free(id);
+	ts_node_free(st);
+}

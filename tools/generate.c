@@ -988,6 +988,7 @@ int main(int argc, char **argv)
 	ts_node *district = NULL;
 	district_setup setup;
 	char *end;
+	long number;
 	struct timespec t_start, t_end;
 
 	g.year = 2015;
@@ -1003,13 +1004,15 @@ int main(int argc, char **argv)
 			dirs[ndirs++] = optarg;
 			break;
 		case 'y':
-			g.year = (int)strtol(optarg, &end, 10);
-			if (*end || g.year < 1971 || g.year > 9998)
+			number = strtol(optarg, &end, 10);
+			g.year = number >= 1971 && number <= 9998 ? (int)number : 0;
+			if (*end || !*optarg || !g.year)
 				return usage("--year takes a year, not '%s'", optarg);
 			break;
 		case 'n':
-			cases = (int)strtol(optarg, &end, 10);
-			if (*end || cases < 0 || cases > 10000000)
+			number = strtol(optarg, &end, 10);
+			cases = number >= 0 && number <= 10000000 ? (int)number : -1;
+			if (*end || !*optarg || cases < 0)
 				return usage("--cases takes a count from 0 to 10000000, not '%s'", optarg);
 			break;
 		case 'S':
@@ -1018,8 +1021,9 @@ int main(int argc, char **argv)
 				return usage("--seed takes a number, not '%s'", optarg);
 			break;
 		case 'c':
-			every = (int)strtol(optarg, &end, 10);
-			if (*end || every < 1 || every > 366)
+			number = strtol(optarg, &end, 10);
+			every = number >= 1 && number <= 366 ? (int)number : 0;
+			if (*end || !*optarg || !every)
 				return usage("--commit-every takes days from 1 to 366, not '%s'", optarg);
 			break;
 		case 'h':

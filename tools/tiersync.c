@@ -252,10 +252,41 @@ static const ts_cli_command *find(const char *name)
 	return NULL;
 }
 
+/* 1 when `s` is well-formed UTF-8 (no overlong forms, no surrogates). */
+static int utf8_valid(const unsigned char *s)
+{
+	while (*s) {
+		int n = *s < 0x80 ? 0 : (*s & 0xe0) == 0xc0 ? 1 : (*s & 0xf0) == 0xe0 ? 2 : (*s & 0xf8) == 0xf0 ? 3 : -1;
+		unsigned cp;
+		int k;
+		if (n < 0 || (n == 1 && *s < 0xc2) || (n == 3 && *s > 0xf4))
+			return 0;
+		cp = n ? *s & (0x3f >> n) : *s;
+		for (k = 1; k <= n; k++) {
+			if ((s[k] & 0xc0) != 0x80)
+				return 0;
+			cp = (cp << 6) | (s[k] & 0x3f);
+		}
+		if ((n == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) || (n == 3 && (cp < 0x10000 || cp > 0x10ffff)))
+			return 0;
+		s += n + 1;
+	}
+	return 1;
+}
+
 int main(int argc, char **argv)
 {
 	ts_cli cli = { ".", NULL, NULL };
 	int i = 1, rc;
+
+	/* every value the node keeps is text that --json and stock tools read back;
+	 * bytes that are not UTF-8 are refused before anything is done */
+	for (i = 1; i < argc; i++)
+		if (!utf8_valid((const unsigned char *)argv[i])) {
+			fprintf(stderr, "tiersync: argument %d is not valid UTF-8 text\n", i);
+			return 2;
+		}
+	i = 1;
 
 	while (i < argc && argv[i][0] == '-') {
 		if (!strcmp(argv[i], "-C") && i + 1 < argc) {
