@@ -327,14 +327,20 @@ static int insert_cb(sqlite3 *db, void *payload)
 	return insert_cases(db, r->from, r->to);
 }
 
-/* A case that can still be edited (closed cases are refused), picked at random. */
+/* 1 when case i can still be edited: closed and transferred cases are refused. */
+static int editable(uint64_t i)
+{
+	return strcmp(status_of(i), "closed") && strcmp(status_of(i), "transferred");
+}
+
+/* A case that can still be edited, picked at random. */
 static uint64_t pick_open_case(uint64_t *rng, uint64_t n)
 {
 	for (;;) {
 		uint64_t i;
 		*rng = mix(*rng);
 		i = *rng % n;
-		if (strcmp(status_of(i), "closed"))
+		if (editable(i))
 			return i;
 	}
 }
@@ -842,7 +848,7 @@ static size_t pick_few(uint64_t *out, size_t count, uint64_t n, uint64_t seed)
 	size_t k = 0;
 	for (j = 0; j < n && k < count; j++) {
 		uint64_t i = (start + j) % n;
-		if (!bulk_half(i) && strcmp(status_of(i), "closed"))
+		if (!bulk_half(i) && editable(i))
 			out[k++] = i;
 	}
 	return k;
