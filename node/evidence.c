@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "files.h"
+#include "lifecycle.h"
 #include "node.h"
 #include "sha256.h"
 
@@ -153,7 +154,7 @@ static int do_add(sqlite3 *db, void *payload)
 {
 	add_op *op = payload;
 	sqlite3_stmt *st = NULL;
-	char now[32], *event_id = NULL, detail[512];
+	char now[32], detail[512];
 	int error;
 
 	if ((error = check_case(op->node, op->case_id)) < 0 ||
@@ -190,30 +191,14 @@ static int do_add(sqlite3 *db, void *payload)
 	st = NULL;
 
 	/* 执法全过程记录: the step is a case event too */
-	if ((error = ts_node_mint_id(&event_id, op->node, "e")) < 0)
-		goto done;
 	snprintf(detail, sizeof(detail), "evidence %s: %s, %s, %llu bytes, sha256 %s", op->new_id, op->kind,
 		op->media_type, (unsigned long long)op->file.size, op->file.sha256);
-	if (sqlite3_prepare_v2(db, "INSERT INTO case_events (id, case_id, at, kind, officer, node, detail) "
-			"VALUES (?1, ?2, ?3, 'evidence', ?4, ?5, ?6)", -1, &st, NULL) != SQLITE_OK) {
-		error = write_error(db, "recording the case event");
+	if ((error = ts_case__event(op->node, op->case_id, "evidence", op->author, detail, now)) < 0)
 		goto done;
-	}
-	sqlite3_bind_text(st, 1, event_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, op->case_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, now, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, op->author, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, op->node->id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 6, detail, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_DONE) {
-		error = write_error(db, "recording the case event");
-		goto done;
-	}
 	/* the content itself joins the next commit's tree */
 	error = ts_files_stage(db, &op->file);
 done:
 	sqlite3_finalize(st);
-	free(event_id);
 	return error;
 }
 

@@ -61,7 +61,7 @@ typedef struct {
 static int do_add(sqlite3 *db, void *payload)
 {
 	ads_op *op = payload;
-	sqlite3_stmt *st = NULL, *ev = NULL;
+	sqlite3_stmt *st = NULL;
 	ts_buf detail = TS_BUF_INIT;
 	char now[32], *id = NULL;
 	size_t i;
@@ -89,24 +89,9 @@ static int do_add(sqlite3 *db, void *payload)
 		ts_buf_printf(&detail, "%s%s", i ? ", " : "small-ad numbers found: ", op->phones[i]);
 	}
 	/* the whole-process record of the case names them too */
-	if ((error = ts_node_mint_id(&id, op->node, "v")) < 0)
-		goto done;
-	if (sqlite3_prepare_v2(db, "INSERT INTO case_events (id, case_id, at, kind, officer, node, detail) "
-			"VALUES (?1, ?2, ?3, 'note', ?4, ?5, ?6)", -1, &ev, NULL) != SQLITE_OK) {
-		error = ts_tiers__db_error(db, "recording the case event");
-		goto done;
-	}
-	sqlite3_bind_text(ev, 1, id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(ev, 2, op->case_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(ev, 3, now, -1, SQLITE_STATIC);
-	sqlite3_bind_text(ev, 4, op->author, -1, SQLITE_STATIC);
-	sqlite3_bind_text(ev, 5, op->node->id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(ev, 6, ts_buf_cstr(&detail), -1, SQLITE_STATIC);
-	if (sqlite3_step(ev) != SQLITE_DONE)
-		error = ts_tiers__db_error(db, "recording the case event");
+	error = ts_case__event(op->node, op->case_id, "note", op->author, ts_buf_cstr(&detail), now);
 done:
 	sqlite3_finalize(st);
-	sqlite3_finalize(ev);
 	ts_buf_dispose(&detail);
 	free(id);
 	return error;

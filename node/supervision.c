@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lifecycle.h"
 #include "node.h"
 #include "tiers.h"
 
@@ -73,34 +74,6 @@ typedef struct {
 	char *new_id;
 } supervise_op;
 
-static int add_case_event(ts_node *node, const char *case_id, const char *author, const char *detail,
-	const char *at)
-{
-	sqlite3_stmt *st = NULL;
-	char *id = NULL;
-	int error;
-
-	if ((error = ts_node_mint_id(&id, node, "v")) < 0)
-		return error;
-	if (sqlite3_prepare_v2(node->db, "INSERT INTO case_events (id, case_id, at, kind, officer, node, detail) "
-			"VALUES (?1, ?2, ?3, 'supervise', ?4, ?5, ?6)", -1, &st, NULL) != SQLITE_OK) {
-		error = ts_tiers__db_error(node->db, "recording the case event");
-		goto done;
-	}
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, case_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, at, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, author, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, node->id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 6, detail, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		error = ts_tiers__db_error(node->db, "recording the case event");
-done:
-	sqlite3_finalize(st);
-	free(id);
-	return error;
-}
-
 static int do_issue(sqlite3 *db, void *payload)
 {
 	supervise_op *op = payload;
@@ -134,7 +107,7 @@ static int do_issue(sqlite3 *db, void *payload)
 	if (error == 0 && o->case_id) {
 		ts_buf detail = TS_BUF_INIT;
 		ts_buf_printf(&detail, "supervision item %s to %s: %s", op->new_id, o->target, o->subject);
-		error = add_case_event(op->node, o->case_id, op->author, detail.ptr, now);
+		error = ts_case__event(op->node, o->case_id, "supervise", op->author, detail.ptr, now);
 		ts_buf_dispose(&detail);
 	}
 	return error;
