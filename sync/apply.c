@@ -40,6 +40,9 @@ typedef struct {
 	ts_tables *tables;
 	sqlite3_stmt **upsert;   /* per table, prepared on first use */
 	sqlite3_stmt **remove;
+	sqlite3_stmt **update;   /* per table, the last UPDATE of changed columns */
+	char **update_sql;       /*   and its text: the next row changing the same
+	                          *   columns reuses it */
 	ts_apply_stats *stats;
 	int schema_version;
 	int batch_ms;            /* > 0: commit and yield this often */
@@ -159,6 +162,7 @@ static int update_changed(applier *a, const ts_table *t, const ts_audit_change *
 {
 	sqlite3_stmt *st = NULL;
 	ts_buf sql = TS_BUF_INIT;
+	size_t ti;
 	int c, k, n = 0, error;
 
 	if ((error = bind_row_check(t, ch->new_row, ch->key)) < 0)
@@ -178,16 +182,28 @@ static int update_changed(applier *a, const ts_table *t, const ts_audit_change *
 	ts_buf_puts(&sql, " WHERE ");
 	for (k = 0; k < t->npk; k++)
 		ts_buf_printf(&sql, "%s\"%s\" = ?%d", k ? " AND " : "", t->cols[t->pk[k]], t->pk[k] + 1);
-	if (ts_buf_oom(&sql) || sqlite3_prepare_v2(a->db, sql.ptr, -1, &st, NULL) != SQLITE_OK) {
-		error = ts_error_set(TS_ERROR, "preparing writes to %s: %s", t->name, sqlite3_errmsg(a->db));
+	if (ts_buf_oom(&sql)) {
+		error = ts_error_set(TS_ERROR, "out of memory");
 		goto done;
 	}
+	ti = (size_t)(t - a->tables->t);
+	if (!a->update_sql[ti] || strcmp(a->update_sql[ti], sql.ptr)) {
+		sqlite3_finalize(a->update[ti]);
+		free(a->update_sql[ti]);
+		a->update[ti] = NULL;
+		a->update_sql[ti] = NULL;
+		if (sqlite3_prepare_v2(a->db, sql.ptr, -1, &a->update[ti], NULL) != SQLITE_OK) {
+			error = ts_error_set(TS_ERROR, "preparing writes to %s: %s", t->name, sqlite3_errmsg(a->db));
+			goto done;
+		}
+		a->update_sql[ti] = ts_buf_detach(&sql);
+	}
+	st = a->update[ti];
 	for (c = 0; c < t->ncol; c++)
 		ts_value_bind(st, c + 1, ts_row_get(ch->new_row, t->cols[c]));
 	a->stats->upserts++;
 	error = step(st, a->db, t->name, ch->key);
 done:
-	sqlite3_finalize(st);
 	ts_buf_dispose(&sql);
 	return error;
 }
@@ -488,7 +504,9 @@ static int apply_trees(ts_apply_stats *stats, sqlite3 *db, git_repository *repo,
 	}
 	a.upsert = calloc(tables->n ? tables->n : 1, sizeof(*a.upsert));
 	a.remove = calloc(tables->n ? tables->n : 1, sizeof(*a.remove));
-	if (!a.upsert || !a.remove) {
+	a.update = calloc(tables->n ? tables->n : 1, sizeof(*a.update));
+	a.update_sql = calloc(tables->n ? tables->n : 1, sizeof(*a.update_sql));
+	if (!a.upsert || !a.remove || !a.update || !a.update_sql) {
 		error = ts_error_set(TS_ERROR, "out of memory");
 		goto done;
 	}
@@ -500,12 +518,16 @@ static int apply_trees(ts_apply_stats *stats, sqlite3 *db, git_repository *repo,
 	if (stats->nskipped > 1)
 		qsort(stats->skipped, stats->nskipped, sizeof(*stats->skipped), path_cmp);
 done:
-	for (i = 0; a.upsert && a.remove && i < tables->n; i++) {
+	for (i = 0; a.upsert && a.remove && a.update && a.update_sql && i < tables->n; i++) {
 		sqlite3_finalize(a.upsert[i]);
 		sqlite3_finalize(a.remove[i]);
+		sqlite3_finalize(a.update[i]);
+		free(a.update_sql[i]);
 	}
 	free(a.upsert);
 	free(a.remove);
+	free(a.update);
+	free(a.update_sql);
 	git_tree_free(from);
 	git_tree_free(to);
 	ts_buf_dispose(&version);
