@@ -477,7 +477,8 @@ int ts_integrate_recover(sqlite3 *db, ts_store *store, int *recovered)
  *   2. ts_meta records the target, and the rows are applied in
  *      transactions of BATCH_MS; rows of staged local writes are left;
  *   3. rows left breaking a foreign key are looked for (a read), recorded
- *      in the tree too, and the merge commit is written and made durable;
+ *      in the tree too, and the merge commit is written; every object is
+ *      made durable (so the last step may empty the journal);
  *   4. one short transaction lays the staged writes over the rows left in
  *      2, keeps the records of 3, clears the mark and moves the head.
  * If the process dies between 2 and 4, open undoes the partial apply
@@ -586,8 +587,12 @@ int ts_integrate(git_oid *out, ts_integrate_stats *stats, sqlite3 *db, ts_store 
 
 	/* 3. what the merge left breaking a foreign key, and the commit */
 	if (fast) {
+		/* the head moves to objects the fetch wrote; they, and the recent
+		 * commits the journal still covers, are made durable first */
 		git_oid_cpy(&head, theirs);
 		stats->result = TS_INTEGRATE_FAST_FORWARD;
+		if ((error = ts_store_sync(store)) < 0)
+			goto done;
 	} else {
 		if ((error = record_constraints(&rec, tables, &applied)) < 0 ||
 		    (error = pending_updates(&final, store, db, tables, target)) < 0)
