@@ -507,12 +507,14 @@ int ts_node_commit(char id_out[41], ts_node *node, const char *message, const ch
 	ts_buf msg = TS_BUF_INIT;
 	git_oid id;
 	int64_t now = ts_node__now();
-	int error;
+	int undone, error;
 
 	id_out[0] = '\0';
 	if (!message || !*message)
 		return ts_error_set(TS_EINVALID, "a commit needs a message (-m MESSAGE)");
-	if ((error = ts_capture_foreach(node->db, add_author, &staged)) < 0)
+	/* rows a pull left half-applied are not this node's work: undone first */
+	if ((error = ts_integrate_recover(node->db, node->store, &undone)) < 0 ||
+	    (error = ts_capture_foreach(node->db, add_author, &staged)) < 0)
 		goto done;
 	if (staged.n == 0) {
 		error = ts_error_set(TS_ENOTFOUND, "nothing staged to commit");

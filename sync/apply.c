@@ -209,9 +209,11 @@ done:
 }
 
 /* Remembers the key of `row` in `keys` (a table's written or removed rows). */
+static int copy_key(ts_value *out, const ts_table *t, const ts_row *row);
+
 static int keep_key(ts_apply_keys *keys, const ts_table *t, const ts_row *row)
 {
-	int k;
+	int error;
 
 	if (keys->n == keys->alloc) {
 		size_t na = keys->alloc ? keys->alloc * 2 : 64;
@@ -221,19 +223,8 @@ static int keep_key(ts_apply_keys *keys, const ts_table *t, const ts_row *row)
 		keys->v = nv;
 		keys->alloc = na;
 	}
-	for (k = 0; k < t->npk; k++) {
-		const ts_value *from = ts_row_get(row, t->cols[t->pk[k]]);
-		ts_value *to = &keys->v[keys->n * t->npk + k];
-		memset(to, 0, sizeof(*to));
-		if (!from)
-			return ts_error_set(TS_ECORRUPT, "a row of %s has no key", t->name);
-		*to = *from;
-		to->p = NULL;
-		if (from->p && !(to->p = malloc(from->n + 1)))
-			return ts_error_set(TS_ERROR, "out of memory");
-		if (from->p)
-			memcpy(to->p, from->p, from->n + 1);
-	}
+	if ((error = copy_key(&keys->v[keys->n * t->npk], t, row)) < 0)
+		return error;
 	keys->n++;
 	return 0;
 }
@@ -371,31 +362,77 @@ static void staged_keys_dispose(staged_keys *k)
 	ts_buf_dispose(&k->path);
 }
 
-/* A row of a local write: left for ts_apply_staged(), which needs its path. */
+/* Copies the key of `row` (a row of `t`) into `out` (npk values). */
+static int copy_key(ts_value *out, const ts_table *t, const ts_row *row)
+{
+	int k;
+	memset(out, 0, t->npk * sizeof(*out));
+	for (k = 0; k < t->npk; k++) {
+		const ts_value *from = ts_row_get(row, t->cols[t->pk[k]]);
+		if (!from) {
+			while (k-- > 0)
+				ts_value_clear(&out[k]);
+			return ts_error_set(TS_ECORRUPT, "a row of %s has no key", t->name);
+		}
+		out[k] = *from;
+		out[k].p = NULL;
+		if (from->p && !(out[k].p = malloc(from->n + 1))) {
+			while (k-- > 0)
+				ts_value_clear(&out[k]);
+			return ts_error_set(TS_ERROR, "out of memory");
+		}
+		if (from->p)
+			memcpy(out[k].p, from->p, from->n + 1);
+	}
+	return 0;
+}
+
+/* A row of a local write: left for ts_apply_staged(), which lays the staged
+ * writes over the target's row, or writes the target's row where they
+ * cancel out. Its key is checked for foreign keys like any written row. */
 static int skip_row(applier *a, const ts_audit_change *ch)
 {
 	ts_apply_stats *s = a->stats;
 	ts_table *t = ts_tables_find(a->tables, ch->table);
+	const ts_row *row = ch->new_row ? ch->new_row : ch->old_row;
+	ts_apply_skipped *e;
+	size_t ti;
+	int error;
 
-	if (t && t - a->tables->t < TS_APPLY_MAX_TABLES)
-		s->touched[t - a->tables->t] = 1;
+	if (!t)
+		return ts_error_set(TS_EINVALID, "incoming rows of table %s, which this database lacks", ch->table);
+	ti = (size_t)(t - a->tables->t);
+	if (ti < TS_APPLY_MAX_TABLES)
+		s->touched[ti] = 1;
+	if (s->written && (error = keep_key(ch->new_row ? &s->written[ti] : &s->removed[ti], t, row)) < 0)
+		return error;
 	if (s->nskipped == s->askipped) {
 		size_t na = s->askipped ? s->askipped * 2 : 16;
-		char **nv = realloc(s->skipped, na * sizeof(*nv));
+		ts_apply_skipped *nv = realloc(s->skipped, na * sizeof(*nv));
 		if (!nv)
 			return ts_error_set(TS_ERROR, "out of memory");
 		s->skipped = nv;
 		s->askipped = na;
 	}
-	if (!(s->skipped[s->nskipped] = strdup(ch->path)))
+	e = &s->skipped[s->nskipped];
+	memset(e, 0, sizeof(*e));
+	e->table = (int)ti;
+	if (!(e->key = calloc(t->npk, sizeof(ts_value))) || !(e->path = strdup(ch->path))) {
+		free(e->key);
 		return ts_error_set(TS_ERROR, "out of memory");
+	}
+	if ((error = copy_key(e->key, t, row)) < 0) {
+		free(e->key);
+		free(e->path);
+		return error;
+	}
 	s->nskipped++;
 	return 0;
 }
 
-static int path_cmp(const void *a, const void *b)
+static int skipped_cmp(const void *a, const void *b)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	return strcmp(((const ts_apply_skipped *)a)->path, ((const ts_apply_skipped *)b)->path);
 }
 
 static void keys_dispose(ts_apply_keys *keys, int ntables, ts_tables *tables)
@@ -413,8 +450,13 @@ static void keys_dispose(ts_apply_keys *keys, int ntables, ts_tables *tables)
 void ts_apply_stats_dispose(ts_apply_stats *stats)
 {
 	size_t i;
-	for (i = 0; i < stats->nskipped; i++)
-		free(stats->skipped[i]);
+	int k;
+	for (i = 0; i < stats->nskipped; i++) {
+		for (k = 0; stats->tables && k < stats->tables->t[stats->skipped[i].table].npk; k++)
+			ts_value_clear(&stats->skipped[i].key[k]);
+		free(stats->skipped[i].key);
+		free(stats->skipped[i].path);
+	}
 	free(stats->skipped);
 	stats->skipped = NULL;
 	stats->nskipped = stats->askipped = 0;
@@ -516,7 +558,7 @@ static int apply_trees(ts_apply_stats *stats, sqlite3 *db, git_repository *repo,
 	}
 	error = ts_audit_diff(repo, from, to, tables, TS_AUDIT_ROWS, apply_change, &a);
 	if (stats->nskipped > 1)
-		qsort(stats->skipped, stats->nskipped, sizeof(*stats->skipped), path_cmp);
+		qsort(stats->skipped, stats->nskipped, sizeof(*stats->skipped), skipped_cmp);
 done:
 	for (i = 0; a.upsert && a.remove && a.update && a.update_sql && i < tables->n; i++) {
 		sqlite3_finalize(a.upsert[i]);
@@ -570,7 +612,7 @@ static int tree_row(ts_row **out, git_repository *repo, git_tree *tree, const ch
 
 /* Writes one combined staged operation over the tree's row. */
 static int stage_over(sqlite3 *db, git_repository *repo, git_tree *tree, ts_tables *tables,
-	sqlite3_changeset_iter *it, ts_buf *path, const ts_apply_stats *left)
+	sqlite3_changeset_iter *it, ts_buf *path, ts_apply_stats *left)
 {
 	sqlite3_value *key[64];
 	sqlite3_stmt *st = NULL;
@@ -581,9 +623,14 @@ static int stage_over(sqlite3 *db, git_repository *repo, git_tree *tree, ts_tabl
 	if ((error = ts_staged_op_key(&t, &op, key, path, tables, it)) < 0)
 		return error;
 	/* a row the apply wrote holds the tree's row with the write on top */
-	if (left && (!left->nskipped ||
-	    !bsearch(&path->ptr, left->skipped, left->nskipped, sizeof(char *), path_cmp)))
-		return 0;
+	if (left) {
+		ts_apply_skipped want, *found;
+		want.path = path->ptr;
+		if (!left->nskipped ||
+		    !(found = bsearch(&want, left->skipped, left->nskipped, sizeof(want), skipped_cmp)))
+			return 0;
+		found->visited = 1;
+	}
 	if (op == SQLITE_DELETE) {
 		if ((error = prepare_remove(&st, db, t)) < 0)
 			return error;
@@ -626,14 +673,42 @@ static int add_to_group(const ts_staged_write *w, void *payload)
 	return 0;
 }
 
+/* A left row no staged write ended up changing (they cancelled out): it
+ * takes the tree's row, or goes if the tree has none. */
+static int take_tree_row(sqlite3 *db, git_repository *repo, git_tree *tree, ts_tables *tables,
+	const ts_apply_skipped *e)
+{
+	const ts_table *t = &tables->t[e->table];
+	sqlite3_stmt *st = NULL;
+	ts_row *row = NULL;
+	int k, error;
+
+	if ((error = tree_row(&row, repo, tree, e->path)) < 0)
+		return error;
+	if ((error = row ? prepare_upsert(&st, db, t) : prepare_remove(&st, db, t)) < 0)
+		goto done;
+	if (row)
+		error = bind_row(st, t, row, e->path);
+	else
+		for (k = 0; k < t->npk; k++)
+			ts_value_bind(st, k + 1, &e->key[k]);
+	if (error == 0)
+		error = step(st, db, t->name, e->path);
+done:
+	sqlite3_finalize(st);
+	ts_row_free(row);
+	return error;
+}
+
 int ts_apply_staged(sqlite3 *db, git_repository *repo, ts_tables *tables, const git_oid *tree_id,
-	const ts_apply_stats *left)
+	ts_apply_stats *left)
 {
 	sqlite3_changegroup *group = NULL;
 	sqlite3_changeset_iter *it = NULL;
 	git_tree *tree = NULL;
 	ts_buf path = TS_BUF_INIT;
 	void *all = NULL;
+	size_t i;
 	int size = 0, rc, error;
 
 	if (sqlite3changegroup_new(&group) != SQLITE_OK)
@@ -644,21 +719,26 @@ int ts_apply_staged(sqlite3 *db, git_repository *repo, ts_tables *tables, const 
 		error = ts_error_set(TS_ECORRUPT, "staged writes do not combine");
 		goto done;
 	}
-	if (size == 0)
+	if (size == 0 && (!left || !left->nskipped))
 		goto done;
 	if (git_tree_lookup(&tree, repo, tree_id) < 0) {
 		error = ts_error_set(TS_ECORRUPT, "reading the tree: %s", git_error_last()->message);
 		goto done;
 	}
-	if (sqlite3changeset_start(&it, size, all) != SQLITE_OK) {
-		error = ts_error_set(TS_ECORRUPT, "staged writes are damaged");
-		goto done;
+	if (size > 0) {
+		if (sqlite3changeset_start(&it, size, all) != SQLITE_OK) {
+			error = ts_error_set(TS_ECORRUPT, "staged writes are damaged");
+			goto done;
+		}
+		while ((rc = sqlite3changeset_next(it)) == SQLITE_ROW)
+			if ((error = stage_over(db, repo, tree, tables, it, &path, left)) < 0)
+				break;
+		if (!error && rc != SQLITE_DONE)
+			error = ts_error_set(TS_ECORRUPT, "staged writes are damaged");
 	}
-	while ((rc = sqlite3changeset_next(it)) == SQLITE_ROW)
-		if ((error = stage_over(db, repo, tree, tables, it, &path, left)) < 0)
-			break;
-	if (!error && rc != SQLITE_DONE)
-		error = ts_error_set(TS_ECORRUPT, "staged writes are damaged");
+	for (i = 0; error == 0 && left && i < left->nskipped; i++)
+		if (!left->skipped[i].visited)
+			error = take_tree_row(db, repo, tree, tables, &left->skipped[i]);
 done:
 	sqlite3changeset_finalize(it);
 	sqlite3changegroup_delete(group);

@@ -19,13 +19,21 @@ typedef struct {
 	size_t n, alloc;     /* rows */
 } ts_apply_keys;
 
+/* A row the apply left because staged writes touched it. */
+typedef struct {
+	char *path;
+	int table;           /* index in ts_tables */
+	ts_value *key;       /* its key's values */
+	int visited;         /* ts_apply_staged() laid a staged write over it */
+} ts_apply_skipped;
+
 typedef struct {
 	size_t upserts;
 	size_t deletes;
 	/* which of the tables (by index in ts_tables) had rows written */
 	unsigned char touched[TS_APPLY_MAX_TABLES];
-	/* ts_apply_batched: the paths of the rows left to staged writes, sorted */
-	char **skipped;
+	/* ts_apply_batched: the rows left to staged writes, sorted by path */
+	ts_apply_skipped *skipped;
 	size_t nskipped, askipped;
 	/* ts_apply_batched: per table (by index in ts_tables), the keys of the
 	 * rows written and of the rows deleted, for checks by key afterwards */
@@ -72,7 +80,7 @@ int ts_apply_batched(ts_apply_stats *stats, sqlite3 *db, git_repository *repo, t
  * writes.
  */
 int ts_apply_staged(sqlite3 *db, git_repository *repo, ts_tables *tables, const git_oid *tree_id,
-	const ts_apply_stats *left);
+	ts_apply_stats *left);
 
 /* Writes one whole row of `t` (inserted or replaced), or, with `row` NULL,
  * deletes the row whose key `key_row` holds. Inside the caller's

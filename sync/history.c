@@ -378,9 +378,17 @@ done:
 int ts_history_begin(sqlite3 *db, ts_store *store)
 {
 	int error;
+	char *applying;
 	if ((error = ts_store_lock(store)) < 0)
 		return error;
 	ts_store_clean_debris(store);
+	/* the rows of an interrupted pull are not history's to commit */
+	if ((applying = ts_meta_get(db, TS_META_APPLYING))) {
+		free(applying);
+		ts_store_unlock(store);
+		return ts_error_set(TS_EBUSY, "a pull that was interrupted is still to be undone; "
+			"open the node again");
+	}
 	if ((error = exec(db, "BEGIN IMMEDIATE")) < 0)
 		ts_store_unlock(store);
 	return error;
@@ -652,8 +660,11 @@ int ts_history_repair(sqlite3 *db, ts_store *store, int *repaired)
 	*repaired = 0;
 	if ((error = ts_history_head(&head, db)) < 0)
 		return error;
-	if ((error = ts_store_lock(store)) < 0)
+	/* a live writer holding the lock (a commit, a pull) owns history for
+	 * now: opening the node does not wait for it; the next open checks */
+	if ((error = ts_store_trylock(store)) <= 0)
 		return error;
+	error = 0;
 	/* a killed writer's leftovers, and packs a power loss tore */
 	ts_store_clean_debris(store);
 	if ((error = ts_store_drop_torn_packs(store, checkpoint_ns(db), &dropped)) < 0 ||

@@ -71,4 +71,8 @@ int ts_history_repair(sqlite3 *db, ts_store *store, int *repaired);
 /* The blob that the tree carries at TS_STORE_SCHEMA_PATH. */
 void ts_history_schema_blob(ts_buf *out, sqlite3 *db);
 
+/* ts_meta's key naming the tree an unfinished apply moves the database to
+ * (integrate.h); while it is set, no commit is made. */
+#define TS_META_APPLYING "applying"
+
 #endif

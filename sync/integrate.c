@@ -382,7 +382,7 @@ static const char *committer_node(git_repository *repo, const git_oid *id, char 
 /* How long one transaction of a long apply may hold the write lock. */
 #define BATCH_MS 20
 /* ts_meta: the tree the database is on its way to, while an apply runs. */
-#define APPLYING "applying"
+#define APPLYING TS_META_APPLYING
 
 static int exec(sqlite3 *db, const char *sql)
 {
@@ -412,7 +412,7 @@ static int roll_back(sqlite3 *db, ts_store *store, ts_tables *tables, const git_
 	/* taking back rows of append-only tables is what their triggers refuse;
 	 * here it restores the node's own committed state */
 	sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_TRIGGER, 0, NULL);
-	if ((error = ts_apply_batched(&undone, db, repo, tables, target, &head_tree, 0)) < 0 ||
+	if ((error = ts_apply_batched(&undone, db, repo, tables, target, &head_tree, BATCH_MS)) < 0 ||
 	    (error = ts_apply_staged(db, repo, tables, &head_tree, &undone)) < 0 ||
 	    (error = ts_meta_set(db, APPLYING, NULL)) < 0 ||
 	    (error = exec(db, "COMMIT")) < 0)
@@ -439,28 +439,40 @@ static int still_marked(sqlite3 *db)
 	return hex != NULL;
 }
 
-int ts_integrate_recover(sqlite3 *db, ts_store *store, int *recovered)
+/* Undoes the apply ts_meta names, if any; the store's lock is held. */
+static int undo_marked(sqlite3 *db, ts_store *store, ts_tables *tables)
 {
-	ts_tables *tables = NULL;
 	char *hex = ts_meta_get(db, APPLYING);
 	git_oid target;
 	int error = 0;
 
-	*recovered = 0;
 	if (!hex)
 		return 0;
 	if (git_oid_fromstr(&target, hex) < 0)
 		error = ts_error_set(TS_ECORRUPT, "ts_meta names an apply toward '%s', which is no tree id", hex);
 	free(hex);
-	if (error < 0)
-		return error;
-	if ((error = ts_store_lock(store)) < 0)
-		return error;
-	sqlite3_exec(db, "PRAGMA foreign_keys = OFF", NULL, NULL, NULL);
-	if ((error = ts_tables_load(&tables, db)) == 0 &&
-	    (error = roll_back(db, store, tables, &target)) == 0)
+	if (error == 0) {
+		sqlite3_exec(db, "PRAGMA foreign_keys = OFF", NULL, NULL, NULL);
+		error = roll_back(db, store, tables, &target);
+		sqlite3_exec(db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL);
+	}
+	return error;
+}
+
+int ts_integrate_recover(sqlite3 *db, ts_store *store, int *recovered)
+{
+	ts_tables *tables = NULL;
+	int locked, error = 0;
+
+	*recovered = 0;
+	if (!still_marked(db))
+		return 0;
+	/* a live pull holds the lock and owns the mark: leave it to it */
+	if ((locked = ts_store_trylock(store)) <= 0)
+		return locked;
+	if (still_marked(db) && (error = ts_tables_load(&tables, db)) == 0 &&
+	    (error = undo_marked(db, store, tables)) == 0)
 		*recovered = 1;
-	sqlite3_exec(db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL);
 	ts_store_unlock(store);
 	ts_tables_free(tables);
 	return error;
@@ -519,8 +531,12 @@ int ts_integrate(git_oid *out, ts_integrate_stats *stats, sqlite3 *db, ts_store 
 		stats->result = TS_INTEGRATE_UP_TO_DATE;
 		goto done;
 	}
-	if ((error = ts_tables_load(&tables, db)) < 0 ||
-	    (error = ts_store_commit_tree(&ours_tree, store, &ours)) < 0 ||
+	if ((error = ts_tables_load(&tables, db)) < 0)
+		goto done;
+	/* an earlier apply this process could not undo is undone first */
+	if (still_marked(db) && (error = undo_marked(db, store, tables)) < 0)
+		goto done;
+	if ((error = ts_store_commit_tree(&ours_tree, store, &ours)) < 0 ||
 	    (error = ts_store_commit_tree(&theirs_tree, store, theirs)) < 0)
 		goto done;
 
@@ -537,7 +553,11 @@ int ts_integrate(git_oid *out, ts_integrate_stats *stats, sqlite3 *db, ts_store 
 	if ((error = ts_conflicts_pending_begin(db)) < 0)
 		goto done;
 	if (fast) {
+		/* the objects the fetch wrote, and the recent commits the journal
+		 * still covers, are made durable before the database refers to them */
 		target = &theirs_tree;
+		if ((error = ts_store_sync(store)) < 0)
+			goto done;
 	} else {
 		memset(&opts, 0, sizeof(opts));
 		opts.policy = policy;
@@ -573,7 +593,12 @@ int ts_integrate(git_oid *out, ts_integrate_stats *stats, sqlite3 *db, ts_store 
 	synchronous = pragma_int(db, "PRAGMA synchronous");
 	if (synchronous > 1)
 		sqlite3_exec(db, "PRAGMA synchronous = NORMAL", NULL, NULL, NULL);
+	/* the last batch lays the staged writes over the rows the apply left,
+	 * so that from its commit on every row is final: what step 3 checks,
+	 * and what later local writes change */
 	error = ts_apply_batched(&applied, db, repo, tables, &ours_tree, target, BATCH_MS);
+	if (error == 0)
+		error = ts_apply_staged(db, repo, tables, target, &applied);
 	if (error == 0)
 		error = exec(db, "COMMIT");
 	if (synchronous > 1) {
@@ -587,12 +612,8 @@ int ts_integrate(git_oid *out, ts_integrate_stats *stats, sqlite3 *db, ts_store 
 
 	/* 3. what the merge left breaking a foreign key, and the commit */
 	if (fast) {
-		/* the head moves to objects the fetch wrote; they, and the recent
-		 * commits the journal still covers, are made durable first */
 		git_oid_cpy(&head, theirs);
 		stats->result = TS_INTEGRATE_FAST_FORWARD;
-		if ((error = ts_store_sync(store)) < 0)
-			goto done;
 	} else {
 		if ((error = record_constraints(&rec, tables, &applied)) < 0 ||
 		    (error = pending_updates(&final, store, db, tables, target)) < 0)
@@ -608,7 +629,6 @@ int ts_integrate(git_oid *out, ts_integrate_stats *stats, sqlite3 *db, ts_store 
 
 	/* 4. one short transaction to the new head */
 	if ((error = exec(db, "BEGIN IMMEDIATE")) < 0 ||
-	    (error = ts_apply_staged(db, repo, tables, target, &applied)) < 0 ||
 	    (error = ts_conflicts_pending_keep(db)) < 0 ||
 	    (error = ts_meta_set(db, APPLYING, NULL)) < 0 ||
 	    (error = ts_history_finish_durable(db, store, &head, fast ? "fast-forward" : message)) < 0)

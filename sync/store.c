@@ -541,6 +541,24 @@ int ts_store_lock(ts_store *store)
 	return 0;
 }
 
+int ts_store_trylock(ts_store *store)
+{
+	char path[4096];
+
+	if (store->lock_fd >= 0)
+		return 1;
+	snprintf(path, sizeof(path), "%stiersync.lock", git_repository_path(store->repo));
+	if ((store->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) < 0)
+		return ts_error_set(TS_ERROR, "opening %s: %s", path, strerror(errno));
+	if (flock(store->lock_fd, LOCK_EX | LOCK_NB) == 0)
+		return 1;
+	close(store->lock_fd);
+	store->lock_fd = -1;
+	if (errno == EWOULDBLOCK)
+		return 0;
+	return ts_error_set(TS_ERROR, "locking %s: %s", path, strerror(errno));
+}
+
 void ts_store_unlock(ts_store *store)
 {
 	if (store->lock_fd < 0)

@@ -102,9 +102,11 @@ int ts_store_sync(ts_store *store);
 /*
  * One writer at a time: commits and repairs hold an exclusive lock on
  * history.git/tiersync.lock from their first object to the ref. Readers
- * need no lock.
+ * need no lock. ts_store_trylock() takes it only if no one holds it:
+ * 1 taken, 0 held by another writer.
  */
 int ts_store_lock(ts_store *store);
+int ts_store_trylock(ts_store *store);
 void ts_store_unlock(ts_store *store);
 
 /*
