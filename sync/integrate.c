@@ -115,14 +115,14 @@ typedef struct {
 	int id;
 	char parent[256];
 	int n;
-	char from[16][128], to[16][128];   /* to[i] "" = the parent's key column */
+	char from[16][128], to[16][128];   /* child column, parent column */
 } foreign_key;
 
 /* Reads the foreign keys of `table` (at most `max`); returns how many. */
 static int foreign_keys(foreign_key *fks, int max, sqlite3 *db, const char *table)
 {
 	sqlite3_stmt *st = NULL;
-	int n = 0;
+	int n = 0, i;
 
 	if (sqlite3_prepare_v2(db, "SELECT id, \"table\", \"from\", \"to\" FROM pragma_foreign_key_list(?1) "
 			"ORDER BY id, seq", -1, &st, NULL) != SQLITE_OK)
@@ -148,27 +148,30 @@ static int foreign_keys(foreign_key *fks, int max, sqlite3 *db, const char *tabl
 		}
 	}
 	sqlite3_finalize(st);
+	/* a key that names no parent columns means the parent's primary key */
+	for (i = 0; i < n; i++) {
+		int k = 0;
+		if (fks[i].to[0][0] || sqlite3_prepare_v2(db, "SELECT name FROM pragma_table_info(?1) "
+				"WHERE pk > 0 ORDER BY pk", -1, &st, NULL) != SQLITE_OK)
+			continue;
+		sqlite3_bind_text(st, 1, fks[i].parent, -1, SQLITE_STATIC);
+		while (sqlite3_step(st) == SQLITE_ROW && k < fks[i].n)
+			snprintf(fks[i].to[k++], sizeof(fks[i].to[0]), "%s", (const char *)sqlite3_column_text(st, 0));
+		sqlite3_finalize(st);
+	}
 	return n;
-}
-
-/* The column `to[i]` names in the parent, its key's i-th column if unnamed. */
-static const char *to_column(const foreign_key *f, int i, const ts_table *parent)
-{
-	if (f->to[i][0] || !parent || i >= parent->npk)
-		return f->to[i];
-	return parent->cols[parent->pk[i]];
 }
 
 /* "and no row of the parent has the values of the child (aliased c)"; the
  * parent is aliased p, as it may be the child's own table. */
-static void put_parent_missing(ts_buf *sql, const foreign_key *f, const ts_table *parent)
+static void put_parent_missing(ts_buf *sql, const foreign_key *f)
 {
 	int i;
 	for (i = 0; i < f->n; i++)
 		ts_buf_printf(sql, " AND c.\"%s\" IS NOT NULL", f->from[i]);
 	ts_buf_printf(sql, " AND NOT EXISTS (SELECT 1 FROM \"%s\" AS p WHERE ", f->parent);
 	for (i = 0; i < f->n; i++)
-		ts_buf_printf(sql, "%sp.\"%s\" = c.\"%s\"", i ? " AND " : "", to_column(f, i, parent), f->from[i]);
+		ts_buf_printf(sql, "%sp.\"%s\" = c.\"%s\"", i ? " AND " : "", f->to[i], f->from[i]);
 	ts_buf_puts(sql, ")");
 }
 
@@ -196,7 +199,7 @@ static int check_written(recorder *r, ts_tables *tables, ts_table *t, const ts_a
 		ts_buf_printf(&sql, "SELECT c.rowid FROM \"%s\" AS c WHERE ", t->name);
 		for (k = 0; k < t->npk; k++)
 			ts_buf_printf(&sql, "%sc.\"%s\" = ?%d", k ? " AND " : "", t->cols[t->pk[k]], k + 1);
-		put_parent_missing(&sql, &fks[i], ts_tables_find(tables, fks[i].parent));
+		put_parent_missing(&sql, &fks[i]);
 		if (ts_buf_oom(&sql) || sqlite3_prepare_v2(r->db, sql.ptr, -1, &st, NULL) != SQLITE_OK)
 			error = ts_error_set(TS_ERROR, "checking foreign keys of %s: %s", t->name, sqlite3_errmsg(r->db));
 		for (row = 0; error == 0 && row < keys->n; row++) {
@@ -230,7 +233,7 @@ static int check_removed(recorder *r, ts_tables *tables, ts_table *child, ts_tab
 		for (j = 0; j < f->n; j++) {
 			key_of[j] = -1;
 			for (k = 0; k < parent->npk; k++)
-				if (!strcmp(to_column(f, j, parent), parent->cols[parent->pk[k]]))
+				if (!strcmp(f->to[j], parent->cols[parent->pk[k]]))
 					key_of[j] = k;
 			if (key_of[j] < 0)
 				break;
@@ -240,7 +243,7 @@ static int check_removed(recorder *r, ts_tables *tables, ts_table *child, ts_tab
 		ts_buf_printf(&sql, "SELECT c.rowid FROM \"%s\" AS c WHERE ", child->name);
 		for (j = 0; j < f->n; j++)
 			ts_buf_printf(&sql, "%sc.\"%s\" = ?%d", j ? " AND " : "", f->from[j], j + 1);
-		put_parent_missing(&sql, f, parent);
+		put_parent_missing(&sql, f);
 		if (ts_buf_oom(&sql) || sqlite3_prepare_v2(r->db, sql.ptr, -1, &st, NULL) != SQLITE_OK)
 			error = ts_error_set(TS_ERROR, "checking foreign keys of %s: %s", child->name, sqlite3_errmsg(r->db));
 		for (row = 0; error == 0 && row < keys->n; row++) {
