@@ -396,15 +396,37 @@ void test_integrate__staged_writes_are_rebased_onto_the_result(void)
 	ts_node_free(b);
 }
 
+/* What a killed pull leaves: the mark, and the rows of the upstream's
+ * main applied over the head's (staged writes included). */
+static int leave_apply_unfinished(ts_node *node)
+{
+	git_oid theirs, ours_tree, theirs_tree;
+	ts_tables *tables = NULL;
+	char hex[GIT_OID_HEXSZ + 1];
+	int error;
+
+	if ((error = git_reference_name_to_id(&theirs, ts_store_repo(node->store), "refs/remotes/upstream/main")) < 0 ||
+	    (error = tree_of(&ours_tree, node)) < 0 ||
+	    (error = ts_store_commit_tree(&theirs_tree, node->store, &theirs)) < 0 ||
+	    (error = ts_tables_load(&tables, node->db)) < 0)
+		return error;
+	git_oid_tostr(hex, sizeof(hex), &theirs_tree);
+	if ((error = sqlite3_exec(node->db, "PRAGMA foreign_keys = OFF; BEGIN IMMEDIATE", NULL, NULL, NULL)) == 0 &&
+	    (error = ts_meta_set(node->db, "applying", hex)) == 0 &&
+	    (error = ts_apply(NULL, node->db, ts_store_repo(node->store), tables, &ours_tree, &theirs_tree)) == 0)
+		error = sqlite3_exec(node->db, "COMMIT", NULL, NULL, NULL);
+	sqlite3_exec(node->db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL);
+	ts_tables_free(tables);
+	return error;
+}
+
 /* A process that dies in the middle of an apply leaves the database partly
  * moved; the next open puts it back on its head, staged work kept. */
 void test_integrate__interrupted_apply_is_undone_on_open(void)
 {
 	ts_node *dc = NULL, *a = NULL;
 	ts_field note = { "description", "本地备注" };
-	ts_tables *tables = NULL;
-	char *id = NULL, *other = NULL, commit[41], hex[GIT_OID_HEXSZ + 1], sql[256], *v = NULL;
-	git_oid theirs, ours_tree, theirs_tree;
+	char *id = NULL, *other = NULL, commit[41], sql[256], *v = NULL;
 	int before;
 
 	test_ok(make_node(&dc, "dc", TS_TIER_DISTRICT, "bj.dc", "张敏"));
@@ -420,16 +442,7 @@ void test_integrate__interrupted_apply_is_undone_on_open(void)
 	before = count(a, "SELECT count(*) FROM cases");
 
 	/* what a killed integration leaves: the mark and rows of the target */
-	test_ok(git_reference_name_to_id(&theirs, ts_store_repo(a->store), "refs/remotes/upstream/main"));
-	test_ok(tree_of(&ours_tree, a));
-	test_ok(ts_store_commit_tree(&theirs_tree, a->store, &theirs));
-	test_ok(ts_tables_load(&tables, a->db));
-	git_oid_tostr(hex, sizeof(hex), &theirs_tree);
-	test_ok(sqlite3_exec(a->db, "PRAGMA foreign_keys = OFF; BEGIN IMMEDIATE", NULL, NULL, NULL));
-	test_ok(ts_meta_set(a->db, "applying", hex));
-	test_ok(ts_apply(NULL, a->db, ts_store_repo(a->store), tables, &ours_tree, &theirs_tree));
-	test_ok(sqlite3_exec(a->db, "COMMIT", NULL, NULL, NULL));
-	ts_tables_free(tables);
+	test_ok(leave_apply_unfinished(a));
 	test_equal_i(count(a, "SELECT count(*) FROM cases"), before + 1);
 	test_assert(ts_node_verify(a, NULL, NULL) != 0);
 	ts_node_free(a);
@@ -648,9 +661,7 @@ void test_integrate__broken_reference_recorded_on_a_row_of_staged_work(void)
 void test_integrate__leftover_apply_undone_before_the_next_merge(void)
 {
 	ts_node *dc = NULL, *a = NULL;
-	ts_tables *tables = NULL;
-	char *id = NULL, *x = NULL, *y = NULL, commit[41], hex[GIT_OID_HEXSZ + 1], sql[256];
-	git_oid theirs, ours_tree, theirs_tree;
+	char *id = NULL, *y = NULL, commit[41], sql[256];
 
 	test_ok(make_node(&dc, "dc", TS_TIER_DISTRICT, "bj.dc", "张敏"));
 	test_ok(make_node(&a, "a", TS_TIER_STREET, "bj.dc.a", "王伟"));
@@ -664,16 +675,7 @@ void test_integrate__leftover_apply_undone_before_the_next_merge(void)
 	test_ok(transfer(dc, a, "refs/remotes/upstream/main"));
 
 	/* an apply toward dc's first tree, stopped, its undo failed */
-	test_ok(git_reference_name_to_id(&theirs, ts_store_repo(a->store), "refs/remotes/upstream/main"));
-	test_ok(tree_of(&ours_tree, a));
-	test_ok(ts_store_commit_tree(&theirs_tree, a->store, &theirs));
-	test_ok(ts_tables_load(&tables, a->db));
-	git_oid_tostr(hex, sizeof(hex), &theirs_tree);
-	test_ok(sqlite3_exec(a->db, "PRAGMA foreign_keys = OFF; BEGIN IMMEDIATE", NULL, NULL, NULL));
-	test_ok(ts_meta_set(a->db, "applying", hex));
-	test_ok(ts_apply(NULL, a->db, ts_store_repo(a->store), tables, &ours_tree, &theirs_tree));
-	test_ok(sqlite3_exec(a->db, "COMMIT; PRAGMA foreign_keys = ON", NULL, NULL, NULL));
-	ts_tables_free(tables);
+	test_ok(leave_apply_unfinished(a));
 
 	/* dc meanwhile drops X again and adds Y; the same process pulls */
 	snprintf(sql, sizeof(sql), "UPDATE cases SET description = NULL WHERE id = '%s'", id);
@@ -685,7 +687,8 @@ void test_integrate__leftover_apply_undone_before_the_next_merge(void)
 	test_equal_i(count(a, sql), 0);
 	test_equal_i(count(a, "SELECT count(*) FROM ts_meta WHERE key = 'applying' AND value IS NOT NULL"), 0);
 	test_ok(ts_node_verify(a, NULL, NULL));
-	free(id); free(x); free(y);
+	free(id);
+	free(y);
 	ts_node_free(dc);
 	ts_node_free(a);
 }
