@@ -68,6 +68,7 @@
 #include <time.h>
 
 #include "harness.h"
+#include "nodes.h"
 #include "buf.h"
 #include "conflicts.h"
 #include "history.h"
@@ -744,24 +745,6 @@ static int node_edits(world *w, int node)
 
 /* ---- moving history between nodes ---- */
 
-/* Copies `from`'s main into `to` as `ref`, as a push or a fetch would. */
-static int transfer(ts_node *from, ts_node *to, const char *ref)
-{
-	git_remote *remote = NULL;
-	char spec[256], url[4096];
-	char *specs[1] = { spec };
-	git_strarray refspecs = { specs, 1 };
-	int error;
-
-	snprintf(url, sizeof(url), "%s/history.git", from->path);
-	snprintf(spec, sizeof(spec), "+refs/heads/main:%s", ref);
-	if ((error = git_remote_create_anonymous(&remote, ts_store_repo(to->store), url)) < 0)
-		return error;
-	error = git_remote_fetch(remote, &refspecs, NULL, NULL);
-	git_remote_free(remote);
-	return error;
-}
-
 static int do_submit(world *w, int child)
 {
 	int parent = topo[child].parent;
@@ -769,7 +752,7 @@ static int do_submit(world *w, int child)
 
 	snprintf(ref, sizeof(ref), "refs/submissions/%s", topo[child].id);
 	tick(w);
-	CALL(w, transfer(w->n[child], w->n[parent], ref), "submit");
+	CALL(w, ts_test_transfer(w->n[child], w->n[parent], ref), "submit");
 	memcpy(w->sub[child], w->known[child], sizeof(w->sub[child]));
 	w->submitted[child] = 1;
 	w->syncs++;
@@ -825,7 +808,7 @@ static int do_pull(world *w, int child)
 	char id[41];
 
 	tick(w);
-	CALL(w, transfer(w->n[parent], w->n[child], "refs/remotes/upstream/main"), "pull: fetch");
+	CALL(w, ts_test_transfer(w->n[parent], w->n[child], "refs/remotes/upstream/main"), "pull: fetch");
 	CALL(w, ts_node_merge(id, &stats, w->n[child], "refs/remotes/upstream/main", PICK(w, authors),
 		"pull from the upper node\n"), "pull: merge");
 	bits_or(w->known[child], w->known[parent]);
@@ -1358,7 +1341,7 @@ static int cc_pull(ts_node *node, ts_node *upper)
 	ts_integrate_stats stats;
 	char id[41];
 	int error;
-	if ((error = transfer(upper, node, "refs/remotes/upstream/main")) < 0)
+	if ((error = ts_test_transfer(upper, node, "refs/remotes/upstream/main")) < 0)
 		return error;
 	return ts_node_merge(id, &stats, node, "refs/remotes/upstream/main", "同步", "pull\n");
 }
@@ -1367,7 +1350,7 @@ static int cc_submit(ts_node *lower, ts_node *upper)
 {
 	char ref[128];
 	snprintf(ref, sizeof(ref), "refs/submissions/%s", lower->id);
-	return transfer(lower, upper, ref);
+	return ts_test_transfer(lower, upper, ref);
 }
 
 static void cc_now(int64_t *now)

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "nodes.h"
 #include "apply.h"
 #include "conflicts.h"
 #include "history.h"
@@ -20,30 +21,12 @@ static int make_node(ts_node **out, const char *path, ts_tier tier, const char *
 	return ts_node_init(out, path, &o);
 }
 
-/* Copies `from`'s main into `to` as `ref`, as a push or a fetch would. */
-static int transfer(ts_node *from, ts_node *to, const char *ref)
-{
-	git_remote *remote = NULL;
-	char spec[256], url[4096];
-	char *specs[1] = { spec };
-	git_strarray refspecs = { specs, 1 };
-	int error;
-
-	snprintf(url, sizeof(url), "%s/history.git", from->path);
-	snprintf(spec, sizeof(spec), "+refs/heads/main:%s", ref);
-	if ((error = git_remote_create_anonymous(&remote, ts_store_repo(to->store), url)) < 0)
-		return error;
-	error = git_remote_fetch(remote, &refspecs, NULL, NULL);
-	git_remote_free(remote);
-	return error;
-}
-
 /* A street submits to the district. */
 static int submit(ts_node *street, ts_node *district)
 {
 	char ref[128];
 	snprintf(ref, sizeof(ref), "refs/submissions/%s", street->id);
-	return transfer(street, district, ref);
+	return ts_test_transfer(street, district, ref);
 }
 
 /* A node pulls the district's main. */
@@ -52,7 +35,7 @@ static int pull(ts_node *node, ts_node *district)
 	ts_integrate_stats stats;
 	char id[41];
 	int error;
-	if ((error = transfer(district, node, "refs/remotes/upstream/main")) < 0)
+	if ((error = ts_test_transfer(district, node, "refs/remotes/upstream/main")) < 0)
 		return error;
 	return ts_node_merge(id, &stats, node, "refs/remotes/upstream/main", "同步", "pull from the district\n");
 }
@@ -369,7 +352,7 @@ void test_integrate__staged_writes_are_rebased_onto_the_result(void)
 	test_ok(ts_case_update(a, NULL, id, by_a, 2));
 	test_ok(ts_case_new(&local, a, NULL, "outdoor_bbq", "video", "景山后街", NULL, 0));
 	test_ok(ts_node_write(a, NULL, "rename party", party_sql, "UPDATE parties SET name = '乙' WHERE id = 'p1'"));
-	test_ok(transfer(dc, a, "refs/remotes/upstream/main"));
+	test_ok(ts_test_transfer(dc, a, "refs/remotes/upstream/main"));
 	test_ok(integrate_upstream(a));
 
 	/* the merge is in; the staged writes are still staged, and win */
@@ -437,7 +420,7 @@ void test_integrate__interrupted_apply_is_undone_on_open(void)
 	test_ok(ts_node_merge_submissions(dc, NULL, NULL, NULL));
 	test_ok(ts_case_new(&other, dc, NULL, "outdoor_bbq", "video", "景山后街", NULL, 0));
 	test_ok(ts_node_commit(commit, dc, "district case", NULL));
-	test_ok(transfer(dc, a, "refs/remotes/upstream/main"));
+	test_ok(ts_test_transfer(dc, a, "refs/remotes/upstream/main"));
 	test_ok(ts_case_update(a, NULL, id, &note, 1));
 	before = count(a, "SELECT count(*) FROM cases");
 
@@ -517,7 +500,7 @@ void test_integrate__killed_pull_is_undone(void)
 	test_ok(ts_node_commit(commit, dc, "district cases", NULL));
 	test_ok(ts_case_new(&id, a, NULL, "small_ads", "patrol", "景山前街 4号", NULL, 0));
 	test_ok(ts_node_commit(commit, a, "case", NULL));
-	test_ok(transfer(dc, a, "refs/remotes/upstream/main"));
+	test_ok(ts_test_transfer(dc, a, "refs/remotes/upstream/main"));
 	test_ok(ts_case_update(a, NULL, id, &note, 1));
 	before = count(a, "SELECT count(*) FROM cases");
 	ts_node_free(a);
@@ -570,6 +553,28 @@ void test_integrate__killed_pull_is_undone(void)
 	ts_node_free(a);
 }
 
+/* Street a records a case, the district takes it and describes it; a has
+ * fetched the district's main (not merged yet). */
+static int case_described_upstream(ts_node **dc, ts_node **a, char **id, const char *description)
+{
+	char commit[41], sql[512];
+	int error;
+
+	snprintf(sql, sizeof(sql), "UPDATE cases SET description = '%s' WHERE id = ", description);
+	if ((error = make_node(dc, "dc", TS_TIER_DISTRICT, "bj.dc", "张敏")) < 0 ||
+	    (error = make_node(a, "a", TS_TIER_STREET, "bj.dc.a", "王伟")) < 0 ||
+	    (error = ts_case_new(id, *a, NULL, "small_ads", "patrol", "景山前街 4号", NULL, 0)) < 0 ||
+	    (error = ts_node_commit(commit, *a, "case", NULL)) < 0 ||
+	    (error = submit(*a, *dc)) < 0 ||
+	    (error = ts_node_merge_submissions(*dc, NULL, NULL, NULL)) < 0)
+		return error;
+	snprintf(sql + strlen(sql), sizeof(sql) - strlen(sql), "'%s'", *id);
+	if ((error = ts_node_write(*dc, NULL, "description", party_sql, sql)) < 0 ||
+	    (error = ts_node_commit(commit, *dc, "district description", NULL)) < 0)
+		return error;
+	return ts_test_transfer(*dc, *a, "refs/remotes/upstream/main");
+}
+
 /* Two staged writes that cancel out (a field set and set back) combine to
  * nothing, but the apply left their row: it must still take the merged row. */
 void test_integrate__staged_writes_that_cancel_out(void)
@@ -577,16 +582,7 @@ void test_integrate__staged_writes_that_cancel_out(void)
 	ts_node *dc = NULL, *a = NULL;
 	char *id = NULL, commit[41], sql[512], *v = NULL;
 
-	test_ok(make_node(&dc, "dc", TS_TIER_DISTRICT, "bj.dc", "张敏"));
-	test_ok(make_node(&a, "a", TS_TIER_STREET, "bj.dc.a", "王伟"));
-	test_ok(ts_case_new(&id, a, NULL, "small_ads", "patrol", "景山前街 4号", NULL, 0));
-	test_ok(ts_node_commit(commit, a, "case", NULL));
-	test_ok(submit(a, dc));
-	test_ok(ts_node_merge_submissions(dc, NULL, NULL, NULL));
-	snprintf(sql, sizeof(sql), "UPDATE cases SET description = '区里写的' WHERE id = '%s'", id);
-	test_ok(ts_node_write(dc, NULL, "desc", party_sql, sql));
-	test_ok(ts_node_commit(commit, dc, "district desc", NULL));
-	test_ok(transfer(dc, a, "refs/remotes/upstream/main"));
+	test_ok(case_described_upstream(&dc, &a, &id, "区里写的"));
 
 	/* street a: address changed and changed back, staged while the pull runs */
 	snprintf(sql, sizeof(sql), "UPDATE cases SET address = '临时' WHERE id = '%s'", id);
@@ -631,7 +627,7 @@ static void zone_moved_to_a_deleted_one(int staged, int *out)
 	test_ok(ts_node_commit(commit, a, "z2 closed", NULL));
 	test_ok(ts_node_write(dc, NULL, "move k1", party_sql, "UPDATE responsibility_checks SET zone_id = 'z2' WHERE id = 'k1'"));
 	test_ok(ts_node_commit(commit, dc, "k1 to z2", NULL));
-	test_ok(transfer(dc, a, "refs/remotes/upstream/main"));
+	test_ok(ts_test_transfer(dc, a, "refs/remotes/upstream/main"));
 	if (staged)
 		test_ok(ts_node_write(a, NULL, "note", party_sql, "UPDATE responsibility_checks SET note = '复查' WHERE id = 'k1'"));
 	test_ok(integrate_upstream(a));
@@ -663,16 +659,7 @@ void test_integrate__leftover_apply_undone_before_the_next_merge(void)
 	ts_node *dc = NULL, *a = NULL;
 	char *id = NULL, *y = NULL, commit[41], sql[256];
 
-	test_ok(make_node(&dc, "dc", TS_TIER_DISTRICT, "bj.dc", "张敏"));
-	test_ok(make_node(&a, "a", TS_TIER_STREET, "bj.dc.a", "王伟"));
-	test_ok(ts_case_new(&id, a, NULL, "small_ads", "patrol", "景山前街 4号", NULL, 0));
-	test_ok(ts_node_commit(commit, a, "case", NULL));
-	test_ok(submit(a, dc));
-	test_ok(ts_node_merge_submissions(dc, NULL, NULL, NULL));
-	snprintf(sql, sizeof(sql), "UPDATE cases SET description = '暂记' WHERE id = '%s'", id);
-	test_ok(ts_node_write(dc, NULL, "tmp", party_sql, sql));
-	test_ok(ts_node_commit(commit, dc, "tmp", NULL));
-	test_ok(transfer(dc, a, "refs/remotes/upstream/main"));
+	test_ok(case_described_upstream(&dc, &a, &id, "暂记"));
 
 	/* an apply toward dc's first tree, stopped, its undo failed */
 	test_ok(leave_apply_unfinished(a));
@@ -717,7 +704,7 @@ void test_integrate__no_false_broken_reference_on_a_row_of_staged_work(void)
 	test_ok(ts_node_write(a, NULL, "z3", party_sql, "INSERT INTO responsibility_zones (id, unit, address, jurisdiction) "
 		"VALUES ('z3', '丙', '景山前街 11号', 'bj.dc.a')"));
 	test_ok(ts_node_commit(commit, a, "z3", NULL));   /* a merge, not a fast-forward */
-	test_ok(transfer(dc, a, "refs/remotes/upstream/main"));
+	test_ok(ts_test_transfer(dc, a, "refs/remotes/upstream/main"));
 	test_ok(ts_node_write(a, NULL, "note", party_sql, "UPDATE responsibility_checks SET note = '复查' WHERE id = 'k1'"));
 	test_ok(integrate_upstream(a));
 	test_ok(ts_node_verify(a, NULL, NULL));
