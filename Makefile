@@ -17,7 +17,7 @@ CC        ?= cc
 OPT       ?= -O2 -g
 WARN      := -std=c11 -Wall -Wextra -Werror -Wno-unused-parameter
 CPPFLAGS  += -DSQLITE_ENABLE_SESSION -DSQLITE_ENABLE_PREUPDATE_HOOK -D_GNU_SOURCE -Iinclude -Isync -Inode -Ischema -I$(B)
-PKGS      := libgit2 sqlite3 zlib libssh2
+PKGS      := libgit2 sqlite3 zlib libssh2 libcrypto
 SANITIZE  ?=
 
 ifneq ($(SANITIZE),)

@@ -3,7 +3,7 @@
 # any is missing. Quiet when everything is already there.
 set -e
 need=""
-for pkg in libsqlite3-dev libgit2-dev libssh2-1-dev zlib1g-dev pkg-config git sqlite3 openssh-server openssh-client time; do
+for pkg in libsqlite3-dev libgit2-dev libssh2-1-dev zlib1g-dev libssl-dev pkg-config git sqlite3 openssh-server openssh-client time; do
 	dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || need="$need $pkg"
 done
 [ -z "$need" ] && exit 0
