@@ -163,6 +163,20 @@ typedef struct {
 int ts_node_verify(ts_node *node,
 	int (*cb)(const ts_verify_problem *p, void *payload), void *payload);
 
+/*
+ * Admission: whether this node may take commit `commit_hex` (40 hex digits)
+ * offered by the lower node `from` (its id) as its submission. Checks,
+ * before anything of it is written: every tree entry the offer changes
+ * (known tables, rows canonical and at their own key's path, regular-file
+ * and tree modes only, sizes within the limits, evidence files immutable),
+ * the ownership rules of sync_ownership for `from`, and the signatures of
+ * the commits new to this node. `objects_dir`, when not NULL, is an extra
+ * objects directory to read the offer from (git's quarantine of a push in
+ * progress). Returns 0 when admissible, else TS_EDENIED (or TS_ECORRUPT)
+ * with one line naming the commit, the table and key, and the rule.
+ */
+int ts_node_admit(ts_node *node, const char *from, const char *commit_hex, const char *objects_dir);
+
 /* The case application (node/case.c). */
 
 /* One column assignment; `value` NULL means SQL NULL. Values are given as
