@@ -18,6 +18,7 @@
 #include "policy.h"
 #include "rowcodec.h"
 #include "tables.h"
+#include "tiers.h"
 
 #define SUBMISSIONS "refs/submissions/"
 
@@ -60,6 +61,15 @@ int ts_node_merge(char id_out[41], ts_integrate_stats *stats, ts_node *node, con
 	 * below, a remote's main from above */
 	ctx.ours_is_upper = !strncmp(rev, SUBMISSIONS, strlen(SUBMISSIONS)) ? 1 :
 		!strncmp(rev, "refs/remotes/", 13) ? 0 : -1;
+	/* a submission is the offer of the node its ref names: checked whole
+	 * before any of it is written */
+	if (ctx.ours_is_upper == 1) {
+		const char *from = rev + strlen(SUBMISSIONS);
+		if (!ts_node_id_valid(from) || !ts_jurisdiction_covers(node->id, from) || !strcmp(from, node->id))
+			return ts_error_set(TS_EDENIED, "%s names no node below %s", rev, node->id);
+		if ((error = ts_node__admit(node, NULL, from, &theirs)) < 0)
+			return error;
+	}
 	if ((error = ts_policies_load(&ctx.policies, node->db)) < 0)
 		return error;
 	error = ts_integrate(&head, stats, node->db, node->store, &theirs, &a, &c, message, ts_policy_decide, &ctx);

@@ -34,6 +34,13 @@ void ts_node__who(ts_store_who *who, const char *node_id, const char *name, int6
 /* The current time (TIERSYNC_NOW overrides it, for reproducible runs). */
 int64_t ts_node__now(void);
 
+/*
+ * Checks commit `theirs` (read from `repo`, or the node's own repository
+ * when NULL) as an offer of node `from` (NULL: from above) before it is
+ * merged (node/admit.c, sync/admit.h).
+ */
+int ts_node__admit(ts_node *node, git_repository *repo, const char *from, const git_oid *theirs);
+
 /* Merging (node/merge_node.c). To move into tiersync.h with the sync API. */
 #include "integrate.h"
 

@@ -66,12 +66,25 @@ CREATE TABLE sync_signers (
 		CHECK (revoked_at GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9]+08:00')
 ) STRICT;
 
+-- Limits on what one transfer may bring (sync/admit.c): a row blob's and a
+-- file's size in bytes. A submission or pull holding a larger one is
+-- refused whole. The engine's defaults, without a row, are the same.
+CREATE TABLE sync_limits (
+	name TEXT NOT NULL PRIMARY KEY CHECK (name IN ('row_bytes', 'file_bytes')),
+	value INTEGER NOT NULL CHECK (value > 0)
+) STRICT;
+
+INSERT INTO sync_limits (name, value) VALUES
+	('row_bytes', 1048576),          -- 1 MiB: a case row is a few hundred bytes
+	('file_bytes', 1073741824);      -- 1 GiB: an hour of body-camera video
+
 INSERT INTO sync_ownership (table_name, column_name, scope_column, max_depth, scope_table,
 		scope_table_column, reach, below_only) VALUES
 	-- The declarations and the reference lists: fixed by migration, or the city's.
 	('sync_ownership', '*', '', 0, NULL, NULL, NULL, 0),
 	('sync_policies', '*', '', 0, NULL, NULL, NULL, 0),
 	('sync_file_columns', '*', '', 0, NULL, NULL, NULL, 0),
+	('sync_limits', '*', '', 0, NULL, NULL, NULL, 0),
 	('sources', '*', '', 1, NULL, NULL, NULL, 0),
 	('categories', '*', '', 1, NULL, NULL, NULL, 0),
 	-- A node's key is enrolled by a node above it, for a node in its
@@ -102,4 +115,5 @@ INSERT INTO sync_ownership (table_name, column_name, scope_column, max_depth, sc
 
 INSERT INTO sync_policies (table_name, column_name, policy, settles) VALUES
 	('sync_ownership', '*', 'upper', 1),
-	('sync_signers', '*', 'upper', 1);
+	('sync_signers', '*', 'upper', 1),
+	('sync_limits', '*', 'upper', 1);

@@ -1,0 +1,402 @@
+/*
+ * Admission of an offered commit (admit.h): one pass over what the offer
+ * changes, tree entry by tree entry, before anything of it is written.
+ */
+#include "admit.h"
+
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "files.h"
+#include "ownership.h"
+#include "rowcodec.h"
+#include "store.h"
+#include "tables.h"
+#include "tiersync.h"
+
+typedef struct {
+	git_repository *repo;
+	const ts_admit_options *opts;
+	char tip[13];                /* the offered commit, short, for messages */
+	git_tree *base, *ours, *theirs;
+	ts_tables *tables;
+	ts_ownership *rules;
+	int64_t row_bytes, file_bytes;
+	ts_buf path;                 /* scratch */
+} admission;
+
+static int refuse(admission *a, int code, const char *fmt, const char *what, const char *why)
+{
+	ts_buf msg = TS_BUF_INIT;
+	int error;
+
+	ts_buf_printf(&msg, fmt, what, why);
+	error = ts_error_set(code, "commit %s: %s", a->tip, ts_buf_oom(&msg) ? "refused" : msg.ptr);
+	ts_buf_dispose(&msg);
+	return error;
+}
+
+static int load_limits(admission *a)
+{
+	sqlite3_stmt *st = NULL;
+
+	a->row_bytes = TS_ADMIT_ROW_BYTES;
+	a->file_bytes = TS_ADMIT_FILE_BYTES;
+	if (sqlite3_prepare_v2(a->opts->db, "SELECT name, value FROM sync_limits", -1, &st, NULL) != SQLITE_OK) {
+		sqlite3_finalize(st);
+		return 0;   /* no declared limits: the defaults */
+	}
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const char *name = (const char *)sqlite3_column_text(st, 0);
+		if (name && !strcmp(name, "row_bytes"))
+			a->row_bytes = sqlite3_column_int64(st, 1);
+		else if (name && !strcmp(name, "file_bytes"))
+			a->file_bytes = sqlite3_column_int64(st, 1);
+	}
+	sqlite3_finalize(st);
+	return 0;
+}
+
+/* The blob at `path` of `tree`, decoded as a row; 0 when absent. */
+static int tree_row(ts_row **out, admission *a, git_tree *tree, const char *path)
+{
+	git_tree_entry *e = NULL;
+	git_blob *blob = NULL;
+	int error;
+
+	*out = NULL;
+	if (!tree || git_tree_entry_bypath(&e, tree, path) < 0)
+		return 0;
+	if (git_tree_entry_type(e) != GIT_OBJECT_BLOB || git_blob_lookup(&blob, a->repo, git_tree_entry_id(e)) < 0) {
+		git_tree_entry_free(e);
+		return 0;
+	}
+	error = ts_rowcodec_decode(out, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob));
+	git_blob_free(blob);
+	git_tree_entry_free(e);
+	return error < 0 ? error : 1;
+}
+
+static int value_copy(ts_value *out, const ts_value *v)
+{
+	*out = *v;
+	out->p = NULL;
+	if (v->type != SQLITE_TEXT && v->type != SQLITE_BLOB)
+		return 0;
+	if (!(out->p = malloc(v->n + 1)))
+		return ts_error_set(TS_ERROR, "out of memory");
+	memcpy(out->p, v->p, v->n);
+	out->p[v->n] = '\0';
+	return 0;
+}
+
+/* ts_ownership_lookup over the offered tree: the row a scope names. */
+static int lookup_scope(ts_value *out, const char *table, const ts_value *key, const char *column, void *payload)
+{
+	admission *a = payload;
+	ts_buf path = TS_BUF_INIT;
+	ts_row *row = NULL;
+	const ts_value *v;
+	int found;
+
+	ts_rowcodec_key_path_values(&path, table, 1, key);
+	if (ts_buf_oom(&path))
+		return ts_error_set(TS_ERROR, "out of memory");
+	found = tree_row(&row, a, a->theirs, path.ptr);
+	if (found <= 0 && (found = tree_row(&row, a, a->ours, path.ptr)) < 0)
+		found = 0;   /* an unreadable row names no node */
+	ts_buf_dispose(&path);
+	if (found <= 0 || !(v = ts_row_get(row, column))) {
+		ts_row_free(row);
+		return 0;
+	}
+	found = value_copy(out, v);
+	ts_row_free(row);
+	return found < 0 ? found : 1;
+}
+
+/* An offered row blob: within the limit, canonical, at its own key's path. */
+static int check_row_blob(ts_row **out, admission *a, const ts_table *t, const char *path, const git_oid *id)
+{
+	git_odb *odb = NULL;
+	git_odb_object *obj = NULL;
+	git_object_t type;
+	ts_buf again = TS_BUF_INIT, want = TS_BUF_INIT;
+	ts_value *keys = NULL;
+	ts_row *row = NULL;
+	size_t size;
+	int i, error = 0;
+
+	*out = NULL;
+	if (git_repository_odb(&odb, a->repo) < 0 || git_odb_read_header(&size, &type, odb, id) < 0) {
+		error = ts_store__git_error(TS_ECORRUPT, "reading an offered row");
+		goto done;
+	}
+	if (type != GIT_OBJECT_BLOB) {
+		error = refuse(a, TS_EDENIED, "%s: %s", path, "not a blob");
+		goto done;
+	}
+	if ((int64_t)size > a->row_bytes) {
+		char why[96];
+		snprintf(why, sizeof(why), "a row of %zu bytes, over the limit of %lld (sync_limits.row_bytes)",
+			size, (long long)a->row_bytes);
+		error = refuse(a, TS_EDENIED, "%s: %s", path, why);
+		goto done;
+	}
+	if (git_odb_read(&obj, odb, id) < 0) {
+		error = ts_store__git_error(TS_ECORRUPT, "reading an offered row");
+		goto done;
+	}
+	if (ts_rowcodec_decode(&row, git_odb_object_data(obj), git_odb_object_size(obj)) < 0) {
+		error = refuse(a, TS_EDENIED, "%s: %s", path, "not a row encoding");
+		goto done;
+	}
+	if (row->ncol != t->ncol)
+		goto not_canonical;
+	for (i = 0; i < t->ncol; i++)
+		if (strcmp(row->names[i], t->cols[i]))
+			goto not_canonical;
+	if (ts_rowcodec_encode_values(&again, row->ncol, (const char *const *)row->names, row->values) < 0 ||
+	    again.size != git_odb_object_size(obj) || memcmp(again.ptr, git_odb_object_data(obj), again.size))
+		goto not_canonical;
+	if (!(keys = calloc((size_t)t->npk, sizeof(*keys)))) {
+		error = ts_error_set(TS_ERROR, "out of memory");
+		goto done;
+	}
+	for (i = 0; i < t->npk; i++)
+		keys[i] = row->values[t->pk[i]];   /* borrowed */
+	if (ts_rowcodec_key_path_values(&want, t->name, t->npk, keys) < 0 || strcmp(want.ptr, path)) {
+		error = refuse(a, TS_EDENIED, "%s: %s", path, "the row is not stored at its own key's path");
+		goto done;
+	}
+	*out = row;
+	row = NULL;
+	goto done;
+not_canonical:
+	error = refuse(a, TS_EDENIED, "%s: %s", path, "not the canonical encoding of a row of its table");
+done:
+	free(keys);
+	ts_row_free(row);
+	ts_buf_dispose(&again);
+	ts_buf_dispose(&want);
+	git_odb_object_free(obj);
+	git_odb_free(odb);
+	return error;
+}
+
+/* A new file: within the limit, and its content has the SHA-256 its name says. */
+static int check_new_file(admission *a, const char *path, const char *name, const git_oid *id)
+{
+	git_odb *odb = NULL;
+	git_odb_object *obj = NULL;
+	git_object_t type;
+	unsigned char md[32];
+	unsigned int mdlen = 0;
+	char hex[65];
+	size_t size;
+	int i, error = 0;
+
+	if (git_repository_odb(&odb, a->repo) < 0 || git_odb_read_header(&size, &type, odb, id) < 0) {
+		error = ts_store__git_error(TS_ECORRUPT, "reading an offered file");
+		goto done;
+	}
+	if ((int64_t)size > a->file_bytes) {
+		char why[96];
+		snprintf(why, sizeof(why), "a file of %zu bytes, over the limit of %lld (sync_limits.file_bytes)",
+			size, (long long)a->file_bytes);
+		error = refuse(a, TS_EDENIED, "%s: %s", path, why);
+		goto done;
+	}
+	if (type != GIT_OBJECT_BLOB || git_odb_read(&obj, odb, id) < 0) {
+		error = ts_store__git_error(TS_ECORRUPT, "reading an offered file");
+		goto done;
+	}
+	if (!EVP_Digest(git_odb_object_data(obj), git_odb_object_size(obj), md, &mdlen, EVP_sha256(), NULL)) {
+		error = ts_error_set(TS_ERROR, "hashing an offered file");
+		goto done;
+	}
+	for (i = 0; i < 32; i++)
+		sprintf(hex + 2 * i, "%02x", md[i]);
+	if (strcmp(hex, name))
+		error = refuse(a, TS_EDENIED, "%s: %s", path, "the file's content does not have the SHA-256 its name says");
+done:
+	git_odb_object_free(obj);
+	git_odb_free(odb);
+	return error;
+}
+
+static int is_hex_name(const char *s, size_t n)
+{
+	size_t i;
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	return s[n] == '\0';
+}
+
+static int check_engine_entry(admission *a, const char *path, const git_diff_file *theirs,
+	const git_tree_entry *ours)
+{
+	static const char files[] = TS_FILES_DIR "/";
+	const char *name;
+
+	if (!strcmp(path, TS_STORE_SCHEMA_PATH))
+		return refuse(a, TS_EDENIED, "%s: %s", path,
+			"the schema version differs from this node's: both nodes need the same migrations");
+	if (strncmp(path, files, sizeof(files) - 1))
+		return refuse(a, TS_EDENIED, "%s: %s", path, "not a path of the engine");
+	name = path + sizeof(files) - 1;
+	if (strlen(name) != 2 + 1 + 64 || !is_hex_name(name + 3, 64) || name[2] != '/' || strncmp(name, name + 3, 2))
+		return refuse(a, TS_EDENIED, "%s: %s", path, "not a well-formed file name");
+	if (ours && !theirs)
+		return refuse(a, TS_EDENIED, "%s: %s", path, "a file was removed: files are immutable");
+	if (ours)
+		return refuse(a, TS_EDENIED, "%s: %s", path, "a file's bytes were changed: files are immutable");
+	if (!theirs)
+		return 0;   /* gone from a file this node never held */
+	return check_new_file(a, path, name + 3, &theirs->id);
+}
+
+static int check_delta(admission *a, const git_diff_delta *d)
+{
+	const git_diff_file *theirs = d->status == GIT_DELTA_DELETED ? NULL : &d->new_file;
+	const char *path = theirs ? d->new_file.path : d->old_file.path;
+	git_tree_entry *ours = NULL;
+	ts_row *before = NULL, *after = NULL, *held = NULL;
+	ts_buf table = TS_BUF_INIT, key = TS_BUF_INIT;
+	const char *name;
+	ts_table *t;
+	int error = 0;
+
+	if (a->ours && git_tree_entry_bypath(&ours, a->ours, path) < 0)
+		ours = NULL;
+	/* what the receiver already holds is no change of the offer's */
+	if ((!theirs && !ours) ||
+	    (theirs && ours && git_oid_equal(&theirs->id, git_tree_entry_id(ours)) &&
+	     git_tree_entry_filemode(ours) == (git_filemode_t)theirs->mode))
+		goto done;
+	if (theirs && theirs->mode != GIT_FILEMODE_BLOB) {
+		char why[64];
+		snprintf(why, sizeof(why), "mode %06o: only regular files and trees are taken", theirs->mode);
+		error = refuse(a, TS_EDENIED, "%s: %s", path, why);
+		goto done;
+	}
+	if (!strncmp(path, TS_STORE_META_DIR "/", sizeof(TS_STORE_META_DIR))) {
+		error = check_engine_entry(a, path, theirs, ours);
+		goto done;
+	}
+	if (ts_rowcodec_path_split(&table, &name, path) < 0) {
+		error = refuse(a, TS_EDENIED, "%s: %s", path, "not the path of a row");
+		goto done;
+	}
+	if (!(t = ts_tables_find(a->tables, table.ptr))) {
+		error = refuse(a, TS_EDENIED, "%s: %s", path, "no such table on this node");
+		goto done;
+	}
+	if (theirs && (error = check_row_blob(&after, a, t, path, &theirs->id)) < 0)
+		goto done;
+	if (!a->opts->writer || !ts_ownership_covers(a->rules, t->name))
+		goto done;
+	if (d->status != GIT_DELTA_ADDED && (error = tree_row(&before, a, a->base, path)) < 0)
+		goto done;
+	if (ours && (error = tree_row(&held, a, a->ours, path)) < 0)
+		goto done;
+	ts_table_put_key(&key, t, after ? after : before ? before : held);
+	if ((error = ts_ownership_check(a->rules, a->opts->writer, t->name, ts_buf_cstr(&key), before, after,
+			held, lookup_scope, a)) < 0) {
+		char *why = strdup(ts_error_last() ? ts_error_last() : "refused");
+		error = ts_error_set(error, "commit %s: %s", a->tip, why ? why : "refused");
+		free(why);
+	}
+done:
+	ts_row_free(before);
+	ts_row_free(after);
+	ts_row_free(held);
+	ts_buf_dispose(&table);
+	ts_buf_dispose(&key);
+	git_tree_entry_free(ours);
+	return error;
+}
+
+static int commit_tree(git_tree **out, git_repository *repo, const git_oid *commit)
+{
+	git_commit *c = NULL;
+	int error;
+
+	*out = NULL;
+	if (git_commit_lookup(&c, repo, commit) < 0)
+		return ts_store__git_error(TS_ECORRUPT, "reading an offered commit");
+	error = git_commit_tree(out, c);
+	git_commit_free(c);
+	return error < 0 ? ts_store__git_error(TS_ECORRUPT, "reading an offered tree") : 0;
+}
+
+/* Every offered commit the receiver lacks, oldest first. */
+static int check_commits(admission *a, const git_oid *ours, const git_oid *theirs)
+{
+	git_revwalk *walk = NULL;
+	git_oid id;
+	int rc, error = 0;
+
+	if (!a->opts->commit_check)
+		return 0;
+	if (git_revwalk_new(&walk, a->repo) < 0 ||
+	    git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL | GIT_SORT_REVERSE) < 0 ||
+	    git_revwalk_push(walk, theirs) < 0 || (ours && git_revwalk_hide(walk, ours) < 0)) {
+		error = ts_store__git_error(TS_ECORRUPT, "walking the offered history");
+		goto done;
+	}
+	while ((rc = git_revwalk_next(&id, walk)) == 0)
+		if ((error = a->opts->commit_check(a->repo, &id, a->opts->payload)) < 0)
+			goto done;
+	if (rc != GIT_ITEROVER)
+		error = ts_store__git_error(TS_ECORRUPT, "walking the offered history");
+done:
+	git_revwalk_free(walk);
+	return error;
+}
+
+int ts_admit(git_repository *repo, const git_oid *ours, const git_oid *theirs, const ts_admit_options *opts)
+{
+	admission a;
+	git_diff *diff = NULL;
+	git_oid base;
+	size_t i, n;
+	int error;
+
+	memset(&a, 0, sizeof(a));
+	a.repo = repo;
+	a.opts = opts;
+	git_oid_tostr(a.tip, sizeof(a.tip), theirs);
+	if (ours && (git_oid_equal(ours, theirs) || git_graph_descendant_of(repo, ours, theirs) == 1))
+		return 0;   /* nothing new */
+	if ((error = ts_tables_load(&a.tables, opts->db)) < 0 ||
+	    (error = ts_ownership_load(&a.rules, opts->db)) < 0 ||
+	    (error = load_limits(&a)) < 0 ||
+	    (error = commit_tree(&a.theirs, repo, theirs)) < 0 ||
+	    (ours && (error = commit_tree(&a.ours, repo, ours)) < 0))
+		goto done;
+	if (ours && git_merge_base(&base, repo, ours, theirs) == 0 && (error = commit_tree(&a.base, repo, &base)) < 0)
+		goto done;
+	if ((error = check_commits(&a, ours, theirs)) < 0)
+		goto done;
+	if (git_diff_tree_to_tree(&diff, repo, a.base, a.theirs, NULL) < 0) {
+		error = ts_store__git_error(TS_ECORRUPT, "comparing the offered tree");
+		goto done;
+	}
+	n = git_diff_num_deltas(diff);
+	for (i = 0; i < n && !error; i++)
+		error = check_delta(&a, git_diff_get_delta(diff, i));
+done:
+	git_diff_free(diff);
+	git_tree_free(a.base);
+	git_tree_free(a.ours);
+	git_tree_free(a.theirs);
+	ts_tables_free(a.tables);
+	ts_ownership_free(a.rules);
+	ts_buf_dispose(&a.path);
+	return error;
+}
