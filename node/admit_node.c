@@ -4,10 +4,14 @@
  * are checked by the engine's admission (sync/admit.h) against this node's
  * tables, ownership rules and limits before anything of it is written.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "admit.h"
+#include "capture.h"
 #include "history.h"
+#include "ownership.h"
+#include "rowcodec.h"
 #include "node.h"
 #include "tiers.h"
 
@@ -60,5 +64,121 @@ int ts_node_admit(ts_node *node, const char *from, const char *commit_hex, const
 		return error;
 	error = ts_node__admit(node, repo, from, &theirs);
 	git_repository_free(repo);
+	return error;
+}
+
+/*
+ * Local writes pass the same ownership rules as what arrives: a write that
+ * breaks one (a street changing another street's case) is refused before
+ * anything of it is staged.
+ */
+typedef struct {
+	ts_node *node;
+	const char *writer;
+	ts_tables *tables;
+	ts_ownership *rules;
+} local_write;
+
+/* The row of `t` with key `keys` as the database holds it now; 0 if none. */
+static int db_row(ts_row **out, sqlite3 *db, ts_table *t, sqlite3_value **keys, const ts_value *key_values)
+{
+	ts_buf blob = TS_BUF_INIT;
+	int found;
+
+	*out = NULL;
+	found = keys ? ts_table_read(&blob, db, t, keys) : ts_table_read_values(&blob, db, t, key_values);
+	if (found > 0 && ts_rowcodec_decode(out, blob.ptr, blob.size) < 0)
+		found = TS_ECORRUPT;
+	ts_buf_dispose(&blob);
+	return found;
+}
+
+static int local_lookup(ts_value *out, const char *table, const ts_value *key, const char *column, void *payload)
+{
+	local_write *w = payload;
+	ts_table *t = ts_tables_find(w->tables, table);
+	const ts_value *v;
+	ts_row *row = NULL;
+	int found;
+
+	if (!t || t->npk != 1)
+		return 0;
+	if ((found = db_row(&row, w->node->db, t, NULL, key)) <= 0)
+		return found;
+	found = (v = ts_row_get(row, column)) ? ts_value_copy(out, v) : 0;
+	ts_row_free(row);
+	return found < 0 ? found : v != NULL;
+}
+
+/* A row of `t` from `now` with the columns the operation changed taken
+ * from its old values (or, with now NULL, the old values of a delete). */
+static int row_before(ts_row **out, ts_table *t, const ts_row *now, sqlite3_changeset_iter *it)
+{
+	ts_value *values = NULL;
+	ts_buf blob = TS_BUF_INIT;
+	int i, error = 0;
+
+	*out = NULL;
+	if (!(values = calloc((size_t)t->ncol, sizeof(*values))))
+		return ts_error_set(TS_ERROR, "out of memory");
+	for (i = 0; i < t->ncol && !error; i++) {
+		sqlite3_value *old = NULL;
+		if (sqlite3changeset_old(it, i, &old) == SQLITE_OK && old)
+			error = ts_value_from_sqlite(&values[i], old);
+		else if (now)
+			error = ts_value_copy(&values[i], &now->values[i]);
+		else
+			values[i].type = SQLITE_NULL;
+	}
+	if (!error && ts_rowcodec_encode_values(&blob, t->ncol, (const char *const *)t->cols, values) < 0)
+		error = TS_ERROR;
+	if (!error)
+		error = ts_rowcodec_decode(out, blob.ptr, blob.size);
+	for (i = 0; i < t->ncol; i++)
+		ts_value_clear(&values[i]);
+	free(values);
+	ts_buf_dispose(&blob);
+	return error;
+}
+
+static int check_local_op(sqlite3_changeset_iter *it, void *payload)
+{
+	local_write *w = payload;
+	sqlite3_value *keys[64];
+	ts_row *before = NULL, *after = NULL;
+	ts_buf key = TS_BUF_INIT;
+	ts_table *t;
+	int op, error;
+
+	if ((error = ts_staged_op_key(&t, &op, keys, NULL, w->tables, it)) < 0)
+		return error;
+	if (!ts_ownership_covers(w->rules, t->name))
+		return 0;
+	if (op != SQLITE_DELETE && (error = db_row(&after, w->node->db, t, keys, NULL)) < 0)
+		goto done;
+	if (op != SQLITE_INSERT && (error = row_before(&before, t, op == SQLITE_UPDATE ? after : NULL, it)) < 0)
+		goto done;
+	ts_table_put_key(&key, t, after ? after : before);
+	error = ts_ownership_check(w->rules, w->writer, t->name, ts_buf_cstr(&key), before, after, NULL,
+		local_lookup, w);
+done:
+	ts_row_free(before);
+	ts_row_free(after);
+	ts_buf_dispose(&key);
+	return error > 0 ? 0 : error;
+}
+
+int ts_node__check_write(ts_node *node, const char *writer, ts_capture *cap)
+{
+	local_write w = { node, writer, NULL, NULL };
+	int error;
+
+	if ((error = ts_tables_load(&w.tables, node->db)) < 0 ||
+	    (error = ts_ownership_load(&w.rules, node->db)) < 0)
+		goto done;
+	error = ts_capture_foreach_op(cap, check_local_op, &w);
+done:
+	ts_tables_free(w.tables);
+	ts_ownership_free(w.rules);
 	return error;
 }

@@ -394,6 +394,12 @@ static int check_author(const char *author)
 int ts_node_write(ts_node *node, const char *author, const char *summary,
 	int (*fn)(sqlite3 *db, void *payload), void *payload)
 {
+	return ts_node__write_as(node, node->id, author, summary, fn, payload);
+}
+
+int ts_node__write_as(ts_node *node, const char *writer, const char *author, const char *summary,
+	int (*fn)(sqlite3 *db, void *payload), void *payload)
+{
 	ts_capture *cap = NULL;
 	int error;
 
@@ -403,7 +409,7 @@ int ts_node_write(ts_node *node, const char *author, const char *summary,
 		return error;
 	if ((error = ts_capture_begin(&cap, node->db)) < 0)
 		return error;
-	if ((error = fn(node->db, payload)) != 0) {
+	if ((error = fn(node->db, payload)) != 0 || (error = ts_node__check_write(node, writer, cap)) < 0) {
 		ts_capture_rollback(cap);
 		return error;
 	}

@@ -41,6 +41,16 @@ int64_t ts_node__now(void);
  */
 int ts_node__admit(ts_node *node, git_repository *repo, const char *from, const git_oid *theirs);
 
+/* Checks the write in progress against the ownership rules for node id
+ * `writer` (node/admit_node.c); TS_EDENIED names the row and the rule. */
+#include "capture.h"
+int ts_node__check_write(ts_node *node, const char *writer, ts_capture *cap);
+
+/* ts_node_write() with the rights of node `writer` instead of this node's:
+ * for tests that lay down rows as if they had arrived from that node. */
+int ts_node__write_as(ts_node *node, const char *writer, const char *author, const char *summary,
+	int (*fn)(sqlite3 *db, void *payload), void *payload);
+
 /* Merging (node/merge_node.c). To move into tiersync.h with the sync API. */
 #include "integrate.h"
 

@@ -680,6 +680,9 @@ int ts_node_fetch(char id_out[41], ts_transfer_stats *stats, ts_node *node, cons
 	if ((error = quarantine_open(&q, repo, dst.ptr)) < 0 ||
 	    (error = ts_remote_fetch(&id, stats, q.repo, TS_STORE_MAIN, dst.ptr, &t.opts)) < 0)
 		goto done;
+	/* checked in the quarantine: a refused fetch leaves nothing behind */
+	if ((error = ts_node__admit(node, q.repo, NULL, &id)) < 0)
+		goto done;
 	if ((error = ts_store_lock(node->store)) < 0)
 		goto done;
 	locked = 1;

@@ -80,19 +80,6 @@ static int tree_row(ts_row **out, admission *a, git_tree *tree, const char *path
 	return error < 0 ? error : 1;
 }
 
-static int value_copy(ts_value *out, const ts_value *v)
-{
-	*out = *v;
-	out->p = NULL;
-	if (v->type != SQLITE_TEXT && v->type != SQLITE_BLOB)
-		return 0;
-	if (!(out->p = malloc(v->n + 1)))
-		return ts_error_set(TS_ERROR, "out of memory");
-	memcpy(out->p, v->p, v->n);
-	out->p[v->n] = '\0';
-	return 0;
-}
-
 /* ts_ownership_lookup over the offered tree: the row a scope names. */
 static int lookup_scope(ts_value *out, const char *table, const ts_value *key, const char *column, void *payload)
 {
@@ -113,7 +100,7 @@ static int lookup_scope(ts_value *out, const char *table, const ts_value *key, c
 		ts_row_free(row);
 		return 0;
 	}
-	found = value_copy(out, v);
+	found = ts_value_copy(out, v);
 	ts_row_free(row);
 	return found < 0 ? found : 1;
 }

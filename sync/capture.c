@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/file.h>
 #include <unistd.h>
 
@@ -224,6 +225,23 @@ int ts_staged_write_foreach_op(const ts_staged_write *w,
 	sqlite3changeset_finalize(it);
 	if (!error && rc != SQLITE_DONE)
 		error = ts_error_set(TS_ECORRUPT, "staged write %lld is damaged", (long long)w->seq);
+	return error;
+}
+
+int ts_capture_foreach_op(ts_capture *cap,
+	int (*cb)(sqlite3_changeset_iter *it, void *payload), void *payload)
+{
+	ts_staged_write w;
+	void *changeset = NULL;
+	int size = 0, error;
+
+	if (sqlite3session_changeset(cap->session, &size, &changeset) != SQLITE_OK)
+		return ts_error_set(TS_ERROR, "reading the session: %s", sqlite3_errmsg(cap->db));
+	memset(&w, 0, sizeof(w));
+	w.changeset = changeset;
+	w.size = size;
+	error = size > 0 ? ts_staged_write_foreach_op(&w, cb, payload) : 0;
+	sqlite3_free(changeset);
 	return error;
 }
 

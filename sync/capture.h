@@ -26,6 +26,11 @@ int ts_capture_begin(ts_capture **out, sqlite3 *db);
  * whatever happens; on failure the transaction is rolled back. */
 int ts_capture_commit(ts_capture *cap, const char *author, int64_t time, const char *summary);
 
+/* Calls `cb` for each operation the write in progress has made so far
+ * (before ts_capture_commit), as ts_staged_write_foreach_op does. */
+int ts_capture_foreach_op(ts_capture *cap,
+	int (*cb)(sqlite3_changeset_iter *it, void *payload), void *payload);
+
 /* Rolls back and frees. NULL-safe. */
 void ts_capture_rollback(ts_capture *cap);
 

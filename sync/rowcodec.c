@@ -807,6 +807,17 @@ int ts_value_from_sqlite(ts_value *out, sqlite3_value *v)
 	return 0;
 }
 
+int ts_value_copy(ts_value *out, const ts_value *v)
+{
+	*out = *v;
+	out->p = NULL;
+	if ((v->type == SQLITE_TEXT || v->type == SQLITE_BLOB) && !(out->p = dup_bytes(v->p ? v->p : "", v->n))) {
+		out->type = SQLITE_NULL;
+		return out_of_memory();
+	}
+	return 0;
+}
+
 void ts_value_clear(ts_value *v)
 {
 	if (!v)

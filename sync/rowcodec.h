@@ -103,6 +103,9 @@ int ts_value_bind(sqlite3_stmt *stmt, int idx, const ts_value *v);
 int ts_value_from_sqlite(ts_value *out, sqlite3_value *v);
 void ts_value_clear(ts_value *v);
 
+/* Copies `v` into `out` (release with ts_value_clear). */
+int ts_value_copy(ts_value *out, const ts_value *v);
+
 /* Appends the value as a human would read it in a report: text raw,
  * NULL as "NULL", others in their row-blob form. */
 void ts_value_put_display(ts_buf *out, const ts_value *v);

@@ -15,6 +15,7 @@
 #include <git2.h>
 #include <sqlite3.h>
 
+#include "node.h"
 #include "tiersync.h"
 
 #define NODE_ID "bj.dc.jingshan"
@@ -564,9 +565,17 @@ void test_node__write_called_off_writes_nothing(void)
 	}
 	test_equal_i(ts_node_verify(node, NULL, NULL), 0);
 
-	/* the same write, let through, is written and staged */
+	/* the same write, let through, breaks an ownership rule (the sources
+	 * are the city's): refused whole, before anything is staged */
 	c.ret = 0;
-	test_ok(ts_node_write(node, "王伟", "add a source", insert_then_call_off, &c));
+	test_equal_i(ts_node_write(node, "王伟", "add a source", insert_then_call_off, &c), TS_EDENIED);
+	test_assert(strstr(ts_error_last(), "sources") != NULL);
+	test_equal_i(query_int(ts_node_db(node), "SELECT count(*) FROM sources WHERE code = 'drone'"), 0);
+	test_equal_i(staged_count(node), 0);
+	test_assert(sqlite3_get_autocommit(ts_node_db(node)));
+
+	/* with the city's rights, it is written and staged */
+	test_ok(ts_node__write_as(node, "bj", "王伟", "add a source", insert_then_call_off, &c));
 	test_equal_i(query_int(ts_node_db(node), "SELECT count(*) FROM sources WHERE code = 'drone'"), 1);
 	test_equal_i(staged_count(node), 1);
 	ts_node_free(node);

@@ -16,6 +16,7 @@
 #include <sqlite3.h>
 
 #include "tiers.h"
+#include "node.h"
 #include "tiersync.h"
 
 static ts_node *open_node(const char *dir, ts_tier tier, const char *id, const char *identity)
@@ -87,10 +88,11 @@ static int exec_sql(sqlite3 *db, void *payload)
 		ts_error_set(TS_ERROR, "%s", sqlite3_errmsg(db));
 }
 
-/* Writes rows as if they had arrived by sync. */
+/* Writes rows as if they had arrived by sync, from the city, whose rights
+ * cover every row these tests lay down. */
 static int arrive(ts_node *node, const char *sql)
 {
-	return ts_node_write(node, "同步", "arrived by sync", exec_sql, (void *)sql);
+	return ts_node__write_as(node, "bj", "同步", "arrived by sync", exec_sql, (void *)sql);
 }
 
 /* A case of `jurisdiction`, reported at `reported_at` (or a fixed time),
