@@ -22,13 +22,18 @@
  * nodes and trace (trace.txt) are kept in s<seed>/ under the test's
  * directory, and the run goes on with the next seed.
  *
+ * Every node writes only what the ownership rules (sync_ownership) let it:
+ * the cases whose jurisdiction it covers (a device acts for its street) and
+ * their parties, and the conflicts recorded at a node of its jurisdiction.
+ *
  * A round: every node, in a random order, makes 1-3 case updates (one or
  * two columns among description, officer, status, stage, lng, lat,
- * penalty_amount; mostly on the four cases the city made at the start, so
- * that edits of one row and column collide across nodes), sometimes a new
- * case, a parties insert and a parties delete (SQL through ts_node_write),
- * and commits under a random author; the upper tiers sometimes resolve an
- * open conflict (ours or theirs). Then 4-15 random syncs: a child submits,
+ * penalty_amount; mostly on the four cases the streets made at the start,
+ * one each, so that edits of one row and column collide between a street,
+ * its device, its district and the city), sometimes a new case, a parties
+ * insert and a parties delete (SQL through ts_node_write), and commits
+ * under a random author; the upper tiers sometimes resolve an open
+ * conflict (ours or theirs). Then 4-15 random syncs: a child submits,
  * a parent merges its submissions, a child pulls. After the rounds: passes
  * of devices submit / streets merge, streets submit / districts merge,
  * districts submit / city merges, then districts, streets, devices pull,
@@ -78,7 +83,8 @@
 #define NNODES 11
 #define MAX_EDITS 16384
 #define KWORDS (MAX_EDITS / 64)
-#define HOT_CASES 4
+#define HOT_CASES 4       /* one per street */
+#define FIRST_STREET 3    /* topo: the streets, then their devices */
 #define DEFAULT_SEEDS 20
 #define DEFAULT_ROUNDS 5
 #define MAX_QUIET_PASSES 6
@@ -495,26 +501,53 @@ static int edit_new_case(world *w, int node)
 	return 0;
 }
 
-/* A case for an update: mostly one of the few every node shares, so that
- * edits of one row and column collide across nodes. */
+/* Whether the rules let `node` write case `k` (sync_ownership: a case is
+ * written by the nodes whose jurisdiction holds it, a device acting for its
+ * street). */
+static int may_write_case(world *w, int node, const char *jurisdiction)
+{
+	return jurisdiction && ts_jurisdiction_covers(w->n[node]->scope, jurisdiction);
+}
+
+/* The ids of the cases `node` holds and may write, as a NULL-terminated list. */
+static char **writable_cases(world *w, int node, size_t *count)
+{
+	size_t n = 0, i, kept = 0;
+	char **rows = column_list(w->n[node], "SELECT id || ' ' || coalesce(jurisdiction, '') FROM cases ORDER BY id", &n);
+
+	for (i = 0; i < n; i++) {
+		char *sp = strchr(rows[i], ' ');
+		if (sp && (*sp = '\0', may_write_case(w, node, sp + 1)))
+			rows[kept++] = rows[i];
+		else
+			free(rows[i]);
+	}
+	if (rows)
+		rows[kept] = NULL;
+	*count = kept;
+	return rows;
+}
+
+/* A case for an update: one this node may write, mostly one of the few hot
+ * cases (one per street), so that edits of one row and column collide
+ * between a street, its device, its district and the city. */
 static int pick_case(world *w, int node, char **out)
 {
 	size_t n = 0, i;
-	char **known = column_list(w->n[node], "SELECT id FROM cases ORDER BY id", &n);
-	int k = -1;
+	char **known = writable_cases(w, node, &n);
+	int k = -1, hot[HOT_CASES], nhot = 0, h;
 
 	*out = NULL;
 	if (!n) {
 		list_free(known);
-		return fail(w, "%s knows no case", topo[node].id);
+		return fail(w, "%s knows no case it may write", topo[node].id);
 	}
-	if (chance(w, 75)) {
-		/* a hot case this node has */
-		int hot = (int)below(w, HOT_CASES);
+	for (h = 0; h < HOT_CASES; h++)
 		for (i = 0; i < n; i++)
-			if (!strcmp(known[i], w->cases[hot].id))
-				k = hot;
-	}
+			if (!strcmp(known[i], w->cases[h].id))
+				hot[nhot++] = h;
+	if (nhot && chance(w, 75))
+		k = hot[below(w, (unsigned)nhot)];
 	if (k < 0)
 		k = find_case(w, known[below(w, (unsigned)n)]);
 	list_free(known);
@@ -629,9 +662,22 @@ static int edit_party_delete(world *w, int node)
 {
 	party_op op;
 	size_t n = 0, i;
-	char **ids = column_list(w->n[node], "SELECT id FROM parties ORDER BY id", &n);
+	char **ids = column_list(w->n[node], "SELECT p.id || ' ' || coalesce(c.jurisdiction, '') FROM parties p "
+		"JOIN cases c ON c.id = p.case_id ORDER BY p.id", &n);
+	size_t kept = 0;
 	int rc;
 
+	/* the parties of the cases this node may write */
+	for (i = 0; i < n; i++) {
+		char *sp = strchr(ids[i], ' ');
+		if (sp && (*sp = '\0', may_write_case(w, node, sp + 1)))
+			ids[kept++] = ids[i];
+		else
+			free(ids[i]);
+	}
+	if (ids)
+		ids[kept] = NULL;
+	n = kept;
 	if (!n) {
 		list_free(ids);
 		return 0;
@@ -666,13 +712,30 @@ static int edit_resolve(world *w, int node)
 	ts_node *n = w->n[node];
 	sqlite3_stmt *st = NULL;
 	size_t count = 0;
-	char **ids = column_list(n, "SELECT id FROM sync_conflicts WHERE status = 'open' AND kind = 'column' AND "
-		"table_name = 'cases' AND column_name IN ('description', 'officer', 'status', 'stage', 'lng', 'lat', "
-		"'penalty_amount') ORDER BY id", &count);
+	char **ids = column_list(n, "SELECT q.id || ' ' || coalesce(q.ours_node, '') || ' ' || "
+		"coalesce(c.jurisdiction, '') FROM sync_conflicts q JOIN cases c ON c.id = q.row_key "
+		"WHERE q.status = 'open' AND q.kind = 'column' AND "
+		"q.table_name = 'cases' AND q.column_name IN ('description', 'officer', 'status', 'stage', 'lng', 'lat', "
+		"'penalty_amount') ORDER BY q.id", &count);
 	const char *take = chance(w, 50) ? "ours" : "theirs", *author = PICK(w, authors);
 	char *id, *case_id = NULL, *value = NULL, commit[41];
 	int k = -1, col = -1, rc, had_value = 0;
 
+	size_t i, kept = 0;
+
+	/* the conflicts this node may settle: recorded at a node of its
+	 * jurisdiction (a conflict is its merging node's), on a case it may write */
+	for (i = 0; i < count; i++) {
+		char *ours = strchr(ids[i], ' '), *j = ours ? strchr(ours + 1, ' ') : NULL;
+		if (j && (*ours = *j = '\0', ts_jurisdiction_covers(topo[node].id, ours + 1)) &&
+		    may_write_case(w, node, j + 1))
+			ids[kept++] = ids[i];
+		else
+			free(ids[i]);
+	}
+	if (ids)
+		ids[kept] = NULL;
+	count = kept;
 	if (!count) {
 		list_free(ids);
 		return 0;
@@ -1137,12 +1200,23 @@ static int setup(world *w)
 		tick(w);
 		CALL(w, ts_node_init(&w->n[i], path, &o), "init");
 	}
-	/* the city's hot cases, known everywhere before the offline rounds */
-	for (k = 0; k < HOT_CASES; k++)
-		if (edit_new_case(w, 0) < 0)
+	/* the hot cases, one per street, known everywhere before the offline
+	 * rounds: each is written by its street, the street's device, its
+	 * district and the city */
+	for (k = 0; k < HOT_CASES; k++) {
+		int street = FIRST_STREET + k;
+		if (edit_new_case(w, street) < 0)
 			return -1;
-	tick(w);
-	CALL(w, ts_node_commit(commit, w->n[0], "the cases everyone works on", NULL), "commit");
+		tick(w);
+		CALL(w, ts_node_commit(commit, w->n[street], "a case everyone of its street works on", NULL), "commit");
+		if (do_submit(w, street) < 0)
+			return -1;
+	}
+	for (i = 1; i < FIRST_STREET; i++)
+		if (do_merge(w, i) < 0 || do_submit(w, i) < 0)
+			return -1;
+	if (do_merge(w, 0) < 0)
+		return -1;
 	for (i = 1; i < NNODES; i++)
 		if (do_pull(w, i) < 0)
 			return -1;

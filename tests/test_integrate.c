@@ -102,31 +102,31 @@ void test_integrate__conflict_recorded_resolved_and_converged(void)
 	test_ok(pull(a, dc));
 	test_equal_i(count(b, sql), 1);
 
-	/* offline, both streets set the same column to different values */
+	/* offline, street a and its district (both may write the street's
+	 * case) set the same column to different values */
 	officer.value = "李娜";
 	test_ok(ts_case_update(a, "王伟", id, &officer, 1));
 	test_ok(ts_node_commit(commit, a, "dispatch", NULL));
 	officer.value = "张伟";
-	test_ok(ts_case_update(b, "赵强", id, &officer, 1));
-	test_ok(ts_node_commit(commit, b, "dispatch", NULL));
+	test_ok(ts_case_update(dc, "张敏", id, &officer, 1));
+	test_ok(ts_node_commit(commit, dc, "dispatch", NULL));
 	test_ok(submit(a, dc));
-	test_ok(submit(b, dc));
 	merged_count = 0;
 	test_ok(ts_node_merge_submissions(dc, NULL, on_submission, NULL));
-	test_equal_i(merged_count, 2);
+	test_equal_i(merged_count, 1);
 
 	/* one conflict, both values kept */
 	test_equal_i(count(dc, "SELECT count(*) FROM sync_conflicts WHERE status = 'open' AND column_name = 'officer'"), 1);
-	test_equal_i(count(dc, "SELECT count(*) FROM sync_conflicts WHERE ours = '\"李娜\"' AND theirs = '\"张伟\"'"), 1);
+	test_equal_i(count(dc, "SELECT count(*) FROM sync_conflicts WHERE ours = '\"张伟\"' AND theirs = '\"李娜\"'"), 1);
 	test_ok(ts_node_verify(dc, NULL, NULL));
 
-	/* the admin takes theirs (street b's value) */
+	/* the admin takes theirs (street a's value) */
 	conflict = text(dc, "SELECT id FROM sync_conflicts WHERE column_name = 'officer'");
 	test_assert(conflict != NULL);
 	test_ok(ts_node_resolve(commit, dc, conflict, "theirs", NULL, "张敏"));
 	snprintf(sql, sizeof(sql), "SELECT officer FROM cases WHERE id = '%s'", id);
 	value = text(dc, sql);
-	test_equal_s(value, "张伟");
+	test_equal_s(value, "李娜");
 	free(value);
 	test_equal_i(count(dc, "SELECT count(*) FROM sync_conflicts WHERE status = 'resolved' AND resolved_by = '张敏'"), 1);
 	nothing = ts_node_resolve(commit, dc, conflict, "ours", NULL, "张敏");
@@ -141,12 +141,16 @@ void test_integrate__conflict_recorded_resolved_and_converged(void)
 	test_assert(git_oid_equal(&ta, &td));
 	test_assert(git_oid_equal(&tb, &td));
 	value = text(a, sql);
-	test_equal_s(value, "张伟");
+	test_equal_s(value, "李娜");
+	free(value);
+	value = text(b, sql);
+	test_equal_s(value, "李娜");
 	free(value);
 	test_ok(ts_node_verify(a, NULL, NULL));
 	test_ok(ts_node_verify(b, NULL, NULL));
 	/* the losing value is still in the record on every node */
-	test_equal_i(count(b, "SELECT count(*) FROM sync_conflicts WHERE ours = '\"李娜\"'"), 1);
+	test_equal_i(count(a, "SELECT count(*) FROM sync_conflicts WHERE ours = '\"张伟\"'"), 1);
+	test_equal_i(count(b, "SELECT count(*) FROM sync_conflicts WHERE ours = '\"张伟\"'"), 1);
 
 	free(conflict);
 	free(id);
@@ -191,16 +195,16 @@ static int party_sql(sqlite3 *db, void *payload)
 	return sqlite3_exec(db, payload, NULL, NULL, NULL) == SQLITE_OK ? 0 : TS_ERROR;
 }
 
-/* One street deletes a party, the other corrects its name: the row is kept
- * meanwhile, and the administrator's choice of the delete removes it. */
+/* A street deletes a party of its case, its district corrects the party's
+ * name: the row is kept meanwhile, and the administrator's choice of the
+ * delete removes it. */
 void test_integrate__update_delete_conflict_resolved_by_taking_a_side(void)
 {
-	ts_node *dc = NULL, *a = NULL, *b = NULL;
+	ts_node *dc = NULL, *a = NULL;
 	char *id = NULL, *conflict = NULL, commit[41], sql[512];
 
 	test_ok(make_node(&dc, "dc", TS_TIER_DISTRICT, "bj.dc", "张敏"));
 	test_ok(make_node(&a, "a", TS_TIER_STREET, "bj.dc.a", "王伟"));
-	test_ok(make_node(&b, "b", TS_TIER_STREET, "bj.dc.b", "赵强"));
 	test_ok(ts_case_new(&id, a, NULL, "unlicensed_vending", "patrol", "x", NULL, 0));
 	snprintf(sql, sizeof(sql), "INSERT INTO parties (id, case_id, kind, name) VALUES ('bj.dc.a-p1', '%s', 'person', '赵六')", id);
 	test_ok(ts_node_write(a, "王伟", "party", party_sql, sql));
@@ -208,14 +212,12 @@ void test_integrate__update_delete_conflict_resolved_by_taking_a_side(void)
 	test_ok(submit(a, dc));
 	test_ok(ts_node_merge_submissions(dc, NULL, NULL, NULL));
 	test_ok(pull(a, dc));
-	test_ok(pull(b, dc));
 
 	test_ok(ts_node_write(a, "王伟", "drop", party_sql, "DELETE FROM parties WHERE id = 'bj.dc.a-p1'"));
 	test_ok(ts_node_commit(commit, a, "party was a mistake", NULL));
-	test_ok(ts_node_write(b, "赵强", "fix", party_sql, "UPDATE parties SET name = '赵小六' WHERE id = 'bj.dc.a-p1'"));
-	test_ok(ts_node_commit(commit, b, "party's name", NULL));
+	test_ok(ts_node_write(dc, "张敏", "fix", party_sql, "UPDATE parties SET name = '赵小六' WHERE id = 'bj.dc.a-p1'"));
+	test_ok(ts_node_commit(commit, dc, "party's name", NULL));
 	test_ok(submit(a, dc));
-	test_ok(submit(b, dc));
 	test_ok(ts_node_merge_submissions(dc, NULL, NULL, NULL));
 
 	/* nothing lost meanwhile: the updated row stays, the conflict waits */
@@ -237,71 +239,88 @@ void test_integrate__update_delete_conflict_resolved_by_taking_a_side(void)
 	free(id);
 	ts_node_free(dc);
 	ts_node_free(a);
-	ts_node_free(b);
 }
 
 /*
- * One street records a check of a responsibility zone that the other
- * street meanwhile deleted: the merge keeps the check and records it, once.
- * Submissions merge in name order, so with the checker bj.dc.a the check
- * comes first and the delete finds it; with bj.dc.b the delete comes first
- * and the check is found missing its zone. `extra` is more SQL written with
- * the check.
+ * One device of a street records a check of a responsibility zone of the
+ * street that the street's other device meanwhile deleted (both act for
+ * their street): the street's merge keeps the check and records it, once.
+ * Submissions merge in name order, so with the checker bj.dc.a.d1 the check
+ * comes first and the delete finds it; with bj.dc.a.d2 the delete comes
+ * first and the check is found missing its zone.
  */
-static void zone_checked_while_deleted(int a_checks, const char *extra)
+static void zone_checked_while_deleted(int d1_checks)
 {
-	ts_node *dc = NULL, *a = NULL, *b = NULL, *checker, *deleter;
-	char commit[41], sql[1024];
+	ts_node *st = NULL, *d1 = NULL, *d2 = NULL, *checker, *deleter;
+	char commit[41];
 
-	test_ok(make_node(&dc, "dc", TS_TIER_DISTRICT, "bj.dc", "张敏"));
-	test_ok(make_node(&a, "a", TS_TIER_STREET, "bj.dc.a", "王伟"));
-	test_ok(make_node(&b, "b", TS_TIER_STREET, "bj.dc.b", "赵强"));
-	checker = a_checks ? a : b;
-	deleter = a_checks ? b : a;
+	test_ok(make_node(&st, "a", TS_TIER_STREET, "bj.dc.a", "王伟"));
+	test_ok(make_node(&d1, "d1", TS_TIER_DEVICE, "bj.dc.a.d1", "李娜"));
+	test_ok(make_node(&d2, "d2", TS_TIER_DEVICE, "bj.dc.a.d2", "赵强"));
+	checker = d1_checks ? d1 : d2;
+	deleter = d1_checks ? d2 : d1;
 	test_ok(ts_node_write(checker, NULL, "zone", party_sql,
 		"INSERT INTO responsibility_zones (id, unit, address, jurisdiction) "
 		"VALUES ('z1', '老王面馆', '景山前街 9号', 'bj.dc.a')"));
 	test_ok(ts_node_commit(commit, checker, "zone", NULL));
-	test_ok(submit(checker, dc));
-	test_ok(ts_node_merge_submissions(dc, NULL, NULL, NULL));
-	test_ok(pull(deleter, dc));
+	test_ok(submit(checker, st));
+	test_ok(ts_node_merge_submissions(st, NULL, NULL, NULL));
+	test_ok(pull(deleter, st));
 
-	snprintf(sql, sizeof(sql), "INSERT INTO responsibility_checks (id, zone_id, checked_at, met, checker) "
-		"VALUES ('k1', 'z1', '2015-05-22T10:00:00+08:00', 1, '王伟');%s", extra ? extra : "");
-	test_ok(ts_node_write(checker, NULL, "check", party_sql, sql));
+	test_ok(ts_node_write(checker, NULL, "check", party_sql,
+		"INSERT INTO responsibility_checks (id, zone_id, checked_at, met, checker) "
+		"VALUES ('k1', 'z1', '2015-05-22T10:00:00+08:00', 1, '王伟')"));
 	test_ok(ts_node_commit(commit, checker, "check", NULL));
 	test_ok(ts_node_write(deleter, NULL, "drop zone", party_sql, "DELETE FROM responsibility_zones"));
 	test_ok(ts_node_commit(commit, deleter, "zone closed", NULL));
-	test_ok(submit(b, dc));
-	test_ok(submit(a, dc));
-	test_ok(ts_node_merge_submissions(dc, NULL, NULL, NULL));
+	test_ok(submit(d2, st));
+	test_ok(submit(d1, st));
+	test_ok(ts_node_merge_submissions(st, NULL, NULL, NULL));
 
-	test_equal_i(count(dc, "SELECT count(*) FROM responsibility_checks"), 1);
-	test_equal_i(count(dc, "SELECT count(*) FROM responsibility_zones"), 0);
-	test_equal_i(count(dc, "SELECT count(*) FROM sync_conflicts WHERE kind = 'constraint'"), 1);
-	test_equal_i(count(dc, "SELECT count(*) FROM sync_conflicts WHERE kind = 'constraint' "
+	test_equal_i(count(st, "SELECT count(*) FROM responsibility_checks"), 1);
+	test_equal_i(count(st, "SELECT count(*) FROM responsibility_zones"), 0);
+	test_equal_i(count(st, "SELECT count(*) FROM sync_conflicts WHERE kind = 'constraint'"), 1);
+	test_equal_i(count(st, "SELECT count(*) FROM sync_conflicts WHERE kind = 'constraint' "
 		"AND table_name = 'responsibility_checks' AND column_name = 'zone_id'"), 1);
-	test_ok(ts_node_verify(dc, NULL, NULL));
-	ts_node_free(dc);
-	ts_node_free(a);
-	ts_node_free(b);
+	test_ok(ts_node_verify(st, NULL, NULL));
+	ts_node_free(st);
+	ts_node_free(d1);
+	ts_node_free(d2);
 }
 
 void test_integrate__broken_reference_recorded(void)
 {
-	zone_checked_while_deleted(1, NULL);
+	zone_checked_while_deleted(1);
 }
 
 /* The other order; and a table naming itself (a district key area carrying
- * a city one, both written in the same merge) is checked against its own
- * rows, without a false alarm. */
+ * a city one, both written by the city and taken in one merge by the
+ * district) is checked against its own rows, without a false alarm. */
 void test_integrate__broken_reference_found_from_either_side(void)
 {
-	zone_checked_while_deleted(0,
+	ts_node *city = NULL, *dc = NULL;
+	char *id = NULL, commit[41];
+
+	zone_checked_while_deleted(0);
+
+	test_ok(make_node(&city, "bj", TS_TIER_CITY, "bj", "黄磊"));
+	test_ok(make_node(&dc, "dc", TS_TIER_DISTRICT, "bj.dc", "张敏"));
+	test_ok(ts_node_write(city, NULL, "key areas", party_sql,
 		"INSERT INTO key_areas (id, level, owner_node, name, listed_at) "
 		"VALUES ('bj-k1', 'city', 'bj', '前门', '2015-05-22T10:00:00+08:00');"
 		"INSERT INTO key_areas (id, level, owner_node, city_key_area_id, name, listed_at) "
-		"VALUES ('bj.dc-k1', 'district', 'bj.dc', 'bj-k1', '前门', '2015-05-22T10:00:00+08:00')");
+		"VALUES ('bj.dc-k1', 'district', 'bj.dc', 'bj-k1', '前门', '2015-05-22T10:00:00+08:00')"));
+	test_ok(ts_node_commit(commit, city, "key areas", NULL));
+	/* the district has work of its own: the pull is a merge */
+	test_ok(ts_case_new(&id, dc, NULL, "outdoor_bbq", "video", "景山后街", NULL, 0));
+	test_ok(ts_node_commit(commit, dc, "district case", NULL));
+	test_ok(pull(dc, city));
+	test_equal_i(count(dc, "SELECT count(*) FROM key_areas"), 2);
+	test_equal_i(count(dc, "SELECT count(*) FROM sync_conflicts"), 0);
+	test_ok(ts_node_verify(dc, NULL, NULL));
+	free(id);
+	ts_node_free(city);
+	ts_node_free(dc);
 }
 
 /* The integration as a second process of the node sees it: local writes
@@ -322,15 +341,14 @@ static int integrate_upstream(ts_node *node)
 
 void test_integrate__staged_writes_are_rebased_onto_the_result(void)
 {
-	ts_node *dc = NULL, *a = NULL, *b = NULL;
-	ts_field by_b[2] = { { "officer", "李娜" }, { "description", "b 的描述" } };
+	ts_node *dc = NULL, *a = NULL;
+	ts_field by_dc[2] = { { "officer", "李娜" }, { "description", "b 的描述" } };
 	ts_field by_a[2] = { { "description", "a 的描述" }, { "address", "景山前街 6号" } };
 	char *id = NULL, *gone = NULL, *local = NULL, commit[41], sql[512];
 	char *v = NULL;
 
 	test_ok(make_node(&dc, "dc", TS_TIER_DISTRICT, "bj.dc", "张敏"));
 	test_ok(make_node(&a, "a", TS_TIER_STREET, "bj.dc.a", "王伟"));
-	test_ok(make_node(&b, "b", TS_TIER_STREET, "bj.dc.b", "赵强"));
 	test_ok(ts_case_new(&id, a, NULL, "small_ads", "patrol", "景山前街 4号", NULL, 0));
 	test_ok(ts_case_new(&gone, a, NULL, "small_ads", "patrol", "景山前街 5号", NULL, 0));
 	snprintf(sql, sizeof(sql), "INSERT INTO parties (id, case_id, kind, name) VALUES ('p1', '%s', 'person', '甲')", gone);
@@ -338,17 +356,15 @@ void test_integrate__staged_writes_are_rebased_onto_the_result(void)
 	test_ok(ts_node_commit(commit, a, "cases", NULL));
 	test_ok(submit(a, dc));
 	test_ok(ts_node_merge_submissions(dc, NULL, NULL, NULL));
-	test_ok(pull(b, dc));
 
-	/* street b changes the case and deletes the party; the district takes it */
-	test_ok(ts_case_update(b, NULL, id, by_b, 2));
-	test_ok(ts_node_write(b, NULL, "drop party", party_sql, "DELETE FROM parties WHERE id = 'p1'"));
-	test_ok(ts_node_commit(commit, b, "b", NULL));
-	test_ok(submit(b, dc));
-	test_ok(ts_node_merge_submissions(dc, NULL, NULL, NULL));
+	/* the district changes the street's case and deletes the party */
+	test_ok(ts_case_update(dc, NULL, id, by_dc, 2));
+	test_ok(ts_node_write(dc, NULL, "drop party", party_sql, "DELETE FROM parties WHERE id = 'p1'"));
+	test_ok(ts_node_commit(commit, dc, "dc", NULL));
 
 	/* street a has work staged when the district's main comes in: a column
-	 * b changed too, one b left alone, a new case, and the party b deleted */
+	 * the district changed too, one it left alone, a new case, and the
+	 * party it deleted */
 	test_ok(ts_case_update(a, NULL, id, by_a, 2));
 	test_ok(ts_case_new(&local, a, NULL, "outdoor_bbq", "video", "景山后街", NULL, 0));
 	test_ok(ts_node_write(a, NULL, "rename party", party_sql, "UPDATE parties SET name = '乙' WHERE id = 'p1'"));
@@ -376,7 +392,6 @@ void test_integrate__staged_writes_are_rebased_onto_the_result(void)
 	free(local);
 	ts_node_free(dc);
 	ts_node_free(a);
-	ts_node_free(b);
 }
 
 /* What a killed pull leaves: the mark, and the rows of the upstream's
