@@ -10,25 +10,21 @@
 #include "admit.h"
 #include "capture.h"
 #include "history.h"
+#include "integrate.h"
 #include "ownership.h"
 #include "rowcodec.h"
 #include "node.h"
 #include "tiers.h"
 
-static int offer_repo(git_repository **out, ts_node *node, const char *objects_dir)
+/* Lets the node's repository read an offer's objects from `objects_dir`
+ * too (git's quarantine of a push being received). */
+static int add_offer_objects(ts_node *node, const char *objects_dir)
 {
 	git_odb *odb = NULL;
 	int error = 0;
 
-	*out = NULL;
-	if (!objects_dir)
-		return 0;
-	if (git_repository_open_bare(out, git_repository_path(ts_store_repo(node->store))) < 0 ||
-	    git_repository_odb(&odb, *out) < 0 || git_odb_add_disk_alternate(odb, objects_dir) < 0) {
+	if (git_repository_odb(&odb, ts_store_repo(node->store)) < 0 || git_odb_add_disk_alternate(odb, objects_dir) < 0)
 		error = ts_store__git_error(TS_ERROR, "reading the offered objects");
-		git_repository_free(*out);
-		*out = NULL;
-	}
 	git_odb_free(odb);
 	return error;
 }
@@ -36,8 +32,8 @@ static int offer_repo(git_repository **out, ts_node *node, const char *objects_d
 int ts_node__admit(ts_node *node, git_repository *repo, const char *from, const git_oid *theirs)
 {
 	ts_admit_options opts;
-	git_oid head;
-	int error, has_head;
+	git_oid head, base;
+	int error, has_head, found = 0;
 
 	memset(&opts, 0, sizeof(opts));
 	opts.db = node->db;
@@ -46,12 +42,19 @@ int ts_node__admit(ts_node *node, git_repository *repo, const char *from, const 
 	if (error < 0 && error != TS_ENOTFOUND)
 		return error;
 	has_head = error == 0;
+	/* an offer from below is checked against the base its merge uses, so
+	 * that what is checked is what the merge takes from it */
+	if (!repo && has_head) {
+		if ((error = ts_integrate_base(&base, &found, node->store, &head, theirs)) < 0)
+			return error;
+		opts.base_tree = found ? &base : NULL;
+		opts.no_base = !found;
+	}
 	return ts_admit(repo ? repo : ts_store_repo(node->store), has_head ? &head : NULL, theirs, &opts);
 }
 
 int ts_node_admit(ts_node *node, const char *from, const char *commit_hex, const char *objects_dir)
 {
-	git_repository *repo = NULL;
 	git_oid theirs;
 	int error;
 
@@ -60,11 +63,9 @@ int ts_node_admit(ts_node *node, const char *from, const char *commit_hex, const
 		return ts_error_set(TS_EINVALID, "admission needs a node id and a commit id");
 	if (!ts_jurisdiction_covers(node->id, from) || !strcmp(node->id, from))
 		return ts_error_set(TS_EDENIED, "%s is not a node below %s", from, node->id);
-	if ((error = offer_repo(&repo, node, objects_dir)) < 0)
+	if (objects_dir && (error = add_offer_objects(node, objects_dir)) < 0)
 		return error;
-	error = ts_node__admit(node, repo, from, &theirs);
-	git_repository_free(repo);
-	return error;
+	return ts_node__admit(node, NULL, from, &theirs);
 }
 
 /*

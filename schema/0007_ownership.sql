@@ -111,7 +111,7 @@ INSERT INTO sync_ownership (table_name, column_name, scope_column, max_depth, sc
 	('responsibility_zones', '*', 'jurisdiction', 4, NULL, NULL, 3, 0),
 	('responsibility_checks', '*', 'zone_id', 4, 'responsibility_zones', 'jurisdiction', 3, 0),
 	-- The review queue: a conflict is the merging node's (ours_node).
-	('sync_conflicts', '*', 'ours_node', 4, NULL, NULL, NULL, 0);
+	('sync_conflicts', '*', '', 4, NULL, NULL, NULL, 0);
 
 INSERT INTO sync_policies (table_name, column_name, policy, settles) VALUES
 	('sync_ownership', '*', 'upper', 1),

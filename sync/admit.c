@@ -366,7 +366,13 @@ int ts_admit(git_repository *repo, const git_oid *ours, const git_oid *theirs, c
 	    (error = commit_tree(&a.theirs, repo, theirs)) < 0 ||
 	    (ours && (error = commit_tree(&a.ours, repo, ours)) < 0))
 		goto done;
-	if (ours && git_merge_base(&base, repo, ours, theirs) == 0 && (error = commit_tree(&a.base, repo, &base)) < 0)
+	if (opts->base_tree) {
+		if (git_tree_lookup(&a.base, repo, opts->base_tree) < 0) {
+			error = ts_store__git_error(TS_ECORRUPT, "reading the merge base");
+			goto done;
+		}
+	} else if (ours && !opts->no_base && git_merge_base(&base, repo, ours, theirs) == 0 &&
+	           (error = commit_tree(&a.base, repo, &base)) < 0)
 		goto done;
 	if ((error = check_commits(&a, ours, theirs)) < 0)
 		goto done;

@@ -341,7 +341,7 @@ done:
  * back as a conflict, or a row one side deleted could return. Conflicts
  * inside the virtual base take the default policy and are not recorded.
  */
-static int merge_base_tree(git_oid *out, int *found, ts_store *store, const git_oid *ours, const git_oid *theirs)
+int ts_integrate_base(git_oid *out, int *found, ts_store *store, const git_oid *ours, const git_oid *theirs)
 {
 	git_repository *repo = ts_store_repo(store);
 	git_oidarray bases = { NULL, 0 };
@@ -570,7 +570,7 @@ int ts_integrate(git_oid *out, ts_integrate_stats *stats, sqlite3 *db, ts_store 
 		opts.tables = tables;
 		/* most of the result is rows and trees the fetch brought: not again */
 		ts_store_reuse_objects(store, 1);
-		error = merge_base_tree(&base_tree, &has_base, store, &ours, theirs);
+		error = ts_integrate_base(&base_tree, &has_base, store, &ours, theirs);
 		if (error == 0)
 			error = ts_merge_trees(&merged, NULL, store, has_base ? &base_tree : NULL, &ours_tree,
 				&theirs_tree, &opts);

@@ -40,6 +40,13 @@ int ts_integrate(git_oid *out, ts_integrate_stats *stats, sqlite3 *db, ts_store 
 	const char *message, ts_merge_policy policy, void *policy_payload);
 
 /*
+ * The tree a merge of `theirs` into `ours` is made against: the best common
+ * ancestor's, or with several (criss-cross) a virtual one built as git's
+ * recursive strategy does. *found is 0 when there is none (the empty tree).
+ */
+int ts_integrate_base(git_oid *out, int *found, ts_store *store, const git_oid *ours, const git_oid *theirs);
+
+/*
  * Undoes an integration the process did not live to finish (ts_meta holds
  * the tree its apply was moving to): the database goes back to its head,
  * staged writes laid over it. *recovered is 1 if there was one. Called by

@@ -157,7 +157,7 @@ static void acting_as(ts_buf *out, const char *writer, int reach)
 
 /* Whether `r` lets `writer` hold `row` in its scope (one side of a change). */
 static int scope_allows(refusal *why, const rule *r, const char *acting, const ts_row *row,
-	ts_ownership_lookup lookup, void *payload)
+	int before, ts_ownership_lookup lookup, void *payload)
 {
 	const ts_value *v = ts_row_get(row, r->scope_column);
 	ts_value found = { SQLITE_NULL, 0, 0, NULL, 0 };
@@ -176,6 +176,9 @@ static int scope_allows(refusal *why, const rule *r, const char *acting, const t
 		if (!lookup || (rc = lookup(&found, r->scope_table, v, r->scope_table_column, payload)) < 0)
 			return -1;
 		if (rc == 0) {
+			/* a row leaving a parent that is gone: its new state decides */
+			if (before)
+				return 1;
 			ts_buf_printf(&why->why, "%s names no row of %s", r->scope_column, r->scope_table);
 			return 0;
 		}
@@ -220,9 +223,9 @@ static int rule_allows(refusal *why, const rule *r, const char *writer, const ts
 	if (ts_buf_oom(&acting))
 		return -1;
 	if (before)
-		ok = scope_allows(why, r, acting.ptr, before, lookup, payload);
+		ok = scope_allows(why, r, acting.ptr, before, after != NULL, lookup, payload);
 	if (ok > 0 && after)
-		ok = scope_allows(why, r, acting.ptr, after, lookup, payload);
+		ok = scope_allows(why, r, acting.ptr, after, 0, lookup, payload);
 	ts_buf_dispose(&acting);
 	return ok;
 }
