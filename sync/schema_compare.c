@@ -249,7 +249,7 @@ typedef struct {
 static int keep_first(const ts_verify_problem *p, void *payload)
 {
 	first_problem *f = payload;
-	ts_buf_printf(&f->first, "%s \"%s\"", p->problem, p->key);
+	ts_buf_printf(&f->first, "%s: %s", p->key, p->problem);
 	return 1;
 }
 
@@ -263,8 +263,8 @@ int ts_schema_check(const ts_schema_ref *ref, sqlite3 *db)
 	/* they differ: name the first difference (rare, so its cost is no matter) */
 	if ((error = ts_schema_compare(&problems, ref, db, keep_first, &f)) < 0 || problems == 0)
 		goto done;   /* the same objects, created in another order */
-	error = ts_error_set(TS_ECORRUPT, "the database's schema differs from the expected one: %s%s; "
-		"verify lists %s", f.first.ptr, problems > 1 ? " (and more)" : "", problems > 1 ? "them" : "it");
+	error = ts_error_set(TS_ECORRUPT, "the database's schema differs from the expected one (%s%s); "
+		"verify lists %s", f.first.ptr, problems > 1 ? ", and more" : "", problems > 1 ? "them" : "it");
 done:
 	ts_buf_dispose(&f.first);
 	return error;
