@@ -102,7 +102,7 @@ static int same_schema(int *same, const ts_schema_ref *ref, sqlite3 *db)
 {
 	sqlite3_stmt *st = NULL;
 	size_t i = 0;
-	int rc, f;
+	int rc = SQLITE_DONE, f;
 
 	*same = 1;
 	if (sqlite3_prepare_v2(db, list_sql, -1, &st, NULL) != SQLITE_OK)
