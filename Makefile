@@ -5,6 +5,8 @@
 #   make check      the same tests built with ASan + UBSan
 #   make bench      ratios against plain SQLite / stock git, measured in one run
 #   make converge   the randomised convergence test over 200 seeds (SEEDS=N)
+#   make fuzz       every tests/fuzz/fuzz_*.c under libFuzzer for FUZZ_SECONDS
+#                   (default 60) each; clang comes from `tools/deps.sh fuzz`
 #   make demo       the main job: every tier recording, syncing, merging, auditing, reporting
 #   make demo-year  a generated year of a district, synced up the tiers, and its report
 #   make install PREFIX=/usr/local
@@ -43,7 +45,7 @@ TEST_OBJ  := $(patsubst %.c,$(B)/%.o,$(notdir $(TEST_SRC))) $(B)/harness.o $(B)/
 
 vpath %.c sync node tools tests $(B)
 
-.PHONY: all deps test check unit e2e bench demo demo-year install clean headercheck converge
+.PHONY: all deps test check unit e2e bench demo demo-year install clean headercheck converge fuzz fuzz-deps
 
 all: deps $(B)/tiersync $(B)/tiersync-gen bin/tiersync
 
@@ -104,6 +106,38 @@ converge: deps $(B)/unit
 	UNIT=$(B)/unit ROUNDS=$(ROUNDS) JOBS=$(JOBS) \
 	LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
 		sh tools/converge.sh $(or $(SEEDS),200) $(or $(FIRST),1)
+
+# make fuzz [FUZZ_SECONDS=60]: each tests/fuzz/fuzz_NAME.c, linked with the
+# library built by clang under ASan + UBSan, runs on a copy of its seed corpus
+# tests/fuzz/corpus/NAME/ (in build/fuzz/corpus/NAME, so the tree is never
+# written); fails if any target crashed (see tools/fuzz.sh)
+FZ        := build/fuzz
+FUZZ_CC   ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_SAN  := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_SRC  := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BIN  := $(patsubst tests/fuzz/%.c,$(FZ)/%,$(FUZZ_SRC))
+FUZZ_OBJ  := $(patsubst %.c,$(FZ)/lib/%.o,$(notdir $(filter-out $(B)/schema_sql.c,$(LIB_SRC)))) $(FZ)/lib/schema_sql.o
+
+fuzz: fuzz-deps $(FUZZ_BIN)
+	FUZZ_SECONDS=$(FUZZ_SECONDS) sh tools/fuzz.sh $(FZ) $(FUZZ_BIN)
+
+fuzz-deps:
+	@[ -n "$(TS_NO_DEPS)" ] || sh tools/deps.sh fuzz
+
+$(FZ)/lib/%.o: %.c $(wildcard include/*.h sync/*.h node/*.h) | fuzz-deps
+	@mkdir -p $(FZ)/lib
+	$(FUZZ_CC) $(CPPFLAGS) -O1 -g $(WARN) $(FUZZ_SAN) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(FZ)/lib/schema_sql.o: $(B)/schema_sql.c | fuzz-deps
+	@mkdir -p $(FZ)/lib
+	$(FUZZ_CC) $(CPPFLAGS) -O1 -g $(WARN) $(FUZZ_SAN) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(FZ)/libtiersync.a: $(FUZZ_OBJ)
+	rm -f $@ && ar rcs $@ $^
+
+$(FZ)/fuzz_%: tests/fuzz/fuzz_%.c $(FZ)/libtiersync.a $(wildcard include/*.h sync/*.h node/*.h)
+	$(FUZZ_CC) $(CPPFLAGS) -O1 -g $(WARN) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $< $(FZ)/libtiersync.a $(LDLIBS)
 
 # tiersync-gen: a district's year of realistic cases (tools/generate.c)
 $(B)/tiersync-gen: $(B)/generate.o $(B)/libtiersync.a

@@ -664,8 +664,12 @@ int ts_evidence_list(ts_node *node, const char *case_id,
  * the file `out_path`, streaming, and checks its SHA-256 on the way. The
  * content goes to a temporary file beside `out_path`, renamed into place
  * only once it proved whole: on any failure (TS_ECORRUPT for a mismatch)
- * nothing is left at `out_path` that was not there before. Writes the full
- * SHA-256 to `sha256_out` (may be NULL).
+ * nothing is left at `out_path` that was not there before; once whole, it
+ * is synced to disk, renamed into place and its directory synced. Only a
+ * regular file is ever replaced: if `out_path` is anything else — a device
+ * such as /dev/null, a FIFO, a directory, a socket, or a symbolic link
+ * (refused, not followed) — the call is refused with TS_EINVALID and
+ * nothing is changed. Writes the full SHA-256 to `sha256_out` (may be NULL).
  */
 int ts_evidence_get(char sha256_out[65], ts_node *node, const char *case_id, const char *sha256,
 	const char *out_path);

@@ -12,6 +12,7 @@
 #include "tiersync.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -339,6 +340,69 @@ static int write_chunk(const void *data, size_t len, void *payload)
 	return 0;
 }
 
+/* What `mode` is, for a refusal. */
+static const char *file_kind(mode_t mode)
+{
+	if (S_ISDIR(mode))
+		return "a directory";
+	if (S_ISCHR(mode))
+		return "a character device";
+	if (S_ISBLK(mode))
+		return "a block device";
+	if (S_ISFIFO(mode))
+		return "a FIFO";
+	if (S_ISSOCK(mode))
+		return "a socket";
+	if (S_ISLNK(mode))
+		return "a symbolic link";
+	return "not a regular file";
+}
+
+/*
+ * 0 when the output may go to `path`: nothing is there, or a regular file
+ * that the rename replaces. Anything else — a device such as /dev/null, a
+ * FIFO, a directory, a socket — is refused, and so is a symbolic link, even
+ * to a regular file: the link would be replaced, not what it points to,
+ * and following it would write wherever it leads.
+ */
+static int output_allowed(const char *path)
+{
+	struct stat st;
+
+	if (lstat(path, &st) < 0) {
+		if (errno == ENOENT)
+			return 0;
+		return ts_error_set(TS_ERROR, "cannot write %s: %s", path, strerror(errno));
+	}
+	if (S_ISREG(st.st_mode))
+		return 0;
+	return ts_error_set(TS_EINVALID, "refusing to write %s: it is %s; name a new or regular file",
+		path, file_kind(st.st_mode));
+}
+
+/* Syncs the directory holding `path`, so that a rename into it lasts. */
+static int sync_dir_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir;
+	int fd, error = 0;
+
+	if (!slash)
+		dir = strdup(".");
+	else if (slash == path)
+		dir = strdup("/");
+	else
+		dir = strndup(path, (size_t)(slash - path));
+	if (!dir)
+		return ts_error_set(TS_ERROR, "out of memory");
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 || fsync(fd) < 0)
+		error = ts_error_set(TS_ERROR, "syncing %s: %s", dir, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	free(dir);
+	return error;
+}
+
 int ts_evidence_get(char sha256_out[65], ts_node *node, const char *case_id, const char *sha256,
 	const char *out_path)
 {
@@ -351,11 +415,13 @@ int ts_evidence_get(char sha256_out[65], ts_node *node, const char *case_id, con
 		sha256_out[0] = '\0';
 	if (!out_path || !*out_path)
 		return ts_error_set(TS_EINVALID, "name the file to write (-o FILE)");
-	if ((error = resolve_sha(sha, node->db, case_id, sha256)) < 0 ||
+	if ((error = output_allowed(out_path)) < 0 ||
+	    (error = resolve_sha(sha, node->db, case_id, sha256)) < 0 ||
 	    (error = ts_files_find(&file, node->db, node->store, sha)) < 0)
 		return error;
 	if (!(tmp = malloc(strlen(out_path) + 16)))
 		return ts_error_set(TS_ERROR, "out of memory");
+	/* beside the output, so that the rename stays on one file system */
 	sprintf(tmp, "%s.tmp-XXXXXX", out_path);
 	if ((fd = mkstemp(tmp)) < 0 || !(w.f = fdopen(fd, "wb"))) {
 		error = ts_error_set(TS_ERROR, "cannot write %s: %s", out_path, strerror(errno));
@@ -372,13 +438,20 @@ int ts_evidence_get(char sha256_out[65], ts_node *node, const char *case_id, con
 		fchmod(fd, 0666 & ~mask);
 	}
 	error = ts_files_read(node->store, &file, write_chunk, &w);
+	if (error == 0 && (fflush(w.f) != 0 || fsync(fd) < 0))
+		error = ts_error_set(TS_ERROR, "writing %s: %s", out_path, strerror(errno));
 	if (fclose(w.f) != 0 && error == 0)
 		error = ts_error_set(TS_ERROR, "writing %s: %s", out_path, strerror(errno));
+	/* looked at again: something may have appeared there meanwhile */
+	if (error == 0)
+		error = output_allowed(out_path);
 	if (error == 0 && rename(tmp, out_path) < 0)
 		error = ts_error_set(TS_ERROR, "cannot write %s: %s", out_path, strerror(errno));
-	if (error < 0)
+	if (error < 0) {
 		unlink(tmp);
-	else if (sha256_out)
+		goto done;
+	}
+	if ((error = sync_dir_of(out_path)) == 0 && sha256_out)
 		memcpy(sha256_out, sha, 65);
 done:
 	free(tmp);

@@ -11,6 +11,7 @@
 
 #include <sqlite3.h>
 
+#include "node.h"
 #include "schema.h"
 #include "tiersync.h"
 
@@ -70,6 +71,11 @@ fail:
 
 int ts_schema_migrate(sqlite3 *db, int *version_out)
 {
+	return ts_schema_migrate_to(db, ts_schema_latest(), version_out);
+}
+
+int ts_schema_migrate_to(sqlite3 *db, int target, int *version_out)
+{
 	const struct ts_migration *m;
 	int version = 0, error = 0;
 
@@ -87,6 +93,8 @@ int ts_schema_migrate(sqlite3 *db, int *version_out)
 	for (m = ts_schema_migrations; m->name; m++) {
 		if (m->version <= version)
 			continue;
+		if (m->version > target)
+			break;
 		if ((error = apply(db, m)) < 0)
 			goto done;
 		version = m->version;

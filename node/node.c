@@ -518,6 +518,10 @@ int ts_node_commit(char id_out[41], ts_node *node, const char *message, const ch
 	id_out[0] = '\0';
 	if (!message || !*message)
 		return ts_error_set(TS_EINVALID, "a commit needs a message (-m MESSAGE)");
+	/* a schema changed behind the node's back (a planted trigger) makes
+	 * writes nobody recorded: nothing is committed while it differs */
+	if ((error = ts_node__schema_check(node)) < 0)
+		goto done;
 	/* rows a pull left half-applied are not this node's work: undone first */
 	if ((error = ts_integrate_recover(node->db, node->store, &undone)) < 0 ||
 	    (error = ts_capture_foreach(node->db, add_author, &staged)) < 0)
@@ -557,5 +561,8 @@ int ts_node_head(char id_out[41], ts_node *node)
 
 int ts_node_verify(ts_node *node, int (*cb)(const ts_verify_problem *p, void *payload), void *payload)
 {
-	return ts_history_verify(node->db, node->store, cb, payload);
+	int error = ts_history_verify(node->db, node->store, cb, payload);
+	if (error == 0 || error == TS_ECORRUPT)
+		error = ts_node__schema_verify(node, error, cb, payload);
+	return error;
 }

@@ -282,7 +282,7 @@ static void pop_name(merger *m, size_t size)
 static int is_files_dir(merger *m, const git_tree_entry *e)
 {
 	return git_tree_entry_type(e) == GIT_OBJECT_TREE && !strcmp(m->path.ptr, META_PREFIX) &&
-		!strcmp(git_tree_entry_name(e), TS_FILES_DIR + strlen(META_PREFIX));
+		!strcmp(git_tree_entry_name(e), &TS_FILES_DIR[strlen(META_PREFIX)]);
 }
 
 static int unknown_entry(merger *m)

@@ -71,7 +71,7 @@ static int collect_entry(const char *root, const git_tree_entry *te, void *paylo
 
 	/* files are no rows, and may be large: ts_files_verify() reads them */
 	if (git_tree_entry_type(te) == GIT_OBJECT_TREE && !strcmp(root, TS_STORE_META_DIR "/") &&
-	    !strcmp(git_tree_entry_name(te), TS_FILES_DIR + sizeof(TS_STORE_META_DIR)))
+	    !strcmp(git_tree_entry_name(te), &TS_FILES_DIR[sizeof(TS_STORE_META_DIR)]))
 		return 1;
 	if (git_tree_entry_type(te) != GIT_OBJECT_BLOB)
 		return 0;

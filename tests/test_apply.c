@@ -152,9 +152,17 @@ void test_apply__other_schema_version_refused(void)
 	test_ok(make_node(&a, "a", "bj.dc.a"));
 	test_ok(make_node(&b, "b", "bj.dc.b"));
 	test_ok(ts_case_new(&id, a, NULL, "small_ads", "patrol", "x", NULL, 0));
-	/* a newer schema on a's side, recorded by its next commit */
+	/* a newer schema on a's side, recorded in a commit as a newer tiersync
+	 * would record it (this one's ts_node_commit refuses a schema version
+	 * its migrations do not make) */
+	test_ok(ts_node_commit(commit, a, "a case", NULL));
 	test_assert(sqlite3_exec(a->db, "PRAGMA user_version = 99", NULL, NULL, NULL) == SQLITE_OK);
-	test_ok(ts_node_commit(commit, a, "newer", NULL));
+	{
+		ts_store_who who;
+		git_oid newer;
+		ts_node__who(&who, "bj.dc.a", "bj.dc.a", ts_node__now());
+		test_ok(ts_history_commit_all(&newer, a->db, a->store, &who, &who, "newer\n"));
+	}
 	rc = apply_across(&stats, a, b);
 	test_equal_i(rc, TS_EINVALID);
 	test_assert(strstr(ts_error_last(), "schema version 99") != NULL);

@@ -5,11 +5,13 @@
  * missing file; a stored object altered on disk, caught by get and by
  * verify; staged files surviving a reopen and a lost pack; a row naming a
  * file history lacks; merges taking the union of files and refusing one
- * name with two blobs.
+ * name with two blobs; get writing only regular files, refusing devices,
+ * FIFOs, directories and symbolic links.
  */
 #include "harness.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -630,4 +632,72 @@ void test_evidence__merge_refuses_one_name_two_blobs(void)
 	test_assert(strstr(ts_error_last(), a.sha256));
 	ts_store_discard(store);
 	ts_store_free(store);
+}
+
+/* A node with one case whose one photo is stored; its SHA-256 in `sha`. */
+static int node_with_photo(ts_node **node, char **case_id, char sha[65])
+{
+	char *ev = NULL;
+	int error;
+
+	if ((error = new_node(node, "n")) < 0 || (error = new_case(case_id, *node)) < 0 ||
+	    (error = write_content("photo.jpg", 5000, 3)) < 0 ||
+	    (error = ts_evidence_add(&ev, sha, *node, "李娜", *case_id, "photo.jpg", NULL)) < 0)
+		return error;
+	free(ev);
+	return 0;
+}
+
+void test_evidence__get_writes_only_regular_files(void)
+{
+	ts_node *node = NULL;
+	char *case_id = NULL, sha[65], link_target[64];
+	struct stat before, after;
+	ssize_t n;
+
+	test_ok(node_with_photo(&node, &case_id, sha));
+
+	/* /dev/null stays the character device it is (the tests may run as root) */
+	test_assert(stat("/dev/null", &before) == 0 && S_ISCHR(before.st_mode));
+	test_equal_i(ts_evidence_get(NULL, node, case_id, sha, "/dev/null"), TS_EINVALID);
+	test_assert(strstr(ts_error_last(), "/dev/null") && strstr(ts_error_last(), "character device"));
+	test_assert(!strchr(ts_error_last(), '\n'));
+	test_assert(stat("/dev/null", &after) == 0 && S_ISCHR(after.st_mode) && after.st_rdev == before.st_rdev &&
+		after.st_ino == before.st_ino);
+
+	/* a FIFO: refused without opening it (which would block) */
+	test_assert(mkfifo("pipe", 0600) == 0);
+	test_equal_i(ts_evidence_get(NULL, node, case_id, sha, "pipe"), TS_EINVALID);
+	test_assert(strstr(ts_error_last(), "FIFO"));
+	test_assert(lstat("pipe", &after) == 0 && S_ISFIFO(after.st_mode));
+
+	/* a directory, with or without its slash */
+	test_assert(mkdir("dir", 0700) == 0);
+	test_equal_i(ts_evidence_get(NULL, node, case_id, sha, "dir"), TS_EINVALID);
+	test_assert(strstr(ts_error_last(), "directory"));
+	test_equal_i(ts_evidence_get(NULL, node, case_id, sha, "dir/"), TS_EINVALID);
+	test_assert(lstat("dir", &after) == 0 && S_ISDIR(after.st_mode));
+
+	/* a symbolic link, to a regular file or to nothing: refused, not followed */
+	test_ok(write_content("target", 10, 9));
+	test_assert(symlink("target", "link") == 0 && symlink("nowhere", "dangling") == 0);
+	test_equal_i(ts_evidence_get(NULL, node, case_id, sha, "link"), TS_EINVALID);
+	test_assert(strstr(ts_error_last(), "symbolic link"));
+	test_equal_i(ts_evidence_get(NULL, node, case_id, sha, "dangling"), TS_EINVALID);
+	test_assert((n = readlink("link", link_target, sizeof(link_target) - 1)) == 6);
+	test_assert(lstat("nowhere", &after) < 0 && errno == ENOENT);
+	test_assert(stat("target", &after) == 0 && after.st_size == 10);
+
+	/* none of the refusals left a temporary file behind */
+	test_equal_i(leftovers("pipe.tmp-") + leftovers("link.tmp-") + leftovers("dangling.tmp-"), 0);
+
+	/* a regular file is replaced whole; a new one is created */
+	test_ok(write_content("existing.out", 3, 1));
+	test_ok(ts_evidence_get(NULL, node, case_id, sha, "existing.out"));
+	test_assert(same_content("photo.jpg", "existing.out"));
+	test_ok(ts_evidence_get(NULL, node, case_id, sha, "dir/new.out"));
+	test_assert(same_content("photo.jpg", "dir/new.out"));
+	test_equal_i(leftovers("existing.out.tmp-"), 0);
+	free(case_id);
+	ts_node_free(node);
 }

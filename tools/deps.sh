@@ -1,9 +1,17 @@
 #!/bin/sh
 # Installs the Debian packages that building and testing tiersync need, when
 # any is missing. Quiet when everything is already there.
+#
+#   sh tools/deps.sh          what `make`, `make test` and `make check` need
+#   sh tools/deps.sh fuzz     clang and its libFuzzer runtime, for `make fuzz` only
 set -e
+case "${1:-}" in
+fuzz)	pkgs="clang libclang-rt-14-dev" ;;
+"")	pkgs="libsqlite3-dev libgit2-dev libssh2-1-dev zlib1g-dev libssl-dev pkg-config git sqlite3 openssh-server openssh-client time" ;;
+*)	echo "usage: sh tools/deps.sh [fuzz]" >&2; exit 2 ;;
+esac
 need=""
-for pkg in libsqlite3-dev libgit2-dev libssh2-1-dev zlib1g-dev libssl-dev pkg-config git sqlite3 openssh-server openssh-client time; do
+for pkg in $pkgs; do
 	dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || need="$need $pkg"
 done
 [ -z "$need" ] && exit 0

@@ -1,0 +1,143 @@
+/*
+ * The schema check: the working database's own schema is part of what the
+ * node guards. Its tables, indexes, triggers and views must be exactly
+ * those a fresh node at the same schema version has — the engine's tables
+ * (ts_history_setup) plus the migrations of schema/ up to PRAGMA
+ * user_version. A trigger, view or index added, dropped or changed behind
+ * the node's back, or a table definition edited through PRAGMA
+ * writable_schema, would change what writes do (a planted trigger writes
+ * rows nobody asked for) without any row of history saying so.
+ *
+ * The expected schema is built once per process and version, in an
+ * in-memory database, and kept as a hash (schema_compare.c): a commit then
+ * costs one read of sqlite_master. A commit is refused while the schema
+ * differs; verify lists every difference beside the rows'.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+
+#include "history.h"
+#include "node.h"
+#include "schema.h"
+#include "schema_compare.h"
+
+typedef struct expected {
+	int version;
+	ts_schema_ref *ref;
+	struct expected *next;
+} expected;
+
+/* Built once per process and version; never freed (the process's life). */
+static expected *cache;
+static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int build_expected(ts_schema_ref **out, int version)
+{
+	sqlite3 *db = NULL;
+	int reached = 0, error;
+
+	*out = NULL;
+	if (sqlite3_open_v2(":memory:", &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
+		error = ts_error_set(TS_ERROR, "building the expected schema: %s",
+			db ? sqlite3_errmsg(db) : "out of memory");
+		goto done;
+	}
+	/* the steps of ts_node_init(), stopped at the node's version */
+	if ((error = ts_history_setup(db)) < 0 || (error = ts_schema_migrate_to(db, version, &reached)) < 0)
+		goto done;
+	if (reached != version) {
+		error = ts_error_set(TS_ECORRUPT, "the database's schema version %d is not one this tiersync's "
+			"migrations make (%d is the newest)", version, ts_schema_latest());
+		goto done;
+	}
+	error = ts_schema_ref_new(out, db);
+done:
+	sqlite3_close(db);
+	return error;
+}
+
+static int expected_for(const ts_schema_ref **out, int version)
+{
+	expected *e;
+	int error = 0;
+
+	*out = NULL;
+	pthread_mutex_lock(&cache_lock);
+	for (e = cache; e && e->version != version; e = e->next)
+		;
+	if (!e) {
+		ts_schema_ref *ref = NULL;
+		if ((error = build_expected(&ref, version)) < 0)
+			goto done;
+		if (!(e = malloc(sizeof(*e)))) {
+			ts_schema_ref_free(ref);
+			error = ts_error_set(TS_ERROR, "out of memory");
+			goto done;
+		}
+		e->version = version;
+		e->ref = ref;
+		e->next = cache;
+		cache = e;
+	}
+	*out = e->ref;
+done:
+	pthread_mutex_unlock(&cache_lock);
+	return error;
+}
+
+static int node_expected(const ts_schema_ref **out, ts_node *node)
+{
+	sqlite3_stmt *st = NULL;
+	int version = -1;
+
+	*out = NULL;
+	if (sqlite3_prepare_v2(node->db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		version = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	if (version < 0)
+		return ts_error_set(TS_ERROR, "reading the schema version: %s", sqlite3_errmsg(node->db));
+	return expected_for(out, version);
+}
+
+int ts_node__schema_check(ts_node *node)
+{
+	const ts_schema_ref *ref;
+	int error;
+
+	/* one read transaction for the version and the schema: cheaper than
+	 * two, and both read from the same state */
+	if (sqlite3_exec(node->db, "SAVEPOINT ts_schema_check", NULL, NULL, NULL) != SQLITE_OK)
+		return ts_error_set(TS_ERROR, "reading the database's schema: %s", sqlite3_errmsg(node->db));
+	if ((error = node_expected(&ref, node)) == 0)
+		error = ts_schema_check(ref, node->db);
+	sqlite3_exec(node->db, "RELEASE ts_schema_check", NULL, NULL, NULL);
+	if (error == TS_ECORRUPT) {
+		ts_buf msg = TS_BUF_INIT;
+		ts_buf_puts(&msg, ts_error_last());   /* copied: the message is rewritten below */
+		error = ts_error_set(TS_ECORRUPT, "cannot commit: %s", msg.ptr);
+		ts_buf_dispose(&msg);
+	}
+	return error;
+}
+
+int ts_node__schema_verify(ts_node *node, int prior,
+	int (*cb)(const ts_verify_problem *p, void *payload), void *payload)
+{
+	const ts_schema_ref *ref;
+	ts_buf msg = TS_BUF_INIT;
+	int problems = 0, error;
+
+	if ((error = node_expected(&ref, node)) < 0 ||
+	    (error = ts_schema_compare(&problems, ref, node->db, cb, payload)) < 0)
+		return error;
+	if (problems == 0)
+		return prior;
+	if (prior == TS_ECORRUPT && ts_error_last())
+		ts_buf_printf(&msg, "%s; ", ts_error_last());
+	ts_buf_printf(&msg, "the database's schema differs from what its migrations made (%d object%s)",
+		problems, problems == 1 ? "" : "s");
+	error = ts_error_set(TS_ECORRUPT, "%s", msg.ptr);
+	ts_buf_dispose(&msg);
+	return error;
+}
