@@ -61,12 +61,13 @@ static const struct {
 
 int ts_gate_parse(ts_gate_request *out, const char *command)
 {
-	const char *p = NULL;
+	const char *p = NULL, *why;
 	size_t i, n = 0;
 
 	memset(out, 0, sizeof(*out));
+	why = "no command: this key may only fetch or push with git";
 	if (!command || !*command)
-		return ts_error_set(TS_EDENIED, "no command: this key may only fetch or push with git");
+		goto refuse;
 	for (i = 0; i < sizeof(services) / sizeof(services[0]); i++) {
 		size_t len = strlen(services[i].prefix);
 		if (!strncmp(command, services[i].prefix, len)) {
@@ -75,40 +76,44 @@ int ts_gate_parse(ts_gate_request *out, const char *command)
 			break;
 		}
 	}
+	why = "only git-upload-pack and git-receive-pack are allowed to this key";
 	if (!p)
-		return ts_error_set(TS_EDENIED, "only git-upload-pack and git-receive-pack are allowed to this key");
+		goto refuse;
+	why = "the repository path must be single-quoted, as git sends it";
 	if (*p != '\'')
-		return ts_error_set(TS_EDENIED, "the repository path must be single-quoted, as git sends it");
+		goto refuse;
 	for (p++;;) {
 		char c = *p++;
+		why = "the repository path's quote is not closed";
 		if (c == '\0')
-			goto refuse_quote;
+			goto refuse;
 		if (c == '\'') {
 			if (*p == '\0')
 				break;
 			/* a ' or ! of the path, as git's sq_quote writes it */
-			if (p[0] == '\\' && (p[1] == '\'' || p[1] == '!') && p[2] == '\'') {
-				c = p[1];
-				p += 3;
-			} else
-				return ts_error_set(TS_EDENIED, "nothing may follow the quoted repository path");
-		} else if ((unsigned char)c < 0x20 || c == 0x7f)
-			return ts_error_set(TS_EDENIED, "the repository path holds a control character");
+			why = "nothing may follow the quoted repository path";
+			if (p[0] != '\\' || (p[1] != '\'' && p[1] != '!') || p[2] != '\'')
+				goto refuse;
+			c = p[1];
+			p += 3;
+		} else if ((unsigned char)c < 0x20 || c == 0x7f) {
+			why = "the repository path holds a control character";
+			goto refuse;
+		}
+		why = "the repository path is too long";
 		if (n + 1 >= sizeof(out->path))
-			return ts_error_set(TS_EDENIED, "the repository path is too long");
+			goto refuse;
 		out->path[n++] = c;
 	}
+	why = "the repository path is empty";
 	if (n == 0)
-		goto refuse_empty;
+		goto refuse;
 	out->path[n] = '\0';
 	return 0;
 
-refuse_quote:
+refuse:
 	memset(out, 0, sizeof(*out));
-	return ts_error_set(TS_EDENIED, "the repository path's quote is not closed");
-refuse_empty:
-	memset(out, 0, sizeof(*out));
-	return ts_error_set(TS_EDENIED, "the repository path is empty");
+	return ts_error_set(TS_EDENIED, "%s", why);
 }
 
 /* git on PATH, else /usr/bin/git, into `out`. */
