@@ -794,7 +794,8 @@ int ts_enroll_key_parse(char **out, const char *line);
  * forced command, replacing the node's earlier line. Other lines are left as
  * they are; the file is replaced whole (temporary file and rename, its mode
  * kept), created 0600 in a 0700 directory when missing. Enrolling again
- * replaces the key and lifts a revocation. Writes the commit to `id_out`.
+ * replaces the key and lifts a revocation. The commit (as ts_node_commit(),
+ * so it carries any other staged write too) goes to `id_out`.
  */
 int ts_node_enroll(char id_out[41], ts_node *node, const char *node_id, const char *public_key,
 	const ts_enroll_options *opts);

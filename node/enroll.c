@@ -255,6 +255,9 @@ static int keys_rewrite(size_t *removed, const char *path, const char *id, const
 	size_t n;
 
 	*removed = 0;
+	/* nothing to remove from a file that is not there */
+	if (!line && lstat(path, &st) < 0 && errno == ENOENT)
+		return 0;
 	/* a symlinked file is rewritten where it really is */
 	if ((exists = lstat(path, &st) == 0) && S_ISLNK(st.st_mode)) {
 		if (!realpath(path, resolved)) {

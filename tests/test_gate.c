@@ -192,6 +192,11 @@ void test_gate__enroll_writes_replaces_and_revokes_lines(void)
 	test_ok(ts_node_signer_check(node, "bj.dc.ab"));
 	test_ok(ts_node_revoke(commit, node, "bj.dc.a", &opts));   /* again: nothing more */
 	test_equal_i(ts_node_revoke(commit, node, "bj.dc.never", &opts), TS_ENOTFOUND);
+	/* revoking with no authorized_keys there creates none */
+	opts.authorized_keys = "elsewhere/authorized_keys";
+	test_ok(ts_node_revoke(commit, node, "bj.dc.ab", &opts));
+	test_assert(stat("elsewhere", &st) < 0);
+	test_equal_i(ts_node_signer_check(node, "bj.dc.ab"), TS_EDENIED);
 	ts_node_free(node);
 }
 
