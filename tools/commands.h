@@ -32,6 +32,9 @@ int cmd_supervise(ts_cli *cli, int argc, char **argv);
 int cmd_event(ts_cli *cli, int argc, char **argv);
 int cmd_ads(ts_cli *cli, int argc, char **argv);
 
+int cmd_enroll(ts_cli *cli, int argc, char **argv);
+int cmd_gate(ts_cli *cli, int argc, char **argv);
+
 /* The progress line of a transfer on a terminal, updated in place on
  * stderr (tools/cmd_push.c); `label` is a string such as "push upstream". */
 void ts_cli_transfer_progress(const ts_transfer_stats *stats, void *label);

@@ -227,6 +227,34 @@ const ts_cli_command ts_cli_commands[] = {
 	  "  --author NAME   who records or calls (else the node's identity)\n"
 	  "  --json          machine-readable output\n\n"
 	  "Warning rate = numbers warned / numbers found, each number counted once.\n" },
+	{ "enroll", cmd_enroll, 1,
+	  "tiersync enroll --node ID --key FILE.pub [--authorized-keys FILE] [--author NAME] [--json]\n"
+	  "       tiersync enroll --revoke ID [--authorized-keys FILE] [--author NAME] [--json]\n"
+	  "       tiersync enroll --list [--json]",
+	  "Let a lower node's SSH key reach this node's gate, or revoke it (on the upper host).",
+	  "  --node ID          a node below this one (this node's id and more labels)\n"
+	  "  --key FILE.pub     its Ed25519 public key, as ssh-keygen -t ed25519 wrote it; it is also\n"
+	  "                     the node's signing key\n"
+	  "  --revoke ID        remove the node's key line and mark its key revoked\n"
+	  "  --list             the enrolled nodes, revoked ones too\n"
+	  "  --authorized-keys FILE  the file sshd reads the keys from (default\n"
+	  "                     ~/.ssh/authorized_keys, created 0600 if missing)\n"
+	  "  --author NAME      the administrator (else the node's identity)\n"
+	  "  --json             machine-readable output\n\n"
+	  "enroll records the key in sync_signers (committed) and writes one authorized_keys line\n"
+	  "for the node, replacing its earlier one and leaving every other line alone:\n"
+	  "  command=\"<this tiersync> -C <this node> gate --node ID\",restrict ssh-ed25519 ... tiersync:ID\n"
+	  "so that the key may only fetch this node's main and push refs/submissions/ID.\n" },
+	{ "gate", cmd_gate, 1,
+	  "tiersync gate --node ID\n"
+	  "       tiersync gate --pre-receive --node ID",
+	  "The SSH forced command of an enrolled node's key (written by enroll; not run by hand).",
+	  "  --node ID          the lower node the key belongs to\n"
+	  "  --pre-receive      the check git runs before a push by ID moves a ref\n\n"
+	  "Reads SSH_ORIGINAL_COMMAND and lets through only git-upload-pack and git-receive-pack\n"
+	  "'PATH' on this node's history, then runs stock git there. A push may only create or\n"
+	  "update refs/submissions/ID, never delete it, and only with what admission accepts.\n"
+	  "Anything else is refused with one line on stderr (exit 1).\n" },
 	{ NULL, NULL, 0, NULL, NULL, NULL }
 };
 

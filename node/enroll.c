@@ -1,0 +1,577 @@
+/*
+ * Enrollment: the keys with which lower nodes reach this node's gate.
+ *
+ * A lower node's Ed25519 key is kept in two places that must agree:
+ *
+ *   sync_signers    one row per node (synced: the keys travel with the
+ *                   history, and every node checks signatures with them)
+ *   authorized_keys one line per node, in the form
+ *
+ *     command="PROGRAM -C NODE gate --node ID",restrict ssh-ed25519 BASE64 tiersync:ID
+ *
+ *                   PROGRAM and NODE are absolute; either is single-quoted
+ *                   for the login shell when it holds anything but
+ *                   letters, digits and "/._+-,:@". The comment
+ *                   "tiersync:ID" and the forced command name the node; a
+ *                   line is ours for ID only when it has exactly this
+ *                   shape, so lines written by hand are never touched.
+ *
+ * The gate needs both (the line lets the key in, the row keeps the gate
+ * open), so either order of writing fails safe. Enrolling writes the row
+ * first and the line last; revoking removes the line first.
+ *
+ * authorized_keys is rewritten whole: the new text goes to a temporary file
+ * beside it, with the old file's mode, and is renamed over it, while an
+ * advisory lock on its directory keeps two enrollments from interleaving.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "gate.h"
+#include "node.h"
+#include "tiers.h"
+
+#define KEY_TYPE "ssh-ed25519"
+/* The key blob: string "ssh-ed25519", string of the 32-byte key. */
+#define KEY_BLOB_SIZE (4 + 11 + 4 + 32)
+
+/* ------------------------------------------------------------- the key */
+
+static int base64_value(char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+')
+		return 62;
+	if (c == '/')
+		return 63;
+	return -1;
+}
+
+/* Decodes padded base64 strictly: the canonical text of its bytes only.
+ * Returns the length, or -1. */
+static long base64_decode(unsigned char *out, size_t size, const char *in, size_t len)
+{
+	size_t i, n = 0;
+	int pad = 0;
+
+	if (len == 0 || len % 4)
+		return -1;
+	if (in[len - 1] == '=')
+		pad = in[len - 2] == '=' ? 2 : 1;
+	for (i = 0; i < len; i += 4) {
+		int v[4], k, last = i + 4 == len;
+		for (k = 0; k < 4; k++) {
+			if (last && k >= 4 - pad) {
+				if (in[i + k] != '=')
+					return -1;
+				v[k] = 0;
+			} else if ((v[k] = base64_value(in[i + k])) < 0)
+				return -1;
+		}
+		/* the bits padding leaves over must be zero, or the text is not canonical */
+		if (last && ((pad == 1 && (v[2] & 3)) || (pad == 2 && (v[1] & 15))))
+			return -1;
+		if (n + 3 - (last ? (size_t)pad : 0) > size)
+			return -1;
+		out[n++] = (unsigned char)(v[0] << 2 | v[1] >> 4);
+		if (!last || pad < 2)
+			out[n++] = (unsigned char)((v[1] & 15) << 4 | v[2] >> 2);
+		if (!last || pad < 1)
+			out[n++] = (unsigned char)((v[2] & 3) << 6 | v[3]);
+	}
+	return (long)n;
+}
+
+static uint32_t be32(const unsigned char *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+int ts_enroll_key_parse(char **out, const char *line)
+{
+	unsigned char blob[KEY_BLOB_SIZE + 3];
+	const char *key, *end, *p;
+	size_t len;
+	long n;
+
+	*out = NULL;
+	if (!line)
+		return ts_error_set(TS_EINVALID, "no public key given");
+	len = strlen(line);
+	if (len && line[len - 1] == '\n')
+		len--;
+	for (p = line; p < line + len; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return ts_error_set(TS_EINVALID, "a public key is one line of printable text "
+				"(\"ssh-ed25519 AAAA... comment\", as ssh-keygen writes it in KEY.pub)");
+	if (strncmp(line, KEY_TYPE " ", sizeof(KEY_TYPE)))
+		return ts_error_set(TS_EINVALID, "the key must be an Ed25519 key (a line starting \"ssh-ed25519 \"; "
+			"make one with ssh-keygen -t ed25519): the node's key is also its signing key");
+	key = line + sizeof(KEY_TYPE);
+	for (end = key; end < line + len && *end != ' '; end++)
+		;
+	n = base64_decode(blob, sizeof(blob), key, (size_t)(end - key));
+	if (n != KEY_BLOB_SIZE || be32(blob) != 11 || memcmp(blob + 4, KEY_TYPE, 11) || be32(blob + 15) != 32)
+		return ts_error_set(TS_EINVALID, "the Ed25519 public key is damaged: its base64 text does not "
+			"hold an ssh-ed25519 key");
+	if (!(*out = malloc(sizeof(KEY_TYPE) + (size_t)(end - key) + 1)))
+		return ts_error_set(TS_ERROR, "out of memory");
+	memcpy(*out, line, sizeof(KEY_TYPE) + (size_t)(end - key));
+	(*out)[sizeof(KEY_TYPE) + (end - key)] = '\0';
+	return 0;
+}
+
+/* ------------------------------------------------------ authorized_keys */
+
+/* 1 when the login shell takes `s` as one word without quotes. */
+static int shell_plain(const char *s)
+{
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+		      strchr("/._+-,:@", *s)))
+			return 0;
+	return 1;
+}
+
+void ts_gate__shell_word(ts_buf *b, const char *s)
+{
+	if (*s && shell_plain(s)) {
+		ts_buf_puts(b, s);
+		return;
+	}
+	ts_buf_putc(b, '\'');
+	for (; *s; s++) {
+		if (*s == '\'')
+			ts_buf_puts(b, "'\\''");
+		else
+			ts_buf_putc(b, *s);
+	}
+	ts_buf_putc(b, '\'');
+}
+
+/* A path that can stand in the forced command: absolute, and nothing that
+ * authorized_keys' quoting or a line would trip on. */
+static int command_path_ok(const char *what, const char *path)
+{
+	const char *p;
+
+	if (!path || path[0] != '/')
+		return ts_error_set(TS_EINVALID, "the gate's %s must be an absolute path", what);
+	for (p = path; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f || *p == '"' || *p == '\\')
+			return ts_error_set(TS_EINVALID, "the gate's %s (%s) holds a quote, a backslash or a "
+				"control character, which authorized_keys cannot carry", what, path);
+	return 0;
+}
+
+/* The line of authorized_keys for node `id`, with its newline. */
+static int key_line(ts_buf *out, const char *program, const char *node_dir, const char *id,
+	const char *public_key)
+{
+	int error;
+
+	if ((error = command_path_ok("program", program)) < 0 ||
+	    (error = command_path_ok("node directory", node_dir)) < 0)
+		return error;
+	ts_buf_puts(out, "command=\"");
+	ts_gate__shell_word(out, program);
+	ts_buf_puts(out, " -C ");
+	ts_gate__shell_word(out, node_dir);
+	ts_buf_printf(out, " gate --node %s\",restrict %s tiersync:%s\n", id, public_key, id);
+	return ts_buf_oom(out) ? ts_error_set(TS_ERROR, "out of memory") : 0;
+}
+
+/* 1 when the line (without its newline) has the shape key_line() writes
+ * for node `id`: command="... gate --node ID",restrict ssh-ed25519 KEY tiersync:ID */
+static int line_is_ours(const char *line, size_t len, const char *id)
+{
+	char before[300], tail[300];
+	static const char after[] = "\",restrict " KEY_TYPE " ";
+	size_t bn, tn, an = sizeof(after) - 1, qi, i;
+	const char *q;
+
+	bn = (size_t)snprintf(before, sizeof(before), " gate --node %s", id);
+	tn = (size_t)snprintf(tail, sizeof(tail), " tiersync:%s", id);
+	if (bn >= sizeof(before) || tn >= sizeof(tail))
+		return 0;
+	if (len < 9 || memcmp(line, "command=\"", 9))
+		return 0;
+	/* the forced command ends at its first quote: ours holds none inside */
+	if (!(q = memchr(line + 9, '"', len - 9)))
+		return 0;
+	qi = (size_t)(q - line);
+	if (qi < 9 + bn || memcmp(line + qi - bn, before, bn) || qi + an + tn > len ||
+	    memcmp(line + qi, after, an) || memcmp(line + len - tn, tail, tn))
+		return 0;
+	for (i = qi + an; i < len - tn; i++)
+		if (line[i] == ' ')
+			return 0;
+	return 1;
+}
+
+/* The authorized_keys file to use: opts', else ~/.ssh/authorized_keys. */
+static int keys_file(ts_buf *out, const ts_enroll_options *opts)
+{
+	const char *home;
+
+	if (opts && opts->authorized_keys && *opts->authorized_keys) {
+		ts_buf_puts(out, opts->authorized_keys);
+	} else {
+		if (!(home = getenv("HOME")) || !*home)
+			return ts_error_set(TS_EINVALID, "no HOME to find ~/.ssh/authorized_keys in; name the file");
+		ts_buf_printf(out, "%s/.ssh/authorized_keys", home);
+	}
+	return ts_buf_oom(out) ? ts_error_set(TS_ERROR, "out of memory") : 0;
+}
+
+/*
+ * Rewrites authorized_keys at `path` without node `id`'s lines and, when
+ * `line` is not NULL, with `line` appended. *removed counts the lines that
+ * went. A missing file is created (0600; its directory 0700 if missing).
+ */
+static int keys_rewrite(size_t *removed, const char *path, const char *id, const char *line)
+{
+	ts_buf text = TS_BUF_INIT, tmp = TS_BUF_INIT, dir = TS_BUF_INIT;
+	char resolved[PATH_MAX], buf[8192];
+	const char *target = path, *p, *end, *slash;
+	mode_t mode = 0600;
+	struct stat st;
+	int dir_fd = -1, fd = -1, error = 0, exists;
+	FILE *in = NULL;
+	size_t n;
+
+	*removed = 0;
+	/* nothing to remove from a file that is not there */
+	if (!line && lstat(path, &st) < 0 && errno == ENOENT)
+		return 0;
+	/* a symlinked file is rewritten where it really is */
+	if ((exists = lstat(path, &st) == 0) && S_ISLNK(st.st_mode)) {
+		if (!realpath(path, resolved)) {
+			error = ts_error_set(TS_ERROR, "cannot follow %s: %s", path, strerror(errno));
+			goto done;
+		}
+		target = resolved;
+	}
+	if (exists && stat(target, &st) == 0) {
+		if (!S_ISREG(st.st_mode)) {
+			error = ts_error_set(TS_EINVALID, "%s is not a regular file", path);
+			goto done;
+		}
+		mode = st.st_mode & 07777;
+	}
+	slash = strrchr(target, '/');
+	if (slash)
+		ts_buf_put(&dir, target, slash == target ? 1 : (size_t)(slash - target));
+	else
+		ts_buf_puts(&dir, ".");
+	if (ts_buf_oom(&dir)) {
+		error = ts_error_set(TS_ERROR, "out of memory");
+		goto done;
+	}
+	if (mkdir(dir.ptr, 0700) < 0 && errno != EEXIST) {
+		error = ts_error_set(TS_ERROR, "cannot create %s: %s", dir.ptr, strerror(errno));
+		goto done;
+	}
+	if ((dir_fd = open(dir.ptr, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 || flock(dir_fd, LOCK_EX) < 0) {
+		error = ts_error_set(TS_ERROR, "cannot lock %s: %s", dir.ptr, strerror(errno));
+		goto done;
+	}
+
+	if ((in = fopen(target, "r"))) {
+		while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
+			ts_buf_put(&text, buf, n);
+		if (ferror(in)) {
+			error = ts_error_set(TS_ERROR, "cannot read %s: %s", path, strerror(errno));
+			goto done;
+		}
+	} else if (errno != ENOENT) {
+		error = ts_error_set(TS_ERROR, "cannot read %s: %s", path, strerror(errno));
+		goto done;
+	}
+
+	ts_buf_printf(&tmp, "%s.tiersync-XXXXXX", target);
+	if (ts_buf_oom(&text) || ts_buf_oom(&tmp)) {
+		error = ts_error_set(TS_ERROR, "out of memory");
+		goto done;
+	}
+	if ((fd = mkstemp(tmp.ptr)) < 0) {
+		error = ts_error_set(TS_ERROR, "cannot write beside %s: %s", path, strerror(errno));
+		goto done;
+	}
+	{
+		ts_buf kept = TS_BUF_INIT;
+		for (p = text.ptr ? text.ptr : ""; *p; p = end) {
+			const char *nl = strchr(p, '\n');
+			end = nl ? nl + 1 : p + strlen(p);
+			if (line_is_ours(p, (size_t)((nl ? nl : end) - p), id)) {
+				(*removed)++;
+				continue;
+			}
+			ts_buf_put(&kept, p, (size_t)(end - p));
+			if (!nl)
+				ts_buf_putc(&kept, '\n');
+		}
+		if (line)
+			ts_buf_puts(&kept, line);
+		if (ts_buf_oom(&kept))
+			error = ts_error_set(TS_ERROR, "out of memory");
+		else if ((kept.size && write(fd, kept.ptr, kept.size) != (ssize_t)kept.size) ||
+			 fchmod(fd, mode) < 0 || fsync(fd) < 0)
+			error = ts_error_set(TS_ERROR, "cannot write %s: %s", tmp.ptr, strerror(errno));
+		ts_buf_dispose(&kept);
+		if (error < 0)
+			goto done;
+	}
+	if (close(fd) < 0) {
+		fd = -1;
+		error = ts_error_set(TS_ERROR, "cannot write %s: %s", tmp.ptr, strerror(errno));
+		goto done;
+	}
+	fd = -1;
+	if (rename(tmp.ptr, target) < 0) {
+		error = ts_error_set(TS_ERROR, "cannot replace %s: %s", path, strerror(errno));
+		goto done;
+	}
+	ts_buf_clear(&tmp);
+	fsync(dir_fd);
+
+done:
+	if (fd >= 0)
+		close(fd);
+	if (tmp.size)
+		unlink(tmp.ptr);
+	if (in)
+		fclose(in);
+	if (dir_fd >= 0)
+		close(dir_fd);   /* and the lock with it */
+	ts_buf_dispose(&text);
+	ts_buf_dispose(&tmp);
+	ts_buf_dispose(&dir);
+	return error;
+}
+
+/* -------------------------------------------------------- sync_signers */
+
+/* The node may enroll `id`: a well-formed id strictly below its own. */
+static int below_this_node(ts_node *node, const char *id)
+{
+	if (!id || !ts_node_id_valid(id))
+		return ts_error_set(TS_EINVALID, "'%s' is not a node id (dot-separated lowercase labels, "
+			"e.g. %s.x)", id ? id : "", node->id);
+	if (!strcmp(id, node->id) || !ts_jurisdiction_covers(node->id, id))
+		return ts_error_set(TS_EDENIED, "%s may enroll only the nodes below it (%s.*), not %s",
+			node->id, node->id, id);
+	return 0;
+}
+
+typedef struct {
+	const char *id;
+	const char *public_key;
+	const char *by;
+	char at[32];
+	int changed;
+} signer_op;
+
+static int do_enroll(sqlite3 *db, void *payload)
+{
+	signer_op *op = payload;
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (sqlite3_prepare_v2(db,
+		"INSERT INTO sync_signers (node_id, public_key, enrolled_by, enrolled_at, revoked_at) "
+		"VALUES (?1, ?2, ?3, ?4, NULL) ON CONFLICT (node_id) DO UPDATE SET "
+		"public_key = excluded.public_key, enrolled_by = excluded.enrolled_by, "
+		"enrolled_at = excluded.enrolled_at, revoked_at = NULL", -1, &st, NULL) != SQLITE_OK)
+		return ts_error_set(TS_ERROR, "enrolling %s: %s", op->id, sqlite3_errmsg(db));
+	sqlite3_bind_text(st, 1, op->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, op->public_key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, op->by, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, op->at, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return ts_error_set(TS_ERROR, "enrolling %s: %s", op->id, sqlite3_errmsg(db));
+	return 0;
+}
+
+static int do_revoke(sqlite3 *db, void *payload)
+{
+	signer_op *op = payload;
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (sqlite3_prepare_v2(db, "UPDATE sync_signers SET revoked_at = ?2 WHERE node_id = ?1 AND revoked_at IS NULL",
+		-1, &st, NULL) != SQLITE_OK)
+		return ts_error_set(TS_ERROR, "revoking %s: %s", op->id, sqlite3_errmsg(db));
+	sqlite3_bind_text(st, 1, op->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, op->at, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	op->changed = sqlite3_changes(db);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return ts_error_set(TS_ERROR, "revoking %s: %s", op->id, sqlite3_errmsg(db));
+	return 0;
+}
+
+/* The key row of `id`: *found 0 when none; *revoked 1 when revoked. */
+static int signer_state(int *found, int *revoked, ts_node *node, const char *id)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	*found = *revoked = 0;
+	if (sqlite3_prepare_v2(node->db, "SELECT revoked_at IS NOT NULL FROM sync_signers WHERE node_id = ?1",
+		-1, &st, NULL) != SQLITE_OK)
+		return ts_error_set(TS_ERROR, "reading sync_signers: %s", sqlite3_errmsg(node->db));
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		*found = 1;
+		*revoked = sqlite3_column_int(st, 0);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return ts_error_set(TS_ERROR, "reading sync_signers: %s", sqlite3_errmsg(node->db));
+	return 0;
+}
+
+int ts_node_enroll(char id_out[41], ts_node *node, const char *node_id, const char *public_key,
+	const ts_enroll_options *opts)
+{
+	ts_buf file = TS_BUF_INIT, line = TS_BUF_INIT, summary = TS_BUF_INIT;
+	char node_dir[PATH_MAX];
+	char *key = NULL;
+	signer_op op;
+	size_t removed;
+	int error;
+
+	id_out[0] = '\0';
+	if ((error = below_this_node(node, node_id)) < 0 ||
+	    (error = ts_enroll_key_parse(&key, public_key)) < 0)
+		goto done;
+	if (!realpath(node->path, node_dir)) {
+		error = ts_error_set(TS_ERROR, "cannot resolve %s: %s", node->path, strerror(errno));
+		goto done;
+	}
+	/* everything that can be refused is checked before anything is written */
+	if ((error = keys_file(&file, opts)) < 0 ||
+	    (error = key_line(&line, opts ? opts->program : NULL, node_dir, node_id, key)) < 0)
+		goto done;
+
+	memset(&op, 0, sizeof(op));
+	op.id = node_id;
+	op.public_key = key;
+	op.by = node->id;
+	ts_time_now(op.at);
+	ts_buf_printf(&summary, "enroll %s", node_id);
+	if (ts_buf_oom(&summary)) {
+		error = ts_error_set(TS_ERROR, "out of memory");
+		goto done;
+	}
+	if ((error = ts_node_write(node, opts ? opts->author : NULL, summary.ptr, do_enroll, &op)) < 0 ||
+	    (error = ts_node_commit(id_out, node, summary.ptr, opts ? opts->author : NULL)) < 0)
+		goto done;
+	error = keys_rewrite(&removed, file.ptr, node_id, line.ptr);
+
+done:
+	free(key);
+	ts_buf_dispose(&file);
+	ts_buf_dispose(&line);
+	ts_buf_dispose(&summary);
+	return error;
+}
+
+int ts_node_revoke(char id_out[41], ts_node *node, const char *node_id, const ts_enroll_options *opts)
+{
+	ts_buf file = TS_BUF_INIT, summary = TS_BUF_INIT;
+	signer_op op;
+	size_t removed;
+	int error, found, revoked;
+
+	id_out[0] = '\0';
+	if ((error = below_this_node(node, node_id)) < 0 ||
+	    (error = signer_state(&found, &revoked, node, node_id)) < 0 ||
+	    (error = keys_file(&file, opts)) < 0)
+		goto done;
+	if (!found) {
+		error = ts_error_set(TS_ENOTFOUND, "%s was never enrolled here", node_id);
+		goto done;
+	}
+	/* the key stops working first; the record follows */
+	if ((error = keys_rewrite(&removed, file.ptr, node_id, NULL)) < 0)
+		goto done;
+	if (revoked) {
+		error = ts_node_head(id_out, node);
+		goto done;
+	}
+	memset(&op, 0, sizeof(op));
+	op.id = node_id;
+	ts_time_now(op.at);
+	ts_buf_printf(&summary, "revoke %s", node_id);
+	if (ts_buf_oom(&summary)) {
+		error = ts_error_set(TS_ERROR, "out of memory");
+		goto done;
+	}
+	if ((error = ts_node_write(node, opts ? opts->author : NULL, summary.ptr, do_revoke, &op)) < 0 ||
+	    (error = ts_node_commit(id_out, node, summary.ptr, opts ? opts->author : NULL)) < 0)
+		goto done;
+
+done:
+	ts_buf_dispose(&file);
+	ts_buf_dispose(&summary);
+	return error;
+}
+
+int ts_node_enrolled(ts_node *node, int (*cb)(const ts_enrolled_info *info, void *payload), void *payload)
+{
+	sqlite3_stmt *st = NULL;
+	ts_enrolled_info info;
+	int rc, error = 0;
+
+	if (sqlite3_prepare_v2(node->db, "SELECT node_id, public_key, enrolled_by, enrolled_at, revoked_at "
+		"FROM sync_signers ORDER BY node_id", -1, &st, NULL) != SQLITE_OK)
+		return ts_error_set(TS_ERROR, "reading sync_signers: %s", sqlite3_errmsg(node->db));
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		info.node_id = (const char *)sqlite3_column_text(st, 0);
+		info.public_key = (const char *)sqlite3_column_text(st, 1);
+		info.enrolled_by = (const char *)sqlite3_column_text(st, 2);
+		info.enrolled_at = (const char *)sqlite3_column_text(st, 3);
+		info.revoked_at = (const char *)sqlite3_column_text(st, 4);
+		if ((error = cb(&info, payload)) != 0)
+			goto done;
+	}
+	if (rc != SQLITE_DONE)
+		error = ts_error_set(TS_ERROR, "reading sync_signers: %s", sqlite3_errmsg(node->db));
+done:
+	sqlite3_finalize(st);
+	return error;
+}
+
+int ts_node_signer_check(ts_node *node, const char *node_id)
+{
+	int error, found, revoked;
+
+	if ((error = below_this_node(node, node_id)) < 0)
+		return error == TS_EINVALID ? ts_error_set(TS_EDENIED, "%s", ts_error_last()) : error;
+	if ((error = signer_state(&found, &revoked, node, node_id)) < 0)
+		return error;
+	if (!found)
+		return ts_error_set(TS_EDENIED, "%s is not enrolled at %s", node_id, node->id);
+	if (revoked)
+		return ts_error_set(TS_EDENIED, "the key of %s was revoked at %s", node_id, node->id);
+	return 0;
+}
