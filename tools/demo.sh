@@ -141,16 +141,15 @@ run "$bin" -C "$district" sync
 run "$bin" -C "$city" merge --submissions
 run "$bin" -C "$city" sql "SELECT id, category, created_by_node FROM cases ORDER BY id"
 
-say "Both street offices dispatch 李娜's case offline, to different officers"
-"$bin" -C "$street2" pull >/dev/null
+say "景山 and its district, 东城, dispatch 李娜's case offline, to different officers"
+run "$bin" -C "$district" pull
 ts case dispatch "$c3" --officer "李娜" --author "张敏"
 ts commit -m "dispatch to 李娜"
-run "$bin" -C "$street2" case dispatch "$c3" --officer "陈刚" --author "赵强"
-run "$bin" -C "$street2" commit -m "dispatch to 陈刚"
+run "$bin" -C "$district" case dispatch "$c3" --officer "陈刚"
+run "$bin" -C "$district" commit -m "dispatch to 陈刚"
 ts push
-run "$bin" -C "$street2" push
 
-say "The district merges both; the conflict waits for review, the merge does not"
+say "The district merges 景山's submission; the conflict waits for review, the merge does not"
 run "$bin" -C "$district" merge --submissions
 run "$bin" -C "$district" conflicts
 conflict=$("$bin" -C "$district" sql "SELECT id FROM sync_conflicts WHERE status = 'open' LIMIT 1" | tail -n 1)

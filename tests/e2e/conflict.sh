@@ -1,7 +1,8 @@
 #!/bin/sh
-# Two street offices edit the same case column offline to different values.
-# The district's merge keeps both in one conflict, the administrator
-# resolves it, and after syncing every node holds the resolved value, while
+# A street office and its district (both may write the street's case)
+# edit the same case column offline to different values. The district's
+# merge keeps both in one conflict, the administrator resolves it, and after
+# syncing every node (the other street too) holds the resolved value, while
 # the other value stays readable in the conflict record and in history.
 . "$TS_TOP/tests/e2e/lib.sh"
 
@@ -25,17 +26,17 @@ check "street b syncs" exit_is 0
 check "street b has the case" is "$(db "$b" "SELECT count(*) FROM cases WHERE id = '$case_id'")" 1
 ts -C "$a" pull >/dev/null
 
-# offline, both streets dispatch it to different officers
+# offline, street a and the district dispatch it to different officers
 ts -C "$a" case dispatch "$case_id" --officer "李娜" --author "王伟" >/dev/null
 ts -C "$a" commit -m "dispatch to 李娜" >/dev/null
-ts -C "$b" case dispatch "$case_id" --officer "陈刚" --author "赵强" >/dev/null
-ts -C "$b" commit -m "dispatch to 陈刚" >/dev/null
+ts -C "$dc" case dispatch "$case_id" --officer "陈刚" --author "张敏" >/dev/null
+ts -C "$dc" commit -m "dispatch to 陈刚" >/dev/null
 ts -C "$a" push >/dev/null
-ts -C "$b" push >/dev/null
 
 run ts -C "$dc" merge --submissions --json
-check "both submissions merge, the conflict does not stop them" exit_is 0
+check "the submissions merge, the conflict does not stop them" exit_is 0
 check "merge --json is valid JSON" json_valid "$work/out"
+# b's earlier submission is up to date; a's holds the conflict
 check "  ...with one conflict among them" is "$(sqlite3 :memory: "SELECT json_extract(x, '\$[0].conflicts') +
 	json_extract(x, '\$[1].conflicts') FROM (SELECT CAST(readfile('$work/out') AS TEXT) AS x)")" 1
 
@@ -43,8 +44,8 @@ run ts -C "$dc" conflicts --json
 check "conflicts --json is valid JSON" json_valid "$work/out"
 check "one open conflict" is "$(json_length "$work/out" '$')" 1
 check "  ...about cases.officer" is "$(json_get "$work/out" '$[0].column_name')" officer
-# submissions merge in name order: donghuamen's first, so jingshan's is theirs
-check "  ...keeping b's value, merged first" is "$(json_get "$work/out" '$[0].ours')" '"陈刚"'
+# the district's own value is ours, the street's submission theirs
+check "  ...keeping the district's value" is "$(json_get "$work/out" '$[0].ours')" '"陈刚"'
 check "  ...and a's value" is "$(json_get "$work/out" '$[0].theirs')" '"李娜"'
 check "  ...and where theirs came from" is "$(json_get "$work/out" '$[0].theirs_node')" bj.dc.jingshan
 conflict=$(json_get "$work/out" '$[0].id')
