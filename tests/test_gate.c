@@ -313,11 +313,12 @@ void test_gate__pre_receive_rules(void)
 {
 	static const char old_id[] = "1111111111111111111111111111111111111111";
 	static const char zero[] = "0000000000000000000000000000000000000000";
-	static const char new_id[] = "2222222222222222222222222222222222222222";
-	char lines[1024];
+	char new_id[41], lines[1024];
 	ts_node *node = district();
 
 	test_assert(node);
+	/* a commit the district holds: nothing new for admission to refuse */
+	test_ok(ts_node_head(new_id, node));
 	snprintf(lines, sizeof(lines), "%s %s refs/submissions/bj.dc.a\n", zero, new_id);
 	test_ok(pre_receive(node, "bj.dc.a", lines));
 	snprintf(lines, sizeof(lines), "%s %s refs/submissions/bj.dc.a\n", old_id, new_id);

@@ -108,19 +108,20 @@ void test_schema_check__planted_trigger_refused_and_listed(void)
 	ts_node *node = NULL;
 	char *id = NULL, head[41], after[41], commit[41];
 	problems ps = { 0 };
-	long long sources_before;
+	long long patrols_before;
 
 	test_ok(new_node(&node, "n"));
 	test_ok(ts_case_new(&id, node, "王伟", "small_ads", "patrol", "景山前街 4号", NULL, 0));
 	test_ok(ts_node_commit(head, node, "one case", NULL));
-	sources_before = count_rows(node, "SELECT count(*) FROM sources");
+	patrols_before = count_rows(node, "SELECT count(*) FROM patrols");
 	ts_node_free(node);
 	test_ok(behind_the_back("n", "CREATE TRIGGER planted AFTER UPDATE ON cases BEGIN "
-		"INSERT INTO sources (code, name_zh) VALUES ('planted_' || new.rowid, 'x'); END;"));
+		"INSERT INTO patrols (id, officers, jurisdiction, started_at) VALUES "
+		"('planted_' || new.rowid, 'x', new.jurisdiction, '2015-01-01T00:00:00+08:00'); END;"));
 	test_ok(ts_node_open(&node, "n"));
 
 	test_ok(set_description(node, id, "changed"));
-	test_equal_i(count_rows(node, "SELECT count(*) FROM sources"), sources_before + 1);   /* it fired */
+	test_equal_i(count_rows(node, "SELECT count(*) FROM patrols"), patrols_before + 1);   /* it fired */
 	test_equal_i(ts_node_commit(commit, node, "with the trigger's write", NULL), TS_ECORRUPT);
 	test_assert(strstr(ts_error_last(), "planted") && strstr(ts_error_last(), "trigger"));
 	test_assert(strstr(ts_error_last(), "verify lists"));

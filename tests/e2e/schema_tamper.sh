@@ -17,17 +17,18 @@ head_before=$(on_git "$node" rev-parse HEAD)
 
 # --- a trigger planted with the sqlite3 shell ---------------------------------
 db "$node" "CREATE TRIGGER planted AFTER UPDATE ON cases BEGIN
-	INSERT INTO sources (code, name_zh) VALUES ('planted', '暗中写入'); END;"
+	INSERT INTO patrols (id, officers, jurisdiction, started_at)
+	VALUES ('planted', '暗中写入', new.jurisdiction, '2015-01-01T00:00:00+08:00'); END;"
 run ts -C "$node" case update "$case_id" --set description=路边摊 --author "李娜"
 check "the case update itself goes through (the write is staged)" exit_is 0
-check "sqlite3: the planted trigger fired" is "$(db "$node" "SELECT count(*) FROM sources WHERE code = 'planted'")" 1
+check "sqlite3: the planted trigger fired" is "$(db "$node" "SELECT count(*) FROM patrols WHERE id = 'planted'")" 1
 run ts -C "$node" commit -m "更新" --author "李娜"
 check "commit refuses while the schema differs" exit_is 1
 check "  ...with one line" stderr_is_one_line
 check "  ...naming the trigger" stderr_has "planted"
 check "  ...and saying verify lists the differences" stderr_has "verify lists"
 check "git: nothing was recorded" is "$(on_git "$node" rev-parse HEAD)" "$head_before"
-check "git: the trigger's row is in no commit" sh -c "! git --git-dir '$node/history.git' grep -q planted HEAD -- sources"
+check "git: the trigger's row is in no commit" sh -c "! git --git-dir '$node/history.git' grep -q planted HEAD -- patrols"
 run ts -C "$node" verify
 check "verify exits 1" exit_is 1
 check "  ...names the trigger" stdout_has "schema planted: trigger added outside tiersync"
