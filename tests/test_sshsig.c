@@ -310,3 +310,79 @@ void test_sshsig__commit_signed_by_git_accepted(void)
 	free(pub);
 	free(canon);
 }
+
+static int count_problems(const ts_verify_problem *p, void *payload)
+{
+	(void)p;
+	(*(int *)payload)++;
+	return 0;
+}
+
+void test_sshsig__node_signs_its_commits(void)
+{
+	ts_init_options opts = { TS_TIER_CITY, "bj", NULL, "刘洋", NULL };
+	ts_node *node = NULL;
+	ts_sshsig_key *key = NULL;
+	ts_buf pub = TS_BUF_INIT, line = TS_BUF_INIT;
+	char head[41], *raw = NULL, *signer = NULL, *signers = NULL, *row = NULL;
+	int problems = 0;
+
+	test_ok(ts_node_init(&node, "city", &opts));
+	test_ok(ts_sshsig_key_load(&key, "city/id_ed25519"));
+	test_ok(ts_sshsig_key_public(&pub, key, 0));
+	test_ok(ts_node_head(head, node));
+	ts_buf_printf(&line, "git --git-dir city/history.git cat-file commit %s", head);
+	test_assert((raw = run(line.ptr)) != NULL);
+	test_ok(ts_sshsig_commit_check(&signer, raw, strlen(raw)));
+	test_equal_s(signer, pub.ptr);
+	/* the city enrolled itself, and allowed_signers says so once */
+	test_assert((row = run("sqlite3 city/tiersync.db \"SELECT public_key || ' ' || enrolled_by FROM sync_signers "
+		"WHERE node_id = 'bj'\"")) != NULL || !have("sqlite3"));
+	if (row) {
+		ts_buf_clear(&line);
+		ts_buf_printf(&line, "%s bj\n", pub.ptr);
+		test_equal_s(row, line.ptr);
+	}
+	test_assert((signers = run("cat city/allowed_signers")) != NULL);
+	ts_buf_clear(&line);
+	ts_buf_printf(&line, "bj namespaces=\"git\" %s\n", pub.ptr);
+	test_equal_s(signers, line.ptr);
+	test_ok(ts_node_signers_refresh(node));
+	test_equal_i(ts_node_verify(node, count_problems, &problems), 0);
+	test_equal_i(problems, 0);
+	free(raw);
+	free(signer);
+	free(signers);
+	free(row);
+	ts_buf_dispose(&pub);
+	ts_buf_dispose(&line);
+	ts_sshsig_key_free(key);
+	ts_node_free(node);
+}
+
+void test_sshsig__node_made_before_signing_gets_a_key(void)
+{
+	ts_init_options opts = { TS_TIER_STREET, "bj.dc.jingshan", NULL, "王伟", NULL };
+	ts_node *node = NULL;
+	ts_sshsig_key *key = NULL;
+	ts_buf pub = TS_BUF_INIT;
+	char *signers = NULL;
+	int problems = 0;
+
+	test_ok(ts_node_init(&node, "street", &opts));
+	ts_node_free(node);
+	node = NULL;
+	test_assert(remove("street/id_ed25519") == 0 && remove("street/id_ed25519.pub") == 0);
+	test_ok(ts_node_open(&node, "street"));
+	test_ok(ts_sshsig_key_load(&key, "street/id_ed25519"));
+	test_ok(ts_sshsig_key_public(&pub, key, 0));
+	test_assert((signers = run("cat street/allowed_signers")) != NULL);
+	test_assert(strstr(signers, pub.ptr) != NULL);
+	/* its first commit was signed by the key it lost: verify says so */
+	test_equal_i(ts_node_verify(node, count_problems, &problems), TS_ECORRUPT);
+	test_equal_i(problems, 1);
+	free(signers);
+	ts_buf_dispose(&pub);
+	ts_sshsig_key_free(key);
+	ts_node_free(node);
+}
