@@ -70,6 +70,9 @@ typedef struct {
 	const char *id;        /* e.g. "bj.dc.jingshan"; see ts_node_id_valid() */
 	const char *upstream;  /* URL of the upper node's history, or NULL */
 	const char *identity;  /* default author (a real name), or NULL */
+	const char *key;       /* an unencrypted OpenSSH Ed25519 private key file: the
+	                        * node's signing key (and its SSH identity for an
+	                        * ssh:// upstream); NULL makes NODE/id_ed25519 */
 } ts_init_options;
 
 /* 1 if `id` is a well-formed node id: dot-separated lowercase labels. */
@@ -78,7 +81,10 @@ int ts_node_id_valid(const char *id);
 /*
  * Creates a node at `path` (which must not exist or be an empty directory):
  * the database with the current schema, an empty history with a first
- * commit, and the config file.
+ * commit, and the config file. Every commit the node makes is signed with
+ * its key (opts->key, or a new key pair NODE/id_ed25519 + .pub); a city
+ * records its own public key in sync_signers in its first commit. With an
+ * ssh:// upstream, the key is also the node's SSH identity.
  */
 int ts_node_init(ts_node **out, const char *path, const ts_init_options *opts);
 
@@ -157,11 +163,23 @@ typedef struct {
 
 /*
  * Checks that the database equals the HEAD tree plus the staged writes, row
- * by row and column by column, and that the history is intact. Calls `cb`
- * for each difference. Returns 0 when equal, TS_ECORRUPT when not.
+ * by row and column by column, and that the history is intact: every
+ * commit reachable from the head is signed, its signature matches its
+ * bytes, and the key is its committer node's (this node's own, or the one
+ * sync_signers records for it). A signature problem has table "history",
+ * key the commit id. Calls `cb` for each difference. Returns 0 when equal,
+ * TS_ECORRUPT when not.
  */
 int ts_node_verify(ts_node *node,
 	int (*cb)(const ts_verify_problem *p, void *payload), void *payload);
+
+/*
+ * Writes NODE/allowed_signers (OpenSSH's allowed-signers format, for
+ * `git -c gpg.ssh.allowedSignersFile=NODE/allowed_signers verify-commit`)
+ * from the node's own key and every row of sync_signers. The node does it
+ * whenever its head moves; call it after changing sync_signers otherwise.
+ */
+int ts_node_signers_refresh(ts_node *node);
 
 /*
  * Admission: whether this node may take commit `commit_hex` (40 hex digits)

@@ -5,7 +5,8 @@
  *   NODE/tiersync.db   working SQLite database (WAL, synchronous=FULL)
  *   NODE/history.git   bare git repository of the database's history
  *   NODE/config        git-config file: node.id, node.tier, user.name,
- *                      remote.upstream.url
+ *                      remote.upstream.url, node.key
+ *   NODE/id_ed25519    the node's signing key (node/signing.c)
  *
  * A node is created in a temporary sibling directory and renamed into
  * place once complete, so a crash during init leaves no half node.
@@ -164,7 +165,8 @@ static int load(ts_node *node)
 	if (node->tier == TS_TIER_DEVICE && strrchr(node->scope, '.'))
 		*strrchr(node->scope, '.') = '\0';
 	if ((error = open_db(&node->db, dbpath, 0)) < 0 ||
-	    (error = ts_store_open(&node->store, gitpath, 0)) < 0)
+	    (error = ts_store_open(&node->store, gitpath, 0)) < 0 ||
+	    (error = ts_node__key_load(node)) < 0)
 		goto done;
 done:
 	free(cfgpath);
@@ -259,6 +261,7 @@ int ts_node_init(ts_node **out, const char *given_path, const ts_init_options *o
 	git_oid commit;
 	sqlite3 *db = NULL;
 	ts_store *store = NULL;
+	ts_sshsig_key *key = NULL;
 	ts_buf msg = TS_BUF_INIT;
 	int error;
 
@@ -301,7 +304,12 @@ int ts_node_init(ts_node **out, const char *given_path, const ts_init_options *o
 	    (error = open_db(&db, dbpath, 1)) < 0 ||
 	    (error = ts_history_setup(db)) < 0 ||
 	    (error = ts_schema_migrate(db, NULL)) < 0 ||
-	    (error = ts_store_open(&store, gitpath, 1)) < 0)
+	    (error = ts_store_open(&store, gitpath, 1)) < 0 ||
+	    (error = ts_node__key_init(&key, tmp, opts)) < 0)
+		goto done;
+	/* the first commit is signed too; the city, enrolled by no one, enrolls itself */
+	ts_store_set_signer(store, key);
+	if (opts->tier == TS_TIER_CITY && (error = ts_node__key_enroll_self(db, key, opts->id, now)) < 0)
 		goto done;
 
 	ts_node__who(&who, opts->id, opts->identity ? opts->identity : opts->id, now);
@@ -319,10 +327,14 @@ int ts_node_init(ts_node **out, const char *given_path, const ts_init_options *o
 	}
 	free(tmp);
 	tmp = NULL;
-	error = ts_node_open(out, path);
+	if ((error = ts_node_open(out, path)) == 0 && (error = ts_node__key_as_identity(*out)) < 0) {
+		ts_node_free(*out);
+		*out = NULL;
+	}
 done:
 	sqlite3_close(db);
 	ts_store_free(store);
+	ts_sshsig_key_free(key);
 	if (tmp) {
 		/* leave nothing of a failed init behind */
 		nftw(tmp, remove_one, 16, FTW_DEPTH | FTW_PHYS);
@@ -354,6 +366,8 @@ int ts_node_open(ts_node **out, const char *path)
 		return error;
 	}
 	node->repaired = repaired || undone;
+	/* derived from the head: a failure leaves the old file until the next commit */
+	ts_node_signers_refresh(node);
 	*out = node;
 	return 0;
 }
@@ -363,7 +377,7 @@ void ts_node_free(ts_node *node)
 	if (!node)
 		return;
 	ts_tables_free(node->tables);   /* its statements first: they belong to db */
-	ts_store_free(node->store);
+	ts_store_free(node->store);   /* before the key it signs with */
 	if (node->db)
 		sqlite3_close(node->db);
 	git_config_free(node->config);
@@ -371,6 +385,8 @@ void ts_node_free(ts_node *node)
 	free(node->id);
 	free(node->scope);
 	free(node->identity);
+	free(node->signers);
+	ts_sshsig_key_free(node->key);
 	free(node);
 }
 
@@ -561,8 +577,16 @@ int ts_node_head(char id_out[41], ts_node *node)
 
 int ts_node_verify(ts_node *node, int (*cb)(const ts_verify_problem *p, void *payload), void *payload)
 {
-	int error = ts_history_verify(node->db, node->store, cb, payload);
-	if (error == 0 || error == TS_ECORRUPT)
-		error = ts_node__schema_verify(node, error, cb, payload);
-	return error;
+	int rows, signatures;
+
+	rows = ts_history_verify(node->db, node->store, cb, payload);
+	if (rows < 0 && rows != TS_ECORRUPT)
+		return rows;
+	rows = ts_node__schema_verify(node, rows, cb, payload);
+	if (rows < 0 && rows != TS_ECORRUPT)
+		return rows;
+	signatures = ts_node__verify_signatures(node, cb, payload);
+	if (signatures < 0 && signatures != TS_ECORRUPT)
+		return signatures;
+	return rows < 0 ? rows : signatures;
 }

@@ -7,6 +7,7 @@
 #include <git2.h>
 #include <sqlite3.h>
 
+#include "sshsig.h"
 #include "store.h"
 #include "tables.h"
 #include "tiersync.h"
@@ -23,6 +24,8 @@ struct ts_node {
 	ts_store *store;
 	int repaired;         /* open had to repair history */
 	ts_tables *tables;    /* the synced tables, loaded at the first commit */
+	ts_sshsig_key *key;   /* signs the node's commits (node/signing.c) */
+	char *signers;        /* allowed_signers as last written, or NULL */
 };
 
 /* The service keeps Beijing time: case times and commit times carry +08:00. */
@@ -62,6 +65,29 @@ int ts_schema_migrate_to(sqlite3 *db, int target, int *version_out);
  * when the schema is as expected, else TS_ECORRUPT. */
 int ts_node__schema_check(ts_node *node);
 int ts_node__schema_verify(ts_node *node, int prior,
+	int (*cb)(const ts_verify_problem *p, void *payload), void *payload);
+
+/* Signing (node/signing.c). */
+
+/* The node's key file when the config names none. */
+#define TS_NODE_KEY_FILE "id_ed25519"
+
+/* Init: the key opts->key names, or a new pair saved in `dir` (the node
+ * being made); a named key's absolute path goes to dir/config (node.key). */
+int ts_node__key_init(ts_sshsig_key **out, const char *dir, const ts_init_options *opts);
+
+/* Init of a city: its own public key as its row of sync_signers. */
+int ts_node__key_enroll_self(sqlite3 *db, const ts_sshsig_key *key, const char *node_id, int64_t when);
+
+/* Init: an ssh:// upstream without an identity gets the node's key. */
+int ts_node__key_as_identity(ts_node *node);
+
+/* Open: loads the node's key (making one for a node that has none), signs
+ * the store's commits with it and keeps allowed_signers up to date. */
+int ts_node__key_load(ts_node *node);
+
+/* Verify: the signature of every commit reachable from the head. */
+int ts_node__verify_signatures(ts_node *node,
 	int (*cb)(const ts_verify_problem *p, void *payload), void *payload);
 
 /* Merging (node/merge_node.c). To move into tiersync.h with the sync API. */

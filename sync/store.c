@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "batch.h"
+#include "sshsig.h"
 #include "tiersync.h"
 
 struct ts_store {
@@ -31,7 +32,27 @@ struct ts_store {
 	git_odb *odb;
 	ts_batch *batch;    /* owned by odb: where new objects wait */
 	int lock_fd;        /* held while writing, else -1 */
+	const ts_sshsig_key *signer;          /* signs new commits, or NULL */
+	void (*on_head)(void *payload);       /* hears of moves of main */
+	void *on_head_payload;
 };
+
+void ts_store_set_signer(ts_store *store, const ts_sshsig_key *key)
+{
+	store->signer = key;
+}
+
+void ts_store_on_head(ts_store *store, void (*fn)(void *payload), void *payload)
+{
+	store->on_head = fn;
+	store->on_head_payload = payload;
+}
+
+static void head_moved(ts_store *store, const char *ref)
+{
+	if (store->on_head && !strcmp(ref, TS_STORE_MAIN))
+		store->on_head(store->on_head_payload);
+}
 
 int ts_store__git_error(int code, const char *what)
 {
@@ -300,7 +321,9 @@ int ts_store_commit(git_oid *out, ts_buf *raw, ts_store *store, const git_oid *t
 	git_commit *parent_objs[8] = {0};
 	git_tree *tree_obj = NULL;
 	git_buf buf = GIT_BUF_INIT;
-	size_t i;
+	ts_buf signed_raw = TS_BUF_INIT;
+	const char *bytes;
+	size_t i, len;
 	int error;
 
 	if (nparents > 8)
@@ -321,10 +344,18 @@ int ts_store_commit(git_oid *out, ts_buf *raw, ts_store *store, const git_oid *t
 		error = ts_store__git_error(TS_ERROR, "making a commit");
 		goto done;
 	}
-	if ((error = ts_store_write_raw_commit(out, store, buf.ptr, buf.size)) < 0)
+	bytes = buf.ptr;
+	len = buf.size;
+	if (store->signer) {
+		if ((error = ts_sshsig_commit_sign(&signed_raw, store->signer, buf.ptr, buf.size)) < 0)
+			goto done;
+		bytes = signed_raw.ptr;
+		len = signed_raw.size;
+	}
+	if ((error = ts_store_write_raw_commit(out, store, bytes, len)) < 0)
 		goto done;
 	if (raw) {
-		ts_buf_put(raw, buf.ptr, buf.size);
+		ts_buf_put(raw, bytes, len);
 		if (ts_buf_oom(raw))
 			error = TS_ERROR;
 	}
@@ -335,6 +366,7 @@ done:
 	git_signature_free(a);
 	git_signature_free(c);
 	git_buf_dispose(&buf);
+	ts_buf_dispose(&signed_raw);
 	return error < 0 ? error : 0;
 }
 
@@ -360,6 +392,7 @@ int ts_store_ref_set(ts_store *store, const char *ref, const git_oid *commit, co
 	git_reference_free(r);
 	if (error < 0)
 		return ts_store__git_error(TS_ERROR, ref);
+	head_moved(store, ref);
 	return 0;
 }
 

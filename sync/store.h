@@ -75,6 +75,22 @@ int ts_store_commit(git_oid *out, ts_buf *raw, ts_store *store, const git_oid *t
 	const git_oid *parents, size_t nparents, const ts_store_who *author,
 	const ts_store_who *committer, const char *message);
 
+/*
+ * Signs every commit ts_store_commit() makes from now on with `key` (not
+ * owned; NULL stops signing): the signed bytes are what is written and
+ * what `raw` receives (sshsig.h).
+ */
+typedef struct ts_sshsig_key ts_sshsig_key;
+void ts_store_set_signer(ts_store *store, const ts_sshsig_key *key);
+
+/*
+ * Calls `fn` each time ts_store_ref_set() has moved TS_STORE_MAIN (not on
+ * a repair's ts_store_ref_reset()); NULL removes it. Its failure does
+ * not undo the move and is not returned: it keeps files derived from the
+ * head up to date.
+ */
+void ts_store_on_head(ts_store *store, void (*fn)(void *payload), void *payload);
+
 /* Writes raw commit bytes (from ts_store_commit) as a commit object. */
 int ts_store_write_raw_commit(git_oid *out, ts_store *store, const char *raw, size_t len);
 

@@ -19,7 +19,7 @@
 
 static ts_node *district(void)
 {
-	ts_init_options opts = { TS_TIER_DISTRICT, "bj.dc", NULL, "张三" };
+	ts_init_options opts = { TS_TIER_DISTRICT, "bj.dc", NULL, "张三", NULL };
 	ts_node *node = NULL;
 	return ts_node_init(&node, "dc", &opts) < 0 ? NULL : node;
 }
@@ -247,7 +247,7 @@ static int env_has(char **envp, const char *entry)
 void test_gate__prepare_decides_on_the_path(void)
 {
 	ts_enroll_options opts = { "authorized_keys", "/usr/bin/tiersync", NULL };
-	ts_init_options other_opts = { TS_TIER_DISTRICT, "bj.xc", NULL, "李四" };
+	ts_init_options other_opts = { TS_TIER_DISTRICT, "bj.xc", NULL, "李四", NULL };
 	ts_gate_exec *exec = NULL;
 	ts_node *node = district(), *other = NULL;
 	char commit[41], cmd[1400], history[1200];

@@ -16,7 +16,7 @@ int cmd_init(ts_cli *cli, int argc, char **argv)
 		{ "identity", required_argument, NULL, 'k' },
 		{ 0, 0, 0, 0 }
 	};
-	ts_init_options o = { TS_TIER_STREET, NULL, NULL, NULL };
+	ts_init_options o = { TS_TIER_STREET, NULL, NULL, NULL, NULL };
 	const char *tier = NULL, *dir, *keyfile = NULL;
 	ts_node *node = NULL;
 	char head[41];
@@ -28,7 +28,7 @@ int cmd_init(ts_cli *cli, int argc, char **argv)
 		case 'i': o.id = optarg; break;
 		case 'u': o.upstream = optarg; break;
 		case 'a': o.identity = optarg; break;
-		case 'k': keyfile = optarg; break;
+		case 'k': o.key = keyfile = optarg; break;
 		default: return 2;
 		}
 	}
@@ -45,18 +45,12 @@ int cmd_init(ts_cli *cli, int argc, char **argv)
 		return ts_cli_usage(cli, "%s", ts_error_last());
 	if (!ts_node_id_valid(o.id))
 		return ts_cli_usage(cli, "invalid node id '%s': use dot-separated lowercase labels, e.g. bj.dc.jingshan", o.id);
-	if (keyfile && !o.upstream)
-		return ts_cli_usage(cli, "--identity names the key for --upstream; give both");
 	if (keyfile && access(keyfile, R_OK) < 0)
 		return ts_cli_usage(cli, "cannot read the key file %s", keyfile);
+	/* the key signs the node's commits and, for an ssh:// upstream, is its
+	 * SSH identity (without --identity, the node's new key is both) */
 	if (ts_node_init(&node, dir, &o) < 0)
 		return ts_cli_fail();
-	/* the upstream again, now with its key (stored as remote add stores it) */
-	if (keyfile && (ts_node_remote_remove(node, TS_REMOTE_DEFAULT) < 0 ||
-	    ts_node_remote_add(node, TS_REMOTE_DEFAULT, o.upstream, keyfile) < 0)) {
-		ts_node_free(node);
-		return ts_cli_fail();
-	}
 	ts_node_head(head, node);
 	printf("initialised %s node %s in %s (history %.12s)\n", tier, o.id, dir, head);
 	ts_node_free(node);

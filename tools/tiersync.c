@@ -12,14 +12,15 @@
 
 const ts_cli_command ts_cli_commands[] = {
 	{ "init", cmd_init, 0,
-	  "tiersync init DIR --tier device|street|district|city --id NODE_ID [--upstream URL [--identity KEYFILE]]\n"
+	  "tiersync init DIR --tier device|street|district|city --id NODE_ID [--upstream URL] [--identity KEYFILE]\n"
 	  "       [--author NAME]",
 	  "Create a node: a case database, its history and its config.",
 	  "  --tier T           the node's tier: city, district, street or device\n"
 	  "  --id ID            the node id, dot-separated from the city down, e.g. bj.dc.jingshan\n"
 	  "  --upstream URL     the upper node (its directory or history.git: a path, file:// or\n"
 	  "                     ssh://[user@]host[:port]/path), as remote 'upstream'\n"
-	  "  --identity KEYFILE the SSH key this node logs in to the upstream with\n"
+	  "  --identity KEYFILE the node's unencrypted Ed25519 key: it signs the node's commits and\n"
+	  "                     logs in to an ssh:// upstream (default: a new key, DIR/id_ed25519)\n"
 	  "  --author NAME      the node's identity: the default author of its changes (a real name)\n" },
 	{ "case", cmd_case, 1,
 	  "tiersync case new --category C --source S --address A [--set COL=VALUE]... [--author NAME] [--json]\n"

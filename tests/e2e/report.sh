@@ -317,10 +317,14 @@ for n in "$city" "$dc" "$js" "$dhm" "$dev"; do
 done
 
 # ---- the same seed gives the same rows, another seed others
+# (the same keys too: commits are signed, and a new node would make a new key)
+ssh-keygen -q -t ed25519 -N '' -f "$work/dc_key"
+ssh-keygen -q -t ed25519 -N '' -f "$work/st_key"
 for r in a b c; do
 	mkdir -p "$work/r$r"
-	TIERSYNC_NOW=1420070400 ts init "$work/r$r/dc" --tier district --id bj.dc >/dev/null
-	TIERSYNC_NOW=1420070400 ts init "$work/r$r/st" --tier street --id bj.dc.jingshan --upstream "$work/r$r/dc" >/dev/null
+	TIERSYNC_NOW=1420070400 ts init "$work/r$r/dc" --tier district --id bj.dc --identity "$work/dc_key" >/dev/null
+	TIERSYNC_NOW=1420070400 ts init "$work/r$r/st" --tier street --id bj.dc.jingshan --upstream "$work/r$r/dc" \
+		--identity "$work/st_key" >/dev/null
 	seed=21
 	[ "$r" = c ] && seed=22
 	"$gen" --district "$work/r$r/dc" --street "$work/r$r/st" --cases 150 --seed "$seed" >/dev/null
