@@ -25,7 +25,6 @@ typedef struct {
 	ts_tables *tables;
 	ts_ownership *rules;
 	int64_t row_bytes, file_bytes;
-	ts_buf path;                 /* scratch */
 } admission;
 
 static int refuse(admission *a, int code, const char *fmt, const char *what, const char *why)
@@ -467,6 +466,5 @@ done:
 	git_tree_free(a.theirs);
 	ts_tables_free(a.tables);
 	ts_ownership_free(a.rules);
-	ts_buf_dispose(&a.path);
 	return error;
 }
