@@ -10,9 +10,8 @@
 -- the id: 1 the city ('bj'), 2 a district ('bj.dc'), 3 a street office
 -- ('bj.dc.jingshan'), 4 a device ('bj.dc.jingshan.d07').
 --
---  * column_name '*' covers inserting and deleting rows, and every column
---    the table has no row of its own for; a row naming a column decides
---    who may change that column.
+--  * column_name '*' covers inserting and deleting rows, and every column;
+--    a row naming a column lets more writers change that column.
 --  * max_depth: the deepest writer allowed (1: the city only, 2: the city
 --    and its districts, ... 4: every node). 0: no node at all: the rows
 --    change only by migration, which every node applies alike.
@@ -27,10 +26,13 @@
 --    (a device records its street's cases). NULL: as themselves.
 --  * below_only = 1: only ids strictly below the writer (a node cannot
 --    enroll itself, or change the key it was enrolled with).
+--  * new_values (a column's rows only): the values, comma-separated, the
+--    column may be set to under this row (a target answers an item, it
+--    does not close it). NULL: any value.
 --
--- Several rows may name one column with different scope columns: a write
--- is allowed when any of them allows it (a supervision item's status is
--- changed by its target, which answers, and by its issuer, who closes it).
+-- A write is allowed when any row of the table's '*' or of the column
+-- allows it (a supervision item's status is changed by its issuer, who
+-- closes it, and by its target, which may only answer it).
 -- A table with no row at all is open to every node. What reaches a node
 -- from above is never counted against it: only what a submission changes
 -- in the receiving node's rows is checked.
@@ -46,6 +48,8 @@ CREATE TABLE sync_ownership (
 	scope_table_column TEXT CHECK (scope_table_column <> ''),
 	reach INTEGER CHECK (reach BETWEEN 1 AND 16),
 	below_only INTEGER NOT NULL DEFAULT 0 CHECK (below_only IN (0, 1)),
+	new_values TEXT CHECK (new_values <> ''),
+	CHECK (new_values IS NULL OR column_name <> '*'),
 	CHECK ((scope_table IS NULL) = (scope_table_column IS NULL)),
 	CHECK (scope_table IS NULL OR scope_column <> ''),
 	PRIMARY KEY (table_name, column_name, scope_column)
@@ -79,39 +83,39 @@ INSERT INTO sync_limits (name, value) VALUES
 	('file_bytes', 1073741824);      -- 1 GiB: an hour of body-camera video
 
 INSERT INTO sync_ownership (table_name, column_name, scope_column, max_depth, scope_table,
-		scope_table_column, reach, below_only) VALUES
+		scope_table_column, reach, below_only, new_values) VALUES
 	-- The declarations and the reference lists: fixed by migration, or the city's.
-	('sync_ownership', '*', '', 0, NULL, NULL, NULL, 0),
-	('sync_policies', '*', '', 0, NULL, NULL, NULL, 0),
-	('sync_file_columns', '*', '', 0, NULL, NULL, NULL, 0),
-	('sync_limits', '*', '', 0, NULL, NULL, NULL, 0),
-	('sources', '*', '', 1, NULL, NULL, NULL, 0),
-	('categories', '*', '', 1, NULL, NULL, NULL, 0),
+	('sync_ownership', '*', '', 0, NULL, NULL, NULL, 0, NULL),
+	('sync_policies', '*', '', 0, NULL, NULL, NULL, 0, NULL),
+	('sync_file_columns', '*', '', 0, NULL, NULL, NULL, 0, NULL),
+	('sync_limits', '*', '', 0, NULL, NULL, NULL, 0, NULL),
+	('sources', '*', '', 1, NULL, NULL, NULL, 0, NULL),
+	('categories', '*', '', 1, NULL, NULL, NULL, 0, NULL),
 	-- A node's key is enrolled by a node above it, for a node in its
 	-- jurisdiction; the city's own key is the one row it writes for itself.
-	('sync_signers', '*', 'node_id', 4, NULL, NULL, NULL, 1),
-	('sync_signers', '*', 'enrolled_by', 1, NULL, NULL, NULL, 0),
+	('sync_signers', '*', 'node_id', 4, NULL, NULL, NULL, 1, NULL),
+	('sync_signers', '*', 'enrolled_by', 1, NULL, NULL, NULL, 0, NULL),
 	-- Rules of the lifecycle: a city or district, for its own scope.
-	('case_rules', '*', 'scope', 2, NULL, NULL, NULL, 0),
+	('case_rules', '*', 'scope', 2, NULL, NULL, NULL, 0, NULL),
 	-- Key areas and major events: the city or a district that keeps them.
-	('key_areas', '*', 'owner_node', 2, NULL, NULL, NULL, 0),
-	('major_events', '*', 'owner_node', 2, NULL, NULL, NULL, 0),
+	('key_areas', '*', 'owner_node', 2, NULL, NULL, NULL, 0, NULL),
+	('major_events', '*', 'owner_node', 2, NULL, NULL, NULL, 0, NULL),
 	-- Supervision: issued and closed by the issuer; the target answers.
-	('supervision_items', '*', 'issued_by_node', 2, NULL, NULL, NULL, 0),
-	('supervision_items', 'status', 'target_node', 3, NULL, NULL, NULL, 0),
-	('supervision_feedback', '*', 'node', 4, NULL, NULL, 3, 0),
+	('supervision_items', '*', 'issued_by_node', 2, NULL, NULL, NULL, 0, NULL),
+	('supervision_items', 'status', 'target_node', 3, NULL, NULL, NULL, 0, 'answered'),
+	('supervision_feedback', '*', 'node', 4, NULL, NULL, 3, 0, NULL),
 	-- Cases and what hangs on them: the nodes whose jurisdiction holds the
 	-- place (a device acts for its street).
-	('cases', '*', 'jurisdiction', 4, NULL, NULL, 3, 0),
-	('parties', '*', 'case_id', 4, 'cases', 'jurisdiction', 3, 0),
-	('evidence', '*', 'case_id', 4, 'cases', 'jurisdiction', 3, 0),
-	('small_ad_phones', '*', 'case_id', 4, 'cases', 'jurisdiction', 3, 0),
-	('case_events', '*', 'node', 4, NULL, NULL, NULL, 0),
-	('patrols', '*', 'jurisdiction', 4, NULL, NULL, 3, 0),
-	('responsibility_zones', '*', 'jurisdiction', 4, NULL, NULL, 3, 0),
-	('responsibility_checks', '*', 'zone_id', 4, 'responsibility_zones', 'jurisdiction', 3, 0),
+	('cases', '*', 'jurisdiction', 4, NULL, NULL, 3, 0, NULL),
+	('parties', '*', 'case_id', 4, 'cases', 'jurisdiction', 3, 0, NULL),
+	('evidence', '*', 'case_id', 4, 'cases', 'jurisdiction', 3, 0, NULL),
+	('small_ad_phones', '*', 'case_id', 4, 'cases', 'jurisdiction', 3, 0, NULL),
+	('case_events', '*', 'node', 4, NULL, NULL, NULL, 0, NULL),
+	('patrols', '*', 'jurisdiction', 4, NULL, NULL, 3, 0, NULL),
+	('responsibility_zones', '*', 'jurisdiction', 4, NULL, NULL, 3, 0, NULL),
+	('responsibility_checks', '*', 'zone_id', 4, 'responsibility_zones', 'jurisdiction', 3, 0, NULL),
 	-- The review queue: a conflict is the merging node's (ours_node).
-	('sync_conflicts', '*', '', 4, NULL, NULL, NULL, 0);
+	('sync_conflicts', '*', '', 4, NULL, NULL, NULL, 0, NULL);
 
 INSERT INTO sync_policies (table_name, column_name, policy, settles) VALUES
 	('sync_ownership', '*', 'upper', 1),

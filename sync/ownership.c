@@ -12,6 +12,7 @@
 
 typedef struct {
 	char *table, *column, *scope_column, *scope_table, *scope_table_column;
+	char *new_values;    /* comma-separated, or NULL: any value */
 	int max_depth, reach, below_only;
 } rule;
 
@@ -58,6 +59,7 @@ void ts_ownership_free(ts_ownership *rules)
 		free(r->scope_column);
 		free(r->scope_table);
 		free(r->scope_table_column);
+		free(r->new_values);
 	}
 	free(rules->rules);
 	free(rules);
@@ -74,7 +76,7 @@ int ts_ownership_load(ts_ownership **out, sqlite3 *db)
 	if (!(rules = calloc(1, sizeof(*rules))))
 		return ts_error_set(TS_ERROR, "out of memory");
 	rc = sqlite3_prepare_v2(db, "SELECT table_name, column_name, scope_column, max_depth, scope_table, "
-		"scope_table_column, reach, below_only FROM " TS_OWNERSHIP_TABLE
+		"scope_table_column, reach, below_only, new_values FROM " TS_OWNERSHIP_TABLE
 		" ORDER BY table_name, column_name, scope_column", -1, &st, NULL);
 	if (rc != SQLITE_OK) {
 		sqlite3_finalize(st);
@@ -108,7 +110,8 @@ int ts_ownership_load(ts_ownership **out, sqlite3 *db)
 		r->scope_table_column = dup_text(st, 5);
 		r->reach = sqlite3_column_type(st, 6) == SQLITE_NULL ? 0 : sqlite3_column_int(st, 6);
 		r->below_only = sqlite3_column_int(st, 7);
-		if (!r->table || !r->column || !r->scope_column ||
+		r->new_values = dup_text(st, 8);
+		if ((sqlite3_column_type(st, 8) != SQLITE_NULL && !r->new_values) || !r->table || !r->column || !r->scope_column ||
 		    (sqlite3_column_type(st, 4) != SQLITE_NULL && !r->scope_table) ||
 		    (sqlite3_column_type(st, 5) != SQLITE_NULL && !r->scope_table_column)) {
 			error = ts_error_set(TS_ERROR, "out of memory");
@@ -201,6 +204,23 @@ static int scope_allows(refusal *why, const rule *r, const char *acting, const t
 	return allowed;
 }
 
+/* 1 when `v` is a TEXT equal to one item of the comma-separated `list`. */
+static int value_listed(const char *list, const ts_value *v)
+{
+	const char *p = list, *end;
+
+	if (!v || v->type != SQLITE_TEXT)
+		return 0;
+	for (;;) {
+		end = strchr(p, ',');
+		if ((size_t)((end ? end : p + strlen(p)) - p) == v->n && !memcmp(p, v->p, v->n))
+			return 1;
+		if (!end)
+			return 0;
+		p = end + 1;
+	}
+}
+
 static int rule_allows(refusal *why, const rule *r, const char *writer, const ts_row *before,
 	const ts_row *after, ts_ownership_lookup lookup, void *payload)
 {
@@ -217,6 +237,10 @@ static int rule_allows(refusal *why, const rule *r, const char *writer, const ts
 			r->max_depth == 1 ? "the top node" : "the upper tiers");
 		return 0;
 	}
+	if (r->new_values && after && !value_listed(r->new_values, ts_row_get(after, r->column))) {
+		ts_buf_printf(&why->why, "under this rule %s may only be set to %s", r->column, r->new_values);
+		return 0;
+	}
 	if (!*r->scope_column)
 		return 1;
 	acting_as(&acting, writer, r->reach);
@@ -230,46 +254,27 @@ static int rule_allows(refusal *why, const rule *r, const char *writer, const ts
 	return ok;
 }
 
-/* The rules for one column: its own, or the table's '*' ones. */
-static void rules_for(size_t *first, size_t *count, const ts_ownership *rules, const char *table,
-	const char *column)
-{
-	size_t i, star_first = 0, star_n = 0;
-
-	*first = *count = 0;
-	for (i = 0; i < rules->n; i++) {
-		const rule *r = &rules->rules[i];
-		if (strcmp(r->table, table))
-			continue;
-		if (column && !strcmp(r->column, column)) {
-			if (!*count)
-				*first = i;
-			(*count)++;
-		} else if (!strcmp(r->column, "*")) {
-			if (!star_n)
-				star_first = i;
-			star_n++;
-		}
-	}
-	if (!*count) {
-		*first = star_first;
-		*count = star_n;
-	}
-}
-
+/*
+ * A change of one column (NULL: an insert or delete) is allowed when any
+ * rule of the table's '*' or of that column allows it.
+ */
 static int check_column(const ts_ownership *rules, const char *writer, const char *table,
 	const char *key, const char *column, const ts_row *before, const ts_row *after,
 	ts_ownership_lookup lookup, void *payload)
 {
 	refusal why = { TS_BUF_INIT };
-	size_t first, count, i;
-	int ok = 0, error;
+	size_t i;
+	int ok = 0, tried = 0, error;
 
-	rules_for(&first, &count, rules, table, column);
-	if (!count)
-		return 0;
-	for (i = first; i < first + count && ok == 0; i++)
-		ok = rule_allows(&why, &rules->rules[i], writer, before, after, lookup, payload);
+	for (i = 0; i < rules->n && ok == 0; i++) {
+		const rule *r = &rules->rules[i];
+		if (strcmp(r->table, table) || (strcmp(r->column, "*") && (!column || strcmp(r->column, column))))
+			continue;
+		tried = 1;
+		ok = rule_allows(&why, r, writer, before, after, lookup, payload);
+	}
+	if (!tried)
+		ok = 1;
 	if (ok < 0)
 		error = ts_buf_oom(&why.why) ? ts_error_set(TS_ERROR, "out of memory") : TS_ERROR;
 	else if (ok)

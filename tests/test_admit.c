@@ -313,3 +313,22 @@ void test_admit__a_gitlink_in_an_earlier_commit_refused(void)
 	ts_node_free(a);
 	ts_node_free(b);
 }
+
+void test_admit__a_target_answers_but_does_not_close_an_item(void)
+{
+	ts_node *a = NULL;
+
+	test_ok(make_node(&a, "a", TS_TIER_STREET, "bj.dc.a"));
+	test_ok(ts_node__write_as(a, "bj.dc", NULL, "an item from above", sql,
+		"INSERT INTO supervision_items (id, issued_by_node, level, target_node, subject, issued_at) "
+		"VALUES ('bj.dc-s1', 'bj.dc', 'district', 'bj.dc.a', '清理小广告', '2015-03-01T09:00:00+08:00')"));
+	test_equal_i(ts_node_write(a, NULL, "close it", sql,
+		"UPDATE supervision_items SET status = 'closed' WHERE id = 'bj.dc-s1'"), TS_EDENIED);
+	test_assert(strstr(ts_error_last(), "may only be set to answered"));
+	test_ok(ts_node_write(a, NULL, "answer it", sql,
+		"UPDATE supervision_items SET status = 'answered' WHERE id = 'bj.dc-s1'"));
+	/* nor may it change what was asked */
+	test_equal_i(ts_node_write(a, NULL, "change it", sql,
+		"UPDATE supervision_items SET subject = '不管了' WHERE id = 'bj.dc-s1'"), TS_EDENIED);
+	ts_node_free(a);
+}
