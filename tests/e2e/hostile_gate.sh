@@ -2,8 +2,9 @@
 # A hostile street office behind the gate: stock OpenSSH on 127.0.0.1, a
 # district enrolls two streets, each street's upstream is the district over
 # ssh://. Street A crafts commits with stock git (B's case deleted, a gitlink
-# at a row path), makes one its main and pushes it with tiersync, and pushes
-# another with stock git through the same gate. The gate runs admission
+# at a row path, an unknown path, an unsigned commit), makes some its main
+# and pushes them with tiersync, and pushes the others with stock git
+# through the same gate. The gate runs admission
 # before the ref moves: the push prints the refusal line, the district's
 # refs/submissions/bj.dc.a stays where it was, no other ref, object or row
 # of the district moves, and street B pulls nothing new.
@@ -78,6 +79,14 @@ gitlink=$(forge "$(ga write-tree)")
 edit
 ga update-index --add --replace --cacheinfo "100644,$(printf 'x\n' | ga hash-object -w --stdin),_tiersync/evil"
 evil=$(forge "$(ga write-tree)")
+# a change A may make, in a commit without a signature
+edit
+ga update-index --add --replace --cacheinfo \
+	"100644,$(ga cat-file blob "$base:$p_case_a" | sed 's/^description null$/description "x"/' | ga hash-object -w --stdin),$p_case_a"
+_date="$(date +%s) +0800"
+unsigned=$(GIT_AUTHOR_NAME="王伟" GIT_AUTHOR_EMAIL=bj.dc.a GIT_AUTHOR_DATE=$_date \
+	GIT_COMMITTER_NAME=bj.dc.a GIT_COMMITTER_EMAIL=bj.dc.a GIT_COMMITTER_DATE=$_date \
+	ga commit-tree -p "$base" -m "巡查" "$(ga write-tree)")
 
 # make_main NODE COMMIT: COMMIT becomes the node's main (ref and recorded
 # head), as if the node had written it
@@ -132,6 +141,9 @@ gate_refused "an unknown _tiersync/ path (git push)" "$evil" "_tiersync/evil: no
 run git --git-dir "$a/history.git" push "$url" "+$deleted:refs/submissions/bj.dc.a"
 gate_refused "B's case deleted (git push)" "$deleted" \
 	"bj.dc.a may not delete cases row $case_b"
+
+run git --git-dir "$a/history.git" push "$url" "+$unsigned:refs/submissions/bj.dc.a"
+gate_refused "an unsigned commit (git push)" "$unsigned" "unsigned commit"
 
 # --- and the honest push still goes through --------------------------------------------------
 run ts -C "$a" verify
