@@ -4,10 +4,10 @@
 # ssh://. Street A crafts commits with stock git (B's case deleted, a gitlink
 # at a row path, an unknown path, an unsigned commit), makes some its main
 # and pushes them with tiersync, and pushes the others with stock git
-# through the same gate. The gate runs admission
-# before the ref moves: the push prints the refusal line, the district's
-# refs/submissions/bj.dc.a stays where it was, no other ref, object or row
-# of the district moves, and street B pulls nothing new.
+# through the same gate. The gate runs admission before the ref moves: the
+# push prints the refusal line, the district's refs/submissions/bj.dc.a
+# stays where it was, no other ref, object or row of the district moves,
+# and street B pulls nothing new.
 . "$TS_TOP/tests/e2e/lib.sh"
 . "$TS_TOP/tests/e2e/lib_sshd.inc"
 
