@@ -136,6 +136,9 @@ timer=""
 refused() {
 	r_what=$1 r_commit=$2 r_rule=$3 r_ref=${4:-refs/submissions/bj.dc.a}
 	r_refs=$(other_refs "$r_ref")
+	check "$r_what: the offered commit's tree differs from the shared head's" \
+		sh -c '[ "$(git --git-dir "$1" rev-parse "$2^{tree}")" != "$(git --git-dir "$1" rev-parse "$3^{tree}")" ]' \
+		- "$a/history.git" "$r_commit" "$base"
 	deliver "$r_commit" "$r_ref"
 	run $timer "$TIERSYNC" -C "$dc" merge --submissions
 	printf '%s: %s\n' "$r_what" "$(cat "$work/err")"
