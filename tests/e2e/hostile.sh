@@ -204,9 +204,9 @@ refused "1d B's case moved into A's jurisdiction" \
 # commits' signatures say who made them.
 closed_b=$(with_row "$p_case_b" 's/^status .*/status "closed"/')
 refused "2a A's key, B's name, as B's submission" "$(forge "$closed_b" "$a/id_ed25519" bj.dc.b)" \
-	"signed by a key not enrolled for bj.dc.b" refs/submissions/bj.dc.b
+	"is signed by a key not enrolled for bj.dc.b" refs/submissions/bj.dc.b
 refused "2b A's own signed commit, as B's submission" "$(forge "$closed_b")" \
-	"bj.dc.a" refs/submissions/bj.dc.b
+	"was made by bj.dc.a, which is neither bj.dc.b nor a node below it" refs/submissions/bj.dc.b
 refused "2c A's commit as the city's submission" "$(forge "$(with_row "$p_case_a" 's/^description null$/description "x"/')")" \
 	"refs/submissions/bj names no node below bj.dc" refs/submissions/bj
 
@@ -348,16 +348,16 @@ check "7 the refused merge's peak memory stays under 32 MB, a third of the row (
 
 # --- 8. signatures --------------------------------------------------------------------------------
 edited=$(with_row "$p_case_a" 's/^description null$/description "摊主已离开"/')
-refused "8a an unsigned commit" "$(forge "$edited" none)" "unsigned commit"
+refused "8a an unsigned commit" "$(forge "$edited" none)" "is unsigned"
 refused "8b a commit signed with B's key, committed as A" "$(forge "$edited" "$b/id_ed25519")" \
-	"signed by a key not enrolled for bj.dc.a"
+	"is signed by a key not enrolled for bj.dc.a"
 signed=$(forge "$edited")
 other=$(with_row "$p_case_a" 's/^description null$/description "改过"/')
 ga cat-file commit "$signed" | sed "1s/^tree .*/tree $other/" >"$work/altered"
 altered=$(ga hash-object -t commit -w "$work/altered")
 check "8c the altered commit carries the signature made for other content" \
 	sh -c 'git --git-dir "$1" cat-file commit "$2" | grep -q "^gpgsig "' - "$a/history.git" "$altered"
-refused "8c a commit changed after it was signed" "$altered" "signature does not match"
+refused "8c a commit changed after it was signed" "$altered" "its signature does not match its bytes"
 
 # --- a pull of a bad tree -------------------------------------------------------------------------
 # The district's main made, in its own history, a tree with a gitlink at a

@@ -143,7 +143,7 @@ gate_refused "B's case deleted (git push)" "$deleted" \
 	"bj.dc.a may not delete cases row $case_b"
 
 run git --git-dir "$a/history.git" push "$url" "+$unsigned:refs/submissions/bj.dc.a"
-gate_refused "an unsigned commit (git push)" "$unsigned" "unsigned commit"
+gate_refused "an unsigned commit (git push)" "$unsigned" "is unsigned"
 
 # --- and the honest push still goes through --------------------------------------------------
 run ts -C "$a" verify
