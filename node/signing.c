@@ -32,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -509,24 +510,27 @@ static int tree_signer(const char *root, const git_tree_entry *e, void *payload)
 #define PIN_SECTION "signer."
 #define PIN_KEY ".key"
 
-static int pin_cb(const git_config_entry *e, void *payload)
-{
-	ts_node__offer_keys *k = payload;
-	size_t n = strlen(e->name);
-	char id[256];
-
-	if (n <= strlen(PIN_SECTION) + strlen(PIN_KEY) || n - strlen(PIN_SECTION) - strlen(PIN_KEY) >= sizeof(id))
-		return 0;
-	memcpy(id, e->name + strlen(PIN_SECTION), n - strlen(PIN_SECTION) - strlen(PIN_KEY));
-	id[n - strlen(PIN_SECTION) - strlen(PIN_KEY)] = '\0';
-	return add_signer(k, id, e->value, NULL) < 0 ? -1 : 0;
-}
-
+/* Every signer.<id>.key of the config (no regex: a plain walk). */
 static int pinned_signers(ts_node__offer_keys *k, ts_node *node)
 {
-	if (git_config_foreach_match(node->config, "^signer\\..*\\.key$", pin_cb, k) < 0)
-		return ts_error_last() ? TS_ERROR : ts_store__git_error(TS_ERROR, "reading the node's config");
-	return 0;
+	git_config_iterator *it = NULL;
+	git_config_entry *e;
+	char id[256];
+	int rc, error = 0;
+
+	if (git_config_iterator_new(&it, node->config) < 0)
+		return ts_store__git_error(TS_ERROR, "reading the node's config");
+	while (!error && (rc = git_config_next(&e, it)) == 0) {
+		size_t n = strlen(e->name), pre = strlen(PIN_SECTION), post = strlen(PIN_KEY);
+		if (n <= pre + post || n - pre - post >= sizeof(id) || strncasecmp(e->name, PIN_SECTION, pre) ||
+		    strcasecmp(e->name + n - post, PIN_KEY))
+			continue;
+		memcpy(id, e->name + pre, n - pre - post);
+		id[n - pre - post] = '\0';
+		error = add_signer(k, id, e->value, NULL);
+	}
+	git_config_iterator_free(it);
+	return error;
 }
 
 static int own_signers(ts_node__offer_keys *k, ts_node *node)

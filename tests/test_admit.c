@@ -11,6 +11,7 @@
 #include <sqlite3.h>
 
 #include "nodes.h"
+#include "sshsig.h"
 #include "node.h"
 #include "tiersync.h"
 
@@ -239,4 +240,76 @@ void test_admit__fast_forward_records_a_broken_reference(void)
 	test_ok(ts_node_verify(a, NULL, NULL));
 	ts_node_free(dc);
 	ts_node_free(a);
+}
+
+/* A commit of `node` with `tree` on `parent`, signed with the node's key. */
+static int signed_commit(git_oid *out, ts_node *node, const git_oid *tree_id, const git_oid *parent_id)
+{
+	git_repository *repo = ts_store_repo(node->store);
+	git_signature *who = NULL;
+	git_commit *parent = NULL;
+	git_tree *tree = NULL;
+	git_buf raw = GIT_BUF_INIT;
+	ts_buf signed_raw = TS_BUF_INIT;
+	git_odb *odb = NULL;
+	int error;
+
+	if ((error = git_signature_new(&who, ts_node_id(node), ts_node_id(node), 1796482352, 480)) < 0 ||
+	    (error = git_tree_lookup(&tree, repo, tree_id)) < 0 ||
+	    (error = git_commit_lookup(&parent, repo, parent_id)) < 0 ||
+	    (error = git_commit_create_buffer(&raw, repo, who, who, "UTF-8", "crafted\n", tree, 1,
+			(const git_commit **)&parent)) < 0 ||
+	    (error = ts_sshsig_commit_sign(&signed_raw, node->key, raw.ptr, raw.size)) < 0 ||
+	    (error = git_repository_odb(&odb, repo)) < 0)
+		goto done;
+	error = git_odb_write(out, odb, signed_raw.ptr, signed_raw.size, GIT_OBJECT_COMMIT);
+done:
+	git_odb_free(odb);
+	ts_buf_dispose(&signed_raw);
+	git_buf_dispose(&raw);
+	git_tree_free(tree);
+	git_commit_free(parent);
+	git_signature_free(who);
+	return error;
+}
+
+void test_admit__a_gitlink_in_an_earlier_commit_refused(void)
+{
+	ts_node *dc = NULL, *a = NULL, *b = NULL;
+	git_repository *repo;
+	git_reference *ref = NULL;
+	git_commit *head_commit = NULL;
+	git_tree *head_tree = NULL;
+	git_tree_update u;
+	git_oid head, with_link, first, second;
+	outcome o = { 0, "" };
+	char hex[41];
+
+	three_nodes(&dc, &a, &b);
+	repo = ts_store_repo(a->store);
+	test_ok(ts_node_head(hex, a));
+	test_ok(git_oid_fromstr(&head, hex));
+	test_ok(git_commit_lookup(&head_commit, repo, &head));
+	test_ok(git_commit_tree(&head_tree, head_commit));
+	/* a gitlink at a row path in one commit, gone again in the next */
+	memset(&u, 0, sizeof(u));
+	u.action = GIT_TREE_UPDATE_UPSERT;
+	u.filemode = GIT_FILEMODE_COMMIT;
+	u.path = "patrols/0/0/0/0/p1";
+	git_oid_cpy(&u.id, &head);
+	test_ok(git_tree_create_updated(&with_link, repo, head_tree, 1, &u));
+	test_ok(signed_commit(&first, a, &with_link, &head));
+	test_ok(signed_commit(&second, a, git_tree_id(head_tree), &first));
+	test_ok(ts_store_flush(a->store));   /* on disk, where a fetch reads */
+	test_ok(git_reference_create(&ref, repo, "refs/heads/main", &second, 1, "crafted"));
+	test_ok(submit(a, dc));
+	test_equal_i(ts_node_merge_submissions(dc, NULL, on_submission, &o), TS_EDENIED);
+	test_assert(strstr(o.message, "mode 160000"));
+	test_assert(strstr(o.message, "patrols/0/0/0/0/p1"));
+	git_reference_free(ref);
+	git_tree_free(head_tree);
+	git_commit_free(head_commit);
+	ts_node_free(dc);
+	ts_node_free(a);
+	ts_node_free(b);
 }
