@@ -225,11 +225,11 @@ refused "3c the district's key area deleted" "$(forge "$(tree)")" \
 	"bj.dc.a may not delete key_areas row $area: $upper"
 refused "3d the district's supervision item closed (status and closed_at)" \
 	"$(forge "$(with_row "$p_item" -e 's/^status .*/status "closed"/' -e "s/^closed_at null\$/closed_at $stamp/")")" \
-	"bj.dc.a may not change supervision_items.closed_at of row $item: $upper"
+	"bj.dc.a may not change supervision_items.status of row $item: under this rule status may only be set to answered"
 # the target may write the item's status (to answer it), never close it
 refused "3e the district's supervision item closed (status only)" \
 	"$(forge "$(with_row "$p_item" 's/^status .*/status "closed"/')")" \
-	"supervision_items.status of row $item"
+	"bj.dc.a may not change supervision_items.status of row $item: under this rule status may only be set to answered"
 refused "3f a city-wide case_rules row changed" \
 	"$(forge "$(with_row "$p_rule" 's/^value .*/value 1/')")" \
 	"bj.dc.a may not change case_rules.value of row scope=, rule=major_threshold, category=: $upper"
