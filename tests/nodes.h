@@ -9,4 +9,14 @@
 /* Copies `from`'s main into `to` as `ref`, as a push or a fetch would. */
 int ts_test_transfer(ts_node *from, ts_node *to, const char *ref);
 
+/*
+ * Enrolls `lower` at `upper`, as `tiersync -C UPPER enroll --node ID --key
+ * LOWER.pub` would: the public half of the key `lower` signs with becomes
+ * its row of sync_signers at `upper` (one commit there, carrying whatever
+ * `upper` had staged), under `upper`'s identity. The authorized_keys line
+ * goes to the test's own directory (TEST_DIR/authorized_keys), never to
+ * ~/.ssh: ts_node_enroll() always writes one.
+ */
+int ts_test_enroll(ts_node *upper, ts_node *lower);
+
 #endif
