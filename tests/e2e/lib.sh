@@ -62,6 +62,14 @@ ts() {
 	"$TIERSYNC" "$@"
 }
 
+# enroll UPPER ID KEY.pub: the upper node's admin enrolls the lower node ID
+# with its public key (a node's own is NODE/id_ed25519.pub) before merging
+# anything from it. The authorized_keys line goes to $work/authorized_keys,
+# never to the real ~/.ssh.
+enroll() {
+	ts -C "$1" enroll --node "$2" --key "$3" --authorized-keys "$work/authorized_keys" >/dev/null
+}
+
 # Stock git on a node's history: on_git NODE ARGS...
 on_git() {
 	_git_dir=$1/history.git
