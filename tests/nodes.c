@@ -2,6 +2,7 @@
  * What tests that move history between nodes share (nodes.h).
  */
 #include <stdio.h>
+#include <string.h>
 
 #include "harness.h"
 #include "nodes.h"
@@ -45,5 +46,32 @@ int ts_test_enroll(ts_node *upper, ts_node *lower)
 done:
 	ts_buf_dispose(&pub);
 	ts_buf_dispose(&file);
+	return error;
+}
+
+int ts_test_enrolled_above(ts_node *node)
+{
+	ts_init_options o = { TS_TIER_CITY, NULL, NULL, "管理员", NULL };
+	ts_integrate_stats stats;
+	ts_node *upper = NULL;
+	char parent[256], path[4096], id[41];
+	const char *dot = strrchr(ts_node_id(node), '.');
+	int error;
+
+	if (ts_node_tier(node) == TS_TIER_CITY || !dot || (size_t)(dot - ts_node_id(node)) >= sizeof(parent))
+		return 0;
+	snprintf(parent, sizeof(parent), "%.*s", (int)(dot - ts_node_id(node)), ts_node_id(node));
+	snprintf(path, sizeof(path), "%s/above-%s", ts_test_dir(), parent);
+	o.tier = (ts_tier)(ts_node_tier(node) - 1);
+	o.id = parent;
+	if ((error = ts_node_init(&upper, path, &o)) < 0 ||
+	    (error = ts_test_enrolled_above(upper)) < 0 ||
+	    (error = ts_test_enroll(upper, node)) < 0 ||
+	    (error = ts_test_transfer(upper, node, "refs/remotes/upstream/main")) < 0)
+		goto done;
+	error = ts_node_merge(id, &stats, node, "refs/remotes/upstream/main",
+		ts_node_identity(node) ? ts_node_identity(node) : ts_node_id(node), "pull from the upper node\n");
+done:
+	ts_node_free(upper);
 	return error;
 }

@@ -88,6 +88,7 @@ void test_integrate__conflict_recorded_resolved_and_converged(void)
 	test_ok(make_node(&dc, "dc", TS_TIER_DISTRICT, "bj.dc", "张敏"));
 	test_ok(make_node(&a, "a", TS_TIER_STREET, "bj.dc.a", "王伟"));
 	test_ok(make_node(&b, "b", TS_TIER_STREET, "bj.dc.b", "赵强"));
+	test_ok(ts_test_enrolled_above(dc));
 	test_ok(ts_test_enroll(dc, a));
 	test_ok(ts_test_enroll(dc, b));
 
@@ -168,6 +169,7 @@ void test_integrate__staged_work_is_committed_first(void)
 
 	test_ok(make_node(&dc, "dc", TS_TIER_DISTRICT, "bj.dc", "张敏"));
 	test_ok(make_node(&a, "a", TS_TIER_STREET, "bj.dc.a", "王伟"));
+	test_ok(ts_test_enrolled_above(dc));
 	test_ok(ts_test_enroll(dc, a));
 	test_ok(ts_case_new(&id, a, NULL, "small_ads", "patrol", "x", NULL, 0));
 	free(id);
@@ -208,6 +210,7 @@ void test_integrate__update_delete_conflict_resolved_by_taking_a_side(void)
 
 	test_ok(make_node(&dc, "dc", TS_TIER_DISTRICT, "bj.dc", "张敏"));
 	test_ok(make_node(&a, "a", TS_TIER_STREET, "bj.dc.a", "王伟"));
+	test_ok(ts_test_enrolled_above(dc));
 	test_ok(ts_test_enroll(dc, a));
 	test_ok(ts_case_new(&id, a, NULL, "unlicensed_vending", "patrol", "x", NULL, 0));
 	snprintf(sql, sizeof(sql), "INSERT INTO parties (id, case_id, kind, name) VALUES ('bj.dc.a-p1', '%s', 'person', '赵六')", id);
@@ -356,6 +359,7 @@ void test_integrate__staged_writes_are_rebased_onto_the_result(void)
 
 	test_ok(make_node(&dc, "dc", TS_TIER_DISTRICT, "bj.dc", "张敏"));
 	test_ok(make_node(&a, "a", TS_TIER_STREET, "bj.dc.a", "王伟"));
+	test_ok(ts_test_enrolled_above(dc));
 	test_ok(ts_test_enroll(dc, a));
 	test_ok(ts_case_new(&id, a, NULL, "small_ads", "patrol", "景山前街 4号", NULL, 0));
 	test_ok(ts_case_new(&gone, a, NULL, "small_ads", "patrol", "景山前街 5号", NULL, 0));
@@ -437,6 +441,7 @@ void test_integrate__interrupted_apply_is_undone_on_open(void)
 
 	test_ok(make_node(&dc, "dc", TS_TIER_DISTRICT, "bj.dc", "张敏"));
 	test_ok(make_node(&a, "a", TS_TIER_STREET, "bj.dc.a", "王伟"));
+	test_ok(ts_test_enrolled_above(dc));
 	test_ok(ts_test_enroll(dc, a));
 	test_ok(ts_case_new(&id, a, NULL, "small_ads", "patrol", "景山前街 4号", NULL, 0));
 	test_ok(ts_node_commit(commit, a, "case", NULL));
@@ -520,6 +525,7 @@ void test_integrate__killed_pull_is_undone(void)
 
 	test_ok(make_node(&dc, "dc", TS_TIER_DISTRICT, "bj.dc", "张敏"));
 	test_ok(make_node(&a, "a", TS_TIER_STREET, "bj.dc.a", "王伟"));
+	test_ok(ts_test_enrolled_above(dc));
 	test_ok(ts_test_enroll(dc, a));
 	test_ok(ts_node_write(dc, NULL, "many cases", many_cases, &n));
 	test_ok(ts_node_commit(commit, dc, "district cases", NULL));
@@ -588,6 +594,7 @@ static int case_described_upstream(ts_node **dc, ts_node **a, char **id, const c
 	snprintf(sql, sizeof(sql), "UPDATE cases SET description = '%s' WHERE id = ", description);
 	if ((error = make_node(dc, "dc", TS_TIER_DISTRICT, "bj.dc", "张敏")) < 0 ||
 	    (error = make_node(a, "a", TS_TIER_STREET, "bj.dc.a", "王伟")) < 0 ||
+	    (error = ts_test_enrolled_above(*dc)) < 0 ||
 	    (error = ts_test_enroll(*dc, *a)) < 0 ||
 	    (error = ts_case_new(id, *a, NULL, "small_ads", "patrol", "景山前街 4号", NULL, 0)) < 0 ||
 	    (error = ts_node_commit(commit, *a, "case", NULL)) < 0 ||
@@ -641,6 +648,7 @@ static void zone_moved_to_a_deleted_one(int staged, int *out)
 
 	test_ok(make_node(&dc, "dc", TS_TIER_DISTRICT, "bj.dc", "张敏"));
 	test_ok(make_node(&a, "a", TS_TIER_STREET, "bj.dc.a", "王伟"));
+	test_ok(ts_test_enrolled_above(dc));
 	test_ok(ts_test_enroll(dc, a));
 	test_ok(ts_node_write(a, NULL, "zones", party_sql,
 		"INSERT INTO responsibility_zones (id, unit, address, jurisdiction) VALUES "
@@ -716,6 +724,7 @@ void test_integrate__no_false_broken_reference_on_a_row_of_staged_work(void)
 
 	test_ok(make_node(&dc, "dc", TS_TIER_DISTRICT, "bj.dc", "张敏"));
 	test_ok(make_node(&a, "a", TS_TIER_STREET, "bj.dc.a", "王伟"));
+	test_ok(ts_test_enrolled_above(dc));
 	test_ok(ts_test_enroll(dc, a));
 	test_ok(ts_node_write(a, NULL, "zones", party_sql,
 		"INSERT INTO responsibility_zones (id, unit, address, jurisdiction) VALUES "
