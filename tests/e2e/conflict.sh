@@ -10,6 +10,7 @@ dc=$work/dc
 a=$work/jingshan
 b=$work/donghuamen
 ts init "$dc" --tier district --id bj.dc --author "张敏" >/dev/null
+city_above "$dc" bj.dc
 ts init "$a" --tier street --id bj.dc.jingshan --upstream "$dc" >/dev/null
 ts init "$b" --tier street --id bj.dc.donghuamen --upstream "$dc/history.git" >/dev/null
 enroll "$dc" bj.dc.jingshan "$a/id_ed25519.pub"

@@ -12,6 +12,7 @@
 dc=$work/dc
 st=$work/jingshan
 ts init "$dc" --tier district --id bj.dc --author "张敏" >/dev/null
+city_above "$dc" bj.dc
 ts init "$st" --tier street --id bj.dc.jingshan --upstream "$dc" --author "王伟" >/dev/null
 enroll "$dc" bj.dc.jingshan "$st/id_ed25519.pub"
 case_id=$(ts -C "$st" case new --category small_ads --source patrol --address "景山前街 4号" --author "王伟")

@@ -11,6 +11,7 @@ district=$work/dc
 street=$work/jingshan
 device=$work/d07
 ts init "$district" --tier district --id bj.dc --author "张敏" >/dev/null
+city_above "$district" bj.dc
 ts init "$street" --tier street --id bj.dc.jingshan --upstream "$district" --author "值班员" >/dev/null
 ts init "$device" --tier device --id bj.dc.jingshan.d07 --upstream "$street" --author "王伟" >/dev/null
 enroll "$district" bj.dc.jingshan "$street/id_ed25519.pub"
