@@ -32,6 +32,7 @@ static int add_offer_objects(ts_node *node, const char *objects_dir)
 int ts_node__admit(ts_node *node, git_repository *repo, const char *from, const git_oid *theirs)
 {
 	ts_admit_options opts;
+	ts_node__offer_keys *keys = NULL;
 	git_oid head, base;
 	int error, has_head, found = 0;
 
@@ -50,7 +51,15 @@ int ts_node__admit(ts_node *node, git_repository *repo, const char *from, const 
 		opts.base_tree = found ? &base : NULL;
 		opts.no_base = !found;
 	}
-	return ts_admit(repo ? repo : ts_store_repo(node->store), has_head ? &head : NULL, theirs, &opts);
+	if (!repo)
+		repo = ts_store_repo(node->store);
+	if ((error = ts_node__offer_keys_load(&keys, node, repo, theirs, from)) < 0)
+		return error;
+	opts.commit_check = ts_node__offer_commit_check;
+	opts.payload = keys;
+	error = ts_admit(repo, has_head ? &head : NULL, theirs, &opts);
+	ts_node__offer_keys_free(keys);
+	return error;
 }
 
 int ts_node_admit(ts_node *node, const char *from, const char *commit_hex, const char *objects_dir)

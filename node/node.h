@@ -86,6 +86,20 @@ int ts_node__key_as_identity(ts_node *node);
  * the store's commits with it and keeps allowed_signers up to date. */
 int ts_node__key_load(ts_node *node);
 
+/* Admission: the keys an offer's commits may be signed with (from: the
+ * offering node below, or NULL for an offer from above), and the check of
+ * one offered commit: signed, by the key enrolled for its committer node,
+ * before any revocation, by a node the offer may carry (ts_admit_options). */
+typedef struct ts_node__offer_keys ts_node__offer_keys;
+int ts_node__offer_keys_load(ts_node__offer_keys **out, ts_node *node, git_repository *repo,
+	const git_oid *theirs, const char *from);
+void ts_node__offer_keys_free(ts_node__offer_keys *keys);
+int ts_node__offer_commit_check(git_repository *repo, const git_oid *commit, void *payload);
+
+/* Before the first pull from a node above whose key nothing records: keeps
+ * the key that signed `theirs` as that node's (node/signing.c). */
+int ts_node__pin_upper_key(ts_node *node, git_repository *repo, const git_oid *theirs);
+
 /* Verify: the signature of every commit reachable from the head. */
 int ts_node__verify_signatures(ts_node *node,
 	int (*cb)(const ts_verify_problem *p, void *payload), void *payload);

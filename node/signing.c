@@ -32,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -334,33 +335,6 @@ static int signer_keys_add(signer_keys *k, const char *id, const char *key)
 	return 0;
 }
 
-/* The node's own key first, so that it wins for its own id. */
-static int signer_keys_load(signer_keys *k, ts_node *node)
-{
-	ts_buf own = TS_BUF_INIT;
-	sqlite3_stmt *st = NULL;
-	int rc, error;
-
-	if ((error = ts_sshsig_key_public(&own, node->key, 0)) < 0 ||
-	    (error = signer_keys_add(k, node->id, own.ptr)) < 0)
-		goto done;
-	if (sqlite3_prepare_v2(node->db, "SELECT node_id, public_key FROM sync_signers WHERE node_id <> ?1",
-			-1, &st, NULL) != SQLITE_OK)
-		goto done;   /* a schema before sync_signers: the node's own key only */
-	sqlite3_bind_text(st, 1, node->id, -1, SQLITE_STATIC);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		if (sqlite3_column_text(st, 0) && sqlite3_column_text(st, 1) &&
-		    (error = signer_keys_add(k, (const char *)sqlite3_column_text(st, 0),
-				(const char *)sqlite3_column_text(st, 1))) < 0)
-			goto done;
-	if (rc != SQLITE_DONE)
-		error = ts_error_set(TS_ERROR, "reading sync_signers: %s", sqlite3_errmsg(node->db));
-done:
-	sqlite3_finalize(st);
-	ts_buf_dispose(&own);
-	return error;
-}
-
 static const char *signer_key_of(const signer_keys *k, const char *id)
 {
 	size_t i;
@@ -370,19 +344,31 @@ static const char *signer_key_of(const signer_keys *k, const char *id)
 	return NULL;
 }
 
+/* The keys commits may be signed with (see "admission" below). */
+struct ts_node__offer_keys {
+	signer_keys keys;
+	signer_keys revoked;   /* node id -> revoked_at, for the keys that have one */
+	const char *from;
+};
+
+static int own_signers(ts_node__offer_keys *k, ts_node *node);
+
 int ts_node__verify_signatures(ts_node *node,
 	int (*cb)(const ts_verify_problem *p, void *payload), void *payload)
 {
 	git_repository *repo = ts_store_repo(node->store);
-	signer_keys keys = { NULL, NULL, 0 };
+	ts_node__offer_keys *keys = NULL;
 	git_revwalk *walk = NULL;
 	git_odb *odb = NULL;
 	git_oid head, id;
 	int problems = 0, stop = 0, rc, error;
 
 	if ((error = ts_history_head(&head, node->db)) < 0 ||
-	    (error = signer_keys_load(&keys, node)) < 0)
+	    !(keys = calloc(1, sizeof(*keys))) || (error = own_signers(keys, node)) < 0) {
+		if (!keys)
+			error = ts_error_set(TS_ERROR, "out of memory");
 		goto done;
+	}
 	if (git_repository_odb(&odb, repo) < 0 || git_revwalk_new(&walk, repo) < 0 ||
 	    git_revwalk_push(walk, &head) < 0) {
 		error = ts_store__git_error(TS_ECORRUPT, "walking the history");
@@ -415,8 +401,11 @@ int ts_node__verify_signatures(ts_node *node,
 				snprintf(why, sizeof(why), "malformed signature (%s)", e ? e : "unreadable");
 				problem = why;
 			}
-		} else if (committer && committer->email &&
-		           (expected = signer_key_of(&keys, committer->email)) && strcmp(expected, signer)) {
+		} else if (!committer || !committer->email || !(expected = signer_key_of(&keys->keys, committer->email))) {
+			snprintf(why, sizeof(why), "no key is enrolled for %.64s", committer && committer->email ?
+				committer->email : "its committer");
+			problem = why;
+		} else if (strcmp(expected, signer)) {
 			snprintf(why, sizeof(why), "signed by a key not enrolled for %.64s", committer->email);
 			problem = why;
 		}
@@ -440,6 +429,315 @@ int ts_node__verify_signatures(ts_node *node,
 done:
 	git_revwalk_free(walk);
 	git_odb_free(odb);
-	signer_keys_dispose(&keys);
+	ts_node__offer_keys_free(keys);
+	return error;
+}
+
+/* --- admission ------------------------------------------------------------ */
+
+/*
+ * The keys an offer's commits may be signed with. For an offer from below
+ * (`from` set): this node's own records first, so that the offering node
+ * cannot change its own key or another's; the offer's own records add only
+ * the nodes strictly below the offering node, which it enrolled itself.
+ * For an offer from above: the upper node's records first (it may have
+ * enrolled a key anew), then this node's.
+ */
+
+typedef struct {
+	ts_node__offer_keys *k;
+	git_repository *repo;
+	int upper_first;
+	int error;
+} tree_signers;
+
+static int add_signer(ts_node__offer_keys *k, const char *id, const char *key, const char *revoked_at)
+{
+	int error;
+	if (signer_key_of(&k->keys, id))
+		return 0;   /* the first record of a node stands */
+	if ((error = signer_keys_add(&k->keys, id, key)) < 0)
+		return error;
+	if (revoked_at && (error = signer_keys_add(&k->revoked, id, revoked_at)) < 0)
+		return error;
+	return 0;
+}
+
+static int text_of(const ts_row *row, const char *column, const char **out)
+{
+	const ts_value *v = ts_row_get(row, column);
+	*out = v && v->type == SQLITE_TEXT ? v->p : NULL;
+	return v != NULL;
+}
+
+static int tree_signer(const char *root, const git_tree_entry *e, void *payload)
+{
+	tree_signers *t = payload;
+	git_blob *blob = NULL;
+	ts_row *row = NULL;
+	const char *id = NULL, *key = NULL, *revoked = NULL;
+
+	(void)root;
+	if (git_tree_entry_type(e) != GIT_OBJECT_BLOB)
+		return 0;
+	if (git_blob_lookup(&blob, t->repo, git_tree_entry_id(e)) < 0 ||
+	    ts_rowcodec_decode(&row, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob)) < 0) {
+		git_blob_free(blob);
+		return 0;   /* a damaged record names no key; admission refuses it on its own */
+	}
+	text_of(row, "node_id", &id);
+	text_of(row, "public_key", &key);
+	text_of(row, "revoked_at", &revoked);
+	if (id && key && (!t->k->from || (ts_jurisdiction_covers(t->k->from, id) && strcmp(id, t->k->from))))
+		t->error = add_signer(t->k, id, key, revoked);
+	ts_row_free(row);
+	git_blob_free(blob);
+	return t->error < 0 ? -1 : 0;
+}
+
+/*
+ * The keys of the nodes above, as first seen. A node enrolled by no one
+ * (the top of its deployment) records its key nowhere the nodes below can
+ * read it before their first pull, so a node keeps, in its config, the key
+ * that signed the first commit it took from each node above it:
+ *
+ *     [signer "bj.dc"]
+ *             key = ssh-ed25519 AAAA...
+ *
+ * as ssh keeps a host key on first contact; a later commit of that node
+ * signed with another key is refused, unless the records above enroll it.
+ */
+#define PIN_SECTION "signer."
+#define PIN_KEY ".key"
+
+/* Every signer.<id>.key of the config (no regex: a plain walk). */
+static int pinned_signers(ts_node__offer_keys *k, ts_node *node)
+{
+	git_config_iterator *it = NULL;
+	git_config_entry *e;
+	char id[256];
+	int rc, error = 0;
+
+	if (git_config_iterator_new(&it, node->config) < 0)
+		return ts_store__git_error(TS_ERROR, "reading the node's config");
+	while (!error && (rc = git_config_next(&e, it)) == 0) {
+		size_t n = strlen(e->name), pre = strlen(PIN_SECTION), post = strlen(PIN_KEY);
+		if (n <= pre + post || n - pre - post >= sizeof(id) || strncasecmp(e->name, PIN_SECTION, pre) ||
+		    strcasecmp(e->name + n - post, PIN_KEY))
+			continue;
+		memcpy(id, e->name + pre, n - pre - post);
+		id[n - pre - post] = '\0';
+		error = add_signer(k, id, e->value, NULL);
+	}
+	git_config_iterator_free(it);
+	return error;
+}
+
+static int own_signers(ts_node__offer_keys *k, ts_node *node)
+{
+	sqlite3_stmt *st = NULL;
+	ts_buf own = TS_BUF_INIT;
+	int rc, error;
+
+	if ((error = ts_sshsig_key_public(&own, node->key, 0)) < 0 ||
+	    (error = add_signer(k, node->id, own.ptr, NULL)) < 0)
+		goto done;
+	if ((error = pinned_signers(k, node)) < 0)
+		goto done;
+	if (sqlite3_prepare_v2(node->db, "SELECT node_id, public_key, revoked_at FROM sync_signers",
+			-1, &st, NULL) != SQLITE_OK)
+		goto done;   /* a schema before sync_signers */
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if (sqlite3_column_text(st, 0) && sqlite3_column_text(st, 1) &&
+		    (error = add_signer(k, (const char *)sqlite3_column_text(st, 0),
+				(const char *)sqlite3_column_text(st, 1), (const char *)sqlite3_column_text(st, 2))) < 0)
+			goto done;
+	if (rc != SQLITE_DONE)
+		error = ts_error_set(TS_ERROR, "reading sync_signers: %s", sqlite3_errmsg(node->db));
+done:
+	sqlite3_finalize(st);
+	ts_buf_dispose(&own);
+	return error;
+}
+
+static int offered_signers(ts_node__offer_keys *k, git_repository *repo, const git_oid *theirs)
+{
+	tree_signers t = { k, repo, 0, 0 };
+	git_commit *c = NULL;
+	git_tree *root = NULL, *sub = NULL;
+	git_tree_entry *e = NULL;
+	int error = 0;
+
+	if (git_commit_lookup(&c, repo, theirs) < 0 || git_commit_tree(&root, c) < 0) {
+		error = ts_store__git_error(TS_ECORRUPT, "reading the offered commit");
+		goto done;
+	}
+	if (git_tree_entry_bypath(&e, root, "sync_signers") < 0 || git_tree_entry_type(e) != GIT_OBJECT_TREE ||
+	    git_tree_lookup(&sub, repo, git_tree_entry_id(e)) < 0)
+		goto done;   /* no records offered */
+	if (git_tree_walk(sub, GIT_TREEWALK_PRE, tree_signer, &t) < 0 && !t.error)
+		error = ts_store__git_error(TS_ECORRUPT, "reading the offered keys");
+	else
+		error = t.error;
+done:
+	git_tree_free(sub);
+	git_tree_entry_free(e);
+	git_tree_free(root);
+	git_commit_free(c);
+	return error;
+}
+
+int ts_node__offer_keys_load(ts_node__offer_keys **out, ts_node *node, git_repository *repo,
+	const git_oid *theirs, const char *from)
+{
+	ts_node__offer_keys *k;
+	int error;
+
+	*out = NULL;
+	if (!(k = calloc(1, sizeof(*k))))
+		return ts_error_set(TS_ERROR, "out of memory");
+	k->from = from;
+	if (from)
+		error = own_signers(k, node);
+	else
+		error = offered_signers(k, repo, theirs);
+	if (!error)
+		error = from ? offered_signers(k, repo, theirs) : own_signers(k, node);
+	if (error < 0) {
+		ts_node__offer_keys_free(k);
+		return error;
+	}
+	*out = k;
+	return 0;
+}
+
+void ts_node__offer_keys_free(ts_node__offer_keys *k)
+{
+	if (!k)
+		return;
+	signer_keys_dispose(&k->keys);
+	signer_keys_dispose(&k->revoked);
+	free(k);
+}
+
+int ts_node__offer_commit_check(git_repository *repo, const git_oid *id, void *payload)
+{
+	ts_node__offer_keys *k = payload;
+	git_odb *odb = NULL;
+	git_odb_object *obj = NULL;
+	git_commit *commit = NULL;
+	const git_signature *committer;
+	const char *expected, *revoked;
+	char hex[13], made[32];
+	char *signer = NULL;
+	int rc, error = 0;
+
+	git_oid_tostr(hex, sizeof(hex), id);
+	if (git_repository_odb(&odb, repo) < 0 || git_odb_read(&obj, odb, id) < 0 ||
+	    git_commit_lookup(&commit, repo, id) < 0) {
+		error = ts_store__git_error(TS_ECORRUPT, "reading an offered commit");
+		goto done;
+	}
+	committer = git_commit_committer(commit);
+	if (!committer || !committer->email || !ts_node_id_valid(committer->email)) {
+		error = ts_error_set(TS_EDENIED, "commit %s: its committer names no node", hex);
+		goto done;
+	}
+	if (k->from && !ts_jurisdiction_covers(k->from, committer->email)) {
+		error = ts_error_set(TS_EDENIED, "commit %s was made by %s, which is neither %s nor a node below it",
+			hex, committer->email, k->from);
+		goto done;
+	}
+	rc = ts_sshsig_commit_check(&signer, git_odb_object_data(obj), git_odb_object_size(obj));
+	if (rc == TS_ENOTFOUND) {
+		error = ts_error_set(TS_EDENIED, "commit %s is unsigned", hex);
+		goto done;
+	}
+	if (rc < 0) {
+		const char *e = ts_error_last();
+		error = ts_error_set(TS_EDENIED, "commit %s: %s", hex,
+			e && strstr(e, "does not match") ? "its signature does not match its bytes" : "its signature is malformed");
+		goto done;
+	}
+	if (!(expected = signer_key_of(&k->keys, committer->email))) {
+		error = ts_error_set(TS_EDENIED, "commit %s: no key is enrolled for %s", hex, committer->email);
+		goto done;
+	}
+	if (strcmp(expected, signer)) {
+		error = ts_error_set(TS_EDENIED, "commit %s is signed by a key not enrolled for %s", hex, committer->email);
+		goto done;
+	}
+	ts_time_format(made, (int64_t)committer->when.time);
+	if ((revoked = signer_key_of(&k->revoked, committer->email)) && strcmp(made, revoked) > 0)
+		error = ts_error_set(TS_EDENIED, "commit %s was made at %s, after the key of %s was revoked at %s",
+			hex, made, committer->email, revoked);
+done:
+	free(signer);
+	git_commit_free(commit);
+	git_odb_object_free(obj);
+	git_odb_free(odb);
+	return error;
+}
+
+/* Pins the key of commit `id` when its committer is a node above this one
+ * that no record names yet. */
+static int pin_one(ts_node *node, ts_node__offer_keys *k, git_repository *repo, git_odb *odb, const git_oid *id)
+{
+	git_odb_object *obj = NULL;
+	git_commit *commit = NULL;
+	const git_signature *committer;
+	ts_buf name = TS_BUF_INIT;
+	char *signer = NULL;
+	int error = 0;
+
+	if (git_odb_read(&obj, odb, id) < 0 || git_commit_lookup(&commit, repo, id) < 0) {
+		error = ts_store__git_error(TS_ECORRUPT, "reading a fetched commit");
+		goto done;
+	}
+	committer = git_commit_committer(commit);
+	if (!committer || !committer->email || !ts_node_id_valid(committer->email) ||
+	    !ts_jurisdiction_covers(committer->email, node->id) || !strcmp(committer->email, node->id) ||
+	    signer_key_of(&k->keys, committer->email) ||
+	    ts_sshsig_commit_check(&signer, git_odb_object_data(obj), git_odb_object_size(obj)) < 0)
+		goto done;   /* admission judges it */
+	ts_buf_printf(&name, PIN_SECTION "%s" PIN_KEY, committer->email);
+	if (ts_buf_oom(&name) || git_config_set_string(node->config, name.ptr, signer) < 0 ||
+	    add_signer(k, committer->email, signer, NULL) < 0)
+		error = ts_store__git_error(TS_ERROR, "recording the upper node's key");
+done:
+	free(signer);
+	ts_buf_dispose(&name);
+	git_commit_free(commit);
+	git_odb_object_free(obj);
+	return error;
+}
+
+int ts_node__pin_upper_key(ts_node *node, git_repository *repo, const git_oid *theirs)
+{
+	ts_node__offer_keys *k = NULL;
+	git_revwalk *walk = NULL;
+	git_odb *odb = NULL;
+	git_oid head, id;
+	int rc, error;
+
+	if ((error = ts_node__offer_keys_load(&k, node, repo, theirs, NULL)) < 0)
+		return error;
+	if (git_repository_odb(&odb, repo) < 0 || git_revwalk_new(&walk, repo) < 0 ||
+	    git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL | GIT_SORT_REVERSE) < 0 ||
+	    git_revwalk_push(walk, theirs) < 0 ||
+	    (ts_history_head(&head, node->db) == 0 && git_revwalk_hide(walk, &head) < 0)) {
+		error = ts_store__git_error(TS_ECORRUPT, "walking the fetched history");
+		goto done;
+	}
+	/* oldest first: the first key seen for a node is the one kept */
+	while ((rc = git_revwalk_next(&id, walk)) == 0)
+		if ((error = pin_one(node, k, repo, odb, &id)) < 0)
+			goto done;
+	if (rc != GIT_ITEROVER)
+		error = ts_store__git_error(TS_ECORRUPT, "walking the fetched history");
+done:
+	git_revwalk_free(walk);
+	git_odb_free(odb);
+	ts_node__offer_keys_free(k);
 	return error;
 }

@@ -25,7 +25,6 @@ typedef struct {
 	ts_tables *tables;
 	ts_ownership *rules;
 	int64_t row_bytes, file_bytes;
-	ts_buf path;                 /* scratch */
 } admission;
 
 static int refuse(admission *a, int code, const char *fmt, const char *what, const char *why)
@@ -224,19 +223,31 @@ static int is_hex_name(const char *s, size_t n)
 	return s[n] == '\0';
 }
 
+/* The SHA-256 a path under the files directory names, or NULL when the
+ * path is no well-formed file entry ("_tiersync/files/ab/ab…", 64 hex). */
+static const char *file_name(const char *path)
+{
+	static const char files[] = TS_FILES_DIR "/";
+	const char *name = path + sizeof(files) - 1;
+
+	if (strncmp(path, files, sizeof(files) - 1) || strlen(name) != 2 + 1 + 64 ||
+	    !is_hex_name(name + 3, 64) || name[2] != '/' || strncmp(name, name + 3, 2))
+		return NULL;
+	return name + 3;
+}
+
 static int check_engine_entry(admission *a, const char *path, const git_diff_file *theirs,
 	const git_tree_entry *ours)
 {
 	static const char files[] = TS_FILES_DIR "/";
-	const char *name;
+	const char *sha;
 
 	if (!strcmp(path, TS_STORE_SCHEMA_PATH))
 		return refuse(a, TS_EDENIED, "%s: %s", path,
 			"the schema version differs from this node's: both nodes need the same migrations");
 	if (strncmp(path, files, sizeof(files) - 1))
 		return refuse(a, TS_EDENIED, "%s: %s", path, "not a path of the engine");
-	name = path + sizeof(files) - 1;
-	if (strlen(name) != 2 + 1 + 64 || !is_hex_name(name + 3, 64) || name[2] != '/' || strncmp(name, name + 3, 2))
+	if (!(sha = file_name(path)))
 		return refuse(a, TS_EDENIED, "%s: %s", path, "not a well-formed file name");
 	if (ours && !theirs)
 		return refuse(a, TS_EDENIED, "%s: %s", path, "a file was removed: files are immutable");
@@ -244,7 +255,7 @@ static int check_engine_entry(admission *a, const char *path, const git_diff_fil
 		return refuse(a, TS_EDENIED, "%s: %s", path, "a file's bytes were changed: files are immutable");
 	if (!theirs)
 		return 0;   /* gone from a file this node never held */
-	return check_new_file(a, path, name + 3, &theirs->id);
+	return check_new_file(a, path, sha, &theirs->id);
 }
 
 static int check_delta(admission *a, const git_diff_delta *d)
@@ -321,6 +332,62 @@ static int commit_tree(git_tree **out, git_repository *repo, const git_oid *comm
 	return error < 0 ? ts_store__git_error(TS_ECORRUPT, "reading an offered tree") : 0;
 }
 
+/*
+ * The shape of one offered commit's own changes (against its first
+ * parent): what its tree holds must be what a tree of this node may hold,
+ * so that no commit of the history the receiver takes in, not only the
+ * last one, carries a gitlink, a link or a path of no table.
+ */
+static int check_shape(admission *a, git_commit *c)
+{
+	git_commit *parent = NULL;
+	git_tree *tree = NULL, *before = NULL;
+	git_diff *diff = NULL;
+	ts_buf table = TS_BUF_INIT;
+	char tip[13];
+	size_t i, n;
+	int error = 0;
+
+	memcpy(tip, a->tip, sizeof(tip));
+	git_oid_tostr(a->tip, sizeof(a->tip), git_commit_id(c));
+	if (git_commit_tree(&tree, c) < 0 ||
+	    (git_commit_parentcount(c) > 0 && (git_commit_parent(&parent, c, 0) < 0 || git_commit_tree(&before, parent) < 0)) ||
+	    git_diff_tree_to_tree(&diff, a->repo, before, tree, NULL) < 0) {
+		error = ts_store__git_error(TS_ECORRUPT, "reading an offered commit");
+		goto done;
+	}
+	n = git_diff_num_deltas(diff);
+	for (i = 0; i < n && !error; i++) {
+		const git_diff_delta *d = git_diff_get_delta(diff, i);
+		const char *path = d->new_file.path, *name;
+
+		if (d->status == GIT_DELTA_DELETED)
+			continue;
+		if (d->new_file.mode != GIT_FILEMODE_BLOB) {
+			char why[64];
+			snprintf(why, sizeof(why), "mode %06o: only regular files and trees are taken", d->new_file.mode);
+			error = refuse(a, TS_EDENIED, "%s: %s", path, why);
+		} else if (!strcmp(path, TS_STORE_SCHEMA_PATH)) {
+			continue;
+		} else if (!strncmp(path, TS_FILES_DIR "/", sizeof(TS_FILES_DIR))) {
+			if (!file_name(path))
+				error = refuse(a, TS_EDENIED, "%s: %s", path, "not a well-formed file name");
+		} else if (ts_rowcodec_path_split(&table, &name, path) < 0) {
+			error = refuse(a, TS_EDENIED, "%s: %s", path, "not the path of a row");
+		} else if (!ts_tables_find(a->tables, table.ptr)) {
+			error = refuse(a, TS_EDENIED, "%s: %s", path, "no such table on this node");
+		}
+	}
+done:
+	memcpy(a->tip, tip, sizeof(tip));
+	ts_buf_dispose(&table);
+	git_diff_free(diff);
+	git_tree_free(before);
+	git_tree_free(tree);
+	git_commit_free(parent);
+	return error;
+}
+
 /* Every offered commit the receiver lacks, oldest first. */
 static int check_commits(admission *a, const git_oid *ours, const git_oid *theirs)
 {
@@ -328,17 +395,26 @@ static int check_commits(admission *a, const git_oid *ours, const git_oid *their
 	git_oid id;
 	int rc, error = 0;
 
-	if (!a->opts->commit_check)
-		return 0;
 	if (git_revwalk_new(&walk, a->repo) < 0 ||
 	    git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL | GIT_SORT_REVERSE) < 0 ||
 	    git_revwalk_push(walk, theirs) < 0 || (ours && git_revwalk_hide(walk, ours) < 0)) {
 		error = ts_store__git_error(TS_ECORRUPT, "walking the offered history");
 		goto done;
 	}
-	while ((rc = git_revwalk_next(&id, walk)) == 0)
-		if ((error = a->opts->commit_check(a->repo, &id, a->opts->payload)) < 0)
+	while ((rc = git_revwalk_next(&id, walk)) == 0) {
+		git_commit *c = NULL;
+		if (a->opts->commit_check && (error = a->opts->commit_check(a->repo, &id, a->opts->payload)) < 0)
 			goto done;
+		if (git_commit_lookup(&c, a->repo, &id) < 0) {
+			error = ts_store__git_error(TS_ECORRUPT, "reading an offered commit");
+			goto done;
+		}
+		/* the last commit's tree is checked whole below */
+		error = git_oid_equal(&id, theirs) ? 0 : check_shape(a, c);
+		git_commit_free(c);
+		if (error < 0)
+			goto done;
+	}
 	if (rc != GIT_ITEROVER)
 		error = ts_store__git_error(TS_ECORRUPT, "walking the offered history");
 done:
@@ -390,6 +466,5 @@ done:
 	git_tree_free(a.theirs);
 	ts_tables_free(a.tables);
 	ts_ownership_free(a.rules);
-	ts_buf_dispose(&a.path);
 	return error;
 }

@@ -615,8 +615,19 @@ int ts_integrate(git_oid *out, ts_integrate_stats *stats, sqlite3 *db, ts_store 
 
 	/* 3. what the merge left breaking a foreign key, and the commit */
 	if (fast) {
-		git_oid_cpy(&head, theirs);
+		/* a fast-forward is checked as a merge is: rows it leaves breaking
+		 * a foreign key are recorded, in a commit on top of theirs */
 		stats->result = TS_INTEGRATE_FAST_FORWARD;
+		if ((error = record_constraints(&rec, tables, &applied)) < 0 ||
+		    (error = pending_updates(&final, store, db, tables, target)) < 0)
+			goto done;
+		if (git_oid_equal(&final, target))
+			git_oid_cpy(&head, theirs);
+		else if ((error = ts_store_commit(&head, NULL, store, &final, theirs, 1, author, committer,
+				"record the rows a fast-forward left breaking a foreign key\n")) < 0 ||
+		         (error = ts_store_flush(store)) < 0 ||
+		         (error = ts_store_sync(store)) < 0)
+			goto done;
 	} else {
 		if ((error = record_constraints(&rec, tables, &applied)) < 0 ||
 		    (error = pending_updates(&final, store, db, tables, target)) < 0)

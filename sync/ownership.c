@@ -268,12 +268,8 @@ static int check_column(const ts_ownership *rules, const char *writer, const cha
 	rules_for(&first, &count, rules, table, column);
 	if (!count)
 		return 0;
-	for (i = first; i < first + count && ok == 0; i++) {
-		const rule *r = &rules->rules[i];
-		if (strcmp(r->table, table) || strcmp(r->column, column && strcmp(r->column, "*") ? column : "*"))
-			continue;
-		ok = rule_allows(&why, r, writer, before, after, lookup, payload);
-	}
+	for (i = first; i < first + count && ok == 0; i++)
+		ok = rule_allows(&why, &rules->rules[i], writer, before, after, lookup, payload);
 	if (ok < 0)
 		error = ts_buf_oom(&why.why) ? ts_error_set(TS_ERROR, "out of memory") : TS_ERROR;
 	else if (ok)
