@@ -144,13 +144,21 @@ $(B)/tiersync-gen: $(B)/generate.o $(B)/libtiersync.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # make demo-year: a district, two streets and a device get a generated year,
-# the work goes up the tiers, and the district reports (nodes left in build/demo-year)
+# each enrolled at its upper node, the work goes up the tiers, and the
+# district reports (nodes left in build/demo-year; the authorized_keys lines
+# enrollment writes go to build/demo-year/authorized_keys)
 demo-year: all
 	@d=$(CURDIR)/build/demo-year; t=$(CURDIR)/$(B)/tiersync; rm -rf $$d && mkdir -p $$d && \
 	$$t init $$d/dc --tier district --id bj.dc --author 张敏 >/dev/null && \
 	$$t init $$d/jingshan --tier street --id bj.dc.jingshan --upstream $$d/dc --author 王伟 >/dev/null && \
 	$$t init $$d/donghuamen --tier street --id bj.dc.donghuamen --upstream $$d/dc --author 赵强 >/dev/null && \
 	$$t init $$d/d07 --tier device --id bj.dc.jingshan.d07 --upstream $$d/jingshan --author 李娜 >/dev/null && \
+	$$t -C $$d/dc enroll --node bj.dc.jingshan --key $$d/jingshan/id_ed25519.pub \
+		--authorized-keys $$d/authorized_keys >/dev/null && \
+	$$t -C $$d/dc enroll --node bj.dc.donghuamen --key $$d/donghuamen/id_ed25519.pub \
+		--authorized-keys $$d/authorized_keys >/dev/null && \
+	$$t -C $$d/jingshan enroll --node bj.dc.jingshan.d07 --key $$d/d07/id_ed25519.pub \
+		--authorized-keys $$d/authorized_keys >/dev/null && \
 	$(B)/tiersync-gen --district $$d/dc --street $$d/jingshan --street $$d/donghuamen --device $$d/d07 \
 		--year 2015 --cases 3000 --seed 2015 && \
 	$$t -C $$d/d07 push >/dev/null && $$t -C $$d/jingshan merge --submissions && \

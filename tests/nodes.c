@@ -2,8 +2,11 @@
  * What tests that move history between nodes share (nodes.h).
  */
 #include <stdio.h>
+#include <string.h>
 
+#include "harness.h"
 #include "nodes.h"
+#include "sshsig.h"
 
 int ts_test_transfer(ts_node *from, ts_node *to, const char *ref)
 {
@@ -19,5 +22,56 @@ int ts_test_transfer(ts_node *from, ts_node *to, const char *ref)
 		return error;
 	error = git_remote_fetch(remote, &refspecs, NULL, NULL);
 	git_remote_free(remote);
+	return error;
+}
+
+int ts_test_enroll(ts_node *upper, ts_node *lower)
+{
+	ts_enroll_options opts = { NULL, "/usr/local/bin/tiersync", NULL };
+	ts_buf pub = TS_BUF_INIT, file = TS_BUF_INIT;
+	char commit[41];
+	int error;
+
+	/* a node without an identity enrolls under its own id */
+	opts.author = ts_node_identity(upper) ? NULL : ts_node_id(upper);
+	ts_buf_printf(&file, "%s/authorized_keys", ts_test_dir());
+	if (ts_buf_oom(&file)) {
+		error = ts_error_set(TS_ERROR, "out of memory");
+		goto done;
+	}
+	opts.authorized_keys = file.ptr;
+	if ((error = ts_sshsig_key_public(&pub, lower->key, 0)) < 0)
+		goto done;
+	error = ts_node_enroll(commit, upper, ts_node_id(lower), pub.ptr, &opts);
+done:
+	ts_buf_dispose(&pub);
+	ts_buf_dispose(&file);
+	return error;
+}
+
+int ts_test_enrolled_above(ts_node *node)
+{
+	ts_init_options o = { TS_TIER_CITY, NULL, NULL, "管理员", NULL };
+	ts_integrate_stats stats;
+	ts_node *upper = NULL;
+	char parent[256], path[4096], id[41];
+	const char *dot = strrchr(ts_node_id(node), '.');
+	int error;
+
+	if (ts_node_tier(node) == TS_TIER_CITY || !dot || (size_t)(dot - ts_node_id(node)) >= sizeof(parent))
+		return 0;
+	snprintf(parent, sizeof(parent), "%.*s", (int)(dot - ts_node_id(node)), ts_node_id(node));
+	snprintf(path, sizeof(path), "%s/above-%s", ts_test_dir(), parent);
+	o.tier = (ts_tier)(ts_node_tier(node) - 1);
+	o.id = parent;
+	if ((error = ts_node_init(&upper, path, &o)) < 0 ||
+	    (error = ts_test_enrolled_above(upper)) < 0 ||
+	    (error = ts_test_enroll(upper, node)) < 0 ||
+	    (error = ts_test_transfer(upper, node, "refs/remotes/upstream/main")) < 0)
+		goto done;
+	error = ts_node_merge(id, &stats, node, "refs/remotes/upstream/main",
+		ts_node_identity(node) ? ts_node_identity(node) : ts_node_id(node), "pull from the upper node\n");
+done:
+	ts_node_free(upper);
 	return error;
 }

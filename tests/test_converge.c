@@ -25,6 +25,8 @@
  * Every node writes only what the ownership rules (sync_ownership) let it:
  * the cases whose jurisdiction it covers (a device acts for its street) and
  * their parties, and the conflicts recorded at a node of its jurisdiction.
+ * At setup, each node is enrolled at its parent (its key in the parent's
+ * sync_signers) before the parent merges anything from it.
  *
  * A round: every node, in a random order, makes 1-3 case updates (one or
  * two columns among description, officer, status, stage, lng, lat,
@@ -1200,6 +1202,11 @@ static int setup(world *w)
 		tick(w);
 		CALL(w, ts_node_init(&w->n[i], path, &o), "init");
 	}
+	/* each node enrolled at its parent, once, before anything moves */
+	for (i = 1; i < NNODES; i++) {
+		tick(w);
+		CALL(w, ts_test_enroll(w->n[topo[i].parent], w->n[i]), "enroll");
+	}
 	/* the hot cases, one per street, known everywhere before the offline
 	 * rounds: each is written by its street, the street's device, its
 	 * district and the city */
@@ -1486,6 +1493,7 @@ void test_converge__criss_cross_brings_back_a_deleted_row(void)
 	cc_now(&now);
 	STEP(ts_node_init(&s, "s", &so));
 	STEP(ts_node_init(&d, "d", &dopt));
+	STEP(ts_test_enroll(s, d));
 	/* s0: a case both know */
 	STEP(ts_case_new(&id, s, NULL, "small_ads", "patrol", "景山前街 4号", NULL, 0));
 	STEP(ts_node_commit(commit, s, "case", NULL));
@@ -1555,6 +1563,7 @@ void test_converge__criss_cross_makes_a_false_conflict(void)
 	cc_now(&now);
 	STEP(ts_node_init(&s, "s", &so));
 	STEP(ts_node_init(&d, "d", &dopt));
+	STEP(ts_test_enroll(s, d));
 	STEP(ts_case_new(&id, s, NULL, "small_ads", "patrol", "景山前街 4号", NULL, 0));
 	STEP(ts_node_commit(commit, s, "case", NULL));
 	STEP(cc_pull(d, s));

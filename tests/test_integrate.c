@@ -88,6 +88,9 @@ void test_integrate__conflict_recorded_resolved_and_converged(void)
 	test_ok(make_node(&dc, "dc", TS_TIER_DISTRICT, "bj.dc", "张敏"));
 	test_ok(make_node(&a, "a", TS_TIER_STREET, "bj.dc.a", "王伟"));
 	test_ok(make_node(&b, "b", TS_TIER_STREET, "bj.dc.b", "赵强"));
+	test_ok(ts_test_enrolled_above(dc));
+	test_ok(ts_test_enroll(dc, a));
+	test_ok(ts_test_enroll(dc, b));
 
 	/* street a records a case; the district merges it; street b pulls it */
 	test_ok(ts_case_new(&id, a, NULL, "small_ads", "patrol", "景山前街 4号", NULL, 0));
@@ -166,6 +169,8 @@ void test_integrate__staged_work_is_committed_first(void)
 
 	test_ok(make_node(&dc, "dc", TS_TIER_DISTRICT, "bj.dc", "张敏"));
 	test_ok(make_node(&a, "a", TS_TIER_STREET, "bj.dc.a", "王伟"));
+	test_ok(ts_test_enrolled_above(dc));
+	test_ok(ts_test_enroll(dc, a));
 	test_ok(ts_case_new(&id, a, NULL, "small_ads", "patrol", "x", NULL, 0));
 	free(id);
 	test_ok(ts_node_commit(commit, a, "case", NULL));
@@ -205,6 +210,8 @@ void test_integrate__update_delete_conflict_resolved_by_taking_a_side(void)
 
 	test_ok(make_node(&dc, "dc", TS_TIER_DISTRICT, "bj.dc", "张敏"));
 	test_ok(make_node(&a, "a", TS_TIER_STREET, "bj.dc.a", "王伟"));
+	test_ok(ts_test_enrolled_above(dc));
+	test_ok(ts_test_enroll(dc, a));
 	test_ok(ts_case_new(&id, a, NULL, "unlicensed_vending", "patrol", "x", NULL, 0));
 	snprintf(sql, sizeof(sql), "INSERT INTO parties (id, case_id, kind, name) VALUES ('bj.dc.a-p1', '%s', 'person', '赵六')", id);
 	test_ok(ts_node_write(a, "王伟", "party", party_sql, sql));
@@ -257,6 +264,8 @@ static void zone_checked_while_deleted(int d1_checks)
 	test_ok(make_node(&st, "a", TS_TIER_STREET, "bj.dc.a", "王伟"));
 	test_ok(make_node(&d1, "d1", TS_TIER_DEVICE, "bj.dc.a.d1", "李娜"));
 	test_ok(make_node(&d2, "d2", TS_TIER_DEVICE, "bj.dc.a.d2", "赵强"));
+	test_ok(ts_test_enroll(st, d1));
+	test_ok(ts_test_enroll(st, d2));
 	checker = d1_checks ? d1 : d2;
 	deleter = d1_checks ? d2 : d1;
 	test_ok(ts_node_write(checker, NULL, "zone", party_sql,
@@ -305,6 +314,7 @@ void test_integrate__broken_reference_found_from_either_side(void)
 
 	test_ok(make_node(&city, "bj", TS_TIER_CITY, "bj", "黄磊"));
 	test_ok(make_node(&dc, "dc", TS_TIER_DISTRICT, "bj.dc", "张敏"));
+	test_ok(ts_test_enroll(city, dc));
 	test_ok(ts_node_write(city, NULL, "key areas", party_sql,
 		"INSERT INTO key_areas (id, level, owner_node, name, listed_at) "
 		"VALUES ('bj-k1', 'city', 'bj', '前门', '2015-05-22T10:00:00+08:00');"
@@ -349,6 +359,8 @@ void test_integrate__staged_writes_are_rebased_onto_the_result(void)
 
 	test_ok(make_node(&dc, "dc", TS_TIER_DISTRICT, "bj.dc", "张敏"));
 	test_ok(make_node(&a, "a", TS_TIER_STREET, "bj.dc.a", "王伟"));
+	test_ok(ts_test_enrolled_above(dc));
+	test_ok(ts_test_enroll(dc, a));
 	test_ok(ts_case_new(&id, a, NULL, "small_ads", "patrol", "景山前街 4号", NULL, 0));
 	test_ok(ts_case_new(&gone, a, NULL, "small_ads", "patrol", "景山前街 5号", NULL, 0));
 	snprintf(sql, sizeof(sql), "INSERT INTO parties (id, case_id, kind, name) VALUES ('p1', '%s', 'person', '甲')", gone);
@@ -429,6 +441,8 @@ void test_integrate__interrupted_apply_is_undone_on_open(void)
 
 	test_ok(make_node(&dc, "dc", TS_TIER_DISTRICT, "bj.dc", "张敏"));
 	test_ok(make_node(&a, "a", TS_TIER_STREET, "bj.dc.a", "王伟"));
+	test_ok(ts_test_enrolled_above(dc));
+	test_ok(ts_test_enroll(dc, a));
 	test_ok(ts_case_new(&id, a, NULL, "small_ads", "patrol", "景山前街 4号", NULL, 0));
 	test_ok(ts_node_commit(commit, a, "case", NULL));
 	test_ok(submit(a, dc));
@@ -511,6 +525,8 @@ void test_integrate__killed_pull_is_undone(void)
 
 	test_ok(make_node(&dc, "dc", TS_TIER_DISTRICT, "bj.dc", "张敏"));
 	test_ok(make_node(&a, "a", TS_TIER_STREET, "bj.dc.a", "王伟"));
+	test_ok(ts_test_enrolled_above(dc));
+	test_ok(ts_test_enroll(dc, a));
 	test_ok(ts_node_write(dc, NULL, "many cases", many_cases, &n));
 	test_ok(ts_node_commit(commit, dc, "district cases", NULL));
 	test_ok(ts_case_new(&id, a, NULL, "small_ads", "patrol", "景山前街 4号", NULL, 0));
@@ -578,6 +594,8 @@ static int case_described_upstream(ts_node **dc, ts_node **a, char **id, const c
 	snprintf(sql, sizeof(sql), "UPDATE cases SET description = '%s' WHERE id = ", description);
 	if ((error = make_node(dc, "dc", TS_TIER_DISTRICT, "bj.dc", "张敏")) < 0 ||
 	    (error = make_node(a, "a", TS_TIER_STREET, "bj.dc.a", "王伟")) < 0 ||
+	    (error = ts_test_enrolled_above(*dc)) < 0 ||
+	    (error = ts_test_enroll(*dc, *a)) < 0 ||
 	    (error = ts_case_new(id, *a, NULL, "small_ads", "patrol", "景山前街 4号", NULL, 0)) < 0 ||
 	    (error = ts_node_commit(commit, *a, "case", NULL)) < 0 ||
 	    (error = submit(*a, *dc)) < 0 ||
@@ -630,6 +648,8 @@ static void zone_moved_to_a_deleted_one(int staged, int *out)
 
 	test_ok(make_node(&dc, "dc", TS_TIER_DISTRICT, "bj.dc", "张敏"));
 	test_ok(make_node(&a, "a", TS_TIER_STREET, "bj.dc.a", "王伟"));
+	test_ok(ts_test_enrolled_above(dc));
+	test_ok(ts_test_enroll(dc, a));
 	test_ok(ts_node_write(a, NULL, "zones", party_sql,
 		"INSERT INTO responsibility_zones (id, unit, address, jurisdiction) VALUES "
 		"('z1', '甲', '景山前街 9号', 'bj.dc.a'), ('z2', '乙', '景山前街 10号', 'bj.dc.a');"
@@ -704,6 +724,8 @@ void test_integrate__no_false_broken_reference_on_a_row_of_staged_work(void)
 
 	test_ok(make_node(&dc, "dc", TS_TIER_DISTRICT, "bj.dc", "张敏"));
 	test_ok(make_node(&a, "a", TS_TIER_STREET, "bj.dc.a", "王伟"));
+	test_ok(ts_test_enrolled_above(dc));
+	test_ok(ts_test_enroll(dc, a));
 	test_ok(ts_node_write(a, NULL, "zones", party_sql,
 		"INSERT INTO responsibility_zones (id, unit, address, jurisdiction) VALUES "
 		"('z1', '甲', '景山前街 9号', 'bj.dc.a'), ('z2', '乙', '景山前街 10号', 'bj.dc.a');"

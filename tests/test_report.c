@@ -18,6 +18,7 @@
 
 #include "tiersync.h"
 #include "node.h"      /* ts_node_merge_submissions (not yet public) */
+#include "nodes.h"
 #include "tiersync.h"
 
 #define FROM "2015-01-01T00:00:00+08:00"
@@ -279,6 +280,11 @@ void test_report__figures_match_independent_queries_at_every_tier(void)
 	test_ok(init_node(&js, "js", TS_TIER_STREET, "bj.dc.jingshan", "dc"));
 	test_ok(init_node(&dhm, "dhm", TS_TIER_STREET, "bj.dc.donghuamen", "dc"));
 	test_ok(init_node(&dev, "d07", TS_TIER_DEVICE, "bj.dc.jingshan.d07", "js"));
+	/* each node enrolled at its upper node before the year is generated */
+	test_ok(ts_test_enroll(city, dc));
+	test_ok(ts_test_enroll(dc, js));
+	test_ok(ts_test_enroll(dc, dhm));
+	test_ok(ts_test_enroll(js, dev));
 	ts_node_free(dc); ts_node_free(js); ts_node_free(dhm); ts_node_free(dev);
 	dc = js = dhm = dev = NULL;
 	test_assert(generate("--district dc --street js --street dhm --device d07 --year 2015 "

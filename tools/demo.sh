@@ -67,7 +67,12 @@ ts verify
 # ---------------------------------------------------------------------------
 # The tiers: a city, the district, two street offices and an officer's device.
 # The district reaches the city over SSH (a real sshd on 127.0.0.1, when it
-# can run here); the others are on this machine and use plain paths.
+# can run here) through the city's gate: the city enrolls the district's key
+# with the forced command `tiersync gate`, as README.md's "Setting up an
+# upper host" says. The others are on this machine and use plain paths; each
+# is still enrolled at its upper node before anything of it is merged there
+# (their authorized_keys lines go to build/demo/authorized_keys, which no
+# sshd reads).
 city=$demo/city
 district=$demo/dongcheng
 street2=$demo/donghuamen
@@ -83,8 +88,8 @@ if [ -x /usr/sbin/sshd ] && command -v ssh-keygen >/dev/null; then
 	keys=$demo/ssh
 	mkdir -p "$keys" /run/sshd
 	ssh-keygen -q -t ed25519 -N '' -f "$keys/host_key"
-	ssh-keygen -q -t ed25519 -N '' -f "$keys/dongcheng_key"
-	cp "$keys/dongcheng_key.pub" "$keys/authorized_keys"
+	ssh-keygen -q -t ed25519 -N '' -C bj.dc -f "$keys/dongcheng_key"
+	: >"$keys/authorized_keys"
 	port=$((22000 + $$ % 5000))
 	cat >"$keys/sshd_config" <<CFG
 Port $port
@@ -119,12 +124,27 @@ if [ -n "$sshd_pid" ]; then
 	fi
 	run "$bin" -C "$district" remote trust upstream \
 		--expect "$(ssh-keygen -lf "$keys/host_key.pub" | awk '{ print $2 }')"
+	say "The city enrolls the district's key: a row of sync_signers, and its line in sshd's authorized_keys"
+	run "$bin" -C "$city" enroll --node bj.dc --key "$keys/dongcheng_key.pub" --author "刘洋" \
+		--authorized-keys "$keys/authorized_keys"
+	sed "s|$bin|tiersync|g; s|$demo/||g" "$keys/authorized_keys" | cut -c1-110
 else
 	run "$bin" init "$district" --tier district --id bj.dc --author "张敏" --upstream "$upstream_city"
+	run "$bin" -C "$city" enroll --node bj.dc --key "$district/id_ed25519.pub" --author "刘洋" \
+		--authorized-keys "$demo/authorized_keys"
 fi
 ts remote add upstream "$district"
 run "$bin" init "$street2" --tier street --id bj.dc.donghuamen --author "赵强" --upstream "$district"
 run "$bin" init "$device" --tier device --id bj.dc.jingshan.d07 --author "李娜" --upstream "$node"
+
+say "Each upper node enrolls the nodes below it before merging anything of theirs"
+run "$bin" -C "$district" enroll --node bj.dc.jingshan --key "$node/id_ed25519.pub" \
+	--authorized-keys "$demo/authorized_keys"
+run "$bin" -C "$district" enroll --node bj.dc.donghuamen --key "$street2/id_ed25519.pub" \
+	--authorized-keys "$demo/authorized_keys"
+ts enroll --node bj.dc.jingshan.d07 --key "$device/id_ed25519.pub" --author "王伟" \
+	--authorized-keys "$demo/authorized_keys"
+run "$bin" -C "$city" enroll --list
 
 say "Offline on the handheld, 李娜 records an outdoor barbecue (露天烧烤)"
 c3=$("$bin" -C "$device" case new --category outdoor_bbq --source patrol --address "景山东街 17号")
@@ -138,6 +158,9 @@ ts sync
 run "$bin" -C "$street2" sync
 run "$bin" -C "$district" merge --submissions
 run "$bin" -C "$district" sync
+if [ -n "$sshd_pid" ]; then
+	echo "(the district's push went through the city's gate: its pre-receive check is $(cd "$demo" && ls -d city/gate-hooks/*/pre-receive))"
+fi
 run "$bin" -C "$city" merge --submissions
 run "$bin" -C "$city" sql "SELECT id, category, created_by_node FROM cases ORDER BY id"
 
@@ -249,6 +272,26 @@ for n in "$city" "$district" "$node" "$street2" "$device"; do
 	fi
 done
 run "$bin" -C "$city" log --case "$c3"
+
+say "Stock git checks every signature each node holds, with that node's own allowed_signers"
+for n in "$city" "$district" "$node" "$street2" "$device"; do
+	all=0 good=0
+	for commit in $(git --git-dir "$n/history.git" rev-list --all); do
+		all=$((all + 1))
+		if git --git-dir "$n/history.git" -c gpg.format=ssh -c gpg.ssh.allowedSignersFile="$n/allowed_signers" \
+			verify-commit "$commit" >/dev/null 2>&1; then
+			good=$((good + 1))
+		else
+			echo "demo: $(basename "$n"): git verify-commit refuses $commit (committer" \
+				"$(git --git-dir "$n/history.git" log -1 --format=%ce "$commit"))" >&2
+		fi
+	done
+	printf '%-14s %d of %d commits verified by git verify-commit\n' "$(basename "$n")" "$good" "$all"
+	if [ "$good" != "$all" ]; then
+		echo "demo: $(basename "$n") holds commits its allowed_signers cannot verify" >&2
+		exit 1
+	fi
+done
 
 say "Each tier reports the plan's figures from its own data; the city's row for 东城 is the district's own"
 run "$bin" -C "$node" report --period 2015

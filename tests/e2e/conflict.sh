@@ -10,8 +10,11 @@ dc=$work/dc
 a=$work/jingshan
 b=$work/donghuamen
 ts init "$dc" --tier district --id bj.dc --author "张敏" >/dev/null
+city_above "$dc" bj.dc
 ts init "$a" --tier street --id bj.dc.jingshan --upstream "$dc" >/dev/null
 ts init "$b" --tier street --id bj.dc.donghuamen --upstream "$dc/history.git" >/dev/null
+enroll "$dc" bj.dc.jingshan "$a/id_ed25519.pub"
+enroll "$dc" bj.dc.donghuamen "$b/id_ed25519.pub"
 
 # street a records a case; it reaches the district and street b
 case_id=$(ts -C "$a" case new --category small_ads --source patrol --address "景山前街 4号" --author "王伟")

@@ -12,7 +12,9 @@
 dc=$work/dc
 st=$work/jingshan
 ts init "$dc" --tier district --id bj.dc --author "张敏" >/dev/null
+city_above "$dc" bj.dc
 ts init "$st" --tier street --id bj.dc.jingshan --upstream "$dc" --author "王伟" >/dev/null
+enroll "$dc" bj.dc.jingshan "$st/id_ed25519.pub"
 case_id=$(ts -C "$st" case new --category small_ads --source patrol --address "景山前街 4号" --author "王伟")
 
 # --- a photo: the everyday path ------------------------------------------------
@@ -67,6 +69,7 @@ check "  ...byte for byte (cmp)" cmp "$work/photo.jpg" "$work/photo.staged"
 # --- a second street's photo: the district holds the union ---------------------
 b=$work/donghuamen
 ts init "$b" --tier street --id bj.dc.donghuamen --upstream "$dc" --author "赵强" >/dev/null
+enroll "$dc" bj.dc.donghuamen "$b/id_ed25519.pub"
 b_case=$(ts -C "$b" case new --category outdoor_bbq --source complaint --address "东华门大街 1号")
 head -c 30000 /dev/urandom >"$work/b.jpg"
 b_sha=$(sha256sum "$work/b.jpg" | cut -c1-64)

@@ -62,6 +62,25 @@ ts() {
 	"$TIERSYNC" "$@"
 }
 
+# enroll UPPER ID KEY.pub: the upper node's admin enrolls the lower node ID
+# with its public key (a node's own is NODE/id_ed25519.pub) before merging
+# anything from it. The authorized_keys line goes to $work/authorized_keys,
+# never to the real ~/.ssh.
+enroll() {
+	ts -C "$1" enroll --node "$2" --key "$3" --authorized-keys "$work/authorized_keys" >/dev/null
+}
+
+# city_above DISTRICT ID: the city a deployment has above a district: it
+# enrolls the district, and the district pulls the city's main (remote
+# "city"), so that the district's key is in its sync_signers and reaches the
+# nodes below with its history. For a test whose top node is a district.
+city_above() {
+	ts init "$work/above-bj" --tier city --id bj --author "刘洋" >/dev/null
+	enroll "$work/above-bj" "$2" "$1/id_ed25519.pub"
+	ts -C "$1" remote add city "$work/above-bj" >/dev/null
+	ts -C "$1" pull city >/dev/null
+}
+
 # Stock git on a node's history: on_git NODE ARGS...
 on_git() {
 	_git_dir=$1/history.git

@@ -11,8 +11,11 @@ district=$work/dc
 street=$work/jingshan
 device=$work/d07
 ts init "$district" --tier district --id bj.dc --author "张敏" >/dev/null
+city_above "$district" bj.dc
 ts init "$street" --tier street --id bj.dc.jingshan --upstream "$district" --author "值班员" >/dev/null
 ts init "$device" --tier device --id bj.dc.jingshan.d07 --upstream "$street" --author "王伟" >/dev/null
+enroll "$district" bj.dc.jingshan "$street/id_ed25519.pub"
+enroll "$street" bj.dc.jingshan.d07 "$device/id_ed25519.pub"
 
 # forbidden DESCRIPTION NEEDLE NODE COMMAND...: refused with exit 1, one line
 # on stderr that holds NEEDLE, and the node exactly as before.

@@ -24,6 +24,10 @@ ts init "$dc" --tier district --id bj.dc --upstream "$city" --author "张敏" >/
 ts init "$js" --tier street --id bj.dc.jingshan --upstream "$dc" --author "王伟" >/dev/null
 ts init "$dhm" --tier street --id bj.dc.donghuamen --upstream "$dc" --author "赵强" >/dev/null
 ts init "$dev" --tier device --id bj.dc.jingshan.d07 --upstream "$js" --author "李娜" >/dev/null
+enroll "$city" bj.dc "$dc/id_ed25519.pub"
+enroll "$dc" bj.dc.jingshan "$js/id_ed25519.pub"
+enroll "$dc" bj.dc.donghuamen "$dhm/id_ed25519.pub"
+enroll "$js" bj.dc.jingshan.d07 "$dev/id_ed25519.pub"
 
 # ---- the generator refuses what it cannot do, and changes nothing then
 run "$gen" --street "$js"

@@ -57,6 +57,12 @@ run ts init "$street" --tier street --id bj.dc.jingshan --author "赵强" \
 check "init the street with an ssh:// upstream and its key" exit_is 0
 run ts init "$device" --tier device --id bj.dc.jingshan.pad1 --author "王伟" --upstream "$street"
 check "init the device with the street as a plain path" exit_is 0
+# each node enrolled at its upper node (sync_signers) before anything of it
+# is merged there; the logins stay plain here (the gate has gate.sh), so the
+# authorized_keys lines enrollment writes go to a file sshd does not read
+enroll "$city" bj.dc "$work/district_key.pub"
+enroll "$district" bj.dc.jingshan "$work/street_key.pub"
+enroll "$street" bj.dc.jingshan.pad1 "$device/id_ed25519.pub"
 
 run ts -C "$district" remote list --json
 check "the district records the city's URL" is "$(json_get "$work/out" '$[0].url')" "$city_url"

@@ -14,6 +14,8 @@ st=$work/jingshan
 ts init "$city" --tier city --id bj --author "王城" >/dev/null
 ts init "$dc" --tier district --id bj.dc --upstream "$city" --author "张区" >/dev/null
 ts init "$st" --tier street --id bj.dc.jingshan --upstream "$dc" --author "李街" >/dev/null
+enroll "$city" bj.dc "$dc/id_ed25519.pub"
+enroll "$dc" bj.dc.jingshan "$st/id_ed25519.pub"
 
 # up: the street's work reaches the city
 up() {
