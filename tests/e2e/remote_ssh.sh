@@ -82,7 +82,8 @@ check "fetch with user@ and the full history.git path" is "$(cat "$work/out")" "
 
 # a path the remote shell must not split or expand: a space, a quote, a '$'
 odd="$work/o'neil \$HOME dist"
-ts init "$odd" --tier city --id bj >/dev/null   # above the street: a pull takes its key as first seen
+# a node above the street: a fetch takes only what a node above it signed
+ts init "$odd" --tier city --id bj >/dev/null
 odd_head=$(on_git "$odd" rev-parse HEAD)
 run ts -C "$street" remote add odd "ssh://127.0.0.1:$port$odd" --identity "$work/street_key"
 run ts -C "$street" fetch odd
