@@ -5,7 +5,9 @@
  *   NODE/id_ed25519, .pub   the node's key pair (OpenSSH format), unless
  *                           the config's node.key names another key file
  *   NODE/allowed_signers    "<node id> namespaces="git" ssh-ed25519 BASE64",
- *                           the node's own key first, then every row of
+ *                           the node's own key first, then the keys of the
+ *                           nodes above first seen on a pull (config
+ *                           signer.<id>.key), then every row of
  *                           sync_signers in node id order
  *
  * The node signs every commit it makes (sync/store.c signs what it writes;
@@ -20,10 +22,9 @@
  * `verify` checks every commit reachable from the head: that it is signed,
  * that the signature matches its bytes, and that the key is its committer
  * node's (committer "<node id> <node id>"): the node's own key for its own
- * commits, else the key sync_signers records for that node id. A node id
- * with no row at all is not reported: its key is not known here yet (a
- * node below that was never enrolled); admission refuses such commits
- * before they are merged.
+ * commits, else the key first seen for a node above, else the key
+ * sync_signers records for that node id. A commit of a node with no key
+ * at all is reported too ("no key is enrolled for ...").
  */
 #include "node.h"
 
@@ -219,35 +220,41 @@ static char *read_small_file(const char *path)
 	return b.ptr ? ts_buf_detach(&b) : strdup("");
 }
 
+/* The keys commits may be signed with, by node id: loaded once per verify. */
+typedef struct {
+	char **ids, **keys;
+	size_t n;
+} signer_keys;
+
+/* The keys commits may be signed with (see "admission" below). */
+struct ts_node__offer_keys {
+	signer_keys keys;
+	signer_keys revoked;   /* node id -> revoked_at, for the keys that have one */
+	const char *from;
+};
+
+static int own_signers(ts_node__offer_keys *k, ts_node *node);
+
 int ts_node_signers_refresh(ts_node *node)
 {
-	ts_buf text = TS_BUF_INIT, own = TS_BUF_INIT, tmp = TS_BUF_INIT;
-	sqlite3_stmt *st = NULL;
+	ts_buf text = TS_BUF_INIT, tmp = TS_BUF_INIT;
+	ts_node__offer_keys *keys = NULL;
+	size_t i;
 	char *path = NULL;
 	FILE *f = NULL;
 	int error = 0;
 
 	if (!node->key)
 		return ts_error_set(TS_ERROR, "the node has no signing key");
-	if ((error = ts_sshsig_key_public(&own, node->key, 0)) < 0)
+	/* the keys verify trusts: its own, those first seen above, then sync_signers */
+	if (!(keys = calloc(1, sizeof(*keys)))) {
+		error = ts_error_set(TS_ERROR, "out of memory");
 		goto done;
-	signer_line(&text, node->id, own.ptr);
-	/* a node whose schema predates sync_signers lists its own key only */
-	if (sqlite3_prepare_v2(node->db, "SELECT node_id, public_key FROM sync_signers ORDER BY node_id",
-			-1, &st, NULL) == SQLITE_OK) {
-		int rc;
-		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-			const char *id = (const char *)sqlite3_column_text(st, 0);
-			const char *key = (const char *)sqlite3_column_text(st, 1);
-			if (id && key && !strcmp(id, node->id) && !strcmp(key, own.ptr))
-				continue;   /* the city's own row: listed already */
-			signer_line(&text, id, key);
-		}
-		if (rc != SQLITE_DONE) {
-			error = ts_error_set(TS_ERROR, "reading sync_signers: %s", sqlite3_errmsg(node->db));
-			goto done;
-		}
 	}
+	if ((error = own_signers(keys, node)) < 0)
+		goto done;
+	for (i = 0; i < keys->keys.n; i++)
+		signer_line(&text, keys->keys.ids[i], keys->keys.keys[i]);
 	if (ts_buf_oom(&text) || !(path = path_in(node->path, SIGNERS_FILE))) {
 		error = ts_error_set(TS_ERROR, "out of memory");
 		goto done;
@@ -282,21 +289,15 @@ done:
 		fclose(f);
 		unlink(tmp.ptr);
 	}
-	sqlite3_finalize(st);
+	ts_node__offer_keys_free(keys);
 	free(path);
 	ts_buf_dispose(&text);
-	ts_buf_dispose(&own);
 	ts_buf_dispose(&tmp);
 	return error;
 }
 
 /* --- verify --------------------------------------------------------------- */
 
-/* The keys commits may be signed with, by node id: loaded once per verify. */
-typedef struct {
-	char **ids, **keys;
-	size_t n;
-} signer_keys;
 
 static void signer_keys_dispose(signer_keys *k)
 {
@@ -344,14 +345,6 @@ static const char *signer_key_of(const signer_keys *k, const char *id)
 	return NULL;
 }
 
-/* The keys commits may be signed with (see "admission" below). */
-struct ts_node__offer_keys {
-	signer_keys keys;
-	signer_keys revoked;   /* node id -> revoked_at, for the keys that have one */
-	const char *from;
-};
-
-static int own_signers(ts_node__offer_keys *k, ts_node *node);
 
 int ts_node__verify_signatures(ts_node *node,
 	int (*cb)(const ts_verify_problem *p, void *payload), void *payload)
@@ -544,7 +537,7 @@ static int own_signers(ts_node__offer_keys *k, ts_node *node)
 		goto done;
 	if ((error = pinned_signers(k, node)) < 0)
 		goto done;
-	if (sqlite3_prepare_v2(node->db, "SELECT node_id, public_key, revoked_at FROM sync_signers",
+	if (sqlite3_prepare_v2(node->db, "SELECT node_id, public_key, revoked_at FROM sync_signers ORDER BY node_id",
 			-1, &st, NULL) != SQLITE_OK)
 		goto done;   /* a schema before sync_signers */
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
