@@ -104,38 +104,44 @@ static int lookup_scope(ts_value *out, const char *table, const ts_value *key, c
 	return found < 0 ? found : 1;
 }
 
-/* An offered row blob: within the limit, canonical, at its own key's path. */
-static int check_row_blob(ts_row **out, admission *a, const ts_table *t, const char *path, const git_oid *id)
+/* Reads an offered blob whole, once its header shows it within `limit`
+ * (a `what` of sync_limits.`limit_name`). */
+static int read_offered(git_odb_object **out, admission *a, const char *path, const git_oid *id,
+	const char *what, int64_t limit, const char *limit_name)
 {
 	git_odb *odb = NULL;
-	git_odb_object *obj = NULL;
 	git_object_t type;
-	ts_buf again = TS_BUF_INIT, want = TS_BUF_INIT;
-	ts_value *keys = NULL;
-	ts_row *row = NULL;
 	size_t size;
-	int i, error = 0;
+	int error = 0;
 
 	*out = NULL;
 	if (git_repository_odb(&odb, a->repo) < 0 || git_odb_read_header(&size, &type, odb, id) < 0) {
-		error = ts_store__git_error(TS_ECORRUPT, "reading an offered row");
-		goto done;
-	}
-	if (type != GIT_OBJECT_BLOB) {
+		error = ts_store__git_error(TS_ECORRUPT, "reading an offered object");
+	} else if (type != GIT_OBJECT_BLOB) {
 		error = refuse(a, TS_EDENIED, "%s: %s", path, "not a blob");
-		goto done;
-	}
-	if ((int64_t)size > a->row_bytes) {
-		char why[96];
-		snprintf(why, sizeof(why), "a row of %zu bytes, over the limit of %lld (sync_limits.row_bytes)",
-			size, (long long)a->row_bytes);
+	} else if ((int64_t)size > limit) {
+		char why[128];
+		snprintf(why, sizeof(why), "a %s of %zu bytes, over the limit of %lld (sync_limits.%s)",
+			what, size, (long long)limit, limit_name);
 		error = refuse(a, TS_EDENIED, "%s: %s", path, why);
+	} else if (git_odb_read(out, odb, id) < 0)
+		error = ts_store__git_error(TS_ECORRUPT, "reading an offered object");
+	git_odb_free(odb);
+	return error;
+}
+
+/* An offered row blob: within the limit, canonical, at its own key's path. */
+static int check_row_blob(ts_row **out, admission *a, const ts_table *t, const char *path, const git_oid *id)
+{
+	git_odb_object *obj = NULL;
+	ts_buf again = TS_BUF_INIT, want = TS_BUF_INIT;
+	ts_value *keys = NULL;
+	ts_row *row = NULL;
+	int i, error = 0;
+
+	*out = NULL;
+	if ((error = read_offered(&obj, a, path, id, "row", a->row_bytes, "row_bytes")) < 0)
 		goto done;
-	}
-	if (git_odb_read(&obj, odb, id) < 0) {
-		error = ts_store__git_error(TS_ECORRUPT, "reading an offered row");
-		goto done;
-	}
 	if (ts_rowcodec_decode(&row, git_odb_object_data(obj), git_odb_object_size(obj)) < 0) {
 		error = refuse(a, TS_EDENIED, "%s: %s", path, "not a row encoding");
 		goto done;
@@ -169,37 +175,20 @@ done:
 	ts_buf_dispose(&again);
 	ts_buf_dispose(&want);
 	git_odb_object_free(obj);
-	git_odb_free(odb);
 	return error;
 }
 
 /* A new file: within the limit, and its content has the SHA-256 its name says. */
 static int check_new_file(admission *a, const char *path, const char *name, const git_oid *id)
 {
-	git_odb *odb = NULL;
 	git_odb_object *obj = NULL;
-	git_object_t type;
 	unsigned char md[32];
 	unsigned int mdlen = 0;
 	char hex[65];
-	size_t size;
 	int i, error = 0;
 
-	if (git_repository_odb(&odb, a->repo) < 0 || git_odb_read_header(&size, &type, odb, id) < 0) {
-		error = ts_store__git_error(TS_ECORRUPT, "reading an offered file");
+	if ((error = read_offered(&obj, a, path, id, "file", a->file_bytes, "file_bytes")) < 0)
 		goto done;
-	}
-	if ((int64_t)size > a->file_bytes) {
-		char why[96];
-		snprintf(why, sizeof(why), "a file of %zu bytes, over the limit of %lld (sync_limits.file_bytes)",
-			size, (long long)a->file_bytes);
-		error = refuse(a, TS_EDENIED, "%s: %s", path, why);
-		goto done;
-	}
-	if (type != GIT_OBJECT_BLOB || git_odb_read(&obj, odb, id) < 0) {
-		error = ts_store__git_error(TS_ECORRUPT, "reading an offered file");
-		goto done;
-	}
 	if (!EVP_Digest(git_odb_object_data(obj), git_odb_object_size(obj), md, &mdlen, EVP_sha256(), NULL)) {
 		error = ts_error_set(TS_ERROR, "hashing an offered file");
 		goto done;
@@ -210,7 +199,6 @@ static int check_new_file(admission *a, const char *path, const char *name, cons
 		error = refuse(a, TS_EDENIED, "%s: %s", path, "the file's content does not have the SHA-256 its name says");
 done:
 	git_odb_object_free(obj);
-	git_odb_free(odb);
 	return error;
 }
 
