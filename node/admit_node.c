@@ -103,21 +103,19 @@ static int db_row(ts_row **out, sqlite3 *db, ts_table *t, sqlite3_value **keys, 
 	return found;
 }
 
-static int local_lookup(ts_value *out, const char *table, const ts_value *key, const char *column, void *payload)
+/* ts_ownership_lookup over the database as it is now, or, for a row named
+ * by its path only, over the head commit. */
+static int local_lookup(ts_row **out, const char *table, const ts_value *key, const char *path, void *payload)
 {
 	local_write *w = payload;
 	ts_table *t = ts_tables_find(w->tables, table);
-	const ts_value *v;
-	ts_row *row = NULL;
 	int found;
 
-	if (!t || t->npk != 1)
-		return 0;
-	if ((found = db_row(&row, w->node->db, t, NULL, key)) <= 0)
-		return found;
-	found = (v = ts_row_get(row, column)) ? ts_value_copy(out, v) : 0;
-	ts_row_free(row);
-	return found < 0 ? found : v != NULL;
+	if (!key) {
+		found = ts_node__head_row(out, w->node, path);
+		return found == TS_ENOTFOUND ? 0 : found < 0 ? found : 1;
+	}
+	return t && t->npk == 1 ? db_row(out, w->node->db, t, NULL, key) : 0;
 }
 
 /* A row of `t` from `now` with the columns the operation changed taken

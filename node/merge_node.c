@@ -198,8 +198,7 @@ static int load_conflict(resolution *r)
 	return error;
 }
 
-/* The key of the row a conflict is about, read from the head tree. */
-static int row_key(ts_row **out, ts_node *node, const char *path)
+int ts_node__head_row(ts_row **out, ts_node *node, const char *path)
 {
 	git_oid head, tree;
 	git_tree *t = NULL;
@@ -246,7 +245,7 @@ static int do_resolve(sqlite3 *db, void *payload)
 		const char *enc = !strcmp(r->take, "ours") ? r->ours : r->theirs;
 		if (enc && (error = ts_rowcodec_decode(&chosen, enc, strlen(enc))) < 0)
 			goto done;
-		if (!enc && (error = row_key(&key, r->node, r->path)) == TS_ENOTFOUND) {
+		if (!enc && (error = ts_node__head_row(&key, r->node, r->path)) == TS_ENOTFOUND) {
 			error = 0;   /* deleted already: the chosen side stands */
 			goto record;
 		}
@@ -254,7 +253,7 @@ static int do_resolve(sqlite3 *db, void *payload)
 			goto done;
 		goto record;
 	}
-	if ((error = row_key(&key, r->node, r->path)) < 0)
+	if ((error = ts_node__head_row(&key, r->node, r->path)) < 0)
 		goto done;
 	if (!r->value) {
 		const char *enc = !strcmp(r->take, "ours") ? r->ours : r->theirs;

@@ -44,6 +44,11 @@ int64_t ts_node__now(void);
  */
 int ts_node__admit(ts_node *node, git_repository *repo, const char *from, const git_oid *theirs);
 
+/* The row stored at history path `path` in the head commit (the row a
+ * conflict record is about; node/merge_node.c); TS_ENOTFOUND when the
+ * head has none. */
+int ts_node__head_row(ts_row **out, ts_node *node, const char *path);
+
 /* Checks the write in progress against the ownership rules for node id
  * `writer` (node/admit_node.c); TS_EDENIED names the row and the rule. */
 #include "capture.h"

@@ -79,29 +79,19 @@ static int tree_row(ts_row **out, admission *a, git_tree *tree, const char *path
 	return error < 0 ? error : 1;
 }
 
-/* ts_ownership_lookup over the offered tree: the row a scope names. */
-static int lookup_scope(ts_value *out, const char *table, const ts_value *key, const char *column, void *payload)
+/* ts_ownership_lookup over the offered tree, then the receiver's: the
+ * row a scope names. */
+static int lookup_scope(ts_row **out, const char *table, const ts_value *key, const char *path, void *payload)
 {
 	admission *a = payload;
-	ts_buf path = TS_BUF_INIT;
-	ts_row *row = NULL;
-	const ts_value *v;
 	int found;
 
-	ts_rowcodec_key_path_values(&path, table, 1, key);
-	if (ts_buf_oom(&path))
-		return ts_error_set(TS_ERROR, "out of memory");
-	found = tree_row(&row, a, a->theirs, path.ptr);
-	if (found <= 0 && (found = tree_row(&row, a, a->ours, path.ptr)) < 0)
+	(void)table;
+	(void)key;
+	found = tree_row(out, a, a->theirs, path);
+	if (found <= 0 && (found = tree_row(out, a, a->ours, path)) < 0)
 		found = 0;   /* an unreadable row names no node */
-	ts_buf_dispose(&path);
-	if (found <= 0 || !(v = ts_row_get(row, column))) {
-		ts_row_free(row);
-		return 0;
-	}
-	found = ts_value_copy(out, v);
-	ts_row_free(row);
-	return found < 0 ? found : 1;
+	return found;
 }
 
 /* Reads an offered blob whole, once its header shows it within `limit`

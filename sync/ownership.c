@@ -158,12 +158,84 @@ static void acting_as(ts_buf *out, const char *writer, int reach)
 	ts_buf_put(out, writer, reach > 0 ? (size_t)(p - writer) : strlen(writer));
 }
 
-/* Whether `r` lets `writer` hold `row` in its scope (one side of a change). */
-static int scope_allows(refusal *why, const rule *r, const char *acting, const ts_row *row,
-	int before, ts_ownership_lookup lookup, void *payload)
+static int rule_allows(refusal *why, const ts_ownership *rules, const rule *r, const char *writer,
+	const ts_row *before, const ts_row *after, ts_ownership_lookup lookup, void *payload);
+
+/*
+ * Whether `writer` may write `row` of `table` as a whole, under the
+ * table's '*' rules: the test a record about a row passes (a rule with
+ * scope_table '*'). A table without rules is open.
+ */
+static int row_writable(refusal *why, const ts_ownership *rules, const char *writer, const char *table,
+	const ts_row *row, ts_ownership_lookup lookup, void *payload)
+{
+	size_t i;
+	int ok = 0, tried = 0;
+
+	for (i = 0; i < rules->n && ok == 0; i++) {
+		const rule *r = &rules->rules[i];
+		if (strcmp(r->table, table) || strcmp(r->column, "*"))
+			continue;
+		tried = 1;
+		if (r->scope_table && !strcmp(r->scope_table, "*")) {
+			ts_buf_printf(&why->why, "a record of %s may not concern another record", table);
+			return 0;
+		}
+		ok = rule_allows(why, rules, r, writer, NULL, row, lookup, payload);
+	}
+	return tried ? ok : 1;
+}
+
+/*
+ * A rule with scope_table '*': the row is a record about another row
+ * (a conflict in the review queue), whose history path its scope_column
+ * holds; the writer must be one that may write that row. A path that no
+ * side holds a row at concerns nothing the receiver has: it passes.
+ */
+static int concerned_row_allows(refusal *why, const ts_ownership *rules, const rule *r,
+	const char *writer, const ts_value *v, ts_ownership_lookup lookup, void *payload)
+{
+	ts_buf table = TS_BUF_INIT, reason = TS_BUF_INIT;
+	const char *name;
+	ts_row *row = NULL;
+	int ok;
+
+	if (v->type != SQLITE_TEXT || memchr(v->p, '\0', v->n) ||
+	    ts_rowcodec_path_split(&table, &name, v->p) < 0 || !strcmp(table.ptr, r->table)) {
+		ts_buf_printf(&why->why, "its %s is not the path of a row", r->scope_column);
+		ts_buf_dispose(&table);
+		return 0;
+	}
+	if (!lookup || (ok = lookup(&row, table.ptr, NULL, v->p, payload)) < 0) {
+		ts_buf_dispose(&table);
+		return -1;
+	}
+	if (ok > 0) {
+		refusal inner = { TS_BUF_INIT };
+		ok = row_writable(&inner, rules, writer, table.ptr, row, lookup, payload);
+		if (ok == 0) {
+			ts_rowcodec_key_name_readable(&reason, name);
+			ts_buf_printf(&why->why, "it concerns %s row %s, which %s may not write (%s)", table.ptr,
+				reason.size ? reason.ptr : name, writer, ts_buf_cstr(&inner.why));
+		}
+		ts_buf_dispose(&inner.why);
+	} else
+		ok = 1;
+	ts_row_free(row);
+	ts_buf_dispose(&table);
+	ts_buf_dispose(&reason);
+	return ok;
+}
+
+/* Whether `r` lets `writer` (acting as `acting`) hold `row` in its scope
+ * (one side of a change). */
+static int scope_allows(refusal *why, const ts_ownership *rules, const rule *r, const char *writer,
+	const char *acting, const ts_row *row, int before, ts_ownership_lookup lookup, void *payload)
 {
 	const ts_value *v = ts_row_get(row, r->scope_column);
-	ts_value found = { SQLITE_NULL, 0, 0, NULL, 0 };
+	const ts_value *found = NULL;
+	ts_row *parent = NULL;
+	ts_buf path = TS_BUF_INIT;
 	const char *scope;
 	int allowed, rc;
 
@@ -171,25 +243,34 @@ static int scope_allows(refusal *why, const rule *r, const char *acting, const t
 		ts_buf_printf(&why->why, "the row has no column %s", r->scope_column);
 		return 0;
 	}
+	if (r->scope_table && !strcmp(r->scope_table, "*"))
+		return concerned_row_allows(why, rules, r, writer, v, lookup, payload);
 	if (r->scope_table) {
 		if (v->type == SQLITE_NULL) {
 			ts_buf_printf(&why->why, "%s is NULL, so the row belongs to no node", r->scope_column);
 			return 0;
 		}
-		if (!lookup || (rc = lookup(&found, r->scope_table, v, r->scope_table_column, payload)) < 0)
+		ts_rowcodec_key_path_values(&path, r->scope_table, 1, v);
+		if (ts_buf_oom(&path) || !lookup || (rc = lookup(&parent, r->scope_table, v, path.ptr, payload)) < 0) {
+			ts_buf_dispose(&path);
 			return -1;
-		if (rc == 0) {
+		}
+		ts_buf_dispose(&path);
+		if (rc > 0)
+			found = ts_row_get(parent, r->scope_table_column);
+		if (!found) {
+			ts_row_free(parent);
 			/* a row leaving a parent that is gone: its new state decides */
 			if (before)
 				return 1;
 			ts_buf_printf(&why->why, "%s names no row of %s", r->scope_column, r->scope_table);
 			return 0;
 		}
-		v = &found;
+		v = found;
 	}
 	if (v->type != SQLITE_TEXT) {
 		ts_buf_printf(&why->why, "its %s names no node", r->scope_table ? r->scope_table_column : r->scope_column);
-		ts_value_clear(&found);
+		ts_row_free(parent);
 		return 0;
 	}
 	scope = v->p;
@@ -200,7 +281,7 @@ static int scope_allows(refusal *why, const rule *r, const char *acting, const t
 		else
 			ts_buf_printf(&why->why, "it belongs to %s, outside the jurisdiction of %s", *scope ? scope : "no node", acting);
 	}
-	ts_value_clear(&found);
+	ts_row_free(parent);
 	return allowed;
 }
 
@@ -221,8 +302,8 @@ static int value_listed(const char *list, const ts_value *v)
 	}
 }
 
-static int rule_allows(refusal *why, const rule *r, const char *writer, const ts_row *before,
-	const ts_row *after, ts_ownership_lookup lookup, void *payload)
+static int rule_allows(refusal *why, const ts_ownership *rules, const rule *r, const char *writer,
+	const ts_row *before, const ts_row *after, ts_ownership_lookup lookup, void *payload)
 {
 	ts_buf acting = TS_BUF_INIT;
 	int ok = 1;
@@ -247,9 +328,9 @@ static int rule_allows(refusal *why, const rule *r, const char *writer, const ts
 	if (ts_buf_oom(&acting))
 		return -1;
 	if (before)
-		ok = scope_allows(why, r, acting.ptr, before, after != NULL, lookup, payload);
+		ok = scope_allows(why, rules, r, writer, acting.ptr, before, after != NULL, lookup, payload);
 	if (ok > 0 && after)
-		ok = scope_allows(why, r, acting.ptr, after, 0, lookup, payload);
+		ok = scope_allows(why, rules, r, writer, acting.ptr, after, 0, lookup, payload);
 	ts_buf_dispose(&acting);
 	return ok;
 }
@@ -271,7 +352,7 @@ static int check_column(const ts_ownership *rules, const char *writer, const cha
 		if (strcmp(r->table, table) || (strcmp(r->column, "*") && (!column || strcmp(r->column, column))))
 			continue;
 		tried = 1;
-		ok = rule_allows(&why, r, writer, before, after, lookup, payload);
+		ok = rule_allows(&why, rules, r, writer, before, after, lookup, payload);
 	}
 	if (!tried)
 		ok = 1;

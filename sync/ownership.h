@@ -23,13 +23,15 @@ int ts_ownership_load(ts_ownership **out, sqlite3 *db);
 void ts_ownership_free(ts_ownership *rules);
 
 /*
- * Finds the node id a referenced row belongs to, for rules with a
- * scope_table: the value of `column` in the row of `table` whose primary
- * key is `key`. Writes a copy to *out (release with ts_value_clear).
- * Returns 1 when found, 0 when there is no such row, < 0 on error.
+ * Reads a row a rule's scope names, as the checker sees the data: the row
+ * stored at history path `path`, of `table`; `key` is its one-column
+ * primary key when the rule names the row by key (a scope_table), NULL
+ * when by path (scope_table '*'). Writes the row to *out (release with
+ * ts_row_free). Returns 1 when found, 0 when there is no such row, < 0 on
+ * error.
  */
-typedef int (*ts_ownership_lookup)(ts_value *out, const char *table, const ts_value *key,
-	const char *column, void *payload);
+typedef int (*ts_ownership_lookup)(ts_row **out, const char *table, const ts_value *key,
+	const char *path, void *payload);
 
 /*
  * Checks that node `writer` may change a row of `table` from `before`

@@ -249,30 +249,44 @@ refused "3j B's signing key replaced by A's" \
 	"$(forge "$(with_row "$p_signer_b" "s#^public_key .*#public_key \"$(cut -d' ' -f1-2 "$a/id_ed25519.pub")\"#")")" \
 	"bj.dc.a may not change sync_signers.public_key of row bj.dc.b: $not_b"
 
-# A resolved conflict planted in the review queue. The queue's records are
-# written by every node's merges, so the rules let any node write them:
-# what the district does with it is shown, on a copy of the district.
-conflict=bj.dc.a-x20261205-0001
-printf '%s\n' "id \"$conflict\"" 'kind "column"' 'table_name "cases"' "row_key \"$case_b\"" \
-	"row_path \"$p_case_b\"" 'column_name "status"' 'base "\"discovered\""' 'ours "\"discovered\""' \
-	'theirs "\"closed\""' 'provisional "\"discovered\""' 'ours_commit null' 'ours_node "bj.dc"' \
-	'theirs_commit null' 'theirs_node "bj.dc.a"' 'status "resolved"' 'resolution "theirs"' \
-	'resolved_value "\"closed\""' 'resolved_by "张敏"' "resolved_at $stamp" >"$work/conflict.row"
+# A conflict planted in the review queue: a record is written only by a
+# node that may write the row it is about (its row_path), so A cannot put
+# before the district an open conflict over B's case for an administrator
+# to "take theirs" on, nor mark one resolved.
+conflict_row() {   # id row_key row_path status
+	printf '%s\n' "id \"$1\"" 'kind "column"' 'table_name "cases"' "row_key \"$2\"" \
+		"row_path \"$3\"" 'column_name "status"' 'base "\"discovered\""' 'ours "\"discovered\""' \
+		'theirs "\"closed\""' 'provisional "\"discovered\""' 'ours_commit null' 'ours_node "bj.dc"' \
+		'theirs_commit null' 'theirs_node "bj.dc.a"' "status \"$4\"" 'resolution "theirs"' \
+		'resolved_value "\"closed\""' 'resolved_by "张敏"' "resolved_at $stamp"
+}
+conflict=kbj.dc.a.0000001
 edit
-put 100644 "$(blob <"$work/conflict.row")" "sync_conflicts/$(fanout "$conflict")/$conflict"
+put 100644 "$(conflict_row "$conflict" "$case_b" "$p_case_b" resolved | blob)" "sync_conflicts/$(fanout "$conflict")/$conflict"
+refused "3k a resolved sync_conflicts row about B's case" "$(forge "$(tree)")" \
+	"bj.dc.a may not insert sync_conflicts row $conflict: it concerns cases row $case_b, which bj.dc.a may not write (it belongs to bj.dc.b, outside the jurisdiction of bj.dc.a)"
+edit
+put 100644 "$(conflict_row "$conflict" "$case_b" "$p_case_b" open | blob)" "sync_conflicts/$(fanout "$conflict")/$conflict"
+refused "3l an open sync_conflicts row about B's case" "$(forge "$(tree)")" \
+	"bj.dc.a may not insert sync_conflicts row $conflict: it concerns cases row $case_b"
+edit
+put 100644 "$(conflict_row "$conflict" "$case_a" "not/a/row" open | blob)" "sync_conflicts/$(fanout "$conflict")/$conflict"
+refused "3m a sync_conflicts row naming no row's path" "$(forge "$(tree)")" \
+	"bj.dc.a may not insert sync_conflicts row $conflict: its row_path is not the path of a row"
+
+# A record about A's own case is A's to write: on a copy of the district,
+# it merges and the district still verifies.
+edit
+put 100644 "$(conflict_row "$conflict" "$case_a" "$p_case_a" open | blob)" "sync_conflicts/$(fanout "$conflict")/$conflict"
 planted=$(forge "$(tree)")
 cp -a "$dc" "$work/dc.conflict"
 git --git-dir "$a/history.git" push -q -f "$work/dc.conflict/history.git" "$planted:refs/submissions/bj.dc.a"
 run ts -C "$work/dc.conflict" merge --submissions
-printf '3k a planted resolved sync_conflicts row: merge --submissions exits %s: %s\n' "$rc" "$(cat "$work/out" "$work/err")"
-if [ "$rc" = 0 ]; then
-	check "3k a planted resolved conflict is taken into the review queue as written" \
-		is "$(db "$work/dc.conflict" "SELECT status || ' ' || resolved_by || ' ' || theirs_node FROM sync_conflicts WHERE id = '$conflict'")" "resolved 张敏 bj.dc.a"
-	check "3k ...B's case is not changed by it" \
-		is "$(db "$work/dc.conflict" "SELECT status FROM cases WHERE id = '$case_b'")" discovered
-	run ts -C "$work/dc.conflict" verify
-	check "3k ...and the district still verifies" exit_is 0
-fi
+check "3n a conflict record about A's own case merges" exit_is 0
+check "3n ...into the district's review queue" \
+	is "$(db "$work/dc.conflict" "SELECT status || ' ' || row_key FROM sync_conflicts WHERE id = '$conflict'")" "open $case_a"
+run ts -C "$work/dc.conflict" verify
+check "3n ...and the district still verifies" exit_is 0
 rm -rf "$work/dc.conflict"
 
 # --- 4. a valid row under another key's path -------------------------------------------------
