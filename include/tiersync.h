@@ -789,7 +789,9 @@ void ts_report_free(ts_report *report);
  * key is also the node's signing key). The gate lets that key run only
  * git-upload-pack and git-receive-pack on this node's history, and a push
  * may move only refs/submissions/ID, after ts_node_admit() took the offer.
- * README.md, "Setting up an upper host", says how to run it.
+ * README.md, "Setting up an upper host", says how to run it. A lower node
+ * that reaches this node only through a path remote or bundles, never over
+ * SSH, is enrolled signing-only: in sync_signers alone.
  */
 
 /* How an enrollment reaches authorized_keys. */
@@ -798,6 +800,15 @@ typedef struct {
 	const char *program;          /* the absolute path of the tiersync binary the
 	                                 forced command runs (enroll only) */
 	const char *author;           /* who enrolls or revokes (NULL: the node's identity) */
+	/*
+	 * 1: signing-only. Only the sync_signers row (and its commit) is written;
+	 * no authorized_keys file is read, created, locked or changed, so
+	 * `authorized_keys` must be NULL and `program` is not used. A line an
+	 * earlier enrollment wrote for the node stays as it is (the gate still
+	 * takes its key while the row is in force): revoke without this flag to
+	 * remove it.
+	 */
+	int signing_only;
 } ts_enroll_options;
 
 /*
@@ -817,7 +828,9 @@ int ts_enroll_key_parse(char **out, const char *line);
  * they are; the file is replaced whole (temporary file and rename, its mode
  * kept), created 0600 in a 0700 directory when missing. Enrolling again
  * replaces the key and lifts a revocation. The commit (as ts_node_commit(),
- * so it carries any other staged write too) goes to `id_out`.
+ * so it carries any other staged write too) goes to `id_out`. With
+ * opts->signing_only only the row is written (TS_EINVALID if
+ * opts->authorized_keys is set too).
  */
 int ts_node_enroll(char id_out[41], ts_node *node, const char *node_id, const char *public_key,
 	const ts_enroll_options *opts);
@@ -825,9 +838,12 @@ int ts_node_enroll(char id_out[41], ts_node *node, const char *node_id, const ch
 /*
  * Revokes the enrollment of `node_id`: its lines leave authorized_keys
  * first, then its sync_signers row gets revoked_at (committed under
- * opts->author; opts->program is not used). TS_ENOTFOUND if it was never
- * enrolled; revoking again changes nothing and returns 0 with `id_out` the
- * current HEAD.
+ * opts->author; opts->program is not used). A file without a line of the
+ * node, or no file, is left as it is and the row is still revoked. With
+ * opts->signing_only authorized_keys is not touched at all (TS_EINVALID if
+ * opts->authorized_keys is set too): the row alone closes the gate.
+ * TS_ENOTFOUND if it was never enrolled; revoking again changes nothing and
+ * returns 0 with `id_out` the current HEAD.
  */
 int ts_node_revoke(char id_out[41], ts_node *node, const char *node_id, const ts_enroll_options *opts);
 

@@ -20,6 +20,11 @@
  * open), so either order of writing fails safe. Enrolling writes the row
  * first and the line last; revoking removes the line first.
  *
+ * A signing-only enrollment, for a lower node that reaches this node only
+ * through a path remote or bundles, writes and revokes the row alone and
+ * never opens authorized_keys: without the line its key cannot log in, and
+ * with the row revoked a line left over meets a closed gate.
+ *
  * authorized_keys is rewritten whole: the new text goes to a temporary file
  * beside it, with the old file's mode, and is renamed over it, while an
  * advisory lock on its directory keeps two enrollments from interleaving.
@@ -242,10 +247,12 @@ static int keys_file(ts_buf *out, const ts_enroll_options *opts)
  * Rewrites authorized_keys at `path` without node `id`'s lines and, when
  * `line` is not NULL, with `line` appended. *removed counts the lines that
  * went. A missing file is created (0600; its directory 0700 if missing).
+ * With nothing to append and no line of `id` in it, the file is left as it
+ * is, byte for byte.
  */
 static int keys_rewrite(size_t *removed, const char *path, const char *id, const char *line)
 {
-	ts_buf text = TS_BUF_INIT, tmp = TS_BUF_INIT, dir = TS_BUF_INIT;
+	ts_buf text = TS_BUF_INIT, kept = TS_BUF_INIT, tmp = TS_BUF_INIT, dir = TS_BUF_INIT;
 	char resolved[PATH_MAX], buf[8192];
 	const char *target = path, *p, *end, *slash;
 	mode_t mode = 0600;
@@ -302,39 +309,41 @@ static int keys_rewrite(size_t *removed, const char *path, const char *id, const
 		error = ts_error_set(TS_ERROR, "cannot read %s: %s", path, strerror(errno));
 		goto done;
 	}
+	if (ts_buf_oom(&text)) {
+		error = ts_error_set(TS_ERROR, "out of memory");
+		goto done;
+	}
 
+	for (p = text.ptr ? text.ptr : ""; *p; p = end) {
+		const char *nl = strchr(p, '\n');
+		end = nl ? nl + 1 : p + strlen(p);
+		if (line_is_ours(p, (size_t)((nl ? nl : end) - p), id)) {
+			(*removed)++;
+			continue;
+		}
+		ts_buf_put(&kept, p, (size_t)(end - p));
+		if (!nl)
+			ts_buf_putc(&kept, '\n');
+	}
+	/* nothing of `id` to remove and nothing to add: the file stays as it is */
+	if (!line && !*removed)
+		goto done;
+	if (line)
+		ts_buf_puts(&kept, line);
 	ts_buf_printf(&tmp, "%s.tiersync-XXXXXX", target);
-	if (ts_buf_oom(&text) || ts_buf_oom(&tmp)) {
+	if (ts_buf_oom(&kept) || ts_buf_oom(&tmp)) {
 		error = ts_error_set(TS_ERROR, "out of memory");
 		goto done;
 	}
 	if ((fd = mkstemp(tmp.ptr)) < 0) {
+		ts_buf_clear(&tmp);
 		error = ts_error_set(TS_ERROR, "cannot write beside %s: %s", path, strerror(errno));
 		goto done;
 	}
-	{
-		ts_buf kept = TS_BUF_INIT;
-		for (p = text.ptr ? text.ptr : ""; *p; p = end) {
-			const char *nl = strchr(p, '\n');
-			end = nl ? nl + 1 : p + strlen(p);
-			if (line_is_ours(p, (size_t)((nl ? nl : end) - p), id)) {
-				(*removed)++;
-				continue;
-			}
-			ts_buf_put(&kept, p, (size_t)(end - p));
-			if (!nl)
-				ts_buf_putc(&kept, '\n');
-		}
-		if (line)
-			ts_buf_puts(&kept, line);
-		if (ts_buf_oom(&kept))
-			error = ts_error_set(TS_ERROR, "out of memory");
-		else if ((kept.size && write(fd, kept.ptr, kept.size) != (ssize_t)kept.size) ||
-			 fchmod(fd, mode) < 0 || fsync(fd) < 0)
-			error = ts_error_set(TS_ERROR, "cannot write %s: %s", tmp.ptr, strerror(errno));
-		ts_buf_dispose(&kept);
-		if (error < 0)
-			goto done;
+	if ((kept.size && write(fd, kept.ptr, kept.size) != (ssize_t)kept.size) ||
+	    fchmod(fd, mode) < 0 || fsync(fd) < 0) {
+		error = ts_error_set(TS_ERROR, "cannot write %s: %s", tmp.ptr, strerror(errno));
+		goto done;
 	}
 	if (close(fd) < 0) {
 		fd = -1;
@@ -359,12 +368,24 @@ done:
 	if (dir_fd >= 0)
 		close(dir_fd);   /* and the lock with it */
 	ts_buf_dispose(&text);
+	ts_buf_dispose(&kept);
 	ts_buf_dispose(&tmp);
 	ts_buf_dispose(&dir);
 	return error;
 }
 
 /* -------------------------------------------------------- sync_signers */
+
+/* *out 1 for a signing-only enrollment (the row alone), else 0;
+ * TS_EINVALID when it also names an authorized_keys file it would never touch. */
+static int signing_only(int *out, const ts_enroll_options *opts)
+{
+	*out = opts && opts->signing_only;
+	if (*out && opts->authorized_keys)
+		return ts_error_set(TS_EINVALID, "a signing-only enrollment touches no authorized_keys "
+			"file, yet %s was named", opts->authorized_keys);
+	return 0;
+}
 
 /* The node may enroll `id`: a well-formed id strictly below its own. */
 static int below_this_node(ts_node *node, const char *id)
@@ -457,20 +478,23 @@ int ts_node_enroll(char id_out[41], ts_node *node, const char *node_id, const ch
 	char *key = NULL;
 	signer_op op;
 	size_t removed;
-	int error;
+	int error, row_only;
 
 	id_out[0] = '\0';
-	if ((error = below_this_node(node, node_id)) < 0 ||
+	if ((error = signing_only(&row_only, opts)) < 0 ||
+	    (error = below_this_node(node, node_id)) < 0 ||
 	    (error = ts_enroll_key_parse(&key, public_key)) < 0)
 		goto done;
-	if (!realpath(node->path, node_dir)) {
-		error = ts_error_set(TS_ERROR, "cannot resolve %s: %s", node->path, strerror(errno));
-		goto done;
-	}
 	/* everything that can be refused is checked before anything is written */
-	if ((error = keys_file(&file, opts)) < 0 ||
-	    (error = key_line(&line, opts ? opts->program : NULL, node_dir, node_id, key)) < 0)
-		goto done;
+	if (!row_only) {
+		if (!realpath(node->path, node_dir)) {
+			error = ts_error_set(TS_ERROR, "cannot resolve %s: %s", node->path, strerror(errno));
+			goto done;
+		}
+		if ((error = keys_file(&file, opts)) < 0 ||
+		    (error = key_line(&line, opts ? opts->program : NULL, node_dir, node_id, key)) < 0)
+			goto done;
+	}
 
 	memset(&op, 0, sizeof(op));
 	op.id = node_id;
@@ -485,7 +509,8 @@ int ts_node_enroll(char id_out[41], ts_node *node, const char *node_id, const ch
 	if ((error = ts_node_write(node, opts ? opts->author : NULL, summary.ptr, do_enroll, &op)) < 0 ||
 	    (error = ts_node_commit(id_out, node, summary.ptr, opts ? opts->author : NULL)) < 0)
 		goto done;
-	error = keys_rewrite(&removed, file.ptr, node_id, line.ptr);
+	if (!row_only)
+		error = keys_rewrite(&removed, file.ptr, node_id, line.ptr);
 
 done:
 	free(key);
@@ -500,19 +525,20 @@ int ts_node_revoke(char id_out[41], ts_node *node, const char *node_id, const ts
 	ts_buf file = TS_BUF_INIT, summary = TS_BUF_INIT;
 	signer_op op;
 	size_t removed;
-	int error, found, revoked;
+	int error, found, revoked, row_only;
 
 	id_out[0] = '\0';
-	if ((error = below_this_node(node, node_id)) < 0 ||
+	if ((error = signing_only(&row_only, opts)) < 0 ||
+	    (error = below_this_node(node, node_id)) < 0 ||
 	    (error = signer_state(&found, &revoked, node, node_id)) < 0 ||
-	    (error = keys_file(&file, opts)) < 0)
+	    (!row_only && (error = keys_file(&file, opts)) < 0))
 		goto done;
 	if (!found) {
 		error = ts_error_set(TS_ENOTFOUND, "%s was never enrolled here", node_id);
 		goto done;
 	}
-	/* the key stops working first; the record follows */
-	if ((error = keys_rewrite(&removed, file.ptr, node_id, NULL)) < 0)
+	/* the key stops working first; the record follows (a file without its line stays as it is) */
+	if (!row_only && (error = keys_rewrite(&removed, file.ptr, node_id, NULL)) < 0)
 		goto done;
 	if (revoked) {
 		error = ts_node_head(id_out, node);

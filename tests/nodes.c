@@ -27,7 +27,7 @@ int ts_test_transfer(ts_node *from, ts_node *to, const char *ref)
 
 int ts_test_enroll(ts_node *upper, ts_node *lower)
 {
-	ts_enroll_options opts = { NULL, "/usr/local/bin/tiersync", NULL };
+	ts_enroll_options opts = { NULL, "/usr/local/bin/tiersync", NULL, 0 };
 	ts_buf pub = TS_BUF_INIT, file = TS_BUF_INIT;
 	char commit[41];
 	int error;

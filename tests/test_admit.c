@@ -31,7 +31,7 @@ static int sql(sqlite3 *db, void *payload)
  * matters here: it goes to a file of the test's own). */
 static int enroll(ts_node *upper, ts_node *lower)
 {
-	ts_enroll_options o = { "authorized_keys", "/bin/false", "张敏" };
+	ts_enroll_options o = { "authorized_keys", "/bin/false", "张敏", 0 };
 	char path[4096], line[512], id[41];
 	FILE *f;
 

@@ -3,13 +3,15 @@
  * the command parser on the forms git and libgit2 send and on the tricks
  * it must refuse, the decision on a repository path, the pre-receive
  * rules, and the authorized_keys lines enrollment writes, replaces and
- * removes while leaving every other line alone.
+ * removes while leaving every other line alone (and, signing-only, never
+ * touches at all).
  */
 #include "harness.h"
 
 #include <stdlib.h>
 #include <sys/stat.h>
 
+#include <git2.h>
 #include <sqlite3.h>
 
 #include "tiersync.h"
@@ -148,7 +150,7 @@ void test_gate__key_parse(void)
 
 void test_gate__enroll_writes_replaces_and_revokes_lines(void)
 {
-	ts_enroll_options opts = { "ssh/authorized_keys", "/opt/tiersync/bin/tiersync", NULL };
+	ts_enroll_options opts = { "ssh/authorized_keys", "/opt/tiersync/bin/tiersync", NULL, 0 };
 	const char *other = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEuZh1zxkP1jGCn5o0G4yBQ6GvbWqO7Zr5H0ZtnH6L3a admin@host\n"
 		"# tiersync:bj.dc.a written by hand: not ours\n"
 		"command=\"/bin/true gate --node bj.dc.a\" " KEY_A " tiersync:bj.dc.a\n";
@@ -209,7 +211,7 @@ static int count_rows(const ts_enrolled_info *info, void *payload)
 
 void test_gate__enroll_only_below_this_node(void)
 {
-	ts_enroll_options opts = { "authorized_keys", "/usr/bin/tiersync", NULL };
+	ts_enroll_options opts = { "authorized_keys", "/usr/bin/tiersync", NULL, 0 };
 	char commit[41];
 	ts_node *node = district();
 	int rows = 0;
@@ -235,6 +237,149 @@ void test_gate__enroll_only_below_this_node(void)
 	ts_node_free(node);
 }
 
+/* The text of a one-value query on the node's database, or "" (static buffer). */
+static const char *db_text(ts_node *node, const char *sql)
+{
+	static char value[512];
+	sqlite3_stmt *st = NULL;
+
+	value[0] = '\0';
+	if (sqlite3_prepare_v2(ts_node_db(node), sql, -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+		snprintf(value, sizeof(value), "%s", (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	return value;
+}
+
+/* 1 when commit `id` of the district's history has the summary `summary`
+ * and a signature. */
+static int signed_commit(const char *id, const char *summary)
+{
+	git_repository *repo = NULL;
+	git_commit *commit = NULL;
+	git_buf sig = GIT_BUF_INIT, data = GIT_BUF_INIT;
+	git_oid oid;
+	int ok = 0;
+
+	if (git_repository_open(&repo, "dc/history.git") == 0 && git_oid_fromstr(&oid, id) == 0 &&
+	    git_commit_lookup(&commit, repo, &oid) == 0)
+		ok = !strcmp(git_commit_summary(commit), summary) &&
+		     git_commit_extract_signature(&sig, &data, repo, &oid, NULL) == 0 &&
+		     strstr(sig.ptr, "-----BEGIN SSH SIGNATURE-----") != NULL;
+	git_buf_dispose(&sig);
+	git_buf_dispose(&data);
+	git_commit_free(commit);
+	git_repository_free(repo);
+	return ok;
+}
+
+void test_gate__enroll_signing_only_writes_the_row_alone(void)
+{
+	ts_enroll_options opts = { NULL, NULL, NULL, 1 };
+	char commit[41], head[41], home[700], *old_home;
+	struct stat st;
+	ts_node *node = district();
+	int rows = 0, rc;
+
+	test_assert(node);
+	/* HOME points into the test's directory: a default ~/.ssh would show up there */
+	snprintf(home, sizeof(home), "%s/home", ts_test_dir());
+	test_assert(mkdir(home, 0700) == 0);
+	old_home = getenv("HOME") ? strdup(getenv("HOME")) : NULL;
+	setenv("HOME", home, 1);
+	rc = ts_node_enroll(commit, node, "bj.dc.a", KEY_A " a@host", &opts);
+	if (old_home)
+		setenv("HOME", old_home, 1);
+	else
+		unsetenv("HOME");
+	free(old_home);
+	test_ok(rc);
+
+	test_assert(stat("home/.ssh", &st) < 0);
+	test_assert(stat("authorized_keys", &st) < 0);
+	test_ok(ts_node_enrolled(node, count_rows, &rows));
+	test_equal_i(rows, 1);
+	test_equal_s(db_text(node, "SELECT public_key || ' ' || enrolled_by || ' ' || (revoked_at IS NULL) "
+		"FROM sync_signers WHERE node_id = 'bj.dc.a'"), KEY_A " bj.dc 1");
+	test_ok(ts_node_signer_check(node, "bj.dc.a"));
+	test_ok(ts_node_head(head, node));
+	test_equal_s(commit, head);
+	test_assert(signed_commit(commit, "enroll bj.dc.a"));
+	test_ok(ts_node_verify(node, NULL, NULL));
+	ts_node_free(node);
+}
+
+void test_gate__revoke_signing_only_leaves_authorized_keys_alone(void)
+{
+	ts_enroll_options ssh = { "ssh/authorized_keys", "/usr/bin/tiersync", NULL, 0 };
+	ts_enroll_options row_only = { NULL, NULL, NULL, 1 };
+	char commit[41], before[8192];
+	struct stat st_before, st_after;
+	ts_node *node = district();
+	FILE *f;
+
+	test_assert(node);
+	test_ok(ts_node_enroll(commit, node, "bj.dc.a", KEY_A, &ssh));
+	/* a hand-written last line without its newline: any rewrite would add one */
+	test_assert((f = fopen("ssh/authorized_keys", "a")) != NULL);
+	fputs(KEY_B " admin@host", f);
+	fclose(f);
+	snprintf(before, sizeof(before), "%s", slurp("ssh/authorized_keys"));
+	test_assert(strstr(before, " tiersync:bj.dc.a\n"));
+	test_assert(stat("ssh/authorized_keys", &st_before) == 0);
+
+	test_ok(ts_node_revoke(commit, node, "bj.dc.a", &row_only));
+	test_equal_s(slurp("ssh/authorized_keys"), before);
+	test_assert(stat("ssh/authorized_keys", &st_after) == 0);
+	test_equal_i(st_after.st_ino, st_before.st_ino);
+	test_equal_i(st_after.st_mtime, st_before.st_mtime);
+	test_assert(strlen(db_text(node, "SELECT revoked_at FROM sync_signers WHERE node_id = 'bj.dc.a'")) > 0);
+	test_assert(signed_commit(commit, "revoke bj.dc.a"));
+	test_equal_i(ts_node_signer_check(node, "bj.dc.a"), TS_EDENIED);
+
+	/* without the flag the stale line goes, and only it */
+	test_ok(ts_node_revoke(commit, node, "bj.dc.a", &ssh));
+	test_assert(!strstr(slurp("ssh/authorized_keys"), "tiersync:bj.dc.a"));
+	test_assert(strstr(slurp("ssh/authorized_keys"), KEY_B " admin@host\n"));
+
+	/* a node enrolled signing-only, revoked without the flag: the file has no
+	 * line of it and stays byte for byte, and the row is still revoked */
+	test_ok(ts_node_enroll(commit, node, "bj.dc.b", KEY_B, &row_only));
+	snprintf(before, sizeof(before), "%s", slurp("ssh/authorized_keys"));
+	test_assert(stat("ssh/authorized_keys", &st_before) == 0);
+	test_ok(ts_node_revoke(commit, node, "bj.dc.b", &ssh));
+	test_equal_s(slurp("ssh/authorized_keys"), before);
+	test_assert(stat("ssh/authorized_keys", &st_after) == 0);
+	test_equal_i(st_after.st_ino, st_before.st_ino);
+	test_assert(signed_commit(commit, "revoke bj.dc.b"));
+	test_equal_i(ts_node_signer_check(node, "bj.dc.b"), TS_EDENIED);
+	test_ok(ts_node_verify(node, NULL, NULL));
+	ts_node_free(node);
+}
+
+void test_gate__signing_only_refuses_an_authorized_keys_file(void)
+{
+	ts_enroll_options opts = { "ssh/authorized_keys", "/usr/bin/tiersync", NULL, 1 };
+	char commit[41], head[41], after[41];
+	struct stat st;
+	ts_node *node = district();
+	int rows = 0;
+
+	test_assert(node);
+	test_ok(ts_node_head(head, node));
+	test_equal_i(ts_node_enroll(commit, node, "bj.dc.a", KEY_A, &opts), TS_EINVALID);
+	test_assert(strstr(ts_error_last(), "signing-only") && strstr(ts_error_last(), "ssh/authorized_keys"));
+	test_assert(!strchr(ts_error_last(), '\n'));
+	test_equal_i(ts_node_revoke(commit, node, "bj.dc.a", &opts), TS_EINVALID);
+	/* nothing was written: no row, no commit, no file */
+	test_ok(ts_node_enrolled(node, count_rows, &rows));
+	test_equal_i(rows, 0);
+	test_ok(ts_node_head(after, node));
+	test_equal_s(after, head);
+	test_assert(stat("ssh", &st) < 0);
+	ts_node_free(node);
+}
+
 /* 1 when envp holds `entry`. */
 static int env_has(char **envp, const char *entry)
 {
@@ -246,7 +391,7 @@ static int env_has(char **envp, const char *entry)
 
 void test_gate__prepare_decides_on_the_path(void)
 {
-	ts_enroll_options opts = { "authorized_keys", "/usr/bin/tiersync", NULL };
+	ts_enroll_options opts = { "authorized_keys", "/usr/bin/tiersync", NULL, 0 };
 	ts_init_options other_opts = { TS_TIER_DISTRICT, "bj.xc", NULL, "李四", NULL };
 	ts_gate_exec *exec = NULL;
 	ts_node *node = district(), *other = NULL;

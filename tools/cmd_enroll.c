@@ -1,6 +1,7 @@
 /*
- * tiersync enroll: the lower nodes whose keys may reach this node's gate
- * over SSH (enroll, revoke, list).
+ * tiersync enroll: the lower nodes whose keys sign their history and may
+ * reach this node's gate over SSH (enroll, revoke, list); --signing-only
+ * leaves SSH out, for nodes that come by path remote or bundle.
  */
 #include <errno.h>
 #include <limits.h>
@@ -59,16 +60,17 @@ static int print_signer(const ts_enrolled_info *s, void *payload)
 	return 0;
 }
 
-static void print_result(int json, const char *verb, const char *id, const char *commit, const char *file)
+static void print_result(int json, const char *verb, const char *id, const char *commit,
+	const ts_enroll_options *eo)
 {
 	if (json) {
 		printf("{\"node\":");
 		ts_json_str(stdout, id);
 		printf(",\"%s\":true,\"commit\":\"%s\",\"authorized_keys\":", verb, commit);
-		ts_json_strn(stdout, file);
-		printf("}\n");
+		ts_json_strn(stdout, eo->authorized_keys);
+		printf(",\"signing_only\":%s}\n", eo->signing_only ? "true" : "false");
 	} else
-		printf("%s %s (commit %.12s)\n", verb, id, commit);
+		printf("%s %s%s (commit %.12s)\n", verb, id, eo->signing_only ? ", signing only" : "", commit);
 }
 
 int cmd_enroll(ts_cli *cli, int argc, char **argv)
@@ -79,11 +81,12 @@ int cmd_enroll(ts_cli *cli, int argc, char **argv)
 		{ "revoke", required_argument, NULL, 'r' },
 		{ "list", no_argument, NULL, 'l' },
 		{ "authorized-keys", required_argument, NULL, 'a' },
+		{ "signing-only", no_argument, NULL, 's' },
 		{ "author", required_argument, NULL, 'A' },
 		{ "json", no_argument, NULL, 'j' },
 		{ 0, 0, 0, 0 }
 	};
-	ts_enroll_options eo = { NULL, NULL, NULL };
+	ts_enroll_options eo = { NULL, NULL, NULL, 0 };
 	const char *id = NULL, *key_file = NULL, *revoke = NULL, *author = NULL;
 	char key[16384], program[PATH_MAX], commit[41];
 	int c, help = 0, json = 0, list = 0;
@@ -97,6 +100,7 @@ int cmd_enroll(ts_cli *cli, int argc, char **argv)
 		case 'r': revoke = optarg; break;
 		case 'l': list = 1; break;
 		case 'a': eo.authorized_keys = optarg; break;
+		case 's': eo.signing_only = 1; break;
 		case 'A': author = optarg; break;
 		case 'j': json = 1; break;
 		default: return 2;
@@ -111,7 +115,7 @@ int cmd_enroll(ts_cli *cli, int argc, char **argv)
 	if ((id != NULL) + (revoke != NULL) + list != 1)
 		return ts_cli_usage(cli, "name one of --node ID --key FILE.pub, --revoke ID or --list");
 	if (list) {
-		if (key_file || eo.authorized_keys || author)
+		if (key_file || eo.authorized_keys || eo.signing_only || author)
 			return ts_cli_usage(cli, "--list takes only --json");
 		lo.json = json;
 		if (json)
@@ -122,13 +126,15 @@ int cmd_enroll(ts_cli *cli, int argc, char **argv)
 			printf("]\n");
 		return 0;
 	}
+	if (eo.signing_only && eo.authorized_keys)
+		return ts_cli_usage(cli, "--signing-only writes no authorized_keys: leave out --authorized-keys");
 	eo.author = ts_cli_author(cli, author);
 	if (revoke) {
 		if (key_file)
 			return ts_cli_usage(cli, "--key goes with --node, not --revoke");
 		if (ts_node_revoke(commit, cli->node, revoke, &eo) < 0)
 			return ts_cli_fail();
-		print_result(json, "revoked", revoke, commit, eo.authorized_keys);
+		print_result(json, "revoked", revoke, commit, &eo);
 		return 0;
 	}
 	if (!key_file)
@@ -138,14 +144,16 @@ int cmd_enroll(ts_cli *cli, int argc, char **argv)
 	if (read_key(cli, key, sizeof(key), key_file))
 		return 1;
 	/* the forced command names this very binary */
-	if ((n = readlink("/proc/self/exe", program, sizeof(program) - 1)) < 0) {
-		fprintf(stderr, "tiersync: cannot find this program's path: %s\n", strerror(errno));
-		return 1;
+	if (!eo.signing_only) {
+		if ((n = readlink("/proc/self/exe", program, sizeof(program) - 1)) < 0) {
+			fprintf(stderr, "tiersync: cannot find this program's path: %s\n", strerror(errno));
+			return 1;
+		}
+		program[n] = '\0';
+		eo.program = program;
 	}
-	program[n] = '\0';
-	eo.program = program;
 	if (ts_node_enroll(commit, cli->node, id, key, &eo) < 0)
 		return ts_cli_fail();
-	print_result(json, "enrolled", id, commit, eo.authorized_keys);
+	print_result(json, "enrolled", id, commit, &eo);
 	return 0;
 }

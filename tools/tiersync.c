@@ -229,10 +229,11 @@ const ts_cli_command ts_cli_commands[] = {
 	  "  --json          machine-readable output\n\n"
 	  "Warning rate = numbers warned / numbers found, each number counted once.\n" },
 	{ "enroll", cmd_enroll, 1,
-	  "tiersync enroll --node ID --key FILE.pub [--authorized-keys FILE] [--author NAME] [--json]\n"
-	  "       tiersync enroll --revoke ID [--authorized-keys FILE] [--author NAME] [--json]\n"
+	  "tiersync enroll --node ID --key FILE.pub [--authorized-keys FILE | --signing-only]\n"
+	  "                       [--author NAME] [--json]\n"
+	  "       tiersync enroll --revoke ID [--authorized-keys FILE | --signing-only] [--author NAME] [--json]\n"
 	  "       tiersync enroll --list [--json]",
-	  "Let a lower node's SSH key reach this node's gate, or revoke it (on the upper host).",
+	  "Enroll a lower node's key (its signing key, and its SSH key at this node's gate), or revoke it.",
 	  "  --node ID          a node below this one (this node's id and more labels)\n"
 	  "  --key FILE.pub     its Ed25519 public key, as ssh-keygen -t ed25519 wrote it; it is also\n"
 	  "                     the node's signing key\n"
@@ -240,12 +241,17 @@ const ts_cli_command ts_cli_commands[] = {
 	  "  --list             the enrolled nodes, revoked ones too\n"
 	  "  --authorized-keys FILE  the file sshd reads the keys from (default\n"
 	  "                     ~/.ssh/authorized_keys, created 0600 if missing)\n"
+	  "  --signing-only     record or revoke the key in sync_signers only, for a node that\n"
+	  "                     comes through a path remote or bundles, never over SSH: no\n"
+	  "                     authorized_keys is read or written (a line an earlier enrollment\n"
+	  "                     left stays; revoke without --signing-only to remove it)\n"
 	  "  --author NAME      the administrator (else the node's identity)\n"
 	  "  --json             machine-readable output\n\n"
 	  "enroll records the key in sync_signers (committed) and writes one authorized_keys line\n"
 	  "for the node, replacing its earlier one and leaving every other line alone:\n"
 	  "  command=\"<this tiersync> -C <this node> gate --node ID\",restrict ssh-ed25519 ... tiersync:ID\n"
-	  "so that the key may only fetch this node's main and push refs/submissions/ID.\n" },
+	  "so that the key may only fetch this node's main and push refs/submissions/ID.\n"
+	  "--revoke removes that line (a file without one is left as it is), then marks the key revoked.\n" },
 	{ "gate", cmd_gate, 1,
 	  "tiersync gate --node ID\n"
 	  "       tiersync gate --pre-receive --node ID",

@@ -24,7 +24,25 @@ run ts init "$street" --tier street --id bj.dc.jingshan --author "赵强" --upst
 check "init the street" exit_is 0
 # each node enrolled at its upper node before anything of it is merged there
 enroll "$city" bj.dc "$district/id_ed25519.pub"
-enroll "$district" bj.dc.jingshan "$street/id_ed25519.pub"
+# the street comes by path remote, never over SSH: its key is enrolled for
+# signing only, and no authorized_keys is written (HOME is the test's own)
+mkdir "$work/home"
+district_enroll() {
+	HOME="$work/home" "$TIERSYNC" -C "$district" enroll "$@"
+}
+run district_enroll --node bj.dc.jingshan --key "$street/id_ed25519.pub" --signing-only \
+	--authorized-keys "$work/home/authorized_keys"
+check "enroll --signing-only with --authorized-keys is refused as bad usage" exit_is 2
+check "...in one line" stderr_is_one_line
+run district_enroll --node bj.dc.jingshan --key "$street/id_ed25519.pub" --signing-only
+check "the district enrolls the street --signing-only" exit_is 0
+check "...and neither wrote an authorized_keys (HOME is still empty)" is "$(ls -A "$work/home")" ""
+check "sqlite3: the street's key is in force in sync_signers, enrolled by the district" \
+	is "$(db "$district" "SELECT public_key || ' ' || enrolled_by || ' ' || (revoked_at IS NULL)
+		FROM sync_signers WHERE node_id = 'bj.dc.jingshan'")" \
+	"$(cut -d' ' -f1-2 "$street/id_ed25519.pub") bj.dc 1"
+check "git: the enrollment is a commit of the district" \
+	is "$(on_git "$district" log -1 --format=%s)" "enroll bj.dc.jingshan"
 
 # --- keys: OpenSSH's formats --------------------------------------------------
 for node in "$city" "$district" "$street"; do
@@ -168,3 +186,18 @@ unsigned=$(replace_head "$node" "$work/commit")
 run ts -C "$node" verify
 check "an unsigned commit: verify exits 1" exit_is 1
 check "... naming the commit" stdout_has "history $unsigned: unsigned commit"
+
+# --- revoking a signing-only enrollment --------------------------------------------
+# a line the district once wrote for the street over SSH stays through a
+# signing-only revocation, which marks the row alone; a plain revoke removes it
+run district_enroll --node bj.dc.jingshan --key "$street/id_ed25519.pub"
+check "the district enrolls the street for SSH as well" exit_is 0
+keys=$work/home/.ssh/authorized_keys
+cp "$keys" "$work/authorized_keys.before"
+run district_enroll --revoke bj.dc.jingshan --signing-only
+check "enroll --revoke --signing-only" exit_is 0
+check "...leaves authorized_keys byte for byte" cmp "$work/authorized_keys.before" "$keys"
+check "sqlite3: ...and the street's key is revoked" \
+	is "$(db "$district" "SELECT revoked_at IS NOT NULL FROM sync_signers WHERE node_id = 'bj.dc.jingshan'")" 1
+run district_enroll --revoke bj.dc.jingshan
+check "a plain revoke then removes the street's line" is "$(grep -c 'tiersync:bj.dc.jingshan$' "$keys")" 0

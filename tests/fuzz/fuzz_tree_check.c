@@ -34,7 +34,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	ts_init_options dc = { TS_TIER_DISTRICT, "bj.dc", NULL, "张敏", NULL };
 	ts_init_options st = { TS_TIER_STREET, "bj.dc.a", NULL, "王伟", NULL };
-	ts_enroll_options eo = { NULL, "/bin/false", "张敏" };
+	ts_enroll_options eo = { NULL, "/bin/false", "张敏", 0 };
 	static char keys[512];
 	char dir[] = "/tmp/tiersync-fuzz-XXXXXX", path[512], line[512], id[41];
 	ts_node *street = NULL;
