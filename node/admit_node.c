@@ -51,6 +51,12 @@ int ts_node__admit(ts_node *node, git_repository *repo, const char *from, const 
 		opts.base_tree = found ? &base : NULL;
 		opts.no_base = !found;
 	}
+	if (!has_head)
+		memset(&head, 0, sizeof(head));
+	/* a pull merges what its fetch admitted a moment ago: its commits
+	 * (signatures, shapes) are not walked again, only its tree */
+	opts.commits_checked = !from && git_oid_equal(theirs, &node->admitted) &&
+		git_oid_equal(&head, &node->admitted_head);
 	if (!repo)
 		repo = ts_store_repo(node->store);
 	if ((error = ts_node__offer_keys_load(&keys, node, repo, theirs, from)) < 0)
@@ -59,6 +65,10 @@ int ts_node__admit(ts_node *node, git_repository *repo, const char *from, const 
 	opts.payload = keys;
 	error = ts_admit(repo, has_head ? &head : NULL, theirs, &opts);
 	ts_node__offer_keys_free(keys);
+	if (!error && !from) {
+		git_oid_cpy(&node->admitted, theirs);
+		git_oid_cpy(&node->admitted_head, &head);
+	}
 	return error;
 }
 
@@ -176,17 +186,34 @@ done:
 	return error > 0 ? 0 : error;
 }
 
+/* The rules as the head commit holds them: they change only by a merge
+ * or migration, never by a local write (they are the migrations' alone). */
+static int head_rules(ts_ownership **out, ts_node *node)
+{
+	git_oid head;
+	int error = ts_history_head(&head, node->db);
+
+	if (error == TS_ENOTFOUND)
+		memset(&head, 0, sizeof(head));
+	else if (error < 0)
+		return error;
+	if (!node->rules || !git_oid_equal(&head, &node->rules_head)) {
+		ts_ownership_free(node->rules);
+		node->rules = NULL;
+		if ((error = ts_ownership_load(&node->rules, node->db)) < 0)
+			return error;
+		git_oid_cpy(&node->rules_head, &head);
+	}
+	*out = node->rules;
+	return 0;
+}
+
 int ts_node__check_write(ts_node *node, const char *writer, ts_capture *cap)
 {
 	local_write w = { node, writer, NULL, NULL };
 	int error;
 
-	if ((error = ts_tables_load(&w.tables, node->db)) < 0 ||
-	    (error = ts_ownership_load(&w.rules, node->db)) < 0)
-		goto done;
-	error = ts_capture_foreach_op(cap, check_local_op, &w);
-done:
-	ts_tables_free(w.tables);
-	ts_ownership_free(w.rules);
-	return error;
+	if ((error = ts_node__tables(&w.tables, node)) < 0 || (error = head_rules(&w.rules, node)) < 0)
+		return error;
+	return ts_capture_foreach_op(cap, check_local_op, &w);
 }

@@ -69,9 +69,7 @@ int ts_node_merge(char id_out[41], ts_integrate_stats *stats, ts_node *node, con
 			return ts_error_set(TS_EDENIED, "%s names no node below %s", rev, node->id);
 		if ((error = ts_node__admit(node, NULL, from, &theirs)) < 0)
 			return error;
-	} else if (ctx.ours_is_upper == 0 &&
-	           ((error = ts_node__pin_upper_key(node, ts_store_repo(node->store), &theirs)) < 0 ||
-	            (error = ts_node__admit(node, NULL, NULL, &theirs)) < 0))
+	} else if (ctx.ours_is_upper == 0 && (error = ts_node__admit(node, NULL, NULL, &theirs)) < 0)
 		return error;   /* what came from above, checked again as it is merged */
 	if ((error = ts_policies_load(&ctx.policies, node->db)) < 0)
 		return error;

@@ -377,6 +377,7 @@ void ts_node_free(ts_node *node)
 	if (!node)
 		return;
 	ts_tables_free(node->tables);   /* its statements first: they belong to db */
+	ts_ownership_free(node->rules);
 	ts_store_free(node->store);   /* before the key it signs with */
 	if (node->db)
 		sqlite3_close(node->db);
@@ -405,6 +406,16 @@ static int check_author(const char *author)
 	if (strchr(author, '<') || strchr(author, '>') || strchr(author, '\n'))
 		return ts_error_set(TS_EINVALID, "an author's name may not contain '<', '>' or a newline");
 	return 0;
+}
+
+int ts_node__tables(ts_tables **out, ts_node *node)
+{
+	int error = 0;
+
+	if (!node->tables)
+		error = ts_tables_load(&node->tables, node->db);
+	*out = node->tables;
+	return error;
 }
 
 int ts_node_write(ts_node *node, const char *author, const char *summary,
@@ -527,6 +538,7 @@ int ts_node_commit(char id_out[41], ts_node *node, const char *message, const ch
 	ts_store_who a, c;
 	authors staged = { TS_BUF_INIT, NULL, 0 };
 	ts_buf msg = TS_BUF_INIT;
+	ts_tables *tables;
 	git_oid id;
 	int64_t now = ts_node__now();
 	int undone, error;
@@ -555,9 +567,9 @@ int ts_node_commit(char id_out[41], ts_node *node, const char *message, const ch
 		ts_buf_putc(&msg, '\n');
 	ts_node__who(&a, node->id, author, now);
 	ts_node__who(&c, node->id, node->id, now);
-	if (!node->tables && (error = ts_tables_load(&node->tables, node->db)) < 0)
+	if ((error = ts_node__tables(&tables, node)) < 0)
 		goto done;
-	if ((error = ts_history_commit(&id, node->db, node->store, node->tables, &a, &c, msg.ptr)) < 0)
+	if ((error = ts_history_commit(&id, node->db, node->store, tables, &a, &c, msg.ptr)) < 0)
 		goto done;
 	git_oid_tostr(id_out, 41, &id);
 done:

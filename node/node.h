@@ -9,6 +9,7 @@
 
 #include "sshsig.h"
 #include "store.h"
+#include "ownership.h"
 #include "tables.h"
 #include "tiersync.h"
 
@@ -23,13 +24,21 @@ struct ts_node {
 	sqlite3 *db;
 	ts_store *store;
 	int repaired;         /* open had to repair history */
-	ts_tables *tables;    /* the synced tables, loaded at the first commit */
+	ts_tables *tables;    /* the synced tables, loaded at first use (ts_node__tables) */
+	ts_ownership *rules;  /* the ownership rules as of head `rules_head` */
+	git_oid rules_head;
+	git_oid admitted, admitted_head;   /* the last offer from above admitted whole,
+	                                    * and the head it was admitted onto */
 	ts_sshsig_key *key;   /* signs the node's commits (node/signing.c) */
 	char *signers;        /* allowed_signers as last written, or NULL */
 };
 
 /* The service keeps Beijing time: case times and commit times carry +08:00. */
 #define TS_UTC_OFFSET_SECONDS (8 * 3600)
+
+/* The node's synced tables, loaded once (the schema changes only by
+ * migration, at open). */
+int ts_node__tables(ts_tables **out, ts_node *node);
 
 /* Fills `who` for a change made now-ish at this node. */
 void ts_node__who(ts_store_who *who, const char *node_id, const char *name, int64_t when);
@@ -94,16 +103,15 @@ int ts_node__key_load(ts_node *node);
 /* Admission: the keys an offer's commits may be signed with (from: the
  * offering node below, or NULL for an offer from above), and the check of
  * one offered commit: signed, by the key enrolled for its committer node,
- * before any revocation, by a node the offer may carry (ts_admit_options). */
+ * before any revocation, by a node the offer may carry (ts_admit_options).
+ * From above, the key that signs the oldest commit of a node above this
+ * one that nothing records yet is kept as that node's (config
+ * signer.<id>.key), as ssh keeps a host's key on first contact. */
 typedef struct ts_node__offer_keys ts_node__offer_keys;
 int ts_node__offer_keys_load(ts_node__offer_keys **out, ts_node *node, git_repository *repo,
 	const git_oid *theirs, const char *from);
 void ts_node__offer_keys_free(ts_node__offer_keys *keys);
 int ts_node__offer_commit_check(git_repository *repo, const git_oid *commit, void *payload);
-
-/* Before the first pull from a node above whose key nothing records: keeps
- * the key that signed `theirs` as that node's (node/signing.c). */
-int ts_node__pin_upper_key(ts_node *node, git_repository *repo, const git_oid *theirs);
 
 /* Verify: the signature of every commit reachable from the head. */
 int ts_node__verify_signatures(ts_node *node,

@@ -681,8 +681,7 @@ int ts_node_fetch(char id_out[41], ts_transfer_stats *stats, ts_node *node, cons
 	    (error = ts_remote_fetch(&id, stats, q.repo, TS_STORE_MAIN, dst.ptr, &t.opts)) < 0)
 		goto done;
 	/* checked in the quarantine: a refused fetch leaves nothing behind */
-	if ((error = ts_node__pin_upper_key(node, q.repo, &id)) < 0 ||
-	    (error = ts_node__admit(node, q.repo, NULL, &id)) < 0)
+	if ((error = ts_node__admit(node, q.repo, NULL, &id)) < 0)
 		goto done;
 	if ((error = ts_store_lock(node->store)) < 0)
 		goto done;

@@ -231,6 +231,8 @@ struct ts_node__offer_keys {
 	signer_keys keys;
 	signer_keys revoked;   /* node id -> revoked_at, for the keys that have one */
 	const char *from;
+	ts_node *pin;          /* an offer from above: the node that keeps the keys
+	                        * first seen for the nodes above it */
 };
 
 static int own_signers(ts_node__offer_keys *k, ts_node *node);
@@ -590,6 +592,7 @@ int ts_node__offer_keys_load(ts_node__offer_keys **out, ts_node *node, git_repos
 	if (!(k = calloc(1, sizeof(*k))))
 		return ts_error_set(TS_ERROR, "out of memory");
 	k->from = from;
+	k->pin = from ? NULL : node;
 	if (from)
 		error = own_signers(k, node);
 	else
@@ -611,6 +614,21 @@ void ts_node__offer_keys_free(ts_node__offer_keys *k)
 	signer_keys_dispose(&k->keys);
 	signer_keys_dispose(&k->revoked);
 	free(k);
+}
+
+/* Keeps `key` as the one first seen for node `id` above this node: in the
+ * node's config, so allowed_signers lists it, and for the rest of the offer. */
+static int pin_key(ts_node__offer_keys *k, const char *id, const char *key)
+{
+	ts_buf name = TS_BUF_INIT;
+	int error = 0;
+
+	ts_buf_printf(&name, PIN_SECTION "%s" PIN_KEY, id);
+	if (ts_buf_oom(&name) || git_config_set_string(k->pin->config, name.ptr, key) < 0 ||
+	    add_signer(k, id, key, NULL) < 0)
+		error = ts_store__git_error(TS_ERROR, "recording the upper node's key");
+	ts_buf_dispose(&name);
+	return error;
 }
 
 int ts_node__offer_commit_check(git_repository *repo, const git_oid *id, void *payload)
@@ -652,6 +670,12 @@ int ts_node__offer_commit_check(git_repository *repo, const git_oid *id, void *p
 			e && strstr(e, "does not match") ? "its signature does not match its bytes" : "its signature is malformed");
 		goto done;
 	}
+	/* from above, the first key seen for a node above this one is kept,
+	 * as ssh keeps a host's key (oldest commits come first) */
+	if (k->pin && !signer_key_of(&k->keys, committer->email) &&
+	    ts_jurisdiction_covers(committer->email, k->pin->id) && strcmp(committer->email, k->pin->id) &&
+	    (error = pin_key(k, committer->email, signer)) < 0)
+		goto done;
 	if (!(expected = signer_key_of(&k->keys, committer->email))) {
 		error = ts_error_set(TS_EDENIED, "commit %s: no key is enrolled for %s", hex, committer->email);
 		goto done;
@@ -672,65 +696,3 @@ done:
 	return error;
 }
 
-/* Pins the key of commit `id` when its committer is a node above this one
- * that no record names yet. */
-static int pin_one(ts_node *node, ts_node__offer_keys *k, git_repository *repo, git_odb *odb, const git_oid *id)
-{
-	git_odb_object *obj = NULL;
-	git_commit *commit = NULL;
-	const git_signature *committer;
-	ts_buf name = TS_BUF_INIT;
-	char *signer = NULL;
-	int error = 0;
-
-	if (git_odb_read(&obj, odb, id) < 0 || git_commit_lookup(&commit, repo, id) < 0) {
-		error = ts_store__git_error(TS_ECORRUPT, "reading a fetched commit");
-		goto done;
-	}
-	committer = git_commit_committer(commit);
-	if (!committer || !committer->email || !ts_node_id_valid(committer->email) ||
-	    !ts_jurisdiction_covers(committer->email, node->id) || !strcmp(committer->email, node->id) ||
-	    signer_key_of(&k->keys, committer->email) ||
-	    ts_sshsig_commit_check(&signer, git_odb_object_data(obj), git_odb_object_size(obj)) < 0)
-		goto done;   /* admission judges it */
-	ts_buf_printf(&name, PIN_SECTION "%s" PIN_KEY, committer->email);
-	if (ts_buf_oom(&name) || git_config_set_string(node->config, name.ptr, signer) < 0 ||
-	    add_signer(k, committer->email, signer, NULL) < 0)
-		error = ts_store__git_error(TS_ERROR, "recording the upper node's key");
-done:
-	free(signer);
-	ts_buf_dispose(&name);
-	git_commit_free(commit);
-	git_odb_object_free(obj);
-	return error;
-}
-
-int ts_node__pin_upper_key(ts_node *node, git_repository *repo, const git_oid *theirs)
-{
-	ts_node__offer_keys *k = NULL;
-	git_revwalk *walk = NULL;
-	git_odb *odb = NULL;
-	git_oid head, id;
-	int rc, error;
-
-	if ((error = ts_node__offer_keys_load(&k, node, repo, theirs, NULL)) < 0)
-		return error;
-	if (git_repository_odb(&odb, repo) < 0 || git_revwalk_new(&walk, repo) < 0 ||
-	    git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL | GIT_SORT_REVERSE) < 0 ||
-	    git_revwalk_push(walk, theirs) < 0 ||
-	    (ts_history_head(&head, node->db) == 0 && git_revwalk_hide(walk, &head) < 0)) {
-		error = ts_store__git_error(TS_ECORRUPT, "walking the fetched history");
-		goto done;
-	}
-	/* oldest first: the first key seen for a node is the one kept */
-	while ((rc = git_revwalk_next(&id, walk)) == 0)
-		if ((error = pin_one(node, k, repo, odb, &id)) < 0)
-			goto done;
-	if (rc != GIT_ITEROVER)
-		error = ts_store__git_error(TS_ECORRUPT, "walking the fetched history");
-done:
-	git_revwalk_free(walk);
-	git_odb_free(odb);
-	ts_node__offer_keys_free(k);
-	return error;
-}

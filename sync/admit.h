@@ -46,6 +46,9 @@ typedef struct {
 	 * best common ancestor's */
 	const git_oid *base_tree;
 	int no_base;            /* with base_tree NULL: there is no common ancestor */
+	int commits_checked;    /* the offered commits passed commit_check and the
+	                         * shape check already (the same offer, admitted
+	                         * as it was fetched): only the tree is checked */
 } ts_admit_options;
 
 /*
