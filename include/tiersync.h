@@ -785,7 +785,7 @@ void ts_report_free(ts_report *report);
  * The gate (node/enroll.c, node/gate.c). An upper node on a stock OpenSSH
  * host lets each lower node in with that node's own Ed25519 key, enrolled
  * in two places: authorized_keys, with the forced command
- * `tiersync -C NODE gate --node ID`, and the synced table sync_signers (the
+ * `tiersync -C NODE gate --node ID --key FINGERPRINT`, and the synced table sync_signers (the
  * key is also the node's signing key). The gate lets that key run only
  * git-upload-pack and git-receive-pack on this node's history, and a push
  * may move only refs/submissions/ID, after ts_node_admit() took the offer.
@@ -861,8 +861,10 @@ typedef struct {
 int ts_node_enrolled(ts_node *node, int (*cb)(const ts_enrolled_info *info, void *payload), void *payload);
 
 /* 0 when `node_id` lies strictly below this node and has a key in force in
- * sync_signers; TS_EDENIED, naming the reason, when not. */
-int ts_node_signer_check(ts_node *node, const char *node_id);
+ * sync_signers, and, with `fingerprint` not NULL, that key's fingerprint is
+ * `fingerprint` ("SHA256:...", as ssh-keygen -l prints it); TS_EDENIED,
+ * naming the reason, when not. */
+int ts_node_signer_check(ts_node *node, const char *node_id, const char *fingerprint);
 
 typedef enum {
 	TS_GATE_UPLOAD_PACK = 1,   /* a fetch */
@@ -893,8 +895,10 @@ typedef struct {
 
 /*
  * Decides on `command` (SSH_ORIGINAL_COMMAND) from the lower node
- * `node_id`: it must parse (ts_gate_parse), name this node's history.git or
- * directory, and the node's key must be in force (ts_node_signer_check).
+ * `node_id`, who came in with the key whose fingerprint is `fingerprint`
+ * (the forced command's --key): it must parse (ts_gate_parse), name this
+ * node's history.git or directory, and that key must be the node's key in
+ * force (ts_node_signer_check).
  * Then fills *out with git's service on history.git. The environment is
  * this process's without GIT_* variables, plus, for a push, a config that
  * runs the pre-receive hook NODE/gate-hooks/ID/pre-receive (written here:
@@ -903,8 +907,8 @@ typedef struct {
  * TS_EDENIED (with one line) when refused. Free *out with
  * ts_gate_exec_free().
  */
-int ts_gate_prepare(ts_gate_exec **out, ts_node *node, const char *node_id, const char *command,
-	const char *program);
+int ts_gate_prepare(ts_gate_exec **out, ts_node *node, const char *node_id, const char *fingerprint,
+	const char *command, const char *program);
 
 /* NULL-safe. */
 void ts_gate_exec_free(ts_gate_exec *exec);

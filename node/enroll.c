@@ -7,8 +7,13 @@
  *                   history, and every node checks signatures with them)
  *   authorized_keys one line per node, in the form
  *
- *     command="PROGRAM -C NODE gate --node ID",restrict ssh-ed25519 BASE64 tiersync:ID
+ *     command="PROGRAM -C NODE gate --node ID --key FP",restrict ssh-ed25519 BASE64 tiersync:ID
  *
+ *                   FP is the key's fingerprint as ssh-keygen -l prints it
+ *                   ("SHA256:..."), and the gate lets the connection in
+ *                   only while it is the fingerprint of the key in force in
+ *                   ID's row: a line left over from an earlier key (a node
+ *                   enrolled again signing-only) meets a closed gate.
  *                   PROGRAM and NODE are absolute; either is single-quoted
  *                   for the login shell when it holds anything but
  *                   letters, digits and "/._+-,:@". The comment
@@ -46,72 +51,15 @@
 #include "tiers.h"
 
 #define KEY_TYPE "ssh-ed25519"
-/* The key blob: string "ssh-ed25519", string of the 32-byte key. */
-#define KEY_BLOB_SIZE (4 + 11 + 4 + 32)
 
 /* ------------------------------------------------------------- the key */
 
-static int base64_value(char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
-/* Decodes padded base64 strictly: the canonical text of its bytes only.
- * Returns the length, or -1. */
-static long base64_decode(unsigned char *out, size_t size, const char *in, size_t len)
-{
-	size_t i, n = 0;
-	int pad = 0;
-
-	if (len == 0 || len % 4)
-		return -1;
-	if (in[len - 1] == '=')
-		pad = in[len - 2] == '=' ? 2 : 1;
-	for (i = 0; i < len; i += 4) {
-		int v[4], k, last = i + 4 == len;
-		for (k = 0; k < 4; k++) {
-			if (last && k >= 4 - pad) {
-				if (in[i + k] != '=')
-					return -1;
-				v[k] = 0;
-			} else if ((v[k] = base64_value(in[i + k])) < 0)
-				return -1;
-		}
-		/* the bits padding leaves over must be zero, or the text is not canonical */
-		if (last && ((pad == 1 && (v[2] & 3)) || (pad == 2 && (v[1] & 15))))
-			return -1;
-		if (n + 3 - (last ? (size_t)pad : 0) > size)
-			return -1;
-		out[n++] = (unsigned char)(v[0] << 2 | v[1] >> 4);
-		if (!last || pad < 2)
-			out[n++] = (unsigned char)((v[1] & 15) << 4 | v[2] >> 2);
-		if (!last || pad < 1)
-			out[n++] = (unsigned char)((v[2] & 3) << 6 | v[3]);
-	}
-	return (long)n;
-}
-
-static uint32_t be32(const unsigned char *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
 int ts_enroll_key_parse(char **out, const char *line)
 {
-	unsigned char blob[KEY_BLOB_SIZE + 3];
-	const char *key, *end, *p;
+	const char *p;
+	char *one = NULL;
 	size_t len;
-	long n;
+	int error;
 
 	*out = NULL;
 	if (!line)
@@ -126,18 +74,13 @@ int ts_enroll_key_parse(char **out, const char *line)
 	if (strncmp(line, KEY_TYPE " ", sizeof(KEY_TYPE)))
 		return ts_error_set(TS_EINVALID, "the key must be an Ed25519 key (a line starting \"ssh-ed25519 \"; "
 			"make one with ssh-keygen -t ed25519): the node's key is also its signing key");
-	key = line + sizeof(KEY_TYPE);
-	for (end = key; end < line + len && *end != ' '; end++)
-		;
-	n = base64_decode(blob, sizeof(blob), key, (size_t)(end - key));
-	if (n != KEY_BLOB_SIZE || be32(blob) != 11 || memcmp(blob + 4, KEY_TYPE, 11) || be32(blob + 15) != 32)
-		return ts_error_set(TS_EINVALID, "the Ed25519 public key is damaged: its base64 text does not "
-			"hold an ssh-ed25519 key");
-	if (!(*out = malloc(sizeof(KEY_TYPE) + (size_t)(end - key) + 1)))
+	if (!(one = strndup(line, len)))
 		return ts_error_set(TS_ERROR, "out of memory");
-	memcpy(*out, line, sizeof(KEY_TYPE) + (size_t)(end - key));
-	(*out)[sizeof(KEY_TYPE) + (end - key)] = '\0';
-	return 0;
+	if ((error = ts_sshsig_public_parse(out, one)) == TS_EINVALID)
+		error = ts_error_set(TS_EINVALID, "the Ed25519 public key is damaged: its base64 text does not "
+			"hold an ssh-ed25519 key");
+	free(one);
+	return error;
 }
 
 /* ------------------------------------------------------ authorized_keys */
@@ -187,6 +130,7 @@ static int command_path_ok(const char *what, const char *path)
 static int key_line(ts_buf *out, const char *program, const char *node_dir, const char *id,
 	const char *public_key)
 {
+	char fingerprint[TS_SSHSIG_FINGERPRINT_SIZE];
 	int error;
 
 	if ((error = command_path_ok("program", program)) < 0 ||
@@ -196,20 +140,35 @@ static int key_line(ts_buf *out, const char *program, const char *node_dir, cons
 	ts_gate__shell_word(out, program);
 	ts_buf_puts(out, " -C ");
 	ts_gate__shell_word(out, node_dir);
-	ts_buf_printf(out, " gate --node %s\",restrict %s tiersync:%s\n", id, public_key, id);
+	if ((error = ts_sshsig_public_fingerprint(fingerprint, public_key)) < 0)
+		return error;
+	ts_buf_printf(out, " gate --node %s --key %s\",restrict %s tiersync:%s\n", id, fingerprint, public_key, id);
 	return ts_buf_oom(out) ? ts_error_set(TS_ERROR, "out of memory") : 0;
 }
 
+/* 1 when `s` is the fingerprint part of a key: 43 characters of base64. */
+static int fingerprint_text(const char *s)
+{
+	int i;
+	for (i = 0; i < TS_SSHSIG_FINGERPRINT_SIZE - 8; i++)
+		if (!((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= 'a' && s[i] <= 'z') ||
+		      (s[i] >= '0' && s[i] <= '9') || s[i] == '+' || s[i] == '/'))
+			return 0;
+	return 1;
+}
+
 /* 1 when the line (without its newline) has the shape key_line() writes
- * for node `id`: command="... gate --node ID",restrict ssh-ed25519 KEY tiersync:ID */
+ * for node `id`:
+ * command="... gate --node ID --key SHA256:FP",restrict ssh-ed25519 KEY tiersync:ID */
 static int line_is_ours(const char *line, size_t len, const char *id)
 {
 	char before[300], tail[300];
 	static const char after[] = "\",restrict " KEY_TYPE " ";
+	const size_t fn = TS_SSHSIG_FINGERPRINT_SIZE - 8;   /* the base64 after "SHA256:" */
 	size_t bn, tn, an = sizeof(after) - 1, qi, i;
 	const char *q;
 
-	bn = (size_t)snprintf(before, sizeof(before), " gate --node %s", id);
+	bn = (size_t)snprintf(before, sizeof(before), " gate --node %s --key SHA256:", id);
 	tn = (size_t)snprintf(tail, sizeof(tail), " tiersync:%s", id);
 	if (bn >= sizeof(before) || tn >= sizeof(tail))
 		return 0;
@@ -219,8 +178,8 @@ static int line_is_ours(const char *line, size_t len, const char *id)
 	if (!(q = memchr(line + 9, '"', len - 9)))
 		return 0;
 	qi = (size_t)(q - line);
-	if (qi < 9 + bn || memcmp(line + qi - bn, before, bn) || qi + an + tn > len ||
-	    memcmp(line + qi, after, an) || memcmp(line + len - tn, tail, tn))
+	if (qi < 9 + bn + fn || memcmp(line + qi - fn - bn, before, bn) || !fingerprint_text(line + qi - fn) ||
+	    qi + an + tn > len || memcmp(line + qi, after, an) || memcmp(line + len - tn, tail, tn))
 		return 0;
 	for (i = qi + an; i < len - tn; i++)
 		if (line[i] == ' ')
@@ -450,24 +409,28 @@ static int do_revoke(sqlite3 *db, void *payload)
 }
 
 /* The key row of `id`: *found 0 when none; *revoked 1 when revoked. */
-static int signer_state(int *found, int *revoked, ts_node *node, const char *id)
+/* Whether node `id` has a row in sync_signers, whether it is revoked, and
+ * (with key not NULL) a copy of its key. */
+static int signer_state(int *found, int *revoked, char **key, ts_node *node, const char *id)
 {
 	sqlite3_stmt *st = NULL;
-	int rc;
+	int rc, error = 0;
 
 	*found = *revoked = 0;
-	if (sqlite3_prepare_v2(node->db, "SELECT revoked_at IS NOT NULL FROM sync_signers WHERE node_id = ?1",
+	if (sqlite3_prepare_v2(node->db, "SELECT revoked_at IS NOT NULL, public_key FROM sync_signers WHERE node_id = ?1",
 		-1, &st, NULL) != SQLITE_OK)
 		return ts_error_set(TS_ERROR, "reading sync_signers: %s", sqlite3_errmsg(node->db));
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		*found = 1;
 		*revoked = sqlite3_column_int(st, 0);
+		if (key && sqlite3_column_text(st, 1) && !(*key = strdup((const char *)sqlite3_column_text(st, 1))))
+			error = ts_error_set(TS_ERROR, "out of memory");
 	}
-	sqlite3_finalize(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return ts_error_set(TS_ERROR, "reading sync_signers: %s", sqlite3_errmsg(node->db));
-	return 0;
+		error = ts_error_set(TS_ERROR, "reading sync_signers: %s", sqlite3_errmsg(node->db));
+	sqlite3_finalize(st);
+	return error;
 }
 
 int ts_node_enroll(char id_out[41], ts_node *node, const char *node_id, const char *public_key,
@@ -506,8 +469,13 @@ int ts_node_enroll(char id_out[41], ts_node *node, const char *node_id, const ch
 		error = ts_error_set(TS_ERROR, "out of memory");
 		goto done;
 	}
-	if ((error = ts_node_write(node, opts ? opts->author : NULL, summary.ptr, do_enroll, &op)) < 0 ||
-	    (error = ts_node_commit(id_out, node, summary.ptr, opts ? opts->author : NULL)) < 0)
+	if ((error = ts_node_write(node, opts ? opts->author : NULL, summary.ptr, do_enroll, &op)) < 0)
+		goto done;
+	/* the same key enrolled again within the second changes no row */
+	error = ts_node_commit(id_out, node, summary.ptr, opts ? opts->author : NULL);
+	if (error == TS_ENOTFOUND)
+		error = ts_node_head(id_out, node);
+	if (error < 0)
 		goto done;
 	if (!row_only)
 		error = keys_rewrite(&removed, file.ptr, node_id, line.ptr);
@@ -530,7 +498,7 @@ int ts_node_revoke(char id_out[41], ts_node *node, const char *node_id, const ts
 	id_out[0] = '\0';
 	if ((error = signing_only(&row_only, opts)) < 0 ||
 	    (error = below_this_node(node, node_id)) < 0 ||
-	    (error = signer_state(&found, &revoked, node, node_id)) < 0 ||
+	    (error = signer_state(&found, &revoked, NULL, node, node_id)) < 0 ||
 	    (!row_only && (error = keys_file(&file, opts)) < 0))
 		goto done;
 	if (!found) {
@@ -587,17 +555,22 @@ done:
 	return error;
 }
 
-int ts_node_signer_check(ts_node *node, const char *node_id)
+int ts_node_signer_check(ts_node *node, const char *node_id, const char *fingerprint)
 {
+	char *key = NULL, enrolled[TS_SSHSIG_FINGERPRINT_SIZE];
 	int error, found, revoked;
 
 	if ((error = below_this_node(node, node_id)) < 0)
 		return error == TS_EINVALID ? ts_error_set(TS_EDENIED, "%s", ts_error_last()) : error;
-	if ((error = signer_state(&found, &revoked, node, node_id)) < 0)
+	if ((error = signer_state(&found, &revoked, fingerprint ? &key : NULL, node, node_id)) < 0)
 		return error;
 	if (!found)
-		return ts_error_set(TS_EDENIED, "%s is not enrolled at %s", node_id, node->id);
-	if (revoked)
-		return ts_error_set(TS_EDENIED, "the key of %s was revoked at %s", node_id, node->id);
-	return 0;
+		error = ts_error_set(TS_EDENIED, "%s is not enrolled at %s", node_id, node->id);
+	else if (revoked)
+		error = ts_error_set(TS_EDENIED, "the key of %s was revoked at %s", node_id, node->id);
+	else if (fingerprint && (!key || ts_sshsig_public_fingerprint(enrolled, key) < 0 || strcmp(enrolled, fingerprint)))
+		error = ts_error_set(TS_EDENIED, "the key %s is not the one enrolled for %s at %s: enroll it again",
+			fingerprint, node_id, node->id);
+	free(key);
+	return error;
 }

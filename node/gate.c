@@ -1,8 +1,9 @@
 /*
  * The gate: what an upper node lets a lower node's key do over SSH.
  *
- * sshd runs `tiersync -C NODE gate --node ID` for every connection made
- * with the key enrolled for ID (node/enroll.c), with the command the client
+ * sshd runs `tiersync -C NODE gate --node ID --key FP` for every
+ * connection made with the key enrolled for ID (node/enroll.c; FP is that
+ * key's fingerprint, which must still be the one in force for ID), with the command the client
  * asked for in SSH_ORIGINAL_COMMAND. The only commands let through are the
  * two git services, in the form git and libgit2 send them:
  *
@@ -250,8 +251,8 @@ void ts_gate_exec_free(ts_gate_exec *exec)
 	free(exec);
 }
 
-int ts_gate_prepare(ts_gate_exec **out, ts_node *node, const char *node_id, const char *command,
-	const char *program)
+int ts_gate_prepare(ts_gate_exec **out, ts_node *node, const char *node_id, const char *fingerprint,
+	const char *command, const char *program)
 {
 	ts_gate_exec *e = NULL;
 	ts_gate_request req;
@@ -263,7 +264,7 @@ int ts_gate_prepare(ts_gate_exec **out, ts_node *node, const char *node_id, cons
 	int error;
 
 	*out = NULL;
-	if ((error = ts_gate_parse(&req, command)) < 0 || (error = ts_node_signer_check(node, node_id)) < 0)
+	if ((error = ts_gate_parse(&req, command)) < 0 || (error = ts_node_signer_check(node, node_id, fingerprint)) < 0)
 		goto done;
 	if (!realpath(node->path, node_dir)) {
 		error = ts_error_set(TS_ERROR, "cannot resolve %s: %s", node->path, strerror(errno));

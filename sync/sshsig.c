@@ -558,26 +558,55 @@ done:
 	return error;
 }
 
-int ts_sshsig_public_parse(char **out, const char *line)
+/* The key blob of a public key line. */
+static int public_blob(ts_buf *blob, const char *line)
 {
-	ts_buf blob = TS_BUF_INIT, canon = TS_BUF_INIT;
 	unsigned char pub[PUBLIC_SIZE];
 	const char *b64, *end;
-	int error = 0;
 
-	*out = NULL;
-	if (!line || strncmp(line, KEY_TYPE " ", strlen(KEY_TYPE) + 1)) {
-		error = ts_error_set(TS_EINVALID, "not an Ed25519 public key (\"ssh-ed25519 BASE64\")");
-		goto done;
-	}
+	if (!line || strncmp(line, KEY_TYPE " ", strlen(KEY_TYPE) + 1))
+		return ts_error_set(TS_EINVALID, "not an Ed25519 public key (\"ssh-ed25519 BASE64\")");
 	b64 = line + strlen(KEY_TYPE) + 1;
 	for (end = b64; *end && *end != ' ' && *end != '\t' && *end != '\n' && *end != '\r'; end++)
 		;
-	if ((size_t)(end - b64) > 1024 || base64_decode(&blob, b64, (size_t)(end - b64)) < 0 ||
-	    parse_public_blob(pub, (const unsigned char *)blob.ptr, blob.size, NULL, NULL) < 0) {
-		error = ts_error_set(TS_EINVALID, "malformed Ed25519 public key");
-		goto done;
+	if ((size_t)(end - b64) > 1024 || base64_decode(blob, b64, (size_t)(end - b64)) < 0 ||
+	    parse_public_blob(pub, (const unsigned char *)blob->ptr, blob->size, NULL, NULL) < 0)
+		return ts_error_set(TS_EINVALID, "malformed Ed25519 public key");
+	return 0;
+}
+
+int ts_sshsig_public_fingerprint(char out[TS_SSHSIG_FINGERPRINT_SIZE], const char *line)
+{
+	ts_buf blob = TS_BUF_INIT, b64 = TS_BUF_INIT;
+	unsigned char md[32];
+	unsigned int mdlen = 0;
+	int error;
+
+	out[0] = '\0';
+	if ((error = public_blob(&blob, line)) == 0) {
+		if (!EVP_Digest(blob.ptr, blob.size, md, &mdlen, EVP_sha256(), NULL) || mdlen != sizeof(md))
+			error = ts_error_set(TS_ERROR, "hashing a public key");
+		else {
+			base64_put(&b64, md, sizeof(md));
+			if (ts_buf_oom(&b64) || b64.size != 44)
+				error = ts_error_set(TS_ERROR, "out of memory");
+			else
+				snprintf(out, TS_SSHSIG_FINGERPRINT_SIZE, "SHA256:%.43s", b64.ptr);
+		}
 	}
+	ts_buf_dispose(&blob);
+	ts_buf_dispose(&b64);
+	return error;
+}
+
+int ts_sshsig_public_parse(char **out, const char *line)
+{
+	ts_buf blob = TS_BUF_INIT, canon = TS_BUF_INIT;
+	int error;
+
+	*out = NULL;
+	if ((error = public_blob(&blob, line)) < 0)
+		goto done;
 	ts_buf_puts(&canon, KEY_TYPE " ");
 	base64_put(&canon, (const unsigned char *)blob.ptr, blob.size);
 	if (ts_buf_oom(&canon)) {

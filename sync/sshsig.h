@@ -102,6 +102,16 @@ void ts_sshsig_key_free(ts_sshsig_key *key);
  */
 int ts_sshsig_public_parse(char **out, const char *line);
 
+/* "SHA256:" and 43 characters of unpadded base64, and a NUL. */
+#define TS_SSHSIG_FINGERPRINT_SIZE 51
+
+/*
+ * Writes the fingerprint of public key line `line` (as
+ * ts_sshsig_public_parse() reads it) as `ssh-keygen -l` prints it:
+ * "SHA256:" and the unpadded base64 of the SHA-256 of the key blob.
+ */
+int ts_sshsig_public_fingerprint(char out[TS_SSHSIG_FINGERPRINT_SIZE], const char *line);
+
 /*
  * Signs `data` in `namespace` with `key`; appends the armored signature
  * (ending in "\n") to `armored`.

@@ -18,6 +18,9 @@
 
 #define KEY_A "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKH6v1nTUbmL53cT4+7UnpKdbUZZuy1IWnCPW5GKmil5"
 #define KEY_B "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEuZh1zxkP1jGCn5o0G4yBQ6GvbWqO7Zr5H0ZtnH6L3a"
+/* their fingerprints, as stock ssh-keygen -l prints them */
+#define FP_A "SHA256:X4KJYOGakzzy0+V26/hv4rPd32BpYFVtB0zg+3ltPyk"
+#define FP_B "SHA256:nRFxcaWWwGOqSjhII+P9GrUkR1X0812jJBqQS9KetNE"
 
 static ts_node *district(void)
 {
@@ -165,8 +168,8 @@ void test_gate__enroll_writes_replaces_and_revokes_lines(void)
 	test_assert(stat("ssh", &st) == 0 && (st.st_mode & 0777) == 0700);
 	test_assert(stat("ssh/authorized_keys", &st) == 0 && (st.st_mode & 0777) == 0600);
 	snprintf(dir, sizeof(dir), "%s/dc", ts_test_dir());
-	snprintf(expect, sizeof(expect), "command=\"/opt/tiersync/bin/tiersync -C %s gate --node bj.dc.a\",restrict "
-		KEY_A " tiersync:bj.dc.a\n", dir);
+	snprintf(expect, sizeof(expect), "command=\"/opt/tiersync/bin/tiersync -C %s gate --node bj.dc.a --key "
+		FP_A "\",restrict " KEY_A " tiersync:bj.dc.a\n", dir);
 	test_equal_s(slurp("ssh/authorized_keys"), expect);
 
 	/* lines of others (even look-alikes) stay; ours is replaced, last */
@@ -184,21 +187,21 @@ void test_gate__enroll_writes_replaces_and_revokes_lines(void)
 	test_assert(!strstr(text, KEY_B " tiersync:bj.dc.a\n"));
 	test_assert(strstr(text, "restrict " KEY_A " tiersync:bj.dc.a\n"));
 
-	test_ok(ts_node_signer_check(node, "bj.dc.a"));
+	test_ok(ts_node_signer_check(node, "bj.dc.a", NULL));
 	test_ok(ts_node_revoke(commit, node, "bj.dc.a", &opts));
 	text = slurp("ssh/authorized_keys");
 	test_assert(!strncmp(text, other, strlen(other)));
 	test_assert(!strstr(text, "restrict " KEY_A " tiersync:bj.dc.a\n"));
 	test_assert(strstr(text, "restrict " KEY_A " tiersync:bj.dc.ab\n"));
-	test_equal_i(ts_node_signer_check(node, "bj.dc.a"), TS_EDENIED);
-	test_ok(ts_node_signer_check(node, "bj.dc.ab"));
+	test_equal_i(ts_node_signer_check(node, "bj.dc.a", NULL), TS_EDENIED);
+	test_ok(ts_node_signer_check(node, "bj.dc.ab", NULL));
 	test_ok(ts_node_revoke(commit, node, "bj.dc.a", &opts));   /* again: nothing more */
 	test_equal_i(ts_node_revoke(commit, node, "bj.dc.never", &opts), TS_ENOTFOUND);
 	/* revoking with no authorized_keys there creates none */
 	opts.authorized_keys = "elsewhere/authorized_keys";
 	test_ok(ts_node_revoke(commit, node, "bj.dc.ab", &opts));
 	test_assert(stat("elsewhere", &st) < 0);
-	test_equal_i(ts_node_signer_check(node, "bj.dc.ab"), TS_EDENIED);
+	test_equal_i(ts_node_signer_check(node, "bj.dc.ab", NULL), TS_EDENIED);
 	ts_node_free(node);
 }
 
@@ -232,8 +235,8 @@ void test_gate__enroll_only_below_this_node(void)
 	test_ok(ts_node_enrolled(node, count_rows, &rows));
 	test_equal_i(rows, 0);
 	test_assert(!strcmp(slurp("authorized_keys"), ""));
-	test_equal_i(ts_node_signer_check(node, "bj.xc.a"), TS_EDENIED);
-	test_equal_i(ts_node_signer_check(node, "bj.dc.a"), TS_EDENIED);
+	test_equal_i(ts_node_signer_check(node, "bj.xc.a", NULL), TS_EDENIED);
+	test_equal_i(ts_node_signer_check(node, "bj.dc.a", NULL), TS_EDENIED);
 	ts_node_free(node);
 }
 
@@ -301,7 +304,7 @@ void test_gate__enroll_signing_only_writes_the_row_alone(void)
 	test_equal_i(rows, 1);
 	test_equal_s(db_text(node, "SELECT public_key || ' ' || enrolled_by || ' ' || (revoked_at IS NULL) "
 		"FROM sync_signers WHERE node_id = 'bj.dc.a'"), KEY_A " bj.dc 1");
-	test_ok(ts_node_signer_check(node, "bj.dc.a"));
+	test_ok(ts_node_signer_check(node, "bj.dc.a", NULL));
 	test_ok(ts_node_head(head, node));
 	test_equal_s(commit, head);
 	test_assert(signed_commit(commit, "enroll bj.dc.a"));
@@ -335,7 +338,7 @@ void test_gate__revoke_signing_only_leaves_authorized_keys_alone(void)
 	test_equal_i(st_after.st_mtime, st_before.st_mtime);
 	test_assert(strlen(db_text(node, "SELECT revoked_at FROM sync_signers WHERE node_id = 'bj.dc.a'")) > 0);
 	test_assert(signed_commit(commit, "revoke bj.dc.a"));
-	test_equal_i(ts_node_signer_check(node, "bj.dc.a"), TS_EDENIED);
+	test_equal_i(ts_node_signer_check(node, "bj.dc.a", NULL), TS_EDENIED);
 
 	/* without the flag the stale line goes, and only it */
 	test_ok(ts_node_revoke(commit, node, "bj.dc.a", &ssh));
@@ -352,7 +355,7 @@ void test_gate__revoke_signing_only_leaves_authorized_keys_alone(void)
 	test_assert(stat("ssh/authorized_keys", &st_after) == 0);
 	test_equal_i(st_after.st_ino, st_before.st_ino);
 	test_assert(signed_commit(commit, "revoke bj.dc.b"));
-	test_equal_i(ts_node_signer_check(node, "bj.dc.b"), TS_EDENIED);
+	test_equal_i(ts_node_signer_check(node, "bj.dc.b", NULL), TS_EDENIED);
 	test_ok(ts_node_verify(node, NULL, NULL));
 	ts_node_free(node);
 }
@@ -404,7 +407,7 @@ void test_gate__prepare_decides_on_the_path(void)
 
 	snprintf(cmd, sizeof(cmd), "git-upload-pack '%s'", history);
 	setenv("GIT_DIR", "/elsewhere", 1);
-	test_ok(ts_gate_prepare(&exec, node, "bj.dc.a", cmd, "/usr/bin/tiersync"));
+	test_ok(ts_gate_prepare(&exec, node, "bj.dc.a", FP_A, cmd, "/usr/bin/tiersync"));
 	unsetenv("GIT_DIR");
 	test_equal_s(exec->argv[1], "upload-pack");
 	test_equal_s(exec->argv[2], history);
@@ -415,7 +418,7 @@ void test_gate__prepare_decides_on_the_path(void)
 	exec = NULL;
 
 	snprintf(cmd, sizeof(cmd), "git receive-pack '%s/dc'", ts_test_dir());
-	test_ok(ts_gate_prepare(&exec, node, "bj.dc.a", cmd, "/usr/bin/tiersync"));
+	test_ok(ts_gate_prepare(&exec, node, "bj.dc.a", FP_A, cmd, "/usr/bin/tiersync"));
 	test_equal_s(exec->argv[1], "receive-pack");
 	test_equal_s(exec->argv[2], history);
 	test_assert(env_has(exec->envp, "GIT_CONFIG_KEY_3=core.hooksPath"));
@@ -426,21 +429,21 @@ void test_gate__prepare_decides_on_the_path(void)
 	ts_gate_exec_free(exec);
 	exec = NULL;
 
-	test_equal_i(ts_gate_prepare(&exec, node, "bj.dc.a", "git-receive-pack '../other.git'", "/usr/bin/tiersync"),
+	test_equal_i(ts_gate_prepare(&exec, node, "bj.dc.a", FP_A, "git-receive-pack '../other.git'", "/usr/bin/tiersync"),
 		TS_EDENIED);
 	snprintf(cmd, sizeof(cmd), "git-receive-pack '%s/xc/history.git'", ts_test_dir());
-	test_equal_i(ts_gate_prepare(&exec, node, "bj.dc.a", cmd, "/usr/bin/tiersync"), TS_EDENIED);
+	test_equal_i(ts_gate_prepare(&exec, node, "bj.dc.a", FP_A, cmd, "/usr/bin/tiersync"), TS_EDENIED);
 	snprintf(cmd, sizeof(cmd), "git-upload-pack '%s/dc/history.git/..'", ts_test_dir());
-	test_ok(ts_gate_prepare(&exec, node, "bj.dc.a", cmd, "/usr/bin/tiersync"));   /* the node dir itself */
+	test_ok(ts_gate_prepare(&exec, node, "bj.dc.a", FP_A, cmd, "/usr/bin/tiersync"));   /* the node dir itself */
 	ts_gate_exec_free(exec);
 	exec = NULL;
 	snprintf(cmd, sizeof(cmd), "git-upload-pack '%s/dc/history.git/objects'", ts_test_dir());
-	test_equal_i(ts_gate_prepare(&exec, node, "bj.dc.a", cmd, "/usr/bin/tiersync"), TS_EDENIED);
-	test_equal_i(ts_gate_prepare(&exec, node, "bj.dc.a", "sh -c id", "/usr/bin/tiersync"), TS_EDENIED);
+	test_equal_i(ts_gate_prepare(&exec, node, "bj.dc.a", FP_A, cmd, "/usr/bin/tiersync"), TS_EDENIED);
+	test_equal_i(ts_gate_prepare(&exec, node, "bj.dc.a", FP_A, "sh -c id", "/usr/bin/tiersync"), TS_EDENIED);
 	snprintf(cmd, sizeof(cmd), "git-upload-pack '%s'", history);
-	test_equal_i(ts_gate_prepare(&exec, node, "bj.dc.b", cmd, "/usr/bin/tiersync"), TS_EDENIED);
+	test_equal_i(ts_gate_prepare(&exec, node, "bj.dc.b", FP_A, cmd, "/usr/bin/tiersync"), TS_EDENIED);
 	test_ok(ts_node_revoke(commit, node, "bj.dc.a", &opts));
-	test_equal_i(ts_gate_prepare(&exec, node, "bj.dc.a", cmd, "/usr/bin/tiersync"), TS_EDENIED);
+	test_equal_i(ts_gate_prepare(&exec, node, "bj.dc.a", FP_A, cmd, "/usr/bin/tiersync"), TS_EDENIED);
 	test_assert(exec == NULL);
 	ts_node_free(other);
 	ts_node_free(node);
@@ -487,5 +490,39 @@ void test_gate__pre_receive_rules(void)
 	snprintf(lines, sizeof(lines), "%s %s refs/submissions/bj.dc.a extra\n", old_id, new_id);
 	test_equal_i(pre_receive(node, "bj.dc.a", lines), TS_EDENIED);
 	test_equal_i(pre_receive(node, "bj.dc.a", "garbage\n"), TS_EDENIED);
+	ts_node_free(node);
+}
+
+/* The forced command names the key's fingerprint, and the gate opens only
+ * while that key is the one in force: a line left over from an earlier key
+ * (the node enrolled again, signing-only) meets a closed gate. */
+void test_gate__a_left_over_key_line_meets_a_closed_gate(void)
+{
+	ts_enroll_options opts = { "authorized_keys", "/usr/bin/tiersync", NULL, 0 };
+	ts_enroll_options signing = { NULL, NULL, NULL, 1 };
+	ts_gate_exec *exec = NULL;
+	ts_node *node = district();
+	char commit[41], cmd[1400];
+
+	test_assert(node);
+	test_ok(ts_node_enroll(commit, node, "bj.dc.a", KEY_A, &opts));
+	test_assert(strstr(slurp("authorized_keys"), " gate --node bj.dc.a --key " FP_A "\",restrict " KEY_A " tiersync:bj.dc.a\n"));
+	snprintf(cmd, sizeof(cmd), "git-upload-pack '%s/dc/history.git'", ts_test_dir());
+	test_ok(ts_gate_prepare(&exec, node, "bj.dc.a", FP_A, cmd, "/usr/bin/tiersync"));
+	ts_gate_exec_free(exec);
+	exec = NULL;
+	test_equal_i(ts_node_signer_check(node, "bj.dc.a", FP_B), TS_EDENIED);
+
+	test_ok(ts_node_enroll(commit, node, "bj.dc.a", KEY_B, &signing));
+	test_assert(strstr(slurp("authorized_keys"), FP_A));   /* the old line stays */
+	test_equal_i(ts_gate_prepare(&exec, node, "bj.dc.a", FP_A, cmd, "/usr/bin/tiersync"), TS_EDENIED);
+	test_assert(strstr(ts_error_last(), "the key " FP_A " is not the one enrolled for bj.dc.a"));
+	test_assert(exec == NULL);
+	test_ok(ts_node_signer_check(node, "bj.dc.a", FP_B));
+
+	/* enrolling again with a line writes the new key's fingerprint */
+	test_ok(ts_node_enroll(commit, node, "bj.dc.a", KEY_B, &opts));
+	test_assert(!strstr(slurp("authorized_keys"), FP_A));
+	test_assert(strstr(slurp("authorized_keys"), " --key " FP_B "\","));
 	ts_node_free(node);
 }

@@ -22,11 +22,12 @@ int cmd_gate(ts_cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "node", required_argument, NULL, 'n' },
+		{ "key", required_argument, NULL, 'k' },
 		{ "pre-receive", no_argument, NULL, 'p' },
 		{ 0, 0, 0, 0 }
 	};
 	ts_gate_exec *exec = NULL;
-	const char *id = NULL;
+	const char *id = NULL, *key = NULL;
 	char program[PATH_MAX];
 	int c, help = 0, pre_receive = 0;
 	ssize_t n;
@@ -34,6 +35,7 @@ int cmd_gate(ts_cli *cli, int argc, char **argv)
 	while ((c = ts_cli_getopt(cli, argc, argv, opts, &help)) != -1) {
 		switch (c) {
 		case 'n': id = optarg; break;
+		case 'k': key = optarg; break;
 		case 'p': pre_receive = 1; break;
 		default: return 2;
 		}
@@ -52,12 +54,15 @@ int cmd_gate(ts_cli *cli, int argc, char **argv)
 			return refuse();
 		return 0;
 	}
+	if (!key)
+		return ts_cli_usage(cli, "--key FINGERPRINT names the key the lower node came in with "
+			"(enroll writes it into the forced command)");
 	if ((n = readlink("/proc/self/exe", program, sizeof(program) - 1)) < 0) {
 		ts_error_set(TS_ERROR, "cannot find this program's path: %s", strerror(errno));
 		return refuse();
 	}
 	program[n] = '\0';
-	if (ts_gate_prepare(&exec, cli->node, id, getenv("SSH_ORIGINAL_COMMAND"), program) < 0)
+	if (ts_gate_prepare(&exec, cli->node, id, key, getenv("SSH_ORIGINAL_COMMAND"), program) < 0)
 		return refuse();
 	ts_node_free(cli->node);
 	cli->node = NULL;

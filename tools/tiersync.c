@@ -244,19 +244,24 @@ const ts_cli_command ts_cli_commands[] = {
 	  "  --signing-only     record or revoke the key in sync_signers only, for a node that\n"
 	  "                     comes through a path remote or bundles, never over SSH: no\n"
 	  "                     authorized_keys is read or written (a line an earlier enrollment\n"
-	  "                     left stays; revoke without --signing-only to remove it)\n"
+	  "                     left stays, but the gate no longer takes its key once another\n"
+	  "                     is enrolled; revoke without --signing-only to remove it)\n"
 	  "  --author NAME      the administrator (else the node's identity)\n"
 	  "  --json             machine-readable output\n\n"
 	  "enroll records the key in sync_signers (committed) and writes one authorized_keys line\n"
 	  "for the node, replacing its earlier one and leaving every other line alone:\n"
-	  "  command=\"<this tiersync> -C <this node> gate --node ID\",restrict ssh-ed25519 ... tiersync:ID\n"
-	  "so that the key may only fetch this node's main and push refs/submissions/ID.\n"
+	  "  command=\"<this tiersync> -C <this node> gate --node ID --key SHA256:...\",restrict\n"
+	  "      ssh-ed25519 ... tiersync:ID\n"
+	  "so that the key may only fetch this node's main and push refs/submissions/ID, and only\n"
+	  "while it is the key in force for ID (--key is its fingerprint, as ssh-keygen -l prints it).\n"
 	  "--revoke removes that line (a file without one is left as it is), then marks the key revoked.\n" },
 	{ "gate", cmd_gate, 1,
-	  "tiersync gate --node ID\n"
+	  "tiersync gate --node ID --key FINGERPRINT\n"
 	  "       tiersync gate --pre-receive --node ID",
 	  "The SSH forced command of an enrolled node's key (written by enroll; not run by hand).",
 	  "  --node ID          the lower node the key belongs to\n"
+	  "  --key FINGERPRINT  the key's fingerprint (SHA256:...): the gate opens only while it\n"
+	  "                     is the key in force for ID in sync_signers\n"
 	  "  --pre-receive      the check git runs before a push by ID moves a ref\n\n"
 	  "Reads SSH_ORIGINAL_COMMAND and lets through only git-upload-pack and git-receive-pack\n"
 	  "'PATH' on this node's history, then runs stock git there. A push may only create or\n"

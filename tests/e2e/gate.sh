@@ -38,8 +38,8 @@ run ts -C "$district" enroll --node bj.dc.donghuamen --key "$work/key_b.pub" --a
 check "enroll street B (--json)" json_valid "$work/out"
 check "the host's own line is still the first line" is "$(head -n 1 "$keys")" "$other_line"
 check "one line per enrolled node" is "$(grep -c 'tiersync:bj.dc' "$keys")" 2
-check "A's line has the forced command and restrict" \
-	file_has "$keys" "command=\"$TIERSYNC -C $district gate --node bj.dc.jingshan\",restrict ssh-ed25519 $(awk '{ print $2 }' "$work/key_a.pub") tiersync:bj.dc.jingshan"
+check "A's line has the forced command, its key's fingerprint (as ssh-keygen -l prints it) and restrict" \
+	file_has "$keys" "command=\"$TIERSYNC -C $district gate --node bj.dc.jingshan --key $(ssh-keygen -lf "$work/key_a.pub" | awk '{ print $2 }')\",restrict ssh-ed25519 $(awk '{ print $2 }' "$work/key_a.pub") tiersync:bj.dc.jingshan"
 check "sqlite3: both keys are in sync_signers, in force, enrolled by the district" \
 	is "$(db "$district" "SELECT count(*) FROM sync_signers WHERE enrolled_by = 'bj.dc' AND revoked_at IS NULL")" 2
 check "git: the enrollment is committed" sh -c 'git --git-dir "$1/history.git" log --format=%s | grep -q "^enroll bj.dc.donghuamen$"' - "$district"
@@ -166,6 +166,24 @@ check "a stale key line of a revoked node: push refused" exit_is 1
 check "...with the gate's reason, in one line" stderr_has "tiersync gate: the key of bj.dc.jingshan was revoked at bj.dc"
 run ts -C "$street_a" fetch
 check "a stale key line of a revoked node: fetch refused" exit_is 1
+check "the district's refs are as before" refs_unchanged
+
+# B enrolled again with a new key, signing-only (it will come by bundle): its
+# old line stays in authorized_keys, but names the old key's fingerprint,
+# and the gate opens only for the key in force.
+ssh-keygen -q -t ed25519 -N '' -C "street b, new" -f "$work/key_b2"
+run ts -C "$district" enroll --node bj.dc.donghuamen --key "$work/key_b2.pub" --signing-only
+check "B enrolled again, signing-only, with a new key" exit_is 0
+check "B's old line is still there" file_has "$keys" "tiersync:bj.dc.donghuamen"
+refs_before=$(on_git "$district" for-each-ref)
+ts -C "$street_b" case new --category signboard --source patrol --address "东华门大街 3号" >/dev/null
+ts -C "$street_b" commit -m "招牌" >/dev/null
+run ts -C "$street_b" push
+check "B's old key, through its left-over line: push refused" exit_is 1
+check "...naming the key and the node, in one line" \
+	stderr_has "tiersync gate: the key $(ssh-keygen -lf "$work/key_b.pub" | awk '{ print $2 }') is not the one enrolled for bj.dc.donghuamen at bj.dc"
+run ts -C "$street_b" fetch
+check "B's old key: fetch refused" exit_is 1
 check "the district's refs are as before" refs_unchanged
 check "git fsck --strict on the district" fsck_sound "$district"
 
