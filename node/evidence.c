@@ -23,7 +23,6 @@
 #include "files.h"
 #include "lifecycle.h"
 #include "node.h"
-#include "sha256.h"
 
 static const char *const kinds[] = { "photo", "video", "bodycam", "document" };
 

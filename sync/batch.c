@@ -12,6 +12,7 @@
 #include "batch.h"
 
 #include <arpa/inet.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -19,6 +20,7 @@
 #include <string.h>
 #include <zlib.h>
 #include <git2/sys/odb_backend.h>
+#include <openssl/evp.h>
 
 #include "buf.h"
 #include "tiersync.h"
@@ -37,86 +39,6 @@ struct ts_batch {
 	git_odb *odb;        /* the database it is attached to */
 	int reuse;           /* ts_batch_reuse(): skip objects the database has */
 };
-
-/* ---- SHA-1, for the pack's trailing checksum (FIPS 180-1) ---- */
-
-typedef ts_sha1_ctx sha1_ctx;
-
-#define ROL(x, n) (((x) << (n)) | ((x) >> (32 - (n))))
-
-static void sha1_block(sha1_ctx *c, const unsigned char *p)
-{
-	uint32_t w[80], a, b, d, e, f, k, t, cc;
-	int i;
-
-	for (i = 0; i < 16; i++)
-		w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 | (uint32_t)p[4 * i + 2] << 8 | p[4 * i + 3];
-	for (; i < 80; i++)
-		w[i] = ROL(w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16], 1);
-	a = c->h[0]; b = c->h[1]; cc = c->h[2]; d = c->h[3]; e = c->h[4];
-	for (i = 0; i < 80; i++) {
-		if (i < 20) { f = (b & cc) | (~b & d); k = 0x5a827999; }
-		else if (i < 40) { f = b ^ cc ^ d; k = 0x6ed9eba1; }
-		else if (i < 60) { f = (b & cc) | (b & d) | (cc & d); k = 0x8f1bbcdc; }
-		else { f = b ^ cc ^ d; k = 0xca62c1d6; }
-		t = ROL(a, 5) + f + e + k + w[i];
-		e = d; d = cc; cc = ROL(b, 30); b = a; a = t;
-	}
-	c->h[0] += a; c->h[1] += b; c->h[2] += cc; c->h[3] += d; c->h[4] += e;
-}
-
-static void sha1_init(sha1_ctx *c)
-{
-	static const uint32_t h0[5] = { 0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476, 0xc3d2e1f0 };
-	memcpy(c->h, h0, sizeof(h0));
-	c->len = 0;
-	c->used = 0;
-}
-
-static void sha1_update(sha1_ctx *c, const void *data, size_t len)
-{
-	const unsigned char *p = data;
-	c->len += len;
-	while (len) {
-		size_t take = 64 - c->used < len ? 64 - c->used : len;
-		memcpy(c->block + c->used, p, take);
-		c->used += take;
-		p += take;
-		len -= take;
-		if (c->used == 64) {
-			sha1_block(c, c->block);
-			c->used = 0;
-		}
-	}
-}
-
-static void sha1_final(sha1_ctx *c, unsigned char out[20])
-{
-	uint64_t bits = c->len * 8;
-	unsigned char pad = 0x80, zero = 0, lenbuf[8];
-	int i;
-
-	sha1_update(c, &pad, 1);
-	while (c->used != 56)
-		sha1_update(c, &zero, 1);
-	for (i = 0; i < 8; i++)
-		lenbuf[i] = (unsigned char)(bits >> (56 - 8 * i));
-	sha1_update(c, lenbuf, 8);
-	for (i = 0; i < 20; i++)
-		out[i] = (unsigned char)(c->h[i / 4] >> (24 - 8 * (i % 4)));
-}
-
-void ts_sha1_init(ts_sha1_ctx *c) { sha1_init(c); }
-void ts_sha1_update(ts_sha1_ctx *c, const void *data, size_t len) { sha1_update(c, data, len); }
-void ts_sha1_final(ts_sha1_ctx *c, unsigned char out[20]) { sha1_final(c, out); }
-
-void ts_sha1(unsigned char out[20], const void *data, size_t len)
-{
-	sha1_ctx sha;
-	sha1_init(&sha);
-	sha1_update(&sha, data, len);
-	sha1_final(&sha, out);
-}
 
 /* ---- the table of waiting objects ---- */
 
@@ -302,11 +224,14 @@ static void put_be32(ts_buf *buf, uint32_t v)
 	ts_buf_put(buf, &be, 4);
 }
 
-static void put_sha1(ts_buf *buf)
+/* Appends the SHA-1 of everything so far (git's pack and index checksums). */
+static int put_sha1(ts_buf *buf)
 {
 	unsigned char sum[20];
-	ts_sha1(sum, buf->ptr, buf->size);
+	if (!EVP_Digest(buf->ptr, buf->size, sum, NULL, EVP_sha1(), NULL))
+		return ts_error_set(TS_ERROR, "computing a pack checksum");
 	ts_buf_put(buf, sum, sizeof(sum));
+	return 0;
 }
 
 /* Writes `data` to a new file `path` through a temporary name. */
@@ -371,7 +296,8 @@ int ts_batch_flush(ts_batch *b, git_odb *odb, const char *pack_dir)
 		crc[i] = (uint32_t)crc32(0, (const Bytef *)pack.ptr + offset[i], (uInt)(pack.size - offset[i]));
 		fan[sorted[i]->id.id[0]]++;
 	}
-	put_sha1(&pack);
+	if ((error = put_sha1(&pack)) < 0)
+		goto done;
 
 	ts_buf_put(&idx, "\377tOc", 4);
 	put_be32(&idx, 2);
@@ -391,7 +317,8 @@ int ts_batch_flush(ts_batch *b, git_odb *odb, const char *pack_dir)
 			put_be32(&idx, (uint32_t)offset[i]);
 		}
 	ts_buf_put(&idx, pack.ptr + pack.size - 20, 20);
-	put_sha1(&idx);
+	if ((error = put_sha1(&idx)) < 0)
+		goto done;
 	if (ts_buf_oom(&pack) || ts_buf_oom(&idx)) {
 		error = TS_ERROR;
 		goto done;

@@ -7,7 +7,6 @@
 #ifndef TS_SYNC_BATCH_H
 #define TS_SYNC_BATCH_H
 
-#include <stdint.h>
 #include <git2.h>
 
 typedef struct ts_batch ts_batch;
@@ -37,20 +36,5 @@ int ts_batch_flush(ts_batch *batch, git_odb *odb, const char *pack_dir);
 
 /* Forgets the waiting objects (nothing is written). */
 void ts_batch_discard(ts_batch *batch);
-
-/* SHA-1 of `len` bytes (git's pack and index checksums). */
-void ts_sha1(unsigned char out[20], const void *data, size_t len);
-
-/* The same, incremental, for files too large to hold (store.c). */
-typedef struct {
-	uint32_t h[5];
-	uint64_t len;
-	unsigned char block[64];
-	size_t used;
-} ts_sha1_ctx;
-
-void ts_sha1_init(ts_sha1_ctx *ctx);
-void ts_sha1_update(ts_sha1_ctx *ctx, const void *data, size_t len);
-void ts_sha1_final(ts_sha1_ctx *ctx, unsigned char out[20]);
 
 #endif

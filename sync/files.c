@@ -31,10 +31,10 @@
 #include <unistd.h>
 #include <zlib.h>
 #include <git2/sys/odb_backend.h>
+#include <openssl/evp.h>
 
 #include "buf.h"
 #include "history.h"
-#include "sha256.h"
 
 #define CHUNK (64 * 1024)
 
@@ -54,6 +54,48 @@ int ts_files_setup(sqlite3 *db)
 void ts_files_path(char out[TS_FILES_PATH_SIZE], const char *sha256)
 {
 	snprintf(out, TS_FILES_PATH_SIZE, TS_FILES_DIR "/%.2s/%s", sha256, sha256);
+}
+
+int ts_files_name_valid(const char *s)
+{
+	int i;
+	if (!s)
+		return 0;
+	for (i = 0; i < 64; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	return s[64] == '\0';
+}
+
+/* A new SHA-256 context (libcrypto) in *out; free it with EVP_MD_CTX_free(). */
+static int sha256_start(EVP_MD_CTX **out)
+{
+	if (!(*out = EVP_MD_CTX_new()))
+		return ts_error_set(TS_ERROR, "out of memory");
+	if (!EVP_DigestInit_ex(*out, EVP_sha256(), NULL)) {
+		EVP_MD_CTX_free(*out);
+		*out = NULL;
+		return ts_error_set(TS_ERROR, "starting a SHA-256");
+	}
+	return 0;
+}
+
+/* Ends the hash in `sha`: its digest as 64 lowercase hex digits + NUL. */
+static int sha256_finish_hex(EVP_MD_CTX *sha, char out[65])
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char d[32];
+	int i;
+
+	out[0] = '\0';
+	if (!EVP_DigestFinal_ex(sha, d, NULL))
+		return ts_error_set(TS_ERROR, "ending a SHA-256");
+	for (i = 0; i < 32; i++) {
+		out[2 * i] = hex[d[i] >> 4];
+		out[2 * i + 1] = hex[d[i] & 15];
+	}
+	out[64] = '\0';
+	return 0;
 }
 
 int ts_files_is_dir(const char *path)
@@ -113,7 +155,7 @@ int ts_files_put(ts_file *out, ts_store *store, const char *path)
 	git_odb_backend *loose = NULL;
 	git_odb_stream *ws = NULL;
 	unsigned char *buf = NULL;
-	ts_sha256_ctx sha;
+	EVP_MD_CTX *sha = NULL;
 	struct stat st;
 	uint64_t total = 0;
 	ssize_t got;
@@ -146,13 +188,17 @@ int ts_files_put(ts_file *out, ts_store *store, const char *path)
 		error = ts_store__git_error(TS_ERROR, "storing a file");
 		goto done;
 	}
-	ts_sha256_init(&sha);
+	if ((error = sha256_start(&sha)) < 0)
+		goto done;
 	while ((got = read(fd, buf, CHUNK)) > 0) {
 		if (total + (uint64_t)got > (uint64_t)st.st_size) {
 			error = ts_error_set(TS_ERROR, "%s grew while it was being stored; try again", path);
 			goto done;
 		}
-		ts_sha256_update(&sha, buf, (size_t)got);
+		if (!EVP_DigestUpdate(sha, buf, (size_t)got)) {
+			error = ts_error_set(TS_ERROR, "hashing %s", path);
+			goto done;
+		}
 		if (git_odb_stream_write(ws, (const char *)buf, (size_t)got) < 0) {
 			error = ts_store__git_error(TS_ERROR, "storing a file");
 			goto done;
@@ -171,10 +217,12 @@ int ts_files_put(ts_file *out, ts_store *store, const char *path)
 		error = ts_store__git_error(TS_ERROR, "storing a file");
 		goto done;
 	}
-	ts_sha256_final_hex(&sha, out->sha256);
+	if ((error = sha256_finish_hex(sha, out->sha256)) < 0)
+		goto done;
 	out->size = total;
 	error = make_durable(store, &out->blob);
 done:
+	EVP_MD_CTX_free(sha);
 	git_odb_stream_free(ws);
 	git_odb_free(odb);
 	free(buf);
@@ -191,7 +239,7 @@ int ts_files_stage(sqlite3 *db, const ts_file *file)
 	char hex[GIT_OID_HEXSZ + 1];
 	int error = 0;
 
-	if (!ts_sha256_hex_valid(file->sha256))
+	if (!ts_files_name_valid(file->sha256))
 		return ts_error_set(TS_EINVALID, "'%s' is not a SHA-256", file->sha256);
 	git_oid_tostr(hex, sizeof(hex), &file->blob);
 	if (sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO ts_files_staged (sha256, blob, size) "
@@ -263,7 +311,7 @@ int ts_files_find(ts_file *out, sqlite3 *db, ts_store *store, const char *sha256
 	int found;
 
 	memset(out, 0, sizeof(*out));
-	if (!ts_sha256_hex_valid(sha256))
+	if (!ts_files_name_valid(sha256))
 		return ts_error_set(TS_EINVALID, "'%s' is not a SHA-256 (64 lowercase hex digits)", sha256);
 	memcpy(out->sha256, sha256, 65);
 	if ((found = staged_file(out, db, sha256)) != 0)
@@ -291,7 +339,7 @@ int ts_files_find(ts_file *out, sqlite3 *db, ts_store *store, const char *sha256
 
 typedef struct {
 	const ts_file *file;
-	ts_sha256_ctx sha;
+	EVP_MD_CTX *sha;         /* SHA-256 of the bytes delivered */
 	uint64_t seen;
 	int (*sink)(const void *data, size_t len, void *payload);
 	void *payload;
@@ -309,7 +357,8 @@ static int deliver(reader *r, const void *data, size_t len)
 	if (!len)
 		return 0;
 	r->seen += len;
-	ts_sha256_update(&r->sha, data, len);
+	if (!EVP_DigestUpdate(r->sha, data, len))
+		return ts_error_set(TS_ERROR, "hashing the stored file %s", r->file->sha256);
 	if (r->sink && (error = r->sink(data, len, r->payload)) != 0)
 		return error > 0 ? ts_error_set(TS_ERROR, "stopped while reading %s", r->file->sha256) : error;
 	return 0;
@@ -555,7 +604,8 @@ static int read_file(ts_store *store, const ts_file *file, char actual[65],
 	r.file = file;
 	r.sink = sink;
 	r.payload = payload;
-	ts_sha256_init(&r.sha);
+	if ((error = sha256_start(&r.sha)) < 0)
+		return error;
 	git_oid_tostr(hex, sizeof(hex), &file->blob);
 	snprintf(path, sizeof(path), "%sobjects/%.2s/%s", git_repository_path(ts_store_repo(store)), hex, hex + 2);
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) >= 0) {
@@ -564,13 +614,14 @@ static int read_file(ts_store *store, const ts_file *file, char actual[65],
 	} else if ((error = read_packed(&r, store)) == 1)
 		error = ts_error_set(TS_ECORRUPT, "the stored file %s (blob %s) is missing",
 			file->sha256, hex);
-	if (error < 0)
-		return error;
-	ts_sha256_final_hex(&r.sha, actual);
+	if (error < 0 || (error = sha256_finish_hex(r.sha, actual)) < 0)
+		goto done;
 	if (strcmp(actual, file->sha256))
-		return ts_error_set(TS_ECORRUPT, "the stored file %s is damaged: its content has "
+		error = ts_error_set(TS_ECORRUPT, "the stored file %s is damaged: its content has "
 			"SHA-256 %s", file->sha256, actual);
-	return 0;
+done:
+	EVP_MD_CTX_free(r.sha);
+	return error;
 }
 
 int ts_files_read(ts_store *store, const ts_file *file,
@@ -603,7 +654,7 @@ static int load_files(ts_file **out, size_t *n, sqlite3_stmt *st, const char *wh
 			v = grown;
 		}
 		memset(&v[*n], 0, sizeof(*v));
-		if (!sha || !ts_sha256_hex_valid(sha) ||
+		if (!sha || !ts_files_name_valid(sha) ||
 		    git_oid_fromstr(&v[*n].blob, (const char *)sqlite3_column_text(st, 1)) < 0) {
 			error = ts_error_set(TS_ECORRUPT, "%s hold a malformed entry", what);
 			goto done;
@@ -741,7 +792,7 @@ static int files_tree(git_tree **out, git_repository *repo, const git_oid *root_
 static int well_formed(const char *dir, const git_tree_entry *e)
 {
 	const char *name = git_tree_entry_name(e);
-	return git_tree_entry_filemode(e) == GIT_FILEMODE_BLOB && ts_sha256_hex_valid(name) &&
+	return git_tree_entry_filemode(e) == GIT_FILEMODE_BLOB && ts_files_name_valid(name) &&
 		!strncmp(dir, name, 2);
 }
 
@@ -993,7 +1044,7 @@ static int check_column(checker *c, sqlite3 *db, git_repository *repo, const git
 
 		ts_buf_clear(&key);
 		ts_buf_puts(&key, k ? k : "");
-		if (sha && ts_sha256_hex_valid(sha)) {
+		if (sha && ts_files_name_valid(sha)) {
 			found = staged_file(&f, db, sha);
 			if (found == 0)
 				found = tree_file(&id, repo, tree, sha);

@@ -62,6 +62,9 @@ int ts_files_setup(sqlite3 *db);
 /* Writes the tree path of the file named `sha256` into `out`. */
 void ts_files_path(char out[TS_FILES_PATH_SIZE], const char *sha256);
 
+/* 1 if `s` can name a file: exactly 64 lowercase hex digits. */
+int ts_files_name_valid(const char *s);
+
 /*
  * Stores the content of the regular file at `path` as a blob of the
  * store, streaming, and syncs it to disk. Fills *out. TS_ENOTFOUND if the

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <openssl/evp.h>
 
 #include "batch.h"
 #include "sshsig.h"
@@ -633,49 +634,66 @@ void ts_store_clean_debris(ts_store *store)
 /*
  * Hashes a file but for its last 20 bytes, in chunks (a pack may be far
  * larger than memory should hold), and reads those 20 bytes and the 20
- * before them. -1 if it cannot be read or is shorter than `min`.
+ * before them. 1 if it cannot be read or is shorter than `min`; an error
+ * when memory runs out (which says nothing about the file).
  */
 static int file_checksums(unsigned char sum[20], unsigned char last[20], unsigned char before[20],
 	const char *path, off_t min)
 {
 	unsigned char *buf = NULL;
-	ts_sha1_ctx sha;
+	EVP_MD_CTX *sha = NULL;
 	struct stat st;
 	off_t at = 0, body;
-	int fd, rc = -1;
+	int fd, rc = 1;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return -1;
-	if (fstat(fd, &st) < 0 || st.st_size < min || st.st_size < 40 || !(buf = malloc(1 << 20)))
+		return 1;
+	if (fstat(fd, &st) < 0 || st.st_size < min || st.st_size < 40)
 		goto done;
+	if (!(buf = malloc(1 << 20)) || !(sha = EVP_MD_CTX_new())) {
+		rc = ts_error_set(TS_ERROR, "out of memory");
+		goto done;
+	}
+	if (!EVP_DigestInit_ex(sha, EVP_sha1(), NULL)) {
+		rc = ts_error_set(TS_ERROR, "hashing %s", path);
+		goto done;
+	}
 	body = st.st_size - 20;
-	ts_sha1_init(&sha);
 	while (at < body) {
 		size_t want = body - at < (1 << 20) ? (size_t)(body - at) : (1 << 20);
 		ssize_t got = pread(fd, buf, want, at);
 		if (got <= 0)
 			goto done;
-		ts_sha1_update(&sha, buf, (size_t)got);
+		if (!EVP_DigestUpdate(sha, buf, (size_t)got)) {
+			rc = ts_error_set(TS_ERROR, "hashing %s", path);
+			goto done;
+		}
 		at += got;
 	}
-	ts_sha1_final(&sha, sum);
+	if (!EVP_DigestFinal_ex(sha, sum, NULL)) {
+		rc = ts_error_set(TS_ERROR, "hashing %s", path);
+		goto done;
+	}
 	if (pread(fd, last, 20, body) != 20 || pread(fd, before, 20, body - 20) != 20)
 		goto done;
 	rc = 0;
 done:
+	EVP_MD_CTX_free(sha);
 	free(buf);
 	close(fd);
 	return rc;
 }
 
-/* A pack and its index are whole: both checksums hold and agree. */
+/* 1 if a pack and its index are whole (both checksums hold and agree),
+ * 0 if not, an error if that could not be found out. */
 static int pack_whole(const char *pack_path, const char *idx_path)
 {
 	unsigned char psum[20], plast[20], pbefore[20], isum[20], ilast[20], ipack[20];
+	int rc;
 
-	if (file_checksums(psum, plast, pbefore, pack_path, 32) < 0 ||
-	    file_checksums(isum, ilast, ipack, idx_path, 8 + 1024 + 40) < 0)
-		return 0;
+	if ((rc = file_checksums(psum, plast, pbefore, pack_path, 32)) != 0 ||
+	    (rc = file_checksums(isum, ilast, ipack, idx_path, 8 + 1024 + 40)) != 0)
+		return rc < 0 ? rc : 0;
 	return !memcmp(psum, plast, 20) && !memcmp(ipack, plast, 20) && !memcmp(isum, ilast, 20);
 }
 
@@ -714,6 +732,7 @@ int ts_store_drop_torn_packs(ts_store *store, int64_t since_ns, int *dropped)
 	struct dirent *de;
 	struct stat st;
 	DIR *d;
+	int whole, error = 0;
 
 	*dropped = 0;
 	pack_dir(dir, sizeof(dir), store);
@@ -726,13 +745,19 @@ int ts_store_drop_torn_packs(ts_store *store, int64_t since_ns, int *dropped)
 		snprintf(pack, sizeof(pack), "%s/%.*s.pack", dir, (int)strlen(de->d_name) - 4, de->d_name);
 		if (stat(idx, &st) < 0 || (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec <= since_ns)
 			continue;
-		if (!pack_whole(pack, idx)) {
+		if ((whole = pack_whole(pack, idx)) < 0) {
+			error = whole;
+			break;
+		}
+		if (!whole) {
 			unlink(idx);
 			unlink(pack);
 			(*dropped)++;
 		}
 	}
 	closedir(d);
+	if (error < 0)
+		return error;
 	/* libgit2 keeps the packs it has seen open, even once deleted, and a
 	 * rewritten pack has the same name: only a fresh handle sees it */
 	return *dropped ? reopen(store) : 0;
