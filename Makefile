@@ -56,7 +56,7 @@ bin/tiersync: $(B)/tiersync
 	@mkdir -p bin
 	cp $< $@
 
-$(B)/%.o: %.c $(wildcard include/*.h sync/*.h node/*.h tools/*.h tests/*.h) | $(B)
+$(B)/%.o: %.c $(wildcard include/*.h include/tiersync/*.h sync/*.h node/*.h tools/*.h tests/*.h) | $(B)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
 $(B):
@@ -84,8 +84,11 @@ $(B)/harness.o: tests/harness.c $(B)/test_list.h tests/harness.h | $(B)
 $(B)/unit: $(TEST_OBJ) $(B)/libtiersync.a
 	$(CC) $(LDFLAGS) -o $@ $(TEST_OBJ) $(B)/libtiersync.a $(LDLIBS)
 
+# Every public header stands alone, compiled with the public folder only.
 headercheck: | $(B)
-	echo '#include "tiersync.h"' | $(CC) $(CPPFLAGS) $(CFLAGS) -x c -c -o $(B)/headercheck.o -
+	for h in tiersync.h $(patsubst include/%,%,$(wildcard include/tiersync/*.h)); do \
+		echo "#include \"$$h\"" | $(CC) -Iinclude $(CFLAGS) -x c -c -o $(B)/headercheck.o - || exit 1; \
+	done
 
 unit: deps headercheck $(B)/unit $(B)/tiersync
 	$(B)/unit
@@ -125,7 +128,7 @@ fuzz: fuzz-deps $(FUZZ_BIN)
 fuzz-deps:
 	@[ -n "$(TS_NO_DEPS)" ] || sh tools/deps.sh fuzz
 
-$(FZ)/lib/%.o: %.c $(wildcard include/*.h sync/*.h node/*.h) | fuzz-deps
+$(FZ)/lib/%.o: %.c $(wildcard include/*.h include/tiersync/*.h sync/*.h node/*.h) | fuzz-deps
 	@mkdir -p $(FZ)/lib
 	$(FUZZ_CC) $(CPPFLAGS) -O1 -g $(WARN) $(FUZZ_SAN) -fsanitize=fuzzer-no-link -c -o $@ $<
 
@@ -136,7 +139,7 @@ $(FZ)/lib/schema_sql.o: $(B)/schema_sql.c | fuzz-deps
 $(FZ)/libtiersync.a: $(FUZZ_OBJ)
 	rm -f $@ && ar rcs $@ $^
 
-$(FZ)/fuzz_%: tests/fuzz/fuzz_%.c $(FZ)/libtiersync.a $(wildcard include/*.h sync/*.h node/*.h)
+$(FZ)/fuzz_%: tests/fuzz/fuzz_%.c $(FZ)/libtiersync.a $(wildcard include/*.h include/tiersync/*.h sync/*.h node/*.h)
 	$(FUZZ_CC) $(CPPFLAGS) -O1 -g $(WARN) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $< $(FZ)/libtiersync.a $(LDLIBS)
 
 # tiersync-gen: a district's year of realistic cases (tools/generate.c)
@@ -178,7 +181,9 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include
 	install -m 755 $(B)/tiersync $(DESTDIR)$(PREFIX)/bin/tiersync
 	install -m 644 $(B)/libtiersync.a $(DESTDIR)$(PREFIX)/lib/libtiersync.a
+	install -d $(DESTDIR)$(PREFIX)/include/tiersync
 	install -m 644 include/tiersync.h $(DESTDIR)$(PREFIX)/include/tiersync.h
+	install -m 644 include/tiersync/*.h $(DESTDIR)$(PREFIX)/include/tiersync/
 	sed -e 's|@PREFIX@|$(PREFIX)|g' tools/tiersync.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/tiersync.pc
 
 clean:

@@ -1,0 +1,491 @@
+/*
+ * tiersync/cases.h — the case application: cases and their lifecycle, evidence, key areas, supervision, major events, small ads and the figures.
+ * Part of the public API; include "tiersync.h" for all of it.
+ */
+#ifndef TIERSYNC_CASES_H
+#define TIERSYNC_CASES_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include "tiersync/node.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The case application (node/case.c). */
+
+/* One column assignment; `value` NULL means SQL NULL. Values are given as
+ * text and converted to the column's type. */
+typedef struct {
+	const char *column;
+	const char *value;
+} ts_field;
+
+/*
+ * Records a new case found at this node, with its intake event. `category`,
+ * `source` and `address` are required; `extra` sets further columns. The
+ * new case id is written to *id_out (free() it).
+ */
+int ts_case_new(char **id_out, ts_node *node, const char *author, const char *category,
+	const char *source, const char *address, const ts_field *extra, size_t nextra);
+
+/*
+ * Sets columns of a case and records the step as a case event. An unknown
+ * column, a value of the wrong type or outside its allowed set, and any
+ * edit of a closed case are refused whole (TS_EINVALID / TS_EDENIED).
+ */
+int ts_case_update(ts_node *node, const char *author, const char *case_id,
+	const ts_field *sets, size_t nsets);
+
+
+/*
+ * The case lifecycle (node/lifecycle.c): the steps a case goes through
+ * after intake, each refused with a message that says why when the case's
+ * state or the rules forbid it, and the rules the upper tiers set. See
+ * docs/LIFECYCLE.md.
+ *
+ * Every step is one ts_node_write(): the case row changes and one
+ * append-only case_events row (the step's kind, the officer's real name,
+ * the time, this node) is added in the same transaction, or nothing is
+ * written at all. `author` is the officer's real name (NULL: the node's
+ * identity); `note`, where taken, is free text added to the event (may be
+ * NULL). Refusals return TS_EDENIED (the state or the rules forbid the
+ * step), TS_EINVALID (a bad argument) or TS_ENOTFOUND (no such case).
+ */
+
+/* 即时调度: sends the case to the named officer (首问负责), who stays
+ * responsible. From discovered, or again while dispatched. */
+int ts_case_dispatch(ts_node *node, const char *author, const char *case_id, const char *officer,
+	const char *note);
+
+/* 三步法, step one, 教育核录: educate and record the party. The case must be
+ * dispatched; it is then being handled. */
+int ts_case_educate(ts_node *node, const char *author, const char *case_id, const char *note);
+
+/* 三步法, step two, 警示训诫: only after educating. */
+int ts_case_warn(ts_node *node, const char *author, const char *case_id, const char *note);
+
+/* 三步法, step three, 依法处罚: only after warning, unless the case's
+ * category may be penalized at once (rule immediate_penalty). */
+int ts_case_penalize(ts_node *node, const char *author, const char *case_id, const char *note);
+
+/* 立案: files a case being penalized. */
+int ts_case_file(ts_node *node, const char *author, const char *case_id, const char *note);
+
+/*
+ * 处罚决定: the legal basis and the fine, in fen, of a filed case. The case
+ * becomes major when `major` is 1 or the fine reaches the major_threshold
+ * rule; a major case's review is then pending. A decision may be made
+ * again only after its review rejected it.
+ */
+int ts_case_decide(ts_node *node, const char *author, const char *case_id, const char *legal_basis,
+	int64_t amount_fen, int major, const char *note);
+
+/* 法制审核: approves (approve = 1) or rejects the decision of a major case
+ * whose review is pending. `reviewer` is the reviewer's real name (NULL:
+ * the author); the event names the reviewer. */
+int ts_case_review(ts_node *node, const char *author, const char *case_id, int approve,
+	const char *reviewer, const char *note);
+
+/* 备案: files an approved major case with the higher tier. */
+int ts_case_file_up(ts_node *node, const char *author, const char *case_id, const char *note);
+
+/* 执行: the decided penalty is carried out; a major one only once approved. */
+int ts_case_execute(ts_node *node, const char *author, const char *case_id, const char *note);
+
+/* 移送: hands an open case to another department or the police (`to`);
+ * it takes no more steps here. */
+int ts_case_transfer(ts_node *node, const char *author, const char *case_id, const char *to,
+	const char *note);
+
+/* 即时反馈: reports the result of the on-site handling. */
+int ts_case_feedback(ts_node *node, const char *author, const char *case_id, const char *note);
+
+/* 回访: the return visit of a complaint case after its feedback, with the
+ * complainant's satisfaction: satisfied, basically_satisfied or
+ * dissatisfied. */
+int ts_case_visit(ts_node *node, const char *author, const char *case_id, const char *satisfaction,
+	const char *note);
+
+/*
+ * 办结: closes a case after its feedback. A penalized case must be filed,
+ * decided and executed; a major one also approved and filed up; a
+ * complaint case must have had its return visit.
+ */
+int ts_case_close(ts_node *node, const char *author, const char *case_id, const char *note);
+
+/*
+ * Edits the columns of an open case that are not part of its lifecycle
+ * (description, address, lng, lat, complainant, key area, event): like
+ * ts_case_update(), but a lifecycle column is refused naming the step that
+ * sets it, and a closed or transferred case is refused whole.
+ */
+int ts_case_edit(ts_node *node, const char *author, const char *case_id, const ts_field *sets,
+	size_t nsets);
+
+/* The step that sets a lifecycle column of `cases` ("dispatch", ...), or
+ * NULL if the column may be edited. */
+const char *ts_case_column_step(const char *column);
+
+/*
+ * Parses an amount of yuan ("200", "200.5", "1234.56") into fen. At most
+ * two decimals, no sign, no exponent; TS_EINVALID otherwise.
+ */
+int ts_case_yuan_parse(int64_t *fen_out, const char *text);
+
+/* One rule to set: `rule` is major_threshold (value in fen), deadline_days
+ * or immediate_penalty (value 0/1); `category` names the category of the
+ * last two (NULL for major_threshold). */
+typedef struct {
+	const char *rule;
+	const char *category;
+	int64_t value;
+} ts_case_rule;
+
+/*
+ * Sets rules for this node's own jurisdiction, in one write. Only a city or
+ * district node may (TS_EDENIED on a street or device); each rule is
+ * checked before anything is written.
+ */
+int ts_case_rules_set(ts_node *node, const char *author, const ts_case_rule *rules, size_t nrules);
+
+/* The jurisdiction of a case recorded at this node: a device's street (its
+ * parent id), else the node's own id. The caller frees it. */
+char *ts_case_jurisdiction(const ts_node *node);
+
+/*
+ * Between the tiers: key areas (node/areas.c), supervision items
+ * (node/supervision.c), major events (node/events.c) and the phone numbers
+ * of small ads (node/small_ads.c), with the tier and jurisdiction rules
+ * they share (node/tiers.c). See docs/TIERS.md.
+ *
+ * Every write goes through ts_node_write() with the author's real name, so
+ * it is staged durably and committed under that name. A refused operation
+ * returns TS_EDENIED (the tier or jurisdiction forbids it), TS_EINVALID
+ * (bad input) or TS_ENOTFOUND (no such row), with one clear message, and
+ * writes nothing.
+ */
+
+/*
+ * Jurisdiction and times (node/tiers.c).
+ */
+
+/* 1 when the place `id` lies in the jurisdiction of node `scope`: it is
+ * `scope` itself or below it ("bj.dc.jingshan" lies in "bj.dc" and "bj"). */
+int ts_jurisdiction_covers(const char *scope, const char *id);
+
+/*
+ * Parses a date or time given on the command line into the schema's form
+ * "YYYY-MM-DDTHH:MM:SS+08:00". Accepts "YYYY-MM-DD" (then the start of the
+ * day, or its last second when `end_of_day`), "YYYY-MM-DD HH:MM[:SS]",
+ * "YYYY-MM-DDTHH:MM[:SS]" and the full form with "+08:00". A date that
+ * does not exist (2015-02-30) is TS_EINVALID naming `what`.
+ */
+int ts_time_parse(char out[32], const char *text, int end_of_day, const char *what);
+
+/* The current time in the schema's form (TIERSYNC_NOW overrides the clock). */
+void ts_time_now(char out[32]);
+
+/*
+ * Key areas, 重点地区 (node/areas.c).
+ */
+
+/*
+ * Lists a key area (挂账) now. Only the city or a district may. A
+ * district's area is its own. The city names the districts the area lies
+ * in (`districts`, at least one, each a district directly below the city):
+ * the city row is written with one district row per district, carrying it
+ * (city_key_area_id), so that a city key area is a key area of each of
+ * those districts. The new (city or district) row's id goes to *id_out
+ * (free() it).
+ */
+int ts_area_add(char **id_out, ts_node *node, const char *author, const char *name,
+	const char *zone, const char *reason, const char *const *districts, size_t ndistricts);
+
+/*
+ * Delists a key area (销账) now, with a reason. The city may delist any
+ * area; delisting a city area delists the district rows that carry it. A
+ * district may delist only its own areas, and not a row that carries a
+ * city area (the city delists that). Streets and devices are refused.
+ */
+int ts_area_delist(ts_node *node, const char *author, const char *area_id, const char *reason);
+
+/*
+ * For case intake: 1 when `area_id` is a listed key area that a case of
+ * `jurisdiction` may lie in (the area's owner covers it), 0 when not (with
+ * the reason as the last error), < 0 on failure. Writes nothing.
+ */
+int ts_area_fits_case(ts_node *node, const char *area_id, const char *jurisdiction);
+
+/*
+ * Supervision items, 督办 (node/supervision.c).
+ */
+
+typedef struct {
+	const char *target;    /* the node that must answer: below the issuer */
+	const char *subject;   /* one line */
+	const char *detail;    /* or NULL */
+	const char *case_id;   /* the case it is about, or NULL */
+	const char *due;       /* a date or time (ts_time_parse), or NULL */
+} ts_supervise_options;
+
+/*
+ * Issues a supervision item from this node (the city or a district) to a
+ * node inside its jurisdiction. A case it names must exist and lie in the
+ * target's jurisdiction; the case gets a 'supervise' event. The item's id
+ * goes to *id_out (free() it).
+ */
+int ts_supervise_issue(char **id_out, ts_node *node, const char *author, const ts_supervise_options *opts);
+
+/*
+ * Adds this node's feedback to an open item (三级反馈): the target answers
+ * (the item becomes 'answered'), and every node above the target up to the
+ * city may add its own feedback at its level. Devices, nodes outside the
+ * chain and closed items are refused. The feedback id goes to *id_out.
+ */
+int ts_supervise_answer(char **id_out, ts_node *node, const char *author, const char *item_id,
+	const char *text);
+
+/* Closes an answered item (闭合). Only the issuing node may. */
+int ts_supervise_close(ts_node *node, const char *author, const char *item_id);
+
+/*
+ * Major events, 重大活动保障 (node/events.c).
+ */
+
+/*
+ * Declares a major-event period from this node (the city or a district):
+ * `from` and `to` as ts_time_parse() reads them (a date `to` means its
+ * whole day). The cases this node already holds that fall in it are
+ * marked in the same write; *marked says how many (may be NULL). The
+ * event's id goes to *id_out (free() it).
+ */
+int ts_event_add(char **id_out, size_t *marked, ts_node *node, const char *author, const char *name,
+	const char *from, const char *to, const char *zone);
+
+/*
+ * Marks the cases this node holds, in its jurisdiction, that fall in a
+ * major event and carry none yet: for events that arrived by pull. `event`
+ * limits it to one event (NULL: every event). *marked says how many
+ * (0 writes nothing).
+ */
+int ts_event_mark(size_t *marked, ts_node *node, const char *author, const char *event);
+
+/*
+ * For case intake: the major event a case of `jurisdiction` reported at
+ * `reported_at` falls in, or NULL in *event_out when none (free() it). Of
+ * several, the most local one, then the earliest started, then the lowest
+ * id. Reads only; callable inside ts_node_write().
+ */
+int ts_event_for_case(char **event_out, ts_node *node, const char *jurisdiction, const char *reported_at);
+
+/*
+ * For case intake: marks the case `case_id` with the major event it falls
+ * in (ts_event_for_case on its own jurisdiction and reported_at), unless it
+ * carries one already. Call it inside the intake's ts_node_write(), after
+ * the case row is written. *marked (may be NULL) is 1 when it was marked.
+ */
+int ts_event_mark_case(int *marked, ts_node *node, const char *case_id);
+
+/*
+ * Small ads, 违法电话号码警示 (node/small_ads.c).
+ */
+
+/*
+ * Records the phone numbers found on a small_ads case, one row each. Each
+ * must be digits only (spaces and '-' are dropped), not repeated, and not
+ * already recorded on the case; the case must lie in this node's
+ * jurisdiction and not be closed. All or nothing.
+ */
+int ts_ads_add(ts_node *node, const char *author, const char *case_id, const char *const *phones,
+	size_t nphones);
+
+/*
+ * Records a warning call to `phone` (warned, unreachable or suspended) now,
+ * by `author`, on every sighting of it in this node's jurisdiction that is
+ * not yet warned. *rows says how many (may be NULL). TS_ENOTFOUND when the
+ * number is not on record or is already warned everywhere.
+ */
+int ts_ads_warn(size_t *rows, ts_node *node, const char *author, const char *phone, const char *outcome);
+
+/* The figures of the numbers in this node's jurisdiction. */
+typedef struct {
+	long long found;        /* distinct numbers recorded */
+	long long warned;       /* of them: every sighting warned */
+	long long unreachable;  /* of them: not warned, last outcome unreachable */
+	long long suspended;    /* of them: not warned, suspended */
+	long long untried;      /* of them: a sighting not yet called */
+	double rate;            /* warned / found; 0 when nothing was found */
+} ts_ads_figures;
+
+/* Fills *out for this node's jurisdiction. */
+int ts_ads_figures_get(ts_ads_figures *out, ts_node *node);
+
+/*
+ * Evidence (证据): photos, video, body-camera footage and documents of a
+ * case, kept in history by content (SHA-256) through the engine's files
+ * (sync/files.h), each recorded as an immutable row of `evidence` with who
+ * captured it, when and where, plus a case event. See docs/EVIDENCE.md.
+ */
+
+/* What `evidence add` may say about an item besides its content. */
+typedef struct {
+	const char *kind;         /* photo, video, bodycam or document; NULL: from the media type */
+	const char *media_type;   /* e.g. "image/jpeg"; NULL: from the file name's extension */
+	int has_place;            /* 1 when lng and lat are given */
+	double lng, lat;          /* where it was captured, degrees */
+	const char *note;         /* what it shows, or NULL */
+} ts_evidence_options;
+
+/*
+ * Adds the file at `path` to case `case_id` as evidence captured by
+ * `author` (NULL: the node's identity) now, at this node. The content is
+ * stored in history (streaming: never read whole into memory) and staged
+ * with the evidence row and an 'evidence' case event in one write; the
+ * next commit carries all three. Writes the new evidence id to *id_out
+ * (free() it) and the content's SHA-256 to `sha256_out`.
+ *
+ * TS_ENOTFOUND: no such case, or no such file. TS_EDENIED: the case is
+ * closed. TS_EEXISTS: the case already holds this content (the message
+ * names the evidence that does). TS_EINVALID: a bad kind, media type,
+ * place or author.
+ */
+int ts_evidence_add(char **id_out, char sha256_out[65], ts_node *node, const char *author,
+	const char *case_id, const char *path, const ts_evidence_options *opts);
+
+/* One evidence item, as ts_evidence_list() reports it. */
+typedef struct {
+	const char *id;
+	const char *case_id;
+	const char *kind;
+	const char *sha256;
+	int64_t size;
+	const char *media_type;
+	const char *captured_by;
+	const char *captured_at;
+	int has_place;
+	double lng, lat;
+	const char *note;         /* or NULL */
+	int stored;               /* 1 when this node holds the content */
+} ts_evidence_info;
+
+/*
+ * Calls `cb` for each evidence item of case `case_id`, in the order they
+ * were captured; a non-zero return stops and is returned. TS_ENOTFOUND if
+ * there is no such case.
+ */
+int ts_evidence_list(ts_node *node, const char *case_id,
+	int (*cb)(const ts_evidence_info *item, void *payload), void *payload);
+
+/*
+ * Writes the content of the evidence of case `case_id` whose SHA-256 is
+ * `sha256` (or starts with it: at least 8 hex digits, naming one item) to
+ * the file `out_path`, streaming, and checks its SHA-256 on the way. The
+ * content goes to a temporary file beside `out_path`, renamed into place
+ * only once it proved whole: on any failure (TS_ECORRUPT for a mismatch)
+ * nothing is left at `out_path` that was not there before; once whole, it
+ * is synced to disk, renamed into place and its directory synced. Only a
+ * regular file is ever replaced: if `out_path` is anything else — a device
+ * such as /dev/null, a FIFO, a directory, a socket, or a symbolic link
+ * (refused, not followed) — the call is refused with TS_EINVALID and
+ * nothing is changed. Writes the full SHA-256 to `sha256_out` (may be NULL).
+ */
+int ts_evidence_get(char sha256_out[65], ts_node *node, const char *case_id, const char *sha256,
+	const char *out_path);
+
+/*
+ * Figures (考核评议): what a tier reports from its own merged database for
+ * its own jurisdiction, in total and per child unit (the next tier down).
+ * Each figure is one SQL query over the case schema; the queries are in
+ * node/report.c and, for anyone to re-run with the sqlite3 shell, in
+ * docs/REPORT.md.
+ */
+
+/* How a figure reads. */
+typedef enum {
+	TS_FIGURE_COUNT = 0,   /* a number: value */
+	TS_FIGURE_RATE,        /* value of base, e.g. 95 of 100; goal: at least goal_percent */
+	TS_FIGURE_DROP         /* value this period against base the same period last year;
+	                          goal: down by at least goal_percent */
+} ts_figure_kind;
+
+/* One figure's definition. */
+typedef struct {
+	const char *name;      /* the JSON key, e.g. "rectification_rate" */
+	const char *label;     /* for people, e.g. "rectification rate 问题整改率" */
+	ts_figure_kind kind;
+	int goal_percent;      /* 0: no goal */
+	const char *sql;       /* one row: (value, base); base NULL for a count.
+	                          Parameters :scope :from :to :last_from :last_to */
+} ts_report_figure;
+
+/* The figures, in report order; ts_report_nfigures of them. */
+extern const ts_report_figure ts_report_figures[];
+extern const size_t ts_report_nfigures;
+
+/* One value of a figure: base is the denominator (rates) or last year's
+ * value (drops), 0 for counts. */
+typedef struct {
+	int64_t value;
+	int64_t base;
+} ts_report_value;
+
+/* Cases of one category or source in the period. */
+typedef struct {
+	char *code;
+	int64_t found, filed, penalised, transferred, closed;
+} ts_report_group;
+
+/* The figures of one unit: the whole jurisdiction or one child of it. */
+typedef struct {
+	char *unit;                    /* node id */
+	ts_report_value *values;       /* one per ts_report_figures[] */
+	ts_report_group *categories;   /* every category, in code order */
+	size_t ncategories;
+	ts_report_group *sources;      /* every source, in code order */
+	size_t nsources;
+} ts_report_unit;
+
+typedef struct {
+	char from[32], to[32];            /* the period: from <= reported_at < to */
+	char last_from[32], last_to[32];  /* the same period a year earlier */
+	ts_report_unit total;
+	ts_report_unit *children;         /* in id order */
+	size_t nchildren;
+} ts_report;
+
+/*
+ * Parses a period "A..B" or "A", each side YYYY, YYYY-MM or YYYY-MM-DD
+ * (Beijing time), into the schema's time form: `from` is the first second
+ * of A, `to` the first second after B. TS_EINVALID for anything else.
+ */
+int ts_report_period(char from[32], char to[32], const char *spec);
+
+/* The current calendar year (Beijing time; TIERSYNC_NOW sets the clock). */
+void ts_report_this_year(char from[32], char to[32]);
+
+/*
+ * Computes the figures for `scope` (NULL: the node's id; otherwise the node
+ * itself or a unit below it, TS_EINVALID if not) over [from, to), with a
+ * row per child unit that has cases or responsibility zones. Free *out with
+ * ts_report_free().
+ */
+int ts_report_compute(ts_report **out, ts_node *node, const char *scope,
+	const char *from, const char *to);
+
+/* Writes the report as one JSON object (see docs/REPORT.md) and a newline. */
+void ts_report_write_json(FILE *out, const ts_report *report);
+
+/* Writes the report as a table for people. */
+void ts_report_write_text(FILE *out, const ts_report *report);
+
+/* NULL-safe. */
+void ts_report_free(ts_report *report);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,42 @@
+/*
+ * tiersync/errors.h — the error codes every call returns, and the last message.
+ * Part of the public API; include "tiersync.h" for all of it.
+ */
+#ifndef TIERSYNC_ERRORS_H
+#define TIERSYNC_ERRORS_H
+
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Error codes: the cases a caller can act on. */
+enum {
+	TS_OK        = 0,
+	TS_ERROR     = -1,   /* anything else; see ts_error_last() */
+	TS_ENOTFOUND = -3,   /* no such node, row, revision, remote */
+	TS_EEXISTS   = -4,   /* a node or object already exists there */
+	TS_EINVALID  = -5,   /* bad input: unknown column, malformed value */
+	TS_ECONFLICT = -6,   /* a merge produced conflicts for review */
+	TS_EAUTH     = -7,   /* authentication or host key refused */
+	TS_ENET      = -8,   /* the network failed or timed out */
+	TS_EDENIED   = -9,   /* not allowed: a rule or the gate said no */
+	TS_ECORRUPT  = -10,  /* history or database damaged or tampered with */
+	TS_EBUSY     = -11   /* the database is locked by another writer */
+};
+
+/* The message of the last failure on this thread, or NULL. */
+const char *ts_error_last(void);
+
+/* Sets the last error (printf-style) and returns `code`. */
+int ts_error_set(int code, const char *fmt, ...)
+#if defined(__GNUC__)
+	__attribute__((format(printf, 2, 3)))
+#endif
+	;
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

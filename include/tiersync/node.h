@@ -1,0 +1,172 @@
+/*
+ * tiersync/node.h — a node: tiers, its database and history, writes, commits and checks. The generic engine: any SQLite schema with primary keys.
+ * Part of the public API; include "tiersync.h" for all of it.
+ */
+#ifndef TIERSYNC_NODE_H
+#define TIERSYNC_NODE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "tiersync/errors.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct sqlite3 sqlite3;
+
+/* The four tiers, top to bottom. */
+typedef enum {
+	TS_TIER_CITY = 0,
+	TS_TIER_DISTRICT,
+	TS_TIER_STREET,
+	TS_TIER_DEVICE
+} ts_tier;
+
+/* "city", "district", ... or NULL. */
+const char *ts_tier_name(ts_tier tier);
+/* Parses a tier name; TS_EINVALID if unknown. */
+int ts_tier_parse(ts_tier *out, const char *name);
+
+typedef struct ts_node ts_node;
+
+typedef struct {
+	ts_tier tier;
+	const char *id;        /* e.g. "bj.dc.jingshan"; see ts_node_id_valid() */
+	const char *upstream;  /* URL of the upper node's history, or NULL */
+	const char *identity;  /* default author (a real name), or NULL */
+	const char *key;       /* an unencrypted OpenSSH Ed25519 private key file: the
+	                        * node's signing key (and its SSH identity for an
+	                        * ssh:// upstream); NULL makes NODE/id_ed25519 */
+} ts_init_options;
+
+/* 1 if `id` is a well-formed node id: dot-separated lowercase labels. */
+int ts_node_id_valid(const char *id);
+
+/*
+ * Creates a node at `path` (which must not exist or be an empty directory):
+ * the database with the current schema, an empty history with a first
+ * commit, and the config file. Every commit the node makes is signed with
+ * its key (opts->key, or a new key pair NODE/id_ed25519 + .pub); a city
+ * records its own public key in sync_signers in its first commit. With an
+ * ssh:// upstream, the key is also the node's SSH identity.
+ */
+int ts_node_init(ts_node **out, const char *path, const ts_init_options *opts);
+
+/*
+ * Opens the node at `path`, repairing it first if a crash left the history
+ * ref and the database disagreeing. TS_ENOTFOUND if `path` is not a node.
+ */
+int ts_node_open(ts_node **out, const char *path);
+
+void ts_node_free(ts_node *node);
+
+/* 1 when opening the node had to repair it (objects rewritten from the
+ * journal, a torn pack dropped, the branch moved back to the recorded head). */
+int ts_node_repaired(const ts_node *node);
+
+const char *ts_node_path(const ts_node *node);
+const char *ts_node_id(const ts_node *node);
+ts_tier ts_node_tier(const ts_node *node);
+
+/* The configured identity (user.name), or NULL. */
+const char *ts_node_identity(const ts_node *node);
+
+/* The node's working database. Read from it freely; write only through
+ * ts_node_write(), or the write is tampering that `verify` reports. */
+sqlite3 *ts_node_db(ts_node *node);
+
+/*
+ * Runs `fn` inside one SQLite write transaction whose changes are captured
+ * and stored as a staged changeset in that same transaction, attributed to
+ * `author` with a one-line `summary`. If `fn` returns non-zero, nothing is
+ * written and that value is returned.
+ */
+int ts_node_write(ts_node *node, const char *author, const char *summary,
+	int (*fn)(sqlite3 *db, void *payload), void *payload);
+
+/*
+ * Mints a new globally unique, human-readable id for a row of `table`:
+ * "<node id>-<prefix><yyyymmdd>-<n>". Call inside ts_node_write().
+ * The caller frees *out with free().
+ */
+int ts_node_mint_id(char **out, ts_node *node, const char *prefix);
+
+/* One staged (not yet committed) write. */
+typedef struct {
+	int64_t seq;
+	const char *author;
+	int64_t time;          /* seconds since the epoch */
+	const char *summary;
+	int inserts, updates, deletes;
+} ts_staged_info;
+
+/* Calls `cb` for each staged write, oldest first; a non-zero return stops. */
+int ts_node_staged(ts_node *node,
+	int (*cb)(const ts_staged_info *info, void *payload), void *payload);
+
+/*
+ * Turns every staged write into one history commit. The author is `author`,
+ * or the authors of the staged writes when NULL (joined if several); the
+ * committer is the node. Writes the commit id (40 hex digits + NUL) to
+ * `id_out`. TS_ENOTFOUND if nothing is staged.
+ */
+int ts_node_commit(char id_out[41], ts_node *node, const char *message, const char *author);
+
+/* The id of the node's HEAD commit (40 hex digits + NUL). */
+int ts_node_head(char id_out[41], ts_node *node);
+
+/* One difference found by ts_node_verify(). */
+typedef struct {
+	const char *table;
+	const char *key;       /* the primary key, readable */
+	const char *column;    /* NULL when the whole row is missing or extra */
+	const char *problem;   /* e.g. "changed outside tiersync" */
+	const char *expected;  /* value in history (+ staged), or NULL */
+	const char *actual;    /* value in the database, or NULL */
+} ts_verify_problem;
+
+/*
+ * Checks that the database equals the HEAD tree plus the staged writes, row
+ * by row and column by column, and that the history is intact: every
+ * commit reachable from the head is signed, its signature matches its
+ * bytes, and the key is its committer node's (this node's own, or the one
+ * sync_signers records for it). A signature problem has table "history",
+ * key the commit id. Calls `cb` for each difference. Returns 0 when equal,
+ * TS_ECORRUPT when not.
+ */
+int ts_node_verify(ts_node *node,
+	int (*cb)(const ts_verify_problem *p, void *payload), void *payload);
+
+/*
+ * Writes NODE/allowed_signers (OpenSSH's allowed-signers format, for
+ * `git -c gpg.ssh.allowedSignersFile=NODE/allowed_signers verify-commit`)
+ * from the node's own key and every row of sync_signers. The node does it
+ * whenever its head moves; call it after changing sync_signers otherwise.
+ */
+int ts_node_signers_refresh(ts_node *node);
+
+/*
+ * Admission: whether this node may take commit `commit_hex` (40 hex digits)
+ * offered by the lower node `from` (its id) as its submission. Checks,
+ * before anything of it is written: every tree entry the offer changes
+ * (known tables, rows canonical and at their own key's path, regular-file
+ * and tree modes only, sizes within the limits, evidence files immutable),
+ * the ownership rules of sync_ownership for `from`, and the signatures of
+ * the commits new to this node. `objects_dir`, when not NULL, is an extra
+ * objects directory to read the offer from (git's quarantine of a push in
+ * progress). Returns 0 when admissible, else TS_EDENIED (or TS_ECORRUPT)
+ * with one line naming the commit, the table and key, and the rule.
+ */
+int ts_node_admit(ts_node *node, const char *from, const char *commit_hex, const char *objects_dir);
+
+
+/* Writes the current time as the schema's text form,
+ * "YYYY-MM-DDTHH:MM:SS+08:00". */
+void ts_time_format(char out[32], int64_t when);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
