@@ -18,6 +18,8 @@
 #include "tiersync/errors.h"
 #include "tiersync/node.h"
 #include "tiersync/remote.h"
+#include "tiersync/merge.h"
+#include "tiersync/history.h"
 #include "tiersync/gate.h"
 #include "tiersync/cases.h"
 
