@@ -16,14 +16,6 @@
 #include "node.h"
 #include "tiers.h"
 
-void ts_time_format(char out[32], int64_t when)
-{
-	time_t t = (time_t)(when + TS_UTC_OFFSET_SECONDS);
-	struct tm tm;
-	gmtime_r(&t, &tm);
-	strftime(out, 32, "%Y-%m-%dT%H:%M:%S+08:00", &tm);
-}
-
 /* Columns no command may set: the key, and where the case came from. */
 static int column_protected(const char *col)
 {
@@ -106,35 +98,6 @@ static int unknown_code(sqlite3 *db, const char *table, const char *what, const 
 	ts_error_set(TS_EINVALID, "unknown %s '%s' (one of: %s)", what, code, ts_buf_cstr(&list));
 	ts_buf_dispose(&list);
 	return TS_EINVALID;
-}
-
-int ts_case__event(ts_node *node, const char *case_id, const char *kind, const char *officer,
-	const char *detail, const char *at)
-{
-	sqlite3_stmt *st = NULL;
-	char *id = NULL;
-	int error;
-
-	if ((error = ts_node_mint_id(&id, node, "e")) < 0)
-		return error;
-	if (sqlite3_prepare_v2(node->db, "INSERT INTO case_events (id, case_id, at, kind, officer, node, detail) "
-			"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)", -1, &st, NULL) != SQLITE_OK) {
-		error = write_error(node->db, "recording the case event");
-		goto done;
-	}
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, case_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, at, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, kind, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, officer, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 6, node->id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 7, detail, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		error = write_error(node->db, "recording the case event");
-done:
-	sqlite3_finalize(st);
-	free(id);
-	return error;
 }
 
 /* Checks every assignment before anything is written. */

@@ -196,30 +196,6 @@ static int load_conflict(resolution *r)
 	return error;
 }
 
-int ts_node__head_row(ts_row **out, ts_node *node, const char *path)
-{
-	git_oid head, tree;
-	git_tree *t = NULL;
-	git_tree_entry *e = NULL;
-	git_blob *blob = NULL;
-	int error;
-
-	*out = NULL;
-	if ((error = ts_history_head(&head, node->db)) < 0 ||
-	    (error = ts_store_commit_tree(&tree, node->store, &head)) < 0)
-		return error;
-	if (git_tree_lookup(&t, ts_store_repo(node->store), &tree) < 0 ||
-	    git_tree_entry_bypath(&e, t, path) < 0 ||
-	    git_blob_lookup(&blob, ts_store_repo(node->store), git_tree_entry_id(e)) < 0)
-		error = ts_error_set(TS_ENOTFOUND, "the row %s is no longer in history", path);
-	else
-		error = ts_rowcodec_decode(out, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob));
-	git_blob_free(blob);
-	git_tree_entry_free(e);
-	git_tree_free(t);
-	return error;
-}
-
 static int do_resolve(sqlite3 *db, void *payload)
 {
 	resolution *r = payload;

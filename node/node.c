@@ -28,44 +28,6 @@
 #include "schema.h"
 #include "verify.h"
 
-static const char *const tier_names[] = { "city", "district", "street", "device" };
-
-const char *ts_tier_name(ts_tier tier)
-{
-	return (unsigned)tier < 4 ? tier_names[tier] : NULL;
-}
-
-int ts_tier_parse(ts_tier *out, const char *name)
-{
-	int i;
-	for (i = 0; i < 4; i++)
-		if (name && !strcmp(name, tier_names[i])) {
-			*out = (ts_tier)i;
-			return 0;
-		}
-	return ts_error_set(TS_EINVALID, "unknown tier '%s' (city, district, street or device)", name ? name : "");
-}
-
-int ts_node_id_valid(const char *id)
-{
-	const char *p;
-	size_t label = 0;
-
-	if (!id || !*id || strlen(id) > 64)
-		return 0;
-	for (p = id; *p; p++) {
-		if (*p == '.') {
-			if (label == 0)
-				return 0;
-			label = 0;
-		} else if ((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || (*p == '_' && label > 0)) {
-			label++;
-		} else
-			return 0;
-	}
-	return label > 0;
-}
-
 static void global_init(void)
 {
 	static int done;
@@ -124,12 +86,6 @@ void ts_node__who(ts_store_who *who, const char *node_id, const char *name, int6
 	who->node = node_id;
 	who->time = when;
 	who->offset = TS_UTC_OFFSET_SECONDS / 60;
-}
-
-int64_t ts_node__now(void)
-{
-	const char *fixed = getenv("TIERSYNC_NOW");   /* for reproducible demos and tests */
-	return fixed && *fixed ? strtoll(fixed, NULL, 10) : (int64_t)time(NULL);
 }
 
 static int load(ts_node *node)
@@ -406,16 +362,6 @@ static int check_author(const char *author)
 	if (strchr(author, '<') || strchr(author, '>') || strchr(author, '\n'))
 		return ts_error_set(TS_EINVALID, "an author's name may not contain '<', '>' or a newline");
 	return 0;
-}
-
-int ts_node__tables(ts_tables **out, ts_node *node)
-{
-	int error = 0;
-
-	if (!node->tables)
-		error = ts_tables_load(&node->tables, node->db);
-	*out = node->tables;
-	return error;
 }
 
 int ts_node_write(ts_node *node, const char *author, const char *summary,

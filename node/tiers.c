@@ -15,16 +15,6 @@
 #include "node.h"
 #include "tiers.h"
 
-int ts_jurisdiction_covers(const char *scope, const char *id)
-{
-	size_t n;
-
-	if (!scope || !id || !*scope)
-		return 0;
-	n = strlen(scope);
-	return !strncmp(scope, id, n) && (id[n] == '\0' || id[n] == '.');
-}
-
 static int digits(const char *p, int n, int *out)
 {
 	int i, v = 0;

@@ -34,7 +34,7 @@
 #include <openssl/evp.h>
 
 #include "buf.h"
-#include "history.h"
+#include "meta.h"
 
 #define CHUNK (64 * 1024)
 

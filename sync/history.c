@@ -3,7 +3,7 @@
  *
  * Engine tables (never synced):
  *
- *   ts_meta(key, value)             "head" = the commit the data equals
+ *   ts_meta(key, value)             "head" = the commit the data equals (meta.h)
  *   ts_journal(seq, commit_id, raw) commits whose objects may not be
  *                                   durable yet, with their exact bytes
  *   ts_journal_rows(seq, path, data) the row blobs each of them wrote
@@ -28,61 +28,19 @@
 int ts_history_setup(sqlite3 *db)
 {
 	static const char sql[] =
-		"CREATE TABLE IF NOT EXISTS ts_meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID;"
 		"CREATE TABLE IF NOT EXISTS ts_journal ("
 		"  seq INTEGER PRIMARY KEY, commit_id TEXT NOT NULL UNIQUE, raw BLOB NOT NULL);"
 		"CREATE TABLE IF NOT EXISTS ts_journal_rows ("
 		"  seq INTEGER NOT NULL, path TEXT NOT NULL, data BLOB,"
 		"  PRIMARY KEY (seq, path)) WITHOUT ROWID;";
 	int error;
+	if ((error = ts_meta_setup(db)) < 0)
+		return error;
 	if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
 		return ts_error_set(TS_ERROR, "creating engine tables: %s", sqlite3_errmsg(db));
 	if ((error = ts_capture_setup(db)) < 0 || (error = ts_files_setup(db)) < 0)
 		return error;
 	return ts_conflicts_setup(db);
-}
-
-char *ts_meta_get(sqlite3 *db, const char *key)
-{
-	sqlite3_stmt *st = NULL;
-	char *value = NULL;
-
-	if (sqlite3_prepare_v2(db, "SELECT value FROM ts_meta WHERE key = ?1", -1, &st, NULL) != SQLITE_OK)
-		return NULL;
-	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
-		value = strdup((const char *)sqlite3_column_text(st, 0));
-	sqlite3_finalize(st);
-	return value;
-}
-
-int ts_meta_set(sqlite3 *db, const char *key, const char *value)
-{
-	sqlite3_stmt *st = NULL;
-	int error = 0;
-
-	if (sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO ts_meta (key, value) VALUES (?1, ?2)",
-			-1, &st, NULL) != SQLITE_OK)
-		return ts_error_set(TS_ERROR, "writing ts_meta: %s", sqlite3_errmsg(db));
-	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		error = ts_error_set(TS_ERROR, "writing ts_meta: %s", sqlite3_errmsg(db));
-	sqlite3_finalize(st);
-	return error;
-}
-
-int ts_history_head(git_oid *out, sqlite3 *db)
-{
-	char *head = ts_meta_get(db, "head");
-	int error = 0;
-
-	if (!head)
-		return ts_error_set(TS_ENOTFOUND, "the database records no head commit");
-	if (git_oid_fromstr(out, head) < 0)
-		error = ts_error_set(TS_ECORRUPT, "the database records a malformed head: %s", head);
-	free(head);
-	return error;
 }
 
 void ts_history_schema_blob(ts_buf *out, sqlite3 *db)

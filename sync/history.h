@@ -17,6 +17,7 @@
 
 #include <sqlite3.h>
 
+#include "meta.h"
 #include "store.h"
 #include "tables.h"
 
@@ -26,13 +27,6 @@
  * ts_staged through capture, and the synced review queue sync_conflicts)
  * if missing. */
 int ts_history_setup(sqlite3 *db);
-
-/* Engine metadata in ts_meta. Get returns NULL when unset; free() it. */
-char *ts_meta_get(sqlite3 *db, const char *key);
-int ts_meta_set(sqlite3 *db, const char *key, const char *value);
-
-/* The head commit the database corresponds to. TS_ENOTFOUND when none. */
-int ts_history_head(git_oid *out, sqlite3 *db);
 
 /*
  * Commits the staged writes of `db` (TS_ENOTFOUND if there are none) on

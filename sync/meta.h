@@ -1,0 +1,22 @@
+/*
+ * The engine's metadata: a key-value table ts_meta in the working database
+ * (never synced), of which "head" is the commit the data equals. Read by
+ * the history, the files kept in it and the node alike.
+ */
+#ifndef TS_SYNC_META_H
+#define TS_SYNC_META_H
+
+#include <git2.h>
+#include <sqlite3.h>
+
+/* Creates ts_meta if missing. */
+int ts_meta_setup(sqlite3 *db);
+
+/* Get returns NULL when unset; free() it. */
+char *ts_meta_get(sqlite3 *db, const char *key);
+int ts_meta_set(sqlite3 *db, const char *key, const char *value);
+
+/* The head commit the database corresponds to. TS_ENOTFOUND when none. */
+int ts_history_head(git_oid *out, sqlite3 *db);
+
+#endif
