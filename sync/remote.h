@@ -3,10 +3,11 @@
  * with libgit2's pack protocol, over a local path (file://) or SSH.
  *
  * Generic: it knows repositories, refspecs, URLs and host keys, nothing of
- * nodes or cases. Over SSH (a libssh2 session of its own under libgit2's
- * pack protocol) it checks the host key against an OpenSSH known_hosts file
- * before any credential is offered, refusing an unknown or changed key, and
- * logs in with a key file or ssh-agent.
+ * nodes or cases. Over SSH it runs on ssh.c's transport (a libssh2 session
+ * of its own under libgit2's pack protocol), which checks the host key
+ * against an OpenSSH known_hosts file (known_hosts.c) before any credential
+ * is offered, refusing an unknown or changed key, and logs in with a key
+ * file or ssh-agent.
  */
 #ifndef TS_SYNC_REMOTE_H
 #define TS_SYNC_REMOTE_H
