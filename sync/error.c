@@ -9,10 +9,16 @@
 
 static _Thread_local char last_message[1024];
 static _Thread_local int has_message;
+static _Thread_local int last_code;
 
 const char *ts_error_last(void)
 {
 	return has_message ? last_message : NULL;
+}
+
+int ts_error_last_code(void)
+{
+	return has_message ? last_code : TS_OK;
 }
 
 int ts_error_set(int code, const char *fmt, ...)
@@ -22,5 +28,6 @@ int ts_error_set(int code, const char *fmt, ...)
 	vsnprintf(last_message, sizeof(last_message), fmt, ap);
 	va_end(ap);
 	has_message = 1;
+	last_code = code;
 	return code;
 }

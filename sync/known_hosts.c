@@ -189,7 +189,7 @@ int ts_known_hosts__check(const char *path, const char *remote, const char *name
 	if (error < 0 || state == HOST_KNOWN)
 		return error;
 	host_refusal(why, sizeof(why), name, state, key->kind, key->print, path);
-	return ts_error_set(TS_EAUTH, "remote %s: %s", remote, why);
+	return ts_error_set(state == HOST_UNKNOWN ? TS_EHOSTKEY : TS_EHOSTKEY_CHANGED, "remote %s: %s", remote, why);
 }
 /* ------------------------------------------------------------- trusting */
 
@@ -320,7 +320,7 @@ int ts_known_hosts__record(ts_host_key_status *status, const char *path, const c
 	if (state != HOST_UNKNOWN && !replace) {
 		char why[900];
 		host_refusal(why, sizeof(why), name, state, key->kind, key->print, path);
-		error = ts_error_set(TS_EAUTH, "remote %s: %s", remote, why);
+		error = ts_error_set(TS_EHOSTKEY_CHANGED, "remote %s: %s", remote, why);
 		goto done;
 	}
 	if ((error = key_line(&line, &kh, name, key->key, key->len, key->kind)) < 0)

@@ -14,6 +14,28 @@ int ts_cli_fail(void)
 	return 1;
 }
 
+int ts_cli_fail_remote(const char *remote)
+{
+	const char *msg = ts_error_last();
+	const char *name = remote ? remote : TS_REMOTE_DEFAULT;
+
+	fprintf(stderr, "tiersync: %s", msg ? msg : "failed");
+	switch (ts_error_last_code()) {
+	case TS_EHOSTKEY:
+		fprintf(stderr, "; then run 'tiersync remote trust %s'", name);
+		break;
+	case TS_EHOSTKEY_CHANGED:
+		fprintf(stderr, "; only then run 'tiersync remote trust %s --replace'", name);
+		break;
+	case TS_EAUTH:
+		fprintf(stderr, " (this node's key: 'tiersync remote add %s URL --identity KEYFILE', or "
+			"ssh-agent's; the upper node enrolls it)", name);
+		break;
+	}
+	fputc('\n', stderr);
+	return 1;
+}
+
 int ts_cli_usage(ts_cli *cli, const char *fmt, ...)
 {
 	va_list ap;

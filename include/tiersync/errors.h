@@ -18,15 +18,22 @@ enum {
 	TS_EEXISTS   = -4,   /* a node or object already exists there */
 	TS_EINVALID  = -5,   /* bad input: unknown column, malformed value */
 	TS_ECONFLICT = -6,   /* a merge produced conflicts for review */
-	TS_EAUTH     = -7,   /* authentication or host key refused */
+	TS_EAUTH     = -7,   /* authentication refused: no key to offer, or the key not taken */
 	TS_ENET      = -8,   /* the network failed or timed out */
 	TS_EDENIED   = -9,   /* not allowed: a rule or the gate said no */
 	TS_ECORRUPT  = -10,  /* history or database damaged or tampered with */
-	TS_EBUSY     = -11   /* the database is locked by another writer */
+	TS_EBUSY     = -11,  /* the database is locked by another writer */
+	TS_EHOSTKEY  = -12,  /* the remote host's key is not known yet: nothing was sent */
+	TS_EHOSTKEY_CHANGED = -13   /* the remote host's key is not the one known for it
+	                             * (changed, or of another type): refused, nothing sent */
 };
 
 /* The message of the last failure on this thread, or NULL. */
 const char *ts_error_last(void);
+
+/* The code of the last failure on this thread (one of the TS_E* above),
+ * TS_OK when there was none. */
+int ts_error_last_code(void);
 
 /* Sets the last error (printf-style) and returns `code`. */
 int ts_error_set(int code, const char *fmt, ...)
