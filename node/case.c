@@ -111,8 +111,7 @@ static int check_fields(sqlite3 *db, const ts_field *f, size_t n)
 		if (column_protected(f[i].column))
 			return ts_error_set(TS_EDENIED, "cases.%s cannot be changed", f[i].column);
 		if (!(type = column_type(db, "cases", f[i].column)))
-			return ts_error_set(TS_EINVALID, "unknown column '%s' of cases "
-				"(see: tiersync sql \"SELECT name FROM pragma_table_info('cases')\")", f[i].column);
+			return ts_error_set(TS_EINVALID, "unknown column '%s' of cases", f[i].column);
 		free(type);
 		for (j = 0; j < i; j++)
 			if (!strcmp(f[i].column, f[j].column))
@@ -374,8 +373,8 @@ static int update(ts_node *node, const char *author, const char *case_id,
 		if (step && !strcmp(step, "new"))
 			return ts_error_set(TS_EDENIED, "cases.%s is set at intake and does not change", sets[i].column);
 		if (step)
-			return ts_error_set(TS_EDENIED, "cases.%s belongs to the case's lifecycle: use "
-				"'tiersync case %s'", sets[i].column, step);
+			return ts_error_set(TS_EDENIED, "cases.%s belongs to the case's lifecycle: it changes "
+				"only through the %s step", sets[i].column, step);
 	}
 	memset(&op, 0, sizeof(op));
 	op.node = node;

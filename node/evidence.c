@@ -318,8 +318,7 @@ static int resolve_sha(char out[65], sqlite3 *db, const char *case_id, const cha
 	}
 	sqlite3_finalize(st);
 	if (n == 0)
-		error = ts_error_set(TS_ENOTFOUND, "case %s has no evidence with SHA-256 %s "
-			"(see: tiersync evidence list %s)", case_id, given, case_id);
+		error = ts_error_set(TS_ENOTFOUND, "case %s has no evidence with SHA-256 %s", case_id, given);
 	else if (n > 1)
 		error = ts_error_set(TS_EINVALID, "%s names %d evidence items of case %s; give more digits",
 			given, n, case_id);

@@ -161,7 +161,7 @@ static int check_on_site(const char *id, const case_state *c, const char *verb)
 		return error;
 	if (is(c->status, "discovered"))
 		return ts_error_set(TS_EDENIED, "case %s is not dispatched to an officer yet; dispatch it "
-			"before you %s (tiersync case dispatch)", id, verb);
+			"before you %s", id, verb);
 	if (is(c->status, "feedback"))
 		return ts_error_set(TS_EDENIED, "case %s has had its feedback; the on-site handling is over", id);
 	return 0;
@@ -199,7 +199,7 @@ static int check_warn(sqlite3 *db, const char *id, const case_state *c, step_arg
 		return error;
 	if (!c->stage)
 		return ts_error_set(TS_EDENIED, "case %s has not been educated; the three-step method warns "
-			"only after educating (tiersync case educate)", id);
+			"only after educating", id);
 	if (!is(c->stage, "educate"))
 		return ts_error_set(TS_EDENIED, "case %s is already at the %s step; the three steps "
 			"(educate, warn, penalize) only go forward", id, c->stage);
@@ -224,7 +224,7 @@ static int check_penalize(sqlite3 *db, const char *id, const case_state *c, step
 		return 0;
 	return ts_error_set(TS_EDENIED, "case %s (%s) %s; the three-step method penalizes only after "
 		"educating and warning, except in the categories the rules allow an immediate penalty "
-		"(tiersync case rules)", id, c->category,
+		"(the case rules)", id, c->category,
 		c->stage ? "has been educated but not warned" : "has been neither educated nor warned");
 }
 
@@ -236,7 +236,7 @@ static int check_penalty(const char *id, const case_state *c, const char *what)
 		return error;
 	if (!is(c->stage, "penalize"))
 		return ts_error_set(TS_EDENIED, "case %s is not being penalized; %s follows the penalize "
-			"step (tiersync case penalize)", id, what);
+			"step", id, what);
 	return 0;
 }
 
@@ -258,7 +258,7 @@ static int check_decide(sqlite3 *db, const char *id, const case_state *c, step_a
 		return error;
 	if (!c->filed_at)
 		return ts_error_set(TS_EDENIED, "case %s is not filed; a penalty is decided only on a filed "
-			"case (tiersync case file)", id);
+			"case", id);
 	if (c->executed_at)
 		return ts_error_set(TS_EDENIED, "case %s's penalty was already executed at %s", id, c->executed_at);
 	if (c->decided_at && !is(c->review_status, "rejected"))
@@ -285,7 +285,7 @@ static int check_review(sqlite3 *db, const char *id, const case_state *c, step_a
 		return ts_error_set(TS_EDENIED, "case %s is not a major penalty case; only those take a "
 			"legal review", id);
 	if (!c->decided_at)
-		return ts_error_set(TS_EDENIED, "case %s has no penalty decision to review (tiersync case decide)", id);
+		return ts_error_set(TS_EDENIED, "case %s has no penalty decision to review", id);
 	if (!is(c->review_status, "pending"))
 		return ts_error_set(TS_EDENIED, "the legal review of case %s's decision is already %s",
 			id, c->review_status ? c->review_status : "done");
@@ -318,12 +318,12 @@ static int check_execute(sqlite3 *db, const char *id, const case_state *c, step_
 		return error;
 	if (!c->decided_at)
 		return ts_error_set(TS_EDENIED, "case %s has no penalty decision; only a decided penalty is "
-			"executed (tiersync case decide)", id);
+			"executed", id);
 	if (c->executed_at)
 		return ts_error_set(TS_EDENIED, "case %s's penalty was already executed at %s", id, c->executed_at);
 	if (c->major && !is(c->review_status, "approved"))
 		return ts_error_set(TS_EDENIED, "case %s is a major penalty case whose legal review is %s; "
-			"it is executed only once approved (tiersync case review)", id,
+			"it is executed only once approved", id,
 			c->review_status ? c->review_status : "missing");
 	return 0;
 }
@@ -359,7 +359,7 @@ static int check_visit(sqlite3 *db, const char *id, const case_state *c, step_ar
 			"cases get a return visit", id, c->source);
 	if (!is(c->status, "feedback"))
 		return ts_error_set(TS_EDENIED, "case %s has had no feedback yet (status %s); the return "
-			"visit follows the feedback (tiersync case feedback)", id, c->status);
+			"visit follows the feedback", id, c->status);
 	if (c->visited_at)
 		return ts_error_set(TS_EDENIED, "case %s already had its return visit at %s", id, c->visited_at);
 	return 0;
@@ -373,7 +373,7 @@ static int check_close(sqlite3 *db, const char *id, const case_state *c, step_ar
 		return error;
 	if (!is(c->status, "feedback"))
 		return ts_error_set(TS_EDENIED, "case %s has had no feedback yet (status %s); a case is "
-			"closed after its feedback (tiersync case feedback)", id, c->status);
+			"closed after its feedback", id, c->status);
 	if (is(c->stage, "penalize")) {
 		if (!c->filed_at)
 			return ts_error_set(TS_EDENIED, "case %s was penalized but is not filed (立案); "
@@ -387,14 +387,13 @@ static int check_close(sqlite3 *db, const char *id, const case_state *c, step_ar
 				c->review_status ? c->review_status : "none");
 		if (c->major && !c->filed_up_at)
 			return ts_error_set(TS_EDENIED, "case %s is a major penalty case not filed up with the "
-				"higher tier (备案); it cannot be closed (tiersync case file-up)", id);
+				"higher tier (备案); it cannot be closed", id);
 		if (!c->executed_at)
-			return ts_error_set(TS_EDENIED, "case %s's penalty is not executed; it cannot be closed "
-				"(tiersync case execute)", id);
+			return ts_error_set(TS_EDENIED, "case %s's penalty is not executed; it cannot be closed", id);
 	}
 	if (is(c->source, "complaint") && !c->visited_at)
 		return ts_error_set(TS_EDENIED, "case %s is a complaint case without its return visit; it "
-			"closes only after the complainant is called back (tiersync case visit)", id);
+			"closes only after the complainant is called back", id);
 	return 0;
 }
 
@@ -795,8 +794,8 @@ static int check_rule(sqlite3 *db, const ts_case_rule *r)
 			"immediate_penalty)", r->rule ? r->rule : "");
 	per_category = strcmp(r->rule, "major_threshold") != 0;
 	if (per_category && (!r->category || !category_exists(db, r->category)))
-		return ts_error_set(TS_EINVALID, "rule %s needs a known category, not '%s' "
-			"(tiersync sql \"SELECT code FROM categories\")", r->rule, r->category ? r->category : "");
+		return ts_error_set(TS_EINVALID, "rule %s needs a known category (a code of categories), "
+			"not '%s'", r->rule, r->category ? r->category : "");
 	if (!per_category && r->category && *r->category)
 		return ts_error_set(TS_EINVALID, "rule major_threshold is not per category");
 	if (!strcmp(r->rule, "major_threshold") && r->value < 0)

@@ -101,7 +101,7 @@ static int load(ts_node *node)
 	}
 	if (stat(cfgpath, &st) < 0 || stat(dbpath, &st) < 0 || stat(gitpath, &st) < 0) {
 		error = ts_error_set(TS_ENOTFOUND, "%s is not a tiersync node (no config, tiersync.db "
-			"and history.git there); create one with 'tiersync init'", node->path);
+			"and history.git there)", node->path);
 		goto done;
 	}
 	if (git_config_open_ondisk(&node->config, cfgpath) < 0) {

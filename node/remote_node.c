@@ -123,8 +123,7 @@ static int remote_get(remote_config *out, ts_node *node, const char *name)
 	if ((error = check_name(name)) < 0)
 		return error;
 	if ((error = config_get(&out->url, node->config, name, "url")) == TS_ENOTFOUND)
-		return ts_error_set(TS_ENOTFOUND, "no remote named '%s' in this node's config; add one with "
-			"'tiersync remote add %s URL'", name, name);
+		return ts_error_set(TS_ENOTFOUND, "no remote named '%s' in this node's config", name);
 	if (error < 0)
 		return error;
 	if ((error = config_get(&out->identity, node->config, name, "identity")) < 0 && error != TS_ENOTFOUND) {
@@ -199,8 +198,7 @@ int ts_node_remote_add(ts_node *node, const char *name, const char *url, const c
 	if ((error = check_name(name)) < 0)
 		return error;
 	if (remote_get(&old, node, name) == 0) {
-		error = ts_error_set(TS_EEXISTS, "remote '%s' already exists (%s); remove it first with "
-			"'tiersync remote remove %s'", name, old.url, name);
+		error = ts_error_set(TS_EEXISTS, "remote '%s' already exists (%s); remove it first", name, old.url);
 		remote_config_dispose(&old);
 		return error;
 	}

@@ -14,13 +14,25 @@ int ts_cli_fail(void)
 	return 1;
 }
 
-int ts_cli_fail_remote(const char *remote)
+static int remote_named(const ts_remote_info *r, void *payload)
 {
-	const char *msg = ts_error_last();
+	return !strcmp(r->name, (const char *)payload);
+}
+
+int ts_cli_fail_remote(ts_cli *cli, const char *remote)
+{
+	char *msg = ts_error_last() ? strdup(ts_error_last()) : NULL;
 	const char *name = remote ? remote : TS_REMOTE_DEFAULT;
+	int code = ts_error_last_code();
 
 	fprintf(stderr, "tiersync: %s", msg ? msg : "failed");
-	switch (ts_error_last_code()) {
+	free(msg);
+	switch (code) {
+	case TS_ENOTFOUND:
+		if (cli->node && ts_node_remote_name_valid(name) &&
+		    ts_node_remote_list(cli->node, remote_named, (void *)name) == 0)
+			fprintf(stderr, "; add it with 'tiersync remote add %s URL'", name);
+		break;
 	case TS_EHOSTKEY:
 		fprintf(stderr, "; then run 'tiersync remote trust %s'", name);
 		break;

@@ -35,7 +35,7 @@ int ts_cli_fail(void);
 
 /* ts_cli_fail() for a transfer with `remote` (NULL: upstream): adds what
  * to run when the host key or this node's key was refused. */
-int ts_cli_fail_remote(const char *remote);
+int ts_cli_fail_remote(ts_cli *cli, const char *remote);
 /* Prints "tiersync CMD: <message> (see 'tiersync CMD --help')"; returns 2. */
 int ts_cli_usage(ts_cli *cli, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Prints the full help of a command to `out`. */

@@ -15,7 +15,7 @@ int cmd_fetch(ts_cli *cli, int argc, char **argv)
 	if ((rc = ts_cli_transfer_args(cli, argc, argv, "fetch", &remote, &json, &o)) != 0)
 		return rc;
 	if (ts_node_fetch(id, &stats, cli->node, remote, &o) < 0)
-		return ts_cli_fail_remote(remote);
+		return ts_cli_fail_remote(cli, remote);
 	if (json) {
 		printf("{\"remote\":");
 		ts_json_str(stdout, remote);

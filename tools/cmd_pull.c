@@ -102,7 +102,7 @@ int cmd_pull(ts_cli *cli, int argc, char **argv)
 	if ((rc = parse(cli, argc, argv, &p, NULL)) != 0)
 		return rc;
 	if (pull(head, &stats, cli, &p) < 0)
-		return ts_cli_fail_remote(p.remote);
+		return ts_cli_fail_remote(cli, p.remote);
 	if (p.json)
 		putchar('{');
 	report_pull(&p, head, &stats);
@@ -134,7 +134,7 @@ int cmd_sync(ts_cli *cli, int argc, char **argv)
 		delay *= 2;
 	}
 	if (rc < 0)
-		return ts_cli_fail_remote(p.remote);
+		return ts_cli_fail_remote(cli, p.remote);
 	if (p.json) {
 		putchar('{');
 		report_pull(&p, head, &stats);

@@ -107,7 +107,7 @@ int cmd_push(ts_cli *cli, int argc, char **argv)
 	if ((rc = ts_cli_transfer_args(cli, argc, argv, "push", &remote, &json, &o)) != 0)
 		return rc;
 	if (ts_node_push(id, &stats, cli->node, remote, &o) < 0)
-		return ts_cli_fail_remote(remote);
+		return ts_cli_fail_remote(cli, remote);
 	human(size, (double)stats.bytes);
 	if (json) {
 		printf("{\"remote\":");

@@ -42,7 +42,7 @@ static int trust(ts_cli *cli, const char *name, const ts_trust_options *to, int 
 
 	signal(SIGPIPE, SIG_IGN);
 	if (ts_node_remote_trust(&key, cli->node, name, to) < 0)
-		return ts_cli_fail_remote(name);
+		return ts_cli_fail_remote(cli, name);
 	if (json) {
 		printf("{\"remote\":");
 		ts_json_str(stdout, name);
