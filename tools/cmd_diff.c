@@ -5,155 +5,137 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "audit.h"
 #include "commands.h"
-#include "node.h"
+#include "json.h"
 
 typedef struct {
 	int json;
 	size_t nrows, nmeta;
-	ts_buf rows;        /* JSON: the "rows" array's items */
-	ts_buf meta;        /* JSON: the "metadata" array's items */
-	ts_buf line;        /* text: one change */
+	FILE *rows;         /* JSON: the "rows" array's items */
+	FILE *meta;         /* JSON: the "metadata" array's items */
 } diff_out;
 
-/* Metadata blobs are short text ("2\n"): shown without the last newline. */
-static size_t meta_len(const char *data, size_t len)
+/* Metadata entries are short text ("2\n"): shown without the last newline. */
+static size_t meta_len(const char *text, size_t len)
 {
-	return len && data[len - 1] == '\n' ? len - 1 : len;
+	return len && text[len - 1] == '\n' ? len - 1 : len;
 }
 
-static void put_meta_text(ts_buf *out, const char *data, size_t len)
+static void put_meta_text(FILE *out, const char *text, size_t len)
 {
-	if (data)
-		ts_buf_put(out, data, meta_len(data, len));
+	if (text)
+		fwrite(text, 1, meta_len(text, len), out);
 	else
-		ts_buf_puts(out, "(none)");
+		fputs("(none)", out);
 }
 
-static void put_meta_json(ts_buf *out, const char *data, size_t len)
+static void put_meta_json(FILE *out, const char *text, size_t len)
 {
-	if (data)
-		ts_audit_put_json_string(out, data, meta_len(data, len));
+	if (text)
+		ts_json_write_string(out, text, meta_len(text, len));
 	else
-		ts_buf_puts(out, "null");
+		fputs("null", out);
 }
 
-typedef struct {
-	ts_buf *out;
-	int n;
-} json_columns;
-
-static int put_column_json(const ts_audit_column *col, void *payload)
+static void put_columns_json(FILE *out, const ts_change *ch)
 {
-	json_columns *j = payload;
-	ts_buf *out = j->out;
+	size_t k;
 
-	ts_buf_puts(out, j->n++ ? ",{\"column\":" : "{\"column\":");
-	ts_audit_put_json_string(out, col->column, strlen(col->column));
-	if (col->old_value) {
-		ts_buf_puts(out, ",\"old\":");
-		ts_audit_put_json_value(out, col->old_value);
+	for (k = 0; k < ch->ncolumns; k++) {
+		const ts_column_change *col = &ch->columns[k];
+		fputs(k ? ",{\"column\":" : "{\"column\":", out);
+		ts_json_write_text(out, col->column);
+		if (col->old_value) {
+			fputs(",\"old\":", out);
+			ts_json_write_cell(out, col->old_value);
+		}
+		if (col->new_value) {
+			fputs(",\"new\":", out);
+			ts_json_write_cell(out, col->new_value);
+		}
+		fputc('}', out);
 	}
-	if (col->new_value) {
-		ts_buf_puts(out, ",\"new\":");
-		ts_audit_put_json_value(out, col->new_value);
-	}
-	ts_buf_putc(out, '}');
-	return 0;
 }
 
-typedef struct {
-	ts_buf *out;
-	ts_audit_op op;
-} text_columns;
-
-static int put_column_text(const ts_audit_column *col, void *payload)
+static void put_columns_text(FILE *out, const ts_change *ch)
 {
-	text_columns *t = payload;
+	size_t k;
 
-	if (t->op == TS_AUDIT_UPDATE) {
-		ts_buf_printf(t->out, "  %s: ", col->column);
-		if (col->old_value)
-			ts_audit_put_value(t->out, col->old_value);
-		else
-			ts_buf_puts(t->out, "(no such column)");
-		ts_buf_puts(t->out, " -> ");
-		if (col->new_value)
-			ts_audit_put_value(t->out, col->new_value);
-		else
-			ts_buf_puts(t->out, "(no such column)");
-	} else {
-		/* a whole row came or went: its values, leaving out the NULLs */
-		const ts_value *v = col->new_value ? col->new_value : col->old_value;
-		if (v->type == SQLITE_NULL)
-			return 0;
-		ts_buf_printf(t->out, "  %s: ", col->column);
-		ts_audit_put_value(t->out, v);
+	for (k = 0; k < ch->ncolumns; k++) {
+		const ts_column_change *col = &ch->columns[k];
+		if (ch->op == TS_CHANGE_UPDATE) {
+			fprintf(out, "  %s: %s -> %s\n", col->column,
+				col->old_value ? col->old_value->display : "(no such column)",
+				col->new_value ? col->new_value->display : "(no such column)");
+		} else {
+			/* a whole row came or went: its values, leaving out the NULLs */
+			const ts_cell *v = col->new_value ? col->new_value : col->old_value;
+			if (v->type != TS_CELL_NULL)
+				fprintf(out, "  %s: %s\n", col->column, v->display);
+		}
 	}
-	ts_buf_putc(t->out, '\n');
-	return 0;
 }
 
-static int print_change(const ts_audit_change *ch, void *payload)
+static int print_change(const ts_change *ch, void *payload)
 {
 	diff_out *o = payload;
-	int error;
 
 	if (!ch->table) {
 		if (o->json) {
-			ts_buf *m = &o->meta;
-			ts_buf_puts(m, o->nmeta ? ",{\"name\":" : "{\"name\":");
-			ts_audit_put_json_string(m, ch->key, strlen(ch->key));
-			ts_buf_puts(m, ",\"old\":");
-			put_meta_json(m, ch->old_data, ch->old_len);
-			ts_buf_puts(m, ",\"new\":");
-			put_meta_json(m, ch->new_data, ch->new_len);
-			ts_buf_putc(m, '}');
+			fputs(o->nmeta ? ",{\"name\":" : "{\"name\":", o->meta);
+			ts_json_write_text(o->meta, ch->key);
+			fputs(",\"old\":", o->meta);
+			put_meta_json(o->meta, ch->old_text, ch->old_len);
+			fputs(",\"new\":", o->meta);
+			put_meta_json(o->meta, ch->new_text, ch->new_len);
+			fputc('}', o->meta);
 		} else {
-			ts_buf_clear(&o->line);
-			ts_buf_printf(&o->line, "%s: ", ch->key);
-			put_meta_text(&o->line, ch->old_data, ch->old_len);
-			ts_buf_puts(&o->line, " -> ");
-			put_meta_text(&o->line, ch->new_data, ch->new_len);
-			ts_buf_putc(&o->line, '\n');
+			fprintf(stdout, "%s: ", ch->key);
+			put_meta_text(stdout, ch->old_text, ch->old_len);
+			fputs(" -> ", stdout);
+			put_meta_text(stdout, ch->new_text, ch->new_len);
+			fputc('\n', stdout);
 		}
 		o->nmeta++;
 	} else if (o->json) {
-		ts_buf *r = &o->rows;
-		json_columns j = { r, 0 };
-		ts_buf_puts(r, o->nrows ? ",{\"table\":" : "{\"table\":");
-		ts_audit_put_json_string(r, ch->table, strlen(ch->table));
-		ts_buf_puts(r, ",\"key\":");
-		ts_audit_put_json_string(r, ch->key, strlen(ch->key));
-		ts_buf_printf(r, ",\"op\":\"%s\",\"columns\":[", ts_audit_op_name(ch->op));
-		if ((error = ts_audit_columns(ch, put_column_json, &j)) != 0)
-			return error;
-		ts_buf_puts(r, "]}");
+		fputs(o->nrows ? ",{\"table\":" : "{\"table\":", o->rows);
+		ts_json_write_text(o->rows, ch->table);
+		fputs(",\"key\":", o->rows);
+		ts_json_write_text(o->rows, ch->key);
+		fprintf(o->rows, ",\"op\":\"%s\",\"columns\":[", ts_change_op_name(ch->op));
+		put_columns_json(o->rows, ch);
+		fputs("]}", o->rows);
 		o->nrows++;
 	} else {
-		text_columns t = { &o->line, ch->op };
-		ts_buf_clear(&o->line);
-		ts_buf_printf(&o->line, "%s %s (%s)\n", ch->table, ch->key, ts_audit_op_name(ch->op));
-		if ((error = ts_audit_columns(ch, put_column_text, &t)) != 0)
-			return error;
+		fprintf(stdout, "%s %s (%s)\n", ch->table, ch->key, ts_change_op_name(ch->op));
+		put_columns_text(stdout, ch);
 		o->nrows++;
 	}
-	if (ts_buf_oom(&o->rows) || ts_buf_oom(&o->meta) || ts_buf_oom(&o->line))
-		return TS_ERROR;
-	if (!o->json)
-		fwrite(o->line.ptr, 1, o->line.size, stdout);
+	if (o->json && (ferror(o->rows) || ferror(o->meta)))
+		return ts_error_set(TS_ERROR, "out of memory");
 	return 0;
+}
+
+/* Closes a memory stream; 0, or -1 when writing to it failed. */
+static int close_stream(FILE **f)
+{
+	int failed = 0;
+
+	if (*f) {
+		failed = ferror(*f);
+		if (fclose(*f) != 0)
+			failed = 1;
+		*f = NULL;
+	}
+	return failed ? -1 : 0;
 }
 
 int cmd_diff(ts_cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = { { "json", no_argument, NULL, 'j' }, { 0, 0, 0, 0 } };
-	git_repository *repo = ts_store_repo(cli->node->store);
-	git_commit *from = NULL, *to = NULL;
-	git_tree *from_tree = NULL, *to_tree = NULL;
-	ts_tables *tables = NULL;
 	const char *from_rev = "HEAD~1", *to_rev = "HEAD";
+	char *rows = NULL, *meta = NULL;
+	size_t rows_size = 0, meta_size = 0;
 	diff_out o;
 	char from_id[41], to_id[41];
 	int c, help = 0, status = 1;
@@ -173,35 +155,30 @@ int cmd_diff(ts_cli *cli, int argc, char **argv)
 	if (argc - optind == 2)
 		to_rev = argv[optind + 1];
 
-	if (ts_audit_resolve(&from, repo, from_rev) < 0 || ts_audit_resolve(&to, repo, to_rev) < 0 ||
-	    ts_tables_load(&tables, ts_node_db(cli->node)) < 0) {
+	if (o.json && (!(o.rows = open_memstream(&rows, &rows_size)) ||
+	               !(o.meta = open_memstream(&meta, &meta_size)))) {
+		ts_error_set(TS_ERROR, "out of memory");
 		status = ts_cli_fail();
 		goto done;
 	}
-	if (git_commit_tree(&from_tree, from) < 0 || git_commit_tree(&to_tree, to) < 0) {
-		ts_error_set(TS_ECORRUPT, "reading the trees of %s and %s", from_rev, to_rev);
-		status = ts_cli_fail();
-		goto done;
-	}
-	git_oid_tostr(from_id, sizeof(from_id), git_commit_id(from));
-	git_oid_tostr(to_id, sizeof(to_id), git_commit_id(to));
-	if (ts_audit_diff(repo, from_tree, to_tree, tables, TS_AUDIT_ROWS, print_change, &o) != 0) {
+	if (ts_node_diff(from_id, to_id, cli->node, from_rev, to_rev, print_change, &o) != 0) {
 		fflush(stdout);
+		status = ts_cli_fail();
+		goto done;
+	}
+	if (close_stream(&o.rows) < 0 || close_stream(&o.meta) < 0) {
+		ts_error_set(TS_ERROR, "out of memory");
 		status = ts_cli_fail();
 		goto done;
 	}
 	if (o.json)
 		printf("{\"from\":\"%s\",\"to\":\"%s\",\"rows\":[%s],\"metadata\":[%s]}\n",
-			from_id, to_id, ts_buf_cstr(&o.rows), ts_buf_cstr(&o.meta));
+			from_id, to_id, rows, meta);
 	status = 0;
 done:
-	ts_buf_dispose(&o.rows);
-	ts_buf_dispose(&o.meta);
-	ts_buf_dispose(&o.line);
-	ts_tables_free(tables);
-	git_tree_free(from_tree);
-	git_tree_free(to_tree);
-	git_commit_free(from);
-	git_commit_free(to);
+	close_stream(&o.rows);
+	close_stream(&o.meta);
+	free(rows);
+	free(meta);
 	return status;
 }

@@ -1,0 +1,32 @@
+/*
+ * JSON output of the history commands (log, diff, blame): strings of any
+ * bytes and stored values (ts_cell), written to a FILE * — stdout, or an
+ * open_memstream() where a command assembles its answer before printing.
+ *
+ * Unlike ts_json_str() (cli.h), strings are counted, not NUL-terminated,
+ * and always come out as valid JSON: a byte that is not part of valid
+ * UTF-8 is written as \u00HH, as are NULs and other control bytes.
+ */
+#ifndef TS_TOOLS_JSON_H
+#define TS_TOOLS_JSON_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "tiersync.h"
+
+/* Writes `n` bytes of `s` as a JSON string, quotes included. */
+void ts_json_write_string(FILE *out, const char *s, size_t n);
+
+/* Writes the NUL-terminated `s` as a JSON string; NULL as "". */
+void ts_json_write_text(FILE *out, const char *s);
+
+/*
+ * Writes a stored value: null (also for a NULL `cell`), an integer, a real
+ * in its row-blob form (3.5, 1e+300), text as a string, a blob as
+ * {"hex":"0aff"}; the reals JSON cannot hold as the strings "inf", "-inf"
+ * and "nan".
+ */
+void ts_json_write_cell(FILE *out, const ts_cell *cell);
+
+#endif
