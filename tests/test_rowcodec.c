@@ -442,6 +442,109 @@ void test_rowcodec__column_names(void)
 	ts_buf_dispose(&out);
 }
 
+/* Decodes `data` expecting TS_ECORRUPT, no row, and `why` in the message. */
+static int refused_as(const char *data, size_t len, const char *why)
+{
+	ts_row *row = NULL;
+	int rc = decode_exact(&row, data, len);
+	int ok = rc == TS_ECORRUPT && row == NULL && strstr(ts_error_last(), why) != NULL;
+	if (!ok)
+		fprintf(stderr, "    decoding gave %d: %s\n", rc, rc < 0 ? ts_error_last() : "(accepted)");
+	ts_row_free(row);
+	return ok;
+}
+
+/* A name given twice makes a blob corrupt: no reader can say which value is the column's. */
+void test_rowcodec__repeated_names_refused(void)
+{
+	const char *twice[] = { "a", "b", "a" }, *quoted_twice[] = { "x y", "x y" };
+	ts_value values[3] = { v_int(1), v_int(2), v_int(3) };
+	sqlite3 *db = open_memory_db();
+	sqlite3_stmt *stmt = NULL;
+	ts_buf out = TS_BUF_INIT;
+	ts_row *row = NULL;
+
+	test_assert(refused_as("a 1\nb 2\na 3\n", 12, "column name a given twice (columns 1 and 3)"));
+	test_assert(refused_as("a 1\na 1\n", 8, "given twice"));
+	test_assert(refused_as("\"x y\" 1\n\"x y\" null\n", 19, "column name \"x y\" given twice"));
+	test_assert(refused_as("\"\" 1\nb 2\n\"\" x''\n", 16, "column name \"\" given twice"));
+
+	/* names are bytes: case, prefixes and quoting of other names do not make a repeat */
+	test_ok(ts_rowcodec_decode(&row, "a 1\nA 2\naa 3\n\"a \" 4\n", 20));
+	test_equal_i(row->ncol, 4);
+	test_equal_i(ts_row_get(row, "A")->i, 2);
+	test_equal_i(ts_row_get(row, "a ")->i, 4);
+	ts_row_free(row);
+	row = NULL;
+
+	/* the encoder refuses what the decoder would, so decode(encode(row)) always works */
+	test_equal_i(ts_rowcodec_encode_values(&out, 3, twice, values), TS_EINVALID);
+	test_assert(strstr(ts_error_last(), "column name a given twice (columns 1 and 3)") != NULL);
+	test_equal_i(out.size, 0);
+	test_equal_i(ts_rowcodec_encode_values(&out, 2, quoted_twice, values), TS_EINVALID);
+	test_assert(db);
+	test_equal_i(sqlite3_prepare_v2(db, "SELECT 1 AS id, 2 AS n, 3 AS id", -1, &stmt, NULL), SQLITE_OK);
+	test_equal_i(sqlite3_step(stmt), SQLITE_ROW);
+	test_equal_i(ts_rowcodec_encode_stmt(&out, stmt), TS_EINVALID);
+	test_equal_i(out.size, 0);
+	sqlite3_finalize(stmt);
+	sqlite3_close(db);
+	ts_buf_dispose(&out);
+}
+
+/*
+ * Wide blobs: past 64 columns the names are sorted instead of compared
+ * pair by pair, so that a hostile blob of many thousands of same-length
+ * names costs n log n comparisons, not n^2. Both ways report the same pair.
+ */
+void test_rowcodec__repeated_names_in_wide_rows(void)
+{
+	enum { WIDE = 60000 };
+	static const char want[] = "column name c00010 given twice (columns 11 and 51)";
+	ts_buf blob = TS_BUF_INIT;
+	ts_row *row = NULL;
+	int k;
+
+	for (k = 0; k < WIDE; k++)
+		ts_buf_printf(&blob, "c%05d %d\n", k, k % 10);   /* 9 bytes a line */
+	test_assert(!ts_buf_oom(&blob));
+	test_ok(ts_rowcodec_decode(&row, blob.ptr, blob.size));
+	test_equal_i(row->ncol, WIDE);
+	test_equal_i(ts_row_get(row, "c59998")->i, 8);
+	ts_row_free(row);
+	row = NULL;
+
+	/* column 30001 repeats column 11, column 40001 repeats column 6: the
+	 * first repeat in blob order is reported, as for a narrow row */
+	memcpy(blob.ptr + 30000 * 9, "c00010", 6);
+	memcpy(blob.ptr + 40000 * 9, "c00005", 6);
+	test_assert(refused_as(blob.ptr, blob.size, "column name c00010 given twice (columns 11 and 30001)"));
+
+	/* the same two repeats in a row of 64 columns, checked pair by pair */
+	ts_buf_clear(&blob);
+	for (k = 0; k < 64; k++)
+		ts_buf_printf(&blob, "c%05d %d\n", k == 50 ? 10 : k == 60 ? 5 : k, k % 10);
+	test_assert(refused_as(blob.ptr, blob.size, want));
+	/* and in 65, sorted */
+	ts_buf_printf(&blob, "c%05d 4\n", 64);
+	test_assert(refused_as(blob.ptr, blob.size, want));
+	ts_buf_dispose(&blob);
+}
+
+/* A name the reader's table lacks is kept: the decoder knows no table. */
+void test_rowcodec__unknown_names_kept(void)
+{
+	static const char data[] = "code \"outdoor_bbq\"\nretired_column 7\n\"not an identifier\" null\n";
+	ts_row *row = NULL;
+
+	test_ok(ts_rowcodec_decode(&row, data, sizeof(data) - 1));
+	test_equal_i(row->ncol, 3);
+	test_equal_s(row->names[1], "retired_column");
+	test_equal_i(ts_row_get(row, "retired_column")->i, 7);
+	test_equal_i(ts_row_get(row, "not an identifier")->type, SQLITE_NULL);
+	ts_row_free(row);
+}
+
 void test_rowcodec__empty_row(void)
 {
 	ts_buf out = TS_BUF_INIT;
