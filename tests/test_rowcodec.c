@@ -15,6 +15,7 @@
 #include <sqlite3.h>
 
 #include "rowcodec.h"
+#include "schema.h"
 #include "tiersync.h"
 
 /* Values that borrow their bytes; never ts_value_clear() them. */
@@ -1472,6 +1473,7 @@ void test_rowcodec__documented_paths(void)
 	ts_value one = { SQLITE_TEXT, 0, 0, "bj.dc.jingshan.d07-c20150522-3", 30 };
 	ts_value two[2] = { { SQLITE_TEXT, 0, 0, "bj.dc.jingshan", 14 }, { SQLITE_INTEGER, 42, 0, NULL, 0 } };
 	ts_buf path = TS_BUF_INIT;
+	char ks[301], *name;
 
 	test_ok(ts_rowcodec_key_path_values(&path, "cases", 1, &one));
 	test_equal_s(path.ptr, "cases/8/9/0/b/bj.dc.jingshan.d07-c20150522-3");
@@ -1479,4 +1481,115 @@ void test_rowcodec__documented_paths(void)
 	test_ok(ts_rowcodec_key_path_values(&path, "patrols", 2, two));
 	test_equal_s(path.ptr, "patrols/7/b/0/2/bj.dc.jingshan,#42");
 	ts_buf_dispose(&path);
+	memset(ks, 'k', 300);
+	ks[300] = '\0';
+	test_assert((name = text_key_name(ks)) != NULL);
+	test_equal_i(strlen(name), 191);
+	test_assert(!strncmp(name, ks, 150));
+	test_equal_s(name + 150, "~27bbcc58a32288b8c1dde8c35176700210c0c09b");
+	free(name);
+}
+
+/*
+ * Encodes the first row `select` gives from a database made by the real
+ * migrations of schema/ after `setup`, and checks it against the bytes,
+ * the blob id and the path docs/FORMAT.md shows for it.
+ */
+static int documented_row(const char *setup, const char *select, const char *table, const char *key,
+	const char *bytes, size_t len, const char *id, const char *path)
+{
+	sqlite3 *db = open_memory_db();
+	sqlite3_stmt *stmt = NULL;
+	ts_buf blob = TS_BUF_INIT, where = TS_BUF_INIT;
+	ts_value key_value = v_text(key);
+	ts_row *row = NULL;
+	char hex[41] = "";
+	int ok = 0;
+
+	if (!db || ts_schema_migrate(db, NULL) < 0 || (setup && sqlite3_exec(db, setup, NULL, NULL, NULL) != SQLITE_OK) ||
+	    sqlite3_prepare_v2(db, select, -1, &stmt, NULL) != SQLITE_OK || sqlite3_step(stmt) != SQLITE_ROW ||
+	    ts_rowcodec_encode_stmt(&blob, stmt) < 0 || ts_rowcodec_key_path_values(&where, table, 1, &key_value) < 0) {
+		fprintf(stderr, "    %s: %s\n", table, db ? sqlite3_errmsg(db) : "no database");
+		goto done;
+	}
+	blob_id(hex, blob.ptr, blob.size);
+	if (blob.size != len || memcmp(blob.ptr, bytes, len))
+		fprintf(stderr, "    %s encodes as (%zu bytes):\n%s", table, blob.size, blob.ptr);
+	else if (strcmp(hex, id))
+		fprintf(stderr, "    %s: blob id %s, documented %s\n", table, hex, id);
+	else if (strcmp(where.ptr, path))
+		fprintf(stderr, "    %s: path %s, documented %s\n", table, where.ptr, path);
+	else
+		ok = ts_rowcodec_decode(&row, blob.ptr, blob.size) == 0;
+done:
+	ts_row_free(row);
+	sqlite3_finalize(stmt);
+	sqlite3_close(db);
+	ts_buf_dispose(&blob);
+	ts_buf_dispose(&where);
+	return ok;
+}
+
+/* The worked example of docs/FORMAT.md: a category as the schema seeds it. */
+void test_rowcodec__documented_example(void)
+{
+	static const char bytes[] =
+		"code \"outdoor_bbq\"\n"
+		"campaign \"air_pollution\"\n"
+		"name_zh \"露天烧烤\"\n"
+		"deadline_days 1\n";
+
+	test_equal_i(sizeof(bytes) - 1, 83);
+	test_assert(documented_row(NULL, "SELECT * FROM categories WHERE code = 'outdoor_bbq'", "categories",
+		"outdoor_bbq", bytes, sizeof(bytes) - 1, "2bd31e7708b10ea6e75815da9ff8ee0f19116212",
+		"categories/d/3/b/a/outdoor_bbq"));
+}
+
+/* Its second example: a case as an officer records it, a real, escapes, NULLs. */
+void test_rowcodec__documented_case(void)
+{
+	static const char bytes[] =
+		"id \"bj.dc.jingshan.d07-c20150522-3\"\n"
+		"source \"patrol\"\n"
+		"category \"outdoor_bbq\"\n"
+		"address \"景山前街 4号\"\n"
+		"lng 116.3975\n"
+		"lat 39.9245\n"
+		"jurisdiction \"bj.dc.jingshan\"\n"
+		"description \"露天烧烤, 2 grills\\nowner said \\\"closing soon\\\"\"\n"
+		"status \"discovered\"\n"
+		"officer null\n"
+		"reported_at \"2015-05-22T21:40:00+08:00\"\n"
+		"deadline \"2015-05-23T21:40:00+08:00\"\n"
+		"stage null\n"
+		"filed_at null\n"
+		"legal_basis null\n"
+		"penalty_amount null\n"
+		"decided_at null\n"
+		"major 0\n"
+		"review_status null\n"
+		"reviewer null\n"
+		"reviewed_at null\n"
+		"filed_up_at null\n"
+		"executed_at null\n"
+		"transfer_to null\n"
+		"transferred_at null\n"
+		"complainant_name null\n"
+		"complainant_phone null\n"
+		"visited_at null\n"
+		"satisfaction null\n"
+		"key_area_id null\n"
+		"event_id null\n"
+		"created_by_node \"bj.dc.jingshan.d07\"\n"
+		"closed_at null\n";
+
+	test_equal_i(sizeof(bytes) - 1, 703);
+	test_assert(documented_row(
+		"INSERT INTO cases (id, source, category, address, lng, lat, jurisdiction, description, "
+		"reported_at, deadline, created_by_node) VALUES ('bj.dc.jingshan.d07-c20150522-3', 'patrol', "
+		"'outdoor_bbq', '景山前街 4号', 116.3975, 39.9245, 'bj.dc.jingshan', "
+		"'露天烧烤, 2 grills' || char(10) || 'owner said \"closing soon\"', '2015-05-22T21:40:00+08:00', "
+		"'2015-05-23T21:40:00+08:00', 'bj.dc.jingshan.d07')",
+		"SELECT * FROM cases", "cases", "bj.dc.jingshan.d07-c20150522-3", bytes, sizeof(bytes) - 1,
+		"2a6298a8653bd6a5ed697852cb5a652b0c6696e0", "cases/8/9/0/b/bj.dc.jingshan.d07-c20150522-3"));
 }
