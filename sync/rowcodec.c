@@ -511,19 +511,125 @@ static void put_name(ts_buf *out, const char *name)
 		put_quoted(out, name, n);
 }
 
+/*
+ * A name names one column of a row. Were a name given twice, a reader
+ * looking it up would take one of the two values and quietly drop the
+ * other, and two readers could take different ones; so encoding refuses
+ * such a row and decoding refuses such a blob. Names are compared as
+ * bytes: "a" and "A" are two names (no SQLite table has both, so a blob
+ * holding both fails its table's check instead).
+ */
+
+/* Rows of up to this many columns are checked pair by pair. */
+#define PAIRWISE_MAX 64
+
+typedef struct {
+	const char *name;
+	int col;
+} named_column;
+
+static int named_column_cmp(const void *a, const void *b)
+{
+	const named_column *x = a, *y = b;
+	int cmp = strcmp(x->name, y->name);
+	return cmp ? cmp : (x->col > y->col) - (x->col < y->col);
+}
+
+/*
+ * Finds the first column whose name an earlier column already has: sets
+ * *second to it and *first to that earlier column and returns 1; returns
+ * 0 when every name differs, TS_ERROR when out of memory.
+ *
+ * Real rows are narrow (the widest table of the case schema, cases, has
+ * 33 columns), and for them comparing pairs costs less than anything that
+ * allocates: a 64-bit mask of (length, first and last byte) rules most
+ * names out at once, and the others are compared, lengths first, with the
+ * names before them, at most 64 * 63 / 2 times. A blob from another node
+ * is decoded before anything knows its table and can hold many thousands
+ * of columns, so past PAIRWISE_MAX the names are sorted: O(n log n).
+ */
+static int find_repeated_name(int *first, int *second, int ncol, const char *const *names)
+{
+	named_column *sorted;
+	int i, j, found = 0;
+
+	if (ncol <= PAIRWISE_MAX) {
+		size_t len[PAIRWISE_MAX];
+		uint64_t seen = 0, bit;
+		for (j = 0; j < ncol; j++) {
+			/* equal names have equal lengths and end bytes: a name whose
+			 * bit no earlier name set needs no comparing at all */
+			len[j] = strlen(names[j]);
+			bit = len[j] ? (uint64_t)1 << ((len[j] * 31 + (unsigned char)names[j][0] * 7 +
+				(unsigned char)names[j][len[j] - 1]) & 63) : 1;
+			if (!(seen & bit)) {
+				seen |= bit;
+				continue;
+			}
+			for (i = 0; i < j; i++)
+				if (len[i] == len[j] && !memcmp(names[i], names[j], len[j])) {
+					*first = i;
+					*second = j;
+					return 1;
+				}
+		}
+		return 0;
+	}
+	if (!(sorted = malloc((size_t)ncol * sizeof(*sorted))))
+		return out_of_memory();
+	for (i = 0; i < ncol; i++) {
+		sorted[i].name = names[i];
+		sorted[i].col = i;
+	}
+	qsort(sorted, (size_t)ncol, sizeof(*sorted), named_column_cmp);
+	/* equal names sit together, earliest column first: the answer is the
+	 * run whose second column comes first, as the pairwise loop finds it */
+	for (i = 0; i < ncol; i = j) {
+		for (j = i + 1; j < ncol && !strcmp(sorted[j].name, sorted[i].name); j++)
+			;
+		if (j - i > 1 && (!found || sorted[i + 1].col < *second)) {
+			*first = sorted[i].col;
+			*second = sorted[i + 1].col;
+			found = 1;
+		}
+	}
+	free(sorted);
+	return found;
+}
+
+/* Fails with `code` when a name is given twice; 0 when none is. */
+static int refuse_repeated_name(int code, const char *what, int ncol, const char *const *names)
+{
+	ts_buf shown = TS_BUF_INIT;
+	int first, second, found, error;
+
+	if ((found = find_repeated_name(&first, &second, ncol, names)) <= 0)
+		return found;
+	put_name(&shown, names[second]);
+	error = ts_error_set(code, "%s: column name %s given twice (columns %d and %d)", what,
+		ts_buf_oom(&shown) ? "(out of memory)" : ts_buf_cstr(&shown), first + 1, second + 1);
+	ts_buf_dispose(&shown);
+	return error;
+}
+
 int ts_rowcodec_encode_stmt(ts_buf *out, sqlite3_stmt *stmt)
 {
 	int ncol = sqlite3_column_count(stmt), col, error = 0;
+	const char *few[PAIRWISE_MAX] = { NULL }, **names = few;
 	ts_value view;
 
 	ts_buf_clear(out);
-	for (col = 0; col < ncol; col++) {
-		const char *name = sqlite3_column_name(stmt, col);
-		if (!name) {
+	if (ncol > PAIRWISE_MAX && !(names = malloc((size_t)ncol * sizeof(*names))))
+		return out_of_memory();
+	for (col = 0; col < ncol; col++)
+		if (!(names[col] = sqlite3_column_name(stmt, col))) {
 			error = out_of_memory();
 			goto done;
 		}
-		put_name(out, name);
+	if ((error = refuse_repeated_name(TS_EINVALID, "encoding a row", ncol, names)) < 0)
+		goto done;
+	for (col = 0; col < ncol; col++) {
+		put_name(out, names[col]);
 		ts_buf_putc(out, ' ');
 		if ((error = view_column(&view, stmt, col)) < 0 ||
 		    (error = ts_rowcodec_put_value(out, view.type, view.i, view.r, view.p, view.n)) < 0)
@@ -533,6 +639,8 @@ int ts_rowcodec_encode_stmt(ts_buf *out, sqlite3_stmt *stmt)
 	if (ts_buf_oom(out))
 		error = TS_ERROR;
 done:
+	if (names != few)
+		free(names);
 	if (error < 0)
 		ts_buf_clear(out);
 	return error;
@@ -545,12 +653,13 @@ int ts_rowcodec_encode_values(ts_buf *out, int ncol, const char *const *names, c
 	ts_buf_clear(out);
 	if (ncol < 0 || (ncol > 0 && (!names || !values)))
 		return ts_error_set(TS_EINVALID, "encoding a row: no columns given");
+	for (col = 0; col < ncol; col++)
+		if (!names[col])
+			return ts_error_set(TS_EINVALID, "encoding a row: column %d has no name", col);
+	if ((error = refuse_repeated_name(TS_EINVALID, "encoding a row", ncol, names)) < 0)
+		return error;
 	for (col = 0; col < ncol; col++) {
 		const ts_value *v = &values[col];
-		if (!names[col]) {
-			error = ts_error_set(TS_EINVALID, "encoding a row: column %d has no name", col);
-			goto done;
-		}
 		put_name(out, names[col]);
 		ts_buf_putc(out, ' ');
 		if ((error = ts_rowcodec_put_value(out, v->type, v->i, v->r, v->p, v->n)) < 0)
@@ -714,6 +823,11 @@ int ts_rowcodec_decode(ts_row **out, const char *data, size_t len)
 		}
 		pos++;
 	}
+	/* names are kept whatever they are (this file knows no table); a name
+	 * given twice is the one thing about them a blob cannot be */
+	if ((error = refuse_repeated_name(TS_ECORRUPT, "row blob corrupt", row->ncol,
+			(const char *const *)row->names)) < 0)
+		goto done;
 	*out = row;
 	row = NULL;
 done:

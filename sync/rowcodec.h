@@ -7,7 +7,7 @@
  *     <name> <value>\n
  *
  * <name> is written bare when it matches [A-Za-z_][A-Za-z0-9_]*, else as a
- * quoted string. <value> is one of
+ * quoted string; no name appears twice. <value> is one of
  *
  *     null                 SQL NULL
  *     -42                  integer: exact decimal, no leading zeros, no '+'
@@ -21,7 +21,7 @@
  *     x'0aff'              blob: lowercase hex
  *
  * The same row gives the same bytes on every node and platform, and NULL,
- * "" and x'' are all distinct.
+ * "" and x'' are all distinct. docs/FORMAT.md has the exact grammar.
  *
  * Key path: <table>/<f1>/<f2>/<f3>/<f4>/<name>, where <table> is a plain
  * identifier, <name> is the encoded key and f1..f4 are the four lowercase
@@ -75,22 +75,27 @@ int ts_rowcodec_put_sqlite_value(ts_buf *out, sqlite3_value *v);
 /*
  * Encodes the current row of `stmt` (all its result columns, with the
  * names sqlite3_column_name gives) as a row blob into `out` (cleared
- * first).
+ * first). TS_EINVALID when two columns have the same name, or for a NaN.
  */
 int ts_rowcodec_encode_stmt(ts_buf *out, sqlite3_stmt *stmt);
 
-/* Encodes `ncol` named values as a row blob into `out` (cleared first). */
+/* Encodes `ncol` named values as a row blob into `out` (cleared first).
+ * TS_EINVALID when two names are the same, or for a NaN. */
 int ts_rowcodec_encode_values(ts_buf *out, int ncol, const char *const *names, const ts_value *values);
 
 /*
  * Decodes a row blob. Anything malformed (bad escape, bad number, invalid
- * name, missing newline, trailing bytes) is TS_ECORRUPT. Free with
- * ts_row_free().
+ * name, missing newline, trailing bytes, a value not in its one canonical
+ * form, a column name given twice) is TS_ECORRUPT. Names are not checked
+ * against any table: a name the caller's table lacks is kept, in blob
+ * order, and which names and order a row must have is the caller's rule
+ * (admission wants exactly the table's columns in order; apply wants
+ * exactly the table's columns). Free with ts_row_free().
  */
 int ts_rowcodec_decode(ts_row **out, const char *data, size_t len);
 void ts_row_free(ts_row *row);
 
-/* The value of column `name` in `row`, or NULL. */
+/* The value of column `name` in `row` (names are unique in a row), or NULL. */
 const ts_value *ts_row_get(const ts_row *row, const char *name);
 
 /* 1 when two values are identical (same type and same bytes). */

@@ -15,6 +15,7 @@
 #include <sqlite3.h>
 
 #include "rowcodec.h"
+#include "schema.h"
 #include "tiersync.h"
 
 /* Values that borrow their bytes; never ts_value_clear() them. */
@@ -440,6 +441,109 @@ void test_rowcodec__column_names(void)
 	test_assert(ts_row_get(row, "nope") == NULL);
 	ts_row_free(row);
 	ts_buf_dispose(&out);
+}
+
+/* Decodes `data` expecting TS_ECORRUPT, no row, and `why` in the message. */
+static int refused_as(const char *data, size_t len, const char *why)
+{
+	ts_row *row = NULL;
+	int rc = decode_exact(&row, data, len);
+	int ok = rc == TS_ECORRUPT && row == NULL && strstr(ts_error_last(), why) != NULL;
+	if (!ok)
+		fprintf(stderr, "    decoding gave %d: %s\n", rc, rc < 0 ? ts_error_last() : "(accepted)");
+	ts_row_free(row);
+	return ok;
+}
+
+/* A name given twice makes a blob corrupt: no reader can say which value is the column's. */
+void test_rowcodec__repeated_names_refused(void)
+{
+	const char *twice[] = { "a", "b", "a" }, *quoted_twice[] = { "x y", "x y" };
+	ts_value values[3] = { v_int(1), v_int(2), v_int(3) };
+	sqlite3 *db = open_memory_db();
+	sqlite3_stmt *stmt = NULL;
+	ts_buf out = TS_BUF_INIT;
+	ts_row *row = NULL;
+
+	test_assert(refused_as("a 1\nb 2\na 3\n", 12, "column name a given twice (columns 1 and 3)"));
+	test_assert(refused_as("a 1\na 1\n", 8, "given twice"));
+	test_assert(refused_as("\"x y\" 1\n\"x y\" null\n", 19, "column name \"x y\" given twice"));
+	test_assert(refused_as("\"\" 1\nb 2\n\"\" x''\n", 16, "column name \"\" given twice"));
+
+	/* names are bytes: case, prefixes and quoting of other names do not make a repeat */
+	test_ok(ts_rowcodec_decode(&row, "a 1\nA 2\naa 3\n\"a \" 4\n", 20));
+	test_equal_i(row->ncol, 4);
+	test_equal_i(ts_row_get(row, "A")->i, 2);
+	test_equal_i(ts_row_get(row, "a ")->i, 4);
+	ts_row_free(row);
+	row = NULL;
+
+	/* the encoder refuses what the decoder would, so decode(encode(row)) always works */
+	test_equal_i(ts_rowcodec_encode_values(&out, 3, twice, values), TS_EINVALID);
+	test_assert(strstr(ts_error_last(), "column name a given twice (columns 1 and 3)") != NULL);
+	test_equal_i(out.size, 0);
+	test_equal_i(ts_rowcodec_encode_values(&out, 2, quoted_twice, values), TS_EINVALID);
+	test_assert(db);
+	test_equal_i(sqlite3_prepare_v2(db, "SELECT 1 AS id, 2 AS n, 3 AS id", -1, &stmt, NULL), SQLITE_OK);
+	test_equal_i(sqlite3_step(stmt), SQLITE_ROW);
+	test_equal_i(ts_rowcodec_encode_stmt(&out, stmt), TS_EINVALID);
+	test_equal_i(out.size, 0);
+	sqlite3_finalize(stmt);
+	sqlite3_close(db);
+	ts_buf_dispose(&out);
+}
+
+/*
+ * Wide blobs: past 64 columns the names are sorted instead of compared
+ * pair by pair, so that a hostile blob of many thousands of same-length
+ * names costs n log n comparisons, not n^2. Both ways report the same pair.
+ */
+void test_rowcodec__repeated_names_in_wide_rows(void)
+{
+	enum { WIDE = 60000 };
+	static const char want[] = "column name c00010 given twice (columns 11 and 51)";
+	ts_buf blob = TS_BUF_INIT;
+	ts_row *row = NULL;
+	int k;
+
+	for (k = 0; k < WIDE; k++)
+		ts_buf_printf(&blob, "c%05d %d\n", k, k % 10);   /* 9 bytes a line */
+	test_assert(!ts_buf_oom(&blob));
+	test_ok(ts_rowcodec_decode(&row, blob.ptr, blob.size));
+	test_equal_i(row->ncol, WIDE);
+	test_equal_i(ts_row_get(row, "c59998")->i, 8);
+	ts_row_free(row);
+	row = NULL;
+
+	/* column 30001 repeats column 11, column 40001 repeats column 6: the
+	 * first repeat in blob order is reported, as for a narrow row */
+	memcpy(blob.ptr + 30000 * 9, "c00010", 6);
+	memcpy(blob.ptr + 40000 * 9, "c00005", 6);
+	test_assert(refused_as(blob.ptr, blob.size, "column name c00010 given twice (columns 11 and 30001)"));
+
+	/* the same two repeats in a row of 64 columns, checked pair by pair */
+	ts_buf_clear(&blob);
+	for (k = 0; k < 64; k++)
+		ts_buf_printf(&blob, "c%05d %d\n", k == 50 ? 10 : k == 60 ? 5 : k, k % 10);
+	test_assert(refused_as(blob.ptr, blob.size, want));
+	/* and in 65, sorted */
+	ts_buf_printf(&blob, "c%05d 4\n", 64);
+	test_assert(refused_as(blob.ptr, blob.size, want));
+	ts_buf_dispose(&blob);
+}
+
+/* A name the reader's table lacks is kept: the decoder knows no table. */
+void test_rowcodec__unknown_names_kept(void)
+{
+	static const char data[] = "code \"outdoor_bbq\"\nretired_column 7\n\"not an identifier\" null\n";
+	ts_row *row = NULL;
+
+	test_ok(ts_rowcodec_decode(&row, data, sizeof(data) - 1));
+	test_equal_i(row->ncol, 3);
+	test_equal_s(row->names[1], "retired_column");
+	test_equal_i(ts_row_get(row, "retired_column")->i, 7);
+	test_equal_i(ts_row_get(row, "not an identifier")->type, SQLITE_NULL);
+	ts_row_free(row);
 }
 
 void test_rowcodec__empty_row(void)
@@ -1369,6 +1473,7 @@ void test_rowcodec__documented_paths(void)
 	ts_value one = { SQLITE_TEXT, 0, 0, "bj.dc.jingshan.d07-c20150522-3", 30 };
 	ts_value two[2] = { { SQLITE_TEXT, 0, 0, "bj.dc.jingshan", 14 }, { SQLITE_INTEGER, 42, 0, NULL, 0 } };
 	ts_buf path = TS_BUF_INIT;
+	char ks[301], *name;
 
 	test_ok(ts_rowcodec_key_path_values(&path, "cases", 1, &one));
 	test_equal_s(path.ptr, "cases/8/9/0/b/bj.dc.jingshan.d07-c20150522-3");
@@ -1376,4 +1481,115 @@ void test_rowcodec__documented_paths(void)
 	test_ok(ts_rowcodec_key_path_values(&path, "patrols", 2, two));
 	test_equal_s(path.ptr, "patrols/7/b/0/2/bj.dc.jingshan,#42");
 	ts_buf_dispose(&path);
+	memset(ks, 'k', 300);
+	ks[300] = '\0';
+	test_assert((name = text_key_name(ks)) != NULL);
+	test_equal_i(strlen(name), 191);
+	test_assert(!strncmp(name, ks, 150));
+	test_equal_s(name + 150, "~27bbcc58a32288b8c1dde8c35176700210c0c09b");
+	free(name);
+}
+
+/*
+ * Encodes the first row `select` gives from a database made by the real
+ * migrations of schema/ after `setup`, and checks it against the bytes,
+ * the blob id and the path docs/FORMAT.md shows for it.
+ */
+static int documented_row(const char *setup, const char *select, const char *table, const char *key,
+	const char *bytes, size_t len, const char *id, const char *path)
+{
+	sqlite3 *db = open_memory_db();
+	sqlite3_stmt *stmt = NULL;
+	ts_buf blob = TS_BUF_INIT, where = TS_BUF_INIT;
+	ts_value key_value = v_text(key);
+	ts_row *row = NULL;
+	char hex[41] = "";
+	int ok = 0;
+
+	if (!db || ts_schema_migrate(db, NULL) < 0 || (setup && sqlite3_exec(db, setup, NULL, NULL, NULL) != SQLITE_OK) ||
+	    sqlite3_prepare_v2(db, select, -1, &stmt, NULL) != SQLITE_OK || sqlite3_step(stmt) != SQLITE_ROW ||
+	    ts_rowcodec_encode_stmt(&blob, stmt) < 0 || ts_rowcodec_key_path_values(&where, table, 1, &key_value) < 0) {
+		fprintf(stderr, "    %s: %s\n", table, db ? sqlite3_errmsg(db) : "no database");
+		goto done;
+	}
+	blob_id(hex, blob.ptr, blob.size);
+	if (blob.size != len || memcmp(blob.ptr, bytes, len))
+		fprintf(stderr, "    %s encodes as (%zu bytes):\n%s", table, blob.size, blob.ptr);
+	else if (strcmp(hex, id))
+		fprintf(stderr, "    %s: blob id %s, documented %s\n", table, hex, id);
+	else if (strcmp(where.ptr, path))
+		fprintf(stderr, "    %s: path %s, documented %s\n", table, where.ptr, path);
+	else
+		ok = ts_rowcodec_decode(&row, blob.ptr, blob.size) == 0;
+done:
+	ts_row_free(row);
+	sqlite3_finalize(stmt);
+	sqlite3_close(db);
+	ts_buf_dispose(&blob);
+	ts_buf_dispose(&where);
+	return ok;
+}
+
+/* The worked example of docs/FORMAT.md: a category as the schema seeds it. */
+void test_rowcodec__documented_example(void)
+{
+	static const char bytes[] =
+		"code \"outdoor_bbq\"\n"
+		"campaign \"air_pollution\"\n"
+		"name_zh \"露天烧烤\"\n"
+		"deadline_days 1\n";
+
+	test_equal_i(sizeof(bytes) - 1, 83);
+	test_assert(documented_row(NULL, "SELECT * FROM categories WHERE code = 'outdoor_bbq'", "categories",
+		"outdoor_bbq", bytes, sizeof(bytes) - 1, "2bd31e7708b10ea6e75815da9ff8ee0f19116212",
+		"categories/d/3/b/a/outdoor_bbq"));
+}
+
+/* Its second example: a case as an officer records it, a real, escapes, NULLs. */
+void test_rowcodec__documented_case(void)
+{
+	static const char bytes[] =
+		"id \"bj.dc.jingshan.d07-c20150522-3\"\n"
+		"source \"patrol\"\n"
+		"category \"outdoor_bbq\"\n"
+		"address \"景山前街 4号\"\n"
+		"lng 116.3975\n"
+		"lat 39.9245\n"
+		"jurisdiction \"bj.dc.jingshan\"\n"
+		"description \"露天烧烤, 2 grills\\nowner said \\\"closing soon\\\"\"\n"
+		"status \"discovered\"\n"
+		"officer null\n"
+		"reported_at \"2015-05-22T21:40:00+08:00\"\n"
+		"deadline \"2015-05-23T21:40:00+08:00\"\n"
+		"stage null\n"
+		"filed_at null\n"
+		"legal_basis null\n"
+		"penalty_amount null\n"
+		"decided_at null\n"
+		"major 0\n"
+		"review_status null\n"
+		"reviewer null\n"
+		"reviewed_at null\n"
+		"filed_up_at null\n"
+		"executed_at null\n"
+		"transfer_to null\n"
+		"transferred_at null\n"
+		"complainant_name null\n"
+		"complainant_phone null\n"
+		"visited_at null\n"
+		"satisfaction null\n"
+		"key_area_id null\n"
+		"event_id null\n"
+		"created_by_node \"bj.dc.jingshan.d07\"\n"
+		"closed_at null\n";
+
+	test_equal_i(sizeof(bytes) - 1, 703);
+	test_assert(documented_row(
+		"INSERT INTO cases (id, source, category, address, lng, lat, jurisdiction, description, "
+		"reported_at, deadline, created_by_node) VALUES ('bj.dc.jingshan.d07-c20150522-3', 'patrol', "
+		"'outdoor_bbq', '景山前街 4号', 116.3975, 39.9245, 'bj.dc.jingshan', "
+		"'露天烧烤, 2 grills' || char(10) || 'owner said \"closing soon\"', '2015-05-22T21:40:00+08:00', "
+		"'2015-05-23T21:40:00+08:00', 'bj.dc.jingshan.d07')",
+		"SELECT * FROM cases", "cases", "bj.dc.jingshan.d07-c20150522-3", bytes, sizeof(bytes) - 1,
+		"2a6298a8653bd6a5ed697852cb5a652b0c6696e0", "cases/8/9/0/b/bj.dc.jingshan.d07-c20150522-3"));
 }
