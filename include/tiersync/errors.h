@@ -28,7 +28,14 @@ enum {
 /* The message of the last failure on this thread, or NULL. */
 const char *ts_error_last(void);
 
-/* Sets the last error (printf-style) and returns `code`. */
+/*
+ * The code of the last failure on this thread (what the failing call
+ * returned: TS_EBUSY, TS_ECORRUPT ...), or TS_OK when none has failed.
+ * Like ts_error_last(), a later success does not clear it.
+ */
+int ts_error_last_code(void);
+
+/* Sets the last error (printf-style) and its code, and returns `code`. */
 int ts_error_set(int code, const char *fmt, ...)
 #if defined(__GNUC__)
 	__attribute__((format(printf, 2, 3)))
