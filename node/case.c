@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "error.h"
 #include "lifecycle.h"
 #include "node.h"
 #include "tiers.h"
@@ -63,10 +64,9 @@ static int bind_typed(sqlite3_stmt *st, int idx, const char *type, const char *c
 /* Turns a constraint failure into a message about the value given. */
 static int write_error(sqlite3 *db, const char *what)
 {
-	const char *msg = sqlite3_errmsg(db);
 	if ((sqlite3_extended_errcode(db) & 0xff) == SQLITE_CONSTRAINT)
-		return ts_error_set(TS_EINVALID, "%s refused: %s", what, msg);
-	return ts_error_set(TS_ERROR, "%s: %s", what, msg);
+		return ts_sqlite__error(db, "%s refused", what);
+	return ts_sqlite__error(db, "%s", what);
 }
 
 static int lookup_code(sqlite3 *db, const char *table, const char *code)

@@ -46,6 +46,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "error.h"
 #include "gate.h"
 #include "node.h"
 #include "tiers.h"
@@ -377,7 +378,7 @@ static int do_enroll(sqlite3 *db, void *payload)
 		"VALUES (?1, ?2, ?3, ?4, NULL) ON CONFLICT (node_id) DO UPDATE SET "
 		"public_key = excluded.public_key, enrolled_by = excluded.enrolled_by, "
 		"enrolled_at = excluded.enrolled_at, revoked_at = NULL", -1, &st, NULL) != SQLITE_OK)
-		return ts_error_set(TS_ERROR, "enrolling %s: %s", op->id, sqlite3_errmsg(db));
+		return ts_sqlite__error(db, "enrolling %s", op->id);
 	sqlite3_bind_text(st, 1, op->id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, op->public_key, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, op->by, -1, SQLITE_STATIC);
@@ -385,7 +386,7 @@ static int do_enroll(sqlite3 *db, void *payload)
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
-		return ts_error_set(TS_ERROR, "enrolling %s: %s", op->id, sqlite3_errmsg(db));
+		return ts_sqlite__error(db, "enrolling %s", op->id);
 	return 0;
 }
 
@@ -397,14 +398,14 @@ static int do_revoke(sqlite3 *db, void *payload)
 
 	if (sqlite3_prepare_v2(db, "UPDATE sync_signers SET revoked_at = ?2 WHERE node_id = ?1 AND revoked_at IS NULL",
 		-1, &st, NULL) != SQLITE_OK)
-		return ts_error_set(TS_ERROR, "revoking %s: %s", op->id, sqlite3_errmsg(db));
+		return ts_sqlite__error(db, "revoking %s", op->id);
 	sqlite3_bind_text(st, 1, op->id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, op->at, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	op->changed = sqlite3_changes(db);
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
-		return ts_error_set(TS_ERROR, "revoking %s: %s", op->id, sqlite3_errmsg(db));
+		return ts_sqlite__error(db, "revoking %s", op->id);
 	return 0;
 }
 
@@ -419,7 +420,7 @@ static int signer_state(int *found, int *revoked, char **key, ts_node *node, con
 	*found = *revoked = 0;
 	if (sqlite3_prepare_v2(node->db, "SELECT revoked_at IS NOT NULL, public_key FROM sync_signers WHERE node_id = ?1",
 		-1, &st, NULL) != SQLITE_OK)
-		return ts_error_set(TS_ERROR, "reading sync_signers: %s", sqlite3_errmsg(node->db));
+		return ts_sqlite__error(node->db, "reading sync_signers");
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		*found = 1;
@@ -428,7 +429,7 @@ static int signer_state(int *found, int *revoked, char **key, ts_node *node, con
 			error = ts_error_set(TS_ERROR, "out of memory");
 	}
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		error = ts_error_set(TS_ERROR, "reading sync_signers: %s", sqlite3_errmsg(node->db));
+		error = ts_sqlite__error(node->db, "reading sync_signers");
 	sqlite3_finalize(st);
 	return error;
 }
@@ -538,7 +539,7 @@ int ts_node_enrolled(ts_node *node, int (*cb)(const ts_enrolled_info *info, void
 
 	if (sqlite3_prepare_v2(node->db, "SELECT node_id, public_key, enrolled_by, enrolled_at, revoked_at "
 		"FROM sync_signers ORDER BY node_id", -1, &st, NULL) != SQLITE_OK)
-		return ts_error_set(TS_ERROR, "reading sync_signers: %s", sqlite3_errmsg(node->db));
+		return ts_sqlite__error(node->db, "reading sync_signers");
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		info.node_id = (const char *)sqlite3_column_text(st, 0);
 		info.public_key = (const char *)sqlite3_column_text(st, 1);
@@ -549,7 +550,7 @@ int ts_node_enrolled(ts_node *node, int (*cb)(const ts_enrolled_info *info, void
 			goto done;
 	}
 	if (rc != SQLITE_DONE)
-		error = ts_error_set(TS_ERROR, "reading sync_signers: %s", sqlite3_errmsg(node->db));
+		error = ts_sqlite__error(node->db, "reading sync_signers");
 done:
 	sqlite3_finalize(st);
 	return error;

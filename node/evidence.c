@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "error.h"
 #include "files.h"
 #include "lifecycle.h"
 #include "node.h"
@@ -103,7 +104,7 @@ static int check_case(ts_node *node, const char *case_id)
 
 	if (sqlite3_prepare_v2(node->db, "SELECT status FROM cases WHERE id = ?1",
 			-1, &st, NULL) != SQLITE_OK)
-		return ts_error_set(TS_ERROR, "reading the case: %s", sqlite3_errmsg(node->db));
+		return ts_sqlite__error(node->db, "reading the case");
 	sqlite3_bind_text(st, 1, case_id, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_ROW)
 		error = ts_error_set(TS_ENOTFOUND, "no case %s", case_id);
@@ -128,8 +129,8 @@ typedef struct {
 static int write_error(sqlite3 *db, const char *what)
 {
 	if ((sqlite3_extended_errcode(db) & 0xff) == SQLITE_CONSTRAINT)
-		return ts_error_set(TS_EINVALID, "%s refused: %s", what, sqlite3_errmsg(db));
-	return ts_error_set(TS_ERROR, "%s: %s", what, sqlite3_errmsg(db));
+		return ts_sqlite__error(db, "%s refused", what);
+	return ts_sqlite__error(db, "%s", what);
 }
 
 /* TS_EEXISTS when the case already holds the content. */
@@ -140,7 +141,7 @@ static int check_duplicate(sqlite3 *db, const char *case_id, const char *sha256)
 
 	if (sqlite3_prepare_v2(db, "SELECT id FROM evidence WHERE case_id = ?1 AND sha256 = ?2 ORDER BY id",
 			-1, &st, NULL) != SQLITE_OK)
-		return ts_error_set(TS_ERROR, "reading the evidence: %s", sqlite3_errmsg(db));
+		return ts_sqlite__error(db, "reading the evidence");
 	sqlite3_bind_text(st, 1, case_id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, sha256, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_ROW)
@@ -255,7 +256,7 @@ int ts_evidence_list(ts_node *node, const char *case_id,
 	    sqlite3_prepare_v2(node->db, "SELECT id, case_id, kind, sha256, size, media_type, captured_by, "
 			"captured_at, lng, lat, note FROM evidence WHERE case_id = ?1 ORDER BY captured_at, id",
 			-1, &st, NULL) != SQLITE_OK) {
-		error = ts_error_set(TS_ERROR, "reading the evidence: %s", sqlite3_errmsg(node->db));
+		error = ts_sqlite__error(node->db, "reading the evidence");
 		goto done;
 	}
 	sqlite3_bind_text(c, 1, case_id, -1, SQLITE_STATIC);
@@ -284,7 +285,7 @@ int ts_evidence_list(ts_node *node, const char *case_id,
 			goto done;
 	}
 	if (rc != SQLITE_DONE)
-		error = ts_error_set(TS_ERROR, "reading the evidence: %s", sqlite3_errmsg(node->db));
+		error = ts_sqlite__error(node->db, "reading the evidence");
 done:
 	sqlite3_finalize(c);
 	sqlite3_finalize(st);
@@ -308,7 +309,7 @@ static int resolve_sha(char out[65], sqlite3 *db, const char *case_id, const cha
 		return ts_error_set(TS_ENOTFOUND, "no case %s", case_id);
 	if (sqlite3_prepare_v2(db, "SELECT DISTINCT sha256 FROM evidence WHERE case_id = ?1 "
 			"AND substr(sha256, 1, ?3) = ?2", -1, &st, NULL) != SQLITE_OK)
-		return ts_error_set(TS_ERROR, "reading the evidence: %s", sqlite3_errmsg(db));
+		return ts_sqlite__error(db, "reading the evidence");
 	sqlite3_bind_text(st, 1, case_id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, given, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 3, (int)len);

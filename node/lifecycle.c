@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "error.h"
 #include "lifecycle.h"
 #include "node.h"
 
@@ -67,7 +68,7 @@ static int state_load(case_state *c, sqlite3 *db, const char *id)
 	if (sqlite3_prepare_v2(db, "SELECT status, stage, source, category, jurisdiction, filed_at, decided_at, "
 			"review_status, filed_up_at, executed_at, visited_at, transfer_to, major "
 			"FROM cases WHERE id = ?1", -1, &st, NULL) != SQLITE_OK) {
-		error = ts_error_set(TS_ERROR, "reading case %s: %s", id, sqlite3_errmsg(db));
+		error = ts_sqlite__error(db, "reading case %s", id);
 		goto done;
 	}
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
@@ -129,7 +130,7 @@ int ts_case__rule(int64_t *out, sqlite3 *db, const char *jurisdiction, const cha
 	if (sqlite3_prepare_v2(db, "SELECT value FROM case_rules WHERE rule = ?2 AND category = ?3 "
 			"AND (scope = '' OR scope = ?1 OR substr(?1, 1, length(scope) + 1) = scope || '.') "
 			"ORDER BY length(scope) DESC LIMIT 1", -1, &st, NULL) != SQLITE_OK)
-		return ts_error_set(TS_ERROR, "reading the case rules: %s", sqlite3_errmsg(db));
+		return ts_sqlite__error(db, "reading the case rules");
 	sqlite3_bind_text(st, 1, jurisdiction, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, rule, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, category ? category : "", -1, SQLITE_STATIC);
@@ -487,7 +488,7 @@ static int do_step(sqlite3 *db, void *payload)
 		goto done;
 	ts_buf_printf(&sql, "UPDATE cases SET %s WHERE id = :id", op->step->set);
 	if (ts_buf_oom(&sql) || sqlite3_prepare_v2(db, sql.ptr, -1, &st, NULL) != SQLITE_OK) {
-		error = ts_error_set(TS_ERROR, "%s of case %s: %s", op->step->verb, op->case_id, sqlite3_errmsg(db));
+		error = ts_sqlite__error(db, "%s of case %s", op->step->verb, op->case_id);
 		goto done;
 	}
 	bind_named(st, ":id", op->case_id);
@@ -501,8 +502,7 @@ static int do_step(sqlite3 *db, void *payload)
 	bind_named(st, ":to", a->to);
 	bind_named(st, ":satisfaction", a->satisfaction);
 	if (sqlite3_step(st) != SQLITE_DONE || sqlite3_changes(db) != 1) {
-		error = ts_error_set((sqlite3_extended_errcode(db) & 0xff) == SQLITE_CONSTRAINT ? TS_EINVALID : TS_ERROR,
-			"%s of case %s refused: %s", op->step->verb, op->case_id, sqlite3_errmsg(db));
+		error = ts_sqlite__error(db, "%s of case %s refused", op->step->verb, op->case_id);
 		goto done;
 	}
 	event_detail(&detail, op->step, a);
@@ -755,7 +755,7 @@ static int do_rules(sqlite3 *db, void *payload)
 			"VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (scope, rule, category) "
 			"DO UPDATE SET value = excluded.value, set_by = excluded.set_by, set_at = excluded.set_at",
 			-1, &st, NULL) != SQLITE_OK)
-		return ts_error_set(TS_ERROR, "setting the case rules: %s", sqlite3_errmsg(db));
+		return ts_sqlite__error(db, "setting the case rules");
 	for (i = 0; i < op->n && !error; i++) {
 		sqlite3_reset(st);
 		sqlite3_bind_text(st, 1, op->node->id, -1, SQLITE_STATIC);
@@ -765,8 +765,7 @@ static int do_rules(sqlite3 *db, void *payload)
 		sqlite3_bind_text(st, 5, op->author, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 6, now, -1, SQLITE_STATIC);
 		if (sqlite3_step(st) != SQLITE_DONE)
-			error = ts_error_set(TS_EINVALID, "setting rule %s refused: %s", op->rules[i].rule,
-				sqlite3_errmsg(db));
+			error = ts_sqlite__error_as(TS_EINVALID, db, "setting rule %s refused", op->rules[i].rule);
 	}
 	sqlite3_finalize(st);
 	return error;

@@ -12,6 +12,7 @@
 #include "conflicts.h"
 #include "apply.h"
 #include "capture.h"
+#include "error.h"
 #include "history.h"
 #include "integrate.h"
 #include "node.h"
@@ -179,7 +180,7 @@ static int load_conflict(resolution *r)
 
 	if (sqlite3_prepare_v2(r->node->db, "SELECT table_name, row_path, column_name, ours, theirs, kind, status "
 			"FROM " TS_CONFLICTS_TABLE " WHERE id = ?1", -1, &st, NULL) != SQLITE_OK)
-		return ts_error_set(TS_ERROR, "reading conflicts: %s", sqlite3_errmsg(r->node->db));
+		return ts_sqlite__error(r->node->db, "reading conflicts");
 	sqlite3_bind_text(st, 1, r->id, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_ROW)
 		error = ts_error_set(TS_ENOTFOUND, "no conflict %s (see 'tiersync conflicts')", r->id);
@@ -251,7 +252,7 @@ static int do_resolve(sqlite3 *db, void *payload)
 	for (k = 0; k < t->npk; k++)
 		ts_buf_printf(&sql, "%s\"%s\" = ?%d", k ? " AND " : "", t->cols[t->pk[k]], k + 2);
 	if (sqlite3_prepare_v2(db, sql.ptr, -1, &st, NULL) != SQLITE_OK) {
-		error = ts_error_set(TS_ERROR, "resolving %s: %s", r->id, sqlite3_errmsg(db));
+		error = ts_sqlite__error(db, "resolving %s", r->id);
 		goto done;
 	}
 	if (r->value)
@@ -267,7 +268,7 @@ static int do_resolve(sqlite3 *db, void *payload)
 		ts_value_bind(st, k + 2, kv);
 	}
 	if (sqlite3_step(st) != SQLITE_DONE) {
-		error = ts_error_set(TS_EINVALID, "resolving %s: %s", r->id, sqlite3_errmsg(db));
+		error = ts_sqlite__error_as(TS_EINVALID, db, "resolving %s", r->id);
 		goto done;
 	}
 	sqlite3_finalize(st);
@@ -276,7 +277,7 @@ record:
 	ts_time_format(now, ts_node__now());
 	if (sqlite3_prepare_v2(db, "UPDATE " TS_CONFLICTS_TABLE " SET status = 'resolved', resolution = ?2, "
 			"resolved_value = ?3, resolved_by = ?4, resolved_at = ?5 WHERE id = ?1", -1, &st, NULL) != SQLITE_OK) {
-		error = ts_error_set(TS_ERROR, "resolving %s: %s", r->id, sqlite3_errmsg(db));
+		error = ts_sqlite__error(db, "resolving %s", r->id);
 		goto done;
 	}
 	sqlite3_bind_text(st, 1, r->id, -1, SQLITE_STATIC);
@@ -285,7 +286,7 @@ record:
 	sqlite3_bind_text(st, 4, r->author, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 5, now, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_DONE)
-		error = ts_error_set(TS_ERROR, "resolving %s: %s", r->id, sqlite3_errmsg(db));
+		error = ts_sqlite__error(db, "resolving %s", r->id);
 done:
 	sqlite3_finalize(st);
 	ts_buf_dispose(&sql);

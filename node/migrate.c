@@ -11,6 +11,7 @@
 
 #include <sqlite3.h>
 
+#include "error.h"
 #include "node.h"
 #include "schema.h"
 #include "tiersync.h"
@@ -49,7 +50,7 @@ static int apply(sqlite3 *db, const struct ts_migration *m)
 	/* IMMEDIATE takes the write lock now, so that the version read below
 	 * cannot change before COMMIT; a caller's open transaction fails here. */
 	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
-		return ts_error_set(TS_ERROR, "schema migration %s: %s", m->name, sqlite3_errmsg(db));
+		return ts_sqlite__error(db, "schema migration %s", m->name);
 
 	/* Another connection may have applied it while we waited for the lock. */
 	if (read_user_version(db, &current) != SQLITE_OK)
@@ -64,7 +65,7 @@ static int apply(sqlite3 *db, const struct ts_migration *m)
 
 fail:
 	/* Set the message first: ROLLBACK replaces sqlite3_errmsg(). */
-	error = ts_error_set(TS_ERROR, "schema migration %s: %s", m->name, sqlite3_errmsg(db));
+	error = ts_sqlite__error(db, "schema migration %s", m->name);
 	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 	return error;
 }
@@ -80,7 +81,7 @@ int ts_schema_migrate_to(sqlite3 *db, int target, int *version_out)
 	int version = 0, error = 0;
 
 	if (read_user_version(db, &version) != SQLITE_OK) {
-		error = ts_error_set(TS_ERROR, "schema version: %s", sqlite3_errmsg(db));
+		error = ts_sqlite__error(db, "schema version");
 		goto done;
 	}
 	/* An older binary must not write rows a newer schema would refuse. */

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "capture.h"
+#include "error.h"
 #include "history.h"
 #include "schema.h"
 #include "verify.h"
@@ -44,17 +45,16 @@ static int open_db(sqlite3 **out, const char *path, int create)
 
 	*out = NULL;
 	if (sqlite3_open_v2(path, &db, flags, NULL) != SQLITE_OK) {
-		int code = create ? TS_ERROR : TS_ENOTFOUND;
-		ts_error_set(code, "opening %s: %s", path, db ? sqlite3_errmsg(db) : "out of memory");
+		int code = ts_sqlite__error_as(create ? TS_ERROR : TS_ENOTFOUND, db, "opening %s", path);
 		sqlite3_close(db);
 		return code;
 	}
 	sqlite3_busy_timeout(db, 5000);
 	if (sqlite3_exec(db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
 			NULL, NULL, NULL) != SQLITE_OK) {
-		ts_error_set(TS_ERROR, "setting up %s: %s", path, sqlite3_errmsg(db));
+		int code = ts_sqlite__error(db, "setting up %s", path);
 		sqlite3_close(db);
-		return TS_ERROR;
+		return code;
 	}
 	*out = db;
 	return 0;

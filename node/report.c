@@ -16,6 +16,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "error.h"
 #include "node.h"
 #include "tiersync.h"
 
@@ -187,7 +188,7 @@ static void bind_params(sqlite3_stmt *st, const ts_report *r, const char *scope)
 
 static int query_error(sqlite3 *db, const char *what)
 {
-	return ts_error_set(TS_ERROR, "report: %s: %s", what, sqlite3_errmsg(db));
+	return ts_sqlite__error(db, "report: %s", what);
 }
 
 static int compute_groups(ts_report_group **out, size_t *n, sqlite3 *db, const ts_report *r,

@@ -16,6 +16,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 
+#include "error.h"
 #include "history.h"
 #include "node.h"
 #include "schema.h"
@@ -38,8 +39,7 @@ static int build_expected(ts_schema_ref **out, int version)
 
 	*out = NULL;
 	if (sqlite3_open_v2(":memory:", &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
-		error = ts_error_set(TS_ERROR, "building the expected schema: %s",
-			db ? sqlite3_errmsg(db) : "out of memory");
+		error = ts_sqlite__error(db, "building the expected schema");
 		goto done;
 	}
 	/* the steps of ts_node_init(), stopped at the node's version */
@@ -96,7 +96,7 @@ static int node_expected(const ts_schema_ref **out, ts_node *node)
 		version = sqlite3_column_int(st, 0);
 	sqlite3_finalize(st);
 	if (version < 0)
-		return ts_error_set(TS_ERROR, "reading the schema version: %s", sqlite3_errmsg(node->db));
+		return ts_sqlite__error(node->db, "reading the schema version");
 	return expected_for(out, version);
 }
 
@@ -108,7 +108,7 @@ int ts_node__schema_check(ts_node *node)
 	/* one read transaction for the version and the schema: cheaper than
 	 * two, and both read from the same state */
 	if (sqlite3_exec(node->db, "SAVEPOINT ts_schema_check", NULL, NULL, NULL) != SQLITE_OK)
-		return ts_error_set(TS_ERROR, "reading the database's schema: %s", sqlite3_errmsg(node->db));
+		return ts_sqlite__error(node->db, "reading the database's schema");
 	if ((error = node_expected(&ref, node)) == 0)
 		error = ts_schema_check(ref, node->db);
 	sqlite3_exec(node->db, "RELEASE ts_schema_check", NULL, NULL, NULL);

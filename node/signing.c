@@ -37,6 +37,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "error.h"
 #include "history.h"
 #include "remote.h"
 
@@ -120,14 +121,14 @@ int ts_node__key_enroll_self(sqlite3 *db, const ts_sshsig_key *key, const char *
 	ts_time_format(at, when);
 	if (sqlite3_prepare_v2(db, "INSERT INTO sync_signers (node_id, public_key, enrolled_by, enrolled_at) "
 			"VALUES (?1, ?2, ?1, ?3)", -1, &st, NULL) != SQLITE_OK) {
-		error = ts_error_set(TS_ERROR, "enrolling the city's key: %s", sqlite3_errmsg(db));
+		error = ts_sqlite__error(db, "enrolling the city's key");
 		goto done;
 	}
 	sqlite3_bind_text(st, 1, node_id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, pub.ptr, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, at, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_DONE)
-		error = ts_error_set(TS_ERROR, "enrolling the city's key: %s", sqlite3_errmsg(db));
+		error = ts_sqlite__error(db, "enrolling the city's key");
 done:
 	sqlite3_finalize(st);
 	ts_buf_dispose(&pub);
@@ -548,7 +549,7 @@ static int own_signers(ts_node__offer_keys *k, ts_node *node)
 				(const char *)sqlite3_column_text(st, 1), (const char *)sqlite3_column_text(st, 2))) < 0)
 			goto done;
 	if (rc != SQLITE_DONE)
-		error = ts_error_set(TS_ERROR, "reading sync_signers: %s", sqlite3_errmsg(node->db));
+		error = ts_sqlite__error(node->db, "reading sync_signers");
 done:
 	sqlite3_finalize(st);
 	ts_buf_dispose(&own);

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "error.h"
 #include "node.h"
 #include "tiers.h"
 
@@ -94,8 +95,8 @@ int ts_tiers__upper_only(ts_node *node, const char *what)
 int ts_tiers__db_error(sqlite3 *db, const char *what)
 {
 	if ((sqlite3_extended_errcode(db) & 0xff) == SQLITE_CONSTRAINT)
-		return ts_error_set(TS_EINVALID, "%s refused: %s", what, sqlite3_errmsg(db));
-	return ts_error_set(TS_ERROR, "%s: %s", what, sqlite3_errmsg(db));
+		return ts_sqlite__error(db, "%s refused", what);
+	return ts_sqlite__error(db, "%s", what);
 }
 
 int ts_tiers__query_text(char **out, sqlite3 *db, const char *sql, const char *p1, const char *p2)

@@ -21,6 +21,7 @@
 
 #include "audit.h"
 #include "capture.h"
+#include "error.h"
 #include "history.h"
 #include "rowcodec.h"
 #include "tiersync.h"
@@ -86,7 +87,7 @@ static int prepare_upsert(sqlite3_stmt **out, sqlite3 *db, const ts_table *t)
 		ts_buf_dispose(&where);
 	}
 	if (ts_buf_oom(&sql) || sqlite3_prepare_v2(db, sql.ptr, -1, out, NULL) != SQLITE_OK)
-		error = ts_error_set(TS_ERROR, "preparing writes to %s: %s", t->name, sqlite3_errmsg(db));
+		error = ts_sqlite__error(db, "preparing writes to %s", t->name);
 	ts_buf_dispose(&sql);
 	return error;
 }
@@ -100,7 +101,7 @@ static int prepare_remove(sqlite3_stmt **out, sqlite3 *db, const ts_table *t)
 	for (k = 0; k < t->npk; k++)
 		ts_buf_printf(&sql, "%s\"%s\" = ?%d", k ? " AND " : "", t->cols[t->pk[k]], k + 1);
 	if (ts_buf_oom(&sql) || sqlite3_prepare_v2(db, sql.ptr, -1, out, NULL) != SQLITE_OK)
-		error = ts_error_set(TS_ERROR, "preparing deletes from %s: %s", t->name, sqlite3_errmsg(db));
+		error = ts_sqlite__error(db, "preparing deletes from %s", t->name);
 	ts_buf_dispose(&sql);
 	return error;
 }
@@ -111,8 +112,7 @@ static int step(sqlite3_stmt *st, sqlite3 *db, const char *table, const char *ke
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
 	if (rc != SQLITE_DONE)
-		return ts_error_set((rc & 0xff) == SQLITE_CONSTRAINT ? TS_EINVALID : TS_ERROR,
-			"applying %s %s: %s", table, key, sqlite3_errmsg(db));
+		return ts_sqlite__error(db, "applying %s %s", table, key);
 	return 0;
 }
 
@@ -193,7 +193,7 @@ static int update_changed(applier *a, const ts_table *t, const ts_audit_change *
 		a->update[ti] = NULL;
 		a->update_sql[ti] = NULL;
 		if (sqlite3_prepare_v2(a->db, sql.ptr, -1, &a->update[ti], NULL) != SQLITE_OK) {
-			error = ts_error_set(TS_ERROR, "preparing writes to %s: %s", t->name, sqlite3_errmsg(a->db));
+			error = ts_sqlite__error(a->db, "preparing writes to %s", t->name);
 			goto done;
 		}
 		a->update_sql[ti] = ts_buf_detach(&sql);
@@ -286,8 +286,7 @@ static double now_ms(void)
 static int exec(sqlite3 *db, const char *sql)
 {
 	if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
-		return ts_error_set(sqlite3_errcode(db) == SQLITE_BUSY ? TS_EBUSY : TS_ERROR,
-			"applying: %s: %s", sql, sqlite3_errmsg(db));
+		return ts_sqlite__error(db, "applying: %s", sql);
 	return 0;
 }
 

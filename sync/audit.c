@@ -27,6 +27,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "error.h"
 #include "files.h"
 #include "store.h"
 #include "tiersync.h"
@@ -851,7 +852,7 @@ int ts_audit_row_path(ts_buf *out, sqlite3 *db, ts_tables *tables, const char *t
 		return ts_error_set(TS_EINVALID, "table %s has a key of %d columns; only single-column keys "
 			"can be named here", table, t->npk);
 	if (sqlite3_prepare_v2(db, "SELECT type FROM pragma_table_info(?1) WHERE name = ?2", -1, &st, NULL) != SQLITE_OK) {
-		error = ts_error_set(TS_ERROR, "reading table %s: %s", table, sqlite3_errmsg(db));
+		error = ts_sqlite__error(db, "reading table %s", table);
 		goto done;
 	}
 	sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);

@@ -16,6 +16,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include "error.h"
 #include "rowcodec.h"
 #include "tiersync.h"
 
@@ -74,7 +75,7 @@ int ts_capture_setup(sqlite3 *db)
 		"  summary TEXT NOT NULL,"
 		"  changeset BLOB NOT NULL)";
 	if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
-		return ts_error_set(TS_ERROR, "creating ts_staged: %s", sqlite3_errmsg(db));
+		return ts_sqlite__error(db, "creating ts_staged");
 	return 0;
 }
 
@@ -96,19 +97,16 @@ int ts_capture_begin(ts_capture **out, sqlite3 *db)
 	if ((cap->writers_fd = writers_open(db)) >= 0)
 		while (flock(cap->writers_fd, LOCK_SH) < 0 && errno == EINTR)
 			;
-	rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
-	if (rc != SQLITE_OK) {
+	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
 		writers_release(cap);
 		free(cap);
-		if (rc == SQLITE_BUSY)
-			return ts_error_set(TS_EBUSY, "the database is busy with another writer");
-		return ts_error_set(TS_ERROR, "starting a write: %s", sqlite3_errmsg(db));
+		return ts_sqlite__error(db, "starting a write");
 	}
-	if (sqlite3session_create(db, "main", &cap->session) != SQLITE_OK ||
-	    sqlite3session_attach(cap->session, NULL) != SQLITE_OK) {
-		ts_error_set(TS_ERROR, "starting a session: %s", sqlite3_errmsg(db));
+	if ((rc = sqlite3session_create(db, "main", &cap->session)) != SQLITE_OK ||
+	    (rc = sqlite3session_attach(cap->session, NULL)) != SQLITE_OK) {
+		int error = ts_sqlite__error_rc(rc, "starting a session");
 		ts_capture_rollback(cap);
-		return TS_ERROR;
+		return error;
 	}
 	sqlite3session_table_filter(cap->session, synced_filter, NULL);
 	*out = cap;
@@ -119,16 +117,16 @@ int ts_capture_commit(ts_capture *cap, const char *author, int64_t time, const c
 {
 	sqlite3_stmt *ins = NULL;
 	void *changeset = NULL;
-	int size = 0, error = 0;
+	int size = 0, rc, error = 0;
 
-	if (sqlite3session_changeset(cap->session, &size, &changeset) != SQLITE_OK) {
-		error = ts_error_set(TS_ERROR, "reading the session: %s", sqlite3_errmsg(cap->db));
+	if ((rc = sqlite3session_changeset(cap->session, &size, &changeset)) != SQLITE_OK) {
+		error = ts_sqlite__error_rc(rc, "reading the session");
 		goto done;
 	}
 	if (size > 0) {
 		if (sqlite3_prepare_v2(cap->db, "INSERT INTO ts_staged (author, time, summary, changeset) "
 				"VALUES (?1, ?2, ?3, ?4)", -1, &ins, NULL) != SQLITE_OK) {
-			error = ts_error_set(TS_ERROR, "staging: %s", sqlite3_errmsg(cap->db));
+			error = ts_sqlite__error(cap->db, "staging");
 			goto done;
 		}
 		sqlite3_bind_text(ins, 1, author, -1, SQLITE_STATIC);
@@ -136,14 +134,14 @@ int ts_capture_commit(ts_capture *cap, const char *author, int64_t time, const c
 		sqlite3_bind_text(ins, 3, summary, -1, SQLITE_STATIC);
 		sqlite3_bind_blob(ins, 4, changeset, size, SQLITE_STATIC);
 		if (sqlite3_step(ins) != SQLITE_DONE) {
-			error = ts_error_set(TS_ERROR, "staging: %s", sqlite3_errmsg(cap->db));
+			error = ts_sqlite__error(cap->db, "staging");
 			goto done;
 		}
 	}
 	sqlite3session_delete(cap->session);
 	cap->session = NULL;
 	if (sqlite3_exec(cap->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
-		error = ts_error_set(TS_ERROR, "committing a write: %s", sqlite3_errmsg(cap->db));
+		error = ts_sqlite__error(cap->db, "committing a write");
 done:
 	sqlite3_finalize(ins);
 	sqlite3_free(changeset);
@@ -181,7 +179,7 @@ int ts_capture_foreach_after(sqlite3 *db, int64_t after,
 
 	if (sqlite3_prepare_v2(db, "SELECT seq, author, time, summary, changeset FROM ts_staged "
 			"WHERE seq > ?1 ORDER BY seq", -1, &st, NULL) != SQLITE_OK)
-		return ts_error_set(TS_ERROR, "reading staged writes: %s", sqlite3_errmsg(db));
+		return ts_sqlite__error(db, "reading staged writes");
 	sqlite3_bind_int64(st, 1, after);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		ts_staged_write w;
@@ -195,7 +193,7 @@ int ts_capture_foreach_after(sqlite3 *db, int64_t after,
 			break;
 	}
 	if (!error && rc != SQLITE_DONE)
-		error = ts_error_set(TS_ERROR, "reading staged writes: %s", sqlite3_errmsg(db));
+		error = ts_sqlite__error(db, "reading staged writes");
 	sqlite3_finalize(st);
 	return error;
 }
@@ -233,10 +231,10 @@ int ts_capture_foreach_op(ts_capture *cap,
 {
 	ts_staged_write w;
 	void *changeset = NULL;
-	int size = 0, error;
+	int size = 0, rc, error;
 
-	if (sqlite3session_changeset(cap->session, &size, &changeset) != SQLITE_OK)
-		return ts_error_set(TS_ERROR, "reading the session: %s", sqlite3_errmsg(cap->db));
+	if ((rc = sqlite3session_changeset(cap->session, &size, &changeset)) != SQLITE_OK)
+		return ts_sqlite__error_rc(rc, "reading the session");
 	memset(&w, 0, sizeof(w));
 	w.changeset = changeset;
 	w.size = size;

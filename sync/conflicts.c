@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "error.h"
 #include "rowcodec.h"
 #include "tiersync.h"
 
@@ -33,7 +34,7 @@ int ts_conflicts_setup(sqlite3 *db)
 		"  resolved_by TEXT,"             /* the admin's real name */
 		"  resolved_at TEXT)";
 	if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
-		return ts_error_set(TS_ERROR, "creating %s: %s", TS_CONFLICTS_TABLE, sqlite3_errmsg(db));
+		return ts_sqlite__error(db, "creating %s", TS_CONFLICTS_TABLE);
 	return 0;
 }
 
@@ -52,7 +53,7 @@ int ts_conflicts_pending_begin(sqlite3 *db)
 		"CREATE UNIQUE INDEX IF NOT EXISTS temp.ts_conflicts_pending_id ON ts_conflicts_pending (id);"
 		"DELETE FROM " PENDING ";";
 	if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
-		return ts_error_set(TS_ERROR, "preparing the conflict records: %s", sqlite3_errmsg(db));
+		return ts_sqlite__error(db, "preparing the conflict records");
 	return 0;
 }
 
@@ -62,7 +63,7 @@ int ts_conflicts_pending_keep(sqlite3 *db)
 		"INSERT OR IGNORE INTO main." TS_CONFLICTS_TABLE " SELECT * FROM " PENDING ";"
 		"DELETE FROM " PENDING ";";
 	if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
-		return ts_error_set(TS_ERROR, "keeping the conflict records: %s", sqlite3_errmsg(db));
+		return ts_sqlite__error(db, "keeping the conflict records");
 	return 0;
 }
 
@@ -107,7 +108,7 @@ static int insert(char id_out[20], sqlite3 *db, const char *kind, const char *ta
 			"row_path, column_name, base, ours, theirs, provisional, ours_commit, ours_node, "
 			"theirs_commit, theirs_node, status) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
 			"?11, ?12, ?13, ?14, ?15)", -1, &st, NULL) != SQLITE_OK)
-		return ts_error_set(TS_ERROR, "recording a conflict: %s", sqlite3_errmsg(db));
+		return ts_sqlite__error(db, "recording a conflict");
 	sqlite3_bind_text(st, 1, id_out, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, table, -1, SQLITE_STATIC);
@@ -124,7 +125,7 @@ static int insert(char id_out[20], sqlite3 *db, const char *kind, const char *ta
 	sqlite3_bind_text(st, 14, o->theirs_node, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 15, status, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_DONE)
-		error = ts_error_set(TS_ERROR, "recording a conflict: %s", sqlite3_errmsg(db));
+		error = ts_sqlite__error(db, "recording a conflict");
 	sqlite3_finalize(st);
 	return error;
 }

@@ -34,6 +34,7 @@
 #include <openssl/evp.h>
 
 #include "buf.h"
+#include "error.h"
 #include "meta.h"
 
 #define CHUNK (64 * 1024)
@@ -47,7 +48,7 @@ int ts_files_setup(sqlite3 *db)
 		"  seq INTEGER NOT NULL, sha256 TEXT NOT NULL, blob TEXT NOT NULL,"
 		"  PRIMARY KEY (seq, sha256)) WITHOUT ROWID;";
 	if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
-		return ts_error_set(TS_ERROR, "creating the file tables: %s", sqlite3_errmsg(db));
+		return ts_sqlite__error(db, "creating the file tables");
 	return 0;
 }
 
@@ -244,14 +245,14 @@ int ts_files_stage(sqlite3 *db, const ts_file *file)
 	git_oid_tostr(hex, sizeof(hex), &file->blob);
 	if (sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO ts_files_staged (sha256, blob, size) "
 			"VALUES (?1, ?2, ?3)", -1, &st, NULL) != SQLITE_OK) {
-		error = ts_error_set(TS_ERROR, "staging a file: %s", sqlite3_errmsg(db));
+		error = ts_sqlite__error(db, "staging a file");
 		goto done;
 	}
 	sqlite3_bind_text(st, 1, file->sha256, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, hex, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 3, (sqlite3_int64)file->size);
 	if (sqlite3_step(st) != SQLITE_DONE)
-		error = ts_error_set(TS_ERROR, "staging a file: %s", sqlite3_errmsg(db));
+		error = ts_sqlite__error(db, "staging a file");
 done:
 	sqlite3_finalize(st);
 	return error;
@@ -288,7 +289,7 @@ static int staged_file(ts_file *out, sqlite3 *db, const char *sha256)
 
 	if (sqlite3_prepare_v2(db, "SELECT blob, size FROM ts_files_staged WHERE sha256 = ?1",
 			-1, &st, NULL) != SQLITE_OK)
-		return ts_error_set(TS_ERROR, "reading the staged files: %s", sqlite3_errmsg(db));
+		return ts_sqlite__error(db, "reading the staged files");
 	sqlite3_bind_text(st, 1, sha256, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_ROW) {
 		if (git_oid_fromstr(&out->blob, (const char *)sqlite3_column_text(st, 0)) < 0)
@@ -664,7 +665,7 @@ static int load_files(ts_file **out, size_t *n, sqlite3_stmt *st, const char *wh
 		(*n)++;
 	}
 	if (rc != SQLITE_DONE)
-		error = ts_error_set(TS_ERROR, "reading %s: %s", what, sqlite3_errmsg(sqlite3_db_handle(st)));
+		error = ts_sqlite__error(sqlite3_db_handle(st), "reading %s", what);
 done:
 	if (error < 0) {
 		free(v);
@@ -684,7 +685,7 @@ int ts_files_staged_list(ts_file **out, size_t *n, sqlite3 *db)
 	*n = 0;
 	if (sqlite3_prepare_v2(db, "SELECT sha256, blob, size FROM ts_files_staged ORDER BY sha256",
 			-1, &st, NULL) != SQLITE_OK)
-		return ts_error_set(TS_ERROR, "reading the staged files: %s", sqlite3_errmsg(db));
+		return ts_sqlite__error(db, "reading the staged files");
 	error = load_files(out, n, st, "the staged files");
 	sqlite3_finalize(st);
 	return error;
@@ -693,7 +694,7 @@ int ts_files_staged_list(ts_file **out, size_t *n, sqlite3 *db)
 int ts_files_unstage(sqlite3 *db)
 {
 	if (sqlite3_exec(db, "DELETE FROM ts_files_staged", NULL, NULL, NULL) != SQLITE_OK)
-		return ts_error_set(TS_ERROR, "clearing the staged files: %s", sqlite3_errmsg(db));
+		return ts_sqlite__error(db, "clearing the staged files");
 	return 0;
 }
 
@@ -716,7 +717,7 @@ int ts_files_journal_add(sqlite3 *db, sqlite3_int64 seq, const ts_file *files, s
 		return 0;
 	if (sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO ts_journal_files (seq, sha256, blob) VALUES (?1, ?2, ?3)",
 			-1, &st, NULL) != SQLITE_OK) {
-		error = ts_error_set(TS_ERROR, "writing the journal: %s", sqlite3_errmsg(db));
+		error = ts_sqlite__error(db, "writing the journal");
 		goto done;
 	}
 	for (i = 0; i < n; i++) {
@@ -725,7 +726,7 @@ int ts_files_journal_add(sqlite3 *db, sqlite3_int64 seq, const ts_file *files, s
 		sqlite3_bind_text(st, 2, files[i].sha256, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 3, hex, -1, SQLITE_STATIC);
 		if (sqlite3_step(st) != SQLITE_DONE) {
-			error = ts_error_set(TS_ERROR, "writing the journal: %s", sqlite3_errmsg(db));
+			error = ts_sqlite__error(db, "writing the journal");
 			goto done;
 		}
 		sqlite3_reset(st);
@@ -744,7 +745,7 @@ int ts_files_journal_load(ts_file **out, size_t *n, sqlite3 *db, sqlite3_int64 s
 	*n = 0;
 	if (sqlite3_prepare_v2(db, "SELECT sha256, blob, 0 FROM ts_journal_files WHERE seq = ?1 ORDER BY sha256",
 			-1, &st, NULL) != SQLITE_OK)
-		return ts_error_set(TS_ERROR, "reading the journal: %s", sqlite3_errmsg(db));
+		return ts_sqlite__error(db, "reading the journal");
 	sqlite3_bind_int64(st, 1, seq);
 	error = load_files(out, n, st, "the journal's files");
 	sqlite3_finalize(st);
@@ -754,7 +755,7 @@ int ts_files_journal_load(ts_file **out, size_t *n, sqlite3 *db, sqlite3_int64 s
 int ts_files_journal_clear(sqlite3 *db)
 {
 	if (sqlite3_exec(db, "DELETE FROM ts_journal_files", NULL, NULL, NULL) != SQLITE_OK)
-		return ts_error_set(TS_ERROR, "clearing the journal: %s", sqlite3_errmsg(db));
+		return ts_sqlite__error(db, "clearing the journal");
 	return 0;
 }
 
@@ -987,7 +988,7 @@ static int check_column(checker *c, sqlite3 *db, git_repository *repo, const git
 
 	if (sqlite3_prepare_v2(db, "SELECT name FROM pragma_table_info(?1) WHERE pk > 0 ORDER BY pk",
 			-1, &pk, NULL) != SQLITE_OK) {
-		error = ts_error_set(TS_ERROR, "reading %s: %s", table, sqlite3_errmsg(db));
+		error = ts_sqlite__error(db, "reading %s", table);
 		goto done;
 	}
 	sqlite3_bind_text(pk, 1, table, -1, SQLITE_STATIC);

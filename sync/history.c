@@ -21,6 +21,7 @@
 
 #include "capture.h"
 #include "conflicts.h"
+#include "error.h"
 #include "files.h"
 #include "rowcodec.h"
 #include "tiersync.h"
@@ -37,7 +38,7 @@ int ts_history_setup(sqlite3 *db)
 	if ((error = ts_meta_setup(db)) < 0)
 		return error;
 	if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
-		return ts_error_set(TS_ERROR, "creating engine tables: %s", sqlite3_errmsg(db));
+		return ts_sqlite__error(db, "creating engine tables");
 	if ((error = ts_capture_setup(db)) < 0 || (error = ts_files_setup(db)) < 0)
 		return error;
 	return ts_conflicts_setup(db);
@@ -169,8 +170,7 @@ static int read_changes(changes *c, sqlite3 *db)
 static int exec(sqlite3 *db, const char *sql)
 {
 	if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
-		return ts_error_set(sqlite3_errcode(db) == SQLITE_BUSY ? TS_EBUSY : TS_ERROR,
-			"%s: %s", sql, sqlite3_errmsg(db));
+		return ts_sqlite__error(db, "%s", sql);
 	return 0;
 }
 
@@ -187,13 +187,13 @@ static int journal_add(sqlite3 *db, const git_oid *commit, const ts_buf *raw,
 	git_oid_tostr(hex, sizeof(hex), commit);
 	if (sqlite3_prepare_v2(db, "INSERT INTO ts_journal (commit_id, raw) VALUES (?1, ?2)", -1, &ins, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(db, "INSERT INTO ts_journal_rows (seq, path, data) VALUES (?1, ?2, ?3)", -1, &row, NULL) != SQLITE_OK) {
-		error = ts_error_set(TS_ERROR, "writing the journal: %s", sqlite3_errmsg(db));
+		error = ts_sqlite__error(db, "writing the journal");
 		goto done;
 	}
 	sqlite3_bind_text(ins, 1, hex, -1, SQLITE_STATIC);
 	sqlite3_bind_blob(ins, 2, raw->ptr, (int)raw->size, SQLITE_STATIC);
 	if (sqlite3_step(ins) != SQLITE_DONE) {
-		error = ts_error_set(TS_ERROR, "writing the journal: %s", sqlite3_errmsg(db));
+		error = ts_sqlite__error(db, "writing the journal");
 		goto done;
 	}
 	seq = sqlite3_last_insert_rowid(db);
@@ -207,7 +207,7 @@ static int journal_add(sqlite3 *db, const git_oid *commit, const ts_buf *raw,
 		else
 			sqlite3_bind_null(row, 3);
 		if (sqlite3_step(row) != SQLITE_DONE) {
-			error = ts_error_set(TS_ERROR, "writing the journal: %s", sqlite3_errmsg(db));
+			error = ts_sqlite__error(db, "writing the journal");
 			goto done;
 		}
 		sqlite3_reset(row);
@@ -511,7 +511,7 @@ static int replay_entry(ts_store *store, sqlite3 *db, sqlite3_int64 seq, const g
 				git_oid_tostr_s(want));
 	}
 	if (sqlite3_prepare_v2(db, "SELECT path, data FROM ts_journal_rows WHERE seq = ?1", -1, &rows, NULL) != SQLITE_OK) {
-		error = ts_error_set(TS_ERROR, "reading the journal: %s", sqlite3_errmsg(db));
+		error = ts_sqlite__error(db, "reading the journal");
 		goto done;
 	}
 	sqlite3_bind_int64(rows, 1, seq);
@@ -588,7 +588,7 @@ static int replay_journal(sqlite3 *db, ts_store *store, int *repaired)
 	int rc, error = 0;
 
 	if (sqlite3_prepare_v2(db, "SELECT seq, commit_id, raw FROM ts_journal ORDER BY seq", -1, &st, NULL) != SQLITE_OK)
-		return ts_error_set(TS_ERROR, "reading the journal: %s", sqlite3_errmsg(db));
+		return ts_sqlite__error(db, "reading the journal");
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		git_oid id, tree;
 		if (git_oid_fromstr(&id, (const char *)sqlite3_column_text(st, 1)) < 0) {

@@ -18,6 +18,7 @@
 #include "apply.h"
 #include "capture.h"
 #include "conflicts.h"
+#include "error.h"
 #include "history.h"
 #include "tables.h"
 #include "tiersync.h"
@@ -70,7 +71,7 @@ static int record_violation(recorder *r, ts_tables *tables, const char *table, s
 		return 0;
 	if (sqlite3_prepare_v2(r->db, "SELECT \"from\" FROM pragma_foreign_key_list(?1) WHERE id = ?2",
 			-1, &fk, NULL) != SQLITE_OK) {
-		error = ts_error_set(TS_ERROR, "checking foreign keys: %s", sqlite3_errmsg(r->db));
+		error = ts_sqlite__error(r->db, "checking foreign keys");
 		goto done;
 	}
 	sqlite3_bind_text(fk, 1, table, -1, SQLITE_STATIC);
@@ -81,7 +82,7 @@ static int record_violation(recorder *r, ts_tables *tables, const char *table, s
 		ts_buf_printf(&sql, "%s\"%s\"", k ? ", " : "", t->cols[k]);
 	ts_buf_printf(&sql, " FROM \"%s\" WHERE rowid = ?1", table);
 	if (ts_buf_oom(&sql) || sqlite3_prepare_v2(r->db, sql.ptr, -1, &row, NULL) != SQLITE_OK) {
-		error = ts_error_set(TS_ERROR, "reading %s: %s", table, sqlite3_errmsg(r->db));
+		error = ts_sqlite__error(r->db, "reading %s", table);
 		goto done;
 	}
 	sqlite3_bind_int64(row, 1, rowid);
@@ -126,7 +127,7 @@ static int foreign_keys(foreign_key *fks, int max, sqlite3 *db, const char *tabl
 
 	if (sqlite3_prepare_v2(db, "SELECT id, \"table\", \"from\", \"to\" FROM pragma_foreign_key_list(?1) "
 			"ORDER BY id, seq", -1, &st, NULL) != SQLITE_OK)
-		return ts_error_set(TS_ERROR, "reading the foreign keys of %s: %s", table, sqlite3_errmsg(db));
+		return ts_sqlite__error(db, "reading the foreign keys of %s", table);
 	sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		int id = sqlite3_column_int(st, 0);
@@ -201,7 +202,7 @@ static int check_written(recorder *r, ts_tables *tables, ts_table *t, const ts_a
 			ts_buf_printf(&sql, "%sc.\"%s\" = ?%d", k ? " AND " : "", t->cols[t->pk[k]], k + 1);
 		put_parent_missing(&sql, &fks[i]);
 		if (ts_buf_oom(&sql) || sqlite3_prepare_v2(r->db, sql.ptr, -1, &st, NULL) != SQLITE_OK)
-			error = ts_error_set(TS_ERROR, "checking foreign keys of %s: %s", t->name, sqlite3_errmsg(r->db));
+			error = ts_sqlite__error(r->db, "checking foreign keys of %s", t->name);
 		for (row = 0; error == 0 && row < keys->n; row++) {
 			for (k = 0; k < t->npk; k++)
 				ts_value_bind(st, k + 1, &keys->v[row * t->npk + k]);
@@ -245,7 +246,7 @@ static int check_removed(recorder *r, ts_tables *tables, ts_table *child, ts_tab
 			ts_buf_printf(&sql, "%sc.\"%s\" = ?%d", j ? " AND " : "", f->from[j], j + 1);
 		put_parent_missing(&sql, f);
 		if (ts_buf_oom(&sql) || sqlite3_prepare_v2(r->db, sql.ptr, -1, &st, NULL) != SQLITE_OK)
-			error = ts_error_set(TS_ERROR, "checking foreign keys of %s: %s", child->name, sqlite3_errmsg(r->db));
+			error = ts_sqlite__error(r->db, "checking foreign keys of %s", child->name);
 		for (row = 0; error == 0 && row < keys->n; row++) {
 			for (j = 0; j < f->n; j++)
 				ts_value_bind(st, j + 1, &keys->v[row * parent->npk + key_of[j]]);
@@ -296,7 +297,7 @@ static int pending_updates(git_oid *out, ts_store *store, sqlite3 *db, ts_tables
 		ts_buf_printf(&sql, "%s\"%s\"", k ? ", " : "", t->cols[k]);
 	ts_buf_puts(&sql, " FROM temp.ts_conflicts_pending");
 	if (ts_buf_oom(&sql) || sqlite3_prepare_v2(db, sql.ptr, -1, &all, NULL) != SQLITE_OK) {
-		error = ts_error_set(TS_ERROR, "reading the conflict records: %s", sqlite3_errmsg(db));
+		error = ts_sqlite__error(db, "reading the conflict records");
 		goto done;
 	}
 	while (sqlite3_step(all) == SQLITE_ROW) {
@@ -390,8 +391,7 @@ static const char *committer_node(git_repository *repo, const git_oid *id, char 
 static int exec(sqlite3 *db, const char *sql)
 {
 	if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
-		return ts_error_set(sqlite3_errcode(db) == SQLITE_BUSY ? TS_EBUSY : TS_ERROR,
-			"%s: %s", sql, sqlite3_errmsg(db));
+		return ts_sqlite__error(db, "%s", sql);
 	return 0;
 }
 

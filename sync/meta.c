@@ -7,13 +7,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "error.h"
 #include "tiersync.h"
 
 int ts_meta_setup(sqlite3 *db)
 {
 	if (sqlite3_exec(db, "CREATE TABLE IF NOT EXISTS ts_meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID",
 			NULL, NULL, NULL) != SQLITE_OK)
-		return ts_error_set(TS_ERROR, "creating ts_meta: %s", sqlite3_errmsg(db));
+		return ts_sqlite__error(db, "creating ts_meta");
 	return 0;
 }
 
@@ -38,11 +39,11 @@ int ts_meta_set(sqlite3 *db, const char *key, const char *value)
 
 	if (sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO ts_meta (key, value) VALUES (?1, ?2)",
 			-1, &st, NULL) != SQLITE_OK)
-		return ts_error_set(TS_ERROR, "writing ts_meta: %s", sqlite3_errmsg(db));
+		return ts_sqlite__error(db, "writing ts_meta");
 	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_DONE)
-		error = ts_error_set(TS_ERROR, "writing ts_meta: %s", sqlite3_errmsg(db));
+		error = ts_sqlite__error(db, "writing ts_meta");
 	sqlite3_finalize(st);
 	return error;
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "error.h"
 #include "tiersync.h"
 
 typedef struct {
@@ -86,7 +87,8 @@ int ts_ownership_load(ts_ownership **out, sqlite3 *db)
 			return 0;
 		}
 		ts_ownership_free(rules);
-		return ts_error_set(TS_ERROR, "reading %s: %s", TS_OWNERSHIP_TABLE, sqlite3_errmsg(db));
+		/* by rc: the look-up above replaced the connection's message */
+		return ts_sqlite__error_rc(rc, "reading %s", TS_OWNERSHIP_TABLE);
 	}
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		rule *r;
@@ -119,7 +121,7 @@ int ts_ownership_load(ts_ownership **out, sqlite3 *db)
 		}
 	}
 	if (rc != SQLITE_DONE)
-		error = ts_error_set(TS_ERROR, "reading %s: %s", TS_OWNERSHIP_TABLE, sqlite3_errmsg(db));
+		error = ts_sqlite__error(db, "reading %s", TS_OWNERSHIP_TABLE);
 done:
 	sqlite3_finalize(st);
 	if (error < 0) {

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "error.h"
 #include "tiersync.h"
 
 #define ORDER_PREFIX "order:"
@@ -187,13 +188,13 @@ static int table_exists(int *out, sqlite3 *db)
 	*out = 0;
 	if (sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1",
 			-1, &st, NULL) != SQLITE_OK)
-		return ts_error_set(TS_ERROR, "reading " TS_POLICIES_TABLE ": %s", sqlite3_errmsg(db));
+		return ts_sqlite__error(db, "reading " TS_POLICIES_TABLE);
 	sqlite3_bind_text(st, 1, TS_POLICIES_TABLE, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	*out = rc == SQLITE_ROW;
 	sqlite3_finalize(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return ts_error_set(TS_ERROR, "reading " TS_POLICIES_TABLE ": %s", sqlite3_errmsg(db));
+		return ts_sqlite__error(db, "reading " TS_POLICIES_TABLE);
 	return 0;
 }
 
@@ -211,7 +212,7 @@ int ts_policies_load(ts_policies **out, sqlite3 *db)
 		goto done;
 	if (sqlite3_prepare_v2(db, "SELECT table_name, column_name, policy, settles FROM " TS_POLICIES_TABLE,
 			-1, &st, NULL) != SQLITE_OK) {
-		error = ts_error_set(TS_EINVALID, "reading " TS_POLICIES_TABLE ": %s", sqlite3_errmsg(db));
+		error = ts_sqlite__error_as(TS_EINVALID, db, "reading " TS_POLICIES_TABLE);
 		goto done;
 	}
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -231,7 +232,7 @@ int ts_policies_load(ts_policies **out, sqlite3 *db)
 			goto done;
 	}
 	if (rc != SQLITE_DONE) {
-		error = ts_error_set(TS_ERROR, "reading " TS_POLICIES_TABLE ": %s", sqlite3_errmsg(db));
+		error = ts_sqlite__error(db, "reading " TS_POLICIES_TABLE);
 		goto done;
 	}
 	/* sorted here, not by SQL, so that lookups never depend on a collation */

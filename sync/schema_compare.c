@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "error.h"
 
 #define SCHEMA_TABLE "schema"   /* ts_verify_problem.table of a schema difference */
 
@@ -62,7 +63,7 @@ static int read_schema(object **out, size_t *n, sqlite3 *db)
 	*out = NULL;
 	*n = 0;
 	if (sqlite3_prepare_v2(db, list_sql, -1, &st, NULL) != SQLITE_OK)
-		return ts_error_set(TS_ERROR, "reading the database's schema: %s", sqlite3_errmsg(db));
+		return ts_sqlite__error(db, "reading the database's schema");
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (count == alloc) {
 			object *grown = realloc(v, (alloc = alloc ? 2 * alloc : 64) * sizeof(*v));
@@ -83,7 +84,7 @@ static int read_schema(object **out, size_t *n, sqlite3 *db)
 		}
 	}
 	if (rc != SQLITE_DONE) {
-		error = ts_error_set(TS_ERROR, "reading the database's schema: %s", sqlite3_errmsg(db));
+		error = ts_sqlite__error(db, "reading the database's schema");
 		goto done;
 	}
 	*out = v;
@@ -106,7 +107,7 @@ static int same_schema(int *same, const ts_schema_ref *ref, sqlite3 *db)
 
 	*same = 1;
 	if (sqlite3_prepare_v2(db, list_sql, -1, &st, NULL) != SQLITE_OK)
-		return ts_error_set(TS_ERROR, "reading the database's schema: %s", sqlite3_errmsg(db));
+		return ts_sqlite__error(db, "reading the database's schema");
 	while (*same && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (i == ref->n) {
 			*same = 0;
@@ -122,7 +123,7 @@ static int same_schema(int *same, const ts_schema_ref *ref, sqlite3 *db)
 	}
 	if (*same && rc != SQLITE_DONE) {
 		sqlite3_finalize(st);
-		return ts_error_set(TS_ERROR, "reading the database's schema: %s", sqlite3_errmsg(db));
+		return ts_sqlite__error(db, "reading the database's schema");
 	}
 	if (i != ref->n)
 		*same = 0;

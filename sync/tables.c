@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "error.h"
 #include "tiersync.h"
 
 int ts_table_name_synced(const char *name)
@@ -30,7 +31,7 @@ static int load_table(ts_table *t, sqlite3 *db)
 	int error = 0, i, k;
 
 	if (sqlite3_prepare_v2(db, "SELECT name, pk FROM pragma_table_info(?1) ORDER BY cid", -1, &info, NULL) != SQLITE_OK) {
-		error = ts_error_set(TS_ERROR, "reading table %s: %s", t->name, sqlite3_errmsg(db));
+		error = ts_sqlite__error(db, "reading table %s", t->name);
 		goto done;
 	}
 	sqlite3_bind_text(info, 1, t->name, -1, SQLITE_STATIC);
@@ -85,7 +86,7 @@ static int load_table(ts_table *t, sqlite3 *db)
 		goto done;
 	}
 	if (sqlite3_prepare_v3(db, sql.ptr, -1, SQLITE_PREPARE_PERSISTENT, &t->get, NULL) != SQLITE_OK)
-		error = ts_error_set(TS_ERROR, "preparing a read of %s: %s", t->name, sqlite3_errmsg(db));
+		error = ts_sqlite__error(db, "preparing a read of %s", t->name);
 done:
 	sqlite3_finalize(info);
 	ts_buf_dispose(&sql);
@@ -103,7 +104,7 @@ int ts_tables_load(ts_tables **out, sqlite3 *db)
 		return ts_error_set(TS_ERROR, "out of memory");
 	if (sqlite3_prepare_v2(db, "SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name",
 			-1, &list, NULL) != SQLITE_OK) {
-		error = ts_error_set(TS_ERROR, "listing tables: %s", sqlite3_errmsg(db));
+		error = ts_sqlite__error(db, "listing tables");
 		goto done;
 	}
 	while (sqlite3_step(list) == SQLITE_ROW) {
@@ -167,7 +168,7 @@ int ts_table_scan(sqlite3_stmt **out, sqlite3 *db, const ts_table *t)
 		ts_buf_printf(&sql, "%s\"%s\"", k ? ", " : "", t->cols[k]);
 	ts_buf_printf(&sql, " FROM \"%s\"", t->name);
 	if (ts_buf_oom(&sql) || sqlite3_prepare_v2(db, sql.ptr, -1, out, NULL) != SQLITE_OK)
-		error = ts_error_set(TS_ERROR, "reading %s: %s", t->name, sqlite3_errmsg(db));
+		error = ts_sqlite__error(db, "reading %s", t->name);
 	ts_buf_dispose(&sql);
 	return error;
 }
@@ -205,7 +206,7 @@ static int read_bound(ts_buf *blob, sqlite3 *db, ts_table *t)
 		if (ts_rowcodec_encode_stmt(blob, t->get) < 0)
 			found = TS_ERROR;
 	} else if (rc != SQLITE_DONE)
-		found = ts_error_set(TS_ERROR, "reading %s: %s", t->name, sqlite3_errmsg(db));
+		found = ts_sqlite__error(db, "reading %s", t->name);
 	sqlite3_reset(t->get);
 	sqlite3_clear_bindings(t->get);
 	return found;

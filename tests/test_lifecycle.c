@@ -434,9 +434,9 @@ void test_lifecycle__forbidden_steps_write_nothing(void)
 	REFUSED(ts_case_feedback(node, "李娜", id, NULL), TS_EDENIED, "not been handled");
 	REFUSED(ts_case_close(node, "李娜", id, NULL), TS_EDENIED, "no feedback");
 	/* lifecycle columns are not edited directly; the message names the step */
-	REFUSED(ts_case_edit(node, "李娜", id, &officer, 1), TS_EDENIED, "tiersync case dispatch");
+	REFUSED(ts_case_edit(node, "李娜", id, &officer, 1), TS_EDENIED, "only through the dispatch step");
 	REFUSED(ts_case_edit(node, "李娜", id, &status, 1), TS_EDENIED, "close");
-	REFUSED(ts_case_edit(node, "李娜", id, &amount, 1), TS_EDENIED, "tiersync case decide");
+	REFUSED(ts_case_edit(node, "李娜", id, &amount, 1), TS_EDENIED, "only through the decide step");
 	REFUSED(ts_case_edit(node, "李娜", id, &deadline, 1), TS_EDENIED, "set at intake");
 	/* no such case */
 	REFUSED(ts_case_educate(node, "李娜", "bj.dc.jingshan-c20000101-9999", NULL), TS_ENOTFOUND, "no case");

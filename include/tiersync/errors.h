@@ -31,11 +31,14 @@ enum {
 /* The message of the last failure on this thread, or NULL. */
 const char *ts_error_last(void);
 
-/* The code of the last failure on this thread (one of the TS_E* above),
- * TS_OK when there was none. */
+/*
+ * The code of the last failure on this thread (what the failing call
+ * returned: TS_EBUSY, TS_ECORRUPT ...), or TS_OK when none has failed.
+ * Like ts_error_last(), a later success does not clear it.
+ */
 int ts_error_last_code(void);
 
-/* Sets the last error (printf-style) and returns `code`. */
+/* Sets the last error (printf-style) and its code, and returns `code`. */
 int ts_error_set(int code, const char *fmt, ...)
 #if defined(__GNUC__)
 	__attribute__((format(printf, 2, 3)))

@@ -193,11 +193,11 @@ open_case=$(ts -C "$street" case new --category signboard --source media --addre
 ts -C "$street" commit -m "发现" >/dev/null
 forbidden "a return visit of a case the media found" "not a complaint" "$street" \
 	ts -C "$street" case visit "$open_case" --satisfaction satisfied --author "张敏"
-forbidden "setting the officer with update" "tiersync case dispatch" "$street" \
+forbidden "setting the officer with update" "only through the dispatch step" "$street" \
 	ts -C "$street" case update "$open_case" --set officer="李娜"
 forbidden "setting the status with update" "close" "$street" \
 	ts -C "$street" case update "$open_case" --set status=closed
-forbidden "setting the fine with update" "tiersync case decide" "$street" \
+forbidden "setting the fine with update" "only through the decide step" "$street" \
 	ts -C "$street" case update "$open_case" --set penalty_amount=100
 forbidden "setting the officer at intake" "officer" "$street" \
 	ts -C "$street" case new --category signboard --source media --address "五四大街 2号" --set officer="李娜"
