@@ -27,10 +27,14 @@ int ts_error_last_code(void)
 
 int ts_error_set(int code, const char *fmt, ...)
 {
+	char message[sizeof(last_message)];
 	va_list ap;
+
+	/* formatted aside first: an argument may be the last message itself */
 	va_start(ap, fmt);
-	vsnprintf(last_message, sizeof(last_message), fmt, ap);
+	vsnprintf(message, sizeof(message), fmt, ap);
 	va_end(ap);
+	memcpy(last_message, message, sizeof(message));
 	last_code = code;
 	has_message = 1;
 	return code;
