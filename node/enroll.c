@@ -337,10 +337,15 @@ done:
 /* -------------------------------------------------------- sync_signers */
 
 /* *out 1 for a signing-only enrollment (the row alone), else 0;
- * TS_EINVALID when it also names an authorized_keys file it would never touch. */
+ * TS_EINVALID when it also names an authorized_keys file it would never touch,
+ * or the options are of another version. */
 static int signing_only(int *out, const ts_enroll_options *opts)
 {
+	int error;
+
 	*out = opts && opts->signing_only;
+	if (opts && (error = ts_error__version(opts->version, TS_ENROLL_OPTIONS_VERSION, "enroll options")) < 0)
+		return error;
 	if (*out && opts->authorized_keys)
 		return ts_error_set(TS_EINVALID, "a signing-only enrollment touches no authorized_keys "
 			"file, yet %s was named", opts->authorized_keys);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "audit.h"
+#include "error.h"
 #include "node.h"
 
 static int out_of_memory(void)
@@ -316,9 +317,8 @@ int ts_node_log(ts_node *node, const ts_log_options *opts,
 
 	if (!opts)
 		opts = &defaults;
-	if (opts->version != TS_LOG_OPTIONS_VERSION)
-		return ts_error_set(TS_EINVALID, "log options of version %u; this library knows version %d",
-			opts->version, TS_LOG_OPTIONS_VERSION);
+	if ((error = ts_error__version(opts->version, TS_LOG_OPTIONS_VERSION, "log options")) < 0)
+		return error;
 	if (!cb)
 		return ts_error_set(TS_EINVALID, "a log needs a callback");
 	if (opts->key && !opts->table && !opts->column)

@@ -222,6 +222,8 @@ int ts_node_init(ts_node **out, const char *given_path, const ts_init_options *o
 	int error;
 
 	*out = NULL;
+	if (opts && (error = ts_error__version(opts->version, TS_INIT_OPTIONS_VERSION, "init options")) < 0)
+		return error;
 	global_init();
 	if (!opts || !ts_node_id_valid(opts->id))
 		return ts_error_set(TS_EINVALID, "invalid node id '%s': use dot-separated lowercase labels "

@@ -19,6 +19,7 @@
  * cleaning debris would otherwise take the incoming pack for a killed
  * writer's.
  */
+#include "error.h"
 #include "node.h"
 
 #include <ctype.h>
@@ -367,6 +368,8 @@ static int target_open(remote_target *t, ts_node *node, const char *name, const 
 	int error;
 
 	memset(t, 0, sizeof(*t));
+	if (given && (error = ts_error__version(given->version, TS_TRANSFER_OPTIONS_VERSION, "transfer options")) < 0)
+		return error;
 	if ((error = remote_get(&t->config, node, name)) < 0)
 		return error;
 	if ((error = resolve_url(&t->url, node, t->config.url)) < 0) {
@@ -712,6 +715,8 @@ int ts_node_remote_trust(ts_host_key *out, ts_node *node, const char *remote,
 	int error;
 
 	memset(out, 0, sizeof(*out));
+	if (opts && (error = ts_error__version(opts->version, TS_TRUST_OPTIONS_VERSION, "trust options")) < 0)
+		return error;
 	if (!remote)
 		remote = TS_REMOTE_DEFAULT;
 	if ((error = target_open(&t, node, remote, NULL)) < 0)

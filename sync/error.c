@@ -113,3 +113,10 @@ int ts_sqlite__error_rc(int rc, const char *fmt, ...)
 	va_end(ap);
 	return code;
 }
+
+int ts_error__version(unsigned int version, unsigned int known, const char *what)
+{
+	if (version == known)
+		return 0;
+	return ts_error_set(TS_EINVALID, "%s of version %u; this library knows version %u", what, version, known);
+}

@@ -49,4 +49,10 @@ int ts_sqlite__error_rc(int rc, const char *fmt, ...)
 int ts_sqlite__error_as(int code, sqlite3 *db, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/*
+ * TS_EINVALID, naming `what` ("log options"), unless an options struct's
+ * `version` is `known`, the one this library was built with.
+ */
+int ts_error__version(unsigned int version, unsigned int known, const char *what);
+
 #endif

@@ -27,7 +27,7 @@ int ts_test_transfer(ts_node *from, ts_node *to, const char *ref)
 
 int ts_test_enroll(ts_node *upper, ts_node *lower)
 {
-	ts_enroll_options opts = { NULL, "/usr/local/bin/tiersync", NULL, 0 };
+	ts_enroll_options opts = { TS_ENROLL_OPTIONS_VERSION, NULL, "/usr/local/bin/tiersync", NULL, 0 };
 	ts_buf pub = TS_BUF_INIT, file = TS_BUF_INIT;
 	char commit[41];
 	int error;
@@ -51,7 +51,7 @@ done:
 
 int ts_test_enrolled_above(ts_node *node)
 {
-	ts_init_options o = { TS_TIER_CITY, NULL, NULL, "管理员", NULL };
+	ts_init_options o = { TS_INIT_OPTIONS_VERSION, TS_TIER_CITY, NULL, NULL, "管理员", NULL };
 	ts_integrate_stats stats;
 	ts_node *upper = NULL;
 	char parent[256], path[4096], id[41];

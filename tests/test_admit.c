@@ -17,7 +17,7 @@
 
 static int make_node(ts_node **out, const char *path, ts_tier tier, const char *id)
 {
-	ts_init_options o = { tier, id, NULL, "王伟", NULL };
+	ts_init_options o = { TS_INIT_OPTIONS_VERSION, tier, id, NULL, "王伟", NULL };
 	return ts_node_init(out, path, &o);
 }
 
@@ -31,7 +31,7 @@ static int sql(sqlite3 *db, void *payload)
  * matters here: it goes to a file of the test's own). */
 static int enroll(ts_node *upper, ts_node *lower)
 {
-	ts_enroll_options o = { "authorized_keys", "/bin/false", "张敏", 0 };
+	ts_enroll_options o = { TS_ENROLL_OPTIONS_VERSION, "authorized_keys", "/bin/false", "张敏", 0 };
 	char path[4096], line[512], id[41];
 	FILE *f;
 

@@ -11,7 +11,7 @@
 
 static int make_node(ts_node **out, const char *path, const char *id)
 {
-	ts_init_options o = { TS_TIER_STREET, id, NULL, "王伟", NULL };
+	ts_init_options o = { TS_INIT_OPTIONS_VERSION, TS_TIER_STREET, id, NULL, "王伟", NULL };
 	return ts_node_init(out, path, &o);
 }
 

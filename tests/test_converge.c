@@ -1197,7 +1197,7 @@ static int setup(world *w)
 	int i, k;
 
 	for (i = 0; i < NNODES; i++) {
-		ts_init_options o = { topo[i].tier, topo[i].id, NULL, PICK(w, authors), NULL };
+		ts_init_options o = { TS_INIT_OPTIONS_VERSION, topo[i].tier, topo[i].id, NULL, PICK(w, authors), NULL };
 		snprintf(path, sizeof(path), "%s/%s", w->dir, topo[i].id);
 		tick(w);
 		CALL(w, ts_node_init(&w->n[i], path, &o), "init");
@@ -1480,8 +1480,8 @@ static char *cc_text(ts_node *node, const char *sql, const char *arg)
 void test_converge__criss_cross_brings_back_a_deleted_row(void)
 {
 	ts_node *s = NULL, *d = NULL;
-	ts_init_options so = { TS_TIER_STREET, "bj.dc.a", NULL, "王伟", NULL };
-	ts_init_options dopt = { TS_TIER_DEVICE, "bj.dc.a.d1", NULL, "赵强", NULL };
+	ts_init_options so = { TS_INIT_OPTIONS_VERSION, TS_TIER_STREET, "bj.dc.a", NULL, "王伟", NULL };
+	ts_init_options dopt = { TS_INIT_OPTIONS_VERSION, TS_TIER_DEVICE, "bj.dc.a.d1", NULL, "赵强", NULL };
 	ts_field officer = { "officer", "李娜" };
 	party_op op;
 	char *id = NULL, commit[41];
@@ -1551,8 +1551,8 @@ done:
 void test_converge__criss_cross_makes_a_false_conflict(void)
 {
 	ts_node *s = NULL, *d = NULL;
-	ts_init_options so = { TS_TIER_STREET, "bj.dc.a", NULL, "王伟", NULL };
-	ts_init_options dopt = { TS_TIER_DEVICE, "bj.dc.a.d1", NULL, "赵强", NULL };
+	ts_init_options so = { TS_INIT_OPTIONS_VERSION, TS_TIER_STREET, "bj.dc.a", NULL, "王伟", NULL };
+	ts_init_options dopt = { TS_INIT_OPTIONS_VERSION, TS_TIER_DEVICE, "bj.dc.a.d1", NULL, "赵强", NULL };
 	/* the stale value sorts after the newer one, so the default policy picks it */
 	ts_field stale = { "officer", "李娜" }, newer = { "officer", "张伟" };
 	ts_field note = { "description", "占道经营" }, stage = { "stage", "educate" };

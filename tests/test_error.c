@@ -19,7 +19,7 @@
 
 static int new_node(ts_node **out, const char *path, ts_tier tier, const char *id)
 {
-	ts_init_options opts = { tier, id, NULL, "王伟", NULL };
+	ts_init_options opts = { TS_INIT_OPTIONS_VERSION, tier, id, NULL, "王伟", NULL };
 	return ts_node_init(out, path, &opts);
 }
 

@@ -24,7 +24,7 @@
 
 static ts_node *district(void)
 {
-	ts_init_options opts = { TS_TIER_DISTRICT, "bj.dc", NULL, "张三", NULL };
+	ts_init_options opts = { TS_INIT_OPTIONS_VERSION, TS_TIER_DISTRICT, "bj.dc", NULL, "张三", NULL };
 	ts_node *node = NULL;
 	return ts_node_init(&node, "dc", &opts) < 0 ? NULL : node;
 }
@@ -153,7 +153,7 @@ void test_gate__key_parse(void)
 
 void test_gate__enroll_writes_replaces_and_revokes_lines(void)
 {
-	ts_enroll_options opts = { "ssh/authorized_keys", "/opt/tiersync/bin/tiersync", NULL, 0 };
+	ts_enroll_options opts = { TS_ENROLL_OPTIONS_VERSION, "ssh/authorized_keys", "/opt/tiersync/bin/tiersync", NULL, 0 };
 	const char *other = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEuZh1zxkP1jGCn5o0G4yBQ6GvbWqO7Zr5H0ZtnH6L3a admin@host\n"
 		"# tiersync:bj.dc.a written by hand: not ours\n"
 		"command=\"/bin/true gate --node bj.dc.a\" " KEY_A " tiersync:bj.dc.a\n";
@@ -214,7 +214,7 @@ static int count_rows(const ts_enrolled_info *info, void *payload)
 
 void test_gate__enroll_only_below_this_node(void)
 {
-	ts_enroll_options opts = { "authorized_keys", "/usr/bin/tiersync", NULL, 0 };
+	ts_enroll_options opts = { TS_ENROLL_OPTIONS_VERSION, "authorized_keys", "/usr/bin/tiersync", NULL, 0 };
 	char commit[41];
 	ts_node *node = district();
 	int rows = 0;
@@ -278,7 +278,7 @@ static int signed_commit(const char *id, const char *summary)
 
 void test_gate__enroll_signing_only_writes_the_row_alone(void)
 {
-	ts_enroll_options opts = { NULL, NULL, NULL, 1 };
+	ts_enroll_options opts = { TS_ENROLL_OPTIONS_VERSION, NULL, NULL, NULL, 1 };
 	char commit[41], head[41], home[700], *old_home;
 	struct stat st;
 	ts_node *node = district();
@@ -314,8 +314,8 @@ void test_gate__enroll_signing_only_writes_the_row_alone(void)
 
 void test_gate__revoke_signing_only_leaves_authorized_keys_alone(void)
 {
-	ts_enroll_options ssh = { "ssh/authorized_keys", "/usr/bin/tiersync", NULL, 0 };
-	ts_enroll_options row_only = { NULL, NULL, NULL, 1 };
+	ts_enroll_options ssh = { TS_ENROLL_OPTIONS_VERSION, "ssh/authorized_keys", "/usr/bin/tiersync", NULL, 0 };
+	ts_enroll_options row_only = { TS_ENROLL_OPTIONS_VERSION, NULL, NULL, NULL, 1 };
 	char commit[41], before[8192];
 	struct stat st_before, st_after;
 	ts_node *node = district();
@@ -362,7 +362,7 @@ void test_gate__revoke_signing_only_leaves_authorized_keys_alone(void)
 
 void test_gate__signing_only_refuses_an_authorized_keys_file(void)
 {
-	ts_enroll_options opts = { "ssh/authorized_keys", "/usr/bin/tiersync", NULL, 1 };
+	ts_enroll_options opts = { TS_ENROLL_OPTIONS_VERSION, "ssh/authorized_keys", "/usr/bin/tiersync", NULL, 1 };
 	char commit[41], head[41], after[41];
 	struct stat st;
 	ts_node *node = district();
@@ -394,8 +394,8 @@ static int env_has(char **envp, const char *entry)
 
 void test_gate__prepare_decides_on_the_path(void)
 {
-	ts_enroll_options opts = { "authorized_keys", "/usr/bin/tiersync", NULL, 0 };
-	ts_init_options other_opts = { TS_TIER_DISTRICT, "bj.xc", NULL, "李四", NULL };
+	ts_enroll_options opts = { TS_ENROLL_OPTIONS_VERSION, "authorized_keys", "/usr/bin/tiersync", NULL, 0 };
+	ts_init_options other_opts = { TS_INIT_OPTIONS_VERSION, TS_TIER_DISTRICT, "bj.xc", NULL, "李四", NULL };
 	ts_gate_exec *exec = NULL;
 	ts_node *node = district(), *other = NULL;
 	char commit[41], cmd[1400], history[1200];
@@ -498,8 +498,8 @@ void test_gate__pre_receive_rules(void)
  * (the node enrolled again, signing-only) meets a closed gate. */
 void test_gate__a_left_over_key_line_meets_a_closed_gate(void)
 {
-	ts_enroll_options opts = { "authorized_keys", "/usr/bin/tiersync", NULL, 0 };
-	ts_enroll_options signing = { NULL, NULL, NULL, 1 };
+	ts_enroll_options opts = { TS_ENROLL_OPTIONS_VERSION, "authorized_keys", "/usr/bin/tiersync", NULL, 0 };
+	ts_enroll_options signing = { TS_ENROLL_OPTIONS_VERSION, NULL, NULL, NULL, 1 };
 	ts_gate_exec *exec = NULL;
 	ts_node *node = district();
 	char commit[41], cmd[1400];

@@ -16,7 +16,7 @@
 
 static int new_node(ts_node **out)
 {
-	ts_init_options opts = { TS_TIER_STREET, NODE_ID, NULL, "王伟", NULL };
+	ts_init_options opts = { TS_INIT_OPTIONS_VERSION, TS_TIER_STREET, NODE_ID, NULL, "王伟", NULL };
 	return ts_node_init(out, "n", &opts);
 }
 

@@ -17,7 +17,7 @@
 
 static int make_node(ts_node **out, const char *path, ts_tier tier, const char *id, const char *who)
 {
-	ts_init_options o = { tier, id, NULL, who, NULL };
+	ts_init_options o = { TS_INIT_OPTIONS_VERSION, tier, id, NULL, who, NULL };
 	return ts_node_init(out, path, &o);
 }
 

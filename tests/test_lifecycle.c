@@ -38,7 +38,7 @@ static void tick(void)
 
 static int new_node(ts_node **out, const char *path, const char *id, ts_tier tier)
 {
-	ts_init_options opts = { tier, id, NULL, "值班员", NULL };
+	ts_init_options opts = { TS_INIT_OPTIONS_VERSION, tier, id, NULL, "值班员", NULL };
 	return ts_node_init(out, path, &opts);
 }
 

@@ -22,7 +22,7 @@
 
 static int new_node(ts_node **out, const char *path, const char *id, const char *identity)
 {
-	ts_init_options opts = { TS_TIER_STREET, id, NULL, identity, NULL };
+	ts_init_options opts = { TS_INIT_OPTIONS_VERSION, TS_TIER_STREET, id, NULL, identity, NULL };
 	return ts_node_init(out, path, &opts);
 }
 
@@ -223,7 +223,7 @@ void test_node__init_every_tier_and_no_identity(void)
 	size_t i;
 
 	for (i = 0; i < sizeof(tiers) / sizeof(tiers[0]); i++) {
-		ts_init_options opts = { tiers[i], "bj", NULL, NULL, NULL };
+		ts_init_options opts = { TS_INIT_OPTIONS_VERSION, tiers[i], "bj", NULL, NULL, NULL };
 		ts_node *node = NULL;
 		char path[32];
 
@@ -295,7 +295,7 @@ void test_node__init_refuses_bad_id(void)
 	long_id[65] = '\0';
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		ts_node *node = (ts_node *)1;
-		ts_init_options opts = { TS_TIER_STREET, bad[i], NULL, "王伟", NULL };
+		ts_init_options opts = { TS_INIT_OPTIONS_VERSION, TS_TIER_STREET, bad[i], NULL, "王伟", NULL };
 
 		test_equal_i(ts_node_init(&node, "n", &opts), TS_EINVALID);
 		test_assert(node == NULL);
@@ -311,7 +311,7 @@ void test_node__init_refuses_bad_id(void)
 	}
 	{
 		ts_node *node = (ts_node *)1;
-		ts_init_options opts = { (ts_tier)7, NODE_ID, NULL, "王伟", NULL };
+		ts_init_options opts = { TS_INIT_OPTIONS_VERSION, (ts_tier)7, NODE_ID, NULL, "王伟", NULL };
 		test_equal_i(ts_node_init(&node, "n", &opts), TS_EINVALID);
 		test_assert(node == NULL);
 		test_assert(!exists("n"));

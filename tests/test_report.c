@@ -233,7 +233,7 @@ static int same_unit(const ts_report_unit *a, const ts_report_unit *b)
 static int init_node(ts_node **out, const char *dir, ts_tier tier, const char *id, const char *upstream)
 {
 	char path[PATH_MAX], up[PATH_MAX];
-	ts_init_options o = { tier, id, NULL, "测试员", NULL };
+	ts_init_options o = { TS_INIT_OPTIONS_VERSION, tier, id, NULL, "测试员", NULL };
 	snprintf(path, sizeof(path), "%s/%s", ts_test_dir(), dir);
 	if (upstream) {
 		snprintf(up, sizeof(up), "%s/%s", ts_test_dir(), upstream);

@@ -320,7 +320,7 @@ static int count_problems(const ts_verify_problem *p, void *payload)
 
 void test_sshsig__node_signs_its_commits(void)
 {
-	ts_init_options opts = { TS_TIER_CITY, "bj", NULL, "刘洋", NULL };
+	ts_init_options opts = { TS_INIT_OPTIONS_VERSION, TS_TIER_CITY, "bj", NULL, "刘洋", NULL };
 	ts_node *node = NULL;
 	ts_sshsig_key *key = NULL;
 	ts_buf pub = TS_BUF_INIT, line = TS_BUF_INIT;
@@ -362,7 +362,7 @@ void test_sshsig__node_signs_its_commits(void)
 
 void test_sshsig__node_made_before_signing_gets_a_key(void)
 {
-	ts_init_options opts = { TS_TIER_STREET, "bj.dc.jingshan", NULL, "王伟", NULL };
+	ts_init_options opts = { TS_INIT_OPTIONS_VERSION, TS_TIER_STREET, "bj.dc.jingshan", NULL, "王伟", NULL };
 	ts_node *node = NULL;
 	ts_sshsig_key *key = NULL;
 	ts_buf pub = TS_BUF_INIT;

@@ -462,7 +462,7 @@ typedef struct {
 static void child_build(int fd, const void *arg)
 {
 	const build_args *a = arg;
-	ts_init_options opts = { TS_TIER_DISTRICT, NODE_ID, NULL, AUTHOR, NULL };
+	ts_init_options opts = { TS_INIT_OPTIONS_VERSION, TS_TIER_DISTRICT, NODE_ID, NULL, AUTHOR, NULL };
 	ts_node *node = NULL;
 	char head[41], msg[96];
 	double start = now_ms();
@@ -615,7 +615,7 @@ typedef struct {
 static void child_sqlite_insert(int fd, const void *arg)
 {
 	const insert_args *a = arg;
-	ts_init_options opts = { TS_TIER_DISTRICT, NODE_ID, NULL, AUTHOR, NULL };
+	ts_init_options opts = { TS_INIT_OPTIONS_VERSION, TS_TIER_DISTRICT, NODE_ID, NULL, AUTHOR, NULL };
 	static const char *const modes[2][2] = { { "base-rollback.db", "DELETE" }, { "base-wal.db", "WAL" } };
 	char *tmpl = path_in(a->scratch, "template"), *tmpl_db;
 	ts_node *node = NULL;
@@ -1057,7 +1057,7 @@ static void writer_loop(const char *dir, char (*ids)[96], int nids, int ready_fd
 static void child_first_pull(int fd, const void *arg)
 {
 	const pull_args *a = arg;
-	ts_init_options opts = { TS_TIER_STREET, STREET_ID, NULL, STREET_AUTHOR, NULL };
+	ts_init_options opts = { TS_INIT_OPTIONS_VERSION, TS_TIER_STREET, STREET_ID, NULL, STREET_AUTHOR, NULL };
 	ts_transfer_stats ts;
 	ts_integrate_stats is;
 	ts_node *node = NULL;

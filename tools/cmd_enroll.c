@@ -86,7 +86,7 @@ int cmd_enroll(ts_cli *cli, int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ 0, 0, 0, 0 }
 	};
-	ts_enroll_options eo = { NULL, NULL, NULL, 0 };
+	ts_enroll_options eo = { TS_ENROLL_OPTIONS_VERSION, NULL, NULL, NULL, 0 };
 	const char *id = NULL, *key_file = NULL, *revoke = NULL, *author = NULL;
 	char key[16384], program[PATH_MAX], commit[41];
 	int c, help = 0, json = 0, list = 0;

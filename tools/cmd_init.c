@@ -16,7 +16,7 @@ int cmd_init(ts_cli *cli, int argc, char **argv)
 		{ "identity", required_argument, NULL, 'k' },
 		{ 0, 0, 0, 0 }
 	};
-	ts_init_options o = { TS_TIER_STREET, NULL, NULL, NULL, NULL };
+	ts_init_options o = { TS_INIT_OPTIONS_VERSION, TS_TIER_STREET, NULL, NULL, NULL, NULL };
 	const char *tier = NULL, *dir, *keyfile = NULL;
 	ts_node *node = NULL;
 	char head[41];

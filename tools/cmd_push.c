@@ -79,6 +79,7 @@ int ts_cli_transfer_args(ts_cli *cli, int argc, char **argv, const char *verb, c
 	int c, help = 0;
 
 	memset(o, 0, sizeof(*o));
+	o->version = TS_TRANSFER_OPTIONS_VERSION;
 	*remote = TS_REMOTE_DEFAULT;
 	*json = 0;
 	while ((c = ts_cli_getopt(cli, argc, argv, opts, &help)) != -1) {

@@ -70,7 +70,7 @@ int cmd_remote(ts_cli *cli, int argc, char **argv)
 		{ "timeout", required_argument, NULL, 't' },
 		{ 0, 0, 0, 0 }
 	};
-	ts_trust_options to = { NULL, 0, 0 };
+	ts_trust_options to = { TS_TRUST_OPTIONS_VERSION, NULL, 0, 0 };
 	const char *identity = NULL, *sub = "list";
 	list_out lo = { 0, 0 };
 	int c, help = 0, json = 0, trust_only = 0, nargs;

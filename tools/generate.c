@@ -901,6 +901,7 @@ static int pull(unit *u, const char *author)
 	int error;
 
 	memset(&o, 0, sizeof(o));
+	o.version = TS_TRANSFER_OPTIONS_VERSION;
 	if ((error = ts_node_fetch(id, NULL, u->node, NULL, &o)) < 0) {
 		char why[512];
 		snprintf(why, sizeof(why), "%s", ts_error_last() ? ts_error_last() : "failed");

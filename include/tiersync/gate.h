@@ -26,7 +26,10 @@ extern "C" {
  */
 
 /* How an enrollment reaches authorized_keys. */
+#define TS_ENROLL_OPTIONS_VERSION 1
+
 typedef struct {
+	unsigned int version;  /* TS_ENROLL_OPTIONS_VERSION */
 	const char *authorized_keys;  /* the file; NULL: $HOME/.ssh/authorized_keys */
 	const char *program;          /* the absolute path of the tiersync binary the
 	                                 forced command runs (enroll only) */
@@ -41,6 +44,9 @@ typedef struct {
 	 */
 	int signing_only;
 } ts_enroll_options;
+
+/* The default authorized_keys, the node's identity, with an SSH line. */
+#define TS_ENROLL_OPTIONS_INIT { TS_ENROLL_OPTIONS_VERSION, NULL, NULL, NULL, 0 }
 
 /*
  * Reads one OpenSSH public key line "ssh-ed25519 BASE64 [comment]" (a final

@@ -30,7 +30,10 @@ int ts_tier_parse(ts_tier *out, const char *name);
 
 typedef struct ts_node ts_node;
 
+#define TS_INIT_OPTIONS_VERSION 1
+
 typedef struct {
+	unsigned int version;  /* TS_INIT_OPTIONS_VERSION */
 	ts_tier tier;
 	const char *id;        /* e.g. "bj.dc.jingshan"; see ts_node_id_valid() */
 	const char *upstream;  /* URL of the upper node's history, or NULL */
@@ -39,6 +42,9 @@ typedef struct {
 	                        * node's signing key (and its SSH identity for an
 	                        * ssh:// upstream); NULL makes NODE/id_ed25519 */
 } ts_init_options;
+
+/* Every field unset. */
+#define TS_INIT_OPTIONS_INIT { TS_INIT_OPTIONS_VERSION, TS_TIER_CITY, NULL, NULL, NULL, NULL }
 
 /* 1 if `id` is a well-formed node id: dot-separated lowercase labels. */
 int ts_node_id_valid(const char *id);

@@ -46,11 +46,17 @@ typedef struct {
  * last call with done = 1 follows whether the transfer succeeds or not. */
 typedef void (*ts_transfer_progress_cb)(const ts_transfer_stats *stats, void *payload);
 
+#define TS_TRANSFER_OPTIONS_VERSION 1
+
 typedef struct {
+	unsigned int version;  /* TS_TRANSFER_OPTIONS_VERSION */
 	ts_transfer_progress_cb progress;   /* or NULL */
 	void *payload;                      /* passed to progress */
 	int timeout_ms;                     /* connect timeout; 0 for the default (10 s) */
 } ts_transfer_options;
+
+/* No progress, the default timeout. */
+#define TS_TRANSFER_OPTIONS_INIT { TS_TRANSFER_OPTIONS_VERSION, NULL, NULL, 0 }
 
 /* One configured remote; the strings live until the callback returns. */
 typedef struct {
@@ -110,12 +116,18 @@ typedef struct {
 	ts_host_key_status status;
 } ts_host_key;
 
+#define TS_TRUST_OPTIONS_VERSION 1
+
 typedef struct {
+	unsigned int version;  /* TS_TRUST_OPTIONS_VERSION */
 	const char *expect;      /* trust only a key with this fingerprint, or NULL */
 	int replace;             /* replace a different key known for the host (only
 	                            after its new fingerprint was confirmed) */
 	int timeout_ms;          /* connect and handshake timeout; 0 for 10 s */
 } ts_trust_options;
+
+/* Any key, no replacing, the default timeout. */
+#define TS_TRUST_OPTIONS_INIT { TS_TRUST_OPTIONS_VERSION, NULL, 0, 0 }
 
 /*
  * Connects to an ssh:// remote, reads its host key and records it in

@@ -32,9 +32,9 @@ static ts_sshsig_key *street_key;
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	ts_init_options dc = { TS_TIER_DISTRICT, "bj.dc", NULL, "张敏", NULL };
-	ts_init_options st = { TS_TIER_STREET, "bj.dc.a", NULL, "王伟", NULL };
-	ts_enroll_options eo = { NULL, "/bin/false", "张敏", 0 };
+	ts_init_options dc = { TS_INIT_OPTIONS_VERSION, TS_TIER_DISTRICT, "bj.dc", NULL, "张敏", NULL };
+	ts_init_options st = { TS_INIT_OPTIONS_VERSION, TS_TIER_STREET, "bj.dc.a", NULL, "王伟", NULL };
+	ts_enroll_options eo = { TS_ENROLL_OPTIONS_VERSION, NULL, "/bin/false", "张敏", 0 };
 	static char keys[512];
 	char dir[] = "/tmp/tiersync-fuzz-XXXXXX", path[512], line[512], id[41];
 	ts_node *street = NULL;
