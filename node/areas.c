@@ -238,3 +238,52 @@ int ts_area_fits_case(ts_node *node, const char *area_id, const char *jurisdicti
 	sqlite3_finalize(st);
 	return fits;
 }
+
+/* The areas in node ?1's view: the city (?2 = 1) sees every row; any other
+ * node its district's rows. ?3 = 1 leaves out the delisted ones. */
+#define AREAS_SQL \
+	"SELECT id, level, owner_node, city_key_area_id, name, zone, listed_at, reason, delisted_at, " \
+	"  delist_reason " \
+	"FROM key_areas " \
+	"WHERE (?2 OR (level = 'district' AND " \
+	"    (owner_node = ?1 OR substr(?1, 1, length(owner_node) + 1) = owner_node || '.'))) " \
+	"  AND (NOT ?3 OR delisted_at IS NULL) " \
+	"ORDER BY owner_node, listed_at, id"
+
+int ts_area_list(ts_node *node, const ts_area_filter *filter,
+	int (*cb)(const ts_area_info *area, void *payload), void *payload)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, error = 0;
+
+	if (filter && filter->version != TS_AREA_FILTER_VERSION)
+		return ts_error_set(TS_EINVALID, "unknown key-area filter version %u (this library knows %d)",
+			filter->version, TS_AREA_FILTER_VERSION);
+	if (!cb)
+		return ts_error_set(TS_EINVALID, "listing key areas needs a callback");
+	if (sqlite3_prepare_v2(node->db, AREAS_SQL, -1, &st, NULL) != SQLITE_OK)
+		return ts_tiers__db_error(node->db, "reading the key areas");
+	sqlite3_bind_text(st, 1, node->id, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, node->tier == TS_TIER_CITY);
+	sqlite3_bind_int(st, 3, filter && filter->listed_only);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		ts_area_info a;
+		a.id = (const char *)sqlite3_column_text(st, 0);
+		a.level = (const char *)sqlite3_column_text(st, 1);
+		a.owner_node = (const char *)sqlite3_column_text(st, 2);
+		a.city_key_area_id = (const char *)sqlite3_column_text(st, 3);
+		a.name = (const char *)sqlite3_column_text(st, 4);
+		a.zone = (const char *)sqlite3_column_text(st, 5);
+		a.listed_at = (const char *)sqlite3_column_text(st, 6);
+		a.reason = (const char *)sqlite3_column_text(st, 7);
+		a.delisted_at = (const char *)sqlite3_column_text(st, 8);
+		a.delist_reason = (const char *)sqlite3_column_text(st, 9);
+		if ((error = cb(&a, payload)) != 0)
+			goto done;
+	}
+	if (rc != SQLITE_DONE)
+		error = ts_tiers__db_error(node->db, "reading the key areas");
+done:
+	sqlite3_finalize(st);
+	return error;
+}

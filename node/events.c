@@ -181,3 +181,47 @@ int ts_event_mark_case(int *marked, ts_node *node, const char *case_id)
 		*marked = op.marked > 0;
 	return error;
 }
+
+/* The events that concern node ?1: declared by it, above it or below it;
+ * with the number of cases this node holds that are marked with each. */
+#define EVENTS_SQL \
+	"SELECT e.id, e.level, e.owner_node, e.name, e.starts_at, e.ends_at, e.zone, " \
+	"  (SELECT count(*) FROM cases c WHERE c.event_id = e.id) " \
+	"FROM major_events e " \
+	"WHERE e.owner_node = ?1 OR substr(?1, 1, length(e.owner_node) + 1) = e.owner_node || '.' " \
+	"   OR substr(e.owner_node, 1, length(?1) + 1) = ?1 || '.' " \
+	"ORDER BY e.starts_at, e.id"
+
+int ts_event_list(ts_node *node, const ts_event_filter *filter,
+	int (*cb)(const ts_event_info *event, void *payload), void *payload)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, error = 0;
+
+	if (filter && filter->version != TS_EVENT_FILTER_VERSION)
+		return ts_error_set(TS_EINVALID, "unknown major-event filter version %u (this library knows %d)",
+			filter->version, TS_EVENT_FILTER_VERSION);
+	if (!cb)
+		return ts_error_set(TS_EINVALID, "listing major events needs a callback");
+	if (sqlite3_prepare_v2(node->db, EVENTS_SQL, -1, &st, NULL) != SQLITE_OK)
+		return ts_tiers__db_error(node->db, "reading the major events");
+	sqlite3_bind_text(st, 1, node->id, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		ts_event_info e;
+		e.id = (const char *)sqlite3_column_text(st, 0);
+		e.level = (const char *)sqlite3_column_text(st, 1);
+		e.owner_node = (const char *)sqlite3_column_text(st, 2);
+		e.name = (const char *)sqlite3_column_text(st, 3);
+		e.starts_at = (const char *)sqlite3_column_text(st, 4);
+		e.ends_at = (const char *)sqlite3_column_text(st, 5);
+		e.zone = (const char *)sqlite3_column_text(st, 6);
+		e.cases = sqlite3_column_int64(st, 7);
+		if ((error = cb(&e, payload)) != 0)
+			goto done;
+	}
+	if (rc != SQLITE_DONE)
+		error = ts_tiers__db_error(node->db, "reading the major events");
+done:
+	sqlite3_finalize(st);
+	return error;
+}

@@ -292,3 +292,54 @@ int ts_ads_figures_get(ts_ads_figures *out, ts_node *node)
 	sqlite3_finalize(st);
 	return error;
 }
+
+/* The numbers found on the cases whose jurisdiction lies in ?1, with their
+ * state (as the figures above count it), on how many cases, and the last
+ * call and who made it; ?2 = 1 leaves out the warned ones. */
+#define NUMBERS_SQL \
+	"WITH s AS (SELECT p.* FROM small_ad_phones p JOIN cases c ON c.id = p.case_id " \
+	"  WHERE " IN_JURISDICTION "), " \
+	"n AS (SELECT phone, " \
+	"  CASE WHEN count(*) FILTER (WHERE outcome IS NOT 'warned') = 0 THEN 'warned' " \
+	"       WHEN count(*) FILTER (WHERE outcome IS NULL) > 0 THEN 'untried' " \
+	"       WHEN count(*) FILTER (WHERE outcome = 'suspended') > 0 THEN 'suspended' " \
+	"       ELSE 'unreachable' END AS state, " \
+	"  count(*) AS cases, max(warned_at) AS last_call, " \
+	"  (SELECT warned_by FROM s s2 WHERE s2.phone = s.phone AND s2.warned_at IS NOT NULL " \
+	"   ORDER BY s2.warned_at DESC, s2.id DESC LIMIT 1) AS last_caller " \
+	"  FROM s GROUP BY phone) " \
+	"SELECT phone, state, cases, last_call, last_caller FROM n " \
+	"WHERE NOT ?2 OR state <> 'warned' ORDER BY phone"
+
+int ts_ads_list(ts_node *node, const ts_ads_filter *filter,
+	int (*cb)(const ts_ads_info *number, void *payload), void *payload)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, error = 0;
+
+	if (filter && filter->version != TS_ADS_FILTER_VERSION)
+		return ts_error_set(TS_EINVALID, "unknown small-ad number filter version %u (this library knows %d)",
+			filter->version, TS_ADS_FILTER_VERSION);
+	if (!cb)
+		return ts_error_set(TS_EINVALID, "listing small-ad numbers needs a callback");
+	if (sqlite3_prepare_v2(node->db, NUMBERS_SQL, -1, &st, NULL) != SQLITE_OK)
+		return ts_tiers__db_error(node->db, "reading the numbers");
+	/* the node's id, not its scope: see ts_ads_list() in tiersync/cases.h */
+	sqlite3_bind_text(st, 1, node->id, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, filter && filter->unwarned_only);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		ts_ads_info a;
+		a.phone = (const char *)sqlite3_column_text(st, 0);
+		a.state = (const char *)sqlite3_column_text(st, 1);
+		a.cases = sqlite3_column_int64(st, 2);
+		a.last_call = (const char *)sqlite3_column_text(st, 3);
+		a.last_caller = (const char *)sqlite3_column_text(st, 4);
+		if ((error = cb(&a, payload)) != 0)
+			goto done;
+	}
+	if (rc != SQLITE_DONE)
+		error = ts_tiers__db_error(node->db, "reading the numbers");
+done:
+	sqlite3_finalize(st);
+	return error;
+}

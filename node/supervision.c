@@ -294,3 +294,125 @@ done:
 	ts_buf_dispose(&summary);
 	return error;
 }
+
+/* The items that concern node ?1: issued by it or below it, aimed at it or
+ * below it, or aimed at a node above it. ?2 = 1 leaves out the closed
+ * ones; ?3 is now, for an open item whose answer is overdue. */
+#define ITEMS_SQL \
+	"SELECT i.id, i.status, i.level, i.issued_by_node, i.issuer, i.target_node, i.case_id, i.subject, " \
+	"  i.detail, i.issued_at, i.due_at, i.closed_at, " \
+	"  (i.status = 'open' AND i.due_at IS NOT NULL AND i.due_at < ?3) " \
+	"FROM supervision_items i " \
+	"WHERE (i.target_node = ?1 OR substr(i.target_node, 1, length(?1) + 1) = ?1 || '.' " \
+	"    OR substr(?1, 1, length(i.target_node) + 1) = i.target_node || '.' " \
+	"    OR i.issued_by_node = ?1 OR substr(i.issued_by_node, 1, length(?1) + 1) = ?1 || '.') " \
+	"  AND (NOT ?2 OR i.status <> 'closed') " \
+	"ORDER BY i.issued_at, i.id"
+
+#define FEEDBACK_SQL \
+	"SELECT level, node, at, author, text FROM supervision_feedback WHERE item_id = ?1 ORDER BY at, id"
+
+/* The feedback of one item, its strings copied: the item's statement stays
+ * on its row while the feedback's steps on. */
+typedef struct {
+	ts_supervise_feedback *rows;
+	size_t n, alloc;
+} feedback_list;
+
+static void feedback_clear(feedback_list *list)
+{
+	size_t i;
+
+	for (i = 0; i < list->n; i++) {
+		free((char *)list->rows[i].level);
+		free((char *)list->rows[i].node);
+		free((char *)list->rows[i].at);
+		free((char *)list->rows[i].author);
+		free((char *)list->rows[i].text);
+	}
+	list->n = 0;
+}
+
+static int feedback_read(feedback_list *list, sqlite3 *db, sqlite3_stmt *fb, const char *item_id)
+{
+	int rc;
+
+	feedback_clear(list);
+	sqlite3_reset(fb);
+	sqlite3_bind_text(fb, 1, item_id, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(fb)) == SQLITE_ROW) {
+		ts_supervise_feedback *f;
+		if (list->n == list->alloc) {
+			size_t alloc = list->alloc ? list->alloc * 2 : 4;
+			ts_supervise_feedback *rows = realloc(list->rows, alloc * sizeof(*rows));
+			if (!rows)
+				return ts_error_set(TS_ERROR, "out of memory");
+			list->rows = rows;
+			list->alloc = alloc;
+		}
+		f = &list->rows[list->n];
+		memset(f, 0, sizeof(*f));
+		list->n++;
+		if (!(f->level = dup_column(fb, 0)) || !(f->node = dup_column(fb, 1)) ||
+		    !(f->at = dup_column(fb, 2)) || !(f->author = dup_column(fb, 3)) ||
+		    !(f->text = dup_column(fb, 4)))
+			return ts_error_set(TS_ERROR, "out of memory");
+	}
+	if (rc != SQLITE_DONE)
+		return ts_tiers__db_error(db, "reading the supervision feedback");
+	return 0;
+}
+
+int ts_supervise_list(ts_node *node, const ts_supervise_filter *filter,
+	int (*cb)(const ts_supervise_info *item, void *payload), void *payload)
+{
+	sqlite3_stmt *st = NULL, *fb = NULL;
+	feedback_list feedback = { NULL, 0, 0 };
+	char now[32];
+	int rc, error = 0;
+
+	if (filter && filter->version != TS_SUPERVISE_FILTER_VERSION)
+		return ts_error_set(TS_EINVALID, "unknown supervision filter version %u (this library knows %d)",
+			filter->version, TS_SUPERVISE_FILTER_VERSION);
+	if (!cb)
+		return ts_error_set(TS_EINVALID, "listing supervision items needs a callback");
+	if (sqlite3_prepare_v2(node->db, ITEMS_SQL, -1, &st, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(node->db, FEEDBACK_SQL, -1, &fb, NULL) != SQLITE_OK) {
+		error = ts_tiers__db_error(node->db, "reading the supervision items");
+		goto done;
+	}
+	ts_time_now(now);
+	sqlite3_bind_text(st, 1, node->id, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, filter && filter->open_only);
+	sqlite3_bind_text(st, 3, now, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		ts_supervise_info i;
+		i.id = (const char *)sqlite3_column_text(st, 0);
+		i.status = (const char *)sqlite3_column_text(st, 1);
+		i.level = (const char *)sqlite3_column_text(st, 2);
+		i.issued_by_node = (const char *)sqlite3_column_text(st, 3);
+		i.issuer = (const char *)sqlite3_column_text(st, 4);
+		i.target_node = (const char *)sqlite3_column_text(st, 5);
+		i.case_id = (const char *)sqlite3_column_text(st, 6);
+		i.subject = (const char *)sqlite3_column_text(st, 7);
+		i.detail = (const char *)sqlite3_column_text(st, 8);
+		i.issued_at = (const char *)sqlite3_column_text(st, 9);
+		i.due_at = (const char *)sqlite3_column_text(st, 10);
+		i.closed_at = (const char *)sqlite3_column_text(st, 11);
+		i.overdue = sqlite3_column_int(st, 12);
+		if ((error = feedback_read(&feedback, node->db, fb, i.id)) < 0)
+			goto done;
+		i.feedback = feedback.rows;
+		i.nfeedback = feedback.n;
+		if ((error = cb(&i, payload)) != 0)
+			goto done;
+	}
+	if (rc != SQLITE_DONE)
+		error = ts_tiers__db_error(node->db, "reading the supervision items");
+done:
+	feedback_clear(&feedback);
+	free(feedback.rows);
+	sqlite3_finalize(st);
+	sqlite3_finalize(fb);
+	return error;
+}

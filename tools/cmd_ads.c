@@ -2,70 +2,65 @@
  * tiersync ads: the phone numbers found on small ads (非法小广告) and the
  * warning call to each (违法电话号码警示), with the warning rate.
  */
-#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "commands.h"
-#include "tiersync.h"
 
-/* One line per number found in this node's jurisdiction (?1): its state
- * (see node/small_ads.c), on how many cases, the last call and who made
- * it. ?2 1 to keep only the numbers not warned. */
-#define NUMBERS_SQL \
-	"WITH s AS (SELECT p.* FROM small_ad_phones p JOIN cases c ON c.id = p.case_id " \
-	"  WHERE c.jurisdiction = ?1 OR substr(c.jurisdiction, 1, length(?1) + 1) = ?1 || '.'), " \
-	"n AS (SELECT phone, " \
-	"  CASE WHEN count(*) FILTER (WHERE outcome IS NOT 'warned') = 0 THEN 'warned' " \
-	"       WHEN count(*) FILTER (WHERE outcome IS NULL) > 0 THEN 'untried' " \
-	"       WHEN count(*) FILTER (WHERE outcome = 'suspended') > 0 THEN 'suspended' " \
-	"       ELSE 'unreachable' END AS state, " \
-	"  count(*) AS cases, max(warned_at) AS last_call, " \
-	"  (SELECT warned_by FROM s s2 WHERE s2.phone = s.phone AND s2.warned_at IS NOT NULL " \
-	"   ORDER BY s2.warned_at DESC, s2.id DESC LIMIT 1) AS last_caller " \
-	"  FROM s GROUP BY phone) " \
-	"SELECT phone, state, cases, last_call, last_caller FROM n " \
-	"WHERE NOT ?2 OR state <> 'warned' ORDER BY phone"
+typedef struct {
+	int json;
+	size_t n;
+} number_out;
 
-#define NUMBERS_SQL_JSON_HEAD \
-	"SELECT json_group_array(json_object('phone', phone, 'state', state, 'cases', cases, " \
-	"  'last_call', last_call, 'last_caller', last_caller)) FROM ("
-#define NUMBERS_SQL_JSON_TAIL ")"
+/* ,"key":value, the value a JSON string or null */
+static void json_member(const char *key, const char *value)
+{
+	printf(",\"%s\":", key);
+	ts_json_strn(stdout, value);
+}
+
+static int print_number(const ts_ads_info *a, void *payload)
+{
+	number_out *out = payload;
+
+	if (out->json) {
+		fputs(out->n ? ",{\"phone\":" : "{\"phone\":", stdout);
+		ts_json_strn(stdout, a->phone);
+		json_member("state", a->state);
+		printf(",\"cases\":%lld", (long long)a->cases);
+		json_member("last_call", a->last_call);
+		json_member("last_caller", a->last_caller);
+		putchar('}');
+	} else {
+		printf("%-14s %-11s on %lld case%s", a->phone, a->state, (long long)a->cases,
+			a->cases == 1 ? "" : "s");
+		if (a->last_call)
+			printf(", last call %.16s by %s", a->last_call, a->last_caller);
+		putchar('\n');
+	}
+	out->n++;
+	return 0;
+}
 
 static int ads_list(ts_cli *cli, int unwarned, int json)
 {
-	sqlite3 *db = ts_node_db(cli->node);
-	sqlite3_stmt *st = NULL;
+	ts_ads_filter filter = TS_ADS_FILTER_INIT;
+	number_out out = { json, 0 };
 	ts_ads_figures f;
-	int n = 0;
 
+	filter.unwarned_only = unwarned;
 	if (ts_ads_figures_get(&f, cli->node) < 0)
 		return ts_cli_fail();
-	if (sqlite3_prepare_v2(db, json ?
-			NUMBERS_SQL_JSON_HEAD NUMBERS_SQL NUMBERS_SQL_JSON_TAIL : NUMBERS_SQL, -1, &st, NULL) != SQLITE_OK) {
-		fprintf(stderr, "tiersync: %s\n", sqlite3_errmsg(db));
-		return 1;
-	}
-	sqlite3_bind_text(st, 1, ts_node_id(cli->node), -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 2, unwarned);
+	if (json)
+		printf("{\"found\":%lld,\"warned\":%lld,\"unreachable\":%lld,\"suspended\":%lld,\"untried\":%lld,"
+			"\"rate\":%.4f,\"numbers\":[", f.found, f.warned, f.unreachable, f.suspended, f.untried, f.rate);
+	if (ts_ads_list(cli->node, &filter, print_number, &out) < 0)
+		return ts_cli_fail();
 	if (json) {
-		if (sqlite3_step(st) == SQLITE_ROW)
-			printf("{\"found\":%lld,\"warned\":%lld,\"unreachable\":%lld,\"suspended\":%lld,\"untried\":%lld,"
-				"\"rate\":%.4f,\"numbers\":%s}\n", f.found, f.warned, f.unreachable, f.suspended,
-				f.untried, f.rate, sqlite3_column_text(st, 0));
-		sqlite3_finalize(st);
+		puts("]}");
 		return 0;
 	}
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		printf("%-14s %-11s on %lld case%s", sqlite3_column_text(st, 0), sqlite3_column_text(st, 1),
-			(long long)sqlite3_column_int64(st, 2), sqlite3_column_int64(st, 2) == 1 ? "" : "s");
-		if (sqlite3_column_type(st, 3) != SQLITE_NULL)
-			printf(", last call %.16s by %s", sqlite3_column_text(st, 3), sqlite3_column_text(st, 4));
-		putchar('\n');
-		n++;
-	}
-	sqlite3_finalize(st);
-	if (n == 0)
+	if (out.n == 0)
 		printf("no %snumbers\n", unwarned ? "unwarned " : "");
 	printf("warning rate: %lld of %lld numbers warned = %.1f%% (unreachable %lld, suspended %lld, not yet called %lld)\n",
 		f.warned, f.found, f.rate * 100.0, f.unreachable, f.suspended, f.untried);

@@ -1,62 +1,69 @@
 /*
  * tiersync area: the key-area ledger (重点地区): list, delist, show.
  */
-#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "commands.h"
-#include "tiersync.h"
 
 #define MAX_DISTRICTS 64
 
-/* The areas this node works with: the city sees every row; any other node
- * its district's rows (which carry the city's areas in it). ?1 node id,
- * ?2 1 for the city, ?3 1 to include delisted rows. */
-#define AREAS_SQL \
-	"SELECT id, CASE WHEN delisted_at IS NULL THEN 'listed' ELSE 'delisted' END AS state, level, " \
-	"  owner_node, city_key_area_id, name, zone, listed_at, reason, delisted_at, delist_reason " \
-	"FROM key_areas " \
-	"WHERE (?2 OR (level = 'district' AND (owner_node = ?1 OR substr(?1, 1, length(owner_node) + 1) = owner_node || '.'))) " \
-	"  AND (?3 OR delisted_at IS NULL) " \
-	"ORDER BY owner_node, listed_at, id"
+typedef struct {
+	int json;
+	size_t n;
+} area_out;
+
+/* ,"key":value, the value a JSON string or null */
+static void json_member(const char *key, const char *value)
+{
+	printf(",\"%s\":", key);
+	ts_json_strn(stdout, value);
+}
+
+static int print_area(const ts_area_info *a, void *payload)
+{
+	area_out *out = payload;
+	const char *state = a->delisted_at ? "delisted" : "listed";
+
+	if (out->json) {
+		fputs(out->n ? ",{\"id\":" : "[{\"id\":", stdout);
+		ts_json_strn(stdout, a->id);
+		json_member("state", state);
+		json_member("level", a->level);
+		json_member("owner_node", a->owner_node);
+		json_member("city_key_area_id", a->city_key_area_id);
+		json_member("name", a->name);
+		json_member("zone", a->zone);
+		json_member("listed_at", a->listed_at);
+		json_member("reason", a->reason);
+		json_member("delisted_at", a->delisted_at);
+		json_member("delist_reason", a->delist_reason);
+		putchar('}');
+	} else {
+		printf("%s  %-8s %-8s %-16s %s  (%s; listed %.10s", a->id, state, a->level, a->owner_node,
+			a->name, a->zone, a->listed_at);
+		if (a->delisted_at)
+			printf(", delisted %.10s", a->delisted_at);
+		if (a->city_key_area_id)
+			printf(", carries city area %s", a->city_key_area_id);
+		puts(")");
+	}
+	out->n++;
+	return 0;
+}
 
 static int area_list(ts_cli *cli, int all, int json)
 {
-	sqlite3 *db = ts_node_db(cli->node);
-	sqlite3_stmt *st = NULL;
-	const char *sql = json ?
-		"SELECT json_group_array(json_object('id', id, 'state', state, 'level', level, 'owner_node', owner_node, "
-		"  'city_key_area_id', city_key_area_id, 'name', name, 'zone', zone, 'listed_at', listed_at, "
-		"  'reason', reason, 'delisted_at', delisted_at, 'delist_reason', delist_reason)) "
-		"FROM (" AREAS_SQL ")" : AREAS_SQL;
-	int n = 0;
+	ts_area_filter filter = TS_AREA_FILTER_INIT;
+	area_out out = { json, 0 };
 
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-		fprintf(stderr, "tiersync: %s\n", sqlite3_errmsg(db));
-		return 1;
-	}
-	sqlite3_bind_text(st, 1, ts_node_id(cli->node), -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 2, ts_node_tier(cli->node) == TS_TIER_CITY);
-	sqlite3_bind_int(st, 3, all);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		if (json) {
-			puts((const char *)sqlite3_column_text(st, 0));
-			continue;
-		}
-		printf("%s  %-8s %-8s %-16s %s  (%s; listed %.10s", sqlite3_column_text(st, 0),
-			sqlite3_column_text(st, 1), sqlite3_column_text(st, 2), sqlite3_column_text(st, 3),
-			sqlite3_column_text(st, 5), sqlite3_column_text(st, 6), sqlite3_column_text(st, 7));
-		if (sqlite3_column_type(st, 9) != SQLITE_NULL)
-			printf(", delisted %.10s", sqlite3_column_text(st, 9));
-		if (sqlite3_column_type(st, 4) != SQLITE_NULL)
-			printf(", carries city area %s", sqlite3_column_text(st, 4));
-		puts(")");
-		n++;
-	}
-	if (!json && n == 0)
+	filter.listed_only = !all;
+	if (ts_area_list(cli->node, &filter, print_area, &out) < 0)
+		return ts_cli_fail();
+	if (json)
+		puts(out.n ? "]" : "[]");
+	else if (out.n == 0)
 		printf("no %skey areas\n", all ? "" : "listed ");
-	sqlite3_finalize(st);
 	return 0;
 }
 

@@ -2,53 +2,54 @@
  * tiersync event: major-event periods (重大活动保障): declare, list, and
  * mark the cases inside them.
  */
-#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "commands.h"
-#include "tiersync.h"
 
-/* The events that concern this node (?1): declared by it, above it or below
- * it; with the number of cases this node holds that are marked with each. */
-#define EVENTS_SQL \
-	"SELECT e.id, e.level, e.owner_node, e.name, e.starts_at, e.ends_at, e.zone, " \
-	"  (SELECT count(*) FROM cases c WHERE c.event_id = e.id) AS cases " \
-	"FROM major_events e " \
-	"WHERE e.owner_node = ?1 OR substr(?1, 1, length(e.owner_node) + 1) = e.owner_node || '.' " \
-	"   OR substr(e.owner_node, 1, length(?1) + 1) = ?1 || '.' " \
-	"ORDER BY e.starts_at, e.id"
+typedef struct {
+	int json;
+	size_t n;
+} event_out;
+
+/* ,"key":value, the value a JSON string or null */
+static void json_member(const char *key, const char *value)
+{
+	printf(",\"%s\":", key);
+	ts_json_strn(stdout, value);
+}
+
+static int print_event(const ts_event_info *e, void *payload)
+{
+	event_out *out = payload;
+
+	if (out->json) {
+		fputs(out->n ? ",{\"id\":" : "[{\"id\":", stdout);
+		ts_json_strn(stdout, e->id);
+		json_member("level", e->level);
+		json_member("owner_node", e->owner_node);
+		json_member("name", e->name);
+		json_member("starts_at", e->starts_at);
+		json_member("ends_at", e->ends_at);
+		json_member("zone", e->zone);
+		printf(",\"cases\":%lld}", (long long)e->cases);
+	} else
+		printf("%s  %-8s %-16s %s  %.16s .. %.16s  %s  (%lld cases)\n", e->id, e->level, e->owner_node,
+			e->name, e->starts_at, e->ends_at, e->zone ? e->zone : "-", (long long)e->cases);
+	out->n++;
+	return 0;
+}
 
 static int event_list(ts_cli *cli, int json)
 {
-	sqlite3 *db = ts_node_db(cli->node);
-	sqlite3_stmt *st = NULL;
-	const char *sql = json ?
-		"SELECT json_group_array(json_object('id', id, 'level', level, 'owner_node', owner_node, 'name', name, "
-		"  'starts_at', starts_at, 'ends_at', ends_at, 'zone', zone, 'cases', cases)) FROM (" EVENTS_SQL ")" :
-		EVENTS_SQL;
-	int n = 0;
+	event_out out = { json, 0 };
 
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-		fprintf(stderr, "tiersync: %s\n", sqlite3_errmsg(db));
-		return 1;
-	}
-	sqlite3_bind_text(st, 1, ts_node_id(cli->node), -1, SQLITE_STATIC);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		if (json) {
-			puts((const char *)sqlite3_column_text(st, 0));
-			continue;
-		}
-		printf("%s  %-8s %-16s %s  %.16s .. %.16s  %s  (%lld cases)\n", sqlite3_column_text(st, 0),
-			sqlite3_column_text(st, 1), sqlite3_column_text(st, 2), sqlite3_column_text(st, 3),
-			sqlite3_column_text(st, 4), sqlite3_column_text(st, 5),
-			sqlite3_column_type(st, 6) == SQLITE_NULL ? "-" : (const char *)sqlite3_column_text(st, 6),
-			(long long)sqlite3_column_int64(st, 7));
-		n++;
-	}
-	if (!json && n == 0)
+	if (ts_event_list(cli->node, NULL, print_event, &out) < 0)
+		return ts_cli_fail();
+	if (json)
+		puts(out.n ? "]" : "[]");
+	else if (out.n == 0)
 		puts("no major events");
-	sqlite3_finalize(st);
 	return 0;
 }
 

@@ -2,87 +2,99 @@
  * tiersync supervise: supervision items (督办): issue down, answer up,
  * close, list with their three-level feedback.
  */
-#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "commands.h"
-#include "tiersync.h"
 
-/* The items that concern this node (?1): issued by it or below it, aimed at
- * it or below it, or aimed at a node above it (its street's, for a device).
- * ?2 1 for open (not closed) items only; ?3 now, for an item whose answer
- * is overdue. */
-#define ITEMS_SQL \
-	"SELECT i.id, i.status, i.level, i.issued_by_node, i.issuer, i.target_node, i.case_id, i.subject, " \
-	"  i.detail, i.issued_at, i.due_at, i.closed_at, " \
-	"  (i.status = 'open' AND i.due_at IS NOT NULL AND i.due_at < ?3) AS overdue " \
-	"FROM supervision_items i " \
-	"WHERE (i.target_node = ?1 OR substr(i.target_node, 1, length(?1) + 1) = ?1 || '.' " \
-	"    OR substr(?1, 1, length(i.target_node) + 1) = i.target_node || '.' " \
-	"    OR i.issued_by_node = ?1 OR substr(i.issued_by_node, 1, length(?1) + 1) = ?1 || '.') " \
-	"  AND (NOT ?2 OR i.status <> 'closed') " \
-	"ORDER BY i.issued_at, i.id"
+typedef struct {
+	int json;
+	size_t n;
+} item_out;
 
-#define FEEDBACK_SQL \
-	"SELECT level, node, at, author, text FROM supervision_feedback WHERE item_id = ?1 ORDER BY at, id"
+/* ,"key":value, the value a JSON string or null */
+static void json_member(const char *key, const char *value)
+{
+	printf(",\"%s\":", key);
+	ts_json_strn(stdout, value);
+}
+
+static void print_item_json(const ts_supervise_info *i, int first)
+{
+	size_t k;
+
+	fputs(first ? "[{\"id\":" : ",{\"id\":", stdout);
+	ts_json_strn(stdout, i->id);
+	json_member("status", i->status);
+	json_member("level", i->level);
+	json_member("issued_by_node", i->issued_by_node);
+	json_member("issuer", i->issuer);
+	json_member("target_node", i->target_node);
+	json_member("case_id", i->case_id);
+	json_member("subject", i->subject);
+	json_member("detail", i->detail);
+	json_member("issued_at", i->issued_at);
+	json_member("due_at", i->due_at);
+	json_member("closed_at", i->closed_at);
+	printf(",\"overdue\":%s,\"feedback\":[", i->overdue ? "true" : "false");
+	for (k = 0; k < i->nfeedback; k++) {
+		const ts_supervise_feedback *f = &i->feedback[k];
+		fputs(k ? ",{\"level\":" : "{\"level\":", stdout);
+		ts_json_strn(stdout, f->level);
+		json_member("node", f->node);
+		json_member("at", f->at);
+		json_member("author", f->author);
+		json_member("text", f->text);
+		putchar('}');
+	}
+	fputs("]}", stdout);
+}
+
+static void print_item_text(const ts_supervise_info *i)
+{
+	size_t k;
+
+	printf("%s  %-8s %s -> %s  %s\n", i->id, i->status, i->issued_by_node, i->target_node, i->subject);
+	printf("    issued %.16s by %s", i->issued_at, i->issuer ? i->issuer : "-");
+	if (i->due_at)
+		printf(", due %.16s", i->due_at);
+	if (i->case_id)
+		printf(", case %s", i->case_id);
+	if (i->closed_at)
+		printf(", closed %.16s", i->closed_at);
+	if (i->overdue)
+		fputs(", OVERDUE", stdout);
+	putchar('\n');
+	for (k = 0; k < i->nfeedback; k++)
+		printf("    %-8s %s %.16s %s: %s\n", i->feedback[k].level, i->feedback[k].node, i->feedback[k].at,
+			i->feedback[k].author, i->feedback[k].text);
+}
+
+static int print_item(const ts_supervise_info *i, void *payload)
+{
+	item_out *out = payload;
+
+	if (out->json)
+		print_item_json(i, out->n == 0);
+	else
+		print_item_text(i);
+	out->n++;
+	return 0;
+}
 
 static int supervise_list(ts_cli *cli, int open_only, int json)
 {
-	sqlite3 *db = ts_node_db(cli->node);
-	sqlite3_stmt *st = NULL, *fb = NULL;
-	const char *sql = json ?
-		"SELECT json_group_array(json_object('id', id, 'status', status, 'level', level, "
-		"  'issued_by_node', issued_by_node, 'issuer', issuer, 'target_node', target_node, 'case_id', case_id, "
-		"  'subject', subject, 'detail', detail, 'issued_at', issued_at, 'due_at', due_at, "
-		"  'closed_at', closed_at, 'overdue', json(CASE overdue WHEN 1 THEN 'true' ELSE 'false' END), 'feedback', (SELECT json_group_array(json_object('level', level, "
-		"    'node', node, 'at', at, 'author', author, 'text', text)) "
-		"    FROM (SELECT * FROM supervision_feedback f WHERE f.item_id = items.id ORDER BY at, id)))) "
-		"FROM (" ITEMS_SQL ") AS items" : ITEMS_SQL;
-	char now[32];
-	int n = 0, status = 1;
+	ts_supervise_filter filter = TS_SUPERVISE_FILTER_INIT;
+	item_out out = { json, 0 };
 
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(db, FEEDBACK_SQL, -1, &fb, NULL) != SQLITE_OK) {
-		fprintf(stderr, "tiersync: %s\n", sqlite3_errmsg(db));
-		goto done;
-	}
-	sqlite3_bind_text(st, 1, ts_node_id(cli->node), -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 2, open_only);
-	ts_time_now(now);
-	sqlite3_bind_text(st, 3, now, -1, SQLITE_STATIC);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		if (json) {
-			puts((const char *)sqlite3_column_text(st, 0));
-			continue;
-		}
-		printf("%s  %-8s %s -> %s  %s\n", sqlite3_column_text(st, 0), sqlite3_column_text(st, 1),
-			sqlite3_column_text(st, 3), sqlite3_column_text(st, 5), sqlite3_column_text(st, 7));
-		printf("    issued %.16s by %s", sqlite3_column_text(st, 9),
-			sqlite3_column_type(st, 4) == SQLITE_NULL ? "-" : (const char *)sqlite3_column_text(st, 4));
-		if (sqlite3_column_type(st, 10) != SQLITE_NULL)
-			printf(", due %.16s", sqlite3_column_text(st, 10));
-		if (sqlite3_column_type(st, 6) != SQLITE_NULL)
-			printf(", case %s", sqlite3_column_text(st, 6));
-		if (sqlite3_column_type(st, 11) != SQLITE_NULL)
-			printf(", closed %.16s", sqlite3_column_text(st, 11));
-		if (sqlite3_column_int(st, 12))
-			fputs(", OVERDUE", stdout);
-		putchar('\n');
-		sqlite3_reset(fb);
-		sqlite3_bind_text(fb, 1, (const char *)sqlite3_column_text(st, 0), -1, SQLITE_TRANSIENT);
-		while (sqlite3_step(fb) == SQLITE_ROW)
-			printf("    %-8s %s %.16s %s: %s\n", sqlite3_column_text(fb, 0), sqlite3_column_text(fb, 1),
-				sqlite3_column_text(fb, 2), sqlite3_column_text(fb, 3), sqlite3_column_text(fb, 4));
-		n++;
-	}
-	if (!json && n == 0)
+	filter.open_only = open_only;
+	if (ts_supervise_list(cli->node, &filter, print_item, &out) < 0)
+		return ts_cli_fail();
+	if (json)
+		puts(out.n ? "]" : "[]");
+	else if (out.n == 0)
 		printf("no %ssupervision items\n", open_only ? "open " : "");
-	status = 0;
-done:
-	sqlite3_finalize(st);
-	sqlite3_finalize(fb);
-	return status;
+	return 0;
 }
 
 int cmd_supervise(ts_cli *cli, int argc, char **argv)

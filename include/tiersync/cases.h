@@ -166,6 +166,16 @@ char *ts_case_jurisdiction(const ts_node *node);
  * returns TS_EDENIED (the tier or jurisdiction forbids it), TS_EINVALID
  * (bad input) or TS_ENOTFOUND (no such row), with one clear message, and
  * writes nothing.
+ *
+ * The lists (ts_area_list, ts_supervise_list, ts_event_list, ts_ads_list)
+ * read only, and call a callback once per record, in a stated order. A
+ * record's strings, and anything else it points to, live until the
+ * callback returns: copy what is kept. A non-zero return from the callback
+ * stops the list, and the list returns it as it is. A NULL filter lists
+ * every record in this node's view, as does a filter whose other fields
+ * are 0 (its _INIT); a filter's `version` must be its TS_*_FILTER_VERSION,
+ * else the list is refused (TS_EINVALID) before any record. Times are in
+ * the schema's form, "YYYY-MM-DDTHH:MM:SS+08:00".
  */
 
 /*
@@ -219,6 +229,40 @@ int ts_area_delist(ts_node *node, const char *author, const char *area_id, const
  */
 int ts_area_fits_case(ts_node *node, const char *area_id, const char *jurisdiction);
 
+/* One key area, as ts_area_list() reports it. */
+typedef struct {
+	const char *id;
+	const char *level;             /* "city" or "district": the tier that keeps it */
+	const char *owner_node;        /* the city or district that keeps it */
+	const char *city_key_area_id;  /* a district row carrying a city area: that area; else NULL */
+	const char *name;
+	const char *zone;              /* where its bounds run, or NULL */
+	const char *listed_at;         /* 挂账 */
+	const char *reason;            /* why it was listed, or NULL */
+	const char *delisted_at;       /* 销账; NULL while it is listed */
+	const char *delist_reason;     /* NULL while it is listed */
+} ts_area_info;
+
+#define TS_AREA_FILTER_VERSION 1
+
+typedef struct {
+	unsigned int version;          /* TS_AREA_FILTER_VERSION */
+	int listed_only;               /* 1: leave out the delisted areas */
+} ts_area_filter;
+
+#define TS_AREA_FILTER_INIT { TS_AREA_FILTER_VERSION, 0 }
+
+/*
+ * Calls `cb` for each key area in this node's view: on the city, every
+ * row, city and district; on any other node, the district rows of its own
+ * district (a district's own, a street's or device's district's), which
+ * include the rows carrying the city's areas there. In order of owner
+ * node, then listing time, then id. The rules of lists are under "Between
+ * the tiers" above.
+ */
+int ts_area_list(ts_node *node, const ts_area_filter *filter,
+	int (*cb)(const ts_area_info *area, void *payload), void *payload);
+
 /*
  * Supervision items, 督办 (node/supervision.c).
  */
@@ -250,6 +294,52 @@ int ts_supervise_answer(char **id_out, ts_node *node, const char *author, const 
 
 /* Closes an answered item (闭合). Only the issuing node may. */
 int ts_supervise_close(ts_node *node, const char *author, const char *item_id);
+
+/* One feedback on a supervision item (三级反馈). */
+typedef struct {
+	const char *level;             /* "street", "district" or "city": the tier answering */
+	const char *node;              /* the answering node */
+	const char *at;
+	const char *author;            /* the real name of who answered */
+	const char *text;              /* what was done */
+} ts_supervise_feedback;
+
+/* One supervision item, as ts_supervise_list() reports it. */
+typedef struct {
+	const char *id;
+	const char *status;            /* "open", "answered" (by the target) or "closed" (by the issuer) */
+	const char *level;             /* "city" or "district": the issuer's tier */
+	const char *issued_by_node;
+	const char *issuer;            /* the real name of who issued it, or NULL */
+	const char *target_node;       /* the node that must answer */
+	const char *case_id;           /* the case it is about, or NULL */
+	const char *subject;
+	const char *detail;            /* or NULL */
+	const char *issued_at;
+	const char *due_at;            /* or NULL */
+	const char *closed_at;         /* NULL until closed */
+	int overdue;                   /* 1: still open, and due before now */
+	const ts_supervise_feedback *feedback;  /* its feedback, in the order given (time, then id) */
+	size_t nfeedback;
+} ts_supervise_info;
+
+#define TS_SUPERVISE_FILTER_VERSION 1
+
+typedef struct {
+	unsigned int version;          /* TS_SUPERVISE_FILTER_VERSION */
+	int open_only;                 /* 1: leave out the closed items */
+} ts_supervise_filter;
+
+#define TS_SUPERVISE_FILTER_INIT { TS_SUPERVISE_FILTER_VERSION, 0 }
+
+/*
+ * Calls `cb` for each supervision item that concerns this node: issued by
+ * it or by a node below it, or aimed at it, at a node below it or at a
+ * node above it (a device sees its street's). In order of issue time, then
+ * id. The rules of lists are under "Between the tiers" above.
+ */
+int ts_supervise_list(ts_node *node, const ts_supervise_filter *filter,
+	int (*cb)(const ts_supervise_info *item, void *payload), void *payload);
 
 /*
  * Major events, 重大活动保障 (node/events.c).
@@ -289,6 +379,35 @@ int ts_event_for_case(char **event_out, ts_node *node, const char *jurisdiction,
  */
 int ts_event_mark_case(int *marked, ts_node *node, const char *case_id);
 
+/* One major event, as ts_event_list() reports it. */
+typedef struct {
+	const char *id;
+	const char *level;             /* "city" or "district": the tier that declared it */
+	const char *owner_node;        /* the node that declared it */
+	const char *name;
+	const char *starts_at;         /* the period, both ends included */
+	const char *ends_at;
+	const char *zone;              /* the controlled zone, or NULL */
+	int64_t cases;                 /* the cases this node holds that are marked with it */
+} ts_event_info;
+
+#define TS_EVENT_FILTER_VERSION 1
+
+/* Nothing narrows the list of events yet: only the version. */
+typedef struct {
+	unsigned int version;          /* TS_EVENT_FILTER_VERSION */
+} ts_event_filter;
+
+#define TS_EVENT_FILTER_INIT { TS_EVENT_FILTER_VERSION }
+
+/*
+ * Calls `cb` for each major event that concerns this node: declared by it,
+ * by a node above it or by a node below it. In order of start, then id.
+ * The rules of lists are under "Between the tiers" above.
+ */
+int ts_event_list(ts_node *node, const ts_event_filter *filter,
+	int (*cb)(const ts_event_info *event, void *payload), void *payload);
+
 /*
  * Small ads, 违法电话号码警示 (node/small_ads.c).
  */
@@ -322,6 +441,40 @@ typedef struct {
 
 /* Fills *out for this node's jurisdiction. */
 int ts_ads_figures_get(ts_ads_figures *out, ts_node *node);
+
+/* One phone number, as ts_ads_list() reports it. */
+typedef struct {
+	const char *phone;             /* digits only */
+	const char *state;             /* from its sightings, as the figures count them: "warned"
+	                                  (every one warned), else "untried" (one not yet called),
+	                                  else "suspended" (one reached a suspended line),
+	                                  else "unreachable" */
+	int64_t cases;                 /* the cases it was found on (its sightings) */
+	const char *last_call;         /* the latest warning call on any sighting, or NULL */
+	const char *last_caller;       /* the real name of who made that call, or NULL */
+} ts_ads_info;
+
+#define TS_ADS_FILTER_VERSION 1
+
+typedef struct {
+	unsigned int version;          /* TS_ADS_FILTER_VERSION */
+	int unwarned_only;             /* 1: leave out the numbers in state "warned" */
+} ts_ads_filter;
+
+#define TS_ADS_FILTER_INIT { TS_ADS_FILTER_VERSION, 0 }
+
+/*
+ * Calls `cb` for each phone number found on the cases whose jurisdiction
+ * is this node's id or lies below it, counting only those sightings. In
+ * order of the number. The rules of lists are under "Between the tiers"
+ * above.
+ *
+ * The view is the node's id, where ts_ads_figures_get() and ts_ads_warn()
+ * take its jurisdiction: on a device, whose cases are its street's, this
+ * lists none.
+ */
+int ts_ads_list(ts_node *node, const ts_ads_filter *filter,
+	int (*cb)(const ts_ads_info *number, void *payload), void *payload);
 
 /*
  * Evidence (证据): photos, video, body-camera footage and documents of a
