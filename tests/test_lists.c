@@ -20,7 +20,7 @@
 
 static ts_node *open_node(const char *dir, ts_tier tier, const char *id)
 {
-	ts_init_options opts = { tier, id, NULL, "测试", NULL };
+	ts_init_options opts = { TS_INIT_OPTIONS_VERSION, tier, id, NULL, "测试", NULL };
 	ts_node *node = NULL;
 	return ts_node_init(&node, dir, &opts) < 0 ? NULL : node;
 }
