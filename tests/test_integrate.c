@@ -32,7 +32,7 @@ static int submit(ts_node *street, ts_node *district)
 /* A node pulls the district's main. */
 static int pull(ts_node *node, ts_node *district)
 {
-	ts_integrate_stats stats;
+	ts_node_merge_stats stats;
 	char id[41];
 	int error;
 	if ((error = ts_test_transfer(district, node, "refs/remotes/upstream/main")) < 0)
@@ -539,7 +539,7 @@ void test_integrate__killed_pull_is_undone(void)
 	snprintf(sql, sizeof(sql), "SELECT count(*) FROM cases WHERE id = '%s' AND description = '拉取中登记'", id);
 
 	for (round = 0; round < (int)(sizeof(kill_after_ms) / sizeof(kill_after_ms[0])); round++) {
-		ts_integrate_stats stats;
+		ts_node_merge_stats stats;
 		int status;
 		pid_t pid;
 
