@@ -1,6 +1,8 @@
 /*
  * Merging at a node: another node's commit into this node's main, the
- * pending submissions of the tiers below, and the review of conflicts.
+ * pending submissions of the tiers below, the review queue of conflicts
+ * read back, and their resolution (the public side is
+ * include/tiersync/merge.h).
  *
  * Staged local work is committed first, under its own authors, so that a
  * merge always starts from a commit and no local write is lost or mixed
@@ -31,17 +33,42 @@ static int commit_local_work(ts_node *node)
 	return ts_node_commit(id, node, "local work, committed before a merge", NULL);
 }
 
-int ts_node_merge(char id_out[41], ts_integrate_stats *stats, ts_node *node, const char *rev,
+const char *ts_merge_result_name(ts_merge_result result)
+{
+	switch (result) {
+	case TS_MERGE_UP_TO_DATE: return "up to date";
+	case TS_MERGE_FAST_FORWARD: return "fast-forward";
+	case TS_MERGE_MERGED: return "merged";
+	}
+	return NULL;
+}
+
+static void stats_public(ts_node_merge_stats *out, const ts_integrate_stats *in)
+{
+	out->result = in->result == TS_INTEGRATE_MERGED ? TS_MERGE_MERGED :
+		in->result == TS_INTEGRATE_FAST_FORWARD ? TS_MERGE_FAST_FORWARD : TS_MERGE_UP_TO_DATE;
+	out->rows_written = in->upserts;
+	out->rows_deleted = in->deletes;
+	out->conflicts = in->conflicts;
+	out->settled = in->settled;
+	out->constraint_conflicts = in->constraint_conflicts;
+}
+
+int ts_node_merge(char id_out[41], ts_node_merge_stats *stats, ts_node *node, const char *rev,
 	const char *author, const char *message)
 {
 	git_object *obj = NULL;
 	ts_policy_context ctx = { NULL, -1 };
+	ts_integrate_stats integrated;
 	ts_store_who a, c;
+	ts_buf default_message = TS_BUF_INIT;
 	git_oid theirs, head;
 	int64_t now = ts_node__now();
 	int error;
 
 	id_out[0] = '\0';
+	if (stats)
+		memset(stats, 0, sizeof(*stats));
 	if (!author)
 		author = node->identity;
 	if (!author || !*author)
@@ -72,14 +99,26 @@ int ts_node_merge(char id_out[41], ts_integrate_stats *stats, ts_node *node, con
 			return error;
 	} else if (ctx.ours_is_upper == 0 && (error = ts_node__admit(node, NULL, NULL, &theirs)) < 0)
 		return error;   /* what came from above, checked again as it is merged */
+	if (!message) {
+		ts_buf_printf(&default_message, "merge %s\n", rev);
+		if (ts_buf_oom(&default_message))
+			return TS_ERROR;
+		message = default_message.ptr;
+	}
 	if ((error = ts_policies_load(&ctx.policies, node->db)) < 0)
-		return error;
-	error = ts_integrate(&head, stats, node->db, node->store, &theirs, &a, &c, message, ts_policy_decide, &ctx);
+		goto done;
+	error = ts_integrate(&head, &integrated, node->db, node->store, &theirs, &a, &c, message,
+		ts_policy_decide, &ctx);
 	ts_policies_free(ctx.policies);
 	if (error < 0)
-		return error;
+		goto done;
+	if (stats)
+		stats_public(stats, &integrated);
 	git_oid_tostr(id_out, 41, &head);
-	return 0;
+	error = 0;
+done:
+	ts_buf_dispose(&default_message);
+	return error;
 }
 
 typedef struct {
@@ -147,6 +186,125 @@ done:
 	free(refs.names);
 	git_strarray_dispose(&all);
 	return error;
+}
+
+/*
+ * The review queue read back: the records of sync_conflicts (sync/conflicts.c
+ * describes them) as ts_conflict_info, strings straight from the statement.
+ */
+
+const char *ts_conflict_status_name(ts_conflict_status status)
+{
+	switch (status) {
+	case TS_CONFLICT_OPEN: return "open";
+	case TS_CONFLICT_SETTLED: return "settled";
+	case TS_CONFLICT_RESOLVED: return "resolved";
+	}
+	return NULL;
+}
+
+static int status_parse(ts_conflict_status *out, const char *name)
+{
+	if (name && !strcmp(name, "open"))
+		*out = TS_CONFLICT_OPEN;
+	else if (name && !strcmp(name, "settled"))
+		*out = TS_CONFLICT_SETTLED;
+	else if (name && !strcmp(name, "resolved"))
+		*out = TS_CONFLICT_RESOLVED;
+	else
+		return -1;
+	return 0;
+}
+
+/* The columns in the order conflict_walk reads them. */
+#define CONFLICT_COLUMNS "id, kind, status, table_name, row_key, column_name, base, ours, theirs, " \
+	"provisional, ours_commit, ours_node, theirs_commit, theirs_node, resolution, resolved_value, " \
+	"resolved_by, resolved_at"
+
+/* Calls `cb` for each record with a status among `statuses` (bits) and the
+ * given table, key and id (NULL: any); *found counts them. */
+static int conflict_walk(size_t *found, ts_node *node, unsigned int statuses, const char *table,
+	const char *key, const char *id, int (*cb)(const ts_conflict_info *conflict, void *payload),
+	void *payload)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, error = 0;
+
+	*found = 0;
+	if (sqlite3_prepare_v2(node->db, "SELECT " CONFLICT_COLUMNS " FROM " TS_CONFLICTS_TABLE
+			" WHERE (?1 & CASE status WHEN 'open' THEN 1 WHEN 'settled' THEN 2 WHEN 'resolved' THEN 4 "
+			"ELSE 0 END) != 0 AND (?2 IS NULL OR table_name = ?2) AND (?3 IS NULL OR row_key = ?3) "
+			"AND (?4 IS NULL OR id = ?4) ORDER BY table_name, row_key, column_name, id",
+			-1, &st, NULL) != SQLITE_OK)
+		return ts_error_set(TS_ERROR, "reading conflicts: %s", sqlite3_errmsg(node->db));
+	sqlite3_bind_int(st, 1, (int)statuses);
+	sqlite3_bind_text(st, 2, table, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, id, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		ts_conflict_info c;
+#define TEXT(i) ((const char *)sqlite3_column_text(st, i))
+		c.id = TEXT(0);
+		c.kind = TEXT(1);
+		if (status_parse(&c.status, TEXT(2)) < 0) {
+			error = ts_error_set(TS_ECORRUPT, "conflict %s has no known status", c.id ? c.id : "?");
+			goto done;
+		}
+		c.table = TEXT(3);
+		c.key = TEXT(4);
+		c.column = TEXT(5);
+		c.base = TEXT(6);
+		c.ours = TEXT(7);
+		c.theirs = TEXT(8);
+		c.provisional = TEXT(9);
+		c.ours_commit = TEXT(10);
+		c.ours_node = TEXT(11);
+		c.theirs_commit = TEXT(12);
+		c.theirs_node = TEXT(13);
+		c.resolution = TEXT(14);
+		c.resolved_value = TEXT(15);
+		c.resolved_by = TEXT(16);
+		c.resolved_at = TEXT(17);
+#undef TEXT
+		(*found)++;
+		if (cb && (error = cb(&c, payload)) != 0)
+			goto done;
+	}
+	if (rc != SQLITE_DONE)
+		error = ts_error_set(TS_ERROR, "reading conflicts: %s", sqlite3_errmsg(node->db));
+done:
+	sqlite3_finalize(st);
+	return error;
+}
+
+int ts_node_conflicts(ts_node *node, const ts_conflict_filter *filter,
+	int (*cb)(const ts_conflict_info *conflict, void *payload), void *payload)
+{
+	size_t found;
+	unsigned int statuses = TS_CONFLICT_ALL;
+
+	if (filter && filter->version != TS_CONFLICT_FILTER_VERSION)
+		return ts_error_set(TS_EINVALID, "a conflict filter of version %u (this library knows %d)",
+			filter->version, TS_CONFLICT_FILTER_VERSION);
+	if (filter && filter->status)
+		statuses = filter->status;
+	return conflict_walk(&found, node, statuses, filter ? filter->table : NULL, filter ? filter->key : NULL,
+		NULL, cb, payload);
+}
+
+int ts_node_conflict(ts_node *node, const char *id,
+	int (*cb)(const ts_conflict_info *conflict, void *payload), void *payload)
+{
+	size_t found;
+	int error;
+
+	if (!id)
+		return ts_error_set(TS_EINVALID, "no conflict id");
+	if ((error = conflict_walk(&found, node, TS_CONFLICT_ALL, NULL, NULL, id, cb, payload)) != 0)
+		return error;
+	if (!found)
+		return ts_error_set(TS_ENOTFOUND, "no conflict %s in the review queue", id);
+	return 0;
 }
 
 /* A value kept in a conflict record (row-blob encoding) read back. */

@@ -7,6 +7,7 @@
 #include <git2.h>
 #include <sqlite3.h>
 
+#include "integrate.h"
 #include "sshsig.h"
 #include "store.h"
 #include "ownership.h"
@@ -116,30 +117,5 @@ int ts_node__offer_commit_check(git_repository *repo, const git_oid *commit, voi
 /* Verify: the signature of every commit reachable from the head. */
 int ts_node__verify_signatures(ts_node *node,
 	int (*cb)(const ts_verify_problem *p, void *payload), void *payload);
-
-/* Merging (node/merge_node.c). To move into tiersync.h with the sync API. */
-#include "integrate.h"
-
-/* Merges the commit `rev` names into main; staged work is committed first. */
-int ts_node_merge(char id_out[41], ts_integrate_stats *stats, ts_node *node, const char *rev,
-	const char *author, const char *message);
-
-typedef struct {
-	const char *node;          /* the submitting node's id */
-	char commit[41];           /* main after the merge */
-	ts_integrate_stats stats;
-	int error;                 /* 0, or the failure of this one submission */
-	const char *message;       /* its message */
-} ts_submission_result;
-
-/* Merges every refs/submissions/<node id>, in name order; one failing does
- * not stop the others. `cb` hears of each. */
-int ts_node_merge_submissions(ts_node *node, const char *author,
-	int (*cb)(const ts_submission_result *r, void *payload), void *payload);
-
-/* Settles a conflict of the review queue: the row's column takes ours,
- * theirs or `value`, and the record says who decided, in one commit. */
-int ts_node_resolve(char id_out[41], ts_node *node, const char *conflict, const char *take,
-	const char *value, const char *author);
 
 #endif

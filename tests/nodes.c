@@ -52,7 +52,7 @@ done:
 int ts_test_enrolled_above(ts_node *node)
 {
 	ts_init_options o = { TS_INIT_OPTIONS_VERSION, TS_TIER_CITY, NULL, NULL, "管理员", NULL };
-	ts_integrate_stats stats;
+	ts_node_merge_stats stats;
 	ts_node *upper = NULL;
 	char parent[256], path[4096], id[41];
 	const char *dot = strrchr(ts_node_id(node), '.');

@@ -209,7 +209,7 @@ void test_admit__unenrolled_and_unsigned_refused(void)
 void test_admit__fast_forward_records_a_broken_reference(void)
 {
 	ts_node *dc = NULL, *a = NULL;
-	ts_integrate_stats stats;
+	ts_node_merge_stats stats;
 	char id[41], head[41];
 
 	test_ok(make_node(&dc, "dc", TS_TIER_DISTRICT, "bj.dc"));
@@ -232,7 +232,7 @@ void test_admit__fast_forward_records_a_broken_reference(void)
 	test_ok(ts_test_transfer(dc, a, "refs/remotes/upstream/main"));
 	memset(&stats, 0, sizeof(stats));
 	test_ok(ts_node_merge(head, &stats, a, "refs/remotes/upstream/main", NULL, "pull\n"));
-	test_equal_i(stats.result, TS_INTEGRATE_FAST_FORWARD);
+	test_equal_i(stats.result, TS_MERGE_FAST_FORWARD);
 	test_equal_i((int)stats.constraint_conflicts, 1);
 	test_equal_i(count(a, "SELECT count(*) FROM sync_conflicts WHERE kind = 'constraint' "
 		"AND table_name = 'cases'"), 1);

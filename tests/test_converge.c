@@ -840,11 +840,11 @@ static int on_submission(const ts_submission_result *r, void *payload)
 		return 0;
 	}
 	m->w->conflicts += r->stats.conflicts + r->stats.constraint_conflicts;
-	if (r->stats.result == TS_INTEGRATE_MERGED)
+	if (r->stats.result == TS_MERGE_MERGED)
 		m->w->merges++;
 	trace(m->w, "    merged %s: %s, %zu conflicts, %zu constraint", r->node,
-		r->stats.result == TS_INTEGRATE_MERGED ? "merge" :
-		r->stats.result == TS_INTEGRATE_FAST_FORWARD ? "fast-forward" : "up to date",
+		r->stats.result == TS_MERGE_MERGED ? "merge" :
+		r->stats.result == TS_MERGE_FAST_FORWARD ? "fast-forward" : "up to date",
 		r->stats.conflicts, r->stats.constraint_conflicts);
 	return 0;
 }
@@ -869,7 +869,7 @@ static int do_merge(world *w, int parent)
 static int do_pull(world *w, int child)
 {
 	int parent = topo[child].parent;
-	ts_integrate_stats stats;
+	ts_node_merge_stats stats;
 	char id[41];
 
 	tick(w);
@@ -878,12 +878,12 @@ static int do_pull(world *w, int child)
 		"pull from the upper node\n"), "pull: merge");
 	bits_or(w->known[child], w->known[parent]);
 	w->conflicts += stats.conflicts + stats.constraint_conflicts;
-	if (stats.result == TS_INTEGRATE_MERGED)
+	if (stats.result == TS_MERGE_MERGED)
 		w->merges++;
 	w->syncs++;
 	trace(w, "  %s <- %s: pull, %s, %zu conflicts, %zu constraint", topo[child].id, topo[parent].id,
-		stats.result == TS_INTEGRATE_MERGED ? "merge" :
-		stats.result == TS_INTEGRATE_FAST_FORWARD ? "fast-forward" : "up to date",
+		stats.result == TS_MERGE_MERGED ? "merge" :
+		stats.result == TS_MERGE_FAST_FORWARD ? "fast-forward" : "up to date",
 		stats.conflicts, stats.constraint_conflicts);
 	return 0;
 }
@@ -1419,7 +1419,7 @@ void test_converge__random_offline_edits_and_partial_syncs(void)
 
 static int cc_pull(ts_node *node, ts_node *upper)
 {
-	ts_integrate_stats stats;
+	ts_node_merge_stats stats;
 	char id[41];
 	int error;
 	if ((error = ts_test_transfer(upper, node, "refs/remotes/upstream/main")) < 0)

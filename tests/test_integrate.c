@@ -32,7 +32,7 @@ static int submit(ts_node *street, ts_node *district)
 /* A node pulls the district's main. */
 static int pull(ts_node *node, ts_node *district)
 {
-	ts_integrate_stats stats;
+	ts_node_merge_stats stats;
 	char id[41];
 	int error;
 	if ((error = ts_test_transfer(district, node, "refs/remotes/upstream/main")) < 0)
@@ -244,6 +244,279 @@ void test_integrate__update_delete_conflict_resolved_by_taking_a_side(void)
 	test_ok(ts_node_verify(dc, NULL, NULL));
 	free(conflict);
 	free(id);
+	ts_node_free(dc);
+	ts_node_free(a);
+}
+
+/* The review queue as ts_node_conflicts() and ts_node_conflict() hand it
+ * over: a callback's view of records, copied out (its strings live only
+ * while it runs). */
+typedef struct {
+	char id[24], kind[24], table[32], key[96], column[32];
+	char base[64], ours[64], theirs[64], provisional[64];
+	char ours_commit[48], ours_node[32], theirs_commit[48], theirs_node[32];
+	char resolution[16], resolved_value[64], resolved_by[32], resolved_at[40];
+	ts_conflict_status status;
+} conflict_copy;
+
+typedef struct {
+	conflict_copy c[16];
+	int n;
+	int stop_after;   /* return 7 after this many; 0: never */
+} conflicts_seen;
+
+#define COPY(field) snprintf(to->field, sizeof(to->field), "%s", c->field ? c->field : "(null)")
+
+static int on_conflict(const ts_conflict_info *c, void *payload)
+{
+	conflicts_seen *s = payload;
+	conflict_copy *to;
+
+	if (s->n >= (int)(sizeof(s->c) / sizeof(s->c[0])))
+		return -1;
+	to = &s->c[s->n++];
+	COPY(id); COPY(kind); COPY(table); COPY(key); COPY(column);
+	COPY(base); COPY(ours); COPY(theirs); COPY(provisional);
+	COPY(ours_commit); COPY(ours_node); COPY(theirs_commit); COPY(theirs_node);
+	COPY(resolution); COPY(resolved_value); COPY(resolved_by); COPY(resolved_at);
+	to->status = c->status;
+	return s->stop_after && s->n == s->stop_after ? 7 : 0;
+}
+
+#undef COPY
+
+static int walk_queue(conflicts_seen *s, ts_node *node, unsigned int status, const char *table, const char *key)
+{
+	ts_conflict_filter filter = TS_CONFLICT_FILTER_INIT;
+	filter.status = status;
+	filter.table = table;
+	filter.key = key;
+	memset(s, 0, sizeof(*s));
+	return ts_node_conflicts(node, &filter, on_conflict, s);
+}
+
+static int is_commit_id(const char *s)
+{
+	return strlen(s) == 40 && strspn(s, "0123456789abcdef") == 40;
+}
+
+/* A street and its district change two columns of one case and call one
+ * small-ad number with different outcomes: the merge leaves two column
+ * conflicts open and the call settled by policy. The queue is read back
+ * through the API, filtered by status, table and key, and a resolved
+ * record reads back with who decided, here and at the street. */
+void test_integrate__review_queue_read_and_filtered(void)
+{
+	ts_node *dc = NULL, *a = NULL;
+	ts_field by_a[2] = { { "address", "甲街" }, { "description", "甲" } };
+	ts_field by_dc[2] = { { "address", "乙街" }, { "description", "乙" } };
+	const char *phones[1] = { "13912345678" };
+	conflicts_seen s;
+	ts_conflict_filter old_filter = TS_CONFLICT_FILTER_INIT;
+	char *id = NULL, commit[41], address_id[24], description_id[24];
+	int total, settled, i;
+
+	test_ok(make_node(&dc, "dc", TS_TIER_DISTRICT, "bj.dc", "张敏"));
+	test_ok(make_node(&a, "a", TS_TIER_STREET, "bj.dc.a", "王伟"));
+	test_ok(ts_test_enrolled_above(dc));
+	test_ok(ts_test_enroll(dc, a));
+
+	/* an empty queue */
+	memset(&s, 0, sizeof(s));
+	test_ok(ts_node_conflicts(dc, NULL, on_conflict, &s));
+	test_equal_i(s.n, 0);
+
+	test_ok(ts_case_new(&id, a, NULL, "small_ads", "patrol", "景山前街 4号", NULL, 0));
+	test_ok(ts_ads_add(a, "王伟", id, phones, 1));
+	test_ok(ts_node_commit(commit, a, "case", NULL));
+	test_ok(submit(a, dc));
+	test_ok(ts_node_merge_submissions(dc, NULL, NULL, NULL));
+	test_ok(pull(a, dc));
+
+	test_ok(ts_case_update(a, "王伟", id, by_a, 2));
+	test_ok(ts_ads_warn(NULL, a, "王伟", phones[0], "unreachable"));
+	test_ok(ts_node_commit(commit, a, "edit", NULL));
+	test_ok(ts_case_update(dc, "张敏", id, by_dc, 2));
+	test_ok(ts_ads_warn(NULL, dc, "张区", phones[0], "warned"));
+	test_ok(ts_node_commit(commit, dc, "edit", NULL));
+	test_ok(submit(a, dc));
+	test_ok(ts_node_merge_submissions(dc, NULL, NULL, NULL));
+
+	total = count(dc, "SELECT count(*) FROM sync_conflicts");
+	settled = count(dc, "SELECT count(*) FROM sync_conflicts WHERE status = 'settled'");
+	test_assert(settled >= 1);
+	test_equal_i(total, 2 + settled);
+
+	/* no filter, and a filter restricting nothing: every record */
+	memset(&s, 0, sizeof(s));
+	test_ok(ts_node_conflicts(dc, NULL, on_conflict, &s));
+	test_equal_i(s.n, total);
+	test_ok(walk_queue(&s, dc, 0, NULL, NULL));
+	test_equal_i(s.n, total);
+	test_ok(walk_queue(&s, dc, TS_CONFLICT_ALL, NULL, NULL));
+	test_equal_i(s.n, total);
+
+	/* the open ones: both columns of the case, in column order, each side
+	 * with its value and origin */
+	test_ok(walk_queue(&s, dc, TS_CONFLICT_OPEN, NULL, NULL));
+	test_equal_i(s.n, 2);
+	for (i = 0; i < 2; i++) {
+		test_equal_i(s.c[i].status, TS_CONFLICT_OPEN);
+		test_equal_s(s.c[i].kind, "column");
+		test_equal_s(s.c[i].table, "cases");
+		test_equal_s(s.c[i].key, id);
+		test_equal_s(s.c[i].ours_node, "bj.dc");
+		test_equal_s(s.c[i].theirs_node, "bj.dc.a");
+		test_assert(is_commit_id(s.c[i].ours_commit));
+		test_assert(is_commit_id(s.c[i].theirs_commit));
+		test_equal_s(s.c[i].resolution, "(null)");
+		test_equal_s(s.c[i].resolved_value, "(null)");
+		test_equal_s(s.c[i].resolved_by, "(null)");
+		test_equal_s(s.c[i].resolved_at, "(null)");
+	}
+	test_equal_s(s.c[0].column, "address");
+	test_equal_s(s.c[0].base, "\"景山前街 4号\"");
+	test_equal_s(s.c[0].ours, "\"乙街\"");
+	test_equal_s(s.c[0].theirs, "\"甲街\"");
+	test_assert(!strcmp(s.c[0].provisional, "\"乙街\"") || !strcmp(s.c[0].provisional, "\"甲街\""));
+	test_equal_s(s.c[1].column, "description");
+	test_equal_s(s.c[1].base, "null");
+	test_equal_s(s.c[1].ours, "\"乙\"");
+	test_equal_s(s.c[1].theirs, "\"甲\"");
+	snprintf(address_id, sizeof(address_id), "%s", s.c[0].id);
+	snprintf(description_id, sizeof(description_id), "%s", s.c[1].id);
+
+	/* settled by policy: the call, in its own table */
+	test_ok(walk_queue(&s, dc, TS_CONFLICT_SETTLED, NULL, NULL));
+	test_equal_i(s.n, settled);
+	for (i = 0; i < s.n; i++) {
+		test_equal_i(s.c[i].status, TS_CONFLICT_SETTLED);
+		test_equal_s(s.c[i].table, "small_ad_phones");
+	}
+	test_ok(walk_queue(&s, dc, TS_CONFLICT_OPEN | TS_CONFLICT_SETTLED, NULL, NULL));
+	test_equal_i(s.n, total);
+	test_ok(walk_queue(&s, dc, TS_CONFLICT_RESOLVED, NULL, NULL));
+	test_equal_i(s.n, 0);
+
+	/* by table and by key */
+	test_ok(walk_queue(&s, dc, 0, "small_ad_phones", NULL));
+	test_equal_i(s.n, settled);
+	test_ok(walk_queue(&s, dc, TS_CONFLICT_OPEN, "small_ad_phones", NULL));
+	test_equal_i(s.n, 0);
+	test_ok(walk_queue(&s, dc, 0, "cases", id));
+	test_equal_i(s.n, 2);
+	test_ok(walk_queue(&s, dc, 0, NULL, id));
+	test_equal_i(s.n, 2);
+	test_ok(walk_queue(&s, dc, 0, NULL, "no such key"));
+	test_equal_i(s.n, 0);
+	test_ok(walk_queue(&s, dc, 0, "no_such_table", NULL));
+	test_equal_i(s.n, 0);
+
+	/* the callback stops the walk, and its value comes back */
+	memset(&s, 0, sizeof(s));
+	s.stop_after = 1;
+	test_equal_i(ts_node_conflicts(dc, NULL, on_conflict, &s), 7);
+	test_equal_i(s.n, 1);
+	/* a filter of another version is refused */
+	old_filter.version = 0;
+	test_equal_i(ts_node_conflicts(dc, &old_filter, on_conflict, &s), TS_EINVALID);
+
+	/* one record by id */
+	memset(&s, 0, sizeof(s));
+	test_ok(ts_node_conflict(dc, address_id, on_conflict, &s));
+	test_equal_i(s.n, 1);
+	test_equal_s(s.c[0].id, address_id);
+	test_equal_s(s.c[0].column, "address");
+	test_equal_i(ts_node_conflict(dc, "k0000000000000000", on_conflict, &s), TS_ENOTFOUND);
+	test_ok(ts_node_conflict(dc, address_id, NULL, NULL));
+
+	/* resolved, by a side and by a value, and read back */
+	test_ok(ts_node_resolve(commit, dc, address_id, "theirs", NULL, "张敏"));
+	test_ok(ts_node_resolve(commit, dc, description_id, NULL, "丙", "张敏"));
+	memset(&s, 0, sizeof(s));
+	test_ok(ts_node_conflict(dc, address_id, on_conflict, &s));
+	test_equal_i(s.c[0].status, TS_CONFLICT_RESOLVED);
+	test_equal_s(s.c[0].resolution, "theirs");
+	test_equal_s(s.c[0].resolved_value, "\"甲街\"");
+	test_equal_s(s.c[0].resolved_by, "张敏");
+	test_equal_i(strlen(s.c[0].resolved_at), strlen("2015-05-22T10:00:00+08:00"));
+	test_equal_s(s.c[0].ours, "\"乙街\"");   /* the losing value stays in the record */
+	test_ok(walk_queue(&s, dc, TS_CONFLICT_OPEN, NULL, NULL));
+	test_equal_i(s.n, 0);
+	test_ok(walk_queue(&s, dc, TS_CONFLICT_RESOLVED, NULL, NULL));
+	test_equal_i(s.n, 2);
+	test_equal_s(s.c[1].id, description_id);
+	test_equal_s(s.c[1].resolution, "value");
+	test_equal_s(s.c[1].resolved_value, "丙");
+	test_equal_s(s.c[1].resolved_by, "张敏");
+
+	/* the street pulls: the same records, resolved, through its own node */
+	test_ok(pull(a, dc));
+	test_ok(walk_queue(&s, a, TS_CONFLICT_RESOLVED, "cases", id));
+	test_equal_i(s.n, 2);
+	test_equal_s(s.c[0].id, address_id);
+	test_equal_s(s.c[0].resolved_by, "张敏");
+	test_equal_s(s.c[1].resolved_value, "丙");
+
+	free(id);
+	ts_node_free(dc);
+	ts_node_free(a);
+}
+
+/* The names the public enums print as, and the commit message a merge
+ * gets when it is given none. */
+void test_integrate__merge_result_and_default_message(void)
+{
+	ts_node *dc = NULL, *a = NULL;
+	ts_node_merge_stats stats;
+	git_commit *head_commit = NULL;
+	git_oid head;
+	char *id = NULL, commit[41];
+
+	test_equal_s(ts_merge_result_name(TS_MERGE_UP_TO_DATE), "up to date");
+	test_equal_s(ts_merge_result_name(TS_MERGE_FAST_FORWARD), "fast-forward");
+	test_equal_s(ts_merge_result_name(TS_MERGE_MERGED), "merged");
+	test_assert(ts_merge_result_name((ts_merge_result)42) == NULL);
+	test_equal_s(ts_conflict_status_name(TS_CONFLICT_OPEN), "open");
+	test_equal_s(ts_conflict_status_name(TS_CONFLICT_SETTLED), "settled");
+	test_equal_s(ts_conflict_status_name(TS_CONFLICT_RESOLVED), "resolved");
+	test_assert(ts_conflict_status_name((ts_conflict_status)TS_CONFLICT_ALL) == NULL);
+
+	test_ok(make_node(&dc, "dc", TS_TIER_DISTRICT, "bj.dc", "张敏"));
+	test_ok(make_node(&a, "a", TS_TIER_STREET, "bj.dc.a", "王伟"));
+	test_ok(ts_test_enrolled_above(dc));
+	test_ok(ts_test_enroll(dc, a));
+	test_ok(ts_case_new(&id, dc, NULL, "outdoor_bbq", "video", "y", NULL, 0));
+	free(id);
+	test_ok(ts_node_commit(commit, dc, "district case", NULL));
+	test_ok(ts_case_new(&id, a, NULL, "small_ads", "patrol", "x", NULL, 0));
+	free(id);
+	test_ok(ts_node_commit(commit, a, "street case", NULL));
+	test_ok(ts_test_transfer(dc, a, "refs/remotes/upstream/main"));
+
+	memset(&stats, 0xff, sizeof(stats));
+	test_ok(ts_node_merge(commit, &stats, a, "refs/remotes/upstream/main", NULL, NULL));
+	test_equal_i(stats.result, TS_MERGE_MERGED);
+	test_assert(stats.rows_written > 0);
+	test_equal_i(stats.rows_deleted, 0);
+	test_equal_i(stats.conflicts, 0);
+	test_equal_i(stats.settled, 0);
+	test_equal_i(stats.constraint_conflicts, 0);
+	test_ok(git_oid_fromstr(&head, commit));
+	test_ok(git_commit_lookup(&head_commit, ts_store_repo(a->store), &head));
+	test_equal_s(git_commit_message(head_commit), "merge refs/remotes/upstream/main\n");
+	test_equal_i(git_commit_parentcount(head_commit), 2);
+	git_commit_free(head_commit);
+
+	/* again: nothing new */
+	test_ok(ts_node_merge(commit, &stats, a, "refs/remotes/upstream/main", NULL, NULL));
+	test_equal_i(stats.result, TS_MERGE_UP_TO_DATE);
+	test_equal_i(stats.rows_written, 0);
+	/* an unknown revision: nothing written, the stats zero */
+	memset(&stats, 0xff, sizeof(stats));
+	test_equal_i(ts_node_merge(commit, &stats, a, "refs/remotes/nowhere/main", NULL, NULL), TS_ENOTFOUND);
+	test_equal_s(commit, "");
+	test_equal_i(stats.rows_written, 0);
 	ts_node_free(dc);
 	ts_node_free(a);
 }
@@ -539,7 +812,7 @@ void test_integrate__killed_pull_is_undone(void)
 	snprintf(sql, sizeof(sql), "SELECT count(*) FROM cases WHERE id = '%s' AND description = '拉取中登记'", id);
 
 	for (round = 0; round < (int)(sizeof(kill_after_ms) / sizeof(kill_after_ms[0])); round++) {
-		ts_integrate_stats stats;
+		ts_node_merge_stats stats;
 		int status;
 		pid_t pid;
 

@@ -17,7 +17,6 @@
 #include <sqlite3.h>
 
 #include "tiersync.h"
-#include "node.h"      /* ts_node_merge_submissions (not yet public) */
 #include "nodes.h"
 #include "tiersync.h"
 

@@ -55,7 +55,6 @@
 #include <zlib.h>
 
 #include "tiersync.h"
-#include "node.h"      /* ts_node_merge, ts_node_merge_submissions (not yet public) */
 
 /* ---- sizes ----------------------------------------------------------- */
 
@@ -1059,7 +1058,7 @@ static void child_first_pull(int fd, const void *arg)
 	const pull_args *a = arg;
 	ts_init_options opts = { TS_INIT_OPTIONS_VERSION, TS_TIER_STREET, STREET_ID, NULL, STREET_AUTHOR, NULL };
 	ts_transfer_stats ts;
-	ts_integrate_stats is;
+	ts_node_merge_stats is;
 	ts_node *node = NULL;
 	char ids[OWN_CASES][96], head[41];
 	int ready[2], ctl[2], out[2], k, status, retries = 0, rc;
@@ -1145,7 +1144,7 @@ static void child_first_pull(int fd, const void *arg)
 			add(&idle, x[1]);
 	}
 	v[0] = t_end - t_start;
-	v[1] = (double)(is.upserts + is.deletes);
+	v[1] = (double)(is.rows_written + is.rows_deleted);
 	v[2] = retries;
 	v[4] = (double)w.n;
 	v[5] = max_wait;
@@ -1153,8 +1152,8 @@ static void child_first_pull(int fd, const void *arg)
 	v[7] = quantile(&idle, 0.5);
 	v[8] = (double)(got / sizeof(double) / 3);
 	fprintf(stderr, "bench: (h) merge %.0f ms (%zu rows, %s); %zu writes during it, longest %.1f ms\n",
-		v[0], is.upserts + is.deletes, is.result == TS_INTEGRATE_MERGED ? "a merge" :
-		is.result == TS_INTEGRATE_FAST_FORWARD ? "a fast-forward" : "up to date", w.n, max_wait);
+		v[0], is.rows_written + is.rows_deleted, is.result == TS_MERGE_MERGED ? "a merge" :
+		is.result == TS_MERGE_FAST_FORWARD ? "a fast-forward" : "up to date", w.n, max_wait);
 	put(fd, v, 9);
 	free(buf);
 	free(w.v);
@@ -1439,7 +1438,7 @@ static void child_e_sync(int fd, const void *arg)
 	v[1] = t2 - t1;
 	v[2] = (double)st.bytes;
 	v[3] = (double)st.objects;
-	v[4] = (double)(seen.r.stats.upserts + seen.r.stats.deletes);
+	v[4] = (double)(seen.r.stats.rows_written + seen.r.stats.rows_deleted);
 	v[5] = seen.r.stats.result;
 	v[6] = (double)seen.r.stats.conflicts;
 	put(fd, v, 7);
@@ -1591,14 +1590,14 @@ static void child_g_merge(int fd, const void *arg)
 {
 	const scale_args *a = arg;
 	ts_node *node = open_node(a->ours);
-	ts_integrate_stats is;
+	ts_node_merge_stats is;
 	char head[41];
 	double t0 = now_ms(), v[4];
 
 	if (ts_node_merge(head, &is, node, "refs/remotes/peer/main", NULL, "合并分中心复查") < 0)
 		ts_die("ts_node_merge (g)");
 	v[0] = now_ms() - t0;
-	v[1] = (double)(is.upserts + is.deletes);
+	v[1] = (double)(is.rows_written + is.rows_deleted);
 	v[2] = is.result;
 	v[3] = (double)is.conflicts;
 	put(fd, v, 4);
@@ -1701,14 +1700,14 @@ static void child_merge_one(int fd, const void *arg)
 {
 	const merge_args *a = arg;
 	ts_node *node = open_node(a->dir);
-	ts_integrate_stats is;
+	ts_node_merge_stats is;
 	char head[41];
 	double t0 = now_ms(), v[2];
 
 	if (ts_node_merge(head, &is, node, a->rev, NULL, "bench merge") < 0)
 		ts_die("ts_node_merge");
 	v[0] = now_ms() - t0;
-	v[1] = (double)(is.upserts + is.deletes);
+	v[1] = (double)(is.rows_written + is.rows_deleted);
 	put(fd, v, 2);
 	ts_node_free(node);
 }
@@ -2047,7 +2046,7 @@ int main(int argc, char **argv)
 					e_written = res.v[4];
 					fprintf(stderr, "bench:   push %.0f ms (%.0f objects, %.0f bytes), merge %.0f ms "
 						"(%s, %.0f rows written, %.0f conflicts)\n", res.v[0], res.v[3], res.v[2], res.v[1],
-						res.v[5] == TS_INTEGRATE_MERGED ? "a merge" : res.v[5] == TS_INTEGRATE_FAST_FORWARD ?
+						res.v[5] == TS_MERGE_MERGED ? "a merge" : res.v[5] == TS_MERGE_FAST_FORWARD ?
 						"a fast-forward" : "up to date", res.v[4], res.v[6]);
 					free(res.v);
 				} else {
@@ -2096,7 +2095,7 @@ int main(int argc, char **argv)
 				if (big && res.ru.ru_maxrss > rss_g)
 					rss_g = res.ru.ru_maxrss;
 				fprintf(stderr, "bench:   merge %.0f ms (%s, %.0f rows written, %.0f conflicts)\n",
-					res.v[0], res.v[2] == TS_INTEGRATE_MERGED ? "a merge" : "not a merge", res.v[1], res.v[3]);
+					res.v[0], res.v[2] == TS_MERGE_MERGED ? "a merge" : "not a merge", res.v[1], res.v[3]);
 				free(res.v);
 			}
 		}

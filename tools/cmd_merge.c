@@ -1,29 +1,24 @@
 /*
  * tiersync merge: bring other nodes' work into this node's main.
  */
-#include <string.h>
+#include <stdio.h>
+#include <stdlib.h>
 
 #include "commands.h"
-#include "node.h"
 
-static const char *result_name(ts_integrate_result r)
-{
-	return r == TS_INTEGRATE_MERGED ? "merged" : r == TS_INTEGRATE_FAST_FORWARD ? "fast-forward" : "up to date";
-}
-
-static void print_result(const char *who, const char *commit, const ts_integrate_stats *s, int json, int first)
+static void print_result(const char *who, const char *commit, const ts_node_merge_stats *s, int json, int first)
 {
 	if (json) {
 		printf("%s{\"node\":", first ? "" : ",");
 		ts_json_str(stdout, who);
 		printf(",\"result\":\"%s\",\"commit\":\"%s\",\"rows_written\":%zu,\"rows_deleted\":%zu,"
 			"\"conflicts\":%zu,\"settled\":%zu,\"constraint_conflicts\":%zu}",
-			result_name(s->result), commit, s->upserts, s->deletes, s->conflicts, s->settled,
-			s->constraint_conflicts);
+			ts_merge_result_name(s->result), commit, s->rows_written, s->rows_deleted, s->conflicts,
+			s->settled, s->constraint_conflicts);
 		return;
 	}
-	printf("%-24s %-12s %.12s  %zu rows written, %zu deleted", who, result_name(s->result), commit,
-		s->upserts, s->deletes);
+	printf("%-24s %-12s %.12s  %zu rows written, %zu deleted", who, ts_merge_result_name(s->result), commit,
+		s->rows_written, s->rows_deleted);
 	if (s->conflicts || s->constraint_conflicts)
 		printf(", %zu conflict%s (%zu settled by policy)", s->conflicts + s->constraint_conflicts,
 			s->conflicts + s->constraint_conflicts == 1 ? "" : "s", s->settled);
@@ -94,17 +89,17 @@ int cmd_merge(ts_cli *cli, int argc, char **argv)
 	if (optind != argc - 1)
 		return ts_cli_usage(cli, "name one revision to merge, or --submissions");
 	{
-		ts_integrate_stats stats;
-		char id[41];
-		ts_buf msg = TS_BUF_INIT;
+		ts_node_merge_stats stats;
+		char id[41], *line = NULL;
 		int rc;
-		ts_buf_printf(&msg, "%s\n", message ? message : "merge");
-		if (!message) {
-			ts_buf_clear(&msg);
-			ts_buf_printf(&msg, "merge %s\n", argv[optind]);
+		/* -m is one line of the commit message; without it the library's
+		 * default, "merge REV" */
+		if (message && asprintf(&line, "%s\n", message) < 0) {
+			ts_error_set(TS_ERROR, "out of memory");
+			return ts_cli_fail();
 		}
-		rc = ts_node_merge(id, &stats, cli->node, argv[optind], author, msg.ptr);
-		ts_buf_dispose(&msg);
+		rc = ts_node_merge(id, &stats, cli->node, argv[optind], author, line);
+		free(line);
 		if (rc < 0)
 			return ts_cli_fail();
 		if (o.json)

@@ -2,12 +2,12 @@
  * tiersync pull: fetch the upper node's main and merge it into this node's.
  * tiersync sync: pull, then push, retrying with backoff while the link fails.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "commands.h"
-#include "node.h"
 
 typedef struct {
 	const char *remote;
@@ -54,37 +54,36 @@ static int parse(ts_cli *cli, int argc, char **argv, pull_options *p, int *retri
 }
 
 /* Fetches and merges; fills *stats and the new head. */
-static int pull(char head[41], ts_integrate_stats *stats, ts_cli *cli, const pull_options *p)
+static int pull(char head[41], ts_node_merge_stats *stats, ts_cli *cli, const pull_options *p)
 {
 	ts_transfer_stats fetched;
-	ts_buf ref = TS_BUF_INIT, msg = TS_BUF_INIT;
-	char id[41];
+	char id[41], *ref = NULL, *msg = NULL;
 	int error;
 
 	if ((error = ts_node_fetch(id, &fetched, cli->node, p->remote, &p->transfer)) < 0)
 		return error;
-	ts_buf_printf(&ref, "refs/remotes/%s/main", p->remote);
-	ts_buf_printf(&msg, "merge %s's main (pull)\n", p->remote);
-	error = ts_node_merge(head, stats, cli->node, ref.ptr, p->author, msg.ptr);
-	ts_buf_dispose(&ref);
-	ts_buf_dispose(&msg);
+	if (asprintf(&ref, "refs/remotes/%s/main", p->remote) < 0)
+		ref = NULL;
+	if (asprintf(&msg, "merge %s's main (pull)\n", p->remote) < 0)
+		msg = NULL;
+	if (!ref || !msg)
+		error = ts_error_set(TS_ERROR, "out of memory");
+	else
+		error = ts_node_merge(head, stats, cli->node, ref, p->author, msg);
+	free(ref);
+	free(msg);
 	return error;
 }
 
-static const char *result_name(ts_integrate_result r)
-{
-	return r == TS_INTEGRATE_MERGED ? "merged" : r == TS_INTEGRATE_FAST_FORWARD ? "fast-forward" : "up to date";
-}
-
-static void report_pull(const pull_options *p, const char *head, const ts_integrate_stats *s)
+static void report_pull(const pull_options *p, const char *head, const ts_node_merge_stats *s)
 {
 	if (p->json)
 		printf("\"pull\":{\"result\":\"%s\",\"head\":\"%s\",\"rows_written\":%zu,\"rows_deleted\":%zu,"
-			"\"conflicts\":%zu,\"settled\":%zu}", result_name(s->result), head, s->upserts,
-			s->deletes, s->conflicts + s->constraint_conflicts, s->settled);
+			"\"conflicts\":%zu,\"settled\":%zu}", ts_merge_result_name(s->result), head, s->rows_written,
+			s->rows_deleted, s->conflicts + s->constraint_conflicts, s->settled);
 	else {
-		printf("pull %s: %s, head %.12s, %zu rows written, %zu deleted", p->remote, result_name(s->result),
-			head, s->upserts, s->deletes);
+		printf("pull %s: %s, head %.12s, %zu rows written, %zu deleted", p->remote,
+			ts_merge_result_name(s->result), head, s->rows_written, s->rows_deleted);
 		if (s->conflicts + s->constraint_conflicts)
 			printf(", %zu conflicts (%zu settled by policy; see 'tiersync conflicts')",
 				s->conflicts + s->constraint_conflicts, s->settled);
@@ -95,7 +94,7 @@ static void report_pull(const pull_options *p, const char *head, const ts_integr
 int cmd_pull(ts_cli *cli, int argc, char **argv)
 {
 	pull_options p;
-	ts_integrate_stats stats;
+	ts_node_merge_stats stats;
 	char head[41];
 	int rc;
 
@@ -114,7 +113,7 @@ int cmd_pull(ts_cli *cli, int argc, char **argv)
 int cmd_sync(ts_cli *cli, int argc, char **argv)
 {
 	pull_options p;
-	ts_integrate_stats stats;
+	ts_node_merge_stats stats;
 	ts_transfer_stats pushed;
 	char head[41], sent[41];
 	int retries = 3, attempt, rc, delay = 1;

@@ -1,8 +1,9 @@
 /*
  * tiersync resolve: settle one conflict of the review queue.
  */
+#include <stdio.h>
+
 #include "commands.h"
-#include "node.h"
 
 int cmd_resolve(ts_cli *cli, int argc, char **argv)
 {

@@ -43,7 +43,7 @@
 
 #include "tiersync.h"
 #include "lifecycle.h" /* ts_case__rule: the rules intake reads (not public) */
-#include "node.h"      /* ts_node_merge (not yet public) */
+#include "buf.h"       /* ts_buf (not public) */
 
 #define DAY 86400
 #define MAX_UNITS 64
@@ -896,7 +896,6 @@ static int write_district(sqlite3 *db, void *payload)
 static int pull(unit *u, const char *author)
 {
 	ts_transfer_options o;
-	ts_integrate_stats stats;
 	char id[41];
 	int error;
 
@@ -908,7 +907,7 @@ static int pull(unit *u, const char *author)
 		return ts_error_set(error, "%s: pulling from its upstream: %s (give every street the district, "
 			"and every device its street, as upstream: tiersync init ... --upstream DIR)", u->id, why);
 	}
-	return ts_node_merge(id, &stats, u->node, "refs/remotes/" TS_REMOTE_DEFAULT "/main", author,
+	return ts_node_merge(id, NULL, u->node, "refs/remotes/" TS_REMOTE_DEFAULT "/main", author,
 		"merge upstream's main (pull): key areas and major events\n");
 }
 
