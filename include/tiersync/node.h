@@ -65,17 +65,21 @@ int ts_node_init(ts_node **out, const char *path, const ts_init_options *opts);
  */
 int ts_node_open(ts_node **out, const char *path);
 
+/* Closes the node and frees it: the database, the history, the key.
+ * NULL-safe. Every string the node returned is gone with it. */
 void ts_node_free(ts_node *node);
 
 /* 1 when opening the node had to repair it (objects rewritten from the
  * journal, a torn pack dropped, the branch moved back to the recorded head). */
 int ts_node_repaired(const ts_node *node);
 
+/* The node's directory as it was opened, its id ("bj.dc.jingshan") and its
+ * tier. The strings live as long as the node. */
 const char *ts_node_path(const ts_node *node);
 const char *ts_node_id(const ts_node *node);
 ts_tier ts_node_tier(const ts_node *node);
 
-/* The configured identity (user.name), or NULL. */
+/* The configured identity (user.name), or NULL; it lives as long as the node. */
 const char *ts_node_identity(const ts_node *node);
 
 /* The node's working database. Read from it freely; write only through
