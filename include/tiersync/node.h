@@ -90,8 +90,12 @@ sqlite3 *ts_node_db(ts_node *node);
  * Runs `fn` inside one SQLite write transaction whose changes are captured
  * and stored as a staged changeset in that same transaction, attributed to
  * `author` with a one-line `summary`. If `fn` returns non-zero, nothing is
- * written and that value is returned. TS_EBUSY when another connection
- * holds the database's write lock for longer than the node waits (5 s).
+ * written and that value is returned. What `fn` wrote is then checked
+ * against the ownership rules (sync_ownership) for this node: a change
+ * outside its place (another street's case, the city's rules) is refused
+ * whole with TS_EDENIED naming the row and the rule, nothing staged.
+ * TS_EBUSY when another connection holds the database's write lock for
+ * longer than the node waits (5 s).
  */
 int ts_node_write(ts_node *node, const char *author, const char *summary,
 	int (*fn)(sqlite3 *db, void *payload), void *payload);

@@ -87,7 +87,9 @@ int ts_node_remote_list(ts_node *node,
  * Pushes the node's main to `remote` (NULL: upstream) as
  * refs/submissions/<node id>. Writes the commit pushed to `id_out` and what
  * moved to *stats (may be NULL). Fails with TS_ENOTFOUND (no such remote or
- * repository), TS_EAUTH (host key or node key refused), TS_ENET (network),
+ * repository), TS_EHOSTKEY (the host's key is not known yet),
+ * TS_EHOSTKEY_CHANGED (it is not the key known for the host), TS_EAUTH (no
+ * key to offer, or this node's key refused), TS_ENET (network),
  * TS_EDENIED (the remote refused the ref), each with a message naming the
  * remote and the cause.
  */
@@ -133,7 +135,8 @@ typedef struct {
  * Connects to an ssh:// remote, reads its host key and records it in
  * NODE/known_hosts. *out says what was found and done (also filled, as far
  * as known, on failure). A key different from one already known for the
- * host is refused (TS_EAUTH) unless opts->replace. `opts` may be NULL.
+ * host is refused (TS_EHOSTKEY_CHANGED) unless opts->replace; a key other
+ * than opts->expect is refused with TS_EAUTH. `opts` may be NULL.
  */
 int ts_node_remote_trust(ts_host_key *out, ts_node *node, const char *remote,
 	const ts_trust_options *opts);
