@@ -59,6 +59,7 @@ void ts_cli_transfer_setup(ts_transfer_options *o, const char *verb, const char 
 {
 	static char label[128];
 
+	o->version = TS_TRANSFER_OPTIONS_VERSION;
 	/* a connection that drops is an error to report, not a signal to die of */
 	signal(SIGPIPE, SIG_IGN);
 	if (isatty(STDERR_FILENO)) {
@@ -79,7 +80,6 @@ int ts_cli_transfer_args(ts_cli *cli, int argc, char **argv, const char *verb, c
 	int c, help = 0;
 
 	memset(o, 0, sizeof(*o));
-	o->version = TS_TRANSFER_OPTIONS_VERSION;
 	*remote = TS_REMOTE_DEFAULT;
 	*json = 0;
 	while ((c = ts_cli_getopt(cli, argc, argv, opts, &help)) != -1) {
