@@ -171,7 +171,10 @@ demo-year: all
 bench: deps $(B)/tiersync $(B)/bench
 	$(B)/bench
 
-$(B)/bench: $(B)/bench.o $(B)/libtiersync.a
+# the bench: tools/bench.c (main, shared helpers) + one tools/bench_*.c per figure group
+BENCH_OBJ := $(patsubst tools/%.c,$(B)/%.o,tools/bench.c $(sort $(wildcard tools/bench_*.c)))
+
+$(B)/bench: $(BENCH_OBJ) $(B)/libtiersync.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 demo: all
