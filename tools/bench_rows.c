@@ -75,10 +75,16 @@ static const char *status_of(uint64_t i)
 	       b < 55 ? "feedback" : b < 95 ? "closed" : "transferred";
 }
 
+/* The street of case number i. */
+static unsigned street_of(uint64_t i)
+{
+	return (unsigned)((mix(i) >> 8) % 8);
+}
+
 void gen_row(case_row *r, uint64_t i)
 {
 	uint64_t h = mix(i), h2 = mix(h), h3 = mix(h2);
-	unsigned cat = (unsigned)(h % NCAT), st = (unsigned)((h >> 8) % 8);
+	unsigned cat = (unsigned)(h % NCAT), st = street_of(i);
 	int days = categories[cat].days;
 	int64_t reported = T0 + (int64_t)(h2 % (730u * 86400u)), closed;
 
@@ -231,34 +237,42 @@ static int bulk_half(uint64_t i)
 	return (mix(~i) & 1) == 0;
 }
 
-/* The modulus that picks about 1.2 × count of the n / 2 bulk-half cases. */
-static uint64_t pick_modulus(uint64_t n, size_t count)
+/* 1 when case number i lies in the jurisdiction of node `within`: a
+ * street changes only its own cases (the ownership rules), a district all. */
+static int bulk_candidate(uint64_t i, const char *within)
 {
-	uint64_t m = (uint64_t)((double)n / (2.4 * (double)count));
-	return m < 1 ? 1 : m;
+	return bulk_half(i) && ts_jurisdiction_covers(within, streets[street_of(i)][0]);
 }
 
-/* Up to `count` cases of [0, n) for a bulk change, in key order: those of
- * the bulk half whose hash with `seed` is 0 mod m, whatever their status
+/* Up to `count` cases of [0, n) for a bulk change by node `within`, in key
+ * order: those of the bulk half in its jurisdiction whose hash with `seed`
+ * is 0 mod m, m picking about 1.2 × count of them, whatever their status
  * (a bulk UPDATE does not go through the case workflow). */
-static size_t pick_bulk(uint64_t *out, size_t count, uint64_t n, uint64_t seed)
+static size_t pick_bulk(uint64_t *out, size_t count, uint64_t n, uint64_t seed, const char *within)
 {
-	uint64_t m = pick_modulus(n, count), i;
+	uint64_t candidates = 0, m, i;
 	size_t k = 0;
+
+	for (i = 0; i < n; i++)
+		candidates += (uint64_t)bulk_candidate(i, within);
+	m = (uint64_t)((double)candidates / (1.2 * (double)count));
+	if (m < 1)
+		m = 1;
 	for (i = 0; i < n && k < count; i++)
-		if (bulk_half(i) && mix(i ^ mix(seed)) % m == 0)
+		if (bulk_candidate(i, within) && mix(i ^ mix(seed)) % m == 0)
 			out[k++] = i;
 	return k;
 }
 
-/* `count` open cases of the other half, from a place that depends on the seed. */
-static size_t pick_few(uint64_t *out, size_t count, uint64_t n, uint64_t seed)
+/* `count` open cases of the other half in the jurisdiction of node
+ * `within`, from a place that depends on the seed. */
+static size_t pick_few(uint64_t *out, size_t count, uint64_t n, uint64_t seed, const char *within)
 {
 	uint64_t start = mix(seed + 77) % n, j;
 	size_t k = 0;
 	for (j = 0; j < n && k < count; j++) {
 		uint64_t i = (start + j) % n;
-		if (!bulk_half(i) && editable(i))
+		if (!bulk_half(i) && editable(i) && ts_jurisdiction_covers(within, streets[street_of(i)][0]))
 			out[k++] = i;
 	}
 	return k;
@@ -313,7 +327,7 @@ size_t write_bulk(ts_node *node, size_t count, uint64_t n, uint64_t seed, const 
 	if (!idx)
 		die("out of memory");
 	b.idx = idx;
-	b.n = pick_bulk(idx, count, n, seed);
+	b.n = pick_bulk(idx, count, n, seed, ts_node_id(node));
 	b.seed = seed;
 	b.what = what;
 	snprintf(msg, sizeof(msg), "%s: %zu cases", what, b.n);
@@ -337,7 +351,7 @@ void commit_few(ts_node *node, size_t count, uint64_t n, uint64_t seed)
 {
 	uint64_t idx[16];
 	char desc[256], head[41];
-	size_t k, got = pick_few(idx, count < 16 ? count : 16, n, seed);
+	size_t k, got = pick_few(idx, count < 16 ? count : 16, n, seed, ts_node_id(node));
 
 	for (k = 0; k < got; k++) {
 		case_row r;
