@@ -10,7 +10,8 @@
  * The cases of a period are those reported in it (:from <= reported_at <
  * :to); every case figure counts what has happened to them since, whenever
  * it happened. Each figure is one query returning (value, base); the same
- * queries, written out, are in docs/REPORT.md.
+ * queries, written out, are in docs/REPORT.md. The figures are returned as
+ * plain structs (tiersync/cases.h); the CLI writes them out (tools/cmd_report.c).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -230,6 +231,17 @@ done:
 	return error;
 }
 
+/* The verdict of a figure's goal: 1 met, 0 missed, -1 none (no goal, or
+ * nothing to measure). */
+static int goal_met(const ts_report_figure *f, const ts_report_value *v)
+{
+	if (!f->goal_percent || v->base <= 0)
+		return -1;
+	if (f->kind == TS_FIGURE_DROP)
+		return v->value * 100 <= v->base * (100 - f->goal_percent);
+	return v->value * 100 >= v->base * f->goal_percent;
+}
+
 static int compute_unit(ts_report_unit *u, sqlite3 *db, const ts_report *r, const char *scope)
 {
 	sqlite3_stmt *st = NULL;
@@ -250,6 +262,7 @@ static int compute_unit(ts_report_unit *u, sqlite3 *db, const ts_report *r, cons
 		}
 		u->values[i].value = sqlite3_column_int64(st, 0);
 		u->values[i].base = sqlite3_column_int64(st, 1);
+		u->values[i].met = goal_met(&ts_report_figures[i], &u->values[i]);
 		sqlite3_finalize(st);
 		st = NULL;
 	}
@@ -350,194 +363,4 @@ void ts_report_free(ts_report *r)
 		free_unit(&r->children[i]);
 	free(r->children);
 	free(r);
-}
-
-/* 1 met, 0 not met, -1 not applicable (no goal, or nothing to measure). */
-static int goal_met(const ts_report_figure *f, const ts_report_value *v)
-{
-	if (!f->goal_percent || v->base <= 0)
-		return -1;
-	if (f->kind == TS_FIGURE_DROP)
-		return v->value * 100 <= v->base * (100 - f->goal_percent);
-	return v->value * 100 >= v->base * f->goal_percent;
-}
-
-static void json_ratio(FILE *out, int64_t num, int64_t den)
-{
-	if (den > 0)
-		fprintf(out, "%.4f", (double)num / (double)den);
-	else
-		fputs("null", out);
-}
-
-/* A JSON string: codes come from reference tables a tier may extend. */
-static void json_string(FILE *out, const char *s)
-{
-	fputc('"', out);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
-			fprintf(out, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(out, "\\u%04x", c);
-		else
-			fputc(c, out);
-	}
-	fputc('"', out);
-}
-
-static void json_groups(FILE *out, const char *name, const ts_report_group *g, size_t n)
-{
-	size_t i;
-	fprintf(out, ",\"%s\":{", name);
-	for (i = 0; i < n; i++) {
-		fputs(i ? "," : "", out);
-		json_string(out, g[i].code);
-		fprintf(out, ":{\"found\":%lld,\"filed\":%lld,\"penalised\":%lld,\"transferred\":%lld,"
-			"\"closed\":%lld}", (long long)g[i].found, (long long)g[i].filed,
-			(long long)g[i].penalised, (long long)g[i].transferred, (long long)g[i].closed);
-	}
-	fputc('}', out);
-}
-
-static void json_unit(FILE *out, const ts_report_unit *u)
-{
-	size_t i;
-	fputs("{\"unit\":", out);
-	json_string(out, u->unit);
-	fputs(",\"figures\":{", out);
-	for (i = 0; i < ts_report_nfigures; i++) {
-		const ts_report_figure *f = &ts_report_figures[i];
-		const ts_report_value *v = &u->values[i];
-		int met = goal_met(f, v);
-		fprintf(out, "%s\"%s\":", i ? "," : "", f->name);
-		if (f->kind == TS_FIGURE_COUNT) {
-			fprintf(out, "%lld", (long long)v->value);
-			continue;
-		}
-		if (f->kind == TS_FIGURE_RATE) {
-			fprintf(out, "{\"count\":%lld,\"of\":%lld,\"rate\":", (long long)v->value, (long long)v->base);
-			json_ratio(out, v->value, v->base);
-		} else {
-			fprintf(out, "{\"count\":%lld,\"last_year\":%lld,\"drop\":", (long long)v->value,
-				(long long)v->base);
-			json_ratio(out, v->base - v->value, v->base);
-		}
-		if (f->goal_percent)
-			fprintf(out, ",\"goal\":%.2f,\"met\":%s", f->goal_percent / 100.0,
-				met < 0 ? "null" : met ? "true" : "false");
-		fputc('}', out);
-	}
-	fputc('}', out);
-	json_groups(out, "by_category", u->categories, u->ncategories);
-	json_groups(out, "by_source", u->sources, u->nsources);
-	fputc('}', out);
-}
-
-void ts_report_write_json(FILE *out, const ts_report *r)
-{
-	size_t i;
-	fputs("{\"unit\":", out);
-	json_string(out, r->total.unit);
-	fprintf(out, ",\"period\":{\"from\":\"%s\",\"to\":\"%s\"},"
-		"\"last_year\":{\"from\":\"%s\",\"to\":\"%s\"},\"total\":", r->from, r->to,
-		r->last_from, r->last_to);
-	json_unit(out, &r->total);
-	fputs(",\"children\":[", out);
-	for (i = 0; i < r->nchildren; i++) {
-		if (i)
-			fputc(',', out);
-		json_unit(out, &r->children[i]);
-	}
-	fputs("]}\n", out);
-}
-
-/* One cell of the table: a count, "95.0%", or "-12.5%" for a drop. */
-static void text_cell(char *buf, size_t len, const ts_report_figure *f, const ts_report_value *v)
-{
-	int met = goal_met(f, v);
-	const char *mark = met < 0 ? " " : met ? "+" : "!";
-
-	if (f->kind == TS_FIGURE_COUNT)
-		snprintf(buf, len, "%lld ", (long long)v->value);
-	else if (v->base <= 0)
-		snprintf(buf, len, "%lld/- ", (long long)v->value);
-	else if (f->kind == TS_FIGURE_RATE)
-		snprintf(buf, len, "%.1f%%%s", 100.0 * (double)v->value / (double)v->base, mark);
-	else
-		snprintf(buf, len, "%lld/%lld %+.1f%%%s", (long long)v->value, (long long)v->base,
-			100.0 * (double)(v->value - v->base) / (double)v->base, mark);
-}
-
-/* A unit's short name for a column head: its last id label. */
-static const char *short_name(const char *unit)
-{
-	const char *dot = strrchr(unit, '.');
-	return dot ? dot + 1 : unit;
-}
-
-/* Writes `s` left-aligned in `width` terminal columns: a CJK character
- * (a UTF-8 sequence of three or four bytes) takes two. */
-static void put_padded(FILE *out, const char *s, int width)
-{
-	const unsigned char *p;
-	int used = 0;
-	for (p = (const unsigned char *)s; *p; p++)
-		if (*p < 0x80 || (*p >= 0xc0 && *p < 0xe0))
-			used++;
-		else if (*p >= 0xe0)
-			used += 2;
-	fputs(s, out);
-	for (; used < width; used++)
-		fputc(' ', out);
-}
-
-void ts_report_write_text(FILE *out, const ts_report *r)
-{
-	char cell[64];
-	size_t i, c;
-
-	fprintf(out, "report for %s: cases reported %.10s .. before %.10s (last year: %.10s .. before %.10s)\n\n",
-		r->total.unit, r->from, r->to, r->last_from, r->last_to);
-	put_padded(out, "", 62);
-	fprintf(out, " %16s", short_name(r->total.unit));
-	for (c = 0; c < r->nchildren; c++)
-		fprintf(out, " %16s", short_name(r->children[c].unit));
-	fputc('\n', out);
-	for (i = 0; i < ts_report_nfigures; i++) {
-		const ts_report_figure *f = &ts_report_figures[i];
-		char name[128];
-		snprintf(name, sizeof(name), "%s", f->label);
-		if (f->goal_percent)
-			snprintf(name, sizeof(name), "%s (%s%d%%)", f->label, f->kind == TS_FIGURE_DROP ? "-" : ">=",
-				f->goal_percent);
-		put_padded(out, name, 62);
-		text_cell(cell, sizeof(cell), f, &r->total.values[i]);
-		fprintf(out, " %16s", cell);
-		for (c = 0; c < r->nchildren; c++) {
-			text_cell(cell, sizeof(cell), f, &r->children[c].values[i]);
-			fprintf(out, " %16s", cell);
-		}
-		fputc('\n', out);
-	}
-	fputc('\n', out);
-	put_padded(out, "per category 违法形态", 36);
-	fprintf(out, " %9s %9s %9s %9s %9s\n", "found", "filed", "penalised", "transfer", "closed");
-	for (i = 0; i < r->total.ncategories; i++) {
-		const ts_report_group *g = &r->total.categories[i];
-		if (g->found)
-			fprintf(out, "%-36s %9lld %9lld %9lld %9lld %9lld\n", g->code, (long long)g->found,
-				(long long)g->filed, (long long)g->penalised, (long long)g->transferred,
-				(long long)g->closed);
-	}
-	fputc('\n', out);
-	put_padded(out, "per source 发现渠道", 36);
-	fprintf(out, " %9s %9s %9s %9s %9s\n", "found", "filed", "penalised", "transfer", "closed");
-	for (i = 0; i < r->total.nsources; i++) {
-		const ts_report_group *g = &r->total.sources[i];
-		fprintf(out, "%-36s %9lld %9lld %9lld %9lld %9lld\n", g->code, (long long)g->found,
-			(long long)g->filed, (long long)g->penalised, (long long)g->transferred,
-			(long long)g->closed);
-	}
-	fputs("\n+ goal met, ! goal missed\n", out);
 }

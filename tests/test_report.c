@@ -5,7 +5,9 @@
  * device's work reaches its street, the streets' the district, the
  * district's the city, each by push and merge. At the street, the district
  * and the city every figure, in total and per child unit, is compared with
- * a query written here, not the report's own.
+ * a query written here, not the report's own. The JSON is the CLI's to
+ * write: `tiersync report --json`, built beside this test too, is run on
+ * jurisdictions no node id could have.
  */
 #include "harness.h"
 
@@ -97,6 +99,18 @@ static int query2(int64_t *a, int64_t *b, sqlite3 *db, const char *sql, const ch
 	return ok;
 }
 
+/* The goal's verdict on `value` of `base`: none without a goal or a base;
+ * a rate meets its goal at goal% of the base or more, a drop when the fall
+ * from last year's `base` is goal% of it or more. */
+static int expected_verdict(const ts_report_figure *f, int64_t value, int64_t base)
+{
+	if (!f->goal_percent || base == 0)
+		return -1;
+	if (f->kind == TS_FIGURE_DROP)
+		return (base - value) * 100 >= f->goal_percent * base;
+	return value * 100 >= f->goal_percent * base;
+}
+
 /* Checks every figure of one unit of a report against this test's queries;
  * returns the number of mismatches (each printed). */
 static int check_unit(sqlite3 *db, const ts_report_unit *u)
@@ -118,6 +132,10 @@ static int check_unit(sqlite3 *db, const ts_report_unit *u)
 		    a != u->values[i].value || (f->kind != TS_FIGURE_COUNT && b != u->values[i].base)) {
 			fprintf(stderr, "    %s %s: report %lld/%lld, independent %lld/%lld\n", u->unit, f->name,
 				(long long)u->values[i].value, (long long)u->values[i].base, (long long)a, (long long)b);
+			bad++;
+		} else if (u->values[i].met != expected_verdict(f, a, b)) {
+			fprintf(stderr, "    %s %s: %lld/%lld, verdict %d\n", u->unit, f->name, (long long)a,
+				(long long)b, u->values[i].met);
 			bad++;
 		}
 	}
@@ -241,10 +259,11 @@ static int init_node(ts_node **out, const char *dir, ts_tier tier, const char *i
 	return ts_node_init(out, path, &o);
 }
 
-/* Runs the generator beside this test binary. */
-static int generate(const char *args)
+/* Runs `tool` (tiersync-gen or tiersync, built beside this test binary)
+ * with `args`, in the case's directory, its stdout to `out` (NULL: none). */
+static int run_beside(const char *tool, const char *args, const char *out)
 {
-	char self[PATH_MAX], cmd[PATH_MAX * 2];
+	char self[PATH_MAX], cmd[PATH_MAX * 3];
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	char *slash;
 	if (n <= 0)
@@ -253,8 +272,14 @@ static int generate(const char *args)
 	if (!(slash = strrchr(self, '/')))
 		return -1;
 	*slash = '\0';
-	snprintf(cmd, sizeof(cmd), "'%s/tiersync-gen' %s >/dev/null", self, args);
+	snprintf(cmd, sizeof(cmd), "'%s/%s' %s >'%s'", self, tool, args, out ? out : "/dev/null");
 	return system(cmd) == 0 ? 0 : -1;
+}
+
+/* Runs the generator beside this test binary. */
+static int generate(const char *args)
+{
+	return run_beside("tiersync-gen", args, NULL);
 }
 
 /* Pushes `lower` to its upstream and merges the submission there. */
@@ -433,34 +458,58 @@ void test_report__underscore_in_an_id_is_no_wildcard(void)
 	ts_node_free(dc);
 }
 
-/* Whatever a jurisdiction holds, --json stays valid JSON and keeps it. */
-void test_report__json_is_valid_with_odd_jurisdictions(void)
+/* A unit is returned as its cases name it, whatever bytes that takes. */
+void test_report__odd_jurisdictions_are_kept_as_they_are(void)
 {
 	ts_node *dc = NULL;
 	ts_report *r = NULL;
+
+	test_ok(init_node(&dc, "dc", TS_TIER_DISTRICT, "bj.dc", NULL));
+	test_ok(add_raw_case(dc, "c1", "bj.dc.a\"b\\c\n"));
+	test_ok(add_raw_case(dc, "c2", "bj.dc.x\xffy\x7f"));
+	test_ok(ts_report_compute(&r, dc, NULL, FROM, TO));
+	test_equal_i(r->total.values[0].value, 2);
+	test_equal_i(r->nchildren, 2);
+	test_equal_s(r->children[0].unit, "bj.dc.a\"b\\c\n");
+	test_equal_s(r->children[1].unit, "bj.dc.x\xffy\x7f");
+	test_equal_i(r->children[0].values[0].value, 1);
+	test_equal_i(r->children[1].values[0].value, 1);
+	ts_report_free(r);
+	ts_node_free(dc);
+}
+
+/* Whatever a jurisdiction holds, `tiersync report --json` stays valid JSON
+ * and keeps it: control bytes escaped, a byte that is not UTF-8 as \u00HH. */
+void test_report__json_is_valid_with_odd_jurisdictions(void)
+{
+	ts_node *dc = NULL;
 	sqlite3 *mem = NULL;
 	sqlite3_stmt *st = NULL;
-	char *json = NULL;
-	size_t len = 0;
+	static char json[65536];
+	size_t len;
 	FILE *f;
 
 	test_ok(init_node(&dc, "dc", TS_TIER_DISTRICT, "bj.dc", NULL));
 	test_ok(add_raw_case(dc, "c1", "bj.dc.a\"b\\c\n"));
-	test_ok(ts_report_compute(&r, dc, NULL, FROM, TO));
-	test_assert((f = open_memstream(&json, &len)) != NULL);
-	ts_report_write_json(f, r);
-	fclose(f);
-	ts_report_free(r);
+	test_ok(add_raw_case(dc, "c2", "bj.dc.x\xffy\x7f"));
 	ts_node_free(dc);
+	test_assert(run_beside("tiersync", "-C dc report --period 2015 --json", "report.json") == 0);
 	test_assert(sqlite3_open(":memory:", &mem) == SQLITE_OK);
+	test_assert((f = fopen("report.json", "rb")) != NULL);
+	len = fread(json, 1, sizeof(json) - 1, f);
+	fclose(f);
+	test_assert(len > 0 && len < sizeof(json) - 1);
+	json[len] = '\0';
 	test_assert(sqlite3_prepare_v2(mem, "SELECT json_valid(?1), json_extract(?1, '$.children[0].unit'), "
-		"json_extract(?1, '$.total.figures.cases_found')", -1, &st, NULL) == SQLITE_OK);
-	sqlite3_bind_text(st, 1, json, -1, SQLITE_STATIC);
+		"json_extract(?1, '$.children[1].unit'), json_extract(?1, '$.total.figures.cases_found'), "
+		"instr(?1, '\"bj.dc.x\\u00ffy\\u007f\"') > 0", -1, &st, NULL) == SQLITE_OK);
+	sqlite3_bind_text(st, 1, json, (int)len, SQLITE_STATIC);
 	test_assert(sqlite3_step(st) == SQLITE_ROW);
 	test_equal_i(sqlite3_column_int(st, 0), 1);
 	test_equal_s((const char *)sqlite3_column_text(st, 1), "bj.dc.a\"b\\c\n");
-	test_equal_i(sqlite3_column_int(st, 2), 1);
+	test_equal_s((const char *)sqlite3_column_text(st, 2), "bj.dc.x\xc3\xbfy\x7f");  /* \u00ff is U+00FF */
+	test_equal_i(sqlite3_column_int(st, 3), 2);
+	test_equal_i(sqlite3_column_int(st, 4), 1);
 	sqlite3_finalize(st);
 	sqlite3_close(mem);
-	free(json);
 }

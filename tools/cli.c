@@ -2,6 +2,7 @@
  * Shared helpers of the CLI's subcommands.
  */
 #include "cli.h"
+#include "json.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
@@ -103,29 +104,13 @@ const char *ts_cli_author(ts_cli *cli, const char *given)
 
 void ts_json_str(FILE *out, const char *s)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	fputc('"', out);
-	for (; *p; p++) {
-		switch (*p) {
-		case '"': fputs("\\\"", out); break;
-		case '\\': fputs("\\\\", out); break;
-		case '\n': fputs("\\n", out); break;
-		case '\r': fputs("\\r", out); break;
-		case '\t': fputs("\\t", out); break;
-		default:
-			if (*p < 0x20 || *p == 0x7f)
-				fprintf(out, "\\u%04x", *p);
-			else
-				fputc(*p, out);
-		}
-	}
-	fputc('"', out);
+	ts_json_write_text(out, s);
 }
 
 void ts_json_strn(FILE *out, const char *s)
 {
 	if (s)
-		ts_json_str(out, s);
+		ts_json_write_text(out, s);
 	else
 		fputs("null", out);
 }

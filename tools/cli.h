@@ -56,9 +56,10 @@ const char *ts_cli_author(ts_cli *cli, const char *given);
  * NULL (for a new record, so that scripts can take it). */
 void ts_cli_staged(int json, const char *id, const char *human);
 
-/* Writes `s` as a JSON string (with quotes). */
+/* Writes the NUL-terminated `s` as a JSON string (with quotes), by the
+ * CLI's one JSON writer: ts_json_write_text() of json.h. */
 void ts_json_str(FILE *out, const char *s);
-/* Writes `s` as a JSON string, or null when NULL. */
+/* The same, or null when `s` is NULL. */
 void ts_json_strn(FILE *out, const char *s);
 
 #endif

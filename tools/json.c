@@ -1,5 +1,5 @@
 /*
- * JSON output of the history commands (see json.h).
+ * The CLI's JSON string and value writer (see json.h).
  */
 #include "json.h"
 

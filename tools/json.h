@@ -1,11 +1,14 @@
 /*
- * JSON output of the history commands (log, diff, blame): strings of any
- * bytes and stored values (ts_cell), written to a FILE * — stdout, or an
- * open_memstream() where a command assembles its answer before printing.
+ * The CLI's one JSON string writer: strings of any bytes and stored values
+ * (ts_cell), written to a FILE * — stdout, or an open_memstream() where a
+ * command assembles its answer before printing. Text from the node or
+ * the user in any command's --json output is written with it (ts_json_str()
+ * and ts_json_strn() in cli.h are shorthands for it).
  *
- * Unlike ts_json_str() (cli.h), strings are counted, not NUL-terminated,
- * and always come out as valid JSON: a byte that is not part of valid
- * UTF-8 is written as \u00HH, as are NULs and other control bytes.
+ * Strings are counted, not NUL-terminated, and always come out as valid
+ * JSON: '"', '\\', \n, \r and \t are escaped as such; NULs, other control
+ * bytes, DEL and every byte that is not part of valid UTF-8 as \u00HH;
+ * valid UTF-8 is written as it is.
  */
 #ifndef TS_TOOLS_JSON_H
 #define TS_TOOLS_JSON_H

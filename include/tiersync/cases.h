@@ -553,7 +553,9 @@ int ts_evidence_get(char sha256_out[65], ts_node *node, const char *case_id, con
  * its own jurisdiction, in total and per child unit (the next tier down).
  * Each figure is one SQL query over the case schema; the queries are in
  * node/report.c and, for anyone to re-run with the sqlite3 shell, in
- * docs/REPORT.md.
+ * docs/REPORT.md. The figures come back as the plain structs below; how
+ * they are written out (as text or JSON) is up to the caller, e.g.
+ * `tiersync report` (tools/cmd_report.c).
  */
 
 /* How a figure reads. */
@@ -579,10 +581,11 @@ extern const ts_report_figure ts_report_figures[];
 extern const size_t ts_report_nfigures;
 
 /* One value of a figure: base is the denominator (rates) or last year's
- * value (drops), 0 for counts. */
+ * value (drops), 0 for counts; met is the goal's verdict. */
 typedef struct {
 	int64_t value;
 	int64_t base;
+	int met;       /* 1 goal met, 0 missed, -1 none: no goal, or base 0 */
 } ts_report_value;
 
 /* Cases of one category or source in the period. */
@@ -627,12 +630,6 @@ void ts_report_this_year(char from[32], char to[32]);
  */
 int ts_report_compute(ts_report **out, ts_node *node, const char *scope,
 	const char *from, const char *to);
-
-/* Writes the report as one JSON object (see docs/REPORT.md) and a newline. */
-void ts_report_write_json(FILE *out, const ts_report *report);
-
-/* Writes the report as a table for people. */
-void ts_report_write_text(FILE *out, const ts_report *report);
 
 /* NULL-safe. */
 void ts_report_free(ts_report *report);
