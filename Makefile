@@ -41,7 +41,7 @@ SCHEMA    := $(sort $(wildcard schema/*.sql))
 
 LIB_OBJ   := $(patsubst %.c,$(B)/%.o,$(notdir $(LIB_SRC)))
 CLI_OBJ   := $(patsubst %.c,$(B)/%.o,$(notdir $(CLI_SRC)))
-TEST_OBJ  := $(patsubst %.c,$(B)/%.o,$(notdir $(TEST_SRC))) $(B)/harness.o $(B)/nodes.o
+TEST_OBJ  := $(patsubst %.c,$(B)/%.o,$(notdir $(TEST_SRC))) $(B)/harness.o $(B)/nodes.o $(B)/json.o
 
 vpath %.c sync node tools tests $(B)
 

@@ -172,12 +172,4 @@ void ts_audit_time_format(char out[32], int64_t time, int offset_minutes);
  * blob, UTF-8 kept as is), x'0aff'. */
 void ts_audit_put_value(ts_buf *out, const ts_value *v);
 
-/* Appends a value as JSON: null, a number, a string; a blob as
- * {"hex":"0aff"}; inf and -inf as the strings "inf", "-inf". */
-void ts_audit_put_json_value(ts_buf *out, const ts_value *v);
-
-/* Appends `n` bytes as a JSON string (quotes included); bytes that are not
- * valid UTF-8 are written as \u00HH. */
-void ts_audit_put_json_string(ts_buf *out, const char *s, size_t n);
-
 #endif
