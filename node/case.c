@@ -7,6 +7,8 @@
  * At intake a case gets its jurisdiction (the street of a device, else the
  * recording node) and its deadline (reported_at plus the deadline_days rule
  * of its category in that jurisdiction, else categories.deadline_days).
+ *
+ * The reads (ts_case_list, ts_case_get, ts_case_events) are at the end.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -178,27 +180,6 @@ done:
 	return error;
 }
 
-/* The days from report to deadline of a new case: its category's rule in
- * the jurisdiction, else the category's own deadline_days. */
-static int deadline_days(int64_t *out, sqlite3 *db, const char *jurisdiction, const char *category)
-{
-	sqlite3_stmt *st = NULL;
-	int error = ts_case__rule(out, db, jurisdiction, "deadline_days", category);
-
-	if (error != TS_ENOTFOUND)
-		return error;
-	if (sqlite3_prepare_v2(db, "SELECT deadline_days FROM categories WHERE code = ?1", -1, &st, NULL) != SQLITE_OK)
-		return write_error(db, "reading the category");
-	sqlite3_bind_text(st, 1, category, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		*out = sqlite3_column_int64(st, 0);
-		error = 0;
-	} else
-		error = ts_error_set(TS_EINVALID, "unknown category '%s'", category);
-	sqlite3_finalize(st);
-	return error;
-}
-
 /* A key area given to a case must be listed, and cover the case's place. */
 static int check_key_area(case_op *op, const char *jurisdiction)
 {
@@ -223,7 +204,7 @@ static int do_new(sqlite3 *db, void *payload)
 	ts_time_format(now, ts_node__now());
 	if (!(jurisdiction = ts_case_jurisdiction(op->node)))
 		return ts_error_set(TS_ERROR, "out of memory");
-	if ((error = deadline_days(&days, db, jurisdiction, op->category)) < 0 ||
+	if ((error = ts_case_rule_value(&days, op->node, jurisdiction, "deadline_days", op->category)) < 0 ||
 	    (error = ts_node_mint_id(&op->new_id, op->node, "c")) < 0)
 		goto done;
 	if (sqlite3_prepare_v2(db,
@@ -400,4 +381,180 @@ int ts_case_edit(ts_node *node, const char *author, const char *case_id, const t
 	size_t nsets)
 {
 	return update(node, author, case_id, sets, nsets, 0);
+}
+
+/* --- reading cases --------------------------------------------------------- */
+
+/* Every column of `cases` in the table's order (ts_case_info's), then
+ * whether the case is overdue: open, and its deadline before :now. Times
+ * are one fixed text form, so text order is time order. */
+#define CASE_COLUMNS \
+	"id, source, category, address, lng, lat, jurisdiction, description, status, officer, " \
+	"reported_at, deadline, stage, filed_at, legal_basis, penalty_amount, decided_at, major, " \
+	"review_status, reviewer, reviewed_at, filed_up_at, executed_at, transfer_to, transferred_at, " \
+	"complainant_name, complainant_phone, visited_at, satisfaction, key_area_id, event_id, " \
+	"created_by_node, closed_at, " \
+	"status NOT IN ('closed', 'transferred') AND deadline < :now"
+
+static const char *text_at(sqlite3_stmt *st, int col)
+{
+	return (const char *)sqlite3_column_text(st, col);
+}
+
+/* Fills *c from a row of CASE_COLUMNS; its strings live as long as the row. */
+static void case_from_row(ts_case_info *c, sqlite3_stmt *st)
+{
+	memset(c, 0, sizeof(*c));
+	c->id = text_at(st, 0);
+	c->source = text_at(st, 1);
+	c->category = text_at(st, 2);
+	c->address = text_at(st, 3);
+	if ((c->has_lng = sqlite3_column_type(st, 4) != SQLITE_NULL))
+		c->lng = sqlite3_column_double(st, 4);
+	if ((c->has_lat = sqlite3_column_type(st, 5) != SQLITE_NULL))
+		c->lat = sqlite3_column_double(st, 5);
+	c->jurisdiction = text_at(st, 6);
+	c->description = text_at(st, 7);
+	c->status = text_at(st, 8);
+	c->officer = text_at(st, 9);
+	c->reported_at = text_at(st, 10);
+	c->deadline = text_at(st, 11);
+	c->stage = text_at(st, 12);
+	c->filed_at = text_at(st, 13);
+	c->legal_basis = text_at(st, 14);
+	c->penalty_amount = sqlite3_column_type(st, 15) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 15);
+	c->decided_at = text_at(st, 16);
+	c->major = sqlite3_column_int(st, 17);
+	c->review_status = text_at(st, 18);
+	c->reviewer = text_at(st, 19);
+	c->reviewed_at = text_at(st, 20);
+	c->filed_up_at = text_at(st, 21);
+	c->executed_at = text_at(st, 22);
+	c->transfer_to = text_at(st, 23);
+	c->transferred_at = text_at(st, 24);
+	c->complainant_name = text_at(st, 25);
+	c->complainant_phone = text_at(st, 26);
+	c->visited_at = text_at(st, 27);
+	c->satisfaction = text_at(st, 28);
+	c->key_area_id = text_at(st, 29);
+	c->event_id = text_at(st, 30);
+	c->created_by_node = text_at(st, 31);
+	c->closed_at = text_at(st, 32);
+	c->overdue = sqlite3_column_int(st, 33);
+}
+
+/* Prepares `sql` (CASE_COLUMNS and more) with :now bound to the node's clock. */
+static int prepare_cases(sqlite3_stmt **st, ts_node *node, const char *sql, const char *what)
+{
+	char now[32];
+
+	if (sqlite3_prepare_v2(node->db, sql, -1, st, NULL) != SQLITE_OK)
+		return ts_sqlite__error(node->db, "%s", what);
+	ts_time_format(now, ts_node__now());
+	sqlite3_bind_text(*st, sqlite3_bind_parameter_index(*st, ":now"), now, -1, SQLITE_TRANSIENT);
+	return 0;
+}
+
+int ts_case_list(ts_node *node, const ts_case_filter *filter,
+	int (*cb)(const ts_case_info *c, void *payload), void *payload)
+{
+	sqlite3_stmt *st = NULL;
+	ts_case_info c;
+	int rc, error;
+
+	if (filter && (error = ts_error__version(filter->version, TS_CASE_FILTER_VERSION, "case filter")) < 0)
+		return error;
+	if (!cb)
+		return ts_error_set(TS_EINVALID, "listing cases needs a callback");
+	if ((error = prepare_cases(&st, node, "SELECT " CASE_COLUMNS " FROM cases "
+			"WHERE (:status IS NULL OR status = :status) "
+			"AND (NOT :overdue OR (status NOT IN ('closed', 'transferred') AND deadline < :now)) "
+			"ORDER BY reported_at, id", "reading the cases")) < 0)
+		return error;
+	sqlite3_bind_text(st, sqlite3_bind_parameter_index(st, ":status"), filter ? filter->status : NULL, -1,
+		SQLITE_STATIC);
+	sqlite3_bind_int(st, sqlite3_bind_parameter_index(st, ":overdue"), filter && filter->overdue_only);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		case_from_row(&c, st);
+		if ((error = cb(&c, payload)) != 0)
+			goto done;
+	}
+	if (rc != SQLITE_DONE)
+		error = ts_sqlite__error(node->db, "reading the cases");
+done:
+	sqlite3_finalize(st);
+	return error;
+}
+
+int ts_case_get(ts_node *node, const char *case_id,
+	int (*cb)(const ts_case_info *c, void *payload), void *payload)
+{
+	sqlite3_stmt *st = NULL;
+	ts_case_info c;
+	int rc, error;
+
+	if (!case_id || !cb)
+		return ts_error_set(TS_EINVALID, "reading a case needs its id and a callback");
+	if ((error = prepare_cases(&st, node, "SELECT " CASE_COLUMNS " FROM cases WHERE id = :id",
+			"reading the case")) < 0)
+		return error;
+	sqlite3_bind_text(st, sqlite3_bind_parameter_index(st, ":id"), case_id, -1, SQLITE_STATIC);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		case_from_row(&c, st);
+		error = cb(&c, payload);
+	} else if (rc == SQLITE_DONE)
+		error = ts_error_set(TS_ENOTFOUND, "no case %s", case_id);
+	else
+		error = ts_sqlite__error(node->db, "reading case %s", case_id);
+	sqlite3_finalize(st);
+	return error;
+}
+
+/* 1 when `db` holds case `id`, 0 when not, < 0 on failure. */
+static int case_exists(sqlite3 *db, const char *id)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (sqlite3_prepare_v2(db, "SELECT 1 FROM cases WHERE id = ?1", -1, &st, NULL) != SQLITE_OK)
+		return ts_sqlite__error(db, "reading case %s", id);
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc == SQLITE_ROW)
+		return 1;
+	return rc == SQLITE_DONE ? 0 : ts_sqlite__error(db, "reading case %s", id);
+}
+
+int ts_case_events(ts_node *node, const char *case_id,
+	int (*cb)(const ts_case_event_info *event, void *payload), void *payload)
+{
+	sqlite3_stmt *st = NULL;
+	ts_case_event_info e;
+	int rc, error = 0;
+
+	if (!case_id || !cb)
+		return ts_error_set(TS_EINVALID, "reading a case's events needs its id and a callback");
+	if ((error = case_exists(node->db, case_id)) <= 0)
+		return error < 0 ? error : ts_error_set(TS_ENOTFOUND, "no case %s", case_id);
+	if (sqlite3_prepare_v2(node->db, "SELECT id, case_id, at, kind, officer, node, detail FROM case_events "
+			"WHERE case_id = ?1 ORDER BY at, id", -1, &st, NULL) != SQLITE_OK)
+		return ts_sqlite__error(node->db, "reading the events of case %s", case_id);
+	sqlite3_bind_text(st, 1, case_id, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		e.id = text_at(st, 0);
+		e.case_id = text_at(st, 1);
+		e.at = text_at(st, 2);
+		e.kind = text_at(st, 3);
+		e.officer = text_at(st, 4);
+		e.node = text_at(st, 5);
+		e.detail = text_at(st, 6);
+		if ((error = cb(&e, payload)) != 0)
+			goto done;
+	}
+	if (rc != SQLITE_DONE)
+		error = ts_sqlite__error(node->db, "reading the events of case %s", case_id);
+done:
+	sqlite3_finalize(st);
+	return error;
 }

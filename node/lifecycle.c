@@ -839,3 +839,143 @@ int ts_case_rules_set(ts_node *node, const char *author, const ts_case_rule *rul
 	ts_buf_dispose(&summary);
 	return error;
 }
+
+int ts_case_rule_value(int64_t *out, ts_node *node, const char *jurisdiction, const char *rule,
+	const char *category)
+{
+	const char *scope = jurisdiction ? jurisdiction : node->scope;
+	sqlite3_stmt *st = NULL;
+	int per_category, error;
+
+	*out = 0;
+	if (!rule || (strcmp(rule, "major_threshold") && strcmp(rule, "deadline_days") &&
+	    strcmp(rule, "immediate_penalty")))
+		return ts_error_set(TS_EINVALID, "unknown rule '%s' (major_threshold, deadline_days or "
+			"immediate_penalty)", rule ? rule : "");
+	per_category = strcmp(rule, "major_threshold") != 0;
+	if (!per_category && category && *category)
+		return ts_error_set(TS_EINVALID, "rule major_threshold is not per category");
+	if (per_category && (!category || !category_exists(node->db, category)))
+		return ts_error_set(TS_EINVALID, "unknown category '%s'", category ? category : "");
+	if ((error = ts_case__rule(out, node->db, scope, rule, category)) != TS_ENOTFOUND)
+		return error;
+	if (!per_category)
+		return ts_error_set(TS_ENOTFOUND, "no major_threshold rule is in force in %s", scope);
+	if (!strcmp(rule, "immediate_penalty"))
+		return 0;
+	/* deadline_days without a rule: the category's own */
+	if (sqlite3_prepare_v2(node->db, "SELECT deadline_days FROM categories WHERE code = ?1", -1, &st,
+			NULL) != SQLITE_OK)
+		return ts_sqlite__error(node->db, "reading the category");
+	sqlite3_bind_text(st, 1, category, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		*out = sqlite3_column_int64(st, 0);
+		error = 0;
+	} else
+		error = ts_sqlite__error(node->db, "reading category %s", category);
+	sqlite3_finalize(st);
+	return error;
+}
+
+/* The rules whose scope covers the jurisdiction ?1; the narrowest wins. */
+#define RULES_IN_FORCE \
+	"WITH r AS (SELECT * FROM case_rules WHERE scope = '' OR scope = ?1 " \
+	"  OR substr(?1, 1, length(scope) + 1) = scope || '.') "
+
+static void category_rules_dispose(ts_case_category_rules *c, size_t n)
+{
+	size_t i;
+	for (i = 0; i < n; i++) {
+		free((char *)c[i].category);
+		free((char *)c[i].deadline_scope);
+		free((char *)c[i].immediate_penalty_scope);
+	}
+	free(c);
+}
+
+static char *text_dup(sqlite3_stmt *st, int col, int *oom)
+{
+	char *s = column_dup(st, col);
+	if (!s && sqlite3_column_type(st, col) != SQLITE_NULL)
+		*oom = 1;
+	return s;
+}
+
+int ts_case_rules_in_force(ts_node *node, int (*cb)(const ts_case_rules_info *rules, void *payload),
+	void *payload)
+{
+	sqlite3_stmt *st = NULL;
+	ts_case_rules_info info;
+	ts_case_category_rules *cats = NULL, *grown;
+	char *threshold_scope = NULL;
+	size_t n = 0, alloc = 0;
+	int rc, oom = 0, error = 0;
+
+	if (!cb)
+		return ts_error_set(TS_EINVALID, "reading the case rules needs a callback");
+	memset(&info, 0, sizeof(info));
+	info.jurisdiction = node->scope;
+	info.major_threshold = -1;
+	if (sqlite3_prepare_v2(node->db, RULES_IN_FORCE "SELECT value, scope FROM r "
+			"WHERE rule = 'major_threshold' ORDER BY length(scope) DESC LIMIT 1", -1, &st, NULL) != SQLITE_OK) {
+		error = ts_sqlite__error(node->db, "reading the case rules");
+		goto done;
+	}
+	sqlite3_bind_text(st, 1, node->scope, -1, SQLITE_STATIC);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		info.major_threshold = sqlite3_column_int64(st, 0);
+		threshold_scope = text_dup(st, 1, &oom);
+	} else if (rc != SQLITE_DONE) {
+		error = ts_sqlite__error(node->db, "reading the case rules");
+		goto done;
+	}
+	sqlite3_finalize(st);
+	if (sqlite3_prepare_v2(node->db, RULES_IN_FORCE "SELECT c.code, "
+			"  coalesce((SELECT value FROM r WHERE rule = 'deadline_days' AND category = c.code "
+			"    ORDER BY length(scope) DESC LIMIT 1), c.deadline_days), "
+			"  (SELECT scope FROM r WHERE rule = 'deadline_days' AND category = c.code "
+			"    ORDER BY length(scope) DESC LIMIT 1), "
+			"  coalesce((SELECT value FROM r WHERE rule = 'immediate_penalty' AND category = c.code "
+			"    ORDER BY length(scope) DESC LIMIT 1), 0), "
+			"  (SELECT scope FROM r WHERE rule = 'immediate_penalty' AND category = c.code "
+			"    ORDER BY length(scope) DESC LIMIT 1) "
+			"FROM categories c ORDER BY c.code", -1, &st, NULL) != SQLITE_OK) {
+		error = ts_sqlite__error(node->db, "reading the case rules");
+		goto done;
+	}
+	sqlite3_bind_text(st, 1, node->scope, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		ts_case_category_rules *c;
+		if (n == alloc) {
+			alloc = alloc ? 2 * alloc : 32;
+			if (!(grown = realloc(cats, alloc * sizeof(*cats)))) {
+				oom = 1;
+				break;
+			}
+			cats = grown;
+		}
+		c = &cats[n++];
+		c->category = text_dup(st, 0, &oom);
+		c->deadline_days = sqlite3_column_int64(st, 1);
+		c->deadline_scope = text_dup(st, 2, &oom);
+		c->immediate_penalty = sqlite3_column_int(st, 3) == 1;
+		c->immediate_penalty_scope = text_dup(st, 4, &oom);
+	}
+	if (!oom && rc != SQLITE_DONE) {
+		error = ts_sqlite__error(node->db, "reading the case rules");
+		goto done;
+	}
+	if (oom) {
+		error = ts_error_set(TS_ERROR, "reading the case rules: out of memory");
+		goto done;
+	}
+	info.major_threshold_scope = threshold_scope;
+	info.categories = cats;
+	info.ncategories = n;
+	error = cb(&info, payload);
+done:
+	sqlite3_finalize(st);
+	category_rules_dispose(cats, n);
+	free(threshold_scope);
+	return error;
+}

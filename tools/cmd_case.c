@@ -5,13 +5,11 @@
  * read or set the case rules. The rules themselves live in
  * node/lifecycle.c; this file parses and prints.
  */
-#include <sqlite3.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "commands.h"
-#include "tiersync.h"
-#include "node.h"
 
 #define MAX_SETS 64
 
@@ -27,107 +25,293 @@ static int parse_set(ts_field *f, char *arg)
 	return 0;
 }
 
-static void print_row_json(sqlite3_stmt *st)
+/*
+ * A real as `case show` has always written it for people, the way SQLite
+ * turns a REAL into text ("%!.15g"): 15 significant digits, always a
+ * decimal point ("120.0", "1.0e-05"), and no sign on zero. The rounding is
+ * the C library's, exact; SQLite's own (3.40) may round the 15th digit of a
+ * value of 16 or 17 significant digits the other way when it lies within
+ * a hair of a tie, about once in 100,000 such values.
+ */
+static void real_text(char out[48], double v)
 {
-	int c, n = sqlite3_column_count(st);
+	char digits[40], *e;
+
+	snprintf(digits, sizeof(digits), "%.15g", v == 0 ? 0.0 : v);
+	if (strpbrk(digits, ".ni")) {   /* a point already, or inf / nan */
+		snprintf(out, 48, "%s", digits);
+		return;
+	}
+	if ((e = strchr(digits, 'e')))
+		snprintf(out, 48, "%.*s.0%s", (int)(e - digits), digits, e);
+	else
+		snprintf(out, 48, "%s.0", digits);
+}
+
+/* One column of a case, for `case show`: text, an integer or a real. */
+typedef struct {
+	const char *name;
+	enum { COL_TEXT, COL_INTEGER, COL_REAL } type;
+	int is_null;
+	const char *text;
+	long long integer;
+	double real;
+} case_column;
+
+#define NCOLUMNS 33
+
+static void text_column(case_column *col, const char *name, const char *text)
+{
+	col->name = name;
+	col->type = COL_TEXT;
+	col->is_null = !text;
+	col->text = text;
+}
+
+static void integer_column(case_column *col, const char *name, int is_set, int64_t value)
+{
+	col->name = name;
+	col->type = COL_INTEGER;
+	col->is_null = !is_set;
+	col->integer = (long long)value;
+}
+
+static void real_column(case_column *col, const char *name, int is_set, double value)
+{
+	col->name = name;
+	col->type = COL_REAL;
+	col->is_null = !is_set;
+	col->real = value;
+}
+
+/* The columns of a case, in the table's order (ts_case_info's). */
+static void case_columns(case_column col[NCOLUMNS], const ts_case_info *c)
+{
+	memset(col, 0, NCOLUMNS * sizeof(*col));
+	text_column(col++, "id", c->id);
+	text_column(col++, "source", c->source);
+	text_column(col++, "category", c->category);
+	text_column(col++, "address", c->address);
+	real_column(col++, "lng", c->has_lng, c->lng);
+	real_column(col++, "lat", c->has_lat, c->lat);
+	text_column(col++, "jurisdiction", c->jurisdiction);
+	text_column(col++, "description", c->description);
+	text_column(col++, "status", c->status);
+	text_column(col++, "officer", c->officer);
+	text_column(col++, "reported_at", c->reported_at);
+	text_column(col++, "deadline", c->deadline);
+	text_column(col++, "stage", c->stage);
+	text_column(col++, "filed_at", c->filed_at);
+	text_column(col++, "legal_basis", c->legal_basis);
+	integer_column(col++, "penalty_amount", c->penalty_amount >= 0, c->penalty_amount);
+	text_column(col++, "decided_at", c->decided_at);
+	integer_column(col++, "major", 1, c->major);
+	text_column(col++, "review_status", c->review_status);
+	text_column(col++, "reviewer", c->reviewer);
+	text_column(col++, "reviewed_at", c->reviewed_at);
+	text_column(col++, "filed_up_at", c->filed_up_at);
+	text_column(col++, "executed_at", c->executed_at);
+	text_column(col++, "transfer_to", c->transfer_to);
+	text_column(col++, "transferred_at", c->transferred_at);
+	text_column(col++, "complainant_name", c->complainant_name);
+	text_column(col++, "complainant_phone", c->complainant_phone);
+	text_column(col++, "visited_at", c->visited_at);
+	text_column(col++, "satisfaction", c->satisfaction);
+	text_column(col++, "key_area_id", c->key_area_id);
+	text_column(col++, "event_id", c->event_id);
+	text_column(col++, "created_by_node", c->created_by_node);
+	text_column(col++, "closed_at", c->closed_at);
+}
+
+static void print_case_json(const ts_case_info *c)
+{
+	case_column col[NCOLUMNS];
+	int i;
+
+	case_columns(col, c);
 	putchar('{');
-	for (c = 0; c < n; c++) {
-		if (c)
+	for (i = 0; i < NCOLUMNS; i++) {
+		if (i)
 			putchar(',');
-		ts_json_str(stdout, sqlite3_column_name(st, c));
+		ts_json_str(stdout, col[i].name);
 		putchar(':');
-		switch (sqlite3_column_type(st, c)) {
-		case SQLITE_NULL: fputs("null", stdout); break;
-		case SQLITE_INTEGER: printf("%lld", (long long)sqlite3_column_int64(st, c)); break;
-		case SQLITE_FLOAT: printf("%.17g", sqlite3_column_double(st, c)); break;
-		default: ts_json_str(stdout, (const char *)sqlite3_column_text(st, c));
-		}
+		if (col[i].is_null)
+			fputs("null", stdout);
+		else if (col[i].type == COL_INTEGER)
+			printf("%lld", col[i].integer);
+		else if (col[i].type == COL_REAL)
+			printf("%.17g", col[i].real);
+		else
+			ts_json_str(stdout, col[i].text);
 	}
 	putchar('}');
 }
 
+static void print_case_text(const ts_case_info *c)
+{
+	case_column col[NCOLUMNS];
+	char real[48];
+	int i;
+
+	case_columns(col, c);
+	for (i = 0; i < NCOLUMNS; i++) {
+		if (col[i].is_null)
+			continue;
+		if (col[i].type == COL_INTEGER)
+			printf("%-18s %lld\n", col[i].name, col[i].integer);
+		else if (col[i].type == COL_REAL) {
+			real_text(real, col[i].real);
+			printf("%-18s %s\n", col[i].name, real);
+		} else
+			printf("%-18s %s\n", col[i].name, col[i].text);
+	}
+}
+
+typedef struct {
+	int json;
+	int n;
+} printing;
+
+static int show_case(const ts_case_info *c, void *payload)
+{
+	printing *p = payload;
+	if (p->json) {
+		fputs("{\"case\":", stdout);
+		print_case_json(c);
+		fputs(",\"events\":[", stdout);
+	} else {
+		print_case_text(c);
+		printf("\nevents:\n");
+	}
+	return 0;
+}
+
+static int show_event(const ts_case_event_info *e, void *payload)
+{
+	printing *p = payload;
+	if (p->json) {
+		if (p->n++)
+			putchar(',');
+		fputs("{\"at\":", stdout);
+		ts_json_str(stdout, e->at);
+		fputs(",\"kind\":", stdout);
+		ts_json_str(stdout, e->kind);
+		fputs(",\"officer\":", stdout);
+		ts_json_str(stdout, e->officer);
+		fputs(",\"node\":", stdout);
+		ts_json_str(stdout, e->node);
+		fputs(",\"detail\":", stdout);
+		ts_json_strn(stdout, e->detail);
+		putchar('}');
+	} else
+		printf("  %s  %-12s %-8s %s  %s\n", e->at, e->kind, e->officer, e->node, e->detail ? e->detail : "");
+	return 0;
+}
+
 static int case_show(ts_cli *cli, const char *id, int json)
 {
-	sqlite3 *db = ts_node_db(cli->node);
-	sqlite3_stmt *st = NULL, *ev = NULL;
-	int c, n = 0, status = 1;
+	printing p = { json, 0 };
 
-	if (sqlite3_prepare_v2(db, "SELECT * FROM cases WHERE id = ?1", -1, &st, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(db, "SELECT at, kind, officer, node, detail FROM case_events "
-			"WHERE case_id = ?1 ORDER BY at, id", -1, &ev, NULL) != SQLITE_OK) {
-		fprintf(stderr, "tiersync: %s\n", sqlite3_errmsg(db));
-		goto done;
-	}
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(ev, 1, id, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_ROW) {
-		fprintf(stderr, "tiersync: no case %s\n", id);
-		goto done;
-	}
-	if (json) {
-		fputs("{\"case\":", stdout);
-		print_row_json(st);
-		fputs(",\"events\":[", stdout);
-		while (sqlite3_step(ev) == SQLITE_ROW) {
-			if (n++)
-				putchar(',');
-			print_row_json(ev);
-		}
+	if (ts_case_get(cli->node, id, show_case, &p) < 0 || ts_case_events(cli->node, id, show_event, &p) < 0)
+		return ts_cli_fail();
+	if (json)
 		puts("]}");
-	} else {
-		for (c = 0; c < sqlite3_column_count(st); c++)
-			if (sqlite3_column_type(st, c) != SQLITE_NULL)
-				printf("%-18s %s\n", sqlite3_column_name(st, c), sqlite3_column_text(st, c));
-		printf("\nevents:\n");
-		while (sqlite3_step(ev) == SQLITE_ROW)
-			printf("  %s  %-12s %-8s %s  %s\n", sqlite3_column_text(ev, 0), sqlite3_column_text(ev, 1),
-				sqlite3_column_text(ev, 2), sqlite3_column_text(ev, 3),
-				sqlite3_column_type(ev, 4) == SQLITE_NULL ? "" : (const char *)sqlite3_column_text(ev, 4));
-	}
-	status = 0;
-done:
-	sqlite3_finalize(st);
-	sqlite3_finalize(ev);
-	return status;
+	return 0;
+}
+
+static int list_case(const ts_case_info *c, void *payload)
+{
+	printing *p = payload;
+	if (p->json) {
+		putchar(p->n ? ',' : '[');
+		fputs("{\"id\":", stdout);
+		ts_json_str(stdout, c->id);
+		fputs(",\"status\":", stdout);
+		ts_json_str(stdout, c->status);
+		fputs(",\"category\":", stdout);
+		ts_json_str(stdout, c->category);
+		fputs(",\"source\":", stdout);
+		ts_json_str(stdout, c->source);
+		fputs(",\"officer\":", stdout);
+		ts_json_strn(stdout, c->officer);
+		fputs(",\"deadline\":", stdout);
+		ts_json_str(stdout, c->deadline);
+		fputs(",\"address\":", stdout);
+		ts_json_str(stdout, c->address);
+		putchar('}');
+	} else
+		printf("%s  %-11s %-18s %-8s %s  %s\n", c->id, c->status, c->category,
+			c->officer ? c->officer : "-", c->deadline, c->address);
+	p->n++;
+	return 0;
 }
 
 static int case_list(ts_cli *cli, const char *status_filter, int overdue, int json)
 {
-	sqlite3 *db = ts_node_db(cli->node);
-	sqlite3_stmt *st = NULL;
-	char now[32];
-	int n = 0;
+	ts_case_filter filter = TS_CASE_FILTER_INIT;
+	printing p = { json, 0 };
 
-	/* overdue: open (neither closed nor transferred) and past its deadline;
-	 * times are one fixed text form, so text order is time order */
-	if (sqlite3_prepare_v2(db, "SELECT id, status, category, source, officer, deadline, address FROM cases "
-			"WHERE (?1 IS NULL OR status = ?1) "
-			"AND (?2 IS NULL OR (status NOT IN ('closed', 'transferred') AND deadline < ?2)) "
-			"ORDER BY reported_at, id", -1, &st, NULL) != SQLITE_OK) {
-		fprintf(stderr, "tiersync: %s\n", sqlite3_errmsg(db));
-		return 1;
-	}
-	ts_time_format(now, ts_node__now());
-	sqlite3_bind_text(st, 1, status_filter, -1, SQLITE_STATIC);
-	if (overdue)
-		sqlite3_bind_text(st, 2, now, -1, SQLITE_TRANSIENT);
+	filter.status = status_filter;
+	filter.overdue_only = overdue;
+	if (ts_case_list(cli->node, &filter, list_case, &p) < 0)
+		return ts_cli_fail();
 	if (json)
-		putchar('[');
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		if (json) {
-			if (n)
-				putchar(',');
-			print_row_json(st);
+		puts(p.n ? "]" : "[]");
+	return 0;
+}
+
+static int print_rules(const ts_case_rules_info *r, void *payload)
+{
+	int json = *(int *)payload;
+	char yuan[32];
+	size_t i;
+
+	if (r->major_threshold >= 0)
+		snprintf(yuan, sizeof(yuan), "%lld.%02lld", (long long)(r->major_threshold / 100),
+			(long long)(r->major_threshold % 100));
+	if (json) {
+		fputs("{\"jurisdiction\":", stdout);
+		ts_json_str(stdout, r->jurisdiction);
+		if (r->major_threshold >= 0) {
+			printf(",\"major_threshold\":{\"fen\":%lld,\"yuan\":\"%s\",\"scope\":",
+				(long long)r->major_threshold, yuan);
+			ts_json_str(stdout, r->major_threshold_scope);
+			putchar('}');
 		} else
-			printf("%s  %-11s %-18s %-8s %s  %s\n", sqlite3_column_text(st, 0), sqlite3_column_text(st, 1),
-				sqlite3_column_text(st, 2), sqlite3_column_type(st, 4) == SQLITE_NULL ? "-" :
-				(const char *)sqlite3_column_text(st, 4), sqlite3_column_text(st, 5),
-				sqlite3_column_text(st, 6));
-		n++;
+			fputs(",\"major_threshold\":null", stdout);
+		fputs(",\"categories\":[", stdout);
+	} else {
+		printf("case rules in force for %s:\n", r->jurisdiction);
+		if (r->major_threshold >= 0)
+			printf("major_threshold  %s yuan  (%s)\n", yuan,
+				*r->major_threshold_scope ? r->major_threshold_scope : "default");
+		else
+			printf("major_threshold  none: only cases marked major are major\n");
+		printf("\n%-20s %5s  %-12s %-9s %s\n", "category", "days", "set by", "at once", "set by");
+	}
+	for (i = 0; i < r->ncategories; i++) {
+		const ts_case_category_rules *c = &r->categories[i];
+		/* a deadline without a rule is the category's own: "categories" */
+		const char *dscope = c->deadline_scope ? c->deadline_scope : "categories";
+		const char *iscope = c->immediate_penalty_scope;
+		if (json) {
+			if (i)
+				putchar(',');
+			fputs("{\"category\":", stdout);
+			ts_json_str(stdout, c->category);
+			printf(",\"deadline_days\":%lld,\"deadline_scope\":", (long long)c->deadline_days);
+			ts_json_str(stdout, dscope);
+			printf(",\"immediate_penalty\":%s,\"immediate_penalty_scope\":",
+				c->immediate_penalty ? "true" : "false");
+			ts_json_strn(stdout, iscope);
+			putchar('}');
+		} else
+			printf("%-20s %5lld  %-12s %-9s %s\n", c->category, (long long)c->deadline_days,
+				*dscope ? dscope : "default", c->immediate_penalty ? "yes" : "no",
+				iscope ? (*iscope ? iscope : "default") : "");
 	}
 	if (json)
-		puts("]");
-	sqlite3_finalize(st);
+		puts("]}");
 	return 0;
 }
 
@@ -136,89 +320,7 @@ static int case_list(ts_cli *cli, const char *status_filter, int overdue, int js
  * with the scope it comes from ('' = the shipped default). */
 static int rules_show(ts_cli *cli, int json)
 {
-	sqlite3 *db = ts_node_db(cli->node);
-	sqlite3_stmt *st = NULL;
-	char *jurisdiction = ts_case_jurisdiction(cli->node), yuan[32];
-	int64_t threshold = -1;
-	int status = 1, n = 0;
-
-	if (!jurisdiction) {
-		fprintf(stderr, "tiersync: out of memory\n");
-		return 1;
-	}
-	if (sqlite3_prepare_v2(db,
-			"WITH r AS (SELECT * FROM case_rules WHERE scope = '' OR scope = ?1 "
-			"  OR substr(?1, 1, length(scope) + 1) = scope || '.') "
-			"SELECT c.code, "
-			"  coalesce((SELECT value FROM r WHERE rule = 'deadline_days' AND category = c.code "
-			"    ORDER BY length(scope) DESC LIMIT 1), c.deadline_days), "
-			"  coalesce((SELECT scope FROM r WHERE rule = 'deadline_days' AND category = c.code "
-			"    ORDER BY length(scope) DESC LIMIT 1), 'categories'), "
-			"  coalesce((SELECT value FROM r WHERE rule = 'immediate_penalty' AND category = c.code "
-			"    ORDER BY length(scope) DESC LIMIT 1), 0), "
-			"  (SELECT scope FROM r WHERE rule = 'immediate_penalty' AND category = c.code "
-			"    ORDER BY length(scope) DESC LIMIT 1), "
-			"  (SELECT value FROM r WHERE rule = 'major_threshold' ORDER BY length(scope) DESC LIMIT 1), "
-			"  (SELECT scope FROM r WHERE rule = 'major_threshold' ORDER BY length(scope) DESC LIMIT 1) "
-			"FROM categories c ORDER BY c.code", -1, &st, NULL) != SQLITE_OK) {
-		fprintf(stderr, "tiersync: %s\n", sqlite3_errmsg(db));
-		goto done;
-	}
-	sqlite3_bind_text(st, 1, jurisdiction, -1, SQLITE_STATIC);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		const char *code = (const char *)sqlite3_column_text(st, 0);
-		const char *dscope = (const char *)sqlite3_column_text(st, 2);
-		const char *iscope = (const char *)sqlite3_column_text(st, 4);
-		int immediate = sqlite3_column_int(st, 3);
-		if (n == 0) {
-			const char *tscope = (const char *)sqlite3_column_text(st, 6);
-			threshold = sqlite3_column_type(st, 5) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 5);
-			if (threshold >= 0)
-				snprintf(yuan, sizeof(yuan), "%lld.%02lld", (long long)(threshold / 100),
-					(long long)(threshold % 100));
-			if (json) {
-				fputs("{\"jurisdiction\":", stdout);
-				ts_json_str(stdout, jurisdiction);
-				if (threshold >= 0) {
-					printf(",\"major_threshold\":{\"fen\":%lld,\"yuan\":\"%s\",\"scope\":",
-						(long long)threshold, yuan);
-					ts_json_str(stdout, tscope);
-					putchar('}');
-				} else
-					fputs(",\"major_threshold\":null", stdout);
-				fputs(",\"categories\":[", stdout);
-			} else {
-				printf("case rules in force for %s:\n", jurisdiction);
-				if (threshold >= 0)
-					printf("major_threshold  %s yuan  (%s)\n", yuan, *tscope ? tscope : "default");
-				else
-					printf("major_threshold  none: only cases marked major are major\n");
-				printf("\n%-20s %5s  %-12s %-9s %s\n", "category", "days", "set by", "at once", "set by");
-			}
-		}
-		if (json) {
-			if (n)
-				putchar(',');
-			fputs("{\"category\":", stdout);
-			ts_json_str(stdout, code);
-			printf(",\"deadline_days\":%lld,\"deadline_scope\":", (long long)sqlite3_column_int64(st, 1));
-			ts_json_str(stdout, dscope);
-			printf(",\"immediate_penalty\":%s,\"immediate_penalty_scope\":", immediate ? "true" : "false");
-			ts_json_strn(stdout, iscope);
-			putchar('}');
-		} else
-			printf("%-20s %5lld  %-12s %-9s %s\n", code, (long long)sqlite3_column_int64(st, 1),
-				*dscope ? dscope : "default", immediate ? "yes" : "no",
-				iscope ? (*iscope ? iscope : "default") : "");
-		n++;
-	}
-	if (json)
-		puts("]}");
-	status = 0;
-done:
-	sqlite3_finalize(st);
-	free(jurisdiction);
-	return status;
+	return ts_case_rules_in_force(cli->node, print_rules, &json) < 0 ? ts_cli_fail() : 0;
 }
 
 #define MAX_RULES 64
@@ -246,32 +348,39 @@ static int parse_rule(ts_case_rule *r, char *arg, const char *rule)
 }
 
 /* What a step did, read back from the case. */
-static int step_done(ts_cli *cli, const char *verb, const char *id, int json)
-{
-	sqlite3 *db = ts_node_db(cli->node);
-	sqlite3_stmt *st = NULL;
+typedef struct {
+	const char *verb;
+	int json;
+} step_report;
 
-	if (sqlite3_prepare_v2(db, "SELECT status, stage FROM cases WHERE id = ?1", -1, &st, NULL) != SQLITE_OK ||
-	    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC) != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW) {
-		sqlite3_finalize(st);
-		fprintf(stderr, "tiersync: reading case %s back: %s\n", id, sqlite3_errmsg(db));
-		return 1;
-	}
-	if (json) {
+static int print_step(const ts_case_info *c, void *payload)
+{
+	const step_report *r = payload;
+	if (r->json) {
 		fputs("{\"id\":", stdout);
-		ts_json_str(stdout, id);
+		ts_json_str(stdout, c->id);
 		fputs(",\"step\":", stdout);
-		ts_json_str(stdout, verb);
+		ts_json_str(stdout, r->verb);
 		fputs(",\"status\":", stdout);
-		ts_json_str(stdout, (const char *)sqlite3_column_text(st, 0));
+		ts_json_str(stdout, c->status);
 		fputs(",\"stage\":", stdout);
-		ts_json_strn(stdout, (const char *)sqlite3_column_text(st, 1));
+		ts_json_strn(stdout, c->stage);
 		puts(",\"staged\":true}");
 	} else
-		printf("%s %s: now %s%s%s (staged)\n", verb, id, sqlite3_column_text(st, 0),
-			sqlite3_column_type(st, 1) == SQLITE_NULL ? "" : ", stage ",
-			sqlite3_column_type(st, 1) == SQLITE_NULL ? "" : (const char *)sqlite3_column_text(st, 1));
-	sqlite3_finalize(st);
+		printf("%s %s: now %s%s%s (staged)\n", r->verb, c->id, c->status, c->stage ? ", stage " : "",
+			c->stage ? c->stage : "");
+	return 0;
+}
+
+static int step_done(ts_cli *cli, const char *verb, const char *id, int json)
+{
+	step_report r = { verb, json };
+
+	if (ts_case_get(cli->node, id, print_step, &r) < 0) {
+		fprintf(stderr, "tiersync: reading case %s back: %s\n", id,
+			ts_error_last() ? ts_error_last() : "failed");
+		return 1;
+	}
 	return 0;
 }
 

@@ -42,8 +42,6 @@
 #include <sqlite3.h>
 
 #include "tiersync.h"
-#include "lifecycle.h" /* ts_case__rule: the rules intake reads (not public) */
-#include "buf.h"       /* ts_buf (not public) */
 
 #define DAY 86400
 #define MAX_UNITS 64
@@ -541,7 +539,8 @@ static int new_case(gen *g, unit *u, int64_t t, int complaint_only)
 	const int *src_w = u->device ? device_sources : street_sources;
 	int m = month_of(t), i, j, key = -1, error;
 	char when[32], due[32], address[160], desc[256], *ka = NULL, *ev = NULL;
-	ts_buf found_phones = TS_BUF_INIT;
+	char found_phones[128] = "";   /* "small-ad numbers found: " and up to three numbers */
+	size_t found_len = 0;
 	const char *cname = NULL;
 	char cphone[16];
 	gen_case *c, **grown;
@@ -600,10 +599,11 @@ static int new_case(gen *g, unit *u, int64_t t, int complaint_only)
 			    (error = run(db, "INSERT INTO small_ad_phones (id, case_id, phone) VALUES (?1, ?2, ?3)", "ttt",
 					c->phone_ids[i], c->id, c->phones[i])) < 0)
 				goto fail;
-			ts_buf_printf(&found_phones, "%s%s", i ? ", " : "small-ad numbers found: ", c->phones[i]);
+			found_len += (size_t)snprintf(found_phones + found_len, sizeof(found_phones) - found_len, "%s%s",
+				i ? ", " : "small-ad numbers found: ", c->phones[i]);
 		}
 		/* as `tiersync ads add` records them: a note in the case's record */
-		if ((error = add_event(u, c->id, t, "note", officer_of(u, c), ts_buf_cstr(&found_phones))) < 0)
+		if ((error = add_event(u, c->id, t, "note", officer_of(u, c), found_phones)) < 0)
 			goto fail;
 	}
 	plan(u, c, t);
@@ -620,11 +620,9 @@ static int new_case(gen *g, unit *u, int64_t t, int complaint_only)
 	u->made_cases++;
 	u->found_today += c->src == SRC_PATROL;
 	free(ev);
-	ts_buf_dispose(&found_phones);
 	return 0;
 fail:
 	free(ev);
-	ts_buf_dispose(&found_phones);
 	free_case(c);
 	return error;
 }
@@ -820,8 +818,6 @@ static void spread(gen *g, int *per_day, int from, int to, int n, int complaints
  * per category and the major-penalty threshold in force in its jurisdiction. */
 static int load_rules(unit *u)
 {
-	sqlite3 *db = ts_node_db(u->node);
-	sqlite3_stmt *st = NULL;
 	int64_t v;
 	size_t i;
 	int error;
@@ -829,22 +825,14 @@ static int load_rules(unit *u)
 	if (!(u->jurisdiction = ts_case_jurisdiction(u->node)))
 		return ts_error_set(TS_ERROR, "out of memory");
 	for (i = 0; i < NCAT; i++) {
-		if ((error = ts_case__rule(&v, db, u->jurisdiction, "deadline_days", categories[i].code)) == TS_ENOTFOUND) {
-			v = 0;
-			if (sqlite3_prepare_v2(db, "SELECT deadline_days FROM categories WHERE code = ?1", -1, &st,
-					NULL) != SQLITE_OK)
-				return ts_error_set(TS_ERROR, "reading categories: %s", sqlite3_errmsg(db));
-			sqlite3_bind_text(st, 1, categories[i].code, -1, SQLITE_STATIC);
-			if (sqlite3_step(st) == SQLITE_ROW)
-				v = sqlite3_column_int64(st, 0);
-			sqlite3_finalize(st);
-		} else if (error < 0)
+		if ((error = ts_case_rule_value(&v, u->node, u->jurisdiction, "deadline_days", categories[i].code)) < 0)
 			return error;
 		if (v <= 0)
 			return ts_error_set(TS_EINVALID, "%s has no category %s", u->id, categories[i].code);
 		u->deadline_days[i] = (int)v;
 	}
-	if ((error = ts_case__rule(&u->major_threshold, db, u->jurisdiction, "major_threshold", "")) == TS_ENOTFOUND)
+	if ((error = ts_case_rule_value(&u->major_threshold, u->node, u->jurisdiction, "major_threshold", NULL)) ==
+	    TS_ENOTFOUND)
 		u->major_threshold = 1000000;
 	else if (error < 0)
 		return error;

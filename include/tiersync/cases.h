@@ -156,6 +156,146 @@ int ts_case_rules_set(ts_node *node, const char *author, const ts_case_rule *rul
 char *ts_case_jurisdiction(const ts_node *node);
 
 /*
+ * The value of the case rule `rule` in force for `category` in
+ * `jurisdiction` (NULL: this node's, as ts_case_jurisdiction() gives it),
+ * as intake and the steps read it: the rule set for the narrowest scope
+ * that covers the jurisdiction. Without such a rule, deadline_days is the
+ * category's own (categories.deadline_days) and immediate_penalty is 0;
+ * major_threshold (whose `category` must be NULL or "") has no default:
+ * TS_ENOTFOUND. An unknown rule, or a per-category rule without a known
+ * category, is TS_EINVALID. Reads only; callable inside ts_node_write().
+ */
+int ts_case_rule_value(int64_t *out, ts_node *node, const char *jurisdiction, const char *rule,
+	const char *category);
+
+/* The rules in force for one category, as ts_case_rules_in_force() reports
+ * them. A scope is the node id a rule was set for, or "" for the default
+ * the schema ships. */
+typedef struct {
+	const char *category;
+	int64_t deadline_days;                /* from report to deadline (限时办结) */
+	const char *deadline_scope;           /* NULL: no rule; the category's own days */
+	int immediate_penalty;                /* 1: may be penalized without educating and warning first */
+	const char *immediate_penalty_scope;  /* NULL: no rule; 0 */
+} ts_case_category_rules;
+
+/* The case rules in force at a node, as ts_case_rules_in_force() reports them. */
+typedef struct {
+	const char *jurisdiction;             /* whose: the node's cases' (ts_case_jurisdiction) */
+	int64_t major_threshold;              /* fen; -1 when no rule: only cases marked major are */
+	const char *major_threshold_scope;    /* NULL when no rule */
+	const ts_case_category_rules *categories;  /* every category, in order of its code */
+	size_t ncategories;
+} ts_case_rules_info;
+
+/*
+ * Calls `cb` once with the case rules in force for the cases of this node's
+ * jurisdiction: the major-case threshold, and per category its deadline and
+ * whether it may be penalized at once, each with the scope it comes from
+ * (the rule of the narrowest scope that covers the jurisdiction, as
+ * ts_case_rule_value() reads it). Everything `rules` points to lives until
+ * the callback returns; a non-zero return is returned as it is.
+ */
+int ts_case_rules_in_force(ts_node *node, int (*cb)(const ts_case_rules_info *rules, void *payload),
+	void *payload);
+
+/*
+ * Reading cases (node/case.c): the cases this node holds, one case, and
+ * its events. These read only, and call a callback once per record, in a
+ * stated order. A record's strings live until the callback returns: copy
+ * what is kept. A non-zero return from the callback stops the reading, and
+ * the call returns it as it is. Times are in the schema's form,
+ * "YYYY-MM-DDTHH:MM:SS+08:00".
+ */
+
+/* One case: every column of `cases`, in the table's order, then what is
+ * derived from them. A string column that is SQL NULL is NULL. */
+typedef struct {
+	const char *id;
+	const char *source;            /* 发现渠道, a code of sources */
+	const char *category;          /* 违法形态, a code of categories */
+	const char *address;
+	int has_lng;                   /* 1 when lng is set */
+	double lng;                    /* longitude, degrees; 0 when not set */
+	int has_lat;                   /* 1 when lat is set */
+	double lat;                    /* latitude, degrees; 0 when not set */
+	const char *jurisdiction;      /* the node id of the street or district it belongs to */
+	const char *description;
+	const char *status;            /* discovered, dispatched, handling, feedback, closed or transferred */
+	const char *officer;           /* 首问负责: once dispatched */
+	const char *reported_at;
+	const char *deadline;          /* 限时办结 */
+	const char *stage;             /* 三步法: educate, warn or penalize; NULL before */
+	const char *filed_at;          /* 立案 */
+	const char *legal_basis;       /* 处罚决定 */
+	int64_t penalty_amount;        /* fen; -1 when none was decided */
+	const char *decided_at;
+	int major;                     /* 1: a major penalty case (重大行政处罚) */
+	const char *review_status;     /* 法制审核: pending, approved or rejected */
+	const char *reviewer;
+	const char *reviewed_at;
+	const char *filed_up_at;       /* 备案 */
+	const char *executed_at;       /* 执行 */
+	const char *transfer_to;       /* 移送: the department */
+	const char *transferred_at;
+	const char *complainant_name;
+	const char *complainant_phone;
+	const char *visited_at;        /* 回访 */
+	const char *satisfaction;      /* satisfied, basically_satisfied or dissatisfied */
+	const char *key_area_id;
+	const char *event_id;          /* the major event it fell in */
+	const char *created_by_node;
+	const char *closed_at;         /* 办结 */
+	int overdue;                   /* 1: open (neither closed nor transferred) and its
+	                                  deadline before now, by the node's clock */
+} ts_case_info;
+
+#define TS_CASE_FILTER_VERSION 1
+
+typedef struct {
+	unsigned int version;          /* TS_CASE_FILTER_VERSION */
+	const char *status;            /* only the cases in this status; NULL: any (a status
+	                                  no case has lists none) */
+	int overdue_only;              /* 1: only the overdue cases (ts_case_info.overdue) */
+} ts_case_filter;
+
+#define TS_CASE_FILTER_INIT { TS_CASE_FILTER_VERSION, NULL, 0 }
+
+/*
+ * Calls `cb` for each case this node holds (recorded here or arrived by
+ * sync), in order of report time, then id. A NULL filter lists every case,
+ * as does its _INIT; a filter whose `version` is not
+ * TS_CASE_FILTER_VERSION is refused (TS_EINVALID) before any case.
+ */
+int ts_case_list(ts_node *node, const ts_case_filter *filter,
+	int (*cb)(const ts_case_info *c, void *payload), void *payload);
+
+/*
+ * Calls `cb` once with the case `case_id`; TS_ENOTFOUND, with no call, if
+ * this node holds no such case.
+ */
+int ts_case_get(ts_node *node, const char *case_id,
+	int (*cb)(const ts_case_info *c, void *payload), void *payload);
+
+/* One event of a case (执法全过程记录), as ts_case_events() reports it. */
+typedef struct {
+	const char *id;
+	const char *case_id;
+	const char *at;
+	const char *kind;              /* intake, dispatch, educate, ... (docs/SCHEMA.md) */
+	const char *officer;           /* the real name of who did it */
+	const char *node;              /* where it was recorded */
+	const char *detail;            /* or NULL */
+} ts_case_event_info;
+
+/*
+ * Calls `cb` for each event of case `case_id`, in order of time, then id.
+ * TS_ENOTFOUND if this node holds no such case.
+ */
+int ts_case_events(ts_node *node, const char *case_id,
+	int (*cb)(const ts_case_event_info *event, void *payload), void *payload);
+
+/*
  * Between the tiers: key areas (node/areas.c), supervision items
  * (node/supervision.c), major events (node/events.c) and the phone numbers
  * of small ads (node/small_ads.c), with the tier and jurisdiction rules
