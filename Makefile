@@ -45,7 +45,7 @@ TEST_OBJ  := $(patsubst %.c,$(B)/%.o,$(notdir $(TEST_SRC))) $(B)/harness.o $(B)/
 
 vpath %.c sync node tools tests $(B)
 
-.PHONY: all deps test check unit e2e bench demo demo-year install clean headercheck converge fuzz fuzz-deps
+.PHONY: all deps test check unit e2e bench demo demo-year install clean headercheck layers converge fuzz fuzz-deps
 
 all: deps $(B)/tiersync $(B)/tiersync-gen bin/tiersync
 
@@ -96,8 +96,13 @@ unit: deps headercheck $(B)/unit $(B)/tiersync
 e2e: deps $(B)/tiersync $(B)/tiersync-gen
 	sh tests/run-e2e.sh $(B)/tiersync
 
-test: deps headercheck $(B)/unit $(B)/tiersync $(B)/tiersync-gen
+test: deps headercheck layers $(B)/unit $(B)/tiersync $(B)/tiersync-gen
 	sh tests/run-all.sh $(B)/unit $(B)/tiersync
+
+# The layering of docs/ARCHITECTURE.md: no private header in tools/, no call
+# from sync/ into node/, no circle of calls between the library's files.
+layers: $(LIB_OBJ)
+	sh tools/layers.sh $(B)
 
 check:
 	LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
