@@ -23,7 +23,7 @@ static int add_offer_objects(ts_node *node, const char *objects_dir)
 	git_odb *odb = NULL;
 	int error = 0;
 
-	if (git_repository_odb(&odb, ts_store_repo(node->store)) < 0 || git_odb_add_disk_alternate(odb, objects_dir) < 0)
+	if (git_repository_odb(&odb, ts_store__repo(node->store)) < 0 || git_odb_add_disk_alternate(odb, objects_dir) < 0)
 		error = ts_store__git_error(TS_ERROR, "reading the offered objects");
 	git_odb_free(odb);
 	return error;
@@ -39,14 +39,14 @@ int ts_node__admit(ts_node *node, git_repository *repo, const char *from, const 
 	memset(&opts, 0, sizeof(opts));
 	opts.db = node->db;
 	opts.writer = from;
-	error = ts_history_head(&head, node->db);
+	error = ts_history__head(&head, node->db);
 	if (error < 0 && error != TS_ENOTFOUND)
 		return error;
 	has_head = error == 0;
 	/* an offer from below is checked against the base its merge uses, so
 	 * that what is checked is what the merge takes from it */
 	if (!repo && has_head) {
-		if ((error = ts_integrate_base(&base, &found, node->store, &head, theirs)) < 0)
+		if ((error = ts_integrate__base(&base, &found, node->store, &head, theirs)) < 0)
 			return error;
 		opts.base_tree = found ? &base : NULL;
 		opts.no_base = !found;
@@ -58,7 +58,7 @@ int ts_node__admit(ts_node *node, git_repository *repo, const char *from, const 
 	opts.commits_checked = !from && git_oid_equal(theirs, &node->admitted) &&
 		git_oid_equal(&head, &node->admitted_head);
 	if (!repo)
-		repo = ts_store_repo(node->store);
+		repo = ts_store__repo(node->store);
 	if ((error = ts_node__offer_keys_load(&keys, node, repo, theirs, from)) < 0)
 		return error;
 	opts.commit_check = ts_node__offer_commit_check;

@@ -129,11 +129,11 @@ int ts_area_add(char **id_out, ts_node *node, const char *author, const char *na
 	op.reason = reason && *reason ? reason : NULL;
 	op.districts = districts;
 	op.ndistricts = ndistricts;
-	ts_buf_printf(&summary, "list key area %s", name);
+	ts_buf__printf(&summary, "list key area %s", name);
 	for (i = 0; i < ndistricts; i++)
-		ts_buf_printf(&summary, "%s%s", i ? ", " : " in ", districts[i]);
+		ts_buf__printf(&summary, "%s%s", i ? ", " : " in ", districts[i]);
 	error = ts_node_write(node, author, summary.ptr, do_add, &op);
-	ts_buf_dispose(&summary);
+	ts_buf__dispose(&summary);
 	if (error < 0) {
 		free(op.new_id);
 		return error;
@@ -209,11 +209,11 @@ int ts_area_delist(ts_node *node, const char *author, const char *area_id, const
 	op.node = node;
 	op.area_id = area_id;
 	op.reason = reason;
-	ts_buf_printf(&summary, "delist key area %s: %s", area_id, reason);
+	ts_buf__printf(&summary, "delist key area %s: %s", area_id, reason);
 	error = ts_node_write(node, author, summary.ptr, do_delist, &op);
 done:
 	sqlite3_finalize(st);
-	ts_buf_dispose(&summary);
+	ts_buf__dispose(&summary);
 	return error;
 }
 

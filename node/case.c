@@ -95,10 +95,10 @@ static int unknown_code(sqlite3 *db, const char *table, const char *what, const 
 	snprintf(sql, sizeof(sql), "SELECT code FROM %s ORDER BY code", table);
 	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK)
 		while (sqlite3_step(st) == SQLITE_ROW)
-			ts_buf_printf(&list, "%s%s", list.size ? ", " : "", sqlite3_column_text(st, 0));
+			ts_buf__printf(&list, "%s%s", list.size ? ", " : "", sqlite3_column_text(st, 0));
 	sqlite3_finalize(st);
-	ts_error_set(TS_EINVALID, "unknown %s '%s' (one of: %s)", what, code, ts_buf_cstr(&list));
-	ts_buf_dispose(&list);
+	ts_error_set(TS_EINVALID, "unknown %s '%s' (one of: %s)", what, code, ts_buf__cstr(&list));
+	ts_buf__dispose(&list);
 	return TS_EINVALID;
 }
 
@@ -156,11 +156,11 @@ static int set_columns(case_op *op, const char *id)
 
 	if (op->n == 0)
 		return 0;
-	ts_buf_puts(&sql, "UPDATE cases SET ");
+	ts_buf__puts(&sql, "UPDATE cases SET ");
 	for (i = 0; i < op->n; i++)
-		ts_buf_printf(&sql, "%s\"%s\" = ?%zu", i ? ", " : "", op->fields[i].column, i + 1);
-	ts_buf_printf(&sql, " WHERE id = ?%zu", op->n + 1);
-	if (ts_buf_oom(&sql) || sqlite3_prepare_v2(db, sql.ptr, -1, &st, NULL) != SQLITE_OK) {
+		ts_buf__printf(&sql, "%s\"%s\" = ?%zu", i ? ", " : "", op->fields[i].column, i + 1);
+	ts_buf__printf(&sql, " WHERE id = ?%zu", op->n + 1);
+	if (ts_buf__oom(&sql) || sqlite3_prepare_v2(db, sql.ptr, -1, &st, NULL) != SQLITE_OK) {
 		error = write_error(db, "updating the case");
 		goto done;
 	}
@@ -176,7 +176,7 @@ static int set_columns(case_op *op, const char *id)
 		error = write_error(db, "updating the case");
 done:
 	sqlite3_finalize(st);
-	ts_buf_dispose(&sql);
+	ts_buf__dispose(&sql);
 	return error;
 }
 
@@ -265,9 +265,9 @@ int ts_case_new(char **id_out, ts_node *node, const char *author, const char *ca
 	op.address = address;
 	op.fields = extra;
 	op.n = nextra;
-	ts_buf_printf(&summary, "new %s case (%s) at %s", category, source, address);
+	ts_buf__printf(&summary, "new %s case (%s) at %s", category, source, address);
 	error = ts_node_write(node, op.author, summary.ptr, do_new, &op);
-	ts_buf_dispose(&summary);
+	ts_buf__dispose(&summary);
 	if (error < 0) {
 		free(op.new_id);
 		return error;
@@ -329,11 +329,11 @@ static int do_update(sqlite3 *db, void *payload)
 	if ((error = set_columns(op, op->case_id)) < 0)
 		return error;
 	for (i = 0; i < op->n; i++)
-		ts_buf_printf(&detail, "%s%s=%s", i ? ", " : "", op->fields[i].column,
+		ts_buf__printf(&detail, "%s%s=%s", i ? ", " : "", op->fields[i].column,
 			op->fields[i].value ? op->fields[i].value : "NULL");
 	ts_time_format(now, ts_node__now());
 	error = ts_case__event(op->node, op->case_id, event_kind(op->fields, op->n), op->author, detail.ptr, now);
-	ts_buf_dispose(&detail);
+	ts_buf__dispose(&detail);
 	return error;
 }
 
@@ -363,11 +363,11 @@ static int update(ts_node *node, const char *author, const char *case_id,
 	op.case_id = case_id;
 	op.fields = sets;
 	op.n = nsets;
-	ts_buf_printf(&summary, "update %s:", case_id);
+	ts_buf__printf(&summary, "update %s:", case_id);
 	for (i = 0; i < nsets; i++)
-		ts_buf_printf(&summary, " %s=%s", sets[i].column, sets[i].value ? sets[i].value : "NULL");
+		ts_buf__printf(&summary, " %s=%s", sets[i].column, sets[i].value ? sets[i].value : "NULL");
 	error = ts_node_write(node, op.author, summary.ptr, do_update, &op);
-	ts_buf_dispose(&summary);
+	ts_buf__dispose(&summary);
 	return error;
 }
 

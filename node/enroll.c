@@ -77,7 +77,7 @@ int ts_enroll_key_parse(char **out, const char *line)
 			"make one with ssh-keygen -t ed25519): the node's key is also its signing key");
 	if (!(one = strndup(line, len)))
 		return ts_error_set(TS_ERROR, "out of memory");
-	if ((error = ts_sshsig_public_parse(out, one)) == TS_EINVALID)
+	if ((error = ts_sshsig__public_parse(out, one)) == TS_EINVALID)
 		error = ts_error_set(TS_EINVALID, "the Ed25519 public key is damaged: its base64 text does not "
 			"hold an ssh-ed25519 key");
 	free(one);
@@ -99,17 +99,17 @@ static int shell_plain(const char *s)
 void ts_gate__shell_word(ts_buf *b, const char *s)
 {
 	if (*s && shell_plain(s)) {
-		ts_buf_puts(b, s);
+		ts_buf__puts(b, s);
 		return;
 	}
-	ts_buf_putc(b, '\'');
+	ts_buf__putc(b, '\'');
 	for (; *s; s++) {
 		if (*s == '\'')
-			ts_buf_puts(b, "'\\''");
+			ts_buf__puts(b, "'\\''");
 		else
-			ts_buf_putc(b, *s);
+			ts_buf__putc(b, *s);
 	}
-	ts_buf_putc(b, '\'');
+	ts_buf__putc(b, '\'');
 }
 
 /* A path that can stand in the forced command: absolute, and nothing that
@@ -137,14 +137,14 @@ static int key_line(ts_buf *out, const char *program, const char *node_dir, cons
 	if ((error = command_path_ok("program", program)) < 0 ||
 	    (error = command_path_ok("node directory", node_dir)) < 0)
 		return error;
-	ts_buf_puts(out, "command=\"");
+	ts_buf__puts(out, "command=\"");
 	ts_gate__shell_word(out, program);
-	ts_buf_puts(out, " -C ");
+	ts_buf__puts(out, " -C ");
 	ts_gate__shell_word(out, node_dir);
-	if ((error = ts_sshsig_public_fingerprint(fingerprint, public_key)) < 0)
+	if ((error = ts_sshsig__public_fingerprint(fingerprint, public_key)) < 0)
 		return error;
-	ts_buf_printf(out, " gate --node %s --key %s\",restrict %s tiersync:%s\n", id, fingerprint, public_key, id);
-	return ts_buf_oom(out) ? ts_error_set(TS_ERROR, "out of memory") : 0;
+	ts_buf__printf(out, " gate --node %s --key %s\",restrict %s tiersync:%s\n", id, fingerprint, public_key, id);
+	return ts_buf__oom(out) ? ts_error_set(TS_ERROR, "out of memory") : 0;
 }
 
 /* 1 when `s` is the fingerprint part of a key: 43 characters of base64. */
@@ -194,13 +194,13 @@ static int keys_file(ts_buf *out, const ts_enroll_options *opts)
 	const char *home;
 
 	if (opts && opts->authorized_keys && *opts->authorized_keys) {
-		ts_buf_puts(out, opts->authorized_keys);
+		ts_buf__puts(out, opts->authorized_keys);
 	} else {
 		if (!(home = getenv("HOME")) || !*home)
 			return ts_error_set(TS_EINVALID, "no HOME to find ~/.ssh/authorized_keys in; name the file");
-		ts_buf_printf(out, "%s/.ssh/authorized_keys", home);
+		ts_buf__printf(out, "%s/.ssh/authorized_keys", home);
 	}
-	return ts_buf_oom(out) ? ts_error_set(TS_ERROR, "out of memory") : 0;
+	return ts_buf__oom(out) ? ts_error_set(TS_ERROR, "out of memory") : 0;
 }
 
 /*
@@ -242,10 +242,10 @@ static int keys_rewrite(size_t *removed, const char *path, const char *id, const
 	}
 	slash = strrchr(target, '/');
 	if (slash)
-		ts_buf_put(&dir, target, slash == target ? 1 : (size_t)(slash - target));
+		ts_buf__put(&dir, target, slash == target ? 1 : (size_t)(slash - target));
 	else
-		ts_buf_puts(&dir, ".");
-	if (ts_buf_oom(&dir)) {
+		ts_buf__puts(&dir, ".");
+	if (ts_buf__oom(&dir)) {
 		error = ts_error_set(TS_ERROR, "out of memory");
 		goto done;
 	}
@@ -260,7 +260,7 @@ static int keys_rewrite(size_t *removed, const char *path, const char *id, const
 
 	if ((in = fopen(target, "r"))) {
 		while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
-			ts_buf_put(&text, buf, n);
+			ts_buf__put(&text, buf, n);
 		if (ferror(in)) {
 			error = ts_error_set(TS_ERROR, "cannot read %s: %s", path, strerror(errno));
 			goto done;
@@ -269,7 +269,7 @@ static int keys_rewrite(size_t *removed, const char *path, const char *id, const
 		error = ts_error_set(TS_ERROR, "cannot read %s: %s", path, strerror(errno));
 		goto done;
 	}
-	if (ts_buf_oom(&text)) {
+	if (ts_buf__oom(&text)) {
 		error = ts_error_set(TS_ERROR, "out of memory");
 		goto done;
 	}
@@ -281,22 +281,22 @@ static int keys_rewrite(size_t *removed, const char *path, const char *id, const
 			(*removed)++;
 			continue;
 		}
-		ts_buf_put(&kept, p, (size_t)(end - p));
+		ts_buf__put(&kept, p, (size_t)(end - p));
 		if (!nl)
-			ts_buf_putc(&kept, '\n');
+			ts_buf__putc(&kept, '\n');
 	}
 	/* nothing of `id` to remove and nothing to add: the file stays as it is */
 	if (!line && !*removed)
 		goto done;
 	if (line)
-		ts_buf_puts(&kept, line);
-	ts_buf_printf(&tmp, "%s.tiersync-XXXXXX", target);
-	if (ts_buf_oom(&kept) || ts_buf_oom(&tmp)) {
+		ts_buf__puts(&kept, line);
+	ts_buf__printf(&tmp, "%s.tiersync-XXXXXX", target);
+	if (ts_buf__oom(&kept) || ts_buf__oom(&tmp)) {
 		error = ts_error_set(TS_ERROR, "out of memory");
 		goto done;
 	}
 	if ((fd = mkstemp(tmp.ptr)) < 0) {
-		ts_buf_clear(&tmp);
+		ts_buf__clear(&tmp);
 		error = ts_error_set(TS_ERROR, "cannot write beside %s: %s", path, strerror(errno));
 		goto done;
 	}
@@ -315,7 +315,7 @@ static int keys_rewrite(size_t *removed, const char *path, const char *id, const
 		error = ts_error_set(TS_ERROR, "cannot replace %s: %s", path, strerror(errno));
 		goto done;
 	}
-	ts_buf_clear(&tmp);
+	ts_buf__clear(&tmp);
 	fsync(dir_fd);
 
 done:
@@ -327,10 +327,10 @@ done:
 		fclose(in);
 	if (dir_fd >= 0)
 		close(dir_fd);   /* and the lock with it */
-	ts_buf_dispose(&text);
-	ts_buf_dispose(&kept);
-	ts_buf_dispose(&tmp);
-	ts_buf_dispose(&dir);
+	ts_buf__dispose(&text);
+	ts_buf__dispose(&kept);
+	ts_buf__dispose(&tmp);
+	ts_buf__dispose(&dir);
 	return error;
 }
 
@@ -470,8 +470,8 @@ int ts_node_enroll(char id_out[41], ts_node *node, const char *node_id, const ch
 	op.public_key = key;
 	op.by = node->id;
 	ts_time_now(op.at);
-	ts_buf_printf(&summary, "enroll %s", node_id);
-	if (ts_buf_oom(&summary)) {
+	ts_buf__printf(&summary, "enroll %s", node_id);
+	if (ts_buf__oom(&summary)) {
 		error = ts_error_set(TS_ERROR, "out of memory");
 		goto done;
 	}
@@ -488,9 +488,9 @@ int ts_node_enroll(char id_out[41], ts_node *node, const char *node_id, const ch
 
 done:
 	free(key);
-	ts_buf_dispose(&file);
-	ts_buf_dispose(&line);
-	ts_buf_dispose(&summary);
+	ts_buf__dispose(&file);
+	ts_buf__dispose(&line);
+	ts_buf__dispose(&summary);
 	return error;
 }
 
@@ -521,8 +521,8 @@ int ts_node_revoke(char id_out[41], ts_node *node, const char *node_id, const ts
 	memset(&op, 0, sizeof(op));
 	op.id = node_id;
 	ts_time_now(op.at);
-	ts_buf_printf(&summary, "revoke %s", node_id);
-	if (ts_buf_oom(&summary)) {
+	ts_buf__printf(&summary, "revoke %s", node_id);
+	if (ts_buf__oom(&summary)) {
 		error = ts_error_set(TS_ERROR, "out of memory");
 		goto done;
 	}
@@ -531,8 +531,8 @@ int ts_node_revoke(char id_out[41], ts_node *node, const char *node_id, const ts
 		goto done;
 
 done:
-	ts_buf_dispose(&file);
-	ts_buf_dispose(&summary);
+	ts_buf__dispose(&file);
+	ts_buf__dispose(&summary);
 	return error;
 }
 
@@ -574,7 +574,7 @@ int ts_node_signer_check(ts_node *node, const char *node_id, const char *fingerp
 		error = ts_error_set(TS_EDENIED, "%s is not enrolled at %s", node_id, node->id);
 	else if (revoked)
 		error = ts_error_set(TS_EDENIED, "the key of %s was revoked at %s", node_id, node->id);
-	else if (fingerprint && (!key || ts_sshsig_public_fingerprint(enrolled, key) < 0 || strcmp(enrolled, fingerprint)))
+	else if (fingerprint && (!key || ts_sshsig__public_fingerprint(enrolled, key) < 0 || strcmp(enrolled, fingerprint)))
 		error = ts_error_set(TS_EDENIED, "the key %s is not the one enrolled for %s at %s: enroll it again",
 			fingerprint, node_id, node->id);
 	free(key);

@@ -111,9 +111,9 @@ int ts_event_add(char **id_out, size_t *marked, ts_node *node, const char *autho
 	op.node = node;
 	op.name = name;
 	op.zone = zone && *zone ? zone : NULL;
-	ts_buf_printf(&summary, "declare major event %s, %.10s to %.10s", name, op.from, op.to);
+	ts_buf__printf(&summary, "declare major event %s, %.10s to %.10s", name, op.from, op.to);
 	error = ts_node_write(node, author, summary.ptr, do_add, &op);
-	ts_buf_dispose(&summary);
+	ts_buf__dispose(&summary);
 	if (error < 0) {
 		free(op.new_id);
 		return error;
@@ -151,9 +151,9 @@ int ts_event_mark(size_t *marked, ts_node *node, const char *author, const char 
 	memset(&op, 0, sizeof(op));
 	op.node = node;
 	op.event = event;
-	ts_buf_printf(&summary, "mark the cases of %s", event ? event : "the major events");
+	ts_buf__printf(&summary, "mark the cases of %s", event ? event : "the major events");
 	error = ts_node_write(node, author, summary.ptr, do_mark, &op);
-	ts_buf_dispose(&summary);
+	ts_buf__dispose(&summary);
 	if (error == 0 && marked)
 		*marked = op.marked;
 	return error;

@@ -197,7 +197,7 @@ static int do_add(sqlite3 *db, void *payload)
 	if ((error = ts_case__event(op->node, op->case_id, "evidence", op->author, detail, now)) < 0)
 		goto done;
 	/* the content itself joins the next commit's tree */
-	error = ts_files_stage(db, &op->file);
+	error = ts_files__stage(db, &op->file);
 done:
 	sqlite3_finalize(st);
 	return error;
@@ -234,7 +234,7 @@ int ts_evidence_add(char **id_out, char sha256_out[65], ts_node *node, const cha
 	/* refuse early what the write would refuse, before storing a large file */
 	if ((error = check_case(node, case_id)) < 0)
 		return error;
-	if ((error = ts_files_put(&op.file, node->store, path)) < 0)
+	if ((error = ts_files__put(&op.file, node->store, path)) < 0)
 		return error;
 	snprintf(summary, sizeof(summary), "evidence %s for %.120s: %.12s", op.kind, case_id, op.file.sha256);
 	if ((error = ts_node_write(node, op.author, summary, do_add, &op)) < 0) {
@@ -280,7 +280,7 @@ int ts_evidence_list(ts_node *node, const char *case_id,
 		e.lng = sqlite3_column_double(st, 8);
 		e.lat = sqlite3_column_double(st, 9);
 		e.note = (const char *)sqlite3_column_text(st, 10);
-		e.stored = ts_files_find(&f, node->db, node->store, e.sha256) == 0;
+		e.stored = ts_files__find(&f, node->db, node->store, e.sha256) == 0;
 		if ((error = cb(&e, payload)) != 0)
 			goto done;
 	}
@@ -416,7 +416,7 @@ int ts_evidence_get(char sha256_out[65], ts_node *node, const char *case_id, con
 		return ts_error_set(TS_EINVALID, "name the file to write (-o FILE)");
 	if ((error = output_allowed(out_path)) < 0 ||
 	    (error = resolve_sha(sha, node->db, case_id, sha256)) < 0 ||
-	    (error = ts_files_find(&file, node->db, node->store, sha)) < 0)
+	    (error = ts_files__find(&file, node->db, node->store, sha)) < 0)
 		return error;
 	if (!(tmp = malloc(strlen(out_path) + 16)))
 		return ts_error_set(TS_ERROR, "out of memory");
@@ -436,7 +436,7 @@ int ts_evidence_get(char sha256_out[65], ts_node *node, const char *case_id, con
 		umask(mask);
 		fchmod(fd, 0666 & ~mask);
 	}
-	error = ts_files_read(node->store, &file, write_chunk, &w);
+	error = ts_files__read(node->store, &file, write_chunk, &w);
 	if (error == 0 && (fflush(w.f) != 0 || fsync(fd) < 0))
 		error = ts_error_set(TS_ERROR, "writing %s: %s", out_path, strerror(errno));
 	if (fclose(w.f) != 0 && error == 0)

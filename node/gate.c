@@ -128,15 +128,15 @@ static int find_git(ts_buf *out)
 			end = p + strlen(p);
 		if (end == p || *p != '/')
 			continue;
-		ts_buf_clear(out);
-		ts_buf_put(out, p, (size_t)(end - p));
-		ts_buf_puts(out, "/git");
-		if (!ts_buf_oom(out) && access(out->ptr, X_OK) == 0)
+		ts_buf__clear(out);
+		ts_buf__put(out, p, (size_t)(end - p));
+		ts_buf__puts(out, "/git");
+		if (!ts_buf__oom(out) && access(out->ptr, X_OK) == 0)
 			return 0;
 	}
-	ts_buf_clear(out);
-	ts_buf_puts(out, "/usr/bin/git");
-	if (ts_buf_oom(out))
+	ts_buf__clear(out);
+	ts_buf__puts(out, "/usr/bin/git");
+	if (ts_buf__oom(out))
 		return ts_error_set(TS_ERROR, "out of memory");
 	if (access(out->ptr, X_OK) < 0)
 		return ts_error_set(TS_ERROR, "no git on this host (PATH, /usr/bin/git)");
@@ -160,8 +160,8 @@ static int write_if_changed(const char *path, const char *text, mode_t mode)
 		    (st.st_mode & 07777) == mode)
 			return 0;
 	}
-	ts_buf_printf(&tmp, "%s.XXXXXX", path);
-	if (ts_buf_oom(&tmp))
+	ts_buf__printf(&tmp, "%s.XXXXXX", path);
+	if (ts_buf__oom(&tmp))
 		return ts_error_set(TS_ERROR, "out of memory");
 	if ((fd = mkstemp(tmp.ptr)) < 0) {
 		error = ts_error_set(TS_ERROR, "cannot write %s: %s", path, strerror(errno));
@@ -179,7 +179,7 @@ static int write_if_changed(const char *path, const char *text, mode_t mode)
 		unlink(tmp.ptr);
 	}
 done:
-	ts_buf_dispose(&tmp);
+	ts_buf__dispose(&tmp);
 	return error;
 }
 
@@ -191,30 +191,30 @@ static int write_hook(ts_buf *dir, const char *node_dir, const char *node_id, co
 
 	if (!program || program[0] != '/')
 		return ts_error_set(TS_EINVALID, "the gate needs the absolute path of its program");
-	ts_buf_printf(dir, "%s/gate-hooks", node_dir);
-	if (!ts_buf_oom(dir) && mkdir(dir->ptr, 0755) < 0 && errno != EEXIST) {
+	ts_buf__printf(dir, "%s/gate-hooks", node_dir);
+	if (!ts_buf__oom(dir) && mkdir(dir->ptr, 0755) < 0 && errno != EEXIST) {
 		error = ts_error_set(TS_ERROR, "cannot create %s: %s", dir->ptr, strerror(errno));
 		goto done;
 	}
-	ts_buf_printf(dir, "/%s", node_id);
-	if (!ts_buf_oom(dir) && mkdir(dir->ptr, 0755) < 0 && errno != EEXIST) {
+	ts_buf__printf(dir, "/%s", node_id);
+	if (!ts_buf__oom(dir) && mkdir(dir->ptr, 0755) < 0 && errno != EEXIST) {
 		error = ts_error_set(TS_ERROR, "cannot create %s: %s", dir->ptr, strerror(errno));
 		goto done;
 	}
-	ts_buf_puts(&script, "#!/bin/sh\n# written by the gate: the check of a push by this node\nexec ");
+	ts_buf__puts(&script, "#!/bin/sh\n# written by the gate: the check of a push by this node\nexec ");
 	ts_gate__shell_word(&script, program);
-	ts_buf_puts(&script, " -C ");
+	ts_buf__puts(&script, " -C ");
 	ts_gate__shell_word(&script, node_dir);
-	ts_buf_printf(&script, " gate --pre-receive --node %s\n", node_id);
-	ts_buf_printf(&hook, "%s/pre-receive", dir->ptr ? dir->ptr : "");
-	if (ts_buf_oom(dir) || ts_buf_oom(&script) || ts_buf_oom(&hook)) {
+	ts_buf__printf(&script, " gate --pre-receive --node %s\n", node_id);
+	ts_buf__printf(&hook, "%s/pre-receive", dir->ptr ? dir->ptr : "");
+	if (ts_buf__oom(dir) || ts_buf__oom(&script) || ts_buf__oom(&hook)) {
 		error = ts_error_set(TS_ERROR, "out of memory");
 		goto done;
 	}
 	error = write_if_changed(hook.ptr, script.ptr, 0755);
 done:
-	ts_buf_dispose(&script);
-	ts_buf_dispose(&hook);
+	ts_buf__dispose(&script);
+	ts_buf__dispose(&hook);
 	return error;
 }
 
@@ -270,8 +270,8 @@ int ts_gate_prepare(ts_gate_exec **out, ts_node *node, const char *node_id, cons
 		error = ts_error_set(TS_ERROR, "cannot resolve %s: %s", node->path, strerror(errno));
 		goto done;
 	}
-	ts_buf_printf(&repo, "%s/history.git", node_dir);
-	if (ts_buf_oom(&repo) || !realpath(repo.ptr, history)) {
+	ts_buf__printf(&repo, "%s/history.git", node_dir);
+	if (ts_buf__oom(&repo) || !realpath(repo.ptr, history)) {
 		error = ts_error_set(TS_ERROR, "cannot resolve this node's history: %s", strerror(errno));
 		goto done;
 	}
@@ -285,8 +285,8 @@ int ts_gate_prepare(ts_gate_exec **out, ts_node *node, const char *node_id, cons
 		goto done;
 
 	/* what the node may see and do, as git's command-line config */
-	ts_buf_printf(&kv, "!refs/submissions/%s", node_id);
-	if (ts_buf_oom(&kv)) {
+	ts_buf__printf(&kv, "!refs/submissions/%s", node_id);
+	if (ts_buf__oom(&kv)) {
 		error = ts_error_set(TS_ERROR, "out of memory");
 		goto done;
 	}
@@ -317,20 +317,20 @@ int ts_gate_prepare(ts_gate_exec **out, ts_node *node, const char *node_id, cons
 	for (env = environ; env && *env; env++)
 		if (strncmp(*env, "GIT_", 4) && (error = vec_push(&e->envp, &nenv, *env)) < 0)
 			goto done;
-	ts_buf_clear(&repo);
-	ts_buf_printf(&repo, "GIT_CONFIG_COUNT=%zu", nconfig / 2);
-	if (ts_buf_oom(&repo) || (error = vec_push(&e->envp, &nenv, repo.ptr)) < 0) {
+	ts_buf__clear(&repo);
+	ts_buf__printf(&repo, "GIT_CONFIG_COUNT=%zu", nconfig / 2);
+	if (ts_buf__oom(&repo) || (error = vec_push(&e->envp, &nenv, repo.ptr)) < 0) {
 		error = error < 0 ? error : ts_error_set(TS_ERROR, "out of memory");
 		goto done;
 	}
 	for (i = 0; i < nconfig; i += 2) {
-		ts_buf_clear(&repo);
-		ts_buf_printf(&repo, "GIT_CONFIG_KEY_%zu=%s", i / 2, config[i]);
-		if (ts_buf_oom(&repo) || (error = vec_push(&e->envp, &nenv, repo.ptr)) < 0)
+		ts_buf__clear(&repo);
+		ts_buf__printf(&repo, "GIT_CONFIG_KEY_%zu=%s", i / 2, config[i]);
+		if (ts_buf__oom(&repo) || (error = vec_push(&e->envp, &nenv, repo.ptr)) < 0)
 			goto oom;
-		ts_buf_clear(&repo);
-		ts_buf_printf(&repo, "GIT_CONFIG_VALUE_%zu=%s", i / 2, config[i + 1]);
-		if (ts_buf_oom(&repo) || (error = vec_push(&e->envp, &nenv, repo.ptr)) < 0)
+		ts_buf__clear(&repo);
+		ts_buf__printf(&repo, "GIT_CONFIG_VALUE_%zu=%s", i / 2, config[i + 1]);
+		if (ts_buf__oom(&repo) || (error = vec_push(&e->envp, &nenv, repo.ptr)) < 0)
 			goto oom;
 	}
 	*out = e;
@@ -341,10 +341,10 @@ oom:
 	error = error < 0 ? error : ts_error_set(TS_ERROR, "out of memory");
 done:
 	ts_gate_exec_free(e);
-	ts_buf_dispose(&git);
-	ts_buf_dispose(&repo);
-	ts_buf_dispose(&hooks);
-	ts_buf_dispose(&kv);
+	ts_buf__dispose(&git);
+	ts_buf__dispose(&repo);
+	ts_buf__dispose(&hooks);
+	ts_buf__dispose(&kv);
 	return error;
 }
 
@@ -373,8 +373,8 @@ int ts_gate_pre_receive(ts_node *node, const char *node_id, FILE *updates, const
 	ssize_t len;
 	int error = 0;
 
-	ts_buf_printf(&own, "refs/submissions/%s", node_id ? node_id : "");
-	if (!node_id || !ts_node_id_valid(node_id) || ts_buf_oom(&own)) {
+	ts_buf__printf(&own, "refs/submissions/%s", node_id ? node_id : "");
+	if (!node_id || !ts_node_id_valid(node_id) || ts_buf__oom(&own)) {
 		error = ts_error_set(TS_EINVALID, "the pre-receive check needs the pushing node's id");
 		goto done;
 	}
@@ -432,6 +432,6 @@ done:
 		free(list[i].ref);
 	free(list);
 	free(line);
-	ts_buf_dispose(&own);
+	ts_buf__dispose(&own);
 	return error;
 }

@@ -82,9 +82,9 @@ static void change_view_dispose(change_view *v)
 	free(v->columns);
 	free(v->cells);
 	free(v->display_at);
-	ts_buf_dispose(&v->display);
-	ts_buf_dispose(&v->old_text);
-	ts_buf_dispose(&v->new_text);
+	ts_buf__dispose(&v->display);
+	ts_buf__dispose(&v->old_text);
+	ts_buf__dispose(&v->new_text);
 	memset(v, 0, sizeof(*v));
 }
 
@@ -102,8 +102,8 @@ static const ts_cell *put_cell(change_view *v, size_t k, const ts_value *value)
 		return NULL;
 	cell_fill(&v->cells[k], value);
 	v->display_at[k] = v->display.size;
-	ts_audit_put_value(&v->display, value);
-	ts_buf_putc(&v->display, '\0');
+	ts_audit__put_value(&v->display, value);
+	ts_buf__putc(&v->display, '\0');
 	return &v->cells[k];
 }
 
@@ -135,20 +135,20 @@ static int change_view_build(change_view *v, const ts_audit_change *change)
 	v->pub.key = change->key;
 	if (!change->table) {
 		if (change->old_data) {
-			ts_buf_put(&v->old_text, change->old_data, change->old_len);
+			ts_buf__put(&v->old_text, change->old_data, change->old_len);
 			v->pub.old_len = change->old_len;
 		}
 		if (change->new_data) {
-			ts_buf_put(&v->new_text, change->new_data, change->new_len);
+			ts_buf__put(&v->new_text, change->new_data, change->new_len);
 			v->pub.new_len = change->new_len;
 		}
-		if (ts_buf_oom(&v->old_text) || ts_buf_oom(&v->new_text))
+		if (ts_buf__oom(&v->old_text) || ts_buf__oom(&v->new_text))
 			return TS_ERROR;
-		v->pub.old_text = change->old_data ? ts_buf_cstr(&v->old_text) : NULL;
-		v->pub.new_text = change->new_data ? ts_buf_cstr(&v->new_text) : NULL;
+		v->pub.old_text = change->old_data ? ts_buf__cstr(&v->old_text) : NULL;
+		v->pub.new_text = change->new_data ? ts_buf__cstr(&v->new_text) : NULL;
 		return 0;
 	}
-	if ((error = ts_audit_columns(change, count_column, &n)) != 0 || n == 0)
+	if ((error = ts_audit__columns(change, count_column, &n)) != 0 || n == 0)
 		return error;
 	v->columns = calloc(n, sizeof(*v->columns));
 	v->cells = calloc(2 * n, sizeof(*v->cells));
@@ -156,9 +156,9 @@ static int change_view_build(change_view *v, const ts_audit_change *change)
 	if (!v->columns || !v->cells || !v->display_at)
 		return out_of_memory();
 	v->room = n;
-	if ((error = ts_audit_columns(change, fill_column, v)) != 0)
+	if ((error = ts_audit__columns(change, fill_column, v)) != 0)
 		return error;
-	if (ts_buf_oom(&v->display))
+	if (ts_buf__oom(&v->display))
 		return TS_ERROR;
 	for (k = 0; k < v->ncolumns; k++) {
 		if (v->columns[k].old_value)
@@ -195,7 +195,7 @@ static int diff_one(const ts_audit_change *change, void *payload)
 int ts_node_diff(char from_id[41], char to_id[41], ts_node *node, const char *from_rev,
 	const char *to_rev, int (*cb)(const ts_change *change, void *payload), void *payload)
 {
-	git_repository *repo = ts_store_repo(node->store);
+	git_repository *repo = ts_store__repo(node->store);
 	git_commit *from = NULL, *to = NULL;
 	git_tree *from_tree = NULL, *to_tree = NULL;
 	ts_tables *tables = NULL;
@@ -207,8 +207,8 @@ int ts_node_diff(char from_id[41], char to_id[41], ts_node *node, const char *fr
 		return ts_error_set(TS_EINVALID, "a diff needs a callback");
 	if (!to_rev)
 		to_rev = "HEAD";
-	if ((from_rev && (error = ts_audit_resolve(&from, repo, from_rev)) < 0) ||
-	    (error = ts_audit_resolve(&to, repo, to_rev)) < 0 ||
+	if ((from_rev && (error = ts_audit__resolve(&from, repo, from_rev)) < 0) ||
+	    (error = ts_audit__resolve(&to, repo, to_rev)) < 0 ||
 	    (error = ts_node__tables(&tables, node)) < 0)
 		goto done;
 	if ((from && git_commit_tree(&from_tree, from) < 0) || git_commit_tree(&to_tree, to) < 0) {
@@ -219,7 +219,7 @@ int ts_node_diff(char from_id[41], char to_id[41], ts_node *node, const char *fr
 	if (from)
 		git_oid_tostr(from_id, 41, git_commit_id(from));
 	git_oid_tostr(to_id, 41, git_commit_id(to));
-	error = ts_audit_diff(repo, from_tree, to_tree, tables, TS_AUDIT_ROWS, diff_one, &run);
+	error = ts_audit__diff(repo, from_tree, to_tree, tables, TS_AUDIT_ROWS, diff_one, &run);
 done:
 	git_tree_free(from_tree);
 	git_tree_free(to_tree);
@@ -241,7 +241,7 @@ typedef struct {
 static int concerns_record(const ts_audit_change *change, void *payload)
 {
 	const log_run *run = payload;
-	return ts_audit_change_concerns(change, run->opts->table, run->opts->column, run->opts->key);
+	return ts_audit__change_concerns(change, run->opts->table, run->opts->column, run->opts->key);
 }
 
 static int log_one(const ts_audit_entry *e, void *payload)
@@ -289,7 +289,7 @@ static int log_one(const ts_audit_entry *e, void *payload)
 	entry.committer = e->committer;
 	entry.time = e->time;
 	entry.offset = e->offset;
-	ts_audit_time_format(entry.when, e->time, e->offset);
+	ts_audit__time_format(entry.when, e->time, e->offset);
 	entry.summary = e->summary;
 	entry.inserts = e->inserts;
 	entry.updates = e->updates;
@@ -330,7 +330,7 @@ int ts_node_log(ts_node *node, const ts_log_options *opts,
 	run.opts = opts;
 	run.cb = cb;
 	run.payload = payload;
-	return ts_audit_log(ts_store_repo(node->store), opts->start, tables,
+	return ts_audit__log(ts_store__repo(node->store), opts->start, tables,
 		opts->key ? concerns_record : NULL, log_one, &run);
 }
 
@@ -353,17 +353,17 @@ static int blame_one(const ts_audit_blame_line *l, void *payload)
 	memset(&line, 0, sizeof(line));
 	line.column = l->column;
 	cell_fill(&line.value, l->value);
-	ts_buf_clear(&run->display);
-	ts_audit_put_value(&run->display, l->value);
-	if (ts_buf_oom(&run->display))
+	ts_buf__clear(&run->display);
+	ts_audit__put_value(&run->display, l->value);
+	if (ts_buf__oom(&run->display))
 		return TS_ERROR;
-	line.value.display = ts_buf_cstr(&run->display);
+	line.value.display = ts_buf__cstr(&run->display);
 	git_oid_tostr(line.commit, sizeof(line.commit), l->commit);
 	line.author = l->author;
 	line.node = l->node;
 	line.time = l->time;
 	line.offset = l->offset;
-	ts_audit_time_format(line.when, l->time, l->offset);
+	ts_audit__time_format(line.when, l->time, l->offset);
 	line.summary = l->summary;
 	run->nlines++;
 	return run->cb(&line, run->payload);
@@ -372,7 +372,7 @@ static int blame_one(const ts_audit_blame_line *l, void *payload)
 int ts_node_blame(char head_out[41], ts_node *node, const char *rev, const char *table,
 	const char *key, int (*cb)(const ts_blame_line *line, void *payload), void *payload)
 {
-	git_repository *repo = ts_store_repo(node->store);
+	git_repository *repo = ts_store__repo(node->store);
 	git_commit *commit = NULL;
 	ts_tables *tables = NULL;
 	ts_buf path = TS_BUF_INIT;
@@ -386,23 +386,23 @@ int ts_node_blame(char head_out[41], ts_node *node, const char *rev, const char 
 	if (!cb)
 		return ts_error_set(TS_EINVALID, "blame needs a callback");
 	if ((error = ts_node__tables(&tables, node)) < 0 ||
-	    (error = ts_audit_row_path(&path, node->db, tables, table, key)) < 0)
+	    (error = ts_audit__row_path(&path, node->db, tables, table, key)) < 0)
 		goto done;
 	if (!rev)
 		error = ts_node_head(head, node);
-	else if ((error = ts_audit_resolve(&commit, repo, rev)) == 0)
+	else if ((error = ts_audit__resolve(&commit, repo, rev)) == 0)
 		git_oid_tostr(head, sizeof(head), git_commit_id(commit));
 	if (error < 0)
 		goto done;
 	memcpy(head_out, head, sizeof(head));
-	error = ts_audit_blame(repo, head, path.ptr, blame_one, &run);
+	error = ts_audit__blame(repo, head, path.ptr, blame_one, &run);
 	/* the row is looked for before any line is reported */
 	if (error == TS_ENOTFOUND && run.nlines == 0)
 		error = ts_error_set(TS_ENOTFOUND, "table %s has no row '%s' at %s (%.12s)", table, key,
 			rev ? rev : "HEAD", head);
 done:
 	git_commit_free(commit);
-	ts_buf_dispose(&path);
-	ts_buf_dispose(&run.display);
+	ts_buf__dispose(&path);
+	ts_buf__dispose(&run.display);
 	return error;
 }

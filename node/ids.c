@@ -49,5 +49,5 @@ int ts_node_id_valid(const char *id)
 
 int ts_jurisdiction_covers(const char *scope, const char *id)
 {
-	return ts_ownership_in_jurisdiction(scope, id);
+	return ts_ownership__in_jurisdiction(scope, id);
 }

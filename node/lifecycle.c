@@ -451,25 +451,25 @@ static void event_detail(ts_buf *d, const step_def *step, const step_args *a)
 	char yuan[32];
 
 	if (step == &steps[STEP_DISPATCH])
-		ts_buf_printf(d, "to %s", a->officer);
+		ts_buf__printf(d, "to %s", a->officer);
 	else if (step == &steps[STEP_DECIDE]) {
 		money(yuan, a->amount);
-		ts_buf_printf(d, "%s; fine %s yuan", a->legal_basis, yuan);
+		ts_buf__printf(d, "%s; fine %s yuan", a->legal_basis, yuan);
 		if (a->major) {
 			if (a->amount >= a->threshold) {
 				money(yuan, a->threshold);
-				ts_buf_printf(d, "; major (the threshold is %s yuan)", yuan);
+				ts_buf__printf(d, "; major (the threshold is %s yuan)", yuan);
 			} else
-				ts_buf_puts(d, "; marked major");
+				ts_buf__puts(d, "; marked major");
 		}
 	} else if (step == &steps[STEP_REVIEW])
-		ts_buf_printf(d, "%s by %s", a->review, a->reviewer);
+		ts_buf__printf(d, "%s by %s", a->review, a->reviewer);
 	else if (step == &steps[STEP_TRANSFER])
-		ts_buf_printf(d, "to %s", a->to);
+		ts_buf__printf(d, "to %s", a->to);
 	else if (step == &steps[STEP_VISIT])
-		ts_buf_puts(d, a->satisfaction);
+		ts_buf__puts(d, a->satisfaction);
 	if (a->note && *a->note)
-		ts_buf_printf(d, "%s%s", d->size ? "; " : "", a->note);
+		ts_buf__printf(d, "%s%s", d->size ? "; " : "", a->note);
 }
 
 static int do_step(sqlite3 *db, void *payload)
@@ -486,8 +486,8 @@ static int do_step(sqlite3 *db, void *payload)
 	if ((error = state_load(&c, db, op->case_id)) < 0 ||
 	    (error = op->step->check(db, op->case_id, &c, a)) < 0)
 		goto done;
-	ts_buf_printf(&sql, "UPDATE cases SET %s WHERE id = :id", op->step->set);
-	if (ts_buf_oom(&sql) || sqlite3_prepare_v2(db, sql.ptr, -1, &st, NULL) != SQLITE_OK) {
+	ts_buf__printf(&sql, "UPDATE cases SET %s WHERE id = :id", op->step->set);
+	if (ts_buf__oom(&sql) || sqlite3_prepare_v2(db, sql.ptr, -1, &st, NULL) != SQLITE_OK) {
 		error = ts_sqlite__error(db, "%s of case %s", op->step->verb, op->case_id);
 		goto done;
 	}
@@ -508,11 +508,11 @@ static int do_step(sqlite3 *db, void *payload)
 	event_detail(&detail, op->step, a);
 	error = ts_case__event(op->node, op->case_id, op->step->kind,
 		op->step == &steps[STEP_REVIEW] ? a->reviewer : op->author,
-		detail.size ? ts_buf_cstr(&detail) : NULL, now);
+		detail.size ? ts_buf__cstr(&detail) : NULL, now);
 done:
 	sqlite3_finalize(st);
-	ts_buf_dispose(&sql);
-	ts_buf_dispose(&detail);
+	ts_buf__dispose(&sql);
+	ts_buf__dispose(&detail);
 	state_dispose(&c);
 	return error;
 }
@@ -543,16 +543,16 @@ static int run_step(ts_node *node, const char *author, const char *case_id, int 
 	op.args = a;
 	if (which == STEP_REVIEW && !a->reviewer)
 		a->reviewer = op.author;
-	ts_buf_printf(&summary, "%s %s", step->verb, case_id);
+	ts_buf__printf(&summary, "%s %s", step->verb, case_id);
 	if (which == STEP_DISPATCH)
-		ts_buf_printf(&summary, " to %s", a->officer);
+		ts_buf__printf(&summary, " to %s", a->officer);
 	else if (which == STEP_TRANSFER)
-		ts_buf_printf(&summary, " to %s", a->to);
+		ts_buf__printf(&summary, " to %s", a->to);
 	else if (which == STEP_REVIEW)
-		ts_buf_printf(&summary, ": %s", a->approve ? "approved" : "rejected");
-	error = ts_buf_oom(&summary) ? ts_error_set(TS_ERROR, "out of memory") :
+		ts_buf__printf(&summary, ": %s", a->approve ? "approved" : "rejected");
+	error = ts_buf__oom(&summary) ? ts_error_set(TS_ERROR, "out of memory") :
 		ts_node_write(node, op.author, summary.ptr, do_step, &op);
-	ts_buf_dispose(&summary);
+	ts_buf__dispose(&summary);
 	return error;
 }
 
@@ -831,12 +831,12 @@ int ts_case_rules_set(ts_node *node, const char *author, const ts_case_rule *rul
 	op.author = author ? author : node->identity;
 	op.rules = rules;
 	op.n = nrules;
-	ts_buf_printf(&summary, "case rules of %s:", node->id);
+	ts_buf__printf(&summary, "case rules of %s:", node->id);
 	for (i = 0; i < nrules; i++)
-		ts_buf_printf(&summary, " %s%s%s=%lld", rules[i].rule, rules[i].category ? "." : "",
+		ts_buf__printf(&summary, " %s%s%s=%lld", rules[i].rule, rules[i].category ? "." : "",
 			rules[i].category ? rules[i].category : "", (long long)rules[i].value);
 	error = ts_node_write(node, op.author, summary.ptr, do_rules, &op);
-	ts_buf_dispose(&summary);
+	ts_buf__dispose(&summary);
 	return error;
 }
 

@@ -28,7 +28,7 @@
 static int commit_local_work(ts_node *node)
 {
 	char id[41];
-	if (ts_capture_count(node->db) == 0)
+	if (ts_capture__count(node->db) == 0)
 		return 0;
 	return ts_node_commit(id, node, "local work, committed before a merge", NULL);
 }
@@ -74,7 +74,7 @@ int ts_node_merge(char id_out[41], ts_node_merge_stats *stats, ts_node *node, co
 	if (!author || !*author)
 		return ts_error_set(TS_EINVALID, "no author: name who merges with --author NAME, or set "
 			"the node's identity (user.name in its config)");
-	if (git_revparse_single(&obj, ts_store_repo(node->store), rev) < 0 ||
+	if (git_revparse_single(&obj, ts_store__repo(node->store), rev) < 0 ||
 	    git_object_type(obj) != GIT_OBJECT_COMMIT) {
 		git_object_free(obj);
 		return ts_error_set(TS_ENOTFOUND, "unknown revision '%s'", rev);
@@ -100,16 +100,16 @@ int ts_node_merge(char id_out[41], ts_node_merge_stats *stats, ts_node *node, co
 	} else if (ctx.ours_is_upper == 0 && (error = ts_node__admit(node, NULL, NULL, &theirs)) < 0)
 		return error;   /* what came from above, checked again as it is merged */
 	if (!message) {
-		ts_buf_printf(&default_message, "merge %s\n", rev);
-		if (ts_buf_oom(&default_message))
+		ts_buf__printf(&default_message, "merge %s\n", rev);
+		if (ts_buf__oom(&default_message))
 			return TS_ERROR;
 		message = default_message.ptr;
 	}
-	if ((error = ts_policies_load(&ctx.policies, node->db)) < 0)
+	if ((error = ts_policies__load(&ctx.policies, node->db)) < 0)
 		goto done;
 	error = ts_integrate(&head, &integrated, node->db, node->store, &theirs, &a, &c, message,
-		ts_policy_decide, &ctx);
-	ts_policies_free(ctx.policies);
+		ts_policy__decide, &ctx);
+	ts_policies__free(ctx.policies);
 	if (error < 0)
 		goto done;
 	if (stats)
@@ -117,7 +117,7 @@ int ts_node_merge(char id_out[41], ts_node_merge_stats *stats, ts_node *node, co
 	git_oid_tostr(id_out, 41, &head);
 	error = 0;
 done:
-	ts_buf_dispose(&default_message);
+	ts_buf__dispose(&default_message);
 	return error;
 }
 
@@ -153,7 +153,7 @@ int ts_node_merge_submissions(ts_node *node, const char *author,
 	size_t i;
 	int error = 0;
 
-	if (git_reference_list(&all, ts_store_repo(node->store)) < 0)
+	if (git_reference_list(&all, ts_store__repo(node->store)) < 0)
 		return ts_store__git_error(TS_ERROR, "listing submissions");
 	for (i = 0; i < all.count; i++)
 		if (!strncmp(all.strings[i], SUBMISSIONS, strlen(SUBMISSIONS)) && collect_ref(all.strings[i], &refs) < 0) {
@@ -170,9 +170,9 @@ int ts_node_merge_submissions(ts_node *node, const char *author,
 
 		memset(&r, 0, sizeof(r));
 		r.node = refs.names[i] + strlen(SUBMISSIONS);
-		ts_buf_printf(&msg, "merge submission of %s\n", r.node);
+		ts_buf__printf(&msg, "merge submission of %s\n", r.node);
 		rc = ts_node_merge(r.commit, &r.stats, node, refs.names[i], author, msg.ptr);
-		ts_buf_dispose(&msg);
+		ts_buf__dispose(&msg);
 		r.error = rc;
 		r.message = rc < 0 ? ts_error_last() : NULL;
 		if (rc < 0 && !error)
@@ -313,9 +313,9 @@ static int decode_value(ts_row **out, const char *column, const char *encoded)
 	ts_buf blob = TS_BUF_INIT;
 	int error;
 
-	ts_buf_printf(&blob, "%s %s\n", column, encoded);
-	error = ts_rowcodec_decode(out, blob.ptr, blob.size);
-	ts_buf_dispose(&blob);
+	ts_buf__printf(&blob, "%s %s\n", column, encoded);
+	error = ts_rowcodec__decode(out, blob.ptr, blob.size);
+	ts_buf__dispose(&blob);
 	return error;
 }
 
@@ -367,22 +367,22 @@ static int do_resolve(sqlite3 *db, void *payload)
 	ts_table *t;
 	int k, error;
 
-	if ((error = ts_tables_load(&tables, db)) < 0)
+	if ((error = ts_tables__load(&tables, db)) < 0)
 		goto done;
-	if (!(t = ts_tables_find(tables, r->table))) {
+	if (!(t = ts_tables__find(tables, r->table))) {
 		error = ts_error_set(TS_EINVALID, "conflict %s names table %s, which this node lacks", r->id, r->table);
 		goto done;
 	}
 	if (!r->column) {
 		/* a whole-row conflict: the chosen side's row, or its delete */
 		const char *enc = !strcmp(r->take, "ours") ? r->ours : r->theirs;
-		if (enc && (error = ts_rowcodec_decode(&chosen, enc, strlen(enc))) < 0)
+		if (enc && (error = ts_rowcodec__decode(&chosen, enc, strlen(enc))) < 0)
 			goto done;
 		if (!enc && (error = ts_node__head_row(&key, r->node, r->path)) == TS_ENOTFOUND) {
 			error = 0;   /* deleted already: the chosen side stands */
 			goto record;
 		}
-		if (error < 0 || (error = ts_apply_one(db, t, chosen, key)) < 0)
+		if (error < 0 || (error = ts_apply__one(db, t, chosen, key)) < 0)
 			goto done;
 		goto record;
 	}
@@ -398,17 +398,17 @@ static int do_resolve(sqlite3 *db, void *payload)
 			goto done;
 		v = &chosen->values[0];
 	}
-	ts_buf_printf(&sql, "UPDATE \"%s\" SET \"%s\" = ", t->name, r->column);
+	ts_buf__printf(&sql, "UPDATE \"%s\" SET \"%s\" = ", t->name, r->column);
 	if (r->value) {
 		/* the column's declared type decides: INTEGER and REAL take numbers */
-		ts_buf_printf(&sql, "CASE (SELECT upper(type) FROM pragma_table_info('%s') WHERE name = '%s') "
+		ts_buf__printf(&sql, "CASE (SELECT upper(type) FROM pragma_table_info('%s') WHERE name = '%s') "
 			"WHEN 'INTEGER' THEN CAST(?1 AS INTEGER) WHEN 'REAL' THEN CAST(?1 AS REAL) ELSE ?1 END",
 			t->name, r->column);
 	} else
-		ts_buf_puts(&sql, "?1");
-	ts_buf_puts(&sql, " WHERE ");
+		ts_buf__puts(&sql, "?1");
+	ts_buf__puts(&sql, " WHERE ");
 	for (k = 0; k < t->npk; k++)
-		ts_buf_printf(&sql, "%s\"%s\" = ?%d", k ? " AND " : "", t->cols[t->pk[k]], k + 2);
+		ts_buf__printf(&sql, "%s\"%s\" = ?%d", k ? " AND " : "", t->cols[t->pk[k]], k + 2);
 	if (sqlite3_prepare_v2(db, sql.ptr, -1, &st, NULL) != SQLITE_OK) {
 		error = ts_sqlite__error(db, "resolving %s", r->id);
 		goto done;
@@ -416,14 +416,14 @@ static int do_resolve(sqlite3 *db, void *payload)
 	if (r->value)
 		sqlite3_bind_text(st, 1, r->value, -1, SQLITE_STATIC);
 	else
-		ts_value_bind(st, 1, v);
+		ts_value__bind(st, 1, v);
 	for (k = 0; k < t->npk; k++) {
-		const ts_value *kv = ts_row_get(key, t->cols[t->pk[k]]);
+		const ts_value *kv = ts_row__get(key, t->cols[t->pk[k]]);
 		if (!kv) {
 			error = ts_error_set(TS_ECORRUPT, "the row of conflict %s has no key", r->id);
 			goto done;
 		}
-		ts_value_bind(st, k + 2, kv);
+		ts_value__bind(st, k + 2, kv);
 	}
 	if (sqlite3_step(st) != SQLITE_DONE) {
 		error = ts_sqlite__error_as(TS_EINVALID, db, "resolving %s", r->id);
@@ -447,10 +447,10 @@ record:
 		error = ts_sqlite__error(db, "resolving %s", r->id);
 done:
 	sqlite3_finalize(st);
-	ts_buf_dispose(&sql);
-	ts_row_free(key);
-	ts_row_free(chosen);
-	ts_tables_free(tables);
+	ts_buf__dispose(&sql);
+	ts_row__free(key);
+	ts_row__free(chosen);
+	ts_tables__free(tables);
 	return error;
 }
 
@@ -488,7 +488,7 @@ int ts_node_resolve(char id_out[41], ts_node *node, const char *conflict, const 
 	}
 	if ((error = commit_local_work(node)) < 0)
 		goto done;
-	ts_buf_printf(&msg, "resolve conflict %s: %s.%s", conflict, r.table, r.column);
+	ts_buf__printf(&msg, "resolve conflict %s: %s.%s", conflict, r.table, r.column);
 	if ((error = ts_node_write(node, r.author, msg.ptr, do_resolve, &r)) < 0 ||
 	    (error = ts_node_commit(id_out, node, msg.ptr, r.author)) < 0)
 		goto done;
@@ -500,6 +500,6 @@ done:
 	free(r.theirs);
 	free(r.kind);
 	free(r.status);
-	ts_buf_dispose(&msg);
+	ts_buf__dispose(&msg);
 	return error;
 }

@@ -16,7 +16,7 @@
 #include "schema.h"
 #include "tiersync.h"
 
-int ts_schema_latest(void)
+int ts_schema__latest(void)
 {
 	const struct ts_migration *m;
 	int latest = 0;
@@ -70,12 +70,12 @@ fail:
 	return error;
 }
 
-int ts_schema_migrate(sqlite3 *db, int *version_out)
+int ts_schema__migrate(sqlite3 *db, int *version_out)
 {
-	return ts_schema_migrate_to(db, ts_schema_latest(), version_out);
+	return ts_schema__migrate_to(db, ts_schema__latest(), version_out);
 }
 
-int ts_schema_migrate_to(sqlite3 *db, int target, int *version_out)
+int ts_schema__migrate_to(sqlite3 *db, int target, int *version_out)
 {
 	const struct ts_migration *m;
 	int version = 0, error = 0;
@@ -85,10 +85,10 @@ int ts_schema_migrate_to(sqlite3 *db, int target, int *version_out)
 		goto done;
 	}
 	/* An older binary must not write rows a newer schema would refuse. */
-	if (version > ts_schema_latest()) {
+	if (version > ts_schema__latest()) {
 		error = ts_error_set(TS_ERROR,
 			"database schema version %d is newer than this tiersync's (%d)",
-			version, ts_schema_latest());
+			version, ts_schema__latest());
 		goto done;
 	}
 	for (m = ts_schema_migrations; m->name; m++) {

@@ -121,7 +121,7 @@ static int load(ts_node *node)
 	if (node->tier == TS_TIER_DEVICE && strrchr(node->scope, '.'))
 		*strrchr(node->scope, '.') = '\0';
 	if ((error = open_db(&node->db, dbpath, 0)) < 0 ||
-	    (error = ts_store_open(&node->store, gitpath, 0)) < 0 ||
+	    (error = ts_store__open(&node->store, gitpath, 0)) < 0 ||
 	    (error = ts_node__key_load(node)) < 0)
 		goto done;
 done:
@@ -141,15 +141,15 @@ static int migrate(ts_node *node)
 	    sqlite3_step(st) == SQLITE_ROW)
 		before = sqlite3_column_int(st, 0);
 	sqlite3_finalize(st);
-	if (before > ts_schema_latest())
+	if (before > ts_schema__latest())
 		return ts_error_set(TS_EINVALID, "this node's schema (version %d) is newer than this "
-			"tiersync knows (version %d); upgrade tiersync", before, ts_schema_latest());
+			"tiersync knows (version %d); upgrade tiersync", before, ts_schema__latest());
 	/* engine tables first: a node made by an older tiersync may lack one */
-	if ((error = ts_history_setup(node->db)) < 0)
+	if ((error = ts_history__setup(node->db)) < 0)
 		return error;
-	if (before == ts_schema_latest())
+	if (before == ts_schema__latest())
 		return 0;
-	if ((error = ts_schema_migrate(node->db, &after)) < 0)
+	if ((error = ts_schema__migrate(node->db, &after)) < 0)
 		return error;
 	/* what the migration wrote is history too: one commit of the whole state,
 	 * made by the node */
@@ -158,9 +158,9 @@ static int migrate(ts_node *node)
 		ts_buf msg = TS_BUF_INIT;
 		git_oid id;
 		ts_node__who(&who, node->id, node->id, ts_node__now());
-		ts_buf_printf(&msg, "schema migration %d -> %d\n", before, after);
-		error = ts_history_commit_all(&id, node->db, node->store, &who, &who, msg.ptr);
-		ts_buf_dispose(&msg);
+		ts_buf__printf(&msg, "schema migration %d -> %d\n", before, after);
+		error = ts_history__commit_all(&id, node->db, node->store, &who, &who, msg.ptr);
+		ts_buf__dispose(&msg);
 	}
 	return error;
 }
@@ -260,24 +260,24 @@ int ts_node_init(ts_node **out, const char *given_path, const ts_init_options *o
 	}
 	if ((error = write_config(tmp, opts)) < 0 ||
 	    (error = open_db(&db, dbpath, 1)) < 0 ||
-	    (error = ts_history_setup(db)) < 0 ||
-	    (error = ts_schema_migrate(db, NULL)) < 0 ||
-	    (error = ts_store_open(&store, gitpath, 1)) < 0 ||
+	    (error = ts_history__setup(db)) < 0 ||
+	    (error = ts_schema__migrate(db, NULL)) < 0 ||
+	    (error = ts_store__open(&store, gitpath, 1)) < 0 ||
 	    (error = ts_node__key_init(&key, tmp, opts)) < 0)
 		goto done;
 	/* the first commit is signed too; the city, enrolled by no one, enrolls itself */
-	ts_store_set_signer(store, key);
+	ts_store__set_signer(store, key);
 	if (opts->tier == TS_TIER_CITY && (error = ts_node__key_enroll_self(db, key, opts->id, now)) < 0)
 		goto done;
 
 	ts_node__who(&who, opts->id, opts->identity ? opts->identity : opts->id, now);
 	ts_node__who(&node_who, opts->id, opts->id, now);
-	ts_buf_printf(&msg, "init %s node %s\n", ts_tier_name(opts->tier), opts->id);
-	if ((error = ts_history_commit_all(&commit, db, store, &who, &node_who, msg.ptr)) < 0)
+	ts_buf__printf(&msg, "init %s node %s\n", ts_tier_name(opts->tier), opts->id);
+	if ((error = ts_history__commit_all(&commit, db, store, &who, &node_who, msg.ptr)) < 0)
 		goto done;
 	sqlite3_close(db);
 	db = NULL;
-	ts_store_free(store);
+	ts_store__free(store);
 	store = NULL;
 	if (rename(tmp, path) < 0) {
 		error = ts_error_set(TS_ERROR, "moving the new node to %s: %s", path, strerror(errno));
@@ -291,8 +291,8 @@ int ts_node_init(ts_node **out, const char *given_path, const ts_init_options *o
 	}
 done:
 	sqlite3_close(db);
-	ts_store_free(store);
-	ts_sshsig_key_free(key);
+	ts_store__free(store);
+	ts_sshsig__key_free(key);
 	if (tmp) {
 		/* leave nothing of a failed init behind */
 		nftw(tmp, remove_one, 16, FTW_DEPTH | FTW_PHYS);
@@ -301,7 +301,7 @@ done:
 	free(dbpath);
 	free(gitpath);
 	free(path);
-	ts_buf_dispose(&msg);
+	ts_buf__dispose(&msg);
 	return error;
 }
 
@@ -317,8 +317,8 @@ int ts_node_open(ts_node **out, const char *path)
 		return ts_error_set(TS_ERROR, "out of memory");
 	}
 	if ((error = load(node)) < 0 ||
-	    (error = ts_history_repair(node->db, node->store, &repaired)) < 0 ||
-	    (error = ts_integrate_recover(node->db, node->store, &undone)) < 0 ||
+	    (error = ts_history__repair(node->db, node->store, &repaired)) < 0 ||
+	    (error = ts_integrate__recover(node->db, node->store, &undone)) < 0 ||
 	    (error = migrate(node)) < 0) {
 		ts_node_free(node);
 		return error;
@@ -334,9 +334,9 @@ void ts_node_free(ts_node *node)
 {
 	if (!node)
 		return;
-	ts_tables_free(node->tables);   /* its statements first: they belong to db */
-	ts_ownership_free(node->rules);
-	ts_store_free(node->store);   /* before the key it signs with */
+	ts_tables__free(node->tables);   /* its statements first: they belong to db */
+	ts_ownership__free(node->rules);
+	ts_store__free(node->store);   /* before the key it signs with */
 	if (node->db)
 		sqlite3_close(node->db);
 	git_config_free(node->config);
@@ -345,7 +345,7 @@ void ts_node_free(ts_node *node)
 	free(node->scope);
 	free(node->identity);
 	free(node->signers);
-	ts_sshsig_key_free(node->key);
+	ts_sshsig__key_free(node->key);
 	free(node);
 }
 
@@ -382,13 +382,13 @@ int ts_node__write_as(ts_node *node, const char *writer, const char *author, con
 		author = node->identity;
 	if ((error = check_author(author)) < 0)
 		return error;
-	if ((error = ts_capture_begin(&cap, node->db)) < 0)
+	if ((error = ts_capture__begin(&cap, node->db)) < 0)
 		return error;
 	if ((error = fn(node->db, payload)) != 0 || (error = ts_node__check_write(node, writer, cap)) < 0) {
-		ts_capture_rollback(cap);
+		ts_capture__rollback(cap);
 		return error;
 	}
-	return ts_capture_commit(cap, author, ts_node__now(), summary ? summary : "");
+	return ts_capture__commit(cap, author, ts_node__now(), summary ? summary : "");
 }
 
 int ts_node_mint_id(char **out, ts_node *node, const char *prefix)
@@ -404,11 +404,11 @@ int ts_node_mint_id(char **out, ts_node *node, const char *prefix)
 	ts_time_format(now, ts_node__now());
 	snprintf(date, sizeof(date), "%.4s%.2s%.2s", now, now + 5, now + 8);
 	snprintf(key, sizeof(key), "seq.%s%s", prefix, date);
-	if ((last = ts_meta_get(node->db, key)))
+	if ((last = ts_meta__get(node->db, key)))
 		n = strtoll(last, NULL, 10);
 	free(last);
 	snprintf(value, sizeof(value), "%lld", n + 1);
-	if ((error = ts_meta_set(node->db, key, value)) < 0)
+	if ((error = ts_meta__set(node->db, key, value)) < 0)
 		return error;
 	len = strlen(node->id) + strlen(prefix) + 40;
 	if (!(*out = malloc(len)))
@@ -432,7 +432,7 @@ static int staged_one(const ts_staged_write *w, void *payload)
 	info.author = w->author;
 	info.time = w->time;
 	info.summary = w->summary;
-	if ((error = ts_changeset_count(w->changeset, w->size, &info.inserts, &info.updates, &info.deletes)) < 0)
+	if ((error = ts_changeset__count(w->changeset, w->size, &info.inserts, &info.updates, &info.deletes)) < 0)
 		return error;
 	return walk->cb(&info, walk->payload);
 }
@@ -440,7 +440,7 @@ static int staged_one(const ts_staged_write *w, void *payload)
 int ts_node_staged(ts_node *node, int (*cb)(const ts_staged_info *info, void *payload), void *payload)
 {
 	staged_walk walk = { cb, payload };
-	return ts_capture_foreach(node->db, staged_one, &walk);
+	return ts_capture__foreach(node->db, staged_one, &walk);
 }
 
 /* The staged authors, each once, in order, joined with ", ". */
@@ -467,8 +467,8 @@ static int add_author(const ts_staged_write *w, void *payload)
 	a->seen = grown;
 	a->n++;
 	if (a->names.size)
-		ts_buf_puts(&a->names, ", ");
-	ts_buf_puts(&a->names, w->author);
+		ts_buf__puts(&a->names, ", ");
+	ts_buf__puts(&a->names, w->author);
 	return 0;
 }
 
@@ -478,7 +478,7 @@ static void authors_dispose(authors *a)
 	for (i = 0; i < a->n; i++)
 		free(a->seen[i]);
 	free(a->seen);
-	ts_buf_dispose(&a->names);
+	ts_buf__dispose(&a->names);
 }
 
 int ts_node_commit(char id_out[41], ts_node *node, const char *message, const char *author)
@@ -499,8 +499,8 @@ int ts_node_commit(char id_out[41], ts_node *node, const char *message, const ch
 	if ((error = ts_node__schema_check(node)) < 0)
 		goto done;
 	/* rows a pull left half-applied are not this node's work: undone first */
-	if ((error = ts_integrate_recover(node->db, node->store, &undone)) < 0 ||
-	    (error = ts_capture_foreach(node->db, add_author, &staged)) < 0)
+	if ((error = ts_integrate__recover(node->db, node->store, &undone)) < 0 ||
+	    (error = ts_capture__foreach(node->db, add_author, &staged)) < 0)
 		goto done;
 	if (staged.n == 0) {
 		error = ts_error_set(TS_ENOTFOUND, "nothing staged to commit");
@@ -510,26 +510,26 @@ int ts_node_commit(char id_out[41], ts_node *node, const char *message, const ch
 		author = staged.names.ptr;
 	if ((error = check_author(author)) < 0)
 		goto done;
-	ts_buf_puts(&msg, message);
+	ts_buf__puts(&msg, message);
 	if (msg.size && msg.ptr[msg.size - 1] != '\n')
-		ts_buf_putc(&msg, '\n');
+		ts_buf__putc(&msg, '\n');
 	ts_node__who(&a, node->id, author, now);
 	ts_node__who(&c, node->id, node->id, now);
 	if ((error = ts_node__tables(&tables, node)) < 0)
 		goto done;
-	if ((error = ts_history_commit(&id, node->db, node->store, tables, &a, &c, msg.ptr)) < 0)
+	if ((error = ts_history__commit(&id, node->db, node->store, tables, &a, &c, msg.ptr)) < 0)
 		goto done;
 	git_oid_tostr(id_out, 41, &id);
 done:
 	authors_dispose(&staged);
-	ts_buf_dispose(&msg);
+	ts_buf__dispose(&msg);
 	return error;
 }
 
 int ts_node_head(char id_out[41], ts_node *node)
 {
 	git_oid id;
-	int error = ts_history_head(&id, node->db);
+	int error = ts_history__head(&id, node->db);
 	if (error == 0)
 		git_oid_tostr(id_out, 41, &id);
 	return error;
@@ -539,7 +539,7 @@ int ts_node_verify(ts_node *node, int (*cb)(const ts_verify_problem *p, void *pa
 {
 	int rows, signatures;
 
-	rows = ts_history_verify(node->db, node->store, cb, payload);
+	rows = ts_history__verify(node->db, node->store, cb, payload);
 	if (rows < 0 && rows != TS_ECORRUPT)
 		return rows;
 	rows = ts_node__schema_verify(node, rows, cb, payload);

@@ -70,13 +70,13 @@ int ts_node__write_as(ts_node *node, const char *writer, const char *author, con
 	int (*fn)(sqlite3 *db, void *payload), void *payload);
 
 /* Applies the migrations of schema/ up to version `target` only (the
- * runner of ts_schema_migrate(), node/migrate.c). */
-int ts_schema_migrate_to(sqlite3 *db, int target, int *version_out);
+ * runner of ts_schema__migrate(), node/migrate.c). */
+int ts_schema__migrate_to(sqlite3 *db, int target, int *version_out);
 
 /* The schema check (node/schema_check.c): the database's schema against
  * the one a fresh node at its schema version has. Before a commit: 0, or
  * TS_ECORRUPT naming the first difference. In verify: each difference
- * reported through `cb`; returns `prior` (ts_history_verify's result)
+ * reported through `cb`; returns `prior` (ts_history__verify's result)
  * when the schema is as expected, else TS_ECORRUPT. */
 int ts_node__schema_check(ts_node *node);
 int ts_node__schema_verify(ts_node *node, int prior,

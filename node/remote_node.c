@@ -77,15 +77,15 @@ static int config_get(char **out, git_config *cfg, const char *name, const char 
 	int error = 0;
 
 	*out = NULL;
-	ts_buf_printf(&var, "remote.%s.%s", name, key);
-	if (ts_buf_oom(&var))
+	ts_buf__printf(&var, "remote.%s.%s", name, key);
+	if (ts_buf__oom(&var))
 		return TS_ERROR;
 	if (git_config_get_string_buf(&buf, cfg, var.ptr) < 0)
 		error = TS_ENOTFOUND;
 	else if (!(*out = strdup(buf.ptr)))
 		error = ts_error_set(TS_ERROR, "out of memory");
 	git_buf_dispose(&buf);
-	ts_buf_dispose(&var);
+	ts_buf__dispose(&var);
 	return error;
 }
 
@@ -94,12 +94,12 @@ static int config_set(git_config *cfg, const char *name, const char *key, const 
 	ts_buf var = TS_BUF_INIT;
 	int error = 0;
 
-	ts_buf_printf(&var, "remote.%s.%s", name, key);
-	if (ts_buf_oom(&var))
+	ts_buf__printf(&var, "remote.%s.%s", name, key);
+	if (ts_buf__oom(&var))
 		return TS_ERROR;
 	if (git_config_set_string(cfg, var.ptr, value) < 0)
 		error = ts_store__git_error(TS_ERROR, "writing the node's config");
-	ts_buf_dispose(&var);
+	ts_buf__dispose(&var);
 	return error;
 }
 
@@ -154,38 +154,38 @@ static int resolve_url(char **out, ts_node *node, const char *url)
 	int error;
 
 	*out = NULL;
-	if ((error = ts_remote_url_parse(&u, url)) < 0)
+	if ((error = ts_remote__url_parse(&u, url)) < 0)
 		return error;
 	if (u.ssh) {
-		ts_buf_puts(&b, url);
+		ts_buf__puts(&b, url);
 		while (b.size > 1 && b.ptr[b.size - 1] == '/')
 			b.ptr[--b.size] = '\0';
 		if (!ends_with(b.ptr, ".git"))
-			ts_buf_puts(&b, "/" HISTORY_DIR);
+			ts_buf__puts(&b, "/" HISTORY_DIR);
 	} else {
 		if (u.path[0] == '/')
-			ts_buf_puts(&b, u.path);
+			ts_buf__puts(&b, u.path);
 		else
-			ts_buf_printf(&b, "%s/%s", node->path, u.path);
-		ts_buf_printf(&probe, "%s/" HISTORY_DIR, ts_buf_cstr(&b));
-		if (!ts_buf_oom(&probe) && is_dir(probe.ptr)) {
-			ts_buf_clear(&b);
-			ts_buf_puts(&b, probe.ptr);
+			ts_buf__printf(&b, "%s/%s", node->path, u.path);
+		ts_buf__printf(&probe, "%s/" HISTORY_DIR, ts_buf__cstr(&b));
+		if (!ts_buf__oom(&probe) && is_dir(probe.ptr)) {
+			ts_buf__clear(&b);
+			ts_buf__puts(&b, probe.ptr);
 		}
 	}
-	ts_remote_url_dispose(&u);
-	ts_buf_dispose(&probe);
-	if (ts_buf_oom(&b))
+	ts_remote__url_dispose(&u);
+	ts_buf__dispose(&probe);
+	if (ts_buf__oom(&b))
 		return TS_ERROR;
-	*out = ts_buf_detach(&b);
+	*out = ts_buf__detach(&b);
 	return 0;
 }
 
 static char *node_file(ts_node *node, const char *name)
 {
 	ts_buf b = TS_BUF_INIT;
-	ts_buf_printf(&b, "%s/%s", node->path, name);
-	return ts_buf_oom(&b) ? NULL : ts_buf_detach(&b);
+	ts_buf__printf(&b, "%s/%s", node->path, name);
+	return ts_buf__oom(&b) ? NULL : ts_buf__detach(&b);
 }
 
 int ts_node_remote_add(ts_node *node, const char *name, const char *url, const char *identity)
@@ -203,7 +203,7 @@ int ts_node_remote_add(ts_node *node, const char *name, const char *url, const c
 		remote_config_dispose(&old);
 		return error;
 	}
-	if ((error = ts_remote_url_parse(&u, url)) < 0)
+	if ((error = ts_remote__url_parse(&u, url)) < 0)
 		goto done;
 	if (!u.ssh) {
 		if (!(stored_url = realpath(u.path, NULL))) {
@@ -211,11 +211,11 @@ int ts_node_remote_add(ts_node *node, const char *name, const char *url, const c
 				u.path, strerror(errno));
 			goto done;
 		}
-		ts_buf_printf(&probe, "%s/" HISTORY_DIR, stored_url);
-		if (!is_dir(ts_buf_cstr(&probe))) {
-			ts_buf_clear(&probe);
-			ts_buf_printf(&probe, "%s/HEAD", stored_url);
-			if (access(ts_buf_cstr(&probe), F_OK) < 0) {
+		ts_buf__printf(&probe, "%s/" HISTORY_DIR, stored_url);
+		if (!is_dir(ts_buf__cstr(&probe))) {
+			ts_buf__clear(&probe);
+			ts_buf__printf(&probe, "%s/HEAD", stored_url);
+			if (access(ts_buf__cstr(&probe), F_OK) < 0) {
 				error = ts_error_set(TS_ENOTFOUND, "remote %s: %s is neither a tiersync node nor "
 					"a git repository", name, stored_url);
 				goto done;
@@ -241,8 +241,8 @@ int ts_node_remote_add(ts_node *node, const char *name, const char *url, const c
 	    (stored_identity && (error = config_set(node->config, name, "identity", stored_identity)) < 0))
 		goto done;
 done:
-	ts_remote_url_dispose(&u);
-	ts_buf_dispose(&probe);
+	ts_remote__url_dispose(&u);
+	ts_buf__dispose(&probe);
 	free(stored_url);
 	free(stored_identity);
 	return error;
@@ -263,9 +263,9 @@ int ts_node_remote_remove(ts_node *node, const char *name)
 	if ((error = remote_get(&rc, node, name)) < 0)
 		return error;
 	remote_config_dispose(&rc);
-	ts_buf_printf(&prefix, "remote.%s.", name);
-	ts_buf_printf(&glob, "refs/remotes/%s/*", name);
-	if (ts_buf_oom(&prefix) || ts_buf_oom(&glob)) {
+	ts_buf__printf(&prefix, "remote.%s.", name);
+	ts_buf__printf(&glob, "refs/remotes/%s/*", name);
+	if (ts_buf__oom(&prefix) || ts_buf__oom(&glob)) {
 		error = TS_ERROR;
 		goto done;
 	}
@@ -291,7 +291,7 @@ int ts_node_remote_remove(ts_node *node, const char *name)
 			error = ts_store__git_error(TS_ERROR, "writing the node's config");
 			goto done;
 		}
-	if (git_reference_iterator_glob_new(&refs, ts_store_repo(node->store), glob.ptr) < 0) {
+	if (git_reference_iterator_glob_new(&refs, ts_store__repo(node->store), glob.ptr) < 0) {
 		error = ts_store__git_error(TS_ERROR, "listing the remote's refs");
 		goto done;
 	}
@@ -309,8 +309,8 @@ done:
 	for (i = 0; i < n; i++)
 		free(names[i]);
 	free(names);
-	ts_buf_dispose(&prefix);
-	ts_buf_dispose(&glob);
+	ts_buf__dispose(&prefix);
+	ts_buf__dispose(&glob);
 	return error;
 }
 
@@ -401,13 +401,13 @@ static ts_store *lock_local_history(const char *url)
 	ts_remote_url u;
 	ts_store *store = NULL;
 
-	if (ts_remote_url_parse(&u, url) < 0)
+	if (ts_remote__url_parse(&u, url) < 0)
 		return NULL;
-	if (!u.ssh && is_dir(u.path) && ts_store_open(&store, u.path, 0) == 0 && ts_store_lock(store) < 0) {
-		ts_store_free(store);
+	if (!u.ssh && is_dir(u.path) && ts_store__open(&store, u.path, 0) == 0 && ts_store__lock(store) < 0) {
+		ts_store__free(store);
 		store = NULL;
 	}
-	ts_remote_url_dispose(&u);
+	ts_remote__url_dispose(&u);
 	return store;
 }
 
@@ -427,20 +427,20 @@ int ts_node_push(char id_out[41], ts_transfer_stats *stats, ts_node *node, const
 		remote = TS_REMOTE_DEFAULT;
 	if ((error = target_open(&t, node, remote, opts)) < 0)
 		return error;
-	if ((error = ts_store_ref_get(&head, node->store, TS_STORE_MAIN)) < 0)
+	if ((error = ts_store__ref_get(&head, node->store, TS_STORE_MAIN)) < 0)
 		goto done;
-	ts_buf_printf(&spec, "+" TS_STORE_MAIN ":refs/submissions/%s", node->id);
-	if (ts_buf_oom(&spec)) {
+	ts_buf__printf(&spec, "+" TS_STORE_MAIN ":refs/submissions/%s", node->id);
+	if (ts_buf__oom(&spec)) {
 		error = TS_ERROR;
 		goto done;
 	}
 	upper = lock_local_history(t.url);
-	if ((error = ts_remote_push(stats, ts_store_repo(node->store), spec.ptr, &t.opts)) < 0)
+	if ((error = ts_remote__push(stats, ts_store__repo(node->store), spec.ptr, &t.opts)) < 0)
 		goto done;
 	git_oid_tostr(id_out, 41, &head);
 done:
-	ts_store_free(upper);    /* and its lock */
-	ts_buf_dispose(&spec);
+	ts_store__free(upper);    /* and its lock */
+	ts_buf__dispose(&spec);
 	target_dispose(&t);
 	return error;
 }
@@ -483,9 +483,9 @@ static void sweep_quarantines(const char *gitdir)
 	while ((de = readdir(d))) {
 		if (strncmp(de->d_name, QUARANTINE_PREFIX, strlen(QUARANTINE_PREFIX)))
 			continue;
-		ts_buf_clear(&path);
-		ts_buf_printf(&path, "%s%s/" QUARANTINE_LOCK, gitdir, de->d_name);
-		if (ts_buf_oom(&path))
+		ts_buf__clear(&path);
+		ts_buf__printf(&path, "%s%s/" QUARANTINE_LOCK, gitdir, de->d_name);
+		if (ts_buf__oom(&path))
 			break;
 		fd = open(path.ptr, O_RDWR | O_CLOEXEC);
 		if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) < 0) {
@@ -493,15 +493,15 @@ static void sweep_quarantines(const char *gitdir)
 			continue;
 		}
 		/* no lock file: killed while being set up, unless just made */
-		ts_buf_clear(&path);
-		ts_buf_printf(&path, "%s%s", gitdir, de->d_name);
+		ts_buf__clear(&path);
+		ts_buf__printf(&path, "%s%s", gitdir, de->d_name);
 		if (fd >= 0 || (stat(path.ptr, &st) == 0 && st.st_mtime < time(NULL) - 3600))
 			remove_tree(path.ptr);
 		if (fd >= 0)
 			close(fd);
 	}
 	closedir(d);
-	ts_buf_dispose(&path);
+	ts_buf__dispose(&path);
 }
 
 typedef struct {
@@ -547,18 +547,18 @@ static int quarantine_open(quarantine *q, git_repository *repo, const char *dst_
 	memset(q, 0, sizeof(*q));
 	q->lock_fd = -1;
 	sweep_quarantines(gitdir);
-	ts_buf_printf(&b, "%s" QUARANTINE_PREFIX "XXXXXX", gitdir);
-	if (ts_buf_oom(&b))
+	ts_buf__printf(&b, "%s" QUARANTINE_PREFIX "XXXXXX", gitdir);
+	if (ts_buf__oom(&b))
 		return TS_ERROR;
 	if (!mkdtemp(b.ptr)) {
 		error = ts_error_set(TS_ERROR, "creating a place for the fetch in %s: %s", gitdir, strerror(errno));
-		ts_buf_dispose(&b);
+		ts_buf__dispose(&b);
 		return error;
 	}
-	ts_buf_putc(&b, '/');
-	q->dir = ts_buf_detach(&b);
-	ts_buf_printf(&b, "%s" QUARANTINE_LOCK, q->dir);
-	if (ts_buf_oom(&b) || (q->lock_fd = open(b.ptr, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) < 0 ||
+	ts_buf__putc(&b, '/');
+	q->dir = ts_buf__detach(&b);
+	ts_buf__printf(&b, "%s" QUARANTINE_LOCK, q->dir);
+	if (ts_buf__oom(&b) || (q->lock_fd = open(b.ptr, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) < 0 ||
 	    flock(q->lock_fd, LOCK_EX) < 0) {
 		error = ts_error_set(TS_ERROR, "creating a place for the fetch in %s: %s", gitdir, strerror(errno));
 		goto done;
@@ -567,11 +567,11 @@ static int quarantine_open(quarantine *q, git_repository *repo, const char *dst_
 		error = ts_store__git_error(TS_ERROR, "creating a place for the fetch");
 		goto done;
 	}
-	ts_buf_clear(&b);
-	ts_buf_printf(&b, "%sobjects/info/alternates", q->dir);
-	if (ts_buf_oom(&b) || !(f = fopen(b.ptr, "w")) || fprintf(f, "%sobjects\n", gitdir) < 0 || fclose(f) != 0) {
+	ts_buf__clear(&b);
+	ts_buf__printf(&b, "%sobjects/info/alternates", q->dir);
+	if (ts_buf__oom(&b) || !(f = fopen(b.ptr, "w")) || fprintf(f, "%sobjects\n", gitdir) < 0 || fclose(f) != 0) {
 		f = NULL;
-		error = ts_error_set(TS_ERROR, "writing %s: %s", ts_buf_cstr(&b), strerror(errno));
+		error = ts_error_set(TS_ERROR, "writing %s: %s", ts_buf__cstr(&b), strerror(errno));
 		goto done;
 	}
 	f = NULL;
@@ -582,7 +582,7 @@ static int quarantine_open(quarantine *q, git_repository *repo, const char *dst_
 done:
 	if (f)
 		fclose(f);
-	ts_buf_dispose(&b);
+	ts_buf__dispose(&b);
 	if (error < 0)
 		quarantine_close(q);
 	return error;
@@ -600,64 +600,64 @@ static int quarantine_move(quarantine *q, const char *gitdir)
 	DIR *d;
 
 	for (pass = 0; pass < 2 && !error; pass++) {
-		ts_buf_clear(&dir);
-		ts_buf_printf(&dir, "%sobjects/pack", q->dir);
-		if (ts_buf_oom(&dir) || !(d = opendir(dir.ptr)))
+		ts_buf__clear(&dir);
+		ts_buf__printf(&dir, "%sobjects/pack", q->dir);
+		if (ts_buf__oom(&dir) || !(d = opendir(dir.ptr)))
 			break;
 		while (!error && (de = readdir(d))) {
 			size_t n = strlen(de->d_name), m = strlen(pass_suffix[pass]);
 			if (strncmp(de->d_name, "pack-", 5) || n <= m || strcmp(de->d_name + n - m, pass_suffix[pass]))
 				continue;
-			ts_buf_clear(&from);
-			ts_buf_clear(&to);
-			ts_buf_printf(&from, "%s/%s", dir.ptr, de->d_name);
-			ts_buf_printf(&to, "%sobjects/pack/%s", gitdir, de->d_name);
-			if (ts_buf_oom(&from) || ts_buf_oom(&to) ||
+			ts_buf__clear(&from);
+			ts_buf__clear(&to);
+			ts_buf__printf(&from, "%s/%s", dir.ptr, de->d_name);
+			ts_buf__printf(&to, "%sobjects/pack/%s", gitdir, de->d_name);
+			if (ts_buf__oom(&from) || ts_buf__oom(&to) ||
 			    (access(to.ptr, F_OK) < 0 && rename(from.ptr, to.ptr) < 0))
 				error = ts_error_set(TS_ERROR, "moving fetched objects into %s: %s", gitdir, strerror(errno));
 		}
 		closedir(d);
 	}
 	/* loose objects: objects/xx/yyyy */
-	ts_buf_clear(&dir);
-	ts_buf_printf(&dir, "%sobjects", q->dir);
-	if (!error && !ts_buf_oom(&dir) && (d = opendir(dir.ptr))) {
+	ts_buf__clear(&dir);
+	ts_buf__printf(&dir, "%sobjects", q->dir);
+	if (!error && !ts_buf__oom(&dir) && (d = opendir(dir.ptr))) {
 		while (!error && (de = readdir(d))) {
 			DIR *ld;
 			if (strlen(de->d_name) != 2 || !isxdigit((unsigned char)de->d_name[0]))
 				continue;
-			ts_buf_clear(&from);
-			ts_buf_printf(&from, "%s/%s", dir.ptr, de->d_name);
-			ts_buf_clear(&to);
-			ts_buf_printf(&to, "%sobjects/%s", gitdir, de->d_name);
-			if (ts_buf_oom(&from) || ts_buf_oom(&to) || !(ld = opendir(from.ptr)))
+			ts_buf__clear(&from);
+			ts_buf__printf(&from, "%s/%s", dir.ptr, de->d_name);
+			ts_buf__clear(&to);
+			ts_buf__printf(&to, "%sobjects/%s", gitdir, de->d_name);
+			if (ts_buf__oom(&from) || ts_buf__oom(&to) || !(ld = opendir(from.ptr)))
 				continue;
 			mkdir(to.ptr, 0755);
 			while (!error && (le = readdir(ld))) {
 				ts_buf a = TS_BUF_INIT, z = TS_BUF_INIT;
 				if (le->d_name[0] == '.')
 					continue;
-				ts_buf_printf(&a, "%s/%s", from.ptr, le->d_name);
-				ts_buf_printf(&z, "%s/%s", to.ptr, le->d_name);
-				if (ts_buf_oom(&a) || ts_buf_oom(&z) || (access(z.ptr, F_OK) < 0 && rename(a.ptr, z.ptr) < 0))
+				ts_buf__printf(&a, "%s/%s", from.ptr, le->d_name);
+				ts_buf__printf(&z, "%s/%s", to.ptr, le->d_name);
+				if (ts_buf__oom(&a) || ts_buf__oom(&z) || (access(z.ptr, F_OK) < 0 && rename(a.ptr, z.ptr) < 0))
 					error = ts_error_set(TS_ERROR, "moving fetched objects into %s: %s", gitdir, strerror(errno));
-				ts_buf_dispose(&a);
-				ts_buf_dispose(&z);
+				ts_buf__dispose(&a);
+				ts_buf__dispose(&z);
 			}
 			closedir(ld);
 		}
 		closedir(d);
 	}
-	ts_buf_dispose(&from);
-	ts_buf_dispose(&to);
-	ts_buf_dispose(&dir);
+	ts_buf__dispose(&from);
+	ts_buf__dispose(&to);
+	ts_buf__dispose(&dir);
 	return error;
 }
 
 int ts_node_fetch(char id_out[41], ts_transfer_stats *stats, ts_node *node, const char *remote,
 	const ts_transfer_options *opts)
 {
-	git_repository *repo = ts_store_repo(node->store);
+	git_repository *repo = ts_store__repo(node->store);
 	git_reference *ref = NULL;
 	git_odb *odb = NULL;
 	remote_target t;
@@ -673,23 +673,23 @@ int ts_node_fetch(char id_out[41], ts_transfer_stats *stats, ts_node *node, cons
 		remote = TS_REMOTE_DEFAULT;
 	if ((error = target_open(&t, node, remote, opts)) < 0)
 		return error;
-	ts_buf_printf(&dst, "refs/remotes/%s/main", remote);
-	if (ts_buf_oom(&dst)) {
+	ts_buf__printf(&dst, "refs/remotes/%s/main", remote);
+	if (ts_buf__oom(&dst)) {
 		error = TS_ERROR;
 		goto done;
 	}
 	if ((error = quarantine_open(&q, repo, dst.ptr)) < 0 ||
-	    (error = ts_remote_fetch(&id, stats, q.repo, TS_STORE_MAIN, dst.ptr, &t.opts)) < 0)
+	    (error = ts_remote__fetch(&id, stats, q.repo, TS_STORE_MAIN, dst.ptr, &t.opts)) < 0)
 		goto done;
 	/* checked in the quarantine: a refused fetch leaves nothing behind */
 	if ((error = ts_node__admit(node, q.repo, NULL, &id)) < 0)
 		goto done;
-	if ((error = ts_store_lock(node->store)) < 0)
+	if ((error = ts_store__lock(node->store)) < 0)
 		goto done;
 	locked = 1;
 	/* the objects durable before the ref that names them */
 	if ((error = quarantine_move(&q, git_repository_path(repo))) < 0 ||
-	    (error = ts_store_sync(node->store)) < 0)
+	    (error = ts_store__sync(node->store)) < 0)
 		goto done;
 	if (git_repository_odb(&odb, repo) < 0 || git_odb_refresh(odb) < 0 ||
 	    git_reference_create(&ref, repo, dst.ptr, &id, 1, "fetch") < 0) {
@@ -699,11 +699,11 @@ int ts_node_fetch(char id_out[41], ts_transfer_stats *stats, ts_node *node, cons
 	git_oid_tostr(id_out, 41, &id);
 done:
 	if (locked)
-		ts_store_unlock(node->store);
+		ts_store__unlock(node->store);
 	git_reference_free(ref);
 	git_odb_free(odb);
 	quarantine_close(&q);
-	ts_buf_dispose(&dst);
+	ts_buf__dispose(&dst);
 	target_dispose(&t);
 	return error;
 }
@@ -722,7 +722,7 @@ int ts_node_remote_trust(ts_host_key *out, ts_node *node, const char *remote,
 	if ((error = target_open(&t, node, remote, NULL)) < 0)
 		return error;
 	t.opts.timeout_ms = opts ? opts->timeout_ms : 0;
-	error = ts_remote_trust(out, &t.opts, opts ? opts->expect : NULL, opts ? opts->replace : 0);
+	error = ts_remote__trust(out, &t.opts, opts ? opts->expect : NULL, opts ? opts->replace : 0);
 	target_dispose(&t);
 	return error;
 }

@@ -2,7 +2,7 @@
  * The schema check: the working database's own schema is part of what the
  * node guards. Its tables, indexes, triggers and views must be exactly
  * those a fresh node at the same schema version has — the engine's tables
- * (ts_history_setup) plus the migrations of schema/ up to PRAGMA
+ * (ts_history__setup) plus the migrations of schema/ up to PRAGMA
  * user_version. A trigger, view or index added, dropped or changed behind
  * the node's back, or a table definition edited through PRAGMA
  * writable_schema, would change what writes do (a planted trigger writes
@@ -43,14 +43,14 @@ static int build_expected(ts_schema_ref **out, int version)
 		goto done;
 	}
 	/* the steps of ts_node_init(), stopped at the node's version */
-	if ((error = ts_history_setup(db)) < 0 || (error = ts_schema_migrate_to(db, version, &reached)) < 0)
+	if ((error = ts_history__setup(db)) < 0 || (error = ts_schema__migrate_to(db, version, &reached)) < 0)
 		goto done;
 	if (reached != version) {
 		error = ts_error_set(TS_ECORRUPT, "the database's schema version %d is not one this tiersync's "
-			"migrations make (%d is the newest)", version, ts_schema_latest());
+			"migrations make (%d is the newest)", version, ts_schema__latest());
 		goto done;
 	}
-	error = ts_schema_ref_new(out, db);
+	error = ts_schema__ref_new(out, db);
 done:
 	sqlite3_close(db);
 	return error;
@@ -70,7 +70,7 @@ static int expected_for(const ts_schema_ref **out, int version)
 		if ((error = build_expected(&ref, version)) < 0)
 			goto done;
 		if (!(e = malloc(sizeof(*e)))) {
-			ts_schema_ref_free(ref);
+			ts_schema__ref_free(ref);
 			error = ts_error_set(TS_ERROR, "out of memory");
 			goto done;
 		}
@@ -107,16 +107,16 @@ int ts_node__schema_check(ts_node *node)
 
 	/* one read transaction for the version and the schema: cheaper than
 	 * two, and both read from the same state */
-	if (sqlite3_exec(node->db, "SAVEPOINT ts_schema_check", NULL, NULL, NULL) != SQLITE_OK)
+	if (sqlite3_exec(node->db, "SAVEPOINT ts_schema__check", NULL, NULL, NULL) != SQLITE_OK)
 		return ts_sqlite__error(node->db, "reading the database's schema");
 	if ((error = node_expected(&ref, node)) == 0)
-		error = ts_schema_check(ref, node->db);
-	sqlite3_exec(node->db, "RELEASE ts_schema_check", NULL, NULL, NULL);
+		error = ts_schema__check(ref, node->db);
+	sqlite3_exec(node->db, "RELEASE ts_schema__check", NULL, NULL, NULL);
 	if (error == TS_ECORRUPT) {
 		ts_buf msg = TS_BUF_INIT;
-		ts_buf_puts(&msg, ts_error_last());   /* copied: the message is rewritten below */
+		ts_buf__puts(&msg, ts_error_last());   /* copied: the message is rewritten below */
 		error = ts_error_set(TS_ECORRUPT, "cannot commit: %s", msg.ptr);
-		ts_buf_dispose(&msg);
+		ts_buf__dispose(&msg);
 	}
 	return error;
 }
@@ -129,15 +129,15 @@ int ts_node__schema_verify(ts_node *node, int prior,
 	int problems = 0, error;
 
 	if ((error = node_expected(&ref, node)) < 0 ||
-	    (error = ts_schema_compare(&problems, ref, node->db, cb, payload)) < 0)
+	    (error = ts_schema__compare(&problems, ref, node->db, cb, payload)) < 0)
 		return error;
 	if (problems == 0)
 		return prior;
 	if (prior == TS_ECORRUPT && ts_error_last())
-		ts_buf_printf(&msg, "%s; ", ts_error_last());
-	ts_buf_printf(&msg, "the database's schema differs from what its migrations made (%d object%s)",
+		ts_buf__printf(&msg, "%s; ", ts_error_last());
+	ts_buf__printf(&msg, "the database's schema differs from what its migrations made (%d object%s)",
 		problems, problems == 1 ? "" : "s");
 	error = ts_error_set(TS_ECORRUPT, "%s", msg.ptr);
-	ts_buf_dispose(&msg);
+	ts_buf__dispose(&msg);
 	return error;
 }

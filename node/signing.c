@@ -47,8 +47,8 @@
 static char *path_in(const char *dir, const char *name)
 {
 	ts_buf b = TS_BUF_INIT;
-	ts_buf_printf(&b, "%s/%s", dir, name);
-	return ts_buf_oom(&b) ? NULL : ts_buf_detach(&b);
+	ts_buf__printf(&b, "%s/%s", dir, name);
+	return ts_buf__oom(&b) ? NULL : ts_buf__detach(&b);
 }
 
 static char *config_string(git_config *cfg, const char *name)
@@ -77,7 +77,7 @@ int ts_node__key_init(ts_sshsig_key **out, const char *dir, const ts_init_option
 
 	*out = NULL;
 	if (opts->key) {
-		if ((error = ts_sshsig_key_load(out, opts->key)) < 0)
+		if ((error = ts_sshsig__key_load(out, opts->key)) < 0)
 			goto done;
 		if (!(path = realpath(opts->key, NULL))) {
 			error = ts_error_set(TS_ERROR, "%s: %s", opts->key, strerror(errno));
@@ -95,12 +95,12 @@ int ts_node__key_init(ts_sshsig_key **out, const char *dir, const ts_init_option
 		error = ts_error_set(TS_ERROR, "out of memory");
 		goto done;
 	}
-	if ((error = ts_sshsig_key_generate(out, opts->id)) < 0)
+	if ((error = ts_sshsig__key_generate(out, opts->id)) < 0)
 		goto done;
-	error = ts_sshsig_key_save(*out, path);
+	error = ts_sshsig__key_save(*out, path);
 done:
 	if (error < 0) {
-		ts_sshsig_key_free(*out);
+		ts_sshsig__key_free(*out);
 		*out = NULL;
 	}
 	git_config_free(cfg);
@@ -116,7 +116,7 @@ int ts_node__key_enroll_self(sqlite3 *db, const ts_sshsig_key *key, const char *
 	char at[32];
 	int error;
 
-	if ((error = ts_sshsig_key_public(&pub, key, 0)) < 0)
+	if ((error = ts_sshsig__key_public(&pub, key, 0)) < 0)
 		goto done;
 	ts_time_format(at, when);
 	if (sqlite3_prepare_v2(db, "INSERT INTO sync_signers (node_id, public_key, enrolled_by, enrolled_at) "
@@ -131,7 +131,7 @@ int ts_node__key_enroll_self(sqlite3 *db, const ts_sshsig_key *key, const char *
 		error = ts_sqlite__error(db, "enrolling the city's key");
 done:
 	sqlite3_finalize(st);
-	ts_buf_dispose(&pub);
+	ts_buf__dispose(&pub);
 	return error;
 }
 
@@ -143,7 +143,7 @@ int ts_node__key_as_identity(ts_node *node)
 	ts_remote_url u = { 0, NULL, NULL, 0, NULL };
 	int named, error = 0;
 
-	if (!url || identity || ts_remote_url_parse(&u, url) < 0 || !u.ssh)
+	if (!url || identity || ts_remote__url_parse(&u, url) < 0 || !u.ssh)
 		goto done;
 	if (!(path = key_path(node, &named)) || !(absolute = realpath(path, NULL))) {
 		error = ts_error_set(TS_ERROR, "the node's key %s: %s", path ? path : "", strerror(errno));
@@ -152,7 +152,7 @@ int ts_node__key_as_identity(ts_node *node)
 	if (git_config_set_string(node->config, "remote." TS_REMOTE_DEFAULT ".identity", absolute) < 0)
 		error = ts_store__git_error(TS_ERROR, "writing the node's config");
 done:
-	ts_remote_url_dispose(&u);
+	ts_remote__url_dispose(&u);
 	free(url);
 	free(identity);
 	free(path);
@@ -174,20 +174,20 @@ int ts_node__key_load(ts_node *node)
 
 	if (!(path = key_path(node, &named)))
 		return ts_error_set(TS_ERROR, "out of memory");
-	error = ts_sshsig_key_load(&node->key, path);
+	error = ts_sshsig__key_load(&node->key, path);
 	if (error == TS_ENOTFOUND && !named) {
 		/* a node made before its commits were signed gets its key now */
-		if ((error = ts_sshsig_key_generate(&node->key, node->id)) == 0 &&
-		    (error = ts_sshsig_key_save(node->key, path)) < 0) {
-			ts_sshsig_key_free(node->key);
+		if ((error = ts_sshsig__key_generate(&node->key, node->id)) == 0 &&
+		    (error = ts_sshsig__key_save(node->key, path)) < 0) {
+			ts_sshsig__key_free(node->key);
 			node->key = NULL;
 		}
 	}
 	free(path);
 	if (error < 0)
 		return error;
-	ts_store_set_signer(node->store, node->key);
-	ts_store_on_head(node->store, head_moved, node);
+	ts_store__set_signer(node->store, node->key);
+	ts_store__on_head(node->store, head_moved, node);
 	return 0;
 }
 
@@ -196,9 +196,9 @@ int ts_node__key_load(ts_node *node)
 static void signer_line(ts_buf *out, const char *node_id, const char *key)
 {
 	char *canon = NULL;
-	if (!node_id || !ts_node_id_valid(node_id) || !key || ts_sshsig_public_parse(&canon, key) < 0)
+	if (!node_id || !ts_node_id_valid(node_id) || !key || ts_sshsig__public_parse(&canon, key) < 0)
 		return;
-	ts_buf_printf(out, "%s namespaces=\"git\" %s\n", node_id, canon);
+	ts_buf__printf(out, "%s namespaces=\"git\" %s\n", node_id, canon);
 	free(canon);
 }
 
@@ -212,13 +212,13 @@ static char *read_small_file(const char *path)
 	if (!f)
 		return NULL;
 	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		ts_buf_put(&b, chunk, n);
+		ts_buf__put(&b, chunk, n);
 	fclose(f);
-	if (ts_buf_oom(&b)) {
-		ts_buf_dispose(&b);
+	if (ts_buf__oom(&b)) {
+		ts_buf__dispose(&b);
 		return NULL;
 	}
-	return b.ptr ? ts_buf_detach(&b) : strdup("");
+	return b.ptr ? ts_buf__detach(&b) : strdup("");
 }
 
 /* The keys commits may be signed with, by node id: loaded once per verify. */
@@ -258,16 +258,16 @@ int ts_node_signers_refresh(ts_node *node)
 		goto done;
 	for (i = 0; i < keys->keys.n; i++)
 		signer_line(&text, keys->keys.ids[i], keys->keys.keys[i]);
-	if (ts_buf_oom(&text) || !(path = path_in(node->path, SIGNERS_FILE))) {
+	if (ts_buf__oom(&text) || !(path = path_in(node->path, SIGNERS_FILE))) {
 		error = ts_error_set(TS_ERROR, "out of memory");
 		goto done;
 	}
 	if (!node->signers)
 		node->signers = read_small_file(path);
-	if (node->signers && !strcmp(node->signers, ts_buf_cstr(&text)))
+	if (node->signers && !strcmp(node->signers, ts_buf__cstr(&text)))
 		goto done;   /* unchanged: the common case of a commit */
-	ts_buf_printf(&tmp, "%s.tmp", path);
-	if (ts_buf_oom(&tmp)) {
+	ts_buf__printf(&tmp, "%s.tmp", path);
+	if (ts_buf__oom(&tmp)) {
 		error = TS_ERROR;
 		goto done;
 	}
@@ -286,7 +286,7 @@ int ts_node_signers_refresh(ts_node *node)
 		goto done;
 	}
 	free(node->signers);
-	node->signers = ts_buf_detach(&text);
+	node->signers = ts_buf__detach(&text);
 done:
 	if (f) {
 		fclose(f);
@@ -294,8 +294,8 @@ done:
 	}
 	ts_node__offer_keys_free(keys);
 	free(path);
-	ts_buf_dispose(&text);
-	ts_buf_dispose(&tmp);
+	ts_buf__dispose(&text);
+	ts_buf__dispose(&tmp);
 	return error;
 }
 
@@ -317,7 +317,7 @@ static int signer_keys_add(signer_keys *k, const char *id, const char *key)
 {
 	char **ids, **keys, *canon = NULL;
 
-	if (ts_sshsig_public_parse(&canon, key) < 0)
+	if (ts_sshsig__public_parse(&canon, key) < 0)
 		canon = strdup("(malformed key)");   /* recorded, but nothing matches it */
 	if (!canon)
 		return ts_error_set(TS_ERROR, "out of memory");
@@ -352,14 +352,14 @@ static const char *signer_key_of(const signer_keys *k, const char *id)
 int ts_node__verify_signatures(ts_node *node,
 	int (*cb)(const ts_verify_problem *p, void *payload), void *payload)
 {
-	git_repository *repo = ts_store_repo(node->store);
+	git_repository *repo = ts_store__repo(node->store);
 	ts_node__offer_keys *keys = NULL;
 	git_revwalk *walk = NULL;
 	git_odb *odb = NULL;
 	git_oid head, id;
 	int problems = 0, stop = 0, rc, error;
 
-	if ((error = ts_history_head(&head, node->db)) < 0 ||
+	if ((error = ts_history__head(&head, node->db)) < 0 ||
 	    !(keys = calloc(1, sizeof(*keys))) || (error = own_signers(keys, node)) < 0) {
 		if (!keys)
 			error = ts_error_set(TS_ERROR, "out of memory");
@@ -385,7 +385,7 @@ int ts_node__verify_signatures(ts_node *node,
 			error = ts_store__git_error(TS_ECORRUPT, "reading a commit");
 			goto done;
 		}
-		rc = ts_sshsig_commit_check(&signer, git_odb_object_data(obj), git_odb_object_size(obj));
+		rc = ts_sshsig__commit_check(&signer, git_odb_object_data(obj), git_odb_object_size(obj));
 		committer = git_commit_committer(commit);
 		if (rc == TS_ENOTFOUND) {
 			problem = "unsigned commit";
@@ -461,7 +461,7 @@ static int add_signer(ts_node__offer_keys *k, const char *id, const char *key, c
 
 static int text_of(const ts_row *row, const char *column, const char **out)
 {
-	const ts_value *v = ts_row_get(row, column);
+	const ts_value *v = ts_row__get(row, column);
 	*out = v && v->type == SQLITE_TEXT ? v->p : NULL;
 	return v != NULL;
 }
@@ -477,7 +477,7 @@ static int tree_signer(const char *root, const git_tree_entry *e, void *payload)
 	if (git_tree_entry_type(e) != GIT_OBJECT_BLOB)
 		return 0;
 	if (git_blob_lookup(&blob, t->repo, git_tree_entry_id(e)) < 0 ||
-	    ts_rowcodec_decode(&row, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob)) < 0) {
+	    ts_rowcodec__decode(&row, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob)) < 0) {
 		git_blob_free(blob);
 		return 0;   /* a damaged record names no key; admission refuses it on its own */
 	}
@@ -486,7 +486,7 @@ static int tree_signer(const char *root, const git_tree_entry *e, void *payload)
 	text_of(row, "revoked_at", &revoked);
 	if (id && key && (!t->k->from || (ts_jurisdiction_covers(t->k->from, id) && strcmp(id, t->k->from))))
 		t->error = add_signer(t->k, id, key, revoked);
-	ts_row_free(row);
+	ts_row__free(row);
 	git_blob_free(blob);
 	return t->error < 0 ? -1 : 0;
 }
@@ -535,7 +535,7 @@ static int own_signers(ts_node__offer_keys *k, ts_node *node)
 	ts_buf own = TS_BUF_INIT;
 	int rc, error;
 
-	if ((error = ts_sshsig_key_public(&own, node->key, 0)) < 0 ||
+	if ((error = ts_sshsig__key_public(&own, node->key, 0)) < 0 ||
 	    (error = add_signer(k, node->id, own.ptr, NULL)) < 0)
 		goto done;
 	if ((error = pinned_signers(k, node)) < 0)
@@ -552,7 +552,7 @@ static int own_signers(ts_node__offer_keys *k, ts_node *node)
 		error = ts_sqlite__error(node->db, "reading sync_signers");
 done:
 	sqlite3_finalize(st);
-	ts_buf_dispose(&own);
+	ts_buf__dispose(&own);
 	return error;
 }
 
@@ -624,11 +624,11 @@ static int pin_key(ts_node__offer_keys *k, const char *id, const char *key)
 	ts_buf name = TS_BUF_INIT;
 	int error = 0;
 
-	ts_buf_printf(&name, PIN_SECTION "%s" PIN_KEY, id);
-	if (ts_buf_oom(&name) || git_config_set_string(k->pin->config, name.ptr, key) < 0 ||
+	ts_buf__printf(&name, PIN_SECTION "%s" PIN_KEY, id);
+	if (ts_buf__oom(&name) || git_config_set_string(k->pin->config, name.ptr, key) < 0 ||
 	    add_signer(k, id, key, NULL) < 0)
 		error = ts_store__git_error(TS_ERROR, "recording the upper node's key");
-	ts_buf_dispose(&name);
+	ts_buf__dispose(&name);
 	return error;
 }
 
@@ -660,7 +660,7 @@ int ts_node__offer_commit_check(git_repository *repo, const git_oid *id, void *p
 			hex, committer->email, k->from);
 		goto done;
 	}
-	rc = ts_sshsig_commit_check(&signer, git_odb_object_data(obj), git_odb_object_size(obj));
+	rc = ts_sshsig__commit_check(&signer, git_odb_object_data(obj), git_odb_object_size(obj));
 	if (rc == TS_ENOTFOUND) {
 		error = ts_error_set(TS_EDENIED, "commit %s is unsigned", hex);
 		goto done;

@@ -86,13 +86,13 @@ static int do_add(sqlite3 *db, void *payload)
 		}
 		free(id);
 		id = NULL;
-		ts_buf_printf(&detail, "%s%s", i ? ", " : "small-ad numbers found: ", op->phones[i]);
+		ts_buf__printf(&detail, "%s%s", i ? ", " : "small-ad numbers found: ", op->phones[i]);
 	}
 	/* the whole-process record of the case names them too */
-	error = ts_case__event(op->node, op->case_id, "note", op->author, ts_buf_cstr(&detail), now);
+	error = ts_case__event(op->node, op->case_id, "note", op->author, ts_buf__cstr(&detail), now);
 done:
 	sqlite3_finalize(st);
-	ts_buf_dispose(&detail);
+	ts_buf__dispose(&detail);
 	free(id);
 	return error;
 }
@@ -170,15 +170,15 @@ int ts_ads_add(ts_node *node, const char *author, const char *case_id, const cha
 	op.author = author ? author : node->identity;
 	op.case_id = case_id;
 	op.n = nphones;
-	ts_buf_printf(&summary, "small-ad numbers on %s:", case_id);
+	ts_buf__printf(&summary, "small-ad numbers on %s:", case_id);
 	for (i = 0; i < nphones; i++)
-		ts_buf_printf(&summary, " %s", op.phones[i]);
+		ts_buf__printf(&summary, " %s", op.phones[i]);
 	error = ts_node_write(node, op.author, summary.ptr, do_add, &op);
 done:
 	for (i = 0; i < nphones; i++)
 		free(op.phones[i]);
 	free(op.phones);
-	ts_buf_dispose(&summary);
+	ts_buf__dispose(&summary);
 	return error;
 }
 
@@ -249,13 +249,13 @@ int ts_ads_warn(size_t *rows, ts_node *node, const char *author, const char *pho
 	op.author = author ? author : node->identity;
 	op.phone = digits;
 	op.outcome = outcome;
-	ts_buf_printf(&summary, "warning call to %s: %s", digits, outcome);
+	ts_buf__printf(&summary, "warning call to %s: %s", digits, outcome);
 	error = ts_node_write(node, op.author, summary.ptr, do_warn, &op);
 	if (error == 0 && rows)
 		*rows = op.rows;
 done:
 	free(digits);
-	ts_buf_dispose(&summary);
+	ts_buf__dispose(&summary);
 	return error;
 }
 

@@ -106,9 +106,9 @@ static int do_issue(sqlite3 *db, void *payload)
 	sqlite3_finalize(st);
 	if (error == 0 && o->case_id) {
 		ts_buf detail = TS_BUF_INIT;
-		ts_buf_printf(&detail, "supervision item %s to %s: %s", op->new_id, o->target, o->subject);
+		ts_buf__printf(&detail, "supervision item %s to %s: %s", op->new_id, o->target, o->subject);
 		error = ts_case__event(op->node, o->case_id, "supervise", op->author, detail.ptr, now);
-		ts_buf_dispose(&detail);
+		ts_buf__dispose(&detail);
 	}
 	return error;
 }
@@ -151,9 +151,9 @@ int ts_supervise_issue(char **id_out, ts_node *node, const char *author, const t
 	op.node = node;
 	op.author = author ? author : node->identity;
 	op.opts = opts;
-	ts_buf_printf(&summary, "supervise %s: %s", opts->target, opts->subject);
+	ts_buf__printf(&summary, "supervise %s: %s", opts->target, opts->subject);
 	error = ts_node_write(node, op.author, summary.ptr, do_issue, &op);
-	ts_buf_dispose(&summary);
+	ts_buf__dispose(&summary);
 	if (error < 0) {
 		free(op.new_id);
 		return error;
@@ -229,7 +229,7 @@ int ts_supervise_answer(char **id_out, ts_node *node, const char *author, const 
 	op.item_id = item_id;
 	op.text = text;
 	op.answers = !strcmp(node->id, item.target);
-	ts_buf_printf(&summary, "%s feedback on supervision item %s", ts_tier_name(node->tier), item_id);
+	ts_buf__printf(&summary, "%s feedback on supervision item %s", ts_tier_name(node->tier), item_id);
 	error = ts_node_write(node, op.author, summary.ptr, do_answer, &op);
 	if (error < 0)
 		free(op.new_id);
@@ -237,7 +237,7 @@ int ts_supervise_answer(char **id_out, ts_node *node, const char *author, const 
 		*id_out = op.new_id;
 done:
 	item_row_clear(&item);
-	ts_buf_dispose(&summary);
+	ts_buf__dispose(&summary);
 	return error;
 }
 
@@ -287,11 +287,11 @@ int ts_supervise_close(ts_node *node, const char *author, const char *item_id)
 	memset(&op, 0, sizeof(op));
 	op.node = node;
 	op.item_id = item_id;
-	ts_buf_printf(&summary, "close supervision item %s", item_id);
+	ts_buf__printf(&summary, "close supervision item %s", item_id);
 	error = ts_node_write(node, author, summary.ptr, do_close, &op);
 done:
 	item_row_clear(&item);
-	ts_buf_dispose(&summary);
+	ts_buf__dispose(&summary);
 	return error;
 }
 

@@ -18,7 +18,7 @@ int ts_node__tables(ts_tables **out, ts_node *node)
 	int error = 0;
 
 	if (!node->tables)
-		error = ts_tables_load(&node->tables, node->db);
+		error = ts_tables__load(&node->tables, node->db);
 	*out = node->tables;
 	return error;
 }
@@ -32,15 +32,15 @@ int ts_node__head_row(ts_row **out, ts_node *node, const char *path)
 	int error;
 
 	*out = NULL;
-	if ((error = ts_history_head(&head, node->db)) < 0 ||
-	    (error = ts_store_commit_tree(&tree, node->store, &head)) < 0)
+	if ((error = ts_history__head(&head, node->db)) < 0 ||
+	    (error = ts_store__commit_tree(&tree, node->store, &head)) < 0)
 		return error;
-	if (git_tree_lookup(&t, ts_store_repo(node->store), &tree) < 0 ||
+	if (git_tree_lookup(&t, ts_store__repo(node->store), &tree) < 0 ||
 	    git_tree_entry_bypath(&e, t, path) < 0 ||
-	    git_blob_lookup(&blob, ts_store_repo(node->store), git_tree_entry_id(e)) < 0)
+	    git_blob_lookup(&blob, ts_store__repo(node->store), git_tree_entry_id(e)) < 0)
 		error = ts_error_set(TS_ENOTFOUND, "the row %s is no longer in history", path);
 	else
-		error = ts_rowcodec_decode(out, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob));
+		error = ts_rowcodec__decode(out, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob));
 	git_blob_free(blob);
 	git_tree_entry_free(e);
 	git_tree_free(t);
@@ -66,10 +66,10 @@ static int db_row(ts_row **out, sqlite3 *db, ts_table *t, sqlite3_value **keys, 
 	int found;
 
 	*out = NULL;
-	found = keys ? ts_table_read(&blob, db, t, keys) : ts_table_read_values(&blob, db, t, key_values);
-	if (found > 0 && ts_rowcodec_decode(out, blob.ptr, blob.size) < 0)
+	found = keys ? ts_table__read(&blob, db, t, keys) : ts_table__read_values(&blob, db, t, key_values);
+	if (found > 0 && ts_rowcodec__decode(out, blob.ptr, blob.size) < 0)
 		found = TS_ECORRUPT;
-	ts_buf_dispose(&blob);
+	ts_buf__dispose(&blob);
 	return found;
 }
 
@@ -78,7 +78,7 @@ static int db_row(ts_row **out, sqlite3 *db, ts_table *t, sqlite3_value **keys, 
 static int local_lookup(ts_row **out, const char *table, const ts_value *key, const char *path, void *payload)
 {
 	local_write *w = payload;
-	ts_table *t = ts_tables_find(w->tables, table);
+	ts_table *t = ts_tables__find(w->tables, table);
 	int found;
 
 	if (!key) {
@@ -102,20 +102,20 @@ static int row_before(ts_row **out, ts_table *t, const ts_row *now, sqlite3_chan
 	for (i = 0; i < t->ncol && !error; i++) {
 		sqlite3_value *old = NULL;
 		if (sqlite3changeset_old(it, i, &old) == SQLITE_OK && old)
-			error = ts_value_from_sqlite(&values[i], old);
+			error = ts_value__from_sqlite(&values[i], old);
 		else if (now)
-			error = ts_value_copy(&values[i], &now->values[i]);
+			error = ts_value__copy(&values[i], &now->values[i]);
 		else
 			values[i].type = SQLITE_NULL;
 	}
-	if (!error && ts_rowcodec_encode_values(&blob, t->ncol, (const char *const *)t->cols, values) < 0)
+	if (!error && ts_rowcodec__encode_values(&blob, t->ncol, (const char *const *)t->cols, values) < 0)
 		error = TS_ERROR;
 	if (!error)
-		error = ts_rowcodec_decode(out, blob.ptr, blob.size);
+		error = ts_rowcodec__decode(out, blob.ptr, blob.size);
 	for (i = 0; i < t->ncol; i++)
-		ts_value_clear(&values[i]);
+		ts_value__dispose(&values[i]);
 	free(values);
-	ts_buf_dispose(&blob);
+	ts_buf__dispose(&blob);
 	return error;
 }
 
@@ -128,21 +128,21 @@ static int check_local_op(sqlite3_changeset_iter *it, void *payload)
 	ts_table *t;
 	int op, error;
 
-	if ((error = ts_staged_op_key(&t, &op, keys, NULL, w->tables, it)) < 0)
+	if ((error = ts_staged__op_key(&t, &op, keys, NULL, w->tables, it)) < 0)
 		return error;
-	if (!ts_ownership_covers(w->rules, t->name))
+	if (!ts_ownership__covers(w->rules, t->name))
 		return 0;
 	if (op != SQLITE_DELETE && (error = db_row(&after, w->node->db, t, keys, NULL)) < 0)
 		goto done;
 	if (op != SQLITE_INSERT && (error = row_before(&before, t, op == SQLITE_UPDATE ? after : NULL, it)) < 0)
 		goto done;
-	ts_table_put_key(&key, t, after ? after : before);
-	error = ts_ownership_check(w->rules, w->writer, t->name, ts_buf_cstr(&key), before, after, NULL,
+	ts_table__put_key(&key, t, after ? after : before);
+	error = ts_ownership__check(w->rules, w->writer, t->name, ts_buf__cstr(&key), before, after, NULL,
 		local_lookup, w);
 done:
-	ts_row_free(before);
-	ts_row_free(after);
-	ts_buf_dispose(&key);
+	ts_row__free(before);
+	ts_row__free(after);
+	ts_buf__dispose(&key);
 	return error > 0 ? 0 : error;
 }
 
@@ -151,16 +151,16 @@ done:
 static int head_rules(ts_ownership **out, ts_node *node)
 {
 	git_oid head;
-	int error = ts_history_head(&head, node->db);
+	int error = ts_history__head(&head, node->db);
 
 	if (error == TS_ENOTFOUND)
 		memset(&head, 0, sizeof(head));
 	else if (error < 0)
 		return error;
 	if (!node->rules || !git_oid_equal(&head, &node->rules_head)) {
-		ts_ownership_free(node->rules);
+		ts_ownership__free(node->rules);
 		node->rules = NULL;
-		if ((error = ts_ownership_load(&node->rules, node->db)) < 0)
+		if ((error = ts_ownership__load(&node->rules, node->db)) < 0)
 			return error;
 		git_oid_cpy(&node->rules_head, &head);
 	}
@@ -175,5 +175,5 @@ int ts_node__check_write(ts_node *node, const char *writer, ts_capture *cap)
 
 	if ((error = ts_node__tables(&w.tables, node)) < 0 || (error = head_rules(&w.rules, node)) < 0)
 		return error;
-	return ts_capture_foreach_op(cap, check_local_op, &w);
+	return ts_capture__foreach_op(cap, check_local_op, &w);
 }

@@ -17,13 +17,13 @@ struct ts_migration {
 extern const struct ts_migration ts_schema_migrations[];
 
 /* The version the last migration brings a database to. */
-int ts_schema_latest(void);
+int ts_schema__latest(void);
 
 /*
  * Applies, in one transaction per migration, every migration newer than
  * the database's PRAGMA user_version, and records each version there.
  * Writes the resulting version to *version_out (may be NULL).
  */
-int ts_schema_migrate(sqlite3 *db, int *version_out);
+int ts_schema__migrate(sqlite3 *db, int *version_out);
 
 #endif

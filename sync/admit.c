@@ -32,9 +32,9 @@ static int refuse(admission *a, int code, const char *fmt, const char *what, con
 	ts_buf msg = TS_BUF_INIT;
 	int error;
 
-	ts_buf_printf(&msg, fmt, what, why);
-	error = ts_error_set(code, "commit %s: %s", a->tip, ts_buf_oom(&msg) ? "refused" : msg.ptr);
-	ts_buf_dispose(&msg);
+	ts_buf__printf(&msg, fmt, what, why);
+	error = ts_error_set(code, "commit %s: %s", a->tip, ts_buf__oom(&msg) ? "refused" : msg.ptr);
+	ts_buf__dispose(&msg);
 	return error;
 }
 
@@ -73,7 +73,7 @@ static int tree_row(ts_row **out, admission *a, git_tree *tree, const char *path
 		git_tree_entry_free(e);
 		return 0;
 	}
-	error = ts_rowcodec_decode(out, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob));
+	error = ts_rowcodec__decode(out, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob));
 	git_blob_free(blob);
 	git_tree_entry_free(e);
 	return error < 0 ? error : 1;
@@ -132,7 +132,7 @@ static int check_row_blob(ts_row **out, admission *a, const ts_table *t, const c
 	*out = NULL;
 	if ((error = read_offered(&obj, a, path, id, "row", a->row_bytes, "row_bytes")) < 0)
 		goto done;
-	if (ts_rowcodec_decode(&row, git_odb_object_data(obj), git_odb_object_size(obj)) < 0) {
+	if (ts_rowcodec__decode(&row, git_odb_object_data(obj), git_odb_object_size(obj)) < 0) {
 		error = refuse(a, TS_EDENIED, "%s: %s", path, "not a row encoding");
 		goto done;
 	}
@@ -141,7 +141,7 @@ static int check_row_blob(ts_row **out, admission *a, const ts_table *t, const c
 	for (i = 0; i < t->ncol; i++)
 		if (strcmp(row->names[i], t->cols[i]))
 			goto not_canonical;
-	if (ts_rowcodec_encode_values(&again, row->ncol, (const char *const *)row->names, row->values) < 0 ||
+	if (ts_rowcodec__encode_values(&again, row->ncol, (const char *const *)row->names, row->values) < 0 ||
 	    again.size != git_odb_object_size(obj) || memcmp(again.ptr, git_odb_object_data(obj), again.size))
 		goto not_canonical;
 	if (!(keys = calloc((size_t)t->npk, sizeof(*keys)))) {
@@ -150,7 +150,7 @@ static int check_row_blob(ts_row **out, admission *a, const ts_table *t, const c
 	}
 	for (i = 0; i < t->npk; i++)
 		keys[i] = row->values[t->pk[i]];   /* borrowed */
-	if (ts_rowcodec_key_path_values(&want, t->name, t->npk, keys) < 0 || strcmp(want.ptr, path)) {
+	if (ts_rowcodec__key_path_values(&want, t->name, t->npk, keys) < 0 || strcmp(want.ptr, path)) {
 		error = refuse(a, TS_EDENIED, "%s: %s", path, "the row is not stored at its own key's path");
 		goto done;
 	}
@@ -161,9 +161,9 @@ not_canonical:
 	error = refuse(a, TS_EDENIED, "%s: %s", path, "not the canonical encoding of a row of its table");
 done:
 	free(keys);
-	ts_row_free(row);
-	ts_buf_dispose(&again);
-	ts_buf_dispose(&want);
+	ts_row__free(row);
+	ts_buf__dispose(&again);
+	ts_buf__dispose(&want);
 	git_odb_object_free(obj);
 	return error;
 }
@@ -264,35 +264,35 @@ static int check_delta(admission *a, const git_diff_delta *d)
 		error = check_engine_entry(a, path, theirs, ours);
 		goto done;
 	}
-	if (ts_rowcodec_path_split(&table, &name, path) < 0) {
+	if (ts_rowcodec__path_split(&table, &name, path) < 0) {
 		error = refuse(a, TS_EDENIED, "%s: %s", path, "not the path of a row");
 		goto done;
 	}
-	if (!(t = ts_tables_find(a->tables, table.ptr))) {
+	if (!(t = ts_tables__find(a->tables, table.ptr))) {
 		error = refuse(a, TS_EDENIED, "%s: %s", path, "no such table on this node");
 		goto done;
 	}
 	if (theirs && (error = check_row_blob(&after, a, t, path, &theirs->id)) < 0)
 		goto done;
-	if (!a->opts->writer || !ts_ownership_covers(a->rules, t->name))
+	if (!a->opts->writer || !ts_ownership__covers(a->rules, t->name))
 		goto done;
 	if (d->status != GIT_DELTA_ADDED && (error = tree_row(&before, a, a->base, path)) < 0)
 		goto done;
 	if (ours && (error = tree_row(&held, a, a->ours, path)) < 0)
 		goto done;
-	ts_table_put_key(&key, t, after ? after : before ? before : held);
-	if ((error = ts_ownership_check(a->rules, a->opts->writer, t->name, ts_buf_cstr(&key), before, after,
+	ts_table__put_key(&key, t, after ? after : before ? before : held);
+	if ((error = ts_ownership__check(a->rules, a->opts->writer, t->name, ts_buf__cstr(&key), before, after,
 			held, lookup_scope, a)) < 0) {
 		char *why = strdup(ts_error_last() ? ts_error_last() : "refused");
 		error = ts_error_set(error, "commit %s: %s", a->tip, why ? why : "refused");
 		free(why);
 	}
 done:
-	ts_row_free(before);
-	ts_row_free(after);
-	ts_row_free(held);
-	ts_buf_dispose(&table);
-	ts_buf_dispose(&key);
+	ts_row__free(before);
+	ts_row__free(after);
+	ts_row__free(held);
+	ts_buf__dispose(&table);
+	ts_buf__dispose(&key);
 	git_tree_entry_free(ours);
 	return error;
 }
@@ -350,15 +350,15 @@ static int check_shape(admission *a, git_commit *c)
 		} else if (!strncmp(path, TS_FILES_DIR "/", sizeof(TS_FILES_DIR))) {
 			if (!file_name(path))
 				error = refuse(a, TS_EDENIED, "%s: %s", path, "not a well-formed file name");
-		} else if (ts_rowcodec_path_split(&table, &name, path) < 0) {
+		} else if (ts_rowcodec__path_split(&table, &name, path) < 0) {
 			error = refuse(a, TS_EDENIED, "%s: %s", path, "not the path of a row");
-		} else if (!ts_tables_find(a->tables, table.ptr)) {
+		} else if (!ts_tables__find(a->tables, table.ptr)) {
 			error = refuse(a, TS_EDENIED, "%s: %s", path, "no such table on this node");
 		}
 	}
 done:
 	memcpy(a->tip, tip, sizeof(tip));
-	ts_buf_dispose(&table);
+	ts_buf__dispose(&table);
 	git_diff_free(diff);
 	git_tree_free(before);
 	git_tree_free(tree);
@@ -414,8 +414,8 @@ int ts_admit(git_repository *repo, const git_oid *ours, const git_oid *theirs, c
 	git_oid_tostr(a.tip, sizeof(a.tip), theirs);
 	if (ours && (git_oid_equal(ours, theirs) || git_graph_descendant_of(repo, ours, theirs) == 1))
 		return 0;   /* nothing new */
-	if ((error = ts_tables_load(&a.tables, opts->db)) < 0 ||
-	    (error = ts_ownership_load(&a.rules, opts->db)) < 0 ||
+	if ((error = ts_tables__load(&a.tables, opts->db)) < 0 ||
+	    (error = ts_ownership__load(&a.rules, opts->db)) < 0 ||
 	    (error = load_limits(&a)) < 0 ||
 	    (error = commit_tree(&a.theirs, repo, theirs)) < 0 ||
 	    (ours && (error = commit_tree(&a.ours, repo, ours)) < 0))
@@ -442,7 +442,7 @@ done:
 	git_tree_free(a.base);
 	git_tree_free(a.ours);
 	git_tree_free(a.theirs);
-	ts_tables_free(a.tables);
-	ts_ownership_free(a.rules);
+	ts_tables__free(a.tables);
+	ts_ownership__free(a.rules);
 	return error;
 }

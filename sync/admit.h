@@ -41,7 +41,7 @@ typedef struct {
 	 * a negative return refuses the offer (may be NULL) */
 	int (*commit_check)(git_repository *repo, const git_oid *commit, void *payload);
 	void *payload;
-	/* the tree the offer is merged against (ts_integrate_base), so that
+	/* the tree the offer is merged against (ts_integrate__base), so that
 	 * what is checked is what the merge takes from the offer; NULL: the
 	 * best common ancestor's */
 	const git_oid *base_tree;

@@ -7,10 +7,10 @@
  * the case schema are deferred, so the order of tables does not matter;
  * they are checked when the caller commits.
  *
- * A long apply runs in short transactions (ts_apply_batched): every
+ * A long apply runs in short transactions (ts_apply__batched): every
  * batch_ms it commits, lets waiting local writers in (capture.h) and goes
  * on. Rows that local writes staged meanwhile are left alone; at the end,
- * ts_apply_staged() lays the staged writes over the target tree's rows, so
+ * ts_apply__staged() lays the staged writes over the target tree's rows, so
  * the staged work stays staged, rebased onto the result.
  */
 #include "apply.h"
@@ -48,7 +48,7 @@ typedef struct {
 	int schema_version;
 	int batch_ms;            /* > 0: commit and yield this often */
 	double batch_start;
-	staged_keys *staged;     /* rows to leave to ts_apply_staged(), or NULL */
+	staged_keys *staged;     /* rows to leave to ts_apply__staged(), or NULL */
 } applier;
 
 static int prepare_upsert(sqlite3_stmt **out, sqlite3 *db, const ts_table *t)
@@ -56,39 +56,39 @@ static int prepare_upsert(sqlite3_stmt **out, sqlite3 *db, const ts_table *t)
 	ts_buf sql = TS_BUF_INIT;
 	int c, k, error = 0;
 
-	ts_buf_printf(&sql, "INSERT INTO \"%s\" (", t->name);
+	ts_buf__printf(&sql, "INSERT INTO \"%s\" (", t->name);
 	for (c = 0; c < t->ncol; c++)
-		ts_buf_printf(&sql, "%s\"%s\"", c ? ", " : "", t->cols[c]);
-	ts_buf_puts(&sql, ") VALUES (");
+		ts_buf__printf(&sql, "%s\"%s\"", c ? ", " : "", t->cols[c]);
+	ts_buf__puts(&sql, ") VALUES (");
 	for (c = 0; c < t->ncol; c++)
-		ts_buf_printf(&sql, "%s?%d", c ? ", " : "", c + 1);
-	ts_buf_puts(&sql, ") ON CONFLICT (");
+		ts_buf__printf(&sql, "%s?%d", c ? ", " : "", c + 1);
+	ts_buf__puts(&sql, ") ON CONFLICT (");
 	for (k = 0; k < t->npk; k++)
-		ts_buf_printf(&sql, "%s\"%s\"", k ? ", " : "", t->cols[t->pk[k]]);
-	ts_buf_puts(&sql, ") DO ");
+		ts_buf__printf(&sql, "%s\"%s\"", k ? ", " : "", t->cols[t->pk[k]]);
+	ts_buf__puts(&sql, ") DO ");
 	if (t->npk == t->ncol) {
-		ts_buf_puts(&sql, "NOTHING");
+		ts_buf__puts(&sql, "NOTHING");
 	} else {
 		/* a row already equal is not written: no work, and no trigger of an
 		 * append-only table fires for it */
 		ts_buf where = TS_BUF_INIT;
-		ts_buf_puts(&sql, "UPDATE SET ");
+		ts_buf__puts(&sql, "UPDATE SET ");
 		for (c = 0; c < t->ncol; c++) {
 			int is_key = 0;
 			for (k = 0; k < t->npk; k++)
 				is_key |= t->pk[k] == c;
 			if (is_key)
 				continue;
-			ts_buf_printf(&sql, "%s\"%s\" = excluded.\"%s\"", where.size ? ", " : "", t->cols[c], t->cols[c]);
-			ts_buf_printf(&where, "%s\"%s\" IS NOT excluded.\"%s\"", where.size ? " OR " : " WHERE ",
+			ts_buf__printf(&sql, "%s\"%s\" = excluded.\"%s\"", where.size ? ", " : "", t->cols[c], t->cols[c]);
+			ts_buf__printf(&where, "%s\"%s\" IS NOT excluded.\"%s\"", where.size ? " OR " : " WHERE ",
 				t->cols[c], t->cols[c]);
 		}
-		ts_buf_put(&sql, where.ptr, where.size);
-		ts_buf_dispose(&where);
+		ts_buf__put(&sql, where.ptr, where.size);
+		ts_buf__dispose(&where);
 	}
-	if (ts_buf_oom(&sql) || sqlite3_prepare_v2(db, sql.ptr, -1, out, NULL) != SQLITE_OK)
+	if (ts_buf__oom(&sql) || sqlite3_prepare_v2(db, sql.ptr, -1, out, NULL) != SQLITE_OK)
 		error = ts_sqlite__error(db, "preparing writes to %s", t->name);
-	ts_buf_dispose(&sql);
+	ts_buf__dispose(&sql);
 	return error;
 }
 
@@ -97,12 +97,12 @@ static int prepare_remove(sqlite3_stmt **out, sqlite3 *db, const ts_table *t)
 	ts_buf sql = TS_BUF_INIT;
 	int k, error = 0;
 
-	ts_buf_printf(&sql, "DELETE FROM \"%s\" WHERE ", t->name);
+	ts_buf__printf(&sql, "DELETE FROM \"%s\" WHERE ", t->name);
 	for (k = 0; k < t->npk; k++)
-		ts_buf_printf(&sql, "%s\"%s\" = ?%d", k ? " AND " : "", t->cols[t->pk[k]], k + 1);
-	if (ts_buf_oom(&sql) || sqlite3_prepare_v2(db, sql.ptr, -1, out, NULL) != SQLITE_OK)
+		ts_buf__printf(&sql, "%s\"%s\" = ?%d", k ? " AND " : "", t->cols[t->pk[k]], k + 1);
+	if (ts_buf__oom(&sql) || sqlite3_prepare_v2(db, sql.ptr, -1, out, NULL) != SQLITE_OK)
 		error = ts_sqlite__error(db, "preparing deletes from %s", t->name);
-	ts_buf_dispose(&sql);
+	ts_buf__dispose(&sql);
 	return error;
 }
 
@@ -124,7 +124,7 @@ static int bind_row_check(const ts_table *t, const ts_row *row, const char *key)
 		return ts_error_set(TS_ECORRUPT, "row %s %s has %d columns; the table has %d",
 			t->name, key, row->ncol, t->ncol);
 	for (c = 0; c < t->ncol; c++)
-		if (!ts_row_get(row, t->cols[c]))
+		if (!ts_row__get(row, t->cols[c]))
 			return ts_error_set(TS_ECORRUPT, "row %s %s lacks column %s", t->name, key, t->cols[c]);
 	return 0;
 }
@@ -136,7 +136,7 @@ static int bind_row(sqlite3_stmt *st, const ts_table *t, const ts_row *row, cons
 	if ((error = bind_row_check(t, row, key)) < 0)
 		return error;
 	for (c = 0; c < t->ncol; c++)
-		ts_value_bind(st, c + 1, ts_row_get(row, t->cols[c]));
+		ts_value__bind(st, c + 1, ts_row__get(row, t->cols[c]));
 	return 0;
 }
 
@@ -145,10 +145,10 @@ static int bind_key(sqlite3_stmt *st, const ts_table *t, const ts_row *row)
 {
 	int k;
 	for (k = 0; k < t->npk; k++) {
-		const ts_value *v = ts_row_get(row, t->cols[t->pk[k]]);
+		const ts_value *v = ts_row__get(row, t->cols[t->pk[k]]);
 		if (!v)
 			return ts_error_set(TS_ECORRUPT, "a row of %s has no key", t->name);
-		ts_value_bind(st, k + 1, v);
+		ts_value__bind(st, k + 1, v);
 	}
 	return 0;
 }
@@ -167,22 +167,22 @@ static int update_changed(applier *a, const ts_table *t, const ts_audit_change *
 
 	if ((error = bind_row_check(t, ch->new_row, ch->key)) < 0)
 		return error;
-	ts_buf_printf(&sql, "UPDATE \"%s\" SET ", t->name);
+	ts_buf__printf(&sql, "UPDATE \"%s\" SET ", t->name);
 	for (c = 0; c < t->ncol; c++) {
-		const ts_value *old = ts_row_get(ch->old_row, t->cols[c]);
-		if (old && ts_value_equal(old, ts_row_get(ch->new_row, t->cols[c])))
+		const ts_value *old = ts_row__get(ch->old_row, t->cols[c]);
+		if (old && ts_value__equal(old, ts_row__get(ch->new_row, t->cols[c])))
 			continue;
-		ts_buf_printf(&sql, "%s\"%s\" = ?%d", n ? ", " : "", t->cols[c], c + 1);
+		ts_buf__printf(&sql, "%s\"%s\" = ?%d", n ? ", " : "", t->cols[c], c + 1);
 		n++;
 	}
 	if (n == 0) {
-		ts_buf_dispose(&sql);
+		ts_buf__dispose(&sql);
 		return 0;
 	}
-	ts_buf_puts(&sql, " WHERE ");
+	ts_buf__puts(&sql, " WHERE ");
 	for (k = 0; k < t->npk; k++)
-		ts_buf_printf(&sql, "%s\"%s\" = ?%d", k ? " AND " : "", t->cols[t->pk[k]], t->pk[k] + 1);
-	if (ts_buf_oom(&sql)) {
+		ts_buf__printf(&sql, "%s\"%s\" = ?%d", k ? " AND " : "", t->cols[t->pk[k]], t->pk[k] + 1);
+	if (ts_buf__oom(&sql)) {
 		error = ts_error_set(TS_ERROR, "out of memory");
 		goto done;
 	}
@@ -196,15 +196,15 @@ static int update_changed(applier *a, const ts_table *t, const ts_audit_change *
 			error = ts_sqlite__error(a->db, "preparing writes to %s", t->name);
 			goto done;
 		}
-		a->update_sql[ti] = ts_buf_detach(&sql);
+		a->update_sql[ti] = ts_buf__detach(&sql);
 	}
 	st = a->update[ti];
 	for (c = 0; c < t->ncol; c++)
-		ts_value_bind(st, c + 1, ts_row_get(ch->new_row, t->cols[c]));
+		ts_value__bind(st, c + 1, ts_row__get(ch->new_row, t->cols[c]));
 	a->stats->upserts++;
 	error = step(st, a->db, t->name, ch->key);
 done:
-	ts_buf_dispose(&sql);
+	ts_buf__dispose(&sql);
 	return error;
 }
 
@@ -231,7 +231,7 @@ static int keep_key(ts_apply_keys *keys, const ts_table *t, const ts_row *row)
 
 static int apply_row(applier *a, const ts_audit_change *ch)
 {
-	ts_table *t = ts_tables_find(a->tables, ch->table);
+	ts_table *t = ts_tables__find(a->tables, ch->table);
 	size_t ti;
 	int error;
 
@@ -263,7 +263,7 @@ static int apply_row(applier *a, const ts_audit_change *ch)
 	return step(a->remove[ti], a->db, ch->table, ch->key);
 }
 
-int ts_apply_one(sqlite3 *db, const ts_table *t, const ts_row *row, const ts_row *key_row)
+int ts_apply__one(sqlite3 *db, const ts_table *t, const ts_row *row, const ts_row *key_row)
 {
 	sqlite3_stmt *st = NULL;
 	int error;
@@ -319,7 +319,7 @@ static int staged_key_add(sqlite3_changeset_iter *it, void *payload)
 	ts_table *t;
 	int op, error;
 
-	if ((error = ts_staged_op_key(&t, &op, vals, &k->path, k->tables, it)) < 0)
+	if ((error = ts_staged__op_key(&t, &op, vals, &k->path, k->tables, it)) < 0)
 		return error;
 	if (staged_keys_find(&at, k, k->path.ptr))
 		return 0;
@@ -342,13 +342,13 @@ static int staged_keys_add(const ts_staged_write *w, void *payload)
 {
 	staged_keys *k = payload;
 	k->after = w->seq;
-	return ts_staged_write_foreach_op(w, staged_key_add, k);
+	return ts_staged__write_foreach_op(w, staged_key_add, k);
 }
 
 /* Takes in the writes staged since the last look. */
 static int staged_keys_refresh(staged_keys *k, sqlite3 *db)
 {
-	return ts_capture_foreach_after(db, k->after, staged_keys_add, k);
+	return ts_capture__foreach_after(db, k->after, staged_keys_add, k);
 }
 
 
@@ -358,7 +358,7 @@ static void staged_keys_dispose(staged_keys *k)
 	for (i = 0; i < k->n; i++)
 		free(k->v[i]);
 	free(k->v);
-	ts_buf_dispose(&k->path);
+	ts_buf__dispose(&k->path);
 }
 
 /* Copies the key of `row` (a row of `t`) into `out` (npk values). */
@@ -367,17 +367,17 @@ static int copy_key(ts_value *out, const ts_table *t, const ts_row *row)
 	int k;
 	memset(out, 0, t->npk * sizeof(*out));
 	for (k = 0; k < t->npk; k++) {
-		const ts_value *from = ts_row_get(row, t->cols[t->pk[k]]);
+		const ts_value *from = ts_row__get(row, t->cols[t->pk[k]]);
 		if (!from) {
 			while (k-- > 0)
-				ts_value_clear(&out[k]);
+				ts_value__dispose(&out[k]);
 			return ts_error_set(TS_ECORRUPT, "a row of %s has no key", t->name);
 		}
 		out[k] = *from;
 		out[k].p = NULL;
 		if (from->p && !(out[k].p = malloc(from->n + 1))) {
 			while (k-- > 0)
-				ts_value_clear(&out[k]);
+				ts_value__dispose(&out[k]);
 			return ts_error_set(TS_ERROR, "out of memory");
 		}
 		if (from->p)
@@ -386,13 +386,13 @@ static int copy_key(ts_value *out, const ts_table *t, const ts_row *row)
 	return 0;
 }
 
-/* A row of a local write: left for ts_apply_staged(), which lays the staged
+/* A row of a local write: left for ts_apply__staged(), which lays the staged
  * writes over the target's row, or writes the target's row where they
  * cancel out. Its key is checked for foreign keys like any written row. */
 static int skip_row(applier *a, const ts_audit_change *ch)
 {
 	ts_apply_stats *s = a->stats;
-	ts_table *t = ts_tables_find(a->tables, ch->table);
+	ts_table *t = ts_tables__find(a->tables, ch->table);
 	const ts_row *row = ch->new_row ? ch->new_row : ch->old_row;
 	ts_apply_skipped *e;
 	size_t ti;
@@ -440,19 +440,19 @@ static void keys_dispose(ts_apply_keys *keys, int ntables, ts_tables *tables)
 	size_t i;
 	for (t = 0; keys && t < ntables; t++) {
 		for (i = 0; i < keys[t].n * (size_t)tables->t[t].npk; i++)
-			ts_value_clear(&keys[t].v[i]);
+			ts_value__dispose(&keys[t].v[i]);
 		free(keys[t].v);
 	}
 	free(keys);
 }
 
-void ts_apply_stats_dispose(ts_apply_stats *stats)
+void ts_apply__stats_dispose(ts_apply_stats *stats)
 {
 	size_t i;
 	int k;
 	for (i = 0; i < stats->nskipped; i++) {
 		for (k = 0; stats->tables && k < stats->tables->t[stats->skipped[i].table].npk; k++)
-			ts_value_clear(&stats->skipped[i].key[k]);
+			ts_value__dispose(&stats->skipped[i].key[k]);
 		free(stats->skipped[i].key);
 		free(stats->skipped[i].path);
 	}
@@ -471,7 +471,7 @@ static int next_batch(applier *a)
 	int error;
 	if ((error = exec(a->db, "COMMIT")) < 0)
 		return error;
-	ts_capture_yield(a->db);
+	ts_capture__yield(a->db);
 	if ((error = exec(a->db, "BEGIN IMMEDIATE")) < 0 ||
 	    (error = staged_keys_refresh(a->staged, a->db)) < 0)
 		return error;
@@ -537,8 +537,8 @@ static int apply_trees(ts_apply_stats *stats, sqlite3 *db, git_repository *repo,
 		if ((error = staged_keys_refresh(&staged, db)) < 0)
 			goto done;
 	}
-	ts_history_schema_blob(&version, db);
-	a.schema_version = atoi(ts_buf_cstr(&version));
+	ts_history__schema_blob(&version, db);
+	a.schema_version = atoi(ts_buf__cstr(&version));
 	if (tables->n > TS_APPLY_MAX_TABLES) {
 		error = ts_error_set(TS_EINVALID, "more than %d synced tables", TS_APPLY_MAX_TABLES);
 		goto done;
@@ -555,7 +555,7 @@ static int apply_trees(ts_apply_stats *stats, sqlite3 *db, git_repository *repo,
 		error = ts_error_set(TS_ECORRUPT, "reading the trees to apply: %s", git_error_last()->message);
 		goto done;
 	}
-	error = ts_audit_diff(repo, from, to, tables, TS_AUDIT_ROWS, apply_change, &a);
+	error = ts_audit__diff(repo, from, to, tables, TS_AUDIT_ROWS, apply_change, &a);
 	if (stats->nskipped > 1)
 		qsort(stats->skipped, stats->nskipped, sizeof(*stats->skipped), skipped_cmp);
 done:
@@ -571,10 +571,10 @@ done:
 	free(a.update_sql);
 	git_tree_free(from);
 	git_tree_free(to);
-	ts_buf_dispose(&version);
+	ts_buf__dispose(&version);
 	staged_keys_dispose(&staged);
 	if (stats == &none)
-		ts_apply_stats_dispose(&none);
+		ts_apply__stats_dispose(&none);
 	return error;
 }
 
@@ -584,7 +584,7 @@ int ts_apply(ts_apply_stats *stats, sqlite3 *db, git_repository *repo, ts_tables
 	return apply_trees(stats, db, repo, tables, from_tree, to_tree, -1);
 }
 
-int ts_apply_batched(ts_apply_stats *stats, sqlite3 *db, git_repository *repo, ts_tables *tables,
+int ts_apply__batched(ts_apply_stats *stats, sqlite3 *db, git_repository *repo, ts_tables *tables,
 	const git_oid *from_tree, const git_oid *to_tree, int batch_ms)
 {
 	return apply_trees(stats, db, repo, tables, from_tree, to_tree, batch_ms);
@@ -603,7 +603,7 @@ static int tree_row(ts_row **out, git_repository *repo, git_tree *tree, const ch
 	if (git_blob_lookup(&blob, repo, git_tree_entry_id(e)) < 0)
 		error = ts_error_set(TS_ECORRUPT, "reading %s: %s", path, git_error_last()->message);
 	else
-		error = ts_rowcodec_decode(out, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob));
+		error = ts_rowcodec__decode(out, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob));
 	git_blob_free(blob);
 	git_tree_entry_free(e);
 	return error;
@@ -619,7 +619,7 @@ static int stage_over(sqlite3 *db, git_repository *repo, git_tree *tree, ts_tabl
 	int op, c, error;
 	ts_table *t;
 
-	if ((error = ts_staged_op_key(&t, &op, key, path, tables, it)) < 0)
+	if ((error = ts_staged__op_key(&t, &op, key, path, tables, it)) < 0)
 		return error;
 	/* a row the apply wrote holds the tree's row with the write on top */
 	if (left) {
@@ -655,13 +655,13 @@ static int stage_over(sqlite3 *db, git_repository *repo, git_tree *tree, ts_tabl
 		if (nv)
 			sqlite3_bind_value(st, c + 1, nv);
 		else if (row)
-			ts_value_bind(st, c + 1, ts_row_get(row, t->cols[c]));
+			ts_value__bind(st, c + 1, ts_row__get(row, t->cols[c]));
 	}
 write:
 	error = step(st, db, t->name, "");
 done:
 	sqlite3_finalize(st);
-	ts_row_free(row);
+	ts_row__free(row);
 	return error;
 }
 
@@ -690,16 +690,16 @@ static int take_tree_row(sqlite3 *db, git_repository *repo, git_tree *tree, ts_t
 		error = bind_row(st, t, row, e->path);
 	else
 		for (k = 0; k < t->npk; k++)
-			ts_value_bind(st, k + 1, &e->key[k]);
+			ts_value__bind(st, k + 1, &e->key[k]);
 	if (error == 0)
 		error = step(st, db, t->name, e->path);
 done:
 	sqlite3_finalize(st);
-	ts_row_free(row);
+	ts_row__free(row);
 	return error;
 }
 
-int ts_apply_staged(sqlite3 *db, git_repository *repo, ts_tables *tables, const git_oid *tree_id,
+int ts_apply__staged(sqlite3 *db, git_repository *repo, ts_tables *tables, const git_oid *tree_id,
 	ts_apply_stats *left)
 {
 	sqlite3_changegroup *group = NULL;
@@ -712,7 +712,7 @@ int ts_apply_staged(sqlite3 *db, git_repository *repo, ts_tables *tables, const 
 
 	if (sqlite3changegroup_new(&group) != SQLITE_OK)
 		return ts_error_set(TS_ERROR, "out of memory");
-	if ((error = ts_capture_foreach(db, add_to_group, group)) < 0)
+	if ((error = ts_capture__foreach(db, add_to_group, group)) < 0)
 		goto done;
 	if (sqlite3changegroup_output(group, &size, &all) != SQLITE_OK) {
 		error = ts_error_set(TS_ECORRUPT, "staged writes do not combine");
@@ -743,6 +743,6 @@ done:
 	sqlite3changegroup_delete(group);
 	sqlite3_free(all);
 	git_tree_free(tree);
-	ts_buf_dispose(&path);
+	ts_buf__dispose(&path);
 	return error;
 }

@@ -24,7 +24,7 @@ typedef struct {
 	char *path;
 	int table;           /* index in ts_tables */
 	ts_value *key;       /* its key's values */
-	int visited;         /* ts_apply_staged() laid a staged write over it */
+	int visited;         /* ts_apply__staged() laid a staged write over it */
 } ts_apply_skipped;
 
 typedef struct {
@@ -32,18 +32,18 @@ typedef struct {
 	size_t deletes;
 	/* which of the tables (by index in ts_tables) had rows written */
 	unsigned char touched[TS_APPLY_MAX_TABLES];
-	/* ts_apply_batched: the rows left to staged writes, sorted by path */
+	/* ts_apply__batched: the rows left to staged writes, sorted by path */
 	ts_apply_skipped *skipped;
 	size_t nskipped, askipped;
-	/* ts_apply_batched: per table (by index in ts_tables), the keys of the
+	/* ts_apply__batched: per table (by index in ts_tables), the keys of the
 	 * rows written and of the rows deleted, for checks by key afterwards */
 	ts_apply_keys *written, *removed;
 	int ntables;
 	ts_tables *tables;
 } ts_apply_stats;
 
-/* Frees what ts_apply_batched() put in `stats` (zeroed or filled). */
-void ts_apply_stats_dispose(ts_apply_stats *stats);
+/* Frees what ts_apply__batched() put in `stats` (zeroed or filled). */
+void ts_apply__stats_dispose(ts_apply_stats *stats);
 
 /*
  * Writes into `db` every row that differs between `from_tree` (NULL: the
@@ -60,31 +60,31 @@ int ts_apply(ts_apply_stats *stats, sqlite3 *db, git_repository *repo, ts_tables
 /*
  * The same for a long apply, in short transactions: the caller has begun a
  * write transaction; every `batch_ms` the apply commits it, waits for the
- * local writes announced meanwhile (ts_capture_yield) and begins another.
+ * local writes announced meanwhile (ts_capture__yield) and begins another.
  * Rows of staged writes, those staged before and during the apply, are left
- * as they are for ts_apply_staged(). Returns inside a write transaction;
+ * as they are for ts_apply__staged(). Returns inside a write transaction;
  * what the batches committed is the caller's to finish or undo (the trees
  * tell how: applying to_tree -> from_tree undoes it).
  */
-int ts_apply_batched(ts_apply_stats *stats, sqlite3 *db, git_repository *repo, ts_tables *tables,
+int ts_apply__batched(ts_apply_stats *stats, sqlite3 *db, git_repository *repo, ts_tables *tables,
 	const git_oid *from_tree, const git_oid *to_tree, int batch_ms);
 
 /*
  * Lays the staged writes over the rows of `tree`: a staged row takes the
  * tree's row with the columns the writes changed, or is deleted if they
  * deleted it; a row a write updated that the tree lacks is left as the
- * database holds it. With `left` (the stats of ts_apply_batched() to
+ * database holds it. With `left` (the stats of ts_apply__batched() to
  * `tree`), only the rows that apply left; the others hold the tree's row
  * with the writes on top already. Inside the caller's transaction;
  * captures nothing. After it, the database equals `tree` plus the staged
  * writes.
  */
-int ts_apply_staged(sqlite3 *db, git_repository *repo, ts_tables *tables, const git_oid *tree_id,
+int ts_apply__staged(sqlite3 *db, git_repository *repo, ts_tables *tables, const git_oid *tree_id,
 	ts_apply_stats *left);
 
 /* Writes one whole row of `t` (inserted or replaced), or, with `row` NULL,
  * deletes the row whose key `key_row` holds. Inside the caller's
  * transaction; captured if the caller captures. */
-int ts_apply_one(sqlite3 *db, const ts_table *t, const ts_row *row, const ts_row *key_row);
+int ts_apply__one(sqlite3 *db, const ts_table *t, const ts_row *row, const ts_row *key_row);
 
 #endif

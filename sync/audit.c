@@ -34,7 +34,7 @@
 
 #define META_PREFIX TS_STORE_META_DIR "/"
 
-const char *ts_audit_op_name(ts_audit_op op)
+const char *ts_audit__op_name(ts_audit_op op)
 {
 	switch (op) {
 	case TS_AUDIT_INSERT: return "insert";
@@ -60,7 +60,7 @@ static int out_of_memory(void)
 	return ts_error_set(TS_ERROR, "out of memory");
 }
 
-int ts_audit_resolve(git_commit **out, git_repository *repo, const char *rev)
+int ts_audit__resolve(git_commit **out, git_repository *repo, const char *rev)
 {
 	git_object *obj = NULL, *peeled = NULL;
 	int error;
@@ -103,13 +103,13 @@ static void change_free(change_rec *c)
 {
 	if (!c)
 		return;
-	ts_buf_dispose(&c->path);
-	ts_buf_dispose(&c->table);
-	ts_buf_dispose(&c->key);
+	ts_buf__dispose(&c->path);
+	ts_buf__dispose(&c->table);
+	ts_buf__dispose(&c->key);
 	git_blob_free(c->old_blob);
 	git_blob_free(c->new_blob);
-	ts_row_free(c->old_row);
-	ts_row_free(c->new_row);
+	ts_row__free(c->old_row);
+	ts_row__free(c->new_row);
 	free(c);
 }
 
@@ -136,7 +136,7 @@ static int load_blob(git_blob **out, const char **data, size_t *len, git_reposit
 
 static int decode_row(ts_row **out, const char *data, size_t len, const char *path)
 {
-	int error = ts_rowcodec_decode(out, data, len);
+	int error = ts_rowcodec__decode(out, data, len);
 	if (error < 0)
 		return error_with_context(error, path);
 	return 0;
@@ -146,16 +146,16 @@ static int decode_row(ts_row **out, const char *data, size_t len, const char *pa
 static void put_row_key(change_rec *rec, ts_tables *tables, const char *name)
 {
 	const ts_row *row = rec->new_row ? rec->new_row : rec->old_row;
-	ts_table *t = tables ? ts_tables_find(tables, rec->table.ptr) : NULL;
+	ts_table *t = tables ? ts_tables__find(tables, rec->table.ptr) : NULL;
 	int k, complete = t && row;
 
 	for (k = 0; complete && k < t->npk; k++)
-		if (!ts_row_get(row, t->cols[t->pk[k]]))
+		if (!ts_row__get(row, t->cols[t->pk[k]]))
 			complete = 0;
 	if (complete)
-		ts_table_put_key(&rec->key, t, row);
-	else if (!ts_rowcodec_key_name_readable(&rec->key, name))
-		ts_buf_puts(&rec->key, name);
+		ts_table__put_key(&rec->key, t, row);
+	else if (!ts_rowcodec__key_name_readable(&rec->key, name))
+		ts_buf__puts(&rec->key, name);
 }
 
 static int emit_change(tree_walk *w, const git_tree_entry *a, const git_tree_entry *b)
@@ -167,17 +167,17 @@ static int emit_change(tree_walk *w, const git_tree_entry *a, const git_tree_ent
 	if (!(rec = calloc(1, sizeof(*rec))))
 		return out_of_memory();
 	rec->pub.op = !a ? TS_AUDIT_INSERT : !b ? TS_AUDIT_DELETE : TS_AUDIT_UPDATE;
-	ts_buf_puts(&rec->path, path);
+	ts_buf__puts(&rec->path, path);
 	if (a)
 		git_oid_cpy(&rec->old_id, git_tree_entry_id(a));
 	if (b)
 		git_oid_cpy(&rec->new_id, git_tree_entry_id(b));
 	if (!strncmp(path, META_PREFIX, strlen(META_PREFIX)))
-		ts_buf_puts(&rec->key, path + strlen(META_PREFIX));
-	else if (ts_rowcodec_path_split(&rec->table, &name, path) == 0)
+		ts_buf__puts(&rec->key, path + strlen(META_PREFIX));
+	else if (ts_rowcodec__path_split(&rec->table, &name, path) == 0)
 		is_row = 1;
 	else
-		ts_buf_puts(&rec->key, path);
+		ts_buf__puts(&rec->key, path);
 	load = !is_row || (w->flags & TS_AUDIT_ROWS);
 	if (load && a && (error = load_blob(&rec->old_blob, &rec->pub.old_data, &rec->pub.old_len,
 			w->repo, &rec->old_id, path)) < 0)
@@ -193,7 +193,7 @@ static int emit_change(tree_walk *w, const git_tree_entry *a, const git_tree_ent
 	}
 	if (is_row)
 		put_row_key(rec, w->tables, name);
-	if (ts_buf_oom(&rec->path) || ts_buf_oom(&rec->table) || ts_buf_oom(&rec->key)) {
+	if (ts_buf__oom(&rec->path) || ts_buf__oom(&rec->table) || ts_buf__oom(&rec->key)) {
 		error = TS_ERROR;
 		goto done;
 	}
@@ -241,16 +241,16 @@ static int walk_entry(tree_walk *w, const git_tree_entry *a, const git_tree_entr
 	size_t base = w->path.size;
 	int error = 0;
 
-	ts_buf_puts(&w->path, git_tree_entry_name(e));
+	ts_buf__puts(&w->path, git_tree_entry_name(e));
 	if (git_tree_entry_type(e) == GIT_OBJECT_TREE) {
-		ts_buf_putc(&w->path, '/');
-		if (ts_buf_oom(&w->path))
+		ts_buf__putc(&w->path, '/');
+		if (ts_buf__oom(&w->path))
 			return TS_ERROR;
 		/* files kept in history are no rows (files.h), and may be large */
-		if (!ts_files_is_dir(w->path.ptr))
+		if (!ts_files__is_dir(w->path.ptr))
 			error = walk_subtrees(w, a, b);
 	} else if (git_tree_entry_type(e) == GIT_OBJECT_BLOB) {
-		if (ts_buf_oom(&w->path))
+		if (ts_buf__oom(&w->path))
 			return TS_ERROR;
 		error = emit_change(w, a, b);
 	}
@@ -298,11 +298,11 @@ static int run_walk(git_repository *repo, const git_tree *old_tree, const git_tr
 	w.flags = flags;
 	w.sink = sink;
 	w.payload = payload;
-	ts_buf_puts(&w.path, "");
-	if (ts_buf_oom(&w.path))
+	ts_buf__puts(&w.path, "");
+	if (ts_buf__oom(&w.path))
 		return TS_ERROR;
 	error = walk_trees(&w, old_tree, new_tree);
-	ts_buf_dispose(&w.path);
+	ts_buf__dispose(&w.path);
 	return error;
 }
 
@@ -317,7 +317,7 @@ static int diff_one(change_rec **rec, void *payload)
 	return d->cb(&(*rec)->pub, d->payload);
 }
 
-int ts_audit_diff(git_repository *repo, const git_tree *old_tree, const git_tree *new_tree,
+int ts_audit__diff(git_repository *repo, const git_tree *old_tree, const git_tree *new_tree,
 	ts_tables *tables, unsigned flags,
 	int (*cb)(const ts_audit_change *change, void *payload), void *payload)
 {
@@ -325,7 +325,7 @@ int ts_audit_diff(git_repository *repo, const git_tree *old_tree, const git_tree
 	return run_walk(repo, old_tree, new_tree, tables, flags, diff_one, &d);
 }
 
-int ts_audit_columns(const ts_audit_change *change,
+int ts_audit__columns(const ts_audit_change *change,
 	int (*cb)(const ts_audit_column *column, void *payload), void *payload)
 {
 	const ts_row *old = change->old_row, *new = change->new_row;
@@ -335,16 +335,16 @@ int ts_audit_columns(const ts_audit_change *change,
 	if (new)
 		for (c = 0; c < new->ncol; c++) {
 			col.column = new->names[c];
-			col.old_value = old ? ts_row_get(old, col.column) : NULL;
+			col.old_value = old ? ts_row__get(old, col.column) : NULL;
 			col.new_value = &new->values[c];
-			if (col.old_value && ts_value_equal(col.old_value, col.new_value))
+			if (col.old_value && ts_value__equal(col.old_value, col.new_value))
 				continue;
 			if ((error = cb(&col, payload)) != 0)
 				return error;
 		}
 	if (old)
 		for (c = 0; c < old->ncol; c++) {
-			if (new && ts_row_get(new, old->names[c]))
+			if (new && ts_row__get(new, old->names[c]))
 				continue;
 			col.column = old->names[c];
 			col.old_value = &old->values[c];
@@ -357,12 +357,12 @@ int ts_audit_columns(const ts_audit_change *change,
 
 static int holds_text(const ts_row *row, const char *column, const char *text)
 {
-	const ts_value *v = ts_row_get(row, column);
+	const ts_value *v = ts_row__get(row, column);
 	size_t n = strlen(text);
 	return v && v->type == SQLITE_TEXT && v->n == n && (n == 0 || !memcmp(v->p, text, n));
 }
 
-int ts_audit_change_concerns(const ts_audit_change *change, const char *table,
+int ts_audit__change_concerns(const ts_audit_change *change, const char *table,
 	const char *column, const char *key)
 {
 	if (!change->table || !key)
@@ -419,9 +419,9 @@ static void put_first_line(ts_buf *out, const char *message)
 {
 	const char *nl = message ? strchr(message, '\n') : NULL;
 	if (message)
-		ts_buf_put(out, message, nl ? (size_t)(nl - message) : strlen(message));
+		ts_buf__put(out, message, nl ? (size_t)(nl - message) : strlen(message));
 	else
-		ts_buf_puts(out, "");
+		ts_buf__puts(out, "");
 }
 
 /* Diffs one commit against its first parent and reports it if wanted. */
@@ -461,7 +461,7 @@ static int log_commit_one(git_repository *repo, const git_oid *id, ts_tables *ta
 	author = git_commit_author(commit);
 	committer = git_commit_committer(commit);
 	put_first_line(&summary, git_commit_message(commit));
-	if (ts_buf_oom(&summary)) {
+	if (ts_buf__oom(&summary)) {
 		error = TS_ERROR;
 		goto done;
 	}
@@ -486,7 +486,7 @@ done:
 		change_free(lc.kept[k]);
 	free(lc.kept);
 	free(changes);
-	ts_buf_dispose(&summary);
+	ts_buf__dispose(&summary);
 	git_tree_free(parent_tree);
 	git_tree_free(tree);
 	git_commit_free(parent);
@@ -494,7 +494,7 @@ done:
 	return error;
 }
 
-int ts_audit_log(git_repository *repo, const char *start, ts_tables *tables,
+int ts_audit__log(git_repository *repo, const char *start, ts_tables *tables,
 	int (*filter)(const ts_audit_change *change, void *payload),
 	int (*cb)(const ts_audit_entry *entry, void *payload), void *payload)
 {
@@ -503,7 +503,7 @@ int ts_audit_log(git_repository *repo, const char *start, ts_tables *tables,
 	git_oid id;
 	int error;
 
-	if ((error = ts_audit_resolve(&head, repo, start ? start : "HEAD")) < 0)
+	if ((error = ts_audit__resolve(&head, repo, start ? start : "HEAD")) < 0)
 		goto done;
 	if (git_revwalk_new(&walk, repo) < 0 ||
 	    git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL | GIT_SORT_TIME) < 0 ||
@@ -656,7 +656,7 @@ static int pass_to_parents(pending_set *s, git_repository *repo, git_commit *c, 
 			const ts_value *pv;
 			if (!cols[col])
 				continue;
-			if (!same && (!(pv = ts_row_get(prow, row->names[col])) || !ts_value_equal(pv, &row->values[col])))
+			if (!same && (!(pv = ts_row__get(prow, row->names[col])) || !ts_value__equal(pv, &row->values[col])))
 				continue;
 			if (!p && !(p = pending_get(s, git_commit_id(parent)))) {
 				error = out_of_memory();
@@ -665,13 +665,13 @@ static int pass_to_parents(pending_set *s, git_repository *repo, git_commit *c, 
 			p->cols[col] = 1;
 			cols[col] = 0;
 		}
-		ts_row_free(prow);
+		ts_row__free(prow);
 		prow = NULL;
 		git_commit_free(parent);
 		parent = NULL;
 	}
 done:
-	ts_row_free(prow);
+	ts_row__free(prow);
 	git_commit_free(parent);
 	return error;
 }
@@ -694,9 +694,9 @@ static int blame_report(git_repository *repo, const ts_row *row, const git_oid *
 				error = ts_store__git_error(TS_ECORRUPT, "reading a commit");
 				break;
 			}
-			ts_buf_clear(&summary);
+			ts_buf__clear(&summary);
 			put_first_line(&summary, git_commit_message(commit));
-			if (ts_buf_oom(&summary)) {
+			if (ts_buf__oom(&summary)) {
 				error = TS_ERROR;
 				break;
 			}
@@ -713,11 +713,11 @@ static int blame_report(git_repository *repo, const ts_row *row, const git_oid *
 		error = cb(&line, payload);
 	}
 	git_commit_free(commit);
-	ts_buf_dispose(&summary);
+	ts_buf__dispose(&summary);
 	return error;
 }
 
-int ts_audit_blame(git_repository *repo, const char *start, const char *path,
+int ts_audit__blame(git_repository *repo, const char *start, const char *path,
 	int (*cb)(const ts_audit_blame_line *line, void *payload), void *payload)
 {
 	git_commit *head = NULL, *c = NULL;
@@ -731,7 +731,7 @@ int ts_audit_blame(git_repository *repo, const char *start, const char *path,
 
 	if (!start)
 		start = "HEAD";
-	if ((error = ts_audit_resolve(&head, repo, start)) < 0)
+	if ((error = ts_audit__resolve(&head, repo, start)) < 0)
 		goto done;
 	if ((found = row_blob_id(&blob, head, path)) <= 0) {
 		error = found < 0 ? found : ts_error_set(TS_ENOTFOUND, "no row %s in %s", path, start);
@@ -788,7 +788,7 @@ done:
 	pending_clear(&set);
 	free(cols);
 	free(who);
-	ts_row_free(row);
+	ts_row__free(row);
 	return error;
 }
 
@@ -831,10 +831,10 @@ static int parse_integer(int64_t *out, const char *s)
 	return 1;
 }
 
-int ts_audit_row_path(ts_buf *out, sqlite3 *db, ts_tables *tables, const char *table, const char *key)
+int ts_audit__row_path(ts_buf *out, sqlite3 *db, ts_tables *tables, const char *table, const char *key)
 {
 	sqlite3_stmt *st = NULL;
-	ts_table *t = ts_tables_find(tables, table);
+	ts_table *t = ts_tables__find(tables, table);
 	ts_value v;
 	int error = 0, integer = 0;
 
@@ -843,9 +843,9 @@ int ts_audit_row_path(ts_buf *out, sqlite3 *db, ts_tables *tables, const char *t
 		ts_buf names = TS_BUF_INIT;
 		int k;
 		for (k = 0; k < tables->n; k++)
-			ts_buf_printf(&names, "%s%s", k ? ", " : "", tables->t[k].name);
-		error = ts_error_set(TS_ENOTFOUND, "no synced table '%s' (tables: %s)", table, ts_buf_cstr(&names));
-		ts_buf_dispose(&names);
+			ts_buf__printf(&names, "%s%s", k ? ", " : "", tables->t[k].name);
+		error = ts_error_set(TS_ENOTFOUND, "no synced table '%s' (tables: %s)", table, ts_buf__cstr(&names));
+		ts_buf__dispose(&names);
 		return error;
 	}
 	if (t->npk != 1)
@@ -866,7 +866,7 @@ int ts_audit_row_path(ts_buf *out, sqlite3 *db, ts_tables *tables, const char *t
 		v.p = (char *)key;
 		v.n = strlen(key);
 	}
-	error = ts_rowcodec_key_path_values(out, table, 1, &v);
+	error = ts_rowcodec__key_path_values(out, table, 1, &v);
 done:
 	sqlite3_finalize(st);
 	return error;
@@ -876,7 +876,7 @@ done:
  * Rendering.
  */
 
-void ts_audit_time_format(char out[32], int64_t time, int offset_minutes)
+void ts_audit__time_format(char out[32], int64_t time, int offset_minutes)
 {
 	time_t t = (time_t)(time + (int64_t)offset_minutes * 60);
 	int off = offset_minutes < 0 ? -offset_minutes : offset_minutes;
@@ -889,11 +889,11 @@ void ts_audit_time_format(char out[32], int64_t time, int offset_minutes)
 	snprintf(out + 19, 13, "%c%02d:%02d", offset_minutes < 0 ? '-' : '+', (off / 60) % 100, off % 60);
 }
 
-void ts_audit_put_value(ts_buf *out, const ts_value *v)
+void ts_audit__put_value(ts_buf *out, const ts_value *v)
 {
 	if (!v || v->type == SQLITE_NULL)
-		ts_buf_puts(out, "NULL");
-	else if (ts_rowcodec_put_value(out, v->type, v->i, v->r, v->p, v->n) < 0)
-		ts_buf_puts(out, "nan");   /* the only value the encoding refuses */
+		ts_buf__puts(out, "NULL");
+	else if (ts_rowcodec__put_value(out, v->type, v->i, v->r, v->p, v->n) < 0)
+		ts_buf__puts(out, "nan");   /* the only value the encoding refuses */
 }
 

@@ -28,7 +28,7 @@ typedef enum {
 } ts_audit_op;
 
 /* "insert", "update" or "delete". */
-const char *ts_audit_op_name(ts_audit_op op);
+const char *ts_audit__op_name(ts_audit_op op);
 
 /*
  * One path that differs between two trees. Everything is owned by the
@@ -52,7 +52,7 @@ typedef struct {
 	const ts_row *new_row;
 } ts_audit_change;
 
-/* Flag of ts_audit_diff(): read and decode the row blobs of each change. */
+/* Flag of ts_audit__diff(): read and decode the row blobs of each change. */
 #define TS_AUDIT_ROWS 1u
 
 /*
@@ -60,7 +60,7 @@ typedef struct {
  * a commit. TS_ENOTFOUND with "unknown revision 'REV'" when it names none.
  * Free *out with git_commit_free().
  */
-int ts_audit_resolve(git_commit **out, git_repository *repo, const char *rev);
+int ts_audit__resolve(git_commit **out, git_repository *repo, const char *rev);
 
 /*
  * Calls `cb` for each path that differs between `old_tree` (NULL: the
@@ -72,7 +72,7 @@ int ts_audit_resolve(git_commit **out, git_repository *repo, const char *rev);
  * stops the walk and is returned; a row blob that does not decode is
  * TS_ECORRUPT.
  */
-int ts_audit_diff(git_repository *repo, const git_tree *old_tree, const git_tree *new_tree,
+int ts_audit__diff(git_repository *repo, const git_tree *old_tree, const git_tree *new_tree,
 	ts_tables *tables, unsigned flags,
 	int (*cb)(const ts_audit_change *change, void *payload), void *payload);
 
@@ -91,7 +91,7 @@ typedef struct {
  * changed ones of an updated row, in the new row's column order followed by
  * columns only the old row has. A non-zero return stops and is returned.
  */
-int ts_audit_columns(const ts_audit_change *change,
+int ts_audit__columns(const ts_audit_change *change,
 	int (*cb)(const ts_audit_column *column, void *payload), void *payload);
 
 /*
@@ -100,10 +100,10 @@ int ts_audit_columns(const ts_audit_change *change,
  * text `key` before or after the change. Needs the rows loaded. Either
  * `table` or `column` may be NULL to leave that test out.
  */
-int ts_audit_change_concerns(const ts_audit_change *change, const char *table,
+int ts_audit__change_concerns(const ts_audit_change *change, const char *table,
 	const char *column, const char *key);
 
-/* One commit of the history, as ts_audit_log() reports it. */
+/* One commit of the history, as ts_audit__log() reports it. */
 typedef struct {
 	const git_oid *id;
 	const git_commit *commit;
@@ -128,7 +128,7 @@ typedef struct {
  * those changes attached. Both get `payload`. A non-zero return from `cb`
  * stops the walk and is returned (return 1 to stop early, e.g. after N).
  */
-int ts_audit_log(git_repository *repo, const char *start, ts_tables *tables,
+int ts_audit__log(git_repository *repo, const char *start, ts_tables *tables,
 	int (*filter)(const ts_audit_change *change, void *payload),
 	int (*cb)(const ts_audit_entry *entry, void *payload), void *payload);
 
@@ -153,7 +153,7 @@ typedef struct {
  * non-zero return stops and is returned. TS_ENOTFOUND when the row is not
  * in `start`.
  */
-int ts_audit_blame(git_repository *repo, const char *start, const char *path,
+int ts_audit__blame(git_repository *repo, const char *start, const char *path,
 	int (*cb)(const ts_audit_blame_line *line, void *payload), void *payload);
 
 /*
@@ -163,13 +163,13 @@ int ts_audit_blame(git_repository *repo, const char *start, const char *path,
  * text. TS_ENOTFOUND for a table that is not synced, TS_EINVALID for a key
  * of several columns.
  */
-int ts_audit_row_path(ts_buf *out, sqlite3 *db, ts_tables *tables, const char *table, const char *key);
+int ts_audit__row_path(ts_buf *out, sqlite3 *db, ts_tables *tables, const char *table, const char *key);
 
 /* Writes `time` as ISO-8601 with its offset, "2026-11-27T09:30:00+08:00". */
-void ts_audit_time_format(char out[32], int64_t time, int offset_minutes);
+void ts_audit__time_format(char out[32], int64_t time, int offset_minutes);
 
 /* Appends a value for people: NULL, 42, 3.5, "text" (quoted as in a row
  * blob, UTF-8 kept as is), x'0aff'. */
-void ts_audit_put_value(ts_buf *out, const ts_value *v);
+void ts_audit__put_value(ts_buf *out, const ts_value *v);
 
 #endif

@@ -5,7 +5,7 @@
  * commit writes about fourteen of them (two blobs, the trees on two
  * fan-out paths, the root, the commit), and creating files is what costs.
  * The batch is an object-database backend placed before the others: every
- * write lands here, every read looks here first, and ts_batch_flush()
+ * write lands here, every read looks here first, and ts_batch__flush()
  * writes the objects as one pack (git pack format v2, whole objects, no
  * deltas) with its version 2 index, exactly as git would lay them out.
  */
@@ -37,7 +37,7 @@ struct ts_batch {
 	object *objs;        /* open-addressing table, `cap` slots (a power of two) */
 	size_t n, cap;
 	git_odb *odb;        /* the database it is attached to */
-	int reuse;           /* ts_batch_reuse(): skip objects the database has */
+	int reuse;           /* ts_batch__reuse(): skip objects the database has */
 };
 
 /* ---- the table of waiting objects ---- */
@@ -132,7 +132,7 @@ static int batch_exists(git_odb_backend *backend, const git_oid *id)
 	return find((ts_batch *)backend, id) != NULL;
 }
 
-void ts_batch_discard(ts_batch *b)
+void ts_batch__discard(ts_batch *b)
 {
 	size_t i;
 	for (i = 0; i < b->cap; i++)
@@ -144,11 +144,11 @@ void ts_batch_discard(ts_batch *b)
 
 static void batch_free(git_odb_backend *backend)
 {
-	ts_batch_discard((ts_batch *)backend);
+	ts_batch__discard((ts_batch *)backend);
 	free(backend);
 }
 
-int ts_batch_attach(ts_batch **out, git_odb *odb)
+int ts_batch__attach(ts_batch **out, git_odb *odb)
 {
 	ts_batch *b;
 
@@ -170,7 +170,7 @@ int ts_batch_attach(ts_batch **out, git_odb *odb)
 	return 0;
 }
 
-int ts_batch_put(ts_batch *b, git_oid *out, git_object_t type, const void *data, size_t len)
+int ts_batch__put(ts_batch *b, git_oid *out, git_object_t type, const void *data, size_t len)
 {
 	if (git_odb_hash(out, data, len, type) < 0)
 		return ts_error_set(TS_ERROR, "hashing an object");
@@ -181,12 +181,12 @@ int ts_batch_put(ts_batch *b, git_oid *out, git_object_t type, const void *data,
 	return 0;
 }
 
-void ts_batch_reuse(ts_batch *b, int on)
+void ts_batch__reuse(ts_batch *b, int on)
 {
 	b->reuse = on;
 }
 
-size_t ts_batch_count(const ts_batch *b)
+size_t ts_batch__count(const ts_batch *b)
 {
 	return b->n;
 }
@@ -204,8 +204,8 @@ static int pack_object(ts_buf *pack, const object *o)
 		head[n++] = (unsigned char)((size & 0x7f) | (size > 0x7f ? 0x80 : 0));
 		size >>= 7;
 	}
-	ts_buf_put(pack, head, n);
-	if (ts_buf_grow(pack, zlen) < 0)
+	ts_buf__put(pack, head, n);
+	if (ts_buf__grow(pack, zlen) < 0)
 		return ts_error_set(TS_ERROR, "out of memory");
 	if (compress2((Bytef *)pack->ptr + pack->size, &zlen, o->data, (uLong)o->len, Z_BEST_SPEED) != Z_OK)
 		return ts_error_set(TS_ERROR, "compressing an object");
@@ -221,7 +221,7 @@ static int object_cmp(const void *a, const void *b)
 static void put_be32(ts_buf *buf, uint32_t v)
 {
 	uint32_t be = htonl(v);
-	ts_buf_put(buf, &be, 4);
+	ts_buf__put(buf, &be, 4);
 }
 
 /* Appends the SHA-1 of everything so far (git's pack and index checksums). */
@@ -230,7 +230,7 @@ static int put_sha1(ts_buf *buf)
 	unsigned char sum[20];
 	if (!EVP_Digest(buf->ptr, buf->size, sum, NULL, EVP_sha1(), NULL))
 		return ts_error_set(TS_ERROR, "computing a pack checksum");
-	ts_buf_put(buf, sum, sizeof(sum));
+	ts_buf__put(buf, sum, sizeof(sum));
 	return 0;
 }
 
@@ -261,7 +261,7 @@ static int write_file(const char *dir, const char *name, const ts_buf *data)
  * as git names them. The pack goes first: a reader finds packs by their
  * index, so it never sees an index without its pack.
  */
-int ts_batch_flush(ts_batch *b, git_odb *odb, const char *pack_dir)
+int ts_batch__flush(ts_batch *b, git_odb *odb, const char *pack_dir)
 {
 	ts_buf pack = TS_BUF_INIT, idx = TS_BUF_INIT;
 	object **sorted = NULL;
@@ -286,7 +286,7 @@ int ts_batch_flush(ts_batch *b, git_odb *odb, const char *pack_dir)
 			sorted[k++] = &b->objs[i];
 	qsort(sorted, b->n, sizeof(*sorted), object_cmp);
 
-	ts_buf_puts(&pack, "PACK");
+	ts_buf__puts(&pack, "PACK");
 	put_be32(&pack, 2);
 	put_be32(&pack, (uint32_t)b->n);
 	for (i = 0; i < b->n; i++) {
@@ -299,14 +299,14 @@ int ts_batch_flush(ts_batch *b, git_odb *odb, const char *pack_dir)
 	if ((error = put_sha1(&pack)) < 0)
 		goto done;
 
-	ts_buf_put(&idx, "\377tOc", 4);
+	ts_buf__put(&idx, "\377tOc", 4);
 	put_be32(&idx, 2);
 	for (i = 1; i < 256; i++)
 		fan[i] += fan[i - 1];
 	for (i = 0; i < 256; i++)
 		put_be32(&idx, fan[i]);
 	for (i = 0; i < b->n; i++)
-		ts_buf_put(&idx, sorted[i]->id.id, GIT_OID_RAWSZ);
+		ts_buf__put(&idx, sorted[i]->id.id, GIT_OID_RAWSZ);
 	for (i = 0; i < b->n; i++)
 		put_be32(&idx, crc[i]);
 	for (i = 0; i < b->n; i++)
@@ -316,10 +316,10 @@ int ts_batch_flush(ts_batch *b, git_odb *odb, const char *pack_dir)
 			put_be32(&idx, (uint32_t)(offset[i] >> 32));
 			put_be32(&idx, (uint32_t)offset[i]);
 		}
-	ts_buf_put(&idx, pack.ptr + pack.size - 20, 20);
+	ts_buf__put(&idx, pack.ptr + pack.size - 20, 20);
 	if ((error = put_sha1(&idx)) < 0)
 		goto done;
-	if (ts_buf_oom(&pack) || ts_buf_oom(&idx)) {
+	if (ts_buf__oom(&pack) || ts_buf__oom(&idx)) {
 		error = TS_ERROR;
 		goto done;
 	}
@@ -332,13 +332,13 @@ int ts_batch_flush(ts_batch *b, git_odb *odb, const char *pack_dir)
 	snprintf(name, sizeof(name), "pack-%s.idx", hex);
 	if ((error = write_file(pack_dir, name, &idx)) < 0)
 		goto done;
-	ts_batch_discard(b);
+	ts_batch__discard(b);
 	git_odb_refresh(odb);
 done:
 	free(sorted);
 	free(crc);
 	free(offset);
-	ts_buf_dispose(&pack);
-	ts_buf_dispose(&idx);
+	ts_buf__dispose(&pack);
+	ts_buf__dispose(&idx);
 	return error;
 }

@@ -12,29 +12,29 @@
 typedef struct ts_batch ts_batch;
 
 /* Adds a batch to `odb`, ahead of its other backends; the odb owns it. */
-int ts_batch_attach(ts_batch **out, git_odb *odb);
+int ts_batch__attach(ts_batch **out, git_odb *odb);
 
 /*
  * Adds an object to the batch and writes its id to `out`, without asking the
  * other backends whether they have it (a duplicate in a pack is harmless;
  * the question costs a directory scan per new object).
  */
-int ts_batch_put(ts_batch *batch, git_oid *out, git_object_t type, const void *data, size_t len);
+int ts_batch__put(ts_batch *batch, git_oid *out, git_object_t type, const void *data, size_t len);
 
 /* Objects waiting to be flushed. */
-size_t ts_batch_count(const ts_batch *batch);
+size_t ts_batch__count(const ts_batch *batch);
 
-/* With `on`, ts_batch_put() skips an object the database already holds
+/* With `on`, ts_batch__put() skips an object the database already holds
  * (one look-up per object, worth it when most are known: a merge taking
  * the other side's rows). */
-void ts_batch_reuse(ts_batch *batch, int on);
+void ts_batch__reuse(ts_batch *batch, int on);
 
 /* Writes the waiting objects as one pack with its index into `pack_dir`
  * (the repository's objects/pack), empties the batch and refreshes `odb`.
  * No-op when empty. */
-int ts_batch_flush(ts_batch *batch, git_odb *odb, const char *pack_dir);
+int ts_batch__flush(ts_batch *batch, git_odb *odb, const char *pack_dir);
 
 /* Forgets the waiting objects (nothing is written). */
-void ts_batch_discard(ts_batch *batch);
+void ts_batch__discard(ts_batch *batch);
 
 #endif

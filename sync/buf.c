@@ -10,7 +10,7 @@
 
 #include "tiersync.h"
 
-int ts_buf_grow(ts_buf *buf, size_t extra)
+int ts_buf__grow(ts_buf *buf, size_t extra)
 {
 	size_t want, nsize;
 	char *p;
@@ -32,9 +32,9 @@ int ts_buf_grow(ts_buf *buf, size_t extra)
 	return 0;
 }
 
-void ts_buf_put(ts_buf *buf, const void *data, size_t len)
+void ts_buf__put(ts_buf *buf, const void *data, size_t len)
 {
-	if (ts_buf_grow(buf, len) < 0)
+	if (ts_buf__grow(buf, len) < 0)
 		return;
 	if (len)
 		memcpy(buf->ptr + buf->size, data, len);
@@ -42,17 +42,17 @@ void ts_buf_put(ts_buf *buf, const void *data, size_t len)
 	buf->ptr[buf->size] = '\0';
 }
 
-void ts_buf_puts(ts_buf *buf, const char *s)
+void ts_buf__puts(ts_buf *buf, const char *s)
 {
-	ts_buf_put(buf, s, strlen(s));
+	ts_buf__put(buf, s, strlen(s));
 }
 
-void ts_buf_putc(ts_buf *buf, char c)
+void ts_buf__putc(ts_buf *buf, char c)
 {
-	ts_buf_put(buf, &c, 1);
+	ts_buf__put(buf, &c, 1);
 }
 
-void ts_buf_printf(ts_buf *buf, const char *fmt, ...)
+void ts_buf__printf(ts_buf *buf, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
@@ -60,7 +60,7 @@ void ts_buf_printf(ts_buf *buf, const char *fmt, ...)
 	va_start(ap, fmt);
 	n = vsnprintf(NULL, 0, fmt, ap);
 	va_end(ap);
-	if (n < 0 || ts_buf_grow(buf, (size_t)n) < 0)
+	if (n < 0 || ts_buf__grow(buf, (size_t)n) < 0)
 		return;
 	va_start(ap, fmt);
 	vsnprintf(buf->ptr + buf->size, (size_t)n + 1, fmt, ap);
@@ -68,14 +68,14 @@ void ts_buf_printf(ts_buf *buf, const char *fmt, ...)
 	buf->size += (size_t)n;
 }
 
-void ts_buf_clear(ts_buf *buf)
+void ts_buf__clear(ts_buf *buf)
 {
 	buf->size = 0;
 	if (buf->ptr)
 		buf->ptr[0] = '\0';
 }
 
-void ts_buf_dispose(ts_buf *buf)
+void ts_buf__dispose(ts_buf *buf)
 {
 	free(buf->ptr);
 	buf->ptr = NULL;
@@ -83,12 +83,12 @@ void ts_buf_dispose(ts_buf *buf)
 	buf->oom = 0;
 }
 
-const char *ts_buf_cstr(const ts_buf *buf)
+const char *ts_buf__cstr(const ts_buf *buf)
 {
 	return buf->ptr ? buf->ptr : "";
 }
 
-char *ts_buf_detach(ts_buf *buf)
+char *ts_buf__detach(ts_buf *buf)
 {
 	char *p = buf->ptr;
 	if (!p)
@@ -98,7 +98,7 @@ char *ts_buf_detach(ts_buf *buf)
 	return p;
 }
 
-int ts_buf_oom(const ts_buf *buf)
+int ts_buf__oom(const ts_buf *buf)
 {
 	if (buf->oom)
 		ts_error_set(TS_ERROR, "out of memory");

@@ -48,7 +48,7 @@ static int writers_open(sqlite3 *db)
 	return fd;
 }
 
-void ts_capture_yield(sqlite3 *db)
+void ts_capture__yield(sqlite3 *db)
 {
 	int fd = writers_open(db);
 	if (fd < 0)
@@ -65,7 +65,7 @@ static void writers_release(ts_capture *cap)
 	cap->writers_fd = -1;
 }
 
-int ts_capture_setup(sqlite3 *db)
+int ts_capture__setup(sqlite3 *db)
 {
 	static const char sql[] =
 		"CREATE TABLE IF NOT EXISTS ts_staged ("
@@ -82,10 +82,10 @@ int ts_capture_setup(sqlite3 *db)
 static int synced_filter(void *payload, const char *table)
 {
 	(void)payload;
-	return ts_table_name_synced(table);
+	return ts_table__name_synced(table);
 }
 
-int ts_capture_begin(ts_capture **out, sqlite3 *db)
+int ts_capture__begin(ts_capture **out, sqlite3 *db)
 {
 	ts_capture *cap;
 	int rc;
@@ -105,7 +105,7 @@ int ts_capture_begin(ts_capture **out, sqlite3 *db)
 	if ((rc = sqlite3session_create(db, "main", &cap->session)) != SQLITE_OK ||
 	    (rc = sqlite3session_attach(cap->session, NULL)) != SQLITE_OK) {
 		int error = ts_sqlite__error_rc(rc, "starting a session");
-		ts_capture_rollback(cap);
+		ts_capture__rollback(cap);
 		return error;
 	}
 	sqlite3session_table_filter(cap->session, synced_filter, NULL);
@@ -113,7 +113,7 @@ int ts_capture_begin(ts_capture **out, sqlite3 *db)
 	return 0;
 }
 
-int ts_capture_commit(ts_capture *cap, const char *author, int64_t time, const char *summary)
+int ts_capture__commit(ts_capture *cap, const char *author, int64_t time, const char *summary)
 {
 	sqlite3_stmt *ins = NULL;
 	void *changeset = NULL;
@@ -146,7 +146,7 @@ done:
 	sqlite3_finalize(ins);
 	sqlite3_free(changeset);
 	if (error < 0)
-		ts_capture_rollback(cap);
+		ts_capture__rollback(cap);
 	else {
 		writers_release(cap);
 		free(cap);
@@ -154,7 +154,7 @@ done:
 	return error;
 }
 
-void ts_capture_rollback(ts_capture *cap)
+void ts_capture__rollback(ts_capture *cap)
 {
 	if (!cap)
 		return;
@@ -166,12 +166,12 @@ void ts_capture_rollback(ts_capture *cap)
 	free(cap);
 }
 
-int ts_capture_foreach(sqlite3 *db, int (*cb)(const ts_staged_write *w, void *payload), void *payload)
+int ts_capture__foreach(sqlite3 *db, int (*cb)(const ts_staged_write *w, void *payload), void *payload)
 {
-	return ts_capture_foreach_after(db, 0, cb, payload);
+	return ts_capture__foreach_after(db, 0, cb, payload);
 }
 
-int ts_capture_foreach_after(sqlite3 *db, int64_t after,
+int ts_capture__foreach_after(sqlite3 *db, int64_t after,
 	int (*cb)(const ts_staged_write *w, void *payload), void *payload)
 {
 	sqlite3_stmt *st = NULL;
@@ -198,7 +198,7 @@ int ts_capture_foreach_after(sqlite3 *db, int64_t after,
 	return error;
 }
 
-int ts_capture_count(sqlite3 *db)
+int ts_capture__count(sqlite3 *db)
 {
 	sqlite3_stmt *st = NULL;
 	int n = 0;
@@ -209,7 +209,7 @@ int ts_capture_count(sqlite3 *db)
 	return n;
 }
 
-int ts_staged_write_foreach_op(const ts_staged_write *w,
+int ts_staged__write_foreach_op(const ts_staged_write *w,
 	int (*cb)(sqlite3_changeset_iter *it, void *payload), void *payload)
 {
 	sqlite3_changeset_iter *it = NULL;
@@ -226,7 +226,7 @@ int ts_staged_write_foreach_op(const ts_staged_write *w,
 	return error;
 }
 
-int ts_capture_foreach_op(ts_capture *cap,
+int ts_capture__foreach_op(ts_capture *cap,
 	int (*cb)(sqlite3_changeset_iter *it, void *payload), void *payload)
 {
 	ts_staged_write w;
@@ -238,12 +238,12 @@ int ts_capture_foreach_op(ts_capture *cap,
 	memset(&w, 0, sizeof(w));
 	w.changeset = changeset;
 	w.size = size;
-	error = size > 0 ? ts_staged_write_foreach_op(&w, cb, payload) : 0;
+	error = size > 0 ? ts_staged__write_foreach_op(&w, cb, payload) : 0;
 	sqlite3_free(changeset);
 	return error;
 }
 
-int ts_staged_op_key(ts_table **table, int *op, sqlite3_value **keys, ts_buf *path,
+int ts_staged__op_key(ts_table **table, int *op, sqlite3_value **keys, ts_buf *path,
 	ts_tables *tables, sqlite3_changeset_iter *it)
 {
 	const char *tname;
@@ -251,7 +251,7 @@ int ts_staged_op_key(ts_table **table, int *op, sqlite3_value **keys, ts_buf *pa
 	ts_table *t;
 
 	sqlite3changeset_op(it, &tname, &ncol, op, &indirect);
-	if (!(t = ts_tables_find(tables, tname)))
+	if (!(t = ts_tables__find(tables, tname)))
 		return ts_error_set(TS_ECORRUPT, "a staged write names table %s, which is not synced", tname);
 	if (t->npk > 64 || ncol != t->ncol)
 		return ts_error_set(TS_ECORRUPT, "a staged write of %s does not match its columns", tname);
@@ -262,11 +262,11 @@ int ts_staged_op_key(ts_table **table, int *op, sqlite3_value **keys, ts_buf *pa
 	*table = t;
 	if (!path)
 		return 0;
-	ts_buf_clear(path);
-	return ts_rowcodec_key_path(path, t->name, t->npk, keys);
+	ts_buf__clear(path);
+	return ts_rowcodec__key_path(path, t->name, t->npk, keys);
 }
 
-int ts_changeset_count(const void *changeset, int size, int *inserts, int *updates, int *deletes)
+int ts_changeset__count(const void *changeset, int size, int *inserts, int *updates, int *deletes)
 {
 	sqlite3_changeset_iter *it = NULL;
 	int rc;

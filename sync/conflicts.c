@@ -11,7 +11,7 @@
 #include "rowcodec.h"
 #include "tiersync.h"
 
-int ts_conflicts_setup(sqlite3 *db)
+int ts_conflicts__setup(sqlite3 *db)
 {
 	static const char sql[] =
 		"CREATE TABLE IF NOT EXISTS " TS_CONFLICTS_TABLE " ("
@@ -46,7 +46,7 @@ int ts_conflicts_setup(sqlite3 *db)
  */
 #define PENDING "temp.ts_conflicts_pending"
 
-int ts_conflicts_pending_begin(sqlite3 *db)
+int ts_conflicts__pending_begin(sqlite3 *db)
 {
 	static const char sql[] =
 		"CREATE TEMP TABLE IF NOT EXISTS ts_conflicts_pending AS SELECT * FROM main." TS_CONFLICTS_TABLE " WHERE 0;"
@@ -57,7 +57,7 @@ int ts_conflicts_pending_begin(sqlite3 *db)
 	return 0;
 }
 
-int ts_conflicts_pending_keep(sqlite3 *db)
+int ts_conflicts__pending_keep(sqlite3 *db)
 {
 	static const char sql[] =
 		"INSERT OR IGNORE INTO main." TS_CONFLICTS_TABLE " SELECT * FROM " PENDING ";"
@@ -69,16 +69,16 @@ int ts_conflicts_pending_keep(sqlite3 *db)
 
 static void put_value(ts_buf *out, const ts_value *v)
 {
-	ts_rowcodec_put_value(out, v->type, v->i, v->r, v->p, v->n);
+	ts_rowcodec__put_value(out, v->type, v->i, v->r, v->p, v->n);
 }
 
 static void put_row(ts_buf *out, const ts_row *row)
 {
 	const char **names = (const char **)row->names;
 	ts_buf blob = TS_BUF_INIT;
-	if (ts_rowcodec_encode_values(&blob, row->ncol, names, row->values) == 0)
-		ts_buf_put(out, blob.ptr, blob.size);
-	ts_buf_dispose(&blob);
+	if (ts_rowcodec__encode_values(&blob, row->ncol, names, row->values) == 0)
+		ts_buf__put(out, blob.ptr, blob.size);
+	ts_buf__dispose(&blob);
 }
 
 /* The record's id: a hash of the row, the column and both sides. */
@@ -88,12 +88,12 @@ static void make_id(char out[20], const char *path, const char *column, const ch
 	git_oid id;
 	char hex[GIT_OID_HEXSZ + 1];
 
-	ts_buf_printf(&what, "%s%c%s%c%s%c%s", path, 0, column ? column : "", 0, ours ? ours : "-", 0,
+	ts_buf__printf(&what, "%s%c%s%c%s%c%s", path, 0, column ? column : "", 0, ours ? ours : "-", 0,
 		theirs ? theirs : "-");
 	git_odb_hash(&id, what.ptr, what.size, GIT_OBJECT_BLOB);
 	git_oid_tostr(hex, sizeof(hex), &id);
 	snprintf(out, 20, "k%.16s", hex);
-	ts_buf_dispose(&what);
+	ts_buf__dispose(&what);
 }
 
 static int insert(char id_out[20], sqlite3 *db, const char *kind, const char *table, const char *key,
@@ -130,7 +130,7 @@ static int insert(char id_out[20], sqlite3 *db, const char *kind, const char *ta
 	return error;
 }
 
-int ts_conflicts_record(char id_out[20], sqlite3 *db, const ts_merge_conflict *c,
+int ts_conflicts__record(char id_out[20], sqlite3 *db, const ts_merge_conflict *c,
 	const ts_conflict_origin *origin)
 {
 	ts_buf base = TS_BUF_INIT, ours = TS_BUF_INIT, theirs = TS_BUF_INIT, chosen = TS_BUF_INIT;
@@ -141,32 +141,32 @@ int ts_conflicts_record(char id_out[20], sqlite3 *db, const ts_merge_conflict *c
 		if (c->base_row) put_row(&base, c->base_row);
 		if (c->ours_row) put_row(&ours, c->ours_row);
 		if (c->theirs_row) put_row(&theirs, c->theirs_row);
-		ts_buf_puts(&chosen, c->row_kept ? "row kept" : "row deleted");
+		ts_buf__puts(&chosen, c->row_kept ? "row kept" : "row deleted");
 	} else {
 		if (c->base) put_value(&base, c->base);
 		if (c->ours) put_value(&ours, c->ours);
 		if (c->theirs) put_value(&theirs, c->theirs);
 		if (c->chosen) put_value(&chosen, c->chosen);
 	}
-	error = insert(id_out, db, ts_merge_kind_name(c->kind), c->table, c->key, c->path, c->column,
+	error = insert(id_out, db, ts_merge__kind_name(c->kind), c->table, c->key, c->path, c->column,
 		base.ptr, ours.ptr, theirs.ptr, chosen.ptr, c->settled ? "settled" : "open", origin);
-	ts_buf_dispose(&base);
-	ts_buf_dispose(&ours);
-	ts_buf_dispose(&theirs);
-	ts_buf_dispose(&chosen);
+	ts_buf__dispose(&base);
+	ts_buf__dispose(&ours);
+	ts_buf__dispose(&theirs);
+	ts_buf__dispose(&chosen);
 	return error;
 }
 
-int ts_conflicts_record_constraint(char id_out[20], sqlite3 *db, const char *table,
+int ts_conflicts__record_constraint(char id_out[20], sqlite3 *db, const char *table,
 	const char *path, const char *key, const char *column, const char *parent,
 	const ts_conflict_origin *origin)
 {
 	ts_buf why = TS_BUF_INIT;
 	int error;
 
-	ts_buf_printf(&why, "names missing %s", parent);
+	ts_buf__printf(&why, "names missing %s", parent);
 	error = insert(id_out, db, "constraint", table, key, path, column, NULL, NULL, why.ptr,
 		"row kept", "open", origin);
-	ts_buf_dispose(&why);
+	ts_buf__dispose(&why);
 	return error;
 }

@@ -21,7 +21,7 @@
 #define TS_CONFLICTS_TABLE "sync_conflicts"
 
 /* Creates sync_conflicts if missing. */
-int ts_conflicts_setup(sqlite3 *db);
+int ts_conflicts__setup(sqlite3 *db);
 
 /* Where the two sides of a merge came from. */
 typedef struct {
@@ -35,22 +35,22 @@ typedef struct {
  * caller's write transaction) moves them into sync_conflicts, leaving a
  * record already there as it is.
  */
-int ts_conflicts_pending_begin(sqlite3 *db);
-int ts_conflicts_pending_keep(sqlite3 *db);
+int ts_conflicts__pending_begin(sqlite3 *db);
+int ts_conflicts__pending_keep(sqlite3 *db);
 
 /*
- * Adds to the pending records (ts_conflicts_pending_begin first) the
+ * Adds to the pending records (ts_conflicts__pending_begin first) the
  * record of one conflict. Its id, "k" and 16 hex digits of a hash of what conflicts, is
  * written to id_out.
  */
-int ts_conflicts_record(char id_out[20], sqlite3 *db, const ts_merge_conflict *c,
+int ts_conflicts__record(char id_out[20], sqlite3 *db, const ts_merge_conflict *c,
 	const ts_conflict_origin *origin);
 
 /*
  * Adds to the pending records a row that breaks a foreign key after a merge: `table`'s row
  * `key` (at `path`) names a missing `parent` in `column`. The row is kept.
  */
-int ts_conflicts_record_constraint(char id_out[20], sqlite3 *db, const char *table,
+int ts_conflicts__record_constraint(char id_out[20], sqlite3 *db, const char *table,
 	const char *path, const char *key, const char *column, const char *parent,
 	const ts_conflict_origin *origin);
 

@@ -39,7 +39,7 @@
 
 #define CHUNK (64 * 1024)
 
-int ts_files_setup(sqlite3 *db)
+int ts_files__setup(sqlite3 *db)
 {
 	static const char sql[] =
 		"CREATE TABLE IF NOT EXISTS ts_files_staged ("
@@ -52,12 +52,12 @@ int ts_files_setup(sqlite3 *db)
 	return 0;
 }
 
-void ts_files_path(char out[TS_FILES_PATH_SIZE], const char *sha256)
+void ts_files__path(char out[TS_FILES_PATH_SIZE], const char *sha256)
 {
 	snprintf(out, TS_FILES_PATH_SIZE, TS_FILES_DIR "/%.2s/%s", sha256, sha256);
 }
 
-int ts_files_name_valid(const char *s)
+int ts_files__name_valid(const char *s)
 {
 	int i;
 	if (!s)
@@ -99,7 +99,7 @@ static int sha256_finish_hex(EVP_MD_CTX *sha, char out[65])
 	return 0;
 }
 
-int ts_files_is_dir(const char *path)
+int ts_files__is_dir(const char *path)
 {
 	return !strcmp(path, TS_FILES_DIR "/");
 }
@@ -119,7 +119,7 @@ static int is_hex(const char *s, size_t n)
 
 static void objects_dir(char *out, size_t size, ts_store *store)
 {
-	snprintf(out, size, "%sobjects", git_repository_path(ts_store_repo(store)));
+	snprintf(out, size, "%sobjects", git_repository_path(ts_store__repo(store)));
 }
 
 static int fsync_path(const char *path, int dir)
@@ -143,13 +143,13 @@ static int make_durable(ts_store *store, const git_oid *id)
 	snprintf(dir, sizeof(dir), "%s/%.2s", objects, hex);
 	snprintf(file, sizeof(file), "%s/%s", dir, hex + 2);
 	if (access(file, F_OK) < 0)
-		return ts_store_sync(store);
+		return ts_store__sync(store);
 	if (fsync_path(file, 0) < 0 || fsync_path(dir, 1) < 0 || fsync_path(objects, 1) < 0)
 		return ts_error_set(TS_ERROR, "syncing %s: %s", file, strerror(errno));
 	return 0;
 }
 
-int ts_files_put(ts_file *out, ts_store *store, const char *path)
+int ts_files__put(ts_file *out, ts_store *store, const char *path)
 {
 	char objects[4096];
 	git_odb *odb = NULL;
@@ -234,13 +234,13 @@ done:
 	return error;
 }
 
-int ts_files_stage(sqlite3 *db, const ts_file *file)
+int ts_files__stage(sqlite3 *db, const ts_file *file)
 {
 	sqlite3_stmt *st = NULL;
 	char hex[GIT_OID_HEXSZ + 1];
 	int error = 0;
 
-	if (!ts_files_name_valid(file->sha256))
+	if (!ts_files__name_valid(file->sha256))
 		return ts_error_set(TS_EINVALID, "'%s' is not a SHA-256", file->sha256);
 	git_oid_tostr(hex, sizeof(hex), &file->blob);
 	if (sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO ts_files_staged (sha256, blob, size) "
@@ -270,7 +270,7 @@ static int tree_file(git_oid *out, git_repository *repo, const git_oid *tree_id,
 	git_tree_entry *e = NULL;
 	int found = 0;
 
-	ts_files_path(path, sha256);
+	ts_files__path(path, sha256);
 	if (git_tree_lookup(&tree, repo, tree_id) < 0)
 		return ts_store__git_error(TS_ECORRUPT, "reading the head tree");
 	if (git_tree_entry_bypath(&e, tree, path) == 0 && git_tree_entry_type(e) == GIT_OBJECT_BLOB) {
@@ -303,7 +303,7 @@ static int staged_file(ts_file *out, sqlite3 *db, const char *sha256)
 	return found;
 }
 
-int ts_files_find(ts_file *out, sqlite3 *db, ts_store *store, const char *sha256)
+int ts_files__find(ts_file *out, sqlite3 *db, ts_store *store, const char *sha256)
 {
 	git_oid head, tree;
 	git_odb *odb = NULL;
@@ -312,18 +312,18 @@ int ts_files_find(ts_file *out, sqlite3 *db, ts_store *store, const char *sha256
 	int found;
 
 	memset(out, 0, sizeof(*out));
-	if (!ts_files_name_valid(sha256))
+	if (!ts_files__name_valid(sha256))
 		return ts_error_set(TS_EINVALID, "'%s' is not a SHA-256 (64 lowercase hex digits)", sha256);
 	memcpy(out->sha256, sha256, 65);
 	if ((found = staged_file(out, db, sha256)) != 0)
 		return found < 0 ? found : 0;
-	if (ts_history_head(&head, db) < 0 || ts_store_commit_tree(&tree, store, &head) < 0)
+	if (ts_history__head(&head, db) < 0 || ts_store__commit_tree(&tree, store, &head) < 0)
 		return ts_error_set(TS_ECORRUPT, "the head commit cannot be read");
-	if ((found = tree_file(&out->blob, ts_store_repo(store), &tree, sha256)) < 0)
+	if ((found = tree_file(&out->blob, ts_store__repo(store), &tree, sha256)) < 0)
 		return found;
 	if (!found)
 		return ts_error_set(TS_ENOTFOUND, "history holds no file %s", sha256);
-	if (git_repository_odb(&odb, ts_store_repo(store)) < 0 ||
+	if (git_repository_odb(&odb, ts_store__repo(store)) < 0 ||
 	    git_odb_read_header(&size, &type, odb, &out->blob) < 0 || type != GIT_OBJECT_BLOB) {
 		git_odb_free(odb);
 		return ts_error_set(TS_ECORRUPT, "the stored file %s (blob %s) is missing or damaged",
@@ -521,7 +521,7 @@ static int read_whole(reader *r, ts_store *store)
 	git_odb *odb = NULL;
 	int error;
 
-	if (git_repository_odb(&odb, ts_store_repo(store)) < 0 || git_odb_read(&obj, odb, &r->file->blob) < 0) {
+	if (git_repository_odb(&odb, ts_store__repo(store)) < 0 || git_odb_read(&obj, odb, &r->file->blob) < 0) {
 		git_odb_free(odb);
 		return damaged(r, "it cannot be read back");
 	}
@@ -540,7 +540,7 @@ static int read_packed(reader *r, ts_store *store)
 	DIR *d;
 	int found = 0, fd, error = 0;
 
-	snprintf(dir, sizeof(dir), "%sobjects/pack", git_repository_path(ts_store_repo(store)));
+	snprintf(dir, sizeof(dir), "%sobjects/pack", git_repository_path(ts_store__repo(store)));
 	if (!(d = opendir(dir)))
 		return 1;
 	while (!found && (de = readdir(d))) {
@@ -608,7 +608,7 @@ static int read_file(ts_store *store, const ts_file *file, char actual[65],
 	if ((error = sha256_start(&r.sha)) < 0)
 		return error;
 	git_oid_tostr(hex, sizeof(hex), &file->blob);
-	snprintf(path, sizeof(path), "%sobjects/%.2s/%s", git_repository_path(ts_store_repo(store)), hex, hex + 2);
+	snprintf(path, sizeof(path), "%sobjects/%.2s/%s", git_repository_path(ts_store__repo(store)), hex, hex + 2);
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) >= 0) {
 		error = inflate_from(&r, fd, 0, 1, &size);
 		close(fd);
@@ -625,7 +625,7 @@ done:
 	return error;
 }
 
-int ts_files_read(ts_store *store, const ts_file *file,
+int ts_files__read(ts_store *store, const ts_file *file,
 	int (*sink)(const void *data, size_t len, void *payload), void *payload)
 {
 	char actual[65];
@@ -655,7 +655,7 @@ static int load_files(ts_file **out, size_t *n, sqlite3_stmt *st, const char *wh
 			v = grown;
 		}
 		memset(&v[*n], 0, sizeof(*v));
-		if (!sha || !ts_files_name_valid(sha) ||
+		if (!sha || !ts_files__name_valid(sha) ||
 		    git_oid_fromstr(&v[*n].blob, (const char *)sqlite3_column_text(st, 1)) < 0) {
 			error = ts_error_set(TS_ECORRUPT, "%s hold a malformed entry", what);
 			goto done;
@@ -676,7 +676,7 @@ done:
 	return error;
 }
 
-int ts_files_staged_list(ts_file **out, size_t *n, sqlite3 *db)
+int ts_files__staged_list(ts_file **out, size_t *n, sqlite3 *db)
 {
 	sqlite3_stmt *st = NULL;
 	int error;
@@ -691,22 +691,22 @@ int ts_files_staged_list(ts_file **out, size_t *n, sqlite3 *db)
 	return error;
 }
 
-int ts_files_unstage(sqlite3 *db)
+int ts_files__unstage(sqlite3 *db)
 {
 	if (sqlite3_exec(db, "DELETE FROM ts_files_staged", NULL, NULL, NULL) != SQLITE_OK)
 		return ts_sqlite__error(db, "clearing the staged files");
 	return 0;
 }
 
-void ts_files_link(ts_store_update *u, char path[TS_FILES_PATH_SIZE], const ts_file *file)
+void ts_files__link(ts_store_update *u, char path[TS_FILES_PATH_SIZE], const ts_file *file)
 {
-	ts_files_path(path, file->sha256);
+	ts_files__path(path, file->sha256);
 	u->path = path;
 	u->data = (const char *)&file->blob;
 	u->len = TS_STORE_LINK;
 }
 
-int ts_files_journal_add(sqlite3 *db, sqlite3_int64 seq, const ts_file *files, size_t n)
+int ts_files__journal_add(sqlite3 *db, sqlite3_int64 seq, const ts_file *files, size_t n)
 {
 	sqlite3_stmt *st = NULL;
 	char hex[GIT_OID_HEXSZ + 1];
@@ -736,7 +736,7 @@ done:
 	return error;
 }
 
-int ts_files_journal_load(ts_file **out, size_t *n, sqlite3 *db, sqlite3_int64 seq)
+int ts_files__journal_load(ts_file **out, size_t *n, sqlite3 *db, sqlite3_int64 seq)
 {
 	sqlite3_stmt *st = NULL;
 	int error;
@@ -752,7 +752,7 @@ int ts_files_journal_load(ts_file **out, size_t *n, sqlite3 *db, sqlite3_int64 s
 	return error;
 }
 
-int ts_files_journal_clear(sqlite3 *db)
+int ts_files__journal_clear(sqlite3 *db)
 {
 	if (sqlite3_exec(db, "DELETE FROM ts_journal_files", NULL, NULL, NULL) != SQLITE_OK)
 		return ts_sqlite__error(db, "clearing the journal");
@@ -793,7 +793,7 @@ static int files_tree(git_tree **out, git_repository *repo, const git_oid *root_
 static int well_formed(const char *dir, const git_tree_entry *e)
 {
 	const char *name = git_tree_entry_name(e);
-	return git_tree_entry_filemode(e) == GIT_FILEMODE_BLOB && ts_files_name_valid(name) &&
+	return git_tree_entry_filemode(e) == GIT_FILEMODE_BLOB && ts_files__name_valid(name) &&
 		!strncmp(dir, name, 2);
 }
 
@@ -862,10 +862,10 @@ static int collect_missing(ts_file **add, size_t *n, size_t *alloc, git_reposito
 	return 0;
 }
 
-int ts_files_missing(ts_file **out, size_t *n, ts_store *store, const git_oid *have_tree,
+int ts_files__missing(ts_file **out, size_t *n, ts_store *store, const git_oid *have_tree,
 	const git_oid *side_tree)
 {
-	git_repository *repo = ts_store_repo(store);
+	git_repository *repo = ts_store__repo(store);
 	git_tree *have = NULL, *side = NULL;
 	size_t alloc = 0;
 	int error;
@@ -916,7 +916,7 @@ static void check_file(checker *c, ts_store *store, const ts_file *f)
 
 	if (error >= 0)
 		return;
-	ts_files_path(path, f->sha256);
+	ts_files__path(path, f->sha256);
 	if (actual[0])
 		problem(c, NULL, path, NULL, "file content does not match its name (SHA-256)",
 			f->sha256, actual);
@@ -927,7 +927,7 @@ static void check_file(checker *c, ts_store *store, const ts_file *f)
 
 static void check_tree_files(checker *c, ts_store *store, git_tree *files)
 {
-	git_repository *repo = ts_store_repo(store);
+	git_repository *repo = ts_store__repo(store);
 	ts_buf path = TS_BUF_INIT;
 	size_t i, j;
 
@@ -935,14 +935,14 @@ static void check_tree_files(checker *c, ts_store *store, git_tree *files)
 		const git_tree_entry *d = git_tree_entry_byindex(files, i);
 		git_tree *sub = NULL;
 
-		ts_buf_clear(&path);
-		ts_buf_printf(&path, "%s/%s", TS_FILES_DIR, git_tree_entry_name(d));
+		ts_buf__clear(&path);
+		ts_buf__printf(&path, "%s/%s", TS_FILES_DIR, git_tree_entry_name(d));
 		if (!well_formed_dir(d)) {
-			problem(c, NULL, ts_buf_cstr(&path), NULL, "history holds a path that is no file", NULL, NULL);
+			problem(c, NULL, ts_buf__cstr(&path), NULL, "history holds a path that is no file", NULL, NULL);
 			continue;
 		}
 		if (git_tree_lookup(&sub, repo, git_tree_entry_id(d)) < 0) {
-			problem(c, NULL, ts_buf_cstr(&path), NULL, "history object missing or damaged",
+			problem(c, NULL, ts_buf__cstr(&path), NULL, "history object missing or damaged",
 				git_oid_tostr_s(git_tree_entry_id(d)), NULL);
 			continue;
 		}
@@ -950,9 +950,9 @@ static void check_tree_files(checker *c, ts_store *store, git_tree *files)
 			const git_tree_entry *e = git_tree_entry_byindex(sub, j);
 			ts_file f;
 			if (!well_formed(git_tree_entry_name(d), e)) {
-				ts_buf_clear(&path);
-				ts_buf_printf(&path, "%s/%s/%s", TS_FILES_DIR, git_tree_entry_name(d), git_tree_entry_name(e));
-				problem(c, NULL, ts_buf_cstr(&path), NULL, "history holds a path that is no file",
+				ts_buf__clear(&path);
+				ts_buf__printf(&path, "%s/%s/%s", TS_FILES_DIR, git_tree_entry_name(d), git_tree_entry_name(e));
+				problem(c, NULL, ts_buf__cstr(&path), NULL, "history holds a path that is no file",
 					NULL, NULL);
 				continue;
 			}
@@ -963,19 +963,19 @@ static void check_tree_files(checker *c, ts_store *store, git_tree *files)
 		}
 		git_tree_free(sub);
 	}
-	ts_buf_dispose(&path);
+	ts_buf__dispose(&path);
 }
 
 static void append_ident(ts_buf *sql, const char *name)
 {
 	const char *p;
-	ts_buf_putc(sql, '"');
+	ts_buf__putc(sql, '"');
 	for (p = name; *p; p++) {
 		if (*p == '"')
-			ts_buf_putc(sql, '"');
-		ts_buf_putc(sql, *p);
+			ts_buf__putc(sql, '"');
+		ts_buf__putc(sql, *p);
 	}
-	ts_buf_putc(sql, '"');
+	ts_buf__putc(sql, '"');
 }
 
 /* Every value of one declared file column must name a file there is. */
@@ -996,37 +996,37 @@ static int check_column(checker *c, sqlite3 *db, git_repository *repo, const git
 		npk++;
 	sqlite3_reset(pk);
 	/* the key as people read it: the value of a one-column key, else "a=1, b='x'" */
-	ts_buf_puts(&sql, "SELECT ");
+	ts_buf__puts(&sql, "SELECT ");
 	while (sqlite3_step(pk) == SQLITE_ROW) {
 		const char *name = (const char *)sqlite3_column_text(pk, 0);
 		if (npk == 1) {
-			ts_buf_puts(&sql, "CAST(");
+			ts_buf__puts(&sql, "CAST(");
 			append_ident(&sql, name);
-			ts_buf_puts(&sql, " AS TEXT)");
+			ts_buf__puts(&sql, " AS TEXT)");
 			break;
 		}
 		if (sql.size > 7)
-			ts_buf_puts(&sql, " || ', ' || ");
-		ts_buf_puts(&sql, "'");
+			ts_buf__puts(&sql, " || ', ' || ");
+		ts_buf__puts(&sql, "'");
 		for (; *name; name++) {
 			if (*name == '\'')
-				ts_buf_putc(&sql, '\'');
-			ts_buf_putc(&sql, *name);
+				ts_buf__putc(&sql, '\'');
+			ts_buf__putc(&sql, *name);
 		}
-		ts_buf_puts(&sql, "=' || quote(");
+		ts_buf__puts(&sql, "=' || quote(");
 		append_ident(&sql, (const char *)sqlite3_column_text(pk, 0));
-		ts_buf_puts(&sql, ")");
+		ts_buf__puts(&sql, ")");
 	}
 	if (npk == 0)
-		ts_buf_puts(&sql, "'rowid=' || rowid");
-	ts_buf_puts(&sql, ", ");
+		ts_buf__puts(&sql, "'rowid=' || rowid");
+	ts_buf__puts(&sql, ", ");
 	append_ident(&sql, column);
-	ts_buf_puts(&sql, " FROM ");
+	ts_buf__puts(&sql, " FROM ");
 	append_ident(&sql, table);
-	ts_buf_puts(&sql, " WHERE ");
+	ts_buf__puts(&sql, " WHERE ");
 	append_ident(&sql, column);
-	ts_buf_puts(&sql, " IS NOT NULL");
-	if (ts_buf_oom(&sql)) {
+	ts_buf__puts(&sql, " IS NOT NULL");
+	if (ts_buf__oom(&sql)) {
 		error = TS_ERROR;
 		goto done;
 	}
@@ -1043,9 +1043,9 @@ static int check_column(checker *c, sqlite3 *db, git_repository *repo, const git
 		git_oid id;
 		int found = 0;
 
-		ts_buf_clear(&key);
-		ts_buf_puts(&key, k ? k : "");
-		if (sha && ts_files_name_valid(sha)) {
+		ts_buf__clear(&key);
+		ts_buf__puts(&key, k ? k : "");
+		if (sha && ts_files__name_valid(sha)) {
 			found = staged_file(&f, db, sha);
 			if (found == 0)
 				found = tree_file(&id, repo, tree, sha);
@@ -1055,14 +1055,14 @@ static int check_column(checker *c, sqlite3 *db, git_repository *repo, const git
 			goto done;
 		}
 		if (!found)
-			problem(c, table, ts_buf_cstr(&key), column, "refers to a file history does not hold",
+			problem(c, table, ts_buf__cstr(&key), column, "refers to a file history does not hold",
 				sha, NULL);
 	}
 done:
 	sqlite3_finalize(pk);
 	sqlite3_finalize(st);
-	ts_buf_dispose(&sql);
-	ts_buf_dispose(&key);
+	ts_buf__dispose(&sql);
+	ts_buf__dispose(&key);
 	return error;
 }
 
@@ -1082,7 +1082,7 @@ static int check_references(checker *c, sqlite3 *db, git_repository *repo, const
 	return error;
 }
 
-int ts_files_verify(int *problems, sqlite3 *db, ts_store *store, const git_oid *tree,
+int ts_files__verify(int *problems, sqlite3 *db, ts_store *store, const git_oid *tree,
 	int (*cb)(const ts_verify_problem *p, void *payload), void *payload)
 {
 	checker c = { cb, payload, 0, 0 };
@@ -1092,17 +1092,17 @@ int ts_files_verify(int *problems, sqlite3 *db, ts_store *store, const git_oid *
 	int error;
 
 	*problems = 0;
-	if ((error = files_tree(&files, ts_store_repo(store), tree)) < 0) {
+	if ((error = files_tree(&files, ts_store__repo(store), tree)) < 0) {
 		problem(&c, NULL, TS_FILES_DIR, NULL, "history object missing or damaged", NULL, ts_error_last());
 		error = 0;
 	}
 	check_tree_files(&c, store, files);
-	if ((error = ts_files_staged_list(&staged, &n, db)) < 0)
+	if ((error = ts_files__staged_list(&staged, &n, db)) < 0)
 		goto done;
 	for (i = 0; i < n && !c.stop; i++)
 		check_file(&c, store, &staged[i]);
 	if (!c.stop)
-		error = check_references(&c, db, ts_store_repo(store), tree);
+		error = check_references(&c, db, ts_store__repo(store), tree);
 done:
 	*problems = c.problems;
 	git_tree_free(files);

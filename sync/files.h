@@ -18,7 +18,7 @@
  * file by its blob id and never load it.
  *
  * Durability: put syncs the blob to disk before it returns, so that the
- * database transaction that stages it (ts_files_stage) may reference it;
+ * database transaction that stages it (ts_files__stage) may reference it;
  * a commit adds the staged files to its tree and journals their (path,
  * blob id), from which a lost tree is rebuilt like any other.
  *
@@ -57,13 +57,13 @@ typedef struct {
  * and staged, not yet committed) and ts_journal_files (the files each
  * journalled commit added).
  */
-int ts_files_setup(sqlite3 *db);
+int ts_files__setup(sqlite3 *db);
 
 /* Writes the tree path of the file named `sha256` into `out`. */
-void ts_files_path(char out[TS_FILES_PATH_SIZE], const char *sha256);
+void ts_files__path(char out[TS_FILES_PATH_SIZE], const char *sha256);
 
 /* 1 if `s` can name a file: exactly 64 lowercase hex digits. */
-int ts_files_name_valid(const char *s);
+int ts_files__name_valid(const char *s);
 
 /*
  * Stores the content of the regular file at `path` as a blob of the
@@ -71,17 +71,17 @@ int ts_files_name_valid(const char *s);
  * file cannot be opened, TS_EINVALID if it is not a regular file, TS_ERROR
  * if it changed size while being read.
  */
-int ts_files_put(ts_file *out, ts_store *store, const char *path);
+int ts_files__put(ts_file *out, ts_store *store, const char *path);
 
 /* Stages a stored file for the next commit. Call inside the write
  * transaction of the rows that refer to it. Staging a file twice is fine. */
-int ts_files_stage(sqlite3 *db, const ts_file *file);
+int ts_files__stage(sqlite3 *db, const ts_file *file);
 
 /*
  * Finds the file named `sha256` in the tree of the recorded head, or among
  * the staged files. TS_ENOTFOUND when neither has it.
  */
-int ts_files_find(ts_file *out, sqlite3 *db, ts_store *store, const char *sha256);
+int ts_files__find(ts_file *out, sqlite3 *db, ts_store *store, const char *sha256);
 
 /*
  * Streams the content of `file` to `sink` in chunks (at most 64 KiB each)
@@ -90,25 +90,25 @@ int ts_files_find(ts_file *out, sqlite3 *db, ts_store *store, const char *sha256
  * has then seen bytes that must not be trusted. A non-zero return from
  * `sink` stops and is returned. `sink` may be NULL (check only).
  */
-int ts_files_read(ts_store *store, const ts_file *file,
+int ts_files__read(ts_store *store, const ts_file *file,
 	int (*sink)(const void *data, size_t len, void *payload), void *payload);
 
 /* For history.c: the staged files, in name order. Free *out with free(). */
-int ts_files_staged_list(ts_file **out, size_t *n, sqlite3 *db);
+int ts_files__staged_list(ts_file **out, size_t *n, sqlite3 *db);
 
 /* Forgets the staged files (their commit is recorded). */
-int ts_files_unstage(sqlite3 *db);
+int ts_files__unstage(sqlite3 *db);
 
 /* Fills `u` to put the file's blob at its path (a TS_STORE_LINK update);
  * `path` and `file` must outlive the update. */
-void ts_files_link(ts_store_update *u, char path[TS_FILES_PATH_SIZE], const ts_file *file);
+void ts_files__link(ts_store_update *u, char path[TS_FILES_PATH_SIZE], const ts_file *file);
 
 /* Journals the files commit `seq` of ts_journal added; loads them back. */
-int ts_files_journal_add(sqlite3 *db, sqlite3_int64 seq, const ts_file *files, size_t n);
-int ts_files_journal_load(ts_file **out, size_t *n, sqlite3 *db, sqlite3_int64 seq);
+int ts_files__journal_add(sqlite3 *db, sqlite3_int64 seq, const ts_file *files, size_t n);
+int ts_files__journal_load(ts_file **out, size_t *n, sqlite3 *db, sqlite3_int64 seq);
 
 /* Empties ts_journal_files (with the rest of the journal). */
-int ts_files_journal_clear(sqlite3 *db);
+int ts_files__journal_clear(sqlite3 *db);
 
 /*
  * The files the tree `side` holds and the tree `have` lacks (what a merge
@@ -117,7 +117,7 @@ int ts_files_journal_clear(sqlite3 *db);
  * a well-formed file entry, and for one name holding different blobs in
  * the two trees.
  */
-int ts_files_missing(ts_file **out, size_t *n, ts_store *store, const git_oid *have,
+int ts_files__missing(ts_file **out, size_t *n, ts_store *store, const git_oid *have,
 	const git_oid *side);
 
 /*
@@ -127,11 +127,11 @@ int ts_files_missing(ts_file **out, size_t *n, ts_store *store, const git_oid *h
  * declared in sync_file_columns names a file of the tree or a staged one.
  * Calls `cb` for each problem (a non-zero return stops). Sets *problems.
  */
-int ts_files_verify(int *problems, sqlite3 *db, ts_store *store, const git_oid *tree,
+int ts_files__verify(int *problems, sqlite3 *db, ts_store *store, const git_oid *tree,
 	int (*cb)(const ts_verify_problem *p, void *payload), void *payload);
 
 /* 1 when `path` (a tree path, a directory ending in '/') is the files
  * directory, which walks over rows must pass by. */
-int ts_files_is_dir(const char *path);
+int ts_files__is_dir(const char *path);
 
 #endif

@@ -26,7 +26,7 @@
 #include "rowcodec.h"
 #include "tiersync.h"
 
-int ts_history_setup(sqlite3 *db)
+int ts_history__setup(sqlite3 *db)
 {
 	static const char sql[] =
 		"CREATE TABLE IF NOT EXISTS ts_journal ("
@@ -35,16 +35,16 @@ int ts_history_setup(sqlite3 *db)
 		"  seq INTEGER NOT NULL, path TEXT NOT NULL, data BLOB,"
 		"  PRIMARY KEY (seq, path)) WITHOUT ROWID;";
 	int error;
-	if ((error = ts_meta_setup(db)) < 0)
+	if ((error = ts_meta__setup(db)) < 0)
 		return error;
 	if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
 		return ts_sqlite__error(db, "creating engine tables");
-	if ((error = ts_capture_setup(db)) < 0 || (error = ts_files_setup(db)) < 0)
+	if ((error = ts_capture__setup(db)) < 0 || (error = ts_files__setup(db)) < 0)
 		return error;
-	return ts_conflicts_setup(db);
+	return ts_conflicts__setup(db);
 }
 
-void ts_history_schema_blob(ts_buf *out, sqlite3 *db)
+void ts_history__schema_blob(ts_buf *out, sqlite3 *db)
 {
 	sqlite3_stmt *st = NULL;
 	int version = 0;
@@ -53,8 +53,8 @@ void ts_history_schema_blob(ts_buf *out, sqlite3 *db)
 	    sqlite3_step(st) == SQLITE_ROW)
 		version = sqlite3_column_int(st, 0);
 	sqlite3_finalize(st);
-	ts_buf_clear(out);
-	ts_buf_printf(out, "%d\n", version);
+	ts_buf__clear(out);
+	ts_buf__printf(out, "%d\n", version);
 }
 
 /* The row changes of a commit, collected from the staged changesets. */
@@ -79,13 +79,13 @@ static void changes_dispose(changes *c)
 	int k;
 	for (i = 0; i < c->n; i++) {
 		for (k = 0; k < c->v[i].table->npk; k++)
-			ts_value_clear(&c->v[i].key[k]);
+			ts_value__dispose(&c->v[i].key[k]);
 		free(c->v[i].key);
 		free(c->v[i].path);
 		free(c->v[i].data);
 	}
 	free(c->v);
-	ts_buf_dispose(&c->path);
+	ts_buf__dispose(&c->path);
 }
 
 /* Adds the key of the changeset's current operation. */
@@ -97,7 +97,7 @@ static int collect_op(sqlite3_changeset_iter *it, void *payload)
 	ts_table *t;
 	change *ch;
 
-	if ((error = ts_staged_op_key(&t, &op, vals, &c->path, c->tables, it)) < 0)
+	if ((error = ts_staged__op_key(&t, &op, vals, &c->path, c->tables, it)) < 0)
 		return error;
 	if (c->n == c->alloc) {
 		size_t na = c->alloc ? c->alloc * 2 : 64;
@@ -110,20 +110,20 @@ static int collect_op(sqlite3_changeset_iter *it, void *payload)
 	ch = &c->v[c->n];
 	memset(ch, 0, sizeof(*ch));
 	ch->table = t;
-	if (!(ch->path = strdup(ts_buf_cstr(&c->path))) || !(ch->key = calloc(t->npk, sizeof(ts_value)))) {
+	if (!(ch->path = strdup(ts_buf__cstr(&c->path))) || !(ch->key = calloc(t->npk, sizeof(ts_value)))) {
 		free(ch->path);
 		return ts_error_set(TS_ERROR, "out of memory");
 	}
 	c->n++;
 	for (k = 0; k < t->npk; k++)
-		if ((error = ts_value_from_sqlite(&ch->key[k], vals[k])) < 0)
+		if ((error = ts_value__from_sqlite(&ch->key[k], vals[k])) < 0)
 			return error;
 	return 0;
 }
 
 static int collect_staged(const ts_staged_write *w, void *payload)
 {
-	return ts_staged_write_foreach_op(w, collect_op, payload);
+	return ts_staged__write_foreach_op(w, collect_op, payload);
 }
 
 static int change_cmp(const void *a, const void *b)
@@ -144,7 +144,7 @@ static int read_changes(changes *c, sqlite3 *db)
 	for (i = 0; i < c->n; i++) {
 		if (j > 0 && !strcmp(c->v[j - 1].path, c->v[i].path)) {
 			for (k = 0; k < c->v[i].table->npk; k++)
-				ts_value_clear(&c->v[i].key[k]);
+				ts_value__dispose(&c->v[i].key[k]);
 			free(c->v[i].key);
 			free(c->v[i].path);
 			continue;
@@ -153,17 +153,17 @@ static int read_changes(changes *c, sqlite3 *db)
 	}
 	c->n = j;
 	for (i = 0; i < c->n; i++) {
-		ts_buf_clear(&blob);
-		if ((found = ts_table_read_values(&blob, db, c->v[i].table, c->v[i].key)) < 0) {
+		ts_buf__clear(&blob);
+		if ((found = ts_table__read_values(&blob, db, c->v[i].table, c->v[i].key)) < 0) {
 			error = found;
 			break;
 		}
 		if (found) {
 			c->v[i].len = blob.size;
-			c->v[i].data = ts_buf_detach(&blob);
+			c->v[i].data = ts_buf__detach(&blob);
 		}
 	}
-	ts_buf_dispose(&blob);
+	ts_buf__dispose(&blob);
 	return error;
 }
 
@@ -212,7 +212,7 @@ static int journal_add(sqlite3 *db, const git_oid *commit, const ts_buf *raw,
 		}
 		sqlite3_reset(row);
 	}
-	error = ts_files_journal_add(db, seq, files, nfiles);
+	error = ts_files__journal_add(db, seq, files, nfiles);
 done:
 	sqlite3_finalize(ins);
 	sqlite3_finalize(row);
@@ -239,7 +239,7 @@ static int schema_changed(ts_store *store, const git_oid *tree_id, const ts_buf 
 	int changed = 1;
 
 	git_odb_hash(&want, schema->ptr, schema->size, GIT_OBJECT_BLOB);
-	if (git_tree_lookup(&tree, ts_store_repo(store), tree_id) == 0 &&
+	if (git_tree_lookup(&tree, ts_store__repo(store), tree_id) == 0 &&
 	    git_tree_entry_bypath(&e, tree, TS_STORE_SCHEMA_PATH) == 0)
 		changed = !git_oid_equal(git_tree_entry_id(e), &want);
 	git_tree_entry_free(e);
@@ -267,8 +267,8 @@ static int commit_updates(git_oid *out, sqlite3 *db, ts_store *store,
 	char hex[GIT_OID_HEXSZ + 1];
 	int has_head, bulk = n >= BULK_THRESHOLD, synced = 0, error;
 
-	has_head = ts_history_head(&head, db) == 0;
-	if (has_head && (error = ts_store_commit_tree(&base_tree, store, &head)) < 0)
+	has_head = ts_history__head(&head, db) == 0;
+	if (has_head && (error = ts_store__commit_tree(&base_tree, store, &head)) < 0)
 		return error;
 	/* every tree also records the schema version; staged files join the
 	 * tree by their blob ids (their blobs are on disk already) */
@@ -278,7 +278,7 @@ static int commit_updates(git_oid *out, sqlite3 *db, ts_store *store,
 		return ts_error_set(TS_ERROR, "out of memory");
 	}
 	memcpy(all, updates, n * sizeof(*all));
-	ts_history_schema_blob(&schema, db);
+	ts_history__schema_blob(&schema, db);
 	if (!has_head || schema_changed(store, &base_tree, &schema)) {
 		all[n].path = TS_STORE_SCHEMA_PATH;
 		all[n].data = schema.ptr;
@@ -286,45 +286,45 @@ static int commit_updates(git_oid *out, sqlite3 *db, ts_store *store,
 		n++;
 	}
 	for (i = 0; i < nfiles; i++)
-		ts_files_link(&all[n++], paths[i], &files[i]);
+		ts_files__link(&all[n++], paths[i], &files[i]);
 	updates = all;
 
-	if ((error = ts_store_tree_update(&tree, store, has_head ? &base_tree : NULL, all, n)) < 0 ||
-	    (error = ts_store_commit(out, &raw, store, &tree, has_head ? &head : NULL,
+	if ((error = ts_store__tree_update(&tree, store, has_head ? &base_tree : NULL, all, n)) < 0 ||
+	    (error = ts_store__commit(out, &raw, store, &tree, has_head ? &head : NULL,
 			has_head ? 1 : 0, author, committer, message)) < 0 ||
-	    (error = ts_store_flush(store)) < 0)
+	    (error = ts_store__flush(store)) < 0)
 		goto done;
 
 	if (bulk || journal_size(db) >= TS_HISTORY_CHECKPOINT) {
 		/* everything written so far becomes durable: the journal can go */
 		char now[24];
-		if ((error = ts_store_maintain(store)) < 0 ||
-		    (error = ts_store_sync(store)) < 0)
+		if ((error = ts_store__maintain(store)) < 0 ||
+		    (error = ts_store__sync(store)) < 0)
 			goto done;
-		snprintf(now, sizeof(now), "%lld", (long long)ts_store_now_ns());
-		if ((error = ts_meta_set(db, "checkpoint_ns", now)) < 0 ||
+		snprintf(now, sizeof(now), "%lld", (long long)ts_store__now_ns());
+		if ((error = ts_meta__set(db, "checkpoint_ns", now)) < 0 ||
 		    (error = exec(db, "DELETE FROM ts_journal; DELETE FROM ts_journal_rows")) < 0 ||
-		    (error = ts_files_journal_clear(db)) < 0)
+		    (error = ts_files__journal_clear(db)) < 0)
 			goto done;
 		synced = 1;   /* this commit's pack too: it was written before the sync */
 	}
 	if (!synced && (error = journal_add(db, out, &raw, updates, n, files, nfiles)) < 0)
 		goto done;
 	git_oid_tostr(hex, sizeof(hex), out);
-	if ((error = ts_meta_set(db, "head", hex)) < 0 ||
+	if ((error = ts_meta__set(db, "head", hex)) < 0 ||
 	    (error = exec(db, "DELETE FROM ts_staged")) < 0 ||
-	    (error = ts_files_unstage(db)) < 0 ||
+	    (error = ts_files__unstage(db)) < 0 ||
 	    (error = exec(db, "COMMIT")) < 0)
 		goto done;
 	/* From here the commit is durable; a failure below is repaired on open. */
-	error = ts_store_ref_set(store, TS_STORE_MAIN, out, message);
+	error = ts_store__ref_set(store, TS_STORE_MAIN, out, message);
 done:
 	if (error < 0)
-		ts_store_discard(store);
+		ts_store__discard(store);
 	free(all);
 	free(paths);
-	ts_buf_dispose(&raw);
-	ts_buf_dispose(&schema);
+	ts_buf__dispose(&raw);
+	ts_buf__dispose(&schema);
 	return error;
 }
 
@@ -333,59 +333,59 @@ done:
  * database's write lock until its transaction ends. Whatever a killed
  * writer left is cleared first.
  */
-int ts_history_begin(sqlite3 *db, ts_store *store)
+int ts_history__begin(sqlite3 *db, ts_store *store)
 {
 	int error;
 	char *applying;
-	if ((error = ts_store_lock(store)) < 0)
+	if ((error = ts_store__lock(store)) < 0)
 		return error;
-	ts_store_clean_debris(store);
+	ts_store__clean_debris(store);
 	/* the rows of an interrupted pull are not history's to commit */
-	if ((applying = ts_meta_get(db, TS_META_APPLYING))) {
+	if ((applying = ts_meta__get(db, TS_META_APPLYING))) {
 		free(applying);
-		ts_store_unlock(store);
+		ts_store__unlock(store);
 		return ts_error_set(TS_EBUSY, "a pull that was interrupted is still to be undone; "
 			"open the node again");
 	}
 	if ((error = exec(db, "BEGIN IMMEDIATE")) < 0)
-		ts_store_unlock(store);
+		ts_store__unlock(store);
 	return error;
 }
 
-void ts_history_end(sqlite3 *db, ts_store *store)
+void ts_history__release(sqlite3 *db, ts_store *store)
 {
 	if (!sqlite3_get_autocommit(db))
 		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-	ts_store_unlock(store);
+	ts_store__unlock(store);
 }
 
-int ts_history_finish(sqlite3 *db, ts_store *store, const git_oid *head, const char *why)
+int ts_history__finish(sqlite3 *db, ts_store *store, const git_oid *head, const char *why)
 {
 	int error;
 
 	/* objects first, made durable at once: no journal for these commits */
-	if ((error = ts_store_flush(store)) < 0 || (error = ts_store_sync(store)) < 0)
+	if ((error = ts_store__flush(store)) < 0 || (error = ts_store__sync(store)) < 0)
 		return error;
-	return ts_history_finish_durable(db, store, head, why);
+	return ts_history__finish_durable(db, store, head, why);
 }
 
-int ts_history_finish_durable(sqlite3 *db, ts_store *store, const git_oid *head, const char *why)
+int ts_history__finish_durable(sqlite3 *db, ts_store *store, const git_oid *head, const char *why)
 {
 	char hex[GIT_OID_HEXSZ + 1], now[24];
 	int error;
 
-	snprintf(now, sizeof(now), "%lld", (long long)ts_store_now_ns());
+	snprintf(now, sizeof(now), "%lld", (long long)ts_store__now_ns());
 	git_oid_tostr(hex, sizeof(hex), head);
-	if ((error = ts_meta_set(db, "checkpoint_ns", now)) < 0 ||
+	if ((error = ts_meta__set(db, "checkpoint_ns", now)) < 0 ||
 	    (error = exec(db, "DELETE FROM ts_journal; DELETE FROM ts_journal_rows")) < 0 ||
-	    (error = ts_files_journal_clear(db)) < 0 ||
-	    (error = ts_meta_set(db, "head", hex)) < 0 ||
+	    (error = ts_files__journal_clear(db)) < 0 ||
+	    (error = ts_meta__set(db, "head", hex)) < 0 ||
 	    (error = exec(db, "COMMIT")) < 0)
 		return error;
-	return ts_store_ref_set(store, TS_STORE_MAIN, head, why);
+	return ts_store__ref_set(store, TS_STORE_MAIN, head, why);
 }
 
-int ts_history_commit(git_oid *out, sqlite3 *db, ts_store *store, ts_tables *tables,
+int ts_history__commit(git_oid *out, sqlite3 *db, ts_store *store, ts_tables *tables,
 	const ts_store_who *author, const ts_store_who *committer, const char *message)
 {
 	changes c = { 0 };
@@ -395,14 +395,14 @@ int ts_history_commit(git_oid *out, sqlite3 *db, ts_store *store, ts_tables *tab
 	size_t nfiles = 0, i;
 	int error;
 
-	if ((error = ts_history_begin(db, store)) < 0)
+	if ((error = ts_history__begin(db, store)) < 0)
 		return error;
-	if (!tables && (error = ts_tables_load(&loaded, db)) < 0)
+	if (!tables && (error = ts_tables__load(&loaded, db)) < 0)
 		goto done;
 	c.tables = tables ? tables : loaded;
-	if ((error = ts_capture_foreach(db, collect_staged, &c)) < 0 ||
+	if ((error = ts_capture__foreach(db, collect_staged, &c)) < 0 ||
 	    (error = read_changes(&c, db)) < 0 ||
-	    (error = ts_files_staged_list(&files, &nfiles, db)) < 0)
+	    (error = ts_files__staged_list(&files, &nfiles, db)) < 0)
 		goto done;
 	if (c.n == 0 && nfiles == 0) {
 		error = ts_error_set(TS_ENOTFOUND, "nothing staged to commit");
@@ -419,15 +419,15 @@ int ts_history_commit(git_oid *out, sqlite3 *db, ts_store *store, ts_tables *tab
 	}
 	error = commit_updates(out, db, store, updates, c.n, files, nfiles, author, committer, message);
 done:
-	ts_history_end(db, store);
+	ts_history__release(db, store);
 	free(updates);
 	free(files);
 	changes_dispose(&c);
-	ts_tables_free(loaded);
+	ts_tables__free(loaded);
 	return error;
 }
 
-int ts_history_commit_all(git_oid *out, sqlite3 *db, ts_store *store,
+int ts_history__commit_all(git_oid *out, sqlite3 *db, ts_store *store,
 	const ts_store_who *author, const ts_store_who *committer, const char *message)
 {
 	ts_tables *tables = NULL;
@@ -437,13 +437,13 @@ int ts_history_commit_all(git_oid *out, sqlite3 *db, ts_store *store,
 	sqlite3_stmt *all = NULL;
 	int t, k, error;
 
-	if ((error = ts_history_begin(db, store)) < 0)
+	if ((error = ts_history__begin(db, store)) < 0)
 		return error;
-	if ((error = ts_tables_load(&tables, db)) < 0)
+	if ((error = ts_tables__load(&tables, db)) < 0)
 		goto done;
 	for (t = 0; t < tables->n; t++) {
 		ts_table *tb = &tables->t[t];
-		if ((error = ts_table_scan(&all, db, tb)) < 0)
+		if ((error = ts_table__scan(&all, db, tb)) < 0)
 			goto done;
 		while (sqlite3_step(all) == SQLITE_ROW) {
 			sqlite3_value *key[64];
@@ -453,15 +453,15 @@ int ts_history_commit_all(git_oid *out, sqlite3 *db, ts_store *store,
 			}
 			for (k = 0; k < tb->npk; k++)
 				key[k] = sqlite3_column_value(all, tb->pk[k]);
-			ts_buf_clear(&path);
-			if ((error = ts_rowcodec_key_path(&path, tb->name, tb->npk, key)) < 0 ||
-			    (error = ts_rowcodec_encode_stmt(&blob, all)) < 0)
+			ts_buf__clear(&path);
+			if ((error = ts_rowcodec__key_path(&path, tb->name, tb->npk, key)) < 0 ||
+			    (error = ts_rowcodec__encode_stmt(&blob, all)) < 0)
 				goto done;
-			if ((error = ts_store_update_reserve(&updates, n, &alloc)) < 0)
+			if ((error = ts_store__update_reserve(&updates, n, &alloc)) < 0)
 				goto done;
 			updates[n].len = blob.size;
-			updates[n].data = ts_buf_detach(&blob);
-			updates[n].path = ts_buf_detach(&path);
+			updates[n].data = ts_buf__detach(&blob);
+			updates[n].path = ts_buf__detach(&path);
 			n++;
 		}
 		sqlite3_finalize(all);
@@ -473,16 +473,16 @@ int ts_history_commit_all(git_oid *out, sqlite3 *db, ts_store *store,
 	}
 	error = commit_updates(out, db, store, updates, n, NULL, 0, author, committer, message);
 done:
-	ts_history_end(db, store);
+	ts_history__release(db, store);
 	sqlite3_finalize(all);
 	for (i = 0; i < n; i++) {
 		free((char *)updates[i].path);
 		free((char *)updates[i].data);
 	}
 	free(updates);
-	ts_buf_dispose(&path);
-	ts_buf_dispose(&blob);
-	ts_tables_free(tables);
+	ts_buf__dispose(&path);
+	ts_buf__dispose(&blob);
+	ts_tables__free(tables);
 	return error;
 }
 
@@ -506,7 +506,7 @@ static int replay_entry(ts_store *store, sqlite3 *db, sqlite3_int64 seq, const g
 	if (!memcmp(p, "parent ", 7)) {
 		if (git_oid_fromstrn(&parent, p + 7, 40) < 0)
 			return ts_error_set(TS_ECORRUPT, "journal entry %lld is damaged", (long long)seq);
-		if ((error = ts_store_commit_tree(&parent_tree, store, &parent)) < 0)
+		if ((error = ts_store__commit_tree(&parent_tree, store, &parent)) < 0)
 			return ts_error_set(TS_ECORRUPT, "history lost beyond repair: the parent of %s is missing",
 				git_oid_tostr_s(want));
 	}
@@ -516,7 +516,7 @@ static int replay_entry(ts_store *store, sqlite3 *db, sqlite3_int64 seq, const g
 	}
 	sqlite3_bind_int64(rows, 1, seq);
 	while (sqlite3_step(rows) == SQLITE_ROW) {
-		if ((error = ts_store_update_reserve(&updates, n, &alloc)) < 0)
+		if ((error = ts_store__update_reserve(&updates, n, &alloc)) < 0)
 			goto done;
 		updates[n].path = strdup((const char *)sqlite3_column_text(rows, 0));
 		updates[n].len = (size_t)sqlite3_column_bytes(rows, 1);
@@ -534,20 +534,20 @@ static int replay_entry(ts_store *store, sqlite3 *db, sqlite3_int64 seq, const g
 		}
 		n++;
 	}
-	if ((error = ts_files_journal_load(&files, &nfiles, db, seq)) < 0)
+	if ((error = ts_files__journal_load(&files, &nfiles, db, seq)) < 0)
 		goto done;
 	for (i = 0; i < nfiles; i++) {
 		char path[TS_FILES_PATH_SIZE];
-		if ((error = ts_store_update_reserve(&updates, n, &alloc)) < 0)
+		if ((error = ts_store__update_reserve(&updates, n, &alloc)) < 0)
 			goto done;
-		ts_files_link(&updates[n], path, &files[i]);
+		ts_files__link(&updates[n], path, &files[i]);
 		if (!(updates[n].path = strdup(path))) {
 			error = ts_error_set(TS_ERROR, "out of memory");
 			goto done;
 		}
 		n++;
 	}
-	if ((error = ts_store_tree_update(&got, store, memcmp(p, "parent ", 7) ? NULL : &parent_tree,
+	if ((error = ts_store__tree_update(&got, store, memcmp(p, "parent ", 7) ? NULL : &parent_tree,
 			updates, n)) < 0)
 		goto done;
 	if (!git_oid_equal(&got, &tree)) {
@@ -555,7 +555,7 @@ static int replay_entry(ts_store *store, sqlite3 *db, sqlite3_int64 seq, const g
 			(long long)seq, git_oid_tostr_s(&got), git_oid_tostr_s(&tree));
 		goto done;
 	}
-	if ((error = ts_store_write_raw_commit(&got, store, raw, (size_t)rawlen)) < 0)
+	if ((error = ts_store__write_raw_commit(&got, store, raw, (size_t)rawlen)) < 0)
 		goto done;
 	if (!git_oid_equal(&got, want))
 		error = ts_error_set(TS_ECORRUPT, "journal entry %lld rebuilds the wrong commit", (long long)seq);
@@ -575,7 +575,7 @@ done:
 /* The time of the last checkpoint: packs written before it are durable. */
 static int64_t checkpoint_ns(sqlite3 *db)
 {
-	char *v = ts_meta_get(db, "checkpoint_ns");
+	char *v = ts_meta__get(db, "checkpoint_ns");
 	int64_t t = v ? strtoll(v, NULL, 10) : 0;
 	free(v);
 	return t;
@@ -595,52 +595,52 @@ static int replay_journal(sqlite3 *db, ts_store *store, int *repaired)
 			error = ts_error_set(TS_ECORRUPT, "the journal holds a malformed commit id");
 			break;
 		}
-		if (ts_store_readable(store, &id) && ts_store_commit_tree(&tree, store, &id) == 0 &&
-		    ts_store_readable(store, &tree))
+		if (ts_store__readable(store, &id) && ts_store__commit_tree(&tree, store, &id) == 0 &&
+		    ts_store__readable(store, &tree))
 			continue;
 		if ((error = replay_entry(store, db, sqlite3_column_int64(st, 0), &id,
 				sqlite3_column_blob(st, 2), sqlite3_column_bytes(st, 2))) < 0 ||
-		    (error = ts_store_flush(store)) < 0)
+		    (error = ts_store__flush(store)) < 0)
 			break;
 		*repaired = 1;
 	}
 	sqlite3_finalize(st);
 	if (error < 0)
-		ts_store_discard(store);
+		ts_store__discard(store);
 	return error;
 }
 
-int ts_history_repair(sqlite3 *db, ts_store *store, int *repaired)
+int ts_history__repair(sqlite3 *db, ts_store *store, int *repaired)
 {
 	git_oid head, ref;
 	int dropped = 0, error;
 
 	*repaired = 0;
-	if ((error = ts_history_head(&head, db)) < 0)
+	if ((error = ts_history__head(&head, db)) < 0)
 		return error;
 	/* a live writer holding the lock (a commit, a pull) owns history for
 	 * now: opening the node does not wait for it; the next open checks */
-	if ((error = ts_store_trylock(store)) <= 0)
+	if ((error = ts_store__trylock(store)) <= 0)
 		return error;
 	error = 0;
 	/* a killed writer's leftovers, and packs a power loss tore */
-	ts_store_clean_debris(store);
-	if ((error = ts_store_drop_torn_packs(store, checkpoint_ns(db), &dropped)) < 0 ||
+	ts_store__clean_debris(store);
+	if ((error = ts_store__drop_torn_packs(store, checkpoint_ns(db), &dropped)) < 0 ||
 	    (error = replay_journal(db, store, repaired)) < 0)
 		goto done;
 	if (dropped)
 		*repaired = 1;
-	if (!ts_store_readable(store, &head)) {
+	if (!ts_store__readable(store, &head)) {
 		error = ts_error_set(TS_ECORRUPT, "history damaged beyond repair: the head commit %s "
 			"cannot be read back, and the journal cannot restore it", git_oid_tostr_s(&head));
 		goto done;
 	}
-	if (ts_store_ref_get(&ref, store, TS_STORE_MAIN) < 0 || !git_oid_equal(&ref, &head)) {
-		if ((error = ts_store_ref_reset(store, TS_STORE_MAIN, &head)) < 0)
+	if (ts_store__ref_get(&ref, store, TS_STORE_MAIN) < 0 || !git_oid_equal(&ref, &head)) {
+		if ((error = ts_store__ref_reset(store, TS_STORE_MAIN, &head)) < 0)
 			goto done;
 		*repaired = 1;
 	}
 done:
-	ts_store_unlock(store);
+	ts_store__unlock(store);
 	return error;
 }

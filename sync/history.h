@@ -5,7 +5,7 @@
  * Order of a commit: (1) git objects are written, without fsync; (2) one
  * SQLite transaction records the new head, a journal entry from which those
  * objects can be written again identically, and clears the staged writes;
- * (3) the ref moves. On open, ts_history_repair() rewrites any lost objects
+ * (3) the ref moves. On open, ts_history__repair() rewrites any lost objects
  * from the journal and points the ref at the head the database records.
  * The journal is emptied whenever the objects are known durable: at a
  * checkpoint every TS_HISTORY_CHECKPOINT commits (which also combines the
@@ -26,14 +26,14 @@
 /* Creates the engine's tables (ts_meta, ts_journal, ts_journal_rows,
  * ts_staged through capture, and the synced review queue sync_conflicts)
  * if missing. */
-int ts_history_setup(sqlite3 *db);
+int ts_history__setup(sqlite3 *db);
 
 /*
  * Commits the staged writes of `db` (TS_ENOTFOUND if there are none) on
  * top of the recorded head, as described above. `tables` are the synced
  * tables of `db` when the caller keeps them loaded, else NULL.
  */
-int ts_history_commit(git_oid *out, sqlite3 *db, ts_store *store, ts_tables *tables,
+int ts_history__commit(git_oid *out, sqlite3 *db, ts_store *store, ts_tables *tables,
 	const ts_store_who *author, const ts_store_who *committer, const char *message);
 
 /*
@@ -41,29 +41,29 @@ int ts_history_commit(git_oid *out, sqlite3 *db, ts_store *store, ts_tables *tab
  * table), as the first commit of a history or after a schema change, with
  * the current head (if any) as parent. Nothing may be staged.
  */
-int ts_history_commit_all(git_oid *out, sqlite3 *db, ts_store *store,
+int ts_history__commit_all(git_oid *out, sqlite3 *db, ts_store *store,
 	const ts_store_who *author, const ts_store_who *committer, const char *message);
 
 /*
- * For writers beyond plain commits (merges): ts_history_begin() takes the
+ * For writers beyond plain commits (merges): ts_history__begin() takes the
  * store's lock and opens the database's write transaction;
- * ts_history_finish() makes the new objects durable, records `head`,
- * commits the transaction and moves the branch; ts_history_end() rolls
+ * ts_history__finish() makes the new objects durable, records `head`,
+ * commits the transaction and moves the branch; ts_history__release() rolls
  * back whatever is still open and releases the lock (always call it).
  */
-int ts_history_begin(sqlite3 *db, ts_store *store);
-int ts_history_finish(sqlite3 *db, ts_store *store, const git_oid *head, const char *why);
+int ts_history__begin(sqlite3 *db, ts_store *store);
+int ts_history__finish(sqlite3 *db, ts_store *store, const git_oid *head, const char *why);
 /* The same when the caller has already flushed and synced the store (a
  * sync is slow, and should not happen inside the write transaction). */
-int ts_history_finish_durable(sqlite3 *db, ts_store *store, const git_oid *head, const char *why);
-void ts_history_end(sqlite3 *db, ts_store *store);
+int ts_history__finish_durable(sqlite3 *db, ts_store *store, const git_oid *head, const char *why);
+void ts_history__release(sqlite3 *db, ts_store *store);
 
 /* Makes history and database agree after a crash (see above). Sets
  * *repaired to 1 when something had to be done. */
-int ts_history_repair(sqlite3 *db, ts_store *store, int *repaired);
+int ts_history__repair(sqlite3 *db, ts_store *store, int *repaired);
 
 /* The blob that the tree carries at TS_STORE_SCHEMA_PATH. */
-void ts_history_schema_blob(ts_buf *out, sqlite3 *db);
+void ts_history__schema_blob(ts_buf *out, sqlite3 *db);
 
 /* ts_meta's key naming the tree an unfinished apply moves the database to
  * (integrate.h); while it is set, no commit is made. */

@@ -39,7 +39,7 @@ static int record_conflict(const ts_merge_conflict *c, void *payload)
 	 * review went: no new dispute, and no record about a record */
 	if (!strcmp(c->table, TS_CONFLICTS_TABLE))
 		return 0;
-	error = ts_conflicts_record(id, r->db, c, &r->origin);
+	error = ts_conflicts__record(id, r->db, c, &r->origin);
 	if (error < 0)
 		return error;
 	r->stats->conflicts++;
@@ -60,7 +60,7 @@ static int record_conflict(const ts_merge_conflict *c, void *payload)
 static int record_violation(recorder *r, ts_tables *tables, const char *table, sqlite3_int64 rowid,
 	const char *parent, int fkid)
 {
-	ts_table *t = ts_tables_find(tables, table);
+	ts_table *t = ts_tables__find(tables, table);
 	sqlite3_stmt *fk = NULL, *row = NULL;
 	ts_buf path = TS_BUF_INIT, key = TS_BUF_INIT, blob = TS_BUF_INIT, sql = TS_BUF_INIT;
 	ts_row *decoded = NULL;
@@ -77,11 +77,11 @@ static int record_violation(recorder *r, ts_tables *tables, const char *table, s
 	sqlite3_bind_text(fk, 1, table, -1, SQLITE_STATIC);
 	sqlite3_bind_int(fk, 2, fkid);
 	/* the row, read as the history encodes it */
-	ts_buf_puts(&sql, "SELECT ");
+	ts_buf__puts(&sql, "SELECT ");
 	for (k = 0; k < t->ncol; k++)
-		ts_buf_printf(&sql, "%s\"%s\"", k ? ", " : "", t->cols[k]);
-	ts_buf_printf(&sql, " FROM \"%s\" WHERE rowid = ?1", table);
-	if (ts_buf_oom(&sql) || sqlite3_prepare_v2(r->db, sql.ptr, -1, &row, NULL) != SQLITE_OK) {
+		ts_buf__printf(&sql, "%s\"%s\"", k ? ", " : "", t->cols[k]);
+	ts_buf__printf(&sql, " FROM \"%s\" WHERE rowid = ?1", table);
+	if (ts_buf__oom(&sql) || sqlite3_prepare_v2(r->db, sql.ptr, -1, &row, NULL) != SQLITE_OK) {
 		error = ts_sqlite__error(r->db, "reading %s", table);
 		goto done;
 	}
@@ -91,23 +91,23 @@ static int record_violation(recorder *r, ts_tables *tables, const char *table, s
 		int has_column = sqlite3_step(fk) == SQLITE_ROW;
 		for (k = 0; k < t->npk && k < 64; k++)
 			kv[k] = sqlite3_column_value(row, t->pk[k]);
-		if ((error = ts_rowcodec_key_path(&path, table, t->npk, kv)) == 0 &&
-		    (error = ts_rowcodec_encode_stmt(&blob, row)) == 0 &&
-		    (error = ts_rowcodec_decode(&decoded, blob.ptr, blob.size)) == 0) {
-			ts_table_put_key(&key, t, decoded);
-			error = ts_conflicts_record_constraint(id, r->db, table, path.ptr, key.ptr,
+		if ((error = ts_rowcodec__key_path(&path, table, t->npk, kv)) == 0 &&
+		    (error = ts_rowcodec__encode_stmt(&blob, row)) == 0 &&
+		    (error = ts_rowcodec__decode(&decoded, blob.ptr, blob.size)) == 0) {
+			ts_table__put_key(&key, t, decoded);
+			error = ts_conflicts__record_constraint(id, r->db, table, path.ptr, key.ptr,
 				has_column ? (const char *)sqlite3_column_text(fk, 0) : NULL, parent, &r->origin);
 			r->stats->constraint_conflicts++;
 		}
 	}
 done:
-	ts_row_free(decoded);
+	ts_row__free(decoded);
 	sqlite3_finalize(fk);
 	sqlite3_finalize(row);
-	ts_buf_dispose(&path);
-	ts_buf_dispose(&key);
-	ts_buf_dispose(&blob);
-	ts_buf_dispose(&sql);
+	ts_buf__dispose(&path);
+	ts_buf__dispose(&key);
+	ts_buf__dispose(&blob);
+	ts_buf__dispose(&sql);
 	return error;
 }
 
@@ -169,11 +169,11 @@ static void put_parent_missing(ts_buf *sql, const foreign_key *f)
 {
 	int i;
 	for (i = 0; i < f->n; i++)
-		ts_buf_printf(sql, " AND c.\"%s\" IS NOT NULL", f->from[i]);
-	ts_buf_printf(sql, " AND NOT EXISTS (SELECT 1 FROM \"%s\" AS p WHERE ", f->parent);
+		ts_buf__printf(sql, " AND c.\"%s\" IS NOT NULL", f->from[i]);
+	ts_buf__printf(sql, " AND NOT EXISTS (SELECT 1 FROM \"%s\" AS p WHERE ", f->parent);
 	for (i = 0; i < f->n; i++)
-		ts_buf_printf(sql, "%sp.\"%s\" = c.\"%s\"", i ? " AND " : "", f->to[i], f->from[i]);
-	ts_buf_puts(sql, ")");
+		ts_buf__printf(sql, "%sp.\"%s\" = c.\"%s\"", i ? " AND " : "", f->to[i], f->from[i]);
+	ts_buf__puts(sql, ")");
 }
 
 /* Records each row the statement finds breaking `f` of `table`. */
@@ -197,19 +197,19 @@ static int check_written(recorder *r, ts_tables *tables, ts_table *t, const ts_a
 	for (i = 0; i < nfk && error == 0; i++) {
 		sqlite3_stmt *st = NULL;
 		ts_buf sql = TS_BUF_INIT;
-		ts_buf_printf(&sql, "SELECT c.rowid FROM \"%s\" AS c WHERE ", t->name);
+		ts_buf__printf(&sql, "SELECT c.rowid FROM \"%s\" AS c WHERE ", t->name);
 		for (k = 0; k < t->npk; k++)
-			ts_buf_printf(&sql, "%sc.\"%s\" = ?%d", k ? " AND " : "", t->cols[t->pk[k]], k + 1);
+			ts_buf__printf(&sql, "%sc.\"%s\" = ?%d", k ? " AND " : "", t->cols[t->pk[k]], k + 1);
 		put_parent_missing(&sql, &fks[i]);
-		if (ts_buf_oom(&sql) || sqlite3_prepare_v2(r->db, sql.ptr, -1, &st, NULL) != SQLITE_OK)
+		if (ts_buf__oom(&sql) || sqlite3_prepare_v2(r->db, sql.ptr, -1, &st, NULL) != SQLITE_OK)
 			error = ts_sqlite__error(r->db, "checking foreign keys of %s", t->name);
 		for (row = 0; error == 0 && row < keys->n; row++) {
 			for (k = 0; k < t->npk; k++)
-				ts_value_bind(st, k + 1, &keys->v[row * t->npk + k]);
+				ts_value__bind(st, k + 1, &keys->v[row * t->npk + k]);
 			error = record_found(r, tables, st, t->name, &fks[i]);
 		}
 		sqlite3_finalize(st);
-		ts_buf_dispose(&sql);
+		ts_buf__dispose(&sql);
 	}
 	return nfk < 0 ? nfk : error;
 }
@@ -241,19 +241,19 @@ static int check_removed(recorder *r, ts_tables *tables, ts_table *child, ts_tab
 		}
 		if (j < f->n || f->n != parent->npk)
 			continue;   /* names a column other than the key: not changed by a delete alone */
-		ts_buf_printf(&sql, "SELECT c.rowid FROM \"%s\" AS c WHERE ", child->name);
+		ts_buf__printf(&sql, "SELECT c.rowid FROM \"%s\" AS c WHERE ", child->name);
 		for (j = 0; j < f->n; j++)
-			ts_buf_printf(&sql, "%sc.\"%s\" = ?%d", j ? " AND " : "", f->from[j], j + 1);
+			ts_buf__printf(&sql, "%sc.\"%s\" = ?%d", j ? " AND " : "", f->from[j], j + 1);
 		put_parent_missing(&sql, f);
-		if (ts_buf_oom(&sql) || sqlite3_prepare_v2(r->db, sql.ptr, -1, &st, NULL) != SQLITE_OK)
+		if (ts_buf__oom(&sql) || sqlite3_prepare_v2(r->db, sql.ptr, -1, &st, NULL) != SQLITE_OK)
 			error = ts_sqlite__error(r->db, "checking foreign keys of %s", child->name);
 		for (row = 0; error == 0 && row < keys->n; row++) {
 			for (j = 0; j < f->n; j++)
-				ts_value_bind(st, j + 1, &keys->v[row * parent->npk + key_of[j]]);
+				ts_value__bind(st, j + 1, &keys->v[row * parent->npk + key_of[j]]);
 			error = record_found(r, tables, st, child->name, f);
 		}
 		sqlite3_finalize(st);
-		ts_buf_dispose(&sql);
+		ts_buf__dispose(&sql);
 	}
 	return nfk < 0 ? nfk : error;
 }
@@ -273,13 +273,13 @@ static int record_constraints(recorder *r, ts_tables *tables, const ts_apply_sta
 /*
  * The pending conflict records as rows of `tree`, so that history carries
  * them; a record the tree holds already (the same dispute met before) is
- * left as it is there, as ts_conflicts_pending_keep() leaves it in the
+ * left as it is there, as ts_conflicts__pending_keep() leaves it in the
  * database. *out is `tree` when there is nothing to add.
  */
 static int pending_updates(git_oid *out, ts_store *store, sqlite3 *db, ts_tables *tables,
 	const git_oid *tree)
 {
-	ts_table *t = ts_tables_find(tables, TS_CONFLICTS_TABLE);
+	ts_table *t = ts_tables__find(tables, TS_CONFLICTS_TABLE);
 	git_tree *have = NULL;
 	ts_store_update *u = NULL;
 	sqlite3_stmt *all = NULL;
@@ -290,36 +290,36 @@ static int pending_updates(git_oid *out, ts_store *store, sqlite3 *db, ts_tables
 	git_oid_cpy(out, tree);
 	if (!t)
 		return ts_error_set(TS_ERROR, "the database has no %s table", TS_CONFLICTS_TABLE);
-	if (git_tree_lookup(&have, ts_store_repo(store), tree) < 0)
+	if (git_tree_lookup(&have, ts_store__repo(store), tree) < 0)
 		return ts_error_set(TS_ECORRUPT, "reading the merged tree: %s", git_error_last()->message);
-	ts_buf_puts(&sql, "SELECT ");
+	ts_buf__puts(&sql, "SELECT ");
 	for (k = 0; k < t->ncol; k++)
-		ts_buf_printf(&sql, "%s\"%s\"", k ? ", " : "", t->cols[k]);
-	ts_buf_puts(&sql, " FROM temp.ts_conflicts_pending");
-	if (ts_buf_oom(&sql) || sqlite3_prepare_v2(db, sql.ptr, -1, &all, NULL) != SQLITE_OK) {
+		ts_buf__printf(&sql, "%s\"%s\"", k ? ", " : "", t->cols[k]);
+	ts_buf__puts(&sql, " FROM temp.ts_conflicts_pending");
+	if (ts_buf__oom(&sql) || sqlite3_prepare_v2(db, sql.ptr, -1, &all, NULL) != SQLITE_OK) {
 		error = ts_sqlite__error(db, "reading the conflict records");
 		goto done;
 	}
 	while (sqlite3_step(all) == SQLITE_ROW) {
 		sqlite3_value *key = sqlite3_column_value(all, t->pk[0]);
 		git_tree_entry *e = NULL;
-		ts_buf_clear(&path);
-		if ((error = ts_rowcodec_key_path(&path, t->name, 1, &key)) < 0)
+		ts_buf__clear(&path);
+		if ((error = ts_rowcodec__key_path(&path, t->name, 1, &key)) < 0)
 			goto done;
 		if (git_tree_entry_bypath(&e, have, path.ptr) == 0) {
 			git_tree_entry_free(e);
 			continue;
 		}
-		if ((error = ts_store_update_reserve(&u, n, &alloc)) < 0 ||
-		    (error = ts_rowcodec_encode_stmt(&blob, all)) < 0)
+		if ((error = ts_store__update_reserve(&u, n, &alloc)) < 0 ||
+		    (error = ts_rowcodec__encode_stmt(&blob, all)) < 0)
 			goto done;
-		u[n].path = ts_buf_detach(&path);
+		u[n].path = ts_buf__detach(&path);
 		u[n].len = blob.size;
-		u[n].data = ts_buf_detach(&blob);
+		u[n].data = ts_buf__detach(&blob);
 		n++;
 	}
 	if (n > 0)
-		error = ts_store_tree_update(out, store, tree, u, n);
+		error = ts_store__tree_update(out, store, tree, u, n);
 done:
 	sqlite3_finalize(all);
 	git_tree_free(have);
@@ -328,9 +328,9 @@ done:
 		free((char *)u[i].data);
 	}
 	free(u);
-	ts_buf_dispose(&path);
-	ts_buf_dispose(&blob);
-	ts_buf_dispose(&sql);
+	ts_buf__dispose(&path);
+	ts_buf__dispose(&blob);
+	ts_buf__dispose(&sql);
 	return error;
 }
 
@@ -342,9 +342,9 @@ done:
  * back as a conflict, or a row one side deleted could return. Conflicts
  * inside the virtual base take the default policy and are not recorded.
  */
-int ts_integrate_base(git_oid *out, int *found, ts_store *store, const git_oid *ours, const git_oid *theirs)
+int ts_integrate__base(git_oid *out, int *found, ts_store *store, const git_oid *ours, const git_oid *theirs)
 {
-	git_repository *repo = ts_store_repo(store);
+	git_repository *repo = ts_store__repo(store);
 	git_oidarray bases = { NULL, 0 };
 	git_oid tree, next, merged, pair_base, pair_tree;
 	size_t i;
@@ -356,13 +356,13 @@ int ts_integrate_base(git_oid *out, int *found, ts_store *store, const git_oid *
 		return 0;   /* no common ancestor: the empty tree */
 	}
 	*found = 1;
-	if ((error = ts_store_commit_tree(&tree, store, &bases.ids[0])) < 0)
+	if ((error = ts_store__commit_tree(&tree, store, &bases.ids[0])) < 0)
 		goto done;
 	for (i = 1; i < bases.count; i++) {
 		int has_pair = git_merge_base(&pair_base, repo, &bases.ids[0], &bases.ids[i]) == 0;
-		if ((error = ts_store_commit_tree(&next, store, &bases.ids[i])) < 0 ||
-		    (has_pair && (error = ts_store_commit_tree(&pair_tree, store, &pair_base)) < 0) ||
-		    (error = ts_merge_trees(&merged, NULL, store, has_pair ? &pair_tree : NULL, &tree, &next, NULL)) < 0)
+		if ((error = ts_store__commit_tree(&next, store, &bases.ids[i])) < 0 ||
+		    (has_pair && (error = ts_store__commit_tree(&pair_tree, store, &pair_base)) < 0) ||
+		    (error = ts_merge__trees(&merged, NULL, store, has_pair ? &pair_tree : NULL, &tree, &next, NULL)) < 0)
 			goto done;
 		git_oid_cpy(&tree, &merged);
 	}
@@ -402,26 +402,26 @@ static int exec(sqlite3 *db, const char *sql)
  */
 static int roll_back(sqlite3 *db, ts_store *store, ts_tables *tables, const git_oid *target)
 {
-	git_repository *repo = ts_store_repo(store);
+	git_repository *repo = ts_store__repo(store);
 	ts_apply_stats undone;
 	git_oid head, head_tree;
 	int error;
 
 	memset(&undone, 0, sizeof(undone));
-	if ((error = ts_history_head(&head, db)) < 0 ||
-	    (error = ts_store_commit_tree(&head_tree, store, &head)) < 0 ||
+	if ((error = ts_history__head(&head, db)) < 0 ||
+	    (error = ts_store__commit_tree(&head_tree, store, &head)) < 0 ||
 	    (error = exec(db, "BEGIN IMMEDIATE")) < 0)
 		return error;
 	/* taking back rows of append-only tables is what their triggers refuse;
 	 * here it restores the node's own committed state */
 	sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_TRIGGER, 0, NULL);
-	if ((error = ts_apply_batched(&undone, db, repo, tables, target, &head_tree, BATCH_MS)) < 0 ||
-	    (error = ts_apply_staged(db, repo, tables, &head_tree, &undone)) < 0 ||
-	    (error = ts_meta_set(db, APPLYING, NULL)) < 0 ||
+	if ((error = ts_apply__batched(&undone, db, repo, tables, target, &head_tree, BATCH_MS)) < 0 ||
+	    (error = ts_apply__staged(db, repo, tables, &head_tree, &undone)) < 0 ||
+	    (error = ts_meta__set(db, APPLYING, NULL)) < 0 ||
 	    (error = exec(db, "COMMIT")) < 0)
 		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 	sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_TRIGGER, 1, NULL);
-	ts_apply_stats_dispose(&undone);
+	ts_apply__stats_dispose(&undone);
 	return error;
 }
 
@@ -437,7 +437,7 @@ static int pragma_int(sqlite3 *db, const char *sql)
 
 static int still_marked(sqlite3 *db)
 {
-	char *hex = ts_meta_get(db, APPLYING);
+	char *hex = ts_meta__get(db, APPLYING);
 	free(hex);
 	return hex != NULL;
 }
@@ -445,7 +445,7 @@ static int still_marked(sqlite3 *db)
 /* Undoes the apply ts_meta names, if any; the store's lock is held. */
 static int undo_marked(sqlite3 *db, ts_store *store, ts_tables *tables)
 {
-	char *hex = ts_meta_get(db, APPLYING);
+	char *hex = ts_meta__get(db, APPLYING);
 	git_oid target;
 	int error = 0;
 
@@ -462,7 +462,7 @@ static int undo_marked(sqlite3 *db, ts_store *store, ts_tables *tables)
 	return error;
 }
 
-int ts_integrate_recover(sqlite3 *db, ts_store *store, int *recovered)
+int ts_integrate__recover(sqlite3 *db, ts_store *store, int *recovered)
 {
 	ts_tables *tables = NULL;
 	int locked, error = 0;
@@ -471,13 +471,13 @@ int ts_integrate_recover(sqlite3 *db, ts_store *store, int *recovered)
 	if (!still_marked(db))
 		return 0;
 	/* a live pull holds the lock and owns the mark: leave it to it */
-	if ((locked = ts_store_trylock(store)) <= 0)
+	if ((locked = ts_store__trylock(store)) <= 0)
 		return locked;
-	if (still_marked(db) && (error = ts_tables_load(&tables, db)) == 0 &&
+	if (still_marked(db) && (error = ts_tables__load(&tables, db)) == 0 &&
 	    (error = undo_marked(db, store, tables)) == 0)
 		*recovered = 1;
-	ts_store_unlock(store);
-	ts_tables_free(tables);
+	ts_store__unlock(store);
+	ts_tables__free(tables);
 	return error;
 }
 
@@ -497,13 +497,13 @@ int ts_integrate_recover(sqlite3 *db, ts_store *store, int *recovered)
  *   4. one short transaction lays the staged writes over the rows left in
  *      2, keeps the records of 3, clears the mark and moves the head.
  * If the process dies between 2 and 4, open undoes the partial apply
- * (ts_integrate_recover); an error does the same at once.
+ * (ts_integrate__recover); an error does the same at once.
  */
 int ts_integrate(git_oid *out, ts_integrate_stats *stats, sqlite3 *db, ts_store *store,
 	const git_oid *theirs, const ts_store_who *author, const ts_store_who *committer,
 	const char *message, ts_merge_policy policy, void *policy_payload)
 {
-	git_repository *repo = ts_store_repo(store);
+	git_repository *repo = ts_store__repo(store);
 	ts_integrate_stats none;
 	ts_tables *tables = NULL;
 	ts_apply_stats applied;
@@ -521,26 +521,26 @@ int ts_integrate(git_oid *out, ts_integrate_stats *stats, sqlite3 *db, ts_store 
 	if (!stats)
 		stats = &none;
 	memset(stats, 0, sizeof(*stats));
-	if ((error = ts_store_lock(store)) < 0)
+	if ((error = ts_store__lock(store)) < 0)
 		return error;
-	ts_store_clean_debris(store);
+	ts_store__clean_debris(store);
 	/* foreign keys are checked by hand below; the pragma is a no-op inside
 	 * a transaction, so it goes first */
 	sqlite3_exec(db, "PRAGMA foreign_keys = OFF", NULL, NULL, NULL);
-	if ((error = ts_history_head(&ours, db)) < 0)
+	if ((error = ts_history__head(&ours, db)) < 0)
 		goto done;
 	git_oid_cpy(out, &ours);
 	if (git_oid_equal(&ours, theirs) || git_graph_descendant_of(repo, &ours, theirs) == 1) {
 		stats->result = TS_INTEGRATE_UP_TO_DATE;
 		goto done;
 	}
-	if ((error = ts_tables_load(&tables, db)) < 0)
+	if ((error = ts_tables__load(&tables, db)) < 0)
 		goto done;
 	/* an earlier apply this process could not undo is undone first */
 	if (still_marked(db) && (error = undo_marked(db, store, tables)) < 0)
 		goto done;
-	if ((error = ts_store_commit_tree(&ours_tree, store, &ours)) < 0 ||
-	    (error = ts_store_commit_tree(&theirs_tree, store, theirs)) < 0)
+	if ((error = ts_store__commit_tree(&ours_tree, store, &ours)) < 0 ||
+	    (error = ts_store__commit_tree(&theirs_tree, store, theirs)) < 0)
 		goto done;
 
 	/* 1. what the database becomes */
@@ -553,13 +553,13 @@ int ts_integrate(git_oid *out, ts_integrate_stats *stats, sqlite3 *db, ts_store 
 	rec.origin.theirs_commit = theirs_hex;
 	rec.origin.ours_node = committer_node(repo, &ours, ours_node, sizeof(ours_node));
 	rec.origin.theirs_node = committer_node(repo, theirs, theirs_node, sizeof(theirs_node));
-	if ((error = ts_conflicts_pending_begin(db)) < 0)
+	if ((error = ts_conflicts__pending_begin(db)) < 0)
 		goto done;
 	if (fast) {
 		/* the objects the fetch wrote, and the recent commits the journal
 		 * still covers, are made durable before the database refers to them */
 		target = &theirs_tree;
-		if ((error = ts_store_sync(store)) < 0)
+		if ((error = ts_store__sync(store)) < 0)
 			goto done;
 	} else {
 		memset(&opts, 0, sizeof(opts));
@@ -569,17 +569,17 @@ int ts_integrate(git_oid *out, ts_integrate_stats *stats, sqlite3 *db, ts_store 
 		opts.conflict_payload = &rec;
 		opts.tables = tables;
 		/* most of the result is rows and trees the fetch brought: not again */
-		ts_store_reuse_objects(store, 1);
-		error = ts_integrate_base(&base_tree, &has_base, store, &ours, theirs);
+		ts_store__reuse_objects(store, 1);
+		error = ts_integrate__base(&base_tree, &has_base, store, &ours, theirs);
 		if (error == 0)
-			error = ts_merge_trees(&merged, NULL, store, has_base ? &base_tree : NULL, &ours_tree,
+			error = ts_merge__trees(&merged, NULL, store, has_base ? &base_tree : NULL, &ours_tree,
 				&theirs_tree, &opts);
-		ts_store_reuse_objects(store, 0);
+		ts_store__reuse_objects(store, 0);
 		if (error < 0 ||
 		    (error = pending_updates(&recorded, store, db, tables, &merged)) < 0 ||
-		    (error = ts_conflicts_pending_begin(db)) < 0 ||
-		    (error = ts_store_flush(store)) < 0 ||
-		    (error = ts_store_sync(store)) < 0)
+		    (error = ts_conflicts__pending_begin(db)) < 0 ||
+		    (error = ts_store__flush(store)) < 0 ||
+		    (error = ts_store__sync(store)) < 0)
 			goto done;
 		target = &recorded;
 	}
@@ -590,7 +590,7 @@ int ts_integrate(git_oid *out, ts_integrate_stats *stats, sqlite3 *db, ts_store 
 	 * mark always survives with any batch after it). */
 	git_oid_tostr(target_hex, sizeof(target_hex), target);
 	if ((error = exec(db, "BEGIN IMMEDIATE")) < 0 ||
-	    (error = ts_meta_set(db, APPLYING, target_hex)) < 0)
+	    (error = ts_meta__set(db, APPLYING, target_hex)) < 0)
 		goto done;
 	marked = 1;
 	synchronous = pragma_int(db, "PRAGMA synchronous");
@@ -599,9 +599,9 @@ int ts_integrate(git_oid *out, ts_integrate_stats *stats, sqlite3 *db, ts_store 
 	/* the last batch lays the staged writes over the rows the apply left,
 	 * so that from its commit on every row is final: what step 3 checks,
 	 * and what later local writes change */
-	error = ts_apply_batched(&applied, db, repo, tables, &ours_tree, target, BATCH_MS);
+	error = ts_apply__batched(&applied, db, repo, tables, &ours_tree, target, BATCH_MS);
 	if (error == 0)
-		error = ts_apply_staged(db, repo, tables, target, &applied);
+		error = ts_apply__staged(db, repo, tables, target, &applied);
 	if (error == 0)
 		error = exec(db, "COMMIT");
 	if (synchronous > 1) {
@@ -623,10 +623,10 @@ int ts_integrate(git_oid *out, ts_integrate_stats *stats, sqlite3 *db, ts_store 
 			goto done;
 		if (git_oid_equal(&final, target))
 			git_oid_cpy(&head, theirs);
-		else if ((error = ts_store_commit(&head, NULL, store, &final, theirs, 1, author, committer,
+		else if ((error = ts_store__commit(&head, NULL, store, &final, theirs, 1, author, committer,
 				"record the rows a fast-forward left breaking a foreign key\n")) < 0 ||
-		         (error = ts_store_flush(store)) < 0 ||
-		         (error = ts_store_sync(store)) < 0)
+		         (error = ts_store__flush(store)) < 0 ||
+		         (error = ts_store__sync(store)) < 0)
 			goto done;
 	} else {
 		if ((error = record_constraints(&rec, tables, &applied)) < 0 ||
@@ -634,23 +634,23 @@ int ts_integrate(git_oid *out, ts_integrate_stats *stats, sqlite3 *db, ts_store 
 			goto done;
 		git_oid_cpy(&parents[0], &ours);
 		git_oid_cpy(&parents[1], theirs);
-		if ((error = ts_store_commit(&head, NULL, store, &final, parents, 2, author, committer, message)) < 0 ||
-		    (error = ts_store_flush(store)) < 0 ||
-		    (error = ts_store_sync(store)) < 0)
+		if ((error = ts_store__commit(&head, NULL, store, &final, parents, 2, author, committer, message)) < 0 ||
+		    (error = ts_store__flush(store)) < 0 ||
+		    (error = ts_store__sync(store)) < 0)
 			goto done;
 		stats->result = TS_INTEGRATE_MERGED;
 	}
 
 	/* 4. one short transaction to the new head */
 	if ((error = exec(db, "BEGIN IMMEDIATE")) < 0 ||
-	    (error = ts_conflicts_pending_keep(db)) < 0 ||
-	    (error = ts_meta_set(db, APPLYING, NULL)) < 0 ||
-	    (error = ts_history_finish_durable(db, store, &head, fast ? "fast-forward" : message)) < 0)
+	    (error = ts_conflicts__pending_keep(db)) < 0 ||
+	    (error = ts_meta__set(db, APPLYING, NULL)) < 0 ||
+	    (error = ts_history__finish_durable(db, store, &head, fast ? "fast-forward" : message)) < 0)
 		goto done;
 	git_oid_cpy(out, &head);
 done:
 	if (error < 0) {
-		ts_store_discard(store);
+		ts_store__discard(store);
 		if (!sqlite3_get_autocommit(db))
 			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 		/* a partial apply is undone now; if that fails too, at the next open */
@@ -662,8 +662,8 @@ done:
 		}
 	}
 	sqlite3_exec(db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL);
-	ts_store_unlock(store);
-	ts_apply_stats_dispose(&applied);
-	ts_tables_free(tables);
+	ts_store__unlock(store);
+	ts_apply__stats_dispose(&applied);
+	ts_tables__free(tables);
 	return error;
 }

@@ -44,7 +44,7 @@ int ts_integrate(git_oid *out, ts_integrate_stats *stats, sqlite3 *db, ts_store 
  * ancestor's, or with several (criss-cross) a virtual one built as git's
  * recursive strategy does. *found is 0 when there is none (the empty tree).
  */
-int ts_integrate_base(git_oid *out, int *found, ts_store *store, const git_oid *ours, const git_oid *theirs);
+int ts_integrate__base(git_oid *out, int *found, ts_store *store, const git_oid *ours, const git_oid *theirs);
 
 /*
  * Undoes an integration the process did not live to finish (ts_meta holds
@@ -52,6 +52,6 @@ int ts_integrate_base(git_oid *out, int *found, ts_store *store, const git_oid *
  * staged writes laid over it. *recovered is 1 if there was one. Called by
  * open.
  */
-int ts_integrate_recover(sqlite3 *db, ts_store *store, int *recovered);
+int ts_integrate__recover(sqlite3 *db, ts_store *store, int *recovered);
 
 #endif

@@ -12,7 +12,7 @@
  *   refused with its fingerprint ("SHA256:" + unpadded base64 of the SHA-256
  *   of the key, as ssh-keygen -l prints it); a key that differs from the one
  *   listed is refused loudly, since it may be an attack. Only
- *   ts_remote_trust() adds keys. Lines libssh2 cannot parse (@cert-authority,
+ *   ts_remote__trust() adds keys. Lines libssh2 cannot parse (@cert-authority,
  *   unknown key types) are skipped when checking and kept verbatim when the
  *   file is rewritten.
  */
@@ -260,16 +260,16 @@ static int replace_lines(const char *path, const char *name, const char *key, si
 			chomp(line, &bare);
 			if (bare > 0 && line[0] != '#' && line_names(line, (size_t)bare, name, key, keylen))
 				continue;
-			ts_buf_put(&out, line, (size_t)bare);
-			ts_buf_putc(&out, '\n');
+			ts_buf__put(&out, line, (size_t)bare);
+			ts_buf__putc(&out, '\n');
 		}
 		free(line);
 		fclose(f);
 	} else if (errno != ENOENT)
 		return ts_error_set(TS_ERROR, "reading %s: %s", path, strerror(errno));
-	ts_buf_puts(&out, newline);
-	ts_buf_printf(&tmp, "%s.tmp-%ld", path, (long)getpid());
-	if (ts_buf_oom(&out) || ts_buf_oom(&tmp)) {
+	ts_buf__puts(&out, newline);
+	ts_buf__printf(&tmp, "%s.tmp-%ld", path, (long)getpid());
+	if (ts_buf__oom(&out) || ts_buf__oom(&tmp)) {
 		error = TS_ERROR;
 		goto done;
 	}
@@ -282,8 +282,8 @@ static int replace_lines(const char *path, const char *name, const char *key, si
 		unlink(tmp.ptr);
 	}
 done:
-	ts_buf_dispose(&out);
-	ts_buf_dispose(&tmp);
+	ts_buf__dispose(&out);
+	ts_buf__dispose(&tmp);
 	return error;
 }
 
@@ -298,8 +298,8 @@ static int key_line(ts_buf *out, known_hosts *kh, const char *name, const char *
 			LIBSSH2_KNOWNHOST_TYPE_PLAIN | LIBSSH2_KNOWNHOST_KEYENC_RAW | kind->known_mask, &entry) != 0 ||
 	    libssh2_knownhost_writeline(kh->hosts, entry, line, sizeof(line), &n, LIBSSH2_KNOWNHOST_FILE_OPENSSH) != 0)
 		return ts_error_set(TS_ERROR, "formatting the known_hosts line for %s", name);
-	ts_buf_put(out, line, n);
-	return ts_buf_oom(out) ? TS_ERROR : 0;
+	ts_buf__put(out, line, n);
+	return ts_buf__oom(out) ? TS_ERROR : 0;
 }
 
 int ts_known_hosts__record(ts_host_key_status *status, const char *path, const char *remote,
@@ -334,6 +334,6 @@ int ts_known_hosts__record(ts_host_key_status *status, const char *path, const c
 	}
 done:
 	known_hosts_free(&kh);
-	ts_buf_dispose(&line);
+	ts_buf__dispose(&line);
 	return error;
 }

@@ -5,7 +5,7 @@
  *
  * It opens no connection: the SSH transport (ssh.c) hands it the raw key
  * its handshake gave. Used by ssh.c (the check before any credential is
- * offered) and remote.c (ts_remote_trust()).
+ * offered) and remote.c (ts_remote__trust()).
  */
 #ifndef TS_SYNC_KNOWN_HOSTS_H
 #define TS_SYNC_KNOWN_HOSTS_H
@@ -43,7 +43,7 @@ void ts_known_hosts__fingerprint(char out[64], const unsigned char sha256[32]);
 int ts_known_hosts__check(const char *path, const char *remote, const char *name, const ts_server_key *key);
 
 /*
- * The file half of trusting a key (for remote.c's ts_remote_trust()):
+ * The file half of trusting a key (for remote.c's ts_remote__trust()):
  * records `key` under `name` in the file at `path` (created if missing) and
  * sets *status. A key already listed writes nothing; a different key known
  * for the host is refused (TS_EAUTH) unless `replace`, which drops the

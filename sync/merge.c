@@ -11,7 +11,7 @@
  * each side reads the trees on those two rows' paths.
  *
  * The result. The merged tree is ours plus a list of updates (a blob to
- * put or a path to remove), built at the end by ts_store_tree_update(),
+ * put or a path to remove), built at the end by ts_store__tree_update(),
  * which rewrites only the trees on the updated paths. Taking theirs' side
  * of a subtree that only theirs changed becomes the updates that turn
  * ours' subtree into theirs', found by a two-way walk that again goes
@@ -30,7 +30,7 @@
  *
  * Files. The files kept in history (files.h) are not walked: the result
  * keeps ours' files directory, plus every file of theirs that ours lacks
- * (ts_files_missing()), put by blob id without reading a file. A file is
+ * (ts_files__missing()), put by blob id without reading a file. A file is
  * thus never lost, and the same name must mean the same blob.
  */
 #include "merge.h"
@@ -75,7 +75,7 @@ typedef struct {
 
 static const ts_value null_value = { SQLITE_NULL, 0, 0.0, NULL, 0 };
 
-const char *ts_merge_kind_name(ts_merge_kind kind)
+const char *ts_merge__kind_name(ts_merge_kind kind)
 {
 	switch (kind) {
 	case TS_MERGE_COLUMN: return "column";
@@ -113,20 +113,20 @@ static int encoding_cmp(int *cmp, const ts_value *a, const ts_value *b)
 	size_t n;
 	int error;
 
-	if ((error = ts_rowcodec_put_value(&ea, a->type, a->i, a->r, a->p, a->n)) < 0 ||
-	    (error = ts_rowcodec_put_value(&eb, b->type, b->i, b->r, b->p, b->n)) < 0)
+	if ((error = ts_rowcodec__put_value(&ea, a->type, a->i, a->r, a->p, a->n)) < 0 ||
+	    (error = ts_rowcodec__put_value(&eb, b->type, b->i, b->r, b->p, b->n)) < 0)
 		goto done;
 	n = ea.size < eb.size ? ea.size : eb.size;
 	*cmp = n ? memcmp(ea.ptr, eb.ptr, n) : 0;
 	if (!*cmp)
 		*cmp = ea.size < eb.size ? -1 : ea.size > eb.size;
 done:
-	ts_buf_dispose(&ea);
-	ts_buf_dispose(&eb);
+	ts_buf__dispose(&ea);
+	ts_buf__dispose(&eb);
 	return error;
 }
 
-int ts_merge_default_policy(void *payload, ts_merge_kind kind, const char *table,
+int ts_merge__default_policy(void *payload, ts_merge_kind kind, const char *table,
 	const char *column, const ts_value *base, const ts_value *ours, const ts_value *theirs,
 	const ts_value **chosen, int *keep_row, int *settles)
 {
@@ -156,19 +156,19 @@ done:
 static int put_row_key(merger *m, const row_merge *r)
 {
 	const ts_row *row = r->ours ? r->ours : r->theirs ? r->theirs : r->base;
-	ts_table *t = m->opts && m->opts->tables ? ts_tables_find(m->opts->tables, r->table) : NULL;
+	ts_table *t = m->opts && m->opts->tables ? ts_tables__find(m->opts->tables, r->table) : NULL;
 	int k, complete = t && row && t->npk > 0;
 
-	ts_buf_clear(&m->key);
+	ts_buf__clear(&m->key);
 	for (k = 0; complete && k < t->npk; k++)
-		if (!ts_row_get(row, t->cols[t->pk[k]]))
+		if (!ts_row__get(row, t->cols[t->pk[k]]))
 			complete = 0;
 	if (complete)
-		ts_table_put_key(&m->key, t, row);
-	else if (!ts_rowcodec_key_name_readable(&m->key, r->name))
-		ts_buf_puts(&m->key, r->name);
-	ts_buf_puts(&m->key, "");   /* an empty key still reads as "" */
-	return ts_buf_oom(&m->key) ? TS_ERROR : 0;
+		ts_table__put_key(&m->key, t, row);
+	else if (!ts_rowcodec__key_name_readable(&m->key, r->name))
+		ts_buf__puts(&m->key, r->name);
+	ts_buf__puts(&m->key, "");   /* an empty key still reads as "" */
+	return ts_buf__oom(&m->key) ? TS_ERROR : 0;
 }
 
 /*
@@ -266,10 +266,10 @@ static int check_kind(merger *m, const git_tree_entry *e, git_tree *const *trees
 
 static int push_name(merger *m, const git_tree_entry *e)
 {
-	ts_buf_puts(&m->path, git_tree_entry_name(e));
+	ts_buf__puts(&m->path, git_tree_entry_name(e));
 	if (git_tree_entry_type(e) == GIT_OBJECT_TREE)
-		ts_buf_putc(&m->path, '/');
-	return ts_buf_oom(&m->path) ? TS_ERROR : 0;
+		ts_buf__putc(&m->path, '/');
+	return ts_buf__oom(&m->path) ? TS_ERROR : 0;
 }
 
 static void pop_name(merger *m, size_t size)
@@ -455,7 +455,7 @@ static int merged_columns(const char ***out, int *n, const ts_row *ours, const t
 	for (c = 0; c < first->ncol; c++)
 		names[(*n)++] = first->names[c];
 	for (c = 0; c < second->ncol; c++)
-		if (!ts_row_get(first, second->names[c]))
+		if (!ts_row__get(first, second->names[c]))
 			names[(*n)++] = second->names[c];
 	*out = names;
 	return 0;
@@ -477,17 +477,17 @@ static int merge_columns(merger *m, row_merge *r)
 		goto done;
 	}
 	for (c = 0; c < ncol; c++) {
-		const ts_value *vb = ts_row_get(r->base, names[c]), *vo = ts_row_get(r->ours, names[c]);
-		const ts_value *vt = ts_row_get(r->theirs, names[c]);
+		const ts_value *vb = ts_row__get(r->base, names[c]), *vo = ts_row__get(r->ours, names[c]);
+		const ts_value *vt = ts_row__get(r->theirs, names[c]);
 		const ts_value *b = vb ? vb : &null_value, *o = vo ? vo : &null_value;
 		const ts_value *t = vt ? vt : &null_value, *chosen = NULL;
 		int pb = vb != NULL, po = vo != NULL, pt = vt != NULL, present, keep = 1, settles = 0;
 
-		if (ts_value_equal(o, t))
+		if (ts_value__equal(o, t))
 			chosen = o;
-		else if (r->base && ts_value_equal(b, o))
+		else if (r->base && ts_value__equal(b, o))
 			chosen = t;
-		else if (r->base && ts_value_equal(b, t))
+		else if (r->base && ts_value__equal(b, t))
 			chosen = o;
 		else {
 			if ((error = m->policy(m->policy_payload, kind, r->table, names[c],
@@ -509,7 +509,7 @@ static int merge_columns(merger *m, row_merge *r)
 			values[nout++] = *chosen;
 		}
 	}
-	if ((error = ts_rowcodec_encode_values(&blob, nout, names, values)) < 0) {
+	if ((error = ts_rowcodec__encode_values(&blob, nout, names, values)) < 0) {
 		error = error_with_context(error, m->path.ptr);
 		goto done;
 	}
@@ -517,7 +517,7 @@ static int merge_columns(merger *m, row_merge *r)
 	    (blob.size && memcmp(blob.ptr, git_blob_rawcontent(r->ours_blob), blob.size)))
 		error = add_update(m, blob.ptr ? blob.ptr : "", blob.size);
 done:
-	ts_buf_dispose(&blob);
+	ts_buf__dispose(&blob);
 	free(values);
 	free(names);
 	return error;
@@ -530,7 +530,7 @@ static int decode_row(ts_row **out, const git_blob *blob, const char *path)
 	*out = NULL;
 	if (!blob)
 		return 0;
-	if ((error = ts_rowcodec_decode(out, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob))) < 0)
+	if ((error = ts_rowcodec__decode(out, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob))) < 0)
 		return error_with_context(error, path);
 	return 0;
 }
@@ -551,7 +551,7 @@ static int merge_blob(merger *m, const git_tree_entry *eb, const git_tree_entry 
 			TS_STORE_SCHEMA_PATH);
 		goto done;
 	}
-	if ((error = ts_rowcodec_path_split(&table, &name, m->path.ptr)) < 0)
+	if ((error = ts_rowcodec__path_split(&table, &name, m->path.ptr)) < 0)
 		goto done;
 	if ((error = lookup_blob(&bb, m, eb)) < 0 || (error = lookup_blob(&bo, m, eo)) < 0 ||
 	    (error = lookup_blob(&bt, m, et)) < 0)
@@ -576,13 +576,13 @@ static int merge_blob(merger *m, const git_tree_entry *eb, const git_tree_entry 
 	else
 		error = merge_columns(m, &r);
 done:
-	ts_row_free(base);
-	ts_row_free(ours);
-	ts_row_free(theirs);
+	ts_row__free(base);
+	ts_row__free(ours);
+	ts_row__free(theirs);
 	git_blob_free(bb);
 	git_blob_free(bo);
 	git_blob_free(bt);
-	ts_buf_dispose(&table);
+	ts_buf__dispose(&table);
 	return error;
 }
 
@@ -669,7 +669,7 @@ static int lookup_root(git_tree **out, merger *m, const git_oid *id, const git_o
 	return 0;
 }
 
-int ts_merge_trees(git_oid *out, ts_merge_stats *stats, ts_store *store, const git_oid *base_tree,
+int ts_merge__trees(git_oid *out, ts_merge_stats *stats, ts_store *store, const git_oid *base_tree,
 	const git_oid *ours_tree, const git_oid *theirs_tree, const ts_merge_options *opts)
 {
 	merger m;
@@ -689,9 +689,9 @@ int ts_merge_trees(git_oid *out, ts_merge_stats *stats, ts_store *store, const g
 		goto done;
 	}
 	m.store = store;
-	m.repo = ts_store_repo(store);
+	m.repo = ts_store__repo(store);
 	m.opts = opts;
-	m.policy = opts && opts->policy ? opts->policy : ts_merge_default_policy;
+	m.policy = opts && opts->policy ? opts->policy : ts_merge__default_policy;
 	m.policy_payload = opts && opts->policy ? opts->policy_payload : NULL;
 	if (git_odb_hash(&empty, "", 0, GIT_OBJECT_TREE) < 0) {
 		error = ts_store__git_error(TS_ERROR, "hashing the empty tree");
@@ -711,20 +711,20 @@ int ts_merge_trees(git_oid *out, ts_merge_stats *stats, ts_store *store, const g
 		if (git_oid_equal(other, &empty) || git_oid_equal(result, &empty))
 			goto done;
 		kept = result;
-		if ((error = ts_files_missing(&files, &nfiles, store, result, other)) < 0 ||
+		if ((error = ts_files__missing(&files, &nfiles, store, result, other)) < 0 ||
 		    !(paths = calloc(nfiles ? nfiles : 1, sizeof(*paths))) ||
 		    !(updates = calloc(nfiles ? nfiles : 1, sizeof(*updates)))) {
 			error = error < 0 ? error : out_of_memory();
 			goto done;
 		}
 		for (i = 0; i < nfiles; i++)
-			ts_files_link(&updates[i], paths[i], &files[i]);
-		if (nfiles && (error = ts_store_tree_update(out, store, kept, updates, nfiles)) < 0)
+			ts_files__link(&updates[i], paths[i], &files[i]);
+		if (nfiles && (error = ts_store__tree_update(out, store, kept, updates, nfiles)) < 0)
 			memset(out, 0, sizeof(*out));
 		goto done;
 	}
-	ts_buf_puts(&m.path, "");
-	if (ts_buf_oom(&m.path)) {
+	ts_buf__puts(&m.path, "");
+	if (ts_buf__oom(&m.path)) {
 		error = TS_ERROR;
 		goto done;
 	}
@@ -735,7 +735,7 @@ int ts_merge_trees(git_oid *out, ts_merge_stats *stats, ts_store *store, const g
 	if ((error = merge_trees(&m, tb, to, tt)) < 0)
 		goto done;
 	/* the result keeps ours' files and takes those only theirs holds */
-	if (tt && (error = ts_files_missing(&files, &nfiles, store, ours_tree, theirs_tree)) < 0)
+	if (tt && (error = ts_files__missing(&files, &nfiles, store, ours_tree, theirs_tree)) < 0)
 		goto done;
 	if (!(updates = calloc(m.nupdates + nfiles + 1, sizeof(*updates))) ||
 	    !(paths = calloc(nfiles + 1, sizeof(*paths)))) {
@@ -748,8 +748,8 @@ int ts_merge_trees(git_oid *out, ts_merge_stats *stats, ts_store *store, const g
 		updates[i].len = m.updates[i].len;
 	}
 	for (i = 0; i < nfiles; i++)
-		ts_files_link(&updates[m.nupdates + i], paths[i], &files[i]);
-	if ((error = ts_store_tree_update(out, store, to ? ours_tree : NULL, updates, m.nupdates + nfiles)) < 0)
+		ts_files__link(&updates[m.nupdates + i], paths[i], &files[i]);
+	if ((error = ts_store__tree_update(out, store, to ? ours_tree : NULL, updates, m.nupdates + nfiles)) < 0)
 		memset(out, 0, sizeof(*out));
 done:
 	if (stats)
@@ -765,7 +765,7 @@ done:
 	git_tree_free(tb);
 	git_tree_free(to);
 	git_tree_free(tt);
-	ts_buf_dispose(&m.path);
-	ts_buf_dispose(&m.key);
+	ts_buf__dispose(&m.path);
+	ts_buf__dispose(&m.key);
 	return error < 0 ? error : 0;
 }

@@ -56,7 +56,7 @@ typedef enum {
 } ts_merge_kind;
 
 /* "column", "insert", "update/delete", "delete/update". */
-const char *ts_merge_kind_name(ts_merge_kind kind);
+const char *ts_merge__kind_name(ts_merge_kind kind);
 
 /*
  * One conflict, as the merge hands it to on_conflict. Everything is owned
@@ -98,15 +98,15 @@ typedef int (*ts_merge_policy)(void *payload, ts_merge_kind kind, const char *ta
 /*
  * The default policy (used when ts_merge_options.policy is NULL): a column
  * conflict takes whichever of ours and theirs has the bytewise greater
- * value encoding (ts_rowcodec_put_value), so the outcome does not depend on
+ * value encoding (ts_rowcodec__put_value), so the outcome does not depend on
  * which node merges; a delete conflict keeps the row. Nothing is settled.
  */
-int ts_merge_default_policy(void *payload, ts_merge_kind kind, const char *table,
+int ts_merge__default_policy(void *payload, ts_merge_kind kind, const char *table,
 	const char *column, const ts_value *base, const ts_value *ours, const ts_value *theirs,
 	const ts_value **chosen, int *keep_row, int *settles);
 
 typedef struct {
-	ts_merge_policy policy;      /* NULL: ts_merge_default_policy */
+	ts_merge_policy policy;      /* NULL: ts_merge__default_policy */
 	void *policy_payload;
 	/* Called for every conflict, in path order then column order. May be
 	 * NULL; a non-zero return aborts the merge, which returns it (a
@@ -125,7 +125,7 @@ typedef struct {
 	size_t settled;              /* of which the policy settled */
 	size_t trees_read;           /* trees the walk looked up: follows the changes, not the size
 	                              * (building the result then reads ours' trees on the
-	                              * updated paths, in ts_store_tree_update) */
+	                              * updated paths, in ts_store__tree_update) */
 } ts_merge_stats;
 
 /*
@@ -135,9 +135,9 @@ typedef struct {
  * `opts` and `stats` may be NULL. On failure *out is zeroed. Objects are
  * written only once every conflict is decided, so an abort (a policy, the
  * callback, a refused schema version, a damaged tree) adds nothing to the
- * batch; should writing itself fail, ts_store_discard() drops what it left.
+ * batch; should writing itself fail, ts_store__discard() drops what it left.
  */
-int ts_merge_trees(git_oid *out, ts_merge_stats *stats, ts_store *store, const git_oid *base_tree,
+int ts_merge__trees(git_oid *out, ts_merge_stats *stats, ts_store *store, const git_oid *base_tree,
 	const git_oid *ours_tree, const git_oid *theirs_tree, const ts_merge_options *opts);
 
 #endif

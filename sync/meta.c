@@ -10,7 +10,7 @@
 #include "error.h"
 #include "tiersync.h"
 
-int ts_meta_setup(sqlite3 *db)
+int ts_meta__setup(sqlite3 *db)
 {
 	if (sqlite3_exec(db, "CREATE TABLE IF NOT EXISTS ts_meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID",
 			NULL, NULL, NULL) != SQLITE_OK)
@@ -18,7 +18,7 @@ int ts_meta_setup(sqlite3 *db)
 	return 0;
 }
 
-char *ts_meta_get(sqlite3 *db, const char *key)
+char *ts_meta__get(sqlite3 *db, const char *key)
 {
 	sqlite3_stmt *st = NULL;
 	char *value = NULL;
@@ -32,7 +32,7 @@ char *ts_meta_get(sqlite3 *db, const char *key)
 	return value;
 }
 
-int ts_meta_set(sqlite3 *db, const char *key, const char *value)
+int ts_meta__set(sqlite3 *db, const char *key, const char *value)
 {
 	sqlite3_stmt *st = NULL;
 	int error = 0;
@@ -48,9 +48,9 @@ int ts_meta_set(sqlite3 *db, const char *key, const char *value)
 	return error;
 }
 
-int ts_history_head(git_oid *out, sqlite3 *db)
+int ts_history__head(git_oid *out, sqlite3 *db)
 {
-	char *head = ts_meta_get(db, "head");
+	char *head = ts_meta__get(db, "head");
 	int error = 0;
 
 	if (!head)

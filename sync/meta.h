@@ -10,13 +10,13 @@
 #include <sqlite3.h>
 
 /* Creates ts_meta if missing. */
-int ts_meta_setup(sqlite3 *db);
+int ts_meta__setup(sqlite3 *db);
 
 /* Get returns NULL when unset; free() it. */
-char *ts_meta_get(sqlite3 *db, const char *key);
-int ts_meta_set(sqlite3 *db, const char *key, const char *value);
+char *ts_meta__get(sqlite3 *db, const char *key);
+int ts_meta__set(sqlite3 *db, const char *key, const char *value);
 
 /* The head commit the database corresponds to. TS_ENOTFOUND when none. */
-int ts_history_head(git_oid *out, sqlite3 *db);
+int ts_history__head(git_oid *out, sqlite3 *db);
 
 #endif

@@ -22,7 +22,7 @@ struct ts_ownership {
 	size_t n;
 };
 
-int ts_ownership_depth(const char *id)
+int ts_ownership__depth(const char *id)
 {
 	int n = 1;
 	if (!id || !*id)
@@ -32,7 +32,7 @@ int ts_ownership_depth(const char *id)
 	return n;
 }
 
-int ts_ownership_in_jurisdiction(const char *scope, const char *id)
+int ts_ownership__in_jurisdiction(const char *scope, const char *id)
 {
 	size_t n;
 
@@ -48,7 +48,7 @@ static char *dup_text(sqlite3_stmt *st, int i)
 	return t ? strdup((const char *)t) : NULL;
 }
 
-void ts_ownership_free(ts_ownership *rules)
+void ts_ownership__free(ts_ownership *rules)
 {
 	size_t i;
 	if (!rules)
@@ -66,7 +66,7 @@ void ts_ownership_free(ts_ownership *rules)
 	free(rules);
 }
 
-int ts_ownership_load(ts_ownership **out, sqlite3 *db)
+int ts_ownership__load(ts_ownership **out, sqlite3 *db)
 {
 	ts_ownership *rules;
 	sqlite3_stmt *st = NULL;
@@ -86,7 +86,7 @@ int ts_ownership_load(ts_ownership **out, sqlite3 *db)
 			*out = rules;
 			return 0;
 		}
-		ts_ownership_free(rules);
+		ts_ownership__free(rules);
 		/* by rc: the look-up above replaced the connection's message */
 		return ts_sqlite__error_rc(rc, "reading %s", TS_OWNERSHIP_TABLE);
 	}
@@ -125,14 +125,14 @@ int ts_ownership_load(ts_ownership **out, sqlite3 *db)
 done:
 	sqlite3_finalize(st);
 	if (error < 0) {
-		ts_ownership_free(rules);
+		ts_ownership__free(rules);
 		return error;
 	}
 	*out = rules;
 	return 0;
 }
 
-int ts_ownership_covers(const ts_ownership *rules, const char *table)
+int ts_ownership__covers(const ts_ownership *rules, const char *table)
 {
 	size_t i;
 	for (i = 0; rules && i < rules->n; i++)
@@ -152,12 +152,12 @@ static void acting_as(ts_buf *out, const char *writer, int reach)
 	const char *p = writer;
 	int labels = 1;
 
-	ts_buf_clear(out);
+	ts_buf__clear(out);
 	if (reach > 0)
 		for (; *p; p++)
 			if (*p == '.' && ++labels > reach)
 				break;
-	ts_buf_put(out, writer, reach > 0 ? (size_t)(p - writer) : strlen(writer));
+	ts_buf__put(out, writer, reach > 0 ? (size_t)(p - writer) : strlen(writer));
 }
 
 static int rule_allows(refusal *why, const ts_ownership *rules, const rule *r, const char *writer,
@@ -180,7 +180,7 @@ static int row_writable(refusal *why, const ts_ownership *rules, const char *wri
 			continue;
 		tried = 1;
 		if (r->scope_table && !strcmp(r->scope_table, "*")) {
-			ts_buf_printf(&why->why, "a record of %s may not concern another record", table);
+			ts_buf__printf(&why->why, "a record of %s may not concern another record", table);
 			return 0;
 		}
 		ok = rule_allows(why, rules, r, writer, NULL, row, lookup, payload);
@@ -203,29 +203,29 @@ static int concerned_row_allows(refusal *why, const ts_ownership *rules, const r
 	int ok;
 
 	if (v->type != SQLITE_TEXT || memchr(v->p, '\0', v->n) ||
-	    ts_rowcodec_path_split(&table, &name, v->p) < 0 || !strcmp(table.ptr, r->table)) {
-		ts_buf_printf(&why->why, "its %s is not the path of a row", r->scope_column);
-		ts_buf_dispose(&table);
+	    ts_rowcodec__path_split(&table, &name, v->p) < 0 || !strcmp(table.ptr, r->table)) {
+		ts_buf__printf(&why->why, "its %s is not the path of a row", r->scope_column);
+		ts_buf__dispose(&table);
 		return 0;
 	}
 	if (!lookup || (ok = lookup(&row, table.ptr, NULL, v->p, payload)) < 0) {
-		ts_buf_dispose(&table);
+		ts_buf__dispose(&table);
 		return -1;
 	}
 	if (ok > 0) {
 		refusal inner = { TS_BUF_INIT };
 		ok = row_writable(&inner, rules, writer, table.ptr, row, lookup, payload);
 		if (ok == 0) {
-			ts_rowcodec_key_name_readable(&reason, name);
-			ts_buf_printf(&why->why, "it concerns %s row %s, which %s may not write (%s)", table.ptr,
-				reason.size ? reason.ptr : name, writer, ts_buf_cstr(&inner.why));
+			ts_rowcodec__key_name_readable(&reason, name);
+			ts_buf__printf(&why->why, "it concerns %s row %s, which %s may not write (%s)", table.ptr,
+				reason.size ? reason.ptr : name, writer, ts_buf__cstr(&inner.why));
 		}
-		ts_buf_dispose(&inner.why);
+		ts_buf__dispose(&inner.why);
 	} else
 		ok = 1;
-	ts_row_free(row);
-	ts_buf_dispose(&table);
-	ts_buf_dispose(&reason);
+	ts_row__free(row);
+	ts_buf__dispose(&table);
+	ts_buf__dispose(&reason);
 	return ok;
 }
 
@@ -234,7 +234,7 @@ static int concerned_row_allows(refusal *why, const ts_ownership *rules, const r
 static int scope_allows(refusal *why, const ts_ownership *rules, const rule *r, const char *writer,
 	const char *acting, const ts_row *row, int before, ts_ownership_lookup lookup, void *payload)
 {
-	const ts_value *v = ts_row_get(row, r->scope_column);
+	const ts_value *v = ts_row__get(row, r->scope_column);
 	const ts_value *found = NULL;
 	ts_row *parent = NULL;
 	ts_buf path = TS_BUF_INIT;
@@ -242,48 +242,48 @@ static int scope_allows(refusal *why, const ts_ownership *rules, const rule *r, 
 	int allowed, rc;
 
 	if (!v) {
-		ts_buf_printf(&why->why, "the row has no column %s", r->scope_column);
+		ts_buf__printf(&why->why, "the row has no column %s", r->scope_column);
 		return 0;
 	}
 	if (r->scope_table && !strcmp(r->scope_table, "*"))
 		return concerned_row_allows(why, rules, r, writer, v, lookup, payload);
 	if (r->scope_table) {
 		if (v->type == SQLITE_NULL) {
-			ts_buf_printf(&why->why, "%s is NULL, so the row belongs to no node", r->scope_column);
+			ts_buf__printf(&why->why, "%s is NULL, so the row belongs to no node", r->scope_column);
 			return 0;
 		}
-		ts_rowcodec_key_path_values(&path, r->scope_table, 1, v);
-		if (ts_buf_oom(&path) || !lookup || (rc = lookup(&parent, r->scope_table, v, path.ptr, payload)) < 0) {
-			ts_buf_dispose(&path);
+		ts_rowcodec__key_path_values(&path, r->scope_table, 1, v);
+		if (ts_buf__oom(&path) || !lookup || (rc = lookup(&parent, r->scope_table, v, path.ptr, payload)) < 0) {
+			ts_buf__dispose(&path);
 			return -1;
 		}
-		ts_buf_dispose(&path);
+		ts_buf__dispose(&path);
 		if (rc > 0)
-			found = ts_row_get(parent, r->scope_table_column);
+			found = ts_row__get(parent, r->scope_table_column);
 		if (!found) {
-			ts_row_free(parent);
+			ts_row__free(parent);
 			/* a row leaving a parent that is gone: its new state decides */
 			if (before)
 				return 1;
-			ts_buf_printf(&why->why, "%s names no row of %s", r->scope_column, r->scope_table);
+			ts_buf__printf(&why->why, "%s names no row of %s", r->scope_column, r->scope_table);
 			return 0;
 		}
 		v = found;
 	}
 	if (v->type != SQLITE_TEXT) {
-		ts_buf_printf(&why->why, "its %s names no node", r->scope_table ? r->scope_table_column : r->scope_column);
-		ts_row_free(parent);
+		ts_buf__printf(&why->why, "its %s names no node", r->scope_table ? r->scope_table_column : r->scope_column);
+		ts_row__free(parent);
 		return 0;
 	}
 	scope = v->p;
-	allowed = ts_ownership_in_jurisdiction(acting, scope) && !(r->below_only && !strcmp(acting, scope));
+	allowed = ts_ownership__in_jurisdiction(acting, scope) && !(r->below_only && !strcmp(acting, scope));
 	if (!allowed) {
 		if (r->below_only && !strcmp(acting, scope))
-			ts_buf_printf(&why->why, "it is %s's own row, which only a node above it writes", scope);
+			ts_buf__printf(&why->why, "it is %s's own row, which only a node above it writes", scope);
 		else
-			ts_buf_printf(&why->why, "it belongs to %s, outside the jurisdiction of %s", *scope ? scope : "no node", acting);
+			ts_buf__printf(&why->why, "it belongs to %s, outside the jurisdiction of %s", *scope ? scope : "no node", acting);
 	}
-	ts_row_free(parent);
+	ts_row__free(parent);
 	return allowed;
 }
 
@@ -310,30 +310,30 @@ static int rule_allows(refusal *why, const ts_ownership *rules, const rule *r, c
 	ts_buf acting = TS_BUF_INIT;
 	int ok = 1;
 
-	ts_buf_clear(&why->why);
+	ts_buf__clear(&why->why);
 	if (r->max_depth < 1) {
-		ts_buf_puts(&why->why, "it is fixed by the schema's migrations");
+		ts_buf__puts(&why->why, "it is fixed by the schema's migrations");
 		return 0;
 	}
-	if (ts_ownership_depth(writer) > r->max_depth) {
-		ts_buf_printf(&why->why, "only nodes of depth %d or less (%s) write it", r->max_depth,
+	if (ts_ownership__depth(writer) > r->max_depth) {
+		ts_buf__printf(&why->why, "only nodes of depth %d or less (%s) write it", r->max_depth,
 			r->max_depth == 1 ? "the top node" : "the upper tiers");
 		return 0;
 	}
-	if (r->new_values && after && !value_listed(r->new_values, ts_row_get(after, r->column))) {
-		ts_buf_printf(&why->why, "under this rule %s may only be set to %s", r->column, r->new_values);
+	if (r->new_values && after && !value_listed(r->new_values, ts_row__get(after, r->column))) {
+		ts_buf__printf(&why->why, "under this rule %s may only be set to %s", r->column, r->new_values);
 		return 0;
 	}
 	if (!*r->scope_column)
 		return 1;
 	acting_as(&acting, writer, r->reach);
-	if (ts_buf_oom(&acting))
+	if (ts_buf__oom(&acting))
 		return -1;
 	if (before)
 		ok = scope_allows(why, rules, r, writer, acting.ptr, before, after != NULL, lookup, payload);
 	if (ok > 0 && after)
 		ok = scope_allows(why, rules, r, writer, acting.ptr, after, 0, lookup, payload);
-	ts_buf_dispose(&acting);
+	ts_buf__dispose(&acting);
 	return ok;
 }
 
@@ -359,33 +359,33 @@ static int check_column(const ts_ownership *rules, const char *writer, const cha
 	if (!tried)
 		ok = 1;
 	if (ok < 0)
-		error = ts_buf_oom(&why.why) ? ts_error_set(TS_ERROR, "out of memory") : TS_ERROR;
+		error = ts_buf__oom(&why.why) ? ts_error_set(TS_ERROR, "out of memory") : TS_ERROR;
 	else if (ok)
 		error = 0;
 	else if (!before || !after)
 		error = ts_error_set(TS_EDENIED, "%s may not %s %s row %s: %s", writer,
-			before ? "delete" : "insert", table, key, ts_buf_cstr(&why.why));
+			before ? "delete" : "insert", table, key, ts_buf__cstr(&why.why));
 	else
 		error = ts_error_set(TS_EDENIED, "%s may not change %s.%s of row %s: %s", writer,
-			table, column, key, ts_buf_cstr(&why.why));
-	ts_buf_dispose(&why.why);
+			table, column, key, ts_buf__cstr(&why.why));
+	ts_buf__dispose(&why.why);
 	return error;
 }
 
-int ts_ownership_check(const ts_ownership *rules, const char *writer, const char *table,
+int ts_ownership__check(const ts_ownership *rules, const char *writer, const char *table,
 	const char *key, const ts_row *before, const ts_row *after, const ts_row *held,
 	ts_ownership_lookup lookup, void *payload)
 {
 	int i, error;
 
-	if (!rules || !ts_ownership_covers(rules, table))
+	if (!rules || !ts_ownership__covers(rules, table))
 		return 0;
 	if (!before || !after)
 		return check_column(rules, writer, table, key, NULL, before, after, lookup, payload);
 	for (i = 0; i < after->ncol; i++) {
-		const ts_value *old = ts_row_get(before, after->names[i]);
-		const ts_value *kept = held ? ts_row_get(held, after->names[i]) : NULL;
-		if ((old && ts_value_equal(old, &after->values[i])) || (kept && ts_value_equal(kept, &after->values[i])))
+		const ts_value *old = ts_row__get(before, after->names[i]);
+		const ts_value *kept = held ? ts_row__get(held, after->names[i]) : NULL;
+		if ((old && ts_value__equal(old, &after->values[i])) || (kept && ts_value__equal(kept, &after->values[i])))
 			continue;
 		if ((error = check_column(rules, writer, table, key, after->names[i], before, after,
 				lookup, payload)) < 0)

@@ -19,15 +19,15 @@
 typedef struct ts_ownership ts_ownership;
 
 /* Reads the rules of `db` (none when it has no sync_ownership). */
-int ts_ownership_load(ts_ownership **out, sqlite3 *db);
-void ts_ownership_free(ts_ownership *rules);
+int ts_ownership__load(ts_ownership **out, sqlite3 *db);
+void ts_ownership__free(ts_ownership *rules);
 
 /*
  * Reads a row a rule's scope names, as the checker sees the data: the row
  * stored at history path `path`, of `table`; `key` is its one-column
  * primary key when the rule names the row by key (a scope_table), NULL
  * when by path (scope_table '*'). Writes the row to *out (release with
- * ts_row_free). Returns 1 when found, 0 when there is no such row, < 0 on
+ * ts_row__free). Returns 1 when found, 0 when there is no such row, < 0 on
  * error.
  */
 typedef int (*ts_ownership_lookup)(ts_row **out, const char *table, const ts_value *key,
@@ -43,17 +43,17 @@ typedef int (*ts_ownership_lookup)(ts_row **out, const char *table, const ts_val
  * key as a person reads it, for the message. Returns 0 when allowed, else
  * TS_EDENIED with one line naming the table, key, column and the rule.
  */
-int ts_ownership_check(const ts_ownership *rules, const char *writer, const char *table,
+int ts_ownership__check(const ts_ownership *rules, const char *writer, const char *table,
 	const char *key, const ts_row *before, const ts_row *after, const ts_row *held,
 	ts_ownership_lookup lookup, void *payload);
 
 /* 1 if the table has any rule. */
-int ts_ownership_covers(const ts_ownership *rules, const char *table);
+int ts_ownership__covers(const ts_ownership *rules, const char *table);
 
 /* 1 when node id `id` lies in the jurisdiction of node id `scope`. */
-int ts_ownership_in_jurisdiction(const char *scope, const char *id);
+int ts_ownership__in_jurisdiction(const char *scope, const char *id);
 
 /* The number of labels of a node id ("bj.dc" is 2). */
-int ts_ownership_depth(const char *id);
+int ts_ownership__depth(const char *id);
 
 #endif

@@ -67,7 +67,7 @@ static void declaration_clear(declaration *d)
 	memset(d, 0, sizeof(*d));
 }
 
-void ts_policies_free(ts_policies *policies)
+void ts_policies__free(ts_policies *policies)
 {
 	size_t i;
 
@@ -198,7 +198,7 @@ static int table_exists(int *out, sqlite3 *db)
 	return 0;
 }
 
-int ts_policies_load(ts_policies **out, sqlite3 *db)
+int ts_policies__load(ts_policies **out, sqlite3 *db)
 {
 	ts_policies *p = NULL;
 	sqlite3_stmt *st = NULL;
@@ -247,7 +247,7 @@ int ts_policies_load(ts_policies **out, sqlite3 *db)
 done:
 	sqlite3_finalize(st);
 	if (error < 0)
-		ts_policies_free(p);
+		ts_policies__free(p);
 	else
 		*out = p;
 	return error;
@@ -281,7 +281,7 @@ static const declaration *find(const ts_policies *p, const char *table, const ch
 	return d ? d : find_exact(p, table, "*");
 }
 
-const char *ts_policies_lookup(const ts_policies *policies, const char *table,
+const char *ts_policies__lookup(const ts_policies *policies, const char *table,
 	const char *column, int *settles)
 {
 	const declaration *d = find(policies, table, column);
@@ -420,7 +420,7 @@ static int column_winner(const declaration *d, int ours_is_upper, const ts_value
 	}
 }
 
-int ts_policy_decide(void *payload, ts_merge_kind kind, const char *table,
+int ts_policy__decide(void *payload, ts_merge_kind kind, const char *table,
 	const char *column, const ts_value *base, const ts_value *ours, const ts_value *theirs,
 	const ts_value **chosen, int *keep_row, int *settles)
 {
@@ -451,5 +451,5 @@ int ts_policy_decide(void *payload, ts_merge_kind kind, const char *table,
 	*settles = d->settles;
 	return 0;
 fallback:
-	return ts_merge_default_policy(NULL, kind, table, column, base, ours, theirs, chosen, keep_row, settles);
+	return ts_merge__default_policy(NULL, kind, table, column, base, ours, theirs, chosen, keep_row, settles);
 }

@@ -11,7 +11,7 @@
  * schema/0002_policies.sql); the engine only reads it and knows nothing of
  * what the tables mean. column_name '*' stands for every column of the
  * table and for its whole-row (delete) conflicts; a row naming the column
- * overrides it; a table or column with no row gets ts_merge_default_policy.
+ * overrides it; a table or column with no row gets ts_merge__default_policy.
  *
  *   order:v1,v2,...  the value later in the list wins; a value not in the
  *                    list (NULL included) loses to any listed value; two
@@ -59,16 +59,16 @@ typedef struct ts_policies ts_policies;
 
 /*
  * Reads every row of sync_policies into *out (caller frees with
- * ts_policies_free). A database without that table has no declarations:
+ * ts_policies__free). A database without that table has no declarations:
  * every conflict gets the default. A malformed declaration (unknown
  * policy, an empty or repeated item of an order list, settles other than
  * 0 or 1, or 1 on manual or append-only, a NULL field) is TS_EINVALID,
  * naming the row. On failure *out is NULL.
  */
-int ts_policies_load(ts_policies **out, sqlite3 *db);
+int ts_policies__load(ts_policies **out, sqlite3 *db);
 
 /* NULL-safe. */
-void ts_policies_free(ts_policies *policies);
+void ts_policies__free(ts_policies *policies);
 
 /*
  * The declaration that applies to `table`.`column` (column NULL: the
@@ -76,10 +76,10 @@ void ts_policies_free(ts_policies *policies);
  * sync_policies (e.g. "order:open,closed"), with its settles flag in
  * *settles (may be NULL); NULL when none applies. Owned by `policies`.
  */
-const char *ts_policies_lookup(const ts_policies *policies, const char *table,
+const char *ts_policies__lookup(const ts_policies *policies, const char *table,
 	const char *column, int *settles);
 
-/* What ts_policy_decide needs to know besides the declarations. */
+/* What ts_policy__decide needs to know besides the declarations. */
 typedef struct {
 	ts_policies *policies;   /* NULL: every conflict gets the default */
 	int ours_is_upper;       /* 1: ours comes from the higher tier, 0: theirs does,
@@ -93,7 +93,7 @@ typedef struct {
  * TS_ECORRUPT ("append-only table X changed on both sides") for a conflict
  * in an append-only table, which aborts the merge.
  */
-int ts_policy_decide(void *payload, ts_merge_kind kind, const char *table,
+int ts_policy__decide(void *payload, ts_merge_kind kind, const char *table,
 	const char *column, const ts_value *base, const ts_value *ours, const ts_value *theirs,
 	const ts_value **chosen, int *keep_row, int *settles);
 

@@ -1,7 +1,7 @@
 /*
  * Remotes: the parsing of remote URLs, and push and fetch. libgit2 speaks
  * the pack protocol: over its own local transport for a path, over ours
- * (ssh.c) for SSH. Trusting an SSH host key (ts_remote_trust()) connects
+ * (ssh.c) for SSH. Trusting an SSH host key (ts_remote__trust()) connects
  * with ssh.c and writes with known_hosts.c.
  *
  * URLs
@@ -36,7 +36,7 @@
 
 /* ------------------------------------------------------------------ URLs */
 
-void ts_remote_url_dispose(ts_remote_url *url)
+void ts_remote__url_dispose(ts_remote_url *url)
 {
 	if (!url)
 		return;
@@ -101,7 +101,7 @@ static int parse_ssh(ts_remote_url *out, const char *url, const char *rest)
 	return 0;
 }
 
-int ts_remote_url_parse(ts_remote_url *out, const char *url)
+int ts_remote__url_parse(ts_remote_url *out, const char *url)
 {
 	int error = 0;
 
@@ -123,11 +123,11 @@ int ts_remote_url_parse(ts_remote_url *out, const char *url)
 	else if (!(out->path = strdup(url)))
 		error = ts_error_set(TS_ERROR, "out of memory");
 	if (error < 0)
-		ts_remote_url_dispose(out);
+		ts_remote__url_dispose(out);
 	return error;
 }
 
-void ts_remote_url_known_name(char *out, size_t size, const ts_remote_url *url)
+void ts_remote__url_known_name(char *out, size_t size, const ts_remote_url *url)
 {
 	if (url->port == 22)
 		snprintf(out, size, "%s", url->host);
@@ -213,7 +213,7 @@ static int on_sideband(const char *text, int len, void *payload)
 {
 	transfer *t = payload;
 	if (len > 0 && t->remote_says.size < 4096)
-		ts_buf_put(&t->remote_says, text, (size_t)len);
+		ts_buf__put(&t->remote_says, text, (size_t)len);
 	return 0;
 }
 
@@ -222,8 +222,8 @@ static int on_push_ref(const char *refname, const char *status, void *payload)
 	transfer *t = payload;
 	if (status && !t->refused) {
 		ts_buf b = TS_BUF_INIT;
-		ts_buf_printf(&b, "%s (%s)", refname, status);
-		t->refused = ts_buf_detach(&b);
+		ts_buf__printf(&b, "%s (%s)", refname, status);
+		t->refused = ts_buf__detach(&b);
 	}
 	return 0;
 }
@@ -262,8 +262,8 @@ static void set_callbacks(git_remote_callbacks *cb, transfer *t)
 
 static void transfer_end(transfer *t)
 {
-	ts_remote_url_dispose(&t->url);
-	ts_buf_dispose(&t->remote_says);
+	ts_remote__url_dispose(&t->url);
+	ts_buf__dispose(&t->remote_says);
 	free(t->refused);
 	t->refused = NULL;
 }
@@ -280,7 +280,7 @@ static int transfer_begin(transfer *t, const ts_remote_options *opts)
 	t->started = t->reported = now_seconds();
 	t->ssh.connect_timeout_ms = opts->timeout_ms > 0 ? opts->timeout_ms : TS_REMOTE_TIMEOUT_MS;
 	t->ssh.io_timeout_ms = opts->io_timeout_ms > 0 ? opts->io_timeout_ms : TS_REMOTE_IO_TIMEOUT_MS;
-	if ((error = ts_remote_url_parse(&t->url, opts->url)) < 0)
+	if ((error = ts_remote__url_parse(&t->url, opts->url)) < 0)
 		return ts_error_set(error, "remote %s: %s", t->name, ts_error_last());
 	if (!t->url.ssh) {
 		if (stat(t->url.path, &st) < 0 || !S_ISDIR(st.st_mode))
@@ -290,7 +290,7 @@ static int transfer_begin(transfer *t, const ts_remote_options *opts)
 	}
 	if (!opts->known_hosts)
 		return ts_error_set(TS_EINVALID, "remote %s: no known_hosts file to check the host key against", t->name);
-	ts_remote_url_known_name(t->known_name, sizeof(t->known_name), &t->url);
+	ts_remote__url_known_name(t->known_name, sizeof(t->known_name), &t->url);
 	t->ssh.remote = t->name;
 	t->ssh.host = t->url.host;
 	t->ssh.port = t->url.port;
@@ -343,7 +343,7 @@ static int transfer_fail(transfer *t, int git_code, const char *doing)
 		t->url.ssh ? t->known_name : t->url.path, msg);
 }
 
-int ts_remote_push(ts_transfer_stats *stats, git_repository *repo, const char *refspec,
+int ts_remote__push(ts_transfer_stats *stats, git_repository *repo, const char *refspec,
 	const ts_remote_options *opts)
 {
 	git_push_options po;
@@ -387,7 +387,7 @@ done:
 	return error;
 }
 
-int ts_remote_fetch(git_oid *id, ts_transfer_stats *stats, git_repository *repo,
+int ts_remote__fetch(git_oid *id, ts_transfer_stats *stats, git_repository *repo,
 	const char *src_ref, const char *dst_ref, const ts_remote_options *opts)
 {
 	git_fetch_options fo;
@@ -406,10 +406,10 @@ int ts_remote_fetch(git_oid *id, ts_transfer_stats *stats, git_repository *repo,
 		memset(stats, 0, sizeof(*stats));
 	git_fetch_options_init(&fo, GIT_FETCH_OPTIONS_VERSION);
 	had_before = git_reference_name_to_id(&before, repo, dst_ref) == 0;
-	ts_buf_printf(&spec, "+%s:%s", src_ref, dst_ref);
+	ts_buf__printf(&spec, "+%s:%s", src_ref, dst_ref);
 	if ((error = transfer_begin(&t, opts)) < 0)
 		goto done;
-	if (ts_buf_oom(&spec)) {
+	if (ts_buf__oom(&spec)) {
 		error = TS_ERROR;
 		goto done;
 	}
@@ -456,7 +456,7 @@ done:
 	if (stats)
 		*stats = t.stats;
 	git_remote_free(remote);
-	ts_buf_dispose(&spec);
+	ts_buf__dispose(&spec);
 	transfer_end(&t);
 	if (error < 0)
 		memset(id, 0, sizeof(*id));
@@ -465,7 +465,7 @@ done:
 
 /* ----------------------------------------------------------------- trust */
 
-int ts_remote_trust(ts_host_key *out, const ts_remote_options *opts, const char *expect, int replace)
+int ts_remote__trust(ts_host_key *out, const ts_remote_options *opts, const char *expect, int replace)
 {
 	const char *name = opts->name ? opts->name : opts->url;
 	int timeout = opts->timeout_ms > 0 ? opts->timeout_ms : TS_REMOTE_TIMEOUT_MS;
@@ -480,7 +480,7 @@ int ts_remote_trust(ts_host_key *out, const ts_remote_options *opts, const char 
 	memset(&c, 0, sizeof(c));
 	c.fd = -1;
 	git_libgit2_init();    /* libssh2 is initialised with libgit2 */
-	if ((error = ts_remote_url_parse(&url, opts->url)) < 0) {
+	if ((error = ts_remote__url_parse(&url, opts->url)) < 0) {
 		error = ts_error_set(error, "remote %s: %s", name, ts_error_last());
 		goto done;
 	}
@@ -493,7 +493,7 @@ int ts_remote_trust(ts_host_key *out, const ts_remote_options *opts, const char 
 		error = ts_error_set(TS_EINVALID, "remote %s: no known_hosts file to record the key in", name);
 		goto done;
 	}
-	ts_remote_url_known_name(out->host, sizeof(out->host), &url);
+	ts_remote__url_known_name(out->host, sizeof(out->host), &url);
 	to.remote = name;
 	to.host = url.host;
 	to.port = url.port;
@@ -514,7 +514,7 @@ int ts_remote_trust(ts_host_key *out, const ts_remote_options *opts, const char 
 	error = ts_known_hosts__record(&out->status, opts->known_hosts, name, out->host, &hk, replace);
 done:
 	ts_ssh__close(&c);    /* after the last use of the key it owns */
-	ts_remote_url_dispose(&url);
+	ts_remote__url_dispose(&url);
 	git_libgit2_shutdown();
 	return error;
 }

@@ -32,13 +32,13 @@ typedef struct {
 
 /*
  * Parses "ssh://[user@]host[:port]/path", "file:///path" or a plain path.
- * TS_EINVALID for a malformed URL. Free with ts_remote_url_dispose().
+ * TS_EINVALID for a malformed URL. Free with ts_remote__url_dispose().
  */
-int ts_remote_url_parse(ts_remote_url *out, const char *url);
-void ts_remote_url_dispose(ts_remote_url *url);
+int ts_remote__url_parse(ts_remote_url *out, const char *url);
+void ts_remote__url_dispose(ts_remote_url *url);
 
 /* The name known_hosts gives the host: "host", or "[host]:port" off port 22. */
-void ts_remote_url_known_name(char *out, size_t size, const ts_remote_url *url);
+void ts_remote__url_known_name(char *out, size_t size, const ts_remote_url *url);
 
 /* What one push or fetch is told. */
 typedef struct {
@@ -58,14 +58,14 @@ typedef struct {
  * *stats (may be NULL). A ref the remote refuses is TS_EDENIED, with the
  * remote's own message when it sent one.
  */
-int ts_remote_push(ts_transfer_stats *stats, git_repository *repo, const char *refspec,
+int ts_remote__push(ts_transfer_stats *stats, git_repository *repo, const char *refspec,
 	const ts_remote_options *opts);
 
 /*
  * Fetches the remote's `src_ref` into the local `dst_ref` (forced). Writes
  * the fetched commit to *id. TS_ENOTFOUND when the remote has no `src_ref`.
  */
-int ts_remote_fetch(git_oid *id, ts_transfer_stats *stats, git_repository *repo,
+int ts_remote__fetch(git_oid *id, ts_transfer_stats *stats, git_repository *repo,
 	const char *src_ref, const char *dst_ref, const ts_remote_options *opts);
 
 /*
@@ -75,6 +75,6 @@ int ts_remote_fetch(git_oid *id, ts_transfer_stats *stats, git_repository *repo,
  * known for the host is refused as a possible attack unless `replace` is
  * set, which drops the old entries for that host.
  */
-int ts_remote_trust(ts_host_key *out, const ts_remote_options *opts, const char *expect, int replace);
+int ts_remote__trust(ts_host_key *out, const ts_remote_options *opts, const char *expect, int replace);
 
 #endif

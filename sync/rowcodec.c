@@ -140,7 +140,7 @@ static void put_hex(ts_buf *out, const void *data, size_t n)
 	const unsigned char *p = data;
 	size_t k;
 
-	if (n == 0 || ts_buf_grow(out, 2 * n) < 0)
+	if (n == 0 || ts_buf__grow(out, 2 * n) < 0)
 		return;
 	for (k = 0; k < n; k++) {
 		out->ptr[out->size++] = lower_hex[p[k] >> 4];
@@ -303,7 +303,7 @@ static void put_quoted(ts_buf *out, const char *text, size_t n)
 	const unsigned char *s = (const unsigned char *)text;
 	size_t k = 0;
 
-	ts_buf_putc(out, '"');
+	ts_buf__putc(out, '"');
 	while (k < n) {
 		size_t run = k;
 		char escape[4];
@@ -321,26 +321,26 @@ static void put_quoted(ts_buf *out, const char *text, size_t n)
 			else
 				run++;
 		}
-		ts_buf_put(out, s + k, run - k);
+		ts_buf__put(out, s + k, run - k);
 		if (run == n)
 			break;
 		k = run;
 		switch (s[k]) {
-		case '"': ts_buf_puts(out, "\\\""); break;
-		case '\\': ts_buf_puts(out, "\\\\"); break;
-		case '\n': ts_buf_puts(out, "\\n"); break;
-		case '\t': ts_buf_puts(out, "\\t"); break;
-		case '\r': ts_buf_puts(out, "\\r"); break;
+		case '"': ts_buf__puts(out, "\\\""); break;
+		case '\\': ts_buf__puts(out, "\\\\"); break;
+		case '\n': ts_buf__puts(out, "\\n"); break;
+		case '\t': ts_buf__puts(out, "\\t"); break;
+		case '\r': ts_buf__puts(out, "\\r"); break;
 		default:
 			escape[0] = '\\';
 			escape[1] = 'x';
 			escape[2] = lower_hex[s[k] >> 4];
 			escape[3] = lower_hex[s[k] & 15];
-			ts_buf_put(out, escape, 4);
+			ts_buf__put(out, escape, 4);
 		}
 		k++;
 	}
-	ts_buf_putc(out, '"');
+	ts_buf__putc(out, '"');
 }
 
 /*
@@ -351,7 +351,7 @@ static int read_quoted(ts_buf *text, ts_buf *scratch, const char *data, size_t l
 {
 	size_t start = *pos, k = start + 1;
 
-	ts_buf_clear(text);
+	ts_buf__clear(text);
 	while (k < len && data[k] != '"') {
 		int hi, lo;
 
@@ -359,23 +359,23 @@ static int read_quoted(ts_buf *text, ts_buf *scratch, const char *data, size_t l
 			size_t run = k;
 			while (run < len && data[run] != '"' && data[run] != '\\')
 				run++;
-			ts_buf_put(text, data + k, run - k);
+			ts_buf__put(text, data + k, run - k);
 			k = run;
 			continue;
 		}
 		if (++k >= len)
 			return corrupt(k, "unterminated string");
 		switch (data[k]) {
-		case '"': ts_buf_putc(text, '"'); break;
-		case '\\': ts_buf_putc(text, '\\'); break;
-		case 'n': ts_buf_putc(text, '\n'); break;
-		case 't': ts_buf_putc(text, '\t'); break;
-		case 'r': ts_buf_putc(text, '\r'); break;
+		case '"': ts_buf__putc(text, '"'); break;
+		case '\\': ts_buf__putc(text, '\\'); break;
+		case 'n': ts_buf__putc(text, '\n'); break;
+		case 't': ts_buf__putc(text, '\t'); break;
+		case 'r': ts_buf__putc(text, '\r'); break;
 		case 'x':
 			if (len - k < 3 || (hi = lower_hex_value((unsigned char)data[k + 1])) < 0 ||
 			    (lo = lower_hex_value((unsigned char)data[k + 2])) < 0)
 				return corrupt(k, "bad \\x escape");
-			ts_buf_putc(text, (char)(hi << 4 | lo));
+			ts_buf__putc(text, (char)(hi << 4 | lo));
 			k += 2;
 			break;
 		default:
@@ -386,12 +386,12 @@ static int read_quoted(ts_buf *text, ts_buf *scratch, const char *data, size_t l
 	if (k >= len)
 		return corrupt(start, "unterminated string");
 	k++;
-	if (ts_buf_oom(text))
+	if (ts_buf__oom(text))
 		return TS_ERROR;
 
-	ts_buf_clear(scratch);
-	put_quoted(scratch, ts_buf_cstr(text), text->size);
-	if (ts_buf_oom(scratch))
+	ts_buf__clear(scratch);
+	put_quoted(scratch, ts_buf__cstr(text), text->size);
+	if (ts_buf__oom(scratch))
 		return TS_ERROR;
 	if (scratch->size != k - start || memcmp(scratch->ptr, data + start, k - start))
 		return corrupt(start, "string not in canonical form (raw control byte, invalid UTF-8 or needless escape)");
@@ -460,7 +460,7 @@ static int view_column(ts_value *view, sqlite3_stmt *stmt, int col)
 	return 0;
 }
 
-int ts_rowcodec_put_value(ts_buf *out, int type, int64_t i, double r, const void *p, size_t n)
+int ts_rowcodec__put_value(ts_buf *out, int type, int64_t i, double r, const void *p, size_t n)
 {
 	char real[REAL_BUF];
 
@@ -468,45 +468,45 @@ int ts_rowcodec_put_value(ts_buf *out, int type, int64_t i, double r, const void
 		return ts_error_set(TS_EINVALID, "value of %zu bytes without data", n);
 	switch (type) {
 	case SQLITE_NULL:
-		ts_buf_puts(out, "null");
+		ts_buf__puts(out, "null");
 		break;
 	case SQLITE_INTEGER:
-		ts_buf_printf(out, "%" PRId64, i);
+		ts_buf__printf(out, "%" PRId64, i);
 		break;
 	case SQLITE_FLOAT:
 		if (format_real(real, r) < 0)
 			return ts_error_set(TS_EINVALID, "a NaN cannot be stored");
-		ts_buf_puts(out, real);
+		ts_buf__puts(out, real);
 		break;
 	case SQLITE_TEXT:
 		put_quoted(out, p ? p : "", n);
 		break;
 	case SQLITE_BLOB:
-		ts_buf_puts(out, "x'");
+		ts_buf__puts(out, "x'");
 		put_hex(out, p, n);
-		ts_buf_putc(out, '\'');
+		ts_buf__putc(out, '\'');
 		break;
 	default:
 		return ts_error_set(TS_EINVALID, "unknown value type %d", type);
 	}
-	return ts_buf_oom(out) ? TS_ERROR : 0;
+	return ts_buf__oom(out) ? TS_ERROR : 0;
 }
 
-int ts_rowcodec_put_sqlite_value(ts_buf *out, sqlite3_value *v)
+int ts_rowcodec__put_sqlite_value(ts_buf *out, sqlite3_value *v)
 {
 	ts_value view;
 	int error;
 
 	if ((error = view_sqlite_value(&view, v)) < 0)
 		return error;
-	return ts_rowcodec_put_value(out, view.type, view.i, view.r, view.p, view.n);
+	return ts_rowcodec__put_value(out, view.type, view.i, view.r, view.p, view.n);
 }
 
 static void put_name(ts_buf *out, const char *name)
 {
 	size_t n = strlen(name);
 	if (plain_identifier(name, n))
-		ts_buf_put(out, name, n);
+		ts_buf__put(out, name, n);
 	else
 		put_quoted(out, name, n);
 }
@@ -607,18 +607,18 @@ static int refuse_repeated_name(int code, const char *what, int ncol, const char
 		return found;
 	put_name(&shown, names[second]);
 	error = ts_error_set(code, "%s: column name %s given twice (columns %d and %d)", what,
-		ts_buf_oom(&shown) ? "(out of memory)" : ts_buf_cstr(&shown), first + 1, second + 1);
-	ts_buf_dispose(&shown);
+		ts_buf__oom(&shown) ? "(out of memory)" : ts_buf__cstr(&shown), first + 1, second + 1);
+	ts_buf__dispose(&shown);
 	return error;
 }
 
-int ts_rowcodec_encode_stmt(ts_buf *out, sqlite3_stmt *stmt)
+int ts_rowcodec__encode_stmt(ts_buf *out, sqlite3_stmt *stmt)
 {
 	int ncol = sqlite3_column_count(stmt), col, error = 0;
 	const char *few[PAIRWISE_MAX] = { NULL }, **names = few;
 	ts_value view;
 
-	ts_buf_clear(out);
+	ts_buf__clear(out);
 	if (ncol > PAIRWISE_MAX && !(names = malloc((size_t)ncol * sizeof(*names))))
 		return out_of_memory();
 	for (col = 0; col < ncol; col++)
@@ -630,27 +630,27 @@ int ts_rowcodec_encode_stmt(ts_buf *out, sqlite3_stmt *stmt)
 		goto done;
 	for (col = 0; col < ncol; col++) {
 		put_name(out, names[col]);
-		ts_buf_putc(out, ' ');
+		ts_buf__putc(out, ' ');
 		if ((error = view_column(&view, stmt, col)) < 0 ||
-		    (error = ts_rowcodec_put_value(out, view.type, view.i, view.r, view.p, view.n)) < 0)
+		    (error = ts_rowcodec__put_value(out, view.type, view.i, view.r, view.p, view.n)) < 0)
 			goto done;
-		ts_buf_putc(out, '\n');
+		ts_buf__putc(out, '\n');
 	}
-	if (ts_buf_oom(out))
+	if (ts_buf__oom(out))
 		error = TS_ERROR;
 done:
 	if (names != few)
 		free(names);
 	if (error < 0)
-		ts_buf_clear(out);
+		ts_buf__clear(out);
 	return error;
 }
 
-int ts_rowcodec_encode_values(ts_buf *out, int ncol, const char *const *names, const ts_value *values)
+int ts_rowcodec__encode_values(ts_buf *out, int ncol, const char *const *names, const ts_value *values)
 {
 	int col, error = 0;
 
-	ts_buf_clear(out);
+	ts_buf__clear(out);
 	if (ncol < 0 || (ncol > 0 && (!names || !values)))
 		return ts_error_set(TS_EINVALID, "encoding a row: no columns given");
 	for (col = 0; col < ncol; col++)
@@ -661,16 +661,16 @@ int ts_rowcodec_encode_values(ts_buf *out, int ncol, const char *const *names, c
 	for (col = 0; col < ncol; col++) {
 		const ts_value *v = &values[col];
 		put_name(out, names[col]);
-		ts_buf_putc(out, ' ');
-		if ((error = ts_rowcodec_put_value(out, v->type, v->i, v->r, v->p, v->n)) < 0)
+		ts_buf__putc(out, ' ');
+		if ((error = ts_rowcodec__put_value(out, v->type, v->i, v->r, v->p, v->n)) < 0)
 			goto done;
-		ts_buf_putc(out, '\n');
+		ts_buf__putc(out, '\n');
 	}
-	if (ts_buf_oom(out))
+	if (ts_buf__oom(out))
 		error = TS_ERROR;
 done:
 	if (error < 0)
-		ts_buf_clear(out);
+		ts_buf__clear(out);
 	return error;
 }
 
@@ -687,11 +687,11 @@ static int read_name(char **out, ts_buf *text, ts_buf *scratch, const char *data
 	if (k < len && data[k] == '"') {
 		if ((error = read_quoted(text, scratch, data, len, pos)) < 0)
 			return error;
-		if (memchr(ts_buf_cstr(text), '\0', text->size))
+		if (memchr(ts_buf__cstr(text), '\0', text->size))
 			return corrupt(start, "column name holds a NUL");
-		if (plain_identifier(ts_buf_cstr(text), text->size))
+		if (plain_identifier(ts_buf__cstr(text), text->size))
 			return corrupt(start, "quoted column name that should be bare");
-		*out = dup_bytes(ts_buf_cstr(text), text->size);
+		*out = dup_bytes(ts_buf__cstr(text), text->size);
 	} else {
 		while (k < len && (k == start ? ident_start((unsigned char)data[k]) : ident_char((unsigned char)data[k])))
 			k++;
@@ -716,7 +716,7 @@ static int read_value(ts_value *v, ts_buf *text, ts_buf *scratch, const char *da
 	if (data[start] == '"') {
 		if ((error = read_quoted(text, scratch, data, len, pos)) < 0)
 			return error;
-		if (!(v->p = dup_bytes(ts_buf_cstr(text), text->size)))
+		if (!(v->p = dup_bytes(ts_buf__cstr(text), text->size)))
 			return out_of_memory();
 		v->type = SQLITE_TEXT;
 		v->n = text->size;
@@ -767,7 +767,7 @@ static int read_value(ts_value *v, ts_buf *text, ts_buf *scratch, const char *da
 	return 0;
 }
 
-int ts_rowcodec_decode(ts_row **out, const char *data, size_t len)
+int ts_rowcodec__decode(ts_row **out, const char *data, size_t len)
 {
 	ts_buf text = TS_BUF_INIT, scratch = TS_BUF_INIT;
 	ts_row *row = NULL;
@@ -802,7 +802,7 @@ int ts_rowcodec_decode(ts_row **out, const char *data, size_t len)
 			}
 			capacity = grown;
 		}
-		/* count the column first, so that ts_row_free() frees what a failed read left */
+		/* count the column first, so that ts_row__free() frees what a failed read left */
 		row->names[col] = NULL;
 		memset(&row->values[col], 0, sizeof(row->values[col]));
 		row->values[col].type = SQLITE_NULL;
@@ -831,13 +831,13 @@ int ts_rowcodec_decode(ts_row **out, const char *data, size_t len)
 	*out = row;
 	row = NULL;
 done:
-	ts_row_free(row);
-	ts_buf_dispose(&text);
-	ts_buf_dispose(&scratch);
+	ts_row__free(row);
+	ts_buf__dispose(&text);
+	ts_buf__dispose(&scratch);
 	return error;
 }
 
-void ts_row_free(ts_row *row)
+void ts_row__free(ts_row *row)
 {
 	int col;
 
@@ -845,14 +845,14 @@ void ts_row_free(ts_row *row)
 		return;
 	for (col = 0; col < row->ncol; col++) {
 		free(row->names[col]);
-		ts_value_clear(&row->values[col]);
+		ts_value__dispose(&row->values[col]);
 	}
 	free(row->names);
 	free(row->values);
 	free(row);
 }
 
-const ts_value *ts_row_get(const ts_row *row, const char *name)
+const ts_value *ts_row__get(const ts_row *row, const char *name)
 {
 	int col;
 
@@ -864,7 +864,7 @@ const ts_value *ts_row_get(const ts_row *row, const char *name)
 	return NULL;
 }
 
-int ts_value_equal(const ts_value *a, const ts_value *b)
+int ts_value__equal(const ts_value *a, const ts_value *b)
 {
 	if (a->type != b->type)
 		return 0;
@@ -883,7 +883,7 @@ int ts_value_equal(const ts_value *a, const ts_value *b)
 	return 0;
 }
 
-int ts_value_bind(sqlite3_stmt *stmt, int idx, const ts_value *v)
+int ts_value__bind(sqlite3_stmt *stmt, int idx, const ts_value *v)
 {
 	switch (v->type) {
 	case SQLITE_NULL:
@@ -904,7 +904,7 @@ int ts_value_bind(sqlite3_stmt *stmt, int idx, const ts_value *v)
 	return SQLITE_MISUSE;
 }
 
-int ts_value_from_sqlite(ts_value *out, sqlite3_value *v)
+int ts_value__from_sqlite(ts_value *out, sqlite3_value *v)
 {
 	ts_value view;
 	int error;
@@ -921,7 +921,7 @@ int ts_value_from_sqlite(ts_value *out, sqlite3_value *v)
 	return 0;
 }
 
-int ts_value_copy(ts_value *out, const ts_value *v)
+int ts_value__copy(ts_value *out, const ts_value *v)
 {
 	*out = *v;
 	out->p = NULL;
@@ -932,7 +932,7 @@ int ts_value_copy(ts_value *out, const ts_value *v)
 	return 0;
 }
 
-void ts_value_clear(ts_value *v)
+void ts_value__dispose(ts_value *v)
 {
 	if (!v)
 		return;
@@ -941,16 +941,16 @@ void ts_value_clear(ts_value *v)
 	v->type = SQLITE_NULL;
 }
 
-void ts_value_put_display(ts_buf *out, const ts_value *v)
+void ts_value__put_display(ts_buf *out, const ts_value *v)
 {
 	if (!v || v->type == SQLITE_NULL)
-		ts_buf_puts(out, "NULL");
+		ts_buf__puts(out, "NULL");
 	else if (v->type == SQLITE_TEXT)
-		ts_buf_put(out, v->p ? v->p : "", v->p ? v->n : 0);
+		ts_buf__put(out, v->p ? v->p : "", v->p ? v->n : 0);
 	else if (v->type == SQLITE_FLOAT && isnan(v->r))
-		ts_buf_puts(out, "nan");  /* never from SQLite; shown rather than refused */
-	else if (ts_rowcodec_put_value(out, v->type, v->i, v->r, v->p, v->n) < 0)
-		ts_buf_puts(out, "?");
+		ts_buf__puts(out, "nan");  /* never from SQLite; shown rather than refused */
+	else if (ts_rowcodec__put_value(out, v->type, v->i, v->r, v->p, v->n) < 0)
+		ts_buf__puts(out, "?");
 }
 
 /*
@@ -993,16 +993,16 @@ static void put_key_text(ts_buf *out, const char *text, size_t n)
 
 	/* "%" is not a valid %HH, so it cannot be read as anything but "" */
 	if (n == 0) {
-		ts_buf_putc(out, '%');
+		ts_buf__putc(out, '%');
 		return;
 	}
 	for (k = 0; k < n; k++) {
 		/* an escaped leading '.' keeps the name from being ".", ".." or ".git" */
 		if (key_byte_kept(s[k]) && !(k == 0 && s[k] == '.'))
-			ts_buf_putc(out, (char)s[k]);
+			ts_buf__putc(out, (char)s[k]);
 		else {
 			char escape[3] = { '%', upper_hex[s[k] >> 4], upper_hex[s[k] & 15] };
-			ts_buf_put(out, escape, 3);
+			ts_buf__put(out, escape, 3);
 		}
 	}
 }
@@ -1017,15 +1017,15 @@ static int put_key_component(ts_buf *out, const ts_value *v)
 
 	switch (v->type) {
 	case SQLITE_NULL:
-		ts_buf_puts(out, "#null");
+		ts_buf__puts(out, "#null");
 		break;
 	case SQLITE_INTEGER:
-		ts_buf_printf(out, "#%" PRId64, v->i);
+		ts_buf__printf(out, "#%" PRId64, v->i);
 		break;
 	case SQLITE_FLOAT:
 		if (format_real(real, v->r) < 0)
 			return ts_error_set(TS_EINVALID, "a NaN cannot be a key");
-		ts_buf_printf(out, "#r%s", real);
+		ts_buf__printf(out, "#r%s", real);
 		break;
 	case SQLITE_TEXT:
 		if (!v->p && v->n)
@@ -1035,7 +1035,7 @@ static int put_key_component(ts_buf *out, const ts_value *v)
 	case SQLITE_BLOB:
 		if (!v->p && v->n)
 			return ts_error_set(TS_EINVALID, "key blob of %zu bytes without data", v->n);
-		ts_buf_puts(out, "#x");
+		ts_buf__puts(out, "#x");
 		put_hex(out, v->p, v->n);
 		break;
 	default:
@@ -1063,9 +1063,9 @@ static int cut_key_name(ts_buf *out, size_t start)
 		cut -= 1;
 	truncate_to(out, start + cut);
 	git_oid_tostr(hex, sizeof(hex), &id);
-	ts_buf_putc(out, '~');
-	ts_buf_puts(out, hex);
-	return ts_buf_oom(out) ? TS_ERROR : 0;
+	ts_buf__putc(out, '~');
+	ts_buf__puts(out, hex);
+	return ts_buf__oom(out) ? TS_ERROR : 0;
 }
 
 /* Appends the name of a key given either as SQLite values or as ts_values. */
@@ -1085,11 +1085,11 @@ static int append_key_name(ts_buf *out, int nkey, sqlite3_value **keys, const ts
 		else if ((error = view_sqlite_value(&view, keys[k])) < 0)
 			goto done;
 		if (k)
-			ts_buf_putc(out, ',');
+			ts_buf__putc(out, ',');
 		if ((error = put_key_component(out, v)) < 0)
 			goto done;
 	}
-	if (ts_buf_oom(out)) {
+	if (ts_buf__oom(out)) {
 		error = TS_ERROR;
 		goto done;
 	}
@@ -1101,14 +1101,14 @@ done:
 	return error;
 }
 
-int ts_rowcodec_key_name(ts_buf *out, int nkey, sqlite3_value **keys)
+int ts_rowcodec__key_name(ts_buf *out, int nkey, sqlite3_value **keys)
 {
 	if (!keys)
 		return ts_error_set(TS_EINVALID, "a key needs at least one value");
 	return append_key_name(out, nkey, keys, NULL);
 }
 
-int ts_rowcodec_key_name_values(ts_buf *out, int nkey, const ts_value *keys)
+int ts_rowcodec__key_name_values(ts_buf *out, int nkey, const ts_value *keys)
 {
 	if (!keys)
 		return ts_error_set(TS_EINVALID, "a key needs at least one value");
@@ -1122,10 +1122,10 @@ static void put_fan_out(ts_buf *out, const char *name, size_t n)
 	int level;
 
 	for (level = 0; level < 4; level++) {
-		ts_buf_putc(out, '/');
-		ts_buf_putc(out, lower_hex[(hash >> (60 - 4 * level)) & 15]);
+		ts_buf__putc(out, '/');
+		ts_buf__putc(out, lower_hex[(hash >> (60 - 4 * level)) & 15]);
 	}
-	ts_buf_putc(out, '/');
+	ts_buf__putc(out, '/');
 }
 
 static int append_key_path(ts_buf *out, const char *table, int nkey, sqlite3_value **keys, const ts_value *values)
@@ -1140,26 +1140,26 @@ static int append_key_path(ts_buf *out, const char *table, int nkey, sqlite3_val
 			table ? table : "(null)");
 	if ((error = append_key_name(&name, nkey, keys, values)) < 0)
 		goto done;
-	ts_buf_puts(out, table);
+	ts_buf__puts(out, table);
 	put_fan_out(out, name.ptr, name.size);
-	ts_buf_put(out, name.ptr, name.size);
-	if (ts_buf_oom(out)) {
+	ts_buf__put(out, name.ptr, name.size);
+	if (ts_buf__oom(out)) {
 		error = TS_ERROR;
 		truncate_to(out, start);
 	}
 done:
-	ts_buf_dispose(&name);
+	ts_buf__dispose(&name);
 	return error;
 }
 
-int ts_rowcodec_key_path(ts_buf *out, const char *table, int nkey, sqlite3_value **keys)
+int ts_rowcodec__key_path(ts_buf *out, const char *table, int nkey, sqlite3_value **keys)
 {
 	if (!keys)
 		return ts_error_set(TS_EINVALID, "a key needs at least one value");
 	return append_key_path(out, table, nkey, keys, NULL);
 }
 
-int ts_rowcodec_key_path_values(ts_buf *out, const char *table, int nkey, const ts_value *keys)
+int ts_rowcodec__key_path_values(ts_buf *out, const char *table, int nkey, const ts_value *keys)
 {
 	if (!keys)
 		return ts_error_set(TS_EINVALID, "a key needs at least one value");
@@ -1259,7 +1259,7 @@ static int valid_key_name(const char *s, size_t n)
 	return 1;
 }
 
-int ts_rowcodec_path_split(ts_buf *table, const char **name, const char *path)
+int ts_rowcodec__path_split(ts_buf *table, const char **name, const char *path)
 {
 	const char *slash, *fan, *leaf;
 	size_t leaf_len;
@@ -1267,7 +1267,7 @@ int ts_rowcodec_path_split(ts_buf *table, const char **name, const char *path)
 	int level;
 
 	*name = NULL;
-	ts_buf_clear(table);
+	ts_buf__clear(table);
 	if (!path)
 		return ts_error_set(TS_ECORRUPT, "no path");
 	if (!(slash = strchr(path, '/')) || !plain_identifier(path, (size_t)(slash - path)))
@@ -1284,8 +1284,8 @@ int ts_rowcodec_path_split(ts_buf *table, const char **name, const char *path)
 	for (level = 0; level < 4; level++)
 		if (fan[2 * level] != lower_hex[(hash >> (60 - 4 * level)) & 15])
 			return ts_error_set(TS_ECORRUPT, "path \"%s\" has the wrong fan-out for its name", path);
-	ts_buf_put(table, path, (size_t)(slash - path));
-	if (ts_buf_oom(table))
+	ts_buf__put(table, path, (size_t)(slash - path));
+	if (ts_buf__oom(table))
 		return TS_ERROR;
 	*name = leaf;
 	return 0;
@@ -1296,7 +1296,7 @@ int ts_rowcodec_path_split(ts_buf *table, const char **name, const char *path)
  * component as a report shows a value, joined by ", ". Returns 0 when the
  * name cannot be read back (a cut name ends in a hash, not the key).
  */
-int ts_rowcodec_key_name_readable(ts_buf *out, const char *name)
+int ts_rowcodec__key_name_readable(ts_buf *out, const char *name)
 {
 	const char *p = name;
 	size_t start = out->size;
@@ -1308,24 +1308,24 @@ int ts_rowcodec_key_name_readable(ts_buf *out, const char *name)
 		size_t n = end ? (size_t)(end - p) : strlen(p);
 
 		if (p != name)
-			ts_buf_puts(out, ", ");
+			ts_buf__puts(out, ", ");
 		if (n == 5 && !memcmp(p, "#null", 5))
-			ts_buf_puts(out, "NULL");
+			ts_buf__puts(out, "NULL");
 		else if (n >= 2 && p[0] == '#' && p[1] == 'x') {
-			ts_buf_puts(out, "x'");
-			ts_buf_put(out, p + 2, n - 2);
-			ts_buf_putc(out, '\'');
+			ts_buf__puts(out, "x'");
+			ts_buf__put(out, p + 2, n - 2);
+			ts_buf__putc(out, '\'');
 		} else if (n >= 2 && p[0] == '#' && p[1] == 'r')
-			ts_buf_put(out, p + 2, n - 2);
+			ts_buf__put(out, p + 2, n - 2);
 		else if (n >= 1 && p[0] == '#')
-			ts_buf_put(out, p + 1, n - 1);
+			ts_buf__put(out, p + 1, n - 1);
 		else if (!(n == 1 && p[0] == '%')) {
 			size_t k;
 			for (k = 0; k < n; k++) {
 				int hi, lo;
 				if (p[k] == '%' && k + 2 < n && (hi = upper_hex_value((unsigned char)p[k + 1])) >= 0 &&
 				    (lo = upper_hex_value((unsigned char)p[k + 2])) >= 0) {
-					ts_buf_putc(out, (char)(hi * 16 + lo));
+					ts_buf__putc(out, (char)(hi * 16 + lo));
 					k += 2;
 				} else if (p[k] == '%') {
 					out->size = start;   /* not a name rowcodec wrote */
@@ -1333,7 +1333,7 @@ int ts_rowcodec_key_name_readable(ts_buf *out, const char *name)
 						out->ptr[start] = '\0';
 					return 0;
 				} else
-					ts_buf_putc(out, p[k]);
+					ts_buf__putc(out, p[k]);
 			}
 		}
 		if (!end)

@@ -67,21 +67,21 @@ typedef struct {
 } ts_row;
 
 /* Appends one value's encoding (no newline). TS_EINVALID for a NaN. */
-int ts_rowcodec_put_value(ts_buf *out, int type, int64_t i, double r, const void *p, size_t n);
+int ts_rowcodec__put_value(ts_buf *out, int type, int64_t i, double r, const void *p, size_t n);
 
 /* Same, from a SQLite value. */
-int ts_rowcodec_put_sqlite_value(ts_buf *out, sqlite3_value *v);
+int ts_rowcodec__put_sqlite_value(ts_buf *out, sqlite3_value *v);
 
 /*
  * Encodes the current row of `stmt` (all its result columns, with the
  * names sqlite3_column_name gives) as a row blob into `out` (cleared
  * first). TS_EINVALID when two columns have the same name, or for a NaN.
  */
-int ts_rowcodec_encode_stmt(ts_buf *out, sqlite3_stmt *stmt);
+int ts_rowcodec__encode_stmt(ts_buf *out, sqlite3_stmt *stmt);
 
 /* Encodes `ncol` named values as a row blob into `out` (cleared first).
  * TS_EINVALID when two names are the same, or for a NaN. */
-int ts_rowcodec_encode_values(ts_buf *out, int ncol, const char *const *names, const ts_value *values);
+int ts_rowcodec__encode_values(ts_buf *out, int ncol, const char *const *names, const ts_value *values);
 
 /*
  * Decodes a row blob. Anything malformed (bad escape, bad number, invalid
@@ -90,51 +90,51 @@ int ts_rowcodec_encode_values(ts_buf *out, int ncol, const char *const *names, c
  * against any table: a name the caller's table lacks is kept, in blob
  * order, and which names and order a row must have is the caller's rule
  * (admission wants exactly the table's columns in order; apply wants
- * exactly the table's columns). Free with ts_row_free().
+ * exactly the table's columns). Free with ts_row__free().
  */
-int ts_rowcodec_decode(ts_row **out, const char *data, size_t len);
-void ts_row_free(ts_row *row);
+int ts_rowcodec__decode(ts_row **out, const char *data, size_t len);
+void ts_row__free(ts_row *row);
 
 /* The value of column `name` in `row` (names are unique in a row), or NULL. */
-const ts_value *ts_row_get(const ts_row *row, const char *name);
+const ts_value *ts_row__get(const ts_row *row, const char *name);
 
 /* 1 when two values are identical (same type and same bytes). */
-int ts_value_equal(const ts_value *a, const ts_value *b);
+int ts_value__equal(const ts_value *a, const ts_value *b);
 
 /* Binds `v` to parameter `idx` of `stmt` (copying). Returns a SQLite code. */
-int ts_value_bind(sqlite3_stmt *stmt, int idx, const ts_value *v);
+int ts_value__bind(sqlite3_stmt *stmt, int idx, const ts_value *v);
 
-/* Copies a SQLite value into `out` (which must be released with ts_value_clear). */
-int ts_value_from_sqlite(ts_value *out, sqlite3_value *v);
-void ts_value_clear(ts_value *v);
+/* Copies a SQLite value into `out` (which must be released with ts_value__dispose). */
+int ts_value__from_sqlite(ts_value *out, sqlite3_value *v);
+void ts_value__dispose(ts_value *v);
 
-/* Copies `v` into `out` (release with ts_value_clear). */
-int ts_value_copy(ts_value *out, const ts_value *v);
+/* Copies `v` into `out` (release with ts_value__dispose). */
+int ts_value__copy(ts_value *out, const ts_value *v);
 
 /* Appends the value as a human would read it in a report: text raw,
  * NULL as "NULL", others in their row-blob form. */
-void ts_value_put_display(ts_buf *out, const ts_value *v);
+void ts_value__put_display(ts_buf *out, const ts_value *v);
 
 /* Appends the encoded key name of `nkey` values (see above). */
-int ts_rowcodec_key_name(ts_buf *out, int nkey, sqlite3_value **keys);
-int ts_rowcodec_key_name_values(ts_buf *out, int nkey, const ts_value *keys);
+int ts_rowcodec__key_name(ts_buf *out, int nkey, sqlite3_value **keys);
+int ts_rowcodec__key_name_values(ts_buf *out, int nkey, const ts_value *keys);
 
 /* Appends the full path "<table>/<f1>/<f2>/<f3>/<f4>/<name>" of a key. */
-int ts_rowcodec_key_path(ts_buf *out, const char *table, int nkey, sqlite3_value **keys);
-int ts_rowcodec_key_path_values(ts_buf *out, const char *table, int nkey, const ts_value *keys);
+int ts_rowcodec__key_path(ts_buf *out, const char *table, int nkey, sqlite3_value **keys);
+int ts_rowcodec__key_path_values(ts_buf *out, const char *table, int nkey, const ts_value *keys);
 
 /*
  * Appends the readable form of an encoded key name: each component as a
  * report shows a value, joined by ", ". Returns 0 (appending nothing) when
  * the name cannot be read back: a cut name ends in a hash, not the key.
  */
-int ts_rowcodec_key_name_readable(ts_buf *out, const char *name);
+int ts_rowcodec__key_name_readable(ts_buf *out, const char *name);
 
 /*
- * Splits a path made by ts_rowcodec_key_path into its table (written into
+ * Splits a path made by ts_rowcodec__key_path into its table (written into
  * `table`, cleared first) and the offset of its name. TS_ECORRUPT if the path
  * does not have that shape or its fan-out does not match its name.
  */
-int ts_rowcodec_path_split(ts_buf *table, const char **name, const char *path);
+int ts_rowcodec__path_split(ts_buf *table, const char **name, const char *path);
 
 #endif

@@ -131,7 +131,7 @@ static int same_schema(int *same, const ts_schema_ref *ref, sqlite3 *db)
 	return 0;
 }
 
-int ts_schema_ref_new(ts_schema_ref **out, sqlite3 *reference)
+int ts_schema__ref_new(ts_schema_ref **out, sqlite3 *reference)
 {
 	ts_schema_ref *ref;
 	size_t i;
@@ -151,7 +151,7 @@ int ts_schema_ref_new(ts_schema_ref **out, sqlite3 *reference)
 	return 0;
 }
 
-void ts_schema_ref_free(ts_schema_ref *ref)
+void ts_schema__ref_free(ts_schema_ref *ref)
 {
 	if (!ref)
 		return;
@@ -188,8 +188,8 @@ static void report(reporter *r, const object *o, const char *what, const char *e
 	r->problems++;
 	if (r->stop || !r->cb)
 		return;
-	ts_buf_clear(&r->problem);
-	ts_buf_printf(&r->problem, "%s %s", o->field[0] ? o->field[0] : "object", what);
+	ts_buf__clear(&r->problem);
+	ts_buf__printf(&r->problem, "%s %s", o->field[0] ? o->field[0] : "object", what);
 	p.table = SCHEMA_TABLE;
 	p.key = o->field[1] ? o->field[1] : "";
 	p.column = NULL;
@@ -199,7 +199,7 @@ static void report(reporter *r, const object *o, const char *what, const char *e
 	r->stop = r->cb(&p, r->payload) != 0;
 }
 
-int ts_schema_compare(int *problems, const ts_schema_ref *ref, sqlite3 *db,
+int ts_schema__compare(int *problems, const ts_schema_ref *ref, sqlite3 *db,
 	int (*cb)(const ts_verify_problem *p, void *payload), void *payload)
 {
 	reporter r = { cb, payload, 0, 0, TS_BUF_INIT };
@@ -239,7 +239,7 @@ done:
 	*problems = r.problems;
 	free(want);
 	objects_free(have, nhave);
-	ts_buf_dispose(&r.problem);
+	ts_buf__dispose(&r.problem);
 	return error;
 }
 
@@ -250,11 +250,11 @@ typedef struct {
 static int keep_first(const ts_verify_problem *p, void *payload)
 {
 	first_problem *f = payload;
-	ts_buf_printf(&f->first, "%s: %s", p->key, p->problem);
+	ts_buf__printf(&f->first, "%s: %s", p->key, p->problem);
 	return 1;
 }
 
-int ts_schema_check(const ts_schema_ref *ref, sqlite3 *db)
+int ts_schema__check(const ts_schema_ref *ref, sqlite3 *db)
 {
 	first_problem f = { TS_BUF_INIT };
 	int same, problems = 0, error;
@@ -262,11 +262,11 @@ int ts_schema_check(const ts_schema_ref *ref, sqlite3 *db)
 	if ((error = same_schema(&same, ref, db)) < 0 || same)
 		return error;
 	/* they differ: name the first difference (rare, so its cost is no matter) */
-	if ((error = ts_schema_compare(&problems, ref, db, keep_first, &f)) < 0 || problems == 0)
+	if ((error = ts_schema__compare(&problems, ref, db, keep_first, &f)) < 0 || problems == 0)
 		goto done;   /* the same objects, created in another order */
 	error = ts_error_set(TS_ECORRUPT, "the database's schema differs from the expected one (%s%s); "
 		"verify lists %s", f.first.ptr, problems > 1 ? ", and more" : "", problems > 1 ? "them" : "it");
 done:
-	ts_buf_dispose(&f.first);
+	ts_buf__dispose(&f.first);
 	return error;
 }

@@ -17,17 +17,17 @@ typedef struct ts_schema_ref ts_schema_ref;
  * Reads the schema of `reference` (e.g. an in-memory database built with
  * the same steps as a fresh one). SQLite's internal objects (names starting
  * with "sqlite_", such as sqlite_sequence and sqlite_stat1) are left out
- * here and everywhere below. Free with ts_schema_ref_free().
+ * here and everywhere below. Free with ts_schema__ref_free().
  */
-int ts_schema_ref_new(ts_schema_ref **out, sqlite3 *reference);
-void ts_schema_ref_free(ts_schema_ref *ref);
+int ts_schema__ref_new(ts_schema_ref **out, sqlite3 *reference);
+void ts_schema__ref_free(ts_schema_ref *ref);
 
 /*
  * The quick check, meant for every commit: one read of `db`'s schema,
  * compared in place with the reference's. Returns 0 when equal,
  * else TS_ECORRUPT with one line naming the first object that differs.
  */
-int ts_schema_check(const ts_schema_ref *ref, sqlite3 *db);
+int ts_schema__check(const ts_schema_ref *ref, sqlite3 *db);
 
 /*
  * Every difference, each as a ts_verify_problem: table "schema", key the
@@ -36,7 +36,7 @@ int ts_schema_check(const ts_schema_ref *ref, sqlite3 *db);
  * non-zero return of `cb` stops early. Writes the number of differences
  * to *problems; returns 0, or an error when `db` cannot be read.
  */
-int ts_schema_compare(int *problems, const ts_schema_ref *ref, sqlite3 *db,
+int ts_schema__compare(int *problems, const ts_schema_ref *ref, sqlite3 *db,
 	int (*cb)(const ts_verify_problem *p, void *payload), void *payload);
 
 #endif

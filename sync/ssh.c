@@ -287,8 +287,8 @@ static int ssh_auth(ts_ssh_conn *c, const char *user, const char *identity, cons
 	if (access(identity, R_OK) < 0)
 		return ts_error_set(TS_EAUTH, "remote %s: cannot read this node's key %s: %s", c->remote,
 			identity, strerror(errno));
-	ts_buf_printf(&pub, "%s.pub", identity);
-	if (ts_buf_oom(&pub))
+	ts_buf__printf(&pub, "%s.pub", identity);
+	if (ts_buf__oom(&pub))
 		return TS_ERROR;
 	rc = libssh2_userauth_publickey_fromfile_ex(c->session, user, (unsigned)strlen(user),
 		access(pub.ptr, R_OK) == 0 ? pub.ptr : NULL, identity, NULL);
@@ -301,7 +301,7 @@ static int ssh_auth(ts_ssh_conn *c, const char *user, const char *identity, cons
 			"key needs ssh-agent)", c->remote, identity);
 	else if (rc != 0)
 		error = ssh_fail(c, TS_EAUTH, "logging in at", c->io_timeout_ms);
-	ts_buf_dispose(&pub);
+	ts_buf__dispose(&pub);
 	return error;
 }
 
@@ -317,7 +317,7 @@ static int ssh_exec(LIBSSH2_CHANNEL **out, ts_ssh_conn *c, const char *service)
 	*out = NULL;
 	if (p[0] == '/' && p[1] == '~')
 		p++;
-	ts_buf_printf(&cmd, "%s '", service);
+	ts_buf__printf(&cmd, "%s '", service);
 	for (; *p; p++) {
 		char c1 = p[0];
 		if (c1 == '%' && p[1] && p[2] && strchr("0123456789abcdefABCDEF", p[1]) &&
@@ -327,17 +327,17 @@ static int ssh_exec(LIBSSH2_CHANNEL **out, ts_ssh_conn *c, const char *service)
 			p += 2;
 		}
 		if (c1 == '\0' || c1 == '\n') {
-			ts_buf_dispose(&cmd);
+			ts_buf__dispose(&cmd);
 			return ts_error_set(TS_EINVALID, "remote %s: the URL's path holds a NUL or a line break",
 				c->remote);
 		}
 		if (c1 == '\'')
-			ts_buf_puts(&cmd, "'\\''");
+			ts_buf__puts(&cmd, "'\\''");
 		else
-			ts_buf_putc(&cmd, c1);
+			ts_buf__putc(&cmd, c1);
 	}
-	ts_buf_putc(&cmd, '\'');
-	if (ts_buf_oom(&cmd))
+	ts_buf__putc(&cmd, '\'');
+	if (ts_buf__oom(&cmd))
 		return TS_ERROR;
 	if (!(*out = libssh2_channel_open_session(c->session)))
 		error = ssh_fail(c, TS_ENET, "opening a channel to", c->io_timeout_ms);
@@ -346,7 +346,7 @@ static int ssh_exec(LIBSSH2_CHANNEL **out, ts_ssh_conn *c, const char *service)
 		libssh2_channel_free(*out);
 		*out = NULL;
 	}
-	ts_buf_dispose(&cmd);
+	ts_buf__dispose(&cmd);
 	return error;
 }
 

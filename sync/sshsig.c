@@ -52,13 +52,13 @@ static void put_u32(ts_buf *b, uint32_t v)
 {
 	unsigned char c[4] = { (unsigned char)(v >> 24), (unsigned char)(v >> 16),
 		(unsigned char)(v >> 8), (unsigned char)v };
-	ts_buf_put(b, c, 4);
+	ts_buf__put(b, c, 4);
 }
 
 static void put_string(ts_buf *b, const void *data, size_t len)
 {
 	put_u32(b, (uint32_t)len);
-	ts_buf_put(b, data, len);
+	ts_buf__put(b, data, len);
 }
 
 static void put_cstring(ts_buf *b, const char *s)
@@ -140,7 +140,7 @@ static int parse_public_blob(unsigned char pub[PUBLIC_SIZE], const unsigned char
 static void base64_put(ts_buf *out, const unsigned char *data, size_t len)
 {
 	size_t n = 4 * ((len + 2) / 3);
-	if (ts_buf_grow(out, n + 1) < 0)
+	if (ts_buf__grow(out, n + 1) < 0)
 		return;
 	EVP_EncodeBlock((unsigned char *)out->ptr + out->size, data, (int)len);
 	out->size += n;
@@ -175,7 +175,7 @@ static int base64_decode(ts_buf *out, const char *s, size_t n)
 			return -1;
 	if (pad && (base64_value((unsigned char)s[n - pad - 1]) & (pad == 2 ? 0x0f : 0x03)))
 		return -1;
-	if (n > INT32_MAX || ts_buf_grow(out, n / 4 * 3 + 1) < 0)
+	if (n > INT32_MAX || ts_buf__grow(out, n / 4 * 3 + 1) < 0)
 		return -1;
 	got = EVP_DecodeBlock((unsigned char *)out->ptr + out->size, (const unsigned char *)s, (int)n);
 	if (got < 0 || (size_t)got != n / 4 * 3)
@@ -191,15 +191,15 @@ static void armor(ts_buf *out, const char *label, const unsigned char *blob, siz
 	size_t i;
 
 	base64_put(&b64, blob, len);
-	ts_buf_printf(out, "-----BEGIN %s-----\n", label);
+	ts_buf__printf(out, "-----BEGIN %s-----\n", label);
 	for (i = 0; i < b64.size; i += WRAP) {
-		ts_buf_put(out, b64.ptr + i, b64.size - i < WRAP ? b64.size - i : WRAP);
-		ts_buf_putc(out, '\n');
+		ts_buf__put(out, b64.ptr + i, b64.size - i < WRAP ? b64.size - i : WRAP);
+		ts_buf__putc(out, '\n');
 	}
-	ts_buf_printf(out, "-----END %s-----\n", label);
-	if (ts_buf_oom(&b64))
+	ts_buf__printf(out, "-----END %s-----\n", label);
+	if (ts_buf__oom(&b64))
 		out->oom = 1;
-	ts_buf_dispose(&b64);
+	ts_buf__dispose(&b64);
 }
 
 /* Reads one line [*p, end): sets *line, *n (without "\n" or "\r\n"); 0 at end. */
@@ -250,7 +250,7 @@ static int dearmor(ts_buf *blob, const char *label, const char *text, size_t len
 		for (i = 0; i < n; i++)
 			if (!is_base64((unsigned char)line[i]) && line[i] != '=')
 				goto done;
-		ts_buf_put(&b64, line, n);
+		ts_buf__put(&b64, line, n);
 	}
 	if (!ended) {
 		*why = "no end line";
@@ -263,13 +263,13 @@ static int dearmor(ts_buf *blob, const char *label, const char *text, size_t len
 		}
 		p++;
 	}
-	if (ts_buf_oom(&b64) || base64_decode(blob, ts_buf_cstr(&b64), b64.size) < 0) {
+	if (ts_buf__oom(&b64) || base64_decode(blob, ts_buf__cstr(&b64), b64.size) < 0) {
 		*why = "malformed base64";
 		goto done;
 	}
 	error = 0;
 done:
-	ts_buf_dispose(&b64);
+	ts_buf__dispose(&b64);
 	return error;
 }
 
@@ -291,7 +291,7 @@ static int key_from_seed(ts_sshsig_key **out, const unsigned char *seed, const c
 		return ts_error_set(TS_ERROR, "out of memory");
 	if (!(key->pkey = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, seed, SEED_SIZE)) ||
 	    EVP_PKEY_get_raw_public_key(key->pkey, key->pub, &publen) != 1 || publen != PUBLIC_SIZE) {
-		ts_sshsig_key_free(key);
+		ts_sshsig__key_free(key);
 		return crypto_error("making an Ed25519 key");
 	}
 	if (comment && comment_len) {
@@ -301,7 +301,7 @@ static int key_from_seed(ts_sshsig_key **out, const unsigned char *seed, const c
 			if ((unsigned char)comment[i] < 0x20 || comment[i] == 0x7f)
 				break;
 		if (i == comment_len && !(key->comment = strndup(comment, comment_len))) {
-			ts_sshsig_key_free(key);
+			ts_sshsig__key_free(key);
 			return ts_error_set(TS_ERROR, "out of memory");
 		}
 	}
@@ -309,7 +309,7 @@ static int key_from_seed(ts_sshsig_key **out, const unsigned char *seed, const c
 	return 0;
 }
 
-int ts_sshsig_key_generate(ts_sshsig_key **out, const char *comment)
+int ts_sshsig__key_generate(ts_sshsig_key **out, const char *comment)
 {
 	unsigned char seed[SEED_SIZE];
 	int error;
@@ -322,7 +322,7 @@ int ts_sshsig_key_generate(ts_sshsig_key **out, const char *comment)
 	return error;
 }
 
-void ts_sshsig_key_free(ts_sshsig_key *key)
+void ts_sshsig__key_free(ts_sshsig_key *key)
 {
 	if (!key)
 		return;
@@ -331,7 +331,7 @@ void ts_sshsig_key_free(ts_sshsig_key *key)
 	free(key);
 }
 
-int ts_sshsig_key_parse(ts_sshsig_key **out, const char *name, const char *text, size_t len)
+int ts_sshsig__key_parse(ts_sshsig_key **out, const char *name, const char *text, size_t len)
 {
 	ts_buf blob = TS_BUF_INIT;
 	reader r, priv;
@@ -401,18 +401,18 @@ int ts_sshsig_key_parse(ts_sshsig_key **out, const char *name, const char *text,
 	if ((error = key_from_seed(out, seed, (const char *)comment, comment_n)) < 0)
 		goto done;
 	if (memcmp((*out)->pub, pubkey, PUBLIC_SIZE)) {
-		ts_sshsig_key_free(*out);
+		ts_sshsig__key_free(*out);
 		*out = NULL;
 		error = ts_error_set(TS_EINVALID, "%s: its private key does not match its public key", name);
 	}
 done:
 	if (blob.ptr)
 		OPENSSL_cleanse(blob.ptr, blob.asize);
-	ts_buf_dispose(&blob);
+	ts_buf__dispose(&blob);
 	return error;
 }
 
-int ts_sshsig_key_load(ts_sshsig_key **out, const char *path)
+int ts_sshsig__key_load(ts_sshsig_key **out, const char *path)
 {
 	ts_buf text = TS_BUF_INIT;
 	char chunk[4096];
@@ -425,33 +425,33 @@ int ts_sshsig_key_load(ts_sshsig_key **out, const char *path)
 		return ts_error_set(errno == ENOENT ? TS_ENOTFOUND : TS_ERROR, "reading the key %s: %s",
 			path, strerror(errno));
 	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0 && text.size <= MAX_KEY_FILE)
-		ts_buf_put(&text, chunk, n);
+		ts_buf__put(&text, chunk, n);
 	if (ferror(f))
 		error = ts_error_set(TS_ERROR, "reading the key %s: %s", path, strerror(errno));
-	else if (ts_buf_oom(&text))
+	else if (ts_buf__oom(&text))
 		error = TS_ERROR;
 	else
-		error = ts_sshsig_key_parse(out, path, ts_buf_cstr(&text), text.size);
+		error = ts_sshsig__key_parse(out, path, ts_buf__cstr(&text), text.size);
 	fclose(f);
 	if (text.ptr)
 		OPENSSL_cleanse(text.ptr, text.asize);
-	ts_buf_dispose(&text);
+	ts_buf__dispose(&text);
 	return error;
 }
 
-int ts_sshsig_key_public(ts_buf *out, const ts_sshsig_key *key, int with_comment)
+int ts_sshsig__key_public(ts_buf *out, const ts_sshsig_key *key, int with_comment)
 {
 	ts_buf blob = TS_BUF_INIT;
 
 	put_public_blob(&blob, key->pub);
-	ts_buf_puts(out, KEY_TYPE " ");
+	ts_buf__puts(out, KEY_TYPE " ");
 	base64_put(out, (const unsigned char *)blob.ptr, blob.size);
 	if (with_comment && key->comment && *key->comment)
-		ts_buf_printf(out, " %s", key->comment);
-	if (ts_buf_oom(&blob))
+		ts_buf__printf(out, " %s", key->comment);
+	if (ts_buf__oom(&blob))
 		out->oom = 1;
-	ts_buf_dispose(&blob);
-	return ts_buf_oom(out) ? TS_ERROR : 0;
+	ts_buf__dispose(&blob);
+	return ts_buf__oom(out) ? TS_ERROR : 0;
 }
 
 /* Writes `data` to `path` through a temporary file renamed into place. */
@@ -461,8 +461,8 @@ static int write_file(const char *path, const void *data, size_t len, mode_t mod
 	const char *p = data;
 	int fd = -1, error = 0;
 
-	ts_buf_printf(&tmp, "%s.tmp-XXXXXX", path);
-	if (ts_buf_oom(&tmp))
+	ts_buf__printf(&tmp, "%s.tmp-XXXXXX", path);
+	if (ts_buf__oom(&tmp))
 		return TS_ERROR;
 	if ((fd = mkstemp(tmp.ptr)) < 0) {
 		error = ts_error_set(TS_ERROR, "writing %s: %s", path, strerror(errno));
@@ -493,11 +493,11 @@ fail:
 		close(fd);
 	unlink(tmp.ptr);
 done:
-	ts_buf_dispose(&tmp);
+	ts_buf__dispose(&tmp);
 	return error;
 }
 
-int ts_sshsig_key_save(const ts_sshsig_key *key, const char *path)
+int ts_sshsig__key_save(const ts_sshsig_key *key, const char *path)
 {
 	ts_buf blob = TS_BUF_INIT, section = TS_BUF_INIT, text = TS_BUF_INIT, pub = TS_BUF_INIT;
 	unsigned char seed[SEED_SIZE + PUBLIC_SIZE];
@@ -518,9 +518,9 @@ int ts_sshsig_key_save(const ts_sshsig_key *key, const char *path)
 	put_string(&section, seed, sizeof(seed));
 	put_cstring(&section, key->comment ? key->comment : "");
 	for (pad = 1; section.size % 8; pad++)
-		ts_buf_put(&section, &pad, 1);
+		ts_buf__put(&section, &pad, 1);
 
-	ts_buf_put(&blob, KEY_MAGIC, sizeof(KEY_MAGIC));
+	ts_buf__put(&blob, KEY_MAGIC, sizeof(KEY_MAGIC));
 	put_cstring(&blob, "none");
 	put_cstring(&blob, "none");
 	put_string(&blob, "", 0);
@@ -529,9 +529,9 @@ int ts_sshsig_key_save(const ts_sshsig_key *key, const char *path)
 	put_public_blob(&blob, key->pub);
 	put_string(&blob, section.ptr, section.size);
 	armor(&text, KEY_LABEL, (const unsigned char *)blob.ptr, blob.size);
-	ts_sshsig_key_public(&pub, key, 1);
-	ts_buf_putc(&pub, '\n');
-	if (ts_buf_oom(&section) || ts_buf_oom(&blob) || ts_buf_oom(&text) || ts_buf_oom(&pub)) {
+	ts_sshsig__key_public(&pub, key, 1);
+	ts_buf__putc(&pub, '\n');
+	if (ts_buf__oom(&section) || ts_buf__oom(&blob) || ts_buf__oom(&text) || ts_buf__oom(&pub)) {
 		error = TS_ERROR;
 		goto done;
 	}
@@ -539,9 +539,9 @@ int ts_sshsig_key_save(const ts_sshsig_key *key, const char *path)
 		goto done;
 	{
 		ts_buf pubpath = TS_BUF_INIT;
-		ts_buf_printf(&pubpath, "%s.pub", path);
-		error = ts_buf_oom(&pubpath) ? TS_ERROR : write_file(pubpath.ptr, pub.ptr, pub.size, 0644);
-		ts_buf_dispose(&pubpath);
+		ts_buf__printf(&pubpath, "%s.pub", path);
+		error = ts_buf__oom(&pubpath) ? TS_ERROR : write_file(pubpath.ptr, pub.ptr, pub.size, 0644);
+		ts_buf__dispose(&pubpath);
 	}
 done:
 	OPENSSL_cleanse(seed, sizeof(seed));
@@ -551,10 +551,10 @@ done:
 		OPENSSL_cleanse(blob.ptr, blob.asize);
 	if (text.ptr)
 		OPENSSL_cleanse(text.ptr, text.asize);
-	ts_buf_dispose(&section);
-	ts_buf_dispose(&blob);
-	ts_buf_dispose(&text);
-	ts_buf_dispose(&pub);
+	ts_buf__dispose(&section);
+	ts_buf__dispose(&blob);
+	ts_buf__dispose(&text);
+	ts_buf__dispose(&pub);
 	return error;
 }
 
@@ -575,7 +575,7 @@ static int public_blob(ts_buf *blob, const char *line)
 	return 0;
 }
 
-int ts_sshsig_public_fingerprint(char out[TS_SSHSIG_FINGERPRINT_SIZE], const char *line)
+int ts_sshsig__public_fingerprint(char out[TS_SSHSIG_FINGERPRINT_SIZE], const char *line)
 {
 	ts_buf blob = TS_BUF_INIT, b64 = TS_BUF_INIT;
 	unsigned char md[32];
@@ -588,18 +588,18 @@ int ts_sshsig_public_fingerprint(char out[TS_SSHSIG_FINGERPRINT_SIZE], const cha
 			error = ts_error_set(TS_ERROR, "hashing a public key");
 		else {
 			base64_put(&b64, md, sizeof(md));
-			if (ts_buf_oom(&b64) || b64.size != 44)
+			if (ts_buf__oom(&b64) || b64.size != 44)
 				error = ts_error_set(TS_ERROR, "out of memory");
 			else
 				snprintf(out, TS_SSHSIG_FINGERPRINT_SIZE, "SHA256:%.43s", b64.ptr);
 		}
 	}
-	ts_buf_dispose(&blob);
-	ts_buf_dispose(&b64);
+	ts_buf__dispose(&blob);
+	ts_buf__dispose(&b64);
 	return error;
 }
 
-int ts_sshsig_public_parse(char **out, const char *line)
+int ts_sshsig__public_parse(char **out, const char *line)
 {
 	ts_buf blob = TS_BUF_INIT, canon = TS_BUF_INIT;
 	int error;
@@ -607,16 +607,16 @@ int ts_sshsig_public_parse(char **out, const char *line)
 	*out = NULL;
 	if ((error = public_blob(&blob, line)) < 0)
 		goto done;
-	ts_buf_puts(&canon, KEY_TYPE " ");
+	ts_buf__puts(&canon, KEY_TYPE " ");
 	base64_put(&canon, (const unsigned char *)blob.ptr, blob.size);
-	if (ts_buf_oom(&canon)) {
+	if (ts_buf__oom(&canon)) {
 		error = TS_ERROR;
 		goto done;
 	}
-	*out = ts_buf_detach(&canon);
+	*out = ts_buf__detach(&canon);
 done:
-	ts_buf_dispose(&blob);
-	ts_buf_dispose(&canon);
+	ts_buf__dispose(&blob);
+	ts_buf__dispose(&canon);
 	return error;
 }
 
@@ -640,15 +640,15 @@ static int signed_data(ts_buf *out, const char *namespace, const char *hash_name
 
 	if (EVP_Digest(data, len, h, &hlen, md, NULL) != 1)
 		return crypto_error("hashing the message");
-	ts_buf_put(out, SIG_MAGIC, strlen(SIG_MAGIC));
+	ts_buf__put(out, SIG_MAGIC, strlen(SIG_MAGIC));
 	put_cstring(out, namespace);
 	put_string(out, "", 0);
 	put_cstring(out, hash_name);
 	put_string(out, h, hlen);
-	return ts_buf_oom(out) ? TS_ERROR : 0;
+	return ts_buf__oom(out) ? TS_ERROR : 0;
 }
 
-int ts_sshsig_sign(ts_buf *armored, const ts_sshsig_key *key, const char *namespace,
+int ts_sshsig__sign(ts_buf *armored, const ts_sshsig_key *key, const char *namespace,
 	const void *data, size_t len)
 {
 	ts_buf tbs = TS_BUF_INIT, blob = TS_BUF_INIT, sigblob = TS_BUF_INIT;
@@ -668,7 +668,7 @@ int ts_sshsig_sign(ts_buf *armored, const ts_sshsig_key *key, const char *namesp
 	put_cstring(&sigblob, KEY_TYPE);
 	put_string(&sigblob, sig, siglen);
 
-	ts_buf_put(&blob, SIG_MAGIC, strlen(SIG_MAGIC));
+	ts_buf__put(&blob, SIG_MAGIC, strlen(SIG_MAGIC));
 	put_u32(&blob, SIG_VERSION);
 	put_u32(&blob, 4 + (uint32_t)strlen(KEY_TYPE) + 4 + PUBLIC_SIZE);
 	put_public_blob(&blob, key->pub);
@@ -676,17 +676,17 @@ int ts_sshsig_sign(ts_buf *armored, const ts_sshsig_key *key, const char *namesp
 	put_string(&blob, "", 0);
 	put_cstring(&blob, "sha512");
 	put_string(&blob, sigblob.ptr, sigblob.size);
-	if (ts_buf_oom(&sigblob) || ts_buf_oom(&blob)) {
+	if (ts_buf__oom(&sigblob) || ts_buf__oom(&blob)) {
 		error = TS_ERROR;
 		goto done;
 	}
 	armor(armored, SIG_LABEL, (const unsigned char *)blob.ptr, blob.size);
-	error = ts_buf_oom(armored) ? TS_ERROR : 0;
+	error = ts_buf__oom(armored) ? TS_ERROR : 0;
 done:
 	EVP_MD_CTX_free(ctx);
-	ts_buf_dispose(&tbs);
-	ts_buf_dispose(&blob);
-	ts_buf_dispose(&sigblob);
+	ts_buf__dispose(&tbs);
+	ts_buf__dispose(&blob);
+	ts_buf__dispose(&sigblob);
 	return error;
 }
 
@@ -695,7 +695,7 @@ static int bad_signature(const char *why)
 	return ts_error_set(TS_ECORRUPT, "bad SSH signature: %s", why);
 }
 
-int ts_sshsig_verify(char **signer_out, const char *armored, size_t armored_len,
+int ts_sshsig__verify(char **signer_out, const char *armored, size_t armored_len,
 	const char *namespace, const void *data, size_t len)
 {
 	ts_buf blob = TS_BUF_INIT, tbs = TS_BUF_INIT, signer = TS_BUF_INIT;
@@ -774,26 +774,26 @@ int ts_sshsig_verify(char **signer_out, const char *armored, size_t armored_len,
 		goto done;
 	}
 	if (signer_out) {
-		ts_buf_puts(&signer, KEY_TYPE " ");
+		ts_buf__puts(&signer, KEY_TYPE " ");
 		base64_put(&signer, pubblob, pubblob_n);
-		if (ts_buf_oom(&signer)) {
+		if (ts_buf__oom(&signer)) {
 			error = TS_ERROR;
 			goto done;
 		}
-		*signer_out = ts_buf_detach(&signer);
+		*signer_out = ts_buf__detach(&signer);
 	}
 done:
 	EVP_MD_CTX_free(ctx);
 	EVP_PKEY_free(pkey);
-	ts_buf_dispose(&blob);
-	ts_buf_dispose(&tbs);
-	ts_buf_dispose(&signer);
+	ts_buf__dispose(&blob);
+	ts_buf__dispose(&tbs);
+	ts_buf__dispose(&signer);
 	return error;
 }
 
 /* --- commits ------------------------------------------------------------ */
 
-int ts_sshsig_commit_sign(ts_buf *signed_raw, const ts_sshsig_key *key, const char *raw, size_t len)
+int ts_sshsig__commit_sign(ts_buf *signed_raw, const ts_sshsig_key *key, const char *raw, size_t len)
 {
 	ts_buf sig = TS_BUF_INIT;
 	const char *eoh = memmem(raw, len, "\n\n", 2), *line, *p;
@@ -809,26 +809,26 @@ int ts_sshsig_commit_sign(ts_buf *signed_raw, const ts_sshsig_key *key, const ch
 		if (n > strlen(HEADER) && !memcmp(line, HEADER " ", strlen(HEADER) + 1))
 			return ts_error_set(TS_EINVALID, "the commit is signed already");
 	}
-	if ((error = ts_sshsig_sign(&sig, key, TS_SSHSIG_GIT_NAMESPACE, raw, len)) < 0)
+	if ((error = ts_sshsig__sign(&sig, key, TS_SSHSIG_GIT_NAMESPACE, raw, len)) < 0)
 		goto done;
-	ts_buf_put(signed_raw, raw, header_end);
+	ts_buf__put(signed_raw, raw, header_end);
 	for (p = sig.ptr; p < sig.ptr + sig.size; p += n) {
 		const char *nl = memchr(p, '\n', (size_t)(sig.ptr + sig.size - p));
 		n = (size_t)((nl ? nl + 1 : sig.ptr + sig.size) - p);
 		if (first)
-			ts_buf_puts(signed_raw, HEADER);
+			ts_buf__puts(signed_raw, HEADER);
 		first = 0;
-		ts_buf_putc(signed_raw, ' ');
-		ts_buf_put(signed_raw, p, n);
+		ts_buf__putc(signed_raw, ' ');
+		ts_buf__put(signed_raw, p, n);
 	}
-	ts_buf_put(signed_raw, raw + header_end, len - header_end);
-	error = ts_buf_oom(signed_raw) ? TS_ERROR : 0;
+	ts_buf__put(signed_raw, raw + header_end, len - header_end);
+	error = ts_buf__oom(signed_raw) ? TS_ERROR : 0;
 done:
-	ts_buf_dispose(&sig);
+	ts_buf__dispose(&sig);
 	return error;
 }
 
-int ts_sshsig_commit_check(char **signer_out, const char *raw, size_t len)
+int ts_sshsig__commit_check(char **signer_out, const char *raw, size_t len)
 {
 	ts_buf payload = TS_BUF_INIT, sig = TS_BUF_INIT;
 	const char *line = raw, *end = raw + len;
@@ -844,25 +844,25 @@ int ts_sshsig_commit_check(char **signer_out, const char *raw, size_t len)
 		size_t n = (size_t)(next - line);
 
 		if (in_signature && *line == ' ') {
-			ts_buf_put(&sig, line + 1, n - 1);
+			ts_buf__put(&sig, line + 1, n - 1);
 		} else if (n > strlen(HEADER) && !memcmp(line, HEADER " ", strlen(HEADER) + 1)) {
 			if (signed_) {
 				error = ts_error_set(TS_ECORRUPT, "bad commit signature: two gpgsig headers");
 				goto done;
 			}
 			signed_ = in_signature = 1;
-			ts_buf_put(&sig, line + strlen(HEADER) + 1, n - strlen(HEADER) - 1);
+			ts_buf__put(&sig, line + strlen(HEADER) + 1, n - strlen(HEADER) - 1);
 		} else {
 			in_signature = 0;
 			if (*line == '\n') {
-				ts_buf_put(&payload, line, (size_t)(end - line));
+				ts_buf__put(&payload, line, (size_t)(end - line));
 				break;
 			}
-			ts_buf_put(&payload, line, n);
+			ts_buf__put(&payload, line, n);
 		}
 		line = next;
 	}
-	if (ts_buf_oom(&payload) || ts_buf_oom(&sig)) {
+	if (ts_buf__oom(&payload) || ts_buf__oom(&sig)) {
 		error = TS_ERROR;
 		goto done;
 	}
@@ -870,10 +870,10 @@ int ts_sshsig_commit_check(char **signer_out, const char *raw, size_t len)
 		error = ts_error_set(TS_ENOTFOUND, "unsigned");
 		goto done;
 	}
-	error = ts_sshsig_verify(signer_out, ts_buf_cstr(&sig), sig.size, TS_SSHSIG_GIT_NAMESPACE,
-		ts_buf_cstr(&payload), payload.size);
+	error = ts_sshsig__verify(signer_out, ts_buf__cstr(&sig), sig.size, TS_SSHSIG_GIT_NAMESPACE,
+		ts_buf__cstr(&payload), payload.size);
 done:
-	ts_buf_dispose(&payload);
-	ts_buf_dispose(&sig);
+	ts_buf__dispose(&payload);
+	ts_buf__dispose(&sig);
 	return error;
 }

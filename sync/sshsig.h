@@ -66,7 +66,7 @@ typedef struct ts_sshsig_key ts_sshsig_key;
 #define TS_SSHSIG_GIT_NAMESPACE "git"
 
 /* A new Ed25519 key pair; `comment` (or NULL) goes with its public key. */
-int ts_sshsig_key_generate(ts_sshsig_key **out, const char *comment);
+int ts_sshsig__key_generate(ts_sshsig_key **out, const char *comment);
 
 /*
  * Reads an OpenSSH private key file. Only unencrypted Ed25519 keys are
@@ -74,25 +74,25 @@ int ts_sshsig_key_generate(ts_sshsig_key **out, const char *comment);
  * with a message naming the file (TS_EINVALID, or TS_ENOTFOUND when the
  * file cannot be read).
  */
-int ts_sshsig_key_load(ts_sshsig_key **out, const char *path);
+int ts_sshsig__key_load(ts_sshsig_key **out, const char *path);
 
 /* The same from the file's bytes; `name` names it in messages. */
-int ts_sshsig_key_parse(ts_sshsig_key **out, const char *name, const char *text, size_t len);
+int ts_sshsig__key_parse(ts_sshsig_key **out, const char *name, const char *text, size_t len);
 
 /*
  * Writes the private key to `path` (mode 0600) and its public key line to
  * `path`.pub, each through a temporary file renamed into place.
  */
-int ts_sshsig_key_save(const ts_sshsig_key *key, const char *path);
+int ts_sshsig__key_save(const ts_sshsig_key *key, const char *path);
 
 /*
  * Appends the public key line to `out`: "ssh-ed25519 BASE64", followed by
  * " comment" when `with_comment` and the key has one.
  */
-int ts_sshsig_key_public(ts_buf *out, const ts_sshsig_key *key, int with_comment);
+int ts_sshsig__key_public(ts_buf *out, const ts_sshsig_key *key, int with_comment);
 
 /* NULL-safe; wipes the private key. */
-void ts_sshsig_key_free(ts_sshsig_key *key);
+void ts_sshsig__key_free(ts_sshsig_key *key);
 
 /*
  * Parses a public key line "ssh-ed25519 BASE64 [comment]" (as in a .pub
@@ -100,23 +100,23 @@ void ts_sshsig_key_free(ts_sshsig_key *key);
  * canonical form "ssh-ed25519 BASE64", without comment (caller frees).
  * TS_EINVALID when it is not a well-formed Ed25519 public key.
  */
-int ts_sshsig_public_parse(char **out, const char *line);
+int ts_sshsig__public_parse(char **out, const char *line);
 
 /* "SHA256:" and 43 characters of unpadded base64, and a NUL. */
 #define TS_SSHSIG_FINGERPRINT_SIZE 51
 
 /*
  * Writes the fingerprint of public key line `line` (as
- * ts_sshsig_public_parse() reads it) as `ssh-keygen -l` prints it:
+ * ts_sshsig__public_parse() reads it) as `ssh-keygen -l` prints it:
  * "SHA256:" and the unpadded base64 of the SHA-256 of the key blob.
  */
-int ts_sshsig_public_fingerprint(char out[TS_SSHSIG_FINGERPRINT_SIZE], const char *line);
+int ts_sshsig__public_fingerprint(char out[TS_SSHSIG_FINGERPRINT_SIZE], const char *line);
 
 /*
  * Signs `data` in `namespace` with `key`; appends the armored signature
  * (ending in "\n") to `armored`.
  */
-int ts_sshsig_sign(ts_buf *armored, const ts_sshsig_key *key, const char *namespace,
+int ts_sshsig__sign(ts_buf *armored, const ts_sshsig_key *key, const char *namespace,
 	const void *data, size_t len);
 
 /*
@@ -126,7 +126,7 @@ int ts_sshsig_sign(ts_buf *armored, const ts_sshsig_key *key, const char *namesp
  * the reason otherwise (*signer_out NULL). Whether that key is trusted is
  * the caller's question.
  */
-int ts_sshsig_verify(char **signer_out, const char *armored, size_t armored_len,
+int ts_sshsig__verify(char **signer_out, const char *armored, size_t armored_len,
 	const char *namespace, const void *data, size_t len);
 
 /*
@@ -135,16 +135,16 @@ int ts_sshsig_verify(char **signer_out, const char *armored, size_t armored_len,
  * `signed_raw` the commit with a gpgsig header at the end of its header.
  * TS_EINVALID when `raw` already carries a gpgsig header.
  */
-int ts_sshsig_commit_sign(ts_buf *signed_raw, const ts_sshsig_key *key, const char *raw, size_t len);
+int ts_sshsig__commit_sign(ts_buf *signed_raw, const ts_sshsig_key *key, const char *raw, size_t len);
 
 /*
  * Splits a raw commit into its payload (the commit without the gpgsig
  * header) and signature, and checks the signature over the payload in the
  * "git" namespace. 0 when it matches, *signer_out (when not NULL) set to
- * the signer's key as ts_sshsig_verify() gives it; TS_ENOTFOUND "unsigned"
+ * the signer's key as ts_sshsig__verify() gives it; TS_ENOTFOUND "unsigned"
  * when the commit has no gpgsig header; TS_ECORRUPT when it is malformed
  * or does not match.
  */
-int ts_sshsig_commit_check(char **signer_out, const char *raw, size_t len);
+int ts_sshsig__commit_check(char **signer_out, const char *raw, size_t len);
 
 #endif

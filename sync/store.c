@@ -38,12 +38,12 @@ struct ts_store {
 	void *on_head_payload;
 };
 
-void ts_store_set_signer(ts_store *store, const ts_sshsig_key *key)
+void ts_store__set_signer(ts_store *store, const ts_sshsig_key *key)
 {
 	store->signer = key;
 }
 
-void ts_store_on_head(ts_store *store, void (*fn)(void *payload), void *payload)
+void ts_store__on_head(ts_store *store, void (*fn)(void *payload), void *payload)
 {
 	store->on_head = fn;
 	store->on_head_payload = payload;
@@ -61,7 +61,7 @@ int ts_store__git_error(int code, const char *what)
 	return ts_error_set(code, "%s: %s", what, e && e->message ? e->message : "unknown libgit2 error");
 }
 
-int ts_store_open(ts_store **out, const char *gitdir, int create)
+int ts_store__open(ts_store **out, const char *gitdir, int create)
 {
 	ts_store *store;
 	int error;
@@ -86,31 +86,31 @@ int ts_store_open(ts_store **out, const char *gitdir, int create)
 		error = ts_store__git_error(TS_ERROR, "opening the object database");
 		goto fail;
 	}
-	if ((error = ts_batch_attach(&store->batch, store->odb)) < 0)
+	if ((error = ts_batch__attach(&store->batch, store->odb)) < 0)
 		goto fail;
 	*out = store;
 	return 0;
 fail:
-	ts_store_free(store);
+	ts_store__free(store);
 	return error;
 }
 
-void ts_store_free(ts_store *store)
+void ts_store__free(ts_store *store)
 {
 	if (!store)
 		return;
-	ts_store_unlock(store);
+	ts_store__unlock(store);
 	git_odb_free(store->odb);
 	git_repository_free(store->repo);
 	free(store);
 }
 
-git_repository *ts_store_repo(ts_store *store)
+git_repository *ts_store__repo(ts_store *store)
 {
 	return store->repo;
 }
 
-int ts_store_update_reserve(ts_store_update **v, size_t n, size_t *alloc)
+int ts_store__update_reserve(ts_store_update **v, size_t n, size_t *alloc)
 {
 	ts_store_update *grown;
 	size_t na;
@@ -218,7 +218,7 @@ static int rebuild_tree(git_oid *out, int *empty, ts_store *store, const git_oid
 			git_oid_cpy(&id, (const git_oid *)updates[j - 1].data);
 		} else if (updates[j - 1].data) {
 			/* the last update of a path wins */
-			if ((error = ts_batch_put(store->batch, &id, GIT_OBJECT_BLOB, updates[j - 1].data, updates[j - 1].len)) < 0)
+			if ((error = ts_batch__put(store->batch, &id, GIT_OBJECT_BLOB, updates[j - 1].data, updates[j - 1].len)) < 0)
 				goto done;
 		} else
 			gone = 1;
@@ -240,27 +240,27 @@ static int rebuild_tree(git_oid *out, int *empty, ts_store *store, const git_oid
 	for (i = 0; i < ne; i++) {
 		if (e[i].removed)
 			continue;
-		ts_buf_puts(&raw, e[i].is_tree ? "40000 " : "100644 ");
-		ts_buf_put(&raw, e[i].name, e[i].len);
-		ts_buf_putc(&raw, '\0');
-		ts_buf_put(&raw, e[i].id.id, GIT_OID_RAWSZ);
+		ts_buf__puts(&raw, e[i].is_tree ? "40000 " : "100644 ");
+		ts_buf__put(&raw, e[i].name, e[i].len);
+		ts_buf__putc(&raw, '\0');
+		ts_buf__put(&raw, e[i].id.id, GIT_OID_RAWSZ);
 	}
-	if (ts_buf_oom(&raw)) {
+	if (ts_buf__oom(&raw)) {
 		error = TS_ERROR;
 		goto done;
 	}
 	if (raw.size == 0)
 		*empty = 1;
 	else
-		error = ts_batch_put(store->batch, out, GIT_OBJECT_TREE, raw.ptr, raw.size);
+		error = ts_batch__put(store->batch, out, GIT_OBJECT_TREE, raw.ptr, raw.size);
 done:
-	ts_buf_dispose(&raw);
+	ts_buf__dispose(&raw);
 	free(e);
 	git_tree_free(tree);
 	return error;
 }
 
-int ts_store_tree_update(git_oid *out, ts_store *store, const git_oid *base,
+int ts_store__tree_update(git_oid *out, ts_store *store, const git_oid *base,
 	ts_store_update *updates, size_t n)
 {
 	int empty = 0, error;
@@ -274,7 +274,7 @@ int ts_store_tree_update(git_oid *out, ts_store *store, const git_oid *base,
 	if ((error = rebuild_tree(out, &empty, store, base, updates, n, 0)) < 0)
 		return error;
 	if (empty)   /* the empty tree, as git writes it */
-		return ts_batch_put(store->batch, out, GIT_OBJECT_TREE, "", 0);
+		return ts_batch__put(store->batch, out, GIT_OBJECT_TREE, "", 0);
 	return 0;
 }
 
@@ -289,21 +289,21 @@ static int has_suffix(const char *s, const char *suffix)
 	return n >= k && !strcmp(s + n - k, suffix);
 }
 
-int ts_store_flush(ts_store *store)
+int ts_store__flush(ts_store *store)
 {
 	char dir[4096];
 	pack_dir(dir, sizeof(dir), store);
-	return ts_batch_flush(store->batch, store->odb, dir);
+	return ts_batch__flush(store->batch, store->odb, dir);
 }
 
-void ts_store_discard(ts_store *store)
+void ts_store__discard(ts_store *store)
 {
-	ts_batch_discard(store->batch);
+	ts_batch__discard(store->batch);
 }
 
-void ts_store_reuse_objects(ts_store *store, int on)
+void ts_store__reuse_objects(ts_store *store, int on)
 {
-	ts_batch_reuse(store->batch, on);
+	ts_batch__reuse(store->batch, on);
 }
 
 static int make_signature(git_signature **out, const ts_store_who *who)
@@ -313,11 +313,11 @@ static int make_signature(git_signature **out, const ts_store_who *who)
 	return 0;
 }
 
-int ts_store_commit(git_oid *out, ts_buf *raw, ts_store *store, const git_oid *tree,
+int ts_store__commit(git_oid *out, ts_buf *raw, ts_store *store, const git_oid *tree,
 	const git_oid *parents, size_t nparents, const ts_store_who *author,
 	const ts_store_who *committer, const char *message)
 {
-	git_repository *repo = ts_store_repo(store);
+	git_repository *repo = ts_store__repo(store);
 	git_signature *a = NULL, *c = NULL;
 	git_commit *parent_objs[8] = {0};
 	git_tree *tree_obj = NULL;
@@ -348,16 +348,16 @@ int ts_store_commit(git_oid *out, ts_buf *raw, ts_store *store, const git_oid *t
 	bytes = buf.ptr;
 	len = buf.size;
 	if (store->signer) {
-		if ((error = ts_sshsig_commit_sign(&signed_raw, store->signer, buf.ptr, buf.size)) < 0)
+		if ((error = ts_sshsig__commit_sign(&signed_raw, store->signer, buf.ptr, buf.size)) < 0)
 			goto done;
 		bytes = signed_raw.ptr;
 		len = signed_raw.size;
 	}
-	if ((error = ts_store_write_raw_commit(out, store, bytes, len)) < 0)
+	if ((error = ts_store__write_raw_commit(out, store, bytes, len)) < 0)
 		goto done;
 	if (raw) {
-		ts_buf_put(raw, bytes, len);
-		if (ts_buf_oom(raw))
+		ts_buf__put(raw, bytes, len);
+		if (ts_buf__oom(raw))
 			error = TS_ERROR;
 	}
 done:
@@ -367,16 +367,16 @@ done:
 	git_signature_free(a);
 	git_signature_free(c);
 	git_buf_dispose(&buf);
-	ts_buf_dispose(&signed_raw);
+	ts_buf__dispose(&signed_raw);
 	return error < 0 ? error : 0;
 }
 
-int ts_store_write_raw_commit(git_oid *out, ts_store *store, const char *raw, size_t len)
+int ts_store__write_raw_commit(git_oid *out, ts_store *store, const char *raw, size_t len)
 {
-	return ts_batch_put(store->batch, out, GIT_OBJECT_COMMIT, raw, len);
+	return ts_batch__put(store->batch, out, GIT_OBJECT_COMMIT, raw, len);
 }
 
-int ts_store_ref_get(git_oid *out, ts_store *store, const char *ref)
+int ts_store__ref_get(git_oid *out, ts_store *store, const char *ref)
 {
 	int error = git_reference_name_to_id(out, store->repo, ref);
 	if (error == GIT_ENOTFOUND)
@@ -386,7 +386,7 @@ int ts_store_ref_get(git_oid *out, ts_store *store, const char *ref)
 	return 0;
 }
 
-int ts_store_ref_set(ts_store *store, const char *ref, const git_oid *commit, const char *why)
+int ts_store__ref_set(ts_store *store, const char *ref, const git_oid *commit, const char *why)
 {
 	git_reference *r = NULL;
 	int error = git_reference_create(&r, store->repo, ref, commit, 1, why);
@@ -397,19 +397,19 @@ int ts_store_ref_set(ts_store *store, const char *ref, const git_oid *commit, co
 	return 0;
 }
 
-int ts_store_has(ts_store *store, const git_oid *id)
+int ts_store__has(ts_store *store, const git_oid *id)
 {
 	git_odb *odb = NULL;
 	int has;
 
-	if (git_repository_odb(&odb, ts_store_repo(store)) < 0)
+	if (git_repository_odb(&odb, ts_store__repo(store)) < 0)
 		return 0;
 	has = git_odb_exists(odb, id);
 	git_odb_free(odb);
 	return has;
 }
 
-int ts_store_readable(ts_store *store, const git_oid *id)
+int ts_store__readable(ts_store *store, const git_oid *id)
 {
 	git_odb_object *obj = NULL;
 	git_oid check;
@@ -423,10 +423,10 @@ int ts_store_readable(ts_store *store, const git_oid *id)
 	return ok;
 }
 
-int ts_store_commit_tree(git_oid *out, ts_store *store, const git_oid *commit)
+int ts_store__commit_tree(git_oid *out, ts_store *store, const git_oid *commit)
 {
 	git_commit *c = NULL;
-	if (git_commit_lookup(&c, ts_store_repo(store), commit) < 0)
+	if (git_commit_lookup(&c, ts_store__repo(store), commit) < 0)
 		return ts_store__git_error(TS_ECORRUPT, "reading a commit");
 	git_oid_cpy(out, git_commit_tree_id(c));
 	git_commit_free(c);
@@ -477,7 +477,7 @@ static int pack_size_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-int ts_store_maintain(ts_store *store)
+int ts_store__maintain(ts_store *store)
 {
 	char dir[4096], path[4096 + 512];
 	pack_file *packs = NULL;
@@ -540,7 +540,7 @@ int ts_store_maintain(ts_store *store)
 		goto done;
 	}
 	/* the combined pack must be durable before its parts go */
-	if ((error = ts_store_sync(store)) < 0)
+	if ((error = ts_store__sync(store)) < 0)
 		goto done;
 	for (i = 0; i < merge; i++) {
 		snprintf(path, sizeof(path), "%s/%s.pack", dir, packs[i].name);
@@ -558,7 +558,7 @@ done:
 	return error;
 }
 
-int ts_store_lock(ts_store *store)
+int ts_store__lock(ts_store *store)
 {
 	char path[4096];
 
@@ -575,7 +575,7 @@ int ts_store_lock(ts_store *store)
 	return 0;
 }
 
-int ts_store_trylock(ts_store *store)
+int ts_store__trylock(ts_store *store)
 {
 	char path[4096];
 
@@ -593,7 +593,7 @@ int ts_store_trylock(ts_store *store)
 	return ts_error_set(TS_ERROR, "locking %s: %s", path, strerror(errno));
 }
 
-void ts_store_unlock(ts_store *store)
+void ts_store__unlock(ts_store *store)
 {
 	if (store->lock_fd < 0)
 		return;
@@ -601,7 +601,7 @@ void ts_store_unlock(ts_store *store)
 	store->lock_fd = -1;
 }
 
-void ts_store_clean_debris(ts_store *store)
+void ts_store__clean_debris(ts_store *store)
 {
 	char dir[4096], path[4096 + 512];
 	struct dirent *de;
@@ -705,7 +705,7 @@ static int reopen(ts_store *store)
 	ts_batch *batch = NULL;
 	int error;
 
-	if (ts_batch_count(store->batch))
+	if (ts_batch__count(store->batch))
 		return ts_error_set(TS_ERROR, "reopening the history with objects waiting");
 	if (git_repository_open_bare(&repo, git_repository_path(store->repo)) < 0 ||
 	    git_repository_odb(&odb, repo) < 0) {
@@ -713,7 +713,7 @@ static int reopen(ts_store *store)
 		git_repository_free(repo);
 		return error;
 	}
-	if ((error = ts_batch_attach(&batch, odb)) < 0) {
+	if ((error = ts_batch__attach(&batch, odb)) < 0) {
 		git_odb_free(odb);
 		git_repository_free(repo);
 		return error;
@@ -726,7 +726,7 @@ static int reopen(ts_store *store)
 	return 0;
 }
 
-int ts_store_drop_torn_packs(ts_store *store, int64_t since_ns, int *dropped)
+int ts_store__drop_torn_packs(ts_store *store, int64_t since_ns, int *dropped)
 {
 	char dir[4096], pack[4096 + 512], idx[4096 + 512];
 	struct dirent *de;
@@ -763,7 +763,7 @@ int ts_store_drop_torn_packs(ts_store *store, int64_t since_ns, int *dropped)
 	return *dropped ? reopen(store) : 0;
 }
 
-int ts_store_ref_reset(ts_store *store, const char *ref, const git_oid *commit)
+int ts_store__ref_reset(ts_store *store, const char *ref, const git_oid *commit)
 {
 	char path[4200], lock[4220], hex[GIT_OID_HEXSZ + 2];
 	FILE *f;
@@ -782,14 +782,14 @@ int ts_store_ref_reset(ts_store *store, const char *ref, const git_oid *commit)
 	return 0;
 }
 
-int64_t ts_store_now_ns(void)
+int64_t ts_store__now_ns(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-int ts_store_sync(ts_store *store)
+int ts_store__sync(ts_store *store)
 {
 	int fd = open(git_repository_path(store->repo), O_RDONLY | O_DIRECTORY);
 	int rc;

@@ -20,10 +20,10 @@ typedef struct ts_store ts_store;
 #define TS_STORE_SCHEMA_PATH "_tiersync/schema-version"
 
 /* Opens (or with `create`, creates) the bare repository at `gitdir`. */
-int ts_store_open(ts_store **out, const char *gitdir, int create);
-void ts_store_free(ts_store *store);
+int ts_store__open(ts_store **out, const char *gitdir, int create);
+void ts_store__free(ts_store *store);
 
-git_repository *ts_store_repo(ts_store *store);
+git_repository *ts_store__repo(ts_store *store);
 
 /* One change to a tree: put `data` at `path`, or remove `path` when data is NULL.
  * With `len` TS_STORE_LINK, `data` points to the git_oid of a blob already in
@@ -37,27 +37,27 @@ typedef struct {
 #define TS_STORE_LINK ((size_t)-1)
 
 /* Makes room in a growing array of updates for one more after the first `n`. */
-int ts_store_update_reserve(ts_store_update **v, size_t n, size_t *alloc);
+int ts_store__update_reserve(ts_store_update **v, size_t n, size_t *alloc);
 
 /*
  * Writes the blobs of `updates` and the trees above them, starting from
  * `base` (NULL for the empty tree). Cost follows the number of updates.
  * The updates array is sorted in place.
  */
-int ts_store_tree_update(git_oid *out, ts_store *store, const git_oid *base,
+int ts_store__tree_update(git_oid *out, ts_store *store, const git_oid *base,
 	ts_store_update *updates, size_t n);
 
 /*
- * New objects wait in memory until ts_store_flush() writes them all as one
- * pack; ts_store_discard() drops them instead (after a failed commit). Reads
+ * New objects wait in memory until ts_store__flush() writes them all as one
+ * pack; ts_store__discard() drops them instead (after a failed commit). Reads
  * see waiting objects as if they were written.
  */
-int ts_store_flush(ts_store *store);
-void ts_store_discard(ts_store *store);
+int ts_store__flush(ts_store *store);
+void ts_store__discard(ts_store *store);
 
 /* With `on`, objects the repository already holds are not written again
  * (a merge, whose result is mostly rows the other side brought). */
-void ts_store_reuse_objects(ts_store *store, int on);
+void ts_store__reuse_objects(ts_store *store, int on);
 
 /* Who made a change: a real name and the node where it was recorded. */
 typedef struct {
@@ -71,59 +71,59 @@ typedef struct {
  * Creates a commit object. Its exact bytes are appended to `raw` (when not
  * NULL) so that it can be written again identically after a power loss.
  */
-int ts_store_commit(git_oid *out, ts_buf *raw, ts_store *store, const git_oid *tree,
+int ts_store__commit(git_oid *out, ts_buf *raw, ts_store *store, const git_oid *tree,
 	const git_oid *parents, size_t nparents, const ts_store_who *author,
 	const ts_store_who *committer, const char *message);
 
 /*
- * Signs every commit ts_store_commit() makes from now on with `key` (not
+ * Signs every commit ts_store__commit() makes from now on with `key` (not
  * owned; NULL stops signing): the signed bytes are what is written and
  * what `raw` receives (sshsig.h).
  */
 typedef struct ts_sshsig_key ts_sshsig_key;
-void ts_store_set_signer(ts_store *store, const ts_sshsig_key *key);
+void ts_store__set_signer(ts_store *store, const ts_sshsig_key *key);
 
 /*
- * Calls `fn` each time ts_store_ref_set() has moved TS_STORE_MAIN (not on
- * a repair's ts_store_ref_reset()); NULL removes it. Its failure does
+ * Calls `fn` each time ts_store__ref_set() has moved TS_STORE_MAIN (not on
+ * a repair's ts_store__ref_reset()); NULL removes it. Its failure does
  * not undo the move and is not returned: it keeps files derived from the
  * head up to date.
  */
-void ts_store_on_head(ts_store *store, void (*fn)(void *payload), void *payload);
+void ts_store__on_head(ts_store *store, void (*fn)(void *payload), void *payload);
 
-/* Writes raw commit bytes (from ts_store_commit) as a commit object. */
-int ts_store_write_raw_commit(git_oid *out, ts_store *store, const char *raw, size_t len);
+/* Writes raw commit bytes (from ts_store__commit) as a commit object. */
+int ts_store__write_raw_commit(git_oid *out, ts_store *store, const char *raw, size_t len);
 
 /* The commit `ref` points at; TS_ENOTFOUND when it does not exist. */
-int ts_store_ref_get(git_oid *out, ts_store *store, const char *ref);
+int ts_store__ref_get(git_oid *out, ts_store *store, const char *ref);
 
 /* Points `ref` at `commit` (forced), with a reflog message. */
-int ts_store_ref_set(ts_store *store, const char *ref, const git_oid *commit, const char *why);
+int ts_store__ref_set(ts_store *store, const char *ref, const git_oid *commit, const char *why);
 
 /* 1 if the object exists, 0 if not. */
-int ts_store_has(ts_store *store, const git_oid *id);
+int ts_store__has(ts_store *store, const git_oid *id);
 
 /* 1 if the object can be read back whole and hashes to its id. */
-int ts_store_readable(ts_store *store, const git_oid *id);
+int ts_store__readable(ts_store *store, const git_oid *id);
 
 /* The tree of a commit. */
-int ts_store_commit_tree(git_oid *out, ts_store *store, const git_oid *commit);
+int ts_store__commit_tree(git_oid *out, ts_store *store, const git_oid *commit);
 
 /*
  * Makes written objects durable (syncfs of the repository's file system),
  * so that records kept to rewrite them can be dropped.
  */
-int ts_store_sync(ts_store *store);
+int ts_store__sync(ts_store *store);
 
 /*
  * One writer at a time: commits and repairs hold an exclusive lock on
  * history.git/tiersync.lock from their first object to the ref. Readers
- * need no lock. ts_store_trylock() takes it only if no one holds it:
+ * need no lock. ts_store__trylock() takes it only if no one holds it:
  * 1 taken, 0 held by another writer.
  */
-int ts_store_lock(ts_store *store);
-int ts_store_trylock(ts_store *store);
-void ts_store_unlock(ts_store *store);
+int ts_store__lock(ts_store *store);
+int ts_store__trylock(ts_store *store);
+void ts_store__unlock(ts_store *store);
 
 /*
  * What a killed writer leaves behind, removed (call with the lock held):
@@ -133,20 +133,20 @@ void ts_store_unlock(ts_store *store);
  * Such files are never read, so leaving them a while is harmless.
  */
 #define TS_STORE_DEBRIS_AGE 3600
-void ts_store_clean_debris(ts_store *store);
+void ts_store__clean_debris(ts_store *store);
 
 /*
  * Removes the packs written after `since_ns` (nanoseconds since the epoch,
  * as a file's mtime) whose checksums do not hold: what a power loss leaves
  * of a pack that was never synced. Sets *dropped to how many went.
  */
-int ts_store_drop_torn_packs(ts_store *store, int64_t since_ns, int *dropped);
+int ts_store__drop_torn_packs(ts_store *store, int64_t since_ns, int *dropped);
 
 /* Points `ref` at `commit` even if the ref file is damaged (lock held). */
-int ts_store_ref_reset(ts_store *store, const char *ref, const git_oid *commit);
+int ts_store__ref_reset(ts_store *store, const char *ref, const git_oid *commit);
 
 /* The current time in nanoseconds since the epoch, comparable with mtimes. */
-int64_t ts_store_now_ns(void);
+int64_t ts_store__now_ns(void);
 
 /*
  * Keeps the number of packs small: once TS_STORE_PACK_LIMIT packs have
@@ -155,7 +155,7 @@ int64_t ts_store_now_ns(void);
  * the result durable (syncfs) and deletes the parts.
  */
 #define TS_STORE_PACK_LIMIT 16
-int ts_store_maintain(ts_store *store);
+int ts_store__maintain(ts_store *store);
 
 /* Converts the last libgit2 error into ts_error_set(code, "<what>: <git message>"). */
 int ts_store__git_error(int code, const char *what);

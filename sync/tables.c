@@ -9,7 +9,7 @@
 #include "error.h"
 #include "tiersync.h"
 
-int ts_table_name_synced(const char *name)
+int ts_table__name_synced(const char *name)
 {
 	return strncmp(name, "sqlite_", 7) && strncmp(name, "ts_", 3) && strncmp(name, "_tiersync", 9);
 }
@@ -75,13 +75,13 @@ static int load_table(ts_table *t, sqlite3 *db)
 			error = ts_error_set(TS_EINVALID, "column %s.\"%s\" is not a plain identifier", t->name, t->cols[i]);
 			goto done;
 		}
-	ts_buf_puts(&sql, "SELECT ");
+	ts_buf__puts(&sql, "SELECT ");
 	for (i = 0; i < t->ncol; i++)
-		ts_buf_printf(&sql, "%s\"%s\"", i ? ", " : "", t->cols[i]);
-	ts_buf_printf(&sql, " FROM \"%s\" WHERE ", t->name);
+		ts_buf__printf(&sql, "%s\"%s\"", i ? ", " : "", t->cols[i]);
+	ts_buf__printf(&sql, " FROM \"%s\" WHERE ", t->name);
 	for (k = 0; k < t->npk; k++)
-		ts_buf_printf(&sql, "%s\"%s\" = ?%d", k ? " AND " : "", t->cols[t->pk[k]], k + 1);
-	if (ts_buf_oom(&sql)) {
+		ts_buf__printf(&sql, "%s\"%s\" = ?%d", k ? " AND " : "", t->cols[t->pk[k]], k + 1);
+	if (ts_buf__oom(&sql)) {
 		error = TS_ERROR;
 		goto done;
 	}
@@ -89,11 +89,11 @@ static int load_table(ts_table *t, sqlite3 *db)
 		error = ts_sqlite__error(db, "preparing a read of %s", t->name);
 done:
 	sqlite3_finalize(info);
-	ts_buf_dispose(&sql);
+	ts_buf__dispose(&sql);
 	return error;
 }
 
-int ts_tables_load(ts_tables **out, sqlite3 *db)
+int ts_tables__load(ts_tables **out, sqlite3 *db)
 {
 	sqlite3_stmt *list = NULL;
 	ts_tables *tables;
@@ -110,7 +110,7 @@ int ts_tables_load(ts_tables **out, sqlite3 *db)
 	while (sqlite3_step(list) == SQLITE_ROW) {
 		const char *name = (const char *)sqlite3_column_text(list, 0);
 		ts_table *grown;
-		if (!ts_table_name_synced(name))
+		if (!ts_table__name_synced(name))
 			continue;
 		if (!plain_identifier(name)) {
 			error = ts_error_set(TS_EINVALID, "table \"%s\" is not a plain identifier", name);
@@ -133,13 +133,13 @@ int ts_tables_load(ts_tables **out, sqlite3 *db)
 done:
 	sqlite3_finalize(list);
 	if (error < 0)
-		ts_tables_free(tables);
+		ts_tables__free(tables);
 	else
 		*out = tables;
 	return error;
 }
 
-void ts_tables_free(ts_tables *tables)
+void ts_tables__free(ts_tables *tables)
 {
 	int i, j;
 	if (!tables)
@@ -157,23 +157,23 @@ void ts_tables_free(ts_tables *tables)
 	free(tables);
 }
 
-int ts_table_scan(sqlite3_stmt **out, sqlite3 *db, const ts_table *t)
+int ts_table__scan(sqlite3_stmt **out, sqlite3 *db, const ts_table *t)
 {
 	ts_buf sql = TS_BUF_INIT;
 	int k, error = 0;
 
 	*out = NULL;
-	ts_buf_puts(&sql, "SELECT ");
+	ts_buf__puts(&sql, "SELECT ");
 	for (k = 0; k < t->ncol; k++)
-		ts_buf_printf(&sql, "%s\"%s\"", k ? ", " : "", t->cols[k]);
-	ts_buf_printf(&sql, " FROM \"%s\"", t->name);
-	if (ts_buf_oom(&sql) || sqlite3_prepare_v2(db, sql.ptr, -1, out, NULL) != SQLITE_OK)
+		ts_buf__printf(&sql, "%s\"%s\"", k ? ", " : "", t->cols[k]);
+	ts_buf__printf(&sql, " FROM \"%s\"", t->name);
+	if (ts_buf__oom(&sql) || sqlite3_prepare_v2(db, sql.ptr, -1, out, NULL) != SQLITE_OK)
 		error = ts_sqlite__error(db, "reading %s", t->name);
-	ts_buf_dispose(&sql);
+	ts_buf__dispose(&sql);
 	return error;
 }
 
-ts_table *ts_tables_find(ts_tables *tables, const char *name)
+ts_table *ts_tables__find(ts_tables *tables, const char *name)
 {
 	int lo = 0, hi = tables->n - 1;
 	while (lo <= hi) {
@@ -188,7 +188,7 @@ ts_table *ts_tables_find(ts_tables *tables, const char *name)
 	return NULL;
 }
 
-int ts_table_col(const ts_table *t, const char *name)
+int ts_table__col(const ts_table *t, const char *name)
 {
 	int i;
 	for (i = 0; i < t->ncol; i++)
@@ -203,7 +203,7 @@ static int read_bound(ts_buf *blob, sqlite3 *db, ts_table *t)
 
 	if (rc == SQLITE_ROW) {
 		found = 1;
-		if (ts_rowcodec_encode_stmt(blob, t->get) < 0)
+		if (ts_rowcodec__encode_stmt(blob, t->get) < 0)
 			found = TS_ERROR;
 	} else if (rc != SQLITE_DONE)
 		found = ts_sqlite__error(db, "reading %s", t->name);
@@ -212,7 +212,7 @@ static int read_bound(ts_buf *blob, sqlite3 *db, ts_table *t)
 	return found;
 }
 
-int ts_table_read(ts_buf *blob, sqlite3 *db, ts_table *t, sqlite3_value **key)
+int ts_table__read(ts_buf *blob, sqlite3 *db, ts_table *t, sqlite3_value **key)
 {
 	int k;
 	for (k = 0; k < t->npk; k++)
@@ -220,23 +220,23 @@ int ts_table_read(ts_buf *blob, sqlite3 *db, ts_table *t, sqlite3_value **key)
 	return read_bound(blob, db, t);
 }
 
-int ts_table_read_values(ts_buf *blob, sqlite3 *db, ts_table *t, const ts_value *key)
+int ts_table__read_values(ts_buf *blob, sqlite3 *db, ts_table *t, const ts_value *key)
 {
 	int k;
 	for (k = 0; k < t->npk; k++)
-		ts_value_bind(t->get, k + 1, &key[k]);
+		ts_value__bind(t->get, k + 1, &key[k]);
 	return read_bound(blob, db, t);
 }
 
-void ts_table_put_key(ts_buf *out, const ts_table *t, const ts_row *row)
+void ts_table__put_key(ts_buf *out, const ts_table *t, const ts_row *row)
 {
 	int k;
 	for (k = 0; k < t->npk; k++) {
 		const char *col = t->cols[t->pk[k]];
-		const ts_value *v = ts_row_get(row, col);
+		const ts_value *v = ts_row__get(row, col);
 		if (t->npk > 1)
-			ts_buf_printf(out, "%s%s=", k ? ", " : "", col);
+			ts_buf__printf(out, "%s%s=", k ? ", " : "", col);
 		if (v)
-			ts_value_put_display(out, v);
+			ts_value__put_display(out, v);
 	}
 }

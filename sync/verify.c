@@ -69,7 +69,7 @@ static int collect_entry(const char *root, const git_tree_entry *te, void *paylo
 	verifier *v = payload;
 	entry *x;
 
-	/* files are no rows, and may be large: ts_files_verify() reads them */
+	/* files are no rows, and may be large: ts_files__verify() reads them */
 	if (git_tree_entry_type(te) == GIT_OBJECT_TREE && !strcmp(root, TS_STORE_META_DIR "/") &&
 	    !strcmp(git_tree_entry_name(te), &TS_FILES_DIR[sizeof(TS_STORE_META_DIR)]))
 		return 1;
@@ -153,22 +153,22 @@ static int stage_op(verifier *v, sqlite3_changeset_iter *it)
 	ts_table *t;
 
 	sqlite3changeset_op(it, &tname, &ncol, &op, &indirect);
-	if (!(t = ts_tables_find(v->tables, tname)) || t->npk > 64 || ncol != t->ncol)
+	if (!(t = ts_tables__find(v->tables, tname)) || t->npk > 64 || ncol != t->ncol)
 		return ts_error_set(TS_ECORRUPT, "a staged write does not match table %s", tname);
 	for (k = 0; k < t->npk; k++)
 		if ((op == SQLITE_INSERT ? sqlite3changeset_new(it, t->pk[k], &key[k])
 		                         : sqlite3changeset_old(it, t->pk[k], &key[k])) != SQLITE_OK)
 			return ts_error_set(TS_ECORRUPT, "a staged write of %s has no key", tname);
-	if ((error = ts_rowcodec_key_path(&path, tname, t->npk, key)) < 0)
+	if ((error = ts_rowcodec__key_path(&path, tname, t->npk, key)) < 0)
 		goto done;
 	for (k = 0; k < t->npk; k++) {
 		ts_value kv;
-		if ((error = ts_value_from_sqlite(&kv, key[k])) < 0)
+		if ((error = ts_value__from_sqlite(&kv, key[k])) < 0)
 			goto done;
 		if (t->npk > 1)
-			ts_buf_printf(&keytext, "%s%s=", k ? ", " : "", t->cols[t->pk[k]]);
-		ts_value_put_display(&keytext, &kv);
-		ts_value_clear(&kv);
+			ts_buf__printf(&keytext, "%s%s=", k ? ", " : "", t->cols[t->pk[k]]);
+		ts_value__put_display(&keytext, &kv);
+		ts_value__dispose(&kv);
 	}
 	if (op != SQLITE_DELETE) {
 		vals = calloc(ncol, sizeof(*vals));
@@ -187,7 +187,7 @@ static int stage_op(verifier *v, sqlite3_changeset_iter *it)
 				error = ts_error_set(TS_ECORRUPT, "a staged update of %s has no committed row", tname);
 				goto done;
 			}
-			error = ts_rowcodec_decode(&row, git_odb_object_data(obj), git_odb_object_size(obj));
+			error = ts_rowcodec__decode(&row, git_odb_object_data(obj), git_odb_object_size(obj));
 			git_odb_object_free(obj);
 			if (error < 0)
 				goto done;
@@ -198,8 +198,8 @@ static int stage_op(verifier *v, sqlite3_changeset_iter *it)
 			names[c] = t->cols[c];
 			sqlite3changeset_new(it, c, &nv);
 			if (nv)
-				error = ts_value_from_sqlite(&vals[c], nv);
-			else if (row && (old = ts_row_get(row, t->cols[c]))) {
+				error = ts_value__from_sqlite(&vals[c], nv);
+			else if (row && (old = ts_row__get(row, t->cols[c]))) {
 				vals[c] = *old;
 				vals[c].p = NULL;
 				if (old->p && (vals[c].p = malloc(old->n + 1)))
@@ -208,7 +208,7 @@ static int stage_op(verifier *v, sqlite3_changeset_iter *it)
 			if (error < 0)
 				goto done;
 		}
-		if ((error = ts_rowcodec_encode_values(&blob, ncol, names, vals)) < 0)
+		if ((error = ts_rowcodec__encode_values(&blob, ncol, names, vals)) < 0)
 			goto done;
 	}
 add:
@@ -226,20 +226,20 @@ add:
 	s->table = t;
 	s->seen = 0;
 	s->len = blob.size;
-	s->path = ts_buf_detach(&path);
-	s->key = ts_buf_detach(&keytext);
+	s->path = ts_buf__detach(&path);
+	s->key = ts_buf__detach(&keytext);
 	s->updated_only = op == SQLITE_UPDATE && !row;
-	s->blob = op == SQLITE_DELETE ? NULL : ts_buf_detach(&blob);
+	s->blob = op == SQLITE_DELETE ? NULL : ts_buf__detach(&blob);
 done:
 	if (vals)
 		for (c = 0; c < ncol; c++)
-			ts_value_clear(&vals[c]);
+			ts_value__dispose(&vals[c]);
 	free(vals);
 	free(names);
-	ts_row_free(row);
-	ts_buf_dispose(&path);
-	ts_buf_dispose(&blob);
-	ts_buf_dispose(&keytext);
+	ts_row__free(row);
+	ts_buf__dispose(&path);
+	ts_buf__dispose(&blob);
+	ts_buf__dispose(&keytext);
 	return error;
 }
 
@@ -259,7 +259,7 @@ static int load_staged(verifier *v)
 
 	if (sqlite3changegroup_new(&group) != SQLITE_OK)
 		return ts_error_set(TS_ERROR, "out of memory");
-	if ((error = ts_capture_foreach(v->db, add_to_group, group)) < 0)
+	if ((error = ts_capture__foreach(v->db, add_to_group, group)) < 0)
 		goto done;
 	if (sqlite3changegroup_output(group, &size, &all) != SQLITE_OK) {
 		error = ts_error_set(TS_ECORRUPT, "staged writes do not combine");
@@ -283,11 +283,11 @@ done:
 
 static void display(ts_buf *out, const ts_value *v)
 {
-	ts_buf_clear(out);
+	ts_buf__clear(out);
 	if (v)
-		ts_value_put_display(out, v);
+		ts_value__put_display(out, v);
 	else
-		ts_buf_puts(out, "(no such column)");
+		ts_buf__puts(out, "(no such column)");
 }
 
 /* Names the columns in which two row blobs differ. */
@@ -298,28 +298,28 @@ static int report_columns(verifier *v, ts_table *t, const char *expected, size_t
 	ts_buf key = TS_BUF_INIT, a = TS_BUF_INIT, b = TS_BUF_INIT;
 	int c, error;
 
-	if ((error = ts_rowcodec_decode(&got, actual, alen)) < 0)
+	if ((error = ts_rowcodec__decode(&got, actual, alen)) < 0)
 		goto done;
-	if (ts_rowcodec_decode(&want, expected, elen) < 0) {
-		ts_table_put_key(&key, t, got);
-		report(v, t->name, ts_buf_cstr(&key), NULL, "history blob cannot be decoded", NULL, NULL);
+	if (ts_rowcodec__decode(&want, expected, elen) < 0) {
+		ts_table__put_key(&key, t, got);
+		report(v, t->name, ts_buf__cstr(&key), NULL, "history blob cannot be decoded", NULL, NULL);
 		goto done;
 	}
-	ts_table_put_key(&key, t, got);
+	ts_table__put_key(&key, t, got);
 	for (c = 0; c < t->ncol && !v->stop; c++) {
-		const ts_value *w = ts_row_get(want, t->cols[c]), *g = ts_row_get(got, t->cols[c]);
-		if (w && g && ts_value_equal(w, g))
+		const ts_value *w = ts_row__get(want, t->cols[c]), *g = ts_row__get(got, t->cols[c]);
+		if (w && g && ts_value__equal(w, g))
 			continue;
 		display(&a, w);
 		display(&b, g);
-		report(v, t->name, ts_buf_cstr(&key), t->cols[c], problem, a.ptr, b.ptr);
+		report(v, t->name, ts_buf__cstr(&key), t->cols[c], problem, a.ptr, b.ptr);
 	}
 done:
-	ts_row_free(want);
-	ts_row_free(got);
-	ts_buf_dispose(&key);
-	ts_buf_dispose(&a);
-	ts_buf_dispose(&b);
+	ts_row__free(want);
+	ts_row__free(got);
+	ts_buf__dispose(&key);
+	ts_buf__dispose(&a);
+	ts_buf__dispose(&b);
 	return error;
 }
 
@@ -358,12 +358,12 @@ static int check_row(verifier *v, ts_table *t, const char *path, const ts_buf *b
 	git_odb_object_free(obj);
 	return error;
 extra:
-	if ((error = ts_rowcodec_decode(&row, blob->ptr, blob->size)) < 0)
+	if ((error = ts_rowcodec__decode(&row, blob->ptr, blob->size)) < 0)
 		return error;
-	ts_table_put_key(&key, t, row);
-	report(v, t->name, ts_buf_cstr(&key), NULL, "row added outside tiersync", NULL, "present");
-	ts_row_free(row);
-	ts_buf_dispose(&key);
+	ts_table__put_key(&key, t, row);
+	report(v, t->name, ts_buf__cstr(&key), NULL, "row added outside tiersync", NULL, "present");
+	ts_row__free(row);
+	ts_buf__dispose(&key);
 	return 0;
 }
 
@@ -374,21 +374,21 @@ static int check_table(verifier *v, ts_table *t)
 	sqlite3_value *key[64];
 	int k, rc, error = 0;
 
-	if ((error = ts_table_scan(&all, v->db, t)) < 0)
+	if ((error = ts_table__scan(&all, v->db, t)) < 0)
 		goto done;
 	while (!v->stop && (rc = sqlite3_step(all)) == SQLITE_ROW) {
 		for (k = 0; k < t->npk; k++)
 			key[k] = sqlite3_column_value(all, t->pk[k]);
-		ts_buf_clear(&path);
-		if ((error = ts_rowcodec_key_path(&path, t->name, t->npk, key)) < 0 ||
-		    (error = ts_rowcodec_encode_stmt(&blob, all)) < 0 ||
+		ts_buf__clear(&path);
+		if ((error = ts_rowcodec__key_path(&path, t->name, t->npk, key)) < 0 ||
+		    (error = ts_rowcodec__encode_stmt(&blob, all)) < 0 ||
 		    (error = check_row(v, t, path.ptr, &blob)) < 0)
 			goto done;
 	}
 done:
 	sqlite3_finalize(all);
-	ts_buf_dispose(&path);
-	ts_buf_dispose(&blob);
+	ts_buf__dispose(&path);
+	ts_buf__dispose(&blob);
 	return error;
 }
 
@@ -413,18 +413,18 @@ static int check_missing(verifier *v)
 			continue;
 		if (read_blob(&obj, v, &e->id, e->path))
 			continue;
-		if (ts_rowcodec_path_split(&table, &name, e->path) < 0 || !(t = ts_tables_find(v->tables, table.ptr))) {
+		if (ts_rowcodec__path_split(&table, &name, e->path) < 0 || !(t = ts_tables__find(v->tables, table.ptr))) {
 			report(v, NULL, e->path, NULL, "history holds a path that no table explains", NULL, NULL);
 			git_odb_object_free(obj);
 			continue;
 		}
-		ts_buf_clear(&key);
-		if (ts_rowcodec_decode(&row, git_odb_object_data(obj), git_odb_object_size(obj)) == 0)
-			ts_table_put_key(&key, t, row);
+		ts_buf__clear(&key);
+		if (ts_rowcodec__decode(&row, git_odb_object_data(obj), git_odb_object_size(obj)) == 0)
+			ts_table__put_key(&key, t, row);
 		else
-			ts_buf_puts(&key, name);
-		report(v, t->name, ts_buf_cstr(&key), NULL, "row deleted outside tiersync", "present", NULL);
-		ts_row_free(row);
+			ts_buf__puts(&key, name);
+		report(v, t->name, ts_buf__cstr(&key), NULL, "row deleted outside tiersync", "present", NULL);
+		ts_row__free(row);
 		git_odb_object_free(obj);
 	}
 	/* staged inserts the database does not hold */
@@ -432,8 +432,8 @@ static int check_missing(verifier *v)
 		if (!v->s[i].seen && v->s[i].blob)
 			report(v, v->s[i].table->name, v->s[i].key, NULL,
 				"staged row deleted outside tiersync", "present", NULL);
-	ts_buf_dispose(&table);
-	ts_buf_dispose(&key);
+	ts_buf__dispose(&table);
+	ts_buf__dispose(&key);
 	return error;
 }
 
@@ -448,7 +448,7 @@ static void check_objects(verifier *v)
 	}
 }
 
-/* A problem ts_files_verify() found, reported as verify reports its own. */
+/* A problem ts_files__verify() found, reported as verify reports its own. */
 static int file_problem(const ts_verify_problem *p, void *payload)
 {
 	verifier *v = payload;
@@ -456,7 +456,7 @@ static int file_problem(const ts_verify_problem *p, void *payload)
 	return v->stop;
 }
 
-int ts_history_verify(sqlite3 *db, ts_store *store,
+int ts_history__verify(sqlite3 *db, ts_store *store,
 	int (*cb)(const ts_verify_problem *p, void *payload), void *payload)
 {
 	verifier v;
@@ -472,24 +472,24 @@ int ts_history_verify(sqlite3 *db, ts_store *store,
 	v.store = store;
 	v.cb = cb;
 	v.payload = payload;
-	if ((error = ts_history_head(&head, db)) < 0)
+	if ((error = ts_history__head(&head, db)) < 0)
 		return error;
-	if (ts_store_ref_get(&ref, store, TS_STORE_MAIN) < 0 || !git_oid_equal(&ref, &head)) {
+	if (ts_store__ref_get(&ref, store, TS_STORE_MAIN) < 0 || !git_oid_equal(&ref, &head)) {
 		char a[GIT_OID_HEXSZ + 1];
 		git_oid_tostr(a, sizeof(a), &head);
 		report(&v, NULL, TS_STORE_MAIN, NULL, "the branch does not point at the database's head",
-			a, ts_store_ref_get(&ref, store, TS_STORE_MAIN) < 0 ? NULL : git_oid_tostr_s(&ref));
+			a, ts_store__ref_get(&ref, store, TS_STORE_MAIN) < 0 ? NULL : git_oid_tostr_s(&ref));
 	}
-	if ((error = git_repository_odb(&v.odb, ts_store_repo(store))) < 0) {
+	if ((error = git_repository_odb(&v.odb, ts_store__repo(store))) < 0) {
 		error = ts_store__git_error(TS_ERROR, "opening the object database");
 		goto done;
 	}
-	if (!ts_store_readable(store, &head) || ts_store_commit_tree(&tree, store, &head) < 0) {
+	if (!ts_store__readable(store, &head) || ts_store__commit_tree(&tree, store, &head) < 0) {
 		report(&v, NULL, git_oid_tostr_s(&head), NULL, "the head commit is missing or damaged", NULL, NULL);
 		error = ts_error_set(TS_ECORRUPT, "the head commit %s is missing or damaged", git_oid_tostr_s(&head));
 		goto done;
 	}
-	if (git_tree_lookup(&root, ts_store_repo(store), &tree) < 0 ||
+	if (git_tree_lookup(&root, ts_store__repo(store), &tree) < 0 ||
 	    git_tree_walk(root, GIT_TREEWALK_PRE, collect_entry, &v) < 0) {
 		report(&v, NULL, git_oid_tostr_s(&tree), NULL, "the head tree is missing or damaged", NULL, NULL);
 		error = ts_error_set(TS_ECORRUPT, "the head tree is missing or damaged");
@@ -497,9 +497,9 @@ int ts_history_verify(sqlite3 *db, ts_store *store,
 	}
 	if (v.ne)
 		qsort(v.e, v.ne, sizeof(entry), entry_cmp);
-	if ((error = ts_tables_load(&v.tables, db)) < 0 || (error = load_staged(&v)) < 0)
+	if ((error = ts_tables__load(&v.tables, db)) < 0 || (error = load_staged(&v)) < 0)
 		goto done;
-	ts_history_schema_blob(&want, db);
+	ts_history__schema_blob(&want, db);
 	schema = find_entry(&v, TS_STORE_SCHEMA_PATH);
 	if (!schema) {
 		report(&v, NULL, TS_STORE_SCHEMA_PATH, NULL, "history records no schema version", want.ptr, NULL);
@@ -516,7 +516,7 @@ int ts_history_verify(sqlite3 *db, ts_store *store,
 	if ((error = check_missing(&v)) < 0)
 		goto done;
 	check_objects(&v);
-	if (!v.stop && (error = ts_files_verify(&file_problems, db, store, &tree, file_problem, &v)) < 0)
+	if (!v.stop && (error = ts_files__verify(&file_problems, db, store, &tree, file_problem, &v)) < 0)
 		goto done;
 	error = v.problems ? TS_ECORRUPT : 0;
 	if (error)
@@ -525,7 +525,7 @@ int ts_history_verify(sqlite3 *db, ts_store *store,
 done:
 	git_tree_free(root);
 	git_odb_free(v.odb);
-	ts_tables_free(v.tables);
+	ts_tables__free(v.tables);
 	for (i = 0; i < v.ne; i++)
 		free(v.e[i].path);
 	free(v.e);
@@ -535,6 +535,6 @@ done:
 		free(v.s[i].blob);
 	}
 	free(v.s);
-	ts_buf_dispose(&want);
+	ts_buf__dispose(&want);
 	return error;
 }

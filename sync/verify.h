@@ -12,7 +12,7 @@
 
 /* Calls `cb` for every difference (a non-zero return stops early).
  * Returns 0 when equal, TS_ECORRUPT when not, another code on failure. */
-int ts_history_verify(sqlite3 *db, ts_store *store,
+int ts_history__verify(sqlite3 *db, ts_store *store,
 	int (*cb)(const ts_verify_problem *p, void *payload), void *payload);
 
 #endif

@@ -192,7 +192,7 @@ void test_admit__unenrolled_and_unsigned_refused(void)
 
 	/* enrolled now, but its next commit is unsigned */
 	test_ok(enroll(dc, c));
-	ts_store_set_signer(c->store, NULL);
+	ts_store__set_signer(c->store, NULL);
 	test_ok(ts_node_write(c, NULL, "more", sql,
 		"INSERT INTO patrols (id, officers, jurisdiction, started_at) VALUES "
 		"('p2', '王伟', 'bj.dc.c', '2015-03-03T09:00:00+08:00')"));
@@ -245,7 +245,7 @@ void test_admit__fast_forward_records_a_broken_reference(void)
 /* A commit of `node` with `tree` on `parent`, signed with the node's key. */
 static int signed_commit(git_oid *out, ts_node *node, const git_oid *tree_id, const git_oid *parent_id)
 {
-	git_repository *repo = ts_store_repo(node->store);
+	git_repository *repo = ts_store__repo(node->store);
 	git_signature *who = NULL;
 	git_commit *parent = NULL;
 	git_tree *tree = NULL;
@@ -259,13 +259,13 @@ static int signed_commit(git_oid *out, ts_node *node, const git_oid *tree_id, co
 	    (error = git_commit_lookup(&parent, repo, parent_id)) < 0 ||
 	    (error = git_commit_create_buffer(&raw, repo, who, who, "UTF-8", "crafted\n", tree, 1,
 			(const git_commit **)&parent)) < 0 ||
-	    (error = ts_sshsig_commit_sign(&signed_raw, node->key, raw.ptr, raw.size)) < 0 ||
+	    (error = ts_sshsig__commit_sign(&signed_raw, node->key, raw.ptr, raw.size)) < 0 ||
 	    (error = git_repository_odb(&odb, repo)) < 0)
 		goto done;
 	error = git_odb_write(out, odb, signed_raw.ptr, signed_raw.size, GIT_OBJECT_COMMIT);
 done:
 	git_odb_free(odb);
-	ts_buf_dispose(&signed_raw);
+	ts_buf__dispose(&signed_raw);
 	git_buf_dispose(&raw);
 	git_tree_free(tree);
 	git_commit_free(parent);
@@ -286,7 +286,7 @@ void test_admit__a_gitlink_in_an_earlier_commit_refused(void)
 	char hex[41];
 
 	three_nodes(&dc, &a, &b);
-	repo = ts_store_repo(a->store);
+	repo = ts_store__repo(a->store);
 	test_ok(ts_node_head(hex, a));
 	test_ok(git_oid_fromstr(&head, hex));
 	test_ok(git_commit_lookup(&head_commit, repo, &head));
@@ -300,7 +300,7 @@ void test_admit__a_gitlink_in_an_earlier_commit_refused(void)
 	test_ok(git_tree_create_updated(&with_link, repo, head_tree, 1, &u));
 	test_ok(signed_commit(&first, a, &with_link, &head));
 	test_ok(signed_commit(&second, a, git_tree_id(head_tree), &first));
-	test_ok(ts_store_flush(a->store));   /* on disk, where a fetch reads */
+	test_ok(ts_store__flush(a->store));   /* on disk, where a fetch reads */
 	test_ok(git_reference_create(&ref, repo, "refs/heads/main", &second, 1, "crafted"));
 	test_ok(submit(a, dc));
 	test_equal_i(ts_node_merge_submissions(dc, NULL, on_submission, &o), TS_EDENIED);

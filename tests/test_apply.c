@@ -38,7 +38,7 @@ static int differing_rows(ts_node *a, ts_node *b)
 	int i, n = 0;
 	sqlite3_stmt *st;
 
-	if (ts_tables_load(&tables, a->db) < 0)
+	if (ts_tables__load(&tables, a->db) < 0)
 		return -1;
 	snprintf(sql, sizeof(sql), "ATTACH '%s/tiersync.db' AS other", b->path);
 	if (sqlite3_exec(a->db, sql, NULL, NULL, NULL) != SQLITE_OK)
@@ -53,15 +53,15 @@ static int differing_rows(ts_node *a, ts_node *b)
 		sqlite3_finalize(st);
 	}
 	sqlite3_exec(a->db, "DETACH other", NULL, NULL, NULL);
-	ts_tables_free(tables);
+	ts_tables__free(tables);
 	return n;
 }
 
 static int head_tree(git_oid *out, ts_node *node)
 {
 	git_oid head;
-	int error = ts_history_head(&head, node->db);
-	return error < 0 ? error : ts_store_commit_tree(out, node->store, &head);
+	int error = ts_history__head(&head, node->db);
+	return error < 0 ? error : ts_store__commit_tree(out, node->store, &head);
 }
 
 /* Applies `from`'s head tree to `to`'s database, from `to`'s head tree. */
@@ -72,14 +72,14 @@ static int apply_across(ts_apply_stats *stats, ts_node *from, ts_node *to)
 	int error;
 
 	if ((error = head_tree(&base, to)) < 0 || (error = head_tree(&target, from)) < 0 ||
-	    (error = ts_tables_load(&tables, to->db)) < 0)
+	    (error = ts_tables__load(&tables, to->db)) < 0)
 		return error;
 	/* both nodes start from the same init tree (the same reference rows), so
 	 * `from`'s repository holds every object the walk reads */
 	sqlite3_exec(to->db, "BEGIN", NULL, NULL, NULL);
-	error = ts_apply(stats, to->db, ts_store_repo(from->store), tables, &base, &target);
+	error = ts_apply(stats, to->db, ts_store__repo(from->store), tables, &base, &target);
 	sqlite3_exec(to->db, error < 0 ? "ROLLBACK" : "COMMIT", NULL, NULL, NULL);
-	ts_tables_free(tables);
+	ts_tables__free(tables);
 	return error;
 }
 
@@ -116,16 +116,16 @@ void test_apply__rows_reach_another_database(void)
 		git_commit *c = NULL;
 		ts_tables *tables = NULL;
 		test_ok(git_oid_fromstr(&target, commit));
-		test_ok(git_commit_lookup(&c, ts_store_repo(a->store), &target));
+		test_ok(git_commit_lookup(&c, ts_store__repo(a->store), &target));
 		test_ok(git_commit_parent_id(c, 0) ? 0 : -1);
-		test_ok(ts_store_commit_tree(&first, a->store, git_commit_parent_id(c, 0)));
-		test_ok(ts_store_commit_tree(&target, a->store, &target));
+		test_ok(ts_store__commit_tree(&first, a->store, git_commit_parent_id(c, 0)));
+		test_ok(ts_store__commit_tree(&target, a->store, &target));
 		git_commit_free(c);
-		test_ok(ts_tables_load(&tables, b->db));
+		test_ok(ts_tables__load(&tables, b->db));
 		sqlite3_exec(b->db, "BEGIN", NULL, NULL, NULL);
-		test_ok(ts_apply(&stats, b->db, ts_store_repo(a->store), tables, &first, &target));
+		test_ok(ts_apply(&stats, b->db, ts_store__repo(a->store), tables, &first, &target));
 		sqlite3_exec(b->db, "COMMIT", NULL, NULL, NULL);
-		ts_tables_free(tables);
+		ts_tables__free(tables);
 	}
 	test_equal_i(stats.deletes, 1);
 	test_equal_i(differing_rows(a, b), 0);
@@ -161,7 +161,7 @@ void test_apply__other_schema_version_refused(void)
 		ts_store_who who;
 		git_oid newer;
 		ts_node__who(&who, "bj.dc.a", "bj.dc.a", ts_node__now());
-		test_ok(ts_history_commit_all(&newer, a->db, a->store, &who, &who, "newer\n"));
+		test_ok(ts_history__commit_all(&newer, a->db, a->store, &who, &who, "newer\n"));
 	}
 	rc = apply_across(&stats, a, b);
 	test_equal_i(rc, TS_EINVALID);

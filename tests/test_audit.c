@@ -30,7 +30,7 @@ static int new_node(ts_node **out)
 
 static git_repository *repo_of(ts_node *node)
 {
-	return ts_store_repo(node->store);
+	return ts_store__repo(node->store);
 }
 
 static int new_case(char **id, ts_node *node, const char *author, const char *address)
@@ -54,17 +54,17 @@ typedef struct {
 static int put_column(const ts_audit_column *col, void *payload)
 {
 	ts_buf *out = payload;
-	ts_buf_printf(out, "%s: ", col->column);
+	ts_buf__printf(out, "%s: ", col->column);
 	if (col->old_value)
-		ts_audit_put_value(out, col->old_value);
+		ts_audit__put_value(out, col->old_value);
 	else
-		ts_buf_puts(out, "-");
-	ts_buf_puts(out, " -> ");
+		ts_buf__puts(out, "-");
+	ts_buf__puts(out, " -> ");
 	if (col->new_value)
-		ts_audit_put_value(out, col->new_value);
+		ts_audit__put_value(out, col->new_value);
 	else
-		ts_buf_puts(out, "-");
-	ts_buf_puts(out, "; ");
+		ts_buf__puts(out, "-");
+	ts_buf__puts(out, "; ");
 	return 0;
 }
 
@@ -78,15 +78,15 @@ static int see_change(const ts_audit_change *ch, void *payload)
 	if (s->n == MAX_SEEN)
 		return -1;
 	if (ch->table)
-		ts_audit_columns(ch, put_column, &cols);
+		ts_audit__columns(ch, put_column, &cols);
 	else {
-		ts_buf_put(&cols, ch->old_data ? ch->old_data : "-", ch->old_data ? ch->old_len : 1);
-		ts_buf_puts(&cols, " -> ");
-		ts_buf_put(&cols, ch->new_data ? ch->new_data : "-", ch->new_data ? ch->new_len : 1);
+		ts_buf__put(&cols, ch->old_data ? ch->old_data : "-", ch->old_data ? ch->old_len : 1);
+		ts_buf__puts(&cols, " -> ");
+		ts_buf__put(&cols, ch->new_data ? ch->new_data : "-", ch->new_data ? ch->new_len : 1);
 	}
 	s->table[s->n] = ch->table ? strdup(ch->table) : NULL;
 	s->key[s->n] = strdup(ch->key);
-	s->columns[s->n] = ts_buf_detach(&cols);
+	s->columns[s->n] = ts_buf__detach(&cols);
 	s->op[s->n] = ch->op;
 	s->n++;
 	return 0;
@@ -120,13 +120,13 @@ static int diff_revs(seen_changes *s, git_repository *repo, const char *from, co
 	git_tree *ta = NULL, *tb = NULL;
 	int error;
 
-	if ((error = ts_audit_resolve(&a, repo, from)) < 0 || (error = ts_audit_resolve(&b, repo, to)) < 0)
+	if ((error = ts_audit__resolve(&a, repo, from)) < 0 || (error = ts_audit__resolve(&b, repo, to)) < 0)
 		goto done;
 	if (git_commit_tree(&ta, a) < 0 || git_commit_tree(&tb, b) < 0) {
 		error = TS_ERROR;
 		goto done;
 	}
-	error = ts_audit_diff(repo, ta, tb, tables, TS_AUDIT_ROWS, see_change, s);
+	error = ts_audit__diff(repo, ta, tb, tables, TS_AUDIT_ROWS, see_change, s);
 done:
 	git_tree_free(ta);
 	git_tree_free(tb);
@@ -151,7 +151,7 @@ void test_audit__diff_shows_column_changes(void)
 		test_ok(ts_case_update(node, "张强", id, sets, 2));
 	}
 	test_ok(ts_node_commit(c2, node, "派遣", "张强"));
-	test_ok(ts_tables_load(&tables, ts_node_db(node)));
+	test_ok(ts_tables__load(&tables, ts_node_db(node)));
 
 	test_ok(diff_revs(&s, repo_of(node), c1, c2, tables));
 	test_equal_i(s.n, 2);   /* the case and its dispatch event */
@@ -181,7 +181,7 @@ void test_audit__diff_shows_column_changes(void)
 	test_ok(diff_revs(&s, repo_of(node), "HEAD", c2, tables));
 	test_equal_i(s.n, 0);
 
-	ts_tables_free(tables);
+	ts_tables__free(tables);
 	free(id);
 	ts_node_free(node);
 }
@@ -191,8 +191,8 @@ static int put_row(ts_store_update *u, ts_buf *path, ts_buf *blob, const char *t
 	int nkey, const ts_value *key, int ncol, const char *const *names, const ts_value *values)
 {
 	int error;
-	if ((error = ts_rowcodec_key_path_values(path, table, nkey, key)) < 0 ||
-	    (error = ts_rowcodec_encode_values(blob, ncol, names, values)) < 0)
+	if ((error = ts_rowcodec__key_path_values(path, table, nkey, key)) < 0 ||
+	    (error = ts_rowcodec__encode_values(blob, ncol, names, values)) < 0)
 		return error;
 	u->path = path->ptr;
 	u->data = blob->ptr;
@@ -225,7 +225,7 @@ void test_audit__diff_metadata_and_odd_keys(void)
 	int k;
 
 	git_libgit2_init();   /* released below; the node does this for itself */
-	test_ok(ts_store_open(&store, "r.git", 1));
+	test_ok(ts_store__open(&store, "r.git", 1));
 	key[0] = text_value("a/b c,.. %");
 	vals[0] = key[0];
 	vals[1] = int_value(1);
@@ -238,16 +238,16 @@ void test_audit__diff_metadata_and_odd_keys(void)
 	u[2].path = TS_STORE_SCHEMA_PATH;
 	u[2].data = "1\n";
 	u[2].len = 2;
-	test_ok(ts_store_tree_update(&t1, store, NULL, u, 3));
+	test_ok(ts_store__tree_update(&t1, store, NULL, u, 3));
 	u[0].path = TS_STORE_SCHEMA_PATH;
 	u[0].data = "2\n";
 	u[0].len = 2;
-	test_ok(ts_store_tree_update(&t2, store, &t1, u, 1));
-	test_ok(git_tree_lookup(&tree1, ts_store_repo(store), &t1));
-	test_ok(git_tree_lookup(&tree2, ts_store_repo(store), &t2));
+	test_ok(ts_store__tree_update(&t2, store, &t1, u, 1));
+	test_ok(git_tree_lookup(&tree1, ts_store__repo(store), &t1));
+	test_ok(git_tree_lookup(&tree2, ts_store__repo(store), &t2));
 
 	/* from nothing: every row and the metadata, keys read back from their paths */
-	test_ok(ts_audit_diff(ts_store_repo(store), NULL, tree1, NULL, TS_AUDIT_ROWS, see_change, &s));
+	test_ok(ts_audit__diff(ts_store__repo(store), NULL, tree1, NULL, TS_AUDIT_ROWS, see_change, &s));
 	test_equal_i(s.n, 3);
 	test_assert((k = seen_find(&s, "t", "a/b c,.. %")) >= 0);
 	test_equal_i(s.op[k], TS_AUDIT_INSERT);
@@ -258,7 +258,7 @@ void test_audit__diff_metadata_and_odd_keys(void)
 	seen_free(&s);
 
 	/* only the schema version moved: one metadata change, no rows */
-	test_ok(ts_audit_diff(ts_store_repo(store), tree1, tree2, NULL, 0, see_change, &s));
+	test_ok(ts_audit__diff(ts_store__repo(store), tree1, tree2, NULL, 0, see_change, &s));
 	test_equal_i(s.n, 1);
 	test_assert(s.table[0] == NULL);
 	test_equal_s(s.key[0], "schema-version");
@@ -268,11 +268,11 @@ void test_audit__diff_metadata_and_odd_keys(void)
 
 	git_tree_free(tree1);
 	git_tree_free(tree2);
-	ts_buf_dispose(&p0);
-	ts_buf_dispose(&b0);
-	ts_buf_dispose(&p1);
-	ts_buf_dispose(&b1);
-	ts_store_free(store);
+	ts_buf__dispose(&p0);
+	ts_buf__dispose(&b0);
+	ts_buf__dispose(&p1);
+	ts_buf__dispose(&b1);
+	ts_store__free(store);
 	git_libgit2_shutdown();
 }
 
@@ -297,37 +297,37 @@ void test_audit__diff_one_row_among_many(void)
 
 	test_assert(u && paths && blobs);
 	git_libgit2_init();   /* released below; the node does this for itself */
-	test_ok(ts_store_open(&store, "r.git", 1));
+	test_ok(ts_store__open(&store, "r.git", 1));
 	for (k = 0; k < ROWS; k++) {
 		vals[0] = int_value(k);
 		vals[1] = int_value(k * 7);
 		test_ok(put_row(&u[k], &paths[k], &blobs[k], "t", 1, vals, 2, names, vals));
 	}
-	test_ok(ts_store_tree_update(&t1, store, NULL, u, ROWS));
+	test_ok(ts_store__tree_update(&t1, store, NULL, u, ROWS));
 	vals[0] = int_value(1234);
 	vals[1] = int_value(-1);
-	ts_buf_clear(&paths[0]);
-	ts_buf_clear(&blobs[0]);
+	ts_buf__clear(&paths[0]);
+	ts_buf__clear(&blobs[0]);
 	test_ok(put_row(&u[0], &paths[0], &blobs[0], "t", 1, vals, 2, names, vals));
-	test_ok(ts_store_tree_update(&t2, store, &t1, u, 1));
-	test_ok(git_tree_lookup(&tree1, ts_store_repo(store), &t1));
-	test_ok(git_tree_lookup(&tree2, ts_store_repo(store), &t2));
-	test_ok(ts_audit_diff(ts_store_repo(store), tree1, tree2, NULL, 0, count_change, &n));
+	test_ok(ts_store__tree_update(&t2, store, &t1, u, 1));
+	test_ok(git_tree_lookup(&tree1, ts_store__repo(store), &t1));
+	test_ok(git_tree_lookup(&tree2, ts_store__repo(store), &t2));
+	test_ok(ts_audit__diff(ts_store__repo(store), tree1, tree2, NULL, 0, count_change, &n));
 	test_equal_i(n, 1);
 	n = 0;
-	test_ok(ts_audit_diff(ts_store_repo(store), NULL, tree2, NULL, 0, count_change, &n));
+	test_ok(ts_audit__diff(ts_store__repo(store), NULL, tree2, NULL, 0, count_change, &n));
 	test_equal_i(n, ROWS);
 
 	git_tree_free(tree1);
 	git_tree_free(tree2);
 	for (k = 0; k < ROWS; k++) {
-		ts_buf_dispose(&paths[k]);
-		ts_buf_dispose(&blobs[k]);
+		ts_buf__dispose(&paths[k]);
+		ts_buf__dispose(&blobs[k]);
 	}
 	free(paths);
 	free(blobs);
 	free(u);
-	ts_store_free(store);
+	ts_store__free(store);
 	git_libgit2_shutdown();
 }
 
@@ -339,19 +339,19 @@ void test_audit__columns_across_a_schema_change(void)
 	ts_row *old_row = NULL, *new_row = NULL;
 	ts_buf out = TS_BUF_INIT;
 
-	test_ok(ts_rowcodec_decode(&old_row, old_blob, sizeof(old_blob) - 1));
-	test_ok(ts_rowcodec_decode(&new_row, new_blob, sizeof(new_blob) - 1));
+	test_ok(ts_rowcodec__decode(&old_row, old_blob, sizeof(old_blob) - 1));
+	test_ok(ts_rowcodec__decode(&new_row, new_blob, sizeof(new_blob) - 1));
 	memset(&ch, 0, sizeof(ch));
 	ch.op = TS_AUDIT_UPDATE;
 	ch.table = "t";
 	ch.key = "k";
 	ch.old_row = old_row;
 	ch.new_row = new_row;
-	test_ok(ts_audit_columns(&ch, put_column, &out));
-	test_equal_s(ts_buf_cstr(&out), "a: 1 -> 2; c: - -> NULL; b: \"gone\" -> -; ");
-	ts_buf_dispose(&out);
-	ts_row_free(old_row);
-	ts_row_free(new_row);
+	test_ok(ts_audit__columns(&ch, put_column, &out));
+	test_equal_s(ts_buf__cstr(&out), "a: 1 -> 2; c: - -> NULL; b: \"gone\" -> -; ");
+	ts_buf__dispose(&out);
+	ts_row__free(old_row);
+	ts_row__free(new_row);
 }
 
 /* What a log reported. */
@@ -368,7 +368,7 @@ typedef struct {
 static int case_filter(const ts_audit_change *ch, void *payload)
 {
 	seen_log *s = payload;
-	return ts_audit_change_concerns(ch, "cases", "case_id", s->case_id);
+	return ts_audit__change_concerns(ch, "cases", "case_id", s->case_id);
 }
 
 static int see_entry(const ts_audit_entry *e, void *payload)
@@ -383,9 +383,9 @@ static int see_entry(const ts_audit_entry *e, void *payload)
 	s->author[s->n] = strdup(e->author);
 	s->node[s->n] = strdup(e->node);
 	for (k = 0; k < e->nchanges; k++)
-		ts_buf_printf(&rows, "%s %s %s; ", ts_audit_op_name(e->changes[k].op), e->changes[k].table,
+		ts_buf__printf(&rows, "%s %s %s; ", ts_audit__op_name(e->changes[k].op), e->changes[k].table,
 			e->changes[k].table && !strcmp(e->changes[k].table, "cases") ? e->changes[k].key : "*");
-	s->rows[s->n] = ts_buf_detach(&rows);
+	s->rows[s->n] = ts_buf__detach(&rows);
 	s->inserts[s->n] = e->inserts;
 	s->updates[s->n] = e->updates;
 	s->deletes[s->n] = e->deletes;
@@ -422,10 +422,10 @@ void test_audit__log_lists_commits_and_filters_by_case(void)
 	test_ok(ts_node_commit(c3, node, "派遣 A", "张强"));
 	test_ok(set_one(node, "赵六", b, "officer", "赵六"));
 	test_ok(ts_node_commit(c4, node, "认领 B", "赵六"));
-	test_ok(ts_tables_load(&tables, ts_node_db(node)));
+	test_ok(ts_tables__load(&tables, ts_node_db(node)));
 
 	/* everything, newest first, counted against the first parent */
-	test_ok(ts_audit_log(repo_of(node), NULL, tables, NULL, see_entry, s));
+	test_ok(ts_audit__log(repo_of(node), NULL, tables, NULL, see_entry, s));
 	test_equal_i(s->n, 5);
 	test_equal_s(s->id[0], c4);
 	test_equal_s(s->id[1], c3);
@@ -445,7 +445,7 @@ void test_audit__log_lists_commits_and_filters_by_case(void)
 
 	/* one case: exactly the commits that touched it or its records */
 	s->case_id = a;
-	test_ok(ts_audit_log(repo_of(node), "HEAD", tables, case_filter, see_entry, s));
+	test_ok(ts_audit__log(repo_of(node), "HEAD", tables, case_filter, see_entry, s));
 	test_equal_i(s->n, 2);
 	test_equal_s(s->id[0], c3);
 	test_equal_s(s->author[0], "张强");
@@ -458,7 +458,7 @@ void test_audit__log_lists_commits_and_filters_by_case(void)
 	seen_log_free(s);
 
 	s->case_id = b;
-	test_ok(ts_audit_log(repo_of(node), NULL, tables, case_filter, see_entry, s));
+	test_ok(ts_audit__log(repo_of(node), NULL, tables, case_filter, see_entry, s));
 	test_equal_i(s->n, 2);
 	test_equal_s(s->id[0], c4);
 	test_equal_s(s->id[1], c2);
@@ -467,7 +467,7 @@ void test_audit__log_lists_commits_and_filters_by_case(void)
 	/* from an older start, and stopping early */
 	s->case_id = NULL;
 	s->stop_after = 2;
-	test_equal_i(ts_audit_log(repo_of(node), c3, tables, NULL, see_entry, s), 1);
+	test_equal_i(ts_audit__log(repo_of(node), c3, tables, NULL, see_entry, s), 1);
 	test_equal_i(s->n, 2);
 	test_equal_s(s->id[0], c3);
 	test_equal_s(s->id[1], c2);
@@ -476,10 +476,10 @@ void test_audit__log_lists_commits_and_filters_by_case(void)
 	/* a case nobody touched */
 	s->case_id = "bj.dc.jingshan-c19990101-0001";
 	s->stop_after = 0;
-	test_ok(ts_audit_log(repo_of(node), NULL, tables, case_filter, see_entry, s));
+	test_ok(ts_audit__log(repo_of(node), NULL, tables, case_filter, see_entry, s));
 	test_equal_i(s->n, 0);
 
-	ts_tables_free(tables);
+	ts_tables__free(tables);
 	free(a);
 	free(b);
 	free(s);
@@ -500,9 +500,9 @@ static int see_line(const ts_audit_blame_line *l, void *payload)
 
 	if (s->n == MAX_SEEN)
 		return -1;
-	ts_audit_put_value(&v, l->value);
+	ts_audit__put_value(&v, l->value);
 	s->column[s->n] = strdup(l->column);
-	s->value[s->n] = ts_buf_detach(&v);
+	s->value[s->n] = ts_buf__detach(&v);
 	s->author[s->n] = strdup(l->author);
 	git_oid_tostr(s->commit[s->n], 41, l->commit);
 	s->n++;
@@ -553,10 +553,10 @@ void test_audit__blame_names_who_set_each_column(void)
 	test_ok(ts_node_commit(c5, node, "描述", "钱七"));
 	test_ok(set_one(node, "孙八", id, "description", NULL));
 	test_ok(ts_node_commit(c6, node, "清除描述", "孙八"));
-	test_ok(ts_tables_load(&tables, ts_node_db(node)));
-	test_ok(ts_audit_row_path(&path, ts_node_db(node), tables, "cases", id));
+	test_ok(ts_tables__load(&tables, ts_node_db(node)));
+	test_ok(ts_audit__row_path(&path, ts_node_db(node), tables, "cases", id));
 
-	test_ok(ts_audit_blame(repo_of(node), NULL, path.ptr, see_line, s));
+	test_ok(ts_audit__blame(repo_of(node), NULL, path.ptr, see_line, s));
 	test_assert(s->n > 10);
 	test_equal_s(s->column[0], "id");    /* the row's column order */
 	test_equal_s(s->commit[0], c1);
@@ -580,7 +580,7 @@ void test_audit__blame_names_who_set_each_column(void)
 	seen_blame_free(s);
 
 	/* from an older commit: as it stood then */
-	test_ok(ts_audit_blame(repo_of(node), c2, path.ptr, see_line, s));
+	test_ok(ts_audit__blame(repo_of(node), c2, path.ptr, see_line, s));
 	test_assert((k = blame_find(s, "status")) >= 0);
 	test_equal_s(s->commit[k], c2);
 	test_equal_s(s->author[k], "李娜");
@@ -590,13 +590,13 @@ void test_audit__blame_names_who_set_each_column(void)
 	seen_blame_free(s);
 
 	/* a row history does not have */
-	ts_buf_clear(&path);
-	test_ok(ts_audit_row_path(&path, ts_node_db(node), tables, "cases", "no-such-case"));
-	test_equal_i(ts_audit_blame(repo_of(node), NULL, path.ptr, see_line, s), TS_ENOTFOUND);
+	ts_buf__clear(&path);
+	test_ok(ts_audit__row_path(&path, ts_node_db(node), tables, "cases", "no-such-case"));
+	test_equal_i(ts_audit__blame(repo_of(node), NULL, path.ptr, see_line, s), TS_ENOTFOUND);
 	test_equal_i(s->n, 0);
 
-	ts_buf_dispose(&path);
-	ts_tables_free(tables);
+	ts_buf__dispose(&path);
+	ts_tables__free(tables);
 	free(id);
 	free(s);
 	ts_node_free(node);
@@ -619,13 +619,13 @@ static int commit_row(git_oid *out, ts_store *store, const char *who, int a, int
 	vals[2] = int_value(b);
 	vals[3] = int_value(c);
 	if ((error = put_row(&u, &path, &blob, "t", 1, &key, 4, names, vals)) < 0 ||
-	    (nparents && (error = ts_store_commit_tree(&base, store, &parents[0])) < 0) ||
-	    (error = ts_store_tree_update(&tree, store, nparents ? &base : NULL, &u, 1)) < 0)
+	    (nparents && (error = ts_store__commit_tree(&base, store, &parents[0])) < 0) ||
+	    (error = ts_store__tree_update(&tree, store, nparents ? &base : NULL, &u, 1)) < 0)
 		goto done;
-	error = ts_store_commit(out, NULL, store, &tree, parents, nparents, &author, &committer, who);
+	error = ts_store__commit(out, NULL, store, &tree, parents, nparents, &author, &committer, who);
 done:
-	ts_buf_dispose(&path);
-	ts_buf_dispose(&blob);
+	ts_buf__dispose(&path);
+	ts_buf__dispose(&blob);
 	return error;
 }
 
@@ -641,8 +641,8 @@ void test_audit__blame_through_merges(void)
 
 	test_assert(s != NULL);
 	git_libgit2_init();   /* released below; the node does this for itself */
-	test_ok(ts_store_open(&store, "r.git", 1));
-	test_ok(ts_rowcodec_key_path_values(&path, "t", 1, &key));
+	test_ok(ts_store__open(&store, "r.git", 1));
+	test_ok(ts_rowcodec__key_path_values(&path, "t", 1, &key));
 	test_ok(commit_row(&base, store, "base", 1, 1, 1, NULL, 0));
 	test_ok(commit_row(&left, store, "left", 2, 1, 1, &base, 1));
 	test_ok(commit_row(&right, store, "right", 1, 2, 1, &base, 1));
@@ -650,9 +650,9 @@ void test_audit__blame_through_merges(void)
 	merged[1] = right;
 	/* the merge takes a from the left, b from the right, and sets c itself */
 	test_ok(commit_row(&m, store, "merger", 2, 2, 3, merged, 2));
-	test_ok(ts_store_ref_set(store, TS_STORE_MAIN, &m, "test"));
+	test_ok(ts_store__ref_set(store, TS_STORE_MAIN, &m, "test"));
 
-	test_ok(ts_audit_blame(ts_store_repo(store), NULL, path.ptr, see_line, s));
+	test_ok(ts_audit__blame(ts_store__repo(store), NULL, path.ptr, see_line, s));
 	test_equal_i(s->n, 4);
 	test_equal_s(s->author[blame_find(s, "id")], "base");
 	test_equal_s(s->author[blame_find(s, "a")], "left");
@@ -666,15 +666,15 @@ void test_audit__blame_through_merges(void)
 	merged[0] = m;
 	merged[1] = right;
 	test_ok(commit_row(&m2, store, "merger2", 2, 2, 3, merged, 2));
-	test_ok(ts_audit_blame(ts_store_repo(store), git_oid_tostr(hex, sizeof(hex), &m2), path.ptr, see_line, s));
+	test_ok(ts_audit__blame(ts_store__repo(store), git_oid_tostr(hex, sizeof(hex), &m2), path.ptr, see_line, s));
 	test_equal_s(s->author[blame_find(s, "b")], "right");
 	test_equal_s(s->author[blame_find(s, "c")], "merger");
 	test_equal_s(s->author[blame_find(s, "id")], "base");
 	seen_blame_free(s);
 
-	ts_buf_dispose(&path);
+	ts_buf__dispose(&path);
 	free(s);
-	ts_store_free(store);
+	ts_store__free(store);
 	git_libgit2_shutdown();
 }
 
@@ -686,23 +686,23 @@ void test_audit__unknown_revisions_and_tables(void)
 	git_commit *c = NULL;
 
 	test_ok(new_node(&node));
-	test_equal_i(ts_audit_resolve(&c, repo_of(node), "foo"), TS_ENOTFOUND);
+	test_equal_i(ts_audit__resolve(&c, repo_of(node), "foo"), TS_ENOTFOUND);
 	test_assert(c == NULL);
 	test_equal_s(ts_error_last(), "unknown revision 'foo'");
-	test_equal_i(ts_audit_resolve(&c, repo_of(node), "HEAD~1"), TS_ENOTFOUND);
-	test_equal_i(ts_audit_resolve(&c, repo_of(node), ""), TS_EINVALID);
-	test_ok(ts_audit_resolve(&c, repo_of(node), "HEAD"));
+	test_equal_i(ts_audit__resolve(&c, repo_of(node), "HEAD~1"), TS_ENOTFOUND);
+	test_equal_i(ts_audit__resolve(&c, repo_of(node), ""), TS_EINVALID);
+	test_ok(ts_audit__resolve(&c, repo_of(node), "HEAD"));
 	git_commit_free(c);
 
-	test_ok(ts_tables_load(&tables, ts_node_db(node)));
-	test_equal_i(ts_audit_row_path(&path, ts_node_db(node), tables, "nope", "x"), TS_ENOTFOUND);
+	test_ok(ts_tables__load(&tables, ts_node_db(node)));
+	test_equal_i(ts_audit__row_path(&path, ts_node_db(node), tables, "nope", "x"), TS_ENOTFOUND);
 	test_assert(strstr(ts_error_last(), "'nope'") != NULL);
-	test_equal_i(ts_audit_row_path(&path, ts_node_db(node), tables, "ts_meta", "head"), TS_ENOTFOUND);
+	test_equal_i(ts_audit__row_path(&path, ts_node_db(node), tables, "ts_meta", "head"), TS_ENOTFOUND);
 	test_equal_i(path.size, 0);
-	test_equal_i(ts_audit_log(repo_of(node), "nope", tables, NULL, see_entry, NULL), TS_ENOTFOUND);
+	test_equal_i(ts_audit__log(repo_of(node), "nope", tables, NULL, see_entry, NULL), TS_ENOTFOUND);
 
-	ts_buf_dispose(&path);
-	ts_tables_free(tables);
+	ts_buf__dispose(&path);
+	ts_tables__free(tables);
 	ts_node_free(node);
 }
 
@@ -717,40 +717,40 @@ void test_audit__row_path_takes_the_key_column_type(void)
 	test_assert(sqlite3_exec(db, "CREATE TABLE n (id INTEGER PRIMARY KEY, v TEXT);"
 		"CREATE TABLE s (code TEXT PRIMARY KEY, v);"
 		"CREATE TABLE m (a INT, b TEXT, PRIMARY KEY (a, b));", NULL, NULL, NULL) == SQLITE_OK);
-	test_ok(ts_tables_load(&tables, db));
+	test_ok(ts_tables__load(&tables, db));
 
 	v = int_value(42);
-	test_ok(ts_audit_row_path(&got, db, tables, "n", "42"));
-	test_ok(ts_rowcodec_key_path_values(&want, "n", 1, &v));
+	test_ok(ts_audit__row_path(&got, db, tables, "n", "42"));
+	test_ok(ts_rowcodec__key_path_values(&want, "n", 1, &v));
 	test_equal_s(got.ptr, want.ptr);
 
-	ts_buf_clear(&got);
-	ts_buf_clear(&want);
+	ts_buf__clear(&got);
+	ts_buf__clear(&want);
 	v = int_value(-9223372036854775807LL - 1);
-	test_ok(ts_audit_row_path(&got, db, tables, "n", "-9223372036854775808"));
-	test_ok(ts_rowcodec_key_path_values(&want, "n", 1, &v));
+	test_ok(ts_audit__row_path(&got, db, tables, "n", "-9223372036854775808"));
+	test_ok(ts_rowcodec__key_path_values(&want, "n", 1, &v));
 	test_equal_s(got.ptr, want.ptr);
 
 	/* not an integer as written: taken as the text it is */
-	ts_buf_clear(&got);
-	ts_buf_clear(&want);
+	ts_buf__clear(&got);
+	ts_buf__clear(&want);
 	v = text_value("042");
-	test_ok(ts_audit_row_path(&got, db, tables, "n", "042"));
-	test_ok(ts_rowcodec_key_path_values(&want, "n", 1, &v));
+	test_ok(ts_audit__row_path(&got, db, tables, "n", "042"));
+	test_ok(ts_rowcodec__key_path_values(&want, "n", 1, &v));
 	test_equal_s(got.ptr, want.ptr);
 
-	ts_buf_clear(&got);
-	ts_buf_clear(&want);
+	ts_buf__clear(&got);
+	ts_buf__clear(&want);
 	v = text_value("42");
-	test_ok(ts_audit_row_path(&got, db, tables, "s", "42"));
-	test_ok(ts_rowcodec_key_path_values(&want, "s", 1, &v));
+	test_ok(ts_audit__row_path(&got, db, tables, "s", "42"));
+	test_ok(ts_rowcodec__key_path_values(&want, "s", 1, &v));
 	test_equal_s(got.ptr, want.ptr);
 
-	test_equal_i(ts_audit_row_path(&got, db, tables, "m", "1"), TS_EINVALID);
+	test_equal_i(ts_audit__row_path(&got, db, tables, "m", "1"), TS_EINVALID);
 
-	ts_buf_dispose(&got);
-	ts_buf_dispose(&want);
-	ts_tables_free(tables);
+	ts_buf__dispose(&got);
+	ts_buf__dispose(&want);
+	ts_tables__free(tables);
 	sqlite3_close(db);
 }
 
@@ -760,22 +760,22 @@ void test_audit__renders_values_and_times(void)
 	ts_value v;
 	char when[32];
 
-	ts_audit_time_format(when, 1795750200, 480);
+	ts_audit__time_format(when, 1795750200, 480);
 	test_equal_s(when, "2026-11-27T11:30:00+08:00");
-	ts_audit_time_format(when, 1795750200, -330);
+	ts_audit__time_format(when, 1795750200, -330);
 	test_equal_s(when, "2026-11-26T22:00:00-05:30");
-	ts_audit_time_format(when, 0, 0);
+	ts_audit__time_format(when, 0, 0);
 	test_equal_s(when, "1970-01-01T00:00:00+00:00");
 
 	/* for people: NULL apart from the text "NULL" */
-	ts_audit_put_value(&out, NULL);
-	ts_buf_putc(&out, ' ');
+	ts_audit__put_value(&out, NULL);
+	ts_buf__putc(&out, ' ');
 	v = text_value("NULL");
-	ts_audit_put_value(&out, &v);
-	ts_buf_putc(&out, ' ');
+	ts_audit__put_value(&out, &v);
+	ts_buf__putc(&out, ' ');
 	v = text_value("李娜 \"x\"\n");
-	ts_audit_put_value(&out, &v);
-	test_equal_s(ts_buf_cstr(&out), "NULL \"NULL\" \"李娜 \\\"x\\\"\\n\"");
+	ts_audit__put_value(&out, &v);
+	test_equal_s(ts_buf__cstr(&out), "NULL \"NULL\" \"李娜 \\\"x\\\"\\n\"");
 
-	ts_buf_dispose(&out);
+	ts_buf__dispose(&out);
 }

@@ -53,7 +53,7 @@
  * Y: A's side is unchanged), so only edits whose (case, column, value)
  * occurs once in the whole run are checked strictly: if not superseded,
  * the value must be the city's final one, or appear (row-blob encoded, as
- * ts_rowcodec_put_value writes it) as base, ours or theirs of a
+ * ts_rowcodec__put_value writes it) as base, ours or theirs of a
  * sync_conflicts record of that case and column. Parties rows inserted and
  * never deleted must exist at the end, with their case; deleted ones must
  * not come back.
@@ -232,7 +232,7 @@ static void trace(world *w, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	ts_buf_printf(&w->trace, "%s\n", line);
+	ts_buf__printf(&w->trace, "%s\n", line);
 	if (w->verbose)
 		printf("    [%llu] %s\n", w->seed, line);
 }
@@ -251,7 +251,7 @@ static int fail(world *w, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	ts_buf_printf(&w->why, "%s%s", w->why.size ? "\n        " : "", line);
+	ts_buf__printf(&w->why, "%s%s", w->why.size ? "\n        " : "", line);
 	trace(w, "FAIL: %s", line);
 	return -1;
 }
@@ -287,14 +287,14 @@ static void bits_or(uint64_t *to, const uint64_t *from)
 static int encode_value(ts_buf *out, int col, const char *value)
 {
 	if (!value)
-		return ts_rowcodec_put_value(out, SQLITE_NULL, 0, 0.0, NULL, 0);
+		return ts_rowcodec__put_value(out, SQLITE_NULL, 0, 0.0, NULL, 0);
 	switch (cols[col].type) {
 	case SQLITE_INTEGER:
-		return ts_rowcodec_put_value(out, SQLITE_INTEGER, strtoll(value, NULL, 10), 0.0, NULL, 0);
+		return ts_rowcodec__put_value(out, SQLITE_INTEGER, strtoll(value, NULL, 10), 0.0, NULL, 0);
 	case SQLITE_FLOAT:
-		return ts_rowcodec_put_value(out, SQLITE_FLOAT, 0, strtod(value, NULL), NULL, 0);
+		return ts_rowcodec__put_value(out, SQLITE_FLOAT, 0, strtod(value, NULL), NULL, 0);
 	default:
-		return ts_rowcodec_put_value(out, SQLITE_TEXT, 0, 0.0, value, strlen(value));
+		return ts_rowcodec__put_value(out, SQLITE_TEXT, 0, 0.0, value, strlen(value));
 	}
 }
 
@@ -356,7 +356,7 @@ static int log_edit(world *w, int node, int k, int col, const char *value, int c
 			w->nover++;
 		}
 	if (encode_value(&enc, col, value) < 0) {
-		ts_buf_dispose(&enc);
+		ts_buf__dispose(&enc);
 		return fail(w, "cannot encode %s", value);
 	}
 	e = &w->edits[w->nedits];
@@ -365,7 +365,7 @@ static int log_edit(world *w, int node, int k, int col, const char *value, int c
 	e->kase = k;
 	e->col = col;
 	e->value = value ? strdup(value) : NULL;
-	e->enc = ts_buf_detach(&enc);
+	e->enc = ts_buf__detach(&enc);
 	e->round = w->round;
 	e->creation = creation;
 	bit_set(w->known[node], w->nedits);
@@ -760,7 +760,7 @@ static int edit_resolve(world *w, int node)
 		col >= 0 ? cols[col].name : "?", take);
 	if (rc == 0) {
 		ts_buf sql = TS_BUF_INIT;
-		ts_buf_printf(&sql, "SELECT \"%s\" FROM cases WHERE id = ?1", cols[col].name);
+		ts_buf__printf(&sql, "SELECT \"%s\" FROM cases WHERE id = ?1", cols[col].name);
 		if (sqlite3_prepare_v2(n->db, sql.ptr, -1, &st, NULL) == SQLITE_OK) {
 			sqlite3_bind_text(st, 1, case_id, -1, SQLITE_STATIC);
 			if (sqlite3_step(st) == SQLITE_ROW) {
@@ -770,7 +770,7 @@ static int edit_resolve(world *w, int node)
 			}
 		}
 		sqlite3_finalize(st);
-		ts_buf_dispose(&sql);
+		ts_buf__dispose(&sql);
 	}
 	list_free(ids);
 	if (rc == 0 && had_value)
@@ -950,8 +950,8 @@ static int sync_until_quiet(world *w)
 static int tree_of(git_oid *out, ts_node *node)
 {
 	git_oid head;
-	int error = ts_history_head(&head, node->db);
-	return error < 0 ? error : ts_store_commit_tree(out, node->store, &head);
+	int error = ts_history__head(&head, node->db);
+	return error < 0 ? error : ts_store__commit_tree(out, node->store, &head);
 }
 
 typedef struct {
@@ -975,13 +975,13 @@ static int digest(ts_buf *out, ts_node *node, const char *sql)
 	sqlite3_stmt *st = NULL;
 	int c, rc;
 
-	ts_buf_clear(out);
+	ts_buf__clear(out);
 	if (sqlite3_prepare_v2(node->db, sql, -1, &st, NULL) != SQLITE_OK)
 		return -1;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		for (c = 0; c < sqlite3_column_count(st); c++) {
-			ts_rowcodec_put_sqlite_value(out, sqlite3_column_value(st, c));
-			ts_buf_putc(out, c + 1 < sqlite3_column_count(st) ? '\t' : '\n');
+			ts_rowcodec__put_sqlite_value(out, sqlite3_column_value(st, c));
+			ts_buf__putc(out, c + 1 < sqlite3_column_count(st) ? '\t' : '\n');
 		}
 	}
 	sqlite3_finalize(st);
@@ -1039,8 +1039,8 @@ static int check_converged(world *w)
 			if (digest(&b, w->n[i], "SELECT * FROM cases ORDER BY id") < 0 || a.size != b.size ||
 			    (a.size && memcmp(a.ptr, b.ptr, a.size)))
 				bad = fail(w, "%s: cases differ from the city's", topo[i].id);
-	ts_buf_dispose(&a);
-	ts_buf_dispose(&b);
+	ts_buf__dispose(&a);
+	ts_buf__dispose(&b);
 	return bad;
 }
 
@@ -1066,17 +1066,17 @@ static void final_value(ts_buf *out, world *w, int k, int col)
 	sqlite3_stmt *st = NULL;
 	ts_buf sql = TS_BUF_INIT;
 
-	ts_buf_clear(out);
-	ts_buf_printf(&sql, "SELECT \"%s\" FROM cases WHERE id = ?1", cols[col].name);
+	ts_buf__clear(out);
+	ts_buf__printf(&sql, "SELECT \"%s\" FROM cases WHERE id = ?1", cols[col].name);
 	if (sqlite3_prepare_v2(w->n[0]->db, sql.ptr, -1, &st, NULL) == SQLITE_OK) {
 		sqlite3_bind_text(st, 1, w->cases[k].id, -1, SQLITE_STATIC);
 		if (sqlite3_step(st) == SQLITE_ROW)
-			ts_rowcodec_put_sqlite_value(out, sqlite3_column_value(st, 0));
+			ts_rowcodec__put_sqlite_value(out, sqlite3_column_value(st, 0));
 		else
-			ts_buf_puts(out, "(no row)");
+			ts_buf__puts(out, "(no row)");
 	}
 	sqlite3_finalize(st);
-	ts_buf_dispose(&sql);
+	ts_buf__dispose(&sql);
 }
 
 /*
@@ -1119,13 +1119,13 @@ static void observe(world *w)
 		if (!e->superseded || !w->unique[i])
 			continue;
 		final_value(&final, w, e->kase, e->col);
-		if (!strcmp(ts_buf_cstr(&final), e->enc)) {
+		if (!strcmp(ts_buf__cstr(&final), e->enc)) {
 			w->stale_finals++;
 			trace(w, "stale final value: %s.%s = %s (by %s, round %d) was overwritten knowingly",
 				w->cases[e->kase].id, cols[e->col].name, e->enc, topo[e->node].id, e->round);
 		}
 	}
-	ts_buf_dispose(&final);
+	ts_buf__dispose(&final);
 }
 
 static int check_not_lost(world *w)
@@ -1150,7 +1150,7 @@ static int check_not_lost(world *w)
 			continue;
 		w->checked++;
 		final_value(&final, w, e->kase, e->col);
-		if (!strcmp(ts_buf_cstr(&final), e->enc))
+		if (!strcmp(ts_buf__cstr(&final), e->enc))
 			continue;
 		sqlite3_reset(rec);
 		sqlite3_bind_text(rec, 1, w->cases[e->kase].id, -1, SQLITE_STATIC);
@@ -1163,7 +1163,7 @@ static int check_not_lost(world *w)
 		if (lost++ < 8)
 			fail(w, "lost edit #%zu: %s set %s.%s = %s in round %d%s; the city has %s and no conflict "
 				"record keeps it", i, topo[e->node].id, w->cases[e->kase].id, cols[e->col].name, e->enc,
-				e->round, e->creation ? " (at creation)" : "", ts_buf_cstr(&final));
+				e->round, e->creation ? " (at creation)" : "", ts_buf__cstr(&final));
 		bad = -1;
 	}
 	if (lost > 8)
@@ -1185,7 +1185,7 @@ static int check_not_lost(world *w)
 done:
 	sqlite3_finalize(rec);
 	sqlite3_finalize(party_st);
-	ts_buf_dispose(&final);
+	ts_buf__dispose(&final);
 	return bad;
 }
 
@@ -1252,8 +1252,8 @@ static void world_free(world *w)
 	free(w->parties);
 	free(w->over);
 	free(w->unique);
-	ts_buf_dispose(&w->trace);
-	ts_buf_dispose(&w->why);
+	ts_buf__dispose(&w->trace);
+	ts_buf__dispose(&w->why);
 }
 
 static int run_rounds(world *w)
@@ -1323,12 +1323,12 @@ static int run_seed(unsigned long long seed, int rounds, int verbose, totals *t,
 	t->queue_records += w->queue_records;
 	t->syncs += w->syncs;
 	t->parties += w->nparties;
-	snprintf(why, whysize, "%s", rc < 0 ? ts_buf_cstr(&w->why) : "");
+	snprintf(why, whysize, "%s", rc < 0 ? ts_buf__cstr(&w->why) : "");
 	if (rc < 0 || keep) {
 		FILE *f;
 		snprintf(file, sizeof(file), "%s/trace.txt", w->dir);
 		if ((f = fopen(file, "w"))) {
-			fputs(ts_buf_cstr(&w->trace), f);
+			fputs(ts_buf__cstr(&w->trace), f);
 			fclose(f);
 		}
 	}

@@ -104,7 +104,7 @@ static int sha256sum(char out[65], const char *path)
 	return ok ? 0 : -1;
 }
 
-/* The name ts_files_put() gives `len` bytes of `data`, read back whole. */
+/* The name ts_files__put() gives `len` bytes of `data`, read back whole. */
 static int name_of(char out[65], ts_store *store, const void *data, size_t len)
 {
 	FILE *f = fopen("vector", "wb");
@@ -114,8 +114,8 @@ static int name_of(char out[65], ts_store *store, const void *data, size_t len)
 	out[0] = '\0';
 	if (!f || fwrite(data, 1, len, f) != len || fclose(f) != 0)
 		return ts_error_set(TS_ERROR, "writing the vector file");
-	if ((error = ts_files_put(&file, store, "vector")) < 0 ||
-	    (error = ts_files_read(store, &file, NULL, NULL)) < 0)
+	if ((error = ts_files__put(&file, store, "vector")) < 0 ||
+	    (error = ts_files__read(store, &file, NULL, NULL)) < 0)
 		return error;
 	memcpy(out, file.sha256, 65);
 	return 0;
@@ -129,7 +129,7 @@ void test_evidence__file_names_are_sha256(void)
 	int error;
 
 	git_libgit2_init();   /* released below; a node does this for itself */
-	test_ok(ts_store_open(&store, "h.git", 1));
+	test_ok(ts_store__open(&store, "h.git", 1));
 	test_ok(name_of(hex, store, "", 0));
 	test_equal_s(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
 	test_ok(name_of(hex, store, "abc", 3));
@@ -144,12 +144,12 @@ void test_evidence__file_names_are_sha256(void)
 	free(million);
 	test_ok(error);
 	test_equal_s(hex, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
-	ts_store_free(store);
+	ts_store__free(store);
 	git_libgit2_shutdown();
-	test_assert(ts_files_name_valid("ffe054fe7ae0cb6dc65c3af9b61d5209f439851db43d0ba5997337df154668eb"));
-	test_assert(!ts_files_name_valid("FFE054fe7ae0cb6dc65c3af9b61d5209f439851db43d0ba5997337df154668eb"));
-	test_assert(!ts_files_name_valid("ffe054fe"));
-	test_assert(!ts_files_name_valid(NULL));
+	test_assert(ts_files__name_valid("ffe054fe7ae0cb6dc65c3af9b61d5209f439851db43d0ba5997337df154668eb"));
+	test_assert(!ts_files__name_valid("FFE054fe7ae0cb6dc65c3af9b61d5209f439851db43d0ba5997337df154668eb"));
+	test_assert(!ts_files__name_valid("ffe054fe"));
+	test_assert(!ts_files__name_valid(NULL));
 }
 
 typedef struct {
@@ -244,7 +244,7 @@ void test_evidence__add_list_get_round_trip(void)
 	test_assert(same_content("photo.jpg", "staged.out"));
 	test_ok(ts_node_commit(head, node, "evidence", NULL));
 	test_equal_i(query_int(db, "SELECT count(*) FROM ts_files_staged"), 0);
-	ts_files_path(path, want);
+	ts_files__path(path, want);
 	test_assert(history_blob_equals("n", path, "photo.jpg"));
 	{
 		char prefix[9];
@@ -411,7 +411,7 @@ void test_evidence__altered_object_caught_by_get_and_verify(void)
 		git_object *obj = NULL;
 		git_tree_entry *e = NULL;
 		char path[TS_FILES_PATH_SIZE];
-		ts_files_path(path, sha);
+		ts_files__path(path, sha);
 		test_assert(git_repository_open_bare(&repo, "n/history.git") == 0);
 		test_assert(git_revparse_single(&obj, repo, "main^{tree}") == 0);
 		test_assert(git_tree_entry_bypath(&e, (git_tree *)obj, path) == 0);
@@ -448,7 +448,7 @@ void test_evidence__staged_file_survives_reopen(void)
 	test_ok(ts_node_open(&node, "n"));
 	test_ok(ts_node_verify(node, NULL, NULL));
 	test_ok(ts_node_commit(head, node, "after reopen", NULL));
-	ts_files_path(path, sha);
+	ts_files__path(path, sha);
 	test_assert(history_blob_equals("n", path, "b.mov"));
 	test_equal_i(query_int(ts_node_db(node), "SELECT count(*) FROM evidence WHERE kind = 'video'"), 1);
 	free(case_id);
@@ -499,7 +499,7 @@ void test_evidence__lost_pack_rebuilt_with_its_files(void)
 	test_assert(ts_node_repaired(node));
 	test_ok(ts_node_head(after, node));
 	test_equal_s(after, head);
-	ts_files_path(path, sha);
+	ts_files__path(path, sha);
 	test_assert(history_blob_equals("n", path, "c.jpg"));
 	test_ok(ts_node_verify(node, NULL, NULL));
 	test_assert(git_oid_fromstr(&id, head) == 0);
@@ -542,7 +542,7 @@ void test_evidence__row_naming_a_missing_file_caught(void)
 
 /*
  * Merges of files, in the generic engine: a store, trees with a row and
- * files, and ts_merge_trees().
+ * files, and ts_merge__trees().
  */
 
 /* A tree: `base` plus one row blob at `row` (may be NULL) and files. */
@@ -560,8 +560,8 @@ static int tree_with(git_oid *out, ts_store *store, const git_oid *base, const c
 		k++;
 	}
 	for (i = 0; i < n && k < 8; i++)
-		ts_files_link(&u[k++], paths[i], &files[i]);
-	return ts_store_tree_update(out, store, base, u, k);
+		ts_files__link(&u[k++], paths[i], &files[i]);
+	return ts_store__tree_update(out, store, base, u, k);
 }
 
 static int file_in_tree(ts_store *store, const git_oid *tree_id, const ts_file *f)
@@ -571,8 +571,8 @@ static int file_in_tree(ts_store *store, const git_oid *tree_id, const ts_file *
 	git_tree_entry *e = NULL;
 	int found;
 
-	ts_files_path(path, f->sha256);
-	if (git_tree_lookup(&tree, ts_store_repo(store), tree_id) < 0)
+	ts_files__path(path, f->sha256);
+	if (git_tree_lookup(&tree, ts_store__repo(store), tree_id) < 0)
 		return 0;
 	found = git_tree_entry_bypath(&e, tree, path) == 0 && git_oid_equal(git_tree_entry_id(e), &f->blob);
 	git_tree_entry_free(e);
@@ -586,33 +586,33 @@ void test_evidence__merge_takes_the_union_of_files(void)
 	ts_file a, b, c;
 	git_oid base, ours, theirs, merged, again;
 
-	test_ok(ts_store_open(&store, "h.git", 1));
+	test_ok(ts_store__open(&store, "h.git", 1));
 	test_ok(write_content("a", 1000, 1));
 	test_ok(write_content("b", 2000, 2));
 	test_ok(write_content("c", 3000, 3));
-	test_ok(ts_files_put(&a, store, "a"));
-	test_ok(ts_files_put(&b, store, "b"));
-	test_ok(ts_files_put(&c, store, "c"));
+	test_ok(ts_files__put(&a, store, "a"));
+	test_ok(ts_files__put(&b, store, "b"));
+	test_ok(ts_files__put(&c, store, "c"));
 	/* base holds a; ours adds b and changes the row; theirs adds c */
 	test_ok(tree_with(&base, store, NULL, "x 1\n", &a, 1));
 	test_ok(tree_with(&ours, store, &base, "x 2\n", &b, 1));
 	test_ok(tree_with(&theirs, store, &base, NULL, &c, 1));
-	test_ok(ts_merge_trees(&merged, NULL, store, &base, &ours, &theirs, NULL));
+	test_ok(ts_merge__trees(&merged, NULL, store, &base, &ours, &theirs, NULL));
 	test_assert(file_in_tree(store, &merged, &a));
 	test_assert(file_in_tree(store, &merged, &b));
 	test_assert(file_in_tree(store, &merged, &c));
 	/* the same tree whichever side merges */
-	test_ok(ts_merge_trees(&again, NULL, store, &base, &theirs, &ours, NULL));
+	test_ok(ts_merge__trees(&again, NULL, store, &base, &theirs, &ours, NULL));
 	test_assert(git_oid_equal(&merged, &again));
 	/* one side unchanged: the other's tree, plus files it lacks */
-	test_ok(ts_merge_trees(&again, NULL, store, &base, &base, &theirs, NULL));
+	test_ok(ts_merge__trees(&again, NULL, store, &base, &base, &theirs, NULL));
 	test_assert(git_oid_equal(&again, &theirs));
 	/* a file removed on one side comes back: files are never lost */
 	test_ok(tree_with(&theirs, store, NULL, "x 1\n", NULL, 0));
-	test_ok(ts_merge_trees(&again, NULL, store, &base, &ours, &theirs, NULL));
+	test_ok(ts_merge__trees(&again, NULL, store, &base, &ours, &theirs, NULL));
 	test_assert(file_in_tree(store, &again, &a) && file_in_tree(store, &again, &b));
-	test_ok(ts_store_flush(store));
-	ts_store_free(store);
+	test_ok(ts_store__flush(store));
+	ts_store__free(store);
 }
 
 void test_evidence__merge_refuses_one_name_two_blobs(void)
@@ -621,19 +621,19 @@ void test_evidence__merge_refuses_one_name_two_blobs(void)
 	ts_file a, forged;
 	git_oid base, ours, theirs, merged;
 
-	test_ok(ts_store_open(&store, "h.git", 1));
+	test_ok(ts_store__open(&store, "h.git", 1));
 	test_ok(write_content("a", 1000, 1));
 	test_ok(write_content("z", 1000, 99));
-	test_ok(ts_files_put(&a, store, "a"));
-	test_ok(ts_files_put(&forged, store, "z"));
+	test_ok(ts_files__put(&a, store, "a"));
+	test_ok(ts_files__put(&forged, store, "z"));
 	memcpy(forged.sha256, a.sha256, 65);     /* other bytes under a's name */
 	test_ok(tree_with(&base, store, NULL, "x 1\n", NULL, 0));
 	test_ok(tree_with(&ours, store, &base, NULL, &a, 1));
 	test_ok(tree_with(&theirs, store, &base, "x 2\n", &forged, 1));
-	test_equal_i(ts_merge_trees(&merged, NULL, store, &base, &ours, &theirs, NULL), TS_ECORRUPT);
+	test_equal_i(ts_merge__trees(&merged, NULL, store, &base, &ours, &theirs, NULL), TS_ECORRUPT);
 	test_assert(strstr(ts_error_last(), a.sha256));
-	ts_store_discard(store);
-	ts_store_free(store);
+	ts_store__discard(store);
+	ts_store__free(store);
 }
 
 /* A node with one case whose one photo is stored; its SHA-256 in `sha`. */

@@ -105,8 +105,8 @@ static void key_path(ts_buf *out, const char *table, const char *key)
 	v.type = SQLITE_TEXT;
 	v.p = (char *)key;
 	v.n = strlen(key);
-	ts_buf_clear(out);
-	ts_rowcodec_key_path_values(out, table, 1, &v);
+	ts_buf__clear(out);
+	ts_rowcodec__key_path_values(out, table, 1, &v);
 }
 
 /* 1 if `tree` holds a blob at `path`, 0 if not. */
@@ -610,7 +610,7 @@ static int table_equals_tree(sqlite3 *db, git_repository *repo, git_tree *tree, 
 			break;
 		pks[npk] = (int)cid;
 	}
-	ts_buf_printf(&sql, "SELECT * FROM \"%s\"", table);
+	ts_buf__printf(&sql, "SELECT * FROM \"%s\"", table);
 	if (pk < 0 || sqlite3_prepare_v2(db, sql.ptr, -1, &st, NULL) != SQLITE_OK) {
 		fprintf(stderr, "    reading %s failed\n", table);
 		goto done;
@@ -625,13 +625,13 @@ static int table_equals_tree(sqlite3 *db, git_repository *repo, git_tree *tree, 
 		rows++;
 		for (c = 0; c < npk; c++)
 			key[c] = sqlite3_column_value(st, pks[c]);
-		ts_buf_clear(&path);
-		if (ts_rowcodec_key_path(&path, table, npk, key) < 0 ||
+		ts_buf__clear(&path);
+		if (ts_rowcodec__key_path(&path, table, npk, key) < 0 ||
 		    git_tree_entry_bypath(&e, tree, path.ptr) < 0 ||
 		    git_blob_lookup(&blob, repo, git_tree_entry_id(e)) < 0 ||
-		    ts_rowcodec_decode(&row, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob)) < 0) {
+		    ts_rowcodec__decode(&row, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob)) < 0) {
 			fprintf(stderr, "    %s row %s: no decodable blob at %s\n", table,
-				sqlite3_column_text(st, pk), ts_buf_cstr(&path));
+				sqlite3_column_text(st, pk), ts_buf__cstr(&path));
 			ok = 0;
 		} else if (row->ncol != sqlite3_column_count(st)) {
 			fprintf(stderr, "    %s: %d columns in the blob, %d in the row\n", table, row->ncol,
@@ -640,20 +640,20 @@ static int table_equals_tree(sqlite3 *db, git_repository *repo, git_tree *tree, 
 		} else {
 			for (c = 0; c < row->ncol && ok; c++) {
 				ts_value v;
-				const ts_value *got = ts_row_get(row, sqlite3_column_name(st, c));
-				if (ts_value_from_sqlite(&v, sqlite3_column_value(st, c)) < 0)
+				const ts_value *got = ts_row__get(row, sqlite3_column_name(st, c));
+				if (ts_value__from_sqlite(&v, sqlite3_column_value(st, c)) < 0)
 					ok = 0;
 				else {
-					if (!got || !ts_value_equal(got, &v)) {
+					if (!got || !ts_value__equal(got, &v)) {
 						fprintf(stderr, "    %s row %s: column %s differs\n", table,
 							sqlite3_column_text(st, pk), sqlite3_column_name(st, c));
 						ok = 0;
 					}
-					ts_value_clear(&v);
+					ts_value__dispose(&v);
 				}
 			}
 		}
-		ts_row_free(row);
+		ts_row__free(row);
 		git_blob_free(blob);
 		git_tree_entry_free(e);
 		if (!ok)
@@ -689,8 +689,8 @@ static int table_equals_tree(sqlite3 *db, git_repository *repo, git_tree *tree, 
 done:
 	git_tree_entry_free(dir);
 	sqlite3_finalize(st);
-	ts_buf_dispose(&sql);
-	ts_buf_dispose(&path);
+	ts_buf__dispose(&sql);
+	ts_buf__dispose(&path);
 	return result;
 }
 
@@ -801,8 +801,8 @@ void test_history__delete_removes_path(void)
 	git_commit_free(head_commit);
 	git_tree_free(tree);
 	git_repository_free(repo);
-	ts_buf_dispose(&path);
-	ts_buf_dispose(&keep);
+	ts_buf__dispose(&path);
+	ts_buf__dispose(&keep);
 	ts_node_free(node);
 	free(cid);
 }
@@ -838,7 +838,7 @@ void test_history__insert_then_delete_before_commit(void)
 
 	git_tree_free(tree);
 	git_repository_free(repo);
-	ts_buf_dispose(&path);
+	ts_buf__dispose(&path);
 	ts_node_free(node);
 	free(cid);
 	free(other);
@@ -962,8 +962,8 @@ void test_history__commit_cost_follows_change(void)
 
 	git_diff_free(diff);
 	git_repository_free(repo);
-	ts_buf_dispose(&path);
-	ts_buf_dispose(&case_path);
+	ts_buf__dispose(&path);
+	ts_buf__dispose(&case_path);
 	ts_node_free(node);
 	ts_node_free(small);
 	free(cid);

@@ -43,8 +43,8 @@ static int pull(ts_node *node, ts_node *district)
 static int tree_of(git_oid *out, ts_node *node)
 {
 	git_oid head;
-	int error = ts_history_head(&head, node->db);
-	return error < 0 ? error : ts_store_commit_tree(out, node->store, &head);
+	int error = ts_history__head(&head, node->db);
+	return error < 0 ? error : ts_store__commit_tree(out, node->store, &head);
 }
 
 static int count(ts_node *node, const char *sql)
@@ -503,7 +503,7 @@ void test_integrate__merge_result_and_default_message(void)
 	test_equal_i(stats.settled, 0);
 	test_equal_i(stats.constraint_conflicts, 0);
 	test_ok(git_oid_fromstr(&head, commit));
-	test_ok(git_commit_lookup(&head_commit, ts_store_repo(a->store), &head));
+	test_ok(git_commit_lookup(&head_commit, ts_store__repo(a->store), &head));
 	test_equal_s(git_commit_message(head_commit), "merge refs/remotes/upstream/main\n");
 	test_equal_i(git_commit_parentcount(head_commit), 2);
 	git_commit_free(head_commit);
@@ -615,7 +615,7 @@ static int integrate_upstream(ts_node *node)
 	git_oid theirs, head;
 	int error;
 
-	if ((error = git_reference_name_to_id(&theirs, ts_store_repo(node->store), "refs/remotes/upstream/main")) < 0)
+	if ((error = git_reference_name_to_id(&theirs, ts_store__repo(node->store), "refs/remotes/upstream/main")) < 0)
 		return error;
 	ts_node__who(&author, node->id, "王伟", ts_node__now());
 	ts_node__who(&committer, node->id, node->id, ts_node__now());
@@ -688,18 +688,18 @@ static int leave_apply_unfinished(ts_node *node)
 	char hex[GIT_OID_HEXSZ + 1];
 	int error;
 
-	if ((error = git_reference_name_to_id(&theirs, ts_store_repo(node->store), "refs/remotes/upstream/main")) < 0 ||
+	if ((error = git_reference_name_to_id(&theirs, ts_store__repo(node->store), "refs/remotes/upstream/main")) < 0 ||
 	    (error = tree_of(&ours_tree, node)) < 0 ||
-	    (error = ts_store_commit_tree(&theirs_tree, node->store, &theirs)) < 0 ||
-	    (error = ts_tables_load(&tables, node->db)) < 0)
+	    (error = ts_store__commit_tree(&theirs_tree, node->store, &theirs)) < 0 ||
+	    (error = ts_tables__load(&tables, node->db)) < 0)
 		return error;
 	git_oid_tostr(hex, sizeof(hex), &theirs_tree);
 	if ((error = sqlite3_exec(node->db, "PRAGMA foreign_keys = OFF; BEGIN IMMEDIATE", NULL, NULL, NULL)) == 0 &&
-	    (error = ts_meta_set(node->db, "applying", hex)) == 0 &&
-	    (error = ts_apply(NULL, node->db, ts_store_repo(node->store), tables, &ours_tree, &theirs_tree)) == 0)
+	    (error = ts_meta__set(node->db, "applying", hex)) == 0 &&
+	    (error = ts_apply(NULL, node->db, ts_store__repo(node->store), tables, &ours_tree, &theirs_tree)) == 0)
 		error = sqlite3_exec(node->db, "COMMIT", NULL, NULL, NULL);
 	sqlite3_exec(node->db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL);
-	ts_tables_free(tables);
+	ts_tables__free(tables);
 	return error;
 }
 

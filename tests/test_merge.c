@@ -67,8 +67,8 @@ typedef struct {
 static void put_row_keyed(edits *e, const char *table, int nkey, int ncol, const char *const *names,
 	const ts_value *values)
 {
-	if (e->n == MAX_EDITS || ts_rowcodec_key_path_values(&e->path[e->n], table, nkey, values) < 0 ||
-	    ts_rowcodec_encode_values(&e->blob[e->n], ncol, names, values) < 0) {
+	if (e->n == MAX_EDITS || ts_rowcodec__key_path_values(&e->path[e->n], table, nkey, values) < 0 ||
+	    ts_rowcodec__encode_values(&e->blob[e->n], ncol, names, values) < 0) {
 		e->failed = 1;
 		return;
 	}
@@ -98,7 +98,7 @@ static void put3(edits *e, int64_t id, const char *name, int64_t n)
 static void del_row(edits *e, const char *table, int64_t id)
 {
 	ts_value key = int_value(id);
-	if (e->n == MAX_EDITS || ts_rowcodec_key_path_values(&e->path[e->n], table, 1, &key) < 0) {
+	if (e->n == MAX_EDITS || ts_rowcodec__key_path_values(&e->path[e->n], table, 1, &key) < 0) {
 		e->failed = 1;
 		return;
 	}
@@ -125,11 +125,11 @@ static void put_raw(edits *e, const char *path, const char *data)
 static int apply_edits(git_oid *out, ts_store *store, const git_oid *base, edits *e)
 {
 	size_t i;
-	int error = e->failed ? -1 : ts_store_tree_update(out, store, base, e->u, e->n);
+	int error = e->failed ? -1 : ts_store__tree_update(out, store, base, e->u, e->n);
 
 	for (i = 0; i < MAX_EDITS; i++) {
-		ts_buf_dispose(&e->path[i]);
-		ts_buf_dispose(&e->blob[i]);
+		ts_buf__dispose(&e->path[i]);
+		ts_buf__dispose(&e->blob[i]);
 	}
 	memset(e, 0, sizeof(*e));
 	return error;
@@ -144,13 +144,13 @@ static const char *blob_at(ts_store *store, const git_oid *tree, const char *pat
 	git_blob *b = NULL;
 
 	snprintf(text, sizeof(text), "(error)");
-	if (git_tree_lookup(&t, ts_store_repo(store), tree) < 0)
+	if (git_tree_lookup(&t, ts_store__repo(store), tree) < 0)
 		goto done;
 	if (git_tree_entry_bypath(&e, t, path) < 0) {
 		snprintf(text, sizeof(text), "(absent)");
 		goto done;
 	}
-	if (git_blob_lookup(&b, ts_store_repo(store), git_tree_entry_id(e)) < 0)
+	if (git_blob_lookup(&b, ts_store__repo(store), git_tree_entry_id(e)) < 0)
 		goto done;
 	snprintf(text, sizeof(text), "%.*s", (int)git_blob_rawsize(b), (const char *)git_blob_rawcontent(b));
 done:
@@ -167,9 +167,9 @@ static const char *row_at(ts_store *store, const git_oid *tree, const char *tabl
 	ts_value key = int_value(id);
 	const char *text = "(error)";
 
-	if (ts_rowcodec_key_path_values(&path, table, 1, &key) == 0)
+	if (ts_rowcodec__key_path_values(&path, table, 1, &key) == 0)
 		text = blob_at(store, tree, path.ptr);
-	ts_buf_dispose(&path);
+	ts_buf__dispose(&path);
 	return text;
 }
 
@@ -187,13 +187,13 @@ typedef struct {
 static void put_side(ts_buf *out, const ts_value *v)
 {
 	if (!v)
-		ts_buf_puts(out, "-");
+		ts_buf__puts(out, "-");
 	else if (v->type == SQLITE_TEXT) {
-		ts_buf_putc(out, '"');
-		ts_value_put_display(out, v);
-		ts_buf_putc(out, '"');
+		ts_buf__putc(out, '"');
+		ts_value__put_display(out, v);
+		ts_buf__putc(out, '"');
 	} else
-		ts_value_put_display(out, v);
+		ts_value__put_display(out, v);
 }
 
 static int see_conflict(const ts_merge_conflict *c, void *payload)
@@ -205,28 +205,28 @@ static int see_conflict(const ts_merge_conflict *c, void *payload)
 		s->failed = 1;
 		return -1;
 	}
-	ts_buf_printf(&t, "%s %s %s", ts_merge_kind_name(c->kind), c->table, c->key);
+	ts_buf__printf(&t, "%s %s %s", ts_merge__kind_name(c->kind), c->table, c->key);
 	if (c->column) {
-		ts_buf_printf(&t, " %s: ", c->column);
+		ts_buf__printf(&t, " %s: ", c->column);
 		put_side(&t, c->base);
-		ts_buf_puts(&t, " | ");
+		ts_buf__puts(&t, " | ");
 		put_side(&t, c->ours);
-		ts_buf_puts(&t, " | ");
+		ts_buf__puts(&t, " | ");
 		put_side(&t, c->theirs);
-		ts_buf_puts(&t, " -> ");
+		ts_buf__puts(&t, " -> ");
 		put_side(&t, c->chosen);
 	} else
-		ts_buf_puts(&t, c->row_kept ? " kept" : " deleted");
+		ts_buf__puts(&t, c->row_kept ? " kept" : " deleted");
 	/* a delete conflict carries the rows that review needs */
 	if (!c->column && (!c->ours_row) == (!c->theirs_row))
-		ts_buf_puts(&t, " (rows wrong)");
+		ts_buf__puts(&t, " (rows wrong)");
 	if (c->settled)
-		ts_buf_puts(&t, " settled");
-	if (ts_buf_oom(&t)) {
+		ts_buf__puts(&t, " settled");
+	if (ts_buf__oom(&t)) {
 		s->failed = 1;
 		return -1;
 	}
-	s->text[s->n] = ts_buf_detach(&t);
+	s->text[s->n] = ts_buf__detach(&t);
 	s->path[s->n++] = strdup(c->path);
 	return 0;
 }
@@ -308,7 +308,7 @@ static int fixture_open(fixture *f, const char *gitdir)
 	memset(f, 0, sizeof(*f));
 	memset(&e, 0, sizeof(e));
 	git_libgit2_init();
-	if ((error = ts_store_open(&f->store, gitdir, 1)) < 0)
+	if ((error = ts_store__open(&f->store, gitdir, 1)) < 0)
 		return error;
 	put3(&e, 1, "a", 5);
 	put3(&e, 2, "b", 6);
@@ -319,7 +319,7 @@ static int fixture_open(fixture *f, const char *gitdir)
 
 static void fixture_close(fixture *f)
 {
-	ts_store_free(f->store);
+	ts_store__free(f->store);
 	f->store = NULL;
 	git_libgit2_shutdown();
 }
@@ -348,7 +348,7 @@ void test_merge__disjoint_rows(void)
 	put3(&e, 5, "e", 9);
 	test_ok(apply_edits(&theirs, f.store, &f.base, &e));
 
-	test_ok(ts_merge_trees(&merged, &st, f.store, &f.base, &ours, &theirs, &o));
+	test_ok(ts_merge__trees(&merged, &st, f.store, &f.base, &ours, &theirs, &o));
 	test_equal_i(s.n, 0);
 	test_equal_i(st.conflicts, 0);
 	test_equal_i(st.rows_merged, 0);
@@ -374,13 +374,13 @@ void test_merge__one_side_changed_takes_that_tree(void)
 	put3(&e, 1, "A", 5);
 	test_ok(apply_edits(&ours, f.store, &f.base, &e));
 
-	test_ok(ts_merge_trees(&merged, &st, f.store, &f.base, &ours, &f.base, NULL));
+	test_ok(ts_merge__trees(&merged, &st, f.store, &f.base, &ours, &f.base, NULL));
 	test_assert(git_oid_equal(&merged, &ours));
 	test_equal_i(st.trees_read, 0);
-	test_ok(ts_merge_trees(&merged, &st, f.store, &f.base, &f.base, &ours, NULL));
+	test_ok(ts_merge__trees(&merged, &st, f.store, &f.base, &f.base, &ours, NULL));
 	test_assert(git_oid_equal(&merged, &ours));
 	test_equal_i(st.trees_read, 0);
-	test_ok(ts_merge_trees(&merged, &st, f.store, &f.base, &ours, &ours, NULL));
+	test_ok(ts_merge__trees(&merged, &st, f.store, &f.base, &ours, &ours, NULL));
 	test_assert(git_oid_equal(&merged, &ours));
 	test_equal_i(st.trees_read, 0);
 	fixture_close(&f);
@@ -402,7 +402,7 @@ void test_merge__delete_against_unchanged(void)
 	del_row(&e, "t", 2);
 	test_ok(apply_edits(&theirs, f.store, &f.base, &e));
 
-	test_ok(ts_merge_trees(&merged, &st, f.store, &f.base, &ours, &theirs, NULL));
+	test_ok(ts_merge__trees(&merged, &st, f.store, &f.base, &ours, &theirs, NULL));
 	test_equal_i(st.conflicts, 0);
 	test_equal_s(row_at(f.store, &merged, "t", 1), "(absent)");
 	test_equal_s(row_at(f.store, &merged, "t", 2), "(absent)");
@@ -434,7 +434,7 @@ void test_merge__whole_tables_from_theirs(void)
 	}
 	test_ok(apply_edits(&theirs, f.store, &f.base, &e));
 
-	test_ok(ts_merge_trees(&merged, &st, f.store, &f.base, &ours, &theirs, NULL));
+	test_ok(ts_merge__trees(&merged, &st, f.store, &f.base, &ours, &theirs, NULL));
 	test_equal_i(st.rows_taken_theirs, 5);
 	test_equal_s(row_at(f.store, &merged, "t", 1), "id 1\nname \"A\"\nn 5\n");
 	test_equal_s(row_at(f.store, &merged, "t", 2), "(absent)");
@@ -447,7 +447,7 @@ void test_merge__whole_tables_from_theirs(void)
 	test_ok(apply_edits(&theirs, f.store, &f.base, &e));
 	put_raw(&e, TS_STORE_SCHEMA_PATH, "2\n");
 	test_ok(apply_edits(&ours, f.store, &f.base, &e));
-	test_ok(ts_merge_trees(&merged, &st, f.store, &f.base, &ours, &theirs, NULL));
+	test_ok(ts_merge__trees(&merged, &st, f.store, &f.base, &ours, &theirs, NULL));
 	test_equal_s(blob_at(f.store, &merged, "t"), "(absent)");
 	test_equal_s(blob_at(f.store, &merged, TS_STORE_SCHEMA_PATH), "2\n");
 	fixture_close(&f);
@@ -471,7 +471,7 @@ void test_merge__no_common_ancestor(void)
 	put_raw(&e, TS_STORE_SCHEMA_PATH, "1\n");
 	test_ok(apply_edits(&theirs, f.store, NULL, &e));
 
-	test_ok(ts_merge_trees(&merged, &st, f.store, NULL, &ours, &theirs, NULL));
+	test_ok(ts_merge__trees(&merged, &st, f.store, NULL, &ours, &theirs, NULL));
 	test_equal_i(st.conflicts, 0);
 	test_assert(git_oid_equal(&merged, &f.base));   /* the same rows: the same tree */
 	fixture_close(&f);
@@ -498,7 +498,7 @@ void test_merge__same_row_different_columns(void)
 	put3(&e, 1, "a", 50);
 	test_ok(apply_edits(&theirs, f.store, &f.base, &e));
 
-	test_ok(ts_merge_trees(&merged, &st, f.store, &f.base, &ours, &theirs, &o));
+	test_ok(ts_merge__trees(&merged, &st, f.store, &f.base, &ours, &theirs, &o));
 	test_equal_i(s.n, 0);
 	test_equal_i(st.rows_merged, 1);
 	test_equal_i(st.conflicts, 0);
@@ -521,7 +521,7 @@ void test_merge__same_column_same_value(void)
 	put3(&e, 1, "a", 9);
 	test_ok(apply_edits(&theirs, f.store, &f.base, &e));
 
-	test_ok(ts_merge_trees(&merged, &st, f.store, &f.base, &ours, &theirs, NULL));
+	test_ok(ts_merge__trees(&merged, &st, f.store, &f.base, &ours, &theirs, NULL));
 	test_equal_i(st.rows_merged, 1);
 	test_equal_i(st.conflicts, 0);
 	test_equal_s(row_at(f.store, &merged, "t", 1), "id 1\nname \"A\"\nn 9\n");
@@ -547,12 +547,12 @@ void test_merge__column_conflict_default_policy(void)
 	put3(&e, 1, "theirs", 7);
 	test_ok(apply_edits(&theirs, f.store, &f.base, &e));
 
-	test_ok(ts_merge_trees(&merged, &st, f.store, &f.base, &ours, &theirs, &o));
+	test_ok(ts_merge__trees(&merged, &st, f.store, &f.base, &ours, &theirs, &o));
 	test_equal_i(s.n, 2);
 	/* the greater encoding wins: "theirs" > "ours" and 8 > 7; nothing settled */
 	test_equal_s(s.text[0], "column t 1 name: \"a\" | \"ours\" | \"theirs\" -> \"theirs\"");
 	test_equal_s(s.text[1], "column t 1 n: 5 | 8 | 7 -> 8");
-	test_ok(ts_rowcodec_key_path_values(&path, "t", 1, &key));
+	test_ok(ts_rowcodec__key_path_values(&path, "t", 1, &key));
 	test_equal_s(s.path[0], path.ptr);
 	test_equal_s(s.path[1], path.ptr);
 	test_equal_i(st.conflicts, 2);
@@ -561,11 +561,11 @@ void test_merge__column_conflict_default_policy(void)
 	seen_free(&s);
 
 	/* and the other way round the same values win */
-	test_ok(ts_merge_trees(&merged, &st, f.store, &f.base, &theirs, &ours, &o));
+	test_ok(ts_merge__trees(&merged, &st, f.store, &f.base, &theirs, &ours, &o));
 	test_equal_s(s.text[0], "column t 1 name: \"a\" | \"theirs\" | \"ours\" -> \"theirs\"");
 	test_equal_s(row_at(f.store, &merged, "t", 1), "id 1\nname \"theirs\"\nn 8\n");
 	seen_free(&s);
-	ts_buf_dispose(&path);
+	ts_buf__dispose(&path);
 	fixture_close(&f);
 }
 
@@ -589,7 +589,7 @@ void test_merge__column_conflict_custom_policy(void)
 
 	o.policy = prefer_ours;
 	o.policy_payload = &p;
-	test_ok(ts_merge_trees(&merged, &st, f.store, &f.base, &ours, &theirs, &o));
+	test_ok(ts_merge__trees(&merged, &st, f.store, &f.base, &ours, &theirs, &o));
 	test_equal_i(p.calls, 1);
 	test_equal_i(s.n, 1);
 	test_equal_s(s.text[0], "column t 1 n: 5 | 1 | 9 -> 1 settled");
@@ -620,12 +620,12 @@ void test_merge__policy_and_callback_abort(void)
 	test_ok(apply_edits(&theirs, f.store, &f.base, &e));
 
 	o.policy = refuse_all;
-	test_equal_i(ts_merge_trees(&merged, NULL, f.store, &f.base, &ours, &theirs, &o), TS_EDENIED);
+	test_equal_i(ts_merge__trees(&merged, NULL, f.store, &f.base, &ours, &theirs, &o), TS_EDENIED);
 	test_assert(git_oid_is_zero(&merged));
 	o.policy = NULL;
 	o.on_conflict = stop_at_first;
 	o.conflict_payload = &calls;
-	test_equal_i(ts_merge_trees(&merged, NULL, f.store, &f.base, &ours, &theirs, &o), TS_ERROR);
+	test_equal_i(ts_merge__trees(&merged, NULL, f.store, &f.base, &ours, &theirs, &o), TS_ERROR);
 	test_equal_i(calls, 1);
 	test_assert(strstr(ts_error_last(), "stopped the merge") != NULL);
 	fixture_close(&f);
@@ -655,7 +655,7 @@ void test_merge__insert_insert(void)
 	put3(&e, 9, "theirs", 2);
 	test_ok(apply_edits(&theirs, f.store, &f.base, &e));
 
-	test_ok(ts_merge_trees(&merged, &st, f.store, &f.base, &ours, &theirs, &o));
+	test_ok(ts_merge__trees(&merged, &st, f.store, &f.base, &ours, &theirs, &o));
 	test_equal_i(s.n, 1);
 	test_equal_s(s.text[0], "insert t 9 name: - | \"ours\" | \"theirs\" -> \"theirs\"");
 	test_equal_i(st.rows_merged, 1);
@@ -684,7 +684,7 @@ void test_merge__update_delete(void)
 	test_ok(apply_edits(&theirs, f.store, &f.base, &e));
 
 	/* the default keeps the updated row */
-	test_ok(ts_merge_trees(&merged, &st, f.store, &f.base, &ours, &theirs, &o));
+	test_ok(ts_merge__trees(&merged, &st, f.store, &f.base, &ours, &theirs, &o));
 	test_equal_i(s.n, 1);
 	test_equal_s(s.text[0], "update/delete t 1 kept");
 	test_equal_i(st.conflicts, 1);
@@ -695,7 +695,7 @@ void test_merge__update_delete(void)
 	/* a policy may delete it */
 	o.policy = prefer_ours;
 	o.policy_payload = &p;
-	test_ok(ts_merge_trees(&merged, &st, f.store, &f.base, &ours, &theirs, &o));
+	test_ok(ts_merge__trees(&merged, &st, f.store, &f.base, &ours, &theirs, &o));
 	test_equal_s(s.text[0], "update/delete t 1 deleted");
 	test_equal_s(row_at(f.store, &merged, "t", 1), "(absent)");
 	test_equal_s(row_at(f.store, &merged, "t", 2), "id 2\nname \"b\"\nn 6\n");
@@ -721,14 +721,14 @@ void test_merge__delete_update(void)
 	put3(&e, 2, "b", 60);
 	test_ok(apply_edits(&theirs, f.store, &f.base, &e));
 
-	test_ok(ts_merge_trees(&merged, &st, f.store, &f.base, &ours, &theirs, &o));
+	test_ok(ts_merge__trees(&merged, &st, f.store, &f.base, &ours, &theirs, &o));
 	test_equal_s(s.text[0], "delete/update t 2 kept");
 	test_equal_s(row_at(f.store, &merged, "t", 2), "id 2\nname \"b\"\nn 60\n");
 	seen_free(&s);
 
 	o.policy = prefer_ours;
 	o.policy_payload = &p;
-	test_ok(ts_merge_trees(&merged, &st, f.store, &f.base, &ours, &theirs, &o));
+	test_ok(ts_merge__trees(&merged, &st, f.store, &f.base, &ours, &theirs, &o));
 	test_equal_s(s.text[0], "delete/update t 2 deleted settled");
 	test_equal_i(st.settled, 1);
 	test_assert(git_oid_equal(&merged, &ours));
@@ -771,18 +771,18 @@ void test_merge__column_added_on_one_side(void)
 	put_row(&e, "t", 4, cols4b, v);
 	test_ok(apply_edits(&theirs, f.store, &f.base, &e));
 
-	test_ok(ts_merge_trees(&merged, &st, f.store, &f.base, &ours, &theirs, &o));
+	test_ok(ts_merge__trees(&merged, &st, f.store, &f.base, &ours, &theirs, &o));
 	test_equal_i(s.n, 0);
 	test_equal_i(st.rows_merged, 3);
 	test_equal_s(row_at(f.store, &merged, "t", 1), "id 1\nname \"a\"\nn 50\nnote \"hi\"\n");
 	test_equal_s(row_at(f.store, &merged, "t", 2), "id 2\nname \"B\"\nn 6\nnote null\n");
 	/* same column count: the greater names ("tag" > "note") give the order */
 	test_equal_s(row_at(f.store, &merged, "t", 3), "id 3\nname \"c\"\nn 7\ntag 1\nnote \"x\"\n");
-	test_ok(ts_merge_trees(&back, &st, f.store, &f.base, &theirs, &ours, &o));
+	test_ok(ts_merge__trees(&back, &st, f.store, &f.base, &theirs, &ours, &o));
 	test_assert(git_oid_equal(&merged, &back));
 
 	/* a column dropped on one side while the other left it alone goes */
-	test_ok(ts_merge_trees(&back, &st, f.store, &ours, &f.base, &merged, &o));
+	test_ok(ts_merge__trees(&back, &st, f.store, &ours, &f.base, &merged, &o));
 	test_equal_s(row_at(f.store, &back, "t", 1), "id 1\nname \"a\"\nn 50\n");
 	test_equal_i(s.n, 0);
 	fixture_close(&f);
@@ -808,7 +808,7 @@ void test_merge__column_missing_counts_as_null(void)
 	put3(&e, 1, "a", 9);
 	test_ok(apply_edits(&theirs, f.store, &f.base, &e));
 
-	test_ok(ts_merge_trees(&merged, NULL, f.store, &f.base, &ours, &theirs, &o));
+	test_ok(ts_merge__trees(&merged, NULL, f.store, &f.base, &ours, &theirs, &o));
 	test_equal_i(s.n, 1);
 	test_equal_s(s.text[0], "column t 1 n: 5 | NULL | 9 -> NULL");
 	/* "null" > "9": the NULL goes on, and the column with it */
@@ -835,18 +835,18 @@ void test_merge__schema_versions(void)
 	test_ok(apply_edits(&theirs, f.store, &f.base, &e));
 
 	/* on one side: taken */
-	test_ok(ts_merge_trees(&merged, NULL, f.store, &f.base, &ours, &theirs, NULL));
+	test_ok(ts_merge__trees(&merged, NULL, f.store, &f.base, &ours, &theirs, NULL));
 	test_equal_s(blob_at(f.store, &merged, TS_STORE_SCHEMA_PATH), "2\n");
-	test_ok(ts_merge_trees(&merged, NULL, f.store, &f.base, &theirs, &ours, NULL));
+	test_ok(ts_merge__trees(&merged, NULL, f.store, &f.base, &theirs, &ours, NULL));
 	test_equal_s(blob_at(f.store, &merged, TS_STORE_SCHEMA_PATH), "2\n");
 
 	/* on both sides, the same: fine; differently: refused */
 	put_raw(&e, TS_STORE_SCHEMA_PATH, "2\n");
 	test_ok(apply_edits(&theirs, f.store, &theirs, &e));
-	test_ok(ts_merge_trees(&merged, NULL, f.store, &f.base, &ours, &theirs, NULL));
+	test_ok(ts_merge__trees(&merged, NULL, f.store, &f.base, &ours, &theirs, NULL));
 	put_raw(&e, TS_STORE_SCHEMA_PATH, "3\n");
 	test_ok(apply_edits(&theirs, f.store, &theirs, &e));
-	test_equal_i(ts_merge_trees(&merged, NULL, f.store, &f.base, &ours, &theirs, NULL), TS_EINVALID);
+	test_equal_i(ts_merge__trees(&merged, NULL, f.store, &f.base, &ours, &theirs, NULL), TS_EINVALID);
 	test_assert(strstr(ts_error_last(), "schema versions differ") != NULL);
 	test_assert(git_oid_is_zero(&merged));
 	fixture_close(&f);
@@ -869,15 +869,15 @@ void test_merge__broken_trees(void)
 	test_ok(apply_edits(&ours, f.store, &base2, &e));
 	put_raw(&e, "t/zz", "3");
 	test_ok(apply_edits(&theirs, f.store, &base2, &e));
-	test_equal_i(ts_merge_trees(&merged, NULL, f.store, &base2, &ours, &theirs, NULL), TS_ECORRUPT);
+	test_equal_i(ts_merge__trees(&merged, NULL, f.store, &base2, &ours, &theirs, NULL), TS_ECORRUPT);
 
 	/* a row blob that does not decode */
-	test_ok(ts_rowcodec_key_path_values(&path, "t", 1, &key));
+	test_ok(ts_rowcodec__key_path_values(&path, "t", 1, &key));
 	put_raw(&e, path.ptr, "id 2\nname \"b\nn 6\n");
 	test_ok(apply_edits(&ours, f.store, &f.base, &e));
 	put3(&e, 2, "B", 6);
 	test_ok(apply_edits(&theirs, f.store, &f.base, &e));
-	test_equal_i(ts_merge_trees(&merged, NULL, f.store, &f.base, &ours, &theirs, NULL), TS_ECORRUPT);
+	test_equal_i(ts_merge__trees(&merged, NULL, f.store, &f.base, &ours, &theirs, NULL), TS_ECORRUPT);
 	test_assert(strstr(ts_error_last(), path.ptr) != NULL);
 
 	/* a name that is a file on one side and a directory on the other */
@@ -885,9 +885,9 @@ void test_merge__broken_trees(void)
 	test_ok(apply_edits(&ours, f.store, &f.base, &e));
 	put_raw(&e, "x/y", "1");
 	test_ok(apply_edits(&theirs, f.store, &f.base, &e));
-	test_equal_i(ts_merge_trees(&merged, NULL, f.store, &f.base, &ours, &theirs, NULL), TS_ECORRUPT);
-	test_equal_i(ts_merge_trees(&merged, NULL, f.store, &f.base, &theirs, &ours, NULL), TS_ECORRUPT);
-	ts_buf_dispose(&path);
+	test_equal_i(ts_merge__trees(&merged, NULL, f.store, &f.base, &ours, &theirs, NULL), TS_ECORRUPT);
+	test_equal_i(ts_merge__trees(&merged, NULL, f.store, &f.base, &theirs, &ours, NULL), TS_ECORRUPT);
+	ts_buf__dispose(&path);
 	fixture_close(&f);
 }
 
@@ -921,7 +921,7 @@ void test_merge__readable_keys(void)
 	test_ok(apply_edits(&theirs, f.store, &base2, &e));
 
 	/* without the tables: read back from the key name */
-	test_ok(ts_merge_trees(&merged, NULL, f.store, &base2, &ours, &theirs, &o));
+	test_ok(ts_merge__trees(&merged, NULL, f.store, &base2, &ours, &theirs, &o));
 	test_equal_i(s.n, 1);
 	test_equal_s(s.text[0], "column m 5, x/y z v: 0 | 1 | 2 -> 2");
 	seen_free(&s);
@@ -930,12 +930,12 @@ void test_merge__readable_keys(void)
 	test_equal_i(sqlite3_open(":memory:", &db), SQLITE_OK);
 	test_equal_i(sqlite3_exec(db, "CREATE TABLE m(a INTEGER, b TEXT, v INTEGER, PRIMARY KEY(a, b))",
 		NULL, NULL, NULL), SQLITE_OK);
-	test_ok(ts_tables_load(&tables, db));
+	test_ok(ts_tables__load(&tables, db));
 	o.tables = tables;
-	test_ok(ts_merge_trees(&merged, NULL, f.store, &base2, &ours, &theirs, &o));
+	test_ok(ts_merge__trees(&merged, NULL, f.store, &base2, &ours, &theirs, &o));
 	test_equal_s(s.text[0], "column m a=5, b=x/y z v: 0 | 1 | 2 -> 2");
 	seen_free(&s);
-	ts_tables_free(tables);
+	ts_tables__free(tables);
 	sqlite3_close(db);
 	fixture_close(&f);
 }
@@ -980,7 +980,7 @@ void test_merge__deterministic_and_symmetric(void)
 	test_ok(fixture_open(&f, "r.git"));
 	test_ok(mixed_sides(&ours, &theirs, &f));
 
-	test_ok(ts_merge_trees(&ab, &st, f.store, &f.base, &ours, &theirs, &o));
+	test_ok(ts_merge__trees(&ab, &st, f.store, &f.base, &ours, &theirs, &o));
 	/* row 1: name and n; 2: update/delete; 3: delete/update; 7: insert of name */
 	test_equal_i(st.conflicts, 5);
 	test_equal_i(s.n, 5);
@@ -1000,19 +1000,19 @@ void test_merge__deterministic_and_symmetric(void)
 	seen_free(&s);
 
 	/* the same merge again, the other way round, and on another node */
-	test_ok(ts_merge_trees(&again, NULL, f.store, &f.base, &ours, &theirs, &o));
+	test_ok(ts_merge__trees(&again, NULL, f.store, &f.base, &ours, &theirs, &o));
 	test_assert(git_oid_equal(&ab, &again));
 	seen_free(&s);
-	test_ok(ts_merge_trees(&ba, &st, f.store, &f.base, &theirs, &ours, &o));
+	test_ok(ts_merge__trees(&ba, &st, f.store, &f.base, &theirs, &ours, &o));
 	test_assert(git_oid_equal(&ab, &ba));
 	test_equal_i(st.conflicts, 5);
 	seen_free(&s);
 
 	test_ok(fixture_open(&g, "other.git"));
 	test_ok(mixed_sides(&ours2, &theirs2, &g));
-	test_ok(ts_merge_trees(&other, NULL, g.store, &g.base, &ours2, &theirs2, NULL));
+	test_ok(ts_merge__trees(&other, NULL, g.store, &g.base, &ours2, &theirs2, NULL));
 	test_assert(git_oid_equal(&ab, &other));
-	ts_store_free(g.store);
+	ts_store__free(g.store);
 	git_libgit2_shutdown();
 	fixture_close(&f);
 }
@@ -1052,8 +1052,8 @@ void test_merge__cost_follows_changes(void)
 		v[0] = int_value(i);
 		v[1] = text_value("row");
 		v[2] = int_value(i % 97);
-		ok = ts_rowcodec_key_path_values(&paths[i], "t", 1, v) == 0 &&
-			ts_rowcodec_encode_values(&blobs[i], 3, cols3, v) == 0;
+		ok = ts_rowcodec__key_path_values(&paths[i], "t", 1, v) == 0 &&
+			ts_rowcodec__encode_values(&blobs[i], 3, cols3, v) == 0;
 		all[i].path = paths[i].ptr;
 		all[i].data = blobs[i].ptr;
 		all[i].len = blobs[i].size;
@@ -1062,10 +1062,10 @@ void test_merge__cost_follows_changes(void)
 	all[NROWS].data = "1\n";
 	all[NROWS].len = 2;
 	test_assert(ok);
-	test_ok(ts_store_tree_update(&big, f.store, NULL, all, NROWS + 1));
+	test_ok(ts_store__tree_update(&big, f.store, NULL, all, NROWS + 1));
 	for (i = 0; i < NROWS; i++) {
-		ts_buf_dispose(&paths[i]);
-		ts_buf_dispose(&blobs[i]);
+		ts_buf__dispose(&paths[i]);
+		ts_buf__dispose(&blobs[i]);
 	}
 	free(paths);
 	free(blobs);
@@ -1081,12 +1081,12 @@ void test_merge__cost_follows_changes(void)
 	put3(&e, NROWS + 1, "new", 0);
 	test_ok(apply_edits(&theirs, f.store, &big, &e));
 
-	test_ok(ts_merge_trees(&merged, &st, f.store, &big, &ours, &theirs, NULL));
+	test_ok(ts_merge__trees(&merged, &st, f.store, &big, &ours, &theirs, NULL));
 	/* each changed row has five trees above it (t/, four fan-out levels) and
 	 * the merge reads at most the three sides' of them, plus the roots */
 	test_assert(st.trees_read <= 3 + 6 * 5 * 3);
 	/* where a walk of the whole tree reads tens of thousands */
-	test_ok(git_tree_lookup(&tree, ts_store_repo(f.store), &big));
+	test_ok(git_tree_lookup(&tree, ts_store__repo(f.store), &big));
 	test_ok(git_tree_walk(tree, GIT_TREEWALK_PRE, count_subtree, &all_trees));
 	git_tree_free(tree);
 	test_assert(all_trees > 100 * st.trees_read);

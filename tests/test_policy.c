@@ -4,7 +4,7 @@
  * refusing malformed declarations, each policy's choice on values, whole-
  * row conflicts, settling, lookups that fall back to '*' and to the
  * default, symmetry between the two nodes of a merge, and merges of trees
- * through ts_merge_trees with ts_policy_decide.
+ * through ts_merge__trees with ts_policy__decide.
  */
 #include "harness.h"
 #include "history.h"
@@ -70,7 +70,7 @@ static ts_value v_blob(const char *bytes, size_t n)
 	return v;
 }
 
-/* What ts_policy_decide answered. */
+/* What ts_policy__decide answered. */
 typedef struct {
 	int rc;
 	const ts_value *chosen;
@@ -88,7 +88,7 @@ static decision decide_kind(ts_policies *p, int ours_is_upper, ts_merge_kind kin
 	d.chosen = NULL;
 	d.keep_row = 1;
 	d.settles = 0;
-	d.rc = ts_policy_decide(&ctx, kind, table, column, base, ours, theirs, &d.chosen, &d.keep_row, &d.settles);
+	d.rc = ts_policy__decide(&ctx, kind, table, column, base, ours, theirs, &d.chosen, &d.keep_row, &d.settles);
 	return d;
 }
 
@@ -112,7 +112,7 @@ static const ts_value *default_choice(const ts_value *ours, const ts_value *thei
 	const ts_value *chosen = NULL;
 	int keep = 1, settles = 0;
 
-	if (ts_merge_default_policy(NULL, TS_MERGE_COLUMN, "t", "c", NULL, ours, theirs, &chosen, &keep, &settles) < 0)
+	if (ts_merge__default_policy(NULL, TS_MERGE_COLUMN, "t", "c", NULL, ours, theirs, &chosen, &keep, &settles) < 0)
 		return NULL;
 	return chosen;
 }
@@ -129,8 +129,8 @@ static sqlite3 *open_migrated(void)
 
 	if (sqlite3_open(":memory:", &db) != SQLITE_OK ||
 	    sqlite3_exec(db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL) != SQLITE_OK ||
-	    ts_history_setup(db) < 0 ||
-	    ts_schema_migrate(db, NULL) < 0) {
+	    ts_history__setup(db) < 0 ||
+	    ts_schema__migrate(db, NULL) < 0) {
 		fprintf(stderr, "    %s\n", ts_error_last());
 		sqlite3_close(db);
 		return NULL;
@@ -147,7 +147,7 @@ static int case_policies(ts_policies **out)
 	*out = NULL;
 	if (!db)
 		return -1;
-	error = ts_policies_load(out, db);
+	error = ts_policies__load(out, db);
 	sqlite3_close(db);
 	return error;
 }
@@ -167,7 +167,7 @@ static int other_policies(ts_policies **out, const char *rows)
 	snprintf(sql, sizeof(sql), "CREATE TABLE sync_policies (table_name, column_name, policy, settles,"
 		" PRIMARY KEY (table_name, column_name)); INSERT INTO sync_policies VALUES %s;", rows);
 	if (sqlite3_open(":memory:", &db) == SQLITE_OK && sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK)
-		error = ts_policies_load(out, db);
+		error = ts_policies__load(out, db);
 	else
 		fprintf(stderr, "    %s\n", sqlite3_errmsg(db));
 	sqlite3_close(db);
@@ -196,7 +196,7 @@ void test_policy__load_from_migrated_schema(void)
 	int settles = -1;
 
 	test_assert(db);
-	test_equal_i(query_int(db, "PRAGMA user_version"), ts_schema_latest());
+	test_equal_i(query_int(db, "PRAGMA user_version"), ts_schema__latest());
 	test_equal_i(query_int(db, "SELECT count(*) FROM pragma_foreign_key_check"), 0);
 	/* every synced table declares what its other columns do (ts_* are the
 	 * engine's own, never synced) */
@@ -214,36 +214,36 @@ void test_policy__load_from_migrated_schema(void)
 		NULL, NULL, NULL), SQLITE_CONSTRAINT);
 	test_equal_i(sqlite3_exec(db, "INSERT INTO sync_policies VALUES ('cases', 'officer', 'order:a,,b', 0)",
 		NULL, NULL, NULL), SQLITE_CONSTRAINT);
-	test_ok(ts_policies_load(&p, db));
+	test_ok(ts_policies__load(&p, db));
 	sqlite3_close(db);
 
-	test_equal_s(ts_policies_lookup(p, "cases", "status", &settles), STATUS_ORDER);
+	test_equal_s(ts_policies__lookup(p, "cases", "status", &settles), STATUS_ORDER);
 	test_equal_i(settles, 1);
-	test_equal_s(ts_policies_lookup(p, "cases", "closed_at", &settles), "max");
+	test_equal_s(ts_policies__lookup(p, "cases", "closed_at", &settles), "max");
 	test_equal_i(settles, 1);
-	test_equal_s(ts_policies_lookup(p, "cases", "visited_at", &settles), "max");
-	test_equal_s(ts_policies_lookup(p, "cases", "address", &settles), "manual");
+	test_equal_s(ts_policies__lookup(p, "cases", "visited_at", &settles), "max");
+	test_equal_s(ts_policies__lookup(p, "cases", "address", &settles), "manual");
 	test_equal_i(settles, 0);
-	test_equal_s(ts_policies_lookup(p, "cases", NULL, &settles), "manual");
-	test_equal_s(ts_policies_lookup(p, "case_events", "detail", &settles), "append-only");
-	test_equal_s(ts_policies_lookup(p, "evidence", NULL, NULL), "append-only");
-	test_equal_s(ts_policies_lookup(p, "key_areas", "delisted_at", &settles), "upper");
+	test_equal_s(ts_policies__lookup(p, "cases", NULL, &settles), "manual");
+	test_equal_s(ts_policies__lookup(p, "case_events", "detail", &settles), "append-only");
+	test_equal_s(ts_policies__lookup(p, "evidence", NULL, NULL), "append-only");
+	test_equal_s(ts_policies__lookup(p, "key_areas", "delisted_at", &settles), "upper");
 	test_equal_i(settles, 1);
-	test_equal_s(ts_policies_lookup(p, "major_events", "ends_at", NULL), "upper");
-	test_equal_s(ts_policies_lookup(p, "categories", "deadline_days", NULL), "upper");
-	test_equal_s(ts_policies_lookup(p, "sources", "name_zh", NULL), "upper");
-	test_equal_s(ts_policies_lookup(p, "supervision_items", "status", &settles), "upper");
+	test_equal_s(ts_policies__lookup(p, "major_events", "ends_at", NULL), "upper");
+	test_equal_s(ts_policies__lookup(p, "categories", "deadline_days", NULL), "upper");
+	test_equal_s(ts_policies__lookup(p, "sources", "name_zh", NULL), "upper");
+	test_equal_s(ts_policies__lookup(p, "supervision_items", "status", &settles), "upper");
 	test_equal_i(settles, 1);
-	test_equal_s(ts_policies_lookup(p, "supervision_items", "due_at", NULL), "upper");
-	test_equal_s(ts_policies_lookup(p, "supervision_items", "closed_at", NULL), "upper");
-	test_equal_s(ts_policies_lookup(p, "supervision_items", "issuer", &settles), "manual");
+	test_equal_s(ts_policies__lookup(p, "supervision_items", "due_at", NULL), "upper");
+	test_equal_s(ts_policies__lookup(p, "supervision_items", "closed_at", NULL), "upper");
+	test_equal_s(ts_policies__lookup(p, "supervision_items", "issuer", &settles), "manual");
 	test_equal_i(settles, 0);
-	test_equal_s(ts_policies_lookup(p, "supervision_feedback", "text", &settles), "lower");
+	test_equal_s(ts_policies__lookup(p, "supervision_feedback", "text", &settles), "lower");
 	test_equal_i(settles, 1);
-	test_equal_s(ts_policies_lookup(p, "patrols", "notes", NULL), "manual");
-	test_assert(ts_policies_lookup(p, "no_such_table", "x", &settles) == NULL);
+	test_equal_s(ts_policies__lookup(p, "patrols", "notes", NULL), "manual");
+	test_assert(ts_policies__lookup(p, "no_such_table", "x", &settles) == NULL);
 	test_equal_i(settles, 0);
-	ts_policies_free(p);
+	ts_policies__free(p);
 }
 
 void test_policy__no_declarations(void)
@@ -256,24 +256,24 @@ void test_policy__no_declarations(void)
 	/* a schema without sync_policies: every conflict gets the default */
 	test_equal_i(sqlite3_open(":memory:", &db), SQLITE_OK);
 	test_equal_i(sqlite3_exec(db, "CREATE TABLE t (id TEXT PRIMARY KEY, c)", NULL, NULL, NULL), SQLITE_OK);
-	test_ok(ts_policies_load(&p, db));
+	test_ok(ts_policies__load(&p, db));
 	sqlite3_close(db);
 	test_assert(p != NULL);
-	test_assert(ts_policies_lookup(p, "t", "c", NULL) == NULL);
+	test_assert(ts_policies__lookup(p, "t", "c", NULL) == NULL);
 	d = decide(p, 1, "t", "c", &a, &z);
 	test_equal_i(d.rc, 0);
 	test_assert(d.chosen == default_choice(&a, &z));
 	test_equal_i(d.settles, 0);
-	ts_policies_free(p);
+	ts_policies__free(p);
 
 	/* nor does a context without declarations, nor no context */
 	d = decide(NULL, 1, "t", "c", &z, &a);
 	test_assert(d.chosen == default_choice(&z, &a));
 	test_equal_i(d.settles, 0);
 	d.chosen = NULL;
-	test_ok(ts_policy_decide(NULL, TS_MERGE_COLUMN, "t", "c", NULL, &a, &z, &d.chosen, &d.keep_row, &d.settles));
+	test_ok(ts_policy__decide(NULL, TS_MERGE_COLUMN, "t", "c", NULL, &a, &z, &d.chosen, &d.keep_row, &d.settles));
 	test_assert(d.chosen == default_choice(&a, &z));
-	ts_policies_free(NULL);
+	ts_policies__free(NULL);
 }
 
 void test_policy__malformed_refused(void)
@@ -313,7 +313,7 @@ void test_policy__malformed_refused(void)
 		p = (ts_policies *)&sentinel;
 		test_equal_i(sqlite3_open(":memory:", &db), SQLITE_OK);
 		test_equal_i(sqlite3_exec(db, "CREATE TABLE sync_policies (t PRIMARY KEY, p)", NULL, NULL, NULL), SQLITE_OK);
-		test_equal_i(ts_policies_load(&p, db), TS_EINVALID);
+		test_equal_i(ts_policies__load(&p, db), TS_EINVALID);
 		test_assert(p == NULL);
 		test_assert(strstr(ts_error_last(), "sync_policies"));
 		sqlite3_close(db);
@@ -321,8 +321,8 @@ void test_policy__malformed_refused(void)
 	/* the good ones load */
 	test_ok(other_policies(&p, "('t', 'c', 'order:a', 1), ('t', '*', 'min', 0), ('u', '*', 'lower', 1),"
 		" ('u', 'x', 'append-only', 0), ('v', '*', 'manual', 0)"));
-	test_equal_s(ts_policies_lookup(p, "t", "c", NULL), "order:a");
-	ts_policies_free(p);
+	test_equal_s(ts_policies__lookup(p, "t", "c", NULL), "order:a");
+	ts_policies__free(p);
 }
 
 /*
@@ -369,7 +369,7 @@ void test_policy__order(void)
 	closed_nul.n = 4;
 	d = decide(p, -1, "cases", "status", &closed_nul, &discovered);
 	test_assert(d.chosen == &discovered);
-	ts_policies_free(p);
+	ts_policies__free(p);
 
 	/* integers are listed by their decimal form; reals never are */
 	test_ok(other_policies(&p, "('t', 'n', 'order:3,1,2', 0)"));
@@ -382,7 +382,7 @@ void test_policy__order(void)
 	d = decide(p, -1, "t", "n", &two, &two_text);
 	test_assert(d.chosen == default_choice(&two, &two_text));
 	test_equal_i(d.settles, 0);
-	ts_policies_free(p);
+	ts_policies__free(p);
 }
 
 void test_policy__max_and_min(void)
@@ -409,7 +409,7 @@ void test_policy__max_and_min(void)
 	d = decide(p, -1, "cases", "visited_at", &early, &null);
 	test_assert(d.chosen == &early);
 	test_equal_i(d.settles, 1);
-	ts_policies_free(p);
+	ts_policies__free(p);
 
 	test_ok(other_policies(&p, "('t', 'hi', 'max', 1), ('t', 'lo', 'min', 0)"));
 	/* numbers numerically, not as text ("9" > "10") */
@@ -455,7 +455,7 @@ void test_policy__max_and_min(void)
 	test_equal_i(d.settles, 0);
 	d = decide(p, -1, "t", "hi", &one_real, &one);
 	test_assert(d.chosen == default_choice(&one_real, &one));
-	ts_policies_free(p);
+	ts_policies__free(p);
 }
 
 void test_policy__upper_and_lower(void)
@@ -517,7 +517,7 @@ void test_policy__upper_and_lower(void)
 	d = decide_row(p, -1, TS_MERGE_DELETE_UPDATE, "supervision_feedback");
 	test_equal_i(d.keep_row, 1);
 	test_equal_i(d.settles, 0);
-	ts_policies_free(p);
+	ts_policies__free(p);
 }
 
 void test_policy__append_only_refuses(void)
@@ -538,7 +538,7 @@ void test_policy__append_only_refuses(void)
 	d = decide_row(p, 1, TS_MERGE_UPDATE_DELETE, "case_events");
 	test_equal_i(d.rc, TS_ECORRUPT);
 	test_equal_s(ts_error_last(), "append-only table case_events changed on both sides");
-	ts_policies_free(p);
+	ts_policies__free(p);
 }
 
 void test_policy__manual_is_the_default(void)
@@ -572,7 +572,7 @@ void test_policy__manual_is_the_default(void)
 	d = decide_kind(p, 1, TS_MERGE_INSERT, "parties", "name", NULL, &a, &b);
 	test_assert(d.chosen == default_choice(&a, &b));
 	test_equal_i(d.settles, 0);
-	ts_policies_free(p);
+	ts_policies__free(p);
 }
 
 void test_policy__column_overrides_table(void)
@@ -584,9 +584,9 @@ void test_policy__column_overrides_table(void)
 
 	test_ok(other_policies(&p, "('t', '*', 'upper', 1), ('t', 'n', 'min', 0), ('t', 's', 'order:z,a', 1),"
 		" ('u', '*', 'max', 1), ('v', 'x', 'upper', 1)"));
-	test_equal_s(ts_policies_lookup(p, "t", "n", &settles), "min");
+	test_equal_s(ts_policies__lookup(p, "t", "n", &settles), "min");
 	test_equal_i(settles, 0);
-	test_equal_s(ts_policies_lookup(p, "t", "other", &settles), "upper");
+	test_equal_s(ts_policies__lookup(p, "t", "other", &settles), "upper");
 	test_equal_i(settles, 1);
 	/* the column's row */
 	d = decide(p, 1, "t", "n", &two, &one);
@@ -617,7 +617,7 @@ void test_policy__column_overrides_table(void)
 	d = decide(p, 1, "w", "x", &a, &z);
 	test_assert(d.chosen == default_choice(&a, &z));
 	test_equal_i(d.settles, 0);
-	ts_policies_free(p);
+	ts_policies__free(p);
 }
 
 /* Two nodes merging the same commits, one as ours and one as theirs, choose the same value. */
@@ -657,7 +657,7 @@ void test_policy__same_choice_on_both_nodes(void)
 					test_assert(here.chosen == there.chosen);
 					test_equal_i(here.settles, there.settles);
 				}
-	ts_policies_free(p);
+	ts_policies__free(p);
 }
 
 /*
@@ -676,8 +676,8 @@ typedef struct {
 /* Puts a row keyed by its first column (text). */
 static void put_row(edits *e, const char *table, int ncol, const char *const *names, const ts_value *values)
 {
-	if (e->n == MAX_EDITS || ts_rowcodec_key_path_values(&e->path[e->n], table, 1, values) < 0 ||
-	    ts_rowcodec_encode_values(&e->blob[e->n], ncol, names, values) < 0) {
+	if (e->n == MAX_EDITS || ts_rowcodec__key_path_values(&e->path[e->n], table, 1, values) < 0 ||
+	    ts_rowcodec__encode_values(&e->blob[e->n], ncol, names, values) < 0) {
 		e->failed = 1;
 		return;
 	}
@@ -691,7 +691,7 @@ static void del_row(edits *e, const char *table, const char *id)
 {
 	ts_value key = v_text(id);
 
-	if (e->n == MAX_EDITS || ts_rowcodec_key_path_values(&e->path[e->n], table, 1, &key) < 0) {
+	if (e->n == MAX_EDITS || ts_rowcodec__key_path_values(&e->path[e->n], table, 1, &key) < 0) {
 		e->failed = 1;
 		return;
 	}
@@ -704,11 +704,11 @@ static void del_row(edits *e, const char *table, const char *id)
 static int apply_edits(git_oid *out, ts_store *store, const git_oid *base, edits *e)
 {
 	size_t i;
-	int error = e->failed ? -1 : ts_store_tree_update(out, store, base, e->u, e->n);
+	int error = e->failed ? -1 : ts_store__tree_update(out, store, base, e->u, e->n);
 
 	for (i = 0; i < MAX_EDITS; i++) {
-		ts_buf_dispose(&e->path[i]);
-		ts_buf_dispose(&e->blob[i]);
+		ts_buf__dispose(&e->path[i]);
+		ts_buf__dispose(&e->blob[i]);
 	}
 	memset(e, 0, sizeof(*e));
 	return error;
@@ -769,21 +769,21 @@ static const char *row_at(ts_store *store, const git_oid *tree, const char *tabl
 	git_blob *b = NULL;
 
 	snprintf(text, sizeof(text), "(error)");
-	if (ts_rowcodec_key_path_values(&path, table, 1, &key) < 0 ||
-	    git_tree_lookup(&t, ts_store_repo(store), tree) < 0)
+	if (ts_rowcodec__key_path_values(&path, table, 1, &key) < 0 ||
+	    git_tree_lookup(&t, ts_store__repo(store), tree) < 0)
 		goto done;
 	if (git_tree_entry_bypath(&e, t, path.ptr) < 0) {
 		snprintf(text, sizeof(text), "(absent)");
 		goto done;
 	}
-	if (git_blob_lookup(&b, ts_store_repo(store), git_tree_entry_id(e)) < 0)
+	if (git_blob_lookup(&b, ts_store__repo(store), git_tree_entry_id(e)) < 0)
 		goto done;
 	snprintf(text, sizeof(text), "%.*s", (int)git_blob_rawsize(b), (const char *)git_blob_rawcontent(b));
 done:
 	git_blob_free(b);
 	git_tree_entry_free(e);
 	git_tree_free(t);
-	ts_buf_dispose(&path);
+	ts_buf__dispose(&path);
 	return text;
 }
 
@@ -825,7 +825,7 @@ static int fixture_open(fixture *f)
 	memset(&e, 0, sizeof(e));
 	git_libgit2_init();
 	if ((error = case_policies(&f->policies)) < 0 ||
-	    (error = ts_store_open(&f->store, "history.git", 1)) < 0)
+	    (error = ts_store__open(&f->store, "history.git", 1)) < 0)
 		return error;
 	put_case(&e, CASE_ID, "景山前街 4号", "handling", NULL);
 	put_item(&e, ITEM_ID, "景山前街小广告督办", "open");
@@ -836,8 +836,8 @@ static int fixture_open(fixture *f)
 
 static void fixture_close(fixture *f)
 {
-	ts_policies_free(f->policies);
-	ts_store_free(f->store);
+	ts_policies__free(f->policies);
+	ts_store__free(f->store);
 	git_libgit2_shutdown();
 }
 
@@ -850,12 +850,12 @@ static int merge(git_oid *out, seen *s, ts_merge_stats *st, fixture *f, const gi
 	ctx.policies = f->policies;
 	ctx.ours_is_upper = ours_is_upper;
 	memset(&o, 0, sizeof(o));
-	o.policy = ts_policy_decide;
+	o.policy = ts_policy__decide;
 	o.policy_payload = &ctx;
 	o.on_conflict = see;
 	o.conflict_payload = s;
 	memset(s, 0, sizeof(*s));
-	return ts_merge_trees(out, st, f->store, &f->base, ours, theirs, &o);
+	return ts_merge__trees(out, st, f->store, &f->base, ours, theirs, &o);
 }
 
 void test_policy__merge_status_settles_to_later_state(void)

@@ -18,7 +18,7 @@
 #include "schema.h"
 #include "tiersync.h"
 
-/* Values that borrow their bytes; never ts_value_clear() them. */
+/* Values that borrow their bytes; never ts_value__dispose() them. */
 static ts_value v_null(void)
 {
 	ts_value v = { SQLITE_NULL, 0, 0, NULL, 0 };
@@ -58,11 +58,11 @@ static ts_value v_blob(const void *p, size_t n)
 static char *encode_one(ts_value v)
 {
 	ts_buf out = TS_BUF_INIT;
-	if (ts_rowcodec_put_value(&out, v.type, v.i, v.r, v.p, v.n) < 0) {
-		ts_buf_dispose(&out);
+	if (ts_rowcodec__put_value(&out, v.type, v.i, v.r, v.p, v.n) < 0) {
+		ts_buf__dispose(&out);
 		return NULL;
 	}
-	return ts_buf_detach(&out);
+	return ts_buf__detach(&out);
 }
 
 static int encoded_as(ts_value v, const char *expected)
@@ -84,7 +84,7 @@ static int decode_exact(ts_row **row, const char *data, size_t len)
 		return TS_ERROR;
 	if (len)
 		memcpy(copy, data, len);
-	rc = ts_rowcodec_decode(row, copy, len);
+	rc = ts_rowcodec__decode(row, copy, len);
 	free(copy);
 	return rc;
 }
@@ -96,19 +96,19 @@ static int round_trips(int ncol, const char *const *names, const ts_value *value
 	ts_row *row = NULL;
 	int ok = 0, col;
 
-	if (ts_rowcodec_encode_values(&first, ncol, names, values) < 0 ||
+	if (ts_rowcodec__encode_values(&first, ncol, names, values) < 0 ||
 	    decode_exact(&row, first.ptr, first.size) < 0 || row->ncol != ncol)
 		goto done;
 	for (col = 0; col < ncol; col++)
-		if (strcmp(row->names[col], names[col]) || !ts_value_equal(&row->values[col], &values[col]))
+		if (strcmp(row->names[col], names[col]) || !ts_value__equal(&row->values[col], &values[col]))
 			goto done;
-	if (ts_rowcodec_encode_values(&second, row->ncol, (const char *const *)row->names, row->values) < 0)
+	if (ts_rowcodec__encode_values(&second, row->ncol, (const char *const *)row->names, row->values) < 0)
 		goto done;
 	ok = first.size == second.size && !memcmp(first.ptr, second.ptr, first.size);
 done:
-	ts_row_free(row);
-	ts_buf_dispose(&first);
-	ts_buf_dispose(&second);
+	ts_row__free(row);
+	ts_buf__dispose(&first);
+	ts_buf__dispose(&second);
 	return ok;
 }
 
@@ -191,14 +191,14 @@ void test_rowcodec__nan_refused(void)
 
 	values[0] = v_int(1);
 	values[1] = v_real(NAN);
-	test_equal_i(ts_rowcodec_put_value(&out, SQLITE_FLOAT, 0, NAN, NULL, 0), TS_EINVALID);
-	test_equal_i(ts_rowcodec_put_value(&out, SQLITE_FLOAT, 0, -NAN, NULL, 0), TS_EINVALID);
-	test_equal_i(ts_rowcodec_encode_values(&out, 2, names, values), TS_EINVALID);
+	test_equal_i(ts_rowcodec__put_value(&out, SQLITE_FLOAT, 0, NAN, NULL, 0), TS_EINVALID);
+	test_equal_i(ts_rowcodec__put_value(&out, SQLITE_FLOAT, 0, -NAN, NULL, 0), TS_EINVALID);
+	test_equal_i(ts_rowcodec__encode_values(&out, 2, names, values), TS_EINVALID);
 	test_equal_i(out.size, 0);
-	test_equal_i(ts_rowcodec_key_name_values(&out, 1, &values[1]), TS_EINVALID);
+	test_equal_i(ts_rowcodec__key_name_values(&out, 1, &values[1]), TS_EINVALID);
 	test_equal_i(out.size, 0);
-	test_equal_i(ts_rowcodec_put_value(&out, 99, 0, 0, NULL, 0), TS_EINVALID);
-	ts_buf_dispose(&out);
+	test_equal_i(ts_rowcodec__put_value(&out, 99, 0, 0, NULL, 0), TS_EINVALID);
+	ts_buf__dispose(&out);
 }
 
 void test_rowcodec__deterministic_values(void)
@@ -215,8 +215,8 @@ void test_rowcodec__deterministic_values(void)
 	values[5] = v_null();
 	values[6] = v_int(1);
 	values[7] = v_int(2);
-	test_ok(ts_rowcodec_encode_values(&a, 8, names, values));
-	test_ok(ts_rowcodec_encode_values(&b, 8, names, values));
+	test_ok(ts_rowcodec__encode_values(&a, 8, names, values));
+	test_ok(ts_rowcodec__encode_values(&b, 8, names, values));
 	test_equal_i(a.size, b.size);
 	test_assert(!memcmp(a.ptr, b.ptr, a.size));
 	test_equal_s(a.ptr,
@@ -229,10 +229,10 @@ void test_rowcodec__deterministic_values(void)
 		"\"odd name\" 1\n"
 		"\"\" 2\n");
 	/* the output buffer is cleared first */
-	test_ok(ts_rowcodec_encode_values(&b, 1, names, values));
+	test_ok(ts_rowcodec__encode_values(&b, 1, names, values));
 	test_equal_s(b.ptr, "id \"bj.dc.jingshan-C20240315-7\"\n");
-	ts_buf_dispose(&a);
-	ts_buf_dispose(&b);
+	ts_buf__dispose(&a);
+	ts_buf__dispose(&b);
 }
 
 void test_rowcodec__deterministic_stmt(void)
@@ -250,8 +250,8 @@ void test_rowcodec__deterministic_stmt(void)
 		NULL, NULL, NULL), SQLITE_OK);
 	test_equal_i(sqlite3_prepare_v2(db, "SELECT * FROM cases", -1, &stmt, NULL), SQLITE_OK);
 	test_equal_i(sqlite3_step(stmt), SQLITE_ROW);
-	test_ok(ts_rowcodec_encode_stmt(&first, stmt));
-	test_ok(ts_rowcodec_encode_stmt(&second, stmt));
+	test_ok(ts_rowcodec__encode_stmt(&first, stmt));
+	test_ok(ts_rowcodec__encode_stmt(&second, stmt));
 	test_equal_i(first.size, second.size);
 	test_assert(!memcmp(first.ptr, second.ptr, first.size));
 	test_equal_s(first.ptr, "id \"k1\"\nn -7\nr 2.5\nt \"扬尘\"\nb x'0102'\nz null\ne \"\"\nx x''\n");
@@ -264,14 +264,14 @@ void test_rowcodec__deterministic_stmt(void)
 	values[5] = v_null();
 	values[6] = v_text("");
 	values[7] = v_blob(NULL, 0);
-	test_ok(ts_rowcodec_encode_values(&from_values, 8, names, values));
+	test_ok(ts_rowcodec__encode_values(&from_values, 8, names, values));
 	test_equal_s(from_values.ptr, first.ptr);
 
 	sqlite3_finalize(stmt);
 	sqlite3_close(db);
-	ts_buf_dispose(&first);
-	ts_buf_dispose(&second);
-	ts_buf_dispose(&from_values);
+	ts_buf__dispose(&first);
+	ts_buf__dispose(&second);
+	ts_buf__dispose(&from_values);
 }
 
 /*
@@ -289,20 +289,20 @@ void test_rowcodec__null_empty_text_empty_blob_distinct(void)
 	values[1] = v_text("");
 	values[2] = v_blob(NULL, 0);
 	test_assert(round_trips(3, names, values));
-	test_ok(ts_rowcodec_encode_values(&out, 3, names, values));
+	test_ok(ts_rowcodec__encode_values(&out, 3, names, values));
 	test_equal_s(out.ptr, "a null\nb \"\"\nc x''\n");
-	test_ok(ts_rowcodec_decode(&row, out.ptr, out.size));
+	test_ok(ts_rowcodec__decode(&row, out.ptr, out.size));
 	test_equal_i(row->values[0].type, SQLITE_NULL);
 	test_equal_i(row->values[1].type, SQLITE_TEXT);
 	test_equal_i(row->values[1].n, 0);
 	test_equal_s(row->values[1].p, "");
 	test_equal_i(row->values[2].type, SQLITE_BLOB);
 	test_equal_i(row->values[2].n, 0);
-	test_assert(!ts_value_equal(&row->values[0], &row->values[1]));
-	test_assert(!ts_value_equal(&row->values[1], &row->values[2]));
-	test_assert(!ts_value_equal(&row->values[0], &row->values[2]));
-	ts_row_free(row);
-	ts_buf_dispose(&out);
+	test_assert(!ts_value__equal(&row->values[0], &row->values[1]));
+	test_assert(!ts_value__equal(&row->values[1], &row->values[2]));
+	test_assert(!ts_value__equal(&row->values[0], &row->values[2]));
+	ts_row__free(row);
+	ts_buf__dispose(&out);
 }
 
 void test_rowcodec__integers_round_trip(void)
@@ -343,12 +343,12 @@ void test_rowcodec__reals_round_trip(void)
 	}
 
 	/* the sign of zero survives decoding */
-	test_ok(ts_rowcodec_decode(&row, "z -0.0\n", 7));
+	test_ok(ts_rowcodec__decode(&row, "z -0.0\n", 7));
 	test_equal_i(row->values[0].type, SQLITE_FLOAT);
 	test_assert(signbit(row->values[0].r));
 	test_assert(row->values[0].r == 0.0);
-	ts_row_free(row);
-	ts_buf_dispose(&out);
+	ts_row__free(row);
+	ts_buf__dispose(&out);
 }
 
 void test_rowcodec__blob_all_bytes(void)
@@ -360,11 +360,11 @@ void test_rowcodec__blob_all_bytes(void)
 	for (k = 0; k < 256; k++)
 		bytes[k] = (unsigned char)k;
 	test_assert(round_trips_one(v_blob(bytes, 256)));
-	test_ok(ts_rowcodec_put_value(&out, SQLITE_BLOB, 0, 0, bytes, 256));
+	test_ok(ts_rowcodec__put_value(&out, SQLITE_BLOB, 0, 0, bytes, 256));
 	test_equal_i(out.size, 2 + 512 + 1);
 	test_assert(!memcmp(out.ptr, "x'000102", 8));
 	test_assert(!memcmp(out.ptr + out.size - 5, "feff'", 5));
-	ts_buf_dispose(&out);
+	ts_buf__dispose(&out);
 }
 
 void test_rowcodec__text_round_trip(void)
@@ -430,17 +430,17 @@ void test_rowcodec__column_names(void)
 	for (k = 0; k < 10; k++)
 		values[k] = v_int(k);
 	test_assert(round_trips(10, names, values));
-	test_ok(ts_rowcodec_encode_values(&out, 10, names, values));
+	test_ok(ts_rowcodec__encode_values(&out, 10, names, values));
 	test_equal_s(out.ptr,
 		"plain_Name9 0\n_x 1\nnull 2\n\"two words\" 3\n\"\" 4\n\"1st\" 5\n\"名字\" 6\n"
 		"\"q\\\"uo\\\\te\" 7\n\"nl\\nx\" 8\n\"é\\xff\" 9\n");
-	test_ok(ts_rowcodec_decode(&row, out.ptr, out.size));
+	test_ok(ts_rowcodec__decode(&row, out.ptr, out.size));
 	test_equal_i(row->ncol, 10);
-	test_assert(ts_row_get(row, "two words") && ts_row_get(row, "two words")->i == 3);
-	test_assert(ts_row_get(row, "") && ts_row_get(row, "")->i == 4);
-	test_assert(ts_row_get(row, "nope") == NULL);
-	ts_row_free(row);
-	ts_buf_dispose(&out);
+	test_assert(ts_row__get(row, "two words") && ts_row__get(row, "two words")->i == 3);
+	test_assert(ts_row__get(row, "") && ts_row__get(row, "")->i == 4);
+	test_assert(ts_row__get(row, "nope") == NULL);
+	ts_row__free(row);
+	ts_buf__dispose(&out);
 }
 
 /* Decodes `data` expecting TS_ECORRUPT, no row, and `why` in the message. */
@@ -451,7 +451,7 @@ static int refused_as(const char *data, size_t len, const char *why)
 	int ok = rc == TS_ECORRUPT && row == NULL && strstr(ts_error_last(), why) != NULL;
 	if (!ok)
 		fprintf(stderr, "    decoding gave %d: %s\n", rc, rc < 0 ? ts_error_last() : "(accepted)");
-	ts_row_free(row);
+	ts_row__free(row);
 	return ok;
 }
 
@@ -471,26 +471,26 @@ void test_rowcodec__repeated_names_refused(void)
 	test_assert(refused_as("\"\" 1\nb 2\n\"\" x''\n", 16, "column name \"\" given twice"));
 
 	/* names are bytes: case, prefixes and quoting of other names do not make a repeat */
-	test_ok(ts_rowcodec_decode(&row, "a 1\nA 2\naa 3\n\"a \" 4\n", 20));
+	test_ok(ts_rowcodec__decode(&row, "a 1\nA 2\naa 3\n\"a \" 4\n", 20));
 	test_equal_i(row->ncol, 4);
-	test_equal_i(ts_row_get(row, "A")->i, 2);
-	test_equal_i(ts_row_get(row, "a ")->i, 4);
-	ts_row_free(row);
+	test_equal_i(ts_row__get(row, "A")->i, 2);
+	test_equal_i(ts_row__get(row, "a ")->i, 4);
+	ts_row__free(row);
 	row = NULL;
 
 	/* the encoder refuses what the decoder would, so decode(encode(row)) always works */
-	test_equal_i(ts_rowcodec_encode_values(&out, 3, twice, values), TS_EINVALID);
+	test_equal_i(ts_rowcodec__encode_values(&out, 3, twice, values), TS_EINVALID);
 	test_assert(strstr(ts_error_last(), "column name a given twice (columns 1 and 3)") != NULL);
 	test_equal_i(out.size, 0);
-	test_equal_i(ts_rowcodec_encode_values(&out, 2, quoted_twice, values), TS_EINVALID);
+	test_equal_i(ts_rowcodec__encode_values(&out, 2, quoted_twice, values), TS_EINVALID);
 	test_assert(db);
 	test_equal_i(sqlite3_prepare_v2(db, "SELECT 1 AS id, 2 AS n, 3 AS id", -1, &stmt, NULL), SQLITE_OK);
 	test_equal_i(sqlite3_step(stmt), SQLITE_ROW);
-	test_equal_i(ts_rowcodec_encode_stmt(&out, stmt), TS_EINVALID);
+	test_equal_i(ts_rowcodec__encode_stmt(&out, stmt), TS_EINVALID);
 	test_equal_i(out.size, 0);
 	sqlite3_finalize(stmt);
 	sqlite3_close(db);
-	ts_buf_dispose(&out);
+	ts_buf__dispose(&out);
 }
 
 /*
@@ -507,12 +507,12 @@ void test_rowcodec__repeated_names_in_wide_rows(void)
 	int k;
 
 	for (k = 0; k < WIDE; k++)
-		ts_buf_printf(&blob, "c%05d %d\n", k, k % 10);   /* 9 bytes a line */
-	test_assert(!ts_buf_oom(&blob));
-	test_ok(ts_rowcodec_decode(&row, blob.ptr, blob.size));
+		ts_buf__printf(&blob, "c%05d %d\n", k, k % 10);   /* 9 bytes a line */
+	test_assert(!ts_buf__oom(&blob));
+	test_ok(ts_rowcodec__decode(&row, blob.ptr, blob.size));
 	test_equal_i(row->ncol, WIDE);
-	test_equal_i(ts_row_get(row, "c59998")->i, 8);
-	ts_row_free(row);
+	test_equal_i(ts_row__get(row, "c59998")->i, 8);
+	ts_row__free(row);
 	row = NULL;
 
 	/* column 30001 repeats column 11, column 40001 repeats column 6: the
@@ -522,14 +522,14 @@ void test_rowcodec__repeated_names_in_wide_rows(void)
 	test_assert(refused_as(blob.ptr, blob.size, "column name c00010 given twice (columns 11 and 30001)"));
 
 	/* the same two repeats in a row of 64 columns, checked pair by pair */
-	ts_buf_clear(&blob);
+	ts_buf__clear(&blob);
 	for (k = 0; k < 64; k++)
-		ts_buf_printf(&blob, "c%05d %d\n", k == 50 ? 10 : k == 60 ? 5 : k, k % 10);
+		ts_buf__printf(&blob, "c%05d %d\n", k == 50 ? 10 : k == 60 ? 5 : k, k % 10);
 	test_assert(refused_as(blob.ptr, blob.size, want));
 	/* and in 65, sorted */
-	ts_buf_printf(&blob, "c%05d 4\n", 64);
+	ts_buf__printf(&blob, "c%05d 4\n", 64);
 	test_assert(refused_as(blob.ptr, blob.size, want));
-	ts_buf_dispose(&blob);
+	ts_buf__dispose(&blob);
 }
 
 /* A name the reader's table lacks is kept: the decoder knows no table. */
@@ -538,12 +538,12 @@ void test_rowcodec__unknown_names_kept(void)
 	static const char data[] = "code \"outdoor_bbq\"\nretired_column 7\n\"not an identifier\" null\n";
 	ts_row *row = NULL;
 
-	test_ok(ts_rowcodec_decode(&row, data, sizeof(data) - 1));
+	test_ok(ts_rowcodec__decode(&row, data, sizeof(data) - 1));
 	test_equal_i(row->ncol, 3);
 	test_equal_s(row->names[1], "retired_column");
-	test_equal_i(ts_row_get(row, "retired_column")->i, 7);
-	test_equal_i(ts_row_get(row, "not an identifier")->type, SQLITE_NULL);
-	ts_row_free(row);
+	test_equal_i(ts_row__get(row, "retired_column")->i, 7);
+	test_equal_i(ts_row__get(row, "not an identifier")->type, SQLITE_NULL);
+	ts_row__free(row);
 }
 
 void test_rowcodec__empty_row(void)
@@ -551,13 +551,13 @@ void test_rowcodec__empty_row(void)
 	ts_buf out = TS_BUF_INIT;
 	ts_row *row = NULL;
 
-	test_ok(ts_rowcodec_encode_values(&out, 0, NULL, NULL));
+	test_ok(ts_rowcodec__encode_values(&out, 0, NULL, NULL));
 	test_equal_i(out.size, 0);
-	test_ok(ts_rowcodec_decode(&row, "", 0));
+	test_ok(ts_rowcodec__decode(&row, "", 0));
 	test_equal_i(row->ncol, 0);
-	ts_row_free(row);
-	ts_row_free(NULL);
-	ts_buf_dispose(&out);
+	ts_row__free(row);
+	ts_row__free(NULL);
+	ts_buf__dispose(&out);
 }
 
 /* Decoded values go back into SQLite, come out again and encode the same. */
@@ -588,21 +588,21 @@ void test_rowcodec__round_trip_through_sqlite(void)
 	values[11] = v_blob(bytes, 256);
 	values[12] = v_real(DBL_MAX);
 	values[13] = v_real(0.1);
-	test_ok(ts_rowcodec_encode_values(&original, 14, names, values));
+	test_ok(ts_rowcodec__encode_values(&original, 14, names, values));
 
 	test_assert(db);
 	/* untyped columns: no affinity, so SQLite keeps each value's type */
 	test_equal_i(sqlite3_exec(db, "CREATE TABLE t (id PRIMARY KEY, a, b, c, d, e, f, g, h, i, j, k, l, m)",
 		NULL, NULL, NULL), SQLITE_OK);
-	test_ok(ts_rowcodec_decode(&row, original.ptr, original.size));
+	test_ok(ts_rowcodec__decode(&row, original.ptr, original.size));
 	test_equal_i(sqlite3_prepare_v2(db, "INSERT INTO t VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", -1, &insert, NULL), SQLITE_OK);
 	for (k = 0; k < row->ncol; k++)
-		test_equal_i(ts_value_bind(insert, k + 1, &row->values[k]), SQLITE_OK);
+		test_equal_i(ts_value__bind(insert, k + 1, &row->values[k]), SQLITE_OK);
 	test_equal_i(sqlite3_step(insert), SQLITE_DONE);
 
 	test_equal_i(sqlite3_prepare_v2(db, "SELECT * FROM t", -1, &select, NULL), SQLITE_OK);
 	test_equal_i(sqlite3_step(select), SQLITE_ROW);
-	test_ok(ts_rowcodec_encode_stmt(&again, select));
+	test_ok(ts_rowcodec__encode_stmt(&again, select));
 	test_equal_i(again.size, original.size);
 	test_assert(!memcmp(again.ptr, original.ptr, original.size));
 
@@ -616,9 +616,9 @@ void test_rowcodec__round_trip_through_sqlite(void)
 	sqlite3_finalize(insert);
 	sqlite3_finalize(select);
 	sqlite3_close(db);
-	ts_row_free(row);
-	ts_buf_dispose(&original);
-	ts_buf_dispose(&again);
+	ts_row__free(row);
+	ts_buf__dispose(&original);
+	ts_buf__dispose(&again);
 }
 
 /*
@@ -748,7 +748,7 @@ void test_rowcodec__mutations_are_canonical_or_corrupt(void)
 	values[4] = v_blob("\x0a\xff", 2);
 	values[5] = v_null();
 	values[6] = v_real(-0.0);
-	test_ok(ts_rowcodec_encode_values(&blob, 7, names, values));
+	test_ok(ts_rowcodec__encode_values(&blob, 7, names, values));
 
 	for (pos = 0; pos <= blob.size; pos++) {
 		ts_row *row = NULL;
@@ -756,7 +756,7 @@ void test_rowcodec__mutations_are_canonical_or_corrupt(void)
 		int line_end = pos == 0 || blob.ptr[pos - 1] == '\n';
 		test_assert(rc == 0 || rc == TS_ECORRUPT);
 		test_equal_i(rc == 0, line_end);
-		ts_row_free(row);
+		ts_row__free(row);
 	}
 
 	for (pos = 0; pos < blob.size; pos++)
@@ -770,21 +770,21 @@ void test_rowcodec__mutations_are_canonical_or_corrupt(void)
 			test_assert((copy = malloc(blob.size)) != NULL);
 			memcpy(copy, blob.ptr, blob.size);
 			copy[pos] = (char)replacements[k];
-			rc = ts_rowcodec_decode(&row, copy, blob.size);
+			rc = ts_rowcodec__decode(&row, copy, blob.size);
 			test_assert(rc == 0 || rc == TS_ECORRUPT);
 			if (rc == 0) {
 				accepted++;
-				test_ok(ts_rowcodec_encode_values(&again, row->ncol, (const char *const *)row->names, row->values));
+				test_ok(ts_rowcodec__encode_values(&again, row->ncol, (const char *const *)row->names, row->values));
 				test_equal_i(again.size, blob.size);
 				test_assert(!memcmp(again.ptr, copy, blob.size));
 			}
-			ts_row_free(row);
+			ts_row__free(row);
 			free(copy);
 		}
 	/* some changes are legitimate other rows (a digit, a name letter) */
 	test_assert(accepted > 0);
-	ts_buf_dispose(&blob);
-	ts_buf_dispose(&again);
+	ts_buf__dispose(&blob);
+	ts_buf__dispose(&again);
 }
 
 /*
@@ -799,23 +799,23 @@ void test_rowcodec__value_helpers(void)
 	ts_buf out = TS_BUF_INIT;
 	int k;
 
-	test_assert(ts_value_equal(&(ts_value){ SQLITE_NULL, 0, 0, NULL, 0 }, &(ts_value){ SQLITE_NULL, 0, 0, NULL, 0 }));
+	test_assert(ts_value__equal(&(ts_value){ SQLITE_NULL, 0, 0, NULL, 0 }, &(ts_value){ SQLITE_NULL, 0, 0, NULL, 0 }));
 	expected[0] = v_int(1);
 	expected[1] = v_real(1.0);
-	test_assert(!ts_value_equal(&expected[0], &expected[1]));
+	test_assert(!ts_value__equal(&expected[0], &expected[1]));
 	expected[0] = v_real(0.0);
 	expected[1] = v_real(-0.0);
-	test_assert(!ts_value_equal(&expected[0], &expected[1]));
+	test_assert(!ts_value__equal(&expected[0], &expected[1]));
 	expected[0] = v_text("ab");
 	expected[1] = v_blob("ab", 2);
-	test_assert(!ts_value_equal(&expected[0], &expected[1]));
+	test_assert(!ts_value__equal(&expected[0], &expected[1]));
 	expected[1] = v_text_n("ab\0", 3);
-	test_assert(!ts_value_equal(&expected[0], &expected[1]));
+	test_assert(!ts_value__equal(&expected[0], &expected[1]));
 	expected[1] = v_text("ab");
-	test_assert(ts_value_equal(&expected[0], &expected[1]));
+	test_assert(ts_value__equal(&expected[0], &expected[1]));
 	expected[0] = v_text("");
 	expected[1] = v_text_n(NULL, 0);
-	test_assert(ts_value_equal(&expected[0], &expected[1]));
+	test_assert(ts_value__equal(&expected[0], &expected[1]));
 
 	test_assert(db);
 	test_equal_i(sqlite3_prepare_v2(db, "SELECT NULL, -5, -0.0, 'a' || char(0) || 'b', x'00ff', ''",
@@ -829,10 +829,10 @@ void test_rowcodec__value_helpers(void)
 	expected[5] = v_text("");
 	for (k = 0; k < 6; k++) {
 		char *direct;
-		test_ok(ts_value_from_sqlite(&got[k], sqlite3_column_value(stmt, k)));
-		test_assert(ts_value_equal(&got[k], &expected[k]));
-		ts_buf_clear(&out);
-		test_ok(ts_rowcodec_put_sqlite_value(&out, sqlite3_column_value(stmt, k)));
+		test_ok(ts_value__from_sqlite(&got[k], sqlite3_column_value(stmt, k)));
+		test_assert(ts_value__equal(&got[k], &expected[k]));
+		ts_buf__clear(&out);
+		test_ok(ts_rowcodec__put_sqlite_value(&out, sqlite3_column_value(stmt, k)));
 		direct = encode_one(expected[k]);
 		test_equal_s(out.ptr, direct);
 		free(direct);
@@ -840,26 +840,26 @@ void test_rowcodec__value_helpers(void)
 	test_assert(got[3].p[3] == '\0');  /* text stays NUL-terminated */
 	test_assert(got[5].p && got[5].p[0] == '\0');
 
-	ts_buf_clear(&out);
+	ts_buf__clear(&out);
 	for (k = 0; k < 6; k++) {
-		ts_value_put_display(&out, &got[k]);
-		ts_buf_putc(&out, '|');
+		ts_value__put_display(&out, &got[k]);
+		ts_buf__putc(&out, '|');
 	}
 	test_equal_i(out.size, strlen("NULL|-5|-0.0|a") + 1 + strlen("b|x'00ff'||"));
 	test_assert(!memcmp(out.ptr, "NULL|-5|-0.0|a\0b|x'00ff'||", out.size));
-	ts_buf_clear(&out);
+	ts_buf__clear(&out);
 	expected[0] = v_text("扬尘 \"raw\"\n");
-	ts_value_put_display(&out, &expected[0]);
+	ts_value__put_display(&out, &expected[0]);
 	test_equal_s(out.ptr, "扬尘 \"raw\"\n");
 
 	for (k = 0; k < 6; k++)
-		ts_value_clear(&got[k]);
-	ts_value_clear(&got[0]);  /* clearing twice is harmless */
+		ts_value__dispose(&got[k]);
+	ts_value__dispose(&got[0]);  /* clearing twice is harmless */
 	test_equal_i(got[0].type, SQLITE_NULL);
-	ts_value_clear(NULL);
+	ts_value__dispose(NULL);
 	sqlite3_finalize(stmt);
 	sqlite3_close(db);
-	ts_buf_dispose(&out);
+	ts_buf__dispose(&out);
 }
 
 /*
@@ -869,11 +869,11 @@ void test_rowcodec__value_helpers(void)
 static char *key_name(int n, const ts_value *keys)
 {
 	ts_buf out = TS_BUF_INIT;
-	if (ts_rowcodec_key_name_values(&out, n, keys) < 0) {
-		ts_buf_dispose(&out);
+	if (ts_rowcodec__key_name_values(&out, n, keys) < 0) {
+		ts_buf__dispose(&out);
 		return NULL;
 	}
-	return ts_buf_detach(&out);
+	return ts_buf__detach(&out);
 }
 
 static char *text_key_name(const char *text)
@@ -955,14 +955,14 @@ void test_rowcodec__key_names_exact(void)
 	/* key_name appends, and leaves the buffer as it was on failure */
 	{
 		ts_buf out = TS_BUF_INIT;
-		ts_buf_puts(&out, "x:");
-		test_ok(ts_rowcodec_key_name_values(&out, 1, &pair[0]));
+		ts_buf__puts(&out, "x:");
+		test_ok(ts_rowcodec__key_name_values(&out, 1, &pair[0]));
 		test_equal_s(out.ptr, "x:#5");
 		pair[1] = v_real(NAN);
-		test_equal_i(ts_rowcodec_key_name_values(&out, 2, pair), TS_EINVALID);
+		test_equal_i(ts_rowcodec__key_name_values(&out, 2, pair), TS_EINVALID);
 		test_equal_s(out.ptr, "x:#5");
-		test_equal_i(ts_rowcodec_key_name_values(&out, 0, pair), TS_EINVALID);
-		ts_buf_dispose(&out);
+		test_equal_i(ts_rowcodec__key_name_values(&out, 0, pair), TS_EINVALID);
+		ts_buf__dispose(&out);
 	}
 }
 
@@ -984,7 +984,7 @@ static int same_key(const struct named_key *a, const struct named_key *b)
 	if (a->n != b->n)
 		return 0;
 	for (k = 0; k < a->n; k++)
-		if (!ts_value_equal(&a->v[k], &b->v[k]))
+		if (!ts_value__equal(&a->v[k], &b->v[k]))
 			return 0;
 	return 1;
 }
@@ -1084,29 +1084,29 @@ void test_rowcodec__key_names_from_sqlite_values(void)
 	test_equal_i(sqlite3_prepare_v2(db, "SELECT 'a/b', 7, NULL, 2.5, x'00ff'", -1, &stmt, NULL), SQLITE_OK);
 	test_equal_i(sqlite3_step(stmt), SQLITE_ROW);
 	for (k = 0; k < 5; k++)
-		test_ok(ts_value_from_sqlite(&values[k], sqlite3_column_value(stmt, k)));
+		test_ok(ts_value__from_sqlite(&values[k], sqlite3_column_value(stmt, k)));
 	/* sqlite3_value_dup gives protected values, as a changeset iterator does */
 	for (k = 0; k < 5; k++)
 		test_assert((keys[k] = sqlite3_value_dup(sqlite3_column_value(stmt, k))) != NULL);
-	test_ok(ts_rowcodec_key_name(&from_sqlite, 5, keys));
-	test_ok(ts_rowcodec_key_name_values(&from_values, 5, values));
+	test_ok(ts_rowcodec__key_name(&from_sqlite, 5, keys));
+	test_ok(ts_rowcodec__key_name_values(&from_values, 5, values));
 	test_equal_s(from_sqlite.ptr, "a%2Fb,#7,#null,#r2.5,#x00ff");
 	test_equal_s(from_values.ptr, from_sqlite.ptr);
 
-	ts_buf_clear(&from_sqlite);
-	ts_buf_clear(&from_values);
-	test_ok(ts_rowcodec_key_path(&from_sqlite, "cases", 5, keys));
-	test_ok(ts_rowcodec_key_path_values(&from_values, "cases", 5, values));
+	ts_buf__clear(&from_sqlite);
+	ts_buf__clear(&from_values);
+	test_ok(ts_rowcodec__key_path(&from_sqlite, "cases", 5, keys));
+	test_ok(ts_rowcodec__key_path_values(&from_values, "cases", 5, values));
 	test_equal_s(from_values.ptr, from_sqlite.ptr);
 
 	for (k = 0; k < 5; k++) {
 		sqlite3_value_free(keys[k]);
-		ts_value_clear(&values[k]);
+		ts_value__dispose(&values[k]);
 	}
 	sqlite3_finalize(stmt);
 	sqlite3_close(db);
-	ts_buf_dispose(&from_sqlite);
-	ts_buf_dispose(&from_values);
+	ts_buf__dispose(&from_sqlite);
+	ts_buf__dispose(&from_values);
 }
 
 /* The git blob id of `data`, as `git hash-object` prints it. */
@@ -1219,8 +1219,8 @@ static uint64_t reference_fnv1a64(const char *s, size_t n)
 static void make_path(ts_buf *out, const char *table, const char *name)
 {
 	uint64_t hash = reference_fnv1a64(name, strlen(name)) * 0x9e3779b97f4a7c15ULL;
-	ts_buf_clear(out);
-	ts_buf_printf(out, "%s/%x/%x/%x/%x/%s", table, (unsigned)(hash >> 60) & 15, (unsigned)(hash >> 56) & 15,
+	ts_buf__clear(out);
+	ts_buf__printf(out, "%s/%x/%x/%x/%x/%s", table, (unsigned)(hash >> 60) & 15, (unsigned)(hash >> 56) & 15,
 		(unsigned)(hash >> 52) & 15, (unsigned)(hash >> 48) & 15, name);
 }
 
@@ -1235,11 +1235,11 @@ static int path_well_formed(const char *path, const char *table, const char *nam
 		slashes += *p == '/';
 	make_path(&expected, table, name);
 	ok = slashes == 5 && !strcmp(path, expected.ptr) &&
-		ts_rowcodec_path_split(&split_table, &split_name, path) == 0 &&
-		!strcmp(ts_buf_cstr(&split_table), table) && split_name == path + strlen(path) - strlen(name) &&
+		ts_rowcodec__path_split(&split_table, &split_name, path) == 0 &&
+		!strcmp(ts_buf__cstr(&split_table), table) && split_name == path + strlen(path) - strlen(name) &&
 		!strcmp(split_name, name);
-	ts_buf_dispose(&expected);
-	ts_buf_dispose(&split_table);
+	ts_buf__dispose(&expected);
+	ts_buf__dispose(&split_table);
 	return ok;
 }
 
@@ -1256,20 +1256,20 @@ void test_rowcodec__key_paths(void)
 
 	for (k = 0; k < sizeof(texts) / sizeof(texts[0]); k++) {
 		ts_value key = v_text(texts[k]);
-		ts_buf_clear(&path);
-		ts_buf_clear(&name);
-		test_ok(ts_rowcodec_key_path_values(&path, "cases", 1, &key));
-		test_ok(ts_rowcodec_key_name_values(&name, 1, &key));
+		ts_buf__clear(&path);
+		ts_buf__clear(&name);
+		test_ok(ts_rowcodec__key_path_values(&path, "cases", 1, &key));
+		test_ok(ts_rowcodec__key_name_values(&name, 1, &key));
 		test_assert(name_safe(name.ptr));
 		test_assert(path_well_formed(path.ptr, "cases", name.ptr));
 	}
 	for (byte = 1; byte < 256; byte++) {
 		char text[3] = { (char)byte, (char)byte, '\0' };
 		ts_value key = v_text(text);
-		ts_buf_clear(&path);
-		ts_buf_clear(&name);
-		test_ok(ts_rowcodec_key_path_values(&path, "t", 1, &key));
-		test_ok(ts_rowcodec_key_name_values(&name, 1, &key));
+		ts_buf__clear(&path);
+		ts_buf__clear(&name);
+		test_ok(ts_rowcodec__key_path_values(&path, "t", 1, &key));
+		test_ok(ts_rowcodec__key_name_values(&name, 1, &key));
 		test_assert(name_safe(name.ptr));
 		test_assert(path_well_formed(path.ptr, "t", name.ptr));
 	}
@@ -1277,23 +1277,23 @@ void test_rowcodec__key_paths(void)
 	big[1024] = '\0';
 	{
 		ts_value keys[2] = { v_text(big), v_int(INT64_MIN) };
-		ts_buf_clear(&path);
-		ts_buf_clear(&name);
-		test_ok(ts_rowcodec_key_path_values(&path, "long_keys", 2, keys));
-		test_ok(ts_rowcodec_key_name_values(&name, 2, keys));
+		ts_buf__clear(&path);
+		ts_buf__clear(&name);
+		test_ok(ts_rowcodec__key_path_values(&path, "long_keys", 2, keys));
+		test_ok(ts_rowcodec__key_name_values(&name, 2, keys));
 		test_assert(name_safe(name.ptr));
 		test_assert(path_well_formed(path.ptr, "long_keys", name.ptr));
 	}
 	/* appends, like key_name */
 	{
 		ts_value key = v_int(1);
-		ts_buf_clear(&path);
-		ts_buf_puts(&path, "prefix:");
-		test_ok(ts_rowcodec_key_path_values(&path, "t", 1, &key));
+		ts_buf__clear(&path);
+		ts_buf__puts(&path, "prefix:");
+		test_ok(ts_rowcodec__key_path_values(&path, "t", 1, &key));
 		test_assert(!strncmp(path.ptr, "prefix:t/", 9));
 	}
-	ts_buf_dispose(&path);
-	ts_buf_dispose(&name);
+	ts_buf__dispose(&path);
+	ts_buf__dispose(&name);
 }
 
 void test_rowcodec__key_path_refuses_bad_tables(void)
@@ -1304,12 +1304,12 @@ void test_rowcodec__key_path_refuses_bad_tables(void)
 	size_t k;
 
 	for (k = 0; k < sizeof(tables) / sizeof(tables[0]); k++) {
-		test_equal_i(ts_rowcodec_key_path_values(&path, tables[k], 1, &key), TS_EINVALID);
+		test_equal_i(ts_rowcodec__key_path_values(&path, tables[k], 1, &key), TS_EINVALID);
 		test_equal_i(path.size, 0);
 	}
-	test_equal_i(ts_rowcodec_key_path_values(&path, NULL, 1, &key), TS_EINVALID);
-	test_equal_i(ts_rowcodec_key_path_values(&path, "t", 0, &key), TS_EINVALID);
-	ts_buf_dispose(&path);
+	test_equal_i(ts_rowcodec__key_path_values(&path, NULL, 1, &key), TS_EINVALID);
+	test_equal_i(ts_rowcodec__key_path_values(&path, "t", 0, &key), TS_EINVALID);
+	ts_buf__dispose(&path);
 }
 
 void test_rowcodec__path_split_refuses_bad_paths(void)
@@ -1330,33 +1330,33 @@ void test_rowcodec__path_split_refuses_bad_paths(void)
 	size_t k;
 
 	for (k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
-		test_equal_i(ts_rowcodec_path_split(&table, &name, bad[k]), TS_ECORRUPT);
+		test_equal_i(ts_rowcodec__path_split(&table, &name, bad[k]), TS_ECORRUPT);
 		test_assert(name == NULL);
 	}
 	for (k = 0; k < sizeof(bad_names) / sizeof(bad_names[0]); k++) {
 		make_path(&path, "cases", bad_names[k]);
-		if (ts_rowcodec_path_split(&table, &name, path.ptr) != TS_ECORRUPT)
+		if (ts_rowcodec__path_split(&table, &name, path.ptr) != TS_ECORRUPT)
 			fprintf(stderr, "    accepted \"%s\"\n", path.ptr);
-		test_equal_i(ts_rowcodec_path_split(&table, &name, path.ptr), TS_ECORRUPT);
+		test_equal_i(ts_rowcodec__path_split(&table, &name, path.ptr), TS_ECORRUPT);
 	}
 	/* a good name under a bad table, or with its fan-out changed */
 	make_path(&path, ".git", "a");
-	test_equal_i(ts_rowcodec_path_split(&table, &name, path.ptr), TS_ECORRUPT);
+	test_equal_i(ts_rowcodec__path_split(&table, &name, path.ptr), TS_ECORRUPT);
 	make_path(&path, "cases", "a");
-	test_ok(ts_rowcodec_path_split(&table, &name, path.ptr));
+	test_ok(ts_rowcodec__path_split(&table, &name, path.ptr));
 	path.ptr[6] = path.ptr[6] == '0' ? '1' : '0';
-	test_equal_i(ts_rowcodec_path_split(&table, &name, path.ptr), TS_ECORRUPT);
+	test_equal_i(ts_rowcodec__path_split(&table, &name, path.ptr), TS_ECORRUPT);
 	/* an uncut name over the limit */
 	memset(long_name, 'k', 192);
 	long_name[192] = '\0';
 	make_path(&path, "cases", long_name);
-	test_equal_i(ts_rowcodec_path_split(&table, &name, path.ptr), TS_ECORRUPT);
+	test_equal_i(ts_rowcodec__path_split(&table, &name, path.ptr), TS_ECORRUPT);
 	long_name[191] = '\0';
 	make_path(&path, "cases", long_name);
-	test_ok(ts_rowcodec_path_split(&table, &name, path.ptr));
+	test_ok(ts_rowcodec__path_split(&table, &name, path.ptr));
 	test_equal_s(name, long_name);
-	ts_buf_dispose(&table);
-	ts_buf_dispose(&path);
+	ts_buf__dispose(&table);
+	ts_buf__dispose(&path);
 }
 
 /* Every piece of a produced path is a name libgit2 takes into a tree. */
@@ -1391,9 +1391,9 @@ void test_rowcodec__paths_are_git_tree_entries(void)
 		char *parts[6], *p;
 		int n = 0;
 
-		ts_buf_clear(&path);
-		test_ok(ts_rowcodec_key_path_values(&path, "cases", 1, &keys[k]));
-		test_ok(ts_rowcodec_encode_values(&row, 1, (const char *const[]){ "id" }, &keys[k]));
+		ts_buf__clear(&path);
+		test_ok(ts_rowcodec__key_path_values(&path, "cases", 1, &keys[k]));
+		test_ok(ts_rowcodec__encode_values(&row, 1, (const char *const[]){ "id" }, &keys[k]));
 		test_ok(git_blob_create_from_buffer(&blob, repo, row.ptr, row.size));
 		for (p = path.ptr, parts[n++] = p; *p; p++)
 			if (*p == '/') {
@@ -1427,8 +1427,8 @@ void test_rowcodec__paths_are_git_tree_entries(void)
 		root = NULL;
 	}
 	git_repository_free(repo);
-	ts_buf_dispose(&path);
-	ts_buf_dispose(&row);
+	ts_buf__dispose(&path);
+	ts_buf__dispose(&row);
 	git_libgit2_shutdown();
 }
 
@@ -1454,9 +1454,9 @@ void test_rowcodec__reals_ignore_locale(void)
 	else {
 		int ok = encoded_as(v_real(2.5), "2.5") && encoded_as(v_real(-0.0), "-0.0") &&
 			encoded_as(v_real(1e-7), "1e-07") && round_trips_one(v_real(0.1)) &&
-			round_trips_one(v_real(DBL_MAX)) && ts_rowcodec_decode(&row, "r 2.5\n", 6) == 0 &&
+			round_trips_one(v_real(DBL_MAX)) && ts_rowcodec__decode(&row, "r 2.5\n", 6) == 0 &&
 			row->values[0].r == 2.5 && named(v_real(0.5), "#r0.5");
-		ts_row_free(row);
+		ts_row__free(row);
 		row = NULL;
 		v = v_real(3.25);
 		ok = ok && round_trips(1, &name, &v);
@@ -1475,12 +1475,12 @@ void test_rowcodec__documented_paths(void)
 	ts_buf path = TS_BUF_INIT;
 	char ks[301], *name;
 
-	test_ok(ts_rowcodec_key_path_values(&path, "cases", 1, &one));
+	test_ok(ts_rowcodec__key_path_values(&path, "cases", 1, &one));
 	test_equal_s(path.ptr, "cases/8/9/0/b/bj.dc.jingshan.d07-c20150522-3");
-	ts_buf_clear(&path);
-	test_ok(ts_rowcodec_key_path_values(&path, "patrols", 2, two));
+	ts_buf__clear(&path);
+	test_ok(ts_rowcodec__key_path_values(&path, "patrols", 2, two));
 	test_equal_s(path.ptr, "patrols/7/b/0/2/bj.dc.jingshan,#42");
-	ts_buf_dispose(&path);
+	ts_buf__dispose(&path);
 	memset(ks, 'k', 300);
 	ks[300] = '\0';
 	test_assert((name = text_key_name(ks)) != NULL);
@@ -1506,9 +1506,9 @@ static int documented_row(const char *setup, const char *select, const char *tab
 	char hex[41] = "";
 	int ok = 0;
 
-	if (!db || ts_schema_migrate(db, NULL) < 0 || (setup && sqlite3_exec(db, setup, NULL, NULL, NULL) != SQLITE_OK) ||
+	if (!db || ts_schema__migrate(db, NULL) < 0 || (setup && sqlite3_exec(db, setup, NULL, NULL, NULL) != SQLITE_OK) ||
 	    sqlite3_prepare_v2(db, select, -1, &stmt, NULL) != SQLITE_OK || sqlite3_step(stmt) != SQLITE_ROW ||
-	    ts_rowcodec_encode_stmt(&blob, stmt) < 0 || ts_rowcodec_key_path_values(&where, table, 1, &key_value) < 0) {
+	    ts_rowcodec__encode_stmt(&blob, stmt) < 0 || ts_rowcodec__key_path_values(&where, table, 1, &key_value) < 0) {
 		fprintf(stderr, "    %s: %s\n", table, db ? sqlite3_errmsg(db) : "no database");
 		goto done;
 	}
@@ -1520,13 +1520,13 @@ static int documented_row(const char *setup, const char *select, const char *tab
 	else if (strcmp(where.ptr, path))
 		fprintf(stderr, "    %s: path %s, documented %s\n", table, where.ptr, path);
 	else
-		ok = ts_rowcodec_decode(&row, blob.ptr, blob.size) == 0;
+		ok = ts_rowcodec__decode(&row, blob.ptr, blob.size) == 0;
 done:
-	ts_row_free(row);
+	ts_row__free(row);
 	sqlite3_finalize(stmt);
 	sqlite3_close(db);
-	ts_buf_dispose(&blob);
-	ts_buf_dispose(&where);
+	ts_buf__dispose(&blob);
+	ts_buf__dispose(&where);
 	return ok;
 }
 

@@ -28,7 +28,7 @@ static sqlite3 *open_migrated(void)
 {
 	sqlite3 *db = open_db(":memory:");
 
-	if (db && ts_schema_migrate(db, NULL) < 0) {
+	if (db && ts_schema__migrate(db, NULL) < 0) {
 		fprintf(stderr, "    %s\n", ts_error_last());
 		sqlite3_close(db);
 		return NULL;
@@ -94,10 +94,10 @@ void test_schema__latest_version(void)
 	int version = -1;
 
 	test_assert(db);
-	test_assert(ts_schema_latest() > 0);
-	test_ok(ts_schema_migrate(db, &version));
-	test_equal_i(version, ts_schema_latest());
-	test_equal_i(query_int(db, "PRAGMA user_version"), ts_schema_latest());
+	test_assert(ts_schema__latest() > 0);
+	test_ok(ts_schema__migrate(db, &version));
+	test_equal_i(version, ts_schema__latest());
+	test_equal_i(query_int(db, "PRAGMA user_version"), ts_schema__latest());
 	sqlite3_close(db);
 }
 
@@ -113,7 +113,7 @@ void test_schema__versions_increase(void)
 		test_assert(m->sql && m->sql[0]);
 		previous = m->version;
 	}
-	test_equal_i(previous, ts_schema_latest());
+	test_equal_i(previous, ts_schema__latest());
 }
 
 void test_schema__migrate_twice_is_noop(void)
@@ -126,7 +126,7 @@ void test_schema__migrate_twice_is_noop(void)
 	int version = -1;
 
 	test_assert(db);
-	test_ok(ts_schema_migrate(db, NULL));
+	test_ok(ts_schema__migrate(db, NULL));
 	sqlite3_close(db);
 
 	/* A second open of the same file finds it up to date and changes nothing. */
@@ -134,8 +134,8 @@ void test_schema__migrate_twice_is_noop(void)
 	test_assert(db);
 	before = query_text(db, snapshot);
 	test_assert(before);
-	test_ok(ts_schema_migrate(db, &version));
-	test_equal_i(version, ts_schema_latest());
+	test_ok(ts_schema__migrate(db, &version));
+	test_equal_i(version, ts_schema__latest());
 	test_equal_i(sqlite3_total_changes(db), 0);
 	after = query_text(db, snapshot);
 	test_equal_s(after, before);
@@ -152,10 +152,10 @@ void test_schema__newer_database_refused(void)
 	int version = -1;
 
 	test_assert(db);
-	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", ts_schema_latest() + 1);
+	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", ts_schema__latest() + 1);
 	test_equal_i(exec(db, sql), SQLITE_OK);
-	test_equal_i(ts_schema_migrate(db, &version), TS_ERROR);
-	test_equal_i(version, ts_schema_latest() + 1);
+	test_equal_i(ts_schema__migrate(db, &version), TS_ERROR);
+	test_equal_i(version, ts_schema__latest() + 1);
 	test_assert(strstr(ts_error_last(), "newer"));
 	test_equal_i(query_int(db, "SELECT count(*) FROM sqlite_master"), 0);
 	sqlite3_close(db);
@@ -169,7 +169,7 @@ void test_schema__failed_migration_rolls_back(void)
 	test_assert(db);
 	/* A table in the way makes the first migration fail half-way. */
 	test_equal_i(exec(db, "CREATE TABLE cases (x)"), SQLITE_OK);
-	test_equal_i(ts_schema_migrate(db, &version), TS_ERROR);
+	test_equal_i(ts_schema__migrate(db, &version), TS_ERROR);
 	test_equal_i(version, 0);
 	test_assert(!strncmp(ts_error_last(), "schema migration 0001_", 22));
 	test_assert(strstr(ts_error_last(), "already exists"));

@@ -243,19 +243,19 @@ void test_schema_check__compare_generic(void)
 	test_assert(sqlite3_exec(b, "CREATE TABLE u (k TEXT PRIMARY KEY);"
 		"CREATE TABLE t (id INTEGER PRIMARY KEY AUTOINCREMENT, v TEXT UNIQUE);"
 		"CREATE INDEX t_v ON t (v); INSERT INTO t (v) VALUES ('x'); ANALYZE;", NULL, NULL, NULL) == SQLITE_OK);
-	test_ok(ts_schema_ref_new(&ref, a));
-	test_equal_i(ts_schema_check(ref, b), 0);
-	test_ok(ts_schema_compare(&n, ref, b, collect, &ps));
+	test_ok(ts_schema__ref_new(&ref, a));
+	test_equal_i(ts_schema__check(ref, b), 0);
+	test_ok(ts_schema__compare(&n, ref, b, collect, &ps));
 	test_equal_i(n, 0);
 
 	test_assert(sqlite3_exec(b, "DROP INDEX t_v; CREATE INDEX t_v ON t (v DESC);"
 		"CREATE TRIGGER w AFTER INSERT ON t BEGIN DELETE FROM u; END; DROP TABLE u;", NULL, NULL, NULL) == SQLITE_OK);
-	test_equal_i(ts_schema_check(ref, b), TS_ECORRUPT);
+	test_equal_i(ts_schema__check(ref, b), TS_ECORRUPT);
 	test_assert(strstr(ts_error_last(), ", and more)"));
-	test_ok(ts_schema_compare(&n, ref, b, collect, &ps));
+	test_ok(ts_schema__compare(&n, ref, b, collect, &ps));
 	test_equal_i(n, 3);   /* t_v changed, u dropped, w added */
 	test_equal_i(ps.schema, 3);
-	ts_schema_ref_free(ref);
+	ts_schema__ref_free(ref);
 	sqlite3_close(a);
 	sqlite3_close(b);
 }

@@ -27,12 +27,12 @@ static char *run(const char *cmd)
 	if (!p)
 		return NULL;
 	while ((n = fread(chunk, 1, sizeof(chunk), p)) > 0)
-		ts_buf_put(&out, chunk, n);
-	if (pclose(p) != 0 || ts_buf_oom(&out)) {
-		ts_buf_dispose(&out);
+		ts_buf__put(&out, chunk, n);
+	if (pclose(p) != 0 || ts_buf__oom(&out)) {
+		ts_buf__dispose(&out);
 		return NULL;
 	}
-	return out.ptr ? ts_buf_detach(&out) : strdup("");
+	return out.ptr ? ts_buf__detach(&out) : strdup("");
 }
 
 static int have(const char *tool)
@@ -60,12 +60,12 @@ void test_sshsig__round_trip(void)
 	ts_buf sig = TS_BUF_INIT, pub = TS_BUF_INIT;
 	char *signer = NULL;
 
-	test_ok(ts_sshsig_key_generate(&key, "bj.dc"));
-	test_ok(ts_sshsig_sign(&sig, key, "git", message, strlen(message)));
+	test_ok(ts_sshsig__key_generate(&key, "bj.dc"));
+	test_ok(ts_sshsig__sign(&sig, key, "git", message, strlen(message)));
 	test_assert(!strncmp(sig.ptr, "-----BEGIN SSH SIGNATURE-----\n", 30));
 	test_assert(strstr(sig.ptr, "\n-----END SSH SIGNATURE-----\n") != NULL);
-	test_ok(ts_sshsig_verify(&signer, sig.ptr, sig.size, "git", message, strlen(message)));
-	test_ok(ts_sshsig_key_public(&pub, key, 0));
+	test_ok(ts_sshsig__verify(&signer, sig.ptr, sig.size, "git", message, strlen(message)));
+	test_ok(ts_sshsig__key_public(&pub, key, 0));
 	test_equal_s(signer, pub.ptr);
 	/* armor lines are at most 70 columns */
 	{
@@ -76,9 +76,9 @@ void test_sshsig__round_trip(void)
 		}
 	}
 	free(signer);
-	ts_buf_dispose(&sig);
-	ts_buf_dispose(&pub);
-	ts_sshsig_key_free(key);
+	ts_buf__dispose(&sig);
+	ts_buf__dispose(&pub);
+	ts_sshsig__key_free(key);
 }
 
 void test_sshsig__tampered_data(void)
@@ -87,19 +87,19 @@ void test_sshsig__tampered_data(void)
 	ts_buf sig = TS_BUF_INIT;
 	char *signer = (char *)"unchanged", altered[sizeof(message)];
 
-	test_ok(ts_sshsig_key_generate(&key, NULL));
-	test_ok(ts_sshsig_key_generate(&other, NULL));
-	test_ok(ts_sshsig_sign(&sig, key, "git", message, strlen(message)));
+	test_ok(ts_sshsig__key_generate(&key, NULL));
+	test_ok(ts_sshsig__key_generate(&other, NULL));
+	test_ok(ts_sshsig__sign(&sig, key, "git", message, strlen(message)));
 	memcpy(altered, message, sizeof(message));
 	altered[5] ^= 1;
-	test_equal_i(ts_sshsig_verify(&signer, sig.ptr, sig.size, "git", altered, strlen(altered)), TS_ECORRUPT);
+	test_equal_i(ts_sshsig__verify(&signer, sig.ptr, sig.size, "git", altered, strlen(altered)), TS_ECORRUPT);
 	test_assert(signer == NULL);
 	test_assert(strstr(ts_error_last(), "does not match") != NULL);
-	test_equal_i(ts_sshsig_verify(NULL, sig.ptr, sig.size, "git", message, strlen(message) - 1), TS_ECORRUPT);
-	test_equal_i(ts_sshsig_verify(NULL, sig.ptr, sig.size, "git", "", 0), TS_ECORRUPT);
-	ts_buf_dispose(&sig);
-	ts_sshsig_key_free(key);
-	ts_sshsig_key_free(other);
+	test_equal_i(ts_sshsig__verify(NULL, sig.ptr, sig.size, "git", message, strlen(message) - 1), TS_ECORRUPT);
+	test_equal_i(ts_sshsig__verify(NULL, sig.ptr, sig.size, "git", "", 0), TS_ECORRUPT);
+	ts_buf__dispose(&sig);
+	ts_sshsig__key_free(key);
+	ts_sshsig__key_free(other);
 }
 
 void test_sshsig__wrong_namespace(void)
@@ -107,13 +107,13 @@ void test_sshsig__wrong_namespace(void)
 	ts_sshsig_key *key = NULL;
 	ts_buf sig = TS_BUF_INIT;
 
-	test_ok(ts_sshsig_key_generate(&key, NULL));
-	test_ok(ts_sshsig_sign(&sig, key, "file", message, strlen(message)));
-	test_equal_i(ts_sshsig_verify(NULL, sig.ptr, sig.size, "git", message, strlen(message)), TS_ECORRUPT);
+	test_ok(ts_sshsig__key_generate(&key, NULL));
+	test_ok(ts_sshsig__sign(&sig, key, "file", message, strlen(message)));
+	test_equal_i(ts_sshsig__verify(NULL, sig.ptr, sig.size, "git", message, strlen(message)), TS_ECORRUPT);
 	test_assert(strstr(ts_error_last(), "namespace") != NULL);
-	test_ok(ts_sshsig_verify(NULL, sig.ptr, sig.size, "file", message, strlen(message)));
-	ts_buf_dispose(&sig);
-	ts_sshsig_key_free(key);
+	test_ok(ts_sshsig__verify(NULL, sig.ptr, sig.size, "file", message, strlen(message)));
+	ts_buf__dispose(&sig);
+	ts_sshsig__key_free(key);
 }
 
 void test_sshsig__damaged_armor(void)
@@ -131,28 +131,28 @@ void test_sshsig__damaged_armor(void)
 	ts_buf sig = TS_BUF_INIT, copy = TS_BUF_INIT;
 	size_t i;
 
-	test_ok(ts_sshsig_key_generate(&key, NULL));
-	test_ok(ts_sshsig_sign(&sig, key, "git", message, strlen(message)));
+	test_ok(ts_sshsig__key_generate(&key, NULL));
+	test_ok(ts_sshsig__sign(&sig, key, "git", message, strlen(message)));
 	for (i = 0; i < sizeof(garbage) / sizeof(*garbage); i++)
-		test_equal_i(ts_sshsig_verify(NULL, garbage[i], strlen(garbage[i]), "git", message,
+		test_equal_i(ts_sshsig__verify(NULL, garbage[i], strlen(garbage[i]), "git", message,
 			strlen(message)), TS_ECORRUPT);
 	/* every truncation (but of the last newline), and every byte changed, is refused */
 	for (i = 0; i + 1 < sig.size; i++)
-		test_equal_i(ts_sshsig_verify(NULL, sig.ptr, i, "git", message, strlen(message)), TS_ECORRUPT);
+		test_equal_i(ts_sshsig__verify(NULL, sig.ptr, i, "git", message, strlen(message)), TS_ECORRUPT);
 	for (i = 0; i < sig.size; i++) {
-		ts_buf_clear(&copy);
-		ts_buf_put(&copy, sig.ptr, sig.size);
+		ts_buf__clear(&copy);
+		ts_buf__put(&copy, sig.ptr, sig.size);
 		copy.ptr[i] = copy.ptr[i] == 'A' ? 'B' : 'A';
-		test_equal_i(ts_sshsig_verify(NULL, copy.ptr, copy.size, "git", message, strlen(message)), TS_ECORRUPT);
+		test_equal_i(ts_sshsig__verify(NULL, copy.ptr, copy.size, "git", message, strlen(message)), TS_ECORRUPT);
 	}
 	/* bytes after the end line */
-	ts_buf_clear(&copy);
-	ts_buf_put(&copy, sig.ptr, sig.size);
-	ts_buf_puts(&copy, "x");
-	test_equal_i(ts_sshsig_verify(NULL, copy.ptr, copy.size, "git", message, strlen(message)), TS_ECORRUPT);
-	ts_buf_dispose(&sig);
-	ts_buf_dispose(&copy);
-	ts_sshsig_key_free(key);
+	ts_buf__clear(&copy);
+	ts_buf__put(&copy, sig.ptr, sig.size);
+	ts_buf__puts(&copy, "x");
+	test_equal_i(ts_sshsig__verify(NULL, copy.ptr, copy.size, "git", message, strlen(message)), TS_ECORRUPT);
+	ts_buf__dispose(&sig);
+	ts_buf__dispose(&copy);
+	ts_sshsig__key_free(key);
 }
 
 void test_sshsig__key_save_load(void)
@@ -162,41 +162,41 @@ void test_sshsig__key_save_load(void)
 	char *pubfile = NULL, *canon = NULL;
 	struct stat st;
 
-	test_ok(ts_sshsig_key_generate(&key, "bj.dc.jingshan"));
-	test_ok(ts_sshsig_key_save(key, "id_ed25519"));
+	test_ok(ts_sshsig__key_generate(&key, "bj.dc.jingshan"));
+	test_ok(ts_sshsig__key_save(key, "id_ed25519"));
 	test_assert(stat("id_ed25519", &st) == 0 && (st.st_mode & 0777) == 0600);
-	test_ok(ts_sshsig_key_load(&loaded, "id_ed25519"));
-	test_ok(ts_sshsig_key_public(&a, key, 1));
-	test_ok(ts_sshsig_key_public(&b, loaded, 1));
+	test_ok(ts_sshsig__key_load(&loaded, "id_ed25519"));
+	test_ok(ts_sshsig__key_public(&a, key, 1));
+	test_ok(ts_sshsig__key_public(&b, loaded, 1));
 	test_equal_s(a.ptr, b.ptr);
 	test_assert(strstr(a.ptr, " bj.dc.jingshan") != NULL);
 	/* the .pub file is the public key line */
 	test_assert((pubfile = run("cat id_ed25519.pub")) != NULL);
-	ts_buf_printf(&line, "%s\n", a.ptr);
+	ts_buf__printf(&line, "%s\n", a.ptr);
 	test_equal_s(pubfile, line.ptr);
-	test_ok(ts_sshsig_public_parse(&canon, pubfile));
-	ts_buf_clear(&b);
-	test_ok(ts_sshsig_key_public(&b, key, 0));
+	test_ok(ts_sshsig__public_parse(&canon, pubfile));
+	ts_buf__clear(&b);
+	test_ok(ts_sshsig__key_public(&b, key, 0));
 	test_equal_s(canon, b.ptr);
 	/* the loaded key signs what the first checks as its own */
-	test_ok(ts_sshsig_sign(&sig, loaded, "git", message, strlen(message)));
-	test_ok(ts_sshsig_verify(NULL, sig.ptr, sig.size, "git", message, strlen(message)));
+	test_ok(ts_sshsig__sign(&sig, loaded, "git", message, strlen(message)));
+	test_ok(ts_sshsig__verify(NULL, sig.ptr, sig.size, "git", message, strlen(message)));
 
-	ts_sshsig_key_free(loaded);
+	ts_sshsig__key_free(loaded);
 	free(canon);
-	test_equal_i(ts_sshsig_key_load(&loaded, "nothere"), TS_ENOTFOUND);
+	test_equal_i(ts_sshsig__key_load(&loaded, "nothere"), TS_ENOTFOUND);
 	test_assert(loaded == NULL);
 	test_ok(write_text("junk", "not a key\n", 10));
-	test_equal_i(ts_sshsig_key_load(&loaded, "junk"), TS_EINVALID);
-	test_equal_i(ts_sshsig_public_parse(&canon, "ssh-rsa AAAA"), TS_EINVALID);
-	test_equal_i(ts_sshsig_public_parse(&canon, "ssh-ed25519 AAAA"), TS_EINVALID);
+	test_equal_i(ts_sshsig__key_load(&loaded, "junk"), TS_EINVALID);
+	test_equal_i(ts_sshsig__public_parse(&canon, "ssh-rsa AAAA"), TS_EINVALID);
+	test_equal_i(ts_sshsig__public_parse(&canon, "ssh-ed25519 AAAA"), TS_EINVALID);
 	test_assert(canon == NULL);
 	free(pubfile);
-	ts_buf_dispose(&a);
-	ts_buf_dispose(&b);
-	ts_buf_dispose(&sig);
-	ts_buf_dispose(&line);
-	ts_sshsig_key_free(key);
+	ts_buf__dispose(&a);
+	ts_buf__dispose(&b);
+	ts_buf__dispose(&sig);
+	ts_buf__dispose(&line);
+	ts_sshsig__key_free(key);
 }
 
 void test_sshsig__openssh_keys(void)
@@ -211,16 +211,16 @@ void test_sshsig__openssh_keys(void)
 	test_assert(system("ssh-keygen -q -t ed25519 -N secret -f locked >/dev/null") == 0);
 	test_assert(system("ssh-keygen -q -t ecdsa -N '' -f ecdsa >/dev/null") == 0);
 	/* a key ssh-keygen made loads, with the public key its .pub holds */
-	test_ok(ts_sshsig_key_load(&key, "plain"));
-	test_ok(ts_sshsig_key_public(&ours, key, 1));
+	test_ok(ts_sshsig__key_load(&key, "plain"));
+	test_ok(ts_sshsig__key_public(&ours, key, 1));
 	test_assert((theirs = run("cat plain.pub")) != NULL);
 	theirs[strcspn(theirs, "\n")] = '\0';
 	test_equal_s(ours.ptr, theirs);
 	/* what it signs, ssh-keygen -Y verify accepts */
-	test_ok(ts_sshsig_sign(&sig, key, "file", message, strlen(message)));
+	test_ok(ts_sshsig__sign(&sig, key, "file", message, strlen(message)));
 	test_ok(write_text("msg", message, strlen(message)));
 	test_ok(write_text("msg.sig", sig.ptr, sig.size));
-	test_ok(ts_sshsig_public_parse(&canon, theirs));
+	test_ok(ts_sshsig__public_parse(&canon, theirs));
 	{
 		char line[256];
 		snprintf(line, sizeof(line), "officer %s\n", canon);
@@ -228,21 +228,21 @@ void test_sshsig__openssh_keys(void)
 	}
 	test_assert(system("ssh-keygen -Y verify -f allowed -I officer -n file -s msg.sig < msg >/dev/null 2>&1") == 0);
 	/* a key ssh-keygen saves from ours loads there too */
-	test_ok(ts_sshsig_key_save(key, "resaved"));
+	test_ok(ts_sshsig__key_save(key, "resaved"));
 	test_assert((out = run("ssh-keygen -y -f resaved")) != NULL);
 	test_assert(!strncmp(out, canon, strlen(canon)));
 
-	ts_sshsig_key_free(key);
+	ts_sshsig__key_free(key);
 	key = NULL;
-	test_equal_i(ts_sshsig_key_load(&key, "locked"), TS_EINVALID);
+	test_equal_i(ts_sshsig__key_load(&key, "locked"), TS_EINVALID);
 	test_assert(strstr(ts_error_last(), "locked is encrypted: tiersync needs an unencrypted Ed25519 key") != NULL);
-	test_equal_i(ts_sshsig_key_load(&key, "ecdsa"), TS_EINVALID);
+	test_equal_i(ts_sshsig__key_load(&key, "ecdsa"), TS_EINVALID);
 	test_assert(strstr(ts_error_last(), "not an Ed25519 key") != NULL);
 	free(theirs);
 	free(canon);
 	free(out);
-	ts_buf_dispose(&ours);
-	ts_buf_dispose(&sig);
+	ts_buf__dispose(&ours);
+	ts_buf__dispose(&sig);
 }
 
 /* A commit made by stock git, in a fresh repository "r". */
@@ -258,36 +258,36 @@ void test_sshsig__commit_signed_here_passes_git(void)
 		return;
 	test_assert(system("git init -q r && " GIT "commit -q --allow-empty -m first") == 0);
 	test_assert((raw = run("git -C r cat-file commit HEAD")) != NULL);
-	test_equal_i(ts_sshsig_commit_check(NULL, raw, strlen(raw)), TS_ENOTFOUND);
-	test_ok(ts_sshsig_key_generate(&key, NULL));
-	test_ok(ts_sshsig_commit_sign(&signed_raw, key, raw, strlen(raw)));
-	test_equal_i(ts_sshsig_commit_sign(&line, key, signed_raw.ptr, signed_raw.size), TS_EINVALID);
-	test_ok(ts_sshsig_commit_check(&signer, signed_raw.ptr, signed_raw.size));
-	test_ok(ts_sshsig_key_public(&pub, key, 0));
+	test_equal_i(ts_sshsig__commit_check(NULL, raw, strlen(raw)), TS_ENOTFOUND);
+	test_ok(ts_sshsig__key_generate(&key, NULL));
+	test_ok(ts_sshsig__commit_sign(&signed_raw, key, raw, strlen(raw)));
+	test_equal_i(ts_sshsig__commit_sign(&line, key, signed_raw.ptr, signed_raw.size), TS_EINVALID);
+	test_ok(ts_sshsig__commit_check(&signer, signed_raw.ptr, signed_raw.size));
+	test_ok(ts_sshsig__key_public(&pub, key, 0));
 	test_equal_s(signer, pub.ptr);
 	test_ok(write_text("signed", signed_raw.ptr, signed_raw.size));
 	test_assert((id = run("git -C r hash-object -t commit -w ../signed")) != NULL);
 	id[strcspn(id, "\n")] = '\0';
-	ts_buf_clear(&line);
-	ts_buf_printf(&line, "t namespaces=\"git\" %s\n", pub.ptr);
+	ts_buf__clear(&line);
+	ts_buf__printf(&line, "t namespaces=\"git\" %s\n", pub.ptr);
 	test_ok(write_text("allowed", line.ptr, line.size));
-	ts_buf_clear(&line);
-	ts_buf_printf(&line, "git -C r -c gpg.format=ssh -c gpg.ssh.allowedSignersFile=../allowed "
+	ts_buf__clear(&line);
+	ts_buf__printf(&line, "git -C r -c gpg.format=ssh -c gpg.ssh.allowedSignersFile=../allowed "
 		"verify-commit %s 2>&1", id);
 	shown = run(line.ptr);
 	test_assert(shown != NULL);
 	test_assert(strstr(shown, "Good \"git\" signature") != NULL);
 	/* the message altered, the signature kept: refused */
 	signed_raw.ptr[signed_raw.size - 2] ^= 1;
-	test_equal_i(ts_sshsig_commit_check(NULL, signed_raw.ptr, signed_raw.size), TS_ECORRUPT);
+	test_equal_i(ts_sshsig__commit_check(NULL, signed_raw.ptr, signed_raw.size), TS_ECORRUPT);
 	free(raw);
 	free(id);
 	free(signer);
 	free(shown);
-	ts_buf_dispose(&pub);
-	ts_buf_dispose(&signed_raw);
-	ts_buf_dispose(&line);
-	ts_sshsig_key_free(key);
+	ts_buf__dispose(&pub);
+	ts_buf__dispose(&signed_raw);
+	ts_buf__dispose(&line);
+	ts_sshsig__key_free(key);
 }
 
 void test_sshsig__commit_signed_by_git_accepted(void)
@@ -301,9 +301,9 @@ void test_sshsig__commit_signed_by_git_accepted(void)
 		"-m 'signed by git' >/dev/null 2>&1") == 0);
 	test_assert((raw = run("git -C r cat-file commit HEAD")) != NULL);
 	test_assert(strstr(raw, "\ngpgsig -----BEGIN SSH SIGNATURE-----\n") != NULL);
-	test_ok(ts_sshsig_commit_check(&signer, raw, strlen(raw)));
+	test_ok(ts_sshsig__commit_check(&signer, raw, strlen(raw)));
 	test_assert((pub = run("cat key.pub")) != NULL);
-	test_ok(ts_sshsig_public_parse(&canon, pub));
+	test_ok(ts_sshsig__public_parse(&canon, pub));
 	test_equal_s(signer, canon);
 	free(raw);
 	free(signer);
@@ -328,24 +328,24 @@ void test_sshsig__node_signs_its_commits(void)
 	int problems = 0;
 
 	test_ok(ts_node_init(&node, "city", &opts));
-	test_ok(ts_sshsig_key_load(&key, "city/id_ed25519"));
-	test_ok(ts_sshsig_key_public(&pub, key, 0));
+	test_ok(ts_sshsig__key_load(&key, "city/id_ed25519"));
+	test_ok(ts_sshsig__key_public(&pub, key, 0));
 	test_ok(ts_node_head(head, node));
-	ts_buf_printf(&line, "git --git-dir city/history.git cat-file commit %s", head);
+	ts_buf__printf(&line, "git --git-dir city/history.git cat-file commit %s", head);
 	test_assert((raw = run(line.ptr)) != NULL);
-	test_ok(ts_sshsig_commit_check(&signer, raw, strlen(raw)));
+	test_ok(ts_sshsig__commit_check(&signer, raw, strlen(raw)));
 	test_equal_s(signer, pub.ptr);
 	/* the city enrolled itself, and allowed_signers says so once */
 	test_assert((row = run("sqlite3 city/tiersync.db \"SELECT public_key || ' ' || enrolled_by FROM sync_signers "
 		"WHERE node_id = 'bj'\"")) != NULL || !have("sqlite3"));
 	if (row) {
-		ts_buf_clear(&line);
-		ts_buf_printf(&line, "%s bj\n", pub.ptr);
+		ts_buf__clear(&line);
+		ts_buf__printf(&line, "%s bj\n", pub.ptr);
 		test_equal_s(row, line.ptr);
 	}
 	test_assert((signers = run("cat city/allowed_signers")) != NULL);
-	ts_buf_clear(&line);
-	ts_buf_printf(&line, "bj namespaces=\"git\" %s\n", pub.ptr);
+	ts_buf__clear(&line);
+	ts_buf__printf(&line, "bj namespaces=\"git\" %s\n", pub.ptr);
 	test_equal_s(signers, line.ptr);
 	test_ok(ts_node_signers_refresh(node));
 	test_equal_i(ts_node_verify(node, count_problems, &problems), 0);
@@ -354,9 +354,9 @@ void test_sshsig__node_signs_its_commits(void)
 	free(signer);
 	free(signers);
 	free(row);
-	ts_buf_dispose(&pub);
-	ts_buf_dispose(&line);
-	ts_sshsig_key_free(key);
+	ts_buf__dispose(&pub);
+	ts_buf__dispose(&line);
+	ts_sshsig__key_free(key);
 	ts_node_free(node);
 }
 
@@ -374,15 +374,15 @@ void test_sshsig__node_made_before_signing_gets_a_key(void)
 	node = NULL;
 	test_assert(remove("street/id_ed25519") == 0 && remove("street/id_ed25519.pub") == 0);
 	test_ok(ts_node_open(&node, "street"));
-	test_ok(ts_sshsig_key_load(&key, "street/id_ed25519"));
-	test_ok(ts_sshsig_key_public(&pub, key, 0));
+	test_ok(ts_sshsig__key_load(&key, "street/id_ed25519"));
+	test_ok(ts_sshsig__key_public(&pub, key, 0));
 	test_assert((signers = run("cat street/allowed_signers")) != NULL);
 	test_assert(strstr(signers, pub.ptr) != NULL);
 	/* its first commit was signed by the key it lost: verify says so */
 	test_equal_i(ts_node_verify(node, count_problems, &problems), TS_ECORRUPT);
 	test_equal_i(problems, 1);
 	free(signers);
-	ts_buf_dispose(&pub);
-	ts_sshsig_key_free(key);
+	ts_buf__dispose(&pub);
+	ts_sshsig__key_free(key);
 	ts_node_free(node);
 }

@@ -34,18 +34,18 @@ static void round_trip(const char *data, size_t size)
 {
 	ts_row *row = NULL;
 	ts_buf again = TS_BUF_INIT;
-	int rc = ts_rowcodec_decode(&row, data, size);
+	int rc = ts_rowcodec__decode(&row, data, size);
 
 	if (rc < 0) {
 		if (rc != TS_ECORRUPT || row)
 			abort();   /* a refusal says corrupt and hands back nothing */
 		return;
 	}
-	if (ts_rowcodec_encode_values(&again, row->ncol, (const char *const *)row->names, row->values) < 0 ||
+	if (ts_rowcodec__encode_values(&again, row->ncol, (const char *const *)row->names, row->values) < 0 ||
 	    again.size != size || (size && memcmp(again.ptr, data, size) != 0))
 		abort();   /* decoded, yet not the canonical bytes of its row */
-	ts_buf_dispose(&again);
-	ts_row_free(row);
+	ts_buf__dispose(&again);
+	ts_row__free(row);
 }
 
 static void as_path_and_name(const char *data, size_t size)
@@ -58,14 +58,14 @@ static void as_path_and_name(const char *data, size_t size)
 		return;
 	memcpy(text, data, size);
 	text[size] = '\0';
-	if (ts_rowcodec_path_split(&table, &name, text) == 0) {
+	if (ts_rowcodec__path_split(&table, &name, text) == 0) {
 		if (!name || name < text || name > text + size)
 			abort();
-		ts_rowcodec_key_name_readable(&readable, name);
+		ts_rowcodec__key_name_readable(&readable, name);
 	}
-	ts_rowcodec_key_name_readable(&readable, text);
-	ts_buf_dispose(&table);
-	ts_buf_dispose(&readable);
+	ts_rowcodec__key_name_readable(&readable, text);
+	ts_buf__dispose(&table);
+	ts_buf__dispose(&readable);
 	free(text);
 }
 

@@ -23,22 +23,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ts_sshsig_key *key = NULL;
 	char *signer = NULL, *line;
 
-	if (ts_sshsig_verify(&signer, text, size, TS_SSHSIG_GIT_NAMESPACE, message, strlen(message)) == 0 &&
+	if (ts_sshsig__verify(&signer, text, size, TS_SSHSIG_GIT_NAMESPACE, message, strlen(message)) == 0 &&
 	    strncmp(signer, "ssh-ed25519 ", 12))
 		abort();
 	free(signer);
 	signer = NULL;
-	if (ts_sshsig_commit_check(&signer, text, size) == 0 && !signer)
+	if (ts_sshsig__commit_check(&signer, text, size) == 0 && !signer)
 		abort();
 	free(signer);
-	if (ts_sshsig_key_parse(&key, "input", text, size) == 0 && !key)
+	if (ts_sshsig__key_parse(&key, "input", text, size) == 0 && !key)
 		abort();
-	ts_sshsig_key_free(key);
+	ts_sshsig__key_free(key);
 	/* a public key line is text: up to the first NUL */
 	if ((line = malloc(size + 1))) {
 		memcpy(line, data, size);
 		line[size] = '\0';
-		if (ts_sshsig_public_parse(&signer, line) == 0)
+		if (ts_sshsig__public_parse(&signer, line) == 0)
 			free(signer);
 		free(line);
 	}

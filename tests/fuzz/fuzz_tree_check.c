@@ -59,7 +59,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	if (ts_node_enroll(id, district, "bj.dc.a", line, &eo) < 0)
 		abort();
 	snprintf(path, sizeof(path), "%s/a/id_ed25519", dir);
-	if (ts_sshsig_key_load(&street_key, path) < 0)
+	if (ts_sshsig__key_load(&street_key, path) < 0)
 		abort();
 	ts_node_free(street);
 	return 0;
@@ -74,7 +74,7 @@ static void check_offer(const uint8_t *data, size_t size)
 {
 	static const git_filemode_t modes[] = { GIT_FILEMODE_BLOB, GIT_FILEMODE_BLOB_EXECUTABLE,
 		GIT_FILEMODE_LINK, GIT_FILEMODE_COMMIT, GIT_FILEMODE_TREE };
-	git_repository *repo = ts_store_repo(district->store);
+	git_repository *repo = ts_store__repo(district->store);
 	git_tree_update updates[32];
 	char paths[32][256];
 	git_odb *odb = NULL;
@@ -134,7 +134,7 @@ static void check_offer(const uint8_t *data, size_t size)
 	if (git_signature_new(&who, "bj.dc.a", "bj.dc.a", 1796482352, 480) < 0 ||
 	    git_commit_create_buffer(&raw, repo, who, who, "UTF-8", "offer\n", tree, 1,
 		(const git_commit **)&parent) < 0 ||
-	    ts_sshsig_commit_sign(&signed_raw, street_key, raw.ptr, raw.size) < 0 ||
+	    ts_sshsig__commit_sign(&signed_raw, street_key, raw.ptr, raw.size) < 0 ||
 	    git_odb_write(&commit_id, odb, signed_raw.ptr, signed_raw.size, GIT_OBJECT_COMMIT) < 0)
 		abort();
 	git_oid_tostr(hex, sizeof(hex), &commit_id);
@@ -152,8 +152,8 @@ static void check_offer(const uint8_t *data, size_t size)
 		git_diff_free(diff);
 	}
 done:
-	ts_store_discard(district->store);   /* nothing of the input stays */
-	ts_buf_dispose(&signed_raw);
+	ts_store__discard(district->store);   /* nothing of the input stays */
+	ts_buf__dispose(&signed_raw);
 	git_buf_dispose(&raw);
 	git_signature_free(who);
 	git_tree_free(tree);
