@@ -1,6 +1,7 @@
 /*
  * What tests that move history between nodes share (nodes.h).
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -74,4 +75,39 @@ int ts_test_enrolled_above(ts_node *node)
 done:
 	ts_node_free(upper);
 	return error;
+}
+
+ts_node *ts_test_node(const char *dir, ts_tier tier, const char *id, const char *identity)
+{
+	ts_init_options opts = { TS_INIT_OPTIONS_VERSION, tier, id, NULL, identity, NULL };
+	ts_node *node = NULL;
+	return ts_node_init(&node, dir, &opts) < 0 ? NULL : node;
+}
+
+static int exec_sql(sqlite3 *db, void *payload)
+{
+	return sqlite3_exec(db, (const char *)payload, NULL, NULL, NULL) == SQLITE_OK ? 0 :
+		ts_error_set(TS_ERROR, "%s", sqlite3_errmsg(db));
+}
+
+int ts_test_arrive(ts_node *node, const char *sql)
+{
+	return ts_node__write_as(node, "bj", "同步", "arrived by sync", exec_sql, (void *)sql);
+}
+
+void ts_test_seen_add(ts_test_seen *s, const char *fmt, ...)
+{
+	size_t n = strlen(s->text);
+	va_list ap;
+
+	if (n && n < sizeof(s->text) - 1)
+		s->text[n++] = ' ';
+	va_start(ap, fmt);
+	vsnprintf(s->text + n, sizeof(s->text) - n, fmt, ap);
+	va_end(ap);
+}
+
+int ts_test_seen_next(ts_test_seen *s)
+{
+	return ++s->calls == s->stop_at ? 7 : 0;
 }

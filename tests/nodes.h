@@ -30,4 +30,24 @@ int ts_test_enroll(ts_node *upper, ts_node *lower);
  */
 int ts_test_enrolled_above(ts_node *node);
 
+/* A new node at `dir` (under the test's directory) of `tier` and `id`,
+ * with `identity` as its default author; NULL on failure. */
+ts_node *ts_test_node(const char *dir, ts_tier tier, const char *id, const char *identity);
+
+/* Writes rows (SQL statements) as if they had arrived by sync from the
+ * city, whose rights cover every row a test lays down. */
+int ts_test_arrive(ts_node *node, const char *sql);
+
+/* What a list callback saw: records joined by ' ', a count, and when to stop. */
+typedef struct {
+	char text[8192];
+	int calls;
+	int stop_at;      /* ts_test_seen_next returns 7 on this call (1-based); 0: never */
+} ts_test_seen;
+
+void ts_test_seen_add(ts_test_seen *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int ts_test_seen_next(ts_test_seen *s);
+
+#define OR_NULL(s) ((s) ? (s) : "NULL")
+
 #endif

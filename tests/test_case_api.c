@@ -18,6 +18,7 @@
 #include <sqlite3.h>
 
 #include "node.h"
+#include "nodes.h"
 #include "tiersync.h"
 
 /* 2015-05-22 09:00:00 +08:00 */
@@ -48,49 +49,8 @@ static void clock_on(int y, int mo, int d, int h)
 
 static ts_node *open_node(const char *dir, ts_tier tier, const char *id)
 {
-	ts_init_options opts = { TS_INIT_OPTIONS_VERSION, tier, id, NULL, "值班员", NULL };
-	ts_node *node = NULL;
-	return ts_node_init(&node, dir, &opts) < 0 ? NULL : node;
+	return ts_test_node(dir, tier, id, "值班员");
 }
-
-static int exec_sql(sqlite3 *db, void *payload)
-{
-	return sqlite3_exec(db, (const char *)payload, NULL, NULL, NULL) == SQLITE_OK ? 0 :
-		ts_error_set(TS_ERROR, "%s", sqlite3_errmsg(db));
-}
-
-/* Writes rows as if they had arrived by sync from the city. */
-static int arrive(ts_node *node, const char *sql)
-{
-	return ts_node__write_as(node, "bj", "同步", "arrived by sync", exec_sql, (void *)sql);
-}
-
-/* What a callback saw: records joined by ' ', a count, and when to stop. */
-typedef struct {
-	char text[8192];
-	int calls;
-	int stop_at;      /* return 7 on this call (1-based); 0: never */
-} seen;
-
-static void seen_add(seen *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void seen_add(seen *s, const char *fmt, ...)
-{
-	size_t n = strlen(s->text);
-	va_list ap;
-
-	if (n && n < sizeof(s->text) - 1)
-		s->text[n++] = ' ';
-	va_start(ap, fmt);
-	vsnprintf(s->text + n, sizeof(s->text) - n, fmt, ap);
-	va_end(ap);
-}
-
-static int seen_next(seen *s)
-{
-	return ++s->calls == s->stop_at ? 7 : 0;
-}
-
-#define OR_NULL(s) ((s) ? (s) : "NULL")
 
 /*
  * Listing cases.
@@ -116,15 +76,15 @@ static int seen_next(seen *s)
 
 static int see_case_id(const ts_case_info *c, void *payload)
 {
-	seen *s = payload;
-	seen_add(s, "%s%s", c->id + strlen("bj.dc.jingshan-"), c->overdue ? "!" : "");
-	return seen_next(s);
+	ts_test_seen *s = payload;
+	ts_test_seen_add(s, "%s%s", c->id + strlen("bj.dc.jingshan-"), c->overdue ? "!" : "");
+	return ts_test_seen_next(s);
 }
 
 /* The cases a filter lists, by the end of their ids, "!" marking the overdue. */
 static const char *cases_of(ts_node *node, const ts_case_filter *filter)
 {
-	static seen s;
+	static ts_test_seen s;
 	memset(&s, 0, sizeof(s));
 	if (ts_case_list(node, filter, see_case_id, &s) < 0)
 		return "(failed)";
@@ -135,10 +95,10 @@ void test_case_api__list_order_and_filters(void)
 {
 	ts_node *st = open_node("st", TS_TIER_STREET, "bj.dc.jingshan");
 	ts_case_filter f = TS_CASE_FILTER_INIT;
-	seen s;
+	ts_test_seen s;
 
 	test_assert(st);
-	test_ok(arrive(st, CASES));
+	test_ok(ts_test_arrive(st, CASES));
 	clock_on(2015, 5, 2, 12);
 
 	/* by report time, then id; nothing is overdue yet */
@@ -169,7 +129,7 @@ void test_case_api__overdue_by_the_nodes_clock(void)
 	ts_case_filter f = TS_CASE_FILTER_INIT;
 
 	test_assert(st);
-	test_ok(arrive(st, CASES));
+	test_ok(ts_test_arrive(st, CASES));
 	f.overdue_only = 1;
 
 	/* before any deadline: none */
@@ -202,10 +162,10 @@ void test_case_api__bad_filter_version_refused(void)
 {
 	ts_node *st = open_node("st", TS_TIER_STREET, "bj.dc.jingshan");
 	ts_case_filter f = TS_CASE_FILTER_INIT;
-	seen s;
+	ts_test_seen s;
 
 	test_assert(st);
-	test_ok(arrive(st, CASES));
+	test_ok(ts_test_arrive(st, CASES));
 	memset(&s, 0, sizeof(s));
 	f.version = TS_CASE_FILTER_VERSION + 1;
 	test_equal_i(ts_case_list(st, &f, see_case_id, &s), TS_EINVALID);
@@ -224,14 +184,14 @@ void test_case_api__bad_filter_version_refused(void)
 
 static int see_case_whole(const ts_case_info *c, void *payload)
 {
-	seen *s = payload;
+	ts_test_seen *s = payload;
 	char lng[32] = "NULL", lat[32] = "NULL";
 
 	if (c->has_lng)
 		snprintf(lng, sizeof(lng), "%.6f", c->lng);
 	if (c->has_lat)
 		snprintf(lat, sizeof(lat), "%.6f", c->lat);
-	seen_add(s, "%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%lld|%s|%d|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|"
+	ts_test_seen_add(s, "%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%lld|%s|%d|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|"
 		"%s|%s|%s|%s|%d", c->id, c->source, c->category, c->address, lng, lat,
 		c->jurisdiction, OR_NULL(c->description), c->status, OR_NULL(c->officer), c->reported_at,
 		c->deadline, OR_NULL(c->stage), OR_NULL(c->filed_at), OR_NULL(c->legal_basis),
@@ -240,21 +200,21 @@ static int see_case_whole(const ts_case_info *c, void *payload)
 		OR_NULL(c->transfer_to), OR_NULL(c->transferred_at), OR_NULL(c->complainant_name),
 		OR_NULL(c->complainant_phone), OR_NULL(c->visited_at), OR_NULL(c->satisfaction),
 		OR_NULL(c->key_area_id), OR_NULL(c->event_id), c->created_by_node, OR_NULL(c->closed_at), c->overdue);
-	return seen_next(s);
+	return ts_test_seen_next(s);
 }
 
 static int see_event(const ts_case_event_info *e, void *payload)
 {
-	seen *s = payload;
-	seen_add(s, "%s|%s|%s|%s|%s", e->at + 11, e->kind, e->officer, e->node, OR_NULL(e->detail));
-	return seen_next(s);
+	ts_test_seen *s = payload;
+	ts_test_seen_add(s, "%s|%s|%s|%s|%s", e->at + 11, e->kind, e->officer, e->node, OR_NULL(e->detail));
+	return ts_test_seen_next(s);
 }
 
 static int see_event_kind(const ts_case_event_info *e, void *payload)
 {
-	seen *s = payload;
-	seen_add(s, "%s", e->kind);
-	return seen_next(s);
+	ts_test_seen *s = payload;
+	ts_test_seen_add(s, "%s", e->kind);
+	return ts_test_seen_next(s);
 }
 
 void test_case_api__get_every_column(void)
@@ -263,7 +223,7 @@ void test_case_api__get_every_column(void)
 	ts_field place[] = { { "description", "新增违法建设" }, { "lng", "116.397128" }, { "lat", "39.9" },
 		{ "complainant_name", "刘女士" }, { "complainant_phone", "13800000000" } };
 	char *id = NULL, *bare = NULL, want[2048];
-	seen s;
+	ts_test_seen s;
 
 	test_assert(st);
 	clock_at(0);
@@ -344,7 +304,7 @@ void test_case_api__events_in_order(void)
 	ts_node *st = open_node("st", TS_TIER_STREET, "bj.dc.jingshan");
 	ts_field note1[] = { { "description", "第一次" } }, note2[] = { { "description", "第二次" } };
 	char *id = NULL, *other = NULL;
-	seen s;
+	ts_test_seen s;
 
 	test_assert(st);
 	clock_at(0);
@@ -398,17 +358,17 @@ void test_case_api__events_in_order(void)
 
 static int see_rules(const ts_case_rules_info *r, void *payload)
 {
-	seen *s = payload;
+	ts_test_seen *s = payload;
 	size_t i;
 
-	seen_add(s, "%s threshold=%lld@%s;", r->jurisdiction, (long long)r->major_threshold,
+	ts_test_seen_add(s, "%s threshold=%lld@%s;", r->jurisdiction, (long long)r->major_threshold,
 		OR_NULL(r->major_threshold_scope));
 	for (i = 0; i < r->ncategories; i++) {
 		const ts_case_category_rules *c = &r->categories[i];
-		seen_add(s, "%s=%lld@%s/%d@%s", c->category, (long long)c->deadline_days, OR_NULL(c->deadline_scope),
+		ts_test_seen_add(s, "%s=%lld@%s/%d@%s", c->category, (long long)c->deadline_days, OR_NULL(c->deadline_scope),
 			c->immediate_penalty, OR_NULL(c->immediate_penalty_scope));
 	}
-	return seen_next(s);
+	return ts_test_seen_next(s);
 }
 
 void test_case_api__rules_in_force(void)
@@ -421,7 +381,7 @@ void test_case_api__rules_in_force(void)
 		{ "immediate_penalty", "outdoor_bbq", 1 },
 		{ "immediate_penalty", "coal_unlicensed", 0 },
 	};
-	seen s;
+	ts_test_seen s;
 
 	test_assert(dc && st);
 	clock_at(0);
@@ -514,7 +474,7 @@ void test_case_api__no_major_threshold(void)
 {
 	ts_node *city = open_node("city", TS_TIER_CITY, "bj");
 	int64_t v = 0;
-	seen s;
+	ts_test_seen s;
 
 	test_assert(city);
 	/* the shipped default belongs to no node: only a change of schema

@@ -16,54 +16,13 @@
 #include <sqlite3.h>
 
 #include "node.h"
+#include "nodes.h"
 #include "tiersync.h"
 
 static ts_node *open_node(const char *dir, ts_tier tier, const char *id)
 {
-	ts_init_options opts = { TS_INIT_OPTIONS_VERSION, tier, id, NULL, "测试", NULL };
-	ts_node *node = NULL;
-	return ts_node_init(&node, dir, &opts) < 0 ? NULL : node;
+	return ts_test_node(dir, tier, id, "测试");
 }
-
-static int exec_sql(sqlite3 *db, void *payload)
-{
-	return sqlite3_exec(db, (const char *)payload, NULL, NULL, NULL) == SQLITE_OK ? 0 :
-		ts_error_set(TS_ERROR, "%s", sqlite3_errmsg(db));
-}
-
-/* Writes rows as if they had arrived by sync, from the city, whose rights
- * cover every row these tests lay down. */
-static int arrive(ts_node *node, const char *sql)
-{
-	return ts_node__write_as(node, "bj", "同步", "arrived by sync", exec_sql, (void *)sql);
-}
-
-/* What a callback saw: records joined by ' ', a count, and when to stop. */
-typedef struct {
-	char text[8192];
-	int calls;
-	int stop_at;      /* return 7 on this call (1-based); 0: never */
-} seen;
-
-static void seen_add(seen *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void seen_add(seen *s, const char *fmt, ...)
-{
-	size_t n = strlen(s->text);
-	va_list ap;
-
-	if (n && n < sizeof(s->text) - 1)
-		s->text[n++] = ' ';
-	va_start(ap, fmt);
-	vsnprintf(s->text + n, sizeof(s->text) - n, fmt, ap);
-	va_end(ap);
-}
-
-static int seen_next(seen *s)
-{
-	return ++s->calls == s->stop_at ? 7 : 0;
-}
-
-#define OR_NULL(s) ((s) ? (s) : "NULL")
 
 /*
  * Key areas.
@@ -83,23 +42,23 @@ static int seen_next(seen *s)
 
 static int see_area_id(const ts_area_info *a, void *payload)
 {
-	seen *s = payload;
-	seen_add(s, "%s", a->id);
-	return seen_next(s);
+	ts_test_seen *s = payload;
+	ts_test_seen_add(s, "%s", a->id);
+	return ts_test_seen_next(s);
 }
 
 static int see_area_whole(const ts_area_info *a, void *payload)
 {
-	seen *s = payload;
-	seen_add(s, "%s|%s|%s|%s|%s|%s|%s|%s|%s|%s", a->id, a->level, a->owner_node, OR_NULL(a->city_key_area_id),
+	ts_test_seen *s = payload;
+	ts_test_seen_add(s, "%s|%s|%s|%s|%s|%s|%s|%s|%s|%s", a->id, a->level, a->owner_node, OR_NULL(a->city_key_area_id),
 		a->name, OR_NULL(a->zone), a->listed_at, OR_NULL(a->reason), OR_NULL(a->delisted_at),
 		OR_NULL(a->delist_reason));
-	return seen_next(s);
+	return ts_test_seen_next(s);
 }
 
 static const char *areas_of(ts_node *node, const ts_area_filter *filter)
 {
-	static seen s;
+	static ts_test_seen s;
 	memset(&s, 0, sizeof(s));
 	if (ts_area_list(node, filter, see_area_id, &s) < 0)
 		return "(failed)";
@@ -115,10 +74,10 @@ void test_lists__areas_in_each_nodes_view(void)
 	ts_area_filter listed = TS_AREA_FILTER_INIT;
 
 	test_assert(city && dc && st && dev);
-	test_ok(arrive(city, AREAS));
-	test_ok(arrive(dc, AREAS));
-	test_ok(arrive(st, AREAS));
-	test_ok(arrive(dev, AREAS));
+	test_ok(ts_test_arrive(city, AREAS));
+	test_ok(ts_test_arrive(dc, AREAS));
+	test_ok(ts_test_arrive(st, AREAS));
+	test_ok(ts_test_arrive(dev, AREAS));
 
 	/* the city sees every row; by owner, then listing time, then id */
 	test_equal_s(areas_of(city, NULL), "bj-k1 bj.dc-k1 bj.dc-k2 bj.dc-k0 bj.hd-k1");
@@ -142,10 +101,10 @@ void test_lists__areas_in_each_nodes_view(void)
 void test_lists__area_columns(void)
 {
 	ts_node *dc = open_node("dc", TS_TIER_DISTRICT, "bj.dc");
-	seen s;
+	ts_test_seen s;
 
 	test_assert(dc);
-	test_ok(arrive(dc, AREAS));
+	test_ok(ts_test_arrive(dc, AREAS));
 	memset(&s, 0, sizeof(s));
 	test_ok(ts_area_list(dc, NULL, see_area_whole, &s));
 	test_equal_s(s.text,
@@ -158,7 +117,7 @@ void test_lists__area_columns(void)
 void test_lists__area_list_on_an_empty_ledger(void)
 {
 	ts_node *dc = open_node("dc", TS_TIER_DISTRICT, "bj.dc");
-	seen s;
+	ts_test_seen s;
 
 	test_assert(dc);
 	memset(&s, 0, sizeof(s));
@@ -192,14 +151,14 @@ void test_lists__area_list_on_an_empty_ledger(void)
 
 static int see_event(const ts_event_info *e, void *payload)
 {
-	seen *s = payload;
-	seen_add(s, "%s:%lld", e->id, (long long)e->cases);
-	return seen_next(s);
+	ts_test_seen *s = payload;
+	ts_test_seen_add(s, "%s:%lld", e->id, (long long)e->cases);
+	return ts_test_seen_next(s);
 }
 
 static const char *events_of(ts_node *node, const ts_event_filter *filter)
 {
-	static seen s;
+	static ts_test_seen s;
 	memset(&s, 0, sizeof(s));
 	if (ts_event_list(node, filter, see_event, &s) < 0)
 		return "(failed)";
@@ -214,9 +173,9 @@ void test_lists__events_in_each_nodes_view(void)
 	ts_event_filter all = TS_EVENT_FILTER_INIT;
 
 	test_assert(city && dc && st);
-	test_ok(arrive(city, EVENTS));
-	test_ok(arrive(dc, EVENTS EVENT_CASES));
-	test_ok(arrive(st, EVENTS));
+	test_ok(ts_test_arrive(city, EVENTS));
+	test_ok(ts_test_arrive(dc, EVENTS EVENT_CASES));
+	test_ok(ts_test_arrive(st, EVENTS));
 
 	/* declared by the node, above it or below it; by start, then id; with
 	 * the cases this node holds that carry each */
@@ -232,19 +191,19 @@ void test_lists__events_in_each_nodes_view(void)
 
 static int see_event_whole(const ts_event_info *e, void *payload)
 {
-	seen *s = payload;
-	seen_add(s, "%s|%s|%s|%s|%s|%s|%s|%lld", e->id, e->level, e->owner_node, e->name, e->starts_at, e->ends_at,
+	ts_test_seen *s = payload;
+	ts_test_seen_add(s, "%s|%s|%s|%s|%s|%s|%s|%lld", e->id, e->level, e->owner_node, e->name, e->starts_at, e->ends_at,
 		OR_NULL(e->zone), (long long)e->cases);
-	return seen_next(s);
+	return ts_test_seen_next(s);
 }
 
 void test_lists__event_columns(void)
 {
 	ts_node *dc = open_node("dc", TS_TIER_DISTRICT, "bj.dc");
-	seen s;
+	ts_test_seen s;
 
 	test_assert(dc);
-	test_ok(arrive(dc, EVENTS EVENT_CASES));
+	test_ok(ts_test_arrive(dc, EVENTS EVENT_CASES));
 	memset(&s, 0, sizeof(s));
 	s.stop_at = 3;
 	test_equal_i(ts_event_list(dc, NULL, see_event_whole, &s), 7);
@@ -286,10 +245,10 @@ void test_lists__event_columns(void)
 
 static int see_number(const ts_ads_info *a, void *payload)
 {
-	seen *s = payload;
-	seen_add(s, "%s|%s|%lld|%s|%s", a->phone, a->state, (long long)a->cases, OR_NULL(a->last_call),
+	ts_test_seen *s = payload;
+	ts_test_seen_add(s, "%s|%s|%lld|%s|%s", a->phone, a->state, (long long)a->cases, OR_NULL(a->last_call),
 		OR_NULL(a->last_caller));
-	return seen_next(s);
+	return ts_test_seen_next(s);
 }
 
 void test_lists__ads_numbers_with_their_state(void)
@@ -297,10 +256,10 @@ void test_lists__ads_numbers_with_their_state(void)
 	ts_node *st = open_node("st", TS_TIER_STREET, "bj.dc.jingshan");
 	ts_ads_filter unwarned = TS_ADS_FILTER_INIT;
 	ts_ads_figures f;
-	seen s;
+	ts_test_seen s;
 
 	test_assert(st);
-	test_ok(arrive(st, ADS_CASES ADS_PHONES));
+	test_ok(ts_test_arrive(st, ADS_CASES ADS_PHONES));
 
 	/* in order of the number; the state as the figures count it */
 	memset(&s, 0, sizeof(s));
@@ -332,10 +291,10 @@ void test_lists__ads_numbers_with_their_state(void)
 void test_lists__ads_at_the_district_counts_every_street(void)
 {
 	ts_node *dc = open_node("dc", TS_TIER_DISTRICT, "bj.dc");
-	seen s;
+	ts_test_seen s;
 
 	test_assert(dc);
-	test_ok(arrive(dc, ADS_CASES ADS_PHONES));
+	test_ok(ts_test_arrive(dc, ADS_CASES ADS_PHONES));
 	memset(&s, 0, sizeof(s));
 	test_ok(ts_ads_list(dc, NULL, see_number, &s));
 	test_equal_s(s.text,
@@ -375,29 +334,29 @@ void test_lists__ads_at_the_district_counts_every_street(void)
 
 static int see_item_id(const ts_supervise_info *i, void *payload)
 {
-	seen *s = payload;
-	seen_add(s, "%s", i->id);
-	return seen_next(s);
+	ts_test_seen *s = payload;
+	ts_test_seen_add(s, "%s", i->id);
+	return ts_test_seen_next(s);
 }
 
 static int see_item_whole(const ts_supervise_info *i, void *payload)
 {
-	seen *s = payload;
+	ts_test_seen *s = payload;
 	size_t k;
 
-	seen_add(s, "%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|overdue=%d|%zu", i->id, i->status, i->level,
+	ts_test_seen_add(s, "%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|overdue=%d|%zu", i->id, i->status, i->level,
 		i->issued_by_node, OR_NULL(i->issuer), i->target_node, OR_NULL(i->case_id), i->subject,
 		OR_NULL(i->detail), i->issued_at, OR_NULL(i->due_at), OR_NULL(i->closed_at), i->overdue,
 		i->nfeedback);
 	for (k = 0; k < i->nfeedback; k++)
-		seen_add(s, "[%s|%s|%s|%s|%s]", i->feedback[k].level, i->feedback[k].node, i->feedback[k].at,
+		ts_test_seen_add(s, "[%s|%s|%s|%s|%s]", i->feedback[k].level, i->feedback[k].node, i->feedback[k].at,
 			i->feedback[k].author, i->feedback[k].text);
-	return seen_next(s);
+	return ts_test_seen_next(s);
 }
 
 static const char *items_of(ts_node *node, const ts_supervise_filter *filter)
 {
-	static seen s;
+	static ts_test_seen s;
 	memset(&s, 0, sizeof(s));
 	if (ts_supervise_list(node, filter, see_item_id, &s) < 0)
 		return "(failed)";
@@ -413,10 +372,10 @@ void test_lists__supervision_items_in_each_nodes_view(void)
 	ts_supervise_filter open = TS_SUPERVISE_FILTER_INIT;
 
 	test_assert(city && dc && st && dev);
-	test_ok(arrive(city, ITEMS));
-	test_ok(arrive(dc, ITEMS));
-	test_ok(arrive(st, ITEMS));
-	test_ok(arrive(dev, ITEMS));
+	test_ok(ts_test_arrive(city, ITEMS));
+	test_ok(ts_test_arrive(dc, ITEMS));
+	test_ok(ts_test_arrive(st, ITEMS));
+	test_ok(ts_test_arrive(dev, ITEMS));
 
 	/* by issue time, then id */
 	test_equal_s(items_of(city, NULL), "bj-s3 bj-s1 bj.dc-s1 bj-s2 bj.hd-s1");
@@ -455,11 +414,11 @@ void test_lists__supervision_columns_feedback_and_overdue(void)
 	ts_node *dc = open_node("dc", TS_TIER_DISTRICT, "bj.dc");
 	const char *saved = getenv("TIERSYNC_NOW");
 	char *saved_copy = saved ? strdup(saved) : NULL;
-	seen before_due, after_due;
+	ts_test_seen before_due, after_due;
 	int error_before, error_after;
 
 	test_assert(dc);
-	test_ok(arrive(dc, ITEMS));
+	test_ok(ts_test_arrive(dc, ITEMS));
 
 	/* the clock set, the lists read, and the clock restored before any check */
 	memset(&before_due, 0, sizeof(before_due));
@@ -504,7 +463,7 @@ void test_lists__a_filter_of_an_unknown_version_is_refused(void)
 	int calls = 0;
 
 	test_assert(dc);
-	test_ok(arrive(dc, AREAS ";" EVENTS ADS_CASES ADS_PHONES ";" ITEMS));
+	test_ok(ts_test_arrive(dc, AREAS ";" EVENTS ADS_CASES ADS_PHONES ";" ITEMS));
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		area.version = event.version = ads.version = item.version = bad[i];
 		test_equal_i(ts_area_list(dc, &area, count_area, &calls), TS_EINVALID);
@@ -542,10 +501,10 @@ void test_lists__a_filter_of_an_unknown_version_is_refused(void)
 void test_lists__a_callback_stops_a_list(void)
 {
 	ts_node *dc = open_node("dc", TS_TIER_DISTRICT, "bj.dc");
-	seen s;
+	ts_test_seen s;
 
 	test_assert(dc);
-	test_ok(arrive(dc, AREAS ";" EVENTS ADS_CASES ADS_PHONES ";" ITEMS));
+	test_ok(ts_test_arrive(dc, AREAS ";" EVENTS ADS_CASES ADS_PHONES ";" ITEMS));
 
 	memset(&s, 0, sizeof(s));
 	s.stop_at = 2;
