@@ -67,6 +67,23 @@ static void writer_loop(const char *dir, char (*ids)[96], int nids, int ready_fd
 	ts_node_free(node);
 }
 
+/* The district enrolls the street's signing key, so that it takes the
+ * street's commits in (e) and (f); before the street's first fetch, so
+ * that the street holds the district's main as it then is (not timed). */
+static void enroll_street(const char *district_dir, const char *street_dir)
+{
+	ts_enroll_options eo = { TS_ENROLL_OPTIONS_VERSION, NULL, NULL, AUTHOR, 1 };
+	ts_node *district = open_node(district_dir);
+	char *pub_path = path_in(street_dir, "id_ed25519.pub"), *pub = slurp(pub_path);
+	char head[41];
+
+	if (!pub || ts_node_enroll(head, district, STREET_ID, pub, &eo) < 0)
+		ts_die("ts_node_enroll (the street's signing key)");
+	ts_node_free(district);
+	free(pub);
+	free(pub_path);
+}
+
 /* A new street node records OWN_CASES cases, fetches the district (a local
  * path), then merges it: every district row is applied. A second process
  * writes meanwhile. Writes: merge ms, rows applied, merge attempts refused
@@ -101,6 +118,7 @@ void child_first_pull(int fd, const void *arg)
 	if (ts_node_commit(head, node, "巡查登记", NULL) < 0 ||
 	    ts_node_remote_add(node, "district", a->district, NULL) < 0)
 		ts_die("preparing the street");
+	enroll_street(a->district, a->street);
 	t0 = now_ms();
 	if (ts_node_fetch(head, &ts, node, "district", NULL) < 0)
 		ts_die("ts_node_fetch (district)");

@@ -34,21 +34,11 @@
 static void child_e_setup(int fd, const void *arg)
 {
 	const sync_args *a = arg;
-	ts_enroll_options eo = { TS_ENROLL_OPTIONS_VERSION, NULL, NULL, AUTHOR, 1 };
-	ts_node *street = open_node(a->street), *district = open_node(a->district);
-	char *pub_path = path_in(a->street, "id_ed25519.pub"), *pub = slurp(pub_path);
+	ts_node *street = open_node(a->street);
 	ts_transfer_stats st;
 	char head[41];
-	double t0, v[3];
+	double t0 = now_ms(), v[3];
 
-	/* the district takes the street's commits once it knows the street's
-	 * signing key (not timed) */
-	if (!pub || ts_node_enroll(head, district, STREET_ID, pub, &eo) < 0)
-		ts_die("ts_node_enroll (the street's signing key)");
-	ts_node_free(district);
-	free(pub);
-	free(pub_path);
-	t0 = now_ms();
 	if (ts_node_remote_add(street, TS_REMOTE_DEFAULT, a->url, a->key) < 0)
 		ts_die("ts_node_remote_add (ssh upstream)");
 	if (ts_node_push(head, &st, street, NULL, NULL) < 0)
