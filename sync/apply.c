@@ -186,7 +186,7 @@ static int update_changed(applier *a, const ts_table *t, const ts_audit_change *
 		error = ts_error_set(TS_ERROR, "out of memory");
 		goto done;
 	}
-	ti = (size_t)(t - a->tables->t);
+	ti = (size_t)(t - a->tables->list);
 	if (!a->update_sql[ti] || strcmp(a->update_sql[ti], sql.ptr)) {
 		sqlite3_finalize(a->update[ti]);
 		free(a->update_sql[ti]);
@@ -237,7 +237,7 @@ static int apply_row(applier *a, const ts_audit_change *ch)
 
 	if (!t)
 		return ts_error_set(TS_EINVALID, "incoming rows of table %s, which this database lacks", ch->table);
-	ti = (size_t)(t - a->tables->t);
+	ti = (size_t)(t - a->tables->list);
 	if (ti < TS_APPLY_MAX_TABLES)
 		a->stats->touched[ti] = 1;
 	if (a->stats->written && (error = keep_key(ch->new_row ? &a->stats->written[ti] : &a->stats->removed[ti],
@@ -400,7 +400,7 @@ static int skip_row(applier *a, const ts_audit_change *ch)
 
 	if (!t)
 		return ts_error_set(TS_EINVALID, "incoming rows of table %s, which this database lacks", ch->table);
-	ti = (size_t)(t - a->tables->t);
+	ti = (size_t)(t - a->tables->list);
 	if (ti < TS_APPLY_MAX_TABLES)
 		s->touched[ti] = 1;
 	if (s->written && (error = keep_key(ch->new_row ? &s->written[ti] : &s->removed[ti], t, row)) < 0)
@@ -439,7 +439,7 @@ static void keys_dispose(ts_apply_keys *keys, int ntables, ts_tables *tables)
 	int t;
 	size_t i;
 	for (t = 0; keys && t < ntables; t++) {
-		for (i = 0; i < keys[t].n * (size_t)tables->t[t].npk; i++)
+		for (i = 0; i < keys[t].n * (size_t)tables->list[t].npk; i++)
 			ts_value__dispose(&keys[t].v[i]);
 		free(keys[t].v);
 	}
@@ -451,7 +451,7 @@ void ts_apply__stats_dispose(ts_apply_stats *stats)
 	size_t i;
 	int k;
 	for (i = 0; i < stats->nskipped; i++) {
-		for (k = 0; stats->tables && k < stats->tables->t[stats->skipped[i].table].npk; k++)
+		for (k = 0; stats->tables && k < stats->tables->list[stats->skipped[i].table].npk; k++)
 			ts_value__dispose(&stats->skipped[i].key[k]);
 		free(stats->skipped[i].key);
 		free(stats->skipped[i].path);
@@ -677,7 +677,7 @@ static int add_to_group(const ts_staged_write *w, void *payload)
 static int take_tree_row(sqlite3 *db, git_repository *repo, git_tree *tree, ts_tables *tables,
 	const ts_apply_skipped *e)
 {
-	const ts_table *t = &tables->t[e->table];
+	const ts_table *t = &tables->list[e->table];
 	sqlite3_stmt *st = NULL;
 	ts_row *row = NULL;
 	int k, error;

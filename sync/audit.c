@@ -843,7 +843,7 @@ int ts_audit__row_path(ts_buf *out, sqlite3 *db, ts_tables *tables, const char *
 		ts_buf names = TS_BUF_INIT;
 		int k;
 		for (k = 0; k < tables->n; k++)
-			ts_buf__printf(&names, "%s%s", k ? ", " : "", tables->t[k].name);
+			ts_buf__printf(&names, "%s%s", k ? ", " : "", tables->list[k].name);
 		error = ts_error_set(TS_ENOTFOUND, "no synced table '%s' (tables: %s)", table, ts_buf__cstr(&names));
 		ts_buf__dispose(&names);
 		return error;

@@ -442,7 +442,7 @@ int ts_history__commit_all(git_oid *out, sqlite3 *db, ts_store *store,
 	if ((error = ts_tables__load(&tables, db)) < 0)
 		goto done;
 	for (t = 0; t < tables->n; t++) {
-		ts_table *tb = &tables->t[t];
+		ts_table *tb = &tables->list[t];
 		if ((error = ts_table__scan(&all, db, tb)) < 0)
 			goto done;
 		while (sqlite3_step(all) == SQLITE_ROW) {

@@ -263,9 +263,9 @@ static int record_constraints(recorder *r, ts_tables *tables, const ts_apply_sta
 	int t, c, error = 0;
 	for (t = 0; t < tables->n && t < applied->ntables && error == 0; t++) {
 		if (applied->written[t].n)
-			error = check_written(r, tables, &tables->t[t], &applied->written[t]);
+			error = check_written(r, tables, &tables->list[t], &applied->written[t]);
 		for (c = 0; c < tables->n && applied->removed[t].n && error == 0; c++)
-			error = check_removed(r, tables, &tables->t[c], &tables->t[t], &applied->removed[t]);
+			error = check_removed(r, tables, &tables->list[c], &tables->list[t], &applied->removed[t]);
 	}
 	return error;
 }

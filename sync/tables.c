@@ -116,18 +116,18 @@ int ts_tables__load(ts_tables **out, sqlite3 *db)
 			error = ts_error_set(TS_EINVALID, "table \"%s\" is not a plain identifier", name);
 			goto done;
 		}
-		if (!(grown = realloc(tables->t, sizeof(*grown) * (tables->n + 1)))) {
+		if (!(grown = realloc(tables->list, sizeof(*grown) * (tables->n + 1)))) {
 			error = ts_error_set(TS_ERROR, "out of memory");
 			goto done;
 		}
-		tables->t = grown;
-		memset(&tables->t[tables->n], 0, sizeof(ts_table));
-		if (!(tables->t[tables->n].name = strdup(name))) {
+		tables->list = grown;
+		memset(&tables->list[tables->n], 0, sizeof(ts_table));
+		if (!(tables->list[tables->n].name = strdup(name))) {
 			error = ts_error_set(TS_ERROR, "out of memory");
 			goto done;
 		}
 		tables->n++;
-		if ((error = load_table(&tables->t[tables->n - 1], db)) < 0)
+		if ((error = load_table(&tables->list[tables->n - 1], db)) < 0)
 			goto done;
 	}
 done:
@@ -145,7 +145,7 @@ void ts_tables__free(ts_tables *tables)
 	if (!tables)
 		return;
 	for (i = 0; i < tables->n; i++) {
-		ts_table *t = &tables->t[i];
+		ts_table *t = &tables->list[i];
 		for (j = 0; j < t->ncol; j++)
 			free(t->cols[j]);
 		free(t->cols);
@@ -153,7 +153,7 @@ void ts_tables__free(ts_tables *tables)
 		free(t->name);
 		sqlite3_finalize(t->get);
 	}
-	free(tables->t);
+	free(tables->list);
 	free(tables);
 }
 
@@ -177,9 +177,9 @@ ts_table *ts_tables__find(ts_tables *tables, const char *name)
 {
 	int lo = 0, hi = tables->n - 1;
 	while (lo <= hi) {
-		int mid = (lo + hi) / 2, c = strcmp(tables->t[mid].name, name);
+		int mid = (lo + hi) / 2, c = strcmp(tables->list[mid].name, name);
 		if (c == 0)
-			return &tables->t[mid];
+			return &tables->list[mid];
 		if (c < 0)
 			lo = mid + 1;
 		else

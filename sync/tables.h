@@ -22,7 +22,7 @@ typedef struct {
 
 typedef struct {
 	int n;
-	ts_table *t;        /* sorted by name */
+	ts_table *list;     /* sorted by name */
 } ts_tables;
 
 /* 1 if a table of this name takes part in sync. */

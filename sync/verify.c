@@ -511,7 +511,7 @@ int ts_history__verify(sqlite3 *db, ts_store *store,
 			report(&v, NULL, TS_STORE_SCHEMA_PATH, NULL, "schema version differs from history", NULL, want.ptr);
 	}
 	for (t = 0; t < v.tables->n && !v.stop; t++)
-		if ((error = check_table(&v, &v.tables->t[t])) < 0)
+		if ((error = check_table(&v, &v.tables->list[t])) < 0)
 			goto done;
 	if ((error = check_missing(&v)) < 0)
 		goto done;

@@ -46,8 +46,8 @@ static int differing_rows(ts_node *a, ts_node *b)
 	for (i = 0; i < tables->n; i++) {
 		snprintf(sql, sizeof(sql), "SELECT (SELECT count(*) FROM (SELECT * FROM main.\"%s\" EXCEPT "
 			"SELECT * FROM other.\"%s\")) + (SELECT count(*) FROM (SELECT * FROM other.\"%s\" EXCEPT "
-			"SELECT * FROM main.\"%s\"))", tables->t[i].name, tables->t[i].name, tables->t[i].name,
-			tables->t[i].name);
+			"SELECT * FROM main.\"%s\"))", tables->list[i].name, tables->list[i].name, tables->list[i].name,
+			tables->list[i].name);
 		if (sqlite3_prepare_v2(a->db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
 			n += sqlite3_column_int(st, 0);
 		sqlite3_finalize(st);
