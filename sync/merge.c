@@ -291,22 +291,22 @@ static int unknown_entry(merger *m)
 }
 
 /*
- * Taking theirs: the updates that turn ours' tree `to` into theirs' `tt`
+ * Taking theirs: the updates that turn ours' tree `ours` into theirs' `theirs`
  * (either may be NULL), below the current path.
  */
 
 static int take_theirs(merger *m, const git_tree_entry *eo, const git_tree_entry *et);
 
-static int take_theirs_trees(merger *m, git_tree *to, git_tree *tt)
+static int take_theirs_trees(merger *m, git_tree *ours, git_tree *theirs)
 {
-	size_t i = 0, j = 0, no = to ? git_tree_entrycount(to) : 0, nt = tt ? git_tree_entrycount(tt) : 0;
+	size_t i = 0, j = 0, no = ours ? git_tree_entrycount(ours) : 0, nt = theirs ? git_tree_entrycount(theirs) : 0;
 	int error = 0;
 
 	while (!error && (i < no || j < nt)) {
-		const git_tree_entry *eo = i < no ? git_tree_entry_byindex(to, i) : NULL;
-		const git_tree_entry *et = j < nt ? git_tree_entry_byindex(tt, j) : NULL;
+		const git_tree_entry *eo = i < no ? git_tree_entry_byindex(ours, i) : NULL;
+		const git_tree_entry *et = j < nt ? git_tree_entry_byindex(theirs, j) : NULL;
 		int cmp = !eo ? 1 : !et ? -1 : git_tree_entry_cmp(eo, et);
-		git_tree *trees[2] = { to, tt };
+		git_tree *trees[2] = { ours, theirs };
 		const git_tree_entry *entries[2];
 
 		if (cmp < 0)
@@ -330,7 +330,7 @@ static int take_theirs_trees(merger *m, git_tree *to, git_tree *tt)
 static int take_theirs(merger *m, const git_tree_entry *eo, const git_tree_entry *et)
 {
 	const git_tree_entry *e = et ? et : eo;
-	git_tree *to = NULL, *tt = NULL;
+	git_tree *ours = NULL, *theirs = NULL;
 	git_blob *blob = NULL;
 	size_t size = m->path.size;
 	int error;
@@ -340,9 +340,9 @@ static int take_theirs(merger *m, const git_tree_entry *eo, const git_tree_entry
 	if ((error = push_name(m, e)) < 0)
 		goto done;
 	if (git_tree_entry_type(e) == GIT_OBJECT_TREE) {
-		if ((error = lookup_tree(&to, m, eo)) < 0 || (error = lookup_tree(&tt, m, et)) < 0)
+		if ((error = lookup_tree(&ours, m, eo)) < 0 || (error = lookup_tree(&theirs, m, et)) < 0)
 			goto done;
-		error = take_theirs_trees(m, to, tt);
+		error = take_theirs_trees(m, ours, theirs);
 	} else if (git_tree_entry_type(e) == GIT_OBJECT_BLOB) {
 		if ((error = lookup_blob(&blob, m, et)) < 0)
 			goto done;
@@ -356,8 +356,8 @@ static int take_theirs(merger *m, const git_tree_entry *eo, const git_tree_entry
 		error = unknown_entry(m);
 done:
 	git_blob_free(blob);
-	git_tree_free(to);
-	git_tree_free(tt);
+	git_tree_free(ours);
+	git_tree_free(theirs);
 	pop_name(m, size);
 	return error;
 }
@@ -590,7 +590,7 @@ done:
  * The three-way walk.
  */
 
-static int merge_trees(merger *m, git_tree *tb, git_tree *to, git_tree *tt);
+static int merge_trees(merger *m, git_tree *base, git_tree *ours, git_tree *theirs);
 
 /* One name and kind in any of the three trees, below the current path. */
 static int merge_entry(merger *m, git_tree *const *trees, const git_tree_entry *const *entries)
@@ -628,9 +628,9 @@ done:
 	return error;
 }
 
-static int merge_trees(merger *m, git_tree *tb, git_tree *to, git_tree *tt)
+static int merge_trees(merger *m, git_tree *base, git_tree *ours, git_tree *theirs)
 {
-	git_tree *trees[3] = { tb, to, tt };
+	git_tree *trees[3] = { base, ours, theirs };
 	size_t at[3] = { 0, 0, 0 }, count[3];
 	int s, error = 0;
 
@@ -674,7 +674,7 @@ int ts_merge__trees(git_oid *out, ts_merge_stats *stats, ts_store *store, const 
 {
 	merger m;
 	git_oid empty;
-	git_tree *tb = NULL, *to = NULL, *tt = NULL;
+	git_tree *base = NULL, *ours = NULL, *theirs = NULL;
 	ts_store_update *updates = NULL;
 	ts_file *files = NULL;
 	char (*paths)[TS_FILES_PATH_SIZE] = NULL;
@@ -728,14 +728,14 @@ int ts_merge__trees(git_oid *out, ts_merge_stats *stats, ts_store *store, const 
 		error = TS_ERROR;
 		goto done;
 	}
-	if ((error = lookup_root(&tb, &m, base_tree, &empty)) < 0 ||
-	    (error = lookup_root(&to, &m, ours_tree, &empty)) < 0 ||
-	    (error = lookup_root(&tt, &m, theirs_tree, &empty)) < 0)
+	if ((error = lookup_root(&base, &m, base_tree, &empty)) < 0 ||
+	    (error = lookup_root(&ours, &m, ours_tree, &empty)) < 0 ||
+	    (error = lookup_root(&theirs, &m, theirs_tree, &empty)) < 0)
 		goto done;
-	if ((error = merge_trees(&m, tb, to, tt)) < 0)
+	if ((error = merge_trees(&m, base, ours, theirs)) < 0)
 		goto done;
 	/* the result keeps ours' files and takes those only theirs holds */
-	if (tt && (error = ts_files__missing(&files, &nfiles, store, ours_tree, theirs_tree)) < 0)
+	if (theirs && (error = ts_files__missing(&files, &nfiles, store, ours_tree, theirs_tree)) < 0)
 		goto done;
 	if (!(updates = calloc(m.nupdates + nfiles + 1, sizeof(*updates))) ||
 	    !(paths = calloc(nfiles + 1, sizeof(*paths)))) {
@@ -749,7 +749,7 @@ int ts_merge__trees(git_oid *out, ts_merge_stats *stats, ts_store *store, const 
 	}
 	for (i = 0; i < nfiles; i++)
 		ts_files__link(&updates[m.nupdates + i], paths[i], &files[i]);
-	if ((error = ts_store__tree_update(out, store, to ? ours_tree : NULL, updates, m.nupdates + nfiles)) < 0)
+	if ((error = ts_store__tree_update(out, store, ours ? ours_tree : NULL, updates, m.nupdates + nfiles)) < 0)
 		memset(out, 0, sizeof(*out));
 done:
 	if (stats)
@@ -762,9 +762,9 @@ done:
 	free(updates);
 	free(files);
 	free(paths);
-	git_tree_free(tb);
-	git_tree_free(to);
-	git_tree_free(tt);
+	git_tree_free(base);
+	git_tree_free(ours);
+	git_tree_free(theirs);
 	ts_buf__dispose(&m.path);
 	ts_buf__dispose(&m.key);
 	return error < 0 ? error : 0;
