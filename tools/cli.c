@@ -107,7 +107,7 @@ void ts_json_str(FILE *out, const char *s)
 	ts_json_write_text(out, s);
 }
 
-void ts_json_strn(FILE *out, const char *s)
+void ts_json_str_or_null(FILE *out, const char *s)
 {
 	if (s)
 		ts_json_write_text(out, s);

@@ -60,6 +60,6 @@ void ts_cli_staged(int json, const char *id, const char *human);
  * CLI's one JSON writer: ts_json_write_text() of json.h. */
 void ts_json_str(FILE *out, const char *s);
 /* The same, or null when `s` is NULL. */
-void ts_json_strn(FILE *out, const char *s);
+void ts_json_str_or_null(FILE *out, const char *s);
 
 #endif

@@ -16,7 +16,7 @@ typedef struct {
 static void json_member(const char *key, const char *value)
 {
 	printf(",\"%s\":", key);
-	ts_json_strn(stdout, value);
+	ts_json_str_or_null(stdout, value);
 }
 
 static int print_number(const ts_ads_info *a, void *payload)
@@ -25,7 +25,7 @@ static int print_number(const ts_ads_info *a, void *payload)
 
 	if (out->json) {
 		fputs(out->n ? ",{\"phone\":" : "{\"phone\":", stdout);
-		ts_json_strn(stdout, a->phone);
+		ts_json_str_or_null(stdout, a->phone);
 		json_member("state", a->state);
 		printf(",\"cases\":%lld", (long long)a->cases);
 		json_member("last_call", a->last_call);

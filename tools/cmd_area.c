@@ -17,7 +17,7 @@ typedef struct {
 static void json_member(const char *key, const char *value)
 {
 	printf(",\"%s\":", key);
-	ts_json_strn(stdout, value);
+	ts_json_str_or_null(stdout, value);
 }
 
 static int print_area(const ts_area_info *a, void *payload)
@@ -27,7 +27,7 @@ static int print_area(const ts_area_info *a, void *payload)
 
 	if (out->json) {
 		fputs(out->n ? ",{\"id\":" : "[{\"id\":", stdout);
-		ts_json_strn(stdout, a->id);
+		ts_json_str_or_null(stdout, a->id);
 		json_member("state", state);
 		json_member("level", a->level);
 		json_member("owner_node", a->owner_node);

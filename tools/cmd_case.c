@@ -201,7 +201,7 @@ static int show_event(const ts_case_event_info *e, void *payload)
 		fputs(",\"node\":", stdout);
 		ts_json_str(stdout, e->node);
 		fputs(",\"detail\":", stdout);
-		ts_json_strn(stdout, e->detail);
+		ts_json_str_or_null(stdout, e->detail);
 		putchar('}');
 	} else
 		printf("  %s  %-12s %-8s %s  %s\n", e->at, e->kind, e->officer, e->node, e->detail ? e->detail : "");
@@ -233,7 +233,7 @@ static int list_case(const ts_case_info *c, void *payload)
 		fputs(",\"source\":", stdout);
 		ts_json_str(stdout, c->source);
 		fputs(",\"officer\":", stdout);
-		ts_json_strn(stdout, c->officer);
+		ts_json_str_or_null(stdout, c->officer);
 		fputs(",\"deadline\":", stdout);
 		ts_json_str(stdout, c->deadline);
 		fputs(",\"address\":", stdout);
@@ -303,7 +303,7 @@ static int print_rules(const ts_case_rules_info *r, void *payload)
 			ts_json_str(stdout, dscope);
 			printf(",\"immediate_penalty\":%s,\"immediate_penalty_scope\":",
 				c->immediate_penalty ? "true" : "false");
-			ts_json_strn(stdout, iscope);
+			ts_json_str_or_null(stdout, iscope);
 			putchar('}');
 		} else
 			printf("%-20s %5lld  %-12s %-9s %s\n", c->category, (long long)c->deadline_days,
@@ -364,7 +364,7 @@ static int print_step(const ts_case_info *c, void *payload)
 		fputs(",\"status\":", stdout);
 		ts_json_str(stdout, c->status);
 		fputs(",\"stage\":", stdout);
-		ts_json_strn(stdout, c->stage);
+		ts_json_str_or_null(stdout, c->stage);
 		puts(",\"staged\":true}");
 	} else
 		printf("%s %s: now %s%s%s (staged)\n", r->verb, c->id, c->status, c->stage ? ", stage " : "",

@@ -28,7 +28,7 @@ static void print_json(const ts_conflict_info *c)
 	putchar('{');
 	for (k = 0; k < sizeof(fields) / sizeof(fields[0]); k++) {
 		printf("%s\"%s\":", k ? "," : "", fields[k].name);
-		ts_json_strn(stdout, fields[k].value);
+		ts_json_str_or_null(stdout, fields[k].value);
 	}
 	putchar('}');
 }

@@ -50,7 +50,7 @@ static int print_signer(const ts_enrolled_info *s, void *payload)
 		printf(",\"enrolled_at\":");
 		ts_json_str(stdout, s->enrolled_at);
 		printf(",\"revoked_at\":");
-		ts_json_strn(stdout, s->revoked_at);
+		ts_json_str_or_null(stdout, s->revoked_at);
 		printf("}");
 	} else
 		printf("%-28s %s  by %s at %s%s%s\n", s->node_id, s->revoked_at ? "revoked" : "enrolled",
@@ -67,7 +67,7 @@ static void print_result(int json, const char *verb, const char *id, const char 
 		printf("{\"node\":");
 		ts_json_str(stdout, id);
 		printf(",\"%s\":true,\"commit\":\"%s\",\"authorized_keys\":", verb, commit);
-		ts_json_strn(stdout, eo->authorized_keys);
+		ts_json_str_or_null(stdout, eo->authorized_keys);
 		printf(",\"signing_only\":%s}\n", eo->signing_only ? "true" : "false");
 	} else
 		printf("%s %s%s (commit %.12s)\n", verb, id, eo->signing_only ? ", signing only" : "", commit);

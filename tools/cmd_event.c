@@ -16,7 +16,7 @@ typedef struct {
 static void json_member(const char *key, const char *value)
 {
 	printf(",\"%s\":", key);
-	ts_json_strn(stdout, value);
+	ts_json_str_or_null(stdout, value);
 }
 
 static int print_event(const ts_event_info *e, void *payload)
@@ -25,7 +25,7 @@ static int print_event(const ts_event_info *e, void *payload)
 
 	if (out->json) {
 		fputs(out->n ? ",{\"id\":" : "[{\"id\":", stdout);
-		ts_json_strn(stdout, e->id);
+		ts_json_str_or_null(stdout, e->id);
 		json_member("level", e->level);
 		json_member("owner_node", e->owner_node);
 		json_member("name", e->name);

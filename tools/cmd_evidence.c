@@ -28,7 +28,7 @@ static void print_item_json(const ts_evidence_info *e)
 	else
 		fputs(",\"lng\":null,\"lat\":null", stdout);
 	fputs(",\"note\":", stdout);
-	ts_json_strn(stdout, e->note);
+	ts_json_str_or_null(stdout, e->note);
 	printf(",\"stored\":%s}", e->stored ? "true" : "false");
 }
 

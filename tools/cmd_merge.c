@@ -38,7 +38,7 @@ static int print_submission(const ts_submission_result *r, void *payload)
 			printf("%s{\"node\":", o->n ? "," : "");
 			ts_json_str(stdout, r->node);
 			printf(",\"error\":");
-			ts_json_strn(stdout, r->message);
+			ts_json_str_or_null(stdout, r->message);
 			putchar('}');
 		} else
 			fprintf(stderr, "tiersync: submission of %s not merged: %s\n", r->node, r->message);

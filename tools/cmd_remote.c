@@ -21,7 +21,7 @@ static int print_remote(const ts_remote_info *r, void *payload)
 		printf(",\"url\":");
 		ts_json_str(stdout, r->url);
 		printf(",\"identity\":");
-		ts_json_strn(stdout, r->identity);
+		ts_json_str_or_null(stdout, r->identity);
 		printf("}");
 	} else if (r->identity)
 		printf("%-12s %s (key %s)\n", r->name, r->url, r->identity);

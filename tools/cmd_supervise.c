@@ -16,7 +16,7 @@ typedef struct {
 static void json_member(const char *key, const char *value)
 {
 	printf(",\"%s\":", key);
-	ts_json_strn(stdout, value);
+	ts_json_str_or_null(stdout, value);
 }
 
 static void print_item_json(const ts_supervise_info *i, int first)
@@ -24,7 +24,7 @@ static void print_item_json(const ts_supervise_info *i, int first)
 	size_t k;
 
 	fputs(first ? "[{\"id\":" : ",{\"id\":", stdout);
-	ts_json_strn(stdout, i->id);
+	ts_json_str_or_null(stdout, i->id);
 	json_member("status", i->status);
 	json_member("level", i->level);
 	json_member("issued_by_node", i->issued_by_node);
@@ -40,7 +40,7 @@ static void print_item_json(const ts_supervise_info *i, int first)
 	for (k = 0; k < i->nfeedback; k++) {
 		const ts_supervise_feedback *f = &i->feedback[k];
 		fputs(k ? ",{\"level\":" : "{\"level\":", stdout);
-		ts_json_strn(stdout, f->level);
+		ts_json_str_or_null(stdout, f->level);
 		json_member("node", f->node);
 		json_member("at", f->at);
 		json_member("author", f->author);

@@ -15,17 +15,17 @@ static int print_problem(const ts_verify_problem *p, void *payload)
 	verify_out *o = payload;
 	if (o->json) {
 		printf("%s{\"table\":", o->n ? "," : "");
-		ts_json_strn(stdout, p->table);
+		ts_json_str_or_null(stdout, p->table);
 		printf(",\"key\":");
-		ts_json_strn(stdout, p->key);
+		ts_json_str_or_null(stdout, p->key);
 		printf(",\"column\":");
-		ts_json_strn(stdout, p->column);
+		ts_json_str_or_null(stdout, p->column);
 		printf(",\"problem\":");
-		ts_json_strn(stdout, p->problem);
+		ts_json_str_or_null(stdout, p->problem);
 		printf(",\"expected\":");
-		ts_json_strn(stdout, p->expected);
+		ts_json_str_or_null(stdout, p->expected);
 		printf(",\"actual\":");
-		ts_json_strn(stdout, p->actual);
+		ts_json_str_or_null(stdout, p->actual);
 		printf("}");
 	} else if (o->n < SHOWN) {
 		printf("%s%s%s%s%s%s: %s", p->table ? p->table : "", p->table ? " " : "", p->key ? p->key : "",

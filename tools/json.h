@@ -3,7 +3,7 @@
  * (ts_cell), written to a FILE * — stdout, or an open_memstream() where a
  * command assembles its answer before printing. Text from the node or
  * the user in any command's --json output is written with it (ts_json_str()
- * and ts_json_strn() in cli.h are shorthands for it).
+ * and ts_json_str_or_null() in cli.h are shorthands for it).
  *
  * Strings are counted, not NUL-terminated, and always come out as valid
  * JSON: '"', '\\', \n, \r and \t are escaped as such; NULs, other control
