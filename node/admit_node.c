@@ -29,34 +29,57 @@ static int add_offer_objects(ts_node *node, const char *objects_dir)
 	return error;
 }
 
+/* The tree of the best common ancestor of `head` and `theirs` in `repo`
+ * (what a fetch's admission is checked against); *found 0 when none. */
+static int ancestor_tree(git_oid *out, int *found, git_repository *repo, const git_oid *head,
+	const git_oid *theirs)
+{
+	git_commit *c = NULL;
+	git_oid base;
+
+	*found = 0;
+	if (git_merge_base(&base, repo, head, theirs) < 0)
+		return 0;
+	if (git_commit_lookup(&c, repo, &base) < 0)
+		return ts_store__git_error(TS_ECORRUPT, "reading the common ancestor");
+	git_oid_cpy(out, git_commit_tree_id(c));
+	git_commit_free(c);
+	*found = 1;
+	return 0;
+}
+
 int ts_node__admit(ts_node *node, git_repository *repo, const char *from, const git_oid *theirs)
 {
 	ts_admit_options opts;
 	ts_node__offer_keys *keys = NULL;
 	git_oid head, base;
-	int error, has_head, found = 0;
+	int error, has_head, found = 0, same;
 
 	memset(&opts, 0, sizeof(opts));
+	memset(&base, 0, sizeof(base));
 	opts.db = node->db;
 	opts.writer = from;
 	error = ts_history__head(&head, node->db);
 	if (error < 0 && error != TS_ENOTFOUND)
 		return error;
 	has_head = error == 0;
-	/* an offer from below is checked against the base its merge uses, so
-	 * that what is checked is what the merge takes from it */
-	if (!repo && has_head) {
-		if ((error = ts_integrate__base(&base, &found, node->store, &head, theirs)) < 0)
-			return error;
-		opts.base_tree = found ? &base : NULL;
-		opts.no_base = !found;
-	}
 	if (!has_head)
 		memset(&head, 0, sizeof(head));
-	/* a pull merges what its fetch admitted a moment ago: its commits
-	 * (signatures, shapes) are not walked again, only its tree */
-	opts.commits_checked = !from && git_oid_equal(theirs, &node->admitted) &&
-		git_oid_equal(&head, &node->admitted_head);
+	/* checked against the base the merge uses, so that what is checked is
+	 * what the merge takes from the offer; a fetch, before its objects are
+	 * in the store, against the best common ancestor */
+	if (has_head && (error = repo ? ancestor_tree(&base, &found, repo, &head, theirs) :
+			ts_integrate__base(&base, &found, node->store, &head, theirs)) < 0)
+		return error;
+	opts.base_tree = found ? &base : NULL;
+	opts.no_base = !found;
+	/* a pull merges what its fetch admitted a moment ago: against the same
+	 * head and base it is the same check, not made again; against another
+	 * base (criss-cross history) only its tree is checked again */
+	same = !from && git_oid_equal(theirs, &node->admitted) && git_oid_equal(&head, &node->admitted_head);
+	if (same && found == node->admitted_found && (!found || git_oid_equal(&base, &node->admitted_base)))
+		return 0;
+	opts.commits_checked = same;
 	if (!repo)
 		repo = ts_store__repo(node->store);
 	if ((error = ts_node__offer_keys_load(&keys, node, repo, theirs, from)) < 0)
@@ -68,6 +91,8 @@ int ts_node__admit(ts_node *node, git_repository *repo, const char *from, const 
 	if (!error && !from) {
 		git_oid_cpy(&node->admitted, theirs);
 		git_oid_cpy(&node->admitted_head, &head);
+		git_oid_cpy(&node->admitted_base, &base);
+		node->admitted_found = found;
 	}
 	return error;
 }

@@ -30,6 +30,8 @@ struct ts_node {
 	git_oid rules_head;
 	git_oid admitted, admitted_head;   /* the last offer from above admitted whole,
 	                                    * and the head it was admitted onto */
+	git_oid admitted_base;             /* ... against this base tree */
+	int admitted_found;                /* 0: against no base */
 	ts_sshsig_key *key;   /* signs the node's commits (node/signing.c) */
 	char *signers;        /* allowed_signers as last written, or NULL */
 };
