@@ -15,6 +15,7 @@
 #include "rowcodec.h"
 #include "store.h"
 #include "tables.h"
+#include "treediff.h"
 #include "tiersync.h"
 
 typedef struct {
@@ -214,7 +215,7 @@ static const char *file_name(const char *path)
 	return name + 3;
 }
 
-static int check_engine_entry(admission *a, const char *path, const git_diff_file *theirs,
+static int check_engine_entry(admission *a, const char *path, const git_tree_entry *theirs,
 	const git_tree_entry *ours)
 {
 	static const char files[] = TS_FILES_DIR "/";
@@ -233,13 +234,25 @@ static int check_engine_entry(admission *a, const char *path, const git_diff_fil
 		return refuse(a, TS_EDENIED, "%s: %s", path, "a file's bytes were changed: files are immutable");
 	if (!theirs)
 		return 0;   /* gone from a file this node never held */
-	return check_new_file(a, path, sha, &theirs->id);
+	return check_new_file(a, path, sha, git_tree_entry_id(theirs));
 }
 
-static int check_delta(admission *a, const git_diff_delta *d)
+/* What the store writes for a row or a file: a regular file, not executable. */
+static int refuse_mode(admission *a, const char *path, const git_tree_entry *e)
 {
-	const git_diff_file *theirs = d->status == GIT_DELTA_DELETED ? NULL : &d->new_file;
-	const char *path = theirs ? d->new_file.path : d->old_file.path;
+	char why[64];
+
+	if (git_tree_entry_filemode_raw(e) == GIT_FILEMODE_BLOB)
+		return 0;
+	snprintf(why, sizeof(why), "mode %06o: only regular files and trees are taken",
+		(unsigned)git_tree_entry_filemode_raw(e));
+	return refuse(a, TS_EDENIED, "%s: %s", path, why);
+}
+
+/* One path the offer changes against the base (treediff.h callback). */
+static int check_change(const char *path, const git_tree_entry *from, const git_tree_entry *theirs, void *payload)
+{
+	admission *a = payload;
 	git_tree_entry *ours = NULL;
 	ts_row *before = NULL, *after = NULL, *held = NULL;
 	ts_buf table = TS_BUF_INIT, key = TS_BUF_INIT;
@@ -251,15 +264,11 @@ static int check_delta(admission *a, const git_diff_delta *d)
 		ours = NULL;
 	/* what the receiver already holds is no change of the offer's */
 	if ((!theirs && !ours) ||
-	    (theirs && ours && git_oid_equal(&theirs->id, git_tree_entry_id(ours)) &&
-	     git_tree_entry_filemode(ours) == (git_filemode_t)theirs->mode))
+	    (theirs && ours && git_oid_equal(git_tree_entry_id(theirs), git_tree_entry_id(ours)) &&
+	     git_tree_entry_filemode_raw(ours) == git_tree_entry_filemode_raw(theirs)))
 		goto done;
-	if (theirs && theirs->mode != GIT_FILEMODE_BLOB) {
-		char why[64];
-		snprintf(why, sizeof(why), "mode %06o: only regular files and trees are taken", theirs->mode);
-		error = refuse(a, TS_EDENIED, "%s: %s", path, why);
+	if (theirs && (error = refuse_mode(a, path, theirs)) < 0)
 		goto done;
-	}
 	if (!strncmp(path, TS_STORE_META_DIR "/", sizeof(TS_STORE_META_DIR))) {
 		error = check_engine_entry(a, path, theirs, ours);
 		goto done;
@@ -272,11 +281,11 @@ static int check_delta(admission *a, const git_diff_delta *d)
 		error = refuse(a, TS_EDENIED, "%s: %s", path, "no such table on this node");
 		goto done;
 	}
-	if (theirs && (error = check_row_blob(&after, a, t, path, &theirs->id)) < 0)
+	if (theirs && (error = check_row_blob(&after, a, t, path, git_tree_entry_id(theirs))) < 0)
 		goto done;
 	if (!a->opts->writer || !ts_ownership__covers(a->rules, t->name))
 		goto done;
-	if (d->status != GIT_DELTA_ADDED && (error = tree_row(&before, a, a->base, path)) < 0)
+	if (from && (error = tree_row(&before, a, a->base, path)) < 0)
 		goto done;
 	if (ours && (error = tree_row(&held, a, a->ours, path)) < 0)
 		goto done;
@@ -316,50 +325,46 @@ static int commit_tree(git_tree **out, git_repository *repo, const git_oid *comm
  * so that no commit of the history the receiver takes in, not only the
  * last one, carries a gitlink, a link or a path of no table.
  */
+static int check_shape_entry(const char *path, const git_tree_entry *before, const git_tree_entry *after,
+	void *payload)
+{
+	admission *a = payload;
+	ts_buf table = TS_BUF_INIT;
+	const char *name;
+	int error = 0;
+
+	if (!after || !strcmp(path, TS_STORE_SCHEMA_PATH))
+		return 0;
+	if ((error = refuse_mode(a, path, after)) < 0)
+		return error;
+	if (!strncmp(path, TS_FILES_DIR "/", sizeof(TS_FILES_DIR))) {
+		if (!file_name(path))
+			error = refuse(a, TS_EDENIED, "%s: %s", path, "not a well-formed file name");
+	} else if (ts_rowcodec__path_split(&table, &name, path) < 0) {
+		error = refuse(a, TS_EDENIED, "%s: %s", path, "not the path of a row");
+	} else if (!ts_tables__find(a->tables, table.ptr)) {
+		error = refuse(a, TS_EDENIED, "%s: %s", path, "no such table on this node");
+	}
+	ts_buf__dispose(&table);
+	return error;
+}
+
 static int check_shape(admission *a, git_commit *c)
 {
+	ts_treediff__callbacks cbs = { NULL, check_shape_entry, a };
 	git_commit *parent = NULL;
 	git_tree *tree = NULL, *before = NULL;
-	git_diff *diff = NULL;
-	ts_buf table = TS_BUF_INIT;
 	char tip[13];
-	size_t i, n;
-	int error = 0;
+	int error;
 
 	memcpy(tip, a->tip, sizeof(tip));
 	git_oid_tostr(a->tip, sizeof(a->tip), git_commit_id(c));
 	if (git_commit_tree(&tree, c) < 0 ||
-	    (git_commit_parentcount(c) > 0 && (git_commit_parent(&parent, c, 0) < 0 || git_commit_tree(&before, parent) < 0)) ||
-	    git_diff_tree_to_tree(&diff, a->repo, before, tree, NULL) < 0) {
+	    (git_commit_parentcount(c) > 0 && (git_commit_parent(&parent, c, 0) < 0 || git_commit_tree(&before, parent) < 0)))
 		error = ts_store__git_error(TS_ECORRUPT, "reading an offered commit");
-		goto done;
-	}
-	n = git_diff_num_deltas(diff);
-	for (i = 0; i < n && !error; i++) {
-		const git_diff_delta *d = git_diff_get_delta(diff, i);
-		const char *path = d->new_file.path, *name;
-
-		if (d->status == GIT_DELTA_DELETED)
-			continue;
-		if (d->new_file.mode != GIT_FILEMODE_BLOB) {
-			char why[64];
-			snprintf(why, sizeof(why), "mode %06o: only regular files and trees are taken", d->new_file.mode);
-			error = refuse(a, TS_EDENIED, "%s: %s", path, why);
-		} else if (!strcmp(path, TS_STORE_SCHEMA_PATH)) {
-			continue;
-		} else if (!strncmp(path, TS_FILES_DIR "/", sizeof(TS_FILES_DIR))) {
-			if (!file_name(path))
-				error = refuse(a, TS_EDENIED, "%s: %s", path, "not a well-formed file name");
-		} else if (ts_rowcodec__path_split(&table, &name, path) < 0) {
-			error = refuse(a, TS_EDENIED, "%s: %s", path, "not the path of a row");
-		} else if (!ts_tables__find(a->tables, table.ptr)) {
-			error = refuse(a, TS_EDENIED, "%s: %s", path, "no such table on this node");
-		}
-	}
-done:
+	else
+		error = ts_treediff__walk(a->repo, before, tree, &cbs);
 	memcpy(a->tip, tip, sizeof(tip));
-	ts_buf__dispose(&table);
-	git_diff_free(diff);
 	git_tree_free(before);
 	git_tree_free(tree);
 	git_commit_free(parent);
@@ -402,10 +407,9 @@ done:
 
 int ts_admit(git_repository *repo, const git_oid *ours, const git_oid *theirs, const ts_admit_options *opts)
 {
+	ts_treediff__callbacks cbs;
 	admission a;
-	git_diff *diff = NULL;
 	git_oid base;
-	size_t i, n;
 	int error;
 
 	memset(&a, 0, sizeof(a));
@@ -430,15 +434,11 @@ int ts_admit(git_repository *repo, const git_oid *ours, const git_oid *theirs, c
 		goto done;
 	if (!opts->commits_checked && (error = check_commits(&a, ours, theirs)) < 0)
 		goto done;
-	if (git_diff_tree_to_tree(&diff, repo, a.base, a.theirs, NULL) < 0) {
-		error = ts_store__git_error(TS_ECORRUPT, "comparing the offered tree");
-		goto done;
-	}
-	n = git_diff_num_deltas(diff);
-	for (i = 0; i < n && !error; i++)
-		error = check_delta(&a, git_diff_get_delta(diff, i));
+	cbs.enter = NULL;
+	cbs.entry = check_change;
+	cbs.payload = &a;
+	error = ts_treediff__walk(repo, a.base, a.theirs, &cbs);
 done:
-	git_diff_free(diff);
 	git_tree_free(a.base);
 	git_tree_free(a.ours);
 	git_tree_free(a.theirs);

@@ -1,13 +1,8 @@
 /*
- * Audit: reading history back as rows and columns (see audit.h).
- *
- * Tree diff. libgit2's git_diff_tree_to_tree() expands every subtree of
- * both trees (libgit2 1.5 compares leaf entries even under subtrees whose
- * ids are equal: ~0.25 s for one changed row among 200,000), so history
- * would be read at the cost of the tables' size per commit. The walk below
- * merges the two sorted entry lists of each tree level and descends only
- * into subtrees whose ids differ: a one-row commit reads the six trees on
- * that row's path.
+ * Audit: reading history back as rows and columns (see audit.h). What
+ * changed between two trees comes from treediff.h, which goes below only
+ * where subtree ids differ: a one-row commit reads the six trees on that
+ * row's path.
  *
  * Blame. Every column of the row starts at the start commit. A commit C
  * that holds a set of unsettled columns looks at its parents in order: a
@@ -31,6 +26,7 @@
 #include "files.h"
 #include "store.h"
 #include "tiersync.h"
+#include "treediff.h"
 
 #define META_PREFIX TS_STORE_META_DIR "/"
 
@@ -121,7 +117,6 @@ typedef struct {
 	 * A non-zero return stops the walk. */
 	int (*sink)(change_rec **rec, void *payload);
 	void *payload;
-	ts_buf path;
 } tree_walk;
 
 static int load_blob(git_blob **out, const char **data, size_t *len, git_repository *repo,
@@ -158,10 +153,10 @@ static void put_row_key(change_rec *rec, ts_tables *tables, const char *name)
 		ts_buf__puts(&rec->key, name);
 }
 
-static int emit_change(tree_walk *w, const git_tree_entry *a, const git_tree_entry *b)
+static int emit_change(tree_walk *w, const char *path, const git_tree_entry *a, const git_tree_entry *b)
 {
 	change_rec *rec;
-	const char *path = w->path.ptr, *name = NULL;
+	const char *name = NULL;
 	int error = 0, is_row = 0, load;
 
 	if (!(rec = calloc(1, sizeof(*rec))))
@@ -211,99 +206,31 @@ done:
 	return error;
 }
 
-static int walk_trees(tree_walk *w, const git_tree *a, const git_tree *b);
-
-static int walk_subtrees(tree_walk *w, const git_tree_entry *a, const git_tree_entry *b)
+/* The files kept in history are no rows (files.h), and may be large. */
+static int enter_dir(const char *path, const git_tree_entry *a, const git_tree_entry *b, void *payload)
 {
-	git_tree *ta = NULL, *tb = NULL;
-	int error = 0;
-
-	if (a && git_tree_lookup(&ta, w->repo, git_tree_entry_id(a)) < 0) {
-		error = ts_store__git_error(TS_ECORRUPT, w->path.ptr);
-		goto done;
-	}
-	if (b && git_tree_lookup(&tb, w->repo, git_tree_entry_id(b)) < 0) {
-		error = ts_store__git_error(TS_ECORRUPT, w->path.ptr);
-		goto done;
-	}
-	error = walk_trees(w, ta, tb);
-done:
-	git_tree_free(ta);
-	git_tree_free(tb);
-	return error;
+	return !ts_files__is_dir(path);
 }
 
-/* One name present in either tree (in both with the same kind, as git's
- * ordering puts a tree "x" apart from a blob "x"). */
-static int walk_entry(tree_walk *w, const git_tree_entry *a, const git_tree_entry *b)
+static int walk_blob(const char *path, const git_tree_entry *a, const git_tree_entry *b, void *payload)
 {
 	const git_tree_entry *e = a ? a : b;
-	size_t base = w->path.size;
-	int error = 0;
 
-	ts_buf__puts(&w->path, git_tree_entry_name(e));
-	if (git_tree_entry_type(e) == GIT_OBJECT_TREE) {
-		ts_buf__putc(&w->path, '/');
-		if (ts_buf__oom(&w->path))
-			return TS_ERROR;
-		/* files kept in history are no rows (files.h), and may be large */
-		if (!ts_files__is_dir(w->path.ptr))
-			error = walk_subtrees(w, a, b);
-	} else if (git_tree_entry_type(e) == GIT_OBJECT_BLOB) {
-		if (ts_buf__oom(&w->path))
-			return TS_ERROR;
-		error = emit_change(w, a, b);
-	}
-	/* anything else (a submodule link) holds no rows */
-	w->path.size = base;
-	w->path.ptr[base] = '\0';
-	return error;
-}
-
-static int walk_trees(tree_walk *w, const git_tree *a, const git_tree *b)
-{
-	size_t i = 0, j = 0, na = a ? git_tree_entrycount(a) : 0, nb = b ? git_tree_entrycount(b) : 0;
-	int error = 0;
-
-	while (!error && (i < na || j < nb)) {
-		const git_tree_entry *ea = i < na ? git_tree_entry_byindex(a, i) : NULL;
-		const git_tree_entry *eb = j < nb ? git_tree_entry_byindex(b, j) : NULL;
-		int cmp = !ea ? 1 : !eb ? -1 : git_tree_entry_cmp(ea, eb);
-
-		if (cmp == 0) {
-			if (!git_oid_equal(git_tree_entry_id(ea), git_tree_entry_id(eb)))
-				error = walk_entry(w, ea, eb);
-			i++;
-			j++;
-		} else if (cmp < 0) {
-			error = walk_entry(w, ea, NULL);
-			i++;
-		} else {
-			error = walk_entry(w, NULL, eb);
-			j++;
-		}
-	}
-	return error;
+	/* anything but a blob (a submodule link) holds no rows; a change of
+	 * mode alone changes no row */
+	if (git_tree_entry_type(e) != GIT_OBJECT_BLOB ||
+	    (a && b && git_oid_equal(git_tree_entry_id(a), git_tree_entry_id(b))))
+		return 0;
+	return emit_change(payload, path, a, b);
 }
 
 static int run_walk(git_repository *repo, const git_tree *old_tree, const git_tree *new_tree,
 	ts_tables *tables, unsigned flags, int (*sink)(change_rec **rec, void *payload), void *payload)
 {
-	tree_walk w;
-	int error;
+	tree_walk w = { repo, tables, flags, sink, payload };
+	ts_treediff__callbacks cbs = { enter_dir, walk_blob, &w };
 
-	memset(&w, 0, sizeof(w));
-	w.repo = repo;
-	w.tables = tables;
-	w.flags = flags;
-	w.sink = sink;
-	w.payload = payload;
-	ts_buf__puts(&w.path, "");
-	if (ts_buf__oom(&w.path))
-		return TS_ERROR;
-	error = walk_trees(&w, old_tree, new_tree);
-	ts_buf__dispose(&w.path);
-	return error;
+	return ts_treediff__walk(repo, old_tree, new_tree, &cbs);
 }
 
 typedef struct {
