@@ -11,6 +11,7 @@
 #include "capture.h"
 #include "history.h"
 #include "integrate.h"
+#include "meta.h"
 #include "ownership.h"
 #include "rowcodec.h"
 #include "node.h"
@@ -48,12 +49,35 @@ static int ancestor_tree(git_oid *out, int *found, git_repository *repo, const g
 	return 0;
 }
 
+/*
+ * What was last admitted from above, in ts_meta (never synced) so that a
+ * merge run apart from its fetch (another process, or a node opened again)
+ * knows it too: "THEIRS HEAD BASE", hex commit ids and the base tree's id
+ * ("-": none; a head of zeros: no head). Rules, keys and limits are read as
+ * of the head, so the same three ids mean the same check.
+ */
+#define ADMITTED "admitted_from_above"
+
+static void admitted_record(char *out, const git_oid *theirs, const git_oid *head, const git_oid *base)
+{
+	char t[GIT_OID_HEXSZ + 1], h[GIT_OID_HEXSZ + 1], b[GIT_OID_HEXSZ + 1];
+
+	git_oid_tostr(t, sizeof(t), theirs);
+	git_oid_tostr(h, sizeof(h), head);
+	if (base)
+		git_oid_tostr(b, sizeof(b), base);
+	else
+		strcpy(b, "-");
+	snprintf(out, 3 * (GIT_OID_HEXSZ + 1), "%s %s %s", t, h, b);
+}
+
 int ts_node__admit(ts_node *node, git_repository *repo, const char *from, const git_oid *theirs)
 {
 	ts_admit_options opts;
 	ts_node__offer_keys *keys = NULL;
 	git_oid head, base;
-	int error, has_head, found = 0, same;
+	char record[3 * (GIT_OID_HEXSZ + 1)], *last;
+	int error, has_head, found = 0;
 
 	memset(&opts, 0, sizeof(opts));
 	memset(&base, 0, sizeof(base));
@@ -65,6 +89,9 @@ int ts_node__admit(ts_node *node, git_repository *repo, const char *from, const 
 	has_head = error == 0;
 	if (!has_head)
 		memset(&head, 0, sizeof(head));
+	else if (git_oid_equal(&head, theirs) ||
+	         git_graph_descendant_of(repo ? repo : ts_store__repo(node->store), &head, theirs) == 1)
+		return 0;   /* nothing new */
 	/* checked against the base the merge uses, so that what is checked is
 	 * what the merge takes from the offer; a fetch, before its objects are
 	 * in the store, against the best common ancestor */
@@ -76,10 +103,15 @@ int ts_node__admit(ts_node *node, git_repository *repo, const char *from, const 
 	/* a pull merges what its fetch admitted a moment ago: against the same
 	 * head and base it is the same check, not made again; against another
 	 * base (criss-cross history) only its tree is checked again */
-	same = !from && git_oid_equal(theirs, &node->admitted) && git_oid_equal(&head, &node->admitted_head);
-	if (same && found == node->admitted_found && (!found || git_oid_equal(&base, &node->admitted_base)))
-		return 0;
-	opts.commits_checked = same;
+	if (!from) {
+		admitted_record(record, theirs, &head, found ? &base : NULL);
+		if ((last = ts_meta__get(node->db, ADMITTED)) && !strcmp(last, record)) {
+			free(last);
+			return 0;
+		}
+		opts.commits_checked = last && !strncmp(last, record, 2 * GIT_OID_HEXSZ + 1);
+		free(last);
+	}
 	if (!repo)
 		repo = ts_store__repo(node->store);
 	if ((error = ts_node__offer_keys_load(&keys, node, repo, theirs, from)) < 0)
@@ -88,12 +120,9 @@ int ts_node__admit(ts_node *node, git_repository *repo, const char *from, const 
 	opts.payload = keys;
 	error = ts_admit(repo, has_head ? &head : NULL, theirs, &opts);
 	ts_node__offer_keys_free(keys);
-	if (!error && !from) {
-		git_oid_cpy(&node->admitted, theirs);
-		git_oid_cpy(&node->admitted_head, &head);
-		git_oid_cpy(&node->admitted_base, &base);
-		node->admitted_found = found;
-	}
+	/* only a record of work done: a failure to keep it costs a check later */
+	if (!error && !from)
+		(void)ts_meta__set(node->db, ADMITTED, record);
 	return error;
 }
 

@@ -28,10 +28,6 @@ struct ts_node {
 	ts_tables *tables;    /* the synced tables, loaded at first use (ts_node__tables) */
 	ts_ownership *rules;  /* the ownership rules as of head `rules_head` */
 	git_oid rules_head;
-	git_oid admitted, admitted_head;   /* the last offer from above admitted whole,
-	                                    * and the head it was admitted onto */
-	git_oid admitted_base;             /* ... against this base tree */
-	int admitted_found;                /* 0: against no base */
 	ts_sshsig_key *key;   /* signs the node's commits (node/signing.c) */
 	char *signers;        /* allowed_signers as last written, or NULL */
 };
