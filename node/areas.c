@@ -106,13 +106,13 @@ int ts_area_add(char **id_out, ts_node *node, const char *author, const char *na
 	if (!name || !*name)
 		return ts_error_set(TS_EINVALID, "a key area needs a name");
 	if (!zone || !*zone)
-		return ts_error_set(TS_EINVALID, "a key area needs its zone (--zone): where its bounds run");
+		return ts_error_set(TS_EINVALID, "a key area needs its zone: where its bounds run");
 	if (node->tier == TS_TIER_CITY && ndistricts == 0)
 		return ts_error_set(TS_EINVALID, "a city key area is also a key area of the districts it lies "
-			"in: name them (--in DISTRICT, e.g. --in %s.dc)", node->id);
+			"in: name them (e.g. %s.dc)", node->id);
 	if (node->tier == TS_TIER_DISTRICT && ndistricts > 0)
 		return ts_error_set(TS_EINVALID, "a district lists key areas of its own; only the city names "
-			"districts (--in)");
+			"the districts an area lies in");
 	for (i = 0; i < ndistricts; i++) {
 		if (!districts[i] || !is_child(node->id, districts[i]))
 			return ts_error_set(TS_EINVALID, "'%s' is not a district of %s (a district id is the "
@@ -176,7 +176,7 @@ int ts_area_delist(ts_node *node, const char *author, const char *area_id, const
 	if (!area_id || !*area_id)
 		return ts_error_set(TS_EINVALID, "name the key area to delist");
 	if (!reason || !*reason)
-		return ts_error_set(TS_EINVALID, "delisting needs a reason (--reason)");
+		return ts_error_set(TS_EINVALID, "delisting needs a reason: why the area is no longer key");
 	if (sqlite3_prepare_v2(node->db, "SELECT owner_node, city_key_area_id, delisted_at FROM key_areas "
 			"WHERE id = ?1", -1, &st, NULL) != SQLITE_OK)
 		return ts_tiers__db_error(node->db, "reading the key area");

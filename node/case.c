@@ -131,7 +131,7 @@ static int check_intake_fields(const ts_field *f, size_t n)
 		if (f[i].value && ts_case_column_step(f[i].column))
 			return ts_error_set(TS_EDENIED, "cases.%s is not given at intake: %s", f[i].column,
 				!strcmp(ts_case_column_step(f[i].column), "new") ?
-				"the node sets it (category and source by --category and --source)" :
+				"the node sets it (category and source from those the case opens with)" :
 				"a later step of the case sets it");
 	return 0;
 }
@@ -250,7 +250,7 @@ int ts_case_new(char **id_out, ts_node *node, const char *author, const char *ca
 	*id_out = NULL;
 	memset(&op, 0, sizeof(op));
 	if (!category || !source || !address || !*address)
-		return ts_error_set(TS_EINVALID, "a new case needs --category, --source and --address");
+		return ts_error_set(TS_EINVALID, "a new case needs its category, source and address");
 	if (!lookup_code(node->db, "categories", category))
 		return unknown_code(node->db, "categories", "category", category);
 	if (!lookup_code(node->db, "sources", source))
@@ -346,7 +346,7 @@ static int update(ts_node *node, const char *author, const char *case_id,
 	int error;
 
 	if (nsets == 0)
-		return ts_error_set(TS_EINVALID, "nothing to change: give --set COLUMN=VALUE");
+		return ts_error_set(TS_EINVALID, "nothing to change: name a column and its new value");
 	if ((error = check_fields(node->db, sets, nsets)) < 0)
 		return error;
 	for (i = 0; !lifecycle_allowed && i < nsets; i++) {

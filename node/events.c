@@ -103,8 +103,8 @@ int ts_event_add(char **id_out, size_t *marked, ts_node *node, const char *autho
 	if (!name || !*name)
 		return ts_error_set(TS_EINVALID, "a major event needs a name");
 	memset(&op, 0, sizeof(op));
-	if ((error = ts_time_parse(op.from, from, 0, "--from")) < 0 ||
-	    (error = ts_time_parse(op.to, to, 1, "--to")) < 0)
+	if ((error = ts_time_parse(op.from, from, 0, "from")) < 0 ||
+	    (error = ts_time_parse(op.to, to, 1, "to")) < 0)
 		return error;
 	if (strcmp(op.to, op.from) < 0)
 		return ts_error_set(TS_EINVALID, "the period ends (%s) before it starts (%s)", to, from);

@@ -229,7 +229,7 @@ int ts_evidence_add(char **id_out, char sha256_out[65], ts_node *node, const cha
 	    !(opts->lng >= -180 && opts->lng <= 180 && opts->lat >= -90 && opts->lat <= 90))
 		return ts_error_set(TS_EINVALID, "a place needs a longitude in [-180, 180] and a latitude in [-90, 90]");
 	if (!op.author || !*op.author)
-		return ts_error_set(TS_EINVALID, "no author: name who captured it with --author NAME, or set "
+		return ts_error_set(TS_EINVALID, "no author: name who captured it, or set "
 			"the node's identity (user.name in its config)");
 	/* refuse early what the write would refuse, before storing a large file */
 	if ((error = check_case(node, case_id)) < 0)

@@ -562,7 +562,7 @@ int ts_case_dispatch(ts_node *node, const char *author, const char *case_id, con
 	step_args a = { 0 };
 	int error;
 
-	if ((error = check_name(officer, "dispatching a case", "the officer's real name (--officer NAME)")) < 0)
+	if ((error = check_name(officer, "dispatching a case", "the officer's real name")) < 0)
 		return error;
 	a.officer = officer;
 	a.note = note;
@@ -602,7 +602,7 @@ int ts_case_decide(ts_node *node, const char *author, const char *case_id, const
 	step_args a = { 0 };
 
 	if (!legal_basis || !*legal_basis)
-		return ts_error_set(TS_EINVALID, "a penalty decision needs its legal basis (--basis TEXT)");
+		return ts_error_set(TS_EINVALID, "a penalty decision needs its legal basis");
 	if (amount_fen < 0)
 		return ts_error_set(TS_EINVALID, "a fine cannot be negative");
 	a.legal_basis = legal_basis;
@@ -642,7 +642,7 @@ int ts_case_transfer(ts_node *node, const char *author, const char *case_id, con
 	step_args a = { 0 };
 
 	if (!to || !*to || strchr(to, '\n'))
-		return ts_error_set(TS_EINVALID, "a transfer needs the department it goes to (--to DEPARTMENT), on one line");
+		return ts_error_set(TS_EINVALID, "a transfer needs the department it goes to, on one line");
 	a.to = to;
 	a.note = note;
 	return run_step(node, author, case_id, STEP_TRANSFER, &a);
@@ -660,8 +660,8 @@ int ts_case_visit(ts_node *node, const char *author, const char *case_id, const 
 
 	if (!satisfaction || (strcmp(satisfaction, "satisfied") && strcmp(satisfaction, "basically_satisfied") &&
 	    strcmp(satisfaction, "dissatisfied")))
-		return ts_error_set(TS_EINVALID, "a return visit records the complainant's satisfaction "
-			"(--satisfaction satisfied|basically_satisfied|dissatisfied)");
+		return ts_error_set(TS_EINVALID, "a return visit records the complainant's satisfaction: "
+			"satisfied, basically_satisfied or dissatisfied");
 	a.satisfaction = satisfaction;
 	a.note = note;
 	return run_step(node, author, case_id, STEP_VISIT, &a);

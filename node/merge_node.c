@@ -72,7 +72,7 @@ int ts_node_merge(char id_out[41], ts_node_merge_stats *stats, ts_node *node, co
 	if (!author)
 		author = node->identity;
 	if (!author || !*author)
-		return ts_error_set(TS_EINVALID, "no author: name who merges with --author NAME, or set "
+		return ts_error_set(TS_EINVALID, "no author: name who merges, or set "
 			"the node's identity (user.name in its config)");
 	if (git_revparse_single(&obj, ts_store__repo(node->store), rev) < 0 ||
 	    git_object_type(obj) != GIT_OBJECT_COMMIT) {
@@ -341,7 +341,7 @@ static int load_conflict(resolution *r)
 		return ts_sqlite__error(r->node->db, "reading conflicts");
 	sqlite3_bind_text(st, 1, r->id, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_ROW)
-		error = ts_error_set(TS_ENOTFOUND, "no conflict %s (see 'tiersync conflicts')", r->id);
+		error = ts_error_set(TS_ENOTFOUND, "no conflict %s in the review queue", r->id);
 	else {
 		r->table = column_text(st, 0);
 		r->path = column_text(st, 1);
@@ -469,7 +469,7 @@ int ts_node_resolve(char id_out[41], ts_node *node, const char *conflict, const 
 	r.value = value;
 	r.author = author ? author : node->identity;
 	if ((!take) == (!value) || (take && strcmp(take, "ours") && strcmp(take, "theirs")))
-		return ts_error_set(TS_EINVALID, "resolve takes --take ours, --take theirs or --value V");
+		return ts_error_set(TS_EINVALID, "a resolution takes a side (ours or theirs) or a value, one of them");
 	if ((error = load_conflict(&r)) < 0)
 		goto done;
 	if (!r.column && value) {
@@ -478,7 +478,7 @@ int ts_node_resolve(char id_out[41], ts_node *node, const char *conflict, const 
 		goto done;
 	}
 	if (!strcmp(r.kind, "constraint") && take) {
-		error = ts_error_set(TS_EINVALID, "conflict %s is a row that %s: set the column with --value "
+		error = ts_error_set(TS_EINVALID, "conflict %s is a row that %s: set the column to a value "
 			"(an existing record, or NULL where allowed)", conflict, r.theirs ? r.theirs : "names a missing record");
 		goto done;
 	}

@@ -359,7 +359,7 @@ sqlite3 *ts_node_db(ts_node *node) { return node->db; }
 static int check_author(const char *author)
 {
 	if (!author || !*author)
-		return ts_error_set(TS_EINVALID, "no author: name the officer with --author NAME, or set "
+		return ts_error_set(TS_EINVALID, "no author: name the officer, or set "
 			"the node's identity (user.name in its config)");
 	if (strchr(author, '<') || strchr(author, '>') || strchr(author, '\n'))
 		return ts_error_set(TS_EINVALID, "an author's name may not contain '<', '>' or a newline");

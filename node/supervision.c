@@ -132,7 +132,7 @@ int ts_supervise_issue(char **id_out, ts_node *node, const char *author, const t
 	if (!opts->subject || !*opts->subject)
 		return ts_error_set(TS_EINVALID, "a supervision item needs a subject");
 	memset(&op, 0, sizeof(op));
-	if (opts->due && (error = ts_time_parse(op.due, opts->due, 1, "--due")) < 0)
+	if (opts->due && (error = ts_time_parse(op.due, opts->due, 1, "due")) < 0)
 		return error;
 	if (opts->case_id) {
 		if ((error = ts_tiers__query_text(&jurisdiction, node->db,
@@ -210,7 +210,7 @@ int ts_supervise_answer(char **id_out, ts_node *node, const char *author, const 
 		return ts_error_set(TS_EDENIED, "a device does not answer supervision items: its street office "
 			"does (this node, %s, is a device)", node->id);
 	if (!text || !*text)
-		return ts_error_set(TS_EINVALID, "an answer needs its text (--text): what was done");
+		return ts_error_set(TS_EINVALID, "an answer needs its text: what was done");
 	if ((error = item_read(&item, node->db, item_id)) < 0)
 		return error;
 	if (!strcmp(item.status, "closed")) {

@@ -53,4 +53,13 @@ const char *ts_test_dir(void);
 
 const char *ts_test__lasterror(void);
 
+/* The last error's message holds `needle` and names no flag ("--"): the
+ * library says what went wrong; the flag that answers it is the CLI's. */
+#define test_error_says(needle) do { \
+	const char *test_m__ = ts_test__lasterror(), *test_n__ = (needle); \
+	if (!strstr(test_m__, test_n__) || strstr(test_m__, "--")) { \
+		ts_test__fail(__FILE__, __LINE__, "the last error, \"%s\", does not say \"%s\" without a flag", \
+			test_m__, test_n__); return; } \
+} while (0)
+
 #endif

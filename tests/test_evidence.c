@@ -320,6 +320,20 @@ void test_evidence__bad_case_and_missing_file_change_nothing(void)
 	o.lng = 200;
 	test_equal_i(ts_evidence_add(&ev, sha, node, NULL, case_id, "p.jpg", &o), TS_EINVALID);
 	test_assert(ev == NULL);
+	/* a node with no identity adds evidence only when someone is named */
+	{
+		ts_init_options anon = { TS_INIT_OPTIONS_VERSION, TS_TIER_STREET, "bj.dc.donghuamen", NULL, NULL, NULL };
+		ts_node *nobody = NULL;
+		char *other = NULL;
+
+		test_ok(ts_node_init(&nobody, "anon", &anon));
+		test_ok(ts_case_new(&other, nobody, "王伟", "small_ads", "patrol", "东华门大街 2号", NULL, 0));
+		test_equal_i(ts_evidence_add(&ev, sha, nobody, NULL, other, "p.jpg", NULL), TS_EINVALID);
+		test_error_says("no author: name who captured it, or set the node's identity (user.name in its config)");
+		test_assert(ev == NULL);
+		free(other);
+		ts_node_free(nobody);
+	}
 	test_equal_i(query_int(db, "SELECT count(*) FROM evidence"), 0);
 	test_equal_i(query_int(db, "SELECT count(*) FROM ts_files_staged"), 0);
 	test_equal_i(query_int(db, "SELECT count(*) FROM ts_staged"), 1);   /* the case's intake only */

@@ -232,6 +232,13 @@ void test_integrate__update_delete_conflict_resolved_by_taking_a_side(void)
 	conflict = text(dc, "SELECT id FROM sync_conflicts WHERE column_name IS NULL AND status = 'open'");
 	test_assert(conflict != NULL);
 	test_equal_i(ts_node_resolve(commit, dc, conflict, NULL, "x", "张敏"), TS_EINVALID);
+	test_error_says("is about a whole row");
+	test_equal_i(ts_node_resolve(commit, dc, conflict, NULL, NULL, "张敏"), TS_EINVALID);
+	test_error_says("a resolution takes a side (ours or theirs) or a value, one of them");
+	test_equal_i(ts_node_resolve(commit, dc, conflict, "mine", NULL, "张敏"), TS_EINVALID);
+	test_error_says("a resolution takes a side (ours or theirs) or a value");
+	test_equal_i(ts_node_resolve(commit, dc, "nosuch", "ours", NULL, "张敏"), TS_ENOTFOUND);
+	test_error_says("no conflict nosuch in the review queue");
 	/* the deleting side is street a: ours or theirs, whichever holds no row */
 	{
 		char *ours = text(dc, "SELECT ours IS NULL FROM sync_conflicts WHERE column_name IS NULL");
@@ -519,6 +526,13 @@ void test_integrate__merge_result_and_default_message(void)
 	test_equal_i(stats.rows_written, 0);
 	ts_node_free(dc);
 	ts_node_free(a);
+
+	/* a node with no identity merges only when someone is named */
+	test_ok(make_node(&a, "anon", TS_TIER_STREET, "bj.dc.b", NULL));
+	test_equal_i(ts_node_merge(commit, &stats, a, "HEAD", NULL, NULL), TS_EINVALID);
+	test_error_says("no author: name who merges, or set the node's identity (user.name in its config)");
+	test_equal_s(commit, "");
+	ts_node_free(a);
 }
 
 /*
@@ -532,7 +546,7 @@ void test_integrate__merge_result_and_default_message(void)
 static void zone_checked_while_deleted(int d1_checks)
 {
 	ts_node *st = NULL, *d1 = NULL, *d2 = NULL, *checker, *deleter;
-	char commit[41];
+	char commit[41], *conflict = NULL;
 
 	test_ok(make_node(&st, "a", TS_TIER_STREET, "bj.dc.a", "王伟"));
 	test_ok(make_node(&d1, "d1", TS_TIER_DEVICE, "bj.dc.a.d1", "李娜"));
@@ -564,6 +578,12 @@ static void zone_checked_while_deleted(int d1_checks)
 	test_equal_i(count(st, "SELECT count(*) FROM sync_conflicts WHERE kind = 'constraint'"), 1);
 	test_equal_i(count(st, "SELECT count(*) FROM sync_conflicts WHERE kind = 'constraint' "
 		"AND table_name = 'responsibility_checks' AND column_name = 'zone_id'"), 1);
+	/* a broken reference is mended by a value, not by taking a side */
+	conflict = text(st, "SELECT id FROM sync_conflicts WHERE kind = 'constraint'");
+	test_assert(conflict != NULL);
+	test_equal_i(ts_node_resolve(commit, st, conflict, "theirs", NULL, "李街"), TS_EINVALID);
+	free(conflict);
+	test_error_says(": set the column to a value (an existing record, or NULL where allowed)");
 	test_ok(ts_node_verify(st, NULL, NULL));
 	ts_node_free(st);
 	ts_node_free(d1);

@@ -143,8 +143,8 @@ void test_tiers__time_parse(void)
 	test_equal_s(t, "2015-03-05T09:30:15+08:00");
 	test_ok(ts_time_parse(t, "2016-02-29T09:30:15+08:00", 0, "x"));
 	test_equal_s(t, "2016-02-29T09:30:15+08:00");
-	test_equal_i(ts_time_parse(t, "2015-02-29", 0, "--from"), TS_EINVALID);
-	test_assert(strstr(ts_error_last(), "--from") != NULL);
+	test_equal_i(ts_time_parse(t, "2015-02-29", 0, "from"), TS_EINVALID);
+	test_equal_s(ts_error_last(), "from: '2015-02-29' is not a date (YYYY-MM-DD) or time (YYYY-MM-DD HH:MM)");
 	test_equal_i(ts_time_parse(t, "2015-13-01", 0, "x"), TS_EINVALID);
 	test_equal_i(ts_time_parse(t, "2015-3-5", 0, "x"), TS_EINVALID);
 	test_equal_i(ts_time_parse(t, "2015-03-05T25:00", 0, "x"), TS_EINVALID);
@@ -226,15 +226,18 @@ void test_tiers__area_add_refusals(void)
 	test_assert(strstr(ts_error_last(), "device") != NULL);
 	/* the city names the districts, the district does not */
 	test_equal_i(ts_area_add(&id, city, NULL, "天安门", "长安街", NULL, NULL, 0), TS_EINVALID);
-	test_assert(strstr(ts_error_last(), "--in") != NULL);
+	test_error_says("a key area of the districts it lies in: name them (e.g. bj.dc)");
 	test_equal_i(ts_area_add(&id, dc, NULL, "景山东", "景山东街", NULL, ok, 1), TS_EINVALID);
+	test_error_says("only the city names the districts an area lies in");
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		test_equal_i(ts_area_add(&id, city, NULL, "天安门", "长安街", NULL, bad[i], 1), TS_EINVALID);
 	test_equal_i(ts_area_add(&id, city, NULL, "天安门", "长安街", NULL, twice, 2), TS_EINVALID);
 	/* name and zone */
 	test_equal_i(ts_area_add(&id, dc, NULL, "", "景山前街", NULL, NULL, 0), TS_EINVALID);
 	test_equal_i(ts_area_add(&id, dc, NULL, "景山东", NULL, NULL, NULL, 0), TS_EINVALID);
+	test_error_says("a key area needs its zone: where its bounds run");
 	test_equal_i(ts_area_add(&id, dc, NULL, "景山东", "", NULL, NULL, 0), TS_EINVALID);
+	test_error_says("a key area needs its zone");
 	/* the same area listed twice by one owner */
 	test_equal_i(ts_area_add(&id, dc, NULL, "景山", "景山前街", NULL, NULL, 0), TS_EINVALID);
 	test_assert(strstr(ts_error_last(), "already a listed key area") != NULL);
@@ -245,6 +248,7 @@ void test_tiers__area_add_refusals(void)
 		test_assert(anon);
 		before_anon = snapshot(anon);
 		test_equal_i(ts_area_add(&id, anon, NULL, "中关村", "中关村大街", NULL, NULL, 0), TS_EINVALID);
+		test_error_says("no author: name the officer, or set the node's identity (user.name in its config)");
 		test_unchanged(anon, before_anon);
 		free(before_anon);
 		ts_node_free(anon);
@@ -330,7 +334,9 @@ void test_tiers__area_district_delists_only_its_own(void)
 	test_assert(strstr(ts_error_last(), "only the city delists it") != NULL);
 	test_equal_i(ts_area_delist(dc, NULL, "nosuch", "x"), TS_ENOTFOUND);
 	test_equal_i(ts_area_delist(dc, NULL, own, ""), TS_EINVALID);
+	test_error_says("delisting needs a reason");
 	test_equal_i(ts_area_delist(dc, NULL, own, NULL), TS_EINVALID);
+	test_error_says("delisting needs a reason");
 	test_unchanged(dc, before);
 	free(before);
 
@@ -454,6 +460,7 @@ void test_tiers__supervise_issue_refusals(void)
 	o.case_id = case_id;
 	o.due = "2015-02-30";
 	test_equal_i(ts_supervise_issue(&id, dc, NULL, &o), TS_EINVALID);
+	test_error_says("due: '2015-02-30' is not a date");
 	o.due = "2000-01-01";
 	test_equal_i(ts_supervise_issue(&id, dc, NULL, &o), TS_EINVALID);
 	test_assert(strstr(ts_error_last(), "already past") != NULL);
@@ -548,7 +555,9 @@ void test_tiers__supervise_answer_refusals(void)
 	test_assert(strstr(ts_error_last(), "closed") != NULL);
 	test_equal_i(ts_supervise_answer(&id, st, NULL, "nosuch", "x"), TS_ENOTFOUND);
 	test_equal_i(ts_supervise_answer(&id, st, NULL, "bj-s20150301-0001", ""), TS_EINVALID);
+	test_error_says("an answer needs its text: what was done");
 	test_equal_i(ts_supervise_answer(&id, st, NULL, "bj-s20150301-0001", NULL), TS_EINVALID);
+	test_error_says("an answer needs its text");
 	test_assert(id == NULL);
 	for (i = 0; i < 4; i++) {
 		test_unchanged(nodes[i], before[i]);
@@ -679,7 +688,9 @@ void test_tiers__event_add_refusals(void)
 	test_equal_i(ts_event_add(&id, NULL, dc, NULL, "两会", "2015-03-15", "2015-03-03", NULL), TS_EINVALID);
 	test_assert(strstr(ts_error_last(), "ends") != NULL);
 	test_equal_i(ts_event_add(&id, NULL, dc, NULL, "两会", "2015-02-30", "2015-03-03", NULL), TS_EINVALID);
+	test_error_says("from: '2015-02-30' is not a date");
 	test_equal_i(ts_event_add(&id, NULL, dc, NULL, "两会", "2015-03-01", "tomorrow", NULL), TS_EINVALID);
+	test_error_says("to: 'tomorrow' is not a date");
 	test_equal_i(ts_event_add(&id, NULL, dc, NULL, "两会", NULL, "2015-03-03", NULL), TS_EINVALID);
 	test_equal_i(ts_event_add(&id, NULL, dc, NULL, "", "2015-03-01", "2015-03-03", NULL), TS_EINVALID);
 	test_assert(id == NULL);

@@ -8,11 +8,41 @@
 #include <stdlib.h>
 #include <string.h>
 
-int ts_cli_fail(void)
+/* Starts the line of a refusal, "tiersync: MESSAGE"; returns its code. */
+static int fail_start(void)
 {
 	const char *msg = ts_error_last();
-	fprintf(stderr, "tiersync: %s\n", msg ? msg : "failed");
+	fprintf(stderr, "tiersync: %s", msg ? msg : "failed");
+	return ts_error_last_code();
+}
+
+/* Ends the line of a refusal of `code` with the hints every command
+ * shares. */
+static int fail_end(ts_cli *cli, int code)
+{
+	if (cli->no_author && code == TS_EINVALID)
+		fputs("; this node has no identity: give --author NAME", stderr);
+	fputc('\n', stderr);
 	return 1;
+}
+
+int ts_cli_fail(ts_cli *cli)
+{
+	return fail_end(cli, fail_start());
+}
+
+int ts_cli_fail_hint(ts_cli *cli, int code, const char *fmt, ...)
+{
+	int last = fail_start();
+	va_list ap;
+
+	if (last == code) {
+		fputs("; ", stderr);
+		va_start(ap, fmt);
+		vfprintf(stderr, fmt, ap);
+		va_end(ap);
+	}
+	return fail_end(cli, last);
 }
 
 static int remote_named(const ts_remote_info *r, void *payload)
@@ -45,8 +75,7 @@ int ts_cli_fail_remote(ts_cli *cli, const char *remote)
 			"ssh-agent's; the upper node enrolls it)", name);
 		break;
 	}
-	fputc('\n', stderr);
-	return 1;
+	return fail_end(cli, code);
 }
 
 int ts_cli_usage(ts_cli *cli, const char *fmt, ...)
@@ -97,9 +126,20 @@ int ts_cli_getopt(ts_cli *cli, int argc, char **argv, const struct option *opts,
 
 const char *ts_cli_author(ts_cli *cli, const char *given)
 {
-	if (given && *given)
-		return given;
-	return cli->node ? ts_node_identity(cli->node) : NULL;
+	const char *author = given && *given ? given : cli->node ? ts_node_identity(cli->node) : NULL;
+
+	cli->no_author = !author || !*author;
+	return cli->no_author ? NULL : author;
+}
+
+const char *ts_cli_merge_author(ts_cli *cli, const char *given)
+{
+	const char *author = ts_cli_author(cli, given);
+
+	if (author || !cli->node)
+		return author;
+	cli->no_author = 0;
+	return ts_node_id(cli->node);
 }
 
 void ts_json_str(FILE *out, const char *s)

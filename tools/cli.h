@@ -17,6 +17,7 @@ typedef struct {
 	const char *dir;     /* -C DIR, or "." */
 	ts_node *node;       /* opened for commands that need one */
 	const struct ts_cli_command *cmd;
+	int no_author;       /* ts_cli_author() found none: no --author, no identity */
 } ts_cli;
 
 typedef struct ts_cli_command {
@@ -30,8 +31,19 @@ typedef struct ts_cli_command {
 
 extern const ts_cli_command ts_cli_commands[];
 
-/* Prints ts_error_last() as "tiersync: ..." and returns 1. */
-int ts_cli_fail(void);
+/*
+ * Prints ts_error_last() as "tiersync: ..." on one line and returns 1.
+ * The library's messages say what went wrong; the CLI adds, at the end of
+ * the line, which flag or command answers it: here, when the command had
+ * no author to give (cli->no_author) and the refusal is TS_EINVALID,
+ * "--author NAME".
+ */
+int ts_cli_fail(ts_cli *cli);
+
+/* ts_cli_fail() for a refusal the library decides about what a flag gives
+ * (it may depend on the node or the record): when the refusal's code is
+ * `code`, "; HINT" (printf-style `fmt`, naming the flag) ends the line. */
+int ts_cli_fail_hint(ts_cli *cli, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* ts_cli_fail() for a transfer with `remote` (NULL: upstream): adds what
  * to run when the host key or this node's key was refused. */
@@ -48,8 +60,12 @@ void ts_cli_help(const ts_cli_command *cmd, FILE *out);
  */
 int ts_cli_getopt(ts_cli *cli, int argc, char **argv, const struct option *opts, int *help);
 
-/* The author for a command: --author, else the node's identity. */
+/* The author for a command: --author, else the node's identity; NULL
+ * (and cli->no_author set) when there is neither. */
 const char *ts_cli_author(ts_cli *cli, const char *given);
+/* The author of the merges a command makes: the node itself (its id)
+ * where ts_cli_author() finds no one. */
+const char *ts_cli_merge_author(ts_cli *cli, const char *given);
 
 /* Reports a staged write of the record `id`: {"id": ID, "staged": true}
  * with --json; else "HUMAN ID (staged)", or the id alone when `human` is

@@ -50,12 +50,12 @@ static int ads_list(ts_cli *cli, int unwarned, int json)
 
 	filter.unwarned_only = unwarned;
 	if (ts_ads_figures_get(&f, cli->node) < 0)
-		return ts_cli_fail();
+		return ts_cli_fail(cli);
 	if (json)
 		printf("{\"found\":%lld,\"warned\":%lld,\"unreachable\":%lld,\"suspended\":%lld,\"untried\":%lld,"
 			"\"rate\":%.4f,\"numbers\":[", f.found, f.warned, f.unreachable, f.suspended, f.untried, f.rate);
 	if (ts_ads_list(cli->node, &filter, print_number, &out) < 0)
-		return ts_cli_fail();
+		return ts_cli_fail(cli);
 	if (json) {
 		puts("]}");
 		return 0;
@@ -99,7 +99,7 @@ int cmd_ads(ts_cli *cli, int argc, char **argv)
 			return ts_cli_usage(cli, "name the case and at least one number: ads add CASE PHONE...");
 		if (ts_ads_add(cli->node, ts_cli_author(cli, author), argv[optind],
 				(const char *const *)argv + optind + 1, (size_t)(argc - optind - 1)) < 0)
-			return ts_cli_fail();
+			return ts_cli_fail(cli);
 		if (json) {
 			fputs("{\"case\":", stdout);
 			ts_json_str(stdout, argv[optind]);
@@ -115,7 +115,7 @@ int cmd_ads(ts_cli *cli, int argc, char **argv)
 		if (!outcome)
 			return ts_cli_usage(cli, "say how the call went: --outcome warned|unreachable|suspended");
 		if (ts_ads_warn(&rows, cli->node, ts_cli_author(cli, author), argv[optind], outcome) < 0)
-			return ts_cli_fail();
+			return ts_cli_fail(cli);
 		if (json)
 			printf("{\"outcome\":\"%s\",\"cases\":%zu,\"staged\":true}\n", outcome, rows);
 		else

@@ -59,7 +59,7 @@ static int area_list(ts_cli *cli, int all, int json)
 
 	filter.listed_only = !all;
 	if (ts_area_list(cli->node, &filter, print_area, &out) < 0)
-		return ts_cli_fail();
+		return ts_cli_fail(cli);
 	if (json)
 		puts(out.n ? "]" : "[]");
 	else if (out.n == 0)
@@ -107,11 +107,17 @@ int cmd_area(ts_cli *cli, int argc, char **argv)
 	if (!strcmp(verb, "add")) {
 		if (optind != argc - 1)
 			return ts_cli_usage(cli, "name one key area: area add NAME --zone Z");
-		if (!zone)
-			return ts_cli_usage(cli, "a key area needs --zone");
+		if (!zone || !*zone)
+			return ts_cli_usage(cli, "a key area needs --zone ZONE: where its bounds run");
+		/* the city names the districts its area lies in; a district, none */
+		if (ts_node_tier(cli->node) == TS_TIER_CITY && ndistricts == 0)
+			return ts_cli_usage(cli, "a city's key area needs --in DISTRICT for each district it lies in "
+				"(e.g. --in %s.dc)", ts_node_id(cli->node));
+		if (ts_node_tier(cli->node) == TS_TIER_DISTRICT && ndistricts > 0)
+			return ts_cli_usage(cli, "--in goes with a city's key area: a district lists key areas of its own");
 		if (ts_area_add(&id, cli->node, ts_cli_author(cli, author), argv[optind], zone, reason,
 				districts, ndistricts) < 0)
-			return ts_cli_fail();
+			return ts_cli_fail(cli);
 		ts_cli_staged(json, id, NULL);
 		free(id);
 		return 0;
@@ -119,10 +125,10 @@ int cmd_area(ts_cli *cli, int argc, char **argv)
 	if (!strcmp(verb, "delist")) {
 		if (optind != argc - 1)
 			return ts_cli_usage(cli, "name one key area id");
-		if (!reason)
-			return ts_cli_usage(cli, "delisting needs --reason");
+		if (!reason || !*reason)
+			return ts_cli_usage(cli, "delisting needs --reason TEXT: why the area is no longer key");
 		if (ts_area_delist(cli->node, ts_cli_author(cli, author), argv[optind], reason) < 0)
-			return ts_cli_fail();
+			return ts_cli_fail(cli);
 		ts_cli_staged(json, argv[optind], "delisted");
 		return 0;
 	}

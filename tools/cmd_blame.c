@@ -62,7 +62,7 @@ int cmd_blame(ts_cli *cli, int argc, char **argv)
 
 	if (!(o.out = open_memstream(&lines, &size))) {
 		ts_error_set(TS_ERROR, "out of memory");
-		return ts_cli_fail();
+		return ts_cli_fail(cli);
 	}
 	rc = ts_node_blame(head, cli->node, NULL, table, key, print_line, &o);
 	failed = ferror(o.out);
@@ -75,7 +75,7 @@ int cmd_blame(ts_cli *cli, int argc, char **argv)
 	if (rc == 0 && failed)
 		rc = ts_error_set(TS_ERROR, "out of memory");
 	if (rc < 0) {
-		status = ts_cli_fail();
+		status = ts_cli_fail(cli);
 		goto done;
 	}
 	if (o.json) {

@@ -213,7 +213,7 @@ static int case_show(ts_cli *cli, const char *id, int json)
 	printing p = { json, 0 };
 
 	if (ts_case_get(cli->node, id, show_case, &p) < 0 || ts_case_events(cli->node, id, show_event, &p) < 0)
-		return ts_cli_fail();
+		return ts_cli_fail(cli);
 	if (json)
 		puts("]}");
 	return 0;
@@ -254,7 +254,7 @@ static int case_list(ts_cli *cli, const char *status_filter, int overdue, int js
 	filter.status = status_filter;
 	filter.overdue_only = overdue;
 	if (ts_case_list(cli->node, &filter, list_case, &p) < 0)
-		return ts_cli_fail();
+		return ts_cli_fail(cli);
 	if (json)
 		puts(p.n ? "]" : "[]");
 	return 0;
@@ -320,7 +320,7 @@ static int print_rules(const ts_case_rules_info *r, void *payload)
  * with the scope it comes from ('' = the shipped default). */
 static int rules_show(ts_cli *cli, int json)
 {
-	return ts_case_rules_in_force(cli->node, print_rules, &json) < 0 ? ts_cli_fail() : 0;
+	return ts_case_rules_in_force(cli->node, print_rules, &json) < 0 ? ts_cli_fail(cli) : 0;
 }
 
 #define MAX_RULES 64
@@ -443,7 +443,7 @@ int cmd_case(ts_cli *cli, int argc, char **argv)
 	const char *satisfaction = NULL, *id;
 	ts_field sets[MAX_SETS];
 	ts_case_rule rules[MAX_RULES];
-	size_t nsets = 0, nrules = 0;
+	size_t nsets = 0, nrules = 0, i;
 	int c, help = 0, json = 0, overdue = 0, major = 0, approve = 0, reject = 0, error;
 	int64_t fen = 0;
 	char *new_id = NULL;
@@ -506,10 +506,14 @@ int cmd_case(ts_cli *cli, int argc, char **argv)
 	if (!strcmp(verb, "new")) {
 		if (optind != argc)
 			return ts_cli_usage(cli, "unexpected argument %s", argv[optind]);
-		if (!category || !source || !address)
+		if (!category || !source || !address || !*address)
 			return ts_cli_usage(cli, "a new case needs --category, --source and --address");
+		for (i = 0; i < nsets; i++)
+			if (sets[i].value && (!strcmp(sets[i].column, "category") || !strcmp(sets[i].column, "source")))
+				return ts_cli_usage(cli, "a new case takes its %s from --%s, not --set", sets[i].column,
+					sets[i].column);
 		if (ts_case_new(&new_id, cli->node, ts_cli_author(cli, author), category, source, address, sets, nsets) < 0)
-			return ts_cli_fail();
+			return ts_cli_fail(cli);
 		if (json)
 			printf("{\"id\":\"%s\"}\n", new_id);
 		else
@@ -523,7 +527,7 @@ int cmd_case(ts_cli *cli, int argc, char **argv)
 		if (nsets == 0)
 			return ts_cli_usage(cli, "nothing to change: give --set COLUMN=VALUE");
 		if (ts_case_edit(cli->node, ts_cli_author(cli, author), argv[optind], sets, nsets) < 0)
-			return ts_cli_fail();
+			return ts_cli_fail(cli);
 		ts_cli_staged(json, argv[optind], "updated");
 		return 0;
 	}
@@ -543,7 +547,7 @@ int cmd_case(ts_cli *cli, int argc, char **argv)
 		if (nrules == 0)
 			return rules_show(cli, json);
 		if (ts_case_rules_set(cli->node, ts_cli_author(cli, author), rules, nrules) < 0)
-			return ts_cli_fail();
+			return ts_cli_fail(cli);
 		if (json)
 			printf("{\"rules\":%zu,\"staged\":true}\n", nrules);
 		else
@@ -554,8 +558,11 @@ int cmd_case(ts_cli *cli, int argc, char **argv)
 		return ts_cli_usage(cli, "name one case id");
 	id = argv[optind];
 	author = ts_cli_author(cli, author);
-	if (!strcmp(verb, "dispatch"))
+	if (!strcmp(verb, "dispatch")) {
+		if (!officer || !*officer)
+			return ts_cli_usage(cli, "dispatching a case needs --officer NAME: the officer's real name");
 		error = ts_case_dispatch(cli->node, author, id, officer, note);
+	}
 	else if (!strcmp(verb, "educate"))
 		error = ts_case_educate(cli->node, author, id, note);
 	else if (!strcmp(verb, "warn"))
@@ -565,10 +572,12 @@ int cmd_case(ts_cli *cli, int argc, char **argv)
 	else if (!strcmp(verb, "file"))
 		error = ts_case_file(cli->node, author, id, note);
 	else if (!strcmp(verb, "decide")) {
+		if (!basis || !*basis)
+			return ts_cli_usage(cli, "a penalty decision needs --basis TEXT: its legal basis");
 		if (!amount)
 			return ts_cli_usage(cli, "a penalty decision needs --amount YUAN (0 for none)");
 		if (ts_case_yuan_parse(&fen, amount) < 0)
-			return ts_cli_fail();
+			return ts_cli_fail(cli);
 		error = ts_case_decide(cli->node, author, id, basis, fen, major, note);
 	} else if (!strcmp(verb, "review")) {
 		if (approve == reject)
@@ -578,15 +587,22 @@ int cmd_case(ts_cli *cli, int argc, char **argv)
 		error = ts_case_file_up(cli->node, author, id, note);
 	else if (!strcmp(verb, "execute"))
 		error = ts_case_execute(cli->node, author, id, note);
-	else if (!strcmp(verb, "transfer"))
+	else if (!strcmp(verb, "transfer")) {
+		if (!to || !*to)
+			return ts_cli_usage(cli, "a transfer needs --to DEPARTMENT: the department it goes to");
 		error = ts_case_transfer(cli->node, author, id, to, note);
+	}
 	else if (!strcmp(verb, "feedback"))
 		error = ts_case_feedback(cli->node, author, id, note);
-	else if (!strcmp(verb, "visit"))
+	else if (!strcmp(verb, "visit")) {
+		if (!satisfaction)
+			return ts_cli_usage(cli, "a return visit needs --satisfaction "
+				"satisfied|basically_satisfied|dissatisfied");
 		error = ts_case_visit(cli->node, author, id, satisfaction, note);
+	}
 	else
 		error = ts_case_close(cli->node, author, id, note);
 	if (error < 0)
-		return ts_cli_fail();
+		return ts_cli_fail(cli);
 	return step_done(cli, verb, id, json);
 }

@@ -28,7 +28,7 @@ int cmd_commit(ts_cli *cli, int argc, char **argv)
 	if (!message)
 		return ts_cli_usage(cli, "a commit needs a message: -m MESSAGE");
 	if (ts_node_commit(id, cli->node, message, author) < 0)
-		return ts_cli_fail();
+		return ts_cli_fail(cli);
 	if (json)
 		printf("{\"commit\":\"%s\"}\n", id);
 	else

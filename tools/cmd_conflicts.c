@@ -90,7 +90,7 @@ int cmd_conflicts(ts_cli *cli, int argc, char **argv)
 	if (ts_node_conflicts(cli->node, &filter, print_conflict, &o) < 0) {
 		if (o.json && o.n)
 			puts("]");
-		return ts_cli_fail();
+		return ts_cli_fail(cli);
 	}
 	if (o.json)
 		puts(o.n ? "]" : "[]");

@@ -158,17 +158,17 @@ int cmd_diff(ts_cli *cli, int argc, char **argv)
 	if (o.json && (!(o.rows = open_memstream(&rows, &rows_size)) ||
 	               !(o.meta = open_memstream(&meta, &meta_size)))) {
 		ts_error_set(TS_ERROR, "out of memory");
-		status = ts_cli_fail();
+		status = ts_cli_fail(cli);
 		goto done;
 	}
 	if (ts_node_diff(from_id, to_id, cli->node, from_rev, to_rev, print_change, &o) != 0) {
 		fflush(stdout);
-		status = ts_cli_fail();
+		status = ts_cli_fail(cli);
 		goto done;
 	}
 	if (close_stream(&o.rows) < 0 || close_stream(&o.meta) < 0) {
 		ts_error_set(TS_ERROR, "out of memory");
-		status = ts_cli_fail();
+		status = ts_cli_fail(cli);
 		goto done;
 	}
 	if (o.json)

@@ -121,7 +121,7 @@ int cmd_enroll(ts_cli *cli, int argc, char **argv)
 		if (json)
 			printf("[");
 		if (ts_node_enrolled(cli->node, print_signer, &lo) < 0)
-			return ts_cli_fail();
+			return ts_cli_fail(cli);
 		if (json)
 			printf("]\n");
 		return 0;
@@ -133,7 +133,7 @@ int cmd_enroll(ts_cli *cli, int argc, char **argv)
 		if (key_file)
 			return ts_cli_usage(cli, "--key goes with --node, not --revoke");
 		if (ts_node_revoke(commit, cli->node, revoke, &eo) < 0)
-			return ts_cli_fail();
+			return ts_cli_fail(cli);
 		print_result(json, "revoked", revoke, commit, &eo);
 		return 0;
 	}
@@ -153,7 +153,7 @@ int cmd_enroll(ts_cli *cli, int argc, char **argv)
 		eo.program = program;
 	}
 	if (ts_node_enroll(commit, cli->node, id, key, &eo) < 0)
-		return ts_cli_fail();
+		return ts_cli_fail(cli);
 	print_result(json, "enrolled", id, commit, &eo);
 	return 0;
 }

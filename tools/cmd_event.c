@@ -45,7 +45,7 @@ static int event_list(ts_cli *cli, int json)
 	event_out out = { json, 0 };
 
 	if (ts_event_list(cli->node, NULL, print_event, &out) < 0)
-		return ts_cli_fail();
+		return ts_cli_fail(cli);
 	if (json)
 		puts(out.n ? "]" : "[]");
 	else if (out.n == 0)
@@ -66,7 +66,7 @@ int cmd_event(ts_cli *cli, int argc, char **argv)
 	const char *from = NULL, *to = NULL, *zone = NULL, *author = NULL, *verb;
 	int c, help = 0, json = 0;
 	size_t marked = 0;
-	char *id = NULL;
+	char *id = NULL, when[32];
 
 	if (argc < 2 || argv[1][0] == '-')
 		return ts_cli_usage(cli, "name a verb: add, mark or list");
@@ -88,8 +88,11 @@ int cmd_event(ts_cli *cli, int argc, char **argv)
 			return ts_cli_usage(cli, "name one event: event add NAME --from DATE --to DATE");
 		if (!from || !to)
 			return ts_cli_usage(cli, "a major event needs --from DATE and --to DATE");
+		/* a date that is not one, named by its flag */
+		if (ts_time_parse(when, from, 0, "--from") < 0 || ts_time_parse(when, to, 1, "--to") < 0)
+			return ts_cli_fail(cli);
 		if (ts_event_add(&id, &marked, cli->node, ts_cli_author(cli, author), argv[optind], from, to, zone) < 0)
-			return ts_cli_fail();
+			return ts_cli_fail(cli);
 		if (json)
 			printf("{\"id\":\"%s\",\"marked\":%zu,\"staged\":true}\n", id, marked);
 		else
@@ -102,7 +105,7 @@ int cmd_event(ts_cli *cli, int argc, char **argv)
 			return ts_cli_usage(cli, "name at most one event");
 		if (ts_event_mark(&marked, cli->node, ts_cli_author(cli, author),
 				optind == argc - 1 ? argv[optind] : NULL) < 0)
-			return ts_cli_fail();
+			return ts_cli_fail(cli);
 		if (json)
 			printf("{\"marked\":%zu,\"staged\":%s}\n", marked, marked ? "true" : "false");
 		else

@@ -138,7 +138,7 @@ int cmd_evidence(ts_cli *cli, int argc, char **argv)
 		}
 		if (ts_evidence_add(&id, sha, cli->node, ts_cli_author(cli, author), argv[optind],
 				argv[optind + 1], &eo) < 0)
-			return ts_cli_fail();
+			return ts_cli_fail(cli);
 		if (json)
 			printf("{\"id\":\"%s\",\"sha256\":\"%s\",\"staged\":true}\n", id, sha);
 		else
@@ -153,7 +153,7 @@ int cmd_evidence(ts_cli *cli, int argc, char **argv)
 		if (ts_evidence_list(cli->node, argv[optind], list_one, &l) < 0) {
 			if (l.n)
 				putchar('\n');
-			return ts_cli_fail();
+			return ts_cli_fail(cli);
 		}
 		if (json)
 			puts(l.n ? "]" : "[]");
@@ -165,7 +165,7 @@ int cmd_evidence(ts_cli *cli, int argc, char **argv)
 		if (!output)
 			return ts_cli_usage(cli, "name the file to write with -o FILE");
 		if (ts_evidence_get(sha, cli->node, argv[optind], argv[optind + 1], output) < 0)
-			return ts_cli_fail();
+			return ts_cli_fail(cli);
 		if (json)
 			printf("{\"sha256\":\"%s\",\"output\":", sha);
 		if (json) {

@@ -50,7 +50,7 @@ int cmd_init(ts_cli *cli, int argc, char **argv)
 	/* the key signs the node's commits and, for an ssh:// upstream, is its
 	 * SSH identity (without --identity, the node's new key is both) */
 	if (ts_node_init(&node, dir, &o) < 0)
-		return ts_cli_fail();
+		return ts_cli_fail(cli);
 	ts_node_head(head, node);
 	printf("initialised %s node %s in %s (history %.12s)\n", tier, o.id, dir, head);
 	ts_node_free(node);

@@ -156,11 +156,11 @@ int cmd_log(ts_cli *cli, int argc, char **argv)
 	rc = ts_node_log(cli->node, &log_opts, print_entry, &o);
 	if (rc < 0) {
 		fflush(stdout);
-		return ts_cli_fail();
+		return ts_cli_fail(cli);
 	}
 	if (o.case_id && o.shown == 0) {
 		ts_error_set(TS_ENOTFOUND, "no commit in history touches case %s", o.case_id);
-		return ts_cli_fail();
+		return ts_cli_fail(cli);
 	}
 	if (o.json)
 		fputs("]}\n", stdout);

@@ -71,9 +71,7 @@ int cmd_merge(ts_cli *cli, int argc, char **argv)
 		}
 	}
 	/* merges are the node's own unless someone is named */
-	author = ts_cli_author(cli, author);
-	if (!author)
-		author = ts_node_id(cli->node);
+	author = ts_cli_merge_author(cli, author);
 	if (submissions) {
 		if (optind != argc)
 			return ts_cli_usage(cli, "--submissions takes no revision");
@@ -96,12 +94,12 @@ int cmd_merge(ts_cli *cli, int argc, char **argv)
 		 * default, "merge REV" */
 		if (message && asprintf(&line, "%s\n", message) < 0) {
 			ts_error_set(TS_ERROR, "out of memory");
-			return ts_cli_fail();
+			return ts_cli_fail(cli);
 		}
 		rc = ts_node_merge(id, &stats, cli->node, argv[optind], author, line);
 		free(line);
 		if (rc < 0)
-			return ts_cli_fail();
+			return ts_cli_fail(cli);
 		if (o.json)
 			putchar('[');
 		print_result(argv[optind], id, &stats, o.json, 1);

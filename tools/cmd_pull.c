@@ -46,9 +46,7 @@ static int parse(ts_cli *cli, int argc, char **argv, pull_options *p, int *retri
 	if (optind != argc)
 		return ts_cli_usage(cli, "unexpected argument %s", argv[optind]);
 	/* merges made by a pull are the node's unless someone is named */
-	p->author = ts_cli_author(cli, p->author);
-	if (!p->author)
-		p->author = ts_node_id(cli->node);
+	p->author = ts_cli_merge_author(cli, p->author);
 	ts_cli_transfer_setup(&p->transfer, cli->cmd->name, p->remote);
 	return 0;
 }

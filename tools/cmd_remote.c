@@ -102,14 +102,14 @@ int cmd_remote(ts_cli *cli, int argc, char **argv)
 			return ts_cli_usage(cli, "invalid remote name '%s': use letters, digits, '-', '_' and "
 				"inner dots", argv[optind]);
 		if (ts_node_remote_add(cli->node, argv[optind], argv[optind + 1], identity) < 0)
-			return ts_cli_fail();
+			return ts_cli_fail(cli);
 		return 0;
 	}
 	if (!strcmp(sub, "remove") || !strcmp(sub, "rm")) {
 		if (nargs != 1)
 			return ts_cli_usage(cli, "remote remove takes one NAME");
 		if (ts_node_remote_remove(cli->node, argv[optind]) < 0)
-			return ts_cli_fail();
+			return ts_cli_fail(cli);
 		return 0;
 	}
 	if (!strcmp(sub, "trust")) {
@@ -124,7 +124,7 @@ int cmd_remote(ts_cli *cli, int argc, char **argv)
 		if (json)
 			printf("[");
 		if (ts_node_remote_list(cli->node, print_remote, &lo) < 0)
-			return ts_cli_fail();
+			return ts_cli_fail(cli);
 		if (json)
 			printf("]\n");
 		return 0;

@@ -226,7 +226,7 @@ int cmd_report(ts_cli *cli, int argc, char **argv)
 	} else
 		ts_report_this_year(from, to);
 	if (ts_report_compute(&report, cli->node, unit, from, to) < 0)
-		return ts_cli_fail();
+		return ts_cli_fail(cli);
 	if (json)
 		write_json(stdout, report);
 	else

@@ -2,6 +2,7 @@
  * tiersync resolve: settle one conflict of the review queue.
  */
 #include <stdio.h>
+#include <string.h>
 
 #include "commands.h"
 
@@ -31,8 +32,12 @@ int cmd_resolve(ts_cli *cli, int argc, char **argv)
 		return ts_cli_usage(cli, "name one conflict id");
 	if ((!take) == (!value))
 		return ts_cli_usage(cli, "give --take ours, --take theirs or --value V");
+	if (take && strcmp(take, "ours") && strcmp(take, "theirs"))
+		return ts_cli_usage(cli, "--take takes ours or theirs, not '%s'", take);
 	if (ts_node_resolve(id, cli->node, argv[optind], take, value, ts_cli_author(cli, author)) < 0)
-		return ts_cli_fail();
+		return ts_error_last_code() == TS_ENOTFOUND ?
+			ts_cli_fail_hint(cli, TS_ENOTFOUND, "'tiersync conflicts' lists the open ones") :
+			ts_cli_fail_hint(cli, TS_EINVALID, "--take ours|theirs takes a side, --value V sets the column");
 	if (json)
 		printf("{\"conflict\":\"%s\",\"commit\":\"%s\"}\n", argv[optind], id);
 	else

@@ -58,7 +58,7 @@ int cmd_sql(ts_cli *cli, int argc, char **argv)
 	if (optind != argc - 1)
 		return ts_cli_usage(cli, "give one query, quoted");
 	if (!(path = malloc(strlen(ts_node_path(cli->node)) + 16)))
-		return ts_cli_fail();
+		return ts_cli_fail(cli);
 	sprintf(path, "%s/tiersync.db", ts_node_path(cli->node));
 	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
 	    sqlite3_exec(db, "PRAGMA query_only = 1", NULL, NULL, NULL) != SQLITE_OK) {

@@ -39,14 +39,14 @@ int cmd_status(ts_cli *cli, int argc, char **argv)
 	if (optind != argc)
 		return ts_cli_usage(cli, "unexpected argument %s", argv[optind]);
 	if (ts_node_head(head, cli->node) < 0)
-		return ts_cli_fail();
+		return ts_cli_fail(cli);
 	if (o.json)
 		printf("{\"node\":\"%s\",\"tier\":\"%s\",\"head\":\"%s\",\"staged\":[",
 			ts_node_id(cli->node), ts_tier_name(ts_node_tier(cli->node)), head);
 	else
 		printf("node %s (%s), head %.12s\n", ts_node_id(cli->node), ts_tier_name(ts_node_tier(cli->node)), head);
 	if (ts_node_staged(cli->node, print_one, &o) < 0)
-		return ts_cli_fail();
+		return ts_cli_fail(cli);
 	if (o.json)
 		printf("]}\n");
 	else if (o.n == 0)

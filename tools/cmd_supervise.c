@@ -89,7 +89,7 @@ static int supervise_list(ts_cli *cli, int open_only, int json)
 
 	filter.open_only = open_only;
 	if (ts_supervise_list(cli->node, &filter, print_item, &out) < 0)
-		return ts_cli_fail();
+		return ts_cli_fail(cli);
 	if (json)
 		puts(out.n ? "]" : "[]");
 	else if (out.n == 0)
@@ -114,7 +114,7 @@ int cmd_supervise(ts_cli *cli, int argc, char **argv)
 	ts_supervise_options o;
 	const char *author = NULL, *text = NULL, *verb;
 	int c, help = 0, json = 0, open_only = 0;
-	char *id = NULL;
+	char *id = NULL, due[32];
 
 	memset(&o, 0, sizeof(o));
 	if (argc < 2 || argv[1][0] == '-')
@@ -141,8 +141,11 @@ int cmd_supervise(ts_cli *cli, int argc, char **argv)
 			return ts_cli_usage(cli, "unexpected argument %s", argv[optind]);
 		if (!o.target || !o.subject)
 			return ts_cli_usage(cli, "an item needs --to NODE and --subject S");
+		/* a date that is not one, named by its flag */
+		if (o.due && ts_time_parse(due, o.due, 1, "--due") < 0)
+			return ts_cli_fail(cli);
 		if (ts_supervise_issue(&id, cli->node, ts_cli_author(cli, author), &o) < 0)
-			return ts_cli_fail();
+			return ts_cli_fail(cli);
 		ts_cli_staged(json, id, NULL);
 		free(id);
 		return 0;
@@ -150,10 +153,10 @@ int cmd_supervise(ts_cli *cli, int argc, char **argv)
 	if (!strcmp(verb, "answer")) {
 		if (optind != argc - 1)
 			return ts_cli_usage(cli, "name one supervision item");
-		if (!text)
-			return ts_cli_usage(cli, "an answer needs --text");
+		if (!text || !*text)
+			return ts_cli_usage(cli, "an answer needs --text TEXT: what was done");
 		if (ts_supervise_answer(&id, cli->node, ts_cli_author(cli, author), argv[optind], text) < 0)
-			return ts_cli_fail();
+			return ts_cli_fail(cli);
 		if (json) {
 			printf("{\"id\":\"%s\",\"item\":", id);
 			ts_json_str(stdout, argv[optind]);
@@ -167,7 +170,7 @@ int cmd_supervise(ts_cli *cli, int argc, char **argv)
 		if (optind != argc - 1)
 			return ts_cli_usage(cli, "name one supervision item");
 		if (ts_supervise_close(cli->node, ts_cli_author(cli, author), argv[optind]) < 0)
-			return ts_cli_fail();
+			return ts_cli_fail(cli);
 		if (json) {
 			fputs("{\"id\":", stdout);
 			ts_json_str(stdout, argv[optind]);

@@ -56,7 +56,7 @@ int cmd_verify(ts_cli *cli, int argc, char **argv)
 	if (rc < 0 && rc != TS_ECORRUPT) {
 		if (o.json)
 			printf("]}\n");
-		return ts_cli_fail();
+		return ts_cli_fail(cli);
 	}
 	ts_node_head(head, cli->node);
 	if (o.json)

@@ -316,7 +316,7 @@ static int utf8_valid(const unsigned char *s)
 
 int main(int argc, char **argv)
 {
-	ts_cli cli = { ".", NULL, NULL };
+	ts_cli cli = { ".", NULL, NULL, 0 };
 	int i = 1, rc;
 
 	/* every value the node keeps is text that --json and stock tools read back;
@@ -365,7 +365,7 @@ int main(int argc, char **argv)
 			return 0;
 		}
 	if (cli.cmd->needs_node && ts_node_open(&cli.node, cli.dir) < 0)
-		return ts_cli_fail();
+		return ts_cli_fail(&cli);
 	if (cli.node && ts_node_repaired(cli.node))
 		fprintf(stderr, "tiersync: note: history was repaired after an interrupted write "
 			"(restored from the database's record)\n");

@@ -327,11 +327,12 @@ int ts_case_events(ts_node *node, const char *case_id,
 int ts_jurisdiction_covers(const char *scope, const char *id);
 
 /*
- * Parses a date or time given on the command line into the schema's form
+ * Parses a date or time as people write it into the schema's form
  * "YYYY-MM-DDTHH:MM:SS+08:00". Accepts "YYYY-MM-DD" (then the start of the
  * day, or its last second when `end_of_day`), "YYYY-MM-DD HH:MM[:SS]",
  * "YYYY-MM-DDTHH:MM[:SS]" and the full form with "+08:00". A date that
- * does not exist (2015-02-30) is TS_EINVALID naming `what`.
+ * does not exist (2015-02-30) is TS_EINVALID, the message starting with
+ * `what`: the name of what the text gives ("due", say).
  */
 int ts_time_parse(char out[32], const char *text, int end_of_day, const char *what);
 

@@ -75,11 +75,12 @@ refused "$named" "an author with an e-mail address" \
 # --- who, which node, which case ---------------------------------------------
 refused "$anonymous" "case new without --author on a node with no identity" \
 	ts -C "$anonymous" case new --category small_ads --source patrol --address "东华门大街 2号"
-check "  ...the message asks for --author" stderr_has "--author"
+check "  ...the message says no one is named" stderr_has "no author: name the officer, or set the node's identity"
+check "  ...and asks for --author" stderr_has "this node has no identity: give --author NAME"
 
 refused "$anonymous" "case update without --author on a node with no identity" \
 	ts -C "$anonymous" case update "$other_case" --set description="门前"
-check "  ...the message asks for --author" stderr_has "--author"
+check "  ...the message asks for --author" stderr_has "give --author NAME"
 
 run ts -C "$work/not-a-node" status
 check "-C a missing directory: refused" exit_refused

@@ -72,8 +72,15 @@ check "a resolved conflict is not resolved again" exit_is 1
 check "  ...with one line" stderr_is_one_line
 run ts -C "$dc" resolve nosuch --take ours
 check "an unknown conflict is refused" exit_is 1
+check "  ...in one line" stderr_is_one_line
+check "  ...that says so" stderr_has "no conflict nosuch in the review queue"
+check "  ...and where to find the open ones" stderr_has "'tiersync conflicts' lists the open ones"
 run ts -C "$dc" resolve "$conflict"
 check "resolve needs --take or --value" exit_is 2
+check "  ...naming them" stderr_has "give --take ours, --take theirs or --value V"
+run ts -C "$dc" resolve "$conflict" --take mine
+check "--take takes ours or theirs only" exit_is 2
+check "  ...in one line naming --take" stderr_has "--take takes ours or theirs, not 'mine'"
 
 for n in "$a" "$b"; do
 	run ts -C "$n" sync

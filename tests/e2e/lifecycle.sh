@@ -33,6 +33,22 @@ forbidden() {
 	check "$_refused: changes nothing" same_files "$work/before" "$work/after"
 }
 
+# misused DESCRIPTION FLAG NODE COMMAND...: bad usage (exit 2), one line on
+# stderr that names FLAG, and the node exactly as before.
+misused() {
+	_misused=$1
+	_flag=$2
+	_node=$3
+	shift 3
+	snapshot "$_node" "$work/before"
+	run "$@"
+	check "$_misused: bad usage (exit 2)" exit_is 2
+	check "$_misused: one line on stderr" stderr_is_one_line
+	check "$_misused: names $_flag" stderr_has "$_flag"
+	snapshot "$_node" "$work/after"
+	check "$_misused: changes nothing" same_files "$work/before" "$work/after"
+}
+
 # step ID VERB [ARGS...]: one step at the street, committed on its own so
 # that history names its officer.
 step() {
@@ -81,7 +97,7 @@ ts -C "$street" commit -m "发现" >/dev/null
 check "sqlite3: small ads' deadline is the district's 5 days" \
 	is "$(db "$street" "SELECT julianday(substr(deadline, 1, 19)) - julianday(substr(reported_at, 1, 19))
 		FROM cases WHERE id = '$ads'")" 5.0
-forbidden "dispatching without an officer" "--officer" "$street" \
+misused "dispatching without an officer" "needs --officer NAME" "$street" \
 	ts -C "$street" case dispatch "$ads" --author "张敏"
 forbidden "educating an undispatched case" "not dispatched" "$street" \
 	ts -C "$street" case educate "$ads" --author "李娜"
@@ -118,6 +134,8 @@ forbidden "deciding a penalty on an unfiled case" "not filed" "$street" \
 forbidden "executing an undecided penalty" "no penalty decision" "$street" \
 	ts -C "$street" case execute "$store" --author "陈刚"
 step "$store" file --author "陈刚"
+misused "deciding a penalty without its legal basis" "needs --basis TEXT" "$street" \
+	ts -C "$street" case decide "$store" --amount 200 --author "陈刚"
 forbidden "an amount with three decimals" "yuan" "$street" \
 	ts -C "$street" case decide "$store" --basis "条例" --amount 200.001 --author "陈刚"
 step "$store" decide --basis "《北京市市容环境卫生条例》第五十条" --amount 200.50 --author "陈刚"
@@ -161,7 +179,7 @@ gas=$(ts -C "$street" case new --category gas_safety --source referral --address
 ts -C "$street" commit -m "发现" >/dev/null
 step "$gas" dispatch --officer "陈刚" --author "张敏"
 step "$gas" educate --author "陈刚"
-forbidden "a transfer that names no department" "--to" "$street" \
+misused "a transfer that names no department" "needs --to DEPARTMENT" "$street" \
 	ts -C "$street" case transfer "$gas" --author "陈刚"
 step "$gas" transfer --to "区燃气办" --author "陈刚"
 forbidden "stepping a transferred case" "transferred" "$street" \
@@ -180,8 +198,10 @@ step "$stall" educate --author "李娜"
 step "$stall" feedback --author "李娜"
 forbidden "closing a complaint case without its return visit" "return visit" "$street" \
 	ts -C "$street" case close "$stall" --author "李娜"
-forbidden "a return visit without the satisfaction" "satisfaction" "$street" \
-	ts -C "$street" case visit "$stall" --author "张敏"
+misused "a return visit without the satisfaction" "needs --satisfaction satisfied|basically_satisfied|dissatisfied" \
+	"$street" ts -C "$street" case visit "$stall" --author "张敏"
+forbidden "a return visit with a satisfaction of its own" "satisfied, basically_satisfied or dissatisfied" "$street" \
+	ts -C "$street" case visit "$stall" --satisfaction happy --author "张敏"
 step "$stall" visit --satisfaction satisfied --author "张敏"
 step "$stall" close --author "张敏"
 check "sqlite3: visited, satisfied, closed" \
@@ -201,6 +221,8 @@ forbidden "setting the fine with update" "only through the decide step" "$street
 	ts -C "$street" case update "$open_case" --set penalty_amount=100
 forbidden "setting the officer at intake" "officer" "$street" \
 	ts -C "$street" case new --category signboard --source media --address "五四大街 2号" --set officer="李娜"
+misused "setting the category at intake with --set" "takes its category from --category" "$street" \
+	ts -C "$street" case new --category signboard --source media --address "五四大街 2号" --set category=small_ads
 run ts -C "$street" case update "$open_case" --set description="牌匾破损" --set lng=116.40 --author "王伟"
 check "other columns stay editable while the case is open" exit_is 0
 run ts -C "$street" case educate "$open_case" --officer "李娜"

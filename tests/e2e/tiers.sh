@@ -222,8 +222,22 @@ for c in area supervise event ads; do
 	check "$c frob is bad usage" exit_is 2
 done
 snapshot "$dc" "$work/dc.before"
+snapshot "$city" "$work/city.before"
 run ts -C "$dc" area add "景山"
 check "area add without --zone is bad usage" exit_is 2
+check "  ...in one line" stderr_is_one_line
+check "  ...naming --zone" stderr_has "needs --zone ZONE"
+run ts -C "$city" area add "前门" --zone "前门大街"
+check "a city's area without --in is bad usage" exit_is 2
+check "  ...in one line" stderr_is_one_line
+check "  ...naming --in" stderr_has "needs --in DISTRICT for each district it lies in (e.g. --in bj.dc)"
+run ts -C "$dc" area add "景山东" --zone "景山东街" --in bj.dc
+check "a district's area with --in is bad usage" exit_is 2
+check "  ...in one line" stderr_is_one_line
+check "  ...naming --in" stderr_has "--in goes with a city's key area"
+run ts -C "$dc" area delist "$own"
+check "area delist without --reason is bad usage" exit_is 2
+check "  ...naming --reason" stderr_has "needs --reason TEXT"
 run ts -C "$dc" supervise issue --to bj.dc.jingshan
 check "supervise issue without --subject is bad usage" exit_is 2
 run ts -C "$dc" supervise issue --to bj.hd.zgc --subject "越界"
@@ -232,11 +246,22 @@ check "  ...in one line" stderr_is_one_line
 run ts -C "$dc" supervise issue --to bj.dc.jingshan --subject "清理" --due 2015-02-30
 check "a due date that does not exist is refused" exit_is 1
 check "  ...in one line" stderr_is_one_line
+check "  ...naming --due" stderr_has "--due: '2015-02-30' is not a date"
 run ts -C "$dc" event add "国庆" --from 2015-10-07 --to 2015-10-01
 check "a period that ends before it starts is refused" exit_is 1
 check "  ...in one line" stderr_is_one_line
+run ts -C "$dc" event add "国庆" --from 2015-09-31 --to 2015-10-07
+check "a start that is not a date is refused" exit_is 1
+check "  ...in one line" stderr_is_one_line
+check "  ...naming --from" stderr_has "--from: '2015-09-31' is not a date"
+run ts -C "$dc" event add "国庆" --from 2015-10-01 --to "十月七日"
+check "an end that is not a date is refused" exit_is 1
+check "  ...naming --to" stderr_has "--to: '十月七日' is not a date"
 run ts -C "$dc" supervise answer nosuch --text "x"
 check "an unknown item is refused" exit_is 1
+run ts -C "$dc" supervise answer nosuch
+check "an answer without --text is bad usage" exit_is 2
+check "  ...naming --text" stderr_has "needs --text TEXT"
 run ts -C "$dc" area delist nosuch --reason "x"
 check "an unknown area is refused" exit_is 1
 run ts -C "$dc" ads warn "13800138000; DROP TABLE cases" --outcome warned
@@ -244,6 +269,8 @@ check "a number that is not one is refused" exit_is 1
 check "  ...in one line" stderr_is_one_line
 snapshot "$dc" "$work/dc.after"
 check "  ...and the district is unchanged" same_files "$work/dc.before" "$work/dc.after"
+snapshot "$city" "$work/city.after"
+check "  ...nor the city" same_files "$work/city.before" "$work/city.after"
 
 # --- everything up, then down: every tier holds the same ---------------------------
 up
