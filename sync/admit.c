@@ -351,7 +351,7 @@ static int check_shape_entry(const char *path, const git_tree_entry *before, con
 
 static int check_shape(admission *a, git_commit *c)
 {
-	ts_treediff__callbacks cbs = { NULL, check_shape_entry, a };
+	ts_treediff__callbacks cbs = { NULL, check_shape_entry, a, 0 };
 	git_commit *parent = NULL;
 	git_tree *tree = NULL, *before = NULL;
 	char tip[13];
@@ -363,7 +363,7 @@ static int check_shape(admission *a, git_commit *c)
 	    (git_commit_parentcount(c) > 0 && (git_commit_parent(&parent, c, 0) < 0 || git_commit_tree(&before, parent) < 0)))
 		error = ts_store__git_error(TS_ECORRUPT, "reading an offered commit");
 	else
-		error = ts_treediff__walk(a->repo, before, tree, &cbs);
+		error = ts_treediff__walk(a->repo, before, tree, NULL, &cbs);
 	memcpy(a->tip, tip, sizeof(tip));
 	git_tree_free(before);
 	git_tree_free(tree);
@@ -434,10 +434,10 @@ int ts_admit(git_repository *repo, const git_oid *ours, const git_oid *theirs, c
 		goto done;
 	if (!opts->commits_checked && (error = check_commits(&a, ours, theirs)) < 0)
 		goto done;
-	cbs.enter = NULL;
+	memset(&cbs, 0, sizeof(cbs));
 	cbs.entry = check_change;
 	cbs.payload = &a;
-	error = ts_treediff__walk(repo, a.base, a.theirs, &cbs);
+	error = ts_treediff__walk(repo, a.base, a.theirs, NULL, &cbs);
 done:
 	git_tree_free(a.base);
 	git_tree_free(a.ours);

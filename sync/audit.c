@@ -228,9 +228,9 @@ static int run_walk(git_repository *repo, const git_tree *old_tree, const git_tr
 	ts_tables *tables, unsigned flags, int (*sink)(change_rec **rec, void *payload), void *payload)
 {
 	tree_walk w = { repo, tables, flags, sink, payload };
-	ts_treediff__callbacks cbs = { enter_dir, walk_blob, &w };
+	ts_treediff__callbacks cbs = { enter_dir, walk_blob, &w, 0 };
 
-	return ts_treediff__walk(repo, old_tree, new_tree, &cbs);
+	return ts_treediff__walk(repo, old_tree, new_tree, NULL, &cbs);
 }
 
 typedef struct {

@@ -40,6 +40,7 @@
 #include <string.h>
 
 #include "files.h"
+#include "treediff.h"
 #include "tiersync.h"
 
 #define META_PREFIX TS_STORE_META_DIR "/"
@@ -291,47 +292,60 @@ static int unknown_entry(merger *m)
 }
 
 /*
- * Taking theirs: the updates that turn ours' tree `ours` into theirs' `theirs`
- * (either may be NULL), below the current path.
+ * Taking theirs: the updates that turn ours' entry into theirs' (either
+ * may be NULL) at the current path plus its name; below a tree, by a
+ * two-way walk (treediff.h) whose paths start with the tree's.
  */
 
-static int take_theirs(merger *m, const git_tree_entry *eo, const git_tree_entry *et);
-
-static int take_theirs_trees(merger *m, git_tree *ours, git_tree *theirs)
+/* Below the current path: the files kept in history are taken apart
+ * (their union), and each tree the walk reads is counted. */
+static int take_theirs_enter(const char *path, const git_tree_entry *eo, const git_tree_entry *et, void *payload)
 {
-	size_t i = 0, j = 0, no = ours ? git_tree_entrycount(ours) : 0, nt = theirs ? git_tree_entrycount(theirs) : 0;
-	int error = 0;
+	merger *m = payload;
 
-	while (!error && (i < no || j < nt)) {
-		const git_tree_entry *eo = i < no ? git_tree_entry_byindex(ours, i) : NULL;
-		const git_tree_entry *et = j < nt ? git_tree_entry_byindex(theirs, j) : NULL;
-		int cmp = !eo ? 1 : !et ? -1 : git_tree_entry_cmp(eo, et);
-		git_tree *trees[2] = { ours, theirs };
-		const git_tree_entry *entries[2];
+	if (ts_files__is_dir(path))
+		return 0;
+	m->stats.trees_read += (eo != NULL) + (et != NULL);
+	return 1;
+}
 
-		if (cmp < 0)
-			et = NULL;
-		else if (cmp > 0)
-			eo = NULL;
-		i += eo != NULL;
-		j += et != NULL;
-		if (same_entry(eo, et))
-			continue;
-		entries[0] = eo;
-		entries[1] = et;
-		if ((error = check_kind(m, eo ? eo : et, trees, entries, 2)) < 0)
-			break;
-		error = take_theirs(m, eo, et);
-	}
+static int take_theirs_blob(merger *m, const git_tree_entry *eo, const git_tree_entry *et)
+{
+	const git_tree_entry *e = et ? et : eo;
+	git_blob *blob = NULL;
+	int error;
+
+	if (git_tree_entry_type(e) != GIT_OBJECT_BLOB)
+		return unknown_entry(m);
+	if ((error = lookup_blob(&blob, m, et)) < 0)
+		return error;
+	error = blob ? add_update(m, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob)) : add_update(m, NULL, 0);
+	if (!error && is_row_path(m->path.ptr))
+		m->stats.rows_taken_theirs++;
+	git_blob_free(blob);
+	return error;
+}
+
+static int take_theirs_path(const char *path, const git_tree_entry *eo, const git_tree_entry *et, void *payload)
+{
+	merger *m = payload;
+	size_t size = m->path.size;
+	int error;
+
+	/* the walk's paths start with the current one */
+	ts_buf__clear(&m->path);
+	ts_buf__puts(&m->path, path);
+	error = ts_buf__oom(&m->path) ? TS_ERROR : take_theirs_blob(m, eo, et);
+	pop_name(m, size);
 	return error;
 }
 
 /* Makes the entry at the current path (plus its name) what theirs has. */
 static int take_theirs(merger *m, const git_tree_entry *eo, const git_tree_entry *et)
 {
+	ts_treediff__callbacks cbs = { take_theirs_enter, take_theirs_path, m, TS_TREEDIFF_KINDS };
 	const git_tree_entry *e = et ? et : eo;
 	git_tree *ours = NULL, *theirs = NULL;
-	git_blob *blob = NULL;
 	size_t size = m->path.size;
 	int error;
 
@@ -339,23 +353,11 @@ static int take_theirs(merger *m, const git_tree_entry *eo, const git_tree_entry
 		return 0;   /* the union of files is taken apart */
 	if ((error = push_name(m, e)) < 0)
 		goto done;
-	if (git_tree_entry_type(e) == GIT_OBJECT_TREE) {
-		if ((error = lookup_tree(&ours, m, eo)) < 0 || (error = lookup_tree(&theirs, m, et)) < 0)
-			goto done;
-		error = take_theirs_trees(m, ours, theirs);
-	} else if (git_tree_entry_type(e) == GIT_OBJECT_BLOB) {
-		if ((error = lookup_blob(&blob, m, et)) < 0)
-			goto done;
-		if (blob)
-			error = add_update(m, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob));
-		else
-			error = add_update(m, NULL, 0);
-		if (!error && is_row_path(m->path.ptr))
-			m->stats.rows_taken_theirs++;
-	} else
-		error = unknown_entry(m);
+	if (git_tree_entry_type(e) != GIT_OBJECT_TREE)
+		error = take_theirs_blob(m, eo, et);
+	else if ((error = lookup_tree(&ours, m, eo)) == 0 && (error = lookup_tree(&theirs, m, et)) == 0)
+		error = ts_treediff__walk(m->repo, ours, theirs, m->path.ptr, &cbs);
 done:
-	git_blob_free(blob);
 	git_tree_free(ours);
 	git_tree_free(theirs);
 	pop_name(m, size);

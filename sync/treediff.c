@@ -58,6 +58,16 @@ static int same(const git_tree_entry *a, const git_tree_entry *b)
 		git_tree_entry_filemode_raw(a) == git_tree_entry_filemode_raw(b);
 }
 
+/* TS_TREEDIFF_KINDS: `e`, on one side only, must not have its name in
+ * `other` as the other kind. */
+static int check_kind(walk *w, const git_tree_entry *e, const git_tree *other)
+{
+	if (!(w->cbs->flags & TS_TREEDIFF_KINDS) || !other || !git_tree_entry_byname(other, git_tree_entry_name(e)))
+		return 0;
+	return ts_error_set(TS_ECORRUPT, "%s%s is a file on one side and a directory on another",
+		w->path.ptr, git_tree_entry_name(e));
+}
+
 static int walk_trees(walk *w, const git_tree *a, const git_tree *b)
 {
 	size_t i = 0, j = 0, na = a ? git_tree_entrycount(a) : 0, nb = b ? git_tree_entrycount(b) : 0;
@@ -74,6 +84,8 @@ static int walk_trees(walk *w, const git_tree *a, const git_tree *b)
 			ea = NULL;
 		i += ea != NULL;
 		j += eb != NULL;
+		if ((!ea && (error = check_kind(w, eb, a)) < 0) || (!eb && (error = check_kind(w, ea, b)) < 0))
+			break;
 		if (!ea || !eb || !same(ea, eb))
 			error = walk_entry(w, ea, eb);
 	}
@@ -81,12 +93,12 @@ static int walk_trees(walk *w, const git_tree *a, const git_tree *b)
 }
 
 int ts_treediff__walk(git_repository *repo, const git_tree *old_tree, const git_tree *new_tree,
-	const ts_treediff__callbacks *cbs)
+	const char *prefix, const ts_treediff__callbacks *cbs)
 {
 	walk w = { repo, cbs, TS_BUF_INIT };
 	int error;
 
-	ts_buf__puts(&w.path, "");
+	ts_buf__puts(&w.path, prefix ? prefix : "");
 	if (ts_buf__oom(&w.path))
 		return TS_ERROR;
 	error = walk_trees(&w, old_tree, new_tree);

@@ -33,16 +33,24 @@ typedef struct {
 	int (*entry)(const char *path, const git_tree_entry *old_entry, const git_tree_entry *new_entry,
 		void *payload);
 	void *payload;
+	/* TS_TREEDIFF_KINDS: a name that is a tree on one side and not a tree
+	 * on the other is TS_ECORRUPT ("PATH is a file on one side and a
+	 * directory on another"), not two entries */
+	unsigned flags;
 } ts_treediff__callbacks;
+
+#define TS_TREEDIFF_KINDS 1u
 
 /*
  * Walks what differs from `old_tree` to `new_tree` (either NULL: the empty
  * tree) in git's path order (a tree "x" sorts as "x/", apart from a blob
- * "x", so the two are different entries). The entries and paths given to
- * the callbacks are valid only during the call. A subtree that cannot be
+ * "x", so the two are different entries, unless TS_TREEDIFF_KINDS). The
+ * paths given to the callbacks start with `prefix` (NULL: none; the trees'
+ * own path, ending in '/', when they are subtrees). The entries and paths
+ * given to the callbacks are valid only during the call. A subtree that cannot be
  * read is TS_ECORRUPT, naming its path.
  */
 int ts_treediff__walk(git_repository *repo, const git_tree *old_tree, const git_tree *new_tree,
-	const ts_treediff__callbacks *cbs);
+	const char *prefix, const ts_treediff__callbacks *cbs);
 
 #endif

@@ -887,6 +887,18 @@ void test_merge__broken_trees(void)
 	test_ok(apply_edits(&theirs, f.store, &f.base, &e));
 	test_equal_i(ts_merge__trees(&merged, NULL, f.store, &f.base, &ours, &theirs, NULL), TS_ECORRUPT);
 	test_equal_i(ts_merge__trees(&merged, NULL, f.store, &f.base, &theirs, &ours, NULL), TS_ECORRUPT);
+
+	/* the same below a directory only theirs changed, which is taken whole */
+	put_raw(&e, "d/x", "1");
+	test_ok(apply_edits(&base2, f.store, &f.base, &e));
+	put_raw(&e, "z", "1");
+	test_ok(apply_edits(&ours, f.store, &base2, &e));
+	put_raw(&e, "d/x", NULL);
+	test_ok(apply_edits(&theirs, f.store, &base2, &e));
+	put_raw(&e, "d/x/y", "1");
+	test_ok(apply_edits(&theirs, f.store, &theirs, &e));
+	test_equal_i(ts_merge__trees(&merged, NULL, f.store, &base2, &ours, &theirs, NULL), TS_ECORRUPT);
+	test_assert(strstr(ts_error_last(), "d/x is a file on one side and a directory on another") != NULL);
 	ts_buf__dispose(&path);
 	fixture_close(&f);
 }
