@@ -137,13 +137,6 @@ void ts_remote__url_known_name(char *out, size_t size, const ts_remote_url *url)
 
 /* ------------------------------------------------------------- transfers */
 
-static double now_seconds(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static const char *current_user(void)
 {
 	struct passwd *pw = getpwuid(geteuid());
@@ -171,7 +164,7 @@ typedef struct {
 
 static void report(transfer *t, int done)
 {
-	double now = now_seconds();
+	double now = ts_ssh__now();
 
 	if (!t->opts || !t->opts->progress)
 		return;
@@ -277,7 +270,7 @@ static int transfer_begin(transfer *t, const ts_remote_options *opts)
 	memset(t, 0, sizeof(*t));
 	t->opts = opts;
 	t->name = opts->name ? opts->name : opts->url;
-	t->started = t->reported = now_seconds();
+	t->started = t->reported = ts_ssh__now();
 	t->ssh.connect_timeout_ms = opts->timeout_ms > 0 ? opts->timeout_ms : TS_REMOTE_TIMEOUT_MS;
 	t->ssh.io_timeout_ms = opts->io_timeout_ms > 0 ? opts->io_timeout_ms : TS_REMOTE_IO_TIMEOUT_MS;
 	if ((error = ts_remote__url_parse(&t->url, opts->url)) < 0)

@@ -38,7 +38,7 @@
 
 /* ------------------------------------------------------------ connecting */
 
-static double now_seconds(void)
+double ts_ssh__now(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -54,7 +54,7 @@ static int connect_wait(int fd, double deadline)
 	int n, soerr = 0;
 
 	for (;;) {
-		double left = deadline - now_seconds();
+		double left = deadline - ts_ssh__now();
 		if (left <= 0)
 			return ETIMEDOUT;
 		n = poll(&p, 1, (int)(left * 1000) + 1);
@@ -75,7 +75,7 @@ static int connect_wait(int fd, double deadline)
 static int tcp_connect(int *out, const char *remote, const char *host, int port, int timeout_ms)
 {
 	struct addrinfo hints, *found = NULL, *ai;
-	double deadline = now_seconds() + timeout_ms / 1000.0;
+	double deadline = ts_ssh__now() + timeout_ms / 1000.0;
 	char service[16];
 	int fd = -1, why = 0, rc, flags;
 

@@ -47,6 +47,10 @@ typedef struct {
 	int io_timeout_ms;
 } ts_ssh_conn;
 
+/* The monotonic clock, in seconds: for the deadlines of a connection and
+ * the rates of a transfer. */
+double ts_ssh__now(void);
+
 /*
  * Connects to `to`'s host and completes the SSH handshake, both bounded by
  * its connect timeout; checks no host key (for remote.c's trust, which

@@ -111,3 +111,15 @@ int ts_test_seen_next(ts_test_seen *s)
 {
 	return ++s->calls == s->stop_at ? 7 : 0;
 }
+
+git_repository *ts_test_history(const char *node_path)
+{
+	git_repository *repo = NULL;
+	char path[4096];
+
+	git_libgit2_init();
+	snprintf(path, sizeof(path), "%s/history.git", node_path);
+	if (git_repository_open_bare(&repo, path) < 0)
+		return NULL;
+	return repo;
+}

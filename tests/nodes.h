@@ -34,6 +34,11 @@ int ts_test_enrolled_above(ts_node *node);
  * with `identity` as its default author; NULL on failure. */
 ts_node *ts_test_node(const char *dir, ts_tier tier, const char *id, const char *identity);
 
+/* The history repository of the node at `node_path`, opened bare as stock
+ * libgit2 would (not through the node); NULL on failure. Free with
+ * git_repository_free(). */
+git_repository *ts_test_history(const char *node_path);
+
 /* Writes rows (SQL statements) as if they had arrived by sync from the
  * city, whose rights cover every row a test lays down. */
 int ts_test_arrive(ts_node *node, const char *sql);

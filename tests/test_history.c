@@ -17,6 +17,7 @@
 #include <sqlite3.h>
 
 #include "history.h"
+#include "nodes.h"
 #include "rowcodec.h"
 #include "store.h"
 #include "tiersync.h"
@@ -64,18 +65,6 @@ static int tamper(const char *node_path, const char *sql)
 		fprintf(stderr, "    tamper: %s\n", sqlite3_errmsg(db));
 	sqlite3_close(db);
 	return rc == SQLITE_OK ? 0 : -1;
-}
-
-static git_repository *open_history(const char *node_path)
-{
-	git_repository *repo = NULL;
-	char path[4096];
-
-	git_libgit2_init();
-	snprintf(path, sizeof(path), "%s/history.git", node_path);
-	if (git_repository_open_bare(&repo, path) < 0)
-		return NULL;
-	return repo;
 }
 
 static int main_id(git_oid *out, git_repository *repo)
@@ -559,7 +548,7 @@ void test_history__schema_version_in_every_commit(void)
 	snprintf(want, sizeof(want), "%lld\n", query_int(ts_node_db(node), "PRAGMA user_version"));
 	test_assert(strcmp(want, "0\n") != 0);
 
-	test_assert((repo = open_history("n")) != NULL);
+	test_assert((repo = ts_test_history("n")) != NULL);
 	test_ok(git_revwalk_new(&walk, repo));
 	test_ok(git_revwalk_push_ref(walk, "refs/heads/main"));
 	while (git_revwalk_next(&id, walk) == 0) {
@@ -719,7 +708,7 @@ void test_history__tree_equals_database(void)
 	test_ok(ts_node_write(node, "李娜", "party", insert_party, &party));
 	test_ok(ts_node_commit(head, node, "more", NULL));
 
-	test_assert((repo = open_history("n")) != NULL);
+	test_assert((repo = ts_test_history("n")) != NULL);
 	test_ok(main_tree(&tree, repo));
 	test_equal_i(query_int(ts_node_db(node), "SELECT count(*) FROM cases"), 3);
 	/* cases as the brief names it, then every synced table */
@@ -767,7 +756,7 @@ void test_history__delete_removes_path(void)
 	test_ok(ts_node_commit(head, node, "case and parties", NULL));
 	key_path(&path, "parties", p1.id);
 	key_path(&keep, "parties", p2.id);
-	test_assert((repo = open_history("n")) != NULL);
+	test_assert((repo = ts_test_history("n")) != NULL);
 	test_ok(main_tree(&tree, repo));
 	test_assert(tree_has(tree, path.ptr));
 	test_assert(tree_has(tree, keep.ptr));
@@ -831,7 +820,7 @@ void test_history__insert_then_delete_before_commit(void)
 	test_equal_i(query_int(ts_node_db(node), "SELECT count(*) FROM ts_staged"), 0);
 	test_ok(verify_clean(node));
 	key_path(&path, "parties", p.id);
-	test_assert((repo = open_history("n")) != NULL);
+	test_assert((repo = ts_test_history("n")) != NULL);
 	test_ok(main_tree(&tree, repo));
 	test_assert(!tree_has(tree, path.ptr));
 	test_ok(table_equals_tree(ts_node_db(node), repo, tree, "cases"));
@@ -905,7 +894,7 @@ void test_history__commit_cost_follows_change(void)
 	test_ok(ts_node_write(node, NULL, "import parties", insert_parties, &bulk));
 	test_ok(ts_node_commit(head, node, "import", NULL));
 	test_assert(query_int(ts_node_db(node), "SELECT count(*) FROM parties") == 2000);
-	test_assert((repo = open_history("n")) != NULL);
+	test_assert((repo = ts_test_history("n")) != NULL);
 
 	/* one row: its blob, the six trees on its path, the commit (and at
 	 * most the unchanged schema blob and its tree again) */
@@ -985,7 +974,7 @@ void test_history__repair_ref_moved_back(void)
 	ts_node_free(node);
 	node = NULL;
 
-	test_assert((repo = open_history("n")) != NULL);
+	test_assert((repo = ts_test_history("n")) != NULL);
 	test_ok(git_oid_fromstr(&head, hex));
 	test_ok(git_commit_lookup(&c, repo, &head));
 	git_oid_cpy(&parent, git_commit_parent_id(c, 0));
@@ -1020,7 +1009,7 @@ void test_history__verify_reports_ref_moved(void)
 	test_ok(new_node(&node, "n"));
 	test_ok(new_case(&cid, node, NULL));
 	test_ok(ts_node_commit(hex, node, "case", NULL));
-	test_assert((repo = open_history("n")) != NULL);
+	test_assert((repo = ts_test_history("n")) != NULL);
 	test_ok(git_oid_fromstr(&head, hex));
 	test_ok(git_commit_lookup(&c, repo, &head));
 	test_ok(set_main(repo, git_commit_parent_id(c, 0)));
@@ -1041,7 +1030,7 @@ void test_history__verify_reports_ref_moved(void)
 /* Every object `commit` introduced over its parent exists and reads back. */
 static int objects_readable(const char *node_path, const git_oid *commit)
 {
-	git_repository *repo = open_history(node_path);
+	git_repository *repo = ts_test_history(node_path);
 	git_odb *odb = NULL;
 	oid_set objects = { 0 };
 	size_t i;
@@ -1081,7 +1070,7 @@ static int check_repaired(const char *node_path, const git_oid *head)
 	git_oid ref;
 	int ok;
 
-	if (objects_readable(node_path, head) < 0 || !(repo = open_history(node_path)))
+	if (objects_readable(node_path, head) < 0 || !(repo = ts_test_history(node_path)))
 		return -1;
 	ok = main_id(&ref, repo) == 0 && git_oid_equal(&ref, head);
 	git_repository_free(repo);
@@ -1094,7 +1083,7 @@ static int check_repaired(const char *node_path, const git_oid *head)
  * update had not reached the disk. */
 static int ref_to_parent(const char *node_path, const git_oid *commit)
 {
-	git_repository *repo = open_history(node_path);
+	git_repository *repo = ts_test_history(node_path);
 	git_commit *c = NULL;
 	int error = -1;
 
@@ -1107,7 +1096,7 @@ static int ref_to_parent(const char *node_path, const git_oid *commit)
 
 static int object_exists(const char *node_path, const git_oid *id)
 {
-	git_repository *repo = open_history(node_path);
+	git_repository *repo = ts_test_history(node_path);
 	git_odb *odb = NULL;
 	int has = 0;
 
@@ -1121,7 +1110,7 @@ static int object_exists(const char *node_path, const git_oid *id)
 /* 1 if the commit and its root tree read back. */
 static int commit_readable(const char *node_path, const git_oid *id)
 {
-	git_repository *repo = open_history(node_path);
+	git_repository *repo = ts_test_history(node_path);
 	git_commit *c = NULL;
 	git_tree *t = NULL;
 	int ok = repo && git_commit_lookup(&c, repo, id) == 0 && git_commit_tree(&t, c) == 0;
@@ -1297,7 +1286,7 @@ void test_history__repair_empty_ref_file(void)
 	test_assert(truncate("n/history.git/refs/heads/main", 0) == 0);
 
 	test_ok(ts_node_open(&node, "n"));
-	test_assert((repo = open_history("n")) != NULL);
+	test_assert((repo = ts_test_history("n")) != NULL);
 	test_ok(git_oid_fromstr(&head, hex));
 	test_ok(main_id(&ref, repo));
 	test_assert(git_oid_equal(&ref, &head));
@@ -1391,7 +1380,7 @@ void test_history__repair_refuses_damaged_journal(void)
 
 		/* nothing was passed off as the head */
 		test_assert(!object_exists(path, &head));
-		test_assert((repo = open_history(path)) != NULL);
+		test_assert((repo = ts_test_history(path)) != NULL);
 		test_ok(main_id(&ref, repo));
 		test_assert(!git_oid_equal(&ref, &head));
 		git_repository_free(repo);

@@ -16,6 +16,7 @@
 #include <sqlite3.h>
 
 #include "node.h"
+#include "nodes.h"
 #include "tiersync.h"
 
 #define NODE_ID "bj.dc.jingshan"
@@ -151,19 +152,6 @@ static int staged_count(ts_node *node)
 	if (ts_node_staged(node, collect_staged, &l) < 0)
 		return -1;
 	return l.n;
-}
-
-/* The node's history repository, opened as stock libgit2 would. */
-static git_repository *open_history(const char *node_path)
-{
-	git_repository *repo = NULL;
-	char path[4096];
-
-	git_libgit2_init();
-	snprintf(path, sizeof(path), "%s/history.git", node_path);
-	if (git_repository_open_bare(&repo, path) < 0)
-		return NULL;
-	return repo;
 }
 
 /* The commit refs/heads/main points at in the node's history. */
@@ -881,7 +869,7 @@ void test_node__minted_id_date_is_beijing_date(void)
 static int head_people(char *author, char *author_email, char *committer, char *committer_email,
 	size_t size, const char *node_path)
 {
-	git_repository *repo = open_history(node_path);
+	git_repository *repo = ts_test_history(node_path);
 	git_commit *commit = repo ? main_commit(repo) : NULL;
 	int ok = commit != NULL;
 
@@ -933,7 +921,7 @@ void test_node__commit_author(void)
 	test_equal_s(author, "李娜");
 
 	/* the commit the ref names is the one ts_node_commit returned, with its message */
-	repo = open_history("n");
+	repo = ts_test_history("n");
 	test_assert(repo != NULL);
 	commit = main_commit(repo);
 	test_assert(commit != NULL);
@@ -1000,7 +988,7 @@ void test_node__commit_nothing_staged(void)
 	test_assert(ts_error_last() != NULL);
 	test_ok(ts_node_head(after, node));
 	test_equal_s(after, before);
-	repo = open_history("n");
+	repo = ts_test_history("n");
 	test_assert(repo != NULL);
 	commit = main_commit(repo);
 	test_assert(commit != NULL);
