@@ -59,6 +59,11 @@ bin/tiersync: $(B)/tiersync
 $(B)/%.o: %.c $(wildcard include/*.h include/tiersync/*.h sync/*.h node/*.h tools/*.h tests/*.h) | $(B)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
+# The CLI, the bench and the generator stand on the public headers only:
+# built without the library's folders, an include of a private header fails.
+TOOLS_OBJ := $(patsubst tools/%.c,$(B)/%.o,$(wildcard tools/*.c))
+$(TOOLS_OBJ): CPPFLAGS := $(filter-out -Isync -Inode -Ischema -I$(B),$(CPPFLAGS))
+
 $(B):
 	@mkdir -p $@
 

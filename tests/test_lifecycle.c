@@ -14,7 +14,6 @@
 #include <sqlite3.h>
 
 #include "lifecycle.h"
-#include "lifecycle.h"
 
 /* 2015-05-22 09:00:00 +08:00, the plan's year */
 #define T0 1432256400LL
