@@ -110,6 +110,20 @@ db "$st" "WITH x AS (
 	sort >"$work/repeat.sql"
 check "the offenders and their cases are those sqlite3 finds" same_files "$work/repeat.cli" "$work/repeat.sql"
 check "  ...five case rows in all" is "$(wc -l <"$work/repeat.sql" | tr -d ' ')" 5
+# and the query docs/PARTIES.md gives, re-run as it stands there
+awk '/^## Repeat offenders/ { f = 1 } f && /^```sql/ { g = 1; next } g && /^```/ { exit } g { print }' \
+	"$TS_TOP/docs/PARTIES.md" >"$work/doc.sql"
+{
+	cat <<EOF
+.param set :scope "'bj.dc.jingshan'"
+.param set :from "'$year-01-01T00:00:00+08:00'"
+.param set :to "'$((year + 1))-01-01T00:00:00+08:00'"
+.param set :min 2
+EOF
+	cat "$work/doc.sql"
+} | db "$st" -separator '|' |
+	awk -F'|' '{ split($2, k, ","); gsub(/[\["]/, "", k[1]); print k[1] "|" $1 "|" $3 }' | sort -u >"$work/repeat.doc"
+check "the query of docs/PARTIES.md finds the same" same_files "$work/repeat.cli" "$work/repeat.doc"
 run ts -C "$st" party list --repeat --show-id
 check "party list --repeat for people shows the number with --show-id" stdout_has "$zhang_id"
 check "  ...and the cases" stdout_has "$c2"
