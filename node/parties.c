@@ -109,6 +109,21 @@ void ts_party_id_mask(char *out, const char *id_number)
 	out[n] = '\0';
 }
 
+/* The masked form of `id_number` in `buf` (of `size` bytes); a number too
+ * long for it, which only a row from elsewhere can hold, is all '*'. */
+static const char *masked_into(char *buf, size_t size, const char *id_number)
+{
+	size_t n = strlen(id_number);
+
+	if (n < size)
+		ts_party_id_mask(buf, id_number);
+	else {
+		memset(buf, '*', size - 1);
+		buf[size - 1] = '\0';
+	}
+	return buf;
+}
+
 /* --- the case a party belongs to ---------------------------------------- */
 
 typedef struct {
@@ -552,10 +567,8 @@ int ts_party_list(ts_node *node, const char *case_id, const ts_party_filter *fil
 		p.id_number = (const char *)sqlite3_column_text(st, 4);
 		p.phone = (const char *)sqlite3_column_text(st, 5);
 		p.address = (const char *)sqlite3_column_text(st, 6);
-		if (p.id_number && !(filter && filter->reveal_id_numbers) && strlen(p.id_number) < sizeof(masked)) {
-			ts_party_id_mask(masked, p.id_number);
-			p.id_number = masked;
-		}
+		if (p.id_number && !(filter && filter->reveal_id_numbers))
+			p.id_number = masked_into(masked, sizeof(masked), p.id_number);
 		if ((error = cb(&p, payload)) != 0)
 			goto done;
 	}
@@ -666,10 +679,8 @@ static int offender_emit(offender *o, int reveal, int (*cb)(const ts_party_repea
 	r.matched_by = o->matched_by;
 	r.name = o->name;
 	r.id_number = !strcmp(o->matched_by, "id_number") ? o->id_number : NULL;
-	if (r.id_number && !reveal && strlen(r.id_number) < sizeof(masked)) {
-		ts_party_id_mask(masked, r.id_number);
-		r.id_number = masked;
-	}
+	if (r.id_number && !reveal)
+		r.id_number = masked_into(masked, sizeof(masked), r.id_number);
 	r.phone = o->phone;
 	r.address = o->address;
 	r.ncases = (int64_t)o->ncases;

@@ -465,6 +465,18 @@ void test_parties__list(void)
 	memset(&seen, 0, sizeof(seen));
 	test_ok(ts_party_list(st, empty, NULL, see_party, &seen));
 	test_equal_i(seen.calls, 0);
+	/* a number too long to mask in place, as only a row from elsewhere can be: all hidden */
+	{
+		char sql[512];
+		snprintf(sql, sizeof(sql), "INSERT INTO parties (id, case_id, kind, name, id_number) VALUES"
+			" ('bj.dc.jingshan-p20150301-9', '%s', 'person', '王五', '%s')", empty,
+			"1101051949123100211101051949123100211101051949123100211101051949123100");
+		test_ok(ts_test_arrive(st, sql));
+		memset(&seen, 0, sizeof(seen));
+		test_ok(ts_party_list(st, empty, NULL, see_party, &seen));
+		test_assert(strncmp(seen.text, "person:王五:********", strlen("person:王五:********")) == 0);
+		test_assert(strpbrk(seen.text, "0123456789") == NULL);
+	}
 	/* any case the node holds may be read */
 	test_ok(ts_party_list(st, foreign, NULL, see_party, &seen));
 	test_equal_i(ts_party_list(st, "nosuch", NULL, see_party, &seen), TS_ENOTFOUND);

@@ -126,6 +126,22 @@ static int party_repeats(ts_cli *cli, const char *period, long long min_cases, i
 	return 0;
 }
 
+static int stage_is_penalize(const ts_case_info *c, void *payload)
+{
+	return c->stage && !strcmp(c->stage, "penalize");
+}
+
+/* 1 when the case is at the penalize step. Keeps the last error as it was. */
+static int at_penalize(ts_cli *cli, const char *case_id)
+{
+	char *msg = ts_error_last() ? strdup(ts_error_last()) : NULL;
+	int code = ts_error_last_code(), at = ts_case_get(cli->node, case_id, stage_is_penalize, NULL) == 1;
+
+	ts_error_set(code, "%s", msg ? msg : "failed");
+	free(msg);
+	return at;
+}
+
 int cmd_party(ts_cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -183,8 +199,12 @@ int cmd_party(ts_cli *cli, int argc, char **argv)
 			return ts_cli_usage(cli, "a party needs --kind person or --kind business");
 		if (!party.name || !*party.name)
 			return ts_cli_usage(cli, "a party needs --name NAME");
-		if (ts_party_add(&id, cli->node, ts_cli_author(cli, author), argv[optind], &party) < 0)
+		if (ts_party_add(&id, cli->node, ts_cli_author(cli, author), argv[optind], &party) < 0) {
+			/* a case at the penalize step needs the party's number: name the flag */
+			if (!id_given && ts_error_last_code() == TS_EINVALID && at_penalize(cli, argv[optind]))
+				return ts_cli_fail_hint(cli, TS_EINVALID, "give it with --id-number");
 			return ts_cli_fail(cli);
+		}
 		ts_cli_staged(json, id, NULL);
 		free(id);
 		return 0;

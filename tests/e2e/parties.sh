@@ -158,6 +158,15 @@ forbidden "the same business twice on a case" "already a party" \
 forbidden "an edit to a bad 身份证号" "check character" \
 	ts -C "$st" party edit "$li" --id-number 110105194912310021
 
+# a case at the penalize step: its party needs an identity number, and the CLI names the flag
+c4=$(new_case 4)
+ts -C "$st" case warn "$c4" --author "王伟" >/dev/null
+ts -C "$st" case penalize "$c4" --author "王伟" >/dev/null
+forbidden "a penalty's party without a number" "needs its 身份证号; give it with --id-number" \
+	ts -C "$st" party add "$c4" --kind person --name "王五" --phone 13700000000
+run ts -C "$st" party add "$c4" --kind person --name "王五" --id-number 110101198001011232 --phone 13700000000
+check "  ...and with it, recorded" exit_is 0
+
 # another street's case, arrived at this street through the district
 oc=$(ts -C "$other" case new --category outside_store --source patrol --address "东华门大街 5号" --author "赵强")
 ts -C "$other" commit -m "东华门" >/dev/null
