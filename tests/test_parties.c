@@ -518,7 +518,7 @@ void test_parties__repeats(void)
 	ts_party_options zhang = person("张三", ID_ZHANG, NULL);
 	ts_party_options zhang_renamed = person("张叁", ID_ZHANG, "13800138000");
 	ts_party_options li = person("李四", NULL, "139-0000-1111"), li_again = person("李四", NULL, "13900001111");
-	ts_party_options bare = person("王五", NULL, NULL);
+	ts_party_options bare = person("王五", NULL, NULL), once = person("王六", ID_WANG, NULL);
 	ts_party_options shop = business("景山小卖部", CODE_A, NULL), shop_b = business("景山小卖部", CODE_A, "别处");
 	ts_party_options stall = business("早点摊", NULL, "景山前街 3号");
 	size_t i;
@@ -544,6 +544,8 @@ void test_parties__repeats(void)
 	test_ok(ts_party_add(&id, st, NULL, k[7], &stall)); free(id);
 	test_ok(ts_party_add(&id, st, NULL, k[2], &bare)); free(id);
 	test_ok(ts_party_add(&id, st, NULL, k[3], &bare)); free(id);
+	/* found once: no repeat */
+	test_ok(ts_party_add(&id, st, NULL, k[0], &once)); free(id);
 	/* the same shop twice on one case, as a merge may leave it: one case */
 	snprintf(sql, sizeof(sql), "INSERT INTO parties (id, case_id, kind, name, id_number) VALUES"
 		" ('bj.dc.jingshan-p20150301-9999', '%s', 'business', '景山小卖部', '" CODE_A "')", k[6]);
