@@ -31,6 +31,7 @@ int cmd_area(ts_cli *cli, int argc, char **argv);
 int cmd_supervise(ts_cli *cli, int argc, char **argv);
 int cmd_event(ts_cli *cli, int argc, char **argv);
 int cmd_ads(ts_cli *cli, int argc, char **argv);
+int cmd_party(ts_cli *cli, int argc, char **argv);
 
 int cmd_enroll(ts_cli *cli, int argc, char **argv);
 int cmd_gate(ts_cli *cli, int argc, char **argv);

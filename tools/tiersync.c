@@ -228,6 +228,32 @@ const ts_cli_command ts_cli_commands[] = {
 	  "  --author NAME   who records or calls (else the node's identity)\n"
 	  "  --json          machine-readable output\n\n"
 	  "Warning rate = numbers warned / numbers found, each number counted once.\n" },
+	{ "party", cmd_party, 1,
+	  "tiersync party add CASE --kind person|business --name NAME [--id-number N] [--phone P]\n"
+	  "                       [--address A] [--author NAME] [--json]\n"
+	  "       tiersync party edit PARTY [--phone P] [--address A] [--id-number N] [--author NAME] [--json]\n"
+	  "       tiersync party list CASE [--show-id] [--json]\n"
+	  "       tiersync party list --repeat [--period FROM..TO] [--min-cases N] [--show-id] [--json]",
+	  "The parties of a case (当事人), and the repeat offenders (屡查屡犯) among them.",
+	  "  CASE            an open case in this node's jurisdiction (add); any case it holds (list)\n"
+	  "  --kind K        person (自然人) or business (单位)\n"
+	  "  --name NAME     the person's name or the business's registered name\n"
+	  "  --id-number N   a person's 身份证号 (from the educate step on) or a business's\n"
+	  "                  统一社会信用代码; required once the case is at the penalize step\n"
+	  "  --phone P       digits; spaces and '-' may separate them\n"
+	  "  --address A     home or business address\n"
+	  "                  (edit: the fields given change; \"\" clears one)\n"
+	  "  --repeat        parties found on 2 or more cases of this node's jurisdiction reported in\n"
+	  "                  the period: a person by 身份证号, else name + phone; a business by\n"
+	  "                  credit code, else name + address (see docs/PARTIES.md)\n"
+	  "  --period P      with --repeat: FROM..TO or one of them, each YYYY, YYYY-MM or\n"
+	  "                  YYYY-MM-DD, as 'tiersync report' reads it (default: this year)\n"
+	  "  --min-cases N   with --repeat: only parties on N or more cases (default 2)\n"
+	  "  --show-id       identity numbers whole; otherwise masked (110105********002X)\n"
+	  "  --author NAME   who records (else the node's identity)\n"
+	  "  --json          machine-readable output\n\n"
+	  "Adding or editing a party writes a note in the case's record, naming the party but never\n"
+	  "its identity number or phone. A closed or transferred case's parties do not change.\n" },
 	{ "enroll", cmd_enroll, 1,
 	  "tiersync enroll --node ID --key FILE.pub [--authorized-keys FILE | --signing-only]\n"
 	  "                       [--author NAME] [--json]\n"
