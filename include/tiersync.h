@@ -22,5 +22,6 @@
 #include "tiersync/history.h"
 #include "tiersync/gate.h"
 #include "tiersync/cases.h"
+#include "tiersync/patrols.h"
 
 #endif

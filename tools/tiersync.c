@@ -23,7 +23,8 @@ const ts_cli_command ts_cli_commands[] = {
 	  "                     logs in to an ssh:// upstream (default: a new key, DIR/id_ed25519)\n"
 	  "  --author NAME      the node's identity: the default author of its changes (a real name)\n" },
 	{ "case", cmd_case, 1,
-	  "tiersync case new --category C --source S --address A [--set COL=VALUE]... [--author NAME] [--json]\n"
+	  "tiersync case new --category C --source S --address A [--patrol ID] [--set COL=VALUE]... [--author NAME]\n"
+	  "                                                                 [--json]\n"
 	  "       tiersync case update ID --set COL=VALUE [--set COL=VALUE]... [--author NAME] [--json]\n"
 	  "       tiersync case show ID [--json]\n"
 	  "       tiersync case list [--status S] [--overdue] [--json]\n"
@@ -41,6 +42,8 @@ const ts_cli_command ts_cli_commands[] = {
 	  "  --category C    one of the codes in the categories table (tiersync sql \"SELECT code FROM categories\")\n"
 	  "  --source S      patrol, complaint, video, referral, media or supervision\n"
 	  "  --address A     where the case is\n"
+	  "  --patrol ID     new: the patrol the case was found on (its source is then patrol, the\n"
+	  "                  default); the patrol counts it ('tiersync patrol show ID')\n"
 	  "  --set COL=VALUE set a column that is not part of the lifecycle (description, address, lng,\n"
 	  "                  lat, complainant_name, complainant_phone, key_area_id, event_id); VALUE\n"
 	  "                  'NULL' clears it. Closed and transferred cases are not edited.\n"
