@@ -231,6 +231,46 @@ const ts_cli_command ts_cli_commands[] = {
 	  "  --author NAME   who records or calls (else the node's identity)\n"
 	  "  --json          machine-readable output\n\n"
 	  "Warning rate = numbers warned / numbers found, each number counted once.\n" },
+	{ "patrol", cmd_patrol, 1,
+	  "tiersync patrol start --area A [--officer NAME]... [--key-area ID] [--at TIME] [--author NAME] [--json]\n"
+	  "       tiersync patrol end ID [--at TIME] [--route R] [--notes N] [--author NAME] [--json]\n"
+	  "       tiersync patrol list [--in NODE] [--from DATE] [--to DATE] [--key-area ID] [--under-way] [--json]\n"
+	  "       tiersync patrol show ID [--json]",
+	  "Patrols (巡查, 人盯车巡): who patrolled where, when, and the cases found on them.",
+	  "  --area A        the area or route patrolled\n"
+	  "  --officer NAME  an officer on the patrol, by real name (repeatable; default: --author)\n"
+	  "  --key-area ID   the key area patrolled (tiersync area list); list: only its patrols\n"
+	  "  --at TIME       start or end: when, YYYY-MM-DD HH:MM (default: now; never in the future)\n"
+	  "  --route R       end: the route taken\n"
+	  "  --notes N       end: what was seen\n"
+	  "  --in NODE       list: only patrols of NODE's jurisdiction (this node's or below it)\n"
+	  "  --from, --to DATE  list: only patrols started in that period (days included)\n"
+	  "  --under-way     list: only patrols not yet ended\n"
+	  "  --author NAME   who records it (else the node's identity)\n"
+	  "  --json          machine-readable output\n\n"
+	  "A patrol belongs to this node's jurisdiction (a device's: its street's). A case found on it\n"
+	  "is recorded with 'tiersync case new --patrol ID': the patrol's found count follows, and\n"
+	  "show lists its cases. See docs/PATROLS.md.\n" },
+	{ "zone", cmd_zone, 1,
+	  "tiersync zone add UNIT --address A [--key-area ID] [--author NAME] [--json]\n"
+	  "       tiersync zone notice ZONE [--at TIME] [--author NAME] [--json]\n"
+	  "       tiersync zone check ZONE --met|--not-met [--note TEXT] [--author NAME] [--json]\n"
+	  "       tiersync zone list [--no-notice] [--key-area ID] [--json]\n"
+	  "       tiersync zone checks [ZONE] [--from DATE] [--to DATE] [--json]",
+	  "Responsibility zones (责任区, 门前三包): their notices (告知书) and the checks of their duties.",
+	  "  UNIT            the shop or unit answerable for its frontage\n"
+	  "  --address A     where it is\n"
+	  "  --key-area ID   the key area it lies in (tiersync area list); list: only its zones\n"
+	  "  --at TIME       notice: when it was handed over, YYYY-MM-DD HH:MM (default: now)\n"
+	  "  --met, --not-met  check: the verdict; --not-met needs --note\n"
+	  "  --note TEXT     check: what was wrong, if anything\n"
+	  "  --no-notice     list: only zones whose notice is not issued\n"
+	  "  --from, --to DATE  checks: only checks in that period (days included)\n"
+	  "  --author NAME   who adds, hands over the notice or checks (else the node's identity)\n"
+	  "  --json          machine-readable output\n\n"
+	  "A zone belongs to a street: its street office or a device of it adds it. The notice is\n"
+	  "issued once; a zone is checked only once its notice was issued. Goals: every notice\n"
+	  "issued; duties met at 90% of checks in key areas, 80% elsewhere (tiersync report).\n" },
 	{ "enroll", cmd_enroll, 1,
 	  "tiersync enroll --node ID --key FILE.pub [--authorized-keys FILE | --signing-only]\n"
 	  "                       [--author NAME] [--json]\n"
