@@ -1,7 +1,8 @@
 #!/bin/sh
 # A day at a street office: two officers patrol the district's key area
 # (人盯车巡), find an outside-store case on the way and record it on the
-# patrol, end the patrol; the office adds a shop's responsibility zone
+# patrol, end the patrol; another officer patrols with his device, offline,
+# and the street merges it; the office adds a shop's responsibility zone
 # (门前三包), hands over its notice (告知书) and checks its duties. What may
 # not be done is refused in one line and changes nothing. The street pushes,
 # the district merges and sees it all, and counts the notice in its report.
@@ -112,6 +113,25 @@ check "stock git names both officers as the day's authors" \
 	is "$(printf '%s\n' "$author" | grep -c '王伟' ),$(printf '%s\n' "$author" | grep -c '李娜')" "1,1"
 check "stock git finds the street's history sound" fsck_clean "$st"
 
+# --- a device's patrol, offline, merged at the street ---------------------------------
+d07=$work/d07
+ts init "$d07" --tier device --id bj.dc.jingshan.d07 --upstream "$st" --author "赵强" >/dev/null
+enroll "$st" bj.dc.jingshan.d07 "$d07/id_ed25519.pub"
+ts -C "$d07" pull >/dev/null
+run ts -C "$d07" patrol start --area "景山后街"
+check "an officer patrols alone with his device" exit_is 0
+dpatrol=$(cat "$work/out")
+dcase=$(ts -C "$d07" case new --patrol "$dpatrol" --category small_ads --address "景山后街 3号")
+ts -C "$d07" patrol end "$dpatrol" --notes "小广告" >/dev/null
+ts -C "$d07" commit -m "景山后街" >/dev/null
+check "  ...the patrol is the street's, recorded by the device, its officer named" \
+	is "$(db "$d07" "SELECT jurisdiction || '|' || officers || '|' || found FROM patrols WHERE id = '$dpatrol'")" "bj.dc.jingshan|赵强|1"
+ts -C "$d07" push >/dev/null
+run ts -C "$st" merge --submissions
+check "the street merges the device's patrol" exit_is 0
+check "  ...and holds it with its case" \
+	is "$(db "$st" "SELECT p.found || '|' || c.created_by_node FROM patrols p JOIN cases c ON c.patrol_id = p.id WHERE p.id = '$dpatrol' AND c.id = '$dcase'")" "1|bj.dc.jingshan.d07"
+
 # --- up to the district ------------------------------------------------------------
 ts -C "$st" push >/dev/null
 run ts -C "$dc" merge --submissions
@@ -121,7 +141,8 @@ check "the district holds the patrol and its case" \
 check "  ...and the zone with its notice and check" \
 	is "$(db "$dc" "SELECT count(*) FROM responsibility_zones z JOIN responsibility_checks k ON k.zone_id = z.id WHERE z.id = '$zone' AND z.notice_issued_at IS NOT NULL")" 1
 run ts -C "$dc" patrol list --in bj.dc.jingshan --json
-check "the district lists the street's patrol" is "$(json_get "$work/out" '$[0].id')" "$patrol"
+check "the district lists the street's patrols, the device's too" \
+	is "$(json_length "$work/out" '$'),$(json_get "$work/out" '$[0].id'),$(json_get "$work/out" '$[1].id')" "2,$patrol,$dpatrol"
 run ts -C "$dc" report --json
 check "the district's report counts the notice: 1 of 1" \
 	is "$(json_get "$work/out" '$.total.figures.notices_issued.count'),$(json_get "$work/out" '$.total.figures.notices_issued.of')" "1,1"
