@@ -23,5 +23,6 @@
 #include "tiersync/gate.h"
 #include "tiersync/cases.h"
 #include "tiersync/parties.h"
+#include "tiersync/patrols.h"
 
 #endif

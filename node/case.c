@@ -193,11 +193,23 @@ static int check_key_area(case_op *op, const char *jurisdiction)
 	return 0;
 }
 
+/* The value given to `column` among the fields, or NULL. */
+static const char *field_value(const case_op *op, const char *column)
+{
+	size_t i;
+	for (i = 0; i < op->n; i++)
+		if (!strcmp(op->fields[i].column, column))
+			return op->fields[i].value;
+	return NULL;
+}
+
 static int do_new(sqlite3 *db, void *payload)
 {
 	case_op *op = payload;
 	sqlite3_stmt *st = NULL;
+	ts_buf detail = TS_BUF_INIT;
 	char now[32], *jurisdiction = NULL;
+	const char *patrol = NULL;
 	int64_t days = 0;
 	int error;
 
@@ -233,9 +245,17 @@ static int do_new(sqlite3 *db, void *payload)
 	    (error = set_columns(op, op->new_id)) < 0 ||
 	    (error = ts_event_mark_case(NULL, op->node, op->new_id)) < 0)
 		goto done;
-	error = ts_case__event(op->node, op->new_id, "intake", op->author, op->source, now);
+	/* a case found on a patrol is counted there, and its intake names it */
+	if ((patrol = field_value(op, "patrol_id"))) {
+		if ((error = ts_patrols__case_found(op->node, patrol, jurisdiction, op->source, now)) < 0)
+			goto done;
+		ts_buf__printf(&detail, "%s, found on patrol %s", op->source, patrol);
+	}
+	error = ts_case__event(op->node, op->new_id, "intake", op->author, patrol ? ts_buf__cstr(&detail) :
+		op->source, now);
 done:
 	sqlite3_finalize(st);
+	ts_buf__dispose(&detail);
 	free(jurisdiction);
 	return error;
 }
@@ -351,6 +371,9 @@ static int update(ts_node *node, const char *author, const char *case_id,
 		return error;
 	for (i = 0; !lifecycle_allowed && i < nsets; i++) {
 		const char *step = ts_case_column_step(sets[i].column);
+		if (!strcmp(sets[i].column, "patrol_id"))
+			return ts_error_set(TS_EDENIED, "cases.patrol_id is set at intake, when a case found on a "
+				"patrol is recorded, and does not change");
 		if (step && !strcmp(step, "new"))
 			return ts_error_set(TS_EDENIED, "cases.%s is set at intake and does not change", sets[i].column);
 		if (step)
@@ -393,7 +416,7 @@ int ts_case_edit(ts_node *node, const char *author, const char *case_id, const t
 	"reported_at, deadline, stage, filed_at, legal_basis, penalty_amount, decided_at, major, " \
 	"review_status, reviewer, reviewed_at, filed_up_at, executed_at, transfer_to, transferred_at, " \
 	"complainant_name, complainant_phone, visited_at, satisfaction, key_area_id, event_id, " \
-	"created_by_node, closed_at, " \
+	"created_by_node, closed_at, patrol_id, " \
 	"status NOT IN ('closed', 'transferred') AND deadline < :now"
 
 static const char *text_at(sqlite3_stmt *st, int col)
@@ -440,7 +463,8 @@ static void case_from_row(ts_case_info *c, sqlite3_stmt *st)
 	c->event_id = text_at(st, 30);
 	c->created_by_node = text_at(st, 31);
 	c->closed_at = text_at(st, 32);
-	c->overdue = sqlite3_column_int(st, 33);
+	c->patrol_id = text_at(st, 33);
+	c->overdue = sqlite3_column_int(st, 34);
 }
 
 /* Prepares `sql` (CASE_COLUMNS and more) with :now bound to the node's clock. */

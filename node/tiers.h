@@ -22,4 +22,17 @@ int ts_tiers__db_error(sqlite3 *db, const char *what);
  * a row was found, 0 when not, < 0 on failure. */
 int ts_tiers__query_text(char **out, sqlite3 *db, const char *sql, const char *p1, const char *p2);
 
+/* Patrols (node/patrols.c). */
+
+/* A time given for a record (`text`, ts_time_parse; NULL: now) into `out`;
+ * TS_EINVALID, naming `what`, when it is not a time or lies in the future. */
+int ts_patrols__time_given(char out[32], const char *text, const char *what);
+
+/* For case intake, inside its ts_node_write(): checks that a case of
+ * `jurisdiction`, with `source`, reported at `reported_at`, may have been
+ * found on the patrol `patrol_id`, and counts it in the patrol's `found`. TS_ENOTFOUND, TS_EDENIED or TS_EINVALID, saying why,
+ * when not. */
+int ts_patrols__case_found(ts_node *node, const char *patrol_id, const char *jurisdiction,
+	const char *source, const char *reported_at);
+
 #endif

@@ -718,8 +718,9 @@ void test_lifecycle__column_steps(void)
 				lifecycle++;
 		sqlite3_finalize(st);
 	}
-	/* 33 columns: 8 editable, id and created_by_node fixed, 23 set by intake or a step */
-	test_equal_i(query_int(node, "SELECT count(*) FROM pragma_table_info('cases')", NULL), 33);
+	/* 34 columns: 8 editable, id, created_by_node and patrol_id (set at intake with its
+	 * patrol, node/patrols.c) fixed, 23 set by intake or a step */
+	test_equal_i(query_int(node, "SELECT count(*) FROM pragma_table_info('cases')", NULL), 34);
 	test_equal_i(lifecycle, 23);
 	ts_node_free(node);
 }

@@ -58,7 +58,7 @@ typedef struct {
 	double real;
 } case_column;
 
-#define NCOLUMNS 33
+#define NCOLUMNS 34
 
 static void text_column(case_column *col, const char *name, const char *text)
 {
@@ -121,6 +121,7 @@ static void case_columns(case_column col[NCOLUMNS], const ts_case_info *c)
 	text_column(col++, "event_id", c->event_id);
 	text_column(col++, "created_by_node", c->created_by_node);
 	text_column(col++, "closed_at", c->closed_at);
+	text_column(col++, "patrol_id", c->patrol_id);
 }
 
 static void print_case_json(const ts_case_info *c)
@@ -386,7 +387,7 @@ static int step_done(ts_cli *cli, const char *verb, const char *id, int json)
 
 /* Each verb and the options it takes (their getopt letters). */
 static const struct { const char *verb, *options; } verbs[] = {
-	{ "new", "csdSaj" }, { "update", "Saj" }, { "show", "j" }, { "list", "tOj" }, { "rules", "HDIaj" },
+	{ "new", "csdSPaj" }, { "update", "Saj" }, { "show", "j" }, { "list", "tOj" }, { "rules", "HDIaj" },
 	{ "dispatch", "onaj" }, { "educate", "naj" }, { "warn", "naj" }, { "penalize", "naj" },
 	{ "file", "naj" }, { "decide", "bmMnaj" }, { "review", "ARrnaj" }, { "file-up", "naj" },
 	{ "execute", "naj" }, { "transfer", "Tnaj" }, { "feedback", "naj" }, { "visit", "fnaj" },
@@ -436,12 +437,13 @@ int cmd_case(ts_cli *cli, int argc, char **argv)
 		{ "major-threshold", required_argument, NULL, 'H' },
 		{ "deadline", required_argument, NULL, 'D' },
 		{ "immediate-penalty", required_argument, NULL, 'I' },
+		{ "patrol", required_argument, NULL, 'P' },
 		{ 0, 0, 0, 0 }
 	};
 	const char *category = NULL, *source = NULL, *address = NULL, *author = NULL, *status = NULL, *verb;
 	const char *officer = NULL, *note = NULL, *basis = NULL, *amount = NULL, *reviewer = NULL, *to = NULL;
-	const char *satisfaction = NULL, *id;
-	ts_field sets[MAX_SETS];
+	const char *satisfaction = NULL, *patrol = NULL, *id;
+	ts_field sets[MAX_SETS + 1];
 	ts_case_rule rules[MAX_RULES];
 	size_t nsets = 0, nrules = 0, i;
 	int c, help = 0, json = 0, overdue = 0, major = 0, approve = 0, reject = 0, error;
@@ -480,6 +482,7 @@ int cmd_case(ts_cli *cli, int argc, char **argv)
 		case 'r': reviewer = optarg; break;
 		case 'T': to = optarg; break;
 		case 'f': satisfaction = optarg; break;
+		case 'P': patrol = optarg; break;
 		case 'S':
 			if (nsets == MAX_SETS)
 				return ts_cli_usage(cli, "too many --set");
@@ -506,14 +509,25 @@ int cmd_case(ts_cli *cli, int argc, char **argv)
 	if (!strcmp(verb, "new")) {
 		if (optind != argc)
 			return ts_cli_usage(cli, "unexpected argument %s", argv[optind]);
+		/* a case found on a patrol came from the patrol (巡查发现) */
+		if (patrol && !source)
+			source = "patrol";
 		if (!category || !source || !address || !*address)
 			return ts_cli_usage(cli, "a new case needs --category, --source and --address");
-		for (i = 0; i < nsets; i++)
+		for (i = 0; i < nsets; i++) {
 			if (sets[i].value && (!strcmp(sets[i].column, "category") || !strcmp(sets[i].column, "source")))
 				return ts_cli_usage(cli, "a new case takes its %s from --%s, not --set", sets[i].column,
 					sets[i].column);
+			if (!strcmp(sets[i].column, "patrol_id"))
+				return ts_cli_usage(cli, "a new case takes its patrol from --patrol, not --set");
+		}
+		if (patrol) {
+			sets[nsets].column = "patrol_id";
+			sets[nsets].value = patrol;
+			nsets++;
+		}
 		if (ts_case_new(&new_id, cli->node, ts_cli_author(cli, author), category, source, address, sets, nsets) < 0)
-			return ts_cli_fail(cli);
+			return patrol ? ts_cli_fail_hint(cli, TS_ENOTFOUND, "see 'tiersync patrol list'") : ts_cli_fail(cli);
 		if (json)
 			printf("{\"id\":\"%s\"}\n", new_id);
 		else

@@ -23,7 +23,8 @@ const ts_cli_command ts_cli_commands[] = {
 	  "                     logs in to an ssh:// upstream (default: a new key, DIR/id_ed25519)\n"
 	  "  --author NAME      the node's identity: the default author of its changes (a real name)\n" },
 	{ "case", cmd_case, 1,
-	  "tiersync case new --category C --source S --address A [--set COL=VALUE]... [--author NAME] [--json]\n"
+	  "tiersync case new --category C --source S --address A [--patrol ID] [--set COL=VALUE]... [--author NAME]\n"
+	  "                                                                 [--json]\n"
 	  "       tiersync case update ID --set COL=VALUE [--set COL=VALUE]... [--author NAME] [--json]\n"
 	  "       tiersync case show ID [--json]\n"
 	  "       tiersync case list [--status S] [--overdue] [--json]\n"
@@ -41,6 +42,8 @@ const ts_cli_command ts_cli_commands[] = {
 	  "  --category C    one of the codes in the categories table (tiersync sql \"SELECT code FROM categories\")\n"
 	  "  --source S      patrol, complaint, video, referral, media or supervision\n"
 	  "  --address A     where the case is\n"
+	  "  --patrol ID     new: the patrol the case was found on (its source is then patrol, the\n"
+	  "                  default); the patrol counts it ('tiersync patrol show ID')\n"
 	  "  --set COL=VALUE set a column that is not part of the lifecycle (description, address, lng,\n"
 	  "                  lat, complainant_name, complainant_phone, key_area_id, event_id); VALUE\n"
 	  "                  'NULL' clears it. Closed and transferred cases are not edited.\n"
@@ -254,6 +257,46 @@ const ts_cli_command ts_cli_commands[] = {
 	  "  --json          machine-readable output\n\n"
 	  "Adding or editing a party writes a note in the case's record, naming the party but never\n"
 	  "its identity number or phone. A closed or transferred case's parties do not change.\n" },
+	{ "patrol", cmd_patrol, 1,
+	  "tiersync patrol start --area A [--officer NAME]... [--key-area ID] [--at TIME] [--author NAME] [--json]\n"
+	  "       tiersync patrol end ID [--at TIME] [--route R] [--notes N] [--author NAME] [--json]\n"
+	  "       tiersync patrol list [--in NODE] [--from DATE] [--to DATE] [--key-area ID] [--under-way] [--json]\n"
+	  "       tiersync patrol show ID [--json]",
+	  "Patrols (巡查, 人盯车巡): who patrolled where, when, and the cases found on them.",
+	  "  --area A        the area or route patrolled\n"
+	  "  --officer NAME  an officer on the patrol, by real name (repeatable; default: --author)\n"
+	  "  --key-area ID   the key area patrolled (tiersync area list); list: only its patrols\n"
+	  "  --at TIME       start or end: when, YYYY-MM-DD HH:MM (default: now; never in the future)\n"
+	  "  --route R       end: the route taken\n"
+	  "  --notes N       end: what was seen\n"
+	  "  --in NODE       list: only patrols of NODE's jurisdiction (this node's or below it)\n"
+	  "  --from, --to DATE  list: only patrols started in that period (days included)\n"
+	  "  --under-way     list: only patrols not yet ended\n"
+	  "  --author NAME   who records it (else the node's identity)\n"
+	  "  --json          machine-readable output\n\n"
+	  "A patrol belongs to this node's jurisdiction (a device's: its street's). A case found on it\n"
+	  "is recorded with 'tiersync case new --patrol ID': the patrol's found count follows, and\n"
+	  "show lists its cases. See docs/PATROLS.md.\n" },
+	{ "zone", cmd_zone, 1,
+	  "tiersync zone add UNIT --address A [--key-area ID] [--author NAME] [--json]\n"
+	  "       tiersync zone notice ZONE [--at TIME] [--author NAME] [--json]\n"
+	  "       tiersync zone check ZONE --met|--not-met [--note TEXT] [--author NAME] [--json]\n"
+	  "       tiersync zone list [--no-notice] [--key-area ID] [--json]\n"
+	  "       tiersync zone checks [ZONE] [--from DATE] [--to DATE] [--json]",
+	  "Responsibility zones (责任区, 门前三包): their notices (告知书) and the checks of their duties.",
+	  "  UNIT            the shop or unit answerable for its frontage\n"
+	  "  --address A     where it is\n"
+	  "  --key-area ID   the key area it lies in (tiersync area list); list: only its zones\n"
+	  "  --at TIME       notice: when it was handed over, YYYY-MM-DD HH:MM (default: now)\n"
+	  "  --met, --not-met  check: the verdict; --not-met needs --note\n"
+	  "  --note TEXT     check: what was wrong, if anything\n"
+	  "  --no-notice     list: only zones whose notice is not issued\n"
+	  "  --from, --to DATE  checks: only checks in that period (days included)\n"
+	  "  --author NAME   who adds, hands over the notice or checks (else the node's identity)\n"
+	  "  --json          machine-readable output\n\n"
+	  "A zone belongs to a street: its street office or a device of it adds it. The notice is\n"
+	  "issued once; a zone is checked only once its notice was issued. Goals: every notice\n"
+	  "issued; duties met at 90% of checks in key areas, 80% elsewhere (tiersync report).\n" },
 	{ "enroll", cmd_enroll, 1,
 	  "tiersync enroll --node ID --key FILE.pub [--authorized-keys FILE | --signing-only]\n"
 	  "                       [--author NAME] [--json]\n"

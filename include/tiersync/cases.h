@@ -25,8 +25,11 @@ typedef struct {
 
 /*
  * Records a new case found at this node, with its intake event. `category`,
- * `source` and `address` are required; `extra` sets further columns. The
- * new case id is written to *id_out (free() it).
+ * `source` and `address` are required; `extra` sets further columns. A
+ * case found on a patrol names it in `extra` as { "patrol_id", ID }: its
+ * source must be "patrol", and the patrol counts it (ts_patrol_start() in
+ * tiersync/patrols.h says the rules). The new case id is written to
+ * *id_out (free() it).
  */
 int ts_case_new(char **id_out, ts_node *node, const char *author, const char *category,
 	const char *source, const char *address, const ts_field *extra, size_t nextra);
@@ -246,6 +249,7 @@ typedef struct {
 	const char *event_id;          /* the major event it fell in */
 	const char *created_by_node;
 	const char *closed_at;         /* 办结 */
+	const char *patrol_id;         /* the patrol it was found on (tiersync/patrols.h), or NULL */
 	int overdue;                   /* 1: open (neither closed nor transferred) and its
 	                                  deadline before now, by the node's clock */
 } ts_case_info;
