@@ -513,3 +513,114 @@ void test_report__json_is_valid_with_odd_jurisdictions(void)
 	sqlite3_finalize(st);
 	sqlite3_close(mem);
 }
+
+/* ---- how the report reads: a few passes, each through the index ------ */
+
+/* The statements a report ran, as prepared (sqlite3_sql). */
+typedef struct {
+	char *sql[64];
+	int n;
+} traced;
+
+static int trace_statement(unsigned type, void *payload, void *stmt, void *unused)
+{
+	traced *t = payload;
+	const char *sql = sqlite3_sql(stmt);
+	(void)type; (void)unused;
+	if (sql && t->n < 64 && !strstr(sql, "BEGIN") && !strstr(sql, "ROLLBACK"))
+		t->sql[t->n++] = strdup(sql);
+	return 0;
+}
+
+static void traced_free(traced *t)
+{
+	while (t->n > 0)
+		free(t->sql[--t->n]);
+}
+
+/* The report of `node`, its statements in *t. */
+static int report_traced(traced *t, ts_node *node)
+{
+	ts_report *r = NULL;
+	int error;
+	sqlite3_trace_v2(ts_node_db(node), SQLITE_TRACE_STMT, trace_statement, t);
+	error = ts_report_compute(&r, node, NULL, FROM, TO);
+	sqlite3_trace_v2(ts_node_db(node), 0, NULL, NULL);
+	ts_report_free(r);
+	return error;
+}
+
+/* The plan of `sql`, its lines joined by "; ". */
+static void plan_of(char *out, size_t size, sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *st = NULL;
+	char *eqp = sqlite3_mprintf("EXPLAIN QUERY PLAN %s", sql);
+	size_t len = 0;
+	*out = '\0';
+	if (sqlite3_prepare_v2(db, eqp, -1, &st, NULL) != SQLITE_OK)
+		snprintf(out, size, "(no plan: %s)", sqlite3_errmsg(db));
+	else
+		while (sqlite3_step(st) == SQLITE_ROW && len < size)
+			len += (size_t)snprintf(out + len, size - len, "%s; ", (const char *)sqlite3_column_text(st, 3));
+	sqlite3_finalize(st);
+	sqlite3_free(eqp);
+}
+
+/* A plan reads cases through the index on jurisdiction, or by primary key,
+ * never by a scan of the table or of an index whole. */
+static int plan_searches_cases(const char *plan)
+{
+	return !strstr(plan, "SCAN cases") && !strstr(plan, "SCAN c;") && !strstr(plan, "SCAN c ") &&
+		(strstr(plan, "INDEX cases_jurisdiction (jurisdiction=?") ||
+		 strstr(plan, "INDEX cases_jurisdiction (jurisdiction>?") ||
+		 strstr(plan, "INDEX sqlite_autoindex_cases_1 (id=?)"));
+}
+
+void test_report__every_query_searches_the_index_and_their_number_is_not_the_units(void)
+{
+	static const char *const units[] = { "bj.dc.a", "bj.dc.b.d01", "bj.dc.c", "bj.dc.d", "bj.dc.e" };
+	ts_node *dc = NULL;
+	traced few = { { 0 }, 0 }, more = { { 0 }, 0 };
+	char plan[4096], id[16];
+	size_t i;
+	int j, bad = 0;
+
+	test_ok(init_node(&dc, "dc", TS_TIER_DISTRICT, "bj.dc", NULL));
+	test_ok(add_raw_case(dc, "c0", "bj.dc"));
+	for (i = 0; i < 2; i++) {
+		snprintf(id, sizeof(id), "c%zu", i + 1);
+		test_ok(add_raw_case(dc, id, units[i]));
+	}
+	test_ok(report_traced(&few, dc));
+	for (; i < sizeof(units) / sizeof(units[0]); i++) {
+		snprintf(id, sizeof(id), "c%zu", i + 1);
+		test_ok(add_raw_case(dc, id, units[i]));
+	}
+	test_ok(report_traced(&more, dc));
+	/* more child units, not more statements */
+	test_assert(few.n > 0);
+	test_equal_i(more.n, few.n);
+	for (j = 0; j < more.n; j++) {
+		if (!strstr(more.sql[j], " cases ") && !strstr(more.sql[j], " cases\n"))
+			continue;
+		plan_of(plan, sizeof(plan), ts_node_db(dc), more.sql[j]);
+		if (!plan_searches_cases(plan)) {
+			fprintf(stderr, "    %s\n    plan: %s\n", more.sql[j], plan);
+			bad++;
+		}
+	}
+	/* each figure's own query, for one unit, too */
+	for (i = 0; i < ts_report_nfigures; i++) {
+		if (!strstr(ts_report_figures[i].sql, "FROM cases"))
+			continue;
+		plan_of(plan, sizeof(plan), ts_node_db(dc), ts_report_figures[i].sql);
+		if (!plan_searches_cases(plan) || !strstr(plan, "SEARCH")) {
+			fprintf(stderr, "    %s\n    plan: %s\n", ts_report_figures[i].name, plan);
+			bad++;
+		}
+	}
+	test_equal_i(bad, 0);
+	traced_free(&few);
+	traced_free(&more);
+	ts_node_free(dc);
+}
