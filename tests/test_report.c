@@ -624,3 +624,98 @@ void test_report__every_query_searches_the_index_and_their_number_is_not_the_uni
 	traced_free(&more);
 	ts_node_free(dc);
 }
+
+/* Whitespace runs as one space, none at the ends. */
+static void squeeze(char *s)
+{
+	char *w = s, *r = s;
+	int space = 0;
+	for (; *r; r++) {
+		if (*r == ' ' || *r == '\n' || *r == '\t') {
+			space = w > s;
+			continue;
+		}
+		if (space)
+			*w++ = ' ';
+		space = 0;
+		*w++ = *r;
+	}
+	*w = '\0';
+}
+
+/* docs/REPORT.md of the tree this test binary was built from (build/<mode>/unit). */
+static char *read_report_doc(void)
+{
+	char self[PATH_MAX], path[PATH_MAX + 32];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	char *slash, *text = NULL;
+	long len;
+	FILE *f;
+	if (n <= 0)
+		return NULL;
+	self[n] = '\0';
+	if ((slash = strrchr(self, '/')))
+		*slash = '\0';
+	snprintf(path, sizeof(path), "%s/../../docs/REPORT.md", self);
+	if (!(f = fopen(path, "rb")))
+		return NULL;
+	if (fseek(f, 0, SEEK_END) == 0 && (len = ftell(f)) > 0 && fseek(f, 0, SEEK_SET) == 0 &&
+	    (text = malloc((size_t)len + 1)) && fread(text, 1, (size_t)len, f) == (size_t)len)
+		text[len] = '\0';
+	else {
+		free(text);
+		text = NULL;
+	}
+	fclose(f);
+	return text;
+}
+
+/* Whether `sql`, whitespace squeezed, is one of the page's sql blocks. */
+static int doc_has_query(const char *doc, const char *sql)
+{
+	char *want = strdup(sql), *block;
+	const char *p = doc, *end;
+	int found = 0;
+	squeeze(want);
+	while (!found && (p = strstr(p, "```sql\n")) && (end = strstr(p + 7, "```"))) {
+		if ((block = strndup(p + 7, (size_t)(end - p - 7)))) {
+			squeeze(block);
+			found = !strcmp(block, want);
+			free(block);
+		}
+		p = end + 3;
+	}
+	free(want);
+	return found;
+}
+
+/* docs/REPORT.md gives every query a report runs, as it runs, and each
+ * figure's own query. */
+void test_report__docs_give_every_query_a_report_runs(void)
+{
+	ts_node *dc = NULL;
+	traced t = { { 0 }, 0 };
+	char *doc = read_report_doc();
+	size_t i;
+	int j, bad = 0;
+
+	test_assert(doc != NULL);
+	test_ok(init_node(&dc, "dc", TS_TIER_DISTRICT, "bj.dc", NULL));
+	test_ok(add_raw_case(dc, "c1", "bj.dc.a"));
+	test_ok(report_traced(&t, dc));
+	test_assert(t.n >= 5);
+	for (j = 0; j < t.n; j++)
+		if (!doc_has_query(doc, t.sql[j])) {
+			fprintf(stderr, "    not in docs/REPORT.md: %s\n", t.sql[j]);
+			bad++;
+		}
+	for (i = 0; i < ts_report_nfigures; i++)
+		if (!doc_has_query(doc, ts_report_figures[i].sql)) {
+			fprintf(stderr, "    %s's query is not in docs/REPORT.md\n", ts_report_figures[i].name);
+			bad++;
+		}
+	test_equal_i(bad, 0);
+	traced_free(&t);
+	free(doc);
+	ts_node_free(dc);
+}
