@@ -203,6 +203,13 @@ static int query_error(sqlite3 *db, const char *what)
 #define UNIT(col) "substr(" col ", 1, length(:scope) + instr(substr(" col ", length(:scope) + 2) || '.', '.'))"
 #define BELOW(col) col " >= :scope || '.' AND " col " < :scope || '/'"
 
+/* The rows of the scope's cases reported in the period (in the year
+ * before): their rowids found on the index, then read in rowid order, the
+ * order they lie in the table, not in the index's order (by unit, then
+ * time), which would come back to the same pages once per unit. */
+#define PERIOD_ROWS(from, to) "rowid IN (SELECT rowid FROM cases INDEXED BY cases_jurisdiction WHERE " \
+	SCOPE("jurisdiction") " AND reported_at >= " from " AND reported_at < " to ")"
+
 /* Where the passes' aggregates are summed, per unit: one slot each. */
 enum {
 	/* the period's cases (cases_sql), after unit_id, category, source */
@@ -235,7 +242,7 @@ static const char cases_sql[] =
 	"count(satisfaction) FILTER (WHERE source = 'complaint' AND visited_at IS NOT NULL), "
 	"count(*) FILTER (WHERE closed_at <= deadline), count(closed_at), "
 	"count(*) FILTER (WHERE source = 'media') "
-	CASES " GROUP BY unit_id, category, source";
+	"FROM cases WHERE " PERIOD_ROWS(":from", ":to") " GROUP BY unit_id, category, source";
 
 /* The passes whose rows are (unit_id, aggregates...), summed into slots. */
 static const struct {
@@ -244,7 +251,7 @@ static const struct {
 } unit_passes[] = {
 	{ "last year's complaints",
 	  "SELECT " UNIT("jurisdiction") " AS unit_id, count(*), count(key_area_id) "
-	  CASES_LAST " AND source = 'complaint' GROUP BY unit_id",
+	  "FROM cases WHERE " PERIOD_ROWS(":last_from", ":last_to") " AND source = 'complaint' GROUP BY unit_id",
 	  S_COMPLAINTS_LAST, 2 },
 	{ "responsibility zones",
 	  "SELECT " UNIT("jurisdiction") " AS unit_id, count(*) FILTER (WHERE notice_issued_at < :to), count(*) "
