@@ -27,8 +27,12 @@
  * unit named by the next id label), whose columns are the figures'
  * aggregates. The total is the sum of the units' rows, the scope's own
  * included; the distinct phone numbers, which do not add up, are counted
- * from one row per (phone, unit). The figures are returned as plain
- * structs (tiersync/cases.h); the CLI writes them out (tools/cmd_report.c).
+ * from one row per (phone, unit). The period's cases are found on the
+ * index and read in the table's order, so a report costs about two reads
+ * of the scope's cases of the period (and of the year before), whatever the
+ * number of units, and a unit's figures what its cases cost. The figures
+ * are returned as plain structs (tiersync/cases.h); the CLI writes them out
+ * (tools/cmd_report.c).
  */
 #include <stdlib.h>
 #include <string.h>
