@@ -719,3 +719,47 @@ void test_report__docs_give_every_query_a_report_runs(void)
 	free(doc);
 	ts_node_free(dc);
 }
+
+/* The range on the index holds what `jurisdiction = unit OR jurisdiction
+ * GLOB unit || '.*'` holds, for texts no node id could be: bytes just
+ * below and above '.' and '/' after the unit, an empty label, a unit's own
+ * id as a prefix without the dot. */
+void test_report__the_range_is_the_glob_on_odd_bytes(void)
+{
+	static const char *const odd[] = { "bj.dc", "bj.dc.a", "bj.dc-x", "bj.dc/y", "bj.dcx", "bj.dc.",
+		"bj.dc..z", "bj.dc.a/b", "bj.dc.a-b.c", "bj.dc\x01", "bj.dc.\x7f\xff", "bj.dc0", "bj.d", "bj.dc.a.b" };
+	static const char *const units[] = { "bj", "bj.dc", "bj.dc.a" };
+	ts_node *city = NULL;
+	ts_report *r = NULL;
+	char id[16];
+	size_t i, u, k;
+	int bad = 0;
+
+	test_ok(init_node(&city, "city", TS_TIER_CITY, "bj", NULL));
+	for (i = 0; i < sizeof(odd) / sizeof(odd[0]); i++) {
+		snprintf(id, sizeof(id), "c%zu", i);
+		test_ok(add_raw_case(city, id, odd[i]));
+	}
+	for (u = 0; u < sizeof(units) / sizeof(units[0]); u++) {
+		test_ok(ts_report_compute(&r, city, units[u], FROM, TO));
+		for (k = 0; k <= r->nchildren; k++) {
+			const ts_report_unit *unit = k ? &r->children[k - 1] : &r->total;
+			int64_t glob = -1, unused = 0;
+			test_assert(query2(&glob, &unused, ts_node_db(city), "SELECT count(*), 0 FROM cases WHERE "
+				"jurisdiction = ?1 OR jurisdiction GLOB ?1 || '.*'", unit->unit, NULL));
+			if (unit->values[0].value != glob) {
+				fprintf(stderr, "    report %s, unit %s: %lld found, GLOB %lld\n", units[u], unit->unit,
+					(long long)unit->values[0].value, (long long)glob);
+				bad++;
+			}
+		}
+		ts_report_free(r);
+		r = NULL;
+	}
+	test_equal_i(bad, 0);
+	/* the district counts itself and what is below it by whole labels: 8 of them */
+	test_ok(ts_report_compute(&r, city, "bj.dc", FROM, TO));
+	test_equal_i(r->total.values[0].value, 8);
+	ts_report_free(r);
+	ts_node_free(city);
+}
