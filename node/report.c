@@ -43,6 +43,7 @@
 #include "tiersync.h"
 
 #define SCOPE(col) "(" col " = :scope OR (" col " >= :scope || '.' AND " col " < :scope || '/'))"
+
 /* INDEXED BY: without statistics the planner would rather take the index
  * on source for a figure of complaints, and read every complaint of every
  * year and unit. */
@@ -50,6 +51,7 @@
 	" AND reported_at >= :from AND reported_at < :to"
 #define CASES_LAST "FROM cases INDEXED BY cases_jurisdiction WHERE " SCOPE("jurisdiction") \
 	" AND reported_at >= :last_from AND reported_at < :last_to"
+
 const ts_report_figure ts_report_figures[] = {
 	{ "cases_found", "cases found 执法查处量", TS_FIGURE_COUNT, 0,
 	  "SELECT count(*), NULL " CASES },
