@@ -3,15 +3,36 @@
  * merged database for its own jurisdiction, in total and per child unit.
  *
  * A unit's jurisdiction is its id and every id below it: jurisdiction =
- * :scope OR jurisdiction GLOB :scope || '.*' (GLOB, not LIKE: LIKE reads
- * '_' in an id as a wildcard and ignores case). A case recorded on a device
- * belongs to the device's street (its jurisdiction, set at intake).
+ * :scope OR jurisdiction GLOB :scope || '.*', written as a range on the
+ * index cases_jurisdiction (jurisdiction, reported_at):
+ *
+ *     jurisdiction = :scope
+ *     OR (jurisdiction >= :scope || '.' AND jurisdiction < :scope || '/')
+ *
+ * '/' is the byte after '.', and text compares byte by byte (BINARY), so
+ * the range holds exactly the texts that start with :scope || '.', as the
+ * GLOB does (a node id holds no GLOB wildcard: ts_node_id_valid). Not LIKE:
+ * LIKE reads '_' in an id as a wildcard and ignores case. A case recorded on
+ * a device belongs to the device's street (its jurisdiction, set at intake).
  *
  * The cases of a period are those reported in it (:from <= reported_at <
  * :to); every case figure counts what has happened to them since, whenever
- * it happened. Each figure is one query returning (value, base); the same
- * queries, written out, are in docs/REPORT.md. The figures are returned as
- * plain structs (tiersync/cases.h); the CLI writes them out (tools/cmd_report.c).
+ * it happened. Each figure is defined by one query returning (value, base)
+ * for one unit, ts_report_figures[].sql; the same queries, written out, are
+ * in docs/REPORT.md.
+ *
+ * A report computes every unit at once, in a few passes over the scope
+ * (docs/REPORT.md, "How the report computes them"): each pass is a GROUP
+ * BY of the scope's rows by their unit (the scope itself, or the child
+ * unit named by the next id label), whose columns are the figures'
+ * aggregates. The total is the sum of the units' rows, the scope's own
+ * included; the distinct phone numbers, which do not add up, are counted
+ * from one row per (phone, unit). The period's cases are found on the
+ * index and read in the table's order, so a report costs about two reads
+ * of the scope's cases of the period (and of the year before), whatever the
+ * number of units, and a unit's figures what its cases cost. The figures
+ * are returned as plain structs (tiersync/cases.h); the CLI writes them out
+ * (tools/cmd_report.c).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -21,9 +42,14 @@
 #include "node.h"
 #include "tiersync.h"
 
-#define SCOPE(col) "(" col " = :scope OR " col " GLOB :scope || '.*')"
-#define CASES "FROM cases WHERE " SCOPE("jurisdiction") " AND reported_at >= :from AND reported_at < :to"
-#define CASES_LAST "FROM cases WHERE " SCOPE("jurisdiction") \
+#define SCOPE(col) "(" col " = :scope OR (" col " >= :scope || '.' AND " col " < :scope || '/'))"
+
+/* INDEXED BY: without statistics the planner would rather take the index
+ * on source for a figure of complaints, and read every complaint of every
+ * year and unit. */
+#define CASES "FROM cases INDEXED BY cases_jurisdiction WHERE " SCOPE("jurisdiction") \
+	" AND reported_at >= :from AND reported_at < :to"
+#define CASES_LAST "FROM cases INDEXED BY cases_jurisdiction WHERE " SCOPE("jurisdiction") \
 	" AND reported_at >= :last_from AND reported_at < :last_to"
 
 const ts_report_figure ts_report_figures[] = {
@@ -75,22 +101,6 @@ const ts_report_figure ts_report_figures[] = {
 };
 
 const size_t ts_report_nfigures = sizeof(ts_report_figures) / sizeof(ts_report_figures[0]);
-
-/* Per category and per source: every code, with zeros where no case. */
-#define GROUP_SQL(table, column) \
-	"SELECT g.code, count(c.id), count(c.filed_at), count(c.decided_at), count(c.transferred_at), " \
-	"count(c.closed_at) FROM " table " g LEFT JOIN cases c ON c." column " = g.code " \
-	"AND " SCOPE("c.jurisdiction") " AND c.reported_at >= :from AND c.reported_at < :to " \
-	"GROUP BY g.code ORDER BY g.code"
-
-/* The child units: the first id label below the scope, of every
- * jurisdiction the cases and responsibility zones name. */
-static const char children_sql[] =
-	"SELECT DISTINCT :scope || '.' || substr(rest, 1, instr(rest || '.', '.') - 1) AS child "
-	"FROM (SELECT substr(jurisdiction, length(:scope) + 2) AS rest FROM "
-	"  (SELECT jurisdiction FROM cases UNION SELECT jurisdiction FROM responsibility_zones) "
-	"  WHERE jurisdiction GLOB :scope || '.*') "
-	"ORDER BY child";
 
 static int days_in_month(int y, int m)
 {
@@ -192,42 +202,342 @@ static int query_error(sqlite3 *db, const char *what)
 	return ts_sqlite__error(db, "report: %s", what);
 }
 
-static int compute_groups(ts_report_group **out, size_t *n, sqlite3 *db, const ts_report *r,
-	const char *scope, const char *sql)
+/* ---- the passes: every unit at once --------------------------------- */
+
+/* The unit a row of the scope counts in: the scope itself, or the child
+ * unit, the scope's id and the next label of `col`. */
+#define UNIT(col) "substr(" col ", 1, length(:scope) + instr(substr(" col ", length(:scope) + 2) || '.', '.'))"
+#define BELOW(col) col " >= :scope || '.' AND " col " < :scope || '/'"
+
+/* The rows of the scope's cases reported in the period (in the year
+ * before): their rowids found on the index, then read in rowid order, the
+ * order they lie in the table, not in the index's order (by unit, then
+ * time), which would come back to the same pages once per unit. */
+#define PERIOD_ROWS(from, to) "rowid IN (SELECT rowid FROM cases INDEXED BY cases_jurisdiction WHERE " \
+	SCOPE("jurisdiction") " AND reported_at >= " from " AND reported_at < " to ")"
+
+/* Where the passes' aggregates are summed, per unit: one slot each. */
+enum {
+	/* the period's cases (cases_sql), after unit_id, category, source */
+	S_FOUND, S_FILED, S_PENALISED, S_PENALTIES, S_TRANSFERRED, S_MAJOR_FILED_UP, S_MAJOR,
+	S_COMPLAINTS, S_COMPLAINTS_KEY, S_KEPT_CLOSED, S_KEPT, S_HANDLED_VISITED, S_HANDLED,
+	S_SATISFIED, S_MARKED, S_CLOSED_ON_TIME, S_CLOSED, S_MEDIA,
+	/* last year's complaints (last_year_sql) */
+	S_COMPLAINTS_LAST, S_COMPLAINTS_KEY_LAST,
+	/* responsibility zones (zones_sql) and their checks (checks_sql) */
+	S_NOTICES, S_ZONES, S_MET_KEY, S_CHECKS_KEY, S_MET_ELSEWHERE, S_CHECKS_ELSEWHERE,
+	/* small-ad phone numbers (phones_sql, counted here) */
+	S_PHONES_WARNED, S_PHONES,
+	NSLOTS,
+	S_NONE = -1
+};
+
+/* The period's cases, one row per unit, category and source. */
+static const char cases_sql[] =
+	"SELECT " UNIT("jurisdiction") " AS unit_id, category, source, "
+	"count(*), count(filed_at), count(decided_at), "
+	"coalesce(sum(penalty_amount) FILTER (WHERE decided_at IS NOT NULL), 0), count(transferred_at), "
+	"count(filed_up_at) FILTER (WHERE major = 1), count(*) FILTER (WHERE major = 1), "
+	"count(*) FILTER (WHERE source = 'complaint'), "
+	"count(*) FILTER (WHERE source = 'complaint' AND key_area_id IS NOT NULL), "
+	"count(closed_at) FILTER (WHERE transferred_at IS NULL), count(*) FILTER (WHERE transferred_at IS NULL), "
+	"count(visited_at) FILTER (WHERE source = 'complaint' AND status IN ('feedback', 'closed')), "
+	"count(*) FILTER (WHERE source = 'complaint' AND status IN ('feedback', 'closed')), "
+	"count(*) FILTER (WHERE source = 'complaint' AND visited_at IS NOT NULL "
+	"AND satisfaction IN ('satisfied', 'basically_satisfied')), "
+	"count(satisfaction) FILTER (WHERE source = 'complaint' AND visited_at IS NOT NULL), "
+	"count(*) FILTER (WHERE closed_at <= deadline), count(closed_at), "
+	"count(*) FILTER (WHERE source = 'media') "
+	"FROM cases WHERE " PERIOD_ROWS(":from", ":to") " GROUP BY unit_id, category, source";
+
+/* The passes whose rows are (unit_id, aggregates...), summed into slots. */
+static const struct {
+	const char *what, *sql;
+	int first_slot, nslots;
+} unit_passes[] = {
+	{ "last year's complaints",
+	  "SELECT " UNIT("jurisdiction") " AS unit_id, count(*), count(key_area_id) "
+	  "FROM cases WHERE " PERIOD_ROWS(":last_from", ":last_to") " AND source = 'complaint' GROUP BY unit_id",
+	  S_COMPLAINTS_LAST, 2 },
+	{ "responsibility zones",
+	  "SELECT " UNIT("jurisdiction") " AS unit_id, count(*) FILTER (WHERE notice_issued_at < :to), count(*) "
+	  "FROM responsibility_zones WHERE " SCOPE("jurisdiction") " GROUP BY unit_id",
+	  S_NOTICES, 2 },
+	{ "responsibility checks",
+	  "SELECT " UNIT("z.jurisdiction") " AS unit_id, "
+	  "count(*) FILTER (WHERE k.met = 1 AND z.key_area_id IS NOT NULL), "
+	  "count(*) FILTER (WHERE z.key_area_id IS NOT NULL), "
+	  "count(*) FILTER (WHERE k.met = 1 AND z.key_area_id IS NULL), count(*) FILTER (WHERE z.key_area_id IS NULL) "
+	  "FROM responsibility_checks k JOIN responsibility_zones z ON z.id = k.zone_id "
+	  "WHERE " SCOPE("z.jurisdiction") " AND k.checked_at >= :from AND k.checked_at < :to GROUP BY unit_id",
+	  S_MET_KEY, 4 },
+};
+
+/* The phone numbers of the period's small-ad cases: one row per number and
+ * unit, 1 if every sighting of it there was warned; in number order. CROSS
+ * JOIN: from the sightings (few) to their cases by key, not from every
+ * case of the scope to its sightings. */
+static const char phones_sql[] =
+	"SELECT p.phone, " UNIT("c.jurisdiction") " AS unit_id, min(p.outcome IS 'warned') "
+	"FROM small_ad_phones p CROSS JOIN cases c ON c.id = p.case_id "
+	"WHERE " SCOPE("c.jurisdiction") " AND c.reported_at >= :from AND c.reported_at < :to "
+	"GROUP BY p.phone, unit_id ORDER BY p.phone";
+
+/* The child units: every unit named below the scope by a case or a
+ * responsibility zone, in any period. The cases' jurisdictions are read by
+ * skipping from one to the next on the index, not by reading every case. */
+static const char children_sql[] =
+	"WITH RECURSIVE below(jurisdiction) AS ("
+	"SELECT min(jurisdiction) FROM cases WHERE " BELOW("jurisdiction") " "
+	"UNION ALL SELECT (SELECT min(c.jurisdiction) FROM cases c WHERE c.jurisdiction > below.jurisdiction "
+	"AND c.jurisdiction < :scope || '/') FROM below WHERE below.jurisdiction IS NOT NULL) "
+	"SELECT DISTINCT " UNIT("jurisdiction") " AS unit_id FROM ("
+	"SELECT jurisdiction FROM below WHERE jurisdiction IS NOT NULL "
+	"UNION SELECT jurisdiction FROM responsibility_zones WHERE " BELOW("jurisdiction") ") "
+	"ORDER BY unit_id";
+
+/* Each figure's value and base (S_NONE: no base), in ts_report_figures[] order. */
+static const struct {
+	const char *name;
+	int value, base;
+} figure_slots[] = {
+	{ "cases_found", S_FOUND, S_NONE },
+	{ "cases_filed", S_FILED, S_NONE },
+	{ "cases_penalised", S_PENALISED, S_NONE },
+	{ "penalties_fen", S_PENALTIES, S_NONE },
+	{ "cases_transferred", S_TRANSFERRED, S_NONE },
+	{ "major_cases_filed_up", S_MAJOR_FILED_UP, S_MAJOR },
+	{ "complaints", S_COMPLAINTS, S_COMPLAINTS_LAST },
+	{ "complaints_key_areas", S_COMPLAINTS_KEY, S_COMPLAINTS_KEY_LAST },
+	{ "rectification_rate", S_KEPT_CLOSED, S_KEPT },
+	{ "return_visits", S_HANDLED_VISITED, S_HANDLED },
+	{ "satisfaction", S_SATISFIED, S_MARKED },
+	{ "small_ad_phones_warned", S_PHONES_WARNED, S_PHONES },
+	{ "notices_issued", S_NOTICES, S_ZONES },
+	{ "responsibility_met_key_areas", S_MET_KEY, S_CHECKS_KEY },
+	{ "responsibility_met_elsewhere", S_MET_ELSEWHERE, S_CHECKS_ELSEWHERE },
+	{ "deadline_adherence", S_CLOSED_ON_TIME, S_CLOSED },
+	{ "media_exposures", S_MEDIA, S_NONE },
+};
+
+/* What a report holds while its passes run: per unit (0 the total, k + 1
+ * the child k) the slots' sums; the codes of categories and sources. */
+typedef struct {
+	ts_report *r;
+	const char *scope;
+	int64_t (*sums)[NSLOTS];
+	char **categories, **sources;
+	size_t ncategories, nsources;
+} tally;
+
+static int by_code(const void *key, const void *elem)
+{
+	return strcmp(key, *(char *const *)elem);
+}
+
+static int by_unit(const void *key, const void *elem)
+{
+	return strcmp(key, ((const ts_report_unit *)elem)->unit);
+}
+
+/* The child a unit_id counts in: 1 + its index, 0 for the scope itself. */
+static int unit_index(size_t *out, const tally *t, const unsigned char *unit_id)
+{
+	const ts_report_unit *child;
+	if (!unit_id)
+		return ts_error_set(TS_ERROR, "report: a row without its unit");
+	if (!strcmp((const char *)unit_id, t->scope)) {
+		*out = 0;
+		return 0;
+	}
+	if (!(child = bsearch(unit_id, t->r->children, t->r->nchildren, sizeof(*child), by_unit)))
+		return ts_error_set(TS_ERROR, "report: '%s' is among no child units", (const char *)unit_id);
+	*out = (size_t)(child - t->r->children) + 1;
+	return 0;
+}
+
+static ts_report_unit *unit_at(const tally *t, size_t k)
+{
+	return k ? &t->r->children[k - 1] : &t->r->total;
+}
+
+/* The codes of `sql` (SELECT code ... ORDER BY code), malloc'ed. */
+static int load_codes(char ***out, size_t *n, sqlite3 *db, const char *sql)
 {
 	sqlite3_stmt *st = NULL;
-	ts_report_group *g = NULL, *grown;
-	size_t len = 0;
+	char **codes = NULL, **grown;
 	int rc, error = 0;
 
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-		error = query_error(db, "groups");
-		goto done;
-	}
-	bind_params(st, r, scope);
+	*n = 0;
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return query_error(db, "codes");
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (!(grown = realloc(g, (len + 1) * sizeof(*g)))) {
+		if (!(grown = realloc(codes, (*n + 1) * sizeof(*codes))) ||
+		    !(grown[*n] = strdup((const char *)sqlite3_column_text(st, 0)))) {
+			codes = grown ? grown : codes;
 			error = ts_error_set(TS_ERROR, "out of memory");
 			goto done;
 		}
-		g = grown;
-		g[len].code = strdup((const char *)sqlite3_column_text(st, 0));
-		g[len].found = sqlite3_column_int64(st, 1);
-		g[len].filed = sqlite3_column_int64(st, 2);
-		g[len].penalised = sqlite3_column_int64(st, 3);
-		g[len].transferred = sqlite3_column_int64(st, 4);
-		g[len].closed = sqlite3_column_int64(st, 5);
-		if (!g[len++].code) {
-			error = ts_error_set(TS_ERROR, "out of memory");
+		codes = grown;
+		(*n)++;
+	}
+	if (rc != SQLITE_DONE)
+		error = query_error(db, "codes");
+done:
+	sqlite3_finalize(st);
+	*out = codes;
+	return error;
+}
+
+static void free_codes(char **codes, size_t n)
+{
+	size_t i;
+	for (i = 0; i < n; i++)
+		free(codes[i]);
+	free(codes);
+}
+
+/* Gives a unit its id, its figures and every code of its groups, at zero. */
+static int unit_init(ts_report_unit *u, const char *id, const tally *t)
+{
+	size_t i;
+	if (!(u->unit = strdup(id)) || !(u->values = calloc(ts_report_nfigures, sizeof(*u->values))) ||
+	    !(u->categories = calloc(t->ncategories ? t->ncategories : 1, sizeof(*u->categories))) ||
+	    !(u->sources = calloc(t->nsources ? t->nsources : 1, sizeof(*u->sources))))
+		return ts_error_set(TS_ERROR, "out of memory");
+	for (i = 0; i < t->ncategories; i++, u->ncategories++)
+		if (!(u->categories[i].code = strdup(t->categories[i])))
+			return ts_error_set(TS_ERROR, "out of memory");
+	for (i = 0; i < t->nsources; i++, u->nsources++)
+		if (!(u->sources[i].code = strdup(t->sources[i])))
+			return ts_error_set(TS_ERROR, "out of memory");
+	return 0;
+}
+
+static void add_group(ts_report_group *g, const int64_t *row)
+{
+	g->found += row[S_FOUND];
+	g->filed += row[S_FILED];
+	g->penalised += row[S_PENALISED];
+	g->transferred += row[S_TRANSFERRED];
+	g->closed += row[S_CLOSED];
+}
+
+/* Adds one row of cases_sql to its unit, and to the total. */
+static int add_cases_row(tally *t, sqlite3_stmt *st)
+{
+	const char *category = (const char *)sqlite3_column_text(st, 1);
+	const char *source = (const char *)sqlite3_column_text(st, 2);
+	int64_t row[S_MEDIA + 1];
+	char **code;
+	size_t k, units[2], n = 1, j;
+	int i, error;
+
+	if ((error = unit_index(&units[1], t, sqlite3_column_text(st, 0))) < 0)
+		return error;
+	units[0] = 0;
+	if (units[1])
+		n = 2;
+	for (i = 0; i <= S_MEDIA; i++)
+		row[i] = sqlite3_column_int64(st, 3 + i);
+	for (j = 0; j < n; j++) {
+		ts_report_unit *u = unit_at(t, units[j]);
+		for (i = 0; i <= S_MEDIA; i++)
+			t->sums[units[j]][i] += row[i];
+		/* a case whose code is not in the table is in no group, as the
+		 * figures' LEFT JOIN from the codes has it */
+		if (category && (code = bsearch(category, t->categories, t->ncategories, sizeof(char *), by_code))) {
+			k = (size_t)(code - t->categories);
+			add_group(&u->categories[k], row);
+		}
+		if (source && (code = bsearch(source, t->sources, t->nsources, sizeof(char *), by_code))) {
+			k = (size_t)(code - t->sources);
+			add_group(&u->sources[k], row);
+		}
+	}
+	return 0;
+}
+
+/* Runs one pass: rows of (unit_id, ...) for cases_sql and unit_passes[]. */
+static int run_pass(tally *t, sqlite3 *db, const char *what, const char *sql, int first_slot, int nslots)
+{
+	sqlite3_stmt *st = NULL;
+	size_t k;
+	int rc, i, error = 0;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return query_error(db, what);
+	bind_params(st, t->r, t->scope);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (first_slot < 0) {
+			if ((error = add_cases_row(t, st)) < 0)
+				goto done;
+			continue;
+		}
+		if ((error = unit_index(&k, t, sqlite3_column_text(st, 0))) < 0)
 			goto done;
+		for (i = 0; i < nslots; i++) {
+			int64_t v = sqlite3_column_int64(st, 1 + i);
+			t->sums[0][first_slot + i] += v;
+			if (k)
+				t->sums[k][first_slot + i] += v;
 		}
 	}
 	if (rc != SQLITE_DONE)
-		error = query_error(db, "groups");
+		error = query_error(db, what);
 done:
 	sqlite3_finalize(st);
-	*out = g;
-	*n = len;
+	return error;
+}
+
+/* The distinct phone numbers: per unit from its rows; for the total, a
+ * number is warned when it was in every unit. */
+static int count_phones(tally *t, sqlite3 *db)
+{
+	sqlite3_stmt *st = NULL;
+	char *phone = NULL;
+	int phone_len = -1, all_warned = 0, rc, error = 0;
+	size_t k;
+
+	if (sqlite3_prepare_v2(db, phones_sql, -1, &st, NULL) != SQLITE_OK)
+		return query_error(db, "small-ad phone numbers");
+	bind_params(st, t->r, t->scope);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const void *p = sqlite3_column_blob(st, 0);
+		int len = sqlite3_column_bytes(st, 0), warned = sqlite3_column_int(st, 2) != 0;
+		if ((error = unit_index(&k, t, sqlite3_column_text(st, 1))) < 0)
+			goto done;
+		if (len != phone_len || (len && memcmp(p, phone, (size_t)len))) {
+			if (phone_len >= 0) {
+				t->sums[0][S_PHONES]++;
+				t->sums[0][S_PHONES_WARNED] += all_warned;
+			}
+			free(phone);
+			if (!(phone = malloc((size_t)len + 1))) {
+				error = ts_error_set(TS_ERROR, "out of memory");
+				goto done;
+			}
+			memcpy(phone, p, (size_t)len);
+			phone_len = len;
+			all_warned = 1;
+		}
+		all_warned &= warned;
+		if (k) {
+			t->sums[k][S_PHONES]++;
+			t->sums[k][S_PHONES_WARNED] += warned;
+		}
+	}
+	if (rc != SQLITE_DONE) {
+		error = query_error(db, "small-ad phone numbers");
+		goto done;
+	}
+	if (phone_len >= 0) {
+		t->sums[0][S_PHONES]++;
+		t->sums[0][S_PHONES_WARNED] += all_warned;
+	}
+done:
+	free(phone);
+	sqlite3_finalize(st);
 	return error;
 }
 
@@ -242,37 +552,72 @@ static int goal_met(const ts_report_figure *f, const ts_report_value *v)
 	return v->value * 100 >= v->base * f->goal_percent;
 }
 
-static int compute_unit(ts_report_unit *u, sqlite3 *db, const ts_report *r, const char *scope)
+/* The child units, each with its id and zeros. */
+static int list_children(tally *t, sqlite3 *db)
 {
 	sqlite3_stmt *st = NULL;
-	size_t i;
-	int error = 0;
+	ts_report *r = t->r;
+	ts_report_unit *grown;
+	int rc, error = 0;
 
-	if (!(u->unit = strdup(scope)) || !(u->values = calloc(ts_report_nfigures, sizeof(*u->values))))
-		return ts_error_set(TS_ERROR, "out of memory");
-	for (i = 0; i < ts_report_nfigures; i++) {
-		if (sqlite3_prepare_v2(db, ts_report_figures[i].sql, -1, &st, NULL) != SQLITE_OK) {
-			error = query_error(db, ts_report_figures[i].name);
+	if (sqlite3_prepare_v2(db, children_sql, -1, &st, NULL) != SQLITE_OK)
+		return query_error(db, "child units");
+	bind_params(st, r, t->scope);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (!(grown = realloc(r->children, (r->nchildren + 1) * sizeof(*grown)))) {
+			error = ts_error_set(TS_ERROR, "out of memory");
 			goto done;
 		}
-		bind_params(st, r, scope);
-		if (sqlite3_step(st) != SQLITE_ROW) {
-			error = query_error(db, ts_report_figures[i].name);
+		r->children = grown;
+		memset(&r->children[r->nchildren], 0, sizeof(*grown));
+		r->nchildren++;
+		if ((error = unit_init(&r->children[r->nchildren - 1], (const char *)sqlite3_column_text(st, 0), t)) < 0)
 			goto done;
-		}
-		u->values[i].value = sqlite3_column_int64(st, 0);
-		u->values[i].base = sqlite3_column_int64(st, 1);
-		u->values[i].met = goal_met(&ts_report_figures[i], &u->values[i]);
-		sqlite3_finalize(st);
-		st = NULL;
 	}
-	if ((error = compute_groups(&u->categories, &u->ncategories, db, r, scope,
-			GROUP_SQL("categories", "category"))) < 0)
-		goto done;
-	error = compute_groups(&u->sources, &u->nsources, db, r, scope, GROUP_SQL("sources", "source"));
+	if (rc != SQLITE_DONE)
+		error = query_error(db, "child units");
 done:
 	sqlite3_finalize(st);
 	return error;
+}
+
+/* Every unit's figures from the slots' sums. */
+static void fill_values(tally *t)
+{
+	size_t k, i;
+	for (k = 0; k <= t->r->nchildren; k++) {
+		ts_report_unit *u = unit_at(t, k);
+		for (i = 0; i < ts_report_nfigures; i++) {
+			u->values[i].value = t->sums[k][figure_slots[i].value];
+			u->values[i].base = figure_slots[i].base == S_NONE ? 0 : t->sums[k][figure_slots[i].base];
+			u->values[i].met = goal_met(&ts_report_figures[i], &u->values[i]);
+		}
+	}
+}
+
+/* All the passes, in one read transaction (every figure reads the same data). */
+static int compute_all(tally *t, sqlite3 *db)
+{
+	size_t i;
+	int error;
+
+	if ((error = load_codes(&t->categories, &t->ncategories, db, "SELECT code FROM categories ORDER BY code")) < 0 ||
+	    (error = load_codes(&t->sources, &t->nsources, db, "SELECT code FROM sources ORDER BY code")) < 0 ||
+	    (error = unit_init(&t->r->total, t->scope, t)) < 0 ||
+	    (error = list_children(t, db)) < 0)
+		return error;
+	if (!(t->sums = calloc(t->r->nchildren + 1, sizeof(*t->sums))))
+		return ts_error_set(TS_ERROR, "out of memory");
+	if ((error = run_pass(t, db, "cases", cases_sql, -1, 0)) < 0)
+		return error;
+	for (i = 0; i < sizeof(unit_passes) / sizeof(unit_passes[0]); i++)
+		if ((error = run_pass(t, db, unit_passes[i].what, unit_passes[i].sql, unit_passes[i].first_slot,
+				unit_passes[i].nslots)) < 0)
+			return error;
+	if ((error = count_phones(t, db)) < 0)
+		return error;
+	fill_values(t);
+	return 0;
 }
 
 static int in_jurisdiction(const char *scope, const char *node_id)
@@ -285,10 +630,10 @@ int ts_report_compute(ts_report **out, ts_node *node, const char *scope,
 	const char *from, const char *to)
 {
 	sqlite3 *db = ts_node_db(node);
-	sqlite3_stmt *st = NULL;
 	ts_report *r = NULL;
-	ts_report_unit *grown;
-	int rc, error = 0;
+	tally t;
+	size_t i;
+	int error = 0;
 
 	*out = NULL;
 	if (!scope)
@@ -297,42 +642,30 @@ int ts_report_compute(ts_report **out, ts_node *node, const char *scope,
 		return ts_error_set(TS_EINVALID, "'%s' is not %s or a unit below it", scope, ts_node_id(node));
 	if (!from || !to || strlen(from) != 25 || strlen(to) != 25 || strcmp(from, to) >= 0)
 		return ts_error_set(TS_EINVALID, "report: a period needs from < to, as YYYY-MM-DDTHH:MM:SS+08:00");
+	for (i = 0; i < ts_report_nfigures; i++)
+		if (i >= sizeof(figure_slots) / sizeof(figure_slots[0]) ||
+		    strcmp(figure_slots[i].name, ts_report_figures[i].name))
+			return ts_error_set(TS_ERROR, "report: the figure %s has no slots", ts_report_figures[i].name);
 	if (!(r = calloc(1, sizeof(*r))))
 		return ts_error_set(TS_ERROR, "out of memory");
 	memcpy(r->from, from, 26);
 	memcpy(r->to, to, 26);
 	year_before(r->last_from, from);
 	year_before(r->last_to, to);
+	memset(&t, 0, sizeof(t));
+	t.r = r;
+	t.scope = scope;
 	/* one snapshot: every figure reads the same data */
 	if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
 		error = query_error(db, "reading");
 		goto done;
 	}
-	if ((error = compute_unit(&r->total, db, r, scope)) < 0)
-		goto rollback;
-	if (sqlite3_prepare_v2(db, children_sql, -1, &st, NULL) != SQLITE_OK) {
-		error = query_error(db, "child units");
-		goto rollback;
-	}
-	bind_params(st, r, scope);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (!(grown = realloc(r->children, (r->nchildren + 1) * sizeof(*grown)))) {
-			error = ts_error_set(TS_ERROR, "out of memory");
-			goto rollback;
-		}
-		r->children = grown;
-		memset(&r->children[r->nchildren], 0, sizeof(*grown));
-		r->nchildren++;
-		if ((error = compute_unit(&r->children[r->nchildren - 1], db, r,
-				(const char *)sqlite3_column_text(st, 0))) < 0)
-			goto rollback;
-	}
-	if (rc != SQLITE_DONE)
-		error = query_error(db, "child units");
-rollback:
-	sqlite3_finalize(st);
+	error = compute_all(&t, db);
 	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 done:
+	free(t.sums);
+	free_codes(t.categories, t.ncategories);
+	free_codes(t.sources, t.nsources);
 	if (error < 0)
 		ts_report_free(r);
 	else

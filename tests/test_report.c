@@ -513,3 +513,253 @@ void test_report__json_is_valid_with_odd_jurisdictions(void)
 	sqlite3_finalize(st);
 	sqlite3_close(mem);
 }
+
+/* ---- how the report reads: a few passes, each through the index ------ */
+
+/* The statements a report ran, as prepared (sqlite3_sql). */
+typedef struct {
+	char *sql[64];
+	int n;
+} traced;
+
+static int trace_statement(unsigned type, void *payload, void *stmt, void *unused)
+{
+	traced *t = payload;
+	const char *sql = sqlite3_sql(stmt);
+	(void)type; (void)unused;
+	if (sql && t->n < 64 && !strstr(sql, "BEGIN") && !strstr(sql, "ROLLBACK"))
+		t->sql[t->n++] = strdup(sql);
+	return 0;
+}
+
+static void traced_free(traced *t)
+{
+	while (t->n > 0)
+		free(t->sql[--t->n]);
+}
+
+/* The report of `node`, its statements in *t. */
+static int report_traced(traced *t, ts_node *node)
+{
+	ts_report *r = NULL;
+	int error;
+	sqlite3_trace_v2(ts_node_db(node), SQLITE_TRACE_STMT, trace_statement, t);
+	error = ts_report_compute(&r, node, NULL, FROM, TO);
+	sqlite3_trace_v2(ts_node_db(node), 0, NULL, NULL);
+	ts_report_free(r);
+	return error;
+}
+
+/* The plan of `sql`, its lines joined by "; ". */
+static void plan_of(char *out, size_t size, sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *st = NULL;
+	char *eqp = sqlite3_mprintf("EXPLAIN QUERY PLAN %s", sql);
+	size_t len = 0;
+	*out = '\0';
+	if (sqlite3_prepare_v2(db, eqp, -1, &st, NULL) != SQLITE_OK)
+		snprintf(out, size, "(no plan: %s)", sqlite3_errmsg(db));
+	else
+		while (sqlite3_step(st) == SQLITE_ROW && len < size)
+			len += (size_t)snprintf(out + len, size - len, "%s; ", (const char *)sqlite3_column_text(st, 3));
+	sqlite3_finalize(st);
+	sqlite3_free(eqp);
+}
+
+/* A plan reads cases through the index on jurisdiction, or by primary key,
+ * never by a scan of the table or of an index whole. */
+static int plan_searches_cases(const char *plan)
+{
+	return !strstr(plan, "SCAN cases") && !strstr(plan, "SCAN c;") && !strstr(plan, "SCAN c ") &&
+		(strstr(plan, "INDEX cases_jurisdiction (jurisdiction=?") ||
+		 strstr(plan, "INDEX cases_jurisdiction (jurisdiction>?") ||
+		 strstr(plan, "INDEX sqlite_autoindex_cases_1 (id=?)"));
+}
+
+void test_report__every_query_searches_the_index_and_their_number_is_not_the_units(void)
+{
+	static const char *const units[] = { "bj.dc.a", "bj.dc.b.d01", "bj.dc.c", "bj.dc.d", "bj.dc.e" };
+	ts_node *dc = NULL;
+	traced few = { { 0 }, 0 }, more = { { 0 }, 0 };
+	char plan[4096], id[16];
+	size_t i;
+	int j, bad = 0;
+
+	test_ok(init_node(&dc, "dc", TS_TIER_DISTRICT, "bj.dc", NULL));
+	test_ok(add_raw_case(dc, "c0", "bj.dc"));
+	for (i = 0; i < 2; i++) {
+		snprintf(id, sizeof(id), "c%zu", i + 1);
+		test_ok(add_raw_case(dc, id, units[i]));
+	}
+	test_ok(report_traced(&few, dc));
+	for (; i < sizeof(units) / sizeof(units[0]); i++) {
+		snprintf(id, sizeof(id), "c%zu", i + 1);
+		test_ok(add_raw_case(dc, id, units[i]));
+	}
+	test_ok(report_traced(&more, dc));
+	/* more child units, not more statements */
+	test_assert(few.n > 0);
+	test_equal_i(more.n, few.n);
+	for (j = 0; j < more.n; j++) {
+		if (!strstr(more.sql[j], " cases ") && !strstr(more.sql[j], " cases\n"))
+			continue;
+		plan_of(plan, sizeof(plan), ts_node_db(dc), more.sql[j]);
+		if (!plan_searches_cases(plan)) {
+			fprintf(stderr, "    %s\n    plan: %s\n", more.sql[j], plan);
+			bad++;
+		}
+	}
+	/* each figure's own query, for one unit, too */
+	for (i = 0; i < ts_report_nfigures; i++) {
+		if (!strstr(ts_report_figures[i].sql, "FROM cases"))
+			continue;
+		plan_of(plan, sizeof(plan), ts_node_db(dc), ts_report_figures[i].sql);
+		if (!plan_searches_cases(plan) || !strstr(plan, "SEARCH")) {
+			fprintf(stderr, "    %s\n    plan: %s\n", ts_report_figures[i].name, plan);
+			bad++;
+		}
+	}
+	test_equal_i(bad, 0);
+	traced_free(&few);
+	traced_free(&more);
+	ts_node_free(dc);
+}
+
+/* Whitespace runs as one space, none at the ends. */
+static void squeeze(char *s)
+{
+	char *w = s, *r = s;
+	int space = 0;
+	for (; *r; r++) {
+		if (*r == ' ' || *r == '\n' || *r == '\t') {
+			space = w > s;
+			continue;
+		}
+		if (space)
+			*w++ = ' ';
+		space = 0;
+		*w++ = *r;
+	}
+	*w = '\0';
+}
+
+/* docs/REPORT.md of the tree this test binary was built from (build/<mode>/unit). */
+static char *read_report_doc(void)
+{
+	char self[PATH_MAX], path[PATH_MAX + 32];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	char *slash, *text = NULL;
+	long len;
+	FILE *f;
+	if (n <= 0)
+		return NULL;
+	self[n] = '\0';
+	if ((slash = strrchr(self, '/')))
+		*slash = '\0';
+	snprintf(path, sizeof(path), "%s/../../docs/REPORT.md", self);
+	if (!(f = fopen(path, "rb")))
+		return NULL;
+	if (fseek(f, 0, SEEK_END) == 0 && (len = ftell(f)) > 0 && fseek(f, 0, SEEK_SET) == 0 &&
+	    (text = malloc((size_t)len + 1)) && fread(text, 1, (size_t)len, f) == (size_t)len)
+		text[len] = '\0';
+	else {
+		free(text);
+		text = NULL;
+	}
+	fclose(f);
+	return text;
+}
+
+/* Whether `sql`, whitespace squeezed, is one of the page's sql blocks. */
+static int doc_has_query(const char *doc, const char *sql)
+{
+	char *want = strdup(sql), *block;
+	const char *p = doc, *end;
+	int found = 0;
+	squeeze(want);
+	while (!found && (p = strstr(p, "```sql\n")) && (end = strstr(p + 7, "```"))) {
+		if ((block = strndup(p + 7, (size_t)(end - p - 7)))) {
+			squeeze(block);
+			found = !strcmp(block, want);
+			free(block);
+		}
+		p = end + 3;
+	}
+	free(want);
+	return found;
+}
+
+/* docs/REPORT.md gives every query a report runs, as it runs, and each
+ * figure's own query. */
+void test_report__docs_give_every_query_a_report_runs(void)
+{
+	ts_node *dc = NULL;
+	traced t = { { 0 }, 0 };
+	char *doc = read_report_doc();
+	size_t i;
+	int j, bad = 0;
+
+	test_assert(doc != NULL);
+	test_ok(init_node(&dc, "dc", TS_TIER_DISTRICT, "bj.dc", NULL));
+	test_ok(add_raw_case(dc, "c1", "bj.dc.a"));
+	test_ok(report_traced(&t, dc));
+	test_assert(t.n >= 5);
+	for (j = 0; j < t.n; j++)
+		if (!doc_has_query(doc, t.sql[j])) {
+			fprintf(stderr, "    not in docs/REPORT.md: %s\n", t.sql[j]);
+			bad++;
+		}
+	for (i = 0; i < ts_report_nfigures; i++)
+		if (!doc_has_query(doc, ts_report_figures[i].sql)) {
+			fprintf(stderr, "    %s's query is not in docs/REPORT.md\n", ts_report_figures[i].name);
+			bad++;
+		}
+	test_equal_i(bad, 0);
+	traced_free(&t);
+	free(doc);
+	ts_node_free(dc);
+}
+
+/* The range on the index holds what `jurisdiction = unit OR jurisdiction
+ * GLOB unit || '.*'` holds, for texts no node id could be: bytes just
+ * below and above '.' and '/' after the unit, an empty label, a unit's own
+ * id as a prefix without the dot. */
+void test_report__the_range_is_the_glob_on_odd_bytes(void)
+{
+	static const char *const odd[] = { "bj.dc", "bj.dc.a", "bj.dc-x", "bj.dc/y", "bj.dcx", "bj.dc.",
+		"bj.dc..z", "bj.dc.a/b", "bj.dc.a-b.c", "bj.dc\x01", "bj.dc.\x7f\xff", "bj.dc0", "bj.d", "bj.dc.a.b" };
+	static const char *const units[] = { "bj", "bj.dc", "bj.dc.a" };
+	ts_node *city = NULL;
+	ts_report *r = NULL;
+	char id[16];
+	size_t i, u, k;
+	int bad = 0;
+
+	test_ok(init_node(&city, "city", TS_TIER_CITY, "bj", NULL));
+	for (i = 0; i < sizeof(odd) / sizeof(odd[0]); i++) {
+		snprintf(id, sizeof(id), "c%zu", i);
+		test_ok(add_raw_case(city, id, odd[i]));
+	}
+	for (u = 0; u < sizeof(units) / sizeof(units[0]); u++) {
+		test_ok(ts_report_compute(&r, city, units[u], FROM, TO));
+		for (k = 0; k <= r->nchildren; k++) {
+			const ts_report_unit *unit = k ? &r->children[k - 1] : &r->total;
+			int64_t glob = -1, unused = 0;
+			test_assert(query2(&glob, &unused, ts_node_db(city), "SELECT count(*), 0 FROM cases WHERE "
+				"jurisdiction = ?1 OR jurisdiction GLOB ?1 || '.*'", unit->unit, NULL));
+			if (unit->values[0].value != glob) {
+				fprintf(stderr, "    report %s, unit %s: %lld found, GLOB %lld\n", units[u], unit->unit,
+					(long long)unit->values[0].value, (long long)glob);
+				bad++;
+			}
+		}
+		ts_report_free(r);
+		r = NULL;
+	}
+	test_equal_i(bad, 0);
+	/* the district counts itself and what is below it by whole labels: 8 of them */
+	test_ok(ts_report_compute(&r, city, "bj.dc", FROM, TO));
+	test_equal_i(r->total.values[0].value, 8);
+	ts_report_free(r);
+	ts_node_free(city);
+}

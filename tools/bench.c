@@ -29,6 +29,7 @@
  *   bench update DIR N ITERS     ITERS update+commits on the node at DIR, which holds N cases
  *   bench bulk DIR N ROWS SEED   one commit changing ROWS of the node's N cases, as (e) and (g) do
  *   bench merge DIR REV          ts_node_merge of REV into the node at DIR
+ *   bench report DIR             (i) alone: its nodes built under DIR (TS_BENCH_SCALE applies)
  *
  * This file holds main(), the sub-modes and what the figure groups share
  * (bench.h): time and errors, forked children and their RSS, statistics,
@@ -36,8 +37,8 @@
  * peak RSS figures, gathered from (a)-(c). The rows are bench_rows.c's;
  * each group runs and prints its figures in its own file: (c) in
  * bench_import.c, (a) and (b) in bench_commit.c, (e) in bench_sync.c, (f)
- * in bench_bytes.c, (g) in bench_merge.c, (h) in bench_pull.c, and
- * bench_sshd.c runs the sshd of (e) and (f).
+ * in bench_bytes.c, (g) in bench_merge.c, (h) in bench_pull.c, (i) in
+ * bench_report.c, and bench_sshd.c runs the sshd of (e) and (f).
  */
 #include <sqlite3.h>
 
@@ -451,6 +452,11 @@ static int single(int argc, char **argv)
 		run_child(&res, "the merge", child_merge_one, &m);
 		figure("merge_ms", res.v[0]);
 		figure_int("rows_written", res.v[1]);
+	} else if (argc == 3 && !strcmp(argv[1], "report")) {
+		report_figures r;
+		bench_report_run(&r, argv[2]);
+		bench_report_print(&r);
+		return 0;
 	} else if (argc == 4 && !strcmp(argv[1], "pull")) {
 		pull_args p = { argv[3], argv[2] };
 		run_child(&res, "the first pull", child_first_pull, &p);
@@ -464,7 +470,7 @@ static int single(int argc, char **argv)
 	} else {
 		fprintf(stderr, "usage: bench\n       bench import DIR N [BATCH]\n       bench update DIR N ITERS\n"
 			"       bench bulk DIR N ROWS SEED\n       bench merge DIR REV\n"
-			"       bench pull DISTRICT_DIR NEW_STREET_DIR\n");
+			"       bench pull DISTRICT_DIR NEW_STREET_DIR\n       bench report DIR\n");
 		return 2;
 	}
 	figure_kb("peak_rss_kb", res.ru.ru_maxrss);
@@ -481,11 +487,10 @@ int main(int argc, char **argv)
 	double h[9], f[11];
 	sync_figures e;
 	merge_figures g;
+	report_figures i;
 	int major, minor, rev, have_ssh;
 
 	main_pid = getpid();
-	if (argc > 1)
-		return single(argc, argv);
 	if (env_scale && *env_scale) {
 		scale = strtod(env_scale, NULL);
 		if (!(scale > 0 && scale <= 10))
@@ -497,6 +502,8 @@ int main(int argc, char **argv)
 	batch_1m = scaled(batch_1m);
 	n_change = scaled(n_change);
 	n_rows_f = scaled(n_rows_f);
+	if (argc > 1)
+		return single(argc, argv);
 
 	tmpl = path_in(tmpdir && *tmpdir ? tmpdir : "/tmp", "tiersync-bench-XXXXXX");
 	if (!(scratch = mkdtemp(tmpl)))
@@ -518,6 +525,9 @@ int main(int argc, char **argv)
 	printf("#   bytes_one_row_commit    <= 4096  (bytes pushed for a commit changing one row)\n");
 	printf("#   merge_scaling_ratio     <= 1.3   (median merge of 10k changed rows, 1M-row base / 100k-row base)\n");
 	printf("#   apply_longest_write_wait_ms ~100 (longest local write while 100k incoming rows apply in a pull)\n");
+	printf("#   report_vs_scan_ratio    <= 3     (tiersync report of a year, 1M cases in 16 units, vs one plain\n");
+	printf("#                                     GROUP BY jurisdiction, category scan of the same period; medians)\n");
+	printf("#   report_units_ratio      <= 1.3   (the same report, 1M cases in 16 units / in 4 units)\n");
 	printf("#   peak_rss_*_kb           reported (no goal yet)\n");
 	printf("# machine: %ld cores online, SQLite %s, libgit2 %d.%d.%d, scratch %s\n",
 		sysconf(_SC_NPROCESSORS_ONLN), sqlite3_libversion(), major, minor, rev, scratch);
@@ -545,6 +555,8 @@ int main(int argc, char **argv)
 	have_ssh = bench_sync_run(&e, f, dir_street, dir_100k);
 	/* (g) merge of n_change changed rows into a 1M-row and a 100k-row base */
 	bench_merge_run(&g, dir_1m, dir_100k);
+	/* (i) the report over 1M cases in 16 units, against a grouped scan and at 4 units */
+	bench_report_run(&i, scratch);
 
 	if (have_ssh) {
 		bench_sync_print(&e);
@@ -552,6 +564,7 @@ int main(int argc, char **argv)
 	}
 	bench_merge_print(&g);
 	bench_pull_print(h);
+	bench_report_print(&i);
 
 	free(dir_street);
 	free(dir_100k);

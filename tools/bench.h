@@ -226,4 +226,16 @@ typedef struct {
 void bench_merge_run(merge_figures *g, const char *dir_1m, const char *dir_100k);
 void bench_merge_print(merge_figures *g);   /* frees the samples */
 
+/* ---- (i) the report over 1M cases (bench_report.c) ------------------- */
+
+typedef struct {
+	double report_ms, scan_ms, report_4_ms, build_ms;   /* medians, but build_ms: both builds */
+	long rss_kb;                                         /* the child timing the reports */
+} report_figures;
+
+/* Builds the report nodes under dir, times the report against its
+ * baseline and at 4 units, and removes the nodes. */
+void bench_report_run(report_figures *out, const char *dir);
+void bench_report_print(const report_figures *f);
+
 #endif

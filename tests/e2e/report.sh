@@ -297,6 +297,71 @@ doc_matches() {
 check "the district: every figure's query in docs/REPORT.md gives the report's number" doc_matches "$dc" "$work/dc.json"
 check "jingshan: the same" doc_matches "$js" "$work/jingshan.json"
 
+# ---- the report's own passes: docs/REPORT.md's queries, run by sqlite3, give its numbers
+# doc_pass HEAD: the sql block after the paragraph of docs/REPORT.md that starts with HEAD.
+doc_pass() {
+	awk -v h="$1" 'index($0, h) == 1 { f = 1; next } f && /^```sql/ { g = 1; next } g && /^```/ { exit } g { print }' \
+		"$TS_TOP/docs/REPORT.md"
+}
+# pass_units NODE SCOPE: per unit and for the total, from the pass over the period's cases: found, filed,
+# penalties, closed by the deadline, closed.
+pass_units() {
+	{
+		printf '.param set :scope "'"'"'%s'"'"'"\n' "$2"
+		printf '.param set :from "'"'"'2015-01-01T00:00:00+08:00'"'"'"\n'
+		printf '.param set :to "'"'"'2016-01-01T00:00:00+08:00'"'"'"\n'
+		doc_pass "The period's cases, one row per unit"
+		echo ";"
+	} | sqlite3 -separator ' ' "$1/tiersync.db" | awk -v scope="$2" '
+		{ n[$1] += $4; f[$1] += $5; p[$1] += $7; t[$1] += $19; c[$1] += $20
+		  N += $4; F += $5; P += $7; T += $19; C += $20 }
+		END { printf "total %.0f %.0f %.0f %.0f %.0f\n", N, F, P, T, C
+		      for (u in n) if (u != scope) printf "%s %.0f %.0f %.0f %.0f %.0f\n", u, n[u], f[u], p[u], t[u], c[u] }' |
+		sort
+}
+# report_units FILE: the same numbers from a report.
+report_units() {
+	sqlite3 -separator ' ' :memory: "WITH r(x) AS (SELECT CAST(readfile('$1') AS TEXT)),
+		u(name, f) AS (SELECT 'total', json_extract(x, '\$.total.figures') FROM r
+			UNION ALL SELECT json_extract(value, '\$.unit'), json_extract(value, '\$.figures')
+			FROM r, json_each(x, '\$.children') WHERE json_extract(value, '\$.figures.cases_found') > 0)
+		SELECT name, json_extract(f, '\$.cases_found'), json_extract(f, '\$.cases_filed'),
+			json_extract(f, '\$.penalties_fen'), json_extract(f, '\$.deadline_adherence.count'),
+			json_extract(f, '\$.deadline_adherence.of') FROM u" | sort
+}
+check "the district: the pass over the period's cases in docs/REPORT.md gives the report's numbers" \
+	is "$(pass_units "$dc" bj.dc)" "$(report_units "$work/dc.json")"
+check "the city: the same" is "$(pass_units "$city" bj)" "$(report_units "$work/city.json")"
+check "  ...and the pass found cases in both of the district's streets" \
+	sh -c "[ $(pass_units "$dc" bj.dc | wc -l) -eq 3 ]"
+
+# the scope as a range holds exactly the cases the GLOB holds, for every unit the city reports
+range_is_glob() {
+	for _u in bj bj.dc bj.dc.jingshan bj.dc.donghuamen bj.dc.jingshan.d07 bj.d bj.dc.jingsha; do
+		_glob=$(db "$city" "SELECT count(*) FROM cases WHERE jurisdiction = '$_u' OR jurisdiction GLOB '$_u.*'")
+		_range=$(db "$city" "SELECT count(*) FROM cases WHERE jurisdiction = '$_u' OR
+			(jurisdiction >= '$_u.' AND jurisdiction < '$_u/')")
+		[ "$_glob" = "$_range" ] || { echo "$_u: GLOB $_glob, range $_range"; return 1; }
+	done
+}
+check "the range of a scope is its GLOB" range_is_glob
+
+# stock sqlite3 plans every figure's query over cases through the index on jurisdiction
+plans_use_index() {
+	_bad=""
+	for _f in $(sqlite3 :memory: "SELECT key FROM json_each(CAST(readfile('$work/dc.json') AS TEXT), '\$.total.figures')"); do
+		doc_sql "$_f" | grep -q "FROM cases" || continue
+		_plan=$({ echo "EXPLAIN QUERY PLAN"; doc_sql "$_f"; echo ";"; } | sqlite3 "$dc/tiersync.db")
+		case $_plan in
+		*"SCAN cases"*) _bad="$_bad $_f(scans)" ;;
+		*"INDEX cases_jurisdiction"*) ;;
+		*) _bad="$_bad $_f(no index)" ;;
+		esac
+	done
+	[ -z "$_bad" ] || { echo "$_bad"; return 1; }
+}
+check "every figure's query over cases searches the index cases_jurisdiction" plans_use_index
+
 # ---- for people, and bad input
 run ts -C "$dc" report --period 2015
 check "report for people" exit_is 0
