@@ -4,8 +4,10 @@
  * so a node's jurisdiction is itself and every id that extends it by whole
  * labels; the engine's ownership rules read ids the same way.
  */
+#include <stdlib.h>
 #include <string.h>
 
+#include "node.h"
 #include "ownership.h"
 #include "tiersync.h"
 
@@ -50,4 +52,27 @@ int ts_node_id_valid(const char *id)
 int ts_jurisdiction_covers(const char *scope, const char *id)
 {
 	return ts_ownership__in_jurisdiction(scope, id);
+}
+
+char *ts_node__phone_digits(const char *given)
+{
+	char *out;
+	size_t n = 0;
+
+	if (!given || !(out = malloc(strlen(given) + 1)))
+		return NULL;
+	for (; *given; given++) {
+		if (*given >= '0' && *given <= '9')
+			out[n++] = *given;
+		else if (*given != ' ' && *given != '-') {
+			free(out);
+			return NULL;
+		}
+	}
+	out[n] = '\0';
+	if (n < 5 || n > TS_NODE_PHONE_DIGITS) {
+		free(out);
+		return NULL;
+	}
+	return out;
 }

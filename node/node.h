@@ -45,6 +45,13 @@ void ts_node__who(ts_store_who *who, const char *node_id, const char *name, int6
 /* The current time (TIERSYNC_NOW overrides it, for reproducible runs). */
 int64_t ts_node__now(void);
 
+/* The longest phone number, in digits. */
+#define TS_NODE_PHONE_DIGITS 20
+/* A phone number as its digits (spaces and '-' between them dropped),
+ * malloc'd; NULL when anything else is there, when it is not 5 to
+ * TS_NODE_PHONE_DIGITS digits long, or out of memory (node/ids.c). */
+char *ts_node__phone_digits(const char *given);
+
 /*
  * Checks commit `theirs` (read from `repo`, or the node's own repository
  * when NULL) as an offer of node `from` (NULL: from above) before it is

@@ -21,8 +21,6 @@
 #include "node.h"
 #include "tiers.h"
 
-#define MAX_PHONE_DIGITS 20
-
 /* --- identity numbers ---------------------------------------------------- */
 
 /* 统一社会信用代码: its alphabet, a character's value being its index. */
@@ -196,31 +194,6 @@ static int id_number_allowed(const char *case_id, const case_row *c, const char 
 	return 0;
 }
 
-/* Digits only: spaces and '-' dropped; NULL when anything else is there or
- * the length is not that of a phone number. */
-static char *normalise_phone(const char *given)
-{
-	char *out;
-	size_t n = 0;
-
-	if (!(out = malloc(strlen(given) + 1)))
-		return NULL;
-	for (; *given; given++) {
-		if (*given >= '0' && *given <= '9')
-			out[n++] = *given;
-		else if (*given != ' ' && *given != '-') {
-			free(out);
-			return NULL;
-		}
-	}
-	out[n] = '\0';
-	if (n < 5 || n > MAX_PHONE_DIGITS) {
-		free(out);
-		return NULL;
-	}
-	return out;
-}
-
 /* A copy of `text` without surrounding blanks; NULL for NULL or blanks only. */
 static char *trimmed(const char *text)
 {
@@ -268,9 +241,9 @@ static int party_fields(party_op *op, const ts_party_options *given)
 	if (!(op->name = trimmed(given->name)))
 		return ts_error_set(TS_EINVALID, "a party needs a name: the %s", !strcmp(op->kind, "person") ?
 			"person's name" : "business's registered name");
-	if (given->phone && *given->phone && !(op->phone = normalise_phone(given->phone)))
+	if (given->phone && *given->phone && !(op->phone = ts_node__phone_digits(given->phone)))
 		return ts_error_set(TS_EINVALID, "'%s' is not a phone number (5 to %d digits; spaces and '-' "
-			"may separate them)", given->phone, MAX_PHONE_DIGITS);
+			"may separate them)", given->phone, TS_NODE_PHONE_DIGITS);
 	op->address = trimmed(given->address);
 	if (given->id_number && *given->id_number)
 		return ts_party_id_number_parse(op->id_number, op->kind, given->id_number);
@@ -493,9 +466,9 @@ int ts_party_edit(ts_node *node, const char *author, const char *party_id, const
 			goto done;
 		}
 		*seen = 1;
-		if (seen == &op.set_phone && v && *v && !(op.phone = normalise_phone(v))) {
+		if (seen == &op.set_phone && v && *v && !(op.phone = ts_node__phone_digits(v))) {
 			error = ts_error_set(TS_EINVALID, "'%s' is not a phone number (5 to %d digits; spaces and '-' "
-				"may separate them)", v, MAX_PHONE_DIGITS);
+				"may separate them)", v, TS_NODE_PHONE_DIGITS);
 			goto done;
 		}
 		if (seen == &op.set_address)

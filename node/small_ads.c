@@ -18,35 +18,8 @@
 #include "node.h"
 #include "tiers.h"
 
-#define MAX_PHONE_DIGITS 20
-
 /* Cases of this node's jurisdiction (?1 = the node id), as an SQL condition on c. */
 #define IN_JURISDICTION "(c.jurisdiction = ?1 OR substr(c.jurisdiction, 1, length(?1) + 1) = ?1 || '.')"
-
-/* Digits only: spaces and '-' dropped; NULL when anything else is there or
- * the length is not that of a phone number. */
-static char *normalise_phone(const char *given)
-{
-	char *out;
-	size_t n = 0;
-
-	if (!given || !(out = malloc(strlen(given) + 1)))
-		return NULL;
-	for (; *given; given++) {
-		if (*given >= '0' && *given <= '9')
-			out[n++] = *given;
-		else if (*given != ' ' && *given != '-') {
-			free(out);
-			return NULL;
-		}
-	}
-	out[n] = '\0';
-	if (n < 5 || n > MAX_PHONE_DIGITS) {
-		free(out);
-		return NULL;
-	}
-	return out;
-}
 
 typedef struct {
 	ts_node *node;
@@ -146,9 +119,9 @@ int ts_ads_add(ts_node *node, const char *author, const char *case_id, const cha
 	if (!(op.phones = calloc(nphones, sizeof(*op.phones))))
 		return ts_error_set(TS_ERROR, "out of memory");
 	for (i = 0; i < nphones; i++) {
-		if (!(op.phones[i] = normalise_phone(phones[i]))) {
+		if (!(op.phones[i] = ts_node__phone_digits(phones[i]))) {
 			error = ts_error_set(TS_EINVALID, "'%s' is not a phone number (5 to %d digits; spaces "
-				"and '-' may separate them)", phones[i] ? phones[i] : "", MAX_PHONE_DIGITS);
+				"and '-' may separate them)", phones[i] ? phones[i] : "", TS_NODE_PHONE_DIGITS);
 			goto done;
 		}
 		for (j = 0; j < i; j++)
@@ -221,7 +194,7 @@ int ts_ads_warn(size_t *rows, ts_node *node, const char *author, const char *pho
 	if (!outcome || (strcmp(outcome, "warned") && strcmp(outcome, "unreachable") && strcmp(outcome, "suspended")))
 		return ts_error_set(TS_EINVALID, "unknown outcome '%s' (warned, unreachable or suspended)",
 			outcome ? outcome : "");
-	if (!(digits = normalise_phone(phone)))
+	if (!(digits = ts_node__phone_digits(phone)))
 		return ts_error_set(TS_EINVALID, "'%s' is not a phone number", phone ? phone : "");
 	if (sqlite3_prepare_v2(node->db, "SELECT count(*), count(*) FILTER (WHERE p.outcome IS NOT 'warned') "
 			"FROM small_ad_phones p JOIN cases c ON c.id = p.case_id "

@@ -1,6 +1,7 @@
 /*
  * What tests that move history between nodes share (nodes.h).
  */
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -122,4 +123,31 @@ git_repository *ts_test_history(const char *node_path)
 	if (git_repository_open_bare(&repo, path) < 0)
 		return NULL;
 	return repo;
+}
+
+long long ts_test_query_int(ts_node *node, const char *sql)
+{
+	sqlite3_stmt *st = NULL;
+	long long value = LLONG_MIN;
+
+	if (sqlite3_prepare_v2(ts_node_db(node), sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+		value = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return value;
+}
+
+const char *ts_test_query_text(ts_node *node, const char *sql)
+{
+	static char out[4096];
+	sqlite3_stmt *st = NULL;
+
+	snprintf(out, sizeof(out), "(no row)");
+	if (sqlite3_prepare_v2(ts_node_db(node), sql, -1, &st, NULL) != SQLITE_OK)
+		snprintf(out, sizeof(out), "(error: %s)", sqlite3_errmsg(ts_node_db(node)));
+	else if (sqlite3_step(st) == SQLITE_ROW) {
+		const char *t = (const char *)sqlite3_column_text(st, 0);
+		snprintf(out, sizeof(out), "%s", t ? t : "");
+	}
+	sqlite3_finalize(st);
+	return out;
 }

@@ -34,6 +34,13 @@ int ts_test_enrolled_above(ts_node *node);
  * with `identity` as its default author; NULL on failure. */
 ts_node *ts_test_node(const char *dir, ts_tier tier, const char *id, const char *identity);
 
+/* The first column of the first row of `sql` on the node's database, as
+ * an integer (LLONG_MIN when there is none), or as text ("" for NULL,
+ * "(no row)", "(error: ...)") in a static buffer: compare before the next
+ * call. */
+long long ts_test_query_int(ts_node *node, const char *sql);
+const char *ts_test_query_text(ts_node *node, const char *sql);
+
 /* The history repository of the node at `node_path`, opened bare as stock
  * libgit2 would (not through the node); NULL on failure. Free with
  * git_repository_free(). */

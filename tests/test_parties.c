@@ -25,39 +25,10 @@
 #define CODE_A   "91350100M000100Y43"
 #define CODE_B   "91110000802100433B"
 
-static long long query_int(ts_node *node, const char *sql)
-{
-	sqlite3_stmt *st = NULL;
-	long long value = LLONG_MIN;
-
-	if (sqlite3_prepare_v2(ts_node_db(node), sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
-		value = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return value;
-}
-
-/* The first column of the first row as text ("" for NULL), in a static
- * buffer: compare before the next call. */
-static const char *query_text(ts_node *node, const char *sql)
-{
-	static char out[4096];
-	sqlite3_stmt *st = NULL;
-
-	snprintf(out, sizeof(out), "(no row)");
-	if (sqlite3_prepare_v2(ts_node_db(node), sql, -1, &st, NULL) != SQLITE_OK)
-		snprintf(out, sizeof(out), "(error: %s)", sqlite3_errmsg(ts_node_db(node)));
-	else if (sqlite3_step(st) == SQLITE_ROW) {
-		const char *t = (const char *)sqlite3_column_text(st, 0);
-		snprintf(out, sizeof(out), "%s", t ? t : "");
-	}
-	sqlite3_finalize(st);
-	return out;
-}
-
 /* Everything a party operation may write: a refusal leaves it unchanged. */
 static char *snapshot(ts_node *node)
 {
-	return strdup(query_text(node,
+	return strdup(ts_test_query_text(node,
 		"SELECT (SELECT count(*) FROM ts_staged) || '|' || (SELECT count(*) FROM case_events) || '|' ||"
 		" ifnull((SELECT group_concat(x, ';') FROM (SELECT id || ',' || kind || ',' || name || ','"
 		"   || ifnull(id_number, '-') || ',' || ifnull(phone, '-') || ',' || ifnull(address, '-') AS x"
@@ -185,7 +156,7 @@ void test_parties__add(void)
 
 	test_assert(st);
 	test_assert((c = new_case(st, "bj.dc.jingshan", NULL, NULL, "dispatched")));
-	staged = query_int(st, "SELECT count(*) FROM ts_staged");
+	staged = ts_test_query_int(st, "SELECT count(*) FROM ts_staged");
 	test_ok(ts_party_add(&id, st, "王伟", c, &p));
 	test_assert(id && strstr(id, "bj.dc.jingshan-p") == id);
 	snprintf(q, sizeof(q), "SELECT case_id || ',' || kind || ',' || name || ',' || ifnull(id_number, '-') || ','"
@@ -193,7 +164,7 @@ void test_parties__add(void)
 	{
 		char want[256];
 		snprintf(want, sizeof(want), "%s,person,张三,-,13800138000,-", c);
-		test_equal_s(query_text(st, q), want);
+		test_equal_s(ts_test_query_text(st, q), want);
 	}
 	/* the case's record names the party, not its phone; one staged write holds both */
 	snprintf(q, sizeof(q), "SELECT officer || '|' || node || '|' || detail FROM case_events"
@@ -201,15 +172,15 @@ void test_parties__add(void)
 	{
 		char want[256];
 		snprintf(want, sizeof(want), "王伟|bj.dc.jingshan|party %s recorded: person 张三", id);
-		test_equal_s(query_text(st, q), want);
+		test_equal_s(ts_test_query_text(st, q), want);
 	}
-	test_equal_i(query_int(st, "SELECT count(*) FROM ts_staged"), staged + 1);
-	test_equal_s(query_text(st, "SELECT author FROM ts_staged ORDER BY seq DESC LIMIT 1"), "王伟");
+	test_equal_i(ts_test_query_int(st, "SELECT count(*) FROM ts_staged"), staged + 1);
+	test_equal_s(ts_test_query_text(st, "SELECT author FROM ts_staged ORDER BY seq DESC LIMIT 1"), "王伟");
 	/* a business's credit code is public registry data: taken before any on-site step */
 	test_ok(ts_party_add(&bid, st, NULL, c, &b));
 	snprintf(q, sizeof(q), "SELECT id_number || '|' || address FROM parties WHERE id = '%s'", bid);
-	test_equal_s(query_text(st, q), CODE_A "|景山前街1号");
-	test_equal_s(query_text(st, "SELECT author FROM ts_staged ORDER BY seq DESC LIMIT 1"), "李街");
+	test_equal_s(ts_test_query_text(st, q), CODE_A "|景山前街1号");
+	test_equal_s(ts_test_query_text(st, "SELECT author FROM ts_staged ORDER BY seq DESC LIMIT 1"), "李街");
 	free(id);
 	free(bid);
 	free(c);
@@ -246,7 +217,7 @@ void test_parties__identity_number_rules(void)
 	free(id);
 	test_ok(ts_party_add(&id, st, NULL, penalized, &with_id));
 	free(id);
-	test_equal_i(query_int(st, "SELECT count(*) FROM parties WHERE id_number = '" ID_ZHANG "'"), 2);
+	test_equal_i(ts_test_query_int(st, "SELECT count(*) FROM parties WHERE id_number = '" ID_ZHANG "'"), 2);
 	free(fresh);
 	free(educated);
 	free(penalized);
@@ -324,7 +295,7 @@ void test_parties__device_and_district(void)
 	test_ok(ts_party_add(&id, dc, NULL, street_case, &p));
 	free(id);
 	test_equal_i(ts_party_add(&id, dc, NULL, other_district, &p), TS_EDENIED);
-	test_equal_i(query_int(dc, "SELECT count(*) FROM parties"), 1);
+	test_equal_i(ts_test_query_int(dc, "SELECT count(*) FROM parties"), 1);
 	free(street_case);
 	free(other_street);
 	free(other_district);
@@ -350,10 +321,10 @@ void test_parties__edit(void)
 	test_ok(ts_party_add(&id, st, NULL, c, &p));
 	test_ok(ts_party_edit(st, "王伟", id, contact, 2));
 	snprintf(q, sizeof(q), "SELECT ifnull(phone, '') || '|' || address || '|' || ifnull(id_number, '-') FROM parties WHERE id = '%s'", id);
-	test_equal_s(query_text(st, q), "13900001111|景山后街 9号|-");
+	test_equal_s(ts_test_query_text(st, q), "13900001111|景山后街 9号|-");
 	test_ok(ts_party_edit(st, "王伟", id, give_id, 1));
 	test_ok(ts_party_edit(st, "王伟", id, clear_phone, 1));
-	test_equal_s(query_text(st, q), "|景山后街 9号|" ID_ZHANG);
+	test_equal_s(ts_test_query_text(st, q), "|景山后街 9号|" ID_ZHANG);
 	/* each edit is a note naming the fields, not the values */
 	snprintf(q, sizeof(q), "SELECT group_concat(detail, ' / ') FROM (SELECT detail FROM case_events"
 		" WHERE case_id = '%s' AND kind = 'note' AND detail LIKE '%%edited%%' ORDER BY id)", c);
@@ -361,15 +332,15 @@ void test_parties__edit(void)
 		char want[512];
 		snprintf(want, sizeof(want), "party %s (张三) edited: phone address / party %s (张三) edited: id_number"
 			" / party %s (张三) edited: phone", id, id, id);
-		test_equal_s(query_text(st, q), want);
+		test_equal_s(ts_test_query_text(st, q), want);
 	}
-	test_assert(query_int(st, "SELECT count(*) FROM case_events WHERE detail LIKE '%13900001111%'"
+	test_assert(ts_test_query_int(st, "SELECT count(*) FROM case_events WHERE detail LIKE '%13900001111%'"
 		" OR detail LIKE '%" ID_ZHANG "%'") == 0);
 	/* the same values again write nothing */
 	{
-		long long staged = query_int(st, "SELECT count(*) FROM ts_staged");
+		long long staged = ts_test_query_int(st, "SELECT count(*) FROM ts_staged");
 		test_ok(ts_party_edit(st, "王伟", id, give_id, 1));
-		test_equal_i(query_int(st, "SELECT count(*) FROM ts_staged"), staged);
+		test_equal_i(ts_test_query_int(st, "SELECT count(*) FROM ts_staged"), staged);
 	}
 	free(id);
 	free(c);

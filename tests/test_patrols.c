@@ -18,40 +18,11 @@
 #include "nodes.h"
 #include "tiersync.h"
 
-static long long query_int(ts_node *node, const char *sql)
-{
-	sqlite3_stmt *st = NULL;
-	long long value = LLONG_MIN;
-
-	if (sqlite3_prepare_v2(ts_node_db(node), sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
-		value = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return value;
-}
-
-/* The first column of the first row as text ("" for NULL, "(no row)"), in
- * a static buffer: compare before the next call. */
-static const char *query_text(ts_node *node, const char *sql)
-{
-	static char out[4096];
-	sqlite3_stmt *st = NULL;
-
-	snprintf(out, sizeof(out), "(no row)");
-	if (sqlite3_prepare_v2(ts_node_db(node), sql, -1, &st, NULL) != SQLITE_OK)
-		snprintf(out, sizeof(out), "(error: %s)", sqlite3_errmsg(ts_node_db(node)));
-	else if (sqlite3_step(st) == SQLITE_ROW) {
-		const char *t = (const char *)sqlite3_column_text(st, 0);
-		snprintf(out, sizeof(out), "%s", t ? t : "");
-	}
-	sqlite3_finalize(st);
-	return out;
-}
-
 /* Everything these operations may write, as one string: a refusal must
  * leave it unchanged. */
 static char *snapshot(ts_node *node)
 {
-	return strdup(query_text(node,
+	return strdup(ts_test_query_text(node,
 		"SELECT (SELECT count(*) FROM ts_staged) || '|' ||"
 		" ifnull((SELECT group_concat(x, ';') FROM (SELECT id || ',' || officers || ',' || ifnull(ended_at, '-')"
 		"   || ',' || ifnull(route, '-') || ',' || found AS x FROM patrols ORDER BY id)), '') || '|' ||"
@@ -120,13 +91,13 @@ void test_patrols__start_and_end(void)
 	test_assert(!strncmp(id, "bj.dc.jingshan-r", 16));
 	snprintf(sql, sizeof(sql), "SELECT officers || '|' || jurisdiction || '|' || area || '|' || key_area_id"
 		" || '|' || started_at || '|' || ifnull(ended_at, '-') || '|' || found FROM patrols WHERE id = '%s'", id);
-	test_equal_s(query_text(node, sql),
+	test_equal_s(ts_test_query_text(node, sql),
 		"王伟、李娜|bj.dc.jingshan|景山前街|bj.dc-k20150101-1|2015-03-01T09:00:00+08:00|-|0");
 	test_ok(ts_patrol_end(node, "李娜", id, "2015-03-01 11:30", "景山前街—陟山门街", "小广告两处"));
 	snprintf(sql, sizeof(sql), "SELECT ended_at || '|' || route || '|' || notes FROM patrols WHERE id = '%s'", id);
-	test_equal_s(query_text(node, sql), "2015-03-01T11:30:00+08:00|景山前街—陟山门街|小广告两处");
+	test_equal_s(ts_test_query_text(node, sql), "2015-03-01T11:30:00+08:00|景山前街—陟山门街|小广告两处");
 	/* two writes staged after the key areas arrived, each under its author's real name */
-	test_equal_s(query_text(node, "SELECT group_concat(author, ',') FROM (SELECT author FROM ts_staged"
+	test_equal_s(ts_test_query_text(node, "SELECT group_concat(author, ',') FROM (SELECT author FROM ts_staged"
 		" WHERE author <> '同步' ORDER BY seq)"),
 		"王伟,李娜");
 	free(id);
@@ -145,7 +116,7 @@ void test_patrols__start_defaults(void)
 	/* no officers named: the author patrolled; no time: now */
 	snprintf(sql, sizeof(sql), "SELECT officers || '|' || (started_at >= '%s') || '|' || ifnull(key_area_id, '-')"
 		" FROM patrols WHERE id = '%s'", now, id);
-	test_equal_s(query_text(node, sql), "赵强|1|-");
+	test_equal_s(ts_test_query_text(node, sql), "赵强|1|-");
 	free(id);
 	ts_node_free(node);
 }
@@ -216,7 +187,7 @@ void test_patrols__device_acts_for_its_street(void)
 		" ('bj.dc.jingshan-r20150301-1', '王伟', 'bj.dc.jingshan', '景山前街', '2015-03-01T09:00:00+08:00')"));
 	test_ok(start(&id, node, "景山西街", NULL, NULL));
 	snprintf(sql, sizeof(sql), "SELECT jurisdiction FROM patrols WHERE id = '%s'", id);
-	test_equal_s(query_text(node, sql), "bj.dc.jingshan");
+	test_equal_s(ts_test_query_text(node, sql), "bj.dc.jingshan");
 	/* the street's own patrol, ended on a device of the street */
 	test_ok(ts_patrol_end(node, NULL, "bj.dc.jingshan-r20150301-1", NULL, NULL, NULL));
 	free(id);
@@ -251,12 +222,12 @@ void test_patrols__cases_found(void)
 	test_ok(ts_case_new(&a, node, "王伟", "small_ads", "patrol", "景山前街 4号", on, 1));
 	test_ok(ts_case_new(&b, node, "李娜", "outside_store", "patrol", "景山前街 8号", on, 1));
 	snprintf(sql, sizeof(sql), "SELECT found FROM patrols WHERE id = '%s'", patrol);
-	test_equal_i(query_int(node, sql), 2);
+	test_equal_i(ts_test_query_int(node, sql), 2);
 	snprintf(sql, sizeof(sql), "SELECT count(*) FROM cases WHERE patrol_id = '%s' AND source = 'patrol'", patrol);
-	test_equal_i(query_int(node, sql), 2);
+	test_equal_i(ts_test_query_int(node, sql), 2);
 	/* the case's whole-process record names the patrol at intake */
 	snprintf(sql, sizeof(sql), "SELECT detail FROM case_events WHERE case_id = '%s' AND kind = 'intake'", a);
-	test_assert(strstr(query_text(node, sql), patrol) != NULL);
+	test_assert(strstr(ts_test_query_text(node, sql), patrol) != NULL);
 	memset(&seen, 0, sizeof(seen));
 	test_ok(ts_patrol_cases(node, patrol, seen_case, &seen));
 	test_equal_s(seen.text, "small_ads:discovered outside_store:discovered");
@@ -268,7 +239,7 @@ void test_patrols__cases_found(void)
 	free(b);
 	test_ok(ts_case_new(&b, node, "李娜", "signboard", "patrol", "景山前街 9号", on, 1));
 	snprintf(sql, sizeof(sql), "SELECT found FROM patrols WHERE id = '%s'", patrol);
-	test_equal_i(query_int(node, sql), 3);
+	test_equal_i(ts_test_query_int(node, sql), 3);
 	free(a);
 	free(b);
 	free(patrol);
@@ -418,11 +389,11 @@ void test_patrols__zone_notice_and_checks(void)
 	test_assert(!strncmp(zone, "bj.dc.jingshan-z", 16));
 	snprintf(sql, sizeof(sql), "SELECT unit || '|' || address || '|' || jurisdiction || '|' || key_area_id || '|'"
 		" || ifnull(notice_issued_at, '-') FROM responsibility_zones WHERE id = '%s'", zone);
-	test_equal_s(query_text(node, sql), "景山便利店|景山前街 6号|bj.dc.jingshan|bj.dc-k20150101-1|-");
+	test_equal_s(ts_test_query_text(node, sql), "景山便利店|景山前街 6号|bj.dc.jingshan|bj.dc-k20150101-1|-");
 	test_ok(ts_zone_notice(node, "李娜", zone, "2015-01-05 10:00"));
 	snprintf(sql, sizeof(sql), "SELECT notice_issued_at || '|' || notice_issued_by FROM responsibility_zones"
 		" WHERE id = '%s'", zone);
-	test_equal_s(query_text(node, sql), "2015-01-05T10:00:00+08:00|李娜");
+	test_equal_s(ts_test_query_text(node, sql), "2015-01-05T10:00:00+08:00|李娜");
 	test_ok(ts_zone_check(&check, node, "王伟", zone, 1, NULL));
 	snprintf(sql, sizeof(sql), "SELECT zone_id || '|' || met || '|' || checker || '|' || ifnull(note, '-')"
 		" FROM responsibility_checks WHERE id = '%s'", check);
@@ -431,7 +402,7 @@ void test_patrols__zone_notice_and_checks(void)
 	{
 		char want[256];
 		snprintf(want, sizeof(want), "%s|1|王伟|-", zone);
-		test_equal_s(query_text(node, sql), want);
+		test_equal_s(ts_test_query_text(node, sql), want);
 	}
 	test_ok(ts_zone_check(&check, node, "赵强", zone, 0, "门前堆物"));
 	memset(&seen, 0, sizeof(seen));
@@ -440,7 +411,7 @@ void test_patrols__zone_notice_and_checks(void)
 	memset(&seen, 0, sizeof(seen));
 	test_ok(ts_zone_checks(node, NULL, seen_check, &seen));
 	test_equal_s(seen.text, "景山便利店:1:王伟:NULL 景山便利店:0:赵强:门前堆物");
-	test_equal_i(query_int(node, "SELECT count(*) FROM ts_staged"), 5);
+	test_equal_i(ts_test_query_int(node, "SELECT count(*) FROM ts_staged"), 5);
 	free(check);
 	free(zone);
 	ts_node_free(node);
@@ -508,7 +479,7 @@ void test_patrols__district_checks_a_street_zone(void)
 		" 'bj.dc.jingshan', '2015-01-05T10:00:00+08:00', '王伟')"));
 	/* a district inspector checks a street's zone: its jurisdiction covers it */
 	test_ok(ts_zone_check(&check, district, "张敏", "bj.dc.jingshan-z20150102-1", 1, "抽查"));
-	test_equal_i(query_int(district, "SELECT count(*) FROM responsibility_checks WHERE checker = '张敏'"), 1);
+	test_equal_i(ts_test_query_int(district, "SELECT count(*) FROM responsibility_checks WHERE checker = '张敏'"), 1);
 	free(check);
 	ts_node_free(district);
 }

@@ -17,6 +17,7 @@
 
 #include "tiers.h"
 #include "node.h"
+#include "nodes.h"
 #include "tiersync.h"
 
 static ts_node *open_node(const char *dir, ts_tier tier, const char *id, const char *identity)
@@ -26,40 +27,11 @@ static ts_node *open_node(const char *dir, ts_tier tier, const char *id, const c
 	return ts_node_init(&node, dir, &opts) < 0 ? NULL : node;
 }
 
-static long long query_int(ts_node *node, const char *sql)
-{
-	sqlite3_stmt *st = NULL;
-	long long value = LLONG_MIN;
-
-	if (sqlite3_prepare_v2(ts_node_db(node), sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
-		value = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return value;
-}
-
-/* The first column of the first row as text ("" for NULL, "(no row)"), in
- * a static buffer: compare before the next call. */
-static const char *query_text(ts_node *node, const char *sql)
-{
-	static char out[4096];
-	sqlite3_stmt *st = NULL;
-
-	snprintf(out, sizeof(out), "(no row)");
-	if (sqlite3_prepare_v2(ts_node_db(node), sql, -1, &st, NULL) != SQLITE_OK)
-		snprintf(out, sizeof(out), "(error: %s)", sqlite3_errmsg(ts_node_db(node)));
-	else if (sqlite3_step(st) == SQLITE_ROW) {
-		const char *t = (const char *)sqlite3_column_text(st, 0);
-		snprintf(out, sizeof(out), "%s", t ? t : "");
-	}
-	sqlite3_finalize(st);
-	return out;
-}
-
 /* Everything these operations may write, as one string: a refusal must
  * leave it unchanged. */
 static char *snapshot(ts_node *node)
 {
-	return strdup(query_text(node,
+	return strdup(ts_test_query_text(node,
 		"SELECT (SELECT count(*) FROM ts_staged) || '|' ||"
 		" ifnull((SELECT group_concat(x, ';') FROM (SELECT id || ',' || level || ',' || owner_node || ','"
 		"   || ifnull(city_key_area_id, '-') || ',' || ifnull(delisted_at, '-') AS x FROM key_areas ORDER BY id)), '') || '|' ||"
@@ -170,16 +142,16 @@ void test_tiers__area_city_lists_for_its_districts(void)
 	test_assert(id && !strncmp(id, "bj-k", 4));
 	snprintf(q, sizeof(q), "SELECT level || ',' || owner_node || ',' || name || ',' || zone || ',' || reason || ','"
 		" || (delisted_at IS NULL) FROM key_areas WHERE id = '%s'", id);
-	test_equal_s(query_text(city, q), "city,bj,天安门地区,长安街以北,游客密集,1");
+	test_equal_s(ts_test_query_text(city, q), "city,bj,天安门地区,长安街以北,游客密集,1");
 	/* one district row per district, carrying the city row */
 	snprintf(q, sizeof(q), "SELECT group_concat(owner_node || ':' || level || ':' || name, ' ') FROM "
 		"(SELECT * FROM key_areas WHERE city_key_area_id = '%s' ORDER BY owner_node)", id);
-	test_equal_s(query_text(city, q), "bj.dc:district:天安门地区 bj.xc:district:天安门地区");
-	test_equal_i(query_int(city, "SELECT count(*) FROM key_areas"), 3);
-	test_equal_i(query_int(city, "SELECT count(DISTINCT listed_at) FROM key_areas"), 1);
+	test_equal_s(ts_test_query_text(city, q), "bj.dc:district:天安门地区 bj.xc:district:天安门地区");
+	test_equal_i(ts_test_query_int(city, "SELECT count(*) FROM key_areas"), 3);
+	test_equal_i(ts_test_query_int(city, "SELECT count(DISTINCT listed_at) FROM key_areas"), 1);
 	/* one staged write, named for who listed it */
-	test_equal_i(query_int(city, "SELECT count(*) FROM ts_staged"), 1);
-	test_equal_s(query_text(city, "SELECT author FROM ts_staged"), "刘局");
+	test_equal_i(ts_test_query_int(city, "SELECT count(*) FROM ts_staged"), 1);
+	test_equal_s(ts_test_query_text(city, "SELECT author FROM ts_staged"), "刘局");
 	free(id);
 	ts_node_free(city);
 }
@@ -191,10 +163,10 @@ void test_tiers__area_district_lists_its_own(void)
 
 	test_assert(dc);
 	test_ok(ts_area_add(&id, dc, NULL, "景山", "景山前街", NULL, NULL, 0));
-	test_equal_s(query_text(dc, "SELECT level || ',' || owner_node || ',' || ifnull(city_key_area_id, '-') || ','"
+	test_equal_s(ts_test_query_text(dc, "SELECT level || ',' || owner_node || ',' || ifnull(city_key_area_id, '-') || ','"
 		" || ifnull(reason, '-') FROM key_areas"), "district,bj.dc,-,-");
 	/* without --author, the node's identity */
-	test_equal_s(query_text(dc, "SELECT author FROM ts_staged"), "张区");
+	test_equal_s(ts_test_query_text(dc, "SELECT author FROM ts_staged"), "张区");
 	free(id);
 	ts_node_free(dc);
 }
@@ -279,9 +251,9 @@ void test_tiers__area_city_delists_with_its_district_rows(void)
 	test_ok(ts_area_delist(city, "刘局", id, "秩序好转"));
 	snprintf(q, sizeof(q), "SELECT count(*) FROM key_areas WHERE (id = '%s' OR city_key_area_id = '%s')"
 		" AND delisted_at IS NOT NULL AND delisted_at >= listed_at AND delist_reason = '秩序好转'", id, id);
-	test_equal_i(query_int(city, q), 3);
-	test_equal_i(query_int(city, "SELECT count(*) FROM ts_staged"), 2);
-	test_equal_s(query_text(city, "SELECT author FROM ts_staged ORDER BY seq DESC LIMIT 1"), "刘局");
+	test_equal_i(ts_test_query_int(city, q), 3);
+	test_equal_i(ts_test_query_int(city, "SELECT count(*) FROM ts_staged"), 2);
+	test_equal_s(ts_test_query_text(city, "SELECT author FROM ts_staged ORDER BY seq DESC LIMIT 1"), "刘局");
 	/* a second delisting is refused */
 	test_equal_i(ts_area_delist(city, NULL, id, "again"), TS_EINVALID);
 	test_assert(strstr(ts_error_last(), "already delisted") != NULL);
@@ -298,11 +270,11 @@ void test_tiers__area_city_delists_one_district_row(void)
 	test_assert(city);
 	test_ok(ts_area_add(&id, city, NULL, "天安门地区", "长安街以北", NULL, in, 2));
 	snprintf(q, sizeof(q), "SELECT id FROM key_areas WHERE city_key_area_id = '%s' AND owner_node = 'bj.xc'", id);
-	carried = strdup(query_text(city, q));
+	carried = strdup(ts_test_query_text(city, q));
 	test_ok(ts_area_delist(city, NULL, carried, "西城段已整治"));
 	snprintf(q, sizeof(q), "SELECT group_concat(owner_node || ':' || (delisted_at IS NULL), ' ') FROM "
 		"(SELECT * FROM key_areas WHERE id = '%s' OR city_key_area_id = '%s' ORDER BY owner_node)", id, id);
-	test_equal_s(query_text(city, q), "bj:1 bj.dc:1 bj.xc:0");
+	test_equal_s(ts_test_query_text(city, q), "bj:1 bj.dc:1 bj.xc:0");
 	free(carried);
 	free(id);
 	ts_node_free(city);
@@ -347,8 +319,8 @@ void test_tiers__area_district_delists_only_its_own(void)
 	free(before);
 
 	test_ok(ts_area_delist(dc, "张区", own, "整治完毕"));
-	test_equal_i(query_int(dc, "SELECT count(*) FROM key_areas WHERE delisted_at IS NOT NULL"), 1);
-	test_equal_s(query_text(dc, "SELECT delist_reason FROM key_areas WHERE delisted_at IS NOT NULL"), "整治完毕");
+	test_equal_i(ts_test_query_int(dc, "SELECT count(*) FROM key_areas WHERE delisted_at IS NOT NULL"), 1);
+	test_equal_s(ts_test_query_text(dc, "SELECT delist_reason FROM key_areas WHERE delisted_at IS NOT NULL"), "整治完毕");
 	free(own);
 	ts_node_free(dc);
 	ts_node_free(st);
@@ -397,12 +369,12 @@ void test_tiers__supervise_issue(void)
 		char want[512];
 		snprintf(want, sizeof(want), "bj,刘局,city,bj.dc.jingshan,%s,清理小广告,三日内清理完毕,"
 			"2999-12-31T23:59:59+08:00,open,1,1", case_id);
-		test_equal_s(query_text(city, q), want);
+		test_equal_s(ts_test_query_text(city, q), want);
 	}
 	/* the case's whole-process record says it is supervised */
 	snprintf(q, sizeof(q), "SELECT kind || ',' || officer || ',' || node || ',' || (instr(detail, '%s') > 0)"
 		" FROM case_events WHERE case_id = '%s' AND kind = 'supervise'", id, case_id);
-	test_equal_s(query_text(city, q), "supervise,刘局,bj,1");
+	test_equal_s(ts_test_query_text(city, q), "supervise,刘局,bj,1");
 
 	/* a district issues to its street, without a case or due date */
 	{
@@ -411,7 +383,7 @@ void test_tiers__supervise_issue(void)
 		char *did = NULL;
 		test_assert(dc);
 		test_ok(ts_supervise_issue(&did, dc, NULL, &d));
-		test_equal_s(query_text(dc, "SELECT level || ',' || issuer || ',' || (due_at IS NULL) || ',' || (case_id IS NULL)"
+		test_equal_s(ts_test_query_text(dc, "SELECT level || ',' || issuer || ',' || (due_at IS NULL) || ',' || (case_id IS NULL)"
 			" FROM supervision_items"), "district,张区,1,1");
 		free(did);
 		ts_node_free(dc);
@@ -502,22 +474,22 @@ void test_tiers__supervise_three_level_feedback(void)
 
 	/* the district's feedback before the street's answer leaves the item open */
 	test_ok(ts_supervise_answer(&f2, dc, "张区", "bj-s20150301-0001", "已转街道办理"));
-	test_equal_s(query_text(dc, "SELECT status FROM supervision_items"), "open");
-	test_equal_s(query_text(dc, "SELECT level || ',' || node || ',' || author || ',' || text || ',' || item_id"
+	test_equal_s(ts_test_query_text(dc, "SELECT status FROM supervision_items"), "open");
+	test_equal_s(ts_test_query_text(dc, "SELECT level || ',' || node || ',' || author || ',' || text || ',' || item_id"
 		" FROM supervision_feedback"), "district,bj.dc,张区,已转街道办理,bj-s20150301-0001");
 
 	/* the target's answer makes it answered */
 	test_ok(ts_supervise_answer(&f1, st, "李街", "bj-s20150301-0001", "已清理 12 处"));
 	test_assert(f1 && !strncmp(f1, "bj.dc.jingshan-f", 16));
-	test_equal_s(query_text(st, "SELECT status FROM supervision_items"), "answered");
-	test_equal_s(query_text(st, "SELECT level || ',' || node || ',' || author || ',' || text"
+	test_equal_s(ts_test_query_text(st, "SELECT status FROM supervision_items"), "answered");
+	test_equal_s(ts_test_query_text(st, "SELECT level || ',' || node || ',' || author || ',' || text"
 		" FROM supervision_feedback"), "street,bj.dc.jingshan,李街,已清理 12 处");
-	test_equal_s(query_text(st, "SELECT author FROM ts_staged ORDER BY seq DESC LIMIT 1"), "李街");
+	test_equal_s(ts_test_query_text(st, "SELECT author FROM ts_staged ORDER BY seq DESC LIMIT 1"), "李街");
 
 	/* the city adds its own */
 	test_ok(ts_supervise_answer(&f3, city, NULL, "bj-s20150301-0001", "市级复查"));
-	test_equal_s(query_text(city, "SELECT level || ',' || author FROM supervision_feedback"), "city,王城");
-	test_equal_s(query_text(city, "SELECT status FROM supervision_items"), "open");
+	test_equal_s(ts_test_query_text(city, "SELECT level || ',' || author FROM supervision_feedback"), "city,王城");
+	test_equal_s(ts_test_query_text(city, "SELECT status FROM supervision_items"), "open");
 	free(f1);
 	free(f2);
 	free(f3);
@@ -608,8 +580,8 @@ void test_tiers__supervise_close(void)
 	test_ok(ts_supervise_close(city, "刘局", id));
 	snprintf(q, sizeof(q), "SELECT status || ',' || (closed_at LIKE '____-__-__T__:__:__+08:00')"
 		" FROM supervision_items WHERE id = '%s'", id);
-	test_equal_s(query_text(city, q), "closed,1");
-	test_equal_s(query_text(city, "SELECT author FROM ts_staged ORDER BY seq DESC LIMIT 1"), "刘局");
+	test_equal_s(ts_test_query_text(city, q), "closed,1");
+	test_equal_s(ts_test_query_text(city, "SELECT author FROM ts_staged ORDER BY seq DESC LIMIT 1"), "刘局");
 	/* closed: no second closing, no more feedback */
 	before_city = snapshot(city);
 	test_equal_i(ts_supervise_close(city, NULL, id), TS_EINVALID);
@@ -648,7 +620,7 @@ void test_tiers__event_add_marks_the_cases_inside(void)
 	test_assert(id && !strncmp(id, "bj.dc-m", 7));
 	snprintf(q, sizeof(q), "SELECT name || ',' || starts_at || ',' || ends_at || ',' || zone || ',' || level || ','"
 		" || owner_node FROM major_events WHERE id = '%s'", id);
-	test_equal_s(query_text(dc, q), "全国两会,2015-03-03T00:00:00+08:00,2015-03-15T23:59:59+08:00,天安门周边,district,bj.dc");
+	test_equal_s(ts_test_query_text(dc, q), "全国两会,2015-03-03T00:00:00+08:00,2015-03-15T23:59:59+08:00,天安门周边,district,bj.dc");
 	/* judged by SQL of our own: in bj.dc, reported in the period, not marked before */
 	test_equal_i(marked, 2);
 	snprintf(q, sizeof(q), "SELECT group_concat(id, ' ') FROM (SELECT id FROM cases WHERE event_id = '%s' ORDER BY id)", id);
@@ -656,11 +628,11 @@ void test_tiers__event_add_marks_the_cases_inside(void)
 		char want[256];
 		snprintf(want, sizeof(want), "%s %s", strcmp(inside, edge) < 0 ? inside : edge,
 			strcmp(inside, edge) < 0 ? edge : inside);
-		test_equal_s(query_text(dc, q), want);
+		test_equal_s(ts_test_query_text(dc, q), want);
 	}
 	snprintf(q, sizeof(q), "SELECT event_id FROM cases WHERE id = '%s'", marked_already);
-	test_equal_s(query_text(dc, q), "bj.dc-m20150101-0001");
-	test_equal_i(query_int(dc, "SELECT count(*) FROM cases WHERE event_id IS NULL"), 3);
+	test_equal_s(ts_test_query_text(dc, q), "bj.dc-m20150101-0001");
+	test_equal_i(ts_test_query_int(dc, "SELECT count(*) FROM cases WHERE event_id IS NULL"), 3);
 	free(inside);
 	free(edge);
 	free(before_p);
@@ -698,7 +670,7 @@ void test_tiers__event_add_refusals(void)
 	test_unchanged(st, before_st);
 	/* one day is a period */
 	test_ok(ts_event_add(&id, NULL, dc, NULL, "国庆", "2015-10-01", "2015-10-01", NULL));
-	test_equal_s(query_text(dc, "SELECT starts_at || ' ' || ends_at FROM major_events"),
+	test_equal_s(ts_test_query_text(dc, "SELECT starts_at || ' ' || ends_at FROM major_events"),
 		"2015-10-01T00:00:00+08:00 2015-10-01T23:59:59+08:00");
 	free(before_dc);
 	free(before_st);
@@ -735,11 +707,11 @@ void test_tiers__event_mark_after_pull(void)
 	test_equal_i(ts_event_mark(&marked, st, NULL, "nosuch"), TS_ENOTFOUND);
 	test_ok(ts_event_mark(&marked, st, "李街", NULL));
 	test_equal_i(marked, 2);
-	test_equal_i(query_int(st, "SELECT count(*) FROM cases WHERE event_id = 'bj-m20150101-0001'"
+	test_equal_i(ts_test_query_int(st, "SELECT count(*) FROM cases WHERE event_id = 'bj-m20150101-0001'"
 		" AND (jurisdiction = 'bj.dc.jingshan' OR jurisdiction LIKE 'bj.dc.jingshan.%')"
 		" AND reported_at BETWEEN '2015-03-03T00:00:00+08:00' AND '2015-03-15T23:59:59+08:00'"), 2);
-	test_equal_i(query_int(st, "SELECT count(*) FROM cases WHERE event_id IS NOT NULL"), 2);
-	test_equal_s(query_text(st, "SELECT author FROM ts_staged ORDER BY seq DESC LIMIT 1"), "李街");
+	test_equal_i(ts_test_query_int(st, "SELECT count(*) FROM cases WHERE event_id IS NOT NULL"), 2);
+	test_equal_s(ts_test_query_text(st, "SELECT author FROM ts_staged ORDER BY seq DESC LIMIT 1"), "李街");
 	/* again: nothing left */
 	before = snapshot(st);
 	test_ok(ts_event_mark(&marked, st, NULL, "bj-m20150101-0001"));
@@ -818,11 +790,11 @@ void test_tiers__event_mark_case_at_intake(void)
 	in.node = out.node = dev;
 	test_ok(ts_node_write(dev, "王伟", "intake", do_intake, &in));
 	test_equal_i(in.marked, 1);
-	test_equal_s(query_text(dev, "SELECT event_id FROM cases WHERE id = 'bj.dc.jingshan.d07-c20150305-0001'"),
+	test_equal_s(ts_test_query_text(dev, "SELECT event_id FROM cases WHERE id = 'bj.dc.jingshan.d07-c20150305-0001'"),
 		"bj-m20150101-0001");
 	test_ok(ts_node_write(dev, "王伟", "intake", do_intake, &out));
 	test_equal_i(out.marked, 0);
-	test_equal_s(query_text(dev, "SELECT ifnull(event_id, '-') FROM cases WHERE id = 'bj.dc.jingshan.d07-c20150405-0001'"),
+	test_equal_s(ts_test_query_text(dev, "SELECT ifnull(event_id, '-') FROM cases WHERE id = 'bj.dc.jingshan.d07-c20150405-0001'"),
 		"-");
 	/* a case already marked keeps its mark: a second call marks nothing */
 	test_ok(arrive(dev, "UPDATE cases SET event_id = NULL WHERE id = 'bj.dc.jingshan.d07-c20150305-0001';"
@@ -832,13 +804,13 @@ void test_tiers__event_mark_case_at_intake(void)
 		" UPDATE cases SET event_id = 'bj-m20150101-0001' WHERE id = 'bj.dc.jingshan.d07-c20150305-0001'"));
 	test_ok(ts_node_write(dev, "王伟", "mark", do_mark_case, &in));
 	test_equal_i(in.marked, 0);
-	test_equal_s(query_text(dev, "SELECT event_id FROM cases WHERE id = 'bj.dc.jingshan.d07-c20150305-0001'"),
+	test_equal_s(ts_test_query_text(dev, "SELECT event_id FROM cases WHERE id = 'bj.dc.jingshan.d07-c20150305-0001'"),
 		"bj-m20150101-0001");
 	/* unmarked, it takes the most local event */
 	test_ok(arrive(dev, "UPDATE cases SET event_id = NULL"));
 	test_ok(ts_node_write(dev, "王伟", "mark", do_mark_case, &in));
 	test_equal_i(in.marked, 1);
-	test_equal_s(query_text(dev, "SELECT event_id FROM cases WHERE id = 'bj.dc.jingshan.d07-c20150305-0001'"),
+	test_equal_s(ts_test_query_text(dev, "SELECT event_id FROM cases WHERE id = 'bj.dc.jingshan.d07-c20150305-0001'"),
 		"bj.dc-m20150101-0001");
 	ts_node_free(dev);
 }
@@ -858,11 +830,11 @@ void test_tiers__ads_add(void)
 	test_ok(ts_ads_add(st, "王伟", c, phones, 3));
 	snprintf(q, sizeof(q), "SELECT group_concat(phone, ' ') FROM (SELECT phone FROM small_ad_phones"
 		" WHERE case_id = '%s' AND outcome IS NULL AND warned_at IS NULL ORDER BY phone)", c);
-	test_equal_s(query_text(st, q), "01065001234 13800138000 13912345678");
+	test_equal_s(ts_test_query_text(st, q), "01065001234 13800138000 13912345678");
 	snprintf(q, sizeof(q), "SELECT officer || ',' || (instr(detail, '13912345678') > 0) FROM case_events"
 		" WHERE case_id = '%s' AND kind = 'note'", c);
-	test_equal_s(query_text(st, q), "王伟,1");
-	test_equal_s(query_text(st, "SELECT author FROM ts_staged ORDER BY seq DESC LIMIT 1"), "王伟");
+	test_equal_s(ts_test_query_text(st, q), "王伟,1");
+	test_equal_s(ts_test_query_text(st, "SELECT author FROM ts_staged ORDER BY seq DESC LIMIT 1"), "王伟");
 	free(c);
 	ts_node_free(st);
 }
@@ -935,11 +907,11 @@ void test_tiers__ads_warn_and_rate(void)
 
 	test_ok(ts_ads_warn(&rows, st, "赵警", "138-0013-8000", "warned"));
 	test_equal_i(rows, 2);
-	test_equal_i(query_int(st, "SELECT count(*) FROM small_ad_phones WHERE phone = '13800138000'"
+	test_equal_i(ts_test_query_int(st, "SELECT count(*) FROM small_ad_phones WHERE phone = '13800138000'"
 		" AND outcome = 'warned' AND warned_by = '赵警' AND warned_at LIKE '____-__-__T__:__:__+08:00'"), 2);
-	test_equal_i(query_int(st, "SELECT count(*) FROM small_ad_phones WHERE id = 'bj.dc.donghuamen-a20150301-0001'"
+	test_equal_i(ts_test_query_int(st, "SELECT count(*) FROM small_ad_phones WHERE id = 'bj.dc.donghuamen-a20150301-0001'"
 		" AND outcome IS NULL"), 1);
-	test_equal_s(query_text(st, "SELECT author FROM ts_staged ORDER BY seq DESC LIMIT 1"), "赵警");
+	test_equal_s(ts_test_query_text(st, "SELECT author FROM ts_staged ORDER BY seq DESC LIMIT 1"), "赵警");
 	test_ok(ts_ads_warn(&rows, st, NULL, "13912345678", "unreachable"));
 	test_equal_i(rows, 1);
 	test_ok(ts_ads_warn(&rows, st, NULL, "13700000001", "suspended"));
@@ -956,10 +928,10 @@ void test_tiers__ads_warn_and_rate(void)
 
 	/* the figures, against SQL of our own over this street's cases */
 	test_ok(ts_ads_figures_get(&f, st));
-	test_equal_i(f.found, query_int(st, "SELECT count(DISTINCT p.phone) FROM small_ad_phones p JOIN cases c"
+	test_equal_i(f.found, ts_test_query_int(st, "SELECT count(DISTINCT p.phone) FROM small_ad_phones p JOIN cases c"
 		" ON c.id = p.case_id WHERE c.jurisdiction = 'bj.dc.jingshan' OR c.jurisdiction LIKE 'bj.dc.jingshan.%'"));
 	test_equal_i(f.found, 4);
-	test_equal_i(f.warned, query_int(st, "SELECT count(*) FROM (SELECT p.phone FROM small_ad_phones p JOIN cases c"
+	test_equal_i(f.warned, ts_test_query_int(st, "SELECT count(*) FROM (SELECT p.phone FROM small_ad_phones p JOIN cases c"
 		" ON c.id = p.case_id WHERE c.jurisdiction = 'bj.dc.jingshan' OR c.jurisdiction LIKE 'bj.dc.jingshan.%'"
 		" GROUP BY p.phone HAVING min(ifnull(p.outcome, '')) = 'warned' AND max(ifnull(p.outcome, '')) = 'warned')"));
 	test_equal_i(f.warned, 1);
@@ -1005,15 +977,15 @@ void test_tiers__policies(void)
 	ts_node *st = open_node("st", TS_TIER_STREET, "bj.dc.jingshan", "李街");
 
 	test_assert(st);
-	test_equal_s(query_text(st, "SELECT policy || ',' || settles FROM sync_policies"
+	test_equal_s(ts_test_query_text(st, "SELECT policy || ',' || settles FROM sync_policies"
 		" WHERE table_name = 'small_ad_phones' AND column_name = '*'"), "lower,1");
-	test_equal_s(query_text(st, "SELECT policy || ',' || settles FROM sync_policies"
+	test_equal_s(ts_test_query_text(st, "SELECT policy || ',' || settles FROM sync_policies"
 		" WHERE table_name = 'key_areas' AND column_name = '*'"), "upper,1");
-	test_equal_s(query_text(st, "SELECT policy || ',' || settles FROM sync_policies"
+	test_equal_s(ts_test_query_text(st, "SELECT policy || ',' || settles FROM sync_policies"
 		" WHERE table_name = 'major_events' AND column_name = '*'"), "upper,1");
-	test_equal_s(query_text(st, "SELECT policy || ',' || settles FROM sync_policies"
+	test_equal_s(ts_test_query_text(st, "SELECT policy || ',' || settles FROM sync_policies"
 		" WHERE table_name = 'supervision_items' AND column_name = 'status'"), "upper,1");
-	test_equal_s(query_text(st, "SELECT policy || ',' || settles FROM sync_policies"
+	test_equal_s(ts_test_query_text(st, "SELECT policy || ',' || settles FROM sync_policies"
 		" WHERE table_name = 'supervision_feedback' AND column_name = '*'"), "lower,1");
 	ts_node_free(st);
 }
@@ -1032,9 +1004,9 @@ void test_tiers__intake_marks_the_event(void)
 	test_ok(ts_case_new(&after, dc, NULL, "small_ads", "patrol", "前门大街", NULL, 0));
 	unsetenv("TIERSYNC_NOW");
 	snprintf(q, sizeof(q), "SELECT event_id FROM cases WHERE id = '%s'", during);
-	test_equal_s(query_text(dc, q), id);
+	test_equal_s(ts_test_query_text(dc, q), id);
 	snprintf(q, sizeof(q), "SELECT count(*) FROM cases WHERE id = '%s' AND event_id IS NULL", after);
-	test_equal_i(query_int(dc, q), 1);
+	test_equal_i(ts_test_query_int(dc, q), 1);
 	test_ok(ts_node_verify(dc, NULL, NULL));
 	free(id);
 	free(during);
@@ -1086,7 +1058,7 @@ void test_tiers__a_device_works_on_its_streets_cases(void)
 	test_ok(ts_event_mark(&marked, dev, NULL, NULL));
 	test_equal_i((int)marked, 1);
 	snprintf(q, sizeof(q), "SELECT event_id FROM cases WHERE id = '%s'", id);
-	test_equal_s(query_text(dev, q), "bj.dc-m1");
+	test_equal_s(ts_test_query_text(dev, q), "bj.dc-m1");
 	free(id);
 	free(event);
 	ts_node_free(dev);
@@ -1107,10 +1079,10 @@ void test_tiers__a_case_takes_only_a_listed_key_area_of_its_place(void)
 	test_equal_i(ts_case_new(&id, st, NULL, "small_ads", "patrol", "景山前街", &delisted, 1), TS_EINVALID);
 	test_assert(strstr(ts_error_last(), "delisted"));
 	test_equal_i(ts_case_new(&id, st, NULL, "small_ads", "patrol", "景山前街", &elsewhere, 1), TS_EINVALID);
-	test_equal_i(query_int(st, "SELECT count(*) FROM cases"), 0);
+	test_equal_i(ts_test_query_int(st, "SELECT count(*) FROM cases"), 0);
 	test_ok(ts_case_new(&id, st, NULL, "small_ads", "patrol", "景山前街", &listed, 1));
 	test_equal_i(ts_case_edit(st, NULL, id, &delisted, 1), TS_EINVALID);
-	test_equal_i(query_int(st, "SELECT count(*) FROM cases WHERE key_area_id = 'bj.dc-k2'"), 1);
+	test_equal_i(ts_test_query_int(st, "SELECT count(*) FROM cases WHERE key_area_id = 'bj.dc-k2'"), 1);
 	free(id);
 	ts_node_free(st);
 }
@@ -1129,7 +1101,7 @@ void test_tiers__a_transferred_case_takes_no_evidence_or_numbers(void)
 	test_assert((f = fopen("photo.jpg", "w")) && fputs("jpeg", f) >= 0 && fclose(f) == 0);
 	test_equal_i(ts_evidence_add(&ev, sha, st, NULL, id, "photo.jpg", NULL), TS_EDENIED);
 	test_equal_i(ts_ads_add(st, NULL, id, phones, 1), TS_EDENIED);
-	test_equal_i(query_int(st, "SELECT count(*) FROM evidence") + query_int(st, "SELECT count(*) FROM small_ad_phones"), 0);
+	test_equal_i(ts_test_query_int(st, "SELECT count(*) FROM evidence") + ts_test_query_int(st, "SELECT count(*) FROM small_ad_phones"), 0);
 	free(id);
 	ts_node_free(st);
 }

@@ -166,3 +166,9 @@ void ts_cli_staged(int json, const char *id, const char *human)
 	else
 		printf("%s\n", id);
 }
+
+void ts_cli_json_member(const char *key, const char *value)
+{
+	printf(",\"%s\":", key);
+	ts_json_str_or_null(stdout, value);
+}

@@ -72,6 +72,10 @@ const char *ts_cli_merge_author(ts_cli *cli, const char *given);
  * NULL (for a new record, so that scripts can take it). */
 void ts_cli_staged(int json, const char *id, const char *human);
 
+/* Writes ,"key":value to stdout: a member after the first of an object,
+ * the value a JSON string, or null when NULL. */
+void ts_cli_json_member(const char *key, const char *value);
+
 /* Writes the NUL-terminated `s` as a JSON string (with quotes), by the
  * CLI's one JSON writer: ts_json_write_text() of json.h. */
 void ts_json_str(FILE *out, const char *s);

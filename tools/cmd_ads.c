@@ -12,13 +12,6 @@ typedef struct {
 	size_t n;
 } number_out;
 
-/* ,"key":value, the value a JSON string or null */
-static void json_member(const char *key, const char *value)
-{
-	printf(",\"%s\":", key);
-	ts_json_str_or_null(stdout, value);
-}
-
 static int print_number(const ts_ads_info *a, void *payload)
 {
 	number_out *out = payload;
@@ -26,10 +19,10 @@ static int print_number(const ts_ads_info *a, void *payload)
 	if (out->json) {
 		fputs(out->n ? ",{\"phone\":" : "{\"phone\":", stdout);
 		ts_json_str_or_null(stdout, a->phone);
-		json_member("state", a->state);
+		ts_cli_json_member("state", a->state);
 		printf(",\"cases\":%lld", (long long)a->cases);
-		json_member("last_call", a->last_call);
-		json_member("last_caller", a->last_caller);
+		ts_cli_json_member("last_call", a->last_call);
+		ts_cli_json_member("last_caller", a->last_caller);
 		putchar('}');
 	} else {
 		printf("%-14s %-11s on %lld case%s", a->phone, a->state, (long long)a->cases,

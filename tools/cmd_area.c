@@ -13,13 +13,6 @@ typedef struct {
 	size_t n;
 } area_out;
 
-/* ,"key":value, the value a JSON string or null */
-static void json_member(const char *key, const char *value)
-{
-	printf(",\"%s\":", key);
-	ts_json_str_or_null(stdout, value);
-}
-
 static int print_area(const ts_area_info *a, void *payload)
 {
 	area_out *out = payload;
@@ -28,16 +21,16 @@ static int print_area(const ts_area_info *a, void *payload)
 	if (out->json) {
 		fputs(out->n ? ",{\"id\":" : "[{\"id\":", stdout);
 		ts_json_str_or_null(stdout, a->id);
-		json_member("state", state);
-		json_member("level", a->level);
-		json_member("owner_node", a->owner_node);
-		json_member("city_key_area_id", a->city_key_area_id);
-		json_member("name", a->name);
-		json_member("zone", a->zone);
-		json_member("listed_at", a->listed_at);
-		json_member("reason", a->reason);
-		json_member("delisted_at", a->delisted_at);
-		json_member("delist_reason", a->delist_reason);
+		ts_cli_json_member("state", state);
+		ts_cli_json_member("level", a->level);
+		ts_cli_json_member("owner_node", a->owner_node);
+		ts_cli_json_member("city_key_area_id", a->city_key_area_id);
+		ts_cli_json_member("name", a->name);
+		ts_cli_json_member("zone", a->zone);
+		ts_cli_json_member("listed_at", a->listed_at);
+		ts_cli_json_member("reason", a->reason);
+		ts_cli_json_member("delisted_at", a->delisted_at);
+		ts_cli_json_member("delist_reason", a->delist_reason);
 		putchar('}');
 	} else {
 		printf("%s  %-8s %-8s %-16s %s  (%s; listed %.10s", a->id, state, a->level, a->owner_node,

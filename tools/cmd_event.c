@@ -12,13 +12,6 @@ typedef struct {
 	size_t n;
 } event_out;
 
-/* ,"key":value, the value a JSON string or null */
-static void json_member(const char *key, const char *value)
-{
-	printf(",\"%s\":", key);
-	ts_json_str_or_null(stdout, value);
-}
-
 static int print_event(const ts_event_info *e, void *payload)
 {
 	event_out *out = payload;
@@ -26,12 +19,12 @@ static int print_event(const ts_event_info *e, void *payload)
 	if (out->json) {
 		fputs(out->n ? ",{\"id\":" : "[{\"id\":", stdout);
 		ts_json_str_or_null(stdout, e->id);
-		json_member("level", e->level);
-		json_member("owner_node", e->owner_node);
-		json_member("name", e->name);
-		json_member("starts_at", e->starts_at);
-		json_member("ends_at", e->ends_at);
-		json_member("zone", e->zone);
+		ts_cli_json_member("level", e->level);
+		ts_cli_json_member("owner_node", e->owner_node);
+		ts_cli_json_member("name", e->name);
+		ts_cli_json_member("starts_at", e->starts_at);
+		ts_cli_json_member("ends_at", e->ends_at);
+		ts_cli_json_member("zone", e->zone);
 		printf(",\"cases\":%lld}", (long long)e->cases);
 	} else
 		printf("%s  %-8s %-16s %s  %.16s .. %.16s  %s  (%lld cases)\n", e->id, e->level, e->owner_node,

@@ -13,13 +13,6 @@ typedef struct {
 	size_t n;
 } party_out;
 
-/* ,"key":value, the value a JSON string or null */
-static void json_member(const char *key, const char *value)
-{
-	printf(",\"%s\":", key);
-	ts_json_str_or_null(stdout, value);
-}
-
 static int print_party(const ts_party_info *p, void *payload)
 {
 	party_out *out = payload;
@@ -27,12 +20,12 @@ static int print_party(const ts_party_info *p, void *payload)
 	if (out->json) {
 		fputs(out->n ? ",{\"id\":" : "[{\"id\":", stdout);
 		ts_json_str_or_null(stdout, p->id);
-		json_member("case_id", p->case_id);
-		json_member("kind", p->kind);
-		json_member("name", p->name);
-		json_member("id_number", p->id_number);
-		json_member("phone", p->phone);
-		json_member("address", p->address);
+		ts_cli_json_member("case_id", p->case_id);
+		ts_cli_json_member("kind", p->kind);
+		ts_cli_json_member("name", p->name);
+		ts_cli_json_member("id_number", p->id_number);
+		ts_cli_json_member("phone", p->phone);
+		ts_cli_json_member("address", p->address);
 		putchar('}');
 	} else
 		printf("%s  %-8s %s  %s  %s  %s\n", p->id, p->kind, p->name, p->id_number ? p->id_number : "-",
@@ -49,18 +42,18 @@ static int print_offender(const ts_party_repeat_info *r, void *payload)
 	if (out->json) {
 		fputs(out->n ? ",{\"kind\":" : "{\"kind\":", stdout);
 		ts_json_str_or_null(stdout, r->kind);
-		json_member("matched_by", r->matched_by);
-		json_member("name", r->name);
-		json_member("id_number", r->id_number);
-		json_member("phone", r->phone);
-		json_member("address", r->address);
+		ts_cli_json_member("matched_by", r->matched_by);
+		ts_cli_json_member("name", r->name);
+		ts_cli_json_member("id_number", r->id_number);
+		ts_cli_json_member("phone", r->phone);
+		ts_cli_json_member("address", r->address);
 		printf(",\"ncases\":%lld,\"cases\":[", (long long)r->ncases);
 		for (i = 0; i < r->ncases; i++) {
 			fputs(i ? ",{\"case_id\":" : "{\"case_id\":", stdout);
 			ts_json_str_or_null(stdout, r->cases[i].case_id);
-			json_member("reported_at", r->cases[i].reported_at);
-			json_member("category", r->cases[i].category);
-			json_member("party_id", r->cases[i].party_id);
+			ts_cli_json_member("reported_at", r->cases[i].reported_at);
+			ts_cli_json_member("category", r->cases[i].category);
+			ts_cli_json_member("party_id", r->cases[i].party_id);
 			putchar('}');
 		}
 		fputs("]}", stdout);

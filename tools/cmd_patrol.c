@@ -10,26 +10,19 @@
 
 #define MAX_OFFICERS 16
 
-/* ,"key":value, the value a JSON string or null */
-static void json_member(const char *key, const char *value)
-{
-	printf(",\"%s\":", key);
-	ts_json_str_or_null(stdout, value);
-}
-
 static void print_patrol_json(const ts_patrol_info *p)
 {
 	fputs("{\"id\":", stdout);
 	ts_json_str_or_null(stdout, p->id);
 	printf(",\"under_way\":%s", p->ended_at ? "false" : "true");
-	json_member("officers", p->officers);
-	json_member("jurisdiction", p->jurisdiction);
-	json_member("area", p->area);
-	json_member("key_area_id", p->key_area_id);
-	json_member("started_at", p->started_at);
-	json_member("ended_at", p->ended_at);
-	json_member("route", p->route);
-	json_member("notes", p->notes);
+	ts_cli_json_member("officers", p->officers);
+	ts_cli_json_member("jurisdiction", p->jurisdiction);
+	ts_cli_json_member("area", p->area);
+	ts_cli_json_member("key_area_id", p->key_area_id);
+	ts_cli_json_member("started_at", p->started_at);
+	ts_cli_json_member("ended_at", p->ended_at);
+	ts_cli_json_member("route", p->route);
+	ts_cli_json_member("notes", p->notes);
 	printf(",\"found\":%lld,\"cases\":%lld}", (long long)p->found, (long long)p->cases);
 }
 
@@ -97,10 +90,10 @@ static int show_case(const ts_patrol_case *c, void *payload)
 	if (out->json) {
 		fputs(out->n ? ",{\"id\":" : "{\"id\":", stdout);
 		ts_json_str(stdout, c->id);
-		json_member("category", c->category);
-		json_member("status", c->status);
-		json_member("address", c->address);
-		json_member("reported_at", c->reported_at);
+		ts_cli_json_member("category", c->category);
+		ts_cli_json_member("status", c->status);
+		ts_cli_json_member("address", c->address);
+		ts_cli_json_member("reported_at", c->reported_at);
 		putchar('}');
 	} else
 		printf("  %s  %-10s %.16s  %s  %s\n", c->id, c->status, c->reported_at, c->category, c->address);

@@ -12,39 +12,32 @@ typedef struct {
 	size_t n;
 } item_out;
 
-/* ,"key":value, the value a JSON string or null */
-static void json_member(const char *key, const char *value)
-{
-	printf(",\"%s\":", key);
-	ts_json_str_or_null(stdout, value);
-}
-
 static void print_item_json(const ts_supervise_info *i, int first)
 {
 	size_t k;
 
 	fputs(first ? "[{\"id\":" : ",{\"id\":", stdout);
 	ts_json_str_or_null(stdout, i->id);
-	json_member("status", i->status);
-	json_member("level", i->level);
-	json_member("issued_by_node", i->issued_by_node);
-	json_member("issuer", i->issuer);
-	json_member("target_node", i->target_node);
-	json_member("case_id", i->case_id);
-	json_member("subject", i->subject);
-	json_member("detail", i->detail);
-	json_member("issued_at", i->issued_at);
-	json_member("due_at", i->due_at);
-	json_member("closed_at", i->closed_at);
+	ts_cli_json_member("status", i->status);
+	ts_cli_json_member("level", i->level);
+	ts_cli_json_member("issued_by_node", i->issued_by_node);
+	ts_cli_json_member("issuer", i->issuer);
+	ts_cli_json_member("target_node", i->target_node);
+	ts_cli_json_member("case_id", i->case_id);
+	ts_cli_json_member("subject", i->subject);
+	ts_cli_json_member("detail", i->detail);
+	ts_cli_json_member("issued_at", i->issued_at);
+	ts_cli_json_member("due_at", i->due_at);
+	ts_cli_json_member("closed_at", i->closed_at);
 	printf(",\"overdue\":%s,\"feedback\":[", i->overdue ? "true" : "false");
 	for (k = 0; k < i->nfeedback; k++) {
 		const ts_supervise_feedback *f = &i->feedback[k];
 		fputs(k ? ",{\"level\":" : "{\"level\":", stdout);
 		ts_json_str_or_null(stdout, f->level);
-		json_member("node", f->node);
-		json_member("at", f->at);
-		json_member("author", f->author);
-		json_member("text", f->text);
+		ts_cli_json_member("node", f->node);
+		ts_cli_json_member("at", f->at);
+		ts_cli_json_member("author", f->author);
+		ts_cli_json_member("text", f->text);
 		putchar('}');
 	}
 	fputs("]}", stdout);

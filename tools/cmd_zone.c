@@ -9,13 +9,6 @@
 
 #include "commands.h"
 
-/* ,"key":value, the value a JSON string or null */
-static void json_member(const char *key, const char *value)
-{
-	printf(",\"%s\":", key);
-	ts_json_str_or_null(stdout, value);
-}
-
 typedef struct {
 	int json;
 	size_t n, notices;
@@ -28,12 +21,12 @@ static int print_zone(const ts_zone_info *z, void *payload)
 	if (out->json) {
 		fputs(out->n ? ",{\"id\":" : "[{\"id\":", stdout);
 		ts_json_str(stdout, z->id);
-		json_member("unit", z->unit);
-		json_member("address", z->address);
-		json_member("jurisdiction", z->jurisdiction);
-		json_member("key_area_id", z->key_area_id);
-		json_member("notice_issued_at", z->notice_issued_at);
-		json_member("notice_issued_by", z->notice_issued_by);
+		ts_cli_json_member("unit", z->unit);
+		ts_cli_json_member("address", z->address);
+		ts_cli_json_member("jurisdiction", z->jurisdiction);
+		ts_cli_json_member("key_area_id", z->key_area_id);
+		ts_cli_json_member("notice_issued_at", z->notice_issued_at);
+		ts_cli_json_member("notice_issued_by", z->notice_issued_by);
 		printf(",\"checks\":%lld,\"last_check\":", (long long)z->checks);
 		if (z->last_met < 0)
 			fputs("null", stdout);
@@ -41,8 +34,8 @@ static int print_zone(const ts_zone_info *z, void *payload)
 			fputs("{\"checked_at\":", stdout);
 			ts_json_str_or_null(stdout, z->last_checked_at);
 			printf(",\"met\":%s", z->last_met ? "true" : "false");
-			json_member("checker", z->last_checker);
-			json_member("note", z->last_note);
+			ts_cli_json_member("checker", z->last_checker);
+			ts_cli_json_member("note", z->last_note);
 			putchar('}');
 		}
 		putchar('}');
@@ -72,12 +65,12 @@ static int print_check(const ts_zone_check_info *k, void *payload)
 	if (out->json) {
 		fputs(out->n ? ",{\"id\":" : "[{\"id\":", stdout);
 		ts_json_str(stdout, k->id);
-		json_member("zone_id", k->zone_id);
-		json_member("unit", k->unit);
-		json_member("checked_at", k->checked_at);
+		ts_cli_json_member("zone_id", k->zone_id);
+		ts_cli_json_member("unit", k->unit);
+		ts_cli_json_member("checked_at", k->checked_at);
 		printf(",\"met\":%s", k->met ? "true" : "false");
-		json_member("checker", k->checker);
-		json_member("note", k->note);
+		ts_cli_json_member("checker", k->checker);
+		ts_cli_json_member("note", k->note);
 		putchar('}');
 	} else
 		printf("%s  %.16s  %-7s %s (%s) by %s%s%s\n", k->id, k->checked_at, k->met ? "met" : "NOT MET",
