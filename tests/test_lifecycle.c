@@ -257,7 +257,8 @@ void test_lifecycle__major_with_review_and_filing_up(void)
 	char *id = NULL, *ev = NULL, head[41];
 
 	clock_at(0);
-	test_ok(new_node(&node, "n", "bj.dc.jingshan", TS_TIER_STREET));
+	/* a district's own case: its legal staff review it there */
+	test_ok(new_node(&node, "n", "bj.dc", TS_TIER_DISTRICT));
 	test_ok(ts_case_new(&id, node, "王伟", "illegal_building", "video", "景山东街 2号院", NULL, 0));
 	tick(); test_ok(ts_case_dispatch(node, "张敏", id, "李娜", NULL));
 	/* new illegal building: zero tolerance, penalized at once */
@@ -293,7 +294,8 @@ void test_lifecycle__major_with_review_and_filing_up(void)
 	tick(); test_ok(ts_case_review(node, "李娜", id, 0, "赵法", "罚款过轻"));
 	tick(); test_ok(ts_case_decide(node, "李娜", id, "《城乡规划法》第六十四条", 3000000, 0, NULL));
 	test_assert(column_is(node, id, "review_status", "pending"));
-	test_assert(column_is(node, id, "reviewer", "NULL"));
+	/* the review columns are the reviewing tier's: a new decision leaves the last reviewer */
+	test_assert(column_is(node, id, "reviewer", "赵法"));
 	tick(); test_ok(ts_case_review(node, "值班员", id, 1, "赵法", NULL));
 	test_assert(column_is(node, id, "review_status", "approved"));
 	test_assert(column_is(node, id, "reviewer", "赵法"));
@@ -718,8 +720,9 @@ void test_lifecycle__column_steps(void)
 				lifecycle++;
 		sqlite3_finalize(st);
 	}
-	/* 33 columns: 8 editable, id and created_by_node fixed, 23 set by intake or a step */
-	test_equal_i(query_int(node, "SELECT count(*) FROM pragma_table_info('cases')", NULL), 33);
-	test_equal_i(lifecycle, 23);
+	test_equal_s(ts_case_column_step("first_officer"), "dispatch");
+	/* 34 columns: 8 editable, id and created_by_node fixed, 24 set by intake or a step */
+	test_equal_i(query_int(node, "SELECT count(*) FROM pragma_table_info('cases')", NULL), 34);
+	test_equal_i(lifecycle, 24);
 	ts_node_free(node);
 }
