@@ -386,6 +386,8 @@ static int check_review(sqlite3 *db, const char *id, const case_state *c, step_a
 		return ts_error_set(TS_EDENIED, "the legal review (法制审核) of case %s is made at the %s "
 			"(%s), not at %s, whose jurisdiction does not hold the case", id, tier_named(depth),
 			reviewing, a->node->id);
+	if (!a->reviewer)
+		return ts_error_set(TS_EINVALID, "a legal review needs the reviewer's real name");
 	decided_by = decider(db, id);
 	if (decided_by && !strcmp(decided_by, a->reviewer)) {
 		error = ts_error_set(TS_EDENIED, "case %s's decision was made by %s; its legal review "

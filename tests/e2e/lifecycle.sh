@@ -167,11 +167,15 @@ up_and_back() {
 	check "the street pushes the decision" exit_is 0
 	run ts -C "$district" merge --submissions
 	check "the district merges it" exit_is 0
+	sleep 1
 	run ts -C "$district" case review "$building" $2 --reviewer "赵法" --author "赵法"
 	check "review $2 at the district" exit_is 0
 	ts -C "$district" commit -m "$1" >/dev/null
 	run ts -C "$street" pull
 	check "the street pulls the review" exit_is 0
+	# events order by their time, to the second: the review after the decision
+	# on another node, and the next step after the review
+	sleep 1
 }
 up_and_back "法制审核" --reject
 step "$building" decide --basis "《城乡规划法》第六十四条" --amount 6000 --author "李娜"
