@@ -839,6 +839,31 @@ void test_lifecycle__review_tier_rule_moves_the_review_to_the_city(void)
 	unsetenv("TIERSYNC_NOW");
 }
 
+void test_lifecycle__review_by_another_district_refused(void)
+{
+	ts_node *node = NULL;
+	const char *id = "bj.dc.jingshan-c20150522-0001";
+
+	clock_at(0);
+	test_ok(new_node(&node, "n", "bj.xc", TS_TIER_DISTRICT));
+	/* a decided major case of another district's street, as sync brings it */
+	test_ok(ts_test_arrive(node, "INSERT INTO cases (id, source, category, address, jurisdiction, status, "
+		"reported_at, deadline, stage, filed_at, legal_basis, penalty_amount, decided_at, major, "
+		"review_status, created_by_node) VALUES ('bj.dc.jingshan-c20150522-0001', 'patrol', "
+		"'illegal_building', '景山东街 2号院', 'bj.dc.jingshan', 'handling', '2015-05-22T09:00:00+08:00', "
+		"'2015-06-21T09:00:00+08:00', 'penalize', '2015-05-22T09:01:00+08:00', '《城乡规划法》第六十四条', "
+		"2000000, '2015-05-22T09:02:00+08:00', 1, 'pending', 'bj.dc.jingshan');"
+		"INSERT INTO case_events (id, case_id, at, kind, officer, node) VALUES ('bj.dc.jingshan-e1', "
+		"'bj.dc.jingshan-c20150522-0001', '2015-05-22T09:02:00+08:00', 'decide', '李娜', 'bj.dc.jingshan')"));
+	tick();
+	REFUSED(ts_case_review(node, "赵法", id, 1, NULL, NULL), TS_EDENIED,
+		"made at the district (bj.dc), not at bj.xc, whose jurisdiction does not hold the case");
+	test_equal_i(ts_case_file_up_ack(node, "赵法", id, NULL), TS_EDENIED);
+	test_error_says("not been filed up");
+	ts_node_free(node);
+	unsetenv("TIERSYNC_NOW");
+}
+
 void test_lifecycle__self_review_refused(void)
 {
 	ts_node *node = NULL;
