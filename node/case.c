@@ -409,7 +409,8 @@ int ts_case_edit(ts_node *node, const char *author, const char *case_id, const t
 /* --- reading cases --------------------------------------------------------- */
 
 /* Every column of `cases` in the table's order (ts_case_info's), then
- * whether the case is overdue: open, and its deadline before :now. Times
+ * whether the case is overdue: open, and its deadline before :now, then
+ * the columns added after it was made (first_officer). Times
  * are one fixed text form, so text order is time order. */
 #define CASE_COLUMNS \
 	"id, source, category, address, lng, lat, jurisdiction, description, status, officer, " \
@@ -417,7 +418,7 @@ int ts_case_edit(ts_node *node, const char *author, const char *case_id, const t
 	"review_status, reviewer, reviewed_at, filed_up_at, executed_at, transfer_to, transferred_at, " \
 	"complainant_name, complainant_phone, visited_at, satisfaction, key_area_id, event_id, " \
 	"created_by_node, closed_at, patrol_id, " \
-	"status NOT IN ('closed', 'transferred') AND deadline < :now"
+	"status NOT IN ('closed', 'transferred') AND deadline < :now, first_officer"
 
 static const char *text_at(sqlite3_stmt *st, int col)
 {
@@ -465,6 +466,7 @@ static void case_from_row(ts_case_info *c, sqlite3_stmt *st)
 	c->closed_at = text_at(st, 32);
 	c->patrol_id = text_at(st, 33);
 	c->overdue = sqlite3_column_int(st, 34);
+	c->first_officer = text_at(st, 35);
 }
 
 /* Prepares `sql` (CASE_COLUMNS and more) with :now bound to the node's clock. */

@@ -9,6 +9,13 @@
  * A penalized case also goes through file (立案), decide (处罚决定),
  * review and file-up when major (法制审核, 备案), and execute (执行).
  *
+ * Duties are kept apart: the legal review of a major case is made at the
+ * tier of the review_tier rule (a district by default), on a node whose
+ * jurisdiction covers the case, by someone other than who decided it; a
+ * filing-up is a row of case_filings that the upper node acknowledges.
+ * The ownership rules of schema/0011_duties.sql keep lower nodes from
+ * writing either outcome by hand.
+ *
  * Each step is a row of `steps` below: the check that says whether the
  * case's state allows it (and why not), and the SET clause that moves the
  * case. The check runs inside the write transaction, on the state it is
@@ -31,11 +38,13 @@ typedef struct {
 
 /* What a step was given, and what its check derives. */
 typedef struct {
+	const ts_node *node;       /* where the step is taken */
 	const char *officer, *legal_basis, *reviewer, *to, *satisfaction, *note;
 	int64_t amount;
 	int major, approve;
 	const char *review;        /* derived: approved or rejected */
 	int64_t threshold;         /* derived: the major_threshold in force */
+	char filed_with[256];      /* derived: the upper node a filing-up goes to */
 } step_args;
 
 typedef struct {
@@ -140,6 +149,79 @@ int ts_case__rule(int64_t *out, sqlite3 *db, const char *jurisdiction, const cha
 	}
 	sqlite3_finalize(st);
 	return error;
+}
+
+/* The depth of a tier as a node id has it: 1 the city, 2 a district, ... */
+static int tier_depth(const char *id)
+{
+	int n = 1;
+	for (; *id; id++)
+		n += *id == '.';
+	return n;
+}
+
+static const char *tier_named(int depth)
+{
+	return depth == 1 ? "city" : depth == 2 ? "district" : depth == 3 ? "street" : "device";
+}
+
+/* The first `depth` labels of `id` into out: its ancestor at that tier. */
+static void ancestor_at(char *out, size_t size, const char *id, int depth)
+{
+	const char *p = id;
+	int labels = 1;
+	size_t n;
+
+	for (; *p; p++)
+		if (*p == '.' && ++labels > depth)
+			break;
+	n = (size_t)(p - id) < size - 1 ? (size_t)(p - id) : size - 1;
+	memcpy(out, id, n);
+	out[n] = '\0';
+}
+
+/* The tier (a depth) that makes the legal review of the cases of
+ * `jurisdiction`: the review_tier rule in force, else the district. */
+static int review_tier(int *out, sqlite3 *db, const char *jurisdiction)
+{
+	int64_t v = 2;
+	int error = ts_case__rule(&v, db, jurisdiction, "review_tier", NULL);
+
+	if (error < 0 && error != TS_ENOTFOUND)
+		return error;
+	*out = v == 1 ? 1 : 2;
+	return 0;
+}
+
+/* The upper node a major case of `jurisdiction` is filed with (备案): the
+ * reviewing tier's node above it, else its parent (a district's own case
+ * goes to the city); the city's own case stays with the city. */
+static int filed_with(char *out, size_t size, sqlite3 *db, const char *jurisdiction)
+{
+	int depth, error;
+
+	if ((error = review_tier(&depth, db, jurisdiction)) < 0)
+		return error;
+	if (tier_depth(jurisdiction) <= depth)
+		depth = tier_depth(jurisdiction) > 1 ? tier_depth(jurisdiction) - 1 : 1;
+	ancestor_at(out, size, jurisdiction, depth);
+	return 0;
+}
+
+/* The officer of the case's latest decision event, malloc'd, or NULL. */
+static char *decider(sqlite3 *db, const char *id)
+{
+	sqlite3_stmt *st = NULL;
+	char *name = NULL;
+
+	if (sqlite3_prepare_v2(db, "SELECT officer FROM case_events WHERE case_id = ?1 AND kind = 'decide' "
+			"ORDER BY at DESC, id DESC LIMIT 1", -1, &st, NULL) == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) == SQLITE_ROW)
+			name = column_dup(st, 0);
+	}
+	sqlite3_finalize(st);
+	return name;
 }
 
 /* --- the checks: each says why a step is refused ----------------------- */
@@ -271,18 +353,20 @@ static int check_decide(sqlite3 *db, const char *id, const case_state *c, step_a
 		return error;
 	/* a case once major stays major: a new decision after a rejected review
 	 * goes back to review, whatever its amount */
-	if (a->amount >= a->threshold || c->major)
+	if (a->amount >= a->threshold || c->major || c->review_status)
 		a->major = 1;
 	return 0;
 }
 
 static int check_review(sqlite3 *db, const char *id, const case_state *c, step_args *a)
 {
-	int error;
-	(void)db;
+	char reviewing[256];
+	char *decided_by = NULL;
+	int depth, error;
+
 	if ((error = check_open(id, c)) < 0)
 		return error;
-	if (!c->major)
+	if (!c->major && !c->review_status)
 		return ts_error_set(TS_EDENIED, "case %s is not a major penalty case; only those take a "
 			"legal review", id);
 	if (!c->decided_at)
@@ -290,6 +374,28 @@ static int check_review(sqlite3 *db, const char *id, const case_state *c, step_a
 	if (!is(c->review_status, "pending"))
 		return ts_error_set(TS_EDENIED, "the legal review of case %s's decision is already %s",
 			id, c->review_status ? c->review_status : "done");
+	/* 法制审核 is the legal staff's, at the tier the rules name */
+	if ((error = review_tier(&depth, db, c->jurisdiction)) < 0)
+		return error;
+	ancestor_at(reviewing, sizeof(reviewing), c->jurisdiction, depth);
+	if (tier_depth(a->node->id) != depth)
+		return ts_error_set(TS_EDENIED, "the legal review (法制审核) of case %s is made at the %s "
+			"(%s), not at a %s node (%s)", id, tier_named(depth), reviewing,
+			tier_named(tier_depth(a->node->id)), a->node->id);
+	if (!ts_jurisdiction_covers(a->node->id, c->jurisdiction))
+		return ts_error_set(TS_EDENIED, "the legal review (法制审核) of case %s is made at the %s "
+			"(%s), not at %s, whose jurisdiction does not hold the case", id, tier_named(depth),
+			reviewing, a->node->id);
+	if (!a->reviewer)
+		return ts_error_set(TS_EINVALID, "a legal review needs the reviewer's real name");
+	decided_by = decider(db, id);
+	if (decided_by && !strcmp(decided_by, a->reviewer)) {
+		error = ts_error_set(TS_EDENIED, "case %s's decision was made by %s; its legal review "
+			"(法制审核) is made by someone else", id, decided_by);
+		free(decided_by);
+		return error;
+	}
+	free(decided_by);
 	a->review = a->approve ? "approved" : "rejected";
 	return 0;
 }
@@ -297,10 +403,9 @@ static int check_review(sqlite3 *db, const char *id, const case_state *c, step_a
 static int check_file_up(sqlite3 *db, const char *id, const case_state *c, step_args *a)
 {
 	int error;
-	(void)db; (void)a;
 	if ((error = check_open(id, c)) < 0)
 		return error;
-	if (!c->major)
+	if (!c->major && !c->review_status)
 		return ts_error_set(TS_EDENIED, "case %s is not a major penalty case; only those are filed "
 			"up with the higher tier (备案)", id);
 	if (!is(c->review_status, "approved"))
@@ -308,7 +413,7 @@ static int check_file_up(sqlite3 *db, const char *id, const case_state *c, step_
 			"it is filed up only once approved", id, c->review_status ? c->review_status : "none");
 	if (c->filed_up_at)
 		return ts_error_set(TS_EDENIED, "case %s was already filed up at %s", id, c->filed_up_at);
-	return 0;
+	return filed_with(a->filed_with, sizeof(a->filed_with), db, c->jurisdiction);
 }
 
 static int check_execute(sqlite3 *db, const char *id, const case_state *c, step_args *a)
@@ -322,7 +427,7 @@ static int check_execute(sqlite3 *db, const char *id, const case_state *c, step_
 			"executed", id);
 	if (c->executed_at)
 		return ts_error_set(TS_EDENIED, "case %s's penalty was already executed at %s", id, c->executed_at);
-	if (c->major && !is(c->review_status, "approved"))
+	if ((c->major || c->review_status) && !is(c->review_status, "approved"))
 		return ts_error_set(TS_EDENIED, "case %s is a major penalty case whose legal review is %s; "
 			"it is executed only once approved", id,
 			c->review_status ? c->review_status : "missing");
@@ -382,11 +487,11 @@ static int check_close(sqlite3 *db, const char *id, const case_state *c, step_ar
 		if (!c->decided_at)
 			return ts_error_set(TS_EDENIED, "case %s was penalized but has no penalty decision; "
 				"a penalty case closes after its decision is executed", id);
-		if (c->major && !is(c->review_status, "approved"))
+		if ((c->major || c->review_status) && !is(c->review_status, "approved"))
 			return ts_error_set(TS_EDENIED, "case %s is a major penalty case whose legal review is "
 				"not approved (review: %s); it cannot be closed", id,
 				c->review_status ? c->review_status : "none");
-		if (c->major && !c->filed_up_at)
+		if ((c->major || c->review_status) && !c->filed_up_at)
 			return ts_error_set(TS_EDENIED, "case %s is a major penalty case not filed up with the "
 				"higher tier (备案); it cannot be closed", id);
 		if (!c->executed_at)
@@ -402,14 +507,15 @@ enum { STEP_DISPATCH, STEP_EDUCATE, STEP_WARN, STEP_PENALIZE, STEP_FILE, STEP_DE
 	STEP_FILE_UP, STEP_EXECUTE, STEP_TRANSFER, STEP_FEEDBACK, STEP_VISIT, STEP_CLOSE };
 
 static const step_def steps[] = {
-	[STEP_DISPATCH] = { "dispatch", "dispatch", check_dispatch, "status = 'dispatched', officer = :officer" },
+	[STEP_DISPATCH] = { "dispatch", "dispatch", check_dispatch,
+		"status = 'dispatched', officer = :officer, first_officer = coalesce(first_officer, :officer)" },
 	[STEP_EDUCATE] = { "educate", "educate", check_educate, "status = 'handling', stage = 'educate'" },
 	[STEP_WARN] = { "warn", "warn", check_warn, "status = 'handling', stage = 'warn'" },
 	[STEP_PENALIZE] = { "penalize", "penalize", check_penalize, "status = 'handling', stage = 'penalize'" },
 	[STEP_FILE] = { "file", "file", check_file, "filed_at = :now" },
 	[STEP_DECIDE] = { "decide", "decide", check_decide,
 		"legal_basis = :basis, penalty_amount = :amount, decided_at = :now, major = :major, "
-		"review_status = CASE WHEN :major THEN 'pending' END, reviewer = NULL, reviewed_at = NULL" },
+		"review_status = CASE WHEN :major THEN 'pending' END" },
 	[STEP_REVIEW] = { "review", "review", check_review,
 		"review_status = :review, reviewer = :reviewer, reviewed_at = :now" },
 	[STEP_FILE_UP] = { "file_up", "file-up", check_file_up, "filed_up_at = :now" },
@@ -464,12 +570,34 @@ static void event_detail(ts_buf *d, const step_def *step, const step_args *a)
 		}
 	} else if (step == &steps[STEP_REVIEW])
 		ts_buf__printf(d, "%s by %s", a->review, a->reviewer);
+	else if (step == &steps[STEP_FILE_UP])
+		ts_buf__printf(d, "with %s", a->filed_with);
 	else if (step == &steps[STEP_TRANSFER])
 		ts_buf__printf(d, "to %s", a->to);
 	else if (step == &steps[STEP_VISIT])
 		ts_buf__puts(d, a->satisfaction);
 	if (a->note && *a->note)
 		ts_buf__printf(d, "%s%s", d->size ? "; " : "", a->note);
+}
+
+/* 备案: the record the upper node holds and acknowledges. */
+static int insert_filing(sqlite3 *db, const step_op *op, const char *now)
+{
+	sqlite3_stmt *st = NULL;
+	int error = 0;
+
+	if (sqlite3_prepare_v2(db, "INSERT INTO case_filings (case_id, filed_at, filed_by, node, filed_with) "
+			"VALUES (?1, ?2, ?3, ?4, ?5)", -1, &st, NULL) != SQLITE_OK)
+		return ts_sqlite__error(db, "filing up case %s", op->case_id);
+	sqlite3_bind_text(st, 1, op->case_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, now, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, op->author, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, op->node->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, op->args->filed_with, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		error = ts_sqlite__error_as(TS_EDENIED, db, "filing up case %s refused", op->case_id);
+	sqlite3_finalize(st);
+	return error;
 }
 
 static int do_step(sqlite3 *db, void *payload)
@@ -505,6 +633,8 @@ static int do_step(sqlite3 *db, void *payload)
 		error = ts_sqlite__error(db, "%s of case %s refused", op->step->verb, op->case_id);
 		goto done;
 	}
+	if (op->step == &steps[STEP_FILE_UP] && (error = insert_filing(db, op, now)) < 0)
+		goto done;
 	event_detail(&detail, op->step, a);
 	error = ts_case__event(op->node, op->case_id, op->step->kind,
 		op->step == &steps[STEP_REVIEW] ? a->reviewer : op->author,
@@ -541,6 +671,7 @@ static int run_step(ts_node *node, const char *author, const char *case_id, int 
 	op.case_id = case_id;
 	op.author = author ? author : node->identity;
 	op.args = a;
+	a->node = node;
 	if (which == STEP_REVIEW && !a->reviewer)
 		a->reviewer = op.author;
 	ts_buf__printf(&summary, "%s %s", step->verb, case_id);
@@ -672,6 +803,153 @@ int ts_case_close(ts_node *node, const char *author, const char *case_id, const 
 	return simple_step(node, author, case_id, STEP_CLOSE, note);
 }
 
+/* --- filings up and their acknowledgement (备案) ------------------------- */
+
+typedef struct {
+	ts_node *node;
+	const char *author, *case_id, *note;
+} ack_op;
+
+static int do_ack(sqlite3 *db, void *payload)
+{
+	ack_op *op = payload;
+	sqlite3_stmt *st = NULL;
+	ts_buf detail = TS_BUF_INIT;
+	char now[32];
+	char *with = NULL, *acked_at = NULL, *acked_by = NULL;
+	int rc, error = 0;
+
+	ts_time_format(now, ts_node__now());
+	if (sqlite3_prepare_v2(db, "SELECT f.filed_with, f.acked_at, f.acked_by, c.id IS NOT NULL "
+			"FROM (SELECT ?1 AS id) k LEFT JOIN cases c ON c.id = k.id "
+			"LEFT JOIN case_filings f ON f.case_id = k.id", -1, &st, NULL) != SQLITE_OK ||
+	    (sqlite3_bind_text(st, 1, op->case_id, -1, SQLITE_STATIC), (rc = sqlite3_step(st)) != SQLITE_ROW)) {
+		error = ts_sqlite__error(db, "reading the filing of case %s", op->case_id);
+		goto done;
+	}
+	if (!sqlite3_column_int(st, 3)) {
+		error = ts_error_set(TS_ENOTFOUND, "no case %s", op->case_id);
+		goto done;
+	}
+	with = column_dup(st, 0);
+	acked_at = column_dup(st, 1);
+	acked_by = column_dup(st, 2);
+	sqlite3_finalize(st);
+	st = NULL;
+	if (!with) {
+		error = ts_error_set(TS_EDENIED, "case %s has not been filed up with the higher tier (备案); "
+			"there is nothing to acknowledge", op->case_id);
+		goto done;
+	}
+	if (!ts_jurisdiction_covers(op->node->id, with)) {
+		error = ts_error_set(TS_EDENIED, "case %s is filed up with %s; the filing is acknowledged "
+			"there, not at %s", op->case_id, with, op->node->id);
+		goto done;
+	}
+	if (acked_at) {
+		error = ts_error_set(TS_EDENIED, "the filing of case %s was already acknowledged by %s at %s",
+			op->case_id, acked_by ? acked_by : "someone", acked_at);
+		goto done;
+	}
+	if (sqlite3_prepare_v2(db, "UPDATE case_filings SET acked_at = ?2, acked_by = ?3, ack_note = ?4 "
+			"WHERE case_id = ?1", -1, &st, NULL) != SQLITE_OK) {
+		error = ts_sqlite__error(db, "acknowledging the filing of case %s", op->case_id);
+		goto done;
+	}
+	sqlite3_bind_text(st, 1, op->case_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, now, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, op->author, -1, SQLITE_STATIC);
+	if (op->note && *op->note)
+		sqlite3_bind_text(st, 4, op->note, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE || sqlite3_changes(db) != 1) {
+		error = ts_sqlite__error(db, "acknowledging the filing of case %s refused", op->case_id);
+		goto done;
+	}
+	ts_buf__printf(&detail, "filing up (备案) acknowledged at %s", op->node->id);
+	if (op->note && *op->note)
+		ts_buf__printf(&detail, "; %s", op->note);
+	error = ts_buf__oom(&detail) ? ts_error_set(TS_ERROR, "out of memory") :
+		ts_case__event(op->node, op->case_id, "note", op->author, ts_buf__cstr(&detail), now);
+done:
+	sqlite3_finalize(st);
+	ts_buf__dispose(&detail);
+	free(with);
+	free(acked_at);
+	free(acked_by);
+	return error;
+}
+
+int ts_case_file_up_ack(ts_node *node, const char *author, const char *case_id, const char *note)
+{
+	ack_op op;
+	ts_buf summary = TS_BUF_INIT;
+	int error;
+
+	if (!case_id || !*case_id)
+		return ts_error_set(TS_EINVALID, "acknowledging a filing: name a case");
+	op.node = node;
+	op.author = author ? author : node->identity;
+	op.case_id = case_id;
+	op.note = note;
+	if ((error = check_name(op.author, "acknowledging a filing", "the real name of who acknowledges it")) < 0)
+		return error;
+	if (node->tier != TS_TIER_CITY && node->tier != TS_TIER_DISTRICT)
+		return ts_error_set(TS_EDENIED, "a filing up (备案) is acknowledged by the higher tier it is "
+			"filed with, a district or the city; %s is a %s node", node->id, ts_tier_name(node->tier));
+	ts_buf__printf(&summary, "file-up-ack %s", case_id);
+	error = ts_buf__oom(&summary) ? ts_error_set(TS_ERROR, "out of memory") :
+		ts_node_write(node, op.author, summary.ptr, do_ack, &op);
+	ts_buf__dispose(&summary);
+	return error;
+}
+
+int ts_case_filings(ts_node *node, const ts_case_filing_filter *filter,
+	int (*cb)(const ts_case_filing_info *filing, void *payload), void *payload)
+{
+	sqlite3_stmt *st = NULL;
+	ts_case_filing_info f;
+	int rc, error = 0;
+
+	if (filter && filter->version != TS_CASE_FILING_FILTER_VERSION)
+		return ts_error_set(TS_EINVALID, "a filing filter of version %u is not known (version %d is)",
+			filter->version, TS_CASE_FILING_FILTER_VERSION);
+	if (!cb)
+		return ts_error_set(TS_EINVALID, "listing the filings needs a callback");
+	/* filed with this node or a node below it, or of a case of its place */
+	if (sqlite3_prepare_v2(node->db, "SELECT f.case_id, c.category, c.jurisdiction, c.legal_basis, "
+			"c.penalty_amount, c.reviewer, f.filed_at, f.filed_by, f.node, f.filed_with, f.acked_at, "
+			"f.acked_by, f.ack_note FROM case_filings f JOIN cases c ON c.id = f.case_id "
+			"WHERE (f.filed_with = ?1 OR substr(f.filed_with, 1, length(?1) + 1) = ?1 || '.' "
+			"  OR c.jurisdiction = ?2 OR substr(c.jurisdiction, 1, length(?2) + 1) = ?2 || '.') "
+			"AND (NOT ?3 OR f.acked_at IS NULL) ORDER BY f.filed_at, f.case_id", -1, &st, NULL) != SQLITE_OK)
+		return ts_sqlite__error(node->db, "reading the filings");
+	sqlite3_bind_text(st, 1, node->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, node->scope, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 3, filter && filter->pending_only);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		memset(&f, 0, sizeof(f));
+		f.case_id = (const char *)sqlite3_column_text(st, 0);
+		f.category = (const char *)sqlite3_column_text(st, 1);
+		f.jurisdiction = (const char *)sqlite3_column_text(st, 2);
+		f.legal_basis = (const char *)sqlite3_column_text(st, 3);
+		f.penalty_amount = sqlite3_column_type(st, 4) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 4);
+		f.reviewer = (const char *)sqlite3_column_text(st, 5);
+		f.filed_at = (const char *)sqlite3_column_text(st, 6);
+		f.filed_by = (const char *)sqlite3_column_text(st, 7);
+		f.node = (const char *)sqlite3_column_text(st, 8);
+		f.filed_with = (const char *)sqlite3_column_text(st, 9);
+		f.acked_at = (const char *)sqlite3_column_text(st, 10);
+		f.acked_by = (const char *)sqlite3_column_text(st, 11);
+		f.ack_note = (const char *)sqlite3_column_text(st, 12);
+		if ((error = cb(&f, payload)) != 0)
+			break;
+	}
+	if (!error && rc != SQLITE_DONE)
+		error = ts_sqlite__error(node->db, "reading the filings");
+	sqlite3_finalize(st);
+	return error;
+}
+
 /* --- columns, amounts, rules ------------------------------------------ */
 
 const char *ts_case_column_step(const char *column)
@@ -679,7 +957,7 @@ const char *ts_case_column_step(const char *column)
 	static const struct { const char *column, *step; } owned[] = {
 		{ "status", "dispatch, educate, warn, penalize, feedback, close or transfer" },
 		{ "stage", "educate, warn or penalize" },
-		{ "officer", "dispatch" },
+		{ "officer", "dispatch" }, { "first_officer", "dispatch" },
 		{ "filed_at", "file" },
 		{ "legal_basis", "decide" }, { "penalty_amount", "decide" }, { "decided_at", "decide" },
 		{ "major", "decide" },
@@ -783,20 +1061,35 @@ static int category_exists(sqlite3 *db, const char *code)
 	return found;
 }
 
+/* The rules there are; the first two are not per category. */
+static int known_rule(const char *rule)
+{
+	return rule && (!strcmp(rule, "major_threshold") || !strcmp(rule, "review_tier") ||
+		!strcmp(rule, "deadline_days") || !strcmp(rule, "immediate_penalty"));
+}
+
+static int rule_per_category(const char *rule)
+{
+	return strcmp(rule, "major_threshold") && strcmp(rule, "review_tier");
+}
+
+#define KNOWN_RULES "major_threshold, review_tier, deadline_days or immediate_penalty"
+
 static int check_rule(sqlite3 *db, const ts_case_rule *r)
 {
 	int per_category;
 
-	if (!r->rule || (strcmp(r->rule, "major_threshold") && strcmp(r->rule, "deadline_days") &&
-	    strcmp(r->rule, "immediate_penalty")))
-		return ts_error_set(TS_EINVALID, "unknown rule '%s' (major_threshold, deadline_days or "
-			"immediate_penalty)", r->rule ? r->rule : "");
-	per_category = strcmp(r->rule, "major_threshold") != 0;
+	if (!known_rule(r->rule))
+		return ts_error_set(TS_EINVALID, "unknown rule '%s' (" KNOWN_RULES ")", r->rule ? r->rule : "");
+	per_category = rule_per_category(r->rule);
 	if (per_category && (!r->category || !category_exists(db, r->category)))
 		return ts_error_set(TS_EINVALID, "rule %s needs a known category (a code of categories), "
 			"not '%s'", r->rule, r->category ? r->category : "");
 	if (!per_category && r->category && *r->category)
-		return ts_error_set(TS_EINVALID, "rule major_threshold is not per category");
+		return ts_error_set(TS_EINVALID, "rule %s is not per category", r->rule);
+	if (!strcmp(r->rule, "review_tier") && r->value != 1 && r->value != 2)
+		return ts_error_set(TS_EINVALID, "the legal review is made at the city (1) or a district (2), "
+			"not at tier %lld", (long long)r->value);
 	if (!strcmp(r->rule, "major_threshold") && r->value < 0)
 		return ts_error_set(TS_EINVALID, "the major-case threshold cannot be negative");
 	if (!strcmp(r->rule, "deadline_days") && (r->value < 1 || r->value > 3650))
@@ -848,17 +1141,19 @@ int ts_case_rule_value(int64_t *out, ts_node *node, const char *jurisdiction, co
 	int per_category, error;
 
 	*out = 0;
-	if (!rule || (strcmp(rule, "major_threshold") && strcmp(rule, "deadline_days") &&
-	    strcmp(rule, "immediate_penalty")))
-		return ts_error_set(TS_EINVALID, "unknown rule '%s' (major_threshold, deadline_days or "
-			"immediate_penalty)", rule ? rule : "");
-	per_category = strcmp(rule, "major_threshold") != 0;
+	if (!known_rule(rule))
+		return ts_error_set(TS_EINVALID, "unknown rule '%s' (" KNOWN_RULES ")", rule ? rule : "");
+	per_category = rule_per_category(rule);
 	if (!per_category && category && *category)
-		return ts_error_set(TS_EINVALID, "rule major_threshold is not per category");
+		return ts_error_set(TS_EINVALID, "rule %s is not per category", rule);
 	if (per_category && (!category || !category_exists(node->db, category)))
 		return ts_error_set(TS_EINVALID, "unknown category '%s'", category ? category : "");
-	if ((error = ts_case__rule(out, node->db, scope, rule, category)) != TS_ENOTFOUND)
+	if ((error = ts_case__rule(out, node->db, scope, rule, per_category ? category : NULL)) != TS_ENOTFOUND)
 		return error;
+	if (!strcmp(rule, "review_tier")) {
+		*out = 2;   /* the district holds the legal staff */
+		return 0;
+	}
 	if (!per_category)
 		return ts_error_set(TS_ENOTFOUND, "no major_threshold rule is in force in %s", scope);
 	if (!strcmp(rule, "immediate_penalty"))
@@ -907,7 +1202,7 @@ int ts_case_rules_in_force(ts_node *node, int (*cb)(const ts_case_rules_info *ru
 	sqlite3_stmt *st = NULL;
 	ts_case_rules_info info;
 	ts_case_category_rules *cats = NULL, *grown;
-	char *threshold_scope = NULL;
+	char *threshold_scope = NULL, *review_scope = NULL;
 	size_t n = 0, alloc = 0;
 	int rc, oom = 0, error = 0;
 
@@ -925,6 +1220,22 @@ int ts_case_rules_in_force(ts_node *node, int (*cb)(const ts_case_rules_info *ru
 	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		info.major_threshold = sqlite3_column_int64(st, 0);
 		threshold_scope = text_dup(st, 1, &oom);
+	} else if (rc != SQLITE_DONE) {
+		error = ts_sqlite__error(node->db, "reading the case rules");
+		goto done;
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	info.review_tier = 2;
+	if (sqlite3_prepare_v2(node->db, RULES_IN_FORCE "SELECT value, scope FROM r "
+			"WHERE rule = 'review_tier' ORDER BY length(scope) DESC LIMIT 1", -1, &st, NULL) != SQLITE_OK) {
+		error = ts_sqlite__error(node->db, "reading the case rules");
+		goto done;
+	}
+	sqlite3_bind_text(st, 1, node->scope, -1, SQLITE_STATIC);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		info.review_tier = sqlite3_column_int(st, 0);
+		review_scope = text_dup(st, 1, &oom);
 	} else if (rc != SQLITE_DONE) {
 		error = ts_sqlite__error(node->db, "reading the case rules");
 		goto done;
@@ -970,6 +1281,7 @@ int ts_case_rules_in_force(ts_node *node, int (*cb)(const ts_case_rules_info *ru
 		goto done;
 	}
 	info.major_threshold_scope = threshold_scope;
+	info.review_tier_scope = review_scope;
 	info.categories = cats;
 	info.ncategories = n;
 	error = cb(&info, payload);
@@ -977,5 +1289,6 @@ done:
 	sqlite3_finalize(st);
 	category_rules_dispose(cats, n);
 	free(threshold_scope);
+	free(review_scope);
 	return error;
 }

@@ -15,6 +15,7 @@ typedef struct {
 	char *table, *column, *scope_column, *scope_table, *scope_table_column;
 	char *new_values;    /* comma-separated, or NULL: any value */
 	int max_depth, reach, below_only;
+	int sole;            /* a column's rule: its column is written under its own rules only */
 } rule;
 
 struct ts_ownership {
@@ -71,13 +72,20 @@ int ts_ownership__load(ts_ownership **out, sqlite3 *db)
 	ts_ownership *rules;
 	sqlite3_stmt *st = NULL;
 	size_t alloc = 0;
-	int rc, error = 0;
+	int rc, has_sole, error = 0;
 
 	*out = NULL;
 	if (!(rules = calloc(1, sizeof(*rules))))
 		return ts_error_set(TS_ERROR, "out of memory");
-	rc = sqlite3_prepare_v2(db, "SELECT table_name, column_name, scope_column, max_depth, scope_table, "
-		"scope_table_column, reach, below_only, new_values FROM " TS_OWNERSHIP_TABLE
+	/* `sole` came with a later schema: a table without it has none */
+	has_sole = sqlite3_table_column_metadata(db, NULL, TS_OWNERSHIP_TABLE, "sole", NULL, NULL, NULL, NULL,
+		NULL) == SQLITE_OK;
+	rc = sqlite3_prepare_v2(db, has_sole ?
+		"SELECT table_name, column_name, scope_column, max_depth, scope_table, "
+		"scope_table_column, reach, below_only, new_values, sole FROM " TS_OWNERSHIP_TABLE
+		" ORDER BY table_name, column_name, scope_column" :
+		"SELECT table_name, column_name, scope_column, max_depth, scope_table, "
+		"scope_table_column, reach, below_only, new_values, 0 FROM " TS_OWNERSHIP_TABLE
 		" ORDER BY table_name, column_name, scope_column", -1, &st, NULL);
 	if (rc != SQLITE_OK) {
 		sqlite3_finalize(st);
@@ -113,6 +121,7 @@ int ts_ownership__load(ts_ownership **out, sqlite3 *db)
 		r->reach = sqlite3_column_type(st, 6) == SQLITE_NULL ? 0 : sqlite3_column_int(st, 6);
 		r->below_only = sqlite3_column_int(st, 7);
 		r->new_values = dup_text(st, 8);
+		r->sole = sqlite3_column_int(st, 9) == 1 && strcmp(r->column ? r->column : "*", "*") != 0;
 		if ((sqlite3_column_type(st, 8) != SQLITE_NULL && !r->new_values) || !r->table || !r->column || !r->scope_column ||
 		    (sqlite3_column_type(st, 4) != SQLITE_NULL && !r->scope_table) ||
 		    (sqlite3_column_type(st, 5) != SQLITE_NULL && !r->scope_table_column)) {
@@ -337,9 +346,22 @@ static int rule_allows(refusal *why, const ts_ownership *rules, const rule *r, c
 	return ok;
 }
 
+/* 1 when `column` of `table` has a sole rule: the table's '*' rules do
+ * not cover it. */
+static int sole_column(const ts_ownership *rules, const char *table, const char *column)
+{
+	size_t i;
+	for (i = 0; column && i < rules->n; i++)
+		if (rules->rules[i].sole && !strcmp(rules->rules[i].table, table) &&
+		    !strcmp(rules->rules[i].column, column))
+			return 1;
+	return 0;
+}
+
 /*
  * A change of one column (NULL: an insert or delete) is allowed when any
- * rule of the table's '*' or of that column allows it.
+ * rule of the table's '*' or of that column allows it; a column with a
+ * sole rule, only by a rule of its own.
  */
 static int check_column(const ts_ownership *rules, const char *writer, const char *table,
 	const char *key, const char *column, const ts_row *before, const ts_row *after,
@@ -348,10 +370,13 @@ static int check_column(const ts_ownership *rules, const char *writer, const cha
 	refusal why = { TS_BUF_INIT };
 	size_t i;
 	int ok = 0, tried = 0, error;
+	int sole = sole_column(rules, table, column);
 
 	for (i = 0; i < rules->n && ok == 0; i++) {
 		const rule *r = &rules->rules[i];
 		if (strcmp(r->table, table) || (strcmp(r->column, "*") && (!column || strcmp(r->column, column))))
+			continue;
+		if (sole && !strcmp(r->column, "*"))
 			continue;
 		tried = 1;
 		ok = rule_allows(&why, rules, r, writer, before, after, lookup, payload);
@@ -362,6 +387,9 @@ static int check_column(const ts_ownership *rules, const char *writer, const cha
 		error = ts_buf__oom(&why.why) ? ts_error_set(TS_ERROR, "out of memory") : TS_ERROR;
 	else if (ok)
 		error = 0;
+	else if (!before && column)
+		error = ts_error_set(TS_EDENIED, "%s may not insert %s row %s with %s set: %s", writer,
+			table, key, column, ts_buf__cstr(&why.why));
 	else if (!before || !after)
 		error = ts_error_set(TS_EDENIED, "%s may not %s %s row %s: %s", writer,
 			before ? "delete" : "insert", table, key, ts_buf__cstr(&why.why));
@@ -380,8 +408,18 @@ int ts_ownership__check(const ts_ownership *rules, const char *writer, const cha
 
 	if (!rules || !ts_ownership__covers(rules, table))
 		return 0;
-	if (!before || !after)
-		return check_column(rules, writer, table, key, NULL, before, after, lookup, payload);
+	if (!before || !after) {
+		if ((error = check_column(rules, writer, table, key, NULL, before, after, lookup, payload)) < 0 ||
+		    !after)
+			return error;
+		/* a row inserted with a sole column already set passes that column's rules too */
+		for (i = 0; i < after->ncol; i++)
+			if (after->values[i].type != SQLITE_NULL && sole_column(rules, table, after->names[i]) &&
+			    (error = check_column(rules, writer, table, key, after->names[i], NULL, after,
+					lookup, payload)) < 0)
+				return error;
+		return 0;
+	}
 	for (i = 0; i < after->ncol; i++) {
 		const ts_value *old = ts_row__get(before, after->names[i]);
 		const ts_value *kept = held ? ts_row__get(held, after->names[i]) : NULL;

@@ -5,7 +5,9 @@
  * knows only node ids: a node's depth is the number of labels of its id,
  * and its jurisdiction is its id and every id that extends it by whole
  * labels. A database without the table has no rules: every write is
- * allowed.
+ * allowed. A column rule marked `sole` (schema/0011_duties.sql) takes its
+ * column out of the table's '*' rules: only the column's own rules let it
+ * change, or be set on an inserted row.
  */
 #ifndef TS_SYNC_OWNERSHIP_H
 #define TS_SYNC_OWNERSHIP_H

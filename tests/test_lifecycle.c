@@ -14,6 +14,8 @@
 #include <sqlite3.h>
 
 #include "lifecycle.h"
+#include "node.h"
+#include "nodes.h"
 
 /* 2015-05-22 09:00:00 +08:00, the plan's year */
 #define T0 1432256400LL
@@ -257,7 +259,8 @@ void test_lifecycle__major_with_review_and_filing_up(void)
 	char *id = NULL, *ev = NULL, head[41];
 
 	clock_at(0);
-	test_ok(new_node(&node, "n", "bj.dc.jingshan", TS_TIER_STREET));
+	/* a district's own case: its legal staff review it there */
+	test_ok(new_node(&node, "n", "bj.dc", TS_TIER_DISTRICT));
 	test_ok(ts_case_new(&id, node, "王伟", "illegal_building", "video", "景山东街 2号院", NULL, 0));
 	tick(); test_ok(ts_case_dispatch(node, "张敏", id, "李娜", NULL));
 	/* new illegal building: zero tolerance, penalized at once */
@@ -293,7 +296,8 @@ void test_lifecycle__major_with_review_and_filing_up(void)
 	tick(); test_ok(ts_case_review(node, "李娜", id, 0, "赵法", "罚款过轻"));
 	tick(); test_ok(ts_case_decide(node, "李娜", id, "《城乡规划法》第六十四条", 3000000, 0, NULL));
 	test_assert(column_is(node, id, "review_status", "pending"));
-	test_assert(column_is(node, id, "reviewer", "NULL"));
+	/* the review columns are the reviewing tier's: a new decision leaves the last reviewer */
+	test_assert(column_is(node, id, "reviewer", "赵法"));
 	tick(); test_ok(ts_case_review(node, "值班员", id, 1, "赵法", NULL));
 	test_assert(column_is(node, id, "review_status", "approved"));
 	test_assert(column_is(node, id, "reviewer", "赵法"));
@@ -718,9 +722,340 @@ void test_lifecycle__column_steps(void)
 				lifecycle++;
 		sqlite3_finalize(st);
 	}
-	/* 34 columns: 8 editable, id, created_by_node and patrol_id (set at intake with its
-	 * patrol, node/patrols.c) fixed, 23 set by intake or a step */
-	test_equal_i(query_int(node, "SELECT count(*) FROM pragma_table_info('cases')", NULL), 34);
-	test_equal_i(lifecycle, 23);
+	test_equal_s(ts_case_column_step("first_officer"), "dispatch");
+	/* 35 columns: 8 editable, id, created_by_node and patrol_id (set at intake with its
+	 * patrol, node/patrols.c) fixed, 24 set by intake or a step */
+	test_equal_i(query_int(node, "SELECT count(*) FROM pragma_table_info('cases')", NULL), 35);
+	test_equal_i(lifecycle, 24);
 	ts_node_free(node);
+}
+
+/* --- separation of duties ---------------------------------------------- */
+
+static int sql_exec(sqlite3 *db, void *payload)
+{
+	return sqlite3_exec(db, (const char *)payload, NULL, NULL, NULL) == SQLITE_OK ? 0 :
+		ts_error_set(TS_ERROR, "%s", sqlite3_errmsg(db));
+}
+
+/* `lower` pushes its main to `upper`, which merges it (one submission). */
+static int push_up(ts_node *lower, ts_node *upper)
+{
+	char ref[128];
+	int error;
+
+	snprintf(ref, sizeof(ref), "refs/submissions/%s", ts_node_id(lower));
+	if ((error = ts_test_transfer(lower, upper, ref)) < 0)
+		return error;
+	return ts_node_merge_submissions(upper, NULL, NULL, NULL);
+}
+
+/* `lower` pulls `upper`'s main. */
+static int pull_down(ts_node *lower, ts_node *upper)
+{
+	char id[41];
+	int error;
+
+	if ((error = ts_test_transfer(upper, lower, "refs/remotes/upstream/main")) < 0)
+		return error;
+	return ts_node_merge(id, NULL, lower, "refs/remotes/upstream/main", NULL, "pull\n");
+}
+
+/* A street whose major case is decided (20,000 yuan of illegal building,
+ * by 李娜), and its district, which enrolled it; nothing synced yet. */
+static char *decided_at_street(ts_node **dc, ts_node **st)
+{
+	char *id = NULL, head[41];
+
+	clock_at(0);
+	*dc = ts_test_node("dc", TS_TIER_DISTRICT, "bj.dc", "区法制科");
+	*st = ts_test_node("st", TS_TIER_STREET, "bj.dc.jingshan", "值班员");
+	if (!*dc || !*st || ts_test_enroll(*dc, *st) < 0 ||
+	    ts_case_new(&id, *st, "王伟", "illegal_building", "patrol", "景山东街 2号院", NULL, 0) < 0)
+		return id;
+	tick();
+	if (ts_case_dispatch(*st, "张敏", id, "李娜", NULL) < 0 || ts_case_penalize(*st, "李娜", id, NULL) < 0 ||
+	    ts_case_file(*st, "李娜", id, NULL) < 0 ||
+	    ts_case_decide(*st, "李娜", id, "《城乡规划法》第六十四条", 2000000, 0, NULL) < 0 ||
+	    ts_node_commit(head, *st, "decided", NULL) < 0) {
+		free(id);
+		return NULL;
+	}
+	return id;
+}
+
+void test_lifecycle__review_at_the_street_refused_naming_the_district(void)
+{
+	ts_node *dc = NULL, *node = NULL;
+	char *id = decided_at_street(&dc, &node);
+
+	test_assert(id != NULL);
+	/* one officer on a street cannot take the case through its review */
+	tick();
+	REFUSED(ts_case_review(node, "赵法", id, 1, "赵法", NULL), TS_EDENIED, "made at the district (bj.dc), "
+		"not at a street node (bj.dc.jingshan)");
+	REFUSED(ts_case_review(node, "李娜", id, 1, NULL, NULL), TS_EDENIED, "made at the district (bj.dc)");
+	REFUSED(ts_case_file_up(node, "李娜", id, NULL), TS_EDENIED, "not approved");
+	REFUSED(ts_case_execute(node, "李娜", id, NULL), TS_EDENIED, "pending");
+	test_assert(column_is(node, id, "review_status", "pending"));
+	ts_node_free(dc);
+	ts_node_free(node);
+	free(id);
+	unsetenv("TIERSYNC_NOW");
+}
+
+void test_lifecycle__review_tier_rule_moves_the_review_to_the_city(void)
+{
+	ts_node *node = NULL;
+	ts_case_rule to_city = { "review_tier", NULL, 1 }, bad = { "review_tier", NULL, 3 };
+	ts_case_rule per_category = { "review_tier", "small_ads", 1 };
+	char *id = NULL;
+	int64_t v = 0;
+
+	clock_at(0);
+	/* the district's own case, its rule: the city reviews */
+	test_ok(new_node(&node, "n", "bj.dc", TS_TIER_DISTRICT));
+	test_ok(ts_case_rule_value(&v, node, NULL, "review_tier", NULL));
+	test_equal_i(v, 2);
+	test_equal_i(ts_case_rules_set(node, "张敏", &bad, 1), TS_EINVALID);
+	test_error_says("city (1) or a district (2)");
+	test_equal_i(ts_case_rules_set(node, "张敏", &per_category, 1), TS_EINVALID);
+	test_error_says("not per category");
+	test_ok(ts_case_rules_set(node, "张敏", &to_city, 1));
+	test_ok(ts_case_rule_value(&v, node, "bj.dc.jingshan", "review_tier", NULL));
+	test_equal_i(v, 1);
+	test_ok(ts_case_rule_value(&v, node, "bj.dx", "review_tier", NULL));
+	test_equal_i(v, 2);   /* another district keeps the default */
+
+	test_ok(ts_case_new(&id, node, "王伟", "illegal_building", "patrol", "景山东街 2号院", NULL, 0));
+	tick(); test_ok(ts_case_dispatch(node, "张敏", id, "李娜", NULL));
+	tick(); test_ok(ts_case_penalize(node, "李娜", id, NULL));
+	tick(); test_ok(ts_case_file(node, "李娜", id, NULL));
+	tick(); test_ok(ts_case_decide(node, "李娜", id, "《城乡规划法》第六十四条", 2000000, 0, NULL));
+	tick();
+	REFUSED(ts_case_review(node, "赵法", id, 1, NULL, NULL), TS_EDENIED,
+		"made at the city (bj), not at a district node (bj.dc)");
+	ts_node_free(node);
+	free(id);
+	unsetenv("TIERSYNC_NOW");
+}
+
+void test_lifecycle__review_by_another_district_refused(void)
+{
+	ts_node *node = NULL;
+	const char *id = "bj.dc.jingshan-c20150522-0001";
+
+	clock_at(0);
+	test_ok(new_node(&node, "n", "bj.xc", TS_TIER_DISTRICT));
+	/* a decided major case of another district's street, as sync brings it */
+	test_ok(ts_test_arrive(node, "INSERT INTO cases (id, source, category, address, jurisdiction, status, "
+		"reported_at, deadline, stage, filed_at, legal_basis, penalty_amount, decided_at, major, "
+		"review_status, created_by_node) VALUES ('bj.dc.jingshan-c20150522-0001', 'patrol', "
+		"'illegal_building', '景山东街 2号院', 'bj.dc.jingshan', 'handling', '2015-05-22T09:00:00+08:00', "
+		"'2015-06-21T09:00:00+08:00', 'penalize', '2015-05-22T09:01:00+08:00', '《城乡规划法》第六十四条', "
+		"2000000, '2015-05-22T09:02:00+08:00', 1, 'pending', 'bj.dc.jingshan');"
+		"INSERT INTO case_events (id, case_id, at, kind, officer, node) VALUES ('bj.dc.jingshan-e1', "
+		"'bj.dc.jingshan-c20150522-0001', '2015-05-22T09:02:00+08:00', 'decide', '李娜', 'bj.dc.jingshan')"));
+	tick();
+	REFUSED(ts_case_review(node, "赵法", id, 1, NULL, NULL), TS_EDENIED,
+		"made at the district (bj.dc), not at bj.xc, whose jurisdiction does not hold the case");
+	test_equal_i(ts_case_file_up_ack(node, "赵法", id, NULL), TS_EDENIED);
+	test_error_says("not been filed up");
+	ts_node_free(node);
+	unsetenv("TIERSYNC_NOW");
+}
+
+void test_lifecycle__self_review_refused(void)
+{
+	ts_node *node = NULL;
+	char *id = NULL;
+
+	clock_at(0);
+	test_ok(new_node(&node, "n", "bj.dc", TS_TIER_DISTRICT));
+	test_ok(ts_case_new(&id, node, "王伟", "illegal_building", "patrol", "景山东街 2号院", NULL, 0));
+	tick(); test_ok(ts_case_dispatch(node, "张敏", id, "李娜", NULL));
+	tick(); test_ok(ts_case_penalize(node, "李娜", id, NULL));
+	tick(); test_ok(ts_case_file(node, "李娜", id, NULL));
+	tick(); test_ok(ts_case_decide(node, "李娜", id, "《城乡规划法》第六十四条", 2000000, 0, NULL));
+	tick();
+	/* named as reviewer, or as the author without one: the decider either way */
+	REFUSED(ts_case_review(node, "值班员", id, 1, "李娜", NULL), TS_EDENIED,
+		"decision was made by 李娜; its legal review (法制审核) is made by someone else");
+	REFUSED(ts_case_review(node, "李娜", id, 1, NULL, NULL), TS_EDENIED, "made by 李娜");
+	/* a new decision after a rejection is judged by its own decider */
+	test_ok(ts_case_review(node, "赵法", id, 0, NULL, "裁量过重"));
+	tick(); test_ok(ts_case_decide(node, "赵法", id, "《城乡规划法》第六十四条", 1500000, 0, NULL));
+	tick();
+	REFUSED(ts_case_review(node, "赵法", id, 1, NULL, NULL), TS_EDENIED, "made by 赵法");
+	test_ok(ts_case_review(node, "李娜", id, 1, NULL, NULL));
+	test_assert(column_is(node, id, "review_status", "approved"));
+	test_assert(column_is(node, id, "reviewer", "李娜"));
+	ts_node_free(node);
+	free(id);
+	unsetenv("TIERSYNC_NOW");
+}
+
+static int see_filing(const ts_case_filing_info *f, void *payload)
+{
+	ts_test_seen *s = payload;
+	ts_test_seen_add(s, "%s|%s|%s|%s|%lld|%s|%s|%s", f->case_id, f->filed_by, f->node, f->filed_with,
+		(long long)f->penalty_amount, OR_NULL(f->reviewer), OR_NULL(f->acked_by), OR_NULL(f->ack_note));
+	return ts_test_seen_next(s);
+}
+
+void test_lifecycle__review_at_the_district_after_sync_then_filing_acknowledged(void)
+{
+	ts_node *dc = NULL, *node = NULL;
+	ts_case_filing_filter pending = TS_CASE_FILING_FILTER_INIT, bad = { 99, 0 };
+	ts_test_seen s;
+	char *id = decided_at_street(&dc, &node), head[41], want[512];
+
+	test_assert(id != NULL);
+	/* the decision reaches the district by sync: reviewed there */
+	test_ok(push_up(node, dc));
+	tick();
+	{
+		ts_node *street = node;
+		node = dc;   /* REFUSED judges the node it names */
+		REFUSED(ts_case_review(dc, "区法制科", id, 1, "李娜", NULL), TS_EDENIED, "made by 李娜");
+		node = street;
+	}
+	test_ok(ts_case_review(dc, "区法制科", id, 1, "赵法", "依据充分"));
+	test_assert(column_is(dc, id, "review_status", "approved"));
+	test_assert(column_is(dc, id, "reviewer", "赵法"));
+	test_equal_i(query_int(dc, "SELECT count(*) FROM case_events WHERE case_id = ?1 AND kind = 'review' "
+		"AND officer = '赵法' AND node = 'bj.dc'", id), 1);
+	test_ok(ts_node_commit(head, dc, "法制审核", NULL));
+
+	/* back at the street: executed and filed up with the district */
+	test_ok(pull_down(node, dc));
+	test_assert(column_is(node, id, "review_status", "approved"));
+	tick(); test_ok(ts_case_execute(node, "李娜", id, NULL));
+	tick(); test_ok(ts_case_file_up(node, "张敏", id, "报区局备案"));
+	test_equal_i(query_int(node, "SELECT count(*) FROM case_filings WHERE case_id = ?1 AND filed_by = '张敏' "
+		"AND node = 'bj.dc.jingshan' AND filed_with = 'bj.dc' AND acked_at IS NULL", id), 1);
+	/* the street cannot acknowledge its own filing */
+	REFUSED(ts_case_file_up_ack(node, "张敏", id, NULL), TS_EDENIED, "a district or the city");
+	tick(); test_ok(ts_case_feedback(node, "李娜", id, NULL));
+	/* closing waits for no acknowledgement: the filing is a record */
+	tick(); test_ok(ts_case_close(node, "张敏", id, NULL));
+	test_ok(ts_node_commit(head, node, "备案, 办结", NULL));
+
+	/* the district has something to act on */
+	test_ok(push_up(node, dc));
+	memset(&s, 0, sizeof(s));
+	pending.pending_only = 1;
+	test_equal_i(ts_case_filings(dc, &bad, see_filing, &s), TS_EINVALID);
+	test_equal_i(s.calls, 0);
+	test_ok(ts_case_filings(dc, &pending, see_filing, &s));
+	snprintf(want, sizeof(want), "%s|张敏|bj.dc.jingshan|bj.dc|2000000|赵法|NULL|NULL", id);
+	test_equal_s(s.text, want);
+	tick();
+	test_ok(ts_case_file_up_ack(dc, "刘局", id, "已备案"));
+	test_equal_i(ts_case_file_up_ack(dc, "刘局", id, NULL), TS_EDENIED);
+	test_error_says("already acknowledged by 刘局");
+	test_equal_i(ts_case_file_up_ack(dc, "刘局", "bj.dc.jingshan-c20150522-9999", NULL), TS_ENOTFOUND);
+	memset(&s, 0, sizeof(s));
+	test_ok(ts_case_filings(dc, &pending, see_filing, &s));
+	test_equal_i(s.calls, 0);
+	memset(&s, 0, sizeof(s));
+	test_ok(ts_case_filings(dc, NULL, see_filing, &s));
+	snprintf(want, sizeof(want), "%s|张敏|bj.dc.jingshan|bj.dc|2000000|赵法|刘局|已备案", id);
+	test_equal_s(s.text, want);
+	test_equal_i(query_int(dc, "SELECT count(*) FROM case_events WHERE case_id = ?1 AND kind = 'note' "
+		"AND officer = '刘局' AND node = 'bj.dc'", id), 1);
+	test_ok(ts_node_commit(head, dc, "备案确认", NULL));
+	test_ok(pull_down(node, dc));
+	test_assert(query_int(node, "SELECT count(*) FROM case_filings WHERE acked_by = '刘局'", NULL) == 1);
+	test_assert(verified(node));
+	test_assert(verified(dc));
+	ts_node_free(dc);
+	ts_node_free(node);
+	free(id);
+	unsetenv("TIERSYNC_NOW");
+}
+
+typedef struct {
+	char officer[64], first[64];
+} officers_seen;
+
+static int see_officers(const ts_case_info *c, void *payload)
+{
+	officers_seen *o = payload;
+	snprintf(o->officer, sizeof(o->officer), "%s", OR_NULL(c->officer));
+	snprintf(o->first, sizeof(o->first), "%s", OR_NULL(c->first_officer));
+	return 0;
+}
+
+void test_lifecycle__redispatch_keeps_the_first_officer(void)
+{
+	ts_node *node = NULL;
+	ts_field first = { "first_officer", "陈刚" };
+	officers_seen o;
+	char *id = NULL;
+
+	clock_at(0);
+	test_ok(new_node(&node, "n", "bj.dc.jingshan", TS_TIER_STREET));
+	test_ok(ts_case_new(&id, node, "王伟", "small_ads", "patrol", "景山前街 4号", NULL, 0));
+	memset(&o, 0, sizeof(o));
+	test_ok(ts_case_get(node, id, see_officers, &o));
+	test_equal_s(o.first, "NULL");
+	tick(); test_ok(ts_case_dispatch(node, "张敏", id, "李娜", NULL));
+	tick(); test_ok(ts_case_dispatch(node, "张敏", id, "王强", "李娜调岗"));
+	test_assert(column_is(node, id, "officer", "王强"));
+	test_assert(column_is(node, id, "first_officer", "李娜"));
+	memset(&o, 0, sizeof(o));
+	test_ok(ts_case_get(node, id, see_officers, &o));
+	test_equal_s(o.officer, "王强");
+	test_equal_s(o.first, "李娜");
+	/* it is the dispatch's, not an edit */
+	REFUSED(ts_case_edit(node, "张敏", id, &first, 1), TS_EDENIED, "dispatch");
+	ts_node_free(node);
+	free(id);
+	unsetenv("TIERSYNC_NOW");
+}
+
+void test_lifecycle__lower_node_cannot_write_the_upper_tiers_part(void)
+{
+	ts_node *dc = NULL, *node = NULL;
+	char *id = decided_at_street(&dc, &node), sql[512], before[41], after[41], head[41];
+	int staged;
+
+	test_assert(id != NULL);
+	staged = (int)query_int(node, "SELECT count(*) FROM ts_staged", NULL);
+	/* by hand, through the local write check: refused before staging */
+	snprintf(sql, sizeof(sql), "UPDATE cases SET review_status = 'approved', reviewer = '赵法', "
+		"reviewed_at = '2015-05-22T10:00:00+08:00' WHERE id = '%s'", id);
+	test_equal_i(ts_node_write(node, "李娜", "forged review", sql_exec, sql), TS_EDENIED);
+	test_error_says("bj.dc.jingshan may not change cases.review_status");
+	snprintf(sql, sizeof(sql), "UPDATE cases SET reviewer = '赵法' WHERE id = '%s'", id);
+	test_equal_i(ts_node_write(node, "李娜", "forged reviewer", sql_exec, sql), TS_EDENIED);
+	test_error_says("cases.reviewer");
+	snprintf(sql, sizeof(sql), "INSERT INTO case_filings (case_id, filed_at, filed_by, node, filed_with, "
+		"acked_at, acked_by) VALUES ('%s', '2015-05-22T10:00:00+08:00', '张敏', 'bj.dc.jingshan', 'bj.dc', "
+		"'2015-05-22T10:00:00+08:00', '刘局')", id);
+	test_equal_i(ts_node_write(node, "张敏", "forged acknowledgement", sql_exec, sql), TS_EDENIED);
+	test_error_says("with acked_at set");
+	test_equal_i(query_int(node, "SELECT count(*) FROM ts_staged", NULL), staged);
+	/* a filing without its acknowledgement is the street's to write */
+	snprintf(sql, sizeof(sql), "INSERT INTO case_filings (case_id, filed_at, filed_by, node, filed_with) "
+		"VALUES ('%s', '2015-05-22T10:00:00+08:00', '张敏', 'bj.dc.jingshan', 'bj.dc')", id);
+	test_ok(ts_node_write(node, "张敏", "a filing", sql_exec, sql));
+	test_ok(ts_node_commit(head, node, "a filing", NULL));
+	test_ok(push_up(node, dc));
+
+	/* past its own check, in a submission: refused whole at the district */
+	snprintf(sql, sizeof(sql), "UPDATE cases SET review_status = 'approved', reviewer = '赵法', "
+		"reviewed_at = '2015-05-22T10:00:00+08:00' WHERE id = '%s'", id);
+	test_ok(ts_node__write_as(node, "bj.dc", "李娜", "forged review", sql_exec, sql));
+	test_ok(ts_node_commit(head, node, "forged review", NULL));
+	test_ok(ts_node_head(before, dc));
+	test_equal_i(push_up(node, dc), TS_EDENIED);
+	test_ok(ts_node_head(after, dc));
+	test_equal_s(after, before);
+	test_assert(column_is(dc, id, "review_status", "pending"));
+	ts_node_free(dc);
+	ts_node_free(node);
+	free(id);
+	unsetenv("TIERSYNC_NOW");
 }

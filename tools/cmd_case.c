@@ -58,7 +58,7 @@ typedef struct {
 	double real;
 } case_column;
 
-#define NCOLUMNS 34
+#define NCOLUMNS 35
 
 static void text_column(case_column *col, const char *name, const char *text)
 {
@@ -122,6 +122,7 @@ static void case_columns(case_column col[NCOLUMNS], const ts_case_info *c)
 	text_column(col++, "created_by_node", c->created_by_node);
 	text_column(col++, "closed_at", c->closed_at);
 	text_column(col++, "patrol_id", c->patrol_id);
+	text_column(col++, "first_officer", c->first_officer);
 }
 
 static void print_case_json(const ts_case_info *c)
@@ -235,6 +236,8 @@ static int list_case(const ts_case_info *c, void *payload)
 		ts_json_str(stdout, c->source);
 		fputs(",\"officer\":", stdout);
 		ts_json_str_or_null(stdout, c->officer);
+		fputs(",\"first_officer\":", stdout);
+		ts_json_str_or_null(stdout, c->first_officer);
 		fputs(",\"deadline\":", stdout);
 		ts_json_str(stdout, c->deadline);
 		fputs(",\"address\":", stdout);
@@ -280,6 +283,9 @@ static int print_rules(const ts_case_rules_info *r, void *payload)
 			putchar('}');
 		} else
 			fputs(",\"major_threshold\":null", stdout);
+		printf(",\"review_tier\":{\"tier\":\"%s\",\"scope\":", r->review_tier == 1 ? "city" : "district");
+		ts_json_str_or_null(stdout, r->review_tier_scope);
+		putchar('}');
 		fputs(",\"categories\":[", stdout);
 	} else {
 		printf("case rules in force for %s:\n", r->jurisdiction);
@@ -288,6 +294,8 @@ static int print_rules(const ts_case_rules_info *r, void *payload)
 				*r->major_threshold_scope ? r->major_threshold_scope : "default");
 		else
 			printf("major_threshold  none: only cases marked major are major\n");
+		printf("review_tier      %s  (%s)\n", r->review_tier == 1 ? "city" : "district",
+			!r->review_tier_scope ? "default" : *r->review_tier_scope ? r->review_tier_scope : "default");
 		printf("\n%-20s %5s  %-12s %-9s %s\n", "category", "days", "set by", "at once", "set by");
 	}
 	for (i = 0; i < r->ncategories; i++) {
@@ -348,6 +356,70 @@ static int parse_rule(ts_case_rule *r, char *arg, const char *rule)
 	return *end || eq[1] == '-' ? -1 : 0;
 }
 
+static int print_filing(const ts_case_filing_info *f, void *payload)
+{
+	printing *p = payload;
+	char yuan[32] = "-";
+
+	if (f->penalty_amount >= 0)
+		snprintf(yuan, sizeof(yuan), "%lld.%02lld", (long long)(f->penalty_amount / 100),
+			(long long)(f->penalty_amount % 100));
+	if (p->json) {
+		putchar(p->n ? ',' : '[');
+		fputs("{\"case\":", stdout);
+		ts_json_str(stdout, f->case_id);
+		fputs(",\"category\":", stdout);
+		ts_json_str(stdout, f->category);
+		fputs(",\"jurisdiction\":", stdout);
+		ts_json_str(stdout, f->jurisdiction);
+		fputs(",\"legal_basis\":", stdout);
+		ts_json_str_or_null(stdout, f->legal_basis);
+		if (f->penalty_amount >= 0)
+			printf(",\"penalty_fen\":%lld", (long long)f->penalty_amount);
+		else
+			fputs(",\"penalty_fen\":null", stdout);
+		fputs(",\"reviewer\":", stdout);
+		ts_json_str_or_null(stdout, f->reviewer);
+		fputs(",\"filed_at\":", stdout);
+		ts_json_str(stdout, f->filed_at);
+		fputs(",\"filed_by\":", stdout);
+		ts_json_str(stdout, f->filed_by);
+		fputs(",\"node\":", stdout);
+		ts_json_str(stdout, f->node);
+		fputs(",\"filed_with\":", stdout);
+		ts_json_str(stdout, f->filed_with);
+		fputs(",\"acked_at\":", stdout);
+		ts_json_str_or_null(stdout, f->acked_at);
+		fputs(",\"acked_by\":", stdout);
+		ts_json_str_or_null(stdout, f->acked_by);
+		fputs(",\"ack_note\":", stdout);
+		ts_json_str_or_null(stdout, f->ack_note);
+		putchar('}');
+	} else {
+		printf("%s  %-18s %12s  filed %s by %s at %s with %s  ", f->case_id, f->category, yuan,
+			f->filed_at, f->filed_by, f->node, f->filed_with);
+		if (f->acked_at)
+			printf("acknowledged %s by %s\n", f->acked_at, f->acked_by ? f->acked_by : "-");
+		else
+			puts("pending");
+	}
+	p->n++;
+	return 0;
+}
+
+static int filings_list(ts_cli *cli, int pending, int json)
+{
+	ts_case_filing_filter filter = TS_CASE_FILING_FILTER_INIT;
+	printing p = { json, 0 };
+
+	filter.pending_only = pending;
+	if (ts_case_filings(cli->node, &filter, print_filing, &p) < 0)
+		return ts_cli_fail(cli);
+	if (json)
+		puts(p.n ? "]" : "[]");
+	return 0;
+}
+
 /* What a step did, read back from the case. */
 typedef struct {
 	const char *verb;
@@ -387,7 +459,8 @@ static int step_done(ts_cli *cli, const char *verb, const char *id, int json)
 
 /* Each verb and the options it takes (their getopt letters). */
 static const struct { const char *verb, *options; } verbs[] = {
-	{ "new", "csdSPaj" }, { "update", "Saj" }, { "show", "j" }, { "list", "tOj" }, { "rules", "HDIaj" },
+	{ "new", "csdSPaj" }, { "update", "Saj" }, { "show", "j" }, { "list", "tOj" }, { "rules", "HVDIaj" },
+	{ "filings", "Gj" }, { "file-up-ack", "naj" },
 	{ "dispatch", "onaj" }, { "educate", "naj" }, { "warn", "naj" }, { "penalize", "naj" },
 	{ "file", "naj" }, { "decide", "bmMnaj" }, { "review", "ARrnaj" }, { "file-up", "naj" },
 	{ "execute", "naj" }, { "transfer", "Tnaj" }, { "feedback", "naj" }, { "visit", "fnaj" },
@@ -438,6 +511,8 @@ int cmd_case(ts_cli *cli, int argc, char **argv)
 		{ "deadline", required_argument, NULL, 'D' },
 		{ "immediate-penalty", required_argument, NULL, 'I' },
 		{ "patrol", required_argument, NULL, 'P' },
+		{ "review-tier", required_argument, NULL, 'V' },
+		{ "pending", no_argument, NULL, 'G' },
 		{ 0, 0, 0, 0 }
 	};
 	const char *category = NULL, *source = NULL, *address = NULL, *author = NULL, *status = NULL, *verb;
@@ -446,19 +521,20 @@ int cmd_case(ts_cli *cli, int argc, char **argv)
 	ts_field sets[MAX_SETS + 1];
 	ts_case_rule rules[MAX_RULES];
 	size_t nsets = 0, nrules = 0, i;
-	int c, help = 0, json = 0, overdue = 0, major = 0, approve = 0, reject = 0, error;
+	int c, help = 0, json = 0, overdue = 0, major = 0, approve = 0, reject = 0, pending = 0, error;
 	int64_t fen = 0;
 	char *new_id = NULL;
 	int which;
 
 	if (argc < 2 || argv[1][0] == '-')
-		return ts_cli_usage(cli, "name a verb: new, update, show, list, rules or a step (%s)",
-			"dispatch, educate, warn, penalize, file, decide, review, file-up, execute, transfer, "
-			"feedback, visit, close");
+		return ts_cli_usage(cli, "name a verb: new, update, show, list, rules, filings, file-up-ack "
+			"or a step (%s)", "dispatch, educate, warn, penalize, file, decide, review, file-up, execute, "
+			"transfer, feedback, visit, close");
 	verb = argv[1];
 	if ((which = find_verb(verb)) < 0)
-		return ts_cli_usage(cli, "unknown verb '%s': new, update, show, list, rules, dispatch, educate, "
-			"warn, penalize, file, decide, review, file-up, execute, transfer, feedback, visit or close", verb);
+		return ts_cli_usage(cli, "unknown verb '%s': new, update, show, list, rules, filings, file-up-ack, "
+			"dispatch, educate, warn, penalize, file, decide, review, file-up, execute, transfer, feedback, "
+			"visit or close", verb);
 	argc--;
 	argv++;
 	while ((c = ts_cli_getopt(cli, argc, argv, opts, &help)) != -1) {
@@ -483,6 +559,20 @@ int cmd_case(ts_cli *cli, int argc, char **argv)
 		case 'T': to = optarg; break;
 		case 'f': satisfaction = optarg; break;
 		case 'P': patrol = optarg; break;
+		case 'G': pending = 1; break;
+		case 'V':
+			if (nrules == MAX_RULES)
+				return ts_cli_usage(cli, "too many rules at once");
+			rules[nrules].rule = "review_tier";
+			rules[nrules].category = NULL;
+			if (!strcmp(optarg, "city"))
+				rules[nrules].value = 1;
+			else if (!strcmp(optarg, "district"))
+				rules[nrules].value = 2;
+			else
+				return ts_cli_usage(cli, "--review-tier takes city or district, not '%s'", optarg);
+			nrules++;
+			break;
 		case 'S':
 			if (nsets == MAX_SETS)
 				return ts_cli_usage(cli, "too many --set");
@@ -568,10 +658,26 @@ int cmd_case(ts_cli *cli, int argc, char **argv)
 			printf("set %zu rule%s for %s (staged)\n", nrules, nrules == 1 ? "" : "s", ts_node_id(cli->node));
 		return 0;
 	}
+	if (!strcmp(verb, "filings")) {
+		if (optind != argc)
+			return ts_cli_usage(cli, "unexpected argument %s", argv[optind]);
+		return filings_list(cli, pending, json);
+	}
 	if (optind != argc - 1)
 		return ts_cli_usage(cli, "name one case id");
 	id = argv[optind];
 	author = ts_cli_author(cli, author);
+	if (!strcmp(verb, "file-up-ack")) {
+		if (ts_case_file_up_ack(cli->node, author, id, note) < 0)
+			return ts_cli_fail(cli);
+		if (json) {
+			fputs("{\"id\":", stdout);
+			ts_json_str(stdout, id);
+			puts(",\"step\":\"file-up-ack\",\"staged\":true}");
+		} else
+			printf("file-up-ack %s: the filing is acknowledged (staged)\n", id);
+		return 0;
+	}
 	if (!strcmp(verb, "dispatch")) {
 		if (!officer || !*officer)
 			return ts_cli_usage(cli, "dispatching a case needs --officer NAME: the officer's real name");

@@ -36,8 +36,11 @@ const ts_cli_command ts_cli_commands[] = {
 	  "       tiersync case transfer ID --to DEPARTMENT [--note TEXT] [--author NAME] [--json]\n"
 	  "       tiersync case visit ID --satisfaction S [--note TEXT] [--author NAME] [--json]\n"
 	  "       tiersync case rules [--json]\n"
-	  "       tiersync case rules [--major-threshold YUAN] [--deadline CATEGORY=DAYS]...\n"
-	  "                           [--immediate-penalty CATEGORY=yes|no]... [--author NAME]",
+	  "       tiersync case rules [--major-threshold YUAN] [--review-tier city|district]\n"
+	  "                           [--deadline CATEGORY=DAYS]... [--immediate-penalty CATEGORY=yes|no]...\n"
+	  "                           [--author NAME]\n"
+	  "       tiersync case filings [--pending] [--json]\n"
+	  "       tiersync case file-up-ack ID [--note TEXT] [--author NAME] [--json]",
 	  "Record cases and take them through their lifecycle. Each change is staged durably until `commit`.",
 	  "  --category C    one of the codes in the categories table (tiersync sql \"SELECT code FROM categories\")\n"
 	  "  --source S      patrol, complaint, video, referral, media or supervision\n"
@@ -58,15 +61,20 @@ const ts_cli_command ts_cli_commands[] = {
 	  "  --reviewer NAME review: the reviewer's real name (default: --author)\n"
 	  "  --to DEPARTMENT transfer: the department or police the case goes to\n"
 	  "  --satisfaction S visit: satisfied, basically_satisfied or dissatisfied\n"
+	  "  --review-tier T rules: the tier that makes the legal review, city or district\n"
+	  "  --pending       filings: only those not acknowledged yet\n"
 	  "  --json          machine-readable output\n\n"
 	  "The steps: dispatch -> educate -> warn -> penalize (the three-step method; categories the\n"
 	  "rules allow may be penalized at once) -> file -> decide -> review and file-up (major cases)\n"
 	  "-> execute; feedback after the on-site handling; visit (complaint cases); close. transfer\n"
 	  "hands an open case to another department. A step the case's state or the rules do not\n"
-	  "allow is refused with the reason (exit 1). Each step is a case event with the author's name.\n\n"
+	  "allow is refused with the reason (exit 1). Each step is a case event with the author's name.\n"
+	  "The legal review is made on a node of the reviewing tier (a district by default) that holds\n"
+	  "the case, by someone other than who decided it. file-up files a major case with the higher\n"
+	  "tier; there, filings lists them and file-up-ack acknowledges one.\n\n"
 	  "rules shows the rules in force here; with options, a city or district node sets them for\n"
-	  "its own jurisdiction: the major-case threshold, deadline days and immediate penalty per\n"
-	  "category. See docs/LIFECYCLE.md.\n" },
+	  "its own jurisdiction: the major-case threshold, the reviewing tier, deadline days and\n"
+	  "immediate penalty per category. See docs/LIFECYCLE.md.\n" },
 	{ "evidence", cmd_evidence, 1,
 	  "tiersync evidence add CASE FILE [--kind photo|video|bodycam|document] [--media-type T]\n"
 	  "       [--lng X --lat Y] [--note TEXT] [--author NAME] [--json]\n"

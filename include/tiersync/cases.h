@@ -58,8 +58,10 @@ int ts_case_update(ts_node *node, const char *author, const char *case_id,
  * step), TS_EINVALID (a bad argument) or TS_ENOTFOUND (no such case).
  */
 
-/* 即时调度: sends the case to the named officer (首问负责), who stays
- * responsible. From discovered, or again while dispatched. */
+/* 即时调度: sends the case to the named officer, who is then the current
+ * officer (cases.officer). From discovered, or again while dispatched. The
+ * first dispatch's officer is also the first-contact officer (首问负责制,
+ * cases.first_officer), whom a re-dispatch does not change. */
 int ts_case_dispatch(ts_node *node, const char *author, const char *case_id, const char *officer,
 	const char *note);
 
@@ -86,14 +88,71 @@ int ts_case_file(ts_node *node, const char *author, const char *case_id, const c
 int ts_case_decide(ts_node *node, const char *author, const char *case_id, const char *legal_basis,
 	int64_t amount_fen, int major, const char *note);
 
-/* 法制审核: approves (approve = 1) or rejects the decision of a major case
+/*
+ * 法制审核: approves (approve = 1) or rejects the decision of a major case
  * whose review is pending. `reviewer` is the reviewer's real name (NULL:
- * the author); the event names the reviewer. */
+ * the author); the event names the reviewer. The review is made at the
+ * tier of the review_tier rule in force for the case (a district by
+ * default), on a node of that tier whose jurisdiction holds the case (the
+ * decision arrives there by sync), and by someone other than the officer
+ * of the decision's event: else TS_EDENIED, naming the tier that reviews
+ * or the decider.
+ */
 int ts_case_review(ts_node *node, const char *author, const char *case_id, int approve,
 	const char *reviewer, const char *note);
 
-/* 备案: files an approved major case with the higher tier. */
+/* 备案: files an approved major case with the higher tier: the case's
+ * filed_up_at is set, and a row of case_filings names the upper node it is
+ * filed with (the reviewing tier's node above the case, else the case's
+ * parent), for that node to acknowledge. */
 int ts_case_file_up(ts_node *node, const char *author, const char *case_id, const char *note);
+
+/*
+ * 备案: the upper node acknowledges a filing up: its case_filings row gets
+ * who and when (and `note`, may be NULL), and the case a 'note' event.
+ * Only a district or the city whose jurisdiction holds the node the case
+ * is filed with may, once (TS_EDENIED otherwise, or when the case is not
+ * filed up; TS_ENOTFOUND for no such case). Closing a case does not wait
+ * for it: the filing is a record for the upper tier's oversight.
+ */
+int ts_case_file_up_ack(ts_node *node, const char *author, const char *case_id, const char *note);
+
+/* One filing up (备案), as ts_case_filings() reports it. */
+typedef struct {
+	const char *case_id;
+	const char *category;
+	const char *jurisdiction;      /* the case's */
+	const char *legal_basis;       /* of the decision filed */
+	int64_t penalty_amount;        /* fen; -1 when none */
+	const char *reviewer;          /* who approved it in legal review */
+	const char *filed_at;
+	const char *filed_by;          /* the real name of who filed it up */
+	const char *node;              /* where it was filed up */
+	const char *filed_with;        /* the upper node it is filed with */
+	const char *acked_at;          /* NULL while it awaits acknowledgement */
+	const char *acked_by;
+	const char *ack_note;
+} ts_case_filing_info;
+
+#define TS_CASE_FILING_FILTER_VERSION 1
+
+typedef struct {
+	unsigned int version;          /* TS_CASE_FILING_FILTER_VERSION */
+	int pending_only;              /* 1: only those not acknowledged yet */
+} ts_case_filing_filter;
+
+#define TS_CASE_FILING_FILTER_INIT { TS_CASE_FILING_FILTER_VERSION, 0 }
+
+/*
+ * Calls `cb` for each filing up this node holds that concerns it: filed
+ * with it or with a node below it, or of a case of its jurisdiction. In
+ * order of filing time, then case id. Reads only; a filing's strings live
+ * until the callback returns, and a non-zero return stops the list and is
+ * returned. A NULL filter lists all; a filter of another version is
+ * refused (TS_EINVALID) before any call.
+ */
+int ts_case_filings(ts_node *node, const ts_case_filing_filter *filter,
+	int (*cb)(const ts_case_filing_info *filing, void *payload), void *payload);
 
 /* 执行: the decided penalty is carried out; a major one only once approved. */
 int ts_case_execute(ts_node *node, const char *author, const char *case_id, const char *note);
@@ -138,9 +197,10 @@ const char *ts_case_column_step(const char *column);
  */
 int ts_case_yuan_parse(int64_t *fen_out, const char *text);
 
-/* One rule to set: `rule` is major_threshold (value in fen), deadline_days
- * or immediate_penalty (value 0/1); `category` names the category of the
- * last two (NULL for major_threshold). */
+/* One rule to set: `rule` is major_threshold (value in fen), review_tier
+ * (the tier that makes the legal review: 1 the city, 2 a district),
+ * deadline_days or immediate_penalty (value 0/1); `category` names the
+ * category of the last two (NULL for the first two). */
 typedef struct {
 	const char *rule;
 	const char *category;
@@ -163,9 +223,10 @@ char *ts_case_jurisdiction(const ts_node *node);
  * `jurisdiction` (NULL: this node's, as ts_case_jurisdiction() gives it),
  * as intake and the steps read it: the rule set for the narrowest scope
  * that covers the jurisdiction. Without such a rule, deadline_days is the
- * category's own (categories.deadline_days) and immediate_penalty is 0;
- * major_threshold (whose `category` must be NULL or "") has no default:
- * TS_ENOTFOUND. An unknown rule, or a per-category rule without a known
+ * category's own (categories.deadline_days), immediate_penalty is 0 and
+ * review_tier 2 (the district); major_threshold has no default:
+ * TS_ENOTFOUND. The `category` of major_threshold and review_tier must be
+ * NULL or "". An unknown rule, or a per-category rule without a known
  * category, is TS_EINVALID. Reads only; callable inside ts_node_write().
  */
 int ts_case_rule_value(int64_t *out, ts_node *node, const char *jurisdiction, const char *rule,
@@ -189,6 +250,8 @@ typedef struct {
 	const char *major_threshold_scope;    /* NULL when no rule */
 	const ts_case_category_rules *categories;  /* every category, in order of its code */
 	size_t ncategories;
+	int review_tier;                      /* who makes the legal review: 1 the city, 2 a district */
+	const char *review_tier_scope;        /* NULL when no rule (the district) */
 } ts_case_rules_info;
 
 /*
@@ -225,7 +288,7 @@ typedef struct {
 	const char *jurisdiction;      /* the node id of the street or district it belongs to */
 	const char *description;
 	const char *status;            /* discovered, dispatched, handling, feedback, closed or transferred */
-	const char *officer;           /* 首问负责: once dispatched */
+	const char *officer;           /* the current officer, once dispatched */
 	const char *reported_at;
 	const char *deadline;          /* 限时办结 */
 	const char *stage;             /* 三步法: educate, warn or penalize; NULL before */
@@ -252,6 +315,9 @@ typedef struct {
 	const char *patrol_id;         /* the patrol it was found on (tiersync/patrols.h), or NULL */
 	int overdue;                   /* 1: open (neither closed nor transferred) and its
 	                                  deadline before now, by the node's clock */
+	const char *first_officer;     /* 首问负责制: the officer of the first dispatch, kept
+	                                  when it is dispatched again (officer is the current
+	                                  one); NULL before */
 } ts_case_info;
 
 #define TS_CASE_FILTER_VERSION 1

@@ -159,9 +159,27 @@ check "sqlite3: 8000 yuan reaches the district's 5000: major, review pending" \
 	is "$(db "$street" "SELECT major || ' ' || review_status FROM cases WHERE id = '$building'")" "1 pending"
 forbidden "executing a major penalty before its review" "pending" "$street" \
 	ts -C "$street" case execute "$building" --author "李娜"
-step "$building" review --reject --reviewer "赵法" --note "裁量过重" --author "赵法"
+forbidden "a legal review at the street" "made at the district (bj.dc)" "$street" \
+	ts -C "$street" case review "$building" --approve --reviewer "赵法" --author "赵法"
+# the legal staff are at the district: the decision goes up, the review comes down
+up_and_back() {
+	run ts -C "$street" push
+	check "the street pushes the decision" exit_is 0
+	run ts -C "$district" merge --submissions
+	check "the district merges it" exit_is 0
+	sleep 1
+	run ts -C "$district" case review "$building" $2 --reviewer "赵法" --author "赵法"
+	check "review $2 at the district" exit_is 0
+	ts -C "$district" commit -m "$1" >/dev/null
+	run ts -C "$street" pull
+	check "the street pulls the review" exit_is 0
+	# events order by their time, to the second: the review after the decision
+	# on another node, and the next step after the review
+	sleep 1
+}
+up_and_back "法制审核" --reject
 step "$building" decide --basis "《城乡规划法》第六十四条" --amount 6000 --author "李娜"
-step "$building" review --approve --reviewer "赵法" --author "赵法"
+up_and_back "法制审核" --approve
 step "$building" execute --note "已拆除" --author "李娜"
 step "$building" feedback --author "李娜"
 forbidden "closing a major case not filed up" "not filed up" "$street" \
@@ -236,8 +254,9 @@ check "  ...with every event sqlite3 counts" is "$(json_length "$work/out" '$.ev
 check "  ...the fine in fen" is "$(json_get "$work/out" '$.case.penalty_amount')" 600000
 run ts -C "$street" case show "$building"
 check "case show lists the events with the reviewer" stdout_has "review       赵法"
-check "each event names its officer and this node" \
-	is "$(db "$street" "SELECT count(*) FROM case_events WHERE officer = '' OR node <> 'bj.dc.jingshan'")" 0
+check "each event names its officer and its node: the reviews the district's" \
+	is "$(db "$street" "SELECT count(*) FROM case_events WHERE officer = '' OR
+		node <> CASE kind WHEN 'review' THEN 'bj.dc' ELSE 'bj.dc.jingshan' END")" 0
 run ts -C "$street" verify
 check "the street verifies" exit_is 0
 check "stock git finds the history sound" fsck_sound "$street"
