@@ -196,7 +196,22 @@ if ts case execute "$c2" --author "李娜"; then
 	echo "demo: a major penalty was executed before its legal review" >&2
 	exit 1
 fi
-ts case review "$c2" --approve --reviewer "周律" --author "周律"
+if ts case review "$c2" --approve --reviewer "周律" --author "周律"; then
+	echo "demo: a street reviewed its own major penalty" >&2
+	exit 1
+fi
+ts commit -m "处罚决定"
+ts push
+
+say "The district's legal staff review the decision (法制审核), someone other than the deciding officer"
+run "$bin" -C "$district" merge --submissions
+if "$bin" -C "$district" case review "$c2" --approve --reviewer "李娜" --author "李娜"; then
+	echo "demo: the deciding officer reviewed her own decision" >&2
+	exit 1
+fi
+run "$bin" -C "$district" case review "$c2" --approve --reviewer "周律" --author "周律"
+run "$bin" -C "$district" commit -m "法制审核"
+ts pull
 ts case file-up "$c2" --author "李娜"
 ts case execute "$c2" --author "李娜"
 
@@ -226,6 +241,8 @@ run "$bin" -C "$city" area add "景山公园周边" --zone "景山前街至景�
 run "$bin" -C "$city" commit -m "重点地区挂账"
 run "$bin" -C "$district" pull
 run "$bin" -C "$district" area list
+run "$bin" -C "$district" case filings --pending
+run "$bin" -C "$district" case file-up-ack "$c2" --note "已备案" --author "张敏"
 item=$("$bin" -C "$district" supervise issue --to bj.dc.jingshan --subject "景山前街游商回潮" \
 	--case "$c1" --due 2099-12-31 --author "张敏")
 echo "$item"

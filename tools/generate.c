@@ -20,7 +20,8 @@
  *     coal in winter, dust in the building season), sources in plausible
  *     shares (more complaints in summer), key areas, and each case's
  *     lifecycle: dispatch to a named officer, the three steps, filing,
- *     legal review and filing-up of major penalties, decision, execution,
+ *     decision (a major penalty then waits for its legal review, which is
+ *     the district's), execution,
  *     transfer, feedback, the return visit of complaints, closing (mostly
  *     before the deadline); small-ad phone numbers and their warnings;
  *     the day's patrols (人盯车巡), mostly in key areas.
@@ -159,7 +160,7 @@ static int pick_weighted(const double *w, int n)
 
 /* ---- the simulation's state ---------------------------------------------- */
 
-enum { ST_DISPATCH, ST_EDUCATE, ST_WARN, ST_PENALIZE, ST_FILE, ST_REVIEW, ST_DECIDE, ST_FILE_UP,
+enum { ST_DISPATCH, ST_EDUCATE, ST_WARN, ST_PENALIZE, ST_FILE, ST_DECIDE,
 	ST_EXECUTE, ST_TRANSFER, ST_FEEDBACK, ST_VISIT, ST_CLOSE, ST_PHONE };
 
 typedef struct {
@@ -219,7 +220,6 @@ typedef struct {
 	char key_area_ids[8][64];
 	int nkey;
 	int64_t event_from[2], event_to[2];
-	char reviewers[2][16];
 	unit units[MAX_UNITS];
 	int nunits;
 	int batch_from, batch_to;  /* days of the write under way */
@@ -394,10 +394,11 @@ static void plan(unit *u, gen_case *c, int64_t t)
 		add_step(c, t += between(600, 6 * 3600), ST_PENALIZE, 0);
 		add_step(c, t += between(3600, 12 * 3600), ST_FILE, 0);
 		add_step(c, t += between(3600, DAY), ST_DECIDE, 0);
-		if (c->major) {   /* legal review of the decision, then filing with the higher tier */
-			add_step(c, t += between(12 * 3600, 2 * DAY), ST_REVIEW, 0);
-			add_step(c, t += between(3600, DAY), ST_FILE_UP, 0);
-		}
+		/* a major penalty's legal review (法制审核) is the district's, by
+		 * someone other than the officer, once the decision has reached
+		 * it: the case waits on the street, decided, for that review */
+		if (c->major)
+			return;
 		add_step(c, t += between(3600, 3 * DAY), ST_EXECUTE, 0);
 	} else if (pct(35))
 		add_step(c, t += between(600, DAY), ST_WARN, 0);
@@ -436,7 +437,8 @@ static int apply_step(gen *g, unit *u, gen_case *c, const step *s)
 	switch (s->kind) {
 	case ST_DISPATCH:
 		snprintf(detail, sizeof(detail), "派单至 %s", officer);
-		if ((error = run(db, "UPDATE cases SET status = 'dispatched', officer = ?2 WHERE id = ?1", "tt",
+		if ((error = run(db, "UPDATE cases SET status = 'dispatched', officer = ?2, "
+				"first_officer = ifnull(first_officer, ?2) WHERE id = ?1", "tt",
 				c->id, officer)) == 0)
 			error = add_event(u, c->id, s->at, "dispatch", u->roster[0], detail);
 		break;
@@ -459,13 +461,6 @@ static int apply_step(gen *g, unit *u, gen_case *c, const step *s)
 		if ((error = run(db, "UPDATE cases SET filed_at = ?2 WHERE id = ?1", "tt", c->id, when)) == 0)
 			error = add_event(u, c->id, s->at, "file", officer, "立案");
 		break;
-	case ST_REVIEW: {
-		const char *reviewer = g->reviewers[below(2)];
-		if ((error = run(db, "UPDATE cases SET review_status = 'approved', reviewer = ?2, reviewed_at = ?3 "
-				"WHERE id = ?1", "ttt", c->id, reviewer, when)) == 0)
-			error = add_event(u, c->id, s->at, "review", reviewer, "法制审核通过");
-		break;
-	}
 	case ST_DECIDE:
 		snprintf(detail, sizeof(detail), "依据%s，罚款%lld元", cat->basis, (long long)(c->fine_fen / 100));
 		if ((error = run(db, "UPDATE cases SET legal_basis = ?2, penalty_amount = ?3, decided_at = ?4, "
@@ -473,10 +468,6 @@ static int apply_step(gen *g, unit *u, gen_case *c, const step *s)
 				"reviewed_at = NULL WHERE id = ?1", "ttiti", c->id, cat->basis, c->fine_fen, when,
 				(int64_t)c->major)) == 0)
 			error = add_event(u, c->id, s->at, "decide", officer, detail);
-		break;
-	case ST_FILE_UP:
-		if ((error = run(db, "UPDATE cases SET filed_up_at = ?2 WHERE id = ?1", "tt", c->id, when)) == 0)
-			error = add_event(u, c->id, s->at, "file_up", officer, "重大行政处罚报区城管执法监察局备案");
 		break;
 	case ST_EXECUTE:
 		if ((error = run(db, "UPDATE cases SET executed_at = ?2 WHERE id = ?1", "tt", c->id, when)) == 0)
@@ -1031,8 +1022,6 @@ int main(int argc, char **argv)
 	g.days_prev = year_days(g.year - 1);
 	g.days = g.days_prev + year_days(g.year);
 	g.start = beijing_midnight(g.year - 1, 1, 1);
-	make_name(g.reviewers[0]);
-	make_name(g.reviewers[1]);
 
 	if ((error = ts_node_open(&district, district_dir)) < 0)
 		goto done;
