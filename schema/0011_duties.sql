@@ -84,7 +84,10 @@ INSERT INTO sync_ownership (table_name, column_name, scope_column, max_depth, sc
 -- A filing is made once, by the case's node, and acknowledged once, by the
 -- upper node: a conflict is two nodes filing up the same case offline, for
 -- review; the acknowledgement is the upper tier's, whose side wins.
+-- Two first dispatches made offline at two tiers: the first-contact officer
+-- is the lower node's, where the case was met (a re-dispatch never changes it).
 INSERT INTO sync_policies (table_name, column_name, policy, settles) VALUES
+	('cases', 'first_officer', 'lower', 1),
 	('case_filings', '*', 'manual', 0),
 	('case_filings', 'acked_at', 'upper', 1),
 	('case_filings', 'acked_by', 'upper', 1),

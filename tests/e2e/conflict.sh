@@ -39,9 +39,11 @@ ts -C "$a" push >/dev/null
 run ts -C "$dc" merge --submissions --json
 check "the submissions merge, the conflict does not stop them" exit_is 0
 check "merge --json is valid JSON" json_valid "$work/out"
-# b's earlier submission is up to date; a's holds the conflict
-check "  ...with one conflict among them" is "$(sqlite3 :memory: "SELECT json_extract(x, '\$[0].conflicts') +
-	json_extract(x, '\$[1].conflicts') FROM (SELECT CAST(readfile('$work/out') AS TEXT) AS x)")" 1
+# b's earlier submission is up to date; a's holds the conflict, and the
+# first-contact officer, set by both first dispatches, settled to the
+# lower node's by its policy (schema/0011_duties.sql)
+check "  ...with two conflicts among them" is "$(sqlite3 :memory: "SELECT json_extract(x, '\$[0].conflicts') +
+	json_extract(x, '\$[1].conflicts') FROM (SELECT CAST(readfile('$work/out') AS TEXT) AS x)")" 2
 
 run ts -C "$dc" conflicts --json
 check "conflicts --json is valid JSON" json_valid "$work/out"
@@ -56,7 +58,12 @@ run ts -C "$dc" conflicts
 check "conflicts lists it for people" stdout_has "$conflict"
 
 # the review queue is data: sqlite3 reads it, and so does history
-check "sqlite3 sees the record" is "$(db "$dc" "SELECT status FROM sync_conflicts")" open
+check "sqlite3 sees the record" is "$(db "$dc" "SELECT status FROM sync_conflicts WHERE column_name = 'officer'")" open
+check "sqlite3 sees the first-contact officer settled to the street's" \
+	is "$(db "$dc" "SELECT status || ' ' || theirs_node FROM sync_conflicts WHERE column_name = 'first_officer'")" \
+	"settled bj.dc.jingshan"
+check "  ...and the district holds it" \
+	is "$(db "$dc" "SELECT first_officer FROM cases WHERE id = '$case_id'")" "李娜"
 check "the district's history holds the record" \
 	sh -c "git --git-dir '$dc/history.git' ls-tree -r --name-only HEAD | grep -q '^sync_conflicts/'"
 run ts -C "$dc" verify
@@ -100,7 +107,8 @@ for n in "$a" "$b"; do
 	check "$name keeps the losing value in the record" \
 		is "$(db "$n" "SELECT ours FROM sync_conflicts WHERE id = '$conflict'")" '"陈刚"'
 	check "$name sees the conflict resolved" \
-		is "$(db "$n" "SELECT status || ' by ' || resolved_by FROM sync_conflicts")" "resolved by 张敏"
+		is "$(db "$n" "SELECT status || ' by ' || resolved_by FROM sync_conflicts WHERE id = '$conflict'")" \
+		"resolved by 张敏"
 	run ts -C "$n" verify
 	check "$name verifies" exit_is 0
 	check "$name: stock git fsck" fsck_sound "$n"
