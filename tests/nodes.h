@@ -41,6 +41,18 @@ ts_node *ts_test_node(const char *dir, ts_tier tier, const char *id, const char 
 long long ts_test_query_int(ts_node *node, const char *sql);
 const char *ts_test_query_text(ts_node *node, const char *sql);
 
+/* Fails the test, and returns from it, when `snapshot(node)` (a malloc'd
+ * string of everything an operation may write) no longer equals `before`:
+ * what a refusal must leave unchanged. */
+#define ts_test_unchanged(snapshot, node, before) do { \
+	char *test_after__ = snapshot(node); \
+	int test_same__ = test_after__ && (before) && !strcmp(test_after__, (before)); \
+	if (!test_same__) ts_test__fail(__FILE__, __LINE__, "refused, yet changed:\n  before %s\n  after  %s", \
+		(before) ? (before) : "(null)", test_after__ ? test_after__ : "(null)"); \
+	free(test_after__); \
+	if (!test_same__) return; \
+} while (0)
+
 /* The history repository of the node at `node_path`, opened bare as stock
  * libgit2 would (not through the node); NULL on failure. Free with
  * git_repository_free(). */

@@ -35,14 +35,7 @@ static char *snapshot(ts_node *node)
 		"   FROM parties ORDER BY id)), '')"));
 }
 
-#define test_unchanged(node, before) do { \
-	char *test_after__ = snapshot(node); \
-	int test_same__ = test_after__ && (before) && !strcmp(test_after__, (before)); \
-	if (!test_same__) ts_test__fail(__FILE__, __LINE__, "refused, yet changed:\n  before %s\n  after  %s", \
-		(before) ? (before) : "(null)", test_after__ ? test_after__ : "(null)"); \
-	free(test_after__); \
-	if (!test_same__) return; \
-} while (0)
+#define test_unchanged(node, before) ts_test_unchanged(snapshot, node, before)
 
 /* A case of `jurisdiction` reported at `reported_at` (NULL: a fixed time in
  * 2015), at `stage` (NULL: none yet) and `status`, as it arrives by sync.

@@ -34,14 +34,7 @@ static char *snapshot(ts_node *node)
 		" (SELECT count(*) FROM responsibility_checks)"));
 }
 
-#define test_unchanged(node, before) do { \
-	char *test_after__ = snapshot(node); \
-	int test_same__ = test_after__ && (before) && !strcmp(test_after__, (before)); \
-	if (!test_same__) ts_test__fail(__FILE__, __LINE__, "refused, yet changed:\n  before %s\n  after  %s", \
-		(before) ? (before) : "(null)", test_after__ ? test_after__ : "(null)"); \
-	free(test_after__); \
-	if (!test_same__) return; \
-} while (0)
+#define test_unchanged(node, before) ts_test_unchanged(snapshot, node, before)
 
 /* A refusal with `code` whose message says `needle`, that changed nothing. */
 #define test_refused(node, before, call, code, needle) do { \

@@ -45,14 +45,7 @@ static char *snapshot(ts_node *node)
 		"   FROM small_ad_phones ORDER BY id)), '')"));
 }
 
-#define test_unchanged(node, before) do { \
-	char *test_after__ = snapshot(node); \
-	int test_same__ = test_after__ && (before) && !strcmp(test_after__, (before)); \
-	if (!test_same__) ts_test__fail(__FILE__, __LINE__, "refused, yet changed:\n  before %s\n  after  %s", \
-		(before) ? (before) : "(null)", test_after__ ? test_after__ : "(null)"); \
-	free(test_after__); \
-	if (!test_same__) return; \
-} while (0)
+#define test_unchanged(node, before) ts_test_unchanged(snapshot, node, before)
 
 static int exec_sql(sqlite3 *db, void *payload)
 {
