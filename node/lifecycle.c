@@ -110,7 +110,7 @@ static int is(const char *value, const char *expected)
 	return value && !strcmp(value, expected);
 }
 
-static void money(char out[32], int64_t fen)
+void ts_case_yuan_format(char out[32], int64_t fen)
 {
 	snprintf(out, 32, "%lld.%02lld", (long long)(fen / 100), (long long)(fen % 100));
 }
@@ -559,11 +559,11 @@ static void event_detail(ts_buf *d, const step_def *step, const step_args *a)
 	if (step == &steps[STEP_DISPATCH])
 		ts_buf__printf(d, "to %s", a->officer);
 	else if (step == &steps[STEP_DECIDE]) {
-		money(yuan, a->amount);
+		ts_case_yuan_format(yuan, a->amount);
 		ts_buf__printf(d, "%s; fine %s yuan", a->legal_basis, yuan);
 		if (a->major) {
 			if (a->amount >= a->threshold) {
-				money(yuan, a->threshold);
+				ts_case_yuan_format(yuan, a->threshold);
 				ts_buf__printf(d, "; major (the threshold is %s yuan)", yuan);
 			} else
 				ts_buf__puts(d, "; marked major");

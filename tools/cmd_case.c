@@ -271,8 +271,7 @@ static int print_rules(const ts_case_rules_info *r, void *payload)
 	size_t i;
 
 	if (r->major_threshold >= 0)
-		snprintf(yuan, sizeof(yuan), "%lld.%02lld", (long long)(r->major_threshold / 100),
-			(long long)(r->major_threshold % 100));
+		ts_case_yuan_format(yuan, r->major_threshold);
 	if (json) {
 		fputs("{\"jurisdiction\":", stdout);
 		ts_json_str(stdout, r->jurisdiction);
@@ -362,38 +361,26 @@ static int print_filing(const ts_case_filing_info *f, void *payload)
 	char yuan[32] = "-";
 
 	if (f->penalty_amount >= 0)
-		snprintf(yuan, sizeof(yuan), "%lld.%02lld", (long long)(f->penalty_amount / 100),
-			(long long)(f->penalty_amount % 100));
+		ts_case_yuan_format(yuan, f->penalty_amount);
 	if (p->json) {
 		putchar(p->n ? ',' : '[');
 		fputs("{\"case\":", stdout);
 		ts_json_str(stdout, f->case_id);
-		fputs(",\"category\":", stdout);
-		ts_json_str(stdout, f->category);
-		fputs(",\"jurisdiction\":", stdout);
-		ts_json_str(stdout, f->jurisdiction);
-		fputs(",\"legal_basis\":", stdout);
-		ts_json_str_or_null(stdout, f->legal_basis);
+		ts_cli_json_member("category", f->category);
+		ts_cli_json_member("jurisdiction", f->jurisdiction);
+		ts_cli_json_member("legal_basis", f->legal_basis);
 		if (f->penalty_amount >= 0)
 			printf(",\"penalty_fen\":%lld", (long long)f->penalty_amount);
 		else
 			fputs(",\"penalty_fen\":null", stdout);
-		fputs(",\"reviewer\":", stdout);
-		ts_json_str_or_null(stdout, f->reviewer);
-		fputs(",\"filed_at\":", stdout);
-		ts_json_str(stdout, f->filed_at);
-		fputs(",\"filed_by\":", stdout);
-		ts_json_str(stdout, f->filed_by);
-		fputs(",\"node\":", stdout);
-		ts_json_str(stdout, f->node);
-		fputs(",\"filed_with\":", stdout);
-		ts_json_str(stdout, f->filed_with);
-		fputs(",\"acked_at\":", stdout);
-		ts_json_str_or_null(stdout, f->acked_at);
-		fputs(",\"acked_by\":", stdout);
-		ts_json_str_or_null(stdout, f->acked_by);
-		fputs(",\"ack_note\":", stdout);
-		ts_json_str_or_null(stdout, f->ack_note);
+		ts_cli_json_member("reviewer", f->reviewer);
+		ts_cli_json_member("filed_at", f->filed_at);
+		ts_cli_json_member("filed_by", f->filed_by);
+		ts_cli_json_member("node", f->node);
+		ts_cli_json_member("filed_with", f->filed_with);
+		ts_cli_json_member("acked_at", f->acked_at);
+		ts_cli_json_member("acked_by", f->acked_by);
+		ts_cli_json_member("ack_note", f->ack_note);
 		putchar('}');
 	} else {
 		printf("%s  %-18s %12s  filed %s by %s at %s with %s  ", f->case_id, f->category, yuan,

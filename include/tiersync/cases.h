@@ -197,6 +197,10 @@ const char *ts_case_column_step(const char *column);
  */
 int ts_case_yuan_parse(int64_t *fen_out, const char *text);
 
+/* Writes an amount in fen as yuan with two decimals ("12000.00") to `out`,
+ * which holds 32 bytes. */
+void ts_case_yuan_format(char out[32], int64_t fen);
+
 /* One rule to set: `rule` is major_threshold (value in fen), review_tier
  * (the tier that makes the legal review: 1 the city, 2 a district),
  * deadline_days or immediate_penalty (value 0/1); `category` names the
