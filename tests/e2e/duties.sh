@@ -18,22 +18,6 @@ city_above "$district" bj.dc
 ts init "$street" --tier street --id bj.dc.jingshan --upstream "$district" --author "值班员" >/dev/null
 enroll "$district" bj.dc.jingshan "$street/id_ed25519.pub"
 
-# forbidden DESCRIPTION NEEDLE NODE COMMAND...: refused with exit 1, one line
-# on stderr that holds NEEDLE, and the node exactly as before.
-forbidden() {
-	_refused=$1
-	_needle=$2
-	_node=$3
-	shift 3
-	snapshot "$_node" "$work/before"
-	run "$@"
-	check "$_refused: refused (exit 1)" exit_is 1
-	check "$_refused: one line on stderr" stderr_is_one_line
-	check "$_refused: says why" stderr_has "$_needle"
-	snapshot "$_node" "$work/after"
-	check "$_refused: changes nothing" same_files "$work/before" "$work/after"
-}
-
 # on NODE VERB ID ARGS...: one step, committed on its own.
 on() {
 	_node=$1

@@ -210,6 +210,22 @@ snapshot() {
 	} >"$2"
 }
 
+# forbidden DESCRIPTION NEEDLE NODE COMMAND...: refused with exit 1, one line
+# on stderr that holds NEEDLE, and the node exactly as before.
+forbidden() {
+	_refused=$1
+	_needle=$2
+	_node=$3
+	shift 3
+	snapshot "$_node" "$work/before"
+	run "$@"
+	check "$_refused: refused (exit 1)" exit_is 1
+	check "$_refused: one line on stderr" stderr_is_one_line
+	check "$_refused: says why" stderr_has "$_needle"
+	snapshot "$_node" "$work/after"
+	check "$_refused: changes nothing" same_files "$work/before" "$work/after"
+}
+
 # fsck_clean NODE: stock git finds the history sound and has nothing to say,
 # not even about dangling objects.
 fsck_clean() {

@@ -17,22 +17,6 @@ ts init "$device" --tier device --id bj.dc.jingshan.d07 --upstream "$street" --a
 enroll "$district" bj.dc.jingshan "$street/id_ed25519.pub"
 enroll "$street" bj.dc.jingshan.d07 "$device/id_ed25519.pub"
 
-# forbidden DESCRIPTION NEEDLE NODE COMMAND...: refused with exit 1, one line
-# on stderr that holds NEEDLE, and the node exactly as before.
-forbidden() {
-	_refused=$1
-	_needle=$2
-	_node=$3
-	shift 3
-	snapshot "$_node" "$work/before"
-	run "$@"
-	check "$_refused: refused (exit 1)" exit_is 1
-	check "$_refused: one line on stderr" stderr_is_one_line
-	check "$_refused: says why" stderr_has "$_needle"
-	snapshot "$_node" "$work/after"
-	check "$_refused: changes nothing" same_files "$work/before" "$work/after"
-}
-
 # misused DESCRIPTION FLAG NODE COMMAND...: bad usage (exit 2), one line on
 # stderr that names FLAG, and the node exactly as before.
 misused() {
