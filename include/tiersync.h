@@ -24,5 +24,7 @@
 #include "tiersync/cases.h"
 #include "tiersync/parties.h"
 #include "tiersync/patrols.h"
+#include "tiersync/exposures.h"
+#include "tiersync/baselines.h"
 
 #endif

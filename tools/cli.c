@@ -124,6 +124,30 @@ int ts_cli_getopt(ts_cli *cli, int argc, char **argv, const struct option *opts,
 	return c;
 }
 
+const ts_cli_verb *ts_cli_verb_find(const ts_cli_verb *verbs, size_t n, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!strcmp(name, verbs[i].verb))
+			return &verbs[i];
+	return NULL;
+}
+
+int ts_cli_verb_getopt(ts_cli *cli, const ts_cli_verb *verb, int argc, char **argv,
+	const struct option *opts, int *help)
+{
+	const struct option *o;
+	int c = ts_cli_getopt(cli, argc, argv, opts, help);
+
+	if (c == -1 || c == '?' || strchr(verb->options, c))
+		return c;
+	for (o = opts; o->name && o->val != c; o++)
+		;
+	ts_cli_usage(cli, "%s %s does not take --%s", cli->cmd->name, verb->verb, o->name ? o->name : "?");
+	return '?';
+}
+
 const char *ts_cli_author(ts_cli *cli, const char *given)
 {
 	const char *author = given && *given ? given : cli->node ? ts_node_identity(cli->node) : NULL;

@@ -60,6 +60,20 @@ void ts_cli_help(const ts_cli_command *cmd, FILE *out);
  */
 int ts_cli_getopt(ts_cli *cli, int argc, char **argv, const struct option *opts, int *help);
 
+/* A verb of a command with verbs (case, patrol, zone...), and the getopt
+ * letters of the options it takes. */
+typedef struct {
+	const char *verb, *options;
+} ts_cli_verb;
+
+/* The entry of `name` among the `n` verbs, or NULL. */
+const ts_cli_verb *ts_cli_verb_find(const ts_cli_verb *verbs, size_t n, const char *name);
+
+/* ts_cli_getopt() over a verb's options: an option the verb does not take
+ * is bad usage ("CMD VERB does not take --NAME"), returned as '?'. */
+int ts_cli_verb_getopt(ts_cli *cli, const ts_cli_verb *verb, int argc, char **argv,
+	const struct option *opts, int *help);
+
 /* The author for a command: --author, else the node's identity; NULL
  * (and cli->no_author set) when there is neither. */
 const char *ts_cli_author(ts_cli *cli, const char *given);

@@ -445,7 +445,7 @@ static int step_done(ts_cli *cli, const char *verb, const char *id, int json)
 }
 
 /* Each verb and the options it takes (their getopt letters). */
-static const struct { const char *verb, *options; } verbs[] = {
+static const ts_cli_verb verbs[] = {
 	{ "new", "csdSPaj" }, { "update", "Saj" }, { "show", "j" }, { "list", "tOj" }, { "rules", "HVDIaj" },
 	{ "filings", "Gj" }, { "file-up-ack", "naj" },
 	{ "dispatch", "onaj" }, { "educate", "naj" }, { "warn", "naj" }, { "penalize", "naj" },
@@ -453,25 +453,6 @@ static const struct { const char *verb, *options; } verbs[] = {
 	{ "execute", "naj" }, { "transfer", "Tnaj" }, { "feedback", "naj" }, { "visit", "fnaj" },
 	{ "close", "naj" },
 };
-
-/* The index of the verb's entry, or -1. */
-static int find_verb(const char *verb)
-{
-	size_t i;
-	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
-		if (!strcmp(verb, verbs[i].verb))
-			return (int)i;
-	return -1;
-}
-
-/* The long name of an option letter. */
-static const char *option_name(const struct option *opts, int c)
-{
-	for (; opts->name; opts++)
-		if (opts->val == c)
-			return opts->name;
-	return "?";
-}
 
 int cmd_case(ts_cli *cli, int argc, char **argv)
 {
@@ -511,22 +492,20 @@ int cmd_case(ts_cli *cli, int argc, char **argv)
 	int c, help = 0, json = 0, overdue = 0, major = 0, approve = 0, reject = 0, pending = 0, error;
 	int64_t fen = 0;
 	char *new_id = NULL;
-	int which;
+	const ts_cli_verb *which;
 
 	if (argc < 2 || argv[1][0] == '-')
 		return ts_cli_usage(cli, "name a verb: new, update, show, list, rules, filings, file-up-ack "
 			"or a step (%s)", "dispatch, educate, warn, penalize, file, decide, review, file-up, execute, "
 			"transfer, feedback, visit, close");
 	verb = argv[1];
-	if ((which = find_verb(verb)) < 0)
+	if (!(which = ts_cli_verb_find(verbs, sizeof(verbs) / sizeof(verbs[0]), verb)))
 		return ts_cli_usage(cli, "unknown verb '%s': new, update, show, list, rules, filings, file-up-ack, "
 			"dispatch, educate, warn, penalize, file, decide, review, file-up, execute, transfer, feedback, "
 			"visit or close", verb);
 	argc--;
 	argv++;
-	while ((c = ts_cli_getopt(cli, argc, argv, opts, &help)) != -1) {
-		if (c != '?' && !strchr(verbs[which].options, c))
-			return ts_cli_usage(cli, "case %s does not take --%s", verb, option_name(opts, c));
+	while ((c = ts_cli_verb_getopt(cli, which, argc, argv, opts, &help)) != -1) {
 		switch (c) {
 		case 'c': category = optarg; break;
 		case 's': source = optarg; break;

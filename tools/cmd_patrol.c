@@ -120,17 +120,9 @@ static int patrol_show(ts_cli *cli, const char *id, int json)
 }
 
 /* Each verb and the options it takes (their getopt letters). */
-static const struct { const char *verb, *options; } verbs[] = {
+static const ts_cli_verb verbs[] = {
 	{ "start", "AoktTaj" }, { "end", "tTrnaj" }, { "list", "ifkuj" }, { "show", "j" },
 };
-
-static const char *option_name(const struct option *opts, int c)
-{
-	for (; opts->name; opts++)
-		if (opts->val == c)
-			return opts->name;
-	return "?";
-}
 
 int cmd_patrol(ts_cli *cli, int argc, char **argv)
 {
@@ -155,22 +147,17 @@ int cmd_patrol(ts_cli *cli, int argc, char **argv)
 	const char *author = NULL, *at = NULL, *route = NULL, *notes = NULL, *verb, *who;
 	char parsed[32], *id = NULL;
 	int c, help = 0, json = 0;
-	size_t which;
+	const ts_cli_verb *which;
 
 	memset(&o, 0, sizeof(o));
 	if (argc < 2 || argv[1][0] == '-')
 		return ts_cli_usage(cli, "name a verb: start, end, list or show");
 	verb = argv[1];
-	for (which = 0; which < sizeof(verbs) / sizeof(verbs[0]); which++)
-		if (!strcmp(verb, verbs[which].verb))
-			break;
-	if (which == sizeof(verbs) / sizeof(verbs[0]))
+	if (!(which = ts_cli_verb_find(verbs, sizeof(verbs) / sizeof(verbs[0]), verb)))
 		return ts_cli_usage(cli, "unknown verb '%s': start, end, list or show", verb);
 	argc--;
 	argv++;
-	while ((c = ts_cli_getopt(cli, argc, argv, opts, &help)) != -1) {
-		if (c != '?' && !strchr(verbs[which].options, c))
-			return ts_cli_usage(cli, "patrol %s does not take --%s", verb, option_name(opts, c));
+	while ((c = ts_cli_verb_getopt(cli, which, argc, argv, opts, &help)) != -1) {
 		switch (c) {
 		case 'A': o.area = optarg; break;
 		case 'o':

@@ -80,17 +80,9 @@ static int print_check(const ts_zone_check_info *k, void *payload)
 }
 
 /* Each verb and the options it takes (their getopt letters). */
-static const struct { const char *verb, *options; } verbs[] = {
+static const ts_cli_verb verbs[] = {
 	{ "add", "dkaj" }, { "notice", "taj" }, { "check", "MNnaj" }, { "list", "kwj" }, { "checks", "fTj" },
 };
-
-static const char *option_name(const struct option *opts, int c)
-{
-	for (; opts->name; opts++)
-		if (opts->val == c)
-			return opts->name;
-	return "?";
-}
 
 int cmd_zone(ts_cli *cli, int argc, char **argv)
 {
@@ -113,21 +105,16 @@ int cmd_zone(ts_cli *cli, int argc, char **argv)
 	const char *address = NULL, *at = NULL, *note = NULL, *author = NULL, *verb;
 	char parsed[32], *id = NULL;
 	int c, help = 0, json = 0, met = 0, not_met = 0;
-	size_t which;
+	const ts_cli_verb *which;
 
 	if (argc < 2 || argv[1][0] == '-')
 		return ts_cli_usage(cli, "name a verb: add, notice, check, list or checks");
 	verb = argv[1];
-	for (which = 0; which < sizeof(verbs) / sizeof(verbs[0]); which++)
-		if (!strcmp(verb, verbs[which].verb))
-			break;
-	if (which == sizeof(verbs) / sizeof(verbs[0]))
+	if (!(which = ts_cli_verb_find(verbs, sizeof(verbs) / sizeof(verbs[0]), verb)))
 		return ts_cli_usage(cli, "unknown verb '%s': add, notice, check, list or checks", verb);
 	argc--;
 	argv++;
-	while ((c = ts_cli_getopt(cli, argc, argv, opts, &help)) != -1) {
-		if (c != '?' && !strchr(verbs[which].options, c))
-			return ts_cli_usage(cli, "zone %s does not take --%s", verb, option_name(opts, c));
+	while ((c = ts_cli_verb_getopt(cli, which, argc, argv, opts, &help)) != -1) {
 		switch (c) {
 		case 'd': address = optarg; break;
 		case 'k': filter.key_area_id = optarg; break;

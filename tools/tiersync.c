@@ -305,6 +305,36 @@ const ts_cli_command ts_cli_commands[] = {
 	  "A zone belongs to a street: its street office or a device of it adds it. The notice is\n"
 	  "issued once; a zone is checked only once its notice was issued. Goals: every notice\n"
 	  "issued; duties met at 90% of checks in key areas, 80% elsewhere (tiersync report).\n" },
+	{ "exposure", cmd_exposure, 1,
+	  "tiersync exposure add --outlet O --title T [--case ID] [--url URL] [--at TIME] [--author NAME] [--json]\n"
+	  "       tiersync exposure remove ID [--author NAME] [--json]\n"
+	  "       tiersync exposure list [--in NODE] [--from DATE] [--to DATE] [--case ID] [--json]",
+	  "Exposures made by the service in the media (主动曝光).",
+	  "  --outlet O      the paper, station or account that published it\n"
+	  "  --title T       the headline or subject, one line\n"
+	  "  --case ID       the case exposed (one of this node's jurisdiction); list: only its exposures\n"
+	  "  --url URL       where it can be read (http:// or https://)\n"
+	  "  --at TIME       when it was published, YYYY-MM-DD HH:MM (default: now; never in the future)\n"
+	  "  --in NODE       list: only exposures of NODE's jurisdiction (this node's or below it)\n"
+	  "  --from, --to DATE  list: only exposures published in that period (days included)\n"
+	  "  --author NAME   who made it, by real name (else the node's identity)\n"
+	  "  --json          machine-readable output\n\n"
+	  "An exposure is this node's unit's (a device's: its street's); the case it names gets a note.\n"
+	  "The report counts exposures made beside the cases the media found. See docs/EXPOSURES.md.\n" },
+	{ "baseline", cmd_baseline, 1,
+	  "tiersync baseline set --unit ID --subject S --year YYYY --complaints N [--author NAME] [--json]\n"
+	  "       tiersync baseline remove --unit ID --subject S --year YYYY [--author NAME] [--json]\n"
+	  "       tiersync baseline list [--unit ID] [--subject S] [--year YYYY] [--json]",
+	  "Complaint baselines (常量) the city sets for the report's complaint figures.",
+	  "  --unit ID       the unit: the city or a node below it; list: only it and below\n"
+	  "  --subject S     key_areas (complaints about places in key areas), dust_muck (construction\n"
+	  "                  dust, muck spills and vehicles), outdoor_bbq or small_ads\n"
+	  "  --year YYYY     the calendar year it holds for\n"
+	  "  --complaints N  the complaints of a whole year to measure against\n"
+	  "  --author NAME   who sets it (else the node's identity)\n"
+	  "  --json          machine-readable output\n\n"
+	  "Only the city sets or removes baselines; every node lists those of its jurisdiction.\n"
+	  "Setting one again changes it. See docs/REPORT.md.\n" },
 	{ "enroll", cmd_enroll, 1,
 	  "tiersync enroll --node ID --key FILE.pub [--authorized-keys FILE | --signing-only]\n"
 	  "                       [--author NAME] [--json]\n"
