@@ -205,8 +205,8 @@ int ts_exposure_list(ts_node *node, const ts_exposure_filter *filter,
 	int (*cb)(const ts_exposure_info *exposure, void *payload), void *payload)
 {
 	sqlite3_stmt *st = NULL;
-	const char *scope = node->scope;
-	char from[32] = "", to[32] = "";
+	const char *scope;
+	char from[32], to[32];
 	int rc, error = 0;
 
 	if (filter && filter->version != TS_EXPOSURE_FILTER_VERSION)
@@ -214,15 +214,8 @@ int ts_exposure_list(ts_node *node, const ts_exposure_filter *filter,
 			filter->version, TS_EXPOSURE_FILTER_VERSION);
 	if (!cb)
 		return ts_error_set(TS_EINVALID, "listing exposures needs a callback");
-	if (filter && filter->jurisdiction) {
-		if (!ts_node_id_valid(filter->jurisdiction) || !ts_jurisdiction_covers(node->scope, filter->jurisdiction))
-			return ts_error_set(TS_EINVALID, "'%s' is not %s or a node below it", filter->jurisdiction,
-				node->scope);
-		scope = filter->jurisdiction;
-	}
-	if (filter && filter->from && (error = ts_time_parse(from, filter->from, 0, "from")) < 0)
-		return error;
-	if (filter && filter->to && (error = ts_time_parse(to, filter->to, 1, "to")) < 0)
+	if ((error = ts_tiers__list_range(&scope, from, to, node, filter ? filter->jurisdiction : NULL,
+			filter ? filter->from : NULL, filter ? filter->to : NULL)) < 0)
 		return error;
 	if (sqlite3_prepare_v2(node->db, "SELECT id, jurisdiction, case_id, outlet, title, published_at, made_by, url "
 			"FROM exposures "

@@ -299,8 +299,8 @@ int ts_patrol_list(ts_node *node, const ts_patrol_filter *filter,
 	int (*cb)(const ts_patrol_info *patrol, void *payload), void *payload)
 {
 	sqlite3_stmt *st = NULL;
-	const char *scope = node->scope;
-	char from[32] = "", to[32] = "";
+	const char *scope;
+	char from[32], to[32];
 	int rc, error = 0;
 
 	if (filter && filter->version != TS_PATROL_FILTER_VERSION)
@@ -308,15 +308,8 @@ int ts_patrol_list(ts_node *node, const ts_patrol_filter *filter,
 			filter->version, TS_PATROL_FILTER_VERSION);
 	if (!cb)
 		return ts_error_set(TS_EINVALID, "listing patrols needs a callback");
-	if (filter && filter->jurisdiction) {
-		if (!ts_node_id_valid(filter->jurisdiction) || !ts_jurisdiction_covers(node->scope, filter->jurisdiction))
-			return ts_error_set(TS_EINVALID, "'%s' is not %s or a node below it", filter->jurisdiction,
-				node->scope);
-		scope = filter->jurisdiction;
-	}
-	if (filter && filter->from && (error = ts_time_parse(from, filter->from, 0, "from")) < 0)
-		return error;
-	if (filter && filter->to && (error = ts_time_parse(to, filter->to, 1, "to")) < 0)
+	if ((error = ts_tiers__list_range(&scope, from, to, node, filter ? filter->jurisdiction : NULL,
+			filter ? filter->from : NULL, filter ? filter->to : NULL)) < 0)
 		return error;
 	if (sqlite3_prepare_v2(node->db, "SELECT " PATROL_COLUMNS " FROM patrols p "
 			"WHERE (p.jurisdiction = ?1 OR substr(p.jurisdiction, 1, length(?1) + 1) = ?1 || '.') "

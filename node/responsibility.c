@@ -321,7 +321,8 @@ int ts_zone_checks(ts_node *node, const ts_zone_check_filter *filter,
 {
 	sqlite3_stmt *st = NULL;
 	zone_row zone;
-	char from[32] = "", to[32] = "";
+	const char *scope;
+	char from[32], to[32];
 	int rc, error = 0;
 
 	if (filter && filter->version != TS_ZONE_CHECK_FILTER_VERSION)
@@ -334,9 +335,8 @@ int ts_zone_checks(ts_node *node, const ts_zone_check_filter *filter,
 			return error;
 		zone_row_clear(&zone);
 	}
-	if (filter && filter->from && (error = ts_time_parse(from, filter->from, 0, "from")) < 0)
-		return error;
-	if (filter && filter->to && (error = ts_time_parse(to, filter->to, 1, "to")) < 0)
+	if ((error = ts_tiers__list_range(&scope, from, to, node, NULL, filter ? filter->from : NULL,
+			filter ? filter->to : NULL)) < 0)
 		return error;
 	if (sqlite3_prepare_v2(node->db,
 			"SELECT k.id, k.zone_id, z.unit, k.checked_at, k.met, k.checker, k.note "

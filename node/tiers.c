@@ -121,3 +121,23 @@ int ts_tiers__query_text(char **out, sqlite3 *db, const char *sql, const char *p
 	sqlite3_finalize(st);
 	return error;
 }
+
+int ts_tiers__list_range(const char **scope, char from[32], char to[32], const ts_node *node,
+	const char *jurisdiction, const char *from_text, const char *to_text)
+{
+	int error;
+
+	from[0] = to[0] = '\0';
+	*scope = node->scope;
+	if (jurisdiction) {
+		if (!ts_node_id_valid(jurisdiction) || !ts_jurisdiction_covers(node->scope, jurisdiction))
+			return ts_error_set(TS_EINVALID, "'%s' is not %s or a node below it", jurisdiction,
+				node->scope);
+		*scope = jurisdiction;
+	}
+	if (from_text && (error = ts_time_parse(from, from_text, 0, "from")) < 0)
+		return error;
+	if (to_text && (error = ts_time_parse(to, to_text, 1, "to")) < 0)
+		return error;
+	return 0;
+}

@@ -22,6 +22,13 @@ int ts_tiers__db_error(sqlite3 *db, const char *what);
  * a row was found, 0 when not, < 0 on failure. */
 int ts_tiers__query_text(char **out, sqlite3 *db, const char *sql, const char *p1, const char *p2);
 
+/* What a list's filter asks for: *scope the jurisdiction given (NULL:
+ * this node's), which must be this node's or below it; `from` and `to`
+ * the period given (ts_time_parse(); a date `to` means its last second),
+ * "" when not given. TS_EINVALID, saying why, when one is not. */
+int ts_tiers__list_range(const char **scope, char from[32], char to[32], const ts_node *node,
+	const char *jurisdiction, const char *from_text, const char *to_text);
+
 /* Patrols (node/patrols.c). */
 
 /* A time given for a record (`text`, ts_time_parse; NULL: now) into `out`;
