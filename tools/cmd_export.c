@@ -83,13 +83,8 @@ int cmd_export(ts_cli *cli, int argc, char **argv)
 	FILE *out = stdout;
 	int c, i, help = 0, error, saved_errno = 0;
 
-	if (argc < 2 || argv[1][0] == '-') {
-		if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-			ts_cli_help(cli->cmd, stdout);
-			return 0;
-		}
+	if (argc < 2 || argv[1][0] == '-')
 		return ts_cli_usage(cli, "name an export: disclosure, credit or geojson");
-	}
 	what = argv[1];
 	if (!strcmp(what, "disclosure"))
 		kind = TS_EXPORT_DISCLOSURE;
