@@ -432,8 +432,9 @@ int ts_export_write(ts_export_stats *stats_out, ts_node *node, ts_export_kind ki
 		return ts_error_set(TS_EINVALID, "no export of kind %d", (int)kind);
 	if (opts->format != TS_EXPORT_CSV && opts->format != TS_EXPORT_JSON)
 		return ts_error_set(TS_EINVALID, "no export format %d", (int)opts->format);
-	if (opts->unit && (!ts_node_id_valid(opts->unit) || !in_jurisdiction(opts->unit, node->id)))
-		return ts_error_set(TS_EINVALID, "'%s' is not %s or a unit below it", opts->unit, node->id);
+	/* the node's jurisdiction: a device's is its street's */
+	if (opts->unit && (!ts_node_id_valid(opts->unit) || !in_jurisdiction(opts->unit, node->scope)))
+		return ts_error_set(TS_EINVALID, "'%s' is not %s or a unit below it", opts->unit, node->scope);
 	if (!opts->from || !opts->to || strlen(opts->from) != 25 || strlen(opts->to) != 25 ||
 	    strcmp(opts->from, opts->to) >= 0)
 		return ts_error_set(TS_EINVALID, "an export's period needs from < to, as YYYY-MM-DDTHH:MM:SS+08:00");

@@ -316,3 +316,33 @@ void test_export__scope_period_and_sink(void)
 	free(b.bytes);
 	ts_node_free(node);
 }
+
+/* A device exports its street's cases: those it records belong there. */
+void test_export__device_exports_its_street(void)
+{
+	ts_node *node = ts_test_node("d07", TS_TIER_DEVICE, "bj.dc.jingshan.d07", "王伟");
+	ts_export_options o = TS_EXPORT_OPTIONS_INIT;
+	ts_export_stats stats;
+	sink_buf b;
+
+	test_assert(node != NULL);
+	test_ok(ts_test_arrive(node,
+		CASE("bj.dc.jingshan-c1", "outside_store", "景山前街", DECIDED("2015-05-23T10:00:00+08:00", "0", "NULL"))));
+	test_ok(export_to(&b, &stats, node, TS_EXPORT_DISCLOSURE, TS_EXPORT_CSV));
+	test_equal_i(stats.records, 1);
+	free(b.bytes);
+	/* its street by name, the same; the district above it is not its to export */
+	memset(&b, 0, sizeof(b));
+	o.from = FROM;
+	o.to = TO;
+	o.unit = "bj.dc.jingshan";
+	test_ok(ts_export_write(&stats, node, TS_EXPORT_DISCLOSURE, &o, collect, &b));
+	test_equal_i(stats.records, 1);
+	o.unit = "bj.dc";
+	test_equal_i(ts_export_write(&stats, node, TS_EXPORT_DISCLOSURE, &o, collect, &b), TS_EINVALID);
+	test_error_says("'bj.dc' is not bj.dc.jingshan or a unit below it");
+	test_equal_i(ts_export_write(&stats, node, (ts_export_kind)7, &o, collect, &b), TS_EINVALID);
+	test_assert(ts_export_kind_name(TS_EXPORT_GEOJSON) && !strcmp(ts_export_kind_name(TS_EXPORT_GEOJSON), "geojson"));
+	free(b.bytes);
+	ts_node_free(node);
+}

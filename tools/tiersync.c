@@ -138,7 +138,7 @@ const ts_cli_command ts_cli_commands[] = {
 	  "  --json          the same as --format json\n"
 	  "  --period P      FROM..TO or one of them, each YYYY, YYYY-MM or YYYY-MM-DD, as\n"
 	  "                  'tiersync report' reads it (default: this year)\n"
-	  "  --unit ID       this node or a unit below it (default: this node's jurisdiction)\n"
+	  "  --unit ID       a unit below this node instead of its whole jurisdiction\n"
 	  "  -o FILE         write FILE whole, or leave it as it was (default: stdout)\n\n"
 	  "Columns, fields and what each leaves out: docs/EXPORTS.md. A credit export warns on stderr\n"
 	  "of final decisions that have no party recorded.\n" },

@@ -46,7 +46,7 @@ extern "C" {
  *                         member and ts_export_stats.without_place.
  *
  * The scope is a unit: the node's jurisdiction by default (a device's: its
- * street), or `unit`, the node's own id or an id below it.
+ * street), or `unit`, that jurisdiction's id or an id below it.
  */
 typedef enum {
 	TS_EXPORT_DISCLOSURE = 0,
@@ -90,8 +90,8 @@ typedef int (*ts_export_sink)(const char *bytes, size_t len, void *payload);
 /*
  * Writes the export `kind` of the node's cases in `opts`' scope and period
  * to `sink`. `opts` must give both ends of the period. Fills *stats (may be
- * NULL). Returns 0; TS_EINVALID for a unit that is not the node or below
- * it, a bad period or options; a sink's nonzero return; another TS_E* code
+ * NULL). Returns 0; TS_EINVALID for a unit outside the node's
+ * jurisdiction, a bad period or options; a sink's nonzero return; another TS_E* code
  * when the database cannot be read. On failure the sink may have received
  * part of the export: a caller writing a file writes a temporary one and
  * renames it on success.

@@ -19,6 +19,11 @@ city_above "$dc" bj.dc
 ts init "$st" --tier street --id bj.dc.jingshan --upstream "$dc" --author "值班员" >/dev/null
 enroll "$dc" bj.dc.jingshan "$st/id_ed25519.pub"
 
+# the district's key area reaches the street
+area=$(ts -C "$dc" area add "景山" --zone "景山前街至景山东街" --reason "违法建设反复")
+ts -C "$dc" commit -m "list 景山" >/dev/null
+ts -C "$st" pull >/dev/null
+
 zhang_id=110101198001010010
 li_id=110102199002020027
 shop_code=91350100M000100Y43
@@ -37,13 +42,13 @@ new_case() {
 }
 
 # A: a complaint, decided below the major threshold; a person, a place
-a=$(new_case complaint "景山前街 4号院" --set lng=116.397128 --set lat=39.916527 \
+a=$(new_case complaint "景山前街 4号院" --set lng=116.397128 --set lat=39.916527 --set key_area_id="$area" \
 	--set complainant_name=赵投诉 --set complainant_phone=13911112222)
 ts -C "$st" party add "$a" --kind person --name "张三" --id-number "$zhang_id" --phone 13800138000 \
 	--address "景山前街 4号院" --author "王伟" >/dev/null
 ts -C "$st" case decide "$a" --basis "《城乡规划法》第六十四条, \"第一款\"" --amount 500.50 --author "李娜" >/dev/null
 # B: major, to be approved; a business
-b=$(new_case patrol "景山东街 18号" --set lng=116.4 --set lat=39.92)
+b=$(new_case patrol "景山东街 18号" --set lng=116.4 --set lat=39.92 --set key_area_id="$area")
 ts -C "$st" party add "$b" --kind business --name "景山小卖部" --id-number "$shop_code" --address "景山东街 18号" \
 	--author "王伟" >/dev/null
 ts -C "$st" case decide "$b" --basis "《城乡规划法》第六十四条" --amount 20000 --author "李娜" >/dev/null
@@ -55,7 +60,8 @@ ts -C "$st" case decide "$c" --basis "《城乡规划法》第六十四条" --am
 d=$(new_case patrol "地安门内大街")
 ts -C "$st" case decide "$d" --basis "《城乡规划法》第六十四条" --amount 800 --author "李娜" >/dev/null
 # E: found, not decided, no place
-e=$(ts -C "$st" case new --category small_ads --source patrol --address "景山西街" --author "王伟")
+e=$(ts -C "$st" case new --category small_ads --source patrol --address "景山西街" --set key_area_id="$area" \
+	--author "王伟")
 ts -C "$st" commit -m "五起案件" >/dev/null
 
 # the decisions go up; the district's legal staff review the major ones
@@ -66,6 +72,8 @@ ts -C "$dc" commit -m "法制审核" >/dev/null
 check "sqlite3: the district holds five cases, B approved and C pending" \
 	is "$(db "$dc" "SELECT count(*) || ' ' || (SELECT review_status FROM cases WHERE id = '$b') || ' ' ||
 		(SELECT review_status FROM cases WHERE id = '$c') FROM cases")" "5 approved pending"
+check "  ...three of them in the key area, two with a place" \
+	is "$(db "$dc" "SELECT count(*) || ' ' || count(lng) FROM cases WHERE key_area_id = '$area'")" "3 2"
 year=$(db "$dc" "SELECT substr(min(decided_at), 1, 4) FROM cases")
 
 # imported CSV FILE QUERY: QUERY over the table t that sqlite3 made of FILE
@@ -137,8 +145,11 @@ check "  ...the same records" \
 run ts -C "$dc" export geojson --period "$year" -o "$work/map.geojson"
 check "export geojson -o FILE" exit_is 0
 check "  ...a FeatureCollection of the placed cases" \
-	is "$(in_json "$work/map.geojson" "SELECT json_extract(?j, '$.type') || ' ' || (SELECT count(*) FROM json_each(?j, '$.features'))")" \
+	is "$(in_json "$work/map.geojson" "SELECT json_extract(?j, '$.type') || ' ' || (SELECT count(*) FROM json_each(?j, '$.features') WHERE json_extract(value, '$.properties.kind') = 'case')")" \
 	"FeatureCollection $(db "$dc" "SELECT count(*) FROM cases WHERE lng IS NOT NULL AND lat IS NOT NULL")"
+check "  ...and the key area once, at the mean of its placed cases' points, counting all three" \
+	is "$(in_json "$work/map.geojson" "SELECT group_concat(json_extract(value, '$.id') || ' ' || printf('%.6f %.6f', json_extract(value, '$.geometry.coordinates[0]'), json_extract(value, '$.geometry.coordinates[1]')) || ' ' || json_extract(value, '$.properties.cases'), ';') FROM json_each(?j, '$.features') WHERE json_extract(value, '$.properties.kind') = 'key_area'")" \
+	"$(db "$dc" "SELECT key_area_id || ' ' || printf('%.6f %.6f', avg(lng), avg(lat)) || ' ' || (SELECT count(*) FROM cases WHERE key_area_id = '$area') FROM cases WHERE key_area_id = '$area' AND lng IS NOT NULL")"
 check "  ...the cases without a place counted in its tiersync member" \
 	is "$(in_json "$work/map.geojson" "SELECT json_extract(?j, '$.tiersync.without_place')")" \
 	"$(db "$dc" "SELECT count(*) FROM cases WHERE lng IS NULL OR lat IS NULL")"
@@ -164,6 +175,9 @@ check "  ...saying why" stderr_has "'bj.xc' is not bj.dc or a unit below it"
 check "  ...the old file untouched, no temporary left" \
 	is "$(cat "$work/old.csv"; ls "$work" | grep -c '^old\.csv\.')" "an older export
 0"
+run ts -C "$dc" export disclosure --period "$year" -o "$work/old.csv"
+check "the same -o once the export succeeds: the file replaced whole" \
+	is "$(head -c 8 "$work/old.csv"; ls "$work" | grep -c '^old\.csv\.')" "case_id,0"
 run ts -C "$dc" export disclosure --period 2015-13
 check "a bad --period: bad usage (exit 2)" exit_is 2
 check "  ...in one line" stderr_is_one_line
