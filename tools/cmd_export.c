@@ -81,7 +81,7 @@ int cmd_export(ts_cli *cli, int argc, char **argv)
 	const char *period = NULL, *format = NULL, *path = NULL, *what;
 	char from[32], to[32], *tmp = NULL;
 	FILE *out = stdout;
-	int c, i, help = 0, error, saved_errno = 0;
+	int c, i, help = 0, json = 0, error, saved_errno = 0;
 
 	if (argc < 2 || argv[1][0] == '-')
 		return ts_cli_usage(cli, "name an export: disclosure, credit or geojson");
@@ -116,7 +116,7 @@ int cmd_export(ts_cli *cli, int argc, char **argv)
 		case 'p': period = optarg; break;
 		case 'u': o.unit = optarg; break;
 		case 'f': format = optarg; break;
-		case 'j': format = "json"; break;
+		case 'j': json = 1; break;
 		case 'o': path = optarg; break;
 		default: return 2;
 		}
@@ -125,12 +125,14 @@ int cmd_export(ts_cli *cli, int argc, char **argv)
 		return 0;
 	if (optind < argc)
 		return ts_cli_usage(cli, "unexpected argument %s", argv[optind]);
-	if (format && !strcmp(format, "json"))
+	if (format && kind == TS_EXPORT_GEOJSON)
+		return ts_cli_usage(cli, "geojson has one format; --format is for disclosure and credit");
+	if (json && format && strcmp(format, "json"))
+		return ts_cli_usage(cli, "--json and --format %s disagree", format);
+	if (json || (format && !strcmp(format, "json")))
 		o.format = TS_EXPORT_JSON;
 	else if (format && strcmp(format, "csv"))
 		return ts_cli_usage(cli, "--format takes csv or json, not '%s'", format);
-	if (format && kind == TS_EXPORT_GEOJSON)
-		return ts_cli_usage(cli, "geojson has one format; --format is for disclosure and credit");
 	if (path && !*path)
 		return ts_cli_usage(cli, "-o takes a file name");
 	/* the period as `report --period` reads it */

@@ -135,7 +135,7 @@ const ts_cli_command ts_cli_commands[] = {
 	  "  geojson         a FeatureCollection of the cases reported in the period that have a\n"
 	  "                  place, and their key areas\n"
 	  "  --format F      csv (RFC 4180, header row; the default) or json (an array of objects)\n"
-	  "  --json          the same as --format json\n"
+	  "  --json          the same as --format json (geojson is JSON already)\n"
 	  "  --period P      FROM..TO or one of them, each YYYY, YYYY-MM or YYYY-MM-DD, as\n"
 	  "                  'tiersync report' reads it (default: this year)\n"
 	  "  --unit ID       a unit below this node instead of its whole jurisdiction\n"

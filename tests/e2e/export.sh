@@ -183,6 +183,10 @@ check "a bad --period: bad usage (exit 2)" exit_is 2
 check "  ...in one line" stderr_is_one_line
 run ts -C "$dc" export credit --format xml
 check "a bad --format: bad usage (exit 2)" exit_is 2
+run ts -C "$dc" export geojson --format csv
+check "geojson with --format: bad usage (exit 2)" exit_is 2
+run ts -C "$dc" export geojson --period "$year" --json
+check "geojson with --json: the same collection" is "$rc $(cmp -s "$work/out" "$work/map.geojson" && echo same)" "0 same"
 run ts -C "$dc" export census
 check "an unknown export: bad usage (exit 2)" exit_is 2
 run ts -C "$dc" export disclosure -o "$work/no-such-folder/disclosure.csv"
