@@ -162,7 +162,7 @@ static size_t trailing_separator(const unsigned char *s, size_t end)
 		"\xef\xbc\x83" };
 	size_t i;
 
-	if (end >= 1 && strchr(" \t,;-(#", s[end - 1]) && s[end - 1])
+	if (end >= 1 && s[end - 1] && strchr(" \t,;-(#", s[end - 1]))
 		return 1;
 	for (i = 0; i < sizeof(wide) / sizeof(wide[0]); i++)
 		if (end >= 3 && !memcmp(s + end - 3, wide[i], 3))
@@ -211,7 +211,7 @@ static int put(out *o, const char *bytes, size_t len)
 	return o->stopped;
 }
 
-static int puts_(out *o, const char *s)
+static int put_text(out *o, const char *s)
 {
 	return put(o, s, strlen(s));
 }
@@ -224,7 +224,7 @@ static int put_csv_field(out *o, const char *s)
 	if (!s)
 		return 0;
 	if (!strpbrk(s, ",\"\r\n"))
-		return puts_(o, s);
+		return put_text(o, s);
 	if (put(o, "\"", 1))
 		return o->stopped;
 	while ((q = strchr(s, '"')) != NULL) {
@@ -232,7 +232,7 @@ static int put_csv_field(out *o, const char *s)
 			return o->stopped;
 		s = q + 1;
 	}
-	puts_(o, s);
+	put_text(o, s);
 	return put(o, "\"", 1);
 }
 
@@ -309,20 +309,20 @@ static int write_rows(int64_t *nrows, out *o, const query *q, const column *cols
 		goto done;
 	if (format == TS_EXPORT_CSV)
 		for (i = 0; i < ncols; i++)
-			if (puts_(o, i ? "," : "") || puts_(o, cols[i].name))
+			if (put_text(o, i ? "," : "") || put_text(o, cols[i].name))
 				goto done;
-	if (puts_(o, format == TS_EXPORT_CSV ? "\r\n" : "["))
+	if (put_text(o, format == TS_EXPORT_CSV ? "\r\n" : "["))
 		goto done;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (format == TS_EXPORT_JSON) {
-			if (puts_(o, *nrows ? ",\n" : "\n") || puts_(o, (const char *)sqlite3_column_text(st, 0)))
+			if (put_text(o, *nrows ? ",\n" : "\n") || put_text(o, (const char *)sqlite3_column_text(st, 0)))
 				goto done;
 		} else {
 			for (i = 0; i < ncols; i++)
-				if (puts_(o, i ? "," : "") ||
+				if (put_text(o, i ? "," : "") ||
 				    put_csv_field(o, (const char *)sqlite3_column_text(st, (int)i)))
 					goto done;
-			if (puts_(o, "\r\n"))
+			if (put_text(o, "\r\n"))
 				goto done;
 		}
 		(*nrows)++;
@@ -332,14 +332,14 @@ static int write_rows(int64_t *nrows, out *o, const query *q, const column *cols
 		goto done;
 	}
 	if (format == TS_EXPORT_JSON)
-		puts_(o, *nrows ? "\n]\n" : "]\n");
+		put_text(o, *nrows ? "\n]\n" : "]\n");
 done:
 	sqlite3_finalize(st);
 	free(sql);
 	return error;
 }
 
-/* Every row of `sql`'s one column, each a feature, after `first` ones. */
+/* Every row of `sql`'s one column, each a feature, after the *n written before. */
 static int write_features(int64_t *n, out *o, const query *q, const char *sql)
 {
 	sqlite3_stmt *st = NULL;
@@ -348,7 +348,7 @@ static int write_features(int64_t *n, out *o, const query *q, const char *sql)
 	if ((error = prepare(&st, q, sql)) < 0)
 		return error;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (puts_(o, *n ? ",\n" : "\n") || puts_(o, (const char *)sqlite3_column_text(st, 0)))
+		if (put_text(o, *n ? ",\n" : "\n") || put_text(o, (const char *)sqlite3_column_text(st, 0)))
 			break;
 		(*n)++;
 	}
@@ -393,7 +393,7 @@ static int write_geojson(ts_export_stats *stats, out *o, const query *q)
 	if ((error = write_features(&n, o, q, geojson_key_areas)) < 0 || o->stopped)
 		return error;
 	stats->key_areas = n - stats->records;
-	puts_(o, n ? "\n]}\n" : "]}\n");
+	put_text(o, n ? "\n]}\n" : "]}\n");
 	return 0;
 }
 
