@@ -26,5 +26,6 @@
 #include "tiersync/patrols.h"
 #include "tiersync/exposures.h"
 #include "tiersync/baselines.h"
+#include "tiersync/export.h"
 
 #endif

@@ -124,6 +124,24 @@ const ts_cli_command ts_cli_commands[] = {
 	  "  --unit ID       a unit below this node instead of the whole jurisdiction\n"
 	  "  --json          machine-readable output\n\n"
 	  "Every figure is one SQL query anyone can re-run; see docs/REPORT.md.\n" },
+	{ "export", cmd_export, 1,
+	  "tiersync export disclosure|credit [--format csv|json] [--period FROM..TO] [--unit ID] [-o FILE]\n"
+	  "       tiersync export geojson [--period FROM..TO] [--unit ID] [-o FILE]",
+	  "Files for the outward systems: 四公开 disclosure, 社会信用 credit, 城管地图 GeoJSON.",
+	  "  disclosure      one row per penalty decision made in the period, without the parties,\n"
+	  "                  the complainant or the officers; the place cut before its house number\n"
+	  "  credit          one row per party of a final decision made in the period (decided; a\n"
+	  "                  major case approved; not reopened), with the party's identity number\n"
+	  "  geojson         a FeatureCollection of the cases reported in the period that have a\n"
+	  "                  place, and their key areas\n"
+	  "  --format F      csv (RFC 4180, header row; the default) or json (an array of objects)\n"
+	  "  --json          the same as --format json (geojson is JSON already)\n"
+	  "  --period P      FROM..TO or one of them, each YYYY, YYYY-MM or YYYY-MM-DD, as\n"
+	  "                  'tiersync report' reads it (default: this year)\n"
+	  "  --unit ID       a unit below this node instead of its whole jurisdiction\n"
+	  "  -o FILE         write FILE whole, or leave it as it was (default: stdout)\n\n"
+	  "Columns, fields and what each leaves out: docs/EXPORTS.md. A credit export warns on stderr\n"
+	  "of final decisions that have no party recorded.\n" },
 	{ "sql", cmd_sql, 1, "tiersync sql QUERY [--json]",
 	  "Run one read-only SQL query on the node's database.",
 	  "  QUERY           one SELECT (or another statement that writes nothing), quoted\n"
