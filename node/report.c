@@ -27,7 +27,8 @@
  * unit named by the next id label), whose columns are the figures'
  * aggregates. The total is the sum of the units' rows, the scope's own
  * included; the distinct phone numbers, which do not add up, are counted
- * from one row per (phone, unit). The period's cases are found on the
+ * from one row per (phone, unit), and a complaint baseline (常量) is its
+ * unit's own row, prorated over the period, not a sum. The period's cases are found on the
  * index and read in the table's order, so a report costs about two reads
  * of the scope's cases of the period (and of the year before), whatever the
  * number of units, and a unit's figures what its cases cost. The figures
@@ -307,7 +308,8 @@ enum {
 	S_NONE = -1
 };
 
-/* The period's cases, one row per unit, category and source. */
+/* The period's cases, one row per unit, category, source and major event
+ * (few cases have one, so the event adds few rows). */
 static const char cases_sql[] =
 	"SELECT " UNIT("jurisdiction") " AS unit_id, category, source, "
 	"count(*), count(filed_at), count(decided_at), "
@@ -329,8 +331,8 @@ static const char cases_sql[] =
 	"count(*) FILTER (WHERE source = 'complaint' AND category = 'small_ads' AND visited_at IS NOT NULL "
 	"AND " SATISFIED "), "
 	"count(satisfaction) FILTER (WHERE source = 'complaint' AND category = 'small_ads' AND visited_at IS NOT NULL), "
-	"count(*) FILTER (WHERE event_id IN (SELECT id FROM major_events)) "
-	"FROM cases WHERE " PERIOD_ROWS(":from", ":to") " GROUP BY unit_id, category, source";
+	"count(*) FILTER (WHERE event_id IN (SELECT id FROM major_events)), event_id "
+	"FROM cases WHERE " PERIOD_ROWS(":from", ":to") " GROUP BY unit_id, category, source, event_id";
 
 /* The passes whose rows are (unit_id, aggregates...), summed into slots. */
 static const struct {
@@ -457,6 +459,9 @@ typedef struct {
 	int (*has_baseline)[NSUBJECTS];
 	char **categories, **sources;
 	size_t ncategories, nsources;
+	char **event_ids, **event_names;  /* the major events, in id order */
+	size_t nevents, nevent_names;
+	int64_t *event_cases;             /* per unit (nevents each): the cases of each event */
 } tally;
 
 static int by_code(const void *key, const void *elem)
@@ -558,7 +563,8 @@ static int add_cases_row(tally *t, sqlite3_stmt *st)
 	const char *category = (const char *)sqlite3_column_text(st, 1);
 	const char *source = (const char *)sqlite3_column_text(st, 2);
 	int64_t row[S_CASES_END];
-	char **code;
+	const char *event = (const char *)sqlite3_column_text(st, 3 + S_CASES_END);
+	char **code, **ev = NULL;
 	size_t k, units[2], n = 1, j;
 	int i, error;
 
@@ -569,7 +575,11 @@ static int add_cases_row(tally *t, sqlite3_stmt *st)
 		n = 2;
 	for (i = 0; i < S_CASES_END; i++)
 		row[i] = sqlite3_column_int64(st, 3 + i);
+	if (event)
+		ev = bsearch(event, t->event_ids, t->nevents, sizeof(char *), by_code);
 	for (j = 0; j < n; j++) {
+		if (ev)
+			t->event_cases[units[j] * t->nevents + (size_t)(ev - t->event_ids)] += row[S_MAJOR_EVENT];
 		ts_report_unit *u = unit_at(t, units[j]);
 		for (i = 0; i < S_CASES_END; i++)
 			t->sums[units[j]][i] += row[i];
@@ -748,6 +758,30 @@ done:
 	return error;
 }
 
+/* Gives each unit its major events with cases, in id order. */
+static int fill_events(tally *t)
+{
+	size_t k, e;
+	for (k = 0; k <= t->r->nchildren; k++) {
+		ts_report_unit *u = unit_at(t, k);
+		const int64_t *cases = &t->event_cases[k * t->nevents];
+		if (!(u->events = calloc(t->nevents ? t->nevents : 1, sizeof(*u->events))))
+			return ts_error_set(TS_ERROR, "out of memory");
+		for (e = 0; e < t->nevents; e++) {
+			ts_report_event *ev = &u->events[u->nevents];
+			if (!cases[e])
+				continue;
+			if (!(ev->id = strdup(t->event_ids[e])) || !(ev->name = strdup(t->event_names[e]))) {
+				free(ev->id);
+				return ts_error_set(TS_ERROR, "out of memory");
+			}
+			ev->cases = cases[e];
+			u->nevents++;
+		}
+	}
+	return 0;
+}
+
 /* Every unit's figures from the slots' sums. */
 static void fill_values(tally *t)
 {
@@ -780,13 +814,18 @@ static int compute_all(tally *t, sqlite3 *db)
 
 	if ((error = load_codes(&t->categories, &t->ncategories, db, "SELECT code FROM categories ORDER BY code")) < 0 ||
 	    (error = load_codes(&t->sources, &t->nsources, db, "SELECT code FROM sources ORDER BY code")) < 0 ||
+	    (error = load_codes(&t->event_ids, &t->nevents, db, "SELECT id FROM major_events ORDER BY id")) < 0 ||
+	    (error = load_codes(&t->event_names, &t->nevent_names, db, "SELECT name FROM major_events ORDER BY id")) < 0 ||
 	    (error = unit_init(&t->r->total, t->scope, t)) < 0 ||
 	    (error = list_children(t, db)) < 0)
 		return error;
 	if (!(t->sums = calloc(t->r->nchildren + 1, sizeof(*t->sums))) ||
 	    !(t->baseline = calloc(t->r->nchildren + 1, sizeof(*t->baseline))) ||
-	    !(t->has_baseline = calloc(t->r->nchildren + 1, sizeof(*t->has_baseline))))
+	    !(t->has_baseline = calloc(t->r->nchildren + 1, sizeof(*t->has_baseline))) ||
+	    !(t->event_cases = calloc((t->r->nchildren + 1) * (t->nevents ? t->nevents : 1), sizeof(int64_t))))
 		return ts_error_set(TS_ERROR, "out of memory");
+	if (t->nevent_names != t->nevents)
+		return ts_error_set(TS_ERROR, "report: the major events changed while read");
 	if ((error = run_pass(t, db, "cases", cases_sql, -1, 0)) < 0)
 		return error;
 	for (i = 0; i < sizeof(unit_passes) / sizeof(unit_passes[0]); i++)
@@ -796,7 +835,7 @@ static int compute_all(tally *t, sqlite3 *db)
 	if ((error = count_phones(t, db)) < 0 || (error = load_baselines(t, db)) < 0)
 		return error;
 	fill_values(t);
-	return 0;
+	return fill_events(t);
 }
 
 static int in_jurisdiction(const char *scope, const char *node_id)
@@ -845,6 +884,9 @@ done:
 	free(t.sums);
 	free(t.baseline);
 	free(t.has_baseline);
+	free(t.event_cases);
+	free_codes(t.event_ids, t.nevents);
+	free_codes(t.event_names, t.nevent_names);
 	free_codes(t.categories, t.ncategories);
 	free_codes(t.sources, t.nsources);
 	if (error < 0)
@@ -859,6 +901,11 @@ static void free_unit(ts_report_unit *u)
 	size_t i;
 	free(u->unit);
 	free(u->values);
+	for (i = 0; i < u->nevents; i++) {
+		free(u->events[i].id);
+		free(u->events[i].name);
+	}
+	free(u->events);
 	for (i = 0; i < u->ncategories; i++)
 		free(u->categories[i].code);
 	for (i = 0; i < u->nsources; i++)

@@ -267,6 +267,33 @@ static int check_unit(sqlite3 *db, const ts_report_unit *u)
 			bad++;
 		}
 	}
+	/* the cases of each major event: every event with cases, each once */
+	{
+		int64_t with_cases = -1, unused = 0, sum = 0;
+		query2(&with_cases, &unused, db, "SELECT count(DISTINCT e.id), 0 FROM major_events e, cases "
+			"WHERE cases.event_id = e.id AND " MINE " AND " IN_YEAR, u->unit, NULL);
+		if ((int64_t)u->nevents != with_cases) {
+			fprintf(stderr, "    %s: %zu major events listed, %lld with cases\n", u->unit, u->nevents,
+				(long long)with_cases);
+			bad++;
+		}
+		for (i = 0; i < u->nevents; i++) {
+			int64_t n = -1;
+			query2(&n, &unused, db, "SELECT count(*), 0 FROM cases WHERE " MINE " AND " IN_YEAR
+				" AND event_id = ?4", u->unit, u->events[i].id);
+			if (n != u->events[i].cases || (i && strcmp(u->events[i - 1].id, u->events[i].id) >= 0)) {
+				fprintf(stderr, "    %s: event %s, %lld cases, the test counts %lld\n", u->unit,
+					u->events[i].id, (long long)u->events[i].cases, (long long)n);
+				bad++;
+			}
+			sum += u->events[i].cases;
+		}
+		for (i = 0; i < ts_report_nfigures; i++)
+			if (!strcmp(ts_report_figures[i].name, "major_event_cases") && u->values[i].value != sum) {
+				fprintf(stderr, "    %s: the events' cases do not add up\n", u->unit);
+				bad++;
+			}
+	}
 	/* every category and source is listed, each once */
 	{
 		int64_t ncat = 0, nsrc = 0;
@@ -353,6 +380,11 @@ static int same_unit(const ts_report_unit *a, const ts_report_unit *b)
 			return 0;
 	for (i = 0; i < a->nsources; i++)
 		if (memcmp(&a->sources[i].found, &b->sources[i].found, 5 * sizeof(int64_t)))
+			return 0;
+	if (a->nevents != b->nevents)
+		return 0;
+	for (i = 0; i < a->nevents; i++)
+		if (strcmp(a->events[i].id, b->events[i].id) || a->events[i].cases != b->events[i].cases)
 			return 0;
 	return 1;
 }
@@ -1133,6 +1165,11 @@ void test_report__major_event_cases_and_exposures(void)
 	v = figure(&r->total, "major_event_cases");
 	test_equal_i(v->value, 1);
 	test_equal_i(v->met, 0);
+	test_equal_i(r->total.nevents, 1);
+	test_equal_s(r->total.events[0].id, "ev1");
+	test_equal_s(r->total.events[0].name, "田径世锦赛");
+	test_equal_i(r->total.events[0].cases, 1);
+	test_equal_i(r->children[1].nevents, 0);
 	test_equal_s(r->children[0].unit, "bj.dc");
 	test_equal_i(figure(&r->children[0], "major_event_cases")->met, 0);
 	test_equal_s(r->children[1].unit, "bj.xc");

@@ -44,14 +44,26 @@ static void json_groups(FILE *out, const char *name, const ts_report_group *g, s
  * rate or a drop an object with its parts, its ratio and, when it has a
  * goal, the goal and the verdict; a drop with a baseline also the baseline,
  * how far below it the count is, and that verdict. */
-static void json_value(FILE *out, const ts_report_figure *f, const ts_report_value *v)
+static void json_value(FILE *out, const ts_report_figure *f, const ts_report_value *v, const ts_report_unit *u)
 {
+	size_t i;
+
 	if (f->kind == TS_FIGURE_COUNT) {
 		fprintf(out, "%lld", (long long)v->value);
 		return;
 	}
 	if (f->kind == TS_FIGURE_ZERO) {
-		fprintf(out, "{\"count\":%lld,\"goal\":0,\"met\":%s}", (long long)v->value, v->met ? "true" : "false");
+		/* the only such figure is major_event_cases: its cases per event */
+		fprintf(out, "{\"count\":%lld,\"goal\":0,\"met\":%s,\"events\":[", (long long)v->value,
+			v->met ? "true" : "false");
+		for (i = 0; i < u->nevents; i++) {
+			fputs(i ? ",{\"id\":" : "{\"id\":", out);
+			ts_json_write_text(out, u->events[i].id);
+			fputs(",\"name\":", out);
+			ts_json_write_text(out, u->events[i].name);
+			fprintf(out, ",\"cases\":%lld}", (long long)u->events[i].cases);
+		}
+		fputs("]}", out);
 		return;
 	}
 	if (f->kind == TS_FIGURE_RATE) {
@@ -90,7 +102,7 @@ static void json_unit(FILE *out, const ts_report_unit *u)
 		fputs(i ? "," : "", out);
 		ts_json_write_text(out, ts_report_figures[i].name);
 		fputc(':', out);
-		json_value(out, &ts_report_figures[i], &u->values[i]);
+		json_value(out, &ts_report_figures[i], &u->values[i], u);
 	}
 	fputc('}', out);
 	json_groups(out, "by_category", u->categories, u->ncategories);
@@ -242,6 +254,15 @@ static void write_text(FILE *out, const ts_report *r)
 	text_groups(out, "per category 违法形态", r->total.categories, r->total.ncategories, 1);
 	fputc('\n', out);
 	text_groups(out, "per source 发现渠道", r->total.sources, r->total.nsources, 0);
+	if (r->total.nevents) {
+		fputs("\nper major event 重大活动                cases\n", out);
+		for (i = 0; i < r->total.nevents; i++) {
+			char line[160];
+			snprintf(line, sizeof(line), "%s %s", r->total.events[i].id, r->total.events[i].name);
+			put_padded(out, line, 36);
+			fprintf(out, " %9lld\n", (long long)r->total.events[i].cases);
+		}
+	}
 	fputs("\n+ goal met, ! goal missed\n", out);
 }
 

@@ -818,10 +818,19 @@ typedef struct {
 	int64_t found, filed, penalised, transferred, closed;
 } ts_report_group;
 
+/* The cases of one major event reported in the period (major_event_cases). */
+typedef struct {
+	char *id;                      /* major_events.id */
+	char *name;                    /* e.g. "田径世锦赛" */
+	int64_t cases;
+} ts_report_event;
+
 /* The figures of one unit: the whole jurisdiction or one child of it. */
 typedef struct {
 	char *unit;                    /* node id */
 	ts_report_value *values;       /* one per ts_report_figures[] */
+	ts_report_event *events;       /* the major events with cases, in id order */
+	size_t nevents;
 	ts_report_group *categories;   /* every category, in code order */
 	size_t ncategories;
 	ts_report_group *sources;      /* every source, in code order */

@@ -340,6 +340,11 @@ check "  ...and exposures made" is "$(json_get "$work/city.json" '$.total.figure
 check "  ...and cases in major events, a goal missed" \
 	is "$(json_get "$work/dc.json" '$.total.figures.major_event_cases.met')" 0
 check "  ...some" sh -c "[ $(json_get "$work/dc.json" '$.total.figures.major_event_cases.count') -gt 0 ]"
+check "  ...listed per event as sqlite3 counts them" is "$(sqlite3 :memory: "SELECT group_concat(
+	json_extract(value, '\$.id') || ':' || json_extract(value, '\$.cases'), ' ') FROM json_each(CAST(readfile(
+	'$work/dc.json') AS TEXT), '\$.total.figures.major_event_cases.events')")" "$(db "$dc" "SELECT group_concat(
+	id || ':' || n, ' ') FROM (SELECT e.id AS id, count(*) AS n FROM major_events e JOIN cases c ON c.event_id = e.id
+	WHERE $(mine bj.dc c.jurisdiction) AND c.$P GROUP BY e.id ORDER BY e.id)")"
 check "  ...and key-area zones found failing" \
 	sh -c "[ $(json_get "$work/dc.json" '$.total.figures.zones_rectified_key_areas.of') -gt 0 ]"
 check "a unit without a baseline has none, not a made-up one" \
@@ -510,6 +515,7 @@ check "  ...has a column per street" stdout_has "donghuamen"
 check "  ...and the figures" stdout_has "satisfaction"
 check "  ...with the complaints against the baselines" stdout_has "vs baseline 常量 (-15%)"
 check "  ...and the major events' goal" stdout_has "重大活动街面问题 (=0)"
+check "  ...and the cases of each major event" stdout_has "per major event"
 run ts -C "$dc" report --period 2015-13
 check "a bad period is bad usage" exit_is 2
 check "  ...with one line" stderr_is_one_line
