@@ -27,7 +27,8 @@
  * unit named by the next id label), whose columns are the figures'
  * aggregates. The total is the sum of the units' rows, the scope's own
  * included; the distinct phone numbers, which do not add up, are counted
- * from one row per (phone, unit). The period's cases are found on the
+ * from one row per (phone, unit), and a complaint baseline (常量) is its
+ * unit's own row, prorated over the period, not a sum. The period's cases are found on the
  * index and read in the table's order, so a report costs about two reads
  * of the scope's cases of the period (and of the year before), whatever the
  * number of units, and a unit's figures what its cases cost. The figures
@@ -52,52 +53,120 @@
 #define CASES_LAST "FROM cases INDEXED BY cases_jurisdiction WHERE " SCOPE("jurisdiction") \
 	" AND reported_at >= :last_from AND reported_at < :last_to"
 
+/* The complaints of the dust and muck campaign (施工扬尘, 渣土运输遗撒,
+ * 不达标车辆运输). */
+#define DUST_MUCK "category IN ('construction_dust', 'muck_spill', 'muck_vehicle')"
+#define SATISFIED "satisfaction IN ('satisfied', 'basically_satisfied')"
+
+/* The complaint baseline (常量) of :scope for a subject, prorated over the
+ * period: for each calendar year the period touches, the year's baseline
+ * times the days of the period in that year over the days of the year,
+ * summed; NULL unless every such year has its row. The period's bounds are
+ * midnights, so the days are whole. */
+#define LAST_DAY "date(substr(:to, 1, 10), '-1 day')"
+#define BASELINE_YEARS "year >= substr(:from, 1, 4) AND year <= substr(" LAST_DAY ", 1, 4)"
+#define PRORATED "CASE WHEN count(*) = CAST(substr(" LAST_DAY ", 1, 4) AS INTEGER) - " \
+	"CAST(substr(:from, 1, 4) AS INTEGER) + 1 THEN sum(complaints * " \
+	"(julianday(min(substr(:to, 1, 10), (year + 1) || '-01-01')) - julianday(max(substr(:from, 1, 10), year || '-01-01'))) " \
+	"/ (julianday((year + 1) || '-01-01') - julianday(year || '-01-01'))) END"
+#define BASELINE(subject) "SELECT " PRORATED " FROM complaint_baselines " \
+	"WHERE scope = :scope AND subject = '" subject "' AND " BASELINE_YEARS
+
+#define ITEMS_TO "FROM supervision_items i WHERE " SCOPE("i.target_node") \
+	" AND i.issued_at >= :from AND i.issued_at < :to"
+/* Answered on time: the first answer (三级反馈) at or before due_at; any
+ * answer when the item has no due_at. */
+#define ON_TIME "(SELECT min(f.at) FROM supervision_feedback f WHERE f.item_id = i.id) <= coalesce(i.due_at, '9999')"
+
+/* The zones in a key area whose duties a check of the period found not met,
+ * each with its last such check. */
+#define FAILED_ZONES "SELECT z.jurisdiction AS jurisdiction, k.zone_id AS zone_id, max(k.checked_at) AS failed_at " \
+	"FROM responsibility_checks k JOIN responsibility_zones z ON z.id = k.zone_id " \
+	"WHERE " SCOPE("z.jurisdiction") " AND k.checked_at >= :from AND k.checked_at < :to " \
+	"AND k.met = 0 AND z.key_area_id IS NOT NULL GROUP BY k.zone_id"
+/* ...put right: a later check found them met. */
+#define RECTIFIED "EXISTS (SELECT 1 FROM responsibility_checks l WHERE l.zone_id = f.zone_id " \
+	"AND l.checked_at > f.failed_at AND l.met = 1)"
+
 const ts_report_figure ts_report_figures[] = {
 	{ "cases_found", "cases found 执法查处量", TS_FIGURE_COUNT, 0,
-	  "SELECT count(*), NULL " CASES },
+	  "SELECT count(*), NULL " CASES, NULL },
 	{ "cases_filed", "cases filed 立案", TS_FIGURE_COUNT, 0,
-	  "SELECT count(*), NULL " CASES " AND filed_at IS NOT NULL" },
+	  "SELECT count(*), NULL " CASES " AND filed_at IS NOT NULL", NULL },
 	{ "cases_penalised", "cases penalised 处罚决定", TS_FIGURE_COUNT, 0,
-	  "SELECT count(*), NULL " CASES " AND decided_at IS NOT NULL" },
+	  "SELECT count(*), NULL " CASES " AND decided_at IS NOT NULL", NULL },
 	{ "penalties_fen", "penalties, fen 罚款(分)", TS_FIGURE_COUNT, 0,
-	  "SELECT coalesce(sum(penalty_amount), 0), NULL " CASES " AND decided_at IS NOT NULL" },
+	  "SELECT coalesce(sum(penalty_amount), 0), NULL " CASES " AND decided_at IS NOT NULL", NULL },
 	{ "cases_transferred", "cases transferred 案件移送量", TS_FIGURE_COUNT, 0,
-	  "SELECT count(*), NULL " CASES " AND transferred_at IS NOT NULL" },
+	  "SELECT count(*), NULL " CASES " AND transferred_at IS NOT NULL", NULL },
 	{ "major_cases_filed_up", "major cases filed up 重大案件备案", TS_FIGURE_RATE, 0,
-	  "SELECT count(filed_up_at), count(*) " CASES " AND major = 1" },
+	  "SELECT count(filed_up_at), count(*) " CASES " AND major = 1", NULL },
 	{ "complaints", "complaints vs last year 投诉量同比", TS_FIGURE_DROP, 0,
 	  "SELECT (SELECT count(*) " CASES " AND source = 'complaint'), "
-	  "(SELECT count(*) " CASES_LAST " AND source = 'complaint')" },
-	{ "complaints_key_areas", "complaints in key areas vs last year 重点地区投诉量", TS_FIGURE_DROP, 15,
+	  "(SELECT count(*) " CASES_LAST " AND source = 'complaint')", NULL },
+	{ "complaints_key_areas", "complaints in key areas 重点地区群众举报", TS_FIGURE_DROP, 15,
 	  "SELECT (SELECT count(*) " CASES " AND source = 'complaint' AND key_area_id IS NOT NULL), "
-	  "(SELECT count(*) " CASES_LAST " AND source = 'complaint' AND key_area_id IS NOT NULL)" },
-	{ "rectification_rate", "rectification rate 问题整改率", TS_FIGURE_RATE, 0,
-	  "SELECT count(closed_at), count(*) " CASES " AND transferred_at IS NULL" },
+	  "(SELECT count(*) " CASES_LAST " AND source = 'complaint' AND key_area_id IS NOT NULL)",
+	  BASELINE("key_areas") },
+	{ "complaints_dust_muck", "dust and muck complaints, key areas 扬尘渣土举报", TS_FIGURE_DROP, 15,
+	  "SELECT (SELECT count(*) " CASES " AND source = 'complaint' AND key_area_id IS NOT NULL AND " DUST_MUCK "), "
+	  "(SELECT count(*) " CASES_LAST " AND source = 'complaint' AND key_area_id IS NOT NULL AND " DUST_MUCK ")",
+	  BASELINE("dust_muck") },
+	{ "complaints_outdoor_bbq", "outdoor barbecue complaints 露天烧烤举报", TS_FIGURE_DROP, 15,
+	  "SELECT (SELECT count(*) " CASES " AND source = 'complaint' AND category = 'outdoor_bbq'), "
+	  "(SELECT count(*) " CASES_LAST " AND source = 'complaint' AND category = 'outdoor_bbq')",
+	  BASELINE("outdoor_bbq") },
+	{ "complaints_small_ads", "small-ad complaints 非法小广告举报", TS_FIGURE_DROP, 15,
+	  "SELECT (SELECT count(*) " CASES " AND source = 'complaint' AND category = 'small_ads'), "
+	  "(SELECT count(*) " CASES_LAST " AND source = 'complaint' AND category = 'small_ads')",
+	  BASELINE("small_ads") },
+	{ "cases_closed_rate", "cases closed 办结率", TS_FIGURE_RATE, 0,
+	  "SELECT count(closed_at), count(*) " CASES " AND transferred_at IS NULL", NULL },
+	{ "zones_rectified_key_areas", "key-area zones put right 问题整改率(重点地区)", TS_FIGURE_RATE, 100,
+	  "SELECT count(*) FILTER (WHERE " RECTIFIED "), count(*) FROM (" FAILED_ZONES ") f", NULL },
+	{ "supervision_received", "supervision items received 监管事项", TS_FIGURE_COUNT, 0,
+	  "SELECT count(*), NULL " ITEMS_TO, NULL },
+	{ "supervision_issued", "supervision items issued 监管事项派发数量", TS_FIGURE_COUNT, 0,
+	  "SELECT count(*), NULL FROM supervision_items WHERE " SCOPE("issued_by_node")
+	  " AND issued_at >= :from AND issued_at < :to", NULL },
+	{ "supervision_answered_on_time", "supervision answered on time 三级反馈", TS_FIGURE_RATE, 0,
+	  "SELECT count(*) FILTER (WHERE " ON_TIME "), count(*) " ITEMS_TO, NULL },
+	{ "supervision_closed", "supervision items closed 督办整改(闭合管理)", TS_FIGURE_RATE, 0,
+	  "SELECT count(*) FILTER (WHERE i.status = 'closed'), count(*) " ITEMS_TO, NULL },
 	{ "return_visits", "complaints handled and visited 回访率", TS_FIGURE_RATE, 0,
-	  "SELECT count(visited_at), count(*) " CASES " AND source = 'complaint' AND status IN ('feedback', 'closed')" },
+	  "SELECT count(visited_at), count(*) " CASES " AND source = 'complaint' AND status IN ('feedback', 'closed')", NULL },
 	{ "satisfaction", "return-visit satisfaction 回访满意度", TS_FIGURE_RATE, 90,
-	  "SELECT count(*) FILTER (WHERE satisfaction IN ('satisfied', 'basically_satisfied')), "
-	  "count(satisfaction) " CASES " AND source = 'complaint' AND visited_at IS NOT NULL" },
+	  "SELECT count(*) FILTER (WHERE " SATISFIED "), "
+	  "count(satisfaction) " CASES " AND source = 'complaint' AND visited_at IS NOT NULL", NULL },
+	{ "satisfaction_small_ads", "small-ad hotline satisfaction 热线回访满意度(小广告)", TS_FIGURE_RATE, 90,
+	  "SELECT count(*) FILTER (WHERE " SATISFIED "), "
+	  "count(satisfaction) " CASES " AND source = 'complaint' AND category = 'small_ads' AND visited_at IS NOT NULL",
+	  NULL },
 	{ "small_ad_phones_warned", "small-ad phone numbers warned 违法电话号码警示率", TS_FIGURE_RATE, 90,
 	  "SELECT count(*) FILTER (WHERE warned), count(*) FROM (SELECT phone, min(outcome IS 'warned') AS warned "
-	  "FROM small_ad_phones WHERE case_id IN (SELECT id " CASES ") GROUP BY phone)" },
+	  "FROM small_ad_phones WHERE case_id IN (SELECT id " CASES ") GROUP BY phone)", NULL },
 	{ "notices_issued", "notices issued 告知书发放率", TS_FIGURE_RATE, 100,
 	  "SELECT count(*) FILTER (WHERE notice_issued_at < :to), count(*) "
-	  "FROM responsibility_zones WHERE " SCOPE("jurisdiction") },
+	  "FROM responsibility_zones WHERE " SCOPE("jurisdiction"), NULL },
 	{ "responsibility_met_key_areas", "responsibilities met, key areas 责任落实率(重点地区)", TS_FIGURE_RATE, 90,
 	  "SELECT count(*) FILTER (WHERE k.met = 1), count(*) "
 	  "FROM responsibility_checks k JOIN responsibility_zones z ON z.id = k.zone_id "
 	  "WHERE " SCOPE("z.jurisdiction") " AND k.checked_at >= :from AND k.checked_at < :to "
-	  "AND z.key_area_id IS NOT NULL" },
+	  "AND z.key_area_id IS NOT NULL", NULL },
 	{ "responsibility_met_elsewhere", "responsibilities met, elsewhere 责任落实率(其他)", TS_FIGURE_RATE, 80,
 	  "SELECT count(*) FILTER (WHERE k.met = 1), count(*) "
 	  "FROM responsibility_checks k JOIN responsibility_zones z ON z.id = k.zone_id "
 	  "WHERE " SCOPE("z.jurisdiction") " AND k.checked_at >= :from AND k.checked_at < :to "
-	  "AND z.key_area_id IS NULL" },
+	  "AND z.key_area_id IS NULL", NULL },
 	{ "deadline_adherence", "closed by the deadline 限时办结率", TS_FIGURE_RATE, 0,
-	  "SELECT count(*) FILTER (WHERE closed_at <= deadline), count(*) " CASES " AND closed_at IS NOT NULL" },
-	{ "media_exposures", "media exposures 媒体曝光", TS_FIGURE_COUNT, 0,
-	  "SELECT count(*), NULL " CASES " AND source = 'media'" },
+	  "SELECT count(*) FILTER (WHERE closed_at <= deadline), count(*) " CASES " AND closed_at IS NOT NULL", NULL },
+	{ "major_event_cases", "cases in major events 重大活动街面问题", TS_FIGURE_ZERO, 0,
+	  "SELECT count(*), NULL " CASES " AND event_id IN (SELECT id FROM major_events)", NULL },
+	{ "media_exposures", "cases found by the media 媒体曝光", TS_FIGURE_COUNT, 0,
+	  "SELECT count(*), NULL " CASES " AND source = 'media'", NULL },
+	{ "exposures_made", "exposures made 主动曝光", TS_FIGURE_COUNT, 0,
+	  "SELECT count(*), NULL FROM exposures WHERE " SCOPE("jurisdiction")
+	  " AND published_at >= :from AND published_at < :to", NULL },
 };
 
 const size_t ts_report_nfigures = sizeof(ts_report_figures) / sizeof(ts_report_figures[0]);
@@ -222,17 +291,25 @@ enum {
 	S_FOUND, S_FILED, S_PENALISED, S_PENALTIES, S_TRANSFERRED, S_MAJOR_FILED_UP, S_MAJOR,
 	S_COMPLAINTS, S_COMPLAINTS_KEY, S_KEPT_CLOSED, S_KEPT, S_HANDLED_VISITED, S_HANDLED,
 	S_SATISFIED, S_MARKED, S_CLOSED_ON_TIME, S_CLOSED, S_MEDIA,
-	/* last year's complaints (last_year_sql) */
-	S_COMPLAINTS_LAST, S_COMPLAINTS_KEY_LAST,
-	/* responsibility zones (zones_sql) and their checks (checks_sql) */
+	S_COMPLAINTS_DUST, S_COMPLAINTS_BBQ, S_COMPLAINTS_ADS, S_ADS_SATISFIED, S_ADS_MARKED, S_MAJOR_EVENT,
+	S_CASES_END,
+	/* last year's complaints (unit_passes[]) */
+	S_COMPLAINTS_LAST = S_CASES_END, S_COMPLAINTS_KEY_LAST, S_DUST_LAST, S_BBQ_LAST, S_ADS_LAST,
+	/* responsibility zones and their checks */
 	S_NOTICES, S_ZONES, S_MET_KEY, S_CHECKS_KEY, S_MET_ELSEWHERE, S_CHECKS_ELSEWHERE,
+	S_ZONES_RECTIFIED, S_ZONES_FAILED,
+	/* supervision items to the units, and by them */
+	S_ITEMS_TO, S_ITEMS_ON_TIME, S_ITEMS_CLOSED, S_ITEMS_BY,
+	/* the service's own exposures */
+	S_EXPOSURES,
 	/* small-ad phone numbers (phones_sql, counted here) */
 	S_PHONES_WARNED, S_PHONES,
 	NSLOTS,
 	S_NONE = -1
 };
 
-/* The period's cases, one row per unit, category and source. */
+/* The period's cases, one row per unit, category, source and major event
+ * (few cases have one, so the event adds few rows). */
 static const char cases_sql[] =
 	"SELECT " UNIT("jurisdiction") " AS unit_id, category, source, "
 	"count(*), count(filed_at), count(decided_at), "
@@ -247,8 +324,15 @@ static const char cases_sql[] =
 	"AND satisfaction IN ('satisfied', 'basically_satisfied')), "
 	"count(satisfaction) FILTER (WHERE source = 'complaint' AND visited_at IS NOT NULL), "
 	"count(*) FILTER (WHERE closed_at <= deadline), count(closed_at), "
-	"count(*) FILTER (WHERE source = 'media') "
-	"FROM cases WHERE " PERIOD_ROWS(":from", ":to") " GROUP BY unit_id, category, source";
+	"count(*) FILTER (WHERE source = 'media'), "
+	"count(*) FILTER (WHERE source = 'complaint' AND key_area_id IS NOT NULL AND " DUST_MUCK "), "
+	"count(*) FILTER (WHERE source = 'complaint' AND category = 'outdoor_bbq'), "
+	"count(*) FILTER (WHERE source = 'complaint' AND category = 'small_ads'), "
+	"count(*) FILTER (WHERE source = 'complaint' AND category = 'small_ads' AND visited_at IS NOT NULL "
+	"AND " SATISFIED "), "
+	"count(satisfaction) FILTER (WHERE source = 'complaint' AND category = 'small_ads' AND visited_at IS NOT NULL), "
+	"count(*) FILTER (WHERE event_id IN (SELECT id FROM major_events)), event_id "
+	"FROM cases WHERE " PERIOD_ROWS(":from", ":to") " GROUP BY unit_id, category, source, event_id";
 
 /* The passes whose rows are (unit_id, aggregates...), summed into slots. */
 static const struct {
@@ -256,9 +340,11 @@ static const struct {
 	int first_slot, nslots;
 } unit_passes[] = {
 	{ "last year's complaints",
-	  "SELECT " UNIT("jurisdiction") " AS unit_id, count(*), count(key_area_id) "
+	  "SELECT " UNIT("jurisdiction") " AS unit_id, count(*), count(key_area_id), "
+	  "count(*) FILTER (WHERE key_area_id IS NOT NULL AND " DUST_MUCK "), "
+	  "count(*) FILTER (WHERE category = 'outdoor_bbq'), count(*) FILTER (WHERE category = 'small_ads') "
 	  "FROM cases WHERE " PERIOD_ROWS(":last_from", ":last_to") " AND source = 'complaint' GROUP BY unit_id",
-	  S_COMPLAINTS_LAST, 2 },
+	  S_COMPLAINTS_LAST, 5 },
 	{ "responsibility zones",
 	  "SELECT " UNIT("jurisdiction") " AS unit_id, count(*) FILTER (WHERE notice_issued_at < :to), count(*) "
 	  "FROM responsibility_zones WHERE " SCOPE("jurisdiction") " GROUP BY unit_id",
@@ -271,7 +357,35 @@ static const struct {
 	  "FROM responsibility_checks k JOIN responsibility_zones z ON z.id = k.zone_id "
 	  "WHERE " SCOPE("z.jurisdiction") " AND k.checked_at >= :from AND k.checked_at < :to GROUP BY unit_id",
 	  S_MET_KEY, 4 },
+	{ "zones put right",
+	  "SELECT " UNIT("jurisdiction") " AS unit_id, count(*) FILTER (WHERE " RECTIFIED "), count(*) "
+	  "FROM (" FAILED_ZONES ") f GROUP BY unit_id",
+	  S_ZONES_RECTIFIED, 2 },
+	{ "supervision items to the units",
+	  "SELECT " UNIT("i.target_node") " AS unit_id, count(*), count(*) FILTER (WHERE " ON_TIME "), "
+	  "count(*) FILTER (WHERE i.status = 'closed') " ITEMS_TO " GROUP BY unit_id",
+	  S_ITEMS_TO, 3 },
+	{ "supervision items by the units",
+	  "SELECT " UNIT("issued_by_node") " AS unit_id, count(*) FROM supervision_items "
+	  "WHERE " SCOPE("issued_by_node") " AND issued_at >= :from AND issued_at < :to GROUP BY unit_id",
+	  S_ITEMS_BY, 1 },
+	{ "exposures",
+	  "SELECT " UNIT("jurisdiction") " AS unit_id, count(*) FROM exposures "
+	  "WHERE " SCOPE("jurisdiction") " AND published_at >= :from AND published_at < :to GROUP BY unit_id",
+	  S_EXPOSURES, 1 },
 };
+
+/* The complaint baselines of the scope and of each child unit, one row per
+ * unit and subject, prorated over the period (NULL: not every year of the
+ * period has its row). A baseline is its unit's own: the total's is the
+ * row of the scope, not the children's sum. */
+static const char baselines_sql[] =
+	"SELECT scope, subject, " PRORATED " FROM complaint_baselines "
+	"WHERE " SCOPE("scope") " AND " BASELINE_YEARS " GROUP BY scope, subject";
+
+/* The subjects of complaint_baselines, in the order of tally.baseline. */
+static const char *const subjects[] = { "key_areas", "dust_muck", "outdoor_bbq", "small_ads" };
+#define NSUBJECTS 4
 
 /* The phone numbers of the period's small-ad cases: one row per number and
  * unit, 1 if every sighting of it there was warned; in number order. CROSS
@@ -293,31 +407,46 @@ static const char children_sql[] =
 	"AND c.jurisdiction < :scope || '/') FROM below WHERE below.jurisdiction IS NOT NULL) "
 	"SELECT DISTINCT " UNIT("jurisdiction") " AS unit_id FROM ("
 	"SELECT jurisdiction FROM below WHERE jurisdiction IS NOT NULL "
-	"UNION SELECT jurisdiction FROM responsibility_zones WHERE " BELOW("jurisdiction") ") "
+	"UNION SELECT jurisdiction FROM responsibility_zones WHERE " BELOW("jurisdiction") " "
+	"UNION SELECT target_node FROM supervision_items WHERE " BELOW("target_node") " "
+	"UNION SELECT issued_by_node FROM supervision_items WHERE " BELOW("issued_by_node") " "
+	"UNION SELECT jurisdiction FROM exposures WHERE " BELOW("jurisdiction") ") "
 	"ORDER BY unit_id";
 
-/* Each figure's value and base (S_NONE: no base), in ts_report_figures[] order. */
+/* Each figure's value and base (S_NONE: no base), and the subject of its
+ * baseline (-1: none; subjects[]), in ts_report_figures[] order. */
 static const struct {
 	const char *name;
-	int value, base;
+	int value, base, subject;
 } figure_slots[] = {
-	{ "cases_found", S_FOUND, S_NONE },
-	{ "cases_filed", S_FILED, S_NONE },
-	{ "cases_penalised", S_PENALISED, S_NONE },
-	{ "penalties_fen", S_PENALTIES, S_NONE },
-	{ "cases_transferred", S_TRANSFERRED, S_NONE },
-	{ "major_cases_filed_up", S_MAJOR_FILED_UP, S_MAJOR },
-	{ "complaints", S_COMPLAINTS, S_COMPLAINTS_LAST },
-	{ "complaints_key_areas", S_COMPLAINTS_KEY, S_COMPLAINTS_KEY_LAST },
-	{ "rectification_rate", S_KEPT_CLOSED, S_KEPT },
-	{ "return_visits", S_HANDLED_VISITED, S_HANDLED },
-	{ "satisfaction", S_SATISFIED, S_MARKED },
-	{ "small_ad_phones_warned", S_PHONES_WARNED, S_PHONES },
-	{ "notices_issued", S_NOTICES, S_ZONES },
-	{ "responsibility_met_key_areas", S_MET_KEY, S_CHECKS_KEY },
-	{ "responsibility_met_elsewhere", S_MET_ELSEWHERE, S_CHECKS_ELSEWHERE },
-	{ "deadline_adherence", S_CLOSED_ON_TIME, S_CLOSED },
-	{ "media_exposures", S_MEDIA, S_NONE },
+	{ "cases_found", S_FOUND, S_NONE, -1 },
+	{ "cases_filed", S_FILED, S_NONE, -1 },
+	{ "cases_penalised", S_PENALISED, S_NONE, -1 },
+	{ "penalties_fen", S_PENALTIES, S_NONE, -1 },
+	{ "cases_transferred", S_TRANSFERRED, S_NONE, -1 },
+	{ "major_cases_filed_up", S_MAJOR_FILED_UP, S_MAJOR, -1 },
+	{ "complaints", S_COMPLAINTS, S_COMPLAINTS_LAST, -1 },
+	{ "complaints_key_areas", S_COMPLAINTS_KEY, S_COMPLAINTS_KEY_LAST, 0 },
+	{ "complaints_dust_muck", S_COMPLAINTS_DUST, S_DUST_LAST, 1 },
+	{ "complaints_outdoor_bbq", S_COMPLAINTS_BBQ, S_BBQ_LAST, 2 },
+	{ "complaints_small_ads", S_COMPLAINTS_ADS, S_ADS_LAST, 3 },
+	{ "cases_closed_rate", S_KEPT_CLOSED, S_KEPT, -1 },
+	{ "zones_rectified_key_areas", S_ZONES_RECTIFIED, S_ZONES_FAILED, -1 },
+	{ "supervision_received", S_ITEMS_TO, S_NONE, -1 },
+	{ "supervision_issued", S_ITEMS_BY, S_NONE, -1 },
+	{ "supervision_answered_on_time", S_ITEMS_ON_TIME, S_ITEMS_TO, -1 },
+	{ "supervision_closed", S_ITEMS_CLOSED, S_ITEMS_TO, -1 },
+	{ "return_visits", S_HANDLED_VISITED, S_HANDLED, -1 },
+	{ "satisfaction", S_SATISFIED, S_MARKED, -1 },
+	{ "satisfaction_small_ads", S_ADS_SATISFIED, S_ADS_MARKED, -1 },
+	{ "small_ad_phones_warned", S_PHONES_WARNED, S_PHONES, -1 },
+	{ "notices_issued", S_NOTICES, S_ZONES, -1 },
+	{ "responsibility_met_key_areas", S_MET_KEY, S_CHECKS_KEY, -1 },
+	{ "responsibility_met_elsewhere", S_MET_ELSEWHERE, S_CHECKS_ELSEWHERE, -1 },
+	{ "deadline_adherence", S_CLOSED_ON_TIME, S_CLOSED, -1 },
+	{ "major_event_cases", S_MAJOR_EVENT, S_NONE, -1 },
+	{ "media_exposures", S_MEDIA, S_NONE, -1 },
+	{ "exposures_made", S_EXPOSURES, S_NONE, -1 },
 };
 
 /* What a report holds while its passes run: per unit (0 the total, k + 1
@@ -326,8 +455,13 @@ typedef struct {
 	ts_report *r;
 	const char *scope;
 	int64_t (*sums)[NSLOTS];
+	double (*baseline)[NSUBJECTS];    /* per unit and subject, if has_baseline */
+	int (*has_baseline)[NSUBJECTS];
 	char **categories, **sources;
 	size_t ncategories, nsources;
+	char **event_ids, **event_names;  /* the major events, in id order */
+	size_t nevents, nevent_names;
+	int64_t *event_cases;             /* per unit (nevents each): the cases of each event */
 } tally;
 
 static int by_code(const void *key, const void *elem)
@@ -428,8 +562,9 @@ static int add_cases_row(tally *t, sqlite3_stmt *st)
 {
 	const char *category = (const char *)sqlite3_column_text(st, 1);
 	const char *source = (const char *)sqlite3_column_text(st, 2);
-	int64_t row[S_MEDIA + 1];
-	char **code;
+	int64_t row[S_CASES_END];
+	const char *event = (const char *)sqlite3_column_text(st, 3 + S_CASES_END);
+	char **code, **ev = NULL;
 	size_t k, units[2], n = 1, j;
 	int i, error;
 
@@ -438,11 +573,15 @@ static int add_cases_row(tally *t, sqlite3_stmt *st)
 	units[0] = 0;
 	if (units[1])
 		n = 2;
-	for (i = 0; i <= S_MEDIA; i++)
+	for (i = 0; i < S_CASES_END; i++)
 		row[i] = sqlite3_column_int64(st, 3 + i);
+	if (event)
+		ev = bsearch(event, t->event_ids, t->nevents, sizeof(char *), by_code);
 	for (j = 0; j < n; j++) {
+		if (ev)
+			t->event_cases[units[j] * t->nevents + (size_t)(ev - t->event_ids)] += row[S_MAJOR_EVENT];
 		ts_report_unit *u = unit_at(t, units[j]);
-		for (i = 0; i <= S_MEDIA; i++)
+		for (i = 0; i < S_CASES_END; i++)
 			t->sums[units[j]][i] += row[i];
 		/* a case whose code is not in the table is in no group, as the
 		 * figures' LEFT JOIN from the codes has it */
@@ -541,10 +680,48 @@ done:
 	return error;
 }
 
+/* The baselines of the scope and of its children (a baseline of a unit
+ * further below is no unit's of this report). */
+static int load_baselines(tally *t, sqlite3 *db)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, error = 0;
+
+	if (sqlite3_prepare_v2(db, baselines_sql, -1, &st, NULL) != SQLITE_OK)
+		return query_error(db, "complaint baselines");
+	bind_params(st, t->r, t->scope);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *scope = (const char *)sqlite3_column_text(st, 0);
+		const char *subject = (const char *)sqlite3_column_text(st, 1);
+		const ts_report_unit *child = NULL;
+		size_t k, s;
+		if (!scope || !subject || sqlite3_column_type(st, 2) == SQLITE_NULL)
+			continue;
+		if (!strcmp(scope, t->scope))
+			k = 0;
+		else if ((child = bsearch(scope, t->r->children, t->r->nchildren, sizeof(*child), by_unit)))
+			k = (size_t)(child - t->r->children) + 1;
+		else
+			continue;
+		for (s = 0; s < NSUBJECTS && strcmp(subjects[s], subject); s++)
+			;
+		if (s == NSUBJECTS)
+			continue;
+		t->baseline[k][s] = sqlite3_column_double(st, 2);
+		t->has_baseline[k][s] = 1;
+	}
+	if (rc != SQLITE_DONE)
+		error = query_error(db, "complaint baselines");
+	sqlite3_finalize(st);
+	return error;
+}
+
 /* The verdict of a figure's goal: 1 met, 0 missed, -1 none (no goal, or
  * nothing to measure). */
 static int goal_met(const ts_report_figure *f, const ts_report_value *v)
 {
+	if (f->kind == TS_FIGURE_ZERO)
+		return v->value == 0;
 	if (!f->goal_percent || v->base <= 0)
 		return -1;
 	if (f->kind == TS_FIGURE_DROP)
@@ -581,6 +758,30 @@ done:
 	return error;
 }
 
+/* Gives each unit its major events with cases, in id order. */
+static int fill_events(tally *t)
+{
+	size_t k, e;
+	for (k = 0; k <= t->r->nchildren; k++) {
+		ts_report_unit *u = unit_at(t, k);
+		const int64_t *cases = &t->event_cases[k * t->nevents];
+		if (!(u->events = calloc(t->nevents ? t->nevents : 1, sizeof(*u->events))))
+			return ts_error_set(TS_ERROR, "out of memory");
+		for (e = 0; e < t->nevents; e++) {
+			ts_report_event *ev = &u->events[u->nevents];
+			if (!cases[e])
+				continue;
+			if (!(ev->id = strdup(t->event_ids[e])) || !(ev->name = strdup(t->event_names[e]))) {
+				free(ev->id);
+				return ts_error_set(TS_ERROR, "out of memory");
+			}
+			ev->cases = cases[e];
+			u->nevents++;
+		}
+	}
+	return 0;
+}
+
 /* Every unit's figures from the slots' sums. */
 static void fill_values(tally *t)
 {
@@ -591,6 +792,16 @@ static void fill_values(tally *t)
 			u->values[i].value = t->sums[k][figure_slots[i].value];
 			u->values[i].base = figure_slots[i].base == S_NONE ? 0 : t->sums[k][figure_slots[i].base];
 			u->values[i].met = goal_met(&ts_report_figures[i], &u->values[i]);
+			u->values[i].met_baseline = -1;
+			if (figure_slots[i].subject >= 0 && t->has_baseline[k][figure_slots[i].subject]) {
+				double b = t->baseline[k][figure_slots[i].subject];
+				u->values[i].has_baseline = 1;
+				u->values[i].baseline = b;
+				/* below the baseline by goal_percent or more */
+				if (b > 0)
+					u->values[i].met_baseline = (double)u->values[i].value * 100 <=
+						b * (100 - ts_report_figures[i].goal_percent);
+			}
 		}
 	}
 }
@@ -603,21 +814,28 @@ static int compute_all(tally *t, sqlite3 *db)
 
 	if ((error = load_codes(&t->categories, &t->ncategories, db, "SELECT code FROM categories ORDER BY code")) < 0 ||
 	    (error = load_codes(&t->sources, &t->nsources, db, "SELECT code FROM sources ORDER BY code")) < 0 ||
+	    (error = load_codes(&t->event_ids, &t->nevents, db, "SELECT id FROM major_events ORDER BY id")) < 0 ||
+	    (error = load_codes(&t->event_names, &t->nevent_names, db, "SELECT name FROM major_events ORDER BY id")) < 0 ||
 	    (error = unit_init(&t->r->total, t->scope, t)) < 0 ||
 	    (error = list_children(t, db)) < 0)
 		return error;
-	if (!(t->sums = calloc(t->r->nchildren + 1, sizeof(*t->sums))))
+	if (!(t->sums = calloc(t->r->nchildren + 1, sizeof(*t->sums))) ||
+	    !(t->baseline = calloc(t->r->nchildren + 1, sizeof(*t->baseline))) ||
+	    !(t->has_baseline = calloc(t->r->nchildren + 1, sizeof(*t->has_baseline))) ||
+	    !(t->event_cases = calloc((t->r->nchildren + 1) * (t->nevents ? t->nevents : 1), sizeof(int64_t))))
 		return ts_error_set(TS_ERROR, "out of memory");
+	if (t->nevent_names != t->nevents)
+		return ts_error_set(TS_ERROR, "report: the major events changed while read");
 	if ((error = run_pass(t, db, "cases", cases_sql, -1, 0)) < 0)
 		return error;
 	for (i = 0; i < sizeof(unit_passes) / sizeof(unit_passes[0]); i++)
 		if ((error = run_pass(t, db, unit_passes[i].what, unit_passes[i].sql, unit_passes[i].first_slot,
 				unit_passes[i].nslots)) < 0)
 			return error;
-	if ((error = count_phones(t, db)) < 0)
+	if ((error = count_phones(t, db)) < 0 || (error = load_baselines(t, db)) < 0)
 		return error;
 	fill_values(t);
-	return 0;
+	return fill_events(t);
 }
 
 static int in_jurisdiction(const char *scope, const char *node_id)
@@ -664,6 +882,11 @@ int ts_report_compute(ts_report **out, ts_node *node, const char *scope,
 	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 done:
 	free(t.sums);
+	free(t.baseline);
+	free(t.has_baseline);
+	free(t.event_cases);
+	free_codes(t.event_ids, t.nevents);
+	free_codes(t.event_names, t.nevent_names);
 	free_codes(t.categories, t.ncategories);
 	free_codes(t.sources, t.nsources);
 	if (error < 0)
@@ -678,6 +901,11 @@ static void free_unit(ts_report_unit *u)
 	size_t i;
 	free(u->unit);
 	free(u->values);
+	for (i = 0; i < u->nevents; i++) {
+		free(u->events[i].id);
+		free(u->events[i].name);
+	}
+	free(u->events);
 	for (i = 0; i < u->ncategories; i++)
 		free(u->categories[i].code);
 	for (i = 0; i < u->nsources; i++)

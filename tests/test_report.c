@@ -12,6 +12,7 @@
 #include "harness.h"
 
 #include <limits.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -30,6 +31,8 @@
  * those whose jurisdiction is the unit or starts with "unit.". */
 #define MINE "(jurisdiction = ?1 OR substr(jurisdiction, 1, length(?1) + 1) = ?1 || '.')"
 #define IN_YEAR "reported_at >= ?2 AND reported_at < ?3"
+#define MINE_BY(col) "(" col " = ?1 OR substr(" col ", 1, length(?1) + 1) = ?1 || '.')"
+#define ITEMS "FROM supervision_items i WHERE " MINE_BY("target_node") " AND issued_at >= ?2 AND issued_at < ?3"
 static const struct { const char *name, *sql; } independent[] = {
 	{ "cases_found", "SELECT count(*), 0 FROM cases WHERE " MINE " AND " IN_YEAR },
 	{ "cases_filed", "SELECT total(filed_at IS NOT NULL), 0 FROM cases WHERE " MINE " AND " IN_YEAR },
@@ -44,12 +47,38 @@ static const struct { const char *name, *sql; } independent[] = {
 	{ "complaints_key_areas", "SELECT total(reported_at >= ?2 AND reported_at < ?3), "
 	  "total(reported_at >= ?4 AND reported_at < ?5) FROM cases WHERE " MINE " AND source = 'complaint' "
 	  "AND key_area_id IS NOT NULL" },
-	{ "rectification_rate", "SELECT total(closed_at IS NOT NULL AND transferred_at IS NULL), "
+	{ "complaints_dust_muck", "SELECT total(reported_at >= ?2 AND reported_at < ?3), "
+	  "total(reported_at >= ?4 AND reported_at < ?5) FROM cases WHERE " MINE " AND source = 'complaint' "
+	  "AND key_area_id IS NOT NULL AND (category = 'construction_dust' OR category GLOB 'muck_*')" },
+	{ "complaints_outdoor_bbq", "SELECT total(reported_at >= ?2 AND reported_at < ?3), "
+	  "total(reported_at >= ?4 AND reported_at < ?5) FROM cases WHERE " MINE " AND source = 'complaint' "
+	  "AND category = 'outdoor_bbq'" },
+	{ "complaints_small_ads", "SELECT total(reported_at >= ?2 AND reported_at < ?3), "
+	  "total(reported_at >= ?4 AND reported_at < ?5) FROM cases WHERE " MINE " AND source = 'complaint' "
+	  "AND category = 'small_ads'" },
+	{ "cases_closed_rate", "SELECT total(closed_at IS NOT NULL AND transferred_at IS NULL), "
 	  "total(transferred_at IS NULL) FROM cases WHERE " MINE " AND " IN_YEAR },
+	/* a key-area zone found failing in the period; put right if met at a
+	 * check after its last failing one of the period */
+	{ "zones_rectified_key_areas", "SELECT total(fixed), count(*) FROM (SELECT (SELECT count(*) FROM "
+	  "responsibility_checks l WHERE l.zone_id = z.id AND l.met AND l.checked_at > (SELECT max(checked_at) "
+	  "FROM responsibility_checks k WHERE k.zone_id = z.id AND NOT k.met AND k.checked_at >= ?2 AND "
+	  "k.checked_at < ?3)) > 0 AS fixed FROM responsibility_zones z WHERE " MINE " AND key_area_id IS NOT NULL "
+	  "AND EXISTS (SELECT 1 FROM responsibility_checks k WHERE k.zone_id = z.id AND NOT k.met AND "
+	  "k.checked_at >= ?2 AND k.checked_at < ?3))" },
+	{ "supervision_received", "SELECT count(*), 0 " ITEMS },
+	{ "supervision_issued", "SELECT count(*), 0 FROM supervision_items WHERE " MINE_BY("issued_by_node")
+	  " AND issued_at >= ?2 AND issued_at < ?3" },
+	{ "supervision_answered_on_time", "SELECT total(EXISTS (SELECT 1 FROM supervision_feedback f "
+	  "WHERE f.item_id = i.id AND (i.due_at IS NULL OR f.at <= i.due_at))), count(*) " ITEMS },
+	{ "supervision_closed", "SELECT total(status = 'closed'), count(*) " ITEMS },
 	{ "return_visits", "SELECT total(visited_at IS NOT NULL), total(status = 'closed' OR status = 'feedback') "
 	  "FROM cases WHERE " MINE " AND " IN_YEAR " AND source = 'complaint'" },
 	{ "satisfaction", "SELECT total(satisfaction <> 'dissatisfied'), total(satisfaction IS NOT NULL) "
 	  "FROM cases WHERE " MINE " AND " IN_YEAR " AND source = 'complaint' AND visited_at IS NOT NULL" },
+	{ "satisfaction_small_ads", "SELECT total(satisfaction <> 'dissatisfied'), total(satisfaction IS NOT NULL) "
+	  "FROM cases WHERE " MINE " AND " IN_YEAR " AND source = 'complaint' AND visited_at IS NOT NULL "
+	  "AND category = 'small_ads'" },
 	{ "small_ad_phones_warned", "SELECT total(not_warned = 0), count(*) FROM (SELECT p.phone, "
 	  "total(p.outcome IS NULL OR p.outcome <> 'warned') AS not_warned FROM small_ad_phones p, cases "
 	  "WHERE cases.id = p.case_id AND " MINE " AND " IN_YEAR " GROUP BY p.phone)" },
@@ -63,7 +92,11 @@ static const struct { const char *name, *sql; } independent[] = {
 	  "WHERE " MINE " AND key_area_id IS NULL)" },
 	{ "deadline_adherence", "SELECT total(closed_at <= deadline), total(closed_at IS NOT NULL) "
 	  "FROM cases WHERE " MINE " AND " IN_YEAR },
+	{ "major_event_cases", "SELECT total(EXISTS (SELECT 1 FROM major_events e WHERE e.id = cases.event_id)), 0 "
+	  "FROM cases WHERE " MINE " AND " IN_YEAR },
 	{ "media_exposures", "SELECT total(source = 'media'), 0 FROM cases WHERE " MINE " AND " IN_YEAR },
+	{ "exposures_made", "SELECT count(*), 0 FROM exposures WHERE " MINE " AND published_at >= ?2 AND "
+	  "published_at < ?3" },
 };
 #define NINDEPENDENT (sizeof(independent) / sizeof(independent[0]))
 
@@ -104,11 +137,82 @@ static int query2(int64_t *a, int64_t *b, sqlite3 *db, const char *sql, const ch
  * from last year's `base` is goal% of it or more. */
 static int expected_verdict(const ts_report_figure *f, int64_t value, int64_t base)
 {
+	if (f->kind == TS_FIGURE_ZERO)
+		return value == 0;
 	if (!f->goal_percent || base == 0)
 		return -1;
 	if (f->kind == TS_FIGURE_DROP)
 		return (base - value) * 100 >= f->goal_percent * base;
 	return value * 100 >= f->goal_percent * base;
+}
+
+/* Days since 1970-01-01 of a civil date. */
+static long day_number(int y, int m, int d)
+{
+	long era, yoe, doy, doe;
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+static long day_of(const char *t)
+{
+	return day_number(atoi(t), atoi(t + 5), atoi(t + 8));
+}
+
+/* This test's own baseline of `unit` for `subject` over [from, to): each
+ * year's row times the share of its days in the period; 0 if a year the
+ * period touches has no row. */
+static int independent_baseline(double *out, sqlite3 *db, const char *unit, const char *subject,
+	const char *from, const char *to)
+{
+	long f = day_of(from), t = day_of(to);
+	int y, last = atoi(to) - (day_of(to) == day_number(atoi(to), 1, 1));
+	*out = 0;
+	for (y = atoi(from); y <= last; y++) {
+		sqlite3_stmt *st = NULL;
+		char year[8];
+		long a = day_number(y, 1, 1), b = day_number(y + 1, 1, 1);
+		int found = 0;
+		snprintf(year, sizeof(year), "%d", y);
+		if (sqlite3_prepare_v2(db, "SELECT complaints FROM complaint_baselines WHERE scope = ?1 AND "
+				"subject = ?2 AND year = ?3", -1, &st, NULL) != SQLITE_OK)
+			return 0;
+		sqlite3_bind_text(st, 1, unit, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, subject, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, year, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) == SQLITE_ROW) {
+			*out += (double)sqlite3_column_int64(st, 0) * (double)((t < b ? t : b) - (f > a ? f : a)) /
+				(double)(b - a);
+			found = 1;
+		}
+		sqlite3_finalize(st);
+		if (!found) {
+			*out = 0;
+			return 0;
+		}
+	}
+	return 1;
+}
+
+/* Checks a figure's baseline against this test's: whether there is one,
+ * its value, its verdict. Returns 1 if they agree. */
+static int baseline_agrees(sqlite3 *db, const char *unit, const ts_report_figure *f, const ts_report_value *v,
+	const char *from, const char *to)
+{
+	double want = 0;
+	int has;
+	if (!f->baseline_sql)
+		return !v->has_baseline && v->met_baseline == -1;
+	has = independent_baseline(&want, db, unit, f->name + strlen("complaints_"), from, to);
+	if (has != v->has_baseline || fabs(want - v->baseline) > 1e-9)
+		return 0;
+	if (!has || want <= 0)
+		return v->met_baseline == -1;
+	return v->met_baseline == ((double)v->value * 100 <= want * (100 - f->goal_percent));
 }
 
 /* Checks every figure of one unit of a report against this test's queries;
@@ -137,6 +241,10 @@ static int check_unit(sqlite3 *db, const ts_report_unit *u)
 			fprintf(stderr, "    %s %s: %lld/%lld, verdict %d\n", u->unit, f->name, (long long)a,
 				(long long)b, u->values[i].met);
 			bad++;
+		} else if (!baseline_agrees(db, u->unit, f, &u->values[i], FROM, TO)) {
+			fprintf(stderr, "    %s %s: baseline %d %.6f, verdict %d\n", u->unit, f->name,
+				u->values[i].has_baseline, u->values[i].baseline, u->values[i].met_baseline);
+			bad++;
 		}
 	}
 	for (i = 0; i < u->ncategories + u->nsources; i++) {
@@ -158,6 +266,33 @@ static int check_unit(sqlite3 *db, const ts_report_unit *u)
 			fprintf(stderr, "    %s: the counts of %s differ\n", u->unit, g->code);
 			bad++;
 		}
+	}
+	/* the cases of each major event: every event with cases, each once */
+	{
+		int64_t with_cases = -1, unused = 0, sum = 0;
+		query2(&with_cases, &unused, db, "SELECT count(DISTINCT e.id), 0 FROM major_events e, cases "
+			"WHERE cases.event_id = e.id AND " MINE " AND " IN_YEAR, u->unit, NULL);
+		if ((int64_t)u->nevents != with_cases) {
+			fprintf(stderr, "    %s: %zu major events listed, %lld with cases\n", u->unit, u->nevents,
+				(long long)with_cases);
+			bad++;
+		}
+		for (i = 0; i < u->nevents; i++) {
+			int64_t n = -1;
+			query2(&n, &unused, db, "SELECT count(*), 0 FROM cases WHERE " MINE " AND " IN_YEAR
+				" AND event_id = ?4", u->unit, u->events[i].id);
+			if (n != u->events[i].cases || (i && strcmp(u->events[i - 1].id, u->events[i].id) >= 0)) {
+				fprintf(stderr, "    %s: event %s, %lld cases, the test counts %lld\n", u->unit,
+					u->events[i].id, (long long)u->events[i].cases, (long long)n);
+				bad++;
+			}
+			sum += u->events[i].cases;
+		}
+		for (i = 0; i < ts_report_nfigures; i++)
+			if (!strcmp(ts_report_figures[i].name, "major_event_cases") && u->values[i].value != sum) {
+				fprintf(stderr, "    %s: the events' cases do not add up\n", u->unit);
+				bad++;
+			}
 	}
 	/* every category and source is listed, each once */
 	{
@@ -181,7 +316,9 @@ static int children_of(char out[16][64], sqlite3 *db, const char *unit)
 	int n = 0, i, j;
 
 	if (sqlite3_prepare_v2(db, "SELECT jurisdiction FROM cases UNION ALL SELECT jurisdiction FROM "
-			"responsibility_zones", -1, &st, NULL) != SQLITE_OK)
+			"responsibility_zones UNION ALL SELECT target_node FROM supervision_items UNION ALL "
+			"SELECT issued_by_node FROM supervision_items UNION ALL SELECT jurisdiction FROM exposures",
+			-1, &st, NULL) != SQLITE_OK)
 		return -1;
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		const char *j_id = (const char *)sqlite3_column_text(st, 0);
@@ -243,6 +380,11 @@ static int same_unit(const ts_report_unit *a, const ts_report_unit *b)
 			return 0;
 	for (i = 0; i < a->nsources; i++)
 		if (memcmp(&a->sources[i].found, &b->sources[i].found, 5 * sizeof(int64_t)))
+			return 0;
+	if (a->nevents != b->nevents)
+		return 0;
+	for (i = 0; i < a->nevents; i++)
+		if (strcmp(a->events[i].id, b->events[i].id) || a->events[i].cases != b->events[i].cases)
 			return 0;
 	return 1;
 }
@@ -332,8 +474,11 @@ void test_report__figures_match_independent_queries_at_every_tier(void)
 
 	/* the data is worth testing on: every kind of figure has something to count */
 	test_equal_i(r_dc->total.values[0].value, 600);
+	/* (but the supervision items, which the generator does not write: see
+	 * test_report__supervision_items_to_and_by_the_units) */
 	for (i = 0; i < ts_report_nfigures; i++)
-		if (ts_report_figures[i].kind != TS_FIGURE_COUNT)
+		if (ts_report_figures[i].kind != TS_FIGURE_COUNT && ts_report_figures[i].kind != TS_FIGURE_ZERO &&
+		    strncmp(ts_report_figures[i].name, "supervision_", 12))
 			test_assert(r_city->total.values[i].base > 0);
 	/* the device's cases are its street's: the device itself has none */
 	test_equal_i(r_dev->total.values[0].value, 0);
@@ -709,11 +854,16 @@ void test_report__docs_give_every_query_a_report_runs(void)
 			fprintf(stderr, "    not in docs/REPORT.md: %s\n", t.sql[j]);
 			bad++;
 		}
-	for (i = 0; i < ts_report_nfigures; i++)
+	for (i = 0; i < ts_report_nfigures; i++) {
 		if (!doc_has_query(doc, ts_report_figures[i].sql)) {
 			fprintf(stderr, "    %s's query is not in docs/REPORT.md\n", ts_report_figures[i].name);
 			bad++;
 		}
+		if (ts_report_figures[i].baseline_sql && !doc_has_query(doc, ts_report_figures[i].baseline_sql)) {
+			fprintf(stderr, "    %s's baseline query is not in docs/REPORT.md\n", ts_report_figures[i].name);
+			bad++;
+		}
+	}
 	test_equal_i(bad, 0);
 	traced_free(&t);
 	free(doc);
@@ -760,6 +910,280 @@ void test_report__the_range_is_the_glob_on_odd_bytes(void)
 	/* the district counts itself and what is below it by whole labels: 8 of them */
 	test_ok(ts_report_compute(&r, city, "bj.dc", FROM, TO));
 	test_equal_i(r->total.values[0].value, 8);
+	ts_report_free(r);
+	ts_node_free(city);
+}
+
+/* ---- the plan's figures on rows written for the purpose -------------- */
+
+/* Runs `payload` (SQL text) as one write of the node. */
+static int exec_write(sqlite3 *db, void *payload)
+{
+	char *msg = NULL;
+	int error = 0;
+	if (sqlite3_exec(db, payload, NULL, NULL, &msg) != SQLITE_OK)
+		error = ts_error_set(TS_ERROR, "%s", msg ? msg : sqlite3_errmsg(db));
+	sqlite3_free(msg);
+	return error;
+}
+
+static int sql_write(ts_node *node, const char *sql)
+{
+	return ts_node_write(node, "王伟", "rows for a figure", exec_write, (void *)sql);
+}
+
+/* `n` complaint cases of `category` in `jurisdiction`, reported at `at`. */
+static int add_complaints(ts_node *node, int n, const char *category, const char *jurisdiction, const char *at)
+{
+	char *sql = sqlite3_mprintf("WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k WHERE i < %d) "
+		"INSERT INTO cases (id, source, category, address, jurisdiction, reported_at, deadline, created_by_node) "
+		"SELECT %Q || '-' || %Q || '-' || i, 'complaint', %Q, '景山前街 4号', %Q, %Q, %Q, 'bj' FROM k",
+		n, jurisdiction, at, category, jurisdiction, at, at);
+	int error = sql_write(node, sql);
+	sqlite3_free(sql);
+	return error;
+}
+
+/* The value of figure `name` in `u`. */
+static const ts_report_value *figure(const ts_report_unit *u, const char *name)
+{
+	size_t i;
+	for (i = 0; i < ts_report_nfigures; i++)
+		if (!strcmp(ts_report_figures[i].name, name))
+			return &u->values[i];
+	return NULL;
+}
+
+static int report_of(ts_report **r, ts_node *node, const char *scope, const char *period)
+{
+	char from[32], to[32];
+	int error;
+	ts_report_free(*r);
+	*r = NULL;
+	if ((error = ts_report_period(from, to, period)) < 0)
+		return error;
+	return ts_report_compute(r, node, scope, from, to);
+}
+
+/* A baseline is the unit's own row, prorated by the days of the period in
+ * each year; none when a year of the period has no row. */
+void test_report__baselines_are_prorated_by_days_and_never_made_up(void)
+{
+	ts_node *city = NULL;
+	ts_report *r = NULL;
+	const ts_report_value *v;
+	double want = 0;
+
+	test_ok(init_node(&city, "city", TS_TIER_CITY, "bj", NULL));
+	test_ok(sql_write(city, "INSERT INTO complaint_baselines VALUES "
+		"('bj', 'key_areas', '2015', 365, '李建国', '2015-01-05T09:00:00+08:00'), "
+		"('bj.dc', 'small_ads', '2015', 100, '李建国', '2015-01-05T09:00:00+08:00'), "
+		"('bj.dc', 'small_ads', '2016', 366, '李建国', '2016-01-05T09:00:00+08:00'), "
+		"('bj.dc', 'outdoor_bbq', '2015', 50, '李建国', '2015-01-05T09:00:00+08:00'), "
+		"('bj.dc.jingshan', 'key_areas', '2015', 1000, '李建国', '2015-01-05T09:00:00+08:00')"));
+	test_ok(add_complaints(city, 34, "small_ads", "bj.dc", "2015-12-15T09:00:00+08:00"));
+
+	/* a quarter: 91 of 2015's 365 days */
+	test_ok(report_of(&r, city, NULL, "2015-04..2015-06"));
+	test_equal_i(r->nchildren, 1);
+	v = figure(&r->total, "complaints_key_areas");
+	test_equal_i(v->has_baseline, 1);
+	test_assert(fabs(v->baseline - 91.0) < 1e-9);
+	test_equal_i(v->met_baseline, 1);
+	v = figure(&r->total, "complaints_small_ads");   /* the city has no row of its own for small ads */
+	test_equal_i(v->has_baseline, 0);
+	test_equal_i(v->met_baseline, -1);
+	v = figure(&r->children[0], "complaints_small_ads");
+	test_equal_i(v->has_baseline, 1);
+	test_assert(fabs(v->baseline - 100.0 * 91 / 365) < 1e-9);
+	v = figure(&r->children[0], "complaints_key_areas");   /* the street's row is not its district's */
+	test_equal_i(v->has_baseline, 0);
+	test_equal_i(figure(&r->children[0], "complaints_outdoor_bbq")->has_baseline, 1);
+	test_equal_i(figure(&r->total, "complaints")->has_baseline, 0);
+
+	/* across the new year: 31/365 of 2015's row and 31/366 of 2016's */
+	test_ok(report_of(&r, city, NULL, "2015-12..2016-01"));
+	v = figure(&r->children[0], "complaints_small_ads");
+	test_equal_i(v->value, 34);
+	test_equal_i(v->has_baseline, 1);
+	test_assert(fabs(v->baseline - (100.0 * 31 / 365 + 366.0 * 31 / 366)) < 1e-9);
+	test_equal_i(v->met_baseline, 0);   /* 34 > 85% of 39.49 */
+	test_assert(independent_baseline(&want, ts_node_db(city), "bj.dc", "small_ads", r->from, r->to));
+	test_assert(fabs(v->baseline - want) < 1e-9);
+	/* 2016 has no row for barbecue, nor for the city's key areas: no baseline */
+	test_equal_i(figure(&r->children[0], "complaints_outdoor_bbq")->has_baseline, 0);
+	test_equal_i(figure(&r->children[0], "complaints_outdoor_bbq")->met_baseline, -1);
+	test_equal_i(figure(&r->total, "complaints_key_areas")->has_baseline, 0);
+
+	/* the district's own report gives it the same */
+	test_ok(report_of(&r, city, "bj.dc", "2015-12..2016-01"));
+	test_assert(fabs(figure(&r->total, "complaints_small_ads")->baseline - want) < 1e-9);
+	/* one complaint fewer and it is met: 33 <= 33.57 */
+	test_ok(sql_write(city, "DELETE FROM cases WHERE id = 'bj.dc-2015-12-15T09:00:00+08:00-34'"));
+	test_ok(report_of(&r, city, "bj.dc", "2015-12..2016-01"));
+	test_equal_i(figure(&r->total, "complaints_small_ads")->value, 33);
+	test_equal_i(figure(&r->total, "complaints_small_ads")->met_baseline, 1);
+	/* a whole year is the row itself */
+	test_ok(report_of(&r, city, "bj.dc.jingshan", "2015"));
+	test_assert(fabs(figure(&r->total, "complaints_key_areas")->baseline - 1000.0) < 1e-9);
+	/* and over the year every figure agrees with this test's queries */
+	test_ok(report_of(&r, city, NULL, "2015"));
+	test_equal_i(check_report(city, r), 0);
+	ts_report_free(r);
+	ts_node_free(city);
+}
+
+/* 问题整改率 in key areas: a zone found failing, then met at a later check. */
+void test_report__key_area_zones_found_failing_and_put_right(void)
+{
+	ts_node *city = NULL;
+	ts_report *r = NULL;
+	const ts_report_value *v;
+
+	test_ok(init_node(&city, "city", TS_TIER_CITY, "bj", NULL));
+	test_ok(sql_write(city, "INSERT INTO key_areas (id, level, owner_node, name, listed_at) VALUES "
+		"('ka1', 'city', 'bj', '景山地区', '2015-01-01T00:00:00+08:00');"
+		"INSERT INTO responsibility_zones (id, unit, address, jurisdiction, key_area_id) VALUES "
+		"('z1', '甲', 'a', 'bj.dc.jingshan', 'ka1'), ('z2', '乙', 'b', 'bj.dc.jingshan', 'ka1'), "
+		"('z3', '丙', 'c', 'bj.dc.jingshan', 'ka1'), ('z4', '丁', 'd', 'bj.dc.jingshan', NULL), "
+		"('z5', '戊', 'e', 'bj.dc.jingshan', 'ka1'), ('z6', '己', 'f', 'bj.dc.jingshan', 'ka1'), "
+		"('z7', '庚', 'g', 'bj.dc.x', 'ka1');"
+		"INSERT INTO responsibility_checks (id, zone_id, checked_at, met, checker) VALUES "
+		"('k1', 'z1', '2015-02-10T09:00:00+08:00', 0, '王伟'), ('k2', 'z1', '2015-03-10T09:00:00+08:00', 1, '王伟'), "
+		"('k3', 'z2', '2015-02-10T09:00:00+08:00', 0, '王伟'), "
+		"('k4', 'z3', '2015-01-10T09:00:00+08:00', 1, '王伟'), "
+		"('k5', 'z4', '2015-02-10T09:00:00+08:00', 0, '王伟'), ('k6', 'z4', '2015-03-10T09:00:00+08:00', 1, '王伟'), "
+		"('k7', 'z5', '2015-01-10T09:00:00+08:00', 1, '王伟'), ('k8', 'z5', '2015-03-10T09:00:00+08:00', 0, '王伟'), "
+		"('k9', 'z6', '2015-02-10T09:00:00+08:00', 0, '王伟'), ('k10', 'z6', '2015-03-10T09:00:00+08:00', 1, '王伟'), "
+		"('k11', 'z6', '2015-04-10T09:00:00+08:00', 0, '王伟'), "
+		"('k12', 'z7', '2015-02-10T09:00:00+08:00', 0, '王伟'), ('k13', 'z7', '2015-06-10T09:00:00+08:00', 1, '王伟');"));
+
+	/* the first quarter: z1, z2, z5, z6 and z7 found failing; z1 and z6 met
+	 * in March, z7 in June (after the quarter: what happened since counts) */
+	test_ok(report_of(&r, city, "bj.dc", "2015-01..2015-03"));
+	test_equal_i(r->nchildren, 2);
+	v = figure(&r->total, "zones_rectified_key_areas");
+	test_equal_i(v->value, 3);
+	test_equal_i(v->base, 5);
+	test_equal_i(v->met, 0);
+	v = figure(&r->children[1], "zones_rectified_key_areas");   /* bj.dc.x: all put right */
+	test_equal_s(r->children[1].unit, "bj.dc.x");
+	test_equal_i(v->value, 1);
+	test_equal_i(v->base, 1);
+	test_equal_i(v->met, 1);
+	/* the year: z6 failed again in April, and no check since found it met */
+	test_ok(report_of(&r, city, "bj.dc", "2015"));
+	v = figure(&r->total, "zones_rectified_key_areas");
+	test_equal_i(v->value, 2);
+	test_equal_i(v->base, 5);
+	test_ok(report_of(&r, city, NULL, "2015"));
+	test_equal_i(check_report(city, r), 0);
+	ts_report_free(r);
+	ts_node_free(city);
+}
+
+/* Supervision items: received by the target's unit, issued by the issuer's,
+ * answered on time by the first answer, closed by the issuer. */
+void test_report__supervision_items_to_and_by_the_units(void)
+{
+	ts_node *city = NULL;
+	ts_report *r = NULL;
+	const ts_report_unit *js;
+
+	test_ok(init_node(&city, "city", TS_TIER_CITY, "bj", NULL));
+	test_ok(sql_write(city, "INSERT INTO supervision_items (id, issued_by_node, issuer, level, target_node, "
+		"subject, issued_at, due_at, status, closed_at) VALUES "
+		"('s1', 'bj', '李建国', 'city', 'bj.dc', '渣土遗撒', '2015-05-01T09:00:00+08:00', "
+		"'2015-05-03T09:00:00+08:00', 'closed', '2015-05-05T09:00:00+08:00'), "
+		"('s2', 'bj', '李建国', 'city', 'bj.dc.jingshan', '小广告', '2015-05-01T09:00:00+08:00', "
+		"'2015-05-03T09:00:00+08:00', 'answered', NULL), "
+		"('s3', 'bj.dc', '张敏', 'district', 'bj.dc.jingshan', '占道经营', '2015-06-01T09:00:00+08:00', "
+		"NULL, 'answered', NULL), "
+		"('s4', 'bj.dc', '张敏', 'district', 'bj.dc.donghuamen', '露天烧烤', '2015-07-01T09:00:00+08:00', "
+		"'2015-07-03T09:00:00+08:00', 'open', NULL), "
+		"('s5', 'bj', '李建国', 'city', 'bj.dc', '去年的', '2014-07-01T09:00:00+08:00', NULL, 'open', NULL);"
+		"INSERT INTO supervision_feedback (id, item_id, level, node, at, author, text) VALUES "
+		"('f1', 's1', 'district', 'bj.dc', '2015-05-03T09:00:00+08:00', '张敏', '已处理'), "
+		"('f2', 's2', 'street', 'bj.dc.jingshan', '2015-05-04T09:00:00+08:00', '王伟', '晚了一天'), "
+		"('f3', 's3', 'street', 'bj.dc.jingshan', '2015-06-20T09:00:00+08:00', '王伟', '已整改'), "
+		"('f4', 's1', 'street', 'bj.dc.jingshan', '2015-05-09T09:00:00+08:00', '王伟', '补充');"));
+
+	test_ok(report_of(&r, city, NULL, "2015"));
+	test_equal_i(figure(&r->total, "supervision_received")->value, 4);
+	test_equal_i(figure(&r->total, "supervision_issued")->value, 4);
+	/* s1 answered at its due time, s3 with none due; s2 a day late, s4 never */
+	test_equal_i(figure(&r->total, "supervision_answered_on_time")->value, 2);
+	test_equal_i(figure(&r->total, "supervision_answered_on_time")->base, 4);
+	test_equal_i(figure(&r->total, "supervision_closed")->value, 1);
+	test_equal_i(r->nchildren, 1);
+	test_equal_i(figure(&r->children[0], "supervision_issued")->value, 2);   /* the district's two */
+	test_equal_i(check_report(city, r), 0);
+
+	/* the district: its streets appear through the items alone */
+	test_ok(report_of(&r, city, "bj.dc", "2015"));
+	test_equal_i(r->nchildren, 2);
+	js = &r->children[1];
+	test_equal_s(js->unit, "bj.dc.jingshan");
+	test_equal_i(figure(js, "supervision_received")->value, 2);
+	test_equal_i(figure(js, "supervision_answered_on_time")->value, 1);
+	test_equal_i(figure(js, "supervision_closed")->value, 0);
+	test_equal_i(figure(js, "supervision_issued")->value, 0);
+	test_equal_i(figure(&r->total, "supervision_issued")->value, 2);
+	test_equal_i(figure(&r->total, "supervision_received")->value, 4);
+	/* the year before: only s5 */
+	test_ok(report_of(&r, city, "bj.dc", "2014"));
+	test_equal_i(figure(&r->total, "supervision_received")->value, 1);
+	test_equal_i(figure(&r->total, "supervision_answered_on_time")->value, 0);
+	ts_report_free(r);
+	ts_node_free(city);
+}
+
+/* Major events: a count whose goal is zero; exposures counted by when they
+ * were published, under the unit that made them. */
+void test_report__major_event_cases_and_exposures(void)
+{
+	ts_node *city = NULL;
+	ts_report *r = NULL;
+	const ts_report_value *v;
+
+	test_ok(init_node(&city, "city", TS_TIER_CITY, "bj", NULL));
+	test_ok(sql_write(city, "INSERT INTO major_events (id, name, starts_at, ends_at, level, owner_node) VALUES "
+		"('ev1', '田径世锦赛', '2015-08-20T00:00:00+08:00', '2015-08-31T00:00:00+08:00', 'city', 'bj');"
+		"INSERT INTO cases (id, source, category, address, jurisdiction, reported_at, deadline, created_by_node, "
+		"event_id) VALUES ('c1', 'patrol', 'small_ads', 'a', 'bj.dc.jingshan', '2015-08-22T09:00:00+08:00', "
+		"'2015-08-25T09:00:00+08:00', 'bj', 'ev1'), ('c2', 'patrol', 'small_ads', 'b', 'bj.xc', "
+		"'2015-08-22T09:00:00+08:00', '2015-08-25T09:00:00+08:00', 'bj', NULL), ('c3', 'media', 'small_ads', "
+		"'c', 'bj.xc', '2015-03-22T09:00:00+08:00', '2015-03-25T09:00:00+08:00', 'bj', NULL);"
+		"INSERT INTO exposures (id, jurisdiction, case_id, outlet, title, published_at, made_by) VALUES "
+		"('x1', 'bj.dc.jingshan', 'c1', '北京日报', '景山小广告', '2015-08-25T09:00:00+08:00', '王伟'), "
+		"('x2', 'bj.dc', NULL, '北京电视台', '渣土遗撒', '2015-09-01T09:00:00+08:00', '张敏'), "
+		"('x3', 'bj.dc', NULL, '北京电视台', '去年', '2014-09-01T09:00:00+08:00', '张敏'), "
+		"('x4', 'bj', NULL, '北京晚报', '全市', '2015-10-01T09:00:00+08:00', '李建国');"));
+
+	test_ok(report_of(&r, city, NULL, "2015"));
+	test_equal_i(r->nchildren, 2);
+	v = figure(&r->total, "major_event_cases");
+	test_equal_i(v->value, 1);
+	test_equal_i(v->met, 0);
+	test_equal_i(r->total.nevents, 1);
+	test_equal_s(r->total.events[0].id, "ev1");
+	test_equal_s(r->total.events[0].name, "田径世锦赛");
+	test_equal_i(r->total.events[0].cases, 1);
+	test_equal_i(r->children[1].nevents, 0);
+	test_equal_s(r->children[0].unit, "bj.dc");
+	test_equal_i(figure(&r->children[0], "major_event_cases")->met, 0);
+	test_equal_s(r->children[1].unit, "bj.xc");
+	test_equal_i(figure(&r->children[1], "major_event_cases")->value, 0);
+	test_equal_i(figure(&r->children[1], "major_event_cases")->met, 1);
+	test_equal_i(figure(&r->total, "exposures_made")->value, 3);
+	test_equal_i(figure(&r->children[0], "exposures_made")->value, 2);
+	test_equal_i(figure(&r->children[1], "exposures_made")->value, 0);
+	test_equal_i(figure(&r->children[1], "media_exposures")->value, 1);
+	test_equal_i(check_report(city, r), 0);
+	/* outside the event's weeks, nothing happened */
+	test_ok(report_of(&r, city, NULL, "2015-09..2015-12"));
+	test_equal_i(figure(&r->total, "major_event_cases")->met, 1);
+	test_equal_i(figure(&r->total, "exposures_made")->value, 2);
 	ts_report_free(r);
 	ts_node_free(city);
 }

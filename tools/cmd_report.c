@@ -40,12 +40,30 @@ static void json_groups(FILE *out, const char *name, const ts_report_group *g, s
 	fputc('}', out);
 }
 
-/* One figure's value: a count is a number; a rate or a drop an object with
- * its parts, its ratio and, when it has a goal, the goal and the verdict. */
-static void json_value(FILE *out, const ts_report_figure *f, const ts_report_value *v)
+/* One figure's value: a count is a number; a count with the goal zero, a
+ * rate or a drop an object with its parts, its ratio and, when it has a
+ * goal, the goal and the verdict; a drop with a baseline also the baseline,
+ * how far below it the count is, and that verdict. */
+static void json_value(FILE *out, const ts_report_figure *f, const ts_report_value *v, const ts_report_unit *u)
 {
+	size_t i;
+
 	if (f->kind == TS_FIGURE_COUNT) {
 		fprintf(out, "%lld", (long long)v->value);
+		return;
+	}
+	if (f->kind == TS_FIGURE_ZERO) {
+		/* the only such figure is major_event_cases: its cases per event */
+		fprintf(out, "{\"count\":%lld,\"goal\":0,\"met\":%s,\"events\":[", (long long)v->value,
+			v->met ? "true" : "false");
+		for (i = 0; i < u->nevents; i++) {
+			fputs(i ? ",{\"id\":" : "{\"id\":", out);
+			ts_json_write_text(out, u->events[i].id);
+			fputs(",\"name\":", out);
+			ts_json_write_text(out, u->events[i].name);
+			fprintf(out, ",\"cases\":%lld}", (long long)u->events[i].cases);
+		}
+		fputs("]}", out);
 		return;
 	}
 	if (f->kind == TS_FIGURE_RATE) {
@@ -59,6 +77,18 @@ static void json_value(FILE *out, const ts_report_figure *f, const ts_report_val
 	if (f->goal_percent)
 		fprintf(out, ",\"goal\":%.2f,\"met\":%s", f->goal_percent / 100.0,
 			v->met < 0 ? "null" : v->met ? "true" : "false");
+	if (f->baseline_sql) {
+		if (!v->has_baseline)
+			fputs(",\"baseline\":null,\"below_baseline\":null,\"met_baseline\":null", out);
+		else {
+			fprintf(out, ",\"baseline\":%.4f,\"below_baseline\":", v->baseline);
+			if (v->baseline > 0)
+				fprintf(out, "%.4f", (v->baseline - (double)v->value) / v->baseline);
+			else
+				fputs("null", out);
+			fprintf(out, ",\"met_baseline\":%s", v->met_baseline < 0 ? "null" : v->met_baseline ? "true" : "false");
+		}
+	}
 	fputc('}', out);
 }
 
@@ -72,7 +102,7 @@ static void json_unit(FILE *out, const ts_report_unit *u)
 		fputs(i ? "," : "", out);
 		ts_json_write_text(out, ts_report_figures[i].name);
 		fputc(':', out);
-		json_value(out, &ts_report_figures[i], &u->values[i]);
+		json_value(out, &ts_report_figures[i], &u->values[i], u);
 	}
 	fputc('}', out);
 	json_groups(out, "by_category", u->categories, u->ncategories);
@@ -114,6 +144,8 @@ static void text_cell(char *buf, size_t len, const ts_report_figure *f, const ts
 
 	if (f->kind == TS_FIGURE_COUNT)
 		snprintf(buf, len, "%lld ", (long long)v->value);
+	else if (f->kind == TS_FIGURE_ZERO)
+		snprintf(buf, len, "%lld%s", (long long)v->value, mark);
 	else if (v->base <= 0)
 		snprintf(buf, len, "%lld/- ", (long long)v->value);
 	else if (f->kind == TS_FIGURE_RATE)
@@ -121,6 +153,20 @@ static void text_cell(char *buf, size_t len, const ts_report_figure *f, const ts
 	else
 		snprintf(buf, len, "%lld/%lld %+.1f%%%s", (long long)v->value, (long long)v->base,
 			100.0 * (double)(v->value - v->base) / (double)v->base, mark);
+}
+
+/* The cell of a figure's baseline: "80/110.5 -27.6%+", "-" without one. */
+static void baseline_cell(char *buf, size_t len, const ts_report_value *v)
+{
+	const char *mark = v->met_baseline < 0 ? " " : v->met_baseline ? "+" : "!";
+
+	if (!v->has_baseline)
+		snprintf(buf, len, "- ");
+	else if (v->baseline <= 0)
+		snprintf(buf, len, "%lld/0 ", (long long)v->value);
+	else
+		snprintf(buf, len, "%lld/%.1f %+.1f%%%s", (long long)v->value, v->baseline,
+			100.0 * ((double)v->value - v->baseline) / v->baseline, mark);
 }
 
 /* A unit's short name for a column head: its last id label. */
@@ -177,7 +223,9 @@ static void write_text(FILE *out, const ts_report *r)
 		const ts_report_figure *f = &ts_report_figures[i];
 		char name[128];
 		snprintf(name, sizeof(name), "%s", f->label);
-		if (f->goal_percent)
+		if (f->kind == TS_FIGURE_ZERO)
+			snprintf(name, sizeof(name), "%s (=0)", f->label);
+		else if (f->goal_percent)
 			snprintf(name, sizeof(name), "%s (%s%d%%)", f->label, f->kind == TS_FIGURE_DROP ? "-" : ">=",
 				f->goal_percent);
 		put_padded(out, name, 62);
@@ -188,12 +236,33 @@ static void write_text(FILE *out, const ts_report *r)
 			fprintf(out, " %16s", cell);
 		}
 		fputc('\n', out);
+		if (!f->baseline_sql)
+			continue;
+		/* the same complaints against the unit's baseline (常量) */
+		snprintf(name, sizeof(name), "  vs baseline 常量 (-%d%%)", f->goal_percent);
+		put_padded(out, name, 62);
+		baseline_cell(cell, sizeof(cell), &r->total.values[i]);
+		fprintf(out, " %16s", cell);
+		for (c = 0; c < r->nchildren; c++) {
+			baseline_cell(cell, sizeof(cell), &r->children[c].values[i]);
+			fprintf(out, " %16s", cell);
+		}
+		fputc('\n', out);
 	}
 	fputc('\n', out);
 	/* categories nobody was found for are left out; every source is listed */
 	text_groups(out, "per category 违法形态", r->total.categories, r->total.ncategories, 1);
 	fputc('\n', out);
 	text_groups(out, "per source 发现渠道", r->total.sources, r->total.nsources, 0);
+	if (r->total.nevents) {
+		fputs("\nper major event 重大活动                cases\n", out);
+		for (i = 0; i < r->total.nevents; i++) {
+			char line[160];
+			snprintf(line, sizeof(line), "%s %s", r->total.events[i].id, r->total.events[i].name);
+			put_padded(out, line, 36);
+			fprintf(out, " %9lld\n", (long long)r->total.events[i].cases);
+		}
+	}
 	fputs("\n+ goal met, ! goal missed\n", out);
 }
 

@@ -777,18 +777,23 @@ int ts_evidence_get(char sha256_out[65], ts_node *node, const char *case_id, con
 typedef enum {
 	TS_FIGURE_COUNT = 0,   /* a number: value */
 	TS_FIGURE_RATE,        /* value of base, e.g. 95 of 100; goal: at least goal_percent */
-	TS_FIGURE_DROP         /* value this period against base the same period last year;
+	TS_FIGURE_DROP,        /* value this period against base the same period last year;
 	                          goal: down by at least goal_percent */
+	TS_FIGURE_ZERO         /* a number whose goal is zero (零发生): met when value is 0 */
 } ts_figure_kind;
 
 /* One figure's definition. */
 typedef struct {
-	const char *name;      /* the JSON key, e.g. "rectification_rate" */
+	const char *name;      /* the JSON key, e.g. "cases_closed_rate" */
 	const char *label;     /* for people, e.g. "rectification rate 问题整改率" */
 	ts_figure_kind kind;
 	int goal_percent;      /* 0: no goal */
 	const char *sql;       /* one row: (value, base); base NULL for a count.
 	                          Parameters :scope :from :to :last_from :last_to */
+	const char *baseline_sql;  /* NULL, or (a drop) one row: the unit's complaint
+	                          baseline (常量) prorated over the period, NULL when
+	                          the unit has none; goal: value below it by at least
+	                          goal_percent. Parameters :scope :from :to */
 } ts_report_figure;
 
 /* The figures, in report order; ts_report_nfigures of them. */
@@ -796,11 +801,15 @@ extern const ts_report_figure ts_report_figures[];
 extern const size_t ts_report_nfigures;
 
 /* One value of a figure: base is the denominator (rates) or last year's
- * value (drops), 0 for counts; met is the goal's verdict. */
+ * value (drops), 0 for counts; met is the goal's verdict. A figure with a
+ * baseline_sql also has its prorated baseline and that goal's verdict. */
 typedef struct {
 	int64_t value;
 	int64_t base;
-	int met;       /* 1 goal met, 0 missed, -1 none: no goal, or base 0 */
+	int met;            /* 1 goal met, 0 missed, -1 none: no goal, or base 0 */
+	int has_baseline;   /* 1 when the unit has a baseline for the whole period */
+	double baseline;    /* the baseline prorated over the period; 0 without one */
+	int met_baseline;   /* 1 met, 0 missed, -1 none: no baseline, or baseline 0 */
 } ts_report_value;
 
 /* Cases of one category or source in the period. */
@@ -809,10 +818,19 @@ typedef struct {
 	int64_t found, filed, penalised, transferred, closed;
 } ts_report_group;
 
+/* The cases of one major event reported in the period (major_event_cases). */
+typedef struct {
+	char *id;                      /* major_events.id */
+	char *name;                    /* e.g. "田径世锦赛" */
+	int64_t cases;
+} ts_report_event;
+
 /* The figures of one unit: the whole jurisdiction or one child of it. */
 typedef struct {
 	char *unit;                    /* node id */
 	ts_report_value *values;       /* one per ts_report_figures[] */
+	ts_report_event *events;       /* the major events with cases, in id order */
+	size_t nevents;
 	ts_report_group *categories;   /* every category, in code order */
 	size_t ncategories;
 	ts_report_group *sources;      /* every source, in code order */
@@ -840,8 +858,8 @@ void ts_report_this_year(char from[32], char to[32]);
 /*
  * Computes the figures for `scope` (NULL: the node's id; otherwise the node
  * itself or a unit below it, TS_EINVALID if not) over [from, to), with a
- * row per child unit that has cases or responsibility zones. Free *out with
- * ts_report_free().
+ * row per child unit that has cases, responsibility zones, supervision
+ * items (to it or by it) or exposures. Free *out with ts_report_free().
  */
 int ts_report_compute(ts_report **out, ts_node *node, const char *scope,
 	const char *from, const char *to);

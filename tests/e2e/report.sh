@@ -129,6 +129,44 @@ check "the city holds every case of the streets and the device" is "$(db "$city"
 		$(db "$dhm" "SELECT count(*) FROM cases WHERE created_by_node = 'bj.dc.donghuamen'") + \
 		$(db "$dev" "SELECT count(*) FROM cases WHERE created_by_node = 'bj.dc.jingshan.d07'")))"
 
+# ---- the records the generator does not write
+# The complaint baselines, supervision items and their answers, and
+# exposures below stand in for `tiersync baseline`, `tiersync supervise`
+# and `tiersync exposure`: written with the sqlite3 shell, the same rows on
+# every node (as a full sync would leave them), and removed again before
+# the nodes are verified. The report only reads them.
+PLAN_ROWS="INSERT INTO complaint_baselines VALUES
+	('bj', 'key_areas', '2015', 900, '李建国', '2015-01-05T09:00:00+08:00'),
+	('bj.dc', 'key_areas', '2015', 400, '李建国', '2015-01-05T09:00:00+08:00'),
+	('bj.dc', 'small_ads', '2015', 120, '李建国', '2015-01-05T09:00:00+08:00'),
+	('bj.dc.jingshan', 'outdoor_bbq', '2015', 10, '李建国', '2015-01-05T09:00:00+08:00'),
+	('bj.dc.jingshan', 'key_areas', '2015', 50, '李建国', '2015-01-05T09:00:00+08:00'),
+	('bj.dc.donghuamen', 'dust_muck', '2014', 5, '李建国', '2014-01-05T09:00:00+08:00');
+INSERT INTO supervision_items (id, issued_by_node, issuer, level, target_node, subject, issued_at, due_at,
+	status, closed_at) VALUES
+	('e2e-s1', 'bj', '李建国', 'city', 'bj.dc', '渣土遗撒', '2015-05-01T09:00:00+08:00',
+		'2015-05-03T09:00:00+08:00', 'closed', '2015-05-06T09:00:00+08:00'),
+	('e2e-s2', 'bj', '李建国', 'city', 'bj.dc.jingshan', '小广告', '2015-05-01T09:00:00+08:00',
+		'2015-05-03T09:00:00+08:00', 'answered', NULL),
+	('e2e-s3', 'bj.dc', '张敏', 'district', 'bj.dc.donghuamen', '露天烧烤', '2015-07-01T09:00:00+08:00',
+		NULL, 'closed', '2015-07-09T09:00:00+08:00'),
+	('e2e-s4', 'bj.dc', '张敏', 'district', 'bj.dc.jingshan', '占道经营', '2015-08-01T09:00:00+08:00',
+		'2015-08-03T09:00:00+08:00', 'open', NULL);
+INSERT INTO supervision_feedback (id, item_id, level, node, at, author, text) VALUES
+	('e2e-f1', 'e2e-s1', 'district', 'bj.dc', '2015-05-03T09:00:00+08:00', '张敏', '已处理'),
+	('e2e-f2', 'e2e-s2', 'street', 'bj.dc.jingshan', '2015-05-04T09:00:00+08:00', '王伟', '晚了一天'),
+	('e2e-f3', 'e2e-s3', 'street', 'bj.dc.donghuamen', '2015-07-08T09:00:00+08:00', '赵强', '已整改');
+INSERT INTO exposures (id, jurisdiction, case_id, outlet, title, published_at, made_by, url) VALUES
+	('e2e-x1', 'bj.dc.jingshan', NULL, '北京日报', '景山街道整治小广告', '2015-06-02T09:00:00+08:00', '王伟', NULL),
+	('e2e-x2', 'bj.dc', NULL, '北京电视台', '东城区渣土车', '2015-09-12T09:00:00+08:00', '张敏', NULL),
+	('e2e-x3', 'bj.dc.donghuamen', NULL, '北京晚报', '去年的曝光', '2014-09-12T09:00:00+08:00', '赵强', NULL);"
+UNPLAN_ROWS="DELETE FROM complaint_baselines; DELETE FROM supervision_feedback WHERE id GLOB 'e2e-*';
+	DELETE FROM supervision_items WHERE id GLOB 'e2e-*'; DELETE FROM exposures WHERE id GLOB 'e2e-*';"
+for n in "$city" "$dc" "$js" "$dhm" "$dev"; do
+	db "$n" "$PLAN_ROWS"
+done
+check "the rows for the plan's figures are in" is "$(db "$dc" "SELECT count(*) FROM complaint_baselines")" 6
+
 # ---- the figures
 for n in city dc jingshan donghuamen d07; do
 	run ts -C "$work/$n" report --period 2015-01..2015-12 --json
@@ -140,6 +178,9 @@ done
 P="reported_at >= '2015-01-01T00:00:00+08:00' AND reported_at < '2016-01-01T00:00:00+08:00'"
 L="reported_at >= '2014-01-01T00:00:00+08:00' AND reported_at < '2015-01-01T00:00:00+08:00'"
 CHECKS="checked_at >= '2015-01-01T00:00:00+08:00' AND checked_at < '2016-01-01T00:00:00+08:00'"
+ISSUED="issued_at >= '2015-01-01T00:00:00+08:00' AND issued_at < '2016-01-01T00:00:00+08:00'"
+PUBLISHED="published_at >= '2015-01-01T00:00:00+08:00' AND published_at < '2016-01-01T00:00:00+08:00'"
+DUST="category IN ('construction_dust', 'muck_spill', 'muck_vehicle')"
 
 # mine UNIT [COLUMN]: the unit's own rows, written another way than the report's.
 mine() {
@@ -160,8 +201,34 @@ independent() {
 	complaints) _q="SELECT total($P), total($L) FROM cases WHERE $_m AND source = 'complaint'" ;;
 	complaints_key_areas) _q="SELECT total($P), total($L) FROM cases WHERE $_m AND source = 'complaint'
 		AND key_area_id NOT NULL" ;;
-	rectification_rate) _q="SELECT total(closed_at NOT NULL), count(*) FROM cases WHERE $_m AND $P
+	complaints_dust_muck) _q="SELECT total($P), total($L) FROM cases WHERE $_m AND source = 'complaint'
+		AND key_area_id NOT NULL AND $DUST" ;;
+	complaints_outdoor_bbq) _q="SELECT total($P), total($L) FROM cases WHERE $_m AND source = 'complaint'
+		AND category = 'outdoor_bbq'" ;;
+	complaints_small_ads) _q="SELECT total($P), total($L) FROM cases WHERE $_m AND source = 'complaint'
+		AND category = 'small_ads'" ;;
+	cases_closed_rate) _q="SELECT total(closed_at NOT NULL), count(*) FROM cases WHERE $_m AND $P
 		AND transferred_at IS NULL" ;;
+	zones_rectified_key_areas) _q="SELECT total(EXISTS (SELECT 1 FROM responsibility_checks l
+		WHERE l.zone_id = z.id AND l.met AND l.checked_at > (SELECT max(checked_at) FROM responsibility_checks k
+		WHERE k.zone_id = z.id AND NOT k.met AND $CHECKS))), count(*) FROM responsibility_zones z
+		WHERE $_m AND key_area_id NOT NULL AND EXISTS (SELECT 1 FROM responsibility_checks k
+		WHERE k.zone_id = z.id AND NOT k.met AND $CHECKS)" ;;
+	supervision_received) _q="SELECT count(*), '' FROM supervision_items WHERE $(mine "$2" target_node)
+		AND $ISSUED" ;;
+	supervision_issued) _q="SELECT count(*), '' FROM supervision_items WHERE $(mine "$2" issued_by_node)
+		AND $ISSUED" ;;
+	supervision_answered_on_time) _q="SELECT total(EXISTS (SELECT 1 FROM supervision_feedback f
+		WHERE f.item_id = i.id AND (i.due_at IS NULL OR f.at <= i.due_at))), count(*) FROM supervision_items i
+		WHERE $(mine "$2" target_node) AND $ISSUED" ;;
+	supervision_closed) _q="SELECT total(status = 'closed'), count(*) FROM supervision_items
+		WHERE $(mine "$2" target_node) AND $ISSUED" ;;
+	satisfaction_small_ads) _q="SELECT total(satisfaction IN ('satisfied', 'basically_satisfied')), count(*)
+		FROM cases WHERE $_m AND $P AND source = 'complaint' AND category = 'small_ads' AND visited_at NOT NULL
+		AND satisfaction NOT NULL" ;;
+	major_event_cases) _q="SELECT total(event_id IN (SELECT id FROM major_events)), '' FROM cases
+		WHERE $_m AND $P" ;;
+	exposures_made) _q="SELECT count(*), '' FROM exposures WHERE $_m AND $PUBLISHED" ;;
 	return_visits) _q="SELECT total(visited_at NOT NULL), count(*) FROM cases WHERE $_m AND $P
 		AND source = 'complaint' AND (status = 'feedback' OR status = 'closed')" ;;
 	satisfaction) _q="SELECT total(satisfaction IN ('satisfied', 'basically_satisfied')), count(*) FROM cases
@@ -188,7 +255,7 @@ independent() {
 reported() {
 	sqlite3 :memory: "SELECT CASE json_type(x, '$2') WHEN 'integer' THEN json_extract(x, '$2') || ' '
 		ELSE json_extract(x, '$2.count') || ' ' || coalesce(json_extract(x, '$2.of'),
-		json_extract(x, '$2.last_year')) END FROM (SELECT CAST(readfile('$1') AS TEXT) AS x)"
+		json_extract(x, '$2.last_year'), '') END FROM (SELECT CAST(readfile('$1') AS TEXT) AS x)"
 }
 
 # check_unit NODE FILE PATH: every figure of one unit of a report.
@@ -199,6 +266,26 @@ check_unit() {
 		_want=$(independent "$1" "$_unit" "$_f")
 		_got=$(reported "$2" "$3.figures.$_f")
 		[ "$_want" = "$_got" ] || _bad="$_bad $_f(report '$_got', sqlite3 '$_want')"
+	done
+	[ -z "$_bad" ] || { echo "$_unit:$_bad"; return 1; }
+}
+
+# baselines_agree NODE FILE PATH: each complaint figure's baseline (a whole year: the unit's own row for
+# 2015, or null) and its verdict, against sqlite3.
+baselines_agree() {
+	_unit=$(json_get "$2" "$3.unit")
+	_bad=""
+	for _s in key_areas dust_muck outdoor_bbq small_ads; do
+		_want=$(db "$1" "SELECT coalesce((SELECT printf('%.4f', complaints) FROM complaint_baselines
+			WHERE scope = '$_unit' AND subject = '$_s' AND year = '2015'), 'null')")
+		_got=$(sqlite3 :memory: "SELECT CASE WHEN b IS NULL THEN 'null' ELSE printf('%.4f', b) END
+			FROM (SELECT json_extract(CAST(readfile('$2') AS TEXT), '$3.figures.complaints_$_s.baseline') AS b)")
+		_met=$(sqlite3 :memory: "SELECT coalesce(json_extract(f, '\$.met_baseline'), 'null') || ' ' ||
+			CASE WHEN json_extract(f, '\$.baseline') > 0 THEN json_extract(f, '\$.count') <=
+			0.85 * json_extract(f, '\$.baseline') ELSE 'null' END
+			FROM (SELECT json_extract(CAST(readfile('$2') AS TEXT), '$3.figures.complaints_$_s') AS f)")
+		[ "$_want" = "$_got" ] || _bad="$_bad $_s(report '$_got', sqlite3 '$_want')"
+		case $_met in "1 1"|"0 0"|"null null") ;; *) _bad="$_bad $_s(verdict '$_met')" ;; esac
 	done
 	[ -z "$_bad" ] || { echo "$_unit:$_bad"; return 1; }
 }
@@ -225,11 +312,13 @@ for n in city dc jingshan donghuamen d07; do
 	unit=$(json_get "$work/$n.json" '$.unit')
 	check "$n: the report is for the node's jurisdiction" is "$unit" "$(db "$node" "SELECT '$unit'")"
 	check "$n: every figure of the total equals sqlite3's" check_unit "$node" "$work/$n.json" '$.total'
+	check "$n: the total's baselines are its own rows" baselines_agree "$node" "$work/$n.json" '$.total'
 	nchildren=$(json_length "$work/$n.json" '$.children')
 	i=0
 	while [ "$i" -lt "$nchildren" ]; do
 		check "$n: every figure of child $(json_get "$work/$n.json" "\$.children[$i].unit") equals sqlite3's" \
 			check_unit "$node" "$work/$n.json" "\$.children[$i]"
+		check "  ...and its baselines are its own rows" baselines_agree "$node" "$work/$n.json" "\$.children[$i]"
 		i=$((i + 1))
 	done
 	check "$n: per category, as sqlite3 counts" is "$(groups_of_report "$work/$n.json" by_category)" \
@@ -244,6 +333,26 @@ check "  ...and last year's complaints to compare with" \
 	sh -c "[ $(json_get "$work/dc.json" '$.total.figures.complaints.last_year') -gt 100 ]"
 check "  ...and checks in key areas" \
 	sh -c "[ $(json_get "$work/dc.json" '$.total.figures.responsibility_met_key_areas.of') -gt 10 ]"
+check "  ...and supervision items, answered and closed" \
+	is "$(json_get "$work/dc.json" '$.total.figures.supervision_answered_on_time')" \
+	'{"count":2,"of":4,"rate":0.5000}'
+check "  ...and exposures made" is "$(json_get "$work/city.json" '$.total.figures.exposures_made')" 2
+check "  ...and cases in major events, a goal missed" \
+	is "$(json_get "$work/dc.json" '$.total.figures.major_event_cases.met')" 0
+check "  ...some" sh -c "[ $(json_get "$work/dc.json" '$.total.figures.major_event_cases.count') -gt 0 ]"
+check "  ...listed per event as sqlite3 counts them" is "$(sqlite3 :memory: "SELECT group_concat(
+	json_extract(value, '\$.id') || ':' || json_extract(value, '\$.cases'), ' ') FROM json_each(CAST(readfile(
+	'$work/dc.json') AS TEXT), '\$.total.figures.major_event_cases.events')")" "$(db "$dc" "SELECT group_concat(
+	id || ':' || n, ' ') FROM (SELECT e.id AS id, count(*) AS n FROM major_events e JOIN cases c ON c.event_id = e.id
+	WHERE $(mine bj.dc c.jurisdiction) AND c.$P GROUP BY e.id ORDER BY e.id)")"
+check "  ...and key-area zones found failing" \
+	sh -c "[ $(json_get "$work/dc.json" '$.total.figures.zones_rectified_key_areas.of') -gt 0 ]"
+check "a unit without a baseline has none, not a made-up one" \
+	is "$(json_get "$work/dc.json" '$.children[0].figures.complaints_key_areas.baseline')" ""
+check "  ...nor for a year that is not the period's" \
+	is "$(json_get "$work/donghuamen.json" '$.total.figures.complaints_dust_muck.met_baseline')" ""
+check "the district's baseline for key areas is its own row" \
+	is "$(json_get "$work/dc.json" '$.total.figures.complaints_key_areas.baseline')" 400.0
 check "a goal's verdict follows its numbers" is "$(sqlite3 :memory: "SELECT json_extract(f, '\$.met') =
 	(json_extract(f, '\$.count') >= 0.9 * json_extract(f, '\$.of')) FROM (SELECT json_extract(CAST(readfile(
 	'$work/dc.json') AS TEXT), '\$.total.figures.satisfaction') AS f)")" 1
@@ -268,6 +377,13 @@ check "the city's row for the district is the district's report" \
 run ts -C "$dc" report --period 2015 --unit bj.dc.jingshan --json
 check "report --unit gives a child's figures" \
 	is "$(json_get "$work/out" '$.total')" "$(json_get "$work/jingshan.json" '$.total')"
+
+# a quarter's baseline: 91 of 2015's 365 days of the district's row, as awk prorates it
+run ts -C "$dc" report --period 2015-04..2015-06 --json
+check "a quarter's baseline is the year's prorated by its days" \
+	is "$(sqlite3 :memory: "SELECT printf('%.4f', json_extract(CAST(readfile('$work/out') AS TEXT),
+		'\$.total.figures.complaints_key_areas.baseline'))")" "$(awk 'BEGIN { printf "%.4f", 400 * 91 / 365 }')"
+cp "$work/out" "$work/dc.q2.json"
 
 # ---- the queries of docs/REPORT.md give the report's numbers
 doc_sql() {
@@ -294,8 +410,38 @@ doc_matches() {
 	done
 	[ -z "$_bad" ] || { echo "$_bad"; return 1; }
 }
+# doc_baseline FIGURE: the second sql block after the figure's heading, its baseline query.
+doc_baseline() {
+	awk -v h="### \`$1\`" '$0 == h { f = 1; next } f && /^```sql/ { n++; if (n == 2) { g = 1; next } }
+		g && /^```/ { exit } g { print }' "$TS_TOP/docs/REPORT.md"
+}
+# doc_baselines NODE FILE FROM TO: the baseline queries of docs/REPORT.md, against the report's.
+doc_baselines() {
+	_bad=""
+	for _s in key_areas dust_muck outdoor_bbq small_ads; do
+		[ -n "$(doc_baseline "complaints_$_s")" ] || { _bad="$_bad $_s(not in the docs)"; continue; }
+		_got=$({
+			printf '.param set :scope "'"'"'%s'"'"'"\n' "$(json_get "$2" '$.unit')"
+			printf '.param set :from "'"'"'%s'"'"'"\n' "$3"
+			printf '.param set :to "'"'"'%s'"'"'"\n' "$4"
+			echo "WITH q(b) AS ("
+			doc_baseline "complaints_$_s"
+			echo ") SELECT CASE WHEN b IS NULL THEN 'null' ELSE printf('%.4f', b) END FROM q;"
+		} | sqlite3 "$1/tiersync.db")
+		_want=$(sqlite3 :memory: "SELECT CASE WHEN b IS NULL THEN 'null' ELSE printf('%.4f', b) END FROM (SELECT
+			json_extract(CAST(readfile('$2') AS TEXT), '\$.total.figures.complaints_$_s.baseline') AS b)")
+		[ "$_got" = "$_want" ] || _bad="$_bad $_s(docs '$_got', report '$_want')"
+	done
+	[ -z "$_bad" ] || { echo "$_bad"; return 1; }
+}
 check "the district: every figure's query in docs/REPORT.md gives the report's number" doc_matches "$dc" "$work/dc.json"
 check "jingshan: the same" doc_matches "$js" "$work/jingshan.json"
+check "the district: the baseline queries in docs/REPORT.md give the report's baselines" \
+	doc_baselines "$dc" "$work/dc.json" 2015-01-01T00:00:00+08:00 2016-01-01T00:00:00+08:00
+check "  ...over a quarter too" \
+	doc_baselines "$dc" "$work/dc.q2.json" 2015-04-01T00:00:00+08:00 2015-07-01T00:00:00+08:00
+check "jingshan: the same" \
+	doc_baselines "$js" "$work/jingshan.json" 2015-01-01T00:00:00+08:00 2016-01-01T00:00:00+08:00
 
 # ---- the report's own passes: docs/REPORT.md's queries, run by sqlite3, give its numbers
 # doc_pass HEAD: the sql block after the paragraph of docs/REPORT.md that starts with HEAD.
@@ -367,6 +513,9 @@ run ts -C "$dc" report --period 2015
 check "report for people" exit_is 0
 check "  ...has a column per street" stdout_has "donghuamen"
 check "  ...and the figures" stdout_has "satisfaction"
+check "  ...with the complaints against the baselines" stdout_has "vs baseline 常量 (-15%)"
+check "  ...and the major events' goal" stdout_has "重大活动街面问题 (=0)"
+check "  ...and the cases of each major event" stdout_has "per major event"
 run ts -C "$dc" report --period 2015-13
 check "a bad period is bad usage" exit_is 2
 check "  ...with one line" stderr_is_one_line
@@ -380,6 +529,10 @@ check "an extra argument is bad usage" exit_is 2
 run ts -C "$dc" report --help
 check "report --help" exit_is 0
 check "  ...points to the definitions" stdout_has "docs/REPORT.md"
+# the rows that stood in for the commands go, and each node is its history again
+for n in "$city" "$dc" "$js" "$dhm" "$dev"; do
+	db "$n" "$UNPLAN_ROWS"
+done
 for n in "$city" "$dc" "$js" "$dhm" "$dev"; do
 	run ts -C "$n" verify
 	check "$(basename "$n") verifies after the reports" exit_is 0
