@@ -49,6 +49,12 @@ void ts_cli_transfer_setup(ts_transfer_options *o, const char *verb, const char 
  * Returns 0, or the exit status of a usage error. */
 int ts_cli_transfer_args(ts_cli *cli, int argc, char **argv, const char *verb, const char **remote,
 	int *json, ts_transfer_options *o);
+/* The URL a person typed, for the library: a relative path on this
+ * machine (not a URL, not host:path) made absolute against the current
+ * directory, anything else as it is. malloc'd (the caller frees it); NULL
+ * when the current directory cannot be read or out of memory
+ * (tools/cmd_remote.c). */
+char *ts_cli_url_absolute(const char *url);
 /* Parses --timeout SECONDS into milliseconds; ts_cli_usage() when bad. */
 int ts_cli_timeout(ts_cli *cli, const char *seconds, int *ms_out);
 

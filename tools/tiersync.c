@@ -18,7 +18,8 @@ const ts_cli_command ts_cli_commands[] = {
 	  "  --tier T           the node's tier: city, district, street or device\n"
 	  "  --id ID            the node id, dot-separated from the city down, e.g. bj.dc.jingshan\n"
 	  "  --upstream URL     the upper node (its directory or history.git: a path, file:// or\n"
-	  "                     ssh://[user@]host[:port]/path), as remote 'upstream'\n"
+	  "                     ssh://[user@]host[:port]/path), as remote 'upstream'; a relative\n"
+	  "                     path is taken from the current directory and stored absolute\n"
 	  "  --identity KEYFILE the node's unencrypted Ed25519 key: it signs the node's commits and\n"
 	  "                     logs in to an ssh:// upstream (default: a new key, DIR/id_ed25519)\n"
 	  "  --author NAME      the node's identity: the default author of its changes (a real name)\n" },
@@ -135,7 +136,9 @@ const ts_cli_command ts_cli_commands[] = {
 	  "       tiersync remote trust [NAME] [--expect SHA256:...] [--replace] [--timeout SECONDS] [--json]",
 	  "Name the upper nodes this node syncs with, and trust their SSH host keys.",
 	  "  URL             the upper node's directory or its history.git: a path, file:///path,\n"
-	  "                  or ssh://[user@]host[:port]/path (user: the URL's, else yours)\n"
+	  "                  or ssh://[user@]host[:port]/path (user: the URL's, else yours); a\n"
+	  "                  relative path is taken from the current directory (not the node's,\n"
+	  "                  even with -C) and stored absolute\n"
 	  "  --identity KEY  the private key this node logs in with over SSH (KEY.pub beside it\n"
 	  "                  is used when present); without one, ssh-agent's keys\n"
 	  "  --json          machine-readable output\n\n"

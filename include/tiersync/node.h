@@ -36,7 +36,9 @@ typedef struct {
 	unsigned int version;  /* TS_INIT_OPTIONS_VERSION */
 	ts_tier tier;
 	const char *id;        /* e.g. "bj.dc.jingshan"; see ts_node_id_valid() */
-	const char *upstream;  /* URL of the upper node's history, or NULL */
+	const char *upstream;  /* URL of the upper node's history, or NULL; a
+	                        * relative path is taken from the node's
+	                        * directory (as remote.h says of remotes) */
 	const char *identity;  /* default author (a real name), or NULL */
 	const char *key;       /* an unencrypted OpenSSH Ed25519 private key file: the
 	                        * node's signing key (and its SSH identity for an
