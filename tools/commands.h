@@ -17,6 +17,7 @@ int cmd_blame(ts_cli *cli, int argc, char **argv);
 int cmd_verify(ts_cli *cli, int argc, char **argv);
 int cmd_sql(ts_cli *cli, int argc, char **argv);
 int cmd_report(ts_cli *cli, int argc, char **argv);
+int cmd_config(ts_cli *cli, int argc, char **argv);
 
 int cmd_remote(ts_cli *cli, int argc, char **argv);
 int cmd_push(ts_cli *cli, int argc, char **argv);

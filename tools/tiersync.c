@@ -129,6 +129,26 @@ const ts_cli_command ts_cli_commands[] = {
 	  "Run one read-only SQL query on the node's database.",
 	  "  QUERY           one SELECT (or another statement that writes nothing), quoted\n"
 	  "  --json          an array of objects, one per row\n" },
+	{ "config", cmd_config, 1,
+	  "tiersync config --list [--json]\n"
+	  "       tiersync config KEY [--json]\n"
+	  "       tiersync config KEY VALUE [--json]\n"
+	  "       tiersync config --unset KEY [--json]",
+	  "Show or change the node's settings (NODE/config), as git config does.",
+	  "  --list          every setting, KEY=VALUE, in file order\n"
+	  "  KEY             print its value; exit 1 when it is not set\n"
+	  "  KEY VALUE       set it\n"
+	  "  --unset KEY     remove it\n"
+	  "  --json          machine-readable output\n\n"
+	  "The keys that may be set:\n"
+	  "  user.name               the node's identity: the default author of its changes\n"
+	  "  remote.NAME.url         a remote's URL, as 'tiersync remote add' takes it (a relative\n"
+	  "                          path is taken from the current directory and stored absolute)\n"
+	  "  remote.NAME.identity    the key file the remote is logged in to with (stored absolute)\n"
+	  "node.id, node.tier and node.key are read only: a node's id is bound to its key and to\n"
+	  "its enrollment at the upper node. signer.ID.key (the key of a node above, as first\n"
+	  "seen) is read only too. Any other key is refused, naming these. A remote is removed\n"
+	  "with 'tiersync remote remove NAME'.\n" },
 	{ "remote", cmd_remote, 1,
 	  "tiersync remote add NAME URL [--identity KEYFILE]\n"
 	  "       tiersync remote list [--json]\n"

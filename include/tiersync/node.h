@@ -177,6 +177,46 @@ int ts_node_signers_refresh(ts_node *node);
  */
 int ts_node_admit(ts_node *node, const char *from, const char *commit_hex, const char *objects_dir);
 
+/*
+ * The node's settings (node/config.c): NODE/config, a git-config file, as
+ * `git config` reads and writes it. A key is SECTION.NAME or
+ * SECTION.SUBSECTION.NAME; section and name are case-insensitive.
+ *
+ * May be set: user.name (the node's identity, ts_node_identity()),
+ * remote.<name>.url (a path, file:// or ssh:// URL, stored as given: a
+ * relative path is taken from the node's directory) and
+ * remote.<name>.identity (a readable key file of a remote that has a url,
+ * stored absolute). Read only: node.id and node.tier (bound to the node's
+ * key and its enrollment above), node.key (the enrolled signing key) and
+ * signer.<id>.key (the key of a node above, as first seen).
+ */
+
+/* One setting; the strings live until the callback returns. */
+typedef struct {
+	const char *key;       /* canonical: section and name lowercased */
+	const char *value;
+	int settable;          /* 1 when ts_node_config_set() may change it */
+} ts_config_entry;
+
+/* The value of `key`. The caller frees *out with free(). TS_ENOTFOUND when
+ * it is not set. */
+int ts_node_config_get(char **out, ts_node *node, const char *key);
+
+/* Sets `key` to `value`. TS_EDENIED for a read-only key, with the reason;
+ * TS_EINVALID for a key nothing reads (the message names those that may
+ * be set) or a bad value; TS_ENOTFOUND for the identity of a remote
+ * without a url, or an identity file that cannot be read. */
+int ts_node_config_set(ts_node *node, const char *key, const char *value);
+
+/* Removes `key`: user.name or remote.<name>.identity (a remote goes whole,
+ * with ts_node_remote_remove()). TS_ENOTFOUND when it is not set,
+ * TS_EDENIED for any other known key. */
+int ts_node_config_unset(ts_node *node, const char *key);
+
+/* Calls `cb` for each setting, in file order; a non-zero return stops and
+ * is returned. */
+int ts_node_config_list(ts_node *node,
+	int (*cb)(const ts_config_entry *entry, void *payload), void *payload);
 
 /* Writes the current time as the schema's text form,
  * "YYYY-MM-DDTHH:MM:SS+08:00". */
