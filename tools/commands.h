@@ -11,6 +11,7 @@ int cmd_case(ts_cli *cli, int argc, char **argv);
 int cmd_evidence(ts_cli *cli, int argc, char **argv);
 int cmd_status(ts_cli *cli, int argc, char **argv);
 int cmd_commit(ts_cli *cli, int argc, char **argv);
+int cmd_restore(ts_cli *cli, int argc, char **argv);
 int cmd_log(ts_cli *cli, int argc, char **argv);
 int cmd_diff(ts_cli *cli, int argc, char **argv);
 int cmd_blame(ts_cli *cli, int argc, char **argv);

@@ -100,6 +100,23 @@ const ts_cli_command ts_cli_commands[] = {
 	  "Turn every staged write into one history commit.",
 	  "  -m MESSAGE      the commit message\n"
 	  "  --author NAME   the author (default: the authors of the staged writes)\n" },
+	{ "restore", cmd_restore, 1,
+	  "tiersync restore ID... [--author NAME] [--json]\n"
+	  "       tiersync restore --all [--author NAME] [--json]\n"
+	  "       tiersync restore --list [--json]",
+	  "Take back staged writes that are not yet committed; list those taken back.",
+	  "  ID              a staged write's number, as 'tiersync status' shows it\n"
+	  "  --all           every staged write\n"
+	  "  --author NAME   who takes them back (else the node's identity)\n"
+	  "  --list          the writes taken back at this node: each write whole, who took it\n"
+	  "                  back and when\n"
+	  "  --json          machine-readable output\n\n"
+	  "The writes go back newest first, in one transaction: the database returns to what it\n"
+	  "was before them, and each is kept in the node's record of writes taken back (the\n"
+	  "table ts_restored), never silently dropped. History is not touched: the next commit\n"
+	  "carries the writes still staged. A write that a later staged write changed a row of\n"
+	  "is taken back only with that later write (name both, or give --all); one whose rows\n"
+	  "a merge changed since is refused. Either way nothing changes (exit 1).\n" },
 	{ "log", cmd_log, 1, "tiersync log [--case ID] [-n N] [--json]",
 	  "Show the history, newest first: who changed what, when, on which node.",
 	  "  --case ID       only commits that touched this case or its records\n"

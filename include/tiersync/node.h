@@ -122,6 +122,43 @@ typedef struct {
 int ts_node_staged(ts_node *node,
 	int (*cb)(const ts_staged_info *info, void *payload), void *payload);
 
+/* A staged write taken back (ts_node_restore); the strings live until the
+ * callback returns. */
+typedef struct {
+	int64_t seq;             /* its number while it was staged */
+	const char *author;      /* who made the write */
+	int64_t time;            /* when it was made, seconds since the epoch */
+	const char *summary;
+	int inserts, updates, deletes;
+	const char *restored_by; /* who took it back */
+	int64_t restored_at;     /* when */
+} ts_restored_info;
+
+/*
+ * Takes back staged writes (not yet committed): those numbered `seqs[0..n)`
+ * (ts_staged_info.seq), or every staged write when `seqs` is NULL. In one
+ * transaction, newest first, each write's inverse is applied to the
+ * database and the write moves from the staged writes to the node's record
+ * of writes taken back (ts_node_restored()), under `author` (NULL: the
+ * node's identity) and the time; history is not touched, and the database
+ * stays equal to the head plus the writes still staged. Then calls `cb`
+ * (may be NULL) for each write taken back, newest first.
+ *
+ * Refused whole, nothing changed: TS_ENOTFOUND for a number that is not a
+ * staged write (or nothing staged, for all); TS_EDENIED for a write that a
+ * later staged write not taken back with it changed a row of (the message
+ * names both and the row); TS_ECONFLICT for one whose inverse meets a row
+ * changed since (by a merge) or breaks a constraint; TS_EBUSY while a merge
+ * is being applied; TS_EINVALID without an author.
+ */
+int ts_node_restore(ts_node *node, const int64_t *seqs, size_t n, const char *author,
+	int (*cb)(const ts_restored_info *info, void *payload), void *payload);
+
+/* Calls `cb` for each staged write ever taken back at this node, in the
+ * order they were; a non-zero return stops and is returned. */
+int ts_node_restored(ts_node *node,
+	int (*cb)(const ts_restored_info *info, void *payload), void *payload);
+
 /*
  * Turns every staged write into one history commit. The author is `author`,
  * or the authors of the staged writes when NULL (joined if several); the
