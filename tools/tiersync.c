@@ -430,6 +430,86 @@ static void usage(FILE *out)
 		"  --version the version\n");
 }
 
+/* Writes `s` as roff text: a backslash, a leading '.' or '\'', a '-' and
+ * every character beyond ASCII escaped, so that any man reader shows it
+ * as --help does. */
+static void roff_text(FILE *out, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	int line_start = 1;
+
+	while (*p) {
+		if (line_start && (*p == '.' || *p == '\''))
+			fputs("\\&", out);
+		line_start = 0;
+		if (*p == '\\')
+			fputs("\\e", out);
+		else if (*p == '-')
+			fputs("\\-", out);
+		else if (*p >= 0x80) {
+			/* arguments and the table are UTF-8 (checked in main) */
+			int n = (*p & 0xe0) == 0xc0 ? 1 : (*p & 0xf0) == 0xe0 ? 2 : 3, k;
+			unsigned cp = *p & (0x3f >> n);
+			for (k = 1; k <= n && p[k]; k++)
+				cp = (cp << 6) | (p[k] & 0x3f);
+			fprintf(out, "\\[u%04X]", cp);
+			p += k;
+			continue;
+		} else {
+			fputc(*p, out);
+			line_start = *p == '\n';
+		}
+		p++;
+	}
+}
+
+/* A preformatted block: the usage and help keep their columns. */
+static void roff_block(FILE *out, const char *text)
+{
+	size_t n = strlen(text);
+
+	fputs(".PP\n.nf\n", out);
+	roff_text(out, text);
+	if (n && text[n - 1] != '\n')
+		fputc('\n', out);
+	fputs(".fi\n", out);
+}
+
+/* The manual page, tiersync(1), from the same table as --help. */
+static void man_page(FILE *out)
+{
+	const ts_cli_command *c;
+
+	fputs(".TH TIERSYNC 1 \"\" \"tiersync " TS_VERSION "\" \"User Commands\"\n"
+		".SH NAME\ntiersync \\- the case database of a tiered city-management enforcement "
+		"service, and its history, synced between tiers\n"
+		".SH SYNOPSIS\n.B tiersync\n[\\-C\\~\\fIDIR\\fR] \\fICOMMAND\\fR [\\fIARGS\\fR]\n"
+		".SH DESCRIPTION\n"
+		"tiersync keeps a case database and its git history on every node of a tiered\n"
+		"service (city, district, street, device), and syncs them between tiers.\n"
+		"A node is a directory: \\fBtiersync.db\\fR (SQLite), \\fBhistory.git\\fR (a bare git\n"
+		"repository) and \\fBconfig\\fR (git-config format).\n"
+		".SH OPTIONS\n"
+		".TP\n.BI \\-C \" DIR\"\nrun as if started in DIR (the node's directory)\n"
+		".TP\n.B \\-\\-help\nthe list of commands; \\fBtiersync\\fR \\fICOMMAND\\fR \\fB\\-\\-help\\fR "
+		"for one command\n"
+		".TP\n.B \\-\\-version\nthe version\n"
+		".SH COMMANDS\n", out);
+	for (c = ts_cli_commands; c->name; c++) {
+		fputs(".SS ", out);
+		roff_text(out, c->name);
+		fputs("\n", out);
+		roff_text(out, c->summary);
+		fputs("\n", out);
+		roff_block(out, c->usage);
+		if (c->help)
+			roff_block(out, c->help);
+	}
+	fputs(".SH EXIT STATUS\n0 on success, 1 when the operation was refused or failed (one line on\n"
+		"standard error says why), 2 on bad usage.\n"
+		".SH SEE ALSO\n.BR git (1),\n.BR sqlite3 (1),\n.BR ssh-keygen (1)\n", out);
+}
+
 static const ts_cli_command *find(const char *name)
 {
 	const ts_cli_command *c;
@@ -495,6 +575,11 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (!strcmp(argv[i], "help")) {
+		/* hidden: the build writes the manual page with it */
+		if (i + 2 == argc && !strcmp(argv[i + 1], "--man")) {
+			man_page(stdout);
+			return fflush(stdout) == 0 && !ferror(stdout) ? 0 : 1;
+		}
 		if (i + 1 < argc && (cli.cmd = find(argv[i + 1]))) {
 			ts_cli_help(cli.cmd, stdout);
 			return 0;
