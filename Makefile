@@ -9,7 +9,7 @@
 #                   (default 60) each; clang comes from `tools/deps.sh fuzz`
 #   make demo       the main job: every tier recording, syncing, merging, auditing, reporting
 #   make demo-year  a generated year of a district, synced up the tiers, and its report
-#   make install PREFIX=/usr/local
+#   make install PREFIX=/usr/local   (the binary, the library, its headers, tiersync(1))
 #
 # Missing Debian packages are installed by tools/deps.sh (as root) before
 # anything is built; set TS_NO_DEPS=1 to skip that step.
@@ -47,10 +47,14 @@ vpath %.c sync node tools tests $(B)
 
 .PHONY: all deps test check unit e2e bench demo demo-year install clean headercheck layers converge fuzz fuzz-deps
 
-all: deps $(B)/tiersync $(B)/tiersync-gen bin/tiersync
+all: deps $(B)/tiersync $(B)/tiersync-gen bin/tiersync $(B)/tiersync.1
 
 deps:
 	@[ -n "$(TS_NO_DEPS)" ] || sh tools/deps.sh
+
+# man tiersync: written by the binary from its command table, as --help is
+$(B)/tiersync.1: $(B)/tiersync
+	$(B)/tiersync help --man > $@.tmp && mv $@.tmp $@
 
 bin/tiersync: $(B)/tiersync
 	@mkdir -p bin
@@ -193,6 +197,8 @@ demo: all
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include
 	install -m 755 $(B)/tiersync $(DESTDIR)$(PREFIX)/bin/tiersync
+	install -d $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 644 $(B)/tiersync.1 $(DESTDIR)$(PREFIX)/share/man/man1/tiersync.1
 	install -m 644 $(B)/libtiersync.a $(DESTDIR)$(PREFIX)/lib/libtiersync.a
 	install -d $(DESTDIR)$(PREFIX)/include/tiersync
 	install -m 644 include/tiersync.h $(DESTDIR)$(PREFIX)/include/tiersync.h

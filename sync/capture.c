@@ -73,7 +73,18 @@ int ts_capture__setup(sqlite3 *db)
 		"  author TEXT NOT NULL,"
 		"  time INTEGER NOT NULL,"
 		"  summary TEXT NOT NULL,"
-		"  changeset BLOB NOT NULL)";
+		"  changeset BLOB NOT NULL);"
+		/* staged writes taken back before any commit (ts_node_restore):
+		 * kept whole, with who took them back and when */
+		"CREATE TABLE IF NOT EXISTS ts_restored ("
+		"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+		"  seq INTEGER NOT NULL UNIQUE,"
+		"  author TEXT NOT NULL,"
+		"  time INTEGER NOT NULL,"
+		"  summary TEXT NOT NULL,"
+		"  changeset BLOB NOT NULL,"
+		"  restored_by TEXT NOT NULL,"
+		"  restored_at INTEGER NOT NULL)";
 	if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
 		return ts_sqlite__error(db, "creating ts_staged");
 	return 0;

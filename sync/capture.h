@@ -15,7 +15,8 @@
 
 typedef struct ts_capture ts_capture;
 
-/* Creates the engine's staging table if missing. */
+/* Creates the engine's staging tables if missing: ts_staged, and
+ * ts_restored for the staged writes taken back (node/restore.c). */
 int ts_capture__setup(sqlite3 *db);
 
 /* Starts a write transaction (BEGIN IMMEDIATE) with a session on every

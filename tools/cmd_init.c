@@ -1,7 +1,9 @@
 /*
  * tiersync init: create a node.
  */
+#include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "commands.h"
@@ -19,8 +21,8 @@ int cmd_init(ts_cli *cli, int argc, char **argv)
 	ts_init_options o = { TS_INIT_OPTIONS_VERSION, TS_TIER_STREET, NULL, NULL, NULL, NULL };
 	const char *tier = NULL, *dir, *keyfile = NULL;
 	ts_node *node = NULL;
-	char head[41];
-	int c, help = 0;
+	char head[41], *upstream = NULL;
+	int c, help = 0, rc;
 
 	while ((c = ts_cli_getopt(cli, argc, argv, opts, &help)) != -1) {
 		switch (c) {
@@ -49,8 +51,21 @@ int cmd_init(ts_cli *cli, int argc, char **argv)
 		return ts_cli_usage(cli, "cannot read the key file %s", keyfile);
 	/* the key signs the node's commits and, for an ssh:// upstream, is its
 	 * SSH identity (without --identity, the node's new key is both) */
-	if (ts_node_init(&node, dir, &o) < 0)
-		return ts_cli_fail(cli);
+	/* a relative upstream is where the person typing it sees it, not a path
+	 * inside the new node's directory, where the library would look */
+	if (o.upstream) {
+		if (!(upstream = ts_cli_url_absolute(o.upstream))) {
+			fprintf(stderr, "tiersync: the current directory: %s\n", strerror(errno));
+			return 1;
+		}
+		o.upstream = upstream;
+	}
+	if (ts_node_init(&node, dir, &o) < 0) {
+		rc = ts_cli_fail(cli);
+		free(upstream);
+		return rc;
+	}
+	free(upstream);
 	ts_node_head(head, node);
 	printf("initialised %s node %s in %s (history %.12s)\n", tier, o.id, dir, head);
 	ts_node_free(node);

@@ -2,10 +2,38 @@
  * tiersync remote: the upper nodes this node talks to (add, list, remove)
  * and the SSH host keys it trusts for them (trust).
  */
+#include <errno.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "commands.h"
+
+char *ts_cli_url_absolute(const char *url)
+{
+	const char *colon = strchr(url, ':'), *slash = strchr(url, '/');
+	char *cwd = NULL, *out = NULL;
+	const char *rest = url;
+	size_t n;
+
+	/* a URL (scheme://...), scp-style host:path, or an absolute path goes as
+	 * it is; only a relative path on this machine is resolved */
+	if (strstr(url, "://") || (colon && (!slash || colon < slash)) || url[0] == '/' || !url[0])
+		return strdup(url);
+	if (!(cwd = getcwd(NULL, 0)))
+		return NULL;
+	while (rest[0] == '.' && rest[1] == '/')
+		for (rest += 2; *rest == '/'; rest++)
+			;
+	if (!strcmp(rest, "."))
+		rest = "";
+	n = strlen(cwd) + strlen(rest) + 2;
+	if ((out = malloc(n)))
+		snprintf(out, n, "%s%s%s", cwd, *rest && strcmp(cwd, "/") ? "/" : "", rest);
+	free(cwd);
+	return out;
+}
 
 typedef struct {
 	int json, n;
@@ -101,9 +129,16 @@ int cmd_remote(ts_cli *cli, int argc, char **argv)
 		if (!ts_node_remote_name_valid(argv[optind]))
 			return ts_cli_usage(cli, "invalid remote name '%s': use letters, digits, '-', '_' and "
 				"inner dots", argv[optind]);
-		if (ts_node_remote_add(cli->node, argv[optind], argv[optind + 1], identity) < 0)
-			return ts_cli_fail(cli);
-		return 0;
+		/* the path as the person typed it, where they typed it: the
+		 * library would take a relative one from the node's directory */
+		char *url = ts_cli_url_absolute(argv[optind + 1]);
+		if (!url) {
+			fprintf(stderr, "tiersync: the current directory: %s\n", strerror(errno));
+			return 1;
+		}
+		c = ts_node_remote_add(cli->node, argv[optind], url, identity);
+		free(url);
+		return c < 0 ? ts_cli_fail(cli) : 0;
 	}
 	if (!strcmp(sub, "remove") || !strcmp(sub, "rm")) {
 		if (nargs != 1)

@@ -11,6 +11,7 @@ int cmd_case(ts_cli *cli, int argc, char **argv);
 int cmd_evidence(ts_cli *cli, int argc, char **argv);
 int cmd_status(ts_cli *cli, int argc, char **argv);
 int cmd_commit(ts_cli *cli, int argc, char **argv);
+int cmd_restore(ts_cli *cli, int argc, char **argv);
 int cmd_log(ts_cli *cli, int argc, char **argv);
 int cmd_diff(ts_cli *cli, int argc, char **argv);
 int cmd_blame(ts_cli *cli, int argc, char **argv);
@@ -18,6 +19,7 @@ int cmd_verify(ts_cli *cli, int argc, char **argv);
 int cmd_sql(ts_cli *cli, int argc, char **argv);
 int cmd_report(ts_cli *cli, int argc, char **argv);
 int cmd_export(ts_cli *cli, int argc, char **argv);
+int cmd_config(ts_cli *cli, int argc, char **argv);
 
 int cmd_remote(ts_cli *cli, int argc, char **argv);
 int cmd_push(ts_cli *cli, int argc, char **argv);
@@ -50,6 +52,12 @@ void ts_cli_transfer_setup(ts_transfer_options *o, const char *verb, const char 
  * Returns 0, or the exit status of a usage error. */
 int ts_cli_transfer_args(ts_cli *cli, int argc, char **argv, const char *verb, const char **remote,
 	int *json, ts_transfer_options *o);
+/* The URL a person typed, for the library: a relative path on this
+ * machine (not a URL, not host:path) made absolute against the current
+ * directory, anything else as it is. malloc'd (the caller frees it); NULL
+ * when the current directory cannot be read or out of memory
+ * (tools/cmd_remote.c). */
+char *ts_cli_url_absolute(const char *url);
 /* Parses --timeout SECONDS into milliseconds; ts_cli_usage() when bad. */
 int ts_cli_timeout(ts_cli *cli, const char *seconds, int *ms_out);
 

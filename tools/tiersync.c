@@ -18,7 +18,8 @@ const ts_cli_command ts_cli_commands[] = {
 	  "  --tier T           the node's tier: city, district, street or device\n"
 	  "  --id ID            the node id, dot-separated from the city down, e.g. bj.dc.jingshan\n"
 	  "  --upstream URL     the upper node (its directory or history.git: a path, file:// or\n"
-	  "                     ssh://[user@]host[:port]/path), as remote 'upstream'\n"
+	  "                     ssh://[user@]host[:port]/path), as remote 'upstream'; a relative\n"
+	  "                     path is taken from the current directory and stored absolute\n"
 	  "  --identity KEYFILE the node's unencrypted Ed25519 key: it signs the node's commits and\n"
 	  "                     logs in to an ssh:// upstream (default: a new key, DIR/id_ed25519)\n"
 	  "  --author NAME      the node's identity: the default author of its changes (a real name)\n" },
@@ -99,6 +100,23 @@ const ts_cli_command ts_cli_commands[] = {
 	  "Turn every staged write into one history commit.",
 	  "  -m MESSAGE      the commit message\n"
 	  "  --author NAME   the author (default: the authors of the staged writes)\n" },
+	{ "restore", cmd_restore, 1,
+	  "tiersync restore ID... [--author NAME] [--json]\n"
+	  "       tiersync restore --all [--author NAME] [--json]\n"
+	  "       tiersync restore --list [--json]",
+	  "Take back staged writes that are not yet committed; list those taken back.",
+	  "  ID              a staged write's number, as 'tiersync status' shows it\n"
+	  "  --all           every staged write\n"
+	  "  --author NAME   who takes them back (else the node's identity)\n"
+	  "  --list          the writes taken back at this node: each write whole, who took it\n"
+	  "                  back and when\n"
+	  "  --json          machine-readable output\n\n"
+	  "The writes go back newest first, in one transaction: the database returns to what it\n"
+	  "was before them, and each is kept in the node's record of writes taken back (the\n"
+	  "table ts_restored), never silently dropped. History is not touched: the next commit\n"
+	  "carries the writes still staged. A write that a later staged write changed a row of\n"
+	  "is taken back only with that later write (name both, or give --all); one whose rows\n"
+	  "a merge changed since is refused. Either way nothing changes (exit 1).\n" },
 	{ "log", cmd_log, 1, "tiersync log [--case ID] [-n N] [--json]",
 	  "Show the history, newest first: who changed what, when, on which node.",
 	  "  --case ID       only commits that touched this case or its records\n"
@@ -146,6 +164,26 @@ const ts_cli_command ts_cli_commands[] = {
 	  "Run one read-only SQL query on the node's database.",
 	  "  QUERY           one SELECT (or another statement that writes nothing), quoted\n"
 	  "  --json          an array of objects, one per row\n" },
+	{ "config", cmd_config, 1,
+	  "tiersync config --list [--json]\n"
+	  "       tiersync config KEY [--json]\n"
+	  "       tiersync config KEY VALUE [--json]\n"
+	  "       tiersync config --unset KEY [--json]",
+	  "Show or change the node's settings (NODE/config), as git config does.",
+	  "  --list          every setting, KEY=VALUE, in file order\n"
+	  "  KEY             print its value; exit 1 when it is not set\n"
+	  "  KEY VALUE       set it\n"
+	  "  --unset KEY     remove it\n"
+	  "  --json          machine-readable output\n\n"
+	  "The keys that may be set:\n"
+	  "  user.name               the node's identity: the default author of its changes\n"
+	  "  remote.NAME.url         a remote's URL, as 'tiersync remote add' takes it (a relative\n"
+	  "                          path is taken from the current directory and stored absolute)\n"
+	  "  remote.NAME.identity    the key file the remote is logged in to with (stored absolute)\n"
+	  "node.id, node.tier and node.key are read only: a node's id is bound to its key and to\n"
+	  "its enrollment at the upper node. signer.ID.key (the key of a node above, as first\n"
+	  "seen) is read only too. Any other key is refused, naming these. A remote is removed\n"
+	  "with 'tiersync remote remove NAME'.\n" },
 	{ "remote", cmd_remote, 1,
 	  "tiersync remote add NAME URL [--identity KEYFILE]\n"
 	  "       tiersync remote list [--json]\n"
@@ -153,7 +191,9 @@ const ts_cli_command ts_cli_commands[] = {
 	  "       tiersync remote trust [NAME] [--expect SHA256:...] [--replace] [--timeout SECONDS] [--json]",
 	  "Name the upper nodes this node syncs with, and trust their SSH host keys.",
 	  "  URL             the upper node's directory or its history.git: a path, file:///path,\n"
-	  "                  or ssh://[user@]host[:port]/path (user: the URL's, else yours)\n"
+	  "                  or ssh://[user@]host[:port]/path (user: the URL's, else yours); a\n"
+	  "                  relative path is taken from the current directory (not the node's,\n"
+	  "                  even with -C) and stored absolute\n"
 	  "  --identity KEY  the private key this node logs in with over SSH (KEY.pub beside it\n"
 	  "                  is used when present); without one, ssh-agent's keys\n"
 	  "  --json          machine-readable output\n\n"
@@ -408,6 +448,86 @@ static void usage(FILE *out)
 		"  --version the version\n");
 }
 
+/* Writes `s` as roff text: a backslash, a leading '.' or '\'', a '-' and
+ * every character beyond ASCII escaped, so that any man reader shows it
+ * as --help does. */
+static void roff_text(FILE *out, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	int line_start = 1;
+
+	while (*p) {
+		if (line_start && (*p == '.' || *p == '\''))
+			fputs("\\&", out);
+		line_start = 0;
+		if (*p == '\\')
+			fputs("\\e", out);
+		else if (*p == '-')
+			fputs("\\-", out);
+		else if (*p >= 0x80) {
+			/* arguments and the table are UTF-8 (checked in main) */
+			int n = (*p & 0xe0) == 0xc0 ? 1 : (*p & 0xf0) == 0xe0 ? 2 : 3, k;
+			unsigned cp = *p & (0x3f >> n);
+			for (k = 1; k <= n && p[k]; k++)
+				cp = (cp << 6) | (p[k] & 0x3f);
+			fprintf(out, "\\[u%04X]", cp);
+			p += k;
+			continue;
+		} else {
+			fputc(*p, out);
+			line_start = *p == '\n';
+		}
+		p++;
+	}
+}
+
+/* A preformatted block: the usage and help keep their columns. */
+static void roff_block(FILE *out, const char *text)
+{
+	size_t n = strlen(text);
+
+	fputs(".PP\n.nf\n", out);
+	roff_text(out, text);
+	if (n && text[n - 1] != '\n')
+		fputc('\n', out);
+	fputs(".fi\n", out);
+}
+
+/* The manual page, tiersync(1), from the same table as --help. */
+static void man_page(FILE *out)
+{
+	const ts_cli_command *c;
+
+	fputs(".TH TIERSYNC 1 \"\" \"tiersync " TS_VERSION "\" \"User Commands\"\n"
+		".SH NAME\ntiersync \\- the case database of a tiered city-management enforcement "
+		"service, and its history, synced between tiers\n"
+		".SH SYNOPSIS\n.B tiersync\n[\\-C\\~\\fIDIR\\fR] \\fICOMMAND\\fR [\\fIARGS\\fR]\n"
+		".SH DESCRIPTION\n"
+		"tiersync keeps a case database and its git history on every node of a tiered\n"
+		"service (city, district, street, device), and syncs them between tiers.\n"
+		"A node is a directory: \\fBtiersync.db\\fR (SQLite), \\fBhistory.git\\fR (a bare git\n"
+		"repository) and \\fBconfig\\fR (git-config format).\n"
+		".SH OPTIONS\n"
+		".TP\n.BI \\-C \" DIR\"\nrun as if started in DIR (the node's directory)\n"
+		".TP\n.B \\-\\-help\nthe list of commands; \\fBtiersync\\fR \\fICOMMAND\\fR \\fB\\-\\-help\\fR "
+		"for one command\n"
+		".TP\n.B \\-\\-version\nthe version\n"
+		".SH COMMANDS\n", out);
+	for (c = ts_cli_commands; c->name; c++) {
+		fputs(".SS ", out);
+		roff_text(out, c->name);
+		fputs("\n", out);
+		roff_text(out, c->summary);
+		fputs("\n", out);
+		roff_block(out, c->usage);
+		if (c->help)
+			roff_block(out, c->help);
+	}
+	fputs(".SH EXIT STATUS\n0 on success, 1 when the operation was refused or failed (one line on\n"
+		"standard error says why), 2 on bad usage.\n"
+		".SH SEE ALSO\n.BR git (1),\n.BR sqlite3 (1),\n.BR ssh-keygen (1)\n", out);
+}
+
 static const ts_cli_command *find(const char *name)
 {
 	const ts_cli_command *c;
@@ -473,6 +593,11 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (!strcmp(argv[i], "help")) {
+		/* hidden: the build writes the manual page with it */
+		if (i + 2 == argc && !strcmp(argv[i + 1], "--man")) {
+			man_page(stdout);
+			return fflush(stdout) == 0 && !ferror(stdout) ? 0 : 1;
+		}
 		if (i + 1 < argc && (cli.cmd = find(argv[i + 1]))) {
 			ts_cli_help(cli.cmd, stdout);
 			return 0;

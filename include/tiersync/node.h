@@ -36,7 +36,9 @@ typedef struct {
 	unsigned int version;  /* TS_INIT_OPTIONS_VERSION */
 	ts_tier tier;
 	const char *id;        /* e.g. "bj.dc.jingshan"; see ts_node_id_valid() */
-	const char *upstream;  /* URL of the upper node's history, or NULL */
+	const char *upstream;  /* URL of the upper node's history, or NULL; a
+	                        * relative path is taken from the node's
+	                        * directory (as remote.h says of remotes) */
 	const char *identity;  /* default author (a real name), or NULL */
 	const char *key;       /* an unencrypted OpenSSH Ed25519 private key file: the
 	                        * node's signing key (and its SSH identity for an
@@ -120,6 +122,43 @@ typedef struct {
 int ts_node_staged(ts_node *node,
 	int (*cb)(const ts_staged_info *info, void *payload), void *payload);
 
+/* A staged write taken back (ts_node_restore); the strings live until the
+ * callback returns. */
+typedef struct {
+	int64_t seq;             /* its number while it was staged */
+	const char *author;      /* who made the write */
+	int64_t time;            /* when it was made, seconds since the epoch */
+	const char *summary;
+	int inserts, updates, deletes;
+	const char *restored_by; /* who took it back */
+	int64_t restored_at;     /* when */
+} ts_restored_info;
+
+/*
+ * Takes back staged writes (not yet committed): those numbered `seqs[0..n)`
+ * (ts_staged_info.seq), or every staged write when `seqs` is NULL. In one
+ * transaction, newest first, each write's inverse is applied to the
+ * database and the write moves from the staged writes to the node's record
+ * of writes taken back (ts_node_restored()), under `author` (NULL: the
+ * node's identity) and the time; history is not touched, and the database
+ * stays equal to the head plus the writes still staged. Then calls `cb`
+ * (may be NULL) for each write taken back, newest first.
+ *
+ * Refused whole, nothing changed: TS_ENOTFOUND for a number that is not a
+ * staged write (or nothing staged, for all); TS_EDENIED for a write that a
+ * later staged write not taken back with it changed a row of (the message
+ * names both and the row); TS_ECONFLICT for one whose inverse meets a row
+ * changed since (by a merge) or breaks a constraint; TS_EBUSY while a merge
+ * is being applied; TS_EINVALID without an author.
+ */
+int ts_node_restore(ts_node *node, const int64_t *seqs, size_t n, const char *author,
+	int (*cb)(const ts_restored_info *info, void *payload), void *payload);
+
+/* Calls `cb` for each staged write ever taken back at this node, in the
+ * order they were; a non-zero return stops and is returned. */
+int ts_node_restored(ts_node *node,
+	int (*cb)(const ts_restored_info *info, void *payload), void *payload);
+
 /*
  * Turns every staged write into one history commit. The author is `author`,
  * or the authors of the staged writes when NULL (joined if several); the
@@ -175,6 +214,46 @@ int ts_node_signers_refresh(ts_node *node);
  */
 int ts_node_admit(ts_node *node, const char *from, const char *commit_hex, const char *objects_dir);
 
+/*
+ * The node's settings (node/config.c): NODE/config, a git-config file, as
+ * `git config` reads and writes it. A key is SECTION.NAME or
+ * SECTION.SUBSECTION.NAME; section and name are case-insensitive.
+ *
+ * May be set: user.name (the node's identity, ts_node_identity()),
+ * remote.<name>.url (a path, file:// or ssh:// URL, stored as given: a
+ * relative path is taken from the node's directory) and
+ * remote.<name>.identity (a readable key file of a remote that has a url,
+ * stored absolute). Read only: node.id and node.tier (bound to the node's
+ * key and its enrollment above), node.key (the enrolled signing key) and
+ * signer.<id>.key (the key of a node above, as first seen).
+ */
+
+/* One setting; the strings live until the callback returns. */
+typedef struct {
+	const char *key;       /* canonical: section and name lowercased */
+	const char *value;
+	int settable;          /* 1 when ts_node_config_set() may change it */
+} ts_config_entry;
+
+/* The value of `key`. The caller frees *out with free(). TS_ENOTFOUND when
+ * it is not set. */
+int ts_node_config_get(char **out, ts_node *node, const char *key);
+
+/* Sets `key` to `value`. TS_EDENIED for a read-only key, with the reason;
+ * TS_EINVALID for a key nothing reads (the message names those that may
+ * be set) or a bad value; TS_ENOTFOUND for the identity of a remote
+ * without a url, or an identity file that cannot be read. */
+int ts_node_config_set(ts_node *node, const char *key, const char *value);
+
+/* Removes `key`: user.name or remote.<name>.identity (a remote goes whole,
+ * with ts_node_remote_remove()). TS_ENOTFOUND when it is not set,
+ * TS_EDENIED for any other known key. */
+int ts_node_config_unset(ts_node *node, const char *key);
+
+/* Calls `cb` for each setting, in file order; a non-zero return stops and
+ * is returned. */
+int ts_node_config_list(ts_node *node,
+	int (*cb)(const ts_config_entry *entry, void *payload), void *payload);
 
 /* Writes the current time as the schema's text form,
  * "YYYY-MM-DDTHH:MM:SS+08:00". */
