@@ -24,5 +24,6 @@
 #include "tiersync/cases.h"
 #include "tiersync/parties.h"
 #include "tiersync/patrols.h"
+#include "tiersync/urgent.h"
 
 #endif
