@@ -38,8 +38,7 @@ static int do_create(sqlite3 *db, void *payload)
 
 	ts_time_format(now, ts_node__now());
 	if (strcmp(op->occurred, now) > 0)
-		return ts_error_set(TS_EINVALID, "the event cannot have occurred at %s: it is %s now",
-			op->occurred, now);
+		return ts_error_set(TS_EINVALID, "occurred: %s lies in the future (it is %s now)", op->occurred, now);
 	if ((error = ts_node_mint_id(&op->new_id, op->node, "u")) < 0)
 		return error;
 	if (sqlite3_prepare_v2(db, "INSERT INTO urgent_reports (id, jurisdiction, case_id, subject, detail, "

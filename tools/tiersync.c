@@ -146,14 +146,18 @@ const ts_cli_command ts_cli_commands[] = {
 	  "  --replace       replace a different key already known for the host (after a\n"
 	  "                  confirmed key change; otherwise a changed key is always refused)\n"
 	  "  --timeout S     give up connecting after S seconds (default 10)\n" },
-	{ "push", cmd_push, 1, "tiersync push [REMOTE] [--timeout SECONDS] [--json]",
+	{ "push", cmd_push, 1, "tiersync push [REMOTE] [--urgent-only] [--timeout SECONDS] [--json]",
 	  "Send this node's main to the upper node, as its submission.",
 	  "  REMOTE          a name from 'tiersync remote list' (default upstream)\n"
+	  "  --urgent-only   send only the urgent reports the upper node lacks, not main\n"
+	  "                  (for a link that will not last)\n"
 	  "  --timeout S     give up connecting after S seconds (default 10)\n"
 	  "  --json          machine-readable output\n\n"
 	  "The history goes to the remote's refs/submissions/<this node's id>, a ref this node\n"
 	  "owns and each push overwrites. Only committed history is sent. Progress is shown\n"
-	  "on a terminal.\n" },
+	  "on a terminal.\n\n"
+	  "Urgent reports the upper node's main (as last fetched) lacks go first, as one small\n"
+	  "commit on top of that main, to refs/urgent/<this node's id>: a backlog never holds them up.\n" },
 	{ "fetch", cmd_fetch, 1, "tiersync fetch [REMOTE] [--timeout SECONDS] [--json]",
 	  "Bring the upper node's main here (refs/remotes/REMOTE/main); print its id.",
 	  "  REMOTE          a name from 'tiersync remote list' (default upstream)\n"

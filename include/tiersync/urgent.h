@@ -87,6 +87,18 @@ typedef struct {
 int ts_urgent_list(ts_node *node, const ts_urgent_filter *filter,
 	int (*cb)(const ts_urgent_info *report, void *payload), void *payload);
 
+/*
+ * Admission of an urgent commit (node/admit_node.c): whether this node may
+ * take commit `commit_hex` (40 hex digits), offered by the lower node
+ * `from` as refs/urgent/<from>. It must be one commit whose parent this
+ * node's main holds, and add, against that parent, only urgent_reports
+ * rows and the cases rows those reports name; then it is admitted as
+ * ts_node_admit() admits a submission (ownership, rows, signatures).
+ * `objects_dir` as there. 0 when admissible, else TS_EDENIED (or
+ * TS_ECORRUPT) with one line naming the commit and what is wrong.
+ */
+int ts_node_admit_urgent(ts_node *node, const char *from, const char *commit_hex, const char *objects_dir);
+
 #ifdef __cplusplus
 }
 #endif
