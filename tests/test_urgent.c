@@ -405,3 +405,24 @@ void test_urgent__the_gate_lets_a_node_push_only_its_own_urgent_ref(void)
 	test_error_says("refused refs/urgent/bj.dc.js");
 	ts_node_free(dc);
 }
+
+void test_urgent__received_before_main_arrives_stays_received(void)
+{
+	chain c;
+	ts_urgent_push_stats u;
+	ts_transfer_stats stats;
+	char id[41], sql[256];
+
+	test_ok(chain_make(&c, 2));
+	test_ok(ts_node_push_urgent(id, &stats, &u, c.st, NULL, NULL, TS_PUSH_URGENT_ONLY));
+	test_ok(ts_node_merge_submissions(c.dc, NULL, NULL, NULL));
+	test_ok(ts_urgent_receive(c.dc, "张敏", c.report));
+	test_ok(ts_node_commit(id, c.dc, "receive", NULL));
+	test_ok(ts_node_push(id, &stats, c.st, NULL, NULL));
+	test_ok(ts_node_merge_submissions(c.dc, NULL, NULL, NULL));
+	snprintf(sql, sizeof(sql), "SELECT received_by FROM urgent_reports WHERE id = '%s'", c.report);
+	test_equal_s(ts_test_query_text(c.dc, sql), "张敏");
+	test_equal_i(ts_test_query_int(c.dc, "SELECT count(*) FROM sync_conflicts WHERE status = 'open'"), 0);
+	test_equal_i(ts_test_query_int(c.dc, "SELECT count(*) FROM cases"), 2);
+	chain_free(&c);
+}
