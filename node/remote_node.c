@@ -487,6 +487,18 @@ static const char *row_text(const ts_row *row, const char *column)
 	return v && v->type == SQLITE_TEXT ? v->p : NULL;
 }
 
+/* 1 when `name` is one of the ", "-separated names of `list`. */
+static int name_listed(const char *list, const char *name)
+{
+	size_t n = strlen(name);
+	const char *p;
+
+	for (p = list; (p = strstr(p, name)) != NULL; p += n)
+		if ((p == list || (p >= list + 2 && !strncmp(p - 2, ", ", 2))) && (!p[n] || !strncmp(p + n, ", ", 2)))
+			return 1;
+	return 0;
+}
+
 /* Each urgent report row of main that the parent lacks. */
 static int urgent_entry(const char *path, const git_tree_entry *before, const git_tree_entry *after, void *payload)
 {
@@ -511,7 +523,7 @@ static int urgent_entry(const char *path, const git_tree_entry *before, const gi
 	subject = row_text(row, "subject");
 	who = row_text(row, "reporter");
 	ts_buf__printf(&u->message, "%s: %s\n", id ? id : "?", subject ? subject : "");
-	if (who && !strstr(ts_buf__cstr(&u->reporters), who))
+	if (who && !name_listed(ts_buf__cstr(&u->reporters), who))
 		ts_buf__printf(&u->reporters, "%s%s", u->reporters.size ? ", " : "", who);
 	ts_row__free(row);
 	return ts_buf__oom(&u->message) || ts_buf__oom(&u->reporters) ? TS_ERROR : 0;

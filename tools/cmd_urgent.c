@@ -65,7 +65,7 @@ int cmd_urgent(ts_cli *cli, int argc, char **argv)
 	ts_urgent_options o;
 	const char *author = NULL, *verb;
 	int c, help = 0, json = 0, pending = 0, received = 0;
-	char *id = NULL, when[32], commit[41];
+	char *id = NULL, when[32], commit[41], message[1024];
 
 	memset(&o, 0, sizeof(o));
 	if (argc < 2 || argv[1][0] == '-')
@@ -97,10 +97,13 @@ int cmd_urgent(ts_cli *cli, int argc, char **argv)
 		if (o.occurred_at && ts_time_parse(when, o.occurred_at, 0, "--occurred-at") < 0)
 			return ts_cli_fail(cli);
 		author = ts_cli_author(cli, author);
+		if (strpbrk(o.subject, "\r\n"))
+			return ts_cli_usage(cli, "--subject is one line");
 		if (ts_urgent_create(&id, cli->node, author, &o) < 0)
-			return ts_cli_fail_hint(cli, TS_EINVALID, "%s", o.occurred_at ? "see --occurred-at" : "see --subject");
+			return ts_cli_fail(cli);
 		/* committed at once: the next push sends what is committed */
-		if (ts_node_commit(commit, cli->node, "urgent report", NULL) < 0) {
+		snprintf(message, sizeof(message), "urgent report %s: %s", id, o.subject);
+		if (ts_node_commit(commit, cli->node, message, NULL) < 0) {
 			free(id);
 			return ts_cli_fail(cli);
 		}

@@ -33,6 +33,8 @@ run ts -C "$st" urgent frobnicate
 check "an unknown verb is bad usage" exit_is 2
 run ts -C "$st" urgent list --pending --received
 check "--pending with --received is bad usage" exit_is 2
+run ts -C "$st" urgent new --subject "$(printf '两行\n标题')" --author "王伟"
+check "a subject of two lines is bad usage" exit_is 2
 forbidden "a report of a case that does not exist" "no case bj.dc.jingshan-c0" "$st" \
 	ts -C "$st" urgent new --subject "燃气泄漏" --case bj.dc.jingshan-c0 --author "王伟"
 forbidden "a report that occurred in the future" "lies in the future" "$st" \
@@ -173,6 +175,13 @@ check "the district merges it" exit_is 0
 run ts -C "$dc" urgent receive "$dev_report" --author "张敏"
 check "the district receives the device's report" exit_is 0
 ts -C "$dc" commit -m "收到紧急信息" >/dev/null
+
+# --- a node that never fetched its upper node's main --------------------------------
+ts init "$work/new" --tier street --id bj.dc.donghuamen --upstream "$dc" --author "孙" >/dev/null
+ts -C "$work/new" urgent new --subject "东华门大街火情" --author "孙" >/dev/null
+forbidden "push --urgent-only with no commit known to be held above" "never fetched" "$work/new" \
+	ts -C "$work/new" push --urgent-only
+check "  ...and says what to run" stderr_has "run 'tiersync fetch upstream' first"
 
 # --- a crafted urgent commit -----------------------------------------------------------
 run ts -C "$st" pull
