@@ -307,6 +307,19 @@ int ts_node_remote_remove(ts_node *node, const char *name)
 			goto done;
 		}
 	}
+	/* the urgent commit made for it (see "The urgent commit" below) */
+	ts_buf__clear(&glob);
+	ts_buf__printf(&glob, "refs/urgent-out/%s", name);
+	if (ts_buf__oom(&glob)) {
+		error = TS_ERROR;
+		goto done;
+	}
+	if (git_reference_lookup(&ref, ts_store__repo(node->store), glob.ptr) == 0) {
+		int rc2 = git_reference_delete(ref);
+		git_reference_free(ref);
+		if (rc2 < 0)
+			error = ts_store__git_error(TS_ERROR, "deleting the remote's refs");
+	}
 done:
 	git_reference_iterator_free(refs);
 	git_config_iterator_free(it);

@@ -288,6 +288,10 @@ void test_urgent__the_urgent_commit_is_its_parent_plus_the_reports(void)
 	test_ok(ts_node_push_urgent(id, &stats, &u, c.st, NULL, NULL, TS_PUSH_URGENT_ONLY));
 	test_equal_i(u.updated, 0);
 	test_equal_s(git_oid_tostr_s(&at), u.commit);
+	/* kept for the remote, and gone with it */
+	test_ok(ts_store__ref_get(&at, c.st->store, "refs/urgent-out/upstream"));
+	test_ok(ts_node_remote_remove(c.st, "upstream"));
+	test_equal_i(ts_store__ref_get(&at, c.st->store, "refs/urgent-out/upstream"), TS_ENOTFOUND);
 	git_diff_free(diff);
 	git_tree_free(tree);
 	git_tree_free(parent_tree);

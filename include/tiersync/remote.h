@@ -76,7 +76,8 @@ int ts_node_remote_name_valid(const char *name);
  */
 int ts_node_remote_add(ts_node *node, const char *name, const char *url, const char *identity);
 
-/* Removes a remote and its fetched refs (refs/remotes/NAME/...).
+/* Removes a remote, its fetched refs (refs/remotes/NAME/...) and the
+ * urgent commit made for it (refs/urgent-out/NAME).
  * TS_ENOTFOUND if there is no such remote. */
 int ts_node_remote_remove(ts_node *node, const char *name);
 
