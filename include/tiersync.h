@@ -27,5 +27,6 @@
 #include "tiersync/exposures.h"
 #include "tiersync/baselines.h"
 #include "tiersync/export.h"
+#include "tiersync/urgent.h"
 
 #endif

@@ -14,6 +14,7 @@
 #include "meta.h"
 #include "ownership.h"
 #include "rowcodec.h"
+#include "treediff.h"
 #include "node.h"
 #include "tiers.h"
 
@@ -137,6 +138,167 @@ int ts_node_admit(ts_node *node, const char *from, const char *commit_hex, const
 	if (!ts_jurisdiction_covers(node->id, from) || !strcmp(node->id, from))
 		return ts_error_set(TS_EDENIED, "%s is not a node below %s", from, node->id);
 	if (objects_dir && (error = add_offer_objects(node, objects_dir)) < 0)
+		return error;
+	return ts_node__admit(node, NULL, from, &theirs);
+}
+
+/*
+ * The shape of an urgent commit (refs/urgent/<id>, node/remote_node.c): one
+ * commit on top of a commit this node's main holds, adding urgent report
+ * rows and the case rows they name, and nothing else. Anything else sent
+ * there is refused whole, before the usual admission.
+ */
+#define URGENT_DIR "urgent_reports/"
+#define CASES_DIR "cases/"
+
+typedef struct {
+	git_repository *repo;
+	char tip[13];
+	size_t reports;
+	char **named, **cases;     /* case row paths the reports name; case rows added */
+	size_t nnamed, ncases;
+	char *why;                 /* the first refusal's message */
+} urgent_check;
+
+static int urgent_refuse(urgent_check *u, const char *fmt, const char *path)
+{
+	ts_buf b = TS_BUF_INIT;
+
+	ts_buf__printf(&b, "refused urgent commit %s: ", u->tip);
+	ts_buf__printf(&b, fmt, path);
+	free(u->why);
+	u->why = ts_buf__detach(&b);
+	return TS_EDENIED;
+}
+
+static int strings_add(char ***list, size_t *n, const char *s)
+{
+	char **grown = realloc(*list, (*n + 1) * sizeof(**list));
+	if (!grown)
+		return ts_error_set(TS_ERROR, "out of memory");
+	*list = grown;
+	if (!(grown[*n] = strdup(s)))
+		return ts_error_set(TS_ERROR, "out of memory");
+	(*n)++;
+	return 0;
+}
+
+static int urgent_check_entry(const char *path, const git_tree_entry *before, const git_tree_entry *after,
+	void *payload)
+{
+	urgent_check *u = payload;
+	int urgent = !strncmp(path, URGENT_DIR, strlen(URGENT_DIR));
+	git_blob *blob = NULL;
+	ts_row *row = NULL;
+	const ts_value *c;
+	ts_buf named = TS_BUF_INIT;
+	int error;
+
+	if (!urgent && strncmp(path, CASES_DIR, strlen(CASES_DIR)))
+		return urgent_refuse(u, "%s is neither an urgent report nor a case one names; an urgent commit "
+			"holds nothing else", path);
+	if (before || !after)
+		return urgent_refuse(u, "%s is changed or removed; an urgent commit only adds urgent reports "
+			"and the cases they name", path);
+	if (git_tree_entry_type(after) != GIT_OBJECT_BLOB)
+		return urgent_refuse(u, "%s is not a row", path);
+	if (!urgent)
+		return strings_add(&u->cases, &u->ncases, path);
+	if (git_blob_lookup(&blob, u->repo, git_tree_entry_id(after)) < 0)
+		return ts_store__git_error(TS_ECORRUPT, "reading an offered urgent report");
+	error = ts_rowcodec__decode(&row, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob));
+	git_blob_free(blob);
+	if (error < 0)
+		return urgent_refuse(u, "%s is not a well-formed row", path);
+	u->reports++;
+	if ((c = ts_row__get(row, "case_id")) && c->type != SQLITE_NULL) {
+		if ((error = ts_rowcodec__key_path_values(&named, "cases", 1, c)) == 0)
+			error = strings_add(&u->named, &u->nnamed, named.ptr);
+		ts_buf__dispose(&named);
+	}
+	ts_row__free(row);
+	return error;
+}
+
+static int urgent_shape(ts_node *node, const git_oid *theirs)
+{
+	git_repository *repo = ts_store__repo(node->store);
+	ts_treediff__callbacks cbs = { NULL, urgent_check_entry, NULL, 0 };
+	git_commit *c = NULL, *parent = NULL;
+	git_tree *before = NULL, *after = NULL;
+	urgent_check u;
+	git_oid head;
+	size_t i, k;
+	int error = 0;
+
+	memset(&u, 0, sizeof(u));
+	u.repo = repo;
+	cbs.payload = &u;
+	git_oid_tostr(u.tip, sizeof(u.tip), theirs);
+	if (git_commit_lookup(&c, repo, theirs) < 0) {
+		error = ts_store__git_error(TS_ECORRUPT, "reading the offered urgent commit");
+		goto done;
+	}
+	if (git_commit_parentcount(c) != 1) {
+		error = urgent_refuse(&u, "%s", "it must be one commit on a commit this node holds");
+		goto done;
+	}
+	if ((error = ts_history__head(&head, node->db)) < 0 ||
+	    (!git_oid_equal(&head, git_commit_parent_id(c, 0)) &&
+	     git_graph_descendant_of(repo, &head, git_commit_parent_id(c, 0)) != 1)) {
+		error = urgent_refuse(&u, "%s", "it does not stand on a commit of this node's main");
+		goto done;
+	}
+	if (git_commit_parent(&parent, c, 0) < 0 || git_commit_tree(&before, parent) < 0 ||
+	    git_commit_tree(&after, c) < 0) {
+		error = ts_store__git_error(TS_ECORRUPT, "reading the offered urgent commit");
+		goto done;
+	}
+	if ((error = ts_treediff__walk(repo, before, after, NULL, &cbs)) < 0)
+		goto done;
+	if (!u.reports) {
+		error = urgent_refuse(&u, "%s", "it holds no urgent report");
+		goto done;
+	}
+	for (i = 0; i < u.ncases; i++) {
+		for (k = 0; k < u.nnamed && strcmp(u.cases[i], u.named[k]); k++)
+			;
+		if (k == u.nnamed) {
+			error = urgent_refuse(&u, "%s is a case no urgent report in it names; an urgent commit "
+				"holds nothing else", u.cases[i]);
+			goto done;
+		}
+	}
+done:
+	if (error < 0 && u.why)
+		error = ts_error_set(error, "%s", u.why);
+	for (i = 0; i < u.ncases; i++)
+		free(u.cases[i]);
+	for (i = 0; i < u.nnamed; i++)
+		free(u.named[i]);
+	free(u.cases);
+	free(u.named);
+	free(u.why);
+	git_tree_free(before);
+	git_tree_free(after);
+	git_commit_free(parent);
+	git_commit_free(c);
+	return error;
+}
+
+int ts_node_admit_urgent(ts_node *node, const char *from, const char *commit_hex, const char *objects_dir)
+{
+	git_oid theirs;
+	int error;
+
+	if (!node || !from || !ts_node_id_valid(from) || !commit_hex || strlen(commit_hex) != 40 ||
+	    git_oid_fromstr(&theirs, commit_hex) < 0)
+		return ts_error_set(TS_EINVALID, "admission needs a node id and a commit id");
+	if (!ts_jurisdiction_covers(node->id, from) || !strcmp(node->id, from))
+		return ts_error_set(TS_EDENIED, "%s is not a node below %s", from, node->id);
+	if (objects_dir && (error = add_offer_objects(node, objects_dir)) < 0)
+		return error;
+	if ((error = urgent_shape(node, &theirs)) < 0)
 		return error;
 	return ts_node__admit(node, NULL, from, &theirs);
 }

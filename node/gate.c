@@ -21,18 +21,20 @@
  * the environment of the gate minus every GIT_* variable the client might
  * have brought, plus a command-line config (GIT_CONFIG_COUNT):
  *
- *   transfer.hideRefs    every ref but refs/heads/main and
- *                        refs/submissions/ID: the node sees, fetches and
- *                        may name nothing else (git refuses to update a
- *                        hidden ref)
+ *   transfer.hideRefs    every ref but refs/heads/main,
+ *                        refs/submissions/ID and refs/urgent/ID: the node
+ *                        sees, fetches and may name nothing else (git
+ *                        refuses to update a hidden ref)
  *   core.hooksPath       NODE/gate-hooks/ID (a push), whose pre-receive
  *                        runs `tiersync -C NODE gate --pre-receive --node ID`
  *   receive.denyDeletes  a push cannot delete a ref
  *   receive.fsckObjects  git checks every object it receives
  *
  * The pre-receive check refuses the whole push unless every update creates
- * or moves refs/submissions/ID to a commit, then asks ts_node_admit() about
- * each new commit, reading the objects from git's quarantine. What it
+ * or moves refs/submissions/ID or refs/urgent/ID (its urgent reports, sent
+ * ahead of a backlog) to a commit, then asks ts_node_admit() about each new
+ * submission and ts_node_admit_urgent() about each urgent commit, reading
+ * the objects from git's quarantine. What it
  * prints git shows the pushing client as "remote: ...".
  */
 #include <errno.h>
@@ -256,9 +258,9 @@ int ts_gate_prepare(ts_gate_exec **out, ts_node *node, const char *node_id, cons
 {
 	ts_gate_exec *e = NULL;
 	ts_gate_request req;
-	ts_buf git = TS_BUF_INIT, repo = TS_BUF_INIT, hooks = TS_BUF_INIT, kv = TS_BUF_INIT;
+	ts_buf git = TS_BUF_INIT, repo = TS_BUF_INIT, hooks = TS_BUF_INIT, kv = TS_BUF_INIT, urgent = TS_BUF_INIT;
 	char node_dir[PATH_MAX], asked[PATH_MAX], history[PATH_MAX];
-	const char *config[12];
+	const char *config[14];
 	size_t nargv = 0, nenv = 0, nconfig = 0, i;
 	char **env;
 	int error;
@@ -286,7 +288,8 @@ int ts_gate_prepare(ts_gate_exec **out, ts_node *node, const char *node_id, cons
 
 	/* what the node may see and do, as git's command-line config */
 	ts_buf__printf(&kv, "!refs/submissions/%s", node_id);
-	if (ts_buf__oom(&kv)) {
+	ts_buf__printf(&urgent, "!refs/urgent/%s", node_id);
+	if (ts_buf__oom(&kv) || ts_buf__oom(&urgent)) {
 		error = ts_error_set(TS_ERROR, "out of memory");
 		goto done;
 	}
@@ -304,6 +307,8 @@ int ts_gate_prepare(ts_gate_exec **out, ts_node *node, const char *node_id, cons
 		config[nconfig++] = "receive.fsckObjects";
 		config[nconfig++] = "true";
 	}
+	config[nconfig++] = "transfer.hideRefs";
+	config[nconfig++] = urgent.ptr;
 
 	if (!(e = calloc(1, sizeof(*e)))) {
 		error = ts_error_set(TS_ERROR, "out of memory");
@@ -345,6 +350,7 @@ done:
 	ts_buf__dispose(&repo);
 	ts_buf__dispose(&hooks);
 	ts_buf__dispose(&kv);
+	ts_buf__dispose(&urgent);
 	return error;
 }
 
@@ -366,7 +372,7 @@ typedef struct {
 int ts_gate_pre_receive(ts_node *node, const char *node_id, FILE *updates, const char *quarantine)
 {
 	static const char zero[] = "0000000000000000000000000000000000000000";
-	ts_buf own = TS_BUF_INIT;
+	ts_buf own = TS_BUF_INIT, own_urgent = TS_BUF_INIT;
 	update *list = NULL;
 	char *line = NULL;
 	size_t cap = 0, n = 0, i;
@@ -374,7 +380,8 @@ int ts_gate_pre_receive(ts_node *node, const char *node_id, FILE *updates, const
 	int error = 0;
 
 	ts_buf__printf(&own, "refs/submissions/%s", node_id ? node_id : "");
-	if (!node_id || !ts_node_id_valid(node_id) || ts_buf__oom(&own)) {
+	ts_buf__printf(&own_urgent, "refs/urgent/%s", node_id ? node_id : "");
+	if (!node_id || !ts_node_id_valid(node_id) || ts_buf__oom(&own) || ts_buf__oom(&own_urgent)) {
 		error = ts_error_set(TS_EINVALID, "the pre-receive check needs the pushing node's id");
 		goto done;
 	}
@@ -394,13 +401,14 @@ int ts_gate_pre_receive(ts_node *node, const char *node_id, FILE *updates, const
 		memcpy(u.new_id, line + 41, 40);
 		u.new_id[40] = '\0';
 		u.ref = line + 82;
-		if (strcmp(u.ref, own.ptr)) {
-			error = ts_error_set(TS_EDENIED, "refused %s: %s may push only %s", u.ref, node_id, own.ptr);
+		if (strcmp(u.ref, own.ptr) && strcmp(u.ref, own_urgent.ptr)) {
+			error = ts_error_set(TS_EDENIED, "refused %s: %s may push only %s or %s", u.ref, node_id,
+				own.ptr, own_urgent.ptr);
 			goto done;
 		}
 		if (!strcmp(u.new_id, zero)) {
-			error = ts_error_set(TS_EDENIED, "refused %s: a submission is never deleted through the gate",
-				u.ref);
+			error = ts_error_set(TS_EDENIED, "refused %s: %s is never deleted through the gate", u.ref,
+				strcmp(u.ref, own.ptr) ? "an urgent ref" : "a submission");
 			goto done;
 		}
 		{
@@ -420,7 +428,9 @@ int ts_gate_pre_receive(ts_node *node, const char *node_id, FILE *updates, const
 		goto done;
 	}
 	for (i = 0; i < n; i++)
-		if ((error = ts_node_admit(node, node_id, list[i].new_id, quarantine)) < 0) {
+		if ((error = strcmp(list[i].ref, own.ptr) ?
+				ts_node_admit_urgent(node, node_id, list[i].new_id, quarantine) :
+				ts_node_admit(node, node_id, list[i].new_id, quarantine)) < 0) {
 			char why[900];
 			snprintf(why, sizeof(why), "%s", ts_error_last() ? ts_error_last() : "not admitted");
 			error = ts_error_set(error, "refused %s: %s", list[i].ref, why);
@@ -433,5 +443,6 @@ done:
 	free(list);
 	free(line);
 	ts_buf__dispose(&own);
+	ts_buf__dispose(&own_urgent);
 	return error;
 }

@@ -24,6 +24,7 @@
 #include "tiers.h"
 
 #define SUBMISSIONS "refs/submissions/"
+#define URGENT "refs/urgent/"   /* urgent reports of a node below: merged first */
 
 static int commit_local_work(ts_node *node)
 {
@@ -64,7 +65,7 @@ int ts_node_merge(char id_out[41], ts_node_merge_stats *stats, ts_node *node, co
 	ts_buf default_message = TS_BUF_INIT;
 	git_oid theirs, head;
 	int64_t now = ts_node__now();
-	int error;
+	int error, urgent;
 
 	id_out[0] = '\0';
 	if (stats)
@@ -87,15 +88,19 @@ int ts_node_merge(char id_out[41], ts_node_merge_stats *stats, ts_node *node, co
 	ts_node__who(&c, node->id, node->id, now);
 	/* the ref says which side is the upper tier: a submission comes from
 	 * below, a remote's main from above */
-	ctx.ours_is_upper = !strncmp(rev, SUBMISSIONS, strlen(SUBMISSIONS)) ? 1 :
+	urgent = !strncmp(rev, URGENT, strlen(URGENT));
+	ctx.ours_is_upper = urgent || !strncmp(rev, SUBMISSIONS, strlen(SUBMISSIONS)) ? 1 :
 		!strncmp(rev, "refs/remotes/", 13) ? 0 : -1;
 	/* a submission is the offer of the node its ref names: checked whole
-	 * before any of it is written */
+	 * before any of it is written; an urgent commit also for its shape */
 	if (ctx.ours_is_upper == 1) {
-		const char *from = rev + strlen(SUBMISSIONS);
+		const char *from = rev + strlen(urgent ? URGENT : SUBMISSIONS);
+		char hex[GIT_OID_HEXSZ + 1];
 		if (!ts_node_id_valid(from) || !ts_jurisdiction_covers(node->id, from) || !strcmp(from, node->id))
 			return ts_error_set(TS_EDENIED, "%s names no node below %s", rev, node->id);
-		if ((error = ts_node__admit(node, NULL, from, &theirs)) < 0)
+		git_oid_tostr(hex, sizeof(hex), &theirs);
+		if ((error = urgent ? ts_node_admit_urgent(node, from, hex, NULL) :
+				ts_node__admit(node, NULL, from, &theirs)) < 0)
 			return error;
 	} else if (ctx.ours_is_upper == 0 && (error = ts_node__admit(node, NULL, NULL, &theirs)) < 0)
 		return error;   /* what came from above, checked again as it is merged */
@@ -150,27 +155,37 @@ int ts_node_merge_submissions(ts_node *node, const char *author,
 {
 	ref_list refs = { NULL, 0 };
 	git_strarray all = { 0 };
-	size_t i;
+	size_t i, nurgent;
 	int error = 0;
 
 	if (git_reference_list(&all, ts_store__repo(node->store)) < 0)
 		return ts_store__git_error(TS_ERROR, "listing submissions");
+	/* urgent reports first, then the submissions, each in a fixed order:
+	 * the same refs merge the same way everywhere */
+	for (i = 0; i < all.count; i++)
+		if (!strncmp(all.strings[i], URGENT, strlen(URGENT)) && collect_ref(all.strings[i], &refs) < 0) {
+			error = ts_error_set(TS_ERROR, "out of memory");
+			goto done;
+		}
+	nurgent = refs.n;
 	for (i = 0; i < all.count; i++)
 		if (!strncmp(all.strings[i], SUBMISSIONS, strlen(SUBMISSIONS)) && collect_ref(all.strings[i], &refs) < 0) {
 			error = ts_error_set(TS_ERROR, "out of memory");
 			goto done;
 		}
-	/* a fixed order: the same submissions merge the same way everywhere */
-	if (refs.n)
-		qsort(refs.names, refs.n, sizeof(*refs.names), name_cmp);
+	if (nurgent)
+		qsort(refs.names, nurgent, sizeof(*refs.names), name_cmp);
+	if (refs.n > nurgent)
+		qsort(refs.names + nurgent, refs.n - nurgent, sizeof(*refs.names), name_cmp);
 	for (i = 0; i < refs.n; i++) {
 		ts_submission_result r;
 		ts_buf msg = TS_BUF_INIT;
 		int rc;
 
 		memset(&r, 0, sizeof(r));
-		r.node = refs.names[i] + strlen(SUBMISSIONS);
-		ts_buf__printf(&msg, "merge submission of %s\n", r.node);
+		r.urgent = i < nurgent;
+		r.node = refs.names[i] + strlen(r.urgent ? URGENT : SUBMISSIONS);
+		ts_buf__printf(&msg, r.urgent ? "merge urgent reports of %s\n" : "merge submission of %s\n", r.node);
 		rc = ts_node_merge(r.commit, &r.stats, node, refs.names[i], author, msg.ptr);
 		ts_buf__dispose(&msg);
 		r.error = rc;

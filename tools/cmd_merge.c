@@ -6,11 +6,14 @@
 
 #include "commands.h"
 
-static void print_result(const char *who, const char *commit, const ts_node_merge_stats *s, int json, int first)
+static void print_result(const char *who, const char *commit, const ts_node_merge_stats *s, int json, int first,
+	int urgent)
 {
 	if (json) {
 		printf("%s{\"node\":", first ? "" : ",");
 		ts_json_str(stdout, who);
+		if (urgent)
+			fputs(",\"urgent\":true", stdout);
 		printf(",\"result\":\"%s\",\"commit\":\"%s\",\"rows_written\":%zu,\"rows_deleted\":%zu,"
 			"\"conflicts\":%zu,\"settled\":%zu,\"constraint_conflicts\":%zu}",
 			ts_merge_result_name(s->result), commit, s->rows_written, s->rows_deleted, s->conflicts,
@@ -32,18 +35,22 @@ typedef struct {
 static int print_submission(const ts_submission_result *r, void *payload)
 {
 	merge_out *o = payload;
+	char who[160];
+
+	snprintf(who, sizeof(who), "%s%s", r->node, r->urgent && !o->json ? " (urgent)" : "");
 	if (r->error < 0) {
 		o->failed++;
 		if (o->json) {
 			printf("%s{\"node\":", o->n ? "," : "");
 			ts_json_str(stdout, r->node);
-			printf(",\"error\":");
+			printf(",\"urgent\":%s,\"error\":", r->urgent ? "true" : "false");
 			ts_json_str_or_null(stdout, r->message);
 			putchar('}');
 		} else
-			fprintf(stderr, "tiersync: submission of %s not merged: %s\n", r->node, r->message);
+			fprintf(stderr, "tiersync: %s of %s not merged: %s\n", r->urgent ? "urgent reports" : "submission",
+				r->node, r->message);
 	} else
-		print_result(r->node, r->commit, &r->stats, o->json, o->n == 0);
+		print_result(who, r->commit, &r->stats, o->json, o->n == 0, r->urgent);
 	o->n++;
 	return 0;
 }
@@ -102,7 +109,7 @@ int cmd_merge(ts_cli *cli, int argc, char **argv)
 			return ts_cli_fail(cli);
 		if (o.json)
 			putchar('[');
-		print_result(argv[optind], id, &stats, o.json, 1);
+		print_result(argv[optind], id, &stats, o.json, 1, 0);
 		if (o.json)
 			puts("]");
 	}

@@ -97,29 +97,78 @@ int ts_cli_transfer_args(ts_cli *cli, int argc, char **argv, const char *verb, c
 	return 0;
 }
 
+/* What went ahead of main, as the JSON member "urgent". */
+static void print_urgent_json(const ts_urgent_push_stats *u, const char *node_id)
+{
+	printf("\"urgent\":{\"reports\":%zu,\"commit\":", u->reports);
+	ts_json_str_or_null(stdout, u->commit[0] ? u->commit : NULL);
+	fputs(",\"parent\":", stdout);
+	ts_json_str_or_null(stdout, u->parent[0] ? u->parent : NULL);
+	printf(",\"ref\":\"refs/urgent/%s\",\"updated\":%s,\"objects\":%zu,\"bytes\":%llu,\"no_base\":%s}",
+		node_id, u->updated ? "true" : "false", u->objects, (unsigned long long)u->bytes,
+		u->no_base ? "true" : "false");
+}
+
 int cmd_push(ts_cli *cli, int argc, char **argv)
 {
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "urgent-only", no_argument, NULL, 'u' },
+		{ 0, 0, 0, 0 }
+	};
 	ts_transfer_options o;
 	ts_transfer_stats stats;
-	const char *remote;
+	ts_urgent_push_stats urgent;
+	const char *remote = TS_REMOTE_DEFAULT, *node_id = ts_node_id(cli->node);
 	char id[41], size[32];
-	int json, rc;
+	int c, help = 0, json = 0, urgent_only = 0;
 
-	if ((rc = ts_cli_transfer_args(cli, argc, argv, "push", &remote, &json, &o)) != 0)
-		return rc;
-	if (ts_node_push(id, &stats, cli->node, remote, &o) < 0)
+	memset(&o, 0, sizeof(o));
+	while ((c = ts_cli_getopt(cli, argc, argv, opts, &help)) != -1) {
+		switch (c) {
+		case 'j': json = 1; break;
+		case 't': if (ts_cli_timeout(cli, optarg, &o.timeout_ms)) return 2; break;
+		case 'u': urgent_only = 1; break;
+		default: return 2;
+		}
+	}
+	if (optind < argc)
+		remote = argv[optind++];
+	if (optind != argc)
+		return ts_cli_usage(cli, "unexpected argument %s", argv[optind]);
+	ts_cli_transfer_setup(&o, "push", remote);
+	if (ts_node_push_urgent(id, &stats, &urgent, cli->node, remote, &o,
+			urgent_only ? TS_PUSH_URGENT_ONLY : 0) < 0) {
+		if (urgent_only && urgent.no_base)
+			return ts_cli_fail_hint(cli, TS_ENOTFOUND, "run 'tiersync fetch %s' first", remote);
 		return ts_cli_fail_remote(cli, remote);
-	human(size, (double)stats.bytes);
+	}
 	if (json) {
 		printf("{\"remote\":");
 		ts_json_str(stdout, remote);
-		printf(",\"ref\":\"refs/submissions/%s\",\"commit\":\"%s\",\"updated\":%s,"
-			"\"objects\":%zu,\"bytes\":%llu}\n", ts_node_id(cli->node), id,
-			stats.updated ? "true" : "false", stats.objects, (unsigned long long)stats.bytes);
-	} else if (stats.updated)
+		putchar(',');
+		print_urgent_json(&urgent, node_id);
+		if (!urgent_only)
+			printf(",\"ref\":\"refs/submissions/%s\",\"commit\":\"%s\",\"updated\":%s,"
+				"\"objects\":%zu,\"bytes\":%llu", node_id, id, stats.updated ? "true" : "false",
+				stats.objects, (unsigned long long)stats.bytes);
+		puts("}");
+		return 0;
+	}
+	if (urgent.commit[0])
+		printf("%s %zu urgent report%s first: %.12s to %s as refs/urgent/%s (on %.12s)\n",
+			urgent.updated ? "pushed" : "already there:", urgent.reports, urgent.reports == 1 ? "" : "s",
+			urgent.commit, remote, node_id, urgent.parent);
+	else if (urgent_only)
+		printf("no urgent reports to send to %s\n", remote);
+	if (urgent_only)
+		return 0;
+	human(size, (double)stats.bytes);
+	if (stats.updated)
 		printf("pushed main %.12s to %s as refs/submissions/%s (%zu objects%s%s)\n", id, remote,
-			ts_node_id(cli->node), stats.objects, stats.bytes ? ", " : "", stats.bytes ? size : "");
+			node_id, stats.objects, stats.bytes ? ", " : "", stats.bytes ? size : "");
 	else
-		printf("%s already has main %.12s as refs/submissions/%s\n", remote, id, ts_node_id(cli->node));
+		printf("%s already has main %.12s as refs/submissions/%s\n", remote, id, node_id);
 	return 0;
 }

@@ -39,6 +39,7 @@ int cmd_patrol(ts_cli *cli, int argc, char **argv);
 int cmd_zone(ts_cli *cli, int argc, char **argv);
 int cmd_exposure(ts_cli *cli, int argc, char **argv);
 int cmd_baseline(ts_cli *cli, int argc, char **argv);
+int cmd_urgent(ts_cli *cli, int argc, char **argv);
 
 int cmd_enroll(ts_cli *cli, int argc, char **argv);
 int cmd_gate(ts_cli *cli, int argc, char **argv);

@@ -204,14 +204,18 @@ const ts_cli_command ts_cli_commands[] = {
 	  "  --replace       replace a different key already known for the host (after a\n"
 	  "                  confirmed key change; otherwise a changed key is always refused)\n"
 	  "  --timeout S     give up connecting after S seconds (default 10)\n" },
-	{ "push", cmd_push, 1, "tiersync push [REMOTE] [--timeout SECONDS] [--json]",
+	{ "push", cmd_push, 1, "tiersync push [REMOTE] [--urgent-only] [--timeout SECONDS] [--json]",
 	  "Send this node's main to the upper node, as its submission.",
 	  "  REMOTE          a name from 'tiersync remote list' (default upstream)\n"
+	  "  --urgent-only   send only the urgent reports the upper node lacks, not main\n"
+	  "                  (for a link that will not last)\n"
 	  "  --timeout S     give up connecting after S seconds (default 10)\n"
 	  "  --json          machine-readable output\n\n"
 	  "The history goes to the remote's refs/submissions/<this node's id>, a ref this node\n"
 	  "owns and each push overwrites. Only committed history is sent. Progress is shown\n"
-	  "on a terminal.\n" },
+	  "on a terminal.\n\n"
+	  "Urgent reports the upper node's main (as last fetched) lacks go first, as one small\n"
+	  "commit on top of that main, to refs/urgent/<this node's id>: a backlog never holds them up.\n" },
 	{ "fetch", cmd_fetch, 1, "tiersync fetch [REMOTE] [--timeout SECONDS] [--json]",
 	  "Bring the upper node's main here (refs/remotes/REMOTE/main); print its id.",
 	  "  REMOTE          a name from 'tiersync remote list' (default upstream)\n"
@@ -258,6 +262,23 @@ const ts_cli_command ts_cli_commands[] = {
 	  "  --json          machine-readable output\n\n"
 	  "A district lists and delists its own areas; the city any. Streets and devices are refused.\n"
 	  "The city sees every area; any other node its district's, which carry the city's areas there.\n" },
+	{ "urgent", cmd_urgent, 1,
+	  "tiersync urgent new --subject S [--detail D] [--case ID] [--occurred-at T] [--author NAME] [--json]\n"
+	  "       tiersync urgent list [--pending|--received] [--json]\n"
+	  "       tiersync urgent receive ID [--author NAME] [--json]",
+	  "Urgent reports (信息报送): sent up ahead of any backlog, taken in above.",
+	  "  --subject S       one line: what happened\n"
+	  "  --detail D        more about it\n"
+	  "  --case ID         the case it is about (it must lie in this node's jurisdiction)\n"
+	  "  --occurred-at T   when it happened: YYYY-MM-DD HH:MM or the full form (default now)\n"
+	  "  --pending         only the reports not yet received\n"
+	  "  --received        only the received ones\n"
+	  "  --author NAME     who reports or receives (else the node's identity)\n"
+	  "  --json            machine-readable output\n\n"
+	  "A street, a device (for its street) or a district reports; 'new' commits the report at once\n"
+	  "(with any other staged work), and the next 'tiersync push' sends it first, as\n"
+	  "refs/urgent/<node id>, ahead of main ('push --urgent-only' sends it alone). A node above\n"
+	  "the reporting unit receives it once its 'merge --submissions' took it in.\n" },
 	{ "supervise", cmd_supervise, 1,
 	  "tiersync supervise issue --to NODE --subject S [--detail D] [--case ID] [--due DATE] [--author NAME] [--json]\n"
 	  "       tiersync supervise answer ITEM --text T [--author NAME] [--json]\n"

@@ -19,7 +19,9 @@ extern "C" {
  * `tiersync -C NODE gate --node ID --key FINGERPRINT`, and the synced table sync_signers (the
  * key is also the node's signing key). The gate lets that key run only
  * git-upload-pack and git-receive-pack on this node's history, and a push
- * may move only refs/submissions/ID, after ts_node_admit() took the offer.
+ * may move only refs/submissions/ID, after ts_node_admit() took the offer,
+ * and refs/urgent/ID (its urgent reports, include/tiersync/urgent.h),
+ * after ts_node_admit_urgent() did.
  * README.md, "Setting up an upper host", says how to run it. A lower node
  * that reaches this node only through a path remote or bundles, never over
  * SSH, is enrolled signing-only: in sync_signers alone.
@@ -140,7 +142,8 @@ typedef struct {
  * this process's without GIT_* variables, plus, for a push, a config that
  * runs the pre-receive hook NODE/gate-hooks/ID/pre-receive (written here:
  * it runs `program -C NODE gate --pre-receive --node ID`) and refuses
- * deletes; refs other than main and the node's own submission are hidden.
+ * deletes; refs other than main and the node's own submission and urgent
+ * ref are hidden.
  * TS_EDENIED (with one line) when refused. Free *out with
  * ts_gate_exec_free().
  */
@@ -153,10 +156,11 @@ void ts_gate_exec_free(ts_gate_exec *exec);
 /*
  * The pre-receive check of a push by `node_id`: reads git's update lines
  * "OLD NEW REF" from `updates`; every one must create or update exactly
- * refs/submissions/ID (no delete, no other ref), else the whole push is
- * refused (TS_EDENIED, one line naming the ref and the rule). Then each new
- * commit goes through ts_node_admit() with `quarantine` (git's
- * GIT_QUARANTINE_PATH, or NULL).
+ * refs/submissions/ID or refs/urgent/ID (no delete, no other ref, not
+ * another node's), else the whole push is refused (TS_EDENIED, one line
+ * naming the ref and the rule). Then each new commit goes through
+ * ts_node_admit() (a submission) or ts_node_admit_urgent() (an urgent
+ * commit) with `quarantine` (git's GIT_QUARANTINE_PATH, or NULL).
  */
 int ts_gate_pre_receive(ts_node *node, const char *node_id, FILE *updates, const char *quarantine);
 

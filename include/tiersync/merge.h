@@ -81,12 +81,15 @@ typedef struct {
 	ts_node_merge_stats stats; /* what the merge did (zero when it failed) */
 	int error;                 /* 0, or the TS_E* code of this submission's failure */
 	const char *message;       /* the failure's message, or NULL */
+	int urgent;                /* 1: the node's urgent reports (refs/urgent/<node id>) */
 } ts_submission_result;
 
 /*
  * Merges every pending submission, refs/submissions/<node id>, one merge
  * commit each with the message "merge submission of <node id>\n", in the
- * order of the node ids (so that every node merging the same submissions
+ * order of the node ids, after every node's urgent reports,
+ * refs/urgent/<node id> ("merge urgent reports of <node id>\n"; admitted
+ * as ts_node_admit_urgent() says), in the same order (so that every node merging the same submissions
  * makes the same history). One failing does not stop the others. `cb`
  * (may be NULL) hears of each, success or not; a non-zero return stops
  * the merging. `author` as in ts_node_merge(). Returns 0 when every

@@ -25,7 +25,8 @@ extern "C" {
  * ts_node_remote_trust() adds one. "upstream" is the default remote.
  *
  * Refs: a push sends the local refs/heads/main to the remote's
- * refs/submissions/<this node's id> (forced: the lower node owns that ref);
+ * refs/submissions/<this node's id> (forced: the lower node owns that ref),
+ * after its urgent reports to refs/urgent/<this node's id>;
  * a fetch brings the remote's refs/heads/main to refs/remotes/<NAME>/main.
  */
 
@@ -75,7 +76,8 @@ int ts_node_remote_name_valid(const char *name);
  */
 int ts_node_remote_add(ts_node *node, const char *name, const char *url, const char *identity);
 
-/* Removes a remote and its fetched refs (refs/remotes/NAME/...).
+/* Removes a remote, its fetched refs (refs/remotes/NAME/...) and the
+ * urgent commit made for it (refs/urgent-out/NAME).
  * TS_ENOTFOUND if there is no such remote. */
 int ts_node_remote_remove(ts_node *node, const char *name);
 
@@ -85,7 +87,8 @@ int ts_node_remote_list(ts_node *node,
 
 /*
  * Pushes the node's main to `remote` (NULL: upstream) as
- * refs/submissions/<node id>. Writes the commit pushed to `id_out` and what
+ * refs/submissions/<node id>, after the urgent commit when there is one
+ * (ts_node_push_urgent()). Writes the commit pushed to `id_out` and what
  * moved to *stats (may be NULL). Fails with TS_ENOTFOUND (no such remote or
  * repository), TS_EHOSTKEY (the host's key is not known yet),
  * TS_EHOSTKEY_CHANGED (it is not the key known for the host), TS_EAUTH (no
@@ -95,6 +98,41 @@ int ts_node_remote_list(ts_node *node,
  */
 int ts_node_push(char id_out[41], ts_transfer_stats *stats, ts_node *node, const char *remote,
 	const ts_transfer_options *opts);
+
+/* What a push sent ahead of main: the urgent commit (ts_node_push_urgent()). */
+typedef struct {
+	size_t reports;          /* urgent reports the commit carries; 0: none to send */
+	char commit[41];         /* the urgent commit, "" when there was none to send */
+	char parent[41];         /* the commit it stands on, "" when none */
+	int no_base;             /* 1: this node never fetched the remote's main, so no
+	                            commit is known to be held there: nothing was sent */
+	int updated;             /* 1 when refs/urgent/<node id> moved */
+	size_t objects;          /* objects sent for it */
+	uint64_t bytes;          /* bytes sent for it (0 when not counted) */
+} ts_urgent_push_stats;
+
+/* ts_node_push_urgent(): send the urgent commit only, not main. */
+#define TS_PUSH_URGENT_ONLY 1u
+
+/*
+ * ts_node_push(), with urgent reports sent first. When the node holds
+ * urgent reports (include/tiersync/urgent.h) that the remote's main, as
+ * last fetched into refs/remotes/<remote>/main, lacks, a commit holding
+ * only them goes first: its parent is that fetched commit, its tree the
+ * parent's tree plus those report rows as this node's main has them (and
+ * the row of each case they name that the parent lacks), signed like every
+ * commit. It is kept as refs/urgent-out/<remote> (made again only when
+ * the reports or the parent changed) and pushed to the remote's
+ * refs/urgent/<this node's id>, which the upper node merges before the
+ * submissions. Then main goes as ts_node_push() sends it, unless `flags`
+ * has TS_PUSH_URGENT_ONLY. What went first is written to *urgent (may be
+ * NULL); `id_out` and *stats are main's (untouched with
+ * TS_PUSH_URGENT_ONLY). Errors as ts_node_push(); with TS_PUSH_URGENT_ONLY,
+ * TS_ENOTFOUND when the remote's main was never fetched (no commit is
+ * known to be held there to build on).
+ */
+int ts_node_push_urgent(char id_out[41], ts_transfer_stats *stats, ts_urgent_push_stats *urgent,
+	ts_node *node, const char *remote, const ts_transfer_options *opts, unsigned int flags);
 
 /*
  * Fetches `remote`'s main (NULL: upstream) into refs/remotes/<remote>/main

@@ -4,7 +4,8 @@
 # ssh://. Street A crafts commits with stock git (B's case deleted, a gitlink
 # at a row path, an unknown path, an unsigned commit), makes some its main
 # and pushes them with tiersync, and pushes the others with stock git
-# through the same gate. The gate runs admission before the ref moves: the
+# through the same gate; so too an urgent commit pushed as B's
+# (refs/urgent/bj.dc.b) and one that changes a case along with its report. The gate runs admission before the ref moves: the
 # push prints the refusal line, the district's refs/submissions/bj.dc.a
 # stays where it was, no other ref, object or row of the district moves,
 # and street B pulls nothing new.
@@ -144,6 +145,47 @@ gate_refused "B's case deleted (git push)" "$deleted" \
 
 run git --git-dir "$a/history.git" push "$url" "+$unsigned:refs/submissions/bj.dc.a"
 gate_refused "an unsigned commit (git push)" "$unsigned" "is unsigned"
+
+# --- urgent refs through the gate -------------------------------------------------------------
+# A records an urgent report; its urgent commit stands on the shared head
+run ts -C "$a" urgent new --subject "景山后街液化气罐泄漏" --author "王伟"
+check "A records an urgent report" exit_is 0
+report=$(cat "$work/out")
+p_report=$(on_git "$a" ls-tree -r --name-only HEAD | grep "^urgent_reports/.*/$report\$")
+edit
+ga update-index --add --cacheinfo "100644,$(on_git "$a" rev-parse "HEAD:$p_report"),$p_report"
+honest=$(forge "$(ga write-tree)")
+# the same report with A's case changed along with it
+ga update-index --add --replace --cacheinfo \
+	"100644,$(ga cat-file blob "$base:$p_case_a" | sed 's/^description null$/description "x"/' | ga hash-object -w --stdin),$p_case_a"
+smuggled=$(forge "$(ga write-tree)")
+
+# as B's urgent ref: refused before any check of its content
+run git --git-dir "$a/history.git" push "$url" "+$honest:refs/urgent/bj.dc.b"
+check "A's urgent commit as B's (git push): refused" exit_is 1
+check "  ...by the gate, naming the refs A may push" \
+	stderr_has "refused refs/urgent/bj.dc.b: bj.dc.a may push only refs/submissions/bj.dc.a or refs/urgent/bj.dc.a"
+check "  ...git: no ref of the district moved" is "$(on_git "$dc" for-each-ref)" "$dc_refs"
+check "  ...git: the district does not hold the offered commit" \
+	sh -c '! git --git-dir "$1/history.git" cat-file -e "$2" 2>/dev/null' - "$dc" "$honest"
+check "  ...sqlite3: the district's database is unchanged" is "$(dump_hash "$dc")" "$dc_dump"
+run git --git-dir "$a/history.git" push "$url" "+$smuggled:refs/urgent/bj.dc.a"
+gate_refused "a case changed in an urgent commit (git push)" "$smuggled" \
+	"$p_case_a is changed or removed; an urgent commit only adds urgent reports"
+run git --git-dir "$a/history.git" push "$url" ":refs/urgent/bj.dc.a"
+check "deleting an urgent ref (git push): refused" exit_is 1
+check "  ...git: no ref of the district moved" is "$(on_git "$dc" for-each-ref)" "$dc_refs"
+
+# tiersync's own urgent push goes through, and the district merges it first
+run ts -C "$a" push --urgent-only
+check "A's push --urgent-only goes through the gate" exit_is 0
+urgent_a=$(on_git "$a" rev-parse refs/urgent-out/upstream)
+check "git: the district's refs/urgent/bj.dc.a is A's urgent commit, on the shared head" \
+	is "$(on_git "$dc" rev-parse refs/urgent/bj.dc.a) $(on_git "$dc" rev-parse refs/urgent/bj.dc.a^)" "$urgent_a $base"
+run ts -C "$dc" merge --submissions
+check "the district merges it" exit_is 0
+check "sqlite3: the report is at the district" \
+	is "$(db "$dc" "SELECT count(*) FROM urgent_reports WHERE id = '$report'")" 1
 
 # --- and the honest push still goes through --------------------------------------------------
 run ts -C "$a" verify
