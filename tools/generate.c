@@ -505,7 +505,7 @@ static int add_party(gen *g, unit *u, gen_case *c, int64_t at)
 	char *id = NULL, when[32], detail[160];
 	int error;
 
-	if (pct(30)) {   /* one of the street's repeat offenders, found for the same thing again */
+	if (pct(20)) {   /* one of the street's repeat offenders, found for the same thing again */
 		int from = below(POOL);
 		for (i = 0; i < POOL && !p; i++)
 			if (street->pool[(from + i) % POOL].cat == c->cat)
