@@ -337,7 +337,7 @@ static struct {
 	sqlite3 *db;
 	const char *sql;
 	sqlite3_stmt *st;
-} statements[64];
+} statements[128];   /* every query of every node: a street alone uses some thirty */
 static int nstatements;
 
 static sqlite3_stmt *prepared(sqlite3 *db, const char *sql)
