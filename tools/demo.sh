@@ -11,6 +11,7 @@ mkdir -p "$demo"
 node=$demo/jingshan
 
 say() { printf '\n\033[1m# %s\033[0m\n' "$*"; }
+db_one() { "$bin" -C "$1" sql "$2" | tail -n 1; }
 run() { printf '$ %s\n' "$*" | sed "s|$bin|tiersync|g; s|$demo/||g"; "$@"; }
 ts() { run "$bin" -C "$node" "$@"; }
 
@@ -256,18 +257,84 @@ run "$bin" -C "$district" supervise close "$item" --author "张敏"
 run "$bin" -C "$district" commit -m "督办办结"
 run "$bin" -C "$district" supervise list
 
-say "A year of the district's work (2015), generated: categories, seasons, key areas, an offline device"
+# ---------------------------------------------------------------------------
+# A day on the street: a patrol of the key area finds a case (twice: the
+# same vendor comes back, a repeat offender), and a shop's responsibility
+# zone gets its notice, fails its check and passes after rectifying.
+fail() { echo "demo: $*" >&2; exit 1; }
+area=$("$bin" -C "$node" sql "SELECT id FROM key_areas WHERE name = '景山公园周边'" | tail -n 1)
+[ -n "$area" ] || fail "景山 does not hold the city's key area 景山公园周边"
+
+say "A day on 景山's streets: 王伟 and 李娜 patrol the key area 景山公园周边 (人盯车巡)"
+started=$(TZ=CST-8 date -d '-50 min' '+%Y-%m-%d %H:%M')
+patrol=$("$bin" -C "$node" patrol start --area "景山公园周边" --key-area "$area" --officer "王伟" --officer "李娜" \
+	--at "$started" --author "王伟")
+echo "$patrol"
+
+say "On the patrol 李娜 finds a vendor selling off a tricycle (case new --patrol); she records him on site (教育核录)"
+c4=$("$bin" -C "$node" case new --patrol "$patrol" --category unlicensed_vending --address "景山前街 1号" \
+	--set key_area_id="$area" --author "李娜")
+echo "$c4"
+if ts party add "$c4" --kind person --name "马建国" --id-number 110102197803150033 --author "李娜"; then
+	fail "an identity number was taken before the party's identity was checked"
+fi
+ts case dispatch "$c4" --officer "李娜" --author "王伟"
+ts case educate "$c4" --note "无照游商，教育劝离" --author "李娜"
+ts party add "$c4" --kind person --name "马建国" --id-number 110102197803150033 --phone 13701012345 \
+	--address "西城区新街口北大街 8号" --author "李娜"
+
+say "Forty minutes later he is back at the east gate: a second case on the same patrol, the same party"
+c5=$("$bin" -C "$node" case new --patrol "$patrol" --category unlicensed_vending --address "景山东街 2号" \
+	--set key_area_id="$area" --author "李娜")
+echo "$c5"
+ts case dispatch "$c5" --officer "李娜" --author "王伟"
+ts case educate "$c5" --author "李娜"
+ts case warn "$c5" --note "屡教不改，警示训诫" --author "李娜"
+ts party add "$c5" --kind person --name "马建国" --id-number 110102197803150033 --phone 13701012345 \
+	--author "李娜"
+ts party list "$c5"
+ts party list --repeat
+"$bin" -C "$node" party list --repeat --json | grep -q "$c5" || fail "party list --repeat misses 马建国"
+ts patrol end "$patrol" --route "景山前街—景山东街—景山后街" --notes "游商2起，已教育登记" --author "王伟"
+ts patrol show "$patrol"
+[ "$(db_one "$node" "SELECT found FROM patrols WHERE id = '$patrol'")" = 2 ] ||
+	fail "the patrol does not count the two cases found on it"
+
+say "鑫源便利店 on the patrol's street: its zone (门前三包), the notice (告知书), a failed check, a passed re-check"
+zone=$("$bin" -C "$node" zone add "鑫源便利店" --address "景山前街 9号" --key-area "$area" --author "王伟")
+echo "$zone"
+if ts zone check "$zone" --met --author "李娜"; then
+	fail "a zone was checked before its unit had the notice"
+fi
+ts zone notice "$zone" --author "王伟"
+ts zone check "$zone" --not-met --note "门前堆放纸箱，占用人行道" --author "李娜"
+ts zone check "$zone" --met --note "复查：已清理" --author "李娜"
+ts zone checks "$zone"
+ts commit -m "景山公园周边巡查" --author "王伟"
+
+say "A year of the district's work (2015), generated: cases, patrols, parties, zones, exposures, supervision"
 gen=$(dirname "$bin")/tiersync-gen
-run "$gen" --district "$district" --street "$node" --street "$street2" --device "$device" \
+run "$gen" --district "$district" --street "$node" --street "$street2" --device "$device" --city "$city" \
 	--year 2015 --cases 1500 --seed 2015
 
-say "Everyone syncs until quiet"
+say "Everyone syncs until quiet; between the rounds 东城 closes the supervision items its streets answered"
 for round in 1 2; do
 	run "$bin" -C "$device" sync
 	ts merge --submissions
 	ts sync
 	run "$bin" -C "$street2" sync
 	run "$bin" -C "$district" merge --submissions
+	if [ "$round" = 1 ]; then
+		answered=$("$bin" -C "$district" sql "SELECT id FROM supervision_items WHERE status = 'answered'
+			ORDER BY id" | tail -n +2)
+		[ -n "$answered" ] || fail "no supervision item came back answered"
+		printf '$ tiersync -C dongcheng supervise close ITEM --author 张敏   (for each of %s answered items)\n' \
+			"$(echo "$answered" | wc -l)"
+		for i in $answered; do
+			"$bin" -C "$district" supervise close "$i" --author "张敏" >/dev/null
+		done
+		run "$bin" -C "$district" commit -m "督办: close the items the streets answered" --author "张敏"
+	fi
 	run "$bin" -C "$district" sync
 	run "$bin" -C "$city" merge --submissions
 done
@@ -290,6 +357,35 @@ for n in "$city" "$district" "$node" "$street2" "$device"; do
 done
 run "$bin" -C "$city" log --case "$c3"
 
+say "The year's supervision items, judged by sqlite3: answered by their due date, late, and closed"
+run sqlite3 "$city/tiersync.db" "SELECT i.target_node, count(*) AS items,
+	count(*) FILTER (WHERE (SELECT min(at) FROM supervision_feedback f WHERE f.item_id = i.id) <= i.due_at) AS on_time,
+	count(*) FILTER (WHERE (SELECT min(at) FROM supervision_feedback f WHERE f.item_id = i.id) > i.due_at) AS late,
+	count(*) FILTER (WHERE i.status = 'closed') AS closed
+	FROM supervision_items i WHERE i.issued_at LIKE '2015-%' GROUP BY i.target_node"
+[ "$(db_one "$city" "SELECT count(*) FROM supervision_items i WHERE status = 'closed' AND issued_at LIKE '2015-%'
+	AND EXISTS (SELECT 1 FROM supervision_feedback f WHERE f.item_id = i.id AND f.at > i.due_at)")" -gt 0 ] ||
+	fail "no late-answered item was closed"
+say "Repeat offenders (屡查屡犯) of 2015 at each street, found by their identity numbers"
+for n in "$node" "$street2"; do
+	run "$bin" -C "$n" party list --repeat --period 2015 --min-cases 5 | grep -v '^    '   # without their cases
+	[ "$("$bin" -C "$n" party list --repeat --period 2015 --json | grep -o '"ncases"' | wc -l)" -gt 0 ] ||
+		fail "$(basename "$n") lists no repeat offender"
+done
+say "The city's complaint baselines (常量) for 2015 against the year's complaints (goal: 15% or more below), and the exposures (主动曝光)"
+baselines="WITH c AS (SELECT jurisdiction AS j, key_area_id, category FROM cases WHERE source = 'complaint'
+	AND reported_at >= '2015-01-01' AND reported_at < '2016-01-01')
+SELECT b.scope, b.subject, b.complaints AS baseline, (SELECT count(*) FROM c WHERE (c.j = b.scope OR c.j LIKE
+	b.scope || '.%') AND CASE b.subject WHEN 'key_areas' THEN c.key_area_id IS NOT NULL WHEN 'dust_muck' THEN
+	c.category IN ('construction_dust', 'muck_spill', 'muck_vehicle') ELSE c.category = b.subject END) AS complaints
+FROM complaint_baselines b WHERE b.year = '2015' ORDER BY b.scope, b.subject"
+run sqlite3 "$node/tiersync.db" "SELECT *, CASE WHEN complaints <= 0.85 * baseline THEN 'met' ELSE 'missed' END
+	FROM ($baselines)"
+[ "$(sqlite3 "$node/tiersync.db" "SELECT count(DISTINCT complaints <= 0.85 * baseline) FROM ($baselines)")" = 2 ] ||
+	fail "the baselines do not give some goals met and some missed"
+run sqlite3 "$node/tiersync.db" "SELECT jurisdiction, count(*), count(case_id) FROM exposures
+	WHERE published_at LIKE '2015-%' GROUP BY jurisdiction"
+
 say "Stock git checks every signature each node holds, with that node's own allowed_signers"
 for n in "$city" "$district" "$node" "$street2" "$device"; do
 	all=0 good=0
@@ -310,9 +406,12 @@ for n in "$city" "$district" "$node" "$street2" "$device"; do
 	fi
 done
 
-say "Each tier reports the plan's figures from its own data; the city's row for 东城 is the district's own"
-run "$bin" -C "$node" report --period 2015
-run "$bin" -C "$city" report --period 2015
+say "Each tier reports the plan's figures from its own data, with the goals (李娜's handheld counts under her street, 景山); the city's row for 东城 is the district's own"
+brief() { out=$(run "$@") || fail "report failed: $*"; printf '%s\n' "$out" | sed '/^per category/,$d'; }
+brief "$bin" -C "$node" report --period 2015
+brief "$bin" -C "$street2" report --period 2015
+brief "$bin" -C "$district" report --period 2015
+brief "$bin" -C "$city" report --period 2015
 city_dc=$("$bin" -C "$city" report --period 2015 --json | grep -o '"cases_found":[0-9]*' | sed -n 2p)
 dc_own=$("$bin" -C "$district" report --period 2015 --json | grep -o '"cases_found":[0-9]*' | sed -n 1p)
 echo "city's row for bj.dc: $city_dc; 东城's own: $dc_own"

@@ -5,7 +5,7 @@
  * append-only case event.
  *
  *   tiersync-gen --district DIR --street DIR [--street DIR]... [--device DIR]...
- *                [--year 2015] [--cases 2000] [--seed 1] [--commit-every DAYS]
+ *                [--city DIR] [--year 2015] [--cases 2000] [--seed 1] [--commit-every DAYS]
  *
  * The nodes are made first with `tiersync init`: each street with the
  * district as its upstream, each device with its street as upstream. The
@@ -13,7 +13,8 @@
  *  1. lists the district's key areas (重点地区) and major events (重大活动) on
  *     the district node, and pulls them down into every street and device;
  *  2. on each street, sets up responsibility zones (责任区): notices issued
- *     in January, a check a month;
+ *     in January, a check a month once the notice is out, and a failed
+ *     check checked again some days later, mostly rectified (复查);
  *  3. simulates, day by day, the previous year's complaints (so that the
  *     year-on-year figure means something) and the year's cases on every
  *     street and device: categories by season (outdoor barbecue in summer,
@@ -24,7 +25,22 @@
  *     the district's), execution,
  *     transfer, feedback, the return visit of complaints, closing (mostly
  *     before the deadline); small-ad phone numbers and their warnings;
- *     the day's patrols (人盯车巡), mostly in key areas.
+ *     the day's patrols (人盯车巡), mostly in key areas, each case found on
+ *     patrol naming its patrol (cases.patrol_id, counted in `found`);
+ *     the party (当事人) of each case warned or penalised, a person or a
+ *     business, its identity number where docs/PARTIES.md keeps one (always
+ *     by the penalty), some of them the street's repeat offenders (屡查屡犯);
+ *     each street's exposures (主动曝光) in the media, some naming a case;
+ *  4. on the district, week by week: its own exposures, and supervision
+ *     items (督办) to its streets, due in two to four weeks; each street
+ *     pulls its district's main once a month and answers the items that
+ *     reached it (三级反馈), mostly on time, some late, a few never. The
+ *     district closes them once the answers reach it: that is the caller's
+ *     sync (push, merge --submissions), then `tiersync supervise close`;
+ *  5. with --city, on the city, in the first week of the year: the year's
+ *     complaint baselines (常量) of the district and each street, per subject
+ *     (key areas, dust and muck, barbecue, small ads), near last year's
+ *     complaints, so that some goals are met and some missed.
  * Cases found on a device stay there until the device pushes: syncing is
  * the caller's (push, merge --submissions, pull).
  *
@@ -126,6 +142,27 @@ static const char *const brands[] = { "老北京", "福满", "兴隆", "鑫源",
 static const char *const complainants[] = { "刘女士", "王先生", "张女士", "李先生", "陈先生", "赵女士",
 	"孙先生", "周女士" };
 
+/* The party (当事人) a category's cases are against: the share that are
+ * businesses (单位), and what such a business is called. Indexed as
+ * categories[]. */
+static const struct {
+	int business_pct;
+	const char *business;
+} party_kinds[] = {
+	{ 95, "建筑工程有限公司" }, { 90, "渣土运输有限公司" }, { 90, "渣土运输有限公司" }, { 50, "餐饮店" },
+	{ 10, "物业管理有限公司" }, { 20, "商贸有限公司" }, { 5, "广告有限公司" }, { 5, "商贸有限公司" },
+	{ 80, "停车管理有限公司" }, { 70, "" }, { 85, "广告有限公司" }, { 0, "" }, { 60, "餐饮店" },
+	{ 40, "建筑工程有限公司" }, { 90, "餐饮管理有限公司" }, { 30, "房地产开发有限公司" },
+};
+/* where persons' identity numbers were issued: Beijing's districts and a few provinces */
+static const char *const regions[] = { "110101", "110102", "110105", "110106", "110108", "130102", "130602",
+	"370102", "410105", "410306", "510107", "340104", "230102", "220102", "130402" };
+static const char *const outlets[] = { "北京日报", "北京晚报", "北京青年报", "新京报", "北京电视台《城管进行时》",
+	"北京城管微信公众号", "东城城管微博" };
+static const char *const supervision_subjects[] = { "游商回潮，请组织联合整治", "渣土车遗撒反复，请查明源头",
+	"夜间露天烧烤扰民投诉集中", "非法小广告反弹，请落实清理", "店外经营占道，请限期整改",
+	"施工工地扬尘，请督促落实覆盖", "违法建设举报，请核查处置" };
+
 /* ---- randomness: splitmix64, seeded, the same on every platform -------- */
 
 static uint64_t rng_state;
@@ -187,7 +224,35 @@ typedef struct {
 	int key;                   /* 1 in a key area */
 	int64_t notice_at;         /* 0: never */
 	int check_day;             /* day of the month it is checked */
+	int64_t recheck_at;        /* a failed check's re-check (复查) after rectification; 0: none */
 } zone;
+
+/* A party (当事人) as recorded: a street's repeat offenders are kept */
+typedef struct {
+	int business;
+	int cat;                   /* the category a repeat offender keeps being found for */
+	char name[96];
+	char id_number[20];        /* "" when not recorded */
+	char phone[16];
+	char address[128];
+} party;
+
+#define POOL 10
+#define DAY_PATROLS 4
+
+/* A supervision item (督办) the district issues to a street */
+typedef struct {
+	char *id;
+	int target;                /* index into units */
+	int64_t issued, due;
+	int64_t reached;           /* when the street pulled it; 0: not yet */
+	int64_t answer_at;         /* planned answer; 0: none planned yet */
+	int never;                 /* the street never answers it */
+	int answered;
+} item;
+
+enum { SUBJ_KEY_AREAS, SUBJ_DUST_MUCK, SUBJ_OUTDOOR_BBQ, SUBJ_SMALL_ADS, NSUBJ };
+static const char *const subjects[NSUBJ] = { "key_areas", "dust_muck", "outdoor_bbq", "small_ads" };
 
 typedef struct {
 	const char *dir;
@@ -210,7 +275,13 @@ typedef struct {
 	zone *zones;
 	int nzones;
 	int made_cases, made_steps, commits;
-	int found_today;           /* cases found on patrol today */
+	party pool[POOL];          /* a street's repeat offenders (屡查屡犯); a device uses its street's */
+	int made_parties, made_exposures, made_answers;
+	struct { char id[64]; int64_t start, end; } patrols[DAY_PATROLS];
+	int npatrols;              /* today's patrols */
+	char exposable[64];        /* a recent penalised case of this node, for an exposure */
+	int prev_subject[NSUBJ];   /* last year's complaints by baseline subject */
+	int pulled_month;          /* the month a street last pulled its district's main */
 } unit;
 
 typedef struct {
@@ -225,6 +296,12 @@ typedef struct {
 	int batch_from, batch_to;  /* days of the write under way */
 	unit *u;
 	int error;
+	ts_node *district;
+	ts_node *city;             /* NULL: no --city, no baselines */
+	char district_staff[3][16];
+	char city_staff[16];
+	item *items;
+	int nitems, aitems, district_exposures;
 } gen;
 
 static void make_name(char out[16])
@@ -260,7 +337,7 @@ static struct {
 	sqlite3 *db;
 	const char *sql;
 	sqlite3_stmt *st;
-} statements[64];
+} statements[128];   /* every query of every node: a street alone uses some thirty */
 static int nstatements;
 
 static sqlite3_stmt *prepared(sqlite3 *db, const char *sql)
@@ -337,6 +414,10 @@ static int mint(char **out, unit *u, const char *prefix)
 	return ts_node_mint_id(out, u->node, prefix);
 }
 
+static const char *officer_of(unit *u, gen_case *c);
+static const char *patrol_at(unit *u, int64_t t);
+static int64_t day_start(gen *g, int day);
+
 static int add_event(unit *u, const char *case_id, int64_t at, const char *kind, const char *officer,
 	const char *detail)
 {
@@ -350,6 +431,108 @@ static int add_event(unit *u, const char *case_id, int64_t at, const char *kind,
 		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)", "ttttttt", id, case_id, when, kind, officer, u->id, detail);
 	free(id);
 	u->made_steps++;
+	return error;
+}
+
+/* ---- parties (当事人) ------------------------------------------------------------ */
+
+/* A 身份证号 (GB 11643): region, a real birth date, sequence, ISO 7064 MOD 11-2 check */
+static void make_id_number(char out[20])
+{
+	static const int w[17] = { 7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2 };
+	int i, sum = 0;
+	snprintf(out, 20, "%s%04d%02d%02d%03d", PICK(regions), (int)between(1955, 1998), (int)between(1, 12),
+		(int)between(1, 28), (int)between(1, 999));
+	for (i = 0; i < 17; i++)
+		sum += (out[i] - '0') * w[i];
+	out[17] = "10X98765432"[sum % 11];
+	out[18] = 0;
+}
+
+/* A 统一社会信用代码 (GB 32100): 9 (registered by industry and commerce), 1
+ * a company or 2 a sole trader (个体工商户), the region, the organisation code
+ * with its own check (GB 11714), and the MOD 31 check */
+static void make_credit_code(char out[20], int company)
+{
+	static const char set[] = "0123456789ABCDEFGHJKLMNPQRTUWXY";
+	static const int w[17] = { 1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28 };
+	static const int wo[8] = { 3, 7, 9, 10, 5, 8, 4, 2 };
+	int i, sum = 0, c;
+	snprintf(out, 20, "9%d110101%08d", company ? 1 : 2, (int)between(0, 99999999));
+	for (i = 0; i < 8; i++)
+		sum += (out[8 + i] - '0') * wo[i];
+	c = 11 - sum % 11;
+	out[16] = c == 10 ? 'X' : c == 11 ? '0' : (char)('0' + c);
+	for (i = 0, sum = 0; i < 17; i++)
+		sum += (int)(strchr(set, out[i]) - set) * w[i];
+	out[17] = set[(31 - sum % 31) % 31];
+	out[18] = 0;
+}
+
+/* A new party of a case of category `cat`: a business or a person, with
+ * an identity number or not */
+static void make_party(party *p, int cat, int business, int with_id)
+{
+	memset(p, 0, sizeof(*p));
+	p->business = business;
+	p->cat = cat;
+	snprintf(p->address, sizeof(p->address), "%s%d号", PICK(roads), (int)between(1, 180));
+	snprintf(p->phone, sizeof(p->phone), "1%d%09d", 3 + below(6), (int)between(0, 999999999));
+	if (business) {
+		const char *suffix = party_kinds[cat].business;
+		int company = strstr(suffix, "公司") != NULL;
+		if (company)
+			snprintf(p->name, sizeof(p->name), "北京%s%s", PICK(brands), suffix);
+		else
+			snprintf(p->name, sizeof(p->name), "%s%s", PICK(brands), *suffix ? suffix : PICK(shops));
+		if (with_id)
+			make_credit_code(p->id_number, company);
+	} else {
+		make_name(p->name);
+		if (with_id)
+			make_id_number(p->id_number);
+	}
+}
+
+/* Records the party of case `c` at its warning, as `tiersync party add`
+ * does: a row and a note; one in seven is one of the street's repeat
+ * offenders. A case going on to its penalty has the identity number. */
+static int add_party(gen *g, unit *u, gen_case *c, int64_t at)
+{
+	unit *street = u->device ? &g->units[u->street] : u;
+	int business = pct(party_kinds[c->cat].business_pct), i;
+	party fresh, *p = NULL;
+	char *id = NULL, when[32], detail[160];
+	int error;
+
+	if (pct(20)) {   /* one of the street's repeat offenders, found for the same thing again */
+		int from = below(POOL);
+		for (i = 0; i < POOL && !p; i++)
+			if (street->pool[(from + i) % POOL].cat == c->cat)
+				p = &street->pool[(from + i) % POOL];
+	}
+	if (p)
+		business = p->business;
+	else {
+		make_party(&fresh, c->cat, business, c->fine_fen > 0 || pct(business ? 80 : 45));
+		p = &fresh;
+	}
+	if (p->id_number[0]) {   /* as `party add` checks it: the shape and check character */
+		char parsed[19];
+		if ((error = ts_party_id_number_parse(parsed, business ? "business" : "person", p->id_number)) < 0)
+			return error;
+	}
+	fmt_time(when, at);
+	if ((error = mint(&id, u, "p")) < 0)
+		return error;
+	error = run(ts_node_db(u->node), "INSERT INTO parties (id, case_id, kind, name, id_number, phone, address) "
+		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)", "ttttttt", id, c->id, business ? "business" : "person", p->name,
+		p->id_number[0] ? p->id_number : NULL, p->phone, p->address);
+	snprintf(detail, sizeof(detail), "party %s recorded: %s %s", id, business ? "business" : "person", p->name);
+	if (error == 0)
+		error = add_event(u, c->id, at, "note", officer_of(u, c), detail);
+	free(id);
+	u->made_parties++;
 	return error;
 }
 
@@ -449,8 +632,9 @@ static int apply_step(gen *g, unit *u, gen_case *c, const step *s)
 		break;
 	case ST_WARN:
 		if ((error = run(db, "UPDATE cases SET status = 'handling', stage = 'warn' WHERE id = ?1", "t",
-				c->id)) == 0)
-			error = add_event(u, c->id, s->at, "warn", officer, "警示训诫，责令改正");
+				c->id)) == 0 &&
+		    (error = add_event(u, c->id, s->at, "warn", officer, "警示训诫，责令改正")) == 0)
+			error = add_party(g, u, c, s->at + 300);
 		break;
 	case ST_PENALIZE:
 		if ((error = run(db, "UPDATE cases SET status = 'handling', stage = 'penalize' WHERE id = ?1", "t",
@@ -472,6 +656,8 @@ static int apply_step(gen *g, unit *u, gen_case *c, const step *s)
 	case ST_EXECUTE:
 		if ((error = run(db, "UPDATE cases SET executed_at = ?2 WHERE id = ?1", "tt", c->id, when)) == 0)
 			error = add_event(u, c->id, s->at, "execute", officer, "罚款已缴纳");
+		if (!u->device)
+			snprintf(u->exposable, sizeof(u->exposable), "%s", c->id);
 		break;
 	case ST_TRANSFER:
 		snprintf(detail, sizeof(detail), "移送%s", cat->department);
@@ -529,7 +715,8 @@ static int new_case(gen *g, unit *u, int64_t t, int complaint_only)
 	double w[NCAT > NSRC ? NCAT : NSRC];
 	const int *src_w = u->device ? device_sources : street_sources;
 	int m = month_of(t), i, j, key = -1, error;
-	char when[32], due[32], address[160], desc[256], *ka = NULL, *ev = NULL;
+	char when[32], due[32], address[160], desc[256], *ka = NULL, *ev = NULL, intake[96];
+	const char *patrol = NULL;
 	char found_phones[128] = "";   /* "small-ad numbers found: " and up to three numbers */
 	size_t found_len = 0;
 	const char *cname = NULL;
@@ -564,15 +751,30 @@ static int new_case(gen *g, unit *u, int64_t t, int complaint_only)
 	if ((error = ts_event_for_case(&ev, u->node, u->jurisdiction, when)) < 0 ||
 	    (error = mint(&c->id, u, "c")) < 0)
 		goto fail;
+	if (c->src == SRC_PATROL && (patrol = patrol_at(u, t)))
+		snprintf(intake, sizeof(intake), "patrol, found on patrol %s", patrol);
+	else
+		snprintf(intake, sizeof(intake), "%s", sources[c->src]);
+	if (complaint_only) {   /* last year's complaints, as the city's baselines count them */
+		unit *street = u->device ? &g->units[u->street] : u;
+		const char *code = categories[c->cat].code;
+		street->prev_subject[SUBJ_KEY_AREAS] += ka != NULL;
+		street->prev_subject[SUBJ_DUST_MUCK] += !strcmp(code, "construction_dust") ||
+			!strncmp(code, "muck_", 5);
+		street->prev_subject[SUBJ_OUTDOOR_BBQ] += !strcmp(code, "outdoor_bbq");
+		street->prev_subject[SUBJ_SMALL_ADS] += !strcmp(code, "small_ads");
+	}
 	if ((error = run(db, "INSERT INTO cases (id, source, category, address, lng, lat, jurisdiction, description, "
 			"status, reported_at, deadline, complainant_name, complainant_phone, key_area_id, event_id, "
-			"created_by_node) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'discovered', ?9, ?10, ?11, ?12, ?13, "
-			"?14, ?15)", "ttttddttttttttt", c->id, sources[c->src], categories[c->cat].code, address,
-			116.40 + (u01() - 0.5) * 0.04, 39.92 + (u01() - 0.5) * 0.04, u->jurisdiction, desc, when, due,
-			cname, cname ? cphone : NULL, ka, ev, u->id)) < 0)
+			"created_by_node, patrol_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'discovered', ?9, ?10, ?11, "
+			"?12, ?13, ?14, ?15, ?16)", "ttttddtttttttttt", c->id, sources[c->src], categories[c->cat].code,
+			address, 116.40 + (u01() - 0.5) * 0.04, 39.92 + (u01() - 0.5) * 0.04, u->jurisdiction, desc, when,
+			due, cname, cname ? cphone : NULL, ka, ev, u->id, patrol)) < 0)
+		goto fail;
+	if (patrol && (error = run(db, "UPDATE patrols SET found = found + 1 WHERE id = ?1", "t", patrol)) < 0)
 		goto fail;
 	if ((error = add_event(u, c->id, t, "intake", c->src == SRC_PATROL ? officer_of(u, c) : u->roster[0],
-			sources[c->src])) < 0)
+			intake)) < 0)
 		goto fail;
 	if (!strcmp(categories[c->cat].code, "small_ads")) {
 		c->nphones = 1 + below(3);
@@ -609,7 +811,6 @@ static int new_case(gen *g, unit *u, int64_t t, int complaint_only)
 	}
 	u->open[u->nopen++] = c;
 	u->made_cases++;
-	u->found_today += c->src == SRC_PATROL;
 	free(ev);
 	return 0;
 fail:
@@ -646,18 +847,25 @@ static int zones_day(gen *g, unit *u, int day, int64_t t0)
 			error = run(db, "UPDATE responsibility_zones SET notice_issued_at = ?2, notice_issued_by = ?3 "
 				"WHERE id = ?1", "ttt", z->id, when, u->roster[1 + i % (u->nroster - 1)]);
 		}
-		if (yday > 1 && !error) {
+		/* a zone is checked once its unit has had the notice: monthly, and
+		 * a failed check again some days later, once it has rectified (复查) */
+		if (yday > 1 && !error && z->notice_at && z->notice_at < t0) {
 			char day_s[32];
+			int recheck = z->recheck_at >= t0 && z->recheck_at < t0 + DAY;
 			fmt_time(day_s, t0);
-			if (atoi(day_s + 8) == z->check_day) {
+			if (recheck || atoi(day_s + 8) == z->check_day) {
+				static const char *const faults[] = { "门前堆物，未落实门前三包", "店外乱堆杂物，占用人行道",
+					"门前垃圾未及时清扫", "违规摆放经营用品" };
 				char *id = NULL;
-				int met = u01() < (z->key ? 0.93 : 0.84);
-				fmt_time(when, t0 + 10 * 3600 + i * 300);
+				int met = u01() < (recheck ? 0.9 : z->key ? 0.9 : 0.8);
+				fmt_time(when, recheck ? z->recheck_at : t0 + 10 * 3600 + i * 300);
 				if ((error = mint(&id, u, "h")) == 0)
 					error = run(db, "INSERT INTO responsibility_checks (id, zone_id, checked_at, met, checker, note) "
 						"VALUES (?1, ?2, ?3, ?4, ?5, ?6)", "tttitt", id, z->id, when, (int64_t)met,
-						u->roster[1 + i % (u->nroster - 1)], met ? NULL : "门前堆物，未落实门前三包");
+						u->roster[1 + i % (u->nroster - 1)], met ? (recheck ? "复查：已整改" : NULL) :
+						recheck ? "复查：仍未整改" : PICK(faults));
 				free(id);
+				z->recheck_at = met ? 0 : t0 + between(3, 10) * DAY + between(9 * 3600, 17 * 3600);
 			}
 		}
 	}
@@ -666,19 +874,23 @@ static int zones_day(gen *g, unit *u, int day, int64_t t0)
 
 /* ---- patrols (人盯车巡): the day's rounds, mostly in key areas ----------- */
 
+/* The day's patrols, before its cases: a case found on patrol names the
+ * patrol under way (or the latest started) and counts in its `found`, as
+ * `tiersync case new --patrol` does. */
 static int patrols_day(gen *g, unit *u, int day, int64_t t0)
 {
 	sqlite3 *db = ts_node_db(u->node);
-	int i, n = u->device ? 1 : 2 + below(2), error = 0, found = u->found_today;
+	int i, n = u->device ? 1 : 2 + below(2), error = 0;
 
+	u->npatrols = 0;
 	if (day < g->days_prev)
 		return 0;   /* the year before is there for its complaints only */
 	for (i = 0; i < n && !error; i++) {
 		char *id = NULL, officers[40], start[32], end[32], area[96];
-		int64_t at = t0 + between(8 * 3600, 16 * 3600);
+		/* the first goes out before the day's first case (早巡) */
+		int64_t at = t0 + (i == 0 ? between(6 * 3600 + 1800, 7 * 3600 - 60) : between(8 * 3600, 16 * 3600));
+		int64_t until = at + between(2 * 3600, 4 * 3600);
 		int key = u->nkey > 0 && pct(60) ? u->key_areas[below(u->nkey)] : -1;
-		int here = i == n - 1 ? found : below(found + 1);
-		found -= here;
 		if (u->device)
 			snprintf(officers, sizeof(officers), "%s", u->roster[0]);
 		else {
@@ -687,15 +899,198 @@ static int patrols_day(gen *g, unit *u, int day, int64_t t0)
 		}
 		snprintf(area, sizeof(area), "%s", key >= 0 ? key_area_names[key] : PICK(roads));
 		fmt_time(start, at);
-		fmt_time(end, at + between(2 * 3600, 4 * 3600));
+		fmt_time(end, until);
 		if ((error = mint(&id, u, "r")) == 0)
 			error = run(db, "INSERT INTO patrols (id, officers, jurisdiction, area, key_area_id, started_at, "
-				"ended_at, route, found) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)", "tttttttti",
+				"ended_at, route, found) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0)", "tttttttt",
 				id, officers, u->jurisdiction, area, key >= 0 ? g->key_area_ids[key] : NULL, start, end,
-				key >= 0 ? "重点地区步巡" : "车巡", (int64_t)here);
+				key >= 0 ? "重点地区步巡" : "车巡");
+		if (error == 0) {
+			snprintf(u->patrols[u->npatrols].id, sizeof(u->patrols[0].id), "%s", id);
+			u->patrols[u->npatrols].start = at;
+			u->patrols[u->npatrols++].end = until;
+		}
 		free(id);
 	}
-	u->found_today = 0;
+	return error;
+}
+
+/* The patrol a case found on patrol at `t` was found on: one under way,
+ * else the latest started (the case written up on return); NULL when none
+ * had started. */
+static const char *patrol_at(unit *u, int64_t t)
+{
+	int i, best = -1;
+	for (i = 0; i < u->npatrols; i++) {
+		if (u->patrols[i].start > t)
+			continue;
+		if (best < 0 || (u->patrols[i].end >= t && u->patrols[best].end < t) ||
+		    ((u->patrols[i].end >= t) == (u->patrols[best].end >= t) &&
+		     u->patrols[i].start > u->patrols[best].start))
+			best = i;
+	}
+	return best >= 0 ? u->patrols[best].id : NULL;
+}
+
+/* ---- exposures (主动曝光) and supervision (督办) ------------------------------------ */
+
+/* An exposure by unit `jurisdiction` (a street, or the district) on day
+ * `t0`, naming `case_id` if not NULL */
+static int expose(ts_node *node, const char *jurisdiction, const char *case_id, const char *by, int64_t t0)
+{
+	static const char *const titles[] = { "曝光：%s商户店外经营屡教不改", "%s夜间露天烧烤油烟扰民，城管依法查处",
+		"%s渣土车遗撒被罚", "整治非法小广告，%s清理小广告并追查号码", "%s游商占道经营回潮，城管开展整治" };
+	char *id = NULL, title[200], when[32], url[96];
+	int error;
+
+	if ((error = ts_node_mint_id(&id, node, "x")) < 0)
+		return error;
+	snprintf(title, sizeof(title), PICK(titles), PICK(roads));
+	fmt_time(when, t0 + between(7 * 3600, 20 * 3600));
+	snprintf(url, sizeof(url), "https://news.example.cn/%s", id);
+	error = run(ts_node_db(node), "INSERT INTO exposures (id, jurisdiction, case_id, outlet, title, published_at, "
+		"made_by, url) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)", "tttttttt", id, jurisdiction, case_id,
+		PICK(outlets), title, when, by, pct(60) ? url : NULL);
+	free(id);
+	return error;
+}
+
+/* A street's exposures: about three a month, most naming a case it penalised */
+static int exposures_day(gen *g, unit *u, int day, int64_t t0)
+{
+	int error;
+	if (u->device || day < g->days_prev || !pct(10))
+		return 0;
+	if ((error = expose(u->node, u->id, u->exposable[0] && pct(60) ? u->exposable : NULL,
+			u->roster[1 + below(u->nroster - 1)], t0)) == 0)
+		u->made_exposures++;
+	return error;
+}
+
+/* A street answers the supervision items that have reached it (三级反馈):
+ * most before they are due, some late, a few never */
+static int answers_day(gen *g, unit *u, int64_t t0)
+{
+	static const char *const texts[] = { "已组织联合整治，现场清理完毕，建立长效巡查机制",
+		"已约谈当事人，责令限期整改，复查已整改到位", "已增加巡查频次，落实人盯车巡，问题未再反弹",
+		"已立案查处，依法处罚，并告知属地社区加强监督" };
+	int i, error = 0;
+	char *id = NULL, when[32];
+
+	for (i = 0; i < g->nitems && !error; i++) {
+		item *it = &g->items[i];
+		if (&g->units[it->target] != u || it->answered || it->never || !it->reached ||
+		    it->answer_at < t0 || it->answer_at >= t0 + DAY)
+			continue;
+		fmt_time(when, it->answer_at);
+		if ((error = mint(&id, u, "f")) == 0 &&
+		    (error = run(ts_node_db(u->node), "INSERT INTO supervision_feedback (id, item_id, level, node, at, "
+				"author, text) VALUES (?1, ?2, 'street', ?3, ?4, ?5, ?6)", "tttttt", id, it->id, u->id, when,
+				u->roster[0], PICK(texts))) == 0)
+			error = run(ts_node_db(u->node), "UPDATE supervision_items SET status = 'answered' "
+				"WHERE id = ?1 AND status = 'open'", "t", it->id);
+		free(id);
+		id = NULL;
+		it->answered = 1;
+		u->made_answers++;
+	}
+	return error;
+}
+
+/* The items of the district that reach street `u` by its pull at `t` */
+static void items_reached(gen *g, unit *u, int64_t t)
+{
+	int i;
+	for (i = 0; i < g->nitems; i++) {
+		item *it = &g->items[i];
+		int64_t from;
+		if (&g->units[it->target] != u || it->reached)
+			continue;
+		it->reached = t > it->issued ? t : it->issued + 3600;
+		from = it->reached + 3600;
+		if (it->due - from > 2 * DAY && pct(80))
+			it->answer_at = from + between(DAY, it->due - from - 3600);
+		else
+			it->answer_at = (it->due > from ? it->due : from) + between(DAY, 8 * DAY);
+	}
+}
+
+/* The district's days: its exposures, and the supervision items it issues
+ * to its streets (two a month each, on average), due in two to four weeks */
+static int write_district_days(sqlite3 *db, void *payload)
+{
+	gen *g = payload;
+	int day, i, error = 0;
+	(void)db;
+	for (day = g->batch_from; day < g->batch_to && !error; day++) {
+		int64_t t0 = day_start(g, day);
+		if (day < g->days_prev)
+			continue;
+		if (pct(8) && (error = expose(g->district, ts_node_id(g->district), NULL,
+				g->district_staff[below(3)], t0)) == 0)
+			g->district_exposures++;
+		for (i = 0; i < g->nunits && !error; i++) {
+			unit *u = &g->units[i];
+			char *id = NULL, issued[32], due[32], subject[200];
+			item *it;
+			if (u->device || !pct(7))
+				continue;
+			if (g->nitems == g->aitems) {
+				int n = g->aitems ? g->aitems * 2 : 32;
+				item *grown = realloc(g->items, (size_t)n * sizeof(*grown));
+				if (!grown)
+					return ts_error_set(TS_ERROR, "out of memory");
+				g->items = grown;
+				g->aitems = n;
+			}
+			it = &g->items[g->nitems];
+			memset(it, 0, sizeof(*it));
+			it->target = i;
+			it->issued = t0 + between(9 * 3600, 17 * 3600);
+			it->due = day_start(g, day + (int)between(14, 28)) + 18 * 3600;
+			it->never = pct(4);
+			fmt_time(issued, it->issued);
+			fmt_time(due, it->due);
+			snprintf(subject, sizeof(subject), "%s%s",
+				u->nkey > 0 && pct(50) ? key_area_names[u->key_areas[below(u->nkey)]] : PICK(roads),
+				PICK(supervision_subjects));
+			if ((error = ts_node_mint_id(&id, g->district, "s")) < 0)
+				break;
+			error = run(ts_node_db(g->district), "INSERT INTO supervision_items (id, issued_by_node, issuer, "
+				"level, target_node, subject, detail, issued_at, due_at, status) VALUES (?1, ?2, ?3, 'district', "
+				"?4, ?5, ?6, ?7, ?8, 'open')", "tttttttt", id, ts_node_id(g->district), g->district_staff[0],
+				u->id, subject, "请于期限内整改到位并反馈处理结果", issued, due);
+			it->id = id;
+			g->nitems++;
+		}
+	}
+	return error;
+}
+
+/* The city's complaint baselines (常量) for the year, for the district and
+ * each street, per subject: near last year's complaints, so that some goals
+ * are met and some missed */
+static int write_baselines(sqlite3 *db, void *payload)
+{
+	gen *g = payload;
+	char when[32], year[8];
+	int i, k, error = 0, district[NSUBJ] = { 0 };
+
+	fmt_time(when, day_start(g, g->batch_to - 1) + 10 * 3600);
+	snprintf(year, sizeof(year), "%d", g->year);
+	for (i = 0; i <= g->nunits && !error; i++) {
+		const char *scope = i < g->nunits ? g->units[i].id : ts_node_id(g->district);
+		if (i < g->nunits && g->units[i].device)
+			continue;
+		for (k = 0; k < NSUBJ && !error; k++) {
+			int last = i < g->nunits ? g->units[i].prev_subject[k] : district[k];
+			if (i < g->nunits)
+				district[k] += last;
+			error = run(db, "INSERT INTO complaint_baselines (scope, subject, year, complaints, set_by, set_at) "
+				"VALUES (?1, ?2, ?3, ?4, ?5, ?6)", "tttitt", scope, subjects[k], year,
+				(int64_t)(last * (0.95 + 0.35 * u01()) + 0.5), g->city_staff, when);
+		}
+	}
 	return error;
 }
 
@@ -726,10 +1121,14 @@ static int one_day(gen *g, unit *u, int day)
 	for (i = 0; i < n; i++)
 		times[i] = t0 + between(7 * 3600, 22 * 3600);
 	qsort(times, (size_t)n, sizeof(times[0]), cmp_time);
+	if ((error = patrols_day(g, u, day, t0)) < 0) {
+		free(times);
+		return error;
+	}
 	for (i = 0; i < n && !error; i++)
 		error = new_case(g, u, times[i], day < g->days_prev);
 	free(times);
-	if (error < 0 || (error = patrols_day(g, u, day, t0)) < 0)
+	if (error < 0 || (error = exposures_day(g, u, day, t0)) < 0 || (error = answers_day(g, u, t0)) < 0)
 		return error;
 	for (k = 0, keep = 0; k < u->nopen; k++) {
 		gen_case *c = u->open[k];
@@ -872,7 +1271,7 @@ static int write_district(sqlite3 *db, void *payload)
 }
 
 /* Fetches the upstream's main and merges it, as `tiersync pull` does. */
-static int pull(unit *u, const char *author)
+static int pull(unit *u, const char *author, const char *message)
 {
 	ts_transfer_options o;
 	char id[41];
@@ -886,8 +1285,7 @@ static int pull(unit *u, const char *author)
 		return ts_error_set(error, "%s: pulling from its upstream: %s (give every street the district, "
 			"and every device its street, as upstream: tiersync init ... --upstream DIR)", u->id, why);
 	}
-	return ts_node_merge(id, NULL, u->node, "refs/remotes/" TS_REMOTE_DEFAULT "/main", author,
-		"merge upstream's main (pull): key areas and major events\n");
+	return ts_node_merge(id, NULL, u->node, "refs/remotes/" TS_REMOTE_DEFAULT "/main", author, message);
 }
 
 static int has_upstream_cb(const ts_remote_info *remote, void *payload)
@@ -927,6 +1325,16 @@ static int commit_unit(gen *g, unit *u, int day_to)
 	return error;
 }
 
+/* Commits what `node` wrote, if anything, at the end of the batch's last day */
+static int commit_node(gen *g, ts_node *node, const char *message, const char *author)
+{
+	char id[41];
+	int error;
+	set_clock(day_start(g, g->batch_to - 1) + 20 * 3600);
+	error = ts_node_commit(id, node, message, author);
+	return error == TS_ENOTFOUND ? 0 : error;
+}
+
 static int usage(const char *fmt, const char *arg)
 {
 	fprintf(stderr, "tiersync-gen: ");
@@ -937,7 +1345,7 @@ static int usage(const char *fmt, const char *arg)
 
 static const char help[] =
 	"usage: tiersync-gen --district DIR --street DIR [--street DIR]... [--device DIR]...\n"
-	"                    [--year YEAR] [--cases N] [--seed S] [--commit-every DAYS]\n\n"
+	"                    [--city DIR] [--year YEAR] [--cases N] [--seed S] [--commit-every DAYS]\n\n"
 	"Writes a district's year of realistic case work into existing nodes (made with\n"
 	"tiersync init: streets with the district as upstream, devices with their street).\n\n"
 	"  --district DIR      the district node: its key areas and major events are listed there\n"
@@ -945,6 +1353,8 @@ static const char help[] =
 	"  --street DIR        a street node of the district (repeatable)\n"
 	"  --device DIR        a device node under one of the streets (repeatable); its work\n"
 	"                      stays on it until it pushes\n"
+	"  --city DIR          the district's city node: it sets the year's complaint baselines\n"
+	"                      (常量) for the district and each street (without it, none are set)\n"
 	"  --year YEAR         the year of the cases (default 2015); the year before gets its\n"
 	"                      complaints, for the year-on-year figure\n"
 	"  --cases N           the cases of the year, over all streets and devices (default 2000)\n"
@@ -957,11 +1367,12 @@ int main(int argc, char **argv)
 		{ "district", required_argument, NULL, 'D' }, { "street", required_argument, NULL, 's' },
 		{ "device", required_argument, NULL, 'v' }, { "year", required_argument, NULL, 'y' },
 		{ "cases", required_argument, NULL, 'n' }, { "seed", required_argument, NULL, 'S' },
-		{ "commit-every", required_argument, NULL, 'c' }, { "help", no_argument, NULL, 'h' },
+		{ "commit-every", required_argument, NULL, 'c' }, { "city", required_argument, NULL, 'C' },
+		{ "help", no_argument, NULL, 'h' },
 		{ 0, 0, 0, 0 }
 	};
 	static gen g;
-	const char *district_dir = NULL, *dirs[MAX_UNITS];
+	const char *district_dir = NULL, *city_dir = NULL, *dirs[MAX_UNITS];
 	int is_device[MAX_UNITS], ndirs = 0, cases = 2000, every = 7, nstreets = 0, opt, i, j, day, error = 0;
 	unsigned long long seed = 1;
 	ts_node *district = NULL;
@@ -975,6 +1386,7 @@ int main(int argc, char **argv)
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'D': district_dir = optarg; break;
+		case 'C': city_dir = optarg; break;
 		case 's': case 'v':
 			if (ndirs == MAX_UNITS)
 				return usage("at most %s streets and devices", "64");
@@ -1030,6 +1442,21 @@ int main(int argc, char **argv)
 			ts_tier_name(ts_node_tier(district)));
 		goto done;
 	}
+	g.district = district;
+	if (city_dir) {
+		if ((error = ts_node_open(&g.city, city_dir)) < 0)
+			goto done;
+		if (ts_node_tier(g.city) != TS_TIER_CITY) {
+			error = ts_error_set(TS_EINVALID, "%s is a %s node, not a city", city_dir,
+				ts_tier_name(ts_node_tier(g.city)));
+			goto done;
+		}
+		if (!parent_of(ts_node_id(district), ts_node_id(g.city))) {
+			error = ts_error_set(TS_EINVALID, "district %s is not under city %s", ts_node_id(district),
+				ts_node_id(g.city));
+			goto done;
+		}
+	}
 	for (i = 0; i < ndirs; i++) {
 		unit *u = &g.units[g.nunits++];
 		u->dir = dirs[i];
@@ -1073,11 +1500,22 @@ int main(int argc, char **argv)
 
 	/* who works where, and how much */
 	g.nkey = nstreets + 1 > 8 ? 8 : nstreets + 1;
+	for (j = 0; j < 3; j++)
+		make_name(g.district_staff[j]);
+	make_name(g.city_staff);
 	for (i = 0; i < g.nunits; i++) {
 		unit *u = &g.units[i];
 		u->nroster = u->device ? 1 : ROSTER;
 		for (j = 0; j < u->nroster; j++)
 			make_name(u->roster[j]);
+		/* the street's repeat offenders, each always recorded with its
+		 * identity number: street vendors, barbecue stalls and small-ad
+		 * posters; shops trading outside, kitchens, sign owners, builders */
+		for (j = 0; j < POOL && !u->device; j++) {
+			static const int pool_cats[POOL] = { 7, 7, 7, 3, 3, 6, 9, 9, 14, 10 };
+			static const int pool_business[POOL] = { 0, 0, 0, 0, 1, 0, 1, 1, 1, 1 };
+			make_party(&u->pool[j], pool_cats[j], pool_business[j], 1);
+		}
 		u->prev_key_factor = 0.85 + 0.45 * u01();
 		if (!(u->per_day = calloc((size_t)g.days, sizeof(int)))) {
 			error = ts_error_set(TS_ERROR, "out of memory");
@@ -1141,10 +1579,12 @@ int main(int argc, char **argv)
 			goto done;
 		for (i = 0; i < g.nunits && !error; i++)
 			if (!g.units[i].device)
-				error = pull(&g.units[i], g.units[i].roster[0]);
+				error = pull(&g.units[i], g.units[i].roster[0],
+					"merge upstream's main (pull): key areas and major events\n");
 		for (i = 0; i < g.nunits && !error; i++)
 			if (g.units[i].device)
-				error = pull(&g.units[i], g.units[i].roster[0]);
+				error = pull(&g.units[i], g.units[i].roster[0],
+					"merge upstream's main (pull): key areas and major events\n");
 		for (i = 0; i < g.nunits && !error; i++)
 			error = load_rules(&g.units[i]);
 		if (error < 0)
@@ -1155,24 +1595,53 @@ int main(int argc, char **argv)
 	for (day = 0; day < g.days; day += every) {
 		g.batch_from = day;
 		g.batch_to = day + every < g.days ? day + every : g.days;
+		/* the district's own work: exposures, supervision items issued */
+		if (g.batch_to > g.days_prev) {
+			char from[32], msg[96];
+			fmt_time(from, day_start(&g, day));
+			snprintf(msg, sizeof(msg), "%.10s: the district's exposures and supervision items", from);
+			set_clock(day_start(&g, day) + 12 * 3600);
+			if ((error = ts_node_write(district, g.district_staff[0], msg, write_district_days, &g)) < 0 ||
+			    (error = commit_node(&g, district, msg, g.district_staff[0])) < 0)
+				goto done;
+		}
 		for (i = 0; i < g.nunits; i++) {
 			unit *u = &g.units[i];
 			char summary[96], from[32];
 			fmt_time(from, day_start(&g, day));
 			snprintf(summary, sizeof(summary), "the work from %.10s", from);
 			g.u = u;
+			/* once a month in the year, a street pulls its district's main:
+			 * the supervision items issued to it */
+			if (!u->device && day >= g.days_prev && month_of(day_start(&g, day)) + 1 != u->pulled_month) {
+				u->pulled_month = month_of(day_start(&g, day)) + 1;
+				set_clock(day_start(&g, day) + 8 * 3600);
+				if ((error = pull(u, u->roster[0], "merge upstream's main (pull): the district's supervision "
+						"items\n")) < 0)
+					goto done;
+				items_reached(&g, u, day_start(&g, day) + 8 * 3600);
+			}
 			set_clock(day_start(&g, day) + 12 * 3600);
 			if ((error = ts_node_write(u->node, u->roster[0], summary, write_days, &g)) < 0 ||
 			    (error = commit_unit(&g, u, g.batch_to)) < 0)
+				goto done;
+		}
+		/* the year's complaint baselines, once last year's complaints are in */
+		if (g.city && g.batch_from <= g.days_prev && g.batch_to > g.days_prev) {
+			if ((error = ts_node_write(g.city, g.city_staff, "complaint baselines", write_baselines, &g)) < 0 ||
+			    (error = commit_node(&g, g.city, "常量: the year's complaint baselines", g.city_staff)) < 0)
 				goto done;
 		}
 	}
 
 	clock_gettime(CLOCK_MONOTONIC, &t_end);
 	for (i = 0; i < g.nunits; i++)
-		printf("%-28s %6d cases (%d complaints of %d), %6d steps, %4d commits\n", g.units[i].id,
-			g.units[i].made_cases, g.units[i].prev_complaints, g.year - 1, g.units[i].made_steps,
-			g.units[i].commits);
+		printf("%-28s %6d cases (%d complaints of %d), %6d steps, %4d commits, %4d parties, %3d exposures, "
+			"%3d answers\n", g.units[i].id, g.units[i].made_cases, g.units[i].prev_complaints, g.year - 1,
+			g.units[i].made_steps, g.units[i].commits, g.units[i].made_parties, g.units[i].made_exposures,
+			g.units[i].made_answers);
+	printf("%-28s %d supervision items, %d exposures%s\n", ts_node_id(district), g.nitems,
+		g.district_exposures, g.city ? "; the city's complaint baselines set" : "");
 	printf("%d cases in %.1f s\n", cases, (double)(t_end.tv_sec - t_start.tv_sec) +
 		(double)(t_end.tv_nsec - t_start.tv_nsec) / 1e9);
 done:
@@ -1192,6 +1661,12 @@ done:
 			forget_statements(ts_node_db(g.units[i].node));
 		ts_node_free(g.units[i].node);
 	}
+	for (i = 0; i < g.nitems; i++)
+		free(g.items[i].id);
+	free(g.items);
+	if (g.city)
+		forget_statements(ts_node_db(g.city));
+	ts_node_free(g.city);
 	if (district)
 		forget_statements(ts_node_db(district));
 	ts_node_free(district);
