@@ -8,7 +8,8 @@
  *                      files under one node directory (the ROOT), keeps a
  *                      record of what each file and directory looked like at
  *                      its last durable point, and at the Nth such call
- *                      (TS_POWERCUT_AT=N) kills its process with SIGKILL.
+ *                      (TS_POWERCUT_AT=N) kills its process with SIGKILL (and any
+ *                      other process under the shim at its next call).
  *   powercut-restore   (-DPOWERCUT_TOOL) `snap DIR ROOT` starts a record:
  *                      everything under ROOT is durable now; `restore DIR
  *                      SEED` rewrites ROOT to what a power cut could leave:
@@ -38,6 +39,8 @@
  *                   file, "F ID" / "D ID" a file / directory made durable,
  *                   "S" everything made durable
  *   DIR/count       the number of counted calls so far
+ *   DIR/off         made at the cut: from then on, any process of the
+ *                   trial that comes to a counted call dies there too
  * The counted calls are the ones that change something under ROOT: write,
  * pwrite, writev, ftruncate, fsync, fdatasync, syncfs, sync, open or creat
  * that creates or truncates, rename, link, unlink, mkdir, rmdir (and their
@@ -333,9 +336,16 @@ static void counted(const char *call, const char *path)
 	int len = snprintf(text, sizeof(text), "%ld\n", n);
 	if (pwrite(fd, text, (size_t)len, 0) != len)
 		_exit(99);
+	/* once the power is off, any process of the trial that touches ROOT
+	 * dies too (a shell's child cut, the shell next) */
+	snprintf(file, sizeof(file), "%s/off", dir);
+	int off = access(file, F_OK) == 0;
 	journal("C %ld %s %s\n", n, call, path);
-	if (cut_at > 0 && n == cut_at) {
-		journal("X cut before call %ld\n", n);
+	if (off || (cut_at > 0 && n == cut_at)) {
+		if (!off) {
+			journal("X cut before call %ld\n", n);
+			close(open(file, O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
+		}
 		kill(getpid(), SIGKILL);
 		for (;;)
 			pause();
