@@ -208,7 +208,7 @@ awk -v seed="$seed" -v n="$trials" \
 	'BEGIN { srand(seed); for (i = 0; i < n; i++) printf "%.6f %d\n", rand(), int(rand() * 2147483647) }' \
 	>"$work/draws"
 
-trial=0
+trial=0 ran=0
 cut=0 after=0 acked=0 acked_then_cut=0 repaired=0 lost_writes=0 torn_writes=0
 verify_failed=0 fsck_failed=0 ack_lost=0 staged_lost=0 reopen_failed=0
 started_at=$(date +%s)
@@ -218,8 +218,11 @@ while read -r draw restore_seed; do
 	shift $(((trial - 1) % nkinds))
 	kind=$1
 	[ -z "${TS_POWERCUT_ONLY:-}" ] || [ "$trial" = "$TS_POWERCUT_ONLY" ] || continue
+	ran=$((ran + 1))
 	eval "calls=\$calls_$kind"
 	at=${TS_POWERCUT_AT:-$(awk -v d="$draw" -v c="$calls" 'BEGIN { print 1 + int(d * (c + c / 10)) }')}
+	# the last trial: the power fails just after the command answered
+	[ -n "${TS_POWERCUT_AT:-}" ] || [ "$trial" != "$trials" ] || at=$((calls + 1))
 	what="trial $trial ($kind, cut before call $at of $calls, restore seed $restore_seed)"
 	node=$work/trial
 	record=$work/record
@@ -290,7 +293,7 @@ while read -r draw restore_seed; do
 done <"$work/draws"
 elapsed=$(($(date +%s) - started_at))
 
-echo "$trial trials in $elapsed s: $cut cut while running, $after cut after the command answered;" \
+echo "$ran trials in $elapsed s: $cut cut while running, $after cut after the command answered;" \
 	"$acked acknowledged ($acked_then_cut of them then cut while running);" \
 	"$lost_writes writes lost and $torn_writes torn by the restores; $repaired nodes repaired on reopening"
 check "all $trials trials ran" is "$trial" "$trials"

@@ -43,8 +43,10 @@
  *                   trial that comes to a counted call dies there too
  * The counted calls are the ones that change something under ROOT: write,
  * pwrite, writev, ftruncate, fsync, fdatasync, syncfs, sync, open or creat
- * that creates or truncates, rename, link, unlink, mkdir, rmdir (and their
- * *at and *64 forms). The cut comes just before the Nth of them runs.
+ * that creates or truncates, rename, link, symlink, unlink, mkdir, rmdir
+ * (and their *at and *64 forms). The cut comes just before the Nth of them
+ * runs. Only regular files and directories are kept: a symbolic link (libgit2
+ * makes one to probe the file system, and removes it) does not survive.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -600,6 +602,13 @@ int link(const char *from, const char *to)
 	REAL(link);
 	path_before("link", AT_FDCWD, to);
 	return real_link(from, to);
+}
+
+int symlink(const char *target, const char *path)
+{
+	REAL(symlink);
+	path_before("symlink", AT_FDCWD, path);
+	return real_symlink(target, path);
 }
 
 int unlink(const char *path)
