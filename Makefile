@@ -5,6 +5,7 @@
 #   make check      the same tests built with ASan + UBSan
 #   make bench      ratios against plain SQLite / stock git, measured in one run
 #   make converge   the randomised convergence test over 200 seeds (SEEDS=N)
+#   make powercut   the power-loss campaign: 200 power cuts (TRIALS=N), see docs/FAULTS-POWER.md
 #   make fuzz       every tests/fuzz/fuzz_*.c under libFuzzer for FUZZ_SECONDS
 #                   (default 60) each; clang comes from `tools/deps.sh fuzz`
 #   make demo       the main job: every tier recording, syncing, merging, auditing, reporting
@@ -45,7 +46,7 @@ TEST_OBJ  := $(patsubst %.c,$(B)/%.o,$(notdir $(TEST_SRC))) $(B)/harness.o $(B)/
 
 vpath %.c sync node tools tests $(B)
 
-.PHONY: all deps test check unit e2e bench demo demo-year install clean headercheck layers converge fuzz fuzz-deps
+.PHONY: all deps test check unit e2e bench demo demo-year install clean headercheck layers converge fuzz fuzz-deps powercut
 
 all: deps $(B)/tiersync $(B)/tiersync-gen bin/tiersync $(B)/tiersync.1
 
@@ -102,10 +103,10 @@ headercheck: | $(B)
 unit: deps headercheck $(B)/unit $(B)/tiersync
 	$(B)/unit
 
-e2e: deps $(B)/tiersync $(B)/tiersync-gen
+e2e: deps $(B)/tiersync $(B)/tiersync-gen $(B)/powercut.so $(B)/powercut-restore
 	sh tests/run-e2e.sh $(B)/tiersync
 
-test: deps headercheck layers $(B)/unit $(B)/tiersync $(B)/tiersync-gen
+test: deps headercheck layers $(B)/unit $(B)/tiersync $(B)/tiersync-gen $(B)/powercut.so $(B)/powercut-restore
 	sh tests/run-all.sh $(B)/unit $(B)/tiersync
 
 # The layering of docs/ARCHITECTURE.md: no private header in tools/, no call
@@ -155,6 +156,21 @@ $(FZ)/libtiersync.a: $(FUZZ_OBJ)
 
 $(FZ)/fuzz_%: tests/fuzz/fuzz_%.c $(FZ)/libtiersync.a $(wildcard include/*.h include/tiersync/*.h sync/*.h node/*.h)
 	$(FUZZ_CC) $(CPPFLAGS) -O1 -g $(WARN) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $< $(FZ)/libtiersync.a $(LDLIBS)
+
+# The power-cut shim and its restore tool, for the tests only (one source,
+# tests/faults/powercut.c; see docs/FAULTS-POWER.md). make powercut
+# [TRIALS=200]: the power-loss campaign, tests/e2e/powercut.sh with that
+# many trials.
+PC_FLAGS  := -O1 -g -U_FORTIFY_SOURCE -D_GNU_SOURCE $(WARN)
+$(B)/powercut.so: tests/faults/powercut.c | $(B)
+	$(CC) $(PC_FLAGS) -fPIC -shared -o $@ $< -ldl -lpthread
+
+$(B)/powercut-restore: tests/faults/powercut.c | $(B)
+	$(CC) $(PC_FLAGS) -DPOWERCUT_TOOL -o $@ $<
+
+powercut: deps $(B)/tiersync $(B)/powercut.so $(B)/powercut-restore
+	TIERSYNC=$(CURDIR)/$(B)/tiersync TS_TOP=$(CURDIR) TS_POWERCUT_TRIALS=$(or $(TRIALS),200) \
+		sh tests/e2e/powercut.sh
 
 # tiersync-gen: a district's year of realistic cases (tools/generate.c)
 $(B)/tiersync-gen: $(B)/generate.o $(B)/libtiersync.a
