@@ -197,6 +197,8 @@ int ts_node_config_set(ts_node *node, const char *key, const char *value)
 		error = ts_store__git_error(TS_ERROR, canon.ptr);
 		goto done;
 	}
+	if ((error = ts_node__config_durable(node->path)) < 0)
+		goto done;
 	if (kind == KEY_USER_NAME)
 		error = identity_changed(node, stored);
 done:
@@ -230,6 +232,8 @@ int ts_node_config_unset(ts_node *node, const char *key)
 		error = ts_store__git_error(TS_ERROR, canon.ptr);
 		goto done;
 	}
+	if ((error = ts_node__config_durable(node->path)) < 0)
+		goto done;
 	if (kind == KEY_USER_NAME)
 		error = identity_changed(node, NULL);
 done:

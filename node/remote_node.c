@@ -244,6 +244,7 @@ int ts_node_remote_add(ts_node *node, const char *name, const char *url, const c
 	if ((error = config_set(node->config, name, "url", stored_url)) < 0 ||
 	    (stored_identity && (error = config_set(node->config, name, "identity", stored_identity)) < 0))
 		goto done;
+	error = ts_node__config_durable(node->path);
 done:
 	ts_remote__url_dispose(&u);
 	ts_buf__dispose(&probe);
@@ -295,6 +296,8 @@ int ts_node_remote_remove(ts_node *node, const char *name)
 			error = ts_store__git_error(TS_ERROR, "writing the node's config");
 			goto done;
 		}
+	if ((error = ts_node__config_durable(node->path)) < 0)
+		goto done;
 	if (git_reference_iterator_glob_new(&refs, ts_store__repo(node->store), glob.ptr) < 0) {
 		error = ts_store__git_error(TS_ERROR, "listing the remote's refs");
 		goto done;

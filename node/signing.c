@@ -89,6 +89,8 @@ int ts_node__key_init(ts_sshsig_key **out, const char *dir, const ts_init_option
 		}
 		if (git_config_open_ondisk(&cfg, cfgpath) < 0 || git_config_set_string(cfg, KEY_CONFIG, path) < 0)
 			error = ts_store__git_error(TS_ERROR, cfgpath);
+		else
+			error = ts_node__config_durable(dir);
 		goto done;
 	}
 	if (!(path = path_in(dir, TS_NODE_KEY_FILE))) {
@@ -151,6 +153,8 @@ int ts_node__key_as_identity(ts_node *node)
 	}
 	if (git_config_set_string(node->config, "remote." TS_REMOTE_DEFAULT ".identity", absolute) < 0)
 		error = ts_store__git_error(TS_ERROR, "writing the node's config");
+	else
+		error = ts_node__config_durable(node->path);
 done:
 	ts_remote__url_dispose(&u);
 	free(url);
@@ -628,6 +632,8 @@ static int pin_key(ts_node__offer_keys *k, const char *id, const char *key)
 	if (ts_buf__oom(&name) || git_config_set_string(k->pin->config, name.ptr, key) < 0 ||
 	    add_signer(k, id, key, NULL) < 0)
 		error = ts_store__git_error(TS_ERROR, "recording the upper node's key");
+	else
+		error = ts_node__config_durable(k->pin->path);
 	ts_buf__dispose(&name);
 	return error;
 }
