@@ -633,8 +633,9 @@ void ts_store__clean_debris(ts_store *store)
 
 /*
  * Hashes a file but for its last 20 bytes, in chunks (a pack may be far
- * larger than memory should hold), and reads those 20 bytes and the 20
- * before them. 1 if it cannot be read or is shorter than `min`; an error
+ * larger than memory should hold), and reads those 20 bytes and, when
+ * `before` is not NULL, the 20 before them. 1 if it cannot be read or is
+ * shorter than `min`; an error
  * when memory runs out (which says nothing about the file).
  */
 static int file_checksums(unsigned char sum[20], unsigned char last[20], unsigned char before[20],
@@ -648,7 +649,7 @@ static int file_checksums(unsigned char sum[20], unsigned char last[20], unsigne
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
 		return 1;
-	if (fstat(fd, &st) < 0 || st.st_size < min || st.st_size < 40)
+	if (fstat(fd, &st) < 0 || st.st_size < min || st.st_size < (before ? 40 : 20))
 		goto done;
 	if (!(buf = malloc(1 << 20)) || !(sha = EVP_MD_CTX_new())) {
 		rc = ts_error_set(TS_ERROR, "out of memory");
@@ -674,7 +675,7 @@ static int file_checksums(unsigned char sum[20], unsigned char last[20], unsigne
 		rc = ts_error_set(TS_ERROR, "hashing %s", path);
 		goto done;
 	}
-	if (pread(fd, last, 20, body) != 20 || pread(fd, before, 20, body - 20) != 20)
+	if (pread(fd, last, 20, body) != 20 || (before && pread(fd, before, 20, body - 20) != 20))
 		goto done;
 	rc = 0;
 done:
@@ -688,10 +689,12 @@ done:
  * 0 if not, an error if that could not be found out. */
 static int pack_whole(const char *pack_path, const char *idx_path)
 {
-	unsigned char psum[20], plast[20], pbefore[20], isum[20], ilast[20], ipack[20];
+	unsigned char psum[20], plast[20], isum[20], ilast[20], ipack[20];
 	int rc;
 
-	if ((rc = file_checksums(psum, plast, pbefore, pack_path, 32)) != 0 ||
+	/* a pack of no objects (a push of nothing new) is its 12-byte header
+	 * and its checksum: whole, though short */
+	if ((rc = file_checksums(psum, plast, NULL, pack_path, 32)) != 0 ||
 	    (rc = file_checksums(isum, ilast, ipack, idx_path, 8 + 1024 + 40)) != 0)
 		return rc < 0 ? rc : 0;
 	return !memcmp(psum, plast, 20) && !memcmp(ipack, plast, 20) && !memcmp(isum, ilast, 20);
