@@ -18,6 +18,7 @@
 #include "tiersync/errors.h"
 #include "tiersync/node.h"
 #include "tiersync/remote.h"
+#include "tiersync/status.h"
 #include "tiersync/merge.h"
 #include "tiersync/history.h"
 #include "tiersync/gate.h"

@@ -20,6 +20,7 @@
  * removing a remote is ts_node_remote_remove()'s, which takes its fetched
  * refs with it.
  */
+#include "files.h"
 #include "node.h"
 
 #include <errno.h>
@@ -197,7 +198,7 @@ int ts_node_config_set(ts_node *node, const char *key, const char *value)
 		error = ts_store__git_error(TS_ERROR, canon.ptr);
 		goto done;
 	}
-	if ((error = ts_node__config_durable(node->path)) < 0)
+	if ((error = ts_files__durable(node->path, "config")) < 0)
 		goto done;
 	if (kind == KEY_USER_NAME)
 		error = identity_changed(node, stored);
@@ -232,7 +233,7 @@ int ts_node_config_unset(ts_node *node, const char *key)
 		error = ts_store__git_error(TS_ERROR, canon.ptr);
 		goto done;
 	}
-	if ((error = ts_node__config_durable(node->path)) < 0)
+	if ((error = ts_files__durable(node->path, "config")) < 0)
 		goto done;
 	if (kind == KEY_USER_NAME)
 		error = identity_changed(node, NULL);

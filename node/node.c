@@ -15,7 +15,6 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -303,26 +302,6 @@ done:
 	free(gitpath);
 	free(path);
 	ts_buf__dispose(&msg);
-	return error;
-}
-
-int ts_node__config_durable(const char *dir)
-{
-	char *path = join(dir, "config");
-	int fd, error = 0;
-
-	if (!path)
-		return ts_error_set(TS_ERROR, "out of memory");
-	/* the file's bytes, then the name the rename gave them */
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 || fsync(fd) < 0)
-		error = ts_error_set(TS_ERROR, "making %s durable: %s", path, strerror(errno));
-	if (fd >= 0)
-		close(fd);
-	if (error == 0 && ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 || fsync(fd) < 0))
-		error = ts_error_set(TS_ERROR, "making %s durable: %s", dir, strerror(errno));
-	if (fd >= 0)
-		close(fd);
-	free(path);
 	return error;
 }
 

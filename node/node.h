@@ -99,11 +99,10 @@ int ts_node__key_init(ts_sshsig_key **out, const char *dir, const ts_init_option
 /* Init of a city: its own public key as its row of sync_signers. */
 int ts_node__key_enroll_self(sqlite3 *db, const ts_sshsig_key *key, const char *node_id, int64_t when);
 
-/* Makes the node's config, as last written in the folder `dir`, durable:
- * libgit2 renames a new config over the old without an fsync of either,
- * and a power cut could leave the node unable to open. Call after every
- * write of the config. */
-int ts_node__config_durable(const char *dir);
+/* Records, for ts_node_remote_status(), that `commit` (hex) was pushed to
+ * (`what` "pushed") or fetched from ("fetched") the remote `remote`, now.
+ * A failure to record is not the transfer's: it is ignored. */
+void ts_node__sync_record(ts_node *node, const char *remote, const char *what, const char *commit);
 
 /* Init: an ssh:// upstream without an identity gets the node's key. */
 int ts_node__key_as_identity(ts_node *node);

@@ -22,6 +22,8 @@
  * writer's.
  */
 #include "error.h"
+#include "files.h"
+#include "meta.h"
 #include "node.h"
 
 #include <ctype.h>
@@ -244,7 +246,7 @@ int ts_node_remote_add(ts_node *node, const char *name, const char *url, const c
 	if ((error = config_set(node->config, name, "url", stored_url)) < 0 ||
 	    (stored_identity && (error = config_set(node->config, name, "identity", stored_identity)) < 0))
 		goto done;
-	error = ts_node__config_durable(node->path);
+	error = ts_files__durable(node->path, "config");
 done:
 	ts_remote__url_dispose(&u);
 	ts_buf__dispose(&probe);
@@ -296,7 +298,7 @@ int ts_node_remote_remove(ts_node *node, const char *name)
 			error = ts_store__git_error(TS_ERROR, "writing the node's config");
 			goto done;
 		}
-	if ((error = ts_node__config_durable(node->path)) < 0)
+	if ((error = ts_files__durable(node->path, "config")) < 0)
 		goto done;
 	if (git_reference_iterator_glob_new(&refs, ts_store__repo(node->store), glob.ptr) < 0) {
 		error = ts_store__git_error(TS_ERROR, "listing the remote's refs");
@@ -691,6 +693,7 @@ int ts_node_push_urgent(char id_out[41], ts_transfer_stats *stats, ts_urgent_pus
 	ts_transfer_stats sent;
 	ts_buf spec = TS_BUF_INIT, out_ref = TS_BUF_INIT;
 	git_oid head;
+	char hex[41];
 	int error;
 
 	if (id_out)
@@ -743,6 +746,8 @@ int ts_node_push_urgent(char id_out[41], ts_transfer_stats *stats, ts_urgent_pus
 		goto done;
 	if (id_out)
 		git_oid_tostr(id_out, 41, &head);
+	git_oid_tostr(hex, sizeof(hex), &head);
+	ts_node__sync_record(node, remote, "pushed", hex);
 done:
 	ts_store__free(upper);    /* and its lock */
 	ts_buf__dispose(&spec);
@@ -966,6 +971,20 @@ static int quarantine_move(quarantine *q, const char *gitdir)
 	return error;
 }
 
+void ts_node__sync_record(ts_node *node, const char *remote, const char *what, const char *commit)
+{
+	char now[32];
+	ts_buf key = TS_BUF_INIT, value = TS_BUF_INIT;
+
+	ts_time_format(now, ts_node__now());
+	ts_buf__printf(&key, "sync.%s.%s", remote, what);
+	ts_buf__printf(&value, "%s %s", commit, now);
+	if (!ts_buf__oom(&key) && !ts_buf__oom(&value))
+		ts_meta__set(node->db, key.ptr, value.ptr);
+	ts_buf__dispose(&key);
+	ts_buf__dispose(&value);
+}
+
 int ts_node_fetch(char id_out[41], ts_transfer_stats *stats, ts_node *node, const char *remote,
 	const ts_transfer_options *opts)
 {
@@ -1009,6 +1028,7 @@ int ts_node_fetch(char id_out[41], ts_transfer_stats *stats, ts_node *node, cons
 		goto done;
 	}
 	git_oid_tostr(id_out, 41, &id);
+	ts_node__sync_record(node, remote, "fetched", id_out);
 done:
 	if (locked)
 		ts_store__unlock(node->store);

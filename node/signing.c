@@ -26,6 +26,7 @@
  * sync_signers records for that node id. A commit of a node with no key
  * at all is reported too ("no key is enrolled for ...").
  */
+#include "files.h"
 #include "node.h"
 
 #include <errno.h>
@@ -90,7 +91,7 @@ int ts_node__key_init(ts_sshsig_key **out, const char *dir, const ts_init_option
 		if (git_config_open_ondisk(&cfg, cfgpath) < 0 || git_config_set_string(cfg, KEY_CONFIG, path) < 0)
 			error = ts_store__git_error(TS_ERROR, cfgpath);
 		else
-			error = ts_node__config_durable(dir);
+			error = ts_files__durable(dir, "config");
 		goto done;
 	}
 	if (!(path = path_in(dir, TS_NODE_KEY_FILE))) {
@@ -154,7 +155,7 @@ int ts_node__key_as_identity(ts_node *node)
 	if (git_config_set_string(node->config, "remote." TS_REMOTE_DEFAULT ".identity", absolute) < 0)
 		error = ts_store__git_error(TS_ERROR, "writing the node's config");
 	else
-		error = ts_node__config_durable(node->path);
+		error = ts_files__durable(node->path, "config");
 done:
 	ts_remote__url_dispose(&u);
 	free(url);
@@ -633,7 +634,7 @@ static int pin_key(ts_node__offer_keys *k, const char *id, const char *key)
 	    add_signer(k, id, key, NULL) < 0)
 		error = ts_store__git_error(TS_ERROR, "recording the upper node's key");
 	else
-		error = ts_node__config_durable(k->pin->path);
+		error = ts_files__durable(k->pin->path, "config");
 	ts_buf__dispose(&name);
 	return error;
 }

@@ -132,6 +132,17 @@ static int fsync_path(const char *path, int dir)
 	return rc;
 }
 
+int ts_files__durable(const char *dir, const char *name)
+{
+	char path[4300];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	/* the file's bytes, then the name a rename gave them */
+	if (fsync_path(path, 0) < 0 || fsync_path(dir, 1) < 0)
+		return ts_error_set(TS_ERROR, "making %s durable: %s", path, strerror(errno));
+	return 0;
+}
+
 /* Makes the stored object of `id` durable: its loose file and the
  * directories naming it, or (packed already) everything written. */
 static int make_durable(ts_store *store, const git_oid *id)

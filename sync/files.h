@@ -134,4 +134,8 @@ int ts_files__verify(int *problems, sqlite3 *db, ts_store *store, const git_oid 
  * directory, which walks over rows must pass by. */
 int ts_files__is_dir(const char *path);
 
+/* Makes the file `name` in the folder `dir` durable, as a rename over an
+ * old one left it: its bytes, then the folder's entry. */
+int ts_files__durable(const char *dir, const char *name);
+
 #endif

@@ -94,8 +94,13 @@ const ts_cli_command ts_cli_commands[] = {
 	  "the evidence row and an 'evidence' case event; the next commit carries all three.\n"
 	  "The same content twice in one case is refused. SHA256 may be its first 8 or more digits.\n" },
 	{ "status", cmd_status, 1, "tiersync status [--json]",
-	  "List the staged writes that are not yet committed.",
-	  "  --json          machine-readable output\n" },
+	  "Where the node stands: its remotes, submissions waiting, open conflicts, staged writes.",
+	  "  --json          machine-readable output\n\n"
+	  "Per remote: the last push and fetch that went through, the commits of main the remote is\n"
+	  "not known to hold, and those of its main (as last fetched) this node lacks. Nothing is asked\n"
+	  "over the network: 'tiersync fetch' brings the remote's side up to date. On an upper node,\n"
+	  "the submissions holding commits its main lacks (urgent reports first), then the number of\n"
+	  "conflicts open for review, then the staged writes not yet committed.\n" },
 	{ "commit", cmd_commit, 1, "tiersync commit -m MESSAGE [--author NAME] [--json]",
 	  "Turn every staged write into one history commit.",
 	  "  -m MESSAGE      the commit message\n"
