@@ -4,6 +4,8 @@
 #   make test       unit tests + end-to-end tests; last line "N passed, N failed"
 #   make check      the same tests built with ASan + UBSan
 #   make bench      ratios against plain SQLite / stock git, measured in one run
+#   make faults     the fault campaigns: transfers cut through a proxy, processes
+#                   killed with SIGKILL (docs/FAULTS.md)
 #   make converge   the randomised convergence test over 200 seeds (SEEDS=N)
 #   make fuzz       every tests/fuzz/fuzz_*.c under libFuzzer for FUZZ_SECONDS
 #                   (default 60) each; clang comes from `tools/deps.sh fuzz`
@@ -45,9 +47,9 @@ TEST_OBJ  := $(patsubst %.c,$(B)/%.o,$(notdir $(TEST_SRC))) $(B)/harness.o $(B)/
 
 vpath %.c sync node tools tests $(B)
 
-.PHONY: all deps test check unit e2e bench demo demo-year install clean headercheck layers converge fuzz fuzz-deps
+.PHONY: all deps test check unit e2e bench demo demo-year install clean headercheck layers converge fuzz fuzz-deps faults
 
-all: deps $(B)/tiersync $(B)/tiersync-gen bin/tiersync $(B)/tiersync.1
+all: deps $(B)/tiersync $(B)/tiersync-gen $(B)/faultproxy bin/tiersync $(B)/tiersync.1
 
 deps:
 	@[ -n "$(TS_NO_DEPS)" ] || sh tools/deps.sh
@@ -102,10 +104,10 @@ headercheck: | $(B)
 unit: deps headercheck $(B)/unit $(B)/tiersync
 	$(B)/unit
 
-e2e: deps $(B)/tiersync $(B)/tiersync-gen
+e2e: deps $(B)/tiersync $(B)/tiersync-gen $(B)/faultproxy
 	sh tests/run-e2e.sh $(B)/tiersync
 
-test: deps headercheck layers $(B)/unit $(B)/tiersync $(B)/tiersync-gen
+test: deps headercheck layers $(B)/unit $(B)/tiersync $(B)/tiersync-gen $(B)/faultproxy
 	sh tests/run-all.sh $(B)/unit $(B)/tiersync
 
 # The layering of docs/ARCHITECTURE.md: no private header in tools/, no call
@@ -155,6 +157,20 @@ $(FZ)/libtiersync.a: $(FUZZ_OBJ)
 
 $(FZ)/fuzz_%: tests/fuzz/fuzz_%.c $(FZ)/libtiersync.a $(wildcard include/*.h include/tiersync/*.h sync/*.h node/*.h)
 	$(FUZZ_CC) $(CPPFLAGS) -O1 -g $(WARN) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $< $(FZ)/libtiersync.a $(LDLIBS)
+
+# faultproxy: the loopback proxy that cuts and stalls connections for the
+# fault tests (tools/faultproxy.c); plain C, no library
+$(B)/faultproxy: $(B)/faultproxy.o
+	$(CC) $(LDFLAGS) -o $@ $^
+
+# make faults [TS_FAULT_ROUNDS=100] [TS_KILL_ROUNDS=100]: the long fault
+# campaigns of docs/FAULTS.md: transfers over SSH cut through faultproxy,
+# and push, pull and merge killed with SIGKILL at random moments
+faults: deps $(B)/tiersync $(B)/faultproxy
+	TIERSYNC=$(CURDIR)/$(B)/tiersync TS_TOP=$(CURDIR) TS_FAULT_ROUNDS=$(or $(TS_FAULT_ROUNDS),100) \
+		sh tests/e2e/faults.sh
+	TIERSYNC=$(CURDIR)/$(B)/tiersync TS_TOP=$(CURDIR) TS_KILL_ROUNDS=$(or $(TS_KILL_ROUNDS),100) \
+		sh tests/e2e/kills.sh
 
 # tiersync-gen: a district's year of realistic cases (tools/generate.c)
 $(B)/tiersync-gen: $(B)/generate.o $(B)/libtiersync.a
