@@ -12,12 +12,19 @@
 # would have made it, never anything else; `git fsck` finds no error. Then
 # the same command, left alone, completes. At the end both hold one tree.
 #
+# The last TS_KILL_SSH_ROUNDS (default 3) rounds push and pull over SSH
+# instead, through a real sshd on 127.0.0.1 and the district's gate, when
+# sshd is installed.
+#
 # TS_KILL_ROUNDS (default 15) rounds; `make faults` runs 100.
 # TS_KILL_SEED repeats a run's delays.
 . "$TS_TOP/tests/e2e/lib.sh"
+. "$TS_TOP/tests/e2e/lib_sshd.inc"
 
 began=$(date +%s)
 rounds=${TS_KILL_ROUNDS:-15}
+ssh_rounds=${TS_KILL_SSH_ROUNDS:-3}
+[ -x "$sshd_bin" ] || ssh_rounds=0
 seed=${TS_KILL_SEED:-$(($$ * 7919 + $(date +%N | sed 's/^0*//;s/^$/0/') % 100000))}
 echo "$rounds rounds; kill delays from seed $seed (TS_KILL_SEED=$seed repeats them)"
 awk -v seed="$seed" 'BEGIN { srand(seed); for (i = 0; i < 5000; i++) printf "%.4f\n", rand() }' >"$work/draws"
@@ -32,7 +39,21 @@ sub=refs/submissions/bj.dc.jingshan
 ts init "$district" --tier district --id bj.dc --author "张敏" >/dev/null
 city_above "$district" bj.dc
 ts init "$street" --tier street --id bj.dc.jingshan --author "王伟" --upstream "$district" >/dev/null
-enroll "$district" bj.dc.jingshan "$street/id_ed25519.pub"
+# the same district over SSH too, as remote "gate": the street's key
+# enrolled with the gate as its forced command
+if [ "$ssh_rounds" -gt 0 ]; then
+	sshd_setup
+	check "sshd starts on 127.0.0.1" sshd_start
+	ts -C "$district" enroll --node bj.dc.jingshan --key "$street/id_ed25519.pub" \
+		--authorized-keys "$sshd_dir/authorized_keys" >/dev/null
+	ts -C "$street" remote add gate "ssh://127.0.0.1:$sshd_port$district/history.git" \
+		--identity "$street/id_ed25519" >/dev/null
+	run ts -C "$street" remote trust gate
+	check "the street trusts the district's host key" exit_is 0
+else
+	enroll "$district" bj.dc.jingshan "$street/id_ed25519.pub"
+fi
+remote=upstream
 
 # acknowledged NODE: the commits NODE acknowledged ("committed <id>", or a
 # transfer that exited 0), one per line in $work/acked-<name>
@@ -98,7 +119,7 @@ node_of() {
 	case $1 in merge) echo "$district" ;; *) echo "$street" ;; esac
 }
 args_of() {
-	case $1 in merge) echo "merge --submissions" ;; *) echo "$1" ;; esac
+	case $1 in merge) echo "merge --submissions" ;; *) echo "$1 $remote" ;; esac
 }
 
 # timed OP: runs it undisturbed, and keeps how long it took as the window
@@ -109,7 +130,7 @@ timed() {
 	run "$TIERSYNC" -C "$(node_of "$1")" $(args_of "$1")
 	_took=$(($(now_ms) - _before))
 	[ "$_took" -ge 30 ] || _took=30
-	eval "window_$1=$_took"
+	eval "window_$1_$remote=$_took"
 	[ "$rc" != 0 ] || on_git "$(node_of "$1")" rev-parse refs/heads/main >>"$(acked_file "$(node_of "$1")")"
 }
 
@@ -121,7 +142,20 @@ check "the first merge completes" exit_is 0
 work_on "$district" 0
 timed pull
 check "the first pull completes" exit_is 0
-echo "undisturbed: push ${window_push} ms, merge --submissions ${window_merge} ms, pull ${window_pull} ms"
+echo "undisturbed: push ${window_push_upstream} ms, merge --submissions ${window_merge_upstream} ms," \
+	"pull ${window_pull_upstream} ms"
+if [ "$ssh_rounds" -gt 0 ]; then
+	remote=gate
+	work_on "$street" 00
+	timed push
+	check "the first push over SSH completes" exit_is 0
+	ts -C "$district" merge --submissions >/dev/null
+	work_on "$district" 00
+	timed pull
+	check "the first pull over SSH completes" exit_is 0
+	echo "undisturbed over SSH: push ${window_push_gate} ms, pull ${window_pull_gate} ms"
+	remote=upstream
+fi
 
 kills=0
 sent=0
@@ -129,6 +163,7 @@ completed=0
 round=0
 while [ "$round" -lt "$rounds" ]; do
 	round=$((round + 1))
+	[ "$round" -le $((rounds - ssh_rounds)) ] || remote=gate
 	case $((round % 3)) in
 	1) op=push ;;
 	2) op=merge ;;
@@ -150,7 +185,7 @@ while [ "$round" -lt "$rounds" ]; do
 	refs "$street" "$work/street-refs"
 	refs "$district" "$work/district-refs"
 
-	eval "window=\$window_$op"
+	eval "window=\${window_${op}_$remote:-\$window_${op}_upstream}"
 	delay=$(awk -v r="$(sed -n "${round}p" "$work/draws")" -v w="$window" 'BEGIN { printf "%.3f", r * w * 1.2 / 1000 }')
 	# shellcheck disable=SC2046 # the command's words
 	"$TIERSYNC" -C "$node" $(args_of "$op") >"$work/op.out" 2>"$work/op.err" &
@@ -173,6 +208,7 @@ while [ "$round" -lt "$rounds" ]; do
 		how="failed ($status): $(head -n 1 "$work/op.err")"
 	fi
 	label="round $round ($op, kill after ${delay}s: $how)"
+	[ "$op" = merge ] || label="round $round ($op $remote, kill after ${delay}s: $how)"
 
 	check "$label: the street reopens; verify and git fsck pass" reopens "$street"
 	check "$label: the district reopens; verify and git fsck pass" reopens "$district"
@@ -195,7 +231,7 @@ while [ "$round" -lt "$rounds" ]; do
 		;;
 	pull)
 		check "$label: the street's upstream/main is old or the district's main" \
-			refs_old_or_new "$street" "$work/street-refs" refs/remotes/upstream/main "$district_main" \
+			refs_old_or_new "$street" "$work/street-refs" "refs/remotes/$remote/main" "$district_main" \
 			refs/heads/main
 		check "$label: the street's main is old or a merge of the district's" \
 			main_old_or_merged "$street" "$street_main" "$district_main"
@@ -235,4 +271,5 @@ check "nothing the street acknowledged is lost, at the end" nothing_lost "$stree
 check "nothing the district acknowledged is lost, at the end" nothing_lost "$district"
 check "at least half the kills hit a running command" test $((kills * 2)) -ge "$sent"
 echo "kills: $round rounds, $sent kills sent, $kills hit a running command, $completed finished first," \
-	"seed $seed, $(($(date +%s) - began)) s"
+	"$ssh_rounds of them over SSH, seed $seed, $(($(date +%s) - began)) s"
+sshd_stop
