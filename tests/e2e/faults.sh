@@ -144,6 +144,18 @@ head_old_or_merged() {
 		{ echo "main is $_now: neither the old $1 nor a merge of $2"; return 1; }
 }
 
+# no_stale_lock NODE: no lock file left in history.git that would stop the
+# next writer (the store's own flock file, tiersync.lock, stays by design;
+# a fetch's quarantine is cleaned by the next fetch)
+no_stale_lock() {
+	find "$1/history.git" -name '*.lock' ! -name tiersync.lock ! -path '*/tiersync-incoming-*' >"$work/locks"
+	[ ! -s "$work/locks" ] || { echo "left: $(cat "$work/locks")"; return 1; }
+}
+
+both_unlocked() {
+	no_stale_lock "$street" && no_stale_lock "$district"
+}
+
 sound() {
 	run ts -C "$1" verify
 	exit_is 0 && fsck_sound "$1"
@@ -197,7 +209,7 @@ while [ "$cuts" -lt "$rounds" ] && [ "$attempts" -lt "$max_attempts" ]; do
 		refs_old_or_new "$district" "$work/district-refs" "$sub" "$street_main"
 	if [ "$op" = push ]; then
 		check "$label: the street's refs are unchanged" \
-			refs_old_or_new "$street" "$work/street-refs" refs/remotes/upstream/main "$district_main"
+			refs_old_or_new "$street" "$work/street-refs" refs/heads/main "$street_main"
 	else
 		check "$label: the street's upstream/main is old or the district's main" \
 			refs_old_or_new "$street" "$work/street-refs" refs/remotes/upstream/main "$district_main" \
@@ -228,6 +240,7 @@ while [ "$cuts" -lt "$rounds" ] && [ "$attempts" -lt "$max_attempts" ]; do
 			is "$(on_git "$street" rev-parse refs/remotes/upstream/main)" "$district_main"
 		;;
 	esac
+	check "$label: no lock file left in either history" both_unlocked
 	[ "$failures" = 0 ] || break
 done
 

@@ -96,6 +96,18 @@ refs_old_or_new() {
 	[ -z "$_now" ] || on_git "$1" cat-file -e "$_now^{commit}" || { echo "$3: $_now is not readable"; return 1; }
 }
 
+# no_stale_lock NODE: no lock file left in history.git that would stop the
+# next writer (the store's own flock file, tiersync.lock, stays by design;
+# a fetch's quarantine is cleaned by the next fetch)
+no_stale_lock() {
+	find "$1/history.git" -name '*.lock' ! -name tiersync.lock ! -path '*/tiersync-incoming-*' >"$work/locks"
+	[ ! -s "$work/locks" ] || { echo "left: $(cat "$work/locks")"; return 1; }
+}
+
+both_unlocked() {
+	no_stale_lock "$street" && no_stale_lock "$district"
+}
+
 # main_old_or_merged NODE BEFORE THEIRS: main is BEFORE, or a commit that
 # holds both BEFORE and THEIRS, what a merge of THEIRS makes
 main_old_or_merged() {
@@ -253,6 +265,7 @@ while [ "$round" -lt "$rounds" ]; do
 		check "$label: ...the street's main holds the district's" \
 			on_git "$street" merge-base --is-ancestor "$district_main" refs/heads/main ;;
 	esac
+	check "$label: no lock file left in either history" both_unlocked
 	[ "$failures" = 0 ] || break
 done
 
@@ -269,7 +282,7 @@ check "sqlite3: both nodes hold the same cases" \
 	is "$(db "$street" 'SELECT id, address FROM cases ORDER BY id')" "$(db "$district" 'SELECT id, address FROM cases ORDER BY id')"
 check "nothing the street acknowledged is lost, at the end" nothing_lost "$street"
 check "nothing the district acknowledged is lost, at the end" nothing_lost "$district"
-check "at least half the kills hit a running command" test $((kills * 2)) -ge "$sent"
+check "at least a third of the kills hit a running command" test $((kills * 3)) -ge "$sent"
 echo "kills: $round rounds, $sent kills sent, $kills hit a running command, $completed finished first," \
 	"$ssh_rounds of them over SSH, seed $seed, $(($(date +%s) - began)) s"
 sshd_stop
