@@ -29,6 +29,10 @@
  *                        runs `tiersync -C NODE gate --pre-receive --node ID`
  *   receive.denyDeletes  a push cannot delete a ref
  *   receive.fsckObjects  git checks every object it receives
+ *   receive.autogc       false: no `git gc --auto` after a push; the store
+ *                        packs the history itself, under the node's lock
+ *                        (ts_store__maintain), and a gc git left running
+ *                        in the background would repack and prune behind it
  *
  * The pre-receive check refuses the whole push unless every update creates
  * or moves refs/submissions/ID to a commit, then asks ts_node_admit() about
@@ -258,7 +262,7 @@ int ts_gate_prepare(ts_gate_exec **out, ts_node *node, const char *node_id, cons
 	ts_gate_request req;
 	ts_buf git = TS_BUF_INIT, repo = TS_BUF_INIT, hooks = TS_BUF_INIT, kv = TS_BUF_INIT;
 	char node_dir[PATH_MAX], asked[PATH_MAX], history[PATH_MAX];
-	const char *config[12];
+	const char *config[14];
 	size_t nargv = 0, nenv = 0, nconfig = 0, i;
 	char **env;
 	int error;
@@ -303,6 +307,8 @@ int ts_gate_prepare(ts_gate_exec **out, ts_node *node, const char *node_id, cons
 		config[nconfig++] = "true";
 		config[nconfig++] = "receive.fsckObjects";
 		config[nconfig++] = "true";
+		config[nconfig++] = "receive.autogc";
+		config[nconfig++] = "false";
 	}
 
 	if (!(e = calloc(1, sizeof(*e)))) {
