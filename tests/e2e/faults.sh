@@ -28,6 +28,13 @@ seed=${TS_FAULT_SEED:-$(($$ * 7919 + $(date +%N | sed 's/^0*//;s/^$/0/') % 10000
 echo "$rounds broken transfers; proxy offsets from seed $seed (TS_FAULT_SEED=$seed repeats them)"
 check "faultproxy is built next to tiersync" test -x "$proxy"
 [ -x "$proxy" ] || exit 1
+run "$proxy" --help
+check "faultproxy --help says what it does" stdout_has "loopback TCP proxy"
+run "$proxy" --listen 0 --to 10.0.0.1:22
+check "faultproxy refuses to reach beyond 127.0.0.1 (exit 2)" exit_is 2
+check "...saying so" stderr_has "only 127.0.0.1 is allowed"
+run "$proxy" --listen 0.0.0.0:0 --to 22
+check "faultproxy refuses to listen beyond 127.0.0.1 (exit 2)" exit_is 2
 
 sshd_setup
 ssh-keygen -q -t ed25519 -N '' -C "bj.dc.jingshan" -f "$work/street_key"
@@ -73,6 +80,11 @@ street=$work/jingshan
 sub=refs/submissions/bj.dc.jingshan
 ts init "$district" --tier district --id bj.dc --author "张敏" >/dev/null
 city_above "$district" bj.dc
+# The store packs its history itself, under the node's lock; git's own
+# `gc --auto`, which receive-pack starts in the background after a push once
+# 50 packs have gathered, must never run behind its back. With the limit at
+# 2, a gc would start after the first push.
+on_git "$district" config gc.autoPackLimit 2
 ts -C "$district" enroll --node bj.dc.jingshan --key "$work/street_key.pub" \
 	--authorized-keys "$sshd_dir/authorized_keys" >/dev/null
 check "the enrollment gave the street's key the gate as its forced command" \
@@ -154,6 +166,14 @@ no_stale_lock() {
 
 both_unlocked() {
 	no_stale_lock "$street" && no_stale_lock "$district"
+}
+
+# no_git_gc: git's gc never ran on the district's history (it would have
+# packed the refs and left its pid or log file)
+no_git_gc() {
+	for _f in packed-refs gc.pid gc.log; do
+		[ ! -e "$district/history.git/$_f" ] || { echo "history.git/$_f: git gc ran"; return 1; }
+	done
 }
 
 sound() {
@@ -241,6 +261,7 @@ while [ "$cuts" -lt "$rounds" ] && [ "$attempts" -lt "$max_attempts" ]; do
 		;;
 	esac
 	check "$label: no lock file left in either history" both_unlocked
+	check "$label: no git gc ran on the district's history" no_git_gc
 	[ "$failures" = 0 ] || break
 done
 
