@@ -15,7 +15,7 @@
 # proxy passes everything, the same transfer completes, and the district
 # merges the submission. At the end both nodes hold the same tree.
 #
-# TS_FAULT_ROUNDS (default 10) is the number of broken transfers; `make
+# TS_FAULT_ROUNDS (default 8) is the number of broken transfers; `make
 # faults` runs 100. TS_FAULT_SEED repeats a run's offsets.
 . "$TS_TOP/tests/e2e/lib.sh"
 . "$TS_TOP/tests/e2e/lib_sshd.inc"
@@ -23,7 +23,7 @@
 sshd_skip_unless_installed
 began=$(date +%s)
 proxy=${TS_FAULTPROXY:-$(dirname "$TIERSYNC")/faultproxy}
-rounds=${TS_FAULT_ROUNDS:-10}
+rounds=${TS_FAULT_ROUNDS:-8}
 seed=${TS_FAULT_SEED:-$(($$ * 7919 + $(date +%N | sed 's/^0*//;s/^$/0/') % 100000))}
 echo "$rounds broken transfers; proxy offsets from seed $seed (TS_FAULT_SEED=$seed repeats them)"
 check "faultproxy is built next to tiersync" test -x "$proxy"
