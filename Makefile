@@ -163,13 +163,13 @@ $(FZ)/fuzz_%: tests/fuzz/fuzz_%.c $(FZ)/libtiersync.a $(wildcard include/*.h inc
 $(B)/faultproxy: $(B)/faultproxy.o
 	$(CC) $(LDFLAGS) -o $@ $^
 
-# make faults [TS_FAULT_ROUNDS=100] [TS_KILL_ROUNDS=130]: the long fault
+# make faults [TS_FAULT_ROUNDS=100] [TS_KILL_ROUNDS=140]: the long fault
 # campaigns of docs/FAULTS.md: transfers over SSH cut through faultproxy,
 # and push, pull and merge killed with SIGKILL at random moments
 faults: deps $(B)/tiersync $(B)/faultproxy
 	TIERSYNC=$(CURDIR)/$(B)/tiersync TS_TOP=$(CURDIR) TS_FAULT_ROUNDS=$(or $(TS_FAULT_ROUNDS),100) \
 		sh tests/e2e/faults.sh
-	TIERSYNC=$(CURDIR)/$(B)/tiersync TS_TOP=$(CURDIR) TS_KILL_ROUNDS=$(or $(TS_KILL_ROUNDS),130) \
+	TIERSYNC=$(CURDIR)/$(B)/tiersync TS_TOP=$(CURDIR) TS_KILL_ROUNDS=$(or $(TS_KILL_ROUNDS),140) \
 		sh tests/e2e/kills.sh
 
 # tiersync-gen: a district's year of realistic cases (tools/generate.c)
