@@ -282,7 +282,10 @@ check "sqlite3: both nodes hold the same cases" \
 	is "$(db "$street" 'SELECT id, address FROM cases ORDER BY id')" "$(db "$district" 'SELECT id, address FROM cases ORDER BY id')"
 check "nothing the street acknowledged is lost, at the end" nothing_lost "$street"
 check "nothing the district acknowledged is lost, at the end" nothing_lost "$district"
-check "at least a third of the kills hit a running command" test $((kills * 3)) -ge "$sent"
+# a third of them at least; a short run may be unlucky, but not wholly
+need=$((sent / 3))
+[ "$sent" -ge 10 ] || need=1
+check "at least $need of the $sent kills hit a running command" test "$kills" -ge "$need"
 echo "kills: $round rounds, $sent kills sent, $kills hit a running command, $completed finished first," \
 	"$ssh_rounds of them over SSH, seed $seed, $(($(date +%s) - began)) s"
 sshd_stop
