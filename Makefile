@@ -4,6 +4,8 @@
 #   make test       unit tests + end-to-end tests; last line "N passed, N failed"
 #   make check      the same tests built with ASan + UBSan
 #   make bench      ratios against plain SQLite / stock git, measured in one run
+#   make faults     the fault campaigns: transfers cut through a proxy, processes
+#                   killed with SIGKILL (docs/FAULTS.md)
 #   make converge   the randomised convergence test over 200 seeds (SEEDS=N)
 #   make powercut   the power-loss campaign: 200 power cuts (TRIALS=N), see docs/FAULTS-POWER.md
 #   make fuzz       every tests/fuzz/fuzz_*.c under libFuzzer for FUZZ_SECONDS
@@ -46,9 +48,9 @@ TEST_OBJ  := $(patsubst %.c,$(B)/%.o,$(notdir $(TEST_SRC))) $(B)/harness.o $(B)/
 
 vpath %.c sync node tools tests $(B)
 
-.PHONY: all deps test check unit e2e bench demo demo-year install clean headercheck layers converge fuzz fuzz-deps powercut
+.PHONY: all deps test check unit e2e bench demo demo-year install clean headercheck layers converge fuzz fuzz-deps powercut faults
 
-all: deps $(B)/tiersync $(B)/tiersync-gen bin/tiersync $(B)/tiersync.1
+all: deps $(B)/tiersync $(B)/tiersync-gen $(B)/faultproxy bin/tiersync $(B)/tiersync.1
 
 deps:
 	@[ -n "$(TS_NO_DEPS)" ] || sh tools/deps.sh
@@ -103,10 +105,10 @@ headercheck: | $(B)
 unit: deps headercheck $(B)/unit $(B)/tiersync
 	$(B)/unit
 
-e2e: deps $(B)/tiersync $(B)/tiersync-gen $(B)/powercut.so $(B)/powercut-restore
+e2e: deps $(B)/tiersync $(B)/tiersync-gen $(B)/powercut.so $(B)/powercut-restore $(B)/faultproxy
 	sh tests/run-e2e.sh $(B)/tiersync
 
-test: deps headercheck layers $(B)/unit $(B)/tiersync $(B)/tiersync-gen $(B)/powercut.so $(B)/powercut-restore
+test: deps headercheck layers $(B)/unit $(B)/tiersync $(B)/tiersync-gen $(B)/powercut.so $(B)/powercut-restore $(B)/faultproxy
 	sh tests/run-all.sh $(B)/unit $(B)/tiersync
 
 # The layering of docs/ARCHITECTURE.md: no private header in tools/, no call
@@ -169,6 +171,23 @@ $(B)/powercut-restore: tests/faults/powercut.c | $(B)
 	$(CC) $(PC_FLAGS) -DPOWERCUT_TOOL -o $@ $<
 
 powercut: deps $(B)/tiersync $(B)/powercut.so $(B)/powercut-restore
+	TIERSYNC=$(CURDIR)/$(B)/tiersync TS_TOP=$(CURDIR) TS_POWERCUT_TRIALS=$(or $(TRIALS),200) \
+		sh tests/e2e/powercut.sh
+
+# faultproxy: the loopback proxy that cuts and stalls connections for the
+# fault tests (tools/faultproxy.c); plain C, no library
+$(B)/faultproxy: $(B)/faultproxy.o
+	$(CC) $(LDFLAGS) -o $@ $^
+
+# make faults [TS_FAULT_ROUNDS=100] [TS_KILL_ROUNDS=140]: the long fault
+# campaigns of docs/FAULTS.md: transfers over SSH cut through faultproxy,
+# push, pull and merge killed with SIGKILL at random moments, and the
+# power-cut campaign (make powercut)
+faults: deps $(B)/tiersync $(B)/faultproxy $(B)/powercut.so $(B)/powercut-restore
+	TIERSYNC=$(CURDIR)/$(B)/tiersync TS_TOP=$(CURDIR) TS_FAULT_ROUNDS=$(or $(TS_FAULT_ROUNDS),100) \
+		sh tests/e2e/faults.sh
+	TIERSYNC=$(CURDIR)/$(B)/tiersync TS_TOP=$(CURDIR) TS_KILL_ROUNDS=$(or $(TS_KILL_ROUNDS),140) \
+		sh tests/e2e/kills.sh
 	TIERSYNC=$(CURDIR)/$(B)/tiersync TS_TOP=$(CURDIR) TS_POWERCUT_TRIALS=$(or $(TRIALS),200) \
 		sh tests/e2e/powercut.sh
 

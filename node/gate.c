@@ -29,6 +29,10 @@
  *                        runs `tiersync -C NODE gate --pre-receive --node ID`
  *   receive.denyDeletes  a push cannot delete a ref
  *   receive.fsckObjects  git checks every object it receives
+ *   receive.autogc       false: no `git gc --auto` after a push; the store
+ *                        packs the history itself, under the node's lock
+ *                        (ts_store__maintain), and a gc git left running
+ *                        in the background would repack and prune behind it
  *
  * The pre-receive check refuses the whole push unless every update creates
  * or moves refs/submissions/ID or refs/urgent/ID (its urgent reports, sent
@@ -306,6 +310,8 @@ int ts_gate_prepare(ts_gate_exec **out, ts_node *node, const char *node_id, cons
 		config[nconfig++] = "true";
 		config[nconfig++] = "receive.fsckObjects";
 		config[nconfig++] = "true";
+		config[nconfig++] = "receive.autogc";
+		config[nconfig++] = "false";
 	}
 	config[nconfig++] = "transfer.hideRefs";
 	config[nconfig++] = urgent.ptr;

@@ -423,6 +423,8 @@ void test_gate__prepare_decides_on_the_path(void)
 	test_equal_s(exec->argv[2], history);
 	test_assert(env_has(exec->envp, "GIT_CONFIG_KEY_3=core.hooksPath"));
 	test_assert(env_has(exec->envp, "GIT_CONFIG_KEY_4=receive.denyDeletes"));
+	test_assert(env_has(exec->envp, "GIT_CONFIG_KEY_6=receive.autogc"));
+	test_assert(env_has(exec->envp, "GIT_CONFIG_VALUE_6=false"));
 	test_assert(strstr(slurp("dc/gate-hooks/bj.dc.a/pre-receive"),
 		"exec /usr/bin/tiersync -C "));
 	test_assert(strstr(slurp("dc/gate-hooks/bj.dc.a/pre-receive"), " gate --pre-receive --node bj.dc.a\n"));

@@ -1,0 +1,291 @@
+#!/bin/sh
+# What push, pull and merge --submissions acknowledged survives a SIGKILL at
+# any moment, and nothing is left half-done.
+#
+# A district and a street office, the street's upstream a plain path. Each
+# round one of them does some work and commits it, then one of the three
+# transfers starts and a kill -9 interrupts it after a random delay (drawn,
+# as crash.sh does for commits, from 0 to 1.2 times what an undisturbed run
+# of that command takes). After each kill, judged with stock git: both nodes
+# open again and `verify` passes; every commit either node acknowledged is
+# still in its main's history; each ref is what it was or what the command
+# would have made it, never anything else; `git fsck` finds no error. Then
+# the same command, left alone, completes. At the end both hold one tree.
+#
+# The last TS_KILL_SSH_ROUNDS (default 3) rounds push and pull over SSH
+# instead, through a real sshd on 127.0.0.1 and the district's gate, when
+# sshd is installed.
+#
+# TS_KILL_ROUNDS (default 15) rounds; `make faults` runs 100.
+# TS_KILL_SEED repeats a run's delays.
+. "$TS_TOP/tests/e2e/lib.sh"
+. "$TS_TOP/tests/e2e/lib_sshd.inc"
+
+began=$(date +%s)
+rounds=${TS_KILL_ROUNDS:-15}
+ssh_rounds=${TS_KILL_SSH_ROUNDS:-3}
+[ -x "$sshd_bin" ] || ssh_rounds=0
+seed=${TS_KILL_SEED:-$(($$ * 7919 + $(date +%N | sed 's/^0*//;s/^$/0/') % 100000))}
+echo "$rounds rounds; kill delays from seed $seed (TS_KILL_SEED=$seed repeats them)"
+awk -v seed="$seed" 'BEGIN { srand(seed); for (i = 0; i < 5000; i++) printf "%.4f\n", rand() }' >"$work/draws"
+
+now_ms() {
+	echo $(($(date +%s%N) / 1000000))
+}
+
+district=$work/dongcheng
+street=$work/jingshan
+sub=refs/submissions/bj.dc.jingshan
+ts init "$district" --tier district --id bj.dc --author "张敏" >/dev/null
+city_above "$district" bj.dc
+ts init "$street" --tier street --id bj.dc.jingshan --author "王伟" --upstream "$district" >/dev/null
+# the same district over SSH too, as remote "gate": the street's key
+# enrolled with the gate as its forced command
+if [ "$ssh_rounds" -gt 0 ]; then
+	sshd_setup
+	check "sshd starts on 127.0.0.1" sshd_start
+	ts -C "$district" enroll --node bj.dc.jingshan --key "$street/id_ed25519.pub" \
+		--authorized-keys "$sshd_dir/authorized_keys" >/dev/null
+	ts -C "$street" remote add gate "ssh://127.0.0.1:$sshd_port$district/history.git" \
+		--identity "$street/id_ed25519" >/dev/null
+	run ts -C "$street" remote trust gate
+	check "the street trusts the district's host key" exit_is 0
+else
+	enroll "$district" bj.dc.jingshan "$street/id_ed25519.pub"
+fi
+remote=upstream
+
+# acknowledged NODE: the commits NODE acknowledged ("committed <id>", or a
+# transfer that exited 0), one per line in $work/acked-<name>
+acked_file() {
+	printf '%s\n' "$work/acked-$(basename "$1")"
+}
+: >"$(acked_file "$district")"
+: >"$(acked_file "$street")"
+
+# work_on NODE N: records and commits a case there, and notes the commit
+work_on() {
+	ts -C "$1" case new --category small_ads --source patrol --address "景山前街 $2号" >/dev/null
+	ts -C "$1" commit -m "巡查 $2" | sed -n 's/^committed \([0-9a-f]\{40\}\)$/\1/p' >>"$(acked_file "$1")"
+}
+
+# nothing_lost NODE: every commit NODE acknowledged is in its main's history
+nothing_lost() {
+	on_git "$1" rev-list refs/heads/main | sort >"$work/history"
+	sort -u "$(acked_file "$1")" | comm -23 - "$work/history" >"$work/lost"
+	[ ! -s "$work/lost" ] || { echo "lost from $1: $(cat "$work/lost")"; return 1; }
+}
+
+refs() {
+	on_git "$1" for-each-ref --format='%(refname) %(objectname)' >"$2"
+}
+
+# refs_old_or_new NODE BEFORE REF NEW [OTHER]: the refs of NODE are as in
+# BEFORE, except REF, which may also be NEW (NEW "-": REF is judged
+# elsewhere), and OTHER, judged elsewhere
+refs_old_or_new() {
+	refs "$1" "$work/refs-after"
+	grep -v -e "^$3 " -e "^${5:-$3} " "$2" >"$work/refs-before-rest" || true
+	grep -v -e "^$3 " -e "^${5:-$3} " "$work/refs-after" >"$work/refs-after-rest" || true
+	same_files "$work/refs-before-rest" "$work/refs-after-rest" || { echo "other refs changed"; return 1; }
+	[ "$4" != - ] || return 0
+	_old=$(sed -n "s|^$3 ||p" "$2")
+	_now=$(sed -n "s|^$3 ||p" "$work/refs-after")
+	[ "$_now" = "$_old" ] || [ "$_now" = "$4" ] ||
+		{ echo "$3 is $_now: neither the old $_old nor the new $4"; return 1; }
+	[ -z "$_now" ] || on_git "$1" cat-file -e "$_now^{commit}" || { echo "$3: $_now is not readable"; return 1; }
+}
+
+# no_stale_lock NODE: no lock file left in history.git that would stop the
+# next writer (the store's own flock file, tiersync.lock, stays by design;
+# a fetch's quarantine is cleaned by the next fetch)
+no_stale_lock() {
+	find "$1/history.git" -name '*.lock' ! -name tiersync.lock ! -path '*/tiersync-incoming-*' >"$work/locks"
+	[ ! -s "$work/locks" ] || { echo "left: $(cat "$work/locks")"; return 1; }
+}
+
+both_unlocked() {
+	no_stale_lock "$street" && no_stale_lock "$district"
+}
+
+# main_old_or_merged NODE BEFORE THEIRS: main is BEFORE, or a commit that
+# holds both BEFORE and THEIRS, what a merge of THEIRS makes
+main_old_or_merged() {
+	_now=$(on_git "$1" rev-parse refs/heads/main)
+	[ "$_now" = "$2" ] && return 0
+	on_git "$1" merge-base --is-ancestor "$2" "$_now" && on_git "$1" merge-base --is-ancestor "$3" "$_now" ||
+		{ echo "main is $_now: neither the old $2 nor a merge of $3"; return 1; }
+}
+
+# reopens NODE: a command opens the node again (repairing what a kill left)
+# and verify passes; stock git fsck finds no error
+reopens() {
+	run ts -C "$1" status
+	exit_is 0 || return 1
+	run ts -C "$1" verify
+	exit_is 0 && fsck_sound "$1"
+}
+
+# the command of an operation, and the node it runs on
+node_of() {
+	case $1 in merge) echo "$district" ;; *) echo "$street" ;; esac
+}
+args_of() {
+	case $1 in merge) echo "merge --submissions" ;; *) echo "$1 $remote" ;; esac
+}
+
+# timed OP: runs it undisturbed, and keeps how long it took as the window
+# the kills of OP land in (0 to 1.2 times it, at least 30 ms)
+timed() {
+	_before=$(now_ms)
+	# shellcheck disable=SC2046 # the command's words
+	run "$TIERSYNC" -C "$(node_of "$1")" $(args_of "$1")
+	_took=$(($(now_ms) - _before))
+	[ "$_took" -ge 30 ] || _took=30
+	eval "window_$1_$remote=$_took"
+	[ "$rc" != 0 ] || on_git "$(node_of "$1")" rev-parse refs/heads/main >>"$(acked_file "$(node_of "$1")")"
+}
+
+work_on "$street" 0
+timed push
+check "the first push completes" exit_is 0
+timed merge
+check "the first merge completes" exit_is 0
+work_on "$district" 0
+timed pull
+check "the first pull completes" exit_is 0
+echo "undisturbed: push ${window_push_upstream} ms, merge --submissions ${window_merge_upstream} ms," \
+	"pull ${window_pull_upstream} ms"
+if [ "$ssh_rounds" -gt 0 ]; then
+	remote=gate
+	work_on "$street" 00
+	timed push
+	check "the first push over SSH completes" exit_is 0
+	ts -C "$district" merge --submissions >/dev/null
+	work_on "$district" 00
+	timed pull
+	check "the first pull over SSH completes" exit_is 0
+	echo "undisturbed over SSH: push ${window_push_gate} ms, pull ${window_pull_gate} ms"
+	remote=upstream
+fi
+
+kills=0
+sent=0
+completed=0
+round=0
+while [ "$round" -lt "$rounds" ]; do
+	round=$((round + 1))
+	[ "$round" -le $((rounds - ssh_rounds)) ] || remote=gate
+	case $((round % 3)) in
+	1) op=push ;;
+	2) op=merge ;;
+	*) op=pull ;;
+	esac
+	# the work the transfer carries
+	case $op in
+	push) work_on "$street" "$round" ;;
+	merge)
+		work_on "$street" "$round"
+		ts -C "$street" push >/dev/null
+		;;
+	pull) work_on "$district" "$round" ;;
+	esac
+	node=$(node_of "$op")
+	street_main=$(on_git "$street" rev-parse refs/heads/main)
+	district_main=$(on_git "$district" rev-parse refs/heads/main)
+	submission=$(on_git "$district" rev-parse "$sub")
+	refs "$street" "$work/street-refs"
+	refs "$district" "$work/district-refs"
+
+	eval "window=\${window_${op}_$remote:-\$window_${op}_upstream}"
+	delay=$(awk -v r="$(sed -n "${round}p" "$work/draws")" -v w="$window" 'BEGIN { printf "%.3f", r * w * 1.2 / 1000 }')
+	# shellcheck disable=SC2046 # the command's words
+	"$TIERSYNC" -C "$node" $(args_of "$op") >"$work/op.out" 2>"$work/op.err" &
+	pid=$!
+	started "$pid"
+	sleep "$delay"
+	kill -9 "$pid" 2>/dev/null || true
+	sent=$((sent + 1))
+	status=0
+	{ wait "$pid" || status=$?; } 2>/dev/null
+	finished "$pid"
+	if [ "$status" = 137 ]; then
+		kills=$((kills + 1))
+		how=killed
+	elif [ "$status" = 0 ]; then
+		how=finished
+		completed=$((completed + 1))
+		on_git "$node" rev-parse refs/heads/main >>"$(acked_file "$node")"
+	else
+		how="failed ($status): $(head -n 1 "$work/op.err")"
+	fi
+	label="round $round ($op, kill after ${delay}s: $how)"
+	[ "$op" = merge ] || label="round $round ($op $remote, kill after ${delay}s: $how)"
+
+	check "$label: the street reopens; verify and git fsck pass" reopens "$street"
+	check "$label: the district reopens; verify and git fsck pass" reopens "$district"
+	check "$label: nothing the street acknowledged is lost" nothing_lost "$street"
+	check "$label: nothing the district acknowledged is lost" nothing_lost "$district"
+	case $op in
+	push)
+		check "$label: the district's submission is old or the street's main" \
+			refs_old_or_new "$district" "$work/district-refs" "$sub" "$street_main"
+		check "$label: the street's refs are unchanged" \
+			refs_old_or_new "$street" "$work/street-refs" refs/heads/main "$street_main"
+		;;
+	merge)
+		check "$label: the district's main is old or a merge of the submission" \
+			main_old_or_merged "$district" "$district_main" "$submission"
+		check "$label: the district's other refs are unchanged" \
+			refs_old_or_new "$district" "$work/district-refs" refs/heads/main -
+		check "$label: the street's refs are unchanged" \
+			refs_old_or_new "$street" "$work/street-refs" refs/heads/main "$street_main"
+		;;
+	pull)
+		check "$label: the street's upstream/main is old or the district's main" \
+			refs_old_or_new "$street" "$work/street-refs" "refs/remotes/$remote/main" "$district_main" \
+			refs/heads/main
+		check "$label: the street's main is old or a merge of the district's" \
+			main_old_or_merged "$street" "$street_main" "$district_main"
+		check "$label: the district's refs are unchanged" \
+			refs_old_or_new "$district" "$work/district-refs" refs/heads/main "$district_main"
+		;;
+	esac
+
+	# left alone, the same command completes
+	timed "$op"
+	check "$label: run again, $op completes" exit_is 0
+	case $op in
+	push)
+		check "$label: ...the submission is the street's main" is "$(on_git "$district" rev-parse "$sub")" "$street_main" ;;
+	merge)
+		check "$label: ...the district's main holds the submission" \
+			on_git "$district" merge-base --is-ancestor "$submission" refs/heads/main ;;
+	pull)
+		check "$label: ...the street's main holds the district's" \
+			on_git "$street" merge-base --is-ancestor "$district_main" refs/heads/main ;;
+	esac
+	check "$label: no lock file left in either history" both_unlocked
+	[ "$failures" = 0 ] || break
+done
+
+# --- convergence -----------------------------------------------------------------------
+run ts -C "$street" push
+check "at the end, the street's push completes" exit_is 0
+run ts -C "$district" merge --submissions
+check "at the end, the district merges it" exit_is 0
+run ts -C "$street" pull
+check "at the end, the street's pull completes" exit_is 0
+check "both nodes hold the same tree (main^{tree})" \
+	is "$(on_git "$street" rev-parse 'main^{tree}')" "$(on_git "$district" rev-parse 'main^{tree}')"
+check "sqlite3: both nodes hold the same cases" \
+	is "$(db "$street" 'SELECT id, address FROM cases ORDER BY id')" "$(db "$district" 'SELECT id, address FROM cases ORDER BY id')"
+check "nothing the street acknowledged is lost, at the end" nothing_lost "$street"
+check "nothing the district acknowledged is lost, at the end" nothing_lost "$district"
+# a third of them at least; a short run may be unlucky, but not wholly
+need=$((sent / 3))
+[ "$sent" -ge 10 ] || need=1
+check "at least $need of the $sent kills hit a running command" test "$kills" -ge "$need"
+echo "kills: $round rounds, $sent kills sent, $kills hit a running command, $completed finished first," \
+	"$ssh_rounds of them over SSH, seed $seed, $(($(date +%s) - began)) s"
+sshd_stop
