@@ -203,6 +203,27 @@ done:
 	return error;
 }
 
+/* A submission comes only from a node this node enrolled itself (its row
+ * of sync_signers travels to every node; enrolled_by says whose it is):
+ * not from a node further down, which submits to its own upper node. */
+static int enrolled_here(ts_node *node, const char *from)
+{
+	sqlite3_stmt *st = NULL;
+	int error = 0;
+
+	if (sqlite3_prepare_v2(node->db, "SELECT enrolled_by FROM sync_signers WHERE node_id = ?1", -1, &st,
+			NULL) != SQLITE_OK)
+		return ts_sqlite__error(node->db, "reading the enrolled nodes");
+	sqlite3_bind_text(st, 1, from, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_ROW)
+		error = ts_error_set(TS_EDENIED, "%s is not enrolled at %s", from, node->id);
+	else if (strcmp((const char *)sqlite3_column_text(st, 0), node->id))
+		error = ts_error_set(TS_EDENIED, "%s was enrolled by %s, not by %s: its submissions go there", from,
+			(const char *)sqlite3_column_text(st, 0), node->id);
+	sqlite3_finalize(st);
+	return error;
+}
+
 int ts_bundle_import(ts_bundle_import_result *out, ts_node *node, const char *path, const char *author,
 	const ts_bundle_options *opts)
 {
@@ -213,7 +234,7 @@ int ts_bundle_import(ts_bundle_import_result *out, ts_node *node, const char *pa
 	ts_buf dst = TS_BUF_INIT, msg = TS_BUF_INIT;
 	const char *name, *from = NULL;
 	git_commit *c = NULL;
-	git_oid tip, head;
+	git_oid tip, head, known;
 	char hex[GIT_OID_HEXSZ + 1];
 	size_t i;
 	int error;
@@ -247,7 +268,7 @@ int ts_bundle_import(ts_bundle_import_result *out, ts_node *node, const char *pa
 				path, from, node->id);
 			goto done;
 		}
-		if ((error = ts_node_signer_check(node, from, NULL)) < 0) {
+		if ((error = ts_node_signer_check(node, from, NULL)) < 0 || (error = enrolled_here(node, from)) < 0) {
 			error = ts_error_set(TS_EDENIED, "%s is a submission of %s: %s", path, from, ts_error_last());
 			goto done;
 		}
@@ -299,6 +320,21 @@ int ts_bundle_import(ts_bundle_import_result *out, ts_node *node, const char *pa
 		goto done;
 	if ((error = ts_store__ref_get(&head, node->store, TS_STORE_MAIN)) < 0)
 		goto done;
+	/* the main of the node above only grows: an update that does not hold
+	 * what was last taken from above is another deployment's, or a
+	 * history rewritten */
+	if (!from && ts_store__ref_get(&known, node->store, dst.ptr) == 0 && !git_oid_equal(&known, &tip) &&
+	    git_graph_descendant_of(q.repo, &tip, &known) != 1) {
+		if (git_graph_descendant_of(q.repo, &known, &tip) == 1) {
+			out->nothing_new = 1;    /* an older update */
+			git_oid_tostr(out->head, sizeof(out->head), &head);
+			goto done;
+		}
+		error = ts_error_set(TS_EDENIED, "%s does not hold commit %.12s, the main of the node above as "
+			"last taken here: it is another deployment's, or that history was rewritten", path,
+			git_oid_tostr(hex, sizeof(hex), &known));
+		goto done;
+	}
 	if (git_oid_equal(&head, &tip) || git_graph_descendant_of(q.repo, &head, &tip) == 1) {
 		out->nothing_new = 1;
 		git_oid_tostr(out->head, sizeof(out->head), &head);

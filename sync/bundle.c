@@ -3,7 +3,6 @@
  * header of our own, and reading one back through git_odb_write_pack
  * (sync/bundle.h describes the format).
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -307,34 +306,6 @@ static int indexer_progress(const git_indexer_progress *st, void *payload)
 	return 0;
 }
 
-/* The bytes of the packs in `repo`'s own objects (a fresh quarantine:
- * the one pack just taken in). */
-static uint64_t packs_size(git_repository *repo)
-{
-	ts_buf dir = TS_BUF_INIT, file = TS_BUF_INIT;
-	struct dirent *de;
-	struct stat st;
-	uint64_t total = 0;
-	DIR *d;
-
-	ts_buf__printf(&dir, "%sobjects/pack", git_repository_path(repo));
-	if (!ts_buf__oom(&dir) && (d = opendir(dir.ptr))) {
-		while ((de = readdir(d))) {
-			size_t n = strlen(de->d_name);
-			if (n < 5 || strcmp(de->d_name + n - 5, ".pack"))
-				continue;
-			ts_buf__clear(&file);
-			ts_buf__printf(&file, "%s/%s", dir.ptr, de->d_name);
-			if (!ts_buf__oom(&file) && stat(file.ptr, &st) == 0)
-				total += (uint64_t)st.st_size;
-		}
-		closedir(d);
-	}
-	ts_buf__dispose(&dir);
-	ts_buf__dispose(&file);
-	return total;
-}
-
 int ts_bundle__unpack(size_t *objects, git_repository *repo, const char *path, const ts_bundle__header *h,
 	ts_transfer_progress_cb progress, void *payload)
 {
@@ -381,11 +352,6 @@ int ts_bundle__unpack(size_t *objects, git_repository *repo, const char *path, c
 	*objects = st.indexed_objects;
 	p.stats.objects = st.indexed_objects;
 	p.stats.bytes = h->size - h->pack_offset;
-	/* the pack kept is the pack read: nothing may follow it */
-	if (packs_size(repo) != h->size - h->pack_offset) {
-		error = ts_error_set(TS_ECORRUPT, "%s is damaged: bytes follow its pack", path);
-		goto done;
-	}
 done:
 	if (called) {
 		struct timespec now;

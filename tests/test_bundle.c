@@ -431,3 +431,45 @@ void test_bundle__twice_and_out_of_order(void)
 	ts_node_free(st);
 	ts_node_free(dc);
 }
+
+void test_bundle__foreign_update_and_past_its_tier(void)
+{
+	ts_node *dc = NULL, *st = NULL, *foreign, *dev;
+	ts_bundle_options o = TS_BUNDLE_OPTIONS_INIT;
+	ts_bundle_import_result r;
+	ts_bundle_info info;
+	char *before;
+
+	test_ok(chain(&dc, &st, "st", "bj.dc.js"));
+	o.for_node = "bj.dc.js";
+	test_ok(ts_bundle_create(&info, dc, "down.bundle", &o));
+	test_ok(ts_bundle_import(&r, st, "down.bundle", NULL, NULL));
+
+	/* another deployment's district of the same id: its whole history */
+	foreign = ts_test_node("foreign", TS_TIER_DISTRICT, "bj.dc", "钱区");
+	test_assert(foreign != NULL);
+	test_ok(ts_bundle_create(&info, foreign, "foreign.bundle", &o));
+	test_equal_i(info.prerequisites, 0);
+	before = snapshot(st);
+	test_equal_i(ts_bundle_import(&r, st, "foreign.bundle", NULL, NULL), TS_EDENIED);
+	test_error_says("another deployment's");
+	test_unchanged(st, before);
+	free(before);
+
+	/* a device of the street: its submission goes to the street, not past it */
+	dev = ts_test_node("dev", TS_TIER_DEVICE, "bj.dc.js.d07", "赵强");
+	test_assert(dev != NULL);
+	test_ok(ts_test_enroll(st, dev));
+	test_ok(ts_bundle_create(&info, st, "up.bundle", NULL));
+	test_ok(ts_bundle_import(&r, dc, "up.bundle", NULL, NULL));
+	test_ok(ts_bundle_create(&info, dev, "dev.bundle", NULL));
+	before = snapshot(dc);
+	test_equal_i(ts_bundle_import(&r, dc, "dev.bundle", NULL, NULL), TS_EDENIED);
+	test_error_says("enrolled by bj.dc.js");
+	test_unchanged(dc, before);
+	free(before);
+	ts_node_free(dev);
+	ts_node_free(foreign);
+	ts_node_free(st);
+	ts_node_free(dc);
+}
