@@ -125,8 +125,6 @@ int cmd_bundle(ts_cli *cli, int argc, char **argv)
 	file = argv[optind++];
 	if (optind != argc)
 		return ts_cli_usage(cli, "unexpected argument %s", argv[optind]);
-	if (for_node && since)
-		return ts_cli_usage(cli, "--for and --since are either-or");
 	if (!strcmp(verb->verb, "create"))
 		return bundle_create(cli, file, for_node, since, json);
 	return bundle_import(cli, file, ts_cli_merge_author(cli, author), json);

@@ -233,7 +233,7 @@ const ts_cli_command ts_cli_commands[] = {
 	  "Pull, then push; while the link fails, retry with backoff (1 s, 2 s, 4 s, ...).",
 	  "  --retries N     how many times to retry after a network failure (default 3)\n" },
 	{ "bundle", cmd_bundle, 1,
-	  "tiersync bundle create FILE [--for NODE | --since REV] [--json]\n"
+	  "tiersync bundle create FILE [--for NODE] [--since REV] [--json]\n"
 	  "       tiersync bundle import FILE [--author NAME] [--json]",
 	  "Carry a sync on a USB stick: write what the other side lacks as a git bundle, or take one in.",
 	  "  create          on a lower node: a submission for the upper node (ref\n"
@@ -241,7 +241,8 @@ const ts_cli_command ts_cli_commands[] = {
 	  "                  last fetched or imported\n"
 	  "  --for NODE      create: an update for the lower node NODE instead (ref refs/heads/main),\n"
 	  "                  built on NODE's submission here; none: the whole history\n"
-	  "  --since REV     create: build on REV, a commit the other side is known to hold\n"
+	  "  --since REV     create: build on REV, a commit the other side is known to hold,\n"
+	  "                  instead of what this node knows it holds\n"
 	  "  import          take a bundle in: a submission of an enrolled node below is admitted\n"
 	  "                  and merged as 'merge --submissions' merges it; an update from above\n"
 	  "                  as 'pull' takes it\n"

@@ -271,8 +271,13 @@ run ts -C "$dc" bundle create
 check "no file: usage (exit 2)" exit_is 2
 run ts -C "$dc" bundle import "$usb/x" --for bj.dc.jingshan
 check "import does not take --for (exit 2)" exit_is 2
-run ts -C "$dc" bundle create "$usb/x" --for bj.dc.jingshan --since main
-check "--for and --since together (exit 2)" exit_is 2
+run ts -C "$dc" bundle create "$usb/since-for.bundle" --for bj.dc.jingshan --since main~1 --json
+check "--for with --since: written" exit_is 0
+check "  ...built on the commit --since names" \
+	is "$(sed -n 2p "$usb/since-for.bundle" | cut -c2-41)" "$(on_git "$dc" rev-parse main~1)"
+run ts -C "$dc" bundle create "$usb/x" --since no-such-rev
+check "an unknown --since: refused (exit 1)" exit_is 1
+check "  ...in one line" stderr_is_one_line
 run ts bundle --help
 check "bundle --help" exit_is 0
 check "  ...shows the usage" stdout_has "tiersync bundle create FILE"
