@@ -29,5 +29,6 @@
 #include "tiersync/baselines.h"
 #include "tiersync/export.h"
 #include "tiersync/urgent.h"
+#include "tiersync/bundle.h"
 
 #endif

@@ -27,6 +27,7 @@ int cmd_fetch(ts_cli *cli, int argc, char **argv);
 int cmd_pull(ts_cli *cli, int argc, char **argv);
 int cmd_sync(ts_cli *cli, int argc, char **argv);
 int cmd_merge(ts_cli *cli, int argc, char **argv);
+int cmd_bundle(ts_cli *cli, int argc, char **argv);
 int cmd_conflicts(ts_cli *cli, int argc, char **argv);
 int cmd_resolve(ts_cli *cli, int argc, char **argv);
 

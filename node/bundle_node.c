@@ -1,0 +1,366 @@
+/*
+ * Bundles at a node: a submission or an update written to a file, and a
+ * file taken in as a push and `merge --submissions`, or a pull, would take
+ * the same commits (include/tiersync/bundle.h). The file format is
+ * sync/bundle.c's; the quarantine the objects are checked in is
+ * sync/quarantine.c's, the one a fetch uses.
+ *
+ *   create (lower node)   refs/submissions/<id> = main
+ *                         prerequisite: refs/remotes/upstream/main, or --since
+ *   create (for NODE)     refs/heads/main = main
+ *                         prerequisite: refs/submissions/NODE, or --since
+ *   import submission     -> refs/submissions/<id>, merged as "merge submission of <id>"
+ *   import update         -> refs/remotes/upstream/main, merged as a pull merges
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bundle.h"
+#include "error.h"
+#include "node.h"
+#include "quarantine.h"
+
+#define SUBMISSIONS "refs/submissions/"
+#define UPDATE_REF TS_STORE_MAIN
+#define UPSTREAM_MAIN "refs/remotes/" TS_REMOTE_DEFAULT "/main"
+
+static void info_clear(ts_bundle_info *info)
+{
+	memset(info, 0, sizeof(*info));
+}
+
+/* `id` names a node strictly below this one. */
+static int below(ts_node *node, const char *id, const char *what)
+{
+	if (!id || !ts_node_id_valid(id))
+		return ts_error_set(TS_EINVALID, "'%s' is not a node id (dot-separated lowercase labels, e.g. %s.x)",
+			id ? id : "", node->id);
+	if (!strcmp(id, node->id) || !ts_jurisdiction_covers(node->id, id))
+		return ts_error_set(TS_EDENIED, "%s %s: %s is not below %s", what, id, id, node->id);
+	return 0;
+}
+
+/* The commit `rev` names, into *out. */
+static int revision(git_oid *out, ts_node *node, const char *rev)
+{
+	git_object *obj = NULL;
+	git_object *peeled = NULL;
+
+	if (git_revparse_single(&obj, ts_store__repo(node->store), rev) < 0 ||
+	    git_object_peel(&peeled, obj, GIT_OBJECT_COMMIT) < 0) {
+		git_object_free(obj);
+		return ts_error_set(TS_ENOTFOUND, "unknown revision '%s'", rev);
+	}
+	git_oid_cpy(out, git_object_id(peeled));
+	git_object_free(peeled);
+	git_object_free(obj);
+	return 0;
+}
+
+int ts_bundle_create(ts_bundle_info *out, ts_node *node, const char *path, const ts_bundle_options *opts)
+{
+	ts_bundle_info ignored;
+	ts_buf ref = TS_BUF_INIT, known = TS_BUF_INIT;
+	const char *for_node = opts ? opts->for_node : NULL, *since = opts ? opts->since : NULL;
+	git_oid tip, prereq;
+	size_t nprereq = 0;
+	int error;
+
+	if (!out)
+		out = &ignored;
+	info_clear(out);
+	if (opts && (error = ts_error__version(opts->version, TS_BUNDLE_OPTIONS_VERSION, "bundle options")) < 0)
+		return error;
+	if (!path || !*path)
+		return ts_error_set(TS_EINVALID, "a bundle needs a file to be written to");
+	if (for_node) {
+		if ((error = below(node, for_node, "an update for")) < 0)
+			return error;
+		ts_buf__puts(&ref, UPDATE_REF);
+		ts_buf__printf(&known, SUBMISSIONS "%s", for_node);
+	} else {
+		if (node->tier == TS_TIER_CITY)
+			return ts_error_set(TS_EINVALID, "%s is a city: no node above it takes a submission; a "
+				"bundle from it is an update for a node below", node->id);
+		ts_buf__printf(&ref, SUBMISSIONS "%s", node->id);
+		ts_buf__puts(&known, UPSTREAM_MAIN);
+	}
+	if (ts_buf__oom(&ref) || ts_buf__oom(&known)) {
+		error = TS_ERROR;
+		goto done;
+	}
+	if ((error = ts_store__ref_get(&tip, node->store, TS_STORE_MAIN)) < 0) {
+		if (error == TS_ENOTFOUND)
+			error = ts_error_set(TS_ENOTFOUND, "%s has no history yet", node->id);
+		goto done;
+	}
+	if (since) {
+		if ((error = revision(&prereq, node, since)) < 0)
+			goto done;
+		nprereq = 1;
+	} else if ((error = ts_store__ref_get(&prereq, node->store, known.ptr)) == 0) {
+		nprereq = ts_store__has(node->store, &prereq) ? 1 : 0;
+	} else if (error != TS_ENOTFOUND)
+		goto done;
+	error = 0;
+	if ((error = ts_bundle__write(&out->objects, &out->bytes, path, ts_store__repo(node->store), ref.ptr,
+			&tip, &prereq, nprereq)) < 0)
+		goto done;
+	snprintf(out->ref, sizeof(out->ref), "%s", ref.ptr);
+	snprintf(out->from, sizeof(out->from), "%s", node->id);
+	git_oid_tostr(out->commit, sizeof(out->commit), &tip);
+	out->prerequisites = nprereq;
+done:
+	ts_buf__dispose(&ref);
+	ts_buf__dispose(&known);
+	return error;
+}
+
+/* Every commit from `tip` back to the prerequisites is in `repo` with its
+ * root tree, and the tip's tree whole: what the merge will read. */
+static int complete(git_repository *repo, const ts_bundle__header *h, const git_oid *tip, const char *path)
+{
+	git_revwalk *walk = NULL;
+	git_commit *c = NULL;
+	git_tree *t = NULL;
+	git_odb *odb = NULL;
+	git_oid id;
+	size_t i;
+	int error = 0, rc;
+
+	if (git_revwalk_new(&walk, repo) < 0 || git_repository_odb(&odb, repo) < 0) {
+		error = ts_store__git_error(TS_ERROR, "reading the bundle");
+		goto done;
+	}
+	if (git_revwalk_push(walk, tip) < 0)
+		goto missing;
+	for (i = 0; i < h->nprerequisites; i++)
+		if (git_revwalk_hide(walk, &h->prerequisites[i]) < 0)
+			goto missing;
+	while ((rc = git_revwalk_next(&id, walk)) == 0) {
+		if (git_commit_lookup(&c, repo, &id) < 0 || !git_odb_exists(odb, git_commit_tree_id(c)))
+			goto missing;
+		git_commit_free(c);
+		c = NULL;
+	}
+	if (rc != GIT_ITEROVER)
+		goto missing;
+	{
+		git_index *idx = NULL;
+		/* the tip's tree, every entry of it, read into an index: fails on
+		 * any tree or blob the bundle and this node both lack */
+		if (git_commit_lookup(&c, repo, tip) < 0 || git_commit_tree(&t, c) < 0 ||
+		    git_index_new(&idx) < 0 || git_index_read_tree(idx, t) < 0) {
+			git_index_free(idx);
+			goto missing;
+		}
+		for (i = 0; i < git_index_entrycount(idx); i++)
+			if (!git_odb_exists(odb, &git_index_get_byindex(idx, i)->id)) {
+				git_index_free(idx);
+				goto missing;
+			}
+		git_index_free(idx);
+	}
+	goto done;
+missing:
+	error = ts_error_set(TS_ECORRUPT, "%s is not whole: objects its commits need are neither in it nor here",
+		path);
+done:
+	git_commit_free(c);
+	git_tree_free(t);
+	git_odb_free(odb);
+	git_revwalk_free(walk);
+	return error;
+}
+
+/* Moves the quarantine's objects in and sets `ref` to `tip`, unless it
+ * already holds `tip` or a commit after it; holds the store lock. */
+static int take_in(ts_node *node, ts_quarantine *q, const char *ref, const git_oid *tip)
+{
+	git_repository *repo = ts_store__repo(node->store);
+	git_odb *odb = NULL;
+	git_oid old;
+	int error;
+
+	if ((error = ts_store__lock(node->store)) < 0)
+		return error;
+	/* the objects durable before the ref that names them */
+	if ((error = ts_quarantine__move(q, git_repository_path(repo))) < 0 ||
+	    (error = ts_store__sync(node->store)) < 0)
+		goto done;
+	if (git_repository_odb(&odb, repo) < 0 || git_odb_refresh(odb) < 0) {
+		error = ts_store__git_error(TS_ERROR, "reading the bundle's objects");
+		goto done;
+	}
+	if (ts_store__ref_get(&old, node->store, ref) == 0 &&
+	    (git_oid_equal(&old, tip) || git_graph_descendant_of(repo, &old, tip) == 1))
+		goto done;   /* an older bundle: the ref stays where it is */
+	error = ts_store__ref_set(node->store, ref, tip, "bundle");
+done:
+	ts_store__unlock(node->store);
+	git_odb_free(odb);
+	return error;
+}
+
+/* A submission comes only from a node this node enrolled itself (its row
+ * of sync_signers travels to every node; enrolled_by says whose it is):
+ * not from a node further down, which submits to its own upper node. */
+static int enrolled_here(ts_node *node, const char *from)
+{
+	sqlite3_stmt *st = NULL;
+	int error = 0;
+
+	if (sqlite3_prepare_v2(node->db, "SELECT enrolled_by FROM sync_signers WHERE node_id = ?1", -1, &st,
+			NULL) != SQLITE_OK)
+		return ts_sqlite__error(node->db, "reading the enrolled nodes");
+	sqlite3_bind_text(st, 1, from, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_ROW)
+		error = ts_error_set(TS_EDENIED, "%s is not enrolled at %s", from, node->id);
+	else if (strcmp((const char *)sqlite3_column_text(st, 0), node->id))
+		error = ts_error_set(TS_EDENIED, "%s was enrolled by %s, not by %s: its submissions go there", from,
+			(const char *)sqlite3_column_text(st, 0), node->id);
+	sqlite3_finalize(st);
+	return error;
+}
+
+int ts_bundle_import(ts_bundle_import_result *out, ts_node *node, const char *path, const char *author,
+	const ts_bundle_options *opts)
+{
+	ts_bundle_import_result ignored;
+	ts_bundle__header h;
+	ts_quarantine q = TS_QUARANTINE_INIT;
+	git_repository *repo = ts_store__repo(node->store);
+	ts_buf dst = TS_BUF_INIT, msg = TS_BUF_INIT;
+	const char *name, *from = NULL;
+	git_commit *c = NULL;
+	git_oid tip, head, known;
+	char hex[GIT_OID_HEXSZ + 1];
+	size_t i;
+	int error;
+
+	if (!out)
+		out = &ignored;
+	memset(out, 0, sizeof(*out));
+	memset(&h, 0, sizeof(h));
+	if (opts && (error = ts_error__version(opts->version, TS_BUNDLE_OPTIONS_VERSION, "bundle options")) < 0)
+		return error;
+	if (!path || !*path)
+		return ts_error_set(TS_EINVALID, "no bundle file named");
+	if ((error = ts_bundle__read_header(&h, path)) < 0)
+		return error;
+	out->bundle.bytes = h.size;
+	out->bundle.prerequisites = h.nprerequisites;
+	if (h.nrefs != 1) {
+		error = ts_error_set(TS_EDENIED, "%s carries %zu refs; a bundle this node takes carries one", path,
+			h.nrefs);
+		goto done;
+	}
+	name = h.refs[0].name;
+	git_oid_cpy(&tip, &h.refs[0].id);
+	snprintf(out->bundle.ref, sizeof(out->bundle.ref), "%s", name);
+	git_oid_tostr(out->bundle.commit, sizeof(out->bundle.commit), &tip);
+	/* which ref, and from whom: the only two a node takes */
+	if (!strncmp(name, SUBMISSIONS, strlen(SUBMISSIONS))) {
+		from = name + strlen(SUBMISSIONS);
+		if (!ts_node_id_valid(from) || !strcmp(from, node->id) || !ts_jurisdiction_covers(node->id, from)) {
+			error = ts_error_set(TS_EDENIED, "%s is a submission of %s, which is not a node below %s",
+				path, from, node->id);
+			goto done;
+		}
+		if ((error = ts_node_signer_check(node, from, NULL)) < 0 || (error = enrolled_here(node, from)) < 0) {
+			error = ts_error_set(TS_EDENIED, "%s is a submission of %s: %s", path, from, ts_error_last());
+			goto done;
+		}
+		out->submission = 1;
+		snprintf(out->bundle.from, sizeof(out->bundle.from), "%s", from);
+		ts_buf__puts(&dst, name);
+	} else if (!strcmp(name, UPDATE_REF)) {
+		if (node->tier == TS_TIER_CITY) {
+			error = ts_error_set(TS_EDENIED, "%s is an update from above, and %s is a city: no node is "
+				"above it", path, node->id);
+			goto done;
+		}
+		ts_buf__puts(&dst, UPSTREAM_MAIN);
+	} else {
+		error = ts_error_set(TS_EDENIED, "%s carries %s, a ref this node does not take (it takes %s<id> "
+			"from below, %s from above)", path, name, SUBMISSIONS, UPDATE_REF);
+		goto done;
+	}
+	if (ts_buf__oom(&dst)) {
+		error = TS_ERROR;
+		goto done;
+	}
+	/* what it builds on must be here */
+	for (i = 0; i < h.nprerequisites; i++) {
+		int have = ts_store__has(node->store, &h.prerequisites[i]) &&
+			git_commit_lookup(&c, repo, &h.prerequisites[i]) == 0;
+		git_commit_free(c);
+		c = NULL;
+		if (!have) {
+			error = ts_error_set(TS_EDENIED, "%s builds on commit %s, which this node lacks (the bundle "
+				"was made for a node that holds more, or another deployment)", path,
+				git_oid_tostr(hex, sizeof(hex), &h.prerequisites[i]));
+			goto done;
+		}
+	}
+	/* the objects checked whole in a quarantine: nothing of a refused
+	 * bundle is left in the node's objects */
+	if ((error = ts_quarantine__open(&q, repo, NULL)) < 0 ||
+	    (error = ts_bundle__unpack(&out->bundle.objects, q.repo, path, &h, opts ? opts->progress : NULL,
+			opts ? opts->payload : NULL)) < 0)
+		goto done;
+	if (git_commit_lookup(&c, q.repo, &tip) < 0) {
+		error = ts_error_set(TS_ECORRUPT, "%s is not whole: it lacks the commit its ref names", path);
+		goto done;
+	}
+	git_commit_free(c);
+	c = NULL;
+	if ((error = complete(q.repo, &h, &tip, path)) < 0)
+		goto done;
+	if ((error = ts_store__ref_get(&head, node->store, TS_STORE_MAIN)) < 0)
+		goto done;
+	/* the main of the node above only grows: an update that does not hold
+	 * what was last taken from above is another deployment's, or a
+	 * history rewritten */
+	if (!from && ts_store__ref_get(&known, node->store, dst.ptr) == 0 && !git_oid_equal(&known, &tip) &&
+	    git_graph_descendant_of(q.repo, &tip, &known) != 1) {
+		if (git_graph_descendant_of(q.repo, &known, &tip) == 1) {
+			out->nothing_new = 1;    /* an older update */
+			git_oid_tostr(out->head, sizeof(out->head), &head);
+			goto done;
+		}
+		error = ts_error_set(TS_EDENIED, "%s does not hold commit %.12s, the main of the node above as "
+			"last taken here: it is another deployment's, or that history was rewritten", path,
+			git_oid_tostr(hex, sizeof(hex), &known));
+		goto done;
+	}
+	if (git_oid_equal(&head, &tip) || git_graph_descendant_of(q.repo, &head, &tip) == 1) {
+		out->nothing_new = 1;
+		git_oid_tostr(out->head, sizeof(out->head), &head);
+		goto done;
+	}
+	if ((error = ts_node__admit(node, q.repo, from, &tip)) < 0) {
+		error = ts_error_set(error, "%s refused: %s", path, ts_error_last());
+		goto done;
+	}
+	if ((error = take_in(node, &q, dst.ptr, &tip)) < 0)
+		goto done;
+	ts_quarantine__close(&q);
+	if (from)
+		ts_buf__printf(&msg, "merge submission of %s\n", from);
+	else
+		ts_buf__printf(&msg, "merge %s's main (bundle)\n", TS_REMOTE_DEFAULT);
+	if (ts_buf__oom(&msg)) {
+		error = TS_ERROR;
+		goto done;
+	}
+	error = ts_node_merge(out->head, &out->merge, node, dst.ptr, author, msg.ptr);
+done:
+	git_commit_free(c);
+	ts_quarantine__close(&q);
+	ts_bundle__header_dispose(&h);
+	ts_buf__dispose(&dst);
+	ts_buf__dispose(&msg);
+	return error;
+}
