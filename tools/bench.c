@@ -484,7 +484,7 @@ int main(int argc, char **argv)
 	const char *tmpdir = getenv("TMPDIR"), *env_scale = getenv("TS_BENCH_SCALE");
 	char *dir_100k, *dir_10k, *dir_1m, *dir_street, *tmpl;
 	long rss_a, rss_b, rss_c, rss_build_1m;
-	double h[9], f[11];
+	double h[9], f[12];
 	sync_figures e;
 	merge_figures g;
 	report_figures i;

@@ -211,10 +211,10 @@ typedef struct {
 
 /* Starts sshd, runs (e) and then (f) (bench_bytes_run) through it; returns
  * 0, having printed `sync_bench: skipped (no sshd)`, without SSHD_BIN. */
-int bench_sync_run(sync_figures *e, double f[11], const char *dir_street, const char *dir_100k);
+int bench_sync_run(sync_figures *e, double f[12], const char *dir_street, const char *dir_100k);
 void bench_sync_print(sync_figures *e);   /* frees the samples */
-void bench_bytes_run(double f[11], const sync_args *sa);
-void bench_bytes_print(const double f[11]);
+void bench_bytes_run(double f[12], const sync_args *sa);
+void bench_bytes_print(const double f[12]);
 
 /* ---- (g) merge cost against the size of the base (bench_merge.c) ------ */
 

@@ -12,6 +12,9 @@
  * are libgit2's count of the pack it sent (ts_transfer_stats);
  * bytes_1000_rows falls back to the size of the packs that arrived in the
  * district's history.git (pack_1000_rows_bytes) should that count be 0.
+ * The same 1000-row commit is also written as a bundle file for the USB
+ * stick (tiersync bundle create --since the head before it):
+ * bundle_1000_rows_bytes and its ratio to the deflated changeset.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -19,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include "bench.h"
@@ -94,11 +98,16 @@ static void child_f_bytes(int fd, const void *arg)
 	sqlite3_stmt *st = NULL;
 	ts_transfer_stats ts;
 	pack_list before, after;
+	ts_bundle_options bo = TS_BUNDLE_OPTIONS_INIT;
+	ts_bundle_info bundle;
+	char *bundle_path = path_in(a->street, "bench-1000.bundle"), since[41];
 	uLongf zlen;
 	Bytef *z;
-	double v[11];
+	double v[12];
 	int i;
 
+	if (ts_node_head(since, street) < 0)
+		ts_die("ts_node_head (f)");
 	write_bulk(street, n_rows_f, a->n, 7000, "街道抽查");
 	if (sqlite3_prepare_v2(ts_node_db(street), "SELECT changeset FROM ts_staged ORDER BY seq DESC LIMIT 1",
 			-1, &st, NULL) != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW)
@@ -114,6 +123,12 @@ static void child_f_bytes(int fd, const void *arg)
 	sqlite3_finalize(st);
 	if (ts_node_commit(head, street, "街道抽查", NULL) < 0)
 		ts_die("ts_node_commit (f)");
+	bo.since = since;
+	if (ts_bundle_create(&bundle, street, bundle_path, &bo) < 0)
+		ts_die("ts_bundle_create (f)");
+	v[11] = (double)bundle.bytes;
+	unlink(bundle_path);
+	free(bundle_path);
 	for (i = 0; i < 3; i++) {
 		if (i == 1)
 			commit_bulk(street, 1, a->n, 7001, "更正一条");
@@ -129,27 +144,27 @@ static void child_f_bytes(int fd, const void *arg)
 		free_packs(&before);
 		free_packs(&after);
 	}
-	put(fd, v, 11);
+	put(fd, v, 12);
 	free(district_git);
 	ts_node_free(street);
 }
 
 /* ---- (f): the run and its figures ------------------------------------ */
 
-void bench_bytes_run(double f[11], const sync_args *sa)
+void bench_bytes_run(double f[12], const sync_args *sa)
 {
 	child_result res;
 
 	fprintf(stderr, "bench: (f) bytes pushed for %llu changed rows, one row, one case update\n",
 		(unsigned long long)n_rows_f);
 	run_child(&res, "(f)", child_f_bytes, sa);
-	if (res.n != 11)
+	if (res.n != 12)
 		die("(f) reported %zu values", res.n);
-	memcpy(f, res.v, 11 * sizeof(*f));
+	memcpy(f, res.v, 12 * sizeof(*f));
 	free(res.v);
 }
 
-void bench_bytes_print(const double f[11])
+void bench_bytes_print(const double f[12])
 {
 	printf("# (f) bytes a push over ssh sends (libgit2's count of the pack), vs the SQLite session\n"
 		"#     changeset of the same %llu-row change, deflated with zlib level 6\n", (unsigned long long)n_rows_f);
@@ -163,4 +178,6 @@ void bench_bytes_print(const double f[11])
 	figure_int("objects_one_row_commit", f[7]);
 	figure_int("bytes_case_update_commit", f[8]);
 	figure_int("objects_case_update_commit", f[10]);
+	figure_int("bundle_1000_rows_bytes", f[11]);
+	figure("bundle_vs_changeset_ratio", f[11] / f[1]);
 }

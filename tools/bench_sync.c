@@ -169,7 +169,7 @@ static double stock_git_push(double *bytes, double *objects, const char *street_
 
 /* ---- (e): the runs and their figures --------------------------------- */
 
-int bench_sync_run(sync_figures *e, double f[11], const char *dir_street, const char *dir_100k)
+int bench_sync_run(sync_figures *e, double f[12], const char *dir_street, const char *dir_100k)
 {
 	child_result res;
 	int r, have_ssh;
