@@ -100,8 +100,12 @@ int ts_node__key_init(ts_sshsig_key **out, const char *dir, const ts_init_option
 int ts_node__key_enroll_self(sqlite3 *db, const ts_sshsig_key *key, const char *node_id, int64_t when);
 
 /* Records, for ts_node_remote_status(), that `commit` (hex) was pushed to
- * (`what` "pushed") or fetched from ("fetched") the remote `remote`, now.
- * A failure to record is not the transfer's: it is ignored. */
+ * (`what` "pushed") or fetched from ("fetched") the remote `remote`, now:
+ * "sync.REMOTE.WHAT = HEX TIME" in NODE/sync-state (git-config format, kept
+ * out of the database, which holds the data alone). A failure to record is
+ * not the transfer's: it is ignored. */
+#define TS_NODE_SYNC_STATE "sync-state"
+
 void ts_node__sync_record(ts_node *node, const char *remote, const char *what, const char *commit);
 
 /* Init: an ssh:// upstream without an identity gets the node's key. */

@@ -23,7 +23,6 @@
  */
 #include "error.h"
 #include "files.h"
-#include "meta.h"
 #include "node.h"
 
 #include <ctype.h>
@@ -774,15 +773,20 @@ int ts_node_push(char id_out[41], ts_transfer_stats *stats, ts_node *node, const
 void ts_node__sync_record(ts_node *node, const char *remote, const char *what, const char *commit)
 {
 	char now[32];
-	ts_buf key = TS_BUF_INIT, value = TS_BUF_INIT;
+	ts_buf key = TS_BUF_INIT, value = TS_BUF_INIT, path = TS_BUF_INIT;
+	git_config *cfg = NULL;
 
 	ts_time_format(now, ts_node__now());
 	ts_buf__printf(&key, "sync.%s.%s", remote, what);
 	ts_buf__printf(&value, "%s %s", commit, now);
-	if (!ts_buf__oom(&key) && !ts_buf__oom(&value))
-		ts_meta__set(node->db, key.ptr, value.ptr);
+	ts_buf__printf(&path, "%s/" TS_NODE_SYNC_STATE, node->path);
+	if (!ts_buf__oom(&key) && !ts_buf__oom(&value) && !ts_buf__oom(&path) &&
+	    git_config_open_ondisk(&cfg, path.ptr) == 0)
+		git_config_set_string(cfg, key.ptr, value.ptr);
+	git_config_free(cfg);
 	ts_buf__dispose(&key);
 	ts_buf__dispose(&value);
+	ts_buf__dispose(&path);
 }
 
 int ts_node_fetch(char id_out[41], ts_transfer_stats *stats, ts_node *node, const char *remote,

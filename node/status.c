@@ -1,15 +1,15 @@
 /*
  * Where a node stands with the nodes it syncs with (include/tiersync/
  * status.h). What a remote holds is known from this node's own transfers
- * only: the last push that went through (ts_meta "sync.NAME.pushed": the
- * commit and when) and the remote's main as last fetched
- * (refs/remotes/NAME/main, and when in ts_meta "sync.NAME.fetched").
+ * only: the last push that went through ("sync.NAME.pushed" in
+ * NODE/sync-state: the commit and when) and the remote's main as last
+ * fetched (refs/remotes/NAME/main, and when: "sync.NAME.fetched").
  * Counting is a walk of the history between those commits and main.
  */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
-#include "meta.h"
 #include "node.h"
 #include "store.h"
 
@@ -55,9 +55,25 @@ static int recorded(git_oid *id, const char **at, char *value)
 
 typedef struct {
 	ts_node *node;
+	git_config *state;     /* NODE/sync-state, or NULL when none */
 	int (*cb)(const ts_remote_status *remote, void *payload);
 	void *payload;
 } status_walk;
+
+/* "sync.REMOTE.WHAT" of the node's sync state, or NULL (free() it). */
+static char *state_get(status_walk *w, const char *remote, const char *what)
+{
+	git_buf buf = GIT_BUF_INIT;
+	ts_buf key = TS_BUF_INIT;
+	char *value = NULL;
+
+	ts_buf__printf(&key, "sync.%s.%s", remote, what);
+	if (w->state && !ts_buf__oom(&key) && git_config_get_string_buf(&buf, w->state, key.ptr) == 0)
+		value = strdup(buf.ptr);
+	git_buf_dispose(&buf);
+	ts_buf__dispose(&key);
+	return value;
+}
 
 static int remote_status(const ts_remote_info *info, void *payload)
 {
@@ -76,25 +92,19 @@ static int remote_status(const ts_remote_info *info, void *payload)
 	s.url = info->url;
 	if ((error = ts_store__ref_get(&head, w->node->store, TS_STORE_MAIN)) < 0)
 		return error;
-	ts_buf__printf(&key, "sync.%s.pushed", info->name);
-	if (ts_buf__oom(&key))
-		return TS_ERROR;
-	pushed = ts_meta__get(w->node->db, key.ptr);
+	pushed = state_get(w, info->name, "pushed");
 	if (recorded(&id, &at, pushed) == 0 && ts_store__has(w->node->store, &id)) {
 		git_oid_tostr(pushed_hex, sizeof(pushed_hex), &id);
 		s.pushed = pushed_hex;
 		s.pushed_at = at;
 		known[nknown++] = id;
 	}
-	ts_buf__clear(&key);
 	ts_buf__printf(&key, "refs/remotes/%s/main", info->name);
 	if (!ts_buf__oom(&key) && ts_store__ref_get(&id, w->node->store, key.ptr) == 0) {
 		git_oid_tostr(fetched_hex, sizeof(fetched_hex), &id);
 		s.fetched = fetched_hex;
 		known[nknown++] = id;
-		ts_buf__clear(&key);
-		ts_buf__printf(&key, "sync.%s.fetched", info->name);
-		if (!ts_buf__oom(&key) && (fetched_meta = ts_meta__get(w->node->db, key.ptr)) &&
+		if ((fetched_meta = state_get(w, info->name, "fetched")) &&
 		    recorded(&seen, &at, fetched_meta) == 0 && git_oid_equal(&seen, &id))
 			s.fetched_at = at;
 		if ((error = count_commits(&s.to_take, repo, &id, &head, 1)) < 0)
@@ -113,11 +123,21 @@ done:
 int ts_node_remote_status(ts_node *node,
 	int (*cb)(const ts_remote_status *remote, void *payload), void *payload)
 {
-	status_walk w = { node, cb, payload };
+	status_walk w = { node, NULL, cb, payload };
+	ts_buf path = TS_BUF_INIT;
+	int error;
 
 	if (!cb)
 		return ts_error_set(TS_EINVALID, "the status of the remotes needs a callback");
-	return ts_node_remote_list(node, remote_status, &w);
+	ts_buf__printf(&path, "%s/" TS_NODE_SYNC_STATE, node->path);
+	if (ts_buf__oom(&path))
+		return TS_ERROR;
+	if (access(path.ptr, F_OK) == 0 && git_config_open_ondisk(&w.state, path.ptr) < 0)
+		w.state = NULL;   /* unreadable: as if no transfer were recorded */
+	error = ts_node_remote_list(node, remote_status, &w);
+	git_config_free(w.state);
+	ts_buf__dispose(&path);
+	return error;
 }
 
 static int by_name(const void *a, const void *b)
