@@ -127,17 +127,26 @@ int ts_node__admit(ts_node *node, git_repository *repo, const char *from, const 
 	return error;
 }
 
+/* What both admissions of a lower node's offer check first: the offer's
+ * commit id into *theirs, `from` a node below this one, and the offer's
+ * objects (a push in quarantine) readable here. */
+static int offer_from_below(git_oid *theirs, ts_node *node, const char *from, const char *commit_hex,
+	const char *objects_dir)
+{
+	if (!node || !from || !ts_node_id_valid(from) || !commit_hex || strlen(commit_hex) != 40 ||
+	    git_oid_fromstr(theirs, commit_hex) < 0)
+		return ts_error_set(TS_EINVALID, "admission needs a node id and a commit id");
+	if (!ts_jurisdiction_covers(node->id, from) || !strcmp(node->id, from))
+		return ts_error_set(TS_EDENIED, "%s is not a node below %s", from, node->id);
+	return objects_dir ? add_offer_objects(node, objects_dir) : 0;
+}
+
 int ts_node_admit(ts_node *node, const char *from, const char *commit_hex, const char *objects_dir)
 {
 	git_oid theirs;
 	int error;
 
-	if (!node || !from || !ts_node_id_valid(from) || !commit_hex || strlen(commit_hex) != 40 ||
-	    git_oid_fromstr(&theirs, commit_hex) < 0)
-		return ts_error_set(TS_EINVALID, "admission needs a node id and a commit id");
-	if (!ts_jurisdiction_covers(node->id, from) || !strcmp(node->id, from))
-		return ts_error_set(TS_EDENIED, "%s is not a node below %s", from, node->id);
-	if (objects_dir && (error = add_offer_objects(node, objects_dir)) < 0)
+	if ((error = offer_from_below(&theirs, node, from, commit_hex, objects_dir)) < 0)
 		return error;
 	return ts_node__admit(node, NULL, from, &theirs);
 }
@@ -291,12 +300,7 @@ int ts_node_admit_urgent(ts_node *node, const char *from, const char *commit_hex
 	git_oid theirs;
 	int error;
 
-	if (!node || !from || !ts_node_id_valid(from) || !commit_hex || strlen(commit_hex) != 40 ||
-	    git_oid_fromstr(&theirs, commit_hex) < 0)
-		return ts_error_set(TS_EINVALID, "admission needs a node id and a commit id");
-	if (!ts_jurisdiction_covers(node->id, from) || !strcmp(node->id, from))
-		return ts_error_set(TS_EDENIED, "%s is not a node below %s", from, node->id);
-	if (objects_dir && (error = add_offer_objects(node, objects_dir)) < 0)
+	if ((error = offer_from_below(&theirs, node, from, commit_hex, objects_dir)) < 0)
 		return error;
 	if ((error = urgent_shape(node, &theirs)) < 0)
 		return error;
