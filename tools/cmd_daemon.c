@@ -183,6 +183,9 @@ static int merged_cb(const ts_submission_result *r, void *payload)
 		say(m->d, LOG_WARNING, "%s %s not merged: %s", what, r->node, r->message ? r->message : "failed");
 		return stopping;
 	}
+	/* merge --submissions takes up every ref; one already held is no event */
+	if (r->stats.result == TS_MERGE_UP_TO_DATE)
+		return stopping;
 	say(m->d, LOG_INFO, "merged %s %s: %s, %zu rows written, %zu deleted%s", what, r->node,
 		ts_merge_result_name(r->stats.result), r->stats.rows_written, r->stats.rows_deleted,
 		r->stats.conflicts + r->stats.constraint_conflicts ? ", conflicts for review" : "");
@@ -224,6 +227,11 @@ static int sync_upstream(daemon_state *d, ts_node *node)
 	double wait;
 
 	if ((error = ts_cli_pull(head, &stats, node, d->remote, d->author, &d->transfer, 1)) == 0) {
+		if (d->failures)
+			say(d, LOG_INFO, "link back: %s reached after %d failed tr%s", d->remote, d->failures,
+				d->failures == 1 ? "y" : "ies");
+		d->failures = 0;
+		d->backoff = 1;
 		if (stats.result != TS_MERGE_UP_TO_DATE)
 			say(d, LOG_INFO, "pull %s: %s to %.8s, %zu rows written, %zu deleted%s", d->remote,
 				ts_merge_result_name(stats.result), head, stats.rows_written, stats.rows_deleted,
@@ -236,10 +244,6 @@ static int sync_upstream(daemon_state *d, ts_node *node)
 			say(d, LOG_INFO, "push %s: sent %.8s", d->remote, sent);
 	}
 	if (error == 0) {
-		if (d->failures)
-			say(d, LOG_INFO, "link back: %s reached after %d failed tr%s", d->remote, d->failures,
-				d->failures == 1 ? "y" : "ies");
-		d->failures = 0;
 		d->backoff = 1;
 		changed(&d->last_refusal, NULL);
 		ts_node_head(d->synced_head, node);

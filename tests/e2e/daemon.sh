@@ -166,3 +166,18 @@ for name in s1 s2 dc city; do
 	check "  ...its last line says it stops" sh -c "tail -n 1 '$work/log.$name' | grep -q ' stopping\$'"
 done
 check "the lock is free once it stopped" ts -C "$s1" daemon --once
+
+# a long sleep is cut short by SIGTERM at once, not at the end of the interval
+"$TIERSYNC" -C "$s1" daemon --interval 600 2>"$work/log.long" &
+pid=$!
+started "$pid"
+check "a daemon at a 600 s interval starts" wait_for 10 logged long "starting"
+sleep 1   # its first round is done: it sleeps now
+t0=$(date +%s)
+kill -TERM "$pid"
+rc=0
+wait "$pid" || rc=$?
+finished "$pid"
+check "  ...SIGTERM ends it with exit 0" exit_is 0
+check "  ...within 2 s" sh -c "[ $(( $(date +%s) - t0 )) -le 2 ]"
+check "  ...saying it stops" sh -c "tail -n 1 '$work/log.long' | grep -q ' stopping\$'"
