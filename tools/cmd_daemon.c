@@ -34,6 +34,19 @@ static void on_stop(int sig)
 	stopping = 1;
 }
 
+/* Between the steps of a round, where the signals are held back: 1 when
+ * one came, so that the next transfer is not started. The signal stays
+ * pending (and is taken, harmlessly, at the next sleep). */
+static int stop_asked(void)
+{
+	sigset_t pending;
+
+	if (!stopping && sigpending(&pending) == 0 &&
+	    (sigismember(&pending, SIGTERM) == 1 || sigismember(&pending, SIGINT) == 1))
+		stopping = 1;
+	return stopping;
+}
+
 typedef struct {
 	const char *dir;
 	const char *remote;
@@ -181,16 +194,16 @@ static int merged_cb(const ts_submission_result *r, void *payload)
 		/* logged once: the same offer is not tried again until it moves */
 		m->failed++;
 		say(m->d, LOG_WARNING, "%s %s not merged: %s", what, r->node, r->message ? r->message : "failed");
-		return stopping;
+		return stop_asked();
 	}
 	/* merge --submissions takes up every ref; one already held is no event */
 	if (r->stats.result == TS_MERGE_UP_TO_DATE)
-		return stopping;
+		return stop_asked();
 	say(m->d, LOG_INFO, "merged %s %s: %s, %zu rows written, %zu deleted%s", what, r->node,
 		ts_merge_result_name(r->stats.result), r->stats.rows_written, r->stats.rows_deleted,
 		r->stats.conflicts + r->stats.constraint_conflicts ? ", conflicts for review" : "");
 	/* a stop asked for during a merge ends the merging after it */
-	return stopping;
+	return stop_asked();
 }
 
 /* Merges what the lower nodes sent, when it changed since the last look. */
@@ -237,7 +250,7 @@ static int sync_upstream(daemon_state *d, ts_node *node)
 				ts_merge_result_name(stats.result), head, stats.rows_written, stats.rows_deleted,
 				stats.conflicts + stats.constraint_conflicts ? ", conflicts for review" : "");
 		/* a stop asked for during the pull: the push waits for the next start */
-		if (stopping)
+		if (stop_asked())
 			return 0;
 		error = ts_node_push(sent, &pushed, node, d->remote, &d->transfer);
 		if (error == 0 && pushed.updated)
@@ -289,10 +302,10 @@ static int look(daemon_state *d, int force)
 
 	if (!(node = open_node(d)))
 		return TS_ERROR;
-	if (!stopping && ts_node_tier(node) != TS_TIER_DEVICE &&
+	if (!stop_asked() && ts_node_tier(node) != TS_TIER_DEVICE &&
 	    (e = merge_submissions(d, node)) < 0)
 		error = e;
-	if (!stopping && d->upstream) {
+	if (!stop_asked() && d->upstream) {
 		int due = force || now_s() >= d->next_sync;
 		/* a commit made here since the last round: sync soon, not at the interval,
 		 * unless the link is down (the backoff holds) */

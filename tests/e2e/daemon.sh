@@ -114,6 +114,21 @@ check "a street's commit reaches the district soon, within the interval" \
 	wait_for 10 sh -c "[ \"\$(sqlite3 '$dc/tiersync.db' \"SELECT count(*) FROM cases WHERE address = '东华门大街 3 号'\")\" = 1 ]"
 check "the district logs the submissions it merged" logged dc "merged submission bj.dc.donghua"
 
+# SIGTERM at any moment, in a round or between: the daemon ends with exit 0
+# once the transfer in flight is done, and a new one takes over the lock
+for delay in 0.1 0.3 0.7; do
+	officers 1
+	sleep "$delay"
+	kill -TERM "$pid_s2"
+	rc=0
+	wait "$pid_s2" || rc=$?
+	finished "$pid_s2"
+	check "SIGTERM $delay s after a commit: the donghua daemon exits 0" exit_is 0
+	mv "$work/log.s2" "$work/log.s2.$delay"
+	start_daemon "$s2" s2
+done
+check "  ...and the restarted daemon runs" wait_for 10 logged s2 "starting"
+
 # --- the link goes down ---------------------------------------------------------
 rm "$link"
 officers 4
