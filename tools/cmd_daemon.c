@@ -67,6 +67,7 @@ typedef struct {
 
 	/* the lower nodes */
 	char *submissions_seen;  /* what waited after the last merge: "ID:COMMIT:URGENT;..." */
+	char *failed_offers;     /* the offers that failed at the last merging, the same way */
 } daemon_state;
 
 static double now_s(void)
@@ -183,7 +184,30 @@ static int changed(char **slot, const char *text)
 typedef struct {
 	daemon_state *d;
 	int failed;
+	const char *before;      /* what waited before the merging, as submissions_waiting() */
+	sig_buf failures;        /* the offers that failed now: ";ID:COMMIT:URGENT;..." */
 } merge_log;
+
+/* The entry "ID:COMMIT:URGENT;" of `node` in the list `waiting` (copied
+ * to `out`), or "" when it is not there. */
+static void offer_of(char *out, size_t size, const char *waiting, const char *node, int urgent)
+{
+	const char *p = waiting, *end;
+	size_t n = strlen(node);
+	char tail[8];
+
+	out[0] = '\0';
+	snprintf(tail, sizeof(tail), ":%d;", urgent);
+	for (; p && *p; p = end + 1) {
+		if (!(end = strchr(p, ';')))
+			break;
+		if (!strncmp(p, node, n) && p[n] == ':' && (size_t)(end + 1 - p) >= strlen(tail) &&
+		    !strncmp(end + 1 - strlen(tail), tail, strlen(tail))) {
+			snprintf(out, size, "%.*s", (int)(end + 1 - p), p);
+			return;
+		}
+	}
+}
 
 static int merged_cb(const ts_submission_result *r, void *payload)
 {
@@ -191,9 +215,21 @@ static int merged_cb(const ts_submission_result *r, void *payload)
 	const char *what = r->urgent ? "urgent reports of" : "submission";
 
 	if (r->error < 0) {
-		/* logged once: the same offer is not tried again until it moves */
+		/* logged once per offer: the same commit failing again, when another
+		 * node's submission brought the merging round, is no new event */
+		char offer[300], *seen = m->d->failed_offers;
 		m->failed++;
-		say(m->d, LOG_WARNING, "%s %s not merged: %s", what, r->node, r->message ? r->message : "failed");
+		offer_of(offer, sizeof(offer), m->before, r->node, r->urgent);
+		if (!*offer || !seen || !strstr(seen, offer))
+			say(m->d, LOG_WARNING, "%s %s not merged: %s", what, r->node, r->message ? r->message : "failed");
+		if (*offer) {
+			ts_submission_waiting w = { r->node, r->urgent, offer + strlen(r->node) + 1, 0 };
+			/* the commit ends at its ':' */
+			char commit[64];
+			snprintf(commit, sizeof(commit), "%.*s", (int)strcspn(w.commit, ":"), w.commit);
+			w.commit = commit;
+			waiting_cb(&w, &m->failures);
+		}
 		return stop_asked();
 	}
 	/* merge --submissions takes up every ref; one already held is no event */
@@ -209,7 +245,7 @@ static int merged_cb(const ts_submission_result *r, void *payload)
 /* Merges what the lower nodes sent, when it changed since the last look. */
 static int merge_submissions(daemon_state *d, ts_node *node)
 {
-	merge_log m = { d, 0 };
+	merge_log m = { d, 0, NULL, { NULL, 0, 0, 0 } };
 	char *waiting;
 	int n = 0;
 
@@ -220,8 +256,11 @@ static int merge_submissions(daemon_state *d, ts_node *node)
 		free(waiting);
 		return 0;
 	}
-	free(waiting);
+	m.before = waiting;
 	ts_node_merge_submissions(node, d->author, merged_cb, &m);
+	free(waiting);
+	changed(&d->failed_offers, m.failures.text);
+	free(m.failures.text);
 	/* what still waits (the offers that failed) is not tried again until it moves */
 	if ((waiting = submissions_waiting(node, &n))) {
 		changed(&d->submissions_seen, waiting);
@@ -470,6 +509,7 @@ int cmd_daemon(ts_cli *cli, int argc, char **argv)
 		closelog();
 	free(d.last_refusal);
 	free(d.submissions_seen);
+	free(d.failed_offers);
 	free((char *)d.author);
 	close(lock_fd);
 	return d.once && error < 0 ? 1 : 0;

@@ -114,6 +114,23 @@ check "a street's commit reaches the district soon, within the interval" \
 	wait_for 10 sh -c "[ \"\$(sqlite3 '$dc/tiersync.db' \"SELECT count(*) FROM cases WHERE address = '东华门大街 3 号'\")\" = 1 ]"
 check "the district logs the submissions it merged" logged dc "merged submission bj.dc.donghua"
 
+# a street the district never enrolled: its submission is refused, logged
+# once, and not tried again while it stays the same, though other
+# submissions keep coming
+s3=$work/beixinqiao
+ts init "$s3" --tier street --id bj.dc.beixinqiao --upstream "$dc" --author "钱街" >/dev/null
+ts -C "$s3" case new --category small_ads --source patrol --address "北新桥 1号" --author "钱进" >/dev/null
+ts -C "$s3" commit -m "patrol" >/dev/null
+run ts -C "$s3" daemon --once
+check "the street no one enrolled pushes all the same (exit 0)" exit_is 0
+check "the district logs that it did not merge it" \
+	wait_for 10 logged dc "submission bj.dc.beixinqiao not merged: "
+officers 2
+check "  ...while the other streets' new cases are merged" \
+	wait_for 10 sh -c "[ \"\$(sqlite3 '$dc/tiersync.db' \"SELECT count(*) FROM cases WHERE address = '东华门大街 $((cases - 1)) 号'\")\" = 1 ]"
+check "  ...it is logged once" \
+	is "$(count_logged dc "submission bj.dc.beixinqiao not merged")" 1
+
 # SIGTERM at any moment, in a round or between: the daemon ends with exit 0
 # once the transfer in flight is done, and a new one takes over the lock
 for delay in 0.1 0.3 0.7; do
