@@ -54,6 +54,16 @@ check "  ...the district holds the submission (stock git)" \
 	is "$(on_git "$dc" rev-parse refs/submissions/bj.dc.jingshan)" "$(on_git "$s1" rev-parse main)"
 check "  ...the lock is released: a second --once runs" ts -C "$s1" daemon --once
 
+# a street whose upstream is swapped for an impostor of the district (same
+# id, another key): what it offers is refused, which no retry will change
+s5=$work/hepingli
+ts init "$work/impostor" --tier district --id bj.dc --author "假冒" >/dev/null
+ts -C "$work/impostor" case new --category small_ads --source patrol --address "假地址 1号" >/dev/null
+ts -C "$work/impostor" commit -m "bait" >/dev/null
+ts init "$s5" --tier street --id bj.dc.hepingli --upstream "$dc" --author "孙街" >/dev/null
+ts -C "$s5" pull >/dev/null
+ts -C "$s5" config remote.upstream.url "$work/impostor" >/dev/null
+
 # --- the daemons --------------------------------------------------------------
 start_daemon() {
 	"$TIERSYNC" -C "$1" daemon --interval 1 2>"$work/log.$2" &
@@ -64,6 +74,7 @@ start_daemon "$city" city
 start_daemon "$dc" dc
 start_daemon "$s1" s1
 start_daemon "$s2" s2
+start_daemon "$s5" s5
 
 # wait_for SECONDS COMMAND...: polls every 0.2 s until the command holds.
 wait_for() {
@@ -188,7 +199,11 @@ check "other commands ran beside the daemons: the officers' commits are in histo
 	sh -c "git --git-dir '$city/history.git' log --format=%an main | grep -q 刘芳"
 
 # --- SIGTERM --------------------------------------------------------------------
-for name in s1 s2 dc city; do
+check "the impostor's main is refused, and logged once though the daemon kept trying" \
+	is "$(count_logged s5 "refused: ")" 1
+check "  ...saying why" logged s5 "bj.dc.hepingli refused: commit "
+check "  ...and the street took nothing of it" is "$(db "$s5" "SELECT count(*) FROM cases")" 0
+for name in s1 s2 s5 dc city; do
 	eval "pid=\$pid_$name"
 	kill -TERM "$pid"
 	rc=0
