@@ -53,6 +53,9 @@ check "  ...and says it stops" stderr_has "bj.dc.jingshan stopping"
 check "  ...the district holds the submission (stock git)" \
 	is "$(on_git "$dc" rev-parse refs/submissions/bj.dc.jingshan)" "$(on_git "$s1" rev-parse main)"
 check "  ...the lock is released: a second --once runs" ts -C "$s1" daemon --once
+run ts -C "$s1" daemon --once --syslog
+check "daemon --once --syslog: exit 0" exit_is 0
+check "  ...and nothing on stderr: the lines went to syslog" stderr_is_empty
 
 # a street whose upstream is swapped for an impostor of the district (same
 # id, another key): what it offers is refused, which no retry will change
