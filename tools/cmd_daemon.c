@@ -62,6 +62,7 @@ typedef struct {
 	char synced_head[41];    /* the head after the last round that went through */
 	int backoff;             /* the interval's multiple to wait: 1, 2, 4 ... */
 	int failures;            /* rounds failed in a row */
+	int link_down;           /* the last failure was the link's */
 	char *last_refusal;      /* the last refusal logged, so that it is logged once */
 	double next_sync;        /* when the next round is due (monotonic seconds) */
 
@@ -279,11 +280,10 @@ static int sync_upstream(daemon_state *d, ts_node *node)
 	double wait;
 
 	if ((error = ts_cli_pull(head, &stats, node, d->remote, d->author, &d->transfer, 1)) == 0) {
-		if (d->failures)
+		if (d->link_down)
 			say(d, LOG_INFO, "link back: %s reached after %d failed tr%s", d->remote, d->failures,
 				d->failures == 1 ? "y" : "ies");
-		d->failures = 0;
-		d->backoff = 1;
+		d->link_down = 0;
 		if (stats.result != TS_MERGE_UP_TO_DATE)
 			say(d, LOG_INFO, "pull %s: %s to %.8s, %zu rows written, %zu deleted%s", d->remote,
 				ts_merge_result_name(stats.result), head, stats.rows_written, stats.rows_deleted,
@@ -296,6 +296,7 @@ static int sync_upstream(daemon_state *d, ts_node *node)
 			say(d, LOG_INFO, "push %s: sent %.8s", d->remote, sent);
 	}
 	if (error == 0) {
+		d->failures = 0;
 		d->backoff = 1;
 		changed(&d->last_refusal, NULL);
 		ts_node_head(d->synced_head, node);
@@ -308,7 +309,7 @@ static int sync_upstream(daemon_state *d, ts_node *node)
 	if (d->backoff < BACKOFF_CAP && d->interval * d->backoff * 2 <= BACKOFF_CAP_S)
 		d->backoff *= 2;
 	wait = (double)d->interval * d->backoff;
-	if (link_failure(error))
+	if ((d->link_down = link_failure(error)))
 		say(d, LOG_WARNING, "link down: %s; next try in %.0f s", ts_error_last(), wait);
 	else if (changed(&d->last_refusal, ts_error_last()))
 		say(d, LOG_ERR, "refused: %s; next try in %.0f s (logged once)", ts_error_last(), wait);
@@ -468,11 +469,14 @@ int cmd_daemon(ts_cli *cli, int argc, char **argv)
 	cli->node = NULL;
 	ts_node_free(node);
 	if (remote_given && !d.upstream) {
+		free((char *)d.author);
 		ts_error_set(TS_ENOTFOUND, "no remote named '%s' in this node's config", d.remote);
 		return ts_cli_fail_remote(cli, d.remote);
 	}
-	if (take_lock(cli, d.dir, &lock_fd))
+	if (take_lock(cli, d.dir, &lock_fd)) {
+		free((char *)d.author);
 		return 1;
+	}
 
 	/* SIGTERM and SIGINT only set a flag; they are let in during sleeps alone */
 	memset(&sa, 0, sizeof(sa));
