@@ -51,26 +51,63 @@ static int parse(ts_cli *cli, int argc, char **argv, pull_options *p, int *retri
 	return 0;
 }
 
-/* Fetches and merges; fills *stats and the new head. */
-static int pull(char head[41], ts_node_merge_stats *stats, ts_cli *cli, const pull_options *p)
+typedef struct {
+	const char *name;
+	int nothing_new;
+} remote_lack;
+
+static int remote_lack_cb(const ts_remote_status *r, void *payload)
+{
+	remote_lack *l = payload;
+
+	if (strcmp(r->name, l->name))
+		return 0;
+	l->nothing_new = r->fetched && r->to_take == 0;
+	return 1;
+}
+
+/* 1 when the remote's main as just fetched holds no commit this node's
+ * main lacks. */
+static int remote_has_nothing_new(ts_node *node, const char *remote)
+{
+	remote_lack l = { remote, 0 };
+
+	if (ts_node_remote_status(node, remote_lack_cb, &l) < 0)
+		return 0;
+	return l.nothing_new;
+}
+
+int ts_cli_pull(char head[41], ts_node_merge_stats *stats, ts_node *node, const char *remote, const char *author,
+	const ts_transfer_options *transfer, int only_new)
 {
 	ts_transfer_stats fetched;
 	char id[41], *ref = NULL, *msg = NULL;
 	int error;
 
-	if ((error = ts_node_fetch(id, &fetched, cli->node, p->remote, &p->transfer)) < 0)
+	if ((error = ts_node_fetch(id, &fetched, node, remote, transfer)) < 0)
 		return error;
-	if (asprintf(&ref, "refs/remotes/%s/main", p->remote) < 0)
+	if (only_new && remote_has_nothing_new(node, remote)) {
+		memset(stats, 0, sizeof(*stats));
+		stats->result = TS_MERGE_UP_TO_DATE;
+		return ts_node_head(head, node);
+	}
+	if (asprintf(&ref, "refs/remotes/%s/main", remote) < 0)
 		ref = NULL;
-	if (asprintf(&msg, "merge %s's main (pull)\n", p->remote) < 0)
+	if (asprintf(&msg, "merge %s's main (pull)\n", remote) < 0)
 		msg = NULL;
 	if (!ref || !msg)
 		error = ts_error_set(TS_ERROR, "out of memory");
 	else
-		error = ts_node_merge(head, stats, cli->node, ref, p->author, msg);
+		error = ts_node_merge(head, stats, node, ref, author, msg);
 	free(ref);
 	free(msg);
 	return error;
+}
+
+/* Fetches and merges; fills *stats and the new head. */
+static int pull(char head[41], ts_node_merge_stats *stats, ts_cli *cli, const pull_options *p)
+{
+	return ts_cli_pull(head, stats, cli->node, p->remote, p->author, &p->transfer, 0);
 }
 
 static void report_pull(const pull_options *p, const char *head, const ts_node_merge_stats *s)

@@ -28,6 +28,7 @@ int cmd_pull(ts_cli *cli, int argc, char **argv);
 int cmd_sync(ts_cli *cli, int argc, char **argv);
 int cmd_merge(ts_cli *cli, int argc, char **argv);
 int cmd_bundle(ts_cli *cli, int argc, char **argv);
+int cmd_daemon(ts_cli *cli, int argc, char **argv);
 int cmd_conflicts(ts_cli *cli, int argc, char **argv);
 int cmd_resolve(ts_cli *cli, int argc, char **argv);
 
@@ -60,6 +61,17 @@ int ts_cli_transfer_args(ts_cli *cli, int argc, char **argv, const char *verb, c
  * when the current directory cannot be read or out of memory
  * (tools/cmd_remote.c). */
 char *ts_cli_url_absolute(const char *url);
+/*
+ * What `tiersync pull` does (tools/cmd_pull.c): fetches `remote`'s main
+ * into refs/remotes/REMOTE/main and merges it into the node's main as
+ * `author` (staged work is committed first, as ts_node_merge() says).
+ * With `only_new`, the merge is left out when the fetched main holds no
+ * commit the node's main lacks (so that staged work stays staged): *stats
+ * then says up to date. Writes the node's head to `head`. Returns 0 or
+ * the TS_E* code of the fetch or the merge (ts_error_last() says why).
+ */
+int ts_cli_pull(char head[41], ts_node_merge_stats *stats, ts_node *node, const char *remote, const char *author,
+	const ts_transfer_options *transfer, int only_new);
 /* Parses --timeout SECONDS into milliseconds; ts_cli_usage() when bad. */
 int ts_cli_timeout(ts_cli *cli, const char *seconds, int *ms_out);
 

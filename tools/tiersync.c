@@ -264,6 +264,25 @@ const ts_cli_command ts_cli_commands[] = {
 	  "  --submissions   every refs/submissions/<node id>, in name order; one failing does\n"
 	  "                  not stop the others, and a conflict never stops a merge\n"
 	  "  --author NAME   the administrator who merges (default: the node's identity, else the node)\n" },
+	{ "daemon", cmd_daemon, 0,
+	  "tiersync daemon [--interval SECONDS] [--remote NAME] [--author NAME] [--timeout SECONDS] [--syslog]\n"
+	  "                [--once]",
+	  "Keep the node in sync unattended: pull and push on an interval, merge submissions as they come.",
+	  "  --interval S    seconds between syncs with the upper node (default 60); a local commit\n"
+	  "                  is synced within about 2 s whatever the interval\n"
+	  "  --remote NAME   the upper node (default upstream); a node without it only merges\n"
+	  "  --author NAME   who merges (default: the node's identity, else the node)\n"
+	  "  --timeout S     give up connecting after S seconds (default 10)\n"
+	  "  --syslog        log to syslog (facility daemon) instead of stderr\n"
+	  "  --once          one round, then exit (for cron); exit 1 when it failed\n\n"
+	  "Runs in the foreground, one line per event: 'TIME NODE WHAT'. With an upper node it pulls,\n"
+	  "then pushes (urgent reports first), as 'tiersync sync' does; a pull that brings nothing new\n"
+	  "leaves staged writes staged. With lower nodes it merges their submissions as they arrive,\n"
+	  "as 'merge --submissions' does (which commits staged writes first). While the link is down\n"
+	  "it waits the interval times 2, 4, ... up to 16 (at most 15 minutes) and logs 'link down';\n"
+	  "a refusal that is not the link's (a key, a rule) is logged once. SIGTERM or SIGINT stop it\n"
+	  "after the transfer in flight (exit 0). NODE/daemon.lock keeps a second daemon off the node\n"
+	  "(refused, exit 1, naming the PID). See docs/DAEMON.md.\n" },
 	{ "conflicts", cmd_conflicts, 1, "tiersync conflicts [--all] [--json]",
 	  "The review queue: per conflict its base, ours and theirs, their origins and the value in use.",
 	  "  --all           settled and resolved conflicts too\n"
