@@ -365,7 +365,7 @@ int ts_node_remote_list(ts_node *node,
 	free(name);
 	free(identity);
 	git_config_iterator_free(it);
-	return error;
+	return error < 0 ? error : stop;
 }
 
 /* What the transport is told about a remote of this node. */
