@@ -264,7 +264,7 @@ int ts_gate_prepare(ts_gate_exec **out, ts_node *node, const char *node_id, cons
 	ts_gate_request req;
 	ts_buf git = TS_BUF_INIT, repo = TS_BUF_INIT, hooks = TS_BUF_INIT, kv = TS_BUF_INIT, urgent = TS_BUF_INIT;
 	char node_dir[PATH_MAX], asked[PATH_MAX], history[PATH_MAX];
-	const char *config[14];
+	const char *config[16];   /* the name-value pairs below: 8 at most */
 	size_t nargv = 0, nenv = 0, nconfig = 0, i;
 	char **env;
 	int error;
