@@ -126,26 +126,6 @@ proxy_stop
 echo "a whole push moves $span_push bytes (up,down), a whole fetch $span_fetch"
 
 # --- what a broken transfer may leave ------------------------------------------------
-# refs NODE FILE: every ref and the commit it names, as stock git lists them
-refs() {
-	on_git "$1" for-each-ref --format='%(refname) %(objectname)' >"$2"
-}
-
-# refs_old_or_new NODE BEFORE REF NEW [OTHER]: every ref of NODE is as in
-# BEFORE, except REF, which may also be NEW (and OTHER, judged elsewhere);
-# and REF names a commit git can read
-refs_old_or_new() {
-	refs "$1" "$work/refs-after"
-	grep -v -e "^$3 " -e "^${5:-$3} " "$2" >"$work/refs-before-rest" || true
-	grep -v -e "^$3 " -e "^${5:-$3} " "$work/refs-after" >"$work/refs-after-rest" || true
-	same_files "$work/refs-before-rest" "$work/refs-after-rest" || { echo "other refs changed"; return 1; }
-	_old=$(sed -n "s|^$3 ||p" "$2")
-	_now=$(sed -n "s|^$3 ||p" "$work/refs-after")
-	[ "$_now" = "$_old" ] || [ "$_now" = "$4" ] ||
-		{ echo "$3 is $_now: neither the old $_old nor the new $4"; return 1; }
-	[ -z "$_now" ] || on_git "$1" cat-file -e "$_now^{commit}" || { echo "$3: $_now is not readable"; return 1; }
-}
-
 # head_old_or_merged BEFORE THEIRS: the street's main is BEFORE, or a commit
 # that holds both BEFORE and THEIRS (what a pull of THEIRS makes)
 head_old_or_merged() {
