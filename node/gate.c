@@ -225,6 +225,19 @@ done:
 }
 
 /* Appends a NULL-terminated copy of `s` to a growing string vector. */
+/* The name-value pairs of git's command-line config a gate passes: one
+ * more than it passes is a programming error, caught here, not a write
+ * past the array. */
+#define GATE_CONFIG_MAX 16
+
+static void config_add(const char **config, size_t *n, const char *name, const char *value)
+{
+	if (*n + 2 > GATE_CONFIG_MAX)
+		abort();
+	config[(*n)++] = name;
+	config[(*n)++] = value;
+}
+
 static int vec_push(char ***vec, size_t *n, const char *s)
 {
 	char **grown = realloc(*vec, sizeof(**vec) * (*n + 2));
@@ -264,7 +277,7 @@ int ts_gate_prepare(ts_gate_exec **out, ts_node *node, const char *node_id, cons
 	ts_gate_request req;
 	ts_buf git = TS_BUF_INIT, repo = TS_BUF_INIT, hooks = TS_BUF_INIT, kv = TS_BUF_INIT, urgent = TS_BUF_INIT;
 	char node_dir[PATH_MAX], asked[PATH_MAX], history[PATH_MAX];
-	const char *config[16];   /* the name-value pairs below: 8 at most */
+	const char *config[GATE_CONFIG_MAX];
 	size_t nargv = 0, nenv = 0, nconfig = 0, i;
 	char **env;
 	int error;
@@ -297,24 +310,16 @@ int ts_gate_prepare(ts_gate_exec **out, ts_node *node, const char *node_id, cons
 		error = ts_error_set(TS_ERROR, "out of memory");
 		goto done;
 	}
-	config[nconfig++] = "transfer.hideRefs";
-	config[nconfig++] = "refs/";
-	config[nconfig++] = "transfer.hideRefs";
-	config[nconfig++] = "!refs/heads/main";
-	config[nconfig++] = "transfer.hideRefs";
-	config[nconfig++] = kv.ptr;
+	config_add(config, &nconfig, "transfer.hideRefs", "refs/");
+	config_add(config, &nconfig, "transfer.hideRefs", "!refs/heads/main");
+	config_add(config, &nconfig, "transfer.hideRefs", kv.ptr);
 	if (req.service == TS_GATE_RECEIVE_PACK) {
-		config[nconfig++] = "core.hooksPath";
-		config[nconfig++] = hooks.ptr;
-		config[nconfig++] = "receive.denyDeletes";
-		config[nconfig++] = "true";
-		config[nconfig++] = "receive.fsckObjects";
-		config[nconfig++] = "true";
-		config[nconfig++] = "receive.autogc";
-		config[nconfig++] = "false";
+		config_add(config, &nconfig, "core.hooksPath", hooks.ptr);
+		config_add(config, &nconfig, "receive.denyDeletes", "true");
+		config_add(config, &nconfig, "receive.fsckObjects", "true");
+		config_add(config, &nconfig, "receive.autogc", "false");
 	}
-	config[nconfig++] = "transfer.hideRefs";
-	config[nconfig++] = urgent.ptr;
+	config_add(config, &nconfig, "transfer.hideRefs", urgent.ptr);
 
 	if (!(e = calloc(1, sizeof(*e)))) {
 		error = ts_error_set(TS_ERROR, "out of memory");
