@@ -51,6 +51,11 @@ if command -v stdbuf >/dev/null 2>&1; then
 	line_buffered="stdbuf -oL"
 fi
 
+# A binary built with AddressSanitizer (make check) wants its runtime first
+# among the libraries loaded; the shim, preloaded, comes before it. Its
+# runtime then finds its interceptors by the shim all the same.
+asan_options=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0
+
 # under_cut RECORD AT COMMAND...: runs COMMAND with the shim watching the
 # node recorded in RECORD, cut before call AT (0: never); its status in $rc.
 under_cut() {
@@ -58,7 +63,7 @@ under_cut() {
 	_at=$2
 	shift 2
 	rc=0
-	LD_PRELOAD=$shim TS_POWERCUT_DIR=$_record TS_POWERCUT_AT=$_at \
+	LD_PRELOAD=$shim TS_POWERCUT_DIR=$_record TS_POWERCUT_AT=$_at ASAN_OPTIONS=$asan_options \
 		$line_buffered "$@" >"$work/out" 2>"$work/err" || rc=$?
 }
 
