@@ -115,7 +115,7 @@ int ts_node__admit(ts_node *node, git_repository *repo, const char *from, const 
 	}
 	if (!repo)
 		repo = ts_store__repo(node->store);
-	if ((error = ts_node__offer_keys_load(&keys, node, repo, theirs, from)) < 0)
+	if ((error = ts_node__offer_keys_load(&keys, node, repo, has_head ? &head : NULL, theirs, from)) < 0)
 		return error;
 	opts.commit_check = ts_node__offer_commit_check;
 	opts.payload = keys;

@@ -381,6 +381,10 @@ static int do_enroll(sqlite3 *db, void *payload)
 	if (sqlite3_prepare_v2(db,
 		"INSERT INTO sync_signers (node_id, public_key, enrolled_by, enrolled_at, revoked_at) "
 		"VALUES (?1, ?2, ?3, ?4, NULL) ON CONFLICT (node_id) DO UPDATE SET "
+		/* enrolled anew: the key it replaces counts for what it signed until now */
+		"retired_keys = CASE WHEN public_key = excluded.public_key THEN retired_keys "
+		"ELSE json_insert(coalesce(retired_keys, '[]'), '$[#]', json_object('key', public_key, "
+		"'until', coalesce(min(revoked_at, excluded.enrolled_at), excluded.enrolled_at))) END, "
 		"public_key = excluded.public_key, enrolled_by = excluded.enrolled_by, "
 		"enrolled_at = excluded.enrolled_at, revoked_at = NULL", -1, &st, NULL) != SQLITE_OK)
 		return ts_sqlite__error(db, "enrolling %s", op->id);

@@ -391,13 +391,54 @@ int ts_node__write_as(ts_node *node, const char *writer, const char *author, con
 	return ts_capture__commit(cap, author, ts_node__now(), summary ? summary : "");
 }
 
+/* The tables whose ids each prefix mints. */
+static const struct {
+	const char *prefix, *tables[3];
+} minted[] = {
+	{ "c", { "cases" } }, { "e", { "case_events", "evidence" } }, { "k", { "key_areas" } },
+	{ "m", { "major_events" } }, { "x", { "exposures" } }, { "p", { "parties" } },
+	{ "r", { "patrols" } }, { "z", { "responsibility_zones" } }, { "h", { "responsibility_checks" } },
+	{ "a", { "small_ad_phones" } }, { "s", { "supervision_items" } }, { "f", { "supervision_feedback" } },
+	{ "u", { "urgent_reports" } },
+};
+
+/* Whether a row of the tables `prefix` mints for already has id `id`: so
+ * a node enrolled anew (its device replaced), whose count of the day starts
+ * again, never mints an id its old device gave. */
+static int minted_before(ts_node *node, const char *prefix, const char *id, int *taken)
+{
+	const char *const *t;
+	char sql[96];
+	size_t i;
+	int rc;
+
+	*taken = 0;
+	for (i = 0; i < sizeof(minted) / sizeof(minted[0]); i++) {
+		if (strcmp(minted[i].prefix, prefix))
+			continue;
+		for (t = minted[i].tables; *t && !*taken; t++) {
+			sqlite3_stmt *st = NULL;
+			snprintf(sql, sizeof(sql), "SELECT 1 FROM \"%s\" WHERE id = ?1", *t);
+			if (sqlite3_prepare_v2(node->db, sql, -1, &st, NULL) != SQLITE_OK)
+				return ts_sqlite__error(node->db, "minting an id");
+			sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+			rc = sqlite3_step(st);
+			sqlite3_finalize(st);
+			if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+				return ts_sqlite__error(node->db, "minting an id");
+			*taken = rc == SQLITE_ROW;
+		}
+	}
+	return 0;
+}
+
 int ts_node_mint_id(char **out, ts_node *node, const char *prefix)
 {
 	char date[16], key[64], value[32], now[32];
 	char *last;
 	long long n = 0;
 	size_t len;
-	int error;
+	int error, taken;
 
 	*out = NULL;
 	/* the date of the id is the service's date: "YYYY-MM-DD" of Beijing time */
@@ -407,14 +448,23 @@ int ts_node_mint_id(char **out, ts_node *node, const char *prefix)
 	if ((last = ts_meta__get(node->db, key)))
 		n = strtoll(last, NULL, 10);
 	free(last);
-	snprintf(value, sizeof(value), "%lld", n + 1);
-	if ((error = ts_meta__set(node->db, key, value)) < 0)
-		return error;
 	len = strlen(node->id) + strlen(prefix) + 40;
 	if (!(*out = malloc(len)))
 		return ts_error_set(TS_ERROR, "out of memory");
-	snprintf(*out, len, "%s-%s%s-%04lld", node->id, prefix, date, n + 1);
+	do {
+		n++;
+		snprintf(*out, len, "%s-%s%s-%04lld", node->id, prefix, date, n);
+		if ((error = minted_before(node, prefix, *out, &taken)) < 0)
+			goto fail;
+	} while (taken);
+	snprintf(value, sizeof(value), "%lld", n);
+	if ((error = ts_meta__set(node->db, key, value)) < 0)
+		goto fail;
 	return 0;
+fail:
+	free(*out);
+	*out = NULL;
+	return error;
 }
 
 typedef struct {

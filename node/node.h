@@ -124,7 +124,7 @@ int ts_node__key_load(ts_node *node);
  * signer.<id>.key), as ssh keeps a host's key on first contact. */
 typedef struct ts_node__offer_keys ts_node__offer_keys;
 int ts_node__offer_keys_load(ts_node__offer_keys **out, ts_node *node, git_repository *repo,
-	const git_oid *theirs, const char *from);
+	const git_oid *ours, const git_oid *theirs, const char *from);
 void ts_node__offer_keys_free(ts_node__offer_keys *keys);
 int ts_node__offer_commit_check(git_repository *repo, const git_oid *commit, void *payload);
 

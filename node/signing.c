@@ -5,10 +5,10 @@
  *   NODE/id_ed25519, .pub   the node's key pair (OpenSSH format), unless
  *                           the config's node.key names another key file
  *   NODE/allowed_signers    "<node id> namespaces="git" ssh-ed25519 BASE64",
- *                           the node's own key first, then the keys of the
- *                           nodes above first seen on a pull (config
- *                           signer.<id>.key), then every row of
- *                           sync_signers in node id order
+ *                           the node's own key first, then every row of
+ *                           sync_signers in node id order, then the keys
+ *                           of the nodes above that no row records, as
+ *                           first seen on a pull (config signer.<id>.key)
  *
  * The node signs every commit it makes (sync/store.c signs what it writes;
  * sync/sshsig.c has the formats). The keys of the other nodes travel with
@@ -22,8 +22,8 @@
  * `verify` checks every commit reachable from the head: that it is signed,
  * that the signature matches its bytes, and that the key is its committer
  * node's (committer "<node id> <node id>"): the node's own key for its own
- * commits, else the key first seen for a node above, else the key
- * sync_signers records for that node id. A commit of a node with no key
+ * commits, else the key sync_signers records for that node id, else the
+ * key first seen for a node above. A commit of a node with no key
  * at all is reported too ("no key is enrolled for ...").
  */
 #include "files.h"
@@ -226,16 +226,24 @@ static char *read_small_file(const char *path)
 	return b.ptr ? ts_buf__detach(&b) : strdup("");
 }
 
-/* The keys commits may be signed with, by node id: loaded once per verify. */
+/* One key a node's commits may be signed with: in force (until NULL), or
+ * for what it signed by `until` only (revoked, or retired when the node was
+ * enrolled anew). A node may have several: one in force, others retired. */
 typedef struct {
-	char **ids, **keys;
+	char *id, *key, *until;
+	int retired;
+} signer_key;
+
+typedef struct {
+	signer_key *v;
 	size_t n;
 } signer_keys;
 
 /* The keys commits may be signed with (see "admission" below). */
 struct ts_node__offer_keys {
 	signer_keys keys;
-	signer_keys revoked;   /* node id -> revoked_at, for the keys that have one */
+	sqlite3 *db;           /* reads the JSON of retired_keys */
+	const char *own;       /* this node's id */
 	const char *from;
 	ts_node *pin;          /* an offer from above: the node that keeps the keys
 	                        * first seen for the nodes above it */
@@ -262,7 +270,7 @@ int ts_node_signers_refresh(ts_node *node)
 	if ((error = own_signers(keys, node)) < 0)
 		goto done;
 	for (i = 0; i < keys->keys.n; i++)
-		signer_line(&text, keys->keys.ids[i], keys->keys.keys[i]);
+		signer_line(&text, keys->keys.v[i].id, keys->keys.v[i].key);
 	if (ts_buf__oom(&text) || !(path = path_in(node->path, SIGNERS_FILE))) {
 		error = ts_error_set(TS_ERROR, "out of memory");
 		goto done;
@@ -307,52 +315,69 @@ done:
 /* --- verify --------------------------------------------------------------- */
 
 
+static void signer_key_dispose(signer_key *e)
+{
+	free(e->id);
+	free(e->key);
+	free(e->until);
+}
+
 static void signer_keys_dispose(signer_keys *k)
 {
 	size_t i;
-	for (i = 0; i < k->n; i++) {
-		free(k->ids[i]);
-		free(k->keys[i]);
-	}
-	free(k->ids);
-	free(k->keys);
+	for (i = 0; i < k->n; i++)
+		signer_key_dispose(&k->v[i]);
+	free(k->v);
 }
 
-static int signer_keys_add(signer_keys *k, const char *id, const char *key)
+static int signer_keys_add(signer_keys *k, const char *id, const char *key, const char *until, int retired)
 {
-	char **ids, **keys, *canon = NULL;
+	signer_key *grown, e = { NULL, NULL, NULL, retired };
 
-	if (ts_sshsig__public_parse(&canon, key) < 0)
-		canon = strdup("(malformed key)");   /* recorded, but nothing matches it */
-	if (!canon)
-		return ts_error_set(TS_ERROR, "out of memory");
-	if (!(ids = realloc(k->ids, (k->n + 1) * sizeof(*ids)))) {
-		free(canon);
-		return ts_error_set(TS_ERROR, "out of memory");
-	}
-	k->ids = ids;
-	if (!(keys = realloc(k->keys, (k->n + 1) * sizeof(*keys)))) {
-		free(canon);
+	if (ts_sshsig__public_parse(&e.key, key) < 0)
+		e.key = strdup("(malformed key)");   /* recorded, but nothing matches it */
+	e.id = strdup(id);
+	e.until = until ? strdup(until) : NULL;
+	if (!e.key || !e.id || (until && !e.until) || !(grown = realloc(k->v, (k->n + 1) * sizeof(*grown)))) {
+		signer_key_dispose(&e);
 		return ts_error_set(TS_ERROR, "out of memory");
 	}
-	k->keys = keys;
-	if (!(k->ids[k->n] = strdup(id))) {
-		free(canon);
-		return ts_error_set(TS_ERROR, "out of memory");
-	}
-	k->keys[k->n++] = canon;
+	k->v = grown;
+	k->v[k->n++] = e;
 	return 0;
 }
 
-static const char *signer_key_of(const signer_keys *k, const char *id)
+static int signer_keys_has(const signer_keys *k, const char *id)
 {
 	size_t i;
 	for (i = 0; i < k->n; i++)
-		if (!strcmp(k->ids[i], id))
-			return k->keys[i];
+		if (!strcmp(k->v[i].id, id))
+			return 1;
+	return 0;
+}
+
+/* The entry of node `id` for `key` (canonical), or NULL. */
+static const signer_key *signer_key_match(const signer_keys *k, const char *id, const char *key)
+{
+	size_t i;
+	for (i = 0; i < k->n; i++)
+		if (!strcmp(k->v[i].id, id) && !strcmp(k->v[i].key, key))
+			return &k->v[i];
 	return NULL;
 }
 
+/* Every key of node `id` taken out. */
+static void signer_keys_remove(signer_keys *k, const char *id)
+{
+	size_t i = 0;
+	while (i < k->n)
+		if (!strcmp(k->v[i].id, id)) {
+			signer_key_dispose(&k->v[i]);
+			k->v[i] = k->v[--k->n];
+		} else {
+			i++;
+		}
+}
 
 int ts_node__verify_signatures(ts_node *node,
 	int (*cb)(const ts_verify_problem *p, void *payload), void *payload)
@@ -381,7 +406,7 @@ int ts_node__verify_signatures(ts_node *node,
 		const git_signature *committer;
 		char hex[GIT_OID_HEXSZ + 1], why[256];
 		char *signer = NULL;
-		const char *expected, *problem = NULL;
+		const char *problem = NULL;
 		ts_verify_problem p;
 
 		git_oid_tostr(hex, sizeof(hex), &id);
@@ -402,11 +427,11 @@ int ts_node__verify_signatures(ts_node *node,
 				snprintf(why, sizeof(why), "malformed signature (%s)", e ? e : "unreadable");
 				problem = why;
 			}
-		} else if (!committer || !committer->email || !(expected = signer_key_of(&keys->keys, committer->email))) {
+		} else if (!committer || !committer->email || !signer_keys_has(&keys->keys, committer->email)) {
 			snprintf(why, sizeof(why), "no key is enrolled for %.64s", committer && committer->email ?
 				committer->email : "its committer");
 			problem = why;
-		} else if (strcmp(expected, signer)) {
+		} else if (!signer_key_match(&keys->keys, committer->email, signer)) {
 			snprintf(why, sizeof(why), "signed by a key not enrolled for %.64s", committer->email);
 			problem = why;
 		}
@@ -437,31 +462,81 @@ done:
 /* --- admission ------------------------------------------------------------ */
 
 /*
- * The keys an offer's commits may be signed with. For an offer from below
- * (`from` set): this node's own records first, so that the offering node
- * cannot change its own key or another's; the offer's own records add only
- * the nodes strictly below the offering node, which it enrolled itself.
- * For an offer from above: the upper node's records first (it may have
- * enrolled a key anew), then this node's.
+ * The keys an offer's commits may be signed with. This node's own records
+ * come first, so that no offer changes this node's key, nor another's but
+ * as the rules below allow.
+ *
+ * From below (`from` set), the offer's records add only the nodes strictly
+ * below the offering node, which it enrolled itself.
+ *
+ * From above, a record the offer brings (a node enrolled, or enrolled
+ * anew) counts only when the commit that wrote it is trusted: made by a
+ * node strictly above the node the record is for, and signed with the key
+ * this node holds for that node. The offered commits that change
+ * sync_signers are taken oldest first, each with the keys the earlier ones
+ * enrolled, in rounds until one round trusts nothing more (a street may
+ * enroll a handheld in a commit older than its own enrolment in the
+ * district's history). Another deployment's upper node, with the same
+ * node ids and keys of its own, so enrolls nothing here, and its commits
+ * are refused as signed by keys not enrolled.
  */
 
 typedef struct {
 	ts_node__offer_keys *k;
 	git_repository *repo;
-	int upper_first;
 	int error;
 } tree_signers;
 
-static int add_signer(ts_node__offer_keys *k, const char *id, const char *key, const char *revoked_at)
+/* The keys a record's retired_keys (JSON) lists, each until its time;
+ * none for this node's own key, which stays in force. */
+static int add_retired(ts_node__offer_keys *k, const char *id, const char *retired)
+{
+	sqlite3_stmt *st = NULL;
+	const char *key, *until;
+	int rc, error = 0;
+
+	if (!retired)
+		return 0;
+	if (sqlite3_prepare_v2(k->db, "SELECT json_extract(value, '$.key'), json_extract(value, '$.until') "
+			"FROM json_each(CASE WHEN json_valid(?1) THEN ?1 ELSE '[]' END)", -1, &st, NULL) != SQLITE_OK)
+		return ts_sqlite__error(k->db, "reading the retired keys of %s", id);
+	sqlite3_bind_text(st, 1, retired, -1, SQLITE_STATIC);
+	while (!error && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		key = (const char *)sqlite3_column_text(st, 0);
+		until = (const char *)sqlite3_column_text(st, 1);
+		if (key && until && sqlite3_column_type(st, 0) == SQLITE_TEXT && sqlite3_column_type(st, 1) == SQLITE_TEXT)
+			error = signer_keys_add(&k->keys, id, key, until, 1);
+	}
+	if (!error && rc != SQLITE_DONE)
+		error = ts_sqlite__error(k->db, "reading the retired keys of %s", id);
+	sqlite3_finalize(st);
+	return error;
+}
+
+/* A node's record: its key (until its revocation, if any) and its retired
+ * keys. The first record of a node stands; of this node's own record only
+ * the retired keys count, its own key being in force. */
+static int add_signer(ts_node__offer_keys *k, const char *id, const char *key, const char *revoked_at,
+	const char *retired)
 {
 	int error;
-	if (signer_key_of(&k->keys, id))
-		return 0;   /* the first record of a node stands */
-	if ((error = signer_keys_add(&k->keys, id, key)) < 0)
+
+	if (k->own && !strcmp(id, k->own))
+		return add_retired(k, id, retired);
+	if (signer_keys_has(&k->keys, id))
+		return 0;
+	if ((error = signer_keys_add(&k->keys, id, key, revoked_at, 0)) < 0)
 		return error;
-	if (revoked_at && (error = signer_keys_add(&k->revoked, id, revoked_at)) < 0)
-		return error;
-	return 0;
+	return add_retired(k, id, retired);
+}
+
+/* A node's keys replaced by a newer record (not this node's: see add_signer). */
+static int set_signer(ts_node__offer_keys *k, const char *id, const char *key, const char *revoked_at,
+	const char *retired)
+{
+	if (!k->own || strcmp(id, k->own))
+		signer_keys_remove(&k->keys, id);
+	return add_signer(k, id, key, revoked_at, retired);
 }
 
 static int text_of(const ts_row *row, const char *column, const char **out)
@@ -476,7 +551,7 @@ static int tree_signer(const char *root, const git_tree_entry *e, void *payload)
 	tree_signers *t = payload;
 	git_blob *blob = NULL;
 	ts_row *row = NULL;
-	const char *id = NULL, *key = NULL, *revoked = NULL;
+	const char *id = NULL, *key = NULL, *revoked = NULL, *retired = NULL;
 
 	(void)root;
 	if (git_tree_entry_type(e) != GIT_OBJECT_BLOB)
@@ -489,8 +564,9 @@ static int tree_signer(const char *root, const git_tree_entry *e, void *payload)
 	text_of(row, "node_id", &id);
 	text_of(row, "public_key", &key);
 	text_of(row, "revoked_at", &revoked);
-	if (id && key && (!t->k->from || (ts_jurisdiction_covers(t->k->from, id) && strcmp(id, t->k->from))))
-		t->error = add_signer(t->k, id, key, revoked);
+	text_of(row, "retired_keys", &retired);
+	if (id && key && ts_jurisdiction_covers(t->k->from, id) && strcmp(id, t->k->from))
+		t->error = add_signer(t->k, id, key, revoked, retired);
 	ts_row__free(row);
 	git_blob_free(blob);
 	return t->error < 0 ? -1 : 0;
@@ -528,7 +604,7 @@ static int pinned_signers(ts_node__offer_keys *k, ts_node *node)
 			continue;
 		memcpy(id, e->name + pre, n - pre - post);
 		id[n - pre - post] = '\0';
-		error = add_signer(k, id, e->value, NULL);
+		error = add_signer(k, id, e->value, NULL, NULL);
 	}
 	git_config_iterator_free(it);
 	return error;
@@ -540,21 +616,25 @@ static int own_signers(ts_node__offer_keys *k, ts_node *node)
 	ts_buf own = TS_BUF_INIT;
 	int rc, error;
 
+	k->db = node->db;
+	k->own = node->id;
 	if ((error = ts_sshsig__key_public(&own, node->key, 0)) < 0 ||
-	    (error = add_signer(k, node->id, own.ptr, NULL)) < 0)
+	    (error = signer_keys_add(&k->keys, node->id, own.ptr, NULL, 0)) < 0)
 		goto done;
-	if ((error = pinned_signers(k, node)) < 0)
-		goto done;
-	if (sqlite3_prepare_v2(node->db, "SELECT node_id, public_key, revoked_at FROM sync_signers ORDER BY node_id",
-			-1, &st, NULL) != SQLITE_OK)
-		goto done;   /* a schema before sync_signers */
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		if (sqlite3_column_text(st, 0) && sqlite3_column_text(st, 1) &&
-		    (error = add_signer(k, (const char *)sqlite3_column_text(st, 0),
-				(const char *)sqlite3_column_text(st, 1), (const char *)sqlite3_column_text(st, 2))) < 0)
+	if (sqlite3_prepare_v2(node->db, "SELECT node_id, public_key, revoked_at, retired_keys FROM sync_signers "
+			"ORDER BY node_id", -1, &st, NULL) == SQLITE_OK) {   /* else a schema before sync_signers */
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+			if (sqlite3_column_text(st, 0) && sqlite3_column_text(st, 1) &&
+			    (error = add_signer(k, (const char *)sqlite3_column_text(st, 0),
+					(const char *)sqlite3_column_text(st, 1), (const char *)sqlite3_column_text(st, 2),
+					(const char *)sqlite3_column_text(st, 3))) < 0)
+				goto done;
+		if (rc != SQLITE_DONE) {
+			error = ts_sqlite__error(node->db, "reading sync_signers");
 			goto done;
-	if (rc != SQLITE_DONE)
-		error = ts_sqlite__error(node->db, "reading sync_signers");
+		}
+	}
+	error = pinned_signers(k, node);
 done:
 	sqlite3_finalize(st);
 	ts_buf__dispose(&own);
@@ -563,7 +643,7 @@ done:
 
 static int offered_signers(ts_node__offer_keys *k, git_repository *repo, const git_oid *theirs)
 {
-	tree_signers t = { k, repo, 0, 0 };
+	tree_signers t = { k, repo, 0 };
 	git_commit *c = NULL;
 	git_tree *root = NULL, *sub = NULL;
 	git_tree_entry *e = NULL;
@@ -588,8 +668,211 @@ done:
 	return error;
 }
 
+/* The enrolments an offer from above brings (see "admission" above). */
+typedef struct {
+	ts_node__offer_keys *k;
+	git_repository *repo;
+	const char *own;        /* this node's id: its key is never taken from above */
+	git_oid *commits;       /* the offered commits that change sync_signers, oldest first */
+	size_t n;
+	char **ids;             /* the nodes enrolled by the offer, and by which commit */
+	size_t *by_commit, nids;
+	/* the commit being read */
+	size_t at;
+	const char *by;
+	git_tree *before;       /* its first parent's sync_signers, or NULL */
+	int error;
+} enrolments;
+
+static git_tree *signers_tree(git_repository *repo, const git_commit *c)
+{
+	git_tree *root = NULL, *sub = NULL;
+	git_tree_entry *e = NULL;
+
+	if (git_commit_tree(&root, c) == 0 && git_tree_entry_bypath(&e, root, "sync_signers") == 0 &&
+	    git_tree_entry_type(e) == GIT_OBJECT_TREE)
+		(void)git_tree_lookup(&sub, repo, git_tree_entry_id(e));
+	git_tree_entry_free(e);
+	git_tree_free(root);
+	return sub;
+}
+
+/* Whether an enrolment of node `id` by commit `at` is newer than the one
+ * taken so far (none: newer), and if so, that it is now the one taken. */
+static int enrolment_newer(enrolments *en, const char *id, size_t at, int *newer)
+{
+	char **ids;
+	size_t *by, i;
+
+	for (i = 0; i < en->nids; i++)
+		if (!strcmp(en->ids[i], id)) {
+			*newer = at > en->by_commit[i];
+			if (*newer)
+				en->by_commit[i] = at;
+			return 0;
+		}
+	*newer = 1;
+	if (!(ids = realloc(en->ids, (en->nids + 1) * sizeof(*ids))))
+		return ts_error_set(TS_ERROR, "out of memory");
+	en->ids = ids;
+	if (!(by = realloc(en->by_commit, (en->nids + 1) * sizeof(*by))))
+		return ts_error_set(TS_ERROR, "out of memory");
+	en->by_commit = by;
+	if (!(ids[en->nids] = strdup(id)))
+		return ts_error_set(TS_ERROR, "out of memory");
+	by[en->nids++] = at;
+	return 0;
+}
+
+/* One record of a trusted commit: taken when it changed there and is for a
+ * node strictly below the commit's maker, other than this node. */
+static int enrolment_record(const char *root, const git_tree_entry *e, void *payload)
+{
+	enrolments *en = payload;
+	git_tree_entry *was = NULL;
+	git_blob *blob = NULL;
+	ts_row *row = NULL;
+	ts_buf path = TS_BUF_INIT;
+	const char *id = NULL, *key = NULL, *revoked = NULL, *retired = NULL;
+	int newer = 0;
+
+	if (git_tree_entry_type(e) != GIT_OBJECT_BLOB)
+		return 0;
+	ts_buf__printf(&path, "%s%s", root, git_tree_entry_name(e));
+	if (ts_buf__oom(&path)) {
+		en->error = ts_error_set(TS_ERROR, "out of memory");
+		return -1;
+	}
+	if (en->before && git_tree_entry_bypath(&was, en->before, path.ptr) == 0 &&
+	    git_oid_equal(git_tree_entry_id(was), git_tree_entry_id(e)))
+		goto done;   /* unchanged by this commit */
+	if (git_blob_lookup(&blob, en->repo, git_tree_entry_id(e)) < 0 ||
+	    ts_rowcodec__decode(&row, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob)) < 0)
+		goto done;   /* a damaged record names no key; admission refuses it on its own */
+	text_of(row, "node_id", &id);
+	text_of(row, "public_key", &key);
+	text_of(row, "revoked_at", &revoked);
+	text_of(row, "retired_keys", &retired);
+	if (id && key && ts_jurisdiction_covers(en->by, id) && strcmp(en->by, id) &&
+	    (en->error = enrolment_newer(en, id, en->at, &newer)) == 0 && newer)
+		en->error = set_signer(en->k, id, key, revoked, retired);
+done:
+	ts_row__free(row);
+	git_blob_free(blob);
+	git_tree_entry_free(was);
+	ts_buf__dispose(&path);
+	return en->error < 0 ? -1 : 0;
+}
+
+/* Commit `at` of the list, trusted: its records taken. */
+static int enrolment_take(enrolments *en, size_t at)
+{
+	git_commit *c = NULL, *parent = NULL;
+	git_tree *after = NULL;
+	int error = 0;
+
+	if (git_commit_lookup(&c, en->repo, &en->commits[at]) < 0)
+		return ts_store__git_error(TS_ECORRUPT, "reading an offered commit");
+	en->at = at;
+	en->by = git_commit_committer(c)->email;
+	en->before = git_commit_parentcount(c) > 0 && git_commit_parent(&parent, c, 0) == 0 ?
+		signers_tree(en->repo, parent) : NULL;
+	en->error = 0;
+	if ((after = signers_tree(en->repo, c)) && git_tree_walk(after, GIT_TREEWALK_PRE, enrolment_record, en) < 0)
+		error = en->error < 0 ? en->error : ts_store__git_error(TS_ECORRUPT, "reading the offered keys");
+	git_tree_free(after);
+	git_tree_free(en->before);
+	en->before = NULL;
+	git_commit_free(parent);
+	git_commit_free(c);
+	return error;
+}
+
+/* The offered commits (not reachable from `ours`) whose sync_signers
+ * differs from their first parent's, oldest first. */
+static int enrolment_commits(enrolments *en, const git_oid *ours, const git_oid *theirs)
+{
+	git_revwalk *walk = NULL;
+	git_oid id;
+	int rc, error = 0;
+
+	if (git_revwalk_new(&walk, en->repo) < 0 ||
+	    git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL | GIT_SORT_REVERSE) < 0 ||
+	    git_revwalk_push(walk, theirs) < 0 || (ours && git_revwalk_hide(walk, ours) < 0))
+		return ts_store__git_error(TS_ECORRUPT, "walking the offered history");
+	while (!error && (rc = git_revwalk_next(&id, walk)) == 0) {
+		git_commit *c = NULL, *parent = NULL;
+		git_tree *now = NULL, *was = NULL;
+		git_oid *grown;
+
+		if (git_commit_lookup(&c, en->repo, &id) < 0) {
+			error = ts_store__git_error(TS_ECORRUPT, "reading an offered commit");
+			break;
+		}
+		now = signers_tree(en->repo, c);
+		if (git_commit_parentcount(c) > 0 && git_commit_parent(&parent, c, 0) == 0)
+			was = signers_tree(en->repo, parent);
+		if (now && (!was || !git_oid_equal(git_tree_id(now), git_tree_id(was)))) {
+			if (!(grown = realloc(en->commits, (en->n + 1) * sizeof(*grown))))
+				error = ts_error_set(TS_ERROR, "out of memory");
+			else
+				git_oid_cpy(&(en->commits = grown)[en->n++], &id);
+		}
+		git_tree_free(was);
+		git_tree_free(now);
+		git_commit_free(parent);
+		git_commit_free(c);
+	}
+	if (!error && rc != GIT_ITEROVER)
+		error = ts_store__git_error(TS_ECORRUPT, "walking the offered history");
+	git_revwalk_free(walk);
+	return error;
+}
+
+static int offered_enrolments(ts_node__offer_keys *k, ts_node *node, git_repository *repo,
+	const git_oid *ours, const git_oid *theirs)
+{
+	enrolments en;
+	char *trusted = NULL;
+	size_t i;
+	int more = 1, error;
+
+	memset(&en, 0, sizeof(en));
+	en.k = k;
+	en.repo = repo;
+	en.own = node->id;
+	if ((error = enrolment_commits(&en, ours, theirs)) < 0 || !en.n)
+		goto done;
+	if (!(trusted = calloc(en.n, 1))) {
+		error = ts_error_set(TS_ERROR, "out of memory");
+		goto done;
+	}
+	while (more && !error) {
+		more = 0;
+		for (i = 0; i < en.n && !error; i++) {
+			if (trusted[i])
+				continue;
+			error = ts_node__offer_commit_check(repo, &en.commits[i], k);
+			if (error == TS_EDENIED || error == TS_ECORRUPT) {
+				error = 0;   /* not trusted (yet): its own check refuses it */
+				continue;
+			}
+			if (!error && !(error = enrolment_take(&en, i)))
+				trusted[i] = more = 1;
+		}
+	}
+done:
+	for (i = 0; i < en.nids; i++)
+		free(en.ids[i]);
+	free(en.ids);
+	free(en.by_commit);
+	free(en.commits);
+	free(trusted);
+	return error;
+}
+
 int ts_node__offer_keys_load(ts_node__offer_keys **out, ts_node *node, git_repository *repo,
-	const git_oid *theirs, const char *from)
+	const git_oid *ours, const git_oid *theirs, const char *from)
 {
 	ts_node__offer_keys *k;
 	int error;
@@ -599,12 +882,9 @@ int ts_node__offer_keys_load(ts_node__offer_keys **out, ts_node *node, git_repos
 		return ts_error_set(TS_ERROR, "out of memory");
 	k->from = from;
 	k->pin = from ? NULL : node;
-	if (from)
-		error = own_signers(k, node);
-	else
-		error = offered_signers(k, repo, theirs);
+	error = own_signers(k, node);
 	if (!error)
-		error = from ? offered_signers(k, repo, theirs) : own_signers(k, node);
+		error = from ? offered_signers(k, repo, theirs) : offered_enrolments(k, node, repo, ours, theirs);
 	if (error < 0) {
 		ts_node__offer_keys_free(k);
 		return error;
@@ -618,7 +898,6 @@ void ts_node__offer_keys_free(ts_node__offer_keys *k)
 	if (!k)
 		return;
 	signer_keys_dispose(&k->keys);
-	signer_keys_dispose(&k->revoked);
 	free(k);
 }
 
@@ -631,7 +910,7 @@ static int pin_key(ts_node__offer_keys *k, const char *id, const char *key)
 
 	ts_buf__printf(&name, PIN_SECTION "%s" PIN_KEY, id);
 	if (ts_buf__oom(&name) || git_config_set_string(k->pin->config, name.ptr, key) < 0 ||
-	    add_signer(k, id, key, NULL) < 0)
+	    add_signer(k, id, key, NULL, NULL) < 0)
 		error = ts_store__git_error(TS_ERROR, "recording the upper node's key");
 	else
 		error = ts_files__durable(k->pin->path, "config");
@@ -646,7 +925,7 @@ int ts_node__offer_commit_check(git_repository *repo, const git_oid *id, void *p
 	git_odb_object *obj = NULL;
 	git_commit *commit = NULL;
 	const git_signature *committer;
-	const char *expected, *revoked;
+	const signer_key *used;
 	char hex[13], made[32];
 	char *signer = NULL;
 	int rc, error = 0;
@@ -680,22 +959,22 @@ int ts_node__offer_commit_check(git_repository *repo, const git_oid *id, void *p
 	}
 	/* from above, the first key seen for a node above this one is kept,
 	 * as ssh keeps a host's key (oldest commits come first) */
-	if (k->pin && !signer_key_of(&k->keys, committer->email) &&
+	if (k->pin && !signer_keys_has(&k->keys, committer->email) &&
 	    ts_jurisdiction_covers(committer->email, k->pin->id) && strcmp(committer->email, k->pin->id) &&
 	    (error = pin_key(k, committer->email, signer)) < 0)
 		goto done;
-	if (!(expected = signer_key_of(&k->keys, committer->email))) {
+	if (!signer_keys_has(&k->keys, committer->email)) {
 		error = ts_error_set(TS_EDENIED, "commit %s: no key is enrolled for %s", hex, committer->email);
 		goto done;
 	}
-	if (strcmp(expected, signer)) {
+	if (!(used = signer_key_match(&k->keys, committer->email, signer))) {
 		error = ts_error_set(TS_EDENIED, "commit %s is signed by a key not enrolled for %s", hex, committer->email);
 		goto done;
 	}
 	ts_time_format(made, (int64_t)committer->when.time);
-	if ((revoked = signer_key_of(&k->revoked, committer->email)) && strcmp(made, revoked) > 0)
-		error = ts_error_set(TS_EDENIED, "commit %s was made at %s, after the key of %s was revoked at %s",
-			hex, made, committer->email, revoked);
+	if (used->until && strcmp(made, used->until) > 0)
+		error = ts_error_set(TS_EDENIED, "commit %s was made at %s, after the key of %s was %s at %s",
+			hex, made, committer->email, used->retired ? "replaced" : "revoked", used->until);
 done:
 	free(signer);
 	git_commit_free(commit);
