@@ -546,8 +546,9 @@ int ts_node_enrolled(ts_node *node, int (*cb)(const ts_enrolled_info *info, void
 	ts_enrolled_info info;
 	int rc, error = 0;
 
-	if (sqlite3_prepare_v2(node->db, "SELECT node_id, public_key, enrolled_by, enrolled_at, revoked_at "
-		"FROM sync_signers ORDER BY node_id", -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(node->db, "SELECT node_id, public_key, enrolled_by, enrolled_at, revoked_at, "
+		"json(retired_keys), coalesce(json_array_length(retired_keys), 0) FROM sync_signers ORDER BY node_id",
+		-1, &st, NULL) != SQLITE_OK)
 		return ts_sqlite__error(node->db, "reading sync_signers");
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		info.node_id = (const char *)sqlite3_column_text(st, 0);
@@ -555,6 +556,8 @@ int ts_node_enrolled(ts_node *node, int (*cb)(const ts_enrolled_info *info, void
 		info.enrolled_by = (const char *)sqlite3_column_text(st, 2);
 		info.enrolled_at = (const char *)sqlite3_column_text(st, 3);
 		info.revoked_at = (const char *)sqlite3_column_text(st, 4);
+		info.retired_keys = (const char *)sqlite3_column_text(st, 5);
+		info.retired = sqlite3_column_int(st, 6);
 		if ((error = cb(&info, payload)) != 0)
 			goto done;
 	}

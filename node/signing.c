@@ -476,7 +476,9 @@ done:
  * sync_signers are taken oldest first, each with the keys the earlier ones
  * enrolled, in rounds until one round trusts nothing more (a street may
  * enroll a handheld in a commit older than its own enrolment in the
- * district's history). Another deployment's upper node, with the same
+ * district's history). A commit trusted in round r is made by a node
+ * whose key an earlier round took from a node above it, so there are no
+ * more rounds than tiers, whatever the offer holds. Another deployment's upper node, with the same
  * node ids and keys of its own, so enrolls nothing here, and its commits
  * are refused as signed by keys not enrolled.
  */

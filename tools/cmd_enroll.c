@@ -51,11 +51,16 @@ static int print_signer(const ts_enrolled_info *s, void *payload)
 		ts_json_str(stdout, s->enrolled_at);
 		printf(",\"revoked_at\":");
 		ts_json_str_or_null(stdout, s->revoked_at);
-		printf("}");
-	} else
-		printf("%-28s %s  by %s at %s%s%s\n", s->node_id, s->revoked_at ? "revoked" : "enrolled",
+		/* the column is a JSON array (its CHECK says so): passed through as it is */
+		printf(",\"retired_keys\":%s}", s->retired_keys ? s->retired_keys : "[]");
+	} else {
+		printf("%-28s %s  by %s at %s%s%s", s->node_id, s->revoked_at ? "revoked" : "enrolled",
 			s->enrolled_by, s->enrolled_at, s->revoked_at ? ", revoked at " : "",
 			s->revoked_at ? s->revoked_at : "");
+		if (s->retired)
+			printf(", %d earlier key%s retired", s->retired, s->retired == 1 ? "" : "s");
+		putchar('\n');
+	}
 	o->n++;
 	return 0;
 }

@@ -93,6 +93,9 @@ typedef struct {
 	const char *enrolled_by;
 	const char *enrolled_at;
 	const char *revoked_at;    /* NULL while the key is in force */
+	const char *retired_keys;  /* the keys it held before it was enrolled anew, a JSON array of
+	                            * {"key": ..., "until": TIME}, oldest first; NULL if none */
+	int retired;               /* how many */
 } ts_enrolled_info;
 
 /* Calls `cb` for each enrolled node (revoked ones too), in id order; a

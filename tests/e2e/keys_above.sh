@@ -58,6 +58,17 @@ pulled_nothing() {
 	check "$1: js's verify passes" exit_is 0
 }
 
+# js_pulls LABEL ID PUBFILE ADDRESS: js pulls the district's main and then
+# holds node ID's key as in PUBFILE, and the case at ADDRESS that ID made
+js_pulls() {
+	run ts -C "$js" pull
+	check "$1: js pulls" exit_is 0
+	check "$1: sqlite3: js holds the key of $2" \
+		is "$(db "$js" "SELECT public_key FROM sync_signers WHERE node_id = '$2'")" "$(cut -d' ' -f1-2 "$3")"
+	check "$1: sqlite3: js holds the case $2 made" \
+		is "$(db "$js" "SELECT count(*) FROM cases WHERE address = '$4'")" 1
+}
+
 # --- an upper node rewrites the keys above it --------------------------------
 # A copy of the district, on whose history a commit crafted with stock git
 # puts the stranger's key in the records of the city and the district,
@@ -117,16 +128,17 @@ ts -C "$jx2" commit -m "新设备立案" >/dev/null
 ts -C "$jx2" push >/dev/null
 run ts -C "$district" merge --submissions
 check "the district merges the new device's work" exit_is 0
-run ts -C "$js" pull
-check "js takes the district's main with jx enrolled anew" exit_is 0
-check "sqlite3: js holds jx's new key" \
-	is "$(db "$js" "SELECT public_key FROM sync_signers WHERE node_id = 'bj.dc.jx'")" \
-	"$(cut -d' ' -f1-2 "$jx2/id_ed25519.pub")"
-check "sqlite3: js holds the case jx's new device made" \
-	is "$(db "$js" "SELECT count(*) FROM cases WHERE address = '交道口 9号'")" 1
+js_pulls "jx enrolled anew" bj.dc.jx "$jx2/id_ed25519.pub" "交道口 9号"
 check "git verify-commit at js accepts jx's new commit" \
 	on_git "$js" -c gpg.format=ssh -c gpg.ssh.allowedSignersFile="$js/allowed_signers" verify-commit \
 	"$(on_git "$js" log --format=%H --committer=bj.dc.jx -1)"
+run ts -C "$district" enroll --list
+check "enroll --list at the district says jx is enrolled, one earlier key retired" \
+	grep -q "^bj.dc.jx  *enrolled  by bj.dc at [^,]*, 1 earlier key retired\$" "$work/out"
+run ts -C "$district" enroll --list --json
+check "enroll --list --json lists jx's retired key" \
+	is "$(sqlite3 :memory: "SELECT json_extract(value, '\$.retired_keys[0].key') FROM json_each(readfile('$work/out'))
+		WHERE json_extract(value, '\$.node') = 'bj.dc.jx'")" "$(cut -d' ' -f1-2 "$jx/id_ed25519.pub")"
 run ts -C "$js" verify
 check "js's verify passes" exit_is 0
 check "the replaced device's pull took the old key's commits (it verifies)" sh -c "'$TIERSYNC' -C '$jx2' verify >/dev/null"
@@ -157,13 +169,7 @@ check "git: in the district's history jc's enrolment of the device is not after 
 	sh -c "! git --git-dir '$district/history.git' merge-base --is-ancestor \
 		\$(git --git-dir '$district/history.git' log --format=%H -1 --grep='^enroll bj.dc.jc\$') \
 		\$(git --git-dir '$district/history.git' log --format=%H -1 --grep='^enroll bj.dc.jc.pad1\$')"
-run ts -C "$js" pull
-check "js takes it" exit_is 0
-check "sqlite3: js holds the device's key" \
-	is "$(db "$js" "SELECT public_key FROM sync_signers WHERE node_id = 'bj.dc.jc.pad1'")" \
-	"$(cut -d' ' -f1-2 "$pad/id_ed25519.pub")"
-check "sqlite3: js holds the device's case" \
-	is "$(db "$js" "SELECT count(*) FROM cases WHERE address = '东直门 3号'")" 1
+js_pulls "the device of jc" bj.dc.jc.pad1 "$pad/id_ed25519.pub" "东直门 3号"
 run ts -C "$js" verify
 check "js's verify passes" exit_is 0
 fsck_clean "$js"
