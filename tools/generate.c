@@ -1180,7 +1180,7 @@ static void show_progress(gen *g, const unit *u, int day, int now)
 		made += g->units[i].made_cases;
 	fmt_time(date, day_start(g, day));
 	if (day < g->days_prev)
-		fprintf(stderr, "\rtiersync-gen: %.10s (the year before's complaints)", date);
+		fprintf(stderr, "\rtiersync-gen: %.10s (complaints of the year before)", date);
 	else
 		fprintf(stderr, "\rtiersync-gen: %.10s, day %d of %d", date, day - g->days_prev + 1,
 			g->days - g->days_prev);
