@@ -19,6 +19,7 @@
 #include "integrate.h"
 #include "node.h"
 #include "policy.h"
+#include "progress.h"
 #include "rowcodec.h"
 #include "tables.h"
 #include "tiers.h"
@@ -55,12 +56,19 @@ static void stats_public(ts_node_merge_stats *out, const ts_integrate_stats *in)
 	out->constraint_conflicts = in->constraint_conflicts;
 }
 
+void ts_node_set_progress(ts_node *node, ts_progress_cb cb, void *payload)
+{
+	node->progress = cb;
+	node->progress_payload = payload;
+}
+
 int ts_node_merge(char id_out[41], ts_node_merge_stats *stats, ts_node *node, const char *rev,
 	const char *author, const char *message)
 {
 	git_object *obj = NULL;
 	ts_policy_context ctx = { NULL, -1 };
 	ts_integrate_stats integrated;
+	ts_progress_meter progress;
 	ts_store_who a, c;
 	ts_buf default_message = TS_BUF_INIT;
 	git_oid theirs, head;
@@ -112,8 +120,9 @@ int ts_node_merge(char id_out[41], ts_node_merge_stats *stats, ts_node *node, co
 	}
 	if ((error = ts_policies__load(&ctx.policies, node->db)) < 0)
 		goto done;
+	ts_progress__init(&progress, node->progress, node->progress_payload);
 	error = ts_integrate(&head, &integrated, node->db, node->store, &theirs, &a, &c, message,
-		ts_policy__decide, &ctx);
+		ts_policy__decide, &ctx, &progress);
 	ts_policies__free(ctx.policies);
 	if (error < 0)
 		goto done;

@@ -30,6 +30,8 @@ struct ts_node {
 	git_oid rules_head;
 	ts_sshsig_key *key;   /* signs the node's commits (node/signing.c) */
 	char *signers;        /* allowed_signers as last written, or NULL */
+	ts_progress_cb progress;   /* hears of a merge's long phases, or NULL */
+	void *progress_payload;
 };
 
 /* The service keeps Beijing time: case times and commit times carry +08:00. */

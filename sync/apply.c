@@ -49,6 +49,8 @@ typedef struct {
 	int batch_ms;            /* > 0: commit and yield this often */
 	double batch_start;
 	staged_keys *staged;     /* rows to leave to ts_apply__staged(), or NULL */
+	ts_progress_meter *progress;   /* phase "writing rows", or NULL */
+	size_t rows_seen;        /* rows written, deleted or left so far */
 } applier;
 
 static int prepare_upsert(sqlite3_stmt **out, sqlite3 *db, const ts_table *t)
@@ -486,6 +488,7 @@ static int apply_change(const ts_audit_change *ch, void *payload)
 
 	if (ch->table) {
 		size_t at;
+		ts_progress__update(a->progress, ++a->rows_seen);
 		if (a->staged && staged_keys_find(&at, a->staged, ch->path))
 			return skip_row(a, ch);
 		if ((error = apply_row(a, ch)) < 0)
@@ -504,8 +507,42 @@ static int apply_change(const ts_audit_change *ch, void *payload)
 	return ts_error_set(TS_ECORRUPT, "incoming history holds %s, which is no row", ch->path);
 }
 
+typedef struct {
+	ts_progress_meter *progress;
+	size_t rows;
+} row_count;
+
+static int count_row(const ts_audit_change *ch, void *payload)
+{
+	row_count *c = payload;
+	if (ch->table)
+		ts_progress__update(c->progress, ++c->rows);
+	return 0;
+}
+
+int ts_apply__count(size_t *out, git_repository *repo, ts_tables *tables, const git_oid *from_tree,
+	const git_oid *to_tree, ts_progress_meter *progress)
+{
+	row_count c = { progress, 0 };
+	git_tree *from = NULL, *to = NULL;
+	int error;
+
+	*out = 0;
+	if ((from_tree && git_tree_lookup(&from, repo, from_tree) < 0) || git_tree_lookup(&to, repo, to_tree) < 0) {
+		git_tree_free(from);
+		return ts_error_set(TS_ECORRUPT, "reading the trees to apply: %s", git_error_last()->message);
+	}
+	ts_progress__begin(progress, "comparing trees", 0);
+	error = ts_audit__diff(repo, from, to, tables, 0, count_row, &c);
+	ts_progress__end(progress);
+	git_tree_free(from);
+	git_tree_free(to);
+	*out = c.rows;
+	return error;
+}
+
 static int apply_trees(ts_apply_stats *stats, sqlite3 *db, git_repository *repo, ts_tables *tables,
-	const git_oid *from_tree, const git_oid *to_tree, int batch_ms)
+	const git_oid *from_tree, const git_oid *to_tree, int batch_ms, ts_progress_meter *progress, size_t total)
 {
 	ts_apply_stats none;
 	git_tree *from = NULL, *to = NULL;
@@ -555,10 +592,13 @@ static int apply_trees(ts_apply_stats *stats, sqlite3 *db, git_repository *repo,
 		error = ts_error_set(TS_ECORRUPT, "reading the trees to apply: %s", git_error_last()->message);
 		goto done;
 	}
+	a.progress = progress;
+	ts_progress__begin(progress, "writing rows", total);
 	error = ts_audit__diff(repo, from, to, tables, TS_AUDIT_ROWS, apply_change, &a);
 	if (stats->nskipped > 1)
 		qsort(stats->skipped, stats->nskipped, sizeof(*stats->skipped), skipped_cmp);
 done:
+	ts_progress__end(progress);
 	for (i = 0; a.upsert && a.remove && a.update && a.update_sql && i < tables->n; i++) {
 		sqlite3_finalize(a.upsert[i]);
 		sqlite3_finalize(a.remove[i]);
@@ -581,13 +621,14 @@ done:
 int ts_apply(ts_apply_stats *stats, sqlite3 *db, git_repository *repo, ts_tables *tables,
 	const git_oid *from_tree, const git_oid *to_tree)
 {
-	return apply_trees(stats, db, repo, tables, from_tree, to_tree, -1);
+	return apply_trees(stats, db, repo, tables, from_tree, to_tree, -1, NULL, 0);
 }
 
 int ts_apply__batched(ts_apply_stats *stats, sqlite3 *db, git_repository *repo, ts_tables *tables,
-	const git_oid *from_tree, const git_oid *to_tree, int batch_ms)
+	const git_oid *from_tree, const git_oid *to_tree, int batch_ms, ts_progress_meter *progress,
+	size_t total)
 {
-	return apply_trees(stats, db, repo, tables, from_tree, to_tree, batch_ms);
+	return apply_trees(stats, db, repo, tables, from_tree, to_tree, batch_ms, progress, total);
 }
 
 /* The row at `path` in `tree`, or *out NULL when the tree has none. */

@@ -27,6 +27,8 @@ typedef struct {
 	sqlite3 *db;
 	ts_conflict_origin origin;
 	ts_integrate_stats *stats;
+	ts_progress_meter *progress;   /* phase "checking foreign keys", or NULL */
+	size_t checked;                /* rows whose checks are done */
 } recorder;
 
 static int record_conflict(const ts_merge_conflict *c, void *payload)
@@ -207,6 +209,8 @@ static int check_written(recorder *r, ts_tables *tables, ts_table *t, const ts_a
 			for (k = 0; k < t->npk; k++)
 				ts_value__bind(st, k + 1, &keys->v[row * t->npk + k]);
 			error = record_found(r, tables, st, t->name, &fks[i]);
+			/* a row is checked once every key of it is: the share of them */
+			ts_progress__update(r->progress, r->checked + ((size_t)i * keys->n + row + 1) / (size_t)nfk);
 		}
 		sqlite3_finalize(st);
 		ts_buf__dispose(&sql);
@@ -260,13 +264,24 @@ static int check_removed(recorder *r, ts_tables *tables, ts_table *child, ts_tab
 
 static int record_constraints(recorder *r, ts_tables *tables, const ts_apply_stats *applied)
 {
+	size_t total = 0;
 	int t, c, error = 0;
+
+	for (t = 0; t < tables->n && t < applied->ntables; t++)
+		total += applied->written[t].n + applied->removed[t].n;
+	ts_progress__begin(r->progress, "checking foreign keys", total);
 	for (t = 0; t < tables->n && t < applied->ntables && error == 0; t++) {
 		if (applied->written[t].n)
 			error = check_written(r, tables, &tables->list[t], &applied->written[t]);
+		r->checked += applied->written[t].n;
+		ts_progress__update(r->progress, r->checked);
+		/* a deleted row is checked against every table that may name it */
 		for (c = 0; c < tables->n && applied->removed[t].n && error == 0; c++)
 			error = check_removed(r, tables, &tables->list[c], &tables->list[t], &applied->removed[t]);
+		r->checked += applied->removed[t].n;
+		ts_progress__update(r->progress, r->checked);
 	}
+	ts_progress__end(r->progress);
 	return error;
 }
 
@@ -415,7 +430,7 @@ static int roll_back(sqlite3 *db, ts_store *store, ts_tables *tables, const git_
 	/* taking back rows of append-only tables is what their triggers refuse;
 	 * here it restores the node's own committed state */
 	sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_TRIGGER, 0, NULL);
-	if ((error = ts_apply__batched(&undone, db, repo, tables, target, &head_tree, BATCH_MS)) < 0 ||
+	if ((error = ts_apply__batched(&undone, db, repo, tables, target, &head_tree, BATCH_MS, NULL, 0)) < 0 ||
 	    (error = ts_apply__staged(db, repo, tables, &head_tree, &undone)) < 0 ||
 	    (error = ts_meta__set(db, APPLYING, NULL)) < 0 ||
 	    (error = exec(db, "COMMIT")) < 0)
@@ -501,7 +516,7 @@ int ts_integrate__recover(sqlite3 *db, ts_store *store, int *recovered)
  */
 int ts_integrate(git_oid *out, ts_integrate_stats *stats, sqlite3 *db, ts_store *store,
 	const git_oid *theirs, const ts_store_who *author, const ts_store_who *committer,
-	const char *message, ts_merge_policy policy, void *policy_payload)
+	const char *message, ts_merge_policy policy, void *policy_payload, ts_progress_meter *progress)
 {
 	git_repository *repo = ts_store__repo(store);
 	ts_integrate_stats none;
@@ -515,6 +530,7 @@ int ts_integrate(git_oid *out, ts_integrate_stats *stats, sqlite3 *db, ts_store 
 	char ours_node[128], theirs_node[128];
 	char sql[64];
 	recorder rec;
+	size_t rows = 0;
 	int has_base, fast, marked = 0, synchronous, error;
 
 	memset(&applied, 0, sizeof(applied));
@@ -547,8 +563,10 @@ int ts_integrate(git_oid *out, ts_integrate_stats *stats, sqlite3 *db, ts_store 
 	fast = git_graph_descendant_of(repo, theirs, &ours) == 1;
 	git_oid_tostr(ours_hex, sizeof(ours_hex), &ours);
 	git_oid_tostr(theirs_hex, sizeof(theirs_hex), theirs);
+	memset(&rec, 0, sizeof(rec));
 	rec.db = db;
 	rec.stats = stats;
+	rec.progress = progress;
 	rec.origin.ours_commit = ours_hex;
 	rec.origin.theirs_commit = theirs_hex;
 	rec.origin.ours_node = committer_node(repo, &ours, ours_node, sizeof(ours_node));
@@ -568,6 +586,7 @@ int ts_integrate(git_oid *out, ts_integrate_stats *stats, sqlite3 *db, ts_store 
 		opts.on_conflict = record_conflict;
 		opts.conflict_payload = &rec;
 		opts.tables = tables;
+		opts.progress = progress;
 		/* most of the result is rows and trees the fetch brought: not again */
 		ts_store__reuse_objects(store, 1);
 		error = ts_integrate__base(&base_tree, &has_base, store, &ours, theirs);
@@ -589,6 +608,10 @@ int ts_integrate(git_oid *out, ts_integrate_stats *stats, sqlite3 *db, ts_store 
 	 * them durable with it (a write-ahead log is replayed in order, so the
 	 * mark always survives with any batch after it). */
 	git_oid_tostr(target_hex, sizeof(target_hex), target);
+	/* the total for the progress, counted before the write lock is taken */
+	if (ts_progress__wanted(progress) &&
+	    (error = ts_apply__count(&rows, repo, tables, &ours_tree, target, progress)) < 0)
+		goto done;
 	if ((error = exec(db, "BEGIN IMMEDIATE")) < 0 ||
 	    (error = ts_meta__set(db, APPLYING, target_hex)) < 0)
 		goto done;
@@ -599,7 +622,7 @@ int ts_integrate(git_oid *out, ts_integrate_stats *stats, sqlite3 *db, ts_store 
 	/* the last batch lays the staged writes over the rows the apply left,
 	 * so that from its commit on every row is final: what step 3 checks,
 	 * and what later local writes change */
-	error = ts_apply__batched(&applied, db, repo, tables, &ours_tree, target, BATCH_MS);
+	error = ts_apply__batched(&applied, db, repo, tables, &ours_tree, target, BATCH_MS, progress, rows);
 	if (error == 0)
 		error = ts_apply__staged(db, repo, tables, target, &applied);
 	if (error == 0)
@@ -649,6 +672,7 @@ int ts_integrate(git_oid *out, ts_integrate_stats *stats, sqlite3 *db, ts_store 
 		goto done;
 	git_oid_cpy(out, &head);
 done:
+	ts_progress__end(progress);
 	if (error < 0) {
 		ts_store__discard(store);
 		if (!sqlite3_get_autocommit(db))

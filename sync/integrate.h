@@ -33,11 +33,14 @@ typedef struct {
  * short transactions, so local writes go on meanwhile; what is staged,
  * before or during it, stays staged, laid over the result (a rebase).
  * `author` names who merges; the committer is the node. `policy` may be
- * NULL (the default policy). Writes the new head to *out.
+ * NULL (the default policy). Writes the new head to *out. `progress` (may
+ * be NULL) hears of the long phases: the merge's walk, the apply's rows
+ * (counted first when it reports to someone) and the foreign keys checked
+ * after it.
  */
 int ts_integrate(git_oid *out, ts_integrate_stats *stats, sqlite3 *db, ts_store *store,
 	const git_oid *theirs, const ts_store_who *author, const ts_store_who *committer,
-	const char *message, ts_merge_policy policy, void *policy_payload);
+	const char *message, ts_merge_policy policy, void *policy_payload, ts_progress_meter *progress);
 
 /*
  * The tree a merge of `theirs` into `ours` is made against: the best common

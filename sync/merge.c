@@ -213,6 +213,12 @@ done:
 	return error;
 }
 
+/* One more row decided, for the progress of the walk. */
+static void row_decided(merger *m)
+{
+	ts_progress__update(m->opts ? m->opts->progress : NULL, m->stats.rows_taken_theirs + m->stats.rows_merged);
+}
+
 static int is_row_path(const char *path)
 {
 	return strncmp(path, META_PREFIX, strlen(META_PREFIX)) != 0;
@@ -320,8 +326,10 @@ static int take_theirs_blob(merger *m, const git_tree_entry *eo, const git_tree_
 	if ((error = lookup_blob(&blob, m, et)) < 0)
 		return error;
 	error = blob ? add_update(m, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob)) : add_update(m, NULL, 0);
-	if (!error && is_row_path(m->path.ptr))
+	if (!error && is_row_path(m->path.ptr)) {
 		m->stats.rows_taken_theirs++;
+		row_decided(m);
+	}
 	git_blob_free(blob);
 	return error;
 }
@@ -571,6 +579,7 @@ static int merge_blob(merger *m, const git_tree_entry *eb, const git_tree_entry 
 	r.ours = ours;
 	r.theirs = theirs;
 	m->stats.rows_merged++;
+	row_decided(m);
 	if (!ours)
 		error = merge_delete(m, &r, TS_MERGE_DELETE_UPDATE);
 	else if (!theirs)
@@ -734,7 +743,10 @@ int ts_merge__trees(git_oid *out, ts_merge_stats *stats, ts_store *store, const 
 	    (error = lookup_root(&ours, &m, ours_tree, &empty)) < 0 ||
 	    (error = lookup_root(&theirs, &m, theirs_tree, &empty)) < 0)
 		goto done;
-	if ((error = merge_trees(&m, base, ours, theirs)) < 0)
+	ts_progress__begin(opts ? opts->progress : NULL, "merging trees", 0);
+	error = merge_trees(&m, base, ours, theirs);
+	ts_progress__end(opts ? opts->progress : NULL);
+	if (error < 0)
 		goto done;
 	/* the result keeps ours' files and takes those only theirs holds */
 	if (theirs && (error = ts_files__missing(&files, &nfiles, store, ours_tree, theirs_tree)) < 0)

@@ -42,6 +42,7 @@
 #include <stddef.h>
 #include <git2.h>
 
+#include "progress.h"
 #include "rowcodec.h"
 #include "store.h"
 #include "tables.h"
@@ -116,6 +117,9 @@ typedef struct {
 	/* The synced tables, to print keys as verify does; may be NULL. Only
 	 * column names are read; the merge itself never looks at a schema. */
 	ts_tables *tables;
+	/* The walk's progress, phase "merging trees": rows decided so far
+	 * (taken from theirs or merged). May be NULL. */
+	ts_progress_meter *progress;
 } ts_merge_options;
 
 typedef struct {

@@ -639,7 +639,8 @@ static int integrate_upstream(ts_node *node)
 		return error;
 	ts_node__who(&author, node->id, "王伟", ts_node__now());
 	ts_node__who(&committer, node->id, node->id, ts_node__now());
-	return ts_integrate(&head, &stats, node->db, node->store, &theirs, &author, &committer, "pull\n", NULL, NULL);
+	return ts_integrate(&head, &stats, node->db, node->store, &theirs, &author, &committer, "pull\n", NULL, NULL,
+		NULL);
 }
 
 void test_integrate__staged_writes_are_rebased_onto_the_result(void)

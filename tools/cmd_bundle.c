@@ -57,6 +57,7 @@ static int bundle_import(ts_cli *cli, const char *file, const char *author, int 
 		o.progress = ts_cli_transfer_progress;
 		o.payload = (void *)"bundle import";
 	}
+	ts_cli_merge_progress_setup(cli->node, "bundle import");
 	if (ts_bundle_import(&r, cli->node, file, author, &o) < 0)
 		return ts_cli_fail(cli);
 	result = r.nothing_new ? "nothing new" : ts_merge_result_name(s->result);

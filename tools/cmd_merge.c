@@ -1,10 +1,35 @@
 /*
- * tiersync merge: bring other nodes' work into this node's main.
+ * tiersync merge: bring other nodes' work into this node's main. Also the
+ * progress line that every command merging at a node shares (merge, pull,
+ * sync, bundle import).
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "commands.h"
+
+void ts_cli_merge_progress(const ts_progress *p, void *label)
+{
+	fprintf(stderr, "\r%s: %s: %zu", (const char *)label, p->phase, p->current);
+	if (p->total)
+		fprintf(stderr, "/%zu rows (%d%%)", p->total, (int)(p->current * 100 / p->total));
+	else
+		fputs(" rows", stderr);
+	/* clear what a longer earlier line left, then end the line when done */
+	fputs(p->done ? ", done\033[K\n" : "\033[K", stderr);
+	fflush(stderr);
+}
+
+void ts_cli_merge_progress_setup(ts_node *node, const char *label)
+{
+	static char copy[128];
+
+	if (!isatty(STDERR_FILENO))
+		return;
+	snprintf(copy, sizeof(copy), "%s", label);
+	ts_node_set_progress(node, ts_cli_merge_progress, copy);
+}
 
 static void print_result(const char *who, const char *commit, const ts_node_merge_stats *s, int json, int first,
 	int urgent)
@@ -79,6 +104,7 @@ int cmd_merge(ts_cli *cli, int argc, char **argv)
 	}
 	/* merges are the node's own unless someone is named */
 	author = ts_cli_merge_author(cli, author);
+	ts_cli_merge_progress_setup(cli->node, "merge");
 	if (submissions) {
 		if (optind != argc)
 			return ts_cli_usage(cli, "--submissions takes no revision");

@@ -25,6 +25,7 @@ static int parse(ts_cli *cli, int argc, char **argv, pull_options *p, int *retri
 		{ "json", no_argument, NULL, 'j' },
 		{ 0, 0, 0, 0 }
 	};
+	char label[128];
 	int c, help = 0;
 
 	memset(p, 0, sizeof(*p));
@@ -48,6 +49,8 @@ static int parse(ts_cli *cli, int argc, char **argv, pull_options *p, int *retri
 	/* merges made by a pull are the node's unless someone is named */
 	p->author = ts_cli_merge_author(cli, p->author);
 	ts_cli_transfer_setup(&p->transfer, cli->cmd->name, p->remote);
+	snprintf(label, sizeof(label), "%s %s", cli->cmd->name, p->remote);
+	ts_cli_merge_progress_setup(cli->node, label);
 	return 0;
 }
 

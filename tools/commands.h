@@ -55,6 +55,13 @@ void ts_cli_transfer_setup(ts_transfer_options *o, const char *verb, const char 
  * Returns 0, or the exit status of a usage error. */
 int ts_cli_transfer_args(ts_cli *cli, int argc, char **argv, const char *verb, const char **remote,
 	int *json, ts_transfer_options *o);
+/* The progress line of a merge and its apply on a terminal, updated in
+ * place on stderr and ended with each phase (tools/cmd_merge.c); `label`
+ * is a string such as "pull upstream". */
+void ts_cli_merge_progress(const ts_progress *progress, void *label);
+/* On a terminal, shows the progress of the node's merges labelled `label`
+ * (copied); elsewhere nothing changes. */
+void ts_cli_merge_progress_setup(ts_node *node, const char *label);
 /* The URL a person typed, for the library: a relative path on this
  * machine (not a URL, not host:path) made absolute against the current
  * directory, anything else as it is. malloc'd (the caller frees it); NULL

@@ -46,6 +46,8 @@
  *
  * Reproducible: the same seed on freshly initialised nodes gives the same
  * rows, ids and commits (the clock is the simulated one, TIERSYNC_NOW).
+ * On a terminal, one line of stderr shows the day under way, the node
+ * writing it and the cases so far; elsewhere stderr carries errors only.
  */
 #include <getopt.h>
 #include <math.h>
@@ -55,6 +57,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -1144,14 +1147,68 @@ static int one_day(gen *g, unit *u, int day)
 	return 0;
 }
 
+/* ---- progress, on a terminal only -------------------------------------------- */
+
+static struct {
+	int on;          /* stderr is a terminal */
+	int shown;       /* a line is up and not yet ended */
+	double at;       /* when it was last written */
+	int total;       /* the cases of every node, both years */
+} progress;
+
+static double seconds_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The day under way, the node writing it and the cases so far, on one line
+ * of stderr rewritten in place, at most every 0.1 s unless `now`. */
+static void show_progress(gen *g, const unit *u, int day, int now)
+{
+	char date[32];
+	double t;
+	int i, made = 0;
+
+	if (!progress.on)
+		return;
+	t = seconds_now();
+	if (!now && progress.shown && t - progress.at < 0.1)
+		return;
+	for (i = 0; i < g->nunits; i++)
+		made += g->units[i].made_cases;
+	fmt_time(date, day_start(g, day));
+	if (day < g->days_prev)
+		fprintf(stderr, "\rtiersync-gen: %.10s (complaints of the year before)", date);
+	else
+		fprintf(stderr, "\rtiersync-gen: %.10s, day %d of %d", date, day - g->days_prev + 1,
+			g->days - g->days_prev);
+	fprintf(stderr, ": %s %d cases; %d of %d cases in all\033[K", u->id, u->made_cases, made, progress.total);
+	fflush(stderr);
+	progress.at = t;
+	progress.shown = 1;
+}
+
+/* Ends the line, with ", done" when the work is. */
+static void end_progress(int done)
+{
+	if (!progress.shown)
+		return;
+	fputs(done ? ", done\n" : "\n", stderr);
+	progress.shown = 0;
+}
+
 static int write_days(sqlite3 *db, void *payload)
 {
 	gen *g = payload;
 	int day, error;
 	(void)db;
-	for (day = g->batch_from; day < g->batch_to; day++)
+	for (day = g->batch_from; day < g->batch_to; day++) {
 		if ((error = one_day(g, g->u, day)) < 0)
 			return error;
+		show_progress(g, g->u, day, 0);
+	}
 	return 0;
 }
 
@@ -1430,6 +1487,7 @@ int main(int argc, char **argv)
 		return usage("%sgive --district DIR and at least one --street DIR", "");
 
 	clock_gettime(CLOCK_MONOTONIC, &t_start);
+	progress.on = isatty(STDERR_FILENO);
 	rng_state = seed;
 	g.days_prev = year_days(g.year - 1);
 	g.days = g.days_prev + year_days(g.year);
@@ -1549,6 +1607,8 @@ int main(int argc, char **argv)
 			u->prev_complaints = (int)(u->year_cases * (u->device ? 0.15 : 0.22) * (0.95 + 0.3 * u01()));
 			spread(&g, u->per_day, 0, g.days_prev, u->prev_complaints, 1);
 			spread(&g, u->per_day, g.days_prev, g.days, u->year_cases, 0);
+			for (day = 0; day < g.days; day++)
+				progress.total += u->per_day[day];
 			/* the streets' own inspected shops and units */
 			if (!u->device) {
 				u->nzones = u->year_cases / 40 < 12 ? 12 : u->year_cases / 40;
@@ -1634,6 +1694,9 @@ int main(int argc, char **argv)
 		}
 	}
 
+	if (g.nunits)
+		show_progress(&g, &g.units[g.nunits - 1], g.days - 1, 1);
+	end_progress(1);
 	clock_gettime(CLOCK_MONOTONIC, &t_end);
 	for (i = 0; i < g.nunits; i++)
 		printf("%-28s %6d cases (%d complaints of %d), %6d steps, %4d commits, %4d parties, %3d exposures, "
@@ -1645,6 +1708,7 @@ int main(int argc, char **argv)
 	printf("%d cases in %.1f s\n", cases, (double)(t_end.tv_sec - t_start.tv_sec) +
 		(double)(t_end.tv_nsec - t_start.tv_nsec) / 1e9);
 done:
+	end_progress(0);
 	if (error < 0)
 		fprintf(stderr, "tiersync-gen: %s\n", ts_error_last() ? ts_error_last() : "failed");
 	for (i = 0; i < g.nunits; i++) {

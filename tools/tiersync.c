@@ -233,7 +233,9 @@ const ts_cli_command ts_cli_commands[] = {
 	  "Staged writes are committed first, under their own authors. A conflict never stops\n"
 	  "the merge: the policy's value goes in and the conflict waits in 'tiersync conflicts'.\n"
 	  "The rows are written in short transactions: officers can keep recording meanwhile, and\n"
-	  "what they record stays staged, on top of the merged data, for the next commit.\n" },
+	  "what they record stays staged, on top of the merged data, for the next commit.\n"
+	  "Progress (the fetch, then each phase of the merge and of writing the rows) is shown\n"
+	  "on a terminal.\n" },
 	{ "sync", cmd_sync, 1, "tiersync sync [REMOTE] [--author NAME] [--retries N] [--timeout SECONDS] [--json]",
 	  "Pull, then push; while the link fails, retry with backoff (1 s, 2 s, 4 s, ...).",
 	  "  --retries N     how many times to retry after a network failure (default 3)\n" },
@@ -256,14 +258,16 @@ const ts_cli_command ts_cli_commands[] = {
 	  "The file is a git bundle (v2): 'git bundle verify FILE' and 'git bundle list-heads FILE'\n"
 	  "read it. A damaged, cut short or foreign bundle, one built on a commit this node lacks,\n"
 	  "or one carrying a ref this node may not take is refused whole (exit 1): nothing moves.\n"
-	  "Importing a bundle twice, or an older one after a newer, finds nothing new.\n" },
+	  "Importing a bundle twice, or an older one after a newer, finds nothing new. Progress\n"
+	  "(reading the file, then each phase of the merge) is shown on a terminal.\n" },
 	{ "merge", cmd_merge, 1,
 	  "tiersync merge --submissions [--author NAME] [--json]\n"
 	  "       tiersync merge REV [-m MESSAGE] [--author NAME] [--json]",
 	  "Merge the lower nodes' submissions (one merge commit each), or one revision.",
 	  "  --submissions   every refs/submissions/<node id>, in name order; one failing does\n"
 	  "                  not stop the others, and a conflict never stops a merge\n"
-	  "  --author NAME   the administrator who merges (default: the node's identity, else the node)\n" },
+	  "  --author NAME   the administrator who merges (default: the node's identity, else the node)\n\n"
+	  "Progress (each phase of a merge and of writing its rows) is shown on a terminal.\n" },
 	{ "daemon", cmd_daemon, 0,
 	  "tiersync daemon [--interval SECONDS] [--remote NAME] [--author NAME] [--timeout SECONDS] [--syslog]\n"
 	  "                [--once]",

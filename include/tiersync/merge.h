@@ -71,6 +71,42 @@ int ts_node_merge(char id_out[41], ts_node_merge_stats *stats, ts_node *node, co
 	const char *author, const char *message);
 
 /*
+ * Progress of a merge, and of the apply that follows a merge or a
+ * fast-forward (the database following the tree), for whatever merges at
+ * the node: ts_node_merge(), ts_node_merge_submissions(), a pull's merge,
+ * ts_bundle_import(). A long merge or apply goes through phases, each a
+ * name that is a static string:
+ *
+ *   "merging trees"          the three-way walk of a merge (not of a
+ *                            fast-forward); current: rows decided so far
+ *   "comparing trees"        the rows the apply will write, counted;
+ *                            current: rows found so far
+ *   "writing rows"           current of total rows written into, or
+ *                            deleted from, the database
+ *   "checking foreign keys"  current of total rows the apply wrote or
+ *                            deleted, checked for broken foreign keys
+ *
+ * "comparing trees" runs only while a callback is set: it costs a walk of
+ * the changed trees, and buys the total of "writing rows".
+ */
+typedef struct {
+	const char *phase;   /* one of the names above */
+	size_t current;      /* done so far in this phase */
+	size_t total;        /* how many the phase has, when known, else 0 */
+	double seconds;      /* since the phase began */
+	int done;            /* 1 on the phase's last call, success or not */
+} ts_progress;
+
+/* Called when a phase begins (current 0), at most every 0.1 s while it
+ * runs, and once with done = 1 when it ends. It must not use the node. */
+typedef void (*ts_progress_cb)(const ts_progress *progress, void *payload);
+
+/* Sets the node's progress callback (NULL: none, the default) and the
+ * payload passed to it, for every merge from now until the node is freed
+ * or another is set. */
+void ts_node_set_progress(ts_node *node, ts_progress_cb cb, void *payload);
+
+/*
  * The outcome of merging one submission, passed to the callback of
  * ts_node_merge_submissions(). Its strings live until the callback
  * returns; copy what you keep.
