@@ -9,8 +9,29 @@
 
 #include "commands.h"
 
+/* Seconds a phase runs before its line appears, as git's GIT_PROGRESS_DELAY:
+ * TIERSYNC_PROGRESS_DELAY, else 1, so that a small merge prints nothing. */
+static double progress_delay(void)
+{
+	const char *s = getenv("TIERSYNC_PROGRESS_DELAY");
+	char *end;
+	double d;
+
+	if (!s || !*s)
+		return 1.0;
+	d = strtod(s, &end);
+	return *end || d < 0 ? 1.0 : d;
+}
+
 void ts_cli_merge_progress(const ts_progress *p, void *label)
 {
+	static int shown;
+
+	if (p->current == 0 && !p->done)
+		shown = 0;   /* a phase begins */
+	if (!shown && p->seconds < progress_delay())
+		return;
+	shown = !p->done;
 	fprintf(stderr, "\r%s: %s: %zu", (const char *)label, p->phase, p->current);
 	if (p->total)
 		fprintf(stderr, "/%zu rows (%d%%)", p->total, (int)(p->current * 100 / p->total));

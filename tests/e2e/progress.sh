@@ -73,6 +73,16 @@ check "merge without a terminal: stderr stays empty" stderr_is_empty
 check "merge without a terminal: no control characters on stdout" no_control "$work/out"
 cp "$work/out" "$work/merge.plain"
 
+# a phase shows its line once it has run a second (TIERSYNC_PROGRESS_DELAY,
+# as git's GIT_PROGRESS_DELAY): this small merge, at once, prints none
+cp -a "$work/dc-twin" "$work/dc-quiet"
+on_terminal "$work/merge.quiet" "$TIERSYNC" -C "$work/dc-quiet" merge --submissions
+check "merge on a terminal, under a second: merged" is "$rc" 0
+check "merge on a terminal, under a second: no progress line" not_has "$work/merge.quiet" "merge: writing rows"
+check "merge on a terminal, under a second: the result line" has "$work/merge.quiet" "bj.dc.jingshan"
+# the rest of this script shows every phase, however short
+export TIERSYNC_PROGRESS_DELAY=0
+
 on_terminal "$work/merge.tty" "$TIERSYNC" -C "$work/dc-twin" merge --submissions
 check "merge on a terminal: merged" is "$rc" 0
 check "merge on a terminal: every phase shown and ended" phases_shown merge "$work/merge.tty"
