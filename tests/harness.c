@@ -6,6 +6,7 @@
 
 #include <stdarg.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "tiersync.h"
@@ -13,6 +14,13 @@
 
 static int failed_now;
 static char test_dir[4096];
+
+static double now_seconds(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
 
 void ts_test__fail(const char *file, int line, const char *fmt, ...)
 {
@@ -58,6 +66,7 @@ int main(int argc, char **argv)
 	const struct ts_test *t;
 	const char *filter = NULL;
 	char cwd[4096];
+	double took;
 	int passed = 0, failed = 0;
 
 	if (argc == 3 && !strcmp(argv[1], "-s"))
@@ -79,12 +88,19 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		failed_now = 0;
+		took = now_seconds();
 		t->fn();
+		took = now_seconds() - took;
 		if (chdir(cwd) < 0)
 			return 1;
 		if (failed_now) {
 			printf("FAIL %s (kept %s)\n", t->name, test_dir);
 			failed++;
+		} else if (took >= 1.0) {
+			/* the slow ones say so, for whoever keeps make test short */
+			printf("ok   %s (%.1f s)\n", t->name, took);
+			remove_tree(test_dir);
+			passed++;
 		} else {
 			printf("ok   %s\n", t->name);
 			remove_tree(test_dir);
