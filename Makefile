@@ -181,13 +181,15 @@ $(B)/faultproxy: $(B)/faultproxy.o
 
 # make faults [TS_FAULT_ROUNDS=100] [TS_KILL_ROUNDS=140]: the long fault
 # campaigns of docs/FAULTS.md: transfers over SSH cut through faultproxy,
-# push, pull and merge killed with SIGKILL at random moments, and the
+# push, pull and merge killed with SIGKILL at random moments, 60 commits
+# killed (tests/e2e/crash.sh), and the
 # power-cut campaign (make powercut)
 faults: deps $(B)/tiersync $(B)/faultproxy $(B)/powercut.so $(B)/powercut-restore
 	TIERSYNC=$(CURDIR)/$(B)/tiersync TS_TOP=$(CURDIR) TS_FAULT_ROUNDS=$(or $(TS_FAULT_ROUNDS),100) \
 		sh tests/e2e/faults.sh
 	TIERSYNC=$(CURDIR)/$(B)/tiersync TS_TOP=$(CURDIR) TS_KILL_ROUNDS=$(or $(TS_KILL_ROUNDS),140) \
 		sh tests/e2e/kills.sh
+	TIERSYNC=$(CURDIR)/$(B)/tiersync TS_TOP=$(CURDIR) TS_CRASH_KILLS=60 sh tests/e2e/crash.sh
 	TIERSYNC=$(CURDIR)/$(B)/tiersync TS_TOP=$(CURDIR) TS_POWERCUT_TRIALS=$(or $(TRIALS),200) \
 		sh tests/e2e/powercut.sh
 

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Evidence on a street office: a photo and a 200 MB body-camera video are
+# Evidence on a street office: a photo and a 100 MB body-camera video are
 # added to a case, committed, fetched back and pushed to the district,
 # where they are fetched back again; a second street's photo joins them
 # there (the union of both streets' files), and that street pulls the
@@ -93,14 +93,14 @@ check "  ...byte for byte (cmp)" cmp "$work/photo.jpg" "$work/photo.b"
 run ts -C "$b" verify
 check "street b verifies" exit_is 0
 
-# --- a 200 MB video: streamed in and out -------------------------------------
-head -c 200000000 /dev/urandom >"$work/bodycam.mp4"
+# --- a 100 MB video: streamed in and out -------------------------------------
+head -c 100000000 /dev/urandom >"$work/bodycam.mp4"
 big_sha=$(sha256sum "$work/bodycam.mp4" | cut -c1-64)
 /usr/bin/time -f %M -o "$work/add.kb" "$TIERSYNC" -C "$st" evidence add "$case_id" "$work/bodycam.mp4" \
 	--kind bodycam --author "李娜" >"$work/out" 2>"$work/err" && rc=0 || rc=$?
-check "a 200 MB video is added" exit_is 0
+check "a 100 MB video is added" exit_is 0
 add_kb=$(tail -n 1 "$work/add.kb")
-echo "peak memory of evidence add (200 MB): $add_kb KB"
+echo "peak memory of evidence add (100 MB): $add_kb KB"
 check "  ...with a peak memory far below its size (< 64 MB)" test "$add_kb" -lt 65536
 run ts -C "$st" commit -m "执法记录仪视频" --author "李娜"
 check "the street commits the evidence" exit_is 0
@@ -108,7 +108,7 @@ check "the street commits the evidence" exit_is 0
 path=_tiersync/files/$(printf %.2s "$big_sha")/$big_sha
 check "git: the history holds the video at its SHA-256 path" \
 	sh -c "git --git-dir '$st/history.git' ls-tree -r --name-only HEAD | grep -qx '$path'"
-check "git: the blob there is 200000000 bytes" is "$(on_git "$st" cat-file -s "HEAD:$path")" 200000000
+check "git: the blob there is 100000000 bytes" is "$(on_git "$st" cat-file -s "HEAD:$path")" 100000000
 check "git + sha256sum: its content has the SHA-256 of its name" \
 	is "$(on_git "$st" cat-file blob "HEAD:$path" | sha256sum | cut -c1-64)" "$big_sha"
 check "git fsck --strict: the street's history is clean" fsck_clean "$st"
@@ -117,7 +117,7 @@ check "git fsck --strict: the street's history is clean" fsck_clean "$st"
 	-o "$work/bodycam.out" >"$work/out" 2>"$work/err" && rc=0 || rc=$?
 check "the video is fetched back" exit_is 0
 get_kb=$(tail -n 1 "$work/get.kb")
-echo "peak memory of evidence get (200 MB): $get_kb KB"
+echo "peak memory of evidence get (100 MB): $get_kb KB"
 check "  ...with a peak memory far below its size (< 64 MB)" test "$get_kb" -lt 65536
 check "  ...byte for byte (cmp)" cmp "$work/bodycam.mp4" "$work/bodycam.out"
 check "  ...with the same SHA-256 (sha256sum)" \
@@ -131,8 +131,8 @@ check "the street verifies, files included" exit_is 0
 check "the street pushes its evidence" exit_is 0
 run ts -C "$dc" merge --submissions
 check "the district merges the submission" exit_is 0
-echo "peak memory of push (200 MB file inside): $(tail -n 1 "$work/push.kb") KB"
-check "git: the district's main holds the video" is "$(on_git "$dc" cat-file -s "HEAD:$path")" 200000000
+echo "peak memory of push (100 MB file inside): $(tail -n 1 "$work/push.kb") KB"
+check "git: the district's main holds the video" is "$(on_git "$dc" cat-file -s "HEAD:$path")" 100000000
 check "sqlite3: the district holds both evidence rows" \
 	is "$(db "$dc" "SELECT count(*) FROM evidence WHERE case_id = '$case_id'")" 2
 /usr/bin/time -f %M -o "$work/getdc.kb" "$TIERSYNC" -C "$dc" evidence get "$case_id" "$big_sha" \
