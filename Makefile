@@ -12,12 +12,16 @@
 #                   (default 60) each; clang comes from `tools/deps.sh fuzz`
 #   make demo       the main job: every tier recording, syncing, merging, auditing, reporting
 #   make demo-year  a generated year of a district, synced up the tiers, and its report
-#   make install PREFIX=/usr/local   (the binary, the library, its headers, tiersync(1))
+#   make install PREFIX=/usr/local   (the binary, the library, its headers, tiersync(1),
+#                   the daemon's systemd unit; DESTDIR= for a staging root)
 #
 # Missing Debian packages are installed by tools/deps.sh (as root) before
 # anything is built; set TS_NO_DEPS=1 to skip that step.
 
 PREFIX    ?= /usr/local
+# where `make install` puts tiersync-daemon@.service (systemd reads
+# /usr/lib/systemd/system and /usr/local/lib/systemd/system alike)
+UNITDIR   ?= $(PREFIX)/lib/systemd/system
 CC        ?= cc
 OPT       ?= -O2 -g
 WARN      := -std=c11 -Wall -Wextra -Werror -Wno-unused-parameter
@@ -239,6 +243,10 @@ install: all
 	install -m 644 include/tiersync.h $(DESTDIR)$(PREFIX)/include/tiersync.h
 	install -m 644 include/tiersync/*.h $(DESTDIR)$(PREFIX)/include/tiersync/
 	sed -e 's|@PREFIX@|$(PREFIX)|g' tools/tiersync.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/tiersync.pc
+	install -d $(DESTDIR)$(UNITDIR)
+	sed -e 's|^ExecStart=/usr/local/bin/tiersync |ExecStart=$(PREFIX)/bin/tiersync |' \
+		tools/tiersync-daemon@.service > $(DESTDIR)$(UNITDIR)/tiersync-daemon@.service
+	chmod 644 $(DESTDIR)$(UNITDIR)/tiersync-daemon@.service
 
 clean:
 	rm -rf build bin
