@@ -1,10 +1,13 @@
 #!/bin/sh
-# What push, pull and merge --submissions acknowledged survives a SIGKILL at
-# any moment, and nothing is left half-done.
+# What push, pull, merge --submissions and bundle import acknowledged
+# survives a SIGKILL at any moment, and nothing is left half-done.
 #
 # A district and a street office, the street's upstream a plain path. Each
-# round one of them does some work and commits it, then one of the three
-# transfers starts and a kill -9 interrupts it after a random delay (drawn,
+# round one of them does some work and commits it, then one of five
+# transfers starts: push, merge --submissions, pull, the import at the
+# district of the street's bundle (a submission carried on a USB stick), or
+# the import at the street of the district's bundle for it (an update from
+# above); a kill -9 interrupts it after a random delay (drawn,
 # as crash.sh does for commits, from 0 to 1.2 times what an undisturbed run
 # of that command takes). After each kill, judged with stock git: both nodes
 # open again and `verify` passes; every commit either node acknowledged is
@@ -14,9 +17,9 @@
 #
 # The last TS_KILL_SSH_ROUNDS (default 3) rounds push and pull over SSH
 # instead, through a real sshd on 127.0.0.1 and the district's gate, when
-# sshd is installed.
+# sshd is installed; the rounds before them take the five in turn.
 #
-# TS_KILL_ROUNDS (default 15) rounds; `make faults` runs 100.
+# TS_KILL_ROUNDS (default 15) rounds; `make faults` runs 140.
 # TS_KILL_SEED repeats a run's delays.
 . "$TS_TOP/tests/e2e/lib.sh"
 . "$TS_TOP/tests/e2e/lib_sshd.inc"
@@ -106,12 +109,27 @@ reopens() {
 	exit_is 0 && fsck_sound "$1"
 }
 
-# the command of an operation, and the node it runs on
+# the command of an operation, and the node it runs on: bundle_up is the
+# district importing the street's submission bundle, bundle_down the street
+# importing the district's update bundle for it
 node_of() {
-	case $1 in merge) echo "$district" ;; *) echo "$street" ;; esac
+	case $1 in merge | bundle_up) echo "$district" ;; *) echo "$street" ;; esac
 }
 args_of() {
-	case $1 in merge) echo "merge --submissions" ;; *) echo "$1 $remote" ;; esac
+	case $1 in
+	merge) echo "merge --submissions" ;;
+	bundle_up) echo "bundle import $work/up.bundle" ;;
+	bundle_down) echo "bundle import $work/down.bundle" ;;
+	*) echo "$1 $remote" ;;
+	esac
+}
+
+# the bundles on the stick: the street's submission, the district's update
+bundle_up() {
+	ts -C "$street" bundle create "$work/up.bundle" >/dev/null
+}
+bundle_down() {
+	ts -C "$district" bundle create "$work/down.bundle" --for bj.dc.jingshan >/dev/null
 }
 
 # timed OP: runs it undisturbed, and keeps how long it took as the window
@@ -134,8 +152,17 @@ check "the first merge completes" exit_is 0
 work_on "$district" 0
 timed pull
 check "the first pull completes" exit_is 0
+work_on "$street" 000
+bundle_up
+timed bundle_up
+check "the first import of the street's bundle at the district completes" exit_is 0
+work_on "$district" 000
+bundle_down
+timed bundle_down
+check "the first import of the district's bundle at the street completes" exit_is 0
 echo "undisturbed: push ${window_push_upstream} ms, merge --submissions ${window_merge_upstream} ms," \
-	"pull ${window_pull_upstream} ms"
+	"pull ${window_pull_upstream} ms, bundle import at the district ${window_bundle_up_upstream} ms," \
+	"at the street ${window_bundle_down_upstream} ms"
 if [ "$ssh_rounds" -gt 0 ]; then
 	remote=gate
 	work_on "$street" 00
@@ -150,15 +177,24 @@ if [ "$ssh_rounds" -gt 0 ]; then
 fi
 
 kills=0
+hit_push=0 hit_merge=0 hit_pull=0 hit_bundle_up=0 hit_bundle_down=0
 sent=0
 completed=0
 round=0
 while [ "$round" -lt "$rounds" ]; do
 	round=$((round + 1))
-	[ "$round" -le $((rounds - ssh_rounds)) ] || remote=gate
-	case $((round % 3)) in
+	if [ "$round" -le $((rounds - ssh_rounds)) ]; then
+		turn=$((round % 5))
+	else
+		# over SSH only what goes over the link: push, merge, pull
+		remote=gate
+		turn=$(((round - rounds + ssh_rounds) % 3))
+	fi
+	case $turn in
 	1) op=push ;;
 	2) op=merge ;;
+	3) op=bundle_up ;;
+	4) op=bundle_down ;;
 	*) op=pull ;;
 	esac
 	# the work the transfer carries
@@ -169,6 +205,14 @@ while [ "$round" -lt "$rounds" ]; do
 		ts -C "$street" push >/dev/null
 		;;
 	pull) work_on "$district" "$round" ;;
+	bundle_up)
+		work_on "$street" "$round"
+		bundle_up
+		;;
+	bundle_down)
+		work_on "$district" "$round"
+		bundle_down
+		;;
 	esac
 	node=$(node_of "$op")
 	street_main=$(on_git "$street" rev-parse refs/heads/main)
@@ -191,6 +235,7 @@ while [ "$round" -lt "$rounds" ]; do
 	finished "$pid"
 	if [ "$status" = 137 ]; then
 		kills=$((kills + 1))
+		eval "hit_$op=\$((hit_$op + 1))"
 		how=killed
 	elif [ "$status" = 0 ]; then
 		how=finished
@@ -199,8 +244,12 @@ while [ "$round" -lt "$rounds" ]; do
 	else
 		how="failed ($status): $(head -n 1 "$work/op.err")"
 	fi
-	label="round $round ($op, kill after ${delay}s: $how)"
-	[ "$op" = merge ] || label="round $round ($op $remote, kill after ${delay}s: $how)"
+	case $op in
+	merge) label="round $round (merge, kill after ${delay}s: $how)" ;;
+	bundle_up) label="round $round (bundle import at the district, kill after ${delay}s: $how)" ;;
+	bundle_down) label="round $round (bundle import at the street, kill after ${delay}s: $how)" ;;
+	*) label="round $round ($op $remote, kill after ${delay}s: $how)" ;;
+	esac
 
 	check "$label: the street reopens; verify and git fsck pass" reopens "$street"
 	check "$label: the district reopens; verify and git fsck pass" reopens "$district"
@@ -230,6 +279,23 @@ while [ "$round" -lt "$rounds" ]; do
 		check "$label: the district's refs are unchanged" \
 			refs_old_or_new "$district" "$work/district-refs" refs/heads/main "$district_main"
 		;;
+	bundle_up)
+		check "$label: the district's submission is old or the street's main" \
+			refs_old_or_new "$district" "$work/district-refs" "$sub" "$street_main" refs/heads/main
+		check "$label: the district's main is old or a merge of the street's" \
+			main_old_or_merged "$district" "$district_main" "$street_main"
+		check "$label: the street's refs are unchanged" \
+			refs_old_or_new "$street" "$work/street-refs" refs/heads/main "$street_main"
+		;;
+	bundle_down)
+		check "$label: the street's upstream/main is old or the district's main" \
+			refs_old_or_new "$street" "$work/street-refs" refs/remotes/upstream/main "$district_main" \
+			refs/heads/main
+		check "$label: the street's main is old or a merge of the district's" \
+			main_old_or_merged "$street" "$street_main" "$district_main"
+		check "$label: the district's refs are unchanged" \
+			refs_old_or_new "$district" "$work/district-refs" refs/heads/main "$district_main"
+		;;
 	esac
 
 	# left alone, the same command completes
@@ -241,9 +307,13 @@ while [ "$round" -lt "$rounds" ]; do
 	merge)
 		check "$label: ...the district's main holds the submission" \
 			on_git "$district" merge-base --is-ancestor "$submission" refs/heads/main ;;
-	pull)
+	pull | bundle_down)
 		check "$label: ...the street's main holds the district's" \
 			on_git "$street" merge-base --is-ancestor "$district_main" refs/heads/main ;;
+	bundle_up)
+		check "$label: ...the submission is the street's main" is "$(on_git "$district" rev-parse "$sub")" "$street_main"
+		check "$label: ...the district's main holds it" \
+			on_git "$district" merge-base --is-ancestor "$street_main" refs/heads/main ;;
 	esac
 	check "$label: no lock file left in either history" both_unlocked
 	[ "$failures" = 0 ] || break
@@ -268,4 +338,6 @@ need=$((sent / 3))
 check "at least $need of the $sent kills hit a running command" test "$kills" -ge "$need"
 echo "kills: $round rounds, $sent kills sent, $kills hit a running command, $completed finished first," \
 	"$ssh_rounds of them over SSH, seed $seed, $(($(date +%s) - began)) s"
+echo "kills that hit: push $hit_push, merge --submissions $hit_merge, pull $hit_pull," \
+	"bundle import $((hit_bundle_up + hit_bundle_down)) ($hit_bundle_up at the district, $hit_bundle_down at the street)"
 sshd_stop
