@@ -152,7 +152,7 @@ int ts_node_admit(ts_node *node, const char *from, const char *commit_hex, const
 }
 
 /*
- * The shape of an urgent commit (refs/urgent/<id>, node/remote_node.c): one
+ * The shape of an urgent commit (refs/urgent/<id>, node/urgent_commit.c): one
  * commit on top of a commit this node's main holds, adding urgent report
  * rows and the case rows they name, and nothing else. Anything else sent
  * there is refused whole, before the usual admission.

@@ -6,7 +6,7 @@
  *   NODE/known_hosts   the SSH host keys this node trusts (OpenSSH format)
  *
  *   push   local refs/urgent-out/<NAME> -> remote refs/urgent/<node id>  (forced; first,
- *          when urgent reports are to go: see "The urgent commit" below)
+ *          when urgent reports are to go: see node/urgent_commit.c)
  *          local refs/heads/main   ->  remote refs/submissions/<node id>  (forced)
  *   fetch  remote refs/heads/main  ->  local refs/remotes/<NAME>/main     (forced)
  *
@@ -308,7 +308,7 @@ int ts_node_remote_remove(ts_node *node, const char *name)
 			goto done;
 		}
 	}
-	/* the urgent commit made for it (see "The urgent commit" below) */
+	/* the urgent commit made for it (node/urgent_commit.c) */
 	ts_buf__clear(&glob);
 	ts_buf__printf(&glob, "refs/urgent-out/%s", name);
 	if (ts_buf__oom(&glob)) {
