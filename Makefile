@@ -185,7 +185,7 @@ $(B)/faultproxy: $(B)/faultproxy.o
 
 # make faults [TS_FAULT_ROUNDS=100] [TS_KILL_ROUNDS=140]: the long fault
 # campaigns of docs/FAULTS.md: transfers over SSH cut through faultproxy,
-# push, pull and merge killed with SIGKILL at random moments, and the
+# push, pull, merge and bundle import killed with SIGKILL at random moments, and the
 # power-cut campaign (make powercut)
 faults: deps $(B)/tiersync $(B)/faultproxy $(B)/powercut.so $(B)/powercut-restore
 	TIERSYNC=$(CURDIR)/$(B)/tiersync TS_TOP=$(CURDIR) TS_FAULT_ROUNDS=$(or $(TS_FAULT_ROUNDS),100) \
