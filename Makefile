@@ -233,7 +233,7 @@ $(B)/bench: $(BENCH_OBJ) $(B)/libtiersync.a
 demo: all
 	sh tools/demo.sh $(B)/tiersync
 
-install: all
+install: deps $(B)/tiersync $(B)/tiersync.1 $(B)/libtiersync.a
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include
 	install -m 755 $(B)/tiersync $(DESTDIR)$(PREFIX)/bin/tiersync
 	install -d $(DESTDIR)$(PREFIX)/share/man/man1

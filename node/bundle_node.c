@@ -309,6 +309,55 @@ static int commit_whole(git_repository *repo, const ts_bundle__header *h, const 
 	return complete(repo, h, tip, path);
 }
 
+/* Moves what was admitted in, sets the refs as a push sets them, and
+ * merges them as merge --submissions does: the urgent commit (`urgent`,
+ * or NULL) first. `from` NULL: an update from above, into `dst`. */
+static int take_and_merge(ts_bundle_import_result *out, ts_node *node, ts_quarantine *q, const char *dst,
+	const git_oid *tip, const char *from, const git_oid *urgent, const char *author)
+{
+	ts_buf urgent_dst = TS_BUF_INIT, msg = TS_BUF_INIT;
+	const char *dsts[2];
+	git_oid tips[2];
+	char ignored[GIT_OID_HEXSZ + 1];
+	size_t n = 0;
+	int error;
+
+	if (urgent) {
+		ts_buf__printf(&urgent_dst, URGENT "%s", from);
+		if (ts_buf__oom(&urgent_dst)) {
+			error = TS_ERROR;
+			goto done;
+		}
+		dsts[n] = urgent_dst.ptr;
+		git_oid_cpy(&tips[n++], urgent);
+	}
+	dsts[n] = dst;
+	git_oid_cpy(&tips[n++], tip);
+	if ((error = take_in(node, q, dsts, tips, n)) < 0)
+		goto done;
+	ts_quarantine__close(q);
+	if (urgent) {
+		ts_buf__printf(&msg, "merge urgent reports of %s\n", from);
+		if (ts_buf__oom(&msg)) {
+			error = TS_ERROR;
+			goto done;
+		}
+		if ((error = ts_node_merge(ignored, &out->urgent_merge, node, urgent_dst.ptr, author, msg.ptr)) < 0)
+			goto done;
+		out->urgent_merged = 1;
+		ts_buf__clear(&msg);
+	}
+	if (from)
+		ts_buf__printf(&msg, "merge submission of %s\n", from);
+	else
+		ts_buf__printf(&msg, "merge %s's main (bundle)\n", TS_REMOTE_DEFAULT);
+	error = ts_buf__oom(&msg) ? TS_ERROR : ts_node_merge(out->head, &out->merge, node, dst, author, msg.ptr);
+done:
+	ts_buf__dispose(&urgent_dst);
+	ts_buf__dispose(&msg);
+	return error;
+}
+
 int ts_bundle_import(ts_bundle_import_result *out, ts_node *node, const char *path, const char *author,
 	const ts_bundle_options *opts)
 {
@@ -316,12 +365,12 @@ int ts_bundle_import(ts_bundle_import_result *out, ts_node *node, const char *pa
 	ts_bundle__header h;
 	ts_quarantine q = TS_QUARANTINE_INIT;
 	git_repository *repo = ts_store__repo(node->store);
-	ts_buf dst = TS_BUF_INIT, msg = TS_BUF_INIT, urgent_dst = TS_BUF_INIT;
-	const char *name, *from = NULL, *dsts[2];
+	ts_buf dst = TS_BUF_INIT;
+	const char *name, *from = NULL;
 	git_commit *c = NULL;
-	git_oid tip, head, known, urgent, tips[2];
-	char hex[GIT_OID_HEXSZ + 1], ignored_head[GIT_OID_HEXSZ + 1];
-	size_t i, n = 0;
+	git_oid tip, head, known, urgent;
+	char hex[GIT_OID_HEXSZ + 1];
+	size_t i;
 	int error, main_at, urgent_at;
 
 	if (!out)
@@ -427,48 +476,11 @@ int ts_bundle_import(ts_bundle_import_result *out, ts_node *node, const char *pa
 		error = ts_error_set(error, "%s refused: %s", path, ts_error_last());
 		goto done;
 	}
-	/* the refs as a push sets them: the urgent one first */
-	if (urgent_at >= 0) {
-		ts_buf__printf(&urgent_dst, URGENT "%s", from);
-		if (ts_buf__oom(&urgent_dst)) {
-			error = TS_ERROR;
-			goto done;
-		}
-		dsts[n] = urgent_dst.ptr;
-		git_oid_cpy(&tips[n++], &urgent);
-	}
-	dsts[n] = dst.ptr;
-	git_oid_cpy(&tips[n++], &tip);
-	if ((error = take_in(node, &q, dsts, tips, n)) < 0)
-		goto done;
-	ts_quarantine__close(&q);
-	/* and merged as merge --submissions merges them: urgent reports first */
-	if (urgent_at >= 0) {
-		ts_buf__printf(&msg, "merge urgent reports of %s\n", from);
-		if (ts_buf__oom(&msg)) {
-			error = TS_ERROR;
-			goto done;
-		}
-		if ((error = ts_node_merge(ignored_head, &out->urgent_merge, node, urgent_dst.ptr, author, msg.ptr)) < 0)
-			goto done;
-		out->urgent_merged = 1;
-		ts_buf__clear(&msg);
-	}
-	if (from)
-		ts_buf__printf(&msg, "merge submission of %s\n", from);
-	else
-		ts_buf__printf(&msg, "merge %s's main (bundle)\n", TS_REMOTE_DEFAULT);
-	if (ts_buf__oom(&msg)) {
-		error = TS_ERROR;
-		goto done;
-	}
-	error = ts_node_merge(out->head, &out->merge, node, dst.ptr, author, msg.ptr);
+	error = take_and_merge(out, node, &q, dst.ptr, &tip, from, urgent_at >= 0 ? &urgent : NULL, author);
 done:
 	git_commit_free(c);
 	ts_quarantine__close(&q);
 	ts_bundle__header_dispose(&h);
 	ts_buf__dispose(&dst);
-	ts_buf__dispose(&urgent_dst);
-	ts_buf__dispose(&msg);
 	return error;
 }
