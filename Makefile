@@ -12,12 +12,16 @@
 #                   (default 60) each; clang comes from `tools/deps.sh fuzz`
 #   make demo       the main job: every tier recording, syncing, merging, auditing, reporting
 #   make demo-year  a generated year of a district, synced up the tiers, and its report
-#   make install PREFIX=/usr/local   (the binary, the library, its headers, tiersync(1))
+#   make install PREFIX=/usr/local   (the binary, the library, its headers, tiersync(1),
+#                   the daemon's systemd unit; DESTDIR= for a staging root)
 #
 # Missing Debian packages are installed by tools/deps.sh (as root) before
 # anything is built; set TS_NO_DEPS=1 to skip that step.
 
 PREFIX    ?= /usr/local
+# where `make install` puts tiersync-daemon@.service (systemd reads
+# /usr/lib/systemd/system and /usr/local/lib/systemd/system alike)
+UNITDIR   ?= $(PREFIX)/lib/systemd/system
 CC        ?= cc
 OPT       ?= -O2 -g
 WARN      := -std=c11 -Wall -Wextra -Werror -Wno-unused-parameter
@@ -181,8 +185,8 @@ $(B)/faultproxy: $(B)/faultproxy.o
 
 # make faults [TS_FAULT_ROUNDS=100] [TS_KILL_ROUNDS=140]: the long fault
 # campaigns of docs/FAULTS.md: transfers over SSH cut through faultproxy,
-# push, pull and merge killed with SIGKILL at random moments, 60 commits
-# killed (tests/e2e/crash.sh), and the
+# push, pull, merge and bundle import killed with SIGKILL at random moments,
+# 60 commits killed (tests/e2e/crash.sh), and the
 # power-cut campaign (make powercut)
 faults: deps $(B)/tiersync $(B)/faultproxy $(B)/powercut.so $(B)/powercut-restore
 	TIERSYNC=$(CURDIR)/$(B)/tiersync TS_TOP=$(CURDIR) TS_FAULT_ROUNDS=$(or $(TS_FAULT_ROUNDS),100) \
@@ -231,7 +235,7 @@ $(B)/bench: $(BENCH_OBJ) $(B)/libtiersync.a
 demo: all
 	sh tools/demo.sh $(B)/tiersync
 
-install: all
+install: deps $(B)/tiersync $(B)/tiersync.1 $(B)/libtiersync.a
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include
 	install -m 755 $(B)/tiersync $(DESTDIR)$(PREFIX)/bin/tiersync
 	install -d $(DESTDIR)$(PREFIX)/share/man/man1
@@ -241,6 +245,10 @@ install: all
 	install -m 644 include/tiersync.h $(DESTDIR)$(PREFIX)/include/tiersync.h
 	install -m 644 include/tiersync/*.h $(DESTDIR)$(PREFIX)/include/tiersync/
 	sed -e 's|@PREFIX@|$(PREFIX)|g' tools/tiersync.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/tiersync.pc
+	install -d $(DESTDIR)$(UNITDIR)
+	sed -e 's|^ExecStart=/usr/local/bin/tiersync |ExecStart=$(PREFIX)/bin/tiersync |' \
+		tools/tiersync-daemon@.service > $(DESTDIR)$(UNITDIR)/tiersync-daemon@.service
+	chmod 644 $(DESTDIR)$(UNITDIR)/tiersync-daemon@.service
 
 clean:
 	rm -rf build bin

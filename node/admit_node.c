@@ -152,7 +152,7 @@ int ts_node_admit(ts_node *node, const char *from, const char *commit_hex, const
 }
 
 /*
- * The shape of an urgent commit (refs/urgent/<id>, node/remote_node.c): one
+ * The shape of an urgent commit (refs/urgent/<id>, node/urgent_commit.c): one
  * commit on top of a commit this node's main holds, adding urgent report
  * rows and the case rows they name, and nothing else. Anything else sent
  * there is refused whole, before the usual admission.
@@ -229,9 +229,8 @@ static int urgent_check_entry(const char *path, const git_tree_entry *before, co
 	return error;
 }
 
-static int urgent_shape(ts_node *node, const git_oid *theirs)
+static int urgent_shape(ts_node *node, git_repository *repo, const git_oid *theirs)
 {
-	git_repository *repo = ts_store__repo(node->store);
 	ts_treediff__callbacks cbs = { NULL, urgent_check_entry, NULL, 0 };
 	git_commit *c = NULL, *parent = NULL;
 	git_tree *before = NULL, *after = NULL;
@@ -295,6 +294,15 @@ done:
 	return error;
 }
 
+int ts_node__admit_urgent(ts_node *node, git_repository *repo, const char *from, const git_oid *theirs)
+{
+	int error;
+
+	if ((error = urgent_shape(node, repo ? repo : ts_store__repo(node->store), theirs)) < 0)
+		return error;
+	return ts_node__admit(node, repo, from, theirs);
+}
+
 int ts_node_admit_urgent(ts_node *node, const char *from, const char *commit_hex, const char *objects_dir)
 {
 	git_oid theirs;
@@ -302,7 +310,5 @@ int ts_node_admit_urgent(ts_node *node, const char *from, const char *commit_hex
 
 	if ((error = offer_from_below(&theirs, node, from, commit_hex, objects_dir)) < 0)
 		return error;
-	if ((error = urgent_shape(node, &theirs)) < 0)
-		return error;
-	return ts_node__admit(node, NULL, from, &theirs);
+	return ts_node__admit_urgent(node, NULL, from, &theirs);
 }

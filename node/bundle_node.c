@@ -5,11 +5,15 @@
  * sync/bundle.c's; the quarantine the objects are checked in is
  * sync/quarantine.c's, the one a fetch uses.
  *
- *   create (lower node)   refs/submissions/<id> = main
+ *   create (lower node)   refs/urgent/<id> = the urgent commit on the prerequisite,
+ *                           when main holds urgent reports it lacks (node/urgent_commit.c)
+ *                         refs/submissions/<id> = main
  *                         prerequisite: refs/remotes/upstream/main, or --since
  *   create (for NODE)     refs/heads/main = main
  *                         prerequisite: refs/submissions/NODE, or --since
- *   import submission     -> refs/submissions/<id>, merged as "merge submission of <id>"
+ *   import submission     -> refs/urgent/<id>, its shape checked, merged first as
+ *                            "merge urgent reports of <id>"; then
+ *                         -> refs/submissions/<id>, merged as "merge submission of <id>"
  *   import update         -> refs/remotes/upstream/main, merged as a pull merges
  */
 #include <stdio.h>
@@ -22,8 +26,11 @@
 #include "quarantine.h"
 
 #define SUBMISSIONS "refs/submissions/"
+#define URGENT "refs/urgent/"
 #define UPDATE_REF TS_STORE_MAIN
 #define UPSTREAM_MAIN "refs/remotes/" TS_REMOTE_DEFAULT "/main"
+/* the urgent commit made for the upper node, a push's and a bundle's alike */
+#define URGENT_OUT "refs/urgent-out/" TS_REMOTE_DEFAULT
 
 static void info_clear(ts_bundle_info *info)
 {
@@ -58,13 +65,41 @@ static int revision(git_oid *out, ts_node *node, const char *rev)
 	return 0;
 }
 
+/* The urgent commit a submission built on `prereq` carries, as
+ * refs[*nrefs] (refs/urgent/<id>, named in `name`), when main holds urgent
+ * reports `prereq` lacks; with no prerequisite, main carries them alone. */
+static int urgent_ref(ts_bundle__ref *refs, size_t *nrefs, ts_buf *name, ts_bundle_info *out, ts_node *node,
+	const git_oid *prereq)
+{
+	ts_urgent_push_stats urgent;
+	int error;
+
+	memset(&urgent, 0, sizeof(urgent));
+	if (!prereq)
+		return 0;
+	if ((error = ts_urgent_commit__make(&urgent, node, prereq, URGENT_OUT)) < 0)
+		return error;
+	if (!urgent.commit[0])
+		return 0;
+	ts_buf__printf(name, URGENT "%s", node->id);
+	if (ts_buf__oom(name))
+		return TS_ERROR;
+	refs[*nrefs].name = name->ptr;
+	git_oid_fromstr(&refs[*nrefs].id, urgent.commit);
+	(*nrefs)++;
+	snprintf(out->urgent, sizeof(out->urgent), "%s", urgent.commit);
+	out->urgent_reports = urgent.reports;
+	return 0;
+}
+
 int ts_bundle_create(ts_bundle_info *out, ts_node *node, const char *path, const ts_bundle_options *opts)
 {
 	ts_bundle_info ignored;
-	ts_buf ref = TS_BUF_INIT, known = TS_BUF_INIT;
+	ts_buf ref = TS_BUF_INIT, known = TS_BUF_INIT, urgent = TS_BUF_INIT;
 	const char *for_node = opts ? opts->for_node : NULL, *since = opts ? opts->since : NULL;
+	ts_bundle__ref refs[2];
 	git_oid tip, prereq;
-	size_t nprereq = 0;
+	size_t nprereq = 0, nrefs = 0;
 	int error;
 
 	if (!out)
@@ -104,8 +139,13 @@ int ts_bundle_create(ts_bundle_info *out, ts_node *node, const char *path, const
 	} else if (error != TS_ENOTFOUND)
 		goto done;
 	error = 0;
-	if ((error = ts_bundle__write(&out->objects, &out->bytes, path, ts_store__repo(node->store), ref.ptr,
-			&tip, &prereq, nprereq)) < 0)
+	/* urgent reports first, as a push sends them */
+	if (!for_node && (error = urgent_ref(refs, &nrefs, &urgent, out, node, nprereq ? &prereq : NULL)) < 0)
+		goto done;
+	refs[nrefs].name = ref.ptr;
+	git_oid_cpy(&refs[nrefs++].id, &tip);
+	if ((error = ts_bundle__write(&out->objects, &out->bytes, path, ts_store__repo(node->store), refs, nrefs,
+			&prereq, nprereq)) < 0)
 		goto done;
 	snprintf(out->ref, sizeof(out->ref), "%s", ref.ptr);
 	snprintf(out->from, sizeof(out->from), "%s", node->id);
@@ -114,6 +154,7 @@ int ts_bundle_create(ts_bundle_info *out, ts_node *node, const char *path, const
 done:
 	ts_buf__dispose(&ref);
 	ts_buf__dispose(&known);
+	ts_buf__dispose(&urgent);
 	return error;
 }
 
@@ -174,13 +215,15 @@ done:
 	return error;
 }
 
-/* Moves the quarantine's objects in and sets `ref` to `tip`, unless it
- * already holds `tip` or a commit after it; holds the store lock. */
-static int take_in(ts_node *node, ts_quarantine *q, const char *ref, const git_oid *tip)
+/* Moves the quarantine's objects in and sets each of the `n` refs to its
+ * tip, unless it already holds that tip or a commit after it; holds the
+ * store lock. */
+static int take_in(ts_node *node, ts_quarantine *q, const char *const *refs, const git_oid *tips, size_t n)
 {
 	git_repository *repo = ts_store__repo(node->store);
 	git_odb *odb = NULL;
 	git_oid old;
+	size_t i;
 	int error;
 
 	if ((error = ts_store__lock(node->store)) < 0)
@@ -193,10 +236,12 @@ static int take_in(ts_node *node, ts_quarantine *q, const char *ref, const git_o
 		error = ts_store__git_error(TS_ERROR, "reading the bundle's objects");
 		goto done;
 	}
-	if (ts_store__ref_get(&old, node->store, ref) == 0 &&
-	    (git_oid_equal(&old, tip) || git_graph_descendant_of(repo, &old, tip) == 1))
-		goto done;   /* an older bundle: the ref stays where it is */
-	error = ts_store__ref_set(node->store, ref, tip, "bundle");
+	for (i = 0; i < n && !error; i++) {
+		if (ts_store__ref_get(&old, node->store, refs[i]) == 0 &&
+		    (git_oid_equal(&old, &tips[i]) || git_graph_descendant_of(repo, &old, &tips[i]) == 1))
+			continue;   /* an older bundle: the ref stays where it is */
+		error = ts_store__ref_set(node->store, refs[i], &tips[i], "bundle");
+	}
 done:
 	ts_store__unlock(node->store);
 	git_odb_free(odb);
@@ -224,6 +269,95 @@ static int enrolled_here(ts_node *node, const char *from)
 	return error;
 }
 
+/* The refs a bundle carries, as this node takes them: the submission of a
+ * node below or an update from above (at *main), and with a submission
+ * the urgent commit of the same node (at *urgent, or -1). */
+static int refs_taken(int *main, int *urgent, const ts_bundle__header *h, const char *path)
+{
+	size_t i;
+
+	*main = *urgent = -1;
+	for (i = 0; i < h->nrefs; i++) {
+		const char *name = h->refs[i].name;
+		if (!strncmp(name, URGENT, strlen(URGENT)) && *urgent < 0)
+			*urgent = (int)i;
+		else if ((!strncmp(name, SUBMISSIONS, strlen(SUBMISSIONS)) || !strcmp(name, UPDATE_REF)) && *main < 0)
+			*main = (int)i;
+		else
+			return ts_error_set(TS_EDENIED, "%s carries %s, a ref this node does not take (it takes %s<id> "
+				"from below, with that node's %s<id>, and %s from above)", path, name, SUBMISSIONS,
+				URGENT, UPDATE_REF);
+	}
+	if (*main < 0)
+		return ts_error_set(TS_EDENIED, "%s carries only %s: urgent reports travel with the submission "
+			"of the node that made them", path, h->refs[*urgent].name);
+	if (*urgent >= 0 && (strncmp(h->refs[*main].name, SUBMISSIONS, strlen(SUBMISSIONS)) ||
+			strcmp(h->refs[*urgent].name + strlen(URGENT), h->refs[*main].name + strlen(SUBMISSIONS))))
+		return ts_error_set(TS_EDENIED, "%s carries %s with %s: a bundle carries only the urgent reports "
+			"of the node whose submission it is", path, h->refs[*urgent].name, h->refs[*main].name);
+	return 0;
+}
+
+/* The bundle's commit `tip` is in the quarantine, whole. */
+static int commit_whole(git_repository *repo, const ts_bundle__header *h, const git_oid *tip, const char *path)
+{
+	git_commit *c = NULL;
+
+	if (git_commit_lookup(&c, repo, tip) < 0)
+		return ts_error_set(TS_ECORRUPT, "%s is not whole: it lacks the commit its ref names", path);
+	git_commit_free(c);
+	return complete(repo, h, tip, path);
+}
+
+/* Moves what was admitted in, sets the refs as a push sets them, and
+ * merges them as merge --submissions does: the urgent commit (`urgent`,
+ * or NULL) first. `from` NULL: an update from above, into `dst`. */
+static int take_and_merge(ts_bundle_import_result *out, ts_node *node, ts_quarantine *q, const char *dst,
+	const git_oid *tip, const char *from, const git_oid *urgent, const char *author)
+{
+	ts_buf urgent_dst = TS_BUF_INIT, msg = TS_BUF_INIT;
+	const char *dsts[2];
+	git_oid tips[2];
+	char ignored[GIT_OID_HEXSZ + 1];
+	size_t n = 0;
+	int error;
+
+	if (urgent) {
+		ts_buf__printf(&urgent_dst, URGENT "%s", from);
+		if (ts_buf__oom(&urgent_dst)) {
+			error = TS_ERROR;
+			goto done;
+		}
+		dsts[n] = urgent_dst.ptr;
+		git_oid_cpy(&tips[n++], urgent);
+	}
+	dsts[n] = dst;
+	git_oid_cpy(&tips[n++], tip);
+	if ((error = take_in(node, q, dsts, tips, n)) < 0)
+		goto done;
+	ts_quarantine__close(q);
+	if (urgent) {
+		ts_buf__printf(&msg, "merge urgent reports of %s\n", from);
+		if (ts_buf__oom(&msg)) {
+			error = TS_ERROR;
+			goto done;
+		}
+		if ((error = ts_node_merge(ignored, &out->urgent_merge, node, urgent_dst.ptr, author, msg.ptr)) < 0)
+			goto done;
+		out->urgent_merged = 1;
+		ts_buf__clear(&msg);
+	}
+	if (from)
+		ts_buf__printf(&msg, "merge submission of %s\n", from);
+	else
+		ts_buf__printf(&msg, "merge %s's main (bundle)\n", TS_REMOTE_DEFAULT);
+	error = ts_buf__oom(&msg) ? TS_ERROR : ts_node_merge(out->head, &out->merge, node, dst, author, msg.ptr);
+done:
+	ts_buf__dispose(&urgent_dst);
+	ts_buf__dispose(&msg);
+	return error;
+}
+
 int ts_bundle_import(ts_bundle_import_result *out, ts_node *node, const char *path, const char *author,
 	const ts_bundle_options *opts)
 {
@@ -231,13 +365,13 @@ int ts_bundle_import(ts_bundle_import_result *out, ts_node *node, const char *pa
 	ts_bundle__header h;
 	ts_quarantine q = TS_QUARANTINE_INIT;
 	git_repository *repo = ts_store__repo(node->store);
-	ts_buf dst = TS_BUF_INIT, msg = TS_BUF_INIT;
+	ts_buf dst = TS_BUF_INIT;
 	const char *name, *from = NULL;
 	git_commit *c = NULL;
-	git_oid tip, head, known;
+	git_oid tip, head, known, urgent;
 	char hex[GIT_OID_HEXSZ + 1];
 	size_t i;
-	int error;
+	int error, main_at, urgent_at;
 
 	if (!out)
 		out = &ignored;
@@ -251,15 +385,16 @@ int ts_bundle_import(ts_bundle_import_result *out, ts_node *node, const char *pa
 		return error;
 	out->bundle.bytes = h.size;
 	out->bundle.prerequisites = h.nprerequisites;
-	if (h.nrefs != 1) {
-		error = ts_error_set(TS_EDENIED, "%s carries %zu refs; a bundle this node takes carries one", path,
-			h.nrefs);
+	if ((error = refs_taken(&main_at, &urgent_at, &h, path)) < 0)
 		goto done;
-	}
-	name = h.refs[0].name;
-	git_oid_cpy(&tip, &h.refs[0].id);
+	name = h.refs[main_at].name;
+	git_oid_cpy(&tip, &h.refs[main_at].id);
 	snprintf(out->bundle.ref, sizeof(out->bundle.ref), "%s", name);
 	git_oid_tostr(out->bundle.commit, sizeof(out->bundle.commit), &tip);
+	if (urgent_at >= 0) {
+		git_oid_cpy(&urgent, &h.refs[urgent_at].id);
+		git_oid_tostr(out->bundle.urgent, sizeof(out->bundle.urgent), &urgent);
+	}
 	/* which ref, and from whom: the only two a node takes */
 	if (!strncmp(name, SUBMISSIONS, strlen(SUBMISSIONS))) {
 		from = name + strlen(SUBMISSIONS);
@@ -275,17 +410,13 @@ int ts_bundle_import(ts_bundle_import_result *out, ts_node *node, const char *pa
 		out->submission = 1;
 		snprintf(out->bundle.from, sizeof(out->bundle.from), "%s", from);
 		ts_buf__puts(&dst, name);
-	} else if (!strcmp(name, UPDATE_REF)) {
+	} else {
 		if (node->tier == TS_TIER_CITY) {
 			error = ts_error_set(TS_EDENIED, "%s is an update from above, and %s is a city: no node is "
 				"above it", path, node->id);
 			goto done;
 		}
 		ts_buf__puts(&dst, UPSTREAM_MAIN);
-	} else {
-		error = ts_error_set(TS_EDENIED, "%s carries %s, a ref this node does not take (it takes %s<id> "
-			"from below, %s from above)", path, name, SUBMISSIONS, UPDATE_REF);
-		goto done;
 	}
 	if (ts_buf__oom(&dst)) {
 		error = TS_ERROR;
@@ -310,14 +441,15 @@ int ts_bundle_import(ts_bundle_import_result *out, ts_node *node, const char *pa
 	    (error = ts_bundle__unpack(&out->bundle.objects, q.repo, path, &h, opts ? opts->progress : NULL,
 			opts ? opts->payload : NULL)) < 0)
 		goto done;
-	if (git_commit_lookup(&c, q.repo, &tip) < 0) {
-		error = ts_error_set(TS_ECORRUPT, "%s is not whole: it lacks the commit its ref names", path);
+	if ((error = commit_whole(q.repo, &h, &tip, path)) < 0 ||
+	    (urgent_at >= 0 && (error = commit_whole(q.repo, &h, &urgent, path)) < 0))
+		goto done;
+	/* the urgent commit as the gate takes refs/urgent/<id>: its shape,
+	 * then admission; refused, it refuses the whole bundle */
+	if (urgent_at >= 0 && (error = ts_node__admit_urgent(node, q.repo, from, &urgent)) < 0) {
+		error = ts_error_set(error, "%s refused: %s", path, ts_error_last());
 		goto done;
 	}
-	git_commit_free(c);
-	c = NULL;
-	if ((error = complete(q.repo, &h, &tip, path)) < 0)
-		goto done;
 	if ((error = ts_store__ref_get(&head, node->store, TS_STORE_MAIN)) < 0)
 		goto done;
 	/* the main of the node above only grows: an update that does not hold
@@ -344,23 +476,11 @@ int ts_bundle_import(ts_bundle_import_result *out, ts_node *node, const char *pa
 		error = ts_error_set(error, "%s refused: %s", path, ts_error_last());
 		goto done;
 	}
-	if ((error = take_in(node, &q, dst.ptr, &tip)) < 0)
-		goto done;
-	ts_quarantine__close(&q);
-	if (from)
-		ts_buf__printf(&msg, "merge submission of %s\n", from);
-	else
-		ts_buf__printf(&msg, "merge %s's main (bundle)\n", TS_REMOTE_DEFAULT);
-	if (ts_buf__oom(&msg)) {
-		error = TS_ERROR;
-		goto done;
-	}
-	error = ts_node_merge(out->head, &out->merge, node, dst.ptr, author, msg.ptr);
+	error = take_and_merge(out, node, &q, dst.ptr, &tip, from, urgent_at >= 0 ? &urgent : NULL, author);
 done:
 	git_commit_free(c);
 	ts_quarantine__close(&q);
 	ts_bundle__header_dispose(&h);
 	ts_buf__dispose(&dst);
-	ts_buf__dispose(&msg);
 	return error;
 }

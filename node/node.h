@@ -61,6 +61,24 @@ char *ts_node__phone_digits(const char *given);
  */
 int ts_node__admit(ts_node *node, git_repository *repo, const char *from, const git_oid *theirs);
 
+/*
+ * ts_node_admit_urgent() on commit `theirs` read from `repo` (the node's
+ * own repository when NULL; a quarantine that borrows its objects for a
+ * bundle): the urgent commit's shape, then ts_node__admit() (node/admit_node.c).
+ */
+int ts_node__admit_urgent(ts_node *node, git_repository *repo, const char *from, const git_oid *theirs);
+
+/*
+ * Makes the urgent commit (node/urgent_commit.c) on `parent`, a commit the
+ * upper node's main is known to hold, into `ref` (refs/urgent-out/...),
+ * or finds the one there still valid: the same reports on the same
+ * parent. Fills urgent->reports, commit and parent; no commit when main
+ * holds no report the parent lacks, and urgent->no_base when `parent` is
+ * NULL (nothing is known to be held above).
+ */
+int ts_urgent_commit__make(ts_urgent_push_stats *urgent, ts_node *node, const git_oid *parent,
+	const char *ref);
+
 /* The row stored at history path `path` in the head commit (the row a
  * conflict record is about; node/merge_node.c); TS_ENOTFOUND when the
  * head has none. */

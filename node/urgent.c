@@ -7,8 +7,9 @@
  *
  * The report travels up ahead of any backlog: ts_node_push() first sends
  * a small commit holding only the reports the upper node lacks
- * (node/remote_node.c), which the upper node merges before the
- * submissions (node/merge_node.c). The rows here are those of
+ * (node/urgent_commit.c), and a submission bundle carries the same commit,
+ * which the upper node merges before the submissions (node/merge_node.c,
+ * node/bundle_node.c). The rows here are those of
  * schema/0013_urgent_reports.sql.
  */
 #include <stdio.h>

@@ -52,7 +52,7 @@ static int sync_parent(const char *path)
 }
 
 int ts_bundle__write(size_t *objects, uint64_t *bytes, const char *path, git_repository *repo,
-	const char *refname, const git_oid *tip, const git_oid *prereqs, size_t nprereqs)
+	const ts_bundle__ref *refs, size_t nrefs, const git_oid *prereqs, size_t nprereqs)
 {
 	git_packbuilder *pb = NULL;
 	git_revwalk *walk = NULL;
@@ -70,11 +70,12 @@ int ts_bundle__write(size_t *objects, uint64_t *bytes, const char *path, git_rep
 		error = ts_store__git_error(TS_ERROR, "preparing the bundle");
 		goto done;
 	}
-	if (git_revwalk_push(walk, tip) < 0) {
-		git_oid_tostr(hex, sizeof(hex), tip);
-		error = ts_error_set(TS_ENOTFOUND, "commit %s is not in this history", hex);
-		goto done;
-	}
+	for (i = 0; i < nrefs; i++)
+		if (git_revwalk_push(walk, &refs[i].id) < 0) {
+			git_oid_tostr(hex, sizeof(hex), &refs[i].id);
+			error = ts_error_set(TS_ENOTFOUND, "commit %s is not in this history", hex);
+			goto done;
+		}
 	for (i = 0; i < nprereqs; i++)
 		if (git_revwalk_hide(walk, &prereqs[i]) < 0) {
 			git_oid_tostr(hex, sizeof(hex), &prereqs[i]);
@@ -99,7 +100,9 @@ int ts_bundle__write(size_t *objects, uint64_t *bytes, const char *path, git_rep
 	fputs(TS_BUNDLE_SIGNATURE, out.f);
 	for (i = 0; i < nprereqs; i++)
 		fprintf(out.f, "-%s\n", git_oid_tostr(hex, sizeof(hex), &prereqs[i]));
-	fprintf(out.f, "%s %s\n\n", git_oid_tostr(hex, sizeof(hex), tip), refname);
+	for (i = 0; i < nrefs; i++)
+		fprintf(out.f, "%s %s\n", git_oid_tostr(hex, sizeof(hex), &refs[i].id), refs[i].name);
+	fputc('\n', out.f);
 	if (git_packbuilder_foreach(pb, pack_chunk, &out) < 0) {
 		error = ferror(out.f) ? ts_error_set(TS_ERROR, "cannot write %s: %s", path, strerror(errno)) :
 			ts_store__git_error(TS_ERROR, "writing the bundle's pack");

@@ -47,13 +47,15 @@ typedef struct {
 
 /*
  * Writes `path` (replaced when it exists; written aside and renamed, made
- * durable) with the one ref `refname` at commit `tip`, the prerequisites
- * `prereqs` (commits of `repo`) and a pack of every object reachable from
- * `tip` and not from them. *objects, *bytes (may be NULL) say what it
- * holds. TS_ENOTFOUND when `tip` or a prerequisite is not in `repo`.
+ * durable) with the `nrefs` refs `refs` (each a name and the commit it
+ * names, in that order in the header), the prerequisites `prereqs`
+ * (commits of `repo`) and a pack of every object reachable from the refs'
+ * commits and not from the prerequisites. *objects, *bytes (may be NULL)
+ * say what it holds. TS_ENOTFOUND when a ref's commit or a prerequisite
+ * is not in `repo`.
  */
 int ts_bundle__write(size_t *objects, uint64_t *bytes, const char *path, git_repository *repo,
-	const char *refname, const git_oid *tip, const git_oid *prereqs, size_t nprereqs);
+	const ts_bundle__ref *refs, size_t nrefs, const git_oid *prereqs, size_t nprereqs);
 
 /*
  * Reads and checks the header of the bundle at `path`: the v2 signature,

@@ -148,6 +148,7 @@ void test_bundle__header_round_trip(void)
 {
 	ts_node *dc = NULL, *st = NULL;
 	ts_bundle__header h;
+	ts_bundle__ref ref;
 	git_oid main_id, first;
 	char *id = NULL, *data;
 	size_t objects, len;
@@ -157,8 +158,9 @@ void test_bundle__header_round_trip(void)
 	test_ok(ts_store__ref_get(&first, st->store, TS_STORE_MAIN));
 	test_ok(new_case(&id, st, "景山前街 1号"));
 	test_ok(ts_store__ref_get(&main_id, st->store, TS_STORE_MAIN));
-	test_ok(ts_bundle__write(&objects, &bytes, "b.bundle", ts_store__repo(st->store), "refs/submissions/bj.dc.js",
-		&main_id, &first, 1));
+	ref.name = (char *)"refs/submissions/bj.dc.js";
+	git_oid_cpy(&ref.id, &main_id);
+	test_ok(ts_bundle__write(&objects, &bytes, "b.bundle", ts_store__repo(st->store), &ref, 1, &first, 1));
 	test_assert(objects > 0);
 	test_ok(ts_bundle__read_header(&h, "b.bundle"));
 	test_equal_i(h.nprerequisites, 1);
@@ -470,6 +472,128 @@ void test_bundle__foreign_update_and_past_its_tier(void)
 	free(before);
 	ts_node_free(dev);
 	ts_node_free(foreign);
+	ts_node_free(st);
+	ts_node_free(dc);
+}
+
+/* The urgent commit a submission bundle carries: made as a push makes it,
+ * on what the district is known to hold, written as refs/urgent/<id>
+ * before the submission, and merged first by the import; an urgent ref of
+ * another node, or an urgent commit of another shape, refuses the whole
+ * bundle. */
+void test_bundle__urgent_reports_go_first(void)
+{
+	ts_node *dc = NULL, *st = NULL;
+	ts_urgent_options o = { "液化气罐泄漏", NULL, NULL, NULL };
+	ts_bundle_info info;
+	ts_bundle_import_result r;
+	ts_bundle__header h;
+	ts_bundle__ref refs[2];
+	git_repository *repo = NULL;
+	git_commit *head = NULL, *first = NULL;
+	git_oid urgent, sub, prereq;
+	char *gas = NULL, *report = NULL, *other = NULL, *dcase = NULL, *before, commit[41], sql[256];
+
+	test_ok(chain(&dc, &st, "st", "bj.dc.js"));
+	test_ok(ts_bundle_create(&info, dc, "down.bundle", &(ts_bundle_options){ TS_BUNDLE_OPTIONS_VERSION,
+		"bj.dc.js", NULL, NULL, NULL }));
+	test_ok(ts_bundle_import(&r, st, "down.bundle", NULL, NULL));
+	test_ok(new_case(&other, st, "景山前街 1号"));
+	test_ok(ts_case_new(&gas, st, NULL, "gas_safety", "patrol", "景山后街 9号", NULL, 0));
+	o.case_id = gas;
+	test_ok(ts_urgent_create(&report, st, "王伟", &o));
+	test_ok(ts_node_commit(commit, st, "urgent", NULL));
+	test_ok(ts_bundle_create(&info, st, "up.bundle", NULL));
+	test_assert(info.urgent[0]);
+	test_equal_i(info.urgent_reports, 1);
+	test_ok(ts_bundle__read_header(&h, "up.bundle"));
+	test_equal_i(h.nrefs, 2);
+	test_equal_s(h.refs[0].name, "refs/urgent/bj.dc.js");
+	test_equal_s(git_oid_tostr_s(&h.refs[0].id), info.urgent);
+	test_equal_s(h.refs[1].name, "refs/submissions/bj.dc.js");
+	test_equal_s(git_oid_tostr_s(&h.refs[1].id), info.commit);
+	git_oid_cpy(&urgent, &h.refs[0].id);
+	git_oid_cpy(&sub, &h.refs[1].id);
+	git_oid_cpy(&prereq, &h.prerequisites[0]);
+	ts_bundle__header_dispose(&h);
+	test_ok(ts_store__ref_get(&prereq, st->store, "refs/remotes/upstream/main"));
+
+	/* the district's main moves on meanwhile */
+	test_ok(new_case(&dcase, dc, "东四 3号"));
+	before = snapshot(dc);
+	/* another node's urgent ref beside the street's submission */
+	refs[0].name = (char *)"refs/urgent/bj.dc.other";
+	git_oid_cpy(&refs[0].id, &urgent);
+	refs[1].name = (char *)"refs/submissions/bj.dc.js";
+	git_oid_cpy(&refs[1].id, &sub);
+	test_ok(ts_bundle__write(NULL, NULL, "other.bundle", ts_store__repo(st->store), refs, 2, &prereq, 1));
+	test_equal_i(ts_bundle_import(&r, dc, "other.bundle", NULL, NULL), TS_EDENIED);
+	test_error_says("only the urgent reports of the node whose submission it is");
+	test_unchanged(dc, before);
+	/* an urgent ref naming the whole backlog: not one commit on the district's main */
+	refs[0].name = (char *)"refs/urgent/bj.dc.js";
+	git_oid_cpy(&refs[0].id, &sub);
+	test_ok(ts_bundle__write(NULL, NULL, "backlog.bundle", ts_store__repo(st->store), refs, 2, &prereq, 1));
+	test_equal_i(ts_bundle_import(&r, dc, "backlog.bundle", NULL, NULL), TS_EDENIED);
+	test_error_says("does not stand on a commit of this node's main");
+	test_unchanged(dc, before);
+	/* the urgent ref alone */
+	git_oid_cpy(&refs[0].id, &urgent);
+	test_ok(ts_bundle__write(NULL, NULL, "alone.bundle", ts_store__repo(st->store), refs, 1, &prereq, 1));
+	test_equal_i(ts_bundle_import(&r, dc, "alone.bundle", NULL, NULL), TS_EDENIED);
+	test_error_says("urgent reports travel with the submission");
+	test_unchanged(dc, before);
+	free(before);
+
+	/* the good one: the urgent commit merged first, then the submission */
+	test_ok(ts_bundle_import(&r, dc, "up.bundle", "张区", NULL));
+	test_equal_i(r.nothing_new, 0);
+	test_equal_i(r.urgent_merged, 1);
+	test_equal_i(r.urgent_merge.result, TS_MERGE_MERGED);
+	test_equal_s(r.bundle.urgent, info.urgent);
+	test_ok(ts_store__ref_get(&prereq, dc->store, "refs/urgent/bj.dc.js"));
+	test_assert(git_oid_equal(&prereq, &urgent));
+	test_ok(ts_store__ref_get(&prereq, dc->store, "refs/submissions/bj.dc.js"));
+	test_assert(git_oid_equal(&prereq, &sub));
+	test_assert((repo = ts_test_history(dc->path)) != NULL);
+	test_ok(git_oid_fromstr(&prereq, r.head));
+	test_ok(git_commit_lookup(&head, repo, &prereq));
+	test_equal_s(git_commit_message(head), "merge submission of bj.dc.js\n");
+	test_ok(git_commit_parent(&first, head, 0));
+	test_equal_s(git_commit_message(first), "merge urgent reports of bj.dc.js\n");
+	test_equal_i(git_commit_parentcount(first), 2);
+	test_assert(git_oid_equal(git_commit_parent_id(first, 1), &urgent));
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM urgent_reports WHERE id = '%s'", report);
+	test_equal_s(ts_test_query_text(dc, sql), "1");
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM cases WHERE id = '%s'", other);
+	test_equal_s(ts_test_query_text(dc, sql), "1");
+	test_equal_s(ts_test_query_text(dc, "SELECT count(*) FROM sync_conflicts"), "0");
+	test_ok(ts_node_verify(dc, NULL, NULL));
+
+	/* a street that never took its district's main: no urgent commit,
+	 * its whole history carries the report */
+	{
+		ts_node *st2 = ts_test_node("st2", TS_TIER_STREET, "bj.dc.st2", "孙");
+		char *id2 = NULL;
+		test_assert(st2 != NULL);
+		o.case_id = NULL;
+		test_ok(ts_urgent_create(&id2, st2, NULL, &o));
+		test_ok(ts_node_commit(commit, st2, "urgent", NULL));
+		test_ok(ts_bundle_create(&info, st2, "st2.bundle", NULL));
+		test_equal_s(info.urgent, "");
+		test_ok(ts_bundle__read_header(&h, "st2.bundle"));
+		test_equal_i(h.nrefs, 1);
+		ts_bundle__header_dispose(&h);
+		free(id2);
+		ts_node_free(st2);
+	}
+	git_commit_free(first);
+	git_commit_free(head);
+	git_repository_free(repo);
+	free(report);
+	free(other);
+	free(gas);
+	free(dcase);
 	ts_node_free(st);
 	ts_node_free(dc);
 }

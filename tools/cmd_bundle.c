@@ -18,6 +18,7 @@ static void print_info_json(const ts_bundle_info *b)
 	printf("{\"ref\":");
 	ts_json_str(stdout, b->ref);
 	ts_cli_json_member("commit", b->commit);
+	ts_cli_json_member("urgent", b->urgent[0] ? b->urgent : NULL);
 	printf(",\"prerequisites\":%zu,\"objects\":%zu,\"bytes\":%llu}", b->prerequisites, b->objects,
 		(unsigned long long)b->bytes);
 }
@@ -39,10 +40,14 @@ static int bundle_create(ts_cli *cli, const char *file, const char *for_node, co
 		ts_json_str(stdout, file);
 		printf(",\"bundle\":");
 		print_info_json(&b);
-		puts("}");
-	} else
-		printf("%s: %s %.12s, %zu objects, %llu bytes, %s\n", file, b.ref, b.commit, b.objects,
-			(unsigned long long)b.bytes, b.prerequisites ? "builds on 1 commit" : "the whole history");
+		printf(",\"urgent_reports\":%zu}\n", b.urgent_reports);
+		return 0;
+	}
+	if (b.urgent[0])
+		printf("%s: %zu urgent report%s first: refs/urgent/%s %.12s\n", file, b.urgent_reports,
+			b.urgent_reports == 1 ? "" : "s", b.from, b.urgent);
+	printf("%s: %s %.12s, %zu objects, %llu bytes, %s\n", file, b.ref, b.commit, b.objects,
+		(unsigned long long)b.bytes, b.prerequisites ? "builds on 1 commit" : "the whole history");
 	return 0;
 }
 
@@ -69,6 +74,7 @@ static int bundle_import(ts_cli *cli, const char *file, const char *author, int 
 		printf(",\"kind\":\"%s\"", r.submission ? "submission" : "update");
 		ts_cli_json_member("from", r.submission ? r.bundle.from : NULL);
 		printf(",\"nothing_new\":%s", r.nothing_new ? "true" : "false");
+		printf(",\"urgent_merged\":%s", r.urgent_merged ? "true" : "false");
 		ts_cli_json_member("result", result);
 		ts_cli_json_member("head", r.head);
 		printf(",\"rows_written\":%zu,\"rows_deleted\":%zu,\"conflicts\":%zu,\"settled\":%zu}\n",
@@ -83,6 +89,8 @@ static int bundle_import(ts_cli *cli, const char *file, const char *author, int 
 		printf(": nothing new, head %.12s\n", r.head);
 		return 0;
 	}
+	if (r.urgent_merged)
+		printf(", urgent reports first (%.12s: %s)", r.bundle.urgent, ts_merge_result_name(r.urgent_merge.result));
 	printf(": %s, head %.12s, %zu rows written, %zu deleted", result, r.head, s->rows_written, s->rows_deleted);
 	if (s->conflicts + s->constraint_conflicts)
 		printf(", %zu conflicts (%zu settled by policy; see 'tiersync conflicts')",

@@ -25,7 +25,11 @@ extern "C" {
  *                  refs/submissions/<this node's id> at this node's main;
  *                  its prerequisites what the upper node is known to hold
  *                  (refs/remotes/upstream/main as last fetched or taken
- *                  from a bundle), or a revision given.
+ *                  from a bundle), or a revision given. When this node's
+ *                  main holds urgent reports that prerequisite lacks, the
+ *                  urgent commit a push would send first (see
+ *                  ts_node_push_urgent(), made on the prerequisite) goes
+ *                  too, as a second ref, refs/urgent/<this node's id>.
  *   an update      made by an upper node for one lower node: the ref
  *                  refs/heads/main at this node's main; its prerequisites
  *                  what that node is known to hold (its
@@ -39,7 +43,11 @@ extern "C" {
  * another deployment, built on a commit this node lacks, or carrying a ref
  * this node may not take is refused whole: no ref, row or object moves.
  * Importing a bundle twice, or an older one after a newer, finds nothing
- * new.
+ * new. A submission's urgent commit is taken as a push to
+ * refs/urgent/<id> is: its shape checked (ts_node_admit_urgent()), then
+ * admitted, recorded as refs/urgent/<id> and merged before the
+ * submission; an urgent ref of another node, or an urgent commit of any
+ * other shape, refuses the whole bundle.
  */
 
 #define TS_BUNDLE_OPTIONS_VERSION 1
@@ -61,6 +69,9 @@ typedef struct {
 typedef struct {
 	char ref[256];          /* refs/submissions/<id> or refs/heads/main */
 	char commit[41];        /* the commit the ref names */
+	char urgent[41];        /* a submission's urgent commit (refs/urgent/<id>),
+	                           or "" when it carries none */
+	size_t urgent_reports;  /* create: the urgent reports that commit holds */
 	char from[128];         /* import: the node it came from (its id), or
 	                           "" for an update from above */
 	size_t prerequisites;   /* commits it builds on */
@@ -87,13 +98,17 @@ typedef struct {
 	int submission;              /* 1: a lower node's submission; 0: an update from above */
 	char head[41];               /* the node's main after the import */
 	ts_node_merge_stats merge;   /* what the merge did (zero when nothing new) */
+	int urgent_merged;           /* 1: the bundle's urgent commit was merged first */
+	ts_node_merge_stats urgent_merge;   /* what that merge did */
 } ts_bundle_import_result;
 
 /*
  * Imports the bundle at `path`. On an upper node a submission of an
  * enrolled node below it is admitted as that node's offer, recorded as
  * refs/submissions/<id> and merged as ts_node_merge_submissions() merges
- * one ("merge submission of <id>"); on a lower node an update (refs/heads/main)
+ * one ("merge submission of <id>"), after its urgent commit when it
+ * carries one (recorded as refs/urgent/<id>, "merge urgent reports of
+ * <id>"); on a lower node an update (refs/heads/main)
  * is admitted as an offer from above, recorded as refs/remotes/upstream/main
  * and merged as a pull does. `author` names who merges (NULL: the node's
  * identity, as in ts_node_merge()). A ref is never moved back to a commit
@@ -102,8 +117,9 @@ typedef struct {
  *
  * TS_ECORRUPT for a damaged or truncated file, TS_ENOTFOUND when it
  * cannot be read, TS_EDENIED for a bundle this node may not take (a ref
- * not its to take, a node not enrolled, a prerequisite it lacks, commits
- * admission refuses); each with nothing written.
+ * not its to take, an urgent ref of another node, a node not enrolled, a
+ * prerequisite it lacks, commits admission refuses, an urgent commit of
+ * another shape); each with nothing written.
  */
 int ts_bundle_import(ts_bundle_import_result *out, ts_node *node, const char *path, const char *author,
 	const ts_bundle_options *opts);

@@ -16,8 +16,9 @@ extern "C" {
  * Urgent reports (node/urgent.c; docs/TIERS.md, "Urgent reports"): events
  * that must reach the city at once. A street, a device acting for its
  * street, or a district records one; its next push sends it to the upper
- * node ahead of any backlog (ts_node_push(), refs/urgent/<node id>), and a
- * node above the reporting unit acknowledges it (receives it).
+ * node ahead of any backlog (ts_node_push(), refs/urgent/<node id>), as
+ * does a submission bundle (ts_bundle_create()), and a node above the
+ * reporting unit acknowledges it (receives it).
  *
  * Writes go through ts_node_write() with the author's real name, and are
  * staged like every write: commit them (ts_node_commit()) for a push to

@@ -313,18 +313,25 @@ refs() {
 	on_git "$1" for-each-ref --format='%(refname) %(objectname)' >"$2"
 }
 
-# refs_old_or_new NODE BEFORE REF NEW [OTHER]: the refs of NODE are as in
-# BEFORE, except REF, which may also be NEW (NEW "-": REF is judged
-# elsewhere), and OTHER, judged elsewhere
+# refs_old_or_new NODE BEFORE REF NEW [OTHER...]: the refs of NODE are as
+# in BEFORE, except REF, which may also be NEW (NEW "-": REF is judged
+# elsewhere), and each OTHER, judged elsewhere
 refs_old_or_new() {
-	refs "$1" "$work/refs-after"
-	grep -v -e "^$3 " -e "^${5:-$3} " "$2" >"$work/refs-before-rest" || true
-	grep -v -e "^$3 " -e "^${5:-$3} " "$work/refs-after" >"$work/refs-after-rest" || true
+	_node=$1
+	_before=$2
+	_ref=$3
+	_new=$4
+	shift 4
+	printf '^%s \n' "$_ref" "$@" >"$work/refs-skip"
+	refs "$_node" "$work/refs-after"
+	grep -v -f "$work/refs-skip" "$_before" >"$work/refs-before-rest" || true
+	grep -v -f "$work/refs-skip" "$work/refs-after" >"$work/refs-after-rest" || true
 	same_files "$work/refs-before-rest" "$work/refs-after-rest" || { echo "other refs changed"; return 1; }
-	[ "$4" != - ] || return 0
-	_old=$(sed -n "s|^$3 ||p" "$2")
-	_now=$(sed -n "s|^$3 ||p" "$work/refs-after")
-	[ "$_now" = "$_old" ] || [ "$_now" = "$4" ] ||
-		{ echo "$3 is $_now: neither the old $_old nor the new $4"; return 1; }
-	[ -z "$_now" ] || on_git "$1" cat-file -e "$_now^{commit}" || { echo "$3: $_now is not readable"; return 1; }
+	[ "$_new" != - ] || return 0
+	_old=$(sed -n "s|^$_ref ||p" "$_before")
+	_now=$(sed -n "s|^$_ref ||p" "$work/refs-after")
+	[ "$_now" = "$_old" ] || [ "$_now" = "$_new" ] ||
+		{ echo "$_ref is $_now: neither the old $_old nor the new $_new"; return 1; }
+	[ -z "$_now" ] || on_git "$_node" cat-file -e "$_now^{commit}" ||
+		{ echo "$_ref: $_now is not readable"; return 1; }
 }
