@@ -215,11 +215,11 @@ mine() {
 	echo "substr(${2:-jurisdiction} || '.', 1, length('$1') + 1) = '$1.'"
 }
 
-# independent NODE UNIT FIGURE: "value base" (base empty for a count), by
-# this test's own query; "none" if the test has no query for the figure.
-independent() {
-	_m=$(mine "$2")
-	case $3 in
+# independent_sql UNIT FIGURE: this test's own query of one figure, giving
+# "value base" (base empty for a count); "'none'" if it has none.
+independent_sql() {
+	_m=$(mine "$1")
+	case $2 in
 	cases_found) _q="SELECT count(*), '' FROM cases WHERE $_m AND $P" ;;
 	cases_filed) _q="SELECT count(*), '' FROM cases WHERE $_m AND $P AND filed_at NOT NULL" ;;
 	cases_penalised) _q="SELECT count(*), '' FROM cases WHERE $_m AND $P AND decided_at NOT NULL" ;;
@@ -242,15 +242,15 @@ independent() {
 		WHERE k.zone_id = z.id AND NOT k.met AND $CHECKS))), count(*) FROM responsibility_zones z
 		WHERE $_m AND key_area_id NOT NULL AND EXISTS (SELECT 1 FROM responsibility_checks k
 		WHERE k.zone_id = z.id AND NOT k.met AND $CHECKS)" ;;
-	supervision_received) _q="SELECT count(*), '' FROM supervision_items WHERE $(mine "$2" target_node)
+	supervision_received) _q="SELECT count(*), '' FROM supervision_items WHERE $(mine "$1" target_node)
 		AND $ISSUED" ;;
-	supervision_issued) _q="SELECT count(*), '' FROM supervision_items WHERE $(mine "$2" issued_by_node)
+	supervision_issued) _q="SELECT count(*), '' FROM supervision_items WHERE $(mine "$1" issued_by_node)
 		AND $ISSUED" ;;
 	supervision_answered_on_time) _q="SELECT total(EXISTS (SELECT 1 FROM supervision_feedback f
 		WHERE f.item_id = i.id AND (i.due_at IS NULL OR f.at <= i.due_at))), count(*) FROM supervision_items i
-		WHERE $(mine "$2" target_node) AND $ISSUED" ;;
+		WHERE $(mine "$1" target_node) AND $ISSUED" ;;
 	supervision_closed) _q="SELECT total(status = 'closed'), count(*) FROM supervision_items
-		WHERE $(mine "$2" target_node) AND $ISSUED" ;;
+		WHERE $(mine "$1" target_node) AND $ISSUED" ;;
 	satisfaction_small_ads) _q="SELECT total(satisfaction IN ('satisfied', 'basically_satisfied')), count(*)
 		FROM cases WHERE $_m AND $P AND source = 'complaint' AND category = 'small_ads' AND visited_at NOT NULL
 		AND satisfaction NOT NULL" ;;
@@ -273,29 +273,36 @@ independent() {
 	deadline_adherence) _q="SELECT total(closed_at <= deadline), total(closed_at NOT NULL) FROM cases
 		WHERE $_m AND $P" ;;
 	media_exposures) _q="SELECT count(*), '' FROM cases WHERE $_m AND $P AND source = 'media'" ;;
-	*) echo none; return ;;
+	*) echo "'none'"; return ;;
 	esac
-	db "$1" "WITH q(v, b) AS ($_q)
-		SELECT CAST(v AS INTEGER) || ' ' || coalesce(CAST(nullif(b, '') AS INTEGER), '') FROM q"
+	echo "(WITH q(v, b) AS ($_q)
+		SELECT CAST(v AS INTEGER) || ' ' || coalesce(CAST(nullif(b, '') AS INTEGER), '') FROM q)"
+}
+
+# reported_sql FILE PATH: the query of "value base" of one figure of a report.
+reported_sql() {
+	echo "(SELECT CASE json_type(x, '$2') WHEN 'integer' THEN json_extract(x, '$2') || ' '
+		ELSE json_extract(x, '$2.count') || ' ' || coalesce(json_extract(x, '$2.of'),
+		json_extract(x, '$2.last_year'), '') END FROM (SELECT CAST(readfile('$1') AS TEXT) AS x))"
 }
 
 # reported FILE PATH: "value base" of one figure of a report.
 reported() {
-	sqlite3 :memory: "SELECT CASE json_type(x, '$2') WHEN 'integer' THEN json_extract(x, '$2') || ' '
-		ELSE json_extract(x, '$2.count') || ' ' || coalesce(json_extract(x, '$2.of'),
-		json_extract(x, '$2.last_year'), '') END FROM (SELECT CAST(readfile('$1') AS TEXT) AS x)"
+	sqlite3 :memory: "SELECT $(reported_sql "$1" "$2")"
 }
 
-# check_unit NODE FILE PATH: every figure of one unit of a report.
+# check_unit NODE FILE PATH: every figure of one unit of a report against
+# this test's own query of it, all in one sqlite3 process: a line
+# "figure|sqlite3's|the report's" each.
 check_unit() {
 	_unit=$(json_get "$2" "$3.unit")
-	_bad=""
+	_sql=""
 	for _f in $(sqlite3 :memory: "SELECT key FROM json_each(CAST(readfile('$2') AS TEXT), '$3.figures')"); do
-		_want=$(independent "$1" "$_unit" "$_f")
-		_got=$(reported "$2" "$3.figures.$_f")
-		[ "$_want" = "$_got" ] || _bad="$_bad $_f(report '$_got', sqlite3 '$_want')"
+		_sql="$_sql${_sql:+ UNION ALL }SELECT '$_f', $(independent_sql "$_unit" "$_f"),
+			$(reported_sql "$2" "$3.figures.$_f")"
 	done
-	[ -z "$_bad" ] || { echo "$_unit:$_bad"; return 1; }
+	_bad=$(db "$1" "$_sql" | awk -F'|' '$2 != $3 { printf " %s(report \047%s\047, sqlite3 \047%s\047)", $1, $3, $2 }')
+	[ -n "$_sql" ] && [ -z "$_bad" ] || { echo "$_unit:${_bad:- no figures}"; return 1; }
 }
 
 # baselines_agree NODE FILE PATH: each complaint figure's baseline (a whole year: the unit's own row for
