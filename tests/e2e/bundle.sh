@@ -66,12 +66,7 @@ up() {
 	check "$3: it carries refs/submissions/$_id" \
 		is "$(json_get "$work/out" '$.bundle.ref')" "refs/submissions/$_id"
 	stock_git_reads "$_file" "$2" "refs/submissions/$_id"
-	rm -rf "$work/twin"
-	cp -a "$2" "$work/twin"
-	ts -C "$1" remote add twin "$work/twin" >/dev/null
-	ts -C "$1" push twin >/dev/null
-	ts -C "$1" remote remove twin >/dev/null
-	ts -C "$work/twin" merge --submissions >/dev/null
+	twin_merged "$1" "$2"
 	run ts -C "$2" bundle import "$_file" --json
 	check "$3: imported" exit_is 0
 	check "$3: as a submission of $_id" is "$(json_get "$work/out" '$.from')" "$_id"

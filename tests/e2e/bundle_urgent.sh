@@ -103,12 +103,7 @@ check "no quarantine left behind at the district" \
 	is "$(ls "$dc/history.git" | grep -c tiersync-incoming || true)" 0
 
 # --- taken as a push and merge --submissions take it ------------------------------------
-rm -rf "$work/twin"
-cp -a "$dc" "$work/twin"
-ts -C "$st" remote add twin "$work/twin" >/dev/null
-ts -C "$st" push twin >/dev/null
-ts -C "$st" remote remove twin >/dev/null
-ts -C "$work/twin" merge --submissions >/dev/null
+twin_merged "$st" "$dc"
 
 run ts -C "$dc" bundle import "$usb/sub.bundle" --json
 check "the district imports the bundle" exit_is 0

@@ -81,6 +81,17 @@ city_above() {
 	ts -C "$1" pull city >/dev/null
 }
 
+# twin_merged LOWER UPPER: $work/twin, a copy of UPPER, takes LOWER's push
+# and merges it: what another path in (a bundle) must come to.
+twin_merged() {
+	rm -rf "$work/twin"
+	cp -a "$2" "$work/twin"
+	ts -C "$1" remote add twin "$work/twin" >/dev/null
+	ts -C "$1" push twin >/dev/null
+	ts -C "$1" remote remove twin >/dev/null
+	ts -C "$work/twin" merge --submissions >/dev/null
+}
+
 # Stock git on a node's history: on_git NODE ARGS...
 on_git() {
 	_git_dir=$1/history.git
