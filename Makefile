@@ -38,7 +38,7 @@ LDLIBS    += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lgit2 -lsqli
 LDFLAGS   += $(SANFLAGS)
 
 LIB_SRC   := $(wildcard sync/*.c) $(wildcard node/*.c) $(B)/schema_sql.c
-CLI_SRC   := $(wildcard tools/cmd_*.c) tools/tiersync.c tools/cli.c tools/json.c
+CLI_SRC   := $(wildcard tools/cmd_*.c) tools/tiersync.c tools/cli.c tools/json.c tools/ca_bundle.c
 TEST_SRC  := $(wildcard tests/test_*.c)
 SCHEMA    := $(sort $(wildcard schema/*.sql))
 
