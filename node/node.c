@@ -38,6 +38,9 @@ static void global_init(void)
 	}
 }
 
+/* The bytes a write-ahead log keeps on disk after a checkpoint. */
+#define JOURNAL_LIMIT "4194304"
+
 static int open_db(sqlite3 **out, const char *path, int create)
 {
 	int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0);
@@ -50,8 +53,18 @@ static int open_db(sqlite3 **out, const char *path, int create)
 		return code;
 	}
 	sqlite3_busy_timeout(db, 5000);
-	if (sqlite3_exec(db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
-			NULL, NULL, NULL) != SQLITE_OK) {
+	/*
+	 * The write-ahead log outlives the connection: SQLite's last close
+	 * would copy it into the database (two fsyncs) and delete it, and the
+	 * next command would create it again (an fsync of the directory), in
+	 * every short command. What a transaction commits is durable in the
+	 * log already; the copy happens when the log reaches SQLite's
+	 * automatic checkpoint, and a log a large write made long is cut back
+	 * to JOURNAL_LIMIT then.
+	 */
+	if (sqlite3_db_config(db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, (int *)NULL) != SQLITE_OK ||
+	    sqlite3_exec(db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; "
+			"PRAGMA journal_size_limit = " JOURNAL_LIMIT ";", NULL, NULL, NULL) != SQLITE_OK) {
 		int code = ts_sqlite__error(db, "setting up %s", path);
 		sqlite3_close(db);
 		return code;
