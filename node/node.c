@@ -38,8 +38,30 @@ static void global_init(void)
 	}
 }
 
-/* The bytes a write-ahead log keeps on disk after a checkpoint. */
-#define JOURNAL_LIMIT "4194304"
+/* The bytes the write-ahead log may keep on disk (see open_db()). */
+#define LOG_LIMIT 4194304
+#define STR(x) #x
+#define XSTR(x) STR(x)
+
+/*
+ * A connection new to the log appends to it rather than starting it over,
+ * even once SQLite's automatic checkpoint has copied all of it, so with
+ * one short command after another the file only grows. Past LOG_LIMIT
+ * bytes it is copied into the database and emptied here, when no other
+ * process is using it this moment (else a later command does it).
+ */
+static void trim_log(sqlite3 *db, const char *path)
+{
+	char wal[4096];
+	struct stat st;
+
+	snprintf(wal, sizeof(wal), "%s-wal", path);
+	if (stat(wal, &st) < 0 || st.st_size <= LOG_LIMIT)
+		return;
+	sqlite3_busy_timeout(db, 0);
+	sqlite3_wal_checkpoint_v2(db, "main", SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+	sqlite3_busy_timeout(db, 5000);
+}
 
 static int open_db(sqlite3 **out, const char *path, int create)
 {
@@ -58,17 +80,18 @@ static int open_db(sqlite3 **out, const char *path, int create)
 	 * would copy it into the database (two fsyncs) and delete it, and the
 	 * next command would create it again (an fsync of the directory), in
 	 * every short command. What a transaction commits is durable in the
-	 * log already; the copy happens when the log reaches SQLite's
-	 * automatic checkpoint, and a log a large write made long is cut back
-	 * to JOURNAL_LIMIT then.
+	 * log already; SQLite's automatic checkpoint copies the log into the
+	 * database as it reaches 1,000 pages, and trim_log() keeps its file
+	 * from growing past LOG_LIMIT.
 	 */
 	if (sqlite3_db_config(db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, (int *)NULL) != SQLITE_OK ||
 	    sqlite3_exec(db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; "
-			"PRAGMA journal_size_limit = " JOURNAL_LIMIT ";", NULL, NULL, NULL) != SQLITE_OK) {
+			"PRAGMA journal_size_limit = " XSTR(LOG_LIMIT) ";", NULL, NULL, NULL) != SQLITE_OK) {
 		int code = ts_sqlite__error(db, "setting up %s", path);
 		sqlite3_close(db);
 		return code;
 	}
+	trim_log(db, path);
 	*out = db;
 	return 0;
 }
