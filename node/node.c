@@ -44,11 +44,12 @@ static void global_init(void)
 #define XSTR(x) STR(x)
 
 /*
- * A connection new to the log appends to it rather than starting it over,
- * even once SQLite's automatic checkpoint has copied all of it, so with
- * one short command after another the file only grows. Past LOG_LIMIT
- * bytes it is copied into the database and emptied here, when no other
- * process is using it this moment (else a later command does it).
+ * SQLite cuts the log's file back to journal_size_limit only when a write
+ * starts the log over, which a connection does only if it began reading
+ * once the log was all copied: a log one large transaction made long can
+ * stay long through any number of short commands. Past LOG_LIMIT bytes it
+ * is copied into the database and emptied here, when no other process is
+ * using it this moment (else a later opening does it).
  */
 static void trim_log(sqlite3 *db, const char *path)
 {
