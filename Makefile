@@ -41,8 +41,8 @@ CFLAGS    += $(OPT) $(WARN) $(SANFLAGS)
 LDLIBS    += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lgit2 -lsqlite3 -lz) -lm
 LDFLAGS   += $(SANFLAGS)
 
-LIB_SRC   := $(wildcard sync/*.c) $(wildcard node/*.c) $(B)/schema_sql.c
-CLI_SRC   := $(wildcard tools/cmd_*.c) tools/tiersync.c tools/cli.c tools/json.c
+LIB_SRC   := $(wildcard sync/*.c) $(wildcard node/*.c) $(B)/schema_sql.c $(B)/schema_expected.c
+CLI_SRC   := $(wildcard tools/cmd_*.c) tools/tiersync.c tools/cli.c tools/json.c tools/ca_bundle.c
 TEST_SRC  := $(wildcard tests/test_*.c)
 SCHEMA    := $(sort $(wildcard schema/*.sql))
 
@@ -50,7 +50,7 @@ LIB_OBJ   := $(patsubst %.c,$(B)/%.o,$(notdir $(LIB_SRC)))
 CLI_OBJ   := $(patsubst %.c,$(B)/%.o,$(notdir $(CLI_SRC)))
 TEST_OBJ  := $(patsubst %.c,$(B)/%.o,$(notdir $(TEST_SRC))) $(B)/harness.o $(B)/nodes.o $(B)/json.o
 
-vpath %.c sync node tools tests $(B)
+vpath %.c sync node tools tests schema $(B)
 
 .PHONY: all deps test check unit e2e bench demo demo-year install clean headercheck layers converge fuzz fuzz-deps powercut faults
 
@@ -81,6 +81,16 @@ $(B):
 # The migrations are compiled into the binary, in file-name order.
 $(B)/schema_sql.c: $(SCHEMA) tools/embed-schema.sh | $(B)
 	sh tools/embed-schema.sh $(SCHEMA) > $@
+
+# The schema of a fresh node at the newest version, as rows the library
+# carries: schema/expected_gen.c runs the engine's setup and the migrations
+# at build time, so a commit's schema check need not run them again.
+SYNC_OBJ  := $(patsubst sync/%.c,$(B)/%.o,$(wildcard sync/*.c))
+$(B)/schema-expected: $(B)/expected_gen.o $(SYNC_OBJ) $(B)/migrate.o $(B)/schema_sql.o
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/schema_expected.c: $(B)/schema-expected
+	$(B)/schema-expected > $@.tmp && mv $@.tmp $@
 
 $(B)/libtiersync.a: $(LIB_OBJ)
 	rm -f $@ && ar rcs $@ $^

@@ -38,6 +38,32 @@ static void global_init(void)
 	}
 }
 
+/* The bytes the write-ahead log may keep on disk (see open_db()). */
+#define LOG_LIMIT 4194304
+#define STR(x) #x
+#define XSTR(x) STR(x)
+
+/*
+ * SQLite cuts the log's file back to journal_size_limit only when a write
+ * starts the log over, which a connection does only if it began reading
+ * once the log was all copied: a log one large transaction made long can
+ * stay long through any number of short commands. Past LOG_LIMIT bytes it
+ * is copied into the database and emptied here, when no other process is
+ * using it this moment (else a later opening does it).
+ */
+static void trim_log(sqlite3 *db, const char *path)
+{
+	char wal[4096];
+	struct stat st;
+
+	snprintf(wal, sizeof(wal), "%s-wal", path);
+	if (stat(wal, &st) < 0 || st.st_size <= LOG_LIMIT)
+		return;
+	sqlite3_busy_timeout(db, 0);
+	sqlite3_wal_checkpoint_v2(db, "main", SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+	sqlite3_busy_timeout(db, 5000);
+}
+
 static int open_db(sqlite3 **out, const char *path, int create)
 {
 	int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0);
@@ -50,12 +76,23 @@ static int open_db(sqlite3 **out, const char *path, int create)
 		return code;
 	}
 	sqlite3_busy_timeout(db, 5000);
-	if (sqlite3_exec(db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
-			NULL, NULL, NULL) != SQLITE_OK) {
+	/*
+	 * The write-ahead log outlives the connection: SQLite's last close
+	 * would copy it into the database (two fsyncs) and delete it, and the
+	 * next command would create it again (an fsync of the directory), in
+	 * every short command. What a transaction commits is durable in the
+	 * log already; SQLite's automatic checkpoint copies the log into the
+	 * database as it reaches 1,000 pages, and trim_log() keeps its file
+	 * from growing past LOG_LIMIT.
+	 */
+	if (sqlite3_db_config(db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, (int *)NULL) != SQLITE_OK ||
+	    sqlite3_exec(db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; "
+			"PRAGMA journal_size_limit = " XSTR(LOG_LIMIT) ";", NULL, NULL, NULL) != SQLITE_OK) {
 		int code = ts_sqlite__error(db, "setting up %s", path);
 		sqlite3_close(db);
 		return code;
 	}
+	trim_log(db, path);
 	*out = db;
 	return 0;
 }

@@ -8,10 +8,16 @@
  * writable_schema, would change what writes do (a planted trigger writes
  * rows nobody asked for) without any row of history saying so.
  *
- * The expected schema is built once per process and version, in an
- * in-memory database, and kept as a hash (schema_compare.c): a commit then
- * costs one read of sqlite_master. A commit is refused while the schema
- * differs; verify lists every difference beside the rows'.
+ * The expected schema of the newest version comes with the binary: its
+ * rows were read at build time from a database made by the same steps
+ * (schema/expected_gen.c). A node at that version is compared with them,
+ * so a commit costs one read of sqlite_master, not a run of every
+ * migration in each process. Should they differ, the expected schema is
+ * built here, once per process and version, in an in-memory database, and
+ * decides: the SQLite the program runs with may write the text of a
+ * migrated table otherwise than the one it was built with did. A commit
+ * is refused while the schema differs; verify lists every difference
+ * beside the rows'.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -85,19 +91,55 @@ done:
 	return error;
 }
 
-static int node_expected(const ts_schema_ref **out, ts_node *node)
+/* The rows compiled in, as a reference; made once per process. */
+static int compiled(const ts_schema_ref **out)
+{
+	static ts_schema_ref *ref;
+	int error = 0;
+
+	pthread_mutex_lock(&cache_lock);
+	if (!ref)
+		error = ts_schema__ref_from(&ref, ts_schema_expected, ts_schema_expected_count);
+	*out = ref;
+	pthread_mutex_unlock(&cache_lock);
+	return error;
+}
+
+static int node_version(int *version, ts_node *node)
 {
 	sqlite3_stmt *st = NULL;
-	int version = -1;
 
-	*out = NULL;
+	*version = -1;
 	if (sqlite3_prepare_v2(node->db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
 	    sqlite3_step(st) == SQLITE_ROW)
-		version = sqlite3_column_int(st, 0);
+		*version = sqlite3_column_int(st, 0);
 	sqlite3_finalize(st);
-	if (version < 0)
-		return ts_sqlite__error(node->db, "reading the schema version");
+	return *version < 0 ? ts_sqlite__error(node->db, "reading the schema version") : 0;
+}
+
+static int node_expected(const ts_schema_ref **out, ts_node *node)
+{
+	int version, error;
+
+	*out = NULL;
+	if ((error = node_version(&version, node)) < 0)
+		return error;
 	return expected_for(out, version);
+}
+
+/* 0 when the node's schema is the compiled one, TS_ECORRUPT when it
+ * differs or the node is at another version (the migrations decide then),
+ * another error when it cannot be read. */
+static int check_compiled(ts_node *node)
+{
+	const ts_schema_ref *ref;
+	int version, error;
+
+	if ((error = node_version(&version, node)) < 0 || (error = compiled(&ref)) < 0)
+		return error;
+	if (version != ts_schema_expected_version)
+		return TS_ECORRUPT;
+	return ts_schema__check(ref, node->db);
 }
 
 int ts_node__schema_check(ts_node *node)
@@ -109,7 +151,7 @@ int ts_node__schema_check(ts_node *node)
 	 * two, and both read from the same state */
 	if (sqlite3_exec(node->db, "SAVEPOINT ts_schema__check", NULL, NULL, NULL) != SQLITE_OK)
 		return ts_sqlite__error(node->db, "reading the database's schema");
-	if ((error = node_expected(&ref, node)) == 0)
+	if ((error = check_compiled(node)) == TS_ECORRUPT && (error = node_expected(&ref, node)) == 0)
 		error = ts_schema__check(ref, node->db);
 	sqlite3_exec(node->db, "RELEASE ts_schema__check", NULL, NULL, NULL);
 	if (error == TS_ECORRUPT) {
@@ -126,8 +168,18 @@ int ts_node__schema_verify(ts_node *node, int prior,
 {
 	const ts_schema_ref *ref;
 	ts_buf msg = TS_BUF_INIT;
-	int problems = 0, error;
+	int version, problems = 0, error;
 
+	/* the compiled rows first, as the commit's check takes them (counted
+	 * only: the last error still says what `prior` found) */
+	if ((error = node_version(&version, node)) < 0 || (error = compiled(&ref)) < 0)
+		return error;
+	if (version == ts_schema_expected_version) {
+		if ((error = ts_schema__compare(&problems, ref, node->db, NULL, NULL)) < 0)
+			return error;
+		if (problems == 0)
+			return prior;
+	}
 	if ((error = node_expected(&ref, node)) < 0 ||
 	    (error = ts_schema__compare(&problems, ref, node->db, cb, payload)) < 0)
 		return error;

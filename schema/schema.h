@@ -5,6 +5,7 @@
 #ifndef TS_SCHEMA_H
 #define TS_SCHEMA_H
 
+#include <stddef.h>
 #include <sqlite3.h>
 
 struct ts_migration {
@@ -25,5 +26,15 @@ int ts_schema__latest(void);
  * Writes the resulting version to *version_out (may be NULL).
  */
 int ts_schema__migrate(sqlite3 *db, int *version_out);
+
+/*
+ * The schema a fresh node has at the newest version, computed when the
+ * program was built (schema/expected_gen.c writes schema_expected.c): the
+ * rows of its sqlite_master (type, name, tbl_name, sql; NULL for none) in
+ * the order they were created, SQLite's own objects left out.
+ */
+extern const int ts_schema_expected_version;
+extern const char *const ts_schema_expected[][4];
+extern const size_t ts_schema_expected_count;
 
 #endif

@@ -12,6 +12,7 @@
 #include "batch.h"
 
 #include <arpa/inet.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/stat.h>
@@ -191,12 +192,16 @@ size_t ts_batch__count(const ts_batch *b)
 	return b->n;
 }
 
-/* Appends one object as a pack entry: type and size header, then zlib data. */
-static int pack_object(ts_buf *pack, const object *o)
+/* Appends one object as a pack entry: type and size header, then zlib
+ * data. One deflate stream serves every object of a pack, reset between
+ * them (the bytes are those compress2() writes): its few hundred KB of
+ * state are set up once, not once per object. */
+static int pack_object(ts_buf *pack, z_stream *z, const object *o)
 {
 	unsigned char head[16];
-	size_t size = o->len, n = 0;
-	uLongf zlen = compressBound((uLong)o->len);
+	size_t size = o->len, n = 0, left_in;
+	uLong zlen = deflateBound(z, (uLong)o->len);
+	int rc;
 
 	head[n++] = (unsigned char)((o->type << 4) | (size & 0x0f) | (size > 0x0f ? 0x80 : 0));
 	size >>= 4;
@@ -207,9 +212,27 @@ static int pack_object(ts_buf *pack, const object *o)
 	ts_buf__put(pack, head, n);
 	if (ts_buf__grow(pack, zlen) < 0)
 		return ts_error_set(TS_ERROR, "out of memory");
-	if (compress2((Bytef *)pack->ptr + pack->size, &zlen, o->data, (uLong)o->len, Z_BEST_SPEED) != Z_OK)
+	if (deflateReset(z) != Z_OK)
 		return ts_error_set(TS_ERROR, "compressing an object");
-	pack->size += zlen;
+	/* fed in pieces a zlib count holds, as compress2() does */
+	z->next_in = (Bytef *)o->data;
+	z->next_out = (Bytef *)pack->ptr + pack->size;
+	z->avail_in = z->avail_out = 0;
+	left_in = o->len;
+	do {
+		if (!z->avail_out) {
+			z->avail_out = zlen > UINT_MAX ? UINT_MAX : (uInt)zlen;
+			zlen -= z->avail_out;
+		}
+		if (!z->avail_in) {
+			z->avail_in = left_in > UINT_MAX ? UINT_MAX : (uInt)left_in;
+			left_in -= z->avail_in;
+		}
+		rc = deflate(z, left_in ? Z_NO_FLUSH : Z_FINISH);
+	} while (rc == Z_OK);
+	if (rc != Z_STREAM_END)
+		return ts_error_set(TS_ERROR, "compressing an object");
+	pack->size += z->total_out;
 	return 0;
 }
 
@@ -269,11 +292,15 @@ int ts_batch__flush(ts_batch *b, git_odb *odb, const char *pack_dir)
 	uint64_t *offset = NULL;
 	char hex[GIT_OID_HEXSZ + 1], name[64];
 	uint32_t fan[256] = { 0 }, nlarge = 0;
+	z_stream z;
 	size_t i, k;
 	int error = 0;
 
 	if (b->n == 0)
 		return 0;
+	memset(&z, 0, sizeof(z));
+	if (deflateInit(&z, Z_BEST_SPEED) != Z_OK)
+		return ts_error_set(TS_ERROR, "out of memory");
 	sorted = malloc(b->n * sizeof(*sorted));
 	crc = malloc(b->n * sizeof(*crc));
 	offset = malloc(b->n * sizeof(*offset));
@@ -291,7 +318,7 @@ int ts_batch__flush(ts_batch *b, git_odb *odb, const char *pack_dir)
 	put_be32(&pack, (uint32_t)b->n);
 	for (i = 0; i < b->n; i++) {
 		offset[i] = pack.size;
-		if ((error = pack_object(&pack, sorted[i])) < 0)
+		if ((error = pack_object(&pack, &z, sorted[i])) < 0)
 			goto done;
 		crc[i] = (uint32_t)crc32(0, (const Bytef *)pack.ptr + offset[i], (uInt)(pack.size - offset[i]));
 		fan[sorted[i]->id.id[0]]++;
@@ -335,6 +362,7 @@ int ts_batch__flush(ts_batch *b, git_odb *odb, const char *pack_dir)
 	ts_batch__discard(b);
 	git_odb_refresh(odb);
 done:
+	deflateEnd(&z);
 	free(sorted);
 	free(crc);
 	free(offset);

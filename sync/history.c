@@ -581,8 +581,39 @@ static int64_t checkpoint_ns(sqlite3 *db)
 	return t;
 }
 
+/* The tree named on the first line of a commit's bytes, when the bytes
+ * are those of commit `id` (they hash to it); -1 when they are not. */
+static int raw_tree(git_oid *tree, const git_oid *id, const void *raw, int len)
+{
+	git_oid check;
+
+	if (len < 46 || git_odb_hash(&check, raw, (size_t)len, GIT_OBJECT_COMMIT) < 0 ||
+	    !git_oid_equal(&check, id) || memcmp(raw, "tree ", 5) ||
+	    git_oid_fromstrn(tree, (const char *)raw + 5, GIT_OID_HEXSZ) < 0)
+		return -1;
+	return 0;
+}
+
+/*
+ * 1 when a journal entry's commit and its tree can be read back. An
+ * object in a pack the repair just found whole is there as it was written
+ * (every byte of the pack and its index checked against their checksums);
+ * any other is read back through libgit2 and hashed.
+ */
+static int entry_intact(ts_store *store, const ts_store_whole *whole, const git_oid *id,
+	const void *raw, int len)
+{
+	git_oid tree;
+
+	if (ts_store__whole_has(whole, id) && raw_tree(&tree, id, raw, len) == 0 &&
+	    ts_store__whole_has(whole, &tree))
+		return 1;
+	return ts_store__readable(store, id) && ts_store__commit_tree(&tree, store, id) == 0 &&
+		ts_store__readable(store, &tree);
+}
+
 /* Every journal entry whose commit cannot be read back is written again, in order. */
-static int replay_journal(sqlite3 *db, ts_store *store, int *repaired)
+static int replay_journal(sqlite3 *db, ts_store *store, const ts_store_whole *whole, int *repaired)
 {
 	sqlite3_stmt *st = NULL;
 	int rc, error = 0;
@@ -590,13 +621,12 @@ static int replay_journal(sqlite3 *db, ts_store *store, int *repaired)
 	if (sqlite3_prepare_v2(db, "SELECT seq, commit_id, raw FROM ts_journal ORDER BY seq", -1, &st, NULL) != SQLITE_OK)
 		return ts_sqlite__error(db, "reading the journal");
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		git_oid id, tree;
+		git_oid id;
 		if (git_oid_fromstr(&id, (const char *)sqlite3_column_text(st, 1)) < 0) {
 			error = ts_error_set(TS_ECORRUPT, "the journal holds a malformed commit id");
 			break;
 		}
-		if (ts_store__readable(store, &id) && ts_store__commit_tree(&tree, store, &id) == 0 &&
-		    ts_store__readable(store, &tree))
+		if (entry_intact(store, whole, &id, sqlite3_column_blob(st, 2), sqlite3_column_bytes(st, 2)))
 			continue;
 		if ((error = replay_entry(store, db, sqlite3_column_int64(st, 0), &id,
 				sqlite3_column_blob(st, 2), sqlite3_column_bytes(st, 2))) < 0 ||
@@ -612,6 +642,7 @@ static int replay_journal(sqlite3 *db, ts_store *store, int *repaired)
 
 int ts_history__repair(sqlite3 *db, ts_store *store, int *repaired)
 {
+	ts_store_whole *whole = NULL;
 	git_oid head, ref;
 	int dropped = 0, error;
 
@@ -625,12 +656,12 @@ int ts_history__repair(sqlite3 *db, ts_store *store, int *repaired)
 	error = 0;
 	/* a killed writer's leftovers, and packs a power loss tore */
 	ts_store__clean_debris(store);
-	if ((error = ts_store__drop_torn_packs(store, checkpoint_ns(db), &dropped)) < 0 ||
-	    (error = replay_journal(db, store, repaired)) < 0)
+	if ((error = ts_store__drop_torn_packs(store, checkpoint_ns(db), &dropped, &whole)) < 0 ||
+	    (error = replay_journal(db, store, whole, repaired)) < 0)
 		goto done;
 	if (dropped)
 		*repaired = 1;
-	if (!ts_store__readable(store, &head)) {
+	if (!ts_store__whole_has(whole, &head) && !ts_store__readable(store, &head)) {
 		error = ts_error_set(TS_ECORRUPT, "history damaged beyond repair: the head commit %s "
 			"cannot be read back, and the journal cannot restore it", git_oid_tostr_s(&head));
 		goto done;
@@ -641,6 +672,7 @@ int ts_history__repair(sqlite3 *db, ts_store *store, int *repaired)
 		*repaired = 1;
 	}
 done:
+	ts_store__whole_free(whole);
 	ts_store__unlock(store);
 	return error;
 }

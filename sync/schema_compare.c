@@ -151,6 +151,42 @@ int ts_schema__ref_new(ts_schema_ref **out, sqlite3 *reference)
 	return 0;
 }
 
+int ts_schema__ref_from(ts_schema_ref **out, const char *const (*rows)[4], size_t n)
+{
+	ts_schema_ref *ref;
+	size_t i;
+	int f;
+
+	*out = NULL;
+	if (!(ref = calloc(1, sizeof(*ref))) || !(ref->v = calloc(n ? n : 1, sizeof(*ref->v)))) {
+		free(ref);
+		return ts_error_set(TS_ERROR, "out of memory");
+	}
+	ref->n = n;   /* the fields not yet copied are NULL, which _free skips */
+	for (i = 0; i < n; i++)
+		for (f = 0; f < 4; f++) {
+			if (!rows[i][f])
+				continue;
+			ref->v[i].len[f] = strlen(rows[i][f]);
+			if (!(ref->v[i].field[f] = strdup(rows[i][f]))) {
+				ts_schema__ref_free(ref);
+				return ts_error_set(TS_ERROR, "out of memory");
+			}
+		}
+	*out = ref;
+	return 0;
+}
+
+size_t ts_schema__ref_count(const ts_schema_ref *ref)
+{
+	return ref->n;
+}
+
+const char *ts_schema__ref_field(const ts_schema_ref *ref, size_t i, int f)
+{
+	return i < ref->n && f >= 0 && f < 4 ? ref->v[i].field[f] : NULL;
+}
+
 void ts_schema__ref_free(ts_schema_ref *ref)
 {
 	if (!ref)

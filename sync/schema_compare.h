@@ -23,6 +23,20 @@ int ts_schema__ref_new(ts_schema_ref **out, sqlite3 *reference);
 void ts_schema__ref_free(ts_schema_ref *ref);
 
 /*
+ * A reference from rows the application already holds (e.g. read from a
+ * reference database when the program was built): `n` objects of four
+ * fields each, type, name, tbl_name and sql (NULL for none), in the order
+ * of their creation. The strings are copied.
+ */
+int ts_schema__ref_from(ts_schema_ref **out, const char *const (*rows)[4], size_t n);
+
+/* The reference's objects, in the order of their creation: how many, and
+ * field `f` (0 type, 1 name, 2 tbl_name, 3 sql; NULL for none) of the
+ * `i`th. */
+size_t ts_schema__ref_count(const ts_schema_ref *ref);
+const char *ts_schema__ref_field(const ts_schema_ref *ref, size_t i, int f);
+
+/*
  * The quick check, meant for every commit: one read of `db`'s schema,
  * compared in place with the reference's. Returns 0 when equal,
  * else TS_ECORRUPT with one line naming the first object that differs.

@@ -631,15 +631,35 @@ void ts_store__clean_debris(ts_store *store)
 		git_odb_refresh(store->odb);
 }
 
+/* Files are hashed in chunks this big: a pack may be far larger than
+ * memory should hold, and a chunk this size comes from the heap, not a
+ * mapping of its own. */
+#define HASH_CHUNK (64 * 1024)
+
+/* Reads `size` bytes at `at`; 0 if all came. */
+static int read_at(int fd, unsigned char *into, size_t size, off_t at)
+{
+	while (size > 0) {
+		ssize_t got = pread(fd, into, size, at);
+		if (got <= 0)
+			return -1;
+		into += got;
+		size -= (size_t)got;
+		at += got;
+	}
+	return 0;
+}
+
 /*
- * Hashes a file but for its last 20 bytes, in chunks (a pack may be far
- * larger than memory should hold), and reads those 20 bytes and, when
- * `before` is not NULL, the 20 before them. 1 if it cannot be read or is
- * shorter than `min`; an error
- * when memory runs out (which says nothing about the file).
+ * Hashes a file but for its last 20 bytes, and reads those 20 bytes and,
+ * when `before` is not NULL, the 20 before them. A file of at most
+ * TS_STORE_KEEP_INDEX bytes is read whole into `keep` (when not NULL) and
+ * left there; others are read in chunks, since a pack may be far larger
+ * than memory should hold. 1 if it cannot be read or is shorter than
+ * `min`; an error when memory runs out (which says nothing about the file).
  */
 static int file_checksums(unsigned char sum[20], unsigned char last[20], unsigned char before[20],
-	const char *path, off_t min)
+	ts_buf *keep, const char *path, off_t min)
 {
 	unsigned char *buf = NULL;
 	EVP_MD_CTX *sha = NULL;
@@ -651,7 +671,26 @@ static int file_checksums(unsigned char sum[20], unsigned char last[20], unsigne
 		return 1;
 	if (fstat(fd, &st) < 0 || st.st_size < min || st.st_size < (before ? 40 : 20))
 		goto done;
-	if (!(buf = malloc(1 << 20)) || !(sha = EVP_MD_CTX_new())) {
+	body = st.st_size - 20;
+	if (keep && st.st_size <= TS_STORE_KEEP_INDEX) {
+		if (ts_buf__grow(keep, (size_t)st.st_size) < 0) {
+			rc = ts_error_set(TS_ERROR, "out of memory");
+			goto done;
+		}
+		if (read_at(fd, (unsigned char *)keep->ptr, (size_t)st.st_size, 0) < 0)
+			goto done;
+		if (!EVP_Digest(keep->ptr, (size_t)body, sum, NULL, EVP_sha1(), NULL)) {
+			rc = ts_error_set(TS_ERROR, "hashing %s", path);
+			goto done;
+		}
+		keep->size = (size_t)st.st_size;
+		memcpy(last, keep->ptr + body, 20);
+		if (before)
+			memcpy(before, keep->ptr + body - 20, 20);
+		rc = 0;
+		goto done;
+	}
+	if (!(buf = malloc(HASH_CHUNK)) || !(sha = EVP_MD_CTX_new())) {
 		rc = ts_error_set(TS_ERROR, "out of memory");
 		goto done;
 	}
@@ -659,9 +698,8 @@ static int file_checksums(unsigned char sum[20], unsigned char last[20], unsigne
 		rc = ts_error_set(TS_ERROR, "hashing %s", path);
 		goto done;
 	}
-	body = st.st_size - 20;
 	while (at < body) {
-		size_t want = body - at < (1 << 20) ? (size_t)(body - at) : (1 << 20);
+		size_t want = body - at < HASH_CHUNK ? (size_t)(body - at) : HASH_CHUNK;
 		ssize_t got = pread(fd, buf, want, at);
 		if (got <= 0)
 			goto done;
@@ -675,29 +713,110 @@ static int file_checksums(unsigned char sum[20], unsigned char last[20], unsigne
 		rc = ts_error_set(TS_ERROR, "hashing %s", path);
 		goto done;
 	}
-	if (pread(fd, last, 20, body) != 20 || (before && pread(fd, before, 20, body - 20) != 20))
+	if (read_at(fd, last, 20, body) < 0 || (before && read_at(fd, before, 20, body - 20) < 0))
 		goto done;
 	rc = 0;
 done:
 	EVP_MD_CTX_free(sha);
 	free(buf);
 	close(fd);
+	if (rc != 0 && keep)
+		ts_buf__clear(keep);
 	return rc;
 }
 
 /* 1 if a pack and its index are whole (both checksums hold and agree),
- * 0 if not, an error if that could not be found out. */
-static int pack_whole(const char *pack_path, const char *idx_path)
+ * 0 if not, an error if that could not be found out. The index's bytes
+ * are left in `idx` when it is small enough to keep. */
+static int pack_whole(const char *pack_path, const char *idx_path, ts_buf *idx)
 {
 	unsigned char psum[20], plast[20], isum[20], ilast[20], ipack[20];
 	int rc;
 
 	/* a pack of no objects (a push of nothing new) is its 12-byte header
 	 * and its checksum: whole, though short */
-	if ((rc = file_checksums(psum, plast, NULL, pack_path, 32)) != 0 ||
-	    (rc = file_checksums(isum, ilast, ipack, idx_path, 8 + 1024 + 40)) != 0)
+	if ((rc = file_checksums(psum, plast, NULL, NULL, pack_path, 32)) != 0 ||
+	    (rc = file_checksums(isum, ilast, ipack, idx, idx_path, 8 + 1024 + 40)) != 0)
 		return rc < 0 ? rc : 0;
 	return !memcmp(psum, plast, 20) && !memcmp(ipack, plast, 20) && !memcmp(isum, ilast, 20);
+}
+
+/*
+ * The indexes of the packs found whole, in memory. An index (version 2) is
+ * "\377tOc", the version, 256 fan-out counts (big-endian: objects whose
+ * first byte is at most i), then the sorted object ids.
+ */
+struct ts_store_whole {
+	ts_buf *idx;
+	size_t n;
+};
+
+static uint32_t be32(const unsigned char *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* 1 if the index `b` (whole, so its counts were written by its writer)
+ * lists `id`. */
+static int index_lists(const ts_buf *b, const git_oid *id)
+{
+	const unsigned char *p = (const unsigned char *)b->ptr, *ids = p + 8 + 1024;
+	uint32_t lo, hi, n;
+
+	if (b->size < 8 + 1024 + 40 || memcmp(p, "\377tOc", 4) || be32(p + 4) != 2)
+		return 0;
+	n = be32(p + 8 + 255 * 4);
+	if ((size_t)n * GIT_OID_RAWSZ > b->size - (8 + 1024 + 40))
+		return 0;
+	lo = id->id[0] ? be32(p + 8 + (id->id[0] - 1) * 4) : 0;
+	hi = be32(p + 8 + id->id[0] * 4);
+	if (hi > n || lo > hi)
+		return 0;
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		int c = memcmp(ids + (size_t)mid * GIT_OID_RAWSZ, id->id, GIT_OID_RAWSZ);
+		if (c == 0)
+			return 1;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return 0;
+}
+
+int ts_store__whole_has(const ts_store_whole *whole, const git_oid *id)
+{
+	size_t i;
+	for (i = 0; whole && i < whole->n; i++)
+		if (index_lists(&whole->idx[i], id))
+			return 1;
+	return 0;
+}
+
+void ts_store__whole_free(ts_store_whole *whole)
+{
+	size_t i;
+	if (!whole)
+		return;
+	for (i = 0; i < whole->n; i++)
+		ts_buf__dispose(&whole->idx[i]);
+	free(whole->idx);
+	free(whole);
+}
+
+/* Keeps the index read into `idx` (left empty). */
+static int whole_add(ts_store_whole *whole, ts_buf *idx)
+{
+	ts_buf *grown;
+	if (!idx->size)
+		return 0;   /* too large to keep: its objects are read through libgit2 */
+	if (!(grown = realloc(whole->idx, (whole->n + 1) * sizeof(*grown))))
+		return ts_error_set(TS_ERROR, "out of memory");
+	whole->idx = grown;
+	whole->idx[whole->n++] = *idx;
+	memset(idx, 0, sizeof(*idx));
+	return 0;
 }
 
 /* Opens the repository again, dropping every cached pack. */
@@ -729,15 +848,19 @@ static int reopen(ts_store *store)
 	return 0;
 }
 
-int ts_store__drop_torn_packs(ts_store *store, int64_t since_ns, int *dropped)
+int ts_store__drop_torn_packs(ts_store *store, int64_t since_ns, int *dropped, ts_store_whole **out)
 {
 	char dir[4096], pack[4096 + 512], idx[4096 + 512];
+	ts_store_whole *whole = NULL;
+	ts_buf kept = TS_BUF_INIT;
 	struct dirent *de;
 	struct stat st;
 	DIR *d;
-	int whole, error = 0;
+	int ok, error = 0;
 
 	*dropped = 0;
+	if (out && !(*out = whole = calloc(1, sizeof(*whole))))
+		return ts_error_set(TS_ERROR, "out of memory");
 	pack_dir(dir, sizeof(dir), store);
 	if (!(d = opendir(dir)))
 		return 0;
@@ -748,19 +871,27 @@ int ts_store__drop_torn_packs(ts_store *store, int64_t since_ns, int *dropped)
 		snprintf(pack, sizeof(pack), "%s/%.*s.pack", dir, (int)strlen(de->d_name) - 4, de->d_name);
 		if (stat(idx, &st) < 0 || (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec <= since_ns)
 			continue;
-		if ((whole = pack_whole(pack, idx)) < 0) {
-			error = whole;
+		ts_buf__clear(&kept);
+		if ((ok = pack_whole(pack, idx, whole ? &kept : NULL)) < 0) {
+			error = ok;
 			break;
 		}
-		if (!whole) {
+		if (!ok) {
 			unlink(idx);
 			unlink(pack);
 			(*dropped)++;
-		}
+		} else if (whole && (error = whole_add(whole, &kept)) < 0)
+			break;
 	}
 	closedir(d);
-	if (error < 0)
+	ts_buf__dispose(&kept);
+	if (error < 0) {
+		if (out) {
+			ts_store__whole_free(whole);
+			*out = NULL;
+		}
 		return error;
+	}
 	/* libgit2 keeps the packs it has seen open, even once deleted, and a
 	 * rewritten pack has the same name: only a fresh handle sees it */
 	return *dropped ? reopen(store) : 0;

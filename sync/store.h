@@ -139,8 +139,20 @@ void ts_store__clean_debris(ts_store *store);
  * Removes the packs written after `since_ns` (nanoseconds since the epoch,
  * as a file's mtime) whose checksums do not hold: what a power loss leaves
  * of a pack that was never synced. Sets *dropped to how many went.
+ *
+ * Each pack and index is read once, here. With `whole` not NULL, the
+ * indexes of the packs found whole (those of at most TS_STORE_KEEP_INDEX
+ * bytes) are kept in *whole, which the caller frees with
+ * ts_store__whole_free(): ts_store__whole_has() then says whether an
+ * object is in one of them, which holds it exactly as written (every
+ * byte of the pack and its index checked), without libgit2 opening the
+ * same files again to read it.
  */
-int ts_store__drop_torn_packs(ts_store *store, int64_t since_ns, int *dropped);
+typedef struct ts_store_whole ts_store_whole;
+#define TS_STORE_KEEP_INDEX (4 << 20)
+int ts_store__drop_torn_packs(ts_store *store, int64_t since_ns, int *dropped, ts_store_whole **whole);
+int ts_store__whole_has(const ts_store_whole *whole, const git_oid *id);
+void ts_store__whole_free(ts_store_whole *whole);
 
 /* Points `ref` at `commit` even if the ref file is damaged (lock held). */
 int ts_store__ref_reset(ts_store *store, const char *ref, const git_oid *commit);

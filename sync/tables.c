@@ -24,112 +24,123 @@ static int plain_identifier(const char *s)
 	return 1;
 }
 
-static int load_table(ts_table *t, sqlite3 *db)
+/* Appends column `col` (its key position `pk`, 1-based, 0 if none). */
+static int add_column(ts_table *t, const char *col, int pk)
 {
-	sqlite3_stmt *info = NULL;
+	char **cols = realloc(t->cols, sizeof(*cols) * (t->ncol + 1));
+	int *pks;
+
+	if (cols)
+		t->cols = cols;
+	if (!cols || !(pks = realloc(t->pk, sizeof(*pks) * (t->ncol + 1))))
+		return ts_error_set(TS_ERROR, "out of memory");
+	t->pk = pks;
+	if (!(t->cols[t->ncol] = strdup(col)))
+		return ts_error_set(TS_ERROR, "out of memory");
+	/* pragma pk is the 1-based position within the key; kept as it is
+	 * until the table is complete */
+	t->pk[t->ncol++] = pk;
+	return 0;
+}
+
+/* Turns the columns' key positions into a key-ordered list of columns, and
+ * checks what the engine needs of the table. */
+static int finish_table(ts_table *t)
+{
+	int *pos = t->pk, i;
+
+	if (!(t->pk = calloc(t->ncol ? t->ncol : 1, sizeof(int)))) {
+		t->pk = pos;
+		return ts_error_set(TS_ERROR, "out of memory");
+	}
+	for (i = 0; i < t->ncol; i++)
+		if (pos[i] > 0 && pos[i] <= t->ncol) {
+			t->pk[pos[i] - 1] = i;
+			t->npk++;
+		}
+	free(pos);
+	if (t->npk == 0)
+		return ts_error_set(TS_EINVALID, "table %s has no primary key; every synced table needs one", t->name);
+	for (i = 0; i < t->ncol; i++)
+		if (!plain_identifier(t->cols[i]))
+			return ts_error_set(TS_EINVALID, "column %s.\"%s\" is not a plain identifier", t->name, t->cols[i]);
+	return 0;
+}
+
+/* Prepares the table's read by key, on its first use: a command reads the
+ * rows of a few tables, and preparing a statement for each of the schema's
+ * tables cost it more than its reads. */
+static int prepare_get(ts_table *t)
+{
 	ts_buf sql = TS_BUF_INIT;
 	int error = 0, i, k;
 
-	if (sqlite3_prepare_v2(db, "SELECT name, pk FROM pragma_table_info(?1) ORDER BY cid", -1, &info, NULL) != SQLITE_OK) {
-		error = ts_sqlite__error(db, "reading table %s", t->name);
-		goto done;
-	}
-	sqlite3_bind_text(info, 1, t->name, -1, SQLITE_STATIC);
-	while (sqlite3_step(info) == SQLITE_ROW) {
-		const char *col = (const char *)sqlite3_column_text(info, 0);
-		int pk = sqlite3_column_int(info, 1);
-		char **cols = realloc(t->cols, sizeof(*cols) * (t->ncol + 1));
-		int *pks = realloc(t->pk, sizeof(*pks) * (t->ncol + 1));
-		if (cols) t->cols = cols;
-		if (pks) t->pk = pks;
-		if (!cols || !pks || !(t->cols[t->ncol] = strdup(col))) {
-			error = ts_error_set(TS_ERROR, "out of memory");
-			goto done;
-		}
-		/* pragma pk is the 1-based position within the key; keep it for now */
-		t->pk[t->ncol] = pk;
-		t->ncol++;
-	}
-	/* turn per-column key positions into a key-ordered list of columns */
-	{
-		int *pos = t->pk;
-		t->pk = calloc(t->ncol ? t->ncol : 1, sizeof(int));
-		if (!t->pk) {
-			t->pk = pos;
-			error = ts_error_set(TS_ERROR, "out of memory");
-			goto done;
-		}
-		for (i = 0; i < t->ncol; i++)
-			if (pos[i] > 0 && pos[i] <= t->ncol) {
-				t->pk[pos[i] - 1] = i;
-				t->npk++;
-			}
-		free(pos);
-	}
-	if (t->npk == 0) {
-		error = ts_error_set(TS_EINVALID, "table %s has no primary key; every synced table needs one", t->name);
-		goto done;
-	}
-	for (i = 0; i < t->ncol; i++)
-		if (!plain_identifier(t->cols[i])) {
-			error = ts_error_set(TS_EINVALID, "column %s.\"%s\" is not a plain identifier", t->name, t->cols[i]);
-			goto done;
-		}
 	ts_buf__puts(&sql, "SELECT ");
 	for (i = 0; i < t->ncol; i++)
 		ts_buf__printf(&sql, "%s\"%s\"", i ? ", " : "", t->cols[i]);
 	ts_buf__printf(&sql, " FROM \"%s\" WHERE ", t->name);
 	for (k = 0; k < t->npk; k++)
 		ts_buf__printf(&sql, "%s\"%s\" = ?%d", k ? " AND " : "", t->cols[t->pk[k]], k + 1);
-	if (ts_buf__oom(&sql)) {
+	if (ts_buf__oom(&sql))
 		error = TS_ERROR;
-		goto done;
-	}
-	if (sqlite3_prepare_v3(db, sql.ptr, -1, SQLITE_PREPARE_PERSISTENT, &t->get, NULL) != SQLITE_OK)
-		error = ts_sqlite__error(db, "preparing a read of %s", t->name);
-done:
-	sqlite3_finalize(info);
+	else if (sqlite3_prepare_v3(t->db, sql.ptr, -1, SQLITE_PREPARE_PERSISTENT, &t->get, NULL) != SQLITE_OK)
+		error = ts_sqlite__error(t->db, "preparing a read of %s", t->name);
 	ts_buf__dispose(&sql);
 	return error;
 }
+
+/* Every table with its columns, in one statement, tables by name (the
+ * order ts_tables__find() searches) and columns in declaration order. */
+static const char columns_sql[] =
+	"SELECT m.name, c.name, c.pk FROM sqlite_schema AS m, pragma_table_info(m.name) AS c "
+	"WHERE m.type = 'table' ORDER BY m.name, c.cid";
 
 int ts_tables__load(ts_tables **out, sqlite3 *db)
 {
 	sqlite3_stmt *list = NULL;
 	ts_tables *tables;
-	int error = 0;
+	ts_table *t = NULL;
+	int rc, error = 0;
 
 	*out = NULL;
 	if (!(tables = calloc(1, sizeof(*tables))))
 		return ts_error_set(TS_ERROR, "out of memory");
-	if (sqlite3_prepare_v2(db, "SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name",
-			-1, &list, NULL) != SQLITE_OK) {
+	if (sqlite3_prepare_v2(db, columns_sql, -1, &list, NULL) != SQLITE_OK) {
 		error = ts_sqlite__error(db, "listing tables");
 		goto done;
 	}
-	while (sqlite3_step(list) == SQLITE_ROW) {
+	while ((rc = sqlite3_step(list)) == SQLITE_ROW) {
 		const char *name = (const char *)sqlite3_column_text(list, 0);
 		ts_table *grown;
 		if (!ts_table__name_synced(name))
 			continue;
-		if (!plain_identifier(name)) {
-			error = ts_error_set(TS_EINVALID, "table \"%s\" is not a plain identifier", name);
-			goto done;
+		if (!t || strcmp(t->name, name)) {
+			if (t && (error = finish_table(t)) < 0)
+				goto done;
+			if (!plain_identifier(name)) {
+				error = ts_error_set(TS_EINVALID, "table \"%s\" is not a plain identifier", name);
+				goto done;
+			}
+			if (!(grown = realloc(tables->list, sizeof(*grown) * (tables->n + 1)))) {
+				error = ts_error_set(TS_ERROR, "out of memory");
+				goto done;
+			}
+			tables->list = grown;
+			t = &tables->list[tables->n++];
+			memset(t, 0, sizeof(*t));
+			t->db = db;
+			if (!(t->name = strdup(name))) {
+				error = ts_error_set(TS_ERROR, "out of memory");
+				goto done;
+			}
 		}
-		if (!(grown = realloc(tables->list, sizeof(*grown) * (tables->n + 1)))) {
-			error = ts_error_set(TS_ERROR, "out of memory");
-			goto done;
-		}
-		tables->list = grown;
-		memset(&tables->list[tables->n], 0, sizeof(ts_table));
-		if (!(tables->list[tables->n].name = strdup(name))) {
-			error = ts_error_set(TS_ERROR, "out of memory");
-			goto done;
-		}
-		tables->n++;
-		if ((error = load_table(&tables->list[tables->n - 1], db)) < 0)
+		if ((error = add_column(t, (const char *)sqlite3_column_text(list, 1), sqlite3_column_int(list, 2))) < 0)
 			goto done;
 	}
+	if (rc != SQLITE_DONE)
+		error = ts_sqlite__error(db, "listing tables");
+	else if (t)
+		error = finish_table(t);
 done:
 	sqlite3_finalize(list);
 	if (error < 0)
@@ -214,7 +225,9 @@ static int read_bound(ts_buf *blob, sqlite3 *db, ts_table *t)
 
 int ts_table__read(ts_buf *blob, sqlite3 *db, ts_table *t, sqlite3_value **key)
 {
-	int k;
+	int k, error;
+	if (!t->get && (error = prepare_get(t)) < 0)
+		return error;
 	for (k = 0; k < t->npk; k++)
 		sqlite3_bind_value(t->get, k + 1, key[k]);
 	return read_bound(blob, db, t);
@@ -222,7 +235,9 @@ int ts_table__read(ts_buf *blob, sqlite3 *db, ts_table *t, sqlite3_value **key)
 
 int ts_table__read_values(ts_buf *blob, sqlite3 *db, ts_table *t, const ts_value *key)
 {
-	int k;
+	int k, error;
+	if (!t->get && (error = prepare_get(t)) < 0)
+		return error;
 	for (k = 0; k < t->npk; k++)
 		ts_value__bind(t->get, k + 1, &key[k]);
 	return read_bound(blob, db, t);

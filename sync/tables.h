@@ -17,7 +17,8 @@ typedef struct {
 	char **cols;        /* in declaration order */
 	int npk;
 	int *pk;            /* column indexes of the primary key, in key order */
-	sqlite3_stmt *get;  /* SELECT cols FROM t WHERE pk = ?... */
+	sqlite3 *db;        /* the database it was loaded from */
+	sqlite3_stmt *get;  /* SELECT cols FROM t WHERE pk = ?..., prepared at the first read */
 } ts_table;
 
 typedef struct {

@@ -1269,6 +1269,113 @@ void test_history__repair_power_loss_empty_files(void)
 	ts_node_free(node);
 }
 
+/* A pack torn in its middle (a page of it never reached the disk) while
+ * its index survived whole: the repair reads every byte of the pack, drops
+ * it and writes the commit again from the journal. */
+void test_history__repair_power_loss_torn_pack(void)
+{
+	ts_node *node = NULL;
+	file_list written;
+	char path[4400], hex[41], again[41];
+	git_oid head;
+	size_t i;
+	int torn = 0;
+
+	test_ok(two_commits(&node, hex, &written, "n"));
+	ts_node_free(node);
+	node = NULL;
+	test_ok(git_oid_fromstr(&head, hex));
+	for (i = 0; i < written.n; i++) {
+		size_t len = strlen(written.v[i]);
+		struct stat st;
+		FILE *f;
+		if (len < 5 || strcmp(written.v[i] + len - 5, ".pack"))
+			continue;
+		snprintf(path, sizeof(path), "n/history.git/objects/%s", written.v[i]);
+		test_assert(stat(path, &st) == 0 && st.st_size > 64);
+		chmod(path, 0644);
+		test_assert((f = fopen(path, "r+b")) != NULL);
+		/* the bytes after the header: the first object's, left as zeros */
+		test_assert(fseek(f, 12, SEEK_SET) == 0);
+		test_assert(fwrite("\0\0\0\0\0\0\0\0", 1, 8, f) == 8);
+		test_assert(fclose(f) == 0);
+		torn++;
+	}
+	test_equal_i(torn, 1);
+
+	test_ok(ts_node_open(&node, "n"));
+	test_assert(ts_node_repaired(node));
+	test_ok(ts_node_head(again, node));
+	test_equal_s(again, hex);
+	test_ok(check_repaired("n", &head));
+	test_ok(verify_clean(node));
+
+	file_list_dispose(&written);
+	ts_node_free(node);
+}
+
+/* The packs the repair found whole list their objects, from the indexes it
+ * read: what it needs to know of a journal's commits without libgit2
+ * opening those files again. A torn pack lists nothing. */
+void test_history__whole_packs_list_their_objects(void)
+{
+	ts_node *node = NULL;
+	ts_store *store = NULL;
+	ts_store_whole *whole = NULL;
+	file_list written;
+	git_repository *repo = NULL;
+	git_commit *c = NULL;
+	git_oid head, parent, none;
+	char path[4400], hex[41];
+	size_t i;
+	int dropped = -1;
+
+	test_ok(two_commits(&node, hex, &written, "n"));
+	ts_node_free(node);
+	node = NULL;
+	test_ok(git_oid_fromstr(&head, hex));
+	test_assert((repo = ts_test_history("n")) != NULL);
+	test_ok(git_commit_lookup(&c, repo, &head));
+	git_oid_cpy(&parent, git_commit_parent_id(c, 0));
+
+	test_ok(ts_store__open(&store, "n/history.git", 0));
+	test_ok(ts_store__drop_torn_packs(store, 0, &dropped, &whole));
+	test_equal_i(dropped, 0);
+	test_assert(ts_store__whole_has(whole, &head));
+	test_assert(ts_store__whole_has(whole, git_commit_tree_id(c)));
+	test_assert(ts_store__whole_has(whole, &parent));
+	memset(&none, 0xab, sizeof(none));
+	test_assert(!ts_store__whole_has(whole, &none));
+	test_assert(!ts_store__whole_has(NULL, &head));
+	ts_store__whole_free(whole);
+	whole = NULL;
+
+	/* one byte of the head's pack flipped: dropped, and listed no more */
+	for (i = 0; i < written.n; i++) {
+		size_t len = strlen(written.v[i]);
+		FILE *f;
+		int ch;
+		if (len < 5 || strcmp(written.v[i] + len - 5, ".pack"))
+			continue;
+		snprintf(path, sizeof(path), "n/history.git/objects/%s", written.v[i]);
+		chmod(path, 0644);
+		test_assert((f = fopen(path, "r+b")) != NULL);
+		test_assert(fseek(f, 20, SEEK_SET) == 0 && (ch = fgetc(f)) != EOF);
+		test_assert(fseek(f, 20, SEEK_SET) == 0 && fputc(ch ^ 0x01, f) != EOF);
+		test_assert(fclose(f) == 0);
+	}
+	test_ok(ts_store__drop_torn_packs(store, 0, &dropped, &whole));
+	test_equal_i(dropped, 1);
+	test_assert(!ts_store__whole_has(whole, &head));
+	test_assert(ts_store__whole_has(whole, &parent));
+
+	ts_store__whole_free(whole);
+	ts_store__free(store);
+	git_commit_free(c);
+	git_repository_free(repo);
+	file_list_dispose(&written);
+}
+
 /* The ref file itself, written without fsync, may come back empty. */
 void test_history__repair_empty_ref_file(void)
 {

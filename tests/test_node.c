@@ -10,7 +10,9 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <git2.h>
 #include <sqlite3.h>
@@ -1014,4 +1016,90 @@ void test_node__commit_nothing_staged(void)
 	test_equal_s(after, before);
 	ts_node_free(node);
 	free(a);
+}
+
+static long long file_size(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 ? (long long)st.st_size : 0;
+}
+
+/* One short command: a process of its own opens the node, records a case,
+ * commits it and exits. 0 when it did. */
+static int command_in_process(const char *path)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		ts_node *node = NULL;
+		char *id = NULL, hex[41];
+		int ok = ts_node_open(&node, path) == 0 &&
+			ts_case_new(&id, node, NULL, "small_ads", "patrol", "景山前街 4号", NULL, 0) == 0 &&
+			ts_node_commit(hex, node, "a case", NULL) == 0;
+		free(id);
+		ts_node_free(node);
+		_exit(ok ? 0 : 1);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid)
+		return -1;
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+}
+
+/* A node's database keeps its write-ahead log between commands (no copy
+ * into the database when the connection closes); SQLite's checkpoint at
+ * 1,000 pages lets a later command start the log over, cut back to 4 MiB,
+ * and a log left longer than that (here by a large write made behind the
+ * node's back) is emptied by the next opening. The judges are the file's
+ * size and a stock SQLite connection's view. */
+void test_node__log_kept_and_bounded(void)
+{
+	ts_node *node = NULL;
+	long long size = 0, start, after_ten = 0, largest = 0;
+	int i;
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+
+	test_ok(new_node(&node, "n", NODE_ID, "王伟"));
+	ts_node_free(node);
+	start = file_size("n/tiersync.db-wal");
+	for (i = 0; i < 60; i++) {
+		test_ok(command_in_process("n"));
+		/* what the command committed is in the log it left */
+		size = file_size("n/tiersync.db-wal");
+		test_assert(size > 0);
+		if (i == 9)
+			after_ten = size;
+		if (size > largest)
+			largest = size;
+	}
+	/* at the pace of the first ten, sixty commands would have written
+	 * more than 5 MiB to the log; SQLite started it over inside a file
+	 * that never passed 4 MiB by much */
+	test_assert(after_ten > start);
+	test_assert((after_ten - start) * 6 > 4194304 + 1048576);
+	test_assert(largest > 2 * 1048576);
+	test_assert(largest <= 4194304 + 1048576);
+
+	/* 6 MB written and taken back in one transaction, left in the log */
+	test_assert(sqlite3_open("n/tiersync.db", &db) == SQLITE_OK);
+	test_assert(sqlite3_db_config(db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, (int *)NULL) == SQLITE_OK);
+	test_assert(sqlite3_exec(db, "BEGIN; INSERT INTO ts_meta VALUES ('ballast', zeroblob(6000000)); "
+		"DELETE FROM ts_meta WHERE key = 'ballast'; COMMIT", NULL, NULL, NULL) == SQLITE_OK);
+	sqlite3_close(db);
+	db = NULL;
+	test_assert(file_size("n/tiersync.db-wal") > 4194304 + 1048576);
+	test_ok(command_in_process("n"));
+	test_assert(file_size("n/tiersync.db-wal") > 0);
+	test_assert(file_size("n/tiersync.db-wal") < 1048576);
+
+	test_assert(sqlite3_open_v2("n/tiersync.db", &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK);
+	test_assert(sqlite3_prepare_v2(db, "SELECT count(*) FROM cases", -1, &st, NULL) == SQLITE_OK);
+	test_assert(sqlite3_step(st) == SQLITE_ROW);
+	test_equal_i(sqlite3_column_int(st, 0), 61);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	test_ok(ts_node_open(&node, "n"));
+	test_equal_i(ts_node_verify(node, NULL, NULL), 0);
+	ts_node_free(node);
 }

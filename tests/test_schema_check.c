@@ -11,6 +11,8 @@
 #include <git2.h>
 #include <sqlite3.h>
 
+#include "history.h"
+#include "schema.h"
 #include "schema_compare.h"
 #include "tiersync.h"
 
@@ -258,4 +260,48 @@ void test_schema_check__compare_generic(void)
 	ts_schema__ref_free(ref);
 	sqlite3_close(a);
 	sqlite3_close(b);
+}
+
+/* The rows the build compiled in (schema/expected_gen.c) are those the
+ * engine's setup and the migrations make in this process: the same
+ * objects, in the same order, byte for byte, at the newest version. */
+void test_schema_check__compiled_rows_are_what_migrations_make(void)
+{
+	sqlite3 *db = NULL;
+	ts_schema_ref *made = NULL, *compiled = NULL;
+	size_t i;
+	int version = 0, problems = -1, f, differ = 0;
+
+	test_assert(sqlite3_open(":memory:", &db) == SQLITE_OK);
+	test_ok(ts_history__setup(db));
+	test_ok(ts_schema__migrate(db, &version));
+	test_equal_i(ts_schema_expected_version, version);
+	test_equal_i(ts_schema_expected_version, ts_schema__latest());
+	test_ok(ts_schema__ref_new(&made, db));
+	test_ok(ts_schema__ref_from(&compiled, ts_schema_expected, ts_schema_expected_count));
+	test_equal_i((int)ts_schema__ref_count(compiled), (int)ts_schema__ref_count(made));
+	test_assert(ts_schema__ref_count(made) > 50);
+	for (i = 0; i < ts_schema__ref_count(made); i++)
+		for (f = 0; f < 4; f++) {
+			const char *a = ts_schema__ref_field(made, i, f), *b = ts_schema__ref_field(compiled, i, f);
+			if (a != b && (!a || !b || strcmp(a, b))) {
+				if (differ++ == 0)
+					fprintf(stderr, "    object %zu field %d: made %s, compiled %s\n", i, f,
+						a ? a : "NULL", b ? b : "NULL");
+			}
+		}
+	test_equal_i(differ, 0);
+	/* and the check itself takes them as equal, in order */
+	test_ok(ts_schema__check(compiled, db));
+	test_ok(ts_schema__compare(&problems, compiled, db, NULL, NULL));
+	test_equal_i(problems, 0);
+
+	/* a trigger more is a difference to the compiled rows too */
+	test_assert(sqlite3_exec(db, "CREATE TRIGGER planted AFTER INSERT ON cases BEGIN SELECT 1; END",
+		NULL, NULL, NULL) == SQLITE_OK);
+	test_equal_i(ts_schema__check(compiled, db), TS_ECORRUPT);
+
+	ts_schema__ref_free(made);
+	ts_schema__ref_free(compiled);
+	sqlite3_close(db);
 }

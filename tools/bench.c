@@ -30,6 +30,8 @@
  *   bench bulk DIR N ROWS SEED   one commit changing ROWS of the node's N cases, as (e) and (g) do
  *   bench merge DIR REV          ts_node_merge of REV into the node at DIR
  *   bench report DIR             (i) alone: its nodes built under DIR (TS_BENCH_SCALE applies)
+ *   bench cli DIR                (j) alone, on the node at DIR (made as (c) makes its node if
+ *                                there is none; TS_BENCH_SCALE applies)
  *
  * This file holds main(), the sub-modes and what the figure groups share
  * (bench.h): time and errors, forked children and their RSS, statistics,
@@ -38,7 +40,8 @@
  * each group runs and prints its figures in its own file: (c) in
  * bench_import.c, (a) and (b) in bench_commit.c, (e) in bench_sync.c, (f)
  * in bench_bytes.c, (g) in bench_merge.c, (h) in bench_pull.c, (i) in
- * bench_report.c, and bench_sshd.c runs the sshd of (e) and (f).
+ * bench_report.c, (j) in bench_cli.c, and bench_sshd.c runs the sshd of
+ * (e) and (f).
  */
 #include <sqlite3.h>
 
@@ -457,6 +460,19 @@ static int single(int argc, char **argv)
 		bench_report_run(&r, argv[2]);
 		bench_report_print(&r);
 		return 0;
+	} else if (argc == 3 && !strcmp(argv[1], "cli")) {
+		cli_figures c;
+		char *config = path_in(argv[2], "config");
+		if (access(config, F_OK) != 0) {
+			/* no node there yet: (c)'s import makes one of n_100k cases */
+			build_args b = { argv[2], "import", n_100k, n_100k };
+			run_child(&res, "the import", child_build, &b);
+			free(res.v);
+		}
+		free(config);
+		if (bench_cli_run(&c, argv[2]))
+			bench_cli_print(&c);
+		return 0;
 	} else if (argc == 4 && !strcmp(argv[1], "pull")) {
 		pull_args p = { argv[3], argv[2] };
 		run_child(&res, "the first pull", child_first_pull, &p);
@@ -470,7 +486,7 @@ static int single(int argc, char **argv)
 	} else {
 		fprintf(stderr, "usage: bench\n       bench import DIR N [BATCH]\n       bench update DIR N ITERS\n"
 			"       bench bulk DIR N ROWS SEED\n       bench merge DIR REV\n"
-			"       bench pull DISTRICT_DIR NEW_STREET_DIR\n       bench report DIR\n");
+			"       bench pull DISTRICT_DIR NEW_STREET_DIR\n       bench report DIR\n       bench cli DIR\n");
 		return 2;
 	}
 	figure_kb("peak_rss_kb", res.ru.ru_maxrss);
@@ -488,7 +504,8 @@ int main(int argc, char **argv)
 	sync_figures e;
 	merge_figures g;
 	report_figures i;
-	int major, minor, rev, have_ssh;
+	cli_figures j;
+	int major, minor, rev, have_ssh, have_cli;
 
 	main_pid = getpid();
 	if (env_scale && *env_scale) {
@@ -528,6 +545,9 @@ int main(int argc, char **argv)
 	printf("#   report_vs_scan_ratio    <= 3     (tiersync report of a year, 1M cases in 16 units, vs one plain\n");
 	printf("#                                     GROUP BY jurisdiction, category scan of the same period; medians)\n");
 	printf("#   report_units_ratio      <= 1.3   (the same report, 1M cases in 16 units / in 4 units)\n");
+	printf("#   cli_status_vs_sqlite3_ratio <= 3 (a `tiersync status` process on the 100k-case node, vs a sqlite3\n");
+	printf("#                                     shell process counting its cases; best of 15 each)\n");
+	printf("#   cli_case_commit_ms      reported (a `case new` + `commit` pair of processes, best of 15)\n");
 	printf("#   peak_rss_*_kb           reported (no goal yet)\n");
 	printf("# machine: %ld cores online, SQLite %s, libgit2 %d.%d.%d, scratch %s\n",
 		sysconf(_SC_NPROCESSORS_ONLN), sqlite3_libversion(), major, minor, rev, scratch);
@@ -557,6 +577,8 @@ int main(int argc, char **argv)
 	bench_merge_run(&g, dir_1m, dir_100k);
 	/* (i) the report over 1M cases in 16 units, against a grouped scan and at 4 units */
 	bench_report_run(&i, scratch);
+	/* (j) CLI processes on the 100k node; last, as its commits add to that node */
+	have_cli = bench_cli_run(&j, dir_100k);
 
 	if (have_ssh) {
 		bench_sync_print(&e);
@@ -565,6 +587,8 @@ int main(int argc, char **argv)
 	bench_merge_print(&g);
 	bench_pull_print(h);
 	bench_report_print(&i);
+	if (have_cli)
+		bench_cli_print(&j);
 
 	free(dir_street);
 	free(dir_100k);

@@ -238,4 +238,16 @@ typedef struct {
 void bench_report_run(report_figures *out, const char *dir);
 void bench_report_print(const report_figures *f);
 
+/* ---- (j) process start: the CLI against the sqlite3 shell (bench_cli.c) */
+
+typedef struct {
+	samples status, sqlite3, pair;   /* ms per process, or per pair of them */
+} cli_figures;
+
+/* Times `tiersync status` against `sqlite3 ... count(*)` on the node at
+ * dir, then `case new` + `commit` pairs there; returns 0, having printed
+ * `cli_bench: skipped (...)`, when the CLI or the shell is missing. */
+int bench_cli_run(cli_figures *out, const char *dir);
+void bench_cli_print(cli_figures *f);   /* frees the samples */
+
 #endif

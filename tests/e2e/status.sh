@@ -59,3 +59,28 @@ check "the street, after a fetch: the merge is there to take" \
 	is "$(json_get "$work/out" '$.remotes[0].to_take')" "$(on_git "$st" rev-list --count refs/remotes/upstream/main ^main)"
 run ts -C "$st" status extra
 check "an extra argument is bad usage" exit_is 2
+
+# What a status process opens, traced where strace is installed: not the
+# system's CA bundle (libgit2 over mbedTLS would parse it at start for the
+# HTTPS tiersync never speaks), and on a node with no remote, whose status
+# reads no commit, each pack and index of its history once at most, though
+# several commits since the last checkpoint each wrote one and the opening
+# checks them all for a power loss's damage.
+if command -v strace >/dev/null 2>&1; then
+	solo=$work/solo
+	ts init "$solo" --tier district --id bj.xc --author "李娜" >/dev/null
+	for a in "西单北大街 10号" "西单北大街 12号" "西单北大街 14号"; do
+		ts -C "$solo" case new --category small_ads --source patrol --address "$a" >/dev/null
+		ts -C "$solo" commit -m "$a" >/dev/null
+	done
+	run strace -f -e trace=open,openat -o "$work/trace" "$TIERSYNC" -C "$solo" status
+	check "traced, status still answers" exit_is 0
+	check "  ...having read the packs of its commits" \
+		sh -c "[ \$(grep -c 'objects/pack/pack-[0-9a-f]*\.pack\"' '$work/trace') -ge 4 ]"
+	check "  ...each pack and index once at most" \
+		is "$(grep -o 'objects/pack/pack-[0-9a-f]*\.\(pack\|idx\)' "$work/trace" | sort | uniq -d)" ""
+	check_not "  ...and not the system's CA certificates" \
+		grep -E 'ca-certificates|/etc/ssl/certs|ca-bundle' "$work/trace"
+else
+	printf 'skip: strace is not installed, so what status opens is not traced\n'
+fi
