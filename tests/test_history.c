@@ -1079,6 +1079,19 @@ static int check_repaired(const char *node_path, const git_oid *head)
 	return ok ? 0 : -1;
 }
 
+/* Node "n" opens again on commit `hex`, its history repaired to `head`
+ * whole, and verifies; *node is the opened node. */
+static void reopens_repaired(ts_node **node, const char *hex, const git_oid *head)
+{
+	char again[41];
+
+	test_ok(ts_node_open(node, "n"));
+	test_ok(ts_node_head(again, *node));
+	test_equal_s(again, hex);
+	test_ok(check_repaired("n", head));
+	test_ok(verify_clean(*node));
+}
+
 /* Moves refs/heads/main to the first parent of `commit`, as if the ref's
  * update had not reached the disk. */
 static int ref_to_parent(const char *node_path, const git_oid *commit)
@@ -1159,11 +1172,7 @@ void test_history__repair_power_loss(void)
 	test_equal_i(lose_files(&written, "n", LOSE_ALL, &head), written.n);
 	test_assert(!object_exists("n", &head));
 
-	test_ok(ts_node_open(&node, "n"));
-	test_ok(ts_node_head(again, node));
-	test_equal_s(again, hex);   /* the same commit id: rewritten identically */
-	test_ok(check_repaired("n", &head));
-	test_ok(verify_clean(node));
+	reopens_repaired(&node, hex, &head);   /* the same commit id: rewritten identically */
 
 	/* and the node goes on */
 	test_ok(new_case(&c, node, NULL));
@@ -1223,7 +1232,7 @@ void test_history__repair_power_loss_commit_kept(void)
 	ts_node *node = NULL;
 	file_list written;
 	git_oid head;
-	char hex[41], again[41];
+	char hex[41];
 
 	test_ok(two_commits(&node, hex, &written, "n"));
 	ts_node_free(node);
@@ -1232,11 +1241,7 @@ void test_history__repair_power_loss_commit_kept(void)
 	test_assert(lose_files(&written, "n", KEEP_INDEX, &head) >= 1);
 	test_assert(!commit_readable("n", &head));
 
-	test_ok(ts_node_open(&node, "n"));
-	test_ok(ts_node_head(again, node));
-	test_equal_s(again, hex);
-	test_ok(check_repaired("n", &head));
-	test_ok(verify_clean(node));
+	reopens_repaired(&node, hex, &head);
 
 	file_list_dispose(&written);
 	ts_node_free(node);
@@ -1249,7 +1254,7 @@ void test_history__repair_power_loss_empty_files(void)
 	ts_node *node = NULL;
 	file_list written;
 	git_oid head;
-	char hex[41], again[41];
+	char hex[41];
 
 	test_ok(two_commits(&node, hex, &written, "n"));
 	ts_node_free(node);
@@ -1259,11 +1264,7 @@ void test_history__repair_power_loss_empty_files(void)
 	test_equal_i(lose_files(&written, "n", EMPTY_ALL, &head), written.n);
 	test_assert(!commit_readable("n", &head));
 
-	test_ok(ts_node_open(&node, "n"));
-	test_ok(ts_node_head(again, node));
-	test_equal_s(again, hex);
-	test_ok(check_repaired("n", &head));
-	test_ok(verify_clean(node));
+	reopens_repaired(&node, hex, &head);
 
 	file_list_dispose(&written);
 	ts_node_free(node);
@@ -1276,7 +1277,7 @@ void test_history__repair_power_loss_torn_pack(void)
 {
 	ts_node *node = NULL;
 	file_list written;
-	char path[4400], hex[41], again[41];
+	char path[4400], hex[41];
 	git_oid head;
 	size_t i;
 	int torn = 0;
@@ -1303,12 +1304,8 @@ void test_history__repair_power_loss_torn_pack(void)
 	}
 	test_equal_i(torn, 1);
 
-	test_ok(ts_node_open(&node, "n"));
+	reopens_repaired(&node, hex, &head);
 	test_assert(ts_node_repaired(node));
-	test_ok(ts_node_head(again, node));
-	test_equal_s(again, hex);
-	test_ok(check_repaired("n", &head));
-	test_ok(verify_clean(node));
 
 	file_list_dispose(&written);
 	ts_node_free(node);
