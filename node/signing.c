@@ -548,29 +548,46 @@ static int text_of(const ts_row *row, const char *column, const char **out)
 	return v != NULL;
 }
 
+/* One sync_signers record of a tree: its row (to free), with its node id
+ * and key set, or NULL when damaged or keyless (a damaged record names no
+ * key; admission refuses it on its own). */
+typedef struct {
+	const char *id, *key, *revoked, *retired;
+} signer_record;
+
+static ts_row *record_read(signer_record *r, git_repository *repo, const git_tree_entry *e)
+{
+	git_blob *blob = NULL;
+	ts_row *row = NULL;
+
+	memset(r, 0, sizeof(*r));
+	if (git_blob_lookup(&blob, repo, git_tree_entry_id(e)) == 0 &&
+	    ts_rowcodec__decode(&row, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob)) == 0) {
+		text_of(row, "node_id", &r->id);
+		text_of(row, "public_key", &r->key);
+		text_of(row, "revoked_at", &r->revoked);
+		text_of(row, "retired_keys", &r->retired);
+	}
+	git_blob_free(blob);   /* the row holds copies */
+	if (row && (!r->id || !r->key)) {
+		ts_row__free(row);
+		row = NULL;
+	}
+	return row;
+}
+
 static int tree_signer(const char *root, const git_tree_entry *e, void *payload)
 {
 	tree_signers *t = payload;
-	git_blob *blob = NULL;
-	ts_row *row = NULL;
-	const char *id = NULL, *key = NULL, *revoked = NULL, *retired = NULL;
+	signer_record r;
+	ts_row *row;
 
 	(void)root;
-	if (git_tree_entry_type(e) != GIT_OBJECT_BLOB)
+	if (git_tree_entry_type(e) != GIT_OBJECT_BLOB || !(row = record_read(&r, t->repo, e)))
 		return 0;
-	if (git_blob_lookup(&blob, t->repo, git_tree_entry_id(e)) < 0 ||
-	    ts_rowcodec__decode(&row, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob)) < 0) {
-		git_blob_free(blob);
-		return 0;   /* a damaged record names no key; admission refuses it on its own */
-	}
-	text_of(row, "node_id", &id);
-	text_of(row, "public_key", &key);
-	text_of(row, "revoked_at", &revoked);
-	text_of(row, "retired_keys", &retired);
-	if (id && key && ts_jurisdiction_covers(t->k->from, id) && strcmp(id, t->k->from))
-		t->error = add_signer(t->k, id, key, revoked, retired);
+	if (ts_jurisdiction_covers(t->k->from, r.id) && strcmp(r.id, t->k->from))
+		t->error = add_signer(t->k, r.id, r.key, r.revoked, r.retired);
 	ts_row__free(row);
-	git_blob_free(blob);
 	return t->error < 0 ? -1 : 0;
 }
 
@@ -643,29 +660,32 @@ done:
 	return error;
 }
 
+/* The sync_signers tree of commit c, or NULL when it has none. */
+static git_tree *signers_tree(git_repository *repo, const git_commit *c)
+{
+	git_tree *root = NULL, *sub = NULL;
+	git_tree_entry *e = NULL;
+
+	if (git_commit_tree(&root, c) == 0 && git_tree_entry_bypath(&e, root, "sync_signers") == 0 &&
+	    git_tree_entry_type(e) == GIT_OBJECT_TREE)
+		(void)git_tree_lookup(&sub, repo, git_tree_entry_id(e));
+	git_tree_entry_free(e);
+	git_tree_free(root);
+	return sub;
+}
+
 static int offered_signers(ts_node__offer_keys *k, git_repository *repo, const git_oid *theirs)
 {
 	tree_signers t = { k, repo, 0 };
 	git_commit *c = NULL;
-	git_tree *root = NULL, *sub = NULL;
-	git_tree_entry *e = NULL;
+	git_tree *sub = NULL;
 	int error = 0;
 
-	if (git_commit_lookup(&c, repo, theirs) < 0 || git_commit_tree(&root, c) < 0) {
-		error = ts_store__git_error(TS_ECORRUPT, "reading the offered commit");
-		goto done;
-	}
-	if (git_tree_entry_bypath(&e, root, "sync_signers") < 0 || git_tree_entry_type(e) != GIT_OBJECT_TREE ||
-	    git_tree_lookup(&sub, repo, git_tree_entry_id(e)) < 0)
-		goto done;   /* no records offered */
-	if (git_tree_walk(sub, GIT_TREEWALK_PRE, tree_signer, &t) < 0 && !t.error)
-		error = ts_store__git_error(TS_ECORRUPT, "reading the offered keys");
-	else
-		error = t.error;
-done:
+	if (git_commit_lookup(&c, repo, theirs) < 0)
+		return ts_store__git_error(TS_ECORRUPT, "reading the offered commit");
+	if ((sub = signers_tree(repo, c)) && git_tree_walk(sub, GIT_TREEWALK_PRE, tree_signer, &t) < 0)
+		error = t.error < 0 ? t.error : ts_store__git_error(TS_ECORRUPT, "reading the offered keys");
 	git_tree_free(sub);
-	git_tree_entry_free(e);
-	git_tree_free(root);
 	git_commit_free(c);
 	return error;
 }
@@ -686,18 +706,6 @@ typedef struct {
 	int error;
 } enrolments;
 
-static git_tree *signers_tree(git_repository *repo, const git_commit *c)
-{
-	git_tree *root = NULL, *sub = NULL;
-	git_tree_entry *e = NULL;
-
-	if (git_commit_tree(&root, c) == 0 && git_tree_entry_bypath(&e, root, "sync_signers") == 0 &&
-	    git_tree_entry_type(e) == GIT_OBJECT_TREE)
-		(void)git_tree_lookup(&sub, repo, git_tree_entry_id(e));
-	git_tree_entry_free(e);
-	git_tree_free(root);
-	return sub;
-}
 
 /* Whether an enrolment of node `id` by commit `at` is newer than the one
  * taken so far (none: newer), and if so, that it is now the one taken. */
@@ -732,10 +740,9 @@ static int enrolment_record(const char *root, const git_tree_entry *e, void *pay
 {
 	enrolments *en = payload;
 	git_tree_entry *was = NULL;
-	git_blob *blob = NULL;
 	ts_row *row = NULL;
 	ts_buf path = TS_BUF_INIT;
-	const char *id = NULL, *key = NULL, *revoked = NULL, *retired = NULL;
+	signer_record r;
 	int newer = 0;
 
 	if (git_tree_entry_type(e) != GIT_OBJECT_BLOB)
@@ -748,19 +755,13 @@ static int enrolment_record(const char *root, const git_tree_entry *e, void *pay
 	if (en->before && git_tree_entry_bypath(&was, en->before, path.ptr) == 0 &&
 	    git_oid_equal(git_tree_entry_id(was), git_tree_entry_id(e)))
 		goto done;   /* unchanged by this commit */
-	if (git_blob_lookup(&blob, en->repo, git_tree_entry_id(e)) < 0 ||
-	    ts_rowcodec__decode(&row, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob)) < 0)
-		goto done;   /* a damaged record names no key; admission refuses it on its own */
-	text_of(row, "node_id", &id);
-	text_of(row, "public_key", &key);
-	text_of(row, "revoked_at", &revoked);
-	text_of(row, "retired_keys", &retired);
-	if (id && key && ts_jurisdiction_covers(en->by, id) && strcmp(en->by, id) &&
-	    (en->error = enrolment_newer(en, id, en->at, &newer)) == 0 && newer)
-		en->error = set_signer(en->k, id, key, revoked, retired);
+	if (!(row = record_read(&r, en->repo, e)))
+		goto done;
+	if (ts_jurisdiction_covers(en->by, r.id) && strcmp(en->by, r.id) &&
+	    (en->error = enrolment_newer(en, r.id, en->at, &newer)) == 0 && newer)
+		en->error = set_signer(en->k, r.id, r.key, r.revoked, r.retired);
 done:
 	ts_row__free(row);
-	git_blob_free(blob);
 	git_tree_entry_free(was);
 	ts_buf__dispose(&path);
 	return en->error < 0 ? -1 : 0;
