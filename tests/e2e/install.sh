@@ -37,13 +37,7 @@ check "  ...and it runs" stdout_has "commands:"
 page=$root/usr/share/man/man1/tiersync.1
 check "the manual page is at PREFIX/share/man/man1" test -f "$page"
 check "  ...what the binary writes" sh -c '"$1" help --man | cmp -s - "$2"' - "$TIERSYNC" "$page"
-if command -v man >/dev/null 2>&1; then
-	MANWIDTH=100 LC_ALL=C.UTF-8 man -l "$page" >"$work/man.txt" 2>"$work/man.err" || true
-	check "  ...man -l reads it" grep -q "TIERSYNC(1)" "$work/man.txt"
-	check "  ...with the bundle command" grep -q "tiersync bundle create FILE" "$work/man.txt"
-else
-	echo "skip: man is not installed"
-fi
+man_reads "$page" "tiersync bundle create FILE" "  ...man -l reads it"
 
 check "the library is at PREFIX/lib" test -f "$root/usr/lib/libtiersync.a"
 check "the public headers are at PREFIX/include" test -f "$root/usr/include/tiersync/bundle.h"

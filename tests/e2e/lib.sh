@@ -92,6 +92,18 @@ twin_merged() {
 	ts -C "$work/twin" merge --submissions >/dev/null
 }
 
+# man_reads PAGE TEXT LABEL: stock man (-l) renders PAGE as tiersync(1),
+# TEXT in it; skipped where man is not installed.
+man_reads() {
+	if ! command -v man >/dev/null 2>&1; then
+		echo "skip: man is not installed"
+		return 0
+	fi
+	MANWIDTH=100 LC_ALL=C.UTF-8 man -l "$1" >"$work/man.txt" 2>"$work/man.err" || true
+	check "$3" grep -q "TIERSYNC(1)" "$work/man.txt"
+	check "  ...with \"$2\"" grep -q "$2" "$work/man.txt"
+}
+
 # Stock git on a node's history: on_git NODE ARGS...
 on_git() {
 	_git_dir=$1/history.git

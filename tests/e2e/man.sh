@@ -39,10 +39,4 @@ if command -v groff >/dev/null 2>&1; then
 else
 	echo "skip: groff is not installed (apt-get install groff-base)"
 fi
-if command -v man >/dev/null 2>&1; then
-	MANWIDTH=100 LC_ALL=C.UTF-8 man -l "$work/tiersync.1" >"$work/man.txt" 2>"$work/man.err" || true
-	check "man -l shows it" grep -q "TIERSYNC(1)" "$work/man.txt"
-	check "  ...with the restore command" grep -q "Take back staged writes" "$work/man.txt"
-else
-	echo "skip: man is not installed"
-fi
+man_reads "$work/tiersync.1" "Take back staged writes" "man -l shows it"
