@@ -429,6 +429,21 @@ static ts_store *lock_local_history(const char *url)
 	return store;
 }
 
+/* Pushes `spec`; into `upper`, a history on this machine whose lock is
+ * held, it names the ref moved there first (ts_store__ref_intent()). */
+static int push_into(ts_store *upper, ts_node *node, const char *spec, ts_transfer_stats *stats,
+	const ts_remote_options *opts)
+{
+	int error;
+
+	if (upper && (error = ts_store__ref_intent(upper, strchr(spec, ':') + 1)) < 0)
+		return error;
+	error = ts_remote__push(stats, ts_store__repo(node->store), spec, opts);
+	if (upper)
+		ts_store__ref_intent_done(upper);
+	return error;
+}
+
 /*
  * The urgent commit for `remote` (node/urgent_commit.c) stands on its main
  * as last fetched, refs/remotes/<remote>/main; none when never fetched.
@@ -495,7 +510,7 @@ int ts_node_push_urgent(char id_out[41], ts_transfer_stats *stats, ts_urgent_pus
 			error = TS_ERROR;
 			goto done;
 		}
-		if ((error = ts_remote__push(&sent, ts_store__repo(node->store), spec.ptr, &t.opts)) < 0)
+		if ((error = push_into(upper, node, spec.ptr, &sent, &t.opts)) < 0)
 			goto done;
 		urgent->updated = sent.updated;
 		urgent->objects = sent.objects;
@@ -509,7 +524,7 @@ int ts_node_push_urgent(char id_out[41], ts_transfer_stats *stats, ts_urgent_pus
 		error = TS_ERROR;
 		goto done;
 	}
-	if ((error = ts_remote__push(stats, ts_store__repo(node->store), spec.ptr, &t.opts)) < 0)
+	if ((error = push_into(upper, node, spec.ptr, stats, &t.opts)) < 0)
 		goto done;
 	if (id_out)
 		git_oid_tostr(id_out, 41, &head);
@@ -562,7 +577,6 @@ int ts_node_fetch(char id_out[41], ts_transfer_stats *stats, ts_node *node, cons
 	const ts_transfer_options *opts)
 {
 	git_repository *repo = ts_store__repo(node->store);
-	git_reference *ref = NULL;
 	git_odb *odb = NULL;
 	remote_target t;
 	ts_quarantine q = TS_QUARANTINE_INIT;
@@ -595,17 +609,17 @@ int ts_node_fetch(char id_out[41], ts_transfer_stats *stats, ts_node *node, cons
 	if ((error = ts_quarantine__move(&q, git_repository_path(repo))) < 0 ||
 	    (error = ts_store__sync(node->store)) < 0)
 		goto done;
-	if (git_repository_odb(&odb, repo) < 0 || git_odb_refresh(odb) < 0 ||
-	    git_reference_create(&ref, repo, dst.ptr, &id, 1, "fetch") < 0) {
-		error = ts_store__git_error(TS_ERROR, "recording the fetched commit");
+	if (git_repository_odb(&odb, repo) < 0 || git_odb_refresh(odb) < 0) {
+		error = ts_store__git_error(TS_ERROR, "reading the fetched objects");
 		goto done;
 	}
+	if ((error = ts_store__ref_set(node->store, dst.ptr, &id, "fetch")) < 0)
+		goto done;
 	git_oid_tostr(id_out, 41, &id);
 	ts_node__sync_record(node, remote, "fetched", id_out);
 done:
 	if (locked)
 		ts_store__unlock(node->store);
-	git_reference_free(ref);
 	git_odb_free(odb);
 	ts_quarantine__close(&q);
 	ts_buf__dispose(&dst);

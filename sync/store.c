@@ -389,7 +389,12 @@ int ts_store__ref_get(git_oid *out, ts_store *store, const char *ref)
 int ts_store__ref_set(ts_store *store, const char *ref, const git_oid *commit, const char *why)
 {
 	git_reference *r = NULL;
-	int error = git_reference_create(&r, store->repo, ref, commit, 1, why);
+	int error;
+
+	if ((error = ts_store__ref_intent(store, ref)) < 0)
+		return error;
+	error = git_reference_create(&r, store->repo, ref, commit, 1, why);
+	ts_store__ref_intent_done(store);
 	git_reference_free(r);
 	if (error < 0)
 		return ts_store__git_error(TS_ERROR, ref);
@@ -558,6 +563,66 @@ done:
 	return error;
 }
 
+/*
+ * The refs whose lock files the holder of the store lock is about to take
+ * are written in tiersync.lock itself, one a line, and emptied once the
+ * write is over. A holder killed in between leaves them named there: the
+ * next holder removes their lock files, which no one else took since (a
+ * writer finds the lock file there and gives up). The one case it can get
+ * wrong: a holder killed after its rename but before emptying, and a push
+ * stock git is receiving (which does not take the store lock) taking the
+ * same ref's lock right then; that push then fails, whole, and is made
+ * again.
+ */
+#define INTENT_MAX 4096
+
+static void release_dead_ref_locks(ts_store *store)
+{
+	char text[INTENT_MAX + 1], path[4096 + 512];
+	char *line, *next;
+	ssize_t n = pread(store->lock_fd, text, INTENT_MAX, 0);
+	int valid;
+
+	if (n <= 0)
+		return;
+	text[n] = '\0';
+	for (line = text; *line; line = next) {
+		if ((next = strchr(line, '\n')))
+			*next++ = '\0';
+		else
+			next = line + strlen(line);
+		if (strncmp(line, "refs/", 5) || git_reference_name_is_valid(&valid, line) < 0 || !valid)
+			continue;
+		snprintf(path, sizeof(path), "%s%s.lock", git_repository_path(store->repo), line);
+		unlink(path);
+	}
+	if (ftruncate(store->lock_fd, 0) < 0)
+		return;   /* named again by the next write, removed by the next holder */
+}
+
+int ts_store__ref_intent(ts_store *store, const char *ref)
+{
+	size_t len = strlen(ref);
+	char line[INTENT_MAX];
+
+	if (store->lock_fd < 0)
+		return 0;
+	if (len + 1 > sizeof(line))
+		return ts_error_set(TS_EINVALID, "ref name too long: %.64s...", ref);
+	memcpy(line, ref, len);
+	line[len++] = '\n';
+	if (pwrite(store->lock_fd, line, len, 0) != (ssize_t)len || ftruncate(store->lock_fd, (off_t)len) < 0)
+		return ts_error_set(TS_ERROR, "writing %stiersync.lock: %s", git_repository_path(store->repo),
+			strerror(errno));
+	return 0;
+}
+
+void ts_store__ref_intent_done(ts_store *store)
+{
+	if (store->lock_fd >= 0 && ftruncate(store->lock_fd, 0) < 0)
+		return;   /* the next holder removes a lock file only if it is there */
+}
+
 int ts_store__lock(ts_store *store)
 {
 	char path[4096];
@@ -572,6 +637,7 @@ int ts_store__lock(ts_store *store)
 		store->lock_fd = -1;
 		return ts_error_set(TS_ERROR, "locking %s: %s", path, strerror(errno));
 	}
+	release_dead_ref_locks(store);
 	return 0;
 }
 
@@ -584,8 +650,10 @@ int ts_store__trylock(ts_store *store)
 	snprintf(path, sizeof(path), "%stiersync.lock", git_repository_path(store->repo));
 	if ((store->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) < 0)
 		return ts_error_set(TS_ERROR, "opening %s: %s", path, strerror(errno));
-	if (flock(store->lock_fd, LOCK_EX | LOCK_NB) == 0)
+	if (flock(store->lock_fd, LOCK_EX | LOCK_NB) == 0) {
+		release_dead_ref_locks(store);
 		return 1;
+	}
 	close(store->lock_fd);
 	store->lock_fd = -1;
 	if (errno == EWOULDBLOCK)

@@ -126,6 +126,19 @@ int ts_store__trylock(ts_store *store);
 void ts_store__unlock(ts_store *store);
 
 /*
+ * A writer killed while it holds a ref's lock file (REF.lock) leaves it
+ * behind, and every later write of that ref would fail on it. So the
+ * holder of the store lock names the ref it is about to write, in
+ * tiersync.lock (ts_store__ref_intent(), one ref; ts_store__ref_set() does
+ * it itself), and says when the write is over (ts_store__ref_intent_done());
+ * taking the lock removes the lock files of the refs a dead holder named.
+ * A push into another node's history on this machine names the refs it
+ * moves there, holding that node's lock. Without the lock, nothing is named.
+ */
+int ts_store__ref_intent(ts_store *store, const char *ref);
+void ts_store__ref_intent_done(ts_store *store);
+
+/*
  * What a killed writer leaves behind, removed (call with the lock held):
  * a stale refs/heads/main.lock, and temporary pack files and packs whose
  * index was never written once they are older than TS_STORE_DEBRIS_AGE

@@ -8,6 +8,7 @@
 #include "harness.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -261,6 +262,64 @@ void test_bundle__up_and_down(void)
 	free(id);
 	free(id2);
 	free(id3);
+	ts_node_free(st);
+	ts_node_free(dc);
+}
+
+/* A writer killed while it held a ref's lock file: the next import
+ * removes the lock file the dead writer named in tiersync.lock, and only
+ * that one (another may belong to a push stock git is receiving). */
+void test_bundle__a_dead_writers_ref_lock_is_removed(void)
+{
+	ts_node *dc = NULL, *st = NULL;
+	ts_bundle_info info;
+	ts_bundle_import_result r;
+	char *id = NULL, path[4096], before[41], sub[41];
+	const char *named = "refs/submissions/bj.dc.js\n";
+	struct stat sb;
+	git_oid old;
+
+	test_ok(chain(&dc, &st, "st", "bj.dc.js"));
+	test_ok(ts_bundle_create(&info, dc, "down.bundle", &(ts_bundle_options){ TS_BUNDLE_OPTIONS_VERSION,
+		"bj.dc.js", NULL, NULL, NULL }));
+	test_ok(ts_bundle_import(&r, st, "down.bundle", NULL, NULL));
+	test_ok(new_case(&id, st, "景山前街 1号"));
+	test_ok(ts_bundle_create(&info, st, "up.bundle", NULL));
+	test_ok(ts_store__ref_get(&old, dc->store, TS_STORE_MAIN));
+	git_oid_tostr(before, sizeof(before), &old);
+
+	/* what a writer killed between its lock file and its rename leaves */
+	snprintf(path, sizeof(path), "%s/history.git/refs/submissions", dc->path);
+	test_assert(mkdir(path, 0755) == 0 || errno == EEXIST);
+	snprintf(path, sizeof(path), "%s/history.git/refs/submissions/bj.dc.js.lock", dc->path);
+	test_ok(write_bytes(path, "", 0));
+	snprintf(path, sizeof(path), "%s/history.git/refs/submissions/bj.dc.other.lock", dc->path);
+	test_ok(write_bytes(path, "", 0));
+
+	/* not named: the lock file is someone else's, and the import stops on it */
+	test_assert(ts_bundle_import(&r, dc, "up.bundle", NULL, NULL) < 0);
+	test_error_says("bj.dc.js.lock");
+	test_equal_i(ts_store__ref_get(&old, dc->store, "refs/submissions/bj.dc.js"), TS_ENOTFOUND);
+	test_ok(ts_store__ref_get(&old, dc->store, TS_STORE_MAIN));
+	git_oid_tostr(sub, sizeof(sub), &old);
+	test_equal_s(sub, before);
+
+	/* named by the dead holder of the store lock: removed, the import goes through */
+	snprintf(path, sizeof(path), "%s/history.git/tiersync.lock", dc->path);
+	test_ok(write_bytes(path, named, strlen(named)));
+	test_ok(ts_bundle_import(&r, dc, "up.bundle", NULL, NULL));
+	test_equal_i(r.submission, 1);
+	test_ok(ts_store__ref_get(&old, dc->store, "refs/submissions/bj.dc.js"));
+	snprintf(path, sizeof(path), "%s/history.git/refs/submissions/bj.dc.js.lock", dc->path);
+	test_assert(stat(path, &sb) < 0 && errno == ENOENT);
+	snprintf(path, sizeof(path), "%s/history.git/refs/submissions/bj.dc.other.lock", dc->path);
+	test_assert(stat(path, &sb) == 0);
+	/* and the store lock names nothing once the writes are over */
+	snprintf(path, sizeof(path), "%s/history.git/tiersync.lock", dc->path);
+	test_assert(stat(path, &sb) == 0);
+	test_equal_i((int)sb.st_size, 0);
+	test_ok(ts_node_verify(dc, NULL, NULL));
+	free(id);
 	ts_node_free(st);
 	ts_node_free(dc);
 }
