@@ -24,6 +24,7 @@
 #include <openssl/evp.h>
 
 #include "buf.h"
+#include "pack.h"
 #include "tiersync.h"
 
 typedef struct {
@@ -247,38 +248,6 @@ static void put_be32(ts_buf *buf, uint32_t v)
 	ts_buf__put(buf, &be, 4);
 }
 
-/* Appends the SHA-1 of everything so far (git's pack and index checksums). */
-static int put_sha1(ts_buf *buf)
-{
-	unsigned char sum[20];
-	if (!EVP_Digest(buf->ptr, buf->size, sum, NULL, EVP_sha1(), NULL))
-		return ts_error_set(TS_ERROR, "computing a pack checksum");
-	ts_buf__put(buf, sum, sizeof(sum));
-	return 0;
-}
-
-/* Writes `data` to a new file `path` through a temporary name. */
-static int write_file(const char *dir, const char *name, const ts_buf *data)
-{
-	char tmp[4200], path[4200];
-	FILE *f;
-
-	snprintf(tmp, sizeof(tmp), "%s/tmp_%s", dir, name);
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	if (!(f = fopen(tmp, "wb")))
-		return ts_error_set(TS_ERROR, "creating %s", tmp);
-	if (fwrite(data->ptr, 1, data->size, f) != data->size || fclose(f) != 0) {
-		unlink(tmp);
-		return ts_error_set(TS_ERROR, "writing %s", tmp);
-	}
-	chmod(tmp, 0444);
-	if (rename(tmp, path) < 0) {
-		unlink(tmp);
-		return ts_error_set(TS_ERROR, "renaming %s", tmp);
-	}
-	return 0;
-}
-
 /*
  * Writes the pack and its version 2 index, named after the pack's checksum
  * as git names them. The pack goes first: a reader finds packs by their
@@ -287,11 +256,10 @@ static int write_file(const char *dir, const char *name, const ts_buf *data)
 int ts_batch__flush(ts_batch *b, git_odb *odb, const char *pack_dir)
 {
 	ts_buf pack = TS_BUF_INIT, idx = TS_BUF_INIT;
-	object **sorted = NULL;
-	uint32_t *crc = NULL;
-	uint64_t *offset = NULL;
+	ts_pack__entry *e = NULL;
+	const object **obj = NULL;
+	unsigned char sum[20];
 	char hex[GIT_OID_HEXSZ + 1], name[64];
-	uint32_t fan[256] = { 0 }, nlarge = 0;
 	z_stream z;
 	size_t i, k;
 	int error = 0;
@@ -301,71 +269,51 @@ int ts_batch__flush(ts_batch *b, git_odb *odb, const char *pack_dir)
 	memset(&z, 0, sizeof(z));
 	if (deflateInit(&z, Z_BEST_SPEED) != Z_OK)
 		return ts_error_set(TS_ERROR, "out of memory");
-	sorted = malloc(b->n * sizeof(*sorted));
-	crc = malloc(b->n * sizeof(*crc));
-	offset = malloc(b->n * sizeof(*offset));
-	if (!sorted || !crc || !offset) {
+	if (!(e = malloc(b->n * sizeof(*e))) || !(obj = malloc(b->n * sizeof(*obj)))) {
 		error = ts_error_set(TS_ERROR, "out of memory");
 		goto done;
 	}
 	for (i = k = 0; i < b->cap; i++)
 		if (b->objs[i].data)
-			sorted[k++] = &b->objs[i];
-	qsort(sorted, b->n, sizeof(*sorted), object_cmp);
+			obj[k++] = &b->objs[i];
+	qsort(obj, b->n, sizeof(*obj), object_cmp);
 
 	ts_buf__puts(&pack, "PACK");
 	put_be32(&pack, 2);
 	put_be32(&pack, (uint32_t)b->n);
 	for (i = 0; i < b->n; i++) {
-		offset[i] = pack.size;
-		if ((error = pack_object(&pack, &z, sorted[i])) < 0)
+		e[i].id = obj[i]->id;
+		e[i].offset = pack.size;
+		if ((error = pack_object(&pack, &z, obj[i])) < 0)
 			goto done;
-		crc[i] = (uint32_t)crc32(0, (const Bytef *)pack.ptr + offset[i], (uInt)(pack.size - offset[i]));
-		fan[sorted[i]->id.id[0]]++;
+		e[i].crc = (uint32_t)crc32(0, (const Bytef *)pack.ptr + e[i].offset, (uInt)(pack.size - e[i].offset));
 	}
-	if ((error = put_sha1(&pack)) < 0)
-		goto done;
-
-	ts_buf__put(&idx, "\377tOc", 4);
-	put_be32(&idx, 2);
-	for (i = 1; i < 256; i++)
-		fan[i] += fan[i - 1];
-	for (i = 0; i < 256; i++)
-		put_be32(&idx, fan[i]);
-	for (i = 0; i < b->n; i++)
-		ts_buf__put(&idx, sorted[i]->id.id, GIT_OID_RAWSZ);
-	for (i = 0; i < b->n; i++)
-		put_be32(&idx, crc[i]);
-	for (i = 0; i < b->n; i++)
-		put_be32(&idx, offset[i] < 0x80000000u ? (uint32_t)offset[i] : 0x80000000u | nlarge++);
-	for (i = 0; i < b->n; i++)
-		if (offset[i] >= 0x80000000u) {
-			put_be32(&idx, (uint32_t)(offset[i] >> 32));
-			put_be32(&idx, (uint32_t)offset[i]);
-		}
-	ts_buf__put(&idx, pack.ptr + pack.size - 20, 20);
-	if ((error = put_sha1(&idx)) < 0)
-		goto done;
-	if (ts_buf__oom(&pack) || ts_buf__oom(&idx)) {
+	if (ts_buf__oom(&pack)) {
 		error = TS_ERROR;
 		goto done;
 	}
+	if (!EVP_Digest(pack.ptr, pack.size, sum, NULL, EVP_sha1(), NULL)) {
+		error = ts_error_set(TS_ERROR, "computing a pack checksum");
+		goto done;
+	}
+	ts_buf__put(&pack, sum, sizeof(sum));
+	if ((error = ts_pack__index(&idx, e, b->n, sum)) < 0 || (error = ts_buf__oom(&pack) ? TS_ERROR : 0) < 0)
+		goto done;
 
 	for (i = 0; i < 20; i++)
-		snprintf(hex + 2 * i, 3, "%02x", (unsigned char)pack.ptr[pack.size - 20 + i]);
+		snprintf(hex + 2 * i, 3, "%02x", sum[i]);
 	snprintf(name, sizeof(name), "pack-%s.pack", hex);
-	if ((error = write_file(pack_dir, name, &pack)) < 0)
+	if ((error = ts_pack__write_file(pack_dir, name, &pack, 0)) < 0)
 		goto done;
 	snprintf(name, sizeof(name), "pack-%s.idx", hex);
-	if ((error = write_file(pack_dir, name, &idx)) < 0)
+	if ((error = ts_pack__write_file(pack_dir, name, &idx, 0)) < 0)
 		goto done;
 	ts_batch__discard(b);
 	git_odb_refresh(odb);
 done:
 	deflateEnd(&z);
-	free(sorted);
-	free(crc);
-	free(offset);
+	free(e);
+	free(obj);
 	ts_buf__dispose(&pack);
 	ts_buf__dispose(&idx);
 	return error;

@@ -25,6 +25,7 @@
 #include <openssl/evp.h>
 
 #include "batch.h"
+#include "pack.h"
 #include "sshsig.h"
 #include "tiersync.h"
 
@@ -438,39 +439,6 @@ int ts_store__commit_tree(git_oid *out, ts_store *store, const git_oid *commit)
 	return 0;
 }
 
-/* Adds every object listed in a pack index (version 2) to `pb`. */
-static int add_pack_objects(git_packbuilder *pb, const char *idx_path)
-{
-	unsigned char head[8 + 256 * 4], oid[GIT_OID_RAWSZ];
-	uint32_t count, i;
-	FILE *f = fopen(idx_path, "rb");
-	int error = 0;
-
-	if (!f)
-		return ts_error_set(TS_ERROR, "opening %s", idx_path);
-	if (fread(head, 1, sizeof(head), f) != sizeof(head) || memcmp(head, "\377tOc\0\0\0\2", 8)) {
-		error = ts_error_set(TS_ECORRUPT, "%s is not a version 2 pack index", idx_path);
-		goto done;
-	}
-	count = (uint32_t)head[8 + 255 * 4] << 24 | (uint32_t)head[8 + 255 * 4 + 1] << 16 |
-		(uint32_t)head[8 + 255 * 4 + 2] << 8 | head[8 + 255 * 4 + 3];
-	for (i = 0; i < count; i++) {
-		git_oid id;
-		if (fread(oid, 1, sizeof(oid), f) != sizeof(oid)) {
-			error = ts_error_set(TS_ECORRUPT, "%s is truncated", idx_path);
-			goto done;
-		}
-		git_oid_fromraw(&id, oid);
-		if (git_packbuilder_insert(pb, &id, NULL) < 0) {
-			error = ts_store__git_error(TS_ERROR, "repacking");
-			goto done;
-		}
-	}
-done:
-	fclose(f);
-	return error;
-}
-
 typedef struct {
 	char *name;       /* "pack-<id>", without the suffix */
 	off_t size;
@@ -488,7 +456,7 @@ int ts_store__maintain(ts_store *store)
 	pack_file *packs = NULL;
 	size_t npacks = 0, merge, i;
 	off_t sum;
-	git_packbuilder *pb = NULL;
+	char **names = NULL, combined[64];
 	struct dirent *de;
 	DIR *d;
 	int error = 0;
@@ -530,22 +498,14 @@ int ts_store__maintain(ts_store *store)
 		sum += packs[merge].size;
 	if (merge < 2)
 		goto done;
-	if (git_packbuilder_new(&pb, store->repo) < 0) {
-		error = ts_store__git_error(TS_ERROR, "repacking");
+	if (!(names = malloc(merge * sizeof(*names)))) {
+		error = ts_error_set(TS_ERROR, "out of memory");
 		goto done;
 	}
-	git_packbuilder_set_threads(pb, 1);
-	for (i = 0; i < merge; i++) {
-		snprintf(path, sizeof(path), "%s/%s.idx", dir, packs[i].name);
-		if ((error = add_pack_objects(pb, path)) < 0)
-			goto done;
-	}
-	if (git_packbuilder_write(pb, dir, 0, NULL, NULL) < 0) {
-		error = ts_store__git_error(TS_ERROR, "writing the combined pack");
-		goto done;
-	}
-	/* the combined pack must be durable before its parts go */
-	if ((error = ts_store__sync(store)) < 0)
+	for (i = 0; i < merge; i++)
+		names[i] = packs[i].name;
+	/* made durable there, before its parts go */
+	if ((error = ts_pack__combine(combined, dir, names, merge)) < 0)
 		goto done;
 	for (i = 0; i < merge; i++) {
 		snprintf(path, sizeof(path), "%s/%s.pack", dir, packs[i].name);
@@ -556,7 +516,7 @@ int ts_store__maintain(ts_store *store)
 	git_odb_refresh(store->odb);
 done:
 	closedir(d);
-	git_packbuilder_free(pb);
+	free(names);
 	for (i = 0; i < npacks; i++)
 		free(packs[i].name);
 	free(packs);

@@ -176,8 +176,9 @@ int64_t ts_store__now_ns(void);
 /*
  * Keeps the number of packs small: once TS_STORE_PACK_LIMIT packs have
  * gathered (one per commit), combines the smallest of them geometrically
- * (each next pack while it is at most twice the size taken so far), makes
- * the result durable (syncfs) and deletes the parts.
+ * (each next pack while it is at most twice the size taken so far) by
+ * copying their entries (ts_pack__combine(): nothing is compressed again),
+ * makes the result durable and deletes the parts.
  */
 #define TS_STORE_PACK_LIMIT 16
 int ts_store__maintain(ts_store *store);

@@ -1,0 +1,149 @@
+/*
+ * Unit tests of pack files (sync/pack.c): packs combined by copying their
+ * entries. The packs are made by stock git (deltas against an offset and
+ * against an id, objects held by two packs, a delta whose base is such an
+ * object), and stock git judges the result: `git verify-pack`, `git fsck
+ * --full`, every object read back. A damaged part is refused whole.
+ */
+#include "harness.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pack.h"
+#include "tiersync.h"
+
+/* Runs a shell command in the test's directory; 0 if it exits 0. */
+static int sh(const char *cmd)
+{
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+/* The first line `cmd` prints ("" if none). */
+static const char *first_line(const char *cmd)
+{
+	static char line[256];
+	FILE *p = popen(cmd, "r");
+
+	line[0] = '\0';
+	if (p) {
+		if (!fgets(line, sizeof(line), p))
+			line[0] = '\0';
+		pclose(p);
+	}
+	line[strcspn(line, "\n")] = '\0';
+	return line;
+}
+
+/* The names ("pack-<id>") of the packs in `dir`, sorted, and how many. */
+static size_t pack_names(char names[][64], size_t max, const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	size_t n = 0;
+
+	while (d && (de = readdir(d)))
+		if (!strncmp(de->d_name, "pack-", 5) && strstr(de->d_name, ".idx") && n < max)
+			snprintf(names[n++], 64, "%.*s", (int)(strlen(de->d_name) - 4), de->d_name);
+	if (d)
+		closedir(d);
+	return n;
+}
+
+/*
+ * r.git with two packs made by stock git: "ofs" holds commits 1-4 with
+ * deltas against offsets, "ref" commits 3-6 with deltas against ids, so
+ * the objects of commits 3 and 4 are in both, some as bases of deltas.
+ */
+static int two_packs(void)
+{
+	return sh("set -e; exec >/dev/null 2>&1; git init -q --bare r.git; git init -q w; cd w; "
+		"git config user.name t; git config user.email t@t; "
+		"i=0; while [ $i -lt 200 ]; do echo \"line $i of a file long enough for deltas\"; i=$((i+1)); done > a; "
+		"for c in 1 2 3 4 5 6; do echo \"change $c\" >> a; sed \"s/line 1$c /LINE $c /\" a > b; git add a b; "
+		"git commit -q -m \"commit $c\"; git tag c$c; done; "
+		"{ git rev-list --objects c4; } | git pack-objects -q --delta-base-offset ../r.git/objects/pack/pack; "
+		"{ git rev-list --objects c6 ^c2; } | git pack-objects -q ../r.git/objects/pack/pack; "
+		"git --git-dir=../r.git update-ref refs/heads/main $(git rev-parse c6)");
+}
+
+/* Every object of commits 1-6 is in r.git and reads back; git's checks pass. */
+static int whole(void)
+{
+	return sh("set -e; exec >/dev/null 2>&1; cd w; "
+		"git rev-list --objects c6 | cut -d' ' -f1 | sort > ../want; "
+		"cd ../r.git; git verify-pack objects/pack/*.idx; git fsck --full --strict; "
+		"git cat-file --batch-all-objects --batch-check='%(objectname)' | sort > ../have; "
+		"cmp ../want ../have; git cat-file --batch-all-objects --batch >/dev/null");
+}
+
+static void combine_in_order(int reverse)
+{
+	char names[8][64], *order[2], out[64];
+	const char *dir = "r.git/objects/pack";
+
+	test_ok(two_packs());
+	test_equal_i(pack_names(names, 8, dir), 2);
+	order[0] = names[reverse ? 1 : 0];
+	order[1] = names[reverse ? 0 : 1];
+	test_ok(ts_pack__combine(out, dir, order, 2));
+	test_assert(!strncmp(out, "pack-", 5) && strlen(out) == 45);
+	/* the parts go; what is left is the combined pack alone */
+	{
+		char cmd[512];
+		snprintf(cmd, sizeof(cmd), "cd %s && rm %s.pack %s.idx %s.pack %s.idx", dir, names[0], names[0], names[1],
+			names[1]);
+		test_ok(sh(cmd));
+	}
+	test_equal_i(pack_names(names, 8, dir), 1);
+	test_equal_s(names[0], out);
+	test_ok(whole());
+	/* nothing left behind in the pack directory */
+	test_equal_s(first_line("ls r.git/objects/pack | grep -vc '^pack-'"), "0");
+	/* still deltas in it: nothing was expanded */
+	test_assert(atoi(first_line("cd r.git && git verify-pack -v objects/pack/*.idx | grep -c 'chain length'")) > 0);
+}
+
+void test_pack__combine_keeps_every_object_once(void)
+{
+	combine_in_order(0);
+}
+
+void test_pack__combine_the_other_way_round(void)
+{
+	combine_in_order(1);
+}
+
+void test_pack__a_damaged_part_is_refused_whole(void)
+{
+	char names[8][64], *order[2], out[64], before[256], after[256];
+	const char *dir = "r.git/objects/pack";
+	char cmd[512];
+
+	test_ok(two_packs());
+	test_equal_i(pack_names(names, 8, dir), 2);
+	order[0] = names[0];
+	order[1] = names[1];
+	/* one byte in the middle of the first pack turned over */
+	snprintf(cmd, sizeof(cmd), "cd %s && f=%s.pack && chmod u+w $f && at=$(($(stat -c %%s $f) / 2)) && "
+		"b=$(dd if=$f bs=1 skip=$at count=1 status=none | od -An -tu1) && "
+		"printf \"\\\\$(printf %%o $((255 - b)))\" | dd of=$f bs=1 seek=$at conv=notrunc status=none", dir, names[0]);
+	test_ok(sh(cmd));
+	snprintf(before, sizeof(before), "%s", first_line("ls -l --time-style=full-iso r.git/objects/pack | md5sum"));
+	test_equal_i(ts_pack__combine(out, dir, order, 2), TS_ECORRUPT);
+	test_error_says(names[0]);
+	test_equal_s(out, "");
+	snprintf(after, sizeof(after), "%s", first_line("ls -l --time-style=full-iso r.git/objects/pack | md5sum"));
+	test_equal_s(after, before);
+
+	/* an index cut short */
+	test_ok(sh("cd w && git rev-list --objects c6 | git pack-objects -q ../r.git/objects/pack/pack >/dev/null"));
+	test_equal_i(pack_names(names, 8, dir), 3);
+	snprintf(cmd, sizeof(cmd), "cd %s && chmod u+w %s.idx && truncate -s 1000 %s.idx", dir, names[2], names[2]);
+	test_ok(sh(cmd));
+	order[0] = names[2];
+	test_equal_i(ts_pack__combine(out, dir, order, 1), TS_ECORRUPT);
+	test_error_says("cut short");
+}
