@@ -298,6 +298,7 @@ static int commit_updates(git_oid *out, sqlite3 *db, ts_store *store,
 	if (bulk || journal_size(db) >= TS_HISTORY_CHECKPOINT) {
 		/* everything written so far becomes durable: the journal can go */
 		char now[24];
+		ts_store__clean_debris(store);
 		if ((error = ts_store__maintain(store)) < 0 ||
 		    (error = ts_store__sync(store)) < 0)
 			goto done;
@@ -330,8 +331,9 @@ done:
 
 /*
  * A commit holds the store's lock from its first object to the ref, and the
- * database's write lock until its transaction ends. Whatever a killed
- * writer left is cleared first.
+ * database's write lock until its transaction ends. A ref's lock file a
+ * killed writer left goes as the lock is taken (ts_store__lock()); its
+ * other leftovers when the node is opened and at the checkpoint.
  */
 int ts_history__begin(sqlite3 *db, ts_store *store)
 {
@@ -339,7 +341,6 @@ int ts_history__begin(sqlite3 *db, ts_store *store)
 	char *applying;
 	if ((error = ts_store__lock(store)) < 0)
 		return error;
-	ts_store__clean_debris(store);
 	/* the rows of an interrupted pull are not history's to commit */
 	if ((applying = ts_meta__get(db, TS_META_APPLYING))) {
 		free(applying);
