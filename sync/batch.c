@@ -11,7 +11,6 @@
  */
 #include "batch.h"
 
-#include <arpa/inet.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -21,7 +20,6 @@
 #include <string.h>
 #include <zlib.h>
 #include <git2/sys/odb_backend.h>
-#include <openssl/evp.h>
 
 #include "buf.h"
 #include "pack.h"
@@ -38,7 +36,9 @@ struct ts_batch {
 	git_odb_backend parent;
 	object *objs;        /* open-addressing table, `cap` slots (a power of two) */
 	size_t n, cap;
+	size_t bytes;        /* of the objects waiting */
 	git_odb *odb;        /* the database it is attached to */
+	char *pack_dir;      /* where its packs go */
 	int reuse;           /* ts_batch__reuse(): skip objects the database has */
 };
 
@@ -103,6 +103,7 @@ static int batch_write(git_odb_backend *backend, const git_oid *id, const void *
 	o->type = type;
 	o->len = len;
 	b->n++;
+	b->bytes += len;
 	return 0;
 }
 
@@ -142,21 +143,25 @@ void ts_batch__discard(ts_batch *b)
 	free(b->objs);
 	b->objs = NULL;
 	b->n = b->cap = 0;
+	b->bytes = 0;
 }
 
 static void batch_free(git_odb_backend *backend)
 {
 	ts_batch__discard((ts_batch *)backend);
+	free(((ts_batch *)backend)->pack_dir);
 	free(backend);
 }
 
-int ts_batch__attach(ts_batch **out, git_odb *odb)
+int ts_batch__attach(ts_batch **out, git_odb *odb, const char *pack_dir)
 {
 	ts_batch *b;
 
 	*out = NULL;
-	if (!(b = calloc(1, sizeof(*b))))
+	if (!(b = calloc(1, sizeof(*b))) || !(b->pack_dir = strdup(pack_dir))) {
+		free(b);
 		return ts_error_set(TS_ERROR, "out of memory");
+	}
 	git_odb_init_backend(&b->parent, GIT_ODB_BACKEND_VERSION);
 	b->odb = odb;
 	b->parent.read = batch_read;
@@ -165,6 +170,7 @@ int ts_batch__attach(ts_batch **out, git_odb *odb)
 	b->parent.exists = batch_exists;
 	b->parent.free = batch_free;
 	if (git_odb_add_backend(odb, &b->parent, 1000) < 0) {
+		free(b->pack_dir);
 		free(b);
 		return ts_error_set(TS_ERROR, "adding the object batch: %s", git_error_last()->message);
 	}
@@ -180,7 +186,7 @@ int ts_batch__put(ts_batch *b, git_oid *out, git_object_t type, const void *data
 		return 0;
 	if (batch_write(&b->parent, out, data, len, type) < 0)
 		return ts_error_set(TS_ERROR, "out of memory");
-	return 0;
+	return b->bytes >= TS_BATCH_BYTES ? ts_batch__flush(b) : 0;
 }
 
 void ts_batch__reuse(ts_batch *b, int on)
@@ -194,15 +200,17 @@ size_t ts_batch__count(const ts_batch *b)
 }
 
 /* Appends one object as a pack entry: type and size header, then zlib
- * data. One deflate stream serves every object of a pack, reset between
- * them (the bytes are those compress2() writes): its few hundred KB of
- * state are set up once, not once per object. */
-static int pack_object(ts_buf *pack, z_stream *z, const object *o)
+ * data, deflated through a buffer of its own. One deflate stream serves
+ * every object of a pack, reset between them (the bytes are those
+ * compress2() writes): its few hundred KB of state are set up once, not
+ * once per object. */
+#define DEFLATE_CHUNK (64 * 1024)
+
+static int pack_object(ts_pack__writer *w, z_stream *z, const object *o, uint32_t *crc)
 {
-	unsigned char head[16];
+	unsigned char head[16], chunk[DEFLATE_CHUNK];
 	size_t size = o->len, n = 0, left_in;
-	uLong zlen = deflateBound(z, (uLong)o->len);
-	int rc;
+	int rc, error;
 
 	head[n++] = (unsigned char)((o->type << 4) | (size & 0x0f) | (size > 0x0f ? 0x80 : 0));
 	size >>= 4;
@@ -210,30 +218,30 @@ static int pack_object(ts_buf *pack, z_stream *z, const object *o)
 		head[n++] = (unsigned char)((size & 0x7f) | (size > 0x7f ? 0x80 : 0));
 		size >>= 7;
 	}
-	ts_buf__put(pack, head, n);
-	if (ts_buf__grow(pack, zlen) < 0)
-		return ts_error_set(TS_ERROR, "out of memory");
+	*crc = (uint32_t)crc32(0, NULL, 0);
+	if ((error = ts_pack__writer_put(w, head, n, crc)) < 0)
+		return error;
 	if (deflateReset(z) != Z_OK)
 		return ts_error_set(TS_ERROR, "compressing an object");
 	/* fed in pieces a zlib count holds, as compress2() does */
 	z->next_in = (Bytef *)o->data;
-	z->next_out = (Bytef *)pack->ptr + pack->size;
-	z->avail_in = z->avail_out = 0;
+	z->avail_in = 0;
 	left_in = o->len;
 	do {
-		if (!z->avail_out) {
-			z->avail_out = zlen > UINT_MAX ? UINT_MAX : (uInt)zlen;
-			zlen -= z->avail_out;
-		}
+		size_t made;
 		if (!z->avail_in) {
 			z->avail_in = left_in > UINT_MAX ? UINT_MAX : (uInt)left_in;
 			left_in -= z->avail_in;
 		}
+		z->next_out = chunk;
+		z->avail_out = sizeof(chunk);
 		rc = deflate(z, left_in ? Z_NO_FLUSH : Z_FINISH);
-	} while (rc == Z_OK);
-	if (rc != Z_STREAM_END)
-		return ts_error_set(TS_ERROR, "compressing an object");
-	pack->size += z->total_out;
+		made = sizeof(chunk) - z->avail_out;
+		if ((rc != Z_OK && rc != Z_STREAM_END && rc != Z_BUF_ERROR) || (rc == Z_BUF_ERROR && !made))
+			return ts_error_set(TS_ERROR, "compressing an object");
+		if (made && (error = ts_pack__writer_put(w, chunk, made, crc)) < 0)
+			return error;
+	} while (rc != Z_STREAM_END);
 	return 0;
 }
 
@@ -242,24 +250,17 @@ static int object_cmp(const void *a, const void *b)
 	return git_oid_cmp(&(*(const object *const *)a)->id, &(*(const object *const *)b)->id);
 }
 
-static void put_be32(ts_buf *buf, uint32_t v)
-{
-	uint32_t be = htonl(v);
-	ts_buf__put(buf, &be, 4);
-}
-
 /*
  * Writes the pack and its version 2 index, named after the pack's checksum
  * as git names them. The pack goes first: a reader finds packs by their
  * index, so it never sees an index without its pack.
  */
-int ts_batch__flush(ts_batch *b, git_odb *odb, const char *pack_dir)
+int ts_batch__flush(ts_batch *b)
 {
-	ts_buf pack = TS_BUF_INIT, idx = TS_BUF_INIT;
+	ts_pack__writer *w = NULL;
 	ts_pack__entry *e = NULL;
 	const object **obj = NULL;
-	unsigned char sum[20];
-	char hex[GIT_OID_HEXSZ + 1], name[64];
+	char name[64];
 	z_stream z;
 	size_t i, k;
 	int error = 0;
@@ -278,43 +279,22 @@ int ts_batch__flush(ts_batch *b, git_odb *odb, const char *pack_dir)
 			obj[k++] = &b->objs[i];
 	qsort(obj, b->n, sizeof(*obj), object_cmp);
 
-	ts_buf__puts(&pack, "PACK");
-	put_be32(&pack, 2);
-	put_be32(&pack, (uint32_t)b->n);
+	if ((error = ts_pack__writer_open(&w, b->pack_dir, b->n)) < 0)
+		goto done;
 	for (i = 0; i < b->n; i++) {
 		e[i].id = obj[i]->id;
-		e[i].offset = pack.size;
-		if ((error = pack_object(&pack, &z, obj[i])) < 0)
+		e[i].offset = ts_pack__writer_size(w);
+		if ((error = pack_object(w, &z, obj[i], &e[i].crc)) < 0)
 			goto done;
-		e[i].crc = (uint32_t)crc32(0, (const Bytef *)pack.ptr + e[i].offset, (uInt)(pack.size - e[i].offset));
 	}
-	if (ts_buf__oom(&pack)) {
-		error = TS_ERROR;
-		goto done;
-	}
-	if (!EVP_Digest(pack.ptr, pack.size, sum, NULL, EVP_sha1(), NULL)) {
-		error = ts_error_set(TS_ERROR, "computing a pack checksum");
-		goto done;
-	}
-	ts_buf__put(&pack, sum, sizeof(sum));
-	if ((error = ts_pack__index(&idx, e, b->n, sum)) < 0 || (error = ts_buf__oom(&pack) ? TS_ERROR : 0) < 0)
-		goto done;
-
-	for (i = 0; i < 20; i++)
-		snprintf(hex + 2 * i, 3, "%02x", sum[i]);
-	snprintf(name, sizeof(name), "pack-%s.pack", hex);
-	if ((error = ts_pack__write_file(pack_dir, name, &pack, 0)) < 0)
-		goto done;
-	snprintf(name, sizeof(name), "pack-%s.idx", hex);
-	if ((error = ts_pack__write_file(pack_dir, name, &idx, 0)) < 0)
+	if ((error = ts_pack__writer_finish(w, name, e, b->n, 0)) < 0)
 		goto done;
 	ts_batch__discard(b);
-	git_odb_refresh(odb);
+	git_odb_refresh(b->odb);
 done:
+	ts_pack__writer_free(w);
 	deflateEnd(&z);
 	free(e);
 	free(obj);
-	ts_buf__dispose(&pack);
-	ts_buf__dispose(&idx);
 	return error;
 }

@@ -11,8 +11,17 @@
 
 typedef struct ts_batch ts_batch;
 
-/* Adds a batch to `odb`, ahead of its other backends; the odb owns it. */
-int ts_batch__attach(ts_batch **out, git_odb *odb);
+/* Adds a batch to `odb`, ahead of its other backends; the odb owns it.
+ * Its packs go to `pack_dir` (the repository's objects/pack). */
+int ts_batch__attach(ts_batch **out, git_odb *odb, const char *pack_dir);
+
+/*
+ * The bytes of objects a batch keeps in memory: past them,
+ * ts_batch__put() writes what waits as a pack of its own and goes on, so a
+ * commit of any size holds about this much. The packs of one commit are
+ * combined later like any others (ts_store__maintain()).
+ */
+#define TS_BATCH_BYTES (16 * 1024 * 1024)
 
 /*
  * Adds an object to the batch and writes its id to `out`, without asking the
@@ -29,12 +38,12 @@ size_t ts_batch__count(const ts_batch *batch);
  * the other side's rows). */
 void ts_batch__reuse(ts_batch *batch, int on);
 
-/* Writes the waiting objects as one pack with its index into `pack_dir`
- * (the repository's objects/pack), empties the batch and refreshes `odb`.
- * No-op when empty. */
-int ts_batch__flush(ts_batch *batch, git_odb *odb, const char *pack_dir);
+/* Writes the waiting objects as one pack with its index, empties the
+ * batch and refreshes its odb. No-op when empty. */
+int ts_batch__flush(ts_batch *batch);
 
-/* Forgets the waiting objects (nothing is written). */
+/* Forgets the waiting objects (nothing more is written; what a full batch
+ * wrote already stays, unreferenced, as any object no ref reaches). */
 void ts_batch__discard(ts_batch *batch);
 
 #endif

@@ -134,6 +134,115 @@ int ts_pack__write_file(const char *dir, const char *name, const ts_buf *data, i
 	return durable ? sync_dir(dir) : 0;
 }
 
+/* ---- writing a pack ---- */
+
+struct ts_pack__writer {
+	char *dir;
+	char tmp[4200];       /* the file until it gets its name; "" after */
+	FILE *f;
+	EVP_MD_CTX *sha;      /* of every byte so far */
+	uint64_t size;
+};
+
+int ts_pack__writer_open(ts_pack__writer **out, const char *dir, size_t count)
+{
+	ts_pack__writer *w;
+	unsigned char head[12];
+	int fd;
+
+	*out = NULL;
+	if (count > UINT32_MAX)
+		return ts_error_set(TS_EINVALID, "a pack holds at most %u objects", UINT32_MAX);
+	if (!(w = calloc(1, sizeof(*w))) || !(w->dir = strdup(dir)) || !(w->sha = EVP_MD_CTX_new()) ||
+	    !EVP_DigestInit_ex(w->sha, EVP_sha1(), NULL)) {
+		ts_pack__writer_free(w);
+		return ts_error_set(TS_ERROR, "out of memory");
+	}
+	snprintf(w->tmp, sizeof(w->tmp), "%s/tmp_pack_XXXXXX", dir);
+	if ((fd = mkstemp(w->tmp)) < 0 || !(w->f = fdopen(fd, "wb"))) {
+		ts_error_set(TS_ERROR, "creating %s: %s", w->tmp, strerror(errno));
+		if (fd >= 0) {
+			close(fd);
+			unlink(w->tmp);
+		}
+		w->tmp[0] = '\0';
+		ts_pack__writer_free(w);
+		return TS_ERROR;
+	}
+	memcpy(head, "PACK\0\0\0\2", 8);
+	head[8] = (unsigned char)(count >> 24);
+	head[9] = (unsigned char)(count >> 16);
+	head[10] = (unsigned char)(count >> 8);
+	head[11] = (unsigned char)count;
+	*out = w;
+	return ts_pack__writer_put(w, head, sizeof(head), NULL);
+}
+
+uint64_t ts_pack__writer_size(const ts_pack__writer *w)
+{
+	return w->size;
+}
+
+int ts_pack__writer_put(ts_pack__writer *w, const void *data, size_t len, uint32_t *crc)
+{
+	if (crc)
+		*crc = (uint32_t)crc32(*crc, data, (uInt)len);
+	if (fwrite(data, 1, len, w->f) != len || !EVP_DigestUpdate(w->sha, data, len))
+		return ts_error_set(TS_ERROR, "writing %s: %s", w->tmp, strerror(errno));
+	w->size += len;
+	return 0;
+}
+
+int ts_pack__writer_finish(ts_pack__writer *w, char name[64], ts_pack__entry *entries, size_t n, int durable)
+{
+	unsigned char sum[EVP_MAX_MD_SIZE];
+	char path[4200], hex[GIT_OID_HEXSZ + 1];
+	ts_buf idx = TS_BUF_INIT;
+	FILE *f = w->f;
+	size_t i;
+	int error;
+
+	name[0] = '\0';
+	w->f = NULL;
+	if (!EVP_DigestFinal_ex(w->sha, sum, NULL) || fwrite(sum, 1, 20, f) != 20 || fflush(f) != 0 ||
+	    (durable && fsync(fileno(f)) < 0)) {
+		fclose(f);
+		return ts_error_set(TS_ERROR, "writing %s: %s", w->tmp, strerror(errno));
+	}
+	if (fclose(f) != 0)
+		return ts_error_set(TS_ERROR, "writing %s: %s", w->tmp, strerror(errno));
+	for (i = 0; i < 20; i++)
+		snprintf(hex + 2 * i, 3, "%02x", sum[i]);
+	snprintf(path, sizeof(path), "%s/pack-%s.pack", w->dir, hex);
+	if (chmod(w->tmp, 0444) < 0 || rename(w->tmp, path) < 0)
+		return ts_error_set(TS_ERROR, "renaming %s: %s", w->tmp, strerror(errno));
+	/* the pack has its name; a failure from here takes it away again */
+	memcpy(w->tmp, path, sizeof(w->tmp));
+	snprintf(path, sizeof(path), "pack-%s.idx", hex);
+	if ((error = ts_pack__index(&idx, entries, n, sum)) < 0 ||
+	    (error = ts_pack__write_file(w->dir, path, &idx, durable)) < 0) {
+		ts_buf__dispose(&idx);
+		return error;
+	}
+	ts_buf__dispose(&idx);
+	w->tmp[0] = '\0';
+	snprintf(name, 64, "pack-%s", hex);
+	return 0;
+}
+
+void ts_pack__writer_free(ts_pack__writer *w)
+{
+	if (!w)
+		return;
+	if (w->f)
+		fclose(w->f);
+	if (w->tmp[0])
+		unlink(w->tmp);
+	EVP_MD_CTX_free(w->sha);
+	free(w->dir);
+	free(w);
+}
+
 /* ---- combining packs ---- */
 
 /* One of the packs combined, its objects in the order of the file. */
@@ -146,12 +255,6 @@ typedef struct {
 	size_t n;
 } part;
 
-/* The new pack as it is written: the file, its running SHA-1, its length. */
-typedef struct {
-	FILE *f;
-	EVP_MD_CTX *sha;
-	uint64_t size;
-} output;
 
 static int read_all_at(int fd, void *into, size_t len, uint64_t at)
 {
@@ -256,15 +359,6 @@ static void part_close(part *p)
 	free(p->at);
 }
 
-static int emit(output *out, const void *data, size_t len, uint32_t *crc)
-{
-	if (crc)
-		*crc = (uint32_t)crc32(*crc, data, (uInt)len);
-	if (fwrite(data, 1, len, out->f) != len || !EVP_DigestUpdate(out->sha, data, len))
-		return ts_error_set(TS_ERROR, "writing the combined pack: %s", strerror(errno));
-	out->size += len;
-	return 0;
-}
 
 /* The object of `p` whose entry starts at `offset`, before entry `before`. */
 static size_t find_offset(const part *p, size_t before, uint64_t offset)
@@ -287,7 +381,7 @@ static size_t find_offset(const part *p, size_t before, uint64_t offset)
  * copy was left out), then its compressed bytes as they are. `crc` gets
  * the CRC-32 of the entry written.
  */
-static int copy_entry(output *out, uint32_t *crc, const part *p, size_t i)
+static int copy_entry(ts_pack__writer *out, uint32_t *crc, const part *p, size_t i)
 {
 	uint64_t start = p->obj[i].offset, end = i + 1 < p->n ? p->obj[i + 1].offset : p->size - 20, at;
 	unsigned char head[HEAD_MAX], fresh[HEAD_MAX], chunk[COPY_CHUNK];
@@ -329,7 +423,7 @@ static int copy_entry(output *out, uint32_t *crc, const part *p, size_t i)
 			memcpy(fresh + hlen, p->obj[base].id.id, GIT_OID_RAWSZ);
 			hlen += GIT_OID_RAWSZ;
 		} else {
-			rel = out->size - p->at[base];
+			rel = ts_pack__writer_size(out) - p->at[base];
 			enc[--e] = (unsigned char)(rel & 127);
 			while (rel >>= 7)
 				enc[--e] = (unsigned char)(128 | (--rel & 127));
@@ -349,14 +443,14 @@ static int copy_entry(output *out, uint32_t *crc, const part *p, size_t i)
 	/* the header, then the compressed bytes: those read with it, then the rest */
 	src_crc = (uint32_t)crc32(0, head, (uInt)have);
 	*crc = (uint32_t)crc32(0, NULL, 0);
-	if ((error = emit(out, fresh, hlen, crc)) < 0 || (error = emit(out, head + h, have - h, crc)) < 0)
+	if ((error = ts_pack__writer_put(out, fresh, hlen, crc)) < 0 || (error = ts_pack__writer_put(out, head + h, have - h, crc)) < 0)
 		return error;
 	for (at = start + have; at < end; at += k) {
 		k = end - at < sizeof(chunk) ? (size_t)(end - at) : sizeof(chunk);
 		if (read_all_at(p->fd, chunk, k, at) < 0)
 			return bad_part(p, "an entry is cut short");
 		src_crc = (uint32_t)crc32(src_crc, chunk, (uInt)k);
-		if ((error = emit(out, chunk, k, crc)) < 0)
+		if ((error = ts_pack__writer_put(out, chunk, k, crc)) < 0)
 			return error;
 	}
 	if (src_crc != p->obj[i].crc) {
@@ -412,15 +506,11 @@ int ts_pack__combine(char out_name[64], const char *dir, char *const *names, siz
 {
 	part *parts = calloc(n ? n : 1, sizeof(*parts));
 	ts_pack__entry *written = NULL;
-	output out = { NULL, NULL, 0 };
-	ts_buf idx = TS_BUF_INIT;
-	unsigned char head[12], sum[EVP_MAX_MD_SIZE];
-	char tmp[4200], path[4200], hex[GIT_OID_HEXSZ + 1];
+	ts_pack__writer *out = NULL;
 	size_t kept = 0, w = 0, i, j;
-	int fd = -1, error = 0;
+	int error = 0;
 
 	out_name[0] = '\0';
-	tmp[0] = '\0';
 	if (!parts)
 		return ts_error_set(TS_ERROR, "out of memory");
 	for (i = 0; i < n; i++) {
@@ -431,73 +521,30 @@ int ts_pack__combine(char out_name[64], const char *dir, char *const *names, siz
 		error = part_open(&parts[i], dir);
 	if (error || (error = leave_out_copies(&kept, parts, n)) < 0)
 		goto done;
-	if (kept > UINT32_MAX || !(written = malloc((kept ? kept : 1) * sizeof(*written)))) {
+	if (!(written = malloc((kept ? kept : 1) * sizeof(*written)))) {
 		error = ts_error_set(TS_ERROR, "out of memory");
 		goto done;
 	}
-
-	snprintf(tmp, sizeof(tmp), "%s/tmp_pack_XXXXXX", dir);
-	if ((fd = mkstemp(tmp)) < 0 || !(out.f = fdopen(fd, "wb")) || !(out.sha = EVP_MD_CTX_new()) ||
-	    !EVP_DigestInit_ex(out.sha, EVP_sha1(), NULL)) {
-		error = ts_error_set(TS_ERROR, "creating %s: %s", tmp, strerror(errno));
-		goto done;
-	}
-	fd = -1;    /* the stream has it */
-	memcpy(head, "PACK\0\0\0\2", 8);
-	head[8] = (unsigned char)(kept >> 24);
-	head[9] = (unsigned char)(kept >> 16);
-	head[10] = (unsigned char)(kept >> 8);
-	head[11] = (unsigned char)kept;
-	if ((error = emit(&out, head, sizeof(head), NULL)) < 0)
+	if ((error = ts_pack__writer_open(&out, dir, kept)) < 0)
 		goto done;
 	for (i = 0; i < n; i++)
 		for (j = 0; j < parts[i].n; j++) {
 			uint32_t crc;
 			if (parts[i].at[j] == LEFT_OUT)
 				continue;
-			parts[i].at[j] = out.size;
-			if ((error = copy_entry(&out, &crc, &parts[i], j)) < 0)
+			parts[i].at[j] = ts_pack__writer_size(out);
+			if ((error = copy_entry(out, &crc, &parts[i], j)) < 0)
 				goto done;
 			written[w].id = parts[i].obj[j].id;
 			written[w].offset = parts[i].at[j];
 			written[w++].crc = crc;
 		}
-	if (!EVP_DigestFinal_ex(out.sha, sum, NULL) || (error = emit(&out, sum, 20, NULL)) < 0 ||
-	    fflush(out.f) != 0 || fsync(fileno(out.f)) < 0) {
-		error = ts_error_set(TS_ERROR, "writing %s: %s", tmp, strerror(errno));
-		goto done;
-	}
-	fclose(out.f);
-	out.f = NULL;
-
-	for (i = 0; i < 20; i++)
-		snprintf(hex + 2 * i, 3, "%02x", sum[i]);
-	snprintf(out_name, 64, "pack-%s", hex);
-	snprintf(path, sizeof(path), "%s/%s.pack", dir, out_name);
-	if (chmod(tmp, 0444) < 0 || rename(tmp, path) < 0) {
-		error = ts_error_set(TS_ERROR, "renaming %s: %s", tmp, strerror(errno));
-		goto done;
-	}
-	/* from here a failure takes the pack away again: no pack lacks its index for long */
-	memcpy(tmp, path, sizeof(tmp));
-	snprintf(path, sizeof(path), "%s.idx", out_name);
-	if ((error = ts_pack__index(&idx, written, w, sum)) < 0 || (error = ts_pack__write_file(dir, path, &idx, 1)) < 0)
-		goto done;
-	tmp[0] = '\0';
+	error = ts_pack__writer_finish(out, out_name, written, w, 1);
 done:
-	if (error < 0)
-		out_name[0] = '\0';
-	if (out.f)
-		fclose(out.f);
-	if (fd >= 0)
-		close(fd);
-	if (tmp[0])
-		unlink(tmp);
-	EVP_MD_CTX_free(out.sha);
+	ts_pack__writer_free(out);
 	for (i = 0; i < n; i++)
 		part_close(&parts[i]);
 	free(parts);
 	free(written);
-	ts_buf__dispose(&idx);
 	return error;
 }

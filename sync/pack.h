@@ -33,6 +33,23 @@ int ts_pack__index(ts_buf *idx, ts_pack__entry *entries, size_t n, const unsigne
 int ts_pack__write_file(const char *dir, const char *name, const ts_buf *data, int durable);
 
 /*
+ * A new pack written as it is built, never whole in memory: opened with
+ * the number of objects it will hold, given each entry's bytes in turn
+ * (ts_pack__writer_put() adds them to `*crc` when given one; an entry
+ * starts at ts_pack__writer_size()), then named after its checksum with
+ * its index written from the `n` entries (sorted there), synced first
+ * when `durable`, its name ("pack-<id>") in `name`. Freed unfinished, it
+ * leaves nothing behind.
+ */
+typedef struct ts_pack__writer ts_pack__writer;
+
+int ts_pack__writer_open(ts_pack__writer **out, const char *dir, size_t count);
+int ts_pack__writer_put(ts_pack__writer *w, const void *data, size_t len, uint32_t *crc);
+uint64_t ts_pack__writer_size(const ts_pack__writer *w);
+int ts_pack__writer_finish(ts_pack__writer *w, char name[64], ts_pack__entry *entries, size_t n, int durable);
+void ts_pack__writer_free(ts_pack__writer *w);
+
+/*
  * Combines the packs `names` ("pack-<id>", without a suffix) of `dir` into
  * one new pack with its index, made durable, and names it in `out`
  * ("pack-<id>"). The entries are copied as they are, compressed and

@@ -62,8 +62,14 @@ int ts_store__git_error(int code, const char *what)
 	return ts_error_set(code, "%s: %s", what, e && e->message ? e->message : "unknown libgit2 error");
 }
 
+static void pack_dir(char *out, size_t size, git_repository *repo)
+{
+	snprintf(out, size, "%sobjects/pack", git_repository_path(repo));
+}
+
 int ts_store__open(ts_store **out, const char *gitdir, int create)
 {
+	char dir[4096];
 	ts_store *store;
 	int error;
 
@@ -87,7 +93,8 @@ int ts_store__open(ts_store **out, const char *gitdir, int create)
 		error = ts_store__git_error(TS_ERROR, "opening the object database");
 		goto fail;
 	}
-	if ((error = ts_batch__attach(&store->batch, store->odb)) < 0)
+	pack_dir(dir, sizeof(dir), store->repo);
+	if ((error = ts_batch__attach(&store->batch, store->odb, dir)) < 0)
 		goto fail;
 	*out = store;
 	return 0;
@@ -279,11 +286,6 @@ int ts_store__tree_update(git_oid *out, ts_store *store, const git_oid *base,
 	return 0;
 }
 
-static void pack_dir(char *out, size_t size, ts_store *store)
-{
-	snprintf(out, size, "%sobjects/pack", git_repository_path(store->repo));
-}
-
 static int has_suffix(const char *s, const char *suffix)
 {
 	size_t n = strlen(s), k = strlen(suffix);
@@ -292,9 +294,7 @@ static int has_suffix(const char *s, const char *suffix)
 
 int ts_store__flush(ts_store *store)
 {
-	char dir[4096];
-	pack_dir(dir, sizeof(dir), store);
-	return ts_batch__flush(store->batch, store->odb, dir);
+	return ts_batch__flush(store->batch);
 }
 
 void ts_store__discard(ts_store *store)
@@ -461,7 +461,7 @@ int ts_store__maintain(ts_store *store)
 	DIR *d;
 	int error = 0;
 
-	pack_dir(dir, sizeof(dir), store);
+	pack_dir(dir, sizeof(dir), store->repo);
 	if (!(d = opendir(dir)))
 		return 0;
 	while ((de = readdir(d))) {
@@ -639,7 +639,7 @@ void ts_store__clean_debris(ts_store *store)
 
 	snprintf(path, sizeof(path), "%s" TS_STORE_MAIN ".lock", git_repository_path(store->repo));
 	unlink(path);
-	pack_dir(dir, sizeof(dir), store);
+	pack_dir(dir, sizeof(dir), store->repo);
 	if (!(d = opendir(dir)))
 		return;
 	while ((de = readdir(d))) {
@@ -853,6 +853,7 @@ static int reopen(ts_store *store)
 	git_repository *repo = NULL;
 	git_odb *odb = NULL;
 	ts_batch *batch = NULL;
+	char dir[4096];
 	int error;
 
 	if (ts_batch__count(store->batch))
@@ -863,7 +864,8 @@ static int reopen(ts_store *store)
 		git_repository_free(repo);
 		return error;
 	}
-	if ((error = ts_batch__attach(&batch, odb)) < 0) {
+	pack_dir(dir, sizeof(dir), repo);
+	if ((error = ts_batch__attach(&batch, odb, dir)) < 0) {
 		git_odb_free(odb);
 		git_repository_free(repo);
 		return error;
@@ -889,7 +891,7 @@ int ts_store__drop_torn_packs(ts_store *store, int64_t since_ns, int *dropped, t
 	*dropped = 0;
 	if (out && !(*out = whole = calloc(1, sizeof(*whole))))
 		return ts_error_set(TS_ERROR, "out of memory");
-	pack_dir(dir, sizeof(dir), store);
+	pack_dir(dir, sizeof(dir), store->repo);
 	if (!(d = opendir(dir)))
 		return 0;
 	while ((de = readdir(d))) {

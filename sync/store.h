@@ -48,9 +48,10 @@ int ts_store__tree_update(git_oid *out, ts_store *store, const git_oid *base,
 	ts_store_update *updates, size_t n);
 
 /*
- * New objects wait in memory until ts_store__flush() writes them all as one
- * pack; ts_store__discard() drops them instead (after a failed commit). Reads
- * see waiting objects as if they were written.
+ * New objects wait in memory until ts_store__flush() writes them as one
+ * pack (past TS_BATCH_BYTES they go out on their own, a pack at a time);
+ * ts_store__discard() drops those still waiting (after a failed commit).
+ * Reads see waiting objects as if they were written.
  */
 int ts_store__flush(ts_store *store);
 void ts_store__discard(ts_store *store);

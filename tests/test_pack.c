@@ -12,7 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "batch.h"
 #include "pack.h"
+#include "store.h"
 #include "tiersync.h"
 
 /* Runs a shell command in the test's directory; 0 if it exits 0. */
@@ -146,4 +148,49 @@ void test_pack__a_damaged_part_is_refused_whole(void)
 	order[0] = names[2];
 	test_equal_i(ts_pack__combine(out, dir, order, 1), TS_ECORRUPT);
 	test_error_says("cut short");
+}
+
+/* A write larger than the batch holds goes out as packs of its own while
+ * it runs: memory stays bounded, and every object is there at the end. */
+void test_pack__a_big_write_goes_out_in_bounded_packs(void)
+{
+	enum { N = 30000, LEN = 1000 };
+	ts_store *store = NULL;
+	ts_store_update *u = calloc(N, sizeof(*u));
+	char *data = malloc((size_t)N * LEN), (*paths)[32] = malloc(N * sizeof(*paths)), names[64][64], cmd[4200];
+	ts_store_who who = { "t", "bj", 1700000000, 480 };
+	unsigned int seed = 7;
+	git_oid tree, commit;
+	size_t i, k, packs_during;
+
+	test_assert(u && data && paths);
+	test_assert((size_t)N * LEN > 3 * TS_BATCH_BYTES / 2);
+	for (i = 0; i < N; i++) {
+		for (k = 0; k < LEN; k++) {
+			seed = seed * 1103515245u + 12345u;
+			data[i * LEN + k] = "0123456789abcdef"[(seed >> 16) & 15];
+		}
+		snprintf(paths[i], sizeof(paths[i]), "t/%02zx/%05zu", i % 256, i);
+		u[i] = (ts_store_update){ paths[i], data + i * LEN, LEN };
+	}
+	git_libgit2_init();   /* shut down below; a node does this for itself */
+	test_ok(ts_store__open(&store, "r.git", 1));
+	test_ok(ts_store__tree_update(&tree, store, NULL, u, N));
+	packs_during = pack_names(names, 64, "r.git/objects/pack");
+	test_assert(packs_during >= 1);
+	test_ok(ts_store__commit(&commit, NULL, store, &tree, NULL, 0, &who, &who, "big\n"));
+	test_ok(ts_store__flush(store));
+	test_assert(pack_names(names, 64, "r.git/objects/pack") > packs_during);
+	test_ok(ts_store__ref_set(store, TS_STORE_MAIN, &commit, "big"));
+	for (i = 0; i < pack_names(names, 64, "r.git/objects/pack"); i++) {
+		snprintf(cmd, sizeof(cmd), "stat -c %%s r.git/objects/pack/%s.pack", names[i]);
+		test_assert(atol(first_line(cmd)) <= TS_BATCH_BYTES + 2 * LEN);
+	}
+	test_ok(sh("cd r.git && git fsck --full --strict >/dev/null 2>&1"));
+	test_equal_i(atoi(first_line("git --git-dir=r.git ls-tree -r main | wc -l")), N);
+	ts_store__free(store);
+	git_libgit2_shutdown();
+	free(u);
+	free(data);
+	free(paths);
 }
