@@ -131,12 +131,11 @@ static int change_cmp(const void *a, const void *b)
 	return strcmp(((const change *)a)->path, ((const change *)b)->path);
 }
 
-/* Sorts by path, drops repeated keys, and reads each row's current blob. */
-static int read_changes(changes *c, sqlite3 *db)
+/* Sorts by path and drops repeated keys. */
+static int sort_changes(changes *c)
 {
-	ts_buf blob = TS_BUF_INIT;
 	size_t i, j = 0;
-	int k, found, error = 0;
+	int k;
 
 	if (c->n == 0)
 		return 0;
@@ -152,7 +151,17 @@ static int read_changes(changes *c, sqlite3 *db)
 		c->v[j++] = c->v[i];
 	}
 	c->n = j;
-	for (i = 0; i < c->n; i++) {
+	return 0;
+}
+
+/* Reads the current blob of changes [from, to) (none for a row removed). */
+static int read_blobs(changes *c, size_t from, size_t to, sqlite3 *db)
+{
+	ts_buf blob = TS_BUF_INIT;
+	size_t i;
+	int found, error = 0;
+
+	for (i = from; i < to; i++) {
 		ts_buf__clear(&blob);
 		if ((found = ts_table__read_values(&blob, db, c->v[i].table, c->v[i].key)) < 0) {
 			error = found;
@@ -252,10 +261,11 @@ static int schema_changed(ts_store *store, const git_oid *tree_id, const ts_buf 
 
 /*
  * The common tail of a commit: write trees and the commit object from
- * `updates` on top of the recorded head, then record everything in the open
- * transaction, commit it, and move the ref.
+ * `updates` on top of the recorded head (or of `rows_tree`, the head's
+ * tree with a bulk commit's rows already in it), then record everything in
+ * the open transaction, commit it, and move the ref.
  */
-static int commit_updates(git_oid *out, sqlite3 *db, ts_store *store,
+static int commit_updates(git_oid *out, sqlite3 *db, ts_store *store, const git_oid *rows_tree,
 	const ts_store_update *updates, size_t n, const ts_file *files, size_t nfiles,
 	const ts_store_who *author, const ts_store_who *committer, const char *message)
 {
@@ -265,11 +275,13 @@ static int commit_updates(git_oid *out, sqlite3 *db, ts_store *store,
 	git_oid head, base_tree, tree;
 	size_t i;
 	char hex[GIT_OID_HEXSZ + 1];
-	int has_head, bulk = n >= BULK_THRESHOLD, synced = 0, error;
+	int has_head, bulk = rows_tree || n >= BULK_THRESHOLD, synced = 0, error;
 
 	has_head = ts_history__head(&head, db) == 0;
 	if (has_head && (error = ts_store__commit_tree(&base_tree, store, &head)) < 0)
 		return error;
+	if (rows_tree)
+		base_tree = *rows_tree;
 	/* every tree also records the schema version; staged files join the
 	 * tree by their blob ids (their blobs are on disk already) */
 	if (!(all = malloc((n + 1 + nfiles) * sizeof(*all))) ||
@@ -277,7 +289,8 @@ static int commit_updates(git_oid *out, sqlite3 *db, ts_store *store,
 		free(all);
 		return ts_error_set(TS_ERROR, "out of memory");
 	}
-	memcpy(all, updates, n * sizeof(*all));
+	if (n)
+		memcpy(all, updates, n * sizeof(*all));
 	ts_history__schema_blob(&schema, db);
 	if (!has_head || schema_changed(store, &base_tree, &schema)) {
 		all[n].path = TS_STORE_SCHEMA_PATH;
@@ -289,7 +302,7 @@ static int commit_updates(git_oid *out, sqlite3 *db, ts_store *store,
 		ts_files__link(&all[n++], paths[i], &files[i]);
 	updates = all;
 
-	if ((error = ts_store__tree_update(&tree, store, has_head ? &base_tree : NULL, all, n)) < 0 ||
+	if ((error = ts_store__tree_update(&tree, store, has_head || rows_tree ? &base_tree : NULL, all, n)) < 0 ||
 	    (error = ts_store__commit(out, &raw, store, &tree, has_head ? &head : NULL,
 			has_head ? 1 : 0, author, committer, message)) < 0 ||
 	    (error = ts_store__flush(store)) < 0)
@@ -386,6 +399,42 @@ int ts_history__finish_durable(sqlite3 *db, ts_store *store, const git_oid *head
 	return ts_store__ref_set(store, TS_STORE_MAIN, head, why);
 }
 
+/* The row blobs a bulk commit holds in memory at once. */
+#define BULK_CHUNK_BYTES (8 * 1024 * 1024)
+
+/*
+ * Puts the rows of `c` into `*tree` (on `base`, or the empty tree),
+ * reading about BULK_CHUNK_BYTES of their blobs at a time, each chunk's
+ * freed before the next is read. The changes are in path order, so each
+ * chunk rewrites leaf trees of its own: only the few trees above the edges
+ * of a chunk are written twice.
+ */
+static int rows_into_tree(git_oid *tree, ts_store_update *updates, changes *c, sqlite3 *db, ts_store *store,
+	const git_oid *base)
+{
+	size_t i = 0, j, k;
+	int error;
+
+	while (i < c->n) {
+		size_t bytes = 0;
+		for (j = i; j < c->n && bytes < BULK_CHUNK_BYTES; j++) {
+			if ((error = read_blobs(c, j, j + 1, db)) < 0)
+				return error;
+			bytes += c->v[j].len;
+			updates[j - i] = (ts_store_update){ c->v[j].path, c->v[j].data, c->v[j].len };
+		}
+		if ((error = ts_store__tree_update(tree, store, base, updates, j - i)) < 0)
+			return error;
+		base = tree;
+		for (k = i; k < j; k++) {
+			free(c->v[k].data);
+			c->v[k].data = NULL;
+		}
+		i = j;
+	}
+	return 0;
+}
+
 int ts_history__commit(git_oid *out, sqlite3 *db, ts_store *store, ts_tables *tables,
 	const ts_store_who *author, const ts_store_who *committer, const char *message)
 {
@@ -394,6 +443,7 @@ int ts_history__commit(git_oid *out, sqlite3 *db, ts_store *store, ts_tables *ta
 	ts_store_update *updates = NULL;
 	ts_file *files = NULL;
 	size_t nfiles = 0, i;
+	git_oid head, rows;
 	int error;
 
 	if ((error = ts_history__begin(db, store)) < 0)
@@ -402,7 +452,7 @@ int ts_history__commit(git_oid *out, sqlite3 *db, ts_store *store, ts_tables *ta
 		goto done;
 	c.tables = tables ? tables : loaded;
 	if ((error = ts_capture__foreach(db, collect_staged, &c)) < 0 ||
-	    (error = read_changes(&c, db)) < 0 ||
+	    (error = sort_changes(&c)) < 0 ||
 	    (error = ts_files__staged_list(&files, &nfiles, db)) < 0)
 		goto done;
 	if (c.n == 0 && nfiles == 0) {
@@ -413,12 +463,24 @@ int ts_history__commit(git_oid *out, sqlite3 *db, ts_store *store, ts_tables *ta
 		error = ts_error_set(TS_ERROR, "out of memory");
 		goto done;
 	}
-	for (i = 0; i < c.n; i++) {
-		updates[i].path = c.v[i].path;
-		updates[i].data = c.v[i].data;
-		updates[i].len = c.v[i].len;
+	if (c.n >= BULK_THRESHOLD) {
+		/* a bulk commit: its rows go into the tree a chunk at a time */
+		const git_oid *base = NULL;
+		if (ts_history__head(&head, db) == 0) {
+			if ((error = ts_store__commit_tree(&rows, store, &head)) < 0)
+				goto done;
+			base = &rows;
+		}
+		if ((error = rows_into_tree(&rows, updates, &c, db, store, base)) < 0)
+			goto done;
+		error = commit_updates(out, db, store, &rows, NULL, 0, files, nfiles, author, committer, message);
+		goto done;
 	}
-	error = commit_updates(out, db, store, updates, c.n, files, nfiles, author, committer, message);
+	if ((error = read_blobs(&c, 0, c.n, db)) < 0)
+		goto done;
+	for (i = 0; i < c.n; i++)
+		updates[i] = (ts_store_update){ c.v[i].path, c.v[i].data, c.v[i].len };
+	error = commit_updates(out, db, store, NULL, updates, c.n, files, nfiles, author, committer, message);
 done:
 	ts_history__release(db, store);
 	free(updates);
@@ -472,7 +534,7 @@ int ts_history__commit_all(git_oid *out, sqlite3 *db, ts_store *store,
 		error = ts_error_set(TS_ERROR, "out of memory");
 		goto done;
 	}
-	error = commit_updates(out, db, store, updates, n, NULL, 0, author, committer, message);
+	error = commit_updates(out, db, store, NULL, updates, n, NULL, 0, author, committer, message);
 done:
 	ts_history__release(db, store);
 	sqlite3_finalize(all);

@@ -960,6 +960,42 @@ void test_history__commit_cost_follows_change(void)
 	free(event);
 }
 
+/* Long addresses on 3,000 parties, a third of them removed and one new:
+ * more row bytes than a bulk commit holds in memory at once. */
+static int bulk_rewrite(sqlite3 *db, void *payload)
+{
+	(void)payload;
+	return sqlite3_exec(db,
+		"UPDATE parties SET address = printf('%.5000c', 'x') || id WHERE id LIKE 'bj.dc.jingshan-p20240102-%';"
+		"DELETE FROM parties WHERE id LIKE 'bj.dc.jingshan-p20240102-%' AND rowid % 3 = 0;"
+		"INSERT INTO parties (id, case_id, kind, name) SELECT 'bj.dc.jingshan-p20240103-1', case_id, 'person', "
+		"'王芳' FROM parties LIMIT 1", NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
+}
+
+/* A bulk commit goes into the tree in chunks: the tree is still the one
+ * the rows make (verify compares them one by one with the database). */
+void test_history__bulk_commit_in_chunks(void)
+{
+	ts_node *node = NULL;
+	party_op bulk = { NULL, "bj.dc.jingshan-p20240102", NULL, 3000 };
+	char *cid = NULL, head[41];
+	long long bytes;
+
+	test_ok(new_node(&node, "n"));
+	test_ok(new_case(&cid, node, NULL));
+	bulk.case_id = cid;
+	test_ok(ts_node_write(node, NULL, "import parties", insert_parties, &bulk));
+	test_ok(ts_node_commit(head, node, "import", NULL));
+	test_ok(ts_node_write(node, NULL, "rewrite", bulk_rewrite, NULL));
+	bytes = query_int(ts_node_db(node), "SELECT sum(length(address)) FROM parties");
+	test_assert(bytes > 8 * 1024 * 1024);
+	test_ok(ts_node_commit(head, node, "rewrite", NULL));
+	test_equal_i(query_int(ts_node_db(node), "SELECT count(*) FROM parties"), 2001);
+	test_ok(verify_clean(node));
+	ts_node_free(node);
+	free(cid);
+}
+
 void test_history__repair_ref_moved_back(void)
 {
 	ts_node *node = NULL;
