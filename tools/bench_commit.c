@@ -6,7 +6,10 @@
  * WAL databases: commit_100k_ms, sqlite_update_ms, sqlite_update_wal_ms
  * (each with _median_ms and _p99_ms), commit_vs_sqlite_ratio,
  * commit_vs_sqlite_median_ratio, commit_vs_sqlite_wal_ratio, and
- * case_update_100k_* / node_commit_100k_*, the node's two calls.
+ * case_update_100k_* / node_commit_100k_*, the node's two calls. Then
+ * disk_vs_sqlite_ratio: the bytes the node's directory takes on disk
+ * after those commits (the database, its log, the history) over those of
+ * the rollback-journal database, which holds the same cases.
  *
  * (b) the same operation on a 10,000-case and a 1,000,000-case node, built
  * here: commit_1m_ms, commit_10k_ms (medians, with _mean_ms and _p99_ms),
@@ -17,9 +20,13 @@
  * the time runs from before ts_case_update() to the return of
  * ts_node_commit(). The peak RSS of the children goes to (d) (main()).
  */
+#define _XOPEN_SOURCE 700
+#include <ftw.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "bench.h"
 
@@ -142,6 +149,28 @@ static void report_block(const char *label, const double *v, size_t n)
 	free(s.v);
 }
 
+/* ---- the bytes on disk ------------------------------------------------- */
+
+static uint64_t disk_bytes_sum;
+
+static int add_disk_bytes(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)path;
+	(void)ftw;
+	if (flag == FTW_F)
+		disk_bytes_sum += (uint64_t)st->st_blocks * 512;
+	return 0;
+}
+
+/* The bytes the files under `path` take on disk (their allocated blocks). */
+static uint64_t disk_bytes(const char *path)
+{
+	disk_bytes_sum = 0;
+	if (nftw(path, add_disk_bytes, 16, FTW_PHYS) != 0)
+		die("reading the sizes under %s", path);
+	return disk_bytes_sum;
+}
+
 /* ---- (a) and (b): the runs and their figures -------------------------- */
 
 void bench_commit_100k(const char *dir_100k, long *rss_a)
@@ -194,6 +223,14 @@ void bench_commit_100k(const char *dir_100k, long *rss_a)
 	figure("node_commit_100k_ms", mean(&a_commit));
 	figure("case_update_100k_median_ms", quantile(&a_update, 0.5));
 	figure("node_commit_100k_median_ms", quantile(&a_commit, 0.5));
+	{
+		char *plain = path_in(scratch, "base-rollback.db");
+		uint64_t node_bytes = disk_bytes(dir_100k), plain_bytes = disk_bytes(plain);
+		figure_int("disk_node_100k_bytes", (double)node_bytes);
+		figure_int("disk_sqlite_100k_bytes", (double)plain_bytes);
+		figure("disk_vs_sqlite_ratio", (double)node_bytes / (double)plain_bytes);
+		free(plain);
+	}
 	free(a_node.v); free(a_update.v); free(a_commit.v); free(a_del.v); free(a_wal.v);
 }
 
