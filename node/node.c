@@ -30,15 +30,12 @@
 #include "verify.h"
 
 /*
- * libgit2's defaults suit a desktop: up to 256 MB of parsed objects kept,
- * and packs mapped in windows of 1 GB up to 8 GB in all, every page read
- * staying resident. A node keeps to a handheld's budget instead: the
- * objects a merge or an apply reads once are not worth keeping, and a
- * pack is read through small windows, a few of them at a time.
+ * libgit2 keeps up to 256 MB of parsed objects by default; the objects a
+ * merge or an apply reads once are not worth keeping, and a node keeps to
+ * a handheld's budget. (Packs stay mapped in libgit2's default windows:
+ * smaller ones make every read across a large pack map and unmap again.)
  */
-#define OBJECT_CACHE_BYTES (4 * 1024 * 1024)
-#define PACK_WINDOW_BYTES (1024 * 1024)
-#define PACK_MAPPED_BYTES (16 * 1024 * 1024)
+#define OBJECT_CACHE_BYTES (16 * 1024 * 1024)
 
 static void global_init(void)
 {
@@ -46,8 +43,6 @@ static void global_init(void)
 	if (!done) {
 		git_libgit2_init();
 		git_libgit2_opts(GIT_OPT_SET_CACHE_MAX_SIZE, (ssize_t)OBJECT_CACHE_BYTES);
-		git_libgit2_opts(GIT_OPT_SET_MWINDOW_SIZE, (size_t)PACK_WINDOW_BYTES);
-		git_libgit2_opts(GIT_OPT_SET_MWINDOW_MAPPED_LIMIT, (size_t)PACK_MAPPED_BYTES);
 		done = 1;
 	}
 }

@@ -476,6 +476,8 @@ int ts_store__maintain(ts_store *store)
 		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
 		if (stat(path, &st) < 0)
 			continue;
+		if (st.st_size >= TS_BATCH_BYTES)
+			continue;   /* a bulk commit's pack: combined with others, it would only be copied again */
 		if (!(grown = realloc(packs, (npacks + 1) * sizeof(*packs))) ||
 		    !(grown[npacks].name = strndup(de->d_name, len - 5))) {
 			packs = grown ? grown : packs;

@@ -175,8 +175,9 @@ int ts_store__ref_reset(ts_store *store, const char *ref, const git_oid *commit)
 int64_t ts_store__now_ns(void);
 
 /*
- * Keeps the number of packs small: once TS_STORE_PACK_LIMIT packs have
- * gathered (one per commit), combines the smallest of them geometrically
+ * Keeps the number of packs small: once TS_STORE_PACK_LIMIT packs smaller
+ * than TS_BATCH_BYTES have gathered (one per commit; a bulk commit's packs
+ * of that size are left as they are), combines the smallest of them geometrically
  * (each next pack while it is at most twice the size taken so far) by
  * copying their entries (ts_pack__combine(): nothing is compressed again),
  * makes the result durable and deletes the parts.

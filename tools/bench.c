@@ -500,7 +500,7 @@ int main(int argc, char **argv)
 	const char *tmpdir = getenv("TMPDIR"), *env_scale = getenv("TS_BENCH_SCALE");
 	char *dir_100k, *dir_10k, *dir_1m, *dir_street, *tmpl;
 	long rss_a, rss_b, rss_c, rss_build_1m;
-	double h[9], f[12];
+	double h[PULL_FIGURES], f[12], sqlite_insert_ms;
 	sync_figures e;
 	merge_figures g;
 	report_figures i;
@@ -542,6 +542,9 @@ int main(int argc, char **argv)
 	printf("#   bytes_one_row_commit    <= 4096  (bytes pushed for a commit changing one row)\n");
 	printf("#   merge_scaling_ratio     <= 1.3   (median merge of 10k changed rows, 1M-row base / 100k-row base)\n");
 	printf("#   apply_longest_write_wait_ms ~100 (longest local write while 100k incoming rows apply in a pull)\n");
+	printf("#   clone_100k_vs_git_ratio <= 1.5   (a new street's first pull of the 100k district, fetch + apply, vs\n");
+	printf("#                                     stock git clone of its history + plain SQLite load of the rows)\n");
+	printf("#   disk_vs_sqlite_ratio    <= 2     (the 100k node's directory after (a), vs the plain SQLite database)\n");
 	printf("#   report_vs_scan_ratio    <= 3     (tiersync report of a year, 1M cases in 16 units, vs one plain\n");
 	printf("#                                     GROUP BY jurisdiction, category scan of the same period; medians)\n");
 	printf("#   report_units_ratio      <= 1.3   (the same report, 1M cases in 16 units / in 4 units)\n");
@@ -556,7 +559,7 @@ int main(int argc, char **argv)
 	fflush(stdout);
 
 	/* (c) import: a fresh node, 100k cases, one write + one commit */
-	bench_import(dir_100k, &rss_c);
+	bench_import(dir_100k, &rss_c, &sqlite_insert_ms);
 	/* (a) update + commit on 100k cases vs a plain UPDATE, alternating */
 	bench_commit_100k(dir_100k, &rss_a);
 	/* (b) the same operation on 10k and 1M cases */
@@ -585,7 +588,7 @@ int main(int argc, char **argv)
 		bench_bytes_print(f);
 	}
 	bench_merge_print(&g);
-	bench_pull_print(h);
+	bench_pull_print(h, sqlite_insert_ms);
 	bench_report_print(&i);
 	if (have_cli)
 		bench_cli_print(&j);

@@ -153,8 +153,9 @@ typedef struct {
 void child_build(int fd, const void *arg);
 /* A plain SQLite database with the baselines' pragmas. */
 sqlite3 *open_plain(const char *path, const char *journal_mode);
-/* Runs (c) into dir_100k and prints its figures; *rss_c: the import's peak RSS. */
-void bench_import(const char *dir_100k, long *rss_c);
+/* Runs (c) into dir_100k and prints its figures; *rss_c: the import's peak
+ * RSS, *sqlite_insert_ms: the plain SQLite insert of the same rows. */
+void bench_import(const char *dir_100k, long *rss_c, double *sqlite_insert_ms);
 
 /* ---- (a) and (b) update + commit (bench_commit.c) --------------------- */
 
@@ -180,9 +181,13 @@ typedef struct {
 } pull_args;
 
 void child_first_pull(int fd, const void *arg);
-/* Makes the street at dir_street and runs (h); h: the first pull's values. */
-void bench_pull_run(double h[9], const char *dir_street, const char *dir_100k);
-void bench_pull_print(const double h[9]);
+/* Makes the street at dir_street and runs (h); h: the first pull's values,
+ * then (h[9]) a stock `git clone` of the district's history. */
+#define PULL_FIGURES 10
+void bench_pull_run(double h[PULL_FIGURES], const char *dir_street, const char *dir_100k);
+/* `sqlite_insert_ms`: (c)'s plain load of the same rows, the rest of the
+ * baseline of clone_100k_vs_git_ratio. */
+void bench_pull_print(const double h[PULL_FIGURES], double sqlite_insert_ms);
 
 /* ---- sshd on 127.0.0.1 (bench_sshd.c) --------------------------------- */
 

@@ -11,6 +11,12 @@
  * a write refused as busy is retried, its wait running from the first
  * attempt. The figure is the longest wait among the writes whose run
  * overlaps the timed ts_node_merge. The street stays, for (e) and (f).
+ *
+ * Then clone_100k_vs_git_ratio: that first pull (the fetch and the merge)
+ * over a stock `git clone --bare --no-local` of the district's history
+ * (git's pack protocol, as between machines) plus (c)'s plain SQLite load
+ * of the same rows: what a new node costs against getting the same two
+ * things with the stock tools.
  */
 #include <errno.h>
 #include <poll.h>
@@ -201,10 +207,13 @@ void child_first_pull(int fd, const void *arg)
 
 /* ---- (h): the run and its figures ------------------------------------ */
 
-void bench_pull_run(double h[9], const char *dir_street, const char *dir_100k)
+void bench_pull_run(double h[PULL_FIGURES], const char *dir_street, const char *dir_100k)
 {
 	pull_args p = { dir_street, dir_100k };
 	child_result res;
+	char *from = path_in(dir_100k, "history.git"), *to = path_in(scratch, "clone-100k.git");
+	char *clone[] = { "git", "clone", "--bare", "--no-local", "--quiet", from, to, NULL };
+	double t0;
 
 	fprintf(stderr, "bench: (h) a new street node pulls the %llu-case district while it writes every %d ms\n",
 		(unsigned long long)n_100k, WRITE_EVERY_MS);
@@ -213,9 +222,16 @@ void bench_pull_run(double h[9], const char *dir_street, const char *dir_100k)
 		die("the first pull reported %zu values", res.n);
 	memcpy(h, res.v, 9 * sizeof(*h));
 	free(res.v);
+	fprintf(stderr, "bench: (h) stock git clone of the district's history\n");
+	t0 = now_ms();
+	if (run_cmd(clone, NULL, NULL, NULL) != 0)
+		die("git clone of %s failed", from);
+	h[9] = now_ms() - t0;
+	free(from);
+	free(to);
 }
 
-void bench_pull_print(const double h[9])
+void bench_pull_print(const double h[PULL_FIGURES], double sqlite_insert_ms)
 {
 	printf("# (h) a new street node merges the district (%llu cases) while another process of it runs\n"
 		"#     ts_case_update every %d ms\n", (unsigned long long)n_100k, WRITE_EVERY_MS);
@@ -227,4 +243,6 @@ void bench_pull_print(const double h[9])
 	figure_int("apply_merge_refusals", h[2]);
 	figure("write_idle_median_ms", h[7]);
 	figure("pull_fetch_100k_ms", h[3]);
+	figure("git_clone_100k_ms", h[9]);
+	figure("clone_100k_vs_git_ratio", (h[3] + h[0]) / (h[9] + sqlite_insert_ms));
 }
