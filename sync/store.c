@@ -493,11 +493,16 @@ int ts_store__maintain(ts_store *store)
 	 * Geometric: take the smallest packs, and each next one while it is no
 	 * bigger than twice what is taken so far. Big packs are left alone
 	 * until enough small ones have gathered, so every byte is rewritten
-	 * a logarithmic number of times, not at every checkpoint.
+	 * a logarithmic number of times, not at every checkpoint. And at least
+	 * enough of the smallest to leave half the limit in all: a tiny pack (one a
+	 * fetch of nothing new writes) would otherwise stop the progression at
+	 * its first step, checkpoint after checkpoint.
 	 */
 	qsort(packs, npacks, sizeof(*packs), pack_size_cmp);
 	for (merge = 1, sum = packs[0].size; merge < npacks && packs[merge].size <= 2 * sum; merge++)
 		sum += packs[merge].size;
+	if (merge < npacks + 1 - TS_STORE_PACK_LIMIT / 2)
+		merge = npacks + 1 - TS_STORE_PACK_LIMIT / 2;
 	if (merge < 2)
 		goto done;
 	if (!(names = malloc(merge * sizeof(*names)))) {

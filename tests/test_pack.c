@@ -194,3 +194,37 @@ void test_pack__a_big_write_goes_out_in_bounded_packs(void)
 	free(data);
 	free(paths);
 }
+
+/* The checkpoint's combining keeps the count of small packs down even when
+ * the smallest is far smaller than the rest (a pack of a few bytes, as a
+ * fetch of nothing new leaves): 24 packs become at most 8. */
+void test_pack__maintain_bounds_the_packs(void)
+{
+	ts_store *store = NULL;
+	char names[64][64], data[64], path[32];
+	ts_store_update u = { path, data, 0 };
+	git_oid tree;
+	size_t i, k;
+
+	git_libgit2_init();   /* shut down below; a node does this for itself */
+	test_ok(ts_store__open(&store, "r.git", 1));
+	test_ok(sh("cd r.git && printf 'PACK\\0\\0\\0\\2\\0\\0\\0\\0' > p && git index-pack -q --stdin < p >/dev/null 2>&1 || "
+		"git pack-objects -q objects/pack/pack < /dev/null >/dev/null"));
+	test_ok(sh("cd r.git && rm -f p && ls objects/pack/*.idx >/dev/null"));
+	for (i = 0; i < 23; i++) {
+		/* each pack a little bigger than the one before, none under twice the tiny one */
+		for (k = 0; k < 10 + i; k++) {
+			snprintf(path, sizeof(path), "t/%02zu/%02zu", i, k);
+			u.len = (size_t)snprintf(data, sizeof(data), "row %zu of pack %zu", k, i);
+			test_ok(ts_store__tree_update(&tree, store, NULL, &u, 1));
+		}
+		test_ok(ts_store__flush(store));
+	}
+	test_equal_i(pack_names(names, 64, "r.git/objects/pack"), 24);
+	test_ok(ts_store__maintain(store));
+	test_assert(pack_names(names, 64, "r.git/objects/pack") <= TS_STORE_PACK_LIMIT / 2);
+	test_ok(sh("cd r.git && git fsck --full --strict >/dev/null 2>&1 && "
+		"test $(git cat-file --batch-all-objects --batch-check | grep -c blob) = $(( (10 + 32) * 23 / 2 ))"));
+	ts_store__free(store);
+	git_libgit2_shutdown();
+}
