@@ -670,6 +670,11 @@ int ts_integrate(git_oid *out, ts_integrate_stats *stats, sqlite3 *db, ts_store 
 	    (error = ts_meta__set(db, APPLYING, NULL)) < 0 ||
 	    (error = ts_history__finish_durable(db, store, &head, fast ? "fast-forward" : message)) < 0)
 		goto done;
+	/* the packs that fetches and merges bring in are combined as commits'
+	 * are (a node that mostly pulls seldom reaches a commit checkpoint);
+	 * the merge is recorded by now, and a combining that fails leaves the
+	 * packs as they were */
+	ts_store__maintain(store);
 	git_oid_cpy(out, &head);
 done:
 	ts_progress__end(progress);
