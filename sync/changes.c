@@ -1,0 +1,798 @@
+/*
+ * The changes stream: see changes.h, and docs/FORMAT.md for the format.
+ *
+ * After the magic line, one zlib stream of records:
+ *
+ *   commit <id> <n>\n<n bytes>     a commit's exact bytes; its entries follow
+ *   del <path>\n                   the path is gone from the first parent's tree
+ *   put <mode> <n> <path>\n<n bytes>   a blob, whole
+ *   row <n> <path>\n<n bytes>      the row at path in the first parent's tree,
+ *                                  with these columns (row-blob lines) changed
+ *                                  or, when new, appended
+ *   end <id>\n                     the commit is whole: rebuild and check it
+ *   done <count>\n                 the last record
+ *
+ * The sender flushes the zlib stream after each "end", so what arrived up to
+ * there inflates whole on the other side.
+ */
+#include "changes.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "buf.h"
+#include "error.h"
+#include "rowcodec.h"
+#include "treediff.h"
+
+#define CHUNK (64 * 1024)
+/* A record's line, a commit's bytes, a row's changed columns: at most. */
+#define LINE_MAX_BYTES 8192
+#define COMMIT_MAX_BYTES (16 * 1024 * 1024)
+#define ROW_MAX_BYTES (16 * 1024 * 1024)
+/* A whole blob (an evidence file) at most. */
+#define BLOB_MAX_BYTES ((uint64_t)2 << 30)
+/* A commit's entries wait in memory up to this many bytes, then go into
+ * the trees built so far (history.c's bulk commit does the same). */
+#define PENDING_BYTES (8 * 1024 * 1024)
+
+/* ------------------------------------------------------------ rows */
+
+/*
+ * `base` with the columns of `delta` laid over it: a column of the same
+ * name takes the delta's value, a name `base` lacks is appended, in the
+ * delta's order. The result encoded into `out`.
+ */
+static int row_apply(ts_buf *out, const ts_row *base, const ts_row *delta)
+{
+	const char **names = NULL;
+	ts_value *values = NULL;
+	int n = base->ncol, i, j, error;
+
+	if (!(names = calloc((size_t)(base->ncol + delta->ncol) + 1, sizeof(*names))) ||
+	    !(values = calloc((size_t)(base->ncol + delta->ncol) + 1, sizeof(*values)))) {
+		free(names);
+		return ts_error_set(TS_ERROR, "out of memory");
+	}
+	for (i = 0; i < base->ncol; i++) {
+		names[i] = base->names[i];
+		values[i] = base->values[i];
+	}
+	for (j = 0; j < delta->ncol; j++) {
+		for (i = 0; i < base->ncol && strcmp(names[i], delta->names[j]); i++)
+			;
+		if (i == base->ncol)
+			i = n++;
+		names[i] = delta->names[j];
+		values[i] = delta->values[j];
+	}
+	error = ts_rowcodec__encode_values(out, n, names, values);
+	free(names);
+	free(values);
+	return error;
+}
+
+/*
+ * The changed columns that turn row blob `old` into `new`, as row-blob
+ * lines in `out`. 0 when `new` is not such a change of `old` (a column
+ * gone, the order changed, not rows at all): the blob then goes whole.
+ */
+static int row_delta(ts_buf *out, const git_blob *old, const git_blob *new)
+{
+	ts_row *a = NULL, *b = NULL, *d = NULL;
+	const char **names = NULL;
+	const ts_value **vals = NULL;
+	ts_value *values = NULL;
+	ts_buf check = TS_BUF_INIT;
+	int i, n = 0, ok = 0;
+
+	ts_buf__clear(out);
+	if (ts_rowcodec__decode(&a, git_blob_rawcontent(old), (size_t)git_blob_rawsize(old)) < 0 ||
+	    ts_rowcodec__decode(&b, git_blob_rawcontent(new), (size_t)git_blob_rawsize(new)) < 0 ||
+	    b->ncol < a->ncol)
+		goto done;
+	if (!(names = calloc((size_t)b->ncol + 1, sizeof(*names))) ||
+	    !(vals = calloc((size_t)b->ncol + 1, sizeof(*vals))) ||
+	    !(values = calloc((size_t)b->ncol + 1, sizeof(*values))))
+		goto done;
+	for (i = 0; i < b->ncol; i++) {
+		if (i < a->ncol && strcmp(a->names[i], b->names[i]))
+			goto done;
+		if (i < a->ncol && ts_value__equal(&a->values[i], &b->values[i]))
+			continue;
+		names[n] = b->names[i];
+		values[n++] = b->values[i];
+	}
+	if (n == 0 || ts_rowcodec__encode_values(out, n, names, values) < 0)
+		goto done;
+	/* what the receiver will do, done here: the delta must give `new` */
+	if (ts_rowcodec__decode(&d, out->ptr, out->size) < 0 || row_apply(&check, a, d) < 0)
+		goto done;
+	ok = check.size == (size_t)git_blob_rawsize(new) &&
+		!memcmp(check.ptr, git_blob_rawcontent(new), check.size) && out->size < check.size;
+done:
+	ts_row__free(a);
+	ts_row__free(b);
+	ts_row__free(d);
+	free(names);
+	free(vals);
+	free(values);
+	ts_buf__dispose(&check);
+	return ok;
+}
+
+/* ------------------------------------------------------------ sending */
+
+typedef struct {
+	z_stream z;
+	int z_open;
+	unsigned char out[CHUNK];
+	ts_changes__write_fn write;
+	void *payload;
+	uint64_t bytes;
+	ts_buf pending;     /* records not yet deflated */
+} writer;
+
+static int writer_emit(writer *w, const void *data, size_t len)
+{
+	int error;
+	if ((error = w->write(data, len, w->payload)) < 0)
+		return error;
+	w->bytes += len;
+	return 0;
+}
+
+/* Deflates what is pending; `flush` as deflate() takes it. */
+static int writer_deflate(writer *w, int flush)
+{
+	int rc, error;
+
+	w->z.next_in = (unsigned char *)w->pending.ptr;
+	w->z.avail_in = (uInt)w->pending.size;
+	do {
+		w->z.next_out = w->out;
+		w->z.avail_out = sizeof(w->out);
+		rc = deflate(&w->z, flush);
+		if (rc == Z_STREAM_ERROR)
+			return ts_error_set(TS_ERROR, "compressing the changes failed");
+		if (sizeof(w->out) - w->z.avail_out &&
+		    (error = writer_emit(w, w->out, sizeof(w->out) - w->z.avail_out)) < 0)
+			return error;
+	} while (w->z.avail_out == 0 || (flush == Z_FINISH && rc != Z_STREAM_END));
+	ts_buf__clear(&w->pending);
+	return 0;
+}
+
+static int writer_put(writer *w, const void *data, size_t len)
+{
+	ts_buf__put(&w->pending, data, len);
+	if (ts_buf__oom(&w->pending))
+		return TS_ERROR;
+	return w->pending.size >= CHUNK ? writer_deflate(w, Z_NO_FLUSH) : 0;
+}
+
+static int writer_printf(writer *w, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static int writer_printf(writer *w, const char *fmt, ...)
+{
+	char line[LINE_MAX_BYTES + 64];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(line))
+		return ts_error_set(TS_EINVALID, "a path too long for the changes stream");
+	return writer_put(w, line, (size_t)n);
+}
+
+typedef struct {
+	writer *w;
+	git_repository *repo;
+	ts_buf delta;
+} send_commit;
+
+static int send_entry(const char *path, const git_tree_entry *old_entry, const git_tree_entry *new_entry,
+	void *payload)
+{
+	send_commit *s = payload;
+	git_blob *old = NULL, *new = NULL;
+	ts_buf table = TS_BUF_INIT;
+	const char *name;
+	int error;
+
+	if (strlen(path) > LINE_MAX_BYTES - 64 || strchr(path, '\n'))
+		return ts_error_set(TS_EINVALID, "the path %.100s... cannot travel in a changes stream", path);
+	if (!new_entry)
+		return writer_printf(s->w, "del %s\n", path);
+	if (git_tree_entry_type(new_entry) != GIT_OBJECT_BLOB)
+		return ts_error_set(TS_ECORRUPT, "%s is not a file or directory (mode %06o)", path,
+			(unsigned)git_tree_entry_filemode(new_entry));
+	if (git_blob_lookup(&new, s->repo, git_tree_entry_id(new_entry)) < 0)
+		return ts_store__git_error(TS_ECORRUPT, path);
+	if (old_entry && git_tree_entry_type(old_entry) == GIT_OBJECT_BLOB &&
+	    git_tree_entry_filemode(old_entry) == git_tree_entry_filemode(new_entry) &&
+	    ts_rowcodec__path_split(&table, &name, path) == 0 &&
+	    git_blob_lookup(&old, s->repo, git_tree_entry_id(old_entry)) == 0 &&
+	    row_delta(&s->delta, old, new)) {
+		if ((error = writer_printf(s->w, "row %zu %s\n", s->delta.size, path)) == 0)
+			error = writer_put(s->w, s->delta.ptr, s->delta.size);
+	} else {
+		git_error_clear();
+		if ((error = writer_printf(s->w, "put %o %llu %s\n", (unsigned)git_tree_entry_filemode(new_entry),
+			(unsigned long long)git_blob_rawsize(new), path)) == 0)
+			error = writer_put(s->w, git_blob_rawcontent(new), (size_t)git_blob_rawsize(new));
+	}
+	git_blob_free(old);
+	git_blob_free(new);
+	ts_buf__dispose(&table);
+	return error;
+}
+
+static int send_one(writer *w, git_repository *repo, git_odb *odb, const git_oid *id)
+{
+	git_commit *commit = NULL, *parent = NULL;
+	git_tree *old_tree = NULL, *new_tree = NULL;
+	git_odb_object *raw = NULL;
+	ts_treediff__callbacks cbs = { NULL, send_entry, NULL, 0 };
+	send_commit s = { w, repo, TS_BUF_INIT };
+	char hex[GIT_OID_HEXSZ + 1];
+	int error;
+
+	git_oid_tostr(hex, sizeof(hex), id);
+	if (git_commit_lookup(&commit, repo, id) < 0 || git_odb_read(&raw, odb, id) < 0 ||
+	    git_commit_tree(&new_tree, commit) < 0 ||
+	    (git_commit_parentcount(commit) > 0 &&
+	     (git_commit_parent(&parent, commit, 0) < 0 || git_commit_tree(&old_tree, parent) < 0))) {
+		error = ts_store__git_error(TS_ECORRUPT, hex);
+		goto done;
+	}
+	if ((error = writer_printf(w, "commit %s %zu\n", hex, git_odb_object_size(raw))) < 0 ||
+	    (error = writer_put(w, git_odb_object_data(raw), git_odb_object_size(raw))) < 0)
+		goto done;
+	cbs.payload = &s;
+	if ((error = ts_treediff__walk(repo, old_tree, new_tree, NULL, &cbs)) < 0)
+		goto done;
+	if ((error = writer_printf(w, "end %s\n", hex)) < 0)
+		goto done;
+	error = writer_deflate(w, Z_SYNC_FLUSH);
+done:
+	ts_buf__dispose(&s.delta);
+	git_odb_object_free(raw);
+	git_tree_free(old_tree);
+	git_tree_free(new_tree);
+	git_commit_free(parent);
+	git_commit_free(commit);
+	return error;
+}
+
+int ts_changes__send(ts_changes__stats *stats, git_repository *repo, const git_oid *tip,
+	const git_oid *haves, size_t nhaves, ts_changes__write_fn write, void *payload,
+	ts_changes__progress_fn progress, void *progress_payload)
+{
+	ts_changes__stats st;
+	git_revwalk *walk = NULL;
+	git_odb *odb = NULL;
+	git_oid *ids = NULL, id;
+	size_t n = 0, cap = 0, i;
+	writer *w;
+	int error = 0;
+
+	memset(&st, 0, sizeof(st));
+	if (!(w = calloc(1, sizeof(*w))))
+		return ts_error_set(TS_ERROR, "out of memory");
+	w->write = write;
+	w->payload = payload;
+	if (git_repository_odb(&odb, repo) < 0 || git_revwalk_new(&walk, repo) < 0 ||
+	    git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL | GIT_SORT_REVERSE) < 0 ||
+	    git_revwalk_push(walk, tip) < 0) {
+		error = ts_store__git_error(TS_ENOTFOUND, "the commit to send");
+		goto done;
+	}
+	for (i = 0; i < nhaves; i++)
+		if (git_odb_exists(odb, &haves[i]) && git_revwalk_hide(walk, &haves[i]) < 0)
+			git_error_clear();    /* not a commit: it hides nothing */
+	while ((error = git_revwalk_next(&id, walk)) == 0) {
+		if (n == cap) {
+			git_oid *grown = realloc(ids, (cap = cap ? 2 * cap : 64) * sizeof(*ids));
+			if (!grown) {
+				error = ts_error_set(TS_ERROR, "out of memory");
+				goto done;
+			}
+			ids = grown;
+		}
+		git_oid_cpy(&ids[n++], &id);
+	}
+	if (error != GIT_ITEROVER) {
+		error = ts_store__git_error(TS_ECORRUPT, "listing the commits to send");
+		goto done;
+	}
+	st.total = n;
+	if (deflateInit(&w->z, Z_DEFAULT_COMPRESSION) != Z_OK) {
+		error = ts_error_set(TS_ERROR, "out of memory");
+		goto done;
+	}
+	w->z_open = 1;
+	if ((error = writer_emit(w, TS_CHANGES_MAGIC, strlen(TS_CHANGES_MAGIC))) < 0)
+		goto done;
+	for (i = 0; i < n; i++) {
+		if ((error = send_one(w, repo, odb, &ids[i])) < 0)
+			goto done;
+		st.commits++;
+		git_oid_cpy(&st.last, &ids[i]);
+		st.bytes = w->bytes;
+		if (progress)
+			progress(&st, progress_payload);
+	}
+	if ((error = writer_printf(w, "done %zu\n", n)) < 0 || (error = writer_deflate(w, Z_FINISH)) < 0)
+		goto done;
+	st.bytes = w->bytes;
+done:
+	if (w->z_open)
+		deflateEnd(&w->z);
+	ts_buf__dispose(&w->pending);
+	free(w);
+	free(ids);
+	git_revwalk_free(walk);
+	git_odb_free(odb);
+	if (stats)
+		*stats = st;
+	return error;
+}
+
+/* ------------------------------------------------------------ receiving */
+
+typedef struct {
+	z_stream z;
+	int z_open, z_end;
+	unsigned char in[CHUNK];
+	unsigned char out[CHUNK];
+	size_t pos, len;         /* inflated bytes not yet taken: out[pos..len) */
+	int eof;                 /* the input ended */
+	ts_changes__read_fn read;
+	void *payload;
+	uint64_t bytes;
+} reader;
+
+static int cut(void)
+{
+	return ts_error_set(TS_ENET, "the changes stream was cut short");
+}
+
+/* Fills r->out with more inflated bytes: 0 when some came, 1 at the zlib
+ * stream's end, TS_ENET at a cut. */
+static int reader_fill(reader *r)
+{
+	int rc, error;
+
+	r->pos = r->len = 0;
+	while (!r->len) {
+		if (r->z_end)
+			return 1;
+		if (r->z.avail_in == 0) {
+			size_t got = 0;
+			if (r->eof)
+				return cut();
+			if ((error = r->read(r->in, sizeof(r->in), &got, r->payload)) < 0)
+				return error;
+			if (got == 0) {
+				r->eof = 1;
+				return cut();
+			}
+			r->bytes += got;
+			r->z.next_in = r->in;
+			r->z.avail_in = (uInt)got;
+		}
+		r->z.next_out = r->out;
+		r->z.avail_out = sizeof(r->out);
+		rc = inflate(&r->z, Z_NO_FLUSH);
+		if (rc == Z_STREAM_END)
+			r->z_end = 1;
+		else if (rc != Z_OK && rc != Z_BUF_ERROR)
+			return ts_error_set(TS_ECORRUPT, "the changes stream is damaged (%s)",
+				r->z.msg ? r->z.msg : "zlib");
+		r->len = sizeof(r->out) - r->z.avail_out;
+	}
+	return 0;
+}
+
+static int reader_get(reader *r, void *into, size_t n)
+{
+	unsigned char *p = into;
+	int error;
+
+	while (n) {
+		size_t k;
+		if (r->pos == r->len && (error = reader_fill(r)) != 0)
+			return error < 0 ? error : ts_error_set(TS_ECORRUPT, "the changes stream ends inside a record");
+		k = r->len - r->pos < n ? r->len - r->pos : n;
+		memcpy(p, r->out + r->pos, k);
+		r->pos += k;
+		p += k;
+		n -= k;
+	}
+	return 0;
+}
+
+/* One record line, without its '\n', into line (NUL-terminated). */
+static int reader_line(reader *r, char *line, size_t size)
+{
+	size_t n = 0;
+	int error;
+
+	for (;;) {
+		char c;
+		if ((error = reader_get(r, &c, 1)) < 0)
+			return error;
+		if (c == '\n')
+			break;
+		if (c == '\0' || n + 1 >= size)
+			return ts_error_set(TS_ECORRUPT, "the changes stream holds a malformed record");
+		line[n++] = c;
+	}
+	line[n] = '\0';
+	return 0;
+}
+
+/* A decimal count with no sign and no leading zero, at most `max`. */
+static int parse_size(uint64_t *out, const char **p, uint64_t max)
+{
+	const char *s = *p;
+	uint64_t v = 0;
+
+	if (*s < '0' || *s > '9' || (*s == '0' && s[1] >= '0' && s[1] <= '9'))
+		return -1;
+	for (; *s >= '0' && *s <= '9'; s++) {
+		v = v * 10 + (uint64_t)(*s - '0');
+		if (v > max)
+			return -1;
+	}
+	*out = v;
+	*p = s;
+	return 0;
+}
+
+/* A path a tree can hold: relative, no empty, "." or ".." part. */
+static int path_valid(const char *p)
+{
+	const char *part = p;
+
+	if (!*p)
+		return 0;
+	for (;; p++) {
+		if (*p == '/' || *p == '\0') {
+			size_t len = (size_t)(p - part);
+			if (len == 0 || (len == 1 && part[0] == '.') || (len == 2 && part[0] == '.' && part[1] == '.'))
+				return 0;
+			if (*p == '\0')
+				return 1;
+			part = p + 1;
+		}
+	}
+}
+
+/* The commit being taken: its entries wait in `updates` until its end. */
+typedef struct {
+	ts_store *store;
+	git_oid id;
+	ts_buf raw;
+	git_oid named_tree;
+	git_oid parent_tree;     /* the first parent's tree: rows change against it */
+	int has_parent;
+	git_tree *parent;        /* that tree, read */
+	git_oid built;           /* the trees built so far from the entries */
+	int has_built;
+	ts_store_update *updates;
+	size_t n, alloc;
+	size_t pending;          /* bytes of data waiting in updates */
+} taking;
+
+static void taking_drop_updates(taking *t)
+{
+	size_t i;
+	for (i = 0; i < t->n; i++) {
+		free((char *)t->updates[i].path);
+		free((char *)t->updates[i].data);
+	}
+	t->n = 0;
+	t->pending = 0;
+}
+
+static void taking_reset(taking *t)
+{
+	taking_drop_updates(t);
+	git_tree_free(t->parent);
+	t->parent = NULL;
+	t->has_parent = t->has_built = 0;
+	ts_buf__clear(&t->raw);
+}
+
+/* Builds the trees of the entries waiting, on top of what was built. */
+static int taking_apply(taking *t)
+{
+	const git_oid *base = t->has_built ? &t->built : t->has_parent ? &t->parent_tree : NULL;
+	int error;
+
+	if (t->n == 0 && t->has_built)
+		return 0;
+	if ((error = ts_store__tree_update(&t->built, t->store, base, t->updates, t->n)) < 0)
+		return error;
+	t->has_built = 1;
+	taking_drop_updates(t);
+	return 0;
+}
+
+static int taking_add(taking *t, const char *path, char *data, size_t len)
+{
+	int error;
+	char *p = strdup(path);
+
+	if (!p || (error = ts_store__update_reserve(&t->updates, t->n, &t->alloc)) < 0) {
+		free(p);
+		free(data);
+		return ts_error_set(TS_ERROR, "out of memory");
+	}
+	t->updates[t->n].path = p;
+	t->updates[t->n].data = data;
+	t->updates[t->n].len = len;
+	t->n++;
+	t->pending += len + strlen(p);
+	return t->pending >= PENDING_BYTES ? taking_apply(t) : 0;
+}
+
+static int hex_id(git_oid *out, const char *s, size_t len)
+{
+	size_t i;
+	if (len != GIT_OID_HEXSZ)
+		return -1;
+	for (i = 0; i < len; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return -1;
+	return git_oid_fromstrn(out, s, len) < 0 ? -1 : 0;
+}
+
+/* "commit <id> <n>": the commit's bytes, its tree and first parent's tree. */
+static int take_commit(taking *t, reader *r, const char *args)
+{
+	const char *p = args + GIT_OID_HEXSZ, *raw;
+	uint64_t n;
+	git_oid parent;
+	int error;
+
+	if (strlen(args) < GIT_OID_HEXSZ + 2 || hex_id(&t->id, args, GIT_OID_HEXSZ) < 0 || *p++ != ' ' ||
+	    parse_size(&n, &p, COMMIT_MAX_BYTES) < 0 || *p)
+		return ts_error_set(TS_ECORRUPT, "the changes stream holds a malformed commit record");
+	ts_buf__clear(&t->raw);
+	if (ts_buf__grow(&t->raw, (size_t)n + 1) < 0)
+		return TS_ERROR;
+	if ((error = reader_get(r, t->raw.ptr, (size_t)n)) < 0)
+		return error;
+	t->raw.size = (size_t)n;
+	t->raw.ptr[n] = '\0';
+	raw = t->raw.ptr;
+	if (n < 46 || memcmp(raw, "tree ", 5) || hex_id(&t->named_tree, raw + 5, GIT_OID_HEXSZ) < 0 || raw[45] != '\n')
+		return ts_error_set(TS_ECORRUPT, "commit %s as sent does not begin with its tree", args);
+	if (n >= 46 + 48 && !memcmp(raw + 46, "parent ", 7) && raw[46 + 47] == '\n') {
+		char hex[GIT_OID_HEXSZ + 1];
+		if (hex_id(&parent, raw + 53, GIT_OID_HEXSZ) < 0)
+			return ts_error_set(TS_ECORRUPT, "commit %.40s as sent names a malformed parent", args);
+		if ((error = ts_store__commit_tree(&t->parent_tree, t->store, &parent)) < 0 ||
+		    git_tree_lookup(&t->parent, ts_store__repo(t->store), &t->parent_tree) < 0) {
+			git_oid_tostr(hex, sizeof(hex), &parent);
+			return ts_error_set(TS_ECORRUPT, "commit %.40s stands on %s, which is neither here nor "
+				"sent before it", args, hex);
+		}
+		t->has_parent = 1;
+	}
+	return 0;
+}
+
+/* "put <mode> <n> <path>": a whole blob. */
+static int take_put(taking *t, reader *r, const char *args)
+{
+	const char *p = args;
+	uint64_t n;
+	char *data;
+	int error;
+
+	if (strncmp(p, "100644 ", 7))
+		return ts_error_set(TS_ECORRUPT, "commit %s: only plain files (mode 100644) may travel, not "
+			"'%.40s'", git_oid_tostr_s(&t->id), args);
+	p += 7;
+	if (parse_size(&n, &p, BLOB_MAX_BYTES) < 0 || *p++ != ' ' || !path_valid(p))
+		return ts_error_set(TS_ECORRUPT, "commit %s: a malformed put record", git_oid_tostr_s(&t->id));
+	if (!(data = malloc((size_t)n + 1)))
+		return ts_error_set(TS_ERROR, "out of memory");
+	if ((error = reader_get(r, data, (size_t)n)) < 0) {
+		free(data);
+		return error;
+	}
+	return taking_add(t, p, data, (size_t)n);
+}
+
+/* "row <n> <path>": the parent's row at path with these columns changed. */
+static int take_row(taking *t, reader *r, const char *args)
+{
+	const char *p = args;
+	git_tree_entry *entry = NULL;
+	git_blob *blob = NULL;
+	ts_row *base = NULL, *delta = NULL;
+	ts_buf lines = TS_BUF_INIT, row = TS_BUF_INIT;
+	uint64_t n;
+	int error;
+
+	if (parse_size(&n, &p, ROW_MAX_BYTES) < 0 || *p++ != ' ' || !path_valid(p))
+		return ts_error_set(TS_ECORRUPT, "commit %s: a malformed row record", git_oid_tostr_s(&t->id));
+	if (ts_buf__grow(&lines, (size_t)n + 1) < 0)
+		return TS_ERROR;
+	if ((error = reader_get(r, lines.ptr, (size_t)n)) < 0)
+		goto done;
+	lines.size = (size_t)n;
+	if (!t->parent || git_tree_entry_bypath(&entry, t->parent, p) < 0 ||
+	    git_tree_entry_type(entry) != GIT_OBJECT_BLOB ||
+	    git_blob_lookup(&blob, ts_store__repo(t->store), git_tree_entry_id(entry)) < 0) {
+		git_error_clear();
+		error = ts_error_set(TS_ECORRUPT, "commit %s changes the row %s, which its parent does not hold",
+			git_oid_tostr_s(&t->id), p);
+		goto done;
+	}
+	if (ts_rowcodec__decode(&base, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob)) < 0 ||
+	    ts_rowcodec__decode(&delta, lines.ptr, lines.size) < 0 || (error = row_apply(&row, base, delta)) < 0) {
+		error = ts_error_set(TS_ECORRUPT, "commit %s: the change of row %s does not apply: %s",
+			git_oid_tostr_s(&t->id), p, ts_error_last());
+		goto done;
+	}
+	n = row.size;
+	error = taking_add(t, p, ts_buf__detach(&row), (size_t)n);
+done:
+	ts_row__free(base);
+	ts_row__free(delta);
+	ts_buf__dispose(&lines);
+	ts_buf__dispose(&row);
+	git_blob_free(blob);
+	git_tree_entry_free(entry);
+	return error;
+}
+
+/* "end <id>": the commit rebuilt, and checked against the ids it names. */
+static int take_end(taking *t, const char *args)
+{
+	git_oid named, written;
+	char built[GIT_OID_HEXSZ + 1], claimed[GIT_OID_HEXSZ + 1];
+	int error;
+
+	if (hex_id(&named, args, strlen(args)) < 0 || !git_oid_equal(&named, &t->id))
+		return ts_error_set(TS_ECORRUPT, "the changes stream ends commit %s with '%.60s'",
+			git_oid_tostr_s(&t->id), args);
+	if ((error = taking_apply(t)) < 0)
+		return error;
+	if (!git_oid_equal(&t->built, &t->named_tree)) {
+		git_oid_tostr(built, sizeof(built), &t->built);
+		git_oid_tostr(claimed, sizeof(claimed), &t->named_tree);
+		return ts_error_set(TS_ECORRUPT, "commit %s does not rebuild: its changes give tree %s, "
+			"it names tree %s", git_oid_tostr_s(&t->id), built, claimed);
+	}
+	if ((error = ts_store__write_raw_commit(&written, t->store, t->raw.ptr, t->raw.size)) < 0)
+		return error;
+	if (!git_oid_equal(&written, &t->id)) {
+		git_oid_tostr(built, sizeof(built), &written);
+		return ts_error_set(TS_ECORRUPT, "commit %s as sent hashes to %s", git_oid_tostr_s(&t->id), built);
+	}
+	return 0;
+}
+
+int ts_changes__receive(ts_changes__stats *stats, ts_store *store,
+	ts_changes__read_fn read, void *payload, ts_changes__progress_fn progress, void *progress_payload)
+{
+	ts_changes__stats st;
+	char magic[sizeof(TS_CHANGES_MAGIC)], line[LINE_MAX_BYTES];
+	taking t;
+	reader *r;
+	size_t got = 0, have = 0;
+	int error = 0, in_commit = 0;
+
+	memset(&st, 0, sizeof(st));
+	memset(&t, 0, sizeof(t));
+	t.store = store;
+	if (!(r = calloc(1, sizeof(*r))))
+		return ts_error_set(TS_ERROR, "out of memory");
+	r->read = read;
+	r->payload = payload;
+	/* the magic line, read a byte at a time: the zlib data follows it */
+	while (have < strlen(TS_CHANGES_MAGIC)) {
+		if ((error = read(magic + have, 1, &got, payload)) < 0)
+			goto done;
+		if (got == 0) {
+			error = have ? cut() : ts_error_set(TS_ECORRUPT, "the changes stream is empty");
+			goto done;
+		}
+		if (magic[have] != TS_CHANGES_MAGIC[have]) {
+			error = ts_error_set(TS_ECORRUPT, "not a changes stream (version 1)");
+			goto done;
+		}
+		have++;
+	}
+	r->bytes = have;
+	if (inflateInit(&r->z) != Z_OK) {
+		error = ts_error_set(TS_ERROR, "out of memory");
+		goto done;
+	}
+	r->z_open = 1;
+	for (;;) {
+		if ((error = reader_line(r, line, sizeof(line))) < 0)
+			goto done;
+		if (!strncmp(line, "commit ", 7) && !in_commit) {
+			taking_reset(&t);
+			if ((error = take_commit(&t, r, line + 7)) < 0)
+				goto done;
+			in_commit = 1;
+		} else if (!strncmp(line, "del ", 4) && in_commit) {
+			if (!path_valid(line + 4)) {
+				error = ts_error_set(TS_ECORRUPT, "commit %s: a malformed del record", git_oid_tostr_s(&t.id));
+				goto done;
+			}
+			if ((error = taking_add(&t, line + 4, NULL, 0)) < 0)
+				goto done;
+		} else if (!strncmp(line, "put ", 4) && in_commit) {
+			if ((error = take_put(&t, r, line + 4)) < 0)
+				goto done;
+		} else if (!strncmp(line, "row ", 4) && in_commit) {
+			if ((error = take_row(&t, r, line + 4)) < 0)
+				goto done;
+		} else if (!strncmp(line, "end ", 4) && in_commit) {
+			if ((error = take_end(&t, line + 4)) < 0)
+				goto done;
+			in_commit = 0;
+			st.commits++;
+			git_oid_cpy(&st.last, &t.id);
+			st.bytes = r->bytes;
+			if (progress)
+				progress(&st, progress_payload);
+		} else if (!strncmp(line, "done ", 5) && !in_commit) {
+			const char *p = line + 5;
+			uint64_t n;
+			if (parse_size(&n, &p, SIZE_MAX) < 0 || *p || n != st.commits) {
+				error = ts_error_set(TS_ECORRUPT, "the changes stream ends saying '%s' after %zu commits",
+					line, st.commits);
+				goto done;
+			}
+			break;
+		} else {
+			error = ts_error_set(TS_ECORRUPT, "the changes stream holds an unexpected record '%.60s'", line);
+			goto done;
+		}
+	}
+	/* the zlib stream ends with "done", and nothing follows it */
+	if (r->pos != r->len || (error = reader_fill(r)) != 1 || r->z.avail_in) {
+		error = error < 0 ? error : ts_error_set(TS_ECORRUPT, "the changes stream goes on after its end");
+		goto done;
+	}
+	error = ts_store__flush(store);
+done:
+	if (error == TS_ENET) {
+		/* a cut: the commits that came whole are kept */
+		int code = error;
+		char why[512];
+		snprintf(why, sizeof(why), "%s", ts_error_last() ? ts_error_last() : "cut");
+		st.cut = 1;
+		st.bytes = r->bytes;
+		if ((error = ts_store__flush(store)) == 0)
+			error = ts_error_set(code, "%s", why);
+	} else if (error < 0) {
+		ts_store__discard(store);
+	}
+	taking_reset(&t);
+	free(t.updates);
+	ts_buf__dispose(&t.raw);
+	if (r->z_open)
+		inflateEnd(&r->z);
+	free(r);
+	if (stats)
+		*stats = st;
+	return error;
+}
