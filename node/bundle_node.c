@@ -215,39 +215,6 @@ done:
 	return error;
 }
 
-/* Moves the quarantine's objects in and sets each of the `n` refs to its
- * tip, unless it already holds that tip or a commit after it; holds the
- * store lock. */
-static int take_in(ts_node *node, ts_quarantine *q, const char *const *refs, const git_oid *tips, size_t n)
-{
-	git_repository *repo = ts_store__repo(node->store);
-	git_odb *odb = NULL;
-	git_oid old;
-	size_t i;
-	int error;
-
-	if ((error = ts_store__lock(node->store)) < 0)
-		return error;
-	/* the objects durable before the ref that names them */
-	if ((error = ts_quarantine__move(q, git_repository_path(repo))) < 0 ||
-	    (error = ts_store__sync(node->store)) < 0)
-		goto done;
-	if (git_repository_odb(&odb, repo) < 0 || git_odb_refresh(odb) < 0) {
-		error = ts_store__git_error(TS_ERROR, "reading the bundle's objects");
-		goto done;
-	}
-	for (i = 0; i < n && !error; i++) {
-		if (ts_store__ref_get(&old, node->store, refs[i]) == 0 &&
-		    (git_oid_equal(&old, &tips[i]) || git_graph_descendant_of(repo, &old, &tips[i]) == 1))
-			continue;   /* an older bundle: the ref stays where it is */
-		error = ts_store__ref_set(node->store, refs[i], &tips[i], "bundle");
-	}
-done:
-	ts_store__unlock(node->store);
-	git_odb_free(odb);
-	return error;
-}
-
 /* A submission comes only from a node this node enrolled itself (its row
  * of sync_signers travels to every node; enrolled_by says whose it is):
  * not from a node further down, which submits to its own upper node. */
@@ -333,7 +300,7 @@ static int take_and_merge(ts_bundle_import_result *out, ts_node *node, ts_quaran
 	}
 	dsts[n] = dst;
 	git_oid_cpy(&tips[n++], tip);
-	if ((error = take_in(node, q, dsts, tips, n)) < 0)
+	if ((error = ts_node__take_in(node, q, dsts, tips, n, 0)) < 0)
 		goto done;
 	ts_quarantine__close(q);
 	if (urgent) {

@@ -64,6 +64,8 @@ static const struct {
 	{ "git upload-pack ", TS_GATE_UPLOAD_PACK },
 	{ "git-receive-pack ", TS_GATE_RECEIVE_PACK },
 	{ "git receive-pack ", TS_GATE_RECEIVE_PACK },
+	{ "tiersync-upload-changes ", TS_GATE_UPLOAD_CHANGES },
+	{ "tiersync-receive-changes ", TS_GATE_RECEIVE_CHANGES },
 };
 
 int ts_gate_parse(ts_gate_request *out, const char *command)
@@ -83,7 +85,7 @@ int ts_gate_parse(ts_gate_request *out, const char *command)
 			break;
 		}
 	}
-	why = "only git-upload-pack and git-receive-pack are allowed to this key";
+	why = "only git-upload-pack, git-receive-pack and tiersync's exchange are allowed to this key";
 	if (!p)
 		goto refuse;
 	why = "the repository path must be single-quoted, as git sends it";
@@ -270,32 +272,43 @@ void ts_gate_exec_free(ts_gate_exec *exec)
 	free(exec);
 }
 
+int ts_gate__request_check(ts_gate_request *req, char *node_dir, char *history, ts_node *node,
+	const char *node_id, const char *fingerprint, const char *command)
+{
+	char asked[PATH_MAX];
+	ts_buf repo = TS_BUF_INIT;
+	int error;
+
+	if ((error = ts_gate_parse(req, command)) < 0 || (error = ts_node_signer_check(node, node_id, fingerprint)) < 0)
+		return error;
+	if (!realpath(node->path, node_dir))
+		return ts_error_set(TS_ERROR, "cannot resolve %s: %s", node->path, strerror(errno));
+	ts_buf__printf(&repo, "%s/history.git", node_dir);
+	if (ts_buf__oom(&repo) || !realpath(repo.ptr, history))
+		error = ts_error_set(TS_ERROR, "cannot resolve this node's history: %s", strerror(errno));
+	else if (!realpath(req->path, asked) || (strcmp(asked, history) && strcmp(asked, node_dir)))
+		error = ts_error_set(TS_EDENIED, "%s may reach only the history of %s", node_id, node->id);
+	ts_buf__dispose(&repo);
+	return error;
+}
+
 int ts_gate_prepare(ts_gate_exec **out, ts_node *node, const char *node_id, const char *fingerprint,
 	const char *command, const char *program)
 {
 	ts_gate_exec *e = NULL;
 	ts_gate_request req;
 	ts_buf git = TS_BUF_INIT, repo = TS_BUF_INIT, hooks = TS_BUF_INIT, kv = TS_BUF_INIT, urgent = TS_BUF_INIT;
-	char node_dir[PATH_MAX], asked[PATH_MAX], history[PATH_MAX];
+	char node_dir[PATH_MAX], history[PATH_MAX];
 	const char *config[GATE_CONFIG_MAX];
 	size_t nargv = 0, nenv = 0, nconfig = 0, i;
 	char **env;
 	int error;
 
 	*out = NULL;
-	if ((error = ts_gate_parse(&req, command)) < 0 || (error = ts_node_signer_check(node, node_id, fingerprint)) < 0)
+	if ((error = ts_gate__request_check(&req, node_dir, history, node, node_id, fingerprint, command)) < 0)
 		goto done;
-	if (!realpath(node->path, node_dir)) {
-		error = ts_error_set(TS_ERROR, "cannot resolve %s: %s", node->path, strerror(errno));
-		goto done;
-	}
-	ts_buf__printf(&repo, "%s/history.git", node_dir);
-	if (ts_buf__oom(&repo) || !realpath(repo.ptr, history)) {
-		error = ts_error_set(TS_ERROR, "cannot resolve this node's history: %s", strerror(errno));
-		goto done;
-	}
-	if (!realpath(req.path, asked) || (strcmp(asked, history) && strcmp(asked, node_dir))) {
-		error = ts_error_set(TS_EDENIED, "%s may reach only the history of %s", node_id, node->id);
+	if (req.service != TS_GATE_UPLOAD_PACK && req.service != TS_GATE_RECEIVE_PACK) {
+		error = ts_error_set(TS_EINVALID, "tiersync's exchange is served in this process, not by git");
 		goto done;
 	}
 	if ((error = find_git(&git)) < 0)
@@ -374,6 +387,26 @@ static int hex40(const char *s)
 	return 1;
 }
 
+int ts_gate__ref_allowed(const char *node_id, const char *ref, int deleting)
+{
+	ts_buf own = TS_BUF_INIT, own_urgent = TS_BUF_INIT;
+	int error = 0;
+
+	ts_buf__printf(&own, "refs/submissions/%s", node_id);
+	ts_buf__printf(&own_urgent, "refs/urgent/%s", node_id);
+	if (ts_buf__oom(&own) || ts_buf__oom(&own_urgent))
+		error = ts_error_set(TS_ERROR, "out of memory");
+	else if (strcmp(ref, own.ptr) && strcmp(ref, own_urgent.ptr))
+		error = ts_error_set(TS_EDENIED, "refused %s: %s may push only %s or %s", ref, node_id,
+			own.ptr, own_urgent.ptr);
+	else if (deleting)
+		error = ts_error_set(TS_EDENIED, "refused %s: %s is never deleted through the gate", ref,
+			strcmp(ref, own.ptr) ? "an urgent ref" : "a submission");
+	ts_buf__dispose(&own);
+	ts_buf__dispose(&own_urgent);
+	return error;
+}
+
 /* One update line as git gives it to pre-receive. */
 typedef struct {
 	char old_id[41], new_id[41];
@@ -412,16 +445,8 @@ int ts_gate_pre_receive(ts_node *node, const char *node_id, FILE *updates, const
 		memcpy(u.new_id, line + 41, 40);
 		u.new_id[40] = '\0';
 		u.ref = line + 82;
-		if (strcmp(u.ref, own.ptr) && strcmp(u.ref, own_urgent.ptr)) {
-			error = ts_error_set(TS_EDENIED, "refused %s: %s may push only %s or %s", u.ref, node_id,
-				own.ptr, own_urgent.ptr);
+		if ((error = ts_gate__ref_allowed(node_id, u.ref, !strcmp(u.new_id, zero))) < 0)
 			goto done;
-		}
-		if (!strcmp(u.new_id, zero)) {
-			error = ts_error_set(TS_EDENIED, "refused %s: %s is never deleted through the gate", u.ref,
-				strcmp(u.ref, own.ptr) ? "an urgent ref" : "a submission");
-			goto done;
-		}
 		{
 			update *grown = realloc(list, sizeof(*list) * (n + 1));
 			if (!grown || !(u.ref = strdup(u.ref))) {

@@ -11,6 +11,7 @@
 #include "sshsig.h"
 #include "store.h"
 #include "ownership.h"
+#include "quarantine.h"
 #include "tables.h"
 #include "tiersync.h"
 
@@ -60,6 +61,15 @@ char *ts_node__phone_digits(const char *given);
  * merged (node/admit.c, sync/admit.h).
  */
 int ts_node__admit(ts_node *node, git_repository *repo, const char *from, const git_oid *theirs);
+
+/*
+ * Moves an admitted quarantine's objects into the node's history (durable)
+ * and sets each of the `n` refs to its tip, under the store lock; without
+ * `forced`, a ref already at its tip or after it stays where it is (an
+ * older bundle). node/remote_node.c.
+ */
+int ts_node__take_in(ts_node *node, ts_quarantine *q, const char *const *refs, const git_oid *tips,
+	size_t n, int forced);
 
 /*
  * ts_node_admit_urgent() on commit `theirs` read from `repo` (the node's

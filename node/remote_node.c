@@ -429,18 +429,41 @@ static ts_store *lock_local_history(const char *url)
 	return store;
 }
 
-/* Pushes `spec`; into `upper`, a history on this machine whose lock is
- * held, it names the ref moved there first (ts_store__ref_intent()). */
-static int push_into(ts_store *upper, ts_node *node, const char *spec, ts_transfer_stats *stats,
-	const ts_remote_options *opts)
+/*
+ * Pushes local `src` as the remote's `dst` through the exchange, or by
+ * git's protocol when the remote speaks only that. Into `upper`, a history
+ * on this machine whose lock is held, it names the ref moved there first
+ * (ts_store__ref_intent()). The remote's main as last fetched counts as
+ * held there.
+ */
+static int push_into(ts_store *upper, ts_node *node, const char *remote, const char *src, const char *dst,
+	ts_transfer_stats *stats, const ts_remote_options *opts)
 {
+	ts_buf spec = TS_BUF_INIT, fetched = TS_BUF_INIT;
+	git_oid tip, have;
+	size_t nhaves = 0;
 	int error;
 
-	if (upper && (error = ts_store__ref_intent(upper, strchr(spec, ':') + 1)) < 0)
-		return error;
-	error = ts_remote__push(stats, ts_store__repo(node->store), spec, opts);
+	ts_buf__printf(&fetched, "refs/remotes/%s/main", remote);
+	ts_buf__printf(&spec, "+%s:%s", src, dst);
+	if (ts_buf__oom(&fetched) || ts_buf__oom(&spec)) {
+		error = TS_ERROR;
+		goto done;
+	}
+	if ((error = ts_store__ref_get(&tip, node->store, src)) < 0)
+		goto done;
+	if (ts_store__ref_get(&have, node->store, fetched.ptr) == 0)
+		nhaves = 1;
+	if (upper && (error = ts_store__ref_intent(upper, dst)) < 0)
+		goto done;
+	error = ts_remote__push_changes(stats, ts_store__repo(node->store), &tip, dst, &have, nhaves, upper, opts);
+	if (error == 1)
+		error = ts_remote__push(stats, ts_store__repo(node->store), spec.ptr, opts);
 	if (upper)
 		ts_store__ref_intent_done(upper);
+done:
+	ts_buf__dispose(&spec);
+	ts_buf__dispose(&fetched);
 	return error;
 }
 
@@ -505,12 +528,12 @@ int ts_node_push_urgent(char id_out[41], ts_transfer_stats *stats, ts_urgent_pus
 	}
 	upper = lock_local_history(t.url);
 	if (urgent->commit[0]) {
-		ts_buf__printf(&spec, "+%s:refs/urgent/%s", out_ref.ptr, node->id);
+		ts_buf__printf(&spec, "refs/urgent/%s", node->id);
 		if (ts_buf__oom(&spec)) {
 			error = TS_ERROR;
 			goto done;
 		}
-		if ((error = push_into(upper, node, spec.ptr, &sent, &t.opts)) < 0)
+		if ((error = push_into(upper, node, remote, out_ref.ptr, spec.ptr, &sent, &t.opts)) < 0)
 			goto done;
 		urgent->updated = sent.updated;
 		urgent->objects = sent.objects;
@@ -519,12 +542,12 @@ int ts_node_push_urgent(char id_out[41], ts_transfer_stats *stats, ts_urgent_pus
 	if (flags & TS_PUSH_URGENT_ONLY)
 		goto done;
 	ts_buf__clear(&spec);
-	ts_buf__printf(&spec, "+" TS_STORE_MAIN ":refs/submissions/%s", node->id);
+	ts_buf__printf(&spec, "refs/submissions/%s", node->id);
 	if (ts_buf__oom(&spec)) {
 		error = TS_ERROR;
 		goto done;
 	}
-	if ((error = push_into(upper, node, spec.ptr, stats, &t.opts)) < 0)
+	if ((error = push_into(upper, node, remote, TS_STORE_MAIN, spec.ptr, stats, &t.opts)) < 0)
 		goto done;
 	if (id_out)
 		git_oid_tostr(id_out, 41, &head);
@@ -573,57 +596,139 @@ void ts_node__sync_record(ts_node *node, const char *remote, const char *what, c
 	ts_buf__dispose(&path);
 }
 
+/* The fetch by git's protocol, for a remote that does not speak the
+ * exchange: into a quarantine of its own, admitted there. */
+static int fetch_by_git(git_oid *id, ts_transfer_stats *stats, ts_quarantine *q, ts_node *node,
+	const char *dst, const remote_target *t)
+{
+	int error;
+
+	if ((error = ts_quarantine__open(q, ts_store__repo(node->store), dst)) < 0 ||
+	    (error = ts_remote__fetch(id, stats, q->repo, TS_STORE_MAIN, dst, &t->opts)) < 0)
+		return error;
+	return ts_node__admit(node, q->repo, NULL, id);
+}
+
+/*
+ * The fetch through the exchange, into the quarantine kept for this remote
+ * (tiersync-kept-fetch-NAME): a cut fetch leaves the commits that came
+ * whole there, and the next one asks only for what follows them. 1 when
+ * the remote speaks only git's protocol (the quarantine is closed then).
+ */
+static int fetch_by_changes(git_oid *id, ts_transfer_stats *stats, ts_quarantine *q, ts_node *node,
+	const char *remote, const char *dst, const remote_target *t)
+{
+	ts_store *into = NULL;
+	ts_buf name = TS_BUF_INIT;
+	git_oid haves[3];
+	size_t n = 0;
+	int error, cut = 0;
+
+	ts_buf__printf(&name, "fetch-%s", remote);
+	if (ts_buf__oom(&name))
+		return TS_ERROR;
+	error = ts_quarantine__open_kept(q, ts_store__repo(node->store), name.ptr);
+	ts_buf__dispose(&name);
+	if (error < 0)
+		return error;
+	if (ts_store__ref_get(&haves[n], node->store, TS_STORE_MAIN) == 0)
+		n++;
+	if (ts_store__ref_get(&haves[n], node->store, dst) == 0)
+		n++;
+	if (ts_quarantine__kept_tip(&haves[n], q) == 0)
+		n++;
+	if ((error = ts_store__open(&into, q->dir, 0)) < 0)
+		return error;
+	error = ts_remote__fetch_changes(id, stats, &cut, into, TS_STORE_MAIN, haves, n, &t->opts);
+	ts_store__free(into);
+	if (error == 1) {
+		ts_quarantine__close(q);
+		return 1;
+	}
+	if (error < 0 && cut && stats->commits) {
+		char why[900];
+		snprintf(why, sizeof(why), "%s", ts_error_last() ? ts_error_last() : "cut");
+		if (ts_quarantine__keep(q, id) == 0)
+			error = ts_error_set(error, "%s; the %zu commits that came whole are kept: fetch again to go "
+				"on from there", why, stats->commits);
+		return error;
+	}
+	if (error < 0)
+		return error;
+	return ts_node__admit(node, q->repo, NULL, id);
+}
+
 int ts_node_fetch(char id_out[41], ts_transfer_stats *stats, ts_node *node, const char *remote,
 	const ts_transfer_options *opts)
 {
-	git_repository *repo = ts_store__repo(node->store);
-	git_odb *odb = NULL;
 	remote_target t;
 	ts_quarantine q = TS_QUARANTINE_INIT;
+	ts_transfer_stats st;
 	ts_buf dst = TS_BUF_INIT;
-	int error, locked = 0;
-	git_oid id;
+	git_oid id, before;
+	const char *dst_ref;
+	int error, had;
 
 	id_out[0] = '\0';
-	if (stats)
-		memset(stats, 0, sizeof(*stats));
+	memset(&st, 0, sizeof(st));
 	if (!remote)
 		remote = TS_REMOTE_DEFAULT;
 	if ((error = target_open(&t, node, remote, opts)) < 0)
-		return error;
+		goto done;
 	ts_buf__printf(&dst, "refs/remotes/%s/main", remote);
 	if (ts_buf__oom(&dst)) {
 		error = TS_ERROR;
 		goto done;
 	}
-	if ((error = ts_quarantine__open(&q, repo, dst.ptr)) < 0 ||
-	    (error = ts_remote__fetch(&id, stats, q.repo, TS_STORE_MAIN, dst.ptr, &t.opts)) < 0)
-		goto done;
+	dst_ref = dst.ptr;
+	had = ts_store__ref_get(&before, node->store, dst_ref) == 0;
+	if ((error = fetch_by_changes(&id, &st, &q, node, remote, dst.ptr, &t)) == 1)
+		error = fetch_by_git(&id, &st, &q, node, dst.ptr, &t);
 	/* checked in the quarantine: a refused fetch leaves nothing behind */
-	if ((error = ts_node__admit(node, q.repo, NULL, &id)) < 0)
+	if (error < 0 || (error = ts_node__take_in(node, &q, &dst_ref, &id, 1, 1)) < 0)
 		goto done;
-	if ((error = ts_store__lock(node->store)) < 0)
-		goto done;
-	locked = 1;
-	/* the objects durable before the ref that names them */
-	if ((error = ts_quarantine__move(&q, git_repository_path(repo))) < 0 ||
-	    (error = ts_store__sync(node->store)) < 0)
-		goto done;
-	if (git_repository_odb(&odb, repo) < 0 || git_odb_refresh(odb) < 0) {
-		error = ts_store__git_error(TS_ERROR, "reading the fetched objects");
-		goto done;
-	}
-	if ((error = ts_store__ref_set(node->store, dst.ptr, &id, "fetch")) < 0)
-		goto done;
+	st.updated = !had || !git_oid_equal(&before, &id);
 	git_oid_tostr(id_out, 41, &id);
 	ts_node__sync_record(node, remote, "fetched", id_out);
 done:
-	if (locked)
-		ts_store__unlock(node->store);
-	git_odb_free(odb);
-	ts_quarantine__close(&q);
+	ts_quarantine__close(&q);    /* a no-op on one kept */
+	if (stats)
+		*stats = st;
 	ts_buf__dispose(&dst);
 	target_dispose(&t);
+	return error;
+}
+
+/* Moves the quarantine's objects in and sets each of the `n` refs to its
+ * tip; without `forced`, a ref already at its tip or after it stays. */
+int ts_node__take_in(ts_node *node, ts_quarantine *q, const char *const *refs, const git_oid *tips,
+	size_t n, int forced)
+{
+	git_repository *repo = ts_store__repo(node->store);
+	git_odb *odb = NULL;
+	git_oid old;
+	size_t i;
+	int error;
+
+	if ((error = ts_store__lock(node->store)) < 0)
+		return error;
+	/* the objects durable before the ref that names them */
+	if ((error = ts_quarantine__move(q, git_repository_path(repo))) < 0 ||
+	    (error = ts_store__sync(node->store)) < 0)
+		goto done;
+	if (git_repository_odb(&odb, repo) < 0 || git_odb_refresh(odb) < 0) {
+		error = ts_store__git_error(TS_ERROR, "reading the objects that came");
+		goto done;
+	}
+	for (i = 0; i < n && !error; i++) {
+		if (!forced && ts_store__ref_get(&old, node->store, refs[i]) == 0 &&
+		    (git_oid_equal(&old, &tips[i]) || git_graph_descendant_of(repo, &old, &tips[i]) == 1))
+			continue;   /* an older offer: the ref stays where it is */
+		error = ts_store__ref_set(node->store, refs[i], &tips[i], forced ? "fetch" : "bundle");
+	}
+done:
+	ts_store__unlock(node->store);
+	git_odb_free(odb);
 	return error;
 }
 

@@ -35,9 +35,6 @@
 #define ROW_MAX_BYTES (16 * 1024 * 1024)
 /* A whole blob (an evidence file) at most. */
 #define BLOB_MAX_BYTES ((uint64_t)2 << 30)
-/* A commit's entries wait in memory up to this many bytes, then go into
- * the trees built so far (history.c's bulk commit does the same). */
-#define PENDING_BYTES (8 * 1024 * 1024)
 
 /* ------------------------------------------------------------ rows */
 
@@ -133,6 +130,7 @@ typedef struct {
 	ts_changes__write_fn write;
 	void *payload;
 	uint64_t bytes;
+	size_t entries;     /* entry records written */
 	ts_buf pending;     /* records not yet deflated */
 } writer;
 
@@ -145,13 +143,13 @@ static int writer_emit(writer *w, const void *data, size_t len)
 	return 0;
 }
 
-/* Deflates what is pending; `flush` as deflate() takes it. */
-static int writer_deflate(writer *w, int flush)
+/* Deflates `len` bytes at `data`; `flush` as deflate() takes it. */
+static int writer_deflate_from(writer *w, const void *data, size_t len, int flush)
 {
 	int rc, error;
 
-	w->z.next_in = (unsigned char *)w->pending.ptr;
-	w->z.avail_in = (uInt)w->pending.size;
+	w->z.next_in = (unsigned char *)data;
+	w->z.avail_in = (uInt)len;
 	do {
 		w->z.next_out = w->out;
 		w->z.avail_out = sizeof(w->out);
@@ -162,12 +160,34 @@ static int writer_deflate(writer *w, int flush)
 		    (error = writer_emit(w, w->out, sizeof(w->out) - w->z.avail_out)) < 0)
 			return error;
 	} while (w->z.avail_out == 0 || (flush == Z_FINISH && rc != Z_STREAM_END));
-	ts_buf__clear(&w->pending);
 	return 0;
 }
 
+/* Deflates what is pending. */
+static int writer_deflate(writer *w, int flush)
+{
+	int error = writer_deflate_from(w, w->pending.ptr, w->pending.size, flush);
+	ts_buf__clear(&w->pending);
+	return error;
+}
+
+/* Records gather in `pending`; a large blob is deflated where it lies. */
 static int writer_put(writer *w, const void *data, size_t len)
 {
+	int error;
+
+	if (len >= CHUNK) {
+		if ((error = writer_deflate(w, Z_NO_FLUSH)) < 0)
+			return error;
+		while (len) {
+			size_t k = len < (1u << 30) ? len : (1u << 30);
+			if ((error = writer_deflate_from(w, data, k, Z_NO_FLUSH)) < 0)
+				return error;
+			data = (const char *)data + k;
+			len -= k;
+		}
+		return 0;
+	}
 	ts_buf__put(&w->pending, data, len);
 	if (ts_buf__oom(&w->pending))
 		return TS_ERROR;
@@ -208,10 +228,11 @@ static int send_entry(const char *path, const git_tree_entry *old_entry, const g
 
 	if (strlen(path) > LINE_MAX_BYTES - 64 || strchr(path, '\n'))
 		return ts_error_set(TS_EINVALID, "the path %.100s... cannot travel in a changes stream", path);
+	s->w->entries++;
 	if (!new_entry)
 		return writer_printf(s->w, "del %s\n", path);
 	if (git_tree_entry_type(new_entry) != GIT_OBJECT_BLOB)
-		return ts_error_set(TS_ECORRUPT, "%s is not a file or directory (mode %06o)", path,
+		return ts_error_set(TS_ECORRUPT, "%s: mode %06o: only regular files and trees are taken", path,
 			(unsigned)git_tree_entry_filemode(new_entry));
 	if (git_blob_lookup(&new, s->repo, git_tree_entry_id(new_entry)) < 0)
 		return ts_store__git_error(TS_ECORRUPT, path);
@@ -256,8 +277,11 @@ static int send_one(writer *w, git_repository *repo, git_odb *odb, const git_oid
 	    (error = writer_put(w, git_odb_object_data(raw), git_odb_object_size(raw))) < 0)
 		goto done;
 	cbs.payload = &s;
-	if ((error = ts_treediff__walk(repo, old_tree, new_tree, NULL, &cbs)) < 0)
+	if ((error = ts_treediff__walk(repo, old_tree, new_tree, NULL, &cbs)) < 0) {
+		if (error != TS_ENET)
+			error = ts_error_set(error, "commit %.12s: %s; it cannot be sent", hex, ts_error_last());
 		goto done;
+	}
 	if ((error = writer_printf(w, "end %s\n", hex)) < 0)
 		goto done;
 	error = writer_deflate(w, Z_SYNC_FLUSH);
@@ -326,6 +350,7 @@ int ts_changes__send(ts_changes__stats *stats, git_repository *repo, const git_o
 		st.commits++;
 		git_oid_cpy(&st.last, &ids[i]);
 		st.bytes = w->bytes;
+		st.entries = w->entries;
 		if (progress)
 			progress(&st, progress_payload);
 	}
@@ -476,7 +501,8 @@ static int path_valid(const char *p)
 	}
 }
 
-/* The commit being taken: its entries wait in `updates` until its end. */
+/* The commit being taken: each blob is written as it comes, and its path
+ * and id wait in `updates` until the commit's end builds the trees. */
 typedef struct {
 	ts_store *store;
 	git_oid id;
@@ -485,64 +511,63 @@ typedef struct {
 	git_oid parent_tree;     /* the first parent's tree: rows change against it */
 	int has_parent;
 	git_tree *parent;        /* that tree, read */
-	git_oid built;           /* the trees built so far from the entries */
-	int has_built;
 	ts_store_update *updates;
-	size_t n, alloc;
-	size_t pending;          /* bytes of data waiting in updates */
+	git_oid *blobs;          /* updates[i].data points to blobs[i] (a link), or is NULL */
+	size_t n, alloc, blobs_alloc;
+	size_t entries;          /* entries taken, all commits */
 } taking;
-
-static void taking_drop_updates(taking *t)
-{
-	size_t i;
-	for (i = 0; i < t->n; i++) {
-		free((char *)t->updates[i].path);
-		free((char *)t->updates[i].data);
-	}
-	t->n = 0;
-	t->pending = 0;
-}
 
 static void taking_reset(taking *t)
 {
-	taking_drop_updates(t);
+	size_t i;
+	for (i = 0; i < t->n; i++)
+		free((char *)t->updates[i].path);
+	t->n = 0;
 	git_tree_free(t->parent);
 	t->parent = NULL;
-	t->has_parent = t->has_built = 0;
+	t->has_parent = 0;
 	ts_buf__clear(&t->raw);
 }
 
-/* Builds the trees of the entries waiting, on top of what was built. */
-static int taking_apply(taking *t)
+/* `path` gets the blob `data` (written now), or goes when data is NULL. */
+static int taking_add(taking *t, const char *path, const char *data, size_t len)
 {
-	const git_oid *base = t->has_built ? &t->built : t->has_parent ? &t->parent_tree : NULL;
-	int error;
-
-	if (t->n == 0 && t->has_built)
-		return 0;
-	if ((error = ts_store__tree_update(&t->built, t->store, base, t->updates, t->n)) < 0)
-		return error;
-	t->has_built = 1;
-	taking_drop_updates(t);
-	return 0;
-}
-
-static int taking_add(taking *t, const char *path, char *data, size_t len)
-{
-	int error;
 	char *p = strdup(path);
+	size_t i;
+	int error;
 
-	if (!p || (error = ts_store__update_reserve(&t->updates, t->n, &t->alloc)) < 0) {
+	if (!p || ts_store__update_reserve(&t->updates, t->n, &t->alloc) < 0) {
 		free(p);
-		free(data);
 		return ts_error_set(TS_ERROR, "out of memory");
 	}
+	if (t->n + 1 > t->blobs_alloc) {
+		size_t cap = t->alloc > t->n + 1 ? t->alloc : t->n + 1;
+		git_oid *grown = realloc(t->blobs, cap * sizeof(*grown));
+		if (!grown) {
+			free(p);
+			return ts_error_set(TS_ERROR, "out of memory");
+		}
+		/* the links point into the array that moved */
+		for (i = 0; i < t->n; i++)
+			if (t->updates[i].data)
+				t->updates[i].data = (const char *)&grown[i];
+		t->blobs = grown;
+		t->blobs_alloc = cap;
+	}
 	t->updates[t->n].path = p;
-	t->updates[t->n].data = data;
-	t->updates[t->n].len = len;
+	t->updates[t->n].data = NULL;
+	t->updates[t->n].len = 0;
+	if (data) {
+		if ((error = ts_store__put_blob(&t->blobs[t->n], t->store, data, len)) < 0) {
+			free(p);
+			return error;
+		}
+		t->updates[t->n].data = (const char *)&t->blobs[t->n];
+		t->updates[t->n].len = TS_STORE_LINK;
+	}
 	t->n++;
-	t->pending += len + strlen(p);
-	return t->pending >= PENDING_BYTES ? taking_apply(t) : 0;
+	t->entries++;
+	return 0;
 }
 
 static int hex_id(git_oid *out, const char *s, size_t len)
@@ -608,11 +633,10 @@ static int take_put(taking *t, reader *r, const char *args)
 		return ts_error_set(TS_ECORRUPT, "commit %s: a malformed put record", git_oid_tostr_s(&t->id));
 	if (!(data = malloc((size_t)n + 1)))
 		return ts_error_set(TS_ERROR, "out of memory");
-	if ((error = reader_get(r, data, (size_t)n)) < 0) {
-		free(data);
-		return error;
-	}
-	return taking_add(t, p, data, (size_t)n);
+	if ((error = reader_get(r, data, (size_t)n)) == 0)
+		error = taking_add(t, p, data, (size_t)n);
+	free(data);
+	return error;
 }
 
 /* "row <n> <path>": the parent's row at path with these columns changed. */
@@ -647,8 +671,7 @@ static int take_row(taking *t, reader *r, const char *args)
 			git_oid_tostr_s(&t->id), p, ts_error_last());
 		goto done;
 	}
-	n = row.size;
-	error = taking_add(t, p, ts_buf__detach(&row), (size_t)n);
+	error = taking_add(t, p, row.ptr ? row.ptr : "", row.size);
 done:
 	ts_row__free(base);
 	ts_row__free(delta);
@@ -662,17 +685,18 @@ done:
 /* "end <id>": the commit rebuilt, and checked against the ids it names. */
 static int take_end(taking *t, const char *args)
 {
-	git_oid named, written;
+	git_oid named, written, tree;
 	char built[GIT_OID_HEXSZ + 1], claimed[GIT_OID_HEXSZ + 1];
 	int error;
 
 	if (hex_id(&named, args, strlen(args)) < 0 || !git_oid_equal(&named, &t->id))
 		return ts_error_set(TS_ECORRUPT, "the changes stream ends commit %s with '%.60s'",
 			git_oid_tostr_s(&t->id), args);
-	if ((error = taking_apply(t)) < 0)
+	if ((error = ts_store__tree_update(&tree, t->store, t->has_parent ? &t->parent_tree : NULL,
+			t->updates, t->n)) < 0)
 		return error;
-	if (!git_oid_equal(&t->built, &t->named_tree)) {
-		git_oid_tostr(built, sizeof(built), &t->built);
+	if (!git_oid_equal(&tree, &t->named_tree)) {
+		git_oid_tostr(built, sizeof(built), &tree);
 		git_oid_tostr(claimed, sizeof(claimed), &t->named_tree);
 		return ts_error_set(TS_ECORRUPT, "commit %s does not rebuild: its changes give tree %s, "
 			"it names tree %s", git_oid_tostr_s(&t->id), built, claimed);
@@ -749,6 +773,7 @@ int ts_changes__receive(ts_changes__stats *stats, ts_store *store,
 				goto done;
 			in_commit = 0;
 			st.commits++;
+			st.entries = t.entries;
 			git_oid_cpy(&st.last, &t.id);
 			st.bytes = r->bytes;
 			if (progress)
@@ -788,6 +813,7 @@ done:
 	}
 	taking_reset(&t);
 	free(t.updates);
+	free(t.blobs);
 	ts_buf__dispose(&t.raw);
 	if (r->z_open)
 		inflateEnd(&r->z);

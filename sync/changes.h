@@ -39,6 +39,7 @@ typedef int (*ts_changes__read_fn)(void *data, size_t size, size_t *got, void *p
 
 typedef struct {
 	size_t commits;       /* commits sent or taken whole */
+	size_t entries;       /* their changed tree entries (paths gone, blobs, rows) */
 	size_t total;         /* commits to send, when known, else 0 */
 	uint64_t bytes;       /* stream bytes written or read */
 	git_oid last;         /* the last commit sent or taken whole */

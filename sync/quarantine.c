@@ -30,6 +30,8 @@
 #include "tiersync.h"
 
 #define QUARANTINE_PREFIX "tiersync-incoming-"
+#define KEPT_PREFIX "tiersync-kept-"
+#define KEPT_TIP "refs/kept/tip"
 #define QUARANTINE_LOCK "owner.lock"
 
 static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
@@ -105,11 +107,105 @@ static int quarantine_seed(ts_quarantine *q, git_repository *from, const char *r
 	return 0;
 }
 
+/* A bare repository in q->dir reading `gitdir`'s objects too. */
+static int quarantine_init(ts_quarantine *q, const char *gitdir)
+{
+	ts_buf b = TS_BUF_INIT;
+	FILE *f = NULL;
+	int error = 0;
+
+	if (git_repository_init(&q->repo, q->dir, 1) < 0)
+		return ts_store__git_error(TS_ERROR, "creating a place for incoming objects");
+	ts_buf__printf(&b, "%sobjects/info/alternates", q->dir);
+	if (ts_buf__oom(&b) || !(f = fopen(b.ptr, "w")) || fprintf(f, "%sobjects\n", gitdir) < 0 || fclose(f) != 0)
+		error = ts_error_set(TS_ERROR, "writing %s: %s", ts_buf__cstr(&b), strerror(errno));
+	if (error < 0 && f)
+		fclose(f);
+	ts_buf__dispose(&b);
+	return error;
+}
+
+int ts_quarantine__open_kept(ts_quarantine *q, git_repository *repo, const char *name)
+{
+	const char *gitdir = git_repository_path(repo);
+	ts_buf b = TS_BUF_INIT;
+	struct stat st;
+	int error = 0;
+
+	memset(q, 0, sizeof(*q));
+	q->lock_fd = -1;
+	sweep_quarantines(gitdir);
+	ts_buf__printf(&b, "%s" KEPT_PREFIX "%s/", gitdir, name);
+	if (ts_buf__oom(&b))
+		return TS_ERROR;
+	q->dir = ts_buf__detach(&b);
+	if (mkdir(q->dir, 0755) < 0 && errno != EEXIST) {
+		error = ts_error_set(TS_ERROR, "creating a place for incoming objects in %s: %s", gitdir, strerror(errno));
+		goto done;
+	}
+	ts_buf__printf(&b, "%s" QUARANTINE_LOCK, q->dir);
+	if (ts_buf__oom(&b) || (q->lock_fd = open(b.ptr, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) < 0) {
+		error = ts_error_set(TS_ERROR, "creating a place for incoming objects in %s: %s", gitdir, strerror(errno));
+		goto done;
+	}
+	if (flock(q->lock_fd, LOCK_EX | LOCK_NB) < 0) {
+		error = ts_error_set(TS_EBUSY, "another transfer (%s) is taking objects in; try again when it ends", name);
+		goto done;
+	}
+	ts_buf__clear(&b);
+	ts_buf__printf(&b, "%sHEAD", q->dir);
+	if (ts_buf__oom(&b)) {
+		error = TS_ERROR;
+		goto done;
+	}
+	if (stat(b.ptr, &st) == 0 && git_repository_open_bare(&q->repo, q->dir) == 0)
+		goto done;
+	git_error_clear();
+	error = quarantine_init(q, gitdir);
+done:
+	ts_buf__dispose(&b);
+	if (error < 0) {
+		/* never remove another transfer's place */
+		if (error == TS_EBUSY) {
+			free(q->dir);
+			q->dir = NULL;
+		}
+		ts_quarantine__close(q);
+	}
+	return error;
+}
+
+int ts_quarantine__kept_tip(git_oid *out, ts_quarantine *q)
+{
+	return git_reference_name_to_id(out, q->repo, KEPT_TIP) == 0 ? 0 : TS_ENOTFOUND;
+}
+
+int ts_quarantine__keep(ts_quarantine *q, const git_oid *tip)
+{
+	git_reference *ref = NULL;
+	int error = 0;
+
+	if (git_reference_create(&ref, q->repo, KEPT_TIP, tip, 1, NULL) < 0)
+		error = ts_store__git_error(TS_ERROR, "keeping the commits that came whole");
+	git_reference_free(ref);
+	if (error < 0) {
+		ts_quarantine__close(q);
+		return error;
+	}
+	git_repository_free(q->repo);
+	if (q->lock_fd >= 0)
+		close(q->lock_fd);
+	free(q->dir);
+	q->repo = NULL;
+	q->dir = NULL;
+	q->lock_fd = -1;
+	return 0;
+}
+
 int ts_quarantine__open(ts_quarantine *q, git_repository *repo, const char *dst_ref)
 {
 	const char *gitdir = git_repository_path(repo);
 	ts_buf b = TS_BUF_INIT;
-	FILE *f = NULL;
 	int error = 0;
 
 	memset(q, 0, sizeof(*q));
@@ -131,25 +227,13 @@ int ts_quarantine__open(ts_quarantine *q, git_repository *repo, const char *dst_
 		error = ts_error_set(TS_ERROR, "creating a place for incoming objects in %s: %s", gitdir, strerror(errno));
 		goto done;
 	}
-	if (git_repository_init(&q->repo, q->dir, 1) < 0) {
-		error = ts_store__git_error(TS_ERROR, "creating a place for incoming objects");
+	if ((error = quarantine_init(q, gitdir)) < 0)
 		goto done;
-	}
-	ts_buf__clear(&b);
-	ts_buf__printf(&b, "%sobjects/info/alternates", q->dir);
-	if (ts_buf__oom(&b) || !(f = fopen(b.ptr, "w")) || fprintf(f, "%sobjects\n", gitdir) < 0 || fclose(f) != 0) {
-		f = NULL;
-		error = ts_error_set(TS_ERROR, "writing %s: %s", ts_buf__cstr(&b), strerror(errno));
-		goto done;
-	}
-	f = NULL;
 	/* what the node has, so that only the rest is sent */
 	if ((error = quarantine_seed(q, repo, TS_STORE_MAIN)) < 0 ||
 	    (error = quarantine_seed(q, repo, dst_ref)) < 0)
 		goto done;
 done:
-	if (f)
-		fclose(f);
 	ts_buf__dispose(&b);
 	if (error < 0)
 		ts_quarantine__close(q);

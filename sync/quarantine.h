@@ -26,6 +26,19 @@ typedef struct {
  */
 int ts_quarantine__open(ts_quarantine *q, git_repository *repo, const char *dst_ref);
 
+/*
+ * A quarantine that outlives a cut transfer: history.git/tiersync-kept-NAME
+ * (NAME names the transfer: the remote fetched from, the node pushing),
+ * made when missing, reused with what an earlier transfer left in it.
+ * TS_EBUSY while another transfer of the same name holds it.
+ * ts_quarantine__keep() records `tip`, the last commit that came whole, and
+ * leaves it for the next transfer (ts_quarantine__kept_tip() reads it back,
+ * TS_ENOTFOUND when none); ts_quarantine__close() removes it as any other.
+ */
+int ts_quarantine__open_kept(ts_quarantine *q, git_repository *repo, const char *name);
+int ts_quarantine__kept_tip(git_oid *out, ts_quarantine *q);
+int ts_quarantine__keep(ts_quarantine *q, const git_oid *tip);
+
 /* Moves the objects of the quarantine into the git directory `gitdir`
  * (with its trailing '/'): packs (each .pack before its .idx, so that no
  * reader sees an index without its pack) and loose objects. Call with the

@@ -19,16 +19,20 @@
 #include "remote.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "buf.h"
+#include "exchange.h"
 #include "known_hosts.h"
+#include "quarantine.h"
 #include "ssh.h"
 
 /* How often, at most, a transfer reports progress. */
@@ -454,6 +458,259 @@ done:
 	if (error < 0)
 		memset(id, 0, sizeof(*id));
 	return error;
+}
+
+/* ------------------------------------------------------- the exchange */
+
+/*
+ * The exchange with a remote (exchange.h): over SSH a channel to the
+ * gate's tiersync-upload-changes or tiersync-receive-changes; for a
+ * history on this machine, the serving side runs in a thread of this
+ * process, joined to this one by a socket pair.
+ */
+typedef struct {
+	transfer t;
+	ts_ssh_channel *ch;
+	int fd;                      /* local: our end of the socket pair */
+	ts_exchange__io io;
+	/* local: the serving thread and what it is given */
+	int peer_fd;
+	pthread_t thread;
+	int thread_started;
+	git_repository *served;      /* the history served */
+	ts_store *upper;             /* a push: its store, locked by the caller */
+	const char *dst_ref;
+	ts_quarantine q;
+	int served_error;
+	char served_message[1024];
+} exchange_conn;
+
+static void served_keep(exchange_conn *c, int error)
+{
+	c->served_error = error;
+	snprintf(c->served_message, sizeof(c->served_message), "%s",
+		error < 0 && ts_error_last() ? ts_error_last() : "");
+}
+
+static void *serve_fetch_thread(void *arg)
+{
+	exchange_conn *c = arg;
+	ts_exchange__io io = { ts_exchange__fd_read, ts_exchange__fd_write, &c->peer_fd, NULL };
+	ts_exchange__ref main_ref;
+	ts_changes__stats st;
+	int error;
+
+	memset(&main_ref, 0, sizeof(main_ref));
+	snprintf(main_ref.name, sizeof(main_ref.name), "%s", TS_STORE_MAIN);
+	error = git_reference_name_to_id(&main_ref.id, c->served, TS_STORE_MAIN) == 0 ?
+		ts_exchange__serve_fetch(&st, c->served, &main_ref, 1, &io) :
+		ts_exchange__serve_fetch(&st, c->served, NULL, 0, &io);
+	served_keep(c, error);
+	shutdown(c->peer_fd, SHUT_RDWR);
+	return NULL;
+}
+
+static int local_check(const char *ref, void *payload)
+{
+	exchange_conn *c = payload;
+	return strcmp(ref, c->dst_ref) ? ts_error_set(TS_EDENIED, "this push moves only %s", c->dst_ref) : 0;
+}
+
+static int local_accept(const ts_exchange__ref *updates, size_t n, void *payload)
+{
+	exchange_conn *c = payload;
+	git_odb *odb = NULL;
+	size_t i;
+	int error;
+
+	if ((error = ts_quarantine__move(&c->q, git_repository_path(c->served))) < 0 ||
+	    (error = ts_store__sync(c->upper)) < 0)
+		return error;
+	if (git_repository_odb(&odb, ts_store__repo(c->upper)) < 0 || git_odb_refresh(odb) < 0)
+		error = ts_store__git_error(TS_ERROR, "reading the pushed objects");
+	git_odb_free(odb);
+	for (i = 0; i < n && !error; i++)
+		error = ts_store__ref_set(c->upper, updates[i].name, &updates[i].id, "push");
+	return error;
+}
+
+static void *serve_push_thread(void *arg)
+{
+	exchange_conn *c = arg;
+	ts_exchange__io io = { ts_exchange__fd_read, ts_exchange__fd_write, &c->peer_fd, NULL };
+	ts_exchange__push_rules rules = { local_check, local_accept, c };
+	ts_exchange__ref refs[2];
+	ts_changes__stats st;
+	ts_store *into = NULL;
+	size_t n = 0;
+	int error;
+
+	memset(refs, 0, sizeof(refs));
+	snprintf(refs[n].name, sizeof(refs[n].name), "%s", TS_STORE_MAIN);
+	if (git_reference_name_to_id(&refs[n].id, c->served, TS_STORE_MAIN) == 0)
+		n++;
+	snprintf(refs[n].name, sizeof(refs[n].name), "%s", c->dst_ref);
+	if (git_reference_name_to_id(&refs[n].id, c->served, c->dst_ref) == 0)
+		n++;
+	git_error_clear();
+	if ((error = ts_quarantine__open(&c->q, c->served, NULL)) == 0 &&
+	    (error = ts_store__open(&into, c->q.dir, 0)) == 0)
+		error = ts_exchange__serve_push(&st, into, refs, n, &rules, &io);
+	served_keep(c, error);
+	ts_store__free(into);
+	ts_quarantine__close(&c->q);
+	shutdown(c->peer_fd, SHUT_RDWR);
+	return NULL;
+}
+
+/*
+ * Opens the exchange: `service` over SSH, or a thread running `serve` on
+ * the history at the URL's path. 1 (nothing set up) when the SSH remote
+ * does not speak the exchange: the caller uses git's protocol.
+ */
+static int exchange_open(exchange_conn *c, const ts_remote_options *opts, const char *service,
+	void *(*serve)(void *), ts_store *upper, const char *dst_ref)
+{
+	int fds[2], error;
+
+	memset(c, 0, sizeof(*c));
+	c->fd = c->peer_fd = -1;
+	c->q.lock_fd = -1;
+	c->upper = upper;
+	c->dst_ref = dst_ref;
+	if ((error = transfer_begin(&c->t, opts)) < 0)
+		return error;
+	if (c->t.url.ssh) {
+		if ((error = ts_ssh__channel_open(&c->ch, &c->t.ssh, service)) < 0)
+			return error;
+		c->io.read = ts_ssh__channel_read;
+		c->io.write = ts_ssh__channel_write;
+		c->io.payload = c->ch;
+		return 0;
+	}
+	if (dst_ref && !upper)
+		return ts_error_set(TS_EINVALID, "remote %s: a push to a history on this machine needs its lock",
+			c->t.name);
+	if (git_repository_open_bare(&c->served, c->t.url.path) < 0)
+		return ts_store__git_error(TS_ENOTFOUND, c->t.url.path);
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) < 0)
+		return ts_error_set(TS_ERROR, "remote %s: %s", c->t.name, strerror(errno));
+	c->fd = fds[0];
+	c->peer_fd = fds[1];
+	c->io.read = ts_exchange__fd_read;
+	c->io.write = ts_exchange__fd_write;
+	c->io.payload = &c->fd;
+	if ((error = pthread_create(&c->thread, NULL, serve, c)) != 0)
+		return ts_error_set(TS_ERROR, "remote %s: cannot start serving: %s", c->t.name, strerror(error));
+	c->thread_started = 1;
+	return 0;
+}
+
+/* Ends the exchange; `error` (the client's) as the caller returns it,
+ * naming the remote, with what the other side said when it said why. */
+static int exchange_close(exchange_conn *c, int error)
+{
+	char said[1100] = "";
+
+	if (c->fd >= 0)
+		shutdown(c->fd, SHUT_RDWR);
+	if (c->thread_started)
+		pthread_join(c->thread, NULL);
+	if (error < 0 && c->ch)
+		ts_ssh__channel_stderr(c->ch, said, sizeof(said));
+	if (error == TS_ENET && !said[0] && c->served_error < 0 && c->served_message[0])
+		snprintf(said, sizeof(said), "%s", c->served_message);
+	if (error < 0) {
+		char why[700];
+		snprintf(why, sizeof(why), "%s", ts_error_last() ? ts_error_last() : "failed");
+		if (error == TS_EDENIED)
+			error = ts_error_set(error, "remote %s refused: %s", c->t.name, why);
+		else if (said[0])
+			error = ts_error_set(error, "remote %s: %s says: %s", c->t.name,
+				c->t.url.ssh ? c->t.known_name : c->t.url.path, said);
+		else if (strncmp(why, "remote ", 7))
+			error = ts_error_set(error, "remote %s: %s", c->t.name, why);
+	}
+	ts_ssh__channel_close(c->ch);
+	if (c->fd >= 0)
+		close(c->fd);
+	if (c->peer_fd >= 0)
+		close(c->peer_fd);
+	git_repository_free(c->served);
+	transfer_end(&c->t);
+	return error;
+}
+
+static void on_changes(const ts_changes__stats *st, void *payload)
+{
+	transfer *t = payload;
+	t->stats.commits = st->commits;
+	t->stats.objects = st->commits + st->entries;
+	t->stats.bytes = st->bytes;
+	report(t, 0);
+}
+
+int ts_remote__fetch_changes(git_oid *id, ts_transfer_stats *stats, int *cut, ts_store *into,
+	const char *src_ref, const git_oid *haves, size_t nhaves, const ts_remote_options *opts)
+{
+	exchange_conn c;
+	ts_changes__stats st;
+	int error;
+
+	memset(id, 0, sizeof(*id));
+	memset(&st, 0, sizeof(st));
+	*cut = 0;
+	if ((error = exchange_open(&c, opts, "tiersync-upload-changes", serve_fetch_thread, NULL, NULL)) == 0) {
+		error = ts_exchange__fetch(id, &st, into, src_ref, haves, nhaves, &c.io, on_changes, &c.t);
+		c.t.stats.commits = st.commits;
+		c.t.stats.objects = st.commits + st.entries;
+		c.t.stats.bytes = st.bytes;
+		*cut = st.cut;
+		if (st.cut)
+			git_oid_cpy(id, &st.last);
+		if (error == 1 && c.t.url.ssh) {
+			exchange_close(&c, 0);
+			return 1;
+		}
+		if (error == 1)
+			error = ts_error_set(TS_ERROR, "%s", ts_error_last());
+		if (error == TS_ENOTFOUND)
+			error = ts_error_set(TS_ENOTFOUND, "remote %s has no %s (no history to fetch)", c.t.name, src_ref);
+	}
+	report(&c.t, 1);
+	if (stats)
+		*stats = c.t.stats;
+	return exchange_close(&c, error);
+}
+
+int ts_remote__push_changes(ts_transfer_stats *stats, git_repository *repo, const git_oid *tip,
+	const char *dst_ref, const git_oid *haves, size_t nhaves, ts_store *local_upper,
+	const ts_remote_options *opts)
+{
+	exchange_conn c;
+	ts_changes__stats st;
+	int error, updated = 0;
+
+	memset(&st, 0, sizeof(st));
+	if (stats)
+		memset(stats, 0, sizeof(*stats));
+	if ((error = exchange_open(&c, opts, "tiersync-receive-changes", serve_push_thread, local_upper, dst_ref)) == 0) {
+		error = ts_exchange__push(&st, &updated, repo, tip, dst_ref, haves, nhaves, &c.io, on_changes, &c.t);
+		c.t.stats.commits = st.commits;
+		c.t.stats.objects = st.commits + st.entries;
+		c.t.stats.bytes = st.bytes;
+		c.t.stats.updated = updated;
+		if (error == 1 && c.t.url.ssh) {
+			exchange_close(&c, 0);
+			return 1;
+		}
+		if (error == 1)
+			error = ts_error_set(TS_ERROR, "%s", ts_error_last());
+	}
+	report(&c.t, 1);
+	if (stats)
+		*stats = c.t.stats;
+	return exchange_close(&c, error);
 }
 
 /* ----------------------------------------------------------------- trust */

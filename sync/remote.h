@@ -14,6 +14,7 @@
 
 #include <git2.h>
 
+#include "store.h"
 #include "tiersync.h"
 
 /* The connect (and SSH handshake) timeout when the caller gives none. */
@@ -67,6 +68,24 @@ int ts_remote__push(ts_transfer_stats *stats, git_repository *repo, const char *
  */
 int ts_remote__fetch(git_oid *id, ts_transfer_stats *stats, git_repository *repo,
 	const char *src_ref, const char *dst_ref, const ts_remote_options *opts);
+
+/*
+ * The same through the changes exchange (exchange.h): over SSH with the
+ * gate's tiersync-upload-changes and tiersync-receive-changes, with a
+ * history on this machine in this process. 1, with nothing done, when the
+ * SSH remote does not speak it (the caller then uses git's protocol).
+ *
+ * A fetch takes `src_ref` into `into` (a quarantine), counting `haves` as
+ * held; *cut says that it was cut and the whole commits that came are in
+ * `into` (TS_ENET). A push sends `tip` of `repo` as the remote's
+ * `dst_ref`; `local_upper` is the store of the history on this machine,
+ * its lock held (NULL over SSH).
+ */
+int ts_remote__fetch_changes(git_oid *id, ts_transfer_stats *stats, int *cut, ts_store *into,
+	const char *src_ref, const git_oid *haves, size_t nhaves, const ts_remote_options *opts);
+int ts_remote__push_changes(ts_transfer_stats *stats, git_repository *repo, const git_oid *tip,
+	const char *dst_ref, const git_oid *haves, size_t nhaves, ts_store *local_upper,
+	const ts_remote_options *opts);
 
 /*
  * Connects to an ssh:// remote, reads its host key and records it in

@@ -446,6 +446,19 @@ static void stream_free(git_smart_subtransport_stream *stream)
 	free(s);
 }
 
+/* Connects `conn`, checks the host key, logs in and starts `service` on `*channel`. */
+static int connect_exec(ts_ssh_conn *conn, LIBSSH2_CHANNEL **channel, ts_ssh_target *t, const char *service)
+{
+	int error;
+
+	conn->fd = -1;
+	if ((error = ts_ssh__open(conn, t)) < 0 ||
+	    (error = ssh_check_host(conn, t->known_name, t->known_hosts)) < 0 ||
+	    (error = ssh_auth(conn, t->user, t->identity, t->known_name)) < 0)
+		return error;
+	return ssh_exec(channel, conn, service);
+}
+
 /* Connects, checks the host key, logs in and starts `service`. */
 static int stream_open(git_smart_subtransport_stream **out, ssh_sub *sub, const char *service)
 {
@@ -465,11 +478,7 @@ static int stream_open(git_smart_subtransport_stream **out, ssh_sub *sub, const 
 	s->parent.write = stream_write;
 	s->parent.free = stream_free;
 	s->owner = sub;
-	s->conn.fd = -1;
-	if ((error = ts_ssh__open(&s->conn, t)) < 0 ||
-	    (error = ssh_check_host(&s->conn, t->known_name, t->known_hosts)) < 0 ||
-	    (error = ssh_auth(&s->conn, t->user, t->identity, t->known_name)) < 0 ||
-	    (error = ssh_exec(&s->channel, &s->conn, service)) < 0) {
+	if ((error = connect_exec(&s->conn, &s->channel, t, service)) < 0) {
 		stream_free(&s->parent);
 		return transfer_keep(t, error);
 	}
@@ -538,4 +547,81 @@ int ts_ssh__transport(git_transport **out, git_remote *owner, ts_ssh_target *t)
 	t->definition.rpc = 0;        /* one stream carries the conversation */
 	t->definition.param = t;
 	return git_transport_smart(out, owner, &t->definition);
+}
+
+/* ---------------------------------------------------- a plain channel */
+
+struct ts_ssh_channel {
+	ts_ssh_target *t;
+	ts_ssh_conn conn;
+	LIBSSH2_CHANNEL *channel;
+};
+
+int ts_ssh__channel_open(ts_ssh_channel **out, ts_ssh_target *t, const char *service)
+{
+	ts_ssh_channel *ch;
+	int error;
+
+	*out = NULL;
+	if (!(ch = calloc(1, sizeof(*ch))))
+		return ts_error_set(TS_ERROR, "out of memory");
+	ch->t = t;
+	if ((error = connect_exec(&ch->conn, &ch->channel, t, service)) < 0) {
+		ts_ssh__channel_close(ch);
+		return error;
+	}
+	*out = ch;
+	return 0;
+}
+
+int ts_ssh__channel_read(void *data, size_t size, size_t *got, void *payload)
+{
+	ts_ssh_channel *ch = payload;
+	ssize_t rc;
+	int next;
+
+	*got = 0;
+	libssh2_keepalive_send(ch->conn.session, &next);
+	if ((rc = libssh2_channel_read(ch->channel, data, size)) < 0)
+		return ssh_fail(&ch->conn, TS_ENET, "reading from", ch->t->io_timeout_ms);
+	*got = (size_t)rc;
+	return 0;
+}
+
+int ts_ssh__channel_write(const void *data, size_t len, void *payload)
+{
+	ts_ssh_channel *ch = payload;
+	size_t done = 0;
+	int next;
+
+	libssh2_keepalive_send(ch->conn.session, &next);
+	while (done < len) {
+		ssize_t rc = libssh2_channel_write(ch->channel, (const char *)data + done, len - done);
+		if (rc < 0)
+			return ssh_fail(&ch->conn, TS_ENET, "writing to", ch->t->io_timeout_ms);
+		done += (size_t)rc;
+	}
+	return 0;
+}
+
+void ts_ssh__channel_stderr(ts_ssh_channel *ch, char *out, size_t size)
+{
+	char err[1024];
+	ssize_t n;
+
+	out[0] = '\0';
+	if (ch && ch->channel && (n = libssh2_channel_read_stderr(ch->channel, err, sizeof(err))) > 0)
+		ts_ssh__one_line(out, size, err, (size_t)n);
+}
+
+void ts_ssh__channel_close(ts_ssh_channel *ch)
+{
+	if (!ch)
+		return;
+	if (ch->channel) {
+		libssh2_channel_close(ch->channel);
+		libssh2_channel_free(ch->channel);
+	}
+	ts_ssh__close(&ch->conn);
+	free(ch);
 }

@@ -72,6 +72,20 @@ int ts_ssh__host_key(ts_server_key *out, ts_ssh_conn *c, const char *name);
  */
 int ts_ssh__transport(git_transport **out, git_remote *owner, ts_ssh_target *to);
 
+/*
+ * A plain channel to `service` on the URL's path (connected, host key
+ * checked, logged in as for a transfer), for the exchange (exchange.h):
+ * ts_ssh__channel_read() and _write() take the channel as their payload.
+ * `to` must outlive the channel. Close with ts_ssh__channel_close().
+ */
+typedef struct ts_ssh_channel ts_ssh_channel;
+int ts_ssh__channel_open(ts_ssh_channel **out, ts_ssh_target *to, const char *service);
+int ts_ssh__channel_read(void *data, size_t size, size_t *got, void *payload);
+int ts_ssh__channel_write(const void *data, size_t len, void *payload);
+/* What the remote command wrote to stderr, as one line ("" when nothing). */
+void ts_ssh__channel_stderr(ts_ssh_channel *ch, char *out, size_t size);
+void ts_ssh__channel_close(ts_ssh_channel *ch);
+
 /* `text` as one line: line breaks become "; ", the ends are trimmed (also for remote.c's messages). */
 void ts_ssh__one_line(char *out, size_t size, const char *text, size_t len);
 

@@ -372,6 +372,11 @@ done:
 	return error < 0 ? error : 0;
 }
 
+int ts_store__put_blob(git_oid *out, ts_store *store, const void *data, size_t len)
+{
+	return ts_batch__put(store->batch, out, GIT_OBJECT_BLOB, data, len);
+}
+
 int ts_store__write_raw_commit(git_oid *out, ts_store *store, const char *raw, size_t len)
 {
 	return ts_batch__put(store->batch, out, GIT_OBJECT_COMMIT, raw, len);

@@ -92,6 +92,8 @@ void ts_store__set_signer(ts_store *store, const ts_sshsig_key *key);
  */
 void ts_store__on_head(ts_store *store, void (*fn)(void *payload), void *payload);
 
+/* Writes a blob (to the batch, as ts_store__tree_update() does). */
+int ts_store__put_blob(git_oid *out, ts_store *store, const void *data, size_t len);
 /* Writes raw commit bytes (from ts_store__commit) as a commit object. */
 int ts_store__write_raw_commit(git_oid *out, ts_store *store, const char *raw, size_t len);
 

@@ -22,8 +22,8 @@ int cmd_fetch(ts_cli *cli, int argc, char **argv)
 		snprintf(ref, sizeof(ref), "refs/remotes/%s/main", remote);
 		printf(",\"ref\":");
 		ts_json_str(stdout, ref);
-		printf(",\"commit\":\"%s\",\"updated\":%s,\"objects\":%zu,\"bytes\":%llu}\n", id,
-			stats.updated ? "true" : "false", stats.objects, (unsigned long long)stats.bytes);
+		printf(",\"commit\":\"%s\",\"updated\":%s,\"commits\":%zu,\"objects\":%zu,\"bytes\":%llu}\n", id,
+			stats.updated ? "true" : "false", stats.commits, stats.objects, (unsigned long long)stats.bytes);
 	} else
 		printf("%s\n", id);
 	return 0;

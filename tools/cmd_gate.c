@@ -62,6 +62,12 @@ int cmd_gate(ts_cli *cli, int argc, char **argv)
 		return refuse();
 	}
 	program[n] = '\0';
+	if (ts_gate_is_exchange(getenv("SSH_ORIGINAL_COMMAND"))) {
+		/* tiersync's own exchange, served here; a refusal also went to the client */
+		if (ts_gate_serve(cli->node, id, key, getenv("SSH_ORIGINAL_COMMAND"), STDIN_FILENO, STDOUT_FILENO) < 0)
+			return refuse();
+		return 0;
+	}
 	if (ts_gate_prepare(&exec, cli->node, id, key, getenv("SSH_ORIGINAL_COMMAND"), program) < 0)
 		return refuse();
 	ts_node_free(cli->node);

@@ -30,7 +30,9 @@ void ts_cli_transfer_progress(const ts_transfer_stats *s, void *label)
 {
 	char bytes[32], rate[32];
 
-	if (s->total_objects)
+	if (s->commits)
+		fprintf(stderr, "\r%s: %zu commit%s", (const char *)label, s->commits, s->commits == 1 ? "" : "s");
+	else if (s->total_objects)
 		fprintf(stderr, "\r%s: %zu/%zu objects", (const char *)label, s->objects, s->total_objects);
 	else
 		fprintf(stderr, "\r%s: %zu objects", (const char *)label, s->objects);
@@ -151,8 +153,8 @@ int cmd_push(ts_cli *cli, int argc, char **argv)
 		print_urgent_json(&urgent, node_id);
 		if (!urgent_only)
 			printf(",\"ref\":\"refs/submissions/%s\",\"commit\":\"%s\",\"updated\":%s,"
-				"\"objects\":%zu,\"bytes\":%llu", node_id, id, stats.updated ? "true" : "false",
-				stats.objects, (unsigned long long)stats.bytes);
+				"\"commits\":%zu,\"objects\":%zu,\"bytes\":%llu", node_id, id, stats.updated ? "true" : "false",
+				stats.commits, stats.objects, (unsigned long long)stats.bytes);
 		puts("}");
 		return 0;
 	}
@@ -166,8 +168,10 @@ int cmd_push(ts_cli *cli, int argc, char **argv)
 		return 0;
 	human(size, (double)stats.bytes);
 	if (stats.updated)
-		printf("pushed main %.12s to %s as refs/submissions/%s (%zu objects%s%s)\n", id, remote,
-			node_id, stats.objects, stats.bytes ? ", " : "", stats.bytes ? size : "");
+		printf("pushed main %.12s to %s as refs/submissions/%s (%zu %s%s%s)\n", id, remote,
+			node_id, stats.commits ? stats.commits : stats.objects,
+			stats.commits ? (stats.commits == 1 ? "commit" : "commits") : "objects",
+			stats.bytes ? ", " : "", stats.bytes ? size : "");
 	else
 		printf("%s already has main %.12s as refs/submissions/%s\n", remote, id, node_id);
 	return 0;

@@ -109,8 +109,10 @@ int ts_node_enrolled(ts_node *node, int (*cb)(const ts_enrolled_info *info, void
 int ts_node_signer_check(ts_node *node, const char *node_id, const char *fingerprint);
 
 typedef enum {
-	TS_GATE_UPLOAD_PACK = 1,   /* a fetch */
-	TS_GATE_RECEIVE_PACK       /* a push */
+	TS_GATE_UPLOAD_PACK = 1,   /* a fetch, git's protocol */
+	TS_GATE_RECEIVE_PACK,      /* a push, git's protocol */
+	TS_GATE_UPLOAD_CHANGES,    /* a fetch, the changes exchange (docs/FORMAT.md) */
+	TS_GATE_RECEIVE_CHANGES    /* a push, the changes exchange */
 } ts_gate_service;
 
 /* What a lower node asked the gate for. */
@@ -122,8 +124,9 @@ typedef struct {
 /*
  * Parses the command an SSH client asked for (SSH_ORIGINAL_COMMAND): only
  * "git-upload-pack 'PATH'", "git-receive-pack 'PATH'" and the same with
- * "git upload-pack" / "git receive-pack", one space, PATH quoted as git
- * quotes it (a ' or ! inside written '\'' or '\!'), nothing before or
+ * "git upload-pack" / "git receive-pack", or tiersync's own
+ * "tiersync-upload-changes 'PATH'" and "tiersync-receive-changes 'PATH'",
+ * one space, PATH quoted as git quotes it (a ' or ! inside written '\'' or '\!'), nothing before or
  * after. PATH must be non-empty and hold no control character. Pure: reads
  * nothing but its arguments. TS_EDENIED, naming what is wrong, otherwise.
  */
@@ -155,6 +158,26 @@ int ts_gate_prepare(ts_gate_exec **out, ts_node *node, const char *node_id, cons
 
 /* NULL-safe. */
 void ts_gate_exec_free(ts_gate_exec *exec);
+
+/* 1 when `command` asks for one of tiersync's own services, which
+ * ts_gate_serve() runs in this process; 0 for git's (ts_gate_prepare()). */
+int ts_gate_is_exchange(const char *command);
+
+/*
+ * Runs tiersync's own service that `command` asks for, checked as
+ * ts_gate_prepare() checks it, reading from `in_fd` and writing to
+ * `out_fd` (sshd's pipes): the changes exchange of docs/FORMAT.md. A fetch
+ * is shown main, refs/submissions/ID and refs/urgent/ID. A push may move
+ * only refs/submissions/ID (after ts_node_admit()'s checks) and
+ * refs/urgent/ID (after ts_node_admit_urgent()'s); every commit arrives as
+ * its changes and is rebuilt and checked against its id before admission.
+ * A push cut short keeps the commits that came whole
+ * (history.git/tiersync-kept-push-ID), and the next push of ID sends only
+ * what follows them; a refused one leaves nothing. The refusal also goes
+ * to the client, as one line.
+ */
+int ts_gate_serve(ts_node *node, const char *node_id, const char *fingerprint, const char *command,
+	int in_fd, int out_fd);
 
 /*
  * The pre-receive check of a push by `node_id`: reads git's update lines

@@ -41,6 +41,10 @@ typedef struct {
 	double seconds;          /* since the transfer started */
 	int done;                /* 1 on the last progress call, success or not */
 	int updated;             /* 1 when the target ref moved, 0 when it was already there */
+	size_t commits;          /* commits sent or received as their changes (the changes
+	                            exchange: docs/FORMAT.md); 0 over git's protocol, which
+	                            counts objects only. With the exchange, `objects` counts
+	                            the commits and the tree entries they change. */
 } ts_transfer_stats;
 
 /* Called during a transfer at most every 0.1 s; once it has been called, a

@@ -140,7 +140,7 @@ head_old_or_merged() {
 # next writer (the store's own flock file, tiersync.lock, stays by design;
 # a fetch's quarantine is cleaned by the next fetch)
 no_stale_lock() {
-	find "$1/history.git" -name '*.lock' ! -name tiersync.lock ! -path '*/tiersync-incoming-*' >"$work/locks"
+	find "$1/history.git" -name '*.lock' ! -name tiersync.lock ! -path '*/tiersync-incoming-*' ! -path '*/tiersync-kept-*' >"$work/locks"
 	[ ! -s "$work/locks" ] || { echo "left: $(cat "$work/locks")"; return 1; }
 }
 

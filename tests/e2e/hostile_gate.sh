@@ -2,10 +2,11 @@
 # A hostile street office behind the gate: stock OpenSSH on 127.0.0.1, a
 # district enrolls two streets, each street's upstream is the district over
 # ssh://. Street A crafts commits with stock git (B's case deleted, a gitlink
-# at a row path, an unknown path, an unsigned commit), makes some its main
-# and pushes them with tiersync, and pushes the others with stock git
-# through the same gate; so too an urgent commit pushed as B's
-# (refs/urgent/bj.dc.b) and one that changes a case along with its report. The gate runs admission before the ref moves: the
+# at a row path, an unknown path, an unsigned commit), makes each its main
+# and pushes it with tiersync (as its changes, through the exchange: the
+# gitlink cannot be sent at all), and pushes them with stock git through the
+# same gate; so too an urgent commit pushed as B's (refs/urgent/bj.dc.b) and
+# one that changes a case along with its report. The gate runs admission before the ref moves: the
 # push prints the refusal line, the district's refs/submissions/bj.dc.a
 # stays where it was, no other ref, object or row of the district moves,
 # and street B pulls nothing new.
@@ -101,11 +102,12 @@ dc_refs=$(on_git "$dc" for-each-ref)
 dc_dump=$(dump_hash "$dc")
 b_dump=$(dump_hash "$b")
 
-# gate_refused WHAT COMMIT RULE: what the last push printed and left
+# gate_refused WHAT COMMIT RULE [WHO]: what the last push printed and left;
+# WHO says who refused ("tiersync gate: " unless given)
 gate_refused() {
 	printf '%s: %s\n' "$1" "$(cat "$work/err")"
 	check "$1: the push exits 1" exit_is 1
-	check "$1: ...with the gate's refusal" stderr_has "tiersync gate: "
+	check "$1: ...with the refusal of ${4:-the gate}" stderr_has "${4:-tiersync gate: }"
 	check "$1: ...naming the commit and the rule" stderr_has "$(printf %.12s "$2")"
 	check "$1: ...and the rule ($3)" stderr_has "$3"
 	check "$1: git: the district's refs/submissions/bj.dc.a has not moved" \
@@ -128,17 +130,32 @@ check "B's case deleted: the push is one line" stderr_is_one_line
 gate_refused "B's case deleted (tiersync push)" "$deleted" \
 	"bj.dc.a may not delete cases row $case_b: it belongs to bj.dc.b, outside the jurisdiction of bj.dc.a"
 
+# tiersync push sends each commit as its changes (the exchange): a gitlink
+# cannot even be written as one, and the street refuses to send it
 make_main "$a" "$gitlink"
 run ts -C "$a" push
 check "a gitlink at a row path: the push is one line" stderr_is_one_line
 gate_refused "a gitlink at a row path (tiersync push)" "$gitlink" \
-	"$p_case_a: mode 160000: only regular files and trees are taken"
+	"$p_case_a: mode 160000: only regular files and trees are taken" "cannot be sent"
+
+# the rest travel as changes, are rebuilt at the district to the same ids,
+# and its admission refuses them there
+make_main "$a" "$evil"
+run ts -C "$a" push
+check "an unknown _tiersync/ path: the push is one line" stderr_is_one_line
+gate_refused "an unknown _tiersync/ path (tiersync push)" "$evil" "_tiersync/evil: not a path of the engine"
+make_main "$a" "$unsigned"
+run ts -C "$a" push
+gate_refused "an unsigned commit (tiersync push)" "$unsigned" "is unsigned"
 make_main "$a" "$base"
 
 # --- stock git push through the same gate ---------------------------------------------------
 export GIT_SSH_COMMAND="ssh -F /dev/null -i $a/id_ed25519 -p $port -o UserKnownHostsFile=$a/known_hosts -o GlobalKnownHostsFile=/dev/null -o StrictHostKeyChecking=yes -o IdentitiesOnly=yes -o BatchMode=yes"
 run git --git-dir "$a/history.git" push "$url" "+$evil:refs/submissions/bj.dc.a"
 gate_refused "an unknown _tiersync/ path (git push)" "$evil" "_tiersync/evil: not a path of the engine"
+run git --git-dir "$a/history.git" push "$url" "+$gitlink:refs/submissions/bj.dc.a"
+gate_refused "a gitlink at a row path (git push)" "$gitlink" \
+	"$p_case_a: mode 160000: only regular files and trees are taken"
 run git --git-dir "$a/history.git" push "$url" "+$deleted:refs/submissions/bj.dc.a"
 gate_refused "B's case deleted (git push)" "$deleted" \
 	"bj.dc.a may not delete cases row $case_b"

@@ -82,7 +82,7 @@ check "git: the fetched history reads back whole" \
 run ts -C "$street" verify
 check "the street still verifies" exit_is 0
 check "fetch leaves no quarantine behind in history.git" \
-	sh -c '! ls -d "$1"/history.git/tiersync-incoming-* 2>/dev/null' - "$street"
+	sh -c '! ls -d "$1"/history.git/tiersync-incoming-* "$1"/history.git/tiersync-kept-* 2>/dev/null' - "$street"
 
 # what a fetch killed mid-way leaves (a quarantine whose owner is gone) goes
 # with the next fetch; one made a moment ago by a fetch still setting up stays
@@ -184,7 +184,7 @@ check "fetch without main says so" stderr_has "has no refs/heads/main"
 ls "$street/history.git/objects/pack" >"$work/packs-after"
 check "a failed fetch adds nothing to the node's objects" same_files "$work/packs-before" "$work/packs-after"
 check "a failed fetch leaves no quarantine behind" \
-	sh -c '! ls -d "$1"/history.git/tiersync-incoming-* 2>/dev/null' - "$street"
+	sh -c '! ls -d "$1"/history.git/tiersync-incoming-* "$1"/history.git/tiersync-kept-* 2>/dev/null' - "$street"
 
 # --- progress on a terminal ---------------------------------------------------
 if command -v script >/dev/null 2>&1; then
@@ -192,7 +192,7 @@ if command -v script >/dev/null 2>&1; then
 	run ts -C "$street" commit -m "指派"
 	script -qec "\"$TIERSYNC\" -C \"$street\" push" /dev/null >"$work/tty" 2>&1 || true
 	check "on a terminal, push shows a progress line updated in place" \
-		sh -c 'tr "\r" "\n" <"$1" | grep -q "^push upstream: .* objects"' - "$work/tty"
+		sh -c 'tr "\r" "\n" <"$1" | grep -Eq "^push upstream: .* (objects|commits?)"' - "$work/tty"
 	check "on a terminal, push still reports where it went" file_has "$work/tty" "pushed main"
 	script -qec "\"$TIERSYNC\" -C \"$street\" fetch" /dev/null >"$work/tty" 2>&1 || true
 	check "on a terminal, fetch still prints the commit" file_has "$work/tty" "$district_head"
