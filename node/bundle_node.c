@@ -145,7 +145,7 @@ int ts_bundle_create(ts_bundle_info *out, ts_node *node, const char *path, const
 	refs[nrefs].name = ref.ptr;
 	git_oid_cpy(&refs[nrefs++].id, &tip);
 	if ((error = ts_bundle__write(&out->objects, &out->bytes, path, ts_store__repo(node->store), refs, nrefs,
-			&prereq, nprereq)) < 0)
+			&prereq, nprereq, opts ? opts->compact : 0)) < 0)
 		goto done;
 	snprintf(out->ref, sizeof(out->ref), "%s", ref.ptr);
 	snprintf(out->from, sizeof(out->from), "%s", node->id);

@@ -15,6 +15,7 @@
 
 #include "buf.h"
 #include "bundle.h"
+#include "changes.h"
 #include "error.h"
 #include "store.h"
 
@@ -51,9 +52,36 @@ static int sync_parent(const char *path)
 	return rc;
 }
 
-int ts_bundle__write(size_t *objects, uint64_t *bytes, const char *path, git_repository *repo,
+static int file_write(const void *data, size_t len, void *payload)
+{
+	pack_out *o = payload;
+	return pack_chunk((void *)data, len, o) < 0 ? ts_error_set(TS_ERROR, "cannot write the bundle: %s",
+		strerror(errno)) : 0;
+}
+
+/* The commits of the refs less the prerequisites, as a changes stream. */
+static int write_changes(size_t *objects, pack_out *out, git_repository *repo,
 	const ts_bundle__ref *refs, size_t nrefs, const git_oid *prereqs, size_t nprereqs)
 {
+	ts_changes__stats st;
+	git_oid *tips;
+	size_t i;
+	int error;
+
+	if (!(tips = calloc(nrefs + 1, sizeof(*tips))))
+		return ts_error_set(TS_ERROR, "out of memory");
+	for (i = 0; i < nrefs; i++)
+		git_oid_cpy(&tips[i], &refs[i].id);
+	error = ts_changes__send(&st, repo, tips, nrefs, prereqs, nprereqs, file_write, out, NULL, NULL);
+	free(tips);
+	*objects = st.commits + st.entries;
+	return error;
+}
+
+int ts_bundle__write(size_t *objects, uint64_t *bytes, const char *path, git_repository *repo,
+	const ts_bundle__ref *refs, size_t nrefs, const git_oid *prereqs, size_t nprereqs, int changes)
+{
+	size_t written = 0;
 	git_packbuilder *pb = NULL;
 	git_revwalk *walk = NULL;
 	ts_buf tmp = TS_BUF_INIT;
@@ -83,7 +111,7 @@ int ts_bundle__write(size_t *objects, uint64_t *bytes, const char *path, git_rep
 				"in this history", hex);
 			goto done;
 		}
-	if (git_packbuilder_insert_walk(pb, walk) < 0) {
+	if (!changes && git_packbuilder_insert_walk(pb, walk) < 0) {
 		error = ts_store__git_error(TS_ERROR, "choosing the objects of the bundle");
 		goto done;
 	}
@@ -97,13 +125,16 @@ int ts_bundle__write(size_t *objects, uint64_t *bytes, const char *path, git_rep
 		goto done;
 	}
 	fd = -1;
-	fputs(TS_BUNDLE_SIGNATURE, out.f);
+	fputs(changes ? TS_BUNDLE_CHANGES_SIGNATURE : TS_BUNDLE_SIGNATURE, out.f);
 	for (i = 0; i < nprereqs; i++)
 		fprintf(out.f, "-%s\n", git_oid_tostr(hex, sizeof(hex), &prereqs[i]));
 	for (i = 0; i < nrefs; i++)
 		fprintf(out.f, "%s %s\n", git_oid_tostr(hex, sizeof(hex), &refs[i].id), refs[i].name);
 	fputc('\n', out.f);
-	if (git_packbuilder_foreach(pb, pack_chunk, &out) < 0) {
+	if (changes) {
+		if ((error = write_changes(&written, &out, repo, refs, nrefs, prereqs, nprereqs)) < 0)
+			goto done;
+	} else if (git_packbuilder_foreach(pb, pack_chunk, &out) < 0) {
 		error = ferror(out.f) ? ts_error_set(TS_ERROR, "cannot write %s: %s", path, strerror(errno)) :
 			ts_store__git_error(TS_ERROR, "writing the bundle's pack");
 		goto done;
@@ -125,7 +156,7 @@ int ts_bundle__write(size_t *objects, uint64_t *bytes, const char *path, git_rep
 	ts_buf__clear(&tmp);
 	(void)sync_parent(path);
 	if (objects)
-		*objects = git_packbuilder_object_count(pb);
+		*objects = changes ? written : git_packbuilder_object_count(pb);
 	if (bytes) {
 		struct stat st;
 		*bytes = stat(path, &st) == 0 ? (uint64_t)st.st_size : out.bytes;
@@ -255,7 +286,9 @@ int ts_bundle__read_header(ts_bundle__header *out, const char *path)
 			break;
 		}
 		if (first) {
-			if (strcmp(ts_buf__cstr(&line), "# v2 git bundle"))
+			out->changes = !strncmp(ts_buf__cstr(&line), TS_BUNDLE_CHANGES_SIGNATURE, line.size) &&
+				line.size + 1 == strlen(TS_BUNDLE_CHANGES_SIGNATURE);
+			if (!out->changes && strcmp(ts_buf__cstr(&line), "# v2 git bundle"))
 				error = bad(path, "it does not begin \"# v2 git bundle\"");
 			first = 0;
 			continue;
@@ -268,8 +301,8 @@ int ts_bundle__read_header(ts_bundle__header *out, const char *path)
 	}
 	if (!error && !out->nrefs)
 		error = bad(path, "it carries no ref");
-	if (!error && (fread(magic, 1, 4, f) != 4 || memcmp(magic, "PACK", 4)))
-		error = bad(path, "no pack after its header");
+	if (!error && (fread(magic, 1, 4, f) != 4 || memcmp(magic, out->changes ? TS_CHANGES_MAGIC : "PACK", 4)))
+		error = bad(path, out->changes ? "no changes after its header" : "no pack after its header");
 	out->pack_offset = off;
 	fclose(f);
 	ts_buf__dispose(&line);
@@ -309,6 +342,53 @@ static int indexer_progress(const git_indexer_progress *st, void *payload)
 	return 0;
 }
 
+static int file_read(void *data, size_t size, size_t *got, void *payload)
+{
+	FILE *f = payload;
+	*got = fread(data, 1, size, f);
+	return ferror(f) ? ts_error_set(TS_ERROR, "cannot read the bundle: %s", strerror(errno)) : 0;
+}
+
+static void changes_progress(const ts_changes__stats *st, void *payload)
+{
+	unpack_progress *p = payload;
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	p->stats.commits = st->commits;
+	p->stats.objects = st->commits + st->entries;
+	p->stats.bytes = st->bytes;
+	if (!p->progress || since(&p->last, &now) < 0.1)
+		return;
+	p->last = now;
+	p->stats.seconds = since(&p->start, &now);
+	p->progress(&p->stats, p->payload);
+}
+
+/* The compact form: its commits rebuilt from their changes into `repo`. */
+static int unpack_changes(size_t *objects, git_repository *repo, FILE *f, const char *path, unpack_progress *p)
+{
+	ts_store *into = NULL;
+	ts_changes__stats st;
+	int error;
+
+	memset(&st, 0, sizeof(st));
+	if ((error = ts_store__open(&into, git_repository_path(repo), 0)) < 0)
+		return error;
+	error = ts_changes__receive(&st, into, file_read, f, changes_progress, p);
+	ts_store__free(into);
+	if (error == TS_ENET)
+		return ts_error_set(TS_ECORRUPT, "%s is cut short: %s", path, ts_error_last());
+	if (error < 0)
+		return ts_error_set(error, "%s is damaged: %s", path, ts_error_last());
+	if (fgetc(f) != EOF)
+		return ts_error_set(TS_ECORRUPT, "%s is damaged: data after its changes", path);
+	*objects = st.commits + st.entries;
+	p->stats.commits = st.commits;
+	p->stats.objects = *objects;
+	return 0;
+}
+
 int ts_bundle__unpack(size_t *objects, git_repository *repo, const char *path, const ts_bundle__header *h,
 	ts_transfer_progress_cb progress, void *payload)
 {
@@ -330,6 +410,12 @@ int ts_bundle__unpack(size_t *objects, git_repository *repo, const char *path, c
 	p.last = p.start;
 	if (!(f = fopen(path, "rb")) || fseeko(f, (off_t)h->pack_offset, SEEK_SET) < 0) {
 		error = ts_error_set(TS_ENOTFOUND, "cannot read %s: %s", path, strerror(errno));
+		goto done;
+	}
+	if (h->changes) {
+		called = progress != NULL;
+		error = unpack_changes(objects, repo, f, path, &p);
+		p.stats.bytes = h->size - h->pack_offset;
 		goto done;
 	}
 	if (git_repository_odb(&odb, repo) < 0 || git_odb_write_pack(&wp, odb, indexer_progress, &p) < 0) {

@@ -26,6 +26,13 @@
 #include "tiersync.h"
 
 #define TS_BUNDLE_SIGNATURE "# v2 git bundle\n"
+/*
+ * The compact form: the same header under its own first line, then a
+ * changes stream (changes.h) of the commits instead of a pack: each commit
+ * as its changes, rebuilt and checked to its id when taken in. Only
+ * tiersync reads it.
+ */
+#define TS_BUNDLE_CHANGES_SIGNATURE "# tiersync changes bundle 1\n"
 
 /* The most a header may hold before it is taken for something else. */
 #define TS_BUNDLE_HEADER_MAX (1024 * 1024)
@@ -41,8 +48,9 @@ typedef struct {
 	size_t nprerequisites;
 	ts_bundle__ref *refs;
 	size_t nrefs;
-	uint64_t pack_offset;    /* where the pack begins in the file */
+	uint64_t pack_offset;    /* where the pack (or changes stream) begins in the file */
 	uint64_t size;           /* the file's size */
+	int changes;             /* 1: the compact form, a changes stream after the header */
 } ts_bundle__header;
 
 /*
@@ -50,12 +58,14 @@ typedef struct {
  * durable) with the `nrefs` refs `refs` (each a name and the commit it
  * names, in that order in the header), the prerequisites `prereqs`
  * (commits of `repo`) and a pack of every object reachable from the refs'
- * commits and not from the prerequisites. *objects, *bytes (may be NULL)
- * say what it holds. TS_ENOTFOUND when a ref's commit or a prerequisite
- * is not in `repo`.
+ * commits and not from the prerequisites; with `changes`, the compact form
+ * (those commits as a changes stream). *objects, *bytes (may be NULL) say
+ * what it holds (the compact form: commits and the tree entries they
+ * change). TS_ENOTFOUND when a ref's commit or a prerequisite is not in
+ * `repo`.
  */
 int ts_bundle__write(size_t *objects, uint64_t *bytes, const char *path, git_repository *repo,
-	const ts_bundle__ref *refs, size_t nrefs, const git_oid *prereqs, size_t nprereqs);
+	const ts_bundle__ref *refs, size_t nrefs, const git_oid *prereqs, size_t nprereqs, int changes);
 
 /*
  * Reads and checks the header of the bundle at `path`: the v2 signature,
@@ -71,6 +81,9 @@ void ts_bundle__header_dispose(ts_bundle__header *h);
  * quarantine: sync/quarantine.h) through its indexer, which refuses a
  * damaged or truncated pack (TS_ECORRUPT) and fixes a thin one against
  * the objects `repo` already reads. Data after the pack is refused too.
+ * The compact form's commits are rebuilt there from their changes, each
+ * checked against its id; one that is not, or a stream cut short, is
+ * TS_ECORRUPT.
  * *objects: how many objects the pack held. `progress` (may be NULL) as
  * in a transfer.
  */

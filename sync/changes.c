@@ -255,7 +255,14 @@ static int send_entry(const char *path, const git_tree_entry *old_entry, const g
 	return error;
 }
 
-static int send_one(writer *w, git_repository *repo, git_odb *odb, const git_oid *id)
+/*
+ * Sends commit `id` as its changes against its first parent's tree; a
+ * commit without parents (a node's first commit) against the tree of
+ * `base` (a commit the receiver holds, named in a "base" record) when
+ * there is one, since nodes of one deployment start from much the same
+ * reference rows.
+ */
+static int send_one(writer *w, git_repository *repo, git_odb *odb, const git_oid *id, const git_oid *base)
 {
 	git_commit *commit = NULL, *parent = NULL;
 	git_tree *old_tree = NULL, *new_tree = NULL;
@@ -276,6 +283,16 @@ static int send_one(writer *w, git_repository *repo, git_odb *odb, const git_oid
 	if ((error = writer_printf(w, "commit %s %zu\n", hex, git_odb_object_size(raw))) < 0 ||
 	    (error = writer_put(w, git_odb_object_data(raw), git_odb_object_size(raw))) < 0)
 		goto done;
+	if (!parent && base && git_commit_lookup(&parent, repo, base) == 0) {
+		char base_hex[GIT_OID_HEXSZ + 1];
+		if (git_commit_tree(&old_tree, parent) < 0) {
+			error = ts_store__git_error(TS_ECORRUPT, "reading a commit the other side holds");
+			goto done;
+		}
+		if ((error = writer_printf(w, "base %s\n", git_oid_tostr(base_hex, sizeof(base_hex), base))) < 0)
+			goto done;
+	}
+	git_error_clear();
 	cbs.payload = &s;
 	if ((error = ts_treediff__walk(repo, old_tree, new_tree, NULL, &cbs)) < 0) {
 		if (error != TS_ENET)
@@ -295,16 +312,17 @@ done:
 	return error;
 }
 
-int ts_changes__send(ts_changes__stats *stats, git_repository *repo, const git_oid *tip,
+int ts_changes__send(ts_changes__stats *stats, git_repository *repo, const git_oid *tips, size_t ntips,
 	const git_oid *haves, size_t nhaves, ts_changes__write_fn write, void *payload,
 	ts_changes__progress_fn progress, void *progress_payload)
 {
 	ts_changes__stats st;
 	git_revwalk *walk = NULL;
 	git_odb *odb = NULL;
-	git_oid *ids = NULL, id;
+	git_oid *ids = NULL, id, base;
 	size_t n = 0, cap = 0, i;
 	writer *w;
+	int has_base = 0;
 	int error = 0;
 
 	memset(&st, 0, sizeof(st));
@@ -313,14 +331,25 @@ int ts_changes__send(ts_changes__stats *stats, git_repository *repo, const git_o
 	w->write = write;
 	w->payload = payload;
 	if (git_repository_odb(&odb, repo) < 0 || git_revwalk_new(&walk, repo) < 0 ||
-	    git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL | GIT_SORT_REVERSE) < 0 ||
-	    git_revwalk_push(walk, tip) < 0) {
-		error = ts_store__git_error(TS_ENOTFOUND, "the commit to send");
+	    git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL | GIT_SORT_REVERSE) < 0) {
+		error = ts_store__git_error(TS_ERROR, "listing the commits to send");
 		goto done;
 	}
-	for (i = 0; i < nhaves; i++)
-		if (git_odb_exists(odb, &haves[i]) && git_revwalk_hide(walk, &haves[i]) < 0)
+	for (i = 0; i < ntips; i++)
+		if (git_revwalk_push(walk, &tips[i]) < 0) {
+			error = ts_store__git_error(TS_ENOTFOUND, "the commit to send");
+			goto done;
+		}
+	for (i = 0; i < nhaves; i++) {
+		if (!git_odb_exists(odb, &haves[i]))
+			continue;
+		if (git_revwalk_hide(walk, &haves[i]) < 0)
 			git_error_clear();    /* not a commit: it hides nothing */
+		else if (!has_base) {
+			git_oid_cpy(&base, &haves[i]);
+			has_base = 1;
+		}
+	}
 	while ((error = git_revwalk_next(&id, walk)) == 0) {
 		if (n == cap) {
 			git_oid *grown = realloc(ids, (cap = cap ? 2 * cap : 64) * sizeof(*ids));
@@ -345,7 +374,7 @@ int ts_changes__send(ts_changes__stats *stats, git_repository *repo, const git_o
 	if ((error = writer_emit(w, TS_CHANGES_MAGIC, strlen(TS_CHANGES_MAGIC))) < 0)
 		goto done;
 	for (i = 0; i < n; i++) {
-		if ((error = send_one(w, repo, odb, &ids[i])) < 0)
+		if ((error = send_one(w, repo, odb, &ids[i], has_base ? &base : NULL)) < 0)
 			goto done;
 		st.commits++;
 		git_oid_cpy(&st.last, &ids[i]);
@@ -617,6 +646,23 @@ static int take_commit(taking *t, reader *r, const char *args)
 	return 0;
 }
 
+/* "base <id>": a commit without parents is rebuilt on this commit's tree. */
+static int take_base(taking *t, const char *args)
+{
+	git_oid base;
+
+	if (hex_id(&base, args, strlen(args)) < 0)
+		return ts_error_set(TS_ECORRUPT, "commit %s: a malformed base record", git_oid_tostr_s(&t->id));
+	if (ts_store__commit_tree(&t->parent_tree, t->store, &base) < 0 ||
+	    git_tree_lookup(&t->parent, ts_store__repo(t->store), &t->parent_tree) < 0) {
+		git_error_clear();
+		return ts_error_set(TS_ECORRUPT, "commit %s is sent against %.40s, which is not here",
+			git_oid_tostr_s(&t->id), args);
+	}
+	t->has_parent = 1;
+	return 0;
+}
+
 /* "put <mode> <n> <path>": a whole blob. */
 static int take_put(taking *t, reader *r, const char *args)
 {
@@ -755,6 +801,9 @@ int ts_changes__receive(ts_changes__stats *stats, ts_store *store,
 			if ((error = take_commit(&t, r, line + 7)) < 0)
 				goto done;
 			in_commit = 1;
+		} else if (!strncmp(line, "base ", 5) && in_commit == 1 && !t.has_parent) {
+			if ((error = take_base(&t, line + 5)) < 0)
+				goto done;
 		} else if (!strncmp(line, "del ", 4) && in_commit) {
 			if (!path_valid(line + 4)) {
 				error = ts_error_set(TS_ECORRUPT, "commit %s: a malformed del record", git_oid_tostr_s(&t.id));
@@ -762,12 +811,15 @@ int ts_changes__receive(ts_changes__stats *stats, ts_store *store,
 			}
 			if ((error = taking_add(&t, line + 4, NULL, 0)) < 0)
 				goto done;
+			in_commit = 2;
 		} else if (!strncmp(line, "put ", 4) && in_commit) {
 			if ((error = take_put(&t, r, line + 4)) < 0)
 				goto done;
+			in_commit = 2;
 		} else if (!strncmp(line, "row ", 4) && in_commit) {
 			if ((error = take_row(&t, r, line + 4)) < 0)
 				goto done;
+			in_commit = 2;
 		} else if (!strncmp(line, "end ", 4) && in_commit) {
 			if ((error = take_end(&t, line + 4)) < 0)
 				goto done;

@@ -50,12 +50,12 @@ typedef struct {
 typedef void (*ts_changes__progress_fn)(const ts_changes__stats *stats, void *payload);
 
 /*
- * Sends the commits reachable from `tip` and from none of the `nhaves`
- * commits `haves` (ids `repo` does not hold are passed by), parents
- * before children, as a changes stream: TS_CHANGES_MAGIC, then the
+ * Sends the commits reachable from the `ntips` commits `tips` and from none
+ * of the `nhaves` commits `haves` (ids `repo` does not hold are passed by),
+ * parents before children, as a changes stream: TS_CHANGES_MAGIC, then the
  * records. *stats (may be NULL) says what was sent.
  */
-int ts_changes__send(ts_changes__stats *stats, git_repository *repo, const git_oid *tip,
+int ts_changes__send(ts_changes__stats *stats, git_repository *repo, const git_oid *tips, size_t ntips,
 	const git_oid *haves, size_t nhaves, ts_changes__write_fn write, void *payload,
 	ts_changes__progress_fn progress, void *progress_payload);
 

@@ -161,7 +161,7 @@ void test_bundle__header_round_trip(void)
 	test_ok(ts_store__ref_get(&main_id, st->store, TS_STORE_MAIN));
 	ref.name = (char *)"refs/submissions/bj.dc.js";
 	git_oid_cpy(&ref.id, &main_id);
-	test_ok(ts_bundle__write(&objects, &bytes, "b.bundle", ts_store__repo(st->store), &ref, 1, &first, 1));
+	test_ok(ts_bundle__write(&objects, &bytes, "b.bundle", ts_store__repo(st->store), &ref, 1, &first, 1, 0));
 	test_assert(objects > 0);
 	test_ok(ts_bundle__read_header(&h, "b.bundle"));
 	test_equal_i(h.nprerequisites, 1);
@@ -218,7 +218,7 @@ void test_bundle__up_and_down(void)
 	test_ok(chain(&dc, &st, "st", "bj.dc.js"));
 	/* down first: the whole history, no prerequisite */
 	test_ok(ts_bundle_create(&info, dc, "down.bundle", &(ts_bundle_options){ TS_BUNDLE_OPTIONS_VERSION,
-		"bj.dc.js", NULL, NULL, NULL }));
+		"bj.dc.js", NULL, NULL, NULL, 0 }));
 	test_equal_s(info.ref, "refs/heads/main");
 	test_equal_i(info.prerequisites, 0);
 	test_ok(ts_bundle_import(&r, st, "down.bundle", NULL, NULL));
@@ -244,7 +244,7 @@ void test_bundle__up_and_down(void)
 	test_ok(ts_case_new(&id2, dc, NULL, "small_ads", "patrol", "东四 3号", NULL, 0));
 	test_ok(ts_node_commit(commit, dc, "district case", NULL));
 	test_ok(ts_bundle_create(&info, dc, "down2.bundle", &(ts_bundle_options){ TS_BUNDLE_OPTIONS_VERSION,
-		"bj.dc.js", NULL, NULL, NULL }));
+		"bj.dc.js", NULL, NULL, NULL, 0 }));
 	test_equal_i(info.prerequisites, 1);
 	test_ok(ts_bundle_import(&r, st, "down2.bundle", NULL, NULL));
 	test_equal_i(r.merge.result, TS_MERGE_MERGED);
@@ -281,7 +281,7 @@ void test_bundle__a_dead_writers_ref_lock_is_removed(void)
 
 	test_ok(chain(&dc, &st, "st", "bj.dc.js"));
 	test_ok(ts_bundle_create(&info, dc, "down.bundle", &(ts_bundle_options){ TS_BUNDLE_OPTIONS_VERSION,
-		"bj.dc.js", NULL, NULL, NULL }));
+		"bj.dc.js", NULL, NULL, NULL, 0 }));
 	test_ok(ts_bundle_import(&r, st, "down.bundle", NULL, NULL));
 	test_ok(new_case(&id, st, "景山前街 1号"));
 	test_ok(ts_bundle_create(&info, st, "up.bundle", NULL));
@@ -387,7 +387,7 @@ void test_bundle__refusals_move_nothing(void)
 	/* built on a commit the district lacks */
 	{
 		test_ok(ts_bundle_create(&info, st, "since.bundle", &(ts_bundle_options){ TS_BUNDLE_OPTIONS_VERSION,
-			NULL, "refs/heads/main", NULL, NULL }));
+			NULL, "refs/heads/main", NULL, NULL, 0 }));
 		test_equal_i(ts_bundle_import(&r, dc, "since.bundle", NULL, NULL), TS_EDENIED);
 		test_error_says("which this node lacks");
 		test_unchanged(dc, before);
@@ -396,7 +396,7 @@ void test_bundle__refusals_move_nothing(void)
 	city = ts_test_node("city", TS_TIER_CITY, "bj", "王城");
 	test_assert(city != NULL);
 	test_ok(ts_bundle_create(&info, dc, "update.bundle", &(ts_bundle_options){ TS_BUNDLE_OPTIONS_VERSION,
-		"bj.dc.js", NULL, NULL, NULL }));
+		"bj.dc.js", NULL, NULL, NULL, 0 }));
 	test_equal_i(ts_bundle_import(&r, city, "update.bundle", NULL, NULL), TS_EDENIED);
 	test_error_says("no node is above it");
 	free(before);
@@ -555,7 +555,7 @@ void test_bundle__urgent_reports_go_first(void)
 
 	test_ok(chain(&dc, &st, "st", "bj.dc.js"));
 	test_ok(ts_bundle_create(&info, dc, "down.bundle", &(ts_bundle_options){ TS_BUNDLE_OPTIONS_VERSION,
-		"bj.dc.js", NULL, NULL, NULL }));
+		"bj.dc.js", NULL, NULL, NULL, 0 }));
 	test_ok(ts_bundle_import(&r, st, "down.bundle", NULL, NULL));
 	test_ok(new_case(&other, st, "景山前街 1号"));
 	test_ok(ts_case_new(&gas, st, NULL, "gas_safety", "patrol", "景山后街 9号", NULL, 0));
@@ -585,20 +585,20 @@ void test_bundle__urgent_reports_go_first(void)
 	git_oid_cpy(&refs[0].id, &urgent);
 	refs[1].name = (char *)"refs/submissions/bj.dc.js";
 	git_oid_cpy(&refs[1].id, &sub);
-	test_ok(ts_bundle__write(NULL, NULL, "other.bundle", ts_store__repo(st->store), refs, 2, &prereq, 1));
+	test_ok(ts_bundle__write(NULL, NULL, "other.bundle", ts_store__repo(st->store), refs, 2, &prereq, 1, 0));
 	test_equal_i(ts_bundle_import(&r, dc, "other.bundle", NULL, NULL), TS_EDENIED);
 	test_error_says("only the urgent reports of the node whose submission it is");
 	test_unchanged(dc, before);
-	/* an urgent ref naming the whole backlog: not one commit on the district's main */
+	/* an urgent ref naming the whole backlog (the compact form): not one commit on the district's main */
 	refs[0].name = (char *)"refs/urgent/bj.dc.js";
 	git_oid_cpy(&refs[0].id, &sub);
-	test_ok(ts_bundle__write(NULL, NULL, "backlog.bundle", ts_store__repo(st->store), refs, 2, &prereq, 1));
+	test_ok(ts_bundle__write(NULL, NULL, "backlog.bundle", ts_store__repo(st->store), refs, 2, &prereq, 1, 1));
 	test_equal_i(ts_bundle_import(&r, dc, "backlog.bundle", NULL, NULL), TS_EDENIED);
 	test_error_says("does not stand on a commit of this node's main");
 	test_unchanged(dc, before);
 	/* the urgent ref alone */
 	git_oid_cpy(&refs[0].id, &urgent);
-	test_ok(ts_bundle__write(NULL, NULL, "alone.bundle", ts_store__repo(st->store), refs, 1, &prereq, 1));
+	test_ok(ts_bundle__write(NULL, NULL, "alone.bundle", ts_store__repo(st->store), refs, 1, &prereq, 1, 0));
 	test_equal_i(ts_bundle_import(&r, dc, "alone.bundle", NULL, NULL), TS_EDENIED);
 	test_error_says("urgent reports travel with the submission");
 	test_unchanged(dc, before);
@@ -653,6 +653,81 @@ void test_bundle__urgent_reports_go_first(void)
 	free(other);
 	free(gas);
 	free(dcase);
+	ts_node_free(st);
+	ts_node_free(dc);
+}
+
+/* The compact form: each commit as its changes, far smaller than the git
+ * bundle of the same commits; taken in up and down alike, rebuilt to the
+ * same ids; cut short, flipped or followed by more, refused whole. */
+void test_bundle__compact_form(void)
+{
+	ts_node *dc = NULL, *st = NULL;
+	ts_bundle_import_result r;
+	ts_bundle_info info, git_info;
+	ts_bundle_options compact = TS_BUNDLE_OPTIONS_INIT, down = TS_BUNDLE_OPTIONS_INIT;
+	char *id = NULL, *before, *data, sql[256], tree_dc[41], tree_st[41];
+	size_t len, cut;
+
+	compact.compact = 1;
+	down.compact = 1;
+	down.for_node = "bj.dc.js";
+	test_ok(chain(&dc, &st, "st", "bj.dc.js"));
+	/* down: the whole history, from the empty tree */
+	test_ok(ts_bundle_create(&info, dc, "down.bundle", &down));
+	test_ok(ts_bundle_create(&git_info, dc, "down-git.bundle", &(ts_bundle_options){ TS_BUNDLE_OPTIONS_VERSION,
+		"bj.dc.js", NULL, NULL, NULL, 0 }));
+	test_assert(info.bytes < git_info.bytes / 2);
+	test_ok(ts_bundle_import(&r, st, "down.bundle", NULL, NULL));
+	test_equal_i(r.submission, 0);
+	test_equal_s(ts_test_query_text(st, "SELECT count(*) FROM sync_signers WHERE node_id = 'bj.dc.js'"), "1");
+
+	/* up: a case, as a submission */
+	test_ok(new_case(&id, st, "景山前街 1号"));
+	test_ok(ts_bundle_create(&info, st, "up.bundle", &compact));
+	test_ok(ts_bundle_create(&git_info, st, "up-git.bundle", NULL));
+	test_assert(info.bytes < git_info.bytes);
+	test_assert((data = read_all(&len, "up.bundle")) != NULL);
+	test_assert(!strncmp(data, "# tiersync changes bundle 1\n", 28));
+	before = snapshot(dc);
+	test_assert(before != NULL);
+	for (cut = len / 8; cut < len; cut += len / 8 ? len / 8 : 1) {
+		test_ok(write_bytes("cut.bundle", data, cut));
+		test_equal_i(ts_bundle_import(&r, dc, "cut.bundle", NULL, NULL), TS_ECORRUPT);
+		test_unchanged(dc, before);
+	}
+	data[len - 20] ^= 0x20;
+	test_ok(write_bytes("flip.bundle", data, len));
+	test_equal_i(ts_bundle_import(&r, dc, "flip.bundle", NULL, NULL), TS_ECORRUPT);
+	test_unchanged(dc, before);
+	data[len - 20] ^= 0x20;
+	{
+		char *longer = malloc(len + 4);
+		memcpy(longer, data, len);
+		memcpy(longer + len, "junk", 4);
+		test_ok(write_bytes("long.bundle", longer, len + 4));
+		free(longer);
+	}
+	test_equal_i(ts_bundle_import(&r, dc, "long.bundle", NULL, NULL), TS_ECORRUPT);
+	test_error_says("after");
+	test_unchanged(dc, before);
+	free(data);
+	free(before);
+
+	test_ok(ts_bundle_import(&r, dc, "up.bundle", "张区", NULL));
+	test_equal_i(r.submission, 1);
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM cases WHERE id = '%s'", id);
+	test_equal_s(ts_test_query_text(dc, sql), "1");
+	test_ok(ts_node_verify(dc, NULL, NULL));
+	/* the merge goes down again: one tree on both */
+	test_ok(ts_bundle_create(&info, dc, "down2.bundle", &down));
+	test_ok(ts_bundle_import(&r, st, "down2.bundle", NULL, NULL));
+	tree_of(tree_dc, dc);
+	tree_of(tree_st, st);
+	test_assert(tree_dc[0]);
+	test_equal_s(tree_dc, tree_st);
+	test_ok(ts_node_verify(st, NULL, NULL));
+	free(id);
 	ts_node_free(st);
 	ts_node_free(dc);
 }

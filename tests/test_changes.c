@@ -125,7 +125,7 @@ static int send_main(mem *m, const char *gitdir, const char *have_hex)
 		return -1;
 	if (have_hex)
 		git_oid_fromstr(&have, have_hex);
-	error = ts_changes__send(NULL, repo, &tip, have_hex ? &have : NULL, have_hex ? 1 : 0, mem_write, m, NULL, NULL);
+	error = ts_changes__send(NULL, repo, &tip, 1, have_hex ? &have : NULL, have_hex ? 1 : 0, mem_write, m, NULL, NULL);
 	git_repository_free(repo);
 	return error;
 }

@@ -9,12 +9,13 @@
  * n_rows_f rows; its staged SQLite session changeset is read and deflated
  * (zlib level 6) before it is committed and pushed. Then a one-row write
  * and one ts_case_update are each committed and pushed. A push's bytes
- * are libgit2's count of the pack it sent (ts_transfer_stats);
- * bytes_1000_rows falls back to the size of the packs that arrived in the
- * district's history.git (pack_1000_rows_bytes) should that count be 0.
- * The same 1000-row commit is also written as a bundle file for the USB
- * stick (tiersync bundle create --since the head before it):
- * bundle_1000_rows_bytes and its ratio to the deflated changeset.
+ * are those of the changes stream it sent (ts_transfer_stats; the
+ * exchange's few lines of refs around it are not counted, as git's pkt-lines
+ * were not); bytes_1000_rows falls back to the size of the packs that
+ * arrived in the district's history.git (pack_1000_rows_bytes) should that
+ * count be 0. The same 1000-row commit is also written as a compact bundle
+ * file for the USB stick (tiersync bundle create --compact --since the head
+ * before it): bundle_1000_rows_bytes and its ratio to the deflated changeset.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -124,6 +125,7 @@ static void child_f_bytes(int fd, const void *arg)
 	if (ts_node_commit(head, street, "街道抽查", NULL) < 0)
 		ts_die("ts_node_commit (f)");
 	bo.since = since;
+	bo.compact = 1;
 	if (ts_bundle_create(&bundle, street, bundle_path, &bo) < 0)
 		ts_die("ts_bundle_create (f)");
 	v[11] = (double)bundle.bytes;
@@ -166,8 +168,8 @@ void bench_bytes_run(double f[12], const sync_args *sa)
 
 void bench_bytes_print(const double f[12])
 {
-	printf("# (f) bytes a push over ssh sends (libgit2's count of the pack), vs the SQLite session\n"
-		"#     changeset of the same %llu-row change, deflated with zlib level 6\n", (unsigned long long)n_rows_f);
+	printf("# (f) bytes a push over ssh sends (the changes stream of the exchange), vs the SQLite\n"
+		"#     session changeset of the same %llu-row change, deflated with zlib level 6\n", (unsigned long long)n_rows_f);
 	figure_int("bytes_1000_rows", f[2] ? f[2] : f[3]);
 	figure_int("changeset_1000_rows_zlib", f[1]);
 	figure("bytes_vs_changeset_ratio", (f[2] ? f[2] : f[3]) / f[1]);

@@ -1,6 +1,7 @@
 /*
  * tiersync bundle: a sync carried on a USB stick. `create` writes what the
- * other side lacks as a git bundle, `import` takes one in and merges it.
+ * other side lacks as a git bundle (or, with --compact, as each commit's
+ * changes), `import` takes either in and merges it.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -9,7 +10,7 @@
 #include "commands.h"
 
 static const ts_cli_verb verbs[] = {
-	{ "create", "fsj" },
+	{ "create", "fscj" },
 	{ "import", "aj" },
 };
 
@@ -23,13 +24,15 @@ static void print_info_json(const ts_bundle_info *b)
 		(unsigned long long)b->bytes);
 }
 
-static int bundle_create(ts_cli *cli, const char *file, const char *for_node, const char *since, int json)
+static int bundle_create(ts_cli *cli, const char *file, const char *for_node, const char *since, int compact,
+	int json)
 {
 	ts_bundle_options o = TS_BUNDLE_OPTIONS_INIT;
 	ts_bundle_info b;
 
 	o.for_node = for_node;
 	o.since = since;
+	o.compact = compact;
 	if (ts_bundle_create(&b, cli->node, file, &o) < 0) {
 		if (!for_node && !since)
 			return ts_cli_fail_hint(cli, TS_EINVALID, "name the node below it with --for NODE");
@@ -46,8 +49,9 @@ static int bundle_create(ts_cli *cli, const char *file, const char *for_node, co
 	if (b.urgent[0])
 		printf("%s: %zu urgent report%s first: refs/urgent/%s %.12s\n", file, b.urgent_reports,
 			b.urgent_reports == 1 ? "" : "s", b.from, b.urgent);
-	printf("%s: %s %.12s, %zu objects, %llu bytes, %s\n", file, b.ref, b.commit, b.objects,
-		(unsigned long long)b.bytes, b.prerequisites ? "builds on 1 commit" : "the whole history");
+	printf("%s: %s %.12s, %zu %s, %llu bytes, %s\n", file, b.ref, b.commit, b.objects,
+		compact ? "commits and changes" : "objects", (unsigned long long)b.bytes,
+		b.prerequisites ? "builds on 1 commit" : "the whole history");
 	return 0;
 }
 
@@ -104,13 +108,14 @@ int cmd_bundle(ts_cli *cli, int argc, char **argv)
 	static const struct option opts[] = {
 		{ "for", required_argument, NULL, 'f' },
 		{ "since", required_argument, NULL, 's' },
+		{ "compact", no_argument, NULL, 'c' },
 		{ "author", required_argument, NULL, 'a' },
 		{ "json", no_argument, NULL, 'j' },
 		{ 0, 0, 0, 0 }
 	};
 	const ts_cli_verb *verb;
 	const char *for_node = NULL, *since = NULL, *author = NULL, *file;
-	int c, help = 0, json = 0;
+	int c, help = 0, json = 0, compact = 0;
 
 	if (argc < 2 || argv[1][0] == '-')
 		return ts_cli_usage(cli, "name a verb: create or import");
@@ -122,6 +127,7 @@ int cmd_bundle(ts_cli *cli, int argc, char **argv)
 		switch (c) {
 		case 'f': for_node = optarg; break;
 		case 's': since = optarg; break;
+		case 'c': compact = 1; break;
 		case 'a': author = optarg; break;
 		case 'j': json = 1; break;
 		default: return 2;
@@ -135,6 +141,6 @@ int cmd_bundle(ts_cli *cli, int argc, char **argv)
 	if (optind != argc)
 		return ts_cli_usage(cli, "unexpected argument %s", argv[optind]);
 	if (!strcmp(verb->verb, "create"))
-		return bundle_create(cli, file, for_node, since, json);
+		return bundle_create(cli, file, for_node, since, compact, json);
 	return bundle_import(cli, file, ts_cli_merge_author(cli, author), json);
 }

@@ -240,7 +240,7 @@ const ts_cli_command ts_cli_commands[] = {
 	  "Pull, then push; while the link fails, retry with backoff (1 s, 2 s, 4 s, ...).",
 	  "  --retries N     how many times to retry after a network failure (default 3)\n" },
 	{ "bundle", cmd_bundle, 1,
-	  "tiersync bundle create FILE [--for NODE] [--since REV] [--json]\n"
+	  "tiersync bundle create FILE [--for NODE] [--since REV] [--compact] [--json]\n"
 	  "       tiersync bundle import FILE [--author NAME] [--json]",
 	  "Carry a sync on a USB stick: write what the other side lacks as a git bundle, or take one in.",
 	  "  create          on a lower node: a submission for the upper node (ref\n"
@@ -251,13 +251,15 @@ const ts_cli_command ts_cli_commands[] = {
 	  "                  built on NODE's submission here; none: the whole history\n"
 	  "  --since REV     create: build on REV, a commit the other side is known to hold,\n"
 	  "                  instead of what this node knows it holds\n"
+	  "  --compact       create: write each commit as its changes (the rows' changed columns),\n"
+	  "                  far smaller than a git bundle; only tiersync reads it\n"
 	  "  import          take a bundle in: a submission of an enrolled node below is admitted\n"
 	  "                  and merged as 'merge --submissions' merges it, its urgent reports\n"
 	  "                  first; an update from above as 'pull' takes it\n"
 	  "  --author NAME   import: who merges (default: the node's identity, else the node)\n"
 	  "  --json          machine-readable output\n\n"
 	  "The file is a git bundle (v2): 'git bundle verify FILE' and 'git bundle list-heads FILE'\n"
-	  "read it. A damaged, cut short or foreign bundle, one built on a commit this node lacks,\n"
+	  "read it (not a --compact one, whose commits import rebuilds and checks against their ids). A damaged, cut short or foreign bundle, one built on a commit this node lacks,\n"
 	  "or one carrying a ref this node may not take is refused whole (exit 1): nothing moves.\n"
 	  "Importing a bundle twice, or an older one after a newer, finds nothing new. Progress\n"
 	  "(reading the file, then each phase of the merge) is shown on a terminal.\n" },

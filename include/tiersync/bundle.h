@@ -50,7 +50,7 @@ extern "C" {
  * other shape, refuses the whole bundle.
  */
 
-#define TS_BUNDLE_OPTIONS_VERSION 1
+#define TS_BUNDLE_OPTIONS_VERSION 2
 
 typedef struct {
 	unsigned int version;   /* TS_BUNDLE_OPTIONS_VERSION */
@@ -60,10 +60,13 @@ typedef struct {
 	                           prerequisite instead of what is known; NULL */
 	ts_transfer_progress_cb progress;   /* import: progress, or NULL */
 	void *payload;          /* passed to progress */
+	int compact;            /* create: the compact form, each commit as its changes
+	                           (docs/FORMAT.md, "Bundles"), which only tiersync reads;
+	                           0: a git bundle. Import reads either. */
 } ts_bundle_options;
 
-/* A submission, the prerequisites known here, no progress. */
-#define TS_BUNDLE_OPTIONS_INIT { TS_BUNDLE_OPTIONS_VERSION, NULL, NULL, NULL, NULL }
+/* A git bundle of a submission, the prerequisites known here, no progress. */
+#define TS_BUNDLE_OPTIONS_INIT { TS_BUNDLE_OPTIONS_VERSION, NULL, NULL, NULL, NULL, 0 }
 
 /* What a bundle holds or held. A plain struct the caller owns. */
 typedef struct {
