@@ -84,12 +84,15 @@ proxy_stop
 # a whole first fetch, measured on a copy of the street
 cp -a "$street" "$work/measure"
 proxy_start pass 1 || exit 1
-run ts -C "$work/measure" fetch
+run ts -C "$work/measure" fetch --json
 proxy_stop
 check "a whole fetch through the proxy completes" exit_is 0
 whole_down=$(last_bytes down)
 whole_up=$(last_bytes up)
-echo "a whole fetch moves $whole_down bytes down"
+# stream_bytes: the changes stream's bytes of the last transfer (its --json)
+stream_bytes() { sed -n 's/.*"bytes":\([0-9]*\).*/\1/p' "$work/out"; }
+whole_fetch=$(stream_bytes)
+echo "a whole fetch moves $whole_down bytes down, $whole_fetch of them its changes"
 
 # --- down: cut fetches until one keeps some commits -----------------------------------
 kept=$street/history.git/tiersync-kept-fetch-upstream
@@ -115,11 +118,11 @@ check "  ...git: the kept commits are whole (fsck of the quarantine)" \
 	git --git-dir "$kept" fsck --no-dangling "$kept_tip"
 
 proxy_start pass 99 || exit 1
-run ts -C "$street" fetch
+run ts -C "$street" fetch --json
 check "the next fetch completes" exit_is 0
-resumed_down=$(last_bytes down)
-echo "the resumed fetch moved $resumed_down bytes down, a whole one $whole_down"
-check "  ...moving fewer bytes than a whole fetch" test "$resumed_down" -lt "$whole_down"
+resumed=$(stream_bytes)
+echo "the resumed fetch's changes are $resumed bytes, a whole one's $whole_fetch"
+check "  ...sending fewer changes than a whole fetch" test "$resumed" -lt "$whole_fetch"
 check "  ...git: the street holds the district's main" \
 	is "$(on_git "$street" rev-parse refs/remotes/upstream/main)" "$district_main"
 check "  ...nothing is kept any more" test ! -e "$kept"
@@ -145,7 +148,7 @@ cp -a "$district" "$work/measure-district"
 run ts -C "$street" remote add measure "$work/measure-district"
 run ts -C "$street" push measure --json
 check "a whole push to a copy of the district completes" exit_is 0
-stream=$(sed -n 's/.*"bytes":\([0-9]*\).*/\1/p' "$work/out")
+stream=$(stream_bytes)
 push_up=$((whole_up + stream + stream / 4))
 push_down=$whole_down
 echo "a whole push's stream is $stream bytes: cuts up to $push_up bytes up"
@@ -170,12 +173,12 @@ check "  ...git: the district's own objects do not hold it" \
 	sh -c '! git --git-dir "$1/history.git" cat-file -e "$2" 2>/dev/null' - "$district" "$partial"
 
 proxy_start pass 199 || exit 1
-run ts -C "$street" push
+run ts -C "$street" push --json
 proxy_stop
 check "the next push completes" exit_is 0
-resumed_up=$(last_bytes up)
-echo "the resumed push moved $resumed_up bytes up, a whole one $push_up"
-check "  ...moving fewer bytes than a whole push" test "$resumed_up" -lt "$((whole_up + stream))"
+resumed=$(stream_bytes)
+echo "the resumed push's changes are $resumed bytes, a whole one's $stream"
+check "  ...sending fewer changes than a whole push" test "$resumed" -lt "$stream"
 check "  ...git: the district holds the street's main as its submission" \
 	is "$(on_git "$district" rev-parse refs/submissions/bj.dc.jingshan)" "$street_main"
 check "  ...nothing is kept any more" test ! -e "$pkept"
