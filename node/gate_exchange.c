@@ -91,10 +91,11 @@ static int serve_push(ts_node *node, const char *node_id, const ts_exchange__ref
 	size_t n = nshown;
 	int error;
 
+	memset(&st, 0, sizeof(st));
 	memcpy(refs, shown, nshown * sizeof(*refs));
 	snprintf(name, sizeof(name), "push-%s", node_id);
 	if ((error = ts_quarantine__open_kept(&q, ts_store__repo(node->store), name)) < 0)
-		return error;
+		return ts_exchange__refuse(io, error);
 	if (ts_quarantine__kept_tip(&refs[n].id, &q) == 0) {
 		snprintf(refs[n].name, sizeof(refs[n].name), "%s", TS_EXCHANGE_PARTIAL);
 		n++;
@@ -102,13 +103,8 @@ static int serve_push(ts_node *node, const char *node_id, const ts_exchange__ref
 	if ((error = ts_store__open(&into, q.dir, 0)) == 0)
 		error = ts_exchange__serve_push(&st, into, refs, n, &rules, io);
 	ts_store__free(into);
-	if (error == TS_ENET && st.cut && st.commits) {
-		char why[900];
-		snprintf(why, sizeof(why), "%s", ts_error_last() ? ts_error_last() : "cut");
-		if (ts_quarantine__keep(&q, &st.last) == 0)
-			error = ts_error_set(error, "%s; the %zu commits that came whole are kept for the next push",
-				why, st.commits);
-	}
+	if (error < 0)
+		error = ts_quarantine__end_cut(&q, error, &st.last, st.commits, "the next push goes on from there");
 	ts_quarantine__close(&q);    /* a no-op on one kept */
 	return error;
 }

@@ -645,16 +645,9 @@ static int fetch_by_changes(git_oid *id, ts_transfer_stats *stats, ts_quarantine
 		ts_quarantine__close(q);
 		return 1;
 	}
-	if (error < 0 && cut && stats->commits) {
-		char why[900];
-		snprintf(why, sizeof(why), "%s", ts_error_last() ? ts_error_last() : "cut");
-		if (ts_quarantine__keep(q, id) == 0)
-			error = ts_error_set(error, "%s; the %zu commits that came whole are kept: fetch again to go "
-				"on from there", why, stats->commits);
-		return error;
-	}
 	if (error < 0)
-		return error;
+		return ts_quarantine__end_cut(q, error, cut ? id : NULL, stats->commits,
+			"the next fetch goes on from there");
 	return ts_node__admit(node, q->repo, NULL, id);
 }
 

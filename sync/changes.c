@@ -643,6 +643,15 @@ static int take_commit(taking *t, reader *r, const char *args)
 		}
 		t->has_parent = 1;
 	}
+	/* every other parent (a merge's) is here or was sent before it too */
+	for (p = raw + 46 + (t->has_parent ? 48 : 0); (size_t)(p - raw) + 48 <= n && !memcmp(p, "parent ", 7) &&
+	     p[47] == '\n'; p += 48) {
+		if (hex_id(&parent, p + 7, GIT_OID_HEXSZ) < 0)
+			return ts_error_set(TS_ECORRUPT, "commit %.40s as sent names a malformed parent", args);
+		if (!ts_store__has(t->store, &parent))
+			return ts_error_set(TS_ECORRUPT, "commit %.40s merges %.40s, which is neither here nor sent "
+				"before it", args, p + 7);
+	}
 	return 0;
 }
 

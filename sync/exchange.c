@@ -155,6 +155,17 @@ static int read_advert(ts_exchange__ref *refs, size_t *n, const ts_exchange__io 
 	}
 }
 
+int ts_exchange__refuse(const ts_exchange__io *io, int code)
+{
+	char why[LINE_BYTES];
+
+	snprintf(why, sizeof(why), "%s", ts_error_last() ? ts_error_last() : "refused");
+	if (advertise(NULL, 0, io) < 0)
+		return ts_error_set(code, "%s", why);
+	ts_error_set(code, "%s", why);
+	return write_refusal(io, code);
+}
+
 int ts_exchange__serve_fetch(ts_changes__stats *stats, git_repository *repo,
 	const ts_exchange__ref *refs, size_t nrefs, const ts_exchange__io *io)
 {

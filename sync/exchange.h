@@ -74,6 +74,10 @@ int ts_exchange__serve_push(ts_changes__stats *stats, ts_store *into,
 	const ts_exchange__ref *refs, size_t nrefs, const ts_exchange__push_rules *rules,
 	const ts_exchange__io *io);
 
+/* Greets, shows no ref and refuses at once with the last error (a server
+ * that cannot serve a push now); returns `code`. */
+int ts_exchange__refuse(const ts_exchange__io *io, int code);
+
 /* --- client side --- */
 
 /*

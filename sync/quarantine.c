@@ -202,6 +202,27 @@ int ts_quarantine__keep(ts_quarantine *q, const git_oid *tip)
 	return 0;
 }
 
+int ts_quarantine__end_cut(ts_quarantine *q, int error, const git_oid *last, size_t commits, const char *next)
+{
+	git_oid tip;
+	char why[900];
+
+	if (error != TS_ENET || !q->repo)
+		return error;
+	if (!last || !commits) {
+		if (ts_quarantine__kept_tip(&tip, q) < 0)
+			return error;     /* nothing whole to keep */
+		last = &tip;
+	}
+	snprintf(why, sizeof(why), "%s", ts_error_last() ? ts_error_last() : "the link failed");
+	if (ts_quarantine__keep(q, last) < 0)
+		return ts_error_set(error, "%s", why);
+	if (commits)
+		return ts_error_set(error, "%s; the %zu commit%s that came whole %s kept: %s", why, commits,
+			commits == 1 ? "" : "s", commits == 1 ? "is" : "are", next);
+	return ts_error_set(error, "%s; the commits that came whole before stay kept: %s", why, next);
+}
+
 int ts_quarantine__open(ts_quarantine *q, git_repository *repo, const char *dst_ref)
 {
 	const char *gitdir = git_repository_path(repo);

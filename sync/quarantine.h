@@ -39,6 +39,16 @@ int ts_quarantine__open_kept(ts_quarantine *q, git_repository *repo, const char 
 int ts_quarantine__kept_tip(git_oid *out, ts_quarantine *q);
 int ts_quarantine__keep(ts_quarantine *q, const git_oid *tip);
 
+/*
+ * Ends a transfer into a kept quarantine that failed with `error`: when
+ * the link failed (TS_ENET), the quarantine is kept with `last` (the last
+ * of the `commits` that came whole; NULL when none did) or else the tip an
+ * earlier transfer kept, and the error's message says so, ending with
+ * `next` ("the next fetch goes on from there"); on any other error, or
+ * with nothing whole to keep, it is removed. Returns `error`.
+ */
+int ts_quarantine__end_cut(ts_quarantine *q, int error, const git_oid *last, size_t commits, const char *next);
+
 /* Moves the objects of the quarantine into the git directory `gitdir`
  * (with its trailing '/'): packs (each .pack before its .idx, so that no
  * reader sees an index without its pack) and loose objects. Call with the

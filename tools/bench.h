@@ -204,6 +204,8 @@ void on_fatal_signal(int sig);
 
 typedef struct {
 	const char *street, *district, *url, *key;
+	const char *authorized_keys;   /* sshd's, where the district enrolls the street's key */
+	const char *program;           /* the tiersync binary the gate's forced command runs */
 	uint64_t n;
 	int rep;
 } sync_args;

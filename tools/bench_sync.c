@@ -7,7 +7,10 @@
  * while its sshd is up.
  *
  * The street of (h) gets the district as its upstream over ssh (the sshd
- * of bench_sshd.c) and pushes once, not timed. In each of E_REPS runs the
+ * of bench_sshd.c), its own key enrolled there for the gate (the forced
+ * command that serves tiersync's exchange and admits each push), and
+ * pushes once, not timed. Stock git pushes with a key of its own that
+ * sshd lets in with no forced command. In each of E_REPS runs the
  * district diverges (FEW_ROWS case updates), the street commits n_change
  * changed rows, and `cp -a` makes a fresh bare copy of the district's
  * history; then, in alternating order, one child times ts_node_push from
@@ -28,17 +31,29 @@
 
 #define E_REPS         3    /* (e): push + merge against git push, alternating */
 
-/* The street's upstream over ssh, and a first push (its own cases and the
- * merge of the district): from then on the district holds a submission
- * the street knows, as after any earlier sync. Writes ms, bytes, objects. */
+/* The district enrolls the street's key for the gate (sshd's forced
+ * command: tiersync's exchange, admission at the push), the street gets
+ * the district as its upstream over ssh with that key, and pushes once
+ * (its own cases and the merge of the district): from then on the district
+ * holds a submission the street knows, as after any earlier sync. Writes
+ * ms, bytes, objects. */
 static void child_e_setup(int fd, const void *arg)
 {
 	const sync_args *a = arg;
-	ts_node *street = open_node(a->street);
+	ts_enroll_options eo = { TS_ENROLL_OPTIONS_VERSION, a->authorized_keys, a->program, AUTHOR, 0 };
+	ts_node *street, *district = open_node(a->district);
+	char *pub_path = path_in(a->street, "id_ed25519.pub"), *pub = slurp(pub_path);
 	ts_transfer_stats st;
 	char head[41];
-	double t0 = now_ms(), v[3];
+	double t0, v[3];
 
+	if (!pub || ts_node_enroll(head, district, STREET_ID, pub, &eo) < 0)
+		ts_die("ts_node_enroll (the street's key, with the gate)");
+	ts_node_free(district);
+	free(pub);
+	free(pub_path);
+	street = open_node(a->street);
+	t0 = now_ms();
 	if (ts_node_remote_add(street, TS_REMOTE_DEFAULT, a->url, a->key) < 0)
 		ts_die("ts_node_remote_add (ssh upstream)");
 	if (ts_node_push(head, &st, street, NULL, NULL) < 0)
@@ -182,6 +197,9 @@ int bench_sync_run(sync_figures *e, double f[12], const char *dir_street, const 
 	} else {
 		char *ssh_dir = path_in(scratch, "sshd"), *known = path_in(dir_street, "known_hosts");
 		char *key = path_in(ssh_dir, "street_key"), *street_git = path_in(dir_street, "history.git");
+		char *node_key = path_in(dir_street, "id_ed25519"), *auth = path_in(ssh_dir, "authorized_keys");
+		char program[4096];
+		ssize_t plen;
 		char *base = path_in(scratch, "base.git"), *errlog = path_in(ssh_dir, "git-push.log");
 		char *district_git = path_in(dir_100k, "history.git"), url[4096];
 		char *cp[] = { "cp", "-a", district_git, base, NULL };
@@ -200,10 +218,17 @@ int bench_sync_run(sync_figures *e, double f[12], const char *dir_street, const 
 		fprintf(stderr, "bench: (e) starting sshd on 127.0.0.1\n");
 		sshd_start(ssh_dir, known);
 		snprintf(url, sizeof(url), "ssh://%s@127.0.0.1:%d%s", pw->pw_name, sshd_port, district_git);
+		/* the gate runs the tiersync built beside this bench */
+		if ((plen = readlink("/proc/self/exe", program, sizeof(program) - 16)) < 0)
+			die("readlink /proc/self/exe: %s", strerror(errno));
+		program[plen] = '\0';
+		snprintf(strrchr(program, '/') ? strrchr(program, '/') + 1 : program, 16, "tiersync");
 		sa.street = dir_street;
 		sa.district = dir_100k;
 		sa.url = url;
-		sa.key = key;
+		sa.key = node_key;
+		sa.authorized_keys = auth;
+		sa.program = program;
 		sa.n = n_100k;
 		sa.rep = 0;
 		fprintf(stderr, "bench: (e) sshd on port %d; the street's first push to %s\n", sshd_port, url);
@@ -251,6 +276,7 @@ int bench_sync_run(sync_figures *e, double f[12], const char *dir_street, const 
 		for (k = 0; k < 3; k++)
 			sigaction(sigs[k], &sa_old[k], NULL);
 		free(ssh_dir); free(known); free(key); free(street_git); free(base); free(errlog); free(district_git);
+		free(node_key); free(auth);
 	}
 	return have_ssh;
 }
