@@ -51,15 +51,18 @@ static int ancestor_tree(git_oid *out, int *found, git_repository *repo, const g
 }
 
 /*
- * What was last admitted from above, in ts_meta (never synced) so that a
- * merge run apart from its fetch (another process, or a node opened again)
- * knows it too: "THEIRS HEAD BASE", hex commit ids and the base tree's id
- * ("-": none; a head of zeros: no head). Rules, keys and limits are read as
- * of the head, so the same three ids mean the same check.
+ * What was last admitted, in ts_meta (never synced) so that a merge run
+ * apart from its fetch or from the gate's push (another process, or a node
+ * opened again) knows it too: "THEIRS HEAD BASE FROM", hex commit ids, the
+ * base tree's id ("-": none; a head of zeros: no head) and the offering
+ * node ("-": from above). Rules, keys and limits are read as of the head,
+ * so the same four mean the same check.
  */
-#define ADMITTED "admitted_from_above"
+#define ADMITTED "admitted"
+#define RECORD_SIZE (3 * (GIT_OID_HEXSZ + 1) + 80)
 
-static void admitted_record(char *out, const git_oid *theirs, const git_oid *head, const git_oid *base)
+static void admitted_record(char *out, const git_oid *theirs, const git_oid *head, const git_oid *base,
+	const char *from)
 {
 	char t[GIT_OID_HEXSZ + 1], h[GIT_OID_HEXSZ + 1], b[GIT_OID_HEXSZ + 1];
 
@@ -69,7 +72,7 @@ static void admitted_record(char *out, const git_oid *theirs, const git_oid *hea
 		git_oid_tostr(b, sizeof(b), base);
 	else
 		strcpy(b, "-");
-	snprintf(out, 3 * (GIT_OID_HEXSZ + 1), "%s %s %s", t, h, b);
+	snprintf(out, RECORD_SIZE, "%s %s %s %s", t, h, b, from ? from : "-");
 }
 
 int ts_node__admit(ts_node *node, git_repository *repo, const char *from, const git_oid *theirs)
@@ -77,7 +80,7 @@ int ts_node__admit(ts_node *node, git_repository *repo, const char *from, const 
 	ts_admit_options opts;
 	ts_node__offer_keys *keys = NULL;
 	git_oid head, base;
-	char record[3 * (GIT_OID_HEXSZ + 1)], *last;
+	char record[RECORD_SIZE], *last;
 	int error, has_head, found = 0;
 
 	memset(&opts, 0, sizeof(opts));
@@ -101,18 +104,19 @@ int ts_node__admit(ts_node *node, git_repository *repo, const char *from, const 
 		return error;
 	opts.base_tree = found ? &base : NULL;
 	opts.no_base = !found;
-	/* a pull merges what its fetch admitted a moment ago: against the same
-	 * head and base it is the same check, not made again; against another
-	 * base (criss-cross history) only its tree is checked again */
-	if (!from) {
-		admitted_record(record, theirs, &head, found ? &base : NULL);
-		if ((last = ts_meta__get(node->db, ADMITTED)) && !strcmp(last, record)) {
-			free(last);
-			return 0;
-		}
-		opts.commits_checked = last && !strncmp(last, record, 2 * GIT_OID_HEXSZ + 1);
+	/* a pull merges what its fetch admitted a moment ago, merge
+	 * --submissions what the gate admitted as it was pushed: against the
+	 * same head and base it is the same check, not made again; against
+	 * another base (criss-cross history, or main moved between) only its
+	 * tree is checked again */
+	admitted_record(record, theirs, &head, found ? &base : NULL, from);
+	if ((last = ts_meta__get(node->db, ADMITTED)) && !strcmp(last, record)) {
 		free(last);
+		return 0;
 	}
+	opts.commits_checked = last && !strncmp(last, record, 2 * GIT_OID_HEXSZ + 1) &&
+		!strcmp(strrchr(last, ' ') + 1, from ? from : "-");
+	free(last);
 	if (!repo)
 		repo = ts_store__repo(node->store);
 	if ((error = ts_node__offer_keys_load(&keys, node, repo, has_head ? &head : NULL, theirs, from)) < 0)
@@ -122,7 +126,7 @@ int ts_node__admit(ts_node *node, git_repository *repo, const char *from, const 
 	error = ts_admit(repo, has_head ? &head : NULL, theirs, &opts);
 	ts_node__offer_keys_free(keys);
 	/* only a record of work done: a failure to keep it costs a check later */
-	if (!error && !from)
+	if (!error)
 		(void)ts_meta__set(node->db, ADMITTED, record);
 	return error;
 }

@@ -255,44 +255,103 @@ static int send_entry(const char *path, const git_tree_entry *old_entry, const g
 	return error;
 }
 
+/* Counts differing entries, stopping past `limit` (a diff no better than
+ * the best found so far need not be walked whole). */
+typedef struct {
+	size_t n, limit;
+} diff_count;
+
+static int count_entry(const char *path, const git_tree_entry *old_entry, const git_tree_entry *new_entry,
+	void *payload)
+{
+	diff_count *c = payload;
+	(void)path; (void)old_entry; (void)new_entry;
+	return ++c->n > c->limit ? 1 : 0;
+}
+
 /*
- * Sends commit `id` as its changes against its first parent's tree; a
- * commit without parents (a node's first commit) against the tree of
- * `base` (a commit the receiver holds, named in a "base" record) when
- * there is one, since nodes of one deployment start from much the same
- * reference rows.
+ * The commit whose tree `commit` is sent against, into *against: its first
+ * parent; for a merge, the parent whose tree differs least (a street's
+ * merge of its district's main is a few rows away from that main, and all
+ * of the district's rows away from the street's own commit); for a commit
+ * without parents, `base` (a commit the receiver holds), or none.
+ * *named: the receiver must be told (a "base" record).
+ */
+static int choose_against(git_commit **against, int *named, git_repository *repo, git_commit *commit,
+	const git_tree *tree, const git_oid *base)
+{
+	unsigned int i, n = git_commit_parentcount(commit);
+	size_t best = (size_t)-1;
+	int error = 0;
+
+	*against = NULL;
+	*named = 0;
+	if (n == 0) {
+		if (base && git_commit_lookup(against, repo, base) == 0)
+			*named = 1;
+		git_error_clear();
+		return 0;
+	}
+	for (i = 0; i < n; i++) {
+		git_commit *p = NULL;
+		git_tree *t = NULL;
+		diff_count c = { 0, best };
+		ts_treediff__callbacks cbs = { NULL, count_entry, &c, 0 };
+		if (git_commit_parent(&p, commit, i) < 0 || git_commit_tree(&t, p) < 0) {
+			git_commit_free(p);
+			return ts_store__git_error(TS_ECORRUPT, "reading a parent of a commit to send");
+		}
+		if (n > 1 && (error = ts_treediff__walk(repo, t, tree, NULL, &cbs)) < 0) {
+			git_tree_free(t);
+			git_commit_free(p);
+			return error;
+		}
+		git_tree_free(t);
+		if (c.n < best) {
+			git_commit_free(*against);
+			*against = p;
+			*named = i > 0;
+			best = c.n;
+		} else
+			git_commit_free(p);
+		if (n == 1)
+			break;
+	}
+	return 0;
+}
+
+/*
+ * Sends commit `id` as its changes against the tree choose_against()
+ * picks: its first parent's, unless told otherwise by a "base" record.
  */
 static int send_one(writer *w, git_repository *repo, git_odb *odb, const git_oid *id, const git_oid *base)
 {
-	git_commit *commit = NULL, *parent = NULL;
+	git_commit *commit = NULL, *against = NULL;
 	git_tree *old_tree = NULL, *new_tree = NULL;
 	git_odb_object *raw = NULL;
 	ts_treediff__callbacks cbs = { NULL, send_entry, NULL, 0 };
 	send_commit s = { w, repo, TS_BUF_INIT };
-	char hex[GIT_OID_HEXSZ + 1];
-	int error;
+	char hex[GIT_OID_HEXSZ + 1], base_hex[GIT_OID_HEXSZ + 1];
+	int error, named;
 
 	git_oid_tostr(hex, sizeof(hex), id);
 	if (git_commit_lookup(&commit, repo, id) < 0 || git_odb_read(&raw, odb, id) < 0 ||
-	    git_commit_tree(&new_tree, commit) < 0 ||
-	    (git_commit_parentcount(commit) > 0 &&
-	     (git_commit_parent(&parent, commit, 0) < 0 || git_commit_tree(&old_tree, parent) < 0))) {
+	    git_commit_tree(&new_tree, commit) < 0) {
+		error = ts_store__git_error(TS_ECORRUPT, hex);
+		goto done;
+	}
+	if ((error = choose_against(&against, &named, repo, commit, new_tree, base)) < 0)
+		goto done;
+	if (against && git_commit_tree(&old_tree, against) < 0) {
 		error = ts_store__git_error(TS_ECORRUPT, hex);
 		goto done;
 	}
 	if ((error = writer_printf(w, "commit %s %zu\n", hex, git_odb_object_size(raw))) < 0 ||
 	    (error = writer_put(w, git_odb_object_data(raw), git_odb_object_size(raw))) < 0)
 		goto done;
-	if (!parent && base && git_commit_lookup(&parent, repo, base) == 0) {
-		char base_hex[GIT_OID_HEXSZ + 1];
-		if (git_commit_tree(&old_tree, parent) < 0) {
-			error = ts_store__git_error(TS_ECORRUPT, "reading a commit the other side holds");
-			goto done;
-		}
-		if ((error = writer_printf(w, "base %s\n", git_oid_tostr(base_hex, sizeof(base_hex), base))) < 0)
-			goto done;
-	}
-	git_error_clear();
+	if (named && (error = writer_printf(w, "base %s\n",
+			git_oid_tostr(base_hex, sizeof(base_hex), git_commit_id(against)))) < 0)
+		goto done;
 	cbs.payload = &s;
 	if ((error = ts_treediff__walk(repo, old_tree, new_tree, NULL, &cbs)) < 0) {
 		if (error != TS_ENET)
@@ -307,7 +366,7 @@ done:
 	git_odb_object_free(raw);
 	git_tree_free(old_tree);
 	git_tree_free(new_tree);
-	git_commit_free(parent);
+	git_commit_free(against);
 	git_commit_free(commit);
 	return error;
 }
@@ -655,13 +714,16 @@ static int take_commit(taking *t, reader *r, const char *args)
 	return 0;
 }
 
-/* "base <id>": a commit without parents is rebuilt on this commit's tree. */
+/* "base <id>": the commit is rebuilt on this commit's tree instead. */
 static int take_base(taking *t, const char *args)
 {
 	git_oid base;
 
 	if (hex_id(&base, args, strlen(args)) < 0)
 		return ts_error_set(TS_ECORRUPT, "commit %s: a malformed base record", git_oid_tostr_s(&t->id));
+	git_tree_free(t->parent);
+	t->parent = NULL;
+	t->has_parent = 0;
 	if (ts_store__commit_tree(&t->parent_tree, t->store, &base) < 0 ||
 	    git_tree_lookup(&t->parent, ts_store__repo(t->store), &t->parent_tree) < 0) {
 		git_error_clear();
@@ -810,9 +872,10 @@ int ts_changes__receive(ts_changes__stats *stats, ts_store *store,
 			if ((error = take_commit(&t, r, line + 7)) < 0)
 				goto done;
 			in_commit = 1;
-		} else if (!strncmp(line, "base ", 5) && in_commit == 1 && !t.has_parent) {
+		} else if (!strncmp(line, "base ", 5) && in_commit == 1) {
 			if ((error = take_base(&t, line + 5)) < 0)
 				goto done;
+			in_commit = 2;
 		} else if (!strncmp(line, "del ", 4) && in_commit) {
 			if (!path_valid(line + 4)) {
 				error = ts_error_set(TS_ECORRUPT, "commit %s: a malformed del record", git_oid_tostr_s(&t.id));

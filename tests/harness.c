@@ -111,3 +111,23 @@ int main(int argc, char **argv)
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
 }
+
+int ts_test_sh(const char *cmd)
+{
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+const char *ts_test_first_line(const char *cmd)
+{
+	static char line[256];
+	FILE *p = popen(cmd, "r");
+
+	line[0] = '\0';
+	if (p) {
+		if (!fgets(line, sizeof(line), p))
+			line[0] = '\0';
+		pclose(p);
+	}
+	line[strcspn(line, "\n")] = '\0';
+	return line;
+}

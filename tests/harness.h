@@ -53,6 +53,12 @@ const char *ts_test_dir(void);
 
 const char *ts_test__lasterror(void);
 
+/* Runs a shell command in the test's directory: 0 when it exits 0, else -1. */
+int ts_test_sh(const char *cmd);
+/* The first line `cmd` prints, without its newline ("" if none), in a
+ * static buffer: compare before the next call. */
+const char *ts_test_first_line(const char *cmd);
+
 /* The last error's message holds `needle` and names no flag ("--"): the
  * library says what went wrong; the flag that answers it is the CLI's. */
 #define test_error_says(needle) do { \

@@ -19,32 +19,13 @@
 
 #define NODE_ID "bj.dc.jingshan"
 
-static int sh(const char *cmd)
-{
-	return system(cmd) == 0 ? 0 : -1;
-}
-
-static const char *first_line(const char *cmd)
-{
-	static char line[256];
-	FILE *p = popen(cmd, "r");
-
-	line[0] = '\0';
-	if (p) {
-		if (!fgets(line, sizeof(line), p))
-			line[0] = '\0';
-		pclose(p);
-	}
-	line[strcspn(line, "\n")] = '\0';
-	return line;
-}
 
 /* Files in DIR/objects/pack and loose object directories: what a refusal must not leave. */
 static int objects_in(const char *gitdir)
 {
 	char cmd[512];
 	snprintf(cmd, sizeof(cmd), "find %s/objects -type f ! -path '*/info/*' | wc -l", gitdir);
-	return atoi(first_line(cmd));
+	return atoi(ts_test_first_line(cmd));
 }
 
 /* An in-memory stream: written whole, then read back from `pos`, no more than `limit` bytes. */
@@ -231,10 +212,10 @@ void test_changes__a_history_rebuilds_to_the_same_ids(void)
 	test_ok(send_main(&m, "n/history.git", NULL));
 	test_ok(receive(&st, "r.git", &m));
 	test_equal_i(st.cut, 0);
-	test_equal_i(st.commits, atoi(first_line("git --git-dir=n/history.git rev-list --count main")));
-	test_equal_s(first_line("git --git-dir=r.git rev-parse main"), ids[n - 1]);
-	test_ok(sh("git --git-dir=r.git fsck --full --strict >/dev/null 2>&1"));
-	test_ok(sh("test \"$(git --git-dir=r.git rev-list --objects main | sort)\" = "
+	test_equal_i(st.commits, atoi(ts_test_first_line("git --git-dir=n/history.git rev-list --count main")));
+	test_equal_s(ts_test_first_line("git --git-dir=r.git rev-parse main"), ids[n - 1]);
+	test_ok(ts_test_sh("git --git-dir=r.git fsck --full --strict >/dev/null 2>&1"));
+	test_ok(ts_test_sh("test \"$(git --git-dir=r.git rev-list --objects main | sort)\" = "
 		"\"$(git --git-dir=n/history.git rev-list --objects main | sort)\""));
 	/* updates travel as their changed columns, not as whole rows */
 	test_ok(inflate_all(&plain, &m));
@@ -264,13 +245,13 @@ void test_changes__an_increment_sends_only_the_new_commits(void)
 	memset(&m, 0, sizeof(m));
 	/* from the third commit on: two commits, far fewer bytes than all of it */
 	test_ok(send_main(&m, "n/history.git", ids[n - 3]));
-	test_ok(sh("rm -rf r2.git && git init -q --bare r2.git && "
+	test_ok(ts_test_sh("rm -rf r2.git && git init -q --bare r2.git && "
 		"git --git-dir=n/history.git push -q r2.git $(git --git-dir=n/history.git rev-parse main~2):refs/heads/main"));
 	test_ok(receive(&st, "r2.git", &m));
 	test_equal_i(st.commits, 2);
 	test_assert(m.n < all.n / 2);
-	test_equal_s(first_line("git --git-dir=r2.git rev-parse main"), ids[n - 1]);
-	test_ok(sh("git --git-dir=r2.git fsck --full --strict >/dev/null 2>&1"));
+	test_equal_s(ts_test_first_line("git --git-dir=r2.git rev-parse main"), ids[n - 1]);
+	test_ok(ts_test_sh("git --git-dir=r2.git fsck --full --strict >/dev/null 2>&1"));
 	free(all.p);
 	free(m.p);
 	ts_node_free(node);
@@ -290,7 +271,7 @@ void test_changes__a_cut_stream_resumes_from_the_last_whole_commit(void)
 	test_ok(make_node(&node, ids, &n));
 	test_ok(send_main(&m, "n/history.git", NULL));
 	for (at = 1; at < m.n; at += 97) {
-		test_ok(sh("rm -rf r.git"));
+		test_ok(ts_test_sh("rm -rf r.git"));
 		m.limit = at;
 		error = receive(&st, "r.git", &m);
 		test_equal_i(error, TS_ENET);
@@ -300,12 +281,12 @@ void test_changes__a_cut_stream_resumes_from_the_last_whole_commit(void)
 			continue;
 		partial++;
 		git_oid_tostr(hex, sizeof(hex), &st.last);
-		test_ok(sh("git --git-dir=r.git fsck --full --strict >/dev/null 2>&1"));
+		test_ok(ts_test_sh("git --git-dir=r.git fsck --full --strict >/dev/null 2>&1"));
 		memset(&rest, 0, sizeof(rest));
 		test_ok(send_main(&rest, "n/history.git", hex));
 		test_ok(receive(&st, "r.git", &rest));
-		test_equal_s(first_line("git --git-dir=r.git rev-parse main"), ids[n - 1]);
-		test_ok(sh("git --git-dir=r.git fsck --full --strict >/dev/null 2>&1"));
+		test_equal_s(ts_test_first_line("git --git-dir=r.git rev-parse main"), ids[n - 1]);
+		test_ok(ts_test_sh("git --git-dir=r.git fsck --full --strict >/dev/null 2>&1"));
 		free(rest.p);
 	}
 	test_assert(cuts > 5 && partial > 2);
@@ -319,14 +300,14 @@ static void refused(const mem *good, const char *from, const char *to, const cha
 	mem plain = { 0 }, bad = { 0 };
 	ts_changes__stats st;
 
-	test_ok(sh("rm -rf r.git && git init -q --bare r.git"));
+	test_ok(ts_test_sh("rm -rf r.git && git init -q --bare r.git"));
 	test_ok(inflate_all(&plain, good));
 	if (edit(&plain, from, to) < 0) { ts_test__fail(__FILE__, __LINE__, "no \"%s\" in the stream", from); return; }
 	test_ok(deflate_all(&bad, &plain));
 	test_equal_i(receive(&st, "r.git", &bad), TS_ECORRUPT);
 	test_error_says(says);
 	test_equal_i(objects_in("r.git"), 0);
-	test_ok(sh("test -z \"$(git --git-dir=r.git for-each-ref)\""));
+	test_ok(ts_test_sh("test -z \"$(git --git-dir=r.git for-each-ref)\""));
 	free(plain.p);
 	free(bad.p);
 }
@@ -363,11 +344,48 @@ void test_changes__forged_or_malformed_streams_are_refused_whole(void)
 		ts_changes__stats st;
 		mem_write(m.p, m.n, &tail);
 		mem_write("x", 1, &tail);
-		test_ok(sh("rm -rf r.git"));
+		test_ok(ts_test_sh("rm -rf r.git"));
 		test_equal_i(receive(&st, "r.git", &tail), TS_ECORRUPT);
 		test_error_says("after its end");
 		free(tail.p);
 	}
 	free(m.p);
+	ts_node_free(node);
+}
+
+/* A merge travels against its closest parent: a merge whose tree is its
+ * second parent's sends no entry at all, only a base record naming that
+ * parent, and rebuilds to its id. */
+void test_changes__a_merge_travels_against_its_closest_parent(void)
+{
+	ts_node *node = NULL;
+	char ids[16][41], cmd[512], merge[41], line[64];
+	git_repository *repo = NULL;
+	git_oid tip, have;
+	ts_changes__stats st;
+	mem m = { 0 }, plain = { 0 };
+	int n;
+
+	test_ok(make_node(&node, ids, &n));
+	test_ok(ts_test_sh("git init -q --bare r.git && git --git-dir=n/history.git push -q r.git main:refs/heads/main"));
+	/* first parent the second commit, second parent main, main's tree */
+	snprintf(cmd, sizeof(cmd), "git --git-dir=n/history.git -c user.name=t -c user.email=t commit-tree "
+		"-p %s -p %s -m merge %s^{tree}", ids[0], ids[n - 1], ids[n - 1]);
+	snprintf(merge, sizeof(merge), "%s", ts_test_first_line(cmd));
+	test_equal_i(strlen(merge), 40);
+	test_assert(git_repository_open_bare(&repo, "n/history.git") == 0);
+	git_oid_fromstr(&tip, merge);
+	git_oid_fromstr(&have, ids[n - 1]);
+	test_ok(ts_changes__send(NULL, repo, &tip, 1, &have, 1, mem_write, &m, NULL, NULL));
+	git_repository_free(repo);
+	test_ok(inflate_all(&plain, &m));
+	snprintf(line, sizeof(line), "\nbase %s\nend ", ids[n - 1]);
+	test_assert(memmem(plain.p, plain.n, line, strlen(line)) != NULL);
+	test_ok(receive(&st, "r.git", &m));
+	test_equal_i(st.commits, 1);
+	test_equal_s(ts_test_first_line("git --git-dir=r.git rev-parse main"), merge);
+	test_ok(ts_test_sh("git --git-dir=r.git fsck --full --strict >/dev/null 2>&1"));
+	free(m.p);
+	free(plain.p);
 	ts_node_free(node);
 }

@@ -17,27 +17,6 @@
 #include "store.h"
 #include "tiersync.h"
 
-/* Runs a shell command in the test's directory; 0 if it exits 0. */
-static int sh(const char *cmd)
-{
-	return system(cmd) == 0 ? 0 : -1;
-}
-
-/* The first line `cmd` prints ("" if none). */
-static const char *first_line(const char *cmd)
-{
-	static char line[256];
-	FILE *p = popen(cmd, "r");
-
-	line[0] = '\0';
-	if (p) {
-		if (!fgets(line, sizeof(line), p))
-			line[0] = '\0';
-		pclose(p);
-	}
-	line[strcspn(line, "\n")] = '\0';
-	return line;
-}
 
 /* The names ("pack-<id>") of the packs in `dir`, sorted, and how many. */
 static size_t pack_names(char names[][64], size_t max, const char *dir)
@@ -61,7 +40,7 @@ static size_t pack_names(char names[][64], size_t max, const char *dir)
  */
 static int two_packs(void)
 {
-	return sh("set -e; exec >/dev/null 2>&1; git init -q --bare r.git; git init -q w; cd w; "
+	return ts_test_sh("set -e; exec >/dev/null 2>&1; git init -q --bare r.git; git init -q w; cd w; "
 		"git config user.name t; git config user.email t@t; "
 		"i=0; while [ $i -lt 200 ]; do echo \"line $i of a file long enough for deltas\"; i=$((i+1)); done > a; "
 		"for c in 1 2 3 4 5 6; do echo \"change $c\" >> a; sed \"s/line 1$c /LINE $c /\" a > b; git add a b; "
@@ -74,7 +53,7 @@ static int two_packs(void)
 /* Every object of commits 1-6 is in r.git and reads back; git's checks pass. */
 static int whole(void)
 {
-	return sh("set -e; exec >/dev/null 2>&1; cd w; "
+	return ts_test_sh("set -e; exec >/dev/null 2>&1; cd w; "
 		"git rev-list --objects c6 | cut -d' ' -f1 | sort > ../want; "
 		"cd ../r.git; git verify-pack objects/pack/*.idx; git fsck --full --strict; "
 		"git cat-file --batch-all-objects --batch-check='%(objectname)' | sort > ../have; "
@@ -97,15 +76,15 @@ static void combine_in_order(int reverse)
 		char cmd[512];
 		snprintf(cmd, sizeof(cmd), "cd %s && rm %s.pack %s.idx %s.pack %s.idx", dir, names[0], names[0], names[1],
 			names[1]);
-		test_ok(sh(cmd));
+		test_ok(ts_test_sh(cmd));
 	}
 	test_equal_i(pack_names(names, 8, dir), 1);
 	test_equal_s(names[0], out);
 	test_ok(whole());
 	/* nothing left behind in the pack directory */
-	test_equal_s(first_line("ls r.git/objects/pack | grep -vc '^pack-'"), "0");
+	test_equal_s(ts_test_first_line("ls r.git/objects/pack | grep -vc '^pack-'"), "0");
 	/* still deltas in it: nothing was expanded */
-	test_assert(atoi(first_line("cd r.git && git verify-pack -v objects/pack/*.idx | grep -c 'chain length'")) > 0);
+	test_assert(atoi(ts_test_first_line("cd r.git && git verify-pack -v objects/pack/*.idx | grep -c 'chain length'")) > 0);
 }
 
 void test_pack__combine_keeps_every_object_once(void)
@@ -132,19 +111,19 @@ void test_pack__a_damaged_part_is_refused_whole(void)
 	snprintf(cmd, sizeof(cmd), "cd %s && f=%s.pack && chmod u+w $f && at=$(($(stat -c %%s $f) / 2)) && "
 		"b=$(dd if=$f bs=1 skip=$at count=1 status=none | od -An -tu1) && "
 		"printf \"\\\\$(printf %%o $((255 - b)))\" | dd of=$f bs=1 seek=$at conv=notrunc status=none", dir, names[0]);
-	test_ok(sh(cmd));
-	snprintf(before, sizeof(before), "%s", first_line("ls -l --time-style=full-iso r.git/objects/pack | md5sum"));
+	test_ok(ts_test_sh(cmd));
+	snprintf(before, sizeof(before), "%s", ts_test_first_line("ls -l --time-style=full-iso r.git/objects/pack | md5sum"));
 	test_equal_i(ts_pack__combine(out, dir, order, 2), TS_ECORRUPT);
 	test_error_says(names[0]);
 	test_equal_s(out, "");
-	snprintf(after, sizeof(after), "%s", first_line("ls -l --time-style=full-iso r.git/objects/pack | md5sum"));
+	snprintf(after, sizeof(after), "%s", ts_test_first_line("ls -l --time-style=full-iso r.git/objects/pack | md5sum"));
 	test_equal_s(after, before);
 
 	/* an index cut short */
-	test_ok(sh("cd w && git rev-list --objects c6 | git pack-objects -q ../r.git/objects/pack/pack >/dev/null"));
+	test_ok(ts_test_sh("cd w && git rev-list --objects c6 | git pack-objects -q ../r.git/objects/pack/pack >/dev/null"));
 	test_equal_i(pack_names(names, 8, dir), 3);
 	snprintf(cmd, sizeof(cmd), "cd %s && chmod u+w %s.idx && truncate -s 1000 %s.idx", dir, names[2], names[2]);
-	test_ok(sh(cmd));
+	test_ok(ts_test_sh(cmd));
 	order[0] = names[2];
 	test_equal_i(ts_pack__combine(out, dir, order, 1), TS_ECORRUPT);
 	test_error_says("cut short");
@@ -184,10 +163,10 @@ void test_pack__a_big_write_goes_out_in_bounded_packs(void)
 	test_ok(ts_store__ref_set(store, TS_STORE_MAIN, &commit, "big"));
 	for (i = 0; i < pack_names(names, 64, "r.git/objects/pack"); i++) {
 		snprintf(cmd, sizeof(cmd), "stat -c %%s r.git/objects/pack/%s.pack", names[i]);
-		test_assert(atol(first_line(cmd)) <= TS_BATCH_BYTES + 2 * LEN);
+		test_assert(atol(ts_test_first_line(cmd)) <= TS_BATCH_BYTES + 2 * LEN);
 	}
-	test_ok(sh("cd r.git && git fsck --full --strict >/dev/null 2>&1"));
-	test_equal_i(atoi(first_line("git --git-dir=r.git ls-tree -r main | wc -l")), N);
+	test_ok(ts_test_sh("cd r.git && git fsck --full --strict >/dev/null 2>&1"));
+	test_equal_i(atoi(ts_test_first_line("git --git-dir=r.git ls-tree -r main | wc -l")), N);
 	ts_store__free(store);
 	git_libgit2_shutdown();
 	free(u);
@@ -208,9 +187,9 @@ void test_pack__maintain_bounds_the_packs(void)
 
 	git_libgit2_init();   /* shut down below; a node does this for itself */
 	test_ok(ts_store__open(&store, "r.git", 1));
-	test_ok(sh("cd r.git && printf 'PACK\\0\\0\\0\\2\\0\\0\\0\\0' > p && git index-pack -q --stdin < p >/dev/null 2>&1 || "
+	test_ok(ts_test_sh("cd r.git && printf 'PACK\\0\\0\\0\\2\\0\\0\\0\\0' > p && git index-pack -q --stdin < p >/dev/null 2>&1 || "
 		"git pack-objects -q objects/pack/pack < /dev/null >/dev/null"));
-	test_ok(sh("cd r.git && rm -f p && ls objects/pack/*.idx >/dev/null"));
+	test_ok(ts_test_sh("cd r.git && rm -f p && ls objects/pack/*.idx >/dev/null"));
 	for (i = 0; i < 23; i++) {
 		/* each pack a little bigger than the one before, none under twice the tiny one */
 		for (k = 0; k < 10 + i; k++) {
@@ -223,7 +202,7 @@ void test_pack__maintain_bounds_the_packs(void)
 	test_equal_i(pack_names(names, 64, "r.git/objects/pack"), 24);
 	test_ok(ts_store__maintain(store));
 	test_assert(pack_names(names, 64, "r.git/objects/pack") <= TS_STORE_PACK_LIMIT / 2);
-	test_ok(sh("cd r.git && git fsck --full --strict >/dev/null 2>&1 && "
+	test_ok(ts_test_sh("cd r.git && git fsck --full --strict >/dev/null 2>&1 && "
 		"test $(git cat-file --batch-all-objects --batch-check | grep -c blob) = $(( (10 + 32) * 23 / 2 ))"));
 	ts_store__free(store);
 	git_libgit2_shutdown();

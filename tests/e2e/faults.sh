@@ -22,7 +22,7 @@
 
 sshd_skip_unless_installed
 began=$(date +%s)
-proxy=${TS_FAULTPROXY:-$(dirname "$TIERSYNC")/faultproxy}
+. "$TS_TOP/tests/e2e/lib_proxy.inc"
 rounds=${TS_FAULT_ROUNDS:-8}
 seed=${TS_FAULT_SEED:-$(($$ * 7919 + $(date +%N | sed 's/^0*//;s/^$/0/') % 100000))}
 echo "$rounds broken transfers; proxy offsets from seed $seed (TS_FAULT_SEED=$seed repeats them)"
@@ -39,40 +39,6 @@ check "faultproxy refuses to listen beyond 127.0.0.1 (exit 2)" exit_is 2
 sshd_setup
 ssh-keygen -q -t ed25519 -N '' -C "bj.dc.jingshan" -f "$work/street_key"
 check "sshd starts on 127.0.0.1" sshd_start
-
-# --- the proxy -----------------------------------------------------------------
-proxy_pid=""
-proxy_port=0
-proxy_log=$work/proxy.log
-: >"$proxy_log"
-
-# proxy_start MODE SEED [SPAN]: the proxy on its port (a free one the first
-# time, the same one after), in MODE, offsets drawn up to SPAN ("UP,DOWN").
-proxy_start() {
-	: >"$work/proxy.out"
-	"$proxy" --listen "$proxy_port" --to "$sshd_port" --mode "$1" --seed "$2" \
-		${3:+--max-offset "$3"} --max-seconds 120 --log "$proxy_log" \
-		>"$work/proxy.out" 2>"$work/proxy.err" &
-	proxy_pid=$!
-	started "$proxy_pid"
-	_waited=0
-	while ! grep -q '^listening on ' "$work/proxy.out"; do
-		if [ "$_waited" -ge 100 ] || ! kill -0 "$proxy_pid" 2>/dev/null; then
-			echo "faultproxy did not start: $(cat "$work/proxy.err")" >&2
-			return 1
-		fi
-		sleep 0.05
-		_waited=$((_waited + 1))
-	done
-	proxy_port=$(sed -n 's/^listening on //p' "$work/proxy.out")
-}
-proxy_stop() {
-	[ -n "$proxy_pid" ] || return 0
-	kill "$proxy_pid" 2>/dev/null || true
-	wait "$proxy_pid" 2>/dev/null || true
-	finished "$proxy_pid"
-	proxy_pid=""
-}
 
 # --- the nodes ------------------------------------------------------------------
 district=$work/dongcheng

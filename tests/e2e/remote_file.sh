@@ -74,7 +74,7 @@ check "git: refs/remotes/upstream/main is the district's HEAD" \
 	is "$(on_git "$street" rev-parse refs/remotes/upstream/main)" "$district_head"
 check "git: the street's own main did not move" is "$(on_git "$street" rev-parse refs/heads/main)" "$street_head"
 check "sqlite3: the fetch keeps what it admitted, onto which head, for the merge" \
-	is "$(db "$street" "SELECT substr(value, 1, 81) FROM ts_meta WHERE key = 'admitted_from_above'")" \
+	is "$(db "$street" "SELECT substr(value, 1, 81) FROM ts_meta WHERE key = 'admitted'")" \
 	"$district_head $street_head"
 check "git fsck --strict: the street's history is clean after the fetch" fsck_clean "$street"
 check "git: the fetched history reads back whole" \

@@ -18,42 +18,12 @@
 . "$TS_TOP/tests/e2e/lib_sshd.inc"
 
 sshd_skip_unless_installed
-proxy=${TS_FAULTPROXY:-$(dirname "$TIERSYNC")/faultproxy}
+. "$TS_TOP/tests/e2e/lib_proxy.inc"
 check "faultproxy is built next to tiersync" test -x "$proxy"
 ssh-keygen -q -t ed25519 -N '' -C "bj.dc.jingshan" -f "$work/street_key"
 sshd_setup
 check "sshd starts on 127.0.0.1" sshd_start
 
-proxy_pid=""
-proxy_port=0
-proxy_log=$work/proxy.log
-: >"$proxy_log"
-# proxy_start MODE SEED [SPAN]: as in faults.sh
-proxy_start() {
-	: >"$work/proxy.out"
-	"$proxy" --listen "$proxy_port" --to "$sshd_port" --mode "$1" --seed "$2" \
-		${3:+--max-offset "$3"} --max-seconds 120 --log "$proxy_log" \
-		>"$work/proxy.out" 2>"$work/proxy.err" &
-	proxy_pid=$!
-	started "$proxy_pid"
-	_waited=0
-	while ! grep -q '^listening on ' "$work/proxy.out"; do
-		if [ "$_waited" -ge 100 ] || ! kill -0 "$proxy_pid" 2>/dev/null; then
-			echo "faultproxy did not start: $(cat "$work/proxy.err")" >&2
-			return 1
-		fi
-		sleep 0.05
-		_waited=$((_waited + 1))
-	done
-	proxy_port=$(sed -n 's/^listening on //p' "$work/proxy.out")
-}
-proxy_stop() {
-	[ -n "$proxy_pid" ] || return 0
-	kill "$proxy_pid" 2>/dev/null || true
-	wait "$proxy_pid" 2>/dev/null || true
-	finished "$proxy_pid"
-	proxy_pid=""
-}
 # last_bytes DIR: the bytes the last connection moved in DIR (up or down)
 last_bytes() {
 	tail -n 1 "$proxy_log" | sed -n "s/.* $1=\([0-9]*\).*/\1/p"
