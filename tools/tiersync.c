@@ -217,15 +217,20 @@ const ts_cli_command ts_cli_commands[] = {
 	  "  --timeout S     give up connecting after S seconds (default 10)\n"
 	  "  --json          machine-readable output\n\n"
 	  "The history goes to the remote's refs/submissions/<this node's id>, a ref this node\n"
-	  "owns and each push overwrites. Only committed history is sent. Progress is shown\n"
-	  "on a terminal.\n\n"
+	  "owns and each push overwrites. Only committed history is sent, each commit as what it\n"
+	  "changed; the upper node rebuilds it and checks it against its id. A push cut short\n"
+	  "keeps the commits that came whole there, and the next one sends only the rest.\n"
+	  "Progress is shown on a terminal.\n\n"
 	  "Urgent reports the upper node's main (as last fetched) lacks go first, as one small\n"
 	  "commit on top of that main, to refs/urgent/<this node's id>: a backlog never holds them up.\n" },
 	{ "fetch", cmd_fetch, 1, "tiersync fetch [REMOTE] [--timeout SECONDS] [--json]",
 	  "Bring the upper node's main here (refs/remotes/REMOTE/main); print its id.",
 	  "  REMOTE          a name from 'tiersync remote list' (default upstream)\n"
 	  "  --timeout S     give up connecting after S seconds (default 10)\n"
-	  "  --json          machine-readable output\n" },
+	  "  --json          machine-readable output\n\n"
+	  "Each commit comes as what it changed, is rebuilt here and checked against its id, and\n"
+	  "all of it is admitted before any of it is kept. A fetch cut short keeps the commits\n"
+	  "that came whole apart, and the next fetch asks only for the rest.\n" },
 	{ "pull", cmd_pull, 1, "tiersync pull [REMOTE] [--author NAME] [--timeout SECONDS] [--json]",
 	  "Fetch the upper node's main and merge it into this node's; the database follows.",
 	  "  REMOTE          a name from 'tiersync remote list' (default upstream)\n"
@@ -500,9 +505,11 @@ const ts_cli_command ts_cli_commands[] = {
 	  "  --key FINGERPRINT  the key's fingerprint (SHA256:...): the gate opens only while it\n"
 	  "                     is the key in force for ID in sync_signers\n"
 	  "  --pre-receive      the check git runs before a push by ID moves a ref\n\n"
-	  "Reads SSH_ORIGINAL_COMMAND and lets through only git-upload-pack and git-receive-pack\n"
-	  "'PATH' on this node's history, then runs stock git there. A push may only create or\n"
-	  "update refs/submissions/ID, never delete it, and only with what admission accepts.\n"
+	  "Reads SSH_ORIGINAL_COMMAND and lets through only tiersync's exchange\n"
+	  "(tiersync-upload-changes, tiersync-receive-changes, served here) and git-upload-pack and\n"
+	  "git-receive-pack (stock git, run on this node's history), on 'PATH', this node's history.\n"
+	  "A push may only create or update refs/submissions/ID and refs/urgent/ID, never delete\n"
+	  "them, and only with what admission accepts.\n"
 	  "Anything else is refused with one line on stderr (exit 1).\n" },
 	{ NULL, NULL, 0, NULL, NULL, NULL }
 };
