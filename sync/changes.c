@@ -35,6 +35,8 @@
 #define ROW_MAX_BYTES (16 * 1024 * 1024)
 /* A whole blob (an evidence file) at most. */
 #define BLOB_MAX_BYTES ((uint64_t)2 << 30)
+/* A blob larger than this is written as it comes, never held whole. */
+#define STREAM_BLOB_BYTES (1024 * 1024)
 
 /* ------------------------------------------------------------ rows */
 
@@ -617,8 +619,9 @@ static void taking_reset(taking *t)
 	ts_buf__clear(&t->raw);
 }
 
-/* `path` gets the blob `data` (written now), or goes when data is NULL. */
-static int taking_add(taking *t, const char *path, const char *data, size_t len)
+/* `path` gets the blob `data` (written now), or the blob `known` already
+ * written, or goes when both are NULL. */
+static int taking_add(taking *t, const char *path, const char *data, size_t len, const git_oid *known)
 {
 	char *p = strdup(path);
 	size_t i;
@@ -645,11 +648,13 @@ static int taking_add(taking *t, const char *path, const char *data, size_t len)
 	t->updates[t->n].path = p;
 	t->updates[t->n].data = NULL;
 	t->updates[t->n].len = 0;
-	if (data) {
-		if ((error = ts_store__put_blob(&t->blobs[t->n], t->store, data, len)) < 0) {
-			free(p);
-			return error;
-		}
+	if (known)
+		git_oid_cpy(&t->blobs[t->n], known);
+	else if (data && (error = ts_store__put_blob(&t->blobs[t->n], t->store, data, len)) < 0) {
+		free(p);
+		return error;
+	}
+	if (data || known) {
 		t->updates[t->n].data = (const char *)&t->blobs[t->n];
 		t->updates[t->n].len = TS_STORE_LINK;
 	}
@@ -734,6 +739,35 @@ static int take_base(taking *t, const char *args)
 	return 0;
 }
 
+/* A large blob (an evidence file) goes from the stream into a loose
+ * object of its own as it comes, CHUNK bytes at a time. */
+static int take_large(taking *t, reader *r, const char *path, uint64_t n)
+{
+	ts_store_blob_writer *w = NULL;
+	unsigned char *buf;
+	git_oid id;
+	int error;
+
+	if (!(buf = malloc(CHUNK)))
+		return ts_error_set(TS_ERROR, "out of memory");
+	if ((error = ts_store__blob_open(&w, t->store, n)) < 0)
+		goto done;
+	while (n) {
+		size_t k = n < CHUNK ? (size_t)n : CHUNK;
+		if ((error = reader_get(r, buf, k)) < 0 || (error = ts_store__blob_write(w, buf, k)) < 0)
+			goto done;
+		n -= k;
+	}
+	error = ts_store__blob_finish(&id, w);
+	w = NULL;
+	if (error == 0)
+		error = taking_add(t, path, NULL, 0, &id);
+done:
+	ts_store__blob_free(w);
+	free(buf);
+	return error;
+}
+
 /* "put <mode> <n> <path>": a whole blob. */
 static int take_put(taking *t, reader *r, const char *args)
 {
@@ -748,10 +782,12 @@ static int take_put(taking *t, reader *r, const char *args)
 	p += 7;
 	if (parse_size(&n, &p, BLOB_MAX_BYTES) < 0 || *p++ != ' ' || !path_valid(p))
 		return ts_error_set(TS_ECORRUPT, "commit %s: a malformed put record", git_oid_tostr_s(&t->id));
+	if (n > STREAM_BLOB_BYTES)
+		return take_large(t, r, p, n);
 	if (!(data = malloc((size_t)n + 1)))
 		return ts_error_set(TS_ERROR, "out of memory");
 	if ((error = reader_get(r, data, (size_t)n)) == 0)
-		error = taking_add(t, p, data, (size_t)n);
+		error = taking_add(t, p, data, (size_t)n, NULL);
 	free(data);
 	return error;
 }
@@ -788,7 +824,7 @@ static int take_row(taking *t, reader *r, const char *args)
 			git_oid_tostr_s(&t->id), p, ts_error_last());
 		goto done;
 	}
-	error = taking_add(t, p, row.ptr ? row.ptr : "", row.size);
+	error = taking_add(t, p, row.ptr ? row.ptr : "", row.size, NULL);
 done:
 	ts_row__free(base);
 	ts_row__free(delta);
@@ -881,7 +917,7 @@ int ts_changes__receive(ts_changes__stats *stats, ts_store *store,
 				error = ts_error_set(TS_ECORRUPT, "commit %s: a malformed del record", git_oid_tostr_s(&t.id));
 				goto done;
 			}
-			if ((error = taking_add(&t, line + 4, NULL, 0)) < 0)
+			if ((error = taking_add(&t, line + 4, NULL, 0, NULL)) < 0)
 				goto done;
 			in_commit = 2;
 		} else if (!strncmp(line, "put ", 4) && in_commit) {

@@ -30,7 +30,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
-#include <git2/sys/odb_backend.h>
 #include <openssl/evp.h>
 
 #include "buf.h"
@@ -162,10 +161,7 @@ static int make_durable(ts_store *store, const git_oid *id)
 
 int ts_files__put(ts_file *out, ts_store *store, const char *path)
 {
-	char objects[4096];
-	git_odb *odb = NULL;
-	git_odb_backend *loose = NULL;
-	git_odb_stream *ws = NULL;
+	ts_store_blob_writer *w = NULL;
 	unsigned char *buf = NULL;
 	EVP_MD_CTX *sha = NULL;
 	struct stat st;
@@ -185,22 +181,8 @@ int ts_files__put(ts_file *out, ts_store *store, const char *path)
 		error = ts_error_set(TS_ERROR, "out of memory");
 		goto done;
 	}
-	objects_dir(objects, sizeof(objects), store);
-	if (git_odb_new(&odb) < 0 ||
-	    git_odb_backend_loose(&loose, objects, Z_BEST_SPEED, 1, 0, 0) < 0) {
-		error = ts_store__git_error(TS_ERROR, "opening the object store");
-		goto done;
-	}
-	if (git_odb_add_backend(odb, loose, 1) < 0) {
-		loose->free(loose);
-		error = ts_store__git_error(TS_ERROR, "opening the object store");
-		goto done;
-	}
-	if (git_odb_open_wstream(&ws, odb, (git_object_size_t)st.st_size, GIT_OBJECT_BLOB) < 0) {
-		error = ts_store__git_error(TS_ERROR, "storing a file");
-		goto done;
-	}
-	if ((error = sha256_start(&sha)) < 0)
+	if ((error = ts_store__blob_open(&w, store, (uint64_t)st.st_size)) < 0 ||
+	    (error = sha256_start(&sha)) < 0)
 		goto done;
 	while ((got = read(fd, buf, CHUNK)) > 0) {
 		if (total + (uint64_t)got > (uint64_t)st.st_size) {
@@ -211,10 +193,8 @@ int ts_files__put(ts_file *out, ts_store *store, const char *path)
 			error = ts_error_set(TS_ERROR, "hashing %s", path);
 			goto done;
 		}
-		if (git_odb_stream_write(ws, (const char *)buf, (size_t)got) < 0) {
-			error = ts_store__git_error(TS_ERROR, "storing a file");
+		if ((error = ts_store__blob_write(w, buf, (size_t)got)) < 0)
 			goto done;
-		}
 		total += (uint64_t)got;
 	}
 	if (got < 0) {
@@ -225,18 +205,15 @@ int ts_files__put(ts_file *out, ts_store *store, const char *path)
 		error = ts_error_set(TS_ERROR, "%s shrank while it was being stored; try again", path);
 		goto done;
 	}
-	if (git_odb_stream_finalize_write(&out->blob, ws) < 0) {
-		error = ts_store__git_error(TS_ERROR, "storing a file");
-		goto done;
-	}
-	if ((error = sha256_finish_hex(sha, out->sha256)) < 0)
+	error = ts_store__blob_finish(&out->blob, w);
+	w = NULL;
+	if (error < 0 || (error = sha256_finish_hex(sha, out->sha256)) < 0)
 		goto done;
 	out->size = total;
 	error = make_durable(store, &out->blob);
 done:
+	ts_store__blob_free(w);
 	EVP_MD_CTX_free(sha);
-	git_odb_stream_free(ws);
-	git_odb_free(odb);
 	free(buf);
 	if (fd >= 0)
 		close(fd);

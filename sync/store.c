@@ -21,6 +21,8 @@
 #include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
+#include <git2/sys/odb_backend.h>
 #include <unistd.h>
 #include <openssl/evp.h>
 
@@ -370,6 +372,62 @@ done:
 	git_buf_dispose(&buf);
 	ts_buf__dispose(&signed_raw);
 	return error < 0 ? error : 0;
+}
+
+struct ts_store_blob_writer {
+	git_odb *odb;
+	git_odb_stream *ws;
+};
+
+void ts_store__blob_free(ts_store_blob_writer *w)
+{
+	if (!w)
+		return;
+	git_odb_stream_free(w->ws);
+	git_odb_free(w->odb);
+	free(w);
+}
+
+int ts_store__blob_open(ts_store_blob_writer **out, ts_store *store, uint64_t size)
+{
+	char objects[4096];
+	git_odb_backend *loose = NULL;
+	ts_store_blob_writer *w;
+
+	*out = NULL;
+	if (!(w = calloc(1, sizeof(*w))))
+		return ts_error_set(TS_ERROR, "out of memory");
+	snprintf(objects, sizeof(objects), "%sobjects", git_repository_path(store->repo));
+	if (git_odb_new(&w->odb) < 0 || git_odb_backend_loose(&loose, objects, Z_BEST_SPEED, 1, 0, 0) < 0)
+		goto fail;
+	if (git_odb_add_backend(w->odb, loose, 1) < 0) {
+		loose->free(loose);
+		goto fail;
+	}
+	if (git_odb_open_wstream(&w->ws, w->odb, (git_object_size_t)size, GIT_OBJECT_BLOB) < 0)
+		goto fail;
+	*out = w;
+	return 0;
+fail:
+	ts_store__blob_free(w);
+	return ts_store__git_error(TS_ERROR, "storing a file");
+}
+
+int ts_store__blob_write(ts_store_blob_writer *w, const void *data, size_t len)
+{
+	if (git_odb_stream_write(w->ws, (const char *)data, len) < 0)
+		return ts_store__git_error(TS_ERROR, "storing a file");
+	return 0;
+}
+
+int ts_store__blob_finish(git_oid *out, ts_store_blob_writer *w)
+{
+	int error = 0;
+
+	if (git_odb_stream_finalize_write(out, w->ws) < 0)
+		error = ts_store__git_error(TS_ERROR, "storing a file");
+	ts_store__blob_free(w);
+	return error;
 }
 
 int ts_store__put_blob(git_oid *out, ts_store *store, const void *data, size_t len)

@@ -92,6 +92,18 @@ void ts_store__set_signer(ts_store *store, const ts_sshsig_key *key);
  */
 void ts_store__on_head(ts_store *store, void (*fn)(void *payload), void *payload);
 
+/*
+ * A blob written as it comes, in bounded memory: a loose object of the
+ * store (zlib level 1), for a file too large to hold whole (an evidence
+ * file taken in, or arriving). `size` is the blob's exact size;
+ * ts_store__blob_finish() writes its id and frees the writer, and
+ * ts_store__blob_free() drops one not finished (NULL-safe).
+ */
+typedef struct ts_store_blob_writer ts_store_blob_writer;
+int ts_store__blob_open(ts_store_blob_writer **out, ts_store *store, uint64_t size);
+int ts_store__blob_write(ts_store_blob_writer *w, const void *data, size_t len);
+int ts_store__blob_finish(git_oid *out, ts_store_blob_writer *w);
+void ts_store__blob_free(ts_store_blob_writer *w);
 /* Writes a blob (to the batch, as ts_store__tree_update() does). */
 int ts_store__put_blob(git_oid *out, ts_store *store, const void *data, size_t len);
 /* Writes raw commit bytes (from ts_store__commit) as a commit object. */
