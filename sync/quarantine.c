@@ -80,10 +80,11 @@ static void sweep_quarantines(const char *gitdir)
 	ts_buf__dispose(&path);
 }
 
-void ts_quarantine__close(ts_quarantine *q)
+/* Lets the quarantine go, removing its directory unless it is kept. */
+static void release(ts_quarantine *q, int keep)
 {
 	git_repository_free(q->repo);
-	if (q->dir)
+	if (q->dir && !keep)
 		remove_tree(q->dir);
 	if (q->lock_fd >= 0)
 		close(q->lock_fd);
@@ -91,6 +92,11 @@ void ts_quarantine__close(ts_quarantine *q)
 	q->repo = NULL;
 	q->dir = NULL;
 	q->lock_fd = -1;
+}
+
+void ts_quarantine__close(ts_quarantine *q)
+{
+	release(q, 0);
 }
 
 /* Seeds a ref of the quarantine from the node, when the node has it. */
@@ -188,18 +194,8 @@ int ts_quarantine__keep(ts_quarantine *q, const git_oid *tip)
 	if (git_reference_create(&ref, q->repo, KEPT_TIP, tip, 1, NULL) < 0)
 		error = ts_store__git_error(TS_ERROR, "keeping the commits that came whole");
 	git_reference_free(ref);
-	if (error < 0) {
-		ts_quarantine__close(q);
-		return error;
-	}
-	git_repository_free(q->repo);
-	if (q->lock_fd >= 0)
-		close(q->lock_fd);
-	free(q->dir);
-	q->repo = NULL;
-	q->dir = NULL;
-	q->lock_fd = -1;
-	return 0;
+	release(q, error == 0);
+	return error;
 }
 
 int ts_quarantine__end_cut(ts_quarantine *q, int error, const git_oid *last, size_t commits, const char *next)
