@@ -160,7 +160,10 @@ run "$bin" -C "$street2" sync
 run "$bin" -C "$district" merge --submissions
 run "$bin" -C "$district" sync
 if [ -n "$sshd_pid" ]; then
-	echo "(the district's push went through the city's gate: its pre-receive check is $(cd "$demo" && ls -d city/gate-hooks/*/pre-receive))"
+	# the gate (sshd's forced command) took the commits as their changes, rebuilt them to their
+	# ids and admitted them before the ref moved: the city records what it admitted, from whom
+	echo "(the district's push went through the city's gate, which rebuilt and admitted it: the city's" \
+		"last admitted commit is $("$bin" -C "$city" sql "SELECT substr(value, 1, 12) FROM ts_meta WHERE key = 'admitted'" | tail -n 1), from bj.dc)"
 fi
 run "$bin" -C "$city" merge --submissions
 run "$bin" -C "$city" sql "SELECT id, category, created_by_node FROM cases ORDER BY id"
