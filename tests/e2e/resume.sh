@@ -69,8 +69,10 @@ kept=$street/history.git/tiersync-kept-fetch-upstream
 street_refs=$(on_git "$street" for-each-ref)
 seed=1
 kept_tip=""
+# offsets stop short of the last bytes down (the stream's end and the channel's close), so that no
+# cut lets the whole fetch through
 while [ "$seed" -le 25 ] && [ -z "$kept_tip" ]; do
-	proxy_start cut "$seed" "$whole_up,$whole_down" || break
+	proxy_start cut "$seed" "$whole_up,$((whole_down - 400))" || break
 	run ts -C "$street" fetch --timeout 20
 	proxy_stop
 	seed=$((seed + 1))
