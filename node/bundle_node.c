@@ -300,7 +300,7 @@ static int take_and_merge(ts_bundle_import_result *out, ts_node *node, ts_quaran
 	}
 	dsts[n] = dst;
 	git_oid_cpy(&tips[n++], tip);
-	if ((error = ts_node__take_in(node, q, dsts, tips, n, 0)) < 0)
+	if ((error = ts_node__take_in(node, q, dsts, tips, n, 0, "bundle")) < 0)
 		goto done;
 	ts_quarantine__close(q);
 	if (urgent) {

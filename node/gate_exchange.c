@@ -75,7 +75,7 @@ static int accept_updates(const ts_exchange__ref *updates, size_t n, void *paylo
 		refs[i] = updates[i].name;
 		git_oid_cpy(&tips[i], &updates[i].id);
 	}
-	return ts_node__take_in(r->node, r->q, refs, tips, n, 1);
+	return ts_node__take_in(r->node, r->q, refs, tips, n, 1, "push");
 }
 
 static int serve_push(ts_node *node, const char *node_id, const ts_exchange__ref *shown, size_t nshown,

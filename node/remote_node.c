@@ -678,7 +678,7 @@ int ts_node_fetch(char id_out[41], ts_transfer_stats *stats, ts_node *node, cons
 	if ((error = fetch_by_changes(&id, &st, &q, node, remote, dst.ptr, &t)) == 1)
 		error = fetch_by_git(&id, &st, &q, node, dst.ptr, &t);
 	/* checked in the quarantine: a refused fetch leaves nothing behind */
-	if (error < 0 || (error = ts_node__take_in(node, &q, &dst_ref, &id, 1, 1)) < 0)
+	if (error < 0 || (error = ts_node__take_in(node, &q, &dst_ref, &id, 1, 1, "fetch")) < 0)
 		goto done;
 	st.updated = !had || !git_oid_equal(&before, &id);
 	git_oid_tostr(id_out, 41, &id);
@@ -693,9 +693,10 @@ done:
 }
 
 /* Moves the quarantine's objects in and sets each of the `n` refs to its
- * tip; without `forced`, a ref already at its tip or after it stays. */
+ * tip, with `why` in the reflog; without `forced`, a ref already at its tip
+ * or after it stays. */
 int ts_node__take_in(ts_node *node, ts_quarantine *q, const char *const *refs, const git_oid *tips,
-	size_t n, int forced)
+	size_t n, int forced, const char *why)
 {
 	git_repository *repo = ts_store__repo(node->store);
 	git_odb *odb = NULL;
@@ -717,7 +718,7 @@ int ts_node__take_in(ts_node *node, ts_quarantine *q, const char *const *refs, c
 		if (!forced && ts_store__ref_get(&old, node->store, refs[i]) == 0 &&
 		    (git_oid_equal(&old, &tips[i]) || git_graph_descendant_of(repo, &old, &tips[i]) == 1))
 			continue;   /* an older offer: the ref stays where it is */
-		error = ts_store__ref_set(node->store, refs[i], &tips[i], forced ? "fetch" : "bundle");
+		error = ts_store__ref_set(node->store, refs[i], &tips[i], why);
 	}
 done:
 	ts_store__unlock(node->store);

@@ -190,14 +190,7 @@ void ts_bundle__header_dispose(ts_bundle__header *h)
 /* 40 lowercase hex digits at `s` into *id: what we write and git writes. */
 static int parse_id(git_oid *id, const char *s, size_t len)
 {
-	size_t i;
-
-	if (len < GIT_OID_HEXSZ)
-		return -1;
-	for (i = 0; i < GIT_OID_HEXSZ; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-			return -1;
-	return git_oid_fromstrn(id, s, GIT_OID_HEXSZ);
+	return len < GIT_OID_HEXSZ ? -1 : ts_changes__parse_id(id, s, GIT_OID_HEXSZ);
 }
 
 static int bad(const char *path, const char *what)
@@ -355,9 +348,7 @@ static void changes_progress(const ts_changes__stats *st, void *payload)
 	struct timespec now;
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	p->stats.commits = st->commits;
-	p->stats.objects = st->commits + st->entries;
-	p->stats.bytes = st->bytes;
+	ts_changes__transfer_stats(&p->stats, st);
 	if (!p->progress || since(&p->last, &now) < 0.1)
 		return;
 	p->last = now;
@@ -383,9 +374,8 @@ static int unpack_changes(size_t *objects, git_repository *repo, FILE *f, const 
 		return ts_error_set(error, "%s is damaged: %s", path, ts_error_last());
 	if (fgetc(f) != EOF)
 		return ts_error_set(TS_ECORRUPT, "%s is damaged: data after its changes", path);
-	*objects = st.commits + st.entries;
-	p->stats.commits = st.commits;
-	p->stats.objects = *objects;
+	ts_changes__transfer_stats(&p->stats, &st);
+	*objects = p->stats.objects;
 	return 0;
 }
 

@@ -46,6 +46,13 @@ typedef struct {
 	int cut;              /* receive: the input ended before the stream's end */
 } ts_changes__stats;
 
+/* What a transfer's callers report of it (commits, objects as commits and
+ * entries, bytes), into `out`. */
+void ts_changes__transfer_stats(ts_transfer_stats *out, const ts_changes__stats *st);
+
+/* 40 lowercase hex digits (exactly `len` == 40 of them) into *out; -1 if not. */
+int ts_changes__parse_id(git_oid *out, const char *s, size_t len);
+
 /* Called after each whole commit, sent or taken. */
 typedef void (*ts_changes__progress_fn)(const ts_changes__stats *stats, void *payload);
 

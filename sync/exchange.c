@@ -104,13 +104,8 @@ static int write_refusal(const ts_exchange__io *io, int code)
 /* "<40 hex>" at s, followed by `end`. */
 static int parse_id(git_oid *out, const char *s, char end)
 {
-	size_t i;
-	for (i = 0; i < GIT_OID_HEXSZ; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-			return -1;
-	if (s[GIT_OID_HEXSZ] != end)
-		return -1;
-	return git_oid_fromstrn(out, s, GIT_OID_HEXSZ) < 0 ? -1 : 0;
+	return strnlen(s, GIT_OID_HEXSZ) == GIT_OID_HEXSZ && s[GIT_OID_HEXSZ] == end ?
+		ts_changes__parse_id(out, s, GIT_OID_HEXSZ) : -1;
 }
 
 static int advertise(const ts_exchange__ref *refs, size_t n, const ts_exchange__io *io)

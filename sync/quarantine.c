@@ -123,10 +123,10 @@ static int quarantine_init(ts_quarantine *q, const char *gitdir)
 	if (git_repository_init(&q->repo, q->dir, 1) < 0)
 		return ts_store__git_error(TS_ERROR, "creating a place for incoming objects");
 	ts_buf__printf(&b, "%sobjects/info/alternates", q->dir);
-	if (ts_buf__oom(&b) || !(f = fopen(b.ptr, "w")) || fprintf(f, "%sobjects\n", gitdir) < 0 || fclose(f) != 0)
+	if (ts_buf__oom(&b) || !(f = fopen(b.ptr, "w")))
 		error = ts_error_set(TS_ERROR, "writing %s: %s", ts_buf__cstr(&b), strerror(errno));
-	if (error < 0 && f)
-		fclose(f);
+	else if ((fprintf(f, "%sobjects\n", gitdir) < 0) | (fclose(f) != 0))   /* closed either way */
+		error = ts_error_set(TS_ERROR, "writing %s: %s", b.ptr, strerror(errno));
 	ts_buf__dispose(&b);
 	return error;
 }

@@ -644,10 +644,28 @@ static int exchange_close(exchange_conn *c, int error)
 static void on_changes(const ts_changes__stats *st, void *payload)
 {
 	transfer *t = payload;
-	t->stats.commits = st->commits;
-	t->stats.objects = st->commits + st->entries;
-	t->stats.bytes = st->bytes;
+	ts_changes__transfer_stats(&t->stats, st);
 	report(t, 0);
+}
+
+/*
+ * Ends an exchange that ran (or failed to open) with `error`: what it
+ * moved into the stats, reported; 1, the connection closed, when the SSH
+ * remote does not speak the exchange (the caller uses git's protocol).
+ */
+static int exchange_finish(exchange_conn *c, const ts_changes__stats *st, int error, ts_transfer_stats *stats)
+{
+	ts_changes__transfer_stats(&c->t.stats, st);
+	if (error == 1 && c->t.url.ssh) {
+		exchange_close(c, 0);
+		return 1;
+	}
+	if (error == 1)
+		error = ts_error_set(TS_ERROR, "%s", ts_error_last());
+	report(&c->t, 1);
+	if (stats)
+		*stats = c->t.stats;
+	return exchange_close(c, error);
 }
 
 int ts_remote__fetch_changes(git_oid *id, ts_transfer_stats *stats, int *cut, ts_store *into,
@@ -662,25 +680,13 @@ int ts_remote__fetch_changes(git_oid *id, ts_transfer_stats *stats, int *cut, ts
 	*cut = 0;
 	if ((error = exchange_open(&c, opts, "tiersync-upload-changes", serve_fetch_thread, NULL, NULL)) == 0) {
 		error = ts_exchange__fetch(id, &st, into, src_ref, haves, nhaves, &c.io, on_changes, &c.t);
-		c.t.stats.commits = st.commits;
-		c.t.stats.objects = st.commits + st.entries;
-		c.t.stats.bytes = st.bytes;
 		*cut = st.cut;
 		if (st.cut)
 			git_oid_cpy(id, &st.last);
-		if (error == 1 && c.t.url.ssh) {
-			exchange_close(&c, 0);
-			return 1;
-		}
-		if (error == 1)
-			error = ts_error_set(TS_ERROR, "%s", ts_error_last());
 		if (error == TS_ENOTFOUND)
 			error = ts_error_set(TS_ENOTFOUND, "remote %s has no %s (no history to fetch)", c.t.name, src_ref);
 	}
-	report(&c.t, 1);
-	if (stats)
-		*stats = c.t.stats;
-	return exchange_close(&c, error);
+	return exchange_finish(&c, &st, error, stats);
 }
 
 int ts_remote__push_changes(ts_transfer_stats *stats, git_repository *repo, const git_oid *tip,
@@ -696,21 +702,9 @@ int ts_remote__push_changes(ts_transfer_stats *stats, git_repository *repo, cons
 		memset(stats, 0, sizeof(*stats));
 	if ((error = exchange_open(&c, opts, "tiersync-receive-changes", serve_push_thread, local_upper, dst_ref)) == 0) {
 		error = ts_exchange__push(&st, &updated, repo, tip, dst_ref, haves, nhaves, &c.io, on_changes, &c.t);
-		c.t.stats.commits = st.commits;
-		c.t.stats.objects = st.commits + st.entries;
-		c.t.stats.bytes = st.bytes;
 		c.t.stats.updated = updated;
-		if (error == 1 && c.t.url.ssh) {
-			exchange_close(&c, 0);
-			return 1;
-		}
-		if (error == 1)
-			error = ts_error_set(TS_ERROR, "%s", ts_error_last());
 	}
-	report(&c.t, 1);
-	if (stats)
-		*stats = c.t.stats;
-	return exchange_close(&c, error);
+	return exchange_finish(&c, &st, error, stats);
 }
 
 /* ----------------------------------------------------------------- trust */

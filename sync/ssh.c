@@ -414,20 +414,26 @@ static int stream_read(git_smart_subtransport_stream *stream, char *buffer, size
 	return 0;
 }
 
-static int stream_write(git_smart_subtransport_stream *stream, const char *buffer, size_t len)
+/* Writes all `len` bytes to `channel`; < 0 (libssh2's error) on failure. */
+static int write_all(ts_ssh_conn *conn, LIBSSH2_CHANNEL *channel, const char *data, size_t len)
 {
-	ssh_stream *s = (ssh_stream *)stream;
 	size_t done = 0;
 	int next;
 
-	libssh2_keepalive_send(s->conn.session, &next);
+	libssh2_keepalive_send(conn->session, &next);
 	while (done < len) {
-		ssize_t rc = libssh2_channel_write(s->channel, buffer + done, len - done);
+		ssize_t rc = libssh2_channel_write(channel, data + done, len - done);
 		if (rc < 0)
-			return stream_fail(s, "writing to");
+			return -1;
 		done += (size_t)rc;
 	}
 	return 0;
+}
+
+static int stream_write(git_smart_subtransport_stream *stream, const char *buffer, size_t len)
+{
+	ssh_stream *s = (ssh_stream *)stream;
+	return write_all(&s->conn, s->channel, buffer, len) < 0 ? stream_fail(s, "writing to") : 0;
 }
 
 static void stream_free(git_smart_subtransport_stream *stream)
@@ -591,17 +597,8 @@ int ts_ssh__channel_read(void *data, size_t size, size_t *got, void *payload)
 int ts_ssh__channel_write(const void *data, size_t len, void *payload)
 {
 	ts_ssh_channel *ch = payload;
-	size_t done = 0;
-	int next;
-
-	libssh2_keepalive_send(ch->conn.session, &next);
-	while (done < len) {
-		ssize_t rc = libssh2_channel_write(ch->channel, (const char *)data + done, len - done);
-		if (rc < 0)
-			return ssh_fail(&ch->conn, TS_ENET, "writing to", ch->t->io_timeout_ms);
-		done += (size_t)rc;
-	}
-	return 0;
+	return write_all(&ch->conn, ch->channel, data, len) < 0 ?
+		ssh_fail(&ch->conn, TS_ENET, "writing to", ch->t->io_timeout_ms) : 0;
 }
 
 void ts_ssh__channel_stderr(ts_ssh_channel *ch, char *out, size_t size)
