@@ -26,7 +26,7 @@ CC        ?= cc
 OPT       ?= -O2 -g
 WARN      := -std=c11 -Wall -Wextra -Werror -Wno-unused-parameter
 CPPFLAGS  += -DSQLITE_ENABLE_SESSION -DSQLITE_ENABLE_PREUPDATE_HOOK -D_GNU_SOURCE -Iinclude -Isync -Inode -Ischema -I$(B)
-PKGS      := libgit2 sqlite3 zlib libssh2 libcrypto
+PKGS      := libgit2 sqlite3 zlib libdeflate libssh2 libcrypto
 SANITIZE  ?=
 
 ifneq ($(SANITIZE),)
@@ -38,7 +38,7 @@ SANFLAGS  :=
 endif
 
 CFLAGS    += $(OPT) $(WARN) $(SANFLAGS)
-LDLIBS    += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lgit2 -lsqlite3 -lz) -lm
+LDLIBS    += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lgit2 -lsqlite3 -lz -ldeflate) -lm
 LDFLAGS   += $(SANFLAGS)
 
 LIB_SRC   := $(wildcard sync/*.c) $(wildcard node/*.c) $(B)/schema_sql.c $(B)/schema_expected.c

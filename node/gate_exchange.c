@@ -128,7 +128,7 @@ int ts_gate_serve(ts_node *node, const char *node_id, const char *fingerprint, c
 	int in_fd, int out_fd)
 {
 	pipes fds = { in_fd, out_fd };
-	ts_exchange__io io = { read_in, write_out, &fds, "tiersync gate" };
+	ts_exchange__io io = { read_in, write_out, &fds, "tiersync gate", TS_CHANGES_LEVEL };
 	ts_exchange__ref refs[TS_EXCHANGE_MAX_REFS];
 	ts_gate_request req;
 	ts_changes__stats st;

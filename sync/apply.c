@@ -8,8 +8,11 @@
  * they are checked when the caller commits.
  *
  * A long apply runs in short transactions (ts_apply__batched): every
- * batch_ms it commits, lets waiting local writers in (capture.h) and goes
- * on. Rows that local writes staged meanwhile are left alone; at the end,
+ * batch_ms it looks whether a local write waits (capture.h); if one does,
+ * or the transaction has run for BATCH_MAX_MS, it commits, lets the
+ * writers in and goes on. A transaction no one waits for goes on: each
+ * commit writes every page the batch touched, and rows spread over the
+ * indexes touch about as many pages in a short batch as in a long one. Rows that local writes staged meanwhile are left alone; at the end,
  * ts_apply__staged() lays the staged writes over the target tree's rows, so
  * the staged work stays staged, rebased onto the result.
  */
@@ -46,8 +49,9 @@ typedef struct {
 	                          *   columns reuses it */
 	ts_apply_stats *stats;
 	int schema_version;
-	int batch_ms;            /* > 0: commit and yield this often */
-	double batch_start;
+	int batch_ms;            /* > 0: look for waiting writers this often */
+	double batch_start;      /* when the transaction began */
+	double looked;           /* when waiting writers were last looked for */
 	staged_keys *staged;     /* rows to leave to ts_apply__staged(), or NULL */
 	ts_progress_meter *progress;   /* phase "writing rows", or NULL */
 	size_t rows_seen;        /* rows written, deleted or left so far */
@@ -467,6 +471,9 @@ void ts_apply__stats_dispose(ts_apply_stats *stats)
 	stats->ntables = 0;
 }
 
+/* The longest a transaction of a batched apply runs with no writer waiting. */
+#define BATCH_MAX_MS 1000
+
 /* Ends the batch: commit, let the waiting local writes in, begin again. */
 static int next_batch(applier *a)
 {
@@ -477,7 +484,20 @@ static int next_batch(applier *a)
 	if ((error = exec(a->db, "BEGIN IMMEDIATE")) < 0 ||
 	    (error = staged_keys_refresh(a->staged, a->db)) < 0)
 		return error;
-	a->batch_start = now_ms();
+	a->batch_start = a->looked = now_ms();
+	return 0;
+}
+
+/* Ends the batch when a local write waits for it, or when it is long. */
+static int batch_check(applier *a)
+{
+	double now = now_ms();
+
+	if (a->batch_ms <= 0 || now - a->looked < a->batch_ms)
+		return 0;
+	a->looked = now;
+	if (now - a->batch_start >= BATCH_MAX_MS || ts_capture__writers_waiting(a->db))
+		return next_batch(a);
 	return 0;
 }
 
@@ -493,9 +513,7 @@ static int apply_change(const ts_audit_change *ch, void *payload)
 			return skip_row(a, ch);
 		if ((error = apply_row(a, ch)) < 0)
 			return error;
-		if (a->batch_ms > 0 && now_ms() - a->batch_start >= a->batch_ms)
-			return next_batch(a);
-		return 0;
+		return batch_check(a);
 	}
 	if (!strcmp(ch->path, TS_STORE_SCHEMA_PATH)) {
 		int theirs = ch->new_data ? atoi(ch->new_data) : 0;
@@ -570,7 +588,7 @@ static int apply_trees(ts_apply_stats *stats, sqlite3 *db, git_repository *repo,
 		staged.tables = tables;
 		a.staged = &staged;
 		a.batch_ms = batch_ms;
-		a.batch_start = now_ms();
+		a.batch_start = a.looked = now_ms();
 		if ((error = staged_keys_refresh(&staged, db)) < 0)
 			goto done;
 	}

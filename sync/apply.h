@@ -60,8 +60,10 @@ int ts_apply(ts_apply_stats *stats, sqlite3 *db, git_repository *repo, ts_tables
 
 /*
  * The same for a long apply, in short transactions: the caller has begun a
- * write transaction; every `batch_ms` the apply commits it, waits for the
- * local writes announced meanwhile (ts_capture__yield) and begins another.
+ * write transaction; every `batch_ms` the apply looks for local writes
+ * waiting (ts_capture__writers_waiting); when one waits, or the transaction
+ * has run a second, it commits, waits for those writes (ts_capture__yield)
+ * and begins another.
  * Rows of staged writes, those staged before and during the apply, are left
  * as they are for ts_apply__staged(). Returns inside a write transaction;
  * what the batches committed is the caller's to finish or undo (the trees

@@ -72,7 +72,7 @@ static int write_changes(size_t *objects, pack_out *out, git_repository *repo,
 		return ts_error_set(TS_ERROR, "out of memory");
 	for (i = 0; i < nrefs; i++)
 		git_oid_cpy(&tips[i], &refs[i].id);
-	error = ts_changes__send(&st, repo, tips, nrefs, prereqs, nprereqs, file_write, out, NULL, NULL);
+	error = ts_changes__send(&st, repo, tips, nrefs, prereqs, nprereqs, TS_CHANGES_LEVEL, file_write, out, NULL, NULL);
 	free(tips);
 	*objects = st.commits + st.entries;
 	return error;

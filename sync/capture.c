@@ -58,6 +58,18 @@ void ts_capture__yield(sqlite3 *db)
 	close(fd);   /* releases it */
 }
 
+int ts_capture__writers_waiting(sqlite3 *db)
+{
+	int fd = writers_open(db), waiting = 0;
+
+	if (fd < 0)
+		return 0;
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0)
+		waiting = errno == EWOULDBLOCK;
+	close(fd);   /* releases it */
+	return waiting;
+}
+
 static void writers_release(ts_capture *cap)
 {
 	if (cap->writers_fd >= 0)

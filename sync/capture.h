@@ -57,6 +57,11 @@ int ts_capture__foreach_after(sqlite3 *db, int64_t after,
  * of its short transactions, so that local writes get in at once. */
 void ts_capture__yield(sqlite3 *db);
 
+/* 1 when a write that ts_capture__begin() started on this database, in any
+ * process, is waiting or running; else 0. A long job that is not asked to
+ * yield goes on in the transaction it has. */
+int ts_capture__writers_waiting(sqlite3 *db);
+
 /* The number of staged writes (0 on any error). */
 int ts_capture__count(sqlite3 *db);
 

@@ -369,7 +369,7 @@ done:
 }
 
 int ts_changes__send(ts_changes__stats *stats, git_repository *repo, const git_oid *tips, size_t ntips,
-	const git_oid *haves, size_t nhaves, ts_changes__write_fn write, void *payload,
+	const git_oid *haves, size_t nhaves, int level, ts_changes__write_fn write, void *payload,
 	ts_changes__progress_fn progress, void *progress_payload)
 {
 	ts_changes__stats st;
@@ -422,7 +422,7 @@ int ts_changes__send(ts_changes__stats *stats, git_repository *repo, const git_o
 		goto done;
 	}
 	st.total = n;
-	if (deflateInit(&w->z, Z_DEFAULT_COMPRESSION) != Z_OK) {
+	if (deflateInit(&w->z, level) != Z_OK) {
 		error = ts_error_set(TS_ERROR, "out of memory");
 		goto done;
 	}

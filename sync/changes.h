@@ -24,6 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <git2.h>
+#include <zlib.h>
 
 #include "store.h"
 #include "tiersync.h"
@@ -60,10 +61,15 @@ typedef void (*ts_changes__progress_fn)(const ts_changes__stats *stats, void *pa
  * Sends the commits reachable from the `ntips` commits `tips` and from none
  * of the `nhaves` commits `haves` (ids `repo` does not hold are passed by),
  * parents before children, as a changes stream: TS_CHANGES_MAGIC, then the
- * records. *stats (may be NULL) says what was sent.
+ * records, deflated at zlib's `level` (TS_CHANGES_LEVEL where the bytes
+ * travel; Z_BEST_SPEED where they cost nothing, between two ends on one
+ * machine: about 40 % more bytes, the send in half the time). *stats (may
+ * be NULL) says what was sent.
  */
+#define TS_CHANGES_LEVEL Z_DEFAULT_COMPRESSION
+
 int ts_changes__send(ts_changes__stats *stats, git_repository *repo, const git_oid *tips, size_t ntips,
-	const git_oid *haves, size_t nhaves, ts_changes__write_fn write, void *payload,
+	const git_oid *haves, size_t nhaves, int level, ts_changes__write_fn write, void *payload,
 	ts_changes__progress_fn progress, void *progress_payload);
 
 /*

@@ -195,7 +195,7 @@ int ts_exchange__serve_fetch(ts_changes__stats *stats, git_repository *repo,
 	}
 	if ((error = write_line(io, "ok")) < 0)
 		return error;
-	return ts_changes__send(stats, repo, &want, 1, haves, nhaves, io->write, io->payload, NULL, NULL);
+	return ts_changes__send(stats, repo, &want, 1, haves, nhaves, io->level, io->write, io->payload, NULL, NULL);
 }
 
 int ts_exchange__serve_push(ts_changes__stats *stats, ts_store *into,
@@ -316,7 +316,7 @@ int ts_exchange__push(ts_changes__stats *stats, int *updated, git_repository *re
 		return error;
 	/* a server that refuses at once stops reading (the write fails): its
 	 * answer says why; what cannot be sent is this side's own refusal */
-	sent = ts_changes__send(stats, repo, tip, 1, held, nheld, io->write, io->payload, progress, payload);
+	sent = ts_changes__send(stats, repo, tip, 1, held, nheld, io->level, io->write, io->payload, progress, payload);
 	if (sent < 0 && sent != TS_ENET)
 		return sent;
 	if ((error = read_answer(io, "push")) < 0 || sent == 0)

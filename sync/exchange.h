@@ -39,6 +39,7 @@ typedef struct {
 	ts_changes__write_fn write;
 	void *payload;
 	const char *name;     /* a server's name, before its refusals ("tiersync gate"), or NULL */
+	int level;            /* zlib's level of the changes this end sends (changes.h) */
 } ts_exchange__io;
 
 typedef struct {

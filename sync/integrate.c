@@ -189,33 +189,44 @@ static int record_found(recorder *r, ts_tables *tables, sqlite3_stmt *st, const 
 	return error;
 }
 
-/* The rows written to `t`: does each still find its parents? */
+/* The rows written to `t`: does each still find its parents? One read of
+ * the row answers for every foreign key of it: a column per key, 1 where
+ * the row names a parent that is missing. */
 static int check_written(recorder *r, ts_tables *tables, ts_table *t, const ts_apply_keys *keys)
 {
 	foreign_key fks[32];
-	int nfk = foreign_keys(fks, 32, r->db, t->name), i, k, error = 0;
+	int nfk = foreign_keys(fks, 32, r->db, t->name), i, k, rc, error = 0;
+	sqlite3_stmt *st = NULL;
+	ts_buf sql = TS_BUF_INIT;
 	size_t row;
 
-	for (i = 0; i < nfk && error == 0; i++) {
-		sqlite3_stmt *st = NULL;
-		ts_buf sql = TS_BUF_INIT;
-		ts_buf__printf(&sql, "SELECT c.rowid FROM \"%s\" AS c WHERE ", t->name);
-		for (k = 0; k < t->npk; k++)
-			ts_buf__printf(&sql, "%sc.\"%s\" = ?%d", k ? " AND " : "", t->cols[t->pk[k]], k + 1);
+	if (nfk <= 0)
+		return nfk;
+	ts_buf__puts(&sql, "SELECT c.rowid");
+	for (i = 0; i < nfk; i++) {
+		ts_buf__puts(&sql, ", (1");
 		put_parent_missing(&sql, &fks[i]);
-		if (ts_buf__oom(&sql) || sqlite3_prepare_v2(r->db, sql.ptr, -1, &st, NULL) != SQLITE_OK)
-			error = ts_sqlite__error(r->db, "checking foreign keys of %s", t->name);
-		for (row = 0; error == 0 && row < keys->n; row++) {
-			for (k = 0; k < t->npk; k++)
-				ts_value__bind(st, k + 1, &keys->v[row * t->npk + k]);
-			error = record_found(r, tables, st, t->name, &fks[i]);
-			/* a row is checked once every key of it is: the share of them */
-			ts_progress__update(r->progress, r->checked + ((size_t)i * keys->n + row + 1) / (size_t)nfk);
-		}
-		sqlite3_finalize(st);
-		ts_buf__dispose(&sql);
+		ts_buf__puts(&sql, ")");
 	}
-	return nfk < 0 ? nfk : error;
+	ts_buf__printf(&sql, " FROM \"%s\" AS c WHERE ", t->name);
+	for (k = 0; k < t->npk; k++)
+		ts_buf__printf(&sql, "%sc.\"%s\" = ?%d", k ? " AND " : "", t->cols[t->pk[k]], k + 1);
+	if (ts_buf__oom(&sql) || sqlite3_prepare_v2(r->db, sql.ptr, -1, &st, NULL) != SQLITE_OK)
+		error = ts_sqlite__error(r->db, "checking foreign keys of %s", t->name);
+	for (row = 0; error == 0 && row < keys->n; row++) {
+		for (k = 0; k < t->npk; k++)
+			ts_value__bind(st, k + 1, &keys->v[row * t->npk + k]);
+		while (error == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW)
+			for (i = 0; i < nfk && error == 0; i++)
+				if (sqlite3_column_int(st, i + 1))
+					error = record_violation(r, tables, t->name, sqlite3_column_int64(st, 0),
+						fks[i].parent, fks[i].id);
+		sqlite3_reset(st);
+		ts_progress__update(r->progress, r->checked + row + 1);
+	}
+	sqlite3_finalize(st);
+	ts_buf__dispose(&sql);
+	return error;
 }
 
 /* The rows deleted from `parent`: does a row of `child` still name one? */
@@ -262,6 +273,16 @@ static int check_removed(recorder *r, ts_tables *tables, ts_table *child, ts_tab
 	return nfk < 0 ? nfk : error;
 }
 
+static int exec(sqlite3 *db, const char *sql)
+{
+	if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return ts_sqlite__error(db, "%s", sql);
+	return 0;
+}
+
+/* The rows the apply wrote or deleted, checked in one read transaction: a
+ * read apiece would each look for changes by other writers first, and
+ * after any drop every page the database had cached. */
 static int record_constraints(recorder *r, ts_tables *tables, const ts_apply_stats *applied)
 {
 	size_t total = 0;
@@ -269,6 +290,10 @@ static int record_constraints(recorder *r, ts_tables *tables, const ts_apply_sta
 
 	for (t = 0; t < tables->n && t < applied->ntables; t++)
 		total += applied->written[t].n + applied->removed[t].n;
+	if (total == 0)
+		return 0;
+	if ((error = exec(r->db, "BEGIN")) < 0)
+		return error;
 	ts_progress__begin(r->progress, "checking foreign keys", total);
 	for (t = 0; t < tables->n && t < applied->ntables && error == 0; t++) {
 		if (applied->written[t].n)
@@ -282,6 +307,9 @@ static int record_constraints(recorder *r, ts_tables *tables, const ts_apply_sta
 		ts_progress__update(r->progress, r->checked);
 	}
 	ts_progress__end(r->progress);
+	if (error == 0)
+		return exec(r->db, "COMMIT");
+	sqlite3_exec(r->db, "ROLLBACK", NULL, NULL, NULL);
 	return error;
 }
 
@@ -398,17 +426,10 @@ static const char *committer_node(git_repository *repo, const git_oid *id, char 
 	return buf;
 }
 
-/* How long one transaction of a long apply may hold the write lock. */
-#define BATCH_MS 20
+/* How long a local write may wait for a transaction of a long apply. */
+#define BATCH_MS 30
 /* ts_meta: the tree the database is on its way to, while an apply runs. */
 #define APPLYING TS_META_APPLYING
-
-static int exec(sqlite3 *db, const char *sql)
-{
-	if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
-		return ts_sqlite__error(db, "%s", sql);
-	return 0;
-}
 
 /*
  * Undoes an apply toward `target` that did not finish: the database goes
@@ -505,7 +526,8 @@ int ts_integrate__recover(sqlite3 *db, ts_store *store, int *recovered)
  *      conflicts added as rows of sync_conflicts; its objects are made
  *      durable;
  *   2. ts_meta records the target, and the rows are applied in
- *      transactions of BATCH_MS; rows of staged local writes are left;
+ *      transactions a local write waits for no longer than BATCH_MS;
+ *      rows of staged local writes are left;
  *   3. rows left breaking a foreign key are looked for (a read), recorded
  *      in the tree too, and the merge commit is written; every object is
  *      made durable (so the last step may empty the journal);

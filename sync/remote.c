@@ -495,7 +495,7 @@ static void served_keep(exchange_conn *c, int error)
 static void *serve_fetch_thread(void *arg)
 {
 	exchange_conn *c = arg;
-	ts_exchange__io io = { ts_exchange__fd_read, ts_exchange__fd_write, &c->peer_fd, NULL };
+	ts_exchange__io io = { ts_exchange__fd_read, ts_exchange__fd_write, &c->peer_fd, NULL, Z_BEST_SPEED };
 	ts_exchange__ref main_ref;
 	ts_changes__stats st;
 	int error;
@@ -537,7 +537,7 @@ static int local_accept(const ts_exchange__ref *updates, size_t n, void *payload
 static void *serve_push_thread(void *arg)
 {
 	exchange_conn *c = arg;
-	ts_exchange__io io = { ts_exchange__fd_read, ts_exchange__fd_write, &c->peer_fd, NULL };
+	ts_exchange__io io = { ts_exchange__fd_read, ts_exchange__fd_write, &c->peer_fd, NULL, Z_BEST_SPEED };
 	ts_exchange__push_rules rules = { local_check, local_accept, c };
 	ts_exchange__ref refs[2];
 	ts_changes__stats st;
@@ -586,6 +586,7 @@ static int exchange_open(exchange_conn *c, const ts_remote_options *opts, const 
 		c->io.read = ts_ssh__channel_read;
 		c->io.write = ts_ssh__channel_write;
 		c->io.payload = c->ch;
+		c->io.level = TS_CHANGES_LEVEL;
 		return 0;
 	}
 	if (dst_ref && !upper)
@@ -600,6 +601,7 @@ static int exchange_open(exchange_conn *c, const ts_remote_options *opts, const 
 	c->io.read = ts_exchange__fd_read;
 	c->io.write = ts_exchange__fd_write;
 	c->io.payload = &c->fd;
+	c->io.level = Z_BEST_SPEED;   /* both ends are on this machine */
 	if ((error = pthread_create(&c->thread, NULL, serve, c)) != 0)
 		return ts_error_set(TS_ERROR, "remote %s: cannot start serving: %s", c->t.name, strerror(error));
 	c->thread_started = 1;

@@ -106,7 +106,7 @@ static int send_main(mem *m, const char *gitdir, const char *have_hex)
 		return -1;
 	if (have_hex)
 		git_oid_fromstr(&have, have_hex);
-	error = ts_changes__send(NULL, repo, &tip, 1, have_hex ? &have : NULL, have_hex ? 1 : 0, mem_write, m, NULL, NULL);
+	error = ts_changes__send(NULL, repo, &tip, 1, have_hex ? &have : NULL, have_hex ? 1 : 0, TS_CHANGES_LEVEL, mem_write, m, NULL, NULL);
 	git_repository_free(repo);
 	return error;
 }
@@ -376,7 +376,7 @@ void test_changes__a_merge_travels_against_its_closest_parent(void)
 	test_assert(git_repository_open_bare(&repo, "n/history.git") == 0);
 	git_oid_fromstr(&tip, merge);
 	git_oid_fromstr(&have, ids[n - 1]);
-	test_ok(ts_changes__send(NULL, repo, &tip, 1, &have, 1, mem_write, &m, NULL, NULL));
+	test_ok(ts_changes__send(NULL, repo, &tip, 1, &have, 1, Z_BEST_SPEED, mem_write, &m, NULL, NULL));
 	git_repository_free(repo);
 	test_ok(inflate_all(&plain, &m));
 	snprintf(line, sizeof(line), "\nbase %s\nend ", ids[n - 1]);

@@ -7,7 +7,7 @@
 set -e
 case "${1:-}" in
 fuzz)	pkgs="clang libclang-rt-14-dev" ;;
-"")	pkgs="libsqlite3-dev libgit2-dev libssh2-1-dev zlib1g-dev libssl-dev pkg-config git sqlite3 openssh-server openssh-client time groff-base" ;;
+"")	pkgs="libsqlite3-dev libgit2-dev libssh2-1-dev zlib1g-dev libdeflate-dev libssl-dev pkg-config git sqlite3 openssh-server openssh-client time groff-base" ;;
 *)	echo "usage: sh tools/deps.sh [fuzz]" >&2; exit 2 ;;
 esac
 need=""
