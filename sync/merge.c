@@ -176,9 +176,12 @@ static int put_row_key(merger *m, const row_merge *r)
  * Updates and reads.
  */
 
-/* Records an update of the current path: put `data` (copied), or remove it when NULL. */
+/* Records an update of the current path: put `data` (copied), or remove it
+ * when NULL; with `len` TS_STORE_LINK, `data` is the id of a blob the store
+ * holds (copied too). */
 static int add_update(merger *m, const char *data, size_t len)
 {
+	size_t copy = len == TS_STORE_LINK ? sizeof(git_oid) : len;
 	pending *p;
 	int error = 0;
 
@@ -199,13 +202,13 @@ static int add_update(merger *m, const char *data, size_t len)
 		goto done;
 	}
 	if (data) {
-		if (!(p->data = malloc(len ? len : 1))) {
+		if (!(p->data = malloc(copy ? copy : 1))) {
 			free(p->path);
 			error = out_of_memory();
 			goto done;
 		}
-		if (len)
-			memcpy(p->data, data, len);
+		if (copy)
+			memcpy(p->data, data, copy);
 		p->len = len;
 	}
 	m->nupdates++;
@@ -315,22 +318,20 @@ static int take_theirs_enter(const char *path, const git_tree_entry *eo, const g
 	return 1;
 }
 
+/* Their blob goes in by its id, unread: the store holds it (admission read
+ * it); their lack of one removes ours. */
 static int take_theirs_blob(merger *m, const git_tree_entry *eo, const git_tree_entry *et)
 {
 	const git_tree_entry *e = et ? et : eo;
-	git_blob *blob = NULL;
 	int error;
 
 	if (git_tree_entry_type(e) != GIT_OBJECT_BLOB)
 		return unknown_entry(m);
-	if ((error = lookup_blob(&blob, m, et)) < 0)
-		return error;
-	error = blob ? add_update(m, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob)) : add_update(m, NULL, 0);
+	error = et ? add_update(m, (const char *)git_tree_entry_id(et), TS_STORE_LINK) : add_update(m, NULL, 0);
 	if (!error && is_row_path(m->path.ptr)) {
 		m->stats.rows_taken_theirs++;
 		row_decided(m);
 	}
-	git_blob_free(blob);
 	return error;
 }
 
