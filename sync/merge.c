@@ -177,11 +177,11 @@ static int put_row_key(merger *m, const row_merge *r)
  */
 
 /* Records an update of the current path: put `data` (copied), or remove it
- * when NULL; with `len` TS_STORE_LINK, `data` is the id of a blob the store
- * holds (copied too). */
+ * when NULL; with `len` TS_STORE_LINK (TS_STORE_LINK_TREE), `data` is the
+ * id of a blob (a tree) the store holds, copied too. */
 static int add_update(merger *m, const char *data, size_t len)
 {
-	size_t copy = len == TS_STORE_LINK ? sizeof(git_oid) : len;
+	size_t copy = len == TS_STORE_LINK || len == TS_STORE_LINK_TREE ? sizeof(git_oid) : len;
 	pending *p;
 	int error = 0;
 
@@ -349,10 +349,26 @@ static int take_theirs_path(const char *path, const git_tree_entry *eo, const gi
 	return error;
 }
 
-/* Makes the entry at the current path (plus its name) what theirs has. */
+/* A row of a tree that is taken whole: counted, and checked to be a row. */
+static int count_theirs_path(const char *path, const git_tree_entry *eo, const git_tree_entry *et, void *payload)
+{
+	merger *m = payload;
+
+	if (git_tree_entry_filemode(et) != GIT_FILEMODE_BLOB)
+		return ts_error_set(TS_ECORRUPT, "%s is neither a row nor a directory", path);
+	m->stats.rows_taken_theirs++;
+	row_decided(m);
+	return 0;
+}
+
+/* Makes the entry at the current path (plus its name) what theirs has. A
+ * directory of rows that ours lacks goes in whole, by its tree's id: the
+ * first pull of a large node links its trees instead of rebuilding them
+ * row by row. */
 static int take_theirs(merger *m, const git_tree_entry *eo, const git_tree_entry *et)
 {
 	ts_treediff__callbacks cbs = { take_theirs_enter, take_theirs_path, m, TS_TREEDIFF_KINDS };
+	ts_treediff__callbacks count = { take_theirs_enter, count_theirs_path, m, TS_TREEDIFF_KINDS };
 	const git_tree_entry *e = et ? et : eo;
 	git_tree *ours = NULL, *theirs = NULL;
 	size_t size = m->path.size;
@@ -364,7 +380,13 @@ static int take_theirs(merger *m, const git_tree_entry *eo, const git_tree_entry
 		goto done;
 	if (git_tree_entry_type(e) != GIT_OBJECT_TREE)
 		error = take_theirs_blob(m, eo, et);
-	else if ((error = lookup_tree(&ours, m, eo)) == 0 && (error = lookup_tree(&theirs, m, et)) == 0)
+	else if (!eo && is_row_path(m->path.ptr)) {
+		if ((error = lookup_tree(&theirs, m, et)) == 0 &&
+		    (error = ts_treediff__walk(m->repo, NULL, theirs, m->path.ptr, &count)) == 0) {
+			pop_name(m, m->path.size - 1);   /* the tree's path, without its slash */
+			error = add_update(m, (const char *)git_tree_entry_id(et), TS_STORE_LINK_TREE);
+		}
+	} else if ((error = lookup_tree(&ours, m, eo)) == 0 && (error = lookup_tree(&theirs, m, et)) == 0)
 		error = ts_treediff__walk(m->repo, ours, theirs, m->path.ptr, &cbs);
 done:
 	git_tree_free(ours);

@@ -224,7 +224,8 @@ static int rebuild_tree(git_oid *out, int *empty, ts_store *store, const git_oid
 			const git_oid *sub = x && x->is_tree && !x->removed ? &x->id : NULL;
 			if ((error = rebuild_tree(&id, &gone, store, sub, updates + i, j - i, off + len + 1)) < 0)
 				goto done;
-		} else if (updates[j - 1].data && updates[j - 1].len == TS_STORE_LINK) {
+		} else if (updates[j - 1].data && (updates[j - 1].len == TS_STORE_LINK ||
+		           updates[j - 1].len == TS_STORE_LINK_TREE)) {
 			git_oid_cpy(&id, (const git_oid *)updates[j - 1].data);
 		} else if (updates[j - 1].data) {
 			/* the last update of a path wins */
@@ -243,7 +244,7 @@ static int rebuild_tree(git_oid *out, int *empty, ts_store *store, const git_oid
 			x->len = len;
 		}
 		x->removed = 0;
-		x->is_tree = slash != NULL;
+		x->is_tree = slash != NULL || updates[j - 1].len == TS_STORE_LINK_TREE;
 		git_oid_cpy(&x->id, &id);
 	}
 	qsort(e, ne, sizeof(*e), tree_entry_cmp);

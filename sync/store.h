@@ -27,7 +27,8 @@ git_repository *ts_store__repo(ts_store *store);
 
 /* One change to a tree: put `data` at `path`, or remove `path` when data is NULL.
  * With `len` TS_STORE_LINK, `data` points to the git_oid of a blob already in
- * the store, which goes at `path` unread (files.h: large files). */
+ * the store, which goes at `path` unread (files.h: large files); with
+ * TS_STORE_LINK_TREE, of a tree the store holds, put whole at `path`. */
 typedef struct {
 	const char *path;
 	const char *data;
@@ -35,6 +36,7 @@ typedef struct {
 } ts_store_update;
 
 #define TS_STORE_LINK ((size_t)-1)
+#define TS_STORE_LINK_TREE ((size_t)-2)
 
 /* Makes room in a growing array of updates for one more after the first `n`. */
 int ts_store__update_reserve(ts_store_update **v, size_t n, size_t *alloc);

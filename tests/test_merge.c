@@ -453,6 +453,55 @@ void test_merge__whole_tables_from_theirs(void)
 	fixture_close(&f);
 }
 
+/* A directory of rows only theirs holds goes in by its tree's id: the
+ * merged tree is the one the same rows make when written row by row, every
+ * row is counted, and an entry that is no row refuses the merge. */
+void test_merge__directories_only_theirs_hold_are_linked(void)
+{
+	fixture f;
+	edits e;
+	git_oid ours, theirs, merged, direct, odd_dir, odd_root, blob;
+	git_treebuilder *tb = NULL;
+	git_tree *root = NULL;
+	ts_merge_stats st;
+	int i, round;
+
+	memset(&e, 0, sizeof(e));
+	test_ok(fixture_open(&f, "r.git"));
+	put3(&e, 1000, "ours", 1);
+	test_ok(apply_edits(&ours, f.store, &f.base, &e));
+	theirs = f.base;
+	for (round = 0; round < 10; round++) {
+		for (i = 0; i < 30; i++)
+			put3(&e, 2000 + round * 30 + i, "theirs", i);
+		test_ok(apply_edits(&theirs, f.store, &theirs, &e));
+	}
+	/* no base: every directory ours lacks comes from theirs whole */
+	test_ok(ts_merge__trees(&merged, &st, f.store, NULL, &ours, &theirs, NULL));
+	test_equal_i(st.conflicts, 0);
+	test_equal_i(st.rows_taken_theirs, 300);
+	put3(&e, 1000, "ours", 1);
+	test_ok(apply_edits(&direct, f.store, &theirs, &e));
+	test_assert(git_oid_equal(&merged, &direct));
+	test_equal_s(row_at(f.store, &merged, "t", 2299), "id 2299\nname \"theirs\"\nn 29\n");
+
+	/* a directory only theirs holds, with an executable file in it */
+	test_ok(git_blob_create_from_buffer(&blob, ts_store__repo(f.store), "id 9\n", 5));
+	test_ok(git_treebuilder_new(&tb, ts_store__repo(f.store), NULL));
+	test_ok(git_treebuilder_insert(NULL, tb, "x", &blob, GIT_FILEMODE_BLOB_EXECUTABLE));
+	test_ok(git_treebuilder_write(&odd_dir, tb));
+	git_treebuilder_free(tb);
+	test_ok(git_tree_lookup(&root, ts_store__repo(f.store), &theirs));
+	test_ok(git_treebuilder_new(&tb, ts_store__repo(f.store), root));
+	test_ok(git_treebuilder_insert(NULL, tb, "odd", &odd_dir, GIT_FILEMODE_TREE));
+	test_ok(git_treebuilder_write(&odd_root, tb));
+	git_treebuilder_free(tb);
+	git_tree_free(root);
+	test_equal_i(ts_merge__trees(&merged, NULL, f.store, NULL, &ours, &odd_root, NULL), TS_ECORRUPT);
+	test_assert(strstr(ts_error_last(), "odd/x is neither a row nor a directory") != NULL);
+	fixture_close(&f);
+}
+
 void test_merge__no_common_ancestor(void)
 {
 	fixture f;
