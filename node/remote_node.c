@@ -37,6 +37,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "exchange.h"
 #include "quarantine.h"
 #include "remote.h"
 
@@ -610,6 +611,49 @@ static int fetch_by_git(git_oid *id, ts_transfer_stats *stats, ts_quarantine *q,
 }
 
 /*
+ * What a fetch names as held: main and its ancestors, newest first (both
+ * parents of a merge: a street's own commits are the first parents of its
+ * history, its district's come in through the second), the first 16 of
+ * them, then each twice as far down the list as the one before, to the
+ * root. A node whose main the remote never saw (commits of its own since,
+ * or a remote it fetches from for the first time) then still names a
+ * commit the remote holds near where the two parted, and is sent what
+ * follows it, not the whole history again.
+ */
+#define HAVES_NEAR 16
+#define HAVES_WALK 10000   /* the most commits looked through (a few ms) */
+
+static size_t main_and_ancestors(git_oid *out, size_t max, ts_node *node)
+{
+	git_revwalk *walk = NULL;
+	git_oid main, id;
+	size_t n = 0, seen = 0, next = 0, gap = 1;
+
+	if (max == 0 || ts_store__ref_get(&main, node->store, TS_STORE_MAIN) < 0)
+		return 0;
+	if (git_revwalk_new(&walk, ts_store__repo(node->store)) < 0 ||
+	    git_revwalk_sorting(walk, GIT_SORT_TIME) < 0 || git_revwalk_push(walk, &main) < 0) {
+		git_revwalk_free(walk);
+		git_error_clear();
+		git_oid_cpy(&out[0], &main);
+		return 1;
+	}
+	while (n < max && seen < HAVES_WALK && git_revwalk_next(&id, walk) == 0) {
+		if (seen < HAVES_NEAR || seen == next) {
+			git_oid_cpy(&out[n++], &id);
+			if (seen + 1 >= HAVES_NEAR) {
+				gap *= 2;
+				next = seen + gap;
+			}
+		}
+		seen++;
+	}
+	git_error_clear();
+	git_revwalk_free(walk);
+	return n;
+}
+
+/*
  * The fetch through the exchange, into the quarantine kept for this remote
  * (tiersync-kept-fetch-NAME): a cut fetch leaves the commits that came
  * whole there, and the next one asks only for what follows them. 1 when
@@ -620,7 +664,7 @@ static int fetch_by_changes(git_oid *id, ts_transfer_stats *stats, ts_quarantine
 {
 	ts_store *into = NULL;
 	ts_buf name = TS_BUF_INIT;
-	git_oid haves[3];
+	git_oid haves[TS_EXCHANGE_MAX_HAVES];
 	size_t n = 0;
 	int error, cut = 0;
 
@@ -631,12 +675,11 @@ static int fetch_by_changes(git_oid *id, ts_transfer_stats *stats, ts_quarantine
 	ts_buf__dispose(&name);
 	if (error < 0)
 		return error;
-	if (ts_store__ref_get(&haves[n], node->store, TS_STORE_MAIN) == 0)
-		n++;
 	if (ts_store__ref_get(&haves[n], node->store, dst) == 0)
 		n++;
 	if (ts_quarantine__kept_tip(&haves[n], q) == 0)
 		n++;
+	n += main_and_ancestors(haves + n, TS_EXCHANGE_MAX_HAVES - n, node);
 	if ((error = ts_store__open(&into, q->dir, 0)) < 0)
 		return error;
 	error = ts_remote__fetch_changes(id, stats, &cut, into, TS_STORE_MAIN, haves, n, &t->opts);
