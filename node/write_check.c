@@ -88,9 +88,10 @@ static int local_lookup(ts_row **out, const char *table, const ts_value *key, co
 	return t && t->npk == 1 ? db_row(out, w->node->db, t, NULL, key) : 0;
 }
 
-/* A row of `t` from `now` with the columns the operation changed taken
- * from its old values (or, with now NULL, the old values of a delete). */
-static int row_before(ts_row **out, ts_table *t, const ts_row *now, sqlite3_changeset_iter *it)
+/* A row of `t` from the operation: an insert's new values (`inserted`),
+ * else from `now` with the columns the operation changed taken from their
+ * old values (or, with now NULL, the old values of a delete). */
+static int row_of_op(ts_row **out, ts_table *t, const ts_row *now, sqlite3_changeset_iter *it, int inserted)
 {
 	ts_value *values = NULL;
 	ts_buf blob = TS_BUF_INIT;
@@ -101,7 +102,7 @@ static int row_before(ts_row **out, ts_table *t, const ts_row *now, sqlite3_chan
 		return ts_error_set(TS_ERROR, "out of memory");
 	for (i = 0; i < t->ncol && !error; i++) {
 		sqlite3_value *old = NULL;
-		if (sqlite3changeset_old(it, i, &old) == SQLITE_OK && old)
+		if ((inserted ? sqlite3changeset_new(it, i, &old) : sqlite3changeset_old(it, i, &old)) == SQLITE_OK && old)
 			error = ts_value__from_sqlite(&values[i], old);
 		else if (now)
 			error = ts_value__copy(&values[i], &now->values[i]);
@@ -132,9 +133,11 @@ static int check_local_op(sqlite3_changeset_iter *it, void *payload)
 		return error;
 	if (!ts_ownership__covers(w->rules, t->name))
 		return 0;
-	if (op != SQLITE_DELETE && (error = db_row(&after, w->node->db, t, keys, NULL)) < 0)
+	/* an insert's row is whole in the changeset; an update's only in part */
+	if ((op == SQLITE_INSERT && (error = row_of_op(&after, t, NULL, it, 1)) < 0) ||
+	    (op == SQLITE_UPDATE && (error = db_row(&after, w->node->db, t, keys, NULL)) < 0))
 		goto done;
-	if (op != SQLITE_INSERT && (error = row_before(&before, t, op == SQLITE_UPDATE ? after : NULL, it)) < 0)
+	if (op != SQLITE_INSERT && (error = row_of_op(&before, t, op == SQLITE_UPDATE ? after : NULL, it, 0)) < 0)
 		goto done;
 	ts_table__put_key(&key, t, after ? after : before);
 	error = ts_ownership__check(w->rules, w->writer, t->name, ts_buf__cstr(&key), before, after, NULL,

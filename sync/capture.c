@@ -24,7 +24,33 @@ struct ts_capture {
 	sqlite3 *db;
 	sqlite3_session *session;
 	int writers_fd;      /* a shared lock on the writers' file, or -1 */
+	void *changeset;     /* the session's changeset as last read, or NULL */
+	int size;
+	sqlite3_int64 changes;   /* sqlite3_total_changes64() when it was read */
 };
+
+/* The session's changeset: read once, and again only if the write changed
+ * rows since (reading it looks up every changed row in the database). */
+static int read_changeset(ts_capture *cap)
+{
+	int rc;
+
+	if (cap->changeset && cap->changes == sqlite3_total_changes64(cap->db))
+		return 0;
+	sqlite3_free(cap->changeset);
+	cap->changeset = NULL;
+	cap->size = 0;
+	if ((rc = sqlite3session_changeset(cap->session, &cap->size, &cap->changeset)) != SQLITE_OK)
+		return ts_sqlite__error_rc(rc, "reading the session");
+	cap->changes = sqlite3_total_changes64(cap->db);
+	return 0;
+}
+
+static void capture_free(ts_capture *cap)
+{
+	sqlite3_free(cap->changeset);
+	free(cap);
+}
 
 /*
  * Writers announce themselves: each write holds a shared flock on
@@ -139,14 +165,11 @@ int ts_capture__begin(ts_capture **out, sqlite3 *db)
 int ts_capture__commit(ts_capture *cap, const char *author, int64_t time, const char *summary)
 {
 	sqlite3_stmt *ins = NULL;
-	void *changeset = NULL;
-	int size = 0, rc, error = 0;
+	int error = 0;
 
-	if ((rc = sqlite3session_changeset(cap->session, &size, &changeset)) != SQLITE_OK) {
-		error = ts_sqlite__error_rc(rc, "reading the session");
+	if ((error = read_changeset(cap)) < 0)
 		goto done;
-	}
-	if (size > 0) {
+	if (cap->size > 0) {
 		if (sqlite3_prepare_v2(cap->db, "INSERT INTO ts_staged (author, time, summary, changeset) "
 				"VALUES (?1, ?2, ?3, ?4)", -1, &ins, NULL) != SQLITE_OK) {
 			error = ts_sqlite__error(cap->db, "staging");
@@ -155,7 +178,7 @@ int ts_capture__commit(ts_capture *cap, const char *author, int64_t time, const 
 		sqlite3_bind_text(ins, 1, author, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(ins, 2, time);
 		sqlite3_bind_text(ins, 3, summary, -1, SQLITE_STATIC);
-		sqlite3_bind_blob(ins, 4, changeset, size, SQLITE_STATIC);
+		sqlite3_bind_blob(ins, 4, cap->changeset, cap->size, SQLITE_STATIC);
 		if (sqlite3_step(ins) != SQLITE_DONE) {
 			error = ts_sqlite__error(cap->db, "staging");
 			goto done;
@@ -167,12 +190,11 @@ int ts_capture__commit(ts_capture *cap, const char *author, int64_t time, const 
 		error = ts_sqlite__error(cap->db, "committing a write");
 done:
 	sqlite3_finalize(ins);
-	sqlite3_free(changeset);
 	if (error < 0)
 		ts_capture__rollback(cap);
 	else {
 		writers_release(cap);
-		free(cap);
+		capture_free(cap);
 	}
 	return error;
 }
@@ -186,7 +208,7 @@ void ts_capture__rollback(ts_capture *cap)
 	if (!sqlite3_get_autocommit(cap->db))
 		sqlite3_exec(cap->db, "ROLLBACK", NULL, NULL, NULL);
 	writers_release(cap);
-	free(cap);
+	capture_free(cap);
 }
 
 int ts_capture__foreach(sqlite3 *db, int (*cb)(const ts_staged_write *w, void *payload), void *payload)
@@ -253,17 +275,14 @@ int ts_capture__foreach_op(ts_capture *cap,
 	int (*cb)(sqlite3_changeset_iter *it, void *payload), void *payload)
 {
 	ts_staged_write w;
-	void *changeset = NULL;
-	int size = 0, rc, error;
+	int error;
 
-	if ((rc = sqlite3session_changeset(cap->session, &size, &changeset)) != SQLITE_OK)
-		return ts_sqlite__error_rc(rc, "reading the session");
+	if ((error = read_changeset(cap)) < 0)
+		return error;
 	memset(&w, 0, sizeof(w));
-	w.changeset = changeset;
-	w.size = size;
-	error = size > 0 ? ts_staged__write_foreach_op(&w, cb, payload) : 0;
-	sqlite3_free(changeset);
-	return error;
+	w.changeset = cap->changeset;
+	w.size = cap->size;
+	return cap->size > 0 ? ts_staged__write_foreach_op(&w, cb, payload) : 0;
 }
 
 int ts_staged__op_key(ts_table **table, int *op, sqlite3_value **keys, ts_buf *path,
