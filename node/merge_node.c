@@ -90,8 +90,6 @@ int ts_node_merge(char id_out[41], ts_node_merge_stats *stats, ts_node *node, co
 	}
 	git_oid_cpy(&theirs, git_object_id(obj));
 	git_object_free(obj);
-	if ((error = commit_local_work(node)) < 0 && error != TS_ENOTFOUND)
-		return error;
 	ts_node__who(&a, node->id, author, now);
 	ts_node__who(&c, node->id, node->id, now);
 	/* the ref says which side is the upper tier: a submission comes from
@@ -112,6 +110,12 @@ int ts_node_merge(char id_out[41], ts_node_merge_stats *stats, ts_node *node, co
 			return error;
 	} else if (ctx.ours_is_upper == 0 && (error = ts_node__admit(node, NULL, NULL, &theirs)) < 0)
 		return error;   /* what came from above, checked again as it is merged */
+	/* staged work is committed after the check: a commit of this node's own
+	 * is in no offer, so the base is the same, and the check reads its rules
+	 * from the database, which the commit does not change; against the head
+	 * the fetch or the gate saw, their admission is not made again */
+	if ((error = commit_local_work(node)) < 0 && error != TS_ENOTFOUND)
+		return error;
 	if (!message) {
 		ts_buf__printf(&default_message, "merge %s\n", rev);
 		if (ts_buf__oom(&default_message))
