@@ -81,6 +81,16 @@ city_above() {
 	ts -C "$1" pull city >/dev/null
 }
 
+# district_and_street: the district bj.dc at $dc (its city above it) and
+# its street bj.dc.jingshan at $st, whose upstream it is, the street's key
+# enrolled there: the two nodes most sessions start from.
+district_and_street() {
+	ts init "$dc" --tier district --id bj.dc --author "张敏" >/dev/null
+	city_above "$dc" bj.dc
+	ts init "$st" --tier street --id bj.dc.jingshan --upstream "$dc" --author "王伟" >/dev/null
+	enroll "$dc" bj.dc.jingshan "$st/id_ed25519.pub"
+}
+
 # twin_merged LOWER UPPER: $work/twin, a copy of UPPER, takes LOWER's push
 # and merges it: what another path in (a bundle) must come to.
 twin_merged() {

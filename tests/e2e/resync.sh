@@ -7,10 +7,7 @@
 
 dc=$work/dongcheng
 st=$work/jingshan
-ts init "$dc" --tier district --id bj.dc --author "张敏" >/dev/null
-city_above "$dc" bj.dc
-ts init "$st" --tier street --id bj.dc.jingshan --upstream "$dc" --author "王伟" >/dev/null
-enroll "$dc" bj.dc.jingshan "$st/id_ed25519.pub"
+district_and_street
 ts -C "$st" pull >/dev/null
 
 ts -C "$dc" case new --category signboard --source patrol --address "东直门内大街 1号" >/dev/null

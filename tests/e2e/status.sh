@@ -7,10 +7,7 @@
 
 dc=$work/dongcheng
 st=$work/jingshan
-ts init "$dc" --tier district --id bj.dc --author "张敏" >/dev/null
-city_above "$dc" bj.dc
-ts init "$st" --tier street --id bj.dc.jingshan --upstream "$dc" --author "王伟" >/dev/null
-enroll "$dc" bj.dc.jingshan "$st/id_ed25519.pub"
+district_and_street
 
 run ts -C "$st" status --json
 check "a new street: status --json is valid JSON" json_valid "$work/out"
