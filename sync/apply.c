@@ -12,7 +12,8 @@
  * or the transaction has run for BATCH_MAX_MS, it commits, lets the
  * writers in and goes on. A transaction no one waits for goes on: each
  * commit writes every page the batch touched, and rows spread over the
- * indexes touch about as many pages in a short batch as in a long one. Rows that local writes staged meanwhile are left alone; at the end,
+ * indexes touch about as many pages in a short batch as in a long one.
+ * Rows that local writes staged meanwhile are left alone; at the end,
  * ts_apply__staged() lays the staged writes over the target tree's rows, so
  * the staged work stays staged, rebased onto the result.
  */
