@@ -123,6 +123,15 @@ static int step(sqlite3_stmt *st, sqlite3 *db, const char *table, const char *ke
 	return 0;
 }
 
+/* Column c of `t` in `row`: where a row decoded from history has it (the
+ * table's order), else looked up by name. */
+static const ts_value *column(const ts_row *row, const ts_table *t, int c)
+{
+	if (row && c < row->ncol && !strcmp(row->names[c], t->cols[c]))
+		return &row->values[c];
+	return ts_row__get(row, t->cols[c]);
+}
+
 /* A row must have exactly its table's columns. */
 static int bind_row_check(const ts_table *t, const ts_row *row, const char *key)
 {
@@ -131,7 +140,7 @@ static int bind_row_check(const ts_table *t, const ts_row *row, const char *key)
 		return ts_error_set(TS_ECORRUPT, "row %s %s has %d columns; the table has %d",
 			t->name, key, row->ncol, t->ncol);
 	for (c = 0; c < t->ncol; c++)
-		if (!ts_row__get(row, t->cols[c]))
+		if (!column(row, t, c))
 			return ts_error_set(TS_ECORRUPT, "row %s %s lacks column %s", t->name, key, t->cols[c]);
 	return 0;
 }
@@ -143,7 +152,7 @@ static int bind_row(sqlite3_stmt *st, const ts_table *t, const ts_row *row, cons
 	if ((error = bind_row_check(t, row, key)) < 0)
 		return error;
 	for (c = 0; c < t->ncol; c++)
-		ts_value__bind(st, c + 1, ts_row__get(row, t->cols[c]));
+		ts_value__bind(st, c + 1, column(row, t, c));
 	return 0;
 }
 
@@ -176,8 +185,8 @@ static int update_changed(applier *a, const ts_table *t, const ts_audit_change *
 		return error;
 	ts_buf__printf(&sql, "UPDATE \"%s\" SET ", t->name);
 	for (c = 0; c < t->ncol; c++) {
-		const ts_value *old = ts_row__get(ch->old_row, t->cols[c]);
-		if (old && ts_value__equal(old, ts_row__get(ch->new_row, t->cols[c])))
+		const ts_value *old = column(ch->old_row, t, c);
+		if (old && ts_value__equal(old, column(ch->new_row, t, c)))
 			continue;
 		ts_buf__printf(&sql, "%s\"%s\" = ?%d", n ? ", " : "", t->cols[c], c + 1);
 		n++;
@@ -207,7 +216,7 @@ static int update_changed(applier *a, const ts_table *t, const ts_audit_change *
 	}
 	st = a->update[ti];
 	for (c = 0; c < t->ncol; c++)
-		ts_value__bind(st, c + 1, ts_row__get(ch->new_row, t->cols[c]));
+		ts_value__bind(st, c + 1, column(ch->new_row, t, c));
 	a->stats->upserts++;
 	error = step(st, a->db, t->name, ch->key);
 done:
