@@ -127,8 +127,9 @@ int ts_store__readable(ts_store *store, const git_oid *id);
 int ts_store__commit_tree(git_oid *out, ts_store *store, const git_oid *commit);
 
 /*
- * Makes written objects durable (syncfs of the repository's file system),
- * so that records kept to rewrite them can be dropped.
+ * Makes written objects durable (fsync of every file under objects/ and of
+ * the directories naming them), so that records kept to rewrite them can be
+ * dropped.
  */
 int ts_store__sync(ts_store *store);
 
@@ -192,13 +193,16 @@ int64_t ts_store__now_ns(void);
 
 /*
  * Keeps the number of packs small: once TS_STORE_PACK_LIMIT packs smaller
- * than TS_BATCH_BYTES have gathered (one per commit; a bulk commit's packs
- * of that size are left as they are), combines the smallest of them geometrically
+ * than TS_STORE_BULK_PACK have gathered (one per commit; a bulk commit's
+ * packs, TS_BATCH_BYTES of objects deflated, are left as they are), combines the smallest of them geometrically
  * (each next pack while it is at most twice the size taken so far) by
  * copying their entries (ts_pack__combine(): nothing is compressed again),
  * makes the result durable and deletes the parts.
  */
 #define TS_STORE_PACK_LIMIT 16
+/* A pack this large is a bulk commit's or a fetch's (a full batch of rows
+ * deflates to about two thirds of TS_BATCH_BYTES), not a small one. */
+#define TS_STORE_BULK_PACK (TS_BATCH_BYTES / 2)
 int ts_store__maintain(ts_store *store);
 
 /* Converts the last libgit2 error into ts_error_set(code, "<what>: <git message>"). */
