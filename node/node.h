@@ -64,9 +64,9 @@ int ts_node__admit(ts_node *node, git_repository *repo, const char *from, const 
 
 /*
  * Moves an admitted quarantine's objects into the node's history (durable)
- * and sets each of the `n` refs to its tip (`why` in the reflog), under the store lock; without
- * `forced`, a ref already at its tip or after it stays where it is (an
- * older bundle). node/remote_node.c.
+ * and sets each of the `n` refs to its tip (`why` in the reflog), under the
+ * store lock; without `forced`, a ref already at its tip or after it stays
+ * where it is (an older bundle). node/remote_node.c.
  */
 int ts_node__take_in(ts_node *node, ts_quarantine *q, const char *const *refs, const git_oid *tips,
 	size_t n, int forced, const char *why);

@@ -615,10 +615,10 @@ static int fetch_by_git(git_oid *id, ts_transfer_stats *stats, ts_quarantine *q,
  * parents of a merge: a street's own commits are the first parents of its
  * history, its district's come in through the second), the first 16 of
  * them, then each twice as far down the list as the one before (among the
- * newest HAVES_WALK). A node whose main the remote never saw (commits of its own since,
- * or a remote it fetches from for the first time) then still names a
- * commit the remote holds near where the two parted, and is sent what
- * follows it, not the whole history again.
+ * newest HAVES_WALK). A node whose main the remote never saw (commits of
+ * its own since, or a remote it fetches from for the first time) then still
+ * names a commit the remote holds near where the two parted, and is sent
+ * what follows it, not the whole history again.
  */
 #define HAVES_NEAR 16
 #define HAVES_WALK 10000   /* the most commits looked through (a few ms) */

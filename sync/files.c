@@ -35,6 +35,7 @@
 #include "buf.h"
 #include "error.h"
 #include "meta.h"
+#include "pack.h"
 
 #define CHUNK (64 * 1024)
 
@@ -121,23 +122,13 @@ static void objects_dir(char *out, size_t size, ts_store *store)
 	snprintf(out, size, "%sobjects", git_repository_path(ts_store__repo(store)));
 }
 
-static int fsync_path(const char *path, int dir)
-{
-	int fd = open(path, (dir ? O_RDONLY | O_DIRECTORY : O_RDONLY) | O_CLOEXEC), rc;
-	if (fd < 0)
-		return -1;
-	rc = fsync(fd);
-	close(fd);
-	return rc;
-}
-
 int ts_files__durable(const char *dir, const char *name)
 {
 	char path[4300];
 
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	/* the file's bytes, then the name a rename gave them */
-	if (fsync_path(path, 0) < 0 || fsync_path(dir, 1) < 0)
+	if (ts_pack__fsync(path, 0) < 0 || ts_pack__fsync(dir, 1) < 0)
 		return ts_error_set(TS_ERROR, "making %s durable: %s", path, strerror(errno));
 	return 0;
 }
@@ -154,7 +145,7 @@ static int make_durable(ts_store *store, const git_oid *id)
 	snprintf(file, sizeof(file), "%s/%s", dir, hex + 2);
 	if (access(file, F_OK) < 0)
 		return ts_store__sync(store);
-	if (fsync_path(file, 0) < 0 || fsync_path(dir, 1) < 0 || fsync_path(objects, 1) < 0)
+	if (ts_pack__fsync(file, 0) < 0 || ts_pack__fsync(dir, 1) < 0 || ts_pack__fsync(objects, 1) < 0)
 		return ts_error_set(TS_ERROR, "syncing %s: %s", file, strerror(errno));
 	return 0;
 }

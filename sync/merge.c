@@ -295,9 +295,14 @@ static int is_files_dir(merger *m, const git_tree_entry *e)
 		!strcmp(git_tree_entry_name(e), &TS_FILES_DIR[strlen(META_PREFIX)]);
 }
 
+static int unknown_entry_at(const char *path)
+{
+	return ts_error_set(TS_ECORRUPT, "%s is neither a row nor a directory", path);
+}
+
 static int unknown_entry(merger *m)
 {
-	return ts_error_set(TS_ECORRUPT, "%s is neither a row nor a directory", m->path.ptr);
+	return unknown_entry_at(m->path.ptr);
 }
 
 /*
@@ -355,7 +360,7 @@ static int count_theirs_path(const char *path, const git_tree_entry *eo, const g
 	merger *m = payload;
 
 	if (git_tree_entry_filemode(et) != GIT_FILEMODE_BLOB)
-		return ts_error_set(TS_ECORRUPT, "%s is neither a row nor a directory", path);
+		return unknown_entry_at(path);
 	m->stats.rows_taken_theirs++;
 	row_decided(m);
 	return 0;

@@ -90,15 +90,20 @@ int ts_pack__index(ts_buf *idx, ts_pack__entry *e, size_t n, const unsigned char
 	return ts_buf__oom(idx) ? TS_ERROR : 0;
 }
 
-static int sync_dir(const char *dir)
+int ts_pack__fsync(const char *path, int dir)
 {
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc;
+	int fd = open(path, (dir ? O_RDONLY | O_DIRECTORY : O_RDONLY) | O_CLOEXEC), rc;
 
 	if (fd < 0)
-		return ts_error_set(TS_ERROR, "opening %s: %s", dir, strerror(errno));
+		return -1;
 	rc = fsync(fd);
 	close(fd);
-	return rc < 0 ? ts_error_set(TS_ERROR, "syncing %s: %s", dir, strerror(errno)) : 0;
+	return rc;
+}
+
+static int sync_dir(const char *dir)
+{
+	return ts_pack__fsync(dir, 1) < 0 ? ts_error_set(TS_ERROR, "syncing %s: %s", dir, strerror(errno)) : 0;
 }
 
 int ts_pack__write_file(const char *dir, const char *name, const ts_buf *data, int durable)

@@ -25,6 +25,10 @@ typedef struct {
  */
 int ts_pack__index(ts_buf *idx, ts_pack__entry *entries, size_t n, const unsigned char pack_sum[20]);
 
+/* fsync() of the file at `path` (with `dir`, of the directory: its names).
+ * 0, or -1 with errno set. */
+int ts_pack__fsync(const char *path, int dir);
+
 /*
  * Writes `data` as the new file `dir`/`name` (read-only, through a
  * temporary name); with `durable`, synced before it gets its name, and the

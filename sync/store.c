@@ -1025,21 +1025,15 @@ int64_t ts_store__now_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-/* fsync() of `path` (a directory: its names); 0 or -1 with errno. */
-static int sync_path(const char *path, int dir)
+/* 1 for the name of one of git's loose object directories (two hex digits). */
+static int is_loose_dir(const char *name)
 {
-	int fd = open(path, (dir ? O_RDONLY | O_DIRECTORY : O_RDONLY | O_NOFOLLOW) | O_CLOEXEC), rc;
-
-	if (fd < 0)
-		return -1;
-	rc = fsync(fd);
-	close(fd);
-	return rc;
+	return strlen(name) == 2 && isxdigit((unsigned char)name[0]) && isxdigit((unsigned char)name[1]);
 }
 
-/* Syncs every file `dir` holds, then `dir`; a directory that is not there
- * holds nothing to sync. `loose`: only git's loose object directories
- * (two hex digits) are entered, the rest of `dir` left alone. */
+/* Syncs what `dir` holds, then `dir` itself: its files, or with `loose`,
+ * the files of its loose object directories. A directory that is not there
+ * holds nothing to sync. 0, or -1 with errno set. */
 static int sync_files_in(const char *dir, int loose)
 {
 	char path[4096];
@@ -1051,17 +1045,16 @@ static int sync_files_in(const char *dir, int loose)
 		return errno == ENOENT ? 0 : -1;
 	while (error == 0 && (e = readdir(d)) != NULL) {
 		struct stat st;
-		if (e->d_name[0] == '.' || (size_t)snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) >= sizeof(path) ||
-		    lstat(path, &st) < 0)
+		if (e->d_name[0] == '.' || (loose && !is_loose_dir(e->d_name)) ||
+		    (size_t)snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) >= sizeof(path) || lstat(path, &st) < 0)
 			continue;
-		if (loose)
-			error = S_ISDIR(st.st_mode) && strlen(e->d_name) == 2 && isxdigit((unsigned char)e->d_name[0]) &&
-				isxdigit((unsigned char)e->d_name[1]) ? sync_files_in(path, 0) : 0;
-		else if (S_ISREG(st.st_mode))
-			error = sync_path(path, 0);
+		if (loose && S_ISDIR(st.st_mode))
+			error = sync_files_in(path, 0);
+		else if (!loose && S_ISREG(st.st_mode))
+			error = ts_pack__fsync(path, 0);
 	}
 	closedir(d);
-	return error < 0 ? error : sync_path(dir, 1);
+	return error < 0 ? error : ts_pack__fsync(dir, 1);
 }
 
 /*

@@ -194,8 +194,9 @@ int64_t ts_store__now_ns(void);
 /*
  * Keeps the number of packs small: once TS_STORE_PACK_LIMIT packs smaller
  * than TS_STORE_BULK_PACK have gathered (one per commit; a bulk commit's
- * packs, TS_BATCH_BYTES of objects deflated, are left as they are), combines the smallest of them geometrically
- * (each next pack while it is at most twice the size taken so far) by
+ * packs, TS_BATCH_BYTES of objects deflated, are left as they are),
+ * combines the smallest of them geometrically (each next pack while it is
+ * at most twice the size taken so far) by
  * copying their entries (ts_pack__combine(): nothing is compressed again),
  * makes the result durable and deletes the parts.
  */
