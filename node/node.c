@@ -94,6 +94,17 @@ static int open_db(sqlite3 **out, const char *path, int create)
 	 * database as it reaches 1,000 pages, and trim_log() keeps its file
 	 * from growing past LOG_LIMIT.
 	 */
+	/*
+	 * A new database gives back pages freed in bulk (a large import's
+	 * staged changes, a checkpoint's journal) when history asks
+	 * (ts_history__trim()); the mode can only be chosen before its
+	 * first table.
+	 */
+	if (create && sqlite3_exec(db, "PRAGMA auto_vacuum = INCREMENTAL", NULL, NULL, NULL) != SQLITE_OK) {
+		int code = ts_sqlite__error(db, "setting up %s", path);
+		sqlite3_close(db);
+		return code;
+	}
 	if (sqlite3_db_config(db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, (int *)NULL) != SQLITE_OK ||
 	    sqlite3_exec(db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; "
 			"PRAGMA journal_size_limit = " XSTR(LOG_LIMIT) ";", NULL, NULL, NULL) != SQLITE_OK) {

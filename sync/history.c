@@ -23,6 +23,7 @@
 #include "conflicts.h"
 #include "error.h"
 #include "files.h"
+#include "meta.h"
 #include "rowcodec.h"
 #include "tiersync.h"
 
@@ -331,7 +332,8 @@ static int commit_updates(git_oid *out, sqlite3 *db, ts_store *store, const git_
 	    (error = exec(db, "COMMIT")) < 0)
 		goto done;
 	/* From here the commit is durable; a failure below is repaired on open. */
-	error = ts_store__ref_set(store, TS_STORE_MAIN, out, message);
+	if ((error = ts_store__ref_set(store, TS_STORE_MAIN, out, message)) == 0)
+		ts_history__trim(db);
 done:
 	if (error < 0)
 		ts_store__discard(store);
@@ -394,9 +396,23 @@ int ts_history__finish_durable(sqlite3 *db, ts_store *store, const git_oid *head
 	    (error = exec(db, "DELETE FROM ts_journal; DELETE FROM ts_journal_rows")) < 0 ||
 	    (error = ts_files__journal_clear(db)) < 0 ||
 	    (error = ts_meta__set(db, "head", hex)) < 0 ||
-	    (error = exec(db, "COMMIT")) < 0)
+	    (error = exec(db, "COMMIT")) < 0 ||
+	    (error = ts_store__ref_set(store, TS_STORE_MAIN, head, why)) < 0)
 		return error;
-	return ts_store__ref_set(store, TS_STORE_MAIN, head, why);
+	ts_history__trim(db);
+	return 0;
+}
+
+/* Free pages past this many bytes go back to the file system. */
+#define TRIM_BYTES (4 * 1024 * 1024)
+
+void ts_history__trim(sqlite3 *db)
+{
+	if (!sqlite3_get_autocommit(db) || ts_meta__pragma(db, "PRAGMA auto_vacuum") != 2 ||
+	    ts_meta__pragma(db, "PRAGMA freelist_count") * ts_meta__pragma(db, "PRAGMA page_size") < TRIM_BYTES)
+		return;
+	/* a failure keeps the pages free, to be used again: nothing is lost */
+	sqlite3_exec(db, "PRAGMA incremental_vacuum", NULL, NULL, NULL);
 }
 
 /* The row blobs a bulk commit holds in memory at once. */

@@ -58,6 +58,14 @@ int ts_history__finish(sqlite3 *db, ts_store *store, const git_oid *head, const 
 int ts_history__finish_durable(sqlite3 *db, ts_store *store, const git_oid *head, const char *why);
 void ts_history__release(sqlite3 *db, ts_store *store);
 
+/*
+ * Gives the database's free pages back to the file system when they are
+ * many (a bulk commit frees its staged changes at once) and the database
+ * was made with auto_vacuum = INCREMENTAL; outside a transaction only.
+ * A failure leaves them free for SQLite to use again.
+ */
+void ts_history__trim(sqlite3 *db);
+
 /* Makes history and database agree after a crash (see above). Sets
  * *repaired to 1 when something had to be done. */
 int ts_history__repair(sqlite3 *db, ts_store *store, int *repaired);

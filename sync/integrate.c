@@ -20,6 +20,7 @@
 #include "conflicts.h"
 #include "error.h"
 #include "history.h"
+#include "meta.h"
 #include "tables.h"
 #include "tiersync.h"
 
@@ -461,16 +462,6 @@ static int roll_back(sqlite3 *db, ts_store *store, ts_tables *tables, const git_
 	return error;
 }
 
-static int pragma_int(sqlite3 *db, const char *sql)
-{
-	sqlite3_stmt *st = NULL;
-	int value = -1;
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
-		value = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
-	return value;
-}
-
 static int still_marked(sqlite3 *db)
 {
 	char *hex = ts_meta__get(db, APPLYING);
@@ -638,7 +629,7 @@ int ts_integrate(git_oid *out, ts_integrate_stats *stats, sqlite3 *db, ts_store 
 	    (error = ts_meta__set(db, APPLYING, target_hex)) < 0)
 		goto done;
 	marked = 1;
-	synchronous = pragma_int(db, "PRAGMA synchronous");
+	synchronous = (int)ts_meta__pragma(db, "PRAGMA synchronous");
 	if (synchronous > 1)
 		sqlite3_exec(db, "PRAGMA synchronous = NORMAL", NULL, NULL, NULL);
 	/* the last batch lays the staged writes over the rows the apply left,

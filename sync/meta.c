@@ -60,3 +60,13 @@ int ts_history__head(git_oid *out, sqlite3 *db)
 	free(head);
 	return error;
 }
+
+sqlite3_int64 ts_meta__pragma(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *st = NULL;
+	sqlite3_int64 value = -1;
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+		value = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return value;
+}

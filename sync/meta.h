@@ -16,6 +16,10 @@ int ts_meta__setup(sqlite3 *db);
 char *ts_meta__get(sqlite3 *db, const char *key);
 int ts_meta__set(sqlite3 *db, const char *key, const char *value);
 
+/* The value of an integer PRAGMA (`sql` is the whole statement); -1 when
+ * it cannot be read. */
+sqlite3_int64 ts_meta__pragma(sqlite3 *db, const char *sql);
+
 /* The head commit the database corresponds to. TS_ENOTFOUND when none. */
 int ts_history__head(git_oid *out, sqlite3 *db);
 
