@@ -6,8 +6,18 @@
  * fan-out paths, the root, the commit), and creating files is what costs.
  * The batch is an object-database backend placed before the others: every
  * write lands here, every read looks here first, and ts_batch__flush()
- * writes the objects as one pack (git pack format v2, whole objects, no
- * deltas) with its version 2 index, exactly as git would lay them out.
+ * writes the objects as one pack (git pack format v2) with its version 2
+ * index, exactly as git would lay them out.
+ *
+ * A row's blob is mostly what every row of its table has: the column
+ * names in their order and the columns still NULL. Such a blob goes into
+ * the pack as a delta (OFS_DELTA) against the first blob of the same
+ * shape, the same column names line by line, that the pack holds whole:
+ * a line copies what it shares with the base's line of the same number
+ * (from its start) and inserts the rest. Bases are whole, so a reader
+ * resolves one step, from a base its delta cache keeps. What needs no
+ * search costs a pass over both blobs; a delta that saves less than a
+ * quarter is not used.
  */
 #include "batch.h"
 
@@ -206,18 +216,35 @@ size_t ts_batch__count(const ts_batch *b)
  * on objects of a row's size; `out` is grown to the largest bound met. */
 #define PACK_LEVEL 6   /* git's own default level */
 
-static int pack_object(ts_pack__writer *w, struct libdeflate_compressor *c, ts_buf *out, const object *o,
-	uint32_t *crc)
-{
-	unsigned char head[16];
-	size_t size = o->len, n = 0, bound = libdeflate_zlib_compress_bound(c, o->len), made;
-	int error;
+#define OBJ_OFS_DELTA 6
 
-	head[n++] = (unsigned char)((o->type << 4) | (size & 0x0f) | (size > 0x0f ? 0x80 : 0));
+/* Appends one pack entry: whole, or (with `base`, at `distance` bytes
+ * before it) as the delta `delta` holds. */
+static int pack_object(ts_pack__writer *w, struct libdeflate_compressor *c, ts_buf *out, const object *o,
+	const ts_buf *delta, uint64_t distance, uint32_t *crc)
+{
+	unsigned char head[32];
+	const void *data = delta ? (const void *)delta->ptr : o->data;
+	size_t len = delta ? delta->size : o->len, size = len, n = 0,
+		bound = libdeflate_zlib_compress_bound(c, len), made;
+	int type = delta ? OBJ_OFS_DELTA : (int)o->type, error;
+
+	head[n++] = (unsigned char)((type << 4) | (size & 0x0f) | (size > 0x0f ? 0x80 : 0));
 	size >>= 4;
 	while (size) {
 		head[n++] = (unsigned char)((size & 0x7f) | (size > 0x7f ? 0x80 : 0));
 		size >>= 7;
+	}
+	if (delta) {
+		/* the distance back to the base, big-endian, each byte but the
+		 * last standing for one more than its bits (git's encoding) */
+		unsigned char ofs[16];
+		size_t at = sizeof(ofs) - 1;
+		ofs[at] = (unsigned char)(distance & 0x7f);
+		while (distance >>= 7)
+			ofs[--at] = (unsigned char)(0x80 | (--distance & 0x7f));
+		memcpy(head + n, ofs + at, sizeof(ofs) - at);
+		n += sizeof(ofs) - at;
 	}
 	*crc = (uint32_t)crc32(0, NULL, 0);
 	if ((error = ts_pack__writer_put(w, head, n, crc)) < 0)
@@ -225,9 +252,168 @@ static int pack_object(ts_pack__writer *w, struct libdeflate_compressor *c, ts_b
 	out->size = 0;
 	if (ts_buf__grow(out, bound) < 0)
 		return ts_error_set(TS_ERROR, "out of memory");
-	if (!(made = libdeflate_zlib_compress(c, o->data, o->len, out->ptr, bound)))
+	if (!(made = libdeflate_zlib_compress(c, data, len, out->ptr, bound)))
 		return ts_error_set(TS_ERROR, "compressing an object");
 	return ts_pack__writer_put(w, out->ptr, made, crc);
+}
+
+/* ---- deltas against a blob of the same shape ---- */
+
+#define DELTA_MIN      64          /* blobs smaller than this go whole */
+#define DELTA_MAX      65536       /* and larger ones (files, not rows) too */
+#define DELTA_MIN_COPY 4           /* a copy op costs up to 4 bytes */
+#define SHAPES         256         /* shapes with a base in one pack */
+
+/* The shape of a blob: a hash of each line's first word (a row's column
+ * name) and the number of lines. */
+static uint64_t shape_of(const unsigned char *p, size_t len)
+{
+	uint64_t h = 1469598103934665603ULL;
+	size_t i = 0;
+
+	while (i < len) {
+		while (i < len && p[i] != ' ' && p[i] != '\n')
+			h = (h ^ p[i++]) * 1099511628211ULL;
+		h = (h ^ '\n') * 1099511628211ULL;
+		while (i < len && p[i++] != '\n')
+			;
+	}
+	return h;
+}
+
+/* The delta's ops as they are built: at most one copy or one insert
+ * waits, to be extended by the next line's. */
+typedef struct {
+	ts_buf *d;
+	const unsigned char *target;
+	size_t copy_off, copy_len;     /* in the base */
+	size_t ins_from, ins_len;      /* in the target */
+} delta_ops;
+
+static void put_varint(ts_buf *d, size_t v)
+{
+	unsigned char b[10];
+	size_t n = 0;
+	do {
+		b[n] = (unsigned char)(v & 0x7f);
+		v >>= 7;
+		if (v)
+			b[n] |= 0x80;
+		n++;
+	} while (v);
+	ts_buf__put(d, b, n);
+}
+
+static void ops_flush(delta_ops *o)
+{
+	while (o->copy_len) {
+		unsigned char op[8];
+		size_t k = o->copy_len > 0xffff ? 0xffff : o->copy_len, n = 1;
+		int i;
+		op[0] = 0x80;
+		for (i = 0; i < 4; i++)
+			if ((o->copy_off >> (8 * i)) & 0xff) {
+				op[0] |= (unsigned char)(1 << i);
+				op[n++] = (unsigned char)(o->copy_off >> (8 * i));
+			}
+		for (i = 0; i < 2; i++)
+			if ((k >> (8 * i)) & 0xff) {
+				op[0] |= (unsigned char)(0x10 << i);
+				op[n++] = (unsigned char)(k >> (8 * i));
+			}
+		ts_buf__put(o->d, op, n);
+		o->copy_off += k;
+		o->copy_len -= k;
+	}
+	while (o->ins_len) {
+		size_t k = o->ins_len > 127 ? 127 : o->ins_len;
+		ts_buf__putc(o->d, (char)k);
+		ts_buf__put(o->d, o->target + o->ins_from, k);
+		o->ins_from += k;
+		o->ins_len -= k;
+	}
+}
+
+static void ops_insert(delta_ops *o, size_t from, size_t len)
+{
+	if (!len)
+		return;
+	if (o->copy_len || (o->ins_len && o->ins_from + o->ins_len != from))
+		ops_flush(o);
+	if (!o->ins_len)
+		o->ins_from = from;
+	o->ins_len += len;
+}
+
+static void ops_copy(delta_ops *o, size_t from, size_t off, size_t len)
+{
+	if (!len)
+		return;
+	if (o->copy_len && o->copy_off + o->copy_len == off) {
+		o->copy_len += len;
+		return;
+	}
+	if (len < DELTA_MIN_COPY) {
+		ops_insert(o, from, len);
+		return;
+	}
+	ops_flush(o);
+	o->copy_off = off;
+	o->copy_len = len;
+}
+
+static size_t line_end(const unsigned char *p, size_t at, size_t len)
+{
+	const unsigned char *nl = at < len ? memchr(p + at, '\n', len - at) : NULL;
+	return nl ? (size_t)(nl - p) + 1 : len;
+}
+
+/* Writes into `d` a git delta that makes `t` from `b`, line by line. */
+static void delta_make(ts_buf *d, const object *b, const object *t)
+{
+	delta_ops o = { d, t->data, 0, 0, 0, 0 };
+	size_t pt = 0, pb = 0;
+
+	ts_buf__clear(d);
+	put_varint(d, b->len);
+	put_varint(d, t->len);
+	while (pt < t->len) {
+		size_t et = line_end(t->data, pt, t->len), eb = line_end(b->data, pb, b->len), k = 0;
+		while (pt + k < et && pb + k < eb && t->data[pt + k] == b->data[pb + k])
+			k++;
+		ops_copy(&o, pt, pb, k);
+		ops_insert(&o, pt + k, et - pt - k);
+		pt = et;
+		pb = eb;
+	}
+	ops_flush(&o);
+}
+
+typedef struct {
+	uint64_t shape;
+	const object *base;
+	uint64_t offset;      /* of the base's entry */
+} shape_base;
+
+/* The base of `o`'s shape, or NULL; a blob of a new shape becomes the
+ * base of its shape (while there is room) and goes whole. */
+static const shape_base *base_for(shape_base *bases, const object *o, uint64_t offset)
+{
+	uint64_t shape;
+	size_t i, probes;
+
+	if (o->type != GIT_OBJECT_BLOB || o->len < DELTA_MIN || o->len > DELTA_MAX)
+		return NULL;
+	shape = shape_of(o->data, o->len);
+	for (i = shape & (SHAPES - 1), probes = 0; probes < SHAPES; i = (i + 1) & (SHAPES - 1), probes++) {
+		if (!bases[i].base) {
+			bases[i] = (shape_base){ shape, o, offset };
+			return NULL;
+		}
+		if (bases[i].shape == shape)
+			return &bases[i];
+	}
+	return NULL;
 }
 
 static int object_cmp(const void *a, const void *b)
@@ -246,7 +432,8 @@ int ts_batch__flush(ts_batch *b)
 	ts_pack__entry *e = NULL;
 	const object **obj = NULL;
 	struct libdeflate_compressor *c;
-	ts_buf out = TS_BUF_INIT;
+	ts_buf out = TS_BUF_INIT, delta = TS_BUF_INIT;
+	shape_base *bases = NULL;
 	char name[64];
 	size_t i, k;
 	int error = 0;
@@ -255,7 +442,8 @@ int ts_batch__flush(ts_batch *b)
 		return 0;
 	if (!(c = libdeflate_alloc_compressor(PACK_LEVEL)))
 		return ts_error_set(TS_ERROR, "out of memory");
-	if (!(e = malloc(b->n * sizeof(*e))) || !(obj = malloc(b->n * sizeof(*obj)))) {
+	if (!(e = malloc(b->n * sizeof(*e))) || !(obj = malloc(b->n * sizeof(*obj))) ||
+	    !(bases = calloc(SHAPES, sizeof(*bases)))) {
 		error = ts_error_set(TS_ERROR, "out of memory");
 		goto done;
 	}
@@ -267,9 +455,20 @@ int ts_batch__flush(ts_batch *b)
 	if ((error = ts_pack__writer_open(&w, b->pack_dir, b->n)) < 0)
 		goto done;
 	for (i = 0; i < b->n; i++) {
+		const shape_base *base;
 		e[i].id = obj[i]->id;
 		e[i].offset = ts_pack__writer_size(w);
-		if ((error = pack_object(w, c, &out, obj[i], &e[i].crc)) < 0)
+		if ((base = base_for(bases, obj[i], e[i].offset))) {
+			delta_make(&delta, base->base, obj[i]);
+			if (ts_buf__oom(&delta)) {
+				error = ts_error_set(TS_ERROR, "out of memory");
+				goto done;
+			}
+			if (delta.size * 4 >= obj[i]->len * 3)
+				base = NULL;
+		}
+		if ((error = pack_object(w, c, &out, obj[i], base ? &delta : NULL,
+				base ? e[i].offset - base->offset : 0, &e[i].crc)) < 0)
 			goto done;
 	}
 	if ((error = ts_pack__writer_finish(w, name, e, b->n, 0)) < 0)
@@ -280,6 +479,8 @@ done:
 	ts_pack__writer_free(w);
 	libdeflate_free_compressor(c);
 	ts_buf__dispose(&out);
+	ts_buf__dispose(&delta);
+	free(bases);
 	free(e);
 	free(obj);
 	return error;

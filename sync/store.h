@@ -201,9 +201,10 @@ int64_t ts_store__now_ns(void);
  * makes the result durable and deletes the parts.
  */
 #define TS_STORE_PACK_LIMIT 16
-/* A pack this large is a bulk commit's or a fetch's (a full batch of rows
- * deflates to about two thirds of TS_BATCH_BYTES), not a small one. */
-#define TS_STORE_BULK_PACK (TS_BATCH_BYTES / 2)
+/* A pack this large is a bulk commit's or a fetch's (a full batch of rows,
+ * most of them deltas, deflates to under half of TS_BATCH_BYTES), not a
+ * small one. */
+#define TS_STORE_BULK_PACK (TS_BATCH_BYTES / 4)
 int ts_store__maintain(ts_store *store);
 
 /* Converts the last libgit2 error into ts_error_set(code, "<what>: <git message>"). */

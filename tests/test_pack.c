@@ -207,3 +207,89 @@ void test_pack__maintain_bounds_the_packs(void)
 	ts_store__free(store);
 	git_libgit2_shutdown();
 }
+
+/* The blob of row i of a table of one shape or of another: the column
+ * names in order, values that differ from row to row, columns left NULL. */
+static size_t row_blob(char *out, size_t max, int shape, size_t i)
+{
+	if (shape == 0)
+		return (size_t)snprintf(out, max, "id \"c-%05zu\"\nsource \"%s\"\naddress \"东城区交道口%zu号\"\n"
+			"status \"open\"\nstage null\nfiled_at null\nlegal_basis null\npenalty_amount null\n"
+			"reviewer null\nofficer \"officer %zu\"\n", i, i % 3 ? "patrol" : "complaint", i * 7, i % 11);
+	return (size_t)snprintf(out, max, "id %zu\nname \"zone %zu\"\nparent null\nnote null\nkind \"street\"\n"
+		"area %zu.5\n", i, i, i * 13);
+}
+
+/*
+ * Rows of one shape go into a batch's pack as deltas (OFS_DELTA) against
+ * the first of their shape, one step deep; a blob of another shape, a
+ * short one and one with no line in common stay whole. Stock git reads
+ * every object back (fsck --full hashes each resolved delta), libgit2
+ * too, and the packs combined by maintenance keep them.
+ */
+void test_pack__rows_of_a_shape_go_as_deltas(void)
+{
+	enum { PACKS = 20, ROWS = 40 };
+	ts_store *store = NULL;
+	git_repository *repo = NULL;
+	git_odb *odb = NULL;
+	char names[64][64], path[32], data[512];
+	ts_store_update u = { path, data, 0 };
+	git_oid tree, id;
+	size_t i, k;
+	int shape;
+
+	git_libgit2_init();   /* shut down below; a node does this for itself */
+	test_ok(ts_store__open(&store, "r.git", 1));
+	for (i = 0; i < PACKS; i++) {
+		for (k = 0; k < ROWS; k++)
+			for (shape = 0; shape < 2; shape++) {
+				snprintf(path, sizeof(path), "t%d/%02zu/%02zu", shape, i, k);
+				u.len = row_blob(data, sizeof(data), shape, i * ROWS + k);
+				test_ok(ts_store__tree_update(&tree, store, NULL, &u, 1));
+			}
+		/* short, and unlike any row: whole */
+		snprintf(path, sizeof(path), "s/%02zu", i);
+		u.len = (size_t)snprintf(data, sizeof(data), "id %zu\n", i);
+		test_ok(ts_store__tree_update(&tree, store, NULL, &u, 1));
+		snprintf(path, sizeof(path), "x/%02zu", i);
+		for (k = 0; k < 200; k++)
+			data[k] = (char)('a' + (i * 7 + k * k) % 26);
+		u.len = 200;
+		test_ok(ts_store__tree_update(&tree, store, NULL, &u, 1));
+		test_ok(ts_store__flush(store));
+	}
+	test_equal_i(pack_names(names, 64, "r.git/objects/pack"), PACKS);
+
+	/* every row but the base of each shape is a delta, none deeper than one */
+	test_equal_i(atoi(ts_test_first_line("cd r.git && for i in objects/pack/*.idx; do git verify-pack -v $i; done | "
+		"awk '$2 == \"blob\" && NF >= 7 && $6 == 1' | wc -l")), PACKS * (2 * ROWS - 2));
+	test_equal_i(atoi(ts_test_first_line("cd r.git && for i in objects/pack/*.idx; do git verify-pack -v $i; done | "
+		"awk '$2 == \"blob\" && NF >= 7 && $6 != 1' | wc -l")), 0);
+	test_ok(ts_test_sh("cd r.git && git fsck --full --strict >/dev/null 2>&1"));
+
+	/* libgit2 reads each back as written */
+	test_ok(git_repository_open(&repo, "r.git"));
+	test_ok(git_repository_odb(&odb, repo));
+	for (i = 0; i < PACKS * ROWS; i++)
+		for (shape = 0; shape < 2; shape++) {
+			git_odb_object *o = NULL;
+			size_t len = row_blob(data, sizeof(data), shape, i);
+			test_ok(git_odb_hash(&id, data, len, GIT_OBJECT_BLOB));
+			test_ok(git_odb_read(&o, odb, &id));
+			test_equal_i(git_odb_object_size(o), len);
+			test_assert(!memcmp(git_odb_object_data(o), data, len));
+			git_odb_object_free(o);
+		}
+	git_odb_free(odb);
+	git_repository_free(repo);
+
+	/* combined, the deltas are still deltas (their distances rewritten) */
+	test_ok(ts_store__maintain(store));
+	test_assert(pack_names(names, 64, "r.git/objects/pack") < PACKS);
+	test_ok(ts_test_sh("cd r.git && git fsck --full --strict >/dev/null 2>&1"));
+	test_equal_i(atoi(ts_test_first_line("cd r.git && for i in objects/pack/*.idx; do git verify-pack -v $i; done | "
+		"awk '$2 == \"blob\" && NF >= 7' | wc -l")), PACKS * (2 * ROWS - 2));
+	ts_store__free(store);
+	git_libgit2_shutdown();
+}
