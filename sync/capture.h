@@ -70,6 +70,12 @@ int ts_capture__count(sqlite3 *db);
 int ts_staged__write_foreach_op(const ts_staged_write *w,
 	int (*cb)(sqlite3_changeset_iter *it, void *payload), void *payload);
 
+/* Calls `cb` for each operation of every staged write, oldest first,
+ * reading each changeset from its row a piece at a time (a bulk write's is
+ * tens of megabytes). Errors as ts_staged__write_foreach_op(). */
+int ts_capture__foreach_staged_op(sqlite3 *db,
+	int (*cb)(sqlite3_changeset_iter *it, void *payload), void *payload);
+
 /* The row the changeset's current operation is about: its table in
  * `tables`, *op (SQLITE_INSERT, _UPDATE or _DELETE), its key values
  * (`keys`, room for 64, owned by the iterator) and, if `path` is given,

@@ -122,11 +122,6 @@ static int collect_op(sqlite3_changeset_iter *it, void *payload)
 	return 0;
 }
 
-static int collect_staged(const ts_staged_write *w, void *payload)
-{
-	return ts_staged__write_foreach_op(w, collect_op, payload);
-}
-
 static int change_cmp(const void *a, const void *b)
 {
 	return strcmp(((const change *)a)->path, ((const change *)b)->path);
@@ -416,7 +411,7 @@ void ts_history__trim(sqlite3 *db)
 }
 
 /* The row blobs a bulk commit holds in memory at once. */
-#define BULK_CHUNK_BYTES (8 * 1024 * 1024)
+#define BULK_CHUNK_BYTES (2 * 1024 * 1024)
 
 /*
  * Puts the rows of `c` into `*tree` (on `base`, or the empty tree),
@@ -467,7 +462,7 @@ int ts_history__commit(git_oid *out, sqlite3 *db, ts_store *store, ts_tables *ta
 	if (!tables && (error = ts_tables__load(&loaded, db)) < 0)
 		goto done;
 	c.tables = tables ? tables : loaded;
-	if ((error = ts_capture__foreach(db, collect_staged, &c)) < 0 ||
+	if ((error = ts_capture__foreach_staged_op(db, collect_op, &c)) < 0 ||
 	    (error = sort_changes(&c)) < 0 ||
 	    (error = ts_files__staged_list(&files, &nfiles, db)) < 0)
 		goto done;

@@ -1121,3 +1121,69 @@ void test_node__log_kept_and_bounded(void)
 	test_equal_i(ts_node_verify(node, NULL, NULL), 0);
 	ts_node_free(node);
 }
+
+/* Runs the SQL text `payload` inside a node's write. */
+static int exec_write(sqlite3 *db, void *payload)
+{
+	return sqlite3_exec(db, payload, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
+}
+
+/*
+ * A write whose changeset is larger than a megabyte is staged in place
+ * (written into its row, not copied into the INSERT's record) and read
+ * back a piece at a time by the commit: what stock SQLite sees staged is
+ * the whole changeset, and every row reaches history (stock git counts).
+ */
+void test_node__a_large_write_is_staged_and_committed(void)
+{
+	enum { ROWS = 3000 };
+	ts_node *node = NULL;
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	ts_buf cols = TS_BUF_INIT, sql = TS_BUF_INIT;
+	staged_list l;
+	char *id = NULL, committed[41], cmd[256];
+
+	test_ok(new_node(&node, "n", NODE_ID, "王伟"));
+	test_ok(new_case(&id, node, "王伟"));
+	test_ok(ts_node_commit(committed, node, "one case", NULL));
+	/* ROWS copies of that case under new ids, each with a long description */
+	test_assert(sqlite3_prepare_v2(ts_node_db(node), "SELECT name FROM pragma_table_info('cases') ORDER BY cid",
+		-1, &st, NULL) == SQLITE_OK);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const char *name = (const char *)sqlite3_column_text(st, 0);
+		if (cols.size)
+			ts_buf__puts(&cols, ", ");
+		if (!strcmp(name, "id"))
+			ts_buf__puts(&cols, "id || '-' || n.i");
+		else if (!strcmp(name, "description"))
+			ts_buf__puts(&cols, "printf('%.600c', '#') || n.i");
+		else
+			ts_buf__printf(&cols, "\"%s\"", name);
+	}
+	sqlite3_finalize(st);
+	ts_buf__printf(&sql, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < %d) "
+		"INSERT INTO cases SELECT %s FROM cases, n", ROWS, ts_buf__cstr(&cols));
+	test_ok(ts_node_write(node, "王伟", "many copies", exec_write, (void *)ts_buf__cstr(&sql)));
+	ts_node_free(node);
+	node = NULL;
+
+	test_assert(sqlite3_open_v2("n/tiersync.db", &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK);
+	test_assert(query_int(db, "SELECT max(length(changeset)) FROM ts_staged") > 2 * 1048576);
+	sqlite3_close(db);
+	test_ok(ts_node_open(&node, "n"));
+	memset(&l, 0, sizeof(l));
+	test_ok(ts_node_staged(node, collect_staged, &l));
+	test_equal_i(l.n, 1);
+	test_equal_i(l.inserts[0], ROWS);
+	test_ok(ts_node_commit(committed, node, "many copies", NULL));
+	test_equal_i(staged_count(node), 0);
+	test_equal_i(ts_node_verify(node, NULL, NULL), 0);
+	ts_node_free(node);
+	snprintf(cmd, sizeof(cmd), "git --git-dir=n/history.git ls-tree -r %s -- cases | wc -l", committed);
+	test_equal_i(atoi(ts_test_first_line(cmd)), ROWS + 1);
+	test_ok(ts_test_sh("git --git-dir=n/history.git fsck --full --strict >/dev/null 2>&1"));
+	free(id);
+	ts_buf__dispose(&cols);
+	ts_buf__dispose(&sql);
+}
