@@ -607,7 +607,7 @@ int ts_node_commit(char id_out[41], ts_node *node, const char *message, const ch
 		goto done;
 	/* rows a pull left half-applied are not this node's work: undone first */
 	if ((error = ts_integrate__recover(node->db, node->store, &undone)) < 0 ||
-	    (error = ts_capture__foreach(node->db, add_author, &staged)) < 0)
+	    (error = ts_capture__foreach_header(node->db, add_author, &staged)) < 0)
 		goto done;
 	if (staged.n == 0) {
 		error = ts_error_set(TS_ENOTFOUND, "nothing staged to commit");

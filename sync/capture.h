@@ -52,6 +52,10 @@ int ts_capture__foreach(sqlite3 *db, int (*cb)(const ts_staged_write *w, void *p
 int ts_capture__foreach_after(sqlite3 *db, int64_t after,
 	int (*cb)(const ts_staged_write *w, void *payload), void *payload);
 
+/* The same without the changesets (w->changeset NULL, w->size their
+ * size): who staged what, when. */
+int ts_capture__foreach_header(sqlite3 *db, int (*cb)(const ts_staged_write *w, void *payload), void *payload);
+
 /* Waits until no write that ts_capture__begin() started on this database,
  * in any process, is waiting or running. A long job calls it between two
  * of its short transactions, so that local writes get in at once. */
