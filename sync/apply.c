@@ -45,6 +45,7 @@ typedef struct {
 	ts_tables *tables;
 	sqlite3_stmt **upsert;   /* per table, prepared on first use */
 	sqlite3_stmt **remove;
+	sqlite3_stmt **select;   /* per table, a row by its key */
 	sqlite3_stmt **update;   /* per table, the last UPDATE of changed columns */
 	char **update_sql;       /*   and its text: the next row changing the same
 	                          *   columns reuses it */
@@ -113,6 +114,24 @@ static int prepare_remove(sqlite3_stmt **out, sqlite3 *db, const ts_table *t)
 	return error;
 }
 
+/* The row of `t` with a key, every column in the table's order. */
+static int prepare_select(sqlite3_stmt **out, sqlite3 *db, const ts_table *t)
+{
+	ts_buf sql = TS_BUF_INIT;
+	int c, k, error = 0;
+
+	ts_buf__puts(&sql, "SELECT ");
+	for (c = 0; c < t->ncol; c++)
+		ts_buf__printf(&sql, "%s\"%s\"", c ? ", " : "", t->cols[c]);
+	ts_buf__printf(&sql, " FROM \"%s\" WHERE ", t->name);
+	for (k = 0; k < t->npk; k++)
+		ts_buf__printf(&sql, "%s\"%s\" = ?%d", k ? " AND " : "", t->cols[t->pk[k]], k + 1);
+	if (ts_buf__oom(&sql) || sqlite3_prepare_v2(db, sql.ptr, -1, out, NULL) != SQLITE_OK)
+		error = ts_sqlite__error(db, "preparing reads of %s", t->name);
+	ts_buf__dispose(&sql);
+	return error;
+}
+
 static int step(sqlite3_stmt *st, sqlite3 *db, const char *table, const char *key)
 {
 	int rc = sqlite3_step(st);
@@ -172,25 +191,43 @@ static int bind_key(sqlite3_stmt *st, const ts_table *t, const ts_row *row)
 /*
  * A row both trees hold: only its changed columns are written, which costs
  * a fraction of rewriting every column and every index of the row. The
- * database holds the old tree's row, so the result is the new one.
+ * database holds the old tree's row, so the result is the new one. The old
+ * row is the database's (its blob is not read from history: on a large
+ * node that read is a page of a pack far from any other), or the change's
+ * when it brings one. 1 when the database has no such row.
  */
 static int update_changed(applier *a, const ts_table *t, const ts_audit_change *ch)
 {
-	sqlite3_stmt *st = NULL;
+	sqlite3_stmt *st = NULL, *cur = NULL;
 	ts_buf sql = TS_BUF_INIT;
-	size_t ti;
+	size_t ti = (size_t)(t - a->tables->list);
 	int c, k, n = 0, error;
 
 	if ((error = bind_row_check(t, ch->new_row, ch->key)) < 0)
 		return error;
+	if (!ch->old_row) {
+		int rc;
+		if (!a->select[ti] && (error = prepare_select(&a->select[ti], a->db, t)) < 0)
+			return error;
+		cur = a->select[ti];
+		if ((error = bind_key(cur, t, ch->new_row)) < 0)
+			return error;
+		if ((rc = sqlite3_step(cur)) != SQLITE_ROW) {
+			sqlite3_reset(cur);
+			return rc == SQLITE_DONE ? 1 : ts_sqlite__error(a->db, "reading %s %s", t->name, ch->key);
+		}
+	}
 	ts_buf__printf(&sql, "UPDATE \"%s\" SET ", t->name);
 	for (c = 0; c < t->ncol; c++) {
-		const ts_value *old = column(ch->old_row, t, c);
-		if (old && ts_value__equal(old, column(ch->new_row, t, c)))
+		const ts_value *new = column(ch->new_row, t, c), *old;
+		if (cur ? ts_value__equal_sqlite(new, sqlite3_column_value(cur, c)) :
+		    (old = column(ch->old_row, t, c)) && ts_value__equal(old, new))
 			continue;
 		ts_buf__printf(&sql, "%s\"%s\" = ?%d", n ? ", " : "", t->cols[c], c + 1);
 		n++;
 	}
+	if (cur)
+		sqlite3_reset(cur);
 	if (n == 0) {
 		ts_buf__dispose(&sql);
 		return 0;
@@ -202,7 +239,6 @@ static int update_changed(applier *a, const ts_table *t, const ts_audit_change *
 		error = ts_error_set(TS_ERROR, "out of memory");
 		goto done;
 	}
-	ti = (size_t)(t - a->tables->list);
 	if (!a->update_sql[ti] || strcmp(a->update_sql[ti], sql.ptr)) {
 		sqlite3_finalize(a->update[ti]);
 		free(a->update_sql[ti]);
@@ -259,8 +295,8 @@ static int apply_row(applier *a, const ts_audit_change *ch)
 	if (a->stats->written && (error = keep_key(ch->new_row ? &a->stats->written[ti] : &a->stats->removed[ti],
 			t, ch->new_row ? ch->new_row : ch->old_row)) < 0)
 		return error;
-	if (ch->new_row && ch->old_row)
-		return update_changed(a, t, ch);
+	if (ch->new_row && ch->old_id && (error = update_changed(a, t, ch)) <= 0)
+		return error;
 	if (ch->new_row) {
 		if (!a->upsert[ti] && prepare_upsert(&a->upsert[ti], a->db, t) < 0)
 			return TS_ERROR;
@@ -610,9 +646,10 @@ static int apply_trees(ts_apply_stats *stats, sqlite3 *db, git_repository *repo,
 	}
 	a.upsert = calloc(tables->n ? tables->n : 1, sizeof(*a.upsert));
 	a.remove = calloc(tables->n ? tables->n : 1, sizeof(*a.remove));
+	a.select = calloc(tables->n ? tables->n : 1, sizeof(*a.select));
 	a.update = calloc(tables->n ? tables->n : 1, sizeof(*a.update));
 	a.update_sql = calloc(tables->n ? tables->n : 1, sizeof(*a.update_sql));
-	if (!a.upsert || !a.remove || !a.update || !a.update_sql) {
+	if (!a.upsert || !a.remove || !a.select || !a.update || !a.update_sql) {
 		error = ts_error_set(TS_ERROR, "out of memory");
 		goto done;
 	}
@@ -622,19 +659,21 @@ static int apply_trees(ts_apply_stats *stats, sqlite3 *db, git_repository *repo,
 	}
 	a.progress = progress;
 	ts_progress__begin(progress, "writing rows", total);
-	error = ts_audit__diff(repo, from, to, tables, TS_AUDIT_ROWS, apply_change, &a);
+	error = ts_audit__diff(repo, from, to, tables, TS_AUDIT_ROWS | TS_AUDIT_NEW_ONLY, apply_change, &a);
 	if (stats->nskipped > 1)
 		qsort(stats->skipped, stats->nskipped, sizeof(*stats->skipped), skipped_cmp);
 done:
 	ts_progress__end(progress);
-	for (i = 0; a.upsert && a.remove && a.update && a.update_sql && i < tables->n; i++) {
+	for (i = 0; a.upsert && a.remove && a.select && a.update && a.update_sql && i < tables->n; i++) {
 		sqlite3_finalize(a.upsert[i]);
 		sqlite3_finalize(a.remove[i]);
+		sqlite3_finalize(a.select[i]);
 		sqlite3_finalize(a.update[i]);
 		free(a.update_sql[i]);
 	}
 	free(a.upsert);
 	free(a.remove);
+	free(a.select);
 	free(a.update);
 	free(a.update_sql);
 	git_tree_free(from);

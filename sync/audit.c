@@ -157,7 +157,7 @@ static int emit_change(tree_walk *w, const char *path, const git_tree_entry *a, 
 {
 	change_rec *rec;
 	const char *name = NULL;
-	int error = 0, is_row = 0, load;
+	int error = 0, is_row = 0, load, load_old;
 
 	if (!(rec = calloc(1, sizeof(*rec))))
 		return out_of_memory();
@@ -174,14 +174,16 @@ static int emit_change(tree_walk *w, const char *path, const git_tree_entry *a, 
 	else
 		ts_buf__puts(&rec->key, path);
 	load = !is_row || (w->flags & TS_AUDIT_ROWS);
-	if (load && a && (error = load_blob(&rec->old_blob, &rec->pub.old_data, &rec->pub.old_len,
+	/* an updated row's old side may be the caller's to read */
+	load_old = a && !(is_row && b && (w->flags & TS_AUDIT_NEW_ONLY));
+	if (load && load_old && (error = load_blob(&rec->old_blob, &rec->pub.old_data, &rec->pub.old_len,
 			w->repo, &rec->old_id, path)) < 0)
 		goto done;
 	if (load && b && (error = load_blob(&rec->new_blob, &rec->pub.new_data, &rec->pub.new_len,
 			w->repo, &rec->new_id, path)) < 0)
 		goto done;
 	if (is_row && (w->flags & TS_AUDIT_ROWS)) {
-		if (a && (error = decode_row(&rec->old_row, rec->pub.old_data, rec->pub.old_len, path)) < 0)
+		if (load_old && (error = decode_row(&rec->old_row, rec->pub.old_data, rec->pub.old_len, path)) < 0)
 			goto done;
 		if (b && (error = decode_row(&rec->new_row, rec->pub.new_data, rec->pub.new_len, path)) < 0)
 			goto done;

@@ -54,6 +54,10 @@ typedef struct {
 
 /* Flag of ts_audit__diff(): read and decode the row blobs of each change. */
 #define TS_AUDIT_ROWS 1u
+/* Flag of ts_audit__diff(), with TS_AUDIT_ROWS: of an updated row, only the
+ * new blob (old_data and old_row stay NULL); for a caller that holds the
+ * old row already (the database an apply writes to). */
+#define TS_AUDIT_NEW_ONLY 2u
 
 /*
  * Resolves a revision ("HEAD", "HEAD~2", an abbreviated id, "main", ...) to

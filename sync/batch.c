@@ -416,9 +416,18 @@ static const shape_base *base_for(shape_base *bases, const object *o, uint64_t o
 	return NULL;
 }
 
+/* Commits, trees, then blobs, each in id order, as git lays a pack out:
+ * a walk of trees reads one stretch of the pack, not pages among blobs. */
+static int type_rank(git_object_t type)
+{
+	return type == GIT_OBJECT_COMMIT ? 0 : type == GIT_OBJECT_TAG ? 1 : type == GIT_OBJECT_TREE ? 2 : 3;
+}
+
 static int object_cmp(const void *a, const void *b)
 {
-	return git_oid_cmp(&(*(const object *const *)a)->id, &(*(const object *const *)b)->id);
+	const object *x = *(const object *const *)a, *y = *(const object *const *)b;
+	int rx = type_rank(x->type), ry = type_rank(y->type);
+	return rx != ry ? rx - ry : git_oid_cmp(&x->id, &y->id);
 }
 
 /*

@@ -883,6 +883,30 @@ int ts_value__equal(const ts_value *a, const ts_value *b)
 	return 0;
 }
 
+int ts_value__equal_sqlite(const ts_value *a, sqlite3_value *b)
+{
+	double r;
+
+	if (a->type != sqlite3_value_type(b))
+		return 0;
+	switch (a->type) {
+	case SQLITE_NULL:
+		return 1;
+	case SQLITE_INTEGER:
+		return a->i == sqlite3_value_int64(b);
+	case SQLITE_FLOAT:
+		r = sqlite3_value_double(b);
+		return !memcmp(&a->r, &r, sizeof(r));
+	case SQLITE_TEXT:
+	case SQLITE_BLOB: {
+		/* the pointer first: the size is then the size of what it points to */
+		const void *p = a->type == SQLITE_TEXT ? (const void *)sqlite3_value_text(b) : sqlite3_value_blob(b);
+		return a->n == (size_t)sqlite3_value_bytes(b) && (a->n == 0 || !memcmp(a->p, p, a->n));
+	}
+	}
+	return 0;
+}
+
 int ts_value__bind(sqlite3_stmt *stmt, int idx, const ts_value *v)
 {
 	switch (v->type) {

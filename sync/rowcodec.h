@@ -100,6 +100,8 @@ const ts_value *ts_row__get(const ts_row *row, const char *name);
 
 /* 1 when two values are identical (same type and same bytes). */
 int ts_value__equal(const ts_value *a, const ts_value *b);
+/* The same test against a value SQLite holds. */
+int ts_value__equal_sqlite(const ts_value *a, sqlite3_value *b);
 
 /* Binds `v` to parameter `idx` of `stmt` (copying). Returns a SQLite code. */
 int ts_value__bind(sqlite3_stmt *stmt, int idx, const ts_value *v);
