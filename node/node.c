@@ -600,13 +600,15 @@ static void authors_dispose(authors *a)
 /*
  * After a commit of this many bytes of changes (a bulk import), the memory
  * it freed goes back to the system: glibc keeps a heap its large work left
- * fragmented, and the next write would start from there. It costs about as
- * much as a small commit, so a small one does not ask.
+ * fragmented, and the next write would start from there; and the packs it
+ * read stay mapped (ts_store__unmap()). It costs about as much as a small
+ * commit, so a small one does not ask.
  */
 #define RETURN_MEMORY_BYTES (1024 * 1024)
 
-static void return_memory(void)
+static void return_memory(ts_node *node)
 {
+	ts_store__unmap(node->store);   /* on a failure the next read says so */
 #ifdef __GLIBC__
 	malloc_trim(0);
 #endif
@@ -652,7 +654,7 @@ int ts_node_commit(char id_out[41], ts_node *node, const char *message, const ch
 		goto done;
 	git_oid_tostr(id_out, 41, &id);
 	if (staged.bytes >= RETURN_MEMORY_BYTES)
-		return_memory();
+		return_memory(node);
 done:
 	authors_dispose(&staged);
 	ts_buf__dispose(&msg);

@@ -24,6 +24,7 @@
 #include <string.h>
 #include <zlib.h>
 #include <git2/sys/odb_backend.h>
+#include <git2/sys/repository.h>
 #include <unistd.h>
 #include <openssl/evp.h>
 
@@ -916,6 +917,52 @@ static int whole_add(ts_store_whole *whole, ts_buf *idx)
 	whole->idx = grown;
 	whole->idx[whole->n++] = *idx;
 	memset(idx, 0, sizeof(*idx));
+	return 0;
+}
+
+int ts_store__unmap(ts_store *store)
+{
+	git_repository *repo = NULL;
+	git_odb *odb = NULL, *spare = NULL;
+	ts_batch *batch = NULL, *spare_batch = NULL;
+	char dir[4096];
+	int error;
+
+	if (ts_batch__count(store->batch))
+		return ts_error_set(TS_ERROR, "letting go of the history's packs with objects waiting");
+	if (git_repository_open_bare(&repo, git_repository_path(store->repo)) < 0)
+		return ts_store__git_error(TS_ERROR, "reopening the history");
+	pack_dir(dir, sizeof(dir), repo);
+	/* an object database that cannot fail to be there, should the new
+	 * one fail: reads then fail with a clear error, and nothing dangles */
+	if (git_odb_new(&spare) < 0 || (error = ts_batch__attach(&spare_batch, spare, dir)) < 0) {
+		error = ts_store__git_error(TS_ERROR, "reopening the history");
+		git_odb_free(spare);
+		git_repository_free(repo);
+		return error;
+	}
+	/* libgit2 shares a pack among the handles that name it, and unmaps it
+	 * only when none holds it: the old handles go first */
+	git_odb_free(store->odb);
+	git_repository_free(store->repo);
+	store->repo = repo;
+	if (git_repository_odb(&odb, repo) < 0) {
+		error = ts_store__git_error(TS_ERROR, "reopening the history");
+		git_repository_set_odb(repo, spare);
+		store->odb = spare;
+		store->batch = spare_batch;
+		return error;
+	}
+	if ((error = ts_batch__attach(&batch, odb, dir)) < 0) {
+		git_odb_free(odb);
+		git_repository_set_odb(repo, spare);
+		store->odb = spare;
+		store->batch = spare_batch;
+		return error;
+	}
+	git_odb_free(spare);
+	store->odb = odb;
+	store->batch = batch;
 	return 0;
 }
 

@@ -207,6 +207,18 @@ int64_t ts_store__now_ns(void);
 #define TS_STORE_BULK_PACK (TS_BATCH_BYTES / 4)
 int ts_store__maintain(ts_store *store);
 
+/*
+ * Lets go of every pack the store has read: libgit2 keeps each one mapped,
+ * and the pages read stay counted against the process, while its
+ * repository is open. A bulk commit reads the trees the previous one wrote
+ * and writes packs of its own; a node built by many of them would keep
+ * every earlier commit's trees mapped. Nothing may wait in the batch, and
+ * no object, tree or repository pointer of the store may be held across
+ * it (ts_store__repo() is a new handle after). On a failure, reading fails
+ * until the store is opened again; nothing is lost.
+ */
+int ts_store__unmap(ts_store *store);
+
 /* Converts the last libgit2 error into ts_error_set(code, "<what>: <git message>"). */
 int ts_store__git_error(int code, const char *what);
 
