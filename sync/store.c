@@ -920,7 +920,13 @@ static int whole_add(ts_store_whole *whole, ts_buf *idx)
 	return 0;
 }
 
-int ts_store__unmap(ts_store *store)
+/*
+ * Opens the repository again: libgit2 then sees packs rewritten under the
+ * same name, and unmaps every pack the old handles read. It shares a pack
+ * among the handles that name it and unmaps it only when none holds it,
+ * so the old handles go first.
+ */
+static int reopen(ts_store *store)
 {
 	git_repository *repo = NULL;
 	git_odb *odb = NULL, *spare = NULL;
@@ -929,9 +935,9 @@ int ts_store__unmap(ts_store *store)
 	int error;
 
 	if (ts_batch__count(store->batch))
-		return ts_error_set(TS_ERROR, "letting go of the history's packs with objects waiting");
+		return ts_error_set(TS_ERROR, "reopening the history with objects waiting");
 	if (git_repository_open_bare(&repo, git_repository_path(store->repo)) < 0)
-		return ts_store__git_error(TS_ERROR, "reopening the history");
+		return ts_store__git_error(TS_ECORRUPT, "reopening the history");
 	pack_dir(dir, sizeof(dir), repo);
 	/* an object database that cannot fail to be there, should the new
 	 * one fail: reads then fail with a clear error, and nothing dangles */
@@ -941,20 +947,14 @@ int ts_store__unmap(ts_store *store)
 		git_repository_free(repo);
 		return error;
 	}
-	/* libgit2 shares a pack among the handles that name it, and unmaps it
-	 * only when none holds it: the old handles go first */
 	git_odb_free(store->odb);
 	git_repository_free(store->repo);
 	store->repo = repo;
-	if (git_repository_odb(&odb, repo) < 0) {
-		error = ts_store__git_error(TS_ERROR, "reopening the history");
-		git_repository_set_odb(repo, spare);
-		store->odb = spare;
-		store->batch = spare_batch;
-		return error;
-	}
-	if ((error = ts_batch__attach(&batch, odb, dir)) < 0) {
+	if (git_repository_odb(&odb, repo) < 0)
+		error = ts_store__git_error(TS_ECORRUPT, "reopening the history");
+	else if ((error = ts_batch__attach(&batch, odb, dir)) < 0)
 		git_odb_free(odb);
+	if (error < 0) {
 		git_repository_set_odb(repo, spare);
 		store->odb = spare;
 		store->batch = spare_batch;
@@ -966,35 +966,9 @@ int ts_store__unmap(ts_store *store)
 	return 0;
 }
 
-/* Opens the repository again, dropping every cached pack. */
-static int reopen(ts_store *store)
+int ts_store__unmap(ts_store *store)
 {
-	git_repository *repo = NULL;
-	git_odb *odb = NULL;
-	ts_batch *batch = NULL;
-	char dir[4096];
-	int error;
-
-	if (ts_batch__count(store->batch))
-		return ts_error_set(TS_ERROR, "reopening the history with objects waiting");
-	if (git_repository_open_bare(&repo, git_repository_path(store->repo)) < 0 ||
-	    git_repository_odb(&odb, repo) < 0) {
-		error = ts_store__git_error(TS_ECORRUPT, "reopening the history");
-		git_repository_free(repo);
-		return error;
-	}
-	pack_dir(dir, sizeof(dir), repo);
-	if ((error = ts_batch__attach(&batch, odb, dir)) < 0) {
-		git_odb_free(odb);
-		git_repository_free(repo);
-		return error;
-	}
-	git_odb_free(store->odb);
-	git_repository_free(store->repo);
-	store->repo = repo;
-	store->odb = odb;
-	store->batch = batch;
-	return 0;
+	return reopen(store);
 }
 
 int ts_store__drop_torn_packs(ts_store *store, int64_t since_ns, int *dropped, ts_store_whole **out)
