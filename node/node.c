@@ -36,13 +36,13 @@
  * libgit2 keeps up to 256 MB of parsed objects by default; the objects a
  * merge or an apply reads once are not worth keeping, and a node keeps to
  * a handheld's budget. The limit counts the objects' bytes, not the
- * memory their parsed form takes (a small tree's entries take several
- * times its bytes): at 16 MB, a 100,000-row commit onto a 200,000-row
- * node peaked 50 MB higher than at 4 MB, in the same time. Trees are not
- * kept at all: libgit2 makes room for 31 entries in each one it parses,
- * and a node's leaf trees hold one or two rows, each read about once (a
- * 10,000-row merge into 100,000 cases: 49 MB -> 29 MB, in the same time). (Packs stay mapped in libgit2's default windows:
- * smaller ones make every read across a large pack map and unmap again.)
+ * memory their parsed form takes: at 16 MB, a 100,000-row commit onto a
+ * 200,000-row node peaked 50 MB higher than at 4 MB, in the same time.
+ * Trees are not kept at all: libgit2 makes room for 31 entries in each one
+ * it parses, and a node's leaf trees hold one or two rows, each read about
+ * once (a 10,000-row merge into 100,000 cases: 49 MB -> 29 MB, in the same
+ * time). Packs stay mapped in libgit2's default windows: smaller ones make
+ * every read across a large pack map and unmap again.
  */
 #define OBJECT_CACHE_BYTES (4 * 1024 * 1024)
 
@@ -96,15 +96,6 @@ static int open_db(sqlite3 **out, const char *path, int create)
 	}
 	sqlite3_busy_timeout(db, 5000);
 	/*
-	 * The write-ahead log outlives the connection: SQLite's last close
-	 * would copy it into the database (two fsyncs) and delete it, and the
-	 * next command would create it again (an fsync of the directory), in
-	 * every short command. What a transaction commits is durable in the
-	 * log already; SQLite's automatic checkpoint copies the log into the
-	 * database as it reaches 1,000 pages, and trim_log() keeps its file
-	 * from growing past LOG_LIMIT.
-	 */
-	/*
 	 * A new database gives back pages freed in bulk (a large import's
 	 * staged changes, a checkpoint's journal) when history asks
 	 * (ts_history__trim()); the mode can only be chosen before its
@@ -115,6 +106,15 @@ static int open_db(sqlite3 **out, const char *path, int create)
 		sqlite3_close(db);
 		return code;
 	}
+	/*
+	 * The write-ahead log outlives the connection: SQLite's last close
+	 * would copy it into the database (two fsyncs) and delete it, and the
+	 * next command would create it again (an fsync of the directory), in
+	 * every short command. What a transaction commits is durable in the
+	 * log already; SQLite's automatic checkpoint copies the log into the
+	 * database as it reaches 1,000 pages, and trim_log() keeps its file
+	 * from growing past LOG_LIMIT.
+	 */
 	if (sqlite3_db_config(db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, (int *)NULL) != SQLITE_OK ||
 	    sqlite3_exec(db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; "
 			"PRAGMA journal_size_limit = " XSTR(LOG_LIMIT) ";", NULL, NULL, NULL) != SQLITE_OK) {

@@ -403,8 +403,10 @@ int ts_history__finish_durable(sqlite3 *db, ts_store *store, const git_oid *head
 
 void ts_history__trim(sqlite3 *db)
 {
-	if (!sqlite3_get_autocommit(db) || ts_meta__pragma(db, "PRAGMA auto_vacuum") != 2 ||
-	    ts_meta__pragma(db, "PRAGMA freelist_count") * ts_meta__pragma(db, "PRAGMA page_size") < TRIM_BYTES)
+	/* the free pages first: after most commits there are few */
+	if (!sqlite3_get_autocommit(db) ||
+	    ts_meta__pragma(db, "PRAGMA freelist_count") * ts_meta__pragma(db, "PRAGMA page_size") < TRIM_BYTES ||
+	    ts_meta__pragma(db, "PRAGMA auto_vacuum") != 2)
 		return;
 	/* a failure keeps the pages free, to be used again: nothing is lost */
 	sqlite3_exec(db, "PRAGMA incremental_vacuum", NULL, NULL, NULL);
