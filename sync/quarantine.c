@@ -133,9 +133,11 @@ static int quarantine_init(ts_quarantine *q, const char *gitdir)
 
 int ts_quarantine__open_kept(ts_quarantine *q, git_repository *repo, const char *name)
 {
+	static const char *const init_locks[] = { "config.lock", "HEAD.lock" };
 	const char *gitdir = git_repository_path(repo);
 	ts_buf b = TS_BUF_INIT;
 	struct stat st;
+	size_t i;
 	int error = 0;
 
 	memset(q, 0, sizeof(*q));
@@ -167,6 +169,14 @@ int ts_quarantine__open_kept(ts_quarantine *q, git_repository *repo, const char 
 	if (stat(b.ptr, &st) == 0 && git_repository_open_bare(&q->repo, q->dir) == 0)
 		goto done;
 	git_error_clear();
+	/* a holder killed while it made the place leaves the lock files of the
+	 * config and HEAD it was writing; the place is this holder's now */
+	for (i = 0; i < sizeof(init_locks) / sizeof(*init_locks); i++) {
+		ts_buf__clear(&b);
+		ts_buf__printf(&b, "%s%s", q->dir, init_locks[i]);
+		if (!ts_buf__oom(&b))
+			unlink(b.ptr);
+	}
 	error = quarantine_init(q, gitdir);
 done:
 	ts_buf__dispose(&b);

@@ -99,8 +99,13 @@ check "  ...git: the street holds the district's main" \
 	is "$(on_git "$street" rev-parse refs/remotes/upstream/main)" "$district_main"
 check "  ...nothing is kept any more" test ! -e "$kept"
 run ts -C "$street" pull
-proxy_stop
 check "the street pulls it in" exit_is 0
+# a fetch killed as it made its place leaves libgit2's lock of the place's config
+mkdir "$kept" && : >"$kept/config.lock"
+run ts -C "$street" fetch
+check "a fetch after one killed as it made its place completes" exit_is 0
+check "  ...nothing is kept" test ! -e "$kept"
+proxy_stop
 run ts -C "$street" verify
 check "  ...verify passes" exit_is 0
 check "  ...git fsck is clean" fsck_sound "$street"
