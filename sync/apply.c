@@ -100,36 +100,40 @@ static int prepare_upsert(sqlite3_stmt **out, sqlite3 *db, const ts_table *t)
 	return error;
 }
 
+/* Prepares `sql` (its text so far, then "WHERE" the key columns equal
+ * ?1, ?2, ... in key order); `what` names the statement in an error. */
+static int prepare_by_key(sqlite3_stmt **out, sqlite3 *db, const ts_table *t, ts_buf *sql, const char *what)
+{
+	int k, error = 0;
+
+	ts_buf__puts(sql, " WHERE ");
+	for (k = 0; k < t->npk; k++)
+		ts_buf__printf(sql, "%s\"%s\" = ?%d", k ? " AND " : "", t->cols[t->pk[k]], k + 1);
+	if (ts_buf__oom(sql) || sqlite3_prepare_v2(db, sql->ptr, -1, out, NULL) != SQLITE_OK)
+		error = ts_sqlite__error(db, "preparing %s %s", what, t->name);
+	ts_buf__dispose(sql);
+	return error;
+}
+
 static int prepare_remove(sqlite3_stmt **out, sqlite3 *db, const ts_table *t)
 {
 	ts_buf sql = TS_BUF_INIT;
-	int k, error = 0;
 
-	ts_buf__printf(&sql, "DELETE FROM \"%s\" WHERE ", t->name);
-	for (k = 0; k < t->npk; k++)
-		ts_buf__printf(&sql, "%s\"%s\" = ?%d", k ? " AND " : "", t->cols[t->pk[k]], k + 1);
-	if (ts_buf__oom(&sql) || sqlite3_prepare_v2(db, sql.ptr, -1, out, NULL) != SQLITE_OK)
-		error = ts_sqlite__error(db, "preparing deletes from %s", t->name);
-	ts_buf__dispose(&sql);
-	return error;
+	ts_buf__printf(&sql, "DELETE FROM \"%s\"", t->name);
+	return prepare_by_key(out, db, t, &sql, "deletes from");
 }
 
 /* The row of `t` with a key, every column in the table's order. */
 static int prepare_select(sqlite3_stmt **out, sqlite3 *db, const ts_table *t)
 {
 	ts_buf sql = TS_BUF_INIT;
-	int c, k, error = 0;
+	int c;
 
 	ts_buf__puts(&sql, "SELECT ");
 	for (c = 0; c < t->ncol; c++)
 		ts_buf__printf(&sql, "%s\"%s\"", c ? ", " : "", t->cols[c]);
-	ts_buf__printf(&sql, " FROM \"%s\" WHERE ", t->name);
-	for (k = 0; k < t->npk; k++)
-		ts_buf__printf(&sql, "%s\"%s\" = ?%d", k ? " AND " : "", t->cols[t->pk[k]], k + 1);
-	if (ts_buf__oom(&sql) || sqlite3_prepare_v2(db, sql.ptr, -1, out, NULL) != SQLITE_OK)
-		error = ts_sqlite__error(db, "preparing reads of %s", t->name);
-	ts_buf__dispose(&sql);
-	return error;
+	ts_buf__printf(&sql, " FROM \"%s\"", t->name);
+	return prepare_by_key(out, db, t, &sql, "reads of");
 }
 
 static int step(sqlite3_stmt *st, sqlite3 *db, const char *table, const char *key)

@@ -116,17 +116,24 @@ static int quarantine_seed(ts_quarantine *q, git_repository *from, const char *r
 /* A bare repository in q->dir reading `gitdir`'s objects too. */
 static int quarantine_init(ts_quarantine *q, const char *gitdir)
 {
-	ts_buf b = TS_BUF_INIT;
+	ts_buf a = TS_BUF_INIT, b = TS_BUF_INIT;
 	FILE *f = NULL;
 	int error = 0;
 
 	if (git_repository_init(&q->repo, q->dir, 1) < 0)
 		return ts_store__git_error(TS_ERROR, "creating a place for incoming objects");
-	ts_buf__printf(&b, "%sobjects/info/alternates", q->dir);
+	/* written aside and renamed: a place with this file is whole */
+	ts_buf__printf(&b, "%sobjects/info/alternates.tmp", q->dir);
 	if (ts_buf__oom(&b) || !(f = fopen(b.ptr, "w")))
 		error = ts_error_set(TS_ERROR, "writing %s: %s", ts_buf__cstr(&b), strerror(errno));
 	else if ((fprintf(f, "%sobjects\n", gitdir) < 0) | (fclose(f) != 0))   /* closed either way */
 		error = ts_error_set(TS_ERROR, "writing %s: %s", b.ptr, strerror(errno));
+	if (error == 0) {
+		ts_buf__printf(&a, "%sobjects/info/alternates", q->dir);
+		if (ts_buf__oom(&a) || rename(b.ptr, a.ptr) < 0)
+			error = ts_error_set(TS_ERROR, "writing %s: %s", ts_buf__cstr(&a), strerror(errno));
+	}
+	ts_buf__dispose(&a);
 	ts_buf__dispose(&b);
 	return error;
 }
@@ -160,8 +167,10 @@ int ts_quarantine__open_kept(ts_quarantine *q, git_repository *repo, const char 
 		error = ts_error_set(TS_EBUSY, "another transfer (%s) is taking objects in; try again when it ends", name);
 		goto done;
 	}
+	/* the place is whole once its alternates file is there: it is written
+	 * last, and whole (quarantine_init()) */
 	ts_buf__clear(&b);
-	ts_buf__printf(&b, "%sHEAD", q->dir);
+	ts_buf__printf(&b, "%sobjects/info/alternates", q->dir);
 	if (ts_buf__oom(&b)) {
 		error = TS_ERROR;
 		goto done;
@@ -169,8 +178,8 @@ int ts_quarantine__open_kept(ts_quarantine *q, git_repository *repo, const char 
 	if (stat(b.ptr, &st) == 0 && git_repository_open_bare(&q->repo, q->dir) == 0)
 		goto done;
 	git_error_clear();
-	/* a holder killed while it made the place leaves the lock files of the
-	 * config and HEAD it was writing; the place is this holder's now */
+	/* a holder killed while it made the place may have left the lock files
+	 * of the config and HEAD it was writing; the place is this holder's now */
 	for (i = 0; i < sizeof(init_locks) / sizeof(*init_locks); i++) {
 		ts_buf__clear(&b);
 		ts_buf__printf(&b, "%s%s", q->dir, init_locks[i]);

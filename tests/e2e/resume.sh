@@ -100,10 +100,15 @@ check "  ...git: the street holds the district's main" \
 check "  ...nothing is kept any more" test ! -e "$kept"
 run ts -C "$street" pull
 check "the street pulls it in" exit_is 0
-# a fetch killed as it made its place leaves libgit2's lock of the place's config
+# a fetch killed as it made its place leaves libgit2's lock of the place's
+# config, or a repository that does not yet read the node's objects
 mkdir "$kept" && : >"$kept/config.lock"
 run ts -C "$street" fetch
 check "a fetch after one killed as it made its place completes" exit_is 0
+check "  ...nothing is kept" test ! -e "$kept"
+git init -q --bare "$kept"
+run ts -C "$street" fetch
+check "a fetch after one killed before its place read the node's objects completes" exit_is 0
 check "  ...nothing is kept" test ! -e "$kept"
 proxy_stop
 run ts -C "$street" verify
