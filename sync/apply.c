@@ -196,42 +196,36 @@ static int bind_key(sqlite3_stmt *st, const ts_table *t, const ts_row *row)
  * A row both trees hold: only its changed columns are written, which costs
  * a fraction of rewriting every column and every index of the row. The
  * database holds the old tree's row, so the result is the new one. The old
- * row is the database's (its blob is not read from history: on a large
- * node that read is a page of a pack far from any other), or the change's
- * when it brings one. 1 when the database has no such row.
+ * row is read from the database (its blob is not read from history: on a
+ * large node that read is a page of a pack far from any other). 1 when the
+ * database has no such row.
  */
 static int update_changed(applier *a, const ts_table *t, const ts_audit_change *ch)
 {
-	sqlite3_stmt *st = NULL, *cur = NULL;
+	sqlite3_stmt *st = NULL, *cur;
 	ts_buf sql = TS_BUF_INIT;
 	size_t ti = (size_t)(t - a->tables->list);
-	int c, k, n = 0, error;
+	int c, k, n = 0, rc, error;
 
 	if ((error = bind_row_check(t, ch->new_row, ch->key)) < 0)
 		return error;
-	if (!ch->old_row) {
-		int rc;
-		if (!a->select[ti] && (error = prepare_select(&a->select[ti], a->db, t)) < 0)
-			return error;
-		cur = a->select[ti];
-		if ((error = bind_key(cur, t, ch->new_row)) < 0)
-			return error;
-		if ((rc = sqlite3_step(cur)) != SQLITE_ROW) {
-			sqlite3_reset(cur);
-			return rc == SQLITE_DONE ? 1 : ts_sqlite__error(a->db, "reading %s %s", t->name, ch->key);
-		}
+	if (!a->select[ti] && (error = prepare_select(&a->select[ti], a->db, t)) < 0)
+		return error;
+	cur = a->select[ti];
+	if ((error = bind_key(cur, t, ch->new_row)) < 0)
+		return error;
+	if ((rc = sqlite3_step(cur)) != SQLITE_ROW) {
+		sqlite3_reset(cur);
+		return rc == SQLITE_DONE ? 1 : ts_sqlite__error(a->db, "reading %s %s", t->name, ch->key);
 	}
 	ts_buf__printf(&sql, "UPDATE \"%s\" SET ", t->name);
 	for (c = 0; c < t->ncol; c++) {
-		const ts_value *new = column(ch->new_row, t, c), *old;
-		if (cur ? ts_value__equal_sqlite(new, sqlite3_column_value(cur, c)) :
-		    (old = column(ch->old_row, t, c)) && ts_value__equal(old, new))
+		if (ts_value__equal_sqlite(column(ch->new_row, t, c), sqlite3_column_value(cur, c)))
 			continue;
 		ts_buf__printf(&sql, "%s\"%s\" = ?%d", n ? ", " : "", t->cols[c], c + 1);
 		n++;
 	}
-	if (cur)
-		sqlite3_reset(cur);
+	sqlite3_reset(cur);
 	if (n == 0) {
 		ts_buf__dispose(&sql);
 		return 0;

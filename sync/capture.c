@@ -257,20 +257,20 @@ int ts_capture__begin(ts_capture **out, sqlite3 *db)
 static int stage_in_place(ts_capture *cap)
 {
 	sqlite3_blob *blob = NULL;
+	spill_io io = { cap->spill_fd, 0, cap->size };
 	char piece[65536];
-	int at = 0, rc;
+	int rc;
 
 	rc = sqlite3_blob_open(cap->db, "main", "ts_staged", "changeset", sqlite3_last_insert_rowid(cap->db), 1, &blob);
 	if (rc == SQLITE_OK && cap->spill_fd < 0)
 		rc = sqlite3_blob_write(blob, cap->changeset, cap->size, 0);
-	while (rc == SQLITE_OK && cap->spill_fd >= 0 && at < cap->size) {
-		spill_io io = { cap->spill_fd, at, cap->size };
+	while (rc == SQLITE_OK && cap->spill_fd >= 0 && io.at < io.size) {
+		sqlite3_int64 at = io.at;
 		int n = (int)sizeof(piece);
 		if ((rc = spill_read(&io, piece, &n)) == SQLITE_OK && n == 0)
-			rc = SQLITE_IOERR;
+			rc = SQLITE_IOERR;   /* the file is shorter than it was written */
 		if (rc == SQLITE_OK)
-			rc = sqlite3_blob_write(blob, piece, n, at);
-		at += n;
+			rc = sqlite3_blob_write(blob, piece, n, (int)at);
 	}
 	if (sqlite3_blob_close(blob) != SQLITE_OK && rc == SQLITE_OK)
 		rc = SQLITE_ERROR;
