@@ -10,6 +10,7 @@
  *
  * The reads (ts_case_list, ts_case_get, ts_case_events) are at the end.
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 #include "error.h"
 #include "lifecycle.h"
 #include "node.h"
+#include "statements.h"
 #include "tiers.h"
 
 /* Columns no command may set: the key, and where the case came from. */
@@ -25,19 +27,18 @@ static int column_protected(const char *col)
 	return !strcmp(col, "id") || !strcmp(col, "created_by_node");
 }
 
-/* The declared type of a column of `cases`, or NULL if there is no such column. */
+/* The declared type of a column of `table` in capitals ("" when it
+ * declares none), or NULL if there is no such column. */
 static char *column_type(sqlite3 *db, const char *table, const char *col)
 {
-	sqlite3_stmt *st = NULL;
-	char *type = NULL;
+	const char *declared = NULL;
+	char *type, *p;
 
-	if (sqlite3_prepare_v2(db, "SELECT upper(type) FROM pragma_table_info(?1) WHERE name = ?2", -1, &st, NULL) == SQLITE_OK) {
-		sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, col, -1, SQLITE_STATIC);
-		if (sqlite3_step(st) == SQLITE_ROW)
-			type = strdup((const char *)sqlite3_column_text(st, 0));
-	}
-	sqlite3_finalize(st);
+	if (sqlite3_table_column_metadata(db, "main", table, col, &declared, NULL, NULL, NULL, NULL) != SQLITE_OK ||
+	    !(type = strdup(declared ? declared : "")))
+		return NULL;
+	for (p = type; *p; p++)
+		*p = (char)toupper((unsigned char)*p);
 	return type;
 }
 
@@ -160,7 +161,7 @@ static int set_columns(case_op *op, const char *id)
 	for (i = 0; i < op->n; i++)
 		ts_buf__printf(&sql, "%s\"%s\" = ?%zu", i ? ", " : "", op->fields[i].column, i + 1);
 	ts_buf__printf(&sql, " WHERE id = ?%zu", op->n + 1);
-	if (ts_buf__oom(&sql) || sqlite3_prepare_v2(db, sql.ptr, -1, &st, NULL) != SQLITE_OK) {
+	if (ts_buf__oom(&sql) || ts_statements__prepare(db, sql.ptr, &st) != SQLITE_OK) {
 		error = write_error(db, "updating the case");
 		goto done;
 	}
@@ -175,7 +176,7 @@ static int set_columns(case_op *op, const char *id)
 	if (sqlite3_step(st) != SQLITE_DONE)
 		error = write_error(db, "updating the case");
 done:
-	sqlite3_finalize(st);
+	ts_statements__done(st);
 	ts_buf__dispose(&sql);
 	return error;
 }
@@ -325,27 +326,27 @@ static int do_update(sqlite3 *db, void *payload)
 	size_t i;
 	int error;
 
-	if (sqlite3_prepare_v2(db, "SELECT status, jurisdiction FROM cases WHERE id = ?1", -1, &st, NULL) != SQLITE_OK)
+	if (ts_statements__prepare(db, "SELECT status, jurisdiction FROM cases WHERE id = ?1", &st) != SQLITE_OK)
 		return write_error(db, "reading the case");
 	sqlite3_bind_text(st, 1, op->case_id, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_ROW) {
-		sqlite3_finalize(st);
+		ts_statements__done(st);
 		return ts_error_set(TS_ENOTFOUND, "no case %s", op->case_id);
 	}
 	if ((error = check_key_area(op, (const char *)sqlite3_column_text(st, 1))) < 0) {
-		sqlite3_finalize(st);
+		ts_statements__done(st);
 		return error;
 	}
 	if (!strcmp((const char *)sqlite3_column_text(st, 0), "closed")) {
-		sqlite3_finalize(st);
+		ts_statements__done(st);
 		return ts_error_set(TS_EDENIED, "case %s is closed; a closed case cannot be edited", op->case_id);
 	}
 	if (!strcmp((const char *)sqlite3_column_text(st, 0), "transferred")) {
-		sqlite3_finalize(st);
+		ts_statements__done(st);
 		return ts_error_set(TS_EDENIED, "case %s was transferred to another department; it cannot "
 			"be edited here", op->case_id);
 	}
-	sqlite3_finalize(st);
+	ts_statements__done(st);
 	if ((error = set_columns(op, op->case_id)) < 0)
 		return error;
 	for (i = 0; i < op->n; i++)

@@ -7,6 +7,7 @@
 
 #include "lifecycle.h"
 #include "node.h"
+#include "statements.h"
 #include "tiers.h"
 
 int ts_case__event(ts_node *node, const char *case_id, const char *kind, const char *officer,
@@ -18,8 +19,8 @@ int ts_case__event(ts_node *node, const char *case_id, const char *kind, const c
 
 	if ((error = ts_node_mint_id(&id, node, "e")) < 0)
 		return error;
-	if (sqlite3_prepare_v2(node->db, "INSERT INTO case_events (id, case_id, at, kind, officer, node, detail) "
-			"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)", -1, &st, NULL) != SQLITE_OK) {
+	if (ts_statements__prepare(node->db, "INSERT INTO case_events (id, case_id, at, kind, officer, node, detail) "
+			"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)", &st) != SQLITE_OK) {
 		error = ts_tiers__db_error(node->db, "recording the case event");
 		goto done;
 	}
@@ -33,7 +34,7 @@ int ts_case__event(ts_node *node, const char *case_id, const char *kind, const c
 	if (sqlite3_step(st) != SQLITE_DONE)
 		error = ts_tiers__db_error(node->db, "recording the case event");
 done:
-	sqlite3_finalize(st);
+	ts_statements__done(st);
 	free(id);
 	return error;
 }

@@ -30,6 +30,7 @@
 #include "error.h"
 #include "history.h"
 #include "schema.h"
+#include "statements.h"
 #include "verify.h"
 
 /*
@@ -187,8 +188,10 @@ static int load(ts_node *node)
 	}
 	if (node->tier == TS_TIER_DEVICE && strrchr(node->scope, '.'))
 		*strrchr(node->scope, '.') = '\0';
-	if ((error = open_db(&node->db, dbpath, 0)) < 0 ||
-	    (error = ts_store__open(&node->store, gitpath, 0)) < 0 ||
+	if ((error = open_db(&node->db, dbpath, 0)) < 0)
+		goto done;
+	ts_statements__keep(node->db);   /* out of memory: each is parsed anew */
+	if ((error = ts_store__open(&node->store, gitpath, 0)) < 0 ||
 	    (error = ts_node__key_load(node)) < 0)
 		goto done;
 done:
@@ -383,6 +386,7 @@ int ts_node_open(ts_node **out, const char *path)
 		free(node);
 		return ts_error_set(TS_ERROR, "out of memory");
 	}
+	node->schema_cookie = -1;
 	if ((error = load(node)) < 0 ||
 	    (error = ts_history__repair(node->db, node->store, &repaired)) < 0 ||
 	    (error = ts_integrate__recover(node->db, node->store, &undone)) < 0 ||
@@ -404,8 +408,10 @@ void ts_node_free(ts_node *node)
 	ts_tables__free(node->tables);   /* its statements first: they belong to db */
 	ts_ownership__free(node->rules);
 	ts_store__free(node->store);   /* before the key it signs with */
-	if (node->db)
+	if (node->db) {
+		ts_statements__drop(node->db);
 		sqlite3_close(node->db);
+	}
 	git_config_free(node->config);
 	free(node->path);
 	free(node->id);
@@ -486,11 +492,11 @@ static int minted_before(ts_node *node, const char *prefix, const char *id, int 
 		for (t = minted[i].tables; *t && !*taken; t++) {
 			sqlite3_stmt *st = NULL;
 			snprintf(sql, sizeof(sql), "SELECT 1 FROM \"%s\" WHERE id = ?1", *t);
-			if (sqlite3_prepare_v2(node->db, sql, -1, &st, NULL) != SQLITE_OK)
+			if (ts_statements__prepare(node->db, sql, &st) != SQLITE_OK)
 				return ts_sqlite__error(node->db, "minting an id");
 			sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 			rc = sqlite3_step(st);
-			sqlite3_finalize(st);
+			ts_statements__done(st);
 			if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 				return ts_sqlite__error(node->db, "minting an id");
 			*taken = rc == SQLITE_ROW;

@@ -29,6 +29,8 @@ struct ts_node {
 	ts_tables *tables;    /* the synced tables, loaded at first use (ts_node__tables) */
 	ts_ownership *rules;  /* the ownership rules as of head `rules_head` */
 	git_oid rules_head;
+	int64_t schema_cookie;   /* PRAGMA schema_version when the schema check
+	                       * last passed (-1: not yet); node/schema_check.c */
 	ts_sshsig_key *key;   /* signs the node's commits (node/signing.c) */
 	char *signers;        /* allowed_signers as last written, or NULL */
 	ts_progress_cb progress;   /* hears of a merge's long phases, or NULL */

@@ -24,9 +24,11 @@
 
 #include "error.h"
 #include "history.h"
+#include "meta.h"
 #include "node.h"
 #include "schema.h"
 #include "schema_compare.h"
+#include "statements.h"
 
 typedef struct expected {
 	int version;
@@ -110,10 +112,10 @@ static int node_version(int *version, ts_node *node)
 	sqlite3_stmt *st = NULL;
 
 	*version = -1;
-	if (sqlite3_prepare_v2(node->db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
+	if (ts_statements__prepare(node->db, "PRAGMA user_version", &st) == SQLITE_OK &&
 	    sqlite3_step(st) == SQLITE_ROW)
 		*version = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
+	ts_statements__done(st);
 	return *version < 0 ? ts_sqlite__error(node->db, "reading the schema version") : 0;
 }
 
@@ -142,18 +144,32 @@ static int check_compiled(ts_node *node)
 	return ts_schema__check(ref, node->db);
 }
 
+/*
+ * The schema a connection runs with changes only with the database's
+ * schema cookie (PRAGMA schema_version), which every change of the schema
+ * moves and which SQLite reads to know when to load it again: while the
+ * cookie is the one the check last passed at, this connection's schema is
+ * the one checked. (A schema written through writable_schema without
+ * moving the cookie is not loaded by this connection; a new one loads it
+ * and checks it.)
+ */
 int ts_node__schema_check(ts_node *node)
 {
 	const ts_schema_ref *ref;
+	int64_t cookie;
 	int error;
 
-	/* one read transaction for the version and the schema: cheaper than
-	 * two, and both read from the same state */
-	if (sqlite3_exec(node->db, "SAVEPOINT ts_schema__check", NULL, NULL, NULL) != SQLITE_OK)
+	/* one read transaction for the cookie, the version and the schema:
+	 * cheaper than three, and all read from the same state */
+	if (ts_statements__exec(node->db, "SAVEPOINT ts_schema__check") != SQLITE_OK)
 		return ts_sqlite__error(node->db, "reading the database's schema");
-	if ((error = check_compiled(node)) == TS_ECORRUPT && (error = node_expected(&ref, node)) == 0)
+	cookie = ts_meta__pragma(node->db, "PRAGMA schema_version");
+	if (cookie >= 0 && cookie == node->schema_cookie)
+		error = 0;
+	else if ((error = check_compiled(node)) == TS_ECORRUPT && (error = node_expected(&ref, node)) == 0)
 		error = ts_schema__check(ref, node->db);
-	sqlite3_exec(node->db, "RELEASE ts_schema__check", NULL, NULL, NULL);
+	ts_statements__exec(node->db, "RELEASE ts_schema__check");
+	node->schema_cookie = error == 0 ? cookie : -1;
 	if (error == TS_ECORRUPT) {
 		ts_buf msg = TS_BUF_INIT;
 		ts_buf__puts(&msg, ts_error_last());   /* copied: the message is rewritten below */

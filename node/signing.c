@@ -41,6 +41,7 @@
 #include "error.h"
 #include "history.h"
 #include "remote.h"
+#include "statements.h"
 
 #define SIGNERS_FILE "allowed_signers"
 #define KEY_CONFIG "node.key"
@@ -640,8 +641,8 @@ static int own_signers(ts_node__offer_keys *k, ts_node *node)
 	if ((error = ts_sshsig__key_public(&own, node->key, 0)) < 0 ||
 	    (error = signer_keys_add(&k->keys, node->id, own.ptr, NULL, 0)) < 0)
 		goto done;
-	if (sqlite3_prepare_v2(node->db, "SELECT node_id, public_key, revoked_at, retired_keys FROM sync_signers "
-			"ORDER BY node_id", -1, &st, NULL) == SQLITE_OK) {   /* else a schema before sync_signers */
+	if (ts_statements__prepare(node->db, "SELECT node_id, public_key, revoked_at, retired_keys FROM sync_signers "
+			"ORDER BY node_id", &st) == SQLITE_OK) {   /* else a schema before sync_signers */
 		while ((rc = sqlite3_step(st)) == SQLITE_ROW)
 			if (sqlite3_column_text(st, 0) && sqlite3_column_text(st, 1) &&
 			    (error = add_signer(k, (const char *)sqlite3_column_text(st, 0),
@@ -655,7 +656,7 @@ static int own_signers(ts_node__offer_keys *k, ts_node *node)
 	}
 	error = pinned_signers(k, node);
 done:
-	sqlite3_finalize(st);
+	ts_statements__done(st);
 	ts_buf__dispose(&own);
 	return error;
 }

@@ -51,6 +51,8 @@ struct ts_batch {
 	git_odb *odb;        /* the database it is attached to */
 	char *pack_dir;      /* where its packs go */
 	int reuse;           /* ts_batch__reuse(): skip objects the database has */
+	struct libdeflate_compressor *deflate;   /* made at the first flush, kept:
+	                      * a new one's tables cost more than a commit's objects */
 };
 
 /* ---- the table of waiting objects ---- */
@@ -160,6 +162,7 @@ void ts_batch__discard(ts_batch *b)
 static void batch_free(git_odb_backend *backend)
 {
 	ts_batch__discard((ts_batch *)backend);
+	libdeflate_free_compressor(((ts_batch *)backend)->deflate);
 	free(((ts_batch *)backend)->pack_dir);
 	free(backend);
 }
@@ -449,8 +452,9 @@ int ts_batch__flush(ts_batch *b)
 
 	if (b->n == 0)
 		return 0;
-	if (!(c = libdeflate_alloc_compressor(PACK_LEVEL)))
+	if (!b->deflate && !(b->deflate = libdeflate_alloc_compressor(PACK_LEVEL)))
 		return ts_error_set(TS_ERROR, "out of memory");
+	c = b->deflate;
 	if (!(e = malloc(b->n * sizeof(*e))) || !(obj = malloc(b->n * sizeof(*obj))) ||
 	    !(bases = calloc(SHAPES, sizeof(*bases)))) {
 		error = ts_error_set(TS_ERROR, "out of memory");
@@ -486,7 +490,6 @@ int ts_batch__flush(ts_batch *b)
 	git_odb_refresh(b->odb);
 done:
 	ts_pack__writer_free(w);
-	libdeflate_free_compressor(c);
 	ts_buf__dispose(&out);
 	ts_buf__dispose(&delta);
 	free(bases);

@@ -18,6 +18,7 @@
 
 #include "error.h"
 #include "rowcodec.h"
+#include "statements.h"
 #include "tiersync.h"
 
 struct ts_capture {
@@ -230,7 +231,7 @@ int ts_capture__begin(ts_capture **out, sqlite3 *db)
 	if ((cap->writers_fd = writers_open(db)) >= 0)
 		while (flock(cap->writers_fd, LOCK_SH) < 0 && errno == EINTR)
 			;
-	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
+	if (ts_statements__exec(db, "BEGIN IMMEDIATE") != SQLITE_OK) {
 		writers_release(cap);
 		free(cap);
 		return ts_sqlite__error(db, "starting a write");
@@ -286,8 +287,8 @@ int ts_capture__commit(ts_capture *cap, const char *author, int64_t time, const 
 		goto done;
 	if (cap->size > 0) {
 		int in_place = cap->spill_fd >= 0 || cap->size > STAGE_IN_PLACE;
-		if (sqlite3_prepare_v2(cap->db, "INSERT INTO ts_staged (author, time, summary, changeset) "
-				"VALUES (?1, ?2, ?3, ?4)", -1, &ins, NULL) != SQLITE_OK) {
+		if (ts_statements__prepare(cap->db, "INSERT INTO ts_staged (author, time, summary, changeset) "
+				"VALUES (?1, ?2, ?3, ?4)", &ins) != SQLITE_OK) {
 			error = ts_sqlite__error(cap->db, "staging");
 			goto done;
 		}
@@ -307,10 +308,10 @@ int ts_capture__commit(ts_capture *cap, const char *author, int64_t time, const 
 	}
 	sqlite3session_delete(cap->session);
 	cap->session = NULL;
-	if (sqlite3_exec(cap->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+	if (ts_statements__exec(cap->db, "COMMIT") != SQLITE_OK)
 		error = ts_sqlite__error(cap->db, "committing a write");
 done:
-	sqlite3_finalize(ins);
+	ts_statements__done(ins);
 	if (error < 0)
 		ts_capture__rollback(cap);
 	else {
@@ -338,11 +339,11 @@ static int foreach(sqlite3 *db, int64_t after, int whole,
 	sqlite3_stmt *st = NULL;
 	int rc, error = 0;
 
-	if (sqlite3_prepare_v2(db, whole ?
+	if (ts_statements__prepare(db, whole ?
 			"SELECT seq, author, time, summary, length(changeset), changeset FROM ts_staged "
 			"WHERE seq > ?1 ORDER BY seq" :
 			"SELECT seq, author, time, summary, length(changeset) FROM ts_staged "
-			"WHERE seq > ?1 ORDER BY seq", -1, &st, NULL) != SQLITE_OK)
+			"WHERE seq > ?1 ORDER BY seq", &st) != SQLITE_OK)
 		return ts_sqlite__error(db, "reading staged writes");
 	sqlite3_bind_int64(st, 1, after);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -358,7 +359,7 @@ static int foreach(sqlite3 *db, int64_t after, int whole,
 	}
 	if (!error && rc != SQLITE_DONE)
 		error = ts_sqlite__error(db, "reading staged writes");
-	sqlite3_finalize(st);
+	ts_statements__done(st);
 	return error;
 }
 
@@ -382,10 +383,10 @@ int ts_capture__count(sqlite3 *db)
 {
 	sqlite3_stmt *st = NULL;
 	int n = 0;
-	if (sqlite3_prepare_v2(db, "SELECT count(*) FROM ts_staged", -1, &st, NULL) == SQLITE_OK &&
+	if (ts_statements__prepare(db, "SELECT count(*) FROM ts_staged", &st) == SQLITE_OK &&
 	    sqlite3_step(st) == SQLITE_ROW)
 		n = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
+	ts_statements__done(st);
 	return n;
 }
 
@@ -442,7 +443,7 @@ int ts_capture__foreach_staged_op(sqlite3 *db,
 	sqlite3_stmt *st = NULL;
 	int rc, error = 0;
 
-	if (sqlite3_prepare_v2(db, "SELECT seq FROM ts_staged ORDER BY seq", -1, &st, NULL) != SQLITE_OK)
+	if (ts_statements__prepare(db, "SELECT seq FROM ts_staged ORDER BY seq", &st) != SQLITE_OK)
 		return ts_sqlite__error(db, "reading staged writes");
 	while (!error && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		sqlite3_int64 seq = sqlite3_column_int64(st, 0);
@@ -464,7 +465,7 @@ int ts_capture__foreach_staged_op(sqlite3 *db,
 	}
 	if (!error && rc != SQLITE_DONE)
 		error = ts_sqlite__error(db, "reading staged writes");
-	sqlite3_finalize(st);
+	ts_statements__done(st);
 	return error;
 }
 

@@ -36,6 +36,7 @@
 #include "error.h"
 #include "meta.h"
 #include "pack.h"
+#include "statements.h"
 
 #define CHUNK (64 * 1024)
 
@@ -662,17 +663,17 @@ int ts_files__staged_list(ts_file **out, size_t *n, sqlite3 *db)
 
 	*out = NULL;
 	*n = 0;
-	if (sqlite3_prepare_v2(db, "SELECT sha256, blob, size FROM ts_files_staged ORDER BY sha256",
-			-1, &st, NULL) != SQLITE_OK)
+	if (ts_statements__prepare(db, "SELECT sha256, blob, size FROM ts_files_staged ORDER BY sha256",
+			&st) != SQLITE_OK)
 		return ts_sqlite__error(db, "reading the staged files");
 	error = load_files(out, n, st, "the staged files");
-	sqlite3_finalize(st);
+	ts_statements__done(st);
 	return error;
 }
 
 int ts_files__unstage(sqlite3 *db)
 {
-	if (sqlite3_exec(db, "DELETE FROM ts_files_staged", NULL, NULL, NULL) != SQLITE_OK)
+	if (ts_statements__exec(db, "DELETE FROM ts_files_staged") != SQLITE_OK)
 		return ts_sqlite__error(db, "clearing the staged files");
 	return 0;
 }
@@ -694,8 +695,8 @@ int ts_files__journal_add(sqlite3 *db, sqlite3_int64 seq, const ts_file *files, 
 
 	if (n == 0)
 		return 0;
-	if (sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO ts_journal_files (seq, sha256, blob) VALUES (?1, ?2, ?3)",
-			-1, &st, NULL) != SQLITE_OK) {
+	if (ts_statements__prepare(db, "INSERT OR REPLACE INTO ts_journal_files (seq, sha256, blob) VALUES (?1, ?2, ?3)",
+			&st) != SQLITE_OK) {
 		error = ts_sqlite__error(db, "writing the journal");
 		goto done;
 	}
@@ -711,7 +712,7 @@ int ts_files__journal_add(sqlite3 *db, sqlite3_int64 seq, const ts_file *files, 
 		sqlite3_reset(st);
 	}
 done:
-	sqlite3_finalize(st);
+	ts_statements__done(st);
 	return error;
 }
 
@@ -733,7 +734,7 @@ int ts_files__journal_load(ts_file **out, size_t *n, sqlite3 *db, sqlite3_int64 
 
 int ts_files__journal_clear(sqlite3 *db)
 {
-	if (sqlite3_exec(db, "DELETE FROM ts_journal_files", NULL, NULL, NULL) != SQLITE_OK)
+	if (ts_statements__exec(db, "DELETE FROM ts_journal_files") != SQLITE_OK)
 		return ts_sqlite__error(db, "clearing the journal");
 	return 0;
 }

@@ -25,6 +25,7 @@
 #include "files.h"
 #include "meta.h"
 #include "rowcodec.h"
+#include "statements.h"
 #include "tiersync.h"
 
 int ts_history__setup(sqlite3 *db)
@@ -174,7 +175,7 @@ static int read_blobs(changes *c, size_t from, size_t to, sqlite3 *db)
 
 static int exec(sqlite3 *db, const char *sql)
 {
-	if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+	if (ts_statements__exec(db, sql) != SQLITE_OK)
 		return ts_sqlite__error(db, "%s", sql);
 	return 0;
 }
@@ -190,8 +191,8 @@ static int journal_add(sqlite3 *db, const git_oid *commit, const ts_buf *raw,
 	int error = 0;
 
 	git_oid_tostr(hex, sizeof(hex), commit);
-	if (sqlite3_prepare_v2(db, "INSERT INTO ts_journal (commit_id, raw) VALUES (?1, ?2)", -1, &ins, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(db, "INSERT INTO ts_journal_rows (seq, path, data) VALUES (?1, ?2, ?3)", -1, &row, NULL) != SQLITE_OK) {
+	if (ts_statements__prepare(db, "INSERT INTO ts_journal (commit_id, raw) VALUES (?1, ?2)", &ins) != SQLITE_OK ||
+	    ts_statements__prepare(db, "INSERT INTO ts_journal_rows (seq, path, data) VALUES (?1, ?2, ?3)", &row) != SQLITE_OK) {
 		error = ts_sqlite__error(db, "writing the journal");
 		goto done;
 	}
@@ -219,8 +220,8 @@ static int journal_add(sqlite3 *db, const git_oid *commit, const ts_buf *raw,
 	}
 	error = ts_files__journal_add(db, seq, files, nfiles);
 done:
-	sqlite3_finalize(ins);
-	sqlite3_finalize(row);
+	ts_statements__done(ins);
+	ts_statements__done(row);
 	return error;
 }
 
@@ -228,10 +229,10 @@ static int journal_size(sqlite3 *db)
 {
 	sqlite3_stmt *st = NULL;
 	int n = 0;
-	if (sqlite3_prepare_v2(db, "SELECT count(*) FROM ts_journal", -1, &st, NULL) == SQLITE_OK &&
+	if (ts_statements__prepare(db, "SELECT count(*) FROM ts_journal", &st) == SQLITE_OK &&
 	    sqlite3_step(st) == SQLITE_ROW)
 		n = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
+	ts_statements__done(st);
 	return n;
 }
 
@@ -313,7 +314,8 @@ static int commit_updates(git_oid *out, sqlite3 *db, ts_store *store, const git_
 			goto done;
 		snprintf(now, sizeof(now), "%lld", (long long)ts_store__now_ns());
 		if ((error = ts_meta__set(db, "checkpoint_ns", now)) < 0 ||
-		    (error = exec(db, "DELETE FROM ts_journal; DELETE FROM ts_journal_rows")) < 0 ||
+		    (error = exec(db, "DELETE FROM ts_journal")) < 0 ||
+		    (error = exec(db, "DELETE FROM ts_journal_rows")) < 0 ||
 		    (error = ts_files__journal_clear(db)) < 0)
 			goto done;
 		synced = 1;   /* this commit's pack too: it was written before the sync */
@@ -388,7 +390,8 @@ int ts_history__finish_durable(sqlite3 *db, ts_store *store, const git_oid *head
 	snprintf(now, sizeof(now), "%lld", (long long)ts_store__now_ns());
 	git_oid_tostr(hex, sizeof(hex), head);
 	if ((error = ts_meta__set(db, "checkpoint_ns", now)) < 0 ||
-	    (error = exec(db, "DELETE FROM ts_journal; DELETE FROM ts_journal_rows")) < 0 ||
+	    (error = exec(db, "DELETE FROM ts_journal")) < 0 ||
+	    (error = exec(db, "DELETE FROM ts_journal_rows")) < 0 ||
 	    (error = ts_files__journal_clear(db)) < 0 ||
 	    (error = ts_meta__set(db, "head", hex)) < 0 ||
 	    (error = exec(db, "COMMIT")) < 0 ||

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "statements.h"
 #include "tiersync.h"
 
 int ts_meta__setup(sqlite3 *db)
@@ -23,12 +24,12 @@ char *ts_meta__get(sqlite3 *db, const char *key)
 	sqlite3_stmt *st = NULL;
 	char *value = NULL;
 
-	if (sqlite3_prepare_v2(db, "SELECT value FROM ts_meta WHERE key = ?1", -1, &st, NULL) != SQLITE_OK)
+	if (ts_statements__prepare(db, "SELECT value FROM ts_meta WHERE key = ?1", &st) != SQLITE_OK)
 		return NULL;
 	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
 		value = strdup((const char *)sqlite3_column_text(st, 0));
-	sqlite3_finalize(st);
+	ts_statements__done(st);
 	return value;
 }
 
@@ -37,14 +38,13 @@ int ts_meta__set(sqlite3 *db, const char *key, const char *value)
 	sqlite3_stmt *st = NULL;
 	int error = 0;
 
-	if (sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO ts_meta (key, value) VALUES (?1, ?2)",
-			-1, &st, NULL) != SQLITE_OK)
+	if (ts_statements__prepare(db, "INSERT OR REPLACE INTO ts_meta (key, value) VALUES (?1, ?2)", &st) != SQLITE_OK)
 		return ts_sqlite__error(db, "writing ts_meta");
 	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		error = ts_sqlite__error(db, "writing ts_meta");
-	sqlite3_finalize(st);
+	ts_statements__done(st);
 	return error;
 }
 
@@ -65,8 +65,8 @@ sqlite3_int64 ts_meta__pragma(sqlite3 *db, const char *sql)
 {
 	sqlite3_stmt *st = NULL;
 	sqlite3_int64 value = -1;
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+	if (ts_statements__prepare(db, sql, &st) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
 		value = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
+	ts_statements__done(st);
 	return value;
 }

@@ -9,6 +9,7 @@
 
 #include "buf.h"
 #include "error.h"
+#include "statements.h"
 #include "tiersync.h"
 
 typedef struct {
@@ -80,15 +81,14 @@ int ts_ownership__load(ts_ownership **out, sqlite3 *db)
 	/* `sole` came with a later schema: a table without it has none */
 	has_sole = sqlite3_table_column_metadata(db, NULL, TS_OWNERSHIP_TABLE, "sole", NULL, NULL, NULL, NULL,
 		NULL) == SQLITE_OK;
-	rc = sqlite3_prepare_v2(db, has_sole ?
+	rc = ts_statements__prepare(db, has_sole ?
 		"SELECT table_name, column_name, scope_column, max_depth, scope_table, "
 		"scope_table_column, reach, below_only, new_values, sole FROM " TS_OWNERSHIP_TABLE
 		" ORDER BY table_name, column_name, scope_column" :
 		"SELECT table_name, column_name, scope_column, max_depth, scope_table, "
 		"scope_table_column, reach, below_only, new_values, 0 FROM " TS_OWNERSHIP_TABLE
-		" ORDER BY table_name, column_name, scope_column", -1, &st, NULL);
+		" ORDER BY table_name, column_name, scope_column", &st);
 	if (rc != SQLITE_OK) {
-		sqlite3_finalize(st);
 		/* no table: no rules */
 		if (sqlite3_table_column_metadata(db, NULL, TS_OWNERSHIP_TABLE, NULL, NULL, NULL, NULL, NULL, NULL) != SQLITE_OK) {
 			*out = rules;
@@ -132,7 +132,7 @@ int ts_ownership__load(ts_ownership **out, sqlite3 *db)
 	if (rc != SQLITE_DONE)
 		error = ts_sqlite__error(db, "reading %s", TS_OWNERSHIP_TABLE);
 done:
-	sqlite3_finalize(st);
+	ts_statements__done(st);
 	if (error < 0) {
 		ts_ownership__free(rules);
 		return error;

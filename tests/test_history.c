@@ -1436,6 +1436,55 @@ void test_history__repair_empty_ref_file(void)
 	ts_node_free(node);
 }
 
+/* The inode number of `path`, 0 when it is not there. */
+static ino_t inode_of(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 ? st.st_ino : 0;
+}
+
+/*
+ * A commit moves main by exchanging the ref's file with the spare, which
+ * then holds the old id: no lock file is made, stock git reads the new id.
+ * A repository that asks for reflogs gets them, through git's lock file.
+ */
+void test_history__ref_moves_by_exchange(void)
+{
+	ts_node *node = NULL;
+	char *cid = NULL, first[41], second[41], third[41];
+	ino_t spare, ref;
+
+	test_ok(new_node(&node, "n"));
+	test_ok(new_case(&cid, node, NULL));
+	test_ok(ts_node_commit(first, node, "first", NULL));
+	free(cid);
+	test_assert((spare = inode_of("n/history.git/tiersync-ref.spare")) != 0);
+	ref = inode_of("n/history.git/refs/heads/main");
+	test_ok(new_case(&cid, node, NULL));
+	test_ok(ts_node_commit(second, node, "second", NULL));
+	free(cid);
+	/* the two files traded places: none was made */
+	test_assert(inode_of("n/history.git/refs/heads/main") == spare);
+	test_assert(inode_of("n/history.git/tiersync-ref.spare") == ref);
+	test_assert(access("n/history.git/refs/heads/main.lock", F_OK) != 0);
+	/* stock git reads the new id, and the spare holds the one before */
+	test_equal_s(ts_test_first_line("git --git-dir=n/history.git rev-parse main"), second);
+	test_equal_s(ts_test_first_line("cat n/history.git/tiersync-ref.spare"), first);
+	test_ok(ts_test_sh("git --git-dir=n/history.git fsck --full --strict >/dev/null 2>&1"));
+	ts_node_free(node);
+	node = NULL;
+
+	/* asked for reflogs: the usual way, which writes one */
+	test_ok(ts_test_sh("git --git-dir=n/history.git config core.logAllRefUpdates always"));
+	test_ok(ts_node_open(&node, "n"));
+	test_ok(new_case(&cid, node, NULL));
+	test_ok(ts_node_commit(third, node, "third", NULL));
+	free(cid);
+	test_equal_s(ts_test_first_line("git --git-dir=n/history.git reflog -1 --format=%H main"), third);
+	test_equal_s(ts_test_first_line("git --git-dir=n/history.git rev-parse main"), third);
+	ts_node_free(node);
+}
+
 /* Replaces the journal's raw bytes of commit `hex` by what `damage` makes
  * of them. */
 static int damage_journal(const char *node_path, const char *hex, int how)
