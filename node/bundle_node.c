@@ -102,6 +102,8 @@ int ts_bundle_create(ts_bundle_info *out, ts_node *node, const char *path, const
 	size_t nprereq = 0, nrefs = 0;
 	int error;
 
+	if ((error = ts_store__publish(node->store)) < 0)
+		return error;
 	if (!out)
 		out = &ignored;
 	info_clear(out);
@@ -340,6 +342,8 @@ int ts_bundle_import(ts_bundle_import_result *out, ts_node *node, const char *pa
 	size_t i;
 	int error, main_at, urgent_at;
 
+	if ((error = ts_store__publish(node->store)) < 0)
+		return error;
 	if (!out)
 		out = &ignored;
 	memset(out, 0, sizeof(*out));

@@ -304,6 +304,8 @@ int ts_gate_prepare(ts_gate_exec **out, ts_node *node, const char *node_id, cons
 	char **env;
 	int error;
 
+	if ((error = ts_store__publish(node->store)) < 0)
+		return error;
 	*out = NULL;
 	if ((error = ts_gate__request_check(&req, node_dir, history, node, node_id, fingerprint, command)) < 0)
 		goto done;

@@ -136,6 +136,8 @@ int ts_gate_serve(ts_node *node, const char *node_id, const char *fingerprint, c
 	size_t n = 0;
 	int error;
 
+	if ((error = ts_store__publish(node->store)) < 0)
+		return error;
 	if ((error = ts_gate__request_check(&req, node_dir, history, node, node_id, fingerprint, command)) < 0)
 		return error;
 	if (req.service != TS_GATE_UPLOAD_CHANGES && req.service != TS_GATE_RECEIVE_CHANGES)

@@ -203,6 +203,8 @@ int ts_node_diff(char from_id[41], char to_id[41], ts_node *node, const char *fr
 	int error;
 
 	from_id[0] = to_id[0] = '\0';
+	if ((error = ts_store__publish(node->store)) < 0)
+		return error;
 	if (!cb)
 		return ts_error_set(TS_EINVALID, "a diff needs a callback");
 	if (!to_rev)
@@ -315,6 +317,8 @@ int ts_node_log(ts_node *node, const ts_log_options *opts,
 	log_run run;
 	int error;
 
+	if ((error = ts_store__publish(node->store)) < 0)
+		return error;
 	if (!opts)
 		opts = &defaults;
 	if ((error = ts_error__version(opts->version, TS_LOG_OPTIONS_VERSION, "log options")) < 0)
@@ -381,6 +385,8 @@ int ts_node_blame(char head_out[41], ts_node *node, const char *rev, const char 
 	int error;
 
 	head_out[0] = '\0';
+	if ((error = ts_store__publish(node->store)) < 0)
+		return error;
 	if (!table || !key)
 		return ts_error_set(TS_EINVALID, "blame needs a table and a key");
 	if (!cb)

@@ -76,6 +76,8 @@ int ts_node_merge(char id_out[41], ts_node_merge_stats *stats, ts_node *node, co
 	int error, urgent;
 
 	id_out[0] = '\0';
+	if ((error = ts_store__publish(node->store)) < 0)
+		return error;
 	if (stats)
 		memset(stats, 0, sizeof(*stats));
 	if (!author)
@@ -171,6 +173,8 @@ int ts_node_merge_submissions(ts_node *node, const char *author,
 	size_t i, nurgent;
 	int error = 0;
 
+	if ((error = ts_store__publish(node->store)) < 0)
+		return error;
 	if (git_reference_list(&all, ts_store__repo(node->store)) < 0)
 		return ts_store__git_error(TS_ERROR, "listing submissions");
 	/* urgent reports first, then the submissions, each in a fixed order:

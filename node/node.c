@@ -405,6 +405,9 @@ void ts_node_free(ts_node *node)
 {
 	if (!node)
 		return;
+	/* deferred commits reach history.git; should that fail, the journal
+	 * has them for the next open */
+	ts_store__publish(node->store);
 	ts_tables__free(node->tables);   /* its statements first: they belong to db */
 	ts_ownership__free(node->rules);
 	ts_store__free(node->store);   /* before the key it signs with */
@@ -671,6 +674,11 @@ done:
 	return error;
 }
 
+int ts_node_batch_commits(ts_node *node, int on)
+{
+	return ts_store__defer_commits(node->store, on);
+}
+
 int ts_node_head(char id_out[41], ts_node *node)
 {
 	git_oid id;
@@ -684,6 +692,8 @@ int ts_node_verify(ts_node *node, int (*cb)(const ts_verify_problem *p, void *pa
 {
 	int rows, signatures;
 
+	if ((rows = ts_store__publish(node->store)) < 0)
+		return rows;
 	rows = ts_history__verify(node->db, node->store, cb, payload);
 	if (rows < 0 && rows != TS_ECORRUPT)
 		return rows;

@@ -264,6 +264,8 @@ int ts_node_remote_remove(ts_node *node, const char *name)
 	size_t n = 0, i;
 	int error;
 
+	if ((error = ts_store__publish(node->store)) < 0)
+		return error;
 	if ((error = remote_get(&rc, node, name)) < 0)
 		return error;
 	remote_config_dispose(&rc);
@@ -504,6 +506,8 @@ int ts_node_push_urgent(char id_out[41], ts_transfer_stats *stats, ts_urgent_pus
 
 	if (id_out)
 		id_out[0] = '\0';
+	if ((error = ts_store__publish(node->store)) < 0)
+		return error;
 	if (stats && !(flags & TS_PUSH_URGENT_ONLY))
 		memset(stats, 0, sizeof(*stats));
 	if (!urgent)
@@ -706,6 +710,8 @@ int ts_node_fetch(char id_out[41], ts_transfer_stats *stats, ts_node *node, cons
 	int error, had;
 
 	id_out[0] = '\0';
+	if ((error = ts_store__publish(node->store)) < 0)
+		return error;
 	memset(&st, 0, sizeof(st));
 	if (!remote)
 		remote = TS_REMOTE_DEFAULT;

@@ -127,6 +127,8 @@ int ts_node_remote_status(ts_node *node,
 	ts_buf path = TS_BUF_INIT;
 	int error;
 
+	if ((error = ts_store__publish(node->store)) < 0)
+		return error;
 	if (!cb)
 		return ts_error_set(TS_EINVALID, "the status of the remotes needs a callback");
 	ts_buf__printf(&path, "%s/" TS_NODE_SYNC_STATE, node->path);
@@ -156,6 +158,8 @@ int ts_node_submissions_waiting(ts_node *node,
 	size_t k, i, n;
 	int error = 0;
 
+	if ((error = ts_store__publish(node->store)) < 0)
+		return error;
 	if (!cb)
 		return ts_error_set(TS_EINVALID, "the waiting submissions need a callback");
 	if ((error = ts_store__ref_get(&head, node->store, TS_STORE_MAIN)) < 0)

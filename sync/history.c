@@ -48,15 +48,10 @@ int ts_history__setup(sqlite3 *db)
 
 void ts_history__schema_blob(ts_buf *out, sqlite3 *db)
 {
-	sqlite3_stmt *st = NULL;
-	int version = 0;
+	sqlite3_int64 version = ts_meta__pragma(db, "PRAGMA user_version");
 
-	if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
-	    sqlite3_step(st) == SQLITE_ROW)
-		version = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
 	ts_buf__clear(out);
-	ts_buf__printf(out, "%d\n", version);
+	ts_buf__printf(out, "%lld\n", version < 0 ? 0LL : (long long)version);
 }
 
 /* The row changes of a commit, collected from the staged changesets. */
@@ -269,10 +264,10 @@ static int commit_updates(git_oid *out, sqlite3 *db, ts_store *store, const git_
 	ts_buf raw = TS_BUF_INIT, schema = TS_BUF_INIT;
 	ts_store_update *all = NULL;
 	char (*paths)[TS_FILES_PATH_SIZE] = NULL;
-	git_oid head, base_tree, tree;
+	git_oid head, base_tree, tree, published;
 	size_t i;
 	char hex[GIT_OID_HEXSZ + 1];
-	int has_head, bulk = rows_tree || n >= BULK_THRESHOLD, synced = 0, error;
+	int has_head, bulk = rows_tree || n >= BULK_THRESHOLD, synced = 0, defer = 0, error;
 
 	has_head = ts_history__head(&head, db) == 0;
 	if (has_head && (error = ts_store__commit_tree(&base_tree, store, &head)) < 0)
@@ -301,15 +296,15 @@ static int commit_updates(git_oid *out, sqlite3 *db, ts_store *store, const git_
 
 	if ((error = ts_store__tree_update(&tree, store, has_head || rows_tree ? &base_tree : NULL, all, n)) < 0 ||
 	    (error = ts_store__commit(out, &raw, store, &tree, has_head ? &head : NULL,
-			has_head ? 1 : 0, author, committer, message)) < 0 ||
-	    (error = ts_store__flush(store)) < 0)
+			has_head ? 1 : 0, author, committer, message)) < 0)
 		goto done;
 
 	if (bulk || journal_size(db) >= TS_HISTORY_CHECKPOINT) {
 		/* everything written so far becomes durable: the journal can go */
 		char now[24];
 		ts_store__clean_debris(store);
-		if ((error = ts_store__maintain(store)) < 0 ||
+		if ((error = ts_store__flush(store)) < 0 ||
+		    (error = ts_store__maintain(store)) < 0 ||
 		    (error = ts_store__sync(store)) < 0)
 			goto done;
 		snprintf(now, sizeof(now), "%lld", (long long)ts_store__now_ns());
@@ -320,8 +315,17 @@ static int commit_updates(git_oid *out, sqlite3 *db, ts_store *store, const git_
 			goto done;
 		synced = 1;   /* this commit's pack too: it was written before the sync */
 	}
-	if (!synced && (error = journal_add(db, out, &raw, updates, n, files, nfiles)) < 0)
-		goto done;
+	if (!synced) {
+		/* where the store defers commits, a journalled commit's objects
+		 * and ref wait for the next checkpoint, ts_store__publish() or
+		 * a bulk commit (if the ref on disk is one it can tell apart) */
+		if ((error = journal_add(db, out, &raw, updates, n, files, nfiles)) < 0)
+			goto done;
+		defer = ts_store__defers_commits(store) && (ts_store__deferred(store) ||
+			git_reference_name_to_id(&published, ts_store__repo(store), TS_STORE_MAIN) == 0);
+		if (!defer && (error = ts_store__flush(store)) < 0)
+			goto done;
+	}
 	git_oid_tostr(hex, sizeof(hex), out);
 	if ((error = ts_meta__set(db, "head", hex)) < 0 ||
 	    (error = exec(db, "DELETE FROM ts_staged")) < 0 ||
@@ -329,7 +333,11 @@ static int commit_updates(git_oid *out, sqlite3 *db, ts_store *store, const git_
 	    (error = exec(db, "COMMIT")) < 0)
 		goto done;
 	/* From here the commit is durable; a failure below is repaired on open. */
-	if ((error = ts_store__ref_set(store, TS_STORE_MAIN, out, message)) == 0)
+	if (defer)
+		ts_store__defer(store, out, &published);   /* its objects wait with the ref */
+	else
+		error = ts_store__ref_set(store, TS_STORE_MAIN, out, message);
+	if (error == 0)
 		ts_history__trim(db);
 done:
 	if (error < 0)
@@ -347,6 +355,23 @@ done:
  * killed writer left goes as the lock is taken (ts_store__lock()); its
  * other leftovers when the node is opened and at the checkpoint.
  */
+static int replay_journal(sqlite3 *db, ts_store *store, const ts_store_whole *whole, int *repaired);
+
+/*
+ * The head's objects may wait in another process's memory (a deferred
+ * commit, ts_store__defer()): the journal has them, and a writer that
+ * cannot read the head writes them from there first. With the lock held.
+ */
+static int catch_up(sqlite3 *db, ts_store *store)
+{
+	git_oid head;
+	int repaired = 0;
+
+	if (ts_history__head(&head, db) < 0 || ts_store__readable(store, &head))
+		return 0;
+	return replay_journal(db, store, NULL, &repaired);
+}
+
 int ts_history__begin(sqlite3 *db, ts_store *store)
 {
 	int error;
@@ -360,8 +385,8 @@ int ts_history__begin(sqlite3 *db, ts_store *store)
 		return ts_error_set(TS_EBUSY, "a pull that was interrupted is still to be undone; "
 			"open the node again");
 	}
-	if ((error = exec(db, "BEGIN IMMEDIATE")) < 0)
-		ts_store__unlock(store);
+	if ((error = exec(db, "BEGIN IMMEDIATE")) < 0 || (error = catch_up(db, store)) < 0)
+		ts_history__release(db, store);
 	return error;
 }
 
@@ -729,9 +754,17 @@ int ts_history__repair(sqlite3 *db, ts_store *store, int *repaired)
 	if ((error = ts_history__head(&head, db)) < 0)
 		return error;
 	/* a live writer holding the lock (a commit, a pull) owns history for
-	 * now: opening the node does not wait for it; the next open checks */
-	if ((error = ts_store__trylock(store)) <= 0)
+	 * now: opening the node does not wait for it; the next open checks.
+	 * Unless the head cannot be read here: its objects wait in another
+	 * process (a deferred commit), and the journal has them */
+	if ((error = ts_store__trylock(store)) < 0)
 		return error;
+	if (error == 0) {
+		if (ts_store__readable(store, &head))
+			return 0;
+		if ((error = ts_store__lock(store)) < 0)
+			return error;
+	}
 	error = 0;
 	/* a killed writer's leftovers, and packs a power loss tore */
 	ts_store__clean_debris(store);
@@ -746,7 +779,8 @@ int ts_history__repair(sqlite3 *db, ts_store *store, int *repaired)
 		goto done;
 	}
 	if (ts_store__ref_get(&ref, store, TS_STORE_MAIN) < 0 || !git_oid_equal(&ref, &head)) {
-		if ((error = ts_store__ref_reset(store, TS_STORE_MAIN, &head)) < 0)
+		if ((error = ts_store__flush(store)) < 0 ||
+		    (error = ts_store__ref_reset(store, TS_STORE_MAIN, &head)) < 0)
 			goto done;
 		*repaired = 1;
 	}

@@ -39,6 +39,9 @@ struct ts_store {
 	ts_batch *batch;    /* owned by odb: where new objects wait */
 	int lock_fd;        /* held while writing, else -1 */
 	int swap_refs;      /* refs may move by exchange (ref_swap()) */
+	int may_defer;      /* ts_store__defer_commits() */
+	int deferred;       /* ts_store__defer(): main waits to move */
+	git_oid deferred_head, published;
 	const ts_sshsig_key *signer;          /* signs new commits, or NULL */
 	void (*on_head)(void *payload);       /* hears of moves of main */
 	void *on_head_payload;
@@ -321,7 +324,60 @@ int ts_store__flush(ts_store *store)
 
 void ts_store__discard(ts_store *store)
 {
-	ts_batch__discard(store->batch);
+	/* deferred commits' objects are among those waiting: a failed
+	 * commit's own stay beside them, unreferenced (content-addressed,
+	 * they harm nothing) */
+	if (!store->deferred)
+		ts_batch__discard(store->batch);
+}
+
+void ts_store__defer(ts_store *store, const git_oid *head, const git_oid *published)
+{
+	if (!store->deferred)
+		git_oid_cpy(&store->published, published);
+	store->deferred = 1;
+	git_oid_cpy(&store->deferred_head, head);
+}
+
+int ts_store__deferred(const ts_store *store)
+{
+	return store->deferred;
+}
+
+int ts_store__defer_commits(ts_store *store, int on)
+{
+	store->may_defer = on;
+	return on ? 0 : ts_store__publish(store);
+}
+
+int ts_store__defers_commits(const ts_store *store)
+{
+	return store->may_defer;
+}
+
+int ts_store__publish(ts_store *store)
+{
+	git_oid now;
+	int held, error;
+
+	if (!store || !store->deferred)
+		return 0;
+	held = store->lock_fd >= 0;
+	if (!held && (error = ts_store__lock(store)) < 0)
+		return error;
+	if ((error = ts_store__flush(store)) == 0) {
+		/* another writer may have moved it since: forward to a head
+		 * holding this one (then it stays), or to a part of this one */
+		if (git_reference_name_to_id(&now, store->repo, TS_STORE_MAIN) == 0 &&
+		    !git_oid_equal(&now, &store->published) && !git_oid_equal(&now, &store->deferred_head) &&
+		    git_graph_descendant_of(store->repo, &store->deferred_head, &now) != 1)
+			store->deferred = 0;
+		else
+			error = ts_store__ref_set(store, TS_STORE_MAIN, &store->deferred_head, "commit");
+	}
+	if (!held)
+		ts_store__unlock(store);
+	return error;
 }
 
 void ts_store__reuse_objects(ts_store *store, int on)
@@ -462,7 +518,13 @@ int ts_store__write_raw_commit(git_oid *out, ts_store *store, const char *raw, s
 
 int ts_store__ref_get(git_oid *out, ts_store *store, const char *ref)
 {
-	int error = git_reference_name_to_id(out, store->repo, ref);
+	int error;
+
+	if (store->deferred && !strcmp(ref, TS_STORE_MAIN)) {
+		git_oid_cpy(out, &store->deferred_head);
+		return 0;
+	}
+	error = git_reference_name_to_id(out, store->repo, ref);
 	if (error == GIT_ENOTFOUND)
 		return ts_error_set(TS_ENOTFOUND, "no ref %s", ref);
 	if (error < 0)
@@ -471,16 +533,19 @@ int ts_store__ref_get(git_oid *out, ts_store *store, const char *ref)
 }
 
 /*
- * Moves a loose ref by exchange: the new "<id>\n" is written into a spare
- * file of the repository's (kept, so no file is made or freed), and
+ * Moves main by exchange: the new "<id>\n" is written into a spare file of
+ * the repository's (kept, so no file is made or freed), and
  * renameat2(RENAME_EXCHANGE) swaps it with the ref's file in one step, as
  * a rename through a lock file would replace it, for about a tenth of the
  * cost (making a lock file and freeing the old one are what a one-row
- * commit's ref cost). The spare then holds the old id, read by nobody.
- * Only with the store's lock held, which every writer of this
- * repository's refs takes, and only where the ref is a plain loose file
- * that keeps no reflog; 1 when done, 0 when the caller is to move the ref
- * the usual way, < 0 on an error.
+ * commit's ref cost). The spare then holds main's old id, read by nobody.
+ * Neither is synced, as git's are not: after a power loss main may name
+ * one of its earlier commits (the spare's bytes), which the next open
+ * corrects from the database's head, as it does a ref that lost its
+ * rename. So only main, whose truth is the database's, moves this way; only
+ * with the store's lock held, which every writer of this repository's
+ * refs takes; and only where main is a plain loose file with no reflog.
+ * 1 when done, 0 when the caller is to move the ref the usual way.
  */
 static int ref_swap(ts_store *store, const char *ref, const git_oid *commit)
 {
@@ -488,7 +553,8 @@ static int ref_swap(ts_store *store, const char *ref, const git_oid *commit)
 	struct stat st;
 	int fd, done;
 
-	if (!store->swap_refs || store->lock_fd < 0 || git_reference_has_log(store->repo, ref) != 0)
+	if (!store->swap_refs || store->lock_fd < 0 || strcmp(ref, TS_STORE_MAIN) ||
+	    git_reference_has_log(store->repo, ref) != 0)
 		return 0;
 	snprintf(path, sizeof(path), "%s%s", git_repository_path(store->repo), ref);
 	if (lstat(path, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size != GIT_OID_HEXSZ + 1)
@@ -521,6 +587,8 @@ int ts_store__ref_set(ts_store *store, const char *ref, const git_oid *commit, c
 		if (error < 0)
 			return ts_store__git_error(TS_ERROR, ref);
 	}
+	if (!strcmp(ref, TS_STORE_MAIN))
+		store->deferred = 0;
 	head_moved(store, ref);
 	return 0;
 }
@@ -1024,7 +1092,8 @@ static int reopen(ts_store *store)
 
 int ts_store__unmap(ts_store *store)
 {
-	return reopen(store);
+	int error = ts_store__publish(store);
+	return error < 0 ? error : reopen(store);
 }
 
 int ts_store__drop_torn_packs(ts_store *store, int64_t since_ns, int *dropped, ts_store_whole **out)

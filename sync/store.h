@@ -58,6 +58,33 @@ int ts_store__tree_update(git_oid *out, ts_store *store, const git_oid *base,
 int ts_store__flush(ts_store *store);
 void ts_store__discard(ts_store *store);
 
+/*
+ * A commit published later: its objects (and those of the commits deferred
+ * before it) stay waiting in the batch, and TS_STORE_MAIN stays at
+ * `published`, what the ref held when the commit was made, until
+ * ts_store__publish() (`published` counts for the first commit deferred;
+ * later ones keep it). Meanwhile this store's reads see the objects and
+ * ts_store__ref_get() of TS_STORE_MAIN gives `head`; other processes see
+ * the ref as it was (their database's journal lets them write the
+ * objects). ts_store__discard() keeps what is deferred.
+ */
+void ts_store__defer(ts_store *store, const git_oid *head, const git_oid *published);
+int ts_store__deferred(const ts_store *store);
+
+/* Whether history may defer its commits (off when the store is opened);
+ * turning it off publishes what is deferred. */
+int ts_store__defer_commits(ts_store *store, int on);
+int ts_store__defers_commits(const ts_store *store);
+
+/*
+ * Writes what waits as one pack and moves TS_STORE_MAIN to the deferred
+ * head, unless another writer has moved it since to a commit that is not
+ * among the deferred head's ancestors (a later head, which holds this
+ * one). Takes the store's lock if it is not held. 0 at once when nothing
+ * is deferred.
+ */
+int ts_store__publish(ts_store *store);
+
 /* With `on`, objects the repository already holds are not written again
  * (a merge, whose result is mostly rows the other side brought). */
 void ts_store__reuse_objects(ts_store *store, int on);
@@ -111,10 +138,12 @@ int ts_store__put_blob(git_oid *out, ts_store *store, const void *data, size_t l
 /* Writes raw commit bytes (from ts_store__commit) as a commit object. */
 int ts_store__write_raw_commit(git_oid *out, ts_store *store, const char *raw, size_t len);
 
-/* The commit `ref` points at; TS_ENOTFOUND when it does not exist. */
+/* The commit `ref` points at (TS_STORE_MAIN: as this store sees it, its
+ * deferred head if any); TS_ENOTFOUND when it does not exist. */
 int ts_store__ref_get(git_oid *out, ts_store *store, const char *ref);
 
-/* Points `ref` at `commit` (forced), with a reflog message. */
+/* Points `ref` at `commit` (forced), with a reflog message. Moving
+ * TS_STORE_MAIN ends a deferral: what waits must have been written. */
 int ts_store__ref_set(ts_store *store, const char *ref, const git_oid *commit, const char *why);
 
 /* 1 if the object exists, 0 if not. */
@@ -212,7 +241,8 @@ int ts_store__maintain(ts_store *store);
  * and the pages read stay counted against the process, while its
  * repository is open. A bulk commit reads the trees the previous one wrote
  * and writes packs of its own; a node built by many of them would keep
- * every earlier commit's trees mapped. Nothing may wait in the batch, and
+ * every earlier commit's trees mapped. What is deferred is published
+ * first; nothing else may wait in the batch, and
  * no object, tree or repository pointer of the store may be held across
  * it (ts_store__repo() is a new handle after). On a failure, reading fails
  * until the store is opened again; nothing is lost.

@@ -11,6 +11,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <git2.h>
@@ -1482,6 +1483,94 @@ void test_history__ref_moves_by_exchange(void)
 	free(cid);
 	test_equal_s(ts_test_first_line("git --git-dir=n/history.git reflog -1 --format=%H main"), third);
 	test_equal_s(ts_test_first_line("git --git-dir=n/history.git rev-parse main"), third);
+	ts_node_free(node);
+}
+
+/* Where stock git finds main in node `dir`'s history. */
+static const char *main_on_disk(const char *dir)
+{
+	char cmd[256];
+	snprintf(cmd, sizeof(cmd), "git --git-dir=%s/history.git rev-parse main", dir);
+	return ts_test_first_line(cmd);
+}
+
+static int commit_case(char id[41], ts_node *node, const char *message)
+{
+	char *cid = NULL;
+	int error = new_case(&cid, node, NULL);
+	free(cid);
+	return error < 0 ? error : ts_node_commit(id, node, message, NULL);
+}
+
+/*
+ * Batched commits: each is in the database (its journal) at once, while
+ * history.git keeps main where it was until a checkpoint, a read of the
+ * history, or the handle's end. Another handle that opens the node writes
+ * them from the journal; so does the next open after a process that never
+ * let go of them. Stock git judges every step.
+ */
+void test_history__batched_commits(void)
+{
+	ts_node *node = NULL, *other = NULL;
+	char first[41], id[41], last[41], checkpointed[41];
+	pid_t pid;
+	int i, status;
+
+	test_ok(new_node(&node, "n"));
+	test_ok(commit_case(first, node, "first"));
+	test_equal_s(main_on_disk("n"), first);
+	test_ok(ts_node_batch_commits(node, 1));
+	test_ok(commit_case(id, node, "second"));
+	test_equal_s(main_on_disk("n"), first);
+	test_ok(ts_node_head(last, node));
+	test_equal_s(last, id);
+
+	/* another handle writes it from the journal as it opens */
+	test_ok(ts_node_open(&other, "n"));
+	test_equal_s(main_on_disk("n"), id);
+	ts_node_free(other);
+	other = NULL;
+
+	/* the next batched commit moves main on from there, once read */
+	test_ok(commit_case(last, node, "third"));
+	test_equal_s(main_on_disk("n"), id);
+	test_ok(verify_clean(node));
+	test_equal_s(main_on_disk("n"), last);
+
+	/* a checkpoint writes what waits */
+	checkpointed[0] = '\0';
+	for (i = 0; i < TS_HISTORY_CHECKPOINT + 2; i++) {
+		test_ok(commit_case(last, node, "many"));
+		if (!strcmp(main_on_disk("n"), last))
+			memcpy(checkpointed, last, sizeof(last));
+	}
+	test_assert(checkpointed[0] != '\0');
+	test_assert(strcmp(main_on_disk("n"), last) != 0);
+	ts_node_free(node);
+	node = NULL;
+	test_equal_s(main_on_disk("n"), last);
+
+	/* a process that ends without letting go loses nothing */
+	fflush(NULL);
+	if ((pid = fork()) == 0) {
+		ts_node *n = NULL;
+		char ignored[41];
+		if (ts_node_open(&n, "n") < 0 || ts_node_batch_commits(n, 1) < 0 ||
+		    commit_case(ignored, n, "last") < 0 || commit_case(ignored, n, "last") < 0)
+			_exit(1);
+		_exit(strcmp(main_on_disk("n"), last) == 0 ? 0 : 2);
+	}
+	test_assert(pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	test_equal_s(main_on_disk("n"), last);
+	test_ok(ts_node_open(&node, "n"));
+	test_ok(ts_node_head(id, node));
+	test_assert(strcmp(id, last) != 0);
+	test_equal_s(main_on_disk("n"), id);
+	test_ok(verify_clean(node));
+	test_ok(ts_test_sh("git --git-dir=n/history.git fsck --full --strict >/dev/null 2>&1"));
+	/* both of the child's commits, written again from the journal */
+	test_equal_s(ts_test_first_line("git --git-dir=n/history.git log -3 --format=%s main | tr '\\n' ' '"),
+		"last last many ");
 	ts_node_free(node);
 }
 

@@ -437,8 +437,9 @@ static int single(int argc, char **argv)
 			figure("import_write_ms", res.v[i]);
 			figure("import_commit_ms", res.v[i + 1]);
 		}
-	} else if (argc == 5 && !strcmp(argv[1], "update")) {
-		update_args u = { argv[2], arg_count(argv[3]), 1000, (int)arg_count(argv[4]) };
+	} else if (argc >= 5 && argc <= 6 && !strcmp(argv[1], "update")) {
+		update_args u = { argv[2], arg_count(argv[3]), 1000, (int)arg_count(argv[4]),
+			argc == 6 && !strcmp(argv[5], "batched") };
 		samples s = { 0 };
 		run_child(&res, "the update loop", child_node_updates, &u);
 		for (i = 0; i + 1 < res.n; i += 2)
@@ -534,6 +535,7 @@ int main(int argc, char **argv)
 	printf("# tiersync bench: figures are `name: value` lines; ratios are node / plain SQLite or\n");
 	printf("# stock git, measured in this run. Goals (DESIGN.md, quality bars):\n");
 	printf("#   commit_vs_sqlite_ratio  <= 2     (mean durable update+commit, 100k cases, vs rollback-journal UPDATE)\n");
+	printf("#   commit_batched_vs_sqlite_ratio   (the same with ts_node_batch_commits() on: reported)\n");
 	printf("#   commit_scaling_ratio    <= 1.3   (median update+commit, 1M cases / 10k cases)\n");
 	printf("#   import_vs_sqlite_ratio  >= 0.5   (rows/s importing 100k cases in one commit, vs one-transaction INSERT)\n");
 	printf("#   sync_vs_git_push_ratio  <= 1.5   (push over ssh + district merge of 10k changed rows, vs stock git push\n");

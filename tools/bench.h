@@ -166,6 +166,7 @@ typedef struct {
 	const char *dir;
 	uint64_t ncases, seed;
 	int iters;
+	int batched;         /* ts_node_batch_commits() on */
 } update_args;
 
 void child_node_updates(int fd, const void *arg);

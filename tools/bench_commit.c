@@ -47,6 +47,8 @@ void child_node_updates(int fd, const void *arg)
 
 	if (!v)
 		die("out of memory");
+	if (a->batched && ts_node_batch_commits(node, 1) < 0)
+		ts_die("ts_node_batch_commits");
 	for (k = 0; k < WARMUP + a->iters; k++) {
 		case_row r;
 		ts_field f = { "description", desc };
@@ -176,14 +178,15 @@ static uint64_t disk_bytes(const char *path)
 void bench_commit_100k(const char *dir_100k, long *rss_a)
 {
 	child_result res;
-	samples a_node = { 0 }, a_update = { 0 }, a_commit = { 0 }, a_del = { 0 }, a_wal = { 0 };
+	samples a_node = { 0 }, a_update = { 0 }, a_commit = { 0 }, a_del = { 0 }, a_wal = { 0 }, a_batched = { 0 };
 	double commit_a, plain_a, plain_wal_a;
 	size_t i;
 	int r;
 
 	*rss_a = 0;
 	for (r = 0; r < BLOCKS; r++) {
-		update_args u = { dir_100k, n_100k, 1000 + (uint64_t)r, A_ITERS };
+		update_args u = { dir_100k, n_100k, 1000 + (uint64_t)r, A_ITERS, 0 };
+		update_args batched = { dir_100k, n_100k, 5000 + (uint64_t)r, A_ITERS, 1 };
 		plain_update_args p = { scratch, n_100k, 1000 + (uint64_t)r, A_ITERS };
 		fprintf(stderr, "bench: (a) block %d/%d: %d update+commit on %llu cases, then plain SQLite\n",
 			r + 1, BLOCKS, A_ITERS, (unsigned long long)n_100k);
@@ -207,6 +210,15 @@ void bench_commit_100k(const char *dir_100k, long *rss_a)
 			add(&a_wal, res.v[2 * i + 1]);
 		}
 		free(res.v);
+		run_child(&res, "the batched update loop", child_node_updates, &batched);
+		if (res.n != 2 * (size_t)A_ITERS)
+			die("the batched update loop reported %zu values", res.n);
+		for (i = 0; i < A_ITERS; i++)
+			add(&a_batched, res.v[2 * i] + res.v[2 * i + 1]);
+		report_block("100k batched", res.v, A_ITERS);
+		if (res.ru.ru_maxrss > *rss_a)
+			*rss_a = res.ru.ru_maxrss;
+		free(res.v);
 	}
 	commit_a = mean(&a_node);
 	plain_a = mean(&a_del);
@@ -223,6 +235,8 @@ void bench_commit_100k(const char *dir_100k, long *rss_a)
 	figure("node_commit_100k_ms", mean(&a_commit));
 	figure("case_update_100k_median_ms", quantile(&a_update, 0.5));
 	figure("node_commit_100k_median_ms", quantile(&a_commit, 0.5));
+	figure_series("commit_batched_100k_ms", &a_batched, 1);
+	figure("commit_batched_vs_sqlite_ratio", mean(&a_batched) / plain_a);
 	{
 		char *plain = path_in(scratch, "base-rollback.db");
 		uint64_t node_bytes = disk_bytes(dir_100k), plain_bytes = disk_bytes(plain);
@@ -231,7 +245,7 @@ void bench_commit_100k(const char *dir_100k, long *rss_a)
 		figure("disk_vs_sqlite_ratio", (double)node_bytes / (double)plain_bytes);
 		free(plain);
 	}
-	free(a_node.v); free(a_update.v); free(a_commit.v); free(a_del.v); free(a_wal.v);
+	free(a_node.v); free(a_update.v); free(a_commit.v); free(a_del.v); free(a_wal.v); free(a_batched.v);
 }
 
 void bench_commit_scaling(const char *dir_10k, const char *dir_1m, long *rss_b, long *rss_build_1m)
@@ -259,8 +273,8 @@ void bench_commit_scaling(const char *dir_10k, const char *dir_1m, long *rss_b, 
 		free(res.v);
 	}
 	for (r = 0; r < BLOCKS; r++) {
-		update_args big = { dir_1m, n_1m, 2000 + (uint64_t)r, B_ITERS };
-		update_args small = { dir_10k, n_10k, 3000 + (uint64_t)r, B_ITERS };
+		update_args big = { dir_1m, n_1m, 2000 + (uint64_t)r, B_ITERS, 0 };
+		update_args small = { dir_10k, n_10k, 3000 + (uint64_t)r, B_ITERS, 0 };
 		fprintf(stderr, "bench: (b) block %d/%d: %d update+commit on %llu cases, then on %llu\n",
 			r + 1, BLOCKS, B_ITERS, (unsigned long long)n_1m, (unsigned long long)n_10k);
 		run_child(&res, "the 1m update loop", child_node_updates, &big);

@@ -167,6 +167,21 @@ int ts_node_restored(ts_node *node,
  */
 int ts_node_commit(char id_out[41], ts_node *node, const char *message, const char *author);
 
+/*
+ * For a process that keeps the node open and commits often (an officer's
+ * application): with `on`, a commit costs one durable database transaction
+ * and the work in memory. Its objects and the move of the branch in
+ * history.git wait, as many commits together, until the next checkpoint
+ * (every 32 commits), anything of this handle that reads or sends the
+ * history (log, verify, push, fetch, merge, bundles), ts_node_free(), or
+ * ts_node_batch_commits(node, 0); each commit is durable at once all the
+ * same (the database's journal has what writes it again), and another
+ * process that opens the node or writes its history writes it from there.
+ * Until then stock git and other processes see history.git as it was.
+ * Off when a node is opened. An error is that of writing what waited.
+ */
+int ts_node_batch_commits(ts_node *node, int on);
+
 /* The id of the node's HEAD commit (40 hex digits + NUL). */
 int ts_node_head(char id_out[41], ts_node *node);
 
