@@ -220,6 +220,16 @@ done:
 	return error;
 }
 
+/* Empties the journal: its commits' objects are durable. */
+static int journal_clear(sqlite3 *db)
+{
+	int error;
+	if ((error = exec(db, "DELETE FROM ts_journal")) < 0 ||
+	    (error = exec(db, "DELETE FROM ts_journal_rows")) < 0)
+		return error;
+	return ts_files__journal_clear(db);
+}
+
 static int journal_size(sqlite3 *db)
 {
 	sqlite3_stmt *st = NULL;
@@ -269,6 +279,7 @@ static int commit_updates(git_oid *out, sqlite3 *db, ts_store *store, const git_
 	char hex[GIT_OID_HEXSZ + 1];
 	int has_head, bulk = rows_tree || n >= BULK_THRESHOLD, synced = 0, defer = 0, error;
 
+	memset(&published, 0, sizeof(published));
 	has_head = ts_history__head(&head, db) == 0;
 	if (has_head && (error = ts_store__commit_tree(&base_tree, store, &head)) < 0)
 		return error;
@@ -308,10 +319,7 @@ static int commit_updates(git_oid *out, sqlite3 *db, ts_store *store, const git_
 		    (error = ts_store__sync(store)) < 0)
 			goto done;
 		snprintf(now, sizeof(now), "%lld", (long long)ts_store__now_ns());
-		if ((error = ts_meta__set(db, "checkpoint_ns", now)) < 0 ||
-		    (error = exec(db, "DELETE FROM ts_journal")) < 0 ||
-		    (error = exec(db, "DELETE FROM ts_journal_rows")) < 0 ||
-		    (error = ts_files__journal_clear(db)) < 0)
+		if ((error = ts_meta__set(db, "checkpoint_ns", now)) < 0 || (error = journal_clear(db)) < 0)
 			goto done;
 		synced = 1;   /* this commit's pack too: it was written before the sync */
 	}
@@ -349,12 +357,6 @@ done:
 	return error;
 }
 
-/*
- * A commit holds the store's lock from its first object to the ref, and the
- * database's write lock until its transaction ends. A ref's lock file a
- * killed writer left goes as the lock is taken (ts_store__lock()); its
- * other leftovers when the node is opened and at the checkpoint.
- */
 static int replay_journal(sqlite3 *db, ts_store *store, const ts_store_whole *whole, int *repaired);
 
 /*
@@ -372,6 +374,12 @@ static int catch_up(sqlite3 *db, ts_store *store)
 	return replay_journal(db, store, NULL, &repaired);
 }
 
+/*
+ * A commit holds the store's lock from its first object to the ref, and the
+ * database's write lock until its transaction ends. A ref's lock file a
+ * killed writer left goes as the lock is taken (ts_store__lock()); its
+ * other leftovers when the node is opened and at the checkpoint.
+ */
 int ts_history__begin(sqlite3 *db, ts_store *store)
 {
 	int error;
@@ -415,9 +423,7 @@ int ts_history__finish_durable(sqlite3 *db, ts_store *store, const git_oid *head
 	snprintf(now, sizeof(now), "%lld", (long long)ts_store__now_ns());
 	git_oid_tostr(hex, sizeof(hex), head);
 	if ((error = ts_meta__set(db, "checkpoint_ns", now)) < 0 ||
-	    (error = exec(db, "DELETE FROM ts_journal")) < 0 ||
-	    (error = exec(db, "DELETE FROM ts_journal_rows")) < 0 ||
-	    (error = ts_files__journal_clear(db)) < 0 ||
+	    (error = journal_clear(db)) < 0 ||
 	    (error = ts_meta__set(db, "head", hex)) < 0 ||
 	    (error = exec(db, "COMMIT")) < 0 ||
 	    (error = ts_store__ref_set(store, TS_STORE_MAIN, head, why)) < 0)

@@ -38,7 +38,7 @@ struct ts_store {
 	git_odb *odb;
 	ts_batch *batch;    /* owned by odb: where new objects wait */
 	int lock_fd;        /* held while writing, else -1 */
-	int swap_refs;      /* refs may move by exchange (ref_swap()) */
+	int swap_refs;      /* main may move by exchange (ref_swap()) */
 	int may_defer;      /* ts_store__defer_commits() */
 	int deferred;       /* ts_store__defer(): main waits to move */
 	git_oid deferred_head, published;
