@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "fd.h"
 #include "rowcodec.h"
 #include "statements.h"
 #include "tiersync.h"
@@ -49,18 +50,10 @@ typedef struct {
 static int spill_write(void *payload, const void *data, int n)
 {
 	spill_io *io = payload;
-	const char *p = data;
 
-	while (n > 0) {
-		ssize_t k = write(io->fd, p, (size_t)n);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			return SQLITE_IOERR;
-		p += k;
-		n -= (int)k;
-		io->size += k;
-	}
+	if (ts_fd__write_all(io->fd, data, (size_t)n) < 0)
+		return SQLITE_IOERR;
+	io->size += n;
 	return SQLITE_OK;
 }
 

@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "fd.h"
 
 /* ------------------------------------------------------------- host keys */
 
@@ -193,20 +194,6 @@ int ts_known_hosts__check(const char *path, const char *remote, const char *name
 }
 /* ------------------------------------------------------------- trusting */
 
-static int write_all(int fd, const char *data, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, data, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		data += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* Appends one line to the file, creating it (and starting on a line of
  * its own if the file's last line lacks its newline). */
 static int append_line(const char *path, const char *line)
@@ -219,7 +206,7 @@ static int append_line(const char *path, const char *line)
 		return ts_error_set(TS_ERROR, "opening %s: %s", path, strerror(errno));
 	if (fstat(fd, &st) == 0 && st.st_size > 0 && pread(fd, &last, 1, st.st_size - 1) != 1)
 		last = '\n';
-	if ((last != '\n' && write_all(fd, "\n", 1) < 0) || write_all(fd, line, strlen(line)) < 0 || fsync(fd) < 0)
+	if ((last != '\n' && ts_fd__write_all(fd, "\n", 1) < 0) || ts_fd__write_all(fd, line, strlen(line)) < 0 || fsync(fd) < 0)
 		error = ts_error_set(TS_ERROR, "writing %s: %s", path, strerror(errno));
 	if (close(fd) < 0 && !error)
 		error = ts_error_set(TS_ERROR, "writing %s: %s", path, strerror(errno));
@@ -274,7 +261,7 @@ static int replace_lines(const char *path, const char *name, const char *key, si
 		goto done;
 	}
 	if ((fd = open(tmp.ptr, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0 ||
-	    write_all(fd, out.ptr, out.size) < 0 || fsync(fd) < 0 || close(fd) < 0 ||
+	    ts_fd__write_all(fd, out.ptr, out.size) < 0 || fsync(fd) < 0 || close(fd) < 0 ||
 	    (fd = -1, rename(tmp.ptr, path) < 0)) {
 		error = ts_error_set(TS_ERROR, "writing %s: %s", path, strerror(errno));
 		if (fd >= 0)

@@ -13,6 +13,7 @@
  * small packs, not a delta search and compression of every object in them.
  */
 #include "pack.h"
+#include "fd.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -109,22 +110,13 @@ static int sync_dir(const char *dir)
 int ts_pack__write_file(const char *dir, const char *name, const ts_buf *data, int durable)
 {
 	char tmp[4200], path[4200];
-	size_t done = 0;
 	int fd;
 
 	snprintf(tmp, sizeof(tmp), "%s/tmp_%s", dir, name);
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0444)) < 0)
 		return ts_error_set(TS_ERROR, "creating %s: %s", tmp, strerror(errno));
-	while (done < data->size) {
-		ssize_t n = write(fd, data->ptr + done, data->size - done);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		done += (size_t)n;
-	}
-	if (done < data->size || (durable && fsync(fd) < 0)) {
+	if (ts_fd__write_all(fd, data->ptr, data->size) < 0 || (durable && fsync(fd) < 0)) {
 		ts_error_set(TS_ERROR, "writing %s: %s", tmp, strerror(errno));
 		close(fd);
 		unlink(tmp);

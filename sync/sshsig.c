@@ -8,6 +8,7 @@
  * before it is used, and nothing is accepted with bytes to spare.
  */
 #include "sshsig.h"
+#include "fd.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -470,15 +471,8 @@ static int write_file(const char *path, const void *data, size_t len, mode_t mod
 	}
 	if (fchmod(fd, mode) < 0)
 		goto fail;
-	while (len > 0) {
-		ssize_t w = write(fd, p, len);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			goto fail;
-		p += w;
-		len -= (size_t)w;
-	}
+	if (ts_fd__write_all(fd, p, len) < 0)
+		goto fail;
 	if (fsync(fd) < 0 || close(fd) < 0) {
 		fd = -1;
 		goto fail;
