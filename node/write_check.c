@@ -94,7 +94,6 @@ static int local_lookup(ts_row **out, const char *table, const ts_value *key, co
 static int row_of_op(ts_row **out, ts_table *t, const ts_row *now, sqlite3_changeset_iter *it, int inserted)
 {
 	ts_value *values = NULL;
-	ts_buf blob = TS_BUF_INIT;
 	int i, error = 0;
 
 	*out = NULL;
@@ -109,14 +108,11 @@ static int row_of_op(ts_row **out, ts_table *t, const ts_row *now, sqlite3_chang
 		else
 			values[i].type = SQLITE_NULL;
 	}
-	if (!error && ts_rowcodec__encode_values(&blob, t->ncol, (const char *const *)t->cols, values) < 0)
-		error = TS_ERROR;
 	if (!error)
-		error = ts_rowcodec__decode(out, blob.ptr, blob.size);
+		error = ts_row__take(out, t->ncol, (const char *const *)t->cols, values);
 	for (i = 0; i < t->ncol; i++)
 		ts_value__dispose(&values[i]);
 	free(values);
-	ts_buf__dispose(&blob);
 	return error;
 }
 

@@ -852,6 +852,33 @@ void ts_row__free(ts_row *row)
 	free(row);
 }
 
+int ts_row__take(ts_row **out, int ncol, const char *const *names, ts_value *values)
+{
+	ts_row *row;
+	int col;
+
+	*out = NULL;
+	if (!(row = calloc(1, sizeof(*row))) ||
+	    (ncol > 0 && (!(row->names = calloc((size_t)ncol, sizeof(*row->names))) ||
+			  !(row->values = calloc((size_t)ncol, sizeof(*row->values)))))) {
+		ts_row__free(row);
+		return out_of_memory();
+	}
+	for (col = 0; col < ncol; col++) {
+		row->values[col].type = SQLITE_NULL;
+		row->ncol++;
+		if (!(row->names[col] = strdup(names[col]))) {
+			ts_row__free(row);
+			return out_of_memory();
+		}
+		row->values[col] = values[col];
+		memset(&values[col], 0, sizeof(values[col]));
+		values[col].type = SQLITE_NULL;
+	}
+	*out = row;
+	return 0;
+}
+
 const ts_value *ts_row__get(const ts_row *row, const char *name)
 {
 	int col;

@@ -95,6 +95,11 @@ int ts_rowcodec__encode_values(ts_buf *out, int ncol, const char *const *names, 
 int ts_rowcodec__decode(ts_row **out, const char *data, size_t len);
 void ts_row__free(ts_row *row);
 
+/* A row of `ncol` columns named `names` (copied; unique, as a table's are)
+ * with `values`, which it takes: each is left SQLITE_NULL, holding
+ * nothing. What decoding the values' encoding would give. */
+int ts_row__take(ts_row **out, int ncol, const char *const *names, ts_value *values);
+
 /* The value of column `name` in `row` (names are unique in a row), or NULL. */
 const ts_value *ts_row__get(const ts_row *row, const char *name);
 
