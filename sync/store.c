@@ -562,12 +562,28 @@ static int ref_swap(ts_store *store, const char *ref, const git_oid *commit)
 	snprintf(spare, sizeof(spare), "%stiersync-ref.spare", git_repository_path(store->repo));
 	git_oid_fmt(line, commit);
 	line[GIT_OID_HEXSZ] = '\n';
-	if ((fd = open(spare, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644)) < 0)
+	if ((fd = open(spare, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644)) < 0 || fstat(fd, &st) < 0) {
+		if (fd >= 0)
+			close(fd);
 		return 0;
+	}
+	/* a file another name links to (a copy of the repository made with
+	 * hard links, a backup's) is never written into: a new one replaces it */
+	if (st.st_nlink != 1) {
+		close(fd);
+		fd = -1;
+		if (unlink(spare) < 0 ||
+		    (fd = open(spare, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644)) < 0 ||
+		    fstat(fd, &st) < 0) {
+			if (fd >= 0)
+				close(fd);
+			return 0;
+		}
+	}
 	/* the spare held an id before: no truncation (which costs as much as
 	 * the lock file saved), and the length is checked after */
 	done = pwrite(fd, line, sizeof(line), 0) == (ssize_t)sizeof(line) &&
-		fstat(fd, &st) == 0 && (st.st_size == sizeof(line) || ftruncate(fd, sizeof(line)) == 0);
+		(st.st_size <= (off_t)sizeof(line) || ftruncate(fd, sizeof(line)) == 0);
 	if (close(fd) < 0 || !done)
 		return 0;
 	return renameat2(AT_FDCWD, spare, AT_FDCWD, path, RENAME_EXCHANGE) == 0;
@@ -664,10 +680,8 @@ int ts_store__maintain(ts_store *store)
 		if (stat(path, &st) < 0)
 			continue;   /* no index yet: not a pack anyone reads */
 		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		if (stat(path, &st) < 0)
+		if (stat(path, &st) < 0 || st.st_size >= TS_STORE_COMBINED_MAX)
 			continue;
-		if (st.st_size >= TS_STORE_BULK_PACK)
-			continue;   /* a bulk commit's pack: combined with others, it would only be copied again */
 		if (!(grown = realloc(packs, (npacks + 1) * sizeof(*packs))) ||
 		    !(grown[npacks].name = strndup(de->d_name, len - 5))) {
 			packs = grown ? grown : packs;
@@ -686,13 +700,16 @@ int ts_store__maintain(ts_store *store)
 	 * a logarithmic number of times, not at every checkpoint. And at least
 	 * enough of the smallest to leave half the limit in all: a tiny pack (one a
 	 * fetch of nothing new writes) would otherwise stop the progression at
-	 * its first step, checkpoint after checkpoint.
+	 * its first step, checkpoint after checkpoint. Never past
+	 * TS_STORE_COMBINED_MAX in all.
 	 */
 	qsort(packs, npacks, sizeof(*packs), pack_size_cmp);
-	for (merge = 1, sum = packs[0].size; merge < npacks && packs[merge].size <= 2 * sum; merge++)
+	for (merge = 1, sum = packs[0].size; merge < npacks; merge++) {
+		if (sum + packs[merge].size > TS_STORE_COMBINED_MAX ||
+		    (packs[merge].size > 2 * sum && merge >= npacks + 1 - TS_STORE_PACK_LIMIT / 2))
+			break;
 		sum += packs[merge].size;
-	if (merge < npacks + 1 - TS_STORE_PACK_LIMIT / 2)
-		merge = npacks + 1 - TS_STORE_PACK_LIMIT / 2;
+	}
 	if (merge < 2)
 		goto done;
 	if (!(names = malloc(merge * sizeof(*names)))) {

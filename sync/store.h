@@ -221,19 +221,20 @@ int ts_store__ref_reset(ts_store *store, const char *ref, const git_oid *commit)
 int64_t ts_store__now_ns(void);
 
 /*
- * Keeps the number of packs small: once TS_STORE_PACK_LIMIT packs smaller
- * than TS_STORE_BULK_PACK have gathered (one per commit; a bulk commit's
- * packs, TS_BATCH_BYTES of objects deflated, are left as they are),
- * combines the smallest of them geometrically (each next pack while it is
- * at most twice the size taken so far) by
- * copying their entries (ts_pack__combine(): nothing is compressed again),
- * makes the result durable and deletes the parts.
+ * Keeps the number of packs small: once TS_STORE_PACK_LIMIT packs have
+ * gathered (one per commit, several per bulk commit or fetch), combines
+ * the smallest of them geometrically (each next pack while it is at most
+ * twice the size taken so far), into a pack of at most
+ * TS_STORE_COMBINED_MAX bytes, by copying their entries
+ * (ts_pack__combine(): nothing is compressed again), makes the result
+ * durable and deletes the parts. Every byte is copied a logarithmic number
+ * of times, and a node of a million cases keeps a handful of packs, where
+ * a lookup that misses searches each index in turn.
  */
 #define TS_STORE_PACK_LIMIT 16
-/* A pack this large is a bulk commit's or a fetch's (a full batch of rows,
- * most of them deltas, deflates to under half of TS_BATCH_BYTES), not a
- * small one. */
-#define TS_STORE_BULK_PACK (TS_BATCH_BYTES / 4)
+/* The largest pack combining makes: combining holds the parts' indexes in
+ * memory (about 50 bytes an object; a pack this size holds some 250,000). */
+#define TS_STORE_COMBINED_MAX (96 * 1024 * 1024)
 int ts_store__maintain(ts_store *store);
 
 /*

@@ -1437,6 +1437,22 @@ void test_history__repair_empty_ref_file(void)
 	ts_node_free(node);
 }
 
+/* Where stock git finds main in node `dir`'s history. */
+static const char *main_on_disk(const char *dir)
+{
+	char cmd[256];
+	snprintf(cmd, sizeof(cmd), "git --git-dir=%s/history.git rev-parse main", dir);
+	return ts_test_first_line(cmd);
+}
+
+static int commit_case(char id[41], ts_node *node, const char *message)
+{
+	char *cid = NULL;
+	int error = new_case(&cid, node, NULL);
+	free(cid);
+	return error < 0 ? error : ts_node_commit(id, node, message, NULL);
+}
+
 /* The inode number of `path`, 0 when it is not there. */
 static ino_t inode_of(const char *path)
 {
@@ -1472,6 +1488,15 @@ void test_history__ref_moves_by_exchange(void)
 	test_equal_s(ts_test_first_line("git --git-dir=n/history.git rev-parse main"), second);
 	test_equal_s(ts_test_first_line("cat n/history.git/tiersync-ref.spare"), first);
 	test_ok(ts_test_sh("git --git-dir=n/history.git fsck --full --strict >/dev/null 2>&1"));
+
+	/* a copy made with hard links (a backup's) keeps its files as they
+	 * were, through two more moves */
+	test_ok(ts_test_sh("cp -al n/history.git copy.git"));
+	test_ok(commit_case(third, node, "third"));
+	test_ok(commit_case(third, node, "fourth"));
+	test_equal_s(ts_test_first_line("cat copy.git/refs/heads/main"), second);
+	test_equal_s(ts_test_first_line("cat copy.git/tiersync-ref.spare"), first);
+	test_equal_s(main_on_disk("n"), third);
 	ts_node_free(node);
 	node = NULL;
 
@@ -1484,22 +1509,6 @@ void test_history__ref_moves_by_exchange(void)
 	test_equal_s(ts_test_first_line("git --git-dir=n/history.git reflog -1 --format=%H main"), third);
 	test_equal_s(ts_test_first_line("git --git-dir=n/history.git rev-parse main"), third);
 	ts_node_free(node);
-}
-
-/* Where stock git finds main in node `dir`'s history. */
-static const char *main_on_disk(const char *dir)
-{
-	char cmd[256];
-	snprintf(cmd, sizeof(cmd), "git --git-dir=%s/history.git rev-parse main", dir);
-	return ts_test_first_line(cmd);
-}
-
-static int commit_case(char id[41], ts_node *node, const char *message)
-{
-	char *cid = NULL;
-	int error = new_case(&cid, node, NULL);
-	free(cid);
-	return error < 0 ? error : ts_node_commit(id, node, message, NULL);
 }
 
 /*
