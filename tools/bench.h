@@ -98,6 +98,9 @@ int run_cmd(char *const argv[], const char *out, const char *err, const char *en
 /* The whole file, malloc'ed (the caller frees it), or NULL. */
 char *slurp(const char *path);
 void remove_dir(const char *path);
+/* A copy of the node at `src` in `dst`: history.git/objects hard-linked
+ * (objects and packs are never written in place), every other file copied. */
+void copy_node(const char *src, const char *dst);
 
 /* ---- the rows (bench_rows.c) ------------------------------------------ */
 

@@ -74,49 +74,6 @@ static void child_g_merge(int fd, const void *arg)
 	ts_node_free(node);
 }
 
-/* A copy of the node at `src`: history.git/objects hard-linked (objects
- * and packs are never written in place), every other file copied. */
-static const char *copy_src, *copy_dst;
-
-static int copy_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	const char *rel = path + strlen(copy_dst);
-	char *from, *tmp;
-	int in, out;
-	ssize_t r;
-	char buf[1 << 16];
-
-	(void)ftw;
-	if (flag != FTW_F || !S_ISREG(st->st_mode) || !strncmp(rel, "/history.git/objects/", 21))
-		return 0;
-	if (!(from = malloc(strlen(copy_src) + strlen(rel) + 1)) || !(tmp = malloc(strlen(path) + 5)))
-		die("out of memory");
-	sprintf(from, "%s%s", copy_src, rel);
-	sprintf(tmp, "%s.tmp", path);
-	if ((in = open(from, O_RDONLY)) < 0 || (out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, st->st_mode & 07777)) < 0)
-		die("copying %s: %s", from, strerror(errno));
-	while ((r = read(in, buf, sizeof(buf))) > 0)
-		if (write(out, buf, (size_t)r) != r)
-			die("copying %s: %s", from, strerror(errno));
-	if (r < 0 || close(out) < 0 || rename(tmp, path) < 0)
-		die("copying %s: %s", from, strerror(errno));
-	close(in);
-	free(from);
-	free(tmp);
-	return 0;
-}
-
-static void copy_node(const char *src, const char *dst)
-{
-	char *cp[] = { "cp", "-al", (char *)src, (char *)dst, NULL };
-	if (run_cmd(cp, NULL, NULL, NULL) != 0)
-		die("cp -al %s %s failed", src, dst);
-	copy_src = src;
-	copy_dst = dst;
-	if (nftw(dst, copy_one, 16, FTW_PHYS) != 0)
-		die("copying %s", src);
-}
-
 /* ---- (g): the runs and their figures --------------------------------- */
 
 void bench_merge_run(merge_figures *m, const char *dir_1m, const char *dir_100k)
