@@ -10,7 +10,6 @@
  *
  * The reads (ts_case_list, ts_case_get, ts_case_events) are at the end.
  */
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,18 +26,21 @@ static int column_protected(const char *col)
 	return !strcmp(col, "id") || !strcmp(col, "created_by_node");
 }
 
-/* The declared type of a column of `table` in capitals ("" when it
- * declares none), or NULL if there is no such column. */
+/* The declared type of a column of `table` in capitals, or NULL if there
+ * is no column of exactly that name (SQL would take "ID" for "id": every
+ * rule about a column names it as the table does). */
 static char *column_type(sqlite3 *db, const char *table, const char *col)
 {
-	const char *declared = NULL;
-	char *type, *p;
+	sqlite3_stmt *st = NULL;
+	char *type = NULL;
 
-	if (sqlite3_table_column_metadata(db, "main", table, col, &declared, NULL, NULL, NULL, NULL) != SQLITE_OK ||
-	    !(type = strdup(declared ? declared : "")))
-		return NULL;
-	for (p = type; *p; p++)
-		*p = (char)toupper((unsigned char)*p);
+	if (ts_statements__prepare(db, "SELECT upper(type) FROM pragma_table_info(?1) WHERE name = ?2", &st) == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, col, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) == SQLITE_ROW)
+			type = strdup((const char *)sqlite3_column_text(st, 0));
+	}
+	ts_statements__done(st);
 	return type;
 }
 

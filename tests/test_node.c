@@ -616,6 +616,8 @@ void test_node__failed_write_changes_nothing(void)
 	ts_field bad_type = { "lng", "east" };
 	ts_field out_of_range = { "lat", "91" };
 	ts_field protected_id = { "id", "bj-c1" };
+	ts_field folded_id = { "ID", "bj-c1" };
+	ts_field folded_node = { "Created_By_Node", "bj" };
 	ts_field mixed[2] = { { "description", "堆放杂物" }, { "status", "bogus" } };
 
 	test_ok(new_node(&node, "n", NODE_ID, "王伟"));
@@ -647,8 +649,11 @@ void test_node__failed_write_changes_nothing(void)
 	/* a value of the wrong type, and one outside its range */
 	test_equal_i(ts_case_update(node, "王伟", id, &bad_type, 1), TS_EINVALID);
 	test_equal_i(ts_case_update(node, "王伟", id, &out_of_range, 1), TS_EINVALID);
-	/* the key may not change */
+	/* the key may not change, nor under a name of other case, which SQL
+	 * would take for the same column */
 	test_equal_i(ts_case_update(node, "王伟", id, &protected_id, 1), TS_EDENIED);
+	test_assert(ts_case_update(node, "王伟", id, &folded_id, 1) < 0);
+	test_assert(ts_case_update(node, "王伟", id, &folded_node, 1) < 0);
 	/* nor a case that does not exist */
 	test_equal_i(ts_case_update(node, "王伟", "bj.dc.jingshan-c20000101-9999", &mixed[0], 1), TS_ENOTFOUND);
 	after = db_snapshot(node);
