@@ -315,7 +315,7 @@ static int commit_updates(git_oid *out, sqlite3 *db, ts_store *store, const git_
 		char now[24];
 		ts_store__clean_debris(store);
 		if ((error = ts_store__flush(store)) < 0 ||
-		    (error = ts_store__maintain(store)) < 0 ||
+		    (error = ts_store__maintain(store, bulk)) < 0 ||
 		    (error = ts_store__sync(store)) < 0)
 			goto done;
 		snprintf(now, sizeof(now), "%lld", (long long)ts_store__now_ns());

@@ -687,7 +687,7 @@ int ts_integrate(git_oid *out, ts_integrate_stats *stats, sqlite3 *db, ts_store 
 	 * are (a node that mostly pulls seldom reaches a commit checkpoint);
 	 * the merge is recorded by now, and a combining that fails leaves the
 	 * packs as they were */
-	ts_store__maintain(store);
+	ts_store__maintain(store, 0);
 	git_oid_cpy(out, &head);
 done:
 	ts_progress__end(progress);

@@ -656,7 +656,7 @@ static int pack_size_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-int ts_store__maintain(ts_store *store)
+int ts_store__maintain(ts_store *store, int bulk)
 {
 	char dir[4096], path[4096 + 512];
 	pack_file *packs = NULL;
@@ -680,7 +680,7 @@ int ts_store__maintain(ts_store *store)
 		if (stat(path, &st) < 0)
 			continue;   /* no index yet: not a pack anyone reads */
 		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		if (stat(path, &st) < 0 || st.st_size >= TS_STORE_COMBINED_MAX)
+		if (stat(path, &st) < 0 || st.st_size >= (bulk ? TS_STORE_COMBINED_MAX : TS_STORE_BULK_PACK))
 			continue;
 		if (!(grown = realloc(packs, (npacks + 1) * sizeof(*packs))) ||
 		    !(grown[npacks].name = strndup(de->d_name, len - 5))) {

@@ -224,18 +224,24 @@ int64_t ts_store__now_ns(void);
  * Keeps the number of packs small: once TS_STORE_PACK_LIMIT packs have
  * gathered (one per commit, several per bulk commit or fetch), combines
  * the smallest of them geometrically (each next pack while it is at most
- * twice the size taken so far), into a pack of at most
- * TS_STORE_COMBINED_MAX bytes, by copying their entries
+ * twice the size taken so far) by copying their entries
  * (ts_pack__combine(): nothing is compressed again), makes the result
  * durable and deletes the parts. Every byte is copied a logarithmic number
- * of times, and a node of a million cases keeps a handful of packs, where
- * a lookup that misses searches each index in turn.
+ * of times. Packs of TS_STORE_BULK_PACK bytes or more take part only with
+ * `bulk` (after a bulk commit, whose own cost a copy of tens of megabytes
+ * matches; a one-row commit or a merge would stall on it), and the result
+ * stays within TS_STORE_COMBINED_MAX: a node built of a million cases keeps
+ * a handful of packs, where a lookup that misses searches each index in
+ * turn.
  */
 #define TS_STORE_PACK_LIMIT 16
+/* A pack this large is a bulk commit's or a fetch's (a full batch of rows,
+ * most of them deltas, deflates to under half of TS_BATCH_BYTES). */
+#define TS_STORE_BULK_PACK (TS_BATCH_BYTES / 4)
 /* The largest pack combining makes: combining holds the parts' indexes in
  * memory (about 50 bytes an object; a pack this size holds some 250,000). */
 #define TS_STORE_COMBINED_MAX (96 * 1024 * 1024)
-int ts_store__maintain(ts_store *store);
+int ts_store__maintain(ts_store *store, int bulk);
 
 /*
  * Lets go of every pack the store has read: libgit2 keeps each one mapped,

@@ -200,7 +200,7 @@ void test_pack__maintain_bounds_the_packs(void)
 		test_ok(ts_store__flush(store));
 	}
 	test_equal_i(pack_names(names, 64, "r.git/objects/pack"), 24);
-	test_ok(ts_store__maintain(store));
+	test_ok(ts_store__maintain(store, 0));
 	test_assert(pack_names(names, 64, "r.git/objects/pack") <= TS_STORE_PACK_LIMIT / 2);
 	test_ok(ts_test_sh("cd r.git && git fsck --full --strict >/dev/null 2>&1 && "
 		"test $(git cat-file --batch-all-objects --batch-check | grep -c blob) = $(( (10 + 32) * 23 / 2 ))"));
@@ -285,7 +285,7 @@ void test_pack__rows_of_a_shape_go_as_deltas(void)
 	git_repository_free(repo);
 
 	/* combined, the deltas are still deltas (their distances rewritten) */
-	test_ok(ts_store__maintain(store));
+	test_ok(ts_store__maintain(store, 0));
 	test_assert(pack_names(names, 64, "r.git/objects/pack") < PACKS);
 	test_ok(ts_test_sh("cd r.git && git fsck --full --strict >/dev/null 2>&1"));
 	test_equal_i(atoi(ts_test_first_line("cd r.git && for i in objects/pack/*.idx; do git verify-pack -v $i; done | "
