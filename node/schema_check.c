@@ -109,13 +109,7 @@ static int compiled(const ts_schema_ref **out)
 
 static int node_version(int *version, ts_node *node)
 {
-	sqlite3_stmt *st = NULL;
-
-	*version = -1;
-	if (ts_statements__prepare(node->db, "PRAGMA user_version", &st) == SQLITE_OK &&
-	    sqlite3_step(st) == SQLITE_ROW)
-		*version = sqlite3_column_int(st, 0);
-	ts_statements__done(st);
+	*version = (int)ts_meta__pragma(node->db, "PRAGMA user_version");
 	return *version < 0 ? ts_sqlite__error(node->db, "reading the schema version") : 0;
 }
 

@@ -274,12 +274,11 @@ static int commit_updates(git_oid *out, sqlite3 *db, ts_store *store, const git_
 	ts_buf raw = TS_BUF_INIT, schema = TS_BUF_INIT;
 	ts_store_update *all = NULL;
 	char (*paths)[TS_FILES_PATH_SIZE] = NULL;
-	git_oid head, base_tree, tree, published;
+	git_oid head, base_tree, tree;
 	size_t i;
 	char hex[GIT_OID_HEXSZ + 1];
 	int has_head, bulk = rows_tree || n >= BULK_THRESHOLD, synced = 0, defer = 0, error;
 
-	memset(&published, 0, sizeof(published));
 	has_head = ts_history__head(&head, db) == 0;
 	if (has_head && (error = ts_store__commit_tree(&base_tree, store, &head)) < 0)
 		return error;
@@ -326,11 +325,10 @@ static int commit_updates(git_oid *out, sqlite3 *db, ts_store *store, const git_
 	if (!synced) {
 		/* where the store defers commits, a journalled commit's objects
 		 * and ref wait for the next checkpoint, ts_store__publish() or
-		 * a bulk commit (if the ref on disk is one it can tell apart) */
+		 * a bulk commit */
 		if ((error = journal_add(db, out, &raw, updates, n, files, nfiles)) < 0)
 			goto done;
-		defer = ts_store__defers_commits(store) && (ts_store__deferred(store) ||
-			git_reference_name_to_id(&published, ts_store__repo(store), TS_STORE_MAIN) == 0);
+		defer = ts_store__defers_commits(store);
 		if (!defer && (error = ts_store__flush(store)) < 0)
 			goto done;
 	}
@@ -342,7 +340,7 @@ static int commit_updates(git_oid *out, sqlite3 *db, ts_store *store, const git_
 		goto done;
 	/* From here the commit is durable; a failure below is repaired on open. */
 	if (defer)
-		ts_store__defer(store, out, &published);   /* its objects wait with the ref */
+		ts_store__defer(store, out);   /* its objects wait with the ref */
 	else
 		error = ts_store__ref_set(store, TS_STORE_MAIN, out, message);
 	if (error == 0)

@@ -41,7 +41,7 @@ struct ts_store {
 	int swap_refs;      /* main may move by exchange (ref_swap()) */
 	int may_defer;      /* ts_store__defer_commits() */
 	int deferred;       /* ts_store__defer(): main waits to move */
-	git_oid deferred_head, published;
+	git_oid deferred_head;
 	const ts_sshsig_key *signer;          /* signs new commits, or NULL */
 	void (*on_head)(void *payload);       /* hears of moves of main */
 	void *on_head_payload;
@@ -331,17 +331,10 @@ void ts_store__discard(ts_store *store)
 		ts_batch__discard(store->batch);
 }
 
-void ts_store__defer(ts_store *store, const git_oid *head, const git_oid *published)
+void ts_store__defer(ts_store *store, const git_oid *head)
 {
-	if (!store->deferred)
-		git_oid_cpy(&store->published, published);
 	store->deferred = 1;
 	git_oid_cpy(&store->deferred_head, head);
-}
-
-int ts_store__deferred(const ts_store *store)
-{
-	return store->deferred;
 }
 
 int ts_store__defer_commits(ts_store *store, int on)
@@ -366,10 +359,10 @@ int ts_store__publish(ts_store *store)
 	if (!held && (error = ts_store__lock(store)) < 0)
 		return error;
 	if ((error = ts_store__flush(store)) == 0) {
-		/* another writer may have moved it since: forward to a head
-		 * holding this one (then it stays), or to a part of this one */
+		/* it moves forward only: another writer may have moved it past
+		 * the deferred head since (a head holding it, where it stays) */
 		if (git_reference_name_to_id(&now, store->repo, TS_STORE_MAIN) == 0 &&
-		    !git_oid_equal(&now, &store->published) && !git_oid_equal(&now, &store->deferred_head) &&
+		    !git_oid_equal(&now, &store->deferred_head) &&
 		    git_graph_descendant_of(store->repo, &store->deferred_head, &now) != 1)
 			store->deferred = 0;
 		else
@@ -562,23 +555,15 @@ static int ref_swap(ts_store *store, const char *ref, const git_oid *commit)
 	snprintf(spare, sizeof(spare), "%stiersync-ref.spare", git_repository_path(store->repo));
 	git_oid_fmt(line, commit);
 	line[GIT_OID_HEXSZ] = '\n';
-	if ((fd = open(spare, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644)) < 0 || fstat(fd, &st) < 0) {
-		if (fd >= 0)
-			close(fd);
+	if ((fd = open(spare, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644)) < 0)
 		return 0;
-	}
 	/* a file another name links to (a copy of the repository made with
-	 * hard links, a backup's) is never written into: a new one replaces it */
-	if (st.st_nlink != 1) {
+	 * hard links, a backup's) is never written into: it goes, and this
+	 * move takes the usual way; the next makes a spare of its own */
+	if (fstat(fd, &st) < 0 || st.st_nlink != 1) {
 		close(fd);
-		fd = -1;
-		if (unlink(spare) < 0 ||
-		    (fd = open(spare, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644)) < 0 ||
-		    fstat(fd, &st) < 0) {
-			if (fd >= 0)
-				close(fd);
-			return 0;
-		}
+		unlink(spare);
+		return 0;
 	}
 	/* the spare held an id before: no truncation (which costs as much as
 	 * the lock file saved), and the length is checked after */

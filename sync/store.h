@@ -60,16 +60,13 @@ void ts_store__discard(ts_store *store);
 
 /*
  * A commit published later: its objects (and those of the commits deferred
- * before it) stay waiting in the batch, and TS_STORE_MAIN stays at
- * `published`, what the ref held when the commit was made, until
- * ts_store__publish() (`published` counts for the first commit deferred;
- * later ones keep it). Meanwhile this store's reads see the objects and
- * ts_store__ref_get() of TS_STORE_MAIN gives `head`; other processes see
- * the ref as it was (their database's journal lets them write the
- * objects). ts_store__discard() keeps what is deferred.
+ * before it) stay waiting in the batch, and TS_STORE_MAIN stays where it
+ * is on disk, until ts_store__publish(). Meanwhile this store's reads see
+ * the objects and ts_store__ref_get() of TS_STORE_MAIN gives `head`; other
+ * processes see the ref as it was (their database's journal lets them
+ * write the objects). ts_store__discard() keeps what is deferred.
  */
-void ts_store__defer(ts_store *store, const git_oid *head, const git_oid *published);
-int ts_store__deferred(const ts_store *store);
+void ts_store__defer(ts_store *store, const git_oid *head);
 
 /* Whether history may defer its commits (off when the store is opened);
  * turning it off publishes what is deferred. */
