@@ -244,18 +244,10 @@ static int journal_size(sqlite3 *db)
 /* 1 when the schema version differs from the one in `tree`. */
 static int schema_changed(ts_store *store, const git_oid *tree_id, const ts_buf *schema)
 {
-	git_tree *tree = NULL;
-	git_tree_entry *e = NULL;
-	git_oid want;
-	int changed = 1;
+	git_oid want, have;
 
 	git_odb_hash(&want, schema->ptr, schema->size, GIT_OBJECT_BLOB);
-	if (git_tree_lookup(&tree, ts_store__repo(store), tree_id) == 0 &&
-	    git_tree_entry_bypath(&e, tree, TS_STORE_SCHEMA_PATH) == 0)
-		changed = !git_oid_equal(git_tree_entry_id(e), &want);
-	git_tree_entry_free(e);
-	git_tree_free(tree);
-	return changed;
+	return ts_store__entry_at(&have, store, tree_id, TS_STORE_SCHEMA_PATH) < 0 || !git_oid_equal(&have, &want);
 }
 
 /* Large commits sync their pack at once: a journal is not worth its bytes. */

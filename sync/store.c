@@ -1,10 +1,10 @@
 /*
  * The history store on libgit2: row blobs, fan-out trees, commits, refs.
  *
- * Trees are changed with git_tree_create_updated(), which rewrites only the
- * trees on the paths of the changed rows, so a commit costs what it
- * changes, not what the table holds. New objects wait in an object batch
- * (batch.c) and reach the disk as one pack per commit.
+ * A tree is rebuilt only on the paths of the changed rows, from raw tree
+ * bytes (rawtree.c keeps the ones read and written last), so a commit
+ * costs what it changes, not what the table holds. New objects wait in an
+ * object batch (batch.c) and reach the disk as one pack per commit.
  *
  * Durability is not this file's job: objects are written without fsync
  * (cheap), and the node keeps, in its database transaction, what it needs
@@ -30,6 +30,7 @@
 
 #include "batch.h"
 #include "pack.h"
+#include "rawtree.h"
 #include "sshsig.h"
 #include "tiersync.h"
 
@@ -37,6 +38,9 @@ struct ts_store {
 	git_repository *repo;
 	git_odb *odb;
 	ts_batch *batch;    /* owned by odb: where new objects wait */
+	ts_rawtree_cache *trees;   /* the trees read and written last */
+	int readable_known; /* ts_store__readable() of readable is known true */
+	git_oid readable;
 	int lock_fd;        /* held while writing, else -1 */
 	int swap_refs;      /* main may move by exchange (ref_swap()) */
 	int may_defer;      /* ts_store__defer_commits() */
@@ -100,6 +104,10 @@ int ts_store__open(ts_store **out, const char *gitdir, int create)
 	if (!(store = calloc(1, sizeof(*store))))
 		return ts_error_set(TS_ERROR, "out of memory");
 	store->lock_fd = -1;
+	if (!(store->trees = ts_rawtree__cache_new())) {
+		free(store);
+		return ts_error_set(TS_ERROR, "out of memory");
+	}
 	if (create)
 		error = git_repository_init(&store->repo, gitdir, 1);
 	else
@@ -134,6 +142,7 @@ void ts_store__free(ts_store *store)
 	ts_store__unlock(store);
 	git_odb_free(store->odb);
 	git_repository_free(store->repo);
+	ts_rawtree__cache_free(store->trees);
 	free(store);
 }
 
@@ -195,6 +204,25 @@ static tree_entry *entry_find(tree_entry *e, size_t n, const char *name, size_t 
 	return NULL;
 }
 
+/* The entries of raw tree `raw`, into `e` unless it is NULL: their number, or an error. */
+static int entries_of(tree_entry *e, const ts_buf *raw)
+{
+	ts_rawtree_entry te;
+	size_t pos = 0;
+	int n = 0, error;
+
+	while ((error = ts_rawtree__next(&te, (const unsigned char *)raw->ptr, raw->size, &pos)) > 0) {
+		if (e) {
+			e[n].name = te.name;
+			e[n].len = te.len;
+			e[n].is_tree = te.is_tree;
+			git_oid_fromraw(&e[n].id, te.id);
+		}
+		n++;
+	}
+	return error < 0 ? error : n;
+}
+
 /*
  * Rebuilds the tree `base` (NULL: empty) with `updates`, whose paths all
  * continue, from byte `off`, inside this tree. Writes the new tree's id, or
@@ -205,28 +233,32 @@ static tree_entry *entry_find(tree_entry *e, size_t n, const char *name, size_t 
 static int rebuild_tree(git_oid *out, int *empty, ts_store *store, const git_oid *base,
 	const ts_store_update *updates, size_t n, size_t off)
 {
-	git_tree *tree = NULL;
 	tree_entry *e = NULL;
-	size_t ne = 0, cap, i, j;
-	ts_buf raw = TS_BUF_INIT;
-	int error = 0;
+	size_t ne = 0, i, j;
+	ts_buf raw = TS_BUF_INIT, base_raw = TS_BUF_INIT;
+	int count = 0, error = 0;
 
 	*empty = 0;
-	if (base && git_tree_lookup(&tree, store->repo, base) < 0)
-		return ts_store__git_error(TS_ECORRUPT, "reading a tree");
-	cap = (tree ? git_tree_entrycount(tree) : 0) + n;
-	if (!(e = calloc(cap ? cap : 1, sizeof(*e)))) {
+	if (base) {
+		const unsigned char *r;
+		size_t len;
+		if ((error = ts_rawtree__get(&r, &len, store->trees, store->odb, base)) < 0)
+			return error;
+		/* a copy: the trees below may take its place in the cache */
+		ts_buf__put(&base_raw, r, len);
+		if (ts_buf__oom(&base_raw))
+			return TS_ERROR;
+		if ((count = entries_of(NULL, &base_raw)) < 0) {
+			error = count;
+			goto done;
+		}
+	}
+	if (!(e = calloc((size_t)count + n + 1, sizeof(*e)))) {
 		error = ts_error_set(TS_ERROR, "out of memory");
 		goto done;
 	}
-	for (i = 0; tree && i < git_tree_entrycount(tree); i++) {
-		const git_tree_entry *te = git_tree_entry_byindex(tree, i);
-		e[ne].name = git_tree_entry_name(te);
-		e[ne].len = strlen(e[ne].name);
-		e[ne].is_tree = git_tree_entry_type(te) == GIT_OBJECT_TREE;
-		git_oid_cpy(&e[ne].id, git_tree_entry_id(te));
-		ne++;
-	}
+	if (count)
+		ne = (size_t)entries_of(e, &base_raw);
 	for (i = 0; i < n; i = j) {
 		const char *name = updates[i].path + off, *slash = strchr(name, '/');
 		size_t len = slash ? (size_t)(slash - name) : strlen(name);
@@ -284,12 +316,12 @@ static int rebuild_tree(git_oid *out, int *empty, ts_store *store, const git_oid
 	}
 	if (raw.size == 0)
 		*empty = 1;
-	else
-		error = ts_batch__put(store->batch, out, GIT_OBJECT_TREE, raw.ptr, raw.size);
+	else if ((error = ts_batch__put(store->batch, out, GIT_OBJECT_TREE, raw.ptr, raw.size)) == 0)
+		ts_rawtree__keep(store->trees, out, raw.ptr, raw.size);
 done:
 	ts_buf__dispose(&raw);
+	ts_buf__dispose(&base_raw);
 	free(e);
-	git_tree_free(tree);
 	return error;
 }
 
@@ -327,8 +359,10 @@ void ts_store__discard(ts_store *store)
 	/* deferred commits' objects are among those waiting: a failed
 	 * commit's own stay beside them, unreferenced (content-addressed,
 	 * they harm nothing) */
-	if (!store->deferred)
+	if (!store->deferred) {
 		ts_batch__discard(store->batch);
+		store->readable_known = 0;
+	}
 }
 
 void ts_store__defer(ts_store *store, const git_oid *head)
@@ -385,16 +419,29 @@ static int make_signature(git_signature **out, const ts_store_who *who)
 	return 0;
 }
 
+/* A signature line as git writes it: "<header><name> <<email>> <time> <+hhmm>". */
+static void put_signature(ts_buf *b, const char *header, const git_signature *sig)
+{
+	int offset = sig->when.offset < 0 ? -sig->when.offset : sig->when.offset;
+	char sign = sig->when.offset < 0 || sig->when.sign == '-' ? '-' : '+';
+
+	ts_buf__printf(b, "%s%s <%s> %u %c%02d%02d\n", header, sig->name, sig->email,
+		(unsigned)sig->when.time, sign, offset / 60, offset % 60);
+}
+
+/*
+ * The commit's bytes are made here, as git_commit_create_buffer() makes
+ * them, from the ids alone: it would read the tree and every parent only
+ * to check that they are there, and they are (the tree was just built on
+ * the parent).
+ */
 int ts_store__commit(git_oid *out, ts_buf *raw, ts_store *store, const git_oid *tree,
 	const git_oid *parents, size_t nparents, const ts_store_who *author,
 	const ts_store_who *committer, const char *message)
 {
-	git_repository *repo = ts_store__repo(store);
 	git_signature *a = NULL, *c = NULL;
-	git_commit *parent_objs[8] = {0};
-	git_tree *tree_obj = NULL;
-	git_buf buf = GIT_BUF_INIT;
-	ts_buf signed_raw = TS_BUF_INIT;
+	ts_buf buf = TS_BUF_INIT, signed_raw = TS_BUF_INIT;
+	char hex[GIT_OID_HEXSZ + 1];
 	const char *bytes;
 	size_t i, len;
 	int error;
@@ -403,18 +450,15 @@ int ts_store__commit(git_oid *out, ts_buf *raw, ts_store *store, const git_oid *
 		return ts_error_set(TS_EINVALID, "too many parents");
 	if ((error = make_signature(&a, author)) < 0 || (error = make_signature(&c, committer)) < 0)
 		goto done;
-	if ((error = git_tree_lookup(&tree_obj, repo, tree)) < 0) {
-		error = ts_store__git_error(TS_ECORRUPT, "reading the commit's tree");
-		goto done;
-	}
+	ts_buf__printf(&buf, "tree %s\n", git_oid_tostr(hex, sizeof(hex), tree));
 	for (i = 0; i < nparents; i++)
-		if ((error = git_commit_lookup(&parent_objs[i], repo, &parents[i])) < 0) {
-			error = ts_store__git_error(TS_ECORRUPT, "reading a parent commit");
-			goto done;
-		}
-	if ((error = git_commit_create_buffer(&buf, repo, a, c, "UTF-8", message, tree_obj,
-			nparents, (const git_commit **)parent_objs)) < 0) {
-		error = ts_store__git_error(TS_ERROR, "making a commit");
+		ts_buf__printf(&buf, "parent %s\n", git_oid_tostr(hex, sizeof(hex), &parents[i]));
+	put_signature(&buf, "author ", a);
+	put_signature(&buf, "committer ", c);
+	ts_buf__puts(&buf, "encoding UTF-8\n\n");
+	ts_buf__puts(&buf, message);
+	if (ts_buf__oom(&buf)) {
+		error = TS_ERROR;
 		goto done;
 	}
 	bytes = buf.ptr;
@@ -433,12 +477,9 @@ int ts_store__commit(git_oid *out, ts_buf *raw, ts_store *store, const git_oid *
 			error = TS_ERROR;
 	}
 done:
-	for (i = 0; i < nparents && i < 8; i++)
-		git_commit_free(parent_objs[i]);
-	git_tree_free(tree_obj);
 	git_signature_free(a);
 	git_signature_free(c);
-	git_buf_dispose(&buf);
+	ts_buf__dispose(&buf);
 	ts_buf__dispose(&signed_raw);
 	return error < 0 ? error : 0;
 }
@@ -506,7 +547,13 @@ int ts_store__put_blob(git_oid *out, ts_store *store, const void *data, size_t l
 
 int ts_store__write_raw_commit(git_oid *out, ts_store *store, const char *raw, size_t len)
 {
-	return ts_batch__put(store->batch, out, GIT_OBJECT_COMMIT, raw, len);
+	int error = ts_batch__put(store->batch, out, GIT_OBJECT_COMMIT, raw, len);
+	if (error == 0) {
+		/* the next commit begins by asking whether the head, this one, is there */
+		git_oid_cpy(&store->readable, out);
+		store->readable_known = 1;
+	}
+	return error;
 }
 
 int ts_store__ref_get(git_oid *out, ts_store *store, const char *ref)
@@ -612,12 +659,22 @@ int ts_store__readable(ts_store *store, const git_oid *id)
 	git_oid check;
 	int ok;
 
+	if (store->readable_known && git_oid_equal(&store->readable, id))
+		return 1;
 	if (git_odb_read(&obj, store->odb, id) < 0)
 		return 0;
 	git_odb_hash(&check, git_odb_object_data(obj), git_odb_object_size(obj), git_odb_object_type(obj));
-	ok = git_oid_equal(&check, id);
+	if ((ok = git_oid_equal(&check, id))) {
+		git_oid_cpy(&store->readable, id);
+		store->readable_known = 1;
+	}
 	git_odb_object_free(obj);
 	return ok;
+}
+
+int ts_store__entry_at(git_oid *out, ts_store *store, const git_oid *tree, const char *path)
+{
+	return ts_rawtree__entry_at(out, store->trees, store->odb, tree, path);
 }
 
 int ts_store__commit_tree(git_oid *out, ts_store *store, const git_oid *commit)
@@ -1062,6 +1119,7 @@ static int reopen(ts_store *store)
 
 	if (ts_batch__count(store->batch))
 		return ts_error_set(TS_ERROR, "reopening the history with objects waiting");
+	store->readable_known = 0;   /* packs may have gone (ts_store__drop_torn_packs()) */
 	if (git_repository_open_bare(&repo, git_repository_path(store->repo)) < 0)
 		return ts_store__git_error(TS_ECORRUPT, "reopening the history");
 	pack_dir(dir, sizeof(dir), repo);
@@ -1109,6 +1167,7 @@ int ts_store__drop_torn_packs(ts_store *store, int64_t since_ns, int *dropped, t
 	int ok, error = 0;
 
 	*dropped = 0;
+	store->readable_known = 0;
 	if (out && !(*out = whole = calloc(1, sizeof(*whole))))
 		return ts_error_set(TS_ERROR, "out of memory");
 	pack_dir(dir, sizeof(dir), store->repo);

@@ -146,8 +146,13 @@ int ts_store__ref_set(ts_store *store, const char *ref, const git_oid *commit, c
 /* 1 if the object exists, 0 if not. */
 int ts_store__has(ts_store *store, const git_oid *id);
 
-/* 1 if the object can be read back whole and hashes to its id. */
+/* 1 if the object can be read back whole and hashes to its id; known
+ * without reading again for the last commit this store wrote or found so. */
 int ts_store__readable(ts_store *store, const git_oid *id);
+
+/* The id of the entry at `path` ("dir/name") under `tree`: 0, or
+ * TS_ENOTFOUND when there is none (reads through the store's tree cache). */
+int ts_store__entry_at(git_oid *out, ts_store *store, const git_oid *tree, const char *path);
 
 /* The tree of a commit. */
 int ts_store__commit_tree(git_oid *out, ts_store *store, const git_oid *commit);

@@ -1921,3 +1921,100 @@ void test_history__journal_pruned(void)
 	ts_node_free(node);
 	free(cid);
 }
+
+/*
+ * A commit's bytes are made from the ids alone; git_commit_create_buffer(),
+ * which reads the tree and the parents, must make the same bytes, for any
+ * offset east or west and for several parents. Stock git checks the result.
+ */
+void test_history__commit_bytes_are_gits(void)
+{
+	static const struct { int64_t time; int offset; } when[] = {
+		{ 1796597419, 480 }, { 0, 0 }, { 1700000000, -330 }, { 1234567890, -720 }, { 4000000000LL, 345 },
+	};
+	ts_store *store = NULL;
+	ts_store_update u = { "cases/1/a", "row a\n", 6 };
+	git_oid tree, ids[4];
+	size_t i;
+
+	git_libgit2_init();   /* released below; a node does this for itself */
+	test_ok(ts_store__open(&store, "s.git", 1));
+	test_ok(ts_store__tree_update(&tree, store, NULL, &u, 1));
+	for (i = 0; i < sizeof(when) / sizeof(when[0]); i++) {
+		ts_store_who a = { "周强", "bj.dc.jingshan", when[i].time, when[i].offset };
+		ts_store_who c = { "bj.dc", "bj.dc", when[i].time + 7, -when[i].offset };
+		size_t np = i < 3 ? i : 3;
+		const char *msg = i % 2 ? "巡查登记\n\n第二段\n" : "no newline at the end";
+		ts_buf raw = TS_BUF_INIT;
+		git_signature *sa = NULL, *sc = NULL;
+		git_tree *t = NULL;
+		const git_commit *parents[3] = { NULL };
+		git_commit *owned[3] = { NULL };
+		git_buf want = GIT_BUF_INIT;
+		git_oid id;
+		size_t k;
+
+		test_ok(ts_store__commit(&id, &raw, store, &tree, ids, np, &a, &c, msg));
+		test_ok(ts_store__flush(store));
+		test_ok(git_signature_new(&sa, a.name, a.node, (git_time_t)a.time, a.offset));
+		test_ok(git_signature_new(&sc, c.name, c.node, (git_time_t)c.time, c.offset));
+		test_ok(git_tree_lookup(&t, ts_store__repo(store), &tree));
+		for (k = 0; k < np; k++) {
+			test_ok(git_commit_lookup(&owned[k], ts_store__repo(store), &ids[k]));
+			parents[k] = owned[k];
+		}
+		test_ok(git_commit_create_buffer(&want, ts_store__repo(store), sa, sc, "UTF-8", msg, t, np, parents));
+		test_equal_i((int)raw.size, (int)want.size);
+		test_assert(raw.size == want.size && !memcmp(raw.ptr, want.ptr, want.size));
+		ids[i < 3 ? i : 0] = id;
+		for (k = 0; k < np; k++)
+			git_commit_free(owned[k]);
+		git_buf_dispose(&want);
+		git_tree_free(t);
+		git_signature_free(sa);
+		git_signature_free(sc);
+		ts_buf__dispose(&raw);
+	}
+	test_ok(ts_test_sh("git --git-dir=s.git fsck --full --strict --no-dangling >/dev/null 2>&1"));
+	ts_store__free(store);
+	git_libgit2_shutdown();
+}
+
+/*
+ * Trees are read as raw bytes: a tree cut short or malformed, under a good
+ * one, is refused with an error, never read past its end; the good tree's
+ * entries are found. Nothing in libgit2 checks a tree's bytes on writing.
+ */
+void test_history__malformed_trees_are_refused(void)
+{
+	static const struct { const char *bytes; size_t len; } bad[] = {
+		{ "100644 a", 8 },                                  /* no NUL */
+		{ "100644 a\0\001\002", 11 },                      /* id cut short */
+		{ "100644 \0aaaaaaaaaaaaaaaaaaaa", 28 },            /* no name */
+		{ " a\0aaaaaaaaaaaaaaaaaaaa", 23 },                  /* no mode */
+	};
+	ts_store *store = NULL;
+	git_odb *odb = NULL;
+	git_oid root, found, inner, blob;
+	size_t i;
+
+	git_libgit2_init();   /* released below; a node does this for itself */
+	test_ok(ts_store__open(&store, "t.git", 1));
+	test_ok(git_repository_odb(&odb, ts_store__repo(store)));
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		unsigned char outer[8 + GIT_OID_RAWSZ];
+		test_ok(git_odb_write(&inner, odb, bad[i].bytes, bad[i].len, GIT_OBJECT_TREE));
+		memcpy(outer, "40000 d", 8);   /* with its NUL */
+		memcpy(outer + 8, inner.id, GIT_OID_RAWSZ);
+		test_ok(git_odb_write(&root, odb, outer, sizeof(outer), GIT_OBJECT_TREE));
+		test_equal_i(ts_store__entry_at(&found, store, &root, "d/a"), TS_ECORRUPT);
+		test_ok(ts_store__entry_at(&found, store, &root, "d"));
+		test_assert(git_oid_equal(&found, &inner));
+		test_equal_i(ts_store__entry_at(&found, store, &root, "x"), TS_ENOTFOUND);
+	}
+	test_ok(git_odb_write(&blob, odb, "x", 1, GIT_OBJECT_BLOB));
+	test_equal_i(ts_store__entry_at(&found, store, &blob, "a"), TS_ECORRUPT);   /* no tree at all */
+	git_odb_free(odb);
+	ts_store__free(store);
+	git_libgit2_shutdown();
+}
