@@ -487,7 +487,12 @@ int ts_batch__flush(ts_batch *b)
 	if ((error = ts_pack__writer_finish(w, name, e, b->n, 0)) < 0)
 		goto done;
 	ts_batch__discard(b);
-	git_odb_refresh(b->odb);
+	/* Reads that miss look for new packs themselves (git_odb_read()
+	 * refreshes then), and the next commit reads trees the cache holds:
+	 * listing the pack folder after every commit is not worth it. A
+	 * merge's existence checks do not refresh, so it looks now. */
+	if (b->reuse)
+		git_odb_refresh(b->odb);
 done:
 	ts_pack__writer_free(w);
 	ts_buf__dispose(&out);

@@ -41,6 +41,7 @@ struct ts_store {
 	ts_rawtree_cache *trees;   /* the trees read and written last */
 	int readable_known; /* ts_store__readable() of readable is known true */
 	git_oid readable;
+	git_oid made, made_tree;   /* the last commit ts_store__commit() made, and its tree */
 	int lock_fd;        /* held while writing, else -1 */
 	int swap_refs;      /* main may move by exchange (ref_swap()) */
 	int may_defer;      /* ts_store__defer_commits() */
@@ -471,6 +472,8 @@ int ts_store__commit(git_oid *out, ts_buf *raw, ts_store *store, const git_oid *
 	}
 	if ((error = ts_store__write_raw_commit(out, store, bytes, len)) < 0)
 		goto done;
+	git_oid_cpy(&store->made, out);
+	git_oid_cpy(&store->made_tree, tree);
 	if (raw) {
 		ts_buf__put(raw, bytes, len);
 		if (ts_buf__oom(raw))
@@ -680,6 +683,10 @@ int ts_store__entry_at(git_oid *out, ts_store *store, const git_oid *tree, const
 int ts_store__commit_tree(git_oid *out, ts_store *store, const git_oid *commit)
 {
 	git_commit *c = NULL;
+	if (git_oid_equal(commit, &store->made) && !git_oid_is_zero(commit)) {
+		git_oid_cpy(out, &store->made_tree);
+		return 0;
+	}
 	if (git_commit_lookup(&c, ts_store__repo(store), commit) < 0)
 		return ts_store__git_error(TS_ECORRUPT, "reading a commit");
 	git_oid_cpy(out, git_commit_tree_id(c));

@@ -154,7 +154,7 @@ int ts_store__readable(ts_store *store, const git_oid *id);
  * TS_ENOTFOUND when there is none (reads through the store's tree cache). */
 int ts_store__entry_at(git_oid *out, ts_store *store, const git_oid *tree, const char *path);
 
-/* The tree of a commit. */
+/* The tree of a commit (of the last one this store made: from memory, unread). */
 int ts_store__commit_tree(git_oid *out, ts_store *store, const git_oid *commit);
 
 /*
