@@ -22,6 +22,7 @@
 #include "batch.h"
 
 #include <limits.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/stat.h>
@@ -51,8 +52,9 @@ struct ts_batch {
 	git_odb *odb;        /* the database it is attached to */
 	char *pack_dir;      /* where its packs go */
 	int reuse;           /* ts_batch__reuse(): skip objects the database has */
-	struct libdeflate_compressor *deflate;   /* made at the first flush, kept:
-	                      * a new one's tables cost more than a commit's objects */
+	struct libdeflate_compressor *deflate[2];   /* made at the first flush that
+	                      * needs each, kept: a new one's tables cost more than a
+	                      * commit's objects; the second is the helper thread's */
 };
 
 /* ---- the table of waiting objects ---- */
@@ -162,7 +164,8 @@ void ts_batch__discard(ts_batch *b)
 static void batch_free(git_odb_backend *backend)
 {
 	ts_batch__discard((ts_batch *)backend);
-	libdeflate_free_compressor(((ts_batch *)backend)->deflate);
+	libdeflate_free_compressor(((ts_batch *)backend)->deflate[0]);
+	libdeflate_free_compressor(((ts_batch *)backend)->deflate[1]);
 	free(((ts_batch *)backend)->pack_dir);
 	free(backend);
 }
@@ -213,24 +216,19 @@ size_t ts_batch__count(const ts_batch *b)
 	return b->n;
 }
 
-/* Appends one object as a pack entry: type and size header, then the
- * object as one zlib stream. libdeflate compresses a whole buffer at a
- * time, which is what a waiting object is, in about a third of zlib's time
- * on objects of a row's size; `out` is grown to the largest bound met. */
 #define PACK_LEVEL 6   /* git's own default level */
 
 #define OBJ_OFS_DELTA 6
 
-/* Appends one pack entry: whole, or (with `base`, at `distance` bytes
- * before it) as the delta `delta` holds. */
-static int pack_object(ts_pack__writer *w, struct libdeflate_compressor *c, ts_buf *out, const object *o,
-	const ts_buf *delta, uint64_t distance, uint32_t *crc)
+/* Appends one pack entry: its type and size header (for a delta, the
+ * distance back to its base, `distance` bytes before it), then `z`, the
+ * zlib stream of `size` bytes. */
+static int write_entry(ts_pack__writer *w, int type, size_t size, uint64_t distance,
+	const void *z, size_t zlen, uint32_t *crc)
 {
 	unsigned char head[32];
-	const void *data = delta ? (const void *)delta->ptr : o->data;
-	size_t len = delta ? delta->size : o->len, size = len, n = 0,
-		bound = libdeflate_zlib_compress_bound(c, len), made;
-	int type = delta ? OBJ_OFS_DELTA : (int)o->type, error;
+	size_t n = 0;
+	int error;
 
 	head[n++] = (unsigned char)((type << 4) | (size & 0x0f) | (size > 0x0f ? 0x80 : 0));
 	size >>= 4;
@@ -238,7 +236,7 @@ static int pack_object(ts_pack__writer *w, struct libdeflate_compressor *c, ts_b
 		head[n++] = (unsigned char)((size & 0x7f) | (size > 0x7f ? 0x80 : 0));
 		size >>= 7;
 	}
-	if (delta) {
+	if (type == OBJ_OFS_DELTA) {
 		/* the distance back to the base, big-endian, each byte but the
 		 * last standing for one more than its bits (git's encoding) */
 		unsigned char ofs[16];
@@ -252,12 +250,7 @@ static int pack_object(ts_pack__writer *w, struct libdeflate_compressor *c, ts_b
 	*crc = (uint32_t)crc32(0, NULL, 0);
 	if ((error = ts_pack__writer_put(w, head, n, crc)) < 0)
 		return error;
-	out->size = 0;
-	if (ts_buf__grow(out, bound) < 0)
-		return ts_error_set(TS_ERROR, "out of memory");
-	if (!(made = libdeflate_zlib_compress(c, data, len, out->ptr, bound)))
-		return ts_error_set(TS_ERROR, "compressing an object");
-	return ts_pack__writer_put(w, out->ptr, made, crc);
+	return ts_pack__writer_put(w, z, zlen, crc);
 }
 
 /* ---- deltas against a blob of the same shape ---- */
@@ -395,12 +388,12 @@ static void delta_make(ts_buf *d, const object *b, const object *t)
 typedef struct {
 	uint64_t shape;
 	const object *base;
-	uint64_t offset;      /* of the base's entry */
+	size_t index;         /* of the base among the pack's objects */
 } shape_base;
 
 /* The base of `o`'s shape, or NULL; a blob of a new shape becomes the
  * base of its shape (while there is room) and goes whole. */
-static const shape_base *base_for(shape_base *bases, const object *o, uint64_t offset)
+static const shape_base *base_for(shape_base *bases, const object *o, size_t index)
 {
 	uint64_t shape;
 	size_t i, probes;
@@ -410,7 +403,7 @@ static const shape_base *base_for(shape_base *bases, const object *o, uint64_t o
 	shape = shape_of(o->data, o->len);
 	for (i = shape & (SHAPES - 1), probes = 0; probes < SHAPES; i = (i + 1) & (SHAPES - 1), probes++) {
 		if (!bases[i].base) {
-			bases[i] = (shape_base){ shape, o, offset };
+			bases[i] = (shape_base){ shape, o, index };
 			return NULL;
 		}
 		if (bases[i].shape == shape)
@@ -434,6 +427,101 @@ static int object_cmp(const void *a, const void *b)
 }
 
 /*
+ * Compressing is most of writing a large pack, and each object's zlib
+ * stream (of the object, or of its delta) depends on nothing written
+ * before it: a stretch of objects is compressed by two threads, each
+ * half into its own buffer, then written in order (the headers, with the
+ * distances to the bases, are known only then). A stretch holds about
+ * STRETCH_BYTES of objects, so what waits compressed stays small; one
+ * smaller than HELP_MIN is not worth a thread.
+ */
+#define STRETCH_BYTES (1024 * 1024)
+#define HELP_MIN (64 * 1024)
+
+/* What an object becomes in the pack. */
+typedef struct {
+	long base;            /* its base's index, or -1: whole */
+	size_t size;          /* the bytes compressed: the delta's or the object's */
+	size_t at, len;       /* its zlib stream in its half's buffer */
+} packed;
+
+typedef struct {
+	const object **obj;
+	const long *base_of;  /* each object's shape's base, or -1 */
+	packed *p;
+	size_t from, to;
+	struct libdeflate_compressor *c;
+	ts_buf z, delta;
+	int failed;
+} half;
+
+static void *compress_half(void *arg)
+{
+	half *h = arg;
+	size_t i;
+
+	h->z.size = 0;
+	for (i = h->from; i < h->to && !h->failed; i++) {
+		const object *o = h->obj[i];
+		const void *data = o->data;
+		size_t len = o->len, bound, made;
+		long base = h->base_of[i];
+
+		if (base >= 0) {
+			delta_make(&h->delta, h->obj[base], o);
+			if (ts_buf__oom(&h->delta))
+				h->failed = 1;
+			else if (h->delta.size * 4 >= o->len * 3)
+				base = -1;   /* saves too little */
+			else {
+				data = h->delta.ptr;
+				len = h->delta.size;
+			}
+		}
+		bound = libdeflate_zlib_compress_bound(h->c, len);
+		if (h->failed || ts_buf__grow(&h->z, bound) < 0 ||
+		    !(made = libdeflate_zlib_compress(h->c, data, len, h->z.ptr + h->z.size, bound))) {
+			h->failed = 1;
+			break;
+		}
+		h->p[i] = (packed){ base, len, h->z.size, made };
+		h->z.size += made;
+	}
+	return NULL;
+}
+
+/* Compresses objects [from, to): the second half in a thread of its own
+ * when there is enough of it and one can be had. */
+static int compress_stretch(ts_batch *b, half h[2], size_t from, size_t to, size_t bytes)
+{
+	size_t mid = to, i, sum = 0;
+	pthread_t helper;
+	int helped = 0;
+
+	if (bytes >= HELP_MIN && to - from > 1 &&
+	    (b->deflate[1] || (b->deflate[1] = libdeflate_alloc_compressor(PACK_LEVEL)))) {
+		for (i = from; i < to && sum < bytes / 2; i++)
+			sum += h[0].obj[i]->len;
+		mid = i < to ? i : to - 1;
+		h[1].c = b->deflate[1];
+	}
+	h[0].from = from;
+	h[0].to = h[1].from = mid;
+	h[1].to = to;
+	h[0].failed = h[1].failed = 0;
+	if (mid < to && pthread_create(&helper, NULL, compress_half, &h[1]) == 0)
+		helped = 1;
+	compress_half(&h[0]);
+	if (helped)
+		pthread_join(helper, NULL);
+	else if (mid < to)
+		compress_half(&h[1]);   /* no thread to be had: here, after the first */
+	if (h[0].failed || h[1].failed)
+		return ts_error_set(TS_ERROR, "compressing objects: out of memory");
+	return 0;
+}
+
+/*
  * Writes the pack and its version 2 index, named after the pack's checksum
  * as git names them. The pack goes first: a reader finds packs by their
  * index, so it never sees an index without its pack.
@@ -443,20 +531,22 @@ int ts_batch__flush(ts_batch *b)
 	ts_pack__writer *w = NULL;
 	ts_pack__entry *e = NULL;
 	const object **obj = NULL;
-	struct libdeflate_compressor *c;
-	ts_buf out = TS_BUF_INIT, delta = TS_BUF_INIT;
 	shape_base *bases = NULL;
+	packed *p = NULL;
+	long *base_of = NULL;
+	half h[2];
 	char name[64];
-	size_t i, k;
+	size_t i, k, from;
 	int error = 0;
 
 	if (b->n == 0)
 		return 0;
-	if (!b->deflate && !(b->deflate = libdeflate_alloc_compressor(PACK_LEVEL)))
+	if (!b->deflate[0] && !(b->deflate[0] = libdeflate_alloc_compressor(PACK_LEVEL)))
 		return ts_error_set(TS_ERROR, "out of memory");
-	c = b->deflate;
+	memset(h, 0, sizeof(h));
 	if (!(e = malloc(b->n * sizeof(*e))) || !(obj = malloc(b->n * sizeof(*obj))) ||
-	    !(bases = calloc(SHAPES, sizeof(*bases)))) {
+	    !(bases = calloc(SHAPES, sizeof(*bases))) || !(p = malloc(b->n * sizeof(*p))) ||
+	    !(base_of = malloc(b->n * sizeof(*base_of)))) {
 		error = ts_error_set(TS_ERROR, "out of memory");
 		goto done;
 	}
@@ -464,25 +554,30 @@ int ts_batch__flush(ts_batch *b)
 		if (b->objs[i].data)
 			obj[k++] = &b->objs[i];
 	qsort(obj, b->n, sizeof(*obj), object_cmp);
+	for (i = 0; i < b->n; i++) {
+		const shape_base *base = base_for(bases, obj[i], i);
+		base_of[i] = base ? (long)base->index : -1;
+	}
+	for (k = 0; k < 2; k++)
+		h[k] = (half){ obj, base_of, p, 0, 0, b->deflate[k], TS_BUF_INIT, TS_BUF_INIT, 0 };
 
 	if ((error = ts_pack__writer_open(&w, b->pack_dir, b->n)) < 0)
 		goto done;
-	for (i = 0; i < b->n; i++) {
-		const shape_base *base;
-		e[i].id = obj[i]->id;
-		e[i].offset = ts_pack__writer_size(w);
-		if ((base = base_for(bases, obj[i], e[i].offset))) {
-			delta_make(&delta, base->base, obj[i]);
-			if (ts_buf__oom(&delta)) {
-				error = ts_error_set(TS_ERROR, "out of memory");
-				goto done;
-			}
-			if (delta.size * 4 >= obj[i]->len * 3)
-				base = NULL;
-		}
-		if ((error = pack_object(w, c, &out, obj[i], base ? &delta : NULL,
-				base ? e[i].offset - base->offset : 0, &e[i].crc)) < 0)
+	for (from = 0; from < b->n; from = i) {
+		size_t bytes = 0;
+		for (i = from; i < b->n && bytes < STRETCH_BYTES; i++)
+			bytes += obj[i]->len;
+		if ((error = compress_stretch(b, h, from, i, bytes)) < 0)
 			goto done;
+		for (k = from; k < i; k++) {
+			const half *in = k < h[0].to ? &h[0] : &h[1];
+			e[k].id = obj[k]->id;
+			e[k].offset = ts_pack__writer_size(w);
+			if ((error = write_entry(w, p[k].base >= 0 ? OBJ_OFS_DELTA : (int)obj[k]->type, p[k].size,
+					p[k].base >= 0 ? e[k].offset - e[p[k].base].offset : 0,
+					in->z.ptr + p[k].at, p[k].len, &e[k].crc)) < 0)
+				goto done;
+		}
 	}
 	if ((error = ts_pack__writer_finish(w, name, e, b->n, 0)) < 0)
 		goto done;
@@ -495,8 +590,12 @@ int ts_batch__flush(ts_batch *b)
 		git_odb_refresh(b->odb);
 done:
 	ts_pack__writer_free(w);
-	ts_buf__dispose(&out);
-	ts_buf__dispose(&delta);
+	for (k = 0; k < 2; k++) {
+		ts_buf__dispose(&h[k].z);
+		ts_buf__dispose(&h[k].delta);
+	}
+	free(base_of);
+	free(p);
 	free(bases);
 	free(e);
 	free(obj);
