@@ -42,6 +42,20 @@ man_reads "$page" "tiersync bundle create FILE" "  ...man -l reads it"
 check "the library is at PREFIX/lib" test -f "$root/usr/lib/libtiersync.a"
 check "the public headers are at PREFIX/include" test -f "$root/usr/include/tiersync/bundle.h"
 check "the pkg-config file names PREFIX" file_has "$root/usr/lib/pkgconfig/tiersync.pc" "prefix=/usr"
+# a program of the user's own, built on the installed files alone: the
+# static library needs what pkg-config --static names (libdeflate, threads)
+cat > "$work/link.c" <<'EOF2'
+#include <tiersync.h>
+int main(void)
+{
+	ts_node *node = NULL;
+	return ts_node_open(&node, "/nonexistent/node") == TS_ENOTFOUND ? 0 : 1;
+}
+EOF2
+flags=$(PKG_CONFIG_PATH=$root/usr/lib/pkgconfig pkg-config --define-variable=prefix="$root/usr" \
+	--static --cflags --libs tiersync)
+check "a program links with pkg-config --static tiersync, and runs" \
+	sh -c 'cc -o "$1" "$2" $3 && "$1"' - "$work/link" "$work/link.c" "$flags"
 
 unit=$root/usr/lib/systemd/system/tiersync-daemon@.service
 check "the systemd unit is at PREFIX/lib/systemd/system" test -f "$unit"
