@@ -16,8 +16,10 @@
 
 #include <git2.h>
 #include <sqlite3.h>
+#include <zlib.h>
 
 #include "history.h"
+#include "pack.h"
 #include "nodes.h"
 #include "rowcodec.h"
 #include "store.h"
@@ -2017,4 +2019,59 @@ void test_history__malformed_trees_are_refused(void)
 	git_odb_free(odb);
 	ts_store__free(store);
 	git_libgit2_shutdown();
+}
+
+/*
+ * Reads do not hash each object again (git does not either); verify does.
+ * A pack put beside the node's, newer (so read first), that holds other
+ * bytes under the id of the case's row blob: verify names the object as
+ * damaged, and stock git fsck agrees.
+ */
+void test_history__verify_catches_bytes_under_another_id(void)
+{
+	static const char forged[] = "id bj.dc.jingshan-forged\nstatus closed\n";
+	ts_node *node = NULL;
+	problems ps;
+	char *cid = NULL, head[41], cmd[256], name[64];
+	const char *blob;
+	ts_pack__writer *w = NULL;
+	ts_pack__entry e;
+	unsigned char hdr[8], z[256];
+	uLongf zlen = sizeof(z);
+	size_t size = sizeof(forged) - 1, n = 0;
+
+	test_ok(new_node(&node, "n"));
+	test_ok(new_case(&cid, node, NULL));
+	test_ok(ts_node_commit(head, node, "case", NULL));
+	snprintf(cmd, sizeof(cmd), "git --git-dir=n/history.git ls-tree -r main | grep '%s$' | cut -f1 | cut -d' ' -f3", cid);
+	blob = ts_test_first_line(cmd);
+	test_assert(blob && strlen(blob) == 40);
+	test_ok(git_oid_fromstr(&e.id, blob));
+
+	/* one entry: a blob's header, then its zlib stream */
+	hdr[n++] = (unsigned char)((3 << 4) | (size & 0x0f) | 0x80);
+	for (size >>= 4; size; size >>= 7)
+		hdr[n++] = (unsigned char)((size & 0x7f) | (size > 0x7f ? 0x80 : 0));
+	test_equal_i(compress2(z, &zlen, (const Bytef *)forged, sizeof(forged) - 1, 6), Z_OK);
+	sleep(1);   /* newer than the node's packs: searched first */
+	test_ok(ts_pack__writer_open(&w, "n/history.git/objects/pack", 1));
+	e.offset = ts_pack__writer_size(w);
+	e.crc = 0;
+	test_ok(ts_pack__writer_put(w, hdr, n, &e.crc));
+	test_ok(ts_pack__writer_put(w, z, zlen, &e.crc));
+	test_ok(ts_pack__writer_finish(w, name, &e, 1, 0));
+	ts_pack__writer_free(w);
+	ts_node_free(node);
+	node = NULL;
+
+	test_ok(ts_node_open(&node, "n"));
+	memset(&ps, 0, sizeof(ps));
+	test_equal_i(ts_node_verify(node, collect_problem, &ps), TS_ECORRUPT);
+	test_assert(ps.n >= 1);
+	/* the object itself is named, not a column its bytes happen to differ in */
+	test_equal_s(ps.problem[0], "history object missing or damaged");
+	test_equal_s(ps.expected[0], blob);
+	test_assert(ts_test_sh("git --git-dir=n/history.git fsck --full >/dev/null 2>&1") != 0);
+	ts_node_free(node);
+	free(cid);
 }
