@@ -42,10 +42,19 @@
  * Trees are not kept at all: libgit2 makes room for 31 entries in each one
  * it parses, and a node's leaf trees hold one or two rows, each read about
  * once (a 10,000-row merge into 100,000 cases: 49 MB -> 29 MB, in the same
- * time). Packs stay mapped in libgit2's default windows: smaller ones make
- * every read across a large pack map and unmap again.
+ * time).
+ *
+ * libgit2 maps packs in windows of up to 1 GB and keeps up to 8 GB mapped:
+ * every page a merge or a fetch touched stayed in the process's memory. A
+ * 10,000-row merge into 1,000,000 cases peaked at 125 MB, most of it
+ * pages of packs. Windows of 8 MB, at most 32 MB mapped, the least recently used
+ * unmapped first: the same merge peaks at 54 MB in about the same time
+ * (1.30-1.72 s before, 1.55-1.59 s after), and a street's first pull of
+ * 100,000 cases at 86 MB instead of 137 (its merge about a tenth slower).
  */
 #define OBJECT_CACHE_BYTES (4 * 1024 * 1024)
+#define PACK_WINDOW_BYTES (8 * 1024 * 1024)
+#define PACK_MAPPED_BYTES (32 * 1024 * 1024)
 
 /*
  * libgit2 hashes every object it reads again, to compare with its id: a
@@ -68,6 +77,8 @@ static void global_init(void)
 		git_libgit2_opts(GIT_OPT_SET_CACHE_MAX_SIZE, (ssize_t)OBJECT_CACHE_BYTES);
 		git_libgit2_opts(GIT_OPT_SET_CACHE_OBJECT_LIMIT, GIT_OBJECT_TREE, (size_t)0);
 		strict(0);
+		git_libgit2_opts(GIT_OPT_SET_MWINDOW_SIZE, (size_t)PACK_WINDOW_BYTES);
+		git_libgit2_opts(GIT_OPT_SET_MWINDOW_MAPPED_LIMIT, (size_t)PACK_MAPPED_BYTES);
 		done = 1;
 	}
 }
