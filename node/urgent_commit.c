@@ -232,8 +232,10 @@ int ts_urgent_commit__make(ts_urgent_push_stats *urgent, ts_node *node, const gi
 	}
 	ts_node__who(&a, node->id, u.reporters.size ? u.reporters.ptr : node->id, ts_node__now());
 	ts_node__who(&c, node->id, node->id, ts_node__now());
+	/* no journal writes this commit again: it is synced before its ref moves */
 	if ((error = ts_store__commit(&made, NULL, node->store, &tree, &parent, 1, &a, &c, msg.ptr)) < 0 ||
 	    (error = ts_store__flush(node->store)) < 0 ||
+	    (error = ts_store__sync(node->store)) < 0 ||
 	    (error = ts_store__ref_set(node->store, ref, &made, "urgent reports")) < 0)
 		goto done;
 	git_oid_tostr(urgent->commit, sizeof(urgent->commit), &made);

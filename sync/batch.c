@@ -52,6 +52,8 @@ struct ts_batch {
 	git_odb *odb;        /* the database it is attached to */
 	char *pack_dir;      /* where its packs go */
 	int reuse;           /* ts_batch__reuse(): skip objects the database has */
+	char **packs;        /* ts_batch__packs() */
+	size_t npacks;
 	struct libdeflate_compressor *deflate[2];   /* made at the first flush that
 	                      * needs each, kept: a new one's tables cost more than a
 	                      * commit's objects; the second is the helper thread's */
@@ -161,8 +163,47 @@ void ts_batch__discard(ts_batch *b)
 	b->bytes = 0;
 }
 
+void ts_batch__forget_packs(ts_batch *b)
+{
+	size_t i;
+	for (i = 0; i < b->npacks; i++)
+		free(b->packs[i]);
+	free(b->packs);
+	b->packs = NULL;
+	b->npacks = 0;
+}
+
+static void note_pack(ts_batch *b, const char *name)
+{
+	char **grown = realloc(b->packs, (b->npacks + 1) * sizeof(*grown));
+	char *copy = strdup(name);
+
+	if (!grown || !copy) {
+		free(copy);
+		if (grown)
+			b->packs = grown;
+		ts_batch__forget_packs(b);
+		return;
+	}
+	b->packs = grown;
+	b->packs[b->npacks++] = copy;
+}
+
+size_t ts_batch__packs(const ts_batch *b, char *const **names)
+{
+	*names = b->packs;
+	return b->npacks;
+}
+
+void ts_batch__packs_became(ts_batch *b, const char *name)
+{
+	ts_batch__forget_packs(b);
+	note_pack(b, name);
+}
+
 static void batch_free(git_odb_backend *backend)
 {
+	ts_batch__forget_packs((ts_batch *)backend);
 	ts_batch__discard((ts_batch *)backend);
 	libdeflate_free_compressor(((ts_batch *)backend)->deflate[0]);
 	libdeflate_free_compressor(((ts_batch *)backend)->deflate[1]);
@@ -581,6 +622,7 @@ int ts_batch__flush(ts_batch *b)
 	}
 	if ((error = ts_pack__writer_finish(w, name, e, b->n, 0)) < 0)
 		goto done;
+	note_pack(b, name);
 	ts_batch__discard(b);
 	/* Reads that miss look for new packs themselves (git_odb_read()
 	 * refreshes then), and the next commit reads trees the cache holds:

@@ -42,6 +42,17 @@ void ts_batch__reuse(ts_batch *batch, int on);
  * batch and refreshes its odb. No-op when empty. */
 int ts_batch__flush(ts_batch *batch);
 
+/*
+ * The packs ts_batch__flush() wrote ("pack-<id>", oldest first) since the
+ * last ts_batch__forget_packs(): none of them synced. A flush that cannot
+ * note its pack (no memory) forgets them all: they are then left to the
+ * next sync.
+ */
+size_t ts_batch__packs(const ts_batch *batch, char *const **names);
+void ts_batch__forget_packs(ts_batch *batch);
+/* Notes `name` as the one pack written since (after combining them). */
+void ts_batch__packs_became(ts_batch *batch, const char *name);
+
 /* Forgets the waiting objects (nothing more is written; what a full batch
  * wrote already stays, unreferenced, as any object no ref reaches). */
 void ts_batch__discard(ts_batch *batch);

@@ -230,15 +230,22 @@ static int journal_clear(sqlite3 *db)
 	return ts_files__journal_clear(db);
 }
 
-static int journal_size(sqlite3 *db)
+/* The commits the journal holds, and the rows they wrote (counted by the
+ * table's pages: a journal stays small). */
+static int journal_size(sqlite3 *db, int *commits, sqlite3_int64 *rows)
 {
 	sqlite3_stmt *st = NULL;
-	int n = 0;
-	if (ts_statements__prepare(db, "SELECT count(*) FROM ts_journal", &st) == SQLITE_OK &&
-	    sqlite3_step(st) == SQLITE_ROW)
-		n = sqlite3_column_int(st, 0);
+	int error = 0;
+
+	if (ts_statements__prepare(db, "SELECT (SELECT count(*) FROM ts_journal), "
+			"(SELECT count(*) FROM ts_journal_rows)", &st) != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW)
+		error = ts_sqlite__error(db, "reading the journal's size");
+	else {
+		*commits = sqlite3_column_int(st, 0);
+		*rows = sqlite3_column_int64(st, 1);
+	}
 	ts_statements__done(st);
-	return n;
+	return error;
 }
 
 /* 1 when the schema version differs from the one in `tree`. */
@@ -269,7 +276,8 @@ static int commit_updates(git_oid *out, sqlite3 *db, ts_store *store, const git_
 	git_oid head, base_tree, tree;
 	size_t i;
 	char hex[GIT_OID_HEXSZ + 1];
-	int has_head, bulk = rows_tree || n >= BULK_THRESHOLD, synced = 0, defer = 0, error;
+	sqlite3_int64 journal_rows = 0;
+	int has_head, bulk = rows_tree || n >= BULK_THRESHOLD, synced = 0, defer = 0, journaled = 0, combine, error;
 
 	has_head = ts_history__head(&head, db) == 0;
 	if (has_head && (error = ts_store__commit_tree(&base_tree, store, &head)) < 0)
@@ -301,7 +309,12 @@ static int commit_updates(git_oid *out, sqlite3 *db, ts_store *store, const git_
 			has_head ? 1 : 0, author, committer, message)) < 0)
 		goto done;
 
-	if (bulk || journal_size(db) >= TS_HISTORY_CHECKPOINT) {
+	if ((error = journal_size(db, &journaled, &journal_rows)) < 0)
+		goto done;
+	/* this commit makes journaled + 1: every TS_HISTORY_COMBINE-th combines
+	 * the packs since the last sync (and publishes what waits) */
+	combine = (journaled + 1) % TS_HISTORY_COMBINE == 0;
+	if (bulk || journaled >= TS_HISTORY_CHECKPOINT || journal_rows >= TS_HISTORY_JOURNAL_ROWS) {
 		/* everything written so far becomes durable: the journal can go */
 		char now[24];
 		ts_store__clean_debris(store);
@@ -320,8 +333,11 @@ static int commit_updates(git_oid *out, sqlite3 *db, ts_store *store, const git_
 		 * a bulk commit */
 		if ((error = journal_add(db, out, &raw, updates, n, files, nfiles)) < 0)
 			goto done;
-		defer = ts_store__defers_commits(store);
+		defer = ts_store__defers_commits(store) && !combine;
 		if (!defer && (error = ts_store__flush(store)) < 0)
+			goto done;
+		/* not synced: the journal holds every commit of those packs */
+		if (combine && (error = ts_store__combine_unsynced(store)) < 0)
 			goto done;
 	}
 	git_oid_tostr(hex, sizeof(hex), out);

@@ -8,9 +8,12 @@
  * (3) the ref moves. On open, ts_history__repair() rewrites any lost objects
  * from the journal and points the ref at the head the database records.
  * The journal is emptied whenever the objects are known durable: at a
- * checkpoint every TS_HISTORY_CHECKPOINT commits (which also combines the
- * commits' small packs into one) and after each large commit, whose pack is
- * synced at once.
+ * checkpoint every TS_HISTORY_CHECKPOINT commits, or sooner once they wrote
+ * TS_HISTORY_JOURNAL_ROWS rows (the checkpoint combines small packs and
+ * syncs), and after each large commit, whose pack is synced at once. Every
+ * TS_HISTORY_COMBINE commits in between, the packs written since the last
+ * sync are combined into one without a sync: a power cut that loses it
+ * loses only objects the journal writes again.
  */
 #ifndef TS_SYNC_HISTORY_H
 #define TS_SYNC_HISTORY_H
@@ -21,7 +24,9 @@
 #include "store.h"
 #include "tables.h"
 
-#define TS_HISTORY_CHECKPOINT 32
+#define TS_HISTORY_CHECKPOINT 128
+#define TS_HISTORY_COMBINE 32
+#define TS_HISTORY_JOURNAL_ROWS 8192
 
 /* Creates the engine's tables (ts_meta, ts_journal, ts_journal_rows,
  * ts_staged through capture, and the synced review queue sync_conflicts)

@@ -499,7 +499,7 @@ static int leave_out_copies(size_t *kept, part *parts, size_t nparts)
 	return 0;
 }
 
-int ts_pack__combine(char out_name[64], const char *dir, char *const *names, size_t n)
+int ts_pack__combine(char out_name[64], const char *dir, char *const *names, size_t n, int durable)
 {
 	part *parts = calloc(n ? n : 1, sizeof(*parts));
 	ts_pack__entry *written = NULL;
@@ -536,7 +536,7 @@ int ts_pack__combine(char out_name[64], const char *dir, char *const *names, siz
 			written[w].offset = parts[i].at[j];
 			written[w++].crc = crc;
 		}
-	error = ts_pack__writer_finish(out, out_name, written, w, 1);
+	error = ts_pack__writer_finish(out, out_name, written, w, durable);
 done:
 	ts_pack__writer_free(out);
 	for (i = 0; i < n; i++)

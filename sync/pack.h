@@ -55,7 +55,7 @@ void ts_pack__writer_free(ts_pack__writer *w);
 
 /*
  * Combines the packs `names` ("pack-<id>", without a suffix) of `dir` into
- * one new pack with its index, made durable, and names it in `out`
+ * one new pack with its index, made durable with `durable`, and names it in `out`
  * ("pack-<id>"). The entries are copied as they are, compressed and
  * deltified as they were, in the order of `names`: no object is
  * decompressed, deltified or compressed again. An object held by more than
@@ -63,6 +63,6 @@ void ts_pack__writer_free(ts_pack__writer *w);
  * Every entry copied must match the CRC-32 its index gives, or nothing is
  * written. The parts stay; removing them is the caller's.
  */
-int ts_pack__combine(char out[64], const char *dir, char *const *names, size_t n);
+int ts_pack__combine(char out[64], const char *dir, char *const *names, size_t n, int durable);
 
 #endif

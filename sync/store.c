@@ -768,7 +768,7 @@ int ts_store__maintain(ts_store *store, int bulk)
 	for (i = 0; i < merge; i++)
 		names[i] = packs[i].name;
 	/* made durable there, before its parts go */
-	if ((error = ts_pack__combine(combined, dir, names, merge)) < 0)
+	if ((error = ts_pack__combine(combined, dir, names, merge, 1)) < 0)
 		goto done;
 	for (i = 0; i < merge; i++) {
 		snprintf(path, sizeof(path), "%s/%s.pack", dir, packs[i].name);
@@ -1285,5 +1285,40 @@ int ts_store__sync(ts_store *store)
 	snprintf(pack, sizeof(pack), "%s/pack", objects);
 	if (sync_files_in(pack, 0) < 0 || sync_files_in(objects, 1) < 0)
 		return ts_error_set(TS_ERROR, "syncing %s: %s", objects, strerror(errno));
+	ts_batch__forget_packs(store->batch);
 	return 0;
+}
+
+int ts_store__combine_unsynced(ts_store *store)
+{
+	char dir[4096], path[4096 + 512], combined[64];
+	char *const *names;
+	char **live = NULL;
+	size_t n = ts_batch__packs(store->batch, &names), nlive = 0, i;
+	int error = 0;
+
+	if (n < 2)
+		return 0;
+	pack_dir(dir, sizeof(dir), store->repo);
+	if (!(live = malloc(n * sizeof(*live))))
+		return ts_error_set(TS_ERROR, "out of memory");
+	for (i = 0; i < n; i++) {
+		struct stat st;
+		/* a checkpoint's combining may have taken it already */
+		snprintf(path, sizeof(path), "%s/%s.idx", dir, names[i]);
+		if (stat(path, &st) == 0)
+			live[nlive++] = names[i];
+	}
+	if (nlive >= 2 && (error = ts_pack__combine(combined, dir, live, nlive, 0)) == 0) {
+		for (i = 0; i < nlive; i++) {
+			snprintf(path, sizeof(path), "%s/%s.pack", dir, live[i]);
+			unlink(path);
+			snprintf(path, sizeof(path), "%s/%s.idx", dir, live[i]);
+			unlink(path);
+		}
+		ts_batch__packs_became(store->batch, combined);
+		git_odb_refresh(store->odb);
+	}
+	free(live);
+	return error;
 }

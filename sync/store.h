@@ -165,6 +165,15 @@ int ts_store__commit_tree(git_oid *out, ts_store *store, const git_oid *commit);
 int ts_store__sync(ts_store *store);
 
 /*
+ * Combines the packs written since the last ts_store__sync() into one, not
+ * synced either, and deletes them: for a caller whose journal can write
+ * every object they hold again (history.h), so that a power cut that loses
+ * the new pack loses nothing the journal cannot restore. Keeps the packs a
+ * commit at a time leaves from piling up between checkpoints.
+ */
+int ts_store__combine_unsynced(ts_store *store);
+
+/*
  * One writer at a time: commits and repairs hold an exclusive lock on
  * history.git/tiersync.lock from their first object to the ref. Readers
  * need no lock. ts_store__trylock() takes it only if no one holds it:

@@ -69,7 +69,7 @@ static void combine_in_order(int reverse)
 	test_equal_i(pack_names(names, 8, dir), 2);
 	order[0] = names[reverse ? 1 : 0];
 	order[1] = names[reverse ? 0 : 1];
-	test_ok(ts_pack__combine(out, dir, order, 2));
+	test_ok(ts_pack__combine(out, dir, order, 2, 1));
 	test_assert(!strncmp(out, "pack-", 5) && strlen(out) == 45);
 	/* the parts go; what is left is the combined pack alone */
 	{
@@ -113,7 +113,7 @@ void test_pack__a_damaged_part_is_refused_whole(void)
 		"printf \"\\\\$(printf %%o $((255 - b)))\" | dd of=$f bs=1 seek=$at conv=notrunc status=none", dir, names[0]);
 	test_ok(ts_test_sh(cmd));
 	snprintf(before, sizeof(before), "%s", ts_test_first_line("ls -l --time-style=full-iso r.git/objects/pack | md5sum"));
-	test_equal_i(ts_pack__combine(out, dir, order, 2), TS_ECORRUPT);
+	test_equal_i(ts_pack__combine(out, dir, order, 2, 1), TS_ECORRUPT);
 	test_error_says(names[0]);
 	test_equal_s(out, "");
 	snprintf(after, sizeof(after), "%s", ts_test_first_line("ls -l --time-style=full-iso r.git/objects/pack | md5sum"));
@@ -125,7 +125,7 @@ void test_pack__a_damaged_part_is_refused_whole(void)
 	snprintf(cmd, sizeof(cmd), "cd %s && chmod u+w %s.idx && truncate -s 1000 %s.idx", dir, names[2], names[2]);
 	test_ok(ts_test_sh(cmd));
 	order[0] = names[2];
-	test_equal_i(ts_pack__combine(out, dir, order, 1), TS_ECORRUPT);
+	test_equal_i(ts_pack__combine(out, dir, order, 1, 1), TS_ECORRUPT);
 	test_error_says("cut short");
 }
 

@@ -171,8 +171,8 @@ int ts_node_commit(char id_out[41], ts_node *node, const char *message, const ch
  * For a process that keeps the node open and commits often (an officer's
  * application): with `on`, a commit costs one durable database transaction
  * and the work in memory. Its objects and the move of the branch in
- * history.git wait, as many commits together, until the next checkpoint
- * (every 32 commits), anything of this handle that reads or sends the
+ * history.git wait, as many commits together, until every 32nd commit
+ * (which writes them as one pack), anything of this handle that reads or sends the
  * history (log, verify, push, fetch, merge, bundles), ts_node_free(), or
  * ts_node_batch_commits(node, 0); each commit is durable at once all the
  * same (the database's journal has what writes it again), and another
