@@ -230,6 +230,15 @@ static int journal_clear(sqlite3 *db)
 	return ts_files__journal_clear(db);
 }
 
+/* When the journal was last emptied (its objects known durable). */
+static int64_t checkpoint_ns(sqlite3 *db)
+{
+	char *v = ts_meta__get(db, "checkpoint_ns");
+	int64_t t = v ? strtoll(v, NULL, 10) : 0;
+	free(v);
+	return t;
+}
+
 /* The commits the journal holds, and the rows they wrote (counted by the
  * table's pages: a journal stays small). */
 static int journal_size(sqlite3 *db, int *commits, sqlite3_int64 *rows)
@@ -334,6 +343,8 @@ static int commit_updates(git_oid *out, sqlite3 *db, ts_store *store, const git_
 		if ((error = journal_add(db, out, &raw, updates, n, files, nfiles)) < 0)
 			goto done;
 		defer = ts_store__defers_commits(store) && !combine;
+		/* the packs the combining may take: those since this checkpoint */
+		ts_store__unsynced_since(store, checkpoint_ns(db));
 		if (!defer && (error = ts_store__flush(store)) < 0)
 			goto done;
 		/* not synced: the journal holds every commit of those packs */
@@ -689,13 +700,6 @@ done:
 }
 
 /* The time of the last checkpoint: packs written before it are durable. */
-static int64_t checkpoint_ns(sqlite3 *db)
-{
-	char *v = ts_meta__get(db, "checkpoint_ns");
-	int64_t t = v ? strtoll(v, NULL, 10) : 0;
-	free(v);
-	return t;
-}
 
 /* The tree named on the first line of a commit's bytes, when the bytes
  * are those of commit `id` (they hash to it); -1 when they are not. */

@@ -42,6 +42,7 @@ struct ts_store {
 	int readable_known; /* ts_store__readable() of readable is known true */
 	git_oid readable;
 	git_oid made, made_tree;   /* the last commit ts_store__commit() made, and its tree */
+	int64_t unsynced_checkpoint;   /* ts_store__unsynced_since() */
 	int lock_fd;        /* held while writing, else -1 */
 	int swap_refs;      /* main may move by exchange (ref_swap()) */
 	int may_defer;      /* ts_store__defer_commits() */
@@ -1287,6 +1288,13 @@ int ts_store__sync(ts_store *store)
 		return ts_error_set(TS_ERROR, "syncing %s: %s", objects, strerror(errno));
 	ts_batch__forget_packs(store->batch);
 	return 0;
+}
+
+void ts_store__unsynced_since(ts_store *store, int64_t checkpoint)
+{
+	if (checkpoint != store->unsynced_checkpoint)
+		ts_batch__forget_packs(store->batch);
+	store->unsynced_checkpoint = checkpoint;
 }
 
 int ts_store__combine_unsynced(ts_store *store)

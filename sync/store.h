@@ -174,6 +174,15 @@ int ts_store__sync(ts_store *store);
 int ts_store__combine_unsynced(ts_store *store);
 
 /*
+ * The checkpoint (any number that names it, such as its time) that the
+ * packs since the last sync belong to. Given another, the store forgets
+ * them: another process made them durable meanwhile and emptied the
+ * journal, which no longer covers them, so ts_store__combine_unsynced()
+ * must not take them.
+ */
+void ts_store__unsynced_since(ts_store *store, int64_t checkpoint);
+
+/*
  * One writer at a time: commits and repairs hold an exclusive lock on
  * history.git/tiersync.lock from their first object to the ref. Readers
  * need no lock. ts_store__trylock() takes it only if no one holds it:

@@ -2120,3 +2120,51 @@ void test_history__unsynced_packs_lost_restored_from_journal(void)
 	test_ok(ts_test_sh("git --git-dir=n/history.git fsck --full --strict >/dev/null 2>&1"));
 	ts_node_free(node);
 }
+
+/*
+ * Two handles of one node commit in turn. B's bulk commit is a checkpoint:
+ * it syncs every pack, A's among them, and empties the journal. A's next
+ * combining must not take the packs it wrote before that (the journal no
+ * longer holds their commits): after it, every pack B synced is still
+ * there, and a power cut that takes every pack written since loses
+ * nothing.
+ */
+void test_history__combining_leaves_packs_another_synced(void)
+{
+	ts_node *a = NULL, *b = NULL;
+	char id[41], *cid = NULL, cmd[512];
+	party_op bulk = { NULL, "bj.dc.jingshan-p20240102", NULL, 2000 };
+	int i;
+
+	test_ok(new_node(&a, "n"));
+	for (i = 0; i < 10; i++)
+		test_ok(commit_case(id, a, "a before"));
+	test_ok(ts_node_open(&b, "n"));
+	test_ok(new_case(&cid, b, NULL));
+	bulk.case_id = cid;
+	test_ok(ts_node_write(b, NULL, "import parties", insert_parties, &bulk));
+	test_ok(ts_node_commit(id, b, "bulk", NULL));
+	test_equal_i(query_int(ts_node_db(b), "SELECT count(*) FROM ts_journal"), 0);
+	test_ok(ts_test_sh("ls n/history.git/objects/pack > synced.txt"));
+	ts_node_free(b);
+	b = NULL;
+
+	/* A goes on past its combining */
+	for (i = 0; i < TS_HISTORY_COMBINE + 4; i++)
+		test_ok(commit_case(id, a, "a after"));
+	snprintf(cmd, sizeof(cmd), "cd n/history.git/objects/pack && while read f; do test -e \"$f\" || "
+		"{ echo \"$f gone\"; exit 1; }; done < ../../../../synced.txt");
+	test_ok(ts_test_sh(cmd));
+	ts_node_free(a);
+	a = NULL;
+
+	/* the cut */
+	test_ok(ts_test_sh("cd n/history.git/objects/pack && for f in *; do "
+		"grep -qx \"$f\" ../../../../synced.txt || rm -f \"$f\"; done"));
+	test_ok(ts_node_open(&a, "n"));
+	test_ok(verify_clean(a));
+	test_equal_s(main_on_disk("n"), id);
+	test_ok(ts_test_sh("git --git-dir=n/history.git fsck --full --strict >/dev/null 2>&1"));
+	ts_node_free(a);
+	free(cid);
+}
