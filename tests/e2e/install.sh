@@ -54,6 +54,10 @@ int main(void)
 EOF2
 flags=$(PKG_CONFIG_PATH=$root/usr/lib/pkgconfig pkg-config --define-variable=prefix="$root/usr" \
 	--static --cflags --libs tiersync)
+# a library built with the sanitizers (make check) links only with them
+if nm "$root/usr/lib/libtiersync.a" 2>/dev/null | grep -q " U __asan_"; then
+	flags="-fsanitize=address,undefined $flags"
+fi
 check "a program links with pkg-config --static tiersync, and runs" \
 	sh -c 'cc -o "$1" "$2" $3 && "$1"' - "$work/link" "$work/link.c" "$flags"
 
