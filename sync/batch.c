@@ -195,12 +195,6 @@ size_t ts_batch__packs(const ts_batch *b, char *const **names)
 	return b->npacks;
 }
 
-void ts_batch__packs_became(ts_batch *b, const char *name)
-{
-	ts_batch__forget_packs(b);
-	note_pack(b, name);
-}
-
 static void batch_free(git_odb_backend *backend)
 {
 	ts_batch__forget_packs((ts_batch *)backend);

@@ -50,8 +50,6 @@ int ts_batch__flush(ts_batch *batch);
  */
 size_t ts_batch__packs(const ts_batch *batch, char *const **names);
 void ts_batch__forget_packs(ts_batch *batch);
-/* Notes `name` as the one pack written since (after combining them). */
-void ts_batch__packs_became(ts_batch *batch, const char *name);
 
 /* Forgets the waiting objects (nothing more is written; what a full batch
  * wrote already stays, unreferenced, as any object no ref reaches). */

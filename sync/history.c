@@ -8,6 +8,8 @@
  *                                   durable yet, with their exact bytes
  *   ts_journal_rows(seq, path, data) the row blobs each of them wrote
  *                                   (data NULL for a removed row)
+ *   ts_journal_packs(name)          the packs those commits were written
+ *                                   in, unsynced ("pack-<id>")
  *
  * A journal entry plus its parent's tree is enough to write the commit's
  * objects again, byte for byte: trees are a function of their entries and
@@ -35,7 +37,8 @@ int ts_history__setup(sqlite3 *db)
 		"  seq INTEGER PRIMARY KEY, commit_id TEXT NOT NULL UNIQUE, raw BLOB NOT NULL);"
 		"CREATE TABLE IF NOT EXISTS ts_journal_rows ("
 		"  seq INTEGER NOT NULL, path TEXT NOT NULL, data BLOB,"
-		"  PRIMARY KEY (seq, path)) WITHOUT ROWID;";
+		"  PRIMARY KEY (seq, path)) WITHOUT ROWID;"
+		"CREATE TABLE IF NOT EXISTS ts_journal_packs (name TEXT PRIMARY KEY) WITHOUT ROWID;";
 	int error;
 	if ((error = ts_meta__setup(db)) < 0)
 		return error;
@@ -225,7 +228,8 @@ static int journal_clear(sqlite3 *db)
 {
 	int error;
 	if ((error = exec(db, "DELETE FROM ts_journal")) < 0 ||
-	    (error = exec(db, "DELETE FROM ts_journal_rows")) < 0)
+	    (error = exec(db, "DELETE FROM ts_journal_rows")) < 0 ||
+	    (error = exec(db, "DELETE FROM ts_journal_packs")) < 0)
 		return error;
 	return ts_files__journal_clear(db);
 }
@@ -254,6 +258,77 @@ static int journal_size(sqlite3 *db, int *commits, sqlite3_int64 *rows)
 		*rows = sqlite3_column_int64(st, 1);
 	}
 	ts_statements__done(st);
+	return error;
+}
+
+/* Records the packs this commit was written in (ts_store__flushed()). */
+static int journal_packs_add(sqlite3 *db, ts_store *store)
+{
+	sqlite3_stmt *ins = NULL;
+	char *const *names;
+	size_t n = ts_store__flushed(store, &names), i;
+	int error = 0;
+
+	if (n && ts_statements__prepare(db, "INSERT OR IGNORE INTO ts_journal_packs (name) VALUES (?1)", &ins) != SQLITE_OK)
+		return ts_sqlite__error(db, "writing the journal");
+	for (i = 0; i < n && error == 0; i++) {
+		sqlite3_bind_text(ins, 1, names[i], -1, SQLITE_STATIC);
+		if (sqlite3_step(ins) != SQLITE_DONE)
+			error = ts_sqlite__error(db, "writing the journal");
+		sqlite3_reset(ins);
+	}
+	ts_statements__done(ins);
+	ts_store__flushed_forget(store);
+	return error;
+}
+
+/*
+ * Combines the packs the journal's commits were written in into one,
+ * without a sync: a power cut that loses it loses only what the journal
+ * writes again, as it would have lost those packs. Any process's commits
+ * count (the table is the database's), and a checkpoint empties the table
+ * with the journal, so a pack synced since is never taken.
+ */
+static int journal_packs_combine(sqlite3 *db, ts_store *store)
+{
+	sqlite3_stmt *st = NULL;
+	char **names = NULL, combined[64];
+	size_t n = 0, alloc = 0, i;
+	int error = 0;
+
+	if (ts_statements__prepare(db, "SELECT name FROM ts_journal_packs", &st) != SQLITE_OK)
+		return ts_sqlite__error(db, "reading the journal");
+	while (error == 0 && sqlite3_step(st) == SQLITE_ROW) {
+		const char *name = (const char *)sqlite3_column_text(st, 0);
+		if (n == alloc) {
+			char **grown = realloc(names, (alloc = alloc ? alloc * 2 : 64) * sizeof(*grown));
+			if (!grown) {
+				error = ts_error_set(TS_ERROR, "out of memory");
+				break;
+			}
+			names = grown;
+		}
+		if (!name || !(names[n] = strdup(name)))
+			error = ts_error_set(TS_ERROR, "out of memory");
+		else
+			n++;
+	}
+	ts_statements__done(st);
+	if (error == 0 && (error = ts_store__combine_unsynced(combined, store, names, n)) == 0 && combined[0] &&
+	    (error = exec(db, "DELETE FROM ts_journal_packs")) == 0) {
+		ts_store__flushed_forget(store);
+		if (ts_statements__prepare(db, "INSERT INTO ts_journal_packs (name) VALUES (?1)", &st) != SQLITE_OK)
+			error = ts_sqlite__error(db, "writing the journal");
+		else {
+			sqlite3_bind_text(st, 1, combined, -1, SQLITE_STATIC);
+			if (sqlite3_step(st) != SQLITE_DONE)
+				error = ts_sqlite__error(db, "writing the journal");
+			ts_statements__done(st);
+		}
+	}
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
 	return error;
 }
 
@@ -288,6 +363,8 @@ static int commit_updates(git_oid *out, sqlite3 *db, ts_store *store, const git_
 	sqlite3_int64 journal_rows = 0;
 	int has_head, bulk = rows_tree || n >= BULK_THRESHOLD, synced = 0, defer = 0, journaled = 0, combine, error;
 
+	/* from here, the packs written are this commit's (journal_packs_add()) */
+	ts_store__flushed_forget(store);
 	has_head = ts_history__head(&head, db) == 0;
 	if (has_head && (error = ts_store__commit_tree(&base_tree, store, &head)) < 0)
 		return error;
@@ -343,12 +420,9 @@ static int commit_updates(git_oid *out, sqlite3 *db, ts_store *store, const git_
 		if ((error = journal_add(db, out, &raw, updates, n, files, nfiles)) < 0)
 			goto done;
 		defer = ts_store__defers_commits(store) && !combine;
-		/* the packs the combining may take: those since this checkpoint */
-		ts_store__unsynced_since(store, checkpoint_ns(db));
-		if (!defer && (error = ts_store__flush(store)) < 0)
-			goto done;
-		/* not synced: the journal holds every commit of those packs */
-		if (combine && (error = ts_store__combine_unsynced(store)) < 0)
+		if ((!defer && (error = ts_store__flush(store)) < 0) ||
+		    (error = journal_packs_add(db, store)) < 0 ||
+		    (combine && (error = journal_packs_combine(db, store)) < 0))
 			goto done;
 	}
 	git_oid_tostr(hex, sizeof(hex), out);

@@ -11,9 +11,9 @@
  * checkpoint every TS_HISTORY_CHECKPOINT commits, or sooner once they wrote
  * TS_HISTORY_JOURNAL_ROWS rows (the checkpoint combines small packs and
  * syncs), and after each large commit, whose pack is synced at once. Every
- * TS_HISTORY_COMBINE commits in between, the packs written since the last
- * sync are combined into one without a sync: a power cut that loses it
- * loses only objects the journal writes again.
+ * TS_HISTORY_COMBINE commits in between, the packs the journal's commits
+ * were written in (ts_journal_packs) are combined into one without a sync:
+ * a power cut that loses it loses only objects the journal writes again.
  */
 #ifndef TS_SYNC_HISTORY_H
 #define TS_SYNC_HISTORY_H

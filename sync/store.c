@@ -42,7 +42,6 @@ struct ts_store {
 	int readable_known; /* ts_store__readable() of readable is known true */
 	git_oid readable;
 	git_oid made, made_tree;   /* the last commit ts_store__commit() made, and its tree */
-	int64_t unsynced_checkpoint;   /* ts_store__unsynced_since() */
 	int lock_fd;        /* held while writing, else -1 */
 	int swap_refs;      /* main may move by exchange (ref_swap()) */
 	int may_defer;      /* ts_store__defer_commits() */
@@ -1290,21 +1289,24 @@ int ts_store__sync(ts_store *store)
 	return 0;
 }
 
-void ts_store__unsynced_since(ts_store *store, int64_t checkpoint)
+size_t ts_store__flushed(ts_store *store, char *const **names)
 {
-	if (checkpoint != store->unsynced_checkpoint)
-		ts_batch__forget_packs(store->batch);
-	store->unsynced_checkpoint = checkpoint;
+	return ts_batch__packs(store->batch, names);
 }
 
-int ts_store__combine_unsynced(ts_store *store)
+void ts_store__flushed_forget(ts_store *store)
 {
-	char dir[4096], path[4096 + 512], combined[64];
-	char *const *names;
+	ts_batch__forget_packs(store->batch);
+}
+
+int ts_store__combine_unsynced(char out[64], ts_store *store, char *const *names, size_t n)
+{
+	char dir[4096], path[4096 + 512];
 	char **live = NULL;
-	size_t n = ts_batch__packs(store->batch, &names), nlive = 0, i;
+	size_t nlive = 0, i;
 	int error = 0;
 
+	out[0] = '\0';
 	if (n < 2)
 		return 0;
 	pack_dir(dir, sizeof(dir), store->repo);
@@ -1317,14 +1319,13 @@ int ts_store__combine_unsynced(ts_store *store)
 		if (stat(path, &st) == 0)
 			live[nlive++] = names[i];
 	}
-	if (nlive >= 2 && (error = ts_pack__combine(combined, dir, live, nlive, 0)) == 0) {
+	if (nlive >= 2 && (error = ts_pack__combine(out, dir, live, nlive, 0)) == 0) {
 		for (i = 0; i < nlive; i++) {
 			snprintf(path, sizeof(path), "%s/%s.pack", dir, live[i]);
 			unlink(path);
 			snprintf(path, sizeof(path), "%s/%s.idx", dir, live[i]);
 			unlink(path);
 		}
-		ts_batch__packs_became(store->batch, combined);
 		git_odb_refresh(store->odb);
 	}
 	free(live);

@@ -165,22 +165,20 @@ int ts_store__commit_tree(git_oid *out, ts_store *store, const git_oid *commit);
 int ts_store__sync(ts_store *store);
 
 /*
- * Combines the packs written since the last ts_store__sync() into one, not
- * synced either, and deletes them: for a caller whose journal can write
- * every object they hold again (history.h), so that a power cut that loses
- * the new pack loses nothing the journal cannot restore. Keeps the packs a
- * commit at a time leaves from piling up between checkpoints.
+ * The packs this store wrote ("pack-<id>", oldest first) since the last
+ * ts_store__flushed_forget() or ts_store__sync(): none of them synced.
  */
-int ts_store__combine_unsynced(ts_store *store);
+size_t ts_store__flushed(ts_store *store, char *const **names);
+void ts_store__flushed_forget(ts_store *store);
 
 /*
- * The checkpoint (any number that names it, such as its time) that the
- * packs since the last sync belong to. Given another, the store forgets
- * them: another process made them durable meanwhile and emptied the
- * journal, which no longer covers them, so ts_store__combine_unsynced()
- * must not take them.
+ * Combines the packs `names` of the store into one, not synced either, and
+ * deletes them, skipping any already gone; names the new one in `out`
+ * ("" when fewer than two were there). For a caller whose journal can write
+ * every object they hold again (history.h), so that a power cut that loses
+ * the new pack loses nothing the journal cannot restore.
  */
-void ts_store__unsynced_since(ts_store *store, int64_t checkpoint);
+int ts_store__combine_unsynced(char out[64], ts_store *store, char *const *names, size_t n);
 
 /*
  * One writer at a time: commits and repairs hold an exclusive lock on

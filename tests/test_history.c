@@ -2078,10 +2078,12 @@ void test_history__verify_catches_bytes_under_another_id(void)
 
 /*
  * Between checkpoints, every TS_HISTORY_COMBINE commits combine the packs
- * written since the last sync into one, unsynced, and delete them. A power
- * cut that takes every unsynced pack with it, the combined one included,
- * loses nothing: the next open writes every commit again from the journal,
- * verify finds the database and history one, and stock git agrees.
+ * the journal's commits were written in into one, unsynced, and delete
+ * them: those of every process, here one handle a commit as the CLI opens
+ * one. A power cut that takes every unsynced pack with it, the combined one
+ * included, loses nothing: the next open writes every commit again from
+ * the journal, verify finds the database and history one, and stock git
+ * agrees.
  */
 void test_history__unsynced_packs_lost_restored_from_journal(void)
 {
@@ -2093,13 +2095,21 @@ void test_history__unsynced_packs_lost_restored_from_journal(void)
 	/* a new node's history is synced, its journal empty */
 	test_ok(ts_test_sh("ls n/history.git/objects/pack > synced.txt"));
 	test_ok(commit_case(first, node, "first"));
-	for (i = 0; i < TS_HISTORY_COMBINE + 8; i++)
-		test_ok(commit_case(id, node, "after"));
-	before = atoi(ts_test_first_line("ls n/history.git/objects/pack/*.pack | wc -l"));
 	ts_node_free(node);
 	node = NULL;
+	for (i = 0; i < TS_HISTORY_COMBINE + 8; i++) {
+		test_ok(ts_node_open(&node, "n"));
+		test_ok(commit_case(id, node, "after"));
+		ts_node_free(node);
+		node = NULL;
+	}
+	before = atoi(ts_test_first_line("ls n/history.git/objects/pack/*.pack | wc -l"));
 	/* the combining ran: fewer packs than commits since the listing */
 	test_assert(before < TS_HISTORY_COMBINE);
+	/* the combined pack and one for each commit since, as the sqlite3 shell reads them */
+	test_equal_s(ts_test_first_line("sqlite3 n/tiersync.db 'SELECT (SELECT count(*) FROM ts_journal_packs) = "
+		"1 + (SELECT count(*) FROM ts_journal) % 32'"), "1");
+	test_equal_i(TS_HISTORY_COMBINE, 32);
 
 	/* the cut: every pack not synced is gone */
 	snprintf(cmd, sizeof(cmd), "cd n/history.git/objects/pack && for f in *; do "

@@ -137,6 +137,9 @@ check "the model: after syncfs, everything survives" is "$(cat "$model/d/y" 2>&1
 #   merge:  the district with the street's submission waiting (not a
 #           fast-forward: the district has a commit of its own)
 #   pull:   the street, whose district has merged and committed since
+#   combine: the street one commit short of a combining of its packs (every
+#           32 journaled commits, without a sync: docs/FORMAT.md), a write
+#           staged, so that the trial's commit combines
 dc=$work/dc
 st=$work/js
 ts init "$dc" --tier district --id bj.dc --author "张敏" >/dev/null
@@ -162,6 +165,16 @@ ts -C "$dc" case new --category unlicensed_vending --source complaint --address 
 ts -C "$dc" commit -m "区级立案 2" >/dev/null
 cp -a "$st" "$work/templates/pull"
 cp -a "$st" "$work/templates/commit"
+cp -a "$st" "$work/templates/combine"
+n=0
+while [ $(($(sqlite3 "$work/templates/combine/tiersync.db" 'SELECT count(*) FROM ts_journal') % 32)) != 31 ] &&
+	[ $n -lt 40 ]; do
+	n=$((n + 1))
+	ts -C "$work/templates/combine" case update "$case_id" --set description="c$n" >/dev/null
+	ts -C "$work/templates/combine" commit -m "c$n" >/dev/null
+done
+check "the combine template is one commit short of combining" \
+	is "$(sqlite3 "$work/templates/combine/tiersync.db" 'SELECT count(*) % 32 FROM ts_journal')" 31
 dc_head=$(on_git "$dc" rev-parse HEAD)
 submission=$(on_git "$work/templates/merge" rev-parse refs/submissions/bj.dc.jingshan)
 check "part 2 starts from sound templates" fsck_sound "$work/templates/merge"
@@ -173,7 +186,7 @@ prepare() {
 	cp -a "$work/templates/$1" "$3"
 	before_head=$(on_git "$3" rev-parse HEAD)
 	case $1 in
-	commit)
+	commit | combine)
 		ts -C "$3" case update "$case_id" --set description="trial $2" >/dev/null
 		command="commit -m trial-$2"
 		;;
@@ -185,7 +198,7 @@ prepare() {
 # acknowledged KIND: the commit the command's output acknowledged, if any.
 acknowledged() {
 	case $1 in
-	commit) sed -n 's/^committed \([0-9a-f]\{40\}\)$/\1/p' "$work/out" ;;
+	commit | combine) sed -n 's/^committed \([0-9a-f]\{40\}\)$/\1/p' "$work/out" ;;
 	pull | first_pull) sed -n 's/^pull upstream: [a-z-]*, head \([0-9a-f]\{12\}\).*/\1/p' "$work/out" ;;
 	merge) sed -n 's/^bj\.dc\.jingshan  *[a-z-]*  *\([0-9a-f]\{12\}\) .*/\1/p' "$work/out" ;;
 	esac
@@ -194,7 +207,7 @@ acknowledged() {
 # How many counted calls each command makes uncut: the cut points are drawn
 # from 1 to a tenth beyond that (a cut past the end is a power cut just
 # after the command answered).
-kinds="commit pull merge"
+kinds="commit pull merge combine"
 [ -z "${TS_POWERCUT_FIRST_PULL:-}" ] || kinds="$kinds first_pull"
 set -- $kinds
 nkinds=$#
@@ -207,7 +220,7 @@ for kind in $kinds; do
 	eval "calls_$kind=\$(cat \"\$work/record-calibrate/count\")"
 	rm -rf "$work/record-calibrate"
 done
-echo "counted calls uncut: commit $calls_commit, pull $calls_pull, merge $calls_merge${TS_POWERCUT_FIRST_PULL:+, first pull ${calls_first_pull:-}}"
+echo "counted calls uncut: commit $calls_commit, pull $calls_pull, merge $calls_merge, combine $calls_combine${TS_POWERCUT_FIRST_PULL:+, first pull ${calls_first_pull:-}}"
 echo "$trials trials from seed $seed (TS_POWERCUT_SEED=$seed repeats them)"
 awk -v seed="$seed" -v n="$trials" \
 	'BEGIN { srand(seed); for (i = 0; i < n; i++) printf "%.6f %d\n", rand(), int(rand() * 2147483647) }' \
@@ -273,7 +286,7 @@ while read -r draw restore_seed; do
 		fi
 	done
 	case $kind in
-	commit)
+	commit | combine)
 		# the write staged before the trial: committed or still staged
 		value=$(db "$node" "SELECT description FROM cases WHERE id = '$case_id'" 2>&1)
 		if [ "$value" != "trial $trial" ]; then
@@ -289,7 +302,9 @@ while read -r draw restore_seed; do
 		cp -a "$record" "$TS_POWERCUT_KEEP/record-$trial"
 	fi
 	# and the node works on: the command again completes
-	[ "$kind" != commit ] || ts -C "$node" case update "$case_id" --set description="again" >/dev/null 2>&1 || true
+	case $kind in
+	commit | combine) ts -C "$node" case update "$case_id" --set description="again" >/dev/null 2>&1 || true ;;
+	esac
 	run ts -C "$node" $command
 	if [ "$rc" != 0 ] && ! { [ "$kind" = merge ] && grep -q 'no submissions' "$work/out"; }; then
 		reopen_failed=$((reopen_failed + 1))
