@@ -726,10 +726,9 @@ int ts_node_verify(ts_node *node, int (*cb)(const ts_verify_problem *p, void *pa
 	rows = ts_node__schema_verify(node, rows, cb, payload);
 	if (rows < 0 && rows != TS_ECORRUPT)
 		goto done;
+	/* a failure to check wins over a problem found, which wins over none */
 	signatures = ts_node__verify_signatures(node, cb, payload);
-	if (signatures < 0 && signatures != TS_ECORRUPT)
-		rows = signatures;
-	else if (rows >= 0)
+	if (rows >= 0 || (signatures < 0 && signatures != TS_ECORRUPT))
 		rows = signatures;
 done:
 	strict(0);

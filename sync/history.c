@@ -234,15 +234,6 @@ static int journal_clear(sqlite3 *db)
 	return ts_files__journal_clear(db);
 }
 
-/* When the journal was last emptied (its objects known durable). */
-static int64_t checkpoint_ns(sqlite3 *db)
-{
-	char *v = ts_meta__get(db, "checkpoint_ns");
-	int64_t t = v ? strtoll(v, NULL, 10) : 0;
-	free(v);
-	return t;
-}
-
 /* The commits the journal holds, and the rows they wrote (counted by the
  * table's pages: a journal stays small). */
 static int journal_size(sqlite3 *db, int *commits, sqlite3_int64 *rows)
@@ -261,12 +252,11 @@ static int journal_size(sqlite3 *db, int *commits, sqlite3_int64 *rows)
 	return error;
 }
 
-/* Records the packs this commit was written in (ts_store__flushed()). */
-static int journal_packs_add(sqlite3 *db, ts_store *store)
+/* Names packs ("pack-<id>") as written for the journal's commits. */
+static int journal_packs_insert(sqlite3 *db, char *const *names, size_t n)
 {
 	sqlite3_stmt *ins = NULL;
-	char *const *names;
-	size_t n = ts_store__flushed(store, &names), i;
+	size_t i;
 	int error = 0;
 
 	if (n && ts_statements__prepare(db, "INSERT OR IGNORE INTO ts_journal_packs (name) VALUES (?1)", &ins) != SQLITE_OK)
@@ -278,6 +268,16 @@ static int journal_packs_add(sqlite3 *db, ts_store *store)
 		sqlite3_reset(ins);
 	}
 	ts_statements__done(ins);
+	return error;
+}
+
+/* Records the packs this commit was written in (ts_store__flushed()). */
+static int journal_packs_add(sqlite3 *db, ts_store *store)
+{
+	char *const *names;
+	size_t n = ts_store__flushed(store, &names);
+	int error = journal_packs_insert(db, names, n);
+
 	ts_store__flushed_forget(store);
 	return error;
 }
@@ -316,15 +316,8 @@ static int journal_packs_combine(sqlite3 *db, ts_store *store)
 	ts_statements__done(st);
 	if (error == 0 && (error = ts_store__combine_unsynced(combined, store, names, n)) == 0 && combined[0] &&
 	    (error = exec(db, "DELETE FROM ts_journal_packs")) == 0) {
-		ts_store__flushed_forget(store);
-		if (ts_statements__prepare(db, "INSERT INTO ts_journal_packs (name) VALUES (?1)", &st) != SQLITE_OK)
-			error = ts_sqlite__error(db, "writing the journal");
-		else {
-			sqlite3_bind_text(st, 1, combined, -1, SQLITE_STATIC);
-			if (sqlite3_step(st) != SQLITE_DONE)
-				error = ts_sqlite__error(db, "writing the journal");
-			ts_statements__done(st);
-		}
+		char *one = combined;
+		error = journal_packs_insert(db, &one, 1);
 	}
 	for (i = 0; i < n; i++)
 		free(names[i]);
@@ -774,6 +767,13 @@ done:
 }
 
 /* The time of the last checkpoint: packs written before it are durable. */
+static int64_t checkpoint_ns(sqlite3 *db)
+{
+	char *v = ts_meta__get(db, "checkpoint_ns");
+	int64_t t = v ? strtoll(v, NULL, 10) : 0;
+	free(v);
+	return t;
+}
 
 /* The tree named on the first line of a commit's bytes, when the bytes
  * are those of commit `id` (they hash to it); -1 when they are not. */

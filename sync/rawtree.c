@@ -78,8 +78,7 @@ static slot *put(ts_rawtree_cache *c, const git_oid *id, const void *raw, size_t
 
 void ts_rawtree__keep(ts_rawtree_cache *c, const git_oid *id, const void *raw, size_t len)
 {
-	if (c)
-		put(c, id, raw, len);
+	put(c, id, raw, len);
 }
 
 int ts_rawtree__get(const unsigned char **raw, size_t *len, ts_rawtree_cache *c, git_odb *odb,

@@ -26,8 +26,8 @@ typedef struct {
  */
 int ts_rawtree__next(ts_rawtree_entry *out, const unsigned char *raw, size_t len, size_t *pos);
 
-/* Raw trees by id, at most 128 of them (a node's trees hold at most 256
- * entries: a few megabytes at the very most). */
+/* Raw trees by id, at most 128 of them (a node's fan-out keeps its trees
+ * small: a few megabytes at the very most). */
 typedef struct ts_rawtree_cache ts_rawtree_cache;
 
 ts_rawtree_cache *ts_rawtree__cache_new(void);

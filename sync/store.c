@@ -39,8 +39,7 @@ struct ts_store {
 	git_odb *odb;
 	ts_batch *batch;    /* owned by odb: where new objects wait */
 	ts_rawtree_cache *trees;   /* the trees read and written last */
-	int readable_known; /* ts_store__readable() of readable is known true */
-	git_oid readable;
+	git_oid readable;   /* known readable (ts_store__readable()); zero: none */
 	git_oid made, made_tree;   /* the last commit ts_store__commit() made, and its tree */
 	int lock_fd;        /* held while writing, else -1 */
 	int swap_refs;      /* main may move by exchange (ref_swap()) */
@@ -362,7 +361,7 @@ void ts_store__discard(ts_store *store)
 	 * they harm nothing) */
 	if (!store->deferred) {
 		ts_batch__discard(store->batch);
-		store->readable_known = 0;
+		memset(&store->readable, 0, sizeof(store->readable));
 	}
 }
 
@@ -551,11 +550,8 @@ int ts_store__put_blob(git_oid *out, ts_store *store, const void *data, size_t l
 int ts_store__write_raw_commit(git_oid *out, ts_store *store, const char *raw, size_t len)
 {
 	int error = ts_batch__put(store->batch, out, GIT_OBJECT_COMMIT, raw, len);
-	if (error == 0) {
-		/* the next commit begins by asking whether the head, this one, is there */
+	if (error == 0)   /* the next commit begins by asking whether the head, this one, is there */
 		git_oid_cpy(&store->readable, out);
-		store->readable_known = 1;
-	}
 	return error;
 }
 
@@ -662,15 +658,13 @@ int ts_store__readable(ts_store *store, const git_oid *id)
 	git_oid check;
 	int ok;
 
-	if (store->readable_known && git_oid_equal(&store->readable, id))
+	if (!git_oid_is_zero(id) && git_oid_equal(&store->readable, id))
 		return 1;
 	if (git_odb_read(&obj, store->odb, id) < 0)
 		return 0;
 	git_odb_hash(&check, git_odb_object_data(obj), git_odb_object_size(obj), git_odb_object_type(obj));
-	if ((ok = git_oid_equal(&check, id))) {
+	if ((ok = git_oid_equal(&check, id)))
 		git_oid_cpy(&store->readable, id);
-		store->readable_known = 1;
-	}
 	git_odb_object_free(obj);
 	return ok;
 }
@@ -703,6 +697,22 @@ static int pack_size_cmp(const void *a, const void *b)
 {
 	off_t x = ((const pack_file *)a)->size, y = ((const pack_file *)b)->size;
 	return x < y ? -1 : x > y;
+}
+
+/* Deletes the packs `names` ("pack-<id>") of `dir`, combined into another,
+ * and tells libgit2 to look again. */
+static void remove_packs(ts_store *store, const char *dir, char *const *names, size_t n)
+{
+	char path[4096 + 512];
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		snprintf(path, sizeof(path), "%s/%s.pack", dir, names[i]);
+		unlink(path);
+		snprintf(path, sizeof(path), "%s/%s.idx", dir, names[i]);
+		unlink(path);
+	}
+	git_odb_refresh(store->odb);
 }
 
 int ts_store__maintain(ts_store *store, int bulk)
@@ -768,15 +778,8 @@ int ts_store__maintain(ts_store *store, int bulk)
 	for (i = 0; i < merge; i++)
 		names[i] = packs[i].name;
 	/* made durable there, before its parts go */
-	if ((error = ts_pack__combine(combined, dir, names, merge, 1)) < 0)
-		goto done;
-	for (i = 0; i < merge; i++) {
-		snprintf(path, sizeof(path), "%s/%s.pack", dir, packs[i].name);
-		unlink(path);
-		snprintf(path, sizeof(path), "%s/%s.idx", dir, packs[i].name);
-		unlink(path);
-	}
-	git_odb_refresh(store->odb);
+	if ((error = ts_pack__combine(combined, dir, names, merge, 1)) == 0)
+		remove_packs(store, dir, names, merge);
 done:
 	closedir(d);
 	free(names);
@@ -1126,7 +1129,7 @@ static int reopen(ts_store *store)
 
 	if (ts_batch__count(store->batch))
 		return ts_error_set(TS_ERROR, "reopening the history with objects waiting");
-	store->readable_known = 0;   /* packs may have gone (ts_store__drop_torn_packs()) */
+	memset(&store->readable, 0, sizeof(store->readable));   /* packs may have gone (ts_store__drop_torn_packs()) */
 	if (git_repository_open_bare(&repo, git_repository_path(store->repo)) < 0)
 		return ts_store__git_error(TS_ECORRUPT, "reopening the history");
 	pack_dir(dir, sizeof(dir), repo);
@@ -1174,7 +1177,7 @@ int ts_store__drop_torn_packs(ts_store *store, int64_t since_ns, int *dropped, t
 	int ok, error = 0;
 
 	*dropped = 0;
-	store->readable_known = 0;
+	memset(&store->readable, 0, sizeof(store->readable));
 	if (out && !(*out = whole = calloc(1, sizeof(*whole))))
 		return ts_error_set(TS_ERROR, "out of memory");
 	pack_dir(dir, sizeof(dir), store->repo);
@@ -1319,15 +1322,8 @@ int ts_store__combine_unsynced(char out[64], ts_store *store, char *const *names
 		if (stat(path, &st) == 0)
 			live[nlive++] = names[i];
 	}
-	if (nlive >= 2 && (error = ts_pack__combine(out, dir, live, nlive, 0)) == 0) {
-		for (i = 0; i < nlive; i++) {
-			snprintf(path, sizeof(path), "%s/%s.pack", dir, live[i]);
-			unlink(path);
-			snprintf(path, sizeof(path), "%s/%s.idx", dir, live[i]);
-			unlink(path);
-		}
-		git_odb_refresh(store->odb);
-	}
+	if (nlive >= 2 && (error = ts_pack__combine(out, dir, live, nlive, 0)) == 0)
+		remove_packs(store, dir, live, nlive);
 	free(live);
 	return error;
 }
