@@ -354,12 +354,14 @@ static int take_theirs_path(const char *path, const git_tree_entry *eo, const gi
 	return error;
 }
 
-/* A row of a tree that is taken whole: counted, and checked to be a row. */
+/* A row that a tree taken whole changes: counted, and checked to be a
+ * row (their tree goes in as it is, so a mode the store would not write
+ * is refused, not carried in). */
 static int count_theirs_path(const char *path, const git_tree_entry *eo, const git_tree_entry *et, void *payload)
 {
 	merger *m = payload;
 
-	if (git_tree_entry_filemode(et) != GIT_FILEMODE_BLOB)
+	if (et ? git_tree_entry_filemode_raw(et) != GIT_FILEMODE_BLOB : git_tree_entry_type(eo) != GIT_OBJECT_BLOB)
 		return unknown_entry_at(path);
 	m->stats.rows_taken_theirs++;
 	row_decided(m);
@@ -367,9 +369,9 @@ static int count_theirs_path(const char *path, const git_tree_entry *eo, const g
 }
 
 /* Makes the entry at the current path (plus its name) what theirs has. A
- * directory of rows that ours lacks goes in whole, by its tree's id: the
- * first pull of a large node links its trees instead of rebuilding them
- * row by row. */
+ * directory of rows goes in whole, by their tree's id, once the walk from
+ * ours (none, on a first pull) has counted and checked the rows it
+ * changes: the trees below are theirs already, not rebuilt row by row. */
 static int take_theirs(merger *m, const git_tree_entry *eo, const git_tree_entry *et)
 {
 	ts_treediff__callbacks cbs = { take_theirs_enter, take_theirs_path, m, TS_TREEDIFF_KINDS };
@@ -385,9 +387,9 @@ static int take_theirs(merger *m, const git_tree_entry *eo, const git_tree_entry
 		goto done;
 	if (git_tree_entry_type(e) != GIT_OBJECT_TREE)
 		error = take_theirs_blob(m, eo, et);
-	else if (!eo && is_row_path(m->path.ptr)) {
-		if ((error = lookup_tree(&theirs, m, et)) == 0 &&
-		    (error = ts_treediff__walk(m->repo, NULL, theirs, m->path.ptr, &count)) == 0) {
+	else if (et && is_row_path(m->path.ptr)) {
+		if ((error = lookup_tree(&ours, m, eo)) == 0 && (error = lookup_tree(&theirs, m, et)) == 0 &&
+		    (error = ts_treediff__walk(m->repo, ours, theirs, m->path.ptr, &count)) == 0) {
 			pop_name(m, m->path.size - 1);   /* the tree's path, without its slash */
 			error = add_update(m, (const char *)git_tree_entry_id(et), TS_STORE_LINK_TREE);
 		}

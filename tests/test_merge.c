@@ -502,6 +502,71 @@ void test_merge__directories_only_theirs_hold_are_linked(void)
 	fixture_close(&f);
 }
 
+void test_merge__directories_only_theirs_changed_are_linked(void)
+{
+	fixture f;
+	edits e;
+	git_oid base2, ours, theirs, merged, direct, odd_root, blob;
+	git_tree_update up;
+	git_tree *root = NULL;
+	ts_buf path = TS_BUF_INIT, want = TS_BUF_INIT;
+	ts_value key = int_value(3001);
+	ts_merge_stats st;
+	int i;
+
+	memset(&e, 0, sizeof(e));
+	test_ok(fixture_open(&f, "r.git"));
+	base2 = f.base;
+	for (i = 0; i < 300; i++) {
+		put3(&e, 3000 + i, "base", i);
+		if (i % 30 == 29)
+			test_ok(apply_edits(&base2, f.store, &base2, &e));
+	}
+	put3(&e, 3000, "ours", 1);
+	test_ok(apply_edits(&ours, f.store, &base2, &e));
+	theirs = base2;
+	for (i = 1; i < 300; i += 3) {
+		put3(&e, 3000 + i, "theirs", i);
+		if (i % 30 == 28)
+			test_ok(apply_edits(&theirs, f.store, &theirs, &e));
+	}
+	del_row(&e, "t", 3299);
+	test_ok(apply_edits(&theirs, f.store, &theirs, &e));
+
+	/* every directory ours left as the base had is theirs, by its id */
+	test_ok(ts_merge__trees(&merged, &st, f.store, &base2, &ours, &theirs, NULL));
+	test_equal_i(st.conflicts, 0);
+	test_equal_i(st.rows_taken_theirs, 101);
+	put3(&e, 3000, "ours", 1);
+	test_ok(apply_edits(&direct, f.store, &theirs, &e));
+	test_assert(git_oid_equal(&merged, &direct));
+	test_equal_s(row_at(f.store, &merged, "t", 3001), "id 3001\nname \"theirs\"\nn 1\n");
+	test_equal_s(row_at(f.store, &merged, "t", 3299), "(absent)");
+
+	/* theirs puts an executable file in a directory ours kept as the base
+	 * had: taken whole, it would carry the mode in; it is refused */
+	test_ok(ts_rowcodec__key_path_values(&path, "t", 1, &key));
+	*strrchr(path.ptr, '/') = '\0';
+	path.size = strlen(path.ptr);
+	ts_buf__puts(&want, path.ptr);
+	ts_buf__puts(&want, "/x is neither a row nor a directory");
+	ts_buf__puts(&path, "/x");
+	test_ok(git_blob_create_from_buffer(&blob, ts_store__repo(f.store), "id 9\n", 5));
+	test_ok(git_tree_lookup(&root, ts_store__repo(f.store), &theirs));
+	memset(&up, 0, sizeof(up));
+	up.action = GIT_TREE_UPDATE_UPSERT;
+	up.id = blob;
+	up.filemode = GIT_FILEMODE_BLOB_EXECUTABLE;
+	up.path = path.ptr;
+	test_ok(git_tree_create_updated(&odd_root, ts_store__repo(f.store), root, 1, &up));
+	test_equal_i(ts_merge__trees(&merged, NULL, f.store, &base2, &ours, &odd_root, NULL), TS_ECORRUPT);
+	test_equal_s(ts_error_last(), want.ptr);
+	git_tree_free(root);
+	ts_buf__dispose(&path);
+	ts_buf__dispose(&want);
+	fixture_close(&f);
+}
+
 void test_merge__no_common_ancestor(void)
 {
 	fixture f;
