@@ -602,7 +602,6 @@ typedef struct {
 	git_oid named_tree;
 	git_oid parent_tree;     /* the first parent's tree: rows change against it */
 	int has_parent;
-	git_tree *parent;        /* that tree, read */
 	ts_store_update *updates;
 	git_oid *blobs;          /* the blob of updates[i] when its len is TS_STORE_LINK */
 	size_t n, alloc, blobs_alloc;
@@ -615,8 +614,6 @@ static void taking_reset(taking *t)
 	for (i = 0; i < t->n; i++)
 		free((char *)t->updates[i].path);
 	t->n = 0;
-	git_tree_free(t->parent);
-	t->parent = NULL;
 	t->has_parent = 0;
 	ts_buf__clear(&t->raw);
 }
@@ -693,7 +690,7 @@ static int take_commit(taking *t, reader *r, const char *args)
 		if (ts_changes__parse_id(&parent, raw + 53, GIT_OID_HEXSZ) < 0)
 			return ts_error_set(TS_ECORRUPT, "commit %.40s as sent names a malformed parent", args);
 		if ((error = ts_store__commit_tree(&t->parent_tree, t->store, &parent)) < 0 ||
-		    git_tree_lookup(&t->parent, ts_store__repo(t->store), &t->parent_tree) < 0) {
+		    !ts_store__has(t->store, &t->parent_tree)) {
 			git_oid_tostr(hex, sizeof(hex), &parent);
 			return ts_error_set(TS_ECORRUPT, "commit %.40s stands on %s, which is neither here nor "
 				"sent before it", args, hex);
@@ -719,11 +716,9 @@ static int take_base(taking *t, const char *args)
 
 	if (ts_changes__parse_id(&base, args, strlen(args)) < 0)
 		return ts_error_set(TS_ECORRUPT, "commit %s: a malformed base record", git_oid_tostr_s(&t->id));
-	git_tree_free(t->parent);
-	t->parent = NULL;
 	t->has_parent = 0;
 	if (ts_store__commit_tree(&t->parent_tree, t->store, &base) < 0 ||
-	    git_tree_lookup(&t->parent, ts_store__repo(t->store), &t->parent_tree) < 0) {
+	    !ts_store__has(t->store, &t->parent_tree)) {
 		git_error_clear();
 		return ts_error_set(TS_ECORRUPT, "commit %s is sent against %.40s, which is not here",
 			git_oid_tostr_s(&t->id), args);
@@ -789,7 +784,7 @@ static int take_put(taking *t, reader *r, const char *args)
 static int take_row(taking *t, reader *r, const char *args)
 {
 	const char *p = args;
-	git_tree_entry *entry = NULL;
+	git_oid old;
 	git_blob *blob = NULL;
 	ts_row *base = NULL, *delta = NULL;
 	ts_buf lines = TS_BUF_INIT, row = TS_BUF_INIT;
@@ -803,9 +798,10 @@ static int take_row(taking *t, reader *r, const char *args)
 	if ((error = reader_get(r, lines.ptr, (size_t)n)) < 0)
 		goto done;
 	lines.size = (size_t)n;
-	if (!t->parent || git_tree_entry_bypath(&entry, t->parent, p) < 0 ||
-	    git_tree_entry_type(entry) != GIT_OBJECT_BLOB ||
-	    git_blob_lookup(&blob, ts_store__repo(t->store), git_tree_entry_id(entry)) < 0) {
+	/* the row's blob in the parent, found through the store's tree cache:
+	 * a commit's rows come in path order, so the trees above them do too */
+	if (!t->has_parent || ts_store__entry_at(&old, t->store, &t->parent_tree, p) < 0 ||
+	    git_blob_lookup(&blob, ts_store__repo(t->store), &old) < 0) {
 		git_error_clear();
 		error = ts_error_set(TS_ECORRUPT, "commit %s changes the row %s, which its parent does not hold",
 			git_oid_tostr_s(&t->id), p);
@@ -824,7 +820,6 @@ done:
 	ts_buf__dispose(&lines);
 	ts_buf__dispose(&row);
 	git_blob_free(blob);
-	git_tree_entry_free(entry);
 	return error;
 }
 
