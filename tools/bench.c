@@ -521,6 +521,7 @@ static int single(int argc, char **argv)
 		run_child(&res, "the first pull", child_first_pull, &p);
 		if (res.n != 9)
 			die("the first pull reported %zu values", res.n);
+		figure("pull_fetch_ms", res.v[3]);
 		figure("pull_merge_ms", res.v[0]);
 		figure_int("rows_applied", res.v[1]);
 		figure_int("writes_during", res.v[4]);
