@@ -221,7 +221,7 @@ int ts_node_diff(char from_id[41], char to_id[41], ts_node *node, const char *fr
 	if (from)
 		git_oid_tostr(from_id, 41, git_commit_id(from));
 	git_oid_tostr(to_id, 41, git_commit_id(to));
-	error = ts_audit__diff(repo, from_tree, to_tree, tables, TS_AUDIT_ROWS, diff_one, &run);
+	error = ts_audit__diff(repo, from_tree, to_tree, tables, TS_AUDIT_ROWS, NULL, diff_one, &run);
 done:
 	git_tree_free(from_tree);
 	git_tree_free(to_tree);

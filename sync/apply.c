@@ -583,7 +583,7 @@ static int count_row(const ts_audit_change *ch, void *payload)
 }
 
 int ts_apply__count(size_t *out, git_repository *repo, ts_tables *tables, const git_oid *from_tree,
-	const git_oid *to_tree, ts_progress_meter *progress)
+	const git_oid *to_tree, const ts_diffmemo *memo, ts_progress_meter *progress)
 {
 	row_count c = { progress, 0 };
 	git_tree *from = NULL, *to = NULL;
@@ -595,7 +595,7 @@ int ts_apply__count(size_t *out, git_repository *repo, ts_tables *tables, const 
 		return ts_error_set(TS_ECORRUPT, "reading the trees to apply: %s", git_error_last()->message);
 	}
 	ts_progress__begin(progress, "comparing trees", 0);
-	error = ts_audit__diff(repo, from, to, tables, 0, count_row, &c);
+	error = ts_audit__diff(repo, from, to, tables, 0, memo, count_row, &c);
 	ts_progress__end(progress);
 	git_tree_free(from);
 	git_tree_free(to);
@@ -604,7 +604,8 @@ int ts_apply__count(size_t *out, git_repository *repo, ts_tables *tables, const 
 }
 
 static int apply_trees(ts_apply_stats *stats, sqlite3 *db, git_repository *repo, ts_tables *tables,
-	const git_oid *from_tree, const git_oid *to_tree, int batch_ms, ts_progress_meter *progress, size_t total)
+	const git_oid *from_tree, const git_oid *to_tree, const ts_diffmemo *memo, int batch_ms,
+	ts_progress_meter *progress, size_t total)
 {
 	ts_apply_stats none;
 	git_tree *from = NULL, *to = NULL;
@@ -657,7 +658,7 @@ static int apply_trees(ts_apply_stats *stats, sqlite3 *db, git_repository *repo,
 	}
 	a.progress = progress;
 	ts_progress__begin(progress, "writing rows", total);
-	error = ts_audit__diff(repo, from, to, tables, TS_AUDIT_ROWS | TS_AUDIT_NEW_ONLY, apply_change, &a);
+	error = ts_audit__diff(repo, from, to, tables, TS_AUDIT_ROWS | TS_AUDIT_NEW_ONLY, memo, apply_change, &a);
 	if (stats->nskipped > 1)
 		qsort(stats->skipped, stats->nskipped, sizeof(*stats->skipped), skipped_cmp);
 done:
@@ -686,14 +687,14 @@ done:
 int ts_apply(ts_apply_stats *stats, sqlite3 *db, git_repository *repo, ts_tables *tables,
 	const git_oid *from_tree, const git_oid *to_tree)
 {
-	return apply_trees(stats, db, repo, tables, from_tree, to_tree, -1, NULL, 0);
+	return apply_trees(stats, db, repo, tables, from_tree, to_tree, NULL, -1, NULL, 0);
 }
 
 int ts_apply__batched(ts_apply_stats *stats, sqlite3 *db, git_repository *repo, ts_tables *tables,
-	const git_oid *from_tree, const git_oid *to_tree, int batch_ms, ts_progress_meter *progress,
-	size_t total)
+	const git_oid *from_tree, const git_oid *to_tree, const ts_diffmemo *memo, int batch_ms,
+	ts_progress_meter *progress, size_t total)
 {
-	return apply_trees(stats, db, repo, tables, from_tree, to_tree, batch_ms, progress, total);
+	return apply_trees(stats, db, repo, tables, from_tree, to_tree, memo, batch_ms, progress, total);
 }
 
 /* The row at `path` in `tree`, or *out NULL when the tree has none. */

@@ -9,6 +9,7 @@
 #include <git2.h>
 #include <sqlite3.h>
 
+#include "diffmemo.h"
 #include "progress.h"
 #include "tables.h"
 
@@ -69,21 +70,24 @@ int ts_apply(ts_apply_stats *stats, sqlite3 *db, git_repository *repo, ts_tables
  * what the batches committed is the caller's to finish or undo (the trees
  * tell how: applying to_tree -> from_tree undoes it).
  *
+ * `memo` (may be NULL): walks of subtrees from_tree -> to_tree kept already
+ * (a merge's, diffmemo.h), taken instead of reading those trees again.
  * `progress` (may be NULL) hears of the phase "writing rows": rows written,
  * deleted or left to staged writes, of `total` (0: not known).
  */
 int ts_apply__batched(ts_apply_stats *stats, sqlite3 *db, git_repository *repo, ts_tables *tables,
-	const git_oid *from_tree, const git_oid *to_tree, int batch_ms, ts_progress_meter *progress,
-	size_t total);
+	const git_oid *from_tree, const git_oid *to_tree, const ts_diffmemo *memo, int batch_ms,
+	ts_progress_meter *progress, size_t total);
 
 /*
  * Counts the rows that differ between `from_tree` (NULL: the empty tree)
  * and `to_tree`, the total of an apply's progress, as the phase "comparing
- * trees" of `progress` (may be NULL). Reads trees only, not the row blobs,
- * and takes no lock: call it before the apply's transaction begins.
+ * trees" of `progress` (may be NULL), with `memo` as ts_apply__batched().
+ * Reads trees only, not the row blobs, and takes no lock: call it before
+ * the apply's transaction begins.
  */
 int ts_apply__count(size_t *out, git_repository *repo, ts_tables *tables, const git_oid *from_tree,
-	const git_oid *to_tree, ts_progress_meter *progress);
+	const git_oid *to_tree, const ts_diffmemo *memo, ts_progress_meter *progress);
 
 /*
  * Lays the staged writes over the rows of `tree`: a staged row takes the

@@ -22,6 +22,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "diffmemo.h"
 #include "error.h"
 #include "files.h"
 #include "store.h"
@@ -117,6 +118,8 @@ typedef struct {
 	 * A non-zero return stops the walk. */
 	int (*sink)(change_rec **rec, void *payload);
 	void *payload;
+	const ts_diffmemo *memo;   /* walks kept already (NULL: none) */
+	int stopped;               /* what the sink stopped a kept walk's changes with */
 } tree_walk;
 
 static int load_blob(git_blob **out, const char **data, size_t *len, git_repository *repo,
@@ -153,7 +156,8 @@ static void put_row_key(change_rec *rec, ts_tables *tables, const char *name)
 		ts_buf__puts(&rec->key, name);
 }
 
-static int emit_change(tree_walk *w, const char *path, const git_tree_entry *a, const git_tree_entry *b)
+/* The change at `path` from blob `a` to blob `b` (either NULL: none). */
+static int emit_change(tree_walk *w, const char *path, const git_oid *a, const git_oid *b)
 {
 	change_rec *rec;
 	const char *name = NULL;
@@ -164,9 +168,9 @@ static int emit_change(tree_walk *w, const char *path, const git_tree_entry *a, 
 	rec->pub.op = !a ? TS_AUDIT_INSERT : !b ? TS_AUDIT_DELETE : TS_AUDIT_UPDATE;
 	ts_buf__puts(&rec->path, path);
 	if (a)
-		git_oid_cpy(&rec->old_id, git_tree_entry_id(a));
+		git_oid_cpy(&rec->old_id, a);
 	if (b)
-		git_oid_cpy(&rec->new_id, git_tree_entry_id(b));
+		git_oid_cpy(&rec->new_id, b);
 	if (!strncmp(path, META_PREFIX, strlen(META_PREFIX)))
 		ts_buf__puts(&rec->key, path + strlen(META_PREFIX));
 	else if (ts_rowcodec__path_split(&rec->table, &name, path) == 0)
@@ -208,10 +212,27 @@ done:
 	return error;
 }
 
-/* The files kept in history are no rows (files.h), and may be large. */
+/* The files kept in history are no rows (files.h), and may be large. A
+ * subtree whose walk is kept gives its changes unread. */
 static int enter_dir(const char *path, const git_tree_entry *a, const git_tree_entry *b, void *payload)
 {
-	return !ts_files__is_dir(path);
+	tree_walk *w = payload;
+	size_t first, n, i;
+	int error = 0;
+
+	if (ts_files__is_dir(path))
+		return 0;
+	if (!b || !ts_diffmemo__find(&first, &n, w->memo, path, a ? git_tree_entry_id(a) : NULL,
+			git_tree_entry_id(b)))
+		return 1;
+	for (i = first; !error && i < first + n; i++) {
+		ts_diffmemo_change c;
+		ts_diffmemo__change(&c, w->memo, i);
+		error = emit_change(w, c.path, c.old_id, c.new_id);
+	}
+	if (error > 0)
+		w->stopped = error;   /* the walk stops with an error; run_walk returns this */
+	return error ? (error < 0 ? error : TS_ERROR) : 0;
 }
 
 static int walk_blob(const char *path, const git_tree_entry *a, const git_tree_entry *b, void *payload)
@@ -223,16 +244,18 @@ static int walk_blob(const char *path, const git_tree_entry *a, const git_tree_e
 	if (git_tree_entry_type(e) != GIT_OBJECT_BLOB ||
 	    (a && b && git_oid_equal(git_tree_entry_id(a), git_tree_entry_id(b))))
 		return 0;
-	return emit_change(payload, path, a, b);
+	return emit_change(payload, path, a ? git_tree_entry_id(a) : NULL, b ? git_tree_entry_id(b) : NULL);
 }
 
 static int run_walk(git_repository *repo, const git_tree *old_tree, const git_tree *new_tree,
-	ts_tables *tables, unsigned flags, int (*sink)(change_rec **rec, void *payload), void *payload)
+	ts_tables *tables, unsigned flags, const ts_diffmemo *memo,
+	int (*sink)(change_rec **rec, void *payload), void *payload)
 {
-	tree_walk w = { repo, tables, flags, sink, payload };
+	tree_walk w = { repo, tables, flags, sink, payload, memo, 0 };
 	ts_treediff__callbacks cbs = { enter_dir, walk_blob, &w, 0 };
+	int error = ts_treediff__walk(repo, old_tree, new_tree, NULL, &cbs);
 
-	return ts_treediff__walk(repo, old_tree, new_tree, NULL, &cbs);
+	return w.stopped ? w.stopped : error;
 }
 
 typedef struct {
@@ -247,11 +270,11 @@ static int diff_one(change_rec **rec, void *payload)
 }
 
 int ts_audit__diff(git_repository *repo, const git_tree *old_tree, const git_tree *new_tree,
-	ts_tables *tables, unsigned flags,
+	ts_tables *tables, unsigned flags, const ts_diffmemo *memo,
 	int (*cb)(const ts_audit_change *change, void *payload), void *payload)
 {
 	diff_sink d = { cb, payload };
-	return run_walk(repo, old_tree, new_tree, tables, flags, diff_one, &d);
+	return run_walk(repo, old_tree, new_tree, tables, flags, memo, diff_one, &d);
 }
 
 int ts_audit__columns(const ts_audit_change *change,
@@ -377,7 +400,7 @@ static int log_commit_one(git_repository *repo, const git_oid *id, ts_tables *ta
 		error = ts_store__git_error(TS_ECORRUPT, git_oid_tostr_s(id));
 		goto done;
 	}
-	if ((error = run_walk(repo, parent_tree, tree, tables, filter ? TS_AUDIT_ROWS : 0, log_one, &lc)) != 0)
+	if ((error = run_walk(repo, parent_tree, tree, tables, filter ? TS_AUDIT_ROWS : 0, NULL, log_one, &lc)) != 0)
 		goto done;
 	if (filter && lc.nkept == 0)
 		goto done;

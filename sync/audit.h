@@ -18,6 +18,7 @@
 #include <sqlite3.h>
 
 #include "buf.h"
+#include "diffmemo.h"
 #include "rowcodec.h"
 #include "tables.h"
 
@@ -72,12 +73,13 @@ int ts_audit__resolve(git_commit **out, git_repository *repo, const char *rev);
  * kept in history (files.h) is passed by, unread. Subtrees with the same
  * id on both sides are skipped unread, so the cost follows the changes and
  * not the size of the tables. `tables` (may be NULL) lets keys of several
- * columns be shown with their column names. A non-zero return from `cb`
- * stops the walk and is returned; a row blob that does not decode is
- * TS_ECORRUPT.
+ * columns be shown with their column names. `memo` (may be NULL) holds
+ * walks kept already (diffmemo.h): a subtree it has is not read, its
+ * changes come from there. A non-zero return from `cb` stops the walk and
+ * is returned; a row blob that does not decode is TS_ECORRUPT.
  */
 int ts_audit__diff(git_repository *repo, const git_tree *old_tree, const git_tree *new_tree,
-	ts_tables *tables, unsigned flags,
+	ts_tables *tables, unsigned flags, const ts_diffmemo *memo,
 	int (*cb)(const ts_audit_change *change, void *payload), void *payload);
 
 /* One column of a change. A NULL pointer means the row (or the column,

@@ -429,6 +429,10 @@ static const char *committer_node(git_repository *repo, const git_oid *id, char 
 
 /* How long a local write may wait for a transaction of a long apply. */
 #define BATCH_MS 30
+
+/* The most a merge keeps of its walks for the apply (diffmemo.h): some
+ * 30,000 changed rows; past it, the apply reads the rest again. */
+#define KEPT_WALK_BYTES (4 * 1024 * 1024)
 /* ts_meta: the tree the database is on its way to, while an apply runs. */
 #define APPLYING TS_META_APPLYING
 
@@ -452,7 +456,7 @@ static int roll_back(sqlite3 *db, ts_store *store, ts_tables *tables, const git_
 	/* taking back rows of append-only tables is what their triggers refuse;
 	 * here it restores the node's own committed state */
 	sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_TRIGGER, 0, NULL);
-	if ((error = ts_apply__batched(&undone, db, repo, tables, target, &head_tree, BATCH_MS, NULL, 0)) < 0 ||
+	if ((error = ts_apply__batched(&undone, db, repo, tables, target, &head_tree, NULL, BATCH_MS, NULL, 0)) < 0 ||
 	    (error = ts_apply__staged(db, repo, tables, &head_tree, &undone)) < 0 ||
 	    (error = ts_meta__set(db, APPLYING, NULL)) < 0 ||
 	    (error = exec(db, "COMMIT")) < 0)
@@ -536,6 +540,7 @@ int ts_integrate(git_oid *out, ts_integrate_stats *stats, sqlite3 *db, ts_store 
 	ts_tables *tables = NULL;
 	ts_apply_stats applied;
 	ts_merge_options opts;
+	ts_diffmemo *memo = NULL;
 	const git_oid *target = NULL;
 	git_oid ours, base_tree, ours_tree, theirs_tree, merged, recorded, final, head;
 	git_oid parents[2];
@@ -600,6 +605,9 @@ int ts_integrate(git_oid *out, ts_integrate_stats *stats, sqlite3 *db, ts_store 
 		opts.conflict_payload = &rec;
 		opts.tables = tables;
 		opts.progress = progress;
+		/* the apply below walks what the merge walked: kept, not read again
+		 * (a memo that cannot be had only costs that second reading) */
+		opts.memo = memo = ts_diffmemo__new(KEPT_WALK_BYTES);
 		/* most of the result is rows and trees the fetch brought: not again */
 		ts_store__reuse_objects(store, 1);
 		error = ts_integrate__base(&base_tree, &has_base, store, &ours, theirs);
@@ -623,7 +631,7 @@ int ts_integrate(git_oid *out, ts_integrate_stats *stats, sqlite3 *db, ts_store 
 	git_oid_tostr(target_hex, sizeof(target_hex), target);
 	/* the total for the progress, counted before the write lock is taken */
 	if (ts_progress__wanted(progress) &&
-	    (error = ts_apply__count(&rows, repo, tables, &ours_tree, target, progress)) < 0)
+	    (error = ts_apply__count(&rows, repo, tables, &ours_tree, target, memo, progress)) < 0)
 		goto done;
 	if ((error = exec(db, "BEGIN IMMEDIATE")) < 0 ||
 	    (error = ts_meta__set(db, APPLYING, target_hex)) < 0)
@@ -635,7 +643,7 @@ int ts_integrate(git_oid *out, ts_integrate_stats *stats, sqlite3 *db, ts_store 
 	/* the last batch lays the staged writes over the rows the apply left,
 	 * so that from its commit on every row is final: what step 3 checks,
 	 * and what later local writes change */
-	error = ts_apply__batched(&applied, db, repo, tables, &ours_tree, target, BATCH_MS, progress, rows);
+	error = ts_apply__batched(&applied, db, repo, tables, &ours_tree, target, memo, BATCH_MS, progress, rows);
 	if (error == 0)
 		error = ts_apply__staged(db, repo, tables, target, &applied);
 	if (error == 0)
@@ -706,6 +714,7 @@ done:
 	sqlite3_exec(db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL);
 	ts_store__unlock(store);
 	ts_apply__stats_dispose(&applied);
+	ts_diffmemo__free(memo);
 	ts_tables__free(tables);
 	return error;
 }

@@ -363,6 +363,8 @@ static int count_theirs_path(const char *path, const git_tree_entry *eo, const g
 
 	if (et ? git_tree_entry_filemode_raw(et) != GIT_FILEMODE_BLOB : git_tree_entry_type(eo) != GIT_OBJECT_BLOB)
 		return unknown_entry_at(path);
+	if (m->opts)
+		ts_diffmemo__add(m->opts->memo, path, eo ? git_tree_entry_id(eo) : NULL, et ? git_tree_entry_id(et) : NULL);
 	m->stats.rows_taken_theirs++;
 	row_decided(m);
 	return 0;
@@ -388,11 +390,14 @@ static int take_theirs(merger *m, const git_tree_entry *eo, const git_tree_entry
 	if (git_tree_entry_type(e) != GIT_OBJECT_TREE)
 		error = take_theirs_blob(m, eo, et);
 	else if (et && is_row_path(m->path.ptr)) {
+		ts_diffmemo *memo = m->opts ? m->opts->memo : NULL;
+		ts_diffmemo__begin(memo, m->path.ptr, eo ? git_tree_entry_id(eo) : NULL, git_tree_entry_id(et));
 		if ((error = lookup_tree(&ours, m, eo)) == 0 && (error = lookup_tree(&theirs, m, et)) == 0 &&
 		    (error = ts_treediff__walk(m->repo, ours, theirs, m->path.ptr, &count)) == 0) {
 			pop_name(m, m->path.size - 1);   /* the tree's path, without its slash */
 			error = add_update(m, (const char *)git_tree_entry_id(et), TS_STORE_LINK_TREE);
 		}
+		ts_diffmemo__end(memo, error == 0);
 	} else if ((error = lookup_tree(&ours, m, eo)) == 0 && (error = lookup_tree(&theirs, m, et)) == 0)
 		error = ts_treediff__walk(m->repo, ours, theirs, m->path.ptr, &cbs);
 done:

@@ -42,6 +42,8 @@
 #include <stddef.h>
 #include <git2.h>
 
+#include "diffmemo.h"
+
 #include "progress.h"
 #include "rowcodec.h"
 #include "store.h"
@@ -120,6 +122,10 @@ typedef struct {
 	/* The walk's progress, phase "merging trees": rows decided so far
 	 * (taken from theirs or merged). May be NULL. */
 	ts_progress_meter *progress;
+	/* Keeps the walk of each directory taken whole from theirs (its
+	 * changes against ours, diffmemo.h), for the apply that follows.
+	 * May be NULL. */
+	ts_diffmemo *memo;
 } ts_merge_options;
 
 typedef struct {

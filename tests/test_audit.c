@@ -126,7 +126,7 @@ static int diff_revs(seen_changes *s, git_repository *repo, const char *from, co
 		error = TS_ERROR;
 		goto done;
 	}
-	error = ts_audit__diff(repo, ta, tb, tables, TS_AUDIT_ROWS, see_change, s);
+	error = ts_audit__diff(repo, ta, tb, tables, TS_AUDIT_ROWS, NULL, see_change, s);
 done:
 	git_tree_free(ta);
 	git_tree_free(tb);
@@ -247,7 +247,7 @@ void test_audit__diff_metadata_and_odd_keys(void)
 	test_ok(git_tree_lookup(&tree2, ts_store__repo(store), &t2));
 
 	/* from nothing: every row and the metadata, keys read back from their paths */
-	test_ok(ts_audit__diff(ts_store__repo(store), NULL, tree1, NULL, TS_AUDIT_ROWS, see_change, &s));
+	test_ok(ts_audit__diff(ts_store__repo(store), NULL, tree1, NULL, TS_AUDIT_ROWS, NULL, see_change, &s));
 	test_equal_i(s.n, 3);
 	test_assert((k = seen_find(&s, "t", "a/b c,.. %")) >= 0);
 	test_equal_i(s.op[k], TS_AUDIT_INSERT);
@@ -258,7 +258,7 @@ void test_audit__diff_metadata_and_odd_keys(void)
 	seen_free(&s);
 
 	/* only the schema version moved: one metadata change, no rows */
-	test_ok(ts_audit__diff(ts_store__repo(store), tree1, tree2, NULL, 0, see_change, &s));
+	test_ok(ts_audit__diff(ts_store__repo(store), tree1, tree2, NULL, 0, NULL, see_change, &s));
 	test_equal_i(s.n, 1);
 	test_assert(s.table[0] == NULL);
 	test_equal_s(s.key[0], "schema-version");
@@ -312,10 +312,10 @@ void test_audit__diff_one_row_among_many(void)
 	test_ok(ts_store__tree_update(&t2, store, &t1, u, 1));
 	test_ok(git_tree_lookup(&tree1, ts_store__repo(store), &t1));
 	test_ok(git_tree_lookup(&tree2, ts_store__repo(store), &t2));
-	test_ok(ts_audit__diff(ts_store__repo(store), tree1, tree2, NULL, 0, count_change, &n));
+	test_ok(ts_audit__diff(ts_store__repo(store), tree1, tree2, NULL, 0, NULL, count_change, &n));
 	test_equal_i(n, 1);
 	n = 0;
-	test_ok(ts_audit__diff(ts_store__repo(store), NULL, tree2, NULL, 0, count_change, &n));
+	test_ok(ts_audit__diff(ts_store__repo(store), NULL, tree2, NULL, 0, NULL, count_change, &n));
 	test_equal_i(n, ROWS);
 
 	git_tree_free(tree1);
