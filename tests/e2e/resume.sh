@@ -69,10 +69,10 @@ kept=$street/history.git/tiersync-kept-fetch-upstream
 street_refs=$(on_git "$street" for-each-ref)
 seed=1
 kept_tip=""
-# offsets stop short of the last bytes down (the stream's end and the channel's close), so that no
-# cut lets the whole fetch through
+# offsets stop short of the last bytes either way (the stream's end, the channel's close and the
+# client's own close after it), so that no cut lets the whole fetch through
 while [ "$seed" -le 25 ] && [ -z "$kept_tip" ]; do
-	proxy_start cut "$seed" "$whole_up,$((whole_down - 400))" || break
+	proxy_start cut "$seed" "$((whole_up - 400)),$((whole_down - 400))" || break
 	run ts -C "$street" fetch --timeout 20
 	proxy_stop
 	seed=$((seed + 1))
@@ -125,15 +125,19 @@ done
 street_main=$(on_git "$street" rev-parse refs/heads/main)
 # the stream a whole push sends, measured by a push to a copy of the district
 # on this machine; through the proxy, SSH adds its handshake (about what a
-# fetch sends up) and its framing, so offsets up to the two summed stay
-# inside the push
+# fetch sends up) and its framing. Offsets up go to the handshake and three
+# quarters of the stream, so that a cut never comes after the whole push
+# went through (the handshakes of a fetch and a push differ a little); a
+# push receives only the handshake and the gate's few replies, fewer bytes
+# than any bound measured here, so a cut down comes at one of its first two
+# bytes (a cut that a push outlives would let it through whole)
 cp -a "$district" "$work/measure-district"
 run ts -C "$street" remote add measure "$work/measure-district"
 run ts -C "$street" push measure --json
 check "a whole push to a copy of the district completes" exit_is 0
 stream=$(stream_bytes)
-push_up=$((whole_up + stream))     # a little under the push's TCP bytes: the cut lands inside it
-push_down=$whole_down
+push_up=$((whole_up + stream * 3 / 4))
+push_down=1
 echo "a whole push's stream is $stream bytes: cuts up to $push_up bytes up"
 pkept=$district/history.git/tiersync-kept-push-bj.dc.jingshan
 district_refs=$(on_git "$district" for-each-ref)
