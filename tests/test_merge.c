@@ -456,14 +456,32 @@ void test_merge__whole_tables_from_theirs(void)
 /* A directory of rows only theirs holds goes in by its tree's id: the
  * merged tree is the one the same rows make when written row by row, every
  * row is counted, and an entry that is no row refuses the merge. */
+/* Merges theirs into ours (row `our_id` set to "ours" there) and checks the
+ * result: no conflict, `taken` rows from theirs, and the very tree that
+ * theirs plus ours' row makes. */
+static void merges_to_theirs_and_our_row(git_oid *merged, fixture *f, const git_oid *base,
+	const git_oid *ours, const git_oid *theirs, int64_t our_id, int taken)
+{
+	edits e;
+	git_oid direct;
+	ts_merge_stats st;
+
+	memset(&e, 0, sizeof(e));
+	test_ok(ts_merge__trees(merged, &st, f->store, base, ours, theirs, NULL));
+	test_equal_i(st.conflicts, 0);
+	test_equal_i(st.rows_taken_theirs, taken);
+	put3(&e, our_id, "ours", 1);
+	test_ok(apply_edits(&direct, f->store, theirs, &e));
+	test_assert(git_oid_equal(merged, &direct));
+}
+
 void test_merge__directories_only_theirs_hold_are_linked(void)
 {
 	fixture f;
 	edits e;
-	git_oid ours, theirs, merged, direct, odd_dir, odd_root, blob;
+	git_oid ours, theirs, merged, odd_dir, odd_root, blob;
 	git_treebuilder *tb = NULL;
 	git_tree *root = NULL;
-	ts_merge_stats st;
 	int i, round;
 
 	memset(&e, 0, sizeof(e));
@@ -477,12 +495,7 @@ void test_merge__directories_only_theirs_hold_are_linked(void)
 		test_ok(apply_edits(&theirs, f.store, &theirs, &e));
 	}
 	/* no base: every directory ours lacks comes from theirs whole */
-	test_ok(ts_merge__trees(&merged, &st, f.store, NULL, &ours, &theirs, NULL));
-	test_equal_i(st.conflicts, 0);
-	test_equal_i(st.rows_taken_theirs, 300);
-	put3(&e, 1000, "ours", 1);
-	test_ok(apply_edits(&direct, f.store, &theirs, &e));
-	test_assert(git_oid_equal(&merged, &direct));
+	merges_to_theirs_and_our_row(&merged, &f, NULL, &ours, &theirs, 1000, 300);
 	test_equal_s(row_at(f.store, &merged, "t", 2299), "id 2299\nname \"theirs\"\nn 29\n");
 
 	/* a directory only theirs holds, with an executable file in it */
@@ -506,12 +519,11 @@ void test_merge__directories_only_theirs_changed_are_linked(void)
 {
 	fixture f;
 	edits e;
-	git_oid base2, ours, theirs, merged, direct, odd_root, blob;
+	git_oid base2, ours, theirs, merged, odd_root, blob;
 	git_tree_update up;
 	git_tree *root = NULL;
 	ts_buf path = TS_BUF_INIT, want = TS_BUF_INIT;
 	ts_value key = int_value(3001);
-	ts_merge_stats st;
 	int i;
 
 	memset(&e, 0, sizeof(e));
@@ -534,12 +546,7 @@ void test_merge__directories_only_theirs_changed_are_linked(void)
 	test_ok(apply_edits(&theirs, f.store, &theirs, &e));
 
 	/* every directory ours left as the base had is theirs, by its id */
-	test_ok(ts_merge__trees(&merged, &st, f.store, &base2, &ours, &theirs, NULL));
-	test_equal_i(st.conflicts, 0);
-	test_equal_i(st.rows_taken_theirs, 101);
-	put3(&e, 3000, "ours", 1);
-	test_ok(apply_edits(&direct, f.store, &theirs, &e));
-	test_assert(git_oid_equal(&merged, &direct));
+	merges_to_theirs_and_our_row(&merged, &f, &base2, &ours, &theirs, 3000, 101);
 	test_equal_s(row_at(f.store, &merged, "t", 3001), "id 3001\nname \"theirs\"\nn 1\n");
 	test_equal_s(row_at(f.store, &merged, "t", 3299), "(absent)");
 
