@@ -433,6 +433,7 @@ static const char *committer_node(git_repository *repo, const git_oid *id, char 
 /* The most a merge keeps of its walks for the apply (diffmemo.h): some
  * 30,000 changed rows; past it, the apply reads the rest again. */
 #define KEPT_WALK_BYTES (4 * 1024 * 1024)
+
 /* ts_meta: the tree the database is on its way to, while an apply runs. */
 #define APPLYING TS_META_APPLYING
 
