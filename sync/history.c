@@ -234,8 +234,8 @@ static int journal_clear(sqlite3 *db)
 	return ts_files__journal_clear(db);
 }
 
-/* The commits the journal holds, and the rows they wrote (counted by the
- * table's pages: a journal stays small). */
+/* The commits the journal holds, and the rows they wrote (counted: a
+ * checkpoint empties the journal long before counting it costs much). */
 static int journal_size(sqlite3 *db, int *commits, sqlite3_int64 *rows)
 {
 	sqlite3_stmt *st = NULL;

@@ -354,6 +354,12 @@ int ts_store__flush(ts_store *store)
 	return ts_batch__flush(store->batch);
 }
 
+/* Nothing is known readable any more (ts_store__readable()). */
+static void forget_readable(ts_store *store)
+{
+	memset(&store->readable, 0, sizeof(store->readable));
+}
+
 void ts_store__discard(ts_store *store)
 {
 	/* deferred commits' objects are among those waiting: a failed
@@ -361,7 +367,7 @@ void ts_store__discard(ts_store *store)
 	 * they harm nothing) */
 	if (!store->deferred) {
 		ts_batch__discard(store->batch);
-		memset(&store->readable, 0, sizeof(store->readable));
+		forget_readable(store);
 	}
 }
 
@@ -1129,7 +1135,7 @@ static int reopen(ts_store *store)
 
 	if (ts_batch__count(store->batch))
 		return ts_error_set(TS_ERROR, "reopening the history with objects waiting");
-	memset(&store->readable, 0, sizeof(store->readable));   /* packs may have gone (ts_store__drop_torn_packs()) */
+	forget_readable(store);   /* packs may have gone (ts_store__drop_torn_packs()) */
 	if (git_repository_open_bare(&repo, git_repository_path(store->repo)) < 0)
 		return ts_store__git_error(TS_ECORRUPT, "reopening the history");
 	pack_dir(dir, sizeof(dir), repo);
@@ -1177,7 +1183,7 @@ int ts_store__drop_torn_packs(ts_store *store, int64_t since_ns, int *dropped, t
 	int ok, error = 0;
 
 	*dropped = 0;
-	memset(&store->readable, 0, sizeof(store->readable));
+	forget_readable(store);
 	if (out && !(*out = whole = calloc(1, sizeof(*whole))))
 		return ts_error_set(TS_ERROR, "out of memory");
 	pack_dir(dir, sizeof(dir), store->repo);
