@@ -16,6 +16,16 @@
  * Rows that local writes staged meanwhile are left alone; at the end,
  * ts_apply__staged() lays the staged writes over the target tree's rows, so
  * the staged work stays staged, rebased onto the result.
+ *
+ * The tree gives rows in the order of its fan-out, a hash of the key: one
+ * after another they land on pages all over the key's index, and each
+ * commit of a short transaction writes every page it touched. So inserted
+ * and updated rows wait, as their blobs' bytes, until 4 MB of them have
+ * come, and are written in the order of their keys: a batch then touches a
+ * few neighbouring pages of the key's index instead of most of it (and, for
+ * rows recorded in key order, as most are, a few pages of the table). A
+ * delete is written when it comes, so that a row whose unique value
+ * another row takes is gone first.
  */
 #include "apply.h"
 
@@ -40,6 +50,30 @@ typedef struct {
 	ts_buf path;
 } staged_keys;
 
+/* A row to write, waiting for its turn in key order; its strings and bytes
+ * are in the pending set's arena. */
+typedef struct {
+	size_t table;                  /* in the tables' list */
+	ts_audit_op op;                /* insert or update */
+	size_t path, key, data, len;   /* offsets into the arena; the blob's length */
+	const char *name;              /* the encoded key, set just before the sort */
+} pending_row;
+
+typedef struct {
+	pending_row *v;
+	size_t n, alloc;
+	ts_buf arena;
+} pending_rows;
+
+/* The bytes of rows that wait to be written in key order. */
+#define PENDING_BYTES ((size_t)4 << 20)
+static size_t pending_bytes = PENDING_BYTES;
+
+void ts_apply__set_pending_bytes(size_t bytes)
+{
+	pending_bytes = bytes ? bytes : PENDING_BYTES;
+}
+
 typedef struct {
 	sqlite3 *db;
 	ts_tables *tables;
@@ -57,6 +91,7 @@ typedef struct {
 	staged_keys *staged;     /* rows to leave to ts_apply__staged(), or NULL */
 	ts_progress_meter *progress;   /* phase "writing rows", or NULL */
 	size_t rows_seen;        /* rows written, deleted or left so far */
+	pending_rows pending;    /* rows to write, in key order (see the top) */
 } applier;
 
 static int prepare_upsert(sqlite3_stmt **out, sqlite3 *db, const ts_table *t)
@@ -293,7 +328,7 @@ static int apply_row(applier *a, const ts_audit_change *ch)
 	if (a->stats->written && (error = keep_key(ch->new_row ? &a->stats->written[ti] : &a->stats->removed[ti],
 			t, ch->new_row ? ch->new_row : ch->old_row)) < 0)
 		return error;
-	if (ch->new_row && ch->old_id && (error = update_changed(a, t, ch)) <= 0)
+	if (ch->new_row && ch->op == TS_AUDIT_UPDATE && (error = update_changed(a, t, ch)) <= 0)
 		return error;
 	if (ch->new_row) {
 		if (!a->upsert[ti] && prepare_upsert(&a->upsert[ti], a->db, t) < 0)
@@ -545,19 +580,118 @@ static int batch_check(applier *a)
 	return 0;
 }
 
+/* Writes one row change, or leaves it to ts_apply__staged() when a local
+ * write staged the row. */
+static int write_row(applier *a, const ts_audit_change *ch)
+{
+	size_t at;
+	int error;
+
+	if (a->staged && staged_keys_find(&at, a->staged, ch->path))
+		return skip_row(a, ch);
+	if ((error = apply_row(a, ch)) < 0)
+		return error;
+	return batch_check(a);
+}
+
+/* Integer keys ("#" and the decimal) in numeric order, others by bytes. */
+static int pending_cmp(const void *x, const void *y)
+{
+	const pending_row *a = x, *b = y;
+	const char *p = a->name, *q = b->name;
+
+	if (a->table != b->table)
+		return a->table < b->table ? -1 : 1;
+	if (p[0] == '#' && q[0] == '#' && !strchr(p, ',') && !strchr(q, ',') &&
+	    (p[1] == '-' || (p[1] >= '0' && p[1] <= '9')) && (q[1] == '-' || (q[1] >= '0' && q[1] <= '9'))) {
+		long long i = strtoll(p + 1, NULL, 10), j = strtoll(q + 1, NULL, 10);
+		if (i != j)
+			return i < j ? -1 : 1;
+	}
+	return strcmp(p, q);
+}
+
+/* Writes the rows that wait, in the order of their keys. */
+static int flush_pending(applier *a)
+{
+	pending_rows *p = &a->pending;
+	const char *arena = p->arena.ptr;
+	size_t i;
+	int error = 0;
+
+	for (i = 0; i < p->n; i++) {
+		const char *path = arena + p->v[i].path, *slash = strrchr(path, '/');
+		p->v[i].name = slash ? slash + 1 : path;
+	}
+	if (p->n > 1)
+		qsort(p->v, p->n, sizeof(*p->v), pending_cmp);
+	for (i = 0; i < p->n && error == 0; i++) {
+		const pending_row *r = &p->v[i];
+		ts_audit_change ch;
+		ts_row *row = NULL;
+
+		memset(&ch, 0, sizeof(ch));
+		ch.op = r->op;
+		ch.path = arena + r->path;
+		ch.table = a->tables->list[r->table].name;
+		ch.key = arena + r->key;
+		if ((error = ts_rowcodec__decode(&row, arena + r->data, r->len)) < 0) {
+			error = ts_error_set(error, "%s: %s", ch.path, ts_error_last() ? ts_error_last() : "damaged");
+			break;
+		}
+		ch.new_row = row;
+		error = write_row(a, &ch);
+		ts_row__free(row);
+	}
+	p->n = 0;
+	ts_buf__clear(&p->arena);
+	return error;
+}
+
+/* Keeps an inserted or updated row to write in key order. */
+static int add_pending(applier *a, const ts_audit_change *ch)
+{
+	pending_rows *p = &a->pending;
+	ts_table *t = ts_tables__find(a->tables, ch->table);
+	pending_row *r;
+
+	if (!t)
+		return ts_error_set(TS_EINVALID, "incoming rows of table %s, which this database lacks", ch->table);
+	if (p->n == p->alloc) {
+		size_t na = p->alloc ? p->alloc * 2 : 1024;
+		pending_row *nv = realloc(p->v, na * sizeof(*nv));
+		if (!nv)
+			return ts_error_set(TS_ERROR, "out of memory");
+		p->v = nv;
+		p->alloc = na;
+	}
+	if (!p->arena.asize)
+		ts_buf__grow(&p->arena, pending_bytes + (pending_bytes >> 3));
+	r = &p->v[p->n];
+	r->table = (size_t)(t - a->tables->list);
+	r->op = ch->op;
+	r->path = p->arena.size;
+	ts_buf__put(&p->arena, ch->path, strlen(ch->path) + 1);
+	r->key = p->arena.size;
+	ts_buf__put(&p->arena, ch->key, strlen(ch->key) + 1);
+	r->data = p->arena.size;
+	r->len = ch->new_len;
+	ts_buf__put(&p->arena, ch->new_data, ch->new_len);
+	if (ts_buf__oom(&p->arena))
+		return ts_error_set(TS_ERROR, "out of memory");
+	p->n++;
+	if (p->arena.size >= pending_bytes)
+		return flush_pending(a);
+	return batch_check(a);
+}
+
 static int apply_change(const ts_audit_change *ch, void *payload)
 {
 	applier *a = payload;
-	int error;
 
 	if (ch->table) {
-		size_t at;
 		ts_progress__update(a->progress, ++a->rows_seen);
-		if (a->staged && staged_keys_find(&at, a->staged, ch->path))
-			return skip_row(a, ch);
-		if ((error = apply_row(a, ch)) < 0)
-			return error;
-		return batch_check(a);
+		return ch->new_data ? add_pending(a, ch) : write_row(a, ch);
 	}
 	if (!strcmp(ch->path, TS_STORE_SCHEMA_PATH)) {
 		int theirs = ch->new_data ? atoi(ch->new_data) : 0;
@@ -658,7 +792,10 @@ static int apply_trees(ts_apply_stats *stats, sqlite3 *db, git_repository *repo,
 	}
 	a.progress = progress;
 	ts_progress__begin(progress, "writing rows", total);
-	error = ts_audit__diff(repo, from, to, tables, TS_AUDIT_ROWS | TS_AUDIT_NEW_ONLY, memo, apply_change, &a);
+	error = ts_audit__diff(repo, from, to, tables, TS_AUDIT_ROWS | TS_AUDIT_NEW_ONLY | TS_AUDIT_NEW_BYTES,
+		memo, apply_change, &a);
+	if (error == 0)
+		error = flush_pending(&a);
 	if (stats->nskipped > 1)
 		qsort(stats->skipped, stats->nskipped, sizeof(*stats->skipped), skipped_cmp);
 done:
@@ -678,6 +815,8 @@ done:
 	git_tree_free(from);
 	git_tree_free(to);
 	ts_buf__dispose(&version);
+	free(a.pending.v);
+	ts_buf__dispose(&a.pending.arena);
 	staged_keys_dispose(&staged);
 	if (stats == &none)
 		ts_apply__stats_dispose(&none);

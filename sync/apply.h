@@ -60,6 +60,14 @@ int ts_apply(ts_apply_stats *stats, sqlite3 *db, git_repository *repo, ts_tables
 	const git_oid *from_tree, const git_oid *to_tree);
 
 /*
+ * Inserted and updated rows are written in the order of their keys, up to
+ * this many bytes of their blobs at a time (4 MB; deletes are written as
+ * they come): a batch of rows then lands on neighbouring pages. Tests set
+ * a small number to see several such runs; 0 restores the default.
+ */
+void ts_apply__set_pending_bytes(size_t bytes);
+
+/*
  * The same for a long apply, in short transactions: the caller has begun a
  * write transaction; every `batch_ms` the apply looks for local writes
  * waiting (ts_capture__writers_waiting); when one waits, or the transaction

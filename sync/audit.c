@@ -189,7 +189,8 @@ static int emit_change(tree_walk *w, const char *path, const git_oid *a, const g
 	if (is_row && (w->flags & TS_AUDIT_ROWS)) {
 		if (load_old && (error = decode_row(&rec->old_row, rec->pub.old_data, rec->pub.old_len, path)) < 0)
 			goto done;
-		if (b && (error = decode_row(&rec->new_row, rec->pub.new_data, rec->pub.new_len, path)) < 0)
+		if (b && !(w->flags & TS_AUDIT_NEW_BYTES) &&
+		    (error = decode_row(&rec->new_row, rec->pub.new_data, rec->pub.new_len, path)) < 0)
 			goto done;
 	}
 	if (is_row)

@@ -59,6 +59,10 @@ typedef struct {
  * new blob (old_data and old_row stay NULL); for a caller that holds the
  * old row already (the database an apply writes to). */
 #define TS_AUDIT_NEW_ONLY 2u
+/* Flag of ts_audit__diff(), with TS_AUDIT_ROWS: a row's new blob is read
+ * but not decoded (new_row stays NULL; old_row is decoded as before); for a
+ * caller that keeps the bytes and decodes them when it writes the row. */
+#define TS_AUDIT_NEW_BYTES 4u
 
 /*
  * Resolves a revision ("HEAD", "HEAD~2", an abbreviated id, "main", ...) to

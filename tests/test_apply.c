@@ -179,3 +179,80 @@ void test_apply__other_schema_version_refused(void)
 	ts_node_free(a);
 	ts_node_free(b);
 }
+
+/* The ids of the cases `db` took, in the order it took them, joined by
+ * ','; and how often an id came before a smaller one. */
+static int taken_order(ts_buf *out, sqlite3 *db)
+{
+	sqlite3_stmt *st;
+	char last[128] = "";
+	int descents = 0;
+
+	ts_buf__clear(out);
+	if (sqlite3_prepare_v2(db, "SELECT id FROM temp.taken ORDER BY n", -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const char *id = (const char *)sqlite3_column_text(st, 0);
+		descents += strcmp(id, last) < 0;
+		ts_buf__printf(out, "%s%s", out->size ? "," : "", id);
+		snprintf(last, sizeof(last), "%s", id);
+	}
+	sqlite3_finalize(st);
+	return descents;
+}
+
+/* Rows come from the tree in its fan-out's (hashed) order and are written
+ * in the order of their keys: in one run while they fit the bytes kept,
+ * in several sorted runs when they do not. Either way every row arrives. */
+void test_apply__rows_are_written_in_key_order(void)
+{
+	ts_node *a = NULL, *b = NULL;
+	ts_apply_stats stats;
+	ts_buf order = TS_BUF_INIT, sorted = TS_BUF_INIT;
+	char commit[41], addr[64];
+	sqlite3_stmt *st;
+	int k, descents;
+
+	test_ok(make_node(&a, "a", "bj.dc.a"));
+	test_ok(make_node(&b, "b", "bj.dc.b"));
+	for (k = 0; k < 40; k++) {
+		char *id = NULL;
+		snprintf(addr, sizeof(addr), "景山前街 %d号", k + 1);
+		test_ok(ts_case_new(&id, a, NULL, "small_ads", "patrol", addr, NULL, 0));
+		free(id);
+	}
+	test_ok(ts_node_commit(commit, a, "forty cases", NULL));
+	test_assert(sqlite3_exec(b->db, "CREATE TEMP TABLE taken (n INTEGER PRIMARY KEY, id TEXT);"
+		"CREATE TEMP TRIGGER take AFTER INSERT ON main.cases BEGIN "
+		"INSERT INTO taken (id) VALUES (new.id); END", NULL, NULL, NULL) == SQLITE_OK);
+
+	test_ok(apply_across(&stats, a, b));
+	test_equal_i(differing_rows(a, b), 0);
+	test_equal_i(taken_order(&order, b->db), 0);
+	test_ok(sqlite3_prepare_v2(b->db, "SELECT group_concat(id, ',') FROM (SELECT id FROM cases ORDER BY id)",
+		-1, &st, NULL) == SQLITE_OK ? 0 : -1);
+	test_assert(sqlite3_step(st) == SQLITE_ROW);
+	ts_buf__puts(&sorted, (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	test_equal_s(order.ptr, sorted.ptr);
+
+	/* again into a third node, keeping about ten rows' bytes (10 KB) at a
+	 * time: four or five sorted runs, so a descent only where one run ends
+	 * (the tree's own order has one at about every second row) */
+	ts_node_free(b);
+	test_ok(make_node(&b, "c", "bj.dc.c"));
+	test_assert(sqlite3_exec(b->db, "CREATE TEMP TABLE taken (n INTEGER PRIMARY KEY, id TEXT);"
+		"CREATE TEMP TRIGGER take AFTER INSERT ON main.cases BEGIN "
+		"INSERT INTO taken (id) VALUES (new.id); END", NULL, NULL, NULL) == SQLITE_OK);
+	ts_apply__set_pending_bytes(10 * 1024);
+	k = apply_across(&stats, a, b);
+	ts_apply__set_pending_bytes(0);
+	test_ok(k);
+	test_equal_i(differing_rows(a, b), 0);
+	descents = taken_order(&order, b->db);
+	test_assert(descents <= 8);
+	ts_buf__dispose(&order);
+	ts_buf__dispose(&sorted);
+	ts_node_free(a);
+	ts_node_free(b);
+}
