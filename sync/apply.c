@@ -18,14 +18,15 @@
  * the staged work stays staged, rebased onto the result.
  *
  * The tree gives rows in the order of its fan-out, a hash of the key: one
- * after another they land on pages all over the key's index, and each
+ * after another, new rows land on pages all over the key's index, and each
  * commit of a short transaction writes every page it touched. So inserted
- * and updated rows wait, as their blobs' bytes, until 4 MB of them have
- * come, and are written in the order of their keys: a batch then touches a
- * few neighbouring pages of the key's index instead of most of it (and, for
- * rows recorded in key order, as most are, a few pages of the table). A
- * delete is written when it comes, so that a row whose unique value
- * another row takes is gone first.
+ * rows wait, as their blobs' bytes, until 4 MB of them have come, and are
+ * written in the order of their keys: a batch then touches a few
+ * neighbouring pages of the index instead of most of it. An updated row is
+ * written as it comes (it is found by its key either way, and sorting gave
+ * a merge of 10,000 changed rows into 1,000,000 no time back for its
+ * memory), and so is a delete: a row whose unique value a new row takes is
+ * gone before that row comes.
  */
 #include "apply.h"
 
@@ -50,11 +51,10 @@ typedef struct {
 	ts_buf path;
 } staged_keys;
 
-/* A row to write, waiting for its turn in key order; its strings and bytes
- * are in the pending set's arena. */
+/* An inserted row, waiting for its turn in key order; its strings and
+ * bytes are in the pending set's arena. */
 typedef struct {
 	size_t table;                  /* in the tables' list */
-	ts_audit_op op;                /* insert or update */
 	size_t path, key, data, len;   /* offsets into the arena; the blob's length */
 	const char *name;              /* the encoded key, set just before the sort */
 } pending_row;
@@ -65,7 +65,7 @@ typedef struct {
 	ts_buf arena;
 } pending_rows;
 
-/* The bytes of rows that wait to be written in key order. */
+/* The bytes of inserted rows that wait to be written in key order. */
 #define PENDING_BYTES ((size_t)4 << 20)
 static size_t pending_bytes = PENDING_BYTES;
 
@@ -581,17 +581,28 @@ static int batch_check(applier *a)
 }
 
 /* Writes one row change, or leaves it to ts_apply__staged() when a local
- * write staged the row. */
+ * write staged the row. An inserted or updated row comes as its blob's
+ * bytes (TS_AUDIT_NEW_BYTES), decoded here. */
 static int write_row(applier *a, const ts_audit_change *ch)
 {
+	ts_audit_change decoded;
+	ts_row *row = NULL;
 	size_t at;
 	int error;
 
+	if (ch->new_data && !ch->new_row) {
+		if ((error = ts_rowcodec__decode(&row, ch->new_data, ch->new_len)) < 0)
+			return ts_error_set(error, "%s: %s", ch->path, ts_error_last() ? ts_error_last() : "damaged");
+		decoded = *ch;
+		decoded.new_row = row;
+		ch = &decoded;
+	}
 	if (a->staged && staged_keys_find(&at, a->staged, ch->path))
-		return skip_row(a, ch);
-	if ((error = apply_row(a, ch)) < 0)
-		return error;
-	return batch_check(a);
+		error = skip_row(a, ch);
+	else if ((error = apply_row(a, ch)) == 0)
+		error = batch_check(a);
+	ts_row__free(row);
+	return error;
 }
 
 /* Integer keys ("#" and the decimal) in numeric order, others by bytes. */
@@ -628,27 +639,22 @@ static int flush_pending(applier *a)
 	for (i = 0; i < p->n && error == 0; i++) {
 		const pending_row *r = &p->v[i];
 		ts_audit_change ch;
-		ts_row *row = NULL;
 
 		memset(&ch, 0, sizeof(ch));
-		ch.op = r->op;
+		ch.op = TS_AUDIT_INSERT;
 		ch.path = arena + r->path;
 		ch.table = a->tables->list[r->table].name;
 		ch.key = arena + r->key;
-		if ((error = ts_rowcodec__decode(&row, arena + r->data, r->len)) < 0) {
-			error = ts_error_set(error, "%s: %s", ch.path, ts_error_last() ? ts_error_last() : "damaged");
-			break;
-		}
-		ch.new_row = row;
+		ch.new_data = arena + r->data;
+		ch.new_len = r->len;
 		error = write_row(a, &ch);
-		ts_row__free(row);
 	}
 	p->n = 0;
 	ts_buf__clear(&p->arena);
 	return error;
 }
 
-/* Keeps an inserted or updated row to write in key order. */
+/* Keeps an inserted row to write in key order. */
 static int add_pending(applier *a, const ts_audit_change *ch)
 {
 	pending_rows *p = &a->pending;
@@ -669,7 +675,6 @@ static int add_pending(applier *a, const ts_audit_change *ch)
 		ts_buf__grow(&p->arena, pending_bytes + (pending_bytes >> 3));
 	r = &p->v[p->n];
 	r->table = (size_t)(t - a->tables->list);
-	r->op = ch->op;
 	r->path = p->arena.size;
 	ts_buf__put(&p->arena, ch->path, strlen(ch->path) + 1);
 	r->key = p->arena.size;
@@ -691,7 +696,7 @@ static int apply_change(const ts_audit_change *ch, void *payload)
 
 	if (ch->table) {
 		ts_progress__update(a->progress, ++a->rows_seen);
-		return ch->new_data ? add_pending(a, ch) : write_row(a, ch);
+		return ch->op == TS_AUDIT_INSERT ? add_pending(a, ch) : write_row(a, ch);
 	}
 	if (!strcmp(ch->path, TS_STORE_SCHEMA_PATH)) {
 		int theirs = ch->new_data ? atoi(ch->new_data) : 0;

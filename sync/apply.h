@@ -60,10 +60,11 @@ int ts_apply(ts_apply_stats *stats, sqlite3 *db, git_repository *repo, ts_tables
 	const git_oid *from_tree, const git_oid *to_tree);
 
 /*
- * Inserted and updated rows are written in the order of their keys, up to
- * this many bytes of their blobs at a time (4 MB; deletes are written as
- * they come): a batch of rows then lands on neighbouring pages. Tests set
- * a small number to see several such runs; 0 restores the default.
+ * Inserted rows are written in the order of their keys, up to this many
+ * bytes of their blobs at a time (4 MB; updates and deletes are written as
+ * they come): a batch of new rows then lands on neighbouring pages of the
+ * key's index. Tests set a small number to see several such runs; 0
+ * restores the default.
  */
 void ts_apply__set_pending_bytes(size_t bytes);
 
