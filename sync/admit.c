@@ -12,6 +12,7 @@
 #include "buf.h"
 #include "files.h"
 #include "ownership.h"
+#include "rawtree.h"
 #include "rowcodec.h"
 #include "store.h"
 #include "tables.h"
@@ -20,6 +21,8 @@
 
 typedef struct {
 	git_repository *repo;
+	git_odb *odb;
+	ts_rawtree_cache *trees;     /* the trees the rows of base and ours are found through */
 	const ts_admit_options *opts;
 	char tip[13];                /* the offered commit, short, for messages */
 	git_tree *base, *ours, *theirs;
@@ -61,22 +64,30 @@ static int load_limits(admission *a)
 }
 
 /* The blob at `path` of `tree`, decoded as a row; 0 when absent. */
+/* The entry at `path` in `tree`: 1 and its id and mode, or 0 when there is
+ * none (or the trees down to it cannot be read: no row there then). Found
+ * through the admission's tree cache: the rows of one offer come in path
+ * order, so the trees above them do too. */
+static int tree_entry(git_oid *id, unsigned *mode, admission *a, git_tree *tree, const char *path)
+{
+	return tree && ts_rawtree__entry_at(id, mode, a->trees, a->odb, git_tree_id(tree), path) == 0;
+}
+
+/* The row at `path` in `tree`, decoded: 1, or 0 when there is none. */
 static int tree_row(ts_row **out, admission *a, git_tree *tree, const char *path)
 {
-	git_tree_entry *e = NULL;
 	git_blob *blob = NULL;
+	unsigned mode;
+	git_oid id;
 	int error;
 
 	*out = NULL;
-	if (!tree || git_tree_entry_bypath(&e, tree, path) < 0)
+	if (!tree_entry(&id, &mode, a, tree, path) ||
+	    ((mode & 0170000) != 0100000 && mode != 0120000) ||   /* a blob's modes */
+	    git_blob_lookup(&blob, a->repo, &id) < 0)
 		return 0;
-	if (git_tree_entry_type(e) != GIT_OBJECT_BLOB || git_blob_lookup(&blob, a->repo, git_tree_entry_id(e)) < 0) {
-		git_tree_entry_free(e);
-		return 0;
-	}
 	error = ts_rowcodec__decode(out, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob));
 	git_blob_free(blob);
-	git_tree_entry_free(e);
 	return error < 0 ? error : 1;
 }
 
@@ -215,8 +226,8 @@ static const char *file_name(const char *path)
 	return name + 3;
 }
 
-static int check_engine_entry(admission *a, const char *path, const git_tree_entry *theirs,
-	const git_tree_entry *ours)
+/* `ours`: 1 when the receiver holds an entry at the path. */
+static int check_engine_entry(admission *a, const char *path, const git_tree_entry *theirs, int ours)
 {
 	static const char files[] = TS_FILES_DIR "/";
 	const char *sha;
@@ -253,19 +264,18 @@ static int refuse_mode(admission *a, const char *path, const git_tree_entry *e)
 static int check_change(const char *path, const git_tree_entry *from, const git_tree_entry *theirs, void *payload)
 {
 	admission *a = payload;
-	git_tree_entry *ours = NULL;
+	git_oid ours_id;
+	unsigned ours_mode;
 	ts_row *before = NULL, *after = NULL, *held = NULL;
 	ts_buf table = TS_BUF_INIT, key = TS_BUF_INIT;
 	const char *name;
 	ts_table *t;
-	int error = 0;
+	int error = 0, ours = tree_entry(&ours_id, &ours_mode, a, a->ours, path);
 
-	if (a->ours && git_tree_entry_bypath(&ours, a->ours, path) < 0)
-		ours = NULL;
 	/* what the receiver already holds is no change of the offer's */
 	if ((!theirs && !ours) ||
-	    (theirs && ours && git_oid_equal(git_tree_entry_id(theirs), git_tree_entry_id(ours)) &&
-	     git_tree_entry_filemode_raw(ours) == git_tree_entry_filemode_raw(theirs)))
+	    (theirs && ours && git_oid_equal(git_tree_entry_id(theirs), &ours_id) &&
+	     ours_mode == (unsigned)git_tree_entry_filemode_raw(theirs)))
 		goto done;
 	if (theirs && (error = refuse_mode(a, path, theirs)) < 0)
 		goto done;
@@ -302,7 +312,6 @@ done:
 	ts_row__free(held);
 	ts_buf__dispose(&table);
 	ts_buf__dispose(&key);
-	git_tree_entry_free(ours);
 	return error;
 }
 
@@ -418,6 +427,12 @@ int ts_admit(git_repository *repo, const git_oid *ours, const git_oid *theirs, c
 	git_oid_tostr(a.tip, sizeof(a.tip), theirs);
 	if (ours && (git_oid_equal(ours, theirs) || git_graph_descendant_of(repo, ours, theirs) == 1))
 		return 0;   /* nothing new */
+	if (git_repository_odb(&a.odb, repo) < 0)
+		return ts_store__git_error(TS_ERROR, "opening the object database");
+	if (!(a.trees = ts_rawtree__cache_new())) {
+		error = ts_error_set(TS_ERROR, "out of memory");
+		goto done;
+	}
 	if ((error = ts_tables__load(&a.tables, opts->db)) < 0 ||
 	    (error = ts_ownership__load(&a.rules, opts->db)) < 0 ||
 	    (error = load_limits(&a)) < 0 ||
@@ -444,5 +459,7 @@ done:
 	git_tree_free(a.theirs);
 	ts_tables__free(a.tables);
 	ts_ownership__free(a.rules);
+	ts_rawtree__cache_free(a.trees);
+	git_odb_free(a.odb);
 	return error;
 }

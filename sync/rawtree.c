@@ -32,6 +32,11 @@ int ts_rawtree__next(ts_rawtree_entry *out, const unsigned char *raw, size_t len
 	    (size_t)(end - nul - 1) < GIT_OID_RAWSZ || nul == sp + 1 || sp == p)
 		return ts_error_set(TS_ECORRUPT, "a tree entry is cut short or malformed");
 	out->is_tree = sp - p == 5 && !memcmp(p, "40000", 5);
+	for (out->mode = 0; p < sp; p++) {
+		if (*p < '0' || *p > '7' || out->mode > 0777777)
+			return ts_error_set(TS_ECORRUPT, "a tree entry's mode is no octal number");
+		out->mode = out->mode * 8 + (unsigned)(*p - '0');
+	}
 	out->name = (const char *)sp + 1;
 	out->len = (size_t)(nul - sp - 1);
 	out->id = nul + 1;
@@ -104,8 +109,8 @@ int ts_rawtree__get(const unsigned char **raw, size_t *len, ts_rawtree_cache *c,
 	return 0;
 }
 
-int ts_rawtree__entry_at(git_oid *out, ts_rawtree_cache *c, git_odb *odb, const git_oid *root,
-	const char *path)
+int ts_rawtree__entry_at(git_oid *out, unsigned *mode, ts_rawtree_cache *c, git_odb *odb,
+	const git_oid *root, const char *path)
 {
 	git_oid at;
 
@@ -131,6 +136,8 @@ int ts_rawtree__entry_at(git_oid *out, ts_rawtree_cache *c, git_odb *odb, const 
 		git_oid_fromraw(&at, e.id);
 		if (!slash) {
 			git_oid_cpy(out, &at);
+			if (mode)
+				*mode = e.mode;
 			return 0;
 		}
 		path = slash + 1;

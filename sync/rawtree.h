@@ -17,6 +17,7 @@ typedef struct {
 	const char *name;
 	size_t len;
 	int is_tree;          /* mode 40000 */
+	unsigned mode;        /* the mode, as git_tree_entry_filemode_raw() gives it */
 	const unsigned char *id;   /* GIT_OID_RAWSZ bytes */
 } ts_rawtree_entry;
 
@@ -45,10 +46,10 @@ int ts_rawtree__get(const unsigned char **raw, size_t *len, ts_rawtree_cache *c,
 void ts_rawtree__keep(ts_rawtree_cache *c, const git_oid *id, const void *raw, size_t len);
 
 /*
- * The id of the entry at `path` ("a/b/c") under tree `root`: 0, or
- * TS_ENOTFOUND when there is none.
+ * The id of the entry at `path` ("a/b/c") under tree `root`, and its mode
+ * when `mode` is not NULL: 0, or TS_ENOTFOUND when there is none.
  */
-int ts_rawtree__entry_at(git_oid *out, ts_rawtree_cache *c, git_odb *odb, const git_oid *root,
-	const char *path);
+int ts_rawtree__entry_at(git_oid *out, unsigned *mode, ts_rawtree_cache *c, git_odb *odb,
+	const git_oid *root, const char *path);
 
 #endif

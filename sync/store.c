@@ -677,7 +677,7 @@ int ts_store__readable(ts_store *store, const git_oid *id)
 
 int ts_store__entry_at(git_oid *out, ts_store *store, const git_oid *tree, const char *path)
 {
-	return ts_rawtree__entry_at(out, store->trees, store->odb, tree, path);
+	return ts_rawtree__entry_at(out, NULL, store->trees, store->odb, tree, path);
 }
 
 int ts_store__commit_tree(git_oid *out, ts_store *store, const git_oid *commit)
