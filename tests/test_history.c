@@ -19,6 +19,7 @@
 #include <zlib.h>
 
 #include "history.h"
+#include "rawtree.h"
 #include "pack.h"
 #include "nodes.h"
 #include "rowcodec.h"
@@ -1994,6 +1995,7 @@ void test_history__malformed_trees_are_refused(void)
 		{ "100644 a\0\001\002", 11 },                      /* id cut short */
 		{ "100644 \0aaaaaaaaaaaaaaaaaaaa", 28 },            /* no name */
 		{ " a\0aaaaaaaaaaaaaaaaaaaa", 23 },                  /* no mode */
+		{ "10a644 a\0aaaaaaaaaaaaaaaaaaaa", 29 },            /* a mode not in octal */
 	};
 	ts_store *store = NULL;
 	git_odb *odb = NULL;
@@ -2016,6 +2018,23 @@ void test_history__malformed_trees_are_refused(void)
 	}
 	test_ok(git_odb_write(&blob, odb, "x", 1, GIT_OBJECT_BLOB));
 	test_equal_i(ts_store__entry_at(&found, store, &blob, "a"), TS_ECORRUPT);   /* no tree at all */
+	{
+		/* an entry's mode, as git_tree_entry_filemode_raw() gives it */
+		unsigned char raw[2 * (9 + GIT_OID_RAWSZ)];
+		ts_rawtree_cache *c = ts_rawtree__cache_new();
+		unsigned mode = 0;
+		memcpy(raw, "100755 a", 9);
+		memcpy(raw + 9, blob.id, GIT_OID_RAWSZ);
+		memcpy(raw + 9 + GIT_OID_RAWSZ, "120000 b", 9);
+		memcpy(raw + 18 + GIT_OID_RAWSZ, blob.id, GIT_OID_RAWSZ);
+		test_ok(git_odb_write(&root, odb, raw, sizeof(raw), GIT_OBJECT_TREE));
+		test_ok(ts_rawtree__entry_at(&found, &mode, c, odb, &root, "a"));
+		test_equal_i(mode, 0100755);
+		test_ok(ts_rawtree__entry_at(&found, &mode, c, odb, &root, "b"));
+		test_equal_i(mode, 0120000);
+		test_assert(git_oid_equal(&found, &blob));
+		ts_rawtree__cache_free(c);
+	}
 	git_odb_free(odb);
 	ts_store__free(store);
 	git_libgit2_shutdown();
