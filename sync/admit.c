@@ -111,13 +111,12 @@ static int lookup_scope(ts_row **out, const char *table, const ts_value *key, co
 static int read_offered(git_odb_object **out, admission *a, const char *path, const git_oid *id,
 	const char *what, int64_t limit, const char *limit_name)
 {
-	git_odb *odb = NULL;
 	git_object_t type;
 	size_t size;
 	int error = 0;
 
 	*out = NULL;
-	if (git_repository_odb(&odb, a->repo) < 0 || git_odb_read_header(&size, &type, odb, id) < 0) {
+	if (git_odb_read_header(&size, &type, a->odb, id) < 0) {
 		error = ts_store__git_error(TS_ECORRUPT, "reading an offered object");
 	} else if (type != GIT_OBJECT_BLOB) {
 		error = refuse(a, TS_EDENIED, "%s: %s", path, "not a blob");
@@ -126,9 +125,8 @@ static int read_offered(git_odb_object **out, admission *a, const char *path, co
 		snprintf(why, sizeof(why), "a %s of %zu bytes, over the limit of %lld (sync_limits.%s)",
 			what, size, (long long)limit, limit_name);
 		error = refuse(a, TS_EDENIED, "%s: %s", path, why);
-	} else if (git_odb_read(out, odb, id) < 0)
+	} else if (git_odb_read(out, a->odb, id) < 0)
 		error = ts_store__git_error(TS_ECORRUPT, "reading an offered object");
-	git_odb_free(odb);
 	return error;
 }
 
