@@ -63,7 +63,6 @@ static int load_limits(admission *a)
 	return 0;
 }
 
-/* The blob at `path` of `tree`, decoded as a row; 0 when absent. */
 /* The entry at `path` in `tree`: 1 and its id and mode, or 0 when there is
  * none (or the trees down to it cannot be read: no row there then). Found
  * through the admission's tree cache: the rows of one offer come in path

@@ -25,8 +25,8 @@
  * neighbouring pages of the index instead of most of it. An updated row is
  * written as it comes (it is found by its key either way, and sorting gave
  * a merge of 10,000 changed rows into 1,000,000 no time back for its
- * memory), and so is a delete: a row whose unique value a new row takes is
- * gone before that row comes.
+ * memory), and so is a delete, ahead of the new rows waiting then (one of
+ * them may take a unique value the deleted row had).
  */
 #include "apply.h"
 
