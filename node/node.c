@@ -18,6 +18,7 @@
 #include <ftw.h>
 #ifdef __GLIBC__
 #include <malloc.h>
+#include <pthread.h>
 #endif
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,24 +64,37 @@
  * does a node: what arrives is indexed or rebuilt to the id it was sent
  * under before anything reads it, and ts_node_verify() reads with the
  * check on (strict()).
+ *
+ * The switch is libgit2's, for the whole process: it stays on while any
+ * thread verifies, so that one verify ending does not turn it off under
+ * another still reading.
  */
+static pthread_mutex_t strict_lock = PTHREAD_MUTEX_INITIALIZER;
+static int strict_users;
+
 static void strict(int on)
 {
-	git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, on);
+	pthread_mutex_lock(&strict_lock);
+	strict_users += on ? 1 : -1;
+	if (strict_users == (on ? 1 : 0))
+		git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, on);
+	pthread_mutex_unlock(&strict_lock);
+}
+
+static void init_once(void)
+{
+	git_libgit2_init();
+	git_libgit2_opts(GIT_OPT_SET_CACHE_MAX_SIZE, (ssize_t)OBJECT_CACHE_BYTES);
+	git_libgit2_opts(GIT_OPT_SET_CACHE_OBJECT_LIMIT, GIT_OBJECT_TREE, (size_t)0);
+	git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 0);
+	git_libgit2_opts(GIT_OPT_SET_MWINDOW_SIZE, (size_t)PACK_WINDOW_BYTES);
+	git_libgit2_opts(GIT_OPT_SET_MWINDOW_MAPPED_LIMIT, (size_t)PACK_MAPPED_BYTES);
 }
 
 static void global_init(void)
 {
-	static int done;
-	if (!done) {
-		git_libgit2_init();
-		git_libgit2_opts(GIT_OPT_SET_CACHE_MAX_SIZE, (ssize_t)OBJECT_CACHE_BYTES);
-		git_libgit2_opts(GIT_OPT_SET_CACHE_OBJECT_LIMIT, GIT_OBJECT_TREE, (size_t)0);
-		strict(0);
-		git_libgit2_opts(GIT_OPT_SET_MWINDOW_SIZE, (size_t)PACK_WINDOW_BYTES);
-		git_libgit2_opts(GIT_OPT_SET_MWINDOW_MAPPED_LIMIT, (size_t)PACK_MAPPED_BYTES);
-		done = 1;
-	}
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_once(&once, init_once);
 }
 
 /* The bytes the write-ahead log may keep on disk (see open_db()). */
