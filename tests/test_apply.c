@@ -256,3 +256,54 @@ void test_apply__rows_are_written_in_key_order(void)
 	ts_node_free(a);
 	ts_node_free(b);
 }
+
+/* A new row whose blob does not decode, among rows that wait to be written
+ * in key order: the apply fails naming its path, and the caller's rollback
+ * leaves nothing of it. */
+void test_apply__a_new_row_that_does_not_decode_is_refused(void)
+{
+	ts_node *a = NULL, *b = NULL;
+	ts_apply_stats stats;
+	ts_store_update bad;
+	ts_buf path = TS_BUF_INIT;
+	ts_value key;
+	ts_tables *tables = NULL;
+	git_oid base, target;
+	char *id = NULL, commit[41];
+	int rc;
+
+	test_ok(make_node(&a, "a", "bj.dc.a"));
+	test_ok(make_node(&b, "b", "bj.dc.b"));
+	test_ok(ts_case_new(&id, a, NULL, "small_ads", "patrol", "景山前街 4号", NULL, 0));
+	test_ok(ts_node_commit(commit, a, "a case", NULL));
+	memset(&key, 0, sizeof(key));
+	key.type = SQLITE_TEXT;
+	key.p = "bj.dc.a-broken";
+	key.n = strlen(key.p);
+	test_ok(ts_rowcodec__key_path_values(&path, "cases", 1, &key));
+	bad.path = path.ptr;
+	bad.data = "id \"bj.dc.a-broken\nsource";   /* cut off inside its first value */
+	bad.len = strlen(bad.data);
+	test_ok(head_tree(&base, a));
+	test_ok(ts_store__tree_update(&target, a->store, &base, &bad, 1));
+	test_ok(ts_store__flush(a->store));
+	test_ok(head_tree(&base, b));
+	test_ok(ts_tables__load(&tables, b->db));
+	sqlite3_exec(b->db, "BEGIN", NULL, NULL, NULL);
+	rc = ts_apply(&stats, b->db, ts_store__repo(a->store), tables, &base, &target);
+	sqlite3_exec(b->db, rc < 0 ? "ROLLBACK" : "COMMIT", NULL, NULL, NULL);
+	test_equal_i(rc, TS_ECORRUPT);
+	test_error_says(path.ptr);
+	{
+		sqlite3_stmt *st;
+		test_ok(sqlite3_prepare_v2(b->db, "SELECT count(*) FROM cases", -1, &st, NULL) == SQLITE_OK ? 0 : -1);
+		test_assert(sqlite3_step(st) == SQLITE_ROW);
+		test_equal_i(sqlite3_column_int(st, 0), 0);
+		sqlite3_finalize(st);
+	}
+	ts_tables__free(tables);
+	ts_buf__dispose(&path);
+	free(id);
+	ts_node_free(a);
+	ts_node_free(b);
+}
