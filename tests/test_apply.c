@@ -57,6 +57,18 @@ static int differing_rows(ts_node *a, ts_node *b)
 	return n;
 }
 
+/* The one integer `sql` gives on `db`, or -1. */
+static int count_of(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *st;
+	int n = -1;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
 static int head_tree(git_oid *out, ts_node *node)
 {
 	git_oid head;
@@ -130,32 +142,35 @@ void test_apply__rows_reach_another_database(void)
 	test_equal_i(stats.deletes, 1);
 	test_equal_i(differing_rows(a, b), 0);
 	/* nothing applied was captured as local work */
-	{
-		sqlite3_stmt *st;
-		test_ok(sqlite3_prepare_v2(b->db, "SELECT count(*) FROM ts_staged", -1, &st, NULL) == SQLITE_OK ? 0 : -1);
-		test_assert(sqlite3_step(st) == SQLITE_ROW);
-		test_equal_i(sqlite3_column_int(st, 0), 0);
-		sqlite3_finalize(st);
-	}
+	test_equal_i(count_of(b->db, "SELECT count(*) FROM ts_staged"), 0);
 	free(id);
 	ts_node_free(a);
 	ts_node_free(b);
+}
+
+/* Nodes a and b from the same init tree; a has committed one case. */
+static int nodes_with_a_case(ts_node **a, ts_node **b, const char *address)
+{
+	char *id = NULL, commit[41];
+	int error;
+
+	if ((error = make_node(a, "a", "bj.dc.a")) < 0 || (error = make_node(b, "b", "bj.dc.b")) < 0 ||
+	    (error = ts_case_new(&id, *a, NULL, "small_ads", "patrol", address, NULL, 0)) < 0)
+		return error;
+	free(id);
+	return ts_node_commit(commit, *a, "a case", NULL);
 }
 
 void test_apply__other_schema_version_refused(void)
 {
 	ts_node *a = NULL, *b = NULL;
 	ts_apply_stats stats;
-	char *id = NULL, commit[41];
 	int rc;
 
-	test_ok(make_node(&a, "a", "bj.dc.a"));
-	test_ok(make_node(&b, "b", "bj.dc.b"));
-	test_ok(ts_case_new(&id, a, NULL, "small_ads", "patrol", "x", NULL, 0));
 	/* a newer schema on a's side, recorded in a commit as a newer tiersync
 	 * would record it (this one's ts_node_commit refuses a schema version
 	 * its migrations do not make) */
-	test_ok(ts_node_commit(commit, a, "a case", NULL));
+	test_ok(nodes_with_a_case(&a, &b, "x"));
 	test_assert(sqlite3_exec(a->db, "PRAGMA user_version = 99", NULL, NULL, NULL) == SQLITE_OK);
 	{
 		ts_store_who who;
@@ -168,14 +183,7 @@ void test_apply__other_schema_version_refused(void)
 	test_assert(strstr(ts_error_last(), "schema version 99") != NULL);
 	/* and nothing of it stayed */
 	test_equal_i(differing_rows(a, b) > 0, 1);
-	{
-		sqlite3_stmt *st;
-		test_ok(sqlite3_prepare_v2(b->db, "SELECT count(*) FROM cases", -1, &st, NULL) == SQLITE_OK ? 0 : -1);
-		test_assert(sqlite3_step(st) == SQLITE_ROW);
-		test_equal_i(sqlite3_column_int(st, 0), 0);
-		sqlite3_finalize(st);
-	}
-	free(id);
+	test_equal_i(count_of(b->db, "SELECT count(*) FROM cases"), 0);
 	ts_node_free(a);
 	ts_node_free(b);
 }
@@ -269,13 +277,9 @@ void test_apply__a_new_row_that_does_not_decode_is_refused(void)
 	ts_value key;
 	ts_tables *tables = NULL;
 	git_oid base, target;
-	char *id = NULL, commit[41];
 	int rc;
 
-	test_ok(make_node(&a, "a", "bj.dc.a"));
-	test_ok(make_node(&b, "b", "bj.dc.b"));
-	test_ok(ts_case_new(&id, a, NULL, "small_ads", "patrol", "景山前街 4号", NULL, 0));
-	test_ok(ts_node_commit(commit, a, "a case", NULL));
+	test_ok(nodes_with_a_case(&a, &b, "景山前街 4号"));
 	memset(&key, 0, sizeof(key));
 	key.type = SQLITE_TEXT;
 	key.p = "bj.dc.a-broken";
@@ -294,16 +298,9 @@ void test_apply__a_new_row_that_does_not_decode_is_refused(void)
 	sqlite3_exec(b->db, rc < 0 ? "ROLLBACK" : "COMMIT", NULL, NULL, NULL);
 	test_equal_i(rc, TS_ECORRUPT);
 	test_error_says(path.ptr);
-	{
-		sqlite3_stmt *st;
-		test_ok(sqlite3_prepare_v2(b->db, "SELECT count(*) FROM cases", -1, &st, NULL) == SQLITE_OK ? 0 : -1);
-		test_assert(sqlite3_step(st) == SQLITE_ROW);
-		test_equal_i(sqlite3_column_int(st, 0), 0);
-		sqlite3_finalize(st);
-	}
+	test_equal_i(count_of(b->db, "SELECT count(*) FROM cases"), 0);
 	ts_tables__free(tables);
 	ts_buf__dispose(&path);
-	free(id);
 	ts_node_free(a);
 	ts_node_free(b);
 }
