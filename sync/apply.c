@@ -591,8 +591,8 @@ static int write_row(applier *a, const ts_audit_change *ch)
 	int error;
 
 	if (ch->new_data && !ch->new_row) {
-		if ((error = ts_rowcodec__decode(&row, ch->new_data, ch->new_len)) < 0)
-			return ts_error_set(error, "%s: %s", ch->path, ts_error_last() ? ts_error_last() : "damaged");
+		if ((error = ts_audit__new_row(&row, ch)) < 0)
+			return error;
 		decoded = *ch;
 		decoded.new_row = row;
 		ch = &decoded;

@@ -278,6 +278,11 @@ int ts_audit__diff(git_repository *repo, const git_tree *old_tree, const git_tre
 	return run_walk(repo, old_tree, new_tree, tables, flags, memo, diff_one, &d);
 }
 
+int ts_audit__new_row(ts_row **out, const ts_audit_change *change)
+{
+	return decode_row(out, change->new_data, change->new_len, change->path);
+}
+
 int ts_audit__columns(const ts_audit_change *change,
 	int (*cb)(const ts_audit_column *column, void *payload), void *payload)
 {

@@ -86,6 +86,13 @@ int ts_audit__diff(git_repository *repo, const git_tree *old_tree, const git_tre
 	ts_tables *tables, unsigned flags, const ts_diffmemo *memo,
 	int (*cb)(const ts_audit_change *change, void *payload), void *payload);
 
+/*
+ * Decodes the new row of a change whose blob the walk left undecoded
+ * (TS_AUDIT_NEW_BYTES). Free *out with ts_row__free(). TS_ECORRUPT, naming
+ * the path, for bytes that are no row.
+ */
+int ts_audit__new_row(ts_row **out, const ts_audit_change *change);
+
 /* One column of a change. A NULL pointer means the row (or the column,
  * across a schema change) does not exist on that side; SQL NULL is a value
  * of type SQLITE_NULL. */

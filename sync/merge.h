@@ -43,7 +43,6 @@
 #include <git2.h>
 
 #include "diffmemo.h"
-
 #include "progress.h"
 #include "rowcodec.h"
 #include "store.h"
